@@ -1,0 +1,1 @@
+"""EV Flex domain logic. Nothing in this package imports Home Assistant."""
