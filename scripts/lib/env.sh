@@ -58,9 +58,18 @@ ev_flex_run() {
         mount -t proc proc "$root/proc"
         mount --rbind /dev "$root/dev"
         cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+        # The machine may reach package registries through a proxy that its own CA bundle trusts.
+        host_ca=/etc/ssl/certs/ca-certificates.crt
+        if [ -f "$host_ca" ]; then
+            mkdir -p "$root/etc/ssl/certs"
+            touch "$root$host_ca"
+            mount --bind "$host_ca" "$root$host_ca"
+        fi
         exec chroot "$root" /usr/bin/env -i \
             HOME=/root TERM="${TERM:-dumb}" LANG=C.UTF-8 CI="${CI:-}" \
             PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_DEFAULT_TIMEOUT=180 \
+            SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt \
+            PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
             VIRTUAL_ENV="$venv" PATH="$venv/bin:/usr/local/bin:/usr/bin:/bin" \
             EV_FLEX_IN_CHROOT=1 \
             bash -c "cd \"$repo\" && $command"

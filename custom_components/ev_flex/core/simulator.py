@@ -1,0 +1,458 @@
+"""A simulated vehicle and home charger with plausible charging physics.
+
+Time never moves by itself: every read or command first advances the physics to the injected
+clock's "now". Tests drive the clock (Home Assistant's time freezer), the dev instance uses the
+wall clock. Nothing here sleeps.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+import random
+
+from .model import (
+    AccountSnapshot,
+    ChargerCapabilities,
+    ChargerState,
+    CommandKind,
+    CommandResult,
+    CommandState,
+    Location,
+    VehicleCapabilities,
+    VehicleState,
+)
+
+GRID_VOLTAGE_V = 230.0
+# Physics is integrated in steps no longer than this, so the taper is followed closely.
+_MAX_STEP = timedelta(seconds=60)
+
+
+class SimulatorError(Exception):
+    """Base error of the simulator."""
+
+
+class DeviceOfflineError(SimulatorError):
+    """The device does not answer."""
+
+
+class UnsupportedCommandError(SimulatorError):
+    """The device cannot carry out this command."""
+
+
+class AccountUnreachableError(SimulatorError):
+    """The account as a whole does not answer."""
+
+
+class UnknownDeviceError(SimulatorError):
+    """No device has that id."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class VehicleSpec:
+    """The fixed properties of a simulated vehicle."""
+
+    make: str = "Tesla"
+    model: str = "Model 3 Long Range"
+    year: int = 2024
+    vin: str = "5YJ3E7EB0SF000001"
+    capacity_kwh: float = 75.0
+    onboard_charger_kw: float = 11.0
+    # Above taper_start_pct the accepted power falls linearly to power_at_full_kw at 100 %.
+    taper_start_pct: float = 80.0
+    power_at_full_kw: float = 3.0
+    charge_efficiency: float = 0.9
+    discharge_efficiency: float = 0.9
+    consumption_kwh_per_km: float = 0.16
+    can_start_stop: bool = True
+    can_discharge: bool = False
+
+    def accepted_power_kw(self, soc_pct: float) -> float:
+        """The most grid power the car takes at this state of charge."""
+        if soc_pct <= self.taper_start_pct:
+            return self.onboard_charger_kw
+        share = min(1.0, (soc_pct - self.taper_start_pct) / (100.0 - self.taper_start_pct))
+        return self.onboard_charger_kw + share * (self.power_at_full_kw - self.onboard_charger_kw)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargerSpec:
+    """The fixed properties of a simulated home charger."""
+
+    make: str = "Easee"
+    model: str = "Home"
+    serial_number: str = "EH000001"
+    max_current_limit_a: float = 32.0
+    min_current_a: float = 6.0
+    phases: int = 3
+    can_discharge: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class FaultSettings:
+    """Optional misbehaviour, for tests and benchmarks."""
+
+    command_failure_rate: float = 0.0
+    vehicle_offline: bool = False
+    charger_offline: bool = False
+    # The whole account cannot be reached (a cloud outage).
+    account_unreachable: bool = False
+
+
+@dataclass(kw_only=True)
+class _PendingCommand:
+    result: CommandResult
+    due_at: datetime
+    will_fail: bool
+    value: float | None = None
+
+
+@dataclass(kw_only=True)
+class _VehicleRuntime:
+    soc_pct: float
+    charge_limit_pct: float = 100.0
+    plugged_in: bool = False
+    # The car's own wish to charge (its start/stop). Cars without start/stop always want to.
+    wants_charge: bool = True
+    odometer_km: float = 12_000.0
+    location: Location = field(default_factory=lambda: Location(latitude=59.91, longitude=10.75))
+    charge_rate_kw: float = 0.0
+    discharge_rate_kw: float = 0.0
+    energy_delivered_kwh: float = 0.0
+
+
+@dataclass(kw_only=True)
+class _ChargerRuntime:
+    enabled: bool = True
+    max_current_a: float = 16.0
+    discharge_request_kw: float = 0.0
+
+
+class Simulation:
+    """One simulated vehicle plugged into (or away from) one simulated home charger."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime],
+        vehicle: VehicleSpec | None = None,
+        charger: ChargerSpec | None = None,
+        soc_pct: float = 45.0,
+        plugged_in: bool = True,
+        command_delay: timedelta = timedelta(seconds=5),
+        faults: FaultSettings | None = None,
+        seed: int = 0,
+        vehicle_id: str = "sim-vehicle-1",
+        charger_id: str = "sim-charger-1",
+    ) -> None:
+        self._clock = clock
+        self.vehicle_spec = vehicle or VehicleSpec()
+        self.charger_spec = charger or ChargerSpec()
+        self.vehicle_id = vehicle_id
+        self.charger_id = charger_id
+        self.command_delay = command_delay
+        self.faults = faults or FaultSettings()
+        self._random = random.Random(seed)
+        self._vehicle = _VehicleRuntime(soc_pct=soc_pct, plugged_in=plugged_in)
+        self._charger = _ChargerRuntime()
+        self._pending: list[_PendingCommand] = []
+        self._settled: dict[str, CommandResult] = {}
+        self._command_counter = 0
+        self._last_update = self._now()
+
+    def _now(self) -> datetime:
+        now = self._clock()
+        if now.tzinfo is None:
+            raise SimulatorError("the simulator clock must return aware datetimes")
+        return now.astimezone(UTC)
+
+    # Physics
+
+    def charger_power_kw(self) -> float:
+        """What the charger can deliver at its current setting."""
+        return self._charger.max_current_a * self.charger_spec.phases * GRID_VOLTAGE_V / 1000.0
+
+    def _flow_kw(self) -> tuple[float, float]:
+        """Grid power into the car and out of it, given the state right now."""
+        vehicle, charger = self._vehicle, self._charger
+        if not vehicle.plugged_in or self.faults.charger_offline:
+            return 0.0, 0.0
+        if charger.discharge_request_kw > 0:
+            if not (self.vehicle_spec.can_discharge and self.charger_spec.can_discharge):
+                return 0.0, 0.0
+            if vehicle.soc_pct <= 0:
+                return 0.0, 0.0
+            return 0.0, charger.discharge_request_kw
+        if not (charger.enabled and vehicle.wants_charge):
+            return 0.0, 0.0
+        if vehicle.soc_pct >= vehicle.charge_limit_pct:
+            return 0.0, 0.0
+        power = min(self.charger_power_kw(), self.vehicle_spec.accepted_power_kw(vehicle.soc_pct))
+        return max(0.0, power), 0.0
+
+    def advance(self) -> None:
+        """Bring the physics and pending commands up to the clock's now."""
+        now = self._now()
+        while self._last_update < now:
+            step_end = min(now, self._last_update + _MAX_STEP)
+            self._settle_commands(until=step_end)
+            hours = (step_end - self._last_update).total_seconds() / 3600.0
+            self._integrate(hours)
+            self._last_update = step_end
+        self._settle_commands(until=now)
+        charge_kw, discharge_kw = self._flow_kw()
+        self._vehicle.charge_rate_kw = charge_kw
+        self._vehicle.discharge_rate_kw = discharge_kw
+
+    def _integrate(self, hours: float) -> None:
+        vehicle, spec = self._vehicle, self.vehicle_spec
+        charge_kw, discharge_kw = self._flow_kw()
+        energy_kwh = vehicle.soc_pct / 100.0 * spec.capacity_kwh
+        if charge_kw > 0:
+            limit_kwh = vehicle.charge_limit_pct / 100.0 * spec.capacity_kwh
+            stored = min(charge_kw * hours * spec.charge_efficiency, max(0.0, limit_kwh - energy_kwh))
+            energy_kwh += stored
+            vehicle.energy_delivered_kwh += stored / spec.charge_efficiency
+        elif discharge_kw > 0:
+            drawn = min(discharge_kw * hours / spec.discharge_efficiency, energy_kwh)
+            energy_kwh -= drawn
+        vehicle.soc_pct = max(0.0, min(100.0, energy_kwh / spec.capacity_kwh * 100.0))
+
+    # Commands
+
+    def _settle_commands(self, *, until: datetime) -> None:
+        still_pending: list[_PendingCommand] = []
+        for pending in self._pending:
+            if pending.due_at > until:
+                still_pending.append(pending)
+                continue
+            result = pending.result
+            if pending.will_fail:
+                result = replace(
+                    result, state=CommandState.FAILED, failure_reason="the device rejected it"
+                )
+            else:
+                self._apply(result.kind, result.target_id, pending.value)
+                result = replace(result, state=CommandState.CONFIRMED)
+            self._settled[result.command_id] = result
+        self._pending = still_pending
+
+    def _apply(self, kind: CommandKind, target_id: str, value: float | None) -> None:
+        is_vehicle = target_id == self.vehicle_id
+        if kind is CommandKind.START:
+            if is_vehicle:
+                self._vehicle.wants_charge = True
+            else:
+                self._charger.enabled = True
+                self._charger.discharge_request_kw = 0.0
+        elif kind is CommandKind.STOP:
+            if is_vehicle:
+                self._vehicle.wants_charge = False
+            else:
+                self._charger.enabled = False
+                self._charger.discharge_request_kw = 0.0
+        elif kind is CommandKind.SET_MAX_CURRENT and value is not None:
+            self._charger.max_current_a = value
+        elif kind is CommandKind.DISCHARGE and value is not None:
+            self._charger.discharge_request_kw = value
+
+    def send_command(
+        self, target_id: str, kind: CommandKind, value: float | None = None
+    ) -> CommandResult:
+        """Queue a command; it takes effect after the command delay unless it fails.
+
+        Raises DeviceOfflineError, UnsupportedCommandError or UnknownDeviceError at once, as a
+        real account would refuse the request.
+        """
+        self.advance()
+        if self.faults.account_unreachable:
+            raise AccountUnreachableError("the simulated account does not answer")
+        self._check_command(target_id, kind, value)
+        self._command_counter += 1
+        will_fail = self._random.random() < self.faults.command_failure_rate
+        result = CommandResult(
+            command_id=f"sim-cmd-{self._command_counter}",
+            kind=kind,
+            target_id=target_id,
+            state=CommandState.PENDING,
+        )
+        self._pending.append(
+            _PendingCommand(
+                result=result,
+                due_at=self._now() + self.command_delay,
+                will_fail=will_fail,
+                value=value,
+            )
+        )
+        if self.command_delay <= timedelta(0):
+            self.advance()
+            return self._settled[result.command_id]
+        return result
+
+    def _check_command(self, target_id: str, kind: CommandKind, value: float | None) -> None:
+        if target_id == self.vehicle_id:
+            if self.faults.vehicle_offline:
+                raise DeviceOfflineError(f"vehicle {target_id} is offline")
+            if kind in (CommandKind.START, CommandKind.STOP):
+                if not self.vehicle_spec.can_start_stop:
+                    raise UnsupportedCommandError("this vehicle cannot start or stop charging")
+                return
+            raise UnsupportedCommandError(f"a vehicle cannot {kind.value}")
+        if target_id == self.charger_id:
+            if self.faults.charger_offline:
+                raise DeviceOfflineError(f"charger {target_id} is offline")
+            if kind is CommandKind.SET_MAX_CURRENT:
+                spec = self.charger_spec
+                if value is None or not spec.min_current_a <= value <= spec.max_current_limit_a:
+                    raise UnsupportedCommandError(
+                        f"max current must be between {spec.min_current_a:g} "
+                        f"and {spec.max_current_limit_a:g} A"
+                    )
+            if kind is CommandKind.DISCHARGE and not self.charger_spec.can_discharge:
+                raise UnsupportedCommandError("this charger cannot discharge")
+            return
+        raise UnknownDeviceError(f"no device with id {target_id}")
+
+    def command(self, command_id: str) -> CommandResult:
+        """The current state of a command sent earlier."""
+        self.advance()
+        if command_id in self._settled:
+            return self._settled[command_id]
+        for pending in self._pending:
+            if pending.result.command_id == command_id:
+                return pending.result
+        raise UnknownDeviceError(f"no command with id {command_id}")
+
+    # Plugging and settings
+
+    def plug_in(self) -> None:
+        """Connect the car to the charger."""
+        self.advance()
+        self._vehicle.plugged_in = True
+
+    def unplug(self) -> None:
+        """Disconnect the car."""
+        self.advance()
+        self._vehicle.plugged_in = False
+
+    def drive(self, distance_km: float) -> None:
+        """Drive away, use energy and come back (leaves the car unplugged)."""
+        self.advance()
+        vehicle, spec = self._vehicle, self.vehicle_spec
+        vehicle.plugged_in = False
+        used_pct = distance_km * spec.consumption_kwh_per_km / spec.capacity_kwh * 100.0
+        vehicle.soc_pct = max(0.0, vehicle.soc_pct - used_pct)
+        vehicle.odometer_km += distance_km
+
+    def set_soc(self, soc_pct: float) -> None:
+        """Force the state of charge (a test hook)."""
+        self.advance()
+        self._vehicle.soc_pct = max(0.0, min(100.0, soc_pct))
+
+    def set_charge_limit(self, charge_limit_pct: float) -> None:
+        """Change the car's own charge limit."""
+        self.advance()
+        self._vehicle.charge_limit_pct = max(50.0, min(100.0, charge_limit_pct))
+
+    def set_faults(self, faults: FaultSettings) -> None:
+        """Change the injected faults."""
+        self.advance()
+        self.faults = faults
+
+    @property
+    def energy_delivered_kwh(self) -> float:
+        """Energy drawn from the grid into the car since the simulation started."""
+        self.advance()
+        return self._vehicle.energy_delivered_kwh
+
+    # Reads
+
+    def vehicle_state(self) -> VehicleState:
+        """The vehicle as its account would report it now."""
+        self.advance()
+        if self.faults.vehicle_offline:
+            raise DeviceOfflineError(f"vehicle {self.vehicle_id} is offline")
+        vehicle, spec = self._vehicle, self.vehicle_spec
+        stored_kwh = vehicle.soc_pct / 100.0 * spec.capacity_kwh
+        charging = vehicle.charge_rate_kw > 0
+        return VehicleState(
+            vehicle_id=self.vehicle_id,
+            make=spec.make,
+            model=spec.model,
+            year=spec.year,
+            vin=spec.vin,
+            battery_level_pct=round(vehicle.soc_pct, 2),
+            battery_capacity_kwh=spec.capacity_kwh,
+            range_km=round(stored_kwh / spec.consumption_kwh_per_km, 1),
+            charge_limit_pct=vehicle.charge_limit_pct,
+            is_plugged_in=vehicle.plugged_in,
+            is_charging=charging,
+            is_fully_charged=vehicle.soc_pct >= vehicle.charge_limit_pct,
+            charge_rate_kw=round(vehicle.charge_rate_kw, 3),
+            charge_time_remaining_min=self._time_remaining_min() if charging else None,
+            odometer_km=round(vehicle.odometer_km, 1),
+            location=vehicle.location,
+            plugged_in_charger_id=self.charger_id if vehicle.plugged_in else None,
+            last_seen=self._now(),
+            capabilities=VehicleCapabilities(
+                can_start_stop=spec.can_start_stop,
+                can_set_charge_limit=True,
+                reports_location=True,
+                can_discharge=spec.can_discharge,
+            ),
+        )
+
+    def _time_remaining_min(self) -> float:
+        """Minutes to the charge limit at the present charger setting, following the taper."""
+        vehicle, spec = self._vehicle, self.vehicle_spec
+        soc, minutes = vehicle.soc_pct, 0.0
+        step_pct = 0.5
+        while soc < vehicle.charge_limit_pct:
+            power = min(self.charger_power_kw(), spec.accepted_power_kw(soc))
+            if power <= 0:
+                break
+            step = min(step_pct, vehicle.charge_limit_pct - soc)
+            minutes += step / 100.0 * spec.capacity_kwh / (power * spec.charge_efficiency) * 60.0
+            soc += step
+        return round(minutes, 1)
+
+    def charger_state(self) -> ChargerState:
+        """The charger as its account would report it now."""
+        self.advance()
+        if self.faults.charger_offline:
+            raise DeviceOfflineError(f"charger {self.charger_id} is offline")
+        vehicle, charger, spec = self._vehicle, self._charger, self.charger_spec
+        return ChargerState(
+            charger_id=self.charger_id,
+            make=spec.make,
+            model=spec.model,
+            serial_number=spec.serial_number,
+            is_plugged_in=vehicle.plugged_in,
+            is_charging=vehicle.charge_rate_kw > 0,
+            charge_rate_kw=round(vehicle.charge_rate_kw - vehicle.discharge_rate_kw, 3),
+            max_current_a=charger.max_current_a,
+            max_current_limit_a=spec.max_current_limit_a,
+            min_current_a=spec.min_current_a,
+            phases=spec.phases,
+            plugged_in_vehicle_id=self.vehicle_id if vehicle.plugged_in else None,
+            last_seen=self._now(),
+            capabilities=ChargerCapabilities(
+                can_start_stop=True, can_set_max_current=True, can_discharge=spec.can_discharge
+            ),
+        )
+
+    def snapshot(self) -> AccountSnapshot:
+        """Both devices; an offline device is listed with online=False and no readings."""
+        if self.faults.account_unreachable:
+            raise AccountUnreachableError("the simulated account does not answer")
+        self.advance()
+        if self.faults.vehicle_offline:
+            vehicle = VehicleState(vehicle_id=self.vehicle_id, online=False)
+        else:
+            vehicle = self.vehicle_state()
+        if self.faults.charger_offline:
+            charger = ChargerState(charger_id=self.charger_id, online=False)
+        else:
+            charger = self.charger_state()
+        return AccountSnapshot(
+            vehicles={self.vehicle_id: vehicle}, chargers={self.charger_id: charger}
+        )
