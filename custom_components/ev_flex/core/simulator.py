@@ -192,13 +192,17 @@ class Simulation:
     def advance(self) -> None:
         """Bring the physics and pending commands up to the clock's now."""
         now = self._now()
+        self._settle_commands(until=self._last_update)
         while self._last_update < now:
-            step_end = min(now, self._last_update + _MAX_STEP)
-            self._settle_commands(until=step_end)
+            # A step ends where a command takes effect, so energy is split at that moment.
+            step_end = min(
+                [now, self._last_update + _MAX_STEP]
+                + [p.due_at for p in self._pending if p.due_at > self._last_update]
+            )
             hours = (step_end - self._last_update).total_seconds() / 3600.0
             self._integrate(hours)
             self._last_update = step_end
-        self._settle_commands(until=now)
+            self._settle_commands(until=step_end)
         charge_kw, discharge_kw = self._flow_kw()
         self._vehicle.charge_rate_kw = charge_kw
         self._vehicle.discharge_rate_kw = discharge_kw
@@ -209,7 +213,9 @@ class Simulation:
         energy_kwh = vehicle.soc_pct / 100.0 * spec.capacity_kwh
         if charge_kw > 0:
             limit_kwh = vehicle.charge_limit_pct / 100.0 * spec.capacity_kwh
-            stored = min(charge_kw * hours * spec.charge_efficiency, max(0.0, limit_kwh - energy_kwh))
+            stored = min(
+                charge_kw * hours * spec.charge_efficiency, max(0.0, limit_kwh - energy_kwh)
+            )
             energy_kwh += stored
             vehicle.energy_delivered_kwh += stored / spec.charge_efficiency
         elif discharge_kw > 0:
@@ -456,3 +462,47 @@ class Simulation:
         return AccountSnapshot(
             vehicles={self.vehicle_id: vehicle}, chargers={self.charger_id: charger}
         )
+
+
+# Ready-made simulated cars, so people can try each kind of EV system.
+VEHICLE_PRESETS: dict[str, VehicleSpec] = {
+    # A car whose own account can start and stop charging.
+    "sedan": VehicleSpec(
+        make="EV Flex Simulator",
+        model="Sedan 75 kWh",
+        vin="SIMSEDAN000000001",
+        capacity_kwh=75.0,
+        onboard_charger_kw=11.0,
+    ),
+    # A car that cannot start or stop charging by itself: it needs the charger for that.
+    "hatchback": VehicleSpec(
+        make="EV Flex Simulator",
+        model="Hatchback 40 kWh",
+        vin="SIMHATCH000000001",
+        capacity_kwh=40.0,
+        onboard_charger_kw=7.4,
+        taper_start_pct=85.0,
+        power_at_full_kw=2.0,
+        consumption_kwh_per_km=0.15,
+        can_start_stop=False,
+    ),
+    # A bidirectional car for trying vehicle-to-grid.
+    "suv_v2g": VehicleSpec(
+        make="EV Flex Simulator",
+        model="SUV 99 kWh bidirectional",
+        vin="SIMSUVV2G00000001",
+        capacity_kwh=99.0,
+        onboard_charger_kw=11.0,
+        consumption_kwh_per_km=0.2,
+        can_discharge=True,
+    ),
+}
+
+# A bidirectional home charger goes with the bidirectional car.
+CHARGER_PRESETS: dict[str, ChargerSpec] = {
+    "sedan": ChargerSpec(make="EV Flex Simulator", model="Wallbox 22 kW"),
+    "hatchback": ChargerSpec(make="EV Flex Simulator", model="Wallbox 22 kW"),
+    "suv_v2g": ChargerSpec(
+        make="EV Flex Simulator", model="Bidirectional wallbox 11 kW", can_discharge=True
+    ),
+}

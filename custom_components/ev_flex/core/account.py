@@ -1,0 +1,80 @@
+"""The interface every account kind offers, and the simulated account.
+
+An account reads vehicles and chargers as one `AccountSnapshot` and carries out charging
+commands. The Home Assistant layer only talks to accounts through this interface.
+"""
+
+from typing import Protocol
+
+from .model import AccountSnapshot, CommandKind, CommandResult
+from .simulator import (
+    AccountUnreachableError,
+    DeviceOfflineError,
+    Simulation,
+    SimulatorError,
+    UnknownDeviceError,
+    UnsupportedCommandError,
+)
+
+
+class AccountError(Exception):
+    """Base error of an account."""
+
+
+class AccountUnavailableError(AccountError):
+    """The account or device could not be reached; trying later may help."""
+
+
+class AccountAuthError(AccountError):
+    """The credentials are no longer accepted."""
+
+
+class CommandRejectedError(AccountError):
+    """The account refused the command; repeating it will not help."""
+
+
+class Account(Protocol):
+    """What the Home Assistant layer needs from an account."""
+
+    async def async_snapshot(self) -> AccountSnapshot:
+        """Read every vehicle and charger."""
+
+    async def async_send_command(
+        self, target_id: str, kind: CommandKind, value: float | None = None
+    ) -> CommandResult:
+        """Send a command; the result may still be pending."""
+
+    async def async_command_status(self, command_id: str) -> CommandResult:
+        """The state of a command sent earlier."""
+
+
+class SimulatedAccount:
+    """An account backed by the in-process simulator."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        self.simulation = simulation
+
+    async def async_snapshot(self) -> AccountSnapshot:
+        """Read both simulated devices."""
+        try:
+            return self.simulation.snapshot()
+        except SimulatorError as err:
+            raise AccountUnavailableError(str(err)) from err
+
+    async def async_send_command(
+        self, target_id: str, kind: CommandKind, value: float | None = None
+    ) -> CommandResult:
+        """Send a command to the simulated vehicle or charger."""
+        try:
+            return self.simulation.send_command(target_id, kind, value)
+        except (AccountUnreachableError, DeviceOfflineError) as err:
+            raise AccountUnavailableError(str(err)) from err
+        except (UnsupportedCommandError, UnknownDeviceError) as err:
+            raise CommandRejectedError(str(err)) from err
+
+    async def async_command_status(self, command_id: str) -> CommandResult:
+        """Follow a simulated command."""
+        try:
+            return self.simulation.command(command_id)
+        except UnknownDeviceError as err:
+            raise CommandRejectedError(str(err)) from err

@@ -1,0 +1,133 @@
+"""Base entities for EV Flex devices."""
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .const import DOMAIN
+from .coordinator import AccountCoordinator, EvFlexConfigEntry
+from .core.account import AccountAuthError, AccountError
+from .core.model import ChargerState, CommandKind, VehicleState
+from .helpers import account_error_to_ha, raise_if_failed
+
+
+class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):
+    """An entity of one vehicle or charger of an account."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: AccountCoordinator,
+        device_id: str,
+        description: EntityDescription,
+    ) -> None:
+        """Attach the entity to its device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self.device_id = device_id
+        self._attr_unique_id = f"{device_id}_{description.key}"
+
+    @property
+    def available(self) -> bool:
+        """Unavailable when the account or this device cannot be reached."""
+        device = self._device_or_none()
+        return super().available and device is not None and device.online
+
+    def _device_or_none(self) -> VehicleState | ChargerState | None:
+        raise NotImplementedError
+
+    async def async_send_command(self, kind: CommandKind, value: float | None = None) -> None:
+        """Send a command to this device, with translated errors, then refresh the account."""
+        try:
+            result = await self.coordinator.account.async_send_command(self.device_id, kind, value)
+        except AccountAuthError as err:
+            self.hass.config_entries.async_schedule_reload(self.coordinator.config_entry.entry_id)
+            raise account_error_to_ha(err) from err
+        except AccountError as err:
+            raise account_error_to_ha(err) from err
+        raise_if_failed(result)
+        # Not the debounced request: two quick commands must both show their effect.
+        await self.coordinator.async_refresh()
+
+
+class EvFlexVehicleEntity(EvFlexDeviceEntity):
+    """An entity of a vehicle."""
+
+    def __init__(
+        self, coordinator: AccountCoordinator, vehicle_id: str, description: EntityDescription
+    ) -> None:
+        """Describe the vehicle device."""
+        super().__init__(coordinator, vehicle_id, description)
+        vehicle = coordinator.data.vehicles[vehicle_id]
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, vehicle_id)},
+            manufacturer=vehicle.make,
+            model=vehicle.model,
+            model_id=str(vehicle.year) if vehicle.year else None,
+            name=" ".join(part for part in (vehicle.make, vehicle.model) if part) or "Vehicle",
+        )
+
+    def _device_or_none(self) -> VehicleState | None:
+        return self.coordinator.data.vehicles.get(self.device_id)
+
+    @property
+    def vehicle(self) -> VehicleState:
+        """The vehicle as last reported."""
+        return self.coordinator.data.vehicles[self.device_id]
+
+
+class EvFlexChargerEntity(EvFlexDeviceEntity):
+    """An entity of a home charger."""
+
+    def __init__(
+        self, coordinator: AccountCoordinator, charger_id: str, description: EntityDescription
+    ) -> None:
+        """Describe the charger device."""
+        super().__init__(coordinator, charger_id, description)
+        charger = coordinator.data.chargers[charger_id]
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, charger_id)},
+            manufacturer=charger.make,
+            model=charger.model,
+            serial_number=charger.serial_number,
+            name=" ".join(part for part in (charger.make, charger.model) if part) or "Charger",
+        )
+
+    def _device_or_none(self) -> ChargerState | None:
+        return self.coordinator.data.chargers.get(self.device_id)
+
+    @property
+    def charger(self) -> ChargerState:
+        """The charger as last reported."""
+        return self.coordinator.data.chargers[self.device_id]
+
+
+def async_setup_device_entities(
+    entry: EvFlexConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    vehicle_entities: Callable[[AccountCoordinator, str], Iterable[Entity]],
+    charger_entities: Callable[[AccountCoordinator, str], Iterable[Entity]],
+) -> None:
+    """Add entities for every device now, and for devices that appear later."""
+    coordinator = entry.runtime_data.coordinator
+    known: set[str] = set()
+
+    @callback
+    def add_new_devices() -> None:
+        entities: list[Entity] = []
+        for vehicle_id in coordinator.data.vehicles.keys() - known:
+            known.add(vehicle_id)
+            entities.extend(vehicle_entities(coordinator, vehicle_id))
+        for charger_id in coordinator.data.chargers.keys() - known:
+            known.add(charger_id)
+            entities.extend(charger_entities(coordinator, charger_id))
+        if entities:
+            async_add_entities(entities)
+
+    add_new_devices()
+    entry.async_on_unload(coordinator.async_add_listener(add_new_devices))

@@ -1,0 +1,73 @@
+"""Numbers: the charger's maximum current."""
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import EntityCategory, UnitOfElectricCurrent
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import AccountCoordinator, EvFlexConfigEntry
+from .core.model import CommandKind
+from .entity import EvFlexChargerEntity, async_setup_device_entities
+
+PARALLEL_UPDATES = 1
+
+DEFAULT_MIN_CURRENT_A = 6.0
+DEFAULT_MAX_CURRENT_A = 32.0
+
+CHARGER_MAX_CURRENT = NumberEntityDescription(
+    key="max_current",
+    translation_key="max_current",
+    device_class=NumberDeviceClass.CURRENT,
+    native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+    native_step=1,
+    mode=NumberMode.SLIDER,
+    entity_category=EntityCategory.CONFIG,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EvFlexConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up a max-current number for every charger that can set it."""
+
+    def no_vehicle_entities(coordinator: AccountCoordinator, vehicle_id: str) -> list[Entity]:
+        return []
+
+    def charger_entities(coordinator: AccountCoordinator, charger_id: str) -> list[Entity]:
+        charger = coordinator.data.chargers[charger_id]
+        if not charger.capabilities.can_set_max_current:
+            return []
+        return [ChargerMaxCurrentNumber(coordinator, charger_id, CHARGER_MAX_CURRENT)]
+
+    async_setup_device_entities(entry, async_add_entities, no_vehicle_entities, charger_entities)
+
+
+class ChargerMaxCurrentNumber(EvFlexChargerEntity, NumberEntity):
+    """The most current the charger may deliver."""
+
+    @property
+    def native_value(self) -> float | None:
+        """The present setting."""
+        return self.charger.max_current_a
+
+    @property
+    def native_min_value(self) -> float:
+        """The lowest setting the charger accepts."""
+        return self.charger.min_current_a or DEFAULT_MIN_CURRENT_A
+
+    @property
+    def native_max_value(self) -> float:
+        """The highest setting the charger accepts."""
+        return self.charger.max_current_limit_a or DEFAULT_MAX_CURRENT_A
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Send the new maximum current."""
+        await self.async_send_command(CommandKind.SET_MAX_CURRENT, value)

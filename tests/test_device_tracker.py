@@ -1,0 +1,34 @@
+"""The vehicle's location."""
+
+from unittest.mock import patch
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from syrupy.assertion import SnapshotAssertion
+
+
+@pytest.fixture(autouse=True)
+def only_trackers() -> object:
+    """Load the device tracker platform only."""
+    with patch("custom_components.ev_flex.PLATFORMS", [Platform.DEVICE_TRACKER]):
+        yield
+
+
+async def test_snapshot(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """The tracker with its registry entry and state."""
+    await snapshot_platform(hass, entity_registry, snapshot, loaded_entry.entry_id)
+
+
+async def test_reports_coordinates(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    """The tracker carries the car's coordinates."""
+    state = hass.states.get("device_tracker.ev_flex_simulator_sedan_75_kwh_location")
+    assert state.attributes["latitude"] == pytest.approx(59.91)
+    assert state.attributes["longitude"] == pytest.approx(10.75)
