@@ -1,0 +1,1044 @@
+"""Tests for the price normaliser: every source format, DST days, units, and bad data."""
+
+from collections.abc import Callable, Sequence
+import csv
+from datetime import UTC, date, datetime, time, timedelta
+import gzip
+from itertools import pairwise
+import json
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+
+from custom_components.ev_flex.core.prices import (
+    ACTION_ENTSOE_PRICES,
+    ACTION_NORDPOOL_PRICES,
+    ACTION_TIBBER_PRICES,
+    ActionResponse,
+    PriceEntitySnapshot,
+    PriceFormat,
+    PriceGap,
+    PriceReadResult,
+    PriceSeries,
+    PriceStatus,
+    contiguous_slots,
+    current_price,
+    detect_format,
+    is_stale,
+    next_slot_boundary,
+    normalise_prices,
+    required_action,
+    series_attribute,
+)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prices"
+SHARED_PRICES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prices"
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+LONDON = ZoneInfo("Europe/London")
+
+# A plain day, the spring-forward day (23 h) and the fall-back day (25 h) in Europe/Stockholm.
+PLAIN_DAY = date(2025, 10, 7)
+SPRING_DAY = date(2026, 3, 29)
+FALL_DAY = date(2025, 10, 26)
+
+Slot = tuple[datetime, datetime, float]
+
+
+# --------------------------------------------------------------------------------------------
+# Building source data from a known series
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def day_slots(day: date, tz: ZoneInfo, minutes: int, first_price: float = 0.1) -> list[Slot]:
+    """Slots covering one local day; prices vary so that no two days are alike."""
+    start, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
+    slots: list[Slot] = []
+    moment = start
+    index = 0
+    while moment < end:
+        price = round(first_price + index * 0.001 + (index % 7) * 0.01, 6)
+        slots.append((moment, moment + timedelta(minutes=minutes), price))
+        moment += timedelta(minutes=minutes)
+        index += 1
+    return slots
+
+
+def local(moment: datetime, tz: ZoneInfo) -> datetime:
+    return moment.astimezone(tz)
+
+
+def hacs_nordpool(today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo) -> dict[str, Any]:
+    # raw lists hold tz-aware datetime objects, as the HACS integration stores them.
+    def raw(slots: Sequence[Slot]) -> list[dict[str, Any]]:
+        return [{"start": local(s, tz), "end": local(e, tz), "value": p} for s, e, p in slots]
+
+    return {
+        "unit": "kWh",
+        "currency": "SEK",
+        "price_in_cents": False,
+        "today": [p for _, _, p in today],
+        "tomorrow": [p for _, _, p in tomorrow],
+        "tomorrow_valid": bool(tomorrow),
+        "raw_today": raw(today),
+        "raw_tomorrow": raw(tomorrow),
+    }
+
+
+def build_hacs_nordpool(
+    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
+) -> PriceEntitySnapshot:
+    return PriceEntitySnapshot(
+        entity_id="sensor.nordpool_kwh_se3_sek_3_10_025",
+        state="1.0",
+        platform="nordpool",
+        attributes=hacs_nordpool(today, tomorrow, tz),
+    )
+
+
+def build_eds(today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo) -> PriceEntitySnapshot:
+    return PriceEntitySnapshot(
+        entity_id="sensor.energi_data_service",
+        state="1.0",
+        attributes={
+            "unit": "kWh",
+            "currency": "DKK",
+            "use_cent": False,
+            "tomorrow_valid": bool(tomorrow),
+            "raw_today": [{"hour": local(s, tz), "price": p} for s, _, p in today],
+            "raw_tomorrow": [{"hour": local(s, tz), "price": p} for s, _, p in tomorrow] or None,
+        },
+    )
+
+
+def build_entsoe(
+    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
+) -> PriceEntitySnapshot:
+    def items(slots: Sequence[Slot]) -> list[dict[str, Any]]:
+        return [{"time": str(local(s, tz)), "price": p} for s, _, p in slots]
+
+    return PriceEntitySnapshot(
+        entity_id="sensor.average_electricity_price",
+        state="1.0",
+        attributes={
+            "unit_of_measurement": "€/kWh",
+            "prices_today": items(today),
+            "prices_tomorrow": items(tomorrow),
+            "prices": items([*today, *tomorrow]),
+        },
+    )
+
+
+def build_entsoe_combined(
+    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
+) -> PriceEntitySnapshot:
+    return PriceEntitySnapshot(
+        entity_id="sensor.average_electricity_price",
+        state="1.0",
+        attributes={
+            "unit_of_measurement": "€/kWh",
+            "prices": [{"time": str(local(s, tz)), "price": p} for s, _, p in [*today, *tomorrow]],
+        },
+    )
+
+
+def build_ge_spot(
+    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
+) -> PriceEntitySnapshot:
+    return PriceEntitySnapshot(
+        entity_id="sensor.gespot_current_price_se3",
+        state="1.0",
+        attributes={
+            "unit_of_measurement": "SEK/kWh",
+            "currency": "SEK",
+            "today_interval_prices": [{"time": local(s, tz), "value": p} for s, _, p in today],
+            "tomorrow_interval_prices": [
+                {"time": local(s, tz), "value": p} for s, _, p in tomorrow
+            ],
+        },
+    )
+
+
+def build_octopus(
+    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
+) -> PriceEntitySnapshot:
+    def rates(slots: Sequence[Slot]) -> list[dict[str, Any]]:
+        return [
+            {"start": local(s, tz), "end": local(e, tz), "value_inc_vat": p, "is_capped": False}
+            for s, e, p in slots
+        ]
+
+    next_day = PriceEntitySnapshot(
+        entity_id="event.octopus_energy_electricity_x_y_next_day_rates",
+        state="2025-01-01T16:00:00+00:00",
+        attributes={"rates": rates(tomorrow)},
+    )
+    return PriceEntitySnapshot(
+        entity_id="event.octopus_energy_electricity_x_y_current_day_rates",
+        state="2025-01-01T16:00:00+00:00",
+        attributes={"rates": rates(today), "tariff_code": "E-1R-AGILE-24-10-01-C"},
+        related=(next_day,),
+    )
+
+
+def build_generic(
+    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
+) -> PriceEntitySnapshot:
+    return PriceEntitySnapshot(
+        entity_id="sensor.template_prices",
+        state="1.0",
+        attributes={
+            "unit_of_measurement": "EUR/kWh",
+            "data": [
+                {"start_time": local(s, tz).isoformat(), "price": p}
+                for s, _, p in [*today, *tomorrow]
+            ],
+        },
+    )
+
+
+def build_nordpool_core(
+    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
+) -> PriceEntitySnapshot:
+    def response(slots: Sequence[Slot]) -> ActionResponse:
+        items = [
+            {"start": s.isoformat(), "end": e.isoformat(), "price": round(p * 1000, 6)}
+            for s, e, p in slots
+        ]
+        return ActionResponse(ACTION_NORDPOOL_PRICES, {"SE3": items})
+
+    return PriceEntitySnapshot(
+        entity_id="sensor.nord_pool_se3_current_price",
+        state="1.0",
+        platform="nordpool",
+        attributes={"unit_of_measurement": "SEK/kWh"},
+        action_responses=(response(today), response(tomorrow)),
+    )
+
+
+def build_tibber(
+    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
+) -> PriceEntitySnapshot:
+    items = [
+        {"start_time": local(s, tz).isoformat(timespec="milliseconds"), "price": p}
+        for s, _, p in [*today, *tomorrow]
+    ]
+    return PriceEntitySnapshot(
+        entity_id="sensor.electricity_price_my_home",
+        state="1.0",
+        platform="tibber",
+        attributes={"unit_of_measurement": "SEK/kWh"},
+        action_responses=(ActionResponse(ACTION_TIBBER_PRICES, {"prices": {"My Home": items}}),),
+    )
+
+
+def build_entsoe_action(
+    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
+) -> PriceEntitySnapshot:
+    items = [{"timestamp": local(s, tz).isoformat(), "price": p} for s, _, p in [*today, *tomorrow]]
+    return PriceEntitySnapshot(
+        entity_id="sensor.current_electricity_market_price",
+        state="1.0",
+        platform="entsoe",
+        attributes={"unit_of_measurement": "€/kWh"},
+        action_responses=(ActionResponse(ACTION_ENTSOE_PRICES, {"prices": items}),),
+    )
+
+
+Builder = Callable[[Sequence[Slot], Sequence[Slot], ZoneInfo], PriceEntitySnapshot]
+BUILDERS: dict[str, tuple[Builder, PriceFormat]] = {
+    "hacs_nordpool": (build_hacs_nordpool, PriceFormat.NORDPOOL_HACS),
+    "nordpool_core": (build_nordpool_core, PriceFormat.NORDPOOL_CORE),
+    "energi_data_service": (build_eds, PriceFormat.ENERGI_DATA_SERVICE),
+    "entsoe": (build_entsoe, PriceFormat.ENTSOE),
+    "entsoe_combined": (build_entsoe_combined, PriceFormat.ENTSOE),
+    "entsoe_action": (build_entsoe_action, PriceFormat.ENTSOE),
+    "tibber": (build_tibber, PriceFormat.TIBBER),
+    "octopus": (build_octopus, PriceFormat.OCTOPUS_ENERGY),
+    "ge_spot": (build_ge_spot, PriceFormat.GE_SPOT),
+    "generic": (build_generic, PriceFormat.GENERIC),
+}
+
+
+def read(snapshot: PriceEntitySnapshot, now: datetime, tz: ZoneInfo = STOCKHOLM) -> PriceReadResult:
+    return normalise_prices(snapshot, tz, now)
+
+
+def as_tuples(series: PriceSeries) -> list[Slot]:
+    return [(s.start, s.end, s.price_per_kwh) for s in series.slots]
+
+
+def assert_same_slots(series: PriceSeries, expected: Sequence[Slot]) -> None:
+    got = as_tuples(series)
+    assert [(s, e) for s, e, _ in got] == [(s, e) for s, e, _ in expected]
+    assert [p for _, _, p in got] == pytest.approx([p for _, _, p in expected], abs=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Documented shapes (JSON fixtures)
+
+
+def load_fixture(path: Path) -> tuple[PriceEntitySnapshot, ZoneInfo, datetime, dict[str, Any]]:
+    data = json.loads(path.read_text())
+    raw = data["snapshot"]
+    snapshot = PriceEntitySnapshot(
+        entity_id=raw["entity_id"],
+        state=raw["state"],
+        platform=raw.get("platform"),
+        attributes=raw.get("attributes", {}),
+        area=raw.get("area"),
+        action_responses=tuple(
+            ActionResponse(a["action"], a["response"]) for a in raw.get("action_responses", [])
+        ),
+    )
+    return snapshot, ZoneInfo(data["tz"]), datetime.fromisoformat(data["now"]), data["expected"]
+
+
+@pytest.mark.parametrize("path", sorted(FIXTURES.glob("*.json")), ids=lambda p: p.stem)
+def test_documented_shape_is_read_exactly(path: Path) -> None:
+    snapshot, tz, now, expected = load_fixture(path)
+    result = normalise_prices(snapshot, tz, now)
+    assert result.status == PriceStatus(expected["status"]), result.message
+    assert result.series is not None
+    assert result.series.source_format == PriceFormat(expected["format"])
+    assert result.series.currency == expected["currency"]
+    want = [
+        (datetime.fromisoformat(s), datetime.fromisoformat(e), p) for s, e, p in expected["slots"]
+    ]
+    assert_same_slots(result.series, want)
+    assert all(s.start.tzinfo is UTC and s.end.tzinfo is UTC for s in result.series.slots)
+    assert result.series.gaps == ()
+    assert result.usable
+
+
+def test_every_format_has_a_fixture() -> None:
+    formats = {json.loads(p.read_text())["expected"]["format"] for p in FIXTURES.glob("*.json")}
+    assert formats == {f.value for f in PriceFormat}
+
+
+# --------------------------------------------------------------------------------------------
+# Every format, every resolution, DST days
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+@pytest.mark.parametrize(
+    ("day", "minutes", "slots_that_day"),
+    [
+        (PLAIN_DAY, 15, 96),
+        (PLAIN_DAY, 60, 24),
+        (PLAIN_DAY, 30, 48),
+        (SPRING_DAY, 15, 92),
+        (SPRING_DAY, 60, 23),
+        (SPRING_DAY, 30, 46),
+        (FALL_DAY, 15, 100),
+        (FALL_DAY, 60, 25),
+        (FALL_DAY, 30, 50),
+    ],
+)
+def test_format_reads_a_day_and_tomorrow(
+    name: str, day: date, minutes: int, slots_that_day: int
+) -> None:
+    builder, fmt = BUILDERS[name]
+    today = day_slots(day, STOCKHOLM, minutes, first_price=0.2)
+    tomorrow = day_slots(day + timedelta(days=1), STOCKHOLM, minutes, first_price=0.05)
+    now = datetime.combine(day, time(14, 7), tzinfo=STOCKHOLM)
+
+    result = read(builder(today, tomorrow, STOCKHOLM), now)
+
+    assert result.status is PriceStatus.OK, result.message
+    assert result.source_format is fmt
+    series = result.series
+    assert series is not None
+    assert_same_slots(series, [*today, *tomorrow])
+    midnight = local_midnight(day, STOCKHOLM)
+    next_midnight = local_midnight(day + timedelta(days=1), STOCKHOLM)
+    on_day = [s for s in series.slots if midnight <= s.start < next_midnight]
+    assert len(on_day) == slots_that_day
+    assert series.gaps == ()
+    assert not series.ends_early
+    assert not series.awaiting_tomorrow
+    assert not series.stale
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_tomorrow_missing_marks_series_awaiting(name: str) -> None:
+    builder, _ = BUILDERS[name]
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 15)
+    now = datetime.combine(PLAIN_DAY, time(9, 0), tzinfo=STOCKHOLM)
+
+    result = read(builder(today, [], STOCKHOLM), now)
+
+    assert result.status is PriceStatus.AWAITING, result.message
+    assert result.usable
+    assert result.series is not None
+    assert result.series.ends_early
+    assert result.series.awaiting_tomorrow
+    assert result.series.end == local_midnight(PLAIN_DAY + timedelta(days=1), STOCKHOLM)
+    assert "tomorrow not published" in result.message
+
+
+def test_switch_from_hourly_to_quarters_between_days_in_a_start_only_list() -> None:
+    # 2025-09-30 was the last hourly day; a combined Entso-e list spans the switch.
+    today = day_slots(date(2025, 9, 30), STOCKHOLM, 60)
+    tomorrow = day_slots(date(2025, 10, 1), STOCKHOLM, 15)
+    now = datetime(2025, 9, 30, 20, 0, tzinfo=STOCKHOLM)
+
+    result = read(build_entsoe_combined(today, tomorrow, STOCKHOLM), now)
+
+    assert result.series is not None
+    assert_same_slots(result.series, [*today, *tomorrow])
+    assert result.series.gaps == ()
+
+
+def test_mixed_slot_lengths_with_explicit_ends() -> None:
+    start = local_midnight(PLAIN_DAY, STOCKHOLM)
+    lengths = [60, 60, 15, 15, 15, 15, 30, 30, 60]
+    slots: list[Slot] = []
+    moment = start
+    for index, minutes in enumerate(lengths):
+        slots.append((moment, moment + timedelta(minutes=minutes), 0.1 + index / 100))
+        moment += timedelta(minutes=minutes)
+
+    result = read(build_nordpool_core(slots, [], STOCKHOLM), start + timedelta(minutes=5))
+
+    assert result.series is not None
+    assert_same_slots(result.series, slots)
+    assert result.series.gaps == ()
+
+
+# --------------------------------------------------------------------------------------------
+# Units
+
+
+@pytest.mark.parametrize(
+    ("unit", "cents", "value", "per_kwh"),
+    [
+        ("kWh", False, 1.25, 1.25),
+        ("MWh", False, 250.73, 0.25073),
+        ("Wh", False, 0.00125, 1.25),
+        ("kWh", True, 125.0, 1.25),
+        ("MWh", True, 25073.0, 0.25073),
+    ],
+)
+def test_hacs_nordpool_units_and_cents(
+    unit: str, cents: bool, value: float, per_kwh: float
+) -> None:
+    slots = day_slots(PLAIN_DAY, STOCKHOLM, 60)
+    attributes = hacs_nordpool(slots, [], STOCKHOLM)
+    attributes["unit"] = unit
+    attributes["price_in_cents"] = cents
+    for item in attributes["raw_today"]:
+        item["value"] = value
+    snapshot = PriceEntitySnapshot(entity_id="sensor.np", state="1", attributes=attributes)
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(1), tzinfo=STOCKHOLM))
+
+    assert result.series is not None
+    assert [s.price_per_kwh for s in result.series.slots] == pytest.approx([per_kwh] * 24)
+    assert result.series.currency == "SEK"
+
+
+def test_energi_data_service_in_cents() -> None:
+    snapshot = build_eds(day_slots(PLAIN_DAY, STOCKHOLM, 60), [], STOCKHOLM)
+    attributes = dict(snapshot.attributes, use_cent=True)
+    attributes["raw_today"] = [dict(i, price=213.4) for i in attributes["raw_today"]]
+    snapshot = PriceEntitySnapshot(entity_id="sensor.eds", state="1", attributes=attributes)
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(1), tzinfo=STOCKHOLM))
+
+    assert result.series is not None
+    assert result.series.slots[0].price_per_kwh == pytest.approx(2.134)
+
+
+@pytest.mark.parametrize(
+    ("measurement", "currency", "factor"),
+    [
+        ("SEK/kWh", "SEK", 1.0),
+        ("öre/kWh", None, 0.01),
+        ("c/kWh", None, 0.01),
+        ("EUR/MWh", "EUR", 0.001),
+        ("€/kWh", "EUR", 1.0),
+        ("£/kWh", "GBP", 1.0),
+        ("p/kWh", None, 0.01),
+        ("kr/kWh", None, 1.0),
+    ],
+)
+def test_unit_of_measurement_sets_currency_and_scale(
+    measurement: str, currency: str | None, factor: float
+) -> None:
+    start = local_midnight(PLAIN_DAY, STOCKHOLM)
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.generic",
+        state="1",
+        attributes={
+            "unit_of_measurement": measurement,
+            "prices": [
+                {"start": start.isoformat(), "price": 50.0},
+                {"start": (start + timedelta(hours=1)).isoformat(), "price": 60.0},
+            ],
+        },
+    )
+
+    result = read(snapshot, start)
+
+    assert result.series is not None
+    assert result.series.currency == currency
+    assert [s.price_per_kwh for s in result.series.slots] == pytest.approx(
+        [50 * factor, 60 * factor]
+    )
+
+
+def test_core_nordpool_is_priced_per_mwh_whatever_the_sensor_unit() -> None:
+    slots = day_slots(PLAIN_DAY, STOCKHOLM, 15)
+    result = read(build_nordpool_core(slots, [], STOCKHOLM), slots[0][0])
+    assert result.series is not None
+    assert result.series.slots[3].price_per_kwh == pytest.approx(slots[3][2])
+    assert result.series.currency == "SEK"
+
+
+# --------------------------------------------------------------------------------------------
+# HACS nordpool: tomorrow repeating today
+
+
+def test_tomorrow_with_todays_times_is_dropped_as_a_repeat() -> None:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 15)
+    attributes = hacs_nordpool(today, today, STOCKHOLM)
+    assert attributes["tomorrow_valid"] is True
+    snapshot = PriceEntitySnapshot(entity_id="sensor.np", state="1", attributes=attributes)
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(0, 3), tzinfo=STOCKHOLM))
+
+    assert result.status is PriceStatus.AWAITING
+    assert result.series is not None
+    assert result.series.tomorrow_repeats_today
+    assert len(result.series.slots) == 96
+    assert any("repeats" in note for note in result.series.notes)
+
+
+def test_tomorrow_with_tomorrows_times_but_todays_prices_is_dropped() -> None:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 60)
+    copied = [(s + timedelta(days=1), e + timedelta(days=1), p) for s, e, p in today]
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.np", state="1", attributes=hacs_nordpool(today, copied, STOCKHOLM)
+    )
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(14), tzinfo=STOCKHOLM))
+
+    assert result.series is not None
+    assert result.series.tomorrow_repeats_today
+    assert result.series.awaiting_tomorrow
+    assert result.series.end == local_midnight(PLAIN_DAY + timedelta(days=1), STOCKHOLM)
+
+
+def test_flat_prices_on_both_days_are_not_mistaken_for_a_repeat() -> None:
+    today = [(s, e, 0.5) for s, e, _ in day_slots(PLAIN_DAY, STOCKHOLM, 60)]
+    tomorrow = [(s + timedelta(days=1), e + timedelta(days=1), p) for s, e, p in today]
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.np", state="1", attributes=hacs_nordpool(today, tomorrow, STOCKHOLM)
+    )
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(14), tzinfo=STOCKHOLM))
+    assert result.status is PriceStatus.OK
+    assert result.series is not None
+    assert not result.series.tomorrow_repeats_today
+    assert len(result.series.slots) == 48
+
+
+def test_tomorrow_ignored_when_source_says_it_is_not_valid() -> None:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 60)
+    tomorrow = day_slots(PLAIN_DAY + timedelta(days=1), STOCKHOLM, 60, first_price=0.9)
+    attributes = hacs_nordpool(today, tomorrow, STOCKHOLM)
+    attributes["tomorrow_valid"] = False
+    snapshot = PriceEntitySnapshot(entity_id="sensor.np", state="1", attributes=attributes)
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(14), tzinfo=STOCKHOLM))
+
+    assert result.status is PriceStatus.AWAITING
+    assert result.series is not None
+    assert len(result.series.slots) == 24
+
+
+# --------------------------------------------------------------------------------------------
+# Data states
+
+
+def test_unavailable_entity_gives_no_prices() -> None:
+    snapshot = build_hacs_nordpool(day_slots(PLAIN_DAY, STOCKHOLM, 60), [], STOCKHOLM)
+    snapshot = PriceEntitySnapshot(
+        entity_id=snapshot.entity_id, state="unavailable", attributes=snapshot.attributes
+    )
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(1), tzinfo=STOCKHOLM))
+    assert result.status is PriceStatus.NO_PRICES
+    assert result.series is None
+    assert not result.usable
+    assert snapshot.entity_id in result.message
+
+
+@pytest.mark.parametrize("state", ["unknown", None])
+def test_unknown_entity_without_data_gives_no_prices(state: str | None) -> None:
+    snapshot = PriceEntitySnapshot(entity_id="sensor.prices", state=state, attributes={})
+    result = read(snapshot, datetime(2025, 10, 7, tzinfo=UTC))
+    assert result.status is PriceStatus.NO_PRICES
+    assert "sensor.prices" in result.message
+
+
+def test_empty_lists_give_no_prices() -> None:
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.np",
+        state="1",
+        attributes={"unit": "kWh", "currency": "SEK", "raw_today": [], "raw_tomorrow": []},
+    )
+    result = read(snapshot, datetime(2025, 10, 7, tzinfo=UTC))
+    assert result.status is PriceStatus.NO_PRICES
+    assert result.source_format is PriceFormat.NORDPOOL_HACS
+
+
+def test_entity_without_any_price_list_is_invalid_and_named() -> None:
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.living_room_temperature",
+        state="21.5",
+        attributes={"unit_of_measurement": "°C", "device_class": "temperature"},
+    )
+    result = read(snapshot, datetime(2025, 10, 7, tzinfo=UTC))
+    assert result.status is PriceStatus.INVALID
+    assert result.message.startswith("sensor.living_room_temperature")
+
+
+@pytest.mark.parametrize(
+    ("platform", "action"),
+    [
+        ("nordpool", ACTION_NORDPOOL_PRICES),
+        ("tibber", ACTION_TIBBER_PRICES),
+        ("entsoe", ACTION_ENTSOE_PRICES),
+    ],
+)
+def test_action_sources_without_a_response_ask_for_the_action(platform: str, action: str) -> None:
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.current_price",
+        state="0.3",
+        platform=platform,
+        attributes={"unit_of_measurement": "SEK/kWh"},
+    )
+    assert required_action(snapshot) == action
+    result = read(snapshot, datetime(2025, 10, 7, tzinfo=UTC))
+    assert result.status is PriceStatus.NO_PRICES
+    assert action in result.message
+
+
+def test_hacs_nordpool_needs_no_action_although_its_platform_is_nordpool() -> None:
+    snapshot = build_hacs_nordpool(day_slots(PLAIN_DAY, STOCKHOLM, 60), [], STOCKHOLM)
+    assert required_action(snapshot) is None
+    assert detect_format(snapshot) is PriceFormat.NORDPOOL_HACS
+
+
+def test_today_that_is_really_yesterday_is_stale() -> None:
+    yesterday = day_slots(PLAIN_DAY - timedelta(days=1), STOCKHOLM, 15)
+    snapshot = build_hacs_nordpool(yesterday, [], STOCKHOLM)
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(0, 5), tzinfo=STOCKHOLM))
+
+    assert result.status is PriceStatus.STALE
+    assert not result.usable
+    assert result.series is not None
+    assert result.series.stale
+    assert "before now" in result.message
+
+
+def test_missing_prices_become_reported_gaps_not_filled() -> None:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 60)
+    attributes = hacs_nordpool(today, [], STOCKHOLM)
+    attributes["raw_today"][5]["value"] = None
+    attributes["raw_today"][6]["value"] = None
+    snapshot = PriceEntitySnapshot(entity_id="sensor.np", state="1", attributes=attributes)
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(1), tzinfo=STOCKHOLM))
+
+    assert result.series is not None
+    assert len(result.series.slots) == 22
+    assert result.series.gaps == (PriceGap(today[5][0], today[6][1]),)
+    assert "gap" in result.message
+
+
+def test_missing_entry_in_start_only_list_is_a_gap_of_the_right_length() -> None:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 60)
+    del today[10]
+    snapshot = build_entsoe(today, [], STOCKHOLM)
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(1), tzinfo=STOCKHOLM))
+
+    assert result.series is not None
+    assert result.series.slots[9].end - result.series.slots[9].start == timedelta(hours=1)
+    assert result.series.gaps == (PriceGap(today[9][1], today[10][0]),)
+
+
+def test_octopus_previous_and_current_day_overlap_exactly_is_merged() -> None:
+    today = day_slots(PLAIN_DAY, LONDON, 30)
+    current = build_octopus(today, today[-4:], LONDON)
+    result = read(current, datetime.combine(PLAIN_DAY, time(12), tzinfo=LONDON), LONDON)
+    assert result.series is not None
+    assert len(result.series.slots) == 48
+
+
+def test_several_areas_need_a_choice() -> None:
+    items = [
+        {"start": "2025-10-06T22:00:00+00:00", "end": "2025-10-06T23:00:00+00:00", "price": 100}
+    ]
+    response = ActionResponse(ACTION_NORDPOOL_PRICES, {"SE3": items, "SE4": items})
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.nord_pool_se3_current_price",
+        state="0.1",
+        platform="nordpool",
+        action_responses=(response,),
+    )
+    now = datetime(2025, 10, 6, 22, 30, tzinfo=UTC)
+    ambiguous = read(snapshot, now)
+    assert ambiguous.status is PriceStatus.INVALID
+    assert "SE3" in ambiguous.message
+    assert "SE4" in ambiguous.message
+
+    chosen = PriceEntitySnapshot(
+        entity_id=snapshot.entity_id,
+        state="0.1",
+        platform="nordpool",
+        action_responses=(response,),
+        area="SE4",
+    )
+    result = read(chosen, now)
+    assert result.series is not None
+    assert result.series.slots[0].price_per_kwh == pytest.approx(0.1)
+
+
+# --------------------------------------------------------------------------------------------
+# Malformed entries: a status naming the entity and the entry, never an exception
+
+
+def _nordpool_with(change: Callable[[dict[str, Any]], None]) -> PriceEntitySnapshot:
+    attributes = hacs_nordpool(day_slots(PLAIN_DAY, STOCKHOLM, 60), [], STOCKHOLM)
+    for item in attributes["raw_today"]:
+        item["start"] = item["start"].isoformat()
+        item["end"] = item["end"].isoformat()
+    change(attributes)
+    return PriceEntitySnapshot(entity_id="sensor.np_bad", state="1", attributes=attributes)
+
+
+def _set(index: int, key: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(attributes: dict[str, Any]) -> None:
+        attributes["raw_today"][index][key] = value
+
+    return change
+
+
+def _delete(index: int, key: str) -> Callable[[dict[str, Any]], None]:
+    def change(attributes: dict[str, Any]) -> None:
+        del attributes["raw_today"][index][key]
+
+    return change
+
+
+def _duplicate(attributes: dict[str, Any]) -> None:
+    attributes["raw_today"].insert(4, dict(attributes["raw_today"][3], value=9.9))
+
+
+def _overlap(attributes: dict[str, Any]) -> None:
+    attributes["raw_today"][3]["end"] = attributes["raw_today"][4]["end"]
+
+
+def _not_a_list(attributes: dict[str, Any]) -> None:
+    attributes["raw_today"] = "1.0, 2.0"
+
+
+def _item_not_mapping(attributes: dict[str, Any]) -> None:
+    attributes["raw_today"][2] = 1.25
+
+
+@pytest.mark.parametrize(
+    ("change", "expected_text"),
+    [
+        (_delete(3, "value"), "raw_today[3]: missing key 'value'"),
+        (_delete(0, "start"), "raw_today[0]: missing key 'start'"),
+        (_set(2, "value", "cheap"), "raw_today[2]: 'value' is not a number"),
+        (_set(2, "value", float("nan")), "raw_today[2]: 'value' is not a finite number"),
+        (_set(2, "value", True), "raw_today[2]: 'value' is not a number"),
+        (_set(4, "start", "2025-10-07T04:00:00"), "raw_today[4]: 'start' has no UTC offset"),
+        (_set(4, "start", datetime(2025, 10, 7, 4)), "raw_today[4]: 'start' has no UTC offset"),
+        (_set(4, "end", "tomorrow"), "raw_today[4]: 'end' is not a date and time"),
+        (_set(4, "end", "2025-10-07T03:00:00+02:00"), "raw_today[4]: ends before it starts"),
+        (_duplicate, "duplicate slot"),
+        (_overlap, "overlaps"),
+        (_not_a_list, "raw_today: expected a list"),
+        (_item_not_mapping, "raw_today[2]: expected a mapping"),
+    ],
+)
+def test_malformed_entries_give_invalid_status(
+    change: Callable[[dict[str, Any]], None], expected_text: str
+) -> None:
+    result = read(_nordpool_with(change), datetime.combine(PLAIN_DAY, time(1), tzinfo=STOCKHOLM))
+    assert result.status is PriceStatus.INVALID
+    assert result.series is None
+    assert result.message.startswith("sensor.np_bad: ")
+    assert expected_text in result.message
+
+
+def test_duplicate_start_in_start_only_list_is_invalid() -> None:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 15)
+    snapshot = build_entsoe(today, [], STOCKHOLM)
+    items = list(snapshot.attributes["prices_today"])
+    items.insert(8, dict(items[7]))
+    attributes = dict(snapshot.attributes, prices_today=items)
+    bad = PriceEntitySnapshot(
+        entity_id="sensor.average_electricity_price", state="1", attributes=attributes
+    )
+    result = read(bad, today[0][0])
+    assert result.status is PriceStatus.INVALID
+    assert "prices_today[8]: duplicate slot" in result.message
+
+
+def test_generic_list_without_recognisable_keys_is_invalid() -> None:
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.weird",
+        state="1",
+        attributes={"data": [{"when": "2025-10-07T00:00:00+02:00", "amount": 1.0}]},
+    )
+    result = read(snapshot, datetime(2025, 10, 7, tzinfo=UTC))
+    assert result.status is PriceStatus.INVALID
+    assert "start-time key" in result.message
+
+
+def test_tibber_response_of_the_wrong_shape_is_invalid() -> None:
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.electricity_price_home",
+        state="1",
+        platform="tibber",
+        action_responses=(ActionResponse(ACTION_TIBBER_PRICES, {"prices": [1, 2, 3]}),),
+    )
+    result = read(snapshot, datetime(2025, 10, 7, tzinfo=UTC))
+    assert result.status is PriceStatus.INVALID
+    assert result.message.startswith("sensor.electricity_price_home: tibber.get_prices")
+
+
+_junk = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 5)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from(
+        [
+            "2025-10-07T00:00:00+02:00",
+            "2025-10-07 01:00:00+02:00",
+            "2025-10-07T00:00:00",
+            "00:15",
+            "kWh",
+            "MWh",
+            "abc",
+            "",
+        ]
+    )
+    | st.datetimes(timezones=st.sampled_from([UTC, STOCKHOLM]) | st.none()),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(
+        st.sampled_from(["start", "end", "value", "price", "hour", "time", "SE3", "prices", "x"]),
+        inner,
+        max_size=4,
+    ),
+    max_leaves=12,
+)
+_attribute_names = st.sampled_from(
+    [
+        "raw_today",
+        "raw_tomorrow",
+        "prices_today",
+        "prices_tomorrow",
+        "prices",
+        "data",
+        "forecast",
+        "rates",
+        "today_interval_prices",
+        "tomorrow_interval_prices",
+        "unit",
+        "unit_of_measurement",
+        "price_in_cents",
+        "tomorrow_valid",
+        "currency",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    attributes=st.dictionaries(_attribute_names, _junk, max_size=4),
+    action=st.sampled_from(
+        [None, ACTION_NORDPOOL_PRICES, ACTION_TIBBER_PRICES, ACTION_ENTSOE_PRICES]
+    ),
+    response=st.dictionaries(st.sampled_from(["SE3", "prices", "x"]), _junk, max_size=2),
+)
+def test_arbitrary_data_never_raises(
+    attributes: dict[str, Any], action: str | None, response: dict[str, Any]
+) -> None:
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.fuzz",
+        state="1",
+        attributes=attributes,
+        action_responses=(ActionResponse(action, response),) if action else (),
+    )
+    result = normalise_prices(snapshot, STOCKHOLM, datetime(2025, 10, 7, 12, tzinfo=UTC))
+    assert result.entity_id == "sensor.fuzz"
+    if result.series is not None:
+        slots = result.series.slots
+        assert all(a.end <= b.start for a, b in pairwise(slots))
+        assert all(s.start < s.end for s in slots)
+    else:
+        assert "sensor.fuzz" in result.message
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers for the Home Assistant layer
+
+
+def _series_with_gap() -> tuple[PriceSeries, list[Slot]]:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 15)
+    attributes = hacs_nordpool(today, [], STOCKHOLM)
+    attributes["raw_today"][40]["value"] = None
+    snapshot = PriceEntitySnapshot(entity_id="sensor.np", state="1", attributes=attributes)
+    result = read(snapshot, today[0][0])
+    assert result.series is not None
+    return result.series, today
+
+
+def test_current_price_and_next_boundary() -> None:
+    series, today = _series_with_gap()
+    inside = today[10][0] + timedelta(minutes=7)
+    assert current_price(series, inside) == pytest.approx(today[10][2])
+    assert next_slot_boundary(series, inside) == today[10][1]
+    # Exactly on a boundary the new slot applies and the next boundary is its end.
+    assert current_price(series, today[11][0]) == pytest.approx(today[11][2])
+    assert next_slot_boundary(series, today[11][0]) == today[11][1]
+    # In the gap there is no price, and the next boundary is where prices resume.
+    in_gap = today[40][0] + timedelta(minutes=1)
+    assert current_price(series, in_gap) is None
+    assert next_slot_boundary(series, in_gap) == today[41][0]
+    # Before the series, the first start; after it, nothing.
+    assert next_slot_boundary(series, today[0][0] - timedelta(hours=1)) == today[0][0]
+    assert next_slot_boundary(series, today[-1][1]) is None
+    assert current_price(series, today[-1][1]) is None
+
+
+def test_is_stale_at_the_end_of_the_series() -> None:
+    series, today = _series_with_gap()
+    assert not is_stale(series, today[-1][0])
+    assert is_stale(series, today[-1][1])
+
+
+def test_contiguous_slots_stop_at_the_first_gap() -> None:
+    series, today = _series_with_gap()
+    run = contiguous_slots(series, today[2][0] + timedelta(minutes=1))
+    assert run[0].start == today[2][0]
+    assert run[-1].end == today[40][0]
+    assert len(run) == 38
+    assert contiguous_slots(series, today[40][0]) == ()
+
+
+def test_series_attribute_is_compact_json_in_local_time() -> None:
+    series, today = _series_with_gap()
+    attribute = series_attribute(series, STOCKHOLM, since=today[50][0])
+    assert attribute[0] == {
+        "start": "2025-10-07T12:30:00+02:00",
+        "end": "2025-10-07T12:45:00+02:00",
+        "price": round(today[50][2], 5),
+    }
+    assert len(attribute) == 96 - 50
+    full = series_attribute(series, STOCKHOLM)
+    assert len(json.dumps(full)) < 16384
+
+
+def test_series_round_trips_through_a_dict() -> None:
+    series, _ = _series_with_gap()
+    copy = PriceSeries.from_dict(json.loads(json.dumps(series.to_dict())))
+    assert copy == series
+
+
+def test_now_must_be_timezone_aware() -> None:
+    snapshot = build_entsoe(day_slots(PLAIN_DAY, STOCKHOLM, 60), [], STOCKHOLM)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        normalise_prices(snapshot, STOCKHOLM, datetime(2025, 10, 7, 12))
+
+
+# --------------------------------------------------------------------------------------------
+# Real day-ahead prices (Source: Energinet, Energi Data Service, CC BY 4.0)
+
+
+def _real_day(zone: str, day: date, tz: ZoneInfo) -> list[Slot]:
+    start, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
+    low, high = start.strftime("%Y-%m-%dT%H:%M"), end.strftime("%Y-%m-%dT%H:%M")
+    slots: list[Slot] = []
+    with gzip.open(SHARED_PRICES / f"{zone}.csv.gz", "rt", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if low <= row["start_utc"][:16] < high:
+                slots.append(
+                    (
+                        datetime.fromisoformat(row["start_utc"]),
+                        datetime.fromisoformat(row["end_utc"]),
+                        float(row["price"]),  # EUR/MWh
+                    )
+                )
+    return slots
+
+
+@pytest.mark.skipif(not SHARED_PRICES.exists(), reason="shared price data not present")
+@pytest.mark.parametrize(
+    ("zone", "tz_name", "day", "expected_slots"),
+    [
+        ("SE3", "Europe/Stockholm", date(2025, 10, 26), 100),  # fall back, quarters
+        ("SE3", "Europe/Stockholm", date(2026, 3, 29), 92),  # spring forward, quarters
+        ("DK1", "Europe/Copenhagen", date(2025, 3, 30), 23),  # spring forward, hours
+        ("DE_LU", "Europe/Berlin", date(2024, 10, 27), 25),  # fall back, two equal 02:00 hours
+    ],
+)
+def test_real_day_through_core_nordpool_and_entsoe(
+    zone: str, tz_name: str, day: date, expected_slots: int
+) -> None:
+    tz = ZoneInfo(tz_name)
+    real = _real_day(zone, day, tz)
+    assert len(real) == expected_slots
+    now = datetime.combine(day, time(12), tzinfo=tz)
+
+    core = PriceEntitySnapshot(
+        entity_id=f"sensor.nord_pool_{zone.lower()}_current_price",
+        state="0.1",
+        platform="nordpool",
+        attributes={"unit_of_measurement": "EUR/kWh"},
+        action_responses=(
+            ActionResponse(
+                ACTION_NORDPOOL_PRICES,
+                {
+                    zone: [
+                        {"start": s.isoformat(), "end": e.isoformat(), "price": p}
+                        for s, e, p in real
+                    ]
+                },
+            ),
+        ),
+    )
+    result = normalise_prices(core, tz, now)
+    assert result.status is PriceStatus.AWAITING, result.message
+    assert result.series is not None
+    assert result.series.currency == "EUR"
+    assert_same_slots(result.series, [(s, e, p / 1000) for s, e, p in real])
+    assert result.series.start == local_midnight(day, tz)
+    assert result.series.end == local_midnight(day + timedelta(days=1), tz)
+
+    # The same day as Entso-e shows it: local start times only, per MWh via the unit.
+    entsoe = PriceEntitySnapshot(
+        entity_id="sensor.average_electricity_price",
+        state="0.1",
+        attributes={
+            "unit_of_measurement": "EUR/MWh",
+            "prices_today": [{"time": str(s.astimezone(tz)), "price": p} for s, _, p in real],
+        },
+    )
+    from_entsoe = normalise_prices(entsoe, tz, now)
+    assert from_entsoe.series is not None
+    assert_same_slots(from_entsoe.series, as_tuples(result.series))
