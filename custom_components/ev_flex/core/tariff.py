@@ -200,14 +200,18 @@ class GridFeePeriod:
         return spill > 0 and minute < spill and self.applies_on(local.date() - timedelta(days=1))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "per_kwh": self.per_kwh,
             "start": _format_clock(self.start),
             "end": _format_clock(self.end),
-            "weekdays": [WEEKDAY_NAMES[d] for d in sorted(self.weekdays)],
-            "months": sorted(self.months),
         }
+        # Leaving out "every day" / "every month" keeps stored options short and readable.
+        if self.weekdays != ALL_WEEKDAYS:
+            data["weekdays"] = [WEEKDAY_NAMES[d] for d in sorted(self.weekdays)]
+        if self.months != ALL_MONTHS:
+            data["months"] = sorted(self.months)
+        return data
 
     @classmethod
     def from_dict(cls, data: Any, path: str = "period") -> GridFeePeriod:
