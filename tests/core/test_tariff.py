@@ -278,10 +278,9 @@ def test_effective_prices_now_for_the_preview() -> None:
         import_tariff=ImportTariff(grid_fees=SCHEDULE, vat_percent=25),
         export_tariff=ExportTariff(kind=ExportKind.SPOT, factor=1.0, fee_per_kwh=0.1),
     )
-    assert effective_prices_at(series, tariff, COPENHAGEN, at(day, 18, 30)) == (
-        pytest.approx((1.0 + 0.9) * 1.25),
-        pytest.approx(0.9),
-    )
+    import_now, export_now = effective_prices_at(series, tariff, COPENHAGEN, at(day, 18, 30))
+    assert import_now == pytest.approx((1.0 + 0.9) * 1.25)
+    assert export_now == pytest.approx(0.9)
     assert effective_prices_at(series, tariff, COPENHAGEN, at(day + timedelta(days=2), 1)) == (
         None,
         None,
@@ -338,14 +337,11 @@ def test_weekday_numbers_are_accepted() -> None:
 
 
 def _modified(path: list[Any], value: Any) -> dict[str, Any]:
-    data = json.loads(json.dumps(FULL_TARIFF))
-    target = data
+    data: dict[str, Any] = json.loads(json.dumps(FULL_TARIFF))
+    target: Any = data
     for key in path[:-1]:
         target = target[key]
-    if value is KeyError:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
+    target[path[-1]] = value
     return data
 
 
