@@ -28,7 +28,8 @@ async def test_snapshot(
 
 
 async def test_reports_coordinates(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
-    """The tracker carries the car's coordinates."""
+    """The simulated car is parked at the Home Assistant home, so it is home."""
     state = hass.states.get("device_tracker.ev_flex_simulator_sedan_75_kwh_location")
-    assert state.attributes["latitude"] == pytest.approx(59.91)
-    assert state.attributes["longitude"] == pytest.approx(10.75)
+    assert state.attributes["latitude"] == pytest.approx(hass.config.latitude)
+    assert state.attributes["longitude"] == pytest.approx(hass.config.longitude)
+    assert state.state == "home"

@@ -22,6 +22,7 @@ from .const import (
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeData
 from .core.account import Account, SimulatedAccount
+from .core.model import Location
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -60,6 +61,8 @@ def _simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Simulation:
             ),
             vehicle_id=f"{entry.unique_id}-vehicle",
             charger_id=f"{entry.unique_id}-charger",
+            # The simulated car lives at the Home Assistant home.
+            home=Location(latitude=hass.config.latitude, longitude=hass.config.longitude),
         )
     return simulation
 

@@ -143,6 +143,7 @@ class Simulation:
         seed: int = 0,
         vehicle_id: str = "sim-vehicle-1",
         charger_id: str = "sim-charger-1",
+        home: Location | None = None,
     ) -> None:
         self._clock = clock
         self.vehicle_spec = vehicle or VehicleSpec()
@@ -153,6 +154,8 @@ class Simulation:
         self.faults = faults or FaultSettings()
         self._random = random.Random(seed)
         self._vehicle = _VehicleRuntime(soc_pct=soc_pct, plugged_in=plugged_in)
+        if home is not None:
+            self._vehicle.location = home
         self._charger = _ChargerRuntime()
         self._pending: list[_PendingCommand] = []
         self._settled: dict[str, CommandResult] = {}

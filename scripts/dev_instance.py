@@ -1,0 +1,324 @@
+"""Run a real Home Assistant server with EV Flex and a simulated account (see scripts/develop).
+
+The server's configuration lives in .dev/config (not committed). On first start it completes
+onboarding through Home Assistant's own REST API, creates an owner account and links a simulated
+vehicle and charger through the real config flow. Later starts reuse all of that.
+"""
+
+import argparse
+import contextlib
+import json
+import os
+from pathlib import Path
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+import urllib.error
+import urllib.parse
+import urllib.request
+
+REPO = Path(__file__).resolve().parents[1]
+DEV_DIR = REPO / ".dev"
+CONFIG_DIR = DEV_DIR / "config"
+CREDENTIALS_FILE = DEV_DIR / "credentials.json"
+HOST = "127.0.0.1"
+PORT = 8123
+BASE_URL = f"http://{HOST}:{PORT}"
+CLIENT_ID = f"{BASE_URL}/"
+REQUIRED_KEYS = ("battery_level", "plugged_in", "charge_rate")
+
+CONFIGURATION = """\
+homeassistant:
+  name: EV Flex development
+  latitude: 59.9139
+  longitude: 10.7522
+  elevation: 10
+  unit_system: metric
+  time_zone: Europe/Oslo
+  currency: NOK
+  country: "NO"
+
+api:
+config:
+onboarding:
+{interactive}
+logger:
+  default: warning
+  logs:
+    custom_components.ev_flex: debug
+    homeassistant.setup: info
+"""
+INTERACTIVE_INTEGRATIONS = "frontend:\nhistory:\nlogbook:\n"
+
+
+def log(message: str) -> None:
+    print(f"[develop] {message}", flush=True)
+
+
+def write_configuration(interactive: bool) -> None:
+    CONFIG_DIR.mkdir(parents=True, exist_ok=True)
+    (CONFIG_DIR / "configuration.yaml").write_text(
+        CONFIGURATION.format(interactive=INTERACTIVE_INTEGRATIONS if interactive else "")
+    )
+    write_http_settings()
+    link = CONFIG_DIR / "custom_components" / "ev_flex"
+    link.parent.mkdir(exist_ok=True)
+    if not link.is_symlink():
+        link.symlink_to(REPO / "custom_components" / "ev_flex")
+
+
+def write_http_settings() -> None:
+    """Bind to loopback only. Home Assistant keeps its HTTP settings in storage, not YAML."""
+    storage = CONFIG_DIR / ".storage"
+    storage.mkdir(exist_ok=True)
+    http_store = storage / "http"
+    if http_store.exists():
+        return
+    settings = {
+        "server_host": [HOST],
+        "server_port": PORT,
+        "cors_allowed_origins": [],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "modern",
+        "use_x_frame_options": True,
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "error": None,
+        "error_message": None,
+    }
+    http_store.write_text(
+        json.dumps(
+            {
+                "version": 2,
+                "minor_version": 2,
+                "key": "http",
+                "data": {"stable": settings, "pending": None, "yaml_migration_done": True},
+            }
+        )
+    )
+
+
+def credentials() -> dict[str, str]:
+    if CREDENTIALS_FILE.exists():
+        stored: dict[str, str] = json.loads(CREDENTIALS_FILE.read_text())
+        return stored
+    created = {"username": "owner", "password": secrets.token_urlsafe(12)}
+    DEV_DIR.mkdir(exist_ok=True)
+    CREDENTIALS_FILE.write_text(json.dumps(created))
+    CREDENTIALS_FILE.chmod(0o600)
+    return created
+
+
+def request(
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    token: str | None = None,
+    form: bool = False,
+) -> Any:
+    headers = {}
+    data = None
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if body is not None:
+        if form:
+            data = urllib.parse.urlencode(body).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        else:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(BASE_URL + path, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(req, timeout=30) as response:
+        text = response.read().decode()
+    return json.loads(text) if text else None
+
+
+def wait_for_server(process: subprocess.Popen[bytes], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"Home Assistant exited early with code {process.returncode}")
+        try:
+            request("GET", "/api/")
+        except urllib.error.HTTPError:
+            return  # 401 without a token: the server is up.
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(1)
+        else:
+            return
+    raise SystemExit("Home Assistant did not answer in time")
+
+
+def exchange_code(code: str) -> str:
+    tokens = request(
+        "POST",
+        "/auth/token",
+        {"grant_type": "authorization_code", "code": code, "client_id": CLIENT_ID},
+        form=True,
+    )
+    return str(tokens["access_token"])
+
+
+def onboard_or_login(user: dict[str, str]) -> str:
+    """Finish onboarding on the first start; log in with the stored owner afterwards."""
+    try:
+        steps = {step["step"]: step["done"] for step in request("GET", "/api/onboarding")}
+    except urllib.error.HTTPError as err:
+        if err.code != 404:
+            raise
+        # Fully onboarded: Home Assistant no longer serves the onboarding views.
+        steps = dict.fromkeys(("user", "core_config", "analytics", "integration"), True)
+    if not steps.get("user"):
+        log("onboarding: creating the owner account")
+        created = request(
+            "POST",
+            "/api/onboarding/users",
+            {
+                "client_id": CLIENT_ID,
+                "name": "EV Flex owner",
+                "username": user["username"],
+                "password": user["password"],
+                "language": "en",
+            },
+        )
+        token = exchange_code(created["auth_code"])
+    else:
+        flow = request(
+            "POST",
+            "/auth/login_flow",
+            {
+                "client_id": CLIENT_ID,
+                "handler": ["homeassistant", None],
+                "redirect_uri": CLIENT_ID,
+            },
+        )
+        result = request(
+            "POST",
+            f"/auth/login_flow/{flow['flow_id']}",
+            {"client_id": CLIENT_ID, **user},
+        )
+        token = exchange_code(result["result"])
+    for step, body in (
+        ("core_config", {}),
+        ("analytics", {}),
+        ("integration", {"client_id": CLIENT_ID, "redirect_uri": CLIENT_ID}),
+    ):
+        if not steps.get(step):
+            request("POST", f"/api/onboarding/{step}", body, token=token)
+    return token
+
+
+def ensure_simulated_account(token: str) -> None:
+    entries = request("GET", "/api/config/config_entries/entry?domain=ev_flex", token=token)
+    if entries:
+        return
+    log("linking a simulated vehicle and charger through the config flow")
+    flow = request("POST", "/api/config/config_entries/flow", {"handler": "ev_flex"}, token=token)
+    flow = request(
+        "POST",
+        f"/api/config/config_entries/flow/{flow['flow_id']}",
+        {"next_step_id": "simulator"},
+        token=token,
+    )
+    result = request(
+        "POST",
+        f"/api/config/config_entries/flow/{flow['flow_id']}",
+        {"name": "Home", "vehicle_preset": "sedan", "initial_soc": 35, "plugged_in": True},
+        token=token,
+    )
+    if result.get("type") != "create_entry":
+        raise SystemExit(f"the config flow did not create an entry: {result}")
+
+
+def ev_flex_states(token: str) -> list[dict[str, Any]]:
+    entity_ids = request(
+        "POST",
+        "/api/template",
+        {"template": "{{ integration_entities('ev_flex') | list | to_json }}"},
+        token=token,
+    )
+    return [request("GET", f"/api/states/{entity_id}", token=token) for entity_id in entity_ids]
+
+
+def is_live(state: dict[str, Any]) -> bool:
+    return state["state"] not in ("unavailable", "unknown")
+
+
+def wait_for_entities(token: str, deadline: float) -> list[dict[str, Any]]:
+    while time.monotonic() < deadline:
+        states = ev_flex_states(token)
+        live = {
+            key
+            for key in REQUIRED_KEYS
+            for state in states
+            if state["entity_id"].endswith(f"_{key}") and is_live(state)
+        }
+        if states and live == set(REQUIRED_KEYS):
+            return states
+        time.sleep(1)
+    raise SystemExit("the EV Flex entities did not become live in time")
+
+
+def print_states(states: list[dict[str, Any]]) -> None:
+    for state in sorted(states, key=lambda state: state["entity_id"]):
+        unit = state["attributes"].get("unit_of_measurement", "")
+        print(f"  {state['entity_id']:<64} {state['state']} {unit}".rstrip(), flush=True)
+
+
+def stop(process: subprocess.Popen[bytes]) -> int:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.returncode or 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="start, wait until the EV Flex entities are live, print them, stop",
+    )
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+
+    write_configuration(interactive=not args.check)
+    user = credentials()
+    log(f"starting Home Assistant with config in {CONFIG_DIR}")
+    process = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "homeassistant", "-c", str(CONFIG_DIR)],
+        env=os.environ.copy(),
+    )
+    deadline = time.monotonic() + args.timeout
+    try:
+        wait_for_server(process, deadline)
+        token = onboard_or_login(user)
+        ensure_simulated_account(token)
+        states = wait_for_entities(token, deadline)
+        log("EV Flex entities:")
+        print_states(states)
+        if args.check:
+            log("check passed")
+            stop(process)
+            return 0
+        log(f"Home Assistant runs at {BASE_URL}")
+        log(f"log in as '{user['username']}' with password '{user['password']}'")
+        log("press Ctrl-C to stop")
+        with contextlib.suppress(KeyboardInterrupt):
+            process.wait()
+        return 0
+    except BaseException:
+        stop(process)
+        raise
+    finally:
+        if process.poll() is None:
+            stop(process)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
