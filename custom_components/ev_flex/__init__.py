@@ -3,14 +3,15 @@
 from datetime import timedelta
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
-    ACCOUNT_TYPE_SIMULATOR,
+    ACCOUNT_TYPE_ENTITIES,
     CONF_ACCOUNT_TYPE,
     CONF_COMMAND_DELAY,
     CONF_INITIAL_SOC,
@@ -24,6 +25,7 @@ from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeDat
 from .core.account import Account, SimulatedAccount
 from .core.model import Location
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation
+from .entities_account import EntitiesAccount, EntitySelection
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -67,12 +69,22 @@ def _simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Simulation:
     return simulation
 
 
-def _build_account(hass: HomeAssistant, entry: EvFlexConfigEntry) -> tuple[Account, timedelta]:
+def _build_account(
+    hass: HomeAssistant, entry: EvFlexConfigEntry
+) -> tuple[Account, timedelta | None]:
     """The account behind a config entry, and how often to read it."""
     account_type = entry.data[CONF_ACCOUNT_TYPE]
-    if account_type == ACCOUNT_TYPE_SIMULATOR:
-        return SimulatedAccount(_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
-    raise NotImplementedError(account_type)
+    if account_type == ACCOUNT_TYPE_ENTITIES:
+        selection = EntitySelection.from_entry_data(entry.data)
+        account = EntitiesAccount(
+            hass,
+            selection,
+            name=entry.title,
+            vehicle_id=f"{entry.unique_id}-vehicle",
+            charger_id=f"{entry.unique_id}-charger",
+        )
+        return account, None
+    return SimulatedAccount(_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:
@@ -80,6 +92,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     account, update_interval = _build_account(hass, entry)
     coordinator = AccountCoordinator(hass, entry, account, update_interval)
     await coordinator.async_config_entry_first_refresh()
+    if isinstance(account, EntitiesAccount):
+        # Push: follow the chosen entities instead of polling them.
+        @callback
+        def entities_changed(event: Event[EventStateChangedData]) -> None:
+            coordinator.async_set_updated_data(account.snapshot())
+
+        entry.async_on_unload(
+            async_track_state_change_event(hass, account.selection.entity_ids(), entities_changed)
+        )
     entry.runtime_data = EvFlexRuntimeData(account=account, coordinator=coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
