@@ -1,11 +1,13 @@
 """EV Flex: smart charging and vehicle-to-grid for Home Assistant."""
 
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
@@ -19,12 +21,13 @@ from .const import (
     CONF_VEHICLE_PRESET,
     DEFAULT_COMMAND_DELAY_SECONDS,
     DOMAIN,
+    LOGGER,
     SIMULATOR_UPDATE_INTERVAL,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeData
 from .core.account import Account, SimulatedAccount
 from .core.model import Location
-from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation
+from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
 from .entities_account import EntitiesAccount, EntitySelection
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -43,33 +46,48 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+SIMULATION_STORE_VERSION = 1
+SIMULATION_SAVE_DELAY_SECONDS = 60
+
 # Simulated cars outlive a reload of their entry, as real cars do.
 SIMULATIONS: HassKey[dict[str, Simulation]] = HassKey(f"{DOMAIN}_simulations")
 
 
-def _simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Simulation:
+def _simulation_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, SIMULATION_STORE_VERSION, f"{DOMAIN}.simulation.{entry_id}")
+
+
+async def _async_simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Simulation:
+    """The entry's simulated car: kept over reloads, and over restarts through a store."""
     simulations = hass.data.setdefault(SIMULATIONS, {})
-    if (simulation := simulations.get(entry.entry_id)) is None:
-        data = entry.data
-        preset = data[CONF_VEHICLE_PRESET]
-        simulation = simulations[entry.entry_id] = Simulation(
-            clock=lambda: dt_util.utcnow(),
-            vehicle=VEHICLE_PRESETS[preset],
-            charger=CHARGER_PRESETS[preset],
-            soc_pct=data[CONF_INITIAL_SOC],
-            plugged_in=data[CONF_PLUGGED_IN],
-            command_delay=timedelta(
-                seconds=data.get(CONF_COMMAND_DELAY, DEFAULT_COMMAND_DELAY_SECONDS)
-            ),
-            vehicle_id=f"{entry.unique_id}-vehicle",
-            charger_id=f"{entry.unique_id}-charger",
-            # The simulated car lives at the Home Assistant home.
-            home=Location(latitude=hass.config.latitude, longitude=hass.config.longitude),
-        )
+    if (simulation := simulations.get(entry.entry_id)) is not None:
+        return simulation
+    data = entry.data
+    preset = data[CONF_VEHICLE_PRESET]
+    simulation = Simulation(
+        clock=lambda: dt_util.utcnow(),
+        vehicle=VEHICLE_PRESETS[preset],
+        charger=CHARGER_PRESETS[preset],
+        soc_pct=data[CONF_INITIAL_SOC],
+        plugged_in=data[CONF_PLUGGED_IN],
+        command_delay=timedelta(
+            seconds=data.get(CONF_COMMAND_DELAY, DEFAULT_COMMAND_DELAY_SECONDS)
+        ),
+        vehicle_id=f"{entry.unique_id}-vehicle",
+        charger_id=f"{entry.unique_id}-charger",
+        # The simulated car lives at the Home Assistant home.
+        home=Location(latitude=hass.config.latitude, longitude=hass.config.longitude),
+    )
+    if saved := await _simulation_store(hass, entry.entry_id).async_load():
+        try:
+            simulation.restore(saved)
+        except SimulatorError as err:
+            LOGGER.warning("Starting the simulated car afresh: %s", err)
+    simulations[entry.entry_id] = simulation
     return simulation
 
 
-def _build_account(
+async def _async_build_account(
     hass: HomeAssistant, entry: EvFlexConfigEntry
 ) -> tuple[Account, timedelta | None]:
     """The account behind a config entry, and how often to read it."""
@@ -84,14 +102,23 @@ def _build_account(
             charger_id=f"{entry.unique_id}-charger",
         )
         return account, None
-    return SimulatedAccount(_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
+    return SimulatedAccount(await _async_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:
     """Connect the account and create its devices."""
-    account, update_interval = _build_account(hass, entry)
+    account, update_interval = await _async_build_account(hass, entry)
     coordinator = AccountCoordinator(hass, entry, account, update_interval)
     await coordinator.async_config_entry_first_refresh()
+    if isinstance(account, SimulatedAccount):
+        store = _simulation_store(hass, entry.entry_id)
+        simulation = account.simulation
+
+        @callback
+        def save_simulation() -> None:
+            store.async_delay_save(simulation.to_dict, SIMULATION_SAVE_DELAY_SECONDS)
+
+        entry.async_on_unload(coordinator.async_add_listener(save_simulation))
     if isinstance(account, EntitiesAccount):
         # Push: follow the chosen entities instead of polling them.
         @callback
@@ -114,6 +141,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> b
 async def async_remove_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> None:
     """Forget a removed entry's simulated car."""
     hass.data.get(SIMULATIONS, {}).pop(entry.entry_id, None)
+    await _simulation_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(
