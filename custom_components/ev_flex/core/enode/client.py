@@ -203,7 +203,9 @@ class EnodeClient:
         raw = await self._send(
             "POST",
             self.endpoints.token_url,
-            auth=aiohttp.BasicAuth(self._client_id, self._client_secret),
+            headers={
+                "Authorization": aiohttp.encode_basic_auth(self._client_id, self._client_secret)
+            },
             data={"grant_type": "client_credentials"},
         )
         if raw.status in (400, 401, 403):
@@ -237,7 +239,6 @@ class EnodeClient:
         params: Mapping[str, str] | None = None,
         json_body: object = None,
         data: Mapping[str, str] | None = None,
-        auth: aiohttp.BasicAuth | None = None,
     ) -> _RawResponse:
         try:
             async with self._session.request(
@@ -247,7 +248,6 @@ class EnodeClient:
                 params=params,
                 json=json_body,
                 data=data,
-                auth=auth,
                 timeout=self._timeout,
                 allow_redirects=False,
             ) as response:

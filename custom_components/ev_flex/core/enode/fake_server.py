@@ -1174,11 +1174,13 @@ class FakeEnodeServer:
         self.stats.token_requests += 1
         form = await request.post()
         client_id, client_secret = form.get("client_id"), form.get("client_secret")
-        header = request.headers.get("Authorization", "")
-        if header.lower().startswith("basic "):
+        scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "basic":
             with contextlib.suppress(ValueError):
-                auth = aiohttp.BasicAuth.decode(header)
-                client_id, client_secret = auth.login, auth.password
+                login, _, password = (
+                    base64.b64decode(encoded, validate=True).decode().partition(":")
+                )
+                client_id, client_secret = login, password
         if form.get("grant_type") != "client_credentials":
             return web.json_response({"error": "unsupported_grant_type"}, status=400)
         if client_id != self.client_id or client_secret != self.client_secret:
