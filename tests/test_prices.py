@@ -30,6 +30,7 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -247,6 +248,7 @@ async def test_stale_at_end_then_midnight_timer(
     assert prices.status is PriceStatus.STALE
     assert hass.states.get(IMPORT_SENSOR).state == STATE_UNAVAILABLE
     assert prices.priced_slots == ()
+    assert prices.data.slot_at(end - timedelta(minutes=1)) is None
     assert prices.planner_prices() == []
     assert prices.next_refresh == datetime(2025, 10, 8, 0, 0, tzinfo=TZ)
     # Stale data is a state of the data, not a broken entity: no repair issue.
@@ -677,6 +679,33 @@ async def test_missing_action_and_missing_entry(
     assert "belongs to no config entry" in read.action_error
 
 
+async def test_entity_not_loaded_yet(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> None:
+    """A registered entity without a state (its integration still loading) is just no prices.
+
+    No repair issue, and no action call until the entity is there and available.
+    """
+    entity_id, _ = _registry_entity(hass, "nordpool", "SE3-current_price", "np")
+    action = PriceAction(
+        hass,
+        "nordpool.get_prices_for_date",
+        lambda data: {"SE3": action_items(TODAY_SLOTS, "start", "price", end_key="end")},
+    )
+    entry = await _setup_with(hass, simulator_entry, entity_id)
+    prices = prices_of(entry)
+    assert prices.status is PriceStatus.NO_PRICES
+    assert "has no state yet" in prices.data.message
+    assert issue_ids(hass) == set()
+
+    hass.states.async_set(entity_id, STATE_UNAVAILABLE)
+    await hass.async_block_till_done()
+    assert action.calls == []
+
+    hass.states.async_set(entity_id, "0.51")
+    await hass.async_block_till_done()
+    assert len(action.calls) == 2
+    assert prices.status is PriceStatus.AWAITING
+
+
 # --------------------------------------------------------------------------------------------
 # Repairs
 
@@ -694,6 +723,14 @@ async def test_vanished_entity_raises_and_clears_issue(
     assert issue.translation_key == "price_entity_missing_import"
     assert issue.translation_placeholders["entity_id"] == HACS_NORDPOOL
     assert issue.severity is ir.IssueSeverity.WARNING
+    strings = await async_get_translations(hass, "en", "issues", {DOMAIN})
+    for key in (
+        "price_entity_missing_import",
+        "price_entity_missing_export",
+        "price_entity_unreadable_import",
+        "price_entity_unreadable_export",
+    ):
+        assert "{entity_id}" in strings[f"component.{DOMAIN}.issues.{key}.description"]
     assert hass.states.get(IMPORT_SENSOR).state == STATE_UNAVAILABLE
     assert hass.states.get(BATTERY).state == "40.0"
 

@@ -16,7 +16,14 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final
 
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    CoreState,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
     device_registry as dr,
@@ -164,10 +171,8 @@ class PriceEntityReader:
             related=related,
         )
 
-    def _area_guess(self, registry_entry: er.RegistryEntry | None, action: str) -> str | None:
+    def _area_guess(self, registry_entry: er.RegistryEntry, action: str) -> str | None:
         """The Nord Pool area or Tibber home this entity is about, for entries with several."""
-        if registry_entry is None:
-            return None
         if action == ACTION_NORDPOOL_PRICES and registry_entry.unique_id:
             # Core Nord Pool sensors have unique ids like "SE3-current_price".
             return registry_entry.unique_id.partition("-")[0]
@@ -203,7 +208,7 @@ class PriceEntityReader:
         return response or {}
 
     async def _fetch(
-        self, action: str, registry_entry: er.RegistryEntry | None, now: datetime
+        self, action: str, registry_entry: er.RegistryEntry, now: datetime
     ) -> tuple[ActionResponse, ...]:
         today = dt_util.as_local(now).date()
         tomorrow = today + timedelta(days=1)
@@ -213,7 +218,7 @@ class PriceEntityReader:
         }
         if action == ACTION_TIBBER_PRICES:
             return (ActionResponse(action, await self._call(action, window)),)
-        config_entry_id = registry_entry.config_entry_id if registry_entry is not None else None
+        config_entry_id = registry_entry.config_entry_id
         if config_entry_id is None:
             raise PriceActionError(
                 f"{self.entity_id} belongs to no config entry, so {action} cannot be asked"
@@ -258,7 +263,12 @@ class PriceEntityReader:
             )
         action = required_action(snapshot)
         action_error: str | None = None
-        if action is not None and snapshot.state != STATE_UNAVAILABLE:
+        # Actions are named by the registry platform, so an action implies a registry entry.
+        if (
+            action is not None
+            and registry_entry is not None
+            and snapshot.state != STATE_UNAVAILABLE
+        ):
             if self._fetch_due(now):
                 try:
                     self._responses = await self._fetch(action, registry_entry, now)
@@ -415,7 +425,7 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
                 self.hass, self.watched_entities, self._handle_state_change
             )
         )
-        if not self.hass.is_running:
+        if self.hass.state is not CoreState.running:
             # A price entity missing at start-up may just not be loaded yet: look again later.
             entry.async_on_unload(async_at_started(self.hass, self._handle_started))
         entry.async_on_unload(self._cancel_timer)
@@ -522,7 +532,7 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
             "details": read.result.message,
         }
         # At start-up the price integration may load after EV Flex; only judge once running.
-        missing = not read.exists and self.hass.is_running
+        missing = not read.exists and self.hass.state is CoreState.running
         unreadable = read.result.status is PriceStatus.INVALID
         for issue, active in (
             (ISSUE_ENTITY_MISSING, missing),
