@@ -290,7 +290,7 @@ def main() -> int:
     write_configuration(interactive=not args.check)
     user = credentials()
     log(f"starting Home Assistant with config in {CONFIG_DIR}")
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "homeassistant", "-c", str(CONFIG_DIR)],
         env=os.environ.copy(),
     )

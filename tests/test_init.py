@@ -1,9 +1,11 @@
 """Setting up, unloading and failing to set up an account."""
 
 from datetime import timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 import pytest
@@ -119,3 +121,51 @@ async def test_vanished_device_is_removed(
 async def test_every_preset_loads(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
     """Each simulated car can be set up."""
     assert loaded_entry.state is ConfigEntryState.LOADED
+
+
+async def test_simulated_car_survives_restart(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The simulated car's state is stored and picked up again after a restart."""
+    simulation.set_soc(77.0)
+    simulation.unplug()
+    freezer.tick(timedelta(seconds=31))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    # Shutting down flushes the pending save, as Home Assistant does on stop.
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert hass_storage[f"ev_flex.simulation.{loaded_entry.entry_id}"]["data"]["soc_pct"] == 77.0
+
+    # A restart: the in-memory simulation is gone, only the store remains.
+    await hass.config_entries.async_unload(loaded_entry.entry_id)
+    hass.data[SIMULATIONS].clear()
+    await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    restored = loaded_entry.runtime_data.account.simulation
+    assert restored is not simulation
+    assert restored.vehicle_state().battery_level_pct == 77.0
+    assert not restored.vehicle_state().is_plugged_in
+
+
+async def test_unreadable_saved_car_starts_afresh(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    simulator_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A damaged store does not stop the entry from loading."""
+    simulator_entry.add_to_hass(hass)
+    hass_storage[f"ev_flex.simulation.{simulator_entry.entry_id}"] = {
+        "version": 1,
+        "key": f"ev_flex.simulation.{simulator_entry.entry_id}",
+        "data": {"soc_pct": "lots"},
+    }
+    assert await hass.config_entries.async_setup(simulator_entry.entry_id)
+    await hass.async_block_till_done()
+    assert "Starting the simulated car afresh" in caplog.text
+    assert simulator_entry.runtime_data.account.simulation.vehicle_state().battery_level_pct == 40

@@ -1,16 +1,19 @@
 """EV Flex: smart charging and vehicle-to-grid for Home Assistant."""
 
 from datetime import timedelta
+from typing import Any
 
 from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
-    ACCOUNT_TYPE_SIMULATOR,
+    ACCOUNT_TYPE_ENTITIES,
     CONF_ACCOUNT_TYPE,
     CONF_COMMAND_DELAY,
     CONF_INITIAL_SOC,
@@ -18,12 +21,14 @@ from .const import (
     CONF_VEHICLE_PRESET,
     DEFAULT_COMMAND_DELAY_SECONDS,
     DOMAIN,
+    LOGGER,
     SIMULATOR_UPDATE_INTERVAL,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeData
 from .core.account import Account, SimulatedAccount
 from .core.model import Location
-from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation
+from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
+from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id
 from .price_source import async_setup_prices
 
@@ -43,45 +48,88 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+SIMULATION_STORE_VERSION = 1
+SIMULATION_SAVE_DELAY_SECONDS = 60
+
 # Simulated cars outlive a reload of their entry, as real cars do.
 SIMULATIONS: HassKey[dict[str, Simulation]] = HassKey(f"{DOMAIN}_simulations")
 
 
-def _simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Simulation:
+def _simulation_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    return Store(hass, SIMULATION_STORE_VERSION, f"{DOMAIN}.simulation.{entry_id}")
+
+
+async def _async_simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Simulation:
+    """The entry's simulated car: kept over reloads, and over restarts through a store."""
     simulations = hass.data.setdefault(SIMULATIONS, {})
-    if (simulation := simulations.get(entry.entry_id)) is None:
-        data = entry.data
-        preset = data[CONF_VEHICLE_PRESET]
-        simulation = simulations[entry.entry_id] = Simulation(
-            clock=lambda: dt_util.utcnow(),
-            vehicle=VEHICLE_PRESETS[preset],
-            charger=CHARGER_PRESETS[preset],
-            soc_pct=data[CONF_INITIAL_SOC],
-            plugged_in=data[CONF_PLUGGED_IN],
-            command_delay=timedelta(
-                seconds=data.get(CONF_COMMAND_DELAY, DEFAULT_COMMAND_DELAY_SECONDS)
-            ),
-            vehicle_id=f"{entry.unique_id}-vehicle",
-            charger_id=f"{entry.unique_id}-charger",
-            # The simulated car lives at the Home Assistant home.
-            home=Location(latitude=hass.config.latitude, longitude=hass.config.longitude),
-        )
+    if (simulation := simulations.get(entry.entry_id)) is not None:
+        return simulation
+    data = entry.data
+    preset = data[CONF_VEHICLE_PRESET]
+    simulation = Simulation(
+        clock=lambda: dt_util.utcnow(),
+        vehicle=VEHICLE_PRESETS[preset],
+        charger=CHARGER_PRESETS[preset],
+        soc_pct=data[CONF_INITIAL_SOC],
+        plugged_in=data[CONF_PLUGGED_IN],
+        command_delay=timedelta(
+            seconds=data.get(CONF_COMMAND_DELAY, DEFAULT_COMMAND_DELAY_SECONDS)
+        ),
+        vehicle_id=f"{entry.unique_id}-vehicle",
+        charger_id=f"{entry.unique_id}-charger",
+        # The simulated car lives at the Home Assistant home.
+        home=Location(latitude=hass.config.latitude, longitude=hass.config.longitude),
+    )
+    if saved := await _simulation_store(hass, entry.entry_id).async_load():
+        try:
+            simulation.restore(saved)
+        except SimulatorError as err:
+            LOGGER.warning("Starting the simulated car afresh: %s", err)
+    simulations[entry.entry_id] = simulation
     return simulation
 
 
-def _build_account(hass: HomeAssistant, entry: EvFlexConfigEntry) -> tuple[Account, timedelta]:
+async def _async_build_account(
+    hass: HomeAssistant, entry: EvFlexConfigEntry
+) -> tuple[Account, timedelta | None]:
     """The account behind a config entry, and how often to read it."""
     account_type = entry.data[CONF_ACCOUNT_TYPE]
-    if account_type == ACCOUNT_TYPE_SIMULATOR:
-        return SimulatedAccount(_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
-    raise NotImplementedError(account_type)
+    if account_type == ACCOUNT_TYPE_ENTITIES:
+        selection = EntitySelection.from_entry_data(entry.data)
+        account = EntitiesAccount(
+            hass,
+            selection,
+            name=entry.title,
+            vehicle_id=f"{entry.unique_id}-vehicle",
+            charger_id=f"{entry.unique_id}-charger",
+        )
+        return account, None
+    return SimulatedAccount(await _async_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:
     """Connect the account and create its devices."""
-    account, update_interval = _build_account(hass, entry)
+    account, update_interval = await _async_build_account(hass, entry)
     coordinator = AccountCoordinator(hass, entry, account, update_interval)
     await coordinator.async_config_entry_first_refresh()
+    if isinstance(account, SimulatedAccount):
+        store = _simulation_store(hass, entry.entry_id)
+        simulation = account.simulation
+
+        @callback
+        def save_simulation() -> None:
+            store.async_delay_save(simulation.to_dict, SIMULATION_SAVE_DELAY_SECONDS)
+
+        entry.async_on_unload(coordinator.async_add_listener(save_simulation))
+    if isinstance(account, EntitiesAccount):
+        # Push: follow the chosen entities instead of polling them.
+        @callback
+        def entities_changed(event: Event[EventStateChangedData]) -> None:
+            coordinator.async_set_updated_data(account.snapshot())
+
+        entry.async_on_unload(
+            async_track_state_change_event(hass, account.selection.entity_ids(), entities_changed)
+        )
     # Prices are optional: without a usable price entity EV Flex still runs (and says why).
     prices = await async_setup_prices(hass, entry)
     entry.runtime_data = EvFlexRuntimeData(account=account, coordinator=coordinator, prices=prices)
@@ -97,6 +145,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> b
 async def async_remove_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> None:
     """Forget a removed entry's simulated car."""
     hass.data.get(SIMULATIONS, {}).pop(entry.entry_id, None)
+    await _simulation_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

@@ -41,7 +41,7 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
         hass: HomeAssistant,
         entry: EvFlexConfigEntry,
         account: Account,
-        update_interval: timedelta,
+        update_interval: timedelta | None,
     ) -> None:
         """Set up the coordinator for one account."""
         super().__init__(

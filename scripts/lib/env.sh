@@ -55,6 +55,12 @@ ev_flex_run() {
         root="$1"; workspace="$2"; repo="$3"; venv="$4"; command="$5"
         mkdir -p "$root$workspace" "$root/proc" "$root/dev" "$root/tmp"
         mount --bind "$workspace" "$root$workspace"
+        # shared/ beside the repository may be a link to somewhere outside the workspace.
+        shared="$(realpath -q "$workspace/shared" || true)"
+        if [ -n "$shared" ] && [ -d "$shared" ] && [ "${shared#"$workspace"/}" = "$shared" ]; then
+            mkdir -p "$root$shared"
+            mount --bind "$shared" "$root$shared"
+        fi
         mount -t proc proc "$root/proc"
         mount --rbind /dev "$root/dev"
         cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true

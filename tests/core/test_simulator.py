@@ -261,3 +261,29 @@ def test_set_soc_is_clamped(clock: Clock) -> None:
     assert sim.vehicle_state().battery_level_pct == 100.0
     sim.set_charge_limit(10)
     assert sim.vehicle_state().charge_limit_pct == 50.0
+
+
+def test_restore_continues_where_it_stopped(clock: Clock) -> None:
+    """A restored simulation keeps its state and simulates the time it was away."""
+    sim = make(clock, soc_pct=30.0)
+    sim.set_charge_limit(90)
+    sim.send_command(sim.charger_id, CommandKind.SET_MAX_CURRENT, 10)
+    clock.advance(seconds=10)
+    saved = sim.to_dict()
+    soc_at_save = sim.vehicle_state().battery_level_pct
+    assert soc_at_save is not None
+
+    clock.advance(hours=1)
+    restored = make(clock, soc_pct=99.0)
+    restored.restore(saved)
+    vehicle = restored.vehicle_state()
+    # One hour at 6.9 kW (10 A, three phases) with 90 % efficiency: 6.21 kWh, 8.28 points.
+    assert vehicle.battery_level_pct == pytest.approx(soc_at_save + 8.28, abs=0.02)
+    assert vehicle.charge_limit_pct == 90
+    assert restored.charger_state().max_current_a == 10
+
+
+def test_restore_rejects_garbage(clock: Clock) -> None:
+    sim = make(clock)
+    with pytest.raises(SimulatorError, match="unreadable"):
+        sim.restore({"saved_at": "yesterday"})

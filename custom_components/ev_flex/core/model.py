@@ -70,6 +70,14 @@ class VehicleState:
     plugged_in_charger_id: str | None = None
     last_seen: datetime | None = None
     capabilities: VehicleCapabilities = field(default_factory=VehicleCapabilities)
+    # The name the owner gave the car in its app.
+    display_name: str | None = None
+    # The account's own id for the charging location the car is at (Enode Location id).
+    location_id: str | None = None
+    # The account's raw charging state, e.g. Enode's "PLUGGED_IN:STOPPED".
+    power_delivery_state: str | None = None
+    # When the cable was connected, if the account knows.
+    plugged_in_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +108,12 @@ class ChargerState:
     plugged_in_vehicle_id: str | None = None
     last_seen: datetime | None = None
     capabilities: ChargerCapabilities = field(default_factory=ChargerCapabilities)
+    # The account's own id for the location the charger belongs to (Enode Location id).
+    location_id: str | None = None
+    # The account's raw charging state, e.g. Enode's "PLUGGED_IN:CHARGING".
+    power_delivery_state: str | None = None
+    # When the cable was connected, if the account knows.
+    plugged_in_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +122,10 @@ class AccountSnapshot:
 
     vehicles: dict[str, VehicleState] = field(default_factory=dict)
     chargers: dict[str, ChargerState] = field(default_factory=dict)
+    # True when the account itself says which vehicle and charger are plugged into each other
+    # (Enode's pluggedInChargerId / pluggedInVehicleId): the ids are then trusted even when
+    # None. False means pairing has to infer it from plug-in times and power.
+    reports_plugged_in_ids: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

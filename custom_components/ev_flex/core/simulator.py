@@ -5,10 +5,11 @@ clock's "now". Tests drive the clock (Home Assistant's time freezer), the dev in
 wall clock. Nothing here sleeps.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 import random
+from typing import Any
 
 from .model import (
     AccountSnapshot,
@@ -372,6 +373,44 @@ class Simulation:
         """Energy drawn from the grid into the car since the simulation started."""
         self.advance()
         return self._vehicle.energy_delivered_kwh
+
+    # Persistence
+
+    def to_dict(self) -> dict[str, object]:
+        """What changes while the simulation runs, as JSON-safe data."""
+        self.advance()
+        vehicle, charger = self._vehicle, self._charger
+        return {
+            "saved_at": self._last_update.isoformat(),
+            "soc_pct": vehicle.soc_pct,
+            "charge_limit_pct": vehicle.charge_limit_pct,
+            "plugged_in": vehicle.plugged_in,
+            "wants_charge": vehicle.wants_charge,
+            "odometer_km": vehicle.odometer_km,
+            "energy_delivered_kwh": vehicle.energy_delivered_kwh,
+            "charger_enabled": charger.enabled,
+            "max_current_a": charger.max_current_a,
+            "discharge_request_kw": charger.discharge_request_kw,
+        }
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        """Continue from saved data; time that passed meanwhile is simulated as well."""
+        vehicle, charger = self._vehicle, self._charger
+        try:
+            saved_at = datetime.fromisoformat(str(saved["saved_at"]))
+            vehicle.soc_pct = float(saved["soc_pct"])
+            vehicle.charge_limit_pct = float(saved["charge_limit_pct"])
+            vehicle.plugged_in = bool(saved["plugged_in"])
+            vehicle.wants_charge = bool(saved["wants_charge"])
+            vehicle.odometer_km = float(saved["odometer_km"])
+            vehicle.energy_delivered_kwh = float(saved["energy_delivered_kwh"])
+            charger.enabled = bool(saved["charger_enabled"])
+            charger.max_current_a = float(saved["max_current_a"])
+            charger.discharge_request_kw = float(saved["discharge_request_kw"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise SimulatorError(f"saved simulation state is unreadable: {err}") from err
+        self._last_update = min(saved_at.astimezone(UTC), self._now())
+        self.advance()
 
     # Reads
 

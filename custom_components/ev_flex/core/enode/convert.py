@@ -1,0 +1,131 @@
+"""Turn Enode objects into EV Flex's account-independent model."""
+
+from collections.abc import Iterable
+
+from ..model import (
+    AccountSnapshot,
+    ChargerCapabilities,
+    ChargerState,
+    CommandKind,
+    CommandResult,
+    CommandState,
+    Location,
+    VehicleCapabilities,
+    VehicleState,
+)
+from .models import ActionState, ChargeKind, EnodeAction, EnodeCharger, EnodeVehicle
+
+_COMMAND_STATES = {
+    ActionState.PENDING: CommandState.PENDING,
+    ActionState.CONFIRMED: CommandState.CONFIRMED,
+    ActionState.FAILED: CommandState.FAILED,
+    ActionState.CANCELLED: CommandState.CANCELLED,
+}
+
+
+def _vendor_name(vendor: str | None) -> str | None:
+    return vendor.replace("_", " ").title() if vendor else None
+
+
+def vehicle_state_from(vehicle: EnodeVehicle) -> VehicleState:
+    """The model's view of an Enode vehicle."""
+    info, charge, place = vehicle.information, vehicle.charge_state, vehicle.location
+    capabilities = vehicle.capabilities
+    location = None
+    if place.latitude is not None and place.longitude is not None:
+        location = Location(latitude=place.latitude, longitude=place.longitude)
+    return VehicleState(
+        vehicle_id=vehicle.id,
+        make=info.brand or _vendor_name(vehicle.vendor),
+        model=info.model,
+        year=info.year,
+        vin=info.vin,
+        # Enode's null means "data delayed", not "offline"; only an explicit false is offline.
+        online=vehicle.is_reachable is not False,
+        battery_level_pct=charge.battery_level,
+        battery_capacity_kwh=charge.battery_capacity_kwh,
+        range_km=charge.range_km,
+        charge_limit_pct=charge.charge_limit_pct,
+        is_plugged_in=charge.is_plugged_in,
+        is_charging=charge.is_charging,
+        is_fully_charged=charge.is_fully_charged,
+        charge_rate_kw=charge.charge_rate_kw,
+        charge_time_remaining_min=charge.charge_time_remaining_min,
+        odometer_km=vehicle.odometer.distance_km,
+        location=location,
+        plugged_in_charger_id=charge.plugged_in_charger_id,
+        last_seen=vehicle.last_seen,
+        capabilities=VehicleCapabilities(
+            can_start_stop=capabilities.start_charging.is_capable
+            and capabilities.stop_charging.is_capable,
+            # Enode has no command to change the car's charge limit.
+            can_set_charge_limit=False,
+            reports_location=capabilities.location.is_capable,
+            # Enode reports discharging as a state only; there is no discharge command.
+            can_discharge=False,
+        ),
+        display_name=info.display_name,
+        location_id=place.id,
+        power_delivery_state=charge.power_delivery_state.value,
+    )
+
+
+def charger_state_from(charger: EnodeCharger) -> ChargerState:
+    """The model's view of an Enode charger."""
+    info, charge, capabilities = charger.information, charger.charge_state, charger.capabilities
+    return ChargerState(
+        charger_id=charger.id,
+        make=info.brand or _vendor_name(charger.vendor),
+        model=info.model,
+        serial_number=info.serial_number,
+        online=charger.is_reachable is not False,
+        is_plugged_in=charge.is_plugged_in,
+        is_charging=charge.is_charging,
+        charge_rate_kw=charge.charge_rate_kw,
+        max_current_a=charge.max_current_a,
+        plugged_in_vehicle_id=charge.plugged_in_vehicle_id,
+        last_seen=charger.last_seen,
+        capabilities=ChargerCapabilities(
+            can_start_stop=capabilities.start_charging.is_capable
+            and capabilities.stop_charging.is_capable,
+            can_set_max_current=capabilities.set_max_current.is_capable,
+            can_discharge=False,
+        ),
+        location_id=charger.location.id,
+        power_delivery_state=charge.power_delivery_state.value,
+    )
+
+
+def snapshot_from(
+    vehicles: Iterable[EnodeVehicle], chargers: Iterable[EnodeCharger]
+) -> AccountSnapshot:
+    """One account snapshot from the vehicles and chargers of one Enode user."""
+    vehicle_list, charger_list = list(vehicles), list(chargers)
+    reports_ids = any(v.charge_state.reports_plugged_in_charger for v in vehicle_list) or any(
+        c.charge_state.reports_plugged_in_vehicle for c in charger_list
+    )
+    return AccountSnapshot(
+        vehicles={v.id: vehicle_state_from(v) for v in vehicle_list},
+        chargers={c.id: charger_state_from(c) for c in charger_list},
+        reports_plugged_in_ids=reports_ids,
+    )
+
+
+def command_kind_from(action: EnodeAction) -> CommandKind:
+    """START/STOP for charge actions, SET_MAX_CURRENT otherwise."""
+    if action.kind is ChargeKind.START:
+        return CommandKind.START
+    if action.kind is ChargeKind.STOP:
+        return CommandKind.STOP
+    return CommandKind.SET_MAX_CURRENT
+
+
+def command_result_from(action: EnodeAction) -> CommandResult:
+    """The model's view of an Enode action. An unknown state counts as still pending."""
+    return CommandResult(
+        command_id=action.id,
+        kind=command_kind_from(action),
+        target_id=action.target_id or "",
+        state=_COMMAND_STATES.get(action.state, CommandState.PENDING),
+        failure_reason=action.failure_reason.describe() if action.failure_reason else None,
+    )

@@ -1,0 +1,88 @@
+"""Helpers shared by the Enode tests: a hand-driven clock, a webhook receiver, a client factory."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import socket
+
+import aiohttp
+from aiohttp import web
+
+from custom_components.ev_flex.core.enode import EnodeClient, EnodeEndpoints
+from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
+
+USER = "user-1"
+REDIRECT_URI = "https://ha.example/auth/external/callback?flow_id=abc"
+
+
+class ManualClock:
+    """A wall clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+class ManualMonotonic:
+    """A monotonic clock (seconds) for the client's token cache."""
+
+    def __init__(self) -> None:
+        self.value = 1000.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+def make_client(
+    session: aiohttp.ClientSession, server: FakeEnodeServer, **kwargs: object
+) -> EnodeClient:
+    """A client for the fake server, polling actions quickly."""
+    options: dict[str, object] = {
+        "client_id": server.client_id,
+        "client_secret": server.client_secret,
+        "endpoints": EnodeEndpoints.custom(server.base_url),
+        "action_poll_interval": 0.0,
+        "action_timeout": 5.0,
+    }
+    options.update(kwargs)
+    return EnodeClient(session, **options)  # type: ignore[arg-type]
+
+
+@dataclass
+class Receiver:
+    """A webhook endpoint that records what it got."""
+
+    url: str = ""
+    status: int = 200
+    bodies: list[bytes] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)
+
+
+@asynccontextmanager
+async def webhook_receiver() -> AsyncIterator[Receiver]:
+    """A real HTTP server on loopback that answers webhook deliveries."""
+    receiver = Receiver()
+
+    async def handle(request: web.Request) -> web.Response:
+        receiver.bodies.append(await request.read())
+        receiver.headers.append(dict(request.headers))
+        return web.Response(status=receiver.status)
+
+    app = web.Application()
+    app.router.add_post("/hook", handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    await web.SockSite(runner, sock).start()
+    receiver.url = f"http://127.0.0.1:{sock.getsockname()[1]}/hook"
+    try:
+        yield receiver
+    finally:
+        await runner.cleanup()
