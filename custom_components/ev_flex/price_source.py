@@ -205,6 +205,10 @@ class PriceEntityReader:
             raise PriceActionError(f"{action} did not answer in time") from err
         except (HomeAssistantError, probatio.Invalid) as err:
             raise PriceActionError(f"{action} failed: {err}") from err
+        except Exception as err:
+            # Another integration's bug must not stop EV Flex: it means "no prices" here.
+            LOGGER.debug("%s raised unexpectedly", action, exc_info=True)
+            raise PriceActionError(f"{action} failed: {type(err).__name__}: {err}") from err
         return response or {}
 
     async def _fetch(
