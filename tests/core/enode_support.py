@@ -1,5 +1,6 @@
 """Helpers shared by the Enode tests: a hand-driven clock, a webhook receiver, a client factory."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -62,6 +63,8 @@ class Receiver:
     status: int = 200
     bodies: list[bytes] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
+    # Set on every delivery, so a test can wait for one without polling.
+    received: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 @asynccontextmanager
@@ -72,6 +75,7 @@ async def webhook_receiver() -> AsyncIterator[Receiver]:
     async def handle(request: web.Request) -> web.Response:
         receiver.bodies.append(await request.read())
         receiver.headers.append(dict(request.headers))
+        receiver.received.set()
         return web.Response(status=receiver.status)
 
     app = web.Application()

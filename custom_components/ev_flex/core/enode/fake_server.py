@@ -1084,12 +1084,11 @@ class FakeEnodeServer:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
         path = request.path
-        if path.startswith("/_fake/"):
-            return await handler(request)
-        if self.faults.response_delay_s > 0:
+        control = path.startswith("/_fake/")
+        if self.faults.response_delay_s > 0 and not control:
             await asyncio.sleep(self.faults.response_delay_s)
         try:
-            if path.startswith(("/oauth2/", "/link/", "/health/")):
+            if path.startswith(("/_fake/", "/oauth2/", "/link/", "/health/")):
                 response = await handler(request)
             else:
                 response = await self._api_call(request, handler)

@@ -1,0 +1,800 @@
+"""The optimal charge and discharge planner: prices, battery and targets in, cheapest plan out.
+
+`plan(request)` returns the optimum of this model, exactly (tests compare it with a MILP):
+
+- The horizon runs from `now` to the end of the last price slot; the slot holding `now` is cut
+  to start at `now`. `E` is the battery energy (kWh), `pc`/`pd` the charge/discharge power at
+  the grid, and each slot of length dt moves `E` by `dt * (eta_c * pc - pd / eta_d)`.
+- `0 <= pc <= min(max_kw, taper(SoC at the slot's start))`; `0 <= pd <= discharge.max_kw`, only
+  in slots with an export price; never both in one slot.
+- `E` never exceeds `max(max_soc, SoC now)`; discharging never takes `E` below
+  `min(E now, min_soc)`.
+- A target applies at the end of the last slot ending at or before its `by` (at `now` if none
+  does). A target beyond the last price must be reachable by full-power charging after the
+  horizon (continuous in time, following the taper); the plan's last energy must allow that.
+- Targets out of reach: the total shortfall is minimised first, then the cost. Because
+  full-power charging reaches the highest energy at every boundary at once (the taper is
+  concave), that is the same as lowering each target to the highest reachable energy.
+- Below `protective_soc_pct` the car charges at full power from `now` until it reaches that
+  level. Once there (or when it starts above it) it is never discharged below it again, so the
+  next plan does not undo this one.
+- The cost is `sum dt * (import * pc - export * pd + wear * pd / eta_d)`.
+
+The solver is exact dynamic programming over piecewise-linear value functions
+(`planner_dp.py`), in pure Python.
+
+Run `python -m custom_components.ev_flex.core.planner` with a request as JSON on stdin to get the
+plan as JSON on stdout; invalid input exits with status 2 and the validation message.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+import json
+import math
+import sys
+from typing import Any
+
+from .planner_curve import ChargeCurve, SlotReach
+from .planner_dp import DpSlot, optimal_path
+
+# Lower bounds sit this far (kWh) under the highest reachable energy, so rounding can never make
+# a reachable target look unreachable. Far below anything a charger can measure.
+_REACH_MARGIN_KWH = 1e-9
+# A target counts as met within this many kWh.
+_MET_TOLERANCE_KWH = 1e-6
+# Powers below this (kW) are rounding noise and planned as zero.
+_NOISE_KW = 1e-9
+_SECONDS_PER_HOUR = 3600.0
+
+
+class PlanValidationError(ValueError):
+    """The request is invalid. `field` names the offending field, e.g. "prices[3].start"."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class PlanStatus(StrEnum):
+    """How far the plan can be trusted."""
+
+    OK = "ok"
+    # Some target can't be reached; the plan gets as close as possible, then is cheapest.
+    SHORTFALL = "shortfall"
+    # A target lies beyond the last known price, and what it needs now shapes the plan.
+    AWAITING_PRICES = "awaiting_prices"
+    # No price covers now: nothing can be planned.
+    NO_PRICES = "no_prices"
+
+
+# --------------------------------------------------------------------------------------------
+# Request
+
+
+@dataclass(frozen=True, slots=True)
+class Battery:
+    capacity_kwh: float
+    soc_pct: float
+    max_soc_pct: float = 100.0
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeSettings:
+    max_kw: float
+    efficiency: float
+    # Points of (SoC %, max kW): linear in between, constant beyond the ends.
+    taper: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DischargeSettings:
+    max_kw: float
+    efficiency: float
+    min_soc_pct: float = 0.0
+    wear_cost_per_kwh: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    by: datetime
+    soc_pct: float
+
+
+@dataclass(frozen=True, slots=True)
+class PriceSlot:
+    start: datetime
+    end: datetime
+    import_price: float
+    # None: no export price, so no discharging in this slot.
+    export_price: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRequest:
+    """Everything the planner needs. Times are timezone-aware; any zone, mixed zones allowed."""
+
+    now: datetime
+    battery: Battery
+    charge: ChargeSettings
+    prices: tuple[PriceSlot, ...]
+    discharge: DischargeSettings | None = None
+    targets: tuple[Target, ...] = ()
+    protective_soc_pct: float = 0.0
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PlanRequest:
+        """Read the JSON request; raises PlanValidationError naming the field and the problem."""
+        root = _mapping(data, "request")
+        battery = _mapping(root.get("battery"), "battery", required=True)
+        charge = _mapping(root.get("charge"), "charge", required=True)
+        discharge_data = root.get("discharge")
+        discharge = None
+        if discharge_data is not None:
+            mapping = _mapping(discharge_data, "discharge")
+            discharge = DischargeSettings(
+                max_kw=_number(mapping, "max_kw", "discharge"),
+                efficiency=_number(mapping, "efficiency", "discharge"),
+                min_soc_pct=_number(mapping, "min_soc_pct", "discharge", default=0.0),
+                wear_cost_per_kwh=_number(mapping, "wear_cost_per_kwh", "discharge", default=0.0),
+            )
+        taper = tuple(
+            _taper_point(point, f"charge.taper[{i}]")
+            for i, point in enumerate(_sequence(charge.get("taper"), "charge.taper"))
+        )
+        targets = tuple(
+            _target(item, f"targets[{i}]")
+            for i, item in enumerate(_sequence(root.get("targets"), "targets"))
+        )
+        prices = tuple(
+            _price(item, f"prices[{i}]")
+            for i, item in enumerate(_sequence(root.get("prices"), "prices"))
+        )
+        request = cls(
+            now=_datetime(root.get("now"), "now"),
+            battery=Battery(
+                capacity_kwh=_number(battery, "capacity_kwh", "battery"),
+                soc_pct=_number(battery, "soc_pct", "battery"),
+                max_soc_pct=_number(battery, "max_soc_pct", "battery", default=100.0),
+            ),
+            charge=ChargeSettings(
+                max_kw=_number(charge, "max_kw", "charge"),
+                efficiency=_number(charge, "efficiency", "charge"),
+                taper=taper,
+            ),
+            prices=prices,
+            discharge=discharge,
+            targets=targets,
+            protective_soc_pct=_number(root, "protective_soc_pct", "", default=0.0),
+        )
+        validate_request(request)
+        return request
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form that `from_dict` reads."""
+        data: dict[str, Any] = {
+            "now": self.now.isoformat(),
+            "battery": {
+                "capacity_kwh": self.battery.capacity_kwh,
+                "soc_pct": self.battery.soc_pct,
+                "max_soc_pct": self.battery.max_soc_pct,
+            },
+            "charge": {
+                "max_kw": self.charge.max_kw,
+                "efficiency": self.charge.efficiency,
+                "taper": [[soc, kw] for soc, kw in self.charge.taper],
+            },
+            "targets": [{"by": t.by.isoformat(), "soc_pct": t.soc_pct} for t in self.targets],
+            "protective_soc_pct": self.protective_soc_pct,
+            "prices": [_price_dict(p) for p in self.prices],
+        }
+        if self.discharge is not None:
+            data["discharge"] = {
+                "max_kw": self.discharge.max_kw,
+                "efficiency": self.discharge.efficiency,
+                "min_soc_pct": self.discharge.min_soc_pct,
+                "wear_cost_per_kwh": self.discharge.wear_cost_per_kwh,
+            }
+        return data
+
+
+def _price_dict(price: PriceSlot) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "start": price.start.isoformat(),
+        "end": price.end.isoformat(),
+        "import": price.import_price,
+    }
+    if price.export_price is not None:
+        item["export"] = price.export_price
+    return item
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and checking
+
+
+def _mapping(value: Any, path: str, *, required: bool = False) -> Mapping[str, Any]:
+    if value is None and not required:
+        return {}
+    if not isinstance(value, Mapping):
+        raise PlanValidationError(path, "must be an object")
+    return value
+
+
+def _sequence(value: Any, path: str) -> Sequence[Any]:
+    if value is None:
+        return ()
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise PlanValidationError(path, "must be a list")
+    return list(value)
+
+
+def _to_float(value: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise PlanValidationError(path, f"must be a number, got {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise PlanValidationError(path, f"must be a finite number, got {value!r}")
+    return number
+
+
+def _number(data: Mapping[str, Any], key: str, path: str, *, default: float | None = None) -> float:
+    full = f"{path}.{key}" if path else key
+    value = data.get(key)
+    if value is None:
+        if default is None:
+            raise PlanValidationError(full, "is required")
+        return default
+    return _to_float(value, full)
+
+
+def _datetime(value: Any, path: str) -> datetime:
+    if not isinstance(value, str):
+        raise PlanValidationError(path, "must be an ISO 8601 time with a UTC offset")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise PlanValidationError(path, f"not an ISO 8601 time: {value!r}") from None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise PlanValidationError(path, f"needs a UTC offset: {value!r}")
+    return moment
+
+
+def _taper_point(value: Any, path: str) -> tuple[float, float]:
+    if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 2:
+        raise PlanValidationError(path, "must be a pair [SoC %, kW]")
+    return _to_float(value[0], path + "[0]"), _to_float(value[1], path + "[1]")
+
+
+def _target(value: Any, path: str) -> Target:
+    data = _mapping(value, path, required=True)
+    return Target(_datetime(data.get("by"), path + ".by"), _number(data, "soc_pct", path))
+
+
+def _price(value: Any, path: str) -> PriceSlot:
+    data = _mapping(value, path, required=True)
+    export = data.get("export")
+    return PriceSlot(
+        start=_datetime(data.get("start"), path + ".start"),
+        end=_datetime(data.get("end"), path + ".end"),
+        import_price=_number(data, "import", path),
+        export_price=None if export is None else _to_float(export, path + ".export"),
+    )
+
+
+def _check_range(value: float, path: str, low: float, high: float) -> None:
+    if not math.isfinite(value) or not low <= value <= high:
+        raise PlanValidationError(path, f"must be between {low:g} and {high:g}, got {value!r}")
+
+
+def _check_efficiency(value: float, path: str) -> None:
+    if not math.isfinite(value) or not 0.0 < value <= 1.0:
+        raise PlanValidationError(path, f"must be in (0, 1], got {value!r}")
+
+
+def _check_non_negative(value: float, path: str) -> None:
+    if not math.isfinite(value) or value < 0.0:
+        raise PlanValidationError(path, f"must not be negative, got {value!r}")
+
+
+def _check_aware(moment: datetime, path: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise PlanValidationError(path, "needs a UTC offset")
+
+
+def _check_taper(taper: Sequence[tuple[float, float]]) -> None:
+    path = "charge.taper"
+    for i, (soc, kw) in enumerate(taper):
+        _check_range(soc, f"{path}[{i}][0]", 0.0, 100.0)
+        _check_non_negative(kw, f"{path}[{i}][1]")
+    slopes: list[float] = []
+    for i in range(1, len(taper)):
+        (s1, k1), (s2, k2) = taper[i - 1], taper[i]
+        if s2 <= s1:
+            raise PlanValidationError(f"{path}[{i}][0]", "SoC points must increase")
+        if k2 > k1:
+            raise PlanValidationError(f"{path}[{i}][1]", "the taper must not increase")
+        slopes.append((k2 - k1) / (s2 - s1))
+    for i in range(1, len(slopes)):
+        if slopes[i] > slopes[i - 1] + 1e-9 * (1.0 + abs(slopes[i - 1])):
+            raise PlanValidationError(
+                f"{path}[{i + 1}]", "the taper must be concave (its slope must not increase)"
+            )
+    if taper and taper[-1][0] < 100.0 and slopes and slopes[-1] < 0.0:
+        raise PlanValidationError(
+            path,
+            "the taper must be concave: it stays constant after its last point, "
+            "so a falling curve must run to 100 %",
+        )
+
+
+def validate_request(request: PlanRequest) -> None:
+    """Check a request built in Python the same way `from_dict` checks JSON."""
+    _check_aware(request.now, "now")
+    battery = request.battery
+    if not math.isfinite(battery.capacity_kwh) or battery.capacity_kwh <= 0.0:
+        raise PlanValidationError(
+            "battery.capacity_kwh", f"must be positive, got {battery.capacity_kwh!r}"
+        )
+    _check_range(battery.soc_pct, "battery.soc_pct", 0.0, 100.0)
+    _check_range(battery.max_soc_pct, "battery.max_soc_pct", 0.0, 100.0)
+    _check_non_negative(request.charge.max_kw, "charge.max_kw")
+    _check_efficiency(request.charge.efficiency, "charge.efficiency")
+    _check_taper(request.charge.taper)
+    discharge = request.discharge
+    if discharge is not None:
+        _check_non_negative(discharge.max_kw, "discharge.max_kw")
+        _check_efficiency(discharge.efficiency, "discharge.efficiency")
+        _check_range(discharge.min_soc_pct, "discharge.min_soc_pct", 0.0, 100.0)
+        _check_non_negative(discharge.wear_cost_per_kwh, "discharge.wear_cost_per_kwh")
+    _check_range(request.protective_soc_pct, "protective_soc_pct", 0.0, 100.0)
+    for i, target in enumerate(request.targets):
+        _check_aware(target.by, f"targets[{i}].by")
+        _check_range(target.soc_pct, f"targets[{i}].soc_pct", 0.0, 100.0)
+        if target.by < request.now:
+            raise PlanValidationError(
+                f"targets[{i}].by",
+                f"is before now ({target.by.isoformat()} < {request.now.isoformat()})",
+            )
+    previous: PriceSlot | None = None
+    for i, price in enumerate(request.prices):
+        path = f"prices[{i}]"
+        _check_aware(price.start, path + ".start")
+        _check_aware(price.end, path + ".end")
+        if not math.isfinite(price.import_price):
+            raise PlanValidationError(path + ".import", "must be a finite number")
+        if price.export_price is not None and not math.isfinite(price.export_price):
+            raise PlanValidationError(path + ".export", "must be a finite number")
+        if price.end <= price.start:
+            raise PlanValidationError(path + ".end", "must be after start")
+        if previous is not None:
+            if price.start < previous.start:
+                raise PlanValidationError(path + ".start", "prices are not sorted by start")
+            if price.start < previous.end:
+                raise PlanValidationError(path + ".start", "overlaps the previous slot")
+            if price.start > previous.end:
+                raise PlanValidationError(
+                    path + ".start",
+                    f"gap after the previous slot, which ends {previous.end.isoformat()}",
+                )
+        previous = price
+
+
+# --------------------------------------------------------------------------------------------
+# Plan
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedSlot:
+    """One slot of the plan. The first one starts at `now`."""
+
+    start: datetime
+    end: datetime
+    charge_kw: float
+    discharge_kw: float
+    soc_pct_end: float
+    import_price: float
+    export_price: float | None
+
+    @property
+    def mode(self) -> str:
+        """ "charge", "discharge" or "idle"."""
+        if self.charge_kw > 0.0:
+            return "charge"
+        if self.discharge_kw > 0.0:
+            return "discharge"
+        return "idle"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "charge_kw": self.charge_kw,
+            "discharge_kw": self.discharge_kw,
+            "soc_pct_end": self.soc_pct_end,
+            "import": self.import_price,
+            "export": self.export_price,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchInterval:
+    """The charger on, at `kw` (full power), in one mode from `start` to `end`."""
+
+    start: datetime
+    end: datetime
+    mode: str
+    kw: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "mode": self.mode,
+            "kw": self.kw,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TargetOutcome:
+    by: datetime
+    soc_pct: float
+    expected_soc_pct: float
+    met: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "by": self.by.isoformat(),
+            "soc_pct": self.soc_pct,
+            "expected_soc_pct": self.expected_soc_pct,
+            "met": self.met,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    status: PlanStatus
+    slots: tuple[PlannedSlot, ...] = ()
+    switch_times: tuple[SwitchInterval, ...] = ()
+    cost: float = 0.0
+    charge_now_cost: float = 0.0
+    savings: float = 0.0
+    energy_charged_kwh: float = 0.0
+    energy_discharged_kwh: float = 0.0
+    targets: tuple[TargetOutcome, ...] = field(default=())
+
+    @property
+    def current_slot(self) -> PlannedSlot | None:
+        """What to do now: the first slot of the plan, if any."""
+        return self.slots[0] if self.slots else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "slots": [s.to_dict() for s in self.slots],
+            "switch_times": [s.to_dict() for s in self.switch_times],
+            "cost": self.cost,
+            "charge_now_cost": self.charge_now_cost,
+            "savings": self.savings,
+            "energy_charged_kwh": self.energy_charged_kwh,
+            "energy_discharged_kwh": self.energy_discharged_kwh,
+            "targets": [t.to_dict() for t in self.targets],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Horizon:
+    starts: list[datetime]
+    ends: list[datetime]
+    hours: list[float]
+    prices: list[PriceSlot]
+
+
+def _horizon(request: PlanRequest) -> _Horizon | None:
+    """The slots from the one holding `now`, the first cut to start at `now`; None if none."""
+    now = request.now
+    prices = [p for p in request.prices if p.end > now]
+    if not prices or prices[0].start > now:
+        return None
+    starts = [now, *(p.start for p in prices[1:])]
+    ends = [p.end for p in prices]
+    hours = [(e - s).total_seconds() / _SECONDS_PER_HOUR for s, e in zip(starts, ends, strict=True)]
+    return _Horizon(starts, ends, hours, prices)
+
+
+@dataclass(frozen=True, slots=True)
+class _TargetRule:
+    """Where a target applies: boundary `index`, or after the horizon (`after_hours` > 0)."""
+
+    target: Target
+    energy: float
+    index: int
+    after_hours: float
+    # The energy the plan must have at `index` (before capping at what is reachable).
+    required: float
+
+
+def _target_rules(request: PlanRequest, horizon: _Horizon, curve: ChargeCurve) -> list[_TargetRule]:
+    capacity = request.battery.capacity_kwh
+    rules: list[_TargetRule] = []
+    last = len(horizon.ends)
+    for target in request.targets:
+        energy = target.soc_pct / 100.0 * capacity
+        if target.by > horizon.ends[-1]:
+            after = (target.by - horizon.ends[-1]).total_seconds() / _SECONDS_PER_HOUR
+            required = curve.required_start(energy, after)
+            rules.append(_TargetRule(target, energy, last, after, required))
+            continue
+        # Boundary b sits at the end of slot b-1; boundary 0 is now.
+        index = 0
+        while index < last and horizon.ends[index] <= target.by:
+            index += 1
+        rules.append(_TargetRule(target, energy, index, 0.0, energy))
+    return rules
+
+
+def plan(request: PlanRequest) -> Plan:
+    """The cheapest plan of the model in this module's docstring."""
+    validate_request(request)
+    battery = request.battery
+    capacity = battery.capacity_kwh
+    start_kwh = battery.soc_pct / 100.0 * capacity
+    horizon = _horizon(request)
+    if horizon is None:
+        outcomes = tuple(
+            TargetOutcome(
+                t.by,
+                t.soc_pct,
+                battery.soc_pct,
+                battery.soc_pct >= t.soc_pct - _MET_TOLERANCE_KWH * 100.0 / capacity,
+            )
+            for t in request.targets
+        )
+        return Plan(status=PlanStatus.NO_PRICES, targets=outcomes)
+
+    upper_kwh = max(battery.max_soc_pct / 100.0 * capacity, start_kwh)
+    charge = request.charge
+    curve = ChargeCurve.build(capacity, charge.max_kw, charge.taper, charge.efficiency, upper_kwh)
+    discharge = request.discharge
+    can_discharge = discharge is not None and discharge.max_kw > 0.0
+    floor_kwh = start_kwh
+    if discharge is not None and can_discharge:
+        floor_kwh = min(start_kwh, discharge.min_soc_pct / 100.0 * capacity)
+
+    reaches: dict[float, SlotReach] = {}
+    dp_slots: list[DpSlot] = []
+    for hours, price in zip(horizon.hours, horizon.prices, strict=True):
+        reach = reaches.get(hours)
+        if reach is None:
+            reach = reaches[hours] = SlotReach.build(curve, hours)
+        drop = 0.0
+        discharge_cost = 0.0
+        if discharge is not None and can_discharge and price.export_price is not None:
+            drop = hours * discharge.max_kw / discharge.efficiency
+            discharge_cost = discharge.wear_cost_per_kwh - price.export_price * discharge.efficiency
+        dp_slots.append(
+            DpSlot(
+                reach=reach,
+                charge_cost=price.import_price / charge.efficiency,
+                discharge_cost=discharge_cost,
+                discharge_kwh=drop,
+                can_charge=charge.max_kw > 0.0
+                and (reach.flat_shift is None or reach.flat_shift > 0),
+            )
+        )
+
+    count = len(dp_slots)
+    reach_high = [start_kwh]
+    reach_low = [start_kwh]
+    for slot in dp_slots:
+        high = reach_high[-1]
+        reach_high.append(slot.reach.top(high) if slot.can_charge else high)
+        low = reach_low[-1]
+        reach_low.append(max(floor_kwh, low - slot.discharge_kwh))
+
+    lower = [floor_kwh] * (count + 1)
+    protective_kwh = request.protective_soc_pct / 100.0 * capacity
+    for b in range(count + 1):
+        lower[b] = max(lower[b], min(protective_kwh, reach_high[b] - _REACH_MARGIN_KWH))
+    rules = _target_rules(request, horizon, curve)
+    for rule in rules:
+        b = rule.index
+        lower[b] = max(lower[b], min(rule.required, reach_high[b] - _REACH_MARGIN_KWH))
+
+    path = optimal_path(dp_slots, start_kwh, lower, reach_low, reach_high)
+    return _assemble(request, horizon, curve, dp_slots, path, rules, start_kwh)
+
+
+def _assemble(
+    request: PlanRequest,
+    horizon: _Horizon,
+    curve: ChargeCurve,
+    dp_slots: list[DpSlot],
+    path: list[float],
+    rules: list[_TargetRule],
+    start_kwh: float,
+) -> Plan:
+    capacity = request.battery.capacity_kwh
+    charge = request.charge
+    discharge = request.discharge
+    upper = curve.upper_kwh
+    energy = start_kwh
+    energies = [start_kwh]
+    slots: list[PlannedSlot] = []
+    full_powers: list[float] = []
+    cost = charged = discharged = 0.0
+    for b, (slot, hours, price) in enumerate(
+        zip(dp_slots, horizon.hours, horizon.prices, strict=True)
+    ):
+        change = path[b] - energy
+        limit = curve.power_limit(energy)
+        charge_kw = discharge_kw = 0.0
+        if change > 0.0:
+            charge_kw = min(change / (hours * charge.efficiency), limit)
+            charge_kw = min(charge_kw, (upper - energy) / (hours * charge.efficiency))
+            charge_kw = charge_kw if charge_kw > _NOISE_KW else 0.0
+        elif change < 0.0 and discharge is not None and slot.discharge_kwh > 0.0:
+            discharge_kw = min(-change * discharge.efficiency / hours, discharge.max_kw)
+            discharge_kw = discharge_kw if discharge_kw > _NOISE_KW else 0.0
+        energy += hours * charge.efficiency * charge_kw
+        if discharge_kw > 0.0 and discharge is not None:
+            energy -= hours * discharge_kw / discharge.efficiency
+            cost += (
+                hours
+                * discharge_kw
+                * (discharge.wear_cost_per_kwh / discharge.efficiency - (price.export_price or 0.0))
+            )
+        cost += hours * price.import_price * charge_kw
+        charged += hours * charge_kw
+        discharged += hours * discharge_kw
+        energies.append(energy)
+        full_powers.append(
+            limit if charge_kw > 0.0 else (discharge.max_kw if discharge is not None else 0.0)
+        )
+        slots.append(
+            PlannedSlot(
+                start=horizon.starts[b],
+                end=horizon.ends[b],
+                charge_kw=charge_kw,
+                discharge_kw=discharge_kw,
+                soc_pct_end=energy / capacity * 100.0,
+                import_price=price.import_price,
+                export_price=price.export_price,
+            )
+        )
+
+    outcomes: list[TargetOutcome] = []
+    shortfall = False
+    awaiting = False
+    for rule in rules:
+        reached = energies[rule.index]
+        if rule.after_hours > 0.0:
+            reached = curve.flow(reached, rule.after_hours)
+            if (
+                rule.required > start_kwh + _MET_TOLERANCE_KWH
+                and energies[-1] <= rule.required + _MET_TOLERANCE_KWH
+            ):
+                awaiting = True
+        met = reached >= rule.energy - _MET_TOLERANCE_KWH
+        shortfall = shortfall or not met
+        outcomes.append(
+            TargetOutcome(rule.target.by, rule.target.soc_pct, reached / capacity * 100.0, met)
+        )
+    status = PlanStatus.OK
+    if shortfall:
+        status = PlanStatus.SHORTFALL
+    elif awaiting:
+        status = PlanStatus.AWAITING_PRICES
+
+    charge_now = _charge_now_cost(request, horizon, curve, rules, start_kwh)
+    return Plan(
+        status=status,
+        slots=tuple(slots),
+        switch_times=tuple(_switch_times(slots, full_powers)),
+        cost=cost,
+        charge_now_cost=charge_now,
+        savings=charge_now - cost,
+        energy_charged_kwh=charged,
+        energy_discharged_kwh=discharged,
+        targets=tuple(outcomes),
+    )
+
+
+def _charge_now_cost(
+    request: PlanRequest,
+    horizon: _Horizon,
+    curve: ChargeCurve,
+    rules: list[_TargetRule],
+    start_kwh: float,
+) -> float:
+    """Cost of charging at full power from now until every target is met, never discharging.
+
+    Charging stops at the highest level the targets (and the protective level) ask for, or at
+    the last target's deadline when that level can't be reached by then.
+    """
+    capacity = request.battery.capacity_kwh
+    protective = request.protective_soc_pct / 100.0 * capacity
+    level = max((rule.required for rule in rules), default=-math.inf)
+    deadline = max((rule.index for rule in rules), default=0)
+    efficiency = request.charge.efficiency
+    energy = start_kwh
+    cost = 0.0
+    for b, hours in enumerate(horizon.hours):
+        wanted = max(protective, level if b < deadline else -math.inf)
+        wanted = min(wanted, curve.upper_kwh)
+        if energy >= wanted:
+            if b >= deadline:
+                break
+            continue
+        power = min(curve.power_limit(energy), (wanted - energy) / (hours * efficiency))
+        energy += hours * efficiency * power
+        cost += hours * horizon.prices[b].import_price * power
+    return cost
+
+
+def _switch_times(slots: list[PlannedSlot], full_powers: list[float]) -> list[SwitchInterval]:
+    """Merge on-slots into intervals; a part-power slot runs at full power for that fraction.
+
+    A part slot is placed against its neighbour: at its start when the previous slot ends on in
+    the same mode, otherwise at its end when the next slot is on in the same mode, otherwise at
+    its start.
+    """
+    intervals: list[SwitchInterval] = []
+    ends_on = False
+    for i, slot in enumerate(slots):
+        mode = slot.mode
+        if mode == "idle":
+            ends_on = False
+            continue
+        power = slot.charge_kw if mode == "charge" else slot.discharge_kw
+        full = max(full_powers[i], power)
+        fraction = power / full if full > 0.0 else 0.0
+        length = slot.end - slot.start
+        previous_on = ends_on and bool(intervals) and intervals[-1].mode == mode
+        if fraction >= 1.0 - 1e-9:
+            start, end = slot.start, slot.end
+        else:
+            on_for = timedelta(seconds=round(length.total_seconds() * fraction, 6))
+            next_on = i + 1 < len(slots) and slots[i + 1].mode == mode
+            if previous_on or not next_on:
+                start, end = slot.start, slot.start + on_for
+            else:
+                start, end = slot.end - on_for, slot.end
+        if end <= start:
+            ends_on = False
+            continue
+        if previous_on and intervals[-1].end == start:
+            last = intervals[-1]
+            intervals[-1] = SwitchInterval(last.start, end, mode, max(last.kw, full))
+        else:
+            intervals.append(SwitchInterval(start, end, mode, full))
+        ends_on = end == slot.end
+    return intervals
+
+
+# --------------------------------------------------------------------------------------------
+# Command line
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Read a request (JSON) on stdin, write the plan (JSON) on stdout; 2 on invalid input."""
+    del argv
+    try:
+        data = json.load(sys.stdin)
+    except json.JSONDecodeError as err:
+        print(f"request: invalid JSON: {err}", file=sys.stderr)
+        return 2
+    try:
+        result = plan(PlanRequest.from_dict(data))
+    except PlanValidationError as err:
+        print(str(err), file=sys.stderr)
+        return 2
+    json.dump(result.to_dict(), sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,304 @@
+"""Behaviour of the fake Enode server itself that the client tests do not reach."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+import json
+
+import aiohttp
+import pytest
+
+from custom_components.ev_flex.core.enode import (
+    ActionState,
+    ChargeKind,
+    EnodeBadRequestError,
+    EnodeNotFoundError,
+    TargetType,
+    VendorType,
+    snapshot_from,
+)
+from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
+from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
+
+from .enode_support import REDIRECT_URI, USER, ManualClock, make_client, webhook_receiver
+
+pytestmark = pytest.mark.usefixtures("socket_enabled")
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+async def server(clock: ManualClock) -> AsyncIterator[FakeEnodeServer]:
+    async with FakeEnodeServer(clock=clock, action_delay=timedelta(seconds=5)) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+async def _token(session: aiohttp.ClientSession, server: FakeEnodeServer) -> str:
+    """A token requested with the credentials in the form body (also allowed by OAuth2)."""
+    async with session.post(
+        f"{server.base_url}/oauth2/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": server.client_id,
+            "client_secret": server.client_secret,
+        },
+    ) as response:
+        assert response.status == 200
+        body = await response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 3599
+    return str(body["access_token"])
+
+
+async def test_token_endpoint_checks_the_grant(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    async with session.post(
+        f"{server.base_url}/oauth2/token",
+        data={"grant_type": "password"},
+        headers={"Authorization": aiohttp.encode_basic_auth(server.client_id, "x")},
+    ) as response:
+        assert response.status == 400
+        assert (await response.json())["error"] == "unsupported_grant_type"
+
+
+async def test_pagination_rules(server: FakeEnodeServer, session: aiohttp.ClientSession) -> None:
+    for _ in range(3):
+        server.link(USER, server.add_vehicle())
+    headers = {"Authorization": f"Bearer {await _token(session, server)}"}
+    url = f"{server.base_url}/vehicles"
+
+    async with session.get(url, params={"pageSize": "2"}, headers=headers) as first:
+        page = await first.json()
+    assert len(page["data"]) == 2
+    assert page["pagination"]["before"] is None
+    after = page["pagination"]["after"]
+    async with session.get(url, params={"pageSize": "2", "after": after}, headers=headers) as nxt:
+        second = await nxt.json()
+    assert len(second["data"]) == 1
+    assert second["pagination"]["after"] is None
+    before = second["pagination"]["before"]
+    async with session.get(
+        url, params={"pageSize": "2", "before": before}, headers=headers
+    ) as back:
+        assert [v["id"] for v in (await back.json())["data"]] == [v["id"] for v in page["data"]]
+
+    for params in (
+        {"after": after, "before": before},
+        {"pageSize": "0"},
+        {"pageSize": "many"},
+        {"after": "bm90LWEtY3Vyc29y"},
+    ):
+        async with session.get(url, params=params, headers=headers) as bad:
+            assert bad.status == 400
+            assert bad.content_type == "application/problem+json"
+
+
+async def test_unknown_route_and_missing_token(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    async with session.get(f"{server.base_url}/hvacs") as anonymous:
+        assert anonymous.status == 401
+    headers = {"Authorization": f"Bearer {await _token(session, server)}"}
+    async with session.get(f"{server.base_url}/hvacs", headers=headers) as missing:
+        assert missing.status == 404
+        assert (await missing.json())["type"].endswith("/not-found")
+    async with session.get(f"{server.base_url}/health/ready") as health:
+        assert health.status == 204
+
+
+async def test_link_creates_a_device_when_none_is_free(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    client = make_client(session, server)
+    for vendor_type in (VendorType.VEHICLE, VendorType.CHARGER):
+        link = await client.create_link_session(
+            USER, vendor_type=vendor_type, redirect_uri=REDIRECT_URI
+        )
+        async with session.get(link.link_url) as page:
+            assert "a new virtual one will be created" in await page.text()
+        async with session.get(f"{link.link_url}?autolink=1", allow_redirects=False) as done:
+            assert done.status == 302
+    assert len(await client.list_vehicles(USER)) == 1
+    assert len(await client.list_chargers(USER)) == 1
+
+    server.create_devices_on_link = False
+    link = await client.create_link_session(
+        USER, vendor_type=VendorType.VEHICLE, redirect_uri=REDIRECT_URI
+    )
+    async with session.get(f"{link.link_url}?autolink=1", allow_redirects=False) as none:
+        assert none.status == 409
+    async with session.get(f"{server.base_url}/link/unknown-token") as unknown:
+        assert unknown.status == 404
+
+
+async def test_link_offers_only_matching_devices(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    client = make_client(session, server)
+    tesla = server.add_vehicle()
+    other = server.add_vehicle(VEHICLE_PRESETS["hatchback"], vehicle_vendor="RENAULT")
+    link = await client.create_link_session(
+        USER, vendor_type=VendorType.VEHICLE, redirect_uri=REDIRECT_URI, vendor="RENAULT"
+    )
+    async with session.get(
+        link.link_url, params={"device": tesla}, allow_redirects=False
+    ) as refused:
+        assert refused.status == 400
+    async with session.get(
+        link.link_url, params={"device": other}, allow_redirects=False
+    ) as linked:
+        assert linked.status == 302
+    assert [v.id for v in await client.list_vehicles(USER)] == [other]
+
+    with pytest.raises(EnodeBadRequestError):
+        await client.create_link_session(USER, vendor_type=VendorType.HVAC, redirect_uri="x")
+
+
+async def test_charging_physics_follow_the_actions(
+    server: FakeEnodeServer, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    client = make_client(session, server)
+    site = server.add_site(soc_pct=20.0)
+    assert site.charger_id is not None
+    server.link(USER, site.charger_id)
+    stop = await client.create_charge_action(TargetType.CHARGER, site.charger_id, ChargeKind.STOP)
+    clock.advance(seconds=5)
+    assert (await client.wait_for_action(stop)).state is ActionState.CONFIRMED
+    clock.advance(hours=1)
+    idle = await client.get_charger(site.charger_id)
+    assert idle.charge_state.is_charging is False
+    # Only the five seconds before the stop took effect added energy.
+    assert site.simulation.vehicle_state().battery_level_pct == pytest.approx(20.02, abs=0.005)
+
+    start = await client.create_charge_action(TargetType.CHARGER, site.charger_id, ChargeKind.START)
+    clock.advance(seconds=5)
+    assert (await client.wait_for_action(start)).state is ActionState.CONFIRMED
+    clock.advance(hours=1)
+    # One hour at 11 kW with 90 % efficiency stores 9.9 kWh: 13.2 points of 75 kWh.
+    assert site.simulation.vehicle_state().battery_level_pct == pytest.approx(33.22, abs=0.01)
+
+
+async def test_without_pairing_ids_the_keys_are_absent(session: aiohttp.ClientSession) -> None:
+    async with FakeEnodeServer(pairing_ids=False) as server:
+        site = server.add_site()
+        assert site.vehicle_id is not None
+        assert site.charger_id is not None
+        server.link(USER, site.vehicle_id)
+        server.link(USER, site.charger_id)
+        assert "pluggedInChargerId" not in server.vehicle_json(site.vehicle_id)["chargeState"]
+        client = make_client(session, server)
+        snapshot = snapshot_from(await client.list_vehicles(USER), await client.list_chargers(USER))
+    assert not snapshot.reports_plugged_in_ids
+    assert snapshot.vehicles[site.vehicle_id].plugged_in_charger_id is None
+
+
+async def test_locations_by_body_and_update(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    headers = {"Authorization": f"Bearer {await _token(session, server)}"}
+    base = server.base_url
+    async with session.post(
+        f"{base}/locations",
+        json={"userId": USER, "name": "Home", "latitude": 59.91, "longitude": 10.75},
+        headers=headers,
+    ) as created:
+        location = await created.json()
+    assert location["timezoneName"] == "UTC"
+    async with session.put(
+        f"{base}/locations/{location['id']}", json={"name": "Cabin"}, headers=headers
+    ) as updated:
+        assert (await updated.json())["name"] == "Cabin"
+    async with session.get(f"{base}/locations/{location['id']}", headers=headers) as fetched:
+        assert (await fetched.json())["name"] == "Cabin"
+    async with session.post(f"{base}/locations", json={"name": "x"}, headers=headers) as bad:
+        assert bad.status == 400
+
+    # A car parked within GPS range of a Location is at it, even without a charger.
+    vehicle_id = server.add_vehicle()
+    server.link(USER, vehicle_id)
+    client = make_client(session, server)
+    assert (await client.get_vehicle(vehicle_id)).location.id == location["id"]
+    with pytest.raises(EnodeNotFoundError):
+        await client.delete_location("missing")
+
+
+async def test_webhook_validation_and_reactivation(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    client = make_client(session, server)
+    with pytest.raises(EnodeBadRequestError):
+        await client.create_webhook("https://example.com/hook", "short")
+    with pytest.raises(EnodeBadRequestError):
+        await client.create_webhook("not a url", "long-enough-secret-value")
+    hook = await client.create_webhook("https://example.com/hook", "long-enough-secret-value")
+    headers = {"Authorization": f"Bearer {await _token(session, server)}"}
+    async with session.patch(
+        f"{server.base_url}/webhooks/{hook.id}",
+        json={"events": ["user:vehicle:updated"], "authentication": None},
+        headers=headers,
+    ) as patched:
+        body = await patched.json()
+    assert body["events"] == ["user:vehicle:updated"]
+    assert body["isActive"] is True
+    async with session.get(f"{server.base_url}/webhooks/{hook.id}", headers=headers) as fetched:
+        assert (await fetched.json())["id"] == hook.id
+
+
+async def test_control_endpoints(server: FakeEnodeServer, session: aiohttp.ClientSession) -> None:
+    base = f"{server.base_url}/_fake"
+    async with session.post(f"{base}/sites", json={"preset": "hatchback", "pluggedIn": False}) as r:
+        ids = await r.json()
+    async with session.post(f"{base}/devices/{ids['vehicleId']}/plug", json={"pluggedIn": True}):
+        pass
+    assert server.site_of(ids["vehicleId"]).simulation.vehicle_state().is_plugged_in
+    async with session.post(
+        f"{base}/devices/{ids['chargerId']}/reachable", json={"reachable": False}
+    ):
+        pass
+    assert server.site_of(ids["chargerId"]).simulation.faults.charger_offline
+    async with session.post(
+        f"{base}/faults", json={"server_error_rate": 0.5, "interference": ["x"]}
+    ) as faults:
+        assert faults.status == 204
+    assert server.faults.server_error_rate == 0.5
+    assert server.faults.interference == {"x"}
+    async with session.post(f"{base}/faults", json={"no_such_fault": 1}) as unknown:
+        assert unknown.status == 400
+    async with session.post(f"{base}/devices/nope/plug", json={}) as missing:
+        assert missing.status == 404
+    async with session.get(f"{base}/state") as state:
+        body = await state.json()
+    assert body["sites"][0]["canStartStop"] is False
+    assert body["faults"]["interference"] == ["x"]
+
+    token = await _token(session, server)
+    async with session.post(f"{base}/expire-tokens"):
+        pass
+    async with session.get(
+        f"{server.base_url}/vehicles", headers={"Authorization": f"Bearer {token}"}
+    ) as refused:
+        assert refused.status == 401
+    async with session.post(f"{base}/tick") as tick:
+        assert tick.status == 204
+
+
+async def test_background_ticker_delivers_without_help(session: aiohttp.ClientSession) -> None:
+    async with (
+        webhook_receiver() as receiver,
+        FakeEnodeServer(auto_tick_interval=0.01) as server,
+    ):
+        client = make_client(session, server)
+        await client.create_webhook(receiver.url, "long-enough-secret-value")
+        server.link(USER, server.add_vehicle())
+        await asyncio.wait_for(receiver.received.wait(), timeout=5)
+    assert json.loads(receiver.bodies[0])[0]["event"] == "user:vehicle:discovered"
