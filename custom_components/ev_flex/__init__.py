@@ -29,6 +29,8 @@ from .core.account import Account, SimulatedAccount
 from .core.model import Location
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
 from .entities_account import EntitiesAccount, EntitySelection
+from .entity import service_device_id
+from .price_source import async_setup_prices
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -128,7 +130,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         entry.async_on_unload(
             async_track_state_change_event(hass, account.selection.entity_ids(), entities_changed)
         )
-    entry.runtime_data = EvFlexRuntimeData(account=account, coordinator=coordinator)
+    # Prices are optional: without a usable price entity EV Flex still runs (and says why).
+    prices = await async_setup_prices(hass, entry)
+    entry.runtime_data = EvFlexRuntimeData(account=account, coordinator=coordinator, prices=prices)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -150,6 +154,8 @@ async def async_remove_config_entry_device(
     """Allow removing a device only when the account no longer lists it."""
     snapshot = entry.runtime_data.coordinator.data
     known = set(snapshot.vehicles) | set(snapshot.chargers)
+    if entry.runtime_data.prices is not None:
+        known.add(service_device_id(entry))
     return not any(
         domain == DOMAIN and device_id in known for domain, device_id in device.identifiers
     )

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -13,6 +14,9 @@ from .const import DOMAIN, LOGGER
 from .core.account import Account, AccountAuthError, AccountError
 from .core.model import AccountSnapshot
 
+if TYPE_CHECKING:
+    from .price_source import PriceCoordinator
+
 
 @dataclass(kw_only=True)
 class EvFlexRuntimeData:
@@ -20,6 +24,8 @@ class EvFlexRuntimeData:
 
     account: Account
     coordinator: AccountCoordinator
+    # The price source, when the options name a price entity (see price_source.py).
+    prices: PriceCoordinator | None = None
 
 
 type EvFlexConfigEntry = ConfigEntry[EvFlexRuntimeData]
