@@ -340,8 +340,11 @@ class FakeEnodeServer:
         self.stats = FakeStats()
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=10_000)
         self.deliveries: list[Delivery] = []
+        self._seed = seed
         self._fault_random = random.Random(seed)
         self._action_random = random.Random(seed + 1)
+        # One stream per device, so which actions fail does not depend on request order.
+        self._outcome_randoms: dict[str, random.Random] = {}
         self._tokens: dict[str, datetime] = {}
         self._users: dict[str, _User] = {}
         self._link_sessions: dict[str, _LinkSession] = {}
@@ -969,6 +972,11 @@ class FakeEnodeServer:
             {"vendorAction": action.to_json(), "updatedFields": ["state"]},
         )
 
+    def _outcome_random(self, target_id: str) -> random.Random:
+        if target_id not in self._outcome_randoms:
+            self._outcome_randoms[target_id] = random.Random(f"{self._seed}:{target_id}")
+        return self._outcome_randoms[target_id]
+
     def _create_action(
         self,
         site: VirtualSite,
@@ -1002,7 +1010,7 @@ class FakeEnodeServer:
         )
         if self.faults.actions_never_confirm:
             outcome = "never"
-        elif self._action_random.random() < failure_rate:
+        elif self._outcome_random(target_id).random() < failure_rate:
             outcome = "fail"
         else:
             outcome = "confirm"
