@@ -39,6 +39,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.ev_flex import async_remove_config_entry_device
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.prices import PriceStatus
+from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 from custom_components.ev_flex.entity import service_device_id
 from custom_components.ev_flex.price_source import (
     CONF_PRICE_ENTITY,
@@ -953,3 +954,14 @@ async def test_broken_stored_tariff_falls_back(
     await hass.async_block_till_done()
     assert value(hass, IMPORT_SENSOR) == pytest.approx(price_at(TODAY_SLOTS, START))
     assert "Stored tariff is invalid" in caplog.text
+
+
+async def test_diagnostics_show_price_status(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Diagnostics say where prices come from and how many slots are known."""
+    diagnostics = await async_get_config_entry_diagnostics(hass, loaded_entry)
+    prices = diagnostics["prices"]
+    assert prices["status"] == "ok"
+    assert prices["price_entity"] == loaded_entry.options["price_entity"]
+    assert prices["slots"] == len(prices_of(loaded_entry).priced_slots) > 0
