@@ -962,6 +962,7 @@ async def test_diagnostics_show_price_status(
     """Diagnostics say where prices come from and how many slots are known."""
     diagnostics = await async_get_config_entry_diagnostics(hass, loaded_entry)
     prices = diagnostics["prices"]
-    assert prices["status"] == "ok"
+    assert prices["status"] == "awaiting"  # today only: tomorrow is not out yet
+    assert prices["awaiting_tomorrow"] is True
     assert prices["price_entity"] == loaded_entry.options["price_entity"]
     assert prices["slots"] == len(prices_of(loaded_entry).priced_slots) > 0
