@@ -550,3 +550,61 @@ async def test_routing_through_enode_falls_back_to_the_charger(
         assert routed.attempts[0].result.state is CommandState.FAILED
         charger = (await account.async_snapshot()).chargers[site.charger_id]
         assert charger.is_charging is False
+
+
+def test_account_plug_in_times_and_silent_devices() -> None:
+    """A plug-in time the account reports wins; a device that says nothing keeps its time."""
+    tracker = PairingTracker()
+    reported_at = T0 - timedelta(minutes=3)
+    tracker.update(
+        snapshot(
+            [car(plugged=True, plugged_in_at=reported_at, plugged_in_charger_id="wallbox")],
+            [wallbox(plugged=True)],
+        ),
+        T0,
+    )
+    silent = snapshot(
+        [car(plugged=None, charging=None, plugged_in_charger_id="wallbox", online=False)],
+        [wallbox(plugged=True)],
+    )
+    system = tracker.update(silent, T0 + timedelta(minutes=5))["car"]
+    assert system.active
+    assert system.vehicle.plugged_in_at == reported_at
+
+
+async def test_a_discharging_charger_takes_discharge_commands() -> None:
+    bidirectional = ChargerCapabilities(can_discharge=True)
+    system = PairingTracker().update(
+        snapshot(
+            [car(plugged=True, plugged_in_charger_id="wallbox")],
+            [wallbox(plugged=True, capabilities=bidirectional)],
+        ),
+        T0,
+    )["car"]
+    devices = ScriptedDevices()
+    routed = await route_command(system, CommandKind.DISCHARGE, devices, value=3.0)
+    assert routed.path is CommandPath.CHARGER
+    assert devices.calls == [("wallbox", CommandKind.DISCHARGE, 3.0)]
+
+
+async def test_a_refused_path_has_no_result() -> None:
+    devices = ScriptedDevices(car=AccountUnavailableError("down"))
+    routed = await route_command(established_system(), CommandKind.STOP, devices)
+    assert routed.failure is RouteFailure.ALL_PATHS_FAILED
+    assert routed.result is None
+
+
+def test_more_unlocks_update_the_record() -> None:
+    tracker = PairingTracker()
+    first = tracker.update(snapshot([car(capabilities=INCAPABLE)], [wallbox()]), T0)["car"]
+    assert first.unlocked is not None
+    assert not first.unlocked.location
+    later = tracker.update(
+        snapshot([car(capabilities=INCAPABLE)], [wallbox(location_id="home")]),
+        T0 + timedelta(hours=1),
+    )["car"]
+    assert later.unlocked is not None
+    assert later.unlocked.location
+    assert later.unlocked.start_stop
+    # Still the moment of the first unlock.
+    assert later.unlocked.unlocked_at == T0
