@@ -2,6 +2,7 @@
 
 import copy
 from datetime import UTC, datetime, timedelta, timezone
+import io
 import json
 import math
 from pathlib import Path
@@ -21,6 +22,7 @@ from custom_components.ev_flex.core.planner import (
     PlanValidationError,
     PriceSlot,
     Target,
+    main,
     plan,
 )
 from custom_components.ev_flex.core.planner_curve import ChargeCurve
@@ -674,6 +676,32 @@ def test_cli_exits_2_with_the_message_on_bad_input(stdin: str, message: str) -> 
     assert done.returncode == 2
     assert message in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("stdin", "code", "stream"),
+    [
+        (json.dumps(_request()), 0, "out"),
+        (json.dumps(_set(["charge", "efficiency"], 2)), 2, "err"),
+        ("", 2, "err"),
+    ],
+)
+def test_main_in_process(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    stdin: str,
+    code: int,
+    stream: str,
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    assert main() == code
+    captured = capsys.readouterr()
+    if stream == "out":
+        assert json.loads(captured.out)["status"] == "ok"
+        assert captured.err == ""
+    else:
+        assert captured.out == ""
+        assert captured.err.startswith(("charge.efficiency: must be in (0, 1]", "request: invalid"))
 
 
 def test_request_dict_is_not_modified() -> None:
