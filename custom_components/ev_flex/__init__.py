@@ -31,20 +31,25 @@ from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, Simula
 from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id
 from .price_source import async_setup_prices
+from .services import async_setup_services
+from .smart_charging import async_setup_smart_charging
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
+    Platform.CALENDAR,
     Platform.DEVICE_TRACKER,
     Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.TIME,
 ]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up EV Flex (actions are registered here in later releases)."""
+    """Register EV Flex's actions."""
+    async_setup_services(hass)
     return True
 
 
@@ -133,7 +138,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     # Prices are optional: without a usable price entity EV Flex still runs (and says why).
     prices = await async_setup_prices(hass, entry)
     entry.runtime_data = EvFlexRuntimeData(account=account, coordinator=coordinator, prices=prices)
+    entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    for charging in entry.runtime_data.smart_charging.values():
+        await charging.async_start()
     return True
 
 

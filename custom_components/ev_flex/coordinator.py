@@ -1,7 +1,7 @@
 """Coordinators: one per account, turning it into vehicles and chargers."""
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
@@ -13,9 +13,11 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from .const import DOMAIN, LOGGER
 from .core.account import Account, AccountAuthError, AccountError
 from .core.model import AccountSnapshot
+from .core.pairing import CommandSender, EvSystem, PairingTracker, settling_sender
 
 if TYPE_CHECKING:
     from .price_source import PriceCoordinator
+    from .smart_charging import VehicleSmartCharging
 
 
 @dataclass(kw_only=True)
@@ -26,6 +28,8 @@ class EvFlexRuntimeData:
     coordinator: AccountCoordinator
     # The price source, when the options name a price entity (see price_source.py).
     prices: PriceCoordinator | None = None
+    # Smart charging per vehicle id (see smart_charging.py).
+    smart_charging: dict[str, VehicleSmartCharging] = field(default_factory=dict)
 
 
 type EvFlexConfigEntry = ConfigEntry[EvFlexRuntimeData]
@@ -52,7 +56,21 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
             update_interval=update_interval,
         )
         self.account = account
+        self.pairing = PairingTracker()
+        # Sends a command and follows it until it settles, so a failed path can fall back.
+        self.send_and_wait: CommandSender = getattr(
+            account, "async_send_and_wait", None
+        ) or settling_sender(account)
         self._listed_device_ids: set[str] | None = None
+
+    @property
+    def systems(self) -> dict[str, EvSystem]:
+        """The EV system of each vehicle, as of the last `update_systems`."""
+        return self.pairing.systems
+
+    def update_systems(self, now: datetime) -> dict[str, EvSystem]:
+        """Pair vehicles and chargers from the latest data."""
+        return self.pairing.update(self.data, now)
 
     async def _async_update_data(self) -> AccountSnapshot:
         try:

@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -27,6 +28,13 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
+from .controller_entity import (
+    CONTROLLER_SENSORS,
+    ControllerSensorDescription,
+    SmartChargingEntity,
+    controllers,
+    currency,
+)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.model import ChargerState, VehicleState
 from .core.prices import PriceStatus
@@ -151,6 +159,11 @@ async def async_setup_entry(
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
     async_add_entities(_price_sensors(hass, entry))
+    async_add_entities(
+        ControllerSensor(charging, description)
+        for charging in controllers(entry)
+        for description in CONTROLLER_SENSORS
+    )
 
 
 class VehicleSensor(EvFlexVehicleEntity, SensorEntity):
@@ -302,3 +315,38 @@ class PriceSensor(EvFlexPriceEntity, SensorEntity):
             series.append(item)
         attributes["prices"] = series
         return attributes
+
+
+class ControllerSensor(SmartChargingEntity, SensorEntity):
+    """Smart-charging state, plan figures and insights of a vehicle."""
+
+    entity_description: ControllerSensorDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The figure, or None before the first step."""
+        value: StateType | datetime = self.entity_description.value_fn(self.charging)
+        return value
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """Money in the price currency; other units from the description."""
+        if self.entity_description.monetary:
+            return currency(self.charging)
+        return self.entity_description.native_unit_of_measurement
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """For the state sensor: the considerations, the reason and the override."""
+        if self.entity_description.key != "smart_charging_state" or self.decision is None:
+            return None
+        decision = self.decision
+        return {
+            **decision.considerations.as_dict(),
+            "reason": decision.reason,
+            "override": decision.override,
+            "departure": decision.departure,
+            "target_soc": decision.target_soc_pct,
+            "shortfall": decision.shortfall_pct,
+            "command_path": self.charging.last_routed_path,
+        }

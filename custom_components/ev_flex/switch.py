@@ -7,6 +7,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .controller_entity import (
+    SETTING_SWITCHES,
+    SettingSwitchDescription,
+    SmartChargingEntity,
+    controllers,
+)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.model import CommandKind
 from .entity import EvFlexChargerEntity, async_setup_device_entities
@@ -30,6 +36,11 @@ async def async_setup_entry(
         return [ChargerChargingSwitch(coordinator, charger_id, CHARGER_CHARGING)]
 
     async_setup_device_entities(entry, async_add_entities, no_vehicle_entities, charger_entities)
+    async_add_entities(
+        SettingSwitch(charging, description)
+        for charging in controllers(entry)
+        for description in SETTING_SWITCHES
+    )
 
 
 class ChargerChargingSwitch(EvFlexChargerEntity, SwitchEntity):
@@ -47,3 +58,22 @@ class ChargerChargingSwitch(EvFlexChargerEntity, SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop charging."""
         await self.async_send_command(CommandKind.STOP)
+
+
+class SettingSwitch(SmartChargingEntity, SwitchEntity):
+    """Turns smart charging or vehicle-to-grid on and off for a vehicle."""
+
+    entity_description: SettingSwitchDescription
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the setting is on."""
+        return bool(getattr(self.settings, self.entity_description.setting))
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Turn the setting on."""
+        self.change_settings(**{self.entity_description.setting: True})
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Turn the setting off."""
+        self.change_settings(**{self.entity_description.setting: False})
