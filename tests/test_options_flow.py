@@ -99,7 +99,14 @@ async def error_text(hass: HomeAssistant, key: str) -> str:
 async def test_menu_without_prices(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
     """A new entry has no price entity: the preview shows nothing yet."""
     menu = await open_menu(hass, loaded_entry)
-    assert menu["menu_options"] == ["price_source", "import_tariff", "grid_fees", "export", "save"]
+    assert menu["menu_options"] == [
+        "price_source",
+        "import_tariff",
+        "grid_fees",
+        "export",
+        "smart_charging",
+        "save",
+    ]
     assert menu["description_placeholders"] == {
         "price_entity": "—",
         "price_status": "—",
@@ -494,3 +501,36 @@ async def test_stored_export_entity_is_previewed(
     schema_keys = {str(key): key for key in form["data_schema"].schema}
     assert schema_keys["export_kind"].description == {"suggested_value": "entity"}
     assert schema_keys["export_entity"].description == {"suggested_value": EXPORT_ENTITY}
+
+
+# --------------------------------------------------------------------------------------------
+# Smart charging
+
+
+async def test_smart_charging_options(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    """The V2G notification and outage sensor are checked, kept and saved with the rest."""
+    hass.states.async_set("binary_sensor.grid_outage", "off")
+    menu = await open_menu(hass, loaded_entry)
+    form = await choose(hass, menu, "smart_charging")
+    assert form["type"] is FlowResultType.FORM
+
+    result = await submit(hass, form, {"notify_v2g": True, "outage_entity": "sensor.grid"})
+    assert result["errors"] == {"outage_entity": "wrong_domain"}
+    result = await submit(
+        hass, result, {"notify_v2g": True, "outage_entity": "binary_sensor.nothing"}
+    )
+    assert result["errors"] == {"outage_entity": "entity_not_found"}
+    menu = await submit(
+        hass, result, {"notify_v2g": True, "outage_entity": "binary_sensor.grid_outage"}
+    )
+    assert menu["type"] is FlowResultType.MENU
+    await save(hass, menu)
+    assert loaded_entry.options["notify_v2g"] is True
+    assert loaded_entry.options["outage_entity"] == "binary_sensor.grid_outage"
+
+    # Reopened, the form shows what was saved; without a sensor the option is dropped.
+    form = await choose(hass, await open_menu(hass, loaded_entry), "smart_charging")
+    menu = await submit(hass, form, {"notify_v2g": False})
+    await save(hass, menu)
+    assert loaded_entry.options["notify_v2g"] is False
+    assert "outage_entity" not in loaded_entry.options

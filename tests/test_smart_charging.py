@@ -348,3 +348,87 @@ async def test_discharge_needs_bidirectional_hardware(
             blocking=True,
         )
     assert raised.value.translation_key == "cannot_discharge"
+
+
+@pytest.fixture
+def v2g_entry(simulator_entry: MockConfigEntry) -> MockConfigEntry:
+    """A bidirectional car and charger, exporting at the spot price."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data={**simulator_entry.data, "vehicle_preset": "suv_v2g"},
+        options={
+            "price_entity": PRICE_ENTITY,
+            "tariff": {"export": {"kind": "spot", "factor": 1.0, "fee_per_kwh": 0.0}},
+            "notify_v2g": True,
+        },
+    )
+
+
+async def test_v2g_discharges_at_the_peak_within_the_reserve(
+    hass: HomeAssistant, v2g_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """At the evening peak the car feeds the grid, but never below its reserve."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    set_prices(hass)
+    v2g_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(v2g_entry.entry_id)
+    await settle(hass)
+    simulation: Simulation = v2g_entry.runtime_data.account.simulation
+    simulation.set_soc(85.0)
+    car = "ev_flex_simulator_suv_99_kwh_bidirectional"
+    started: list[Any] = []
+    hass.bus.async_listen("ev_flex_discharge_started", started.append)
+
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: f"number.{car}_vehicle_to_grid_reserve", "value": 70},
+        blocking=True,
+    )
+    for switch in ("smart_charging", "vehicle_to_grid"):
+        await hass.services.async_call(
+            "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_{switch}"}, blocking=True
+        )
+    # The peak lasts 17:00-21:00 at one price; the plan uses its last hours.
+    await advance(hass, freezer, START.replace(hour=20, minute=10))
+    assert hass.states.get(f"sensor.{car}_smart_charging_state").state == (
+        "plan_executing_discharging"
+    )
+    charger_rate = simulation.charger_state().charge_rate_kw
+    assert charger_rate is not None
+    assert charger_rate < 0
+    assert started
+
+    lowest = 100.0
+    while datetime.now(TZ) < START.replace(hour=21):
+        await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=15))
+        soc = simulation.vehicle_state().battery_level_pct
+        assert soc is not None
+        lowest = min(lowest, soc)
+    assert 69.0 <= lowest < 85.0, "it discharged, and not below the reserve"
+
+
+async def test_grid_outage_sensor_is_followed(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry
+) -> None:
+    """The chosen outage sensor reaches the controller as soon as it changes."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    set_prices(hass)
+    hass.states.async_set("binary_sensor.grid_outage", STATE_OFF)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data=dict(simulator_entry.data),
+        options={"price_entity": PRICE_ENTITY, "outage_entity": "binary_sensor.grid_outage"},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+    charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    assert charging.observation().grid_outage is False
+    hass.states.async_set("binary_sensor.grid_outage", STATE_ON)
+    await settle(hass)
+    assert charging.observation().grid_outage is True

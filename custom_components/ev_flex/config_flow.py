@@ -39,6 +39,8 @@ from .const import (
     CONF_CHARGING_ENTITY,
     CONF_INITIAL_SOC,
     CONF_LOCATION_ENTITY,
+    CONF_NOTIFY_V2G,
+    CONF_OUTAGE_ENTITY,
     CONF_PLUGGED_IN,
     CONF_PLUGGED_IN_ENTITY,
     CONF_SOC_ENTITY,
@@ -396,6 +398,16 @@ def _describe_period(period: GridFeePeriod) -> str:
     return text
 
 
+SMART_CHARGING_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_NOTIFY_V2G, default=False): BooleanSelector(),
+        probatio.Optional(CONF_OUTAGE_ENTITY): EntitySelector(
+            EntitySelectorConfig(filter={"domain": "binary_sensor"})
+        ),
+    }
+)
+
+
 class EvFlexOptionsFlow(OptionsFlowWithReload):
     """Choose the price entity and describe the tariff; every change is checked before saving.
 
@@ -411,12 +423,16 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         self._tariff = Tariff()
         self._import_read: EntityRead | None = None
         self._export_read: EntityRead | None = None
+        self._smart_charging: dict[str, Any] = {}
 
     async def _async_load(self) -> None:
         if self._loaded:
             return
         self._loaded = True
         options = self.config_entry.options
+        self._smart_charging = {
+            key: options[key] for key in (CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY) if key in options
+        }
         self._price_entity = options.get(CONF_PRICE_ENTITY)
         self._tariff = tariff_from_options(options)
         if self._price_entity:
@@ -469,7 +485,14 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         await self._async_load()
         return self.async_show_menu(
             step_id="init",
-            menu_options=["price_source", "import_tariff", "grid_fees", "export", "save"],
+            menu_options=[
+                "price_source",
+                "import_tariff",
+                "grid_fees",
+                "export",
+                "smart_charging",
+                "save",
+            ],
             description_placeholders=self._placeholders(),
         )
 
@@ -661,9 +684,32 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             description_placeholders=self._placeholders(details),
         )
 
+    async def async_step_smart_charging(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Announcements of vehicle-to-grid, and the grid-outage sensor for backup power."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            outage = user_input.get(CONF_OUTAGE_ENTITY)
+            if outage and split_entity_id(outage)[0] != "binary_sensor":
+                errors[CONF_OUTAGE_ENTITY] = "wrong_domain"
+            elif outage and self.hass.states.get(outage) is None:
+                errors[CONF_OUTAGE_ENTITY] = "entity_not_found"
+            else:
+                self._smart_charging = {CONF_NOTIFY_V2G: user_input[CONF_NOTIFY_V2G]}
+                if outage:
+                    self._smart_charging[CONF_OUTAGE_ENTITY] = outage
+                return await self.async_step_init()
+        suggested = user_input or {CONF_NOTIFY_V2G: False, **self._smart_charging}
+        return self.async_show_form(
+            step_id="smart_charging",
+            data_schema=self.add_suggested_values_to_schema(SMART_CHARGING_SCHEMA, suggested),
+            errors=errors,
+        )
+
     async def async_step_save(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Store the price entity and the tariff; the entry reloads with them."""
-        options: dict[str, Any] = {CONF_TARIFF: self._tariff.to_dict()}
+        options: dict[str, Any] = {CONF_TARIFF: self._tariff.to_dict(), **self._smart_charging}
         if self._price_entity:
             options[CONF_PRICE_ENTITY] = self._price_entity
         return self.async_create_entry(data=options)

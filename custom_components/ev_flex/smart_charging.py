@@ -10,15 +10,24 @@ import math
 from typing import Any
 
 from homeassistant.components.persistent_notification import async_create as notify
-from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_ON
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+)
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.location import distance
 
-from .const import DOMAIN, LOGGER
+from .const import CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY, DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
 from .core.account import CommandRejectedError
 from .core.controller import (
@@ -36,7 +45,6 @@ STORE_VERSION = 1
 SAVE_DELAY_SECONDS = 10
 EVENT_DISCHARGE_STARTED = f"{DOMAIN}_discharge_started"
 EVENT_STATE_CHANGED = f"{DOMAIN}_smart_charging_state_changed"
-OPTION_NOTIFY_V2G = "notify_v2g"
 DEFAULT_HOME_RADIUS_M = 100.0
 
 
@@ -79,6 +87,15 @@ class VehicleSmartCharging:
         self.entry.async_on_unload(self.coordinator.async_add_listener(self.async_run))
         if (prices := self.entry.runtime_data.prices) is not None:
             self.entry.async_on_unload(prices.async_add_listener(self.async_run))
+        if outage := self.entry.options.get(CONF_OUTAGE_ENTITY):
+
+            @callback
+            def outage_changed(_event: Event[EventStateChangedData]) -> None:
+                self.async_run()
+
+            self.entry.async_on_unload(
+                async_track_state_change_event(self.hass, outage, outage_changed)
+            )
         self.entry.async_on_unload(self._async_stop)
         self.async_run()
 
@@ -127,7 +144,13 @@ class VehicleSmartCharging:
             system.vehicle if system else None,
             system.charger if system else None,
             at_charging_location=self._at_charging_location(),
+            grid_outage=self._grid_outage(),
         )
+
+    def _grid_outage(self) -> bool:
+        outage = self.entry.options.get(CONF_OUTAGE_ENTITY)
+        state = self.hass.states.get(outage) if outage else None
+        return state is not None and state.state == STATE_ON
 
     def planner_prices(self, now: datetime) -> list[dict[str, Any]]:
         """The price slots from now on, tariff applied; empty without usable prices."""
@@ -216,7 +239,7 @@ class VehicleSmartCharging:
             EVENT_DISCHARGE_STARTED,
             {"vehicle_id": self.vehicle_id, "at": event.at.isoformat(), "detail": event.detail},
         )
-        if self.entry.options.get(OPTION_NOTIFY_V2G):
+        if self.entry.options.get(CONF_NOTIFY_V2G):
             notify(
                 self.hass,
                 f"EV Flex started discharging {self.vehicle_id} to the grid. Call "
