@@ -1,0 +1,2020 @@
+"""The per-vehicle smart charging and V2G controller.
+
+`step()` is a pure function: given the time, what the car and charger report, the prices, the
+user's settings, the controller's persisted state and what the executor has got confirmed, it
+returns a `Decision`: the new state, the smart charging state (Enode's names), what the EV system
+should do now, the plan and its numbers, and when the controller next needs to run.
+
+The loop it closes:
+- it plans with the planner (`plan(PlanRequest.from_dict(...)).to_dict()`) and re-plans when the
+  prices, the SoC, the plug, the settings or the learned model change, and at every slot boundary;
+- between the car's SoC reports it estimates SoC from the energy measured at the charger, and
+  plans from the pessimistic bound, so a silent car never makes it miss a target;
+- it learns charge power, taper and efficiency from measurements and plans with them;
+- it checks every step whether the car could still reach its target charging flat out from now;
+  when it falls behind, it charges now, whatever the plan says;
+- it notices third parties starting or stopping the charge after a command was confirmed, and
+  then keeps its hands off (`OVERRIDDEN`) until the car is unplugged or the user cancels.
+
+`VehicleController` wraps `step()` together with a `CommandExecutor` for the Home Assistant layer
+and serialises everything (`to_dict`/`from_dict`) so a restart loses nothing.
+"""
+
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+import hashlib
+import json
+import math
+from typing import Any, NamedTuple
+
+from .executor import (
+    CHARGE,
+    IDLE,
+    CommandExecutor,
+    DeviceMode,
+    DeviceTarget,
+    ExecutionStatus,
+    ExecutorState,
+)
+from .learning import ChargeLearner, ChargeModel
+from .model import ChargerState, VehicleState
+from .planner import PlanRequest, plan as run_plan
+from .soc_estimator import SocEstimate, SocEstimator, SocReport
+
+STORAGE_VERSION = 1
+
+# Used when neither the accounts nor measurements say how fast the car charges.
+DEFAULT_CHARGE_KW = 7.4
+GRID_VOLTAGE_V = 230.0
+# Power at the charger above which the car counts as charging (and below minus it, discharging).
+POWER_ON_KW = 0.2
+# Ended plan states stay visible at least this long.
+ENDED_HOLD = timedelta(minutes=1)
+# After plug-in, wait this long for a SoC report newer than the plug-in before assuming the worst.
+SOC_WAIT_MAX = timedelta(minutes=35)
+# A SoC report from before the plug-in may be followed by driving: at most this much power on
+# average (fast motorway driving), for the time between the report and the plug-in.
+MAX_DRIVING_KW = 25.0
+# Where the power was never measured, the safety check assumes only this share of the model's.
+UNMEASURED_POWER_SHARE = 0.8
+# How long a probe (a short charge to measure real power) may take at most.
+PROBE_MAX = timedelta(minutes=5)
+PROBE_SETTLE = timedelta(seconds=35)
+# A car that reports only while not charging gets a short pause around its next report when
+# its SoC is unknown: stop this long before the expected report, resume this long after it.
+REPORT_PAUSE_BEFORE = timedelta(seconds=45)
+REPORT_PAUSE_AFTER = timedelta(seconds=60)
+# Only pause for a report expected within this time.
+REPORT_PAUSE_HORIZON = timedelta(minutes=31)
+# Prices are guessed at most this far beyond the last known one.
+MAX_PRICE_GUESS = timedelta(hours=36)
+# Readings right after a confirmed command may still show the old state.
+INTERFERENCE_GRACE = timedelta(minutes=2)
+# A contradiction must last this long before it counts as interference.
+INTERFERENCE_CONFIRM = timedelta(seconds=60)
+# "Again and again": this many interferences within the window ask for a repair issue.
+REPEATED_INTERFERENCE_COUNT = 3
+REPEATED_INTERFERENCE_WINDOW = timedelta(days=14)
+# A confirmed start that produces no power within this long means the charge was interrupted.
+INTERRUPT_GRACE = timedelta(minutes=3)
+MAX_REASSERTS_PER_SESSION = 2
+REASSERT_SPACING = timedelta(minutes=10)
+# Re-plan when the SoC strays this far from where the plan expected it.
+REPLAN_SOC_DEVIATION_PCT = 0.1
+# What is left of an interval shorter than this is not worth a command (a command takes longer).
+MIN_SWITCH = timedelta(seconds=15)
+# Safety margins of the "charge now if behind" check.
+BEHIND_TIME_FACTOR = 1.03
+BEHIND_FIXED_MARGIN = timedelta(minutes=3)
+BEHIND_POWER_SHARE = 0.97
+# A target counts as reached this close to it (cars report whole percent; this only keeps the
+# last few watt-hours of a plan's rounding from starting another charge).
+TARGET_TOLERANCE_PCT = 0.05
+# The controller wants to run at least this often.
+MAX_WAKE_PLUGGED = timedelta(minutes=15)
+MAX_WAKE_UNPLUGGED = timedelta(hours=1)
+
+Planner = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def run_planner(request: dict[str, Any]) -> dict[str, Any]:
+    """The real planner, through its JSON contract."""
+    return run_plan(PlanRequest.from_dict(request)).to_dict()
+
+
+class SmartChargingState(StrEnum):
+    """The controller's state, with Enode's names."""
+
+    DISABLED = "DISABLED"
+    CONSIDERING = "CONSIDERING"
+    STARTING = "PLAN:EXECUTING:STARTING"
+    STARTED = "PLAN:EXECUTING:STARTED"
+    STOPPING = "PLAN:EXECUTING:STOPPING"
+    STOPPED = "PLAN:EXECUTING:STOPPED"
+    STOPPED_AWAITING_PRICES = "PLAN:EXECUTING:STOPPED:AWAITING_PRICES"
+    START_FAILED = "PLAN:EXECUTING:START_FAILED"
+    STOP_FAILED = "PLAN:EXECUTING:STOP_FAILED"
+    CHARGE_INTERRUPTED = "PLAN:EXECUTING:CHARGE_INTERRUPTED"
+    OVERRIDDEN = "PLAN:EXECUTING:OVERRIDDEN"
+    DISCHARGING = "PLAN:EXECUTING:DISCHARGING"
+    ENDED_FINISHED = "PLAN:ENDED:FINISHED"
+    ENDED_UNPLUGGED = "PLAN:ENDED:UNPLUGGED"
+    ENDED_FAILED = "PLAN:ENDED:FAILED"
+    ENDED_DISABLED = "PLAN:ENDED:DISABLED"
+    ENDED_DEADLINE_CHANGED = "PLAN:ENDED:DEADLINE_CHANGED"
+    FULLY_CHARGED = "FULLY_CHARGED"
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def translation_key(self) -> str:
+        """A key Home Assistant accepts for enum sensor states, e.g. plan_executing_started."""
+        return self.value.lower().replace(":", "_")
+
+
+class OverrideKind(StrEnum):
+    """Who took over from the plan."""
+
+    # Someone else started or stopped the charge.
+    EXTERNAL = "external"
+    # The user asked to charge now.
+    CHARGE_NOW = "charge_now"
+
+
+class EventKind(StrEnum):
+    """Things the Home Assistant layer may want to announce."""
+
+    PLAN_STARTED = "plan_started"
+    PLAN_ENDED = "plan_ended"
+    INTERFERENCE = "interference"
+    DISCHARGE_STARTED = "discharge_started"
+    SESSION_ENDED = "session_ended"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControllerEvent:
+    """Something that happened in a step."""
+
+    kind: EventKind
+    at: datetime
+    detail: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Settings
+
+
+@dataclass(frozen=True, kw_only=True)
+class DepartureOverride:
+    """A one-off departure for the next session, with its own target if given."""
+
+    at: datetime
+    target_soc_pct: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DischargeRequest:
+    """A demand-response event: discharge at this power until then (within the reserve)."""
+
+    power_kw: float
+    until: datetime
+    requested_at: datetime
+
+
+def _time_text(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _time_value(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControllerSettings:
+    """What the user chose for one vehicle. The controller never changes these."""
+
+    # Off: the car simply charges whenever it is plugged in.
+    smart_charging: bool = False
+    # Daily departure (local time); a one-off override wins while it lies ahead.
+    departure_time: time | None = time(7, 0)
+    departure_override: DepartureOverride | None = None
+    target_soc_pct: float = 80.0
+    # Below this the car charges at once, whatever the price.
+    protective_soc_pct: float = 0.0
+    v2g: bool = False
+    reserve_soc_pct: float = 40.0
+    # Discharge only in slots whose export price reaches this (None: wherever it pays).
+    discharge_price_threshold: float | None = None
+    discharge_wear_cost_per_kwh: float = 0.0
+    discharge_requests: tuple[DischargeRequest, ...] = ()
+    # Supply the home from the car during a grid outage.
+    backup_on_outage: bool = False
+    # Charge now until the target is reached or the car is unplugged.
+    charge_now_requested_at: datetime | None = None
+    # Overrides (charge now, someone else's start/stop) and discharge requests made before
+    # this moment are cancelled.
+    override_cancelled_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        override = self.departure_override
+        return {
+            "smart_charging": self.smart_charging,
+            "departure_time": None
+            if self.departure_time is None
+            else self.departure_time.isoformat(timespec="minutes"),
+            "departure_override": None
+            if override is None
+            else {"at": override.at.isoformat(), "target_soc_pct": override.target_soc_pct},
+            "target_soc_pct": self.target_soc_pct,
+            "protective_soc_pct": self.protective_soc_pct,
+            "v2g": self.v2g,
+            "reserve_soc_pct": self.reserve_soc_pct,
+            "discharge_price_threshold": self.discharge_price_threshold,
+            "discharge_wear_cost_per_kwh": self.discharge_wear_cost_per_kwh,
+            "discharge_requests": [
+                {
+                    "power_kw": request.power_kw,
+                    "until": request.until.isoformat(),
+                    "requested_at": request.requested_at.isoformat(),
+                }
+                for request in self.discharge_requests
+            ],
+            "backup_on_outage": self.backup_on_outage,
+            "charge_now_requested_at": _time_text(self.charge_now_requested_at),
+            "override_cancelled_at": _time_text(self.override_cancelled_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ControllerSettings:
+        """Read what `to_dict` wrote; missing keys take their defaults."""
+        defaults = cls()
+        override = data.get("departure_override")
+        departure = data.get("departure_time", "07:00")
+        threshold = data.get("discharge_price_threshold")
+        return cls(
+            smart_charging=bool(data.get("smart_charging", defaults.smart_charging)),
+            departure_time=None if departure is None else time.fromisoformat(str(departure)),
+            departure_override=None
+            if override is None
+            else DepartureOverride(
+                at=datetime.fromisoformat(str(override["at"])),
+                target_soc_pct=None
+                if override.get("target_soc_pct") is None
+                else float(override["target_soc_pct"]),
+            ),
+            target_soc_pct=float(data.get("target_soc_pct", defaults.target_soc_pct)),
+            protective_soc_pct=float(data.get("protective_soc_pct", defaults.protective_soc_pct)),
+            v2g=bool(data.get("v2g", defaults.v2g)),
+            reserve_soc_pct=float(data.get("reserve_soc_pct", defaults.reserve_soc_pct)),
+            discharge_price_threshold=None if threshold is None else float(threshold),
+            discharge_wear_cost_per_kwh=float(
+                data.get("discharge_wear_cost_per_kwh", defaults.discharge_wear_cost_per_kwh)
+            ),
+            discharge_requests=tuple(
+                DischargeRequest(
+                    power_kw=float(item["power_kw"]),
+                    until=datetime.fromisoformat(str(item["until"])),
+                    requested_at=datetime.fromisoformat(str(item["requested_at"])),
+                )
+                for item in data.get("discharge_requests", ())
+            ),
+            backup_on_outage=bool(data.get("backup_on_outage", False)),
+            charge_now_requested_at=_time_value(data.get("charge_now_requested_at")),
+            override_cancelled_at=_time_value(data.get("override_cancelled_at")),
+        )
+
+
+def _percent(value: float, default: float) -> float:
+    if not isinstance(value, int | float) or not math.isfinite(value):
+        return default
+    return min(100.0, max(0.0, float(value)))
+
+
+def _sane(settings: ControllerSettings) -> ControllerSettings:
+    """Settings clamped to what makes sense, so no user input can break a step."""
+    override = settings.departure_override
+    if override is not None and override.target_soc_pct is not None:
+        override = replace(
+            override, target_soc_pct=_percent(override.target_soc_pct, settings.target_soc_pct)
+        )
+    threshold = settings.discharge_price_threshold
+    if threshold is not None and not math.isfinite(threshold):
+        threshold = None
+    wear = settings.discharge_wear_cost_per_kwh
+    requests = tuple(
+        request
+        for request in settings.discharge_requests
+        if math.isfinite(request.power_kw) and request.power_kw > 0
+    )
+    return replace(
+        settings,
+        departure_override=override,
+        target_soc_pct=_percent(settings.target_soc_pct, 80.0),
+        protective_soc_pct=_percent(settings.protective_soc_pct, 0.0),
+        reserve_soc_pct=_percent(settings.reserve_soc_pct, 40.0),
+        discharge_price_threshold=threshold,
+        discharge_wear_cost_per_kwh=wear if math.isfinite(wear) and wear >= 0 else 0.0,
+        discharge_requests=requests,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Readings
+
+
+@dataclass(frozen=True, kw_only=True)
+class Observation:
+    """What the car and charger report right now, as the controller needs it."""
+
+    plugged_in: bool | None = None
+    # Supplied by the caller (zone check); smart charging only acts at a charging location.
+    at_charging_location: bool = True
+    soc_pct: float | None = None
+    # When the car measured `soc_pct`; None if the account doesn't say.
+    soc_reported_at: datetime | None = None
+    capacity_kwh: float | None = None
+    # The car's own charge limit.
+    charge_limit_pct: float | None = None
+    charging: bool | None = None
+    # Grid power at the charger: positive into the car, negative while discharging.
+    power_kw: float | None = None
+    # A cumulative energy meter of the charger, if it has one.
+    energy_meter_kwh: float | None = None
+    fully_charged: bool | None = None
+    # What the hardware claims: charge power, and discharge power (0 without V2G hardware).
+    advertised_charge_kw: float | None = None
+    max_discharge_kw: float = 0.0
+    grid_outage: bool = False
+
+    @classmethod
+    def from_states(
+        cls,
+        vehicle: VehicleState | None,
+        charger: ChargerState | None,
+        *,
+        at_charging_location: bool,
+        advertised_charge_kw: float | None = None,
+        max_discharge_kw: float | None = None,
+        grid_outage: bool = False,
+    ) -> Observation:
+        """Combine a paired vehicle and charger (either may be missing or offline)."""
+        if vehicle is not None and not vehicle.online:
+            vehicle = None
+        if charger is not None and not charger.online:
+            charger = None
+        plugged: bool | None = None
+        if vehicle is not None and vehicle.is_plugged_in is not None:
+            plugged = vehicle.is_plugged_in
+        elif charger is not None:
+            plugged = charger.is_plugged_in
+        power: float | None = None
+        charging: bool | None = None
+        if charger is not None and charger.charge_rate_kw is not None:
+            power = charger.charge_rate_kw
+            charging = charger.is_charging
+        elif vehicle is not None:
+            power = vehicle.charge_rate_kw
+            charging = vehicle.is_charging
+        if charging is None and vehicle is not None:
+            charging = vehicle.is_charging
+        if (
+            advertised_charge_kw is None
+            and charger is not None
+            and charger.max_current_a is not None
+            and charger.phases is not None
+        ):
+            advertised_charge_kw = charger.max_current_a * charger.phases * GRID_VOLTAGE_V / 1000.0
+        if max_discharge_kw is None:
+            can_discharge = (
+                charger is not None
+                and charger.capabilities.can_discharge
+                and vehicle is not None
+                and vehicle.capabilities.can_discharge
+            )
+            max_discharge_kw = (advertised_charge_kw or 0.0) if can_discharge else 0.0
+        return cls(
+            plugged_in=plugged,
+            at_charging_location=at_charging_location,
+            soc_pct=None if vehicle is None else vehicle.battery_level_pct,
+            soc_reported_at=None if vehicle is None else vehicle.last_seen,
+            capacity_kwh=None if vehicle is None else vehicle.battery_capacity_kwh,
+            charge_limit_pct=None if vehicle is None else vehicle.charge_limit_pct,
+            charging=charging,
+            power_kw=power,
+            fully_charged=None if vehicle is None else vehicle.is_fully_charged,
+            advertised_charge_kw=advertised_charge_kw,
+            max_discharge_kw=max_discharge_kw,
+            grid_outage=grid_outage,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Persistent state
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionSummary:
+    """Energy and money of one plug-in session."""
+
+    started_at: datetime
+    ended_at: datetime
+    energy_in_kwh: float
+    energy_out_kwh: float
+    cost: float
+    revenue: float
+    # What charging at once (to the same target) would have cost.
+    charge_now_cost: float
+
+    @property
+    def savings(self) -> float:
+        """Money saved against charging at once (revenue from V2G included)."""
+        return self.charge_now_cost - (self.cost - self.revenue)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "started_at": self.started_at.isoformat(),
+            "ended_at": self.ended_at.isoformat(),
+            "energy_in_kwh": self.energy_in_kwh,
+            "energy_out_kwh": self.energy_out_kwh,
+            "cost": self.cost,
+            "revenue": self.revenue,
+            "charge_now_cost": self.charge_now_cost,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SessionSummary:
+        """Read what `to_dict` wrote."""
+        return cls(
+            started_at=datetime.fromisoformat(data["started_at"]),
+            ended_at=datetime.fromisoformat(data["ended_at"]),
+            energy_in_kwh=float(data["energy_in_kwh"]),
+            energy_out_kwh=float(data["energy_out_kwh"]),
+            cost=float(data["cost"]),
+            revenue=float(data["revenue"]),
+            charge_now_cost=float(data["charge_now_cost"]),
+        )
+
+
+@dataclass(kw_only=True)
+class Totals:
+    """Running totals over all sessions."""
+
+    energy_in_kwh: float = 0.0
+    energy_out_kwh: float = 0.0
+    cost: float = 0.0
+    revenue: float = 0.0
+    savings: float = 0.0
+    sessions: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "energy_in_kwh": self.energy_in_kwh,
+            "energy_out_kwh": self.energy_out_kwh,
+            "cost": self.cost,
+            "revenue": self.revenue,
+            "savings": self.savings,
+            "sessions": self.sessions,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Totals:
+        """Read what `to_dict` wrote."""
+        return cls(
+            energy_in_kwh=float(data.get("energy_in_kwh", 0.0)),
+            energy_out_kwh=float(data.get("energy_out_kwh", 0.0)),
+            cost=float(data.get("cost", 0.0)),
+            revenue=float(data.get("revenue", 0.0)),
+            savings=float(data.get("savings", 0.0)),
+            sessions=int(data.get("sessions", 0)),
+        )
+
+
+@dataclass(kw_only=True)
+class Session:
+    """The current plug-in session."""
+
+    started_at: datetime
+    # The departure and target in force, and the moment they were resolved from.
+    departure: datetime | None = None
+    target_soc_pct: float = 80.0
+    resolved_at: datetime | None = None
+    plan_active: bool = False
+    plan_finished: bool = False
+    energy_in_kwh: float = 0.0
+    energy_out_kwh: float = 0.0
+    cost: float = 0.0
+    revenue: float = 0.0
+    # The charge-at-once baseline: energy it still has to buy, and what it paid so far.
+    baseline_remaining_kwh: float | None = None
+    baseline_cost: float = 0.0
+    reasserts: int = 0
+    last_reassert_at: datetime | None = None
+    # A short charge to measure the real power where the model only guesses.
+    probe_started_at: datetime | None = None
+    probe_done: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "probe_started_at": _time_text(self.probe_started_at),
+            "probe_done": self.probe_done,
+            "started_at": self.started_at.isoformat(),
+            "departure": _time_text(self.departure),
+            "target_soc_pct": self.target_soc_pct,
+            "resolved_at": _time_text(self.resolved_at),
+            "plan_active": self.plan_active,
+            "plan_finished": self.plan_finished,
+            "energy_in_kwh": self.energy_in_kwh,
+            "energy_out_kwh": self.energy_out_kwh,
+            "cost": self.cost,
+            "revenue": self.revenue,
+            "baseline_remaining_kwh": self.baseline_remaining_kwh,
+            "baseline_cost": self.baseline_cost,
+            "reasserts": self.reasserts,
+            "last_reassert_at": _time_text(self.last_reassert_at),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Session:
+        """Read what `to_dict` wrote."""
+        remaining = data.get("baseline_remaining_kwh")
+        return cls(
+            probe_started_at=_time_value(data.get("probe_started_at")),
+            probe_done=bool(data.get("probe_done", False)),
+            started_at=datetime.fromisoformat(data["started_at"]),
+            departure=_time_value(data.get("departure")),
+            target_soc_pct=float(data.get("target_soc_pct", 80.0)),
+            resolved_at=_time_value(data.get("resolved_at")),
+            plan_active=bool(data.get("plan_active", False)),
+            plan_finished=bool(data.get("plan_finished", False)),
+            energy_in_kwh=float(data.get("energy_in_kwh", 0.0)),
+            energy_out_kwh=float(data.get("energy_out_kwh", 0.0)),
+            cost=float(data.get("cost", 0.0)),
+            revenue=float(data.get("revenue", 0.0)),
+            baseline_remaining_kwh=None if remaining is None else float(remaining),
+            baseline_cost=float(data.get("baseline_cost", 0.0)),
+            reasserts=int(data.get("reasserts", 0)),
+            last_reassert_at=_time_value(data.get("last_reassert_at")),
+        )
+
+    def copy(self) -> Session:
+        """An independent copy (all members are immutable values)."""
+        return replace(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Override:
+    """An active override and since when."""
+
+    kind: OverrideKind
+    since: datetime
+
+
+@dataclass(kw_only=True)
+class ControllerState:
+    """Everything the controller remembers between steps and across restarts."""
+
+    status: SmartChargingState = SmartChargingState.UNKNOWN
+    status_changed_at: datetime | None = None
+    session: Session | None = None
+    # The planner's JSON answer, the key of its inputs, the SoC it started from and when.
+    plan: dict[str, Any] | None = None
+    plan_key: str | None = None
+    plan_soc_pct: float | None = None
+    plan_made_at: datetime | None = None
+    estimator: SocEstimator = field(default_factory=SocEstimator)
+    learner: ChargeLearner = field(default_factory=ChargeLearner)
+    override: Override | None = None
+    # The charge-now request (its timestamp) that has been carried out or ended.
+    charge_now_done_for: datetime | None = None
+    interference_times: list[datetime] = field(default_factory=list)
+    contradiction_since: datetime | None = None
+    # The confirmation time of the command during which power was last seen flowing.
+    power_seen_for: datetime | None = None
+    ended: tuple[SmartChargingState, datetime] | None = None
+    last_outcome: tuple[SmartChargingState, datetime] | None = None
+    last_step_at: datetime | None = None
+    last_action: DeviceTarget | None = None
+    last_session: SessionSummary | None = None
+    totals: Totals = field(default_factory=Totals)
+
+    def copy(self) -> ControllerState:
+        """A copy that a step may change without touching this one."""
+        return replace(
+            self,
+            session=None if self.session is None else self.session.copy(),
+            estimator=self.estimator.copy(),
+            learner=self.learner.copy(),
+            interference_times=list(self.interference_times),
+            totals=replace(self.totals),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "status": self.status.value,
+            "status_changed_at": _time_text(self.status_changed_at),
+            "session": None if self.session is None else self.session.to_dict(),
+            "plan": self.plan,
+            "plan_key": self.plan_key,
+            "plan_soc_pct": self.plan_soc_pct,
+            "plan_made_at": _time_text(self.plan_made_at),
+            "estimator": self.estimator.to_dict(),
+            "learner": self.learner.to_dict(),
+            "override": None
+            if self.override is None
+            else {"kind": self.override.kind.value, "since": self.override.since.isoformat()},
+            "charge_now_done_for": _time_text(self.charge_now_done_for),
+            "interference_times": [moment.isoformat() for moment in self.interference_times],
+            "contradiction_since": _time_text(self.contradiction_since),
+            "power_seen_for": _time_text(self.power_seen_for),
+            "ended": None
+            if self.ended is None
+            else [self.ended[0].value, self.ended[1].isoformat()],
+            "last_outcome": None
+            if self.last_outcome is None
+            else [self.last_outcome[0].value, self.last_outcome[1].isoformat()],
+            "last_step_at": _time_text(self.last_step_at),
+            "last_action": None if self.last_action is None else self.last_action.to_dict(),
+            "last_session": None if self.last_session is None else self.last_session.to_dict(),
+            "totals": self.totals.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ControllerState:
+        """Read what `to_dict` wrote."""
+        session = data.get("session")
+        override = data.get("override")
+        ended = data.get("ended")
+        outcome = data.get("last_outcome")
+        last_action = data.get("last_action")
+        last_session = data.get("last_session")
+        plan_soc = data.get("plan_soc_pct")
+        return cls(
+            status=SmartChargingState(data.get("status", SmartChargingState.UNKNOWN.value)),
+            status_changed_at=_time_value(data.get("status_changed_at")),
+            session=None if session is None else Session.from_dict(session),
+            plan=data.get("plan"),
+            plan_key=data.get("plan_key"),
+            plan_soc_pct=None if plan_soc is None else float(plan_soc),
+            plan_made_at=_time_value(data.get("plan_made_at")),
+            estimator=SocEstimator.from_dict(data.get("estimator", {})),
+            learner=ChargeLearner.from_dict(data.get("learner", {})),
+            override=None
+            if override is None
+            else Override(
+                kind=OverrideKind(override["kind"]),
+                since=datetime.fromisoformat(override["since"]),
+            ),
+            charge_now_done_for=_time_value(data.get("charge_now_done_for")),
+            interference_times=[
+                datetime.fromisoformat(moment) for moment in data.get("interference_times", [])
+            ],
+            contradiction_since=_time_value(data.get("contradiction_since")),
+            power_seen_for=_time_value(data.get("power_seen_for")),
+            ended=None
+            if ended is None
+            else (SmartChargingState(ended[0]), datetime.fromisoformat(ended[1])),
+            last_outcome=None
+            if outcome is None
+            else (SmartChargingState(outcome[0]), datetime.fromisoformat(outcome[1])),
+            last_step_at=_time_value(data.get("last_step_at")),
+            last_action=None if last_action is None else DeviceTarget.from_dict(last_action),
+            last_session=None if last_session is None else SessionSummary.from_dict(last_session),
+            totals=Totals.from_dict(data.get("totals", {})),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The answer of a step
+
+
+@dataclass(frozen=True, kw_only=True)
+class Considerations:
+    """Enode's consideration flags: all must hold before a plan is made."""
+
+    plugged_in: bool
+    at_charging_location: bool
+    has_time_estimate: bool
+    has_prices: bool
+
+    def as_dict(self) -> dict[str, bool]:
+        """For entity attributes."""
+        return {
+            "plugged_in": self.plugged_in,
+            "at_charging_location": self.at_charging_location,
+            "has_time_estimate": self.has_time_estimate,
+            "has_prices": self.has_prices,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class Decision:
+    """Everything one step concluded."""
+
+    state: ControllerState
+    status: SmartChargingState
+    status_changed_at: datetime
+    considerations: Considerations
+    # What the EV system should do now; None means hands off (send nothing).
+    action: DeviceTarget | None
+    # A short machine-readable reason for the action (e.g. "plan", "behind", "protective").
+    reason: str
+    soc: SocEstimate | None
+    departure: datetime | None
+    target_soc_pct: float | None
+    next_start: datetime | None
+    next_stop: datetime | None
+    estimated_cost: float | None
+    charge_now_cost: float | None
+    expected_soc_at_departure_pct: float | None
+    shortfall_pct: float | None
+    plan: dict[str, Any] | None
+    # The plan uses guessed prices (the known ones a day earlier) from here to the departure.
+    prices_guessed_after: datetime | None
+    override: OverrideKind | None
+    model: ChargeModel
+    wake_at: datetime
+    events: tuple[ControllerEvent, ...] = ()
+    # The executor should forget what it got confirmed and send the action again.
+    reassert: bool = False
+    repeated_interference: bool = False
+    interference_count: int = 0
+
+
+# --------------------------------------------------------------------------------------------
+# Prices
+
+
+class _Slot(NamedTuple):
+    start: datetime
+    end: datetime
+    import_price: float
+    export_price: float | None
+
+
+# Price lists repeat the same time strings at every step; parse each once.
+_PARSED_TIMES: dict[str, datetime] = {}
+_PARSED_TIMES_MAX = 20_000
+
+
+def _parse_time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value)
+        cached = _PARSED_TIMES.get(text)
+        if cached is not None:
+            return cached
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is not None:
+            if len(_PARSED_TIMES) >= _PARSED_TIMES_MAX:
+                _PARSED_TIMES.clear()
+            _PARSED_TIMES[text] = moment
+    if moment.tzinfo is None:
+        raise ValueError(f"price time without offset: {value!r}")
+    return moment
+
+
+def _current_slots(prices: Sequence[Mapping[str, Any]], now: datetime) -> list[_Slot]:
+    """Contiguous slots from the one containing now; empty if none contains now."""
+    slots: list[_Slot] = []
+    cache = _PARSED_TIMES
+    previous_end: datetime | None = None
+    for item in prices:
+        try:
+            end_value = item["end"]
+            end = cache.get(end_value) if isinstance(end_value, str) else None
+            if end is None:
+                end = _parse_time(end_value)
+            if end <= now:
+                continue
+            start_value = item["start"]
+            start = cache.get(start_value) if isinstance(start_value, str) else None
+            if start is None:
+                start = _parse_time(start_value)
+            import_price = float(item["import"])
+            export = item.get("export")
+            export_price = None if export is None else float(export)
+        except (KeyError, TypeError, ValueError):
+            break
+        if not math.isfinite(import_price) or end <= start:
+            break
+        if export_price is not None and not math.isfinite(export_price):
+            export_price = None
+        if previous_end is None:
+            if start > now:
+                return []
+        elif start != previous_end:
+            break
+        slots.append(_Slot(start, end, import_price, export_price))
+        previous_end = end
+    return slots
+
+
+def _extend_prices(
+    slots: Sequence[_Slot], until: datetime | None
+) -> tuple[list[_Slot], datetime | None]:
+    """Known prices, followed by guesses up to `until` (the departure) when they end before it.
+
+    Without a guess the planner treats energy bought after the last known price as free, so it
+    would skip cheap known slots for unknown later ones. The guess for a slot is the price one
+    day earlier (a few days at most), or the mean of the known prices; guesses never allow
+    discharging. Returns the slots and where the guesses start (None without guesses).
+    """
+    extended = list(slots)
+    if not slots or until is None or until <= slots[-1].end:
+        return extended, None
+    known_until = slots[-1].end
+    limit = min(until, known_until + MAX_PRICE_GUESS)
+    length = slots[-1].end - slots[-1].start
+    mean = sum(slot.import_price for slot in slots) / len(slots)
+    starts = [slot.start for slot in slots]
+    while extended[-1].end < limit:
+        start = extended[-1].end
+        price = mean
+        for days in range(1, 4):
+            reference = start - timedelta(days=days)
+            index = bisect_right(starts, reference) - 1
+            if index >= 0 and reference < slots[index].end:
+                price = slots[index].import_price
+                break
+        extended.append(_Slot(start, start + length, price, None))
+    return extended, known_until
+
+
+def _slot_at(slots: Sequence[_Slot], moment: datetime) -> _Slot | None:
+    for slot in slots:
+        if slot.start <= moment < slot.end:
+            return slot
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Departures
+
+
+def _next_daily(departure: time, after: datetime, tz: tzinfo) -> datetime:
+    local = after.astimezone(tz)
+    day = local.date()
+    for offset in range(3):
+        candidate = datetime.combine(day + timedelta(days=offset), departure, tzinfo=tz)
+        if candidate > after:
+            return candidate
+    return datetime.combine(day + timedelta(days=3), departure, tzinfo=tz)
+
+
+def resolve_departure(
+    settings: ControllerSettings, reference: datetime, tz: tzinfo
+) -> tuple[datetime | None, float]:
+    """The departure and target that apply to a session resolved at `reference`."""
+    override = settings.departure_override
+    if override is not None and override.at > reference:
+        target = settings.target_soc_pct
+        if override.target_soc_pct is not None:
+            target = override.target_soc_pct
+        return override.at, target
+    if settings.departure_time is None:
+        return None, settings.target_soc_pct
+    return _next_daily(settings.departure_time, reference, tz), settings.target_soc_pct
+
+
+# --------------------------------------------------------------------------------------------
+# Plans
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Interval:
+    start: datetime
+    end: datetime
+    mode: DeviceMode
+    kw: float
+
+
+def _plan_intervals(plan: Mapping[str, Any] | None) -> list[_Interval]:
+    if not plan:
+        return []
+    intervals: list[_Interval] = []
+    for item in plan.get("switch_times", []):
+        mode = DeviceMode.DISCHARGE if item.get("mode") == "discharge" else DeviceMode.CHARGE
+        intervals.append(
+            _Interval(
+                start=_parse_time(item["start"]),
+                end=_parse_time(item["end"]),
+                mode=mode,
+                kw=float(item.get("kw", 0.0)),
+            )
+        )
+    return intervals
+
+
+def _plan_soc_at(state: ControllerState, now: datetime) -> float | None:
+    """Where the plan expected the SoC to be now."""
+    plan, soc = state.plan, state.plan_soc_pct
+    if plan is None or soc is None or state.plan_made_at is None:
+        return None
+    previous_end_soc = soc
+    for slot in plan.get("slots", []):
+        start, end = _parse_time(slot["start"]), _parse_time(slot["end"])
+        start = max(start, state.plan_made_at)
+        end_soc = float(slot["soc_pct_end"])
+        if now < end:
+            if now <= start or end <= start:
+                return previous_end_soc
+            share = (now - start) / (end - start)
+            return previous_end_soc + share * (end_soc - previous_end_soc)
+        previous_end_soc = end_soc
+    return previous_end_soc
+
+
+# --------------------------------------------------------------------------------------------
+# The step
+
+
+@dataclass(kw_only=True)
+class _Work:
+    """Scratch space of one step."""
+
+    now: datetime
+    settings: ControllerSettings
+    state: ControllerState
+    executor: ExecutorState
+    observation: Observation
+    model: ChargeModel
+    events: list[ControllerEvent] = field(default_factory=list)
+    wake: list[datetime] = field(default_factory=list)
+    reassert: bool = False
+
+    def event(self, kind: EventKind, detail: str | None = None) -> None:
+        self.events.append(ControllerEvent(kind=kind, at=self.now, detail=detail))
+
+    def wake_at(self, moment: datetime | None) -> None:
+        if moment is not None and moment > self.now:
+            self.wake.append(moment)
+
+
+def _end_plan(work: _Work, outcome: SmartChargingState) -> None:
+    session = work.state.session
+    if session is None or not session.plan_active:
+        return
+    session.plan_active = False
+    session.plan_finished = outcome is SmartChargingState.ENDED_FINISHED
+    work.state.ended = (outcome, work.now)
+    work.state.last_outcome = (outcome, work.now)
+    work.event(EventKind.PLAN_ENDED, outcome.value)
+
+
+def _start_session(work: _Work, tz: tzinfo) -> None:
+    now = work.now
+    departure, target = resolve_departure(work.settings, now, tz)
+    work.state.session = Session(
+        started_at=now,
+        departure=departure,
+        target_soc_pct=target,
+        resolved_at=now,
+    )
+    # SoC changed while the car was away: an efficiency sample can't span the trip.
+    work.state.estimator.restart_anchor()
+    work.state.plan = None
+    work.state.plan_key = None
+
+
+def _end_session(work: _Work) -> None:
+    state, now = work.state, work.now
+    session = state.session
+    if session is None:
+        return
+    _end_plan(work, SmartChargingState.ENDED_UNPLUGGED)
+    summary = SessionSummary(
+        started_at=session.started_at,
+        ended_at=now,
+        energy_in_kwh=session.energy_in_kwh,
+        energy_out_kwh=session.energy_out_kwh,
+        cost=session.cost,
+        revenue=session.revenue,
+        charge_now_cost=session.baseline_cost,
+    )
+    state.last_session = summary
+    totals = state.totals
+    totals.energy_in_kwh += summary.energy_in_kwh
+    totals.energy_out_kwh += summary.energy_out_kwh
+    totals.cost += summary.cost
+    totals.revenue += summary.revenue
+    totals.savings += summary.savings
+    totals.sessions += 1
+    state.session = None
+    state.plan = None
+    state.plan_key = None
+    state.override = None
+    state.contradiction_since = None
+    requested = work.settings.charge_now_requested_at
+    if requested is not None and requested <= now:
+        state.charge_now_done_for = requested
+    work.event(EventKind.SESSION_ENDED)
+
+
+def _account_energy(
+    work: _Work, slots: Sequence[_Slot], energy_in: float, energy_out: float
+) -> None:
+    """Add this step's energy and money to the session, and run the charge-at-once baseline."""
+    state, session = work.state, work.state.session
+    if session is None:
+        return
+    since = state.last_step_at or work.now
+    slot = _slot_at(slots, since) or _slot_at(slots, work.now)
+    session.energy_in_kwh += energy_in
+    session.energy_out_kwh += energy_out
+    if slot is None:
+        return
+    session.cost += energy_in * slot.import_price
+    if slot.export_price is not None:
+        session.revenue += energy_out * slot.export_price
+    remaining = session.baseline_remaining_kwh
+    if remaining is not None and remaining > 0:
+        hours = max(0.0, (work.now - since).total_seconds() / 3600.0)
+        bought = min(remaining, work.model.max_kw * hours)
+        session.baseline_cost += bought * slot.import_price
+        session.baseline_remaining_kwh = remaining - bought
+
+
+def _check_interference(work: _Work, soc: SocEstimate | None) -> bool:
+    """Detect a third party's start or stop; returns True when the charge was interrupted."""
+    state, executor, obs, now = work.state, work.executor, work.observation, work.now
+    confirmed, confirmed_at = executor.confirmed, executor.confirmed_at
+    power = obs.power_kw
+    if power is None:
+        power = 1.0 if obs.charging else 0.0
+    charging = power >= POWER_ON_KW
+    discharging = power <= -POWER_ON_KW
+    if confirmed is None or confirmed_at is None or executor.in_flight is not None:
+        state.contradiction_since = None
+        return False
+    if charging and confirmed.mode is DeviceMode.CHARGE:
+        state.power_seen_for = confirmed_at
+    if discharging and confirmed.mode is DeviceMode.DISCHARGE:
+        state.power_seen_for = confirmed_at
+    if now - confirmed_at < INTERFERENCE_GRACE:
+        work.wake_at(confirmed_at + INTERFERENCE_GRACE)
+        state.contradiction_since = None
+        return False
+    limit = obs.charge_limit_pct if obs.charge_limit_pct is not None else 100.0
+    car_is_full = bool(obs.fully_charged) or (soc is not None and soc.soc_pct >= limit - 1.0)
+    power_was_seen = state.power_seen_for == confirmed_at
+    # Charging although we stopped it, or stopped after it had been charging for us.
+    contradiction = (confirmed.mode is not DeviceMode.CHARGE and charging) or (
+        confirmed.mode is DeviceMode.CHARGE and power_was_seen and not charging and not car_is_full
+    )
+    if state.last_action is not None and contradiction:
+        # What we asked for last already matches what is seen: we are mid-change, not overruled.
+        wanted = state.last_action.mode
+        if (wanted is DeviceMode.CHARGE and charging) or (
+            wanted is DeviceMode.IDLE and not charging and not discharging
+        ):
+            contradiction = False
+    if not contradiction:
+        state.contradiction_since = None
+        interrupted = (
+            confirmed.mode is DeviceMode.CHARGE
+            and not power_was_seen
+            and not charging
+            and not car_is_full
+            and now - confirmed_at >= INTERRUPT_GRACE
+        )
+        if confirmed.mode is DeviceMode.CHARGE and not power_was_seen:
+            work.wake_at(confirmed_at + INTERRUPT_GRACE)
+        return interrupted
+    if state.contradiction_since is None:
+        state.contradiction_since = now
+    if now - state.contradiction_since >= INTERFERENCE_CONFIRM:
+        state.override = Override(kind=OverrideKind.EXTERNAL, since=now)
+        state.contradiction_since = None
+        state.interference_times = [
+            *[t for t in state.interference_times if now - t <= REPEATED_INTERFERENCE_WINDOW],
+            now,
+        ][-20:]
+        work.event(EventKind.INTERFERENCE, "started" if charging else "stopped")
+    else:
+        work.wake_at(state.contradiction_since + INTERFERENCE_CONFIRM)
+    return False
+
+
+def _planner_request(
+    work: _Work,
+    capacity: float,
+    max_soc: float,
+    departure: datetime | None,
+    target: float,
+    efficiency: float,
+) -> dict[str, Any]:
+    """The planner request without `now`, the SoC and the prices (added when planning)."""
+    settings, model, obs = work.settings, work.model, work.observation
+    max_kw = _quantise(model.max_kw, 0.05)
+    request: dict[str, Any] = {
+        "battery": {"capacity_kwh": capacity, "max_soc_pct": max_soc},
+        # Quantised, so measurement noise doesn't trigger a re-plan at every step.
+        "charge": {
+            "max_kw": max_kw,
+            "efficiency": _quantise(efficiency, 0.002),
+            "taper": [
+                [_quantise(model.taper_knee_pct, 0.5), max_kw],
+                [100.0, min(_quantise(model.taper_end_kw, 0.05), max_kw)],
+            ],
+        },
+        "targets": []
+        if departure is None
+        else [{"by": departure.isoformat(), "soc_pct": round(target, 2)}],
+        "protective_soc_pct": settings.protective_soc_pct,
+    }
+    if settings.v2g and obs.max_discharge_kw > 0:
+        request["discharge"] = {
+            "max_kw": obs.max_discharge_kw,
+            "efficiency": _quantise(model.discharge_efficiency, 0.002),
+            "min_soc_pct": settings.reserve_soc_pct,
+            "wear_cost_per_kwh": settings.discharge_wear_cost_per_kwh,
+        }
+    return request
+
+
+def _export_used(settings: ControllerSettings, slot: _Slot, allow_discharge: bool) -> float | None:
+    """The export price the planner may use in a slot (None: no discharge then)."""
+    export = slot.export_price
+    threshold = settings.discharge_price_threshold
+    if not allow_discharge or export is None or (threshold is not None and export < threshold):
+        return None
+    return export
+
+
+def _price_list(
+    settings: ControllerSettings, slots: Sequence[_Slot], allow_discharge: bool
+) -> list[dict[str, Any]]:
+    prices: list[dict[str, Any]] = []
+    for slot in slots:
+        item: dict[str, Any] = {
+            "start": slot.start.isoformat(),
+            "end": slot.end.isoformat(),
+            "import": slot.import_price,
+        }
+        export = _export_used(settings, slot, allow_discharge)
+        if export is not None:
+            item["export"] = export
+        prices.append(item)
+    return prices
+
+
+def _quantise(value: float, step: float) -> float:
+    return round(round(value / step) * step, 6)
+
+
+def _plan_key(request: Mapping[str, Any], session_start: datetime) -> str:
+    """What the plan depends on apart from time, SoC and prices (checked separately)."""
+    text = json.dumps([request, session_start.isoformat()], sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+def _prices_changed(
+    plan: Mapping[str, Any], slots: Sequence[_Slot], settings: ControllerSettings, v2g: bool
+) -> bool:
+    """Whether the prices from now on differ from those the plan was made with."""
+    planned = plan.get("slots") or []
+    if not slots or not planned:
+        return True
+    now_end = slots[0].end
+    index = next((i for i, item in enumerate(planned) if _parse_time(item["end"]) >= now_end), None)
+    if index is None or len(planned) - index != len(slots):
+        return True
+    for slot, item in zip(slots, planned[index:], strict=True):
+        export = item.get("export")
+        if (
+            _parse_time(item["end"]) != slot.end
+            or float(item["import"]) != slot.import_price
+            or (None if export is None else float(export)) != _export_used(settings, slot, v2g)
+        ):
+            return True
+    return False
+
+
+def _needs_replan(work: _Work, key: str, soc_pct: float, slots: Sequence[_Slot], v2g: bool) -> bool:
+    state, now = work.state, work.now
+    if state.plan_key != key or state.plan_made_at is None:
+        return True
+    if state.plan is None:
+        # The planner refused these inputs; try again now and then, not at every step.
+        return now - state.plan_made_at >= MAX_WAKE_PLUGGED
+    if _prices_changed(state.plan, slots, work.settings, v2g):
+        return True
+    expected = _plan_soc_at(state, now)
+    return expected is None or abs(expected - soc_pct) > REPLAN_SOC_DEVIATION_PCT
+
+
+def _interval_now(intervals: Sequence[_Interval], now: datetime) -> _Interval | None:
+    for interval in intervals:
+        if interval.start <= now < interval.end and interval.end - now >= MIN_SWITCH:
+            return interval
+    return None
+
+
+def _status_for_action(
+    action: DeviceTarget, executor: ExecutorState, awaiting_prices: bool, interrupted: bool
+) -> SmartChargingState:
+    status = executor.status_for(action)
+    if action.mode is DeviceMode.DISCHARGE:
+        if status is ExecutionStatus.FAILED:
+            return SmartChargingState.START_FAILED
+        return SmartChargingState.DISCHARGING
+    if action.mode is DeviceMode.CHARGE:
+        if status is ExecutionStatus.CONFIRMED:
+            if interrupted:
+                return SmartChargingState.CHARGE_INTERRUPTED
+            return SmartChargingState.STARTED
+        if status is ExecutionStatus.FAILED:
+            return SmartChargingState.START_FAILED
+        return SmartChargingState.STARTING
+    if status is ExecutionStatus.CONFIRMED:
+        if awaiting_prices:
+            return SmartChargingState.STOPPED_AWAITING_PRICES
+        return SmartChargingState.STOPPED
+    if status is ExecutionStatus.FAILED:
+        return SmartChargingState.STOP_FAILED
+    return SmartChargingState.STOPPING
+
+
+def _active_discharge_request(
+    settings: ControllerSettings, now: datetime
+) -> DischargeRequest | None:
+    cancelled = settings.override_cancelled_at
+    for request in settings.discharge_requests:
+        if cancelled is not None and request.requested_at <= cancelled:
+            continue
+        if request.requested_at <= now < request.until:
+            return request
+    return None
+
+
+def step(
+    *,
+    now: datetime,
+    observation: Observation,
+    prices: Sequence[Mapping[str, Any]],
+    settings: ControllerSettings,
+    state: ControllerState,
+    executor: ExecutorState,
+    tz: tzinfo,
+    planner: Planner = run_planner,
+) -> Decision:
+    """One pass of the controller; pure: `state` and `executor` are not changed."""
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    settings = _sane(settings)
+    new_state = state.copy()
+    obs = observation
+    advertised = obs.advertised_charge_kw
+    if advertised is None or not math.isfinite(advertised) or advertised <= 0:
+        advertised = DEFAULT_CHARGE_KW
+    model = new_state.learner.model(advertised_kw=advertised, now=now)
+    work = _Work(
+        now=now,
+        settings=settings,
+        state=new_state,
+        executor=executor,
+        observation=obs,
+        model=model,
+    )
+    slots = _current_slots(prices, now)
+
+    # Energy since the last step, split where a command took effect.
+    change_at = executor.confirmed_at
+    if change_at is not None and (
+        new_state.last_step_at is None or change_at <= new_state.last_step_at
+    ):
+        change_at = None
+    power = obs.power_kw
+    if power is None and obs.charging is False:
+        power = 0.0
+    estimator = new_state.estimator
+    before_in, before_out = estimator.energy_in_kwh, estimator.energy_out_kwh
+    estimator.observe_power(now, power, meter_kwh=obs.energy_meter_kwh, change_at=change_at)
+    energy_in = estimator.energy_in_kwh - before_in
+    energy_out = estimator.energy_out_kwh - before_out
+    sample = estimator.observe_report(now, obs.soc_pct, obs.soc_reported_at)
+    capacity = obs.capacity_kwh if obs.capacity_kwh and obs.capacity_kwh > 0 else None
+    if sample is not None and capacity is not None:
+        change_kwh = abs(sample.soc_change_pct) / 100.0 * capacity
+        if sample.grid_in_kwh > 0:
+            new_state.learner.add_charge_sample(grid_kwh=sample.grid_in_kwh, stored_kwh=change_kwh)
+        else:
+            new_state.learner.add_discharge_sample(
+                grid_kwh=sample.grid_out_kwh, drawn_kwh=change_kwh
+            )
+    model = new_state.learner.model(advertised_kw=advertised, now=now)
+    work.model = model
+
+    # Plug transitions.
+    plugged = obs.plugged_in
+    if plugged is True and new_state.session is None:
+        _start_session(work, tz)
+    elif plugged is False and new_state.session is not None:
+        _end_session(work)
+    _account_energy(work, slots, energy_in, energy_out)
+
+    # Full-power readings teach the charge power and the taper.
+    power_sampled = False
+    confirmed = executor.confirmed
+    if (
+        confirmed is not None
+        and confirmed.mode is DeviceMode.CHARGE
+        and executor.confirmed_at is not None
+        and now - executor.confirmed_at >= timedelta(seconds=30)
+        and power is not None
+        and power >= POWER_ON_KW
+        and capacity is not None
+        and _report_is_current(new_state)
+    ):
+        before = new_state.learner.model(advertised_kw=advertised, now=now)
+        preview = estimator.estimate(
+            capacity_kwh=capacity,
+            efficiency=before.efficiency,
+            discharge_efficiency=before.discharge_efficiency,
+            uncertainty=before.efficiency_uncertainty,
+        )
+        if preview is not None:
+            limit = obs.charge_limit_pct if obs.charge_limit_pct is not None else 100.0
+            if preview.soc_pct < limit - 1.0:
+                new_state.learner.add_power_sample(now=now, soc_pct=preview.soc_pct, power_kw=power)
+                power_sampled = True
+    model = new_state.learner.model(advertised_kw=advertised, now=now)
+    work.model = model
+
+    session = new_state.session
+    soc = (
+        None
+        if capacity is None
+        else estimator.estimate(
+            capacity_kwh=capacity,
+            efficiency=model.efficiency,
+            discharge_efficiency=model.discharge_efficiency,
+            uncertainty=model.efficiency_uncertainty,
+        )
+    )
+    waiting_for_soc = False
+    provisional_pct = 0.0
+    if session is not None:
+        if power_sampled:
+            session.probe_done = True
+        report = estimator.report
+        fresh = report is not None and report.at >= session.started_at - timedelta(seconds=5)
+        if capacity is not None and not fresh:
+            # The last report is from before the plug-in: a trip may have used part of it.
+            provisional_pct = _provisional_soc(work, session, capacity)
+            if now - session.started_at < SOC_WAIT_MAX:
+                waiting_for_soc = True
+                soc = None
+                work.wake_at(session.started_at + SOC_WAIT_MAX)
+            else:
+                # No word from the car: assume the worst plausible trip, never leave it stranded.
+                estimator.report = SocReport(soc_pct=provisional_pct, at=now)
+                soc = estimator.estimate(
+                    capacity_kwh=capacity,
+                    efficiency=model.efficiency,
+                    discharge_efficiency=model.discharge_efficiency,
+                    uncertainty=model.efficiency_uncertainty,
+                )
+    has_estimate = soc is not None and not waiting_for_soc
+    considerations = Considerations(
+        plugged_in=plugged is True,
+        at_charging_location=obs.at_charging_location,
+        has_time_estimate=has_estimate,
+        has_prices=bool(slots),
+    )
+
+    outcome = _decide(work, tz, slots, soc, capacity, waiting_for_soc, provisional_pct, planner)
+    status, action, reason = outcome.status, outcome.action, outcome.reason
+
+    # Ended plan states stay visible for a moment.
+    if new_state.ended is not None:
+        ended_state, ended_at = new_state.ended
+        if now < ended_at + ENDED_HOLD:
+            status = ended_state
+            work.wake_at(ended_at + ENDED_HOLD)
+        else:
+            new_state.ended = None
+    if status is not new_state.status or new_state.status_changed_at is None:
+        new_state.status = status
+        new_state.status_changed_at = now
+    previous_mode = None if new_state.last_action is None else new_state.last_action.mode
+    if (
+        action is not None
+        and action.mode is DeviceMode.DISCHARGE
+        and previous_mode is not DeviceMode.DISCHARGE
+    ):
+        work.event(EventKind.DISCHARGE_STARTED, f"{action.power_kw:g}")
+    if action is not None:
+        new_state.last_action = action
+    new_state.last_step_at = now
+    if executor.retry_not_before is not None:
+        work.wake_at(executor.retry_not_before)
+    longest_sleep = MAX_WAKE_PLUGGED if plugged else MAX_WAKE_UNPLUGGED
+    wake = min([now + longest_sleep, *work.wake])
+    recent = [t for t in new_state.interference_times if now - t <= REPEATED_INTERFERENCE_WINDOW]
+    session = new_state.session
+    return Decision(
+        state=new_state,
+        status=status,
+        status_changed_at=new_state.status_changed_at or now,
+        considerations=considerations,
+        action=action,
+        reason=reason,
+        soc=soc,
+        departure=None if session is None else session.departure,
+        target_soc_pct=None if session is None else session.target_soc_pct,
+        next_start=outcome.next_start,
+        next_stop=outcome.next_stop,
+        estimated_cost=outcome.estimated_cost,
+        charge_now_cost=outcome.charge_now_cost,
+        expected_soc_at_departure_pct=outcome.expected_soc,
+        shortfall_pct=outcome.shortfall,
+        plan=new_state.plan,
+        prices_guessed_after=outcome.prices_guessed_after,
+        override=None if new_state.override is None else new_state.override.kind,
+        model=model,
+        wake_at=wake,
+        events=tuple(work.events),
+        reassert=work.reassert,
+        repeated_interference=len(recent) >= REPEATED_INTERFERENCE_COUNT,
+        interference_count=len(new_state.interference_times),
+    )
+
+
+@dataclass(kw_only=True)
+class _Outcome:
+    status: SmartChargingState
+    action: DeviceTarget | None
+    reason: str
+    next_start: datetime | None = None
+    next_stop: datetime | None = None
+    estimated_cost: float | None = None
+    charge_now_cost: float | None = None
+    expected_soc: float | None = None
+    shortfall: float | None = None
+    prices_guessed_after: datetime | None = None
+
+
+def _decide(
+    work: _Work,
+    tz: tzinfo,
+    slots: Sequence[_Slot],
+    soc: SocEstimate | None,
+    capacity: float | None,
+    waiting_for_soc: bool,
+    provisional_pct: float,
+    planner: Planner,
+) -> _Outcome:
+    state, settings, obs, now = work.state, work.settings, work.observation, work.now
+    executor = work.executor
+    session = state.session
+
+    if obs.plugged_in is None and obs.soc_pct is None and obs.power_kw is None:
+        return _Outcome(status=SmartChargingState.UNKNOWN, action=None, reason="no_readings")
+
+    if not settings.smart_charging:
+        _end_plan(work, SmartChargingState.ENDED_DISABLED)
+        state.override = None
+        state.plan = None
+        state.plan_key = None
+        action: DeviceTarget | None = None
+        if obs.plugged_in and executor.confirmed is not None and executor.confirmed != CHARGE:
+            # We left it stopped (or discharging): hand it back charging, as if we were never here.
+            action = CHARGE
+        elif obs.plugged_in and executor.discharge_may_be_active:
+            action = CHARGE
+        return _Outcome(status=SmartChargingState.DISABLED, action=action, reason="disabled")
+
+    if session is None or not obs.plugged_in:
+        return _Outcome(status=SmartChargingState.CONSIDERING, action=None, reason="unplugged")
+    if not obs.at_charging_location:
+        return _Outcome(status=SmartChargingState.CONSIDERING, action=None, reason="away")
+
+    # Departure: passed, or changed by the user.
+    if session.departure is not None and now >= session.departure:
+        if session.plan_active:
+            met = soc is not None and soc.low_pct >= session.target_soc_pct - TARGET_TOLERANCE_PCT
+            _end_plan(
+                work,
+                SmartChargingState.ENDED_FINISHED if met else SmartChargingState.ENDED_FAILED,
+            )
+        departure, target = resolve_departure(settings, now, tz)
+        session.departure, session.target_soc_pct, session.resolved_at = departure, target, now
+        state.plan = None
+    else:
+        departure, target = resolve_departure(settings, session.resolved_at or now, tz)
+        if departure != session.departure:
+            _end_plan(work, SmartChargingState.ENDED_DEADLINE_CHANGED)
+            departure, target = resolve_departure(settings, now, tz)
+            session.departure, session.resolved_at = departure, now
+            state.plan = None
+        session.target_soc_pct = target
+    departure, target = session.departure, session.target_soc_pct
+    if departure is not None:
+        work.wake_at(departure)
+
+    # Overrides.
+    cancelled = settings.override_cancelled_at
+    if state.override is not None and cancelled is not None and cancelled >= state.override.since:
+        state.override = None
+        # Whatever the devices do now was not our doing: send the plan's wish again.
+        work.reassert = True
+    interrupted = False
+    if state.override is None:
+        interrupted = _check_interference(work, soc)
+
+    limit = obs.charge_limit_pct if obs.charge_limit_pct is not None else 100.0
+    max_soc = max(limit, soc.soc_pct if soc is not None else 0.0)
+    reachable_target = min(target, limit)
+    if session.baseline_remaining_kwh is None and soc is not None and capacity is not None:
+        session.baseline_remaining_kwh = (
+            max(0.0, reachable_target - soc.soc_pct) / 100.0 * capacity / work.model.efficiency
+        )
+
+    # The plan (also while overridden, so the user still sees it).
+    outcome = _Outcome(status=SmartChargingState.CONSIDERING, action=IDLE, reason="considering")
+    intervals: list[_Interval] = []
+    awaiting_prices = not slots
+    if slots:
+        # Look again at every slot boundary.
+        work.wake_at(slots[0].end)
+    plan_slots, outcome.prices_guessed_after = _extend_prices(slots, departure)
+    if soc is not None and capacity is not None and slots:
+        # The plan follows the best estimate; the behind-check below guards the pessimistic
+        # bound, and a report after charging (most cars report once idle) settles the rest.
+        soc_for_plan = min(100.0, max(0.0, soc.soc_pct))
+        efficiency = work.model.efficiency
+        request = _planner_request(
+            work, capacity, min(100.0, max(max_soc, soc_for_plan)), departure, target, efficiency
+        )
+        key = _plan_key(request, session.started_at)
+        if _needs_replan(work, key, soc_for_plan, plan_slots, "discharge" in request):
+            request["now"] = now.isoformat()
+            request["battery"]["soc_pct"] = round(soc_for_plan, 3)
+            request["prices"] = _price_list(settings, plan_slots, "discharge" in request)
+            try:
+                state.plan = planner(request)
+            except (ValueError, ArithmeticError):
+                state.plan = None
+            state.plan_key = key
+            state.plan_soc_pct = soc_for_plan
+            state.plan_made_at = now
+        plan = state.plan
+        if plan is not None:
+            intervals = _plan_intervals(plan)
+            awaiting_prices = (
+                plan.get("status") == "awaiting_prices" or outcome.prices_guessed_after is not None
+            )
+            outcome.estimated_cost = _float_or_none(plan.get("cost"))
+            outcome.charge_now_cost = _float_or_none(plan.get("charge_now_cost"))
+            plan_targets = plan.get("targets") or []
+            if plan_targets:
+                expected = _float_or_none(plan_targets[0].get("expected_soc_pct"))
+                outcome.expected_soc = expected
+                if expected is not None:
+                    outcome.shortfall = max(0.0, round(target - expected, 2))
+
+    else:
+        state.plan = None
+        state.plan_key = None
+
+    future = [interval for interval in intervals if interval.end > now]
+    for interval in future:
+        if interval.start > now:
+            work.wake_at(interval.start)
+        work.wake_at(interval.end)
+    current = _interval_now(intervals, now)
+    upcoming_charges = [i for i in future if i.mode is DeviceMode.CHARGE]
+    if upcoming_charges:
+        first = upcoming_charges[0]
+        if first.start <= now:
+            outcome.next_stop = first.end
+            later = [i for i in upcoming_charges if i.start > first.end]
+            outcome.next_start = later[0].start if later else None
+        else:
+            outcome.next_start = first.start
+            outcome.next_stop = first.end
+
+    # Is the car behind? Then it charges now, whatever the plan says.
+    behind = False
+    below_protective = False
+    # While waiting for the car's first report, judge by the worst plausible trip.
+    cautious_soc = soc.low_pct if soc is not None else provisional_pct
+    if capacity is not None and (soc is not None or waiting_for_soc):
+        below_protective = cautious_soc < settings.protective_soc_pct - TARGET_TOLERANCE_PCT
+        if departure is not None:
+            latest_start = _latest_start(work, cautious_soc, reachable_target, capacity, departure)
+            if latest_start is not None:
+                behind = now >= latest_start
+                work.wake_at(latest_start)
+    need_more = soc is None or (
+        departure is not None and soc.low_pct < reachable_target - TARGET_TOLERANCE_PCT
+    )
+
+    # The user's charge-now.
+    requested = settings.charge_now_requested_at
+    charge_now = (
+        requested is not None
+        and requested != state.charge_now_done_for
+        and (cancelled is None or cancelled < requested)
+        and requested <= now
+    )
+    if charge_now and soc is not None and soc.low_pct >= reachable_target - TARGET_TOLERANCE_PCT:
+        state.charge_now_done_for = requested
+        charge_now = False
+    if charge_now and requested is not None:
+        if state.override is None or state.override.kind is not OverrideKind.CHARGE_NOW:
+            state.override = Override(kind=OverrideKind.CHARGE_NOW, since=requested)
+    elif state.override is not None and state.override.kind is OverrideKind.CHARGE_NOW:
+        state.override = None
+
+    override = state.override
+    if override is not None:
+        if not session.plan_active:
+            session.plan_active = True
+            work.event(EventKind.PLAN_STARTED, override.kind.value)
+        if override.kind is OverrideKind.CHARGE_NOW:
+            if soc is not None and capacity is not None:
+                hours = work.model.hours_to_charge(soc.low_pct, reachable_target, capacity)
+                work.wake_at(now + timedelta(hours=hours) + timedelta(seconds=30))
+            outcome.status, outcome.action, outcome.reason = (
+                SmartChargingState.OVERRIDDEN,
+                CHARGE,
+                "charge_now",
+            )
+        else:
+            outcome.status, outcome.action, outcome.reason = (
+                SmartChargingState.OVERRIDDEN,
+                None,
+                "external",
+            )
+        return outcome
+
+    probe = _wants_probe(work, session, None if soc is None else soc.low_pct)
+    if waiting_for_soc and not (behind or below_protective):
+        # Keep the car from charging so it reports (many don't while charging).
+        return _Outcome(
+            status=SmartChargingState.CONSIDERING, action=IDLE, reason="waiting_for_soc"
+        )
+
+    # Demand response and backup power: discharge within the reserve, unless that would make
+    # the departure target unreachable.
+    discharge_kw = 0.0
+    request_dr = _active_discharge_request(settings, now)
+    if settings.v2g and obs.max_discharge_kw > 0:
+        if request_dr is not None:
+            discharge_kw = min(request_dr.power_kw, obs.max_discharge_kw)
+            work.wake_at(request_dr.until)
+        elif settings.backup_on_outage and obs.grid_outage:
+            discharge_kw = obs.max_discharge_kw
+    if discharge_kw > 0 and soc is not None and capacity is not None:
+        allowed = _may_discharge(work, soc, capacity, discharge_kw, departure, reachable_target)
+        if allowed and not behind and not below_protective:
+            _activate_plan(work, session)
+            action = DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=round(discharge_kw, 3))
+            outcome.action, outcome.reason = action, "demand_response"
+            outcome.status = _status_for_action(action, executor, False, False)
+            return outcome
+
+    wanted: DeviceTarget = IDLE
+    reason = "plan"
+    if behind or below_protective:
+        wanted, reason = CHARGE, ("protective" if below_protective else "behind")
+        if capacity is not None:
+            # Look again when the cautious SoC should have reached what it is charging for.
+            goal = settings.protective_soc_pct if below_protective else reachable_target
+            hours = work.model.hours_to_charge(
+                cautious_soc,
+                goal,
+                capacity,
+                efficiency=work.model.efficiency * (1.0 - work.model.efficiency_uncertainty),
+            )
+            work.wake_at(now + timedelta(hours=hours) + timedelta(seconds=5))
+    elif current is not None:
+        if current.mode is DeviceMode.CHARGE:
+            wanted = CHARGE
+        elif soc is not None and soc.low_pct > work.settings.reserve_soc_pct:
+            wanted = DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=round(current.kw, 3))
+    elif not slots:
+        reason = "no_prices"
+    if wanted == IDLE and probe and (bool(slots) or need_more):
+        return _probe(work, session, outcome)
+    if waiting_for_soc and wanted == CHARGE and _pause_for_report(work):
+        wanted, reason = IDLE, "pause_for_soc"
+
+    active = (
+        wanted != IDLE
+        or bool(future)
+        or (need_more and (bool(slots) or session.plan_active))
+        or (session.plan_active and soc is None)
+    )
+    if not active:
+        if session.plan_active:
+            _end_plan(work, SmartChargingState.ENDED_FINISHED)
+        status = (
+            SmartChargingState.ENDED_FINISHED
+            if session.plan_finished
+            else SmartChargingState.FULLY_CHARGED
+        )
+        if soc is None or not slots:
+            status = SmartChargingState.CONSIDERING
+        outcome.status, outcome.action, outcome.reason = status, IDLE, "nothing_to_do"
+        return outcome
+
+    if not slots and wanted == IDLE and not session.plan_active:
+        # No prices yet and no need to act: keep considering (the behind-check still guards).
+        outcome.status, outcome.action, outcome.reason = (
+            SmartChargingState.CONSIDERING,
+            IDLE,
+            "no_prices",
+        )
+        return outcome
+
+    _activate_plan(work, session)
+    if interrupted and wanted == CHARGE:
+        last = session.last_reassert_at
+        if session.reasserts < MAX_REASSERTS_PER_SESSION and (
+            last is None or now - last >= REASSERT_SPACING
+        ):
+            session.reasserts += 1
+            session.last_reassert_at = now
+            work.reassert = True
+    outcome.action, outcome.reason = wanted, reason
+    outcome.status = _status_for_action(wanted, executor, awaiting_prices, interrupted)
+    return outcome
+
+
+def _pause_for_report(work: _Work) -> bool:
+    """Whether to pause charging now so the car can report its SoC (see REPORT_PAUSE_*)."""
+    now = work.now
+    expected = work.state.estimator.next_report_expected(now - REPORT_PAUSE_AFTER)
+    if expected is None or expected - now > REPORT_PAUSE_HORIZON:
+        return False
+    pause_start, pause_end = expected - REPORT_PAUSE_BEFORE, expected + REPORT_PAUSE_AFTER
+    work.wake_at(pause_start)
+    work.wake_at(pause_end)
+    return pause_start <= now < pause_end
+
+
+def _report_is_current(state: ControllerState) -> bool:
+    """Whether the SoC report belongs to this session (not from before a trip)."""
+    report, session = state.estimator.report, state.session
+    if report is None:
+        return False
+    return session is None or report.at >= session.started_at - timedelta(seconds=5)
+
+
+def _provisional_soc(work: _Work, session: Session, capacity: float) -> float:
+    """The lowest SoC the car can plausibly have now, before it reports after the plug-in.
+
+    The last report is from before the plug-in; the car may have driven hard since. Energy
+    that went in since the plug-in counts with the pessimistic efficiency.
+    """
+    estimator, model = work.state.estimator, work.model
+    report = estimator.report
+    if report is None:
+        base = 0.0
+    else:
+        hours = max(0.0, (session.started_at - report.at).total_seconds() / 3600.0)
+        base = max(0.0, report.soc_pct - hours * MAX_DRIVING_KW / capacity * 100.0)
+    energy_in, energy_out = estimator.energy_since(session.started_at)
+    stored = energy_in * model.efficiency * (1.0 - model.efficiency_uncertainty)
+    stored -= energy_out / model.discharge_efficiency
+    return min(100.0, max(0.0, base + stored / capacity * 100.0))
+
+
+def _latest_start(
+    work: _Work, soc_pct: float, target: float, capacity: float, departure: datetime
+) -> datetime | None:
+    """The last moment full-power charging can still reach the target, with margins."""
+    if soc_pct >= target - TARGET_TOLERANCE_PCT:
+        return None
+    model = work.model
+    hours = model.hours_to_charge(
+        soc_pct,
+        target,
+        capacity,
+        efficiency=model.efficiency * (1.0 - model.efficiency_uncertainty),
+        power_share=BEHIND_POWER_SHARE,
+        unmeasured_share=UNMEASURED_POWER_SHARE,
+    )
+    return departure - timedelta(hours=hours * BEHIND_TIME_FACTOR) - BEHIND_FIXED_MARGIN
+
+
+def _wants_probe(work: _Work, session: Session, soc_pct: float | None) -> bool:
+    """Whether to charge briefly to measure the power where the model only guesses.
+
+    The advertised power can be far off (a car that takes 7 kW on an 11 kW charger), and so can
+    the generic taper; a minute of charging at plug-in settles it before it matters.
+    """
+    if session.probe_done or soc_pct is None or session.departure is None:
+        return False
+    if session.probe_started_at is not None and work.now - session.probe_started_at >= PROBE_MAX:
+        session.probe_done = True
+        return False
+    if soc_pct >= session.target_soc_pct - TARGET_TOLERANCE_PCT:
+        return False
+    return not work.model.is_measured_at(soc_pct)
+
+
+def _probe(work: _Work, session: Session, outcome: _Outcome) -> _Outcome:
+    if session.probe_started_at is None:
+        session.probe_started_at = work.now
+    executor = work.executor
+    if executor.confirmed == CHARGE and executor.confirmed_at is not None:
+        work.wake_at(executor.confirmed_at + PROBE_SETTLE)
+    else:
+        work.wake_at(work.now + PROBE_SETTLE)
+    work.wake_at(session.probe_started_at + PROBE_MAX)
+    _activate_plan(work, session)
+    outcome.action, outcome.reason = CHARGE, "probe"
+    outcome.status = _status_for_action(CHARGE, executor, False, False)
+    return outcome
+
+
+def _activate_plan(work: _Work, session: Session) -> None:
+    if not session.plan_active:
+        session.plan_active = True
+        session.plan_finished = False
+        ended = work.state.ended
+        if ended is not None and ended[1] < work.now:
+            work.state.ended = None
+        work.event(EventKind.PLAN_STARTED)
+
+
+def _may_discharge(
+    work: _Work,
+    soc: SocEstimate,
+    capacity: float,
+    power_kw: float,
+    departure: datetime | None,
+    target: float,
+) -> bool:
+    """Discharge is fine if the reserve holds and the target stays reachable a while longer."""
+    look_ahead = MAX_WAKE_PLUGGED
+    drop = power_kw * look_ahead.total_seconds() / 3600.0 / work.model.discharge_efficiency
+    after = soc.low_pct - drop / capacity * 100.0
+    if soc.low_pct <= work.settings.reserve_soc_pct:
+        return False
+    work.wake_at(
+        work.now
+        + timedelta(
+            hours=max(0.0, soc.low_pct - work.settings.reserve_soc_pct)
+            / 100.0
+            * capacity
+            * work.model.discharge_efficiency
+            / power_kw
+        )
+    )
+    if departure is None or after >= target:
+        return True
+    hours = work.model.hours_to_charge(
+        max(0.0, after),
+        target,
+        capacity,
+        efficiency=work.model.efficiency * (1.0 - work.model.efficiency_uncertainty),
+        power_share=BEHIND_POWER_SHARE,
+    )
+    latest_start = departure - timedelta(hours=hours * BEHIND_TIME_FACTOR) - BEHIND_FIXED_MARGIN
+    return work.now + look_ahead < latest_start
+
+
+def _float_or_none(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+# --------------------------------------------------------------------------------------------
+# The controller with its executor, for the Home Assistant layer
+
+
+class VehicleController:
+    """One vehicle's controller: settings, state, executor, and the latest decision."""
+
+    def __init__(
+        self,
+        *,
+        executor: CommandExecutor,
+        tz: tzinfo = UTC,
+        settings: ControllerSettings | None = None,
+        state: ControllerState | None = None,
+        planner: Planner = run_planner,
+    ) -> None:
+        self.executor = executor
+        self.tz = tz
+        self.settings = settings or ControllerSettings()
+        self.state = state or ControllerState()
+        self.planner = planner
+        self.decision: Decision | None = None
+
+    # Settings changes (the HA layer's entities and actions)
+
+    def update_settings(self, **changes: Any) -> None:
+        """Change settings; takes effect at the next `update`."""
+        self.settings = replace(self.settings, **changes)
+
+    def set_departure(self, at: datetime, target_soc_pct: float | None = None) -> None:
+        """A one-off departure (and target) for the next session."""
+        self.settings = replace(
+            self.settings,
+            departure_override=DepartureOverride(at=at, target_soc_pct=target_soc_pct),
+        )
+
+    def charge_now(self, now: datetime) -> None:
+        """Charge at once until the target is reached or the car is unplugged."""
+        self.settings = replace(self.settings, charge_now_requested_at=now)
+
+    def cancel_override(self, now: datetime) -> None:
+        """End charge-now, a third party's override and demand-response discharges."""
+        self.settings = replace(
+            self.settings, override_cancelled_at=now, charge_now_requested_at=None
+        )
+        self.executor.clear_failure()
+
+    def request_discharge(self, now: datetime, power_kw: float, duration: timedelta) -> None:
+        """A demand-response discharge; expired requests are dropped."""
+        live = tuple(r for r in self.settings.discharge_requests if r.until > now)
+        request = DischargeRequest(power_kw=power_kw, until=now + duration, requested_at=now)
+        self.settings = replace(self.settings, discharge_requests=(*live, request))
+
+    # The loop
+
+    def update(
+        self, now: datetime, observation: Observation, prices: Sequence[Mapping[str, Any]]
+    ) -> Decision:
+        """Run one step with fresh readings and prices."""
+        decision = step(
+            now=now,
+            observation=observation,
+            prices=prices,
+            settings=self.settings,
+            state=self.state,
+            executor=self.executor.state,
+            tz=self.tz,
+            planner=self.planner,
+        )
+        self.state = decision.state
+        if decision.reassert:
+            self.executor.invalidate()
+        self.decision = decision
+        return decision
+
+    async def async_execute(self) -> ExecutionStatus:
+        """Carry out the latest decision's action (hands off when it is None)."""
+        if self.decision is None:
+            return ExecutionStatus.NOT_SENT
+        return await self.executor.async_apply(self.decision.action)
+
+    # Persistence
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything to store: settings, state and the executor's knowledge."""
+        return {
+            "version": STORAGE_VERSION,
+            "settings": self.settings.to_dict(),
+            "state": self.state.to_dict(),
+            "executor": self.executor.state.to_dict(),
+        }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Continue from what `to_dict` wrote (settings, state and executor)."""
+        if int(data.get("version", 0)) != STORAGE_VERSION:
+            return
+        self.settings = ControllerSettings.from_dict(data.get("settings", {}))
+        self.state = ControllerState.from_dict(data.get("state", {}))
+        self.executor.state = ExecutorState.from_dict(data.get("executor", {}))
+
+
+__all__ = [
+    "ControllerEvent",
+    "ControllerSettings",
+    "ControllerState",
+    "Decision",
+    "DepartureOverride",
+    "DischargeRequest",
+    "EventKind",
+    "Observation",
+    "OverrideKind",
+    "SmartChargingState",
+    "VehicleController",
+    "resolve_departure",
+    "run_planner",
+    "step",
+]

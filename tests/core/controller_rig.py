@@ -1,0 +1,201 @@
+"""A test rig: the controller driving the simulator through the executor, on a manual clock.
+
+Nothing sleeps: the executor's sleep moves the clock, and the rig jumps the clock to the
+controller's next wake-up (or the next poll, whichever comes first).
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from custom_components.ev_flex.core.account import SimulatedAccount
+from custom_components.ev_flex.core.controller import (
+    ControllerSettings,
+    Decision,
+    Observation,
+    VehicleController,
+)
+from custom_components.ev_flex.core.executor import CommandExecutor, RetryPolicy
+from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
+from custom_components.ev_flex.core.simulator import Simulation, VehicleSpec
+
+
+class ManualClock:
+    """A clock that only moves when told; `sleep` moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def quarter_prices(
+    start: datetime, values: Sequence[float], *, export: Sequence[float] | None = None
+) -> list[dict[str, Any]]:
+    """Planner price dicts, 15-minute slots from `start`."""
+    slots: list[dict[str, Any]] = []
+    for index, value in enumerate(values):
+        begin = start + timedelta(minutes=15 * index)
+        item: dict[str, Any] = {
+            "start": begin.isoformat(),
+            "end": (begin + timedelta(minutes=15)).isoformat(),
+            "import": value,
+        }
+        if export is not None:
+            item["export"] = export[index]
+        slots.append(item)
+    return slots
+
+
+@dataclass(kw_only=True)
+class StaleReporting:
+    """A car that reports SoC only on a fixed grid, and never while charging."""
+
+    every: timedelta = timedelta(minutes=30)
+    last: tuple[float, datetime] | None = None
+
+    def filter(self, vehicle: VehicleState, now: datetime) -> VehicleState:
+        on_grid = (now - datetime(2000, 1, 1, tzinfo=UTC)) % self.every == timedelta(0)
+        charging = bool(vehicle.charge_rate_kw)
+        if (
+            (self.last is None or on_grid)
+            and not charging
+            and vehicle.battery_level_pct is not None
+        ):
+            self.last = (vehicle.battery_level_pct, now)
+        if self.last is None:
+            return replace(vehicle, battery_level_pct=None, last_seen=None)
+        return replace(vehicle, battery_level_pct=self.last[0], last_seen=self.last[1])
+
+
+@dataclass(kw_only=True)
+class Rig:
+    """The simulator, an account, an executor and a controller, stepped together."""
+
+    clock: ManualClock
+    simulation: Simulation
+    controller: VehicleController
+    prices: Callable[[datetime], list[dict[str, Any]]]
+    stale: StaleReporting | None = None
+    advertised_kw: float | None = None
+    at_charging_location: bool = True
+    poll: timedelta = timedelta(minutes=5)
+    decisions: list[Decision] = field(default_factory=list)
+    grid_kwh_by_price: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def sim(self) -> Simulation:
+        return self.simulation
+
+    def observe(self) -> Observation:
+        snapshot = self.simulation.snapshot()
+        vehicle = snapshot.vehicles[self.simulation.vehicle_id]
+        charger = snapshot.chargers[self.simulation.charger_id]
+        if self.stale is not None:
+            vehicle = self.stale.filter(vehicle, self.clock.now)
+        return Observation.from_states(
+            vehicle,
+            charger,
+            at_charging_location=self.at_charging_location,
+            advertised_charge_kw=self.advertised_kw,
+        )
+
+    async def tick(self) -> Decision:
+        """One controller pass: observe, decide, execute, and look again if commands ran."""
+        now = self.clock.now
+        decision = self.controller.update(now, self.observe(), self.prices(now))
+        sent_before = self.controller.executor.state.commands_sent
+        await self.controller.async_execute()
+        if self.controller.executor.state.commands_sent != sent_before or self.clock.now != now:
+            decision = self.controller.update(
+                self.clock.now, self.observe(), self.prices(self.clock.now)
+            )
+        self.decisions.append(decision)
+        return decision
+
+    async def run_until(self, end: datetime) -> Decision:
+        """Step until `end`; the clock visits every poll point and every wake-up."""
+        decision = await self.tick()
+        while self.clock.now < end:
+            next_poll = _next_grid(self.clock.now, self.poll)
+            target = min(decision.wake_at, next_poll, end)
+            if target <= self.clock.now:
+                target = self.clock.now + timedelta(seconds=1)
+            self.clock.now = target
+            decision = await self.tick()
+        return decision
+
+    @property
+    def commands_sent(self) -> int:
+        return self.controller.executor.state.commands_sent
+
+
+def _next_grid(now: datetime, step: timedelta) -> datetime:
+    origin = datetime(2000, 1, 1, tzinfo=UTC)
+    return origin + ((now - origin) // step + 1) * step
+
+
+def make_rig(
+    *,
+    start: datetime,
+    prices: Callable[[datetime], list[dict[str, Any]]] | list[dict[str, Any]],
+    settings: ControllerSettings,
+    vehicle: VehicleSpec | None = None,
+    soc_pct: float = 40.0,
+    plugged_in: bool = True,
+    stale: bool = False,
+    advertised_kw: float | None = None,
+    tz: tzinfo = UTC,
+    command_delay: timedelta = timedelta(seconds=5),
+    charger_can_discharge: bool = False,
+    send_filter: Callable[[CommandKind, float | None], None] | None = None,
+    policy: RetryPolicy | None = None,
+) -> Rig:
+    """A ready rig; commands go to the charger (it can start, stop and discharge any car)."""
+    from custom_components.ev_flex.core.simulator import ChargerSpec
+
+    clock = ManualClock(start)
+    simulation = Simulation(
+        clock=clock,
+        vehicle=vehicle,
+        charger=ChargerSpec(can_discharge=charger_can_discharge),
+        soc_pct=soc_pct,
+        plugged_in=plugged_in,
+        command_delay=command_delay,
+    )
+    account = SimulatedAccount(simulation)
+
+    async def send(kind: CommandKind, value: float | None) -> CommandResult:
+        if send_filter is not None:
+            send_filter(kind, value)
+        return await account.async_send_command(simulation.charger_id, kind, value)
+
+    executor = CommandExecutor(
+        send_command=send,
+        command_status=account.async_command_status,
+        clock=clock,
+        sleep=clock.sleep,
+        policy=policy or RetryPolicy(),
+    )
+    controller = VehicleController(executor=executor, tz=tz, settings=settings)
+    if callable(prices):
+        price_source = prices
+    else:
+        fixed = prices
+
+        def price_source(_now: datetime) -> list[dict[str, Any]]:
+            return fixed
+
+    return Rig(
+        clock=clock,
+        simulation=simulation,
+        controller=controller,
+        prices=price_source,
+        stale=StaleReporting() if stale else None,
+        advertised_kw=advertised_kw,
+    )
