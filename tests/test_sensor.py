@@ -31,6 +31,7 @@ def only_sensors() -> object:
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")
+@pytest.mark.freeze_time("2026-11-22T06:00:00+00:00")
 async def test_snapshot(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,

@@ -39,21 +39,28 @@ from .core.pairing import PairingTracker
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
 from .enode import EnodeRuntime, async_register_link_view, charging_zone, client_from_data
 from .entities_account import EntitiesAccount, EntitySelection
+from .entity import service_device_id
 from .interventions import Interventions, async_remove_entry_issues
+from .price_source import async_setup_prices
+from .services import async_setup_services
+from .smart_charging import async_setup_smart_charging
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 PLATFORMS = [
     Platform.BINARY_SENSOR,
+    Platform.CALENDAR,
     Platform.DEVICE_TRACKER,
     Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
+    Platform.TIME,
 ]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Set up EV Flex: the page Enode Link returns the browser to."""
+    """Register EV Flex's actions and the page Enode Link returns the browser to."""
+    async_setup_services(hass)
     async_register_link_view(hass)
     return True
 
@@ -220,10 +227,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     account_updated()
     entry.async_on_unload(coordinator.async_add_listener(account_updated))
     entry.async_on_unload(interventions.async_unload)
+    # Prices are optional: without a usable price entity EV Flex still runs (and says why).
+    prices = await async_setup_prices(hass, entry)
     entry.runtime_data = EvFlexRuntimeData(
-        account=account, coordinator=coordinator, interventions=interventions, enode=enode
+        account=account,
+        coordinator=coordinator,
+        interventions=interventions,
+        enode=enode,
+        prices=prices,
     )
+    entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    for charging in entry.runtime_data.smart_charging.values():
+        await charging.async_start()
     return True
 
 
@@ -246,6 +262,8 @@ async def async_remove_config_entry_device(
     """Allow removing a device only when the account no longer lists it."""
     snapshot = entry.runtime_data.coordinator.data
     known = set(snapshot.vehicles) | set(snapshot.chargers)
+    if entry.runtime_data.prices is not None:
+        known.add(service_device_id(entry))
     return not any(
         domain == DOMAIN and device_id in known for domain, device_id in device.identifiers
     )

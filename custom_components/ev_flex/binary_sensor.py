@@ -12,7 +12,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .controller_entity import CHARGING_PLANNED_NOW, SmartChargingEntity, controllers
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
+from .core.executor import DeviceMode
 from .core.model import ChargerState, VehicleState
 from .entity import EvFlexChargerEntity, EvFlexVehicleEntity, async_setup_device_entities
 
@@ -78,6 +80,9 @@ async def async_setup_entry(
         return [ChargerBinarySensor(coordinator, charger_id, d) for d in CHARGER_BINARY_SENSORS]
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
+    async_add_entities(
+        ChargingPlannedNow(charging, CHARGING_PLANNED_NOW) for charging in controllers(entry)
+    )
 
 
 class VehicleBinarySensor(EvFlexVehicleEntity, BinarySensorEntity):
@@ -100,3 +105,15 @@ class ChargerBinarySensor(EvFlexChargerEntity, BinarySensorEntity):
     def is_on(self) -> bool | None:
         """The reading, or None when the charger did not report it."""
         return self.entity_description.is_on_fn(self.charger)
+
+
+class ChargingPlannedNow(SmartChargingEntity, BinarySensorEntity):
+    """On while the plan says to charge: for people who drive their charger themselves."""
+
+    @property
+    def is_on(self) -> bool | None:
+        """Whether charging is planned for this moment."""
+        decision = self.decision
+        if decision is None:
+            return None
+        return decision.action is not None and decision.action.mode is DeviceMode.CHARGE

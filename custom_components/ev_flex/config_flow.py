@@ -1,7 +1,12 @@
-"""Config flow: link a vehicle and a home charger. Options: Enode charger and location."""
+"""Config flow: link a vehicle and a home charger (simulated, entities, or Enode).
+
+Options flow: prices and the tariff, smart charging, and for Enode the charger and the charging
+location.
+"""
 
 from collections.abc import Mapping
 import dataclasses
+from dataclasses import replace
 from typing import Any
 
 from homeassistant.components import webhook
@@ -26,6 +31,7 @@ from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
     EntitySelectorConfig,
+    EntityWithDeviceFilterSelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -36,8 +42,9 @@ from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
+    TimeSelector,
 )
-from homeassistant.util import slugify
+from homeassistant.util import dt as dt_util, slugify
 import probatio
 
 from .const import (
@@ -57,6 +64,8 @@ from .const import (
     CONF_ENVIRONMENT,
     CONF_INITIAL_SOC,
     CONF_LOCATION_ENTITY,
+    CONF_NOTIFY_V2G,
+    CONF_OUTAGE_ENTITY,
     CONF_PLUGGED_IN,
     CONF_PLUGGED_IN_ENTITY,
     CONF_SOC_ENTITY,
@@ -77,7 +86,20 @@ from .core.enode import (
     VendorType,
     vehicle_state_from,
 )
+from .core.prices import PriceStatus
 from .core.simulator import VEHICLE_PRESETS
+from .core.tariff import (
+    ALL_WEEKDAYS,
+    WEEKDAY_NAMES,
+    ExportKind,
+    ExportTariff,
+    GridFeePeriod,
+    GridFeeSchedule,
+    ImportTariff,
+    Tariff,
+    TariffError,
+    effective_prices_at,
+)
 from .enode import (
     EnodeRuntime,
     async_enode_user_id,
@@ -91,6 +113,14 @@ from .enode import (
 )
 from .entities_account import POWER_UNITS_TO_KW
 from .helpers import charger_name, vehicle_name
+from .price_source import (
+    CONF_PRICE_ENTITY,
+    CONF_TARIFF,
+    PRICE_ENTITY_DOMAINS,
+    EntityRead,
+    async_read_price_entity,
+    tariff_from_options,
+)
 
 SIMULATOR_SCHEMA = probatio.Schema(
     {
@@ -278,14 +308,8 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> EvFlexOptionsFlow:
-        """Charger and charging location of an Enode account."""
+        """Prices, tariff and smart charging; for Enode also the charger and the location."""
         return EvFlexOptionsFlow()
-
-    @classmethod
-    @callback
-    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Only Enode accounts have options so far."""
-        return config_entry.data.get(CONF_ACCOUNT_TYPE) == ACCOUNT_TYPE_ENODE
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask which kind of account to link."""
@@ -600,7 +624,185 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 # --------------------------------------------------------------------------------------------
-# Options: Enode charger and charging location
+# Options: the price entity and the tariff
+
+CONF_SPOT_MULTIPLIER = "spot_multiplier"
+CONF_FIXED_PER_KWH = "fixed_per_kwh"
+CONF_VAT_PERCENT = "vat_percent"
+CONF_GRID_FEE_DEFAULT = "grid_fee_default"
+CONF_PERIOD_NAME = "name"
+CONF_PERIOD_FEE = "per_kwh"
+CONF_PERIOD_START = "start"
+CONF_PERIOD_END = "end"
+CONF_PERIOD_WEEKDAYS = "weekdays"
+CONF_PERIOD_MONTHS = "months"
+CONF_REMOVE_PERIODS = "periods"
+CONF_EXPORT_KIND = "export_kind"
+CONF_EXPORT_FACTOR = "export_factor"
+CONF_EXPORT_FEE = "export_fee"
+CONF_EXPORT_FIXED = "export_fixed"
+CONF_EXPORT_ENTITY = "export_entity"
+
+# The name the single "fixed costs per kWh" field is stored under in the tariff's adders.
+FIXED_ADDER_NAME = "fixed"
+NO_VALUE = "—"
+ALL_MONTH_OPTIONS = [str(month) for month in range(1, 13)]
+
+# Tariff validation reasons with their own translated message; others get a generic one.
+TARIFF_REASONS = frozenset(
+    {
+        "required",
+        "not_a_number",
+        "out_of_range",
+        "empty_name",
+        "invalid_time",
+        "invalid_weekday",
+        "invalid_month",
+        "duplicate_name",
+        "overlap",
+    }
+)
+
+# The last part of a TariffError field path (without list indices) -> the form field.
+IMPORT_FIELDS = {
+    "spot_multiplier": CONF_SPOT_MULTIPLIER,
+    "per_kwh": CONF_FIXED_PER_KWH,
+    "vat_percent": CONF_VAT_PERCENT,
+    "default_per_kwh": CONF_GRID_FEE_DEFAULT,
+}
+PERIOD_FIELDS = {
+    "name": CONF_PERIOD_NAME,
+    "per_kwh": CONF_PERIOD_FEE,
+    "start": CONF_PERIOD_START,
+    "end": CONF_PERIOD_END,
+    "weekdays": CONF_PERIOD_WEEKDAYS,
+    "months": CONF_PERIOD_MONTHS,
+}
+EXPORT_FIELDS = {
+    "factor": CONF_EXPORT_FACTOR,
+    "fee_per_kwh": CONF_EXPORT_FEE,
+    "fixed_per_kwh": CONF_EXPORT_FIXED,
+    "entity_id": CONF_EXPORT_ENTITY,
+}
+
+
+def _number_selector(unit: str | None = None) -> NumberSelector:
+    # No bounds here: the tariff validation checks them and answers with a translated error.
+    if unit is None:
+        return NumberSelector(NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX))
+    return NumberSelector(
+        NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX, unit_of_measurement=unit)
+    )
+
+
+# The selector offers sensors and events; the step itself rejects anything else with a message.
+PRICE_ENTITY_SELECTOR = EntitySelector(
+    EntitySelectorConfig(
+        filter=[EntityWithDeviceFilterSelectorConfig(domain=list(PRICE_ENTITY_DOMAINS))]
+    )
+)
+
+PRICE_SOURCE_SCHEMA = probatio.Schema({probatio.Optional(CONF_PRICE_ENTITY): PRICE_ENTITY_SELECTOR})
+
+IMPORT_TARIFF_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_SPOT_MULTIPLIER): _number_selector(),
+        probatio.Required(CONF_FIXED_PER_KWH): _number_selector(),
+        probatio.Required(CONF_GRID_FEE_DEFAULT): _number_selector(),
+        probatio.Required(CONF_VAT_PERCENT): _number_selector("%"),
+    }
+)
+
+ADD_PERIOD_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_PERIOD_NAME): TextSelector(),
+        probatio.Required(CONF_PERIOD_FEE): _number_selector(),
+        probatio.Required(CONF_PERIOD_START): TimeSelector(),
+        probatio.Required(CONF_PERIOD_END): TimeSelector(),
+        probatio.Required(CONF_PERIOD_WEEKDAYS): SelectSelector(
+            SelectSelectorConfig(
+                options=list(WEEKDAY_NAMES),
+                multiple=True,
+                translation_key="weekday",
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        probatio.Required(CONF_PERIOD_MONTHS): SelectSelector(
+            SelectSelectorConfig(
+                options=ALL_MONTH_OPTIONS,
+                multiple=True,
+                translation_key="month",
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+    }
+)
+
+EXPORT_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_EXPORT_KIND): SelectSelector(
+            SelectSelectorConfig(
+                options=[kind.value for kind in ExportKind],
+                translation_key=CONF_EXPORT_KIND,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        probatio.Optional(CONF_EXPORT_FACTOR): _number_selector(),
+        probatio.Optional(CONF_EXPORT_FEE): _number_selector(),
+        probatio.Optional(CONF_EXPORT_FIXED): _number_selector(),
+        probatio.Optional(CONF_EXPORT_ENTITY): PRICE_ENTITY_SELECTOR,
+    }
+)
+
+
+def _tariff_error(err: TariffError, fields: dict[str, str]) -> tuple[dict[str, str], str]:
+    """The form error for a tariff validation error, and its detail for the message."""
+    last = err.field.rsplit(".", 1)[-1].split("[", 1)[0]
+    key = f"tariff_{err.reason}" if err.reason in TARIFF_REASONS else "tariff_invalid"
+    return {fields.get(last, "base"): key}, str(err).removeprefix(f"{err.field}: ")
+
+
+def _entity_error(read: EntityRead) -> str | None:
+    """Why a price entity can't be used, as a form error key; None when it can."""
+    result = read.result
+    if not read.exists:
+        return "entity_not_found"
+    if read.action_error is not None and not read.usable:
+        return "price_action_failed"
+    match result.status:
+        case PriceStatus.INVALID if result.source_format is None:
+            return "no_price_data"
+        case PriceStatus.INVALID:
+            return "invalid_price_data"
+        case PriceStatus.NO_PRICES:
+            return "no_prices_now"
+        case PriceStatus.STALE:
+            return "stale_prices"
+    return None
+
+
+def _describe_period(period: GridFeePeriod) -> str:
+    days = (
+        "mon-sun"
+        if period.weekdays == ALL_WEEKDAYS
+        else ", ".join(WEEKDAY_NAMES[day] for day in sorted(period.weekdays))
+    )
+    stored = period.to_dict()
+    text = f"- {period.name}: {days} {stored['start']}-{stored['end']}, {period.per_kwh:g}/kWh"
+    if "months" in stored:
+        text += f" (months {', '.join(str(month) for month in stored['months'])})"
+    return text
+
+
+SMART_CHARGING_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_NOTIFY_V2G, default=False): BooleanSelector(),
+        probatio.Optional(CONF_OUTAGE_ENTITY): EntitySelector(
+            EntitySelectorConfig(filter={"domain": "binary_sensor"})
+        ),
+    }
+)
+
 
 CONF_CHARGER = "charger"
 
@@ -614,18 +816,330 @@ CHARGING_LOCATION_SCHEMA = probatio.Schema(
 
 
 class EvFlexOptionsFlow(OptionsFlowWithReload):
-    """Link or unlink a charger, link a vehicle again, and choose the charging location.
+    """Choose the price entity and describe the tariff; every change is checked before saving.
 
-    Linking and unlinking act at Enode right away and end the flow; only the charging location
-    is stored as an option (the entry then reloads and moves the charger to it at Enode).
+    The main menu leads to one form per part (price entity, import tariff, grid-fee periods,
+    export price) and to "save". Each part is validated when its form is sent, so only a
+    consistent tariff is ever stored. Step descriptions preview the resulting current prices.
+
+    Enode accounts get four more entries: the charging location (saved with the rest), and
+    linking a charger or vehicle and unlinking a charger, which act at Enode right away and then
+    return to the menu.
     """
 
     def __init__(self) -> None:
-        """Nothing chosen yet."""
+        """Start from the stored options (loaded when the flow opens)."""
+        self._loaded = False
+        self._price_entity: str | None = None
+        self._tariff = Tariff()
+        self._import_read: EntityRead | None = None
+        self._export_read: EntityRead | None = None
+        self._smart_charging: dict[str, Any] = {}
+        self._charging_zone: str | None = None
         self._linking: VendorType | None = None
         self._link_url = ""
         self._link_error: str | None = None
         self._unlink_charger_id: str | None = None
+
+    async def _async_load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        options = self.config_entry.options
+        self._smart_charging = {
+            key: options[key] for key in (CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY) if key in options
+        }
+        self._charging_zone = options.get(CONF_CHARGING_ZONE)
+        self._price_entity = options.get(CONF_PRICE_ENTITY)
+        self._tariff = tariff_from_options(options)
+        if self._price_entity:
+            self._import_read = await async_read_price_entity(self.hass, self._price_entity)
+        export_entity = self._tariff.export_tariff.entity_id
+        if export_entity is not None:
+            self._export_read = await async_read_price_entity(self.hass, export_entity)
+
+    async def _async_check_entity(self, entity_id: str) -> tuple[str | None, EntityRead | None]:
+        """(error key, read): is this a price entity EV Flex can use right now?"""
+        if split_entity_id(entity_id)[0] not in PRICE_ENTITY_DOMAINS:
+            return "wrong_entity_type", None
+        read = await async_read_price_entity(self.hass, entity_id)
+        return _entity_error(read), read
+
+    def _placeholders(self, details: str = "") -> dict[str, str]:
+        """The preview of the current prices with the tariff as edited so far."""
+        import_price = export_price = None
+        currency = self.hass.config.currency
+        read = self._import_read
+        if self._price_entity and read is not None and read.result.series is not None:
+            series = read.result.series
+            currency = series.currency or currency
+            export_series = self._export_read.result.series if self._export_read else None
+            import_price, export_price = effective_prices_at(
+                series,
+                self._tariff,
+                dt_util.get_default_time_zone(),
+                dt_util.utcnow(),
+                export_series,
+            )
+
+        def show(value: float | None) -> str:
+            return NO_VALUE if value is None else f"{value:.4f} {currency}/kWh"
+
+        return {
+            "price_entity": self._price_entity or NO_VALUE,
+            "price_status": read.result.message if self._price_entity and read else NO_VALUE,
+            "import_price": show(import_price),
+            "export_price": show(export_price),
+            "periods": "\n".join(
+                _describe_period(period) for period in self._tariff.import_tariff.grid_fees.periods
+            )
+            or NO_VALUE,
+            "details": details,
+        }
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The main menu, with a preview of the current import and export price."""
+        await self._async_load()
+        return self.async_show_menu(
+            step_id="init",
+            menu_options=[
+                "price_source",
+                "import_tariff",
+                "grid_fees",
+                "export",
+                "smart_charging",
+                *self._enode_menu(),
+                "save",
+            ],
+            description_placeholders=self._placeholders(),
+        )
+
+    def _enode_menu(self) -> list[str]:
+        if self.config_entry.data.get(CONF_ACCOUNT_TYPE) != ACCOUNT_TYPE_ENODE:
+            return []
+        return ["charging_location", "link_charger", "unlink_charger", "link_vehicle"]
+
+    async def async_step_price_source(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the entity with the spot prices, or clear it to run without prices."""
+        errors: dict[str, str] = {}
+        details = ""
+        if user_input is not None:
+            entity_id = user_input.get(CONF_PRICE_ENTITY)
+            if not entity_id:
+                self._price_entity = None
+                self._import_read = None
+                return await self.async_step_init()
+            error, read = await self._async_check_entity(entity_id)
+            if error is None:
+                self._price_entity, self._import_read = entity_id, read
+                return await self.async_step_init()
+            errors[CONF_PRICE_ENTITY] = error
+            details = read.result.message if read is not None else entity_id
+        suggested = user_input or {CONF_PRICE_ENTITY: self._price_entity}
+        return self.async_show_form(
+            step_id="price_source",
+            data_schema=self.add_suggested_values_to_schema(PRICE_SOURCE_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=self._placeholders(details),
+        )
+
+    async def async_step_import_tariff(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Multiplier, fixed costs per kWh, the default grid fee and VAT."""
+        errors: dict[str, str] = {}
+        details = ""
+        current = self._tariff.import_tariff
+        if user_input is not None:
+            fixed = float(user_input[CONF_FIXED_PER_KWH])
+            candidate = {
+                "spot_multiplier": user_input[CONF_SPOT_MULTIPLIER],
+                "adders": [{"name": FIXED_ADDER_NAME, "per_kwh": fixed}] if fixed else [],
+                "grid_fees": replace(
+                    current.grid_fees, default_per_kwh=user_input[CONF_GRID_FEE_DEFAULT]
+                ).to_dict(),
+                "vat_percent": user_input[CONF_VAT_PERCENT],
+            }
+            try:
+                imported = ImportTariff.from_dict(candidate, "import")
+            except TariffError as err:
+                errors, details = _tariff_error(err, IMPORT_FIELDS)
+            else:
+                self._tariff = replace(self._tariff, import_tariff=imported)
+                return await self.async_step_init()
+        suggested = user_input or {
+            CONF_SPOT_MULTIPLIER: current.spot_multiplier,
+            CONF_FIXED_PER_KWH: current.adders_per_kwh,
+            CONF_GRID_FEE_DEFAULT: current.grid_fees.default_per_kwh,
+            CONF_VAT_PERCENT: current.vat_percent,
+        }
+        return self.async_show_form(
+            step_id="import_tariff",
+            data_schema=self.add_suggested_values_to_schema(IMPORT_TARIFF_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=self._placeholders(details),
+        )
+
+    async def async_step_grid_fees(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The named time-of-use grid-fee periods: add, remove, or go back."""
+        options = ["add_period"]
+        if self._tariff.import_tariff.grid_fees.periods:
+            options.append("remove_period")
+        options.append("init")
+        return self.async_show_menu(
+            step_id="grid_fees",
+            menu_options=options,
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_add_period(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A named period by weekdays, months and local time, with its fee per kWh."""
+        errors: dict[str, str] = {}
+        details = ""
+        schedule = self._tariff.import_tariff.grid_fees
+        if user_input is not None:
+            period = {
+                "name": user_input[CONF_PERIOD_NAME],
+                "per_kwh": user_input[CONF_PERIOD_FEE],
+                "start": user_input[CONF_PERIOD_START],
+                "end": user_input[CONF_PERIOD_END],
+                "weekdays": user_input[CONF_PERIOD_WEEKDAYS],
+                "months": [int(month) for month in user_input[CONF_PERIOD_MONTHS]],
+            }
+            candidate = schedule.to_dict()
+            candidate["periods"].append(period)
+            try:
+                grid_fees = GridFeeSchedule.from_dict(candidate, "import.grid_fees")
+            except TariffError as err:
+                errors, details = _tariff_error(err, PERIOD_FIELDS)
+            else:
+                imported = replace(self._tariff.import_tariff, grid_fees=grid_fees)
+                self._tariff = replace(self._tariff, import_tariff=imported)
+                return await self.async_step_grid_fees()
+        suggested = user_input or {
+            CONF_PERIOD_START: "17:00:00",
+            CONF_PERIOD_END: "20:00:00",
+            CONF_PERIOD_WEEKDAYS: list(WEEKDAY_NAMES),
+            CONF_PERIOD_MONTHS: ALL_MONTH_OPTIONS,
+        }
+        return self.async_show_form(
+            step_id="add_period",
+            data_schema=self.add_suggested_values_to_schema(ADD_PERIOD_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=self._placeholders(details),
+        )
+
+    async def async_step_remove_period(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the periods to remove."""
+        schedule = self._tariff.import_tariff.grid_fees
+        if user_input is not None:
+            removed = set(user_input[CONF_REMOVE_PERIODS])
+            kept = tuple(period for period in schedule.periods if period.name not in removed)
+            imported = replace(
+                self._tariff.import_tariff, grid_fees=replace(schedule, periods=kept)
+            )
+            self._tariff = replace(self._tariff, import_tariff=imported)
+            return await self.async_step_grid_fees()
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_REMOVE_PERIODS, default=[]): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[period.name for period in schedule.periods],
+                        multiple=True,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="remove_period",
+            data_schema=schema,
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_export(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """What exported energy (vehicle-to-grid) earns."""
+        errors: dict[str, str] = {}
+        details = ""
+        current = self._tariff.export_tariff
+        if user_input is not None:
+            candidate = {
+                "kind": user_input[CONF_EXPORT_KIND],
+                "factor": user_input.get(CONF_EXPORT_FACTOR),
+                "fee_per_kwh": user_input.get(CONF_EXPORT_FEE),
+                "fixed_per_kwh": user_input.get(CONF_EXPORT_FIXED),
+                "entity_id": user_input.get(CONF_EXPORT_ENTITY),
+            }
+            read: EntityRead | None = None
+            try:
+                exported = ExportTariff.from_dict(candidate, "export")
+            except TariffError as err:
+                errors, details = _tariff_error(err, EXPORT_FIELDS)
+            else:
+                if exported.entity_id is not None:
+                    error, read = await self._async_check_entity(exported.entity_id)
+                    if error is not None:
+                        errors[CONF_EXPORT_ENTITY] = error
+                        details = read.result.message if read is not None else exported.entity_id
+            if not errors:
+                self._tariff = replace(self._tariff, export_tariff=exported)
+                self._export_read = read
+                return await self.async_step_init()
+        suggested = user_input or {
+            CONF_EXPORT_KIND: current.kind.value,
+            CONF_EXPORT_FACTOR: current.factor,
+            CONF_EXPORT_FEE: current.fee_per_kwh,
+            CONF_EXPORT_FIXED: current.fixed_per_kwh,
+            CONF_EXPORT_ENTITY: current.entity_id,
+        }
+        return self.async_show_form(
+            step_id="export",
+            data_schema=self.add_suggested_values_to_schema(EXPORT_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=self._placeholders(details),
+        )
+
+    async def async_step_smart_charging(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Announcements of vehicle-to-grid, and the grid-outage sensor for backup power."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            outage = user_input.get(CONF_OUTAGE_ENTITY)
+            if outage and split_entity_id(outage)[0] != "binary_sensor":
+                errors[CONF_OUTAGE_ENTITY] = "wrong_domain"
+            elif outage and self.hass.states.get(outage) is None:
+                errors[CONF_OUTAGE_ENTITY] = "entity_not_found"
+            else:
+                self._smart_charging = {CONF_NOTIFY_V2G: user_input[CONF_NOTIFY_V2G]}
+                if outage:
+                    self._smart_charging[CONF_OUTAGE_ENTITY] = outage
+                return await self.async_step_init()
+        suggested = user_input or {CONF_NOTIFY_V2G: False, **self._smart_charging}
+        return self.async_show_form(
+            step_id="smart_charging",
+            data_schema=self.add_suggested_values_to_schema(SMART_CHARGING_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    async def async_step_save(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Store the price entity and the tariff; the entry reloads with them."""
+        options: dict[str, Any] = {CONF_TARIFF: self._tariff.to_dict(), **self._smart_charging}
+        if self._price_entity:
+            options[CONF_PRICE_ENTITY] = self._price_entity
+        if self._charging_zone:
+            options[CONF_CHARGING_ZONE] = self._charging_zone
+        return self.async_create_entry(data=options)
+
+    # Enode: charger, vehicle and charging location
 
     def _runtime(self) -> EvFlexRuntimeData | None:
         entry = self.config_entry
@@ -639,19 +1153,6 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         if runtime is None or runtime.enode is None:
             return None
         return runtime, runtime.enode
-
-    def _unchanged(self) -> ConfigFlowResult:
-        # Unchanged options: the flow closes without a reload.
-        return self.async_create_entry(data=dict(self.config_entry.options))
-
-    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """What to change."""
-        if self._enode() is None:
-            return self.async_abort(reason="not_loaded")
-        return self.async_show_menu(
-            step_id="init",
-            menu_options=["link_charger", "unlink_charger", "link_vehicle", "charging_location"],
-        )
 
     async def _async_link(
         self, vendor_type: VendorType, step_id: str, user_input: dict[str, Any] | None
@@ -714,7 +1215,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 reason="link_failed", description_placeholders={"reason": NOTHING_LINKED}
             )
         runtime.interventions.async_vendors_relinked()
-        return self._unchanged()
+        return await self.async_step_init()
 
     async def async_step_unlink_charger(
         self, user_input: dict[str, Any] | None = None
@@ -808,7 +1309,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 reason="unlink_failed", description_placeholders={"reason": str(err)}
             )
         await runtime.coordinator.async_refresh()
-        return self._unchanged()
+        return await self.async_step_init()
 
     async def async_step_charging_location(
         self, user_input: dict[str, Any] | None = None
@@ -820,14 +1321,10 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             if charging_zone(self.hass, zone_id) is None:
                 errors[CONF_CHARGING_ZONE] = "zone_not_found"
             else:
-                return self.async_create_entry(
-                    data={**self.config_entry.options, CONF_CHARGING_ZONE: zone_id}
-                )
-        suggested = user_input or {
-            CONF_CHARGING_ZONE: self.config_entry.options.get(
-                CONF_CHARGING_ZONE, DEFAULT_CHARGING_ZONE
-            )
-        }
+                # Saved with the other options; the entry then moves the charger at Enode.
+                self._charging_zone = zone_id
+                return await self.async_step_init()
+        suggested = user_input or {CONF_CHARGING_ZONE: self._charging_zone or DEFAULT_CHARGING_ZONE}
         return self.async_show_form(
             step_id="charging_location",
             data_schema=self.add_suggested_values_to_schema(CHARGING_LOCATION_SCHEMA, suggested),

@@ -30,6 +30,10 @@ ACCOUNT_TYPE_ENTITIES: Final = "entities"
 SIMULATOR_UPDATE_INTERVAL: Final = timedelta(seconds=30)
 DEFAULT_COMMAND_DELAY_SECONDS: Final = 5.0
 
+# Options of smart charging.
+CONF_NOTIFY_V2G: Final = "notify_v2g"
+CONF_OUTAGE_ENTITY: Final = "outage_entity"
+
 ACCOUNT_TYPE_ENODE: Final = "enode"
 
 # Enode account data (the client credentials live under homeassistant.const's CONF_CLIENT_*).

@@ -1,8 +1,8 @@
 """Coordinators: one per account, turning it into vehicles, chargers and EV systems."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
@@ -21,6 +21,8 @@ from .core.pairing import CommandSender, EvSystem, PairingTracker, settling_send
 if TYPE_CHECKING:
     from .enode import EnodeRuntime
     from .interventions import Interventions
+    from .price_source import PriceCoordinator
+    from .smart_charging import VehicleSmartCharging
 
 
 @dataclass(kw_only=True)
@@ -32,6 +34,10 @@ class EvFlexRuntimeData:
     interventions: Interventions
     # Webhook and charging location of an Enode account; None for other kinds.
     enode: EnodeRuntime | None = None
+    # The price source, when the options name a price entity (see price_source.py).
+    prices: PriceCoordinator | None = None
+    # Smart charging per vehicle id (see smart_charging.py).
+    smart_charging: dict[str, VehicleSmartCharging] = field(default_factory=dict)
 
 
 type EvFlexConfigEntry = ConfigEntry[EvFlexRuntimeData]
@@ -75,6 +81,7 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
         )
         self.account = account
         self.pairing = pairing or PairingTracker()
+        # Sends a command and follows it until it settles, so a failed path can fall back.
         self.send_and_wait = command_sender(account)
         self._charging_location_known = charging_location_known
         self._listed_device_ids: set[str] | None = None
@@ -84,6 +91,12 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
     def systems(self) -> dict[str, EvSystem]:
         """The EV system of each vehicle, as of the last update."""
         return self.pairing.systems
+
+    def update_systems(self, now: datetime) -> dict[str, EvSystem]:
+        """Pair vehicles and chargers from the latest data (every update does this too)."""
+        return self.pairing.update(
+            self.data, now, charging_location_known=self._charging_location_known()
+        )
 
     async def _async_update_data(self) -> AccountSnapshot:
         try:
@@ -125,9 +138,7 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
 
     def _update_pairing(self, snapshot: AccountSnapshot) -> None:
         self.pairing.update(
-            snapshot,
-            dt_util.utcnow(),
-            charging_location_known=self._charging_location_known(),
+            snapshot, dt_util.utcnow(), charging_location_known=self._charging_location_known()
         )
 
     def _remove_vanished_devices(self, snapshot: AccountSnapshot) -> None:

@@ -29,8 +29,24 @@ async def async_get_config_entry_diagnostics(
     """Everything useful for a bug report, without secrets or whereabouts."""
     coordinator = entry.runtime_data.coordinator
     snapshot = asdict(coordinator.data)
-    return {
+    diagnostics: dict[str, Any] = {
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "last_update_success": coordinator.last_update_success,
         "account": async_redact_data(snapshot, TO_REDACT),
     }
+    if (prices := entry.runtime_data.prices) is not None and prices.data is not None:
+        data = prices.data
+        diagnostics["prices"] = {
+            "status": data.status,
+            "message": data.message,
+            "price_entity": data.price_entity,
+            "source_format": data.source_format,
+            "currency": data.currency,
+            "slots": len(data.priced),
+            "first_slot": data.priced[0].start.isoformat() if data.priced else None,
+            "last_slot": data.priced[-1].end.isoformat() if data.priced else None,
+            "awaiting_tomorrow": data.awaiting_tomorrow,
+            "export_kind": data.export_kind,
+            "export_status": data.export_status,
+        }
+    return diagnostics

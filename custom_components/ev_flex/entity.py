@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -16,6 +16,7 @@ from .core.model import ChargerState, CommandKind, CommandState, VehicleState
 from .core.pairing import EvSystem
 from .helpers import account_error_to_ha, charger_name, raise_if_failed, vehicle_name
 from .interventions import Interventions
+from .price_source import PriceCoordinator
 
 
 class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):
@@ -178,3 +179,27 @@ def async_setup_device_entities(
 
     add_new_devices()
     entry.async_on_unload(coordinator.async_add_listener(add_new_devices))
+
+
+def service_device_id(entry: EvFlexConfigEntry) -> str:
+    """The identifier of an entry's "EV Flex" service device (prices, and later the plan)."""
+    return f"{entry.unique_id or entry.entry_id}_service"
+
+
+class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):
+    """An entity of the "EV Flex" service device, fed by the entry's price source."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: PriceCoordinator, description: EntityDescription) -> None:
+        """Attach the entity to the entry's service device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        device_id = service_device_id(coordinator.config_entry)
+        self._attr_unique_id = f"{device_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, device_id)},
+            entry_type=DeviceEntryType.SERVICE,
+            manufacturer="EV Flex",
+            name="EV Flex",
+        )

@@ -20,7 +20,8 @@ from .helpers import charger_name, vehicle_name
 
 ISSUE_CHARGER_REQUIRED = "charger_required"
 ISSUE_NOT_AT_CHARGING_LOCATION = "not_at_charging_location"
-ISSUE_INTERFERENCE = "interference"
+# Not "interference": the smart-charging controller raises its own issue under that prefix.
+ISSUE_INTERFERENCE = "controlled_elsewhere"
 ISSUE_VENDOR_RELINK = "vendor_relink"
 
 # Issues that follow from the data and are rebuilt after every reload.

@@ -8,9 +8,18 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import EntityCategory, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
+from .controller_entity import (
+    SETTING_NUMBERS,
+    SettingNumberDescription,
+    SmartChargingEntity,
+    controllers,
+    currency,
+)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.model import CommandKind
 from .entity import EvFlexChargerEntity, async_setup_device_entities
@@ -48,6 +57,11 @@ async def async_setup_entry(
         return [ChargerMaxCurrentNumber(coordinator, charger_id, CHARGER_MAX_CURRENT)]
 
     async_setup_device_entities(entry, async_add_entities, no_vehicle_entities, charger_entities)
+    async_add_entities(
+        SettingNumber(charging, description)
+        for charging in controllers(entry)
+        for description in SETTING_NUMBERS
+    )
 
 
 class ChargerMaxCurrentNumber(EvFlexChargerEntity, NumberEntity):
@@ -71,3 +85,34 @@ class ChargerMaxCurrentNumber(EvFlexChargerEntity, NumberEntity):
     async def async_set_native_value(self, value: float) -> None:
         """Send the new maximum current."""
         await self.async_send_command(CommandKind.SET_MAX_CURRENT, value)
+
+
+class SettingNumber(SmartChargingEntity, NumberEntity):
+    """A smart-charging level of a vehicle (target, protective minimum, reserve, threshold)."""
+
+    entity_description: SettingNumberDescription
+
+    @property
+    def native_value(self) -> float | None:
+        """The setting; None when an optional one is not set."""
+        value = getattr(self.settings, self.entity_description.setting)
+        return None if value is None else float(value)
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """The price threshold is in the price currency per kWh."""
+        if self.entity_description.optional:
+            return f"{currency(self.charging)}/kWh"
+        return self.entity_description.native_unit_of_measurement
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Store the new level; the target may not lie below the reserve."""
+        setting = self.entity_description.setting
+        settings = self.settings
+        if setting == "target_soc_pct" and settings.v2g and value < settings.reserve_soc_pct:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="target_below_reserve",
+                translation_placeholders={"reserve": f"{settings.reserve_soc_pct:g}"},
+            )
+        self.change_settings(**{setting: value})

@@ -14,20 +14,40 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
+    Platform,
     UnitOfEnergy,
     UnitOfLength,
     UnitOfPower,
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
+from .const import DOMAIN
+from .controller_entity import (
+    CONTROLLER_SENSORS,
+    ControllerSensorDescription,
+    SmartChargingEntity,
+    controllers,
+    currency,
+)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
-from .entity import EvFlexChargerEntity, EvFlexVehicleEntity, async_setup_device_entities
+from .core.prices import PriceStatus
+from .core.tariff import ExportKind, PricedSlot
+from .entity import (
+    EvFlexChargerEntity,
+    EvFlexPriceEntity,
+    EvFlexVehicleEntity,
+    async_setup_device_entities,
+    service_device_id,
+)
+from .price_source import PriceCoordinator, PriceData
 
 PARALLEL_UPDATES = 0
 
@@ -161,6 +181,12 @@ async def async_setup_entry(
         return [ChargerSensor(coordinator, charger_id, d) for d in CHARGER_SENSORS]
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
+    async_add_entities(_price_sensors(hass, entry))
+    async_add_entities(
+        ControllerSensor(charging, description)
+        for charging in controllers(entry)
+        for description in CONTROLLER_SENSORS
+    )
 
 
 class VehicleSensor(EvFlexVehicleEntity, SensorEntity):
@@ -220,4 +246,168 @@ class EvSystemSensor(EvFlexVehicleEntity, SensorEntity):
             "charge_rate_source": system.charge_rate_source.value
             if system.charge_rate_source
             else None,
+        }
+
+
+# --------------------------------------------------------------------------------------------
+# Prices, on the entry's "EV Flex" service device
+
+PRICE_DIGITS = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class PriceSensorDescription(SensorEntityDescription):
+    """A price sensor: which price of a priced slot it shows."""
+
+    price_fn: Callable[[PricedSlot], float | None]
+
+
+IMPORT_PRICE = PriceSensorDescription(
+    key="import_price",
+    translation_key="import_price",
+    device_class=SensorDeviceClass.MONETARY,
+    # Home Assistant allows only "total" for monetary sensors, and a price is not a total.
+    state_class=None,
+    suggested_display_precision=4,
+    price_fn=lambda slot: slot.import_price,
+)
+EXPORT_PRICE = PriceSensorDescription(
+    key="export_price",
+    translation_key="export_price",
+    device_class=SensorDeviceClass.MONETARY,
+    state_class=None,
+    suggested_display_precision=4,
+    price_fn=lambda slot: slot.export_price,
+)
+
+
+def _price_sensors(hass: HomeAssistant, entry: EvFlexConfigEntry) -> list[Entity]:
+    """The price sensors the options ask for; registry entries of dropped ones are removed."""
+    prices = entry.runtime_data.prices
+    wanted: list[PriceSensorDescription] = []
+    if prices is not None:
+        wanted.append(IMPORT_PRICE)
+        if prices.tariff.export_tariff.kind is not ExportKind.NONE:
+            wanted.append(EXPORT_PRICE)
+    registry = er.async_get(hass)
+    for description in (IMPORT_PRICE, EXPORT_PRICE):
+        unique_id = f"{service_device_id(entry)}_{description.key}"
+        entity_id = registry.async_get_entity_id(Platform.SENSOR, DOMAIN, unique_id)
+        if entity_id is not None and description not in wanted:
+            registry.async_remove(entity_id)
+    if prices is None:
+        return []
+    return [PriceSensor(prices, description) for description in wanted]
+
+
+class PriceSensor(EvFlexPriceEntity, SensorEntity):
+    """The effective import or export price now, with the whole series as an attribute."""
+
+    entity_description: PriceSensorDescription
+    # The series can be hundreds of slots: dashboards read it live, the recorder never stores it.
+    _unrecorded_attributes = frozenset({"prices"})
+
+    def __init__(self, coordinator: PriceCoordinator, description: PriceSensorDescription) -> None:
+        """Show one kind of price."""
+        super().__init__(coordinator, description)
+
+    @property
+    def _prices(self) -> PriceData:
+        return self.coordinator.data
+
+    @property
+    def _is_export(self) -> bool:
+        return self.entity_description.key == EXPORT_PRICE.key
+
+    @property
+    def available(self) -> bool:
+        """Unavailable without usable prices (and, for export, without the export source)."""
+        data = self._prices
+        if not super().available or not data.usable:
+            return False
+        if self._is_export and data.export_status is not None:
+            return data.export_status in (PriceStatus.OK, PriceStatus.AWAITING)
+        return True
+
+    @property
+    def native_unit_of_measurement(self) -> str:
+        """Currency per kWh, e.g. "SEK/kWh"."""
+        return f"{self._prices.currency}/kWh"
+
+    @property
+    def native_value(self) -> float | None:
+        """The price of the slot containing now; unknown in a gap."""
+        slot = self._prices.slot_at(dt_util.utcnow())
+        if slot is None:
+            return None
+        return self.entity_description.price_fn(slot)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Where the prices come from, how complete they are, and the whole priced series."""
+        data = self._prices
+        tz = dt_util.get_default_time_zone()
+        attributes: dict[str, Any] = {
+            "status": (data.export_status or data.status).value
+            if self._is_export
+            else data.status.value,
+            "source_format": data.source_format.value if data.source_format else None,
+            "price_entity": data.price_entity,
+            "awaiting_tomorrow": data.awaiting_tomorrow,
+        }
+        if self._is_export:
+            attributes["export_kind"] = data.export_kind.value
+        else:
+            slot = data.slot_at(dt_util.utcnow())
+            attributes["spot_price"] = round(slot.spot, PRICE_DIGITS) if slot else None
+            attributes["grid_fee"] = round(slot.grid_fee, PRICE_DIGITS) if slot else None
+        series: list[dict[str, Any]] = []
+        for slot in data.priced if data.usable else ():
+            price = self.entity_description.price_fn(slot)
+            if price is None:
+                continue
+            item: dict[str, Any] = {
+                "start": slot.start.astimezone(tz).isoformat(),
+                "end": slot.end.astimezone(tz).isoformat(),
+                "price": round(price, PRICE_DIGITS),
+            }
+            if not self._is_export:
+                item["spot"] = round(slot.spot, PRICE_DIGITS)
+            series.append(item)
+        attributes["prices"] = series
+        return attributes
+
+
+class ControllerSensor(SmartChargingEntity, SensorEntity):
+    """Smart-charging state, plan figures and insights of a vehicle."""
+
+    entity_description: ControllerSensorDescription
+
+    @property
+    def native_value(self) -> StateType | datetime:
+        """The figure, or None before the first step."""
+        value: StateType | datetime = self.entity_description.value_fn(self.charging)
+        return value
+
+    @property
+    def native_unit_of_measurement(self) -> str | None:
+        """Money in the price currency; other units from the description."""
+        if self.entity_description.monetary:
+            return currency(self.charging)
+        return self.entity_description.native_unit_of_measurement
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """For the state sensor: the considerations, the reason and the override."""
+        if self.entity_description.key != "smart_charging_state" or self.decision is None:
+            return None
+        decision = self.decision
+        return {
+            **decision.considerations.as_dict(),
+            "reason": decision.reason,
+            "override": decision.override,
+            "departure": decision.departure,
+            "target_soc": decision.target_soc_pct,
+            "shortfall": decision.shortfall_pct,
+            "command_path": self.charging.last_routed_path,
         }

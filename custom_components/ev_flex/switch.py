@@ -9,6 +9,12 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN, LOGGER
+from .controller_entity import (
+    SETTING_SWITCHES,
+    SettingSwitchDescription,
+    SmartChargingEntity,
+    controllers,
+)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import AccountAuthError
 from .core.enode import InterferenceError
@@ -40,6 +46,11 @@ async def async_setup_entry(
         return [ChargerChargingSwitch(coordinator, charger_id, CHARGER_CHARGING)]
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
+    async_add_entities(
+        SettingSwitch(charging, description)
+        for charging in controllers(entry)
+        for description in SETTING_SWITCHES
+    )
 
 
 class ChargerChargingSwitch(EvFlexChargerEntity, SwitchEntity):
@@ -144,3 +155,22 @@ class VehicleChargingSwitch(EvFlexVehicleEntity, SwitchEntity):
             # The car follows the charger: expect it to, too.
             interventions.async_command_confirmed(self.device_id, charging=charging)
         await self.coordinator.async_refresh()
+
+
+class SettingSwitch(SmartChargingEntity, SwitchEntity):
+    """Turns smart charging or vehicle-to-grid on and off for a vehicle."""
+
+    entity_description: SettingSwitchDescription
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the setting is on."""
+        return bool(getattr(self.settings, self.entity_description.setting))
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Turn the setting on."""
+        self.change_settings(**{self.entity_description.setting: True})
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Turn the setting off."""
+        self.change_settings(**{self.entity_description.setting: False})

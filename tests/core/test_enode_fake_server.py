@@ -2,6 +2,7 @@
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 import json
 
@@ -17,7 +18,11 @@ from custom_components.ev_flex.core.enode import (
     VendorType,
     snapshot_from,
 )
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
+from custom_components.ev_flex.core.enode.fake_server import (
+    FakeEnodeServer,
+    serve,
+    server_from_args,
+)
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
 from .enode_support import REDIRECT_URI, USER, ManualClock, make_client, webhook_receiver
@@ -302,3 +307,157 @@ async def test_background_ticker_delivers_without_help(session: aiohttp.ClientSe
         server.link(USER, server.add_vehicle())
         await asyncio.wait_for(receiver.received.wait(), timeout=5)
     assert json.loads(receiver.bodies[0])[0]["event"] == "user:vehicle:discovered"
+
+
+async def test_command_line_server(capsys: pytest.CaptureFixture[str]) -> None:
+    server = server_from_args(
+        ["--port", "0", "--preset", "hatchback", "--action-delay", "1", "--tick", "60"]
+    )
+    assert server.action_delay == timedelta(seconds=1)
+    (site,) = server.sites
+    assert not site.simulation.vehicle_spec.can_start_stop
+    stop = asyncio.Event()
+    stop.set()
+    await serve(server, stop)
+    printed = capsys.readouterr().out
+    assert f"Fake Enode API on http://127.0.0.1:{server.port}" in printed
+    assert "fake-client-secret" in printed
+
+
+async def test_requests_are_validated(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    site = server.add_site()
+    assert site.vehicle_id is not None
+    assert site.charger_id is not None
+    server.link(USER, site.vehicle_id)
+    server.link(USER, site.charger_id)
+    headers = {"Authorization": f"Bearer {await _token(session, server)}"}
+    base = server.base_url
+    bad_requests = [
+        ("PUT", f"/chargers/{site.charger_id}", {"locationId": "nowhere"}),
+        ("POST", f"/chargers/{site.charger_id}/charging", {"action": "PAUSE"}),
+        ("POST", f"/chargers/{site.charger_id}/max-current", {"maxCurrent": True}),
+        ("POST", f"/users/{USER}/locations", {"name": "Home", "latitude": "north"}),
+        ("POST", f"/users/{USER}/link", {"redirectUri": "https://x"}),
+        ("POST", f"/users/{USER}/link", {"scopes": []}),
+        ("POST", "/webhooks", {"url": "https://x", "secret": "s" * 20, "events": "all"}),
+        ("POST", "/webhooks", {"url": "https://x", "secret": "s" * 20, "authentication": 1}),
+        ("POST", "/webhooks", {"url": "https://x", "secret": "s" * 20, "authentication": {}}),
+        ("POST", "/webhooks", ["not", "an", "object"]),
+    ]
+    for method, path, body in bad_requests:
+        async with session.request(method, f"{base}{path}", json=body, headers=headers) as r:
+            assert r.status == 400, (method, path, body)
+    async with session.post(
+        f"{base}/webhooks", data="{broken", headers={**headers, "Content-Type": "application/json"}
+    ) as broken:
+        assert broken.status == 400
+    async with session.delete(f"{base}/vehicles", headers=headers) as wrong_method:
+        assert wrong_method.status == 405
+    async with session.get(f"{base}/chargers", headers=headers) as listed:
+        assert [c["id"] for c in (await listed.json())["data"]] == [site.charger_id]
+
+    server.faults.rate_limit_rate = 1.0
+    server.faults.retry_after_s = None
+    async with session.get(f"{base}/chargers", headers=headers) as limited:
+        assert limited.status == 429
+        assert "Retry-After" not in limited.headers
+
+
+async def test_vehicle_actions_can_be_cancelled(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    client = make_client(session, server)
+    vehicle_id = server.add_vehicle(plugged_in=True)
+    server.link(USER, vehicle_id)
+    action = await client.create_charge_action(TargetType.VEHICLE, vehicle_id, ChargeKind.STOP)
+    cancelled = await client.cancel_action(TargetType.VEHICLE, action.id)
+    assert cancelled.state is ActionState.CANCELLED
+    assert server.action(action.id)["state"] == "CANCELLED"
+    # Actions are looked up under their own target type.
+    with pytest.raises(EnodeNotFoundError):
+        await client.get_action(TargetType.CHARGER, action.id)
+    # A vehicle START replaces a pending STOP.
+    stop = await client.create_charge_action(TargetType.VEHICLE, vehicle_id, ChargeKind.STOP)
+    await client.create_charge_action(TargetType.VEHICLE, vehicle_id, ChargeKind.START)
+    assert server.action(stop.id)["failureReason"]["type"] == "CONFLICT"
+
+
+async def test_device_states_and_stale_data(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    full = server.add_site(soc_pct=100.0)
+    assert full.vehicle_id is not None
+    assert full.charger_id is not None
+    server.link(USER, full.vehicle_id)
+    server.link(USER, full.charger_id)
+    vehicle = server.vehicle_json(full.vehicle_id)
+    assert vehicle["chargeState"]["powerDeliveryState"] == "PLUGGED_IN:COMPLETE"
+    assert vehicle["chargeState"]["chargeRate"] is None
+
+    server.set_reachable(full.charger_id, reachable=False)
+    server.set_reachable(full.vehicle_id, reachable=False)
+    stale = server.charger_json(full.charger_id)
+    assert stale["isReachable"] is False
+    assert stale["chargeState"]["isPluggedIn"] is True
+    # Neither side answers: a command is not refused up front, it just stays pending.
+    client = make_client(session, server)
+    action = await client.create_charge_action(TargetType.CHARGER, full.charger_id, ChargeKind.STOP)
+    assert action.state is ActionState.PENDING
+
+    # A device that never answered has no data to serve.
+    ghost = server.add_site()
+    assert ghost.charger_id is not None
+    ghost.simulation.set_faults(replace(ghost.simulation.faults, charger_offline=True))
+    assert server.charger_json(ghost.charger_id) == {
+        "id": ghost.charger_id,
+        "userId": None,
+        "isReachable": False,
+    }
+
+
+async def test_webhook_switched_off_after_repeated_failures(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    client = make_client(session, server)
+    async with webhook_receiver() as receiver:
+        hook = await client.create_webhook(receiver.url, "long-enough-secret-value")
+        receiver.status = 500
+        server.link(USER, server.add_vehicle())
+        for _ in range(20):
+            await server.tick()
+        assert len(receiver.bodies) == 20
+    listed = {h.id: h for h in await client.list_webhooks()}
+    assert not listed[hook.id].is_active
+    assert server.pending_events() == []
+    # Nothing is queued for an inactive webhook.
+    server.link(USER, server.add_charger())
+    assert server.pending_events() == []
+
+
+async def test_delivery_to_an_unreachable_receiver(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    client = make_client(session, server)
+    async with webhook_receiver() as receiver:
+        url = receiver.url
+    await client.create_webhook(url, "long-enough-secret-value")
+    server.link(USER, server.add_vehicle())
+    await server.tick()
+    assert server.deliveries[-1].status is None
+    assert len(server.pending_events()) == 1
+
+
+async def test_control_rejects_unknown_presets_and_unplugs(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    base = f"{server.base_url}/_fake"
+    async with session.post(f"{base}/sites", json={"preset": "tractor"}) as bad:
+        assert bad.status == 400
+    vehicle_id = server.add_vehicle(plugged_in=True)
+    async with session.post(f"{base}/devices/{vehicle_id}/plug", json={"pluggedIn": False}):
+        pass
+    assert not server.site_of(vehicle_id).simulation.vehicle_state().is_plugged_in
+    async with session.post(f"{base}/devices/nope/reachable", json={}) as missing:
+        assert missing.status == 404

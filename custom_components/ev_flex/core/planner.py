@@ -632,11 +632,11 @@ def _assemble(
         limit = curve.power_limit(energy)
         charge_kw = discharge_kw = 0.0
         if change > 0.0:
-            charge_kw = min(change / (hours * charge.efficiency), limit)
+            charge_kw = _snap(change / (hours * charge.efficiency), limit)
             charge_kw = min(charge_kw, (upper - energy) / (hours * charge.efficiency))
             charge_kw = charge_kw if charge_kw > _NOISE_KW else 0.0
         elif change < 0.0 and discharge is not None and slot.discharge_kwh > 0.0:
-            discharge_kw = min(-change * discharge.efficiency / hours, discharge.max_kw)
+            discharge_kw = _snap(-change * discharge.efficiency / hours, discharge.max_kw)
             discharge_kw = discharge_kw if discharge_kw > _NOISE_KW else 0.0
         energy += hours * charge.efficiency * charge_kw
         if discharge_kw > 0.0 and discharge is not None:
@@ -659,7 +659,7 @@ def _assemble(
                 end=horizon.ends[b],
                 charge_kw=charge_kw,
                 discharge_kw=discharge_kw,
-                soc_pct_end=energy / capacity * 100.0,
+                soc_pct_end=_display_pct(energy / capacity * 100.0),
                 import_price=price.import_price,
                 export_price=price.export_price,
             )
@@ -680,7 +680,9 @@ def _assemble(
         met = reached >= rule.energy - _MET_TOLERANCE_KWH
         shortfall = shortfall or not met
         outcomes.append(
-            TargetOutcome(rule.target.by, rule.target.soc_pct, reached / capacity * 100.0, met)
+            TargetOutcome(
+                rule.target.by, rule.target.soc_pct, _display_pct(reached / capacity * 100.0), met
+            )
         )
     status = PlanStatus.OK
     if shortfall:
@@ -700,6 +702,16 @@ def _assemble(
         energy_discharged_kwh=discharged,
         targets=tuple(outcomes),
     )
+
+
+def _snap(power: float, limit: float) -> float:
+    """The power, at most `limit`; a hair under the limit (rounding) becomes the limit."""
+    return limit if power >= limit * (1.0 - 1e-12) else power
+
+
+def _display_pct(value: float) -> float:
+    """SoC for people and the controller: rounding noise (79.99999999999999) removed."""
+    return round(value, 9)
 
 
 def _charge_now_cost(

@@ -142,11 +142,10 @@ def _convex_step(
     if slot.can_charge:
         shift = reach.flat_shift
         if shift is not None:
-            if shift > 0.0:
-                px.extend([x - shift for x in xs[:jc]])
-                ps.extend(ss[:jc])
-                px.append(charge_to - shift)
-                ps.append(-kc)
+            px.extend([x - shift for x in xs[:jc]])
+            ps.extend(ss[:jc])
+            px.append(charge_to - shift)
+            ps.append(-kc)
         else:
             _charge_region(xs, ss, jc, reach, kc, px, ps)
     px.extend(xs[jc:jd])
@@ -218,12 +217,8 @@ def _clip_slopes(
         else:
             out_s.append(slope)
             out_x.append(end)
-    if out_x[-1] != high:
-        if out_s:
-            out_x[-1] = high
-        else:
-            out_x.append(high)
-            out_s.append(ps[first])
+    # The last segment ends at `high` unless it was too short to keep; then its neighbour does.
+    out_x[-1] = high
     return out_x, out_s
 
 
@@ -249,11 +244,12 @@ def _slopes_if_convex(xs: list[float], vs: list[float]) -> list[float] | None:
 
 
 def _evaluate(xs: list[float], vs: list[float], x: float) -> float:
+    # Callers stay inside the domain up to rounding; clamp rather than extrapolate.
     index = bisect_right(xs, x) - 1
-    if index < 0:
-        return vs[0]
     if index >= len(xs) - 1:
         return vs[-1]
+    if index < 0:
+        return vs[0]
     x1 = xs[index]
     return vs[index] + (vs[index + 1] - vs[index]) * (x - x1) / (xs[index + 1] - x1)
 
@@ -295,8 +291,6 @@ def _window_minimum(
     count = len(xs)
     for i in range(len(points) - 1):
         e1, e2 = points[i], points[i + 1]
-        if e2 - e1 <= 0.0:
-            continue
         lo1, lo2 = window_low[i], window_low[i + 1]
         hi1, hi2 = window_high[i], window_high[i + 1]
         mid_low, mid_high = (lo1 + lo2) / 2.0, (hi1 + hi2) / 2.0
@@ -372,16 +366,6 @@ def _discharge_branch(
     return [(e, m + kd * e) for e, m in result]
 
 
-def _idle_branch(
-    xs: list[float], vs: list[float], low: float, high: float
-) -> list[tuple[float, float]]:
-    low, high = max(low, xs[0]), min(high, xs[-1])
-    if low > high:
-        return []
-    points = _sorted_points(xs, low, high)
-    return [(e, _evaluate(xs, vs, e)) for e in points]
-
-
 def _envelope(
     first: list[tuple[float, float]], second: list[tuple[float, float]]
 ) -> list[tuple[float, float]]:
@@ -445,10 +429,8 @@ def _simplify(points: list[tuple[float, float]]) -> tuple[list[float], list[floa
 def _general_step(
     xs: list[float], vs: list[float], slot: DpSlot, new_low: float, new_high: float
 ) -> tuple[list[float], list[float]]:
-    if slot.can_charge:
-        branch = _charge_branch(xs, vs, slot, new_low, new_high)
-    else:
-        branch = _idle_branch(xs, vs, new_low, new_high)
+    # Without charging, top(E) = E and the charge branch is just idling.
+    branch = _charge_branch(xs, vs, slot, new_low, new_high)
     if slot.discharge_kwh > 0.0:
         branch = _envelope(branch, _discharge_branch(xs, vs, slot, new_low, new_high))
     if not branch:

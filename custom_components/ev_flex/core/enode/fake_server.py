@@ -16,7 +16,7 @@ import argparse
 import asyncio
 import base64
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 import contextlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -340,8 +340,11 @@ class FakeEnodeServer:
         self.stats = FakeStats()
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=10_000)
         self.deliveries: list[Delivery] = []
+        self._seed = seed
         self._fault_random = random.Random(seed)
         self._action_random = random.Random(seed + 1)
+        # One stream per device, so which actions fail does not depend on request order.
+        self._outcome_randoms: dict[str, random.Random] = {}
         self._tokens: dict[str, datetime] = {}
         self._users: dict[str, _User] = {}
         self._link_sessions: dict[str, _LinkSession] = {}
@@ -484,6 +487,11 @@ class FakeEnodeServer:
         site = self.add_site(charger=spec, with_vehicle=False, plugged_in=plugged_in, **kwargs)
         assert site.charger_id is not None
         return site.charger_id
+
+    @property
+    def sites(self) -> list[VirtualSite]:
+        """Every virtual site, in the order they were added."""
+        return list(self._sites)
 
     def site_of(self, device_id: str) -> VirtualSite:
         """The site a vehicle or charger belongs to."""
@@ -969,6 +977,11 @@ class FakeEnodeServer:
             {"vendorAction": action.to_json(), "updatedFields": ["state"]},
         )
 
+    def _outcome_random(self, target_id: str) -> random.Random:
+        if target_id not in self._outcome_randoms:
+            self._outcome_randoms[target_id] = random.Random(f"{self._seed}:{target_id}")
+        return self._outcome_randoms[target_id]
+
     def _create_action(
         self,
         site: VirtualSite,
@@ -1002,7 +1015,7 @@ class FakeEnodeServer:
         )
         if self.faults.actions_never_confirm:
             outcome = "never"
-        elif self._action_random.random() < failure_rate:
+        elif self._outcome_random(target_id).random() < failure_rate:
             outcome = "fail"
         else:
             outcome = "confirm"
@@ -1717,36 +1730,8 @@ class FakeEnodeServer:
         return web.Response(status=204)
 
 
-def _sites_from_presets(server: FakeEnodeServer, presets: Iterable[str]) -> None:
-    for preset in presets:
-        server.add_site(vehicle=VEHICLE_PRESETS[preset], charger=CHARGER_PRESETS[preset])
-
-
-async def _serve(args: argparse.Namespace) -> None:
-    server = FakeEnodeServer(
-        client_id=args.client_id,
-        client_secret=args.client_secret,
-        host=args.host,
-        port=args.port,
-        public_url=args.public_url,
-        action_delay=timedelta(seconds=args.action_delay),
-        auto_tick_interval=args.tick,
-        seed=args.seed,
-    )
-    _sites_from_presets(server, args.preset or ["sedan", "hatchback"])
-    await server.start()
-    print(f"Fake Enode API on {server.base_url}")
-    print(f"  client id:     {server.client_id}")
-    print(f"  client secret: {server.client_secret}")
-    print(f"  control:       {server.base_url}/_fake/state")
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await server.stop()
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Command line entry point."""
+def server_from_args(argv: list[str] | None = None) -> FakeEnodeServer:
+    """A server configured from command line arguments, with its preset sites added."""
     parser = argparse.ArgumentParser(description="Run the fake Enode API.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8765)
@@ -1760,12 +1745,43 @@ def main(argv: list[str] | None = None) -> None:
         "--preset",
         action="append",
         choices=sorted(VEHICLE_PRESETS),
-        help="a car and home charger to offer for linking (repeatable)",
+        help="a car and home charger to offer for linking (repeatable; default: sedan, hatchback)",
     )
     args = parser.parse_args(argv)
+    server = FakeEnodeServer(
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        host=args.host,
+        port=args.port,
+        public_url=args.public_url,
+        action_delay=timedelta(seconds=args.action_delay),
+        auto_tick_interval=args.tick,
+        seed=args.seed,
+    )
+    for preset in args.preset or ["sedan", "hatchback"]:
+        server.add_site(vehicle=VEHICLE_PRESETS[preset], charger=CHARGER_PRESETS[preset])
+    return server
+
+
+async def serve(server: FakeEnodeServer, stop: asyncio.Event | None = None) -> None:
+    """Run the server until `stop` is set (forever without one)."""
+    await server.start()
+    print(f"Fake Enode API on {server.base_url}", flush=True)
+    print(f"  client id:     {server.client_id}")
+    print(f"  client secret: {server.client_secret}")
+    print(f"  control:       {server.base_url}/_fake/state", flush=True)
+    try:
+        await (stop or asyncio.Event()).wait()
+    finally:
+        await server.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line entry point."""
+    server = server_from_args(argv)
     logging.basicConfig(level=logging.INFO)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
+        asyncio.run(serve(server))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,62 @@
+"""Calendar: the planned charge and discharge windows of a vehicle."""
+
+from datetime import datetime
+
+from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
+
+from .controller_entity import PLAN_CALENDAR, SmartChargingEntity, controllers
+from .coordinator import EvFlexConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EvFlexConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up a plan calendar for every vehicle."""
+    async_add_entities(PlanCalendar(charging, PLAN_CALENDAR) for charging in controllers(entry))
+
+
+class PlanCalendar(SmartChargingEntity, CalendarEntity):
+    """Each planned switch-on interval of the current plan is an event."""
+
+    def _events(self) -> list[CalendarEvent]:
+        plan = self.charging.controller.state.plan
+        if not plan:
+            return []
+        events = []
+        for window in plan.get("switch_times", []):
+            mode = window.get("mode", "charge")
+            power = float(window.get("kw", 0.0))
+            events.append(
+                CalendarEvent(
+                    start=dt_util.as_utc(datetime.fromisoformat(window["start"])),
+                    end=dt_util.as_utc(datetime.fromisoformat(window["end"])),
+                    summary=f"{'Discharge' if mode == 'discharge' else 'Charge'} at {power:g} kW",
+                    description=f"Planned by EV Flex ({mode})",
+                    uid=f"{self.charging.vehicle_id}-{window['start']}-{mode}",
+                )
+            )
+        return events
+
+    @property
+    def event(self) -> CalendarEvent | None:
+        """The window in progress, or the next one."""
+        now = dt_util.utcnow()
+        upcoming = [event for event in self._events() if event.end_datetime_local > now]
+        return min(upcoming, key=lambda event: event.start_datetime_local, default=None)
+
+    async def async_get_events(
+        self, hass: HomeAssistant, start_date: datetime, end_date: datetime
+    ) -> list[CalendarEvent]:
+        """The windows that overlap the asked range."""
+        return [
+            event
+            for event in self._events()
+            if event.start_datetime_local < end_date and event.end_datetime_local > start_date
+        ]

@@ -1,0 +1,236 @@
+"""Actions: plan charging, set a departure, charge now, cancel an override, discharge."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.util import dt as dt_util
+import probatio
+
+from .const import DOMAIN
+from .core.controller import resolve_departure
+from .core.planner import PlanRequest, PlanValidationError, plan
+from .core.tariff import Tariff, apply_tariff, planner_prices
+from .price_source import async_read_price_entity
+from .smart_charging import VehicleSmartCharging
+
+ATTR_SOC = "soc"
+ATTR_CAPACITY = "capacity_kwh"
+ATTR_MAX_POWER = "max_power_kw"
+ATTR_TARGET_SOC = "target_soc"
+ATTR_DEPARTURE = "departure"
+ATTR_PRICE_ENTITY = "price_entity"
+ATTR_EFFICIENCY = "charge_efficiency"
+ATTR_PROTECTIVE_SOC = "protective_soc"
+ATTR_ALLOW_DISCHARGE = "allow_discharge"
+ATTR_DISCHARGE_POWER = "discharge_power_kw"
+ATTR_RESERVE_SOC = "reserve_soc"
+ATTR_POWER = "power_kw"
+ATTR_DURATION = "duration"
+
+EXPLICIT_FIELDS = (ATTR_SOC, ATTR_CAPACITY, ATTR_MAX_POWER, ATTR_TARGET_SOC, ATTR_DEPARTURE)
+PERCENT = probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=100))
+POSITIVE = probatio.All(probatio.Coerce(float), probatio.Range(min=0, min_included=False))
+
+PLAN_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional(ATTR_DEVICE_ID): cv.string,
+        probatio.Optional(ATTR_SOC): PERCENT,
+        probatio.Optional(ATTR_CAPACITY): POSITIVE,
+        probatio.Optional(ATTR_MAX_POWER): POSITIVE,
+        probatio.Optional(ATTR_TARGET_SOC): PERCENT,
+        probatio.Optional(ATTR_DEPARTURE): cv.datetime,
+        probatio.Optional(ATTR_PRICE_ENTITY): cv.entity_id,
+        probatio.Optional(ATTR_EFFICIENCY): probatio.All(
+            probatio.Coerce(float), probatio.Range(min=0.5, max=1)
+        ),
+        probatio.Optional(ATTR_PROTECTIVE_SOC): PERCENT,
+        probatio.Optional(ATTR_ALLOW_DISCHARGE): cv.boolean,
+        probatio.Optional(ATTR_DISCHARGE_POWER): POSITIVE,
+        probatio.Optional(ATTR_RESERVE_SOC): PERCENT,
+    }
+)
+DEVICE_SCHEMA = probatio.Schema({probatio.Required(ATTR_DEVICE_ID): cv.string})
+SET_DEPARTURE_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_DEPARTURE): cv.datetime,
+        probatio.Optional(ATTR_TARGET_SOC): PERCENT,
+    }
+)
+DISCHARGE_SCHEMA = DEVICE_SCHEMA.extend(
+    {
+        probatio.Required(ATTR_POWER): POSITIVE,
+        probatio.Required(ATTR_DURATION): cv.positive_time_period,
+    }
+)
+
+
+def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
+    return ServiceValidationError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
+
+
+def _controller(hass: HomeAssistant, device_id: str) -> VehicleSmartCharging:
+    """The smart charging of the vehicle a device stands for."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        raise _invalid("unknown_device", device_id=device_id)
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is not ConfigEntryState.LOADED:
+            continue
+        controllers: dict[str, VehicleSmartCharging] = entry.runtime_data.smart_charging
+        for domain, identifier in device.identifiers:
+            if domain == DOMAIN and identifier in controllers:
+                return controllers[identifier]
+    raise _invalid("not_a_vehicle", device_id=device_id)
+
+
+def _aware(moment: datetime) -> datetime:
+    """A datetime without an offset is local time."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt_util.get_default_time_zone())
+    return moment
+
+
+def _check_departure(departure: datetime, now: datetime) -> datetime:
+    departure = _aware(departure)
+    if departure <= now:
+        raise _invalid("departure_in_past", departure=departure.isoformat())
+    return departure
+
+
+async def _explicit_request(
+    hass: HomeAssistant, data: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    missing = [name for name in (*EXPLICIT_FIELDS, ATTR_PRICE_ENTITY) if name not in data]
+    if missing:
+        raise _invalid("missing_fields", fields=", ".join(missing))
+    departure = _check_departure(data[ATTR_DEPARTURE], now)
+    reserve = data.get(ATTR_RESERVE_SOC, 0.0)
+    allow_discharge = data.get(ATTR_ALLOW_DISCHARGE, False)
+    if allow_discharge and data[ATTR_TARGET_SOC] < reserve:
+        raise _invalid("target_below_reserve", reserve=f"{reserve:g}")
+    read = await async_read_price_entity(hass, data[ATTR_PRICE_ENTITY])
+    if not read.usable or read.result.series is None:
+        raise _invalid("no_prices", entity_id=data[ATTR_PRICE_ENTITY], reason=read.result.message)
+    tz = dt_util.get_default_time_zone()
+    prices = planner_prices(apply_tariff(read.result.series, Tariff(), tz), now, tz)
+    if allow_discharge:
+        # Without an export tariff, exported energy earns the spot price.
+        for slot in prices:
+            slot["export"] = slot["import"]
+    request: dict[str, Any] = {
+        "now": now.isoformat(),
+        "battery": {"capacity_kwh": data[ATTR_CAPACITY], "soc_pct": data[ATTR_SOC]},
+        "charge": {
+            "max_kw": data[ATTR_MAX_POWER],
+            "efficiency": data.get(ATTR_EFFICIENCY, 0.9),
+        },
+        "targets": [{"by": departure.isoformat(), "soc_pct": data[ATTR_TARGET_SOC]}],
+        "protective_soc_pct": data.get(ATTR_PROTECTIVE_SOC, 0.0),
+        "prices": prices,
+    }
+    if allow_discharge:
+        request["discharge"] = {
+            "max_kw": data.get(ATTR_DISCHARGE_POWER, data[ATTR_MAX_POWER]),
+            "efficiency": data.get(ATTR_EFFICIENCY, 0.9),
+            "min_soc_pct": reserve,
+        }
+    return request
+
+
+def _device_request(charging: VehicleSmartCharging, now: datetime) -> dict[str, Any]:
+    observation = charging.observation()
+    settings = charging.controller.settings
+    if observation.soc_pct is None or not observation.capacity_kwh:
+        raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
+    prices = charging.planner_prices(now)
+    if not prices:
+        raise _invalid("no_prices", entity_id=charging.entry.title, reason="no usable prices")
+    departure, target = resolve_departure(settings, now, charging.controller.tz)
+    request: dict[str, Any] = {
+        "now": now.isoformat(),
+        "battery": {"capacity_kwh": observation.capacity_kwh, "soc_pct": observation.soc_pct},
+        "charge": {"max_kw": observation.advertised_charge_kw or 11.0, "efficiency": 0.9},
+        "targets": [] if departure is None else [{"by": departure.isoformat(), "soc_pct": target}],
+        "protective_soc_pct": settings.protective_soc_pct,
+        "prices": prices,
+    }
+    if settings.v2g and observation.max_discharge_kw > 0:
+        request["discharge"] = {
+            "max_kw": observation.max_discharge_kw,
+            "efficiency": 0.9,
+            "min_soc_pct": settings.reserve_soc_pct,
+        }
+    return request
+
+
+async def _plan_charging(call: ServiceCall) -> ServiceResponse:
+    data = dict(call.data)
+    now = dt_util.utcnow()
+    explicit = [name for name in (*EXPLICIT_FIELDS, ATTR_PRICE_ENTITY) if name in data]
+    if (ATTR_DEVICE_ID in data) == bool(explicit):
+        raise _invalid("device_or_values")
+    if ATTR_DEVICE_ID in data:
+        request = _device_request(_controller(call.hass, data[ATTR_DEVICE_ID]), now)
+    else:
+        request = await _explicit_request(call.hass, data, now)
+    try:
+        result = plan(PlanRequest.from_dict(request))
+    except PlanValidationError as err:
+        raise _invalid("invalid_plan_request", error=str(err)) from err
+    return result.to_dict()
+
+
+async def _set_departure(call: ServiceCall) -> None:
+    charging = _controller(call.hass, call.data[ATTR_DEVICE_ID])
+    departure = _check_departure(call.data[ATTR_DEPARTURE], dt_util.utcnow())
+    target = call.data.get(ATTR_TARGET_SOC)
+    settings = charging.controller.settings
+    if target is not None and settings.v2g and target < settings.reserve_soc_pct:
+        raise _invalid("target_below_reserve", reserve=f"{settings.reserve_soc_pct:g}")
+    charging.controller.set_departure(dt_util.as_utc(departure), target)
+    charging.async_run()
+
+
+async def _charge_now(call: ServiceCall) -> None:
+    charging = _controller(call.hass, call.data[ATTR_DEVICE_ID])
+    charging.controller.charge_now(dt_util.utcnow())
+    charging.async_run()
+
+
+async def _cancel_override(call: ServiceCall) -> None:
+    charging = _controller(call.hass, call.data[ATTR_DEVICE_ID])
+    charging.controller.cancel_override(dt_util.utcnow())
+    charging.async_run()
+
+
+async def _discharge(call: ServiceCall) -> None:
+    charging = _controller(call.hass, call.data[ATTR_DEVICE_ID])
+    if charging.observation().max_discharge_kw <= 0:
+        raise _invalid("cannot_discharge", vehicle=charging.entry.title)
+    duration: timedelta = call.data[ATTR_DURATION]
+    charging.controller.request_discharge(dt_util.utcnow(), call.data[ATTR_POWER], duration)
+    charging.async_run()
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (once, from async_setup)."""
+    hass.services.async_register(
+        DOMAIN,
+        "plan_charging",
+        _plan_charging,
+        schema=PLAN_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    hass.services.async_register(
+        DOMAIN, "set_departure", _set_departure, schema=SET_DEPARTURE_SCHEMA
+    )
+    hass.services.async_register(DOMAIN, "charge_now", _charge_now, schema=DEVICE_SCHEMA)
+    hass.services.async_register(DOMAIN, "cancel_override", _cancel_override, schema=DEVICE_SCHEMA)
+    hass.services.async_register(DOMAIN, "discharge", _discharge, schema=DISCHARGE_SCHEMA)

@@ -1,0 +1,285 @@
+"""Runs each vehicle's smart-charging controller inside Home Assistant.
+
+The controller itself (core/controller.py) decides; this module feeds it readings and prices,
+wakes it when it asks, carries out its decisions through the EV system's unified control,
+stores its state so nothing is lost over a restart, and tells entities when it changed.
+"""
+
+from datetime import datetime
+import math
+from typing import Any
+
+from homeassistant.components.persistent_notification import async_create as notify
+from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_ON
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+)
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.location import distance
+
+from .const import CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY, DOMAIN, LOGGER
+from .coordinator import EvFlexConfigEntry
+from .core.account import CommandRejectedError
+from .core.controller import (
+    ControllerEvent,
+    Decision,
+    EventKind,
+    Observation,
+    VehicleController,
+)
+from .core.executor import CommandExecutor
+from .core.model import CommandKind, CommandResult
+from .core.pairing import EvSystem, route_command
+
+STORE_VERSION = 1
+SAVE_DELAY_SECONDS = 10
+EVENT_DISCHARGE_STARTED = f"{DOMAIN}_discharge_started"
+EVENT_STATE_CHANGED = f"{DOMAIN}_smart_charging_state_changed"
+DEFAULT_HOME_RADIUS_M = 100.0
+
+
+class VehicleSmartCharging:
+    """One vehicle's controller, wired to its account, prices and entities."""
+
+    def __init__(self, hass: HomeAssistant, entry: EvFlexConfigEntry, vehicle_id: str) -> None:
+        """Create the controller; `async_start` loads what was stored and starts it."""
+        self.hass = hass
+        self.entry = entry
+        self.vehicle_id = vehicle_id
+        self.coordinator = entry.runtime_data.coordinator
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.controller.{entry.entry_id}.{vehicle_id}"
+        )
+        executor = CommandExecutor(
+            send_command=self._async_send,
+            command_status=self._async_command_status,
+            clock=dt_util.utcnow,
+            on_change=lambda _state: self._executor_changed(),
+        )
+        self.controller = VehicleController(
+            executor=executor, tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC
+        )
+        self.last_routed_path: str | None = None
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._unsub_wake: CALLBACK_TYPE | None = None
+        self._rerun_pending = False
+        self._stopped = False
+
+    # Lifecycle
+
+    async def async_start(self) -> None:
+        """Restore the stored state and take the first step."""
+        if (saved := await self._store.async_load()) is not None:
+            try:
+                self.controller.restore(saved)
+            except (KeyError, TypeError, ValueError) as err:
+                LOGGER.warning("Smart charging for %s starts afresh: %s", self.vehicle_id, err)
+        self.entry.async_on_unload(self.coordinator.async_add_listener(self.async_run))
+        if (prices := self.entry.runtime_data.prices) is not None:
+            self.entry.async_on_unload(prices.async_add_listener(self.async_run))
+        if outage := self.entry.options.get(CONF_OUTAGE_ENTITY):
+
+            @callback
+            def outage_changed(_event: Event[EventStateChangedData]) -> None:
+                self.async_run()
+
+            self.entry.async_on_unload(
+                async_track_state_change_event(self.hass, outage, outage_changed)
+            )
+        self.entry.async_on_unload(self._async_stop)
+        self.async_run()
+
+    async def _async_stop(self) -> None:
+        """Stop stepping and store the state now, so a reload picks it up."""
+        self._stopped = True
+        if self._unsub_wake is not None:
+            self._unsub_wake()
+            self._unsub_wake = None
+        await self._store.async_save(self.controller.to_dict())
+
+    @callback
+    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Be told after every step; returns the function that stops it."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    # Inputs
+
+    @property
+    def system(self) -> EvSystem | None:
+        """The vehicle's EV system, as the pairing rules see it now."""
+        return self.coordinator.systems.get(self.vehicle_id)
+
+    def _at_charging_location(self) -> bool:
+        system = self.system
+        vehicle = system.vehicle if system else None
+        if vehicle is None or vehicle.location is None:
+            # Cars that don't tell where they are count as home when plugged in.
+            return True
+        home = self.hass.states.get("zone.home")
+        latitude = self.hass.config.latitude
+        longitude = self.hass.config.longitude
+        radius = DEFAULT_HOME_RADIUS_M
+        if home is not None:
+            latitude = home.attributes.get(ATTR_LATITUDE, latitude)
+            longitude = home.attributes.get(ATTR_LONGITUDE, longitude)
+            radius = float(home.attributes.get("radius", radius))
+        away = distance(latitude, longitude, vehicle.location.latitude, vehicle.location.longitude)
+        return away is not None and away <= radius
+
+    def observation(self) -> Observation:
+        """The readings the controller needs, from the EV system."""
+        system = self.system
+        return Observation.from_states(
+            system.vehicle if system else None,
+            system.charger if system else None,
+            at_charging_location=self._at_charging_location(),
+            grid_outage=self._grid_outage(),
+        )
+
+    def _grid_outage(self) -> bool:
+        outage = self.entry.options.get(CONF_OUTAGE_ENTITY)
+        state = self.hass.states.get(outage) if outage else None
+        return state is not None and state.state == STATE_ON
+
+    def planner_prices(self, now: datetime) -> list[dict[str, Any]]:
+        """The price slots from now on, tariff applied; empty without usable prices."""
+        prices = self.entry.runtime_data.prices
+        if prices is None or prices.data is None or not prices.data.usable:
+            return []
+        return prices.planner_prices(now)
+
+    # The loop
+
+    @callback
+    def async_run(self) -> None:
+        """Take a step: decide, schedule the next wake-up, act, store and tell entities."""
+        if self._stopped or self.coordinator.data is None:
+            return
+        now = dt_util.utcnow()
+        self.coordinator.update_systems(now)
+        previous = self.controller.decision
+        decision = self.controller.update(now, self.observation(), self.planner_prices(now))
+        self._schedule_wake(decision.wake_at)
+        for event in decision.events:
+            self._announce(event)
+        if previous is None or previous.status is not decision.status:
+            self.hass.bus.async_fire(
+                EVENT_STATE_CHANGED,
+                {"vehicle_id": self.vehicle_id, "state": decision.status.value},
+            )
+        self._update_interference_issue(decision)
+        self.entry.async_create_background_task(
+            self.hass, self._async_execute(), f"{DOMAIN} execute {self.vehicle_id}"
+        )
+        self._store.async_delay_save(self.controller.to_dict, SAVE_DELAY_SECONDS)
+        for listener in list(self._listeners):
+            listener()
+
+    async def _async_execute(self) -> None:
+        await self.controller.async_execute()
+
+    @callback
+    def _executor_changed(self) -> None:
+        """A command settled or was sent: step again soon so the state follows."""
+        self._store.async_delay_save(self.controller.to_dict, SAVE_DELAY_SECONDS)
+        if self._rerun_pending or self._stopped:
+            return
+        self._rerun_pending = True
+
+        @callback
+        def rerun() -> None:
+            self._rerun_pending = False
+            self.async_run()
+
+        self.hass.loop.call_soon(rerun)
+
+    @callback
+    def _schedule_wake(self, wake_at: datetime) -> None:
+        if self._unsub_wake is not None:
+            self._unsub_wake()
+        self._unsub_wake = async_track_point_in_utc_time(self.hass, self._wake, wake_at)
+
+    @callback
+    def _wake(self, _now: datetime) -> None:
+        self._unsub_wake = None
+        self.async_run()
+
+    # Commands through unified control
+
+    async def _async_send(self, kind: CommandKind, value: float | None) -> CommandResult:
+        system = self.system
+        if system is None:
+            raise CommandRejectedError(f"vehicle {self.vehicle_id} is not known to the account")
+        routed = await route_command(system, kind, self.coordinator.send_and_wait, value=value)
+        self.last_routed_path = routed.path.value if routed.path else None
+        if routed.result is None:
+            raise CommandRejectedError(f"no way to {kind.value} for this vehicle")
+        return routed.result
+
+    async def _async_command_status(self, command_id: str) -> CommandResult:
+        return await self.coordinator.account.async_command_status(command_id)
+
+    # Announcements and repairs
+
+    def _announce(self, event: ControllerEvent) -> None:
+        if event.kind is not EventKind.DISCHARGE_STARTED:
+            return
+        self.hass.bus.async_fire(
+            EVENT_DISCHARGE_STARTED,
+            {"vehicle_id": self.vehicle_id, "at": event.at.isoformat(), "detail": event.detail},
+        )
+        if self.entry.options.get(CONF_NOTIFY_V2G):
+            notify(
+                self.hass,
+                f"EV Flex started discharging {self.vehicle_id} to the grid. Call "
+                "ev_flex.cancel_override or switch vehicle-to-grid off to stop it.",
+                title="EV Flex: vehicle-to-grid started",
+                notification_id=f"{DOMAIN}_v2g_{self.vehicle_id}",
+            )
+
+    def _update_interference_issue(self, decision: Decision) -> None:
+        issue_id = f"interference_{self.entry.entry_id}_{self.vehicle_id}"
+        if decision.repeated_interference:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="repeated_interference",
+                translation_placeholders={
+                    "vehicle": self.entry.title,
+                    "count": str(decision.interference_count),
+                },
+            )
+        elif decision.interference_count == 0:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """A value fit for a sensor: None instead of NaN or infinity."""
+    if value is None or not math.isfinite(value):
+        return None
+    return value
+
+
+async def async_setup_smart_charging(
+    hass: HomeAssistant, entry: EvFlexConfigEntry
+) -> dict[str, VehicleSmartCharging]:
+    """A controller for every vehicle the account has now."""
+    controllers: dict[str, VehicleSmartCharging] = {}
+    for vehicle_id in entry.runtime_data.coordinator.data.vehicles:
+        controller = VehicleSmartCharging(hass, entry, vehicle_id)
+        controllers[vehicle_id] = controller
+    return controllers

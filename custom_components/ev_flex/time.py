@@ -1,0 +1,34 @@
+"""Time: the vehicle's daily departure."""
+
+from datetime import time
+
+from homeassistant.components.time import TimeEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .controller_entity import DEPARTURE_TIME, SmartChargingEntity, controllers
+from .coordinator import EvFlexConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EvFlexConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up a departure time for every vehicle."""
+    async_add_entities(DepartureTime(charging, DEPARTURE_TIME) for charging in controllers(entry))
+
+
+class DepartureTime(SmartChargingEntity, TimeEntity):
+    """When the car must be ready every day (local time)."""
+
+    @property
+    def native_value(self) -> time | None:
+        """The daily departure."""
+        return self.settings.departure_time
+
+    async def async_set_value(self, value: time) -> None:
+        """Change the daily departure; the plan follows at once."""
+        self.change_settings(departure_time=value.replace(second=0, microsecond=0))

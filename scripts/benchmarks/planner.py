@@ -1,0 +1,124 @@
+"""How fast the planner is, next to HiGHS on the identical problems.
+
+Two cases on real day-ahead prices (DK1, 15-minute slots, Source: Energinet):
+- 96 slots, charge only: 75 kWh at 30 %, 11 kW, 80 % by the end of the day.
+- 192 slots, V2G and taper: 10 kW discharge down to 30 % with wear cost, taper above 80 %,
+  80 % by 07:00 each morning.
+Each case runs from several start days. The planner's time is `plan(request)`; the HiGHS time
+covers building the MILP from the request and solving it (one solve, shortfall penalised). The
+costs of both are printed too, as a check that they agree.
+"""
+
+from datetime import UTC, datetime, timedelta
+import gzip
+from pathlib import Path
+import statistics
+import time
+from typing import Any
+
+from custom_components.ev_flex.core.planner import PlanRequest, plan
+from tests.core.planner_reference import build_model, solve_reference
+
+PRICES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prices" / "DK1.csv.gz"
+START_DAYS = [datetime(2026, 1, 5, 16, 0, tzinfo=UTC) + timedelta(days=9 * i) for i in range(12)]
+REPEATS = 5
+VAT = 0.25
+GRID_FEE = 0.12
+
+
+def _load_prices() -> dict[datetime, float]:
+    """Spot prices per 15-minute slot start, in EUR/kWh."""
+    prices: dict[datetime, float] = {}
+    with gzip.open(PRICES, "rt") as handle:
+        next(handle)
+        for line in handle:
+            start, end, price, _source = line.strip().split(",")
+            begin = datetime.fromisoformat(start)
+            if begin.year < 2026:
+                continue
+            finish = datetime.fromisoformat(end)
+            if finish - begin == timedelta(minutes=15):
+                prices[begin] = float(price) / 1000.0
+    return prices
+
+
+def _request(spot: dict[datetime, float], start: datetime, slots: int, v2g: bool) -> dict[str, Any]:
+    local = start.astimezone(datetime.fromisoformat("2026-01-01T00:00:00+01:00").tzinfo)
+    items = []
+    for i in range(slots):
+        begin = local + timedelta(minutes=15 * i)
+        price = spot[begin.astimezone(UTC)]
+        item = {
+            "start": begin.isoformat(),
+            "end": (begin + timedelta(minutes=15)).isoformat(),
+            "import": round((price + GRID_FEE) * (1.0 + VAT), 5),
+        }
+        if v2g:
+            item["export"] = round(price, 5)
+        items.append(item)
+    now = local + timedelta(minutes=7)
+    morning = (local + timedelta(days=1)).replace(hour=7, minute=0)
+    request: dict[str, Any] = {
+        "now": now.isoformat(),
+        "battery": {"capacity_kwh": 75.0, "soc_pct": 30.0, "max_soc_pct": 100.0},
+        "charge": {"max_kw": 11.0, "efficiency": 0.9},
+        "targets": [{"by": (local + timedelta(hours=slots // 4)).isoformat(), "soc_pct": 80.0}],
+        "prices": items,
+    }
+    if v2g:
+        request["charge"]["taper"] = [[80.0, 11.0], [100.0, 3.0]]
+        request["discharge"] = {
+            "max_kw": 10.0,
+            "efficiency": 0.9,
+            "min_soc_pct": 30.0,
+            "wear_cost_per_kwh": 0.02,
+        }
+        request["targets"] = [
+            {"by": morning.isoformat(), "soc_pct": 80.0},
+            {"by": (morning + timedelta(days=1)).isoformat(), "soc_pct": 80.0},
+        ]
+        request["protective_soc_pct"] = 20.0
+    return request
+
+
+def _median_ms(action: Any) -> tuple[float, Any]:
+    times = []
+    result = None
+    for _ in range(REPEATS):
+        began = time.perf_counter()
+        result = action()
+        times.append((time.perf_counter() - began) * 1000.0)
+    return statistics.median(times), result
+
+
+def _case(name: str, spot: dict[datetime, float], slots: int, v2g: bool) -> None:
+    ours: list[float] = []
+    highs: list[float] = []
+    worst_gap = 0.0
+    for start in START_DAYS:
+        request = PlanRequest.from_dict(_request(spot, start, slots, v2g))
+        planner_ms, result = _median_ms(lambda request=request: plan(request))
+        highs_ms, reference = _median_ms(
+            lambda request=request: solve_reference(build_model(request), stages=1)  # type: ignore[arg-type]
+        )
+        ours.append(planner_ms)
+        highs.append(highs_ms)
+        gap = abs(result.cost - reference.cost) / max(1.0, abs(reference.cost))
+        worst_gap = max(worst_gap, gap)
+    planner_median = statistics.median(ours)
+    highs_median = statistics.median(highs)
+    print(f"{name}: {len(START_DAYS)} start days x {REPEATS} runs")
+    print(f"  planner median      {planner_median:8.2f} ms  (max {max(ours):.2f} ms)")
+    print(f"  HiGHS median        {highs_median:8.2f} ms  (build + solve, max {max(highs):.2f} ms)")
+    print(f"  HiGHS / planner     {highs_median / planner_median:8.1f} x")
+    print(f"  worst cost gap      {worst_gap:.2e} (relative)")
+
+
+def main() -> None:
+    spot = _load_prices()
+    _case("96 slots, charge only", spot, 96, v2g=False)
+    _case("192 slots, V2G + taper", spot, 192, v2g=True)
+
+
+if __name__ == "__main__":
+    main()

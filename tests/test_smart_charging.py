@@ -1,0 +1,434 @@
+"""Smart charging run end to end: a simulated car, a real price entity and the time freezer."""
+
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+
+from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.simulator import Simulation
+
+TZ_NAME = "Europe/Oslo"
+TZ = ZoneInfo(TZ_NAME)
+# 18:00 local on a Tuesday; prices are high in the evening and cheapest from 02:00 to 05:00.
+START = datetime(2026, 1, 13, 18, 0, tzinfo=TZ)
+PRICE_ENTITY = "sensor.day_ahead_prices"
+CAR = "ev_flex_simulator_sedan_75_kwh"
+WALLBOX = "ev_flex_simulator_wallbox_22_kw"
+STATE = f"sensor.{CAR}_smart_charging_state"
+
+
+def _price(hour: int) -> float:
+    if 2 <= hour < 5:
+        return 0.05
+    if 17 <= hour < 21:
+        return 0.60
+    return 0.30
+
+
+def _day(day: datetime) -> list[dict[str, Any]]:
+    midnight = day.replace(hour=0, minute=0)
+    return [
+        {"time": (midnight + timedelta(hours=hour)).isoformat(), "price": _price(hour)}
+        for hour in range(24)
+    ]
+
+
+def set_prices(hass: HomeAssistant, *, tomorrow: bool = True) -> None:
+    """A price sensor with today's and (optionally) tomorrow's hourly prices."""
+    today = START.replace(hour=0)
+    hass.states.async_set(
+        PRICE_ENTITY,
+        "0.6",
+        {
+            "unit_of_measurement": "EUR/kWh",
+            "prices_today": _day(today),
+            "prices_tomorrow": _day(today + timedelta(days=1)) if tomorrow else [],
+        },
+    )
+
+
+@pytest.fixture
+def simulator_entry(
+    simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> MockConfigEntry:
+    """The simulated account with a price entity, at 18:00 local."""
+    freezer.move_to(START)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data=dict(simulator_entry.data),
+        options={"price_entity": PRICE_ENTITY},
+        version=1,
+        minor_version=1,
+    )
+
+
+@pytest.fixture
+async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> MockConfigEntry:
+    """The account set up in Oslo with prices for today and tomorrow."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    set_prices(hass)
+    simulator_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(simulator_entry.entry_id)
+    await settle(hass)
+    return simulator_entry
+
+
+async def settle(hass: HomeAssistant) -> None:
+    """Let steps and the commands they send finish."""
+    for _ in range(3):
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime) -> None:
+    """Move the clock in 5-minute steps, firing timers and account polls on the way."""
+    while (now := datetime.now(TZ)) < until:
+        freezer.tick(min(timedelta(minutes=5), until - now))
+        async_fire_time_changed(hass)
+        await settle(hass)
+
+
+async def turn_on_smart_charging(hass: HomeAssistant) -> None:
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+
+
+def vehicle_device(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, "simulator-garage-vehicle"), entry.entry_id
+    )
+    assert device is not None
+    return device.id
+
+
+async def test_off_by_default_charges_when_plugged_in(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulation: Simulation
+) -> None:
+    """Without smart charging the car simply charges."""
+    assert hass.states.get(STATE).state == "disabled"
+    assert hass.states.get(f"switch.{CAR}_smart_charging").state == STATE_OFF
+    assert simulation.charger_state().is_charging
+
+
+async def test_waits_for_cheap_hours_and_is_ready_on_time(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """80 % by 07:00: it stops now, charges in the cheap night hours and makes the target."""
+    await turn_on_smart_charging(hass)
+    assert not simulation.charger_state().is_charging, "charging waits for cheaper prices"
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    assert hass.states.get(f"binary_sensor.{CAR}_charging_planned_now").state == STATE_OFF
+    next_start = datetime.fromisoformat(hass.states.get(f"sensor.{CAR}_next_charging_start").state)
+    assert next_start.astimezone(TZ).hour in (2, 3, 4)
+    estimated = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
+    charge_now = float(hass.states.get(f"sensor.{CAR}_cost_if_charged_now").state)
+    assert estimated < charge_now
+
+    calendar = f"calendar.{CAR}_charging_plan"
+    assert hass.states.get(calendar).attributes["message"].startswith("Charge at")
+
+    await advance(hass, freezer, next_start.astimezone(TZ) + timedelta(minutes=10))
+    assert simulation.charger_state().is_charging
+    assert hass.states.get(f"binary_sensor.{CAR}_charging_planned_now").state == STATE_ON
+
+    await advance(hass, freezer, START.replace(hour=7) + timedelta(days=1))
+    soc = simulation.vehicle_state().battery_level_pct
+    assert soc is not None
+    assert soc >= 79.5
+
+
+async def test_departure_and_target_settings(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """The time and number entities change the plan's departure and target."""
+    await turn_on_smart_charging(hass)
+    await hass.services.async_call(
+        "time",
+        "set_value",
+        {ATTR_ENTITY_ID: f"time.{CAR}_departure_time", "time": time(6, 15)},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: f"number.{CAR}_target_charge", "value": 90},
+        blocking=True,
+    )
+    await settle(hass)
+    attributes = hass.states.get(STATE).attributes
+    assert attributes["target_soc"] == 90
+    assert attributes["departure"].astimezone(TZ).time() == time(6, 15)
+
+
+async def test_charge_now_and_cancel(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulation: Simulation
+) -> None:
+    """Charge now overrides the plan; cancelling returns to it."""
+    await turn_on_smart_charging(hass)
+    device_id = vehicle_device(hass, loaded_entry)
+    await hass.services.async_call(DOMAIN, "charge_now", {"device_id": device_id}, blocking=True)
+    await settle(hass)
+    assert simulation.charger_state().is_charging
+
+    await hass.services.async_call(
+        DOMAIN, "cancel_override", {"device_id": device_id}, blocking=True
+    )
+    await settle(hass)
+    assert not simulation.charger_state().is_charging
+
+
+async def test_restart_mid_plan_sends_nothing_twice(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """After a restart the plan carries on and no command is repeated."""
+    await turn_on_smart_charging(hass)
+    commands_before = simulation._command_counter
+    assert commands_before >= 1
+
+    await hass.config_entries.async_unload(loaded_entry.entry_id)
+    await settle(hass)
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await settle(hass)
+    assert hass.states.get(f"switch.{CAR}_smart_charging").state == STATE_ON
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    assert simulation._command_counter == commands_before
+
+
+async def test_plan_charging_for_the_vehicle(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """The plan action returns the planner's answer and changes nothing."""
+    device_id = vehicle_device(hass, loaded_entry)
+    result = await hass.services.async_call(
+        DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
+    )
+    assert result is not None
+    assert result["status"] == "ok"
+    assert result["switch_times"]
+    assert result["targets"][0]["met"] is True
+    assert hass.states.get(STATE).state == "disabled"
+
+
+async def test_plan_charging_with_explicit_values(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Any car can be planned from explicit values and a price entity."""
+    result = await hass.services.async_call(
+        DOMAIN,
+        "plan_charging",
+        {
+            "soc": 20,
+            "capacity_kwh": 60,
+            "max_power_kw": 7.4,
+            "target_soc": 80,
+            "departure": "2026-01-14 07:00:00",
+            "price_entity": PRICE_ENTITY,
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert result is not None
+    starts = [datetime.fromisoformat(w["start"]).astimezone(TZ) for w in result["switch_times"]]
+    assert starts
+    assert all(start.hour not in range(17, 21) for start in starts), "never at the evening peak"
+    cheap_hours = {hour for start in starts for hour in (start.hour,) if 2 <= hour < 5}
+    assert cheap_hours, "the cheapest night hours are used"
+    assert result["energy_charged_kwh"] == pytest.approx(36 / 0.9, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({}, "device_or_values"),
+        ({"device_id": "nope"}, "unknown_device"),
+        ({"soc": 20}, "missing_fields"),
+        (
+            {
+                "soc": 20,
+                "capacity_kwh": 60,
+                "max_power_kw": 7.4,
+                "target_soc": 80,
+                "departure": "2026-01-13 07:00:00",
+                "price_entity": PRICE_ENTITY,
+            },
+            "departure_in_past",
+        ),
+        (
+            {
+                "soc": 20,
+                "capacity_kwh": 60,
+                "max_power_kw": 7.4,
+                "target_soc": 30,
+                "departure": "2026-01-14 07:00:00",
+                "price_entity": PRICE_ENTITY,
+                "allow_discharge": True,
+                "reserve_soc": 40,
+            },
+            "target_below_reserve",
+        ),
+        (
+            {
+                "soc": 20,
+                "capacity_kwh": 60,
+                "max_power_kw": 7.4,
+                "target_soc": 80,
+                "departure": "2026-01-14 07:00:00",
+                "price_entity": "sensor.nothing",
+            },
+            "no_prices",
+        ),
+    ],
+)
+async def test_plan_charging_bad_input(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, data: dict[str, Any], key: str
+) -> None:
+    """Bad input gets a translated validation error, never a traceback."""
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "plan_charging", data, blocking=True, return_response=True
+        )
+    assert raised.value.translation_key == key
+
+
+async def test_set_departure_rules(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+    """A one-off departure must lie ahead; a good one shows in the state's attributes."""
+    device_id = vehicle_device(hass, loaded_entry)
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_departure",
+            {"device_id": device_id, "departure": "2026-01-13 09:00:00"},
+            blocking=True,
+        )
+    assert raised.value.translation_key == "departure_in_past"
+
+    await turn_on_smart_charging(hass)
+    await hass.services.async_call(
+        DOMAIN,
+        "set_departure",
+        {"device_id": device_id, "departure": "2026-01-14 05:30:00", "target_soc": 70},
+        blocking=True,
+    )
+    await settle(hass)
+    attributes = hass.states.get(STATE).attributes
+    assert attributes["departure"].astimezone(TZ) == datetime(2026, 1, 14, 5, 30, tzinfo=TZ)
+    assert attributes["target_soc"] == 70
+
+
+async def test_discharge_needs_bidirectional_hardware(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """The sedan and its wallbox cannot discharge: the action says so."""
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            "discharge",
+            {
+                "device_id": vehicle_device(hass, loaded_entry),
+                "power_kw": 5,
+                "duration": {"hours": 1},
+            },
+            blocking=True,
+        )
+    assert raised.value.translation_key == "cannot_discharge"
+
+
+@pytest.fixture
+def v2g_entry(simulator_entry: MockConfigEntry) -> MockConfigEntry:
+    """A bidirectional car and charger, exporting at the spot price."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data={**simulator_entry.data, "vehicle_preset": "suv_v2g"},
+        options={
+            "price_entity": PRICE_ENTITY,
+            "tariff": {"export": {"kind": "spot", "factor": 1.0, "fee_per_kwh": 0.0}},
+            "notify_v2g": True,
+        },
+    )
+
+
+async def test_v2g_discharges_at_the_peak_within_the_reserve(
+    hass: HomeAssistant, v2g_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """At the evening peak the car feeds the grid, but never below its reserve."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    set_prices(hass)
+    v2g_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(v2g_entry.entry_id)
+    await settle(hass)
+    simulation: Simulation = v2g_entry.runtime_data.account.simulation
+    simulation.set_soc(85.0)
+    car = "ev_flex_simulator_suv_99_kwh_bidirectional"
+    started: list[Any] = []
+    hass.bus.async_listen("ev_flex_discharge_started", started.append)
+
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: f"number.{car}_vehicle_to_grid_reserve", "value": 70},
+        blocking=True,
+    )
+    for switch in ("smart_charging", "vehicle_to_grid"):
+        await hass.services.async_call(
+            "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_{switch}"}, blocking=True
+        )
+    # The peak lasts 17:00-21:00 at one price; the plan uses its last hours.
+    await advance(hass, freezer, START.replace(hour=20, minute=10))
+    assert hass.states.get(f"sensor.{car}_smart_charging_state").state == (
+        "plan_executing_discharging"
+    )
+    charger_rate = simulation.charger_state().charge_rate_kw
+    assert charger_rate is not None
+    assert charger_rate < 0
+    assert started
+
+    lowest = 100.0
+    while datetime.now(TZ) < START.replace(hour=21):
+        await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=15))
+        soc = simulation.vehicle_state().battery_level_pct
+        assert soc is not None
+        lowest = min(lowest, soc)
+    assert 69.0 <= lowest < 85.0, "it discharged, and not below the reserve"
+
+
+async def test_grid_outage_sensor_is_followed(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry
+) -> None:
+    """The chosen outage sensor reaches the controller as soon as it changes."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    set_prices(hass)
+    hass.states.async_set("binary_sensor.grid_outage", STATE_OFF)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data=dict(simulator_entry.data),
+        options={"price_entity": PRICE_ENTITY, "outage_entity": "binary_sensor.grid_outage"},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+    charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    assert charging.observation().grid_outage is False
+    hass.states.async_set("binary_sensor.grid_outage", STATE_ON)
+    await settle(hass)
+    assert charging.observation().grid_outage is True
