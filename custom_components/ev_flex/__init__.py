@@ -143,7 +143,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     """Connect the account, pair its vehicles and chargers, and create its devices."""
     account, update_interval = await _async_build_account(hass, entry)
     pairing_store = _pairing_store(hass, entry.entry_id)
-    pairing = PairingTracker.restore(await pairing_store.async_load() or [])
+    stored_pairing = await pairing_store.async_load() or []
+    pairing = PairingTracker.restore(stored_pairing)
     enode: EnodeRuntime | None = None
     if isinstance(account, EnodeAccount):
         enode = EnodeRuntime(
@@ -205,7 +206,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
             async_track_state_change_event(hass, account.selection.entity_ids(), entities_changed)
         )
 
-    saved_pairing = pairing.export()
+    # What the store holds; saved again whenever the unlocked capabilities change.
+    saved_pairing: list[dict[str, Any]] = stored_pairing
 
     @callback
     def account_updated() -> None:

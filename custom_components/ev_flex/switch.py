@@ -81,6 +81,17 @@ class VehicleChargingSwitch(EvFlexVehicleEntity, SwitchEntity):
     _last: RoutedCommand | None = None
 
     @property
+    def available(self) -> bool:
+        """Available while the car or the charger it is plugged into can be reached."""
+        if not self.coordinator.last_update_success or self._device_or_none() is None:
+            return False
+        system = self.system
+        charger_reachable = bool(
+            system and system.active and system.charger and system.charger.online
+        )
+        return self.vehicle.online or charger_reachable
+
+    @property
     def is_on(self) -> bool | None:
         """Whether the vehicle charges (the charger's reading when the car does not say)."""
         return self.vehicle.is_charging
