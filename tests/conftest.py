@@ -126,6 +126,8 @@ async def ha_client(
     """Home Assistant's HTTP server on loopback, known to Home Assistant as its own URL."""
     # EV Flex depends on http and webhook, and registers the Link return view.
     assert await async_setup_component(hass, DOMAIN, {})
+    # Components that add HTTP views must be up before the server starts.
+    assert await async_setup_component(hass, "calendar", {})
     client = await hass_client_no_auth()
     base_url = str(client.make_url("/")).rstrip("/")
     await async_process_ha_core_config(hass, {"internal_url": base_url})
