@@ -13,6 +13,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import instance_id
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from yarl import URL
 
 from custom_components.ev_flex.const import (
@@ -25,6 +26,7 @@ from custom_components.ev_flex.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
+from custom_components.ev_flex.core.enode import PRODUCTION_ENDPOINTS
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
 
@@ -523,3 +525,19 @@ async def test_reconfigure_other_kinds_not_supported(
     result = await simulator_entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_not_supported"
+
+
+async def test_production_uses_enode_hosts(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """The production environment talks to Enode's own token host (no base URL needed)."""
+    aioclient_mock.post(
+        PRODUCTION_ENDPOINTS.token_url, status=401, json={"error": "invalid_client"}
+    )
+    flow_id = await open_enode_step(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id,
+        {CONF_CLIENT_ID: "id", CONF_CLIENT_SECRET: "secret", CONF_ENVIRONMENT: "production"},
+    )
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert [str(call[1]) for call in aioclient_mock.mock_calls] == [PRODUCTION_ENDPOINTS.token_url]

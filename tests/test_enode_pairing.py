@@ -356,3 +356,37 @@ async def test_plug_in_time_from_the_transition(
     fake_enode.unplug(site.vehicle_id or "")
     await poll(hass, freezer)
     assert hass.states.get(since).state == "unknown"
+
+
+async def test_auth_error_while_switching(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry
+) -> None:
+    """Refused credentials during a command give a translated error and a reload (reauth)."""
+    site = link_site(fake_enode, "sedan")
+    await setup_entry(hass, enode_entry)
+    car_switch = entity_id(hass, "switch", f"{site.vehicle_id}_charging")
+    fake_enode.faults.reject_tokens = True
+    with pytest.raises(HomeAssistantError) as raised:
+        await switch(hass, car_switch, SERVICE_TURN_OFF)
+    assert raised.value.translation_key == "auth_failed"
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_issues_of_a_vanished_vehicle_are_cleared(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A car that leaves the account takes its issues with it."""
+    site = fake_enode.add_site(vehicle=VEHICLE_PRESETS["hatchback"], plugged_in=False)
+    fake_enode.link(ENODE_USER, site.vehicle_id or "")
+    await setup_entry(hass, enode_entry)
+    issue_id = f"charger_required_{enode_entry.entry_id}_{site.vehicle_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    fake_enode.unlink(site.vehicle_id or "")
+    await poll(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
