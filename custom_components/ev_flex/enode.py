@@ -190,7 +190,11 @@ def async_start_link(hass: HomeAssistant, flow_id: str, *, options_flow: bool) -
     Raises NoURLAvailableError when Home Assistant has no URL a browser could come back to.
     """
     async_register_link_view(hass)
-    base = get_url(hass, allow_cloud=False)
+    try:
+        # The address the browser uses right now comes back best (home or away).
+        base = get_url(hass, require_current_request=True)
+    except NoURLAvailableError:
+        base = get_url(hass)
     state = secrets.token_urlsafe(24)
     pending = hass.data.setdefault(PENDING_LINKS, {})
     for key in [key for key, link in pending.items() if link.flow_id == flow_id]:
