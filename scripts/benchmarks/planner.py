@@ -4,7 +4,8 @@ Two cases on real day-ahead prices (DK1, 15-minute slots, Source: Energinet):
 - 96 slots, charge only: 75 kWh at 30 %, 11 kW, 80 % by the end of the day.
 - 192 slots, V2G and taper: 10 kW discharge down to 30 % with wear cost, taper above 80 %,
   80 % by 07:00 each morning.
-Each case runs from several start days. The planner's time is `plan(request)`; the HiGHS time
+Each case runs from several start days. The planner's time is `plan(request)` (also shown with
+the JSON parsing and output the controller uses); the HiGHS time
 covers building the MILP from the request and solving it (one solve, shortfall penalised). The
 costs of both are printed too, as a check that they agree.
 """
@@ -93,11 +94,15 @@ def _median_ms(action: Any) -> tuple[float, Any]:
 
 def _case(name: str, spot: dict[datetime, float], slots: int, v2g: bool) -> None:
     ours: list[float] = []
+    json_path: list[float] = []
     highs: list[float] = []
     worst_gap = 0.0
     for start in START_DAYS:
-        request = PlanRequest.from_dict(_request(spot, start, slots, v2g))
+        data = _request(spot, start, slots, v2g)
+        request = PlanRequest.from_dict(data)
         planner_ms, result = _median_ms(lambda request=request: plan(request))
+        json_ms, _ = _median_ms(lambda data=data: plan(PlanRequest.from_dict(data)).to_dict())
+        json_path.append(json_ms)
         highs_ms, reference = _median_ms(
             lambda request=request: solve_reference(build_model(request), stages=1)  # type: ignore[arg-type]
         )
@@ -109,6 +114,8 @@ def _case(name: str, spot: dict[datetime, float], slots: int, v2g: bool) -> None
     highs_median = statistics.median(highs)
     print(f"{name}: {len(START_DAYS)} start days x {REPEATS} runs")
     print(f"  planner median      {planner_median:8.2f} ms  (max {max(ours):.2f} ms)")
+    json_median = statistics.median(json_path)
+    print(f"  with JSON in/out    {json_median:8.2f} ms  (from_dict + plan + to_dict)")
     print(f"  HiGHS median        {highs_median:8.2f} ms  (build + solve, max {max(highs):.2f} ms)")
     print(f"  HiGHS / planner     {highs_median / planner_median:8.1f} x")
     print(f"  worst cost gap      {worst_gap:.2e} (relative)")

@@ -670,6 +670,7 @@ def test_cli_plans_json_from_stdin() -> None:
         ("{not json", "request: invalid JSON"),
         ("[]", "request: must be an object"),
     ],
+    ids=["soc-out-of-range", "overlap", "not-json", "not-an-object"],
 )
 def test_cli_exits_2_with_the_message_on_bad_input(stdin: str, message: str) -> None:
     done = _cli(stdin)
@@ -685,6 +686,7 @@ def test_cli_exits_2_with_the_message_on_bad_input(stdin: str, message: str) -> 
         (json.dumps(_set(["charge", "efficiency"], 2)), 2, "err"),
         ("", 2, "err"),
     ],
+    ids=["valid", "invalid", "empty"],
 )
 def test_main_in_process(
     monkeypatch: pytest.MonkeyPatch,

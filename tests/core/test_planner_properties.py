@@ -13,7 +13,7 @@ from custom_components.ev_flex.core.planner import PlanRequest, plan
 
 from .planner_reference import check_against_reference
 
-EXAMPLES = int(os.environ.get("EV_FLEX_PLANNER_EXAMPLES", "400"))
+EXAMPLES = int(os.environ.get("EV_FLEX_PLANNER_EXAMPLES", "1000"))
 OFFSETS = [timedelta(hours=h) for h in (-5, 0, 1, 2, 5.5)]
 
 prices_strategy = st.one_of(
