@@ -3,6 +3,12 @@
 The server's configuration lives in .dev/config (not committed). On first start it completes
 onboarding through Home Assistant's own REST API, creates an owner account and links a simulated
 vehicle and charger through the real config flow. Later starts reuse all of that.
+
+With --enode it also starts the fake Enode API on 127.0.0.1:8765 (a car and its home charger
+waiting to be linked) and prints its client id, secret and base URL, so a person can walk the
+real Enode config flow in the browser: Add integration > EV Flex > Enode > environment Custom.
+With --enode --check the script walks that flow itself through the REST API, Link redirect
+included, and waits for the Enode car's entities.
 """
 
 import argparse
@@ -29,6 +35,10 @@ PORT = 8123
 BASE_URL = f"http://{HOST}:{PORT}"
 CLIENT_ID = f"{BASE_URL}/"
 REQUIRED_KEYS = ("battery_level", "plugged_in", "charge_rate")
+ENODE_PORT = 8765
+ENODE_URL = f"http://{HOST}:{ENODE_PORT}"
+ENODE_CLIENT_ID = "fake-client-id"
+ENODE_CLIENT_SECRET = "fake-client-secret"
 
 CONFIGURATION = """\
 homeassistant:
@@ -40,6 +50,8 @@ homeassistant:
   time_zone: Europe/Oslo
   currency: NOK
   country: "NO"
+  # The server listens on loopback only; Enode Link and webhooks come back here.
+  internal_url: "http://127.0.0.1:8123"
 
 api:
 config:
@@ -232,6 +244,100 @@ def ensure_simulated_account(token: str) -> None:
         raise SystemExit(f"the config flow did not create an entry: {result}")
 
 
+def start_fake_enode() -> subprocess.Popen[bytes]:
+    """The fake Enode API with a sedan and a hatchback site to link, settling actions in 5 s."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "custom_components.ev_flex.core.enode.fake_server",
+            "--host",
+            HOST,
+            "--port",
+            str(ENODE_PORT),
+            "--client-id",
+            ENODE_CLIENT_ID,
+            "--client-secret",
+            ENODE_CLIENT_SECRET,
+        ],
+        cwd=REPO,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the fake Enode API exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{ENODE_URL}/health/ready", timeout=5):
+                return process
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.5)
+    process.kill()
+    raise SystemExit("the fake Enode API did not start")
+
+
+def print_enode_help() -> None:
+    log("fake Enode API for the Enode config flow (environment: Custom):")
+    log(f"  client id:     {ENODE_CLIENT_ID}")
+    log(f"  client secret: {ENODE_CLIENT_SECRET}")
+    log(f"  base URL:      {ENODE_URL}")
+    log(f"  its state:     {ENODE_URL}/_fake/state")
+
+
+def flow_step(token: str, flow_id: str, body: dict[str, Any] | None = None) -> Any:
+    return request("POST", f"/api/config/config_entries/flow/{flow_id}", body or {}, token=token)
+
+
+def follow_link(link_url: str) -> str:
+    """Act as the browser in Enode Link: link the first free device, return the redirect."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        opener.open(f"{link_url}?autolink=1", timeout=30)
+    except urllib.error.HTTPError as err:
+        if err.code == 302:
+            return str(err.headers["Location"])
+        raise
+    raise SystemExit("Enode Link did not redirect back")
+
+
+def ensure_enode_account(token: str) -> None:
+    """Walk the Enode config flow like a person would, through the REST API."""
+    entries = request("GET", "/api/config/config_entries/entry?domain=ev_flex", token=token)
+    if any(entry.get("title") != "Home" for entry in entries):
+        return
+    log("linking the fake Enode car and charger through the Enode config flow")
+    flow = request("POST", "/api/config/config_entries/flow", {"handler": "ev_flex"}, token=token)
+    flow_id = flow["flow_id"]
+    flow_step(token, flow_id, {"next_step_id": "enode"})
+    result = flow_step(
+        token,
+        flow_id,
+        {
+            "client_id": ENODE_CLIENT_ID,
+            "client_secret": ENODE_CLIENT_SECRET,
+            "environment": "custom",
+            "custom": {"base_url": ENODE_URL},
+        },
+    )
+    for _ in range(3):
+        if result.get("type") == "create_entry":
+            return
+        if result.get("type") == "external":
+            with urllib.request.urlopen(follow_link(result["url"]), timeout=30) as page:
+                page.read()
+            result = flow_step(token, flow_id)
+        elif result.get("type") == "menu":
+            result = flow_step(token, flow_id, {"next_step_id": "link_charger"})
+        else:
+            break
+    if result.get("type") != "create_entry":
+        raise SystemExit(f"the Enode config flow did not create an entry: {result}")
+
+
 def ev_flex_states(token: str) -> list[dict[str, Any]]:
     entity_ids = request(
         "POST",
@@ -246,9 +352,17 @@ def is_live(state: dict[str, Any]) -> bool:
     return state["state"] not in ("unavailable", "unknown")
 
 
-def wait_for_entities(token: str, deadline: float) -> list[dict[str, Any]]:
+def wait_for_entities(token: str, deadline: float, vehicles: int = 1) -> list[dict[str, Any]]:
     while time.monotonic() < deadline:
         states = ev_flex_states(token)
+        batteries = [
+            state
+            for state in states
+            if state["entity_id"].endswith("_battery_level") and is_live(state)
+        ]
+        if len(batteries) < vehicles:
+            time.sleep(1)
+            continue
         live = {
             key
             for key in REQUIRED_KEYS
@@ -284,8 +398,14 @@ def main() -> int:
         action="store_true",
         help="start, wait until the EV Flex entities are live, print them, stop",
     )
+    parser.add_argument(
+        "--enode",
+        action="store_true",
+        help="also start the fake Enode API, to walk the Enode config flow",
+    )
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
+    enode = start_fake_enode() if args.enode else None
 
     write_configuration(interactive=not args.check)
     user = credentials()
@@ -299,13 +419,19 @@ def main() -> int:
         wait_for_server(process, deadline)
         token = onboard_or_login(user)
         ensure_simulated_account(token)
-        states = wait_for_entities(token, deadline)
+        if enode is not None and args.check:
+            ensure_enode_account(token)
+        states = wait_for_entities(
+            token, deadline, vehicles=2 if enode is not None and args.check else 1
+        )
         log("EV Flex entities:")
         print_states(states)
         if args.check:
             log("check passed")
             stop(process)
             return 0
+        if enode is not None:
+            print_enode_help()
         log(f"Home Assistant runs at {BASE_URL}")
         log(f"log in as '{user['username']}' with password '{user['password']}'")
         log("press Ctrl-C to stop")
@@ -318,6 +444,8 @@ def main() -> int:
     finally:
         if process.poll() is None:
             stop(process)
+        if enode is not None:
+            stop(enode)
 
 
 if __name__ == "__main__":

@@ -13,23 +13,34 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
+    ACCOUNT_TYPE_ENODE,
     ACCOUNT_TYPE_ENTITIES,
+    COMMAND_POLL_SECONDS,
+    COMMAND_TIMEOUT_SECONDS,
     CONF_ACCOUNT_TYPE,
     CONF_COMMAND_DELAY,
+    CONF_ENODE_USER_ID,
     CONF_INITIAL_SOC,
     CONF_PLUGGED_IN,
     CONF_VEHICLE_PRESET,
+    CONF_WEBHOOK_ID,
     DEFAULT_COMMAND_DELAY_SECONDS,
     DOMAIN,
+    ENODE_POLL_INTERVAL,
+    ENODE_POLL_INTERVAL_WITH_WEBHOOK,
     LOGGER,
     SIMULATOR_UPDATE_INTERVAL,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeData
 from .core.account import Account, SimulatedAccount
+from .core.enode import EnodeAccount
 from .core.model import Location
+from .core.pairing import PairingTracker
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
+from .enode import EnodeRuntime, async_register_link_view, charging_zone, client_from_data
 from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id
+from .interventions import Interventions, async_remove_entry_issues
 from .price_source import async_setup_prices
 from .services import async_setup_services
 from .smart_charging import async_setup_smart_charging
@@ -48,13 +59,16 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register EV Flex's actions."""
+    """Register EV Flex's actions and the page Enode Link returns the browser to."""
     async_setup_services(hass)
+    async_register_link_view(hass)
     return True
 
 
 SIMULATION_STORE_VERSION = 1
 SIMULATION_SAVE_DELAY_SECONDS = 60
+PAIRING_STORE_VERSION = 1
+PAIRING_SAVE_DELAY_SECONDS = 10
 
 # Simulated cars outlive a reload of their entry, as real cars do.
 SIMULATIONS: HassKey[dict[str, Simulation]] = HassKey(f"{DOMAIN}_simulations")
@@ -62,6 +76,11 @@ SIMULATIONS: HassKey[dict[str, Simulation]] = HassKey(f"{DOMAIN}_simulations")
 
 def _simulation_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
     return Store(hass, SIMULATION_STORE_VERSION, f"{DOMAIN}.simulation.{entry_id}")
+
+
+def _pairing_store(hass: HomeAssistant, entry_id: str) -> Store[list[dict[str, Any]]]:
+    """Capabilities a charger unlocked for a vehicle, kept over restarts."""
+    return Store(hass, PAIRING_STORE_VERSION, f"{DOMAIN}.pairing.{entry_id}")
 
 
 async def _async_simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Simulation:
@@ -109,14 +128,65 @@ async def _async_build_account(
             charger_id=f"{entry.unique_id}-charger",
         )
         return account, None
+    if account_type == ACCOUNT_TYPE_ENODE:
+        enode_account = EnodeAccount(
+            client_from_data(hass, entry.data),
+            entry.data[CONF_ENODE_USER_ID],
+            command_timeout=COMMAND_TIMEOUT_SECONDS,
+            poll_interval=COMMAND_POLL_SECONDS,
+        )
+        return enode_account, ENODE_POLL_INTERVAL
     return SimulatedAccount(await _async_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:
-    """Connect the account and create its devices."""
+    """Connect the account, pair its vehicles and chargers, and create its devices."""
     account, update_interval = await _async_build_account(hass, entry)
-    coordinator = AccountCoordinator(hass, entry, account, update_interval)
+    pairing_store = _pairing_store(hass, entry.entry_id)
+    stored_pairing = await pairing_store.async_load() or []
+    pairing = PairingTracker.restore(stored_pairing)
+    enode: EnodeRuntime | None = None
+    if isinstance(account, EnodeAccount):
+        enode = EnodeRuntime(
+            hass,
+            entry,
+            account.client,
+            user_id=entry.data[CONF_ENODE_USER_ID],
+            webhook_id=entry.data[CONF_WEBHOOK_ID],
+        )
+
+    def charging_location_known() -> bool:
+        # Enode needs its own Location; other accounts use the Home Assistant zone directly.
+        if enode is not None:
+            return enode.location_id is not None
+        return True
+
+    coordinator = AccountCoordinator(
+        hass,
+        entry,
+        account,
+        update_interval,
+        pairing=pairing,
+        charging_location_known=charging_location_known,
+    )
     await coordinator.async_config_entry_first_refresh()
+    interventions = Interventions(hass, entry.entry_id, entry_title=entry.title)
+    if enode is not None:
+        runtime = enode
+
+        @callback
+        def refresh_from_webhook() -> None:
+            # Answer Enode at once; the refresh runs after the response.
+            entry.async_create_task(
+                hass, coordinator.async_request_refresh(), name="ev_flex webhook refresh"
+            )
+
+        runtime.webhook.on_refresh = refresh_from_webhook
+        runtime.webhook.on_credentials_invalidated = interventions.async_vendor_relink
+        await runtime.async_start(coordinator.data)
+        if runtime.webhook_active:
+            coordinator.update_interval = ENODE_POLL_INTERVAL_WITH_WEBHOOK
+        entry.async_on_unload(runtime.async_stop)
     if isinstance(account, SimulatedAccount):
         store = _simulation_store(hass, entry.entry_id)
         simulation = account.simulation
@@ -135,9 +205,39 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         entry.async_on_unload(
             async_track_state_change_event(hass, account.selection.entity_ids(), entities_changed)
         )
+
+    # What the store holds; saved again whenever the unlocked capabilities change.
+    saved_pairing: list[dict[str, Any]] = stored_pairing
+
+    @callback
+    def account_updated() -> None:
+        nonlocal saved_pairing
+        snapshot = coordinator.data
+        if enode is not None:
+            enode.async_on_update(snapshot)
+        zone = enode.zone if enode is not None else charging_zone(hass, None)
+        interventions.async_update(
+            snapshot,
+            coordinator.systems,
+            zone,
+            enode.location_id if enode is not None else None,
+        )
+        if (exported := pairing.export()) != saved_pairing:
+            saved_pairing = exported
+            pairing_store.async_delay_save(lambda: exported, PAIRING_SAVE_DELAY_SECONDS)
+
+    account_updated()
+    entry.async_on_unload(coordinator.async_add_listener(account_updated))
+    entry.async_on_unload(interventions.async_unload)
     # Prices are optional: without a usable price entity EV Flex still runs (and says why).
     prices = await async_setup_prices(hass, entry)
-    entry.runtime_data = EvFlexRuntimeData(account=account, coordinator=coordinator, prices=prices)
+    entry.runtime_data = EvFlexRuntimeData(
+        account=account,
+        coordinator=coordinator,
+        interventions=interventions,
+        enode=enode,
+        prices=prices,
+    )
     entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     for charging in entry.runtime_data.smart_charging.values():
@@ -151,9 +251,11 @@ async def async_unload_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> None:
-    """Forget a removed entry's simulated car."""
+    """Forget a removed entry's simulated car, pairing memory and repair issues."""
     hass.data.get(SIMULATIONS, {}).pop(entry.entry_id, None)
     await _simulation_store(hass, entry.entry_id).async_remove()
+    await _pairing_store(hass, entry.entry_id).async_remove()
+    async_remove_entry_issues(hass, entry.entry_id)
 
 
 async def async_remove_config_entry_device(

@@ -1,16 +1,32 @@
-"""Config flow: link a vehicle and a home charger. Options flow: prices and the tariff."""
+"""Config flow: link a vehicle and a home charger (simulated, entities, or Enode).
 
+Options flow: prices and the tariff, smart charging, and for Enode the charger and the charging
+location.
+"""
+
+from collections.abc import Mapping
+import dataclasses
 from dataclasses import replace
 from typing import Any
 
+from homeassistant.components import webhook
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, CONF_NAME, PERCENTAGE
+from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
+    CONF_CLIENT_ID,
+    CONF_CLIENT_SECRET,
+    CONF_NAME,
+    PERCENTAGE,
+)
 from homeassistant.core import HomeAssistant, callback, split_entity_id
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
     BooleanSelector,
     EntitySelector,
@@ -19,24 +35,33 @@ from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
     TimeSelector,
 )
 from homeassistant.util import dt as dt_util, slugify
 import probatio
 
 from .const import (
+    ACCOUNT_TYPE_ENODE,
     ACCOUNT_TYPE_ENTITIES,
     ACCOUNT_TYPE_SIMULATOR,
     CONF_ACCOUNT_TYPE,
+    CONF_BASE_URL,
     CONF_BATTERY_CAPACITY,
     CONF_CHARGER_CURRENT_ENTITY,
     CONF_CHARGER_POWER_ENTITY,
     CONF_CHARGER_SWITCH_ENTITY,
     CONF_CHARGING_ENTITY,
+    CONF_CHARGING_ZONE,
+    CONF_CUSTOM,
+    CONF_ENODE_USER_ID,
+    CONF_ENVIRONMENT,
     CONF_INITIAL_SOC,
     CONF_LOCATION_ENTITY,
     CONF_NOTIFY_V2G,
@@ -47,7 +72,19 @@ from .const import (
     CONF_SUPPORTS_DISCHARGE,
     CONF_VEHICLE_POWER_ENTITY,
     CONF_VEHICLE_PRESET,
+    CONF_WEBHOOK_ID,
+    DEFAULT_CHARGING_ZONE,
     DOMAIN,
+    LOGGER,
+)
+from .coordinator import EvFlexRuntimeData
+from .core.enode import (
+    EnodeAuthError,
+    EnodeClient,
+    EnodeEnvironment,
+    EnodeError,
+    VendorType,
+    vehicle_state_from,
 )
 from .core.prices import PriceStatus
 from .core.simulator import VEHICLE_PRESETS
@@ -63,7 +100,19 @@ from .core.tariff import (
     TariffError,
     effective_prices_at,
 )
+from .enode import (
+    EnodeRuntime,
+    async_enode_user_id,
+    async_forget_links,
+    async_link_state_valid,
+    async_start_link,
+    charging_zone,
+    client_from_data,
+    enode_unique_id,
+    link_error,
+)
 from .entities_account import POWER_UNITS_TO_KW
+from .helpers import charger_name, vehicle_name
 from .price_source import (
     CONF_PRICE_ENTITY,
     CONF_TARIFF,
@@ -147,22 +196,369 @@ def _entity_errors(hass: HomeAssistant, user_input: dict[str, Any]) -> dict[str,
     return errors
 
 
+ENODE_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_CLIENT_ID): TextSelector(),
+        probatio.Required(CONF_CLIENT_SECRET): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+        probatio.Required(
+            CONF_ENVIRONMENT, default=EnodeEnvironment.PRODUCTION.value
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=[environment.value for environment in EnodeEnvironment],
+                translation_key=CONF_ENVIRONMENT,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        # Only for the custom environment (a self-hosted or fake API); most people never open it.
+        probatio.Optional(CONF_CUSTOM): section(
+            probatio.Schema(
+                {
+                    probatio.Optional(CONF_BASE_URL): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.URL)
+                    )
+                }
+            ),
+            {"collapsed": True},
+        ),
+    }
+)
+
+REAUTH_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_CLIENT_ID): TextSelector(),
+        probatio.Required(CONF_CLIENT_SECRET): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+    }
+)
+
+# The reason shown when Link returned without an error but nothing new was linked.
+NOTHING_LINKED = "nothing was linked"
+
+
+def _enode_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Entry data from the Enode form (the base URL only for the custom environment)."""
+    data: dict[str, Any] = {
+        CONF_CLIENT_ID: str(user_input[CONF_CLIENT_ID]).strip(),
+        CONF_CLIENT_SECRET: str(user_input[CONF_CLIENT_SECRET]).strip(),
+        CONF_ENVIRONMENT: user_input[CONF_ENVIRONMENT],
+    }
+    if data[CONF_ENVIRONMENT] == EnodeEnvironment.CUSTOM.value:
+        data[CONF_BASE_URL] = str(
+            (user_input.get(CONF_CUSTOM) or {}).get(CONF_BASE_URL) or ""
+        ).strip()
+    return data
+
+
+async def _async_check_credentials(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
+    """A real call with the credentials; the form error key, or None when they work."""
+    try:
+        client = client_from_data(hass, data)
+    except ValueError:
+        return "invalid_url"
+    try:
+        await client.verify_credentials()
+    except EnodeAuthError:
+        return "invalid_auth"
+    except EnodeError as err:
+        LOGGER.debug("Enode check failed: %s", err)
+        return "cannot_connect"
+    except Exception:  # noqa: BLE001 (the form must answer, whatever went wrong)
+        LOGGER.exception("Unexpected error while checking the Enode credentials")
+        return "unknown"
+    return None
+
+
+@dataclasses.dataclass(kw_only=True)
+class _EnodeLinkState:
+    """What an Enode flow collected so far."""
+
+    data: dict[str, Any] = dataclasses.field(default_factory=dict)
+    client: EnodeClient | None = None
+    title: str = "Enode"
+    charger_required: bool = False
+    # What Link is (or was last) opened for, its URL, and why it failed.
+    linking: VendorType | None = None
+    link_url: str = ""
+    link_error: str | None = None
+
+    @property
+    def user_id(self) -> str:
+        """The Enode user of this Home Assistant."""
+        return str(self.data[CONF_ENODE_USER_ID])
+
+    def require_client(self) -> EnodeClient:
+        """The client checked in the first step."""
+        assert self.client is not None
+        return self.client
+
+
 class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
     """Link one account: the first step asks which kind."""
 
     VERSION = 1
     MINOR_VERSION = 1
 
+    def __init__(self) -> None:
+        """Nothing is linked yet."""
+        self._enode = _EnodeLinkState()
+
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> EvFlexOptionsFlow:
-        """Prices and the tariff are options: they change without relinking the account."""
+        """Prices, tariff and smart charging; for Enode also the charger and the location."""
         return EvFlexOptionsFlow()
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Ask which kind of account to link."""
         return self.async_show_menu(
-            step_id="user", menu_options=[ACCOUNT_TYPE_ENTITIES, ACCOUNT_TYPE_SIMULATOR]
+            step_id="user",
+            menu_options=[ACCOUNT_TYPE_ENODE, ACCOUNT_TYPE_ENTITIES, ACCOUNT_TYPE_SIMULATOR],
+        )
+
+    # Enode: credentials, then the vehicle, then the charger (mandatory or recommended).
+
+    async def async_step_enode(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Client credentials and environment, checked with a real call before going on."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _enode_data(user_input)
+            if (error := await _async_check_credentials(self.hass, data)) is not None:
+                errors["base"] = error
+            else:
+                user_id = await async_enode_user_id(self.hass)
+                await self.async_set_unique_id(enode_unique_id(data[CONF_CLIENT_ID], user_id))
+                self._abort_if_unique_id_configured()
+                self._enode.data = {**data, CONF_ENODE_USER_ID: user_id}
+                self._enode.client = client_from_data(self.hass, data)
+                # A user linked before (the entry was removed) keeps their vehicles.
+                return await self._async_vehicle_linked()
+        return self.async_show_form(
+            step_id=ACCOUNT_TYPE_ENODE,
+            data_schema=self.add_suggested_values_to_schema(ENODE_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def _async_link(
+        self, vendor_type: VendorType, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Open Enode Link in an external step; the redirect comes back as user_input."""
+        state = self._enode
+        if user_input is not None:
+            if not async_link_state_valid(self.hass, self.flow_id, user_input):
+                # Not the redirect this flow waits for: keep waiting.
+                return self.async_external_step(step_id=step_id, url=state.link_url)
+            state.link_error = link_error(user_input)
+            return self.async_external_step_done(next_step_id=f"{vendor_type.value}_linked")
+        try:
+            redirect_uri = async_start_link(self.hass, self.flow_id, options_flow=False)
+        except NoURLAvailableError:
+            return self.async_abort(reason="no_url_available")
+        state.linking = vendor_type
+        try:
+            session = await state.require_client().create_link_session(
+                state.user_id,
+                vendor_type=vendor_type,
+                redirect_uri=redirect_uri,
+                language="browser",
+            )
+        except EnodeError as err:
+            state.link_error = str(err)
+            return await self.async_step_link_failed()
+        state.link_url = session.link_url
+        return self.async_external_step(step_id=step_id, url=session.link_url)
+
+    async def async_step_link_vehicle(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Sign in to the car's account in Enode Link."""
+        return await self._async_link(VendorType.VEHICLE, "link_vehicle", user_input)
+
+    async def async_step_vehicle_linked(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Back from Link: read the vehicle and decide how much the charger matters."""
+        if self._enode.link_error is not None:
+            return await self.async_step_link_failed()
+        return await self._async_vehicle_linked()
+
+    async def _async_vehicle_linked(self) -> ConfigFlowResult:
+        state = self._enode
+        client = state.require_client()
+        try:
+            vehicles = await client.list_vehicles(state.user_id)
+            chargers = await client.list_chargers(state.user_id) if vehicles else []
+        except EnodeError as err:
+            state.linking, state.link_error = VendorType.VEHICLE, str(err)
+            return await self.async_step_link_failed()
+        if not vehicles:
+            if state.linking is None:
+                # Nothing linked yet (the usual case): open Link for the car.
+                return await self.async_step_link_vehicle()
+            state.link_error = NOTHING_LINKED
+            return await self.async_step_link_failed()
+        cars = [vehicle_state_from(vehicle) for vehicle in vehicles]
+        state.title = vehicle_name(cars[0])
+        # Seed 003: a car that cannot start and stop charging itself needs the charger.
+        state.charger_required = not any(car.capabilities.can_start_stop for car in cars)
+        if chargers:
+            return self._async_create_enode_entry()
+        if state.charger_required:
+            return await self.async_step_charger_required()
+        return await self.async_step_charger_recommended()
+
+    async def async_step_charger_required(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Scenario A: smart charging needs the charger to start and stop."""
+        return self.async_show_menu(
+            step_id="charger_required",
+            menu_options=["link_charger"],
+            description_placeholders={"vehicle": self._enode.title},
+        )
+
+    async def async_step_charger_recommended(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Scenario B: the car manages alone, the charger makes it more reliable."""
+        return self.async_show_menu(
+            step_id="charger_recommended",
+            menu_options=["link_charger", "skip_charger"],
+            description_placeholders={"vehicle": self._enode.title},
+        )
+
+    async def async_step_link_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Sign in to the charger's account in Enode Link."""
+        return await self._async_link(VendorType.CHARGER, "link_charger", user_input)
+
+    async def async_step_charger_linked(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Back from Link: the entry is ready once a charger is there."""
+        state = self._enode
+        if state.link_error is None:
+            try:
+                chargers = await state.require_client().list_chargers(state.user_id)
+            except EnodeError as err:
+                chargers, state.link_error = [], str(err)
+            else:
+                if chargers:
+                    return self._async_create_enode_entry()
+                state.link_error = NOTHING_LINKED
+        return await self.async_step_link_failed()
+
+    async def async_step_skip_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Go on with the car alone (it can start and stop charging itself)."""
+        return self._async_create_enode_entry()
+
+    async def async_step_link_failed(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Link was cancelled or linked nothing: try again (or skip an optional charger)."""
+        state = self._enode
+        options = ["link_again"]
+        if state.linking is VendorType.CHARGER and not state.charger_required:
+            options.append("skip_charger")
+        return self.async_show_menu(
+            step_id="link_failed",
+            menu_options=options,
+            description_placeholders={
+                "device": (state.linking or VendorType.VEHICLE).value,
+                "reason": state.link_error or NOTHING_LINKED,
+            },
+        )
+
+    async def async_step_link_again(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Open Link once more for what failed."""
+        self._enode.link_error = None
+        if self._enode.linking is VendorType.CHARGER:
+            return await self.async_step_link_charger()
+        return await self.async_step_link_vehicle()
+
+    def _async_create_enode_entry(self) -> ConfigFlowResult:
+        return self.async_create_entry(
+            title=self._enode.title,
+            data={
+                **self._enode.data,
+                CONF_ACCOUNT_TYPE: ACCOUNT_TYPE_ENODE,
+                CONF_WEBHOOK_ID: webhook.async_generate_id(),
+            },
+        )
+
+    def async_remove(self) -> None:
+        """The flow ended: its link state values are no longer valid."""
+        async_forget_links(self.hass, self.flow_id)
+
+    # Enode: new credentials, or another environment
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Enode refused the client credentials."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the client credentials again (same Enode client)."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = {
+                **entry.data,
+                CONF_CLIENT_ID: user_input[CONF_CLIENT_ID].strip(),
+                CONF_CLIENT_SECRET: user_input[CONF_CLIENT_SECRET].strip(),
+            }
+            if (error := await _async_check_credentials(self.hass, data)) is not None:
+                errors["base"] = error
+            else:
+                await self.async_set_unique_id(
+                    enode_unique_id(data[CONF_CLIENT_ID], data[CONF_ENODE_USER_ID])
+                )
+                self._abort_if_unique_id_mismatch(reason="wrong_client")
+                return self.async_update_reload_and_abort(entry, data=data)
+        suggested = user_input or {CONF_CLIENT_ID: entry.data[CONF_CLIENT_ID]}
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=self.add_suggested_values_to_schema(REAUTH_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the Enode credentials or environment of an entry."""
+        entry = self._get_reconfigure_entry()
+        if entry.data.get(CONF_ACCOUNT_TYPE) != ACCOUNT_TYPE_ENODE:
+            return self.async_abort(reason="reconfigure_not_supported")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = _enode_data(user_input)
+            if (error := await _async_check_credentials(self.hass, data)) is not None:
+                errors["base"] = error
+            else:
+                await self.async_set_unique_id(
+                    enode_unique_id(data[CONF_CLIENT_ID], entry.data[CONF_ENODE_USER_ID])
+                )
+                self._abort_if_unique_id_mismatch(reason="wrong_client")
+                kept = {k: v for k, v in entry.data.items() if k != CONF_BASE_URL}
+                return self.async_update_reload_and_abort(entry, data={**kept, **data})
+        suggested = user_input or {
+            CONF_CLIENT_ID: entry.data[CONF_CLIENT_ID],
+            CONF_CLIENT_SECRET: entry.data[CONF_CLIENT_SECRET],
+            CONF_ENVIRONMENT: entry.data[CONF_ENVIRONMENT],
+            CONF_CUSTOM: {CONF_BASE_URL: entry.data.get(CONF_BASE_URL, "")},
+        }
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(ENODE_SCHEMA, suggested),
+            errors=errors,
         )
 
     async def async_step_entities(
@@ -408,12 +804,27 @@ SMART_CHARGING_SCHEMA = probatio.Schema(
 )
 
 
+CONF_CHARGER = "charger"
+
+CHARGING_LOCATION_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_CHARGING_ZONE): EntitySelector(
+            EntitySelectorConfig(filter={"domain": ["zone"]})
+        )
+    }
+)
+
+
 class EvFlexOptionsFlow(OptionsFlowWithReload):
     """Choose the price entity and describe the tariff; every change is checked before saving.
 
     The main menu leads to one form per part (price entity, import tariff, grid-fee periods,
     export price) and to "save". Each part is validated when its form is sent, so only a
     consistent tariff is ever stored. Step descriptions preview the resulting current prices.
+
+    Enode accounts get four more entries: the charging location (saved with the rest), and
+    linking a charger or vehicle and unlinking a charger, which act at Enode right away and then
+    return to the menu.
     """
 
     def __init__(self) -> None:
@@ -424,6 +835,11 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         self._import_read: EntityRead | None = None
         self._export_read: EntityRead | None = None
         self._smart_charging: dict[str, Any] = {}
+        self._charging_zone: str | None = None
+        self._linking: VendorType | None = None
+        self._link_url = ""
+        self._link_error: str | None = None
+        self._unlink_charger_id: str | None = None
 
     async def _async_load(self) -> None:
         if self._loaded:
@@ -433,6 +849,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         self._smart_charging = {
             key: options[key] for key in (CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY) if key in options
         }
+        self._charging_zone = options.get(CONF_CHARGING_ZONE)
         self._price_entity = options.get(CONF_PRICE_ENTITY)
         self._tariff = tariff_from_options(options)
         if self._price_entity:
@@ -491,10 +908,16 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 "grid_fees",
                 "export",
                 "smart_charging",
+                *self._enode_menu(),
                 "save",
             ],
             description_placeholders=self._placeholders(),
         )
+
+    def _enode_menu(self) -> list[str]:
+        if self.config_entry.data.get(CONF_ACCOUNT_TYPE) != ACCOUNT_TYPE_ENODE:
+            return []
+        return ["charging_location", "link_charger", "unlink_charger", "link_vehicle"]
 
     async def async_step_price_source(
         self, user_input: dict[str, Any] | None = None
@@ -712,4 +1135,202 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         options: dict[str, Any] = {CONF_TARIFF: self._tariff.to_dict(), **self._smart_charging}
         if self._price_entity:
             options[CONF_PRICE_ENTITY] = self._price_entity
+        if self._charging_zone:
+            options[CONF_CHARGING_ZONE] = self._charging_zone
         return self.async_create_entry(data=options)
+
+    # Enode: charger, vehicle and charging location
+
+    def _runtime(self) -> EvFlexRuntimeData | None:
+        entry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED:
+            return None
+        runtime: EvFlexRuntimeData = entry.runtime_data
+        return runtime
+
+    def _enode(self) -> tuple[EvFlexRuntimeData, EnodeRuntime] | None:
+        runtime = self._runtime()
+        if runtime is None or runtime.enode is None:
+            return None
+        return runtime, runtime.enode
+
+    async def _async_link(
+        self, vendor_type: VendorType, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        if user_input is not None:
+            if not async_link_state_valid(self.hass, self.flow_id, user_input):
+                return self.async_external_step(step_id=step_id, url=self._link_url)
+            self._link_error = link_error(user_input)
+            return self.async_external_step_done(next_step_id="linked")
+        if (loaded := self._enode()) is None:
+            return self.async_abort(reason="not_loaded")
+        _, enode = loaded
+        try:
+            redirect_uri = async_start_link(self.hass, self.flow_id, options_flow=True)
+        except NoURLAvailableError:
+            return self.async_abort(reason="no_url_available")
+        try:
+            session = await enode.client.create_link_session(
+                enode.user_id,
+                vendor_type=vendor_type,
+                redirect_uri=redirect_uri,
+                language="browser",
+            )
+        except EnodeError as err:
+            return self.async_abort(
+                reason="link_failed", description_placeholders={"reason": str(err)}
+            )
+        self._linking, self._link_url = vendor_type, session.link_url
+        return self.async_external_step(step_id=step_id, url=session.link_url)
+
+    async def async_step_link_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Link a (another) charger in Enode Link."""
+        return await self._async_link(VendorType.CHARGER, "link_charger", user_input)
+
+    async def async_step_link_vehicle(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Link a vehicle account in Enode Link (another car, or sign in again)."""
+        return await self._async_link(VendorType.VEHICLE, "link_vehicle", user_input)
+
+    async def async_step_linked(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Back from Link: show the new devices at once."""
+        if self._link_error is not None:
+            return self.async_abort(
+                reason="link_failed", description_placeholders={"reason": self._link_error}
+            )
+        if (loaded := self._enode()) is None:
+            return self.async_abort(reason="not_loaded")
+        runtime, _ = loaded
+        await runtime.coordinator.async_refresh()
+        devices = (
+            runtime.coordinator.data.chargers
+            if self._linking is VendorType.CHARGER
+            else runtime.coordinator.data.vehicles
+        )
+        if not runtime.coordinator.last_update_success or not devices:
+            return self.async_abort(
+                reason="link_failed", description_placeholders={"reason": NOTHING_LINKED}
+            )
+        runtime.interventions.async_vendors_relinked()
+        return await self.async_step_init()
+
+    async def async_step_unlink_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the charger to unlink (asked only when there are several)."""
+        if (loaded := self._enode()) is None:
+            return self.async_abort(reason="not_loaded")
+        runtime, _ = loaded
+        chargers = runtime.coordinator.data.chargers
+        if not chargers:
+            return self.async_abort(reason="no_charger")
+        if user_input is not None or len(chargers) == 1:
+            self._unlink_charger_id = (
+                user_input[CONF_CHARGER] if user_input is not None else next(iter(chargers))
+            )
+            if self._charger_mandatory(runtime):
+                return await self.async_step_unlink_confirm_required()
+            return await self.async_step_unlink_confirm()
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_CHARGER): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[
+                            SelectOptionDict(value=charger_id, label=charger_name(charger))
+                            for charger_id, charger in chargers.items()
+                        ],
+                        mode=SelectSelectorMode.LIST,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="unlink_charger", data_schema=schema)
+
+    @staticmethod
+    def _charger_mandatory(runtime: EvFlexRuntimeData) -> bool:
+        """Whether smart charging stops without this charger (seed 003, scenario A)."""
+        coordinator = runtime.coordinator
+        return len(coordinator.data.chargers) == 1 and any(
+            not system.own_capabilities.can_start_stop for system in coordinator.systems.values()
+        )
+
+    def _unlink_placeholders(self, runtime: EvFlexRuntimeData) -> dict[str, str]:
+        coordinator = runtime.coordinator
+        charger = coordinator.data.chargers.get(self._unlink_charger_id or "")
+        return {
+            "charger": charger_name(charger) if charger else "-",
+            "vehicles": ", ".join(
+                vehicle_name(vehicle) for vehicle in coordinator.data.vehicles.values()
+            )
+            or "-",
+        }
+
+    async def async_step_unlink_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm: the car keeps smart charging, less reliably."""
+        return await self._async_unlink("unlink_confirm", user_input)
+
+    async def async_step_unlink_confirm_required(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm: smart charging turns off, the car cannot start or stop by itself."""
+        return await self._async_unlink("unlink_confirm_required", user_input)
+
+    async def _async_unlink(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        if (loaded := self._enode()) is None:
+            return self.async_abort(reason="not_loaded")
+        runtime, enode = loaded
+        if user_input is None:
+            return self.async_show_form(
+                step_id=step_id,
+                data_schema=probatio.Schema({}),
+                description_placeholders=self._unlink_placeholders(runtime),
+            )
+        charger_id = self._unlink_charger_id or ""
+        client = enode.client
+        try:
+            charger = await client.get_charger(charger_id)
+            vendor = charger.vendor or ""
+            vehicles = await client.list_vehicles(enode.user_id)
+            if any(vehicle.vendor == vendor for vehicle in vehicles):
+                # Enode unlinks whole vendor accounts; this one holds the car as well.
+                return self.async_abort(
+                    reason="shared_vendor", description_placeholders={"vendor": vendor}
+                )
+            await client.disconnect_vendor(enode.user_id, vendor)
+        except EnodeError as err:
+            return self.async_abort(
+                reason="unlink_failed", description_placeholders={"reason": str(err)}
+            )
+        await runtime.coordinator.async_refresh()
+        return await self.async_step_init()
+
+    async def async_step_charging_location(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The zone the home charger is in; Enode gets it as the charger's Location."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            zone_id = user_input[CONF_CHARGING_ZONE]
+            if charging_zone(self.hass, zone_id) is None:
+                errors[CONF_CHARGING_ZONE] = "zone_not_found"
+            else:
+                # Saved with the other options; the entry then moves the charger at Enode.
+                self._charging_zone = zone_id
+                return await self.async_step_init()
+        suggested = user_input or {CONF_CHARGING_ZONE: self._charging_zone or DEFAULT_CHARGING_ZONE}
+        return self.async_show_form(
+            step_id="charging_location",
+            data_schema=self.add_suggested_values_to_schema(CHARGING_LOCATION_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    def async_remove(self) -> None:
+        """The flow ended: its link state values are no longer valid."""
+        async_forget_links(self.hass, self.flow_id)

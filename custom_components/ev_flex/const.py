@@ -33,3 +33,27 @@ DEFAULT_COMMAND_DELAY_SECONDS: Final = 5.0
 # Options of smart charging.
 CONF_NOTIFY_V2G: Final = "notify_v2g"
 CONF_OUTAGE_ENTITY: Final = "outage_entity"
+
+ACCOUNT_TYPE_ENODE: Final = "enode"
+
+# Enode account data (the client credentials live under homeassistant.const's CONF_CLIENT_*).
+CONF_ENVIRONMENT: Final = "environment"
+CONF_CUSTOM: Final = "custom"
+CONF_BASE_URL: Final = "base_url"
+CONF_ENODE_USER_ID: Final = "enode_user_id"
+CONF_WEBHOOK_ID: Final = "webhook_id"
+CONF_ENODE_LOCATION_ID: Final = "enode_location_id"
+CONF_ENODE_LOCATION_ZONE: Final = "enode_location_zone"
+# Options: the zone where the home charger is (default: the Home Assistant home zone).
+CONF_CHARGING_ZONE: Final = "charging_zone"
+DEFAULT_CHARGING_ZONE: Final = "zone.home"
+
+# Enode refreshes vendor data every few minutes; with webhooks pushing changes, polling is only
+# a safety net. Without webhooks it is the only way to notice plug-ins.
+ENODE_POLL_INTERVAL: Final = timedelta(minutes=2)
+ENODE_POLL_INTERVAL_WITH_WEBHOOK: Final = timedelta(minutes=10)
+# How long one charging command may take to be confirmed before its path counts as failed.
+COMMAND_TIMEOUT_SECONDS: Final = 90.0
+COMMAND_POLL_SECONDS: Final = 3.0
+
+LINK_VIEW_URL: Final = "/api/ev_flex/link/{flow_id}"

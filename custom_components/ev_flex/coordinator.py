@@ -1,5 +1,6 @@
-"""Coordinators: one per account, turning it into vehicles and chargers."""
+"""Coordinators: one per account, turning it into vehicles, chargers and EV systems."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -9,13 +10,17 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN, LOGGER
+from .const import COMMAND_POLL_SECONDS, COMMAND_TIMEOUT_SECONDS, DOMAIN, LOGGER
 from .core.account import Account, AccountAuthError, AccountError
+from .core.enode import EnodeAccount, RateLimitedError
 from .core.model import AccountSnapshot
 from .core.pairing import CommandSender, EvSystem, PairingTracker, settling_sender
 
 if TYPE_CHECKING:
+    from .enode import EnodeRuntime
+    from .interventions import Interventions
     from .price_source import PriceCoordinator
     from .smart_charging import VehicleSmartCharging
 
@@ -26,6 +31,9 @@ class EvFlexRuntimeData:
 
     account: Account
     coordinator: AccountCoordinator
+    interventions: Interventions
+    # Webhook and charging location of an Enode account; None for other kinds.
+    enode: EnodeRuntime | None = None
     # The price source, when the options name a price entity (see price_source.py).
     prices: PriceCoordinator | None = None
     # Smart charging per vehicle id (see smart_charging.py).
@@ -35,8 +43,21 @@ class EvFlexRuntimeData:
 type EvFlexConfigEntry = ConfigEntry[EvFlexRuntimeData]
 
 
+def command_sender(account: Account) -> CommandSender:
+    """Sends a command and waits until it settles, so a failed path can fall back."""
+    if isinstance(account, EnodeAccount):
+        return account.async_send_and_wait
+    return settling_sender(
+        account, poll_interval=COMMAND_POLL_SECONDS, max_wait=COMMAND_TIMEOUT_SECONDS
+    )
+
+
+# Never wait longer than this between polls, however often Enode says "slow down".
+MAX_RATE_LIMIT_WAIT_SECONDS = 3600.0
+
+
 class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
-    """Reads every vehicle and charger of one account."""
+    """Reads every vehicle and charger of one account and pairs them into EV systems."""
 
     config_entry: EvFlexConfigEntry
 
@@ -46,6 +67,9 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
         entry: EvFlexConfigEntry,
         account: Account,
         update_interval: timedelta | None,
+        *,
+        pairing: PairingTracker | None = None,
+        charging_location_known: Callable[[], bool] = lambda: True,
     ) -> None:
         """Set up the coordinator for one account."""
         super().__init__(
@@ -56,21 +80,23 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
             update_interval=update_interval,
         )
         self.account = account
-        self.pairing = PairingTracker()
+        self.pairing = pairing or PairingTracker()
         # Sends a command and follows it until it settles, so a failed path can fall back.
-        self.send_and_wait: CommandSender = getattr(
-            account, "async_send_and_wait", None
-        ) or settling_sender(account)
+        self.send_and_wait = command_sender(account)
+        self._charging_location_known = charging_location_known
         self._listed_device_ids: set[str] | None = None
+        self._rate_limit_strikes = 0
 
     @property
     def systems(self) -> dict[str, EvSystem]:
-        """The EV system of each vehicle, as of the last `update_systems`."""
+        """The EV system of each vehicle, as of the last update."""
         return self.pairing.systems
 
     def update_systems(self, now: datetime) -> dict[str, EvSystem]:
-        """Pair vehicles and chargers from the latest data."""
-        return self.pairing.update(self.data, now)
+        """Pair vehicles and chargers from the latest data (every update does this too)."""
+        return self.pairing.update(
+            self.data, now, charging_location_known=self._charging_location_known()
+        )
 
     async def _async_update_data(self) -> AccountSnapshot:
         try:
@@ -79,14 +105,41 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
             ) from err
+        except RateLimitedError as err:
+            # Slow down instead of failing: wait at least Retry-After, and longer each time
+            # Enode says so again.
+            self._rate_limit_strikes += 1
+            interval = self.update_interval.total_seconds() if self.update_interval else 0.0
+            wait = min(
+                MAX_RATE_LIMIT_WAIT_SECONDS,
+                max(err.retry_after, interval * 2**self._rate_limit_strikes),
+            )
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="rate_limited",
+                translation_placeholders={"seconds": f"{wait:.0f}"},
+                retry_after=wait,
+            ) from err
         except AccountError as err:
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="account_unreachable",
                 translation_placeholders={"error": str(err)},
             ) from err
+        self._rate_limit_strikes = 0
         self._remove_vanished_devices(snapshot)
+        self._update_pairing(snapshot)
         return snapshot
+
+    def async_set_updated_data(self, data: AccountSnapshot) -> None:
+        """Pushed data (entities accounts) is paired like polled data."""
+        self._update_pairing(data)
+        super().async_set_updated_data(data)
+
+    def _update_pairing(self, snapshot: AccountSnapshot) -> None:
+        self.pairing.update(
+            snapshot, dt_util.utcnow(), charging_location_known=self._charging_location_known()
+        )
 
     def _remove_vanished_devices(self, snapshot: AccountSnapshot) -> None:
         """Remove devices the account no longer lists (not ones that are merely offline)."""

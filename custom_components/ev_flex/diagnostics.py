@@ -14,6 +14,9 @@ TO_REDACT = {
     "access_token",
     "token",
     "webhook_secret",
+    "webhook_id",
+    "enode_user_id",
+    "base_url",
     "vin",
     "serial_number",
     "location",
@@ -33,7 +36,27 @@ async def async_get_config_entry_diagnostics(
         "entry": async_redact_data(entry.as_dict(), TO_REDACT),
         "last_update_success": coordinator.last_update_success,
         "account": async_redact_data(snapshot, TO_REDACT),
+        "ev_systems": {
+            vehicle_id: {
+                "state": system.state,
+                "activation": system.activation,
+                "charger_ids": list(system.charger_ids),
+                "own_can_start_stop": system.own_capabilities.can_start_stop,
+                "start_stop_unlocked": bool(system.unlocked and system.unlocked.start_stop),
+                "location_unlocked": bool(system.unlocked and system.unlocked.location),
+                "charge_rate_source": system.charge_rate_source,
+            }
+            for vehicle_id, system in coordinator.systems.items()
+        },
     }
+    if (enode := entry.runtime_data.enode) is not None:
+        diagnostics["enode"] = {
+            "webhook_active": enode.webhook_active,
+            "charging_location_set": enode.location_id is not None,
+            "update_interval_s": coordinator.update_interval.total_seconds()
+            if coordinator.update_interval
+            else None,
+        }
     if (prices := entry.runtime_data.prices) is not None and prices.data is not None:
         data = prices.data
         diagnostics["prices"] = {

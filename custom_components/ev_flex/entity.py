@@ -11,8 +11,11 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import AccountAuthError, AccountError
-from .core.model import ChargerState, CommandKind, VehicleState
-from .helpers import account_error_to_ha, raise_if_failed
+from .core.enode import InterferenceError
+from .core.model import ChargerState, CommandKind, CommandState, VehicleState
+from .core.pairing import EvSystem
+from .helpers import account_error_to_ha, charger_name, raise_if_failed, vehicle_name
+from .interventions import Interventions
 from .price_source import PriceCoordinator
 
 
@@ -42,6 +45,16 @@ class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):
     def _device_or_none(self) -> VehicleState | ChargerState | None:
         raise NotImplementedError
 
+    @property
+    def device_name(self) -> str:
+        """The device's name, for messages."""
+        raise NotImplementedError
+
+    @property
+    def interventions(self) -> Interventions:
+        """The entry's repair issues."""
+        return self.coordinator.config_entry.runtime_data.interventions
+
     async def async_send_command(self, kind: CommandKind, value: float | None = None) -> None:
         """Send a command to this device, with translated errors, then refresh the account."""
         try:
@@ -49,9 +62,16 @@ class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):
         except AccountAuthError as err:
             self.hass.config_entries.async_schedule_reload(self.coordinator.config_entry.entry_id)
             raise account_error_to_ha(err) from err
+        except InterferenceError as err:
+            self.interventions.async_interference(self.device_id, self.device_name)
+            raise account_error_to_ha(err) from err
         except AccountError as err:
             raise account_error_to_ha(err) from err
         raise_if_failed(result)
+        if result.state is CommandState.CONFIRMED:
+            self.interventions.async_command_confirmed(
+                self.device_id, charging=_charging_after(kind)
+            )
         # Not the debounced request: two quick commands must both show their effect.
         await self.coordinator.async_refresh()
 
@@ -70,15 +90,28 @@ class EvFlexVehicleEntity(EvFlexDeviceEntity):
             manufacturer=vehicle.make,
             model=vehicle.model,
             model_id=str(vehicle.year) if vehicle.year else None,
-            name=" ".join(part for part in (vehicle.make, vehicle.model) if part) or "Vehicle",
+            name=vehicle_name(vehicle),
         )
 
     def _device_or_none(self) -> VehicleState | None:
         return self.coordinator.data.vehicles.get(self.device_id)
 
     @property
+    def device_name(self) -> str:
+        """The vehicle's name."""
+        return vehicle_name(self.coordinator.data.vehicles[self.device_id])
+
+    @property
+    def system(self) -> EvSystem | None:
+        """The vehicle's EV system (None only before the first pairing update)."""
+        return self.coordinator.systems.get(self.device_id)
+
+    @property
     def vehicle(self) -> VehicleState:
-        """The vehicle as last reported."""
+        """The vehicle as last reported, merged with its charger's data (seed 002)."""
+        system = self.system
+        if system is not None:
+            return system.vehicle
         return self.coordinator.data.vehicles[self.device_id]
 
 
@@ -96,16 +129,30 @@ class EvFlexChargerEntity(EvFlexDeviceEntity):
             manufacturer=charger.make,
             model=charger.model,
             serial_number=charger.serial_number,
-            name=" ".join(part for part in (charger.make, charger.model) if part) or "Charger",
+            name=charger_name(charger),
         )
 
     def _device_or_none(self) -> ChargerState | None:
         return self.coordinator.data.chargers.get(self.device_id)
 
     @property
+    def device_name(self) -> str:
+        """The charger's name."""
+        return charger_name(self.coordinator.data.chargers[self.device_id])
+
+    @property
     def charger(self) -> ChargerState:
         """The charger as last reported."""
         return self.coordinator.data.chargers[self.device_id]
+
+
+def _charging_after(kind: CommandKind) -> bool | None:
+    """Whether a confirmed command leaves the device charging (None: says nothing)."""
+    if kind is CommandKind.START:
+        return True
+    if kind is CommandKind.STOP:
+        return False
+    return None
 
 
 def async_setup_device_entities(

@@ -9,13 +9,16 @@ from .core.account import (
     AccountUnavailableError,
     CommandRejectedError,
 )
-from .core.model import CommandResult, CommandState
+from .core.enode import InterferenceError
+from .core.model import ChargerState, CommandResult, CommandState, VehicleState
 
 
 def account_error_to_ha(err: AccountError) -> HomeAssistantError:
     """The translated error a user sees for an account error."""
     if isinstance(err, AccountAuthError):
         return HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed")
+    if isinstance(err, InterferenceError):
+        return HomeAssistantError(translation_domain=DOMAIN, translation_key="interference")
     if isinstance(err, CommandRejectedError):
         return HomeAssistantError(
             translation_domain=DOMAIN,
@@ -43,3 +46,17 @@ def raise_if_failed(result: CommandResult) -> None:
             translation_key="command_failed",
             translation_placeholders={"error": result.failure_reason or result.state.value},
         )
+
+
+def vehicle_name(vehicle: VehicleState) -> str:
+    """The name a vehicle's device gets."""
+    return (
+        vehicle.display_name
+        or " ".join(part for part in (vehicle.make, vehicle.model) if part)
+        or "Vehicle"
+    )
+
+
+def charger_name(charger: ChargerState) -> str:
+    """The name a charger's device gets."""
+    return " ".join(part for part in (charger.make, charger.model) if part) or "Charger"

@@ -37,6 +37,7 @@ from .controller_entity import (
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.model import ChargerState, VehicleState
+from .core.pairing import PairingState
 from .core.prices import PriceStatus
 from .core.tariff import ExportKind, PricedSlot
 from .entity import (
@@ -55,7 +56,7 @@ PARALLEL_UPDATES = 0
 class VehicleSensorDescription(SensorEntityDescription):
     """A vehicle sensor and how to read it."""
 
-    value_fn: Callable[[VehicleState], StateType]
+    value_fn: Callable[[VehicleState], StateType | datetime]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,6 +103,13 @@ VEHICLE_SENSORS: tuple[VehicleSensorDescription, ...] = (
         value_fn=lambda vehicle: vehicle.charge_time_remaining_min,
     ),
     VehicleSensorDescription(
+        key="plugged_in_since",
+        translation_key="plugged_in_since",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        # The earlier of the car's and the charger's plug-in signals.
+        value_fn=lambda vehicle: vehicle.plugged_in_at if vehicle.is_plugged_in else None,
+    ),
+    VehicleSensorDescription(
         key="odometer",
         translation_key="odometer",
         device_class=SensorDeviceClass.DISTANCE,
@@ -144,6 +152,17 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
 )
 
 
+EV_SYSTEM = SensorEntityDescription(
+    key="ev_system",
+    translation_key="ev_system",
+    device_class=SensorDeviceClass.ENUM,
+    options=[state.value for state in PairingState],
+)
+
+ATTR_PLUGGED_IN_CHARGER_ID = "plugged_in_charger_id"
+ATTR_PLUGGED_IN_VEHICLE_ID = "plugged_in_vehicle_id"
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: EvFlexConfigEntry,
@@ -152,7 +171,11 @@ async def async_setup_entry(
     """Set up sensors for every vehicle and charger."""
 
     def vehicle_entities(coordinator: AccountCoordinator, vehicle_id: str) -> list[Entity]:
-        return [VehicleSensor(coordinator, vehicle_id, d) for d in VEHICLE_SENSORS]
+        entities: list[Entity] = [
+            VehicleSensor(coordinator, vehicle_id, d) for d in VEHICLE_SENSORS
+        ]
+        entities.append(EvSystemSensor(coordinator, vehicle_id, EV_SYSTEM))
+        return entities
 
     def charger_entities(coordinator: AccountCoordinator, charger_id: str) -> list[Entity]:
         return [ChargerSensor(coordinator, charger_id, d) for d in CHARGER_SENSORS]
@@ -172,7 +195,7 @@ class VehicleSensor(EvFlexVehicleEntity, SensorEntity):
     entity_description: VehicleSensorDescription
 
     @property
-    def native_value(self) -> StateType:
+    def native_value(self) -> StateType | datetime:
         """The reading, or None when the vehicle did not report it."""
         return self.entity_description.value_fn(self.vehicle)
 
@@ -186,6 +209,44 @@ class ChargerSensor(EvFlexChargerEntity, SensorEntity):
     def native_value(self) -> StateType:
         """The reading, or None when the charger did not report it."""
         return self.entity_description.value_fn(self.charger)
+
+
+class EvSystemSensor(EvFlexVehicleEntity, SensorEntity):
+    """How far the vehicle is paired with a charger of its account (seed 002).
+
+    Established: a charger of the same account is linked, which unlocks start/stop (and the
+    location) for the car. Active: the two are plugged into each other, so commands may go
+    through the charger.
+    """
+
+    @property
+    def native_value(self) -> str | None:
+        """unpaired, established or active."""
+        system = self.system
+        return system.state.value if system else None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """The ids of the devices plugged into each other, and what the pairing unlocked."""
+        system = self.system
+        if system is None:
+            return {}
+        unlocked = system.unlocked
+        return {
+            ATTR_PLUGGED_IN_CHARGER_ID: system.plugged_in_charger_id,
+            ATTR_PLUGGED_IN_VEHICLE_ID: system.plugged_in_vehicle_id,
+            "activation": system.activation.value if system.activation else None,
+            "charger_ids": list(system.charger_ids),
+            "start_stop_unlocked": bool(
+                unlocked and unlocked.start_stop and not system.own_capabilities.can_start_stop
+            ),
+            "location_unlocked": bool(
+                unlocked and unlocked.location and not system.own_capabilities.reports_location
+            ),
+            "charge_rate_source": system.charge_rate_source.value
+            if system.charge_rate_source
+            else None,
+        }
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,12 +1,14 @@
-"""Switches: start and stop charging at a charger."""
+"""Switches: start and stop charging, at a charger or through a vehicle's EV system."""
 
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN, LOGGER
 from .controller_entity import (
     SETTING_SWITCHES,
     SettingSwitchDescription,
@@ -14,12 +16,20 @@ from .controller_entity import (
     controllers,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
+from .core.account import AccountAuthError
+from .core.enode import InterferenceError
 from .core.model import CommandKind
-from .entity import EvFlexChargerEntity, async_setup_device_entities
+from .core.pairing import CommandPath, RoutedCommand, RouteFailure, route_command
+from .entity import EvFlexChargerEntity, EvFlexVehicleEntity, async_setup_device_entities
+from .helpers import account_error_to_ha, charger_name
 
 PARALLEL_UPDATES = 1
 
 CHARGER_CHARGING = SwitchEntityDescription(key="charging", translation_key="charging")
+VEHICLE_CHARGING = SwitchEntityDescription(key="charging", translation_key="charging")
+
+ATTR_LAST_COMMAND_PATH = "last_command_path"
+ATTR_FELL_BACK = "fell_back_to_charger"
 
 
 async def async_setup_entry(
@@ -27,15 +37,15 @@ async def async_setup_entry(
     entry: EvFlexConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up a charging switch for every charger."""
+    """Set up a charging switch for every vehicle and every charger."""
 
-    def no_vehicle_entities(coordinator: AccountCoordinator, vehicle_id: str) -> list[Entity]:
-        return []
+    def vehicle_entities(coordinator: AccountCoordinator, vehicle_id: str) -> list[Entity]:
+        return [VehicleChargingSwitch(coordinator, vehicle_id, VEHICLE_CHARGING)]
 
     def charger_entities(coordinator: AccountCoordinator, charger_id: str) -> list[Entity]:
         return [ChargerChargingSwitch(coordinator, charger_id, CHARGER_CHARGING)]
 
-    async_setup_device_entities(entry, async_add_entities, no_vehicle_entities, charger_entities)
+    async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
     async_add_entities(
         SettingSwitch(charging, description)
         for charging in controllers(entry)
@@ -58,6 +68,104 @@ class ChargerChargingSwitch(EvFlexChargerEntity, SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Stop charging."""
         await self.async_send_command(CommandKind.STOP)
+
+
+class VehicleChargingSwitch(EvFlexVehicleEntity, SwitchEntity):
+    """Charging of a vehicle through its EV system (unified control).
+
+    Start and stop go to the car first when it can do them; when the car's command fails or the
+    car is unreachable the charger it is plugged into takes over. The attributes tell which path
+    carried out the last command.
+    """
+
+    _last: RoutedCommand | None = None
+
+    @property
+    def available(self) -> bool:
+        """Available while the car or the charger it is plugged into can be reached."""
+        if not self.coordinator.last_update_success or self._device_or_none() is None:
+            return False
+        system = self.system
+        charger_reachable = bool(
+            system and system.active and system.charger and system.charger.online
+        )
+        return self.vehicle.online or charger_reachable
+
+    @property
+    def is_on(self) -> bool | None:
+        """Whether the vehicle charges (the charger's reading when the car does not say)."""
+        return self.vehicle.is_charging
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Which device carried out the last command."""
+        last = self._last
+        return {
+            ATTR_LAST_COMMAND_PATH: last.path.value if last and last.path else None,
+            ATTR_FELL_BACK: last.fell_back if last else False,
+        }
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Start charging."""
+        await self._async_route(CommandKind.START)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Stop charging."""
+        await self._async_route(CommandKind.STOP)
+
+    async def _async_route(self, kind: CommandKind) -> None:
+        system = self.system
+        if system is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="no_command_path",
+                translation_placeholders={"vehicle": self.device_name},
+            )
+        try:
+            routed = await route_command(system, kind, self.coordinator.send_and_wait)
+        except AccountAuthError as err:
+            self.hass.config_entries.async_schedule_reload(self.coordinator.config_entry.entry_id)
+            raise account_error_to_ha(err) from err
+        interventions = self.interventions
+        for attempt in routed.attempts:
+            if isinstance(attempt.error, InterferenceError):
+                name = self.device_name
+                if attempt.path is CommandPath.CHARGER and system.charger is not None:
+                    name = charger_name(system.charger)
+                interventions.async_interference(attempt.target_id, name)
+        if routed.failure is RouteFailure.NO_PATH:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="no_command_path",
+                translation_placeholders={"vehicle": self.device_name},
+            )
+        if routed.failure is not None:
+            last = routed.attempts[-1]
+            if last.error is not None:
+                raise account_error_to_ha(last.error) from last.error
+            reason = last.result.failure_reason if last.result else None
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="command_failed",
+                translation_placeholders={
+                    "error": reason or (last.result.state.value if last.result else "-")
+                },
+            )
+        self._last = routed
+        acted = routed.attempts[-1]
+        LOGGER.info(
+            "%s %s through the %s%s",
+            kind.value.capitalize(),
+            self.device_name,
+            acted.path.value,
+            " (the car's own command failed)" if routed.fell_back else "",
+        )
+        charging = kind is CommandKind.START
+        interventions.async_command_confirmed(acted.target_id, charging=charging)
+        if acted.target_id != self.device_id:
+            # The car follows the charger: expect it to, too.
+            interventions.async_command_confirmed(self.device_id, charging=charging)
+        await self.coordinator.async_refresh()
 
 
 class SettingSwitch(SmartChargingEntity, SwitchEntity):

@@ -1,0 +1,198 @@
+"""Repair issues for problems only the user can solve.
+
+Conditions that follow from the account's data (a car that needs a charger, a car plugged in
+away from the charging location) are re-evaluated on every update and cleared by themselves.
+Interference (another schedule or app) is raised when a command is refused with 422 or when
+the device later does the opposite of a confirmed command, and cleared by the next command that
+goes through.
+"""
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN
+from .core.model import AccountSnapshot
+from .core.override_watch import OverrideWatch
+from .core.pairing import EvSystem
+from .enode import ChargingZone
+from .helpers import charger_name, vehicle_name
+
+ISSUE_CHARGER_REQUIRED = "charger_required"
+ISSUE_NOT_AT_CHARGING_LOCATION = "not_at_charging_location"
+# Not "interference": the smart-charging controller raises its own issue under that prefix.
+ISSUE_INTERFERENCE = "controlled_elsewhere"
+ISSUE_VENDOR_RELINK = "vendor_relink"
+
+# Issues that follow from the data and are rebuilt after every reload.
+_DERIVED = (ISSUE_CHARGER_REQUIRED, ISSUE_NOT_AT_CHARGING_LOCATION)
+
+
+def issue_id(kind: str, entry_id: str, subject: str) -> str:
+    """The id of one issue of one entry."""
+    return f"{kind}_{entry_id}_{subject}"
+
+
+class Interventions:
+    """The repair issues of one config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str, *, entry_title: str) -> None:
+        self.hass = hass
+        self.entry_id = entry_id
+        self.entry_title = entry_title
+        self.overrides = OverrideWatch()
+        self._raised: set[str] = set()
+
+    def _create(
+        self,
+        kind: str,
+        subject: str,
+        *,
+        severity: ir.IssueSeverity,
+        placeholders: dict[str, str],
+        persistent: bool = False,
+    ) -> None:
+        ident = issue_id(kind, self.entry_id, subject)
+        self._raised.add(ident)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            ident,
+            is_fixable=False,
+            is_persistent=persistent,
+            severity=severity,
+            translation_key=kind,
+            translation_placeholders={"entry": self.entry_title, **placeholders},
+        )
+
+    def _delete(self, kind: str, subject: str) -> None:
+        ident = issue_id(kind, self.entry_id, subject)
+        self._raised.discard(ident)
+        ir.async_delete_issue(self.hass, DOMAIN, ident)
+
+    # Derived from data
+
+    @callback
+    def async_update(
+        self,
+        snapshot: AccountSnapshot,
+        systems: dict[str, EvSystem],
+        zone: ChargingZone | None,
+        location_id: str | None,
+    ) -> None:
+        """Re-evaluate the data-driven issues and watch for overrides."""
+        now = dt_util.utcnow()
+        for vehicle_id, system in systems.items():
+            vehicle = system.vehicle
+            name = vehicle_name(vehicle)
+            # Seed 003, scenario A: without its own start/stop the car needs a charger.
+            if system.own_capabilities.can_start_stop or system.established:
+                self._delete(ISSUE_CHARGER_REQUIRED, vehicle_id)
+            else:
+                self._create(
+                    ISSUE_CHARGER_REQUIRED,
+                    vehicle_id,
+                    severity=ir.IssueSeverity.ERROR,
+                    placeholders={"vehicle": name},
+                )
+            if self._away_from_charging_location(system, zone, location_id):
+                self._create(
+                    ISSUE_NOT_AT_CHARGING_LOCATION,
+                    vehicle_id,
+                    severity=ir.IssueSeverity.WARNING,
+                    placeholders={"vehicle": name, "zone": zone.name if zone else "-"},
+                )
+            else:
+                self._delete(ISSUE_NOT_AT_CHARGING_LOCATION, vehicle_id)
+            if self.overrides.observe(
+                vehicle_id,
+                plugged_in=vehicle.is_plugged_in,
+                charging=vehicle.is_charging,
+                finished=vehicle.is_fully_charged,
+                now=now,
+            ):
+                self.async_interference(vehicle_id, name)
+        for charger_id, charger in snapshot.chargers.items():
+            if self.overrides.observe(
+                charger_id,
+                plugged_in=charger.is_plugged_in,
+                charging=charger.is_charging,
+                finished=None,
+                now=now,
+            ):
+                self.async_interference(charger_id, charger_name(charger))
+        for kind in _DERIVED:
+            prefix = f"{kind}_{self.entry_id}_"
+            for ident in [i for i in self._raised if i.startswith(prefix)]:
+                if ident.removeprefix(prefix) not in systems:
+                    self._delete(kind, ident.removeprefix(prefix))
+
+    @staticmethod
+    def _away_from_charging_location(
+        system: EvSystem, zone: ChargingZone | None, location_id: str | None
+    ) -> bool:
+        """Plugged in somewhere EV Flex does not steer: not its charger, not the zone."""
+        vehicle = system.vehicle
+        if not vehicle.is_plugged_in or system.active:
+            return False
+        if location_id is not None and vehicle.location_id == location_id:
+            return False
+        if vehicle.location is None or zone is None:
+            # Unknown whereabouts are no reason to bother the user.
+            return False
+        return not zone.contains(vehicle.location.latitude, vehicle.location.longitude)
+
+    # Raised by commands and events
+
+    @callback
+    def async_interference(self, device_id: str, device_name: str) -> None:
+        """Another schedule or app controls this device."""
+        self._create(
+            ISSUE_INTERFERENCE,
+            device_id,
+            severity=ir.IssueSeverity.WARNING,
+            placeholders={"device": device_name},
+            persistent=True,
+        )
+
+    @callback
+    def async_command_confirmed(self, device_id: str, *, charging: bool | None) -> None:
+        """EV Flex's command went through: no interference now; watch that it sticks."""
+        self._delete(ISSUE_INTERFERENCE, device_id)
+        if charging is not None:
+            self.overrides.expect(device_id, charging, dt_util.utcnow())
+
+    @callback
+    def async_vendor_relink(self, vendor: str | None) -> None:
+        """A vendor account's password changed: the user has to link it again."""
+        self._create(
+            ISSUE_VENDOR_RELINK,
+            vendor or "unknown",
+            severity=ir.IssueSeverity.ERROR,
+            placeholders={"vendor": (vendor or "unknown").replace("_", " ").title()},
+            persistent=True,
+        )
+
+    @callback
+    def async_vendors_relinked(self) -> None:
+        """A link through the options finished: earlier relink requests are done."""
+        prefix = f"{ISSUE_VENDOR_RELINK}_{self.entry_id}_"
+        for issue in list(ir.async_get(self.hass).issues.values()):
+            if issue.domain == DOMAIN and issue.issue_id.startswith(prefix):
+                ir.async_delete_issue(self.hass, DOMAIN, issue.issue_id)
+
+    @callback
+    def async_unload(self) -> None:
+        """Drop the issues that are rebuilt from data after a reload."""
+        for ident in list(self._raised):
+            if ident.startswith(tuple(f"{kind}_" for kind in _DERIVED)):
+                ir.async_delete_issue(self.hass, DOMAIN, ident)
+        self._raised.clear()
+
+
+@callback
+def async_remove_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Forget every issue of a removed entry."""
+    for issue in list(ir.async_get(hass).issues.values()):
+        if issue.domain == DOMAIN and f"_{entry_id}_" in issue.issue_id:
+            ir.async_delete_issue(hass, DOMAIN, issue.issue_id)

@@ -1,0 +1,356 @@
+"""Options of an Enode entry: link and unlink chargers, link vehicles, the charging location."""
+
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+from homeassistant.config_entries import ConfigFlowResult
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from yarl import URL
+
+from custom_components.ev_flex.const import (
+    CONF_CHARGING_ZONE,
+    CONF_ENODE_LOCATION_ID,
+    CONF_ENODE_LOCATION_ZONE,
+    DOMAIN,
+)
+from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
+from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
+
+from .conftest import ENODE_USER, link_site, setup_entry
+
+ENODE_MENU = ["charging_location", "link_charger", "unlink_charger", "link_vehicle"]
+
+
+async def open_options(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> ConfigFlowResult:
+    """Open the options and choose one menu item."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert set(ENODE_MENU) <= set(result["menu_options"])
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
+async def browse(link_url: str, query: str) -> str:
+    """The browser in Enode Link; returns where Link sends it back to."""
+    async with (
+        aiohttp.ClientSession() as browser,
+        browser.get(f"{link_url}?{query}", allow_redirects=False) as link,
+    ):
+        assert link.status == 302
+        return str(URL(link.headers["Location"]).path_qs)
+
+
+async def come_back(
+    hass: HomeAssistant, ha_client: TestClient, flow_id: str, redirect: str
+) -> ConfigFlowResult:
+    page = await ha_client.get(redirect)
+    assert page.status == 200
+    return await hass.config_entries.options.async_configure(flow_id)
+
+
+def device(hass: HomeAssistant, entry: MockConfigEntry, device_id: str) -> dr.DeviceEntry | None:
+    return dr.async_get(hass).async_get_device_by_identifier((DOMAIN, device_id), entry.entry_id)
+
+
+@pytest.fixture
+async def car_only(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> Any:
+    """A capable car linked alone; its home charger waits to be linked."""
+    site = fake_enode.add_site(vehicle=VEHICLE_PRESETS["sedan"], charger=CHARGER_PRESETS["sedan"])
+    fake_enode.link(ENODE_USER, site.vehicle_id or "")
+    await setup_entry(hass, enode_entry)
+    return site
+
+
+async def test_link_charger(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    car_only: Any,
+) -> None:
+    """Linking a charger in the options adds it at once and returns to the menu."""
+    result = await open_options(hass, enode_entry, "link_charger")
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    flow_id = result["flow_id"]
+    # A stray call without the state does not move the flow.
+    again = await hass.config_entries.options.async_configure(flow_id, {"state": "x"})
+    assert again["type"] is FlowResultType.EXTERNAL_STEP
+
+    result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "autolink=1"))
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "init"
+    assert device(hass, enode_entry, car_only.charger_id) is not None
+    system = hass.states.async_all("sensor")
+    assert any(state.state == "active" for state in system)
+
+
+async def test_link_vehicle_clears_relink_issue(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    car_only: Any,
+) -> None:
+    """Linking a vehicle adds it, and settles a request to sign in to a vendor again."""
+    from homeassistant.helpers import issue_registry as ir
+
+    enode_entry.runtime_data.interventions.async_vendor_relink("TESLA")
+    other = fake_enode.add_vehicle(VEHICLE_PRESETS["suv_v2g"])
+    result = await open_options(hass, enode_entry, "link_vehicle")
+    result = await come_back(
+        hass, ha_client, result["flow_id"], await browse(result["url"], f"device={other}")
+    )
+    assert result["step_id"] == "init"
+    assert device(hass, enode_entry, other) is not None
+    assert not [
+        issue
+        for issue in ir.async_get(hass).issues.values()
+        if issue.issue_id.startswith("vendor_relink")
+    ]
+
+
+async def test_link_cancelled_or_empty(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    car_only: Any,
+) -> None:
+    """Cancelling Link, or coming back with nothing new, ends with a message."""
+    result = await open_options(hass, enode_entry, "link_charger")
+    result = await come_back(
+        hass, ha_client, result["flow_id"], await browse(result["url"], "cancel=1")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "link_failed"
+    assert result["description_placeholders"] == {"reason": "The user cancelled linking"}
+
+    result = await open_options(hass, enode_entry, "link_charger")
+    token = URL(result["url"]).name
+    redirect = str(URL(fake_enode._link_sessions[token].redirect_uri).relative())
+    result = await come_back(hass, ha_client, result["flow_id"], redirect)
+    assert result["reason"] == "link_failed"
+    assert result["description_placeholders"] == {"reason": "nothing was linked"}
+
+
+async def test_link_session_refused(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    car_only: Any,
+) -> None:
+    """Enode failing to open a Link session aborts with its reason."""
+    fake_enode.faults.server_error_rate = 1.0
+    result = await open_options(hass, enode_entry, "link_charger")
+    fake_enode.faults.server_error_rate = 0.0
+    assert result["reason"] == "link_failed"
+    assert "500" in result["description_placeholders"]["reason"]
+
+
+async def test_link_without_url(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    car_only: Any,
+) -> None:
+    """Without a URL to come back to, linking explains itself."""
+    hass.config.internal_url = hass.config.external_url = None
+    hass.config.api = None
+    result = await open_options(hass, enode_entry, "link_charger")
+    assert result["reason"] == "no_url_available"
+
+
+async def test_not_loaded(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """Enode actions need the entry to be running."""
+    enode_entry.add_to_hass(hass)
+    for step in ("link_charger", "unlink_charger"):
+        result = await open_options(hass, enode_entry, step)
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "not_loaded"
+
+
+async def test_entry_unloaded_while_linking(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    car_only: Any,
+) -> None:
+    """An entry unloaded during Link ends the flow politely."""
+    result = await open_options(hass, enode_entry, "link_charger")
+    redirect = await browse(result["url"], "autolink=1")
+    await hass.config_entries.async_unload(enode_entry.entry_id)
+    result = await come_back(hass, ha_client, result["flow_id"], redirect)
+    assert result["reason"] == "not_loaded"
+
+
+async def test_unlink_optional_charger(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """A capable car's charger: the confirmation says smart charging stays; it is removed."""
+    site = link_site(fake_enode, "sedan", charger_vendor="EASEE")
+    await setup_entry(hass, enode_entry)
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "unlink_confirm"
+    assert result["description_placeholders"] == {
+        "charger": "EV Flex Simulator Wallbox 22 kW",
+        "vehicles": "EV Flex Simulator Sedan 75 kWh",
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "init"
+    assert device(hass, enode_entry, site.charger_id) is None
+    assert site.charger_user is None
+
+
+async def test_unlink_mandatory_charger_warns(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """A car that needs its charger: the confirmation says smart charging turns off."""
+    link_site(fake_enode, "hatchback")
+    await setup_entry(hass, enode_entry)
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    assert result["step_id"] == "unlink_confirm_required"
+
+
+async def test_unlink_picks_among_chargers(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """With two chargers the user picks one; the other stays."""
+    site = link_site(fake_enode, "hatchback")
+    other = fake_enode.add_charger(charger_vendor="ZAPTEC")
+    fake_enode.link(ENODE_USER, other)
+    await setup_entry(hass, enode_entry)
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    assert result["step_id"] == "unlink_charger"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"charger": other}
+    )
+    # Another charger remains, so smart charging goes on.
+    assert result["step_id"] == "unlink_confirm"
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert device(hass, enode_entry, other) is None
+    assert device(hass, enode_entry, site.charger_id or "") is not None
+
+
+async def test_unlink_refusals(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """Nothing to unlink, a vendor account shared with the car, and Enode errors."""
+    site = link_site(fake_enode, "sedan", vehicle_vendor="TESLA", charger_vendor="TESLA")
+    await setup_entry(hass, enode_entry)
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["reason"] == "shared_vendor"
+    assert result["description_placeholders"] == {"vendor": "TESLA"}
+    assert site.charger_user == ENODE_USER
+
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    fake_enode.faults.server_error_rate = 1.0
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    fake_enode.faults.server_error_rate = 0.0
+    assert result["reason"] == "unlink_failed"
+
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    await hass.config_entries.async_unload(enode_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["reason"] == "not_loaded"
+
+
+async def test_unlink_without_charger(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    car_only: Any,
+) -> None:
+    """Without a linked charger there is nothing to unlink."""
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    assert result["reason"] == "no_charger"
+
+
+async def test_charging_location(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """A new zone is saved with the options; the entry then moves the charger at Enode."""
+    site = link_site(fake_enode, "sedan")
+    await setup_entry(hass, enode_entry)
+    old_location = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    hass.states.async_set(
+        "zone.garage",
+        "0",
+        {"latitude": 59.91, "longitude": 10.75, "radius": 50, "friendly_name": "Garage"},
+    )
+    result = await open_options(hass, enode_entry, "charging_location")
+    assert result["step_id"] == "charging_location"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CHARGING_ZONE: "zone.nowhere"}
+    )
+    assert result["errors"] == {CONF_CHARGING_ZONE: "zone_not_found"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CHARGING_ZONE: "zone.garage"}
+    )
+    assert result["step_id"] == "init"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "save"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_CHARGING_ZONE] == "zone.garage"
+    await hass.async_block_till_done()
+
+    new_location = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    assert new_location != old_location
+    assert enode_entry.data[CONF_ENODE_LOCATION_ZONE] == "zone.garage"
+    assert list(fake_enode._locations) == [new_location]
+    assert fake_enode._locations[new_location]["name"] == "Garage"
+    assert fake_enode.charger_json(site.charger_id or "")["location"]["id"] == new_location
+
+
+async def test_charging_zone_removed_later(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A chosen zone that no longer exists leaves the entry running, with a warning."""
+    link_site(fake_enode, "sedan")
+    enode_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(enode_entry, options={CONF_CHARGING_ZONE: "zone.gone"})
+    await hass.config_entries.async_setup(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert "zone.gone does not exist" in caplog.text
+    assert CONF_ENODE_LOCATION_ID not in enode_entry.data
