@@ -97,11 +97,13 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: da
         await settle(hass)
 
 
-async def turn_on_smart_charging(hass: HomeAssistant) -> None:
+async def turn_on_smart_charging(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Turn smart charging on and let its short power probe (at most 5 minutes) pass."""
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
     )
     await settle(hass)
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=6))
 
 
 def vehicle_device(hass: HomeAssistant, entry: MockConfigEntry) -> str:
@@ -128,7 +130,7 @@ async def test_waits_for_cheap_hours_and_is_ready_on_time(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """80 % by 07:00: it stops now, charges in the cheap night hours and makes the target."""
-    await turn_on_smart_charging(hass)
+    await turn_on_smart_charging(hass, freezer)
     assert not simulation.charger_state().is_charging, "charging waits for cheaper prices"
     assert hass.states.get(STATE).state == "plan_executing_stopped"
     assert hass.states.get(f"binary_sensor.{CAR}_charging_planned_now").state == STATE_OFF
@@ -152,10 +154,10 @@ async def test_waits_for_cheap_hours_and_is_ready_on_time(
 
 
 async def test_departure_and_target_settings(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """The time and number entities change the plan's departure and target."""
-    await turn_on_smart_charging(hass)
+    await turn_on_smart_charging(hass, freezer)
     await hass.services.async_call(
         "time",
         "set_value",
@@ -175,10 +177,13 @@ async def test_departure_and_target_settings(
 
 
 async def test_charge_now_and_cancel(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulation: Simulation
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """Charge now overrides the plan; cancelling returns to it."""
-    await turn_on_smart_charging(hass)
+    await turn_on_smart_charging(hass, freezer)
     device_id = vehicle_device(hass, loaded_entry)
     await hass.services.async_call(DOMAIN, "charge_now", {"device_id": device_id}, blocking=True)
     await settle(hass)
@@ -198,7 +203,7 @@ async def test_restart_mid_plan_sends_nothing_twice(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """After a restart the plan carries on and no command is repeated."""
-    await turn_on_smart_charging(hass)
+    await turn_on_smart_charging(hass, freezer)
     commands_before = simulation._command_counter
     assert commands_before >= 1
 
@@ -307,7 +312,9 @@ async def test_plan_charging_bad_input(
     assert raised.value.translation_key == key
 
 
-async def test_set_departure_rules(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
+async def test_set_departure_rules(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
     """A one-off departure must lie ahead; a good one shows in the state's attributes."""
     device_id = vehicle_device(hass, loaded_entry)
     with pytest.raises(ServiceValidationError) as raised:
@@ -319,7 +326,7 @@ async def test_set_departure_rules(hass: HomeAssistant, loaded_entry: MockConfig
         )
     assert raised.value.translation_key == "departure_in_past"
 
-    await turn_on_smart_charging(hass)
+    await turn_on_smart_charging(hass, freezer)
     await hass.services.async_call(
         DOMAIN,
         "set_departure",
