@@ -13,7 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.core.simulator import Simulation
+from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
 TZ_NAME = "Europe/Oslo"
 TZ = ZoneInfo(TZ_NAME)
@@ -439,3 +439,118 @@ async def test_grid_outage_sensor_is_followed(
     hass.states.async_set("binary_sensor.grid_outage", STATE_ON)
     await settle(hass)
     assert charging.observation().grid_outage is True
+
+
+async def test_v2g_plan_and_discharge_request(
+    hass: HomeAssistant, v2g_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A bidirectional car: the plan may discharge, and a demand-response request is taken."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    set_prices(hass)
+    v2g_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(v2g_entry.entry_id)
+    await settle(hass)
+    simulation: Simulation = v2g_entry.runtime_data.account.simulation
+    simulation.set_soc(90.0)
+    car = "ev_flex_simulator_suv_99_kwh_bidirectional"
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_vehicle_to_grid"}, blocking=True
+    )
+    device_id = vehicle_device(hass, v2g_entry)
+    result = await hass.services.async_call(
+        DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
+    )
+    assert result is not None
+    assert result["energy_discharged_kwh"] > 0
+
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN,
+            "set_departure",
+            {"device_id": device_id, "departure": "2026-01-14T06:00:00+01:00", "target_soc": 20},
+            blocking=True,
+        )
+    assert raised.value.translation_key == "target_below_reserve"
+
+    await hass.services.async_call(
+        DOMAIN,
+        "discharge",
+        {"device_id": device_id, "power_kw": 4, "duration": {"minutes": 30}},
+        blocking=True,
+    )
+    await settle(hass)
+    requests = v2g_entry.runtime_data.smart_charging[
+        "simulator-garage-vehicle"
+    ].controller.settings.discharge_requests
+    assert [request.power_kw for request in requests] == [4]
+
+
+async def test_explicit_plan_with_discharge(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """With discharge allowed, export earns the spot price and the evening peak is sold."""
+    result = await hass.services.async_call(
+        DOMAIN,
+        "plan_charging",
+        {
+            "soc": 90,
+            "capacity_kwh": 60,
+            "max_power_kw": 7.4,
+            "target_soc": 80,
+            "departure": "2026-01-14T07:00:00+01:00",
+            "price_entity": PRICE_ENTITY,
+            "allow_discharge": True,
+            "reserve_soc": 50,
+        },
+        blocking=True,
+        return_response=True,
+    )
+    assert result is not None
+    assert result["energy_discharged_kwh"] > 0
+    assert result["targets"][0]["met"] is True
+
+
+async def test_device_that_is_not_a_vehicle(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """The charger's device, or a vehicle of an unloaded entry, is refused."""
+    charger = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, "simulator-garage-charger"), loaded_entry.entry_id
+    )
+    assert charger is not None
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "charge_now", {"device_id": charger.id}, blocking=True
+        )
+    assert raised.value.translation_key == "not_a_vehicle"
+
+    vehicle = vehicle_device(hass, loaded_entry)
+    await hass.config_entries.async_unload(loaded_entry.entry_id)
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(DOMAIN, "charge_now", {"device_id": vehicle}, blocking=True)
+    assert raised.value.translation_key == "not_a_vehicle"
+
+
+async def test_device_plan_needs_readings_and_prices(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Planning for a car that is offline, or without prices, says what is missing."""
+    device_id = vehicle_device(hass, loaded_entry)
+    hass.states.async_set(PRICE_ENTITY, "unavailable")
+    await settle(hass)
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
+        )
+    assert raised.value.translation_key == "no_prices"
+
+    simulation.set_faults(FaultSettings(vehicle_offline=True))
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=1))
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
+        )
+    assert raised.value.translation_key == "vehicle_data_missing"

@@ -6,7 +6,6 @@ its settings; the platform modules only pick the descriptions for their domain.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import time
 from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorEntityDescription
@@ -152,11 +151,6 @@ SETTING_NUMBERS: tuple[SettingNumberDescription, ...] = (
 DEPARTURE_TIME = TimeEntityDescription(
     key="departure_time", translation_key="departure_time", entity_category=EntityCategory.CONFIG
 )
-
-
-def departure_time(settings: ControllerSettings) -> time | None:
-    """The daily departure time."""
-    return settings.departure_time
 
 
 # State, plan and insights
@@ -345,9 +339,3 @@ PLAN_CALENDAR = CalendarEntityDescription(key="plan", translation_key="plan")
 def controllers(entry: EvFlexConfigEntry) -> list[VehicleSmartCharging]:
     """The entry's vehicle controllers."""
     return list(entry.runtime_data.smart_charging.values())
-
-
-def smart_charging_state(charging: VehicleSmartCharging) -> SmartChargingState | None:
-    """The controller's state, for attributes."""
-    decision = charging.controller.decision
-    return None if decision is None else decision.status
