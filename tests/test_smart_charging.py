@@ -75,12 +75,17 @@ def simulator_entry(
 @pytest.fixture
 async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> MockConfigEntry:
     """The account set up in Oslo with prices for today and tomorrow."""
+    await set_up(hass, simulator_entry)
+    return simulator_entry
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Set an entry up in Oslo, with prices for today and tomorrow."""
     await hass.config.async_set_time_zone(TZ_NAME)
     set_prices(hass)
-    simulator_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(simulator_entry.entry_id)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
     await settle(hass)
-    return simulator_entry
 
 
 async def settle(hass: HomeAssistant) -> None:
@@ -377,11 +382,7 @@ async def test_v2g_discharges_at_the_peak_within_the_reserve(
     hass: HomeAssistant, v2g_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """At the evening peak the car feeds the grid, but never below its reserve."""
-    await hass.config.async_set_time_zone(TZ_NAME)
-    set_prices(hass)
-    v2g_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(v2g_entry.entry_id)
-    await settle(hass)
+    await set_up(hass, v2g_entry)
     simulation: Simulation = v2g_entry.runtime_data.account.simulation
     simulation.set_soc(85.0)
     car = "ev_flex_simulator_suv_99_kwh_bidirectional"
@@ -421,8 +422,6 @@ async def test_grid_outage_sensor_is_followed(
     hass: HomeAssistant, simulator_entry: MockConfigEntry
 ) -> None:
     """The chosen outage sensor reaches the controller as soon as it changes."""
-    await hass.config.async_set_time_zone(TZ_NAME)
-    set_prices(hass)
     hass.states.async_set("binary_sensor.grid_outage", STATE_OFF)
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -431,9 +430,7 @@ async def test_grid_outage_sensor_is_followed(
         data=dict(simulator_entry.data),
         options={"price_entity": PRICE_ENTITY, "outage_entity": "binary_sensor.grid_outage"},
     )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await settle(hass)
+    await set_up(hass, entry)
     charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
     assert charging.observation().grid_outage is False
     hass.states.async_set("binary_sensor.grid_outage", STATE_ON)
@@ -445,11 +442,7 @@ async def test_v2g_plan_and_discharge_request(
     hass: HomeAssistant, v2g_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """A bidirectional car: the plan may discharge, and a demand-response request is taken."""
-    await hass.config.async_set_time_zone(TZ_NAME)
-    set_prices(hass)
-    v2g_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(v2g_entry.entry_id)
-    await settle(hass)
+    await set_up(hass, v2g_entry)
     simulation: Simulation = v2g_entry.runtime_data.account.simulation
     simulation.set_soc(90.0)
     car = "ev_flex_simulator_suv_99_kwh_bidirectional"
@@ -554,3 +547,30 @@ async def test_device_plan_needs_readings_and_prices(
             DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
         )
     assert raised.value.translation_key == "vehicle_data_missing"
+
+
+async def test_calendar_lists_windows_and_skips_slivers(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The calendar returns the plan's windows in a range; a seconds-long window is left out."""
+    await turn_on_smart_charging(hass, freezer)
+    charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    plan = charging.controller.state.plan
+    assert plan is not None
+    window = plan["switch_times"][0]
+    sliver_start = datetime.fromisoformat(window["end"])
+    plan["switch_times"].append(
+        {
+            "start": sliver_start.isoformat(),
+            "end": (sliver_start + timedelta(seconds=20)).isoformat(),
+            "mode": "charge",
+            "kw": 11.0,
+        }
+    )
+    entity = hass.data["calendar"].get_entity(f"calendar.{CAR}_charging_plan")
+    events = await entity.async_get_events(hass, START, START + timedelta(days=2))
+    assert [event.start for event in events] == [
+        datetime.fromisoformat(w["start"]).astimezone(ZoneInfo("UTC"))
+        for w in plan["switch_times"][:-1]
+    ]
+    assert all(event.summary.startswith("Charge at") for event in events)

@@ -1,6 +1,6 @@
 """Calendar: the planned charge and discharge windows of a vehicle."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from homeassistant.components.calendar import CalendarEntity, CalendarEvent
 from homeassistant.core import HomeAssistant
@@ -11,6 +11,7 @@ from .controller_entity import PLAN_CALENDAR, SmartChargingEntity, controllers
 from .coordinator import EvFlexConfigEntry
 
 PARALLEL_UPDATES = 0
+MIN_EVENT = timedelta(minutes=1)
 
 
 async def async_setup_entry(
@@ -33,10 +34,15 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
         for window in plan.get("switch_times", []):
             mode = window.get("mode", "charge")
             power = float(window.get("kw", 0.0))
+            start = dt_util.as_utc(datetime.fromisoformat(window["start"]))
+            end = dt_util.as_utc(datetime.fromisoformat(window["end"]))
+            if end - start < MIN_EVENT:
+                # A sliver of a slot (seconds of charging) is no event worth showing.
+                continue
             events.append(
                 CalendarEvent(
-                    start=dt_util.as_utc(datetime.fromisoformat(window["start"])),
-                    end=dt_util.as_utc(datetime.fromisoformat(window["end"])),
+                    start=start,
+                    end=end,
                     summary=f"{'Discharge' if mode == 'discharge' else 'Charge'} at {power:g} kW",
                     description=f"Planned by EV Flex ({mode})",
                     uid=f"{self.charging.vehicle_id}-{window['start']}-{mode}",

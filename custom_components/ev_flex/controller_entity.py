@@ -20,12 +20,11 @@ from homeassistant.components.switch import SwitchEntityDescription
 from homeassistant.components.time import TimeEntityDescription
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
-from .const import DOMAIN
 from .coordinator import EvFlexConfigEntry
 from .core.controller import ControllerSettings, Decision, SmartChargingState
+from .entity import vehicle_device_info
 from .smart_charging import VehicleSmartCharging, finite_or_none
 
 
@@ -40,7 +39,8 @@ class SmartChargingEntity(Entity):
         self.charging = charging
         self.entity_description = description
         self._attr_unique_id = f"{charging.vehicle_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, charging.vehicle_id)})
+        vehicle = charging.coordinator.data.vehicles[charging.vehicle_id]
+        self._attr_device_info = vehicle_device_info(vehicle)
 
     async def async_added_to_hass(self) -> None:
         """Follow the controller's steps."""

@@ -76,6 +76,18 @@ class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):
         await self.coordinator.async_refresh()
 
 
+def vehicle_device_info(vehicle: VehicleState) -> DeviceInfo:
+    """The vehicle's device; every entity of the vehicle describes it the same way, so it is
+    named correctly whichever platform registers it first."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, vehicle.vehicle_id)},
+        manufacturer=vehicle.make,
+        model=vehicle.model,
+        model_id=str(vehicle.year) if vehicle.year else None,
+        name=vehicle_name(vehicle),
+    )
+
+
 class EvFlexVehicleEntity(EvFlexDeviceEntity):
     """An entity of a vehicle."""
 
@@ -84,14 +96,7 @@ class EvFlexVehicleEntity(EvFlexDeviceEntity):
     ) -> None:
         """Describe the vehicle device."""
         super().__init__(coordinator, vehicle_id, description)
-        vehicle = coordinator.data.vehicles[vehicle_id]
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, vehicle_id)},
-            manufacturer=vehicle.make,
-            model=vehicle.model,
-            model_id=str(vehicle.year) if vehicle.year else None,
-            name=vehicle_name(vehicle),
-        )
+        self._attr_device_info = vehicle_device_info(coordinator.data.vehicles[vehicle_id])
 
     def _device_or_none(self) -> VehicleState | None:
         return self.coordinator.data.vehicles.get(self.device_id)
