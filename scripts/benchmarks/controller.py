@@ -102,11 +102,12 @@ class Prices:
         return bisect_right(self.starts, moment) - 1
 
     def visible(self, now: datetime) -> list[dict[str, Any]]:
-        """Day-ahead prices known at `now`: today, and tomorrow from 13:00 local time."""
+        """Day-ahead prices known at `now`: today, and tomorrow from 13:00 local time (with
+        the last 24 hours, as price entities show them)."""
         local = now.astimezone(TZ)
         days = 2 if local.hour >= 13 else 1
         horizon = datetime.combine(local.date() + timedelta(days=days), datetime.min.time(), TZ)
-        first = max(0, self.index_at(now))
+        first = max(0, self.index_at(now - timedelta(days=1)))
         last = bisect_right(self.starts, horizon.astimezone(UTC) - timedelta(seconds=1))
         return self.dicts[first:last]
 

@@ -18,7 +18,7 @@ from custom_components.ev_flex.core.controller import (
 )
 from custom_components.ev_flex.core.executor import CommandExecutor, RetryPolicy
 from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
-from custom_components.ev_flex.core.simulator import Simulation, VehicleSpec
+from custom_components.ev_flex.core.simulator import ChargerSpec, Simulation, VehicleSpec
 
 
 class ManualClock:
@@ -86,7 +86,11 @@ class Rig:
     at_charging_location: bool = True
     poll: timedelta = timedelta(minutes=5)
     decisions: list[Decision] = field(default_factory=list)
-    grid_kwh_by_price: list[tuple[float, float]] = field(default_factory=list)
+    # Commands as sent, with the time they were sent.
+    sent: list[tuple[datetime, CommandKind, float | None]] = field(default_factory=list)
+    # Money paid for grid energy so far (each reading's energy at the price of its slot).
+    energy_cost: float = 0.0
+    _metered: tuple[datetime, float] | None = None
 
     @property
     def sim(self) -> Simulation:
@@ -105,17 +109,28 @@ class Rig:
             advertised_charge_kw=self.advertised_kw,
         )
 
+    def meter(self) -> None:
+        """Price the energy that flowed since the last reading."""
+        now, kwh = self.clock.now, self.simulation.energy_delivered_kwh
+        if self._metered is not None and kwh > self._metered[1]:
+            price = _import_price(self.prices(self._metered[0]), self._metered[0])
+            self.energy_cost += (kwh - self._metered[1]) * price
+        self._metered = (now, kwh)
+
     async def tick(self) -> Decision:
         """One controller pass: observe, decide, execute, and look again if commands ran."""
+        self.meter()
         now = self.clock.now
         decision = self.controller.update(now, self.observe(), self.prices(now))
-        sent_before = self.controller.executor.state.commands_sent
+        self.decisions.append(decision)
+        before = self.controller.executor.state.to_dict()
         await self.controller.async_execute()
-        if self.controller.executor.state.commands_sent != sent_before or self.clock.now != now:
+        self.meter()
+        if self.controller.executor.state.to_dict() != before or self.clock.now != now:
             decision = self.controller.update(
                 self.clock.now, self.observe(), self.prices(self.clock.now)
             )
-        self.decisions.append(decision)
+            self.decisions.append(decision)
         return decision
 
     async def run_until(self, end: datetime) -> Decision:
@@ -133,6 +148,13 @@ class Rig:
     @property
     def commands_sent(self) -> int:
         return self.controller.executor.state.commands_sent
+
+
+def _import_price(prices: Sequence[dict[str, Any]], moment: datetime) -> float:
+    for item in prices:
+        if datetime.fromisoformat(item["start"]) <= moment < datetime.fromisoformat(item["end"]):
+            return float(item["import"])
+    return 0.0
 
 
 def _next_grid(now: datetime, step: timedelta) -> datetime:
@@ -153,12 +175,9 @@ def make_rig(
     tz: tzinfo = UTC,
     command_delay: timedelta = timedelta(seconds=5),
     charger_can_discharge: bool = False,
-    send_filter: Callable[[CommandKind, float | None], None] | None = None,
     policy: RetryPolicy | None = None,
 ) -> Rig:
     """A ready rig; commands go to the charger (it can start, stop and discharge any car)."""
-    from custom_components.ev_flex.core.simulator import ChargerSpec
-
     clock = ManualClock(start)
     simulation = Simulation(
         clock=clock,
@@ -169,10 +188,10 @@ def make_rig(
         command_delay=command_delay,
     )
     account = SimulatedAccount(simulation)
+    sent: list[tuple[datetime, CommandKind, float | None]] = []
 
     async def send(kind: CommandKind, value: float | None) -> CommandResult:
-        if send_filter is not None:
-            send_filter(kind, value)
+        sent.append((clock.now, kind, value))
         return await account.async_send_command(simulation.charger_id, kind, value)
 
     executor = CommandExecutor(
@@ -198,4 +217,5 @@ def make_rig(
         prices=price_source,
         stale=StaleReporting() if stale else None,
         advertised_kw=advertised_kw,
+        sent=sent,
     )

@@ -521,12 +521,18 @@ class Session:
     # A short charge to measure the real power where the model only guesses.
     probe_started_at: datetime | None = None
     probe_done: bool = False
+    # Fell behind: charging flat out until the cautious SoC reaches the target (no flapping).
+    catching_up: bool = False
+    # The demand-response request (its time) that already discharged down to the reserve.
+    demand_response_done: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
         return {
             "probe_started_at": _time_text(self.probe_started_at),
             "probe_done": self.probe_done,
+            "catching_up": self.catching_up,
+            "demand_response_done": _time_text(self.demand_response_done),
             "started_at": self.started_at.isoformat(),
             "departure": _time_text(self.departure),
             "target_soc_pct": self.target_soc_pct,
@@ -550,6 +556,8 @@ class Session:
         return cls(
             probe_started_at=_time_value(data.get("probe_started_at")),
             probe_done=bool(data.get("probe_done", False)),
+            catching_up=bool(data.get("catching_up", False)),
+            demand_response_done=_time_value(data.get("demand_response_done")),
             started_at=datetime.fromisoformat(data["started_at"]),
             departure=_time_value(data.get("departure")),
             target_soc_pct=float(data.get("target_soc_pct", 80.0)),
@@ -785,8 +793,13 @@ def _parse_time(value: Any) -> datetime:
     return moment
 
 
-def _current_slots(prices: Sequence[Mapping[str, Any]], now: datetime) -> list[_Slot]:
-    """Contiguous slots from the one containing now; empty if none contains now."""
+def _current_slots(
+    prices: Sequence[Mapping[str, Any]], now: datetime, past: list[_Slot] | None = None
+) -> list[_Slot]:
+    """Contiguous slots from the one containing now; empty if none contains now.
+
+    Slots that already ended are added to `past` (if given), for guessing later prices.
+    """
     slots: list[_Slot] = []
     cache = _PARSED_TIMES
     previous_end: datetime | None = None
@@ -797,6 +810,9 @@ def _current_slots(prices: Sequence[Mapping[str, Any]], now: datetime) -> list[_
             if end is None:
                 end = _parse_time(end_value)
             if end <= now:
+                if past is not None:
+                    past_start = _parse_time(item["start"])
+                    past.append(_Slot(past_start, end, float(item["import"]), None))
                 continue
             start_value = item["start"]
             start = cache.get(start_value) if isinstance(start_value, str) else None
@@ -822,14 +838,15 @@ def _current_slots(prices: Sequence[Mapping[str, Any]], now: datetime) -> list[_
 
 
 def _extend_prices(
-    slots: Sequence[_Slot], until: datetime | None
+    slots: Sequence[_Slot], until: datetime | None, past: Sequence[_Slot] = ()
 ) -> tuple[list[_Slot], datetime | None]:
     """Known prices, followed by guesses up to `until` (the departure) when they end before it.
 
     Without a guess the planner treats energy bought after the last known price as free, so it
-    would skip cheap known slots for unknown later ones. The guess for a slot is the price one
-    day earlier (a few days at most), or the mean of the known prices; guesses never allow
-    discharging. Returns the slots and where the guesses start (None without guesses).
+    would skip cheap known slots for unknown later ones. The guess for a slot is the average
+    price at the same time of day on the up to three days before (as far as known), or the mean
+    of the known prices; guesses never allow discharging. Returns the slots and where the
+    guesses start (None without guesses).
     """
     extended = list(slots)
     if not slots or until is None or until <= slots[-1].end:
@@ -838,16 +855,17 @@ def _extend_prices(
     limit = min(until, known_until + MAX_PRICE_GUESS)
     length = slots[-1].end - slots[-1].start
     mean = sum(slot.import_price for slot in slots) / len(slots)
-    starts = [slot.start for slot in slots]
+    known = sorted([*past, *slots], key=lambda slot: slot.start)
+    starts = [slot.start for slot in known]
     while extended[-1].end < limit:
         start = extended[-1].end
-        price = mean
+        same_time: list[float] = []
         for days in range(1, 4):
             reference = start - timedelta(days=days)
             index = bisect_right(starts, reference) - 1
-            if index >= 0 and reference < slots[index].end:
-                price = slots[index].import_price
-                break
+            if index >= 0 and reference < known[index].end:
+                same_time.append(known[index].import_price)
+        price = sum(same_time) / len(same_time) if same_time else mean
         extended.append(_Slot(start, start + length, price, None))
     return extended, known_until
 
@@ -950,6 +968,7 @@ class _Work:
     executor: ExecutorState
     observation: Observation
     model: ChargeModel
+    past_slots: list[_Slot] = field(default_factory=list)
     events: list[ControllerEvent] = field(default_factory=list)
     wake: list[datetime] = field(default_factory=list)
     reassert: bool = False
@@ -1097,6 +1116,9 @@ def _check_interference(work: _Work, soc: SocEstimate | None) -> bool:
     if now - state.contradiction_since >= INTERFERENCE_CONFIRM:
         state.override = Override(kind=OverrideKind.EXTERNAL, since=now)
         state.contradiction_since = None
+        # What the devices do is no longer what we confirmed: forget it, so the first command
+        # after the override is sent even if it looks like the last one.
+        work.reassert = True
         state.interference_times = [
             *[t for t in state.interference_times if now - t <= REPEATED_INTERFERENCE_WINDOW],
             now,
@@ -1288,7 +1310,7 @@ def step(
         observation=obs,
         model=model,
     )
-    slots = _current_slots(prices, now)
+    slots = _current_slots(prices, now, work.past_slots)
 
     # Energy since the last step, split where a command took effect.
     change_at = executor.confirmed_at
@@ -1512,6 +1534,7 @@ def _decide(
             )
         departure, target = resolve_departure(settings, now, tz)
         session.departure, session.target_soc_pct, session.resolved_at = departure, target, now
+        session.catching_up = False
         state.plan = None
     else:
         departure, target = resolve_departure(settings, session.resolved_at or now, tz)
@@ -1535,10 +1558,30 @@ def _decide(
     if state.override is None:
         interrupted = _check_interference(work, soc)
 
+    # Waiting for the first report of a car with a known rhythm: plan from the worst plausible
+    # SoC meanwhile, and pause charging around the expected report (see _pause_for_report).
+    rhythm_known = (
+        waiting_for_soc
+        and work.state.estimator.next_report_expected(now - REPORT_PAUSE_AFTER) is not None
+    )
+    if rhythm_known and soc is None and capacity is not None:
+        soc = SocEstimate(
+            soc_pct=provisional_pct,
+            low_pct=provisional_pct,
+            high_pct=provisional_pct,
+            reported_at=session.started_at,
+            is_estimated=True,
+        )
+
     limit = obs.charge_limit_pct if obs.charge_limit_pct is not None else 100.0
     max_soc = max(limit, soc.soc_pct if soc is not None else 0.0)
     reachable_target = min(target, limit)
-    if session.baseline_remaining_kwh is None and soc is not None and capacity is not None:
+    if (
+        session.baseline_remaining_kwh is None
+        and soc is not None
+        and capacity is not None
+        and not waiting_for_soc
+    ):
         session.baseline_remaining_kwh = (
             max(0.0, reachable_target - soc.soc_pct) / 100.0 * capacity / work.model.efficiency
         )
@@ -1550,7 +1593,7 @@ def _decide(
     if slots:
         # Look again at every slot boundary.
         work.wake_at(slots[0].end)
-    plan_slots, outcome.prices_guessed_after = _extend_prices(slots, departure)
+    plan_slots, outcome.prices_guessed_after = _extend_prices(slots, departure, work.past_slots)
     if soc is not None and capacity is not None and slots:
         # The plan follows the best estimate; the behind-check below guards the pessimistic
         # bound, and a report after charging (most cars report once idle) settles the rest.
@@ -1616,8 +1659,11 @@ def _decide(
         below_protective = cautious_soc < settings.protective_soc_pct - TARGET_TOLERANCE_PCT
         if departure is not None:
             latest_start = _latest_start(work, cautious_soc, reachable_target, capacity, departure)
-            if latest_start is not None:
-                behind = now >= latest_start
+            if latest_start is None:
+                session.catching_up = False
+            else:
+                behind = session.catching_up or now >= latest_start
+                session.catching_up = behind
                 work.wake_at(latest_start)
     need_more = soc is None or (
         departure is not None and soc.low_pct < reachable_target - TARGET_TOLERANCE_PCT
@@ -1662,8 +1708,10 @@ def _decide(
             )
         return outcome
 
-    probe = _wants_probe(work, session, None if soc is None else soc.low_pct)
-    if waiting_for_soc and not (behind or below_protective):
+    probe = not waiting_for_soc and _wants_probe(
+        work, session, None if soc is None else soc.low_pct
+    )
+    if waiting_for_soc and not rhythm_known and not (behind or below_protective):
         # Keep the car from charging so it reports (many don't while charging).
         return _Outcome(
             status=SmartChargingState.CONSIDERING, action=IDLE, reason="waiting_for_soc"
@@ -1680,12 +1728,28 @@ def _decide(
         elif settings.backup_on_outage and obs.grid_outage:
             discharge_kw = obs.max_discharge_kw
     if discharge_kw > 0 and soc is not None and capacity is not None:
-        allowed = _may_discharge(work, soc, capacity, discharge_kw, departure, reachable_target)
-        if allowed and not behind and not below_protective:
-            _activate_plan(work, session)
+        exhausted = (
+            request_dr is not None and session.demand_response_done == request_dr.requested_at
+        )
+        allowed = (
+            not exhausted
+            and not behind
+            and not below_protective
+            and _may_discharge(work, soc, capacity, discharge_kw, departure, reachable_target)
+        )
+        _activate_plan(work, session)
+        if allowed:
             action = DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=round(discharge_kw, 3))
             outcome.action, outcome.reason = action, "demand_response"
             outcome.status = _status_for_action(action, executor, False, False)
+            return outcome
+        if request_dr is not None:
+            # Done for this request (reserve reached): don't start again when the SoC wobbles.
+            session.demand_response_done = request_dr.requested_at
+        if not (behind or below_protective):
+            # While the grid asks for power, don't take any for the plan.
+            outcome.action, outcome.reason = IDLE, "demand_response_reserve"
+            outcome.status = _status_for_action(IDLE, executor, False, False)
             return outcome
 
     wanted: DeviceTarget = IDLE
@@ -1838,9 +1902,13 @@ def _probe(work: _Work, session: Session, outcome: _Outcome) -> _Outcome:
     else:
         work.wake_at(work.now + PROBE_SETTLE)
     work.wake_at(session.probe_started_at + PROBE_MAX)
-    _activate_plan(work, session)
     outcome.action, outcome.reason = CHARGE, "probe"
-    outcome.status = _status_for_action(CHARGE, executor, False, False)
+    # A probe is a measurement, not a plan: before one exists the state stays CONSIDERING.
+    outcome.status = (
+        _status_for_action(CHARGE, executor, False, False)
+        if session.plan_active
+        else SmartChargingState.CONSIDERING
+    )
     return outcome
 
 

@@ -101,7 +101,7 @@ class SocEstimator:
         if previous_at is not None and previous_kw is not None and power_kw is not None:
             elapsed = now - previous_at
             if timedelta(0) < elapsed <= MAX_INTEGRATION_GAP:
-                if change_at is not None and previous_at < change_at < now:
+                if change_at is not None and previous_at <= change_at < now:
                     pieces = [
                         ((change_at - previous_at).total_seconds(), previous_kw),
                         ((now - change_at).total_seconds(), power_kw),

@@ -1,0 +1,272 @@
+"""The command executor against the simulated account: confirm, retry, never spam, resume."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+import json
+
+import pytest
+
+from custom_components.ev_flex.core.account import SimulatedAccount
+from custom_components.ev_flex.core.executor import (
+    CHARGE,
+    IDLE,
+    CommandExecutor,
+    DeviceMode,
+    DeviceTarget,
+    ExecutionStatus,
+    ExecutorState,
+    RetryPolicy,
+)
+from custom_components.ev_flex.core.model import CommandKind, CommandResult
+from custom_components.ev_flex.core.simulator import (
+    VEHICLE_PRESETS,
+    ChargerSpec,
+    FaultSettings,
+    Simulation,
+)
+
+from .controller_rig import ManualClock
+
+START = datetime(2026, 1, 15, 22, 0, tzinfo=UTC)
+
+
+class Recorder:
+    """Sends through the simulated account to the charger and remembers what was sent."""
+
+    def __init__(self, simulation: Simulation) -> None:
+        self.simulation = simulation
+        self.account = SimulatedAccount(simulation)
+        self.sent: list[tuple[CommandKind, float | None]] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+
+    async def send(self, kind: CommandKind, value: float | None) -> CommandResult:
+        self.sent.append((kind, value))
+        result = await self.account.async_send_command(self.simulation.charger_id, kind, value)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        return result
+
+    async def status(self, command_id: str) -> CommandResult:
+        result = await self.account.async_command_status(command_id)
+        if result.state.value != "pending":
+            self.in_flight = max(0, self.in_flight - 1)
+        return result
+
+
+def make(
+    *,
+    delay_s: float = 5.0,
+    faults: FaultSettings | None = None,
+    charger: ChargerSpec | None = None,
+    state: ExecutorState | None = None,
+    clock: ManualClock | None = None,
+    simulation: Simulation | None = None,
+) -> tuple[CommandExecutor, Recorder, ManualClock]:
+    clock = clock or ManualClock(START)
+    simulation = simulation or Simulation(
+        clock=clock,
+        charger=charger,
+        command_delay=timedelta(seconds=delay_s),
+        faults=faults,
+        soc_pct=40.0,
+    )
+    recorder = Recorder(simulation)
+    executor = CommandExecutor(
+        send_command=recorder.send,
+        command_status=recorder.status,
+        clock=clock,
+        sleep=clock.sleep,
+        state=state or ExecutorState(),
+    )
+    return executor, recorder, clock
+
+
+async def test_a_command_is_followed_until_confirmed() -> None:
+    executor, recorder, clock = make()
+    status = await executor.async_apply(IDLE)
+    assert status is ExecutionStatus.CONFIRMED
+    assert recorder.sent == [(CommandKind.STOP, None)]
+    # The simulator confirms after 5 s; the executor polled (2 s, then 3 s) without real sleep.
+    assert clock.now - START == timedelta(seconds=5)
+    assert executor.state.confirmed == IDLE
+    assert executor.state.confirmed_at == START + timedelta(seconds=5)
+    assert recorder.simulation.charger_state().is_charging is False
+
+
+async def test_a_confirmed_target_is_not_sent_again() -> None:
+    executor, recorder, _ = make()
+    await executor.async_apply(IDLE)
+    for _ in range(3):
+        assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    assert len(recorder.sent) == 1
+    await executor.async_apply(CHARGE)
+    assert recorder.sent == [(CommandKind.STOP, None), (CommandKind.START, None)]
+
+
+async def test_hands_off_sends_nothing() -> None:
+    executor, recorder, _ = make()
+    assert await executor.async_apply(None) is ExecutionStatus.NOT_SENT
+    assert recorder.sent == []
+
+
+async def test_failed_commands_are_retried_with_backoff_then_reported() -> None:
+    executor, recorder, clock = make(faults=FaultSettings(command_failure_rate=1.0))
+    status = await executor.async_apply(IDLE)
+    assert status is ExecutionStatus.FAILED
+    # Three attempts, 10 s and 30 s apart (plus 5 s each until the device said no).
+    assert len(recorder.sent) == 3
+    assert clock.now - START == timedelta(seconds=5 + 10 + 5 + 30 + 5)
+    state = executor.state
+    assert state.failed == IDLE
+    assert state.failure_reason == "the device rejected it"
+    assert state.retry_not_before == clock.now + timedelta(seconds=300)
+    assert state.status_for(IDLE) is ExecutionStatus.FAILED
+
+
+async def test_after_a_failure_nothing_is_sent_until_the_cooldown_ends() -> None:
+    executor, recorder, clock = make(faults=FaultSettings(command_failure_rate=1.0))
+    await executor.async_apply(IDLE)
+    recorder.simulation.set_faults(FaultSettings())
+    clock.now += timedelta(seconds=299)
+    assert await executor.async_apply(IDLE) is ExecutionStatus.FAILED
+    assert len(recorder.sent) == 3
+    clock.now += timedelta(seconds=2)
+    assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    assert len(recorder.sent) == 4
+    assert executor.state.failed is None
+    assert executor.state.failed_runs == 0
+
+
+async def test_cooldown_grows_with_repeated_failed_runs() -> None:
+    executor, _, clock = make(faults=FaultSettings(command_failure_rate=1.0))
+    await executor.async_apply(IDLE)
+    first = executor.state.retry_not_before
+    assert first is not None
+    clock.now = first
+    await executor.async_apply(IDLE)
+    assert executor.state.failed_runs == 2
+    assert executor.state.retry_not_before == clock.now + timedelta(seconds=900)
+
+
+async def test_an_unreachable_account_is_retried() -> None:
+    executor, recorder, clock = make(faults=FaultSettings(account_unreachable=True))
+    sim = recorder.simulation
+
+    async def recover_then_sleep(seconds: float) -> None:
+        # The cloud comes back during the first backoff.
+        sim.set_faults(FaultSettings())
+        clock.now += timedelta(seconds=seconds)
+
+    executor.sleep = recover_then_sleep
+    assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    assert len(recorder.sent) == 2
+    assert executor.state.commands_sent == 1
+
+
+async def test_a_rejected_command_is_not_retried() -> None:
+    executor, recorder, _ = make(charger=ChargerSpec(can_discharge=False))
+    status = await executor.async_apply(DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=5.0))
+    assert status is ExecutionStatus.FAILED
+    assert recorder.sent == [(CommandKind.DISCHARGE, 5.0)]
+    assert executor.state.failure_reason is not None
+    assert executor.state.failure_reason.startswith("rejected")
+
+
+async def test_a_command_that_never_settles_counts_as_failed() -> None:
+    executor, recorder, _ = make(delay_s=3600.0)
+    executor.policy = RetryPolicy(poll_delays_s=(1.0, 1.0), attempts=1, backoff_s=())
+    assert await executor.async_apply(IDLE) is ExecutionStatus.FAILED
+    assert executor.state.failure_reason == "not confirmed in time"
+    assert len(recorder.sent) == 1
+
+
+async def test_leaving_a_discharge_ends_it_explicitly() -> None:
+    clock = ManualClock(START)
+    sim = Simulation(
+        clock=clock,
+        vehicle=VEHICLE_PRESETS["suv_v2g"],
+        charger=ChargerSpec(can_discharge=True),
+        command_delay=timedelta(seconds=5),
+        soc_pct=80.0,
+    )
+    executor, recorder, _ = make(clock=clock, simulation=sim)
+    discharge = DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=7.0)
+    assert await executor.async_apply(discharge) is ExecutionStatus.CONFIRMED
+    assert sim.charger_state().charge_rate_kw == pytest.approx(-7.0)
+    assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    assert recorder.sent == [
+        (CommandKind.DISCHARGE, 7.0),
+        (CommandKind.DISCHARGE, 0.0),
+        (CommandKind.STOP, None),
+    ]
+    assert sim.charger_state().charge_rate_kw == 0.0
+
+
+async def test_concurrent_wishes_never_put_two_commands_in_flight() -> None:
+    executor, recorder, clock = make()
+
+    async def yielding_sleep(seconds: float) -> None:
+        clock.now += timedelta(seconds=seconds)
+        await asyncio.sleep(0)
+
+    executor.sleep = yielding_sleep
+    results = await asyncio.gather(
+        executor.async_apply(IDLE), executor.async_apply(CHARGE), executor.async_apply(IDLE)
+    )
+    assert recorder.most_in_flight == 1
+    # The running call picked up the newest wish; the others returned at once.
+    assert results[0] is ExecutionStatus.CONFIRMED
+    assert executor.state.confirmed == IDLE
+    assert recorder.sent == [(CommandKind.STOP, None)]
+
+
+async def test_a_restart_follows_the_command_in_flight_instead_of_resending() -> None:
+    executor, recorder, clock = make()
+
+    async def stop_after_sending(seconds: float) -> None:
+        # Home Assistant shuts down while the command is pending.
+        raise asyncio.CancelledError
+
+    executor.sleep = stop_after_sending
+    with pytest.raises(asyncio.CancelledError):
+        await executor.async_apply(IDLE)
+    saved = json.loads(json.dumps(executor.state.to_dict()))
+    assert saved["in_flight"]["kind"] == "stop"
+
+    clock.now += timedelta(seconds=30)
+    restored, _, _ = make(
+        clock=clock, simulation=recorder.simulation, state=ExecutorState.from_dict(saved)
+    )
+    restored.send_command = recorder.send
+    restored.command_status = recorder.status
+    assert await restored.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    assert recorder.sent == [(CommandKind.STOP, None)]
+    assert restored.state.in_flight is None
+
+
+async def test_invalidate_makes_the_next_apply_send_again() -> None:
+    executor, recorder, _ = make()
+    await executor.async_apply(CHARGE)
+    executor.invalidate()
+    assert executor.state.confirmed is None
+    await executor.async_apply(CHARGE)
+    assert recorder.sent == [(CommandKind.START, None), (CommandKind.START, None)]
+
+
+async def test_state_survives_json() -> None:
+    executor, _, _ = make(faults=FaultSettings(command_failure_rate=1.0))
+    await executor.async_apply(IDLE)
+    data = json.loads(json.dumps(executor.state.to_dict()))
+    restored = ExecutorState.from_dict(data)
+    assert restored == executor.state
+    assert restored.copy() == restored
+
+
+async def test_every_state_change_is_reported_for_saving() -> None:
+    executor, _, _ = make()
+    seen: list[dict[str, object]] = []
+    executor.on_change = lambda state: seen.append(state.to_dict())
+    await executor.async_apply(IDLE)
+    assert any(item["in_flight"] is not None for item in seen)
+    assert seen[-1]["confirmed"] == {"mode": "idle", "power_kw": 0.0}
