@@ -58,12 +58,15 @@ class StaleReporting:
 
     every: timedelta = timedelta(minutes=30)
     last: tuple[float, datetime] | None = None
+    # A car that never tells its SoC at all.
+    silent: bool = False
 
     def filter(self, vehicle: VehicleState, now: datetime) -> VehicleState:
         on_grid = (now - datetime(2000, 1, 1, tzinfo=UTC)) % self.every == timedelta(0)
         charging = bool(vehicle.charge_rate_kw)
         if (
-            (self.last is None or on_grid)
+            not self.silent
+            and (self.last is None or on_grid)
             and not charging
             and vehicle.battery_level_pct is not None
         ):
@@ -84,6 +87,7 @@ class Rig:
     stale: StaleReporting | None = None
     advertised_kw: float | None = None
     at_charging_location: bool = True
+    grid_outage: bool = False
     poll: timedelta = timedelta(minutes=5)
     decisions: list[Decision] = field(default_factory=list)
     # Commands as sent, with the time they were sent.
@@ -107,6 +111,7 @@ class Rig:
             charger,
             at_charging_location=self.at_charging_location,
             advertised_charge_kw=self.advertised_kw,
+            grid_outage=self.grid_outage,
         )
 
     def meter(self) -> None:

@@ -347,3 +347,47 @@ def test_states_have_home_assistant_translation_keys() -> None:
     assert SmartChargingState.STOPPED_AWAITING_PRICES.translation_key == (
         "plan_executing_stopped_awaiting_prices"
     )
+
+
+async def test_commands_that_keep_failing_show_as_start_and_stop_failed() -> None:
+    from custom_components.ev_flex.core.simulator import FaultSettings
+
+    rig = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=40.0)
+    rig.sim.set_faults(FaultSettings(command_failure_rate=1.0))
+    await rig.run_until(START + timedelta(minutes=10))
+    assert current(rig) is SmartChargingState.STOP_FAILED
+    # Retries come in runs of three with growing pauses (5, 15, 30 minutes), not in a loop.
+    await rig.run_until(START + timedelta(hours=1))
+    assert current(rig) is SmartChargingState.STOP_FAILED
+    assert len(rig.sent) <= 15
+    rig.sim.set_faults(FaultSettings())
+    rig.controller.cancel_override(rig.clock.now)  # the user asks it to try again now
+    await rig.run_until(START + timedelta(hours=1, minutes=10))
+    assert current(rig) is SmartChargingState.STOPPED
+    rig.sim.set_faults(FaultSettings(command_failure_rate=1.0))
+    await rig.run_until(datetime(2026, 1, 16, 1, 10, tzinfo=UTC))
+    assert current(rig) is SmartChargingState.START_FAILED
+
+
+async def test_charge_now_when_already_at_the_target_does_nothing() -> None:
+    rig = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=85.0)
+    await rig.run_until(START + timedelta(minutes=10))
+    rig.controller.charge_now(rig.clock.now)
+    decision = await rig.tick()
+    assert decision.override is None
+    assert decision.status is SmartChargingState.FULLY_CHARGED
+    assert rig.sim.charger_state().is_charging is False
+
+
+async def test_without_a_departure_it_only_keeps_the_protective_minimum() -> None:
+    rig = make_rig(
+        start=START,
+        prices=night_prices(),
+        settings=smart(departure_time=None, protective_soc_pct=20.0),
+        soc_pct=15.0,
+    )
+    await rig.run_until(DEPARTURE)
+    assert rig.decisions[-1].departure is None
+    soc = rig.sim.vehicle_state().battery_level_pct
+    assert soc is not None
+    assert 20.0 <= soc < 21.0

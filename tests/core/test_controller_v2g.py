@@ -151,3 +151,29 @@ async def test_demand_response_never_makes_the_departure_target_unreachable() ->
     rig.controller.request_discharge(rig.clock.now, 11.0, timedelta(hours=2))
     await rig.run_until(datetime(2026, 1, 15, 19, 0, tzinfo=UTC))
     assert rig.sim.vehicle_state().battery_level_pct == pytest.approx(80.0, abs=0.2)
+
+
+async def test_the_car_backs_up_the_home_during_an_outage() -> None:
+    flat = quarter_prices(START, [0.20] * 36 * 4, export=[0.05] * 36 * 4)
+    rig = make_rig(
+        start=START,
+        prices=flat,
+        settings=smart(v2g=True, reserve_soc_pct=70.0, backup_on_outage=True),
+        vehicle=SUV,
+        soc_pct=75.0,
+        charger_can_discharge=True,
+    )
+    await rig.run_until(START + timedelta(minutes=10))
+    rig.grid_outage = True
+    await rig.run_until(START + timedelta(minutes=20))
+    decision = rig.decisions[-1]
+    assert decision.status is SmartChargingState.DISCHARGING
+    assert decision.action is not None
+    assert decision.action.power_kw == pytest.approx(11.04)
+    # It stops at the reserve, and charges nothing while the grid is down.
+    await rig.run_until(START + timedelta(hours=2))
+    assert lowest_soc(rig) >= 70.0 - 0.1
+    assert rig.sim.charger_state().charge_rate_kw == 0.0
+    rig.grid_outage = False
+    await rig.run_until(DEPARTURE)
+    assert rig.sim.vehicle_state().battery_level_pct == pytest.approx(80.0, abs=0.2)
