@@ -149,7 +149,7 @@ def test_now_must_be_aware() -> None:
 
     with pytest.raises(ValueError, match="aware"):
         step(
-            now=datetime(2026, 1, 15, 17, 0),  # noqa: DTZ001
+            now=datetime(2026, 1, 15, 17, 0),
             observation=Observation(),
             prices=[],
             settings=smart(),
