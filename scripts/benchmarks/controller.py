@@ -361,6 +361,7 @@ async def run_user(
         return decision.wake_at
 
     away_since = clock.now
+    await tick()  # Home Assistant runs before the first plug-in: it sees the car away
     for session in sessions:
         soc = arrival_soc(session, target)
         meter()

@@ -157,3 +157,48 @@ def test_now_must_be_aware() -> None:
             executor=ExecutorState(),
             tz=UTC,
         )
+
+
+def _plugged_observation(
+    *, reported_at: datetime, plugged_in_at: datetime | None = None
+) -> Observation:
+    return Observation(
+        plugged_in=True,
+        soc_pct=50.0,
+        soc_reported_at=reported_at,
+        capacity_kwh=75.0,
+        power_kw=0.0,
+        plugged_in_at=plugged_in_at,
+    )
+
+
+def _first_step(observation: Observation, last_plugged: bool | None) -> bool:
+    from custom_components.ev_flex.core.controller import ControllerState
+
+    state = ControllerState(last_plugged=last_plugged)
+    decision = step(
+        now=START,
+        observation=observation,
+        prices=night_prices(),
+        settings=smart(),
+        state=state,
+        executor=ExecutorState(),
+        tz=UTC,
+    )
+    return decision.considerations.has_time_estimate
+
+
+def test_on_first_sight_an_older_report_is_trusted() -> None:
+    """Just installed, car already plugged in: nothing says it drove since it reported."""
+    old = START - timedelta(minutes=20)
+    assert _first_step(_plugged_observation(reported_at=old), last_plugged=None)
+    # Seen unplugged before: the same report may predate a trip.
+    assert not _first_step(_plugged_observation(reported_at=old), last_plugged=False)
+
+
+def test_the_accounts_plug_in_time_decides_which_reports_are_current() -> None:
+    plugged = START - timedelta(minutes=30)
+    after = _plugged_observation(reported_at=START - timedelta(minutes=20), plugged_in_at=plugged)
+    assert _first_step(after, last_plugged=False)
+    before = _plugged_observation(reported_at=START - timedelta(minutes=40), plugged_in_at=plugged)
+    assert not _first_step(before, last_plugged=False)

@@ -74,6 +74,9 @@ POWER_ON_KW = 0.2
 ENDED_HOLD = timedelta(minutes=1)
 # After plug-in, wait this long for a SoC report newer than the plug-in before assuming the worst.
 SOC_WAIT_MAX = timedelta(minutes=35)
+# Clocks of accounts and Home Assistant differ a little; a report this much before the plug-in
+# still counts as made after it.
+REPORT_CLOCK_SLACK = timedelta(seconds=5)
 # A SoC report from before the plug-in may be followed by driving: at most this much power on
 # average (fast motorway driving), for the time between the report and the plug-in.
 MAX_DRIVING_KW = 25.0
@@ -90,15 +93,15 @@ REPORT_PAUSE_AFTER = timedelta(seconds=60)
 REPORT_PAUSE_HORIZON = timedelta(minutes=31)
 # Prices are guessed at most this far beyond the last known one.
 MAX_PRICE_GUESS = timedelta(hours=36)
-# Readings right after a confirmed command may still show the old state.
-INTERFERENCE_GRACE = timedelta(minutes=2)
+# Readings right after a confirmed command may still show the old state (cloud accounts lag).
+INTERFERENCE_GRACE = timedelta(minutes=3)
 # A contradiction must last this long before it counts as interference.
 INTERFERENCE_CONFIRM = timedelta(seconds=60)
 # "Again and again": this many interferences within the window ask for a repair issue.
 REPEATED_INTERFERENCE_COUNT = 3
 REPEATED_INTERFERENCE_WINDOW = timedelta(days=14)
 # A confirmed start that produces no power within this long means the charge was interrupted.
-INTERRUPT_GRACE = timedelta(minutes=3)
+INTERRUPT_GRACE = timedelta(minutes=5)
 MAX_REASSERTS_PER_SESSION = 2
 REASSERT_SPACING = timedelta(minutes=10)
 # Re-plan when the SoC strays this far from where the plan expected it.
@@ -358,13 +361,23 @@ def _end_plan(work: _Work, outcome: SmartChargingState) -> None:
 
 
 def _start_session(work: _Work, tz: tzinfo) -> None:
-    now = work.now
+    now, plugged_in_at = work.now, work.observation.plugged_in_at
     departure, target = resolve_departure(work.settings, now, tz)
+    if plugged_in_at is not None and plugged_in_at <= now:
+        # The account knows when the cable went in: reports since then are current.
+        valid_from: datetime | None = plugged_in_at - REPORT_CLOCK_SLACK
+    elif work.state.last_plugged is False:
+        # We saw it unplugged: reports before now may predate a trip.
+        valid_from = now - REPORT_CLOCK_SLACK
+    else:
+        # First sight (a fresh install or the car was unknown): nothing says it drove since.
+        valid_from = None
     work.state.session = Session(
         started_at=now,
         departure=departure,
         target_soc_pct=target,
         resolved_at=now,
+        reports_valid_from=valid_from,
     )
     # SoC changed while the car was away: an efficiency sample can't span the trip.
     work.state.estimator.restart_anchor()
@@ -710,6 +723,8 @@ def step(
         _start_session(work, tz)
     elif plugged is False and new_state.session is not None:
         _end_session(work)
+    if plugged is not None:
+        new_state.last_plugged = plugged
     _account_energy(work, slots, energy_in, energy_out)
 
     # Full-power readings teach the charge power and the taper.
@@ -756,8 +771,7 @@ def step(
     if session is not None:
         if power_sampled:
             session.probe_done = True
-        report = estimator.report
-        fresh = report is not None and report.at >= session.started_at - timedelta(seconds=5)
+        fresh = _report_is_current(new_state)
         if capacity is not None and not fresh:
             # The last report is from before the plug-in: a trip may have used part of it.
             provisional_pct = _provisional_soc(work, session, capacity)
@@ -1202,7 +1216,11 @@ def _report_is_current(state: ControllerState) -> bool:
     report, session = state.estimator.report, state.session
     if report is None:
         return False
-    return session is None or report.at >= session.started_at - timedelta(seconds=5)
+    return (
+        session is None
+        or session.reports_valid_from is None
+        or (report.at >= session.reports_valid_from)
+    )
 
 
 def _provisional_soc(work: _Work, session: Session, capacity: float) -> float:

@@ -265,6 +265,8 @@ class Observation:
     # A cumulative energy meter of the charger, if it has one.
     energy_meter_kwh: float | None = None
     fully_charged: bool | None = None
+    # When the cable went in, if the account says.
+    plugged_in_at: datetime | None = None
     # What the hardware claims: charge power, and discharge power (0 without V2G hardware).
     advertised_charge_kw: float | None = None
     max_discharge_kw: float = 0.0
@@ -326,6 +328,8 @@ class Observation:
             charging=charging,
             power_kw=power,
             fully_charged=None if vehicle is None else vehicle.is_fully_charged,
+            plugged_in_at=(vehicle.plugged_in_at if vehicle is not None else None)
+            or (charger.plugged_in_at if charger is not None else None),
             advertised_charge_kw=advertised_charge_kw,
             max_discharge_kw=max_discharge_kw,
             grid_outage=grid_outage,
@@ -438,6 +442,8 @@ class Session:
     # A short charge to measure the real power where the model only guesses.
     probe_started_at: datetime | None = None
     probe_done: bool = False
+    # SoC reports made before this are from before the plug-in (None: trust any report).
+    reports_valid_from: datetime | None = None
     # Fell behind: charging flat out until the cautious SoC reaches the target (no flapping).
     catching_up: bool = False
     # The demand-response request (its time) that already discharged down to the reserve.
@@ -448,6 +454,7 @@ class Session:
         return {
             "probe_started_at": time_text(self.probe_started_at),
             "probe_done": self.probe_done,
+            "reports_valid_from": time_text(self.reports_valid_from),
             "catching_up": self.catching_up,
             "demand_response_done": time_text(self.demand_response_done),
             "started_at": self.started_at.isoformat(),
@@ -473,6 +480,7 @@ class Session:
         return cls(
             probe_started_at=time_value(data.get("probe_started_at")),
             probe_done=bool(data.get("probe_done", False)),
+            reports_valid_from=time_value(data.get("reports_valid_from")),
             catching_up=bool(data.get("catching_up", False)),
             demand_response_done=time_value(data.get("demand_response_done")),
             started_at=datetime.fromisoformat(data["started_at"]),
@@ -528,6 +536,8 @@ class ControllerState:
     ended: tuple[SmartChargingState, datetime] | None = None
     last_outcome: tuple[SmartChargingState, datetime] | None = None
     last_step_at: datetime | None = None
+    # The plug state last reported (None: never known), to tell a plug-in from first sight.
+    last_plugged: bool | None = None
     last_action: DeviceTarget | None = None
     last_session: SessionSummary | None = None
     totals: Totals = field(default_factory=Totals)
@@ -569,6 +579,7 @@ class ControllerState:
             if self.last_outcome is None
             else [self.last_outcome[0].value, self.last_outcome[1].isoformat()],
             "last_step_at": time_text(self.last_step_at),
+            "last_plugged": self.last_plugged,
             "last_action": None if self.last_action is None else self.last_action.to_dict(),
             "last_session": None if self.last_session is None else self.last_session.to_dict(),
             "totals": self.totals.to_dict(),
@@ -613,6 +624,7 @@ class ControllerState:
             if outcome is None
             else (SmartChargingState(outcome[0]), datetime.fromisoformat(outcome[1])),
             last_step_at=time_value(data.get("last_step_at")),
+            last_plugged=None if data.get("last_plugged") is None else bool(data["last_plugged"]),
             last_action=None if last_action is None else DeviceTarget.from_dict(last_action),
             last_session=None if last_session is None else SessionSummary.from_dict(last_session),
             totals=Totals.from_dict(data.get("totals", {})),
