@@ -850,7 +850,7 @@ def step(
         events=tuple(work.events),
         reassert=work.reassert,
         repeated_interference=len(recent) >= REPEATED_INTERFERENCE_COUNT,
-        interference_count=len(new_state.interference_times),
+        interference_count=len(recent),
     )
 
 
@@ -1171,7 +1171,8 @@ def _decide(
             if session.plan_finished
             else SmartChargingState.FULLY_CHARGED
         )
-        if soc is None or not slots:
+        if need_more:
+            # Short of the target but nothing to plan with (no prices): still considering.
             status = SmartChargingState.CONSIDERING
         outcome.status, outcome.action, outcome.reason = status, IDLE, "nothing_to_do"
         return outcome

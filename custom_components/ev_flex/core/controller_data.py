@@ -684,5 +684,7 @@ class Decision:
     events: tuple[ControllerEvent, ...] = ()
     # The executor should forget what it got confirmed and send the action again.
     reassert: bool = False
+    # Someone else started or stopped the charge this often in the last 14 days; three times or
+    # more asks for a repair issue.
     repeated_interference: bool = False
     interference_count: int = 0
