@@ -19,8 +19,12 @@ Each run prints:
   plug-in) for those sessions;
 - the total saved against charging at once;
 - commands sent per session.
-Run twice: with a live SoC, and with a car that reports its SoC every 30 minutes and never while
-charging.
+Run twice: with a live SoC, and with a car that reports its SoC every 30 minutes (on the half
+hour) and never while charging. In that run the car also keeps reporting while away, so its last
+report before a plug-in may be from during the drive home (the SoC falls evenly over a trip at
+12 kW on average); the controller doesn't know how far it drove after that report. Prices are
+spot prices only (EUR/kWh), without fees or VAT. A target counts as met within 0.1 point.
+Sessions shorter than 30 minutes are left out (nobody sets a departure for those).
 
 Source of the sessions: Sørensen, Lindberg, Sartori, Andresen (2021), Data in Brief 36:107105,
 CC BY 4.0. Source of the prices: Energinet (Energi Data Service), CC BY 4.0.
