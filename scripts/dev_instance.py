@@ -76,6 +76,7 @@ def write_configuration(interactive: bool) -> None:
         CONFIGURATION.format(interactive=INTERACTIVE_INTEGRATIONS if interactive else "")
     )
     write_http_settings()
+    write_onboarding_progress()
     link = CONFIG_DIR / "custom_components" / "ev_flex"
     link.parent.mkdir(exist_ok=True)
     if not link.is_symlink():
@@ -108,6 +109,26 @@ def write_http_settings() -> None:
                 "minor_version": 2,
                 "key": "http",
                 "data": {"stable": settings, "pending": None, "yaml_migration_done": True},
+            }
+        )
+    )
+
+
+def write_onboarding_progress() -> None:
+    """Mark the location step done: it adds weather, radio and TTS entries that need the internet.
+
+    The location comes from configuration.yaml; the owner account is still made over REST.
+    """
+    onboarding_store = CONFIG_DIR / ".storage" / "onboarding"
+    if onboarding_store.exists():
+        return
+    onboarding_store.write_text(
+        json.dumps(
+            {
+                "version": 4,
+                "minor_version": 1,
+                "key": "onboarding",
+                "data": {"done": ["core_config"]},
             }
         )
     )
@@ -381,9 +402,18 @@ def print_states(states: list[dict[str, Any]]) -> None:
         print(f"  {state['entity_id']:<64} {state['state']} {unit}".rstrip(), flush=True)
 
 
+def wait_until_running(token: str, deadline: float) -> None:
+    """Stopping during start-up makes half-finished setups log noise; wait it out."""
+    while time.monotonic() < deadline:
+        if request("GET", "/api/config", token=token).get("state") == "RUNNING":
+            return
+        time.sleep(1)
+
+
 def stop(process: subprocess.Popen[bytes]) -> int:
     if process.poll() is None:
-        process.send_signal(signal.SIGINT)
+        # SIGTERM is Home Assistant's graceful stop; SIGINT raises KeyboardInterrupt.
+        process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -427,6 +457,7 @@ def main() -> int:
         log("EV Flex entities:")
         print_states(states)
         if args.check:
+            wait_until_running(token, deadline)
             log("check passed")
             stop(process)
             return 0
