@@ -19,6 +19,7 @@ from custom_components.ev_flex.core.enode import (
     snapshot_from,
 )
 from custom_components.ev_flex.core.enode.fake_server import (
+    FAKE_BRAND,
     FakeEnodeServer,
     serve,
     server_from_args,
@@ -316,6 +317,8 @@ async def test_command_line_server(capsys: pytest.CaptureFixture[str]) -> None:
     assert server.action_delay == timedelta(seconds=1)
     (site,) = server.sites
     assert not site.simulation.vehicle_spec.can_start_stop
+    assert site.simulation.vehicle_spec.make == FAKE_BRAND
+    assert site.vehicle_vendor == "FAKEENODE"
     stop = asyncio.Event()
     stop.set()
     await serve(server, stop)

@@ -262,6 +262,9 @@ def _bad_request(detail: str) -> _ProblemError:
     return _ProblemError(400, "payload-validation-error", "Bad request", detail)
 
 
+FAKE_BRAND = "Fake Enode"
+
+
 def _vendor_of(make: str) -> str:
     return re.sub(r"[^A-Z0-9]", "", make.upper()) or "UNKNOWN"
 
@@ -1759,7 +1762,11 @@ def server_from_args(argv: list[str] | None = None) -> FakeEnodeServer:
         seed=args.seed,
     )
     for preset in args.preset or ["sedan", "hatchback"]:
-        server.add_site(vehicle=VEHICLE_PRESETS[preset], charger=CHARGER_PRESETS[preset])
+        # Its own brand, so its devices are told apart from a simulated account's beside them.
+        server.add_site(
+            vehicle=replace(VEHICLE_PRESETS[preset], make=FAKE_BRAND),
+            charger=replace(CHARGER_PRESETS[preset], make=FAKE_BRAND),
+        )
     return server
 
 
