@@ -41,9 +41,9 @@ def _day(day: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def set_prices(hass: HomeAssistant, *, tomorrow: bool = True) -> None:
+def set_prices(hass: HomeAssistant, *, tomorrow: bool = True, today: datetime = START) -> None:
     """A price sensor with today's and (optionally) tomorrow's hourly prices."""
-    today = START.replace(hour=0)
+    today = today.replace(hour=0)
     hass.states.async_set(
         PRICE_ENTITY,
         "0.6",

@@ -1,0 +1,147 @@
+"""Hard smart-charging sessions through Home Assistant: interference, a slow car, late prices."""
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.model import CommandKind
+from custom_components.ev_flex.core.simulator import Simulation
+
+from .test_smart_charging import (
+    CAR,
+    START,
+    STATE,
+    TZ,
+    TZ_NAME,
+    advance,
+    loaded_entry,  # noqa: F401
+    set_prices,
+    settle,
+    simulator_entry,  # noqa: F401 - the entry with a price entity, at 18:00 local
+    turn_on_smart_charging,
+    vehicle_device,
+)
+
+DEPARTURE = START.replace(hour=7) + timedelta(days=1)
+
+
+def battery_level(simulation: Simulation) -> float:
+    level = simulation.vehicle_state().battery_level_pct
+    assert level is not None
+    return level
+
+
+async def test_someone_else_starting_the_charge_is_respected_and_repeated_interference_repaired(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,  # noqa: F811
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Another app starts the charge: EV Flex leaves it alone; again and again: a repair."""
+    await turn_on_smart_charging(hass, freezer)
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    issue_id = f"interference_{loaded_entry.entry_id}_{simulation.vehicle_id}"
+
+    for round_ in range(3):
+        assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+        commands_before = simulation._command_counter
+        simulation.send_command(simulation.vehicle_id, CommandKind.START)  # someone else
+        await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=15))
+        assert hass.states.get(STATE).state == "plan_executing_overridden"
+        assert simulation.charger_state().is_charging, "the other app's charge goes on"
+        assert simulation._command_counter == commands_before + 1, "EV Flex sent nothing"
+        # A new session (unplug, plug in) hands control back to the plan.
+        simulation.unplug()
+        await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=5))
+        simulation.plug_in()
+        await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=15))
+        assert hass.states.get(STATE).state == "plan_executing_stopped", round_
+
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "repeated_interference"
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["count"] == "3"
+
+
+async def test_cancel_override_hands_an_interfered_session_back(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,  # noqa: F811
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await turn_on_smart_charging(hass, freezer)
+    simulation.send_command(simulation.vehicle_id, CommandKind.START)
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=10))
+    assert hass.states.get(STATE).state == "plan_executing_overridden"
+
+    await hass.services.async_call(
+        DOMAIN,
+        "cancel_override",
+        {"device_id": vehicle_device(hass, loaded_entry)},
+        blocking=True,
+    )
+    await settle(hass)
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    assert not simulation.charger_state().is_charging
+
+
+async def test_a_car_slower_than_advertised_still_makes_the_departure(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,  # noqa: F811
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The wallbox gives 11 kW but the car takes 3.7 kW: 40 → 80 % needs 9 hours, not 3."""
+    simulation.vehicle_spec = replace(simulation.vehicle_spec, onboard_charger_kw=3.7)
+    # The account reports the real (slower) power before smart charging takes over.
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=1))
+    assert float(hass.states.get(f"sensor.{CAR}_charge_rate").state) == 3.7
+    await turn_on_smart_charging(hass, freezer)
+    next_start = datetime.fromisoformat(hass.states.get(f"sensor.{CAR}_next_charging_start").state)
+    # Charging begins well before the cheap 02:00-05:00 window: it would not be enough.
+    assert next_start.astimezone(TZ) <= DEPARTURE - timedelta(hours=8)
+
+    await advance(hass, freezer, DEPARTURE)
+    assert battery_level(simulation) >= 79.5
+    assert float(hass.states.get(f"sensor.{CAR}_expected_charge_at_departure").state) >= 79.5
+
+
+async def test_prices_arriving_after_the_departure_plan_the_next_one(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Only today's prices are known; the departure passes; tomorrow's arrive at 13:00."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    set_prices(hass, tomorrow=False)
+    simulator_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(simulator_entry.entry_id)
+    await settle(hass)
+    simulation: Simulation = simulator_entry.runtime_data.account.simulation
+    await turn_on_smart_charging(hass, freezer)
+    assert hass.states.get(STATE).state == "plan_executing_stopped_awaiting_prices"
+
+    await advance(hass, freezer, DEPARTURE + timedelta(minutes=10))
+    # The target was met without the night's prices (the behind-check charged in time).
+    assert battery_level(simulation) >= 79.5
+    departure = hass.states.get(STATE).attributes["departure"]
+    assert departure.astimezone(TZ) == DEPARTURE + timedelta(days=1)
+
+    # The car drives a little and comes home; prices for the next day arrive at 13:00.
+    simulation.unplug()
+    simulation.drive(150)
+    await advance(hass, freezer, DEPARTURE.replace(hour=12))
+    simulation.plug_in()
+    await advance(hass, freezer, DEPARTURE.replace(hour=12, minute=30))
+    freezer.move_to(DEPARTURE.replace(hour=13))
+    set_prices(hass, today=DEPARTURE)
+    await settle(hass)
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    await advance(hass, freezer, DEPARTURE + timedelta(days=1))
+    assert battery_level(simulation) >= 79.5
