@@ -40,6 +40,7 @@ from .core.controller import (
 from .core.executor import CommandExecutor
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, route_command
+from .helpers import vehicle_name
 
 STORE_VERSION = 1
 SAVE_DELAY_SECONDS = 10
@@ -240,10 +241,12 @@ class VehicleSmartCharging:
             {"vehicle_id": self.vehicle_id, "at": event.at.isoformat(), "detail": event.detail},
         )
         if self.entry.options.get(CONF_NOTIFY_V2G):
+            system = self.system
+            name = vehicle_name(system.vehicle) if system is not None else self.entry.title
             notify(
                 self.hass,
-                f"EV Flex started discharging {self.vehicle_id} to the grid. Call "
-                "ev_flex.cancel_override or switch vehicle-to-grid off to stop it.",
+                f"EV Flex started discharging {name} to the grid. To stop it, call "
+                "`ev_flex.cancel_override` or switch vehicle-to-grid off.",
                 title="EV Flex: vehicle-to-grid started",
                 notification_id=f"{DOMAIN}_v2g_{self.vehicle_id}",
             )
