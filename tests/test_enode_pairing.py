@@ -14,7 +14,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.const import CONF_CHARGING_ZONE, CONF_ENODE_LOCATION_ID, DOMAIN
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
@@ -389,4 +389,122 @@ async def test_issues_of_a_vanished_vehicle_are_cleared(
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
     fake_enode.unlink(site.vehicle_id or "")
     await poll(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_command_to_a_charger_gone_from_the_account(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry
+) -> None:
+    """A charger removed at Enode before the next poll refuses the command (404): rejected."""
+    site = link_site(fake_enode, "sedan")
+    await setup_entry(hass, enode_entry)
+    charger_switch = entity_id(hass, "switch", f"{site.charger_id}_charging")
+    fake_enode.unlink(site.charger_id or "")
+    with pytest.raises(HomeAssistantError) as raised:
+        await switch(hass, charger_switch, SERVICE_TURN_OFF)
+    assert raised.value.translation_key == "command_rejected"
+    assert raised.value.translation_placeholders is not None
+    assert raised.value.translation_placeholders["error"]
+    assert site.simulation.charger_state().is_charging
+
+
+async def test_auth_error_at_the_charger(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry
+) -> None:
+    """The charger's own switch meets refused credentials: translated error and reauth."""
+    site = link_site(fake_enode, "sedan")
+    await setup_entry(hass, enode_entry)
+    charger_switch = entity_id(hass, "switch", f"{site.charger_id}_charging")
+    fake_enode.faults.reject_tokens = True
+    with pytest.raises(HomeAssistantError) as raised:
+        await switch(hass, charger_switch, SERVICE_TURN_OFF)
+    assert raised.value.translation_key == "auth_failed"
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+
+
+async def test_charger_override_becomes_repair_issue_until_removed(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A charger that starts again after EV Flex stopped it is reported; the issue lasts
+    until the entry is removed."""
+    site = link_site(fake_enode, "sedan")
+    await setup_entry(hass, enode_entry)
+    charger_switch = entity_id(hass, "switch", f"{site.charger_id}_charging")
+    await switch(hass, charger_switch, SERVICE_TURN_OFF)
+    issue_id = f"controlled_elsewhere_{enode_entry.entry_id}_{site.charger_id}"
+    # Within the grace period for slow vendor data nothing is said.
+    site.simulation.send_command(site.charger_id or "", _start())
+    await poll(hass, freezer)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    await poll(hass, freezer, minutes=4)
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.is_persistent
+    assert issue.translation_placeholders == {
+        "entry": "Model 3",
+        "device": "EV Flex Simulator Wallbox 22 kW",
+    }
+
+    # Persistent issues survive a reload, but not the removal of the entry.
+    await hass.config_entries.async_reload(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+    await hass.config_entries.async_remove(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def setup_with_zone(hass: HomeAssistant, entry: MockConfigEntry, zone: str) -> None:
+    """Set an entry up whose charging location is `zone`."""
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_CHARGING_ZONE: zone})
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_plugged_in_at_the_enode_location_is_not_away(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Enode placing the car at the charging location wins over a tight zone around it."""
+    # The car is at 59.91, 10.75: about 170 m from the zone's centre, outside its 50 m but
+    # within the 250 m in which Enode puts a car at a Location.
+    hass.states.async_set(
+        "zone.garage",
+        "0",
+        {"latitude": 59.9115, "longitude": 10.75, "radius": 50, "friendly_name": "Garage"},
+    )
+    site = fake_enode.add_site(vehicle=VEHICLE_PRESETS["sedan"], plugged_in=True)
+    fake_enode.link(ENODE_USER, site.vehicle_id or "")
+    await setup_with_zone(hass, enode_entry, "zone.garage")
+    # The Location is created after the first snapshot; the next one places the car in it.
+    await poll(hass, freezer)
+    location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    assert fake_enode.vehicle_json(site.vehicle_id or "")["location"]["id"] == location_id
+    issue_id = f"not_at_charging_location_{enode_entry.entry_id}_{site.vehicle_id}"
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_unknown_charging_zone_raises_no_away_issue(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Without a charging zone to compare with, a car plugged in far away is no issue."""
+    site = fake_enode.add_site(vehicle=VEHICLE_PRESETS["sedan"], plugged_in=True)
+    fake_enode.link(ENODE_USER, site.vehicle_id or "")
+    await setup_with_zone(hass, enode_entry, "zone.gone")
+    await poll(hass, freezer)
+    issue_id = f"not_at_charging_location_{enode_entry.entry_id}_{site.vehicle_id}"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None

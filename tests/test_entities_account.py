@@ -245,3 +245,18 @@ async def test_discharge_uses_negative_current(
     account.selection = replace(account.selection, charger_current=None)
     with pytest.raises(CommandRejectedError, match="no current entity"):
         await account.async_send_command(account.charger_id, CommandKind.DISCHARGE, 10.0)
+
+
+async def test_charger_without_current_entity_has_no_current_number(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Without a current entity the charger can only be switched: no maximum-current number."""
+    flow_id = await _start_flow(hass)
+    selection = {k: v for k, v in SELECTION.items() if k != CONF_CHARGER_CURRENT_ENTITY}
+    result = await hass.config_entries.flow.async_configure(flow_id, selection)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert hass.states.get(f"switch.{FAMILY}_charger_charging").state == STATE_ON
+    assert hass.states.get(f"number.{FAMILY}_charger_maximum_current") is None
+    # The simulated wallbox behind it keeps its own number.
+    assert hass.states.get(f"number.{WALLBOX}_maximum_current") is not None

@@ -5,14 +5,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.persistent_notification import _async_get_or_create_notifications
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.model import CommandKind
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
 TZ_NAME = "Europe/Oslo"
@@ -408,6 +410,11 @@ async def test_v2g_discharges_at_the_peak_within_the_reserve(
     assert charger_rate is not None
     assert charger_rate < 0
     assert started
+    # notify_v2g is on: the user is told how to stop it.
+    notification = _async_get_or_create_notifications(hass)[
+        f"{DOMAIN}_v2g_simulator-garage-vehicle"
+    ]
+    assert "cancel_override" in notification["message"]
 
     lowest = 100.0
     while datetime.now(TZ) < START.replace(hour=21):
@@ -574,3 +581,170 @@ async def test_calendar_lists_windows_and_skips_slivers(
         for w in plan["switch_times"][:-1]
     ]
     assert all(event.summary.startswith("Charge at") for event in events)
+
+
+VEHICLE_ID = "simulator-garage-vehicle"
+
+
+def controller_store_key(entry: MockConfigEntry) -> str:
+    return f"{DOMAIN}.controller.{entry.entry_id}.{VEHICLE_ID}"
+
+
+def store_controller(
+    hass_storage: dict[str, Any], entry: MockConfigEntry, data: dict[str, Any]
+) -> None:
+    """What a previous run of the vehicle's controller left in storage."""
+    key = controller_store_key(entry)
+    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": data}
+
+
+async def test_unreadable_stored_state_starts_afresh(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    simulator_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A corrupt stored state is logged and ignored; the controller runs from scratch."""
+    store_controller(hass_storage, simulator_entry, {"version": 1, "state": {"status": "bogus"}})
+    await set_up(hass, simulator_entry)
+    assert "starts afresh" in caplog.text
+    assert hass.states.get(STATE).state == "disabled"
+
+
+async def test_repeated_interference_issue_follows_the_count(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    simulator_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Three interferences in 14 days (remembered over a restart) raise an issue; it stays
+    while some are recent and goes once none are."""
+    times = [START - timedelta(days=13), START - timedelta(hours=2), START - timedelta(hours=1)]
+    store_controller(
+        hass_storage,
+        simulator_entry,
+        {"version": 1, "state": {"interference_times": [t.isoformat() for t in times]}},
+    )
+    await set_up(hass, simulator_entry)
+    issue_id = f"interference_{simulator_entry.entry_id}_{VEHICLE_ID}"
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "repeated_interference"
+    assert issue.translation_placeholders == {"vehicle": "Garage", "count": "3"}
+
+    # The oldest one leaves the window: two remain, the issue stays.
+    freezer.tick(timedelta(days=1, hours=1))
+    async_fire_time_changed(hass)
+    await settle(hass)
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+
+    freezer.tick(timedelta(days=14))
+    async_fire_time_changed(hass)
+    await settle(hass)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_in_flight_command_unknown_after_restart_is_sent_again(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A stop that was in flight at shutdown and that the account no longer knows is not taken
+    as done: after the restart the controller sends it again."""
+    await turn_on_smart_charging(hass, freezer)
+    assert not simulation.charger_state().is_charging
+    await hass.config_entries.async_unload(loaded_entry.entry_id)
+    await settle(hass)
+    stored = hass_storage[controller_store_key(loaded_entry)]["data"]["executor"]
+    target = stored["confirmed"]
+    assert target is not None
+    stored["in_flight"] = {
+        "command_id": "sim-cmd-gone",
+        "kind": "stop",
+        "value": None,
+        "target": target,
+        "completes_target": True,
+        "sent_at": datetime.now(TZ).isoformat(),
+    }
+    stored["confirmed"] = stored["confirmed_at"] = None
+    # The charger meanwhile charges again: the lost stop never happened.
+    simulation.send_command(simulation.charger_id, CommandKind.START)
+    commands_before = simulation._command_counter
+
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await settle(hass)
+    assert simulation._command_counter == commands_before + 1
+    assert not simulation.charger_state().is_charging
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+
+
+async def test_turning_smart_charging_off_hands_back_control(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Switched off, smart charging stops steering and the car charges again."""
+    await turn_on_smart_charging(hass, freezer)
+    assert not simulation.charger_state().is_charging
+    await hass.services.async_call(
+        "switch", "turn_off", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    assert hass.states.get(f"switch.{CAR}_smart_charging").state == STATE_OFF
+    assert hass.states.get(STATE).state == "plan_ended_disabled"
+    assert simulation.charger_state().is_charging
+
+
+async def test_v2g_target_may_not_lie_below_the_reserve(
+    hass: HomeAssistant, v2g_entry: MockConfigEntry
+) -> None:
+    """With vehicle-to-grid on, the target number refuses a level under the reserve."""
+    await set_up(hass, v2g_entry)
+    car = "ev_flex_simulator_suv_99_kwh_bidirectional"
+    target = f"number.{car}_target_charge"
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_vehicle_to_grid"}, blocking=True
+    )
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            "number", "set_value", {ATTR_ENTITY_ID: target, "value": 35}, blocking=True
+        )
+    assert raised.value.translation_key == "target_below_reserve"
+    assert raised.value.translation_placeholders == {"reserve": "40"}
+    assert float(hass.states.get(target).state) == 80
+    await hass.services.async_call(
+        "number", "set_value", {ATTR_ENTITY_ID: target, "value": 45}, blocking=True
+    )
+    assert float(hass.states.get(target).state) == 45
+
+
+@pytest.mark.parametrize("vehicle_preset", ["hatchback"])
+async def test_no_way_to_stop_fails_then_retries(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A car that cannot stop itself, at an offline charger: the stop fails and is said so;
+    once the charger is back (and would charge) the stop is tried again and goes through."""
+    car = "ev_flex_simulator_hatchback_40_kwh"
+    state = f"sensor.{car}_smart_charging_state"
+    simulation.set_faults(FaultSettings(charger_offline=True))
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_smart_charging"}, blocking=True
+    )
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=6))
+    assert hass.states.get(state).state == "plan_executing_stop_failed"
+
+    simulation.set_faults(FaultSettings())
+    # The account shows the charger back first; the stop is retried after a 5-minute pause.
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=1))
+    assert hass.states.get(state).state == "plan_executing_stop_failed"
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=5))
+    assert hass.states.get(state).state == "plan_executing_stopped"
+    assert not simulation.vehicle_state().is_charging
