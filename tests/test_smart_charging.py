@@ -700,10 +700,10 @@ async def test_turning_smart_charging_off_hands_back_control(
     assert simulation.charger_state().is_charging
 
 
-async def test_v2g_target_may_not_lie_below_the_reserve(
+async def test_v2g_target_and_reserve_keep_their_order(
     hass: HomeAssistant, v2g_entry: MockConfigEntry
 ) -> None:
-    """With vehicle-to-grid on, the target number refuses a level under the reserve."""
+    """With vehicle-to-grid on, the target may not go under the reserve, nor the reserve over it."""
     await set_up(hass, v2g_entry)
     car = "ev_flex_simulator_suv_99_kwh_bidirectional"
     target = f"number.{car}_target_charge"
@@ -721,6 +721,19 @@ async def test_v2g_target_may_not_lie_below_the_reserve(
         "number", "set_value", {ATTR_ENTITY_ID: target, "value": 45}, blocking=True
     )
     assert float(hass.states.get(target).state) == 45
+
+    reserve = f"number.{car}_vehicle_to_grid_reserve"
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(
+            "number", "set_value", {ATTR_ENTITY_ID: reserve, "value": 50}, blocking=True
+        )
+    assert raised.value.translation_key == "reserve_above_target"
+    assert raised.value.translation_placeholders == {"target": "45"}
+    assert float(hass.states.get(reserve).state) == 40
+    await hass.services.async_call(
+        "number", "set_value", {ATTR_ENTITY_ID: reserve, "value": 30}, blocking=True
+    )
+    assert float(hass.states.get(reserve).state) == 30
 
 
 @pytest.mark.parametrize("vehicle_preset", ["hatchback"])

@@ -106,7 +106,7 @@ class SettingNumber(SmartChargingEntity, NumberEntity):
         return self.entity_description.native_unit_of_measurement
 
     async def async_set_native_value(self, value: float) -> None:
-        """Store the new level; the target may not lie below the reserve."""
+        """Store the new level; with vehicle-to-grid on, the target stays above the reserve."""
         setting = self.entity_description.setting
         settings = self.settings
         if setting == "target_soc_pct" and settings.v2g and value < settings.reserve_soc_pct:
@@ -114,5 +114,11 @@ class SettingNumber(SmartChargingEntity, NumberEntity):
                 translation_domain=DOMAIN,
                 translation_key="target_below_reserve",
                 translation_placeholders={"reserve": f"{settings.reserve_soc_pct:g}"},
+            )
+        if setting == "reserve_soc_pct" and settings.v2g and value > settings.target_soc_pct:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="reserve_above_target",
+                translation_placeholders={"target": f"{settings.target_soc_pct:g}"},
             )
         self.change_settings(**{setting: value})
