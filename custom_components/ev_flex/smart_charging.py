@@ -84,7 +84,11 @@ class VehicleSmartCharging:
             try:
                 self.controller.restore(saved)
             except (KeyError, TypeError, ValueError) as err:
-                LOGGER.warning("Smart charging for %s starts afresh: %s", self.vehicle_id, err)
+                LOGGER.warning(
+                    "Smart charging for %s starts afresh from the part of its stored state it could read: %s",
+                    self.vehicle_id,
+                    err,
+                )
         self.entry.async_on_unload(self.coordinator.async_add_listener(self.async_run))
         if (prices := self.entry.runtime_data.prices) is not None:
             self.entry.async_on_unload(prices.async_add_listener(self.async_run))
