@@ -85,7 +85,7 @@ class VehicleSmartCharging:
                 self.controller.restore(saved)
             except (KeyError, TypeError, ValueError) as err:
                 LOGGER.warning(
-                    "Smart charging for %s starts afresh from the part of its stored state it could read: %s",
+                    "Smart charging for %s starts afresh from what it could read of its store: %s",
                     self.vehicle_id,
                     err,
                 )
