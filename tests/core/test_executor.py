@@ -3,10 +3,15 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 import json
+from typing import Any
 
 import pytest
 
-from custom_components.ev_flex.core.account import SimulatedAccount
+from custom_components.ev_flex.core.account import (
+    AccountAuthError,
+    AccountUnavailableError,
+    SimulatedAccount,
+)
 from custom_components.ev_flex.core.executor import (
     CHARGE,
     IDLE,
@@ -270,3 +275,183 @@ async def test_every_state_change_is_reported_for_saving() -> None:
     await executor.async_apply(IDLE)
     assert any(item["in_flight"] is not None for item in seen)
     assert seen[-1]["confirmed"] == {"mode": "idle", "power_kw": 0.0}
+
+
+def test_hands_off_is_never_in_flight_or_confirmed() -> None:
+    state = ExecutorState(confirmed=IDLE, failed=CHARGE)
+    assert state.status_for(None) is ExecutionStatus.NOT_SENT
+    assert state.status_for(IDLE) is ExecutionStatus.CONFIRMED
+    assert state.status_for(CHARGE) is ExecutionStatus.FAILED
+
+
+async def test_a_command_the_account_confirms_at_once_needs_no_polling() -> None:
+    executor, recorder, clock = make(delay_s=0.0)
+    seen: list[dict[str, object]] = []
+    executor.on_change = lambda state: seen.append(state.to_dict())
+    assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    assert clock.now == START
+    assert all(item["in_flight"] is None for item in seen)
+    assert executor.state.last_command is not None
+    assert executor.state.last_command.state.value == "confirmed"
+    assert recorder.simulation.charger_state().is_charging is False
+
+
+async def test_a_command_settling_at_the_last_poll_counts_as_confirmed() -> None:
+    executor, recorder, clock = make(delay_s=5.0)
+    # Polls at 2 s and 5 s; the simulator confirms at 5 s, exactly at the last one.
+    executor.policy = RetryPolicy(poll_delays_s=(2.0, 3.0), attempts=1, backoff_s=())
+    assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    assert clock.now - START == timedelta(seconds=5)
+    assert executor.state.failed is None
+    assert len(recorder.sent) == 1
+
+
+async def test_an_unreachable_status_poll_is_polled_again() -> None:
+    executor, recorder, _ = make(delay_s=5.0)
+    polls: list[str] = []
+
+    async def flaky_status(command_id: str) -> CommandResult:
+        polls.append(command_id)
+        if len(polls) == 1:
+            raise AccountUnavailableError("cloud hiccup")
+        return await recorder.status(command_id)
+
+    executor.command_status = flaky_status
+    assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    # The hiccup cost one poll, not a second command.
+    assert len(polls) == 2
+    assert recorder.sent == [(CommandKind.STOP, None)]
+
+
+async def test_rejected_credentials_fail_the_target_without_retrying() -> None:
+    executor, recorder, _ = make()
+
+    async def refused(kind: CommandKind, value: float | None) -> CommandResult:
+        recorder.sent.append((kind, value))
+        raise AccountAuthError("token revoked")
+
+    executor.send_command = refused
+    assert await executor.async_apply(CHARGE) is ExecutionStatus.FAILED
+    assert recorder.sent == [(CommandKind.START, None)]
+    assert executor.state.failure_reason == "authentication: token revoked"
+    assert executor.state.commands_sent == 0
+    assert executor.state.last_command is not None
+    assert executor.state.last_command.failure_reason == "token revoked"
+
+
+async def _stopped_while_pending(executor: CommandExecutor, target: DeviceTarget) -> dict[str, Any]:
+    """Apply `target` until a command is pending, then 'shut down'; returns the saved state."""
+
+    async def stop_after_sending(seconds: float) -> None:
+        raise asyncio.CancelledError
+
+    sleep = executor.sleep
+    executor.sleep = stop_after_sending
+    with pytest.raises(asyncio.CancelledError):
+        await executor.async_apply(target)
+    executor.sleep = sleep
+    saved: dict[str, Any] = json.loads(json.dumps(executor.state.to_dict()))
+    return saved
+
+
+async def test_a_restart_resends_a_command_the_account_no_longer_knows() -> None:
+    executor, recorder, clock = make()
+    saved = await _stopped_while_pending(executor, IDLE)
+    saved["in_flight"]["command_id"] = "sim-cmd-lost"
+    clock.now += timedelta(seconds=30)
+    restored, _, _ = make(
+        clock=clock, simulation=recorder.simulation, state=ExecutorState.from_dict(saved)
+    )
+    restored.send_command = recorder.send
+    restored.command_status = recorder.status
+    assert await restored.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    # Nothing is known about the lost command, so the stop is sent again.
+    assert recorder.sent == [(CommandKind.STOP, None), (CommandKind.STOP, None)]
+    assert restored.state.in_flight is None
+
+
+async def test_a_restart_resends_a_command_that_failed_meanwhile() -> None:
+    executor, recorder, clock = make(faults=FaultSettings(command_failure_rate=1.0))
+    saved = await _stopped_while_pending(executor, IDLE)
+    recorder.simulation.set_faults(FaultSettings())
+    clock.now += timedelta(seconds=30)
+    restored, _, _ = make(
+        clock=clock, simulation=recorder.simulation, state=ExecutorState.from_dict(saved)
+    )
+    restored.send_command = recorder.send
+    restored.command_status = recorder.status
+    assert await restored.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    assert recorder.sent == [(CommandKind.STOP, None), (CommandKind.STOP, None)]
+    assert recorder.simulation.charger_state().is_charging is False
+
+
+def _v2g_simulation(clock: ManualClock) -> Simulation:
+    return Simulation(
+        clock=clock,
+        vehicle=VEHICLE_PRESETS["suv_v2g"],
+        charger=ChargerSpec(can_discharge=True),
+        command_delay=timedelta(seconds=5),
+        soc_pct=80.0,
+    )
+
+
+async def test_a_restart_mid_sequence_carries_on_with_the_rest_of_it() -> None:
+    """Ending a discharge is two commands; a restart between them sends only the second."""
+    clock = ManualClock(START)
+    executor, recorder, _ = make(clock=clock, simulation=_v2g_simulation(clock))
+    assert await executor.async_apply(DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=7.0)) is (
+        ExecutionStatus.CONFIRMED
+    )
+    saved = await _stopped_while_pending(executor, IDLE)
+    assert saved["in_flight"]["kind"] == "discharge"
+    assert saved["in_flight"]["completes_target"] is False
+    clock.now += timedelta(seconds=30)
+    restored, _, _ = make(
+        clock=clock, simulation=recorder.simulation, state=ExecutorState.from_dict(saved)
+    )
+    restored.send_command = recorder.send
+    restored.command_status = recorder.status
+    assert await restored.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    assert recorder.sent == [
+        (CommandKind.DISCHARGE, 7.0),
+        (CommandKind.DISCHARGE, 0.0),
+        (CommandKind.STOP, None),
+    ]
+    assert restored.state.confirmed == IDLE
+    assert not restored.state.discharge_may_be_active
+
+
+async def _yielding(executor: CommandExecutor, clock: ManualClock) -> None:
+    async def yielding_sleep(seconds: float) -> None:
+        clock.now += timedelta(seconds=seconds)
+        await asyncio.sleep(0)
+
+    executor.sleep = yielding_sleep
+
+
+async def test_a_new_wish_mid_sequence_skips_the_rest_of_the_old_one() -> None:
+    clock = ManualClock(START)
+    executor, recorder, _ = make(clock=clock, simulation=_v2g_simulation(clock))
+    await executor.async_apply(DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=7.0))
+    await _yielding(executor, clock)
+    results = await asyncio.gather(executor.async_apply(IDLE), executor.async_apply(CHARGE))
+    # The discharge was ended, then the stop that IDLE needed was skipped for the new wish.
+    assert recorder.sent == [
+        (CommandKind.DISCHARGE, 7.0),
+        (CommandKind.DISCHARGE, 0.0),
+        (CommandKind.START, None),
+    ]
+    assert results[0] is ExecutionStatus.CONFIRMED
+    assert executor.state.confirmed == CHARGE
+    assert recorder.simulation.charger_state().is_charging is True
+
+
+async def test_a_target_reached_just_as_hands_off_arrives_is_remembered() -> None:
+    executor, recorder, clock = make()
+    await _yielding(executor, clock)
+    results = await asyncio.gather(executor.async_apply(IDLE), executor.async_apply(None))
+    assert results == [ExecutionStatus.NOT_SENT, ExecutionStatus.NOT_SENT]
+    # The stop took effect, so asking for IDLE again sends nothing.
+    assert executor.state.confirmed == IDLE
+    assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
+    assert recorder.sent == [(CommandKind.STOP, None)]

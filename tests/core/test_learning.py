@@ -137,3 +137,59 @@ def test_state_survives_json() -> None:
     copy = learner.copy()
     copy.add_power_sample(now=T0, soc_pct=40.0, power_kw=1.0)
     assert learner.bands != copy.bands
+
+
+def test_samples_that_measure_nothing_are_ignored() -> None:
+    learner = ChargeLearner()
+    before = learner.copy()
+    assert not learner.add_charge_sample(grid_kwh=0.0, stored_kwh=1.0)
+    assert not learner.add_charge_sample(grid_kwh=2.0, stored_kwh=-1.0)
+    assert not learner.add_discharge_sample(grid_kwh=0.0, drawn_kwh=1.0)
+    assert not learner.add_discharge_sample(grid_kwh=1.0, drawn_kwh=0.0)
+    # No power (or a SoC that can't be) teaches nothing about power.
+    learner.add_power_sample(now=T0, soc_pct=40.0, power_kw=0.0)
+    learner.add_power_sample(now=T0, soc_pct=101.0, power_kw=7.0)
+    learner.add_power_sample(now=T0, soc_pct=-1.0, power_kw=7.0)
+    assert learner == before
+    assert not learner.model(advertised_kw=11.0, now=T0).power_measured
+
+
+def test_discharge_efficiency_is_learned_and_impossible_samples_are_ignored() -> None:
+    learner = ChargeLearner()
+    # More energy out of the charger than left the battery (a misread SoC): not a sample.
+    assert not learner.add_discharge_sample(grid_kwh=6.0, drawn_kwh=5.0)
+    # Less than half of it reaching the grid is implausible too.
+    assert not learner.add_discharge_sample(grid_kwh=2.0, drawn_kwh=5.0)
+    assert learner.discharge_efficiency() == pytest.approx(0.9)
+    for _ in range(20):
+        assert learner.add_discharge_sample(grid_kwh=8.0, drawn_kwh=10.0)
+    assert learner.discharge_efficiency() == pytest.approx(0.8, abs=0.01)
+    # Charging efficiency is a separate figure.
+    assert learner.efficiency() == PRIOR_EFFICIENCY
+
+
+def test_a_rising_taper_reading_is_not_fitted_as_a_line() -> None:
+    """Two bands above full power that rise (noise) give no slope; the first one decides."""
+    both = ChargeLearner()
+    first_only = ChargeLearner()
+    for learner in (both, first_only):
+        learner.add_power_sample(now=T0, soc_pct=60.0, power_kw=10.0)
+        learner.add_power_sample(now=T0, soc_pct=86.0, power_kw=5.0)
+    both.add_power_sample(now=T0, soc_pct=96.0, power_kw=6.0)
+    rising = both.model(advertised_kw=11.0, now=T0)
+    assert rising.taper() == first_only.model(advertised_kw=11.0, now=T0).taper()
+    # Still a valid taper for the planner: full power up to a knee, then falling.
+    (knee, top), (end, bottom) = rising.taper()
+    assert 60.0 < knee < 86.0
+    assert end == 100.0
+    assert bottom < top == 10.0
+
+
+def test_a_weak_band_near_full_puts_the_knee_just_below_it() -> None:
+    """A band at or below the prior's end power: the taper falls just before it, to it."""
+    learner = ChargeLearner()
+    learner.add_power_sample(now=T0, soc_pct=40.0, power_kw=10.0)
+    learner.add_power_sample(now=T0, soc_pct=96.0, power_kw=2.0)
+    model = learner.model(advertised_kw=11.0, now=T0)
+    # The band's centre is 96.25 %; the knee is one band width below it.
+    assert model.taper() == [[93.75, 10.0], [100.0, 2.0]]

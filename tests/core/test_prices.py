@@ -28,6 +28,7 @@ from custom_components.ev_flex.core.prices import (
     current_price,
     detect_format,
     is_stale,
+    iter_slots_between,
     next_slot_boundary,
     normalise_prices,
     required_action,
@@ -767,6 +768,9 @@ def _item_not_mapping(attributes: dict[str, Any]) -> None:
         (_set(4, "start", datetime(2025, 10, 7, 4)), "raw_today[4]: 'start' has no UTC offset"),
         (_set(4, "end", "tomorrow"), "raw_today[4]: 'end' is not a date and time"),
         (_set(4, "end", "2025-10-07T03:00:00+02:00"), "raw_today[4]: ends before it starts"),
+        (_set(4, "start", 1759802400), "raw_today[4]: 'start' is not a date and time"),
+        (_set(2, "value", [0.5]), "raw_today[2]: 'value' is not a number"),
+        (_set(4, "end", "2025-10-10T00:00:00+02:00"), "raw_today[4]: slot is longer than"),
         (_duplicate, "duplicate slot"),
         (_overlap, "overlaps"),
         (_not_a_list, "raw_today: expected a list"),
@@ -1042,3 +1046,145 @@ def test_real_day_through_core_nordpool_and_entsoe(
     from_entsoe = normalise_prices(entsoe, tz, now)
     assert from_entsoe.series is not None
     assert_same_slots(from_entsoe.series, as_tuples(result.series))
+
+
+# --------------------------------------------------------------------------------------------
+# Less common shapes
+
+
+def _ge_spot_by_time_of_day(day: date, list_name: str = "today_hourly_prices") -> dict[str, Any]:
+    """Older GE-Spot: {"HH:MM": price} for the user's local day."""
+    return {
+        "unit_of_measurement": "SEK/kWh",
+        list_name: {
+            local(s, STOCKHOLM).strftime("%H:%M"): p for s, _, p in day_slots(day, STOCKHOLM, 60)
+        },
+    }
+
+
+def test_ge_spot_time_of_day_keys_are_local_times() -> None:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 60)
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.gespot_se3", state="1", attributes=_ge_spot_by_time_of_day(PLAIN_DAY)
+    )
+    result = read(snapshot, today[3][0])
+    assert result.status is PriceStatus.AWAITING
+    assert result.series is not None
+    assert result.series.source_format is PriceFormat.GE_SPOT
+    # "00:00" is local midnight (22:00 UTC the day before), not UTC midnight.
+    assert_same_slots(result.series, today)
+
+
+def test_ge_spot_time_of_day_keys_on_a_clock_change_or_garbled_are_invalid() -> None:
+    # On the spring-forward day the user's clock skips 02:00-03:00, so "02:00" is no time.
+    # A full 24 hours, as a source unaware of the change would send them.
+    every_hour = {f"{hour:02d}:00": 0.1 for hour in range(24)}
+    spring = PriceEntitySnapshot(
+        entity_id="sensor.gespot", state="1", attributes={"today_hourly_prices": every_hour}
+    )
+    result = read(spring, datetime.combine(SPRING_DAY, time(1), tzinfo=STOCKHOLM))
+    assert result.status is PriceStatus.INVALID
+    assert "today_hourly_prices['02:00']: 02:00 does not exist" in result.message
+
+    garbled = PriceEntitySnapshot(
+        entity_id="sensor.gespot",
+        state="1",
+        attributes={"today_hourly_prices": {"ab:cd": 0.1}},
+    )
+    result = read(garbled, datetime.combine(PLAIN_DAY, time(1), tzinfo=STOCKHOLM))
+    assert result.status is PriceStatus.INVALID
+    assert "today_hourly_prices['ab:cd']: not a time of day" in result.message
+
+
+def test_octopus_rates_with_the_incl_vat_spelling_are_read() -> None:
+    today = day_slots(PLAIN_DAY, LONDON, 30)
+    snapshot = build_octopus(today, [], LONDON)
+    rates = [
+        {"start": r["start"], "end": r["end"], "value_incl_vat": r["value_inc_vat"]}
+        for r in snapshot.attributes["rates"]
+    ]
+    spelled = PriceEntitySnapshot(
+        entity_id=snapshot.entity_id, state=snapshot.state, attributes={"rates": rates}
+    )
+    result = read(spelled, today[0][0], LONDON)
+    assert result.series is not None
+    assert_same_slots(result.series, today)
+
+
+def test_an_area_the_response_lacks_is_named() -> None:
+    slots = day_slots(PLAIN_DAY, STOCKHOLM, 60)
+    snapshot = build_nordpool_core(slots, [], STOCKHOLM)
+    chosen = PriceEntitySnapshot(
+        entity_id=snapshot.entity_id,
+        state="1",
+        platform="nordpool",
+        action_responses=snapshot.action_responses,
+        area="SE4",
+    )
+    result = read(chosen, slots[0][0])
+    assert result.status is PriceStatus.INVALID
+    assert "no area 'SE4' (has ['SE3'])" in result.message
+
+
+def test_a_tibber_home_that_is_not_a_list_is_invalid() -> None:
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.electricity_price_home",
+        state="1",
+        platform="tibber",
+        action_responses=(
+            ActionResponse(ACTION_TIBBER_PRICES, {"prices": {"Home": {"price": 1.0}}}),
+        ),
+    )
+    result = read(snapshot, datetime(2025, 10, 7, tzinfo=UTC))
+    assert result.status is PriceStatus.INVALID
+    assert "home 'Home' is not a list" in result.message
+
+
+def test_an_unknown_energy_unit_is_invalid_not_guessed() -> None:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 60)
+    snapshot = build_eds(today, [], STOCKHOLM)
+    bad = PriceEntitySnapshot(
+        entity_id=snapshot.entity_id, state="1", attributes={**snapshot.attributes, "unit": "GJ"}
+    )
+    result = read(bad, today[0][0])
+    assert result.status is PriceStatus.INVALID
+    assert "unknown energy unit 'GJ'" in result.message
+
+
+def test_an_unrelated_action_response_does_not_hide_the_attributes() -> None:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 60)
+    snapshot = build_hacs_nordpool(today, [], STOCKHOLM)
+    with_other = PriceEntitySnapshot(
+        entity_id=snapshot.entity_id,
+        state="1",
+        attributes=snapshot.attributes,
+        action_responses=(ActionResponse("weather.get_forecasts", {"forecast": []}),),
+    )
+    assert detect_format(with_other) is PriceFormat.NORDPOOL_HACS
+    result = read(with_other, today[0][0])
+    assert result.series is not None
+    assert_same_slots(result.series, today)
+
+
+def test_a_single_start_only_price_is_assumed_to_last_an_hour() -> None:
+    start = local_midnight(PLAIN_DAY, STOCKHOLM)
+    snapshot = build_entsoe([(start, start + timedelta(minutes=15), 0.2)], [], STOCKHOLM)
+    result = read(snapshot, start)
+    assert result.series is not None
+    (slot,) = result.series.slots
+    assert slot.duration == timedelta(hours=1)
+    assert any("only one price" in note for note in result.series.notes)
+
+
+def test_contiguous_slots_without_a_gap_run_to_the_end() -> None:
+    today = day_slots(PLAIN_DAY, STOCKHOLM, 15)
+    result = read(build_hacs_nordpool(today, [], STOCKHOLM), today[0][0])
+    assert result.series is not None
+    run = contiguous_slots(result.series, today[90][0])
+    assert [s.start for s in run] == [s for s, _, _ in today[90:]]
+    assert all(s.duration == timedelta(minutes=15) for s in run)
+    # Slots overlapping a window, including the ones cut by its edges.
+    window = list(
+        iter_slots_between(result.series, today[4][0] + timedelta(minutes=1), today[6][1])
+    )
+    assert [s.start for s in window] == [today[4][0], today[5][0], today[6][0]]

@@ -362,8 +362,10 @@ class CommandExecutor:
             except _CommandFailedError as err:
                 self._fail(target, err.reason)
                 return ExecutionStatus.FAILED
-            if self._desired != target:
+            if not completes and self._desired != target:
                 # A newer wish arrived; what was done so far is recorded, start over from there.
+                # (After the last step the target was reached: confirm it below, so it is
+                # not sent again.)
                 return ExecutionStatus.NOT_SENT
         self._confirm(target)
         return ExecutionStatus.CONFIRMED

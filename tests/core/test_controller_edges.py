@@ -1,0 +1,430 @@
+"""The controller's less travelled paths: odd prices and planner replies, handing back, limits."""
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from custom_components.ev_flex.core import controller as controller_module
+from custom_components.ev_flex.core.controller import (
+    ControllerSettings,
+    ControllerState,
+    Decision,
+    DepartureOverride,
+    EventKind,
+    Observation,
+    OverrideKind,
+    Planner,
+    SmartChargingState,
+    resolve_departure,
+    run_planner,
+    step,
+)
+from custom_components.ev_flex.core.executor import (
+    CHARGE,
+    IDLE,
+    DeviceMode,
+    ExecutionStatus,
+    ExecutorState,
+)
+from custom_components.ev_flex.core.model import CommandKind
+from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
+
+from .controller_rig import make_rig, quarter_prices
+from .test_controller import DEPARTURE, START, current, night_prices, smart
+
+
+def plugged(**changes: Any) -> Observation:
+    """A plugged-in car at 50 % that reported just now, not charging."""
+    base = Observation(
+        plugged_in=True, soc_pct=50.0, soc_reported_at=START, capacity_kwh=75.0, power_kw=0.0
+    )
+    return replace(base, **changes)
+
+
+def run_step(
+    now: datetime,
+    observation: Observation,
+    *,
+    prices: list[dict[str, Any]] | None = None,
+    settings: ControllerSettings | None = None,
+    state: ControllerState | None = None,
+    executor: ExecutorState | None = None,
+    planner: Planner = run_planner,
+) -> Decision:
+    return step(
+        now=now,
+        observation=observation,
+        prices=night_prices() if prices is None else prices,
+        settings=settings or smart(),
+        state=state or ControllerState(),
+        executor=executor or ExecutorState(),
+        tz=UTC,
+        planner=planner,
+    )
+
+
+# Prices
+
+
+def test_prices_with_datetime_objects_are_read_like_iso_strings() -> None:
+    as_text = night_prices()
+    as_datetimes = [
+        {
+            **item,
+            "start": datetime.fromisoformat(str(item["start"])),
+            "end": datetime.fromisoformat(str(item["end"])),
+        }
+        for item in as_text
+    ]
+    from_text = run_step(START, plugged(), prices=as_text)
+    from_datetimes = run_step(START, plugged(), prices=as_datetimes)
+    assert from_datetimes.considerations.has_prices
+    assert from_datetimes.plan == from_text.plan
+    assert from_datetimes.next_start == from_text.next_start
+
+
+def _spoil(index: int, **changes: Any) -> list[dict[str, Any]]:
+    prices: list[dict[str, Any]] = [dict(item) for item in night_prices()]
+    prices[index].update(changes)
+    for key, value in changes.items():
+        if value is _MISSING:
+            del prices[index][key]
+    return prices
+
+
+_MISSING = object()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"import": _MISSING},
+        {"import": "n/a"},
+        {"import": float("nan")},
+        {"start": "2026-01-15T19:00:00"},
+        {"end": "2026-01-15T19:00:00+00:00"},
+        {"start": "2026-01-15T19:05:00+00:00"},
+    ],
+    ids=["no_price", "text_price", "nan_price", "naive_time", "empty_slot", "not_contiguous"],
+)
+def test_known_prices_end_at_the_first_slot_that_makes_no_sense(changes: dict[str, Any]) -> None:
+    """Slot 8 (19:00) is broken: prices are known until it, guessed after (never misread)."""
+    decision = run_step(START, plugged(), prices=_spoil(8, **changes))
+    assert decision.considerations.has_prices
+    assert decision.prices_guessed_after == START + timedelta(hours=2)
+
+
+def test_prices_that_start_later_are_no_prices_now() -> None:
+    later = quarter_prices(START + timedelta(hours=1), [0.1] * 40)
+    decision = run_step(START, plugged(), prices=later)
+    assert not decision.considerations.has_prices
+    assert decision.plan is None
+    assert decision.status is SmartChargingState.CONSIDERING
+
+
+def test_a_non_finite_export_price_allows_no_discharge_in_that_slot() -> None:
+    exports = [0.05] * 36 * 4
+    imports = [0.20] * 36 * 4
+    prices = quarter_prices(START, imports, export=exports)
+    prices[0]["export"] = float("inf")
+    decision = run_step(
+        START,
+        plugged(soc_pct=80.0, max_discharge_kw=7.0),
+        prices=prices,
+        settings=smart(v2g=True),
+    )
+    assert decision.plan is not None
+    slots = decision.plan["slots"]
+    assert "export" not in slots[0] or slots[0]["export"] is None
+    assert slots[1]["export"] == 0.05
+    assert decision.prices_guessed_after is None
+
+
+def test_the_parsed_time_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    cache: dict[str, datetime] = {}
+    monkeypatch.setattr(controller_module, "_PARSED_TIMES", cache)
+    monkeypatch.setattr(controller_module, "_PARSED_TIMES_MAX", 10)
+    decision = run_step(START, plugged())
+    # Price lists repeat at every step; a long run must not grow memory without bound.
+    assert 0 < len(cache) <= 10
+    assert decision.plan is not None
+
+
+# Departures
+
+
+def test_a_one_off_departure_without_its_own_target_uses_the_usual_one() -> None:
+    at = datetime(2026, 1, 16, 5, 0, tzinfo=UTC)
+    settings = replace(smart(), departure_override=DepartureOverride(at=at, target_soc_pct=None))
+    assert resolve_departure(settings, START, UTC) == (at, 80.0)
+    # Once it has passed, the daily departure applies again.
+    assert resolve_departure(settings, at, UTC) == (DEPARTURE, 80.0)
+    without = replace(smart(), departure_time=None)
+    assert resolve_departure(without, START, UTC) == (None, 80.0)
+
+
+# Planner replies
+
+
+def test_a_planner_that_refuses_is_asked_again_only_now_and_then() -> None:
+    calls: list[datetime] = []
+
+    def refusing(request: dict[str, Any]) -> dict[str, Any]:
+        calls.append(datetime.fromisoformat(request["now"]))
+        raise ValueError("infeasible")
+
+    first = run_step(START, plugged(), planner=refusing)
+    assert first.plan is None
+    assert first.estimated_cost is None
+    # No plan, so no charge window (the behind-check still guards the target).
+    assert first.next_start is None
+    later = run_step(START + timedelta(minutes=5), plugged(), planner=refusing, state=first.state)
+    assert later.plan is None
+    assert len(calls) == 1
+    run_step(START + timedelta(minutes=15), plugged(), planner=refusing, state=later.state)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {},
+        {"status": "ok", "cost": "n/a", "charge_now_cost": None, "targets": [{}]},
+        {"status": "ok", "cost": float("inf"), "targets": [{"expected_soc_pct": None}]},
+    ],
+    ids=["empty", "junk_numbers", "no_expected_soc"],
+)
+def test_a_planner_reply_without_numbers_shows_none(reply: dict[str, Any]) -> None:
+    calls: list[dict[str, Any]] = []
+
+    def odd(request: dict[str, Any]) -> dict[str, Any]:
+        calls.append(request)
+        return reply
+
+    first = run_step(START, plugged(), planner=odd)
+    # Without slots the reply can't be checked against the prices: it is asked again.
+    decision = run_step(START + timedelta(minutes=1), plugged(), planner=odd, state=first.state)
+    assert len(calls) == 2
+    assert decision.estimated_cost is None
+    assert decision.charge_now_cost is None
+    assert decision.expected_soc_at_departure_pct is None
+    assert decision.shortfall_pct is None
+    # Nothing to switch on: no charge window comes from such a reply.
+    assert decision.next_start is None
+    assert decision.next_stop is None
+
+
+# Readings
+
+
+def test_without_a_power_reading_the_charging_flag_tells_interference() -> None:
+    """A charger that reports only whether it charges: someone stopping it is still noticed."""
+    confirmed_at = START - timedelta(hours=1)
+    executor = ExecutorState(confirmed=CHARGE, confirmed_at=confirmed_at)
+    first = run_step(START, plugged(power_kw=None, charging=True), executor=executor)
+    assert first.override is None
+    assert first.state.power_seen_for == confirmed_at
+    stopped = plugged(power_kw=None, charging=False)
+    later = run_step(START + timedelta(seconds=30), stopped, state=first.state, executor=executor)
+    assert later.override is None
+    confirmed = run_step(
+        START + timedelta(seconds=95), stopped, state=later.state, executor=executor
+    )
+    assert confirmed.override is OverrideKind.EXTERNAL
+    assert any(event.detail == "stopped" for event in confirmed.events)
+
+
+def test_a_start_that_took_effect_unconfirmed_is_not_interference() -> None:
+    """We asked to charge; the account never confirmed, but the car charges: that's us."""
+    executor = ExecutorState(confirmed=IDLE, confirmed_at=START - timedelta(hours=1))
+    # Below the protective minimum: the controller wants to charge at once.
+    settings = smart(protective_soc_pct=20.0)
+    first = run_step(START, plugged(soc_pct=10.0), settings=settings, executor=executor)
+    assert (first.action, first.reason) == (CHARGE, "protective")
+    charging = plugged(soc_pct=10.0, power_kw=7.0)
+    state = first.state
+    for seconds in (30, 120, 300):
+        decision = run_step(
+            START + timedelta(seconds=seconds),
+            charging,
+            settings=settings,
+            state=state,
+            executor=executor,
+        )
+        state = decision.state
+        assert decision.override is None
+        assert decision.state.contradiction_since is None
+    assert decision.action == CHARGE
+
+
+def test_no_power_is_learned_near_the_cars_own_limit() -> None:
+    """Close to its charge limit the car slows down on its own: that is not its taper."""
+
+    def charged_for_a_while(limit: float) -> Decision:
+        observation = plugged(soc_pct=89.5, charge_limit_pct=limit)
+        first = run_step(START, observation, settings=smart(target_soc_pct=100.0))
+        executor = ExecutorState(confirmed=CHARGE, confirmed_at=START + timedelta(seconds=10))
+        return run_step(
+            START + timedelta(minutes=1),
+            replace(observation, power_kw=2.0),
+            settings=smart(target_soc_pct=100.0),
+            state=first.state,
+            executor=executor,
+        )
+
+    assert not charged_for_a_while(90.0).model.power_measured
+    assert charged_for_a_while(100.0).model.power_measured
+
+
+# Smart charging off
+
+
+@pytest.mark.parametrize(
+    ("executor", "expected"),
+    [
+        (ExecutorState(discharge_may_be_active=True), CHARGE),
+        (ExecutorState(confirmed=IDLE, confirmed_at=START), CHARGE),
+        (ExecutorState(confirmed=CHARGE, confirmed_at=START), None),
+        (ExecutorState(), None),
+    ],
+    ids=["discharge_may_run", "left_stopped", "left_charging", "never_acted"],
+)
+def test_switching_off_hands_the_car_back_charging_only_when_we_held_it(
+    executor: ExecutorState, expected: Any
+) -> None:
+    decision = run_step(START, plugged(), settings=ControllerSettings(), executor=executor)
+    assert decision.status is SmartChargingState.DISABLED
+    assert decision.action == expected
+
+
+# Sessions and overrides (on the simulator)
+
+SUV = VEHICLE_PRESETS["suv_v2g"]  # 99 kWh, 11 kW both ways
+
+
+async def test_charge_now_ends_with_the_session_and_is_not_resumed_at_the_next_plug_in() -> None:
+    rig = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=40.0)
+    await rig.run_until(START + timedelta(minutes=30))
+    requested = rig.clock.now
+    rig.controller.charge_now(requested)
+    decision = await rig.tick()
+    assert decision.override is OverrideKind.CHARGE_NOW
+    await rig.run_until(START + timedelta(hours=1))
+    rig.sim.unplug()
+    decision = await rig.tick()
+    assert decision.state.charge_now_done_for == requested
+    await rig.run_until(START + timedelta(hours=2))
+    rig.sim.plug_in()
+    await rig.run_until(START + timedelta(hours=2, minutes=30))
+    # Back on the plan: the old request is done, the evening is expensive, so it waits.
+    assert rig.decisions[-1].override is None
+    assert all(d.reason != "charge_now" for d in rig.decisions[-3:])
+    assert rig.sim.charger_state().is_charging is False
+
+
+async def test_charge_now_without_prices_starts_a_plan_and_charges() -> None:
+    rig = make_rig(start=START, prices=[], settings=smart(), soc_pct=50.0)
+    await rig.run_until(START + timedelta(minutes=10))
+    assert current(rig) is SmartChargingState.CONSIDERING
+    rig.controller.charge_now(rig.clock.now)
+    decision = await rig.tick()
+    started = [e for d in rig.decisions[-2:] for e in d.events if e.kind is EventKind.PLAN_STARTED]
+    assert [e.detail for e in started] == ["charge_now"]
+    assert decision.status is SmartChargingState.OVERRIDDEN
+    assert rig.sim.charger_state().is_charging is True
+    # 30 points of 75 kWh at 11 kW (90 %) take well over two hours; it looks again then.
+    assert decision.wake_at > rig.clock.now
+
+
+async def test_a_discharge_the_account_refuses_shows_as_start_failed() -> None:
+    """The hardware claims V2G but the account rejects discharging."""
+    flat = quarter_prices(START, [0.20] * 36 * 4, export=[0.05] * 36 * 4)
+    rig = make_rig(
+        start=START,
+        prices=flat,
+        settings=smart(v2g=True, reserve_soc_pct=30.0),
+        soc_pct=80.0,
+        charger_can_discharge=False,
+    )
+    claims_v2g = rig.observe
+
+    def observe() -> Observation:
+        return replace(claims_v2g(), max_discharge_kw=7.0)
+
+    rig.observe = observe  # type: ignore[method-assign]
+    await rig.run_until(START + timedelta(minutes=30))
+    rig.controller.request_discharge(rig.clock.now, 5.0, timedelta(hours=1))
+    decision = await rig.tick()
+    assert decision.action is not None
+    assert decision.action.mode is DeviceMode.DISCHARGE
+    assert decision.status is SmartChargingState.START_FAILED
+    assert rig.sent[-1][1] is CommandKind.DISCHARGE
+    assert rig.sim.charger_state().charge_rate_kw == 0.0
+
+
+async def test_demand_response_without_a_departure_discharges_to_the_reserve() -> None:
+    flat = quarter_prices(START, [0.20] * 36 * 4, export=[0.05] * 36 * 4)
+    rig = make_rig(
+        start=START,
+        prices=flat,
+        settings=smart(v2g=True, reserve_soc_pct=70.0, departure_time=None),
+        soc_pct=75.0,
+        charger_can_discharge=True,
+        vehicle=SUV,
+    )
+    await rig.run_until(START + timedelta(minutes=30))
+    rig.controller.request_discharge(rig.clock.now, 5.0, timedelta(hours=3))
+    decision = await rig.tick()
+    assert decision.departure is None
+    assert decision.status is SmartChargingState.DISCHARGING
+    assert rig.sim.charger_state().charge_rate_kw == pytest.approx(-5.0)
+    await rig.run_until(START + timedelta(hours=3))
+    soc = rig.sim.vehicle_state().battery_level_pct
+    assert soc is not None
+    assert 69.9 <= soc <= 70.6
+    assert rig.sim.charger_state().charge_rate_kw == 0.0
+
+
+async def test_a_plan_starting_right_after_one_ended_shows_at_once() -> None:
+    """The target was just reached; a higher one seconds later starts a new plan at once."""
+    twin = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=70.0)
+    await twin.run_until(DEPARTURE)
+    ended_at = next(
+        e.at for d in twin.decisions for e in d.events if e.kind is EventKind.PLAN_ENDED
+    )
+
+    rig = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=70.0)
+    await rig.run_until(ended_at)
+    assert current(rig) is SmartChargingState.ENDED_FINISHED
+    assert rig.decisions[-1].state.ended is not None
+    rig.controller.update_settings(target_soc_pct=95.0)
+    rig.clock.now += timedelta(seconds=20)
+    decision = await rig.tick()
+    # Not held at "ended" for the rest of the minute: the new plan's own state shows.
+    assert decision.status in {SmartChargingState.STOPPED, SmartChargingState.STARTED}
+    assert decision.state.ended is None
+    assert any(e.kind is EventKind.PLAN_STARTED for d in rig.decisions[-2:] for e in d.events)
+
+
+async def test_nothing_is_executed_before_the_first_update() -> None:
+    rig = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=40.0)
+    assert await rig.controller.async_execute() is ExecutionStatus.NOT_SENT
+    assert rig.sent == []
+
+
+def test_charge_now_does_not_wait_for_the_cars_first_report() -> None:
+    """Just plugged in after a trip, SoC unknown: the user's charge-now still starts at once."""
+    old_report = plugged(soc_reported_at=START - timedelta(hours=2))
+    settings = smart(charge_now_requested_at=START.isoformat())
+    decision = run_step(
+        START, old_report, settings=settings, state=ControllerState(last_plugged=False)
+    )
+    assert decision.soc is None
+    assert not decision.considerations.has_time_estimate
+    assert (decision.status, decision.action, decision.reason) == (
+        SmartChargingState.OVERRIDDEN,
+        CHARGE,
+        "charge_now",
+    )
