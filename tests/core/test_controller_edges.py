@@ -428,3 +428,11 @@ def test_charge_now_does_not_wait_for_the_cars_first_report() -> None:
         CHARGE,
         "charge_now",
     )
+
+
+def test_a_car_that_does_not_tell_its_battery_size_is_never_held_back() -> None:
+    """No capacity: no estimate, no plan, no behind-check, so it charges rather than waits."""
+    decision = run_step(START, plugged(capacity_kwh=None))
+    assert decision.action == CHARGE
+    assert decision.reason == "no_capacity"
+    assert decision.status is SmartChargingState.STARTING

@@ -1145,6 +1145,10 @@ def _decide(
                 efficiency=work.model.efficiency * (1.0 - work.model.efficiency_uncertainty),
             )
             work.wake_at(now + timedelta(hours=hours) + timedelta(seconds=5))
+    elif capacity is None:
+        # Without the battery's size nothing can be estimated, planned or guarded: never hold
+        # the car back.
+        wanted, reason = CHARGE, "no_capacity"
     elif current is not None:
         if current.mode is DeviceMode.CHARGE:
             wanted = CHARGE
