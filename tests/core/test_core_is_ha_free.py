@@ -10,7 +10,10 @@ CORE = REPO / "custom_components" / "ev_flex" / "core"
 
 
 def _core_modules() -> list[Path]:
-    return sorted(p for p in CORE.rglob("*.py") if "__pycache__" not in p.parts)
+    # A __main__ runs its command line when imported, so it is checked by its imports only.
+    return sorted(
+        p for p in CORE.rglob("*.py") if "__pycache__" not in p.parts and p.name != "__main__.py"
+    )
 
 
 def _imported_names(path: Path) -> list[str]:
@@ -25,10 +28,10 @@ def _imported_names(path: Path) -> list[str]:
 
 def test_no_core_module_mentions_homeassistant_in_an_import() -> None:
     modules = _core_modules()
-    assert CORE / "planner.py" in modules
+    assert CORE / "planner" / "__init__.py" in modules
     offenders = {
         str(path.relative_to(REPO)): name
-        for path in modules
+        for path in [*modules, *CORE.rglob("__main__.py")]
         for name in _imported_names(path)
         if name == "homeassistant" or name.startswith("homeassistant.")
     }

@@ -6,6 +6,7 @@ import io
 import json
 import math
 from pathlib import Path
+import runpy
 import subprocess
 import sys
 from typing import Any
@@ -660,6 +661,17 @@ def test_cli_plans_json_from_stdin() -> None:
     assert out == json.loads(json.dumps(plan(PlanRequest.from_dict(data)).to_dict()))
     assert out["status"] == "ok"
     assert out["cost"] == pytest.approx(3.0)
+    assert done.stderr == "", "the command line prints nothing but the plan"
+
+
+def test_running_the_package_runs_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(_request())))
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_module("custom_components.ev_flex.core.planner", run_name="__main__")
+    assert exited.value.code == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "ok"
 
 
 @pytest.mark.parametrize(

@@ -36,8 +36,8 @@ import math
 import sys
 from typing import Any
 
-from .planner_curve import ChargeCurve, SlotReach
-from .planner_dp import DpSlot, optimal_path
+from ..planner_curve import ChargeCurve, SlotReach
+from ..planner_dp import DpSlot, optimal_path
 
 # Lower bounds sit this far (kWh) under the highest reachable energy, so rounding can never make
 # a reachable target look unreachable. Far below anything a charger can measure.
@@ -806,7 +806,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     json.dump(result.to_dict(), sys.stdout)
     sys.stdout.write("\n")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
