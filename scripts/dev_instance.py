@@ -13,6 +13,7 @@ included, and waits for the Enode car's entities.
 
 import argparse
 import contextlib
+from datetime import date, datetime, timedelta
 import json
 import os
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 import urllib.error
 import urllib.parse
 import urllib.request
+from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_DIR = REPO / ".dev"
@@ -34,7 +36,7 @@ HOST = "127.0.0.1"
 PORT = 8123
 BASE_URL = f"http://{HOST}:{PORT}"
 CLIENT_ID = f"{BASE_URL}/"
-REQUIRED_KEYS = ("battery_level", "plugged_in", "charge_rate")
+REQUIRED_KEYS = ("battery_level", "plugged_in", "charge_rate", "import_price")
 ENODE_PORT = 8765
 ENODE_URL = f"http://{HOST}:{ENODE_PORT}"
 ENODE_CLIENT_ID = "fake-client-id"
@@ -64,6 +66,13 @@ logger:
     homeassistant.setup: info
 """
 INTERACTIVE_INTEGRATIONS = "frontend:\nhistory:\nlogbook:\n"
+TIME_ZONE = ZoneInfo("Europe/Oslo")
+DEMO_PRICE_ENTITY = "sensor.dev_day_ahead_prices"
+# NOK/kWh by local hour: cheap nights, morning and evening peaks, like a Nordic winter day.
+DEMO_HOURLY_PRICES = (
+    0.52, 0.47, 0.38, 0.35, 0.36, 0.44, 0.82, 1.46, 1.62, 1.21, 1.02, 0.96,
+    0.91, 0.88, 0.93, 1.05, 1.34, 1.78, 1.91, 1.66, 1.24, 0.98, 0.74, 0.61,
+)  # fmt: skip
 
 
 def log(message: str) -> None:
@@ -263,6 +272,71 @@ def ensure_simulated_account(token: str) -> None:
     )
     if result.get("type") != "create_entry":
         raise SystemExit(f"the config flow did not create an entry: {result}")
+    log(f"pricing it with the demo day-ahead prices in {DEMO_PRICE_ENTITY}")
+    use_demo_prices(token, result["result"]["entry_id"])
+
+
+def demo_day(day: date, scale: float) -> list[dict[str, Any]]:
+    """15-minute slots of one local day, in the HACS Nord Pool sensor's format."""
+    start = datetime(day.year, day.month, day.day, tzinfo=TIME_ZONE)
+    end_of_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), TIME_ZONE)
+    slots = []
+    while start < end_of_day:
+        # Wall-clock arithmetic in UTC, so DST days get 92 or 100 quarters.
+        end = (start.astimezone(ZoneInfo("UTC")) + timedelta(minutes=15)).astimezone(TIME_ZONE)
+        quarter = start.minute // 15
+        value = DEMO_HOURLY_PRICES[start.hour] * scale * (1.0 + 0.02 * (quarter - 1.5))
+        slots.append({"start": start.isoformat(), "end": end.isoformat(), "value": round(value, 4)})
+        start = end
+    return slots
+
+
+def publish_demo_prices(token: str) -> None:
+    """A day-ahead price sensor for today and tomorrow, so smart charging has prices to plan."""
+    today = datetime.now(TIME_ZONE).date()
+    raw_today = demo_day(today, 1.0)
+    raw_tomorrow = demo_day(today + timedelta(days=1), 0.93)
+    now = datetime.now(TIME_ZONE)
+    current = next(
+        slot["value"]
+        for slot in raw_today
+        if datetime.fromisoformat(slot["start"]) <= now < datetime.fromisoformat(slot["end"])
+    )
+    request(
+        "POST",
+        f"/api/states/{DEMO_PRICE_ENTITY}",
+        {
+            "state": current,
+            "attributes": {
+                "friendly_name": "Day-ahead prices (development)",
+                "unit_of_measurement": "NOK/kWh",
+                "unit": "kWh",
+                "currency": "NOK",
+                "price_in_cents": False,
+                "tomorrow_valid": True,
+                "raw_today": raw_today,
+                "raw_tomorrow": raw_tomorrow,
+            },
+        },
+        token=token,
+    )
+
+
+def use_demo_prices(token: str, entry_id: str) -> None:
+    """Pick the demo price sensor in the entry's options, through the real options flow."""
+    base = "/api/config/config_entries/options/flow"
+    flow = request("POST", base, {"handler": entry_id}, token=token)
+    steps: list[dict[str, Any]] = [
+        {"next_step_id": "price_source"},
+        {"price_entity": DEMO_PRICE_ENTITY},
+        {"next_step_id": "save"},
+    ]
+    for body in steps:
+        flow = request("POST", f"{base}/{flow['flow_id']}", body, token=token)
+        if flow.get("errors"):
+            raise SystemExit(f"the options flow refused the demo prices: {flow['errors']}")
+    if flow.get("type") != "create_entry":
+        raise SystemExit(f"the options flow did not save: {flow}")
 
 
 def start_fake_enode() -> subprocess.Popen[bytes]:
@@ -448,6 +522,7 @@ def main() -> int:
     try:
         wait_for_server(process, deadline)
         token = onboard_or_login(user)
+        publish_demo_prices(token)
         ensure_simulated_account(token)
         if enode is not None and args.check:
             ensure_enode_account(token)
@@ -467,7 +542,13 @@ def main() -> int:
         log(f"log in as '{user['username']}' with password '{user['password']}'")
         log("press Ctrl-C to stop")
         with contextlib.suppress(KeyboardInterrupt):
-            process.wait()
+            while process.poll() is None:
+                # Keep the demo prices current (a new day brings new ones).
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=600)
+                if process.poll() is None:
+                    # Access tokens last 30 minutes: log in again each time.
+                    publish_demo_prices(onboard_or_login(user))
         return 0
     except BaseException:
         stop(process)
