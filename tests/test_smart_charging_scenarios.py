@@ -4,6 +4,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -145,3 +146,25 @@ async def test_prices_arriving_after_the_departure_plan_the_next_one(
     assert hass.states.get(STATE).state == "plan_executing_stopped"
     await advance(hass, freezer, DEPARTURE + timedelta(days=1))
     assert battery_level(simulation) >= 79.5
+
+
+async def test_smart_charging_after_a_manual_start_is_not_taken_for_another_app(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,  # noqa: F811
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The user starts charging by hand, then smart charging stops it: that is EV Flex itself."""
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_charging"}, blocking=True
+    )
+    await turn_on_smart_charging(hass, freezer)
+    assert not simulation.charger_state().is_charging
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=20))
+    raised = [
+        issue.translation_key
+        for (domain, _), issue in ir.async_get(hass).issues.items()
+        if domain == DOMAIN
+    ]
+    assert raised == []
+    assert hass.states.get(STATE).state == "plan_executing_stopped"

@@ -15,7 +15,7 @@ from .core.enode import InterferenceError
 from .core.model import ChargerState, CommandKind, CommandState, VehicleState
 from .core.pairing import EvSystem
 from .helpers import account_error_to_ha, charger_name, raise_if_failed, vehicle_name
-from .interventions import Interventions
+from .interventions import Interventions, charging_after
 from .price_source import PriceCoordinator
 
 
@@ -70,7 +70,7 @@ class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):
         raise_if_failed(result)
         if result.state is CommandState.CONFIRMED:
             self.interventions.async_command_confirmed(
-                self.device_id, charging=_charging_after(kind)
+                self.device_id, charging=charging_after(kind)
             )
         # Not the debounced request: two quick commands must both show their effect.
         await self.coordinator.async_refresh()
@@ -149,15 +149,6 @@ class EvFlexChargerEntity(EvFlexDeviceEntity):
     def charger(self) -> ChargerState:
         """The charger as last reported."""
         return self.coordinator.data.chargers[self.device_id]
-
-
-def _charging_after(kind: CommandKind) -> bool | None:
-    """Whether a confirmed command leaves the device charging (None: says nothing)."""
-    if kind is CommandKind.START:
-        return True
-    if kind is CommandKind.STOP:
-        return False
-    return None
 
 
 def async_setup_device_entities(

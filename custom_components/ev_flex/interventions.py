@@ -12,9 +12,10 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
-from .core.model import AccountSnapshot
+from .core.enode import InterferenceError
+from .core.model import AccountSnapshot, CommandKind
 from .core.override_watch import OverrideWatch
-from .core.pairing import EvSystem
+from .core.pairing import CommandPath, EvSystem, RoutedCommand
 from .enode import ChargingZone
 from .helpers import charger_name, vehicle_name
 
@@ -26,6 +27,15 @@ ISSUE_VENDOR_RELINK = "vendor_relink"
 
 # Issues that follow from the data and are rebuilt after every reload.
 _DERIVED = (ISSUE_CHARGER_REQUIRED, ISSUE_NOT_AT_CHARGING_LOCATION)
+
+
+def charging_after(kind: CommandKind) -> bool | None:
+    """Whether a confirmed command leaves the device charging (None: says nothing)."""
+    if kind is CommandKind.START:
+        return True
+    if kind is CommandKind.STOP:
+        return False
+    return None
 
 
 def issue_id(kind: str, entry_id: str, subject: str) -> str:
@@ -161,6 +171,27 @@ class Interventions:
         self._delete(ISSUE_INTERFERENCE, device_id)
         if charging is not None:
             self.overrides.expect(device_id, charging, dt_util.utcnow())
+
+    @callback
+    def async_command_routed(self, system: EvSystem, routed: RoutedCommand) -> None:
+        """A command went down an EV system's paths (from a switch or from smart charging).
+
+        Refusals for interference raise their issue; what went through is expected to stick,
+        for the car too when the charger acted for it.
+        """
+        for attempt in routed.attempts:
+            if isinstance(attempt.error, InterferenceError):
+                name = vehicle_name(system.vehicle)
+                if attempt.path is CommandPath.CHARGER and system.charger is not None:
+                    name = charger_name(system.charger)
+                self.async_interference(attempt.target_id, name)
+        if not routed.succeeded:
+            return
+        charging = charging_after(routed.kind)
+        acted = routed.attempts[-1]
+        self.async_command_confirmed(acted.target_id, charging=charging)
+        if acted.target_id != system.vehicle.vehicle_id:
+            self.async_command_confirmed(system.vehicle.vehicle_id, charging=charging)
 
     @callback
     def async_vendor_relink(self, vendor: str | None) -> None:

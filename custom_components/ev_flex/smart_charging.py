@@ -228,8 +228,16 @@ class VehicleSmartCharging:
             raise CommandRejectedError(f"vehicle {self.vehicle_id} is not known to the account")
         routed = await route_command(system, kind, self.coordinator.send_and_wait, value=value)
         self.last_routed_path = routed.path.value if routed.path else None
+        self.entry.runtime_data.interventions.async_command_routed(system, routed)
         if routed.result is None:
-            raise CommandRejectedError(f"no way to {kind.value} for this vehicle")
+            errors = "; ".join(
+                f"{attempt.path.value}: {attempt.error}"
+                for attempt in routed.attempts
+                if attempt.error is not None
+            )
+            raise CommandRejectedError(
+                f"no way to {kind.value} for this vehicle" + (f" ({errors})" if errors else "")
+            )
         return routed.result
 
     async def _async_command_status(self, command_id: str) -> CommandResult:

@@ -17,11 +17,10 @@ from .controller_entity import (
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import AccountAuthError
-from .core.enode import InterferenceError
 from .core.model import CommandKind
-from .core.pairing import CommandPath, RoutedCommand, RouteFailure, route_command
+from .core.pairing import RoutedCommand, RouteFailure, route_command
 from .entity import EvFlexChargerEntity, EvFlexVehicleEntity, async_setup_device_entities
-from .helpers import account_error_to_ha, charger_name
+from .helpers import account_error_to_ha
 
 PARALLEL_UPDATES = 1
 
@@ -126,13 +125,7 @@ class VehicleChargingSwitch(EvFlexVehicleEntity, SwitchEntity):
         except AccountAuthError as err:
             self.hass.config_entries.async_schedule_reload(self.coordinator.config_entry.entry_id)
             raise account_error_to_ha(err) from err
-        interventions = self.interventions
-        for attempt in routed.attempts:
-            if isinstance(attempt.error, InterferenceError):
-                name = self.device_name
-                if attempt.path is CommandPath.CHARGER and system.charger is not None:
-                    name = charger_name(system.charger)
-                interventions.async_interference(attempt.target_id, name)
+        self.interventions.async_command_routed(system, routed)
         if routed.failure is RouteFailure.NO_PATH:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
@@ -160,11 +153,6 @@ class VehicleChargingSwitch(EvFlexVehicleEntity, SwitchEntity):
             acted.path.value,
             " (the car's own command failed)" if routed.fell_back else "",
         )
-        charging = kind is CommandKind.START
-        interventions.async_command_confirmed(acted.target_id, charging=charging)
-        if acted.target_id != self.device_id:
-            # The car follows the charger: expect it to, too.
-            interventions.async_command_confirmed(self.device_id, charging=charging)
         await self.coordinator.async_refresh()
 
 
