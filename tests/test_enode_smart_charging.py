@@ -1,0 +1,109 @@
+"""Smart charging of a car linked through Enode (the fake API over loopback), prices and time
+driven by Home Assistant: a car that cannot stop itself is steered through its charger."""
+
+from datetime import datetime, timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer, VirtualSite
+
+from .conftest import enode_entry_data, link_site, setup_entry
+from .test_smart_charging import PRICE_ENTITY, START, TZ, TZ_NAME, advance, set_prices, settle
+
+CAR = "ev_flex_simulator_hatchback_40_kwh"
+STATE = f"sensor.{CAR}_smart_charging_state"
+
+
+@pytest.fixture(autouse=True)
+async def no_webhooks(hass: HomeAssistant, fake_enode: FakeEnodeServer) -> None:
+    """Polled every 2 minutes: Home Assistant has no URL for webhooks here."""
+    assert await async_setup_component(hass, "http", {})
+    hass.config.internal_url = hass.config.external_url = None
+    hass.config.api = None
+
+
+async def set_up_hatchback(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> tuple[MockConfigEntry, VirtualSite]:
+    """A hatchback at 40 % plugged into its charger at 18:00, linked and priced."""
+    freezer.move_to(START)
+    await hass.config.async_set_time_zone(TZ_NAME)
+    # Home is where the fake site's car and charger stand.
+    await hass.config.async_update(latitude=59.91, longitude=10.75)
+    set_prices(hass)
+    site = link_site(fake_enode, "hatchback", soc_pct=40.0)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Hatchback",
+        unique_id=f"enode-{fake_enode.client_id}-smart",
+        data=enode_entry_data(fake_enode),
+        options={"price_entity": PRICE_ENTITY},
+        version=1,
+        minor_version=1,
+    )
+    await setup_entry(hass, entry)
+    return entry, site
+
+
+async def turn_on_smart_charging(hass: HomeAssistant) -> None:
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+
+
+async def test_a_car_that_cannot_stop_itself_is_steered_through_its_charger(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    _, site = await set_up_hatchback(hass, fake_enode, freezer)
+    assert hass.states.get(STATE).state == "disabled"
+    assert site.simulation.charger_state().is_charging, "off: it simply charges"
+
+    await turn_on_smart_charging(hass)
+    await advance(hass, freezer, START + timedelta(minutes=10))
+    # Evening prices are high: the charger (the car has no stop of its own) holds the charge.
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    assert not site.simulation.charger_state().is_charging
+    assert hass.states.get(STATE).attributes["command_path"] == "charger"
+    next_start = datetime.fromisoformat(hass.states.get(f"sensor.{CAR}_next_charging_start").state)
+    assert 2 <= next_start.astimezone(TZ).hour < 5
+
+    await advance(hass, freezer, next_start.astimezone(TZ) + timedelta(minutes=10))
+    assert hass.states.get(STATE).state == "plan_executing_started"
+    assert site.simulation.charger_state().is_charging
+
+    await advance(hass, freezer, START.replace(hour=7) + timedelta(days=1))
+    level = site.simulation.vehicle_state().battery_level_pct
+    assert level is not None
+    assert level >= 79.5
+
+
+async def test_a_charger_controlled_by_another_app_is_reported_and_retried(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """Enode refuses the stop with 422 (another schedule steers the charger): a repair issue;
+    once the other schedule is gone, the next try goes through and the issue goes away."""
+    entry, site = await set_up_hatchback(hass, fake_enode, freezer)
+    assert site.charger_id is not None
+    issue_id = f"controlled_elsewhere_{entry.entry_id}_{site.charger_id}"
+    fake_enode.faults.interference = {site.charger_id}
+    await turn_on_smart_charging(hass)
+    await advance(hass, freezer, START + timedelta(minutes=5))
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "controlled_elsewhere"
+    assert hass.states.get(STATE).state == "plan_executing_stop_failed"
+    assert site.simulation.charger_state().is_charging
+
+    fake_enode.faults.interference = set()
+    await advance(hass, freezer, START + timedelta(minutes=30))
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    assert not site.simulation.charger_state().is_charging
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
