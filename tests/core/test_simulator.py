@@ -164,9 +164,16 @@ def test_plug_and_drive(clock: Clock) -> None:
     clock.advance(hours=1)
     assert sim.vehicle_state().battery_level_pct == vehicle.battery_level_pct
 
+    assert vehicle.plugged_in_at is None
     sim.plug_in()
     assert sim.charger_state().plugged_in_vehicle_id == sim.vehicle_id
     assert sim.charger_state().is_charging
+    plugged_at = clock.now
+    assert sim.vehicle_state().plugged_in_at == plugged_at
+    assert sim.charger_state().plugged_in_at == plugged_at
+    clock.advance(minutes=5)
+    sim.plug_in()  # already in: the time it went in stays
+    assert sim.vehicle_state().plugged_in_at == plugged_at
 
 
 def test_discharge_needs_bidirectional_hardware(clock: Clock) -> None:
@@ -281,6 +288,13 @@ def test_restore_continues_where_it_stopped(clock: Clock) -> None:
     assert vehicle.battery_level_pct == pytest.approx(soc_at_save + 8.28, abs=0.02)
     assert vehicle.charge_limit_pct == 90
     assert restored.charger_state().max_current_a == 10
+    assert vehicle.plugged_in_at == sim.vehicle_state().plugged_in_at
+    assert vehicle.plugged_in_at is not None
+
+    # What older versions saved has no plug-in time; it stays unknown.
+    older = {key: value for key, value in saved.items() if key != "plugged_in_at"}
+    restored.restore(older)
+    assert restored.vehicle_state().plugged_in_at is None
 
 
 def test_restore_rejects_garbage(clock: Clock) -> None:

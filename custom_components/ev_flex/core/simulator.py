@@ -112,6 +112,7 @@ class _VehicleRuntime:
     soc_pct: float
     charge_limit_pct: float = 100.0
     plugged_in: bool = False
+    plugged_in_at: datetime | None = None
     # The car's own wish to charge (its start/stop). Cars without start/stop always want to.
     wants_charge: bool = True
     odometer_km: float = 12_000.0
@@ -162,6 +163,8 @@ class Simulation:
         self._settled: dict[str, CommandResult] = {}
         self._command_counter = 0
         self._last_update = self._now()
+        if plugged_in:
+            self._vehicle.plugged_in_at = self._last_update
 
     def _now(self) -> datetime:
         now = self._clock()
@@ -337,18 +340,22 @@ class Simulation:
     def plug_in(self) -> None:
         """Connect the car to the charger."""
         self.advance()
+        if not self._vehicle.plugged_in:
+            self._vehicle.plugged_in_at = self._now()
         self._vehicle.plugged_in = True
 
     def unplug(self) -> None:
         """Disconnect the car."""
         self.advance()
         self._vehicle.plugged_in = False
+        self._vehicle.plugged_in_at = None
 
     def drive(self, distance_km: float) -> None:
         """Drive away, use energy and come back (leaves the car unplugged)."""
         self.advance()
         vehicle, spec = self._vehicle, self.vehicle_spec
         vehicle.plugged_in = False
+        vehicle.plugged_in_at = None
         used_pct = distance_km * spec.consumption_kwh_per_km / spec.capacity_kwh * 100.0
         vehicle.soc_pct = max(0.0, vehicle.soc_pct - used_pct)
         vehicle.odometer_km += distance_km
@@ -385,6 +392,9 @@ class Simulation:
             "soc_pct": vehicle.soc_pct,
             "charge_limit_pct": vehicle.charge_limit_pct,
             "plugged_in": vehicle.plugged_in,
+            "plugged_in_at": (
+                vehicle.plugged_in_at.isoformat() if vehicle.plugged_in_at is not None else None
+            ),
             "wants_charge": vehicle.wants_charge,
             "odometer_km": vehicle.odometer_km,
             "energy_delivered_kwh": vehicle.energy_delivered_kwh,
@@ -401,6 +411,13 @@ class Simulation:
             vehicle.soc_pct = float(saved["soc_pct"])
             vehicle.charge_limit_pct = float(saved["charge_limit_pct"])
             vehicle.plugged_in = bool(saved["plugged_in"])
+            # Absent from what older versions saved.
+            plugged_in_at = saved.get("plugged_in_at")
+            vehicle.plugged_in_at = (
+                datetime.fromisoformat(str(plugged_in_at)).astimezone(UTC)
+                if plugged_in_at is not None and vehicle.plugged_in
+                else None
+            )
             vehicle.wants_charge = bool(saved["wants_charge"])
             vehicle.odometer_km = float(saved["odometer_km"])
             vehicle.energy_delivered_kwh = float(saved["energy_delivered_kwh"])
@@ -433,6 +450,7 @@ class Simulation:
             range_km=round(stored_kwh / spec.consumption_kwh_per_km, 1),
             charge_limit_pct=vehicle.charge_limit_pct,
             is_plugged_in=vehicle.plugged_in,
+            plugged_in_at=vehicle.plugged_in_at,
             is_charging=charging,
             is_fully_charged=vehicle.soc_pct >= vehicle.charge_limit_pct,
             charge_rate_kw=round(vehicle.charge_rate_kw, 3),
@@ -475,6 +493,7 @@ class Simulation:
             model=spec.model,
             serial_number=spec.serial_number,
             is_plugged_in=vehicle.plugged_in,
+            plugged_in_at=vehicle.plugged_in_at,
             is_charging=vehicle.charge_rate_kw > 0,
             charge_rate_kw=round(vehicle.charge_rate_kw - vehicle.discharge_rate_kw, 3),
             max_current_a=charger.max_current_a,
