@@ -257,6 +257,20 @@ async def test_devices_follow_the_account(
     await poll(hass, freezer)
     assert device_registry.async_get_device_by_identifier((DOMAIN, new_car), enode_entry.entry_id)
     assert entity_id(hass, "sensor", f"{new_car}_battery_level")
+    # Smart charging comes with it, without a reload, and can be switched on.
+    state = entity_id(hass, "sensor", f"{new_car}_smart_charging_state")
+    assert hass.states.get(state).state == "disabled"
+    assert entity_id(hass, "calendar", f"{new_car}_plan")
+    assert entity_id(hass, "time", f"{new_car}_departure_time")
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": entity_id(hass, "switch", f"{new_car}_smart_charging")},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get(state).state != "disabled"
+    assert enode_entry.runtime_data.smart_charging[new_car].controller.settings.smart_charging
     assert (
         device_registry.async_get_device_by_identifier(
             (DOMAIN, site.charger_id or ""), enode_entry.entry_id

@@ -43,7 +43,7 @@ from .entity import service_device_id
 from .interventions import Interventions, async_remove_entry_issues
 from .price_source import async_setup_prices
 from .services import async_setup_services
-from .smart_charging import async_setup_smart_charging
+from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -242,6 +242,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     for charging in entry.runtime_data.smart_charging.values():
         await charging.async_start()
+    async_follow_new_vehicles(hass, entry)
     return True
 
 

@@ -12,7 +12,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .controller_entity import CHARGING_PLANNED_NOW, SmartChargingEntity, controllers
+from .controller_entity import (
+    CHARGING_PLANNED_NOW,
+    SmartChargingEntity,
+    async_setup_smart_charging_entities,
+)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.executor import DeviceMode
 from .core.model import ChargerState, VehicleState
@@ -80,8 +84,10 @@ async def async_setup_entry(
         return [ChargerBinarySensor(coordinator, charger_id, d) for d in CHARGER_BINARY_SENSORS]
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
-    async_add_entities(
-        ChargingPlannedNow(charging, CHARGING_PLANNED_NOW) for charging in controllers(entry)
+    async_setup_smart_charging_entities(
+        entry,
+        async_add_entities,
+        lambda charging: [ChargingPlannedNow(charging, CHARGING_PLANNED_NOW)],
     )
 
 

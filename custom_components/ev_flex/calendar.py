@@ -7,7 +7,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .controller_entity import PLAN_CALENDAR, SmartChargingEntity, controllers
+from .controller_entity import (
+    PLAN_CALENDAR,
+    SmartChargingEntity,
+    async_setup_smart_charging_entities,
+)
 from .coordinator import EvFlexConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -20,7 +24,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up a plan calendar for every vehicle."""
-    async_add_entities(PlanCalendar(charging, PLAN_CALENDAR) for charging in controllers(entry))
+    async_setup_smart_charging_entities(
+        entry, async_add_entities, lambda charging: [PlanCalendar(charging, PLAN_CALENDAR)]
+    )
 
 
 class PlanCalendar(SmartChargingEntity, CalendarEntity):

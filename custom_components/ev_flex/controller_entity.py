@@ -4,7 +4,7 @@ They live on the vehicle's device, read the controller's latest decision and sta
 its settings; the platform modules only pick the descriptions for their domain.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +20,14 @@ from homeassistant.components.switch import SwitchEntityDescription
 from homeassistant.components.time import TimeEntityDescription
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy
 from homeassistant.core import callback
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .coordinator import EvFlexConfigEntry
 from .core.controller import ControllerSettings, Decision, SmartChargingState
 from .entity import vehicle_device_info
-from .smart_charging import VehicleSmartCharging, finite_or_none
+from .smart_charging import VehicleSmartCharging, finite_or_none, new_vehicle_signal
 
 
 class SmartChargingEntity(Entity):
@@ -336,6 +338,21 @@ CHARGING_PLANNED_NOW = BinarySensorEntityDescription(
 PLAN_CALENDAR = CalendarEntityDescription(key="plan", translation_key="plan")
 
 
-def controllers(entry: EvFlexConfigEntry) -> list[VehicleSmartCharging]:
-    """The entry's vehicle controllers."""
-    return list(entry.runtime_data.smart_charging.values())
+def async_setup_smart_charging_entities(
+    entry: EvFlexConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    make_entities: Callable[[VehicleSmartCharging], Iterable[Entity]],
+) -> None:
+    """Add a platform's smart-charging entities for every vehicle now, and for later ones."""
+
+    @callback
+    def add(charging: VehicleSmartCharging) -> None:
+        async_add_entities(make_entities(charging))
+
+    for charging in entry.runtime_data.smart_charging.values():
+        add(charging)
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            entry.runtime_data.coordinator.hass, new_vehicle_signal(entry), add
+        )
+    )

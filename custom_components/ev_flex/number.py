@@ -17,7 +17,7 @@ from .controller_entity import (
     SETTING_NUMBERS,
     SettingNumberDescription,
     SmartChargingEntity,
-    controllers,
+    async_setup_smart_charging_entities,
     currency,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
@@ -57,10 +57,10 @@ async def async_setup_entry(
         return [ChargerMaxCurrentNumber(coordinator, charger_id, CHARGER_MAX_CURRENT)]
 
     async_setup_device_entities(entry, async_add_entities, no_vehicle_entities, charger_entities)
-    async_add_entities(
-        SettingNumber(charging, description)
-        for charging in controllers(entry)
-        for description in SETTING_NUMBERS
+    async_setup_smart_charging_entities(
+        entry,
+        async_add_entities,
+        lambda charging: [SettingNumber(charging, d) for d in SETTING_NUMBERS],
     )
 
 

@@ -32,7 +32,7 @@ from .controller_entity import (
     CONTROLLER_SENSORS,
     ControllerSensorDescription,
     SmartChargingEntity,
-    controllers,
+    async_setup_smart_charging_entities,
     currency,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
@@ -182,10 +182,10 @@ async def async_setup_entry(
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
     async_add_entities(_price_sensors(hass, entry))
-    async_add_entities(
-        ControllerSensor(charging, description)
-        for charging in controllers(entry)
-        for description in CONTROLLER_SENSORS
+    async_setup_smart_charging_entities(
+        entry,
+        async_add_entities,
+        lambda charging: [ControllerSensor(charging, d) for d in CONTROLLER_SENSORS],
     )
 
 

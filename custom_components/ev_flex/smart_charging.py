@@ -19,6 +19,7 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -289,6 +290,11 @@ def finite_or_none(value: float | None) -> float | None:
     return value
 
 
+def new_vehicle_signal(entry: EvFlexConfigEntry) -> str:
+    """Dispatched with a VehicleSmartCharging when a vehicle appears after setup."""
+    return f"{DOMAIN}_{entry.entry_id}_new_smart_charging"
+
+
 async def async_setup_smart_charging(
     hass: HomeAssistant, entry: EvFlexConfigEntry
 ) -> dict[str, VehicleSmartCharging]:
@@ -298,3 +304,22 @@ async def async_setup_smart_charging(
         controller = VehicleSmartCharging(hass, entry, vehicle_id)
         controllers[vehicle_id] = controller
     return controllers
+
+
+@callback
+def async_follow_new_vehicles(hass: HomeAssistant, entry: EvFlexConfigEntry) -> None:
+    """Give vehicles that join the account later smart charging and its entities."""
+    coordinator = entry.runtime_data.coordinator
+    controllers = entry.runtime_data.smart_charging
+
+    @callback
+    def add_new_vehicles() -> None:
+        for vehicle_id in coordinator.data.vehicles.keys() - controllers.keys():
+            charging = VehicleSmartCharging(hass, entry, vehicle_id)
+            controllers[vehicle_id] = charging
+            async_dispatcher_send(hass, new_vehicle_signal(entry), charging)
+            entry.async_create_background_task(
+                hass, charging.async_start(), f"{DOMAIN} start smart charging {vehicle_id}"
+            )
+
+    entry.async_on_unload(coordinator.async_add_listener(add_new_vehicles))

@@ -13,7 +13,7 @@ from .controller_entity import (
     SETTING_SWITCHES,
     SettingSwitchDescription,
     SmartChargingEntity,
-    controllers,
+    async_setup_smart_charging_entities,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import AccountAuthError
@@ -45,10 +45,10 @@ async def async_setup_entry(
         return [ChargerChargingSwitch(coordinator, charger_id, CHARGER_CHARGING)]
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
-    async_add_entities(
-        SettingSwitch(charging, description)
-        for charging in controllers(entry)
-        for description in SETTING_SWITCHES
+    async_setup_smart_charging_entities(
+        entry,
+        async_add_entities,
+        lambda charging: [SettingSwitch(charging, d) for d in SETTING_SWITCHES],
     )
 
 

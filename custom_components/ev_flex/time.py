@@ -6,7 +6,11 @@ from homeassistant.components.time import TimeEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .controller_entity import DEPARTURE_TIME, SmartChargingEntity, controllers
+from .controller_entity import (
+    DEPARTURE_TIME,
+    SmartChargingEntity,
+    async_setup_smart_charging_entities,
+)
 from .coordinator import EvFlexConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -18,7 +22,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up a departure time for every vehicle."""
-    async_add_entities(DepartureTime(charging, DEPARTURE_TIME) for charging in controllers(entry))
+    async_setup_smart_charging_entities(
+        entry, async_add_entities, lambda charging: [DepartureTime(charging, DEPARTURE_TIME)]
+    )
 
 
 class DepartureTime(SmartChargingEntity, TimeEntity):
