@@ -271,6 +271,16 @@ async def test_devices_follow_the_account(
     await hass.async_block_till_done()
     assert hass.states.get(state).state != "disabled"
     assert enode_entry.runtime_data.smart_charging[new_car].controller.settings.smart_charging
+
+    # Unlinked again: its smart charging stops and its device goes.
+    fake_enode.unlink(new_car)
+    await poll(hass, freezer)
+    assert new_car not in enode_entry.runtime_data.smart_charging
+    assert (
+        device_registry.async_get_device_by_identifier((DOMAIN, new_car), enode_entry.entry_id)
+        is None
+    )
+    assert hass.states.get(state) is None
     assert (
         device_registry.async_get_device_by_identifier(
             (DOMAIN, site.charger_id or ""), enode_entry.entry_id

@@ -107,6 +107,8 @@ class VehicleSmartCharging:
 
     async def _async_stop(self) -> None:
         """Stop stepping and store the state now, so a reload picks it up."""
+        if self._stopped:
+            return
         self._stopped = True
         if self._unsub_wake is not None:
             self._unsub_wake()
@@ -164,6 +166,11 @@ class VehicleSmartCharging:
         if prices is None or prices.data is None or not prices.data.usable:
             return []
         return prices.planner_prices(now)
+
+    async def async_remove(self) -> None:
+        """The vehicle left the account: stop, and forget what was stored for it."""
+        await self._async_stop()
+        await self._store.async_remove()
 
     # The loop
 
@@ -308,7 +315,8 @@ async def async_setup_smart_charging(
 
 @callback
 def async_follow_new_vehicles(hass: HomeAssistant, entry: EvFlexConfigEntry) -> None:
-    """Give vehicles that join the account later smart charging and its entities."""
+    """Give vehicles that join the account later smart charging and its entities; stop it for
+    vehicles that leave (their devices and entities are removed with them)."""
     coordinator = entry.runtime_data.coordinator
     controllers = entry.runtime_data.smart_charging
 
@@ -320,6 +328,11 @@ def async_follow_new_vehicles(hass: HomeAssistant, entry: EvFlexConfigEntry) -> 
             async_dispatcher_send(hass, new_vehicle_signal(entry), charging)
             entry.async_create_background_task(
                 hass, charging.async_start(), f"{DOMAIN} start smart charging {vehicle_id}"
+            )
+        for vehicle_id in controllers.keys() - coordinator.data.vehicles.keys():
+            gone = controllers.pop(vehicle_id)
+            entry.async_create_background_task(
+                hass, gone.async_remove(), f"{DOMAIN} stop smart charging {vehicle_id}"
             )
 
     entry.async_on_unload(coordinator.async_add_listener(add_new_vehicles))
