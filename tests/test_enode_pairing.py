@@ -7,7 +7,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON, STATE_OFF
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
@@ -485,12 +485,22 @@ async def test_plugged_in_at_the_enode_location_is_not_away(
     )
     site = fake_enode.add_site(vehicle=VEHICLE_PRESETS["sedan"], plugged_in=True)
     fake_enode.link(ENODE_USER, site.vehicle_id or "")
+    issue_id = f"not_at_charging_location_{enode_entry.entry_id}_{site.vehicle_id}"
+    created: list[str] = []
+
+    @callback
+    def issue_changed(event: Event[ir.EventIssueRegistryUpdatedData]) -> None:
+        if event.data["action"] == "create":
+            created.append(event.data["issue_id"])
+
+    hass.bus.async_listen(ir.EVENT_REPAIRS_ISSUE_REGISTRY_UPDATED, issue_changed)
     await setup_with_zone(hass, enode_entry, "zone.garage")
-    # The Location is created after the first snapshot; the next one places the car in it.
-    await poll(hass, freezer)
+    # The Location is created during setup; the car is judged on data fetched after that,
+    # so the issue is not even raised for a moment.
     location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
     assert fake_enode.vehicle_json(site.vehicle_id or "")["location"]["id"] == location_id
-    issue_id = f"not_at_charging_location_{enode_entry.entry_id}_{site.vehicle_id}"
+    assert issue_id not in created
+    await poll(hass, freezer)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 

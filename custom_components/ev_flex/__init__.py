@@ -183,7 +183,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
 
         runtime.webhook.on_refresh = refresh_from_webhook
         runtime.webhook.on_credentials_invalidated = interventions.async_vendor_relink
-        await runtime.async_start(coordinator.data)
+        if await runtime.async_start(coordinator.data):
+            # Enode placed the cars anew; judge where they are on fresh data.
+            await coordinator.async_refresh()
         if runtime.webhook_active:
             coordinator.update_interval = ENODE_POLL_INTERVAL_WITH_WEBHOOK
         entry.async_on_unload(runtime.async_stop)

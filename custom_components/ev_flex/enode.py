@@ -414,21 +414,26 @@ class EnodeRuntime:
             self.hass, self.entry.options.get(CONF_CHARGING_ZONE, DEFAULT_CHARGING_ZONE)
         )
 
-    async def async_start(self, snapshot: AccountSnapshot) -> None:
-        """Start the webhook, and make sure the charging location exists at Enode."""
+    async def async_start(self, snapshot: AccountSnapshot) -> bool:
+        """Start the webhook, and make sure the charging location exists at Enode.
+
+        True when the Location was made or chargers were put in it just now: Enode then
+        places the cars anew, and the data fetched before is out of date.
+        """
         self.webhook_active = await self.webhook.async_start()
-        await self.async_sync_location(snapshot)
+        return await self.async_sync_location(snapshot)
 
     async def async_stop(self) -> None:
         """Stop receiving webhooks."""
         await self.webhook.async_stop()
         self.webhook_active = False
 
-    async def async_sync_location(self, snapshot: AccountSnapshot) -> None:
+    async def async_sync_location(self, snapshot: AccountSnapshot) -> bool:
         """Create the Location for the charging zone (once) and put every charger in it.
 
         Enode infers where a paired car is from its charger's Location. Failures are logged
-        and tried again on a later update; they never stop the entry.
+        and tried again on a later update; they never stop the entry. True when the Location was
+        made or a charger was put in it.
         """
         zone = self.zone
         if zone is None:
@@ -436,8 +441,9 @@ class EnodeRuntime:
                 "The charging location %s does not exist; choose another one in the options",
                 self.entry.options.get(CONF_CHARGING_ZONE),
             )
-            return
+            return False
         data = self.entry.data
+        created_now = False
         try:
             if self.location_id is None or data.get(CONF_ENODE_LOCATION_ZONE) != zone.entity_id:
                 created = await self.client.create_location(
@@ -450,6 +456,7 @@ class EnodeRuntime:
                 if self.location_id is not None:
                     await self._delete_location(self.location_id)
                 self.location_id = created.id
+                created_now = True
                 self.hass.config_entries.async_update_entry(
                     self.entry,
                     data={
@@ -458,9 +465,11 @@ class EnodeRuntime:
                         CONF_ENODE_LOCATION_ZONE: zone.entity_id,
                     },
                 )
-            await self._attach_chargers(snapshot, self.location_id)
+            attached = await self._attach_chargers(snapshot, self.location_id)
         except EnodeError as err:
             LOGGER.warning("Could not set the charging location at Enode: %s", err)
+            return created_now
+        return created_now or attached
 
     async def _delete_location(self, location_id: str) -> None:
         try:
@@ -468,10 +477,13 @@ class EnodeRuntime:
         except EnodeError as err:
             LOGGER.debug("Could not delete the old Enode location: %s", err)
 
-    async def _attach_chargers(self, snapshot: AccountSnapshot, location_id: str) -> None:
+    async def _attach_chargers(self, snapshot: AccountSnapshot, location_id: str) -> bool:
+        attached = False
         for charger in snapshot.chargers.values():
             if charger.location_id != location_id:
                 await self.client.set_charger_location(charger.charger_id, location_id)
+                attached = True
+        return attached
 
     @callback
     def async_on_update(self, snapshot: AccountSnapshot) -> None:
