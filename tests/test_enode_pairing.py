@@ -358,16 +358,19 @@ async def test_plug_in_time_from_the_transition(
     assert hass.states.get(since).state == "unknown"
 
 
+@pytest.mark.parametrize("device", ["vehicle", "charger"])
 async def test_auth_error_while_switching(
-    hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry, device: str
 ) -> None:
-    """Refused credentials during a command give a translated error and a reload (reauth)."""
+    """Refused credentials during a command (the car's unified switch or the charger's own)
+    give a translated error and a reload into reauth."""
     site = link_site(fake_enode, "sedan")
     await setup_entry(hass, enode_entry)
-    car_switch = entity_id(hass, "switch", f"{site.vehicle_id}_charging")
+    device_id = site.vehicle_id if device == "vehicle" else site.charger_id
+    device_switch = entity_id(hass, "switch", f"{device_id}_charging")
     fake_enode.faults.reject_tokens = True
     with pytest.raises(HomeAssistantError) as raised:
-        await switch(hass, car_switch, SERVICE_TURN_OFF)
+        await switch(hass, device_switch, SERVICE_TURN_OFF)
     assert raised.value.translation_key == "auth_failed"
     await hass.async_block_till_done()
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -406,22 +409,6 @@ async def test_command_to_a_charger_gone_from_the_account(
     assert raised.value.translation_placeholders is not None
     assert raised.value.translation_placeholders["error"]
     assert site.simulation.charger_state().is_charging
-
-
-async def test_auth_error_at_the_charger(
-    hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry
-) -> None:
-    """The charger's own switch meets refused credentials: translated error and reauth."""
-    site = link_site(fake_enode, "sedan")
-    await setup_entry(hass, enode_entry)
-    charger_switch = entity_id(hass, "switch", f"{site.charger_id}_charging")
-    fake_enode.faults.reject_tokens = True
-    with pytest.raises(HomeAssistantError) as raised:
-        await switch(hass, charger_switch, SERVICE_TURN_OFF)
-    assert raised.value.translation_key == "auth_failed"
-    await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
 
 
 async def test_charger_override_becomes_repair_issue_until_removed(

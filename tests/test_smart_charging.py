@@ -707,32 +707,33 @@ async def test_v2g_target_and_reserve_keep_their_order(
     await set_up(hass, v2g_entry)
     car = "ev_flex_simulator_suv_99_kwh_bidirectional"
     target = f"number.{car}_target_charge"
+    reserve = f"number.{car}_vehicle_to_grid_reserve"
+
+    async def set_number(entity_id: str, value: float) -> None:
+        await hass.services.async_call(
+            "number", "set_value", {ATTR_ENTITY_ID: entity_id, "value": value}, blocking=True
+        )
+
+    async def refused(entity_id: str, value: float) -> ServiceValidationError:
+        with pytest.raises(ServiceValidationError) as raised:
+            await set_number(entity_id, value)
+        return raised.value
+
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_vehicle_to_grid"}, blocking=True
     )
-    with pytest.raises(ServiceValidationError) as raised:
-        await hass.services.async_call(
-            "number", "set_value", {ATTR_ENTITY_ID: target, "value": 35}, blocking=True
-        )
-    assert raised.value.translation_key == "target_below_reserve"
-    assert raised.value.translation_placeholders == {"reserve": "40"}
+    error = await refused(target, 35)
+    assert error.translation_key == "target_below_reserve"
+    assert error.translation_placeholders == {"reserve": "40"}
     assert float(hass.states.get(target).state) == 80
-    await hass.services.async_call(
-        "number", "set_value", {ATTR_ENTITY_ID: target, "value": 45}, blocking=True
-    )
+    await set_number(target, 45)
     assert float(hass.states.get(target).state) == 45
 
-    reserve = f"number.{car}_vehicle_to_grid_reserve"
-    with pytest.raises(ServiceValidationError) as raised:
-        await hass.services.async_call(
-            "number", "set_value", {ATTR_ENTITY_ID: reserve, "value": 50}, blocking=True
-        )
-    assert raised.value.translation_key == "reserve_above_target"
-    assert raised.value.translation_placeholders == {"target": "45"}
+    error = await refused(reserve, 50)
+    assert error.translation_key == "reserve_above_target"
+    assert error.translation_placeholders == {"target": "45"}
     assert float(hass.states.get(reserve).state) == 40
-    await hass.services.async_call(
-        "number", "set_value", {ATTR_ENTITY_ID: reserve, "value": 30}, blocking=True
-    )
+    await set_number(reserve, 30)
     assert float(hass.states.get(reserve).state) == 30
 
 
