@@ -7,6 +7,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .coordinator import EvFlexConfigEntry
+from .smart_charging import VehicleSmartCharging
 
 TO_REDACT = {
     "client_id",
@@ -72,4 +73,41 @@ async def async_get_config_entry_diagnostics(
             "export_kind": data.export_kind,
             "export_status": data.export_status,
         }
+    diagnostics["smart_charging"] = {
+        vehicle_id: _smart_charging(charging)
+        for vehicle_id, charging in entry.runtime_data.smart_charging.items()
+    }
     return diagnostics
+
+
+def _smart_charging(charging: VehicleSmartCharging) -> dict[str, Any]:
+    """What the controller decided and why, and what it stores (settings, state, commands)."""
+    decision = charging.controller.decision
+    summary: dict[str, Any] | None = None
+    if decision is not None:
+        plan = decision.plan or {}
+        summary = {
+            "status": decision.status.value,
+            "reason": decision.reason,
+            "action": asdict(decision.action) if decision.action is not None else None,
+            "considerations": asdict(decision.considerations),
+            "soc": asdict(decision.soc) if decision.soc is not None else None,
+            "departure": decision.departure,
+            "target_soc_pct": decision.target_soc_pct,
+            "plan_status": plan.get("status"),
+            "switch_times": plan.get("switch_times"),
+            "expected_soc_at_departure_pct": decision.expected_soc_at_departure_pct,
+            "prices_guessed_after": decision.prices_guessed_after,
+            "override": decision.override,
+            "model": {
+                **asdict(decision.model),
+                "measured_bands": sorted(decision.model.measured_bands),
+            },
+            "wake_at": decision.wake_at,
+            "interference_count": decision.interference_count,
+        }
+    return {
+        "decision": summary,
+        "last_command_path": charging.last_routed_path,
+        "stored": async_redact_data(charging.controller.to_dict(), TO_REDACT),
+    }
