@@ -168,3 +168,47 @@ async def test_smart_charging_after_a_manual_start_is_not_taken_for_another_app(
     ]
     assert raised == []
     assert hass.states.get(STATE).state == "plan_executing_stopped"
+
+
+async def test_a_weekly_departure_schedule(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,  # noqa: F811
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Tuesday 18:00: only Wednesday 06:15 and Saturday 10:00 are scheduled; then back to daily."""
+    await turn_on_smart_charging(hass, freezer)
+    device_id = vehicle_device(hass, loaded_entry)
+    await hass.services.async_call(
+        DOMAIN,
+        "set_departure_schedule",
+        {"device_id": device_id, "wednesday": "06:15", "saturday": "10:00"},
+        blocking=True,
+    )
+    await settle(hass)
+    attributes = hass.states.get(STATE).attributes
+    assert attributes["departure"] == START.replace(hour=6, minute=15) + timedelta(days=1)
+    assert attributes["departure_schedule"] == {
+        "monday": None,
+        "tuesday": None,
+        "wednesday": "06:15",
+        "thursday": None,
+        "friday": None,
+        "saturday": "10:00",
+        "sunday": None,
+    }
+    next_stop = datetime.fromisoformat(hass.states.get(f"sensor.{CAR}_next_charging_stop").state)
+    assert next_stop <= START.replace(hour=6, minute=15) + timedelta(days=1)
+
+    # After Wednesday's departure the next one is Saturday's.
+    await advance(hass, freezer, START.replace(hour=6, minute=20) + timedelta(days=1))
+    departure = hass.states.get(STATE).attributes["departure"]
+    assert departure == START.replace(hour=10, minute=0) + timedelta(days=4)
+
+    # No days: the daily departure time applies again (07:00 today is still ahead).
+    await hass.services.async_call(
+        DOMAIN, "set_departure_schedule", {"device_id": device_id}, blocking=True
+    )
+    await settle(hass)
+    attributes = hass.states.get(STATE).attributes
+    assert attributes["departure_schedule"] is None
+    assert attributes["departure"] == START.replace(hour=7) + timedelta(days=1)

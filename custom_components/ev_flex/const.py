@@ -57,3 +57,6 @@ COMMAND_TIMEOUT_SECONDS: Final = 90.0
 COMMAND_POLL_SECONDS: Final = 3.0
 
 LINK_VIEW_URL: Final = "/api/ev_flex/link/{flow_id}"
+
+# Day names of a weekly departure schedule, Monday first (as datetime.weekday() counts).
+WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -27,7 +27,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import DOMAIN, WEEKDAYS
 from .controller_entity import (
     CONTROLLER_SENSORS,
     ControllerSensorDescription,
@@ -407,7 +407,18 @@ class ControllerSensor(SmartChargingEntity, SensorEntity):
             "reason": decision.reason,
             "override": decision.override,
             "departure": decision.departure,
+            "departure_schedule": _schedule(self.charging.controller.settings.weekly_departures),
             "target_soc": decision.target_soc_pct,
             "shortfall": decision.shortfall_pct,
             "command_path": self.charging.last_routed_path,
         }
+
+
+def _schedule(weekly: tuple[time | None, ...] | None) -> dict[str, str | None] | None:
+    """A weekly departure schedule by day name, for dashboards; None while daily applies."""
+    if weekly is None:
+        return None
+    return {
+        day: None if departure is None else departure.isoformat(timespec="minutes")
+        for day, departure in zip(WEEKDAYS, weekly, strict=True)
+    }

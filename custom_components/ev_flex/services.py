@@ -1,4 +1,5 @@
-"""Actions: plan charging, set a departure, charge now, cancel an override, discharge."""
+"""Actions: plan charging, set a departure or a weekly schedule, charge now, cancel an override,
+discharge."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,7 +12,7 @@ from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import probatio
 
-from .const import DOMAIN
+from .const import DOMAIN, WEEKDAYS
 from .core.controller import resolve_departure
 from .core.planner import PlanRequest, PlanValidationError, plan
 from .core.tariff import Tariff, apply_tariff, planner_prices
@@ -60,6 +61,9 @@ SET_DEPARTURE_SCHEMA = DEVICE_SCHEMA.extend(
         probatio.Required(ATTR_DEPARTURE): cv.datetime,
         probatio.Optional(ATTR_TARGET_SOC): PERCENT,
     }
+)
+DEPARTURE_SCHEDULE_SCHEMA = DEVICE_SCHEMA.extend(
+    {probatio.Optional(day): cv.time for day in WEEKDAYS}
 )
 DISCHARGE_SCHEMA = DEVICE_SCHEMA.extend(
     {
@@ -198,6 +202,16 @@ async def _set_departure(call: ServiceCall) -> None:
     charging.async_run()
 
 
+async def _set_departure_schedule(call: ServiceCall) -> None:
+    """Days given get their own departure, days left out none; no days: back to daily."""
+    charging = _controller(call.hass, call.data[ATTR_DEVICE_ID])
+    if not any(day in call.data for day in WEEKDAYS):
+        charging.controller.set_weekly_departures(None)
+    else:
+        charging.controller.set_weekly_departures([call.data.get(day) for day in WEEKDAYS])
+    charging.async_run()
+
+
 async def _charge_now(call: ServiceCall) -> None:
     charging = _controller(call.hass, call.data[ATTR_DEVICE_ID])
     charging.controller.charge_now(dt_util.utcnow())
@@ -230,6 +244,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
     hass.services.async_register(
         DOMAIN, "set_departure", _set_departure, schema=SET_DEPARTURE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        "set_departure_schedule",
+        _set_departure_schedule,
+        schema=DEPARTURE_SCHEDULE_SCHEMA,
     )
     hass.services.async_register(DOMAIN, "charge_now", _charge_now, schema=DEVICE_SCHEMA)
     hass.services.async_register(DOMAIN, "cancel_override", _cancel_override, schema=DEVICE_SCHEMA)

@@ -1,7 +1,7 @@
 """The controller's less travelled paths: odd prices and planner replies, handing back, limits."""
 
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -163,6 +163,42 @@ def test_a_one_off_departure_without_its_own_target_uses_the_usual_one() -> None
     assert resolve_departure(settings, at, UTC) == (DEPARTURE, 80.0)
     without = replace(smart(), departure_time=None)
     assert resolve_departure(without, START, UTC) == (None, 80.0)
+
+
+def test_a_weekly_schedule_picks_the_next_day_that_has_a_departure() -> None:
+    """START is Thursday 15 January 2026, 15:00 UTC; Friday has 06:30, the weekend none."""
+    assert START.weekday() == 3
+    schedule = (time(7, 0), time(7, 0), time(7, 0), time(7, 0), time(6, 30), None, None)
+    settings = replace(smart(), weekly_departures=schedule)
+    friday = datetime(2026, 1, 16, 6, 30, tzinfo=UTC)
+    assert resolve_departure(settings, START, UTC) == (friday, 80.0)
+    # After Friday's departure the weekend is skipped: Monday 07:00.
+    monday = datetime(2026, 1, 19, 7, 0, tzinfo=UTC)
+    assert resolve_departure(settings, friday, UTC) == (monday, 80.0)
+    # A one-off departure still wins while it lies ahead.
+    at = datetime(2026, 1, 17, 9, 0, tzinfo=UTC)
+    one_off = replace(settings, departure_override=DepartureOverride(at=at, target_soc_pct=90))
+    assert resolve_departure(one_off, friday, UTC) == (at, 90)
+    # A week without departures has none at all.
+    empty = replace(smart(), weekly_departures=(None,) * 7)
+    assert resolve_departure(empty, START, UTC) == (None, 80.0)
+
+
+def test_a_weekly_schedule_is_stored_and_checked() -> None:
+    schedule = (time(7, 0), None, None, None, None, time(10, 30), None)
+    settings = replace(smart(), weekly_departures=schedule)
+    data = settings.to_dict()
+    assert data["weekly_departures"] == ["07:00", None, None, None, None, "10:30", None]
+    assert ControllerSettings.from_dict(data) == settings
+    with pytest.raises(ValueError, match="one entry per weekday"):
+        ControllerSettings.from_dict({**data, "weekly_departures": ["07:00"]})
+    controller = make_rig(start=START, prices=night_prices(), settings=smart()).controller
+    with pytest.raises(ValueError, match="seven days"):
+        controller.set_weekly_departures([time(7, 0)])
+    controller.set_weekly_departures(schedule)
+    assert controller.settings.weekly_departures == schedule
+    controller.set_weekly_departures(None)
+    assert controller.settings.weekly_departures is None
 
 
 # Planner replies

@@ -259,6 +259,20 @@ def _next_daily(departure: time, after: datetime, tz: tzinfo) -> datetime:
     return datetime.combine(day + timedelta(days=3), departure, tzinfo=tz)
 
 
+def _next_weekly(schedule: Sequence[time | None], after: datetime, tz: tzinfo) -> datetime | None:
+    """The first scheduled departure after `after` (None when no weekday has one)."""
+    day = after.astimezone(tz).date()
+    for offset in range(8):
+        date_ = day + timedelta(days=offset)
+        departure = schedule[date_.weekday()]
+        if departure is None:
+            continue
+        candidate = datetime.combine(date_, departure, tzinfo=tz)
+        if candidate > after:
+            return candidate
+    return None
+
+
 def resolve_departure(
     settings: ControllerSettings, reference: datetime, tz: tzinfo
 ) -> tuple[datetime | None, float]:
@@ -269,6 +283,8 @@ def resolve_departure(
         if override.target_soc_pct is not None:
             target = override.target_soc_pct
         return override.at, target
+    if settings.weekly_departures is not None:
+        return _next_weekly(settings.weekly_departures, reference, tz), settings.target_soc_pct
     if settings.departure_time is None:
         return None, settings.target_soc_pct
     return _next_daily(settings.departure_time, reference, tz), settings.target_soc_pct
@@ -1391,6 +1407,14 @@ class VehicleController:
         self.settings = replace(
             self.settings,
             departure_override=DepartureOverride(at=at, target_soc_pct=target_soc_pct),
+        )
+
+    def set_weekly_departures(self, schedule: Sequence[time | None] | None) -> None:
+        """Departures by weekday (Monday first), or None to go back to the daily time."""
+        if schedule is not None and len(schedule) != 7:
+            raise ValueError("a weekly schedule has seven days")
+        self.settings = replace(
+            self.settings, weekly_departures=None if schedule is None else tuple(schedule)
         )
 
     def charge_now(self, now: datetime) -> None:

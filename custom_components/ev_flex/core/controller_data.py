@@ -121,6 +121,9 @@ class ControllerSettings:
     # Daily departure (local time); a one-off override wins while it lies ahead.
     departure_time: time | None = time(7, 0)
     departure_override: DepartureOverride | None = None
+    # Departures by weekday, Monday first (None: no departure that day). When set it takes the
+    # place of the daily departure time.
+    weekly_departures: tuple[time | None, ...] | None = None
     target_soc_pct: float = 80.0
     # Below this the car charges at once, whatever the price.
     protective_soc_pct: float = 0.0
@@ -149,6 +152,12 @@ class ControllerSettings:
             "departure_override": None
             if override is None
             else {"at": override.at.isoformat(), "target_soc_pct": override.target_soc_pct},
+            "weekly_departures": None
+            if self.weekly_departures is None
+            else [
+                None if day is None else day.isoformat(timespec="minutes")
+                for day in self.weekly_departures
+            ],
             "target_soc_pct": self.target_soc_pct,
             "protective_soc_pct": self.protective_soc_pct,
             "v2g": self.v2g,
@@ -174,6 +183,9 @@ class ControllerSettings:
         defaults = cls()
         override = data.get("departure_override")
         departure = data.get("departure_time", "07:00")
+        weekly = data.get("weekly_departures")
+        if weekly is not None and len(weekly) != 7:
+            raise ValueError("weekly_departures needs one entry per weekday")
         threshold = data.get("discharge_price_threshold")
         return cls(
             smart_charging=bool(data.get("smart_charging", defaults.smart_charging)),
@@ -186,6 +198,9 @@ class ControllerSettings:
                 if override.get("target_soc_pct") is None
                 else float(override["target_soc_pct"]),
             ),
+            weekly_departures=None
+            if weekly is None
+            else tuple(None if day is None else time.fromisoformat(str(day)) for day in weekly),
             target_soc_pct=float(data.get("target_soc_pct", defaults.target_soc_pct)),
             protective_soc_pct=float(data.get("protective_soc_pct", defaults.protective_soc_pct)),
             v2g=bool(data.get("v2g", defaults.v2g)),
