@@ -340,3 +340,40 @@ async def test_charging_location_created_at_enode(
     await hass.config_entries.async_reload(enode_entry.entry_id)
     await hass.async_block_till_done()
     assert list(fake_enode._locations) == [location_id]
+
+
+async def test_no_secret_reaches_the_log(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Setup, webhook deliveries, commands, a refused token and reauth, all logged at DEBUG:
+    the client secret, access tokens, the webhook secret and VINs never show up."""
+    site = link_site(fake_enode)
+    with caplog.at_level(logging.DEBUG):
+        await setup_entry(hass, enode_entry)
+        charger_switch = entity_id(hass, "switch", f"{site.charger_id}_charging")
+        await hass.services.async_call(
+            "switch", "turn_off", {"entity_id": charger_switch}, blocking=True
+        )
+        await fake_enode.tick()
+        fake_enode.unplug(site.vehicle_id or "")
+        await fake_enode.tick()
+        await hass.async_block_till_done()
+        fake_enode.faults.reject_tokens = True
+        await enode_entry.runtime_data.coordinator.async_refresh()
+        await hass.async_block_till_done()
+    assert "DEBUG" in caplog.text, "debug logging was on"
+    assert fake_enode.deliveries[-1].status == 200, "a webhook delivery was handled"
+    assert hass.config_entries.flow.async_progress_by_handler(DOMAIN), "reauth started"
+    secrets = [
+        fake_enode.client_secret,
+        *fake_enode._tokens,
+        enode_entry.runtime_data.enode.webhook.secret,
+        site.simulation.vehicle_spec.vin,
+    ]
+    for secret in secrets:
+        assert secret
+        assert secret not in caplog.text
