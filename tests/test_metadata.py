@@ -165,6 +165,17 @@ async def test_every_entity_has_a_translated_name_and_an_icon(
             assert icons[entity.domain][key]["default"], entity.entity_id
 
 
+def test_every_form_field_has_a_description() -> None:
+    """Each config and options field explains itself under the field (data_description)."""
+    translations = _json(INTEGRATION / "translations" / "en.json")
+    for flow in ("config", "options"):
+        for name, step in translations[flow]["step"].items():
+            forms = [step, *step.get("sections", {}).values()]
+            for form in forms:
+                missing = set(form.get("data", {})) - set(form.get("data_description", {}))
+                assert not missing, f"{flow} step {name}: no description for {sorted(missing)}"
+
+
 def test_translation_placeholders_are_balanced() -> None:
     """Every {placeholder} is a plain name; a stray brace breaks the frontend's formatter."""
     text = (INTEGRATION / "translations" / "en.json").read_text(encoding="utf-8")
