@@ -104,6 +104,10 @@ async def test_a_car_slower_than_advertised_still_makes_the_departure(
     await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=1))
     assert float(hass.states.get(f"sensor.{CAR}_charge_rate").state) == 3.7
     await turn_on_smart_charging(hass, freezer)
+    # The short probe measured the real power; the dashboard shows what was learned.
+    learned = float(hass.states.get(f"sensor.{CAR}_learned_charging_power").state)
+    assert abs(learned - 3.7) < 0.05
+    assert 50 <= float(hass.states.get(f"sensor.{CAR}_learned_charging_efficiency").state) <= 100
     next_start = datetime.fromisoformat(hass.states.get(f"sensor.{CAR}_next_charging_start").state)
     # Charging begins well before the cheap 02:00-05:00 window: it would not be enough.
     assert next_start.astimezone(TZ) <= DEPARTURE - timedelta(hours=8)

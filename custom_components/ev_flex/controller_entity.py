@@ -18,7 +18,7 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.components.switch import SwitchEntityDescription
 from homeassistant.components.time import TimeEntityDescription
-from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfEnergy, UnitOfPower
 from homeassistant.core import callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -259,6 +259,26 @@ CONTROLLER_SENSORS: tuple[ControllerSensorDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=_decision_value(
             lambda decision: None if decision.soc is None else finite_or_none(decision.soc.soc_pct)
+        ),
+    ),
+    # What EV Flex learned about the car, so the plan can be understood (and trusted).
+    ControllerSensorDescription(
+        key="learned_charge_power",
+        translation_key="learned_charge_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_decision_value(lambda decision: finite_or_none(decision.model.max_kw)),
+    ),
+    ControllerSensorDescription(
+        key="learned_charge_efficiency",
+        translation_key="learned_charge_efficiency",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_decision_value(
+            lambda decision: finite_or_none(round(decision.model.efficiency * 100.0, 2))
         ),
     ),
     ControllerSensorDescription(
