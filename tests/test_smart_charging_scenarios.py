@@ -216,3 +216,66 @@ async def test_a_weekly_departure_schedule(
     attributes = hass.states.get(STATE).attributes
     assert attributes["departure_schedule"] is None
     assert attributes["departure"] == START.replace(hour=7) + timedelta(days=1)
+
+
+async def test_a_car_we_stopped_charges_again_once_smart_charging_is_off(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,  # noqa: F811
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """EV Flex stopped the car, it was unplugged, smart charging switched off, plugged in
+    again: the car is handed back charging, as if EV Flex had never been there."""
+    await turn_on_smart_charging(hass, freezer)
+    assert not simulation.charger_state().is_charging
+    simulation.unplug()
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=5))
+    await hass.services.async_call(
+        "switch", "turn_off", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    simulation.plug_in()
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=5))
+    assert hass.states.get(STATE).state == "disabled"
+    assert simulation.charger_state().is_charging
+
+
+async def test_a_new_session_does_not_trust_the_last_sessions_commands(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,  # noqa: F811
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """EV Flex's start was confirmed in an earlier session. Since then the car was unplugged,
+    plugged in again and stopped in its own app while smart charging was off. Switched back
+    on with a departure close, EV Flex starts the car, rather than taking its old command for
+    the truth and blaming another app."""
+    smart = f"switch.{CAR}_smart_charging"
+    device_id = vehicle_device(hass, loaded_entry)
+
+    async def leave_in(hours: float, target: int) -> None:
+        departure = datetime.now(TZ) + timedelta(hours=hours)
+        await hass.services.async_call(
+            DOMAIN,
+            "set_departure",
+            {"device_id": device_id, "departure": departure, "target_soc": target},
+            blocking=True,
+        )
+
+    await leave_in(3, 100)
+    await turn_on_smart_charging(hass, freezer)
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=20))
+    assert simulation.charger_state().is_charging, "charging for the near departure"
+    await hass.services.async_call("switch", "turn_off", {ATTR_ENTITY_ID: smart}, blocking=True)
+    simulation.unplug()
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=30))
+    simulation.plug_in()
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=30))
+    simulation.send_command(simulation.vehicle_id, CommandKind.STOP)  # the car's own app
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=30))
+    level = battery_level(simulation)
+
+    await leave_in(4, min(100, round(level) + 20))
+    await hass.services.async_call("switch", "turn_on", {ATTR_ENTITY_ID: smart}, blocking=True)
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(hours=4))
+    assert hass.states.get(STATE).attributes["override"] is None
+    assert battery_level(simulation) >= min(100, round(level) + 20) - 0.5

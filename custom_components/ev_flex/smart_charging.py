@@ -30,7 +30,7 @@ from homeassistant.util.location import distance
 
 from .const import CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY, DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
-from .core.account import CommandRejectedError
+from .core.account import AccountUnavailableError, CommandRejectedError
 from .core.controller import (
     ControllerEvent,
     Decision,
@@ -38,7 +38,7 @@ from .core.controller import (
     Observation,
     VehicleController,
 )
-from .core.executor import CommandExecutor
+from .core.executor import CommandExecutor, RetryPolicy
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, route_command
 from .helpers import vehicle_name
@@ -48,6 +48,11 @@ SAVE_DELAY_SECONDS = 10
 EVENT_DISCHARGE_STARTED = f"{DOMAIN}_discharge_started"
 EVENT_STATE_CHANGED = f"{DOMAIN}_smart_charging_state_changed"
 DEFAULT_HOME_RADIUS_M = 100.0
+
+
+# One attempt per run: a failed command is tried again when the controller wakes at the
+# retry time (Home Assistant's timers), soon at first, then less often. No task sleeps.
+RETRY_POLICY = RetryPolicy(attempts=1, cooldown_s=(30.0, 120.0, 300.0, 900.0, 1800.0))
 
 
 class VehicleSmartCharging:
@@ -67,6 +72,7 @@ class VehicleSmartCharging:
             command_status=self._async_command_status,
             clock=dt_util.utcnow,
             on_change=lambda _state: self._executor_changed(),
+            policy=RETRY_POLICY,
         )
         self.controller = VehicleController(
             executor=executor, tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC
@@ -238,13 +244,17 @@ class VehicleSmartCharging:
         self.last_routed_path = routed.path.value if routed.path else None
         self.entry.runtime_data.interventions.async_command_routed(system, routed)
         if routed.result is None:
-            errors = "; ".join(
+            errors = [attempt.error for attempt in routed.attempts if attempt.error is not None]
+            detail = "; ".join(
                 f"{attempt.path.value}: {attempt.error}"
                 for attempt in routed.attempts
                 if attempt.error is not None
             )
+            if errors and all(isinstance(error, AccountUnavailableError) for error in errors):
+                # Nothing answered: a passing outage, not a refusal.
+                raise AccountUnavailableError(detail)
             raise CommandRejectedError(
-                f"no way to {kind.value} for this vehicle" + (f" ({errors})" if errors else "")
+                f"no way to {kind.value} for this vehicle" + (f" ({detail})" if detail else "")
             )
         return routed.result
 

@@ -201,6 +201,23 @@ def test_a_weekly_schedule_is_stored_and_checked() -> None:
     assert controller.settings.weekly_departures is None
 
 
+def test_a_new_session_forgets_what_the_last_one_confirmed() -> None:
+    """A start confirmed (and seen charging) a day ago says nothing about a car plugged in now:
+    the first step of the session has the executor send afresh, so an old command is neither
+    skipped as already done nor taken as proof that another app stopped the car."""
+    old = START - timedelta(days=1)
+    executor = ExecutorState(confirmed=CHARGE, confirmed_at=old)
+    state = ControllerState(power_seen_for=old, last_plugged=False)
+    decision = run_step(START, plugged(), state=state, executor=executor)
+    assert decision.reassert
+    assert decision.state.session is not None
+    # Later steps of the same session leave the executor's knowledge alone.
+    later = run_step(
+        START + timedelta(minutes=1), plugged(), state=decision.state, executor=ExecutorState()
+    )
+    assert not later.reassert
+
+
 # Planner replies
 
 

@@ -399,6 +399,8 @@ def _start_session(work: _Work, tz: tzinfo) -> None:
     work.state.estimator.restart_anchor()
     work.state.plan = None
     work.state.plan_key = None
+    # What the devices were confirmed to do belongs to the last session: send afresh.
+    work.reassert = True
 
 
 def _end_session(work: _Work) -> None:
