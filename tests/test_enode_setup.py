@@ -18,7 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.ev_flex.const import CONF_ENODE_LOCATION_ID, DOMAIN
 from custom_components.ev_flex.core.enode import SIGNATURE_HEADER, sign_payload
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
-from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
+from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
 
 from .conftest import ENODE_USER, link_site, setup_entry
 from .core.enode_support import make_client
@@ -377,3 +377,54 @@ async def test_no_secret_reaches_the_log(
     for secret in secrets:
         assert secret
         assert secret not in caplog.text
+
+
+async def test_charging_location_refused_is_tried_again_later(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Enode failing to make the Location does not stop the entry; half an hour later EV Flex
+    makes it and puts the charger in it."""
+    site = link_site(fake_enode)
+    await without_url(hass)
+    fake_enode.faults.failing_paths = {"/locations"}
+    with caplog.at_level(logging.WARNING):
+        await setup_entry(hass, enode_entry)
+    assert enode_entry.state is ConfigEntryState.LOADED
+    assert CONF_ENODE_LOCATION_ID not in enode_entry.data
+    assert "Could not set the charging location at Enode" in caplog.text
+
+    fake_enode.faults.failing_paths = set()
+    await poll(hass, freezer)
+    assert CONF_ENODE_LOCATION_ID not in enode_entry.data, "not hammering Enode"
+    await poll(hass, freezer, minutes=30)
+    await hass.async_block_till_done()
+    location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    assert fake_enode.charger_json(site.charger_id or "")["location"]["id"] == location_id
+
+
+async def test_a_charger_enode_will_not_place_is_asked_once(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A charger linked later that Enode refuses to put in the Location is logged once and not
+    asked about again on every poll; the entry carries on."""
+    link_site(fake_enode)
+    await without_url(hass)
+    await setup_entry(hass, enode_entry)
+    new_charger = fake_enode.add_charger(CHARGER_PRESETS["sedan"])
+    fake_enode.link(ENODE_USER, new_charger)
+    fake_enode.faults.failing_paths = {"/chargers/"}
+    with caplog.at_level(logging.WARNING):
+        await poll(hass, freezer)
+        await poll(hass, freezer)
+        await poll(hass, freezer)
+    assert caplog.text.count("Could not put a charger in the charging location") == 1
+    assert enode_entry.state is ConfigEntryState.LOADED
+    assert entity_id(hass, "switch", f"{new_charger}_charging")

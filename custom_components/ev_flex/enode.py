@@ -7,6 +7,7 @@ connects it to Home Assistant's HTTP server, webhooks, zones and config entries.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 import html
 from http import HTTPStatus
 import math
@@ -23,6 +24,7 @@ from homeassistant.data_entry_flow import UnknownFlow
 from homeassistant.helpers import instance_id
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
@@ -73,6 +75,8 @@ WEBHOOK_EVENTS = (*sorted(REFRESH_EVENTS), "user:credentials:invalidated")
 # Enode wants at least 128 bits of secret.
 WEBHOOK_SECRET_BYTES = 24
 DEFAULT_ZONE_RADIUS_M = 100.0
+# After Enode refused to make the charging Location, try again this much later.
+LOCATION_RETRY_INTERVAL = timedelta(minutes=30)
 
 
 def endpoints_from_data(data: Mapping[str, Any]) -> EnodeEndpoints:
@@ -406,6 +410,8 @@ class EnodeRuntime:
         self.location_id: str | None = entry.data.get(CONF_ENODE_LOCATION_ID)
         self._attaching = False
         self._attach_failed: set[str] = set()
+        # When to try making the Location again after Enode refused it.
+        self._location_retry_at: datetime | None = None
 
     @property
     def zone(self) -> ChargingZone | None:
@@ -468,6 +474,7 @@ class EnodeRuntime:
             attached = await self._attach_chargers(snapshot, self.location_id)
         except EnodeError as err:
             LOGGER.warning("Could not set the charging location at Enode: %s", err)
+            self._location_retry_at = dt_util.utcnow() + LOCATION_RETRY_INTERVAL
             return created_now
         return created_now or attached
 
@@ -487,8 +494,18 @@ class EnodeRuntime:
 
     @callback
     def async_on_update(self, snapshot: AccountSnapshot) -> None:
-        """A charger that appeared (or moved) is put in the charging location."""
-        if self.location_id is None or self._attaching:
+        """A charger that appeared (or moved) is put in the charging location; a Location that
+        could not be made is tried again now and then."""
+        if self._attaching:
+            return
+        if self.location_id is None:
+            retry_at = self._location_retry_at
+            if retry_at is not None and dt_util.utcnow() >= retry_at:
+                self._location_retry_at = None
+                self._attaching = True
+                self.entry.async_create_task(
+                    self.hass, self._sync_later(snapshot), name="ev_flex charging location"
+                )
             return
         strays = {
             charger_id
@@ -501,6 +518,12 @@ class EnodeRuntime:
         self.entry.async_create_task(
             self.hass, self._attach_later(snapshot, strays), name="ev_flex charger location"
         )
+
+    async def _sync_later(self, snapshot: AccountSnapshot) -> None:
+        try:
+            await self.async_sync_location(snapshot)
+        finally:
+            self._attaching = False
 
     async def _attach_later(self, snapshot: AccountSnapshot, strays: set[str]) -> None:
         try:

@@ -79,6 +79,9 @@ class FakeFaults:
 
     # Share of API requests answered with HTTP 500.
     server_error_rate: float = 0.0
+    # Requests whose path contains one of these are always answered with HTTP 500
+    # (for example "/locations" makes every Location call fail).
+    failing_paths: set[str] = field(default_factory=set)
     # Share of API requests answered with HTTP 429, and a count of the next ones that will be.
     rate_limit_rate: float = 0.0
     rate_limit_next: int = 0
@@ -1134,7 +1137,10 @@ class FakeEnodeServer:
             if faults.retry_after_s is not None:
                 headers["Retry-After"] = f"{faults.retry_after_s:g}"
             return _problem_response(429, "rate-limited", "Too many requests", **headers)
-        if faults.server_error_rate > 0 and self._fault_random.random() < faults.server_error_rate:
+        failing_path = any(part in request.path for part in faults.failing_paths)
+        if failing_path or (
+            faults.server_error_rate > 0 and self._fault_random.random() < faults.server_error_rate
+        ):
             self.stats.server_errors += 1
             return _problem_response(500, "internal-server-error", "Internal server error")
         self._settle_actions()
