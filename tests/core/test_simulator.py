@@ -301,3 +301,17 @@ def test_restore_rejects_garbage(clock: Clock) -> None:
     sim = make(clock)
     with pytest.raises(SimulatorError, match="unreadable"):
         sim.restore({"saved_at": "yesterday"})
+
+
+def test_a_fresh_connection_charges_whatever_was_asked_before(clock: Clock) -> None:
+    """Stopped through its account, the car stays stopped while plugged in; a new plug-in
+    starts charging again, as most cars do."""
+    sim = make(clock, soc_pct=50.0)
+    sim.send_command(sim.vehicle_id, CommandKind.STOP)
+    clock.advance(seconds=10)
+    assert not sim.charger_state().is_charging
+    sim.plug_in()  # already in: nothing changes
+    assert not sim.charger_state().is_charging
+    sim.unplug()
+    sim.plug_in()
+    assert sim.charger_state().is_charging

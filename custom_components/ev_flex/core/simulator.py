@@ -342,6 +342,8 @@ class Simulation:
         self.advance()
         if not self._vehicle.plugged_in:
             self._vehicle.plugged_in_at = self._now()
+            # Like most cars, a fresh connection starts charging whatever was asked before.
+            self._vehicle.wants_charge = True
         self._vehicle.plugged_in = True
 
     def unplug(self) -> None:
