@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.model import CommandKind
-from custom_components.ev_flex.core.simulator import Simulation
+from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
 from .test_smart_charging import (
     CAR,
@@ -279,3 +279,30 @@ async def test_a_new_session_does_not_trust_the_last_sessions_commands(
     await advance(hass, freezer, datetime.now(TZ) + timedelta(hours=4))
     assert hass.states.get(STATE).attributes["override"] is None
     assert battery_level(simulation) >= min(100, round(level) + 20) - 0.5
+
+
+async def test_commands_that_keep_failing_ask_the_user_to_look(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,  # noqa: F811
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Every command fails for 20 minutes: a repair issue names the car and the error; it goes
+    away by itself once a command goes through."""
+    issue_id = f"commands_failing_{loaded_entry.entry_id}_{simulation.vehicle_id}"
+    simulation.set_faults(FaultSettings(command_failure_rate=1.0))
+    await turn_on_smart_charging(hass, freezer)
+    assert hass.states.get(STATE).state == "plan_executing_stop_failed"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None, "not at once"
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=25))
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "commands_failing"
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["vehicle"] == "EV Flex Simulator Sedan 75 kWh"
+    assert issue.translation_placeholders["error"] != "-"
+
+    simulation.set_faults(FaultSettings())
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=35))
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None

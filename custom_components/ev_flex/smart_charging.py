@@ -53,6 +53,8 @@ DEFAULT_HOME_RADIUS_M = 100.0
 # One attempt per run: a failed command is tried again when the controller wakes at the
 # retry time (Home Assistant's timers), soon at first, then less often. No task sleeps.
 RETRY_POLICY = RetryPolicy(attempts=1, cooldown_s=(30.0, 120.0, 300.0, 900.0, 1800.0))
+# Runs in a row that failed (about 20 minutes of trying) before the user is asked to look.
+FAILED_RUNS_FOR_ISSUE = 4
 
 
 class VehicleSmartCharging:
@@ -198,6 +200,7 @@ class VehicleSmartCharging:
                 {"vehicle_id": self.vehicle_id, "state": decision.status.value},
             )
         self._update_interference_issue(decision)
+        self._update_command_issue()
         self.entry.async_create_background_task(
             self.hass, self._async_execute(), f"{DOMAIN} execute {self.vehicle_id}"
         )
@@ -280,6 +283,27 @@ class VehicleSmartCharging:
                 title="EV Flex: vehicle-to-grid started",
                 notification_id=f"{DOMAIN}_v2g_{self.vehicle_id}",
             )
+
+    def _update_command_issue(self) -> None:
+        """Commands that keep failing need the user: the car or charger may be offline."""
+        executor = self.controller.executor.state
+        issue_id = f"commands_failing_{self.entry.entry_id}_{self.vehicle_id}"
+        if executor.failed is not None and executor.failed_runs >= FAILED_RUNS_FOR_ISSUE:
+            system = self.system
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="commands_failing",
+                translation_placeholders={
+                    "vehicle": vehicle_name(system.vehicle) if system else self.entry.title,
+                    "error": executor.failure_reason or "-",
+                },
+            )
+        elif executor.failed is None:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     def _update_interference_issue(self, decision: Decision) -> None:
         issue_id = f"interference_{self.entry.entry_id}_{self.vehicle_id}"
