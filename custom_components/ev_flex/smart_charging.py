@@ -274,11 +274,9 @@ class VehicleSmartCharging:
             {"vehicle_id": self.vehicle_id, "at": event.at.isoformat(), "detail": event.detail},
         )
         if self.entry.options.get(CONF_NOTIFY_V2G):
-            system = self.system
-            name = vehicle_name(system.vehicle) if system is not None else self.entry.title
             notify(
                 self.hass,
-                f"EV Flex started discharging {name} to the grid. To stop it, call "
+                f"EV Flex started discharging {self.display_name} to the grid. To stop it, call "
                 "`ev_flex.cancel_override` or switch vehicle-to-grid off.",
                 title="EV Flex: vehicle-to-grid started",
                 notification_id=f"{DOMAIN}_v2g_{self.vehicle_id}",
@@ -287,41 +285,53 @@ class VehicleSmartCharging:
     def _update_command_issue(self) -> None:
         """Commands that keep failing need the user: the car or charger may be offline."""
         executor = self.controller.executor.state
-        issue_id = f"commands_failing_{self.entry.entry_id}_{self.vehicle_id}"
-        if executor.failed is not None and executor.failed_runs >= FAILED_RUNS_FOR_ISSUE:
-            system = self.system
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="commands_failing",
-                translation_placeholders={
-                    "vehicle": vehicle_name(system.vehicle) if system else self.entry.title,
-                    "error": executor.failure_reason or "-",
-                },
-            )
-        elif executor.failed is None:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        failing = executor.failed is not None and executor.failed_runs >= FAILED_RUNS_FOR_ISSUE
+        self._set_issue(
+            "commands_failing",
+            "commands_failing",
+            True if failing else (False if executor.failed is None else None),
+            ir.IssueSeverity.ERROR,
+            {"vehicle": self.display_name, "error": executor.failure_reason or "-"},
+        )
 
     def _update_interference_issue(self, decision: Decision) -> None:
-        issue_id = f"interference_{self.entry.entry_id}_{self.vehicle_id}"
-        if decision.repeated_interference:
+        cleared = decision.interference_count == 0
+        self._set_issue(
+            "interference",
+            "repeated_interference",
+            True if decision.repeated_interference else (False if cleared else None),
+            ir.IssueSeverity.WARNING,
+            {"vehicle": self.display_name, "count": str(decision.interference_count)},
+        )
+
+    def _set_issue(
+        self,
+        kind: str,
+        translation_key: str,
+        raise_it: bool | None,
+        severity: ir.IssueSeverity,
+        placeholders: dict[str, str],
+    ) -> None:
+        """Raise (True) or clear (False) one of this vehicle's repair issues; None leaves it."""
+        issue_id = f"{kind}_{self.entry.entry_id}_{self.vehicle_id}"
+        if raise_it:
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
                 issue_id,
                 is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="repeated_interference",
-                translation_placeholders={
-                    "vehicle": self.entry.title,
-                    "count": str(decision.interference_count),
-                },
+                severity=severity,
+                translation_key=translation_key,
+                translation_placeholders=placeholders,
             )
-        elif decision.interference_count == 0:
+        elif raise_it is False:
             ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+    @property
+    def display_name(self) -> str:
+        """The vehicle's name as its device shows it."""
+        system = self.system
+        return vehicle_name(system.vehicle) if system is not None else self.entry.title
 
 
 def finite_or_none(value: float | None) -> float | None:
