@@ -631,7 +631,10 @@ async def test_repeated_interference_issue_follows_the_count(
     issue = issue_registry.async_get_issue(DOMAIN, issue_id)
     assert issue is not None
     assert issue.translation_key == "repeated_interference"
-    assert issue.translation_placeholders == {"vehicle": "EV Flex Simulator Sedan 75 kWh", "count": "3"}
+    assert issue.translation_placeholders == {
+        "vehicle": "EV Flex Simulator Sedan 75 kWh",
+        "count": "3",
+    }
 
     # The oldest one leaves the window: two remain, the issue stays.
     freezer.tick(timedelta(days=1, hours=1))
