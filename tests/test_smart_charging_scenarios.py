@@ -208,6 +208,36 @@ async def test_a_weekly_departure_schedule(
     departure = hass.states.get(STATE).attributes["departure"]
     assert departure == START.replace(hour=10, minute=0) + timedelta(days=4)
 
+    # Setting the daily time ends the schedule.
+    await hass.services.async_call(
+        DOMAIN,
+        "set_departure_schedule",
+        {"device_id": device_id, "saturday": "10:00"},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "time",
+        "set_value",
+        {ATTR_ENTITY_ID: f"time.{CAR}_departure_time", "time": "06:45:00"},
+        blocking=True,
+    )
+    await settle(hass)
+    attributes = hass.states.get(STATE).attributes
+    assert attributes["departure_schedule"] is None
+    assert attributes["departure"] == START.replace(hour=6, minute=45) + timedelta(days=1)
+    await hass.services.async_call(
+        "time",
+        "set_value",
+        {ATTR_ENTITY_ID: f"time.{CAR}_departure_time", "time": "07:00:00"},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        DOMAIN,
+        "set_departure_schedule",
+        {"device_id": device_id, "saturday": "10:00"},
+        blocking=True,
+    )
+
     # No days: the daily departure time applies again (07:00 today is still ahead).
     await hass.services.async_call(
         DOMAIN, "set_departure_schedule", {"device_id": device_id}, blocking=True

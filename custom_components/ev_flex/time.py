@@ -36,5 +36,8 @@ class DepartureTime(SmartChargingEntity, TimeEntity):
         return self.settings.departure_time
 
     async def async_set_value(self, value: time) -> None:
-        """Change the daily departure; the plan follows at once."""
-        self.change_settings(departure_time=value.replace(second=0, microsecond=0))
+        """Change the daily departure; the plan follows at once. A daily time is the user's
+        latest word, so it ends a weekly schedule."""
+        self.change_settings(
+            departure_time=value.replace(second=0, microsecond=0), weekly_departures=None
+        )
