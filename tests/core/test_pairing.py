@@ -515,6 +515,32 @@ async def test_routing_through_the_simulator_waits_for_confirmation() -> None:
     assert simulation.charger_state().is_charging is False
 
 
+async def test_a_command_that_never_settles_counts_as_failed_after_the_wait() -> None:
+    """Both devices take longer than the wait: each path is given up after max_wait and the
+    route says it failed, with the last (still pending) result to show."""
+    clock = ManualClock()
+    simulation = Simulation(clock=clock, command_delay=timedelta(minutes=5))
+    account = SimulatedAccount(simulation)
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        clock.advance(seconds=seconds)
+
+    tracker = PairingTracker()
+    system = tracker.update(await account.async_snapshot(), clock.now)[simulation.vehicle_id]
+    send = settling_sender(account, poll_interval=5.0, max_wait=60.0, sleep=sleep)
+    routed = await route_command(system, CommandKind.STOP, send)
+    assert routed.failure is RouteFailure.ALL_PATHS_FAILED
+    assert [attempt.path for attempt in routed.attempts] == [
+        CommandPath.VEHICLE,
+        CommandPath.CHARGER,
+    ]
+    assert routed.result is not None
+    assert routed.result.state is CommandState.PENDING
+    assert sum(waited) == 120.0, "60 s per path, no more"
+
+
 @pytest.fixture
 async def enode_session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
