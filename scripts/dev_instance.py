@@ -443,6 +443,42 @@ def ev_flex_states(token: str) -> list[dict[str, Any]]:
     return [request("GET", f"/api/states/{entity_id}", token=token) for entity_id in entity_ids]
 
 
+def check_smart_charging(token: str, states: list[dict[str, Any]]) -> None:
+    """Ask the running server for a plan (ev_flex.plan_charging) and switch smart charging on."""
+    battery = next(
+        state["entity_id"]
+        for state in states
+        if state["entity_id"].endswith("_battery_level") and "simulator" in state["entity_id"]
+    )
+    template = f"{{{{ device_id('{battery}') | to_json }}}}"
+    device_id = request("POST", "/api/template", {"template": template}, token=token)
+    answer = request(
+        "POST",
+        "/api/services/ev_flex/plan_charging?return_response",
+        {"device_id": device_id},
+        token=token,
+    )
+    plan = answer["service_response"]
+    windows = ", ".join(
+        f"{window['start'][11:16]}-{window['end'][11:16]}" for window in plan["switch_times"]
+    )
+    log(
+        f"plan_charging: {plan['status']}, charge {windows or 'never'}, "
+        f"cost {plan['cost']:.2f} instead of {plan['charge_now_cost']:.2f}"
+    )
+    switch = battery.replace("sensor.", "switch.").replace("_battery_level", "_smart_charging")
+    request("POST", "/api/services/switch/turn_on", {"entity_id": switch}, token=token)
+    state_entity = battery.replace("_battery_level", "_smart_charging_state")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        state = request("GET", f"/api/states/{state_entity}", token=token)["state"]
+        if state != "disabled":
+            log(f"smart charging switched on: {state_entity} is {state}")
+            return
+        time.sleep(1)
+    raise SystemExit("smart charging did not leave 'disabled'")
+
+
 def is_live(state: dict[str, Any]) -> bool:
     return state["state"] not in ("unavailable", "unknown")
 
@@ -532,6 +568,7 @@ def main() -> int:
         log("EV Flex entities:")
         print_states(states)
         if args.check:
+            check_smart_charging(token, states)
             wait_until_running(token, deadline)
             log("check passed")
             stop(process)
