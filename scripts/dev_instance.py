@@ -65,7 +65,16 @@ logger:
     custom_components.ev_flex: debug
     homeassistant.setup: info
 """
-INTERACTIVE_INTEGRATIONS = "frontend:\nhistory:\nlogbook:\n"
+# The demo price sensor's 15-minute lists are too big for the recorder, like real ones.
+INTERACTIVE_INTEGRATIONS = """\
+frontend:
+history:
+logbook:
+recorder:
+  exclude:
+    entities:
+      - sensor.dev_day_ahead_prices
+"""
 TIME_ZONE = ZoneInfo("Europe/Oslo")
 DEMO_PRICE_ENTITY = "sensor.dev_day_ahead_prices"
 # NOK/kWh by local hour: cheap nights, morning and evening peaks, like a Nordic winter day.
