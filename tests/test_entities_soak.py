@@ -1,0 +1,146 @@
+"""A simulated day of an "entities I already have" account whose entities come and go: the
+entities behind it turn unavailable, commands fail, prices vanish, the user does anything.
+Nothing logs an error, states stay valid, and calm brings the car to its target."""
+
+from datetime import datetime, timedelta
+import logging
+import random
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.controller_entity import STATE_OPTIONS
+from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
+
+from .test_entities_account import FAMILY, SELECTION
+from .test_smart_charging import (
+    PRICE_ENTITY,
+    START,
+    TZ,
+    advance,
+    loaded_entry,  # noqa: F401 - the simulated account whose entities are picked
+    set_prices,
+    settle,
+    simulator_entry,  # noqa: F401 - at 18:00 local
+)
+
+STATE = f"sensor.{FAMILY}_smart_charging_state"
+
+
+async def _call(hass: HomeAssistant, domain: str, service: str, data: dict[str, object]) -> None:
+    refusal: HomeAssistantError | None = None
+    try:
+        await hass.services.async_call(domain, service, data, blocking=True)
+    except HomeAssistantError as err:
+        refusal = err
+    if refusal is not None:
+        assert refusal.translation_key, f"untranslated: {domain}.{service}: {refusal}"
+
+
+async def test_a_day_of_entities_that_come_and_go(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,  # noqa: F811
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rng = random.Random(21)
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "entities"}
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], SELECTION)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    entry = result["result"]
+    hass.config_entries.async_update_entry(entry, options={"price_entity": PRICE_ENTITY})
+    await hass.config_entries.async_reload(entry.entry_id)
+    await settle(hass)
+    device = next(
+        d
+        for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
+        if d.name == "Family car"
+    )
+    await _call(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{FAMILY}_smart_charging"})
+
+    end = START + timedelta(days=1)
+    with caplog.at_level(logging.WARNING):
+        while datetime.now(TZ) < end:
+            event = rng.randrange(8)
+            if event == 0:
+                simulation.set_faults(
+                    FaultSettings(
+                        command_failure_rate=rng.choice([0.0, 0.5, 1.0]),
+                        vehicle_offline=rng.random() < 0.3,
+                        charger_offline=rng.random() < 0.2,
+                        account_unreachable=rng.random() < 0.2,
+                    )
+                )
+            elif event == 1:
+                if rng.random() < 0.5:
+                    simulation.unplug()
+                else:
+                    simulation.plug_in()
+            elif event == 2:
+                if rng.random() < 0.3:
+                    hass.states.async_remove(PRICE_ENTITY)
+                else:
+                    set_prices(hass, today=datetime.now(TZ))
+            user = rng.randrange(6)
+            if user == 0:
+                await _call(
+                    hass,
+                    "switch",
+                    rng.choice(["turn_on", "turn_off"]),
+                    {ATTR_ENTITY_ID: f"switch.{FAMILY}_smart_charging"},
+                )
+            elif user == 1:
+                await _call(hass, DOMAIN, "charge_now", {"device_id": device.id})
+            elif user == 2:
+                await _call(hass, DOMAIN, "cancel_override", {"device_id": device.id})
+            await settle(hass)
+            await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=rng.randrange(5, 30)))
+            assert entry.state is ConfigEntryState.LOADED
+            state = hass.states.get(STATE)
+            assert state is not None
+            assert state.state in [*STATE_OPTIONS, "unavailable"], state.state
+
+    problems = [
+        r
+        for r in caplog.records
+        if (r.levelno >= logging.ERROR or r.exc_info)
+        and not r.getMessage().startswith("Error fetching ev_flex account")
+    ]
+    assert not problems, [r.getMessage() for r in problems]
+    # Entities that come and go are normal: they are not worth a warning each time.
+    warnings = [
+        r
+        for r in caplog.records
+        if r.name.startswith("custom_components.ev_flex") and r.levelno == logging.WARNING
+    ]
+    assert len(warnings) <= 3, [r.getMessage() for r in warnings]
+
+    simulation.set_faults(FaultSettings())
+    simulation.plug_in()
+    simulation.set_soc(30.0)
+    set_prices(hass, today=datetime.now(TZ))
+    await _call(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{FAMILY}_smart_charging"})
+    await _call(hass, DOMAIN, "cancel_override", {"device_id": device.id})
+    departure = datetime.now(TZ) + timedelta(hours=12)
+    await _call(
+        hass,
+        DOMAIN,
+        "set_departure",
+        {"device_id": device.id, "departure": departure, "target_soc": 80},
+    )
+    await advance(hass, freezer, departure)
+    level = simulation.vehicle_state().battery_level_pct
+    assert level is not None
+    assert level >= 79.5
