@@ -110,6 +110,19 @@ def simulation(loaded_entry: MockConfigEntry) -> Simulation:
 ENODE_USER = "ha-user-1"
 
 
+async def without_webhook_url(hass: HomeAssistant) -> None:
+    """Home Assistant has no URL Enode could post webhooks to: Enode accounts poll."""
+    assert await async_setup_component(hass, "http", {})
+    hass.config.internal_url = hass.config.external_url = None
+    hass.config.api = None
+
+
+@pytest.fixture
+async def polling_only(hass: HomeAssistant, fake_enode: FakeEnodeServer) -> None:
+    """For modules whose Enode tests all poll."""
+    await without_webhook_url(hass)
+
+
 @pytest.fixture
 async def fake_enode(socket_enabled: None) -> AsyncGenerator[FakeEnodeServer]:
     """A fake Enode API on 127.0.0.1 whose clock is Home Assistant's (freezer moves both)."""

@@ -10,7 +10,6 @@ from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_O
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -20,13 +19,8 @@ from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
 from .conftest import ENODE_USER, link_site, setup_entry
 
-
-@pytest.fixture(autouse=True)
-async def no_webhooks(hass: HomeAssistant, fake_enode: FakeEnodeServer) -> None:
-    """These tests poll; Home Assistant has no URL for webhooks."""
-    assert await async_setup_component(hass, "http", {})
-    hass.config.internal_url = hass.config.external_url = None
-    hass.config.api = None
+# Enode is polled every 2 minutes: Home Assistant has no URL for webhooks here.
+pytestmark = pytest.mark.usefixtures("polling_only")
 
 
 def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:

@@ -11,7 +11,6 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -20,7 +19,7 @@ from custom_components.ev_flex.core.enode import SIGNATURE_HEADER, sign_payload
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
 
-from .conftest import ENODE_USER, link_site, setup_entry
+from .conftest import ENODE_USER, link_site, setup_entry, without_webhook_url
 from .core.enode_support import make_client
 
 
@@ -72,13 +71,6 @@ async def test_setup_and_unload(
     assert not fake_enode._webhooks
 
 
-async def without_url(hass: HomeAssistant) -> None:
-    """Home Assistant has no URL Enode could post webhooks to."""
-    assert await async_setup_component(hass, "http", {})
-    hass.config.internal_url = hass.config.external_url = None
-    hass.config.api = None
-
-
 async def test_without_url_polls_every_two_minutes(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
@@ -87,7 +79,7 @@ async def test_without_url_polls_every_two_minutes(
 ) -> None:
     """With no URL for webhooks, EV Flex polls more often and still notices changes."""
     site = link_site(fake_enode)
-    await without_url(hass)
+    await without_webhook_url(hass)
     await setup_entry(hass, enode_entry)
     runtime = enode_entry.runtime_data
     assert runtime.enode is not None
@@ -205,7 +197,7 @@ async def test_rate_limit_slows_polling(
 ) -> None:
     """A 429 makes the next poll wait longer instead of failing the entry."""
     site = link_site(fake_enode)
-    await without_url(hass)
+    await without_webhook_url(hass)
     await setup_entry(hass, enode_entry)
     battery = entity_id(hass, "sensor", f"{site.vehicle_id}_battery_level")
     fake_enode.faults.rate_limit_next = 1
@@ -231,7 +223,7 @@ async def test_revoked_credentials_start_reauth(
 ) -> None:
     """Enode refusing the client makes Home Assistant ask for new credentials."""
     link_site(fake_enode)
-    await without_url(hass)
+    await without_webhook_url(hass)
     await setup_entry(hass, enode_entry)
     fake_enode.faults.reject_tokens = True
     await poll(hass, freezer)
@@ -249,7 +241,7 @@ async def test_devices_follow_the_account(
 ) -> None:
     """A newly linked car appears as a device by itself; an unlinked charger is removed."""
     site = link_site(fake_enode)
-    await without_url(hass)
+    await without_webhook_url(hass)
     await setup_entry(hass, enode_entry)
     new_car = fake_enode.add_vehicle(VEHICLE_PRESETS["suv_v2g"])
     fake_enode.link(ENODE_USER, new_car)
@@ -303,7 +295,7 @@ async def test_malformed_payloads_make_entities_unknown(
         {"id": "broken-car", "chargeState": "nonsense", "information": 5, "capabilities": []},
     )
     fake_enode.add_raw_vehicle(ENODE_USER, {"information": {"brand": "Nameless"}})
-    await without_url(hass)
+    await without_webhook_url(hass)
     with caplog.at_level(logging.WARNING):
         await setup_entry(hass, enode_entry)
         await poll(hass, freezer)
@@ -321,7 +313,7 @@ async def test_charging_location_created_at_enode(
 ) -> None:
     """Setup creates the home Location at Enode once and puts every charger in it."""
     site = link_site(fake_enode)
-    await without_url(hass)
+    await without_webhook_url(hass)
     await setup_entry(hass, enode_entry)
     location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
     location = fake_enode._locations[location_id]
@@ -389,7 +381,7 @@ async def test_charging_location_refused_is_tried_again_later(
     """Enode failing to make the Location does not stop the entry; half an hour later EV Flex
     makes it and puts the charger in it."""
     site = link_site(fake_enode)
-    await without_url(hass)
+    await without_webhook_url(hass)
     fake_enode.faults.failing_paths = {"/locations"}
     with caplog.at_level(logging.WARNING):
         await setup_entry(hass, enode_entry)
@@ -416,7 +408,7 @@ async def test_a_charger_enode_will_not_place_is_asked_once(
     """A charger linked later that Enode refuses to put in the Location is logged once and not
     asked about again on every poll; the entry carries on."""
     link_site(fake_enode)
-    await without_url(hass)
+    await without_webhook_url(hass)
     await setup_entry(hass, enode_entry)
     new_charger = fake_enode.add_charger(CHARGER_PRESETS["sedan"])
     fake_enode.link(ENODE_USER, new_charger)

@@ -7,7 +7,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -21,12 +20,8 @@ CAR = "ev_flex_simulator_hatchback_40_kwh"
 STATE = f"sensor.{CAR}_smart_charging_state"
 
 
-@pytest.fixture(autouse=True)
-async def no_webhooks(hass: HomeAssistant, fake_enode: FakeEnodeServer) -> None:
-    """Polled every 2 minutes: Home Assistant has no URL for webhooks here."""
-    assert await async_setup_component(hass, "http", {})
-    hass.config.internal_url = hass.config.external_url = None
-    hass.config.api = None
+# Enode is polled every 2 minutes: Home Assistant has no URL for webhooks here.
+pytestmark = pytest.mark.usefixtures("polling_only")
 
 
 async def set_up_hatchback(

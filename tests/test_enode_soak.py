@@ -10,40 +10,22 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
-from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.controller_entity import STATE_OPTIONS
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 
-from .conftest import enode_entry_data, link_site, setup_entry
-from .test_smart_charging import PRICE_ENTITY, START, TZ, TZ_NAME, advance, set_prices, settle
+from .scenario_support import call_as_user, problems
+from .test_enode_smart_charging import CAR, STATE, set_up_hatchback
+from .test_smart_charging import START, TZ, advance, set_prices, settle
 
-CAR = "ev_flex_simulator_hatchback_40_kwh"
-STATE = f"sensor.{CAR}_smart_charging_state"
 MAX_ACTIONS_PER_HOUR = 20
 
 
-@pytest.fixture(autouse=True)
-async def no_webhooks(hass: HomeAssistant, fake_enode: FakeEnodeServer) -> None:
-    """Polled every 2 minutes: Home Assistant has no URL for webhooks here."""
-    assert await async_setup_component(hass, "http", {})
-    hass.config.internal_url = hass.config.external_url = None
-    hass.config.api = None
-
-
-async def _call(hass: HomeAssistant, domain: str, service: str, data: dict[str, object]) -> None:
-    refusal: HomeAssistantError | None = None
-    try:
-        await hass.services.async_call(domain, service, data, blocking=True)
-    except HomeAssistantError as err:
-        refusal = err
-    if refusal is not None:
-        assert refusal.translation_key, f"untranslated: {domain}.{service}: {refusal}"
+# Enode is polled every 2 minutes: Home Assistant has no URL for webhooks here.
+pytestmark = pytest.mark.usefixtures("polling_only")
 
 
 @pytest.mark.parametrize("seed", [11, 12])
@@ -55,27 +37,13 @@ async def test_a_day_of_a_misbehaving_api(
     seed: int,
 ) -> None:
     rng = random.Random(seed)
-    freezer.move_to(START)
-    await hass.config.async_set_time_zone(TZ_NAME)
-    await hass.config.async_update(latitude=59.91, longitude=10.75)
-    set_prices(hass)
-    site = link_site(fake_enode, "hatchback", soc_pct=40.0)
+    entry, site = await set_up_hatchback(hass, fake_enode, freezer)
     assert site.vehicle_id is not None
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Hatchback",
-        unique_id=f"enode-{fake_enode.client_id}-soak",
-        data=enode_entry_data(fake_enode),
-        options={"price_entity": PRICE_ENTITY},
-        version=1,
-        minor_version=1,
-    )
-    await setup_entry(hass, entry)
     device = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, site.vehicle_id), entry.entry_id
     )
     assert device is not None
-    await _call(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"})
+    await call_as_user(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"})
 
     faults = fake_enode.faults
     end = START + timedelta(days=1)
@@ -98,16 +66,16 @@ async def test_a_day_of_a_misbehaving_api(
                     fake_enode.plug_in(site.vehicle_id)
             user = rng.randrange(6)
             if user == 0:
-                await _call(
+                await call_as_user(
                     hass,
                     "switch",
                     rng.choice(["turn_on", "turn_off"]),
                     {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"},
                 )
             elif user == 1:
-                await _call(hass, DOMAIN, "charge_now", {"device_id": device.id})
+                await call_as_user(hass, DOMAIN, "charge_now", {"device_id": device.id})
             elif user == 2:
-                await _call(hass, DOMAIN, "cancel_override", {"device_id": device.id})
+                await call_as_user(hass, DOMAIN, "cancel_override", {"device_id": device.id})
             await settle(hass)
             await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=rng.randrange(5, 30)))
 
@@ -124,15 +92,9 @@ async def test_a_day_of_a_misbehaving_api(
     assert len(fake_enode._actions) >= 5
     assert fake_enode.stats.server_errors > 0
     assert fake_enode.stats.rate_limited > 0
-    # Home Assistant's coordinator logs "Error fetching" once per outage (then "recovered");
-    # that is the expected way to say an API is down. Anything else is a problem.
-    problems = [
-        r
-        for r in caplog.records
-        if (r.levelno >= logging.ERROR or r.exc_info)
-        and not r.getMessage().startswith("Error fetching ev_flex account")
-    ]
-    assert not problems, [r.getMessage() for r in problems]
+    # An account that cannot be reached is said once per outage; anything else is a problem.
+    found = problems(caplog.records, outages_expected=True)
+    assert not found, found
 
     # Calm: a healthy API, the car plugged in, and a departure twelve hours away.
     faults.server_error_rate = 0.0
@@ -141,10 +103,10 @@ async def test_a_day_of_a_misbehaving_api(
     faults.interference = set()
     fake_enode.plug_in(site.vehicle_id)
     set_prices(hass, today=datetime.now(TZ))
-    await _call(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"})
-    await _call(hass, DOMAIN, "cancel_override", {"device_id": device.id})
+    await call_as_user(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"})
+    await call_as_user(hass, DOMAIN, "cancel_override", {"device_id": device.id})
     departure = datetime.now(TZ) + timedelta(hours=12)
-    await _call(
+    await call_as_user(
         hass,
         DOMAIN,
         "set_departure",

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     CONF_NAME,
@@ -69,16 +69,30 @@ async def _start_flow(hass: HomeAssistant) -> str:
     return result["flow_id"]
 
 
-@pytest.fixture
-async def entities_entry(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> MockConfigEntry:
-    """An entities account linked through the config flow, set up."""
+async def link_family_car(hass: HomeAssistant) -> ConfigEntry:
+    """Link the entities account of SELECTION through the config flow; it is set up."""
     flow_id = await _start_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, SELECTION)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
-    entry = result["result"]
+    entry: ConfigEntry = result["result"]
     assert entry.state is ConfigEntryState.LOADED
-    return entry  # type: ignore[no-any-return]
+    return entry
+
+
+async def link_priced_family_car(hass: HomeAssistant, price_entity: str) -> ConfigEntry:
+    """The family car's account with a price entity in its options (reloaded to apply it)."""
+    entry = await link_family_car(hass)
+    hass.config_entries.async_update_entry(entry, options={"price_entity": price_entity})
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+@pytest.fixture
+async def entities_entry(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> ConfigEntry:
+    """An entities account linked through the config flow, set up."""
+    return await link_family_car(hass)
 
 
 @pytest.mark.parametrize(

@@ -4,16 +4,13 @@ switch of another integration (here: a simulated account's entities) through HA 
 from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.simulator import Simulation
 
-from .test_entities_account import FAMILY, SELECTION, WALLBOX
+from .test_entities_account import FAMILY, WALLBOX, link_priced_family_car
 from .test_smart_charging import (
     PRICE_ENTITY,
     START,
@@ -33,15 +30,7 @@ async def test_the_chosen_charger_switch_follows_the_plan(
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "entities"}
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], SELECTION)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    entry = result["result"]
-    hass.config_entries.async_update_entry(entry, options={"price_entity": PRICE_ENTITY})
-    await hass.config_entries.async_reload(entry.entry_id)
+    await link_priced_family_car(hass, PRICE_ENTITY)
     await settle(hass)
     assert hass.states.get(STATE).state == "disabled"
 

@@ -7,11 +7,9 @@ import logging
 import random
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -20,7 +18,8 @@ from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.controller_entity import STATE_OPTIONS
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
-from .test_entities_account import FAMILY, SELECTION
+from .scenario_support import call_as_user, problems
+from .test_entities_account import FAMILY, link_priced_family_car
 from .test_smart_charging import (
     PRICE_ENTITY,
     START,
@@ -35,16 +34,6 @@ from .test_smart_charging import (
 STATE = f"sensor.{FAMILY}_smart_charging_state"
 
 
-async def _call(hass: HomeAssistant, domain: str, service: str, data: dict[str, object]) -> None:
-    refusal: HomeAssistantError | None = None
-    try:
-        await hass.services.async_call(domain, service, data, blocking=True)
-    except HomeAssistantError as err:
-        refusal = err
-    if refusal is not None:
-        assert refusal.translation_key, f"untranslated: {domain}.{service}: {refusal}"
-
-
 async def test_a_day_of_entities_that_come_and_go(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,  # noqa: F811
@@ -53,22 +42,16 @@ async def test_a_day_of_entities_that_come_and_go(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     rng = random.Random(21)
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "entities"}
-    )
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], SELECTION)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    entry = result["result"]
-    hass.config_entries.async_update_entry(entry, options={"price_entity": PRICE_ENTITY})
-    await hass.config_entries.async_reload(entry.entry_id)
+    entry = await link_priced_family_car(hass, PRICE_ENTITY)
     await settle(hass)
     device = next(
         d
         for d in dr.async_entries_for_config_entry(dr.async_get(hass), entry.entry_id)
         if d.name == "Family car"
     )
-    await _call(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{FAMILY}_smart_charging"})
+    await call_as_user(
+        hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{FAMILY}_smart_charging"}
+    )
 
     end = START + timedelta(days=1)
     with caplog.at_level(logging.WARNING):
@@ -95,16 +78,16 @@ async def test_a_day_of_entities_that_come_and_go(
                     set_prices(hass, today=datetime.now(TZ))
             user = rng.randrange(6)
             if user == 0:
-                await _call(
+                await call_as_user(
                     hass,
                     "switch",
                     rng.choice(["turn_on", "turn_off"]),
                     {ATTR_ENTITY_ID: f"switch.{FAMILY}_smart_charging"},
                 )
             elif user == 1:
-                await _call(hass, DOMAIN, "charge_now", {"device_id": device.id})
+                await call_as_user(hass, DOMAIN, "charge_now", {"device_id": device.id})
             elif user == 2:
-                await _call(hass, DOMAIN, "cancel_override", {"device_id": device.id})
+                await call_as_user(hass, DOMAIN, "cancel_override", {"device_id": device.id})
             await settle(hass)
             await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=rng.randrange(5, 30)))
             assert entry.state is ConfigEntryState.LOADED
@@ -112,13 +95,9 @@ async def test_a_day_of_entities_that_come_and_go(
             assert state is not None
             assert state.state in [*STATE_OPTIONS, "unavailable"], state.state
 
-    problems = [
-        r
-        for r in caplog.records
-        if (r.levelno >= logging.ERROR or r.exc_info)
-        and not r.getMessage().startswith("Error fetching ev_flex account")
-    ]
-    assert not problems, [r.getMessage() for r in problems]
+    # An account that cannot be reached is said once per outage; anything else is a problem.
+    found = problems(caplog.records, outages_expected=True)
+    assert not found, found
     # Entities that come and go are normal: they are not worth a warning each time.
     warnings = [
         r
@@ -131,10 +110,12 @@ async def test_a_day_of_entities_that_come_and_go(
     simulation.plug_in()
     simulation.set_soc(30.0)
     set_prices(hass, today=datetime.now(TZ))
-    await _call(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{FAMILY}_smart_charging"})
-    await _call(hass, DOMAIN, "cancel_override", {"device_id": device.id})
+    await call_as_user(
+        hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{FAMILY}_smart_charging"}
+    )
+    await call_as_user(hass, DOMAIN, "cancel_override", {"device_id": device.id})
     departure = datetime.now(TZ) + timedelta(hours=12)
-    await _call(
+    await call_as_user(
         hass,
         DOMAIN,
         "set_departure",

@@ -8,7 +8,6 @@ import random
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -16,6 +15,7 @@ from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.controller_entity import STATE_OPTIONS
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
+from .scenario_support import call_as_user, problems
 from .test_smart_charging import (
     CAR,
     PRICE_ENTITY,
@@ -36,17 +36,6 @@ from .test_smart_charging import (
 MAX_COMMANDS_PER_HOUR = 20
 
 
-async def _call(hass: HomeAssistant, domain: str, service: str, data: dict[str, object]) -> None:
-    """A user's call; refusals are fine (they are translated errors), crashes are not."""
-    refusal: HomeAssistantError | None = None
-    try:
-        await hass.services.async_call(domain, service, data, blocking=True)
-    except HomeAssistantError as err:
-        refusal = err
-    if refusal is not None:
-        assert refusal.translation_key, f"untranslated: {domain}.{service}: {refusal}"
-
-
 @pytest.mark.parametrize("seed", [1, 2, 3])
 async def test_two_days_of_anything(
     hass: HomeAssistant,
@@ -58,7 +47,7 @@ async def test_two_days_of_anything(
 ) -> None:
     rng = random.Random(seed)
     device_id = vehicle_device(hass, loaded_entry)
-    await _call(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"})
+    await call_as_user(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"})
 
     def user_does_something() -> tuple[str, str, dict[str, object]] | None:
         choice = rng.randrange(12)
@@ -132,7 +121,7 @@ async def test_two_days_of_anything(
                     hass, today=datetime.now(TZ)
                 )
             if (action := user_does_something()) is not None:
-                await _call(hass, *action)
+                await call_as_user(hass, *action)
             await settle(hass)
             await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=rng.randrange(5, 40)))
 
@@ -145,27 +134,29 @@ async def test_two_days_of_anything(
                 hour_start = datetime.now(TZ)
                 commands_at_hour_start = simulation._command_counter
 
-    problems = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
-    assert not problems, [r.getMessage() for r in problems]
+    found = problems(caplog.records, outages_expected=False)
+    assert not found, found
 
     # Calm again: all faults gone, plugged in, prices back, a departure in 12 hours.
     simulation.set_faults(FaultSettings())
     simulation.plug_in()
     simulation.set_soc(30.0)
     set_prices(hass, today=datetime.now(TZ))
-    await _call(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"})
-    await _call(hass, DOMAIN, "cancel_override", {"device_id": device_id})
-    await _call(
+    await call_as_user(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"})
+    await call_as_user(hass, DOMAIN, "cancel_override", {"device_id": device_id})
+    await call_as_user(
         hass, "number", "set_value", {ATTR_ENTITY_ID: f"number.{CAR}_target_charge", "value": 80}
     )
-    await _call(
+    await call_as_user(
         hass,
         "number",
         "set_value",
         {ATTR_ENTITY_ID: f"number.{CAR}_protective_minimum_charge", "value": 0},
     )
     departure = datetime.now(TZ) + timedelta(hours=12)
-    await _call(hass, DOMAIN, "set_departure", {"device_id": device_id, "departure": departure})
+    await call_as_user(
+        hass, DOMAIN, "set_departure", {"device_id": device_id, "departure": departure}
+    )
     await advance(hass, freezer, departure)
     level = simulation.vehicle_state().battery_level_pct
     assert level is not None
