@@ -42,6 +42,7 @@ from .core.executor import CommandExecutor, RetryPolicy
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, route_command
 from .helpers import vehicle_name
+from .interventions import issue_id
 
 STORE_VERSION = 1
 SAVE_DELAY_SECONDS = 10
@@ -247,13 +248,11 @@ class VehicleSmartCharging:
         self.last_routed_path = routed.path.value if routed.path else None
         self.entry.runtime_data.interventions.async_command_routed(system, routed)
         if routed.result is None:
-            errors = [attempt.error for attempt in routed.attempts if attempt.error is not None]
-            detail = "; ".join(
-                f"{attempt.path.value}: {attempt.error}"
-                for attempt in routed.attempts
-                if attempt.error is not None
-            )
-            if errors and all(isinstance(error, AccountUnavailableError) for error in errors):
+            failed = [attempt for attempt in routed.attempts if attempt.error is not None]
+            detail = "; ".join(f"{attempt.path.value}: {attempt.error}" for attempt in failed)
+            if failed and all(
+                isinstance(attempt.error, AccountUnavailableError) for attempt in failed
+            ):
                 # Nothing answered: a passing outage, not a refusal.
                 raise AccountUnavailableError(detail)
             raise CommandRejectedError(
@@ -285,47 +284,49 @@ class VehicleSmartCharging:
     def _update_command_issue(self) -> None:
         """Commands that keep failing need the user: the car or charger may be offline."""
         executor = self.controller.executor.state
-        failing = executor.failed is not None and executor.failed_runs >= FAILED_RUNS_FOR_ISSUE
-        self._set_issue(
-            "commands_failing",
-            "commands_failing",
-            True if failing else (False if executor.failed is None else None),
-            ir.IssueSeverity.ERROR,
-            {"vehicle": self.display_name, "error": executor.failure_reason or "-"},
-        )
+        if executor.failed is None:
+            self._clear_issue("commands_failing")
+        elif executor.failed_runs >= FAILED_RUNS_FOR_ISSUE:
+            self._raise_issue(
+                "commands_failing",
+                "commands_failing",
+                ir.IssueSeverity.ERROR,
+                {"vehicle": self.display_name, "error": executor.failure_reason or "-"},
+            )
 
     def _update_interference_issue(self, decision: Decision) -> None:
-        cleared = decision.interference_count == 0
-        self._set_issue(
-            "interference",
-            "repeated_interference",
-            True if decision.repeated_interference else (False if cleared else None),
-            ir.IssueSeverity.WARNING,
-            {"vehicle": self.display_name, "count": str(decision.interference_count)},
-        )
+        if decision.repeated_interference:
+            self._raise_issue(
+                "interference",
+                "repeated_interference",
+                ir.IssueSeverity.WARNING,
+                {"vehicle": self.display_name, "count": str(decision.interference_count)},
+            )
+        elif decision.interference_count == 0:
+            self._clear_issue("interference")
 
-    def _set_issue(
+    def _raise_issue(
         self,
         kind: str,
         translation_key: str,
-        raise_it: bool | None,
         severity: ir.IssueSeverity,
         placeholders: dict[str, str],
     ) -> None:
-        """Raise (True) or clear (False) one of this vehicle's repair issues; None leaves it."""
-        issue_id = f"{kind}_{self.entry.entry_id}_{self.vehicle_id}"
-        if raise_it:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                issue_id,
-                is_fixable=False,
-                severity=severity,
-                translation_key=translation_key,
-                translation_placeholders=placeholders,
-            )
-        elif raise_it is False:
-            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            self._issue_id(kind),
+            is_fixable=False,
+            severity=severity,
+            translation_key=translation_key,
+            translation_placeholders=placeholders,
+        )
+
+    def _clear_issue(self, kind: str) -> None:
+        ir.async_delete_issue(self.hass, DOMAIN, self._issue_id(kind))
+
+    def _issue_id(self, kind: str) -> str:
+        return issue_id(kind, self.entry.entry_id, self.vehicle_id)
 
     @property
     def display_name(self) -> str:
