@@ -249,18 +249,11 @@ def _slot_at(slots: Sequence[_Slot], moment: datetime) -> _Slot | None:
 # Departures
 
 
-def _next_daily(departure: time, after: datetime, tz: tzinfo) -> datetime:
-    local = after.astimezone(tz)
-    day = local.date()
-    for offset in range(3):
-        candidate = datetime.combine(day + timedelta(days=offset), departure, tzinfo=tz)
-        if candidate > after:
-            return candidate
-    return datetime.combine(day + timedelta(days=3), departure, tzinfo=tz)
-
-
-def _next_weekly(schedule: Sequence[time | None], after: datetime, tz: tzinfo) -> datetime | None:
-    """The first scheduled departure after `after` (None when no weekday has one)."""
+def _next_departure(
+    schedule: Sequence[time | None], after: datetime, tz: tzinfo
+) -> datetime | None:
+    """The first departure after `after` of a weekly schedule, Monday first (None when no
+    weekday has one)."""
     day = after.astimezone(tz).date()
     for offset in range(8):
         date_ = day + timedelta(days=offset)
@@ -283,11 +276,11 @@ def resolve_departure(
         if override.target_soc_pct is not None:
             target = override.target_soc_pct
         return override.at, target
-    if settings.weekly_departures is not None:
-        return _next_weekly(settings.weekly_departures, reference, tz), settings.target_soc_pct
-    if settings.departure_time is None:
-        return None, settings.target_soc_pct
-    return _next_daily(settings.departure_time, reference, tz), settings.target_soc_pct
+    # A daily departure is a week with the same time every day.
+    schedule = settings.weekly_departures
+    if schedule is None:
+        schedule = (settings.departure_time,) * 7
+    return _next_departure(schedule, reference, tz), settings.target_soc_pct
 
 
 # --------------------------------------------------------------------------------------------
