@@ -7,18 +7,16 @@ import logging
 import random
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 import pytest
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.controller_entity import STATE_OPTIONS
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 
-from .scenario_support import call_as_user, problems
-from .test_enode_smart_charging import CAR, STATE, set_up_hatchback
+from .scenario_support import assert_still_sound, call_as_user, maybe_steer, problems
+from .test_enode_smart_charging import CAR, set_up_hatchback
 from .test_smart_charging import START, TZ, advance, set_prices, settle
 
 MAX_ACTIONS_PER_HOUR = 20
@@ -64,25 +62,10 @@ async def test_a_day_of_a_misbehaving_api(
                     fake_enode.unplug(site.vehicle_id)
                 else:
                     fake_enode.plug_in(site.vehicle_id)
-            user = rng.randrange(6)
-            if user == 0:
-                await call_as_user(
-                    hass,
-                    "switch",
-                    rng.choice(["turn_on", "turn_off"]),
-                    {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"},
-                )
-            elif user == 1:
-                await call_as_user(hass, DOMAIN, "charge_now", {"device_id": device.id})
-            elif user == 2:
-                await call_as_user(hass, DOMAIN, "cancel_override", {"device_id": device.id})
+            await maybe_steer(hass, rng, CAR, device.id)
             await settle(hass)
             await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=rng.randrange(5, 30)))
-
-            assert entry.state is ConfigEntryState.LOADED
-            state = hass.states.get(STATE)
-            assert state is not None
-            assert state.state in [*STATE_OPTIONS, "unavailable"], state.state
+            assert_still_sound(hass, entry, CAR)
             if datetime.now(TZ) - hour_start >= timedelta(hours=1):
                 actions = len(fake_enode._actions) - actions_at_hour_start
                 assert actions <= MAX_ACTIONS_PER_HOUR, f"{actions} actions in an hour"

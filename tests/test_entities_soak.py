@@ -7,7 +7,6 @@ import logging
 import random
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
@@ -15,10 +14,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.controller_entity import STATE_OPTIONS
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
-from .scenario_support import call_as_user, problems
+from .scenario_support import assert_still_sound, call_as_user, maybe_steer, problems
 from .test_entities_account import FAMILY, link_priced_family_car
 from .test_smart_charging import (
     PRICE_ENTITY,
@@ -76,24 +74,10 @@ async def test_a_day_of_entities_that_come_and_go(
                     hass.states.async_remove(PRICE_ENTITY)
                 else:
                     set_prices(hass, today=datetime.now(TZ))
-            user = rng.randrange(6)
-            if user == 0:
-                await call_as_user(
-                    hass,
-                    "switch",
-                    rng.choice(["turn_on", "turn_off"]),
-                    {ATTR_ENTITY_ID: f"switch.{FAMILY}_smart_charging"},
-                )
-            elif user == 1:
-                await call_as_user(hass, DOMAIN, "charge_now", {"device_id": device.id})
-            elif user == 2:
-                await call_as_user(hass, DOMAIN, "cancel_override", {"device_id": device.id})
+            await maybe_steer(hass, rng, FAMILY, device.id)
             await settle(hass)
             await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=rng.randrange(5, 30)))
-            assert entry.state is ConfigEntryState.LOADED
-            state = hass.states.get(STATE)
-            assert state is not None
-            assert state.state in [*STATE_OPTIONS, "unavailable"], state.state
+            assert_still_sound(hass, entry, FAMILY)
 
     # An account that cannot be reached is said once per outage; anything else is a problem.
     found = problems(caplog.records, outages_expected=True)

@@ -12,15 +12,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.controller_entity import STATE_OPTIONS
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
-from .scenario_support import call_as_user, problems
+from .scenario_support import assert_still_sound, call_as_user, problems
 from .test_smart_charging import (
     CAR,
     PRICE_ENTITY,
     START,
-    STATE,
     TZ,
     advance,
     loaded_entry,  # noqa: F401 - the simulated account in Oslo, with prices
@@ -125,9 +123,7 @@ async def test_two_days_of_anything(
             await settle(hass)
             await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=rng.randrange(5, 40)))
 
-            state = hass.states.get(STATE)
-            assert state is not None
-            assert state.state in [*STATE_OPTIONS, "unavailable"], state.state
+            assert_still_sound(hass, loaded_entry, CAR)
             if datetime.now(TZ) - hour_start >= timedelta(hours=1):
                 sent = simulation._command_counter - commands_at_hour_start
                 assert sent <= MAX_COMMANDS_PER_HOUR, f"{sent} commands in an hour"
