@@ -102,3 +102,21 @@ async def test_a_charger_controlled_by_another_app_is_reported_and_retried(
     assert hass.states.get(STATE).state == "plan_executing_stopped"
     assert not site.simulation.charger_state().is_charging
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_plugged_into_its_home_charger_outside_the_zone_is_at_home(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """Home's centre is about 450 m from the car, which is plugged into its own charger: smart
+    charging steers it, and no repair says it is away."""
+    entry, site = await set_up_hatchback(hass, fake_enode, freezer)
+    await hass.config.async_update(latitude=59.914, longitude=10.75)
+    await turn_on_smart_charging(hass)
+    await advance(hass, freezer, START + timedelta(minutes=10))
+    state = hass.states.get(STATE)
+    assert state.attributes["at_charging_location"] is True
+    assert state.attributes["reason"] != "away"
+    assert state.state == "plan_executing_stopped"
+    assert not site.simulation.charger_state().is_charging
+    issue_id = f"not_at_charging_location_{entry.entry_id}_{site.vehicle_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
