@@ -425,6 +425,28 @@ async def test_v2g_discharges_at_the_peak_within_the_reserve(
     assert 69.0 <= lowest < 85.0, "it discharged, and not below the reserve"
 
 
+async def test_v2g_plans_nothing_after_the_departure(
+    hass: HomeAssistant, v2g_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Tomorrow evening's peak comes after the 07:00 departure: the car is away then, so the
+    plan (and its calendar) holds no discharge there, only tonight's."""
+    await set_up(hass, v2g_entry)
+    simulation: Simulation = v2g_entry.runtime_data.account.simulation
+    simulation.set_soc(90.0)
+    car = "ev_flex_simulator_suv_99_kwh_bidirectional"
+    for switch in ("smart_charging", "vehicle_to_grid"):
+        await hass.services.async_call(
+            "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_{switch}"}, blocking=True
+        )
+    await advance(hass, freezer, START + timedelta(minutes=10))
+    departure = START.replace(hour=7) + timedelta(days=1)
+    entity = hass.data["calendar"].get_entity(f"calendar.{car}_charging_plan")
+    events = await entity.async_get_events(hass, START, START + timedelta(days=2))
+    discharges = [event for event in events if event.summary.startswith("Discharge")]
+    assert discharges, "tonight's peak is sold"
+    assert all(event.end <= departure for event in events)
+
+
 async def test_grid_outage_sensor_is_followed(
     hass: HomeAssistant, simulator_entry: MockConfigEntry
 ) -> None:

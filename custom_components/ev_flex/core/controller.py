@@ -238,6 +238,17 @@ def _extend_prices(
     return extended, known_until
 
 
+def _until_departure(slots: Sequence[_Slot], departure: datetime | None) -> list[_Slot]:
+    """The slots up to the departure, the last one cut there: the car is away after it, so
+    nothing may be planned then (a discharge at the next evening's peak, say)."""
+    if departure is None:
+        return list(slots)
+    kept = [slot for slot in slots if slot.start < departure]
+    if kept and kept[-1].end > departure:
+        kept[-1] = kept[-1]._replace(end=departure)
+    return kept
+
+
 def _slot_at(slots: Sequence[_Slot], moment: datetime) -> _Slot | None:
     for slot in slots:
         if slot.start <= moment < slot.end:
@@ -984,6 +995,7 @@ def _decide(
         # Look again at every slot boundary.
         work.wake_at(slots[0].end)
     plan_slots, outcome.prices_guessed_after = _extend_prices(slots, departure, work.past_slots)
+    plan_slots = _until_departure(plan_slots, departure)
     if soc is not None and capacity is not None and slots:
         # The plan follows the best estimate; the behind-check below guards the pessimistic
         # bound, and a report after charging (most cars report once idle) settles the rest.
