@@ -189,12 +189,27 @@ async def test_charge_now_and_cancel(
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Charge now overrides the plan; cancelling returns to it."""
+    """Charge now has its own state and the plan sensors follow it; cancelling returns to the
+    plan."""
     await turn_on_smart_charging(hass, freezer)
+    planned_start = hass.states.get(f"sensor.{CAR}_next_charging_start").state
+    planned_cost = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
     device_id = vehicle_device(hass, loaded_entry)
     await hass.services.async_call(DOMAIN, "charge_now", {"device_id": device_id}, blocking=True)
     await settle(hass)
     assert simulation.charger_state().is_charging
+    state = hass.states.get(STATE)
+    assert state.state == "plan_executing_charging_now"
+    assert state.attributes["reason"] == "charge_now"
+    # Charging has started: no later start; it stops when the target is reached, and costs
+    # what charging at once costs (evening prices: more than the plan).
+    assert hass.states.get(f"sensor.{CAR}_next_charging_start").state == "unknown"
+    assert planned_start != "unknown"
+    stop = datetime.fromisoformat(hass.states.get(f"sensor.{CAR}_next_charging_stop").state)
+    assert datetime.now(TZ) < stop < START + timedelta(hours=6)
+    cost = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
+    assert cost == float(hass.states.get(f"sensor.{CAR}_cost_if_charged_now").state)
+    assert cost > planned_cost
 
     await hass.services.async_call(
         DOMAIN, "cancel_override", {"device_id": device_id}, blocking=True

@@ -200,7 +200,7 @@ async def test_charge_now_overrides_until_the_target() -> None:
     assert rig.sim.charger_state().is_charging is False
     rig.controller.charge_now(rig.clock.now)
     decision = await rig.tick()
-    assert decision.status is SmartChargingState.OVERRIDDEN
+    assert decision.status is SmartChargingState.CHARGING_NOW
     assert decision.override is OverrideKind.CHARGE_NOW
     assert rig.sim.charger_state().is_charging is True
     # 10 points of 75 kWh at 11 kW: about 45 minutes, then it stops on its own.

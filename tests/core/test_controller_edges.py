@@ -385,7 +385,7 @@ async def test_charge_now_without_prices_starts_a_plan_and_charges() -> None:
     decision = await rig.tick()
     started = [e for d in rig.decisions[-2:] for e in d.events if e.kind is EventKind.PLAN_STARTED]
     assert [e.detail for e in started] == ["charge_now"]
-    assert decision.status is SmartChargingState.OVERRIDDEN
+    assert decision.status is SmartChargingState.CHARGING_NOW
     assert rig.sim.charger_state().is_charging is True
     # 30 points of 75 kWh at 11 kW (90 %) take well over two hours; it looks again then.
     assert decision.wake_at > rig.clock.now
@@ -477,7 +477,7 @@ def test_charge_now_does_not_wait_for_the_cars_first_report() -> None:
     assert decision.soc is None
     assert not decision.considerations.has_time_estimate
     assert (decision.status, decision.action, decision.reason) == (
-        SmartChargingState.OVERRIDDEN,
+        SmartChargingState.CHARGING_NOW,
         CHARGE,
         "charge_now",
     )

@@ -342,7 +342,7 @@ def _nan_request() -> DischargeRequest:
 
 def test_states_have_home_assistant_translation_keys() -> None:
     keys = [state.translation_key for state in SmartChargingState]
-    assert len(set(keys)) == len(keys) == 19
+    assert len(set(keys)) == len(keys) == 20
     assert all(re.fullmatch(r"[a-z0-9_]+", key) for key in keys)
     assert SmartChargingState.STOPPED_AWAITING_PRICES.translation_key == (
         "plan_executing_stopped_awaiting_prices"

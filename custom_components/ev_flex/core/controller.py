@@ -18,7 +18,8 @@ The loop it closes:
   reach the target in time; when the car falls behind, it charges now, whatever the plan says, so
   neither a stale SoC nor a wrong model makes it miss a reachable target;
 - it notices third parties starting or stopping the charge after a command was confirmed, and
-  then keeps its hands off (`OVERRIDDEN`) until the car is unplugged or the user cancels.
+  then keeps its hands off (`OVERRIDDEN`) until the car is unplugged or the user cancels;
+- the user's charge-now charges at once (`CHARGING_NOW`) until the target or a cancel.
 
 `VehicleController` wraps `step()` together with a `CommandExecutor` for the Home Assistant layer
 and serialises everything (`to_dict`/`from_dict`) so a restart loses nothing.
@@ -1094,14 +1095,7 @@ def _decide(
             session.plan_active = True
             work.event(EventKind.PLAN_STARTED, override.kind.value)
         if override.kind is OverrideKind.CHARGE_NOW:
-            if soc is not None and capacity is not None:
-                hours = work.model.hours_to_charge(soc.low_pct, reachable_target, capacity)
-                work.wake_at(now + timedelta(hours=hours) + timedelta(seconds=30))
-            outcome.status, outcome.action, outcome.reason = (
-                SmartChargingState.OVERRIDDEN,
-                CHARGE,
-                "charge_now",
-            )
+            _charge_now(work, outcome, soc, capacity, reachable_target)
         else:
             outcome.status, outcome.action, outcome.reason = (
                 SmartChargingState.OVERRIDDEN,
@@ -1225,6 +1219,28 @@ def _decide(
     outcome.action, outcome.reason = wanted, reason
     outcome.status = _status_for_action(wanted, executor, awaiting_prices, interrupted)
     return outcome
+
+
+def _charge_now(
+    work: _Work,
+    outcome: _Outcome,
+    soc: SocEstimate | None,
+    capacity: float | None,
+    target: float,
+) -> None:
+    """The user's charge-now: charge at once until the target; the plan's numbers become those
+    of charging at once (charging now, stopping when full, costing what charging at once does)."""
+    now = work.now
+    outcome.next_start = None
+    outcome.next_stop = None
+    if soc is not None and capacity is not None:
+        hours = work.model.hours_to_charge(soc.low_pct, target, capacity)
+        outcome.next_stop = now + timedelta(hours=hours)
+        work.wake_at(outcome.next_stop + timedelta(seconds=30))
+    outcome.estimated_cost = outcome.charge_now_cost
+    outcome.action, outcome.reason = CHARGE, "charge_now"
+    failed = work.executor.status_for(CHARGE) is ExecutionStatus.FAILED
+    outcome.status = SmartChargingState.START_FAILED if failed else SmartChargingState.CHARGING_NOW
 
 
 def _pause_for_report(work: _Work) -> bool:

@@ -33,7 +33,10 @@ class SmartChargingState(StrEnum):
     START_FAILED = "PLAN:EXECUTING:START_FAILED"
     STOP_FAILED = "PLAN:EXECUTING:STOP_FAILED"
     CHARGE_INTERRUPTED = "PLAN:EXECUTING:CHARGE_INTERRUPTED"
+    # Someone else (an app, the car's own schedule) took over.
     OVERRIDDEN = "PLAN:EXECUTING:OVERRIDDEN"
+    # The user asked to charge now: charging at once, whatever the plan says.
+    CHARGING_NOW = "PLAN:EXECUTING:CHARGING_NOW"
     DISCHARGING = "PLAN:EXECUTING:DISCHARGING"
     ENDED_FINISHED = "PLAN:ENDED:FINISHED"
     ENDED_UNPLUGGED = "PLAN:ENDED:UNPLUGGED"
