@@ -247,10 +247,82 @@ async def test_plan_charging_for_the_vehicle(
         DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
     )
     assert result is not None
-    assert result["status"] == "ok"
-    assert result["switch_times"]
-    assert result["targets"][0]["met"] is True
+    summary = result["summary"]
+    assert summary["status"] == "ok"
+    assert summary["switch_times"]
+    assert summary["target_met"] is True
     assert hass.states.get(STATE).state == "disabled"
+
+
+def to_second(text: str) -> datetime:
+    """A planner time to the nearest second, as the action shows it."""
+    moment = datetime.fromisoformat(text) + timedelta(microseconds=500_000)
+    return moment.replace(microsecond=0)
+
+
+async def test_plan_charging_shows_the_plan_the_car_follows(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """For a vehicle under smart charging the action answers with the controller's own plan:
+    the same switch times, and the learned power and efficiency, not advertised values."""
+    charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    charging.controller.state.learner.add_charge_sample(grid_kwh=10.0, stored_kwh=8.0)
+    await turn_on_smart_charging(hass, freezer)
+    plan = charging.controller.state.plan
+    assert plan is not None
+    result = await hass.services.async_call(
+        DOMAIN,
+        "plan_charging",
+        {"device_id": vehicle_device(hass, loaded_entry)},
+        blocking=True,
+        return_response=True,
+    )
+    assert result is not None
+    assert [
+        (datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
+        for w in result["summary"]["switch_times"]
+    ] == [(to_second(w["start"]), to_second(w["end"])) for w in plan["switch_times"]]
+    model = charging.controller.decision.model
+    charge = result["planned_from"]["charge"]
+    assert charge["efficiency"] == pytest.approx(model.efficiency, abs=0.002)
+    assert charge["efficiency"] < 0.85, "learned, not the advertised 90 %"
+    assert charge["max_kw"] == pytest.approx(model.max_kw, abs=0.05)
+
+
+async def test_plan_charging_answer_reads_top_down(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Summary first and slots last; money in cents, energy in hundredths of a kWh, every time
+    local with its offset."""
+    await turn_on_smart_charging(hass, freezer)
+    result = await hass.services.async_call(
+        DOMAIN,
+        "plan_charging",
+        {"device_id": vehicle_device(hass, loaded_entry)},
+        blocking=True,
+        return_response=True,
+    )
+    assert result is not None
+    assert list(result) == ["summary", "planned_from", "slots"]
+    summary = result["summary"]
+    assert list(summary)[:2] == ["status", "switch_times"]
+    assert summary["currency"] == "EUR"
+    for key in ("cost", "charge_now_cost", "savings"):
+        assert summary[key] == round(summary[key], 2)
+    for key in ("energy_charged_kwh", "energy_discharged_kwh"):
+        assert summary[key] == round(summary[key], 2)
+    assert summary["expected_soc_at_departure_pct"] == 80.0
+    times = [
+        summary["departure"],
+        result["planned_from"]["now"],
+        *(w[key] for w in summary["switch_times"] for key in ("start", "end")),
+        *(slot[key] for slot in result["slots"] for key in ("start", "end")),
+    ]
+    for text in times:
+        moment = datetime.fromisoformat(text)
+        assert moment.utcoffset() == moment.astimezone(TZ).utcoffset(), text
+        assert moment.microsecond == 0, text
+    assert summary["departure"] == "2026-01-14T07:00:00+01:00"
 
 
 async def test_plan_charging_with_explicit_values(
@@ -272,12 +344,14 @@ async def test_plan_charging_with_explicit_values(
         return_response=True,
     )
     assert result is not None
-    starts = [datetime.fromisoformat(w["start"]).astimezone(TZ) for w in result["switch_times"]]
+    starts = [
+        datetime.fromisoformat(w["start"]).astimezone(TZ) for w in result["summary"]["switch_times"]
+    ]
     assert starts
     assert all(start.hour not in range(17, 21) for start in starts), "never at the evening peak"
     cheap_hours = {hour for start in starts for hour in (start.hour,) if 2 <= hour < 5}
     assert cheap_hours, "the cheapest night hours are used"
-    assert result["energy_charged_kwh"] == pytest.approx(36 / 0.9, rel=1e-6)
+    assert result["summary"]["energy_charged_kwh"] == round(36 / 0.9, 2)
 
 
 @pytest.mark.parametrize(
@@ -493,12 +567,14 @@ async def test_v2g_plan_and_discharge_request(
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_vehicle_to_grid"}, blocking=True
     )
+    # The next poll reads the 90 %; tonight's peak (before the departure) is sold from it.
+    await advance(hass, freezer, START + timedelta(minutes=5))
     device_id = vehicle_device(hass, v2g_entry)
     result = await hass.services.async_call(
         DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
     )
     assert result is not None
-    assert result["energy_discharged_kwh"] > 0
+    assert result["summary"]["energy_discharged_kwh"] > 0
 
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(
@@ -543,8 +619,12 @@ async def test_explicit_plan_with_discharge(
         return_response=True,
     )
     assert result is not None
-    assert result["energy_discharged_kwh"] > 0
-    assert result["targets"][0]["met"] is True
+    assert result["summary"]["energy_discharged_kwh"] > 0
+    assert result["summary"]["target_met"] is True
+    departure = datetime(2026, 1, 14, 7, tzinfo=TZ)
+    assert all(datetime.fromisoformat(slot["end"]) <= departure for slot in result["slots"]), (
+        "nothing is planned after the departure"
+    )
 
 
 async def test_device_that_is_not_a_vehicle(

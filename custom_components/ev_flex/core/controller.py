@@ -250,6 +250,14 @@ def _until_departure(slots: Sequence[_Slot], departure: datetime | None) -> list
     return kept
 
 
+def prices_until(
+    prices: Sequence[Mapping[str, Any]], now: datetime, departure: datetime
+) -> list[dict[str, Any]]:
+    """Price slots (the planner's form) from the one holding now up to the departure."""
+    slots = _until_departure(_current_slots(prices, now), departure)
+    return _price_list(ControllerSettings(), slots, allow_discharge=True)
+
+
 def _slot_at(slots: Sequence[_Slot], moment: datetime) -> _Slot | None:
     for slot in slots:
         if slot.start <= moment < slot.end:
@@ -531,22 +539,22 @@ def _check_interference(work: _Work, soc: SocEstimate | None) -> bool:
 
 
 def _planner_request(
-    work: _Work,
+    settings: ControllerSettings,
+    model: ChargeModel,
+    obs: Observation,
     capacity: float,
     max_soc: float,
     departure: datetime | None,
     target: float,
-    efficiency: float,
 ) -> dict[str, Any]:
     """The planner request without `now`, the SoC and the prices (added when planning)."""
-    settings, model, obs = work.settings, work.model, work.observation
     max_kw = _quantise(model.max_kw, 0.05)
     request: dict[str, Any] = {
         "battery": {"capacity_kwh": capacity, "max_soc_pct": max_soc},
         # Quantised, so measurement noise doesn't trigger a re-plan at every step.
         "charge": {
             "max_kw": max_kw,
-            "efficiency": _quantise(efficiency, 0.002),
+            "efficiency": _quantise(model.efficiency, 0.002),
             "taper": [
                 [_quantise(model.taper_knee_pct, 0.5), max_kw],
                 [100.0, min(_quantise(model.taper_end_kw, 0.05), max_kw)],
@@ -565,6 +573,27 @@ def _planner_request(
             "wear_cost_per_kwh": settings.discharge_wear_cost_per_kwh,
         }
     return request
+
+
+def _complete_request(
+    request: Mapping[str, Any],
+    settings: ControllerSettings,
+    now: datetime,
+    soc_pct: float,
+    slots: Sequence[_Slot],
+) -> dict[str, Any]:
+    """A request of `_planner_request` with the time, the SoC and the prices added."""
+    return {
+        **request,
+        "now": now.isoformat(),
+        "battery": {**request["battery"], "soc_pct": round(soc_pct, 3)},
+        "prices": _price_list(settings, slots, "discharge" in request),
+    }
+
+
+def _without_prices(request: Mapping[str, Any]) -> dict[str, Any]:
+    """What a plan was made from, apart from the prices (its slots show those)."""
+    return {key: value for key, value in request.items() if key != "prices"}
 
 
 def _export_used(settings: ControllerSettings, slot: _Slot, allow_discharge: bool) -> float | None:
@@ -682,6 +711,14 @@ def _active_discharge_request(
     return None
 
 
+def _advertised_kw(obs: Observation) -> float:
+    """The power the accounts advertise, the learner's starting guess."""
+    advertised = obs.advertised_charge_kw
+    if advertised is None or not math.isfinite(advertised) or advertised <= 0:
+        return DEFAULT_CHARGE_KW
+    return advertised
+
+
 def step(
     *,
     now: datetime,
@@ -699,9 +736,7 @@ def step(
     settings = sanitized(settings)
     new_state = state.copy()
     obs = observation
-    advertised = obs.advertised_charge_kw
-    if advertised is None or not math.isfinite(advertised) or advertised <= 0:
-        advertised = DEFAULT_CHARGE_KW
+    advertised = _advertised_kw(obs)
     model = new_state.learner.model(advertised_kw=advertised, now=now)
     work = _Work(
         now=now,
@@ -1001,19 +1036,23 @@ def _decide(
         # The plan follows the best estimate; the behind-check below guards the pessimistic
         # bound, and a report after charging (most cars report once idle) settles the rest.
         soc_for_plan = min(100.0, max(0.0, soc.soc_pct))
-        efficiency = work.model.efficiency
         request = _planner_request(
-            work, capacity, min(100.0, max(max_soc, soc_for_plan)), departure, target, efficiency
+            settings,
+            work.model,
+            obs,
+            capacity,
+            min(100.0, max(max_soc, soc_for_plan)),
+            departure,
+            target,
         )
         key = _plan_key(request, session.started_at)
         if _needs_replan(work, key, soc_for_plan, plan_slots, "discharge" in request):
-            request["now"] = now.isoformat()
-            request["battery"]["soc_pct"] = round(soc_for_plan, 3)
-            request["prices"] = _price_list(settings, plan_slots, "discharge" in request)
+            request = _complete_request(request, settings, now, soc_for_plan, plan_slots)
             try:
                 state.plan = planner(request)
             except (ValueError, ArithmeticError):
                 state.plan = None
+            state.plan_request = _without_prices(request)
             state.plan_key = key
             state.plan_soc_pct = soc_for_plan
             state.plan_made_at = now
@@ -1479,6 +1518,57 @@ class VehicleController:
         self.decision = decision
         return decision
 
+    def plan_for_display(
+        self, now: datetime, observation: Observation, prices: Sequence[Mapping[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The request (without prices) and plan the car follows now.
+
+        When it follows none (smart charging off, unplugged, no reading yet), the plan the same
+        inputs give now: learned power and efficiency, the estimated SoC, the departure, the
+        prices up to it. None without a battery size, a SoC or prices.
+        """
+        if self.state.plan is not None and self.state.plan_request is not None:
+            return self.state.plan_request, self.state.plan
+        settings, state = sanitized(self.settings), self.state
+        capacity = observation.capacity_kwh
+        if not capacity or capacity <= 0:
+            return None
+        model = state.learner.model(advertised_kw=_advertised_kw(observation), now=now)
+        estimate = state.estimator.estimate(
+            capacity_kwh=capacity,
+            efficiency=model.efficiency,
+            discharge_efficiency=model.discharge_efficiency,
+            uncertainty=model.efficiency_uncertainty,
+        )
+        soc_pct = observation.soc_pct
+        report = state.estimator.report
+        if estimate is not None and (
+            soc_pct is None or (report is not None and report.soc_pct == soc_pct)
+        ):
+            # The estimate starts from the car's latest report and counts what went in since.
+            soc_pct = estimate.soc_pct
+        past: list[_Slot] = []
+        slots = _current_slots(prices, now, past)
+        if soc_pct is None or not slots:
+            return None
+        soc_pct = min(100.0, max(0.0, soc_pct))
+        departure, target = resolve_departure(settings, now, self.tz)
+        plan_slots, _guessed_after = _extend_prices(slots, departure, past)
+        limit = observation.charge_limit_pct
+        request = _planner_request(
+            settings,
+            model,
+            observation,
+            capacity,
+            min(100.0, max(100.0 if limit is None else limit, soc_pct)),
+            departure,
+            target,
+        )
+        request = _complete_request(
+            request, settings, now, soc_pct, _until_departure(plan_slots, departure)
+        )
+        return _without_prices(request), self.planner(request)
+
     async def async_execute(self) -> ExecutionStatus:
         """Carry out the latest decision's action (hands off when it is None)."""
         if self.decision is None:
@@ -1522,6 +1612,7 @@ __all__ = [
     "SmartChargingState",
     "Totals",
     "VehicleController",
+    "prices_until",
     "resolve_departure",
     "run_planner",
     "step",
