@@ -105,7 +105,7 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: da
 
 
 async def turn_on_smart_charging(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Turn smart charging on and let its short power probe (at most 5 minutes) pass."""
+    """Turn smart charging on and let a short power probe (at most 5 minutes) pass, if any."""
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
     )
@@ -158,6 +158,29 @@ async def test_waits_for_cheap_hours_and_is_ready_on_time(
     soc = simulation.vehicle_state().battery_level_pct
     assert soc is not None
     assert soc >= 79.5
+
+
+async def test_turning_smart_charging_on_at_the_peak_buys_none_of_it(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The car charges by itself at the 18:00 peak; turning smart charging on stops it at once
+    (no probe): its power was learned while it charged by itself."""
+    await advance(hass, freezer, START + timedelta(minutes=2))
+    assert simulation.charger_state().is_charging
+    power = float(hass.states.get(f"sensor.{CAR}_charge_rate").state)
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    assert hass.states.get(STATE).attributes["reason"] == "plan"
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(seconds=15))
+    assert not simulation.charger_state().is_charging
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    learned = float(hass.states.get(f"sensor.{CAR}_learned_charging_power").state)
+    assert learned == pytest.approx(power, abs=0.05)
 
 
 async def test_departure_and_target_settings(
@@ -872,7 +895,7 @@ async def test_no_way_to_stop_fails_then_retries(
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_smart_charging"}, blocking=True
     )
-    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=6))
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=1))
     assert hass.states.get(state).state == "plan_executing_stop_failed"
 
     simulation.set_faults(FaultSettings())

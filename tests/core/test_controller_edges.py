@@ -276,14 +276,29 @@ def test_without_a_power_reading_the_charging_flag_tells_interference() -> None:
     """A charger that reports only whether it charges: someone stopping it is still noticed."""
     confirmed_at = START - timedelta(hours=1)
     executor = ExecutorState(confirmed=CHARGE, confirmed_at=confirmed_at)
-    first = run_step(START, plugged(power_kw=None, charging=True), executor=executor)
+    # Below the protective minimum: the controller wants the charge to go on.
+    settings = smart(protective_soc_pct=60.0)
+    first = run_step(
+        START, plugged(power_kw=None, charging=True), settings=settings, executor=executor
+    )
     assert first.override is None
+    assert first.action == CHARGE
     assert first.state.power_seen_for == confirmed_at
     stopped = plugged(power_kw=None, charging=False)
-    later = run_step(START + timedelta(seconds=30), stopped, state=first.state, executor=executor)
+    later = run_step(
+        START + timedelta(seconds=30),
+        stopped,
+        settings=settings,
+        state=first.state,
+        executor=executor,
+    )
     assert later.override is None
     confirmed = run_step(
-        START + timedelta(seconds=95), stopped, state=later.state, executor=executor
+        START + timedelta(seconds=95),
+        stopped,
+        settings=settings,
+        state=later.state,
+        executor=executor,
     )
     assert confirmed.override is OverrideKind.EXTERNAL
     assert any(event.detail == "stopped" for event in confirmed.events)

@@ -13,7 +13,8 @@ The loop it closes:
 - between the car's SoC reports it estimates SoC from the energy measured at the charger and
   the learned efficiency, with a pessimistic bound from that efficiency's uncertainty;
 - it learns charge power, taper and efficiency from measurements and plans with them, and
-  charges a minute at plug-in to measure the power where it only has a guess;
+  charges a minute at plug-in to measure the power where it only has a guess, but only at a
+  price the plan pays for charging anyway (else the first planned charge measures it);
 - every step it checks, from the pessimistic SoC bound, whether full-power charging could still
   reach the target in time; when the car falls behind, it charges now, whatever the plan says, so
   neither a stale SoC nor a wrong model makes it miss a reachable target;
@@ -758,6 +759,7 @@ def step(
     if power is None and obs.charging is False:
         power = 0.0
     estimator = new_state.estimator
+    previous_kw, previous_at = estimator.last_power_kw, estimator.last_power_at
     before_in, before_out = estimator.energy_in_kwh, estimator.energy_out_kwh
     estimator.observe_power(now, power, meter_kwh=obs.energy_meter_kwh, change_at=change_at)
     energy_in = estimator.energy_in_kwh - before_in
@@ -785,14 +787,26 @@ def step(
         new_state.last_plugged = plugged
     _account_energy(work, slots, energy_in, energy_out)
 
-    # Full-power readings teach the charge power and the taper.
+    # Full-power readings teach the charge power and the taper: of a charge we started, or,
+    # with smart charging off, of the car charging by itself (it then charges at full power),
+    # so turning smart charging on needs no charge to measure it.
     power_sampled = False
     confirmed = executor.confirmed
-    if (
+    ours = (
         confirmed is not None
         and confirmed.mode is DeviceMode.CHARGE
         and executor.confirmed_at is not None
         and now - executor.confirmed_at >= timedelta(seconds=30)
+    )
+    by_itself = (
+        not settings.smart_charging
+        and previous_kw is not None
+        and previous_kw >= POWER_ON_KW
+        and previous_at is not None
+        and now - previous_at >= timedelta(seconds=30)
+    )
+    if (
+        (ours or by_itself)
         and power is not None
         and power >= POWER_ON_KW
         and capacity is not None
@@ -1095,6 +1109,7 @@ def _decide(
     # Is the car behind? Then it charges now, whatever the plan says.
     behind = False
     below_protective = False
+    latest_start: datetime | None = None
     # While waiting for the car's first report, judge by the worst plausible trip.
     cautious_soc = soc.low_pct if soc is not None else provisional_pct
     if capacity is not None and (soc is not None or waiting_for_soc):
@@ -1212,7 +1227,12 @@ def _decide(
             wanted = DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=round(current.kw, 3))
     elif not slots:
         reason = "no_prices"
-    if wanted == IDLE and probe and (bool(slots) or need_more):
+    if (
+        wanted == IDLE
+        and probe
+        and (bool(slots) or need_more)
+        and _probe_affordable(work, slots, departure, latest_start)
+    ):
         return _probe(work, session, outcome)
     if waiting_for_soc and wanted == CHARGE and _pause_for_report(work):
         wanted, reason = IDLE, "pause_for_soc"
@@ -1357,6 +1377,45 @@ def _wants_probe(work: _Work, session: Session, soc_pct: float | None) -> bool:
     if soc_pct >= session.target_soc_pct - TARGET_TOLERANCE_PCT:
         return False
     return not work.model.is_measured_at(soc_pct)
+
+
+def _probe_affordable(
+    work: _Work,
+    slots: Sequence[_Slot],
+    departure: datetime | None,
+    latest_start: datetime | None,
+) -> bool:
+    """Whether a probe may start now.
+
+    Only at a price the plan pays for charging anyway, or at the cheapest moment before the plan
+    first charges, so turning smart charging on at the evening peak buys no minute of the peak.
+    A tight session probes at once: when less time is left than twice what the charge takes, a
+    car charging at half the guessed power would already be late. Without prices nothing says now is
+    dear; a probe that started runs to its end.
+    """
+    session = work.state.session
+    if not slots or (session is not None and session.probe_started_at is not None):
+        return True
+    if (
+        departure is not None
+        and latest_start is not None
+        and work.now >= latest_start - (departure - latest_start)
+    ):
+        return True
+    plan = work.state.plan or {}
+    charging = [
+        (_parse_time(slot["start"]), float(slot["import"]))
+        for slot in plan.get("slots", [])
+        if float(slot.get("charge_kw", 0.0)) > 0.0 and _parse_time(slot["end"]) > work.now
+    ]
+    if not charging:
+        return False
+    price_now = slots[0].import_price
+    first_charge = charging[0][0]
+    before = [slot.import_price for slot in slots if slot.start < first_charge]
+    return price_now <= max(price for _, price in charging) or price_now <= min(
+        before, default=price_now
+    )
 
 
 def _probe(work: _Work, session: Session, outcome: _Outcome) -> _Outcome:
