@@ -265,16 +265,24 @@ async def test_plan_charging_for_the_vehicle(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """The plan action returns the planner's answer and changes nothing."""
-    device_id = vehicle_device(hass, loaded_entry)
-    result = await hass.services.async_call(
-        DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
-    )
-    assert result is not None
-    summary = result["summary"]
+    summary = (await plan_for_vehicle(hass, loaded_entry))["summary"]
     assert summary["status"] == "ok"
     assert summary["switch_times"]
     assert summary["target_met"] is True
     assert hass.states.get(STATE).state == "disabled"
+
+
+async def plan_for_vehicle(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """The plan_charging answer for the entry's vehicle."""
+    result = await hass.services.async_call(
+        DOMAIN,
+        "plan_charging",
+        {"device_id": vehicle_device(hass, entry)},
+        blocking=True,
+        return_response=True,
+    )
+    assert result is not None
+    return dict(result)
 
 
 def to_second(text: str) -> datetime:
@@ -293,14 +301,7 @@ async def test_plan_charging_shows_the_plan_the_car_follows(
     await turn_on_smart_charging(hass, freezer)
     plan = charging.controller.state.plan
     assert plan is not None
-    result = await hass.services.async_call(
-        DOMAIN,
-        "plan_charging",
-        {"device_id": vehicle_device(hass, loaded_entry)},
-        blocking=True,
-        return_response=True,
-    )
-    assert result is not None
+    result = await plan_for_vehicle(hass, loaded_entry)
     assert [
         (datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
         for w in result["summary"]["switch_times"]
@@ -318,14 +319,7 @@ async def test_plan_charging_answer_reads_top_down(
     """Summary first and slots last; money in cents, energy in hundredths of a kWh, every time
     local with its offset."""
     await turn_on_smart_charging(hass, freezer)
-    result = await hass.services.async_call(
-        DOMAIN,
-        "plan_charging",
-        {"device_id": vehicle_device(hass, loaded_entry)},
-        blocking=True,
-        return_response=True,
-    )
-    assert result is not None
+    result = await plan_for_vehicle(hass, loaded_entry)
     assert list(result) == ["summary", "planned_from", "slots"]
     summary = result["summary"]
     assert list(summary)[:2] == ["status", "switch_times"]

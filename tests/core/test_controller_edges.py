@@ -285,21 +285,14 @@ def test_without_a_power_reading_the_charging_flag_tells_interference() -> None:
     assert first.action == CHARGE
     assert first.state.power_seen_for == confirmed_at
     stopped = plugged(power_kw=None, charging=False)
-    later = run_step(
-        START + timedelta(seconds=30),
-        stopped,
-        settings=settings,
-        state=first.state,
-        executor=executor,
-    )
+
+    def stopped_after(seconds: int, state: ControllerState) -> Decision:
+        moment = START + timedelta(seconds=seconds)
+        return run_step(moment, stopped, settings=settings, state=state, executor=executor)
+
+    later = stopped_after(30, first.state)
     assert later.override is None
-    confirmed = run_step(
-        START + timedelta(seconds=95),
-        stopped,
-        settings=settings,
-        state=later.state,
-        executor=executor,
-    )
+    confirmed = stopped_after(95, later.state)
     assert confirmed.override is OverrideKind.EXTERNAL
     assert any(event.detail == "stopped" for event in confirmed.events)
 
