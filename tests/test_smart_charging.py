@@ -233,6 +233,11 @@ async def test_charge_now_and_cancel(
     cost = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
     assert cost == float(hass.states.get(f"sensor.{CAR}_cost_if_charged_now").state)
     assert cost > planned_cost
+    # The calendar shows the charge now, not the plan's night windows.
+    calendar = hass.states.get(f"calendar.{CAR}_charging_plan")
+    assert calendar.state == STATE_ON
+    assert calendar.attributes["message"] == "Charge now"
+    assert datetime.fromisoformat(calendar.attributes["end_time"]).hour == stop.astimezone(TZ).hour
 
     await hass.services.async_call(
         DOMAIN, "cancel_override", {"device_id": device_id}, blocking=True
