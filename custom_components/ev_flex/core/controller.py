@@ -12,9 +12,9 @@ The loop it closes:
   plan. Beyond the last known price it plans on guessed prices (the same hour on earlier days);
 - between the car's SoC reports it estimates SoC from the energy measured at the charger and
   the learned efficiency, with a pessimistic bound from that efficiency's uncertainty;
-- it learns charge power, taper and efficiency from measurements and plans with them, and
-  charges a minute at plug-in to measure the power where it only has a guess, but only at a
-  price the plan pays for charging anyway (else the first planned charge measures it);
+- it learns charge power, taper and efficiency from measurements (also of the car charging by
+  itself while smart charging is off) and plans with them; where it only has a guess it charges
+  a minute to measure the power, never at a price peak the plan avoids (see `_probe_affordable`);
 - every step it checks, from the pessimistic SoC bound, whether full-power charging could still
   reach the target in time; when the car falls behind, it charges now, whatever the plan says, so
   neither a stale SoC nor a wrong model makes it miss a reachable target;
@@ -1367,7 +1367,8 @@ def _wants_probe(work: _Work, session: Session, soc_pct: float | None) -> bool:
     """Whether to charge briefly to measure the power where the model only guesses.
 
     The advertised power can be far off (a car that takes 7 kW on an 11 kW charger), and so can
-    the generic taper; a minute of charging at plug-in settles it before it matters.
+    the generic taper; a minute of charging settles it before it matters (when: see
+    `_probe_affordable`).
     """
     if session.probe_done or soc_pct is None or session.departure is None:
         return False
