@@ -47,6 +47,7 @@ class PriceFormat(StrEnum):
     TIBBER = "tibber"
     OCTOPUS_ENERGY = "octopus_energy"
     GE_SPOT = "ge_spot"
+    PSTRYK = "pstryk"
     GENERIC = "generic"
 
 
@@ -266,7 +267,8 @@ def _unit_from_measurement(attributes: Mapping[str, Any], *, major_only: bool) -
 # Parsing single values
 
 
-def _parse_time(value: Any, where: str, key: str) -> datetime:
+def _parse_time(value: Any, where: str, key: str, naive_zone: tzinfo | None = None) -> datetime:
+    """A moment in UTC; a time without offset is read in `naive_zone` when the source has one."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -276,6 +278,9 @@ def _parse_time(value: Any, where: str, key: str) -> datetime:
             raise PriceDataError(f"{where}: {key!r} is not a date and time: {value!r}") from None
     else:
         raise PriceDataError(f"{where}: {key!r} is not a date and time: {value!r}")
+    if (moment.tzinfo is None or moment.utcoffset() is None) and naive_zone is not None:
+        # Fold 0: a naive time on the repeated hour is the first pass until its position says not.
+        moment = moment.replace(tzinfo=naive_zone, fold=0)
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise PriceDataError(
             f"{where}: {key!r} has no UTC offset ({value!s}), so the moment is ambiguous"
@@ -344,7 +349,9 @@ class _ItemKeys:
     end: str | None = None
 
 
-def _read_items(items: Sequence[Any], list_name: str, keys: _ItemKeys) -> list[_Entry]:
+def _read_items(
+    items: Sequence[Any], list_name: str, keys: _ItemKeys, naive_zone: tzinfo | None = None
+) -> list[_Entry]:
     start_key, price_key, end_key = keys.start, keys.price, keys.end
     entries: list[_Entry] = []
     for index, item in enumerate(items):
@@ -354,8 +361,8 @@ def _read_items(items: Sequence[Any], list_name: str, keys: _ItemKeys) -> list[_
         for key in (start_key, price_key, end_key):
             if key is not None and key not in item:
                 raise PriceDataError(f"{where}: missing key {key!r}")
-        start = _parse_time(item[start_key], where, start_key)
-        end = _parse_time(item[end_key], where, end_key) if end_key is not None else None
+        start = _parse_time(item[start_key], where, start_key, naive_zone)
+        end = _parse_time(item[end_key], where, end_key, naive_zone) if end_key else None
         value = _parse_price(item[price_key], where, price_key)
         entries.append(_Entry(start, end, value, where, list_name))
     return entries
@@ -431,19 +438,61 @@ def _adapt_energi_data_service(attributes: Mapping[str, Any]) -> _Extract:
 
 
 def _adapt_entsoe(attributes: Mapping[str, Any]) -> _Extract:
+    """Entso-e (HACS `entsoe`, coordinator.py at commit 557010f).
+
+    Its times carry the offset of the start of the delivery period, so the last hour of the 25-hour
+    day is labelled 00:00+02:00 of the next day: it is in neither `prices_today` nor
+    `prices_tomorrow`, only in the full `prices` list. All three are read; equal entries merge.
+    """
     keys = _ItemKeys(start="time", price="price")
     unit = _unit_from_measurement(attributes, major_only=False)
-    if "prices_today" in attributes or "prices_tomorrow" in attributes:
-        entries = _read_items(_as_list(attributes, "prices_today"), "prices_today", keys)
-        entries += _read_items(_as_list(attributes, "prices_tomorrow"), "prices_tomorrow", keys)
-    else:
-        entries = _read_items(_as_list(attributes, "prices"), "prices", keys)
+    entries: list[_Entry] = []
+    for name in ("prices_today", "prices_tomorrow", "prices"):
+        entries += _read_items(_as_list(attributes, name), name, keys)
     return _Extract(fmt=PriceFormat.ENTSOE, unit=unit, entries=entries)
 
 
+_PSTRYK_DAY_LISTS = ("prices_today", "prices_tomorrow")
+
+
+def _pstryk_list_names(attributes: Mapping[str, Any]) -> list[str]:
+    """The day lists of the JSON sensor, else the main sensor's longest list of start/price items.
+
+    The main sensor's list attributes have translated names ("All prices", "Best prices", ...);
+    the best and worst lists are subsets of the full one, so the longest is read.
+    """
+    names = [name for name in _PSTRYK_DAY_LISTS if name in attributes]
+    if names:
+        return names
+    candidates = [
+        name
+        for name, value in attributes.items()
+        if isinstance(value, list | tuple) and {"start", "price"} <= _first_item_keys(value)
+    ]
+    return [max(candidates, key=lambda name: len(attributes[name]))] if candidates else []
+
+
+def _adapt_pstryk(attributes: Mapping[str, Any], tz: tzinfo) -> _Extract:
+    """Pstryk (HACS `pstryk`, sensor.py at e58de5c and update_coordinator.py at c574ab8).
+
+    Items are {"start", "price"}; the main sensor writes `start` as a naive local time
+    ("2025-10-26T02:00:00"), read in the user's zone (Home Assistant's, which Pstryk uses too).
+    """
+    keys = _ItemKeys(start="start", price="price")
+    entries: list[_Entry] = []
+    for name in _pstryk_list_names(attributes):
+        entries += _read_items(_as_list(attributes, name), name, keys, naive_zone=tz)
+    unit = _unit_from_measurement(attributes, major_only=False)
+    return _Extract(fmt=PriceFormat.PSTRYK, unit=unit, entries=entries)
+
+
+# GE-Spot (HACS `ge_spot`): current versions build `time` as datetime(..., tzinfo=HA's zone)
+# from "HH:MM" keys (sensor/base.py, v1.5); versions before 1.5 published `interval_prices` (today)
+# and `tomorrow_interval_prices` as {"HH:MM": price} mappings.
 _GE_SPOT_LISTS = (
     ("today_interval_prices", "tomorrow_interval_prices"),
     ("today_hourly_prices", "tomorrow_hourly_prices"),
+    ("interval_prices", "tomorrow_interval_prices"),
 )
 
 
@@ -482,10 +531,9 @@ def _ge_spot_items(
 
 
 def _adapt_ge_spot(attributes: Mapping[str, Any], tz: tzinfo, now: datetime) -> _Extract:
-    today_name, tomorrow_name = next(
-        (pair for pair in _GE_SPOT_LISTS if pair[0] in attributes or pair[1] in attributes),
-        _GE_SPOT_LISTS[0],
-    )
+    with_today = [pair for pair in _GE_SPOT_LISTS if pair[0] in attributes]
+    with_tomorrow = [pair for pair in _GE_SPOT_LISTS if pair[1] in attributes]
+    today_name, tomorrow_name = (with_today or with_tomorrow or [_GE_SPOT_LISTS[0]])[0]
     today = now.astimezone(tz).date()
     entries = _ge_spot_items(attributes, today_name, today, tz)
     entries += _ge_spot_items(attributes, tomorrow_name, today + timedelta(days=1), tz)
@@ -661,8 +709,10 @@ def _attribute_format(attributes: Mapping[str, Any]) -> PriceFormat | None:
         if "hour" in keys or (not keys and "use_cent" in attributes):
             return PriceFormat.ENERGI_DATA_SERVICE
         return PriceFormat.NORDPOOL_HACS
-    if "prices_today" in attributes or "prices_tomorrow" in attributes:
-        return PriceFormat.ENTSOE
+    if any(name in attributes for name in _PSTRYK_DAY_LISTS):
+        keys = _first_item_keys(_listish(attributes.get("prices_today")))
+        keys |= _first_item_keys(_listish(attributes.get("prices_tomorrow")))
+        return PriceFormat.PSTRYK if "start" in keys else PriceFormat.ENTSOE
     if any(name in attributes for pair in _GE_SPOT_LISTS for name in pair):
         return PriceFormat.GE_SPOT
     if "rates" in attributes:
@@ -687,6 +737,8 @@ def detect_format(snapshot: PriceEntitySnapshot) -> PriceFormat | None:
         fmt = _ACTION_FORMATS.get(action.action)
         if fmt is not None:
             return fmt
+    if snapshot.platform == "pstryk" and _pstryk_list_names(snapshot.attributes):
+        return PriceFormat.PSTRYK
     return _attribute_format(snapshot.attributes)
 
 
@@ -727,6 +779,8 @@ def _extract(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -> _Extra
             return _adapt_ge_spot(attributes, tz, now)
         case PriceFormat.OCTOPUS_ENERGY:
             return _adapt_octopus(snapshot)
+        case PriceFormat.PSTRYK:
+            return _adapt_pstryk(attributes, tz)
         case PriceFormat.ENTSOE if "prices_today" in attributes or "prices_tomorrow" in attributes:
             return _adapt_entsoe(attributes)
         case PriceFormat.ENTSOE | PriceFormat.GENERIC:
@@ -788,9 +842,48 @@ def _fill_ends(entries: list[_Entry], tz: tzinfo, notes: list[str]) -> list[_Ent
     return filled
 
 
+def _second_pass(moment: datetime, tz: tzinfo) -> datetime | None:
+    """The same wall-clock time on the second pass through the repeated autumn hour.
+
+    None unless `moment` is the first pass through a wall-clock time that occurs twice in `tz`.
+    """
+    wall = moment.astimezone(tz).replace(tzinfo=None)
+    first = wall.replace(tzinfo=tz, fold=0)
+    second = wall.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset() or first.astimezone(UTC) != moment:
+        return None
+    return second.astimezone(UTC)
+
+
+def _repeated_hour_by_position(entries: list[_Entry], tz: tzinfo, notes: list[str]) -> list[_Entry]:
+    """Read a wall-clock time repeated within one list as the second pass through that hour.
+
+    Integrations that build times from local wall-clock times (GE-Spot, Pstryk) give both passes
+    through the repeated autumn hour the offset of the first. In list order, the later of two equal
+    times is the second pass; anything else that repeats is still a duplicate.
+    """
+    seen: dict[str, set[datetime]] = {}
+    moved = 0
+    read: list[_Entry] = []
+    for entry in entries:
+        starts = seen.setdefault(entry.origin, set())
+        second = _second_pass(entry.start, tz) if entry.start in starts else None
+        if second is not None and second not in starts:
+            end = entry.end and (_second_pass(entry.end, tz) or entry.end)
+            read.append(_Entry(second, end, entry.value, entry.where, entry.origin))
+            moved += 1
+        else:
+            read.append(entry)
+        starts.add(read[-1].start)
+    if moved:
+        notes.append(f"{moved} repeated wall-clock time(s) read as the second pass of the hour")
+    return read
+
+
 def _assemble(
     entries: list[_Entry], unit: _Unit, tz: tzinfo, notes: list[str]
 ) -> tuple[tuple[PriceSlot, ...], tuple[PriceGap, ...]]:
+    entries = _repeated_hour_by_position(entries, tz, notes)
     if any(e.end is None for e in entries):
         entries = _fill_ends(entries, tz, notes)
     entries.sort(key=lambda e: e.start)
