@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import (
@@ -51,6 +52,7 @@ from .core.prices import (
     PriceReadResult,
     PriceSeries,
     PriceStatus,
+    detect_format,
     next_slot_boundary,
     normalise_prices,
     required_action,
@@ -71,6 +73,9 @@ CONF_TARIFF: Final = "tariff"
 
 # Entity domains that can carry prices: sensors, and Octopus Energy's rate event entities.
 PRICE_ENTITY_DOMAINS: Final = ("sensor", "event")
+
+# Nord Pool's delivery days run from midnight to midnight Central European time.
+NORD_POOL_DELIVERY_ZONE: Final = ZoneInfo("Europe/Oslo")
 
 # A price action that takes longer than this is treated as failed; the last data is kept.
 ACTION_TIMEOUT: Final = timedelta(seconds=30)
@@ -105,6 +110,33 @@ class EntityRead:
 
 def _local_midnight(day: date) -> datetime:
     return dt_util.start_of_local_day(day)
+
+
+def nord_pool_delivery_days(today: date) -> list[date]:
+    """The Nord Pool delivery days (CET) that the user's local today and tomorrow overlap.
+
+    East of CET (Finland, the Baltics) the local day starts at 23:00 CET of the day before; west
+    of it the local tomorrow ends in the delivery day after.
+    """
+    first = _local_midnight(today).astimezone(NORD_POOL_DELIVERY_ZONE).date()
+    end = _local_midnight(today + timedelta(days=2)) - timedelta(microseconds=1)
+    last = end.astimezone(NORD_POOL_DELIVERY_ZONE).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def entsoe_window(today: date) -> dict[str, str]:
+    """Whole local days that Entso-e answers from its own cache: today and tomorrow.
+
+    Its cache (coordinator.py at 557010f) groups hours by the date of their label, and labels the
+    last hour of a 25-hour day with the next day's date; a 25-hour tomorrow needs that day too.
+    """
+    tomorrow = today + timedelta(days=1)
+    last = tomorrow
+    if _local_midnight(tomorrow + timedelta(days=1)) - _local_midnight(tomorrow) > timedelta(
+        hours=24
+    ):
+        last = tomorrow + timedelta(days=1)
+    return {"start": _local_midnight(today).isoformat(), "end": _local_midnight(last).isoformat()}
 
 
 def _area_from_responses(
@@ -187,6 +219,32 @@ class PriceEntityReader:
                     return device.name
         return None
 
+    def _read_sibling_lists(
+        self, registry_entry: er.RegistryEntry, tz: tzinfo, now: datetime
+    ) -> PriceReadResult | None:
+        """When the action failed: the price lists of another entity of the same entry.
+
+        Entso-e's current-price sensor has no lists, but its average-price sensor does; reading
+        them keeps prices while the action (or the ENTSO-e service behind it) is failing.
+        """
+        if registry_entry.config_entry_id is None:
+            return None
+        registry = er.async_get(self.hass)
+        for sibling in er.async_entries_for_config_entry(registry, registry_entry.config_entry_id):
+            state = self.hass.states.get(sibling.entity_id)
+            if sibling.entity_id == self.entity_id or state is None:
+                continue
+            snapshot = PriceEntitySnapshot(
+                entity_id=self.entity_id, state=state.state, attributes=state.attributes
+            )
+            if detect_format(snapshot) is None:
+                continue
+            result = normalise_prices(snapshot, tz, now)
+            if result.usable:
+                LOGGER.debug("%s: prices read from %s", self.entity_id, sibling.entity_id)
+                return result
+        return None
+
     def _fetch_due(self, now: datetime) -> bool:
         if self._fetched_at is None:
             return True
@@ -215,12 +273,11 @@ class PriceEntityReader:
         self, action: str, registry_entry: er.RegistryEntry, now: datetime
     ) -> tuple[ActionResponse, ...]:
         today = dt_util.as_local(now).date()
-        tomorrow = today + timedelta(days=1)
-        window = {
-            "start": _local_midnight(today).isoformat(),
-            "end": _local_midnight(today + timedelta(days=2)).isoformat(),
-        }
         if action == ACTION_TIBBER_PRICES:
+            window = {
+                "start": _local_midnight(today).isoformat(),
+                "end": _local_midnight(today + timedelta(days=2)).isoformat(),
+            }
             return (ActionResponse(action, await self._call(action, window)),)
         config_entry_id = registry_entry.config_entry_id
         if config_entry_id is None:
@@ -228,21 +285,30 @@ class PriceEntityReader:
                 f"{self.entity_id} belongs to no config entry, so {action} cannot be asked"
             )
         if action == ACTION_ENTSOE_PRICES:
-            data = {"config_entry": config_entry_id, **window}
+            data = {"config_entry": config_entry_id, **entsoe_window(today)}
             return (ActionResponse(action, await self._call(action, data)),)
-        # Core Nord Pool: one call per delivery day.
-        responses = [
-            ActionResponse(
-                action,
-                await self._call(action, {"config_entry": config_entry_id, "date": str(today)}),
-            )
-        ]
-        try:
-            data = {"config_entry": config_entry_id, "date": str(tomorrow)}
-            responses.append(ActionResponse(action, await self._call(action, data)))
-        except PriceActionError as err:
-            # Today's prices are still worth having; tomorrow is fetched again later.
-            LOGGER.debug("%s: tomorrow's prices not fetched: %s", self.entity_id, err)
+        return await self._fetch_delivery_days(action, config_entry_id, today, now)
+
+    async def _fetch_delivery_days(
+        self, action: str, config_entry_id: str, today: date, now: datetime
+    ) -> tuple[ActionResponse, ...]:
+        """Core Nord Pool: one call per CET delivery day that the local today or tomorrow touch.
+
+        Only the delivery day running now must answer; the others (tomorrow not yet published,
+        or the previous day that covers the first local hour east of CET) are asked again later.
+        """
+        current_day = now.astimezone(NORD_POOL_DELIVERY_ZONE).date()
+        responses: list[ActionResponse] = []
+        for day in nord_pool_delivery_days(today):
+            data = {"config_entry": config_entry_id, "date": str(day)}
+            try:
+                responses.append(ActionResponse(action, await self._call(action, data)))
+            except PriceActionError as err:
+                if day == current_day:
+                    raise
+                LOGGER.debug(
+                    "%s: prices for delivery day %s not fetched: %s", self.entity_id, day, err
+                )
         return tuple(responses)
 
     async def async_read(self, now: datetime, tz: tzinfo) -> EntityRead:
@@ -287,6 +353,8 @@ class PriceEntityReader:
                 ),
             )
         result = normalise_prices(snapshot, tz, now)
+        if action_error is not None and registry_entry is not None:
+            result = self._read_sibling_lists(registry_entry, tz, now) or result
         if action_error is not None and not result.usable:
             result = PriceReadResult(
                 entity_id=self.entity_id,
@@ -294,7 +362,8 @@ class PriceEntityReader:
                 message=f"{self.entity_id}: {action_error}",
                 source_format=result.source_format,
             )
-        self._complete = result.status is PriceStatus.OK
+        # After a failed action, ask again soon even when a sibling's lists were complete.
+        self._complete = result.status is PriceStatus.OK and action_error is None
         return EntityRead(
             entity_id=self.entity_id, result=result, exists=True, action_error=action_error
         )
