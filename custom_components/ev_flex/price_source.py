@@ -131,11 +131,10 @@ def entsoe_window(today: date) -> dict[str, str]:
     last hour of a 25-hour day with the next day's date; a 25-hour tomorrow needs that day too.
     """
     tomorrow = today + timedelta(days=1)
-    last = tomorrow
-    if _local_midnight(tomorrow + timedelta(days=1)) - _local_midnight(tomorrow) > timedelta(
-        hours=24
-    ):
-        last = tomorrow + timedelta(days=1)
+    day_after = tomorrow + timedelta(days=1)
+    # In UTC: subtracting two times of one zone would give the wall-clock difference.
+    length = dt_util.as_utc(_local_midnight(day_after)) - dt_util.as_utc(_local_midnight(tomorrow))
+    last = day_after if length > timedelta(hours=24) else tomorrow
     return {"start": _local_midnight(today).isoformat(), "end": _local_midnight(last).isoformat()}
 
 
@@ -362,8 +361,15 @@ class PriceEntityReader:
                 message=f"{self.entity_id}: {action_error}",
                 source_format=result.source_format,
             )
-        # After a failed action, ask again soon even when a sibling's lists were complete.
-        self._complete = result.status is PriceStatus.OK and action_error is None
+        # Complete means through the end of local tomorrow; east of CET today's delivery day
+        # already reaches into tomorrow. After a failed action, ask again soon in any case.
+        series = result.series
+        self._complete = (
+            result.status is PriceStatus.OK
+            and series is not None
+            and not series.ends_early
+            and action_error is None
+        )
         return EntityRead(
             entity_id=self.entity_id, result=result, exists=True, action_error=action_error
         )

@@ -1,0 +1,317 @@
+"""Price integrations as they really are, through Home Assistant: registry, states and actions.
+
+Each price integration's entity gets the registry entry its own code creates (platform and
+unique-id scheme), the state its sensor writes, and response-only actions answer like the real
+ones, around both clock changes.
+"""
+
+from collections.abc import Generator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from unittest.mock import patch
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.prices import PriceStatus
+
+from .core.test_prices_real_shapes import (
+    FALL_DAY,
+    PLAIN_DAY,
+    SPRING_DAY,
+    WARSAW,
+    entsoe_keys,
+    ge_spot,
+    pstryk_main,
+    real_slots,
+)
+from .prices_common import (
+    IMPORT_SENSOR,
+    PriceAction,
+    effective_import,
+    registry_entity,
+    setup_with,
+)
+
+HELSINKI = ZoneInfo("Europe/Helsinki")
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+CET = ZoneInfo("Europe/Oslo")
+
+
+@pytest.fixture(autouse=True)
+def only_sensors() -> Generator[None]:
+    """Load the sensor platform only."""
+    with patch("custom_components.ev_flex.PLATFORMS", [Platform.SENSOR]):
+        yield
+
+
+def import_price(hass: HomeAssistant) -> float:
+    state = hass.states.get(IMPORT_SENSOR)
+    assert state is not None
+    return float(state.state)
+
+
+def prices_status(entry: MockConfigEntry) -> PriceStatus:
+    status: PriceStatus = entry.runtime_data.prices.status
+    return status
+
+
+# --------------------------------------------------------------------------------------------
+# Core Nord Pool (home-assistant/core nordpool/services.py at 077feb1): one delivery day (CET) per
+# call, answered per area as UTC ISO start/end and a price per MWh; an unpublished day raises.
+
+
+def nord_pool_market(first_day: date, days: int) -> dict[date, list[tuple[datetime, datetime]]]:
+    """Delivery days in CET with their quarter-hours, in UTC."""
+    return {
+        day: [(s, e) for s, e, _ in real_slots(day, CET, 15, 0.0)]
+        for day in (first_day + timedelta(days=n) for n in range(days))
+    }
+
+
+def mwh_price(start: datetime) -> float:
+    """A price per MWh that differs in every quarter-hour of the year."""
+    return round(20.0 + (start.timestamp() // 900) % 1000 / 10, 2)
+
+
+@pytest.mark.parametrize("day", [PLAIN_DAY, FALL_DAY, SPRING_DAY])
+async def test_nordpool_core_east_of_cet_asks_every_delivery_day(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    day: date,
+) -> None:
+    """In Helsinki the local day starts at 23:00 CET the day before: that delivery day is asked."""
+    freezer.move_to(datetime.combine(day, time(0, 20), tzinfo=HELSINKI))
+    entity_id, nordpool_entry = registry_entity(
+        hass, "nordpool", "FI-current_price", "nord_pool_fi_current_price"
+    )
+    market = nord_pool_market(day - timedelta(days=1), 3)
+
+    def respond(data: Any) -> dict[str, Any]:
+        # The real action's schema (cv.date) turns the text into a date.
+        asked = date.fromisoformat(str(data["date"]))
+        if asked not in market:
+            raise HomeAssistantError("No prices for that date")
+        return {
+            "FI": [
+                {"start": s.isoformat(), "end": e.isoformat(), "price": mwh_price(s)}
+                for s, e in market[asked]
+            ]
+        }
+
+    action = PriceAction(hass, "nordpool.get_prices_for_date", respond)
+    hass.states.async_set(entity_id, "0.05", {"unit_of_measurement": "EUR/kWh"})
+    entry = await setup_with(hass, simulator_entry, entity_id, time_zone="Europe/Helsinki")
+
+    assert [str(c["date"]) for c in action.calls] == [
+        str(day + timedelta(days=n)) for n in (-1, 0, 1)
+    ]
+    assert {c["config_entry"] for c in action.calls} == {nordpool_entry.entry_id}
+    now = datetime.combine(day, time(0, 20), tzinfo=HELSINKI)
+    quarter = now.astimezone(UTC).replace(minute=15)
+    assert import_price(hass) == pytest.approx(effective_import(mwh_price(quarter) / 1000))
+    assert prices_status(entry) is PriceStatus.OK
+    series = entry.runtime_data.prices.data.series
+    assert series.start <= datetime.combine(day, time(0), tzinfo=HELSINKI)
+    assert series.end >= datetime.combine(day + timedelta(days=2), time(0), tzinfo=HELSINKI)
+    assert series.gaps == ()
+
+
+async def test_nordpool_core_unpublished_next_delivery_day_keeps_the_others(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Before tomorrow's auction its delivery day fails; it is asked again until it answers.
+
+    Today's delivery day already reaches 01:00 tomorrow in Helsinki, which must not count as
+    having tomorrow's prices.
+    """
+    freezer.move_to(datetime.combine(PLAIN_DAY, time(9), tzinfo=HELSINKI))
+    entity_id, _ = registry_entity(hass, "nordpool", "FI-current_price", "np_fi")
+    market = nord_pool_market(PLAIN_DAY - timedelta(days=1), 3)
+    published = {PLAIN_DAY - timedelta(days=1), PLAIN_DAY}
+
+    def respond(data: Any) -> dict[str, Any]:
+        asked = date.fromisoformat(str(data["date"]))
+        if asked not in published:
+            raise HomeAssistantError("No prices for that date")
+        items = [
+            {"start": s.isoformat(), "end": e.isoformat(), "price": 50} for s, e in market[asked]
+        ]
+        return {"FI": items}
+
+    action = PriceAction(hass, "nordpool.get_prices_for_date", respond)
+    hass.states.async_set(entity_id, "0.05")
+    entry = await setup_with(hass, simulator_entry, entity_id, time_zone="Europe/Helsinki")
+
+    series = entry.runtime_data.prices.data.series
+    assert series.start <= datetime.combine(PLAIN_DAY, time(0), tzinfo=HELSINKI)
+    assert series.end == datetime.combine(PLAIN_DAY + timedelta(days=1), time(0), tzinfo=CET)
+    assert series.ends_early
+    assert len(action.calls) == 3
+
+    published.add(PLAIN_DAY + timedelta(days=1))
+    freezer.move_to(datetime.combine(PLAIN_DAY, time(13, 5), tzinfo=HELSINKI))
+    hass.states.async_set(entity_id, "0.06")
+    await hass.async_block_till_done()
+    assert len(action.calls) == 6
+    assert not entry.runtime_data.prices.data.series.ends_early
+
+
+# --------------------------------------------------------------------------------------------
+# Entso-e (JaccoR/hass-entso-e): services.py at 15b0050 and coordinator.py at 557010f. The
+# action answers from the coordinator's cache when both the start and the end date have more than
+# 20 labelled hours; otherwise it fetches from ENTSO-e.
+
+
+class EntsoeCache:
+    """The Entso-e coordinator's data around a day, labelled as its API client labels them."""
+
+    def __init__(self, today: date) -> None:
+        days = [today - timedelta(days=1), today, today + timedelta(days=1)]
+        self.data = {
+            key: round(0.05 + n * 0.001, 5) for n, key in enumerate(entsoe_keys(days, STOCKHOLM))
+        }
+        self.network_fetches = 0
+
+    def respond(self, data: Any) -> dict[str, Any]:
+        start = datetime.fromisoformat(data["start"])
+        end = datetime.fromisoformat(data["end"])
+
+        def labelled(day: date) -> int:
+            return sum(1 for key in self.data if key.date() == day)
+
+        if labelled(start.date()) <= 20 or labelled(end.date()) <= 20:
+            self.network_fetches += 1
+        return {
+            "prices": [
+                {"timestamp": key.isoformat(), "price": price}
+                for key, price in self.data.items()
+                if start.date() <= key.date() <= end.date()
+            ]
+        }
+
+
+@pytest.mark.parametrize("today", [PLAIN_DAY, FALL_DAY - timedelta(days=1), FALL_DAY])
+async def test_entsoe_action_asks_whole_cached_days(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    today: date,
+) -> None:
+    """Today and tomorrow come from the cache; a 25-hour tomorrow includes its last hour."""
+    freezer.move_to(datetime.combine(today, time(15, 5), tzinfo=STOCKHOLM))
+    entity_id, _ = registry_entity(
+        hass, "entsoe", "entsoe.current_price", "current_electricity_market_price"
+    )
+    cache = EntsoeCache(today)
+    action = PriceAction(hass, "entsoe.get_energy_prices", cache.respond)
+    hass.states.async_set(entity_id, "0.1", {"unit_of_measurement": "EUR/kWh"})
+    entry = await setup_with(hass, simulator_entry, entity_id)
+
+    assert len(action.calls) == 1
+    series = entry.runtime_data.prices.data.series
+    assert prices_status(entry) is PriceStatus.OK
+    assert series.end == datetime.combine(today + timedelta(days=2), time(0), tzinfo=STOCKHOLM)
+    assert series.gaps == ()
+    # Only the eve of the 25-hour day needs the day after, which the cache cannot answer.
+    assert cache.network_fetches == (1 if today == FALL_DAY - timedelta(days=1) else 0)
+
+
+async def test_entsoe_action_failure_reads_the_average_sensor(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A failing action: the lists of the same entry's average-price sensor are read instead."""
+    freezer.move_to(datetime.combine(PLAIN_DAY, time(15, 5), tzinfo=STOCKHOLM))
+    entity_id, entsoe_entry = registry_entity(
+        hass, "entsoe", "entsoe.current_price", "current_electricity_market_price"
+    )
+    average = er.async_get(hass).async_get_or_create(
+        "sensor",
+        "entsoe",
+        "entsoe.avg_price",
+        suggested_object_id="average_electricity_price",
+        config_entry=entsoe_entry,
+    )
+    cache = EntsoeCache(PLAIN_DAY)
+    day_start = datetime.combine(PLAIN_DAY, time(0), tzinfo=STOCKHOLM)
+
+    def items(keys: list[datetime]) -> list[dict[str, Any]]:
+        return [{"time": str(key), "price": cache.data[key]} for key in keys]
+
+    hass.states.async_set(
+        average.entity_id,
+        "0.1",
+        {
+            "unit_of_measurement": "EUR/kWh",
+            "prices_today": items([k for k in cache.data if k.date() == PLAIN_DAY]),
+            "prices_tomorrow": items([k for k in cache.data if k.date() > PLAIN_DAY]),
+            "prices": items([k for k in cache.data if k >= day_start]),
+        },
+    )
+
+    def broken(data: Any) -> dict[str, Any]:
+        raise HomeAssistantError("ENTSO-e API unreachable")
+
+    PriceAction(hass, "entsoe.get_energy_prices", broken)
+    hass.states.async_set(entity_id, "0.1", {"unit_of_measurement": "EUR/kWh"})
+    entry = await setup_with(hass, simulator_entry, entity_id)
+
+    assert prices_status(entry) is PriceStatus.OK
+    now_key = datetime.combine(PLAIN_DAY, time(15), tzinfo=STOCKHOLM)
+    assert import_price(hass) == pytest.approx(effective_import(cache.data[now_key]))
+    assert not [i for (d, i) in ir.async_get(hass).issues if d == DOMAIN]
+
+
+# --------------------------------------------------------------------------------------------
+# Attribute sources whose repeated autumn hour comes twice with the same offset
+
+
+async def test_ge_spot_second_pass_of_the_autumn_hour(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """At 02:30 on the second pass EV Flex shows the second pass's price, not an error."""
+    second_pass = datetime(2025, 10, 26, 1, 30, tzinfo=UTC)
+    freezer.move_to(second_pass)
+    # GE-Spot's unique id scheme (sensor/base.py): gespot_{sensor_type}_{area}.
+    entity_id, _ = registry_entity(
+        hass, "ge_spot", "gespot_current_price_se3", "gespot_current_price_se3"
+    )
+    today = real_slots(FALL_DAY, STOCKHOLM, 15, 0.3)
+    built = ge_spot(today, real_slots(FALL_DAY + timedelta(days=1), STOCKHOLM, 15, 1.1))
+    hass.states.async_set(entity_id, built.state, dict(built.attributes))
+    entry = await setup_with(hass, simulator_entry, entity_id)
+
+    assert prices_status(entry) is PriceStatus.OK
+    price = next(p for s, e, p in today if s <= second_pass < e)
+    assert import_price(hass) == pytest.approx(effective_import(price))
+    assert not [i for (d, i) in ir.async_get(hass).issues if d == DOMAIN]
+
+
+async def test_pstryk_main_sensor_on_the_autumn_day(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Pstryk's naive local start times, on the second pass through 02:00 in Warsaw."""
+    second_pass = datetime(2025, 10, 26, 1, 30, tzinfo=UTC)
+    freezer.move_to(second_pass)
+    # Pstryk's unique id scheme (sensor.py): pstryk_{price_type}_price.
+    entity_id, _ = registry_entity(hass, "pstryk", "pstryk_buy_price", "pstryk_current_buy_price")
+    today = real_slots(FALL_DAY, WARSAW, 60, 0.6)
+    built = pstryk_main(today)
+    hass.states.async_set(entity_id, built.state, dict(built.attributes))
+    entry = await setup_with(hass, simulator_entry, entity_id, time_zone="Europe/Warsaw")
+
+    assert prices_status(entry) is PriceStatus.AWAITING
+    price = next(p for s, e, p in today if s <= second_pass < e)
+    assert import_price(hass) == pytest.approx(effective_import(price))
+    state = hass.states.get(IMPORT_SENSOR)
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "PLN/kWh"
+    assert state.attributes["source_format"] == "pstryk"
