@@ -6,6 +6,7 @@ wall-clock times with fold 0 on the repeated autumn hour (GE-Spot, Pstryk), naiv
 """
 
 from collections.abc import Sequence
+import dataclasses
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,9 +17,12 @@ from custom_components.ev_flex.core.prices import (
     PriceEntitySnapshot,
     PriceFormat,
     PriceReadResult,
+    PriceSeries,
     PriceStatus,
     normalise_prices,
 )
+
+from .test_prices import BUILDERS
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -294,3 +298,69 @@ def test_entsoe_last_hour_of_the_25_hour_day_comes_from_the_full_list(today: dat
     assert slot.price_per_kwh == prices[label]
     on_fall_day = [s for s in series.slots if midnight(FALL_DAY, STOCKHOLM) <= s.start < slot.end]
     assert len(on_fall_day) == 25
+
+
+# --------------------------------------------------------------------------------------------
+# VAT: whether the prices already include it, where the source says so or always does
+
+
+def _with(snapshot: PriceEntitySnapshot, **changes: Any) -> PriceEntitySnapshot:
+    attributes = dict(snapshot.attributes) | changes.pop("attributes", {})
+    return dataclasses.replace(snapshot, attributes=attributes, **changes)
+
+
+@pytest.mark.parametrize(
+    ("name", "includes_vat"),
+    [
+        ("hacs_nordpool", True),  # sensor.nordpool_kwh_se3_sek_3_10_025: VAT 25 %
+        ("nordpool_core", False),
+        ("tibber", True),
+        ("octopus", True),
+        ("energi_data_service", None),
+        ("entsoe", None),
+        ("ge_spot", False),  # "vat": "0.0%"
+        ("generic", None),
+    ],
+)
+def test_prices_say_whether_they_include_vat(name: str, includes_vat: bool | None) -> None:
+    builder, _ = BUILDERS[name]
+    today = real_slots(PLAIN_DAY, STOCKHOLM, 60, 0.3)
+    snapshot = builder(today, [], STOCKHOLM)
+    if name == "ge_spot":
+        snapshot = _with(snapshot, attributes={"vat": "0.0%"})
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(9), tzinfo=STOCKHOLM))
+
+    assert result.series is not None
+    assert result.series.includes_vat is includes_vat
+    assert PriceSeries.from_dict(result.series.to_dict()).includes_vat is includes_vat
+
+
+@pytest.mark.parametrize(
+    ("entity_id", "vat", "includes_vat"),
+    [
+        ("sensor.nordpool_kwh_se3_sek_3_10_0", None, False),
+        ("sensor.nordpool_kwh_fr_eur_3_10_0055", None, True),
+        ("sensor.my_renamed_prices", None, None),
+        ("sensor.gespot_current_price_se3", "25.0%", True),
+        ("sensor.gespot_current_price_se3", "n/a", None),
+    ],
+)
+def test_vat_from_the_entity(entity_id: str, vat: str | None, includes_vat: bool | None) -> None:
+    today = real_slots(PLAIN_DAY, STOCKHOLM, 60, 0.3)
+    if vat is None:
+        snapshot = _with(BUILDERS["hacs_nordpool"][0](today, [], STOCKHOLM), entity_id=entity_id)
+    else:
+        snapshot = _with(ge_spot(today, []), attributes={"vat": vat})
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(9), tzinfo=STOCKHOLM))
+
+    assert result.series is not None
+    assert result.series.includes_vat is includes_vat
+
+
+def test_pstryk_gross_prices_include_vat() -> None:
+    today = real_slots(PLAIN_DAY, WARSAW, 60, 0.6)
+    result = read(pstryk_main(today), datetime.combine(PLAIN_DAY, time(9), tzinfo=WARSAW), WARSAW)
+    assert result.series is not None
+    assert result.series.includes_vat is True

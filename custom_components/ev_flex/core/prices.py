@@ -130,6 +130,8 @@ class PriceSeries:
     stale: bool = False
     # The source repeated today's prices as tomorrow's (a known HACS nordpool bug); dropped.
     tomorrow_repeats_today: bool = False
+    # True when the source's prices already include VAT, False when they don't, None: unknown.
+    includes_vat: bool | None = None
     notes: tuple[str, ...] = ()
 
     @property
@@ -155,6 +157,7 @@ class PriceSeries:
             "awaiting_tomorrow": self.awaiting_tomorrow,
             "stale": self.stale,
             "tomorrow_repeats_today": self.tomorrow_repeats_today,
+            "includes_vat": self.includes_vat,
             "notes": list(self.notes),
         }
 
@@ -184,6 +187,7 @@ class PriceSeries:
             awaiting_tomorrow=bool(data.get("awaiting_tomorrow", False)),
             stale=bool(data.get("stale", False)),
             tomorrow_repeats_today=bool(data.get("tomorrow_repeats_today", False)),
+            includes_vat=(None if data.get("includes_vat") is None else bool(data["includes_vat"])),
             notes=tuple(str(n) for n in data.get("notes", ())),
         )
 
@@ -975,10 +979,40 @@ def normalise_prices(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -
                 "nordpool, tibber and entsoe actions)"
             ),
         )
-    return _finish(entity_id, extract, tz, now)
+    return _finish(entity_id, extract, tz, now, _includes_vat(snapshot, extract.fmt))
 
 
-def _finish(entity_id: str, extract: _Extract, tz: tzinfo, now: datetime) -> PriceReadResult:
+# Sources whose prices always include VAT (Tibber's total, Octopus's value_inc_vat, Pstryk's
+# gross price) or never do (Nord Pool's market price).
+_VAT_BY_FORMAT = {
+    PriceFormat.TIBBER: True,
+    PriceFormat.OCTOPUS_ENERGY: True,
+    PriceFormat.PSTRYK: True,
+    PriceFormat.NORDPOOL_CORE: False,
+}
+
+
+def _includes_vat(snapshot: PriceEntitySnapshot, fmt: PriceFormat) -> bool | None:
+    """Whether the prices include VAT, where the source says so or always does."""
+    if fmt in _VAT_BY_FORMAT:
+        return _VAT_BY_FORMAT[fmt]
+    if fmt is PriceFormat.NORDPOOL_HACS:
+        # HACS nordpool's ids end in its VAT rate with the dot removed: "_025" for 25 %, "_0" off.
+        rate = snapshot.entity_id.rsplit("_", 1)[-1]
+        return rate != "0" if rate.isdigit() and rate.startswith("0") else None
+    if fmt is PriceFormat.GE_SPOT:
+        # GE-Spot's "vat" attribute reads like "25.0%".
+        text = str(snapshot.attributes.get("vat", "")).strip().removesuffix("%")
+        try:
+            return float(text) > 0
+        except ValueError:
+            return None
+    return None
+
+
+def _finish(
+    entity_id: str, extract: _Extract, tz: tzinfo, now: datetime, includes_vat: bool | None
+) -> PriceReadResult:
     notes = list(extract.notes)
     try:
         slots, gaps = _assemble(list(extract.entries), extract.unit, tz, notes)
@@ -1010,6 +1044,7 @@ def _finish(entity_id: str, extract: _Extract, tz: tzinfo, now: datetime) -> Pri
         awaiting_tomorrow=end <= tomorrow_start,
         stale=end <= now,
         tomorrow_repeats_today=extract.tomorrow_repeats_today,
+        includes_vat=includes_vat,
         notes=tuple(notes),
     )
     if series.stale:
