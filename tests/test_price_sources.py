@@ -7,6 +7,7 @@ ones, around both clock changes.
 
 from collections.abc import Generator
 from datetime import UTC, date, datetime, time, timedelta
+import json
 from typing import Any
 from unittest.mock import patch
 from zoneinfo import ZoneInfo
@@ -33,10 +34,12 @@ from .core.test_prices_real_shapes import (
     real_slots,
 )
 from .prices_common import (
+    HACS_NORDPOOL,
     IMPORT_SENSOR,
     PriceAction,
     effective_import,
     registry_entity,
+    set_hacs_nordpool,
     setup_with,
 )
 
@@ -315,3 +318,71 @@ async def test_pstryk_main_sensor_on_the_autumn_day(
     assert state is not None
     assert state.attributes["unit_of_measurement"] == "PLN/kWh"
     assert state.attributes["source_format"] == "pstryk"
+
+
+# --------------------------------------------------------------------------------------------
+# Huge price lists and bursts of changes
+
+
+async def test_huge_price_list_is_capped(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """100,000 quarter-hours: 14 days are read, and the attribute holds today and tomorrow."""
+    now = datetime.combine(PLAIN_DAY, time(9, 5), tzinfo=STOCKHOLM)
+    freezer.move_to(now)
+    start = datetime.combine(PLAIN_DAY, time(0), tzinfo=STOCKHOLM).astimezone(UTC)
+    quarter = timedelta(minutes=15)
+    raw = [
+        {
+            "start": (start + n * quarter).astimezone(STOCKHOLM),
+            "end": (start + (n + 1) * quarter).astimezone(STOCKHOLM),
+            "value": round(0.5 + (n % 96) / 100, 3),
+        }
+        for n in range(100_000)
+    ]
+    hass.states.async_set(
+        HACS_NORDPOOL,
+        "0.5",
+        {"unit": "kWh", "currency": "SEK", "raw_today": raw, "raw_tomorrow": []},
+    )
+    entry = await setup_with(hass, simulator_entry, HACS_NORDPOOL)
+
+    series = entry.runtime_data.prices.data.series
+    assert prices_status(entry) is PriceStatus.OK
+    assert series.start == start
+    assert series.end == now + timedelta(days=14, minutes=10)
+    state = hass.states.get(IMPORT_SENSOR)
+    assert state is not None
+    shown = state.attributes["prices"]
+    assert len(shown) == 2 * 96
+    assert shown[0]["start"] == "2025-10-07T00:00:00+02:00"
+    assert shown[-1]["end"] == "2025-10-09T00:00:00+02:00"
+    assert len(json.dumps(shown)) < 30_000
+
+
+async def test_a_burst_of_price_changes_is_read_once(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Twenty state changes in a row make one read, of the last state."""
+    freezer.move_to(datetime.combine(PLAIN_DAY, time(9, 5), tzinfo=STOCKHOLM))
+    today = real_slots(PLAIN_DAY, STOCKHOLM, 15, 0.3)
+    set_hacs_nordpool(hass, today)
+    entry = await setup_with(hass, simulator_entry, HACS_NORDPOOL)
+    coordinator = entry.runtime_data.prices
+    updates: list[float | None] = []
+    entry.async_on_unload(
+        coordinator.async_add_listener(
+            lambda: updates.append(coordinator.data.series.slots[0].price_per_kwh)
+        )
+    )
+
+    for step in range(20):
+        set_hacs_nordpool(hass, [(s, e, p + step) for s, e, p in today])
+    await hass.async_block_till_done()
+
+    assert updates == [pytest.approx(today[0][2] + 19)]
+
+    set_hacs_nordpool(hass, today)
+    await hass.async_block_till_done()
+    assert updates[-1] == pytest.approx(today[0][2])
+    assert len(updates) == 2

@@ -457,6 +457,8 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
             else None
         )
         self._lock = asyncio.Lock()
+        # A read is queued and has not looked at the price entity yet: later changes join it.
+        self._push_queued = False
         self._unsub_timer: CALLBACK_TYPE | None = None
         self.next_refresh: datetime | None = None
 
@@ -538,8 +540,16 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
 
     @callback
     def _schedule_push(self) -> None:
+        """Read again soon; a burst of changes before that read starts makes only one read."""
+        if self._push_queued:
+            return
+        self._push_queued = True
+        # Not eager: the read starts after the changes already queued in this loop iteration.
         self.config_entry.async_create_task(
-            self.hass, self._async_push(), f"{DOMAIN} price update {self.price_entity}"
+            self.hass,
+            self._async_push(),
+            f"{DOMAIN} price update {self.price_entity}",
+            eager_start=False,
         )
 
     async def _async_push(self) -> None:
@@ -550,6 +560,8 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
 
     async def _async_update_data(self) -> PriceData:
         async with self._lock:
+            # From here on the entity's latest state is read; a change after this reads again.
+            self._push_queued = False
             now = dt_util.utcnow()
             tz = dt_util.get_default_time_zone()
             imported = await self.import_reader.async_read(now, tz)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import cached_property
 from itertools import pairwise
 import math
 from typing import Any
@@ -32,6 +33,10 @@ ACTION_ENTSOE_PRICES = "entsoe.get_energy_prices"
 DEFAULT_SLOT = timedelta(hours=1)
 # Longer slots are not prices for a market interval; they are almost certainly broken data.
 MAX_SLOT = timedelta(hours=48)
+# Only this stretch around now is read: a list of 100,000 slots must not block the event loop.
+# Planning needs nothing further ahead, and the day before covers a session started yesterday.
+MAX_AHEAD = timedelta(days=14)
+MAX_BEHIND = timedelta(days=2)
 
 _UNAVAILABLE_STATES = frozenset({"unavailable"})
 _UNKNOWN_STATES = frozenset({"unknown", "none", ""})
@@ -133,6 +138,11 @@ class PriceSeries:
     # True when the source's prices already include VAT, False when they don't, None: unknown.
     includes_vat: bool | None = None
     notes: tuple[str, ...] = ()
+
+    @cached_property
+    def starts(self) -> tuple[datetime, ...]:
+        """The slots' starts, for bisecting."""
+        return tuple(slot.start for slot in self.slots)
 
     @property
     def start(self) -> datetime | None:
@@ -353,12 +363,39 @@ class _ItemKeys:
     end: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    """The stretch of time read: items starting outside it are skipped unread."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def around(cls, now: datetime) -> _Reach:
+        return cls(now - MAX_BEHIND - MAX_SLOT, now + MAX_AHEAD)
+
+    def __contains__(self, start: datetime) -> bool:
+        return self.earliest <= start < self.latest
+
+    def may_hold(self, start: datetime) -> bool:
+        """False only for an aware time outside the reach (naive ones need their zone first)."""
+        return start.utcoffset() is None or start in self
+
+
 def _read_items(
-    items: Sequence[Any], list_name: str, keys: _ItemKeys, naive_zone: tzinfo | None = None
+    items: Sequence[Any],
+    list_name: str,
+    keys: _ItemKeys,
+    reach: _Reach,
+    naive_zone: tzinfo | None = None,
 ) -> list[_Entry]:
     start_key, price_key, end_key = keys.start, keys.price, keys.end
     entries: list[_Entry] = []
     for index, item in enumerate(items):
+        # Cheap checks first: a huge list is mostly items outside the reach, skipped unread.
+        raw_start = item.get(start_key) if type(item) is dict else None
+        if isinstance(raw_start, datetime) and not reach.may_hold(raw_start):
+            continue
         where = f"{list_name}[{index}]"
         if not isinstance(item, Mapping):
             raise PriceDataError(f"{where}: expected a mapping, got {type(item).__name__}")
@@ -366,6 +403,8 @@ def _read_items(
             if key is not None and key not in item:
                 raise PriceDataError(f"{where}: missing key {key!r}")
         start = _parse_time(item[start_key], where, start_key, naive_zone)
+        if start not in reach:
+            continue
         end = _parse_time(item[end_key], where, end_key, naive_zone) if end_key else None
         value = _parse_price(item[price_key], where, price_key)
         entries.append(_Entry(start, end, value, where, list_name))
@@ -402,7 +441,7 @@ def _repeats(today: Sequence[_Entry], tomorrow: Sequence[_Entry]) -> bool:
     return len(set(today_values)) > 1 and today_values == [e.value for e in tomorrow]
 
 
-def _adapt_nordpool_hacs(attributes: Mapping[str, Any]) -> _Extract:
+def _adapt_nordpool_hacs(attributes: Mapping[str, Any], reach: _Reach) -> _Extract:
     notes: list[str] = []
     unit_name = attributes.get("unit", "kWh")
     factor = _energy_factor(str(unit_name), "unit")
@@ -410,10 +449,10 @@ def _adapt_nordpool_hacs(attributes: Mapping[str, Any]) -> _Extract:
         factor *= 0.01
     unit = _Unit(_currency_from_attr(attributes.get("currency")), factor)
     keys = _ItemKeys(start="start", end="end", price="value")
-    today = _read_items(_as_list(attributes, "raw_today"), "raw_today", keys)
+    today = _read_items(_as_list(attributes, "raw_today"), "raw_today", keys, reach)
     tomorrow: list[_Entry] = []
     if _tomorrow_allowed(attributes, notes, "raw_tomorrow"):
-        tomorrow = _read_items(_as_list(attributes, "raw_tomorrow"), "raw_tomorrow", keys)
+        tomorrow = _read_items(_as_list(attributes, "raw_tomorrow"), "raw_tomorrow", keys, reach)
     repeated = _repeats(today, tomorrow)
     if repeated:
         notes.append("raw_tomorrow repeats raw_today (known nordpool bug); tomorrow ignored")
@@ -427,7 +466,7 @@ def _adapt_nordpool_hacs(attributes: Mapping[str, Any]) -> _Extract:
     )
 
 
-def _adapt_energi_data_service(attributes: Mapping[str, Any]) -> _Extract:
+def _adapt_energi_data_service(attributes: Mapping[str, Any], reach: _Reach) -> _Extract:
     notes: list[str] = []
     factor = _energy_factor(str(attributes.get("unit", "kWh")), "unit")
     if attributes.get("use_cent") is True:
@@ -435,13 +474,13 @@ def _adapt_energi_data_service(attributes: Mapping[str, Any]) -> _Extract:
     unit = _Unit(_currency_from_attr(attributes.get("currency")), factor)
     # The key stays "hour" even at 15-minute resolution; slot lengths come from the spacing.
     keys = _ItemKeys(start="hour", price="price")
-    entries = _read_items(_as_list(attributes, "raw_today"), "raw_today", keys)
+    entries = _read_items(_as_list(attributes, "raw_today"), "raw_today", keys, reach)
     if _tomorrow_allowed(attributes, notes, "raw_tomorrow"):
-        entries += _read_items(_as_list(attributes, "raw_tomorrow"), "raw_tomorrow", keys)
+        entries += _read_items(_as_list(attributes, "raw_tomorrow"), "raw_tomorrow", keys, reach)
     return _Extract(fmt=PriceFormat.ENERGI_DATA_SERVICE, unit=unit, entries=entries, notes=notes)
 
 
-def _adapt_entsoe(attributes: Mapping[str, Any]) -> _Extract:
+def _adapt_entsoe(attributes: Mapping[str, Any], reach: _Reach) -> _Extract:
     """Entso-e (HACS `entsoe`, coordinator.py at commit 557010f).
 
     Its times carry the offset of the start of the delivery period, so the last hour of the 25-hour
@@ -452,7 +491,7 @@ def _adapt_entsoe(attributes: Mapping[str, Any]) -> _Extract:
     unit = _unit_from_measurement(attributes, major_only=False)
     entries: list[_Entry] = []
     for name in ("prices_today", "prices_tomorrow", "prices"):
-        entries += _read_items(_as_list(attributes, name), name, keys)
+        entries += _read_items(_as_list(attributes, name), name, keys, reach)
     return _Extract(fmt=PriceFormat.ENTSOE, unit=unit, entries=entries)
 
 
@@ -476,7 +515,7 @@ def _pstryk_list_names(attributes: Mapping[str, Any]) -> list[str]:
     return [max(candidates, key=lambda name: len(attributes[name]))] if candidates else []
 
 
-def _adapt_pstryk(attributes: Mapping[str, Any], tz: tzinfo) -> _Extract:
+def _adapt_pstryk(attributes: Mapping[str, Any], tz: tzinfo, reach: _Reach) -> _Extract:
     """Pstryk (HACS `pstryk`, sensor.py at e58de5c and update_coordinator.py at c574ab8).
 
     Items are {"start", "price"}; the main sensor writes `start` as a naive local time
@@ -485,7 +524,7 @@ def _adapt_pstryk(attributes: Mapping[str, Any], tz: tzinfo) -> _Extract:
     keys = _ItemKeys(start="start", price="price")
     entries: list[_Entry] = []
     for name in _pstryk_list_names(attributes):
-        entries += _read_items(_as_list(attributes, name), name, keys, naive_zone=tz)
+        entries += _read_items(_as_list(attributes, name), name, keys, reach, naive_zone=tz)
     unit = _unit_from_measurement(attributes, major_only=False)
     return _Extract(fmt=PriceFormat.PSTRYK, unit=unit, entries=entries)
 
@@ -501,7 +540,7 @@ _GE_SPOT_LISTS = (
 
 
 def _ge_spot_items(
-    attributes: Mapping[str, Any], list_name: str, day: date, tz: tzinfo
+    attributes: Mapping[str, Any], list_name: str, day: date, tz: tzinfo, reach: _Reach
 ) -> list[_Entry]:
     value = attributes.get(list_name)
     if value is None:
@@ -531,6 +570,7 @@ def _ge_spot_items(
         _as_list(attributes, list_name),
         list_name,
         _ItemKeys(start="time", price="value"),
+        reach,
     )
 
 
@@ -539,8 +579,9 @@ def _adapt_ge_spot(attributes: Mapping[str, Any], tz: tzinfo, now: datetime) -> 
     with_tomorrow = [pair for pair in _GE_SPOT_LISTS if pair[1] in attributes]
     today_name, tomorrow_name = (with_today or with_tomorrow or [_GE_SPOT_LISTS[0]])[0]
     today = now.astimezone(tz).date()
-    entries = _ge_spot_items(attributes, today_name, today, tz)
-    entries += _ge_spot_items(attributes, tomorrow_name, today + timedelta(days=1), tz)
+    reach = _Reach.around(now)
+    entries = _ge_spot_items(attributes, today_name, today, tz, reach)
+    entries += _ge_spot_items(attributes, tomorrow_name, today + timedelta(days=1), tz, reach)
     unit = _unit_from_measurement(attributes, major_only=False)
     return _Extract(fmt=PriceFormat.GE_SPOT, unit=unit, entries=entries)
 
@@ -552,7 +593,7 @@ def _octopus_price_key(items: Sequence[Any]) -> str:
     return "value_inc_vat"
 
 
-def _adapt_octopus(snapshot: PriceEntitySnapshot) -> _Extract:
+def _adapt_octopus(snapshot: PriceEntitySnapshot, reach: _Reach) -> _Extract:
     entries: list[_Entry] = []
     for source in (snapshot, *snapshot.related):
         items = _as_list(source.attributes, "rates")
@@ -561,6 +602,7 @@ def _adapt_octopus(snapshot: PriceEntitySnapshot) -> _Extract:
             items,
             label,
             _ItemKeys(start="start", end="end", price=_octopus_price_key(items)),
+            reach,
         )
     # Octopus Energy publishes GBP per kWh including VAT.
     currency = _currency_from_attr(snapshot.attributes.get("currency")) or "GBP"
@@ -614,7 +656,7 @@ def _generic_list_name(attributes: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _adapt_generic(attributes: Mapping[str, Any], list_name: str) -> _Extract:
+def _adapt_generic(attributes: Mapping[str, Any], list_name: str, reach: _Reach) -> _Extract:
     items = _as_list(attributes, list_name)
     keys = _first_item_keys(items)
     start_key = next((k for k in _START_KEYS if k in keys), None)
@@ -626,7 +668,7 @@ def _adapt_generic(attributes: Mapping[str, Any], list_name: str) -> _Extract:
         )
     end_key = next((k for k in _END_KEYS if k in keys), None)
     entries = _read_items(
-        items, list_name, _ItemKeys(start=start_key, end=end_key, price=price_key)
+        items, list_name, _ItemKeys(start=start_key, end=end_key, price=price_key), reach
     )
     unit = _unit_from_measurement(attributes, major_only=False)
     return _Extract(fmt=PriceFormat.GENERIC, unit=unit, entries=entries)
@@ -643,7 +685,7 @@ def _pick_key(response: Mapping[str, Any], wanted: str | None, what: str, where:
 
 
 def _adapt_nordpool_core(
-    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse]
+    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse], reach: _Reach
 ) -> _Extract:
     entries: list[_Entry] = []
     for number, action in enumerate(responses):
@@ -658,13 +700,16 @@ def _adapt_nordpool_core(
             list(items),
             f"{where} {area}",
             _ItemKeys(start="start", end="end", price="price"),
+            reach,
         )
     currency = _unit_from_measurement(snapshot.attributes, major_only=True).currency
     # The actions return the market price per MWh.
     return _Extract(fmt=PriceFormat.NORDPOOL_CORE, unit=_Unit(currency, 0.001), entries=entries)
 
 
-def _adapt_tibber(snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse]) -> _Extract:
+def _adapt_tibber(
+    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse], reach: _Reach
+) -> _Extract:
     entries: list[_Entry] = []
     for number, action in enumerate(responses):
         where = f"{action.action} response {number + 1}"
@@ -678,14 +723,14 @@ def _adapt_tibber(snapshot: PriceEntitySnapshot, responses: Sequence[ActionRespo
         if not isinstance(items, list | tuple):
             raise PriceDataError(f"{where}: home {home!r} is not a list")
         entries += _read_items(
-            list(items), f"{where} {home}", _ItemKeys(start="start_time", price="price")
+            list(items), f"{where} {home}", _ItemKeys(start="start_time", price="price"), reach
         )
     unit = _unit_from_measurement(snapshot.attributes, major_only=True)
     return _Extract(fmt=PriceFormat.TIBBER, unit=unit, entries=entries)
 
 
 def _adapt_entsoe_action(
-    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse]
+    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse], reach: _Reach
 ) -> _Extract:
     entries: list[_Entry] = []
     for number, action in enumerate(responses):
@@ -693,7 +738,9 @@ def _adapt_entsoe_action(
         items = action.response.get("prices")
         if not isinstance(items, list | tuple):
             raise PriceDataError(f"{where}: expected a 'prices' list")
-        entries += _read_items(list(items), where, _ItemKeys(start="timestamp", price="price"))
+        entries += _read_items(
+            list(items), where, _ItemKeys(start="timestamp", price="price"), reach
+        )
     unit = _unit_from_measurement(snapshot.attributes, major_only=False)
     return _Extract(fmt=PriceFormat.ENTSOE, unit=unit, entries=entries)
 
@@ -768,32 +815,33 @@ def _extract(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -> _Extra
         return None
     responses = [a for a in snapshot.action_responses if _ACTION_FORMATS.get(a.action) == fmt]
     attributes = snapshot.attributes
+    reach = _Reach.around(now)
     match fmt:
         case PriceFormat.NORDPOOL_CORE:
-            return _adapt_nordpool_core(snapshot, responses)
+            return _adapt_nordpool_core(snapshot, responses, reach)
         case PriceFormat.TIBBER:
-            return _adapt_tibber(snapshot, responses)
+            return _adapt_tibber(snapshot, responses, reach)
         case PriceFormat.ENTSOE if responses:
-            return _adapt_entsoe_action(snapshot, responses)
+            return _adapt_entsoe_action(snapshot, responses, reach)
         case PriceFormat.NORDPOOL_HACS:
-            return _adapt_nordpool_hacs(attributes)
+            return _adapt_nordpool_hacs(attributes, reach)
         case PriceFormat.ENERGI_DATA_SERVICE:
-            return _adapt_energi_data_service(attributes)
+            return _adapt_energi_data_service(attributes, reach)
         case PriceFormat.GE_SPOT:
             return _adapt_ge_spot(attributes, tz, now)
         case PriceFormat.OCTOPUS_ENERGY:
-            return _adapt_octopus(snapshot)
+            return _adapt_octopus(snapshot, reach)
         case PriceFormat.PSTRYK:
-            return _adapt_pstryk(attributes, tz)
+            return _adapt_pstryk(attributes, tz, reach)
         case PriceFormat.ENTSOE if "prices_today" in attributes or "prices_tomorrow" in attributes:
-            return _adapt_entsoe(attributes)
+            return _adapt_entsoe(attributes, reach)
         case PriceFormat.ENTSOE | PriceFormat.GENERIC:
             list_name = _generic_list_name(attributes)
             if list_name is None:
                 return None
             if fmt is PriceFormat.ENTSOE:
-                return _adapt_entsoe(attributes)
-            return _adapt_generic(attributes, list_name)
+                return _adapt_entsoe(attributes, reach)
+            return _adapt_generic(attributes, list_name, reach)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1010,12 +1058,25 @@ def _includes_vat(snapshot: PriceEntitySnapshot, fmt: PriceFormat) -> bool | Non
     return None
 
 
+def _within_reach(entries: list[_Entry], now: datetime, notes: list[str]) -> list[_Entry]:
+    """The entries from `MAX_BEHIND` before now to `MAX_AHEAD` after it.
+
+    List items outside were already skipped unread; this catches the other shapes.
+    """
+    reach = _Reach.around(now)
+    kept = [entry for entry in entries if entry.start in reach]
+    if len(kept) < len(entries):
+        notes.append(f"{len(entries) - len(kept)} price(s) outside the days EV Flex reads left out")
+    return kept
+
+
 def _finish(
     entity_id: str, extract: _Extract, tz: tzinfo, now: datetime, includes_vat: bool | None
 ) -> PriceReadResult:
     notes = list(extract.notes)
     try:
-        slots, gaps = _assemble(list(extract.entries), extract.unit, tz, notes)
+        entries = _within_reach(extract.entries, now, notes)
+        slots, gaps = _assemble(entries, extract.unit, tz, notes)
     except PriceDataError as err:
         return PriceReadResult(
             entity_id=entity_id,
@@ -1073,7 +1134,7 @@ def _finish(
 
 def slot_at(series: PriceSeries, moment: datetime) -> PriceSlot | None:
     """The slot containing `moment`, or None in a gap or outside the series."""
-    index = bisect_right([s.start for s in series.slots], moment) - 1
+    index = bisect_right(series.starts, moment) - 1
     if index >= 0 and moment < series.slots[index].end:
         return series.slots[index]
     return None
@@ -1090,7 +1151,8 @@ def next_slot_boundary(series: PriceSeries, now: datetime) -> datetime | None:
 
     None once the series has ended; the caller then waits for the entity's next state change.
     """
-    for slot in series.slots:
+    index = max(bisect_right(series.starts, now) - 1, 0)
+    for slot in series.slots[index:]:
         if slot.start > now:
             return slot.start
         if slot.end > now:
@@ -1134,4 +1196,6 @@ def series_attribute(
 
 def iter_slots_between(series: PriceSeries, start: datetime, end: datetime) -> Iterable[PriceSlot]:
     """Slots that overlap [start, end)."""
-    return (s for s in series.slots if s.end > start and s.start < end)
+    first = max(bisect_right(series.starts, start) - 1, 0)
+    last = bisect_right(series.starts, end)
+    return (s for s in series.slots[first:last] if s.end > start and s.start < end)
