@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.prices import PriceStatus
+from custom_components.ev_flex.price_source import CONF_PRICE_ENTITY, CONF_TARIFF
 
 from .core.test_prices_real_shapes import (
     FALL_DAY,
@@ -386,3 +387,213 @@ async def test_a_burst_of_price_changes_is_read_once(
     await hass.async_block_till_done()
     assert updates[-1] == pytest.approx(today[0][2])
     assert len(updates) == 2
+
+
+# --------------------------------------------------------------------------------------------
+# Amber Electric (core amberelectric: sensor.py at 016cbe4, services.py at 058a67d)
+
+SYDNEY = ZoneInfo("Australia/Sydney")
+
+
+def amber_interval(start: datetime, per_kwh: float) -> dict[str, Any]:
+    """One interval as Amber's sensors and action write it (start one second past the boundary)."""
+    end = start + timedelta(minutes=30)
+    return {
+        "duration": 30,
+        "date": start.astimezone(SYDNEY).date().isoformat(),
+        "nem_date": end.astimezone(ZoneInfo("Australia/Brisbane")).isoformat(),
+        "per_kwh": per_kwh,
+        "spot_per_kwh": round(per_kwh / 3, 5),
+        "start_time": (start + timedelta(seconds=1)).isoformat(),
+        "end_time": end.isoformat(),
+        "renewables": 40,
+        "spike_status": "none",
+        "descriptor": "low",
+    }
+
+
+@pytest.mark.parametrize("channel", ["general", "feed_in"])
+async def test_amber_current_sensor_with_forecasts_action(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    channel: str,
+) -> None:
+    """The current interval from the sensor, the rest from amberelectric.get_forecasts."""
+    now = datetime(2025, 10, 7, 10, 5, tzinfo=SYDNEY)
+    freezer.move_to(now)
+    current_start = datetime(2025, 10, 7, 10, 0, tzinfo=SYDNEY).astimezone(UTC)
+    # Amber's unique ids: "<site id>-<key>-<channel>".
+    entity_id, amber_entry = registry_entity(
+        hass, "amberelectric", f"01FG0AGP818PXK0DWHXJRRT2DH-current-{channel}", "home_price"
+    )
+    forecasts = [
+        amber_interval(current_start + n * timedelta(minutes=30), round(0.2 + n / 1000, 4))
+        for n in range(1, 48)
+    ]
+
+    def respond(data: Any) -> dict[str, Any]:
+        assert set(data) == {"site_id", "channel_type"}
+        return {"forecasts": forecasts}
+
+    action = PriceAction(hass, "amberelectric.get_forecasts", respond)
+    current = amber_interval(current_start, 0.25)
+    hass.states.async_set(
+        entity_id,
+        "0.25",
+        {**current, "estimate": False, "channel_type": channel, "unit_of_measurement": "$/kWh"},
+    )
+    entry = await setup_with(hass, simulator_entry, entity_id, time_zone="Australia/Sydney")
+
+    assert action.calls == [{"site_id": amber_entry.entry_id, "channel_type": channel}]
+    assert import_price(hass) == pytest.approx(effective_import(0.25))
+    state = hass.states.get(IMPORT_SENSOR)
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "AUD/kWh"
+    series = entry.runtime_data.prices.data.series
+    assert series.gaps == ()
+    assert series.start == current_start
+    assert series.end == current_start + timedelta(hours=24)
+    assert series.includes_vat is True
+
+
+# --------------------------------------------------------------------------------------------
+# EnergyZero (core energyzero, services.py at 0b87a2a) and easyEnergy (core easyenergy,
+# services.py at a95e0f3): the actions take whole dates (start and end are read as dates),
+# incl_vat is required, and prices come back as str(datetime) in UTC.
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+class DutchPrices:
+    """A response-only action answering whole Amsterdam dates like the real libraries."""
+
+    def __init__(self, hass: HomeAssistant, action: str, minutes: int, first: float) -> None:
+        self.minutes = minutes
+        self.first = first
+        self.handler = PriceAction(hass, action, self.respond)
+
+    def slots(self, start: date, end: date) -> list[tuple[datetime, datetime, float]]:
+        slots = []
+        day = start
+        while day <= end:
+            slots += real_slots(day, AMSTERDAM, self.minutes, self.first)
+            day += timedelta(days=1)
+        return slots
+
+    def respond(self, data: Any) -> dict[str, Any]:
+        assert isinstance(data["incl_vat"], bool)
+        start = datetime.fromisoformat(data["start"]).date()
+        end = datetime.fromisoformat(data["end"]).date()
+        return {"prices": [{"timestamp": str(s), "price": p} for s, _, p in self.slots(start, end)]}
+
+
+@pytest.mark.parametrize("day", [PLAIN_DAY, FALL_DAY, SPRING_DAY])
+async def test_energyzero_action(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    day: date,
+) -> None:
+    """Today and tomorrow without VAT, read on both clock-change days."""
+    now = datetime.combine(day, time(15, 5), tzinfo=AMSTERDAM)
+    freezer.move_to(now)
+    entity_id, source = registry_entity(
+        hass, "energyzero", "01JEZ_today_energy_current_hour_price", "current_electricity_price"
+    )
+    prices = DutchPrices(hass, "energyzero.get_energy_prices", 15, 0.05)
+    hass.states.async_set(entity_id, "0.1", {"unit_of_measurement": "€/kWh"})
+    entry = await setup_with(hass, simulator_entry, entity_id, time_zone="Europe/Amsterdam")
+
+    assert prices.handler.calls == [
+        {
+            "config_entry": source.entry_id,
+            "incl_vat": False,
+            "start": datetime.combine(day, time(0), tzinfo=AMSTERDAM).isoformat(),
+            "end": datetime.combine(day + timedelta(days=1), time(0), tzinfo=AMSTERDAM).isoformat(),
+        }
+    ]
+    expected = prices.slots(day, day + timedelta(days=1))
+    series = entry.runtime_data.prices.data.series
+    assert [(s.start, s.end, s.price_per_kwh) for s in series.slots] == expected
+    assert prices_status(entry) is PriceStatus.OK
+    assert series.includes_vat is False
+    spot = next(p for s, e, p in expected if s <= now < e)
+    assert import_price(hass) == pytest.approx(effective_import(spot))
+
+
+async def test_easyenergy_usage_and_return_prices(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The usage sensor is the import price; the return sensor's prices are the export price."""
+    now = datetime.combine(PLAIN_DAY, time(15, 5), tzinfo=AMSTERDAM)
+    freezer.move_to(now)
+    source = MockConfigEntry(domain="easyenergy", title="easyEnergy")
+    source.add_to_hass(hass)
+    registry = er.async_get(hass)
+    # easyEnergy's unique ids: "<entry id>_<service type>_<key>".
+    usage, ret = (
+        registry.async_get_or_create(
+            "sensor",
+            "easyenergy",
+            f"{source.entry_id}_{kind}_current_hour_price",
+            config_entry=source,
+        ).entity_id
+        for kind in ("today_energy_usage", "today_energy_return")
+    )
+    usage_prices = DutchPrices(hass, "easyenergy.get_energy_usage_prices", 60, 0.1)
+    return_prices = DutchPrices(hass, "easyenergy.get_energy_return_prices", 60, 0.04)
+    for entity_id in (usage, ret):
+        hass.states.async_set(entity_id, "0.1", {"unit_of_measurement": "€/kWh"})
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data=dict(simulator_entry.data),
+        options={
+            CONF_PRICE_ENTITY: usage,
+            CONF_TARIFF: {"export": {"kind": "entity", "entity_id": ret}},
+        },
+    )
+    await hass.config.async_set_time_zone("Europe/Amsterdam")
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert len(usage_prices.handler.calls) == 1
+    assert len(return_prices.handler.calls) == 1
+    slot = entry.runtime_data.prices.data.slot_at(now)
+    hour = next(
+        n for n, (s, e, _) in enumerate(usage_prices.slots(PLAIN_DAY, PLAIN_DAY)) if s <= now < e
+    )
+    assert slot.spot == pytest.approx(usage_prices.slots(PLAIN_DAY, PLAIN_DAY)[hour][2])
+    assert slot.export_price == pytest.approx(return_prices.slots(PLAIN_DAY, PLAIN_DAY)[hour][2])
+    export = hass.states.get("sensor.ev_flex_export_price")
+    assert export is not None
+    assert float(export.state) == pytest.approx(slot.export_price)
+
+
+# --------------------------------------------------------------------------------------------
+# Integrations without prices ahead
+
+
+async def test_zonneplan_is_refused_with_a_way_out(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Choosing Zonneplan's price sensor names what it lacks and what to use instead."""
+    entity = er.async_get(hass).async_get_or_create(
+        "sensor", "zonneplan_one", "zonneplan_electricity_current_price", config_entry=None
+    )
+    hass.states.async_set(entity.entity_id, "0.31", {"unit_of_measurement": "€/kWh"})
+    result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": "price_source"}
+    )
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PRICE_ENTITY: entity.entity_id}
+    )
+
+    assert result["errors"] == {CONF_PRICE_ENTITY: "no_future_prices"}
+    details = result["description_placeholders"]["details"]
+    assert "Zonneplan, which publishes only the current price" in details
+    assert "EnergyZero or EasyEnergy" in details

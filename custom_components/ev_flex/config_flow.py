@@ -774,6 +774,8 @@ def _entity_error(read: EntityRead) -> str | None:
         return "entity_not_found"
     if read.action_error is not None and not read.usable:
         return "price_action_failed"
+    if result.no_future_prices:
+        return "no_future_prices"
     match result.status:
         case PriceStatus.INVALID if result.source_format is None:
             return "no_price_data"

@@ -43,6 +43,7 @@ import probatio
 from .const import DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
 from .core.prices import (
+    ACTION_AMBER_FORECASTS,
     ACTION_ENTSOE_PRICES,
     ACTION_NORDPOOL_PRICES,
     ACTION_TIBBER_PRICES,
@@ -76,6 +77,9 @@ PRICE_ENTITY_DOMAINS: Final = ("sensor", "event")
 
 # Nord Pool's delivery days run from midnight to midnight Central European time.
 NORD_POOL_DELIVERY_ZONE: Final = ZoneInfo("Europe/Oslo")
+
+# Amber Electric's price channels (amberelectric/services.py at 058a67d).
+AMBER_CHANNELS: Final = ("general", "controlled_load", "feed_in")
 
 # A price action that takes longer than this is treated as failed; the last data is kept.
 ACTION_TIMEOUT: Final = timedelta(seconds=30)
@@ -200,6 +204,7 @@ class PriceEntityReader:
             attributes=state.attributes,
             platform=platform,
             related=related,
+            unique_id=registry_entry.unique_id if registry_entry is not None else None,
         )
 
     def _area_guess(self, registry_entry: er.RegistryEntry, action: str) -> str | None:
@@ -286,7 +291,31 @@ class PriceEntityReader:
         if action == ACTION_ENTSOE_PRICES:
             data = {"config_entry": config_entry_id, **entsoe_window(today)}
             return (ActionResponse(action, await self._call(action, data)),)
+        if action == ACTION_AMBER_FORECASTS:
+            channel = {
+                "site_id": config_entry_id,
+                "channel_type": self._amber_channel(registry_entry),
+            }
+            return (ActionResponse(action, await self._call(action, channel)),)
+        if action != ACTION_NORDPOOL_PRICES:
+            # EnergyZero and easyEnergy: whole days (they read only the dates), without VAT.
+            whole_days: dict[str, Any] = {
+                "config_entry": config_entry_id,
+                "incl_vat": False,
+                "start": _local_midnight(today).isoformat(),
+                "end": _local_midnight(today + timedelta(days=1)).isoformat(),
+            }
+            return (ActionResponse(action, await self._call(action, whole_days)),)
         return await self._fetch_delivery_days(action, config_entry_id, today, now)
+
+    def _amber_channel(self, registry_entry: er.RegistryEntry) -> str:
+        """Amber's channel: the sensor's attribute, else its unique id "<site>-<kind>-<channel>"."""
+        state = self.hass.states.get(self.entity_id)
+        channel = state.attributes.get("channel_type") if state is not None else None
+        if channel in AMBER_CHANNELS:
+            return str(channel)
+        suffix = (registry_entry.unique_id or "").rsplit("-", 1)[-1]
+        return suffix if suffix in AMBER_CHANNELS else "general"
 
     async def _fetch_delivery_days(
         self, action: str, config_entry_id: str, today: date, now: datetime

@@ -28,6 +28,23 @@ ACTION_NORDPOOL_PRICES = "nordpool.get_prices_for_date"
 ACTION_NORDPOOL_INDICES = "nordpool.get_price_indices_for_date"
 ACTION_TIBBER_PRICES = "tibber.get_prices"
 ACTION_ENTSOE_PRICES = "entsoe.get_energy_prices"
+ACTION_AMBER_FORECASTS = "amberelectric.get_forecasts"
+ACTION_ENERGYZERO_PRICES = "energyzero.get_energy_prices"
+ACTION_EASYENERGY_USAGE = "easyenergy.get_energy_usage_prices"
+ACTION_EASYENERGY_RETURN = "easyenergy.get_energy_return_prices"
+
+# Integrations that publish only the current price, with one that publishes prices ahead for
+# the same market. Keyed by entity registry platform.
+NO_FUTURE_PRICES = {
+    "zonneplan_one": (
+        "Zonneplan",
+        "EnergyZero or EasyEnergy (both built into Home Assistant) publish the Dutch day-ahead "
+        "prices",
+    ),
+    # Spot-hinta.fi's domain is spelled differently across its releases.
+    "spot_hinta_fi": ("Spot-hinta.fi", "Nord Pool (built into Home Assistant) publishes them"),
+    "spothinta": ("Spot-hinta.fi", "Nord Pool (built into Home Assistant) publishes them"),
+}
 
 # Slot length used when a start-only list has a single entry and nothing else to learn from.
 DEFAULT_SLOT = timedelta(hours=1)
@@ -53,6 +70,9 @@ class PriceFormat(StrEnum):
     OCTOPUS_ENERGY = "octopus_energy"
     GE_SPOT = "ge_spot"
     PSTRYK = "pstryk"
+    AMBER = "amber"
+    ENERGYZERO = "energyzero"
+    EASYENERGY = "easyenergy"
     GENERIC = "generic"
 
 
@@ -95,6 +115,8 @@ class PriceEntitySnapshot:
     action_responses: tuple[ActionResponse, ...] = ()
     area: str | None = None
     related: tuple[PriceEntitySnapshot, ...] = ()
+    # The entity registry unique id; some integrations name the price kind only there.
+    unique_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +233,8 @@ class PriceReadResult:
     message: str
     series: PriceSeries | None = None
     source_format: PriceFormat | None = None
+    # The entity's integration publishes only the current price (see NO_FUTURE_PRICES).
+    no_future_prices: bool = False
 
     @property
     def usable(self) -> bool:
@@ -745,7 +769,62 @@ def _adapt_entsoe_action(
     return _Extract(fmt=PriceFormat.ENTSOE, unit=unit, entries=entries)
 
 
+_AMBER_KEYS = _ItemKeys(start="start_time", end="end_time", price="per_kwh")
+
+
+def _adapt_amber(
+    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse], reach: _Reach
+) -> _Extract:
+    """Amber Electric (core `amberelectric`, sensor.py at 016cbe4 and services.py at 058a67d).
+
+    The forecast sensor lists `forecasts`; `amberelectric.get_forecasts` answers the same items.
+    Forecasts start after the current interval, which the current-price sensor describes in its
+    own attributes. Prices are AUD per kWh with GST; feed-in prices are already what you earn.
+    """
+    attributes = snapshot.attributes
+    entries: list[_Entry] = []
+    if all(key in attributes for key in ("start_time", "end_time", "per_kwh")):
+        entries += _read_items([attributes], "current interval", _AMBER_KEYS, reach)
+    entries += _read_items(_as_list(attributes, "forecasts"), "forecasts", _AMBER_KEYS, reach)
+    for number, action in enumerate(responses):
+        where = f"{action.action} response {number + 1}"
+        items = action.response.get("forecasts")
+        if not isinstance(items, list | tuple):
+            raise PriceDataError(f"{where}: expected a 'forecasts' list")
+        entries += _read_items(list(items), where, _AMBER_KEYS, reach)
+    # Amber's intervals start one second after the previous one ends (10:00:01-10:30:00); read
+    # as they are, every interval would be followed by a one-second gap.
+    entries = [
+        _Entry(e.start - timedelta(seconds=1), e.end, e.value, e.where, e.origin)
+        if e.start.second == 1 and e.start.microsecond == 0
+        else e
+        for e in entries
+    ]
+    return _Extract(fmt=PriceFormat.AMBER, unit=_Unit("AUD", 1.0), entries=entries)
+
+
+def _adapt_dutch_action(
+    fmt: PriceFormat, responses: Sequence[ActionResponse], reach: _Reach
+) -> _Extract:
+    """EnergyZero (energyzero/services.py at 0b87a2a) and easyEnergy (easyenergy/services.py at
+    a95e0f3): {"prices": [{"timestamp": "2025-10-07 22:00:00+00:00", "price": EUR per kWh}]}.
+    """
+    entries: list[_Entry] = []
+    for number, action in enumerate(responses):
+        where = f"{action.action} response {number + 1}"
+        items = action.response.get("prices")
+        if not isinstance(items, list | tuple):
+            raise PriceDataError(f"{where}: expected a 'prices' list")
+        keys = _ItemKeys(start="timestamp", price="price")
+        entries += _read_items(list(items), where, keys, reach)
+    return _Extract(fmt=fmt, unit=_Unit("EUR", 1.0), entries=entries)
+
+
 _ACTION_FORMATS = {
+    ACTION_AMBER_FORECASTS: PriceFormat.AMBER,
+    ACTION_ENERGYZERO_PRICES: PriceFormat.ENERGYZERO,
+    ACTION_EASYENERGY_USAGE: PriceFormat.EASYENERGY,
+    ACTION_EASYENERGY_RETURN: PriceFormat.EASYENERGY,
     ACTION_NORDPOOL_PRICES: PriceFormat.NORDPOOL_CORE,
     ACTION_NORDPOOL_INDICES: PriceFormat.NORDPOOL_CORE,
     ACTION_TIBBER_PRICES: PriceFormat.TIBBER,
@@ -768,6 +847,8 @@ def _attribute_format(attributes: Mapping[str, Any]) -> PriceFormat | None:
         return PriceFormat.GE_SPOT
     if "rates" in attributes:
         return PriceFormat.OCTOPUS_ENERGY
+    if "per_kwh" in _first_item_keys(_listish(attributes.get("forecasts"))):
+        return PriceFormat.AMBER
     list_name = _generic_list_name(attributes)
     if list_name is not None:
         # Entso-e's combined list; any other list is read by the generic adapter.
@@ -802,10 +883,16 @@ def required_action(snapshot: PriceEntitySnapshot) -> str | None:
     """
     if _attribute_format(snapshot.attributes) is not None:
         return None
+    if snapshot.platform == "easyenergy" and "return" in (snapshot.unique_id or ""):
+        # easyEnergy's return-price sensors: what you earn, an export price source.
+        return ACTION_EASYENERGY_RETURN
     return {
         "nordpool": ACTION_NORDPOOL_PRICES,
         "tibber": ACTION_TIBBER_PRICES,
         "entsoe": ACTION_ENTSOE_PRICES,
+        "amberelectric": ACTION_AMBER_FORECASTS,
+        "energyzero": ACTION_ENERGYZERO_PRICES,
+        "easyenergy": ACTION_EASYENERGY_USAGE,
     }.get(snapshot.platform or "")
 
 
@@ -823,6 +910,10 @@ def _extract(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -> _Extra
             return _adapt_tibber(snapshot, responses, reach)
         case PriceFormat.ENTSOE if responses:
             return _adapt_entsoe_action(snapshot, responses, reach)
+        case PriceFormat.AMBER:
+            return _adapt_amber(snapshot, responses, reach)
+        case PriceFormat.ENERGYZERO | PriceFormat.EASYENERGY:
+            return _adapt_dutch_action(fmt, responses, reach)
         case PriceFormat.NORDPOOL_HACS:
             return _adapt_nordpool_hacs(attributes, reach)
         case PriceFormat.ENERGI_DATA_SERVICE:
@@ -1012,6 +1103,17 @@ def normalise_prices(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -
                 status=PriceStatus.NO_PRICES,
                 message=f"{entity_id}: prices come from {action}, which has not been fetched",
             )
+        if snapshot.platform in NO_FUTURE_PRICES:
+            name, alternative = NO_FUTURE_PRICES[snapshot.platform]
+            return PriceReadResult(
+                entity_id=entity_id,
+                status=PriceStatus.INVALID,
+                message=(
+                    f"{entity_id} comes from {name}, which publishes only the current price, "
+                    f"not the prices ahead that EV Flex plans with; {alternative}"
+                ),
+                no_future_prices=True,
+            )
         if state in _UNKNOWN_STATES:
             return PriceReadResult(
                 entity_id=entity_id,
@@ -1023,20 +1125,25 @@ def normalise_prices(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -
             status=PriceStatus.INVALID,
             message=(
                 f"{entity_id} has no price list EV Flex can read (looked for raw_today, "
-                "prices_today, today_interval_prices, rates, prices, data, forecast, and the "
-                "nordpool, tibber and entsoe actions)"
+                "prices_today, today_interval_prices, interval_prices, rates, forecasts, prices, "
+                "data, forecast, and the nordpool, tibber, entsoe, amberelectric, energyzero "
+                "and easyenergy actions)"
             ),
         )
     return _finish(entity_id, extract, tz, now, _includes_vat(snapshot, extract.fmt))
 
 
 # Sources whose prices always include VAT (Tibber's total, Octopus's value_inc_vat, Pstryk's
-# gross price) or never do (Nord Pool's market price).
+# gross price, Amber's price with GST) or never do (Nord Pool's market price).
 _VAT_BY_FORMAT = {
     PriceFormat.TIBBER: True,
     PriceFormat.OCTOPUS_ENERGY: True,
     PriceFormat.PSTRYK: True,
+    PriceFormat.AMBER: True,
     PriceFormat.NORDPOOL_CORE: False,
+    # EV Flex asks both for prices without VAT.
+    PriceFormat.ENERGYZERO: False,
+    PriceFormat.EASYENERGY: False,
 }
 
 
