@@ -582,6 +582,9 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
         )
 
     async def _async_push(self) -> None:
+        if self._shutdown_requested:
+            # Queued before the entry unloaded: nothing is listening any more.
+            return
         self.async_set_updated_data(await self._async_update_data())
 
     # ----------------------------------------------------------------------------------------
