@@ -296,6 +296,11 @@ async def test_prices_with_vat_set_the_tariff_vat_to_zero(
     assert placeholders["vat_advice"] == await vat_advice(hass, "excluded")
     assert placeholders["entity_price"] == f"{spot:.4f} SEK/kWh"
     assert placeholders["import_price"] == f"{spot * 1.25:.4f} SEK/kWh"
+    # Choosing the same entity again changes nothing.
+    menu = await submit(
+        hass, await choose(hass, menu, "price_source"), {CONF_PRICE_ENTITY: NORDPOOL_WITHOUT_VAT}
+    )
+    assert menu["description_placeholders"]["import_price"] == f"{spot * 1.25:.4f} SEK/kWh"
 
     menu = await submit(
         hass, await choose(hass, menu, "price_source"), {CONF_PRICE_ENTITY: HACS_NORDPOOL}

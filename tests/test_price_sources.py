@@ -203,7 +203,9 @@ class EntsoeCache:
         }
 
 
-@pytest.mark.parametrize("today", [PLAIN_DAY, FALL_DAY - timedelta(days=1), FALL_DAY])
+@pytest.mark.parametrize(
+    "today", [PLAIN_DAY, FALL_DAY - timedelta(days=1), FALL_DAY, SPRING_DAY - timedelta(days=1)]
+)
 async def test_entsoe_action_asks_whole_cached_days(
     hass: HomeAssistant,
     simulator_entry: MockConfigEntry,
@@ -237,7 +239,13 @@ async def test_entsoe_action_failure_reads_the_average_sensor(
     entity_id, entsoe_entry = registry_entity(
         hass, "entsoe", "entsoe.current_price", "current_electricity_market_price"
     )
-    average = er.async_get(hass).async_get_or_create(
+    registry = er.async_get(hass)
+    # A sibling without lists comes first and is passed over.
+    lowest = registry.async_get_or_create(
+        "sensor", "entsoe", "entsoe.min_price", config_entry=entsoe_entry
+    )
+    hass.states.async_set(lowest.entity_id, "0.02", {"unit_of_measurement": "EUR/kWh"})
+    average = registry.async_get_or_create(
         "sensor",
         "entsoe",
         "entsoe.avg_price",
@@ -457,6 +465,22 @@ async def test_amber_current_sensor_with_forecasts_action(
     assert series.includes_vat is True
 
 
+async def test_amber_forecast_sensor_before_its_first_forecasts(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Without forecasts the sensor has no attributes: its unique id names the channel."""
+    freezer.move_to(datetime(2025, 10, 7, 10, 5, tzinfo=SYDNEY))
+    entity_id, amber_entry = registry_entity(
+        hass, "amberelectric", "01FG0AGP818PXK0DWHXJRRT2DH-forecasts-feed_in", "home_feed_in"
+    )
+    action = PriceAction(hass, "amberelectric.get_forecasts", lambda data: {"forecasts": []})
+    hass.states.async_set(entity_id, "unknown")
+    entry = await setup_with(hass, simulator_entry, entity_id, time_zone="Australia/Sydney")
+
+    assert action.calls == [{"site_id": amber_entry.entry_id, "channel_type": "feed_in"}]
+    assert prices_status(entry) is PriceStatus.NO_PRICES
+
+
 # --------------------------------------------------------------------------------------------
 # EnergyZero (core energyzero, services.py at 0b87a2a) and easyEnergy (core easyenergy,
 # services.py at a95e0f3): the actions take whole dates (start and end are read as dates),
@@ -522,11 +546,15 @@ async def test_energyzero_action(
     assert import_price(hass) == pytest.approx(effective_import(spot))
 
 
+@pytest.mark.parametrize("day", [PLAIN_DAY, FALL_DAY, SPRING_DAY])
 async def test_easyenergy_usage_and_return_prices(
-    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    day: date,
 ) -> None:
     """The usage sensor is the import price; the return sensor's prices are the export price."""
-    now = datetime.combine(PLAIN_DAY, time(15, 5), tzinfo=AMSTERDAM)
+    now = datetime.combine(day, time(15, 5), tzinfo=AMSTERDAM)
     freezer.move_to(now)
     source = MockConfigEntry(domain="easyenergy", title="easyEnergy")
     source.add_to_hass(hass)
@@ -563,11 +591,9 @@ async def test_easyenergy_usage_and_return_prices(
     assert len(usage_prices.handler.calls) == 1
     assert len(return_prices.handler.calls) == 1
     slot = entry.runtime_data.prices.data.slot_at(now)
-    hour = next(
-        n for n, (s, e, _) in enumerate(usage_prices.slots(PLAIN_DAY, PLAIN_DAY)) if s <= now < e
-    )
-    assert slot.spot == pytest.approx(usage_prices.slots(PLAIN_DAY, PLAIN_DAY)[hour][2])
-    assert slot.export_price == pytest.approx(return_prices.slots(PLAIN_DAY, PLAIN_DAY)[hour][2])
+    hour = next(n for n, (s, e, _) in enumerate(usage_prices.slots(day, day)) if s <= now < e)
+    assert slot.spot == pytest.approx(usage_prices.slots(day, day)[hour][2])
+    assert slot.export_price == pytest.approx(return_prices.slots(day, day)[hour][2])
     export = hass.states.get("sensor.ev_flex_export_price")
     assert export is not None
     assert float(export.state) == pytest.approx(slot.export_price)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.ev_flex.core.prices import (
+    ActionResponse,
     PriceEntitySnapshot,
     PriceFormat,
     PriceReadResult,
@@ -364,3 +365,61 @@ def test_pstryk_gross_prices_include_vat() -> None:
     result = read(pstryk_main(today), datetime.combine(PLAIN_DAY, time(9), tzinfo=WARSAW), WARSAW)
     assert result.series is not None
     assert result.series.includes_vat is True
+
+
+# --------------------------------------------------------------------------------------------
+# Only two days back and 14 days ahead are read
+
+
+def test_prices_outside_the_reach_are_left_out_unread() -> None:
+    """A list of ISO strings over 60 days: what lies outside is skipped, even when broken."""
+    now = datetime.combine(PLAIN_DAY, time(9, 5), tzinfo=STOCKHOLM)
+    first = midnight(PLAIN_DAY - timedelta(days=20), STOCKHOLM)
+    items: list[dict[str, Any]] = [
+        {"start_time": (first + timedelta(hours=n)).isoformat(), "price": 0.1 + n % 24 / 100}
+        for n in range(60 * 24)
+    ]
+    items[0]["price"] = "broken"
+    items[-1]["price"] = float("nan")
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.template_prices", state="0.1", attributes={"data": items}
+    )
+
+    result = read(snapshot, now)
+
+    assert result.status is PriceStatus.OK, result.message
+    assert result.series is not None
+    # Two days back, plus the longest slot that could still reach into them.
+    assert result.series.start == midnight(PLAIN_DAY - timedelta(days=4), STOCKHOLM) + timedelta(
+        hours=10
+    )
+    assert result.series.end == now.replace(minute=0) + timedelta(days=14, hours=1)
+
+
+@pytest.mark.parametrize(
+    ("action", "response", "message"),
+    [
+        ("amberelectric.get_forecasts", {"forecasts": "none"}, "expected a 'forecasts' list"),
+        ("energyzero.get_energy_prices", {"prices": None}, "expected a 'prices' list"),
+        (
+            "easyenergy.get_energy_usage_prices",
+            {"prices": [{"timestamp": "2025-10-07 10:00:00+00:00", "price": "n/a"}]},
+            "'price' is not a number",
+        ),
+    ],
+)
+def test_broken_action_responses_are_named(
+    action: str, response: dict[str, Any], message: str
+) -> None:
+    snapshot = PriceEntitySnapshot(
+        entity_id="sensor.prices",
+        state="0.1",
+        platform=action.partition(".")[0],
+        action_responses=(ActionResponse(action, response),),
+    )
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(9), tzinfo=STOCKHOLM))
+
+    assert result.status is PriceStatus.INVALID
+    assert result.message.startswith(f"sensor.prices: {action} response 1")
+    assert message in result.message

@@ -1165,25 +1165,12 @@ def _includes_vat(snapshot: PriceEntitySnapshot, fmt: PriceFormat) -> bool | Non
     return None
 
 
-def _within_reach(entries: list[_Entry], now: datetime, notes: list[str]) -> list[_Entry]:
-    """The entries from `MAX_BEHIND` before now to `MAX_AHEAD` after it.
-
-    List items outside were already skipped unread; this catches the other shapes.
-    """
-    reach = _Reach.around(now)
-    kept = [entry for entry in entries if entry.start in reach]
-    if len(kept) < len(entries):
-        notes.append(f"{len(entries) - len(kept)} price(s) outside the days EV Flex reads left out")
-    return kept
-
-
 def _finish(
     entity_id: str, extract: _Extract, tz: tzinfo, now: datetime, includes_vat: bool | None
 ) -> PriceReadResult:
     notes = list(extract.notes)
     try:
-        entries = _within_reach(extract.entries, now, notes)
-        slots, gaps = _assemble(entries, extract.unit, tz, notes)
+        slots, gaps = _assemble(list(extract.entries), extract.unit, tz, notes)
     except PriceDataError as err:
         return PriceReadResult(
             entity_id=entity_id,
