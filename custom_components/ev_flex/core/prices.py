@@ -753,20 +753,25 @@ def _adapt_tibber(
     return _Extract(fmt=PriceFormat.TIBBER, unit=unit, entries=entries)
 
 
-def _adapt_entsoe_action(
-    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse], reach: _Reach
-) -> _Extract:
+def _timestamp_prices(responses: Sequence[ActionResponse], reach: _Reach) -> list[_Entry]:
+    """Responses shaped {"prices": [{"timestamp": ..., "price": ...}]}: Entso-e, EnergyZero and
+    easyEnergy."""
     entries: list[_Entry] = []
     for number, action in enumerate(responses):
         where = f"{action.action} response {number + 1}"
         items = action.response.get("prices")
         if not isinstance(items, list | tuple):
             raise PriceDataError(f"{where}: expected a 'prices' list")
-        entries += _read_items(
-            list(items), where, _ItemKeys(start="timestamp", price="price"), reach
-        )
+        keys = _ItemKeys(start="timestamp", price="price")
+        entries += _read_items(list(items), where, keys, reach)
+    return entries
+
+
+def _adapt_entsoe_action(
+    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse], reach: _Reach
+) -> _Extract:
     unit = _unit_from_measurement(snapshot.attributes, major_only=False)
-    return _Extract(fmt=PriceFormat.ENTSOE, unit=unit, entries=entries)
+    return _Extract(fmt=PriceFormat.ENTSOE, unit=unit, entries=_timestamp_prices(responses, reach))
 
 
 _AMBER_KEYS = _ItemKeys(start="start_time", end="end_time", price="per_kwh")
@@ -807,17 +812,9 @@ def _adapt_dutch_action(
     fmt: PriceFormat, responses: Sequence[ActionResponse], reach: _Reach
 ) -> _Extract:
     """EnergyZero (energyzero/services.py at 0b87a2a) and easyEnergy (easyenergy/services.py at
-    a95e0f3): {"prices": [{"timestamp": "2025-10-07 22:00:00+00:00", "price": EUR per kWh}]}.
+    a95e0f3): timestamps like "2025-10-07 22:00:00+00:00", prices in EUR per kWh.
     """
-    entries: list[_Entry] = []
-    for number, action in enumerate(responses):
-        where = f"{action.action} response {number + 1}"
-        items = action.response.get("prices")
-        if not isinstance(items, list | tuple):
-            raise PriceDataError(f"{where}: expected a 'prices' list")
-        keys = _ItemKeys(start="timestamp", price="price")
-        entries += _read_items(list(items), where, keys, reach)
-    return _Extract(fmt=fmt, unit=_Unit("EUR", 1.0), entries=entries)
+    return _Extract(fmt=fmt, unit=_Unit("EUR", 1.0), entries=_timestamp_prices(responses, reach))
 
 
 _ACTION_FORMATS = {
