@@ -594,13 +594,24 @@ async def test_easyenergy_usage_and_return_prices(
 # Integrations without prices ahead
 
 
-async def test_zonneplan_is_refused_with_a_way_out(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
+@pytest.mark.parametrize(
+    ("platform", "unique_id", "name", "alternative"),
+    [
+        ("zonneplan_one", "zonneplan_electricity_current_price", "Zonneplan", "EnergyZero"),
+        # The spotprices2ha package: a REST sensor of api.spot-hinta.fi's current price.
+        ("rest", "spot_hinta_price_now", "Spot-hinta.fi", "Nord Pool"),
+    ],
+)
+async def test_sources_without_prices_ahead_are_refused_with_a_way_out(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    platform: str,
+    unique_id: str,
+    name: str,
+    alternative: str,
 ) -> None:
-    """Choosing Zonneplan's price sensor names what it lacks and what to use instead."""
-    entity = er.async_get(hass).async_get_or_create(
-        "sensor", "zonneplan_one", "zonneplan_electricity_current_price", config_entry=None
-    )
+    """Choosing such a sensor names what it lacks and what to use instead."""
+    entity = er.async_get(hass).async_get_or_create("sensor", platform, unique_id)
     hass.states.async_set(entity.entity_id, "0.31", {"unit_of_measurement": "€/kWh"})
     result = await hass.config_entries.options.async_init(loaded_entry.entry_id)
     result = await hass.config_entries.options.async_configure(
@@ -612,5 +623,5 @@ async def test_zonneplan_is_refused_with_a_way_out(
 
     assert result["errors"] == {CONF_PRICE_ENTITY: "no_future_prices"}
     details = result["description_placeholders"]["details"]
-    assert "Zonneplan, which publishes only the current price" in details
-    assert "EnergyZero or EasyEnergy" in details
+    assert f"{name}, which publishes only the current price" in details
+    assert alternative in details

@@ -33,18 +33,29 @@ ACTION_ENERGYZERO_PRICES = "energyzero.get_energy_prices"
 ACTION_EASYENERGY_USAGE = "easyenergy.get_energy_usage_prices"
 ACTION_EASYENERGY_RETURN = "easyenergy.get_energy_return_prices"
 
-# Integrations that publish only the current price, with one that publishes prices ahead for
-# the same market. Keyed by entity registry platform.
+# Sources that publish only the current price, with one that publishes prices ahead for the
+# same market. Zonneplan is an integration (`zonneplan_one`); Spot-hinta.fi reaches Home
+# Assistant through REST packages (spotprices2ha) or small integrations, so it is recognised by
+# the name in its entity or unique id.
+_ZONNEPLAN = (
+    "Zonneplan",
+    "EnergyZero or easyEnergy (both built into Home Assistant) publish the Dutch day-ahead prices",
+)
+_SPOT_HINTA = ("Spot-hinta.fi", "Nord Pool (built into Home Assistant) publishes them")
 NO_FUTURE_PRICES = {
-    "zonneplan_one": (
-        "Zonneplan",
-        "EnergyZero or EasyEnergy (both built into Home Assistant) publish the Dutch day-ahead "
-        "prices",
-    ),
-    # Spot-hinta.fi's domain is spelled differently across its releases.
-    "spot_hinta_fi": ("Spot-hinta.fi", "Nord Pool (built into Home Assistant) publishes them"),
-    "spothinta": ("Spot-hinta.fi", "Nord Pool (built into Home Assistant) publishes them"),
+    "zonneplan_one": _ZONNEPLAN,
+    "spot_hinta": _SPOT_HINTA,
+    "spothinta": _SPOT_HINTA,
 }
+
+
+def _without_future_prices(snapshot: PriceEntitySnapshot) -> tuple[str, str] | None:
+    """(name, alternative) when the entity comes from a source without prices ahead."""
+    if snapshot.platform in NO_FUTURE_PRICES:
+        return NO_FUTURE_PRICES[snapshot.platform]
+    names = f"{snapshot.entity_id} {snapshot.unique_id or ''}".lower()
+    return next((source for key, source in NO_FUTURE_PRICES.items() if key in names), None)
+
 
 # Slot length used when a start-only list has a single entry and nothing else to learn from.
 DEFAULT_SLOT = timedelta(hours=1)
@@ -1100,8 +1111,8 @@ def normalise_prices(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -
                 status=PriceStatus.NO_PRICES,
                 message=f"{entity_id}: prices come from {action}, which has not been fetched",
             )
-        if snapshot.platform in NO_FUTURE_PRICES:
-            name, alternative = NO_FUTURE_PRICES[snapshot.platform]
+        if (source := _without_future_prices(snapshot)) is not None:
+            name, alternative = source
             return PriceReadResult(
                 entity_id=entity_id,
                 status=PriceStatus.INVALID,
