@@ -44,6 +44,9 @@ from .const import DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
 from .core.prices import (
     ACTION_AMBER_FORECASTS,
+    ACTION_EASYENERGY_RETURN,
+    ACTION_EASYENERGY_USAGE,
+    ACTION_ENERGYZERO_PRICES,
     ACTION_ENTSOE_PRICES,
     ACTION_NORDPOOL_PRICES,
     ACTION_TIBBER_PRICES,
@@ -77,6 +80,13 @@ PRICE_ENTITY_DOMAINS: Final = ("sensor", "event")
 
 # Nord Pool's delivery days run from midnight to midnight Central European time.
 NORD_POOL_DELIVERY_ZONE: Final = ZoneInfo("Europe/Oslo")
+
+# EnergyZero's and easyEnergy's actions: whole days, with or without VAT.
+WHOLE_DAY_ACTIONS: Final = (
+    ACTION_ENERGYZERO_PRICES,
+    ACTION_EASYENERGY_USAGE,
+    ACTION_EASYENERGY_RETURN,
+)
 
 # Amber Electric's price channels (amberelectric/services.py at 058a67d).
 AMBER_CHANNELS: Final = ("general", "controlled_load", "feed_in")
@@ -297,8 +307,8 @@ class PriceEntityReader:
                 "channel_type": self._amber_channel(registry_entry),
             }
             return (ActionResponse(action, await self._call(action, channel)),)
-        if action != ACTION_NORDPOOL_PRICES:
-            # EnergyZero and easyEnergy: whole days (they read only the dates), without VAT.
+        if action in WHOLE_DAY_ACTIONS:
+            # They read only the dates of start and end; EV Flex applies the VAT itself.
             whole_days: dict[str, Any] = {
                 "config_entry": config_entry_id,
                 "incl_vat": False,
