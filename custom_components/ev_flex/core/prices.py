@@ -10,7 +10,9 @@ the offending entry.
 Supported sources (detected from the attributes, or from the action that produced a response):
 HACS `nordpool`, core `nordpool` (`nordpool.get_prices_for_date`), Energi Data Service, Entso-e
 (attributes or `entsoe.get_energy_prices`), Tibber (`tibber.get_prices`), Octopus Energy rate
-event entities, GE-Spot, and a generic list of items with a start time and a price.
+event entities, GE-Spot, Pstryk, Amber Electric (`forecasts` or `amberelectric.get_forecasts`),
+EnergyZero and easyEnergy (their price actions), and a generic list of items with a start time
+and a price. Only the stretch from two days back to 14 days ahead is read.
 """
 
 from bisect import bisect_right
