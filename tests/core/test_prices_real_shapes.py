@@ -338,21 +338,33 @@ def test_prices_say_whether_they_include_vat(name: str, includes_vat: bool | Non
 
 
 @pytest.mark.parametrize(
-    ("entity_id", "vat", "includes_vat"),
+    ("entity_id", "unique_id", "includes_vat"),
     [
         ("sensor.nordpool_kwh_se3_sek_3_10_0", None, False),
         ("sensor.nordpool_kwh_fr_eur_3_10_0055", None, True),
         ("sensor.my_renamed_prices", None, None),
-        ("sensor.gespot_current_price_se3", "25.0%", True),
-        ("sensor.gespot_current_price_se3", "n/a", None),
+        # Renamed, but the registry's unique id keeps the rate.
+        ("sensor.my_renamed_prices", "nordpool_kwh_fi_eur_3_10_024", True),
     ],
 )
-def test_vat_from_the_entity(entity_id: str, vat: str | None, includes_vat: bool | None) -> None:
+def test_vat_from_the_hacs_nordpool_id(
+    entity_id: str, unique_id: str | None, includes_vat: bool | None
+) -> None:
     today = real_slots(PLAIN_DAY, STOCKHOLM, 60, 0.3)
-    if vat is None:
-        snapshot = _with(BUILDERS["hacs_nordpool"][0](today, [], STOCKHOLM), entity_id=entity_id)
-    else:
-        snapshot = _with(ge_spot(today, []), attributes={"vat": vat})
+    built = BUILDERS["hacs_nordpool"][0](today, [], STOCKHOLM)
+    snapshot = _with(built, entity_id=entity_id, unique_id=unique_id)
+
+    result = read(snapshot, datetime.combine(PLAIN_DAY, time(9), tzinfo=STOCKHOLM))
+
+    assert result.series is not None
+    assert result.series.includes_vat is includes_vat
+
+
+@pytest.mark.parametrize(("vat", "includes_vat"), [("25.0%", True), ("25%", True), ("n/a", None)])
+def test_vat_from_ge_spots_attribute(vat: str, includes_vat: bool | None) -> None:
+    snapshot = _with(
+        ge_spot(real_slots(PLAIN_DAY, STOCKHOLM, 60, 0.3), []), attributes={"vat": vat}
+    )
 
     result = read(snapshot, datetime.combine(PLAIN_DAY, time(9), tzinfo=STOCKHOLM))
 

@@ -1163,7 +1163,8 @@ def _includes_vat(snapshot: PriceEntitySnapshot, fmt: PriceFormat) -> bool | Non
         return _VAT_BY_FORMAT[fmt]
     if fmt is PriceFormat.NORDPOOL_HACS:
         # HACS nordpool's ids end in its VAT rate with the dot removed: "_025" for 25 %, "_0" off.
-        rate = snapshot.entity_id.rsplit("_", 1)[-1]
+        # The unique id keeps it when the user renames the entity.
+        rate = (snapshot.unique_id or snapshot.entity_id).rsplit("_", 1)[-1]
         return rate != "0" if rate.isdigit() and rate.startswith("0") else None
     if fmt is PriceFormat.GE_SPOT:
         # GE-Spot's "vat" attribute reads like "25.0%".
