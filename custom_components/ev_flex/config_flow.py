@@ -1296,18 +1296,15 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         client = enode.client
         try:
             charger = await client.get_charger(charger_id)
-            vendor = charger.vendor or ""
-            vehicles = await client.list_vehicles(enode.user_id)
-            if any(vehicle.vendor == vendor for vehicle in vehicles):
-                # Enode unlinks whole vendor accounts; this one holds the car as well.
-                return self.async_abort(
-                    reason="shared_vendor", description_placeholders={"vendor": vendor}
-                )
-            await client.disconnect_vendor(enode.user_id, vendor)
+            # Only the charger side: a vendor account that also holds the car keeps the car.
+            await client.disconnect_vendor_type(
+                enode.user_id, charger.vendor or "", VendorType.CHARGER
+            )
         except EnodeError as err:
             return self.async_abort(
                 reason="unlink_failed", description_placeholders={"reason": str(err)}
             )
+        runtime.coordinator.async_device_deleted(charger_id)
         await runtime.coordinator.async_refresh()
         return await self.async_step_init()
 

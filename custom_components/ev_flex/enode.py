@@ -71,6 +71,7 @@ REFRESH_EVENTS = frozenset(
         "user:charge-action:updated",
     }
 )
+DELETED_EVENTS = frozenset({"user:vehicle:deleted", "user:charger:deleted"})
 WEBHOOK_EVENTS = (*sorted(REFRESH_EVENTS), "user:credentials:invalidated")
 # Enode wants at least 128 bits of secret.
 WEBHOOK_SECRET_BYTES = 24
@@ -314,6 +315,7 @@ class EnodeWebhook:
         # must be linked again.
         self.on_refresh: Callable[[], None] | None = None
         self.on_credentials_invalidated: Callable[[str | None], None] | None = None
+        self.on_device_deleted: Callable[[str], None] | None = None
         self._warned_payload = False
 
     async def async_start(self) -> bool:
@@ -375,7 +377,20 @@ class EnodeWebhook:
                 and self.on_credentials_invalidated is not None
             ):
                 self.on_credentials_invalidated(event.vendor)
+            if (deleted := _deleted_device(event)) and self.on_device_deleted is not None:
+                self.on_device_deleted(deleted)
         return web.Response(status=HTTPStatus.OK)
+
+
+def _deleted_device(event: WebhookEvent) -> str | None:
+    """The id of the vehicle or charger a deleted event is about."""
+    if event.event not in DELETED_EVENTS:
+        return None
+    if isinstance(event, VehicleEvent):
+        return event.vehicle.id
+    if isinstance(event, ChargerEvent):
+        return event.charger.id
+    return None
 
 
 def _wants_refresh(event: WebhookEvent) -> bool:

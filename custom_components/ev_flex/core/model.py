@@ -126,6 +126,9 @@ class AccountSnapshot:
     # (Enode's pluggedInChargerId / pluggedInVehicleId): the ids are then trusted even when
     # None. False means pairing has to infer it from plug-in times and power.
     reports_plugged_in_ids: bool = False
+    # False when the account left out entries it could not read: a device missing from this
+    # snapshot may be one of them.
+    complete: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,7 @@ Enode errors into the account errors the Home Assistant layer understands.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 import logging
 
 from ..account import AccountAuthError, AccountUnavailableError, CommandRejectedError
@@ -84,8 +85,10 @@ class EnodeAccount:
         """Every vehicle and charger of the user, on every page."""
         with account_errors():
             vehicles = await self.client.list_vehicles(self.user_id)
+            unreadable = self.client.last_list_unreadable
             chargers = await self.client.list_chargers(self.user_id)
-        snapshot = snapshot_from(vehicles, chargers)
+            unreadable += self.client.last_list_unreadable
+        snapshot = replace(snapshot_from(vehicles, chargers), complete=not unreadable)
         self._target_types = dict.fromkeys(snapshot.vehicles, TargetType.VEHICLE)
         self._target_types.update(dict.fromkeys(snapshot.chargers, TargetType.CHARGER))
         return snapshot

@@ -190,6 +190,8 @@ class EnodeClient:
         # Consecutive 429s without Retry-After; each doubles the suggested wait.
         self._rate_limit_strikes = 0
         self._warned_paths: set[str] = set()
+        # Entries the last list call left out because they could not be read.
+        self.last_list_unreadable = 0
 
     # Token
 
@@ -342,6 +344,7 @@ class EnodeClient:
                 break
             cursors_seen.add(page.after)
             after = page.after
+        self.last_list_unreadable = skipped
         if skipped and path not in self._warned_paths:
             # Logged once per list: the same broken entry would otherwise flood the log.
             self._warned_paths.add(path)
@@ -402,6 +405,15 @@ class EnodeClient:
     async def disconnect_vendor(self, user_id: str, vendor: str) -> None:
         """Unlink one vendor account (for example the charger's) from the user."""
         await self._request("DELETE", f"/users/{_seg(user_id)}/vendors/{_seg(vendor)}")
+
+    async def disconnect_vendor_type(
+        self, user_id: str, vendor: str, vendor_type: VendorType
+    ) -> None:
+        """Unlink one device type of a vendor account (the charger, say, but not the car)."""
+        await self._request(
+            "DELETE",
+            f"/users/{_seg(user_id)}/vendors/{_seg(vendor)}/{_seg(vendor_type.value)}",
+        )
 
     # Vehicles and chargers
 

@@ -82,6 +82,8 @@ class FakeFaults:
     # Requests whose path contains one of these are always answered with HTTP 500
     # (for example "/locations" makes every Location call fail).
     failing_paths: set[str] = field(default_factory=set)
+    # Every list of vehicles and chargers comes back empty (an outage at Enode's side).
+    empty_lists: bool = False
     # Share of API requests answered with HTTP 429, and a count of the next ones that will be.
     rate_limit_rate: float = 0.0
     rate_limit_next: int = 0
@@ -803,6 +805,7 @@ class FakeEnodeServer:
             for site in self._sites
             if site.vehicle_id is not None
             and site.vehicle_user is not None
+            and not self.faults.empty_lists
             and (user_id is None or site.vehicle_user == user_id)
         ]
         # Newest first, as Enode lists them.
@@ -819,6 +822,7 @@ class FakeEnodeServer:
             for site in self._sites
             if site.charger_id is not None
             and site.charger_user is not None
+            and not self.faults.empty_lists
             and (user_id is None or site.charger_user == user_id)
         ]
         sites.sort(key=lambda s: s.charger_linked_at or s.created_at, reverse=True)
@@ -1061,6 +1065,9 @@ class FakeEnodeServer:
         route.add_post("/users/{user_id}/link", self._create_link)
         route.add_delete("/users/{user_id}/authorization", self._deauthorize)
         route.add_delete("/users/{user_id}/vendors/{vendor}", self._disconnect_vendor)
+        route.add_delete(
+            "/users/{user_id}/vendors/{vendor}/{vendor_type}", self._disconnect_vendor_type
+        )
         route.add_get("/users/{user_id}/vehicles", self._list_user_vehicles)
         route.add_get("/users/{user_id}/chargers", self._list_user_chargers)
         route.add_get("/users/{user_id}/locations", self._list_user_locations)
@@ -1267,6 +1274,30 @@ class FakeEnodeServer:
             if site.charger_user == user.id and site.charger_vendor == vendor:
                 assert site.charger_id is not None
                 self.unlink(site.charger_id)
+        return web.Response(status=204)
+
+    async def _disconnect_vendor_type(self, request: web.Request) -> web.Response:
+        # DELETE /users/{userId}/vendors/{vendor}/{vendorType} (2024-10-01, as summarised in
+        # shared/reference/enode-api.md): only that device type of the vendor account goes.
+        user = self._user(request.match_info["user_id"])
+        vendor, vendor_type = request.match_info["vendor"], request.match_info["vendor_type"]
+        if vendor_type not in ("vehicle", "charger"):
+            raise _bad_request(f"the fake links vehicles and chargers, not {vendor_type}")
+        for site in self._sites:
+            if vendor_type == "vehicle":
+                device_id, owner, owner_vendor = (
+                    site.vehicle_id,
+                    site.vehicle_user,
+                    site.vehicle_vendor,
+                )
+            else:
+                device_id, owner, owner_vendor = (
+                    site.charger_id,
+                    site.charger_user,
+                    site.charger_vendor,
+                )
+            if device_id is not None and owner == user.id and owner_vendor == vendor:
+                self.unlink(device_id)
         return web.Response(status=204)
 
     async def _create_link(self, request: web.Request) -> web.Response:

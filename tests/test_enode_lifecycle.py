@@ -1,0 +1,120 @@
+"""Devices of an Enode account come and go: a glitch at Enode never deletes a car."""
+
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
+
+from .conftest import link_site, setup_entry
+from .test_enode_setup import entity_id, poll
+
+
+async def turn_on_smart_charging(hass: HomeAssistant, vehicle_id: str) -> None:
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": entity_id(hass, "switch", f"{vehicle_id}_smart_charging")},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+
+
+def controller_store_keys(hass_storage: dict[str, Any], entry: MockConfigEntry) -> list[str]:
+    return [key for key in hass_storage if key.startswith(f"{DOMAIN}.controller.{entry.entry_id}")]
+
+
+@pytest.mark.usefixtures("polling_only")
+async def test_one_empty_vehicle_list_keeps_the_car(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    entity_registry: er.EntityRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Enode answering once with no vehicles leaves the car, its renamed entities and its smart
+    charging settings alone; the entities are unavailable meanwhile and come back with it."""
+    site = link_site(fake_enode)
+    car = site.vehicle_id or ""
+    await setup_entry(hass, enode_entry)
+    battery = entity_id(hass, "sensor", f"{car}_battery_level")
+    entity_registry.async_update_entity(battery, new_entity_id="sensor.my_car_battery")
+    await turn_on_smart_charging(hass, car)
+
+    fake_enode.faults.empty_lists = True
+    await poll(hass, freezer)
+    assert device_registry.async_get_device_by_identifier((DOMAIN, car), enode_entry.entry_id)
+    assert hass.states.get("sensor.my_car_battery").state == STATE_UNAVAILABLE
+    assert enode_entry.runtime_data.smart_charging[car].controller.settings.smart_charging
+
+    fake_enode.faults.empty_lists = False
+    await poll(hass, freezer)
+    assert float(hass.states.get("sensor.my_car_battery").state) == pytest.approx(45, abs=1)
+    assert enode_entry.runtime_data.smart_charging[car].controller.settings.smart_charging
+    assert hass.states.get(entity_id(hass, "switch", f"{car}_smart_charging")).state == "on"
+
+
+@pytest.mark.usefixtures("polling_only")
+async def test_a_car_missing_for_a_while_is_removed_and_comes_back(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Missing from three reads in a row over half an hour, the car goes (device, entities and
+    stored settings); listed again later, it gets its entities back."""
+    site = link_site(fake_enode)
+    car = site.vehicle_id or ""
+    await setup_entry(hass, enode_entry)
+    await turn_on_smart_charging(hass, car)
+    await poll(hass, freezer)
+    assert controller_store_keys(hass_storage, enode_entry)
+
+    fake_enode.faults.empty_lists = True
+    # Three reads within minutes are not enough: Enode may be having a bad quarter hour.
+    for _ in range(3):
+        await poll(hass, freezer)
+    assert device_registry.async_get_device_by_identifier((DOMAIN, car), enode_entry.entry_id)
+    await poll(hass, freezer, minutes=30)
+    assert (
+        device_registry.async_get_device_by_identifier((DOMAIN, car), enode_entry.entry_id) is None
+    )
+    assert car not in enode_entry.runtime_data.smart_charging
+    await hass.async_block_till_done()
+    assert not controller_store_keys(hass_storage, enode_entry)
+    assert er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{car}_battery_level") is None
+
+    fake_enode.faults.empty_lists = False
+    await poll(hass, freezer)
+    battery = entity_id(hass, "sensor", f"{car}_battery_level")
+    assert float(hass.states.get(battery).state) > 45, "charging meanwhile"
+    assert hass.states.get(entity_id(hass, "switch", f"{car}_smart_charging")).state == "off"
+
+
+@pytest.mark.usefixtures("polling_only")
+async def test_unreadable_entries_do_not_count_as_missing(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """While Enode lists entries EV Flex cannot read, a missing car may be one of them: it is
+    kept however long that lasts."""
+    site = link_site(fake_enode)
+    car = site.vehicle_id or ""
+    await setup_entry(hass, enode_entry)
+    fake_enode.faults.empty_lists = True
+    fake_enode.add_raw_vehicle("ha-user-1", {"information": {"brand": "Nameless"}})
+    for _ in range(5):
+        await poll(hass, freezer, minutes=15)
+    assert device_registry.async_get_device_by_identifier((DOMAIN, car), enode_entry.entry_id)
