@@ -1,12 +1,15 @@
 """EV Flex: smart charging and vehicle-to-grid for Home Assistant."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_time_interval,
+)
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
@@ -30,6 +33,7 @@ from .const import (
     ENODE_POLL_INTERVAL_WITH_WEBHOOK,
     LOGGER,
     SIMULATOR_UPDATE_INTERVAL,
+    WEBHOOK_CHECK_INTERVAL,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeData
 from .core.account import Account, SimulatedAccount
@@ -171,8 +175,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     )
     await coordinator.async_config_entry_first_refresh()
     interventions = Interventions(hass, entry.entry_id, entry_title=entry.title)
-    if enode is not None:
-        runtime = enode
+    if enode is not None and isinstance(account, EnodeAccount):
+        runtime, enode_account = enode, account
 
         @callback
         def refresh_from_webhook() -> None:
@@ -187,8 +191,27 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         if await runtime.async_start(coordinator.data):
             # Enode placed the cars anew; judge where they are on fresh data.
             await coordinator.async_refresh()
-        if runtime.webhook_active:
-            coordinator.update_interval = ENODE_POLL_INTERVAL_WITH_WEBHOOK
+
+        @callback
+        def follow_webhook_state() -> None:
+            # A working webhook pushes changes and credential problems; without one, poll
+            # faster and read the vendor accounts' validity on every poll.
+            working = runtime.webhook_active
+            coordinator.update_interval = (
+                ENODE_POLL_INTERVAL_WITH_WEBHOOK if working else ENODE_POLL_INTERVAL
+            )
+            enode_account.read_linked_vendors = not working
+
+        async def check_webhook(_now: datetime) -> None:
+            await runtime.async_check_webhook()
+            follow_webhook_state()
+
+        follow_webhook_state()
+        entry.async_on_unload(
+            async_track_time_interval(
+                hass, check_webhook, WEBHOOK_CHECK_INTERVAL, name="ev_flex webhook check"
+            )
+        )
         entry.async_on_unload(runtime.async_stop)
     if isinstance(account, SimulatedAccount):
         store = _simulation_store(hass, entry.entry_id)
@@ -218,6 +241,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         snapshot = coordinator.data
         if enode is not None:
             enode.async_on_update(snapshot)
+        if isinstance(account, EnodeAccount):
+            for vendor in account.invalid_vendors:
+                interventions.async_vendor_relink(vendor)
         zone = enode.zone if enode is not None else charging_zone(hass, None)
         interventions.async_update(
             snapshot,

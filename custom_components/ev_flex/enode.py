@@ -8,6 +8,7 @@ connects it to Home Assistant's HTTP server, webhooks, zones and config entries.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 import html
 from http import HTTPStatus
 import math
@@ -32,16 +33,19 @@ from .const import (
     COMMAND_TIMEOUT_SECONDS,
     CONF_BASE_URL,
     CONF_CHARGING_ZONE,
+    CONF_CLOUDHOOK_URL,
     CONF_CUSTOM,
     CONF_ENODE_LOCATION_ID,
     CONF_ENODE_LOCATION_ZONE,
     CONF_ENVIRONMENT,
     DEFAULT_CHARGING_ZONE,
     DOMAIN,
+    ENODE_POLL_INTERVAL,
     LINK_VIEW_URL,
     LOGGER,
 )
 from .core.enode import (
+    API_VERSION,
     SIGNATURE_HEADER,
     ChargerEvent,
     CredentialsInvalidatedEvent,
@@ -54,7 +58,7 @@ from .core.enode import (
     VehicleEvent,
     VendorActionEvent,
     WebhookEvent,
-    verify_and_parse,
+    verify_delivery,
 )
 from .core.model import AccountSnapshot
 
@@ -73,6 +77,12 @@ REFRESH_EVENTS = frozenset(
 )
 DELETED_EVENTS = frozenset({"user:vehicle:deleted", "user:charger:deleted"})
 WEBHOOK_EVENTS = (*sorted(REFRESH_EVENTS), "user:credentials:invalidated")
+# Sent by POST /webhooks/{id}/test (2024-10-01).
+TEST_EVENT = "enode:webhook:test"
+# Enode sends at most 100 events per delivery, each a few kilobytes; more is not Enode.
+MAX_DELIVERY_BYTES = 2 * 1024 * 1024
+# Warnings about forged or junk deliveries: at most one per this interval.
+WARNING_INTERVAL = timedelta(minutes=1)
 # Enode wants at least 128 bits of secret.
 WEBHOOK_SECRET_BYTES = 24
 DEFAULT_ZONE_RADIUS_M = 100.0
@@ -292,8 +302,27 @@ def charging_zone(hass: HomeAssistant, entity_id: str | None) -> ChargingZone | 
 # Webhooks
 
 
+class WebhookStatus(StrEnum):
+    """Whether Enode's deliveries reach Home Assistant (shown in diagnostics)."""
+
+    STARTING = "starting"
+    WORKING = "working"
+    # Home Assistant has no external HTTPS address and no Home Assistant Cloud webhook.
+    NO_HTTPS_URL = "no_https_url"
+    # Enode refused to create the webhook.
+    REFUSED = "refused"
+    # Enode's test event did not arrive.
+    TEST_FAILED = "test_failed"
+    # Enode switched the webhook off after failed deliveries.
+    INACTIVE = "inactive"
+
+
 class EnodeWebhook:
-    """An HA webhook that Enode posts to, created at Enode with a fresh secret on every setup."""
+    """An HA webhook that Enode posts to, created at Enode with a fresh secret on every setup.
+
+    It counts as working only once Enode's test event has arrived through it, and is checked
+    again now and then (see `async_check`).
+    """
 
     def __init__(
         self,
@@ -303,6 +332,7 @@ class EnodeWebhook:
         webhook_id: str,
         user_id: str,
         name: str,
+        cloudhook_url: str | None = None,
     ) -> None:
         self.hass = hass
         self.client = client
@@ -311,41 +341,122 @@ class EnodeWebhook:
         self.name = name
         self.secret = secrets.token_hex(WEBHOOK_SECRET_BYTES)
         self.enode_webhook_id: str | None = None
-        # Set by the owner: what to do when the account changed, and when a vendor account
-        # must be linked again.
+        self.status = WebhookStatus.STARTING
+        # The Home Assistant Cloud address made for this webhook earlier (kept in the entry).
+        self.cloudhook_url = cloudhook_url
+        # Set by the owner: what to do when the account changed, when a vendor account must be
+        # linked again, and when a device was deleted at Enode.
         self.on_refresh: Callable[[], None] | None = None
         self.on_credentials_invalidated: Callable[[str | None], None] | None = None
         self.on_device_deleted: Callable[[str], None] | None = None
-        self._warned_payload = False
+        self._test_arrived = False
+        self._registered = False
+        self._junk_warnings = LogThrottle(WARNING_INTERVAL)
+
+    @property
+    def working(self) -> bool:
+        """Whether deliveries are known to arrive."""
+        return self.status is WebhookStatus.WORKING
+
+    async def async_public_url(self) -> str | None:
+        """Where Enode can post: Home Assistant Cloud's webhook address where the user has a
+        subscription, else the external HTTPS address; None without either."""
+        if self.cloudhook_url is not None:
+            return self.cloudhook_url
+        if "cloud" in self.hass.config.components:
+            # Imported only where Home Assistant Cloud is set up (it pulls in a lot).
+            from homeassistant.components import cloud  # noqa: PLC0415
+
+            if cloud.async_active_subscription(self.hass):
+                try:
+                    self.cloudhook_url = await cloud.async_create_cloudhook(
+                        self.hass, self.webhook_id
+                    )
+                except cloud.CloudNotAvailable as err:
+                    LOGGER.debug("No Home Assistant Cloud webhook: %s", err)
+                else:
+                    return self.cloudhook_url
+        try:
+            base = get_url(
+                self.hass,
+                allow_internal=False,
+                allow_cloud=False,
+                require_ssl=True,
+                prefer_external=True,
+            )
+        except NoURLAvailableError:
+            return None
+        return f"{base}{webhook.async_generate_path(self.webhook_id)}"
 
     async def async_start(self) -> bool:
-        """Register the webhook here and at Enode; False (polling only) when that fails."""
-        try:
-            url = webhook.async_generate_url(self.hass, self.webhook_id, allow_ip=True)
-        except NoURLAvailableError:
-            LOGGER.info("No Home Assistant URL for Enode webhooks; EV Flex polls instead")
+        """Register the webhook here and at Enode and test it; False (polling) unless the test
+        event arrived."""
+        url = await self.async_public_url()
+        if url is None:
+            self.status = WebhookStatus.NO_HTTPS_URL
             return False
         webhook.async_register(
             self.hass, DOMAIN, self.name, self.webhook_id, self._handle, allowed_methods=["POST"]
         )
+        self._registered = True
         try:
             # A crash may have left the previous registration behind; it has the same URL.
             for existing in await self.client.list_webhooks():
                 if existing.url == url:
                     await self.client.delete_webhook(existing.id)
             created = await self.client.create_webhook(
-                url, self.secret, events=WEBHOOK_EVENTS, api_version=None
+                url, self.secret, events=WEBHOOK_EVENTS, api_version=API_VERSION
             )
         except EnodeError as err:
             LOGGER.info("Enode did not accept the webhook (%s); EV Flex polls instead", err)
-            webhook.async_unregister(self.hass, self.webhook_id)
+            self.status = WebhookStatus.REFUSED
+            self._unregister()
             return False
         self.enode_webhook_id = created.id
-        return True
+        return await self._async_test()
+
+    async def _async_test(self) -> bool:
+        """Ask Enode for a test event; working only when it really arrived here."""
+        assert self.enode_webhook_id is not None
+        self._test_arrived = False
+        try:
+            result = await self.client.test_webhook(self.enode_webhook_id)
+        except EnodeError as err:
+            LOGGER.debug("Enode could not test the webhook: %s", err)
+            result = None
+        if self._test_arrived and (result is None or result.succeeded):
+            self.status = WebhookStatus.WORKING
+            return True
+        self.status = WebhookStatus.TEST_FAILED
+        return False
+
+    async def async_check(self) -> bool:
+        """Now and then: is the webhook still active at Enode, and do deliveries arrive?
+
+        An inactive or untested webhook is tested again (a successful test reactivates it).
+        """
+        if self.enode_webhook_id is None:
+            return False
+        try:
+            current = await self.client.get_webhook(self.enode_webhook_id)
+        except EnodeError as err:
+            LOGGER.debug("Could not read the Enode webhook: %s", err)
+            return self.working
+        if current.is_active and self.working:
+            return True
+        working = await self._async_test()
+        if not working and not current.is_active:
+            self.status = WebhookStatus.INACTIVE
+        return working
+
+    def _unregister(self) -> None:
+        if self._registered:
+            webhook.async_unregister(self.hass, self.webhook_id)
+            self._registered = False
 
     async def async_stop(self) -> None:
         """Unregister here and delete it at Enode (best effort: Enode drops dead hooks itself)."""
-        webhook.async_unregister(self.hass, self.webhook_id)
+        self._unregister()
         if self.enode_webhook_id is None:
             return
         try:
@@ -357,18 +468,29 @@ class EnodeWebhook:
     async def _handle(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
-        body = await request.read()
+        # Anyone can post here: read a bounded body, check the signature before parsing, and
+        # answer junk without a traceback or a warning per delivery.
+        body = await _read_bounded(request, MAX_DELIVERY_BYTES)
+        if body is None:
+            self._warn_junk(
+                "Refused an Enode webhook delivery larger than %d bytes", MAX_DELIVERY_BYTES
+            )
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
-            events = verify_and_parse(body, request.headers.get(SIGNATURE_HEADER), self.secret)
+            delivery = verify_delivery(body, request.headers.get(SIGNATURE_HEADER), self.secret)
         except EnodeSignatureError:
-            LOGGER.warning("Refused an Enode webhook delivery with a wrong signature")
+            self._warn_junk("Refused an Enode webhook delivery with a wrong signature")
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
         except EnodeWebhookPayloadError as err:
-            if not self._warned_payload:
-                self._warned_payload = True
-                LOGGER.warning("Ignoring an unreadable Enode webhook delivery: %s", err)
+            self._warn_junk("Ignoring an unreadable Enode webhook delivery: %s", err)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
-        mine = [event for event in events if event.user_id in (None, self.user_id)]
+        if delivery.unreadable:
+            self._warn_junk(
+                "Ignoring %d unreadable events in an Enode webhook delivery", delivery.unreadable
+            )
+        mine = [event for event in delivery.events if event.user_id in (None, self.user_id)]
+        if any(event.event == TEST_EVENT for event in mine):
+            self._test_arrived = True
         if any(_wants_refresh(event) for event in mine) and self.on_refresh is not None:
             self.on_refresh()
         for event in mine:
@@ -380,6 +502,40 @@ class EnodeWebhook:
             if (deleted := _deleted_device(event)) and self.on_device_deleted is not None:
                 self.on_device_deleted(deleted)
         return web.Response(status=HTTPStatus.OK)
+
+    def _warn_junk(self, message: str, *args: object) -> None:
+        """Forged or junk deliveries are worth a warning, but not one per delivery."""
+        if self._junk_warnings.ready(dt_util.utcnow()):
+            LOGGER.warning(message, *args)
+        else:
+            LOGGER.debug(message, *args)
+
+
+async def _read_bounded(request: web.Request, limit: int) -> bytes | None:
+    """The request body, or None when it is longer than `limit` (read no further)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+class LogThrottle:
+    """Lets a message through at most once per interval."""
+
+    def __init__(self, interval: timedelta) -> None:
+        self.interval = interval
+        self._last: datetime | None = None
+
+    def ready(self, now: datetime) -> bool:
+        """Whether a message may be logged now (and, if so, remember that it was)."""
+        if self._last is not None and now - self._last < self.interval:
+            return False
+        self._last = now
+        return True
 
 
 def _deleted_device(event: WebhookEvent) -> str | None:
@@ -396,6 +552,22 @@ def _deleted_device(event: WebhookEvent) -> str | None:
 def _wants_refresh(event: WebhookEvent) -> bool:
     return event.event in REFRESH_EVENTS or isinstance(
         event, VehicleEvent | ChargerEvent | VendorActionEvent
+    )
+
+
+NO_HTTPS_URL_LOGGED: HassKey[set[str]] = HassKey(f"{DOMAIN}_no_https_url_logged")
+
+
+def _log_once_no_https_url(hass: HomeAssistant, entry_id: str) -> None:
+    logged = hass.data.setdefault(NO_HTTPS_URL_LOGGED, set())
+    if entry_id in logged:
+        return
+    logged.add(entry_id)
+    LOGGER.warning(
+        "Enode can only send updates to an external HTTPS address or a Home Assistant Cloud "
+        "webhook, and this Home Assistant has neither; EV Flex asks Enode every %d minutes "
+        "instead",
+        ENODE_POLL_INTERVAL.total_seconds() // 60,
     )
 
 
@@ -419,9 +591,13 @@ class EnodeRuntime:
         self.client = client
         self.user_id = user_id
         self.webhook = EnodeWebhook(
-            hass, client, webhook_id=webhook_id, user_id=user_id, name=f"EV Flex {entry.title}"
+            hass,
+            client,
+            webhook_id=webhook_id,
+            user_id=user_id,
+            name=f"EV Flex {entry.title}",
+            cloudhook_url=entry.data.get(CONF_CLOUDHOOK_URL),
         )
-        self.webhook_active = False
         self.location_id: str | None = entry.data.get(CONF_ENODE_LOCATION_ID)
         self._attaching = False
         self._attach_failed: set[str] = set()
@@ -441,13 +617,37 @@ class EnodeRuntime:
         True when the Location was made or chargers were put in it just now: Enode then
         places the cars anew, and the data fetched before is out of date.
         """
-        self.webhook_active = await self.webhook.async_start()
+        await self.webhook.async_start()
+        self._remember_cloudhook()
+        if self.webhook.status is WebhookStatus.NO_HTTPS_URL:
+            _log_once_no_https_url(self.hass, self.entry.entry_id)
         return await self.async_sync_location(snapshot)
+
+    @property
+    def webhook_active(self) -> bool:
+        """Whether Enode's deliveries are known to arrive (else EV Flex polls more often)."""
+        return self.webhook.working
+
+    async def async_check_webhook(self) -> bool:
+        """Re-check the webhook now and then; True while deliveries arrive."""
+        if self.webhook.enode_webhook_id is None:
+            # Never created (no address, or refused): try again, the address may exist now.
+            await self.webhook.async_stop()
+            await self.webhook.async_start()
+            self._remember_cloudhook()
+            return self.webhook.working
+        return await self.webhook.async_check()
+
+    def _remember_cloudhook(self) -> None:
+        url = self.webhook.cloudhook_url
+        if url is not None and self.entry.data.get(CONF_CLOUDHOOK_URL) != url:
+            self.hass.config_entries.async_update_entry(
+                self.entry, data={**self.entry.data, CONF_CLOUDHOOK_URL: url}
+            )
 
     async def async_stop(self) -> None:
         """Stop receiving webhooks."""
         await self.webhook.async_stop()
-        self.webhook_active = False
 
     async def async_sync_location(self, snapshot: AccountSnapshot) -> bool:
         """Create the Location for the charging zone (once) and put every charger in it.

@@ -80,13 +80,16 @@ from .webhooks import (
     ChargerEvent,
     CredentialsInvalidatedEvent,
     OtherEvent,
+    ParsedDelivery,
     VehicleEvent,
     VendorActionEvent,
     WebhookEvent,
     parse_events,
+    read_delivery,
     sign_payload,
     signature_is_valid,
     verify_and_parse,
+    verify_delivery,
 )
 
 __all__ = [
@@ -143,6 +146,7 @@ __all__ = [
     "Odometer",
     "OtherEvent",
     "Page",
+    "ParsedDelivery",
     "PowerDeliveryState",
     "Problem",
     "RateLimitedError",
@@ -162,9 +166,11 @@ __all__ = [
     "command_kind_from",
     "command_result_from",
     "parse_events",
+    "read_delivery",
     "sign_payload",
     "signature_is_valid",
     "snapshot_from",
     "vehicle_state_from",
     "verify_and_parse",
+    "verify_delivery",
 ]

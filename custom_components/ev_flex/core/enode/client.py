@@ -609,6 +609,10 @@ class EnodeClient:
         """Every webhook of this client."""
         return await self._all_pages("/webhooks", EnodeWebhook.from_json, page_size)
 
+    async def get_webhook(self, webhook_id: str) -> EnodeWebhook:
+        """One webhook, with whether Enode still delivers to it (`isActive`)."""
+        return EnodeWebhook.from_json(await self._request("GET", f"/webhooks/{_seg(webhook_id)}"))
+
     async def delete_webhook(self, webhook_id: str) -> None:
         """Remove a webhook."""
         await self._request("DELETE", f"/webhooks/{_seg(webhook_id)}")

@@ -330,6 +330,8 @@ class FakeEnodeServer:
         create_devices_on_link: bool = True,
         auto_tick_interval: float | None = None,
         seed: int = 0,
+        allow_http_webhooks: bool = False,
+        webhook_proxy: str | None = None,
     ) -> None:
         self._clock = clock or _utc_now
         self.client_id = client_id
@@ -344,6 +346,11 @@ class FakeEnodeServer:
         self.pairing_ids = pairing_ids
         self.create_devices_on_link = create_devices_on_link
         self.auto_tick_interval = auto_tick_interval
+        # Enode only posts to HTTPS URLs; a test or development setup may allow plain HTTP.
+        self.allow_http_webhooks = allow_http_webhooks
+        # Deliveries to HTTPS URLs go to this base instead: a TLS-terminating reverse proxy in
+        # front of Home Assistant, as a real installation with an external address has.
+        self.webhook_proxy = webhook_proxy
         self.faults = FakeFaults()
         self.stats = FakeStats()
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=10_000)
@@ -890,7 +897,10 @@ class FakeEnodeServer:
         text = ""
         try:
             async with self._http.post(
-                hook.url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=5)
+                self._delivery_url(hook.url),
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=5),
             ) as response:
                 status = response.status
                 text = (await response.text())[:500]
@@ -905,6 +915,12 @@ class FakeEnodeServer:
             )
         )
         return status, text
+
+    def _delivery_url(self, url: str) -> str:
+        parsed = URL(url)
+        if self.webhook_proxy is None or parsed.scheme != "https":
+            return url
+        return str(URL(self.webhook_proxy).with_path(parsed.path).with_query(parsed.query))
 
     async def _deliver_webhooks(self) -> None:
         for hook in list(self._webhooks.values()):
@@ -1626,11 +1642,17 @@ class FakeEnodeServer:
             raise _bad_request("authentication needs headerName and headerValue")
         return name, header_value
 
+    def _check_webhook_url(self, url: object) -> str:
+        # 2024-10-01 WebhookCreatePayload: `url` is an HTTPS URL Enode can reach.
+        schemes = ("https", "http") if self.allow_http_webhooks else ("https",)
+        if not isinstance(url, str) or URL(url).scheme not in schemes or not URL(url).host:
+            raise _bad_request("url must be an HTTPS URL")
+        return url
+
     async def _create_webhook(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
         url, secret = body.get("url"), body.get("secret")
-        if not isinstance(url, str) or URL(url).scheme not in ("http", "https"):
-            raise _bad_request("url must be an http(s) URL")
+        url = self._check_webhook_url(url)
         if not isinstance(secret, str) or len(secret) < 16:
             raise _bad_request("secret must be at least 16 characters")
         events = body.get("events") or ["*"]
@@ -1657,8 +1679,8 @@ class FakeEnodeServer:
     async def _update_webhook(self, request: web.Request) -> web.Response:
         hook = self._webhook(request.match_info["webhook_id"])
         body = await self._json_body(request)
-        if isinstance(body.get("url"), str):
-            hook.url = body["url"]
+        if "url" in body:
+            hook.url = self._check_webhook_url(body["url"])
         if isinstance(body.get("secret"), str):
             hook.secret = body["secret"]
         if isinstance(body.get("events"), list):
@@ -1782,6 +1804,14 @@ def server_from_args(argv: list[str] | None = None) -> FakeEnodeServer:
     parser.add_argument("--tick", type=float, default=2.0, help="seconds between webhook rounds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--allow-http-webhooks", action="store_true", help="accept http:// webhook URLs"
+    )
+    parser.add_argument(
+        "--webhook-proxy",
+        default=None,
+        help="deliver https:// webhooks to this base URL instead (a TLS-terminating proxy)",
+    )
+    parser.add_argument(
         "--preset",
         action="append",
         choices=sorted(VEHICLE_PRESETS),
@@ -1797,6 +1827,8 @@ def server_from_args(argv: list[str] | None = None) -> FakeEnodeServer:
         action_delay=timedelta(seconds=args.action_delay),
         auto_tick_interval=args.tick,
         seed=args.seed,
+        allow_http_webhooks=args.allow_http_webhooks,
+        webhook_proxy=args.webhook_proxy,
     )
     for preset in args.preset or ["sedan", "hatchback"]:
         # Its own brand, so its devices are told apart from a simulated account's beside them.
