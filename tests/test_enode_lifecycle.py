@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 
-from .conftest import link_site, setup_entry
+from .conftest import ENODE_USER, link_site, setup_entry
 from .test_enode_setup import entity_id, poll
 
 
@@ -118,3 +118,38 @@ async def test_unreadable_entries_do_not_count_as_missing(
     for _ in range(5):
         await poll(hass, freezer, minutes=15)
     assert device_registry.async_get_device_by_identifier((DOMAIN, car), enode_entry.entry_id)
+
+
+@pytest.mark.usefixtures("polling_only")
+async def test_removing_the_entry_deletes_the_enode_user_and_location(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry
+) -> None:
+    """Removal deletes the Enode user (and so the vendor credentials Enode keeps) and the
+    charging Location EV Flex made; the devices are free to link elsewhere."""
+    site = link_site(fake_enode)
+    await setup_entry(hass, enode_entry)
+    assert fake_enode._locations
+    await hass.config_entries.async_remove(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert ENODE_USER not in fake_enode._users
+    assert not fake_enode._locations
+    assert site.vehicle_user is None
+    assert site.charger_user is None
+
+
+@pytest.mark.usefixtures("polling_only")
+async def test_removal_goes_ahead_when_enode_fails(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Enode failing during removal does not keep the entry; the log says what is left."""
+    link_site(fake_enode)
+    await setup_entry(hass, enode_entry)
+    fake_enode.faults.server_error_rate = 1.0
+    await hass.config_entries.async_remove(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert hass.config_entries.async_get_entry(enode_entry.entry_id) is None
+    assert ENODE_USER in fake_enode._users
+    assert "remove them in Enode's dashboard" in caplog.text

@@ -5,10 +5,13 @@ checked again now and then, and whatever reaches it from outside is answered cal
 from datetime import timedelta
 import json
 import logging
+import sys
+import types
 
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -212,3 +215,61 @@ async def test_hostile_deliveries_are_answered_calmly(
     with caplog.at_level(logging.WARNING):
         await webhook_client.post(WEBHOOK_PATH, data=forged)
     assert "wrong signature" in caplog.text
+
+
+class CloudStub:
+    """Home Assistant Cloud as EV Flex uses it: a subscription and cloudhooks."""
+
+    def __init__(self) -> None:
+        self.created: list[str] = []
+        self.deleted: list[str] = []
+
+    def module(self) -> types.ModuleType:
+        module = types.ModuleType("homeassistant.components.cloud")
+
+        class CloudNotAvailable(HomeAssistantError):  # noqa: N818 (the real name)
+            """Cloud is not available."""
+
+        async def create(hass: HomeAssistant, webhook_id: str) -> str:
+            self.created.append(webhook_id)
+            # The relay forwards by path here; the real one hides the webhook id.
+            return f"https://hooks.cloud.example/api/webhook/{webhook_id}"
+
+        async def delete(hass: HomeAssistant, webhook_id: str) -> None:
+            self.deleted.append(webhook_id)
+
+        module.CloudNotAvailable = CloudNotAvailable  # type: ignore[attr-defined]
+        module.async_active_subscription = lambda hass: True  # type: ignore[attr-defined]
+        module.async_create_cloudhook = create  # type: ignore[attr-defined]
+        module.async_delete_cloudhook = delete  # type: ignore[attr-defined]
+        return module
+
+
+async def test_home_assistant_cloud_webhook_is_used_and_removed(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a Cloud subscription (and no external address) Enode posts to a cloudhook, made
+    once and kept with the entry; removing the entry deletes it."""
+    cloud = CloudStub()
+    monkeypatch.setitem(sys.modules, "homeassistant.components.cloud", cloud.module())
+    hass.config.components.add("cloud")
+    fake_enode.webhook_proxy = str(ha_client.make_url("/")).rstrip("/")
+    link_site(fake_enode)
+    await setup_entry(hass, enode_entry)
+    assert [hook.url for hook in fake_enode._webhooks.values()] == [
+        "https://hooks.cloud.example/api/webhook/enode-webhook-id"
+    ]
+    assert enode_entry.runtime_data.enode.webhook_active  # type: ignore[union-attr]
+    assert enode_entry.data["cloudhook_url"].startswith("https://hooks.cloud.example/")
+
+    await hass.config_entries.async_reload(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert cloud.created == ["enode-webhook-id"], "made once"
+
+    await hass.config_entries.async_remove(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert cloud.deleted == ["enode-webhook-id"]

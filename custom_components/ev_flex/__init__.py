@@ -41,7 +41,13 @@ from .core.enode import EnodeAccount
 from .core.model import Location
 from .core.pairing import PairingTracker
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
-from .enode import EnodeRuntime, async_register_link_view, charging_zone, client_from_data
+from .enode import (
+    EnodeRuntime,
+    async_register_link_view,
+    async_remove_enode_account,
+    charging_zone,
+    client_from_data,
+)
 from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id
 from .interventions import Interventions, async_remove_entry_issues
@@ -281,7 +287,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> None:
-    """Forget a removed entry's simulated car, pairing memory and repair issues."""
+    """Forget a removed entry's simulated car, pairing memory and repair issues; for Enode,
+    delete the user (with the vendor credentials Enode keeps) and the charging Location."""
+    if entry.data.get(CONF_ACCOUNT_TYPE) == ACCOUNT_TYPE_ENODE:
+        await async_remove_enode_account(hass, entry)
     hass.data.get(SIMULATIONS, {}).pop(entry.entry_id, None)
     await _simulation_store(hass, entry.entry_id).async_remove()
     await _pairing_store(hass, entry.entry_id).async_remove()

@@ -6,6 +6,7 @@ connects it to Home Assistant's HTTP server, webhooks, zones and config entries.
 """
 
 from collections.abc import Callable, Mapping
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -37,7 +38,9 @@ from .const import (
     CONF_CUSTOM,
     CONF_ENODE_LOCATION_ID,
     CONF_ENODE_LOCATION_ZONE,
+    CONF_ENODE_USER_ID,
     CONF_ENVIRONMENT,
+    CONF_WEBHOOK_ID,
     DEFAULT_CHARGING_ZONE,
     DOMAIN,
     ENODE_POLL_INTERVAL,
@@ -53,6 +56,7 @@ from .core.enode import (
     EnodeEndpoints,
     EnodeEnvironment,
     EnodeError,
+    EnodeNotFoundError,
     EnodeSignatureError,
     EnodeWebhookPayloadError,
     VehicleEvent,
@@ -569,6 +573,36 @@ def _log_once_no_https_url(hass: HomeAssistant, entry_id: str) -> None:
         "instead",
         ENODE_POLL_INTERVAL.total_seconds() // 60,
     )
+
+
+async def async_remove_enode_account(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """The entry is removed: delete what EV Flex made at Enode and in Home Assistant Cloud.
+
+    Deleting the Enode user also deletes the vendor credentials Enode stored for it. Failures
+    are logged; the entry goes anyway.
+    """
+    data = entry.data
+    if data.get(CONF_CLOUDHOOK_URL) and "cloud" in hass.config.components:
+        from homeassistant.components import cloud  # noqa: PLC0415
+
+        try:
+            await cloud.async_delete_cloudhook(hass, data[CONF_WEBHOOK_ID])
+        except cloud.CloudNotAvailable as err:
+            LOGGER.debug("Could not delete the Home Assistant Cloud webhook: %s", err)
+    try:
+        client = client_from_data(hass, data)
+        if location_id := data.get(CONF_ENODE_LOCATION_ID):
+            with contextlib.suppress(EnodeNotFoundError):
+                await client.delete_location(location_id)
+        with contextlib.suppress(EnodeNotFoundError):
+            await client.delete_user(data[CONF_ENODE_USER_ID])
+    except (EnodeError, ValueError) as err:
+        LOGGER.warning(
+            "Could not delete the Enode user and charging location of %s (%s); remove them in "
+            "Enode's dashboard to delete the vendor credentials Enode keeps",
+            entry.title,
+            err,
+        )
 
 
 # One Enode entry at run time

@@ -1271,6 +1271,11 @@ class FakeEnodeServer:
                 self.unlink(site.vehicle_id)
             if site.charger_user == user.id and site.charger_id is not None:
                 self.unlink(site.charger_id)
+        # Everything of the user goes (2024-10-01 "Delete user"), their Locations too.
+        for location_id in [
+            key for key, location in self._locations.items() if location["userId"] == user.id
+        ]:
+            del self._locations[location_id]
         del self._users[user.id]
         return web.Response(status=204)
 
