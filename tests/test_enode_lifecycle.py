@@ -1,9 +1,11 @@
 """Devices of an Enode account come and go: a glitch at Enode never deletes a car."""
 
+import logging
+import math
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
@@ -153,3 +155,57 @@ async def test_removal_goes_ahead_when_enode_fails(
     assert hass.config_entries.async_get_entry(enode_entry.entry_id) is None
     assert ENODE_USER in fake_enode._users
     assert "remove them in Enode's dashboard" in caplog.text
+
+
+HOSTILE_ID = "../../../config/secrets/.."
+
+
+@pytest.mark.usefixtures("polling_only")
+async def test_hostile_vehicle_values_become_unknown(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An id with `/` and `..` never names a file outside the storage folder; NaN, infinite
+    and impossible numbers read as unknown, without an error on every poll."""
+    link_site(fake_enode)
+    fake_enode.add_raw_vehicle(
+        ENODE_USER,
+        {
+            "id": HOSTILE_ID,
+            "vendor": "TESLA",
+            "information": {"brand": "Hostile", "model": "X", "year": 1e300},
+            "chargeState": {
+                "batteryLevel": math.nan,
+                "batteryCapacity": -75,
+                "range": math.inf,
+                "chargeRate": -math.inf,
+                "chargeLimit": 1e308,
+                "isPluggedIn": True,
+            },
+            "location": {"latitude": math.inf, "longitude": 10.7},
+            "odometer": {"distance": -1},
+            "capabilities": {},
+        },
+    )
+    with caplog.at_level(logging.WARNING):
+        await setup_entry(hass, enode_entry)
+        await poll(hass, freezer)
+        await poll(hass, freezer)
+        await hass.config_entries.async_unload(enode_entry.entry_id)
+        await hass.async_block_till_done()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    keys = controller_store_keys(hass_storage, enode_entry)
+    assert len(keys) == 2, "both cars' smart charging was stored"
+    assert all("/" not in key and ".." not in key for key in hass_storage)
+
+    await hass.config_entries.async_setup(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    for key in ("battery_level", "range"):
+        state = hass.states.get(entity_id(hass, "sensor", f"{HOSTILE_ID}_{key}"))
+        assert state.state == STATE_UNKNOWN, key
+    tracker = hass.states.get(entity_id(hass, "device_tracker", f"{HOSTILE_ID}_location"))
+    assert tracker.state == STATE_UNKNOWN

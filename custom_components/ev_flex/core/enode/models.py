@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+import math
 from typing import Any, Self
 
 from .errors import EnodeMalformedResponseError
@@ -129,10 +130,15 @@ class JsonReader:
         return value if isinstance(value, str) else None
 
     def number(self, key: str) -> float | None:
+        """A finite number; None for anything else (Python reads NaN and Infinity as JSON)."""
         value = self.data.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if math.isfinite(number) else None
 
     def integer(self, key: str) -> int | None:
         value = self.number(key)
