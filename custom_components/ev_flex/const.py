@@ -60,7 +60,8 @@ WEBHOOK_CHECK_INTERVAL: Final = timedelta(hours=1)
 COMMAND_TIMEOUT_SECONDS: Final = 90.0
 COMMAND_POLL_SECONDS: Final = 3.0
 
-LINK_VIEW_URL: Final = "/api/ev_flex/link/{flow_id}"
+# The flow's state is part of the path: Enode Link may drop the redirect URI's query.
+LINK_VIEW_URL: Final = "/api/ev_flex/link/{flow_id}/{state}"
 
 # Day names of a weekly departure schedule, Monday first (as datetime.weekday() counts).
 WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -162,11 +162,11 @@ class EnodeLinkView(HomeAssistantView):
     # request belongs to the flow that created the link session.
     requires_auth = False
 
-    async def get(self, request: web.Request, flow_id: str) -> web.Response:
-        """Hand the query (state, error, error_message) to the flow."""
+    async def get(self, request: web.Request, flow_id: str, state: str) -> web.Response:
+        """Hand the state (from the path) and Link's query (error, error_message) to the flow."""
         hass = request.app[KEY_HASS]
-        query = dict(request.query)
-        pending = hass.data.get(PENDING_LINKS, {}).get(query.get("state", ""))
+        query = {**request.query, "state": state}
+        pending = hass.data.get(PENDING_LINKS, {}).get(state)
         if pending is None or pending.flow_id != flow_id:
             return _page(
                 "Link expired",
@@ -219,7 +219,7 @@ def async_start_link(hass: HomeAssistant, flow_id: str, *, options_flow: bool) -
     for key in [key for key, link in pending.items() if link.flow_id == flow_id]:
         del pending[key]
     pending[state] = PendingLink(flow_id=flow_id, options_flow=options_flow)
-    return f"{base}{LINK_VIEW_URL.format(flow_id=flow_id)}?state={state}"
+    return f"{base}{LINK_VIEW_URL.format(flow_id=flow_id, state=state)}"
 
 
 @callback

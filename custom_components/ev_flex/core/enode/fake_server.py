@@ -296,6 +296,12 @@ def _changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [prefix]
 
 
+def _redirect_target(session: _LinkSession) -> str:
+    """Where Link sends the browser back. Enode's Link UI docs promise no query parameters of
+    the redirectUri survive, so the fake keeps none: state must live in the path."""
+    return str(URL(session.redirect_uri).with_query(None).with_fragment(None))
+
+
 def _encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
 
@@ -1399,11 +1405,11 @@ class FakeEnodeServer:
             return web.Response(status=400, text=f"Device {device_id} cannot be linked here")
         self.link(session.user_id, device_id)
         session.used = True
-        return web.Response(status=302, headers={"Location": session.redirect_uri})
+        return web.Response(status=302, headers={"Location": _redirect_target(session)})
 
     def _abort_link(self, session: _LinkSession) -> web.Response:
         session.used = True
-        location = URL(session.redirect_uri).update_query(
+        location = URL(_redirect_target(session)).update_query(
             error="access_denied", error_message="The user cancelled linking"
         )
         return web.Response(status=302, headers={"Location": str(location)})
