@@ -7,7 +7,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -209,3 +209,57 @@ async def test_hostile_vehicle_values_become_unknown(
         assert state.state == STATE_UNKNOWN, key
     tracker = hass.states.get(entity_id(hass, "device_tracker", f"{HOSTILE_ID}_location"))
     assert tracker.state == STATE_UNKNOWN
+
+
+@pytest.mark.usefixtures("polling_only")
+async def test_interventions_show_the_vendors_own_words(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A capability blocked by an intervention raises an issue with the vendor's title and
+    description (read once); one Enode cannot describe gets the generic text; both go when the
+    vendor unblocks the device."""
+    site = link_site(fake_enode)
+    car, charger = site.vehicle_id or "", site.charger_id or ""
+    await setup_entry(hass, enode_entry)
+    known = fake_enode.add_intervention(
+        vendor=site.vehicle_vendor,
+        vendor_type="vehicle",
+        title="Activate remote access",
+        description="Open the car's app and turn on *remote access*.",
+    )
+    fake_enode.block(car, "startCharging", known)
+    fake_enode.block(charger, "setMaxCurrent", "unknown-intervention")
+    await poll(hass, freezer)
+    await poll(hass, freezer)
+    await hass.async_block_till_done()
+
+    entry_id = enode_entry.entry_id
+    vendor_issue = issue_registry.async_get_issue(
+        DOMAIN, f"vendor_intervention_{entry_id}_{car}_{known}"
+    )
+    assert vendor_issue is not None
+    assert vendor_issue.translation_key == "vendor_intervention"
+    assert vendor_issue.translation_placeholders == {
+        "entry": "Model 3",
+        "device": "EV Flex Simulator Sedan 75 kWh",
+        "title": "Activate remote access",
+        "description": "Open the car's app and turn on *remote access*.",
+    }
+    generic = issue_registry.async_get_issue(
+        DOMAIN, f"vendor_intervention_{entry_id}_{charger}_unknown-intervention"
+    )
+    assert generic is not None
+    assert generic.translation_key == "vendor_intervention_generic"
+    asked = [path for _, path, _ in fake_enode.request_log if path.startswith("/interventions/")]
+    assert sorted(asked) == sorted(
+        [f"/interventions/{known}", "/interventions/unknown-intervention"]
+    )
+
+    fake_enode.unblock(car)
+    fake_enode.unblock(charger)
+    await poll(hass, freezer)
+    assert not [i for i in issue_registry.issues.values() if "vendor_intervention" in i.issue_id]

@@ -250,6 +250,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         if isinstance(account, EnodeAccount):
             for vendor in account.invalid_vendors:
                 interventions.async_vendor_relink(vendor)
+        update_vendor_interventions()
         zone = enode.zone if enode is not None else charging_zone(hass, None)
         interventions.async_update(
             snapshot,
@@ -261,6 +262,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
             saved_pairing = exported
             pairing_store.async_delay_save(lambda: exported, PAIRING_SAVE_DELAY_SECONDS)
 
+    @callback
+    def update_vendor_interventions() -> None:
+        if enode is not None:
+            interventions.async_vendor_interventions(coordinator.data, enode.intervention_texts)
+
+    if enode is not None:
+        enode.on_intervention_texts = update_vendor_interventions
     account_updated()
     entry.async_on_unload(coordinator.async_add_listener(account_updated))
     entry.async_on_unload(interventions.async_unload)

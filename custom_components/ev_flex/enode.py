@@ -62,6 +62,7 @@ from .core.enode import (
     VehicleEvent,
     VendorActionEvent,
     WebhookEvent,
+    intervention_language,
     verify_delivery,
 )
 from .core.model import AccountSnapshot
@@ -90,6 +91,8 @@ WARNING_INTERVAL = timedelta(minutes=1)
 # Enode wants at least 128 bits of secret.
 WEBHOOK_SECRET_BYTES = 24
 DEFAULT_ZONE_RADIUS_M = 100.0
+# An intervention whose text could not be read is asked for again this much later.
+INTERVENTION_RETRY_INTERVAL = timedelta(hours=1)
 # After Enode refused to make the charging Location, try again this much later.
 LOCATION_RETRY_INTERVAL = timedelta(minutes=30)
 
@@ -246,6 +249,14 @@ def link_error(query: Mapping[str, Any]) -> str | None:
     if "error" not in query:
         return None
     return str(query.get("error_message") or query["error"])
+
+
+@dataclass(frozen=True, kw_only=True)
+class InterventionText:
+    """The vendor's own words for an intervention (shown in its repair issue)."""
+
+    title: str
+    description: str
 
 
 # Charging location
@@ -635,6 +646,11 @@ class EnodeRuntime:
         self.location_id: str | None = entry.data.get(CONF_ENODE_LOCATION_ID)
         self._attaching = False
         self._attach_failed: set[str] = set()
+        # The vendors' own words for interventions, fetched once each (see interventions.py).
+        self.intervention_texts: dict[str, InterventionText] = {}
+        self._intervention_retry_at: dict[str, datetime] = {}
+        # Set by the owner: called when a fetched text can replace the generic one.
+        self.on_intervention_texts: Callable[[], None] | None = None
         # When to try making the Location again after Enode refused it.
         self._location_retry_at: datetime | None = None
 
@@ -744,7 +760,8 @@ class EnodeRuntime:
     @callback
     def async_on_update(self, snapshot: AccountSnapshot) -> None:
         """A charger that appeared (or moved) is put in the charging location; a Location that
-        could not be made is tried again now and then."""
+        could not be made is tried again now and then; new interventions are looked up."""
+        self._fetch_intervention_texts(snapshot)
         if self._attaching:
             return
         if self.location_id is None:
@@ -767,6 +784,42 @@ class EnodeRuntime:
         self.entry.async_create_task(
             self.hass, self._attach_later(snapshot, strays), name="ev_flex charger location"
         )
+
+    @callback
+    def _fetch_intervention_texts(self, snapshot: AccountSnapshot) -> None:
+        now = dt_util.utcnow()
+        ids = {i for vehicle in snapshot.vehicles.values() for i in vehicle.intervention_ids}
+        ids |= {i for charger in snapshot.chargers.values() for i in charger.intervention_ids}
+        missing = [
+            intervention_id
+            for intervention_id in sorted(ids - self.intervention_texts.keys())
+            if self._intervention_retry_at.get(intervention_id, now) <= now
+        ]
+        if not missing:
+            return
+        for intervention_id in missing:
+            # Asked once; after a failure again only after a while.
+            self._intervention_retry_at[intervention_id] = now + INTERVENTION_RETRY_INTERVAL
+        self.entry.async_create_background_task(
+            self.hass, self._fetch_texts(missing), name="ev_flex interventions"
+        )
+
+    async def _fetch_texts(self, intervention_ids: list[str]) -> None:
+        language = intervention_language(self.hass.config.language)
+        fetched = False
+        for intervention_id in intervention_ids:
+            try:
+                found = await self.client.get_intervention(intervention_id, language=language)
+            except EnodeError as err:
+                LOGGER.debug("Could not read Enode intervention %s: %s", intervention_id, err)
+                continue
+            if found.title is not None:
+                self.intervention_texts[intervention_id] = InterventionText(
+                    title=found.title, description=found.description or ""
+                )
+                fetched = True
+        if fetched and self.on_intervention_texts is not None:
+            self.on_intervention_texts()
 
     async def _sync_later(self, snapshot: AccountSnapshot) -> None:
         try:

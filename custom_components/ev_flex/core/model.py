@@ -78,6 +78,8 @@ class VehicleState:
     power_delivery_state: str | None = None
     # When the cable was connected, if the account knows.
     plugged_in_at: datetime | None = None
+    # The account's ids of what the user must do before a blocked capability works.
+    intervention_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +116,8 @@ class ChargerState:
     power_delivery_state: str | None = None
     # When the cable was connected, if the account knows.
     plugged_in_at: datetime | None = None
+    # The account's ids of what the user must do before a blocked capability works.
+    intervention_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

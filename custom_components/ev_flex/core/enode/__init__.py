@@ -53,6 +53,7 @@ from .models import (
     ChargerInformation,
     EnodeAction,
     EnodeCharger,
+    EnodeIntervention,
     EnodeLocation,
     EnodeUser,
     EnodeUserSummary,
@@ -73,6 +74,7 @@ from .models import (
     VehicleLocation,
     VendorType,
     WebhookTestResult,
+    intervention_language,
 )
 from .webhooks import (
     DELIVERY_HEADER,
@@ -125,6 +127,7 @@ __all__ = [
     "EnodeError",
     "EnodeForbiddenError",
     "EnodeInterferenceError",
+    "EnodeIntervention",
     "EnodeLocation",
     "EnodeMalformedResponseError",
     "EnodeNotFoundError",
@@ -165,6 +168,7 @@ __all__ = [
     "charger_state_from",
     "command_kind_from",
     "command_result_from",
+    "intervention_language",
     "parse_events",
     "read_delivery",
     "sign_payload",

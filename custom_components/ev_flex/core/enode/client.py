@@ -42,6 +42,7 @@ from .models import (
     ChargeKind,
     EnodeAction,
     EnodeCharger,
+    EnodeIntervention,
     EnodeLocation,
     EnodeUser,
     EnodeUserSummary,
@@ -582,6 +583,16 @@ class EnodeClient:
         return await self.wait_for_action(
             action, target_type=target_type, max_wait=max_wait, poll_interval=poll_interval
         )
+
+    # Interventions
+
+    async def get_intervention(
+        self, intervention_id: str, *, language: str | None = None
+    ) -> EnodeIntervention:
+        """The vendor's own instruction for a blocked capability."""
+        params = {"language": language} if language else None
+        data = await self._request("GET", f"/interventions/{_seg(intervention_id)}", params=params)
+        return EnodeIntervention.from_json(data)
 
     # Webhooks
 

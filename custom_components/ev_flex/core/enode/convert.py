@@ -1,6 +1,7 @@
 """Turn Enode objects into EV Flex's account-independent model."""
 
 from collections.abc import Iterable
+from dataclasses import fields
 
 from ..model import (
     AccountSnapshot,
@@ -13,7 +14,15 @@ from ..model import (
     VehicleCapabilities,
     VehicleState,
 )
-from .models import ActionState, ChargeKind, EnodeAction, EnodeCharger, EnodeVehicle
+from .models import (
+    ActionState,
+    ChargeKind,
+    ChargerCapabilitySet,
+    EnodeAction,
+    EnodeCharger,
+    EnodeVehicle,
+    VehicleCapabilitySet,
+)
 
 _COMMAND_STATES = {
     ActionState.PENDING: CommandState.PENDING,
@@ -35,6 +44,12 @@ _MAX_POWER_KW = 1_000.0
 _MAX_MINUTES = 7 * 24 * 60.0
 _MAX_ODOMETER_KM = 10_000_000.0
 _MAX_CURRENT_A = 1_000.0
+
+
+def _intervention_ids(capabilities: VehicleCapabilitySet | ChargerCapabilitySet) -> tuple[str, ...]:
+    """Every intervention blocking one of the capabilities, each once, in order."""
+    blocking = (getattr(capabilities, item.name).intervention_ids for item in fields(capabilities))
+    return tuple(dict.fromkeys(ident for ids in blocking for ident in ids))
 
 
 def _vendor_name(vendor: str | None) -> str | None:
@@ -83,6 +98,7 @@ def vehicle_state_from(vehicle: EnodeVehicle) -> VehicleState:
         display_name=info.display_name,
         location_id=place.id,
         power_delivery_state=charge.power_delivery_state.value,
+        intervention_ids=_intervention_ids(capabilities),
     )
 
 
@@ -109,6 +125,7 @@ def charger_state_from(charger: EnodeCharger) -> ChargerState:
         ),
         location_id=charger.location.id,
         power_delivery_state=charge.power_delivery_state.value,
+        intervention_ids=_intervention_ids(capabilities),
     )
 
 

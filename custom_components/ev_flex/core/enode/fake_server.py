@@ -378,6 +378,9 @@ class FakeEnodeServer:
         self._raw_vehicles: dict[str, list[Json]] = {}
         self._raw_chargers: dict[str, list[Json]] = {}
         self._observed: dict[str, Json] = {}
+        self._interventions: dict[str, Json] = {}
+        # Capabilities blocked per device: capability key -> intervention ids.
+        self._blocked: dict[str, dict[str, list[str]]] = {}
         self._counter = 0
         self._tick_lock = asyncio.Lock()
         self._runner: web.AppRunner | None = None
@@ -571,6 +574,43 @@ class FakeEnodeServer:
         self._ensure_user(user_id).invalid_vendors.add(vendor)
         self._emit(user_id, "user:credentials:invalidated", {"vendor": vendor})
 
+    def add_intervention(
+        self,
+        *,
+        vendor: str | None,
+        vendor_type: str | None,
+        title: str,
+        description: str,
+        action: str | None = None,
+    ) -> str:
+        """An intervention Enode can describe (GET /interventions/{id})."""
+        intervention_id = str(uuid.UUID(int=self._action_random.getrandbits(128)))
+        self._interventions[intervention_id] = {
+            "id": intervention_id,
+            "vendor": vendor,
+            "vendorType": vendor_type,
+            "brand": vendor.title() if vendor else None,
+            "introducedAt": format_timestamp(self._clock()),
+            "domain": "Account",
+            "resolution": {
+                "title": title,
+                "description": description,
+                "access": "Remote",
+                "agent": "User",
+                "action": action,
+            },
+        }
+        return intervention_id
+
+    def block(self, device_id: str, capability: str, intervention_id: str) -> None:
+        """The device loses a capability until the user does what the intervention says."""
+        self.site_of(device_id)
+        self._blocked.setdefault(device_id, {}).setdefault(capability, []).append(intervention_id)
+
+    def unblock(self, device_id: str) -> None:
+        """The user did it: every capability of the device works again."""
+        self._blocked.pop(device_id, None)
+
     def expire_tokens(self) -> None:
         """Every access token issued so far stops working."""
         self._tokens.clear()
@@ -744,6 +784,7 @@ class FakeEnodeServer:
             },
             "scopes": list(VEHICLE_SCOPES),
         }
+        self._apply_blocks(site.vehicle_id, data)
         site.last_vehicle_json = data
         return data
 
@@ -803,6 +844,7 @@ class FakeEnodeServer:
                 "lastUpdated": now if site.charger_location_id else None,
             },
         }
+        self._apply_blocks(site.charger_id, data)
         site.last_charger_json = data
         return data
 
@@ -856,6 +898,13 @@ class FakeEnodeServer:
         if site is None or site.charger_user is None:
             raise _not_found("Charger", charger_id)
         return site
+
+    def _apply_blocks(self, device_id: str, data: Json) -> None:
+        for capability, intervention_ids in self._blocked.get(device_id, {}).items():
+            data["capabilities"][capability] = {
+                "isCapable": False,
+                "interventionIds": list(intervention_ids),
+            }
 
     # Events and webhooks
 
@@ -1114,6 +1163,8 @@ class FakeEnodeServer:
         route.add_get("/locations/{location_id}", self._get_location)
         route.add_put("/locations/{location_id}", self._update_location)
         route.add_delete("/locations/{location_id}", self._delete_location)
+        route.add_get("/interventions", self._list_interventions)
+        route.add_get("/interventions/{intervention_id}", self._get_intervention)
         route.add_get("/webhooks", self._list_webhooks)
         route.add_post("/webhooks", self._create_webhook)
         route.add_get("/webhooks/{webhook_id}", self._get_webhook)
@@ -1633,6 +1684,19 @@ class FakeEnodeServer:
             if site.charger_location_id == location["id"]:
                 site.charger_location_id = None
         return web.json_response(location)
+
+    # Interventions: GET /interventions and /interventions/{id} of 2024-10-01, as summarised
+    # in shared/reference/enode-api.md §7.3 (the fake speaks English only).
+
+    async def _list_interventions(self, request: web.Request) -> web.Response:
+        return web.json_response(list(self._interventions.values()))
+
+    async def _get_intervention(self, request: web.Request) -> web.Response:
+        intervention_id = request.match_info["intervention_id"]
+        intervention = self._interventions.get(intervention_id)
+        if intervention is None:
+            raise _not_found("Intervention", intervention_id)
+        return web.json_response(intervention)
 
     # Webhooks
 
