@@ -84,6 +84,7 @@ from .core.enode import (
     EnodeEnvironment,
     EnodeError,
     VendorType,
+    credentials_problem,
     vehicle_state_from,
 )
 from .core.prices import PriceStatus
@@ -225,6 +226,14 @@ ENODE_SCHEMA = probatio.Schema(
     }
 )
 
+# Reconfigure never sends the stored secret to the browser: left empty, it stays as it is.
+RECONFIGURE_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional(CONF_CLIENT_SECRET) if key == CONF_CLIENT_SECRET else key: value
+        for key, value in ENODE_SCHEMA.schema.items()
+    }
+)
+
 REAUTH_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_CLIENT_ID): TextSelector(),
@@ -254,6 +263,8 @@ def _enode_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
 
 async def _async_check_credentials(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
     """A real call with the credentials; the form error key, or None when they work."""
+    if credentials_problem(data[CONF_CLIENT_ID], data[CONF_CLIENT_SECRET]) is not None:
+        return "invalid_credentials"
     try:
         client = client_from_data(hass, data)
     except ValueError:
@@ -539,7 +550,10 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="reconfigure_not_supported")
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _enode_data(user_input)
+            data = _enode_data(
+                {CONF_CLIENT_SECRET: entry.data[CONF_CLIENT_SECRET]}
+                | {key: value for key, value in user_input.items() if value}
+            )
             if (error := await _async_check_credentials(self.hass, data)) is not None:
                 errors["base"] = error
             else:
@@ -551,13 +565,14 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(entry, data={**kept, **data})
         suggested = user_input or {
             CONF_CLIENT_ID: entry.data[CONF_CLIENT_ID],
-            CONF_CLIENT_SECRET: entry.data[CONF_CLIENT_SECRET],
             CONF_ENVIRONMENT: entry.data[CONF_ENVIRONMENT],
             CONF_CUSTOM: {CONF_BASE_URL: entry.data.get(CONF_BASE_URL, "")},
         }
+        # Never the stored secret, not even after an error.
+        suggested = {k: v for k, v in suggested.items() if k != CONF_CLIENT_SECRET}
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(ENODE_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(RECONFIGURE_SCHEMA, suggested),
             errors=errors,
         )
 

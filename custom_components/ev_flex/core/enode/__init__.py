@@ -13,6 +13,7 @@ from .client import (
     EnodeClient,
     EnodeEndpoints,
     EnodeEnvironment,
+    credentials_problem,
 )
 from .convert import (
     charger_state_from,
@@ -168,6 +169,7 @@ __all__ = [
     "charger_state_from",
     "command_kind_from",
     "command_result_from",
+    "credentials_problem",
     "intervention_language",
     "parse_events",
     "read_delivery",

@@ -96,12 +96,56 @@ class EnodeEndpoints:
 
     @classmethod
     def custom(cls, base_url: str) -> EnodeEndpoints:
-        """A self-hosted API (the fake server): the token endpoint is `/oauth2/token` on it."""
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        """A self-hosted API (the fake server): the token endpoint is `/oauth2/token` on it.
+
+        Raises ValueError for anything but a plain http(s) URL with a valid host name: no
+        user info (credentials belong in their own fields), no query or fragment.
+        """
+        try:
+            parts = urlsplit(base_url)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError as err:
+            raise ValueError(f"not a usable URL: {err}") from None
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.password is not None
+            or parts.query
+            or parts.fragment
+            or not port_ok
+            or not _valid_host(parts.hostname)
+        ):
+            raise ValueError("not a plain http(s) URL with a valid host")
         base = base_url.rstrip("/")
         return cls(api_url=base, token_url=f"{base}/oauth2/token")
+
+
+def _valid_host(host: str) -> bool:
+    """A host name DNS could hold (at most 253 characters, labels of 1 to 63), or an IP."""
+    try:
+        encoded = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = encoded.rstrip(".").split(".")
+    return len(encoded) <= 253 and all(0 < len(label) <= 63 for label in labels)
+
+
+def credentials_problem(client_id: str, client_secret: str) -> str | None:
+    """Why these cannot be client credentials at all (None when they can).
+
+    HTTP Basic authentication forbids a colon in the client id, and no header may carry
+    control characters.
+    """
+    if not client_id or not client_secret:
+        return "the client id and secret must not be empty"
+    if ":" in client_id:
+        return "the client id must not contain a colon"
+    if len(client_id) > 256 or len(client_secret) > 1024:
+        return "the client id or secret is too long"
+    if not (client_id + client_secret).isprintable():
+        return "the client id and secret must be printable"
+    return None
 
 
 PRODUCTION_ENDPOINTS = EnodeEndpoints(
