@@ -15,17 +15,7 @@ from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 
 from .conftest import ENODE_USER, link_site, setup_entry
-from .test_enode_setup import entity_id, poll
-
-
-async def turn_on_smart_charging(hass: HomeAssistant, vehicle_id: str) -> None:
-    await hass.services.async_call(
-        "switch",
-        "turn_on",
-        {"entity_id": entity_id(hass, "switch", f"{vehicle_id}_smart_charging")},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+from .test_enode_setup import entity_id, poll, turn_on_smart_charging
 
 
 def controller_store_keys(hass_storage: dict[str, Any], entry: MockConfigEntry) -> list[str]:

@@ -38,6 +38,17 @@ async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: flo
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+async def turn_on_smart_charging(hass: HomeAssistant, vehicle_id: str) -> None:
+    """Switch smart charging on for a vehicle, through its switch."""
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": entity_id(hass, "switch", f"{vehicle_id}_smart_charging")},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+
+
 async def test_setup_and_unload(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
@@ -255,13 +266,7 @@ async def test_devices_follow_the_account(
     assert hass.states.get(state).state == "disabled"
     assert entity_id(hass, "calendar", f"{new_car}_plan")
     assert entity_id(hass, "time", f"{new_car}_departure_time")
-    await hass.services.async_call(
-        "switch",
-        "turn_on",
-        {"entity_id": entity_id(hass, "switch", f"{new_car}_smart_charging")},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+    await turn_on_smart_charging(hass, new_car)
     assert hass.states.get(state).state != "disabled"
     assert enode_entry.runtime_data.smart_charging[new_car].controller.settings.smart_charging
 
