@@ -83,12 +83,15 @@ async def test_a_test_event_that_never_arrives_means_polling(
     fake_enode: FakeEnodeServer,
     webhook_client: TestClient,
     enode_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Enode accepted the webhook, but its test event does not get through (a proxy that is
     down): EV Flex does not count on it and polls."""
     link_site(fake_enode)
     fake_enode.webhook_proxy = DEAD_PROXY
-    await setup_entry(hass, enode_entry)
+    with caplog.at_level(logging.WARNING):
+        await setup_entry(hass, enode_entry)
+    assert "test event did not reach Home Assistant" in caplog.text
     assert len(fake_enode._webhooks) == 1
     enode = enode_entry.runtime_data.enode
     assert enode is not None

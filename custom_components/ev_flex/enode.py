@@ -442,6 +442,14 @@ class EnodeWebhook:
         if self._test_arrived and (result is None or result.succeeded):
             self.status = WebhookStatus.WORKING
             return True
+        if self.status is not WebhookStatus.TEST_FAILED:
+            # Once per change, not on every hourly check.
+            LOGGER.warning(
+                "Enode's test event did not reach Home Assistant (HTTP status %s); EV Flex "
+                "polls every %d minutes and tries again every hour",
+                result.response_code if result is not None else None,
+                ENODE_POLL_INTERVAL.total_seconds() // 60,
+            )
         self.status = WebhookStatus.TEST_FAILED
         return False
 
