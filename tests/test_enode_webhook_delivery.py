@@ -2,6 +2,7 @@
 Cloud webhook) is registered, it counts as working only once Enode's test event arrived, it is
 checked again now and then, and whatever reaches it from outside is answered calmly."""
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 import json
 import logging
@@ -197,6 +198,14 @@ async def test_hostile_deliveries_are_answered_calmly(
         assert answer.status == 400
         huge = await webhook_client.post(WEBHOOK_PATH, data=b"x" * (3 * 1024 * 1024))
         assert huge.status == 413
+
+        async def endless() -> AsyncIterator[bytes]:
+            # Chunked, without a length to refuse it by.
+            for _ in range(64):
+                yield b"x" * 65536
+
+        streamed = await webhook_client.post(WEBHOOK_PATH, data=endless())
+        assert streamed.status == 413
         answer = await webhook_client.post(
             WEBHOOK_PATH, data=junk, headers={SIGNATURE_HEADER: sign_payload(junk, secret)}
         )
@@ -276,3 +285,27 @@ async def test_home_assistant_cloud_webhook_is_used_and_removed(
     await hass.config_entries.async_remove(enode_entry.entry_id)
     await hass.async_block_till_done()
     assert cloud.deleted == ["enode-webhook-id"]
+
+
+async def test_a_refused_webhook_is_tried_again_hourly(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    webhook_client: TestClient,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Enode failing to create the webhook leaves EV Flex polling; an hour later it tries
+    again and, once the test event arrives, counts on the webhook."""
+    link_site(fake_enode)
+    fake_enode.faults.failing_paths = {"/webhooks"}
+    await setup_entry(hass, enode_entry)
+    enode = enode_entry.runtime_data.enode
+    assert enode is not None
+    assert enode.webhook.status == "refused"
+    assert enode_entry.runtime_data.coordinator.update_interval == timedelta(minutes=2)
+
+    fake_enode.faults.failing_paths = set()
+    await check_webhook(hass, freezer)
+    assert enode.webhook.status == "working"
+    assert len(fake_enode._webhooks) == 1
+    assert enode_entry.runtime_data.coordinator.update_interval == timedelta(minutes=10)
