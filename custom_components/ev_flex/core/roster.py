@@ -35,7 +35,8 @@ class DeviceRoster:
 
     def mark_deleted(self, device_id: str) -> None:
         """The account said the device was deleted: the next read that lacks it removes it."""
-        self._deleted.add(device_id)
+        if device_id in self._vehicles or device_id in self._chargers:
+            self._deleted.add(device_id)
 
     def reconcile(
         self, snapshot: AccountSnapshot, now: datetime, *, complete: bool = True

@@ -44,12 +44,15 @@ _MAX_POWER_KW = 1_000.0
 _MAX_MINUTES = 7 * 24 * 60.0
 _MAX_ODOMETER_KM = 10_000_000.0
 _MAX_CURRENT_A = 1_000.0
+_MAX_INTERVENTIONS = 5
 
 
 def _intervention_ids(capabilities: VehicleCapabilitySet | ChargerCapabilitySet) -> tuple[str, ...]:
     """Every intervention blocking one of the capabilities, each once, in order."""
     blocking = (getattr(capabilities, item.name).intervention_ids for item in fields(capabilities))
-    return tuple(dict.fromkeys(ident for ids in blocking for ident in ids))
+    unique = tuple(dict.fromkeys(ident for ids in blocking for ident in ids))
+    # A device that real vendors block has one or two; more is not worth a repair issue each.
+    return unique[:_MAX_INTERVENTIONS]
 
 
 def _vendor_name(vendor: str | None) -> str | None:
