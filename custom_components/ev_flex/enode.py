@@ -85,7 +85,7 @@ WEBHOOK_EVENTS = (*sorted(REFRESH_EVENTS), "user:credentials:invalidated")
 # Sent by POST /webhooks/{id}/test (2024-10-01).
 TEST_EVENT = "enode:webhook:test"
 # Enode sends at most 100 events per delivery, each a few kilobytes; more is not Enode.
-MAX_DELIVERY_BYTES = 2 * 1024 * 1024
+MAX_DELIVERY_BYTES = 1024 * 1024
 # Warnings about forged or junk deliveries: at most one per this interval.
 WARNING_INTERVAL = timedelta(minutes=1)
 # Enode wants at least 128 bits of secret.

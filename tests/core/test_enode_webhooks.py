@@ -308,3 +308,11 @@ async def test_credentials_invalidated_event(
         assert isinstance(event, CredentialsInvalidatedEvent)
         assert event.user_id == USER
         assert event.vendor == "TESLA"
+
+
+def test_a_delivery_of_thousands_of_events_is_read_only_as_far_as_enode_goes() -> None:
+    """Enode sends at most 100 events; past 200 the rest are left out unread."""
+    event = {"event": "user:vehicle:updated", "user": {"id": "u"}, "vehicle": {"id": "v"}}
+    delivery = read_delivery(json.dumps([event] * 5000).encode())
+    assert len(delivery.events) == 200
+    assert delivery.unreadable == 4800

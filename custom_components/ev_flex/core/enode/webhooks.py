@@ -29,6 +29,8 @@ CHARGER_EVENTS = frozenset(
 # The deprecated name still arrives from webhooks created on older API versions.
 ACTION_EVENTS = frozenset({"user:vendor-action:updated", "user:charge-action:updated"})
 _ACTION_KEYS = ("vendorAction", "action", "chargeAction")
+# Enode's limit is 100 events per delivery; entries past this are left out unread.
+MAX_EVENTS_PER_DELIVERY = 200
 
 
 def sign_payload(body: bytes, secret: str) -> str:
@@ -167,8 +169,9 @@ def read_delivery(body: bytes) -> ParsedDelivery:
     if not isinstance(data, list):
         raise EnodeWebhookPayloadError("webhook body is not a list of events")
     events: list[WebhookEvent] = []
-    unreadable = 0
-    for item in data:
+    # Enode sends at most 100 events at once; reading thousands would block for a second.
+    unreadable = max(0, len(data) - MAX_EVENTS_PER_DELIVERY)
+    for item in data[:MAX_EVENTS_PER_DELIVERY]:
         try:
             events.append(_event_from(item))
         except EnodeMalformedResponseError:
