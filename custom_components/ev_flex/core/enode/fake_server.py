@@ -1,8 +1,11 @@
 """A fake Enode API: an aiohttp application for tests, benchmarks and the development instance.
 
 It speaks the 2024-10-01 API as described in shared/reference/enode-api.md: client-credentials
-tokens, users and Link UI sessions, paginated vehicles/chargers/locations/webhooks, charge and
-max-current actions that settle after a delay, refresh hints, and signed webhook deliveries.
+tokens, users (deleted with their Locations) and Link UI sessions (redirects keep no query),
+vendor and vendor-type unlinks, paginated vehicles/chargers/locations/webhooks, interventions,
+charge and max-current actions that settle after a delay, refresh hints, and signed webhook
+deliveries to HTTPS URLs only (plain HTTP when allowed for tests), with a test endpoint and
+webhooks switched off after repeated failed deliveries.
 Virtual devices get their physics from `core.simulator`: every *site* is one Simulation, a car
 and the charger it plugs into at home; either side may be hidden (a guest car, a public charger).
 
