@@ -308,6 +308,7 @@ async def test_already_linked_user_skips_linking(
         ({CONF_CUSTOM: {CONF_BASE_URL: "http://" + "a" * 300 + ".example"}}, "invalid_url"),
         ({CONF_CUSTOM: {CONF_BASE_URL: "http://" + "a." * 200 + "example"}}, "invalid_url"),
         ({CONF_CUSTOM: {CONF_BASE_URL: "http://127.0.0.1:99999"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://fake enode.example"}}, "invalid_url"),
         ({CONF_CUSTOM: {CONF_BASE_URL: "http://127.0.0.1:8765/?x=1"}}, "invalid_url"),
     ],
 )

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+import ipaddress
 import json
 import logging
+import re
 import time
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -121,14 +123,24 @@ class EnodeEndpoints:
         return cls(api_url=base, token_url=f"{base}/oauth2/token")
 
 
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
+
+
 def _valid_host(host: str) -> bool:
-    """A host name DNS could hold (at most 253 characters, labels of 1 to 63), or an IP."""
+    """An IP address, or a host name DNS could hold (letters, digits and hyphens in labels of
+    1 to 63, at most 253 characters in all)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
     try:
         encoded = host.encode("idna").decode("ascii")
     except UnicodeError:
         return False
     labels = encoded.rstrip(".").split(".")
-    return len(encoded) <= 253 and all(0 < len(label) <= 63 for label in labels)
+    return len(encoded) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
 
 
 def credentials_problem(client_id: str, client_secret: str) -> str | None:
