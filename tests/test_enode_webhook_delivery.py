@@ -309,3 +309,21 @@ async def test_a_refused_webhook_is_tried_again_hourly(
     assert enode.webhook.status == "working"
     assert len(fake_enode._webhooks) == 1
     assert enode_entry.runtime_data.coordinator.update_interval == timedelta(minutes=10)
+
+
+async def test_deliveries_that_stop_arriving_are_noticed_within_the_hour(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    webhook_client: TestClient,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Enode would keep a failing webhook active for a day; the hourly test event notices
+    at once that nothing gets through, and EV Flex polls faster."""
+    link_site(fake_enode)
+    await setup_entry(hass, enode_entry)
+    fake_enode.webhook_proxy = DEAD_PROXY
+    await check_webhook(hass, freezer)
+    [hook] = fake_enode._webhooks.values()
+    assert hook.is_active
+    assert enode_entry.runtime_data.coordinator.update_interval == timedelta(minutes=2)

@@ -456,7 +456,9 @@ class EnodeWebhook:
     async def async_check(self) -> bool:
         """Now and then: is the webhook still active at Enode, and do deliveries arrive?
 
-        An inactive or untested webhook is tested again (a successful test reactivates it).
+        It is tested every time: Enode only switches a webhook off after a day of failures,
+        and a broken proxy should mean faster polling sooner. A successful test also
+        reactivates an inactive webhook.
         """
         if self.enode_webhook_id is None:
             return False
@@ -465,8 +467,6 @@ class EnodeWebhook:
         except EnodeError as err:
             LOGGER.debug("Could not read the Enode webhook: %s", err)
             return self.working
-        if current.is_active and self.working:
-            return True
         working = await self._async_test()
         if not working and not current.is_active:
             self.status = WebhookStatus.INACTIVE
