@@ -235,6 +235,7 @@ class CloudStub:
     def __init__(self) -> None:
         self.created: list[str] = []
         self.deleted: list[str] = []
+        self.subscribed = True
 
     def module(self) -> types.ModuleType:
         module = types.ModuleType("homeassistant.components.cloud")
@@ -251,7 +252,7 @@ class CloudStub:
             self.deleted.append(webhook_id)
 
         module.CloudNotAvailable = CloudNotAvailable  # type: ignore[attr-defined]
-        module.async_active_subscription = lambda hass: True  # type: ignore[attr-defined]
+        module.async_active_subscription = lambda hass: self.subscribed  # type: ignore[attr-defined]
         module.async_create_cloudhook = create  # type: ignore[attr-defined]
         module.async_delete_cloudhook = delete  # type: ignore[attr-defined]
         return module
@@ -281,6 +282,14 @@ async def test_home_assistant_cloud_webhook_is_used_and_removed(
     await hass.config_entries.async_reload(enode_entry.entry_id)
     await hass.async_block_till_done()
     assert cloud.created == ["enode-webhook-id"], "made once"
+
+    # A subscription that ended: the stored cloudhook is no use; without an external HTTPS
+    # address EV Flex polls.
+    cloud.subscribed = False
+    await hass.config_entries.async_reload(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not enode_entry.runtime_data.enode.webhook_active  # type: ignore[union-attr]
+    assert not fake_enode._webhooks
 
     await hass.config_entries.async_remove(enode_entry.entry_id)
     await hass.async_block_till_done()

@@ -376,20 +376,19 @@ class EnodeWebhook:
     async def async_public_url(self) -> str | None:
         """Where Enode can post: Home Assistant Cloud's webhook address where the user has a
         subscription, else the external HTTPS address; None without either."""
-        if self.cloudhook_url is not None:
-            return self.cloudhook_url
         if "cloud" in self.hass.config.components:
             # Imported only where Home Assistant Cloud is set up (it pulls in a lot).
             from homeassistant.components import cloud  # noqa: PLC0415
 
             if cloud.async_active_subscription(self.hass):
-                try:
-                    self.cloudhook_url = await cloud.async_create_cloudhook(
-                        self.hass, self.webhook_id
-                    )
-                except cloud.CloudNotAvailable as err:
-                    LOGGER.debug("No Home Assistant Cloud webhook: %s", err)
-                else:
+                if self.cloudhook_url is None:
+                    try:
+                        self.cloudhook_url = await cloud.async_create_cloudhook(
+                            self.hass, self.webhook_id
+                        )
+                    except cloud.CloudNotAvailable as err:
+                        LOGGER.debug("No Home Assistant Cloud webhook: %s", err)
+                if self.cloudhook_url is not None:
                     return self.cloudhook_url
         try:
             base = get_url(
