@@ -11,9 +11,11 @@ import types
 
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import webhook
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.util.aiohttp import MockRequest
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -23,7 +25,7 @@ from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 
 from .conftest import ENODE_USER, link_site, setup_entry, without_webhook_url
-from .test_enode_setup import poll
+from .test_enode_setup import entity_id, poll
 
 WEBHOOK_PATH = "/api/webhook/enode-webhook-id"
 # Nothing listens here: deliveries through this "proxy" fail.
@@ -336,3 +338,36 @@ async def test_deliveries_that_stop_arriving_are_noticed_within_the_hour(
     [hook] = fake_enode._webhooks.values()
     assert hook.is_active
     assert enode_entry.runtime_data.coordinator.update_interval == timedelta(minutes=2)
+
+
+async def test_a_delivery_relayed_by_home_assistant_cloud_is_read(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    webhook_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """Home Assistant Cloud hands a cloudhook delivery over as a stand-in request (no
+    aiohttp stream): it is read and acted on like any other."""
+    site = link_site(fake_enode)
+    await setup_entry(hass, enode_entry)
+    fake_enode.unplug(site.vehicle_id or "")
+    body = json.dumps(
+        [{"event": "user:vehicle:updated", "user": {"id": ENODE_USER}, "vehicle": {"id": "x"}}]
+    ).encode()
+    request = MockRequest(
+        content=body,
+        mock_source="cloudhook",
+        method="POST",
+        headers={SIGNATURE_HEADER: sign_payload(body, webhook_secret(enode_entry))},
+    )
+    response = await webhook.async_handle_webhook(hass, "enode-webhook-id", request)  # type: ignore[arg-type]
+    assert response.status == 200
+    await hass.async_block_till_done()
+    plugged = hass.states.get(entity_id(hass, "binary_sensor", f"{site.vehicle_id}_plugged_in"))
+    assert plugged.state == "off"
+
+    oversized = MockRequest(
+        content=b"x" * (2 * 1024 * 1024), mock_source="cloudhook", method="POST"
+    )
+    response = await webhook.async_handle_webhook(hass, "enode-webhook-id", oversized)  # type: ignore[arg-type]
+    assert response.status == 413
