@@ -75,7 +75,9 @@ async def follow_link(
     ):
         assert link.status == 302
         redirect = URL(link.headers["Location"])
-    assert redirect.path == f"/api/ev_flex/link/{result['flow_id']}"
+    # The flow's state is in the path: Link keeps no query of the redirect URI.
+    assert redirect.parent.path == f"/api/ev_flex/link/{result['flow_id']}"
+    assert len(redirect.name) >= 32
     page = await ha_client.get(redirect.path_qs)
     assert page.status == 200
     assert "close this window" in await page.text()
@@ -225,9 +227,9 @@ async def test_view_ignores_foreign_redirects(
     flow_id = await open_enode_step(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, credentials(fake_enode))
 
-    wrong_state = await ha_client.get(f"/api/ev_flex/link/{flow_id}?state=guess")
+    wrong_state = await ha_client.get(f"/api/ev_flex/link/{flow_id}/guess")
     assert wrong_state.status == 404
-    unknown_flow = await ha_client.get("/api/ev_flex/link/nope?state=guess")
+    unknown_flow = await ha_client.get("/api/ev_flex/link/nope/guess")
     assert unknown_flow.status == 404
     assert hass.config_entries.flow.async_get(flow_id)["step_id"] == "link_vehicle"
 
@@ -299,6 +301,15 @@ async def test_already_linked_user_skips_linking(
         ({CONF_CUSTOM: {CONF_BASE_URL: "not a url"}}, "invalid_url"),
         ({CONF_CUSTOM: {}}, "invalid_url"),
         ({CONF_CUSTOM: {CONF_BASE_URL: "http://127.0.0.1:9"}}, "cannot_connect"),
+        # Bad input never reaches the HTTP layer as "unknown" with a traceback.
+        ({CONF_CLIENT_ID: "client:with-colon"}, "invalid_credentials"),
+        ({CONF_CLIENT_SECRET: "line\nbreak"}, "invalid_credentials"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://user:password@127.0.0.1:8765"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://" + "a" * 300 + ".example"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://" + "a." * 200 + "example"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://127.0.0.1:99999"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://fake enode.example"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://127.0.0.1:8765/?x=1"}}, "invalid_url"),
     ],
 )
 async def test_credential_errors_recover(
@@ -307,6 +318,7 @@ async def test_credential_errors_recover(
     ha_client: TestClient,
     changes: dict[str, Any],
     error: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Each problem gets its translated error, and the same flow then goes on."""
     add_site(fake_enode, "sedan")
@@ -316,6 +328,7 @@ async def test_credential_errors_recover(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
+    assert "Traceback" not in caplog.text
 
     result = await hass.config_entries.flow.async_configure(flow_id, credentials(fake_enode))
     assert result["type"] is FlowResultType.EXTERNAL_STEP
@@ -488,6 +501,37 @@ async def test_reconfigure(hass: HomeAssistant, fake_enode: FakeEnodeServer) -> 
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_BASE_URL] == fake_enode.base_url
     assert entry.data[CONF_WEBHOOK_ID] == "enode-webhook-id"
+
+
+async def test_reconfigure_never_shows_the_secret(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, skip_entry_setup: AsyncMock
+) -> None:
+    """The form carries no stored secret, even after an error; left empty, the secret stays."""
+    entry = _entry(fake_enode)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+
+    def suggested_secret(result: ConfigFlowResult) -> object:
+        schema = result["data_schema"]
+        assert schema is not None
+        for key in schema.schema:
+            if key == CONF_CLIENT_SECRET:
+                return (key.description or {}).get("suggested_value")
+        raise AssertionError("no secret field")
+
+    assert suggested_secret(result) is None
+    changes = {CONF_CLIENT_SECRET: "", CONF_CUSTOM: {CONF_BASE_URL: "ftp://x"}}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(fake_enode, **changes)
+    )
+    assert result["errors"] == {"base": "invalid_url"}
+    assert suggested_secret(result) is None
+    assert fake_enode.client_secret not in str(result)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(fake_enode, **{CONF_CLIENT_SECRET: ""})
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_CLIENT_SECRET] == fake_enode.client_secret
 
 
 async def test_reconfigure_refuses_unknown_client(

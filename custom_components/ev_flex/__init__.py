@@ -1,12 +1,15 @@
 """EV Flex: smart charging and vehicle-to-grid for Home Assistant."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_time_interval,
+)
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
@@ -30,6 +33,7 @@ from .const import (
     ENODE_POLL_INTERVAL_WITH_WEBHOOK,
     LOGGER,
     SIMULATOR_UPDATE_INTERVAL,
+    WEBHOOK_CHECK_INTERVAL,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeData
 from .core.account import Account, SimulatedAccount
@@ -37,7 +41,12 @@ from .core.enode import EnodeAccount
 from .core.model import Location
 from .core.pairing import PairingTracker
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
-from .enode import EnodeRuntime, async_register_link_view, client_from_data
+from .enode import (
+    EnodeRuntime,
+    async_register_link_view,
+    async_remove_enode_account,
+    client_from_data,
+)
 from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id
 from .interventions import Interventions, async_remove_entry_issues
@@ -172,8 +181,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     )
     await coordinator.async_config_entry_first_refresh()
     interventions = Interventions(hass, entry.entry_id, entry_title=entry.title)
-    if enode is not None:
-        runtime = enode
+    if enode is not None and isinstance(account, EnodeAccount):
+        runtime, enode_account = enode, account
 
         @callback
         def refresh_from_webhook() -> None:
@@ -184,11 +193,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
 
         runtime.webhook.on_refresh = refresh_from_webhook
         runtime.webhook.on_credentials_invalidated = interventions.async_vendor_relink
+        runtime.webhook.on_device_deleted = coordinator.async_device_deleted
         if await runtime.async_start(coordinator.data):
             # Enode placed the cars anew; judge where they are on fresh data.
             await coordinator.async_refresh()
-        if runtime.webhook_active:
-            coordinator.update_interval = ENODE_POLL_INTERVAL_WITH_WEBHOOK
+
+        @callback
+        def follow_webhook_state() -> None:
+            # A working webhook pushes changes and credential problems; without one, poll
+            # faster and read the vendor accounts' validity on every poll.
+            working = runtime.webhook_active
+            coordinator.update_interval = (
+                ENODE_POLL_INTERVAL_WITH_WEBHOOK if working else ENODE_POLL_INTERVAL
+            )
+            enode_account.read_linked_vendors = not working
+
+        async def check_webhook(_now: datetime) -> None:
+            await runtime.async_check_webhook()
+            follow_webhook_state()
+
+        follow_webhook_state()
+        entry.async_on_unload(
+            async_track_time_interval(
+                hass, check_webhook, WEBHOOK_CHECK_INTERVAL, name="ev_flex webhook check"
+            )
+        )
         entry.async_on_unload(runtime.async_stop)
     if isinstance(account, SimulatedAccount):
         store = _simulation_store(hass, entry.entry_id)
@@ -218,6 +247,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         snapshot = coordinator.data
         if enode is not None:
             enode.async_on_update(snapshot)
+        if isinstance(account, EnodeAccount):
+            for vendor in account.invalid_vendors:
+                interventions.async_vendor_relink(vendor)
+        update_vendor_interventions()
         zone = configured_charging_zone(hass, entry.options)
         interventions.async_update(
             snapshot,
@@ -229,6 +262,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
             saved_pairing = exported
             pairing_store.async_delay_save(lambda: exported, PAIRING_SAVE_DELAY_SECONDS)
 
+    @callback
+    def update_vendor_interventions() -> None:
+        if enode is not None:
+            interventions.async_vendor_interventions(coordinator.data, enode.intervention_texts)
+
+    if enode is not None:
+        enode.on_intervention_texts = update_vendor_interventions
     account_updated()
     entry.async_on_unload(coordinator.async_add_listener(account_updated))
     entry.async_on_unload(interventions.async_unload)
@@ -255,7 +295,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> None:
-    """Forget a removed entry's simulated car, pairing memory and repair issues."""
+    """Forget a removed entry's simulated car, pairing memory and repair issues; for Enode,
+    delete the user (with the vendor credentials Enode keeps) and the charging Location."""
+    if entry.data.get(CONF_ACCOUNT_TYPE) == ACCOUNT_TYPE_ENODE:
+        await async_remove_enode_account(hass, entry)
     hass.data.get(SIMULATIONS, {}).pop(entry.entry_id, None)
     await _simulation_store(hass, entry.entry_id).async_remove()
     await _pairing_store(hass, entry.entry_id).async_remove()

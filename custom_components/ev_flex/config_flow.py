@@ -85,6 +85,7 @@ from .core.enode import (
     EnodeEnvironment,
     EnodeError,
     VendorType,
+    credentials_problem,
     vehicle_state_from,
 )
 from .core.prices import PriceStatus, current_price
@@ -226,6 +227,14 @@ ENODE_SCHEMA = probatio.Schema(
     }
 )
 
+# Reconfigure never sends the stored secret to the browser: left empty, it stays as it is.
+RECONFIGURE_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional(CONF_CLIENT_SECRET) if key == CONF_CLIENT_SECRET else key: value
+        for key, value in ENODE_SCHEMA.schema.items()
+    }
+)
+
 REAUTH_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_CLIENT_ID): TextSelector(),
@@ -255,6 +264,8 @@ def _enode_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
 
 async def _async_check_credentials(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
     """A real call with the credentials; the form error key, or None when they work."""
+    if credentials_problem(data[CONF_CLIENT_ID], data[CONF_CLIENT_SECRET]) is not None:
+        return "invalid_credentials"
     try:
         client = client_from_data(hass, data)
     except ValueError:
@@ -540,7 +551,10 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="reconfigure_not_supported")
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _enode_data(user_input)
+            data = _enode_data(
+                {CONF_CLIENT_SECRET: entry.data[CONF_CLIENT_SECRET]}
+                | {key: value for key, value in user_input.items() if value}
+            )
             if (error := await _async_check_credentials(self.hass, data)) is not None:
                 errors["base"] = error
             else:
@@ -552,13 +566,14 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(entry, data={**kept, **data})
         suggested = user_input or {
             CONF_CLIENT_ID: entry.data[CONF_CLIENT_ID],
-            CONF_CLIENT_SECRET: entry.data[CONF_CLIENT_SECRET],
             CONF_ENVIRONMENT: entry.data[CONF_ENVIRONMENT],
             CONF_CUSTOM: {CONF_BASE_URL: entry.data.get(CONF_BASE_URL, "")},
         }
+        # Never the stored secret, not even after an error.
+        suggested = {k: v for k, v in suggested.items() if k != CONF_CLIENT_SECRET}
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(ENODE_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(RECONFIGURE_SCHEMA, suggested),
             errors=errors,
         )
 
@@ -1326,18 +1341,15 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         client = enode.client
         try:
             charger = await client.get_charger(charger_id)
-            vendor = charger.vendor or ""
-            vehicles = await client.list_vehicles(enode.user_id)
-            if any(vehicle.vendor == vendor for vehicle in vehicles):
-                # Enode unlinks whole vendor accounts; this one holds the car as well.
-                return self.async_abort(
-                    reason="shared_vendor", description_placeholders={"vendor": vendor}
-                )
-            await client.disconnect_vendor(enode.user_id, vendor)
+            # Only the charger side: a vendor account that also holds the car keeps the car.
+            await client.disconnect_vendor_type(
+                enode.user_id, charger.vendor or "", VendorType.CHARGER
+            )
         except EnodeError as err:
             return self.async_abort(
                 reason="unlink_failed", description_placeholders={"reason": str(err)}
             )
+        runtime.coordinator.async_device_deleted(charger_id)
         await runtime.coordinator.async_refresh()
         return await self.async_step_init()
 

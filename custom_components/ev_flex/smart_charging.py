@@ -40,7 +40,7 @@ from .core.controller import (
 from .core.executor import CommandExecutor, RetryPolicy
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, route_command
-from .helpers import vehicle_name
+from .helpers import store_key_part, vehicle_name
 from .interventions import issue_id
 from .location import configured_charging_zone, system_at_charging_location
 
@@ -67,7 +67,9 @@ class VehicleSmartCharging:
         self.vehicle_id = vehicle_id
         self.coordinator = entry.runtime_data.coordinator
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.controller.{entry.entry_id}.{vehicle_id}"
+            hass,
+            STORE_VERSION,
+            f"{DOMAIN}.controller.{entry.entry_id}.{store_key_part(vehicle_id)}",
         )
         executor = CommandExecutor(
             send_command=self._async_send,
