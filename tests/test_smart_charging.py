@@ -607,7 +607,7 @@ async def test_unreadable_stored_state_starts_afresh(
     """A corrupt stored state is logged and ignored; the controller runs from scratch."""
     store_controller(hass_storage, simulator_entry, {"version": 1, "state": {"status": "bogus"}})
     await set_up(hass, simulator_entry)
-    assert "starts afresh" in caplog.text
+    assert "Saved data of EV Flex Simulator Sedan 75 kWh was reset" in caplog.text
     assert hass.states.get(STATE).state == "disabled"
 
 

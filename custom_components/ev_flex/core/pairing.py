@@ -113,6 +113,8 @@ class UnlockedCapabilities:
             when = datetime.fromisoformat(unlocked_at)
         except ValueError:
             return None
+        if when.tzinfo is None:
+            return None
         return cls(
             vehicle_id=vehicle_id,
             charger_id=charger_id,
