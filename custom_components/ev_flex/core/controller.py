@@ -119,6 +119,8 @@ TARGET_TOLERANCE_PCT = 0.05
 # The controller wants to run at least this often.
 MAX_WAKE_PLUGGED = timedelta(minutes=15)
 MAX_WAKE_UNPLUGGED = timedelta(hours=1)
+# Demand-response discharges that may wait at once (each is a request of its own).
+MAX_DISCHARGE_REQUESTS = 10
 
 Planner = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -1442,11 +1444,25 @@ class VehicleController:
         )
         self.executor.clear_failure()
 
+    def _live_discharge_requests(self, now: datetime) -> tuple[DischargeRequest, ...]:
+        cancelled_at = self.settings.override_cancelled_at
+        return tuple(
+            request
+            for request in self.settings.discharge_requests
+            if request.until > now and (cancelled_at is None or request.requested_at > cancelled_at)
+        )
+
+    def pending_discharge_requests(self, now: datetime) -> int:
+        """How many demand-response discharges have neither ended nor been cancelled."""
+        return len(self._live_discharge_requests(now))
+
     def request_discharge(self, now: datetime, power_kw: float, duration: timedelta) -> None:
-        """A demand-response discharge; expired requests are dropped."""
-        live = tuple(r for r in self.settings.discharge_requests if r.until > now)
+        """A demand-response discharge; ended and cancelled requests are dropped, and beyond
+        MAX_DISCHARGE_REQUESTS the oldest."""
+        live = self._live_discharge_requests(now)
         request = DischargeRequest(power_kw=power_kw, until=now + duration, requested_at=now)
-        self.settings = replace(self.settings, discharge_requests=(*live, request))
+        kept = (*live, request)[-MAX_DISCHARGE_REQUESTS:]
+        self.settings = replace(self.settings, discharge_requests=kept)
 
     # The loop
 
