@@ -504,7 +504,8 @@ class Simulation:
             plugged_in_at=vehicle.plugged_in_at,
             is_charging=charging,
             is_fully_charged=vehicle.soc_pct >= vehicle.charge_limit_pct,
-            charge_rate_kw=round(vehicle.charge_rate_kw, 3),
+            # Negative while discharging, as the charger shows it.
+            charge_rate_kw=round(vehicle.charge_rate_kw - vehicle.discharge_rate_kw, 3),
             charge_time_remaining_min=self._time_remaining_min() if charging else None,
             odometer_km=round(vehicle.odometer_km, 1),
             location=vehicle.location,
