@@ -139,7 +139,7 @@ async def _async_simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Si
         entry_id=entry.entry_id,
         subject=SIMULATION_SUBJECT,
         name=entry.title,
-        expected=device_known(hass, simulation.vehicle_id),
+        expected=device_known(hass, entry.entry_id, simulation.vehicle_id),
     )
     if saved is None:
         # Stored at once, so a store missing later on was lost, not new.

@@ -387,7 +387,7 @@ async def async_setup_smart_charging(
     for vehicle_id in entry.runtime_data.coordinator.data.vehicles:
         controller = VehicleSmartCharging(hass, entry, vehicle_id)
         # Before the platforms: nothing stored can fail the setup once entities exist.
-        await controller.async_load(expected=device_known(hass, vehicle_id))
+        await controller.async_load(expected=device_known(hass, entry.entry_id, vehicle_id))
         controllers[vehicle_id] = controller
     return controllers
 

@@ -90,9 +90,10 @@ async def async_load_store[T: Mapping[str, Any] | Sequence[Any]](
     return data
 
 
-def device_known(hass: HomeAssistant, device_id: str) -> bool:
-    """Whether a device of EV Flex was set up before: its stores should then exist."""
-    return dr.async_get(hass).async_get_device(identifiers={(DOMAIN, device_id)}) is not None
+def device_known(hass: HomeAssistant, entry_id: str, device_id: str) -> bool:
+    """Whether the entry set this device up before: its stores should then exist."""
+    registry = dr.async_get(hass)
+    return registry.async_get_device_by_identifier((DOMAIN, device_id), entry_id) is not None
 
 
 @callback
