@@ -643,9 +643,7 @@ class PairingTracker:
 
         charge_rate, rate_source = vehicle.charge_rate_kw, None
         charger_rate = charger.charge_rate_kw if active else None
-        if charger_rate is not None and (
-            charge_rate is None or (charger_rate < 0 <= charge_rate)
-        ):
+        if charger_rate is not None and (charge_rate is None or (charger_rate < 0 <= charge_rate)):
             # Many cars report no rate, or 0, while the charger discharges them.
             charge_rate, rate_source = charger_rate, DataSource.CHARGER
         elif charge_rate is not None:
