@@ -1,4 +1,6 @@
-"""Turning account errors into translated Home Assistant errors."""
+"""Turning account errors into translated Home Assistant errors; names and numbers as shown."""
+
+import math
 
 from homeassistant.exceptions import HomeAssistantError
 
@@ -60,3 +62,19 @@ def vehicle_name(vehicle: VehicleState) -> str:
 def charger_name(charger: ChargerState) -> str:
     """The name a charger's device gets."""
     return " ".join(part for part in (charger.make, charger.model) if part) or "Charger"
+
+
+# Power is shown to 10 W everywhere: sensors, calendar events and messages.
+POWER_DIGITS = 2
+
+
+def power_kw(value: float | None) -> float | None:
+    """A power as EV Flex shows it: rounded to POWER_DIGITS, None when not finite."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, POWER_DIGITS) + 0.0
+
+
+def power_text(value: float) -> str:
+    """A power for text, e.g. "7.36 kW"."""
+    return f"{power_kw(value) or 0.0:g} kW"
