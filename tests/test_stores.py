@@ -1,6 +1,6 @@
 """Stored data that cannot be trusted: the entry loads, what was reset is named in a repair."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -224,9 +224,37 @@ async def test_deleted_stores_are_reported(
     }
 
 
+def saved_car(saved_at: datetime, **changes: Any) -> dict[str, Any]:
+    """A simulated car as it is stored: plugged in and charging at 10 %."""
+    return {
+        "saved_at": saved_at.isoformat(),
+        "soc_pct": 10.0,
+        "charge_limit_pct": 90.0,
+        "plugged_in": True,
+        "plugged_in_at": saved_at.isoformat(),
+        "wants_charge": True,
+        "odometer_km": 1000.0,
+        "energy_delivered_kwh": 0.0,
+        "charger_enabled": True,
+        "max_current_a": 16.0,
+        "discharge_request_kw": 0.0,
+        **changes,
+    }
+
+
 @pytest.mark.parametrize(
     "saved",
-    [{"soc_pct": "lots"}, {"soc_pct": float("nan")}, ["not", "a", "car"]],
+    [
+        saved_car(START, soc_pct="lots"),
+        saved_car(START, soc_pct=float("nan")),
+        saved_car(START, soc_pct=1e9),
+        saved_car(START, soc_pct=-5),
+        saved_car(START, max_current_a=float("inf")),
+        saved_car(START, plugged_in="yes"),
+        saved_car(START.replace(tzinfo=None)),
+        {"soc_pct": 50.0},
+        ["not", "a", "car"],
+    ],
 )
 async def test_unreadable_simulated_car_is_reported(
     hass: HomeAssistant,
@@ -302,19 +330,7 @@ async def test_simulated_car_saved_long_ago_catches_up(
     raw_store(
         hass_storage,
         f"{DOMAIN}.simulation.{simulator_entry.entry_id}",
-        {
-            "saved_at": (START - timedelta(days=365)).isoformat(),
-            "soc_pct": 10.0,
-            "charge_limit_pct": 90.0,
-            "plugged_in": True,
-            "plugged_in_at": (START - timedelta(days=365)).isoformat(),
-            "wants_charge": True,
-            "odometer_km": 1000.0,
-            "energy_delivered_kwh": 0.0,
-            "charger_enabled": True,
-            "max_current_a": 16.0,
-            "discharge_request_kw": 0.0,
-        },
+        saved_car(START - timedelta(days=365)),
     )
     await set_up(hass, simulator_entry)
     assert hass.states.get(f"sensor.{CAR}_battery_level").state == "90.0"
