@@ -2,6 +2,7 @@
 
 from datetime import datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -15,6 +16,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.ev_flex import SIMULATIONS
 from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.controller import VehicleController
 
 from .test_smart_charging import (
     CAR,
@@ -338,3 +340,18 @@ async def test_simulated_car_saved_long_ago_catches_up(
     # 80 % of 75 kWh stored at 90 % charging efficiency.
     assert simulation.energy_delivered_kwh == pytest.approx(60.0 / 0.9)
     assert store_issues(issue_registry) == {}
+
+
+async def test_failed_setup_leaves_no_stale_entities(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,  # noqa: F811
+) -> None:
+    """Should the first smart charging step fail (a bug), the entry's entities are taken down
+    with it instead of showing their first values for ever."""
+    with patch.object(VehicleController, "update", side_effect=RuntimeError("a bug")):
+        await hass.config.async_set_time_zone("Europe/Oslo")
+        simulator_entry.add_to_hass(hass)
+        assert not await hass.config_entries.async_setup(simulator_entry.entry_id)
+        await settle(hass)
+    assert simulator_entry.state is ConfigEntryState.SETUP_ERROR
+    assert hass.states.get(f"sensor.{CAR}_battery_level").state == STATE_UNAVAILABLE

@@ -284,8 +284,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     )
     entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    for charging in entry.runtime_data.smart_charging.values():
-        await charging.async_start()
+    try:
+        for charging in entry.runtime_data.smart_charging.values():
+            await charging.async_start()
+    except Exception:
+        # A failed setup must not leave its entities showing stale values.
+        await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+        raise
     async_follow_new_vehicles(hass, entry)
     return True
 
