@@ -160,7 +160,7 @@ async def test_unreadable_state_is_reset_and_the_entry_loads(
 
 @pytest.mark.parametrize(
     ("wrapper_version", "inner_version"),
-    [(2, 1), (1, 2), (1, None)],
+    [(2, 1), (0, 1), (1, 2), (1, None)],
 )
 async def test_store_of_another_version_is_reported(
     hass: HomeAssistant,

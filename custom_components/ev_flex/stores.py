@@ -72,13 +72,14 @@ async def async_load_store[T: Mapping[str, Any] | Sequence[Any]](
     store is simply new)."""
     try:
         data = await store.async_load()
-    except UnsupportedStorageVersionError as err:
+    except (UnsupportedStorageVersionError, NotImplementedError) as err:
+        # Newer than this version reads, or older without a migration.
         async_report_reset(
-            hass, entry_id, subject, name, [EVERYTHING], ISSUE_STORE_OTHER_VERSION, str(err)
+            hass, entry_id, subject, name, [EVERYTHING], ISSUE_STORE_OTHER_VERSION, repr(err)
         )
         return None
-    except (HomeAssistantError, NotImplementedError, *READ_ERRORS) as err:
-        # A wrapper of the wrong shape, or an older version without a migration.
+    except (HomeAssistantError, *READ_ERRORS) as err:
+        # A wrapper of the wrong shape.
         async_report_reset(
             hass, entry_id, subject, name, [EVERYTHING], ISSUE_STORE_UNREADABLE, repr(err)
         )
