@@ -9,7 +9,6 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -306,7 +305,6 @@ async def test_store_issue_is_acknowledged_through_its_repair(
     """The repair shows what was reset; confirming it closes the issue."""
     store_controller(hass_storage, simulator_entry, {"version": 1, "settings": {"v2g": "yes"}})
     await set_up(hass, simulator_entry)
-    assert await async_setup_component(hass, "repairs", {})
     ident = f"store_unreadable_{simulator_entry.entry_id}_{VEHICLE_ID}"
     client = await hass_client()
     response = await client.post(
