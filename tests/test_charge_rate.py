@@ -1,4 +1,5 @@
-"""The vehicle's charge rate while discharging: negative, as the charger's."""
+"""Charge rates: the vehicle's is negative while discharging, as the charger's, and both are
+rounded alike."""
 
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
@@ -47,15 +48,12 @@ async def test_simulated_car_discharging_has_a_negative_rate(
     assert float(hass.states.get(f"sensor.{SUV}_charge_rate").state) == charger_rate
 
 
-async def test_car_reporting_zero_while_discharging_shows_the_chargers_rate(
-    hass: HomeAssistant,
-) -> None:
-    """Cars that report 0 kW while the charger they are plugged into discharges them get the
-    charger's negative rate; charging, the car's own reading stays."""
+async def set_up_van(hass: HomeAssistant, car_kw: str, charger_w: str) -> None:
+    """An entities account whose car and charger report these powers, plugged in."""
     hass.states.async_set("sensor.car_soc", "70", {"unit_of_measurement": "%"})
     hass.states.async_set("binary_sensor.car_plugged_in", "on")
-    hass.states.async_set("sensor.car_power", "0", {"unit_of_measurement": "kW"})
-    hass.states.async_set("sensor.charger_power", "-11040", {"unit_of_measurement": "W"})
+    hass.states.async_set("sensor.car_power", car_kw, {"unit_of_measurement": "kW"})
+    hass.states.async_set("sensor.charger_power", charger_w, {"unit_of_measurement": "W"})
     hass.states.async_set("switch.charger", "on")
     entry = MockConfigEntry(
         domain=DOMAIN,
@@ -73,6 +71,14 @@ async def test_car_reporting_zero_while_discharging_shows_the_chargers_rate(
         },
     )
     await set_up(hass, entry)
+
+
+async def test_car_reporting_zero_while_discharging_shows_the_chargers_rate(
+    hass: HomeAssistant,
+) -> None:
+    """Cars that report 0 kW while the charger they are plugged into discharges them get the
+    charger's negative rate; charging, the car's own reading stays."""
+    await set_up_van(hass, "0", "-11040")
     assert hass.states.get("sensor.van_charge_rate").state == "-11.04"
     assert hass.states.get("sensor.van_charger_charge_rate").state == "-11.04"
 
@@ -80,3 +86,10 @@ async def test_car_reporting_zero_while_discharging_shows_the_chargers_rate(
     hass.states.async_set("sensor.charger_power", "7400", {"unit_of_measurement": "W"})
     await settle(hass)
     assert hass.states.get("sensor.van_charge_rate").state == "7.2"
+
+
+async def test_power_is_rounded_alike_on_car_and_charger(hass: HomeAssistant) -> None:
+    """Readings with float noise show to 10 W, on the car and on the charger."""
+    await set_up_van(hass, "7.359999999", "7360.0000001")
+    assert hass.states.get("sensor.van_charge_rate").state == "7.36"
+    assert hass.states.get("sensor.van_charger_charge_rate").state == "7.36"

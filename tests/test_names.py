@@ -9,17 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ev_flex.const import (
-    ACCOUNT_TYPE_ENTITIES,
-    CONF_ACCOUNT_TYPE,
-    CONF_BATTERY_CAPACITY,
-    CONF_CHARGER_POWER_ENTITY,
-    CONF_CHARGER_SWITCH_ENTITY,
-    CONF_PLUGGED_IN_ENTITY,
-    CONF_SOC_ENTITY,
-    CONF_VEHICLE_POWER_ENTITY,
-    DOMAIN,
-)
+from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.entity import service_device_id
 
 from .test_smart_charging import (
@@ -27,7 +17,6 @@ from .test_smart_charging import (
     START,
     loaded_entry,  # noqa: F401 - the simulated account in Oslo, with prices
     set_up,
-    settle,
     simulator_entry,  # noqa: F401 - at 18:00 local
     turn_on_smart_charging,
 )
@@ -96,31 +85,3 @@ async def test_calendar_events_name_the_car_and_its_power(
     learned = float(hass.states.get(f"sensor.{CAR}_learned_charging_power").state)
     for event in events:
         assert event["summary"] == f"Charge EV Flex Simulator Sedan 75 kWh at {learned:g} kW"
-
-
-async def test_power_is_rounded_alike_on_car_and_charger(hass: HomeAssistant) -> None:
-    """Readings with float noise show to 10 W, on the car and on the charger."""
-    hass.states.async_set("sensor.car_soc", "70", {"unit_of_measurement": "%"})
-    hass.states.async_set("binary_sensor.car_plugged_in", "on")
-    hass.states.async_set("sensor.car_power", "7.359999999", {"unit_of_measurement": "kW"})
-    hass.states.async_set("sensor.charger_power", "7360.0000001", {"unit_of_measurement": "W"})
-    hass.states.async_set("switch.charger", "on")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Van",
-        unique_id="entities-van",
-        data={
-            CONF_ACCOUNT_TYPE: ACCOUNT_TYPE_ENTITIES,
-            CONF_NAME: "Van",
-            CONF_SOC_ENTITY: "sensor.car_soc",
-            CONF_PLUGGED_IN_ENTITY: "binary_sensor.car_plugged_in",
-            CONF_VEHICLE_POWER_ENTITY: "sensor.car_power",
-            CONF_CHARGER_POWER_ENTITY: "sensor.charger_power",
-            CONF_CHARGER_SWITCH_ENTITY: "switch.charger",
-            CONF_BATTERY_CAPACITY: 60,
-        },
-    )
-    await set_up(hass, entry)
-    await settle(hass)
-    assert hass.states.get("sensor.van_charge_rate").state == "7.36"
-    assert hass.states.get("sensor.van_charger_charge_rate").state == "7.36"

@@ -34,6 +34,8 @@ from .test_smart_charging import (
 TARGET = f"number.{CAR}_target_charge"
 NAIVE = "2026-01-14T07:00:00"
 AWARE = START.isoformat()
+EVERYTHING = "everything it had saved"
+RELEARNED = "capabilities a charger unlocked for a car (learned again)"
 
 
 def store_issues(issue_registry: ir.IssueRegistry) -> dict[str, ir.IssueEntry]:
@@ -43,6 +45,16 @@ def store_issues(issue_registry: ir.IssueRegistry) -> dict[str, ir.IssueEntry]:
         for (domain, ident), issue in issue_registry.issues.items()
         if domain == DOMAIN and ident.startswith("store_")
     }
+
+
+def raised(
+    issue_registry: ir.IssueRegistry, kind: str, entry: MockConfigEntry, subject: str
+) -> dict[str, str]:
+    """The placeholders of the fixable store issue raised about `subject`."""
+    issue = store_issues(issue_registry)[f"{kind}_{entry.entry_id}_{subject}"]
+    assert issue.is_fixable
+    assert issue.translation_key == kind
+    return dict(issue.translation_placeholders or {})
 
 
 def raw_store(hass_storage: dict[str, Any], key: str, data: Any, version: int = 1) -> None:
@@ -107,12 +119,7 @@ async def test_unreadable_settings_are_reset_one_by_one(
     assert simulator_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(TARGET).state == "65.0"
     assert hass.states.get(f"switch.{CAR}_smart_charging").state == "on"
-    issue = store_issues(issue_registry)[
-        f"store_unreadable_{simulator_entry.entry_id}_{VEHICLE_ID}"
-    ]
-    assert issue.translation_key == "store_unreadable"
-    assert issue.is_fixable
-    placeholders = issue.translation_placeholders or {}
+    placeholders = raised(issue_registry, "store_unreadable", simulator_entry, VEHICLE_ID)
     assert placeholders["name"] == "EV Flex Simulator Sedan 75 kWh"
     assert placeholders["reset"] == (reset or "discharge requests")
 
@@ -151,10 +158,8 @@ async def test_unreadable_state_is_reset_and_the_entry_loads(
     await set_up(hass, simulator_entry)
     assert simulator_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(STATE).state not in (STATE_UNAVAILABLE, "unknown")
-    issue = store_issues(issue_registry)[
-        f"store_unreadable_{simulator_entry.entry_id}_{VEHICLE_ID}"
-    ]
-    assert (issue.translation_placeholders or {})["reset"] == reset
+    placeholders = raised(issue_registry, "store_unreadable", simulator_entry, VEHICLE_ID)
+    assert placeholders["reset"] == reset
 
 
 @pytest.mark.parametrize(
@@ -179,10 +184,8 @@ async def test_store_of_another_version_is_reported(
     await set_up(hass, simulator_entry)
     assert simulator_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(TARGET).state == "80.0"
-    issue = store_issues(issue_registry)[
-        f"store_other_version_{simulator_entry.entry_id}_{VEHICLE_ID}"
-    ]
-    assert (issue.translation_placeholders or {})["reset"] == "everything it had saved"
+    placeholders = raised(issue_registry, "store_other_version", simulator_entry, VEHICLE_ID)
+    assert placeholders["reset"] == EVERYTHING
 
 
 async def test_store_of_the_wrong_shape_is_reported(
@@ -244,55 +247,45 @@ def saved_car(saved_at: datetime, **changes: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "saved",
+    ("store", "saved", "reset"),
     [
-        saved_car(START, soc_pct="lots"),
-        saved_car(START, soc_pct=float("nan")),
-        saved_car(START, soc_pct=1e9),
-        saved_car(START, soc_pct=-5),
-        saved_car(START, max_current_a=float("inf")),
-        saved_car(START, plugged_in="yes"),
-        saved_car(START.replace(tzinfo=None)),
-        {"soc_pct": 50.0},
-        ["not", "a", "car"],
+        ("simulation", saved_car(START, soc_pct="lots"), EVERYTHING),
+        ("simulation", saved_car(START, soc_pct=float("nan")), EVERYTHING),
+        ("simulation", saved_car(START, soc_pct=1e9), EVERYTHING),
+        ("simulation", saved_car(START, soc_pct=-5), EVERYTHING),
+        ("simulation", saved_car(START, max_current_a=float("inf")), EVERYTHING),
+        ("simulation", saved_car(START, plugged_in="yes"), EVERYTHING),
+        ("simulation", saved_car(START.replace(tzinfo=None)), EVERYTHING),
+        ("simulation", {"soc_pct": 50.0}, EVERYTHING),
+        ("simulation", ["not", "a", "car"], EVERYTHING),
+        ("pairing", {"vehicle_id": "car"}, RELEARNED),
+        (
+            "pairing",
+            [{"vehicle_id": "car", "charger_id": "box", "unlocked_at": NAIVE}],
+            RELEARNED,
+        ),
+        ("pairing", ["junk"], RELEARNED),
     ],
 )
-async def test_unreadable_simulated_car_is_reported(
+async def test_unreadable_car_and_pairing_stores_are_reported(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     simulator_entry: MockConfigEntry,  # noqa: F811
     issue_registry: ir.IssueRegistry,
+    store: str,
     saved: Any,
+    reset: str,
 ) -> None:
-    """The simulated car starts afresh from its entry and the user is told."""
-    raw_store(hass_storage, f"{DOMAIN}.simulation.{simulator_entry.entry_id}", saved)
-    await set_up(hass, simulator_entry)
-    assert simulator_entry.runtime_data.account.simulation.vehicle_state().battery_level_pct == 40
-    issue = store_issues(issue_registry)[f"store_unreadable_{simulator_entry.entry_id}_simulation"]
-    assert (issue.translation_placeholders or {})["name"] == "Garage"
-
-
-@pytest.mark.parametrize(
-    "saved",
-    [
-        {"vehicle_id": "car"},
-        [{"vehicle_id": "car", "charger_id": "box", "unlocked_at": NAIVE}],
-        ["junk"],
-    ],
-)
-async def test_unreadable_pairing_records_are_reported(
-    hass: HomeAssistant,
-    hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
-    issue_registry: ir.IssueRegistry,
-    saved: Any,
-) -> None:
-    """Capabilities a charger unlocked are learned again; the user is told why they went."""
-    raw_store(hass_storage, f"{DOMAIN}.pairing.{simulator_entry.entry_id}", saved)
+    """The simulated car starts afresh from its entry, capabilities a charger unlocked are
+    learned again, and the user is told."""
+    raw_store(hass_storage, f"{DOMAIN}.{store}.{simulator_entry.entry_id}", saved)
     await set_up(hass, simulator_entry)
     assert simulator_entry.state is ConfigEntryState.LOADED
-    issue = store_issues(issue_registry)[f"store_unreadable_{simulator_entry.entry_id}_pairing"]
-    assert "learned again" in (issue.translation_placeholders or {})["reset"]
+    assert simulator_entry.runtime_data.account.simulation.vehicle_state().battery_level_pct == 40
+    assert raised(issue_registry, "store_unreadable", simulator_entry, store) == {
+        "name": "Garage",
+        "reset": reset,
+    }
 
 
 async def test_store_issue_is_acknowledged_through_its_repair(
