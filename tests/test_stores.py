@@ -134,6 +134,27 @@ async def test_unreadable_settings_are_reset_one_by_one(
             "charging plan",
         ),
         ({"plan": {"slots": [{"start": AWARE, "end": AWARE}]}}, "charging plan"),
+        (
+            {"plan": {"slots": [{"start": AWARE, "end": START.replace(year=2025).isoformat()}]}},
+            "charging plan",
+        ),
+        (
+            {
+                "plan": {
+                    "slots": [
+                        {
+                            "start": AWARE,
+                            "end": AWARE,
+                            "soc_pct_end": 50,
+                            "import": 0.3,
+                            "export": "plenty",
+                        }
+                    ]
+                }
+            },
+            "charging plan",
+        ),
+        ({"plan": {"targets": ["met"]}}, "charging plan"),
         ({"session": {"started_at": NAIVE}}, "smart charging state, plan and totals: session"),
         ({"totals": {"cost": "NaN"}}, "charging totals"),
         ({"status": "SOMETHING_NEW"}, "smart charging state, plan and totals: status"),

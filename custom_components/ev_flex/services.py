@@ -2,7 +2,7 @@
 discharge."""
 
 from collections.abc import Mapping
-from datetime import MINYEAR, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -121,11 +121,7 @@ def _aware(moment: datetime) -> datetime:
 
 def _check_departure(departure: datetime, now: datetime) -> datetime:
     departure = _aware(departure)
-    try:
-        ahead = departure - now
-    except OverflowError:
-        # The first or last moments a datetime can hold, seen from UTC.
-        ahead = timedelta.min if departure.year == MINYEAR else timedelta.max
+    ahead = departure - now
     if ahead <= timedelta(0):
         raise _invalid("departure_in_past", departure=departure.isoformat())
     if ahead > MAX_DEPARTURE_AHEAD:
