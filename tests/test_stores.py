@@ -29,6 +29,7 @@ from .test_smart_charging import (
     simulator_entry,  # noqa: F401 - at 18:00 local, with prices
     store_controller,
     turn_on_smart_charging,
+    vehicle_device,
 )
 
 TARGET = f"number.{CAR}_target_charge"
@@ -72,6 +73,14 @@ async def test_clean_restart_reports_nothing(
     """Everything EV Flex writes (a session, a plan, learned values, commands) reads back."""
     await set_up(hass, simulator_entry)
     await turn_on_smart_charging(hass, freezer)
+    device_id = vehicle_device(hass, simulator_entry)
+    for action, data in (
+        ("set_departure", {"departure": "2026-01-20 06:30", "target_soc": 90}),
+        ("set_departure_schedule", {"monday": "07:00", "friday": "08:15"}),
+    ):
+        await hass.services.async_call(
+            DOMAIN, action, {"device_id": device_id, **data}, blocking=True
+        )
     # 03:00, charging in the cheap night hours.
     await advance(hass, freezer, START + timedelta(hours=9))
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
@@ -80,6 +89,8 @@ async def test_clean_restart_reports_nothing(
     stored = hass_storage[controller_store_key(simulator_entry)]["data"]
     assert stored["state"]["plan"] is not None
     assert stored["state"]["session"] is not None
+    assert stored["settings"]["departure_override"] is not None
+    assert stored["settings"]["weekly_departures"] is not None
 
     assert await hass.config_entries.async_setup(simulator_entry.entry_id)
     await settle(hass)
