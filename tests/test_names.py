@@ -15,6 +15,7 @@ from custom_components.ev_flex.entity import service_device_id
 from .test_smart_charging import (
     CAR,
     START,
+    VEHICLE_ID,
     loaded_entry,  # noqa: F401 - the simulated account in Oslo, with prices
     set_up,
     simulator_entry,  # noqa: F401 - at 18:00 local
@@ -66,8 +67,10 @@ async def test_calendar_events_name_the_car_and_its_power(
     loaded_entry: MockConfigEntry,  # noqa: F811
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """An event says which car charges, at the power its learned-power sensor shows."""
+    """An event says which car charges and at what power, to 10 W."""
     await turn_on_smart_charging(hass, freezer)
+    plan = loaded_entry.runtime_data.smart_charging[VEHICLE_ID].controller.state.plan
+    assert plan is not None
     answer = await hass.services.async_call(
         "calendar",
         "get_events",
@@ -82,6 +85,7 @@ async def test_calendar_events_name_the_car_and_its_power(
     assert answer is not None
     events = answer[f"calendar.{CAR}_charging_plan"]["events"]  # type: ignore[index]
     assert events
-    learned = float(hass.states.get(f"sensor.{CAR}_learned_charging_power").state)
-    for event in events:
-        assert event["summary"] == f"Charge EV Flex Simulator Sedan 75 kWh at {learned:g} kW"
+    planned = {round(float(window["kw"]), 2) for window in plan["switch_times"]}
+    assert {event["summary"] for event in events} <= {
+        f"Charge EV Flex Simulator Sedan 75 kWh at {kw:g} kW" for kw in planned
+    }
