@@ -320,6 +320,27 @@ async def test_unreadable_car_and_pairing_stores_are_reported(
     }
 
 
+async def test_unreadable_pairing_records_are_written_back_without_them(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    simulator_entry: MockConfigEntry,  # noqa: F811
+) -> None:
+    """Readable records stay, unreadable ones leave the store (and are reported only once)."""
+    good = {
+        "vehicle_id": "simulator-garage-vehicle",
+        "charger_id": "simulator-garage-charger",
+        "start_stop": True,
+        "location": True,
+        "unlocked_at": AWARE,
+    }
+    key = f"{DOMAIN}.pairing.{simulator_entry.entry_id}"
+    raw_store(hass_storage, key, [good, "junk"])
+    await set_up(hass, simulator_entry)
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await settle(hass)
+    assert hass_storage[key]["data"] == [good]
+
+
 async def test_store_issue_is_acknowledged_through_its_repair(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],

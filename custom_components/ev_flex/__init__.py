@@ -108,6 +108,8 @@ async def _async_load_pairing(
     ]
     if len(readable) != len(records):
         async_report_reset(hass, entry.entry_id, PAIRING_SUBJECT, entry.title, ["pairing.*"])
+        # Written back without them, so the next start does not report them again.
+        store.async_delay_save(lambda: readable, PAIRING_SAVE_DELAY_SECONDS)
     return readable
 
 
