@@ -148,7 +148,11 @@ async def test_waits_for_cheap_hours_and_is_ready_on_time(
     assert estimated < charge_now
 
     calendar = f"calendar.{CAR}_charging_plan"
-    assert hass.states.get(calendar).attributes["message"].startswith("Charge at")
+    assert (
+        hass.states.get(calendar)
+        .attributes["message"]
+        .startswith("Charge EV Flex Simulator Sedan 75 kWh at")
+    )
 
     await advance(hass, freezer, next_start.astimezone(TZ) + timedelta(minutes=10))
     assert simulation.charger_state().is_charging
@@ -719,7 +723,9 @@ async def test_calendar_lists_windows_and_skips_slivers(
         datetime.fromisoformat(w["start"]).astimezone(ZoneInfo("UTC"))
         for w in plan["switch_times"][:-1]
     ]
-    assert all(event.summary.startswith("Charge at") for event in events)
+    assert all(
+        event.summary.startswith("Charge EV Flex Simulator Sedan 75 kWh at") for event in events
+    )
 
 
 VEHICLE_ID = "simulator-garage-vehicle"
@@ -746,7 +752,7 @@ async def test_unreadable_stored_state_starts_afresh(
     """A corrupt stored state is logged and ignored; the controller runs from scratch."""
     store_controller(hass_storage, simulator_entry, {"version": 1, "state": {"status": "bogus"}})
     await set_up(hass, simulator_entry)
-    assert "starts afresh" in caplog.text
+    assert "Saved data of EV Flex Simulator Sedan 75 kWh was reset" in caplog.text
     assert hass.states.get(STATE).state == "disabled"
 
 

@@ -31,7 +31,6 @@ from .const import (
     DOMAIN,
     ENODE_POLL_INTERVAL,
     ENODE_POLL_INTERVAL_WITH_WEBHOOK,
-    LOGGER,
     SIMULATOR_UPDATE_INTERVAL,
     WEBHOOK_CHECK_INTERVAL,
 )
@@ -39,7 +38,7 @@ from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeDat
 from .core.account import Account, SimulatedAccount
 from .core.enode import EnodeAccount
 from .core.model import Location
-from .core.pairing import PairingTracker
+from .core.pairing import PairingTracker, UnlockedCapabilities
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
 from .enode import (
     EnodeRuntime,
@@ -54,6 +53,7 @@ from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .services import async_setup_services
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
+from .stores import EVERYTHING, async_load_store, async_report_reset, device_known
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -79,6 +79,9 @@ SIMULATION_STORE_VERSION = 1
 SIMULATION_SAVE_DELAY_SECONDS = 60
 PAIRING_STORE_VERSION = 1
 PAIRING_SAVE_DELAY_SECONDS = 10
+# Repair issues about a store name what it belongs to.
+SIMULATION_SUBJECT = "simulation"
+PAIRING_SUBJECT = "pairing"
 
 # Simulated cars outlive a reload of their entry, as real cars do.
 SIMULATIONS: HassKey[dict[str, Simulation]] = HassKey(f"{DOMAIN}_simulations")
@@ -91,6 +94,33 @@ def _simulation_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any
 def _pairing_store(hass: HomeAssistant, entry_id: str) -> Store[list[dict[str, Any]]]:
     """Capabilities a charger unlocked for a vehicle, kept over restarts."""
     return Store(hass, PAIRING_STORE_VERSION, f"{DOMAIN}.pairing.{entry_id}")
+
+
+async def _async_load_pairing(
+    hass: HomeAssistant, entry: EvFlexConfigEntry, store: Store[list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The readable stored pairing records; unreadable ones are reported and relearned."""
+    saved: object = await async_load_store(
+        hass,
+        store,
+        entry_id=entry.entry_id,
+        subject=PAIRING_SUBJECT,
+        name=entry.title,
+        expected=False,
+    )
+    if saved is None:
+        return []
+    records = saved if isinstance(saved, list) else [saved]
+    readable = [
+        record
+        for record in records
+        if isinstance(record, dict) and UnlockedCapabilities.from_dict(record) is not None
+    ]
+    if len(readable) != len(records):
+        async_report_reset(hass, entry.entry_id, PAIRING_SUBJECT, entry.title, ["pairing.*"])
+        # Written back without them, so the next start does not report them again.
+        store.async_delay_save(lambda: readable, PAIRING_SAVE_DELAY_SECONDS)
+    return readable
 
 
 async def _async_simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Simulation:
@@ -114,11 +144,25 @@ async def _async_simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Si
         # The simulated car lives at the Home Assistant home.
         home=Location(latitude=hass.config.latitude, longitude=hass.config.longitude),
     )
-    if saved := await _simulation_store(hass, entry.entry_id).async_load():
+    store = _simulation_store(hass, entry.entry_id)
+    saved = await async_load_store(
+        hass,
+        store,
+        entry_id=entry.entry_id,
+        subject=SIMULATION_SUBJECT,
+        name=entry.title,
+        expected=device_known(hass, entry.entry_id, simulation.vehicle_id),
+    )
+    if saved is None:
+        # Stored at once, so a store missing later on was lost, not new.
+        store.async_delay_save(simulation.to_dict, SIMULATION_SAVE_DELAY_SECONDS)
+    else:
         try:
             simulation.restore(saved)
         except SimulatorError as err:
-            LOGGER.warning("Starting the simulated car afresh: %s", err)
+            async_report_reset(
+                hass, entry.entry_id, SIMULATION_SUBJECT, entry.title, [EVERYTHING], detail=str(err)
+            )
     simulations[entry.entry_id] = simulation
     return simulation
 
@@ -153,7 +197,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     """Connect the account, pair its vehicles and chargers, and create its devices."""
     account, update_interval = await _async_build_account(hass, entry)
     pairing_store = _pairing_store(hass, entry.entry_id)
-    stored_pairing = await pairing_store.async_load() or []
+    stored_pairing = await _async_load_pairing(hass, entry, pairing_store)
     pairing = PairingTracker.restore(stored_pairing)
     enode: EnodeRuntime | None = None
     if isinstance(account, EnodeAccount):
@@ -283,8 +327,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     )
     entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    for charging in entry.runtime_data.smart_charging.values():
-        await charging.async_start()
+    try:
+        for charging in entry.runtime_data.smart_charging.values():
+            await charging.async_start()
+    except Exception:
+        # A failed setup must not leave its entities showing stale values.
+        await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+        raise
     async_follow_new_vehicles(hass, entry)
     return True
 

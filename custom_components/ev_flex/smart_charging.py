@@ -5,6 +5,7 @@ wakes it when it asks, carries out its decisions through the EV system's unified
 stores its state so nothing is lost over a restart, and tells entities when it changed.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 import math
 from typing import Any
@@ -27,10 +28,11 @@ from homeassistant.helpers.event import (
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY, DOMAIN, LOGGER
+from .const import CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY, DOMAIN
 from .coordinator import EvFlexConfigEntry
 from .core.account import AccountUnavailableError, CommandRejectedError
 from .core.controller import (
+    STORAGE_VERSION,
     ControllerEvent,
     Decision,
     EventKind,
@@ -43,6 +45,13 @@ from .core.pairing import EvSystem, route_command
 from .helpers import store_key_part, vehicle_name
 from .interventions import issue_id
 from .location import configured_charging_zone, system_at_charging_location
+from .stores import (
+    ISSUE_STORE_OTHER_VERSION,
+    ISSUE_STORE_UNREADABLE,
+    async_load_store,
+    async_report_reset,
+    device_known,
+)
 
 STORE_VERSION = 1
 SAVE_DELAY_SECONDS = 10
@@ -86,20 +95,43 @@ class VehicleSmartCharging:
         self._unsub_wake: CALLBACK_TYPE | None = None
         self._rerun_pending = False
         self._stopped = False
+        self._loaded = False
 
     # Lifecycle
 
+    async def async_load(self, *, expected: bool) -> None:
+        """Restore the stored state; parts that cannot be read start afresh and are reported.
+
+        `expected`: the vehicle was set up before, so a missing store was lost.
+        """
+        self._loaded = True
+        vehicle = self.coordinator.data.vehicles.get(self.vehicle_id)
+        name = vehicle_name(vehicle) if vehicle is not None else self.entry.title
+        saved: object = await async_load_store(
+            self.hass,
+            self._store,
+            entry_id=self.entry.entry_id,
+            subject=self.vehicle_id,
+            name=name,
+            expected=expected,
+        )
+        if saved is None:
+            return
+        if reset := self.controller.restore(saved):
+            other_version = isinstance(saved, Mapping) and saved.get("version") != STORAGE_VERSION
+            async_report_reset(
+                self.hass,
+                self.entry.entry_id,
+                self.vehicle_id,
+                name,
+                reset,
+                ISSUE_STORE_OTHER_VERSION if other_version else ISSUE_STORE_UNREADABLE,
+            )
+
     async def async_start(self) -> None:
-        """Restore the stored state and take the first step."""
-        if (saved := await self._store.async_load()) is not None:
-            try:
-                self.controller.restore(saved)
-            except (KeyError, TypeError, ValueError) as err:
-                LOGGER.warning(
-                    "Smart charging for %s starts afresh from what it could read of its store: %s",
-                    self.vehicle_id,
-                    err,
-                )
+        """Restore the stored state (unless loaded already) and take the first step."""
+        if not self._loaded:
+            await self.async_load(expected=False)
         self.entry.async_on_unload(self.coordinator.async_add_listener(self.async_run))
         if (prices := self.entry.runtime_data.prices) is not None:
             self.entry.async_on_unload(prices.async_add_listener(self.async_run))
@@ -349,6 +381,8 @@ async def async_setup_smart_charging(
     controllers: dict[str, VehicleSmartCharging] = {}
     for vehicle_id in entry.runtime_data.coordinator.data.vehicles:
         controller = VehicleSmartCharging(hass, entry, vehicle_id)
+        # Before the platforms: nothing stored can fail the setup once entities exist.
+        await controller.async_load(expected=device_known(hass, entry.entry_id, vehicle_id))
         controllers[vehicle_id] = controller
     return controllers
 
