@@ -9,9 +9,14 @@ waiting to be linked) and prints its client id, secret and base URL, so a person
 real Enode config flow in the browser: Add integration > EV Flex > Enode > environment Custom.
 With --enode --check the script walks that flow itself through the REST API, Link redirect
 included, and waits for the Enode car's entities.
+
+--check also loads the real frontend in headless Chromium (scripts/browser.py): it logs in on
+the login page and waits for the EV Flex device page, and it fails when Home Assistant shows a
+notification such as "Login attempt failed".
 """
 
 import argparse
+import asyncio
 import contextlib
 from datetime import date, datetime, timedelta
 import json
@@ -27,6 +32,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from zoneinfo import ZoneInfo
+
+import aiohttp
+
+from scripts.browser import Browser, BrowserError
 
 REPO = Path(__file__).resolve().parents[1]
 DEV_DIR = REPO / ".dev"
@@ -55,25 +64,26 @@ homeassistant:
   # The server listens on loopback only; Enode Link and webhooks come back here.
   internal_url: "http://127.0.0.1:8123"
 
+# Only what the UI needs; no default_config, whose extras reach out to the internet.
 api:
 config:
 onboarding:
-{interactive}
+frontend:
+history:
+logbook:
+recorder:
+  # The demo price sensor's 15-minute lists are too big for the recorder, like real ones.
+  exclude:
+    entities:
+      - sensor.dev_day_ahead_prices
+
 logger:
   default: warning
   logs:
     custom_components.ev_flex: debug
     homeassistant.setup: info
-"""
-# The demo price sensor's 15-minute lists are too big for the recorder, like real ones.
-INTERACTIVE_INTEGRATIONS = """\
-frontend:
-history:
-logbook:
-recorder:
-  exclude:
-    entities:
-      - sensor.dev_day_ahead_prices
+    # Text-to-speech looks for an ffmpeg binary, which EV Flex never needs.
+    haffmpeg: critical
 """
 TIME_ZONE = ZoneInfo("Europe/Oslo")
 DEMO_PRICE_ENTITY = "sensor.dev_day_ahead_prices"
@@ -88,11 +98,9 @@ def log(message: str) -> None:
     print(f"[develop] {message}", flush=True)
 
 
-def write_configuration(interactive: bool) -> None:
+def write_configuration() -> None:
     CONFIG_DIR.mkdir(parents=True, exist_ok=True)
-    (CONFIG_DIR / "configuration.yaml").write_text(
-        CONFIGURATION.format(interactive=INTERACTIVE_INTEGRATIONS if interactive else "")
-    )
+    (CONFIG_DIR / "configuration.yaml").write_text(CONFIGURATION)
     write_http_settings()
     write_onboarding_progress()
     link = CONFIG_DIR / "custom_components" / "ev_flex"
@@ -188,17 +196,20 @@ def request(
 
 
 def wait_for_server(process: subprocess.Popen[bytes], deadline: float) -> None:
+    """Wait for the frontend's manifest, which needs no login.
+
+    Probing the API without a token would count as a failed login and leave a notification.
+    """
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"Home Assistant exited early with code {process.returncode}")
         try:
-            request("GET", "/api/")
+            with urllib.request.urlopen(f"{BASE_URL}/manifest.json", timeout=30):
+                return
         except urllib.error.HTTPError:
-            return  # 401 without a token: the server is up.
+            return  # Any answer means the server is up.
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(1)
-        else:
-            return
     raise SystemExit("Home Assistant did not answer in time")
 
 
@@ -488,6 +499,70 @@ def check_smart_charging(token: str, states: list[dict[str, Any]]) -> None:
     raise SystemExit("smart charging did not leave 'disabled'")
 
 
+def simulated_vehicle(token: str, states: list[dict[str, Any]]) -> tuple[str, str]:
+    """The simulated vehicle's device id and name."""
+    battery = next(
+        state["entity_id"]
+        for state in states
+        if state["entity_id"].endswith("_battery_level") and "simulator" in state["entity_id"]
+    )
+    template = (
+        f"{{% set device = device_id('{battery}') %}}"
+        "{{ [device, device_attr(device, 'name')] | to_json }}"
+    )
+    device_id, name = request("POST", "/api/template", {"template": template}, token=token)
+    return str(device_id), str(name)
+
+
+async def check_frontend(user: dict[str, str], device_id: str, device_name: str) -> None:
+    """Log in on the real login page and open the vehicle's device page in headless Chromium."""
+    async with Browser() as browser:
+        await browser.set_width(1280)
+        try:
+            await browser.goto(f"{BASE_URL}/")
+            await browser.type_into("input[autocomplete=username]", user["username"])
+            await browser.type_into("input[type=password]", user["password"])
+            await browser.press_enter()
+            # The sidebar appears once the frontend has loaded past its launch screen.
+            await browser.wait_for("ha-sidebar", seconds=90)
+            await browser.goto(f"{BASE_URL}/config/devices/device/{device_id}")
+            await browser.wait_for_text(device_name)
+            await browser.wait_for_text("Smart charging")
+        except BrowserError:
+            shot = DEV_DIR / "check-failure.png"
+            await browser.screenshot(shot)
+            log(f"the frontend check failed; screenshot in {shot}")
+            for line in browser.console[-20:]:
+                log(f"  browser: {line}")
+            raise
+        if problems := browser.failed_commands():
+            raise BrowserError("the frontend's calls failed:\n" + "\n".join(problems))
+    log(f"frontend: logged in and opened the device page of {device_name}")
+
+
+async def notifications(token: str) -> list[dict[str, Any]]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{BASE_URL}/api/websocket") as socket,
+    ):
+        await socket.receive_json()  # auth_required
+        await socket.send_json({"type": "auth", "access_token": token})
+        if (await socket.receive_json()).get("type") != "auth_ok":
+            raise SystemExit("the websocket API refused the owner's token")
+        await socket.send_json({"id": 1, "type": "persistent_notification/get"})
+        answer = await socket.receive_json()
+    found: list[dict[str, Any]] = answer["result"]
+    return found
+
+
+def check_no_notifications(token: str) -> None:
+    """A fresh start leaves nothing for the owner to dismiss (no "Login attempt failed")."""
+    if found := asyncio.run(notifications(token)):
+        titles = ", ".join(f"{item['notification_id']}: {item.get('title')}" for item in found)
+        raise SystemExit(f"Home Assistant shows notifications: {titles}")
+    log("notifications: none")
+
+
 def is_live(state: dict[str, Any]) -> bool:
     return state["state"] not in ("unavailable", "unknown")
 
@@ -556,7 +631,7 @@ def main() -> int:
     args = parser.parse_args()
     enode = start_fake_enode() if args.enode else None
 
-    write_configuration(interactive=not args.check)
+    write_configuration()
     user = credentials()
     log(f"starting Home Assistant with config in {CONFIG_DIR}")
     process = subprocess.Popen(
@@ -579,6 +654,8 @@ def main() -> int:
         if args.check:
             check_smart_charging(token, states)
             wait_until_running(token, deadline)
+            asyncio.run(check_frontend(user, *simulated_vehicle(token, states)))
+            check_no_notifications(token)
             log("check passed")
             stop(process)
             return 0
