@@ -66,6 +66,18 @@ window.__deepQuery = (selector) => {
   };
   return visit(document);
 };
+// The innermost element whose text is exactly this, shadow roots included.
+window.__deepFindText = (text) => {
+  let found = null;
+  const visit = (root) => {
+    for (const element of root.querySelectorAll('*')) {
+      if (element.shadowRoot) visit(element.shadowRoot);
+      if (element.textContent.trim() === text) found = element;
+    }
+  };
+  visit(document);
+  return found;
+};
 """
 
 
@@ -261,10 +273,22 @@ class Browser:
         return repr((await self.text())[:600])
 
     async def type_into(self, selector: str, text: str) -> None:
-        """Focus the element matching selector (shadow roots included) and type text."""
+        """Type text into the field matching selector (shadow roots included), replacing it."""
         await self.wait_for(selector)
-        await self.evaluate(f"window.__deepQuery({json.dumps(selector)}).focus()")
+        field = f"window.__deepQuery({json.dumps(selector)})"
+        await self.evaluate(f"{field}.focus(); {field}.select && {field}.select()")
         await self.send("Input.insertText", {"text": text})
+
+    async def click_text(self, text: str, seconds: float = 30) -> None:
+        """Click the innermost element showing exactly this text (a menu item, a button)."""
+        probe = f"!!window.__deepFindText({json.dumps(text)})"
+
+        async def present() -> bool:
+            return bool(await self.evaluate(probe))
+
+        if not await self._poll(present, seconds):
+            raise BrowserError(f"nothing shows {text!r}; the page shows: {await self._gist()}")
+        await self.evaluate(f"window.__deepFindText({json.dumps(text)}).click()")
 
     async def press_enter(self) -> None:
         for kind in ("keyDown", "keyUp"):
