@@ -97,7 +97,9 @@ class Browser:
     """One headless Chromium with one page, controlled over the DevTools websocket."""
 
     def __init__(self) -> None:
-        self._profile = tempfile.TemporaryDirectory(prefix="ev-flex-chromium-")
+        self._profile = tempfile.TemporaryDirectory(
+            prefix="ev-flex-chromium-", ignore_cleanup_errors=True
+        )
         self._process: asyncio.subprocess.Process | None = None
         self._session: aiohttp.ClientSession | None = None
         self._socket: aiohttp.ClientWebSocketResponse | None = None
@@ -202,13 +204,17 @@ class Browser:
         return list(self._failed_commands)
 
     async def send(
-        self, method: str, params: dict[str, Any] | None = None, page: bool = True
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        page: bool = True,
+        session: str | None = None,
     ) -> dict[str, Any]:
         assert self._socket
         message_id = next(self._ids)
         message: dict[str, Any] = {"id": message_id, "method": method, "params": params or {}}
-        if page:
-            message["sessionId"] = self._page_session
+        if session or page:
+            message["sessionId"] = session or self._page_session
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[message_id] = future
         await self._socket.send_str(json.dumps(message))
@@ -226,6 +232,24 @@ class Browser:
         )
         if "exceptionDetails" in answer:
             raise BrowserError(f"script failed: {answer['exceptionDetails'].get('text')}")
+        return answer["result"].get("value")
+
+    async def evaluate_in_window(self, url_prefix: str, expression: str) -> Any:
+        """Run a script in another window (a popup the page opened) whose URL starts so."""
+        targets = (await self.send("Target.getTargets", page=False))["targetInfos"]
+        target = next(
+            (t for t in targets if t["type"] == "page" and t["url"].startswith(url_prefix)), None
+        )
+        if target is None:
+            raise BrowserError(f"no window shows {url_prefix}")
+        attached = await self.send(
+            "Target.attachToTarget", {"targetId": target["targetId"], "flatten": True}, page=False
+        )
+        answer = await self.send(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+            session=attached["sessionId"],
+        )
         return answer["result"].get("value")
 
     async def set_width(self, width: int, height: int = 900, mobile: bool = False) -> None:
