@@ -283,15 +283,19 @@ class Browser:
         if not await self._poll(shown, seconds):
             raise BrowserError(f"the page never showed {needle!r}; it shows: {await self._gist()}")
 
+    async def _wait_until(self, expression: str, seconds: float, missing: str) -> None:
+        """Wait until a script's value is true; else fail saying what is missing."""
+
+        async def true() -> bool:
+            return bool(await self.evaluate(expression))
+
+        if not await self._poll(true, seconds):
+            raise BrowserError(f"{missing}; the page shows: {await self._gist()}")
+
     async def wait_for(self, selector: str, seconds: float = 60) -> None:
         """Wait until an element matching selector exists, shadow roots included."""
         probe = f"!!window.__deepQuery({json.dumps(selector)})"
-
-        async def present() -> bool:
-            return bool(await self.evaluate(probe))
-
-        if not await self._poll(present, seconds):
-            raise BrowserError(f"no {selector!r} appeared; the page shows: {await self._gist()}")
+        await self._wait_until(probe, seconds, f"no {selector!r} appeared")
 
     async def _gist(self) -> str:
         return repr((await self.text())[:600])
@@ -306,12 +310,7 @@ class Browser:
     async def click_text(self, text: str, seconds: float = 30) -> None:
         """Click the innermost element showing exactly this text (a menu item, a button)."""
         probe = f"!!window.__deepFindText({json.dumps(text)})"
-
-        async def present() -> bool:
-            return bool(await self.evaluate(probe))
-
-        if not await self._poll(present, seconds):
-            raise BrowserError(f"nothing shows {text!r}; the page shows: {await self._gist()}")
+        await self._wait_until(probe, seconds, f"nothing shows {text!r}")
         await self.evaluate(f"window.__deepFindText({json.dumps(text)}).click()")
 
     async def press_enter(self) -> None:
