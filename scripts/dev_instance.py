@@ -18,6 +18,7 @@ notification such as "Login attempt failed".
 import argparse
 import asyncio
 import contextlib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import json
 import os
@@ -34,6 +35,7 @@ import urllib.request
 from zoneinfo import ZoneInfo
 
 import aiohttp
+from homeassistant.util.yaml import parse_yaml
 
 from scripts.browser import Browser, BrowserError
 
@@ -41,6 +43,10 @@ REPO = Path(__file__).resolve().parents[1]
 DEV_DIR = REPO / ".dev"
 CONFIG_DIR = DEV_DIR / "config"
 CREDENTIALS_FILE = DEV_DIR / "credentials.json"
+SCREENSHOTS = DEV_DIR / "screenshots"
+DASHBOARD_PATH = "dashboard-ev-flex"
+# The placeholder device id in the README's dashboard.
+README_DEVICE_ID = "0123456789abcdef0123456789abcdef"
 HOST = "127.0.0.1"
 PORT = 8123
 BASE_URL = f"http://{HOST}:{PORT}"
@@ -463,15 +469,36 @@ def ev_flex_states(token: str) -> list[dict[str, Any]]:
     return [request("GET", f"/api/states/{entity_id}", token=token) for entity_id in entity_ids]
 
 
-def check_smart_charging(token: str, states: list[dict[str, Any]]) -> None:
-    """Ask the running server for a plan (ev_flex.plan_charging) and switch smart charging on."""
-    battery = next(
-        state["entity_id"]
-        for state in states
-        if state["entity_id"].endswith("_battery_level") and "simulator" in state["entity_id"]
+@dataclass(frozen=True)
+class SimulatedVehicle:
+    """The simulated car: the start of its entity ids, its device id and its name."""
+
+    entities: str  # e.g. "ev_flex_simulator_sedan_75_kwh", as in sensor.<entities>_range
+    device_id: str
+    name: str
+
+
+def simulated_vehicle(token: str, states: list[dict[str, Any]]) -> SimulatedVehicle:
+    battery = min(
+        (
+            state["entity_id"]
+            for state in states
+            if state["entity_id"].endswith("_battery_level") and "simulator" in state["entity_id"]
+        ),
+        key=len,  # the car's own battery level, not the estimated one
     )
-    template = f"{{{{ device_id('{battery}') | to_json }}}}"
-    device_id = request("POST", "/api/template", {"template": template}, token=token)
+    template = (
+        f"{{% set device = device_id('{battery}') %}}"
+        "{{ [device, device_attr(device, 'name')] | to_json }}"
+    )
+    device_id, name = request("POST", "/api/template", {"template": template}, token=token)
+    entities = battery.removeprefix("sensor.").removesuffix("_battery_level")
+    return SimulatedVehicle(entities, str(device_id), str(name))
+
+
+def check_smart_charging(token: str, vehicle: SimulatedVehicle) -> None:
+    """Ask the running server for a plan (ev_flex.plan_charging) and switch smart charging on."""
+    device_id = vehicle.device_id
     answer = request(
         "POST",
         "/api/services/ev_flex/plan_charging?return_response",
@@ -486,9 +513,9 @@ def check_smart_charging(token: str, states: list[dict[str, Any]]) -> None:
         f"plan_charging: {plan['status']}, charge {windows or 'never'}, "
         f"cost {plan['cost']:.2f} instead of {plan['charge_now_cost']:.2f}"
     )
-    switch = battery.replace("sensor.", "switch.").replace("_battery_level", "_smart_charging")
+    switch = f"switch.{vehicle.entities}_smart_charging"
     request("POST", "/api/services/switch/turn_on", {"entity_id": switch}, token=token)
-    state_entity = battery.replace("_battery_level", "_smart_charging_state")
+    state_entity = f"sensor.{vehicle.entities}_smart_charging_state"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         state = request("GET", f"/api/states/{state_entity}", token=token)["state"]
@@ -499,23 +526,52 @@ def check_smart_charging(token: str, states: list[dict[str, Any]]) -> None:
     raise SystemExit("smart charging did not leave 'disabled'")
 
 
-def simulated_vehicle(token: str, states: list[dict[str, Any]]) -> tuple[str, str]:
-    """The simulated vehicle's device id and name."""
-    battery = next(
-        state["entity_id"]
-        for state in states
-        if state["entity_id"].endswith("_battery_level") and "simulator" in state["entity_id"]
-    )
-    template = (
-        f"{{% set device = device_id('{battery}') %}}"
-        "{{ [device, device_attr(device, 'name')] | to_json }}"
-    )
-    device_id, name = request("POST", "/api/template", {"template": template}, token=token)
-    return str(device_id), str(name)
+def readme_dashboard(vehicle: SimulatedVehicle) -> dict[str, Any]:
+    """The README's dashboard, for the simulated car."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8").split("### Dashboard", 1)[1]
+    text = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    text = text.replace("my_car", vehicle.entities).replace(README_DEVICE_ID, vehicle.device_id)
+    dashboard: dict[str, Any] = parse_yaml(text)  # type: ignore[assignment]
+    return dashboard
 
 
-async def check_frontend(user: dict[str, str], device_id: str, device_name: str) -> None:
-    """Log in on the real login page and open the vehicle's device page in headless Chromium."""
+def ensure_dashboard(token: str, vehicle: SimulatedVehicle) -> None:
+    """Show the README's dashboard in the sidebar, as it is in the README now."""
+    dashboards = asyncio.run(websocket_command(token, {"type": "lovelace/dashboards/list"}))
+    if not any(dashboard["url_path"] == DASHBOARD_PATH for dashboard in dashboards):
+        create = {
+            "type": "lovelace/dashboards/create",
+            "url_path": DASHBOARD_PATH,
+            "title": "EV Flex",
+            "icon": "mdi:car-electric",
+            "show_in_sidebar": True,
+            "require_admin": False,
+            "mode": "storage",
+        }
+        asyncio.run(websocket_command(token, create))
+    save = {
+        "type": "lovelace/config/save",
+        "url_path": DASHBOARD_PATH,
+        "config": readme_dashboard(vehicle),
+    }
+    asyncio.run(websocket_command(token, save))
+
+
+async def shoot_dashboard(browser: Browser, width: int, height: int) -> None:
+    await browser.set_width(width, height, mobile=width < 600)
+    await browser.goto(f"{BASE_URL}/{DASHBOARD_PATH}/car")
+    await browser.wait_for_text("Follow the plan")
+    # A card with a wrong option shows an error card in its place.
+    if await browser.evaluate("!!window.__deepQuery('hui-error-card')"):
+        raise BrowserError("the dashboard shows a card error")
+    await browser.screenshot(SCREENSHOTS / f"dashboard-{width}.png", full_page=True)
+
+
+async def check_frontend(user: dict[str, str], vehicle: SimulatedVehicle) -> None:
+    """Log in on the real login page, open the car's device page and the README's dashboard.
+
+    The dashboard is shot at a phone's and a desktop's width into .dev/screenshots.
+    """
     async with Browser() as browser:
         await browser.set_width(1280)
         try:
@@ -525,9 +581,11 @@ async def check_frontend(user: dict[str, str], device_id: str, device_name: str)
             await browser.press_enter()
             # The sidebar appears once the frontend has loaded past its launch screen.
             await browser.wait_for("ha-sidebar", seconds=90)
-            await browser.goto(f"{BASE_URL}/config/devices/device/{device_id}")
-            await browser.wait_for_text(device_name)
+            await browser.goto(f"{BASE_URL}/config/devices/device/{vehicle.device_id}")
+            await browser.wait_for_text(vehicle.name)
             await browser.wait_for_text("Smart charging")
+            for width, height in ((360, 740), (1280, 900)):
+                await shoot_dashboard(browser, width, height)
         except BrowserError:
             shot = DEV_DIR / "check-failure.png"
             await browser.screenshot(shot)
@@ -537,7 +595,7 @@ async def check_frontend(user: dict[str, str], device_id: str, device_name: str)
             raise
         if problems := browser.failed_commands():
             raise BrowserError("the frontend's calls failed:\n" + "\n".join(problems))
-    log(f"frontend: logged in and opened the device page of {device_name}")
+    log(f"frontend: logged in, opened {vehicle.name} and the dashboard (shots in {SCREENSHOTS})")
 
 
 async def websocket_command(token: str, command: dict[str, Any]) -> Any:
@@ -679,14 +737,17 @@ def main() -> int:
         log("EV Flex entities:")
         print_states(states)
         if args.check:
-            check_smart_charging(token, states)
+            vehicle = simulated_vehicle(token, states)
+            ensure_dashboard(token, vehicle)
+            check_smart_charging(token, vehicle)
             wait_until_running(token, deadline)
             ignore_core_install_repair(token, time.monotonic() + 30)
-            asyncio.run(check_frontend(user, *simulated_vehicle(token, states)))
+            asyncio.run(check_frontend(user, vehicle))
             check_nothing_to_dismiss(token)
             log("check passed")
             stop(process)
             return 0
+        ensure_dashboard(token, simulated_vehicle(token, states))
         wait_until_running(token, deadline)
         ignore_core_install_repair(token, time.monotonic() + 30)
         if enode is not None:
