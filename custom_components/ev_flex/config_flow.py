@@ -198,38 +198,46 @@ def _entity_errors(hass: HomeAssistant, user_input: dict[str, Any]) -> dict[str,
     return errors
 
 
+ENODE_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_CLIENT_ID): TextSelector(),
+        probatio.Required(CONF_CLIENT_SECRET): TextSelector(
+            TextSelectorConfig(type=TextSelectorType.PASSWORD)
+        ),
+        probatio.Required(
+            CONF_ENVIRONMENT, default=EnodeEnvironment.PRODUCTION.value
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=[environment.value for environment in EnodeEnvironment],
+                translation_key=CONF_ENVIRONMENT,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        # Only for the custom environment (a self-hosted or fake API); most people never open it.
+        probatio.Optional(CONF_CUSTOM): section(
+            probatio.Schema(
+                {
+                    probatio.Optional(CONF_BASE_URL): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.URL)
+                    )
+                }
+            ),
+            {"collapsed": True},
+        ),
+    }
+)
+
+
 def _enode_schema(environment: str | None) -> probatio.Schema:
     """The Enode form; the custom-environment section is open once Custom is chosen.
 
     Opening it then keeps the base URL in sight when the form comes back with an error.
     """
-    return probatio.Schema(
-        {
-            probatio.Required(CONF_CLIENT_ID): TextSelector(),
-            probatio.Required(CONF_CLIENT_SECRET): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD)
-            ),
-            probatio.Required(
-                CONF_ENVIRONMENT, default=EnodeEnvironment.PRODUCTION.value
-            ): SelectSelector(
-                SelectSelectorConfig(
-                    options=[environment.value for environment in EnodeEnvironment],
-                    translation_key=CONF_ENVIRONMENT,
-                    mode=SelectSelectorMode.LIST,
-                )
-            ),
-            # Only for a self-hosted or fake API; most people never open it.
-            probatio.Optional(CONF_CUSTOM): section(
-                probatio.Schema(
-                    {
-                        probatio.Optional(CONF_BASE_URL): TextSelector(
-                            TextSelectorConfig(type=TextSelectorType.URL)
-                        )
-                    }
-                ),
-                {"collapsed": environment != EnodeEnvironment.CUSTOM.value},
-            ),
-        }
+    if environment != EnodeEnvironment.CUSTOM.value:
+        return ENODE_SCHEMA
+    custom = next(value for key, value in ENODE_SCHEMA.schema.items() if key == CONF_CUSTOM)
+    return ENODE_SCHEMA.extend(
+        {probatio.Optional(CONF_CUSTOM): section(custom.schema, {"collapsed": False})}
     )
 
 
@@ -744,34 +752,40 @@ IMPORT_TARIFF_SCHEMA = probatio.Schema(
 )
 
 
+ADD_PERIOD_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_PERIOD_NAME): TextSelector(),
+        probatio.Required(CONF_PERIOD_FEE): _number_selector(),
+        probatio.Required(CONF_PERIOD_START): _MinuteTimeSelector(
+            _MinuteTimeSelectorConfig(no_second=True)
+        ),
+        probatio.Required(CONF_PERIOD_END): _MinuteTimeSelector(
+            _MinuteTimeSelectorConfig(no_second=True)
+        ),
+        probatio.Required(CONF_PERIOD_WEEKDAYS): SelectSelector(
+            SelectSelectorConfig(
+                options=list(WEEKDAY_NAMES),
+                multiple=True,
+                translation_key="weekday",
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        probatio.Required(CONF_PERIOD_MONTHS): SelectSelector(
+            SelectSelectorConfig(
+                options=ALL_MONTH_OPTIONS,
+                multiple=True,
+                translation_key="month",
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+    }
+)
+
+
 def _add_period_schema(currency: str) -> probatio.Schema:
-    return probatio.Schema(
-        {
-            probatio.Required(CONF_PERIOD_NAME): TextSelector(),
-            probatio.Required(CONF_PERIOD_FEE): _number_selector(f"{currency}/kWh"),
-            probatio.Required(CONF_PERIOD_START): _MinuteTimeSelector(
-                _MinuteTimeSelectorConfig(no_second=True)
-            ),
-            probatio.Required(CONF_PERIOD_END): _MinuteTimeSelector(
-                _MinuteTimeSelectorConfig(no_second=True)
-            ),
-            probatio.Required(CONF_PERIOD_WEEKDAYS): SelectSelector(
-                SelectSelectorConfig(
-                    options=list(WEEKDAY_NAMES),
-                    multiple=True,
-                    translation_key="weekday",
-                    mode=SelectSelectorMode.LIST,
-                )
-            ),
-            probatio.Required(CONF_PERIOD_MONTHS): SelectSelector(
-                SelectSelectorConfig(
-                    options=ALL_MONTH_OPTIONS,
-                    multiple=True,
-                    translation_key="month",
-                    mode=SelectSelectorMode.DROPDOWN,
-                )
-            ),
-        }
+    """The period form with the fee in the prices' currency."""
+    return ADD_PERIOD_SCHEMA.extend(
+        {probatio.Required(CONF_PERIOD_FEE): _number_selector(f"{currency}/kWh")}
     )
 
 
