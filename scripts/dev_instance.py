@@ -10,9 +10,10 @@ real Enode config flow in the browser: Add integration > EV Flex > Enode > envir
 With --enode --check the script walks that flow itself through the REST API, Link redirect
 included, and waits for the Enode car's entities.
 
---check also loads the real frontend in headless Chromium (scripts/browser.py): it logs in on
-the login page and waits for the EV Flex device page, and it fails when Home Assistant shows a
-notification such as "Login attempt failed".
+The sidebar gets an "EV Flex" dashboard: the README's, for the simulated car. --check also
+loads the real frontend in headless Chromium (scripts/browser.py): it logs in on the login page,
+opens the car's device page and that dashboard (shot at a phone's and a desktop's width), and it
+fails when Home Assistant shows a notification (such as "Login attempt failed") or a repair.
 """
 
 import argparse
