@@ -66,18 +66,6 @@ window.__deepQuery = (selector) => {
   };
   return visit(document);
 };
-// The innermost element whose text is exactly this, shadow roots included.
-window.__deepFindText = (text) => {
-  let found = null;
-  const visit = (root) => {
-    for (const element of root.querySelectorAll('*')) {
-      if (element.shadowRoot) visit(element.shadowRoot);
-      if (element.textContent.trim() === text) found = element;
-    }
-  };
-  visit(document);
-  return found;
-};
 """
 
 
@@ -204,17 +192,13 @@ class Browser:
         return list(self._failed_commands)
 
     async def send(
-        self,
-        method: str,
-        params: dict[str, Any] | None = None,
-        page: bool = True,
-        session: str | None = None,
+        self, method: str, params: dict[str, Any] | None = None, page: bool = True
     ) -> dict[str, Any]:
         assert self._socket
         message_id = next(self._ids)
         message: dict[str, Any] = {"id": message_id, "method": method, "params": params or {}}
-        if session or page:
-            message["sessionId"] = session or self._page_session
+        if page:
+            message["sessionId"] = self._page_session
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[message_id] = future
         await self._socket.send_str(json.dumps(message))
@@ -232,24 +216,6 @@ class Browser:
         )
         if "exceptionDetails" in answer:
             raise BrowserError(f"script failed: {answer['exceptionDetails'].get('text')}")
-        return answer["result"].get("value")
-
-    async def evaluate_in_window(self, url_prefix: str, expression: str) -> Any:
-        """Run a script in another window (a popup the page opened) whose URL starts so."""
-        targets = (await self.send("Target.getTargets", page=False))["targetInfos"]
-        target = next(
-            (t for t in targets if t["type"] == "page" and t["url"].startswith(url_prefix)), None
-        )
-        if target is None:
-            raise BrowserError(f"no window shows {url_prefix}")
-        attached = await self.send(
-            "Target.attachToTarget", {"targetId": target["targetId"], "flatten": True}, page=False
-        )
-        answer = await self.send(
-            "Runtime.evaluate",
-            {"expression": expression, "returnByValue": True, "awaitPromise": True},
-            session=attached["sessionId"],
-        )
         return answer["result"].get("value")
 
     async def set_width(self, width: int, height: int = 900, mobile: bool = False) -> None:
@@ -306,12 +272,6 @@ class Browser:
         field = f"window.__deepQuery({json.dumps(selector)})"
         await self.evaluate(f"{field}.focus(); {field}.select && {field}.select()")
         await self.send("Input.insertText", {"text": text})
-
-    async def click_text(self, text: str, seconds: float = 30) -> None:
-        """Click the innermost element showing exactly this text (a menu item, a button)."""
-        probe = f"!!window.__deepFindText({json.dumps(text)})"
-        await self._wait_until(probe, seconds, f"nothing shows {text!r}")
-        await self.evaluate(f"window.__deepFindText({json.dumps(text)}).click()")
 
     async def press_enter(self) -> None:
         for kind in ("keyDown", "keyUp"):
