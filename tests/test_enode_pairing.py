@@ -161,7 +161,8 @@ async def test_interference_becomes_repair_issue(
     enode_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """A 422 (schedule or smart charging elsewhere) raises an issue; success clears it."""
+    """A 422 (schedule or smart charging elsewhere) raises an issue and is final: the charger
+    is not used to get around the car's schedule. Success clears the issue."""
     site = link_site(fake_enode, "sedan")
     await setup_entry(hass, enode_entry)
     fake_enode.faults.interference = {site.vehicle_id or "", site.charger_id or ""}
@@ -169,17 +170,24 @@ async def test_interference_becomes_repair_issue(
     with pytest.raises(HomeAssistantError) as raised:
         await switch(hass, car_switch, SERVICE_TURN_OFF)
     assert raised.value.translation_key == "interference"
-    for device_id in (site.vehicle_id, site.charger_id):
-        issue = issue_registry.async_get_issue(
-            DOMAIN, f"controlled_elsewhere_{enode_entry.entry_id}_{device_id}"
-        )
-        assert issue is not None
-        assert issue.translation_key == "controlled_elsewhere"
+    charger_issue = f"controlled_elsewhere_{enode_entry.entry_id}_{site.charger_id}"
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"controlled_elsewhere_{enode_entry.entry_id}_{site.vehicle_id}"
+    )
+    assert issue is not None
+    assert issue.translation_key == "controlled_elsewhere"
+    assert issue_registry.async_get_issue(DOMAIN, charger_issue) is None
+    assert not [
+        path
+        for _, path, _ in fake_enode.request_log
+        if path.endswith(f"{site.charger_id}/charging")
+    ]
 
-    # The charger's own switch meets the same 422.
+    # The charger's own switch meets its own 422.
     charger_switch = entity_id(hass, "switch", f"{site.charger_id}_charging")
     with pytest.raises(HomeAssistantError):
         await switch(hass, charger_switch, SERVICE_TURN_OFF)
+    assert issue_registry.async_get_issue(DOMAIN, charger_issue) is not None
 
     fake_enode.faults.interference = set()
     await switch(hass, car_switch, SERVICE_TURN_OFF)

@@ -181,8 +181,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
                 hass, coordinator.async_request_refresh(), name="ev_flex webhook refresh"
             )
 
+        @callback
+        def action_updated(action_id: str) -> None:
+            for charging in entry.runtime_data.smart_charging.values():
+                charging.async_action_updated(action_id)
+
         runtime.webhook.on_refresh = refresh_from_webhook
         runtime.webhook.on_credentials_invalidated = interventions.async_vendor_relink
+        runtime.webhook.on_action_updated = action_updated
         if await runtime.async_start(coordinator.data):
             # Enode placed the cars anew; judge where they are on fresh data.
             await coordinator.async_refresh()

@@ -314,6 +314,8 @@ class EnodeWebhook:
         # must be linked again.
         self.on_refresh: Callable[[], None] | None = None
         self.on_credentials_invalidated: Callable[[str | None], None] | None = None
+        # What to do when an action (a command) changed state, with the action's id.
+        self.on_action_updated: Callable[[str], None] | None = None
         self._warned_payload = False
 
     async def async_start(self) -> bool:
@@ -370,6 +372,8 @@ class EnodeWebhook:
         if any(_wants_refresh(event) for event in mine) and self.on_refresh is not None:
             self.on_refresh()
         for event in mine:
+            if isinstance(event, VendorActionEvent) and self.on_action_updated is not None:
+                self.on_action_updated(event.action.id)
             if (
                 isinstance(event, CredentialsInvalidatedEvent)
                 and self.on_credentials_invalidated is not None

@@ -30,7 +30,11 @@ from homeassistant.util.location import distance
 
 from .const import CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY, DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
-from .core.account import AccountUnavailableError, CommandRejectedError
+from .core.account import (
+    AccountUnavailableError,
+    CommandRejectedError,
+    ControlledElsewhereError,
+)
 from .core.controller import (
     ControllerEvent,
     Decision,
@@ -38,9 +42,9 @@ from .core.controller import (
     Observation,
     VehicleController,
 )
-from .core.executor import CommandExecutor, RetryPolicy
-from .core.model import CommandKind, CommandResult
-from .core.pairing import EvSystem, route_command
+from .core.executor import CommandExecutor, NoOtherPathError, RetryPolicy
+from .core.model import CommandKind, CommandResult, CommandState
+from .core.pairing import EvSystem, RouteFailure, route_command
 from .helpers import vehicle_name
 from .interventions import issue_id
 
@@ -53,7 +57,18 @@ DEFAULT_HOME_RADIUS_M = 100.0
 
 # One attempt per run: a failed command is tried again when the controller wakes at the
 # retry time (Home Assistant's timers), soon at first, then less often. No task sleeps.
-RETRY_POLICY = RetryPolicy(attempts=1, cooldown_s=(30.0, 120.0, 300.0, 900.0, 1800.0))
+# A pending command is checked at growing intervals for up to 30 minutes (Enode's slowest
+# vendors), and at once when a webhook says it changed.
+FOLLOW_DELAYS_S = (10.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0)
+FOLLOW_LIMIT_S = 1800.0
+RETRY_POLICY = RetryPolicy(
+    poll_delays_s=(
+        *FOLLOW_DELAYS_S,
+        *(300.0,) * int((FOLLOW_LIMIT_S - sum(FOLLOW_DELAYS_S)) // 300.0),
+    ),
+    attempts=1,
+    cooldown_s=(30.0, 120.0, 300.0, 900.0, 1800.0),
+)
 # Runs in a row that failed (about 20 minutes of trying) before the user is asked to look.
 FAILED_RUNS_FOR_ISSUE = 4
 
@@ -73,6 +88,7 @@ class VehicleSmartCharging:
         executor = CommandExecutor(
             send_command=self._async_send,
             command_status=self._async_command_status,
+            cancel_command=self._async_cancel_command,
             clock=dt_util.utcnow,
             on_change=lambda _state: self._executor_changed(),
             policy=RETRY_POLICY,
@@ -215,7 +231,11 @@ class VehicleSmartCharging:
     @callback
     def _executor_changed(self) -> None:
         """A command settled or was sent: step again soon so the state follows."""
-        self._store.async_delay_save(self.controller.to_dict, SAVE_DELAY_SECONDS)
+        # A command in flight is stored at once: after a restart it is followed, not resent.
+        in_flight = self.controller.executor.state.in_flight is not None
+        self._store.async_delay_save(
+            self.controller.to_dict, 0 if in_flight else SAVE_DELAY_SECONDS
+        )
         if self._rerun_pending or self._stopped:
             return
         self._rerun_pending = True
@@ -240,13 +260,30 @@ class VehicleSmartCharging:
 
     # Commands through unified control
 
-    async def _async_send(self, kind: CommandKind, value: float | None) -> CommandResult:
+    async def _async_send(
+        self, kind: CommandKind, value: float | None, tried: tuple[str, ...]
+    ) -> CommandResult:
         system = self.system
         if system is None:
             raise CommandRejectedError(f"vehicle {self.vehicle_id} is not known to the account")
-        routed = await route_command(system, kind, self.coordinator.send_and_wait, value=value)
+        last = self.controller.executor.state.last_command
+        read_at = self.coordinator.data_read_at
+        routed = await route_command(
+            system,
+            kind,
+            self.coordinator.send_command,
+            value=value,
+            tried=tried,
+            # Only readings taken after EV Flex's last command show what the devices do now.
+            skip_redundant=read_at is not None and (last is None or last.at < read_at),
+        )
         self.last_routed_path = routed.path.value if routed.path else None
         self.entry.runtime_data.interventions.async_command_routed(system, routed)
+        if routed.failure is RouteFailure.NO_PATH and tried:
+            raise NoOtherPathError(f"no other way to {kind.value} for this vehicle")
+        if routed.failure is RouteFailure.CONTROLLED_ELSEWHERE:
+            error = routed.attempts[-1].error
+            raise ControlledElsewhereError(str(error))
         if routed.result is None:
             failed = [attempt for attempt in routed.attempts if attempt.error is not None]
             detail = "; ".join(f"{attempt.path.value}: {attempt.error}" for attempt in failed)
@@ -260,8 +297,27 @@ class VehicleSmartCharging:
             )
         return routed.result
 
-    async def _async_command_status(self, command_id: str) -> CommandResult:
-        return await self.coordinator.account.async_command_status(command_id)
+    async def _async_command_status(self, command_id: str, target_id: str) -> CommandResult:
+        result = await self.coordinator.account.async_command_status(command_id, target_id)
+        self._command_settled(result)
+        return result
+
+    async def _async_cancel_command(self, command_id: str, target_id: str) -> CommandResult:
+        LOGGER.debug("Cancelling %s: not confirmed in time", command_id)
+        return await self.coordinator.account.async_cancel_command(command_id, target_id)
+
+    def _command_settled(self, result: CommandResult) -> None:
+        """A followed command went through: no interference now, and it should stick."""
+        if result.state is CommandState.CONFIRMED and (system := self.system) is not None:
+            self.entry.runtime_data.interventions.async_command_confirmed_for(
+                system, result.target_id, result.kind
+            )
+
+    @callback
+    def async_action_updated(self, command_id: str) -> None:
+        """Enode says an action changed: check it now if it is the one in flight."""
+        if self.controller.executor.expedite(command_id):
+            self.async_run()
 
     # Announcements and repairs
 
@@ -284,7 +340,8 @@ class VehicleSmartCharging:
     def _update_command_issue(self) -> None:
         """Commands that keep failing need the user: the car or charger may be offline."""
         executor = self.controller.executor.state
-        if executor.failed is None:
+        if executor.failed is None or executor.controlled_elsewhere:
+            # A schedule elsewhere has its own repair issue; nothing is broken.
             self._clear_issue("commands_failing")
         elif executor.failed_runs >= FAILED_RUNS_FOR_ISSUE:
             self._raise_issue(

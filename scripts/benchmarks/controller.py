@@ -49,7 +49,7 @@ from custom_components.ev_flex.core.controller import (
     Observation,
     VehicleController,
 )
-from custom_components.ev_flex.core.executor import CommandExecutor
+from custom_components.ev_flex.core.executor import CommandExecutor, NoOtherPathError
 from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
 from custom_components.ev_flex.core.planner import PlanRequest, plan
 from custom_components.ev_flex.core.simulator import ChargerSpec, Simulation, VehicleSpec
@@ -317,7 +317,9 @@ async def run_user(
     )
     account = SimulatedAccount(sim)
 
-    async def send(kind: CommandKind, value: float | None) -> CommandResult:
+    async def send(kind: CommandKind, value: float | None, tried: tuple[str, ...]) -> CommandResult:
+        if tried:
+            raise NoOtherPathError("the charger is the only path")
         return await account.async_send_command(sim.charger_id, kind, value)
 
     executor = CommandExecutor(

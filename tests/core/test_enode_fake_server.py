@@ -381,7 +381,9 @@ async def test_vehicle_actions_can_be_cancelled(
     # Actions are looked up under their own target type.
     with pytest.raises(EnodeNotFoundError):
         await client.get_action(TargetType.CHARGER, action.id)
-    # A vehicle START replaces a pending STOP.
+    # A vehicle START replaces a pending STOP (the charging car makes the START redundant:
+    # Enode then creates an action that ends UNNECESSARY instead of answering 400).
+    server.faults.unnecessary_action_rate = 1.0
     stop = await client.create_charge_action(TargetType.VEHICLE, vehicle_id, ChargeKind.STOP)
     await client.create_charge_action(TargetType.VEHICLE, vehicle_id, ChargeKind.START)
     assert server.action(stop.id)["failureReason"]["type"] == "CONFLICT"

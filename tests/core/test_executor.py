@@ -20,6 +20,7 @@ from custom_components.ev_flex.core.executor import (
     DeviceTarget,
     ExecutionStatus,
     ExecutorState,
+    NoOtherPathError,
     RetryPolicy,
 )
 from custom_components.ev_flex.core.model import CommandKind, CommandResult
@@ -45,15 +46,20 @@ class Recorder:
         self.in_flight = 0
         self.most_in_flight = 0
 
-    async def send(self, kind: CommandKind, value: float | None) -> CommandResult:
+    async def send(
+        self, kind: CommandKind, value: float | None, tried: tuple[str, ...] = ()
+    ) -> CommandResult:
+        if self.simulation.charger_id in tried:
+            # The charger is the only path.
+            raise NoOtherPathError("only the charger")
         self.sent.append((kind, value))
         result = await self.account.async_send_command(self.simulation.charger_id, kind, value)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         return result
 
-    async def status(self, command_id: str) -> CommandResult:
-        result = await self.account.async_command_status(command_id)
+    async def status(self, command_id: str, target_id: str = "") -> CommandResult:
+        result = await self.account.async_command_status(command_id, target_id)
         if result.state.value != "pending":
             self.in_flight = max(0, self.in_flight - 1)
         return result
@@ -310,11 +316,11 @@ async def test_an_unreachable_status_poll_is_polled_again() -> None:
     executor, recorder, _ = make(delay_s=5.0)
     polls: list[str] = []
 
-    async def flaky_status(command_id: str) -> CommandResult:
+    async def flaky_status(command_id: str, target_id: str) -> CommandResult:
         polls.append(command_id)
         if len(polls) == 1:
             raise AccountUnavailableError("cloud hiccup")
-        return await recorder.status(command_id)
+        return await recorder.status(command_id, target_id)
 
     executor.command_status = flaky_status
     assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
@@ -326,7 +332,9 @@ async def test_an_unreachable_status_poll_is_polled_again() -> None:
 async def test_rejected_credentials_fail_the_target_without_retrying() -> None:
     executor, recorder, _ = make()
 
-    async def refused(kind: CommandKind, value: float | None) -> CommandResult:
+    async def refused(
+        kind: CommandKind, value: float | None, tried: tuple[str, ...]
+    ) -> CommandResult:
         recorder.sent.append((kind, value))
         raise AccountAuthError("token revoked")
 

@@ -6,16 +6,24 @@ Enode errors into the account errors the Home Assistant layer understands.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 import logging
 
-from ..account import AccountAuthError, AccountUnavailableError, CommandRejectedError
-from ..model import AccountSnapshot, CommandKind, CommandResult
+from ..account import (
+    AccountAuthError,
+    AccountUnavailableError,
+    CommandRejectedError,
+    ControlledElsewhereError,
+)
+from ..model import AccountSnapshot, CommandKind, CommandResult, CommandState
 from .client import EnodeClient
 from .convert import command_result_from, snapshot_from
 from .errors import (
     EnodeActionTimeoutError,
     EnodeApiError,
     EnodeAuthError,
+    EnodeBadRequestError,
+    EnodeConflictError,
     EnodeConnectionError,
     EnodeInterferenceError,
     EnodeMalformedResponseError,
@@ -23,12 +31,12 @@ from .errors import (
     EnodeServerError,
     EnodeTimeoutError,
 )
-from .models import ChargeKind, EnodeAction, TargetType
+from .models import ChargeKind, EnodeAction, FailureReasonType, TargetType
 
 _LOGGER = logging.getLogger(__name__)
 
 
-class InterferenceError(CommandRejectedError):
+class InterferenceError(ControlledElsewhereError):
     """A schedule or smart charging in another app controls the device (Enode's 422)."""
 
 
@@ -115,17 +123,91 @@ class EnodeAccount:
     async def async_send_command(
         self, target_id: str, kind: CommandKind, value: float | None = None
     ) -> CommandResult:
-        """Create the action; the result is usually still pending."""
-        return command_result_from(await self._create(target_id, kind, value))
+        """Create the action; the result is usually still pending.
 
-    async def async_command_status(self, command_id: str) -> CommandResult:
-        """The state of an action created through this account."""
+        A START or STOP Enode refuses with 400 counts as confirmed when a fresh read shows the
+        device already in that state (Enode's answer for redundant commands).
+        """
+        try:
+            return command_result_from(await self._create(target_id, kind, value))
+        except CommandRejectedError as err:
+            if kind not in (CommandKind.START, CommandKind.STOP) or not isinstance(
+                err.__cause__, EnodeBadRequestError
+            ):
+                raise
+            if not await self._already_so(target_id, kind):
+                raise
+            _LOGGER.debug("%s for %s was redundant: %s", kind.value, target_id, err)
+            return CommandResult(
+                command_id=f"redundant-{target_id}",
+                kind=kind,
+                target_id=target_id,
+                state=CommandState.CONFIRMED,
+                failure_reason=str(err),
+                redundant=True,
+            )
+
+    async def _already_so(self, target_id: str, kind: CommandKind) -> bool:
+        """Whether a fresh read shows the device in the state `kind` asks for."""
+        with account_errors():
+            if self.target_type(target_id) is TargetType.VEHICLE:
+                charge = (await self.client.get_vehicle(target_id)).charge_state
+                charging, full = charge.is_charging, charge.is_fully_charged
+            else:
+                charging = (await self.client.get_charger(target_id)).charge_state.is_charging
+                full = None
+        if kind is CommandKind.START:
+            return charging is True or full is True
+        return charging is False
+
+    def _type_of_command(self, command_id: str, target_id: str | None) -> TargetType:
+        """Where an action lives: remembered from its creation, else from its device (after a
+        restart only the device is known)."""
         target_type = self._command_targets.get(command_id)
-        if target_type is None:
+        if target_type is not None:
+            return target_type
+        if target_id is None:
             raise CommandRejectedError(f"no command with id {command_id}")
+        return self.target_type(target_id)
+
+    async def async_command_status(
+        self, command_id: str, target_id: str | None = None
+    ) -> CommandResult:
+        """The state of an action; one that ended UNNECESSARY counts as confirmed once a fresh
+        read shows the device in the requested state."""
+        target_type = self._type_of_command(command_id, target_id)
         with account_errors():
             action = await self.client.get_action(target_type, command_id)
-        return command_result_from(action)
+        return await self._result_of(action)
+
+    async def async_cancel_command(
+        self, command_id: str, target_id: str | None = None
+    ) -> CommandResult:
+        """Cancel a pending action; one that settled meanwhile is returned as it ended."""
+        target_type = self._type_of_command(command_id, target_id)
+        with account_errors():
+            try:
+                action = await self.client.cancel_action(target_type, command_id)
+            except EnodeConflictError as err:
+                if err.action is None:
+                    action = await self.client.get_action(target_type, command_id)
+                else:
+                    action = err.action
+        return await self._result_of(action)
+
+    async def _result_of(self, action: EnodeAction) -> CommandResult:
+        result = command_result_from(action)
+        reason = action.failure_reason
+        if (
+            result.state is CommandState.FAILED
+            and reason is not None
+            and reason.type is FailureReasonType.UNNECESSARY
+            and result.kind in (CommandKind.START, CommandKind.STOP)
+            and result.target_id
+            and await self._already_so(result.target_id, result.kind)
+        ):
+            return replace(result, state=CommandState.CONFIRMED, redundant=True)
+        return result
 
     async def async_send_and_wait(
         self, target_id: str, kind: CommandKind, value: float | None = None
