@@ -23,6 +23,13 @@ from .conftest import ENODE_USER, link_site, setup_entry
 pytestmark = pytest.mark.usefixtures("polling_only")
 
 
+@pytest.fixture(autouse=True)
+def instant_actions(fake_enode: FakeEnodeServer) -> None:
+    """These tests are about which path a switch takes: Enode settles actions at once here.
+    Smart charging follows actions with Enode's real timing (tests/test_enode_commands.py)."""
+    fake_enode.action_delay = timedelta(0)
+
+
 def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
     assert found is not None, unique_id

@@ -97,8 +97,9 @@ class FakeFaults:
     response_delay_s: float = 0.0
     # Every bearer token is refused (401), as if the client had been revoked.
     reject_tokens: bool = False
-    # Actions stay PENDING until Enode would give up on them.
+    # Actions stay PENDING until Enode would give up on them (all, or those of these devices).
     actions_never_confirm: bool = False
+    silent_devices: set[str] = field(default_factory=set)
     # Share of actions that end FAILED (NO_RESPONSE), per target type.
     vehicle_action_failure_rate: float = 0.0
     charger_action_failure_rate: float = 0.0
@@ -1088,7 +1089,7 @@ class FakeEnodeServer:
         redundant = None if kind is None else self._already_so(site, target_type, kind)
         if redundant is not None and rng.random() >= self.faults.unnecessary_action_rate:
             raise _ProblemError(400, "bad-request", "Bad request", redundant)
-        if self.faults.actions_never_confirm:
+        if self.faults.actions_never_confirm or target_id in self.faults.silent_devices:
             outcome = "never"
         elif redundant is not None:
             outcome = "unnecessary"
@@ -1798,7 +1799,8 @@ class FakeEnodeServer:
         for key, value in body.items():
             if not hasattr(self.faults, key):
                 raise _bad_request(f"unknown fault {key}")
-            setattr(self.faults, key, set(value) if key == "interference" else value)
+            is_set = isinstance(getattr(self.faults, key), set)
+            setattr(self.faults, key, set(value) if is_set else value)
         return web.Response(status=204)
 
     async def _fake_expire_tokens(self, request: web.Request) -> web.Response:
