@@ -35,6 +35,10 @@ from .models import ChargeKind, EnodeAction, FailureReasonType, TargetType
 
 _LOGGER = logging.getLogger(__name__)
 
+# Actions whose target type is remembered; older ones are forgotten (their device is known to
+# whoever follows them), so the record does not grow with every command ever sent.
+MAX_REMEMBERED_ACTIONS = 100
+
 
 class InterferenceError(ControlledElsewhereError):
     """A schedule or smart charging in another app controls the device (Enode's 422)."""
@@ -118,6 +122,8 @@ class EnodeAccount:
             else:
                 raise CommandRejectedError(f"Enode cannot {kind.value}")
         self._command_targets[action.id] = target_type
+        while len(self._command_targets) > MAX_REMEMBERED_ACTIONS:
+            del self._command_targets[next(iter(self._command_targets))]
         return action
 
     async def async_send_command(
@@ -197,6 +203,9 @@ class EnodeAccount:
 
     async def _result_of(self, action: EnodeAction) -> CommandResult:
         result = command_result_from(action)
+        if action.is_settled:
+            # Settled for good: nothing will ask about it by its id alone again.
+            self._command_targets.pop(action.id, None)
         reason = action.failure_reason
         if (
             result.state is CommandState.FAILED

@@ -1111,7 +1111,7 @@ class FakeEnodeServer:
             outcome=outcome,
         )
         self._actions[action.id] = action
-        if kind is not None and not self._is_plugged_in(site):
+        if kind is not None and outcome != "unnecessary" and not self._is_plugged_in(site):
             # Enode already knows the precondition fails: the action starts out cancelled.
             self._finish(action, "CANCELLED", "FAILED_PRECONDITION", "The vehicle is unplugged")
         elif action.due_at <= now:
