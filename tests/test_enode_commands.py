@@ -24,8 +24,8 @@ from .test_smart_charging import TZ, advance, settle
 SEDAN = "ev_flex_simulator_sedan_75_kwh"
 STATE = f"sensor.{SEDAN}_smart_charging_state"
 
-# Enode is polled every 2 minutes: Home Assistant has no URL for webhooks here.
-pytestmark = pytest.mark.usefixtures("polling_only")
+# Enode is polled every 2 minutes where Home Assistant has no URL for webhooks.
+polling_only = pytest.mark.usefixtures("polling_only")
 
 
 async def set_up_sedan(
@@ -81,6 +81,7 @@ def later(minutes: float) -> datetime:
     return datetime.now(TZ) + timedelta(minutes=minutes)
 
 
+@polling_only
 async def test_a_slow_vendor_is_waited_for(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
@@ -114,6 +115,7 @@ async def test_a_slow_vendor_is_waited_for(
     assert not problems(caplog.records, outages_expected=False)
 
 
+@polling_only
 async def test_the_charger_takes_over_only_after_the_car_gave_up(
     hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -144,6 +146,7 @@ async def test_the_charger_takes_over_only_after_the_car_gave_up(
     assert hass.states.get(STATE).attributes["command_path"] == "charger"
 
 
+@polling_only
 async def test_a_failed_car_action_hands_over_to_the_charger_at_once(
     hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -163,6 +166,7 @@ async def test_a_failed_car_action_hands_over_to_the_charger_at_once(
 
 
 @pytest.mark.parametrize("unnecessary_action_rate", [0.0, 1.0], ids=["http_400", "unnecessary"])
+@polling_only
 async def test_a_redundant_command_counts_as_confirmed(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
@@ -189,6 +193,7 @@ async def test_a_redundant_command_counts_as_confirmed(
     assert not problems(caplog.records, outages_expected=False)
 
 
+@polling_only
 async def test_a_schedule_elsewhere_is_final(
     hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -214,6 +219,7 @@ async def test_a_schedule_elsewhere_is_final(
     assert issue(hass, "controlled_elsewhere", entry, vehicle_id) is None
 
 
+@polling_only
 async def test_a_restart_follows_the_pending_action(
     hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -239,3 +245,32 @@ async def test_a_restart_follows_the_pending_action(
     assert len(requests(fake_enode, "POST", f"{vehicle_id}/charging")) == 1
     assert not site.simulation.vehicle_state().is_charging
     assert hass.states.get(STATE).state == "plan_executing_stopped"
+
+
+@pytest.mark.usefixtures("ha_client")
+async def test_a_webhook_event_ends_the_wait_early(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """With a working webhook, Enode's user:vendor-action:updated event has the action checked
+    at once, long before the next scheduled look."""
+    entry, site, vehicle_id, _ = await set_up_sedan(hass, fake_enode, freezer)
+    assert entry.runtime_data.enode is not None
+    assert entry.runtime_data.enode.webhook_active
+    fake_enode.action_delay = timedelta(minutes=5)
+    await turn_on_smart_charging(hass)
+    while not actions_of(fake_enode, vehicle_id):
+        await minute_by_minute(hass, freezer, 1)
+    # The action settles 5 minutes after it was made; the next scheduled look is later.
+    await minute_by_minute(hass, freezer, 6)
+    [action] = actions_of(fake_enode, vehicle_id)
+    assert action["state"] == "CONFIRMED"
+    assert hass.states.get(STATE).state == "plan_executing_stopping"
+    looks = len(requests(fake_enode, "GET", f"/actions/{action['id']}"))
+    assert looks <= 3
+
+    await fake_enode.tick()
+    await settle(hass)
+    assert "user:vendor-action:updated" in fake_enode.deliveries[-1].events
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    assert len(requests(fake_enode, "GET", f"/actions/{action['id']}")) == looks + 1
+    assert not site.simulation.vehicle_state().is_charging

@@ -5,6 +5,7 @@ wakes it when it asks, carries out its decisions through the EV system's unified
 stores its state so nothing is lost over a restart, and tells entities when it changed.
 """
 
+from dataclasses import replace
 from datetime import datetime
 import math
 from typing import Any
@@ -61,6 +62,8 @@ DEFAULT_HOME_RADIUS_M = 100.0
 # vendors), and at once when a webhook says it changed.
 FOLLOW_DELAYS_S = (10.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0)
 FOLLOW_LIMIT_S = 1800.0
+# With a working webhook Enode says when an action changed; polling is only a safety net.
+WEBHOOK_FOLLOW_DELAYS_S = (30.0, 60.0, 120.0, 240.0, 300.0, 300.0, 300.0, 300.0, 150.0)
 RETRY_POLICY = RetryPolicy(
     poll_delays_s=(
         *FOLLOW_DELAYS_S,
@@ -69,6 +72,7 @@ RETRY_POLICY = RetryPolicy(
     attempts=1,
     cooldown_s=(30.0, 120.0, 300.0, 900.0, 1800.0),
 )
+WEBHOOK_RETRY_POLICY = replace(RETRY_POLICY, poll_delays_s=WEBHOOK_FOLLOW_DELAYS_S)
 # Runs in a row that failed (about 20 minutes of trying) before the user is asked to look.
 FAILED_RUNS_FOR_ISSUE = 4
 
@@ -226,6 +230,9 @@ class VehicleSmartCharging:
             listener()
 
     async def _async_execute(self) -> None:
+        enode = self.entry.runtime_data.enode
+        webhook = enode is not None and enode.webhook_active
+        self.controller.executor.policy = WEBHOOK_RETRY_POLICY if webhook else RETRY_POLICY
         await self.controller.async_execute()
 
     @callback
