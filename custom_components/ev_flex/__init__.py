@@ -19,6 +19,7 @@ from .const import (
     COMMAND_TIMEOUT_SECONDS,
     CONF_ACCOUNT_TYPE,
     CONF_COMMAND_DELAY,
+    CONF_ENODE_OWN_START_STOP,
     CONF_ENODE_USER_ID,
     CONF_INITIAL_SOC,
     CONF_PLUGGED_IN,
@@ -134,6 +135,7 @@ async def _async_build_account(
             entry.data[CONF_ENODE_USER_ID],
             command_timeout=COMMAND_TIMEOUT_SECONDS,
             poll_interval=COMMAND_POLL_SECONDS,
+            own_start_stop=entry.data.get(CONF_ENODE_OWN_START_STOP),
         )
         return enode_account, ENODE_POLL_INTERVAL
     return SimulatedAccount(await _async_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
@@ -223,6 +225,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         snapshot = coordinator.data
         if enode is not None:
             enode.async_on_update(snapshot)
+            _async_keep_own_capabilities(hass, entry, account)
         zone = enode.zone if enode is not None else charging_zone(hass, None)
         interventions.async_update(
             snapshot,
@@ -252,6 +255,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         await charging.async_start()
     async_follow_new_vehicles(hass, entry)
     return True
+
+
+@callback
+def _async_keep_own_capabilities(
+    hass: HomeAssistant, entry: EvFlexConfigEntry, account: Account
+) -> None:
+    """Store what the Enode account learned about its cars' own start/stop capability."""
+    if not isinstance(account, EnodeAccount):
+        return
+    if account.own_start_stop != entry.data.get(CONF_ENODE_OWN_START_STOP, {}):
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_ENODE_OWN_START_STOP: dict(account.own_start_stop)}
+        )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:

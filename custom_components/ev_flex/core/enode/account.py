@@ -4,7 +4,7 @@ It offers the same interface as every other account kind (`core.account.Account`
 Enode errors into the account errors the Home Assistant layer understands.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 import logging
@@ -84,8 +84,13 @@ class EnodeAccount:
         *,
         command_timeout: float | None = None,
         poll_interval: float | None = None,
+        own_start_stop: Mapping[str, bool] | None = None,
     ) -> None:
         self.client = client
+        # Whether each car starts and stops charging by itself, learned while the user had no
+        # charger linked: with Enode's EV-charger pairing a linked charger makes the car report
+        # start/stop capability it lacks on its own (the API does not tell the two apart).
+        self.own_start_stop: dict[str, bool] = dict(own_start_stop or {})
         self.user_id = user_id
         self.command_timeout = command_timeout
         self.poll_interval = poll_interval
@@ -97,10 +102,31 @@ class EnodeAccount:
         with account_errors():
             vehicles = await self.client.list_vehicles(self.user_id)
             chargers = await self.client.list_chargers(self.user_id)
-        snapshot = snapshot_from(vehicles, chargers)
+        if not chargers:
+            for vehicle in vehicles:
+                capabilities = vehicle.capabilities
+                self.own_start_stop[vehicle.id] = (
+                    capabilities.start_charging.is_capable and capabilities.stop_charging.is_capable
+                )
+        snapshot = self._with_own_capabilities(snapshot_from(vehicles, chargers))
         self._target_types = dict.fromkeys(snapshot.vehicles, TargetType.VEHICLE)
         self._target_types.update(dict.fromkeys(snapshot.chargers, TargetType.CHARGER))
         return snapshot
+
+    def _with_own_capabilities(self, snapshot: AccountSnapshot) -> AccountSnapshot:
+        """Cars report only the start/stop capability they have without a charger."""
+        vehicles = {
+            vehicle_id: replace(
+                vehicle,
+                capabilities=replace(
+                    vehicle.capabilities,
+                    can_start_stop=vehicle.capabilities.can_start_stop
+                    and self.own_start_stop.get(vehicle_id, True),
+                ),
+            )
+            for vehicle_id, vehicle in snapshot.vehicles.items()
+        }
+        return replace(snapshot, vehicles=vehicles)
 
     def target_type(self, target_id: str) -> TargetType:
         """Whether an id is one of the user's vehicles or chargers (as of the last snapshot)."""
