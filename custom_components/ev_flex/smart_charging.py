@@ -43,7 +43,14 @@ from .core.controller import (
     Observation,
     VehicleController,
 )
-from .core.executor import CommandExecutor, NoOtherPathError, RetryPolicy
+from .core.executor import (
+    POLL_FOLLOW_DELAYS_S,
+    WEBHOOK_FOLLOW_DELAYS_S,
+    CommandExecutor,
+    NoOtherPathError,
+    RetryPolicy,
+    follow_delays,
+)
 from .core.model import CommandKind, CommandResult, CommandState
 from .core.pairing import EvSystem, RouteFailure, route_command
 from .helpers import vehicle_name
@@ -60,19 +67,12 @@ DEFAULT_HOME_RADIUS_M = 100.0
 # retry time (Home Assistant's timers), soon at first, then less often. No task sleeps.
 # A pending command is checked at growing intervals for up to 30 minutes (Enode's slowest
 # vendors), and at once when a webhook says it changed.
-FOLLOW_DELAYS_S = (10.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0)
-FOLLOW_LIMIT_S = 1800.0
-# With a working webhook Enode says when an action changed; polling is only a safety net.
-WEBHOOK_FOLLOW_DELAYS_S = (30.0, 60.0, 120.0, 240.0, 300.0, 300.0, 300.0, 300.0, 150.0)
 RETRY_POLICY = RetryPolicy(
-    poll_delays_s=(
-        *FOLLOW_DELAYS_S,
-        *(300.0,) * int((FOLLOW_LIMIT_S - sum(FOLLOW_DELAYS_S)) // 300.0),
-    ),
+    poll_delays_s=follow_delays(POLL_FOLLOW_DELAYS_S),
     attempts=1,
     cooldown_s=(30.0, 120.0, 300.0, 900.0, 1800.0),
 )
-WEBHOOK_RETRY_POLICY = replace(RETRY_POLICY, poll_delays_s=WEBHOOK_FOLLOW_DELAYS_S)
+WEBHOOK_RETRY_POLICY = replace(RETRY_POLICY, poll_delays_s=follow_delays(WEBHOOK_FOLLOW_DELAYS_S))
 # Runs in a row that failed (about 20 minutes of trying) before the user is asked to look.
 FAILED_RUNS_FOR_ISSUE = 4
 

@@ -102,6 +102,24 @@ class RetryPolicy:
     controlled_elsewhere_cooldown_s: float = 900.0
 
 
+# Following a slow command (Enode: mostly about 20 s, some vendors 5-15 minutes, at worst 30):
+# checks at growing intervals for up to half an hour, the last one just before that.
+FOLLOW_LIMIT_S = 1800.0
+POLL_FOLLOW_DELAYS_S = (10.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0, 90.0, 120.0, 180.0)
+# With a webhook announcing every change, checks are a safety net only.
+WEBHOOK_FOLLOW_DELAYS_S = (30.0, 60.0, 120.0, 240.0)
+
+
+def follow_delays(
+    first: tuple[float, ...], *, limit_s: float = FOLLOW_LIMIT_S
+) -> tuple[float, ...]:
+    """`first`, then waits of at most 5 minutes, adding up to just under `limit_s`."""
+    rest = max(0.0, limit_s - sum(first) - 1.0)
+    tail = (300.0,) * int(rest // 300.0)
+    remainder = rest - sum(tail)
+    return (*first, *tail, *((remainder,) if remainder > 0 else ()))
+
+
 @dataclass(frozen=True, kw_only=True)
 class InFlightCommand:
     """A command sent and not yet settled; kept so a restart follows it instead of resending."""
