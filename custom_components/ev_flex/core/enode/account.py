@@ -247,20 +247,23 @@ class EnodeAccount:
     async def async_send_and_wait(
         self, target_id: str, kind: CommandKind, value: float | None = None
     ) -> CommandResult:
-        """Create the action and follow it until it settles.
-
-        A result that is still PENDING means the wait timed out.
+        """Create the action and follow it (for `command_timeout` seconds, polling every
+        `poll_interval`) until it settles. A result still PENDING means the wait ended first.
         """
-        action = await self._create(target_id, kind, value)
+        result = await self.async_send_command(target_id, kind, value)
+        if result.state is not CommandState.PENDING:
+            return result
+        target_type = self._type_of_command(result.command_id, target_id)
         with account_errors():
+            action = await self.client.get_action(target_type, result.command_id)
             try:
                 action = await self.client.wait_for_action(
                     action,
-                    target_type=self._command_targets[action.id],
+                    target_type=target_type,
                     max_wait=self.command_timeout,
                     poll_interval=self.poll_interval,
                 )
             except EnodeActionTimeoutError as err:
                 _LOGGER.debug("Action %s still pending when the wait ended", action.id)
                 action = err.action
-        return command_result_from(action)
+        return await self._result_of(action)
