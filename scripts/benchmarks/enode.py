@@ -17,7 +17,7 @@ import statistics
 
 import aiohttp
 
-from custom_components.ev_flex.core.enode import EnodeAccount, EnodeClient, EnodeEndpoints
+from custom_components.ev_flex.core.enode import EnodeAccount
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.executor import (
     CHARGE,
@@ -32,6 +32,9 @@ from custom_components.ev_flex.core.executor import (
 )
 from custom_components.ev_flex.core.model import CommandKind, CommandResult
 from custom_components.ev_flex.core.pairing import PairingTracker, RouteFailure, route_command
+from custom_components.ev_flex.core.simulator import Simulation
+
+from . import linked_enode_pair
 
 COMMANDS = 1000
 PAIRS = 50
@@ -65,6 +68,8 @@ class Tally:
     redundant_failed: int = 0
     seconds_to_confirmed: list[float] = field(default_factory=list)
     command_requests: int = 0
+    # Commands that created an action at Enode (the rest were answered "already so").
+    sent: int = 0
 
 
 @dataclass(kw_only=True)
@@ -81,19 +86,9 @@ class Pair:
 def _make_pair(
     server: FakeEnodeServer, session: aiohttp.ClientSession, clock: SimulatedClock, index: int
 ) -> Pair:
-    site = server.add_site(soc_pct=20.0)
+    account, site = linked_enode_pair(server, session, index, soc_pct=20.0)
     assert site.vehicle_id is not None
     assert site.charger_id is not None
-    user = f"bench-user-{index}"
-    server.link(user, site.vehicle_id)
-    server.link(user, site.charger_id)
-    client = EnodeClient(
-        session,
-        client_id=server.client_id,
-        client_secret=server.client_secret,
-        endpoints=EnodeEndpoints.custom(server.base_url),
-    )
-    account = EnodeAccount(client, user)
     vehicle_id = site.vehicle_id
     holder: dict[str, Pair] = {}
 
@@ -129,6 +124,12 @@ def _make_pair(
     return pair
 
 
+def _set_both(simulation: Simulation, kind: CommandKind) -> None:
+    """Start or stop charging at the car and the charger alike (as their own apps would)."""
+    simulation.send_command(simulation.vehicle_id, kind)
+    simulation.send_command(simulation.charger_id, kind)
+
+
 def _charger_commands_over_pending_car(server: FakeEnodeServer, pairs: list[Pair]) -> int:
     """Charger actions created while an action of the same pair's car was still pending."""
     actions = list(server._actions.values())
@@ -160,19 +161,26 @@ async def run() -> None:
         pairs = [_make_pair(server, session, clock, index) for index in range(PAIRS)]
         for number in range(COMMANDS // PAIRS):
             target: DeviceTarget = CHARGE if number % 2 == 0 else IDLE
+            wanted = CommandKind.START if target is CHARGE else CommandKind.STOP
+            opposite = CommandKind.STOP if target is CHARGE else CommandKind.START
             for pair in pairs:
+                # Every command meets a car that needs it: driven since, doing the opposite.
+                simulation = server.site_of(pair.vehicle_id).simulation
+                simulation.set_soc(40.0)
+                _set_both(simulation, opposite)
                 # Read the account as smart charging does before it acts (not counted below).
                 pair.tracker.update(await pair.account.async_snapshot(), clock.now)
                 redundant = rng.random() < REDUNDANT_SHARE
                 if redundant:
                     # The car does it by itself after that read: Enode finds nothing to do.
-                    kind = CommandKind.START if target is CHARGE else CommandKind.STOP
-                    server.site_of(pair.vehicle_id).simulation.send_command(pair.vehicle_id, kind)
+                    _set_both(simulation, wanted)
                 requests_before = server.stats.api_requests
+                sent_before = pair.executor.state.commands_sent
                 started = clock.now
                 pair.executor.clear_failure()
                 status = await pair.executor.async_apply(target)
                 tally.command_requests += server.stats.api_requests - requests_before
+                tally.sent += pair.executor.state.commands_sent > sent_before
                 if status is ExecutionStatus.CONFIRMED:
                     tally.confirmed += 1
                     tally.seconds_to_confirmed.append((clock.now - started).total_seconds())
@@ -200,6 +208,7 @@ async def run() -> None:
         f"(of {tally.redundant_sent}; goal 0)"
     )
     print(f"  charger commands while the car's was pending:   {overlapping:8d}  (goal 0)")
+    print(f"  commands that created an action at Enode:       {tally.sent:8d}")
     print(
         f"  time to confirmed (simulated):                  "
         f"median {statistics.median(times):.0f} s, p95 {_percentile(times, 0.95):.0f} s"
