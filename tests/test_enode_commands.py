@@ -77,6 +77,18 @@ async def minute_by_minute(
         await settle(hass)
 
 
+def assert_stopped_without_trouble(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    vehicle_id: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Stopped as planned, with no "commands failing" repair and nothing logged as a problem."""
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    assert issue(hass, "commands_failing", entry, vehicle_id) is None
+    assert not problems(caplog.records, outages_expected=False)
+
+
 def later(minutes: float) -> datetime:
     return datetime.now(TZ) + timedelta(minutes=minutes)
 
@@ -104,15 +116,13 @@ async def test_a_slow_vendor_is_waited_for(
         assert actions_of(fake_enode, charger_id) == []
 
         await advance(hass, freezer, later(15))
-    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    assert_stopped_without_trouble(hass, entry, vehicle_id, caplog)
     assert not site.simulation.vehicle_state().is_charging
     [done] = actions_of(fake_enode, vehicle_id)
     assert done["state"] == "CONFIRMED"
     assert actions_of(fake_enode, charger_id) == []
     # Looked at when due (here: whenever the clock moved), not again and again.
     assert len(requests(fake_enode, "GET", f"/actions/{done['id']}")) <= 6
-    assert issue(hass, "commands_failing", entry, vehicle_id) is None
-    assert not problems(caplog.records, outages_expected=False)
 
 
 @polling_only
@@ -186,11 +196,9 @@ async def test_a_redundant_command_counts_as_confirmed(
         await advance(hass, freezer, later(60))
     assert len(requests(fake_enode, "POST", f"{vehicle_id}/charging")) == 1
     assert requests(fake_enode, "POST", f"{charger_id}/charging") == []
-    assert hass.states.get(STATE).state == "plan_executing_stopped"
     charging = entry.runtime_data.smart_charging[vehicle_id].controller.executor.state
     assert charging.failed is None
-    assert issue(hass, "commands_failing", entry, vehicle_id) is None
-    assert not problems(caplog.records, outages_expected=False)
+    assert_stopped_without_trouble(hass, entry, vehicle_id, caplog)
 
 
 @polling_only
