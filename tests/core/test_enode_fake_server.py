@@ -540,3 +540,19 @@ async def test_enode_pairing_unlocks_start_stop_through_the_charger(
         )
         assert action.state is ActionState.CONFIRMED
         assert not site.simulation.charger_state().is_charging
+
+
+async def test_settled_actions_are_forgotten_after_a_week(
+    server: FakeEnodeServer, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    client = make_client(session, server)
+    charger_id = server.add_charger(plugged_in=True)
+    server.link(USER, charger_id)
+    action = await client.create_charge_action(TargetType.CHARGER, charger_id, ChargeKind.STOP)
+    clock.advance(seconds=5)
+    assert (await client.get_action(TargetType.CHARGER, action.id)).state is ActionState.CONFIRMED
+    clock.advance(days=6)
+    assert (await client.get_action(TargetType.CHARGER, action.id)).state is ActionState.CONFIRMED
+    clock.advance(days=2)
+    with pytest.raises(EnodeNotFoundError):
+        await client.get_action(TargetType.CHARGER, action.id)

@@ -71,6 +71,8 @@ _MAX_EVENTS_PER_DELIVERY = 100
 _MAX_DELIVERY_FAILURES = 20
 # A vehicle this close to one of the user's Locations is "at" it.
 _LOCATION_RADIUS_M = 250.0
+# Settled actions are kept this long, then forgotten (a long-running dev instance stays small).
+_SETTLED_ACTION_RETENTION = timedelta(days=7)
 # Fields that change on every read; a change in them alone is not an update.
 _VOLATILE_FIELDS = frozenset({"lastSeen", "lastUpdated"})
 
@@ -940,6 +942,13 @@ class FakeEnodeServer:
 
     def _settle_actions(self) -> None:
         now = self._clock()
+        forget_before = now - _SETTLED_ACTION_RETENTION
+        for action_id in [
+            action_id
+            for action_id, action in self._actions.items()
+            if action.completed_at is not None and action.completed_at < forget_before
+        ]:
+            del self._actions[action_id]
         for action in self._actions.values():
             if action.state != "PENDING":
                 continue
