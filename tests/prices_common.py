@@ -4,7 +4,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.price_source import CONF_PRICE_ENTITY, CONF_TARIFF
 
 TZ_NAME = "Europe/Stockholm"
 TZ = ZoneInfo(TZ_NAME)
@@ -124,3 +129,54 @@ def action_items(
             item[end_key] = end.astimezone(ZoneInfo("UTC")).isoformat()
         items.append(item)
     return items
+
+
+class PriceAction:
+    """A response-only action registered in Home Assistant, answering from a script."""
+
+    def __init__(self, hass: HomeAssistant, action: str, respond: Any) -> None:
+        self.calls: list[dict[str, Any]] = []
+        self.respond = respond
+        domain, _, service = action.partition(".")
+
+        async def handle(call: ServiceCall) -> ServiceResponse:
+            self.calls.append(dict(call.data))
+            return self.respond(call.data)  # type: ignore[no-any-return]
+
+        hass.services.async_register(
+            domain, service, handle, supports_response=SupportsResponse.ONLY
+        )
+
+
+def registry_entity(
+    hass: HomeAssistant, platform: str, unique_id: str, object_id: str
+) -> tuple[str, MockConfigEntry]:
+    """A price integration's config entry and its entity's registry entry."""
+    source_entry = MockConfigEntry(domain=platform, title=platform)
+    source_entry.add_to_hass(hass)
+    entity = er.async_get(hass).async_get_or_create(
+        "sensor", platform, unique_id, suggested_object_id=object_id, config_entry=source_entry
+    )
+    return entity.entity_id, source_entry
+
+
+async def setup_with(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    entity_id: str,
+    time_zone: str = TZ_NAME,
+    tariff: dict[str, Any] = TARIFF,
+) -> MockConfigEntry:
+    """The simulated account following `entity_id` with `tariff`, in `time_zone`."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data=dict(simulator_entry.data),
+        options={CONF_PRICE_ENTITY: entity_id, CONF_TARIFF: tariff},
+    )
+    await hass.config.async_set_time_zone(time_zone)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry

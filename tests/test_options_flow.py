@@ -112,6 +112,8 @@ async def test_menu_without_prices(hass: HomeAssistant, loaded_entry: MockConfig
         "price_status": "—",
         "import_price": "—",
         "export_price": "—",
+        "entity_price": "—",
+        "vat_advice": "",
         "periods": "—",
         "details": "",
     }
@@ -266,6 +268,55 @@ async def test_clearing_the_price_entity(
     assert result["data"][CONF_TARIFF]["import"]["vat_percent"] == 25.0
     assert priced_entry.runtime_data.prices is None
     assert hass.states.get(IMPORT_SENSOR) is None
+
+
+NORDPOOL_WITHOUT_VAT = "sensor.nordpool_kwh_se3_sek_3_10_0"
+
+
+async def vat_advice(hass: HomeAssistant, kind: str) -> str:
+    strings = await async_get_translations(hass, "en", "selector", {DOMAIN})
+    return strings[f"component.{DOMAIN}.selector.price_vat.options.{kind}"]
+
+
+@pytest.mark.parametrize(
+    "price_options",
+    [{CONF_PRICE_ENTITY: NORDPOOL_WITHOUT_VAT, CONF_TARIFF: {"import": {"vat_percent": 25}}}],
+)
+async def test_prices_with_vat_set_the_tariff_vat_to_zero(
+    hass: HomeAssistant, priced_entry: MockConfigEntry
+) -> None:
+    """HACS Nord Pool with VAT on (its id ends in _025): VAT is not counted a second time.
+
+    The preview shows the entity's price next to the total, and says whether VAT is in it.
+    """
+    set_hacs_nordpool(hass, TODAY_SLOTS, entity_id=NORDPOOL_WITHOUT_VAT)
+    spot = TODAY_SLOTS[1][2]
+    menu = await open_menu(hass, priced_entry)
+    placeholders = menu["description_placeholders"]
+    assert placeholders["vat_advice"] == await vat_advice(hass, "excluded")
+    assert placeholders["entity_price"] == f"{spot:.4f} SEK/kWh"
+    assert placeholders["import_price"] == f"{spot * 1.25:.4f} SEK/kWh"
+    # Choosing the same entity again changes nothing.
+    menu = await submit(
+        hass, await choose(hass, menu, "price_source"), {CONF_PRICE_ENTITY: NORDPOOL_WITHOUT_VAT}
+    )
+    assert menu["description_placeholders"]["import_price"] == f"{spot * 1.25:.4f} SEK/kWh"
+
+    menu = await submit(
+        hass, await choose(hass, menu, "price_source"), {CONF_PRICE_ENTITY: HACS_NORDPOOL}
+    )
+    placeholders = menu["description_placeholders"]
+    assert placeholders["vat_advice"] == await vat_advice(hass, "included")
+    assert placeholders["entity_price"] == f"{spot:.4f} SEK/kWh"
+    assert placeholders["import_price"] == f"{spot:.4f} SEK/kWh"
+    form = await choose(hass, menu, "import_tariff")
+    assert form["description_placeholders"]["vat_advice"] == await vat_advice(hass, "included")
+    schema_vat = next(key for key in form["data_schema"].schema if key == "vat_percent")
+    assert schema_vat.description == {"suggested_value": 0.0}
+
+    result = await save(hass, await submit(hass, form, GOOD_IMPORT | {"vat_percent": 0}))
+    assert result["data"][CONF_TARIFF]["import"]["vat_percent"] == 0.0
+    assert result["data"][CONF_PRICE_ENTITY] == HACS_NORDPOOL
 
 
 # --------------------------------------------------------------------------------------------

@@ -20,9 +20,6 @@ from homeassistant.core import (
     CoreState,
     Event,
     HomeAssistant,
-    ServiceCall,
-    ServiceResponse,
-    SupportsResponse,
 )
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import (
@@ -61,13 +58,16 @@ from .prices_common import (
     TOMORROW,
     TZ,
     TZ_NAME,
+    PriceAction,
     Slot,
     action_items,
     day_slots,
     effective_import,
     hacs_nordpool_attributes,
     price_at,
+    registry_entity,
     set_hacs_nordpool,
+    setup_with,
     spot_export,
 )
 
@@ -426,52 +426,6 @@ async def test_octopus_next_day_rates(
 # Integrations whose prices come from actions
 
 
-class PriceAction:
-    """A response-only action registered in Home Assistant, answering from a script."""
-
-    def __init__(self, hass: HomeAssistant, action: str, respond: Any) -> None:
-        self.calls: list[dict[str, Any]] = []
-        self.respond = respond
-        domain, _, service = action.partition(".")
-
-        async def handle(call: ServiceCall) -> ServiceResponse:
-            self.calls.append(dict(call.data))
-            return self.respond(call.data)  # type: ignore[no-any-return]
-
-        hass.services.async_register(
-            domain, service, handle, supports_response=SupportsResponse.ONLY
-        )
-
-
-def _registry_entity(
-    hass: HomeAssistant, platform: str, unique_id: str, object_id: str
-) -> tuple[str, MockConfigEntry]:
-    """A price integration's config entry and its entity's registry entry."""
-    source_entry = MockConfigEntry(domain=platform, title=platform)
-    source_entry.add_to_hass(hass)
-    entity = er.async_get(hass).async_get_or_create(
-        "sensor", platform, unique_id, suggested_object_id=object_id, config_entry=source_entry
-    )
-    return entity.entity_id, source_entry
-
-
-async def _setup_with(
-    hass: HomeAssistant, simulator_entry: MockConfigEntry, entity_id: str
-) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=simulator_entry.title,
-        unique_id=simulator_entry.unique_id,
-        data=dict(simulator_entry.data),
-        options={CONF_PRICE_ENTITY: entity_id, CONF_TARIFF: TARIFF},
-    )
-    await hass.config.async_set_time_zone(TZ_NAME)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
-
-
 async def test_nordpool_core_action(
     hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -480,7 +434,7 @@ async def test_nordpool_core_action(
     While tomorrow is missing the action is asked again at most every few minutes; once both
     days are known, state changes don't call it until the day rolls over.
     """
-    entity_id, nordpool_entry = _registry_entity(
+    entity_id, nordpool_entry = registry_entity(
         hass, "nordpool", "SE3-current_price", "nord_pool_se3_current_price"
     )
     published = {"tomorrow": False}
@@ -498,7 +452,7 @@ async def test_nordpool_core_action(
 
     action = PriceAction(hass, "nordpool.get_prices_for_date", respond)
     hass.states.async_set(entity_id, "0.51", {"unit_of_measurement": "SEK/kWh"})
-    entry = await _setup_with(hass, simulator_entry, entity_id)
+    entry = await setup_with(hass, simulator_entry, entity_id)
 
     assert [(c["config_entry"], str(c["date"])) for c in action.calls] == [
         (nordpool_entry.entry_id, "2025-10-07"),
@@ -537,7 +491,7 @@ async def test_nordpool_core_tomorrow_failure_keeps_today(
     hass: HomeAssistant, simulator_entry: MockConfigEntry
 ) -> None:
     """A call for tomorrow that crashes does not throw away today's prices."""
-    entity_id, _ = _registry_entity(hass, "nordpool", "SE3-current_price", "np")
+    entity_id, _ = registry_entity(hass, "nordpool", "SE3-current_price", "np")
 
     def respond(data: Any) -> dict[str, Any]:
         if str(data["date"]) == str(TOMORROW):
@@ -547,14 +501,14 @@ async def test_nordpool_core_tomorrow_failure_keeps_today(
 
     PriceAction(hass, "nordpool.get_prices_for_date", respond)
     hass.states.async_set(entity_id, "0.51")
-    entry = await _setup_with(hass, simulator_entry, entity_id)
+    entry = await setup_with(hass, simulator_entry, entity_id)
     assert prices_of(entry).status is PriceStatus.AWAITING
     assert value(hass, IMPORT_SENSOR) == pytest.approx(effective_import(0.51))
 
 
 async def test_tibber_action(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> None:
     """Tibber: one call for today and tomorrow; the home is found by its nickname."""
-    entity_id, _ = _registry_entity(hass, "tibber", "home-id-1", "electricity_price_cabin")
+    entity_id, _ = registry_entity(hass, "tibber", "home-id-1", "electricity_price_cabin")
 
     def respond(data: Any) -> dict[str, Any]:
         items = action_items(TODAY_SLOTS + TOMORROW_SLOTS, "start_time", "price")
@@ -564,7 +518,7 @@ async def test_tibber_action(hass: HomeAssistant, simulator_entry: MockConfigEnt
     hass.states.async_set(
         entity_id, "0.51", {"unit_of_measurement": "NOK/kWh", "app_nickname": "Cabin"}
     )
-    entry = await _setup_with(hass, simulator_entry, entity_id)
+    entry = await setup_with(hass, simulator_entry, entity_id)
 
     assert action.calls == [
         {"start": "2025-10-07T00:00:00+02:00", "end": "2025-10-09T00:00:00+02:00"}
@@ -603,13 +557,13 @@ async def test_tibber_home_from_device_name(
         },
     )
     hass.states.async_set(entity_id, "0.51", {"unit_of_measurement": "NOK/kWh"})
-    await _setup_with(hass, simulator_entry, entity_id)
+    await setup_with(hass, simulator_entry, entity_id)
     assert value(hass, IMPORT_SENSOR) == pytest.approx(effective_import(0.51))
 
 
 async def test_entsoe_action(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> None:
     """An Entso-e sensor without price lists: its action is asked for today and tomorrow."""
-    entity_id, entsoe_entry = _registry_entity(
+    entity_id, entsoe_entry = registry_entity(
         hass, "entsoe", "current_price", "current_electricity_market_price"
     )
     action = PriceAction(
@@ -618,13 +572,13 @@ async def test_entsoe_action(hass: HomeAssistant, simulator_entry: MockConfigEnt
         lambda data: {"prices": action_items(TODAY_SLOTS, "timestamp", "price")},
     )
     hass.states.async_set(entity_id, "0.51", {"unit_of_measurement": "€/kWh"})
-    await _setup_with(hass, simulator_entry, entity_id)
+    await setup_with(hass, simulator_entry, entity_id)
 
     assert action.calls == [
         {
             "config_entry": entsoe_entry.entry_id,
             "start": "2025-10-07T00:00:00+02:00",
-            "end": "2025-10-09T00:00:00+02:00",
+            "end": "2025-10-08T00:00:00+02:00",
         }
     ]
     state = hass.states.get(IMPORT_SENSOR)
@@ -637,7 +591,7 @@ async def test_action_failure_then_recovery(
     hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """A failing action means no prices (no exception, no repair); it is asked again later."""
-    entity_id, _ = _registry_entity(hass, "entsoe", "current_price", "entsoe_price")
+    entity_id, _ = registry_entity(hass, "entsoe", "current_price", "entsoe_price")
     broken = {"yes": True}
 
     def respond(data: Any) -> dict[str, Any]:
@@ -647,7 +601,7 @@ async def test_action_failure_then_recovery(
 
     action = PriceAction(hass, "entsoe.get_energy_prices", respond)
     hass.states.async_set(entity_id, "0.51")
-    entry = await _setup_with(hass, simulator_entry, entity_id)
+    entry = await setup_with(hass, simulator_entry, entity_id)
     prices = prices_of(entry)
     assert prices.status is PriceStatus.NO_PRICES
     assert "ENTSO-e API unreachable" in prices.data.message
@@ -666,9 +620,9 @@ async def test_missing_action_and_missing_entry(
     hass: HomeAssistant, simulator_entry: MockConfigEntry
 ) -> None:
     """No registered action, or an entity without a config entry: no prices, and a reason."""
-    entity_id, _ = _registry_entity(hass, "tibber", "home-id-1", "tibber_price")
+    entity_id, _ = registry_entity(hass, "tibber", "home-id-1", "tibber_price")
     hass.states.async_set(entity_id, "0.51")
-    entry = await _setup_with(hass, simulator_entry, entity_id)
+    entry = await setup_with(hass, simulator_entry, entity_id)
     prices = prices_of(entry)
     assert prices.status is PriceStatus.NO_PRICES
     assert "tibber.get_prices" in prices.data.message
@@ -686,13 +640,13 @@ async def test_entity_not_loaded_yet(hass: HomeAssistant, simulator_entry: MockC
 
     No repair issue, and no action call until the entity is there and available.
     """
-    entity_id, _ = _registry_entity(hass, "nordpool", "SE3-current_price", "np")
+    entity_id, _ = registry_entity(hass, "nordpool", "SE3-current_price", "np")
     action = PriceAction(
         hass,
         "nordpool.get_prices_for_date",
         lambda data: {"SE3": action_items(TODAY_SLOTS, "start", "price", end_key="end")},
     )
-    entry = await _setup_with(hass, simulator_entry, entity_id)
+    entry = await setup_with(hass, simulator_entry, entity_id)
     prices = prices_of(entry)
     assert prices.status is PriceStatus.NO_PRICES
     assert "has no state yet" in prices.data.message
@@ -767,9 +721,9 @@ async def test_disabled_entity_counts_as_gone(
     hass: HomeAssistant, simulator_entry: MockConfigEntry
 ) -> None:
     """A price entity the user disabled will never have prices: that is a repair issue."""
-    entity_id, _ = _registry_entity(hass, "nordpool", "SE3-current_price", "np")
+    entity_id, _ = registry_entity(hass, "nordpool", "SE3-current_price", "np")
     er.async_get(hass).async_update_entity(entity_id, disabled_by=er.RegistryEntryDisabler.USER)
-    entry = await _setup_with(hass, simulator_entry, entity_id)
+    entry = await setup_with(hass, simulator_entry, entity_id)
     assert f"price_entity_missing_{entry.entry_id}_import" in issue_ids(hass)
     assert "disabled" in prices_of(entry).data.message
 
@@ -779,7 +733,7 @@ async def test_missing_at_startup_waits_for_started(
 ) -> None:
     """While Home Assistant starts, a missing price entity may still come: no issue yet."""
     hass.set_state(CoreState.not_running)
-    entry = await _setup_with(hass, simulator_entry, "sensor.not_there_yet")
+    entry = await setup_with(hass, simulator_entry, "sensor.not_there_yet")
     assert issue_ids(hass) == set()
 
     hass.set_state(CoreState.running)

@@ -44,6 +44,7 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
     TimeSelector,
 )
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util, slugify
 import probatio
 
@@ -87,7 +88,7 @@ from .core.enode import (
     VendorType,
     vehicle_state_from,
 )
-from .core.prices import PriceStatus
+from .core.prices import PriceStatus, current_price
 from .core.simulator import VEHICLE_PRESETS
 from .core.tariff import (
     ALL_WEEKDAYS,
@@ -650,6 +651,10 @@ CONF_EXPORT_FEE = "export_fee"
 CONF_EXPORT_FIXED = "export_fixed"
 CONF_EXPORT_ENTITY = "export_entity"
 
+# Translated advice on VAT for the options-flow previews, by whether the prices include it.
+VAT_ADVICE_KEY = "price_vat"
+VAT_ADVICE = {True: "included", False: "excluded", None: "unknown"}
+
 # The name the single "fixed costs per kWh" field is stored under in the tariff's adders.
 FIXED_ADDER_NAME = "fixed"
 NO_VALUE = "—"
@@ -776,6 +781,8 @@ def _entity_error(read: EntityRead) -> str | None:
         return "entity_not_found"
     if read.action_error is not None and not read.usable:
         return "price_action_failed"
+    if result.no_future_prices:
+        return "no_future_prices"
     match result.status:
         case PriceStatus.INVALID if result.source_format is None:
             return "no_price_data"
@@ -847,11 +854,21 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         self._link_url = ""
         self._link_error: str | None = None
         self._unlink_charger_id: str | None = None
+        self._vat_advice: dict[str, str] = {}
 
     async def _async_load(self) -> None:
         if self._loaded:
             return
         self._loaded = True
+        translations = await async_get_translations(
+            self.hass, self.hass.config.language, "selector", {DOMAIN}
+        )
+        prefix = f"component.{DOMAIN}.selector.{VAT_ADVICE_KEY}.options."
+        self._vat_advice = {
+            key.removeprefix(prefix): text
+            for key, text in translations.items()
+            if key.startswith(prefix)
+        }
         options = self.config_entry.options
         self._smart_charging = {
             key: options[key] for key in (CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY) if key in options
@@ -874,12 +891,15 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
 
     def _placeholders(self, details: str = "") -> dict[str, str]:
         """The preview of the current prices with the tariff as edited so far."""
-        import_price = export_price = None
+        import_price = export_price = entity_price = None
+        vat_advice = ""
         currency = self.hass.config.currency
         read = self._import_read
         if self._price_entity and read is not None and read.result.series is not None:
             series = read.result.series
             currency = series.currency or currency
+            vat_advice = self._vat_advice.get(VAT_ADVICE[series.includes_vat], "")
+            entity_price = current_price(series, dt_util.utcnow())
             export_series = self._export_read.result.series if self._export_read else None
             import_price, export_price = effective_prices_at(
                 series,
@@ -897,6 +917,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             "price_status": read.result.message if self._price_entity and read else NO_VALUE,
             "import_price": show(import_price),
             "export_price": show(export_price),
+            "entity_price": show(entity_price),
+            "vat_advice": vat_advice,
             "periods": "\n".join(
                 _describe_period(period) for period in self._tariff.import_tariff.grid_fees.periods
             )
@@ -940,6 +962,14 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 return await self.async_step_init()
             error, read = await self._async_check_entity(entity_id)
             if error is None:
+                assert read is not None
+                series = read.result.series
+                if entity_id != self._price_entity and series is not None and series.includes_vat:
+                    # The entity's prices already include VAT: don't count it a second time.
+                    self._tariff = replace(
+                        self._tariff,
+                        import_tariff=replace(self._tariff.import_tariff, vat_percent=0.0),
+                    )
                 self._price_entity, self._import_read = entity_id, read
                 return await self.async_step_init()
             errors[CONF_PRICE_ENTITY] = error

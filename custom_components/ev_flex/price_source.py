@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import (
@@ -42,6 +43,10 @@ import probatio
 from .const import DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
 from .core.prices import (
+    ACTION_AMBER_FORECASTS,
+    ACTION_EASYENERGY_RETURN,
+    ACTION_EASYENERGY_USAGE,
+    ACTION_ENERGYZERO_PRICES,
     ACTION_ENTSOE_PRICES,
     ACTION_NORDPOOL_PRICES,
     ACTION_TIBBER_PRICES,
@@ -51,6 +56,7 @@ from .core.prices import (
     PriceReadResult,
     PriceSeries,
     PriceStatus,
+    detect_format,
     next_slot_boundary,
     normalise_prices,
     required_action,
@@ -71,6 +77,19 @@ CONF_TARIFF: Final = "tariff"
 
 # Entity domains that can carry prices: sensors, and Octopus Energy's rate event entities.
 PRICE_ENTITY_DOMAINS: Final = ("sensor", "event")
+
+# Nord Pool's delivery days run from midnight to midnight Central European time.
+NORD_POOL_DELIVERY_ZONE: Final = ZoneInfo("Europe/Oslo")
+
+# EnergyZero's and easyEnergy's actions: whole days, with or without VAT.
+WHOLE_DAY_ACTIONS: Final = (
+    ACTION_ENERGYZERO_PRICES,
+    ACTION_EASYENERGY_USAGE,
+    ACTION_EASYENERGY_RETURN,
+)
+
+# Amber Electric's price channels (amberelectric/services.py at 058a67d).
+AMBER_CHANNELS: Final = ("general", "controlled_load", "feed_in")
 
 # A price action that takes longer than this is treated as failed; the last data is kept.
 ACTION_TIMEOUT: Final = timedelta(seconds=30)
@@ -105,6 +124,32 @@ class EntityRead:
 
 def _local_midnight(day: date) -> datetime:
     return dt_util.start_of_local_day(day)
+
+
+def nord_pool_delivery_days(today: date) -> list[date]:
+    """The Nord Pool delivery days (CET) that the user's local today and tomorrow overlap.
+
+    East of CET (Finland, the Baltics) the local day starts at 23:00 CET of the day before; west
+    of it the local tomorrow ends in the delivery day after.
+    """
+    first = _local_midnight(today).astimezone(NORD_POOL_DELIVERY_ZONE).date()
+    end = _local_midnight(today + timedelta(days=2)) - timedelta(microseconds=1)
+    last = end.astimezone(NORD_POOL_DELIVERY_ZONE).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def entsoe_window(today: date) -> dict[str, str]:
+    """Whole local days that Entso-e answers from its own cache: today and tomorrow.
+
+    Its cache (coordinator.py at 557010f) groups hours by the date of their label, and labels the
+    last hour of a 25-hour day with the next day's date; a 25-hour tomorrow needs that day too.
+    """
+    tomorrow = today + timedelta(days=1)
+    day_after = tomorrow + timedelta(days=1)
+    # In UTC: subtracting two times of one zone would give the wall-clock difference.
+    length = dt_util.as_utc(_local_midnight(day_after)) - dt_util.as_utc(_local_midnight(tomorrow))
+    last = day_after if length > timedelta(hours=24) else tomorrow
+    return {"start": _local_midnight(today).isoformat(), "end": _local_midnight(last).isoformat()}
 
 
 def _area_from_responses(
@@ -169,6 +214,7 @@ class PriceEntityReader:
             attributes=state.attributes,
             platform=platform,
             related=related,
+            unique_id=registry_entry.unique_id if registry_entry is not None else None,
         )
 
     def _area_guess(self, registry_entry: er.RegistryEntry, action: str) -> str | None:
@@ -185,6 +231,32 @@ class PriceEntityReader:
                 device = dr.async_get(self.hass).async_get(registry_entry.device_id)
                 if device is not None and device.name:
                     return device.name
+        return None
+
+    def _read_sibling_lists(
+        self, registry_entry: er.RegistryEntry, tz: tzinfo, now: datetime
+    ) -> PriceReadResult | None:
+        """When the action failed: the price lists of another entity of the same entry.
+
+        Entso-e's current-price sensor has no lists, but its average-price sensor does; reading
+        them keeps prices while the action (or the ENTSO-e service behind it) is failing.
+        """
+        if registry_entry.config_entry_id is None:
+            return None
+        registry = er.async_get(self.hass)
+        for sibling in er.async_entries_for_config_entry(registry, registry_entry.config_entry_id):
+            state = self.hass.states.get(sibling.entity_id)
+            if sibling.entity_id == self.entity_id or state is None:
+                continue
+            snapshot = PriceEntitySnapshot(
+                entity_id=self.entity_id, state=state.state, attributes=state.attributes
+            )
+            if detect_format(snapshot) is None:
+                continue
+            result = normalise_prices(snapshot, tz, now)
+            if result.usable:
+                LOGGER.debug("%s: prices read from %s", self.entity_id, sibling.entity_id)
+                return result
         return None
 
     def _fetch_due(self, now: datetime) -> bool:
@@ -215,12 +287,11 @@ class PriceEntityReader:
         self, action: str, registry_entry: er.RegistryEntry, now: datetime
     ) -> tuple[ActionResponse, ...]:
         today = dt_util.as_local(now).date()
-        tomorrow = today + timedelta(days=1)
-        window = {
-            "start": _local_midnight(today).isoformat(),
-            "end": _local_midnight(today + timedelta(days=2)).isoformat(),
-        }
         if action == ACTION_TIBBER_PRICES:
+            window = {
+                "start": _local_midnight(today).isoformat(),
+                "end": _local_midnight(today + timedelta(days=2)).isoformat(),
+            }
             return (ActionResponse(action, await self._call(action, window)),)
         config_entry_id = registry_entry.config_entry_id
         if config_entry_id is None:
@@ -228,21 +299,54 @@ class PriceEntityReader:
                 f"{self.entity_id} belongs to no config entry, so {action} cannot be asked"
             )
         if action == ACTION_ENTSOE_PRICES:
-            data = {"config_entry": config_entry_id, **window}
+            data = {"config_entry": config_entry_id, **entsoe_window(today)}
             return (ActionResponse(action, await self._call(action, data)),)
-        # Core Nord Pool: one call per delivery day.
-        responses = [
-            ActionResponse(
-                action,
-                await self._call(action, {"config_entry": config_entry_id, "date": str(today)}),
-            )
-        ]
-        try:
-            data = {"config_entry": config_entry_id, "date": str(tomorrow)}
-            responses.append(ActionResponse(action, await self._call(action, data)))
-        except PriceActionError as err:
-            # Today's prices are still worth having; tomorrow is fetched again later.
-            LOGGER.debug("%s: tomorrow's prices not fetched: %s", self.entity_id, err)
+        if action == ACTION_AMBER_FORECASTS:
+            channel = {
+                "site_id": config_entry_id,
+                "channel_type": self._amber_channel(registry_entry),
+            }
+            return (ActionResponse(action, await self._call(action, channel)),)
+        if action in WHOLE_DAY_ACTIONS:
+            # They read only the dates of start and end; EV Flex applies the VAT itself.
+            whole_days: dict[str, Any] = {
+                "config_entry": config_entry_id,
+                "incl_vat": False,
+                "start": _local_midnight(today).isoformat(),
+                "end": _local_midnight(today + timedelta(days=1)).isoformat(),
+            }
+            return (ActionResponse(action, await self._call(action, whole_days)),)
+        return await self._fetch_delivery_days(action, config_entry_id, today, now)
+
+    def _amber_channel(self, registry_entry: er.RegistryEntry) -> str:
+        """Amber's channel: the sensor's attribute, else its unique id "<site>-<kind>-<channel>"."""
+        state = self.hass.states.get(self.entity_id)
+        channel = state.attributes.get("channel_type") if state is not None else None
+        if channel in AMBER_CHANNELS:
+            return str(channel)
+        suffix = (registry_entry.unique_id or "").rsplit("-", 1)[-1]
+        return suffix if suffix in AMBER_CHANNELS else "general"
+
+    async def _fetch_delivery_days(
+        self, action: str, config_entry_id: str, today: date, now: datetime
+    ) -> tuple[ActionResponse, ...]:
+        """Core Nord Pool: one call per CET delivery day that the local today or tomorrow touch.
+
+        Only the delivery day running now must answer; the others (tomorrow not yet published,
+        or the previous day that covers the first local hour east of CET) are asked again later.
+        """
+        current_day = now.astimezone(NORD_POOL_DELIVERY_ZONE).date()
+        responses: list[ActionResponse] = []
+        for day in nord_pool_delivery_days(today):
+            data = {"config_entry": config_entry_id, "date": str(day)}
+            try:
+                responses.append(ActionResponse(action, await self._call(action, data)))
+            except PriceActionError as err:
+                if day == current_day:
+                    raise
+                LOGGER.debug(
+                    "%s: prices for delivery day %s not fetched: %s", self.entity_id, day, err
+                )
         return tuple(responses)
 
     async def async_read(self, now: datetime, tz: tzinfo) -> EntityRead:
@@ -287,6 +391,8 @@ class PriceEntityReader:
                 ),
             )
         result = normalise_prices(snapshot, tz, now)
+        if action_error is not None and registry_entry is not None:
+            result = self._read_sibling_lists(registry_entry, tz, now) or result
         if action_error is not None and not result.usable:
             result = PriceReadResult(
                 entity_id=self.entity_id,
@@ -294,7 +400,15 @@ class PriceEntityReader:
                 message=f"{self.entity_id}: {action_error}",
                 source_format=result.source_format,
             )
-        self._complete = result.status is PriceStatus.OK
+        # Complete means through the end of local tomorrow; east of CET today's delivery day
+        # already reaches into tomorrow. After a failed action, ask again soon in any case.
+        series = result.series
+        self._complete = (
+            result.status is PriceStatus.OK
+            and series is not None
+            and not series.ends_early
+            and action_error is None
+        )
         return EntityRead(
             entity_id=self.entity_id, result=result, exists=True, action_error=action_error
         )
@@ -382,6 +496,8 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
             else None
         )
         self._lock = asyncio.Lock()
+        # A read is queued and has not looked at the price entity yet: later changes join it.
+        self._push_queued = False
         self._unsub_timer: CALLBACK_TYPE | None = None
         self.next_refresh: datetime | None = None
 
@@ -463,11 +579,22 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
 
     @callback
     def _schedule_push(self) -> None:
+        """Read again soon; a burst of changes before that read starts makes only one read."""
+        if self._push_queued:
+            return
+        self._push_queued = True
+        # Not eager: the read starts after the changes already queued in this loop iteration.
         self.config_entry.async_create_task(
-            self.hass, self._async_push(), f"{DOMAIN} price update {self.price_entity}"
+            self.hass,
+            self._async_push(),
+            f"{DOMAIN} price update {self.price_entity}",
+            eager_start=False,
         )
 
     async def _async_push(self) -> None:
+        if self._shutdown_requested:
+            # Queued before the entry unloaded: nothing is listening any more.
+            return
         self.async_set_updated_data(await self._async_update_data())
 
     # ----------------------------------------------------------------------------------------
@@ -475,6 +602,8 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
 
     async def _async_update_data(self) -> PriceData:
         async with self._lock:
+            # From here on the entity's latest state is read; a change after this reads again.
+            self._push_queued = False
             now = dt_util.utcnow()
             tz = dt_util.get_default_time_zone()
             imported = await self.import_reader.async_read(now, tz)

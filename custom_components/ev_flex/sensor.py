@@ -39,7 +39,7 @@ from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
 from .core.prices import PriceStatus
-from .core.tariff import ExportKind, PricedSlot
+from .core.tariff import ExportKind, PricedSlot, chart_slots
 from .entity import (
     EvFlexChargerEntity,
     EvFlexPriceEntity,
@@ -362,7 +362,9 @@ class PriceSensor(EvFlexPriceEntity, SensorEntity):
             attributes["spot_price"] = round(slot.spot, PRICE_DIGITS) if slot else None
             attributes["grid_fee"] = round(slot.grid_fee, PRICE_DIGITS) if slot else None
         series: list[dict[str, Any]] = []
-        for slot in data.priced if data.usable else ():
+        # Only what a price chart shows (local today and tomorrow) is published on every state.
+        shown = chart_slots(data.priced, dt_util.utcnow(), tz) if data.usable else ()
+        for slot in shown:
             price = self.entity_description.price_fn(slot)
             if price is None:
                 continue

@@ -10,7 +10,9 @@ the offending entry.
 Supported sources (detected from the attributes, or from the action that produced a response):
 HACS `nordpool`, core `nordpool` (`nordpool.get_prices_for_date`), Energi Data Service, Entso-e
 (attributes or `entsoe.get_energy_prices`), Tibber (`tibber.get_prices`), Octopus Energy rate
-event entities, GE-Spot, and a generic list of items with a start time and a price.
+event entities, GE-Spot, Pstryk, Amber Electric (`forecasts` or `amberelectric.get_forecasts`),
+EnergyZero and easyEnergy (their price actions), and a generic list of items with a start time
+and a price. Only the stretch from two days back to 14 days ahead is read.
 """
 
 from bisect import bisect_right
@@ -19,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from functools import cached_property
 from itertools import pairwise
 import math
 from typing import Any
@@ -27,11 +30,43 @@ ACTION_NORDPOOL_PRICES = "nordpool.get_prices_for_date"
 ACTION_NORDPOOL_INDICES = "nordpool.get_price_indices_for_date"
 ACTION_TIBBER_PRICES = "tibber.get_prices"
 ACTION_ENTSOE_PRICES = "entsoe.get_energy_prices"
+ACTION_AMBER_FORECASTS = "amberelectric.get_forecasts"
+ACTION_ENERGYZERO_PRICES = "energyzero.get_energy_prices"
+ACTION_EASYENERGY_USAGE = "easyenergy.get_energy_usage_prices"
+ACTION_EASYENERGY_RETURN = "easyenergy.get_energy_return_prices"
+
+# Sources that publish only the current price, with one that publishes prices ahead for the
+# same market. Zonneplan is an integration (`zonneplan_one`); Spot-hinta.fi reaches Home
+# Assistant through REST packages (spotprices2ha) or small integrations, so it is recognised by
+# the name in its entity or unique id.
+_ZONNEPLAN = (
+    "Zonneplan",
+    "EnergyZero or easyEnergy (both built into Home Assistant) publish the Dutch day-ahead prices",
+)
+_SPOT_HINTA = ("Spot-hinta.fi", "Nord Pool (built into Home Assistant) publishes them")
+NO_FUTURE_PRICES = {
+    "zonneplan_one": _ZONNEPLAN,
+    "spot_hinta": _SPOT_HINTA,
+    "spothinta": _SPOT_HINTA,
+}
+
+
+def _without_future_prices(snapshot: PriceEntitySnapshot) -> tuple[str, str] | None:
+    """(name, alternative) when the entity comes from a source without prices ahead."""
+    if snapshot.platform in NO_FUTURE_PRICES:
+        return NO_FUTURE_PRICES[snapshot.platform]
+    names = f"{snapshot.entity_id} {snapshot.unique_id or ''}".lower()
+    return next((source for key, source in NO_FUTURE_PRICES.items() if key in names), None)
+
 
 # Slot length used when a start-only list has a single entry and nothing else to learn from.
 DEFAULT_SLOT = timedelta(hours=1)
 # Longer slots are not prices for a market interval; they are almost certainly broken data.
 MAX_SLOT = timedelta(hours=48)
+# Only this stretch around now is read: a list of 100,000 slots must not block the event loop.
+# Planning needs nothing further ahead, and the day before covers a session started yesterday.
+MAX_AHEAD = timedelta(days=14)
+MAX_BEHIND = timedelta(days=2)
 
 _UNAVAILABLE_STATES = frozenset({"unavailable"})
 _UNKNOWN_STATES = frozenset({"unknown", "none", ""})
@@ -47,6 +82,10 @@ class PriceFormat(StrEnum):
     TIBBER = "tibber"
     OCTOPUS_ENERGY = "octopus_energy"
     GE_SPOT = "ge_spot"
+    PSTRYK = "pstryk"
+    AMBER = "amber"
+    ENERGYZERO = "energyzero"
+    EASYENERGY = "easyenergy"
     GENERIC = "generic"
 
 
@@ -89,6 +128,8 @@ class PriceEntitySnapshot:
     action_responses: tuple[ActionResponse, ...] = ()
     area: str | None = None
     related: tuple[PriceEntitySnapshot, ...] = ()
+    # The entity registry unique id; some integrations name the price kind only there.
+    unique_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +170,14 @@ class PriceSeries:
     stale: bool = False
     # The source repeated today's prices as tomorrow's (a known HACS nordpool bug); dropped.
     tomorrow_repeats_today: bool = False
+    # True when the source's prices already include VAT, False when they don't, None: unknown.
+    includes_vat: bool | None = None
     notes: tuple[str, ...] = ()
+
+    @cached_property
+    def starts(self) -> tuple[datetime, ...]:
+        """The slots' starts, for bisecting."""
+        return tuple(slot.start for slot in self.slots)
 
     @property
     def start(self) -> datetime | None:
@@ -154,6 +202,7 @@ class PriceSeries:
             "awaiting_tomorrow": self.awaiting_tomorrow,
             "stale": self.stale,
             "tomorrow_repeats_today": self.tomorrow_repeats_today,
+            "includes_vat": self.includes_vat,
             "notes": list(self.notes),
         }
 
@@ -183,6 +232,7 @@ class PriceSeries:
             awaiting_tomorrow=bool(data.get("awaiting_tomorrow", False)),
             stale=bool(data.get("stale", False)),
             tomorrow_repeats_today=bool(data.get("tomorrow_repeats_today", False)),
+            includes_vat=(None if data.get("includes_vat") is None else bool(data["includes_vat"])),
             notes=tuple(str(n) for n in data.get("notes", ())),
         )
 
@@ -196,6 +246,8 @@ class PriceReadResult:
     message: str
     series: PriceSeries | None = None
     source_format: PriceFormat | None = None
+    # The entity's integration publishes only the current price (see NO_FUTURE_PRICES).
+    no_future_prices: bool = False
 
     @property
     def usable(self) -> bool:
@@ -266,7 +318,8 @@ def _unit_from_measurement(attributes: Mapping[str, Any], *, major_only: bool) -
 # Parsing single values
 
 
-def _parse_time(value: Any, where: str, key: str) -> datetime:
+def _parse_time(value: Any, where: str, key: str, naive_zone: tzinfo | None = None) -> datetime:
+    """A moment in UTC; a time without offset is read in `naive_zone` when the source has one."""
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -276,6 +329,9 @@ def _parse_time(value: Any, where: str, key: str) -> datetime:
             raise PriceDataError(f"{where}: {key!r} is not a date and time: {value!r}") from None
     else:
         raise PriceDataError(f"{where}: {key!r} is not a date and time: {value!r}")
+    if (moment.tzinfo is None or moment.utcoffset() is None) and naive_zone is not None:
+        # Fold 0: a naive time on the repeated hour is the first pass until its position says not.
+        moment = moment.replace(tzinfo=naive_zone, fold=0)
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise PriceDataError(
             f"{where}: {key!r} has no UTC offset ({value!s}), so the moment is ambiguous"
@@ -344,18 +400,49 @@ class _ItemKeys:
     end: str | None = None
 
 
-def _read_items(items: Sequence[Any], list_name: str, keys: _ItemKeys) -> list[_Entry]:
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    """The stretch of time read: items starting outside it are skipped unread."""
+
+    earliest: datetime
+    latest: datetime
+
+    @classmethod
+    def around(cls, now: datetime) -> _Reach:
+        return cls(now - MAX_BEHIND - MAX_SLOT, now + MAX_AHEAD)
+
+    def __contains__(self, start: datetime) -> bool:
+        return self.earliest <= start < self.latest
+
+    def may_hold(self, start: datetime) -> bool:
+        """False only for an aware time outside the reach (naive ones need their zone first)."""
+        return start.utcoffset() is None or start in self
+
+
+def _read_items(
+    items: Sequence[Any],
+    list_name: str,
+    keys: _ItemKeys,
+    reach: _Reach,
+    naive_zone: tzinfo | None = None,
+) -> list[_Entry]:
     start_key, price_key, end_key = keys.start, keys.price, keys.end
     entries: list[_Entry] = []
     for index, item in enumerate(items):
+        # Cheap checks first: a huge list is mostly items outside the reach, skipped unread.
+        raw_start = item.get(start_key) if type(item) is dict else None
+        if isinstance(raw_start, datetime) and not reach.may_hold(raw_start):
+            continue
         where = f"{list_name}[{index}]"
         if not isinstance(item, Mapping):
             raise PriceDataError(f"{where}: expected a mapping, got {type(item).__name__}")
         for key in (start_key, price_key, end_key):
             if key is not None and key not in item:
                 raise PriceDataError(f"{where}: missing key {key!r}")
-        start = _parse_time(item[start_key], where, start_key)
-        end = _parse_time(item[end_key], where, end_key) if end_key is not None else None
+        start = _parse_time(item[start_key], where, start_key, naive_zone)
+        if start not in reach:
+            continue
+        end = _parse_time(item[end_key], where, end_key, naive_zone) if end_key else None
         value = _parse_price(item[price_key], where, price_key)
         entries.append(_Entry(start, end, value, where, list_name))
     return entries
@@ -391,7 +478,7 @@ def _repeats(today: Sequence[_Entry], tomorrow: Sequence[_Entry]) -> bool:
     return len(set(today_values)) > 1 and today_values == [e.value for e in tomorrow]
 
 
-def _adapt_nordpool_hacs(attributes: Mapping[str, Any]) -> _Extract:
+def _adapt_nordpool_hacs(attributes: Mapping[str, Any], reach: _Reach) -> _Extract:
     notes: list[str] = []
     unit_name = attributes.get("unit", "kWh")
     factor = _energy_factor(str(unit_name), "unit")
@@ -399,10 +486,10 @@ def _adapt_nordpool_hacs(attributes: Mapping[str, Any]) -> _Extract:
         factor *= 0.01
     unit = _Unit(_currency_from_attr(attributes.get("currency")), factor)
     keys = _ItemKeys(start="start", end="end", price="value")
-    today = _read_items(_as_list(attributes, "raw_today"), "raw_today", keys)
+    today = _read_items(_as_list(attributes, "raw_today"), "raw_today", keys, reach)
     tomorrow: list[_Entry] = []
     if _tomorrow_allowed(attributes, notes, "raw_tomorrow"):
-        tomorrow = _read_items(_as_list(attributes, "raw_tomorrow"), "raw_tomorrow", keys)
+        tomorrow = _read_items(_as_list(attributes, "raw_tomorrow"), "raw_tomorrow", keys, reach)
     repeated = _repeats(today, tomorrow)
     if repeated:
         notes.append("raw_tomorrow repeats raw_today (known nordpool bug); tomorrow ignored")
@@ -416,7 +503,7 @@ def _adapt_nordpool_hacs(attributes: Mapping[str, Any]) -> _Extract:
     )
 
 
-def _adapt_energi_data_service(attributes: Mapping[str, Any]) -> _Extract:
+def _adapt_energi_data_service(attributes: Mapping[str, Any], reach: _Reach) -> _Extract:
     notes: list[str] = []
     factor = _energy_factor(str(attributes.get("unit", "kWh")), "unit")
     if attributes.get("use_cent") is True:
@@ -424,31 +511,73 @@ def _adapt_energi_data_service(attributes: Mapping[str, Any]) -> _Extract:
     unit = _Unit(_currency_from_attr(attributes.get("currency")), factor)
     # The key stays "hour" even at 15-minute resolution; slot lengths come from the spacing.
     keys = _ItemKeys(start="hour", price="price")
-    entries = _read_items(_as_list(attributes, "raw_today"), "raw_today", keys)
+    entries = _read_items(_as_list(attributes, "raw_today"), "raw_today", keys, reach)
     if _tomorrow_allowed(attributes, notes, "raw_tomorrow"):
-        entries += _read_items(_as_list(attributes, "raw_tomorrow"), "raw_tomorrow", keys)
+        entries += _read_items(_as_list(attributes, "raw_tomorrow"), "raw_tomorrow", keys, reach)
     return _Extract(fmt=PriceFormat.ENERGI_DATA_SERVICE, unit=unit, entries=entries, notes=notes)
 
 
-def _adapt_entsoe(attributes: Mapping[str, Any]) -> _Extract:
+def _adapt_entsoe(attributes: Mapping[str, Any], reach: _Reach) -> _Extract:
+    """Entso-e (HACS `entsoe`, coordinator.py at commit 557010f).
+
+    Its times carry the offset of the start of the delivery period, so the last hour of the 25-hour
+    day is labelled 00:00+02:00 of the next day: it is in neither `prices_today` nor
+    `prices_tomorrow`, only in the full `prices` list. All three are read; equal entries merge.
+    """
     keys = _ItemKeys(start="time", price="price")
     unit = _unit_from_measurement(attributes, major_only=False)
-    if "prices_today" in attributes or "prices_tomorrow" in attributes:
-        entries = _read_items(_as_list(attributes, "prices_today"), "prices_today", keys)
-        entries += _read_items(_as_list(attributes, "prices_tomorrow"), "prices_tomorrow", keys)
-    else:
-        entries = _read_items(_as_list(attributes, "prices"), "prices", keys)
+    entries: list[_Entry] = []
+    for name in ("prices_today", "prices_tomorrow", "prices"):
+        entries += _read_items(_as_list(attributes, name), name, keys, reach)
     return _Extract(fmt=PriceFormat.ENTSOE, unit=unit, entries=entries)
 
 
+_PSTRYK_DAY_LISTS = ("prices_today", "prices_tomorrow")
+
+
+def _pstryk_list_names(attributes: Mapping[str, Any]) -> list[str]:
+    """The day lists of the JSON sensor, else the main sensor's longest list of start/price items.
+
+    The main sensor's list attributes have translated names ("All prices", "Best prices", ...);
+    the best and worst lists are subsets of the full one, so the longest is read.
+    """
+    names = [name for name in _PSTRYK_DAY_LISTS if name in attributes]
+    if names:
+        return names
+    candidates = [
+        name
+        for name, value in attributes.items()
+        if isinstance(value, list | tuple) and {"start", "price"} <= _first_item_keys(value)
+    ]
+    return [max(candidates, key=lambda name: len(attributes[name]))] if candidates else []
+
+
+def _adapt_pstryk(attributes: Mapping[str, Any], tz: tzinfo, reach: _Reach) -> _Extract:
+    """Pstryk (HACS `pstryk`, sensor.py at e58de5c and update_coordinator.py at c574ab8).
+
+    Items are {"start", "price"}; the main sensor writes `start` as a naive local time
+    ("2025-10-26T02:00:00"), read in the user's zone (Home Assistant's, which Pstryk uses too).
+    """
+    keys = _ItemKeys(start="start", price="price")
+    entries: list[_Entry] = []
+    for name in _pstryk_list_names(attributes):
+        entries += _read_items(_as_list(attributes, name), name, keys, reach, naive_zone=tz)
+    unit = _unit_from_measurement(attributes, major_only=False)
+    return _Extract(fmt=PriceFormat.PSTRYK, unit=unit, entries=entries)
+
+
+# GE-Spot (HACS `ge_spot`): current versions build `time` as datetime(..., tzinfo=HA's zone)
+# from "HH:MM" keys (sensor/base.py, v1.5); versions before 1.5 published `interval_prices` (today)
+# and `tomorrow_interval_prices` as {"HH:MM": price} mappings.
 _GE_SPOT_LISTS = (
     ("today_interval_prices", "tomorrow_interval_prices"),
     ("today_hourly_prices", "tomorrow_hourly_prices"),
+    ("interval_prices", "tomorrow_interval_prices"),
 )
 
 
 def _ge_spot_items(
-    attributes: Mapping[str, Any], list_name: str, day: date, tz: tzinfo
+    attributes: Mapping[str, Any], list_name: str, day: date, tz: tzinfo, reach: _Reach
 ) -> list[_Entry]:
     value = attributes.get(list_name)
     if value is None:
@@ -478,17 +607,18 @@ def _ge_spot_items(
         _as_list(attributes, list_name),
         list_name,
         _ItemKeys(start="time", price="value"),
+        reach,
     )
 
 
 def _adapt_ge_spot(attributes: Mapping[str, Any], tz: tzinfo, now: datetime) -> _Extract:
-    today_name, tomorrow_name = next(
-        (pair for pair in _GE_SPOT_LISTS if pair[0] in attributes or pair[1] in attributes),
-        _GE_SPOT_LISTS[0],
-    )
+    with_today = [pair for pair in _GE_SPOT_LISTS if pair[0] in attributes]
+    with_tomorrow = [pair for pair in _GE_SPOT_LISTS if pair[1] in attributes]
+    today_name, tomorrow_name = (with_today or with_tomorrow or [_GE_SPOT_LISTS[0]])[0]
     today = now.astimezone(tz).date()
-    entries = _ge_spot_items(attributes, today_name, today, tz)
-    entries += _ge_spot_items(attributes, tomorrow_name, today + timedelta(days=1), tz)
+    reach = _Reach.around(now)
+    entries = _ge_spot_items(attributes, today_name, today, tz, reach)
+    entries += _ge_spot_items(attributes, tomorrow_name, today + timedelta(days=1), tz, reach)
     unit = _unit_from_measurement(attributes, major_only=False)
     return _Extract(fmt=PriceFormat.GE_SPOT, unit=unit, entries=entries)
 
@@ -500,7 +630,7 @@ def _octopus_price_key(items: Sequence[Any]) -> str:
     return "value_inc_vat"
 
 
-def _adapt_octopus(snapshot: PriceEntitySnapshot) -> _Extract:
+def _adapt_octopus(snapshot: PriceEntitySnapshot, reach: _Reach) -> _Extract:
     entries: list[_Entry] = []
     for source in (snapshot, *snapshot.related):
         items = _as_list(source.attributes, "rates")
@@ -509,6 +639,7 @@ def _adapt_octopus(snapshot: PriceEntitySnapshot) -> _Extract:
             items,
             label,
             _ItemKeys(start="start", end="end", price=_octopus_price_key(items)),
+            reach,
         )
     # Octopus Energy publishes GBP per kWh including VAT.
     currency = _currency_from_attr(snapshot.attributes.get("currency")) or "GBP"
@@ -562,7 +693,7 @@ def _generic_list_name(attributes: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _adapt_generic(attributes: Mapping[str, Any], list_name: str) -> _Extract:
+def _adapt_generic(attributes: Mapping[str, Any], list_name: str, reach: _Reach) -> _Extract:
     items = _as_list(attributes, list_name)
     keys = _first_item_keys(items)
     start_key = next((k for k in _START_KEYS if k in keys), None)
@@ -574,7 +705,7 @@ def _adapt_generic(attributes: Mapping[str, Any], list_name: str) -> _Extract:
         )
     end_key = next((k for k in _END_KEYS if k in keys), None)
     entries = _read_items(
-        items, list_name, _ItemKeys(start=start_key, end=end_key, price=price_key)
+        items, list_name, _ItemKeys(start=start_key, end=end_key, price=price_key), reach
     )
     unit = _unit_from_measurement(attributes, major_only=False)
     return _Extract(fmt=PriceFormat.GENERIC, unit=unit, entries=entries)
@@ -591,7 +722,7 @@ def _pick_key(response: Mapping[str, Any], wanted: str | None, what: str, where:
 
 
 def _adapt_nordpool_core(
-    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse]
+    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse], reach: _Reach
 ) -> _Extract:
     entries: list[_Entry] = []
     for number, action in enumerate(responses):
@@ -606,13 +737,16 @@ def _adapt_nordpool_core(
             list(items),
             f"{where} {area}",
             _ItemKeys(start="start", end="end", price="price"),
+            reach,
         )
     currency = _unit_from_measurement(snapshot.attributes, major_only=True).currency
     # The actions return the market price per MWh.
     return _Extract(fmt=PriceFormat.NORDPOOL_CORE, unit=_Unit(currency, 0.001), entries=entries)
 
 
-def _adapt_tibber(snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse]) -> _Extract:
+def _adapt_tibber(
+    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse], reach: _Reach
+) -> _Extract:
     entries: list[_Entry] = []
     for number, action in enumerate(responses):
         where = f"{action.action} response {number + 1}"
@@ -626,27 +760,81 @@ def _adapt_tibber(snapshot: PriceEntitySnapshot, responses: Sequence[ActionRespo
         if not isinstance(items, list | tuple):
             raise PriceDataError(f"{where}: home {home!r} is not a list")
         entries += _read_items(
-            list(items), f"{where} {home}", _ItemKeys(start="start_time", price="price")
+            list(items), f"{where} {home}", _ItemKeys(start="start_time", price="price"), reach
         )
     unit = _unit_from_measurement(snapshot.attributes, major_only=True)
     return _Extract(fmt=PriceFormat.TIBBER, unit=unit, entries=entries)
 
 
-def _adapt_entsoe_action(
-    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse]
-) -> _Extract:
+def _timestamp_prices(responses: Sequence[ActionResponse], reach: _Reach) -> list[_Entry]:
+    """Responses shaped {"prices": [{"timestamp": ..., "price": ...}]}: Entso-e, EnergyZero and
+    easyEnergy."""
     entries: list[_Entry] = []
     for number, action in enumerate(responses):
         where = f"{action.action} response {number + 1}"
         items = action.response.get("prices")
         if not isinstance(items, list | tuple):
             raise PriceDataError(f"{where}: expected a 'prices' list")
-        entries += _read_items(list(items), where, _ItemKeys(start="timestamp", price="price"))
+        keys = _ItemKeys(start="timestamp", price="price")
+        entries += _read_items(list(items), where, keys, reach)
+    return entries
+
+
+def _adapt_entsoe_action(
+    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse], reach: _Reach
+) -> _Extract:
     unit = _unit_from_measurement(snapshot.attributes, major_only=False)
-    return _Extract(fmt=PriceFormat.ENTSOE, unit=unit, entries=entries)
+    return _Extract(fmt=PriceFormat.ENTSOE, unit=unit, entries=_timestamp_prices(responses, reach))
+
+
+_AMBER_KEYS = _ItemKeys(start="start_time", end="end_time", price="per_kwh")
+
+
+def _adapt_amber(
+    snapshot: PriceEntitySnapshot, responses: Sequence[ActionResponse], reach: _Reach
+) -> _Extract:
+    """Amber Electric (core `amberelectric`, sensor.py at 016cbe4 and services.py at 058a67d).
+
+    The forecast sensor lists `forecasts`; `amberelectric.get_forecasts` answers the same items.
+    Forecasts start after the current interval, which the current-price sensor describes in its
+    own attributes. Prices are AUD per kWh with GST; feed-in prices are already what you earn.
+    """
+    attributes = snapshot.attributes
+    entries: list[_Entry] = []
+    if all(key in attributes for key in ("start_time", "end_time", "per_kwh")):
+        entries += _read_items([attributes], "current interval", _AMBER_KEYS, reach)
+    entries += _read_items(_as_list(attributes, "forecasts"), "forecasts", _AMBER_KEYS, reach)
+    for number, action in enumerate(responses):
+        where = f"{action.action} response {number + 1}"
+        items = action.response.get("forecasts")
+        if not isinstance(items, list | tuple):
+            raise PriceDataError(f"{where}: expected a 'forecasts' list")
+        entries += _read_items(list(items), where, _AMBER_KEYS, reach)
+    # Amber's intervals start one second after the previous one ends (10:00:01-10:30:00); read
+    # as they are, every interval would be followed by a one-second gap.
+    entries = [
+        _Entry(e.start - timedelta(seconds=1), e.end, e.value, e.where, e.origin)
+        if e.start.second == 1 and e.start.microsecond == 0
+        else e
+        for e in entries
+    ]
+    return _Extract(fmt=PriceFormat.AMBER, unit=_Unit("AUD", 1.0), entries=entries)
+
+
+def _adapt_dutch_action(
+    fmt: PriceFormat, responses: Sequence[ActionResponse], reach: _Reach
+) -> _Extract:
+    """EnergyZero (energyzero/services.py at 0b87a2a) and easyEnergy (easyenergy/services.py at
+    a95e0f3): timestamps like "2025-10-07 22:00:00+00:00", prices in EUR per kWh.
+    """
+    return _Extract(fmt=fmt, unit=_Unit("EUR", 1.0), entries=_timestamp_prices(responses, reach))
 
 
 _ACTION_FORMATS = {
+    ACTION_AMBER_FORECASTS: PriceFormat.AMBER,
+    ACTION_ENERGYZERO_PRICES: PriceFormat.ENERGYZERO,
+    ACTION_EASYENERGY_USAGE: PriceFormat.EASYENERGY,
+    ACTION_EASYENERGY_RETURN: PriceFormat.EASYENERGY,
     ACTION_NORDPOOL_PRICES: PriceFormat.NORDPOOL_CORE,
     ACTION_NORDPOOL_INDICES: PriceFormat.NORDPOOL_CORE,
     ACTION_TIBBER_PRICES: PriceFormat.TIBBER,
@@ -661,12 +849,16 @@ def _attribute_format(attributes: Mapping[str, Any]) -> PriceFormat | None:
         if "hour" in keys or (not keys and "use_cent" in attributes):
             return PriceFormat.ENERGI_DATA_SERVICE
         return PriceFormat.NORDPOOL_HACS
-    if "prices_today" in attributes or "prices_tomorrow" in attributes:
-        return PriceFormat.ENTSOE
+    if any(name in attributes for name in _PSTRYK_DAY_LISTS):
+        keys = _first_item_keys(_listish(attributes.get("prices_today")))
+        keys |= _first_item_keys(_listish(attributes.get("prices_tomorrow")))
+        return PriceFormat.PSTRYK if "start" in keys else PriceFormat.ENTSOE
     if any(name in attributes for pair in _GE_SPOT_LISTS for name in pair):
         return PriceFormat.GE_SPOT
     if "rates" in attributes:
         return PriceFormat.OCTOPUS_ENERGY
+    if "per_kwh" in _first_item_keys(_listish(attributes.get("forecasts"))):
+        return PriceFormat.AMBER
     list_name = _generic_list_name(attributes)
     if list_name is not None:
         # Entso-e's combined list; any other list is read by the generic adapter.
@@ -687,6 +879,8 @@ def detect_format(snapshot: PriceEntitySnapshot) -> PriceFormat | None:
         fmt = _ACTION_FORMATS.get(action.action)
         if fmt is not None:
             return fmt
+    if snapshot.platform == "pstryk" and _pstryk_list_names(snapshot.attributes):
+        return PriceFormat.PSTRYK
     return _attribute_format(snapshot.attributes)
 
 
@@ -699,10 +893,16 @@ def required_action(snapshot: PriceEntitySnapshot) -> str | None:
     """
     if _attribute_format(snapshot.attributes) is not None:
         return None
+    if snapshot.platform == "easyenergy" and "return" in (snapshot.unique_id or ""):
+        # easyEnergy's return-price sensors: what you earn, an export price source.
+        return ACTION_EASYENERGY_RETURN
     return {
         "nordpool": ACTION_NORDPOOL_PRICES,
         "tibber": ACTION_TIBBER_PRICES,
         "entsoe": ACTION_ENTSOE_PRICES,
+        "amberelectric": ACTION_AMBER_FORECASTS,
+        "energyzero": ACTION_ENERGYZERO_PRICES,
+        "easyenergy": ACTION_EASYENERGY_USAGE,
     }.get(snapshot.platform or "")
 
 
@@ -712,30 +912,37 @@ def _extract(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -> _Extra
         return None
     responses = [a for a in snapshot.action_responses if _ACTION_FORMATS.get(a.action) == fmt]
     attributes = snapshot.attributes
+    reach = _Reach.around(now)
     match fmt:
         case PriceFormat.NORDPOOL_CORE:
-            return _adapt_nordpool_core(snapshot, responses)
+            return _adapt_nordpool_core(snapshot, responses, reach)
         case PriceFormat.TIBBER:
-            return _adapt_tibber(snapshot, responses)
+            return _adapt_tibber(snapshot, responses, reach)
         case PriceFormat.ENTSOE if responses:
-            return _adapt_entsoe_action(snapshot, responses)
+            return _adapt_entsoe_action(snapshot, responses, reach)
+        case PriceFormat.AMBER:
+            return _adapt_amber(snapshot, responses, reach)
+        case PriceFormat.ENERGYZERO | PriceFormat.EASYENERGY:
+            return _adapt_dutch_action(fmt, responses, reach)
         case PriceFormat.NORDPOOL_HACS:
-            return _adapt_nordpool_hacs(attributes)
+            return _adapt_nordpool_hacs(attributes, reach)
         case PriceFormat.ENERGI_DATA_SERVICE:
-            return _adapt_energi_data_service(attributes)
+            return _adapt_energi_data_service(attributes, reach)
         case PriceFormat.GE_SPOT:
             return _adapt_ge_spot(attributes, tz, now)
         case PriceFormat.OCTOPUS_ENERGY:
-            return _adapt_octopus(snapshot)
+            return _adapt_octopus(snapshot, reach)
+        case PriceFormat.PSTRYK:
+            return _adapt_pstryk(attributes, tz, reach)
         case PriceFormat.ENTSOE if "prices_today" in attributes or "prices_tomorrow" in attributes:
-            return _adapt_entsoe(attributes)
+            return _adapt_entsoe(attributes, reach)
         case PriceFormat.ENTSOE | PriceFormat.GENERIC:
             list_name = _generic_list_name(attributes)
             if list_name is None:
                 return None
             if fmt is PriceFormat.ENTSOE:
-                return _adapt_entsoe(attributes)
-            return _adapt_generic(attributes, list_name)
+                return _adapt_entsoe(attributes, reach)
+            return _adapt_generic(attributes, list_name, reach)
 
 
 # --------------------------------------------------------------------------------------------
@@ -788,9 +995,48 @@ def _fill_ends(entries: list[_Entry], tz: tzinfo, notes: list[str]) -> list[_Ent
     return filled
 
 
+def _second_pass(moment: datetime, tz: tzinfo) -> datetime | None:
+    """The same wall-clock time on the second pass through the repeated autumn hour.
+
+    None unless `moment` is the first pass through a wall-clock time that occurs twice in `tz`.
+    """
+    wall = moment.astimezone(tz).replace(tzinfo=None)
+    first = wall.replace(tzinfo=tz, fold=0)
+    second = wall.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() == second.utcoffset() or first.astimezone(UTC) != moment:
+        return None
+    return second.astimezone(UTC)
+
+
+def _repeated_hour_by_position(entries: list[_Entry], tz: tzinfo, notes: list[str]) -> list[_Entry]:
+    """Read a wall-clock time repeated within one list as the second pass through that hour.
+
+    Integrations that build times from local wall-clock times (GE-Spot, Pstryk) give both passes
+    through the repeated autumn hour the offset of the first. In list order, the later of two equal
+    times is the second pass; anything else that repeats is still a duplicate.
+    """
+    seen: dict[str, set[datetime]] = {}
+    moved = 0
+    read: list[_Entry] = []
+    for entry in entries:
+        starts = seen.setdefault(entry.origin, set())
+        second = _second_pass(entry.start, tz) if entry.start in starts else None
+        if second is not None and second not in starts:
+            end = entry.end and (_second_pass(entry.end, tz) or entry.end)
+            read.append(_Entry(second, end, entry.value, entry.where, entry.origin))
+            moved += 1
+        else:
+            read.append(entry)
+        starts.add(read[-1].start)
+    if moved:
+        notes.append(f"{moved} repeated wall-clock time(s) read as the second pass of the hour")
+    return read
+
+
 def _assemble(
     entries: list[_Entry], unit: _Unit, tz: tzinfo, notes: list[str]
 ) -> tuple[tuple[PriceSlot, ...], tuple[PriceGap, ...]]:
+    entries = _repeated_hour_by_position(entries, tz, notes)
     if any(e.end is None for e in entries):
         entries = _fill_ends(entries, tz, notes)
     entries.sort(key=lambda e: e.start)
@@ -867,6 +1113,17 @@ def normalise_prices(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -
                 status=PriceStatus.NO_PRICES,
                 message=f"{entity_id}: prices come from {action}, which has not been fetched",
             )
+        if (source := _without_future_prices(snapshot)) is not None:
+            name, alternative = source
+            return PriceReadResult(
+                entity_id=entity_id,
+                status=PriceStatus.INVALID,
+                message=(
+                    f"{entity_id} comes from {name}, which publishes only the current price, "
+                    f"not the prices ahead that EV Flex plans with; {alternative}"
+                ),
+                no_future_prices=True,
+            )
         if state in _UNKNOWN_STATES:
             return PriceReadResult(
                 entity_id=entity_id,
@@ -878,14 +1135,50 @@ def normalise_prices(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -
             status=PriceStatus.INVALID,
             message=(
                 f"{entity_id} has no price list EV Flex can read (looked for raw_today, "
-                "prices_today, today_interval_prices, rates, prices, data, forecast, and the "
-                "nordpool, tibber and entsoe actions)"
+                "prices_today, today_interval_prices, interval_prices, rates, forecasts, prices, "
+                "data, forecast, and the nordpool, tibber, entsoe, amberelectric, energyzero "
+                "and easyenergy actions)"
             ),
         )
-    return _finish(entity_id, extract, tz, now)
+    return _finish(entity_id, extract, tz, now, _includes_vat(snapshot, extract.fmt))
 
 
-def _finish(entity_id: str, extract: _Extract, tz: tzinfo, now: datetime) -> PriceReadResult:
+# Sources whose prices always include VAT (Tibber's total, Octopus's value_inc_vat, Pstryk's
+# gross price, Amber's price with GST) or never do (Nord Pool's market price).
+_VAT_BY_FORMAT = {
+    PriceFormat.TIBBER: True,
+    PriceFormat.OCTOPUS_ENERGY: True,
+    PriceFormat.PSTRYK: True,
+    PriceFormat.AMBER: True,
+    PriceFormat.NORDPOOL_CORE: False,
+    # EV Flex asks both for prices without VAT.
+    PriceFormat.ENERGYZERO: False,
+    PriceFormat.EASYENERGY: False,
+}
+
+
+def _includes_vat(snapshot: PriceEntitySnapshot, fmt: PriceFormat) -> bool | None:
+    """Whether the prices include VAT, where the source says so or always does."""
+    if fmt in _VAT_BY_FORMAT:
+        return _VAT_BY_FORMAT[fmt]
+    if fmt is PriceFormat.NORDPOOL_HACS:
+        # HACS nordpool's ids end in its VAT rate with the dot removed: "_025" for 25 %, "_0" off.
+        # The unique id keeps it when the user renames the entity.
+        rate = (snapshot.unique_id or snapshot.entity_id).rsplit("_", 1)[-1]
+        return rate != "0" if rate.isdigit() and rate.startswith("0") else None
+    if fmt is PriceFormat.GE_SPOT:
+        # GE-Spot's "vat" attribute reads like "25.0%".
+        text = str(snapshot.attributes.get("vat", "")).strip().removesuffix("%")
+        try:
+            return float(text) > 0
+        except ValueError:
+            return None
+    return None
+
+
+def _finish(
+    entity_id: str, extract: _Extract, tz: tzinfo, now: datetime, includes_vat: bool | None
+) -> PriceReadResult:
     notes = list(extract.notes)
     try:
         slots, gaps = _assemble(list(extract.entries), extract.unit, tz, notes)
@@ -917,6 +1210,7 @@ def _finish(entity_id: str, extract: _Extract, tz: tzinfo, now: datetime) -> Pri
         awaiting_tomorrow=end <= tomorrow_start,
         stale=end <= now,
         tomorrow_repeats_today=extract.tomorrow_repeats_today,
+        includes_vat=includes_vat,
         notes=tuple(notes),
     )
     if series.stale:
@@ -945,7 +1239,7 @@ def _finish(entity_id: str, extract: _Extract, tz: tzinfo, now: datetime) -> Pri
 
 def slot_at(series: PriceSeries, moment: datetime) -> PriceSlot | None:
     """The slot containing `moment`, or None in a gap or outside the series."""
-    index = bisect_right([s.start for s in series.slots], moment) - 1
+    index = bisect_right(series.starts, moment) - 1
     if index >= 0 and moment < series.slots[index].end:
         return series.slots[index]
     return None
@@ -962,7 +1256,8 @@ def next_slot_boundary(series: PriceSeries, now: datetime) -> datetime | None:
 
     None once the series has ended; the caller then waits for the entity's next state change.
     """
-    for slot in series.slots:
+    index = max(bisect_right(series.starts, now) - 1, 0)
+    for slot in series.slots[index:]:
         if slot.start > now:
             return slot.start
         if slot.end > now:
@@ -1006,4 +1301,6 @@ def series_attribute(
 
 def iter_slots_between(series: PriceSeries, start: datetime, end: datetime) -> Iterable[PriceSlot]:
     """Slots that overlap [start, end)."""
-    return (s for s in series.slots if s.end > start and s.start < end)
+    first = max(bisect_right(series.starts, start) - 1, 0)
+    last = bisect_right(series.starts, end)
+    return (s for s in series.slots[first:last] if s.end > start and s.start < end)

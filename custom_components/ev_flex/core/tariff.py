@@ -515,6 +515,14 @@ def apply_tariff(
     return tuple(priced)
 
 
+def chart_slots(priced: Sequence[PricedSlot], now: datetime, tz: tzinfo) -> Sequence[PricedSlot]:
+    """The slots a price chart shows: the user's local today and tomorrow."""
+    today = now.astimezone(tz).date()
+    start = datetime.combine(today, time(0), tzinfo=tz)
+    end = datetime.combine(today + timedelta(days=2), time(0), tzinfo=tz)
+    return [slot for slot in priced if slot.end > start and slot.start < end]
+
+
 def priced_slot_at(priced: Sequence[PricedSlot], moment: datetime) -> PricedSlot | None:
     """The priced slot containing `moment`, or None."""
     return next((p for p in priced if p.start <= moment < p.end), None)
