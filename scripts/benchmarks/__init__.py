@@ -1,5 +1,6 @@
 """Benchmarks (`scripts/bench`); helpers they share live here."""
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -31,3 +32,16 @@ def linked_enode_pair(
         **client_options,
     )
     return EnodeAccount(client, user), site
+
+
+class SimulatedClock:
+    """Wall time for simulations, fake servers and executors; only waiting moves it."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

@@ -54,6 +54,8 @@ from custom_components.ev_flex.core.model import CommandKind, CommandResult, Veh
 from custom_components.ev_flex.core.planner import PlanRequest, plan
 from custom_components.ev_flex.core.simulator import ChargerSpec, Simulation, VehicleSpec
 
+from . import SimulatedClock
+
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 TZ = ZoneInfo("Europe/Oslo")
 ZONE = "NO2"
@@ -233,17 +235,6 @@ def offline_optimum(session: BenchSession, soc: float, target: float, prices: Pr
     return float(plan(PlanRequest.from_dict(request)).to_dict()["cost"])
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @dataclass(kw_only=True)
 class StaleSoc:
     """Reports SoC only every 30 minutes, and never while charging."""
@@ -306,7 +297,7 @@ class RunResult:
 async def run_user(
     sessions: list[BenchSession], target: float, prices: Prices, stale: bool, result: RunResult
 ) -> None:
-    clock = Clock(sessions[0].plug_in - timedelta(hours=1))
+    clock = SimulatedClock(sessions[0].plug_in - timedelta(hours=1))
     sim = Simulation(
         clock=clock,
         vehicle=CAR,

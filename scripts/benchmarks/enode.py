@@ -11,7 +11,7 @@ action UNNECESSARY.
 
 import asyncio
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 import random
 import statistics
 
@@ -34,7 +34,7 @@ from custom_components.ev_flex.core.model import CommandKind, CommandResult
 from custom_components.ev_flex.core.pairing import PairingTracker, RouteFailure, route_command
 from custom_components.ev_flex.core.simulator import Simulation
 
-from . import linked_enode_pair
+from . import SimulatedClock, linked_enode_pair
 
 COMMANDS = 1000
 PAIRS = 50
@@ -44,19 +44,6 @@ SEED = 7
 GOAL_SUCCESS = 0.999
 # One attempt per command, as smart charging makes (it tries again at its next wake-up).
 POLICY = RetryPolicy(poll_delays_s=follow_delays(POLL_FOLLOW_DELAYS_S), attempts=1)
-
-
-class SimulatedClock:
-    """Wall time for the fake server and the executor; only waiting moves it."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -150,7 +137,7 @@ def _percentile(values: list[float], share: float) -> float:
 
 
 async def run() -> None:
-    clock = SimulatedClock()
+    clock = SimulatedClock(datetime(2026, 3, 2, 18, 0, tzinfo=UTC))
     rng = random.Random(SEED)
     tally = Tally()
     async with (
