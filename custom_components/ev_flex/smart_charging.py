@@ -284,7 +284,8 @@ class VehicleSmartCharging:
             # Only readings taken after EV Flex's last command show what the devices do now.
             skip_redundant=read_at is not None and (last is None or last.at < read_at),
         )
-        self.last_routed_path = routed.path.value if routed.path else None
+        if not routed.skipped:
+            self.last_routed_path = routed.path.value if routed.path else None
         self.entry.runtime_data.interventions.async_command_routed(system, routed)
         if routed.failure is RouteFailure.NO_PATH and tried:
             raise NoOtherPathError(f"no other way to {kind.value} for this vehicle")

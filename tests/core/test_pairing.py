@@ -548,6 +548,7 @@ async def test_redundant_commands_are_not_sent() -> None:
         routed = await route_command(system, kind, devices, skip_redundant=True)
         assert routed.succeeded
         assert routed.redundant
+        assert routed.skipped
     assert devices.calls == []
     routed = await route_command(
         active_system(charging=False), CommandKind.START, devices, skip_redundant=True

@@ -245,6 +245,8 @@ class RoutedCommand:
     kind: CommandKind
     attempts: tuple[RouteAttempt, ...]
     failure: RouteFailure | None = None
+    # Nothing was sent: the readings showed the devices already so.
+    skipped: bool = False
 
     @property
     def succeeded(self) -> bool:
@@ -326,7 +328,7 @@ async def route_command(
             redundant=True,
         )
         attempt = RouteAttempt(path=CommandPath.VEHICLE, target_id=vehicle_id, result=result)
-        return RoutedCommand(kind=kind, attempts=(attempt,))
+        return RoutedCommand(kind=kind, attempts=(attempt,), skipped=True)
     skip = set(tried)
     paths = [(path, target) for path, target in system.command_paths(kind) if target not in skip]
     if not paths:
