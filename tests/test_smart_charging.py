@@ -674,8 +674,10 @@ async def test_in_flight_command_unknown_after_restart_is_sent_again(
         "sent_at": datetime.now(TZ).isoformat(),
     }
     stored["confirmed"] = stored["confirmed_at"] = None
-    # The charger meanwhile charges again: the lost stop never happened.
+    # The car meanwhile charges again: the lost stop never happened.
+    simulation.send_command(simulation.vehicle_id, CommandKind.START)
     simulation.send_command(simulation.charger_id, CommandKind.START)
+    assert simulation.vehicle_state().is_charging
     commands_before = simulation._command_counter
 
     assert await hass.config_entries.async_setup(loaded_entry.entry_id)

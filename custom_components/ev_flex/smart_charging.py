@@ -101,6 +101,8 @@ class VehicleSmartCharging:
             executor=executor, tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC
         )
         self.last_routed_path: str | None = None
+        # When a command last reached a car or charger (readings before it may be outdated).
+        self._command_reached_device_at: datetime | None = None
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsub_wake: CALLBACK_TYPE | None = None
         self._rerun_pending = False
@@ -273,19 +275,21 @@ class VehicleSmartCharging:
         system = self.system
         if system is None:
             raise CommandRejectedError(f"vehicle {self.vehicle_id} is not known to the account")
-        last = self.controller.executor.state.last_command
-        read_at = self.coordinator.data_read_at
+        read_at, sent_at = self.coordinator.data_read_at, self._command_reached_device_at
+        sending_at = dt_util.utcnow()
         routed = await route_command(
             system,
             kind,
             self.coordinator.send_command,
             value=value,
             tried=tried,
-            # Only readings taken after EV Flex's last command show what the devices do now.
-            skip_redundant=read_at is not None and (last is None or last.at < read_at),
+            # Only readings taken after a command reached a device show what it does now.
+            skip_redundant=read_at is not None and (sent_at is None or sent_at < read_at),
         )
         if not routed.skipped:
             self.last_routed_path = routed.path.value if routed.path else None
+        if not routed.skipped and routed.result is not None:
+            self._command_reached_device_at = sending_at
         self.entry.runtime_data.interventions.async_command_routed(system, routed)
         if routed.failure is RouteFailure.NO_PATH and tried:
             raise NoOtherPathError(f"no other way to {kind.value} for this vehicle")
