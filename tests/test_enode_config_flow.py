@@ -22,6 +22,7 @@ from custom_components.ev_flex.const import (
     CONF_ACCOUNT_TYPE,
     CONF_BASE_URL,
     CONF_CUSTOM,
+    CONF_ENODE_OWN_START_STOP,
     CONF_ENODE_USER_ID,
     CONF_ENVIRONMENT,
     CONF_WEBHOOK_ID,
@@ -122,6 +123,8 @@ async def test_capable_car_charger_recommended(
         CONF_ENVIRONMENT: "custom",
         CONF_BASE_URL: fake_enode.base_url,
         CONF_ENODE_USER_ID: user_id,
+        # Seen before the charger was linked: the car's own start/stop.
+        CONF_ENODE_OWN_START_STOP: {next(iter(fake_enode._vehicles)): True},
     }
     assert result["result"].unique_id == f"enode-{fake_enode.client_id}-{user_id}"
     site = fake_enode.site_of(next(iter(fake_enode._vehicles)))

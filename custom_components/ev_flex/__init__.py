@@ -22,6 +22,7 @@ from .const import (
     COMMAND_TIMEOUT_SECONDS,
     CONF_ACCOUNT_TYPE,
     CONF_COMMAND_DELAY,
+    CONF_ENODE_OWN_START_STOP,
     CONF_ENODE_USER_ID,
     CONF_INITIAL_SOC,
     CONF_PLUGGED_IN,
@@ -188,6 +189,7 @@ async def _async_build_account(
             entry.data[CONF_ENODE_USER_ID],
             command_timeout=COMMAND_TIMEOUT_SECONDS,
             poll_interval=COMMAND_POLL_SECONDS,
+            own_start_stop=entry.data.get(CONF_ENODE_OWN_START_STOP),
         )
         return enode_account, ENODE_POLL_INTERVAL
     return SimulatedAccount(await _async_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
@@ -235,9 +237,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
                 hass, coordinator.async_request_refresh(), name="ev_flex webhook refresh"
             )
 
+        @callback
+        def action_updated(action_id: str) -> None:
+            for charging in entry.runtime_data.smart_charging.values():
+                charging.async_action_updated(action_id)
+
         runtime.webhook.on_refresh = refresh_from_webhook
         runtime.webhook.on_credentials_invalidated = interventions.async_vendor_relink
         runtime.webhook.on_device_deleted = coordinator.async_device_deleted
+        runtime.webhook.on_action_updated = action_updated
         if await runtime.async_start(coordinator.data):
             # Enode placed the cars anew; judge where they are on fresh data.
             await coordinator.async_refresh()
@@ -291,6 +299,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         snapshot = coordinator.data
         if enode is not None:
             enode.async_on_update(snapshot)
+            _async_keep_own_capabilities(hass, entry, account)
         if isinstance(account, EnodeAccount):
             for vendor in account.invalid_vendors:
                 interventions.async_vendor_relink(vendor)
@@ -336,6 +345,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         raise
     async_follow_new_vehicles(hass, entry)
     return True
+
+
+@callback
+def _async_keep_own_capabilities(
+    hass: HomeAssistant, entry: EvFlexConfigEntry, account: Account
+) -> None:
+    """Store what the Enode account learned about its cars' own start/stop capability."""
+    if not isinstance(account, EnodeAccount):
+        return
+    if account.own_start_stop != entry.data.get(CONF_ENODE_OWN_START_STOP, {}):
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_ENODE_OWN_START_STOP: dict(account.own_start_stop)}
+        )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:

@@ -63,6 +63,7 @@ from .const import (
     CONF_CHARGING_ENTITY,
     CONF_CHARGING_ZONE,
     CONF_CUSTOM,
+    CONF_ENODE_OWN_START_STOP,
     CONF_ENODE_USER_ID,
     CONF_ENVIRONMENT,
     CONF_INITIAL_SOC,
@@ -430,6 +431,12 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_link_failed()
         cars = [vehicle_state_from(vehicle) for vehicle in vehicles]
         state.title = vehicle_name(cars[0])
+        if not chargers:
+            # No charger yet: what the cars report is their own (Enode's EV-charger pairing
+            # would later report the charger's start/stop as theirs).
+            state.data[CONF_ENODE_OWN_START_STOP] = {
+                car.vehicle_id: car.capabilities.can_start_stop for car in cars
+            }
         # Seed 003: a car that cannot start and stop charging itself needs the charger.
         state.charger_required = not any(car.capabilities.can_start_stop for car in cars)
         if chargers:
