@@ -477,6 +477,7 @@ class SimulatedVehicle:
     entities: str  # e.g. "ev_flex_simulator_sedan_75_kwh", as in sensor.<entities>_range
     device_id: str
     name: str
+    entry: str  # e.g. "home", as in sensor.ev_flex_<entry>_import_price
 
 
 def simulated_vehicle(token: str, states: list[dict[str, Any]]) -> SimulatedVehicle:
@@ -494,7 +495,11 @@ def simulated_vehicle(token: str, states: list[dict[str, Any]]) -> SimulatedVehi
     )
     device_id, name = request("POST", "/api/template", {"template": template}, token=token)
     entities = battery.removeprefix("sensor.").removesuffix("_battery_level")
-    return SimulatedVehicle(entities, str(device_id), str(name))
+    price = next(
+        state["entity_id"] for state in states if state["entity_id"].endswith("_import_price")
+    )
+    entry = price.removeprefix("sensor.ev_flex_").removesuffix("_import_price")
+    return SimulatedVehicle(entities, str(device_id), str(name), entry)
 
 
 def check_smart_charging(token: str, vehicle: SimulatedVehicle) -> None:
@@ -531,7 +536,8 @@ def readme_dashboard(vehicle: SimulatedVehicle) -> dict[str, Any]:
     """The README's dashboard, for the simulated car."""
     readme = (REPO / "README.md").read_text(encoding="utf-8").split("### Dashboard", 1)[1]
     text = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
-    text = text.replace("my_car", vehicle.entities).replace(README_DEVICE_ID, vehicle.device_id)
+    text = text.replace("my_car", vehicle.entities).replace("my_entry", vehicle.entry)
+    text = text.replace(README_DEVICE_ID, vehicle.device_id)
     dashboard: dict[str, Any] = parse_yaml(text)  # type: ignore[assignment]
     return dashboard
 
