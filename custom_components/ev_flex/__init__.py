@@ -36,10 +36,11 @@ from .core.enode import EnodeAccount
 from .core.model import Location
 from .core.pairing import PairingTracker, UnlockedCapabilities
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
-from .enode import EnodeRuntime, async_register_link_view, charging_zone, client_from_data
+from .enode import EnodeRuntime, async_register_link_view, client_from_data
 from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id
 from .interventions import Interventions, async_remove_entry_issues
+from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .services import async_setup_services
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
@@ -261,7 +262,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         snapshot = coordinator.data
         if enode is not None:
             enode.async_on_update(snapshot)
-        zone = enode.zone if enode is not None else charging_zone(hass, None)
+        zone = configured_charging_zone(hass, entry.options)
         interventions.async_update(
             snapshot,
             coordinator.systems,
