@@ -1,7 +1,6 @@
 """Fixtures shared by the Home Assistant tests."""
 
 from collections.abc import AsyncGenerator, Generator
-from datetime import timedelta
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -125,8 +124,9 @@ async def polling_only(hass: HomeAssistant, fake_enode: FakeEnodeServer) -> None
 
 @pytest.fixture
 async def fake_enode(socket_enabled: None) -> AsyncGenerator[FakeEnodeServer]:
-    """A fake Enode API on 127.0.0.1 whose clock is Home Assistant's (freezer moves both)."""
-    server = FakeEnodeServer(clock=dt_util.utcnow, action_delay=timedelta(0))
+    """A fake Enode API on 127.0.0.1 whose clock is Home Assistant's (freezer moves both).
+    Its actions take as long as Enode's do (mostly about 20 s, some up to half an hour)."""
+    server = FakeEnodeServer(clock=dt_util.utcnow)
     await server.start()
     yield server
     await server.stop()
@@ -145,6 +145,21 @@ async def ha_client(
     base_url = str(client.make_url("/")).rstrip("/")
     await async_process_ha_core_config(hass, {"internal_url": base_url})
     return client
+
+
+# Home Assistant's external address as Enode sees it; the fake delivers to it through a
+# TLS-terminating proxy that forwards to the test server.
+EXTERNAL_URL = "https://ev-flex-home.example"
+
+
+@pytest.fixture
+async def webhook_client(
+    hass: HomeAssistant, ha_client: TestClient, fake_enode: FakeEnodeServer
+) -> TestClient:
+    """Home Assistant with an external HTTPS address the fake Enode delivers webhooks to."""
+    await async_process_ha_core_config(hass, {"external_url": EXTERNAL_URL})
+    fake_enode.webhook_proxy = str(ha_client.make_url("/")).rstrip("/")
+    return ha_client
 
 
 def enode_entry_data(server: FakeEnodeServer, **changes: Any) -> dict[str, Any]:

@@ -1,12 +1,15 @@
 """EV Flex: smart charging and vehicle-to-grid for Home Assistant."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_time_interval,
+)
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
@@ -19,6 +22,7 @@ from .const import (
     COMMAND_TIMEOUT_SECONDS,
     CONF_ACCOUNT_TYPE,
     CONF_COMMAND_DELAY,
+    CONF_ENODE_OWN_START_STOP,
     CONF_ENODE_USER_ID,
     CONF_INITIAL_SOC,
     CONF_PLUGGED_IN,
@@ -29,6 +33,7 @@ from .const import (
     ENODE_POLL_INTERVAL,
     ENODE_POLL_INTERVAL_WITH_WEBHOOK,
     SIMULATOR_UPDATE_INTERVAL,
+    WEBHOOK_CHECK_INTERVAL,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeData
 from .core.account import Account, SimulatedAccount
@@ -36,7 +41,12 @@ from .core.enode import EnodeAccount
 from .core.model import Location
 from .core.pairing import PairingTracker, UnlockedCapabilities
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
-from .enode import EnodeRuntime, async_register_link_view, client_from_data
+from .enode import (
+    EnodeRuntime,
+    async_register_link_view,
+    async_remove_enode_account,
+    client_from_data,
+)
 from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id
 from .interventions import Interventions, async_remove_entry_issues
@@ -179,6 +189,7 @@ async def _async_build_account(
             entry.data[CONF_ENODE_USER_ID],
             command_timeout=COMMAND_TIMEOUT_SECONDS,
             poll_interval=COMMAND_POLL_SECONDS,
+            own_start_stop=entry.data.get(CONF_ENODE_OWN_START_STOP),
         )
         return enode_account, ENODE_POLL_INTERVAL
     return SimulatedAccount(await _async_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
@@ -216,8 +227,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     )
     await coordinator.async_config_entry_first_refresh()
     interventions = Interventions(hass, entry.entry_id, entry_title=entry.title)
-    if enode is not None:
-        runtime = enode
+    if enode is not None and isinstance(account, EnodeAccount):
+        runtime, enode_account = enode, account
 
         @callback
         def refresh_from_webhook() -> None:
@@ -226,13 +237,39 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
                 hass, coordinator.async_request_refresh(), name="ev_flex webhook refresh"
             )
 
+        @callback
+        def action_updated(action_id: str) -> None:
+            for charging in entry.runtime_data.smart_charging.values():
+                charging.async_action_updated(action_id)
+
         runtime.webhook.on_refresh = refresh_from_webhook
         runtime.webhook.on_credentials_invalidated = interventions.async_vendor_relink
+        runtime.webhook.on_device_deleted = coordinator.async_device_deleted
+        runtime.webhook.on_action_updated = action_updated
         if await runtime.async_start(coordinator.data):
             # Enode placed the cars anew; judge where they are on fresh data.
             await coordinator.async_refresh()
-        if runtime.webhook_active:
-            coordinator.update_interval = ENODE_POLL_INTERVAL_WITH_WEBHOOK
+
+        @callback
+        def follow_webhook_state() -> None:
+            # A working webhook pushes changes and credential problems; without one, poll
+            # faster and read the vendor accounts' validity on every poll.
+            working = runtime.webhook_active
+            coordinator.update_interval = (
+                ENODE_POLL_INTERVAL_WITH_WEBHOOK if working else ENODE_POLL_INTERVAL
+            )
+            enode_account.read_linked_vendors = not working
+
+        async def check_webhook(_now: datetime) -> None:
+            await runtime.async_check_webhook()
+            follow_webhook_state()
+
+        follow_webhook_state()
+        entry.async_on_unload(
+            async_track_time_interval(
+                hass, check_webhook, WEBHOOK_CHECK_INTERVAL, name="ev_flex webhook check"
+            )
+        )
         entry.async_on_unload(runtime.async_stop)
     if isinstance(account, SimulatedAccount):
         store = _simulation_store(hass, entry.entry_id)
@@ -262,6 +299,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         snapshot = coordinator.data
         if enode is not None:
             enode.async_on_update(snapshot)
+            _async_keep_own_capabilities(hass, entry, account)
+        if isinstance(account, EnodeAccount):
+            for vendor in account.invalid_vendors:
+                interventions.async_vendor_relink(vendor)
+        update_vendor_interventions()
         zone = configured_charging_zone(hass, entry.options)
         interventions.async_update(
             snapshot,
@@ -273,6 +315,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
             saved_pairing = exported
             pairing_store.async_delay_save(lambda: exported, PAIRING_SAVE_DELAY_SECONDS)
 
+    @callback
+    def update_vendor_interventions() -> None:
+        if enode is not None:
+            interventions.async_vendor_interventions(coordinator.data, enode.intervention_texts)
+
+    if enode is not None:
+        enode.on_intervention_texts = update_vendor_interventions
     account_updated()
     entry.async_on_unload(coordinator.async_add_listener(account_updated))
     entry.async_on_unload(interventions.async_unload)
@@ -298,13 +347,29 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     return True
 
 
+@callback
+def _async_keep_own_capabilities(
+    hass: HomeAssistant, entry: EvFlexConfigEntry, account: Account
+) -> None:
+    """Store what the Enode account learned about its cars' own start/stop capability."""
+    if not isinstance(account, EnodeAccount):
+        return
+    if account.own_start_stop != entry.data.get(CONF_ENODE_OWN_START_STOP, {}):
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_ENODE_OWN_START_STOP: dict(account.own_start_stop)}
+        )
+
+
 async def async_unload_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:
     """Unload the platforms."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> None:
-    """Forget a removed entry's simulated car, pairing memory and repair issues."""
+    """Forget a removed entry's simulated car, pairing memory and repair issues; for Enode,
+    delete the user (with the vendor credentials Enode keeps) and the charging Location."""
+    if entry.data.get(CONF_ACCOUNT_TYPE) == ACCOUNT_TYPE_ENODE:
+        await async_remove_enode_account(hass, entry)
     hass.data.get(SIMULATIONS, {}).pop(entry.entry_id, None)
     await _simulation_store(hass, entry.entry_id).async_remove()
     await _pairing_store(hass, entry.entry_id).async_remove()

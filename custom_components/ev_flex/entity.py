@@ -163,6 +163,10 @@ def async_setup_device_entities(
 
     @callback
     def add_new_devices() -> None:
+        # A device that was removed and comes back gets its entities again.
+        known.intersection_update(
+            coordinator.data.vehicles.keys() | coordinator.data.chargers.keys()
+        )
         entities: list[Entity] = []
         for vehicle_id in coordinator.data.vehicles.keys() - known:
             known.add(vehicle_id)

@@ -542,6 +542,12 @@ def _check_interference(work: _Work, soc: SocEstimate | None) -> bool:
         if confirmed.mode is DeviceMode.CHARGE and not power_was_seen:
             work.wake_at(confirmed_at + INTERRUPT_GRACE)
         return interrupted
+    if executor.confirmed_without_command:
+        # EV Flex sent nothing (the devices already were so) and they changed by themselves
+        # (a charger back online, say): now a command is due, this is no one's override.
+        state.contradiction_since = None
+        work.reassert = True
+        return False
     if state.contradiction_since is None:
         state.contradiction_since = now
     if now - state.contradiction_since >= INTERFERENCE_CONFIRM:
@@ -694,6 +700,10 @@ def _interval_now(intervals: Sequence[_Interval], now: datetime) -> _Interval | 
         if interval.start <= now < interval.end and interval.end - now >= MIN_SWITCH:
             return interval
     return None
+
+
+# The reason while the devices have not yet confirmed the command for the current action.
+AWAITING_CONFIRMATION = "awaiting_confirmation"
 
 
 def _status_for_action(
@@ -891,6 +901,14 @@ def step(
 
     outcome = _decide(work, tz, slots, soc, capacity, waiting_for_soc, provisional_pct, planner)
     status, action, reason = outcome.status, outcome.action, outcome.reason
+    in_flight = executor.in_flight
+    if in_flight is not None:
+        # A command is on its way (some vendors take half an hour): say so, and look again
+        # when it is due to be checked.
+        if in_flight.target == action:
+            reason = AWAITING_CONFIRMATION
+        if in_flight.next_check_at is not None:
+            work.wake_at(in_flight.next_check_at)
 
     # Ended plan states stay visible for a moment.
     if new_state.ended is not None:

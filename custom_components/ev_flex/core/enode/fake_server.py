@@ -1,8 +1,17 @@
 """A fake Enode API: an aiohttp application for tests, benchmarks and the development instance.
 
 It speaks the 2024-10-01 API as described in shared/reference/enode-api.md: client-credentials
-tokens, users and Link UI sessions, paginated vehicles/chargers/locations/webhooks, charge and
-max-current actions that settle after a delay, refresh hints, and signed webhook deliveries.
+tokens, users (deleted with their Locations) and Link UI sessions (redirects keep no query),
+vendor and vendor-type unlinks, paginated vehicles/chargers/locations/webhooks, interventions,
+charge and max-current actions that settle after a delay, refresh hints, and signed webhook
+deliveries to HTTPS URLs only (plain HTTP when allowed for tests), with a test endpoint and
+webhooks switched off after repeated failed deliveries.
+Actions behave as Enode's reference for 2024-10-01 describes them (shared/reference/enode-api.md
+§3.4, §5.1, §5.2, §8.2): most take effect in about 20 s, some vendors take 5-15 minutes and the
+worst case is 30 minutes; a START or STOP the device has no use for is answered 400 or ends FAILED
+with UNNECESSARY; a pending action can be cancelled; and with Enode's EV-charger pairing a car
+that cannot start or stop by itself shows those capabilities once its charger is linked, its
+commands then being carried out through the charger.
 Virtual devices get their physics from `core.simulator`: every *site* is one Simulation, a car
 and the charger it plugs into at home; either side may be hidden (a guest car, a public charger).
 
@@ -65,6 +74,8 @@ _MAX_EVENTS_PER_DELIVERY = 100
 _MAX_DELIVERY_FAILURES = 20
 # A vehicle this close to one of the user's Locations is "at" it.
 _LOCATION_RADIUS_M = 250.0
+# Settled actions are kept this long, then forgotten (a long-running dev instance stays small).
+_SETTLED_ACTION_RETENTION = timedelta(days=7)
 # Fields that change on every read; a change in them alone is not an update.
 _VOLATILE_FIELDS = frozenset({"lastSeen", "lastUpdated"})
 
@@ -82,6 +93,8 @@ class FakeFaults:
     # Requests whose path contains one of these are always answered with HTTP 500
     # (for example "/locations" makes every Location call fail).
     failing_paths: set[str] = field(default_factory=set)
+    # Every list of vehicles and chargers comes back empty (an outage at Enode's side).
+    empty_lists: bool = False
     # Share of API requests answered with HTTP 429, and a count of the next ones that will be.
     rate_limit_rate: float = 0.0
     rate_limit_next: int = 0
@@ -91,11 +104,15 @@ class FakeFaults:
     response_delay_s: float = 0.0
     # Every bearer token is refused (401), as if the client had been revoked.
     reject_tokens: bool = False
-    # Actions stay PENDING until Enode would give up on them.
+    # Actions stay PENDING until Enode would give up on them (all, or those of these devices).
     actions_never_confirm: bool = False
+    silent_devices: set[str] = field(default_factory=set)
     # Share of actions that end FAILED (NO_RESPONSE), per target type.
     vehicle_action_failure_rate: float = 0.0
     charger_action_failure_rate: float = 0.0
+    # Share of redundant START/STOP requests answered with an action that ends FAILED with
+    # UNNECESSARY instead of HTTP 400 (Enode documents both).
+    unnecessary_action_rate: float = 0.5
     # Vehicles and chargers controlled by a schedule or smart charging: commands get HTTP 422.
     interference: set[str] = field(default_factory=set)
 
@@ -182,7 +199,7 @@ class _Action:
     updated_at: datetime
     due_at: datetime
     give_up_at: datetime
-    # "confirm", "fail" or "never".
+    # "confirm", "fail", "unnecessary" or "never".
     outcome: str
     state: str = "PENDING"
     completed_at: datetime | None = None
@@ -294,6 +311,12 @@ def _changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [prefix]
 
 
+def _redirect_target(session: _LinkSession) -> str:
+    """Where Link sends the browser back. Enode's Link UI docs promise no query parameters of
+    the redirectUri survive, so the fake keeps none: state must live in the path."""
+    return str(URL(session.redirect_uri).with_query(None).with_fragment(None))
+
+
 def _encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
 
@@ -321,13 +344,16 @@ class FakeEnodeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         public_url: str | None = None,
-        action_delay: timedelta = timedelta(seconds=2),
+        action_delay: timedelta | None = None,
         action_give_up_after: timedelta = timedelta(minutes=30),
+        enode_pairing: bool = False,
         token_lifetime_s: int = 3599,
         pairing_ids: bool = True,
         create_devices_on_link: bool = True,
         auto_tick_interval: float | None = None,
         seed: int = 0,
+        allow_http_webhooks: bool = False,
+        webhook_proxy: str | None = None,
     ) -> None:
         self._clock = clock or _utc_now
         self.client_id = client_id
@@ -335,13 +361,24 @@ class FakeEnodeServer:
         self.host = host
         self.port = port
         self._public_url = public_url
+        # None: each action takes a realistic, seeded time (see `_action_delay`).
         self.action_delay = action_delay
         self.action_give_up_after = action_give_up_after
+        # Enode's EV-charger pairing: a car linked with a charger of the same user gains
+        # start/stop through it (capability unlocking and command orchestration). Enode turns
+        # this on for new API clients and off for those that already steer chargers themselves
+        # (its EV-charger pairing FAQ); off here unless a test asks for it.
+        self.enode_pairing = enode_pairing
         self.token_lifetime_s = token_lifetime_s
         # Report pluggedInChargerId / pluggedInVehicleId (Enode's EV-charger pairing).
         self.pairing_ids = pairing_ids
         self.create_devices_on_link = create_devices_on_link
         self.auto_tick_interval = auto_tick_interval
+        # Enode only posts to HTTPS URLs; a test or development setup may allow plain HTTP.
+        self.allow_http_webhooks = allow_http_webhooks
+        # Deliveries to HTTPS URLs go to this base instead: a TLS-terminating reverse proxy in
+        # front of Home Assistant, as a real installation with an external address has.
+        self.webhook_proxy = webhook_proxy
         self.faults = FakeFaults()
         self.stats = FakeStats()
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=10_000)
@@ -363,6 +400,9 @@ class FakeEnodeServer:
         self._raw_vehicles: dict[str, list[Json]] = {}
         self._raw_chargers: dict[str, list[Json]] = {}
         self._observed: dict[str, Json] = {}
+        self._interventions: dict[str, Json] = {}
+        # Capabilities blocked per device: capability key -> intervention ids.
+        self._blocked: dict[str, dict[str, list[str]]] = {}
         self._counter = 0
         self._tick_lock = asyncio.Lock()
         self._runner: web.AppRunner | None = None
@@ -556,6 +596,43 @@ class FakeEnodeServer:
         self._ensure_user(user_id).invalid_vendors.add(vendor)
         self._emit(user_id, "user:credentials:invalidated", {"vendor": vendor})
 
+    def add_intervention(
+        self,
+        *,
+        vendor: str | None,
+        vendor_type: str | None,
+        title: str,
+        description: str,
+        action: str | None = None,
+    ) -> str:
+        """An intervention Enode can describe (GET /interventions/{id})."""
+        intervention_id = str(uuid.UUID(int=self._action_random.getrandbits(128)))
+        self._interventions[intervention_id] = {
+            "id": intervention_id,
+            "vendor": vendor,
+            "vendorType": vendor_type,
+            "brand": vendor.title() if vendor else None,
+            "introducedAt": format_timestamp(self._clock()),
+            "domain": "Account",
+            "resolution": {
+                "title": title,
+                "description": description,
+                "access": "Remote",
+                "agent": "User",
+                "action": action,
+            },
+        }
+        return intervention_id
+
+    def block(self, device_id: str, capability: str, intervention_id: str) -> None:
+        """The device loses a capability until the user does what the intervention says."""
+        self.site_of(device_id)
+        self._blocked.setdefault(device_id, {}).setdefault(capability, []).append(intervention_id)
+
+    def unblock(self, device_id: str) -> None:
+        """The user did it: every capability of the device works again."""
+        self._blocked.pop(device_id, None)
+
     def expire_tokens(self) -> None:
         """Every access token issued so far stops working."""
         self._tokens.clear()
@@ -651,7 +728,7 @@ class FakeEnodeServer:
 
     def _vehicle_json(self, site: VirtualSite) -> Json:
         assert site.vehicle_id is not None
-        simulation, spec = site.simulation, site.simulation.vehicle_spec
+        simulation = site.simulation
         try:
             state = simulation.vehicle_state()
         except DeviceOfflineError:
@@ -690,7 +767,7 @@ class FakeEnodeServer:
             if latitude is not None and longitude is not None
             else ""
         )
-        start_stop = spec.can_start_stop
+        start_stop = self._vehicle_can_start_stop(site)
 
         def capable(flag: bool) -> Json:
             return {"isCapable": flag, "interventionIds": []}
@@ -729,6 +806,7 @@ class FakeEnodeServer:
             },
             "scopes": list(VEHICLE_SCOPES),
         }
+        self._apply_blocks(site.vehicle_id, data)
         site.last_vehicle_json = data
         return data
 
@@ -788,6 +866,7 @@ class FakeEnodeServer:
                 "lastUpdated": now if site.charger_location_id else None,
             },
         }
+        self._apply_blocks(site.charger_id, data)
         site.last_charger_json = data
         return data
 
@@ -803,6 +882,7 @@ class FakeEnodeServer:
             for site in self._sites
             if site.vehicle_id is not None
             and site.vehicle_user is not None
+            and not self.faults.empty_lists
             and (user_id is None or site.vehicle_user == user_id)
         ]
         # Newest first, as Enode lists them.
@@ -819,6 +899,7 @@ class FakeEnodeServer:
             for site in self._sites
             if site.charger_id is not None
             and site.charger_user is not None
+            and not self.faults.empty_lists
             and (user_id is None or site.charger_user == user_id)
         ]
         sites.sort(key=lambda s: s.charger_linked_at or s.created_at, reverse=True)
@@ -839,6 +920,13 @@ class FakeEnodeServer:
         if site is None or site.charger_user is None:
             raise _not_found("Charger", charger_id)
         return site
+
+    def _apply_blocks(self, device_id: str, data: Json) -> None:
+        for capability, intervention_ids in self._blocked.get(device_id, {}).items():
+            data["capabilities"][capability] = {
+                "isCapable": False,
+                "interventionIds": list(intervention_ids),
+            }
 
     # Events and webhooks
 
@@ -886,7 +974,10 @@ class FakeEnodeServer:
         text = ""
         try:
             async with self._http.post(
-                hook.url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=5)
+                self._delivery_url(hook.url),
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=5),
             ) as response:
                 status = response.status
                 text = (await response.text())[:500]
@@ -901,6 +992,12 @@ class FakeEnodeServer:
             )
         )
         return status, text
+
+    def _delivery_url(self, url: str) -> str:
+        parsed = URL(url)
+        if self.webhook_proxy is None or parsed.scheme != "https":
+            return url
+        return str(URL(self.webhook_proxy).with_path(parsed.path).with_query(parsed.query))
 
     async def _deliver_webhooks(self) -> None:
         for hook in list(self._webhooks.values()):
@@ -923,6 +1020,13 @@ class FakeEnodeServer:
 
     def _settle_actions(self) -> None:
         now = self._clock()
+        forget_before = now - _SETTLED_ACTION_RETENTION
+        for action_id in [
+            action_id
+            for action_id, action in self._actions.items()
+            if action.completed_at is not None and action.completed_at < forget_before
+        ]:
+            del self._actions[action_id]
         for action in self._actions.values():
             if action.state != "PENDING":
                 continue
@@ -935,8 +1039,28 @@ class FakeEnodeServer:
             if action.outcome == "fail":
                 self._finish(action, "FAILED", "NO_RESPONSE", "The vendor did not carry it out")
                 continue
+            if action.outcome == "unnecessary":
+                self._finish(
+                    action, "FAILED", "UNNECESSARY", "The device was already in the desired state"
+                )
+                continue
             self._apply(action)
             self._finish(action, "CONFIRMED")
+
+    def _action_delay(self, target_id: str) -> timedelta:
+        """How long the vendor takes: mostly about 20 s, a tail to 15 minutes, rarely nearly 30
+        (Enode's reference, §3.4); seeded per device."""
+        if self.action_delay is not None:
+            return self.action_delay
+        rng = self._outcome_random(target_id)
+        share = rng.random()
+        if share < 0.8:
+            seconds = rng.uniform(8.0, 40.0)
+        elif share < 0.97:
+            seconds = rng.uniform(60.0, 900.0)
+        else:
+            seconds = rng.uniform(900.0, 1700.0)
+        return timedelta(seconds=seconds)
 
     def _target_reachable(self, action: _Action) -> bool:
         site = self._vehicles.get(action.target_id) or self._chargers.get(action.target_id)
@@ -963,12 +1087,41 @@ class FakeEnodeServer:
         site = self._vehicles.get(action.target_id) or self._chargers[action.target_id]
         simulation = site.simulation
         target = simulation.vehicle_id if action.target_type == "vehicle" else simulation.charger_id
+        if action.target_type == "vehicle" and not simulation.vehicle_spec.can_start_stop:
+            # Orchestrated by Enode's EV-charger pairing: the charger carries it out.
+            target = simulation.charger_id
         if action.kind == "START":
             simulation.send_command(target, CommandKind.START)
         elif action.kind == "STOP":
             simulation.send_command(target, CommandKind.STOP)
         else:
             simulation.send_command(target, CommandKind.SET_MAX_CURRENT, action.max_current)
+
+    def _vehicle_can_start_stop(self, site: VirtualSite) -> bool:
+        """The car's startCharging/stopCharging capability as Enode reports it: its own, or one
+        unlocked through a charger of the same user (Enode's EV-charger pairing, §8.2)."""
+        own = site.simulation.vehicle_spec.can_start_stop
+        return own or (self.enode_pairing and site.paired)
+
+    def _already_so(self, site: VirtualSite, target_type: str, kind: str) -> str | None:
+        """Why a START or STOP would change nothing (Enode then answers 400), or None."""
+        simulation = site.simulation
+        try:
+            if target_type == "vehicle":
+                vehicle = simulation.vehicle_state()
+                charging = bool(vehicle.is_charging)
+                if kind == "START" and vehicle.is_fully_charged:
+                    return "The vehicle is fully charged"
+            else:
+                charging = bool(simulation.charger_state().is_charging)
+        except DeviceOfflineError:
+            # Enode cannot tell; it sends the command.
+            return None
+        if kind == "START" and charging:
+            return "Already charging"
+        if kind == "STOP" and not charging:
+            return "Already not charging"
+        return None
 
     def _finish(
         self, action: _Action, state: str, reason: str | None = None, detail: str | None = None
@@ -1014,14 +1167,20 @@ class FakeEnodeServer:
             if target_type == "vehicle" and existing.kind == kind and kind is not None:
                 return existing
             self._finish(existing, "CANCELLED", "CONFLICT", "A newer action replaced it")
+        rng = self._outcome_random(target_id)
         failure_rate = (
             self.faults.vehicle_action_failure_rate
             if target_type == "vehicle"
             else self.faults.charger_action_failure_rate
         )
-        if self.faults.actions_never_confirm:
+        redundant = None if kind is None else self._already_so(site, target_type, kind)
+        if redundant is not None and rng.random() >= self.faults.unnecessary_action_rate:
+            raise _ProblemError(400, "bad-request", "Bad request", redundant)
+        if self.faults.actions_never_confirm or target_id in self.faults.silent_devices:
             outcome = "never"
-        elif self._outcome_random(target_id).random() < failure_rate:
+        elif redundant is not None:
+            outcome = "unnecessary"
+        elif rng.random() < failure_rate:
             outcome = "fail"
         else:
             outcome = "confirm"
@@ -1034,12 +1193,12 @@ class FakeEnodeServer:
             max_current=max_current,
             created_at=now,
             updated_at=now,
-            due_at=now + self.action_delay,
+            due_at=now + self._action_delay(target_id),
             give_up_at=now + self.action_give_up_after,
             outcome=outcome,
         )
         self._actions[action.id] = action
-        if kind is not None and not self._is_plugged_in(site):
+        if kind is not None and outcome != "unnecessary" and not self._is_plugged_in(site):
             # Enode already knows the precondition fails: the action starts out cancelled.
             self._finish(action, "CANCELLED", "FAILED_PRECONDITION", "The vehicle is unplugged")
         elif action.due_at <= now:
@@ -1061,6 +1220,9 @@ class FakeEnodeServer:
         route.add_post("/users/{user_id}/link", self._create_link)
         route.add_delete("/users/{user_id}/authorization", self._deauthorize)
         route.add_delete("/users/{user_id}/vendors/{vendor}", self._disconnect_vendor)
+        route.add_delete(
+            "/users/{user_id}/vendors/{vendor}/{vendor_type}", self._disconnect_vendor_type
+        )
         route.add_get("/users/{user_id}/vehicles", self._list_user_vehicles)
         route.add_get("/users/{user_id}/chargers", self._list_user_chargers)
         route.add_get("/users/{user_id}/locations", self._list_user_locations)
@@ -1085,6 +1247,8 @@ class FakeEnodeServer:
         route.add_get("/locations/{location_id}", self._get_location)
         route.add_put("/locations/{location_id}", self._update_location)
         route.add_delete("/locations/{location_id}", self._delete_location)
+        route.add_get("/interventions", self._list_interventions)
+        route.add_get("/interventions/{intervention_id}", self._get_intervention)
         route.add_get("/webhooks", self._list_webhooks)
         route.add_post("/webhooks", self._create_webhook)
         route.add_get("/webhooks/{webhook_id}", self._get_webhook)
@@ -1248,6 +1412,11 @@ class FakeEnodeServer:
                 self.unlink(site.vehicle_id)
             if site.charger_user == user.id and site.charger_id is not None:
                 self.unlink(site.charger_id)
+        # Everything of the user goes (2024-10-01 "Delete user"), their Locations too.
+        for location_id in [
+            key for key, location in self._locations.items() if location["userId"] == user.id
+        ]:
+            del self._locations[location_id]
         del self._users[user.id]
         return web.Response(status=204)
 
@@ -1267,6 +1436,30 @@ class FakeEnodeServer:
             if site.charger_user == user.id and site.charger_vendor == vendor:
                 assert site.charger_id is not None
                 self.unlink(site.charger_id)
+        return web.Response(status=204)
+
+    async def _disconnect_vendor_type(self, request: web.Request) -> web.Response:
+        # DELETE /users/{userId}/vendors/{vendor}/{vendorType} (2024-10-01, as summarised in
+        # shared/reference/enode-api.md): only that device type of the vendor account goes.
+        user = self._user(request.match_info["user_id"])
+        vendor, vendor_type = request.match_info["vendor"], request.match_info["vendor_type"]
+        if vendor_type not in ("vehicle", "charger"):
+            raise _bad_request(f"the fake links vehicles and chargers, not {vendor_type}")
+        for site in self._sites:
+            if vendor_type == "vehicle":
+                device_id, owner, owner_vendor = (
+                    site.vehicle_id,
+                    site.vehicle_user,
+                    site.vehicle_vendor,
+                )
+            else:
+                device_id, owner, owner_vendor = (
+                    site.charger_id,
+                    site.charger_user,
+                    site.charger_vendor,
+                )
+            if device_id is not None and owner == user.id and owner_vendor == vendor:
+                self.unlink(device_id)
         return web.Response(status=204)
 
     async def _create_link(self, request: web.Request) -> web.Response:
@@ -1347,11 +1540,11 @@ class FakeEnodeServer:
             return web.Response(status=400, text=f"Device {device_id} cannot be linked here")
         self.link(session.user_id, device_id)
         session.used = True
-        return web.Response(status=302, headers={"Location": session.redirect_uri})
+        return web.Response(status=302, headers={"Location": _redirect_target(session)})
 
     def _abort_link(self, session: _LinkSession) -> web.Response:
         session.used = True
-        location = URL(session.redirect_uri).update_query(
+        location = URL(_redirect_target(session)).update_query(
             error="access_denied", error_message="The user cancelled linking"
         )
         return web.Response(status=302, headers={"Location": str(location)})
@@ -1435,7 +1628,7 @@ class FakeEnodeServer:
     async def _vehicle_charging(self, request: web.Request) -> web.Response:
         site = self._linked_vehicle(request.match_info["vehicle_id"])
         kind = self._charge_kind(await self._json_body(request))
-        if not site.simulation.vehicle_spec.can_start_stop:
+        if not self._vehicle_can_start_stop(site):
             raise _ProblemError(
                 400,
                 "capability-not-available",
@@ -1576,6 +1769,19 @@ class FakeEnodeServer:
                 site.charger_location_id = None
         return web.json_response(location)
 
+    # Interventions: GET /interventions and /interventions/{id} of 2024-10-01, as summarised
+    # in shared/reference/enode-api.md §7.3 (the fake speaks English only).
+
+    async def _list_interventions(self, request: web.Request) -> web.Response:
+        return web.json_response(list(self._interventions.values()))
+
+    async def _get_intervention(self, request: web.Request) -> web.Response:
+        intervention_id = request.match_info["intervention_id"]
+        intervention = self._interventions.get(intervention_id)
+        if intervention is None:
+            raise _not_found("Intervention", intervention_id)
+        return web.json_response(intervention)
+
     # Webhooks
 
     def _webhook(self, webhook_id: str) -> _Webhook:
@@ -1595,11 +1801,17 @@ class FakeEnodeServer:
             raise _bad_request("authentication needs headerName and headerValue")
         return name, header_value
 
+    def _check_webhook_url(self, url: object) -> str:
+        # 2024-10-01 WebhookCreatePayload: `url` is an HTTPS URL Enode can reach.
+        schemes = ("https", "http") if self.allow_http_webhooks else ("https",)
+        if not isinstance(url, str) or URL(url).scheme not in schemes or not URL(url).host:
+            raise _bad_request("url must be an HTTPS URL")
+        return url
+
     async def _create_webhook(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
         url, secret = body.get("url"), body.get("secret")
-        if not isinstance(url, str) or URL(url).scheme not in ("http", "https"):
-            raise _bad_request("url must be an http(s) URL")
+        url = self._check_webhook_url(url)
         if not isinstance(secret, str) or len(secret) < 16:
             raise _bad_request("secret must be at least 16 characters")
         events = body.get("events") or ["*"]
@@ -1626,8 +1838,8 @@ class FakeEnodeServer:
     async def _update_webhook(self, request: web.Request) -> web.Response:
         hook = self._webhook(request.match_info["webhook_id"])
         body = await self._json_body(request)
-        if isinstance(body.get("url"), str):
-            hook.url = body["url"]
+        if "url" in body:
+            hook.url = self._check_webhook_url(body["url"])
         if isinstance(body.get("secret"), str):
             hook.secret = body["secret"]
         if isinstance(body.get("events"), list):
@@ -1727,7 +1939,8 @@ class FakeEnodeServer:
         for key, value in body.items():
             if not hasattr(self.faults, key):
                 raise _bad_request(f"unknown fault {key}")
-            setattr(self.faults, key, set(value) if key == "interference" else value)
+            is_set = isinstance(getattr(self.faults, key), set)
+            setattr(self.faults, key, set(value) if is_set else value)
         return web.Response(status=204)
 
     async def _fake_expire_tokens(self, request: web.Request) -> web.Response:
@@ -1747,9 +1960,19 @@ def server_from_args(argv: list[str] | None = None) -> FakeEnodeServer:
     parser.add_argument("--public-url", default=None, help="base URL browsers use for Link UI")
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
-    parser.add_argument("--action-delay", type=float, default=5.0, help="seconds")
+    parser.add_argument(
+        "--action-delay", type=float, default=None, help="seconds (default: realistic, seeded)"
+    )
     parser.add_argument("--tick", type=float, default=2.0, help="seconds between webhook rounds")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--allow-http-webhooks", action="store_true", help="accept http:// webhook URLs"
+    )
+    parser.add_argument(
+        "--webhook-proxy",
+        default=None,
+        help="deliver https:// webhooks to this base URL instead (a TLS-terminating proxy)",
+    )
     parser.add_argument(
         "--preset",
         action="append",
@@ -1763,9 +1986,11 @@ def server_from_args(argv: list[str] | None = None) -> FakeEnodeServer:
         host=args.host,
         port=args.port,
         public_url=args.public_url,
-        action_delay=timedelta(seconds=args.action_delay),
+        action_delay=None if args.action_delay is None else timedelta(seconds=args.action_delay),
         auto_tick_interval=args.tick,
         seed=args.seed,
+        allow_http_webhooks=args.allow_http_webhooks,
+        webhook_proxy=args.webhook_proxy,
     )
     for preset in args.preset or ["sedan", "hatchback"]:
         # Its own brand, so its devices are told apart from a simulated account's beside them.
