@@ -467,7 +467,7 @@ def check_smart_charging(token: str, states: list[dict[str, Any]]) -> None:
         {"device_id": device_id},
         token=token,
     )
-    plan = answer["service_response"]
+    plan = answer["service_response"]["summary"]
     windows = ", ".join(
         f"{window['start'][11:16]}-{window['end'][11:16]}" for window in plan["switch_times"]
     )

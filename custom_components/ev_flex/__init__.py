@@ -45,12 +45,12 @@ from .enode import (
     EnodeRuntime,
     async_register_link_view,
     async_remove_enode_account,
-    charging_zone,
     client_from_data,
 )
 from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id
 from .interventions import Interventions, async_remove_entry_issues
+from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .services import async_setup_services
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
@@ -251,7 +251,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
             for vendor in account.invalid_vendors:
                 interventions.async_vendor_relink(vendor)
         update_vendor_interventions()
-        zone = enode.zone if enode is not None else charging_zone(hass, None)
+        zone = configured_charging_zone(hass, entry.options)
         interventions.async_update(
             snapshot,
             coordinator.systems,

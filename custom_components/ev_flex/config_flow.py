@@ -108,13 +108,13 @@ from .enode import (
     async_forget_links,
     async_link_state_valid,
     async_start_link,
-    charging_zone,
     client_from_data,
     enode_unique_id,
     link_error,
 )
 from .entities_account import POWER_UNITS_TO_KW
 from .helpers import charger_name, vehicle_name
+from .location import charging_zone
 from .price_source import (
     CONF_PRICE_ENTITY,
     CONF_TARIFF,

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 import html
 from http import HTTPStatus
-import math
 import secrets
 from typing import Any
 
@@ -20,7 +19,7 @@ from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.components.http import KEY_HASS, HomeAssistantView
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import UnknownFlow
 from homeassistant.helpers import instance_id
@@ -41,7 +40,6 @@ from .const import (
     CONF_ENODE_USER_ID,
     CONF_ENVIRONMENT,
     CONF_WEBHOOK_ID,
-    DEFAULT_CHARGING_ZONE,
     DOMAIN,
     ENODE_POLL_INTERVAL,
     LINK_VIEW_URL,
@@ -65,7 +63,9 @@ from .core.enode import (
     intervention_language,
     verify_delivery,
 )
+from .core.location import ChargingZone
 from .core.model import AccountSnapshot
+from .location import configured_charging_zone
 
 # The events that mean the account's data changed.
 REFRESH_EVENTS = frozenset(
@@ -90,7 +90,6 @@ MAX_DELIVERY_BYTES = 1024 * 1024
 WARNING_INTERVAL = timedelta(minutes=1)
 # Enode wants at least 128 bits of secret.
 WEBHOOK_SECRET_BYTES = 24
-DEFAULT_ZONE_RADIUS_M = 100.0
 # An intervention whose text could not be read is asked for again this much later.
 INTERVENTION_RETRY_INTERVAL = timedelta(hours=1)
 # After Enode refused to make the charging Location, try again this much later.
@@ -257,61 +256,6 @@ class InterventionText:
 
     title: str
     description: str
-
-
-# Charging location
-
-
-@dataclass(frozen=True, kw_only=True)
-class ChargingZone:
-    """Where the home charger is."""
-
-    entity_id: str
-    name: str
-    latitude: float
-    longitude: float
-    radius_m: float
-
-    def contains(self, latitude: float, longitude: float) -> bool:
-        """Whether a position is inside the zone."""
-        return _distance_m(self.latitude, self.longitude, latitude, longitude) <= self.radius_m
-
-
-def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000.0 * math.asin(math.sqrt(a))
-
-
-def charging_zone(hass: HomeAssistant, entity_id: str | None) -> ChargingZone | None:
-    """The zone as Home Assistant knows it; the home zone falls back to the home location."""
-    entity_id = entity_id or DEFAULT_CHARGING_ZONE
-    state = hass.states.get(entity_id)
-    if state is not None:
-        latitude = state.attributes.get(ATTR_LATITUDE)
-        longitude = state.attributes.get(ATTR_LONGITUDE)
-        if isinstance(latitude, int | float) and isinstance(longitude, int | float):
-            radius = state.attributes.get("radius")
-            return ChargingZone(
-                entity_id=entity_id,
-                name=state.name,
-                latitude=float(latitude),
-                longitude=float(longitude),
-                radius_m=float(radius)
-                if isinstance(radius, int | float)
-                else DEFAULT_ZONE_RADIUS_M,
-            )
-    if entity_id == DEFAULT_CHARGING_ZONE:
-        return ChargingZone(
-            entity_id=entity_id,
-            name=hass.config.location_name or "Home",
-            latitude=hass.config.latitude,
-            longitude=hass.config.longitude,
-            radius_m=DEFAULT_ZONE_RADIUS_M,
-        )
-    return None
 
 
 # Webhooks
@@ -672,9 +616,7 @@ class EnodeRuntime:
     @property
     def zone(self) -> ChargingZone | None:
         """The charging location chosen in the options (default: home)."""
-        return charging_zone(
-            self.hass, self.entry.options.get(CONF_CHARGING_ZONE, DEFAULT_CHARGING_ZONE)
-        )
+        return configured_charging_zone(self.hass, self.entry.options)
 
     async def async_start(self, snapshot: AccountSnapshot) -> bool:
         """Start the webhook, and make sure the charging location exists at Enode.

@@ -15,11 +15,13 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .core.enode import InterferenceError
+from .core.location import ChargingZone
 from .core.model import AccountSnapshot, CommandKind
 from .core.override_watch import OverrideWatch
 from .core.pairing import CommandPath, EvSystem, RoutedCommand
-from .enode import ChargingZone, InterventionText
+from .enode import InterventionText
 from .helpers import charger_name, store_key_part, vehicle_name
+from .location import system_at_charging_location
 
 ISSUE_CHARGER_REQUIRED = "charger_required"
 ISSUE_NOT_AT_CHARGING_LOCATION = "not_at_charging_location"
@@ -146,16 +148,10 @@ class Interventions:
     def _away_from_charging_location(
         system: EvSystem, zone: ChargingZone | None, location_id: str | None
     ) -> bool:
-        """Plugged in somewhere EV Flex does not steer: not its charger, not the zone."""
-        vehicle = system.vehicle
-        if not vehicle.is_plugged_in or system.active:
-            return False
-        if location_id is not None and vehicle.location_id == location_id:
-            return False
-        if vehicle.location is None or zone is None:
-            # Unknown whereabouts are no reason to bother the user.
-            return False
-        return not zone.contains(vehicle.location.latitude, vehicle.location.longitude)
+        """Plugged in somewhere EV Flex does not steer."""
+        return system.vehicle.is_plugged_in is True and not system_at_charging_location(
+            system, zone, location_id
+        )
 
     # Raised by commands and events
 

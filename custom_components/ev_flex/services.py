@@ -13,7 +13,9 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import DOMAIN, WEEKDAYS
-from .core.controller import resolve_departure
+from .controller_entity import currency as charging_currency
+from .core.controller import prices_until
+from .core.plan_answer import plan_answer
 from .core.planner import PlanRequest, PlanValidationError, plan
 from .core.tariff import Tariff, apply_tariff, planner_prices
 from .price_source import async_read_price_entity
@@ -110,7 +112,8 @@ def _check_departure(departure: datetime, now: datetime) -> datetime:
 
 async def _explicit_request(
     hass: HomeAssistant, data: dict[str, Any], now: datetime
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str]:
+    """The planner request from the action's values, and the currency of its prices."""
     missing = [name for name in (*EXPLICIT_FIELDS, ATTR_PRICE_ENTITY) if name not in data]
     if missing:
         raise _invalid("missing_fields", fields=", ".join(missing))
@@ -128,6 +131,8 @@ async def _explicit_request(
         # Without an export tariff, exported energy earns the spot price.
         for slot in prices:
             slot["export"] = slot["import"]
+    # The car is away after the departure: nothing is planned then.
+    prices = prices_until(prices, now, departure)
     request: dict[str, Any] = {
         "now": now.isoformat(),
         "battery": {"capacity_kwh": data[ATTR_CAPACITY], "soc_pct": data[ATTR_SOC]},
@@ -145,33 +150,23 @@ async def _explicit_request(
             "efficiency": data.get(ATTR_EFFICIENCY, 0.9),
             "min_soc_pct": reserve,
         }
-    return request
+    return request, read.result.series.currency or hass.config.currency
 
 
-def _device_request(charging: VehicleSmartCharging, now: datetime) -> dict[str, Any]:
+def _device_plan(
+    charging: VehicleSmartCharging, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request and plan the car follows (or would follow now), as the controller makes it."""
     observation = charging.observation()
-    settings = charging.controller.settings
     if observation.soc_pct is None or not observation.capacity_kwh:
         raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
     prices = charging.planner_prices(now)
     if not prices:
         raise _invalid("no_prices", entity_id=charging.entry.title, reason="no usable prices")
-    departure, target = resolve_departure(settings, now, charging.controller.tz)
-    request: dict[str, Any] = {
-        "now": now.isoformat(),
-        "battery": {"capacity_kwh": observation.capacity_kwh, "soc_pct": observation.soc_pct},
-        "charge": {"max_kw": observation.advertised_charge_kw or 11.0, "efficiency": 0.9},
-        "targets": [] if departure is None else [{"by": departure.isoformat(), "soc_pct": target}],
-        "protective_soc_pct": settings.protective_soc_pct,
-        "prices": prices,
-    }
-    if settings.v2g and observation.max_discharge_kw > 0:
-        request["discharge"] = {
-            "max_kw": observation.max_discharge_kw,
-            "efficiency": 0.9,
-            "min_soc_pct": settings.reserve_soc_pct,
-        }
-    return request
+    planned = charging.controller.plan_for_display(now, observation, prices)
+    if planned is None:
+        raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
+    return planned
 
 
 async def _plan_charging(call: ServiceCall) -> ServiceResponse:
@@ -180,15 +175,17 @@ async def _plan_charging(call: ServiceCall) -> ServiceResponse:
     explicit = [name for name in (*EXPLICIT_FIELDS, ATTR_PRICE_ENTITY) if name in data]
     if (ATTR_DEVICE_ID in data) == bool(explicit):
         raise _invalid("device_or_values")
-    if ATTR_DEVICE_ID in data:
-        request = _device_request(_controller(call.hass, data[ATTR_DEVICE_ID]), now)
-    else:
-        request = await _explicit_request(call.hass, data, now)
     try:
-        result = plan(PlanRequest.from_dict(request))
+        if ATTR_DEVICE_ID in data:
+            charging = _controller(call.hass, data[ATTR_DEVICE_ID])
+            request, result = _device_plan(charging, now)
+            currency = charging_currency(charging)
+        else:
+            request, currency = await _explicit_request(call.hass, data, now)
+            result = plan(PlanRequest.from_dict(request)).to_dict()
     except PlanValidationError as err:
         raise _invalid("invalid_plan_request", error=str(err)) from err
-    return result.to_dict()
+    return plan_answer(result, request, tz=dt_util.get_default_time_zone(), currency=currency)
 
 
 async def _set_departure(call: ServiceCall) -> None:

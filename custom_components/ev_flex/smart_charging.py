@@ -10,7 +10,7 @@ import math
 from typing import Any
 
 from homeassistant.components.persistent_notification import async_create as notify
-from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_ON
+from homeassistant.const import STATE_ON
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -26,7 +26,6 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.location import distance
 
 from .const import CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY, DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
@@ -43,12 +42,12 @@ from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, route_command
 from .helpers import store_key_part, vehicle_name
 from .interventions import issue_id
+from .location import configured_charging_zone, system_at_charging_location
 
 STORE_VERSION = 1
 SAVE_DELAY_SECONDS = 10
 EVENT_DISCHARGE_STARTED = f"{DOMAIN}_discharge_started"
 EVENT_STATE_CHANGED = f"{DOMAIN}_smart_charging_state_changed"
-DEFAULT_HOME_RADIUS_M = 100.0
 
 
 # One attempt per run: a failed command is tried again when the controller wakes at the
@@ -141,20 +140,14 @@ class VehicleSmartCharging:
 
     def _at_charging_location(self) -> bool:
         system = self.system
-        vehicle = system.vehicle if system else None
-        if vehicle is None or vehicle.location is None:
-            # Cars that don't tell where they are count as home when plugged in.
+        if system is None:
             return True
-        home = self.hass.states.get("zone.home")
-        latitude = self.hass.config.latitude
-        longitude = self.hass.config.longitude
-        radius = DEFAULT_HOME_RADIUS_M
-        if home is not None:
-            latitude = home.attributes.get(ATTR_LATITUDE, latitude)
-            longitude = home.attributes.get(ATTR_LONGITUDE, longitude)
-            radius = float(home.attributes.get("radius", radius))
-        away = distance(latitude, longitude, vehicle.location.latitude, vehicle.location.longitude)
-        return away is not None and away <= radius
+        enode = self.entry.runtime_data.enode
+        return system_at_charging_location(
+            system,
+            configured_charging_zone(self.hass, self.entry.options),
+            enode.location_id if enode is not None else None,
+        )
 
     def observation(self) -> Observation:
         """The readings the controller needs, from the EV system."""
