@@ -1,7 +1,6 @@
 """Fixtures shared by the Home Assistant tests."""
 
 from collections.abc import AsyncGenerator, Generator
-from datetime import timedelta
 from typing import Any
 from unittest.mock import PropertyMock, patch
 
@@ -125,8 +124,9 @@ async def polling_only(hass: HomeAssistant, fake_enode: FakeEnodeServer) -> None
 
 @pytest.fixture
 async def fake_enode(socket_enabled: None) -> AsyncGenerator[FakeEnodeServer]:
-    """A fake Enode API on 127.0.0.1 whose clock is Home Assistant's (freezer moves both)."""
-    server = FakeEnodeServer(clock=dt_util.utcnow, action_delay=timedelta(0))
+    """A fake Enode API on 127.0.0.1 whose clock is Home Assistant's (freezer moves both).
+    Its actions take as long as Enode's do (mostly about 20 s, some up to half an hour)."""
+    server = FakeEnodeServer(clock=dt_util.utcnow)
     await server.start()
     yield server
     await server.stop()

@@ -9,8 +9,9 @@ from aiohttp.test_utils import TestClient
 from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.helpers import instance_id
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -21,6 +22,7 @@ from custom_components.ev_flex.const import (
     CONF_ACCOUNT_TYPE,
     CONF_BASE_URL,
     CONF_CUSTOM,
+    CONF_ENODE_OWN_START_STOP,
     CONF_ENODE_USER_ID,
     CONF_ENVIRONMENT,
     CONF_WEBHOOK_ID,
@@ -121,6 +123,8 @@ async def test_capable_car_charger_recommended(
         CONF_ENVIRONMENT: "custom",
         CONF_BASE_URL: fake_enode.base_url,
         CONF_ENODE_USER_ID: user_id,
+        # Seen before the charger was linked: the car's own start/stop.
+        CONF_ENODE_OWN_START_STOP: {next(iter(fake_enode._vehicles)): True},
     }
     assert result["result"].unique_id == f"enode-{fake_enode.client_id}-{user_id}"
     site = fake_enode.site_of(next(iter(fake_enode._vehicles)))
@@ -585,3 +589,70 @@ async def test_production_uses_enode_hosts(
     )
     assert result["errors"] == {"base": "invalid_auth"}
     assert [str(call[1]) for call in aioclient_mock.mock_calls] == [PRODUCTION_ENDPOINTS.token_url]
+
+
+def custom_section(result: ConfigFlowResult) -> section:
+    schema = result["data_schema"]
+    assert schema is not None
+    found: section = next(value for key, value in schema.schema.items() if key == CONF_CUSTOM)
+    return found
+
+
+def custom_section_collapsed(result: ConfigFlowResult) -> bool:
+    """Whether the form shows the custom-environment section collapsed."""
+    return bool(custom_section(result).options["collapsed"])
+
+
+async def test_custom_section_stays_open_after_an_error(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer
+) -> None:
+    """Closed at first; open when the form comes back for the custom environment."""
+    flow_id = await open_enode_step(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, None)
+    assert custom_section_collapsed(result)
+
+    wrong_secret = credentials(fake_enode, **{CONF_CLIENT_SECRET: "wrong"})
+    result = await hass.config_entries.flow.async_configure(flow_id, wrong_secret)
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert not custom_section_collapsed(result)
+    base_url = next(iter(custom_section(result).schema.schema))
+    assert base_url.description == {"suggested_value": fake_enode.base_url}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, wrong_secret | {CONF_ENVIRONMENT: "sandbox"}
+    )
+    assert custom_section_collapsed(result)
+
+
+async def test_reconfigure_opens_the_custom_section_of_a_custom_entry(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer
+) -> None:
+    """The base URL being edited is in sight; production entries keep it closed."""
+    custom = _entry(fake_enode)
+    custom.add_to_hass(hass)
+    result = await custom.start_reconfigure_flow(hass)
+    assert not custom_section_collapsed(result)
+
+    production = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="enode-production",
+        data=enode_entry_data(fake_enode, **{CONF_ENVIRONMENT: "production"}),
+    )
+    production.add_to_hass(hass)
+    result = await production.start_reconfigure_flow(hass)
+    assert custom_section_collapsed(result)
+
+
+async def test_link_steps_name_themselves_in_their_text(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer
+) -> None:
+    """The frontend shows no title over an external step, so its text starts with one."""
+    add_site(fake_enode, "hatchback")
+    strings = await async_get_translations(hass, "en", "config", {DOMAIN})
+    flow_id = await open_enode_step(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, credentials(fake_enode))
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    for step in ("link_vehicle", "link_charger"):
+        title = strings[f"component.{DOMAIN}.config.step.{step}.title"]
+        description = strings[f"component.{DOMAIN}.config.step.{step}.description"]
+        assert description.startswith(f"**{title}**\n\n"), step

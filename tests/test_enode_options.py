@@ -237,6 +237,29 @@ async def test_unlink_mandatory_charger_warns(
     assert result["step_id"] == "unlink_confirm_required"
 
 
+async def test_unlink_warns_for_a_car_whose_start_stop_enode_unlocked(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """With Enode's EV-charger pairing the car reports start/stop once its charger is linked;
+    it still needs that charger, and unlinking it says so."""
+    fake_enode.enode_pairing = True
+    site = fake_enode.add_site(
+        vehicle=VEHICLE_PRESETS["hatchback"], charger=CHARGER_PRESETS["hatchback"]
+    )
+    assert site.vehicle_id is not None
+    assert site.charger_id is not None
+    fake_enode.link(ENODE_USER, site.vehicle_id)
+    await setup_entry(hass, enode_entry)
+    fake_enode.link(ENODE_USER, site.charger_id)
+    await hass.config_entries.async_reload(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    assert result["step_id"] == "unlink_confirm_required"
+
+
 async def test_unlink_picks_among_chargers(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,

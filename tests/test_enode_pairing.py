@@ -13,14 +13,26 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.ev_flex.const import CONF_CHARGING_ZONE, CONF_ENODE_LOCATION_ID, DOMAIN
+from custom_components.ev_flex.const import (
+    CONF_CHARGING_ZONE,
+    CONF_ENODE_LOCATION_ID,
+    CONF_ENODE_OWN_START_STOP,
+    DOMAIN,
+)
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
-from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
+from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
 
 from .conftest import ENODE_USER, link_site, setup_entry
 
 # Enode is polled every 2 minutes: Home Assistant has no URL for webhooks here.
 pytestmark = pytest.mark.usefixtures("polling_only")
+
+
+@pytest.fixture(autouse=True)
+def instant_actions(fake_enode: FakeEnodeServer) -> None:
+    """These tests are about which path a switch takes: Enode settles actions at once here.
+    Smart charging follows actions with Enode's real timing (tests/test_enode_commands.py)."""
+    fake_enode.action_delay = timedelta(0)
 
 
 def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
@@ -161,7 +173,8 @@ async def test_interference_becomes_repair_issue(
     enode_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
-    """A 422 (schedule or smart charging elsewhere) raises an issue; success clears it."""
+    """A 422 (schedule or smart charging elsewhere) raises an issue and is final: the charger
+    is not used to get around the car's schedule. Success clears the issue."""
     site = link_site(fake_enode, "sedan")
     await setup_entry(hass, enode_entry)
     fake_enode.faults.interference = {site.vehicle_id or "", site.charger_id or ""}
@@ -169,17 +182,24 @@ async def test_interference_becomes_repair_issue(
     with pytest.raises(HomeAssistantError) as raised:
         await switch(hass, car_switch, SERVICE_TURN_OFF)
     assert raised.value.translation_key == "interference"
-    for device_id in (site.vehicle_id, site.charger_id):
-        issue = issue_registry.async_get_issue(
-            DOMAIN, f"controlled_elsewhere_{enode_entry.entry_id}_{device_id}"
-        )
-        assert issue is not None
-        assert issue.translation_key == "controlled_elsewhere"
+    charger_issue = f"controlled_elsewhere_{enode_entry.entry_id}_{site.charger_id}"
+    issue = issue_registry.async_get_issue(
+        DOMAIN, f"controlled_elsewhere_{enode_entry.entry_id}_{site.vehicle_id}"
+    )
+    assert issue is not None
+    assert issue.translation_key == "controlled_elsewhere"
+    assert issue_registry.async_get_issue(DOMAIN, charger_issue) is None
+    assert not [
+        path
+        for _, path, _ in fake_enode.request_log
+        if path.endswith(f"{site.charger_id}/charging")
+    ]
 
-    # The charger's own switch meets the same 422.
+    # The charger's own switch meets its own 422.
     charger_switch = entity_id(hass, "switch", f"{site.charger_id}_charging")
     with pytest.raises(HomeAssistantError):
         await switch(hass, charger_switch, SERVICE_TURN_OFF)
+    assert issue_registry.async_get_issue(DOMAIN, charger_issue) is not None
 
     fake_enode.faults.interference = set()
     await switch(hass, car_switch, SERVICE_TURN_OFF)
@@ -505,3 +525,37 @@ async def test_unknown_charging_zone_raises_no_away_issue(
     await poll(hass, freezer)
     issue_id = f"not_at_charging_location_{enode_entry.entry_id}_{site.vehicle_id}"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_start_stop_unlocked_by_enode_is_not_the_cars_own(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With Enode's EV-charger pairing a linked charger makes a car that cannot start or stop
+    report that it can. EV Flex goes by what the car reported before the charger was linked:
+    its commands go through the charger, the car still counts as needing it, over reloads."""
+    fake_enode.enode_pairing = True
+    site = fake_enode.add_site(
+        vehicle=VEHICLE_PRESETS["hatchback"], charger=CHARGER_PRESETS["hatchback"]
+    )
+    assert site.vehicle_id is not None
+    assert site.charger_id is not None
+    fake_enode.link(ENODE_USER, site.vehicle_id)
+    await setup_entry(hass, enode_entry)
+    assert enode_entry.data[CONF_ENODE_OWN_START_STOP] == {site.vehicle_id: False}
+
+    fake_enode.link(ENODE_USER, site.charger_id)
+    assert fake_enode.vehicle_json(site.vehicle_id)["capabilities"]["startCharging"]["isCapable"]
+    await hass.config_entries.async_reload(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    system = entity_id(hass, "sensor", f"{site.vehicle_id}_ev_system")
+    assert attributes(hass, system)["start_stop_unlocked"] is True
+
+    car_switch = entity_id(hass, "switch", f"{site.vehicle_id}_charging")
+    await switch(hass, car_switch, SERVICE_TURN_OFF)
+    assert attributes(hass, car_switch)["last_command_path"] == "charger"
+    sent = [path for verb, path, _ in fake_enode.request_log if verb == "POST"]
+    assert f"/chargers/{site.charger_id}/charging" in sent
+    assert f"/vehicles/{site.vehicle_id}/charging" not in sent

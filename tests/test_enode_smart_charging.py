@@ -26,15 +26,19 @@ pytestmark = pytest.mark.usefixtures("polling_only")
 
 
 async def set_up_hatchback(
-    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    freezer: FrozenDateTimeFactory,
+    preset: str = "hatchback",
 ) -> tuple[MockConfigEntry, VirtualSite]:
-    """A hatchback at 40 % plugged into its charger at 18:00, linked and priced."""
+    """A hatchback (or another preset's car) at 40 % plugged into its charger at 18:00, linked
+    and priced."""
     freezer.move_to(START)
     await hass.config.async_set_time_zone(TZ_NAME)
     # Home is where the fake site's car and charger stand.
     await hass.config.async_update(latitude=59.91, longitude=10.75)
     set_prices(hass)
-    site = link_site(fake_enode, "hatchback", soc_pct=40.0)
+    site = link_site(fake_enode, preset, soc_pct=40.0)
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Hatchback",

@@ -172,5 +172,5 @@ async def test_unreadable_saved_car_starts_afresh(
     }
     assert await hass.config_entries.async_setup(simulator_entry.entry_id)
     await hass.async_block_till_done()
-    assert "Starting the simulated car afresh" in caplog.text
+    assert "Saved data of Garage was reset" in caplog.text
     assert simulator_entry.runtime_data.account.simulation.vehicle_state().battery_level_pct == 40

@@ -148,7 +148,11 @@ async def test_waits_for_cheap_hours_and_is_ready_on_time(
     assert estimated < charge_now
 
     calendar = f"calendar.{CAR}_charging_plan"
-    assert hass.states.get(calendar).attributes["message"].startswith("Charge at")
+    assert (
+        hass.states.get(calendar)
+        .attributes["message"]
+        .startswith("Charge EV Flex Simulator Sedan 75 kWh at")
+    )
 
     await advance(hass, freezer, next_start.astimezone(TZ) + timedelta(minutes=10))
     assert simulation.charger_state().is_charging
@@ -719,7 +723,9 @@ async def test_calendar_lists_windows_and_skips_slivers(
         datetime.fromisoformat(w["start"]).astimezone(ZoneInfo("UTC"))
         for w in plan["switch_times"][:-1]
     ]
-    assert all(event.summary.startswith("Charge at") for event in events)
+    assert all(
+        event.summary.startswith("Charge EV Flex Simulator Sedan 75 kWh at") for event in events
+    )
 
 
 VEHICLE_ID = "simulator-garage-vehicle"
@@ -746,7 +752,7 @@ async def test_unreadable_stored_state_starts_afresh(
     """A corrupt stored state is logged and ignored; the controller runs from scratch."""
     store_controller(hass_storage, simulator_entry, {"version": 1, "state": {"status": "bogus"}})
     await set_up(hass, simulator_entry)
-    assert "starts afresh" in caplog.text
+    assert "Saved data of EV Flex Simulator Sedan 75 kWh was reset" in caplog.text
     assert hass.states.get(STATE).state == "disabled"
 
 
@@ -813,8 +819,10 @@ async def test_in_flight_command_unknown_after_restart_is_sent_again(
         "sent_at": datetime.now(TZ).isoformat(),
     }
     stored["confirmed"] = stored["confirmed_at"] = None
-    # The charger meanwhile charges again: the lost stop never happened.
+    # The car meanwhile charges again: the lost stop never happened.
+    simulation.send_command(simulation.vehicle_id, CommandKind.START)
     simulation.send_command(simulation.charger_id, CommandKind.START)
+    assert simulation.vehicle_state().is_charging
     commands_before = simulation._command_counter
 
     assert await hass.config_entries.async_setup(loaded_entry.entry_id)
@@ -880,27 +888,28 @@ async def test_v2g_target_and_reserve_keep_their_order(
 
 
 @pytest.mark.parametrize("vehicle_preset", ["hatchback"])
-async def test_no_way_to_stop_fails_then_retries(
+async def test_nothing_to_stop_at_an_offline_charger_then_stopped_when_it_charges(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A car that cannot stop itself, at an offline charger: the stop fails and is said so;
-    once the charger is back (and would charge) the stop is tried again and goes through."""
+    """A car that cannot stop itself, at an offline charger: it does not charge, so there is
+    nothing to stop (no command, no failure); once the charger is back and charges, the stop
+    goes through the charger."""
     car = "ev_flex_simulator_hatchback_40_kwh"
     state = f"sensor.{car}_smart_charging_state"
     simulation.set_faults(FaultSettings(charger_offline=True))
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_smart_charging"}, blocking=True
     )
-    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=1))
-    assert hass.states.get(state).state == "plan_executing_stop_failed"
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=6))
+    assert hass.states.get(state).state == "plan_executing_stopped"
+    executor = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    assert executor.controller.executor.state.commands_sent == 0
 
     simulation.set_faults(FaultSettings())
-    # The account shows the charger back first; the stop is retried after a 5-minute pause.
-    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=1))
-    assert hass.states.get(state).state == "plan_executing_stop_failed"
-    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=5))
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=6))
     assert hass.states.get(state).state == "plan_executing_stopped"
     assert not simulation.vehicle_state().is_charging
+    assert executor.controller.executor.state.commands_sent == 1

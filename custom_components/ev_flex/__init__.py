@@ -22,6 +22,7 @@ from .const import (
     COMMAND_TIMEOUT_SECONDS,
     CONF_ACCOUNT_TYPE,
     CONF_COMMAND_DELAY,
+    CONF_ENODE_OWN_START_STOP,
     CONF_ENODE_USER_ID,
     CONF_INITIAL_SOC,
     CONF_PLUGGED_IN,
@@ -31,7 +32,6 @@ from .const import (
     DOMAIN,
     ENODE_POLL_INTERVAL,
     ENODE_POLL_INTERVAL_WITH_WEBHOOK,
-    LOGGER,
     SIMULATOR_UPDATE_INTERVAL,
     WEBHOOK_CHECK_INTERVAL,
 )
@@ -39,7 +39,7 @@ from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeDat
 from .core.account import Account, SimulatedAccount
 from .core.enode import EnodeAccount
 from .core.model import Location
-from .core.pairing import PairingTracker
+from .core.pairing import PairingTracker, UnlockedCapabilities
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
 from .enode import (
     EnodeRuntime,
@@ -54,6 +54,7 @@ from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .services import async_setup_services
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
+from .stores import EVERYTHING, async_load_store, async_report_reset, device_known
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -79,6 +80,9 @@ SIMULATION_STORE_VERSION = 1
 SIMULATION_SAVE_DELAY_SECONDS = 60
 PAIRING_STORE_VERSION = 1
 PAIRING_SAVE_DELAY_SECONDS = 10
+# Repair issues about a store name what it belongs to.
+SIMULATION_SUBJECT = "simulation"
+PAIRING_SUBJECT = "pairing"
 
 # Simulated cars outlive a reload of their entry, as real cars do.
 SIMULATIONS: HassKey[dict[str, Simulation]] = HassKey(f"{DOMAIN}_simulations")
@@ -91,6 +95,33 @@ def _simulation_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any
 def _pairing_store(hass: HomeAssistant, entry_id: str) -> Store[list[dict[str, Any]]]:
     """Capabilities a charger unlocked for a vehicle, kept over restarts."""
     return Store(hass, PAIRING_STORE_VERSION, f"{DOMAIN}.pairing.{entry_id}")
+
+
+async def _async_load_pairing(
+    hass: HomeAssistant, entry: EvFlexConfigEntry, store: Store[list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The readable stored pairing records; unreadable ones are reported and relearned."""
+    saved: object = await async_load_store(
+        hass,
+        store,
+        entry_id=entry.entry_id,
+        subject=PAIRING_SUBJECT,
+        name=entry.title,
+        expected=False,
+    )
+    if saved is None:
+        return []
+    records = saved if isinstance(saved, list) else [saved]
+    readable = [
+        record
+        for record in records
+        if isinstance(record, dict) and UnlockedCapabilities.from_dict(record) is not None
+    ]
+    if len(readable) != len(records):
+        async_report_reset(hass, entry.entry_id, PAIRING_SUBJECT, entry.title, ["pairing.*"])
+        # Written back without them, so the next start does not report them again.
+        store.async_delay_save(lambda: readable, PAIRING_SAVE_DELAY_SECONDS)
+    return readable
 
 
 async def _async_simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Simulation:
@@ -114,11 +145,25 @@ async def _async_simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Si
         # The simulated car lives at the Home Assistant home.
         home=Location(latitude=hass.config.latitude, longitude=hass.config.longitude),
     )
-    if saved := await _simulation_store(hass, entry.entry_id).async_load():
+    store = _simulation_store(hass, entry.entry_id)
+    saved = await async_load_store(
+        hass,
+        store,
+        entry_id=entry.entry_id,
+        subject=SIMULATION_SUBJECT,
+        name=entry.title,
+        expected=device_known(hass, entry.entry_id, simulation.vehicle_id),
+    )
+    if saved is None:
+        # Stored at once, so a store missing later on was lost, not new.
+        store.async_delay_save(simulation.to_dict, SIMULATION_SAVE_DELAY_SECONDS)
+    else:
         try:
             simulation.restore(saved)
         except SimulatorError as err:
-            LOGGER.warning("Starting the simulated car afresh: %s", err)
+            async_report_reset(
+                hass, entry.entry_id, SIMULATION_SUBJECT, entry.title, [EVERYTHING], detail=str(err)
+            )
     simulations[entry.entry_id] = simulation
     return simulation
 
@@ -144,6 +189,7 @@ async def _async_build_account(
             entry.data[CONF_ENODE_USER_ID],
             command_timeout=COMMAND_TIMEOUT_SECONDS,
             poll_interval=COMMAND_POLL_SECONDS,
+            own_start_stop=entry.data.get(CONF_ENODE_OWN_START_STOP),
         )
         return enode_account, ENODE_POLL_INTERVAL
     return SimulatedAccount(await _async_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
@@ -153,7 +199,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     """Connect the account, pair its vehicles and chargers, and create its devices."""
     account, update_interval = await _async_build_account(hass, entry)
     pairing_store = _pairing_store(hass, entry.entry_id)
-    stored_pairing = await pairing_store.async_load() or []
+    stored_pairing = await _async_load_pairing(hass, entry, pairing_store)
     pairing = PairingTracker.restore(stored_pairing)
     enode: EnodeRuntime | None = None
     if isinstance(account, EnodeAccount):
@@ -191,9 +237,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
                 hass, coordinator.async_request_refresh(), name="ev_flex webhook refresh"
             )
 
+        @callback
+        def action_updated(action_id: str) -> None:
+            for charging in entry.runtime_data.smart_charging.values():
+                charging.async_action_updated(action_id)
+
         runtime.webhook.on_refresh = refresh_from_webhook
         runtime.webhook.on_credentials_invalidated = interventions.async_vendor_relink
         runtime.webhook.on_device_deleted = coordinator.async_device_deleted
+        runtime.webhook.on_action_updated = action_updated
         if await runtime.async_start(coordinator.data):
             # Enode placed the cars anew; judge where they are on fresh data.
             await coordinator.async_refresh()
@@ -247,6 +299,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         snapshot = coordinator.data
         if enode is not None:
             enode.async_on_update(snapshot)
+            _async_keep_own_capabilities(hass, entry, account)
         if isinstance(account, EnodeAccount):
             for vendor in account.invalid_vendors:
                 interventions.async_vendor_relink(vendor)
@@ -283,10 +336,28 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     )
     entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    for charging in entry.runtime_data.smart_charging.values():
-        await charging.async_start()
+    try:
+        for charging in entry.runtime_data.smart_charging.values():
+            await charging.async_start()
+    except Exception:
+        # A failed setup must not leave its entities showing stale values.
+        await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+        raise
     async_follow_new_vehicles(hass, entry)
     return True
+
+
+@callback
+def _async_keep_own_capabilities(
+    hass: HomeAssistant, entry: EvFlexConfigEntry, account: Account
+) -> None:
+    """Store what the Enode account learned about its cars' own start/stop capability."""
+    if not isinstance(account, EnodeAccount):
+        return
+    if account.own_start_stop != entry.data.get(CONF_ENODE_OWN_START_STOP, {}):
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_ENODE_OWN_START_STOP: dict(account.own_start_stop)}
+        )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:

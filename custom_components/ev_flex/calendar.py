@@ -14,6 +14,7 @@ from .controller_entity import (
 )
 from .coordinator import EvFlexConfigEntry
 from .core.controller import Decision, SmartChargingState
+from .helpers import power_text
 
 PARALLEL_UPDATES = 0
 MIN_EVENT = timedelta(minutes=1)
@@ -41,9 +42,11 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
         if not plan:
             return []
         events = []
+        vehicle = self.charging.display_name
         for window in plan.get("switch_times", []):
             mode = window.get("mode", "charge")
-            power = float(window.get("kw", 0.0))
+            verb = "Discharge" if mode == "discharge" else "Charge"
+            power = power_text(float(window.get("kw", 0.0)))
             start = dt_util.as_utc(datetime.fromisoformat(window["start"]))
             end = dt_util.as_utc(datetime.fromisoformat(window["end"]))
             if end - start < MIN_EVENT:
@@ -53,7 +56,7 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
                 CalendarEvent(
                     start=start,
                     end=end,
-                    summary=f"{'Discharge' if mode == 'discharge' else 'Charge'} at {power:g} kW",
+                    summary=f"{verb} {vehicle} at {power}",
                     description=f"Planned by EV Flex ({mode})",
                     uid=f"{self.charging.vehicle_id}-{window['start']}-{mode}",
                 )

@@ -46,6 +46,9 @@ CONF_WEBHOOK_ID: Final = "webhook_id"
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_ENODE_LOCATION_ID: Final = "enode_location_id"
 CONF_ENODE_LOCATION_ZONE: Final = "enode_location_zone"
+# Whether each car can start and stop charging by itself, as seen while no charger was linked
+# (Enode's EV-charger pairing later reports the charger's ability as the car's).
+CONF_ENODE_OWN_START_STOP: Final = "enode_own_start_stop"
 # Options: the zone where the home charger is (default: the Home Assistant home zone).
 CONF_CHARGING_ZONE: Final = "charging_zone"
 DEFAULT_CHARGING_ZONE: Final = "zone.home"

@@ -45,9 +45,10 @@ type EvFlexConfigEntry = ConfigEntry[EvFlexRuntimeData]
 
 
 def command_sender(account: Account) -> CommandSender:
-    """Sends a command and waits until it settles, so a failed path can fall back."""
+    """Sends a command. Enode's come back pending (they may take half an hour) and are followed
+    by the caller; other accounts settle within seconds and are waited for."""
     if isinstance(account, EnodeAccount):
-        return account.async_send_and_wait
+        return account.async_send_command
     return settling_sender(
         account, poll_interval=COMMAND_POLL_SECONDS, max_wait=COMMAND_TIMEOUT_SECONDS
     )
@@ -82,11 +83,13 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
         )
         self.account = account
         self.pairing = pairing or PairingTracker()
-        # Sends a command and follows it until it settles, so a failed path can fall back.
-        self.send_and_wait = command_sender(account)
+        # Sends a command down one path (see `command_sender`).
+        self.send_command = command_sender(account)
         self._charging_location_known = charging_location_known
         self.roster = DeviceRoster()
         self._rate_limit_strikes = 0
+        # When the account's data was last read (a command sent before it shows in it).
+        self.data_read_at: datetime | None = None
 
     @property
     def systems(self) -> dict[str, EvSystem]:
@@ -128,12 +131,14 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._rate_limit_strikes = 0
+        self.data_read_at = dt_util.utcnow()
         snapshot = self._keep_or_remove_missing(snapshot)
         self._update_pairing(snapshot)
         return snapshot
 
     def async_set_updated_data(self, data: AccountSnapshot) -> None:
         """Pushed data (entities accounts) is paired like polled data."""
+        self.data_read_at = dt_util.utcnow()
         self._update_pairing(data)
         super().async_set_updated_data(data)
 

@@ -308,6 +308,8 @@ class EnodeWebhook:
         self.on_refresh: Callable[[], None] | None = None
         self.on_credentials_invalidated: Callable[[str | None], None] | None = None
         self.on_device_deleted: Callable[[str], None] | None = None
+        # What to do when an action (a command) changed state, with the action's id.
+        self.on_action_updated: Callable[[str], None] | None = None
         self._test_arrived = False
         self._registered = False
         self._junk_warnings = LogThrottle(WARNING_INTERVAL)
@@ -460,6 +462,8 @@ class EnodeWebhook:
         if any(_wants_refresh(event) for event in mine) and self.on_refresh is not None:
             self.on_refresh()
         for event in mine:
+            if isinstance(event, VendorActionEvent) and self.on_action_updated is not None:
+                self.on_action_updated(event.action.id)
             if (
                 isinstance(event, CredentialsInvalidatedEvent)
                 and self.on_credentials_invalidated is not None

@@ -271,6 +271,14 @@ class EntitiesAccount:
             state=CommandState.CONFIRMED,
         )
 
-    async def async_command_status(self, command_id: str) -> CommandResult:
+    async def async_command_status(
+        self, command_id: str, target_id: str | None = None
+    ) -> CommandResult:
         """Actions on entities settle when the call returns, so nothing stays pending."""
+        raise CommandRejectedError(f"no pending command {command_id}")
+
+    async def async_cancel_command(
+        self, command_id: str, target_id: str | None = None
+    ) -> CommandResult:
+        """Nothing stays pending, so there is nothing to cancel."""
         raise CommandRejectedError(f"no pending command {command_id}")

@@ -182,12 +182,12 @@ def async_setup_device_entities(
 
 
 def service_device_id(entry: EvFlexConfigEntry) -> str:
-    """The identifier of an entry's "EV Flex" service device (prices, and later the plan)."""
+    """The identifier of an entry's "EV Flex <entry>" service device (prices)."""
     return f"{entry.unique_id or entry.entry_id}_service"
 
 
 class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):
-    """An entity of the "EV Flex" service device, fed by the entry's price source."""
+    """An entity of the entry's "EV Flex <entry>" service device, fed by its price source."""
 
     _attr_has_entity_name = True
 
@@ -201,5 +201,6 @@ class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):
             identifiers={(DOMAIN, device_id)},
             entry_type=DeviceEntryType.SERVICE,
             manufacturer="EV Flex",
-            name="EV Flex",
+            # Named after its entry, so each entry's price sensors get ids of one pattern.
+            name=f"EV Flex {coordinator.config_entry.title}",
         )

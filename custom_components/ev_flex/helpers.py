@@ -1,6 +1,7 @@
-"""Turning account errors into translated Home Assistant errors, and other small helpers."""
+"""Turning account errors into translated Home Assistant errors; names and numbers as shown."""
 
 import hashlib
+import math
 import re
 
 from homeassistant.exceptions import HomeAssistantError
@@ -79,3 +80,19 @@ def store_key_part(device_id: str) -> str:
     if _PLAIN_KEY.fullmatch(device_id):
         return device_id
     return "id-" + hashlib.sha256(device_id.encode()).hexdigest()[:32]
+
+
+# Power is shown to 10 W everywhere: sensors, calendar events and messages.
+POWER_DIGITS = 2
+
+
+def power_kw(value: float | None) -> float | None:
+    """A power as EV Flex shows it: rounded to POWER_DIGITS, None when not finite."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, POWER_DIGITS) + 0.0
+
+
+def power_text(value: float) -> str:
+    """A power for text, e.g. "7.36 kW"."""
+    return f"{power_kw(value) or 0.0:g} kW"

@@ -186,12 +186,18 @@ class Interventions:
                 if attempt.path is CommandPath.CHARGER and system.charger is not None:
                     name = charger_name(system.charger)
                 self.async_interference(attempt.target_id, name)
-        if not routed.succeeded:
-            return
-        charging = charging_after(routed.kind)
-        acted = routed.attempts[-1]
-        self.async_command_confirmed(acted.target_id, charging=charging)
-        if acted.target_id != system.vehicle.vehicle_id:
+        if routed.succeeded:
+            self.async_command_confirmed_for(system, routed.attempts[-1].target_id, routed.kind)
+
+    @callback
+    def async_command_confirmed_for(
+        self, system: EvSystem, target_id: str, kind: CommandKind
+    ) -> None:
+        """A command for an EV system was confirmed (at once or after following it): what it
+        did is expected to stick, for the car too when the charger acted for it."""
+        charging = charging_after(kind)
+        self.async_command_confirmed(target_id, charging=charging)
+        if target_id != system.vehicle.vehicle_id:
             self.async_command_confirmed(system.vehicle.vehicle_id, charging=charging)
 
     @callback

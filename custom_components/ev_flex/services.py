@@ -1,6 +1,7 @@
 """Actions: plan charging, set a departure or a weekly schedule, charge now, cancel an override,
 discharge."""
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ import probatio
 
 from .const import DOMAIN, WEEKDAYS
 from .controller_entity import currency as charging_currency
-from .core.controller import prices_until
+from .core.controller import MAX_DISCHARGE_REQUESTS, prices_until
 from .core.plan_answer import plan_answer
 from .core.planner import PlanRequest, PlanValidationError, plan
 from .core.tariff import Tariff, apply_tariff, planner_prices
@@ -36,15 +37,32 @@ ATTR_POWER = "power_kw"
 ATTR_DURATION = "duration"
 
 EXPLICIT_FIELDS = (ATTR_SOC, ATTR_CAPACITY, ATTR_MAX_POWER, ATTR_TARGET_SOC, ATTR_DEPARTURE)
+# The bounds of sensible input; the selectors in services.yaml offer the same.
+MAX_CAPACITY_KWH = 250.0
+MAX_POWER_KW = 350.0
+MAX_DEPARTURE_AHEAD = timedelta(days=31)
+MAX_DISCHARGE_DURATION = timedelta(hours=24)
 PERCENT = probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=100))
 POSITIVE = probatio.All(probatio.Coerce(float), probatio.Range(min=0, min_included=False))
+CAPACITY = probatio.All(POSITIVE, probatio.Range(max=MAX_CAPACITY_KWH))
+# Checked after the schema (`_check_power`), so infinity gets a translated message.
+POWER = POSITIVE
+
+
+def _duration(value: Any) -> timedelta:
+    """A positive duration; one too long to represent is as long as can be (refused later)."""
+    try:
+        return cv.positive_time_period(value)
+    except OverflowError:
+        return timedelta.max
+
 
 PLAN_SCHEMA = probatio.Schema(
     {
         probatio.Optional(ATTR_DEVICE_ID): cv.string,
         probatio.Optional(ATTR_SOC): PERCENT,
-        probatio.Optional(ATTR_CAPACITY): POSITIVE,
-        probatio.Optional(ATTR_MAX_POWER): POSITIVE,
+        probatio.Optional(ATTR_CAPACITY): CAPACITY,
+        probatio.Optional(ATTR_MAX_POWER): POWER,
         probatio.Optional(ATTR_TARGET_SOC): PERCENT,
         probatio.Optional(ATTR_DEPARTURE): cv.datetime,
         probatio.Optional(ATTR_PRICE_ENTITY): cv.entity_id,
@@ -53,7 +71,7 @@ PLAN_SCHEMA = probatio.Schema(
         ),
         probatio.Optional(ATTR_PROTECTIVE_SOC): PERCENT,
         probatio.Optional(ATTR_ALLOW_DISCHARGE): cv.boolean,
-        probatio.Optional(ATTR_DISCHARGE_POWER): POSITIVE,
+        probatio.Optional(ATTR_DISCHARGE_POWER): POWER,
         probatio.Optional(ATTR_RESERVE_SOC): PERCENT,
     }
 )
@@ -69,8 +87,8 @@ DEPARTURE_SCHEDULE_SCHEMA = DEVICE_SCHEMA.extend(
 )
 DISCHARGE_SCHEMA = DEVICE_SCHEMA.extend(
     {
-        probatio.Required(ATTR_POWER): POSITIVE,
-        probatio.Required(ATTR_DURATION): cv.positive_time_period,
+        probatio.Required(ATTR_POWER): POWER,
+        probatio.Required(ATTR_DURATION): _duration,
     }
 )
 
@@ -105,9 +123,22 @@ def _aware(moment: datetime) -> datetime:
 
 def _check_departure(departure: datetime, now: datetime) -> datetime:
     departure = _aware(departure)
-    if departure <= now:
+    ahead = departure - now
+    if ahead <= timedelta(0):
         raise _invalid("departure_in_past", departure=departure.isoformat())
+    if ahead > MAX_DEPARTURE_AHEAD:
+        raise _invalid(
+            "departure_too_far",
+            departure=departure.isoformat(),
+            days=str(MAX_DEPARTURE_AHEAD.days),
+        )
     return departure
+
+
+def _check_power(data: Mapping[str, Any], name: str) -> None:
+    """Power within what any home charger and car can do (NaN and infinity are not)."""
+    if name in data and not 0 < data[name] <= MAX_POWER_KW:
+        raise _invalid("power_out_of_range", field=name, max=f"{MAX_POWER_KW:g}")
 
 
 async def _explicit_request(
@@ -118,6 +149,8 @@ async def _explicit_request(
     if missing:
         raise _invalid("missing_fields", fields=", ".join(missing))
     departure = _check_departure(data[ATTR_DEPARTURE], now)
+    _check_power(data, ATTR_MAX_POWER)
+    _check_power(data, ATTR_DISCHARGE_POWER)
     reserve = data.get(ATTR_RESERVE_SOC, 0.0)
     allow_discharge = data.get(ATTR_ALLOW_DISCHARGE, False)
     if allow_discharge and data[ATTR_TARGET_SOC] < reserve:
@@ -225,8 +258,16 @@ async def _discharge(call: ServiceCall) -> None:
     charging = _controller(call.hass, call.data[ATTR_DEVICE_ID])
     if charging.observation().max_discharge_kw <= 0:
         raise _invalid("cannot_discharge", vehicle=charging.entry.title)
+    _check_power(call.data, ATTR_POWER)
     duration: timedelta = call.data[ATTR_DURATION]
-    charging.controller.request_discharge(dt_util.utcnow(), call.data[ATTR_POWER], duration)
+    if duration > MAX_DISCHARGE_DURATION:
+        raise _invalid(
+            "discharge_too_long", hours=f"{MAX_DISCHARGE_DURATION.total_seconds() / 3600:g}"
+        )
+    now = dt_util.utcnow()
+    if charging.controller.pending_discharge_requests(now) >= MAX_DISCHARGE_REQUESTS:
+        raise _invalid("too_many_discharge_requests", max=str(MAX_DISCHARGE_REQUESTS))
+    charging.controller.request_discharge(now, call.data[ATTR_POWER], duration)
     charging.async_run()
 
 

@@ -5,6 +5,8 @@ wakes it when it asks, carries out its decisions through the EV system's unified
 stores its state so nothing is lost over a restart, and tells entities when it changed.
 """
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 import math
 from typing import Any
@@ -29,20 +31,39 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY, DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
-from .core.account import AccountUnavailableError, CommandRejectedError
+from .core.account import (
+    AccountUnavailableError,
+    CommandRejectedError,
+    ControlledElsewhereError,
+)
 from .core.controller import (
+    STORAGE_VERSION,
     ControllerEvent,
     Decision,
     EventKind,
     Observation,
     VehicleController,
 )
-from .core.executor import CommandExecutor, RetryPolicy
-from .core.model import CommandKind, CommandResult
-from .core.pairing import EvSystem, route_command
+from .core.executor import (
+    POLL_FOLLOW_DELAYS_S,
+    WEBHOOK_FOLLOW_DELAYS_S,
+    CommandExecutor,
+    NoOtherPathError,
+    RetryPolicy,
+    follow_delays,
+)
+from .core.model import CommandKind, CommandResult, CommandState
+from .core.pairing import EvSystem, RouteFailure, route_command
 from .helpers import store_key_part, vehicle_name
 from .interventions import issue_id
 from .location import configured_charging_zone, system_at_charging_location
+from .stores import (
+    ISSUE_STORE_OTHER_VERSION,
+    ISSUE_STORE_UNREADABLE,
+    async_load_store,
+    async_report_reset,
+    device_known,
+)
 
 STORE_VERSION = 1
 SAVE_DELAY_SECONDS = 10
@@ -52,7 +73,14 @@ EVENT_STATE_CHANGED = f"{DOMAIN}_smart_charging_state_changed"
 
 # One attempt per run: a failed command is tried again when the controller wakes at the
 # retry time (Home Assistant's timers), soon at first, then less often. No task sleeps.
-RETRY_POLICY = RetryPolicy(attempts=1, cooldown_s=(30.0, 120.0, 300.0, 900.0, 1800.0))
+# A pending command is checked at growing intervals for up to 30 minutes (Enode's slowest
+# vendors), and at once when a webhook says it changed.
+RETRY_POLICY = RetryPolicy(
+    poll_delays_s=follow_delays(POLL_FOLLOW_DELAYS_S),
+    attempts=1,
+    cooldown_s=(30.0, 120.0, 300.0, 900.0, 1800.0),
+)
+WEBHOOK_RETRY_POLICY = replace(RETRY_POLICY, poll_delays_s=follow_delays(WEBHOOK_FOLLOW_DELAYS_S))
 # Runs in a row that failed (about 20 minutes of trying) before the user is asked to look.
 FAILED_RUNS_FOR_ISSUE = 4
 
@@ -74,6 +102,7 @@ class VehicleSmartCharging:
         executor = CommandExecutor(
             send_command=self._async_send,
             command_status=self._async_command_status,
+            cancel_command=self._async_cancel_command,
             clock=dt_util.utcnow,
             on_change=lambda _state: self._executor_changed(),
             policy=RETRY_POLICY,
@@ -82,24 +111,49 @@ class VehicleSmartCharging:
             executor=executor, tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC
         )
         self.last_routed_path: str | None = None
+        # When a command last reached a car or charger (readings before it may be outdated).
+        self._command_reached_device_at: datetime | None = None
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsub_wake: CALLBACK_TYPE | None = None
         self._rerun_pending = False
         self._stopped = False
+        self._loaded = False
 
     # Lifecycle
 
+    async def async_load(self, *, expected: bool) -> None:
+        """Restore the stored state; parts that cannot be read start afresh and are reported.
+
+        `expected`: the vehicle was set up before, so a missing store was lost.
+        """
+        self._loaded = True
+        vehicle = self.coordinator.data.vehicles.get(self.vehicle_id)
+        name = vehicle_name(vehicle) if vehicle is not None else self.entry.title
+        saved: object = await async_load_store(
+            self.hass,
+            self._store,
+            entry_id=self.entry.entry_id,
+            subject=self.vehicle_id,
+            name=name,
+            expected=expected,
+        )
+        if saved is None:
+            return
+        if reset := self.controller.restore(saved):
+            other_version = isinstance(saved, Mapping) and saved.get("version") != STORAGE_VERSION
+            async_report_reset(
+                self.hass,
+                self.entry.entry_id,
+                self.vehicle_id,
+                name,
+                reset,
+                ISSUE_STORE_OTHER_VERSION if other_version else ISSUE_STORE_UNREADABLE,
+            )
+
     async def async_start(self) -> None:
-        """Restore the stored state and take the first step."""
-        if (saved := await self._store.async_load()) is not None:
-            try:
-                self.controller.restore(saved)
-            except (KeyError, TypeError, ValueError) as err:
-                LOGGER.warning(
-                    "Smart charging for %s starts afresh from what it could read of its store: %s",
-                    self.vehicle_id,
-                    err,
-                )
+        """Restore the stored state (unless loaded already) and take the first step."""
+        if not self._loaded:
+            await self.async_load(expected=False)
         self.entry.async_on_unload(self.coordinator.async_add_listener(self.async_run))
         if (prices := self.entry.runtime_data.prices) is not None:
             self.entry.async_on_unload(prices.async_add_listener(self.async_run))
@@ -205,12 +259,19 @@ class VehicleSmartCharging:
             listener()
 
     async def _async_execute(self) -> None:
+        enode = self.entry.runtime_data.enode
+        webhook = enode is not None and enode.webhook_active
+        self.controller.executor.policy = WEBHOOK_RETRY_POLICY if webhook else RETRY_POLICY
         await self.controller.async_execute()
 
     @callback
     def _executor_changed(self) -> None:
         """A command settled or was sent: step again soon so the state follows."""
-        self._store.async_delay_save(self.controller.to_dict, SAVE_DELAY_SECONDS)
+        # A command in flight is stored at once: after a restart it is followed, not resent.
+        in_flight = self.controller.executor.state.in_flight is not None
+        self._store.async_delay_save(
+            self.controller.to_dict, 0 if in_flight else SAVE_DELAY_SECONDS
+        )
         if self._rerun_pending or self._stopped:
             return
         self._rerun_pending = True
@@ -235,13 +296,33 @@ class VehicleSmartCharging:
 
     # Commands through unified control
 
-    async def _async_send(self, kind: CommandKind, value: float | None) -> CommandResult:
+    async def _async_send(
+        self, kind: CommandKind, value: float | None, tried: tuple[str, ...]
+    ) -> CommandResult:
         system = self.system
         if system is None:
             raise CommandRejectedError(f"vehicle {self.vehicle_id} is not known to the account")
-        routed = await route_command(system, kind, self.coordinator.send_and_wait, value=value)
-        self.last_routed_path = routed.path.value if routed.path else None
+        read_at, sent_at = self.coordinator.data_read_at, self._command_reached_device_at
+        sending_at = dt_util.utcnow()
+        routed = await route_command(
+            system,
+            kind,
+            self.coordinator.send_command,
+            value=value,
+            tried=tried,
+            # Only readings taken after a command reached a device show what it does now.
+            skip_redundant=read_at is not None and (sent_at is None or sent_at < read_at),
+        )
+        if not routed.skipped:
+            self.last_routed_path = routed.path.value if routed.path else None
+        if not routed.skipped and routed.result is not None:
+            self._command_reached_device_at = sending_at
         self.entry.runtime_data.interventions.async_command_routed(system, routed)
+        if routed.failure is RouteFailure.NO_PATH and tried:
+            raise NoOtherPathError(f"no other way to {kind.value} for this vehicle")
+        if routed.failure is RouteFailure.CONTROLLED_ELSEWHERE:
+            error = routed.attempts[-1].error
+            raise ControlledElsewhereError(str(error))
         if routed.result is None:
             failed = [attempt for attempt in routed.attempts if attempt.error is not None]
             detail = "; ".join(f"{attempt.path.value}: {attempt.error}" for attempt in failed)
@@ -255,8 +336,27 @@ class VehicleSmartCharging:
             )
         return routed.result
 
-    async def _async_command_status(self, command_id: str) -> CommandResult:
-        return await self.coordinator.account.async_command_status(command_id)
+    async def _async_command_status(self, command_id: str, target_id: str) -> CommandResult:
+        result = await self.coordinator.account.async_command_status(command_id, target_id)
+        self._command_settled(result)
+        return result
+
+    async def _async_cancel_command(self, command_id: str, target_id: str) -> CommandResult:
+        LOGGER.debug("Cancelling %s: not confirmed in time", command_id)
+        return await self.coordinator.account.async_cancel_command(command_id, target_id)
+
+    def _command_settled(self, result: CommandResult) -> None:
+        """A followed command went through: no interference now, and it should stick."""
+        if result.state is CommandState.CONFIRMED and (system := self.system) is not None:
+            self.entry.runtime_data.interventions.async_command_confirmed_for(
+                system, result.target_id, result.kind
+            )
+
+    @callback
+    def async_action_updated(self, command_id: str) -> None:
+        """Enode says an action changed: check it now if it is the one in flight."""
+        if self.controller.executor.expedite(command_id):
+            self.async_run()
 
     # Announcements and repairs
 
@@ -279,7 +379,8 @@ class VehicleSmartCharging:
     def _update_command_issue(self) -> None:
         """Commands that keep failing need the user: the car or charger may be offline."""
         executor = self.controller.executor.state
-        if executor.failed is None:
+        if executor.failed is None or executor.controlled_elsewhere:
+            # A schedule elsewhere has its own repair issue; nothing is broken.
             self._clear_issue("commands_failing")
         elif executor.failed_runs >= FAILED_RUNS_FOR_ISSUE:
             self._raise_issue(
@@ -349,6 +450,8 @@ async def async_setup_smart_charging(
     controllers: dict[str, VehicleSmartCharging] = {}
     for vehicle_id in entry.runtime_data.coordinator.data.vehicles:
         controller = VehicleSmartCharging(hass, entry, vehicle_id)
+        # Before the platforms: nothing stored can fail the setup once entities exist.
+        await controller.async_load(expected=device_known(hass, entry.entry_id, vehicle_id))
         controllers[vehicle_id] = controller
     return controllers
 

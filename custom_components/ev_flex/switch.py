@@ -121,7 +121,7 @@ class VehicleChargingSwitch(EvFlexVehicleEntity, SwitchEntity):
                 translation_placeholders={"vehicle": self.device_name},
             )
         try:
-            routed = await route_command(system, kind, self.coordinator.send_and_wait)
+            routed = await route_command(system, kind, self.coordinator.send_command)
         except AccountAuthError as err:
             self.hass.config_entries.async_schedule_reload(self.coordinator.config_entry.entry_id)
             raise account_error_to_ha(err) from err
@@ -147,11 +147,13 @@ class VehicleChargingSwitch(EvFlexVehicleEntity, SwitchEntity):
         self._last = routed
         acted = routed.attempts[-1]
         LOGGER.info(
-            "%s %s through the %s%s",
+            "%s %s through the %s%s%s",
             kind.value.capitalize(),
             self.device_name,
             acted.path.value,
             " (the car's own command failed)" if routed.fell_back else "",
+            # Enode keeps trying; some vendors take up to half an hour.
+            "; waiting for the device to confirm" if routed.pending else "",
         )
         await self.coordinator.async_refresh()
 

@@ -49,10 +49,12 @@ from custom_components.ev_flex.core.controller import (
     Observation,
     VehicleController,
 )
-from custom_components.ev_flex.core.executor import CommandExecutor
+from custom_components.ev_flex.core.executor import CommandExecutor, NoOtherPathError
 from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
 from custom_components.ev_flex.core.planner import PlanRequest, plan
 from custom_components.ev_flex.core.simulator import ChargerSpec, Simulation, VehicleSpec
+
+from . import SimulatedClock
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 TZ = ZoneInfo("Europe/Oslo")
@@ -233,17 +235,6 @@ def offline_optimum(session: BenchSession, soc: float, target: float, prices: Pr
     return float(plan(PlanRequest.from_dict(request)).to_dict()["cost"])
 
 
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 @dataclass(kw_only=True)
 class StaleSoc:
     """Reports SoC only every 30 minutes, and never while charging."""
@@ -306,7 +297,7 @@ class RunResult:
 async def run_user(
     sessions: list[BenchSession], target: float, prices: Prices, stale: bool, result: RunResult
 ) -> None:
-    clock = Clock(sessions[0].plug_in - timedelta(hours=1))
+    clock = SimulatedClock(sessions[0].plug_in - timedelta(hours=1))
     sim = Simulation(
         clock=clock,
         vehicle=CAR,
@@ -317,7 +308,9 @@ async def run_user(
     )
     account = SimulatedAccount(sim)
 
-    async def send(kind: CommandKind, value: float | None) -> CommandResult:
+    async def send(kind: CommandKind, value: float | None, tried: tuple[str, ...]) -> CommandResult:
+        if tried:
+            raise NoOtherPathError("the charger is the only path")
         return await account.async_send_command(sim.charger_id, kind, value)
 
     executor = CommandExecutor(

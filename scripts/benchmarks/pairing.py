@@ -14,10 +14,12 @@ import time
 
 import aiohttp
 
-from custom_components.ev_flex.core.enode import EnodeAccount, EnodeClient, EnodeEndpoints
+from custom_components.ev_flex.core.enode import EnodeAccount
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.model import CommandKind, CommandState
 from custom_components.ev_flex.core.pairing import CommandPath, PairingTracker, route_command
+
+from . import linked_enode_pair
 
 COMMANDS = 1000
 SITES = 50
@@ -49,21 +51,16 @@ async def _run(*, with_pairing: bool) -> tuple[Outcome, float]:
         server.faults.vehicle_action_failure_rate = VEHICLE_FAILURE_RATE
         accounts = []
         for index in range(SITES):
-            site = server.add_site(soc_pct=40.0)
-            assert site.vehicle_id is not None
-            assert site.charger_id is not None
-            user = f"bench-user-{index}"
-            server.link(user, site.vehicle_id)
-            server.link(user, site.charger_id)
-            client = EnodeClient(
+            account, site = linked_enode_pair(
+                server,
                 session,
-                client_id=server.client_id,
-                client_secret=server.client_secret,
-                endpoints=EnodeEndpoints.custom(server.base_url),
+                index,
+                soc_pct=40.0,
                 action_poll_interval=POLL_INTERVAL_S,
                 action_timeout=10.0,
             )
-            accounts.append((EnodeAccount(client, user), site.vehicle_id))
+            assert site.vehicle_id is not None
+            accounts.append((account, site.vehicle_id))
 
         async def drive(account: EnodeAccount, vehicle_id: str, count: int) -> None:
             tracker = PairingTracker()

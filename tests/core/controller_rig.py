@@ -16,7 +16,11 @@ from custom_components.ev_flex.core.controller import (
     Observation,
     VehicleController,
 )
-from custom_components.ev_flex.core.executor import CommandExecutor, RetryPolicy
+from custom_components.ev_flex.core.executor import (
+    CommandExecutor,
+    NoOtherPathError,
+    RetryPolicy,
+)
 from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
 from custom_components.ev_flex.core.simulator import ChargerSpec, Simulation, VehicleSpec
 
@@ -195,7 +199,10 @@ def make_rig(
     account = SimulatedAccount(simulation)
     sent: list[tuple[datetime, CommandKind, float | None]] = []
 
-    async def send(kind: CommandKind, value: float | None) -> CommandResult:
+    async def send(kind: CommandKind, value: float | None, tried: tuple[str, ...]) -> CommandResult:
+        if tried:
+            # The charger is the only path.
+            raise NoOtherPathError("only the charger")
         sent.append((clock.now, kind, value))
         return await account.async_send_command(simulation.charger_id, kind, value)
 

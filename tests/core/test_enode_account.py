@@ -12,6 +12,7 @@ from custom_components.ev_flex.core.account import (
     CommandRejectedError,
 )
 from custom_components.ev_flex.core.enode import EnodeAccount, InterferenceError, RateLimitedError
+from custom_components.ev_flex.core.enode.account import MAX_REMEMBERED_ACTIONS
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.model import CommandKind, CommandState
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
@@ -136,3 +137,54 @@ async def test_errors_become_account_errors(server: FakeEnodeServer, account: En
     server.faults.reject_tokens = True
     with pytest.raises(AccountAuthError):
         await account.async_snapshot()
+
+
+async def test_the_record_of_past_actions_stays_small(
+    server: FakeEnodeServer, account: EnodeAccount, clock: ManualClock
+) -> None:
+    """Issue 12, point 16: what the account remembers about actions does not grow with every
+    command ever sent; an action is still followed by its device after it was forgotten."""
+    _, charger_id = link_site(server)
+    await account.async_snapshot()
+    first = await account.async_send_command(charger_id, CommandKind.SET_MAX_CURRENT, 10)
+    for amps in range(3 * MAX_REMEMBERED_ACTIONS):
+        await account.async_send_command(charger_id, CommandKind.SET_MAX_CURRENT, 6 + amps % 10)
+    assert len(account._command_targets) <= MAX_REMEMBERED_ACTIONS
+    # Forgotten by id, still found through its device.
+    with pytest.raises(CommandRejectedError):
+        await account.async_command_status(first.command_id)
+    replaced = await account.async_command_status(first.command_id, charger_id)
+    assert replaced.state is CommandState.CANCELLED
+
+    clock.advance(seconds=5)
+    last = await account.async_send_command(charger_id, CommandKind.SET_MAX_CURRENT, 16)
+    clock.advance(seconds=5)
+    assert (await account.async_command_status(last.command_id)).state is CommandState.CONFIRMED
+    # Settled: nothing more to remember about it.
+    assert last.command_id not in account._command_targets
+
+
+async def test_redundant_and_unnecessary_commands_are_confirmed(
+    server: FakeEnodeServer, account: EnodeAccount, clock: ManualClock
+) -> None:
+    """A stop for a charger that does not charge: Enode's 400, or an action ending UNNECESSARY,
+    is confirmed after a fresh read; a 400 for anything else stays a refusal."""
+    vehicle_id, charger_id = link_site(server, plugged_in=False)
+    await account.async_snapshot()
+    server.faults.unnecessary_action_rate = 0.0
+    refused = await account.async_send_command(charger_id, CommandKind.STOP)
+    assert refused.state is CommandState.CONFIRMED
+    assert refused.redundant
+
+    server.faults.unnecessary_action_rate = 1.0
+    pending = await account.async_send_command(vehicle_id, CommandKind.STOP)
+    assert pending.state is CommandState.PENDING
+    clock.advance(seconds=5)
+    settled = await account.async_command_status(pending.command_id)
+    assert settled.state is CommandState.CONFIRMED
+    assert settled.redundant
+    assert server.action(pending.command_id)["failureReason"]["type"] == "UNNECESSARY"
+
+    # A start for an unplugged car is no redundant command: it stays refused (cancelled).
+    started = await account.async_send_command(vehicle_id, CommandKind.START)
+    assert started.state is CommandState.CANCELLED

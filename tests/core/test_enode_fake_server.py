@@ -24,6 +24,7 @@ from custom_components.ev_flex.core.enode.fake_server import (
     serve,
     server_from_args,
 )
+from custom_components.ev_flex.core.model import CommandKind
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
 from .enode_support import REDIRECT_URI, USER, ManualClock, make_client, webhook_receiver
@@ -388,7 +389,9 @@ async def test_vehicle_actions_can_be_cancelled(
     # Actions are looked up under their own target type.
     with pytest.raises(EnodeNotFoundError):
         await client.get_action(TargetType.CHARGER, action.id)
-    # A vehicle START replaces a pending STOP.
+    # A vehicle START replaces a pending STOP (the charging car makes the START redundant:
+    # Enode then creates an action that ends UNNECESSARY instead of answering 400).
+    server.faults.unnecessary_action_rate = 1.0
     stop = await client.create_charge_action(TargetType.VEHICLE, vehicle_id, ChargeKind.STOP)
     await client.create_charge_action(TargetType.VEHICLE, vehicle_id, ChargeKind.START)
     assert server.action(stop.id)["failureReason"]["type"] == "CONFLICT"
@@ -471,3 +474,92 @@ async def test_control_rejects_unknown_presets_and_unplugs(
     assert not server.site_of(vehicle_id).simulation.vehicle_state().is_plugged_in
     async with session.post(f"{base}/devices/nope/reachable", json={}) as missing:
         assert missing.status == 404
+
+
+async def test_actions_take_enodes_time(clock: ManualClock, session: aiohttp.ClientSession) -> None:
+    """Without a fixed delay, actions settle as Enode's reference describes (seeded): most in
+    about 20 s, some after minutes, a few after nearly half an hour; never after 30 minutes."""
+    delays: list[float] = []
+    async with FakeEnodeServer(clock=clock, seed=3) as fake:
+        client = make_client(session, fake)
+        for _ in range(40):
+            charger_id = fake.add_charger(plugged_in=True)
+            fake.link(USER, charger_id)
+            for _ in range(5):
+                action = await client.create_charge_action(
+                    TargetType.CHARGER, charger_id, ChargeKind.STOP
+                )
+                settles_at = fake._actions[action.id].due_at
+                delays.append((settles_at - clock.now).total_seconds())
+                fake._finish(fake._actions[action.id], "CANCELLED")
+                fake.site_of(charger_id).simulation.send_command(charger_id, CommandKind.START)
+    delays.sort()
+    assert 10 <= delays[len(delays) // 2] <= 40
+    assert sum(delay > 60 for delay in delays) >= len(delays) // 20
+    assert max(delays) < 1800
+    # The same seed and device give the same delays.
+    first, second = FakeEnodeServer(clock=clock, seed=3), FakeEnodeServer(clock=clock, seed=3)
+    assert [first._action_delay("car") for _ in range(5)] == [
+        second._action_delay("car") for _ in range(5)
+    ]
+
+
+async def test_redundant_and_fully_charged_commands_get_400(
+    server: FakeEnodeServer, session: aiohttp.ClientSession
+) -> None:
+    client = make_client(session, server)
+    server.faults.unnecessary_action_rate = 0.0
+    full = server.add_site(soc_pct=100.0)
+    assert full.vehicle_id is not None
+    server.link(USER, full.vehicle_id)
+    with pytest.raises(EnodeBadRequestError, match="fully charged"):
+        await client.create_charge_action(TargetType.VEHICLE, full.vehicle_id, ChargeKind.START)
+    charging = server.add_vehicle(plugged_in=True)
+    server.link(USER, charging)
+    with pytest.raises(EnodeBadRequestError, match="Already charging"):
+        await client.create_charge_action(TargetType.VEHICLE, charging, ChargeKind.START)
+    stop = await client.create_charge_action(TargetType.VEHICLE, charging, ChargeKind.STOP)
+    assert stop.state is ActionState.PENDING
+
+
+async def test_enode_pairing_unlocks_start_stop_through_the_charger(
+    clock: ManualClock, session: aiohttp.ClientSession
+) -> None:
+    """A car that cannot start or stop shows both once a charger of its user is linked, and
+    its commands are then carried out by that charger."""
+    async with FakeEnodeServer(clock=clock, action_delay=timedelta(0), enode_pairing=True) as fake:
+        client = make_client(session, fake)
+        site = fake.add_site(vehicle=VEHICLE_PRESETS["hatchback"], soc_pct=40.0)
+        assert site.vehicle_id is not None
+        assert site.charger_id is not None
+        fake.link(USER, site.vehicle_id)
+        capabilities = fake.vehicle_json(site.vehicle_id)["capabilities"]
+        assert not capabilities["startCharging"]["isCapable"]
+        with pytest.raises(EnodeBadRequestError):
+            await client.create_charge_action(TargetType.VEHICLE, site.vehicle_id, ChargeKind.STOP)
+
+        fake.link(USER, site.charger_id)
+        capabilities = fake.vehicle_json(site.vehicle_id)["capabilities"]
+        assert capabilities["startCharging"]["isCapable"]
+        assert capabilities["stopCharging"]["isCapable"]
+        action = await client.create_charge_action(
+            TargetType.VEHICLE, site.vehicle_id, ChargeKind.STOP
+        )
+        assert action.state is ActionState.CONFIRMED
+        assert not site.simulation.charger_state().is_charging
+
+
+async def test_settled_actions_are_forgotten_after_a_week(
+    server: FakeEnodeServer, session: aiohttp.ClientSession, clock: ManualClock
+) -> None:
+    client = make_client(session, server)
+    charger_id = server.add_charger(plugged_in=True)
+    server.link(USER, charger_id)
+    action = await client.create_charge_action(TargetType.CHARGER, charger_id, ChargeKind.STOP)
+    clock.advance(seconds=5)
+    assert (await client.get_action(TargetType.CHARGER, action.id)).state is ActionState.CONFIRMED
+    clock.advance(days=6)
+    assert (await client.get_action(TargetType.CHARGER, action.id)).state is ActionState.CONFIRMED
+    clock.advance(days=2)
+    with pytest.raises(EnodeNotFoundError):
+        await client.get_action(TargetType.CHARGER, action.id)

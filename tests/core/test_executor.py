@@ -10,6 +10,7 @@ import pytest
 from custom_components.ev_flex.core.account import (
     AccountAuthError,
     AccountUnavailableError,
+    ControlledElsewhereError,
     SimulatedAccount,
 )
 from custom_components.ev_flex.core.executor import (
@@ -20,6 +21,7 @@ from custom_components.ev_flex.core.executor import (
     DeviceTarget,
     ExecutionStatus,
     ExecutorState,
+    NoOtherPathError,
     RetryPolicy,
 )
 from custom_components.ev_flex.core.model import CommandKind, CommandResult
@@ -45,15 +47,20 @@ class Recorder:
         self.in_flight = 0
         self.most_in_flight = 0
 
-    async def send(self, kind: CommandKind, value: float | None) -> CommandResult:
+    async def send(
+        self, kind: CommandKind, value: float | None, tried: tuple[str, ...] = ()
+    ) -> CommandResult:
+        if self.simulation.charger_id in tried:
+            # The charger is the only path.
+            raise NoOtherPathError("only the charger")
         self.sent.append((kind, value))
         result = await self.account.async_send_command(self.simulation.charger_id, kind, value)
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         return result
 
-    async def status(self, command_id: str) -> CommandResult:
-        result = await self.account.async_command_status(command_id)
+    async def status(self, command_id: str, target_id: str = "") -> CommandResult:
+        result = await self.account.async_command_status(command_id, target_id)
         if result.state.value != "pending":
             self.in_flight = max(0, self.in_flight - 1)
         return result
@@ -310,11 +317,11 @@ async def test_an_unreachable_status_poll_is_polled_again() -> None:
     executor, recorder, _ = make(delay_s=5.0)
     polls: list[str] = []
 
-    async def flaky_status(command_id: str) -> CommandResult:
+    async def flaky_status(command_id: str, target_id: str) -> CommandResult:
         polls.append(command_id)
         if len(polls) == 1:
             raise AccountUnavailableError("cloud hiccup")
-        return await recorder.status(command_id)
+        return await recorder.status(command_id, target_id)
 
     executor.command_status = flaky_status
     assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
@@ -326,7 +333,9 @@ async def test_an_unreachable_status_poll_is_polled_again() -> None:
 async def test_rejected_credentials_fail_the_target_without_retrying() -> None:
     executor, recorder, _ = make()
 
-    async def refused(kind: CommandKind, value: float | None) -> CommandResult:
+    async def refused(
+        kind: CommandKind, value: float | None, tried: tuple[str, ...]
+    ) -> CommandResult:
         recorder.sent.append((kind, value))
         raise AccountAuthError("token revoked")
 
@@ -455,3 +464,77 @@ async def test_a_target_reached_just_as_hands_off_arrives_is_remembered() -> Non
     assert executor.state.confirmed == IDLE
     assert await executor.async_apply(IDLE) is ExecutionStatus.CONFIRMED
     assert recorder.sent == [(CommandKind.STOP, None)]
+
+
+async def test_without_sleep_a_pending_command_is_checked_when_due() -> None:
+    """Home Assistant's way: nothing waits in place; each call checks the command when due."""
+    executor, recorder, clock = make(delay_s=25.0)
+    executor.sleep = None
+    assert await executor.async_apply(IDLE) is ExecutionStatus.IN_FLIGHT
+    in_flight = executor.state.in_flight
+    assert in_flight is not None
+    assert in_flight.target_id == recorder.simulation.charger_id
+    assert in_flight.next_check_at == START + timedelta(seconds=2)
+    # Not due yet: no status is asked, nothing else is sent, whatever is wished meanwhile.
+    assert await executor.async_apply(CHARGE) is ExecutionStatus.NOT_SENT
+    assert recorder.sent == [(CommandKind.STOP, None)]
+    clock.now = START + timedelta(seconds=30)
+    assert executor.expedite("someone-else") is False
+    assert executor.expedite(in_flight.command_id) is True
+    # The stop settles, then the newest wish is sent.
+    assert await executor.async_apply(CHARGE) is ExecutionStatus.IN_FLIGHT
+    assert recorder.sent == [(CommandKind.STOP, None), (CommandKind.START, None)]
+
+
+async def test_a_command_never_confirmed_is_cancelled_before_the_next_path() -> None:
+    executor, recorder, _ = make(delay_s=3600.0)
+    executor.policy = RetryPolicy(poll_delays_s=(1.0, 1.0), attempts=1, backoff_s=())
+    cancelled: list[tuple[str, str]] = []
+
+    async def cancel(command_id: str, target_id: str) -> CommandResult:
+        cancelled.append((command_id, target_id))
+        return await recorder.status(command_id, target_id)
+
+    executor.cancel_command = cancel
+    assert await executor.async_apply(IDLE) is ExecutionStatus.FAILED
+    assert cancelled == [("sim-cmd-1", recorder.simulation.charger_id)]
+    assert executor.state.failure_reason == "not confirmed in time"
+
+
+async def test_a_schedule_elsewhere_leaves_the_devices_alone_longer() -> None:
+    executor, recorder, clock = make()
+
+    async def controlled(
+        kind: CommandKind, value: float | None, tried: tuple[str, ...]
+    ) -> CommandResult:
+        recorder.sent.append((kind, value))
+        raise ControlledElsewhereError("a schedule controls the car")
+
+    executor.send_command = controlled
+    assert await executor.async_apply(IDLE) is ExecutionStatus.FAILED
+    state = executor.state
+    assert state.controlled_elsewhere
+    assert state.retry_not_before == clock.now + timedelta(seconds=900)
+    assert recorder.sent == [(CommandKind.STOP, None)]
+    executor.clear_failure()
+    assert not executor.state.controlled_elsewhere
+
+
+def test_an_in_flight_command_stored_before_device_ids_is_read() -> None:
+    """Stores written before commands remembered their device still load."""
+    state = ExecutorState.from_dict(
+        {
+            "in_flight": {
+                "command_id": "old",
+                "kind": "stop",
+                "value": None,
+                "target": IDLE.to_dict(),
+                "completes_target": True,
+                "sent_at": START.isoformat(),
+            }
+        }
+    )
+    assert state.in_flight is not None
+    assert state.in_flight.target_id == ""
+    assert state.in_flight.next_check_at is None
+    assert state.to_dict()["in_flight"]["tried"] == []

@@ -11,6 +11,7 @@ from custom_components.ev_flex.core.account import (
     AccountAuthError,
     AccountError,
     AccountUnavailableError,
+    ControlledElsewhereError,
     SimulatedAccount,
 )
 from custom_components.ev_flex.core.enode import EnodeAccount
@@ -371,26 +372,35 @@ class ScriptedDevices:
         )
 
 
-def active_system(*, online: bool = True, capabilities: VehicleCapabilities = CAPABLE) -> EvSystem:
+def active_system(
+    *, online: bool = True, capabilities: VehicleCapabilities = CAPABLE, charging: bool = False
+) -> EvSystem:
     reported = snapshot(
         [
             car(
                 plugged=True,
+                charging=charging,
                 plugged_in_charger_id="wallbox",
                 online=online,
                 capabilities=capabilities,
             )
         ],
-        [wallbox(plugged=True)],
+        [wallbox(plugged=True, charging=charging)],
     )
     system = PairingTracker().update(reported, T0)["car"]
     assert system.active
     return system
 
 
-def established_system(*, capabilities: VehicleCapabilities = CAPABLE) -> EvSystem:
+def established_system(
+    *, capabilities: VehicleCapabilities = CAPABLE, charging: bool = False
+) -> EvSystem:
     system = PairingTracker().update(
-        snapshot([car(plugged=True, capabilities=capabilities)], [wallbox()], reports_ids=True),
+        snapshot(
+            [car(plugged=True, charging=charging, capabilities=capabilities)],
+            [wallbox()],
+            reports_ids=True,
+        ),
         T0,
     )["car"]
     assert system.state is PairingState.ESTABLISHED
@@ -413,7 +423,6 @@ async def test_the_car_acts_when_it_can() -> None:
     [
         CommandState.FAILED,
         CommandState.CANCELLED,
-        CommandState.PENDING,
         AccountUnavailableError("the car's cloud is down"),
     ],
 )
@@ -421,7 +430,7 @@ async def test_the_charger_takes_over_when_the_car_fails(
     car_outcome: CommandState | AccountError,
 ) -> None:
     devices = ScriptedDevices(car=car_outcome)
-    routed = await route_command(active_system(), CommandKind.STOP, devices)
+    routed = await route_command(active_system(charging=True), CommandKind.STOP, devices)
     assert routed.succeeded
     assert routed.path is CommandPath.CHARGER
     assert routed.fell_back
@@ -432,14 +441,16 @@ async def test_the_charger_takes_over_when_the_car_fails(
 
 async def test_an_unreachable_car_is_skipped() -> None:
     devices = ScriptedDevices()
-    routed = await route_command(active_system(online=False), CommandKind.STOP, devices)
+    routed = await route_command(
+        active_system(online=False, charging=True), CommandKind.STOP, devices
+    )
     assert routed.path is CommandPath.CHARGER
     assert [call[0] for call in devices.calls] == ["wallbox"]
 
 
 async def test_the_charger_is_used_only_while_active() -> None:
     devices = ScriptedDevices(car=CommandState.FAILED)
-    routed = await route_command(established_system(), CommandKind.STOP, devices)
+    routed = await route_command(established_system(charging=True), CommandKind.STOP, devices)
     assert not routed.succeeded
     assert routed.failure is RouteFailure.ALL_PATHS_FAILED
     assert routed.path is None
@@ -515,30 +526,58 @@ async def test_routing_through_the_simulator_waits_for_confirmation() -> None:
     assert simulation.charger_state().is_charging is False
 
 
-async def test_a_command_that_never_settles_counts_as_failed_after_the_wait() -> None:
-    """Both devices take longer than the wait: each path is given up after max_wait and the
-    route says it failed, with the last (still pending) result to show."""
-    clock = ManualClock()
-    simulation = Simulation(clock=clock, command_delay=timedelta(minutes=5))
-    account = SimulatedAccount(simulation)
-    waited: list[float] = []
+async def test_a_pending_command_ends_the_routing() -> None:
+    """A command still pending after the sender's wait is not a failure: no other path is tried
+    (the caller follows it, and cancels it before any fallback)."""
+    devices = ScriptedDevices(car=CommandState.PENDING)
+    routed = await route_command(active_system(charging=True), CommandKind.STOP, devices)
+    assert routed.failure is None
+    assert routed.pending
+    assert not routed.succeeded
+    assert routed.path is CommandPath.VEHICLE
+    assert [call[0] for call in devices.calls] == ["car"]
 
-    async def sleep(seconds: float) -> None:
-        waited.append(seconds)
-        clock.advance(seconds=seconds)
 
-    tracker = PairingTracker()
-    system = tracker.update(await account.async_snapshot(), clock.now)[simulation.vehicle_id]
-    send = settling_sender(account, poll_interval=5.0, max_wait=60.0, sleep=sleep)
-    routed = await route_command(system, CommandKind.STOP, send)
-    assert routed.failure is RouteFailure.ALL_PATHS_FAILED
-    assert [attempt.path for attempt in routed.attempts] == [
-        CommandPath.VEHICLE,
-        CommandPath.CHARGER,
-    ]
-    assert routed.result is not None
-    assert routed.result.state is CommandState.PENDING
-    assert sum(waited) == 120.0, "60 s per path, no more"
+async def test_redundant_commands_are_not_sent() -> None:
+    """A start for a charging car and a stop for an idle plugged-in one change nothing."""
+    devices = ScriptedDevices()
+    for system, kind in (
+        (active_system(charging=True), CommandKind.START),
+        (active_system(charging=False), CommandKind.STOP),
+    ):
+        routed = await route_command(system, kind, devices, skip_redundant=True)
+        assert routed.succeeded
+        assert routed.redundant
+        assert routed.skipped
+    assert devices.calls == []
+    routed = await route_command(
+        active_system(charging=False), CommandKind.START, devices, skip_redundant=True
+    )
+    assert not routed.redundant
+    # Without fresh readings nothing is taken for granted.
+    await route_command(active_system(charging=True), CommandKind.START, devices)
+    assert devices.calls == [("car", CommandKind.START, None), ("car", CommandKind.START, None)]
+
+
+async def test_a_schedule_elsewhere_ends_the_routing() -> None:
+    """Enode's 422: the charger is not used to get around the car's schedule."""
+    devices = ScriptedDevices(car=ControlledElsewhereError("schedule"))
+    routed = await route_command(active_system(charging=True), CommandKind.STOP, devices)
+    assert routed.failure is RouteFailure.CONTROLLED_ELSEWHERE
+    assert [call[0] for call in devices.calls] == ["car"]
+
+
+async def test_tried_paths_are_skipped() -> None:
+    devices = ScriptedDevices()
+    routed = await route_command(
+        active_system(charging=True), CommandKind.STOP, devices, tried=("car",)
+    )
+    assert routed.path is CommandPath.CHARGER
+    assert [call[0] for call in devices.calls] == ["wallbox"]
+    none_left = await route_command(
+        active_system(charging=True), CommandKind.STOP, devices, tried=("car", "wallbox")
+    )
+    assert none_left.failure is RouteFailure.NO_PATH
 
 
 @pytest.fixture
@@ -615,7 +654,7 @@ async def test_a_discharging_charger_takes_discharge_commands() -> None:
 
 async def test_a_refused_path_has_no_result() -> None:
     devices = ScriptedDevices(car=AccountUnavailableError("down"))
-    routed = await route_command(established_system(), CommandKind.STOP, devices)
+    routed = await route_command(established_system(charging=True), CommandKind.STOP, devices)
     assert routed.failure is RouteFailure.ALL_PATHS_FAILED
     assert routed.result is None
 

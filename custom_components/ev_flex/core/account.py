@@ -33,6 +33,11 @@ class CommandRejectedError(AccountError):
     """The account refused the command; repeating it will not help."""
 
 
+class ControlledElsewhereError(CommandRejectedError):
+    """A schedule or smart charging outside EV Flex controls the device; no other path may be
+    used to get around it, and the device is left alone for a while."""
+
+
 class Account(Protocol):
     """What the Home Assistant layer needs from an account."""
 
@@ -44,8 +49,15 @@ class Account(Protocol):
     ) -> CommandResult:
         """Send a command; the result may still be pending."""
 
-    async def async_command_status(self, command_id: str) -> CommandResult:
-        """The state of a command sent earlier."""
+    async def async_command_status(
+        self, command_id: str, target_id: str | None = None
+    ) -> CommandResult:
+        """The state of a command sent earlier (to `target_id`, when known)."""
+
+    async def async_cancel_command(
+        self, command_id: str, target_id: str | None = None
+    ) -> CommandResult:
+        """Cancel a pending command; returns its state afterwards (settled ones stay so)."""
 
 
 class SimulatedAccount:
@@ -72,9 +84,17 @@ class SimulatedAccount:
         except (UnsupportedCommandError, UnknownDeviceError) as err:
             raise CommandRejectedError(str(err)) from err
 
-    async def async_command_status(self, command_id: str) -> CommandResult:
+    async def async_command_status(
+        self, command_id: str, target_id: str | None = None
+    ) -> CommandResult:
         """Follow a simulated command."""
         try:
             return self.simulation.command(command_id)
         except UnknownDeviceError as err:
             raise CommandRejectedError(str(err)) from err
+
+    async def async_cancel_command(
+        self, command_id: str, target_id: str | None = None
+    ) -> CommandResult:
+        """The simulator cannot take a command back; it reports where the command stands."""
+        return await self.async_command_status(command_id, target_id)

@@ -65,6 +65,7 @@ from .executor import (
 from .learning import ChargeModel
 from .planner import PlanRequest, plan as run_plan
 from .soc_estimator import SocEstimate, SocReport
+from .stored import read_fields
 
 STORAGE_VERSION = 1
 
@@ -120,6 +121,8 @@ TARGET_TOLERANCE_PCT = 0.05
 # The controller wants to run at least this often.
 MAX_WAKE_PLUGGED = timedelta(minutes=15)
 MAX_WAKE_UNPLUGGED = timedelta(hours=1)
+# Demand-response discharges that may wait at once (each is a request of its own).
+MAX_DISCHARGE_REQUESTS = 10
 
 Planner = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -333,6 +336,24 @@ def _plan_intervals(plan: Mapping[str, Any] | None) -> list[_Interval]:
     return intervals
 
 
+def check_plan(plan: object) -> None:
+    """Raise if a stored plan is not one the controller can follow."""
+    if plan is None:
+        return
+    if not isinstance(plan, Mapping):
+        raise TypeError("a plan is a mapping")
+    _plan_intervals(plan)
+    for slot in plan.get("slots", []):
+        if _parse_time(slot["end"]) < _parse_time(slot["start"]):
+            raise ValueError("a plan slot ends before it starts")
+        float(slot["soc_pct_end"])
+        float(slot["import"])
+        if slot.get("export") is not None:
+            float(slot["export"])
+    if not all(isinstance(target, Mapping) for target in plan.get("targets") or []):
+        raise TypeError("a plan's targets are mappings")
+
+
 def _plan_soc_at(state: ControllerState, now: datetime) -> float | None:
     """Where the plan expected the SoC to be now."""
     plan, soc = state.plan, state.plan_soc_pct
@@ -521,6 +542,12 @@ def _check_interference(work: _Work, soc: SocEstimate | None) -> bool:
         if confirmed.mode is DeviceMode.CHARGE and not power_was_seen:
             work.wake_at(confirmed_at + INTERRUPT_GRACE)
         return interrupted
+    if executor.confirmed_without_command:
+        # EV Flex sent nothing (the devices already were so) and they changed by themselves
+        # (a charger back online, say): now a command is due, this is no one's override.
+        state.contradiction_since = None
+        work.reassert = True
+        return False
     if state.contradiction_since is None:
         state.contradiction_since = now
     if now - state.contradiction_since >= INTERFERENCE_CONFIRM:
@@ -673,6 +700,10 @@ def _interval_now(intervals: Sequence[_Interval], now: datetime) -> _Interval | 
         if interval.start <= now < interval.end and interval.end - now >= MIN_SWITCH:
             return interval
     return None
+
+
+# The reason while the devices have not yet confirmed the command for the current action.
+AWAITING_CONFIRMATION = "awaiting_confirmation"
 
 
 def _status_for_action(
@@ -870,6 +901,14 @@ def step(
 
     outcome = _decide(work, tz, slots, soc, capacity, waiting_for_soc, provisional_pct, planner)
     status, action, reason = outcome.status, outcome.action, outcome.reason
+    in_flight = executor.in_flight
+    if in_flight is not None:
+        # A command is on its way (some vendors take half an hour): say so, and look again
+        # when it is due to be checked.
+        if in_flight.target == action:
+            reason = AWAITING_CONFIRMATION
+        if in_flight.next_check_at is not None:
+            work.wake_at(in_flight.next_check_at)
 
     # Ended plan states stay visible for a moment.
     if new_state.ended is not None:
@@ -1550,11 +1589,25 @@ class VehicleController:
         )
         self.executor.clear_failure()
 
+    def _live_discharge_requests(self, now: datetime) -> tuple[DischargeRequest, ...]:
+        cancelled_at = self.settings.override_cancelled_at
+        return tuple(
+            request
+            for request in self.settings.discharge_requests
+            if request.until > now and (cancelled_at is None or request.requested_at > cancelled_at)
+        )
+
+    def pending_discharge_requests(self, now: datetime) -> int:
+        """How many demand-response discharges have neither ended nor been cancelled."""
+        return len(self._live_discharge_requests(now))
+
     def request_discharge(self, now: datetime, power_kw: float, duration: timedelta) -> None:
-        """A demand-response discharge; expired requests are dropped."""
-        live = tuple(r for r in self.settings.discharge_requests if r.until > now)
+        """A demand-response discharge; ended and cancelled requests are dropped, and beyond
+        MAX_DISCHARGE_REQUESTS the oldest."""
+        live = self._live_discharge_requests(now)
         request = DischargeRequest(power_kw=power_kw, until=now + duration, requested_at=now)
-        self.settings = replace(self.settings, discharge_requests=(*live, request))
+        kept = (*live, request)[-MAX_DISCHARGE_REQUESTS:]
+        self.settings = replace(self.settings, discharge_requests=kept)
 
     # The loop
 
@@ -1646,13 +1699,35 @@ class VehicleController:
             "executor": self.executor.state.to_dict(),
         }
 
-    def restore(self, data: Mapping[str, Any]) -> None:
-        """Continue from what `to_dict` wrote (settings, state and executor)."""
-        if int(data.get("version", 0)) != STORAGE_VERSION:
-            return
-        self.settings = ControllerSettings.from_dict(data.get("settings", {}))
-        self.state = ControllerState.from_dict(data.get("state", {}))
-        self.executor.state = ExecutorState.from_dict(data.get("executor", {}))
+    def restore(self, data: object) -> list[str]:
+        """Continue from what `to_dict` wrote (settings, state and executor).
+
+        Parts that cannot be read start afresh; returns their names ("settings.v2g",
+        "state.*"), or ["*"] for a store of another version or shape.
+        """
+        if not isinstance(data, Mapping) or data.get("version") != STORAGE_VERSION:
+            return ["*"]
+        self.settings, settings_reset = read_fields(
+            data.get("settings", {}), ControllerSettings.from_dict, ControllerSettings.to_dict
+        )
+        self.state, state_reset = read_fields(
+            data.get("state", {}),
+            ControllerState.from_dict,
+            ControllerState.to_dict,
+            check=lambda state: check_plan(state.plan),
+        )
+        self.executor.state, executor_reset = read_fields(
+            data.get("executor", {}), ExecutorState.from_dict, ExecutorState.to_dict
+        )
+        return [
+            f"{section}.{name}"
+            for section, names in (
+                ("settings", settings_reset),
+                ("state", state_reset),
+                ("executor", executor_reset),
+            )
+            for name in names
+        ]
 
 
 __all__ = [

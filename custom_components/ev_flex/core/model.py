@@ -144,3 +144,6 @@ class CommandResult:
     target_id: str
     state: CommandState
     failure_reason: str | None = None
+    # The device was already in the requested state (Enode's 400 or UNNECESSARY, checked with
+    # a fresh read): counts as confirmed, never as a failure.
+    redundant: bool = False

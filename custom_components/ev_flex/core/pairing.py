@@ -12,7 +12,10 @@ simulator), because they only look at `AccountSnapshot`s:
   and forgotten as soon as one of them is gone.
 - Commands: a vehicle start/stop goes down a path that can do it. The car's own path comes first;
   when it fails or the car is unreachable the charger takes over, but only while the system is
-  active. The result says which path acted.
+  active. A pending command is not a failure (the caller follows it), a start for a car that
+  charges or a stop for one that does not is not sent at all, and a device controlled by a
+  schedule elsewhere (Enode's 422) ends the routing: no other path is used to get around it.
+  The result says which path acted.
 - Merged data: the charge rate falls back to the charger's; the plug-in time is the earlier of
   the two devices' signals.
 """
@@ -25,7 +28,7 @@ from enum import StrEnum
 import logging
 from typing import Self
 
-from .account import Account, AccountAuthError, AccountError
+from .account import Account, AccountAuthError, AccountError, ControlledElsewhereError
 from .model import (
     AccountSnapshot,
     ChargerState,
@@ -45,7 +48,7 @@ DEFAULT_POWER_TOLERANCE_KW = 1.0
 _POWER_TOLERANCE_SHARE = 0.2
 
 type CommandSender = Callable[[str, CommandKind, float | None], Awaitable[CommandResult]]
-"""Sends one command to one device and returns its *settled* result (or PENDING on timeout).
+"""Sends one command to one device and returns its result, settled or still PENDING.
 Raises an `AccountError` when the account refuses or cannot be reached."""
 
 
@@ -112,6 +115,8 @@ class UnlockedCapabilities:
         try:
             when = datetime.fromisoformat(unlocked_at)
         except ValueError:
+            return None
+        if when.tzinfo is None:
             return None
         return cls(
             vehicle_id=vehicle_id,
@@ -208,6 +213,8 @@ class RouteFailure(StrEnum):
 
     NO_PATH = "no_path"
     ALL_PATHS_FAILED = "all_paths_failed"
+    # A schedule or smart charging elsewhere controls the device.
+    CONTROLLED_ELSEWHERE = "controlled_elsewhere"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,6 +231,14 @@ class RouteAttempt:
         """The device confirmed the command."""
         return self.result is not None and self.result.state is CommandState.CONFIRMED
 
+    @property
+    def accepted(self) -> bool:
+        """The device confirmed the command, or it is still on its way (not a failure)."""
+        return self.result is not None and self.result.state in (
+            CommandState.CONFIRMED,
+            CommandState.PENDING,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class RoutedCommand:
@@ -232,16 +247,23 @@ class RoutedCommand:
     kind: CommandKind
     attempts: tuple[RouteAttempt, ...]
     failure: RouteFailure | None = None
+    # Nothing was sent: the readings showed the devices already so.
+    skipped: bool = False
 
     @property
     def succeeded(self) -> bool:
         """Some path confirmed the command."""
-        return self.failure is None
+        return self.failure is None and self.attempts[-1].succeeded
+
+    @property
+    def pending(self) -> bool:
+        """A path accepted the command and it is still on its way."""
+        return self.failure is None and not self.attempts[-1].succeeded
 
     @property
     def path(self) -> CommandPath | None:
-        """The path that acted, or None when none did."""
-        return self.attempts[-1].path if self.succeeded else None
+        """The path that acted (or is acting), or None when none did."""
+        return self.attempts[-1].path if self.failure is None else None
 
     @property
     def result(self) -> CommandResult | None:
@@ -254,7 +276,28 @@ class RoutedCommand:
     @property
     def fell_back(self) -> bool:
         """The charger acted after the vehicle's own path failed."""
-        return self.succeeded and len(self.attempts) > 1
+        return self.failure is None and len(self.attempts) > 1
+
+    @property
+    def redundant(self) -> bool:
+        """Nothing had to be done: the device already was in the requested state."""
+        result = self.result
+        return self.failure is None and result is not None and result.redundant
+
+
+def already_done(system: EvSystem, kind: CommandKind) -> bool:
+    """A start for a car that charges, or a stop for one that is plugged in and does neither
+    charge nor discharge (as of the latest reading)."""
+    vehicle = system.vehicle
+    if kind is CommandKind.START:
+        return vehicle.is_charging is True
+    if kind is CommandKind.STOP:
+        return (
+            vehicle.is_plugged_in is True
+            and vehicle.is_charging is False
+            and vehicle.power_delivery_state != "PLUGGED_IN:DISCHARGING"
+        )
+    return False
 
 
 async def route_command(
@@ -263,13 +306,33 @@ async def route_command(
     send: CommandSender,
     *,
     value: float | None = None,
+    tried: Iterable[str] = (),
+    skip_redundant: bool = False,
 ) -> RoutedCommand:
-    """Carry out a command through the system, falling back from the car to the charger.
+    """Send a command through the system, falling back from the car to the charger.
 
-    An `AccountAuthError` is raised at once: the other path would be refused as well, and the
-    user has to sign in again. Any other account error counts as that path failing.
+    With `skip_redundant` (the system's readings are newer than any command sent), a start
+    for a charging car or a stop for an idle one is not sent but counted as done. Paths whose
+    device is in `tried` are skipped (their command already ended without effect).
+    A path that accepts the command ends the routing, even while the command is pending: only
+    the caller, following it, may fall back further. A refusal because a schedule or smart
+    charging elsewhere controls the device ends it too. An `AccountAuthError` is raised at
+    once: the other path would be refused as well, and the user has to sign in again. Any
+    other account error counts as that path failing.
     """
-    paths = system.command_paths(kind)
+    if skip_redundant and already_done(system, kind):
+        vehicle_id = system.vehicle_id
+        result = CommandResult(
+            command_id=f"redundant-{vehicle_id}",
+            kind=kind,
+            target_id=vehicle_id,
+            state=CommandState.CONFIRMED,
+            redundant=True,
+        )
+        attempt = RouteAttempt(path=CommandPath.VEHICLE, target_id=vehicle_id, result=result)
+        return RoutedCommand(kind=kind, attempts=(attempt,), skipped=True)
+    skip = set(tried)
+    paths = [(path, target) for path, target in system.command_paths(kind) if target not in skip]
     if not paths:
         return RoutedCommand(kind=kind, attempts=(), failure=RouteFailure.NO_PATH)
     attempts: list[RouteAttempt] = []
@@ -278,13 +341,18 @@ async def route_command(
             result = await send(target_id, kind, value)
         except AccountAuthError:
             raise
+        except ControlledElsewhereError as err:
+            attempts.append(RouteAttempt(path=path, target_id=target_id, error=err))
+            return RoutedCommand(
+                kind=kind, attempts=tuple(attempts), failure=RouteFailure.CONTROLLED_ELSEWHERE
+            )
         except AccountError as err:
             _LOGGER.debug("%s via %s %s failed: %s", kind.value, path.value, target_id, err)
             attempts.append(RouteAttempt(path=path, target_id=target_id, error=err))
             continue
         attempt = RouteAttempt(path=path, target_id=target_id, result=result)
         attempts.append(attempt)
-        if attempt.succeeded:
+        if attempt.accepted:
             return RoutedCommand(kind=kind, attempts=tuple(attempts))
         _LOGGER.debug("%s via %s ended %s", kind.value, path.value, result.state.value)
     return RoutedCommand(kind=kind, attempts=tuple(attempts), failure=RouteFailure.ALL_PATHS_FAILED)
@@ -299,8 +367,8 @@ def settling_sender(
 ) -> CommandSender:
     """A CommandSender for any account: send, then follow the command until it settles.
 
-    A result still PENDING after `max_wait` seconds is returned as it is (and counts as failed
-    for routing).
+    A result still PENDING after `max_wait` seconds is returned as it is (the caller follows
+    it further).
     """
 
     async def send(target_id: str, kind: CommandKind, value: float | None) -> CommandResult:
@@ -640,10 +708,12 @@ class PairingTracker:
         )
 
         charge_rate, rate_source = vehicle.charge_rate_kw, None
-        if charge_rate is not None:
+        charger_rate = charger.charge_rate_kw if active else None
+        if charger_rate is not None and (charge_rate is None or (charger_rate < 0 <= charge_rate)):
+            # Many cars report no rate, or 0, while the charger discharges them.
+            charge_rate, rate_source = charger_rate, DataSource.CHARGER
+        elif charge_rate is not None:
             rate_source = DataSource.VEHICLE
-        elif active and charger.charge_rate_kw is not None:
-            charge_rate, rate_source = charger.charge_rate_kw, DataSource.CHARGER
 
         plugged_in_at, since_source = vehicle_since, DataSource.VEHICLE if vehicle_since else None
         if (

@@ -6,6 +6,12 @@ vendor and vendor-type unlinks, paginated vehicles/chargers/locations/webhooks, 
 charge and max-current actions that settle after a delay, refresh hints, and signed webhook
 deliveries to HTTPS URLs only (plain HTTP when allowed for tests), with a test endpoint and
 webhooks switched off after repeated failed deliveries.
+Actions behave as Enode's reference for 2024-10-01 describes them (shared/reference/enode-api.md
+§3.4, §5.1, §5.2, §8.2): most take effect in about 20 s, some vendors take 5-15 minutes and the
+worst case is 30 minutes; a START or STOP the device has no use for is answered 400 or ends FAILED
+with UNNECESSARY; a pending action can be cancelled; and with Enode's EV-charger pairing a car
+that cannot start or stop by itself shows those capabilities once its charger is linked, its
+commands then being carried out through the charger.
 Virtual devices get their physics from `core.simulator`: every *site* is one Simulation, a car
 and the charger it plugs into at home; either side may be hidden (a guest car, a public charger).
 
@@ -68,6 +74,8 @@ _MAX_EVENTS_PER_DELIVERY = 100
 _MAX_DELIVERY_FAILURES = 20
 # A vehicle this close to one of the user's Locations is "at" it.
 _LOCATION_RADIUS_M = 250.0
+# Settled actions are kept this long, then forgotten (a long-running dev instance stays small).
+_SETTLED_ACTION_RETENTION = timedelta(days=7)
 # Fields that change on every read; a change in them alone is not an update.
 _VOLATILE_FIELDS = frozenset({"lastSeen", "lastUpdated"})
 
@@ -96,11 +104,15 @@ class FakeFaults:
     response_delay_s: float = 0.0
     # Every bearer token is refused (401), as if the client had been revoked.
     reject_tokens: bool = False
-    # Actions stay PENDING until Enode would give up on them.
+    # Actions stay PENDING until Enode would give up on them (all, or those of these devices).
     actions_never_confirm: bool = False
+    silent_devices: set[str] = field(default_factory=set)
     # Share of actions that end FAILED (NO_RESPONSE), per target type.
     vehicle_action_failure_rate: float = 0.0
     charger_action_failure_rate: float = 0.0
+    # Share of redundant START/STOP requests answered with an action that ends FAILED with
+    # UNNECESSARY instead of HTTP 400 (Enode documents both).
+    unnecessary_action_rate: float = 0.5
     # Vehicles and chargers controlled by a schedule or smart charging: commands get HTTP 422.
     interference: set[str] = field(default_factory=set)
 
@@ -187,7 +199,7 @@ class _Action:
     updated_at: datetime
     due_at: datetime
     give_up_at: datetime
-    # "confirm", "fail" or "never".
+    # "confirm", "fail", "unnecessary" or "never".
     outcome: str
     state: str = "PENDING"
     completed_at: datetime | None = None
@@ -332,8 +344,9 @@ class FakeEnodeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         public_url: str | None = None,
-        action_delay: timedelta = timedelta(seconds=2),
+        action_delay: timedelta | None = None,
         action_give_up_after: timedelta = timedelta(minutes=30),
+        enode_pairing: bool = False,
         token_lifetime_s: int = 3599,
         pairing_ids: bool = True,
         create_devices_on_link: bool = True,
@@ -348,8 +361,14 @@ class FakeEnodeServer:
         self.host = host
         self.port = port
         self._public_url = public_url
+        # None: each action takes a realistic, seeded time (see `_action_delay`).
         self.action_delay = action_delay
         self.action_give_up_after = action_give_up_after
+        # Enode's EV-charger pairing: a car linked with a charger of the same user gains
+        # start/stop through it (capability unlocking and command orchestration). Enode turns
+        # this on for new API clients and off for those that already steer chargers themselves
+        # (its EV-charger pairing FAQ); off here unless a test asks for it.
+        self.enode_pairing = enode_pairing
         self.token_lifetime_s = token_lifetime_s
         # Report pluggedInChargerId / pluggedInVehicleId (Enode's EV-charger pairing).
         self.pairing_ids = pairing_ids
@@ -709,7 +728,7 @@ class FakeEnodeServer:
 
     def _vehicle_json(self, site: VirtualSite) -> Json:
         assert site.vehicle_id is not None
-        simulation, spec = site.simulation, site.simulation.vehicle_spec
+        simulation = site.simulation
         try:
             state = simulation.vehicle_state()
         except DeviceOfflineError:
@@ -748,7 +767,7 @@ class FakeEnodeServer:
             if latitude is not None and longitude is not None
             else ""
         )
-        start_stop = spec.can_start_stop
+        start_stop = self._vehicle_can_start_stop(site)
 
         def capable(flag: bool) -> Json:
             return {"isCapable": flag, "interventionIds": []}
@@ -1001,6 +1020,13 @@ class FakeEnodeServer:
 
     def _settle_actions(self) -> None:
         now = self._clock()
+        forget_before = now - _SETTLED_ACTION_RETENTION
+        for action_id in [
+            action_id
+            for action_id, action in self._actions.items()
+            if action.completed_at is not None and action.completed_at < forget_before
+        ]:
+            del self._actions[action_id]
         for action in self._actions.values():
             if action.state != "PENDING":
                 continue
@@ -1013,8 +1039,28 @@ class FakeEnodeServer:
             if action.outcome == "fail":
                 self._finish(action, "FAILED", "NO_RESPONSE", "The vendor did not carry it out")
                 continue
+            if action.outcome == "unnecessary":
+                self._finish(
+                    action, "FAILED", "UNNECESSARY", "The device was already in the desired state"
+                )
+                continue
             self._apply(action)
             self._finish(action, "CONFIRMED")
+
+    def _action_delay(self, target_id: str) -> timedelta:
+        """How long the vendor takes: mostly about 20 s, a tail to 15 minutes, rarely nearly 30
+        (Enode's reference, §3.4); seeded per device."""
+        if self.action_delay is not None:
+            return self.action_delay
+        rng = self._outcome_random(target_id)
+        share = rng.random()
+        if share < 0.8:
+            seconds = rng.uniform(8.0, 40.0)
+        elif share < 0.97:
+            seconds = rng.uniform(60.0, 900.0)
+        else:
+            seconds = rng.uniform(900.0, 1700.0)
+        return timedelta(seconds=seconds)
 
     def _target_reachable(self, action: _Action) -> bool:
         site = self._vehicles.get(action.target_id) or self._chargers.get(action.target_id)
@@ -1041,12 +1087,41 @@ class FakeEnodeServer:
         site = self._vehicles.get(action.target_id) or self._chargers[action.target_id]
         simulation = site.simulation
         target = simulation.vehicle_id if action.target_type == "vehicle" else simulation.charger_id
+        if action.target_type == "vehicle" and not simulation.vehicle_spec.can_start_stop:
+            # Orchestrated by Enode's EV-charger pairing: the charger carries it out.
+            target = simulation.charger_id
         if action.kind == "START":
             simulation.send_command(target, CommandKind.START)
         elif action.kind == "STOP":
             simulation.send_command(target, CommandKind.STOP)
         else:
             simulation.send_command(target, CommandKind.SET_MAX_CURRENT, action.max_current)
+
+    def _vehicle_can_start_stop(self, site: VirtualSite) -> bool:
+        """The car's startCharging/stopCharging capability as Enode reports it: its own, or one
+        unlocked through a charger of the same user (Enode's EV-charger pairing, §8.2)."""
+        own = site.simulation.vehicle_spec.can_start_stop
+        return own or (self.enode_pairing and site.paired)
+
+    def _already_so(self, site: VirtualSite, target_type: str, kind: str) -> str | None:
+        """Why a START or STOP would change nothing (Enode then answers 400), or None."""
+        simulation = site.simulation
+        try:
+            if target_type == "vehicle":
+                vehicle = simulation.vehicle_state()
+                charging = bool(vehicle.is_charging)
+                if kind == "START" and vehicle.is_fully_charged:
+                    return "The vehicle is fully charged"
+            else:
+                charging = bool(simulation.charger_state().is_charging)
+        except DeviceOfflineError:
+            # Enode cannot tell; it sends the command.
+            return None
+        if kind == "START" and charging:
+            return "Already charging"
+        if kind == "STOP" and not charging:
+            return "Already not charging"
+        return None
 
     def _finish(
         self, action: _Action, state: str, reason: str | None = None, detail: str | None = None
@@ -1092,14 +1167,20 @@ class FakeEnodeServer:
             if target_type == "vehicle" and existing.kind == kind and kind is not None:
                 return existing
             self._finish(existing, "CANCELLED", "CONFLICT", "A newer action replaced it")
+        rng = self._outcome_random(target_id)
         failure_rate = (
             self.faults.vehicle_action_failure_rate
             if target_type == "vehicle"
             else self.faults.charger_action_failure_rate
         )
-        if self.faults.actions_never_confirm:
+        redundant = None if kind is None else self._already_so(site, target_type, kind)
+        if redundant is not None and rng.random() >= self.faults.unnecessary_action_rate:
+            raise _ProblemError(400, "bad-request", "Bad request", redundant)
+        if self.faults.actions_never_confirm or target_id in self.faults.silent_devices:
             outcome = "never"
-        elif self._outcome_random(target_id).random() < failure_rate:
+        elif redundant is not None:
+            outcome = "unnecessary"
+        elif rng.random() < failure_rate:
             outcome = "fail"
         else:
             outcome = "confirm"
@@ -1112,12 +1193,12 @@ class FakeEnodeServer:
             max_current=max_current,
             created_at=now,
             updated_at=now,
-            due_at=now + self.action_delay,
+            due_at=now + self._action_delay(target_id),
             give_up_at=now + self.action_give_up_after,
             outcome=outcome,
         )
         self._actions[action.id] = action
-        if kind is not None and not self._is_plugged_in(site):
+        if kind is not None and outcome != "unnecessary" and not self._is_plugged_in(site):
             # Enode already knows the precondition fails: the action starts out cancelled.
             self._finish(action, "CANCELLED", "FAILED_PRECONDITION", "The vehicle is unplugged")
         elif action.due_at <= now:
@@ -1547,7 +1628,7 @@ class FakeEnodeServer:
     async def _vehicle_charging(self, request: web.Request) -> web.Response:
         site = self._linked_vehicle(request.match_info["vehicle_id"])
         kind = self._charge_kind(await self._json_body(request))
-        if not site.simulation.vehicle_spec.can_start_stop:
+        if not self._vehicle_can_start_stop(site):
             raise _ProblemError(
                 400,
                 "capability-not-available",
@@ -1858,7 +1939,8 @@ class FakeEnodeServer:
         for key, value in body.items():
             if not hasattr(self.faults, key):
                 raise _bad_request(f"unknown fault {key}")
-            setattr(self.faults, key, set(value) if key == "interference" else value)
+            is_set = isinstance(getattr(self.faults, key), set)
+            setattr(self.faults, key, set(value) if is_set else value)
         return web.Response(status=204)
 
     async def _fake_expire_tokens(self, request: web.Request) -> web.Response:
@@ -1878,7 +1960,9 @@ def server_from_args(argv: list[str] | None = None) -> FakeEnodeServer:
     parser.add_argument("--public-url", default=None, help="base URL browsers use for Link UI")
     parser.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
     parser.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
-    parser.add_argument("--action-delay", type=float, default=5.0, help="seconds")
+    parser.add_argument(
+        "--action-delay", type=float, default=None, help="seconds (default: realistic, seeded)"
+    )
     parser.add_argument("--tick", type=float, default=2.0, help="seconds between webhook rounds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -1902,7 +1986,7 @@ def server_from_args(argv: list[str] | None = None) -> FakeEnodeServer:
         host=args.host,
         port=args.port,
         public_url=args.public_url,
-        action_delay=timedelta(seconds=args.action_delay),
+        action_delay=None if args.action_delay is None else timedelta(seconds=args.action_delay),
         auto_tick_interval=args.tick,
         seed=args.seed,
         allow_http_webhooks=args.allow_http_webhooks,
