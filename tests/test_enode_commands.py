@@ -255,7 +255,7 @@ async def test_a_restart_follows_the_pending_action(
     assert hass.states.get(STATE).state == "plan_executing_stopped"
 
 
-@pytest.mark.usefixtures("ha_client")
+@pytest.mark.usefixtures("webhook_client")
 async def test_a_webhook_event_ends_the_wait_early(
     hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
 ) -> None:
