@@ -9,10 +9,17 @@ waiting to be linked) and prints its client id, secret and base URL, so a person
 real Enode config flow in the browser: Add integration > EV Flex > Enode > environment Custom.
 With --enode --check the script walks that flow itself through the REST API, Link redirect
 included, and waits for the Enode car's entities.
+
+The sidebar gets an "EV Flex" dashboard: the README's, for the simulated car. --check also
+loads the real frontend in headless Chromium (scripts/browser.py): it logs in on the login page,
+opens the car's device page and that dashboard (shot at a phone's and a desktop's width), and it
+fails when Home Assistant shows a notification (such as "Login attempt failed") or a repair.
 """
 
 import argparse
+import asyncio
 import contextlib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import json
 import os
@@ -28,10 +35,19 @@ import urllib.parse
 import urllib.request
 from zoneinfo import ZoneInfo
 
+import aiohttp
+from homeassistant.util.yaml import parse_yaml
+
+from scripts.browser import Browser, BrowserError
+
 REPO = Path(__file__).resolve().parents[1]
 DEV_DIR = REPO / ".dev"
 CONFIG_DIR = DEV_DIR / "config"
 CREDENTIALS_FILE = DEV_DIR / "credentials.json"
+SCREENSHOTS = DEV_DIR / "screenshots"
+DASHBOARD_PATH = "dashboard-ev-flex"
+# The placeholder device id in the README's dashboard.
+README_DEVICE_ID = "0123456789abcdef0123456789abcdef"
 HOST = "127.0.0.1"
 PORT = 8123
 BASE_URL = f"http://{HOST}:{PORT}"
@@ -55,25 +71,26 @@ homeassistant:
   # The server listens on loopback only; Enode Link and webhooks come back here.
   internal_url: "http://127.0.0.1:8123"
 
+# Only what the UI needs; no default_config, whose extras reach out to the internet.
 api:
 config:
 onboarding:
-{interactive}
+frontend:
+history:
+logbook:
+recorder:
+  # The demo price sensor's 15-minute lists are too big for the recorder, like real ones.
+  exclude:
+    entities:
+      - sensor.dev_day_ahead_prices
+
 logger:
   default: warning
   logs:
     custom_components.ev_flex: debug
     homeassistant.setup: info
-"""
-# The demo price sensor's 15-minute lists are too big for the recorder, like real ones.
-INTERACTIVE_INTEGRATIONS = """\
-frontend:
-history:
-logbook:
-recorder:
-  exclude:
-    entities:
-      - sensor.dev_day_ahead_prices
+    # Text-to-speech looks for an ffmpeg binary, which EV Flex never needs.
+    haffmpeg: critical
 """
 TIME_ZONE = ZoneInfo("Europe/Oslo")
 DEMO_PRICE_ENTITY = "sensor.dev_day_ahead_prices"
@@ -88,11 +105,9 @@ def log(message: str) -> None:
     print(f"[develop] {message}", flush=True)
 
 
-def write_configuration(interactive: bool) -> None:
+def write_configuration() -> None:
     CONFIG_DIR.mkdir(parents=True, exist_ok=True)
-    (CONFIG_DIR / "configuration.yaml").write_text(
-        CONFIGURATION.format(interactive=INTERACTIVE_INTEGRATIONS if interactive else "")
-    )
+    (CONFIG_DIR / "configuration.yaml").write_text(CONFIGURATION)
     write_http_settings()
     write_onboarding_progress()
     link = CONFIG_DIR / "custom_components" / "ev_flex"
@@ -188,17 +203,20 @@ def request(
 
 
 def wait_for_server(process: subprocess.Popen[bytes], deadline: float) -> None:
+    """Wait for the frontend's manifest, which needs no login.
+
+    Probing the API without a token would count as a failed login and leave a notification.
+    """
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"Home Assistant exited early with code {process.returncode}")
         try:
-            request("GET", "/api/")
+            with urllib.request.urlopen(f"{BASE_URL}/manifest.json", timeout=30):
+                return
         except urllib.error.HTTPError:
-            return  # 401 without a token: the server is up.
+            return  # Any answer means the server is up.
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(1)
-        else:
-            return
     raise SystemExit("Home Assistant did not answer in time")
 
 
@@ -452,22 +470,43 @@ def ev_flex_states(token: str) -> list[dict[str, Any]]:
     return [request("GET", f"/api/states/{entity_id}", token=token) for entity_id in entity_ids]
 
 
-def check_smart_charging(token: str, states: list[dict[str, Any]]) -> None:
-    """Ask the running server for a plan (ev_flex.plan_charging) and switch smart charging on."""
-    battery = next(
-        state["entity_id"]
-        for state in states
-        if state["entity_id"].endswith("_battery_level") and "simulator" in state["entity_id"]
+@dataclass(frozen=True)
+class SimulatedVehicle:
+    """The simulated car: the start of its entity ids, its device id and its name."""
+
+    entities: str  # e.g. "ev_flex_simulator_sedan_75_kwh", as in sensor.<entities>_range
+    device_id: str
+    name: str
+
+
+def simulated_vehicle(token: str, states: list[dict[str, Any]]) -> SimulatedVehicle:
+    battery = min(
+        (
+            state["entity_id"]
+            for state in states
+            if state["entity_id"].endswith("_battery_level") and "simulator" in state["entity_id"]
+        ),
+        key=len,  # the car's own battery level, not the estimated one
     )
-    template = f"{{{{ device_id('{battery}') | to_json }}}}"
-    device_id = request("POST", "/api/template", {"template": template}, token=token)
+    template = (
+        f"{{% set device = device_id('{battery}') %}}"
+        "{{ [device, device_attr(device, 'name')] | to_json }}"
+    )
+    device_id, name = request("POST", "/api/template", {"template": template}, token=token)
+    entities = battery.removeprefix("sensor.").removesuffix("_battery_level")
+    return SimulatedVehicle(entities, str(device_id), str(name))
+
+
+def check_smart_charging(token: str, vehicle: SimulatedVehicle) -> None:
+    """Ask the running server for a plan (ev_flex.plan_charging) and switch smart charging on."""
+    device_id = vehicle.device_id
     answer = request(
         "POST",
         "/api/services/ev_flex/plan_charging?return_response",
         {"device_id": device_id},
         token=token,
     )
-    plan = answer["service_response"]
+    plan = answer["service_response"]["summary"]
     windows = ", ".join(
         f"{window['start'][11:16]}-{window['end'][11:16]}" for window in plan["switch_times"]
     )
@@ -475,9 +514,9 @@ def check_smart_charging(token: str, states: list[dict[str, Any]]) -> None:
         f"plan_charging: {plan['status']}, charge {windows or 'never'}, "
         f"cost {plan['cost']:.2f} instead of {plan['charge_now_cost']:.2f}"
     )
-    switch = battery.replace("sensor.", "switch.").replace("_battery_level", "_smart_charging")
+    switch = f"switch.{vehicle.entities}_smart_charging"
     request("POST", "/api/services/switch/turn_on", {"entity_id": switch}, token=token)
-    state_entity = battery.replace("_battery_level", "_smart_charging_state")
+    state_entity = f"sensor.{vehicle.entities}_smart_charging_state"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         state = request("GET", f"/api/states/{state_entity}", token=token)["state"]
@@ -486,6 +525,128 @@ def check_smart_charging(token: str, states: list[dict[str, Any]]) -> None:
             return
         time.sleep(1)
     raise SystemExit("smart charging did not leave 'disabled'")
+
+
+def readme_dashboard(vehicle: SimulatedVehicle) -> dict[str, Any]:
+    """The README's dashboard, for the simulated car."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8").split("### Dashboard", 1)[1]
+    text = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    text = text.replace("my_car", vehicle.entities).replace(README_DEVICE_ID, vehicle.device_id)
+    dashboard: dict[str, Any] = parse_yaml(text)  # type: ignore[assignment]
+    return dashboard
+
+
+def ensure_dashboard(token: str, vehicle: SimulatedVehicle) -> None:
+    """Show the README's dashboard in the sidebar, as it is in the README now."""
+    dashboards = asyncio.run(websocket_command(token, {"type": "lovelace/dashboards/list"}))
+    if not any(dashboard["url_path"] == DASHBOARD_PATH for dashboard in dashboards):
+        create = {
+            "type": "lovelace/dashboards/create",
+            "url_path": DASHBOARD_PATH,
+            "title": "EV Flex",
+            "icon": "mdi:car-electric",
+            "show_in_sidebar": True,
+            "require_admin": False,
+            "mode": "storage",
+        }
+        asyncio.run(websocket_command(token, create))
+    save = {
+        "type": "lovelace/config/save",
+        "url_path": DASHBOARD_PATH,
+        "config": readme_dashboard(vehicle),
+    }
+    asyncio.run(websocket_command(token, save))
+
+
+async def shoot_dashboard(browser: Browser, width: int, height: int) -> None:
+    await browser.set_width(width, height, mobile=width < 600)
+    await browser.goto(f"{BASE_URL}/{DASHBOARD_PATH}/car")
+    await browser.wait_for_text("Follow the plan")
+    # A card with a wrong option shows an error card in its place.
+    if await browser.evaluate("!!window.__deepQuery('hui-error-card')"):
+        raise BrowserError("the dashboard shows a card error")
+    await browser.screenshot(SCREENSHOTS / f"dashboard-{width}.png", full_page=True)
+
+
+async def check_frontend(user: dict[str, str], vehicle: SimulatedVehicle) -> None:
+    """Log in on the real login page, open the car's device page and the README's dashboard.
+
+    The dashboard is shot at a phone's and a desktop's width into .dev/screenshots.
+    """
+    async with Browser() as browser:
+        await browser.set_width(1280)
+        try:
+            await browser.goto(f"{BASE_URL}/")
+            await browser.type_into("input[autocomplete=username]", user["username"])
+            await browser.type_into("input[type=password]", user["password"])
+            await browser.press_enter()
+            # The sidebar appears once the frontend has loaded past its launch screen.
+            await browser.wait_for("ha-sidebar", seconds=90)
+            await browser.goto(f"{BASE_URL}/config/devices/device/{vehicle.device_id}")
+            await browser.wait_for_text(vehicle.name)
+            await browser.wait_for_text("Smart charging")
+            for width, height in ((360, 740), (1280, 900)):
+                await shoot_dashboard(browser, width, height)
+        except BrowserError:
+            shot = DEV_DIR / "check-failure.png"
+            await browser.screenshot(shot)
+            log(f"the frontend check failed; screenshot in {shot}")
+            for line in browser.console[-20:]:
+                log(f"  browser: {line}")
+            raise
+        if problems := browser.failed_commands():
+            raise BrowserError("the frontend's calls failed:\n" + "\n".join(problems))
+    log(f"frontend: logged in, opened {vehicle.name} and the dashboard (shots in {SCREENSHOTS})")
+
+
+async def websocket_command(token: str, command: dict[str, Any]) -> Any:
+    """One command over Home Assistant's websocket API; its result."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{BASE_URL}/api/websocket") as socket,
+    ):
+        await socket.receive_json()  # auth_required
+        await socket.send_json({"type": "auth", "access_token": token})
+        if (await socket.receive_json()).get("type") != "auth_ok":
+            raise SystemExit("the websocket API refused the owner's token")
+        await socket.send_json({"id": 1, **command})
+        answer = await socket.receive_json()
+    if not answer.get("success"):
+        raise SystemExit(f"{command['type']} failed: {answer.get('error')}")
+    return answer["result"]
+
+
+# Home Assistant warns that a plain Python install (its "Core" method) is deprecated. This
+# development server is one by design; the owner has nothing to do about it.
+CORE_INSTALL_ISSUE = ("homeassistant", "deprecated_method")
+
+
+def active_repairs(token: str) -> list[dict[str, Any]]:
+    issues = asyncio.run(websocket_command(token, {"type": "repairs/list_issues"}))["issues"]
+    return [issue for issue in issues if not issue.get("ignored")]
+
+
+def ignore_core_install_repair(token: str, deadline: float) -> None:
+    """Ignore the Core-install warning, raised shortly after start, once it is there."""
+    while time.monotonic() < deadline:
+        if any((i["domain"], i["issue_id"]) == CORE_INSTALL_ISSUE for i in active_repairs(token)):
+            domain, issue_id = CORE_INSTALL_ISSUE
+            command = {"domain": domain, "issue_id": issue_id, "ignore": True}
+            asyncio.run(websocket_command(token, {"type": "repairs/ignore_issue", **command}))
+            return
+        time.sleep(1)
+
+
+def check_nothing_to_dismiss(token: str) -> None:
+    """A fresh start leaves no notification ("Login attempt failed") and no repair."""
+    found = asyncio.run(websocket_command(token, {"type": "persistent_notification/get"}))
+    if found:
+        titles = ", ".join(f"{item['notification_id']}: {item.get('title')}" for item in found)
+        raise SystemExit(f"Home Assistant shows notifications: {titles}")
+    if repairs := active_repairs(token):
+        names = ", ".join(f"{issue['domain']}.{issue['issue_id']}" for issue in repairs)
+        raise SystemExit(f"Home Assistant shows repairs: {names}")
+    log("notifications and repairs: none")
 
 
 def is_live(state: dict[str, Any]) -> bool:
@@ -556,7 +717,7 @@ def main() -> int:
     args = parser.parse_args()
     enode = start_fake_enode() if args.enode else None
 
-    write_configuration(interactive=not args.check)
+    write_configuration()
     user = credentials()
     log(f"starting Home Assistant with config in {CONFIG_DIR}")
     process = subprocess.Popen(
@@ -577,11 +738,19 @@ def main() -> int:
         log("EV Flex entities:")
         print_states(states)
         if args.check:
-            check_smart_charging(token, states)
+            vehicle = simulated_vehicle(token, states)
+            ensure_dashboard(token, vehicle)
+            check_smart_charging(token, vehicle)
             wait_until_running(token, deadline)
+            ignore_core_install_repair(token, time.monotonic() + 30)
+            asyncio.run(check_frontend(user, vehicle))
+            check_nothing_to_dismiss(token)
             log("check passed")
             stop(process)
             return 0
+        ensure_dashboard(token, simulated_vehicle(token, states))
+        wait_until_running(token, deadline)
+        ignore_core_install_repair(token, time.monotonic() + 30)
         if enode is not None:
             print_enode_help()
         log(f"Home Assistant runs at {BASE_URL}")

@@ -147,6 +147,21 @@ async def ha_client(
     return client
 
 
+# Home Assistant's external address as Enode sees it; the fake delivers to it through a
+# TLS-terminating proxy that forwards to the test server.
+EXTERNAL_URL = "https://ev-flex-home.example"
+
+
+@pytest.fixture
+async def webhook_client(
+    hass: HomeAssistant, ha_client: TestClient, fake_enode: FakeEnodeServer
+) -> TestClient:
+    """Home Assistant with an external HTTPS address the fake Enode delivers webhooks to."""
+    await async_process_ha_core_config(hass, {"external_url": EXTERNAL_URL})
+    fake_enode.webhook_proxy = str(ha_client.make_url("/")).rstrip("/")
+    return ha_client
+
+
 def enode_entry_data(server: FakeEnodeServer, **changes: Any) -> dict[str, Any]:
     """Entry data for an Enode account on the fake server."""
     return {

@@ -19,8 +19,8 @@ TOMORROW = TODAY + timedelta(days=1)
 START = datetime(2025, 10, 7, 0, 20, tzinfo=TZ)
 
 HACS_NORDPOOL = "sensor.nordpool_kwh_se3_sek_3_10_025"
-IMPORT_SENSOR = "sensor.ev_flex_import_price"
-EXPORT_SENSOR = "sensor.ev_flex_export_price"
+IMPORT_SENSOR = "sensor.ev_flex_garage_import_price"
+EXPORT_SENSOR = "sensor.ev_flex_garage_export_price"
 BATTERY = "sensor.ev_flex_simulator_sedan_75_kwh_battery_level"
 
 # Fixed costs 0.1, grid fee 0.2 (0.5 on weekdays 17:00-20:00), VAT 25 %.

@@ -87,10 +87,18 @@ async def test_simulator_errors_recover(
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
-async def test_simulator_duplicate_aborts(hass: HomeAssistant) -> None:
-    """The same simulated account cannot be added twice."""
+async def test_simulator_name_in_use_asks_for_another(hass: HomeAssistant) -> None:
+    """A name already taken (in any case) is a field error; the flow goes on with another."""
     MockConfigEntry(domain=DOMAIN, unique_id="simulator-driveway", data={}).add_to_hass(hass)
     flow_id = await _open_simulator_step(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, GOOD_INPUT)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, GOOD_INPUT | {CONF_NAME: "DRIVEWAY"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_NAME: "name_in_use"}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, GOOD_INPUT | {CONF_NAME: "Carport"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == "simulator-carport"

@@ -9,8 +9,9 @@ from aiohttp.test_utils import TestClient
 from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, section
 from homeassistant.helpers import instance_id
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -76,7 +77,9 @@ async def follow_link(
     ):
         assert link.status == 302
         redirect = URL(link.headers["Location"])
-    assert redirect.path == f"/api/ev_flex/link/{result['flow_id']}"
+    # The flow's state is in the path: Link keeps no query of the redirect URI.
+    assert redirect.parent.path == f"/api/ev_flex/link/{result['flow_id']}"
+    assert len(redirect.name) >= 32
     page = await ha_client.get(redirect.path_qs)
     assert page.status == 200
     assert "close this window" in await page.text()
@@ -228,9 +231,9 @@ async def test_view_ignores_foreign_redirects(
     flow_id = await open_enode_step(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, credentials(fake_enode))
 
-    wrong_state = await ha_client.get(f"/api/ev_flex/link/{flow_id}?state=guess")
+    wrong_state = await ha_client.get(f"/api/ev_flex/link/{flow_id}/guess")
     assert wrong_state.status == 404
-    unknown_flow = await ha_client.get("/api/ev_flex/link/nope?state=guess")
+    unknown_flow = await ha_client.get("/api/ev_flex/link/nope/guess")
     assert unknown_flow.status == 404
     assert hass.config_entries.flow.async_get(flow_id)["step_id"] == "link_vehicle"
 
@@ -302,6 +305,15 @@ async def test_already_linked_user_skips_linking(
         ({CONF_CUSTOM: {CONF_BASE_URL: "not a url"}}, "invalid_url"),
         ({CONF_CUSTOM: {}}, "invalid_url"),
         ({CONF_CUSTOM: {CONF_BASE_URL: "http://127.0.0.1:9"}}, "cannot_connect"),
+        # Bad input never reaches the HTTP layer as "unknown" with a traceback.
+        ({CONF_CLIENT_ID: "client:with-colon"}, "invalid_credentials"),
+        ({CONF_CLIENT_SECRET: "line\nbreak"}, "invalid_credentials"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://user:password@127.0.0.1:8765"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://" + "a" * 300 + ".example"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://" + "a." * 200 + "example"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://127.0.0.1:99999"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://fake enode.example"}}, "invalid_url"),
+        ({CONF_CUSTOM: {CONF_BASE_URL: "http://127.0.0.1:8765/?x=1"}}, "invalid_url"),
     ],
 )
 async def test_credential_errors_recover(
@@ -310,6 +322,7 @@ async def test_credential_errors_recover(
     ha_client: TestClient,
     changes: dict[str, Any],
     error: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Each problem gets its translated error, and the same flow then goes on."""
     add_site(fake_enode, "sedan")
@@ -319,6 +332,7 @@ async def test_credential_errors_recover(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": error}
+    assert "Traceback" not in caplog.text
 
     result = await hass.config_entries.flow.async_configure(flow_id, credentials(fake_enode))
     assert result["type"] is FlowResultType.EXTERNAL_STEP
@@ -493,6 +507,37 @@ async def test_reconfigure(hass: HomeAssistant, fake_enode: FakeEnodeServer) -> 
     assert entry.data[CONF_WEBHOOK_ID] == "enode-webhook-id"
 
 
+async def test_reconfigure_never_shows_the_secret(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, skip_entry_setup: AsyncMock
+) -> None:
+    """The form carries no stored secret, even after an error; left empty, the secret stays."""
+    entry = _entry(fake_enode)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+
+    def suggested_secret(result: ConfigFlowResult) -> object:
+        schema = result["data_schema"]
+        assert schema is not None
+        for key in schema.schema:
+            if key == CONF_CLIENT_SECRET:
+                return (key.description or {}).get("suggested_value")
+        raise AssertionError("no secret field")
+
+    assert suggested_secret(result) is None
+    changes = {CONF_CLIENT_SECRET: "", CONF_CUSTOM: {CONF_BASE_URL: "ftp://x"}}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(fake_enode, **changes)
+    )
+    assert result["errors"] == {"base": "invalid_url"}
+    assert suggested_secret(result) is None
+    assert fake_enode.client_secret not in str(result)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], credentials(fake_enode, **{CONF_CLIENT_SECRET: ""})
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_CLIENT_SECRET] == fake_enode.client_secret
+
+
 async def test_reconfigure_refuses_unknown_client(
     hass: HomeAssistant, fake_enode: FakeEnodeServer
 ) -> None:
@@ -544,3 +589,70 @@ async def test_production_uses_enode_hosts(
     )
     assert result["errors"] == {"base": "invalid_auth"}
     assert [str(call[1]) for call in aioclient_mock.mock_calls] == [PRODUCTION_ENDPOINTS.token_url]
+
+
+def custom_section(result: ConfigFlowResult) -> section:
+    schema = result["data_schema"]
+    assert schema is not None
+    found: section = next(value for key, value in schema.schema.items() if key == CONF_CUSTOM)
+    return found
+
+
+def custom_section_collapsed(result: ConfigFlowResult) -> bool:
+    """Whether the form shows the custom-environment section collapsed."""
+    return bool(custom_section(result).options["collapsed"])
+
+
+async def test_custom_section_stays_open_after_an_error(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer
+) -> None:
+    """Closed at first; open when the form comes back for the custom environment."""
+    flow_id = await open_enode_step(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, None)
+    assert custom_section_collapsed(result)
+
+    wrong_secret = credentials(fake_enode, **{CONF_CLIENT_SECRET: "wrong"})
+    result = await hass.config_entries.flow.async_configure(flow_id, wrong_secret)
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert not custom_section_collapsed(result)
+    base_url = next(iter(custom_section(result).schema.schema))
+    assert base_url.description == {"suggested_value": fake_enode.base_url}
+
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, wrong_secret | {CONF_ENVIRONMENT: "sandbox"}
+    )
+    assert custom_section_collapsed(result)
+
+
+async def test_reconfigure_opens_the_custom_section_of_a_custom_entry(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer
+) -> None:
+    """The base URL being edited is in sight; production entries keep it closed."""
+    custom = _entry(fake_enode)
+    custom.add_to_hass(hass)
+    result = await custom.start_reconfigure_flow(hass)
+    assert not custom_section_collapsed(result)
+
+    production = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="enode-production",
+        data=enode_entry_data(fake_enode, **{CONF_ENVIRONMENT: "production"}),
+    )
+    production.add_to_hass(hass)
+    result = await production.start_reconfigure_flow(hass)
+    assert custom_section_collapsed(result)
+
+
+async def test_link_steps_name_themselves_in_their_text(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer
+) -> None:
+    """The frontend shows no title over an external step, so its text starts with one."""
+    add_site(fake_enode, "hatchback")
+    strings = await async_get_translations(hass, "en", "config", {DOMAIN})
+    flow_id = await open_enode_step(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, credentials(fake_enode))
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    for step in ("link_vehicle", "link_charger"):
+        title = strings[f"component.{DOMAIN}.config.step.{step}.title"]
+        description = strings[f"component.{DOMAIN}.config.step.{step}.description"]
+        assert description.startswith(f"**{title}**\n\n"), step

@@ -283,21 +283,34 @@ async def test_unlink_picks_among_chargers(
     assert device(hass, enode_entry, site.charger_id or "") is not None
 
 
+async def test_unlink_a_charger_sharing_the_cars_vendor_account(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """One vendor account holds the car and the charger: only the charger is unlinked."""
+    site = link_site(fake_enode, "sedan", vehicle_vendor="TESLA", charger_vendor="TESLA")
+    await setup_entry(hass, enode_entry)
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "init"
+    assert site.charger_user is None
+    assert site.vehicle_user == ENODE_USER
+    assert device(hass, enode_entry, site.charger_id or "") is None
+    assert device(hass, enode_entry, site.vehicle_id or "") is not None
+    assert ("DELETE", f"/users/{ENODE_USER}/vendors/TESLA/charger", 204) in fake_enode.request_log
+
+
 async def test_unlink_refusals(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
     ha_client: TestClient,
     enode_entry: MockConfigEntry,
 ) -> None:
-    """Nothing to unlink, a vendor account shared with the car, and Enode errors."""
-    site = link_site(fake_enode, "sedan", vehicle_vendor="TESLA", charger_vendor="TESLA")
+    """Enode errors, and an entry unloaded meanwhile."""
+    link_site(fake_enode, "sedan")
     await setup_entry(hass, enode_entry)
-    result = await open_options(hass, enode_entry, "unlink_charger")
-    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
-    assert result["reason"] == "shared_vendor"
-    assert result["description_placeholders"] == {"vendor": "TESLA"}
-    assert site.charger_user == ENODE_USER
-
     result = await open_options(hass, enode_entry, "unlink_charger")
     fake_enode.faults.server_error_rate = 1.0
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})

@@ -313,8 +313,11 @@ async def test_unlocked_capabilities_persist_and_reset(
     await hass.async_block_till_done()
     assert enode_entry.runtime_data.coordinator.pairing.unlocked
 
+    # Gone for good only after several reads over half an hour (polling: no deleted event).
     fake_enode.unlink(site.charger_id or "")
     await poll(hass, freezer)
+    await poll(hass, freezer)
+    await poll(hass, freezer, minutes=30)
     await poll(hass, freezer, minutes=0.5)
     assert hass_storage[key]["data"] == []
     system = entity_id(hass, "sensor", f"{site.vehicle_id}_ev_system")
@@ -405,7 +408,10 @@ async def test_issues_of_a_vanished_vehicle_are_cleared(
     issue_id = f"charger_required_{enode_entry.entry_id}_{site.vehicle_id}"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
     fake_enode.unlink(site.vehicle_id or "")
+    # Gone for good only after several reads over half an hour (polling: no deleted event).
     await poll(hass, freezer)
+    await poll(hass, freezer)
+    await poll(hass, freezer, minutes=30)
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 

@@ -19,7 +19,7 @@ from custom_components.ev_flex.core.enode import SIGNATURE_HEADER, sign_payload
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
 
-from .conftest import ENODE_USER, link_site, setup_entry, without_webhook_url
+from .conftest import ENODE_USER, EXTERNAL_URL, link_site, setup_entry, without_webhook_url
 from .core.enode_support import make_client
 
 
@@ -38,10 +38,21 @@ async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: flo
     await hass.async_block_till_done(wait_background_tasks=True)
 
 
+async def turn_on_smart_charging(hass: HomeAssistant, vehicle_id: str) -> None:
+    """Switch smart charging on for a vehicle, through its switch."""
+    await hass.services.async_call(
+        "switch",
+        "turn_on",
+        {"entity_id": entity_id(hass, "switch", f"{vehicle_id}_smart_charging")},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+
+
 async def test_setup_and_unload(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
-    ha_client: TestClient,
+    webhook_client: TestClient,
     enode_entry: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
 ) -> None:
@@ -57,7 +68,7 @@ async def test_setup_and_unload(
     battery = entity_id(hass, "sensor", f"{site.vehicle_id}_battery_level")
     assert float(hass.states.get(battery).state) == pytest.approx(45, abs=1)
     assert [hook.url for hook in fake_enode._webhooks.values()] == [
-        f"{hass.config.internal_url}/api/webhook/enode-webhook-id"
+        f"{EXTERNAL_URL}/api/webhook/enode-webhook-id"
     ]
 
     runtime = enode_entry.runtime_data
@@ -96,12 +107,12 @@ async def test_without_url_polls_every_two_minutes(
 async def test_stale_webhook_is_replaced(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
-    ha_client: TestClient,
+    webhook_client: TestClient,
     enode_entry: MockConfigEntry,
 ) -> None:
     """A webhook left behind by a crash (same URL) is deleted before the new one is made."""
     link_site(fake_enode)
-    url = f"{hass.config.internal_url}/api/webhook/enode-webhook-id"
+    url = f"{EXTERNAL_URL}/api/webhook/enode-webhook-id"
     async with aiohttp.ClientSession() as session:
         stale = await make_client(session, fake_enode).create_webhook(url, "s" * 32)
     await setup_entry(hass, enode_entry)
@@ -113,7 +124,7 @@ async def test_stale_webhook_is_replaced(
 async def test_webhook_pushes_changes(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
-    ha_client: TestClient,
+    webhook_client: TestClient,
     enode_entry: MockConfigEntry,
 ) -> None:
     """A signed user:vehicle:updated delivery refreshes the entities without waiting."""
@@ -132,7 +143,7 @@ async def test_webhook_pushes_changes(
 async def test_webhook_bad_signature_is_refused(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
-    ha_client: TestClient,
+    webhook_client: TestClient,
     enode_entry: MockConfigEntry,
 ) -> None:
     """A delivery with a wrong signature gets 401 and changes nothing; unreadable ones 400."""
@@ -145,11 +156,11 @@ async def test_webhook_bad_signature_is_refused(
         [{"event": "user:vehicle:updated", "user": {"id": ENODE_USER}, "vehicle": {"id": "x"}}]
     ).encode()
     url = "/api/webhook/enode-webhook-id"
-    forged = await ha_client.post(
+    forged = await webhook_client.post(
         url, data=body, headers={SIGNATURE_HEADER: sign_payload(body, "not-the-secret")}
     )
     assert forged.status == 401
-    unsigned = await ha_client.post(url, data=body)
+    unsigned = await webhook_client.post(url, data=body)
     assert unsigned.status == 401
     await hass.async_block_till_done()
     assert fake_enode.stats.api_requests == requests_before
@@ -157,11 +168,11 @@ async def test_webhook_bad_signature_is_refused(
 
     secret = enode_entry.runtime_data.enode.webhook.secret  # type: ignore[union-attr]
     garbage = b"not json"
-    answer = await ha_client.post(
+    answer = await webhook_client.post(
         url, data=garbage, headers={SIGNATURE_HEADER: sign_payload(garbage, secret)}
     )
     assert answer.status == 400
-    signed = await ha_client.post(
+    signed = await webhook_client.post(
         url, data=body, headers={SIGNATURE_HEADER: sign_payload(body, secret)}
     )
     assert signed.status == 200
@@ -172,7 +183,7 @@ async def test_webhook_bad_signature_is_refused(
 async def test_credentials_invalidated_event_raises_issue(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
-    ha_client: TestClient,
+    webhook_client: TestClient,
     enode_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
@@ -239,7 +250,8 @@ async def test_devices_follow_the_account(
     device_registry: dr.DeviceRegistry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A newly linked car appears as a device by itself; an unlinked charger is removed."""
+    """A newly linked car appears as a device by itself; an unlinked charger and car go once
+    they stay unlisted."""
     site = link_site(fake_enode)
     await without_webhook_url(hass)
     await setup_entry(hass, enode_entry)
@@ -254,19 +266,17 @@ async def test_devices_follow_the_account(
     assert hass.states.get(state).state == "disabled"
     assert entity_id(hass, "calendar", f"{new_car}_plan")
     assert entity_id(hass, "time", f"{new_car}_departure_time")
-    await hass.services.async_call(
-        "switch",
-        "turn_on",
-        {"entity_id": entity_id(hass, "switch", f"{new_car}_smart_charging")},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+    await turn_on_smart_charging(hass, new_car)
     assert hass.states.get(state).state != "disabled"
     assert enode_entry.runtime_data.smart_charging[new_car].controller.settings.smart_charging
 
-    # Unlinked again: its smart charging stops and its device goes.
+    # Unlinked again (polling only: no deleted event arrives): once it has been missing from
+    # several reads over half an hour, its smart charging stops and its device goes.
     fake_enode.unlink(new_car)
     await poll(hass, freezer)
+    await poll(hass, freezer)
+    assert new_car in enode_entry.runtime_data.smart_charging
+    await poll(hass, freezer, minutes=30)
     assert new_car not in enode_entry.runtime_data.smart_charging
     assert (
         device_registry.async_get_device_by_identifier((DOMAIN, new_car), enode_entry.entry_id)
@@ -337,7 +347,7 @@ async def test_charging_location_created_at_enode(
 async def test_no_secret_reaches_the_log(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
-    ha_client: TestClient,
+    webhook_client: TestClient,
     enode_entry: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

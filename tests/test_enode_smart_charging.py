@@ -12,8 +12,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer, VirtualSite
+from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
-from .conftest import enode_entry_data, link_site, setup_entry
+from .conftest import ENODE_USER, enode_entry_data, link_site, setup_entry
 from .test_smart_charging import PRICE_ENTITY, START, TZ, TZ_NAME, advance, set_prices, settle
 
 CAR = "ev_flex_simulator_hatchback_40_kwh"
@@ -106,3 +107,52 @@ async def test_a_charger_controlled_by_another_app_is_reported_and_retried(
     assert hass.states.get(STATE).state == "plan_executing_stopped"
     assert not site.simulation.charger_state().is_charging
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_plugged_into_its_home_charger_outside_the_zone_is_at_home(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """Home's centre is about 450 m from the car, which is plugged into its own charger: smart
+    charging steers it, and no repair says it is away."""
+    entry, site = await set_up_hatchback(hass, fake_enode, freezer)
+    await hass.config.async_update(latitude=59.914, longitude=10.75)
+    await turn_on_smart_charging(hass)
+    await advance(hass, freezer, START + timedelta(minutes=10))
+    state = hass.states.get(STATE)
+    assert state.attributes["at_charging_location"] is True
+    assert state.attributes["reason"] != "away"
+    assert state.state == "plan_executing_stopped"
+    assert not site.simulation.charger_state().is_charging
+    issue_id = f"not_at_charging_location_{entry.entry_id}_{site.vehicle_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_away_from_the_charging_zone_smart_charging_and_repair_agree(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """A car plugged in far from the charging zone, not into its own charger: smart charging
+    keeps its hands off (reason `away`) and the repair says so, by the same rule."""
+    freezer.move_to(START)
+    await hass.config.async_set_time_zone(TZ_NAME)
+    await hass.config.async_update(latitude=59.95, longitude=10.75)
+    set_prices(hass)
+    site = fake_enode.add_site(vehicle=VEHICLE_PRESETS["sedan"], plugged_in=True)
+    fake_enode.link(ENODE_USER, site.vehicle_id or "")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Sedan",
+        unique_id=f"enode-{fake_enode.client_id}-away",
+        data=enode_entry_data(fake_enode),
+        options={"price_entity": PRICE_ENTITY},
+    )
+    await setup_entry(hass, entry)
+    car = "ev_flex_simulator_sedan_75_kwh"
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_smart_charging"}, blocking=True
+    )
+    await advance(hass, freezer, START + timedelta(minutes=5))
+    state = hass.states.get(f"sensor.{car}_smart_charging_state")
+    assert (state.state, state.attributes["reason"]) == ("considering", "away")
+    assert state.attributes["at_charging_location"] is False
+    issue_id = f"not_at_charging_location_{entry.entry_id}_{site.vehicle_id}"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None

@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util.yaml import load_yaml
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import yaml
 
 from custom_components.ev_flex.const import DOMAIN
 
@@ -191,3 +192,29 @@ def test_translation_placeholders_are_balanced() -> None:
         without_placeholders = re.sub(r"\{[a-z_][a-z0-9_]*\}", "", string)
         assert "{" not in without_placeholders, string
         assert "}" not in without_placeholders, string
+
+
+async def test_readme_dashboard_uses_real_entities_and_actions(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """The README's dashboard, with my_car replaced, names a simulated car's own entities."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Dashboard", 1)[1]
+    dashboard = yaml.safe_load(section.split("```yaml\n", 1)[1].split("```", 1)[0])
+    text = json.dumps(dashboard)
+    entity_ids = set(re.findall(r"\b[a-z_]+\.my_car_[a-z0-9_]+\b", text))
+    actions = set(re.findall(r'"perform_action": "ev_flex\.([a-z_]+)"', text))
+    assert len(entity_ids) >= 10
+    assert actions == {"charge_now", "cancel_override"}
+
+    registry = er.async_get(hass)
+    registered = {
+        entry.entity_id
+        for entry in er.async_entries_for_config_entry(registry, loaded_entry.entry_id)
+    }
+    # The car's own battery level, not the estimated one.
+    battery = min((entity for entity in registered if entity.endswith("_battery_level")), key=len)
+    car = battery.removeprefix("sensor.").removesuffix("_battery_level")
+    missing = {entity.replace("my_car", car) for entity in entity_ids} - registered
+    assert not missing
+    assert actions <= set(hass.services.async_services_for_domain(DOMAIN))

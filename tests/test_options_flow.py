@@ -156,6 +156,26 @@ async def test_price_entity_and_tariff_are_saved_and_applied(
     assert float(hass.states.get(IMPORT_SENSOR).state) == pytest.approx(1.0125)
 
 
+async def test_menu_reads_well_with_and_without_prices(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """The menu's text names no missing entity's prices and gives times on the local clock."""
+    strings = await async_get_translations(hass, "en", "options", {DOMAIN})
+    text = strings[f"component.{DOMAIN}.options.step.init.description"]
+
+    menu = await open_menu(hass, loaded_entry)
+    shown = text.format(**menu["description_placeholders"])
+    assert "**Price entity:** —" in shown
+    assert "prices of" not in shown
+
+    form = await choose(hass, menu, "price_source")
+    menu = await submit(hass, form, {CONF_PRICE_ENTITY: HACS_NORDPOOL})
+    shown = text.format(**menu["description_placeholders"])
+    # Today's prices end at midnight in Stockholm (22:00 UTC).
+    assert f"**Price data:** {HACS_NORDPOOL}: prices until Wed 8 Oct 00:00;" in shown
+    assert "+00:00" not in shown
+
+
 def _registry_nordpool(hass: HomeAssistant) -> str:
     source = MockConfigEntry(domain="nordpool")
     source.add_to_hass(hass)
@@ -363,12 +383,21 @@ async def test_grid_fee_periods_add_remove_and_preview(
 
     form = await choose(hass, fees, "add_period")
     assert form["type"] is FlowResultType.FORM
+    fields = {str(key): key for key in form["data_schema"].schema}
+    fee_field = form["data_schema"].schema[fields["per_kwh"]].config
+    assert fee_field["unit_of_measurement"] == "SEK/kWh"
+    for clock in ("start", "end"):
+        # Whole minutes: no seconds in the picker, nor in the suggested times.
+        assert form["data_schema"].schema[fields[clock]].serialize() == {
+            "selector": {"time": {"no_second": True}}
+        }
+        assert fields[clock].description == {"suggested_value": PEAK[clock][:5]}
     fees = await submit(hass, form, PEAK)
     assert fees["type"] is FlowResultType.MENU
     assert fees["step_id"] == "grid_fees"
     assert fees["menu_options"] == ["add_period", "remove_period", "init"]
     assert fees["description_placeholders"]["periods"] == (
-        "- Peak: mon, tue, wed, thu, fri 17:00-20:00, 0.5/kWh"
+        "- Peak: Mon, Tue, Wed, Thu, Fri 17:00-20:00, 0.5 SEK/kWh"
     )
     assert fees["description_placeholders"]["import_price"] == "1.7000 SEK/kWh"
 
@@ -382,7 +411,7 @@ async def test_grid_fee_periods_add_remove_and_preview(
     }
     fees = await submit(hass, await choose(hass, fees, "add_period"), night)
     assert fees["description_placeholders"]["periods"].splitlines()[1] == (
-        "- Night: mon-sun 22:00-06:00, 0.05/kWh (months 1, 11, 12)"
+        "- Night: Mon-Sun 22:00-06:00, 0.05 SEK/kWh (months 1, 11, 12)"
     )
 
     form = await choose(hass, fees, "remove_period")
@@ -427,6 +456,10 @@ async def test_add_period_errors_recover(
     assert form["type"] is FlowResultType.FORM
     assert form["errors"] == errors
     assert await error_text(hass, next(iter(errors.values())))
+    if errors == {"base": "tariff_overlap"}:
+        assert form["description_placeholders"]["details"] == (
+            "period 'Evening' overlaps 'Peak' on Mondays in January"
+        )
 
     fees = await submit(hass, form, PEAK | {"name": "Evening", "start": "20:00", "end": "22:00"})
     assert fees["step_id"] == "grid_fees"
@@ -525,6 +558,10 @@ async def test_export_errors_recover(
     assert form["type"] is FlowResultType.FORM
     assert form["errors"] == errors
     assert await error_text(hass, next(iter(errors.values())))
+    if errors == {"base": "tariff_overlap"}:
+        assert form["description_placeholders"]["details"] == (
+            "period 'Evening' overlaps 'Peak' on Mondays in January"
+        )
 
     menu = await submit(hass, form, {"export_kind": "entity", "export_entity": EXPORT_ENTITY})
     assert menu["type"] is FlowResultType.MENU

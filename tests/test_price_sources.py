@@ -34,6 +34,7 @@ from .core.test_prices_real_shapes import (
     real_slots,
 )
 from .prices_common import (
+    EXPORT_SENSOR,
     HACS_NORDPOOL,
     IMPORT_SENSOR,
     PriceAction,
@@ -585,7 +586,7 @@ async def test_easyenergy_usage_and_return_prices(
     hour = next(n for n, (s, e, _) in enumerate(usage_prices.slots(day, day)) if s <= now < e)
     assert slot.spot == pytest.approx(usage_prices.slots(day, day)[hour][2])
     assert slot.export_price == pytest.approx(return_prices.slots(day, day)[hour][2])
-    export = hass.states.get("sensor.ev_flex_export_price")
+    export = hass.states.get(EXPORT_SENSOR)
     assert export is not None
     assert float(export.state) == pytest.approx(slot.export_price)
 

@@ -105,7 +105,7 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: da
 
 
 async def turn_on_smart_charging(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Turn smart charging on and let its short power probe (at most 5 minutes) pass."""
+    """Turn smart charging on and let a short power probe (at most 5 minutes) pass, if any."""
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
     )
@@ -148,7 +148,11 @@ async def test_waits_for_cheap_hours_and_is_ready_on_time(
     assert estimated < charge_now
 
     calendar = f"calendar.{CAR}_charging_plan"
-    assert hass.states.get(calendar).attributes["message"].startswith("Charge at")
+    assert (
+        hass.states.get(calendar)
+        .attributes["message"]
+        .startswith("Charge EV Flex Simulator Sedan 75 kWh at")
+    )
 
     await advance(hass, freezer, next_start.astimezone(TZ) + timedelta(minutes=10))
     assert simulation.charger_state().is_charging
@@ -158,6 +162,29 @@ async def test_waits_for_cheap_hours_and_is_ready_on_time(
     soc = simulation.vehicle_state().battery_level_pct
     assert soc is not None
     assert soc >= 79.5
+
+
+async def test_turning_smart_charging_on_at_the_peak_buys_none_of_it(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The car charges by itself at the 18:00 peak; turning smart charging on stops it at once
+    (no probe): its power was learned while it charged by itself."""
+    await advance(hass, freezer, START + timedelta(minutes=2))
+    assert simulation.charger_state().is_charging
+    power = float(hass.states.get(f"sensor.{CAR}_charge_rate").state)
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    assert hass.states.get(STATE).attributes["reason"] == "plan"
+    await advance(hass, freezer, datetime.now(TZ) + timedelta(seconds=15))
+    assert not simulation.charger_state().is_charging
+    assert hass.states.get(STATE).state == "plan_executing_stopped"
+    learned = float(hass.states.get(f"sensor.{CAR}_learned_charging_power").state)
+    assert learned == pytest.approx(power, abs=0.05)
 
 
 async def test_departure_and_target_settings(
@@ -189,12 +216,32 @@ async def test_charge_now_and_cancel(
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Charge now overrides the plan; cancelling returns to it."""
+    """Charge now has its own state and the plan sensors follow it; cancelling returns to the
+    plan."""
     await turn_on_smart_charging(hass, freezer)
+    planned_start = hass.states.get(f"sensor.{CAR}_next_charging_start").state
+    planned_cost = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
     device_id = vehicle_device(hass, loaded_entry)
     await hass.services.async_call(DOMAIN, "charge_now", {"device_id": device_id}, blocking=True)
     await settle(hass)
     assert simulation.charger_state().is_charging
+    state = hass.states.get(STATE)
+    assert state.state == "plan_executing_charging_now"
+    assert state.attributes["reason"] == "charge_now"
+    # Charging has started: no later start; it stops when the target is reached, and costs
+    # what charging at once costs (evening prices: more than the plan).
+    assert hass.states.get(f"sensor.{CAR}_next_charging_start").state == "unknown"
+    assert planned_start != "unknown"
+    stop = datetime.fromisoformat(hass.states.get(f"sensor.{CAR}_next_charging_stop").state)
+    assert datetime.now(TZ) < stop < START + timedelta(hours=6)
+    cost = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
+    assert cost == float(hass.states.get(f"sensor.{CAR}_cost_if_charged_now").state)
+    assert cost > planned_cost
+    # The calendar shows the charge now, not the plan's night windows.
+    calendar = hass.states.get(f"calendar.{CAR}_charging_plan")
+    assert calendar.state == STATE_ON
+    assert calendar.attributes["message"] == "Charge now"
+    assert datetime.fromisoformat(calendar.attributes["end_time"]).hour == stop.astimezone(TZ).hour
 
     await hass.services.async_call(
         DOMAIN, "cancel_override", {"device_id": device_id}, blocking=True
@@ -227,15 +274,81 @@ async def test_plan_charging_for_the_vehicle(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """The plan action returns the planner's answer and changes nothing."""
-    device_id = vehicle_device(hass, loaded_entry)
+    summary = (await plan_for_vehicle(hass, loaded_entry))["summary"]
+    assert summary["status"] == "ok"
+    assert summary["switch_times"]
+    assert summary["target_met"] is True
+    assert hass.states.get(STATE).state == "disabled"
+
+
+async def plan_for_vehicle(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """The plan_charging answer for the entry's vehicle."""
     result = await hass.services.async_call(
-        DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
+        DOMAIN,
+        "plan_charging",
+        {"device_id": vehicle_device(hass, entry)},
+        blocking=True,
+        return_response=True,
     )
     assert result is not None
-    assert result["status"] == "ok"
-    assert result["switch_times"]
-    assert result["targets"][0]["met"] is True
-    assert hass.states.get(STATE).state == "disabled"
+    return dict(result)
+
+
+def to_second(text: str) -> datetime:
+    """A planner time to the nearest second, as the action shows it."""
+    moment = datetime.fromisoformat(text) + timedelta(microseconds=500_000)
+    return moment.replace(microsecond=0)
+
+
+async def test_plan_charging_shows_the_plan_the_car_follows(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """For a vehicle under smart charging the action answers with the controller's own plan:
+    the same switch times, and the learned power and efficiency, not advertised values."""
+    charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    charging.controller.state.learner.add_charge_sample(grid_kwh=10.0, stored_kwh=8.0)
+    await turn_on_smart_charging(hass, freezer)
+    plan = charging.controller.state.plan
+    assert plan is not None
+    result = await plan_for_vehicle(hass, loaded_entry)
+    assert [
+        (datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
+        for w in result["summary"]["switch_times"]
+    ] == [(to_second(w["start"]), to_second(w["end"])) for w in plan["switch_times"]]
+    model = charging.controller.decision.model
+    charge = result["planned_from"]["charge"]
+    assert charge["efficiency"] == pytest.approx(model.efficiency, abs=0.002)
+    assert charge["efficiency"] < 0.85, "learned, not the advertised 90 %"
+    assert charge["max_kw"] == pytest.approx(model.max_kw, abs=0.05)
+
+
+async def test_plan_charging_answer_reads_top_down(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Summary first and slots last; money in cents, energy in hundredths of a kWh, every time
+    local with its offset."""
+    await turn_on_smart_charging(hass, freezer)
+    result = await plan_for_vehicle(hass, loaded_entry)
+    assert list(result) == ["summary", "planned_from", "slots"]
+    summary = result["summary"]
+    assert list(summary)[:2] == ["status", "switch_times"]
+    assert summary["currency"] == "EUR"
+    for key in ("cost", "charge_now_cost", "savings"):
+        assert summary[key] == round(summary[key], 2)
+    for key in ("energy_charged_kwh", "energy_discharged_kwh"):
+        assert summary[key] == round(summary[key], 2)
+    assert summary["expected_soc_at_departure_pct"] == 80.0
+    times = [
+        summary["departure"],
+        result["planned_from"]["now"],
+        *(w[key] for w in summary["switch_times"] for key in ("start", "end")),
+        *(slot[key] for slot in result["slots"] for key in ("start", "end")),
+    ]
+    for text in times:
+        moment = datetime.fromisoformat(text)
+        assert moment.utcoffset() == moment.astimezone(TZ).utcoffset(), text
+        assert moment.microsecond == 0, text
+    assert summary["departure"] == "2026-01-14T07:00:00+01:00"
 
 
 async def test_plan_charging_with_explicit_values(
@@ -257,12 +370,14 @@ async def test_plan_charging_with_explicit_values(
         return_response=True,
     )
     assert result is not None
-    starts = [datetime.fromisoformat(w["start"]).astimezone(TZ) for w in result["switch_times"]]
+    starts = [
+        datetime.fromisoformat(w["start"]).astimezone(TZ) for w in result["summary"]["switch_times"]
+    ]
     assert starts
     assert all(start.hour not in range(17, 21) for start in starts), "never at the evening peak"
     cheap_hours = {hour for start in starts for hour in (start.hour,) if 2 <= hour < 5}
     assert cheap_hours, "the cheapest night hours are used"
-    assert result["energy_charged_kwh"] == pytest.approx(36 / 0.9, rel=1e-6)
+    assert result["summary"]["energy_charged_kwh"] == round(36 / 0.9, 2)
 
 
 @pytest.mark.parametrize(
@@ -425,6 +540,28 @@ async def test_v2g_discharges_at_the_peak_within_the_reserve(
     assert 69.0 <= lowest < 85.0, "it discharged, and not below the reserve"
 
 
+async def test_v2g_plans_nothing_after_the_departure(
+    hass: HomeAssistant, v2g_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Tomorrow evening's peak comes after the 07:00 departure: the car is away then, so the
+    plan (and its calendar) holds no discharge there, only tonight's."""
+    await set_up(hass, v2g_entry)
+    simulation: Simulation = v2g_entry.runtime_data.account.simulation
+    simulation.set_soc(90.0)
+    car = "ev_flex_simulator_suv_99_kwh_bidirectional"
+    for switch in ("smart_charging", "vehicle_to_grid"):
+        await hass.services.async_call(
+            "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_{switch}"}, blocking=True
+        )
+    await advance(hass, freezer, START + timedelta(minutes=10))
+    departure = START.replace(hour=7) + timedelta(days=1)
+    entity = hass.data["calendar"].get_entity(f"calendar.{car}_charging_plan")
+    events = await entity.async_get_events(hass, START, START + timedelta(days=2))
+    discharges = [event for event in events if event.summary.startswith("Discharge")]
+    assert discharges, "tonight's peak is sold"
+    assert all(event.end <= departure for event in events)
+
+
 async def test_grid_outage_sensor_is_followed(
     hass: HomeAssistant, simulator_entry: MockConfigEntry
 ) -> None:
@@ -456,12 +593,14 @@ async def test_v2g_plan_and_discharge_request(
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_vehicle_to_grid"}, blocking=True
     )
+    # The next poll reads the 90 %; tonight's peak (before the departure) is sold from it.
+    await advance(hass, freezer, START + timedelta(minutes=5))
     device_id = vehicle_device(hass, v2g_entry)
     result = await hass.services.async_call(
         DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
     )
     assert result is not None
-    assert result["energy_discharged_kwh"] > 0
+    assert result["summary"]["energy_discharged_kwh"] > 0
 
     with pytest.raises(ServiceValidationError) as raised:
         await hass.services.async_call(
@@ -506,8 +645,12 @@ async def test_explicit_plan_with_discharge(
         return_response=True,
     )
     assert result is not None
-    assert result["energy_discharged_kwh"] > 0
-    assert result["targets"][0]["met"] is True
+    assert result["summary"]["energy_discharged_kwh"] > 0
+    assert result["summary"]["target_met"] is True
+    departure = datetime(2026, 1, 14, 7, tzinfo=TZ)
+    assert all(datetime.fromisoformat(slot["end"]) <= departure for slot in result["slots"]), (
+        "nothing is planned after the departure"
+    )
 
 
 async def test_device_that_is_not_a_vehicle(
@@ -580,7 +723,9 @@ async def test_calendar_lists_windows_and_skips_slivers(
         datetime.fromisoformat(w["start"]).astimezone(ZoneInfo("UTC"))
         for w in plan["switch_times"][:-1]
     ]
-    assert all(event.summary.startswith("Charge at") for event in events)
+    assert all(
+        event.summary.startswith("Charge EV Flex Simulator Sedan 75 kWh at") for event in events
+    )
 
 
 VEHICLE_ID = "simulator-garage-vehicle"
@@ -607,7 +752,7 @@ async def test_unreadable_stored_state_starts_afresh(
     """A corrupt stored state is logged and ignored; the controller runs from scratch."""
     store_controller(hass_storage, simulator_entry, {"version": 1, "state": {"status": "bogus"}})
     await set_up(hass, simulator_entry)
-    assert "starts afresh" in caplog.text
+    assert "Saved data of EV Flex Simulator Sedan 75 kWh was reset" in caplog.text
     assert hass.states.get(STATE).state == "disabled"
 
 

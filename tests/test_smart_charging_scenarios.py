@@ -104,7 +104,7 @@ async def test_a_car_slower_than_advertised_still_makes_the_departure(
     await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=1))
     assert float(hass.states.get(f"sensor.{CAR}_charge_rate").state) == 3.7
     await turn_on_smart_charging(hass, freezer)
-    # The short probe measured the real power; the dashboard shows what was learned.
+    # Learned while it charged by itself (smart charging off); the dashboard shows it.
     learned = float(hass.states.get(f"sensor.{CAR}_learned_charging_power").state)
     assert abs(learned - 3.7) < 0.05
     assert 50 <= float(hass.states.get(f"sensor.{CAR}_learned_charging_efficiency").state) <= 100

@@ -1,12 +1,15 @@
 """EV Flex: smart charging and vehicle-to-grid for Home Assistant."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.const import Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_time_interval,
+)
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
@@ -29,22 +32,29 @@ from .const import (
     DOMAIN,
     ENODE_POLL_INTERVAL,
     ENODE_POLL_INTERVAL_WITH_WEBHOOK,
-    LOGGER,
     SIMULATOR_UPDATE_INTERVAL,
+    WEBHOOK_CHECK_INTERVAL,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeData
 from .core.account import Account, SimulatedAccount
 from .core.enode import EnodeAccount
 from .core.model import Location
-from .core.pairing import PairingTracker
+from .core.pairing import PairingTracker, UnlockedCapabilities
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
-from .enode import EnodeRuntime, async_register_link_view, charging_zone, client_from_data
+from .enode import (
+    EnodeRuntime,
+    async_register_link_view,
+    async_remove_enode_account,
+    client_from_data,
+)
 from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id
 from .interventions import Interventions, async_remove_entry_issues
+from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .services import async_setup_services
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
+from .stores import EVERYTHING, async_load_store, async_report_reset, device_known
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -70,6 +80,9 @@ SIMULATION_STORE_VERSION = 1
 SIMULATION_SAVE_DELAY_SECONDS = 60
 PAIRING_STORE_VERSION = 1
 PAIRING_SAVE_DELAY_SECONDS = 10
+# Repair issues about a store name what it belongs to.
+SIMULATION_SUBJECT = "simulation"
+PAIRING_SUBJECT = "pairing"
 
 # Simulated cars outlive a reload of their entry, as real cars do.
 SIMULATIONS: HassKey[dict[str, Simulation]] = HassKey(f"{DOMAIN}_simulations")
@@ -82,6 +95,33 @@ def _simulation_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any
 def _pairing_store(hass: HomeAssistant, entry_id: str) -> Store[list[dict[str, Any]]]:
     """Capabilities a charger unlocked for a vehicle, kept over restarts."""
     return Store(hass, PAIRING_STORE_VERSION, f"{DOMAIN}.pairing.{entry_id}")
+
+
+async def _async_load_pairing(
+    hass: HomeAssistant, entry: EvFlexConfigEntry, store: Store[list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The readable stored pairing records; unreadable ones are reported and relearned."""
+    saved: object = await async_load_store(
+        hass,
+        store,
+        entry_id=entry.entry_id,
+        subject=PAIRING_SUBJECT,
+        name=entry.title,
+        expected=False,
+    )
+    if saved is None:
+        return []
+    records = saved if isinstance(saved, list) else [saved]
+    readable = [
+        record
+        for record in records
+        if isinstance(record, dict) and UnlockedCapabilities.from_dict(record) is not None
+    ]
+    if len(readable) != len(records):
+        async_report_reset(hass, entry.entry_id, PAIRING_SUBJECT, entry.title, ["pairing.*"])
+        # Written back without them, so the next start does not report them again.
+        store.async_delay_save(lambda: readable, PAIRING_SAVE_DELAY_SECONDS)
+    return readable
 
 
 async def _async_simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Simulation:
@@ -105,11 +145,25 @@ async def _async_simulation(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Si
         # The simulated car lives at the Home Assistant home.
         home=Location(latitude=hass.config.latitude, longitude=hass.config.longitude),
     )
-    if saved := await _simulation_store(hass, entry.entry_id).async_load():
+    store = _simulation_store(hass, entry.entry_id)
+    saved = await async_load_store(
+        hass,
+        store,
+        entry_id=entry.entry_id,
+        subject=SIMULATION_SUBJECT,
+        name=entry.title,
+        expected=device_known(hass, entry.entry_id, simulation.vehicle_id),
+    )
+    if saved is None:
+        # Stored at once, so a store missing later on was lost, not new.
+        store.async_delay_save(simulation.to_dict, SIMULATION_SAVE_DELAY_SECONDS)
+    else:
         try:
             simulation.restore(saved)
         except SimulatorError as err:
-            LOGGER.warning("Starting the simulated car afresh: %s", err)
+            async_report_reset(
+                hass, entry.entry_id, SIMULATION_SUBJECT, entry.title, [EVERYTHING], detail=str(err)
+            )
     simulations[entry.entry_id] = simulation
     return simulation
 
@@ -145,7 +199,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     """Connect the account, pair its vehicles and chargers, and create its devices."""
     account, update_interval = await _async_build_account(hass, entry)
     pairing_store = _pairing_store(hass, entry.entry_id)
-    stored_pairing = await pairing_store.async_load() or []
+    stored_pairing = await _async_load_pairing(hass, entry, pairing_store)
     pairing = PairingTracker.restore(stored_pairing)
     enode: EnodeRuntime | None = None
     if isinstance(account, EnodeAccount):
@@ -173,8 +227,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     )
     await coordinator.async_config_entry_first_refresh()
     interventions = Interventions(hass, entry.entry_id, entry_title=entry.title)
-    if enode is not None:
-        runtime = enode
+    if enode is not None and isinstance(account, EnodeAccount):
+        runtime, enode_account = enode, account
 
         @callback
         def refresh_from_webhook() -> None:
@@ -191,11 +245,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         runtime.webhook.on_refresh = refresh_from_webhook
         runtime.webhook.on_credentials_invalidated = interventions.async_vendor_relink
         runtime.webhook.on_action_updated = action_updated
+        runtime.webhook.on_device_deleted = coordinator.async_device_deleted
         if await runtime.async_start(coordinator.data):
             # Enode placed the cars anew; judge where they are on fresh data.
             await coordinator.async_refresh()
-        if runtime.webhook_active:
-            coordinator.update_interval = ENODE_POLL_INTERVAL_WITH_WEBHOOK
+
+        @callback
+        def follow_webhook_state() -> None:
+            # A working webhook pushes changes and credential problems; without one, poll
+            # faster and read the vendor accounts' validity on every poll.
+            working = runtime.webhook_active
+            coordinator.update_interval = (
+                ENODE_POLL_INTERVAL_WITH_WEBHOOK if working else ENODE_POLL_INTERVAL
+            )
+            enode_account.read_linked_vendors = not working
+
+        async def check_webhook(_now: datetime) -> None:
+            await runtime.async_check_webhook()
+            follow_webhook_state()
+
+        follow_webhook_state()
+        entry.async_on_unload(
+            async_track_time_interval(
+                hass, check_webhook, WEBHOOK_CHECK_INTERVAL, name="ev_flex webhook check"
+            )
+        )
         entry.async_on_unload(runtime.async_stop)
     if isinstance(account, SimulatedAccount):
         store = _simulation_store(hass, entry.entry_id)
@@ -226,7 +300,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         if enode is not None:
             enode.async_on_update(snapshot)
             _async_keep_own_capabilities(hass, entry, account)
-        zone = enode.zone if enode is not None else charging_zone(hass, None)
+        if isinstance(account, EnodeAccount):
+            for vendor in account.invalid_vendors:
+                interventions.async_vendor_relink(vendor)
+        update_vendor_interventions()
+        zone = configured_charging_zone(hass, entry.options)
         interventions.async_update(
             snapshot,
             coordinator.systems,
@@ -237,6 +315,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
             saved_pairing = exported
             pairing_store.async_delay_save(lambda: exported, PAIRING_SAVE_DELAY_SECONDS)
 
+    @callback
+    def update_vendor_interventions() -> None:
+        if enode is not None:
+            interventions.async_vendor_interventions(coordinator.data, enode.intervention_texts)
+
+    if enode is not None:
+        enode.on_intervention_texts = update_vendor_interventions
     account_updated()
     entry.async_on_unload(coordinator.async_add_listener(account_updated))
     entry.async_on_unload(interventions.async_unload)
@@ -251,8 +336,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     )
     entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    for charging in entry.runtime_data.smart_charging.values():
-        await charging.async_start()
+    try:
+        for charging in entry.runtime_data.smart_charging.values():
+            await charging.async_start()
+    except Exception:
+        # A failed setup must not leave its entities showing stale values.
+        await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+        raise
     async_follow_new_vehicles(hass, entry)
     return True
 
@@ -276,7 +366,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> None:
-    """Forget a removed entry's simulated car, pairing memory and repair issues."""
+    """Forget a removed entry's simulated car, pairing memory and repair issues; for Enode,
+    delete the user (with the vendor credentials Enode keeps) and the charging Location."""
+    if entry.data.get(CONF_ACCOUNT_TYPE) == ACCOUNT_TYPE_ENODE:
+        await async_remove_enode_account(hass, entry)
     hass.data.get(SIMULATIONS, {}).pop(entry.entry_id, None)
     await _simulation_store(hass, entry.entry_id).async_remove()
     await _pairing_store(hass, entry.entry_id).async_remove()

@@ -13,6 +13,8 @@ from .controller_entity import (
     async_setup_smart_charging_entities,
 )
 from .coordinator import EvFlexConfigEntry
+from .core.controller import Decision, SmartChargingState
+from .helpers import power_text
 
 PARALLEL_UPDATES = 0
 MIN_EVENT = timedelta(minutes=1)
@@ -33,13 +35,18 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
     """Each planned switch-on interval of the current plan is an event."""
 
     def _events(self) -> list[CalendarEvent]:
+        decision = self.decision
+        if decision is not None and decision.status is SmartChargingState.CHARGING_NOW:
+            return self._charge_now_event(decision)
         plan = self.charging.controller.state.plan
         if not plan:
             return []
         events = []
+        vehicle = self.charging.display_name
         for window in plan.get("switch_times", []):
             mode = window.get("mode", "charge")
-            power = float(window.get("kw", 0.0))
+            verb = "Discharge" if mode == "discharge" else "Charge"
+            power = power_text(float(window.get("kw", 0.0)))
             start = dt_util.as_utc(datetime.fromisoformat(window["start"]))
             end = dt_util.as_utc(datetime.fromisoformat(window["end"]))
             if end - start < MIN_EVENT:
@@ -49,12 +56,27 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
                 CalendarEvent(
                     start=start,
                     end=end,
-                    summary=f"{'Discharge' if mode == 'discharge' else 'Charge'} at {power:g} kW",
+                    summary=f"{verb} {vehicle} at {power}",
                     description=f"Planned by EV Flex ({mode})",
                     uid=f"{self.charging.vehicle_id}-{window['start']}-{mode}",
                 )
             )
         return events
+
+    def _charge_now_event(self, decision: Decision) -> list[CalendarEvent]:
+        """Charge now replaces the plan: one event until the target is reached."""
+        requested = self.charging.controller.settings.charge_now_requested_at
+        start = requested or decision.status_changed_at
+        end = decision.next_stop or dt_util.utcnow() + MIN_EVENT
+        return [
+            CalendarEvent(
+                start=start,
+                end=max(end, start + MIN_EVENT),
+                summary="Charge now",
+                description="Asked for with ev_flex.charge_now",
+                uid=f"{self.charging.vehicle_id}-{start.isoformat()}-charge_now",
+            )
+        ]
 
     @property
     def event(self) -> CalendarEvent | None:

@@ -43,6 +43,8 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
     TimeSelector,
+    TimeSelectorConfig,
+    make_selector_config_schema,
 )
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util, slugify
@@ -86,6 +88,7 @@ from .core.enode import (
     EnodeEnvironment,
     EnodeError,
     VendorType,
+    credentials_problem,
     vehicle_state_from,
 )
 from .core.prices import PriceStatus, current_price
@@ -108,13 +111,13 @@ from .enode import (
     async_forget_links,
     async_link_state_valid,
     async_start_link,
-    charging_zone,
     client_from_data,
     enode_unique_id,
     link_error,
 )
 from .entities_account import POWER_UNITS_TO_KW
 from .helpers import charger_name, vehicle_name
+from .location import charging_zone
 from .price_source import (
     CONF_PRICE_ENTITY,
     CONF_TARIFF,
@@ -227,6 +230,28 @@ ENODE_SCHEMA = probatio.Schema(
     }
 )
 
+# Reconfigure never sends the stored secret to the browser: left empty, it stays as it is.
+RECONFIGURE_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional(CONF_CLIENT_SECRET) if key == CONF_CLIENT_SECRET else key: value
+        for key, value in ENODE_SCHEMA.schema.items()
+    }
+)
+
+
+def _enode_schema(environment: str | None, base: probatio.Schema = ENODE_SCHEMA) -> probatio.Schema:
+    """The Enode form; the custom-environment section is open once Custom is chosen.
+
+    Opening it then keeps the base URL in sight when the form comes back with an error.
+    """
+    if environment != EnodeEnvironment.CUSTOM.value:
+        return base
+    custom = next(value for key, value in base.schema.items() if key == CONF_CUSTOM)
+    return base.extend(
+        {probatio.Optional(CONF_CUSTOM): section(custom.schema, {"collapsed": False})}
+    )
+
+
 REAUTH_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_CLIENT_ID): TextSelector(),
@@ -256,6 +281,8 @@ def _enode_data(user_input: Mapping[str, Any]) -> dict[str, Any]:
 
 async def _async_check_credentials(hass: HomeAssistant, data: Mapping[str, Any]) -> str | None:
     """A real call with the credentials; the form error key, or None when they work."""
+    if credentials_problem(data[CONF_CLIENT_ID], data[CONF_CLIENT_SECRET]) is not None:
+        return "invalid_credentials"
     try:
         client = client_from_data(hass, data)
     except ValueError:
@@ -337,9 +364,10 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
                 self._enode.client = client_from_data(self.hass, data)
                 # A user linked before (the entry was removed) keeps their vehicles.
                 return await self._async_vehicle_linked()
+        environment = user_input[CONF_ENVIRONMENT] if user_input else None
         return self.async_show_form(
             step_id=ACCOUNT_TYPE_ENODE,
-            data_schema=self.add_suggested_values_to_schema(ENODE_SCHEMA, user_input),
+            data_schema=self.add_suggested_values_to_schema(_enode_schema(environment), user_input),
             errors=errors,
         )
 
@@ -547,7 +575,10 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
             return self.async_abort(reason="reconfigure_not_supported")
         errors: dict[str, str] = {}
         if user_input is not None:
-            data = _enode_data(user_input)
+            data = _enode_data(
+                {CONF_CLIENT_SECRET: entry.data[CONF_CLIENT_SECRET]}
+                | {key: value for key, value in user_input.items() if value}
+            )
             if (error := await _async_check_credentials(self.hass, data)) is not None:
                 errors["base"] = error
             else:
@@ -559,13 +590,16 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(entry, data={**kept, **data})
         suggested = user_input or {
             CONF_CLIENT_ID: entry.data[CONF_CLIENT_ID],
-            CONF_CLIENT_SECRET: entry.data[CONF_CLIENT_SECRET],
             CONF_ENVIRONMENT: entry.data[CONF_ENVIRONMENT],
             CONF_CUSTOM: {CONF_BASE_URL: entry.data.get(CONF_BASE_URL, "")},
         }
+        # Never the stored secret, not even after an error.
+        suggested = {k: v for k, v in suggested.items() if k != CONF_CLIENT_SECRET}
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(ENODE_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(
+                _enode_schema(suggested[CONF_ENVIRONMENT], RECONFIGURE_SCHEMA), suggested
+            ),
             errors=errors,
         )
 
@@ -611,8 +645,13 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
                 errors[CONF_NAME] = "name_required"
             elif not 0 <= soc <= 100:
                 errors[CONF_INITIAL_SOC] = "invalid_soc"
+            elif self.hass.config_entries.async_entry_for_domain_unique_id(
+                DOMAIN, unique_id := f"{ACCOUNT_TYPE_SIMULATOR}-{slugify(name)}"
+            ):
+                # Another name is one keystroke away: ask for it instead of ending the flow.
+                errors[CONF_NAME] = "name_in_use"
             else:
-                await self.async_set_unique_id(f"{ACCOUNT_TYPE_SIMULATOR}-{slugify(name)}")
+                await self.async_set_unique_id(unique_id)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title=name,
@@ -698,6 +737,20 @@ EXPORT_FIELDS = {
 }
 
 
+class _MinuteTimeSelectorConfig(TimeSelectorConfig, total=False):
+    no_second: bool
+
+
+class _MinuteTimeSelector(TimeSelector):
+    """A time picker without seconds: grid-fee periods start and end on whole minutes.
+
+    Home Assistant's frontend reads no_second from the time selector's config; the core
+    selector's schema does not list it yet, so this one does.
+    """
+
+    CONFIG_SCHEMA = make_selector_config_schema({probatio.Optional("no_second"): bool})
+
+
 def _number_selector(unit: str | None = None) -> NumberSelector:
     # No bounds here: the tariff validation checks them and answers with a translated error.
     if unit is None:
@@ -725,12 +778,17 @@ IMPORT_TARIFF_SCHEMA = probatio.Schema(
     }
 )
 
+
 ADD_PERIOD_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_PERIOD_NAME): TextSelector(),
         probatio.Required(CONF_PERIOD_FEE): _number_selector(),
-        probatio.Required(CONF_PERIOD_START): TimeSelector(),
-        probatio.Required(CONF_PERIOD_END): TimeSelector(),
+        probatio.Required(CONF_PERIOD_START): _MinuteTimeSelector(
+            _MinuteTimeSelectorConfig(no_second=True)
+        ),
+        probatio.Required(CONF_PERIOD_END): _MinuteTimeSelector(
+            _MinuteTimeSelectorConfig(no_second=True)
+        ),
         probatio.Required(CONF_PERIOD_WEEKDAYS): SelectSelector(
             SelectSelectorConfig(
                 options=list(WEEKDAY_NAMES),
@@ -749,6 +807,14 @@ ADD_PERIOD_SCHEMA = probatio.Schema(
         ),
     }
 )
+
+
+def _add_period_schema(currency: str) -> probatio.Schema:
+    """The period form with the fee in the prices' currency."""
+    return ADD_PERIOD_SCHEMA.extend(
+        {probatio.Required(CONF_PERIOD_FEE): _number_selector(f"{currency}/kWh")}
+    )
+
 
 EXPORT_SCHEMA = probatio.Schema(
     {
@@ -795,14 +861,15 @@ def _entity_error(read: EntityRead) -> str | None:
     return None
 
 
-def _describe_period(period: GridFeePeriod) -> str:
+def _describe_period(period: GridFeePeriod, currency: str) -> str:
     days = (
-        "mon-sun"
+        "Mon-Sun"
         if period.weekdays == ALL_WEEKDAYS
-        else ", ".join(WEEKDAY_NAMES[day] for day in sorted(period.weekdays))
+        else ", ".join(WEEKDAY_NAMES[day].capitalize() for day in sorted(period.weekdays))
     )
     stored = period.to_dict()
-    text = f"- {period.name}: {days} {stored['start']}-{stored['end']}, {period.per_kwh:g}/kWh"
+    fee = f"{period.per_kwh:g} {currency}/kWh"
+    text = f"- {period.name}: {days} {stored['start']}-{stored['end']}, {fee}"
     if "months" in stored:
         text += f" (months {', '.join(str(month) for month in stored['months'])})"
     return text
@@ -889,15 +956,21 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         read = await async_read_price_entity(self.hass, entity_id)
         return _entity_error(read), read
 
+    def _currency(self) -> str:
+        """The price entity's currency, else Home Assistant's."""
+        read = self._import_read
+        if self._price_entity and read is not None and read.result.series is not None:
+            return read.result.series.currency or self.hass.config.currency
+        return self.hass.config.currency
+
     def _placeholders(self, details: str = "") -> dict[str, str]:
         """The preview of the current prices with the tariff as edited so far."""
         import_price = export_price = entity_price = None
         vat_advice = ""
-        currency = self.hass.config.currency
+        currency = self._currency()
         read = self._import_read
         if self._price_entity and read is not None and read.result.series is not None:
             series = read.result.series
-            currency = series.currency or currency
             vat_advice = self._vat_advice.get(VAT_ADVICE[series.includes_vat], "")
             entity_price = current_price(series, dt_util.utcnow())
             export_series = self._export_read.result.series if self._export_read else None
@@ -920,7 +993,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             "entity_price": show(entity_price),
             "vat_advice": vat_advice,
             "periods": "\n".join(
-                _describe_period(period) for period in self._tariff.import_tariff.grid_fees.periods
+                _describe_period(period, currency)
+                for period in self._tariff.import_tariff.grid_fees.periods
             )
             or NO_VALUE,
             "details": details,
@@ -1060,14 +1134,16 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 self._tariff = replace(self._tariff, import_tariff=imported)
                 return await self.async_step_grid_fees()
         suggested = user_input or {
-            CONF_PERIOD_START: "17:00:00",
-            CONF_PERIOD_END: "20:00:00",
+            CONF_PERIOD_START: "17:00",
+            CONF_PERIOD_END: "20:00",
             CONF_PERIOD_WEEKDAYS: list(WEEKDAY_NAMES),
             CONF_PERIOD_MONTHS: ALL_MONTH_OPTIONS,
         }
         return self.async_show_form(
             step_id="add_period",
-            data_schema=self.add_suggested_values_to_schema(ADD_PERIOD_SCHEMA, suggested),
+            data_schema=self.add_suggested_values_to_schema(
+                _add_period_schema(self._currency()), suggested
+            ),
             errors=errors,
             description_placeholders=self._placeholders(details),
         )
@@ -1333,18 +1409,15 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         client = enode.client
         try:
             charger = await client.get_charger(charger_id)
-            vendor = charger.vendor or ""
-            vehicles = await client.list_vehicles(enode.user_id)
-            if any(vehicle.vendor == vendor for vehicle in vehicles):
-                # Enode unlinks whole vendor accounts; this one holds the car as well.
-                return self.async_abort(
-                    reason="shared_vendor", description_placeholders={"vendor": vendor}
-                )
-            await client.disconnect_vendor(enode.user_id, vendor)
+            # Only the charger side: a vendor account that also holds the car keeps the car.
+            await client.disconnect_vendor_type(
+                enode.user_id, charger.vendor or "", VendorType.CHARGER
+            )
         except EnodeError as err:
             return self.async_abort(
                 reason="unlink_failed", description_placeholders={"reason": str(err)}
             )
+        runtime.coordinator.async_device_deleted(charger_id)
         await runtime.coordinator.async_refresh()
         return await self.async_step_init()
 

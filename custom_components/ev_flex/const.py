@@ -42,6 +42,8 @@ CONF_CUSTOM: Final = "custom"
 CONF_BASE_URL: Final = "base_url"
 CONF_ENODE_USER_ID: Final = "enode_user_id"
 CONF_WEBHOOK_ID: Final = "webhook_id"
+# The Home Assistant Cloud address made for the entry's webhook (where the user has Cloud).
+CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_ENODE_LOCATION_ID: Final = "enode_location_id"
 CONF_ENODE_LOCATION_ZONE: Final = "enode_location_zone"
 # Whether each car can start and stop charging by itself, as seen while no charger was linked
@@ -55,11 +57,14 @@ DEFAULT_CHARGING_ZONE: Final = "zone.home"
 # a safety net. Without webhooks it is the only way to notice plug-ins.
 ENODE_POLL_INTERVAL: Final = timedelta(minutes=2)
 ENODE_POLL_INTERVAL_WITH_WEBHOOK: Final = timedelta(minutes=10)
+# How often EV Flex checks that Enode still delivers to its webhook.
+WEBHOOK_CHECK_INTERVAL: Final = timedelta(hours=1)
 # How long one charging command may take to be confirmed before its path counts as failed.
 COMMAND_TIMEOUT_SECONDS: Final = 90.0
 COMMAND_POLL_SECONDS: Final = 3.0
 
-LINK_VIEW_URL: Final = "/api/ev_flex/link/{flow_id}"
+# The flow's state is part of the path: Enode Link may drop the redirect URI's query.
+LINK_VIEW_URL: Final = "/api/ev_flex/link/{flow_id}/{state}"
 
 # Day names of a weekly departure schedule, Monday first (as datetime.weekday() counts).
 WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

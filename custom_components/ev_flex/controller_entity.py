@@ -27,6 +27,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import EvFlexConfigEntry
 from .core.controller import ControllerSettings, Decision, SmartChargingState
 from .entity import vehicle_device_info
+from .helpers import POWER_DIGITS, power_kw
 from .smart_charging import VehicleSmartCharging, finite_or_none, new_vehicle_signal
 
 
@@ -267,9 +268,9 @@ CONTROLLER_SENSORS: tuple[ControllerSensorDescription, ...] = (
         translation_key="learned_charge_power",
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
-        suggested_display_precision=1,
+        suggested_display_precision=POWER_DIGITS,
         entity_category=EntityCategory.DIAGNOSTIC,
-        value_fn=_decision_value(lambda decision: finite_or_none(decision.model.max_kw)),
+        value_fn=_decision_value(lambda decision: power_kw(decision.model.max_kw)),
     ),
     ControllerSensorDescription(
         key="learned_charge_efficiency",

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
@@ -17,6 +17,7 @@ from .core.account import Account, AccountAuthError, AccountError
 from .core.enode import EnodeAccount, RateLimitedError
 from .core.model import AccountSnapshot
 from .core.pairing import CommandSender, EvSystem, PairingTracker, settling_sender
+from .core.roster import DeviceRoster
 
 if TYPE_CHECKING:
     from .enode import EnodeRuntime
@@ -85,7 +86,7 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
         # Sends a command down one path (see `command_sender`).
         self.send_command = command_sender(account)
         self._charging_location_known = charging_location_known
-        self._listed_device_ids: set[str] | None = None
+        self.roster = DeviceRoster()
         self._rate_limit_strikes = 0
         # When the account's data was last read (a command sent before it shows in it).
         self.data_read_at: datetime | None = None
@@ -131,7 +132,7 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
             ) from err
         self._rate_limit_strikes = 0
         self.data_read_at = dt_util.utcnow()
-        self._remove_vanished_devices(snapshot)
+        snapshot = self._keep_or_remove_missing(snapshot)
         self._update_pairing(snapshot)
         return snapshot
 
@@ -146,16 +147,21 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
             snapshot, dt_util.utcnow(), charging_location_known=self._charging_location_known()
         )
 
-    def _remove_vanished_devices(self, snapshot: AccountSnapshot) -> None:
-        """Remove devices the account no longer lists (not ones that are merely offline)."""
-        current = set(snapshot.vehicles) | set(snapshot.chargers)
-        previous, self._listed_device_ids = self._listed_device_ids, current
-        if previous is None:
-            return
+    @callback
+    def async_device_deleted(self, device_id: str) -> None:
+        """The account said a device was deleted: remove it on the next read that lacks it."""
+        self.roster.mark_deleted(device_id)
+
+    def _keep_or_remove_missing(self, snapshot: AccountSnapshot) -> AccountSnapshot:
+        """Keep devices a read lacks (offline) until they are surely gone, then remove them."""
+        kept, removed = self.roster.reconcile(
+            snapshot, dt_util.utcnow(), complete=snapshot.complete
+        )
         registry = dr.async_get(self.hass)
-        for device_id in previous - current:
+        for device_id in removed:
             device = registry.async_get_device_by_identifier(
                 (DOMAIN, device_id), self.config_entry.entry_id
             )
             if device is not None:
                 registry.async_remove_device(device.id)
+        return kept

@@ -16,6 +16,7 @@ TO_REDACT = {
     "token",
     "webhook_secret",
     "webhook_id",
+    "cloudhook_url",
     "enode_user_id",
     "base_url",
     "vin",
@@ -53,6 +54,8 @@ async def async_get_config_entry_diagnostics(
     if (enode := entry.runtime_data.enode) is not None:
         diagnostics["enode"] = {
             "webhook_active": enode.webhook_active,
+            # Why Enode's updates do (not) arrive, e.g. "no_https_url" or "test_failed".
+            "webhook_status": enode.webhook.status.value,
             "charging_location_set": enode.location_id is not None,
             "update_interval_s": coordinator.update_interval.total_seconds()
             if coordinator.update_interval

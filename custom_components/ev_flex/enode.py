@@ -6,11 +6,12 @@ connects it to Home Assistant's HTTP server, webhooks, zones and config entries.
 """
 
 from collections.abc import Callable, Mapping
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 import html
 from http import HTTPStatus
-import math
 import secrets
 from typing import Any
 
@@ -18,7 +19,7 @@ from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.components.http import KEY_HASS, HomeAssistantView
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, CONF_CLIENT_ID, CONF_CLIENT_SECRET
+from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.data_entry_flow import UnknownFlow
 from homeassistant.helpers import instance_id
@@ -32,16 +33,20 @@ from .const import (
     COMMAND_TIMEOUT_SECONDS,
     CONF_BASE_URL,
     CONF_CHARGING_ZONE,
+    CONF_CLOUDHOOK_URL,
     CONF_CUSTOM,
     CONF_ENODE_LOCATION_ID,
     CONF_ENODE_LOCATION_ZONE,
+    CONF_ENODE_USER_ID,
     CONF_ENVIRONMENT,
-    DEFAULT_CHARGING_ZONE,
+    CONF_WEBHOOK_ID,
     DOMAIN,
+    ENODE_POLL_INTERVAL,
     LINK_VIEW_URL,
     LOGGER,
 )
 from .core.enode import (
+    API_VERSION,
     SIGNATURE_HEADER,
     ChargerEvent,
     CredentialsInvalidatedEvent,
@@ -49,14 +54,18 @@ from .core.enode import (
     EnodeEndpoints,
     EnodeEnvironment,
     EnodeError,
+    EnodeNotFoundError,
     EnodeSignatureError,
     EnodeWebhookPayloadError,
     VehicleEvent,
     VendorActionEvent,
     WebhookEvent,
-    verify_and_parse,
+    intervention_language,
+    verify_delivery,
 )
+from .core.location import ChargingZone
 from .core.model import AccountSnapshot
+from .location import configured_charging_zone
 
 # The events that mean the account's data changed.
 REFRESH_EVENTS = frozenset(
@@ -71,10 +80,18 @@ REFRESH_EVENTS = frozenset(
         "user:charge-action:updated",
     }
 )
+DELETED_EVENTS = frozenset({"user:vehicle:deleted", "user:charger:deleted"})
 WEBHOOK_EVENTS = (*sorted(REFRESH_EVENTS), "user:credentials:invalidated")
+# Sent by POST /webhooks/{id}/test (2024-10-01).
+TEST_EVENT = "enode:webhook:test"
+# Enode sends at most 100 events per delivery, each a few kilobytes; more is not Enode.
+MAX_DELIVERY_BYTES = 1024 * 1024
+# Warnings about forged or junk deliveries: at most one per this interval.
+WARNING_INTERVAL = timedelta(minutes=1)
 # Enode wants at least 128 bits of secret.
 WEBHOOK_SECRET_BYTES = 24
-DEFAULT_ZONE_RADIUS_M = 100.0
+# An intervention whose text could not be read is asked for again this much later.
+INTERVENTION_RETRY_INTERVAL = timedelta(hours=1)
 # After Enode refused to make the charging Location, try again this much later.
 LOCATION_RETRY_INTERVAL = timedelta(minutes=30)
 
@@ -147,11 +164,11 @@ class EnodeLinkView(HomeAssistantView):
     # request belongs to the flow that created the link session.
     requires_auth = False
 
-    async def get(self, request: web.Request, flow_id: str) -> web.Response:
-        """Hand the query (state, error, error_message) to the flow."""
+    async def get(self, request: web.Request, flow_id: str, state: str) -> web.Response:
+        """Hand the state (from the path) and Link's query (error, error_message) to the flow."""
         hass = request.app[KEY_HASS]
-        query = dict(request.query)
-        pending = hass.data.get(PENDING_LINKS, {}).get(query.get("state", ""))
+        query = {**request.query, "state": state}
+        pending = hass.data.get(PENDING_LINKS, {}).get(state)
         if pending is None or pending.flow_id != flow_id:
             return _page(
                 "Link expired",
@@ -204,7 +221,7 @@ def async_start_link(hass: HomeAssistant, flow_id: str, *, options_flow: bool) -
     for key in [key for key, link in pending.items() if link.flow_id == flow_id]:
         del pending[key]
     pending[state] = PendingLink(flow_id=flow_id, options_flow=options_flow)
-    return f"{base}{LINK_VIEW_URL.format(flow_id=flow_id)}?state={state}"
+    return f"{base}{LINK_VIEW_URL.format(flow_id=flow_id, state=state)}"
 
 
 @callback
@@ -233,66 +250,38 @@ def link_error(query: Mapping[str, Any]) -> str | None:
     return str(query.get("error_message") or query["error"])
 
 
-# Charging location
-
-
 @dataclass(frozen=True, kw_only=True)
-class ChargingZone:
-    """Where the home charger is."""
+class InterventionText:
+    """The vendor's own words for an intervention (shown in its repair issue)."""
 
-    entity_id: str
-    name: str
-    latitude: float
-    longitude: float
-    radius_m: float
-
-    def contains(self, latitude: float, longitude: float) -> bool:
-        """Whether a position is inside the zone."""
-        return _distance_m(self.latitude, self.longitude, latitude, longitude) <= self.radius_m
-
-
-def _distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in metres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6_371_000.0 * math.asin(math.sqrt(a))
-
-
-def charging_zone(hass: HomeAssistant, entity_id: str | None) -> ChargingZone | None:
-    """The zone as Home Assistant knows it; the home zone falls back to the home location."""
-    entity_id = entity_id or DEFAULT_CHARGING_ZONE
-    state = hass.states.get(entity_id)
-    if state is not None:
-        latitude = state.attributes.get(ATTR_LATITUDE)
-        longitude = state.attributes.get(ATTR_LONGITUDE)
-        if isinstance(latitude, int | float) and isinstance(longitude, int | float):
-            radius = state.attributes.get("radius")
-            return ChargingZone(
-                entity_id=entity_id,
-                name=state.name,
-                latitude=float(latitude),
-                longitude=float(longitude),
-                radius_m=float(radius)
-                if isinstance(radius, int | float)
-                else DEFAULT_ZONE_RADIUS_M,
-            )
-    if entity_id == DEFAULT_CHARGING_ZONE:
-        return ChargingZone(
-            entity_id=entity_id,
-            name=hass.config.location_name or "Home",
-            latitude=hass.config.latitude,
-            longitude=hass.config.longitude,
-            radius_m=DEFAULT_ZONE_RADIUS_M,
-        )
-    return None
+    title: str
+    description: str
 
 
 # Webhooks
 
 
+class WebhookStatus(StrEnum):
+    """Whether Enode's deliveries reach Home Assistant (shown in diagnostics)."""
+
+    STARTING = "starting"
+    WORKING = "working"
+    # Home Assistant has no external HTTPS address and no Home Assistant Cloud webhook.
+    NO_HTTPS_URL = "no_https_url"
+    # Enode refused to create the webhook.
+    REFUSED = "refused"
+    # Enode's test event did not arrive.
+    TEST_FAILED = "test_failed"
+    # Enode switched the webhook off after failed deliveries.
+    INACTIVE = "inactive"
+
+
 class EnodeWebhook:
-    """An HA webhook that Enode posts to, created at Enode with a fresh secret on every setup."""
+    """An HA webhook that Enode posts to, created at Enode with a fresh secret on every setup.
+
+    It counts as working only once Enode's test event has arrived through it, and is checked
+    again now and then (see `async_check`).
+    """
 
     def __init__(
         self,
@@ -302,6 +291,7 @@ class EnodeWebhook:
         webhook_id: str,
         user_id: str,
         name: str,
+        cloudhook_url: str | None = None,
     ) -> None:
         self.hass = hass
         self.client = client
@@ -310,42 +300,131 @@ class EnodeWebhook:
         self.name = name
         self.secret = secrets.token_hex(WEBHOOK_SECRET_BYTES)
         self.enode_webhook_id: str | None = None
-        # Set by the owner: what to do when the account changed, and when a vendor account
-        # must be linked again.
+        self.status = WebhookStatus.STARTING
+        # The Home Assistant Cloud address made for this webhook earlier (kept in the entry).
+        self.cloudhook_url = cloudhook_url
+        # Set by the owner: what to do when the account changed, when a vendor account must be
+        # linked again, and when a device was deleted at Enode.
         self.on_refresh: Callable[[], None] | None = None
         self.on_credentials_invalidated: Callable[[str | None], None] | None = None
         # What to do when an action (a command) changed state, with the action's id.
         self.on_action_updated: Callable[[str], None] | None = None
-        self._warned_payload = False
+        self.on_device_deleted: Callable[[str], None] | None = None
+        self._test_arrived = False
+        self._registered = False
+        self._junk_warnings = LogThrottle(WARNING_INTERVAL)
+
+    @property
+    def working(self) -> bool:
+        """Whether deliveries are known to arrive."""
+        return self.status is WebhookStatus.WORKING
+
+    async def async_public_url(self) -> str | None:
+        """Where Enode can post: Home Assistant Cloud's webhook address where the user has a
+        subscription, else the external HTTPS address; None without either."""
+        if "cloud" in self.hass.config.components:
+            # Imported only where Home Assistant Cloud is set up (it pulls in a lot).
+            from homeassistant.components import cloud  # noqa: PLC0415
+
+            if cloud.async_active_subscription(self.hass):
+                if self.cloudhook_url is None:
+                    try:
+                        self.cloudhook_url = await cloud.async_create_cloudhook(
+                            self.hass, self.webhook_id
+                        )
+                    except cloud.CloudNotAvailable as err:
+                        LOGGER.debug("No Home Assistant Cloud webhook: %s", err)
+                if self.cloudhook_url is not None:
+                    return self.cloudhook_url
+        try:
+            base = get_url(
+                self.hass,
+                allow_internal=False,
+                allow_cloud=False,
+                require_ssl=True,
+                prefer_external=True,
+            )
+        except NoURLAvailableError:
+            return None
+        return f"{base}{webhook.async_generate_path(self.webhook_id)}"
 
     async def async_start(self) -> bool:
-        """Register the webhook here and at Enode; False (polling only) when that fails."""
-        try:
-            url = webhook.async_generate_url(self.hass, self.webhook_id, allow_ip=True)
-        except NoURLAvailableError:
-            LOGGER.info("No Home Assistant URL for Enode webhooks; EV Flex polls instead")
+        """Register the webhook here and at Enode and test it; False (polling) unless the test
+        event arrived."""
+        url = await self.async_public_url()
+        if url is None:
+            self.status = WebhookStatus.NO_HTTPS_URL
             return False
         webhook.async_register(
             self.hass, DOMAIN, self.name, self.webhook_id, self._handle, allowed_methods=["POST"]
         )
+        self._registered = True
         try:
             # A crash may have left the previous registration behind; it has the same URL.
             for existing in await self.client.list_webhooks():
                 if existing.url == url:
                     await self.client.delete_webhook(existing.id)
             created = await self.client.create_webhook(
-                url, self.secret, events=WEBHOOK_EVENTS, api_version=None
+                url, self.secret, events=WEBHOOK_EVENTS, api_version=API_VERSION
             )
         except EnodeError as err:
             LOGGER.info("Enode did not accept the webhook (%s); EV Flex polls instead", err)
-            webhook.async_unregister(self.hass, self.webhook_id)
+            self.status = WebhookStatus.REFUSED
+            self._unregister()
             return False
         self.enode_webhook_id = created.id
-        return True
+        return await self._async_test()
+
+    async def _async_test(self) -> bool:
+        """Ask Enode for a test event; working only when it really arrived here."""
+        assert self.enode_webhook_id is not None
+        self._test_arrived = False
+        try:
+            result = await self.client.test_webhook(self.enode_webhook_id)
+        except EnodeError as err:
+            LOGGER.debug("Enode could not test the webhook: %s", err)
+            result = None
+        if self._test_arrived and (result is None or result.succeeded):
+            self.status = WebhookStatus.WORKING
+            return True
+        if self.status is not WebhookStatus.TEST_FAILED:
+            # Once per change, not on every hourly check.
+            LOGGER.warning(
+                "Enode's test event did not reach Home Assistant (HTTP status %s); EV Flex "
+                "polls every %d minutes and tries again every hour",
+                result.response_code if result is not None else None,
+                ENODE_POLL_INTERVAL.total_seconds() // 60,
+            )
+        self.status = WebhookStatus.TEST_FAILED
+        return False
+
+    async def async_check(self) -> bool:
+        """Now and then: is the webhook still active at Enode, and do deliveries arrive?
+
+        It is tested every time: Enode only switches a webhook off after a day of failures,
+        and a broken proxy should mean faster polling sooner. A successful test also
+        reactivates an inactive webhook.
+        """
+        if self.enode_webhook_id is None:
+            return False
+        try:
+            current = await self.client.get_webhook(self.enode_webhook_id)
+        except EnodeError as err:
+            LOGGER.debug("Could not read the Enode webhook: %s", err)
+            return self.working
+        working = await self._async_test()
+        if not working and not current.is_active:
+            self.status = WebhookStatus.INACTIVE
+        return working
+
+    def _unregister(self) -> None:
+        if self._registered:
+            webhook.async_unregister(self.hass, self.webhook_id)
+            self._registered = False
 
     async def async_stop(self) -> None:
         """Unregister here and delete it at Enode (best effort: Enode drops dead hooks itself)."""
-        webhook.async_unregister(self.hass, self.webhook_id)
+        self._unregister()
         if self.enode_webhook_id is None:
             return
         try:
@@ -357,18 +436,29 @@ class EnodeWebhook:
     async def _handle(
         self, hass: HomeAssistant, webhook_id: str, request: web.Request
     ) -> web.Response:
-        body = await request.read()
+        # Anyone can post here: read a bounded body, check the signature before parsing, and
+        # answer junk without a traceback or a warning per delivery.
+        body = await _read_bounded(request, MAX_DELIVERY_BYTES)
+        if body is None:
+            self._warn_junk(
+                "Refused an Enode webhook delivery larger than %d bytes", MAX_DELIVERY_BYTES
+            )
+            return web.Response(status=HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
         try:
-            events = verify_and_parse(body, request.headers.get(SIGNATURE_HEADER), self.secret)
+            delivery = verify_delivery(body, request.headers.get(SIGNATURE_HEADER), self.secret)
         except EnodeSignatureError:
-            LOGGER.warning("Refused an Enode webhook delivery with a wrong signature")
+            self._warn_junk("Refused an Enode webhook delivery with a wrong signature")
             return web.Response(status=HTTPStatus.UNAUTHORIZED)
         except EnodeWebhookPayloadError as err:
-            if not self._warned_payload:
-                self._warned_payload = True
-                LOGGER.warning("Ignoring an unreadable Enode webhook delivery: %s", err)
+            self._warn_junk("Ignoring an unreadable Enode webhook delivery: %s", err)
             return web.Response(status=HTTPStatus.BAD_REQUEST)
-        mine = [event for event in events if event.user_id in (None, self.user_id)]
+        if delivery.unreadable:
+            self._warn_junk(
+                "Ignoring %d unreadable events in an Enode webhook delivery", delivery.unreadable
+            )
+        mine = [event for event in delivery.events if event.user_id in (None, self.user_id)]
+        if any(event.event == TEST_EVENT for event in mine):
+            self._test_arrived = True
         if any(_wants_refresh(event) for event in mine) and self.on_refresh is not None:
             self.on_refresh()
         for event in mine:
@@ -379,13 +469,114 @@ class EnodeWebhook:
                 and self.on_credentials_invalidated is not None
             ):
                 self.on_credentials_invalidated(event.vendor)
+            if (deleted := _deleted_device(event)) and self.on_device_deleted is not None:
+                self.on_device_deleted(deleted)
         return web.Response(status=HTTPStatus.OK)
+
+    def _warn_junk(self, message: str, *args: object) -> None:
+        """Forged or junk deliveries are worth a warning, but not one per delivery."""
+        if self._junk_warnings.ready(dt_util.utcnow()):
+            LOGGER.warning(message, *args)
+        else:
+            LOGGER.debug(message, *args)
+
+
+async def _read_bounded(request: web.Request, limit: int) -> bytes | None:
+    """The request body, or None when it is longer than `limit` (read no further).
+
+    Home Assistant Cloud relays a cloudhook delivery as a stand-in request that only offers
+    `headers` and `content.read(n)`, so nothing else is used here.
+    """
+    declared = request.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    # Taken once: the stand-in makes a new reader, from the start, on every access.
+    stream = request.content
+    body = b""
+    while len(body) <= limit:
+        chunk = await stream.read(limit + 1 - len(body))
+        if not chunk:
+            return body
+        body += chunk
+    return None
+
+
+class LogThrottle:
+    """Lets a message through at most once per interval."""
+
+    def __init__(self, interval: timedelta) -> None:
+        self.interval = interval
+        self._last: datetime | None = None
+
+    def ready(self, now: datetime) -> bool:
+        """Whether a message may be logged now (and, if so, remember that it was)."""
+        if self._last is not None and now - self._last < self.interval:
+            return False
+        self._last = now
+        return True
+
+
+def _deleted_device(event: WebhookEvent) -> str | None:
+    """The id of the vehicle or charger a deleted event is about."""
+    if event.event not in DELETED_EVENTS:
+        return None
+    if isinstance(event, VehicleEvent):
+        return event.vehicle.id
+    if isinstance(event, ChargerEvent):
+        return event.charger.id
+    return None
 
 
 def _wants_refresh(event: WebhookEvent) -> bool:
     return event.event in REFRESH_EVENTS or isinstance(
         event, VehicleEvent | ChargerEvent | VendorActionEvent
     )
+
+
+NO_HTTPS_URL_LOGGED: HassKey[set[str]] = HassKey(f"{DOMAIN}_no_https_url_logged")
+
+
+def _log_once_no_https_url(hass: HomeAssistant, entry_id: str) -> None:
+    logged = hass.data.setdefault(NO_HTTPS_URL_LOGGED, set())
+    if entry_id in logged:
+        return
+    logged.add(entry_id)
+    LOGGER.warning(
+        "Enode can only send updates to an external HTTPS address or a Home Assistant Cloud "
+        "webhook, and this Home Assistant has neither; EV Flex asks Enode every %d minutes "
+        "instead",
+        ENODE_POLL_INTERVAL.total_seconds() // 60,
+    )
+
+
+async def async_remove_enode_account(hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    """The entry is removed: delete what EV Flex made at Enode and in Home Assistant Cloud.
+
+    Deleting the Enode user also deletes the vendor credentials Enode stored for it. Failures
+    are logged; the entry goes anyway.
+    """
+    data = entry.data
+    if data.get(CONF_CLOUDHOOK_URL) and "cloud" in hass.config.components:
+        from homeassistant.components import cloud  # noqa: PLC0415
+
+        try:
+            await cloud.async_delete_cloudhook(hass, data[CONF_WEBHOOK_ID])
+        except cloud.CloudNotAvailable as err:
+            LOGGER.debug("Could not delete the Home Assistant Cloud webhook: %s", err)
+    try:
+        client = client_from_data(hass, data)
+        if location_id := data.get(CONF_ENODE_LOCATION_ID):
+            with contextlib.suppress(EnodeNotFoundError):
+                await client.delete_location(location_id)
+        with contextlib.suppress(EnodeNotFoundError):
+            await client.delete_user(data[CONF_ENODE_USER_ID])
+    except (EnodeError, ValueError) as err:
+        LOGGER.warning(
+            "Could not delete the Enode user and charging location of %s (%s); remove them in "
+            "Enode's dashboard to delete the vendor credentials Enode keeps",
+            entry.title,
+            err,
+        )
 
 
 # One Enode entry at run time
@@ -408,21 +599,28 @@ class EnodeRuntime:
         self.client = client
         self.user_id = user_id
         self.webhook = EnodeWebhook(
-            hass, client, webhook_id=webhook_id, user_id=user_id, name=f"EV Flex {entry.title}"
+            hass,
+            client,
+            webhook_id=webhook_id,
+            user_id=user_id,
+            name=f"EV Flex {entry.title}",
+            cloudhook_url=entry.data.get(CONF_CLOUDHOOK_URL),
         )
-        self.webhook_active = False
         self.location_id: str | None = entry.data.get(CONF_ENODE_LOCATION_ID)
         self._attaching = False
         self._attach_failed: set[str] = set()
+        # The vendors' own words for interventions, fetched once each (see interventions.py).
+        self.intervention_texts: dict[str, InterventionText] = {}
+        self._intervention_retry_at: dict[str, datetime] = {}
+        # Set by the owner: called when a fetched text can replace the generic one.
+        self.on_intervention_texts: Callable[[], None] | None = None
         # When to try making the Location again after Enode refused it.
         self._location_retry_at: datetime | None = None
 
     @property
     def zone(self) -> ChargingZone | None:
         """The charging location chosen in the options (default: home)."""
-        return charging_zone(
-            self.hass, self.entry.options.get(CONF_CHARGING_ZONE, DEFAULT_CHARGING_ZONE)
-        )
+        return configured_charging_zone(self.hass, self.entry.options)
 
     async def async_start(self, snapshot: AccountSnapshot) -> bool:
         """Start the webhook, and make sure the charging location exists at Enode.
@@ -430,13 +628,37 @@ class EnodeRuntime:
         True when the Location was made or chargers were put in it just now: Enode then
         places the cars anew, and the data fetched before is out of date.
         """
-        self.webhook_active = await self.webhook.async_start()
+        await self.webhook.async_start()
+        self._remember_cloudhook()
+        if self.webhook.status is WebhookStatus.NO_HTTPS_URL:
+            _log_once_no_https_url(self.hass, self.entry.entry_id)
         return await self.async_sync_location(snapshot)
+
+    @property
+    def webhook_active(self) -> bool:
+        """Whether Enode's deliveries are known to arrive (else EV Flex polls more often)."""
+        return self.webhook.working
+
+    async def async_check_webhook(self) -> bool:
+        """Re-check the webhook now and then; True while deliveries arrive."""
+        if self.webhook.enode_webhook_id is None:
+            # Never created (no address, or refused): try again, the address may exist now.
+            await self.webhook.async_stop()
+            await self.webhook.async_start()
+            self._remember_cloudhook()
+            return self.webhook.working
+        return await self.webhook.async_check()
+
+    def _remember_cloudhook(self) -> None:
+        url = self.webhook.cloudhook_url
+        if url is not None and self.entry.data.get(CONF_CLOUDHOOK_URL) != url:
+            self.hass.config_entries.async_update_entry(
+                self.entry, data={**self.entry.data, CONF_CLOUDHOOK_URL: url}
+            )
 
     async def async_stop(self) -> None:
         """Stop receiving webhooks."""
         await self.webhook.async_stop()
-        self.webhook_active = False
 
     async def async_sync_location(self, snapshot: AccountSnapshot) -> bool:
         """Create the Location for the charging zone (once) and put every charger in it.
@@ -499,7 +721,8 @@ class EnodeRuntime:
     @callback
     def async_on_update(self, snapshot: AccountSnapshot) -> None:
         """A charger that appeared (or moved) is put in the charging location; a Location that
-        could not be made is tried again now and then."""
+        could not be made is tried again now and then; new interventions are looked up."""
+        self._fetch_intervention_texts(snapshot)
         if self._attaching:
             return
         if self.location_id is None:
@@ -522,6 +745,42 @@ class EnodeRuntime:
         self.entry.async_create_task(
             self.hass, self._attach_later(snapshot, strays), name="ev_flex charger location"
         )
+
+    @callback
+    def _fetch_intervention_texts(self, snapshot: AccountSnapshot) -> None:
+        now = dt_util.utcnow()
+        ids = {i for vehicle in snapshot.vehicles.values() for i in vehicle.intervention_ids}
+        ids |= {i for charger in snapshot.chargers.values() for i in charger.intervention_ids}
+        missing = [
+            intervention_id
+            for intervention_id in sorted(ids - self.intervention_texts.keys())
+            if self._intervention_retry_at.get(intervention_id, now) <= now
+        ]
+        if not missing:
+            return
+        for intervention_id in missing:
+            # Asked once; after a failure again only after a while.
+            self._intervention_retry_at[intervention_id] = now + INTERVENTION_RETRY_INTERVAL
+        self.entry.async_create_background_task(
+            self.hass, self._fetch_texts(missing), name="ev_flex interventions"
+        )
+
+    async def _fetch_texts(self, intervention_ids: list[str]) -> None:
+        language = intervention_language(self.hass.config.language)
+        fetched = False
+        for intervention_id in intervention_ids:
+            try:
+                found = await self.client.get_intervention(intervention_id, language=language)
+            except EnodeError as err:
+                LOGGER.debug("Could not read Enode intervention %s: %s", intervention_id, err)
+                continue
+            if found.title is not None:
+                self.intervention_texts[intervention_id] = InterventionText(
+                    title=found.title, description=found.description or ""
+                )
+                fetched = True
+        if fetched and self.on_intervention_texts is not None:
+            self.on_intervention_texts()
 
     async def _sync_later(self, snapshot: AccountSnapshot) -> None:
         try:

@@ -163,6 +163,10 @@ def async_setup_device_entities(
 
     @callback
     def add_new_devices() -> None:
+        # A device that was removed and comes back gets its entities again.
+        known.intersection_update(
+            coordinator.data.vehicles.keys() | coordinator.data.chargers.keys()
+        )
         entities: list[Entity] = []
         for vehicle_id in coordinator.data.vehicles.keys() - known:
             known.add(vehicle_id)
@@ -178,12 +182,12 @@ def async_setup_device_entities(
 
 
 def service_device_id(entry: EvFlexConfigEntry) -> str:
-    """The identifier of an entry's "EV Flex" service device (prices, and later the plan)."""
+    """The identifier of an entry's "EV Flex <entry>" service device (prices)."""
     return f"{entry.unique_id or entry.entry_id}_service"
 
 
 class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):
-    """An entity of the "EV Flex" service device, fed by the entry's price source."""
+    """An entity of the entry's "EV Flex <entry>" service device, fed by its price source."""
 
     _attr_has_entity_name = True
 
@@ -197,5 +201,6 @@ class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):
             identifiers={(DOMAIN, device_id)},
             entry_type=DeviceEntryType.SERVICE,
             manufacturer="EV Flex",
-            name="EV Flex",
+            # Named after its entry, so each entry's price sensors get ids of one pattern.
+            name=f"EV Flex {coordinator.config_entry.title}",
         )

@@ -1,4 +1,8 @@
-"""Turning account errors into translated Home Assistant errors."""
+"""Turning account errors into translated Home Assistant errors; names and numbers as shown."""
+
+import hashlib
+import math
+import re
 
 from homeassistant.exceptions import HomeAssistantError
 
@@ -60,3 +64,35 @@ def vehicle_name(vehicle: VehicleState) -> str:
 def charger_name(charger: ChargerState) -> str:
     """The name a charger's device gets."""
     return " ".join(part for part in (charger.make, charger.model) if part) or "Charger"
+
+
+# What a store key may hold as it is: Enode's UUIDs and EV Flex's own ids.
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,100}")
+
+
+def store_key_part(device_id: str) -> str:
+    """A device id fit to be part of a store's file name.
+
+    Ids come from outside and may hold `/` or `..`; those are hashed, so a hostile id never
+    names a file outside the storage folder. Plain ids stay as they are, so existing stores
+    keep their names.
+    """
+    if _PLAIN_KEY.fullmatch(device_id):
+        return device_id
+    return "id-" + hashlib.sha256(device_id.encode()).hexdigest()[:32]
+
+
+# Power is shown to 10 W everywhere: sensors, calendar events and messages.
+POWER_DIGITS = 2
+
+
+def power_kw(value: float | None) -> float | None:
+    """A power as EV Flex shows it: rounded to POWER_DIGITS, None when not finite."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, POWER_DIGITS) + 0.0
+
+
+def power_text(value: float) -> str:
+    """A power for text, e.g. "7.36 kW"."""
+    return f"{power_kw(value) or 0.0:g} kW"

@@ -7,23 +7,29 @@ the device later does the opposite of a confirmed command, and cleared by the ne
 goes through.
 """
 
+from collections.abc import Mapping
+
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .core.enode import InterferenceError
+from .core.location import ChargingZone
 from .core.model import AccountSnapshot, CommandKind
 from .core.override_watch import OverrideWatch
 from .core.pairing import CommandPath, EvSystem, RoutedCommand
-from .enode import ChargingZone
-from .helpers import charger_name, vehicle_name
+from .enode import InterventionText
+from .helpers import charger_name, store_key_part, vehicle_name
+from .location import system_at_charging_location
 
 ISSUE_CHARGER_REQUIRED = "charger_required"
 ISSUE_NOT_AT_CHARGING_LOCATION = "not_at_charging_location"
 # Not "interference": the smart-charging controller raises its own issue under that prefix.
 ISSUE_INTERFERENCE = "controlled_elsewhere"
 ISSUE_VENDOR_RELINK = "vendor_relink"
+# A capability blocked at the vendor until the user does something (Enode interventions).
+ISSUE_VENDOR_INTERVENTION = "vendor_intervention"
 
 # Issues that follow from the data and are rebuilt after every reload.
 _DERIVED = (ISSUE_CHARGER_REQUIRED, ISSUE_NOT_AT_CHARGING_LOCATION)
@@ -61,6 +67,7 @@ class Interventions:
         severity: ir.IssueSeverity,
         placeholders: dict[str, str],
         persistent: bool = False,
+        translation_key: str | None = None,
     ) -> None:
         ident = issue_id(kind, self.entry_id, subject)
         self._raised.add(ident)
@@ -71,7 +78,7 @@ class Interventions:
             is_fixable=False,
             is_persistent=persistent,
             severity=severity,
-            translation_key=kind,
+            translation_key=translation_key or kind,
             translation_placeholders={"entry": self.entry_title, **placeholders},
         )
 
@@ -141,16 +148,10 @@ class Interventions:
     def _away_from_charging_location(
         system: EvSystem, zone: ChargingZone | None, location_id: str | None
     ) -> bool:
-        """Plugged in somewhere EV Flex does not steer: not its charger, not the zone."""
-        vehicle = system.vehicle
-        if not vehicle.is_plugged_in or system.active:
-            return False
-        if location_id is not None and vehicle.location_id == location_id:
-            return False
-        if vehicle.location is None or zone is None:
-            # Unknown whereabouts are no reason to bother the user.
-            return False
-        return not zone.contains(vehicle.location.latitude, vehicle.location.longitude)
+        """Plugged in somewhere EV Flex does not steer."""
+        return system.vehicle.is_plugged_in is True and not system_at_charging_location(
+            system, zone, location_id
+        )
 
     # Raised by commands and events
 
@@ -211,6 +212,52 @@ class Interventions:
         )
 
     @callback
+    def async_vendor_interventions(
+        self, snapshot: AccountSnapshot, texts: Mapping[str, InterventionText]
+    ) -> None:
+        """One issue per device and intervention blocking one of its capabilities, in the
+        vendor's own words where they are known; gone once the intervention is."""
+        wanted: set[str] = set()
+        devices = [
+            *(
+                (vehicle_name(v), v.vehicle_id, v.intervention_ids)
+                for v in snapshot.vehicles.values()
+            ),
+            *(
+                (charger_name(c), c.charger_id, c.intervention_ids)
+                for c in snapshot.chargers.values()
+            ),
+        ]
+        for name, device_id, intervention_ids in devices:
+            for intervention_id in intervention_ids:
+                subject = f"{store_key_part(device_id)}_{store_key_part(intervention_id)}"
+                wanted.add(issue_id(ISSUE_VENDOR_INTERVENTION, self.entry_id, subject))
+                text = texts.get(intervention_id)
+                if text is None:
+                    self._create(
+                        ISSUE_VENDOR_INTERVENTION,
+                        subject,
+                        severity=ir.IssueSeverity.WARNING,
+                        placeholders={"device": name},
+                        translation_key=f"{ISSUE_VENDOR_INTERVENTION}_generic",
+                    )
+                else:
+                    self._create(
+                        ISSUE_VENDOR_INTERVENTION,
+                        subject,
+                        severity=ir.IssueSeverity.WARNING,
+                        placeholders={
+                            "device": name,
+                            "title": text.title,
+                            "description": text.description,
+                        },
+                    )
+        prefix = f"{ISSUE_VENDOR_INTERVENTION}_{self.entry_id}_"
+        for ident in [i for i in self._raised if i.startswith(prefix) and i not in wanted]:
+            self._raised.discard(ident)
+            ir.async_delete_issue(self.hass, DOMAIN, ident)
+
+    @callback
     def async_vendors_relinked(self) -> None:
         """A link through the options finished: earlier relink requests are done."""
         prefix = f"{ISSUE_VENDOR_RELINK}_{self.entry_id}_"
@@ -222,7 +269,9 @@ class Interventions:
     def async_unload(self) -> None:
         """Drop the issues that are rebuilt from data after a reload."""
         for ident in list(self._raised):
-            if ident.startswith(tuple(f"{kind}_" for kind in _DERIVED)):
+            if ident.startswith(
+                tuple(f"{kind}_" for kind in (*_DERIVED, ISSUE_VENDOR_INTERVENTION))
+            ):
                 ir.async_delete_issue(self.hass, DOMAIN, ident)
         self._raised.clear()
 

@@ -47,6 +47,7 @@ from .entity import (
     async_setup_device_entities,
     service_device_id,
 )
+from .helpers import POWER_DIGITS, power_kw
 from .price_source import PriceCoordinator, PriceData
 
 PARALLEL_UPDATES = 0
@@ -91,8 +92,8 @@ VEHICLE_SENSORS: tuple[VehicleSensorDescription, ...] = (
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        value_fn=lambda vehicle: vehicle.charge_rate_kw,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda vehicle: power_kw(vehicle.charge_rate_kw),
     ),
     VehicleSensorDescription(
         key="charge_time_remaining",
@@ -146,8 +147,8 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        value_fn=lambda charger: charger.charge_rate_kw,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda charger: power_kw(charger.charge_rate_kw),
     ),
 )
 

@@ -1,6 +1,7 @@
 """Actions: plan charging, set a departure or a weekly schedule, charge now, cancel an override,
 discharge."""
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,7 +14,9 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import DOMAIN, WEEKDAYS
-from .core.controller import resolve_departure
+from .controller_entity import currency as charging_currency
+from .core.controller import MAX_DISCHARGE_REQUESTS, prices_until
+from .core.plan_answer import plan_answer
 from .core.planner import PlanRequest, PlanValidationError, plan
 from .core.tariff import Tariff, apply_tariff, planner_prices
 from .price_source import async_read_price_entity
@@ -34,15 +37,32 @@ ATTR_POWER = "power_kw"
 ATTR_DURATION = "duration"
 
 EXPLICIT_FIELDS = (ATTR_SOC, ATTR_CAPACITY, ATTR_MAX_POWER, ATTR_TARGET_SOC, ATTR_DEPARTURE)
+# The bounds of sensible input; the selectors in services.yaml offer the same.
+MAX_CAPACITY_KWH = 250.0
+MAX_POWER_KW = 350.0
+MAX_DEPARTURE_AHEAD = timedelta(days=31)
+MAX_DISCHARGE_DURATION = timedelta(hours=24)
 PERCENT = probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=100))
 POSITIVE = probatio.All(probatio.Coerce(float), probatio.Range(min=0, min_included=False))
+CAPACITY = probatio.All(POSITIVE, probatio.Range(max=MAX_CAPACITY_KWH))
+# Checked after the schema (`_check_power`), so infinity gets a translated message.
+POWER = POSITIVE
+
+
+def _duration(value: Any) -> timedelta:
+    """A positive duration; one too long to represent is as long as can be (refused later)."""
+    try:
+        return cv.positive_time_period(value)
+    except OverflowError:
+        return timedelta.max
+
 
 PLAN_SCHEMA = probatio.Schema(
     {
         probatio.Optional(ATTR_DEVICE_ID): cv.string,
         probatio.Optional(ATTR_SOC): PERCENT,
-        probatio.Optional(ATTR_CAPACITY): POSITIVE,
-        probatio.Optional(ATTR_MAX_POWER): POSITIVE,
+        probatio.Optional(ATTR_CAPACITY): CAPACITY,
+        probatio.Optional(ATTR_MAX_POWER): POWER,
         probatio.Optional(ATTR_TARGET_SOC): PERCENT,
         probatio.Optional(ATTR_DEPARTURE): cv.datetime,
         probatio.Optional(ATTR_PRICE_ENTITY): cv.entity_id,
@@ -51,7 +71,7 @@ PLAN_SCHEMA = probatio.Schema(
         ),
         probatio.Optional(ATTR_PROTECTIVE_SOC): PERCENT,
         probatio.Optional(ATTR_ALLOW_DISCHARGE): cv.boolean,
-        probatio.Optional(ATTR_DISCHARGE_POWER): POSITIVE,
+        probatio.Optional(ATTR_DISCHARGE_POWER): POWER,
         probatio.Optional(ATTR_RESERVE_SOC): PERCENT,
     }
 )
@@ -67,8 +87,8 @@ DEPARTURE_SCHEDULE_SCHEMA = DEVICE_SCHEMA.extend(
 )
 DISCHARGE_SCHEMA = DEVICE_SCHEMA.extend(
     {
-        probatio.Required(ATTR_POWER): POSITIVE,
-        probatio.Required(ATTR_DURATION): cv.positive_time_period,
+        probatio.Required(ATTR_POWER): POWER,
+        probatio.Required(ATTR_DURATION): _duration,
     }
 )
 
@@ -103,18 +123,34 @@ def _aware(moment: datetime) -> datetime:
 
 def _check_departure(departure: datetime, now: datetime) -> datetime:
     departure = _aware(departure)
-    if departure <= now:
+    ahead = departure - now
+    if ahead <= timedelta(0):
         raise _invalid("departure_in_past", departure=departure.isoformat())
+    if ahead > MAX_DEPARTURE_AHEAD:
+        raise _invalid(
+            "departure_too_far",
+            departure=departure.isoformat(),
+            days=str(MAX_DEPARTURE_AHEAD.days),
+        )
     return departure
+
+
+def _check_power(data: Mapping[str, Any], name: str) -> None:
+    """Power within what any home charger and car can do (NaN and infinity are not)."""
+    if name in data and not 0 < data[name] <= MAX_POWER_KW:
+        raise _invalid("power_out_of_range", field=name, max=f"{MAX_POWER_KW:g}")
 
 
 async def _explicit_request(
     hass: HomeAssistant, data: dict[str, Any], now: datetime
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], str]:
+    """The planner request from the action's values, and the currency of its prices."""
     missing = [name for name in (*EXPLICIT_FIELDS, ATTR_PRICE_ENTITY) if name not in data]
     if missing:
         raise _invalid("missing_fields", fields=", ".join(missing))
     departure = _check_departure(data[ATTR_DEPARTURE], now)
+    _check_power(data, ATTR_MAX_POWER)
+    _check_power(data, ATTR_DISCHARGE_POWER)
     reserve = data.get(ATTR_RESERVE_SOC, 0.0)
     allow_discharge = data.get(ATTR_ALLOW_DISCHARGE, False)
     if allow_discharge and data[ATTR_TARGET_SOC] < reserve:
@@ -128,6 +164,8 @@ async def _explicit_request(
         # Without an export tariff, exported energy earns the spot price.
         for slot in prices:
             slot["export"] = slot["import"]
+    # The car is away after the departure: nothing is planned then.
+    prices = prices_until(prices, now, departure)
     request: dict[str, Any] = {
         "now": now.isoformat(),
         "battery": {"capacity_kwh": data[ATTR_CAPACITY], "soc_pct": data[ATTR_SOC]},
@@ -145,33 +183,23 @@ async def _explicit_request(
             "efficiency": data.get(ATTR_EFFICIENCY, 0.9),
             "min_soc_pct": reserve,
         }
-    return request
+    return request, read.result.series.currency or hass.config.currency
 
 
-def _device_request(charging: VehicleSmartCharging, now: datetime) -> dict[str, Any]:
+def _device_plan(
+    charging: VehicleSmartCharging, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The request and plan the car follows (or would follow now), as the controller makes it."""
     observation = charging.observation()
-    settings = charging.controller.settings
     if observation.soc_pct is None or not observation.capacity_kwh:
         raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
     prices = charging.planner_prices(now)
     if not prices:
         raise _invalid("no_prices", entity_id=charging.entry.title, reason="no usable prices")
-    departure, target = resolve_departure(settings, now, charging.controller.tz)
-    request: dict[str, Any] = {
-        "now": now.isoformat(),
-        "battery": {"capacity_kwh": observation.capacity_kwh, "soc_pct": observation.soc_pct},
-        "charge": {"max_kw": observation.advertised_charge_kw or 11.0, "efficiency": 0.9},
-        "targets": [] if departure is None else [{"by": departure.isoformat(), "soc_pct": target}],
-        "protective_soc_pct": settings.protective_soc_pct,
-        "prices": prices,
-    }
-    if settings.v2g and observation.max_discharge_kw > 0:
-        request["discharge"] = {
-            "max_kw": observation.max_discharge_kw,
-            "efficiency": 0.9,
-            "min_soc_pct": settings.reserve_soc_pct,
-        }
-    return request
+    planned = charging.controller.plan_for_display(now, observation, prices)
+    if planned is None:
+        raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
+    return planned
 
 
 async def _plan_charging(call: ServiceCall) -> ServiceResponse:
@@ -180,15 +208,17 @@ async def _plan_charging(call: ServiceCall) -> ServiceResponse:
     explicit = [name for name in (*EXPLICIT_FIELDS, ATTR_PRICE_ENTITY) if name in data]
     if (ATTR_DEVICE_ID in data) == bool(explicit):
         raise _invalid("device_or_values")
-    if ATTR_DEVICE_ID in data:
-        request = _device_request(_controller(call.hass, data[ATTR_DEVICE_ID]), now)
-    else:
-        request = await _explicit_request(call.hass, data, now)
     try:
-        result = plan(PlanRequest.from_dict(request))
+        if ATTR_DEVICE_ID in data:
+            charging = _controller(call.hass, data[ATTR_DEVICE_ID])
+            request, result = _device_plan(charging, now)
+            currency = charging_currency(charging)
+        else:
+            request, currency = await _explicit_request(call.hass, data, now)
+            result = plan(PlanRequest.from_dict(request)).to_dict()
     except PlanValidationError as err:
         raise _invalid("invalid_plan_request", error=str(err)) from err
-    return result.to_dict()
+    return plan_answer(result, request, tz=dt_util.get_default_time_zone(), currency=currency)
 
 
 async def _set_departure(call: ServiceCall) -> None:
@@ -228,8 +258,16 @@ async def _discharge(call: ServiceCall) -> None:
     charging = _controller(call.hass, call.data[ATTR_DEVICE_ID])
     if charging.observation().max_discharge_kw <= 0:
         raise _invalid("cannot_discharge", vehicle=charging.entry.title)
+    _check_power(call.data, ATTR_POWER)
     duration: timedelta = call.data[ATTR_DURATION]
-    charging.controller.request_discharge(dt_util.utcnow(), call.data[ATTR_POWER], duration)
+    if duration > MAX_DISCHARGE_DURATION:
+        raise _invalid(
+            "discharge_too_long", hours=f"{MAX_DISCHARGE_DURATION.total_seconds() / 3600:g}"
+        )
+    now = dt_util.utcnow()
+    if charging.controller.pending_discharge_requests(now) >= MAX_DISCHARGE_REQUESTS:
+        raise _invalid("too_many_discharge_requests", max=str(MAX_DISCHARGE_REQUESTS))
+    charging.controller.request_discharge(now, call.data[ATTR_POWER], duration)
     charging.async_run()
 
 

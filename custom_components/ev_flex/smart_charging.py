@@ -5,13 +5,14 @@ wakes it when it asks, carries out its decisions through the EV system's unified
 stores its state so nothing is lost over a restart, and tells entities when it changed.
 """
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
 import math
 from typing import Any
 
 from homeassistant.components.persistent_notification import async_create as notify
-from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE, STATE_ON
+from homeassistant.const import STATE_ON
 from homeassistant.core import (
     CALLBACK_TYPE,
     Event,
@@ -27,7 +28,6 @@ from homeassistant.helpers.event import (
 )
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
-from homeassistant.util.location import distance
 
 from .const import CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY, DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
@@ -37,6 +37,7 @@ from .core.account import (
     ControlledElsewhereError,
 )
 from .core.controller import (
+    STORAGE_VERSION,
     ControllerEvent,
     Decision,
     EventKind,
@@ -53,14 +54,21 @@ from .core.executor import (
 )
 from .core.model import CommandKind, CommandResult, CommandState
 from .core.pairing import EvSystem, RouteFailure, route_command
-from .helpers import vehicle_name
+from .helpers import store_key_part, vehicle_name
 from .interventions import issue_id
+from .location import configured_charging_zone, system_at_charging_location
+from .stores import (
+    ISSUE_STORE_OTHER_VERSION,
+    ISSUE_STORE_UNREADABLE,
+    async_load_store,
+    async_report_reset,
+    device_known,
+)
 
 STORE_VERSION = 1
 SAVE_DELAY_SECONDS = 10
 EVENT_DISCHARGE_STARTED = f"{DOMAIN}_discharge_started"
 EVENT_STATE_CHANGED = f"{DOMAIN}_smart_charging_state_changed"
-DEFAULT_HOME_RADIUS_M = 100.0
 
 
 # One attempt per run: a failed command is tried again when the controller wakes at the
@@ -87,7 +95,9 @@ class VehicleSmartCharging:
         self.vehicle_id = vehicle_id
         self.coordinator = entry.runtime_data.coordinator
         self._store: Store[dict[str, Any]] = Store(
-            hass, STORE_VERSION, f"{DOMAIN}.controller.{entry.entry_id}.{vehicle_id}"
+            hass,
+            STORE_VERSION,
+            f"{DOMAIN}.controller.{entry.entry_id}.{store_key_part(vehicle_id)}",
         )
         executor = CommandExecutor(
             send_command=self._async_send,
@@ -107,20 +117,43 @@ class VehicleSmartCharging:
         self._unsub_wake: CALLBACK_TYPE | None = None
         self._rerun_pending = False
         self._stopped = False
+        self._loaded = False
 
     # Lifecycle
 
+    async def async_load(self, *, expected: bool) -> None:
+        """Restore the stored state; parts that cannot be read start afresh and are reported.
+
+        `expected`: the vehicle was set up before, so a missing store was lost.
+        """
+        self._loaded = True
+        vehicle = self.coordinator.data.vehicles.get(self.vehicle_id)
+        name = vehicle_name(vehicle) if vehicle is not None else self.entry.title
+        saved: object = await async_load_store(
+            self.hass,
+            self._store,
+            entry_id=self.entry.entry_id,
+            subject=self.vehicle_id,
+            name=name,
+            expected=expected,
+        )
+        if saved is None:
+            return
+        if reset := self.controller.restore(saved):
+            other_version = isinstance(saved, Mapping) and saved.get("version") != STORAGE_VERSION
+            async_report_reset(
+                self.hass,
+                self.entry.entry_id,
+                self.vehicle_id,
+                name,
+                reset,
+                ISSUE_STORE_OTHER_VERSION if other_version else ISSUE_STORE_UNREADABLE,
+            )
+
     async def async_start(self) -> None:
-        """Restore the stored state and take the first step."""
-        if (saved := await self._store.async_load()) is not None:
-            try:
-                self.controller.restore(saved)
-            except (KeyError, TypeError, ValueError) as err:
-                LOGGER.warning(
-                    "Smart charging for %s starts afresh from what it could read of its store: %s",
-                    self.vehicle_id,
-                    err,
-                )
+        """Restore the stored state (unless loaded already) and take the first step."""
+        if not self._loaded:
+            await self.async_load(expected=False)
         self.entry.async_on_unload(self.coordinator.async_add_listener(self.async_run))
         if (prices := self.entry.runtime_data.prices) is not None:
             self.entry.async_on_unload(prices.async_add_listener(self.async_run))
@@ -161,20 +194,14 @@ class VehicleSmartCharging:
 
     def _at_charging_location(self) -> bool:
         system = self.system
-        vehicle = system.vehicle if system else None
-        if vehicle is None or vehicle.location is None:
-            # Cars that don't tell where they are count as home when plugged in.
+        if system is None:
             return True
-        home = self.hass.states.get("zone.home")
-        latitude = self.hass.config.latitude
-        longitude = self.hass.config.longitude
-        radius = DEFAULT_HOME_RADIUS_M
-        if home is not None:
-            latitude = home.attributes.get(ATTR_LATITUDE, latitude)
-            longitude = home.attributes.get(ATTR_LONGITUDE, longitude)
-            radius = float(home.attributes.get("radius", radius))
-        away = distance(latitude, longitude, vehicle.location.latitude, vehicle.location.longitude)
-        return away is not None and away <= radius
+        enode = self.entry.runtime_data.enode
+        return system_at_charging_location(
+            system,
+            configured_charging_zone(self.hass, self.entry.options),
+            enode.location_id if enode is not None else None,
+        )
 
     def observation(self) -> Observation:
         """The readings the controller needs, from the EV system."""
@@ -423,6 +450,8 @@ async def async_setup_smart_charging(
     controllers: dict[str, VehicleSmartCharging] = {}
     for vehicle_id in entry.runtime_data.coordinator.data.vehicles:
         controller = VehicleSmartCharging(hass, entry, vehicle_id)
+        # Before the platforms: nothing stored can fail the setup once entities exist.
+        await controller.async_load(expected=device_known(hass, entry.entry_id, vehicle_id))
         controllers[vehicle_id] = controller
     return controllers
 

@@ -14,7 +14,8 @@ from custom_components.ev_flex.core.enode import EnodeClient, EnodeEndpoints
 from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 
 USER = "user-1"
-REDIRECT_URI = "https://ha.example/auth/external/callback?flow_id=abc"
+# State travels in the path: Link keeps no query of the redirect URI.
+REDIRECT_URI = "https://ha.example/api/ev_flex/link/abc/state-token"
 
 
 class ManualClock:

@@ -200,7 +200,7 @@ async def test_charge_now_overrides_until_the_target() -> None:
     assert rig.sim.charger_state().is_charging is False
     rig.controller.charge_now(rig.clock.now)
     decision = await rig.tick()
-    assert decision.status is SmartChargingState.OVERRIDDEN
+    assert decision.status is SmartChargingState.CHARGING_NOW
     assert decision.override is OverrideKind.CHARGE_NOW
     assert rig.sim.charger_state().is_charging is True
     # 10 points of 75 kWh at 11 kW: about 45 minutes, then it stops on its own.
@@ -314,3 +314,31 @@ async def test_a_start_that_never_brings_power_is_reported_and_retried() -> None
     await rig.run_until(datetime(2026, 1, 16, 1, 50, tzinfo=UTC))
     assert current(rig) is SmartChargingState.STARTED
     assert rig.sim.charger_state().is_charging is True
+
+
+async def test_no_probe_at_the_evening_peak_the_first_planned_charge_measures() -> None:
+    """Plugged in at the 17:00 peak with the whole night ahead: no minute of the peak is bought
+    to measure the power: it is measured once the price falls."""
+    rig = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=40.0)
+    await rig.run_until(START + timedelta(hours=4) - timedelta(minutes=1))
+    assert all(d.reason != "probe" for d in rig.decisions)
+    assert all(kind is not CommandKind.START for _, kind, _ in rig.sent)
+    assert not rig.decisions[-1].model.power_measured
+    # The peak is over at 21:00: the cheapest price before the night's charge.
+    await rig.run_until(START + timedelta(hours=4, minutes=5))
+    assert rig.decisions[-1].model.power_measured
+    await rig.run_until(DEPARTURE)
+    assert rig.decisions[-1].model.power_measured
+    assert rig.sim.vehicle_state().battery_level_pct == pytest.approx(80.0, abs=0.15)
+
+
+async def test_a_tight_session_probes_at_once_even_at_the_peak() -> None:
+    """Little time to the departure: the power is measured at once, whatever the price."""
+    rig = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=40.0)
+    # About 3.5 hours of charging in 8: the plan charges after the peak.
+    rig.controller.set_departure(START + timedelta(hours=8))
+    await rig.run_until(START + timedelta(minutes=5))
+    next_start = rig.decisions[0].next_start
+    assert next_start is not None
+    assert next_start >= START + timedelta(hours=4)
+    assert any(d.reason == "probe" for d in rig.decisions)

@@ -276,15 +276,23 @@ def test_without_a_power_reading_the_charging_flag_tells_interference() -> None:
     """A charger that reports only whether it charges: someone stopping it is still noticed."""
     confirmed_at = START - timedelta(hours=1)
     executor = ExecutorState(confirmed=CHARGE, confirmed_at=confirmed_at)
-    first = run_step(START, plugged(power_kw=None, charging=True), executor=executor)
+    # Below the protective minimum: the controller wants the charge to go on.
+    settings = smart(protective_soc_pct=60.0)
+    first = run_step(
+        START, plugged(power_kw=None, charging=True), settings=settings, executor=executor
+    )
     assert first.override is None
+    assert first.action == CHARGE
     assert first.state.power_seen_for == confirmed_at
     stopped = plugged(power_kw=None, charging=False)
-    later = run_step(START + timedelta(seconds=30), stopped, state=first.state, executor=executor)
+
+    def stopped_after(seconds: int, state: ControllerState) -> Decision:
+        moment = START + timedelta(seconds=seconds)
+        return run_step(moment, stopped, settings=settings, state=state, executor=executor)
+
+    later = stopped_after(30, first.state)
     assert later.override is None
-    confirmed = run_step(
-        START + timedelta(seconds=95), stopped, state=later.state, executor=executor
-    )
+    confirmed = stopped_after(95, later.state)
     assert confirmed.override is OverrideKind.EXTERNAL
     assert any(event.detail == "stopped" for event in confirmed.events)
 
@@ -385,7 +393,7 @@ async def test_charge_now_without_prices_starts_a_plan_and_charges() -> None:
     decision = await rig.tick()
     started = [e for d in rig.decisions[-2:] for e in d.events if e.kind is EventKind.PLAN_STARTED]
     assert [e.detail for e in started] == ["charge_now"]
-    assert decision.status is SmartChargingState.OVERRIDDEN
+    assert decision.status is SmartChargingState.CHARGING_NOW
     assert rig.sim.charger_state().is_charging is True
     # 30 points of 75 kWh at 11 kW (90 %) take well over two hours; it looks again then.
     assert decision.wake_at > rig.clock.now
@@ -477,7 +485,7 @@ def test_charge_now_does_not_wait_for_the_cars_first_report() -> None:
     assert decision.soc is None
     assert not decision.considerations.has_time_estimate
     assert (decision.status, decision.action, decision.reason) == (
-        SmartChargingState.OVERRIDDEN,
+        SmartChargingState.CHARGING_NOW,
         CHARGE,
         "charge_now",
     )

@@ -39,7 +39,9 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def server(clock: ManualClock) -> AsyncIterator[FakeEnodeServer]:
-    async with FakeEnodeServer(clock=clock, action_delay=timedelta(seconds=5)) as fake:
+    async with FakeEnodeServer(
+        clock=clock, action_delay=timedelta(seconds=5), allow_http_webhooks=True
+    ) as fake:
         yield fake
 
 
@@ -248,6 +250,11 @@ async def test_webhook_validation_and_reactivation(
     with pytest.raises(EnodeBadRequestError):
         await client.create_webhook("not a url", "long-enough-secret-value")
     hook = await client.create_webhook("https://example.com/hook", "long-enough-secret-value")
+    # Enode posts only to HTTPS; this fixture's flag allows plain HTTP for local receivers.
+    server.allow_http_webhooks = False
+    with pytest.raises(EnodeBadRequestError):
+        await client.create_webhook("http://example.com/hook", "long-enough-secret-value")
+    assert (await client.get_webhook(hook.id)).url == "https://example.com/hook"
     headers = {"Authorization": f"Bearer {await _token(session, server)}"}
     async with session.patch(
         f"{server.base_url}/webhooks/{hook.id}",
@@ -302,7 +309,7 @@ async def test_control_endpoints(server: FakeEnodeServer, session: aiohttp.Clien
 async def test_background_ticker_delivers_without_help(session: aiohttp.ClientSession) -> None:
     async with (
         webhook_receiver() as receiver,
-        FakeEnodeServer(auto_tick_interval=0.01) as server,
+        FakeEnodeServer(auto_tick_interval=0.01, allow_http_webhooks=True) as server,
     ):
         client = make_client(session, server)
         await client.create_webhook(receiver.url, "long-enough-secret-value")

@@ -23,6 +23,7 @@ from custom_components.ev_flex.core.enode import (
     VehicleEvent,
     VendorActionEvent,
     parse_events,
+    read_delivery,
     sign_payload,
     signature_is_valid,
     verify_and_parse,
@@ -127,7 +128,9 @@ def test_unreadable_events_are_left_out(caplog: pytest.LogCaptureFixture) -> Non
             {"event": "user:charge-action:updated", "action": {"id": "a2", "state": "WEIRD"}},
         ]
     ).encode()
-    with caplog.at_level(logging.WARNING):
+    delivery = read_delivery(body)
+    assert delivery.unreadable == 3
+    with caplog.at_level(logging.DEBUG):
         events = parse_events(body)
     assert len(events) == 1
     only = events[0]
@@ -135,7 +138,15 @@ def test_unreadable_events_are_left_out(caplog: pytest.LogCaptureFixture) -> Non
     # An action state Enode may add later is read as UNKNOWN, not refused.
     assert only.action.state is ActionState.UNKNOWN
     assert not only.action.is_settled
-    assert sum("unreadable Enode webhook event" in r.getMessage() for r in caplog.records) == 3
+    # One line for the delivery, not one per entry (a junk delivery holds thousands).
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == ["Left out 3 unreadable Enode webhook events"]
+
+
+def test_a_deeply_nested_body_is_unreadable_not_a_crash() -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    with pytest.raises(EnodeWebhookPayloadError):
+        read_delivery(body)
 
 
 def test_single_event_object_is_accepted() -> None:
@@ -159,7 +170,9 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 async def server(clock: ManualClock) -> AsyncIterator[FakeEnodeServer]:
-    async with FakeEnodeServer(clock=clock, action_delay=timedelta(seconds=5)) as fake:
+    async with FakeEnodeServer(
+        clock=clock, action_delay=timedelta(seconds=5), allow_http_webhooks=True
+    ) as fake:
         yield fake
 
 
@@ -295,3 +308,11 @@ async def test_credentials_invalidated_event(
         assert isinstance(event, CredentialsInvalidatedEvent)
         assert event.user_id == USER
         assert event.vendor == "TESLA"
+
+
+def test_a_delivery_of_thousands_of_events_is_read_only_as_far_as_enode_goes() -> None:
+    """Enode sends at most 100 events; past 200 the rest are left out unread."""
+    event = {"event": "user:vehicle:updated", "user": {"id": "u"}, "vehicle": {"id": "v"}}
+    delivery = read_delivery(json.dumps([event] * 5000).encode())
+    assert len(delivery.events) == 200
+    assert delivery.unreadable == 4800

@@ -662,6 +662,12 @@ def test_missing_prices_become_reported_gaps_not_filled() -> None:
     assert len(result.series.slots) == 22
     assert result.series.gaps == (PriceGap(today[5][0], today[6][1]),)
     assert "gap" in result.message
+    # People read these: local wall-clock times, not UTC offsets.
+    local_start = today[5][0].astimezone(STOCKHOLM)
+    assert result.message.endswith(
+        f"; 1 gap(s), first at {local_start:%a} {local_start.day} {local_start:%b} 05:00"
+    )
+    assert "+00:00" not in result.message
 
 
 def test_missing_entry_in_start_only_list_is_a_gap_of_the_right_length() -> None:

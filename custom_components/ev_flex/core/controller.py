@@ -12,13 +12,15 @@ The loop it closes:
   plan. Beyond the last known price it plans on guessed prices (the same hour on earlier days);
 - between the car's SoC reports it estimates SoC from the energy measured at the charger and
   the learned efficiency, with a pessimistic bound from that efficiency's uncertainty;
-- it learns charge power, taper and efficiency from measurements and plans with them, and
-  charges a minute at plug-in to measure the power where it only has a guess;
+- it learns charge power, taper and efficiency from measurements (also of the car charging by
+  itself while smart charging is off) and plans with them; where it only has a guess it charges
+  a minute to measure the power, never at a price peak the plan avoids (see `_probe_affordable`);
 - every step it checks, from the pessimistic SoC bound, whether full-power charging could still
   reach the target in time; when the car falls behind, it charges now, whatever the plan says, so
   neither a stale SoC nor a wrong model makes it miss a reachable target;
 - it notices third parties starting or stopping the charge after a command was confirmed, and
-  then keeps its hands off (`OVERRIDDEN`) until the car is unplugged or the user cancels.
+  then keeps its hands off (`OVERRIDDEN`) until the car is unplugged or the user cancels;
+- the user's charge-now charges at once (`CHARGING_NOW`) until the target or a cancel.
 
 `VehicleController` wraps `step()` together with a `CommandExecutor` for the Home Assistant layer
 and serialises everything (`to_dict`/`from_dict`) so a restart loses nothing.
@@ -63,6 +65,7 @@ from .executor import (
 from .learning import ChargeModel
 from .planner import PlanRequest, plan as run_plan
 from .soc_estimator import SocEstimate, SocReport
+from .stored import read_fields
 
 STORAGE_VERSION = 1
 
@@ -118,6 +121,8 @@ TARGET_TOLERANCE_PCT = 0.05
 # The controller wants to run at least this often.
 MAX_WAKE_PLUGGED = timedelta(minutes=15)
 MAX_WAKE_UNPLUGGED = timedelta(hours=1)
+# Demand-response discharges that may wait at once (each is a request of its own).
+MAX_DISCHARGE_REQUESTS = 10
 
 Planner = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -238,6 +243,25 @@ def _extend_prices(
     return extended, known_until
 
 
+def _until_departure(slots: Sequence[_Slot], departure: datetime | None) -> list[_Slot]:
+    """The slots up to the departure, the last one cut there: the car is away after it, so
+    nothing may be planned then (a discharge at the next evening's peak, say)."""
+    if departure is None:
+        return list(slots)
+    kept = [slot for slot in slots if slot.start < departure]
+    if kept and kept[-1].end > departure:
+        kept[-1] = kept[-1]._replace(end=departure)
+    return kept
+
+
+def prices_until(
+    prices: Sequence[Mapping[str, Any]], now: datetime, departure: datetime
+) -> list[dict[str, Any]]:
+    """Price slots (the planner's form) from the one holding now up to the departure."""
+    slots = _until_departure(_current_slots(prices, now), departure)
+    return _price_list(ControllerSettings(), slots, allow_discharge=True)
+
+
 def _slot_at(slots: Sequence[_Slot], moment: datetime) -> _Slot | None:
     for slot in slots:
         if slot.start <= moment < slot.end:
@@ -310,6 +334,24 @@ def _plan_intervals(plan: Mapping[str, Any] | None) -> list[_Interval]:
             )
         )
     return intervals
+
+
+def check_plan(plan: object) -> None:
+    """Raise if a stored plan is not one the controller can follow."""
+    if plan is None:
+        return
+    if not isinstance(plan, Mapping):
+        raise TypeError("a plan is a mapping")
+    _plan_intervals(plan)
+    for slot in plan.get("slots", []):
+        if _parse_time(slot["end"]) < _parse_time(slot["start"]):
+            raise ValueError("a plan slot ends before it starts")
+        float(slot["soc_pct_end"])
+        float(slot["import"])
+        if slot.get("export") is not None:
+            float(slot["export"])
+    if not all(isinstance(target, Mapping) for target in plan.get("targets") or []):
+        raise TypeError("a plan's targets are mappings")
 
 
 def _plan_soc_at(state: ControllerState, now: datetime) -> float | None:
@@ -525,22 +567,22 @@ def _check_interference(work: _Work, soc: SocEstimate | None) -> bool:
 
 
 def _planner_request(
-    work: _Work,
+    settings: ControllerSettings,
+    model: ChargeModel,
+    obs: Observation,
     capacity: float,
     max_soc: float,
     departure: datetime | None,
     target: float,
-    efficiency: float,
 ) -> dict[str, Any]:
     """The planner request without `now`, the SoC and the prices (added when planning)."""
-    settings, model, obs = work.settings, work.model, work.observation
     max_kw = _quantise(model.max_kw, 0.05)
     request: dict[str, Any] = {
         "battery": {"capacity_kwh": capacity, "max_soc_pct": max_soc},
         # Quantised, so measurement noise doesn't trigger a re-plan at every step.
         "charge": {
             "max_kw": max_kw,
-            "efficiency": _quantise(efficiency, 0.002),
+            "efficiency": _quantise(model.efficiency, 0.002),
             "taper": [
                 [_quantise(model.taper_knee_pct, 0.5), max_kw],
                 [100.0, min(_quantise(model.taper_end_kw, 0.05), max_kw)],
@@ -559,6 +601,27 @@ def _planner_request(
             "wear_cost_per_kwh": settings.discharge_wear_cost_per_kwh,
         }
     return request
+
+
+def _complete_request(
+    request: Mapping[str, Any],
+    settings: ControllerSettings,
+    now: datetime,
+    soc_pct: float,
+    slots: Sequence[_Slot],
+) -> dict[str, Any]:
+    """A request of `_planner_request` with the time, the SoC and the prices added."""
+    return {
+        **request,
+        "now": now.isoformat(),
+        "battery": {**request["battery"], "soc_pct": round(soc_pct, 3)},
+        "prices": _price_list(settings, slots, "discharge" in request),
+    }
+
+
+def _without_prices(request: Mapping[str, Any]) -> dict[str, Any]:
+    """What a plan was made from, apart from the prices (its slots show those)."""
+    return {key: value for key, value in request.items() if key != "prices"}
 
 
 def _export_used(settings: ControllerSettings, slot: _Slot, allow_discharge: bool) -> float | None:
@@ -680,6 +743,14 @@ def _active_discharge_request(
     return None
 
 
+def _advertised_kw(obs: Observation) -> float:
+    """The power the accounts advertise, the learner's starting guess."""
+    advertised = obs.advertised_charge_kw
+    if advertised is None or not math.isfinite(advertised) or advertised <= 0:
+        return DEFAULT_CHARGE_KW
+    return advertised
+
+
 def step(
     *,
     now: datetime,
@@ -697,9 +768,7 @@ def step(
     settings = sanitized(settings)
     new_state = state.copy()
     obs = observation
-    advertised = obs.advertised_charge_kw
-    if advertised is None or not math.isfinite(advertised) or advertised <= 0:
-        advertised = DEFAULT_CHARGE_KW
+    advertised = _advertised_kw(obs)
     model = new_state.learner.model(advertised_kw=advertised, now=now)
     work = _Work(
         now=now,
@@ -721,6 +790,7 @@ def step(
     if power is None and obs.charging is False:
         power = 0.0
     estimator = new_state.estimator
+    previous_kw, previous_at = estimator.last_power_kw, estimator.last_power_at
     before_in, before_out = estimator.energy_in_kwh, estimator.energy_out_kwh
     estimator.observe_power(now, power, meter_kwh=obs.energy_meter_kwh, change_at=change_at)
     energy_in = estimator.energy_in_kwh - before_in
@@ -748,14 +818,26 @@ def step(
         new_state.last_plugged = plugged
     _account_energy(work, slots, energy_in, energy_out)
 
-    # Full-power readings teach the charge power and the taper.
+    # Full-power readings teach the charge power and the taper: of a charge we started, or,
+    # with smart charging off, of the car charging by itself (it then charges at full power),
+    # so turning smart charging on needs no charge to measure it.
     power_sampled = False
     confirmed = executor.confirmed
-    if (
+    ours = (
         confirmed is not None
         and confirmed.mode is DeviceMode.CHARGE
         and executor.confirmed_at is not None
         and now - executor.confirmed_at >= timedelta(seconds=30)
+    )
+    by_itself = (
+        not settings.smart_charging
+        and previous_kw is not None
+        and previous_kw >= POWER_ON_KW
+        and previous_at is not None
+        and now - previous_at >= timedelta(seconds=30)
+    )
+    if (
+        (ours or by_itself)
         and power is not None
         and power >= POWER_ON_KW
         and capacity is not None
@@ -1002,23 +1084,28 @@ def _decide(
         # Look again at every slot boundary.
         work.wake_at(slots[0].end)
     plan_slots, outcome.prices_guessed_after = _extend_prices(slots, departure, work.past_slots)
+    plan_slots = _until_departure(plan_slots, departure)
     if soc is not None and capacity is not None and slots:
         # The plan follows the best estimate; the behind-check below guards the pessimistic
         # bound, and a report after charging (most cars report once idle) settles the rest.
         soc_for_plan = min(100.0, max(0.0, soc.soc_pct))
-        efficiency = work.model.efficiency
         request = _planner_request(
-            work, capacity, min(100.0, max(max_soc, soc_for_plan)), departure, target, efficiency
+            settings,
+            work.model,
+            obs,
+            capacity,
+            min(100.0, max(max_soc, soc_for_plan)),
+            departure,
+            target,
         )
         key = _plan_key(request, session.started_at)
         if _needs_replan(work, key, soc_for_plan, plan_slots, "discharge" in request):
-            request["now"] = now.isoformat()
-            request["battery"]["soc_pct"] = round(soc_for_plan, 3)
-            request["prices"] = _price_list(settings, plan_slots, "discharge" in request)
+            request = _complete_request(request, settings, now, soc_for_plan, plan_slots)
             try:
                 state.plan = planner(request)
             except (ValueError, ArithmeticError):
                 state.plan = None
+            state.plan_request = _without_prices(request)
             state.plan_key = key
             state.plan_soc_pct = soc_for_plan
             state.plan_made_at = now
@@ -1061,6 +1148,7 @@ def _decide(
     # Is the car behind? Then it charges now, whatever the plan says.
     behind = False
     below_protective = False
+    latest_start: datetime | None = None
     # While waiting for the car's first report, judge by the worst plausible trip.
     cautious_soc = soc.low_pct if soc is not None else provisional_pct
     if capacity is not None and (soc is not None or waiting_for_soc):
@@ -1100,14 +1188,7 @@ def _decide(
             session.plan_active = True
             work.event(EventKind.PLAN_STARTED, override.kind.value)
         if override.kind is OverrideKind.CHARGE_NOW:
-            if soc is not None and capacity is not None:
-                hours = work.model.hours_to_charge(soc.low_pct, reachable_target, capacity)
-                work.wake_at(now + timedelta(hours=hours) + timedelta(seconds=30))
-            outcome.status, outcome.action, outcome.reason = (
-                SmartChargingState.OVERRIDDEN,
-                CHARGE,
-                "charge_now",
-            )
+            _charge_now(work, outcome, soc, capacity, reachable_target)
         else:
             outcome.status, outcome.action, outcome.reason = (
                 SmartChargingState.OVERRIDDEN,
@@ -1185,7 +1266,12 @@ def _decide(
             wanted = DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=round(current.kw, 3))
     elif not slots:
         reason = "no_prices"
-    if wanted == IDLE and probe and (bool(slots) or need_more):
+    if (
+        wanted == IDLE
+        and probe
+        and (bool(slots) or need_more)
+        and _probe_affordable(work, slots, departure, latest_start)
+    ):
         return _probe(work, session, outcome)
     if waiting_for_soc and wanted == CHARGE and _pause_for_report(work):
         wanted, reason = IDLE, "pause_for_soc"
@@ -1231,6 +1317,28 @@ def _decide(
     outcome.action, outcome.reason = wanted, reason
     outcome.status = _status_for_action(wanted, executor, awaiting_prices, interrupted)
     return outcome
+
+
+def _charge_now(
+    work: _Work,
+    outcome: _Outcome,
+    soc: SocEstimate | None,
+    capacity: float | None,
+    target: float,
+) -> None:
+    """The user's charge-now: charge at once until the target; the plan's numbers become those
+    of charging at once (charging now, stopping when full, costing what charging at once does)."""
+    now = work.now
+    outcome.next_start = None
+    outcome.next_stop = None
+    if soc is not None and capacity is not None:
+        hours = work.model.hours_to_charge(soc.low_pct, target, capacity)
+        outcome.next_stop = now + timedelta(hours=hours)
+        work.wake_at(outcome.next_stop + timedelta(seconds=30))
+    outcome.estimated_cost = outcome.charge_now_cost
+    outcome.action, outcome.reason = CHARGE, "charge_now"
+    failed = work.executor.status_for(CHARGE) is ExecutionStatus.FAILED
+    outcome.status = SmartChargingState.START_FAILED if failed else SmartChargingState.CHARGING_NOW
 
 
 def _pause_for_report(work: _Work) -> bool:
@@ -1298,7 +1406,8 @@ def _wants_probe(work: _Work, session: Session, soc_pct: float | None) -> bool:
     """Whether to charge briefly to measure the power where the model only guesses.
 
     The advertised power can be far off (a car that takes 7 kW on an 11 kW charger), and so can
-    the generic taper; a minute of charging at plug-in settles it before it matters.
+    the generic taper; a minute of charging settles it before it matters (when: see
+    `_probe_affordable`).
     """
     if session.probe_done or soc_pct is None or session.departure is None:
         return False
@@ -1308,6 +1417,45 @@ def _wants_probe(work: _Work, session: Session, soc_pct: float | None) -> bool:
     if soc_pct >= session.target_soc_pct - TARGET_TOLERANCE_PCT:
         return False
     return not work.model.is_measured_at(soc_pct)
+
+
+def _probe_affordable(
+    work: _Work,
+    slots: Sequence[_Slot],
+    departure: datetime | None,
+    latest_start: datetime | None,
+) -> bool:
+    """Whether a probe may start now.
+
+    Only at a price the plan pays for charging anyway, or at the cheapest moment before the plan
+    first charges, so turning smart charging on at the evening peak buys no minute of the peak.
+    A tight session probes at once: when less time is left than twice what the charge takes, a
+    car charging at half the guessed power would already be late. Without prices nothing says now is
+    dear; a probe that started runs to its end.
+    """
+    session = work.state.session
+    if not slots or (session is not None and session.probe_started_at is not None):
+        return True
+    if (
+        departure is not None
+        and latest_start is not None
+        and work.now >= latest_start - (departure - latest_start)
+    ):
+        return True
+    plan = work.state.plan or {}
+    charging = [
+        (_parse_time(slot["start"]), float(slot["import"]))
+        for slot in plan.get("slots", [])
+        if float(slot.get("charge_kw", 0.0)) > 0.0 and _parse_time(slot["end"]) > work.now
+    ]
+    if not charging:
+        return False
+    price_now = slots[0].import_price
+    first_charge = charging[0][0]
+    before = [slot.import_price for slot in slots if slot.start < first_charge]
+    return price_now <= max(price for _, price in charging) or price_now <= min(
+        before, default=price_now
+    )
 
 
 def _probe(work: _Work, session: Session, outcome: _Outcome) -> _Outcome:
@@ -1441,11 +1589,25 @@ class VehicleController:
         )
         self.executor.clear_failure()
 
+    def _live_discharge_requests(self, now: datetime) -> tuple[DischargeRequest, ...]:
+        cancelled_at = self.settings.override_cancelled_at
+        return tuple(
+            request
+            for request in self.settings.discharge_requests
+            if request.until > now and (cancelled_at is None or request.requested_at > cancelled_at)
+        )
+
+    def pending_discharge_requests(self, now: datetime) -> int:
+        """How many demand-response discharges have neither ended nor been cancelled."""
+        return len(self._live_discharge_requests(now))
+
     def request_discharge(self, now: datetime, power_kw: float, duration: timedelta) -> None:
-        """A demand-response discharge; expired requests are dropped."""
-        live = tuple(r for r in self.settings.discharge_requests if r.until > now)
+        """A demand-response discharge; ended and cancelled requests are dropped, and beyond
+        MAX_DISCHARGE_REQUESTS the oldest."""
+        live = self._live_discharge_requests(now)
         request = DischargeRequest(power_kw=power_kw, until=now + duration, requested_at=now)
-        self.settings = replace(self.settings, discharge_requests=(*live, request))
+        kept = (*live, request)[-MAX_DISCHARGE_REQUESTS:]
+        self.settings = replace(self.settings, discharge_requests=kept)
 
     # The loop
 
@@ -1469,6 +1631,57 @@ class VehicleController:
         self.decision = decision
         return decision
 
+    def plan_for_display(
+        self, now: datetime, observation: Observation, prices: Sequence[Mapping[str, Any]]
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The request (without prices) and plan the car follows now.
+
+        When it follows none (smart charging off, unplugged, no reading yet), the plan the same
+        inputs give now: learned power and efficiency, the estimated SoC, the departure, the
+        prices up to it. None without a battery size, a SoC or prices.
+        """
+        if self.state.plan is not None and self.state.plan_request is not None:
+            return self.state.plan_request, self.state.plan
+        settings, state = sanitized(self.settings), self.state
+        capacity = observation.capacity_kwh
+        if not capacity or capacity <= 0:
+            return None
+        model = state.learner.model(advertised_kw=_advertised_kw(observation), now=now)
+        estimate = state.estimator.estimate(
+            capacity_kwh=capacity,
+            efficiency=model.efficiency,
+            discharge_efficiency=model.discharge_efficiency,
+            uncertainty=model.efficiency_uncertainty,
+        )
+        soc_pct = observation.soc_pct
+        report = state.estimator.report
+        if estimate is not None and (
+            soc_pct is None or (report is not None and report.soc_pct == soc_pct)
+        ):
+            # The estimate starts from the car's latest report and counts what went in since.
+            soc_pct = estimate.soc_pct
+        past: list[_Slot] = []
+        slots = _current_slots(prices, now, past)
+        if soc_pct is None or not slots:
+            return None
+        soc_pct = min(100.0, max(0.0, soc_pct))
+        departure, target = resolve_departure(settings, now, self.tz)
+        plan_slots, _guessed_after = _extend_prices(slots, departure, past)
+        limit = observation.charge_limit_pct
+        request = _planner_request(
+            settings,
+            model,
+            observation,
+            capacity,
+            min(100.0, max(100.0 if limit is None else limit, soc_pct)),
+            departure,
+            target,
+        )
+        request = _complete_request(
+            request, settings, now, soc_pct, _until_departure(plan_slots, departure)
+        )
+        return _without_prices(request), self.planner(request)
+
     async def async_execute(self) -> ExecutionStatus:
         """Carry out the latest decision's action (hands off when it is None)."""
         if self.decision is None:
@@ -1486,13 +1699,35 @@ class VehicleController:
             "executor": self.executor.state.to_dict(),
         }
 
-    def restore(self, data: Mapping[str, Any]) -> None:
-        """Continue from what `to_dict` wrote (settings, state and executor)."""
-        if int(data.get("version", 0)) != STORAGE_VERSION:
-            return
-        self.settings = ControllerSettings.from_dict(data.get("settings", {}))
-        self.state = ControllerState.from_dict(data.get("state", {}))
-        self.executor.state = ExecutorState.from_dict(data.get("executor", {}))
+    def restore(self, data: object) -> list[str]:
+        """Continue from what `to_dict` wrote (settings, state and executor).
+
+        Parts that cannot be read start afresh; returns their names ("settings.v2g",
+        "state.*"), or ["*"] for a store of another version or shape.
+        """
+        if not isinstance(data, Mapping) or data.get("version") != STORAGE_VERSION:
+            return ["*"]
+        self.settings, settings_reset = read_fields(
+            data.get("settings", {}), ControllerSettings.from_dict, ControllerSettings.to_dict
+        )
+        self.state, state_reset = read_fields(
+            data.get("state", {}),
+            ControllerState.from_dict,
+            ControllerState.to_dict,
+            check=lambda state: check_plan(state.plan),
+        )
+        self.executor.state, executor_reset = read_fields(
+            data.get("executor", {}), ExecutorState.from_dict, ExecutorState.to_dict
+        )
+        return [
+            f"{section}.{name}"
+            for section, names in (
+                ("settings", settings_reset),
+                ("state", state_reset),
+                ("executor", executor_reset),
+            )
+            for name in names
+        ]
 
 
 __all__ = [
@@ -1512,6 +1747,7 @@ __all__ = [
     "SmartChargingState",
     "Totals",
     "VehicleController",
+    "prices_until",
     "resolve_departure",
     "run_planner",
     "step",

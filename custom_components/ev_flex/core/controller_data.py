@@ -33,7 +33,10 @@ class SmartChargingState(StrEnum):
     START_FAILED = "PLAN:EXECUTING:START_FAILED"
     STOP_FAILED = "PLAN:EXECUTING:STOP_FAILED"
     CHARGE_INTERRUPTED = "PLAN:EXECUTING:CHARGE_INTERRUPTED"
+    # Someone else (an app, the car's own schedule) took over.
     OVERRIDDEN = "PLAN:EXECUTING:OVERRIDDEN"
+    # The user asked to charge now: charging at once, whatever the plan says.
+    CHARGING_NOW = "PLAN:EXECUTING:CHARGING_NOW"
     DISCHARGING = "PLAN:EXECUTING:DISCHARGING"
     ENDED_FINISHED = "PLAN:ENDED:FINISHED"
     ENDED_UNPLUGGED = "PLAN:ENDED:UNPLUGGED"
@@ -534,8 +537,10 @@ class ControllerState:
     status: SmartChargingState = SmartChargingState.UNKNOWN
     status_changed_at: datetime | None = None
     session: Session | None = None
-    # The planner's JSON answer, the key of its inputs, the SoC it started from and when.
+    # The planner's JSON answer, its request (without the prices, which the plan's slots
+    # show), the key of its inputs, the SoC it started from and when.
     plan: dict[str, Any] | None = None
+    plan_request: dict[str, Any] | None = None
     plan_key: str | None = None
     plan_soc_pct: float | None = None
     plan_made_at: datetime | None = None
@@ -575,6 +580,7 @@ class ControllerState:
             "status_changed_at": time_text(self.status_changed_at),
             "session": None if self.session is None else self.session.to_dict(),
             "plan": self.plan,
+            "plan_request": self.plan_request,
             "plan_key": self.plan_key,
             "plan_soc_pct": self.plan_soc_pct,
             "plan_made_at": time_text(self.plan_made_at),
@@ -615,6 +621,7 @@ class ControllerState:
             status_changed_at=time_value(data.get("status_changed_at")),
             session=None if session is None else Session.from_dict(session),
             plan=data.get("plan"),
+            plan_request=data.get("plan_request"),
             plan_key=data.get("plan_key"),
             plan_soc_pct=None if plan_soc is None else float(plan_soc),
             plan_made_at=time_value(data.get("plan_made_at")),

@@ -78,6 +78,8 @@ class VehicleState:
     power_delivery_state: str | None = None
     # When the cable was connected, if the account knows.
     plugged_in_at: datetime | None = None
+    # The account's ids of what the user must do before a blocked capability works.
+    intervention_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,6 +116,8 @@ class ChargerState:
     power_delivery_state: str | None = None
     # When the cable was connected, if the account knows.
     plugged_in_at: datetime | None = None
+    # The account's ids of what the user must do before a blocked capability works.
+    intervention_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +130,9 @@ class AccountSnapshot:
     # (Enode's pluggedInChargerId / pluggedInVehicleId): the ids are then trusted even when
     # None. False means pairing has to infer it from plug-in times and power.
     reports_plugged_in_ids: bool = False
+    # False when the account left out entries it could not read: a device missing from this
+    # snapshot may be one of them.
+    complete: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

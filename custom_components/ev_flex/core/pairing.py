@@ -116,6 +116,8 @@ class UnlockedCapabilities:
             when = datetime.fromisoformat(unlocked_at)
         except ValueError:
             return None
+        if when.tzinfo is None:
+            return None
         return cls(
             vehicle_id=vehicle_id,
             charger_id=charger_id,
@@ -706,10 +708,12 @@ class PairingTracker:
         )
 
         charge_rate, rate_source = vehicle.charge_rate_kw, None
-        if charge_rate is not None:
+        charger_rate = charger.charge_rate_kw if active else None
+        if charger_rate is not None and (charge_rate is None or (charger_rate < 0 <= charge_rate)):
+            # Many cars report no rate, or 0, while the charger discharges them.
+            charge_rate, rate_source = charger_rate, DataSource.CHARGER
+        elif charge_rate is not None:
             rate_source = DataSource.VEHICLE
-        elif active and charger.charge_rate_kw is not None:
-            charge_rate, rate_source = charger.charge_rate_kw, DataSource.CHARGER
 
         plugged_in_at, since_source = vehicle_since, DataSource.VEHICLE if vehicle_since else None
         if (

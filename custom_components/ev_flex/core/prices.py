@@ -949,6 +949,12 @@ def _extract(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -> _Extra
 # Assembly: entries -> slots and gaps
 
 
+def _local_time(moment: datetime, tz: tzinfo) -> str:
+    """A time as people read it in messages: local, to the minute, e.g. "Fri 4 Dec 00:00"."""
+    local = moment.astimezone(tz)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
 def _local_midnight(day: date, tz: tzinfo) -> datetime:
     return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
 
@@ -1215,15 +1221,15 @@ def _finish(
     )
     if series.stale:
         status = PriceStatus.STALE
-        message = f"{entity_id}: prices end at {end.isoformat()}, before now"
+        message = f"{entity_id}: prices end at {_local_time(end, tz)}, before now"
     elif series.awaiting_tomorrow:
         status = PriceStatus.AWAITING
-        message = f"{entity_id}: prices until {end.isoformat()}; tomorrow not published yet"
+        message = f"{entity_id}: prices until {_local_time(end, tz)}; tomorrow not published yet"
     else:
         status = PriceStatus.OK
-        message = f"{entity_id}: {len(slots)} prices until {end.isoformat()}"
+        message = f"{entity_id}: {len(slots)} prices until {_local_time(end, tz)}"
     if gaps:
-        message += f"; {len(gaps)} gap(s), first at {gaps[0].start.isoformat()}"
+        message += f"; {len(gaps)} gap(s), first at {_local_time(gaps[0].start, tz)}"
     return PriceReadResult(
         entity_id=entity_id,
         status=status,

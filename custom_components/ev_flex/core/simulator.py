@@ -129,6 +129,28 @@ class _ChargerRuntime:
     discharge_request_kw: float = 0.0
 
 
+def _number(value: object, low: float, high: float) -> float:
+    """A stored number within its bounds (NaN and infinity are not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"{value!r} is not a number")
+    if not low <= value <= high:
+        raise ValueError(f"{value!r} is not between {low:g} and {high:g}")
+    return float(value)
+
+
+def _flag(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{value!r} is not true or false")
+    return value
+
+
+def _aware(value: object) -> datetime:
+    moment = datetime.fromisoformat(str(value))
+    if moment.tzinfo is None:
+        raise ValueError(f"{value!r} has no offset")
+    return moment.astimezone(UTC)
+
+
 class Simulation:
     """One simulated vehicle plugged into (or away from) one simulated home charger."""
 
@@ -202,10 +224,10 @@ class Simulation:
         self._settle_commands(until=self._last_update)
         while self._last_update < now:
             # A step ends where a command takes effect, so energy is split at that moment.
-            step_end = min(
-                [now, self._last_update + _MAX_STEP]
-                + [p.due_at for p in self._pending if p.due_at > self._last_update]
-            )
+            ends = [now] + [p.due_at for p in self._pending if p.due_at > self._last_update]
+            if (longest := self._longest_step()) is not None:
+                ends.append(self._last_update + longest)
+            step_end = min(ends)
             hours = (step_end - self._last_update).total_seconds() / 3600.0
             self._integrate(hours)
             self._last_update = step_end
@@ -213,6 +235,25 @@ class Simulation:
         charge_kw, discharge_kw = self._flow_kw()
         self._vehicle.charge_rate_kw = charge_kw
         self._vehicle.discharge_rate_kw = discharge_kw
+
+    def _longest_step(self) -> timedelta | None:
+        """How far one step may integrate: None while the flow cannot change by itself.
+
+        Only the taper needs short steps; idle time, a discharge (constant until empty, where
+        `_integrate` stops) and charging below the taper are integrated in one step, so a
+        simulation saved long ago catches up in a few hundred steps at most.
+        """
+        charge_kw, _discharge_kw = self._flow_kw()
+        if charge_kw <= 0:
+            return None
+        vehicle, spec = self._vehicle, self.vehicle_spec
+        if vehicle.soc_pct >= spec.taper_start_pct:
+            return _MAX_STEP
+        # Constant power until the taper starts (or the limit, where `_integrate` stops).
+        boundary = min(spec.taper_start_pct, vehicle.charge_limit_pct)
+        stored_kwh = (boundary - vehicle.soc_pct) / 100.0 * spec.capacity_kwh
+        hours = stored_kwh / (charge_kw * spec.charge_efficiency)
+        return max(_MAX_STEP, timedelta(hours=hours))
 
     def _integrate(self, hours: float) -> None:
         vehicle, spec = self._vehicle, self.vehicle_spec
@@ -407,28 +448,36 @@ class Simulation:
 
     def restore(self, saved: Mapping[str, Any]) -> None:
         """Continue from saved data; time that passed meanwhile is simulated as well."""
-        vehicle, charger = self._vehicle, self._charger
         try:
-            saved_at = datetime.fromisoformat(str(saved["saved_at"]))
-            vehicle.soc_pct = float(saved["soc_pct"])
-            vehicle.charge_limit_pct = float(saved["charge_limit_pct"])
-            vehicle.plugged_in = bool(saved["plugged_in"])
+            saved_at = _aware(saved["saved_at"])
             # Absent from what older versions saved.
             plugged_in_at = saved.get("plugged_in_at")
-            vehicle.plugged_in_at = (
-                datetime.fromisoformat(str(plugged_in_at)).astimezone(UTC)
-                if plugged_in_at is not None and vehicle.plugged_in
-                else None
+            vehicle = replace(
+                self._vehicle,
+                soc_pct=_number(saved["soc_pct"], 0.0, 100.0),
+                charge_limit_pct=_number(saved["charge_limit_pct"], 50.0, 100.0),
+                plugged_in=_flag(saved["plugged_in"]),
+                plugged_in_at=None if plugged_in_at is None else _aware(plugged_in_at),
+                wants_charge=_flag(saved["wants_charge"]),
+                odometer_km=_number(saved["odometer_km"], 0.0, 10_000_000.0),
+                energy_delivered_kwh=_number(saved["energy_delivered_kwh"], 0.0, 1e9),
             )
-            vehicle.wants_charge = bool(saved["wants_charge"])
-            vehicle.odometer_km = float(saved["odometer_km"])
-            vehicle.energy_delivered_kwh = float(saved["energy_delivered_kwh"])
-            charger.enabled = bool(saved["charger_enabled"])
-            charger.max_current_a = float(saved["max_current_a"])
-            charger.discharge_request_kw = float(saved["discharge_request_kw"])
-        except (KeyError, TypeError, ValueError) as err:
+            charger = replace(
+                self._charger,
+                enabled=_flag(saved["charger_enabled"]),
+                max_current_a=_number(
+                    saved["max_current_a"],
+                    self.charger_spec.min_current_a,
+                    self.charger_spec.max_current_limit_a,
+                ),
+                discharge_request_kw=_number(saved["discharge_request_kw"], 0.0, 1000.0),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise SimulatorError(f"saved simulation state is unreadable: {err}") from err
-        self._last_update = min(saved_at.astimezone(UTC), self._now())
+        if not vehicle.plugged_in:
+            vehicle.plugged_in_at = None
+        self._vehicle, self._charger = vehicle, charger
+        self._last_update = min(saved_at, self._now())
         self.advance()
 
     # Reads
@@ -455,7 +504,8 @@ class Simulation:
             plugged_in_at=vehicle.plugged_in_at,
             is_charging=charging,
             is_fully_charged=vehicle.soc_pct >= vehicle.charge_limit_pct,
-            charge_rate_kw=round(vehicle.charge_rate_kw, 3),
+            # Negative while discharging, as the charger shows it.
+            charge_rate_kw=round(vehicle.charge_rate_kw - vehicle.discharge_rate_kw, 3),
             charge_time_remaining_min=self._time_remaining_min() if charging else None,
             odometer_km=round(vehicle.odometer_km, 1),
             location=vehicle.location,

@@ -26,6 +26,20 @@ from .prices import PriceSeries, iter_slots_between
 ALL_WEEKDAYS = frozenset(range(7))
 ALL_MONTHS = frozenset(range(1, 13))
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# For messages people read (the overlap error is shown in the options form).
+_WEEKDAYS_PLURAL = (
+    "Mondays",
+    "Tuesdays",
+    "Wednesdays",
+    "Thursdays",
+    "Fridays",
+    "Saturdays",
+    "Sundays",
+)
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 _MINUTES_PER_DAY = 24 * 60
 
 
@@ -258,7 +272,7 @@ def _check_no_overlap(periods: Sequence[GridFeePeriod], path: str) -> None:
                                     f"{path}[{index}]",
                                     "overlap",
                                     f"period {period.name!r} overlaps {periods[other].name!r} "
-                                    f"on {WEEKDAY_NAMES[weekday]} in month {month}",
+                                    f"on {_WEEKDAYS_PLURAL[weekday]} in {_MONTH_NAMES[month - 1]}",
                                 )
                         covered.append((lo, hi, index))
 

@@ -13,6 +13,7 @@ from .client import (
     EnodeClient,
     EnodeEndpoints,
     EnodeEnvironment,
+    credentials_problem,
 )
 from .convert import (
     charger_state_from,
@@ -53,6 +54,7 @@ from .models import (
     ChargerInformation,
     EnodeAction,
     EnodeCharger,
+    EnodeIntervention,
     EnodeLocation,
     EnodeUser,
     EnodeUserSummary,
@@ -73,6 +75,7 @@ from .models import (
     VehicleLocation,
     VendorType,
     WebhookTestResult,
+    intervention_language,
 )
 from .webhooks import (
     DELIVERY_HEADER,
@@ -80,13 +83,16 @@ from .webhooks import (
     ChargerEvent,
     CredentialsInvalidatedEvent,
     OtherEvent,
+    ParsedDelivery,
     VehicleEvent,
     VendorActionEvent,
     WebhookEvent,
     parse_events,
+    read_delivery,
     sign_payload,
     signature_is_valid,
     verify_and_parse,
+    verify_delivery,
 )
 
 __all__ = [
@@ -122,6 +128,7 @@ __all__ = [
     "EnodeError",
     "EnodeForbiddenError",
     "EnodeInterferenceError",
+    "EnodeIntervention",
     "EnodeLocation",
     "EnodeMalformedResponseError",
     "EnodeNotFoundError",
@@ -143,6 +150,7 @@ __all__ = [
     "Odometer",
     "OtherEvent",
     "Page",
+    "ParsedDelivery",
     "PowerDeliveryState",
     "Problem",
     "RateLimitedError",
@@ -161,10 +169,14 @@ __all__ = [
     "charger_state_from",
     "command_kind_from",
     "command_result_from",
+    "credentials_problem",
+    "intervention_language",
     "parse_events",
+    "read_delivery",
     "sign_payload",
     "signature_is_valid",
     "snapshot_from",
     "vehicle_state_from",
     "verify_and_parse",
+    "verify_delivery",
 ]

@@ -27,6 +27,7 @@ from .errors import (
     EnodeConnectionError,
     EnodeInterferenceError,
     EnodeMalformedResponseError,
+    EnodeNotFoundError,
     EnodeRateLimitedError,
     EnodeServerError,
     EnodeTimeoutError,
@@ -94,6 +95,10 @@ class EnodeAccount:
         self.user_id = user_id
         self.command_timeout = command_timeout
         self.poll_interval = poll_interval
+        # Without a working webhook, credential problems are only seen by reading the user.
+        self.read_linked_vendors = True
+        # Vendor accounts whose credentials Enode can no longer use (the user must relink).
+        self.invalid_vendors: frozenset[str] = frozenset()
         self._target_types: dict[str, TargetType] = {}
         self._command_targets: dict[str, TargetType] = {}
 
@@ -101,14 +106,20 @@ class EnodeAccount:
         """Every vehicle and charger of the user, on every page."""
         with account_errors():
             vehicles = await self.client.list_vehicles(self.user_id)
+            unreadable = self.client.last_list_unreadable
             chargers = await self.client.list_chargers(self.user_id)
-        if not chargers:
+            unreadable += self.client.last_list_unreadable
+            if self.read_linked_vendors:
+                self.invalid_vendors = await self._invalid_vendors()
+        if not chargers and not unreadable:
             for vehicle in vehicles:
                 capabilities = vehicle.capabilities
                 self.own_start_stop[vehicle.id] = (
                     capabilities.start_charging.is_capable and capabilities.stop_charging.is_capable
                 )
-        snapshot = self._with_own_capabilities(snapshot_from(vehicles, chargers))
+        snapshot = self._with_own_capabilities(
+            replace(snapshot_from(vehicles, chargers), complete=not unreadable)
+        )
         self._target_types = dict.fromkeys(snapshot.vehicles, TargetType.VEHICLE)
         self._target_types.update(dict.fromkeys(snapshot.chargers, TargetType.CHARGER))
         return snapshot
@@ -127,6 +138,14 @@ class EnodeAccount:
             for vehicle_id, vehicle in snapshot.vehicles.items()
         }
         return replace(snapshot, vehicles=vehicles)
+
+    async def _invalid_vendors(self) -> frozenset[str]:
+        try:
+            user = await self.client.get_user(self.user_id)
+        except EnodeNotFoundError:
+            # Nothing linked yet: Enode has no such user.
+            return frozenset()
+        return frozenset(vendor.vendor for vendor in user.linked_vendors if not vendor.is_valid)
 
     def target_type(self, target_id: str) -> TargetType:
         """Whether an id is one of the user's vehicles or chargers (as of the last snapshot)."""

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
+import ipaddress
 import json
 import logging
+import re
 import time
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -42,6 +44,7 @@ from .models import (
     ChargeKind,
     EnodeAction,
     EnodeCharger,
+    EnodeIntervention,
     EnodeLocation,
     EnodeUser,
     EnodeUserSummary,
@@ -95,12 +98,66 @@ class EnodeEndpoints:
 
     @classmethod
     def custom(cls, base_url: str) -> EnodeEndpoints:
-        """A self-hosted API (the fake server): the token endpoint is `/oauth2/token` on it."""
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError(f"not an http(s) URL: {base_url!r}")
+        """A self-hosted API (the fake server): the token endpoint is `/oauth2/token` on it.
+
+        Raises ValueError for anything but a plain http(s) URL with a valid host name: no
+        user info (credentials belong in their own fields), no query or fragment.
+        """
+        try:
+            parts = urlsplit(base_url)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError as err:
+            raise ValueError(f"not a usable URL: {err}") from None
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.password is not None
+            or parts.query
+            or parts.fragment
+            or not port_ok
+            or not _valid_host(parts.hostname)
+        ):
+            raise ValueError("not a plain http(s) URL with a valid host")
         base = base_url.rstrip("/")
         return cls(api_url=base, token_url=f"{base}/oauth2/token")
+
+
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
+
+
+def _valid_host(host: str) -> bool:
+    """An IP address, or a host name DNS could hold (letters, digits and hyphens in labels of
+    1 to 63, at most 253 characters in all)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    try:
+        encoded = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return False
+    labels = encoded.rstrip(".").split(".")
+    return len(encoded) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
+def credentials_problem(client_id: str, client_secret: str) -> str | None:
+    """Why these cannot be client credentials at all (None when they can).
+
+    HTTP Basic authentication forbids a colon in the client id, and no header may carry
+    control characters.
+    """
+    if not client_id or not client_secret:
+        return "the client id and secret must not be empty"
+    if ":" in client_id:
+        return "the client id must not contain a colon"
+    if len(client_id) > 256 or len(client_secret) > 1024:
+        return "the client id or secret is too long"
+    if not (client_id + client_secret).isprintable():
+        return "the client id and secret must be printable"
+    return None
 
 
 PRODUCTION_ENDPOINTS = EnodeEndpoints(
@@ -190,6 +247,8 @@ class EnodeClient:
         # Consecutive 429s without Retry-After; each doubles the suggested wait.
         self._rate_limit_strikes = 0
         self._warned_paths: set[str] = set()
+        # Entries the last list call left out because they could not be read.
+        self.last_list_unreadable = 0
 
     # Token
 
@@ -342,6 +401,7 @@ class EnodeClient:
                 break
             cursors_seen.add(page.after)
             after = page.after
+        self.last_list_unreadable = skipped
         if skipped and path not in self._warned_paths:
             # Logged once per list: the same broken entry would otherwise flood the log.
             self._warned_paths.add(path)
@@ -402,6 +462,15 @@ class EnodeClient:
     async def disconnect_vendor(self, user_id: str, vendor: str) -> None:
         """Unlink one vendor account (for example the charger's) from the user."""
         await self._request("DELETE", f"/users/{_seg(user_id)}/vendors/{_seg(vendor)}")
+
+    async def disconnect_vendor_type(
+        self, user_id: str, vendor: str, vendor_type: VendorType
+    ) -> None:
+        """Unlink one device type of a vendor account (the charger, say, but not the car)."""
+        await self._request(
+            "DELETE",
+            f"/users/{_seg(user_id)}/vendors/{_seg(vendor)}/{_seg(vendor_type.value)}",
+        )
 
     # Vehicles and chargers
 
@@ -571,6 +640,16 @@ class EnodeClient:
             action, target_type=target_type, max_wait=max_wait, poll_interval=poll_interval
         )
 
+    # Interventions
+
+    async def get_intervention(
+        self, intervention_id: str, *, language: str | None = None
+    ) -> EnodeIntervention:
+        """The vendor's own instruction for a blocked capability."""
+        params = {"language": language} if language else None
+        data = await self._request("GET", f"/interventions/{_seg(intervention_id)}", params=params)
+        return EnodeIntervention.from_json(data)
+
     # Webhooks
 
     async def create_webhook(
@@ -596,6 +675,10 @@ class EnodeClient:
     async def list_webhooks(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[EnodeWebhook]:
         """Every webhook of this client."""
         return await self._all_pages("/webhooks", EnodeWebhook.from_json, page_size)
+
+    async def get_webhook(self, webhook_id: str) -> EnodeWebhook:
+        """One webhook, with whether Enode still delivers to it (`isActive`)."""
+        return EnodeWebhook.from_json(await self._request("GET", f"/webhooks/{_seg(webhook_id)}"))
 
     async def delete_webhook(self, webhook_id: str) -> None:
         """Remove a webhook."""

@@ -1,6 +1,7 @@
 """Turn Enode objects into EV Flex's account-independent model."""
 
 from collections.abc import Iterable
+from dataclasses import fields
 
 from ..model import (
     AccountSnapshot,
@@ -13,7 +14,15 @@ from ..model import (
     VehicleCapabilities,
     VehicleState,
 )
-from .models import ActionState, ChargeKind, EnodeAction, EnodeCharger, EnodeVehicle
+from .models import (
+    ActionState,
+    ChargeKind,
+    ChargerCapabilitySet,
+    EnodeAction,
+    EnodeCharger,
+    EnodeVehicle,
+    VehicleCapabilitySet,
+)
 
 _COMMAND_STATES = {
     ActionState.PENDING: CommandState.PENDING,
@@ -21,6 +30,29 @@ _COMMAND_STATES = {
     ActionState.FAILED: CommandState.FAILED,
     ActionState.CANCELLED: CommandState.CANCELLED,
 }
+
+
+def _within(value: float | None, low: float, high: float) -> float | None:
+    """The value when it is possible at all; None (unknown) for what no car reports."""
+    return value if value is not None and low <= value <= high else None
+
+
+# Bounds of what a car or charger can really report; outside them a value is unknown.
+_MAX_CAPACITY_KWH = 1_000.0
+_MAX_RANGE_KM = 5_000.0
+_MAX_POWER_KW = 1_000.0
+_MAX_MINUTES = 7 * 24 * 60.0
+_MAX_ODOMETER_KM = 10_000_000.0
+_MAX_CURRENT_A = 1_000.0
+_MAX_INTERVENTIONS = 5
+
+
+def _intervention_ids(capabilities: VehicleCapabilitySet | ChargerCapabilitySet) -> tuple[str, ...]:
+    """Every intervention blocking one of the capabilities, each once, in order."""
+    blocking = (getattr(capabilities, item.name).intervention_ids for item in fields(capabilities))
+    unique = tuple(dict.fromkeys(ident for ids in blocking for ident in ids))
+    # A device that real vendors block has one or two; more is not worth a repair issue each.
+    return unique[:_MAX_INTERVENTIONS]
 
 
 def _vendor_name(vendor: str | None) -> str | None:
@@ -32,26 +64,28 @@ def vehicle_state_from(vehicle: EnodeVehicle) -> VehicleState:
     info, charge, place = vehicle.information, vehicle.charge_state, vehicle.location
     capabilities = vehicle.capabilities
     location = None
-    if place.latitude is not None and place.longitude is not None:
-        location = Location(latitude=place.latitude, longitude=place.longitude)
+    latitude = _within(place.latitude, -90.0, 90.0)
+    longitude = _within(place.longitude, -180.0, 180.0)
+    if latitude is not None and longitude is not None:
+        location = Location(latitude=latitude, longitude=longitude)
     return VehicleState(
         vehicle_id=vehicle.id,
         make=info.brand or _vendor_name(vehicle.vendor),
         model=info.model,
-        year=info.year,
+        year=info.year if info.year is not None and 1900 <= info.year <= 2200 else None,
         vin=info.vin,
         # Enode's null means "data delayed", not "offline"; only an explicit false is offline.
         online=vehicle.is_reachable is not False,
-        battery_level_pct=charge.battery_level,
-        battery_capacity_kwh=charge.battery_capacity_kwh,
-        range_km=charge.range_km,
-        charge_limit_pct=charge.charge_limit_pct,
+        battery_level_pct=_within(charge.battery_level, 0.0, 100.0),
+        battery_capacity_kwh=_within(charge.battery_capacity_kwh, 0.1, _MAX_CAPACITY_KWH),
+        range_km=_within(charge.range_km, 0.0, _MAX_RANGE_KM),
+        charge_limit_pct=_within(charge.charge_limit_pct, 0.0, 100.0),
         is_plugged_in=charge.is_plugged_in,
         is_charging=charge.is_charging,
         is_fully_charged=charge.is_fully_charged,
-        charge_rate_kw=charge.charge_rate_kw,
-        charge_time_remaining_min=charge.charge_time_remaining_min,
-        odometer_km=vehicle.odometer.distance_km,
+        charge_rate_kw=_within(charge.charge_rate_kw, -_MAX_POWER_KW, _MAX_POWER_KW),
+        charge_time_remaining_min=_within(charge.charge_time_remaining_min, 0.0, _MAX_MINUTES),
+        odometer_km=_within(vehicle.odometer.distance_km, 0.0, _MAX_ODOMETER_KM),
         location=location,
         plugged_in_charger_id=charge.plugged_in_charger_id,
         last_seen=vehicle.last_seen,
@@ -67,6 +101,7 @@ def vehicle_state_from(vehicle: EnodeVehicle) -> VehicleState:
         display_name=info.display_name,
         location_id=place.id,
         power_delivery_state=charge.power_delivery_state.value,
+        intervention_ids=_intervention_ids(capabilities),
     )
 
 
@@ -81,8 +116,8 @@ def charger_state_from(charger: EnodeCharger) -> ChargerState:
         online=charger.is_reachable is not False,
         is_plugged_in=charge.is_plugged_in,
         is_charging=charge.is_charging,
-        charge_rate_kw=charge.charge_rate_kw,
-        max_current_a=charge.max_current_a,
+        charge_rate_kw=_within(charge.charge_rate_kw, -_MAX_POWER_KW, _MAX_POWER_KW),
+        max_current_a=_within(charge.max_current_a, 0.0, _MAX_CURRENT_A),
         plugged_in_vehicle_id=charge.plugged_in_vehicle_id,
         last_seen=charger.last_seen,
         capabilities=ChargerCapabilities(
@@ -93,6 +128,7 @@ def charger_state_from(charger: EnodeCharger) -> ChargerState:
         ),
         location_id=charger.location.id,
         power_delivery_state=charge.power_delivery_state.value,
+        intervention_ids=_intervention_ids(capabilities),
     )
 
 

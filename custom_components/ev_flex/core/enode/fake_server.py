@@ -1,8 +1,11 @@
 """A fake Enode API: an aiohttp application for tests, benchmarks and the development instance.
 
 It speaks the 2024-10-01 API as described in shared/reference/enode-api.md: client-credentials
-tokens, users and Link UI sessions, paginated vehicles/chargers/locations/webhooks, charge and
-max-current actions that settle after a delay, refresh hints, and signed webhook deliveries.
+tokens, users (deleted with their Locations) and Link UI sessions (redirects keep no query),
+vendor and vendor-type unlinks, paginated vehicles/chargers/locations/webhooks, interventions,
+charge and max-current actions that settle after a delay, refresh hints, and signed webhook
+deliveries to HTTPS URLs only (plain HTTP when allowed for tests), with a test endpoint and
+webhooks switched off after repeated failed deliveries.
 Actions behave as Enode's reference for 2024-10-01 describes them (shared/reference/enode-api.md
 §3.4, §5.1, §5.2, §8.2): most take effect in about 20 s, some vendors take 5-15 minutes and the
 worst case is 30 minutes; a START or STOP the device has no use for is answered 400 or ends FAILED
@@ -90,6 +93,8 @@ class FakeFaults:
     # Requests whose path contains one of these are always answered with HTTP 500
     # (for example "/locations" makes every Location call fail).
     failing_paths: set[str] = field(default_factory=set)
+    # Every list of vehicles and chargers comes back empty (an outage at Enode's side).
+    empty_lists: bool = False
     # Share of API requests answered with HTTP 429, and a count of the next ones that will be.
     rate_limit_rate: float = 0.0
     rate_limit_next: int = 0
@@ -306,6 +311,12 @@ def _changed_fields(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [prefix]
 
 
+def _redirect_target(session: _LinkSession) -> str:
+    """Where Link sends the browser back. Enode's Link UI docs promise no query parameters of
+    the redirectUri survive, so the fake keeps none: state must live in the path."""
+    return str(URL(session.redirect_uri).with_query(None).with_fragment(None))
+
+
 def _encode_cursor(offset: int) -> str:
     return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
 
@@ -341,6 +352,8 @@ class FakeEnodeServer:
         create_devices_on_link: bool = True,
         auto_tick_interval: float | None = None,
         seed: int = 0,
+        allow_http_webhooks: bool = False,
+        webhook_proxy: str | None = None,
     ) -> None:
         self._clock = clock or _utc_now
         self.client_id = client_id
@@ -361,6 +374,11 @@ class FakeEnodeServer:
         self.pairing_ids = pairing_ids
         self.create_devices_on_link = create_devices_on_link
         self.auto_tick_interval = auto_tick_interval
+        # Enode only posts to HTTPS URLs; a test or development setup may allow plain HTTP.
+        self.allow_http_webhooks = allow_http_webhooks
+        # Deliveries to HTTPS URLs go to this base instead: a TLS-terminating reverse proxy in
+        # front of Home Assistant, as a real installation with an external address has.
+        self.webhook_proxy = webhook_proxy
         self.faults = FakeFaults()
         self.stats = FakeStats()
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=10_000)
@@ -382,6 +400,9 @@ class FakeEnodeServer:
         self._raw_vehicles: dict[str, list[Json]] = {}
         self._raw_chargers: dict[str, list[Json]] = {}
         self._observed: dict[str, Json] = {}
+        self._interventions: dict[str, Json] = {}
+        # Capabilities blocked per device: capability key -> intervention ids.
+        self._blocked: dict[str, dict[str, list[str]]] = {}
         self._counter = 0
         self._tick_lock = asyncio.Lock()
         self._runner: web.AppRunner | None = None
@@ -575,6 +596,43 @@ class FakeEnodeServer:
         self._ensure_user(user_id).invalid_vendors.add(vendor)
         self._emit(user_id, "user:credentials:invalidated", {"vendor": vendor})
 
+    def add_intervention(
+        self,
+        *,
+        vendor: str | None,
+        vendor_type: str | None,
+        title: str,
+        description: str,
+        action: str | None = None,
+    ) -> str:
+        """An intervention Enode can describe (GET /interventions/{id})."""
+        intervention_id = str(uuid.UUID(int=self._action_random.getrandbits(128)))
+        self._interventions[intervention_id] = {
+            "id": intervention_id,
+            "vendor": vendor,
+            "vendorType": vendor_type,
+            "brand": vendor.title() if vendor else None,
+            "introducedAt": format_timestamp(self._clock()),
+            "domain": "Account",
+            "resolution": {
+                "title": title,
+                "description": description,
+                "access": "Remote",
+                "agent": "User",
+                "action": action,
+            },
+        }
+        return intervention_id
+
+    def block(self, device_id: str, capability: str, intervention_id: str) -> None:
+        """The device loses a capability until the user does what the intervention says."""
+        self.site_of(device_id)
+        self._blocked.setdefault(device_id, {}).setdefault(capability, []).append(intervention_id)
+
+    def unblock(self, device_id: str) -> None:
+        """The user did it: every capability of the device works again."""
+        self._blocked.pop(device_id, None)
+
     def expire_tokens(self) -> None:
         """Every access token issued so far stops working."""
         self._tokens.clear()
@@ -748,6 +806,7 @@ class FakeEnodeServer:
             },
             "scopes": list(VEHICLE_SCOPES),
         }
+        self._apply_blocks(site.vehicle_id, data)
         site.last_vehicle_json = data
         return data
 
@@ -807,6 +866,7 @@ class FakeEnodeServer:
                 "lastUpdated": now if site.charger_location_id else None,
             },
         }
+        self._apply_blocks(site.charger_id, data)
         site.last_charger_json = data
         return data
 
@@ -822,6 +882,7 @@ class FakeEnodeServer:
             for site in self._sites
             if site.vehicle_id is not None
             and site.vehicle_user is not None
+            and not self.faults.empty_lists
             and (user_id is None or site.vehicle_user == user_id)
         ]
         # Newest first, as Enode lists them.
@@ -838,6 +899,7 @@ class FakeEnodeServer:
             for site in self._sites
             if site.charger_id is not None
             and site.charger_user is not None
+            and not self.faults.empty_lists
             and (user_id is None or site.charger_user == user_id)
         ]
         sites.sort(key=lambda s: s.charger_linked_at or s.created_at, reverse=True)
@@ -858,6 +920,13 @@ class FakeEnodeServer:
         if site is None or site.charger_user is None:
             raise _not_found("Charger", charger_id)
         return site
+
+    def _apply_blocks(self, device_id: str, data: Json) -> None:
+        for capability, intervention_ids in self._blocked.get(device_id, {}).items():
+            data["capabilities"][capability] = {
+                "isCapable": False,
+                "interventionIds": list(intervention_ids),
+            }
 
     # Events and webhooks
 
@@ -905,7 +974,10 @@ class FakeEnodeServer:
         text = ""
         try:
             async with self._http.post(
-                hook.url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=5)
+                self._delivery_url(hook.url),
+                data=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=5),
             ) as response:
                 status = response.status
                 text = (await response.text())[:500]
@@ -920,6 +992,12 @@ class FakeEnodeServer:
             )
         )
         return status, text
+
+    def _delivery_url(self, url: str) -> str:
+        parsed = URL(url)
+        if self.webhook_proxy is None or parsed.scheme != "https":
+            return url
+        return str(URL(self.webhook_proxy).with_path(parsed.path).with_query(parsed.query))
 
     async def _deliver_webhooks(self) -> None:
         for hook in list(self._webhooks.values()):
@@ -1142,6 +1220,9 @@ class FakeEnodeServer:
         route.add_post("/users/{user_id}/link", self._create_link)
         route.add_delete("/users/{user_id}/authorization", self._deauthorize)
         route.add_delete("/users/{user_id}/vendors/{vendor}", self._disconnect_vendor)
+        route.add_delete(
+            "/users/{user_id}/vendors/{vendor}/{vendor_type}", self._disconnect_vendor_type
+        )
         route.add_get("/users/{user_id}/vehicles", self._list_user_vehicles)
         route.add_get("/users/{user_id}/chargers", self._list_user_chargers)
         route.add_get("/users/{user_id}/locations", self._list_user_locations)
@@ -1166,6 +1247,8 @@ class FakeEnodeServer:
         route.add_get("/locations/{location_id}", self._get_location)
         route.add_put("/locations/{location_id}", self._update_location)
         route.add_delete("/locations/{location_id}", self._delete_location)
+        route.add_get("/interventions", self._list_interventions)
+        route.add_get("/interventions/{intervention_id}", self._get_intervention)
         route.add_get("/webhooks", self._list_webhooks)
         route.add_post("/webhooks", self._create_webhook)
         route.add_get("/webhooks/{webhook_id}", self._get_webhook)
@@ -1329,6 +1412,11 @@ class FakeEnodeServer:
                 self.unlink(site.vehicle_id)
             if site.charger_user == user.id and site.charger_id is not None:
                 self.unlink(site.charger_id)
+        # Everything of the user goes (2024-10-01 "Delete user"), their Locations too.
+        for location_id in [
+            key for key, location in self._locations.items() if location["userId"] == user.id
+        ]:
+            del self._locations[location_id]
         del self._users[user.id]
         return web.Response(status=204)
 
@@ -1348,6 +1436,30 @@ class FakeEnodeServer:
             if site.charger_user == user.id and site.charger_vendor == vendor:
                 assert site.charger_id is not None
                 self.unlink(site.charger_id)
+        return web.Response(status=204)
+
+    async def _disconnect_vendor_type(self, request: web.Request) -> web.Response:
+        # DELETE /users/{userId}/vendors/{vendor}/{vendorType} (2024-10-01, as summarised in
+        # shared/reference/enode-api.md): only that device type of the vendor account goes.
+        user = self._user(request.match_info["user_id"])
+        vendor, vendor_type = request.match_info["vendor"], request.match_info["vendor_type"]
+        if vendor_type not in ("vehicle", "charger"):
+            raise _bad_request(f"the fake links vehicles and chargers, not {vendor_type}")
+        for site in self._sites:
+            if vendor_type == "vehicle":
+                device_id, owner, owner_vendor = (
+                    site.vehicle_id,
+                    site.vehicle_user,
+                    site.vehicle_vendor,
+                )
+            else:
+                device_id, owner, owner_vendor = (
+                    site.charger_id,
+                    site.charger_user,
+                    site.charger_vendor,
+                )
+            if device_id is not None and owner == user.id and owner_vendor == vendor:
+                self.unlink(device_id)
         return web.Response(status=204)
 
     async def _create_link(self, request: web.Request) -> web.Response:
@@ -1428,11 +1540,11 @@ class FakeEnodeServer:
             return web.Response(status=400, text=f"Device {device_id} cannot be linked here")
         self.link(session.user_id, device_id)
         session.used = True
-        return web.Response(status=302, headers={"Location": session.redirect_uri})
+        return web.Response(status=302, headers={"Location": _redirect_target(session)})
 
     def _abort_link(self, session: _LinkSession) -> web.Response:
         session.used = True
-        location = URL(session.redirect_uri).update_query(
+        location = URL(_redirect_target(session)).update_query(
             error="access_denied", error_message="The user cancelled linking"
         )
         return web.Response(status=302, headers={"Location": str(location)})
@@ -1657,6 +1769,19 @@ class FakeEnodeServer:
                 site.charger_location_id = None
         return web.json_response(location)
 
+    # Interventions: GET /interventions and /interventions/{id} of 2024-10-01, as summarised
+    # in shared/reference/enode-api.md §7.3 (the fake speaks English only).
+
+    async def _list_interventions(self, request: web.Request) -> web.Response:
+        return web.json_response(list(self._interventions.values()))
+
+    async def _get_intervention(self, request: web.Request) -> web.Response:
+        intervention_id = request.match_info["intervention_id"]
+        intervention = self._interventions.get(intervention_id)
+        if intervention is None:
+            raise _not_found("Intervention", intervention_id)
+        return web.json_response(intervention)
+
     # Webhooks
 
     def _webhook(self, webhook_id: str) -> _Webhook:
@@ -1676,11 +1801,17 @@ class FakeEnodeServer:
             raise _bad_request("authentication needs headerName and headerValue")
         return name, header_value
 
+    def _check_webhook_url(self, url: object) -> str:
+        # 2024-10-01 WebhookCreatePayload: `url` is an HTTPS URL Enode can reach.
+        schemes = ("https", "http") if self.allow_http_webhooks else ("https",)
+        if not isinstance(url, str) or URL(url).scheme not in schemes or not URL(url).host:
+            raise _bad_request("url must be an HTTPS URL")
+        return url
+
     async def _create_webhook(self, request: web.Request) -> web.Response:
         body = await self._json_body(request)
         url, secret = body.get("url"), body.get("secret")
-        if not isinstance(url, str) or URL(url).scheme not in ("http", "https"):
-            raise _bad_request("url must be an http(s) URL")
+        url = self._check_webhook_url(url)
         if not isinstance(secret, str) or len(secret) < 16:
             raise _bad_request("secret must be at least 16 characters")
         events = body.get("events") or ["*"]
@@ -1707,8 +1838,8 @@ class FakeEnodeServer:
     async def _update_webhook(self, request: web.Request) -> web.Response:
         hook = self._webhook(request.match_info["webhook_id"])
         body = await self._json_body(request)
-        if isinstance(body.get("url"), str):
-            hook.url = body["url"]
+        if "url" in body:
+            hook.url = self._check_webhook_url(body["url"])
         if isinstance(body.get("secret"), str):
             hook.secret = body["secret"]
         if isinstance(body.get("events"), list):
@@ -1835,6 +1966,14 @@ def server_from_args(argv: list[str] | None = None) -> FakeEnodeServer:
     parser.add_argument("--tick", type=float, default=2.0, help="seconds between webhook rounds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--allow-http-webhooks", action="store_true", help="accept http:// webhook URLs"
+    )
+    parser.add_argument(
+        "--webhook-proxy",
+        default=None,
+        help="deliver https:// webhooks to this base URL instead (a TLS-terminating proxy)",
+    )
+    parser.add_argument(
         "--preset",
         action="append",
         choices=sorted(VEHICLE_PRESETS),
@@ -1850,6 +1989,8 @@ def server_from_args(argv: list[str] | None = None) -> FakeEnodeServer:
         action_delay=None if args.action_delay is None else timedelta(seconds=args.action_delay),
         auto_tick_interval=args.tick,
         seed=args.seed,
+        allow_http_webhooks=args.allow_http_webhooks,
+        webhook_proxy=args.webhook_proxy,
     )
     for preset in args.preset or ["sedan", "hatchback"]:
         # Its own brand, so its devices are told apart from a simulated account's beside them.

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
+import math
 from typing import Any, Self
 
 from .errors import EnodeMalformedResponseError
@@ -129,10 +130,15 @@ class JsonReader:
         return value if isinstance(value, str) else None
 
     def number(self, key: str) -> float | None:
+        """A finite number; None for anything else (Python reads NaN and Infinity as JSON)."""
         value = self.data.get(key)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            return None
+        return number if math.isfinite(number) else None
 
     def integer(self, key: str) -> int | None:
         value = self.number(key)
@@ -677,6 +683,62 @@ class WebhookTestResult:
             description=reader.text("description"),
             response_code=reader.child("response").integer("code"),
         )
+
+
+# Languages GET /interventions/{id} answers in (2024-10-01); others fall back to en-US.
+INTERVENTION_LANGUAGES = (
+    "en-US", "en-GB", "de-DE", "fr-FR", "es-ES", "ja-JP", "pt-PT", "lv-LV", "lt-LT",
+    "nl-NL", "nl-BE", "nb-NO", "pl-PL", "sv-SE", "da-DK", "fi-FI", "ro-RO",
+)  # fmt: skip
+# Vendor text can be long markdown; a repair issue shows this much of it.
+_MAX_INTERVENTION_TEXT = 2000
+
+
+def intervention_language(language: str | None) -> str | None:
+    """Enode's language tag for a user's language ("de" -> "de-DE"); None when it has none."""
+    if not language:
+        return None
+    wanted = language.replace("_", "-").lower()
+    for tag in INTERVENTION_LANGUAGES:
+        if tag.lower() == wanted:
+            return tag
+    primary = wanted.split("-")[0]
+    return next((tag for tag in INTERVENTION_LANGUAGES if tag.lower().startswith(primary)), None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnodeIntervention:
+    """What the user must do before a blocked capability works (GET /interventions/{id})."""
+
+    id: str
+    vendor: str | None = None
+    vendor_type: VendorType = VendorType.UNKNOWN
+    brand: str | None = None
+    title: str | None = None
+    description: str | None = None
+    # "Link" when relinking the vendor account resolves it.
+    action: str | None = None
+
+    @classmethod
+    def from_json(cls, data: object) -> Self:
+        reader = JsonReader(data)
+        resolution = reader.child("resolution")
+        return cls(
+            id=reader.required_id("intervention"),
+            vendor=reader.text("vendor"),
+            vendor_type=VendorType(reader.text("vendorType") or "unknown"),
+            brand=reader.text("brand"),
+            title=_short(resolution.text("title")),
+            description=_short(resolution.text("description")),
+            action=resolution.text("action"),
+        )
+
+
+def _short(text: str | None) -> str | None:
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    return text if len(text) <= _MAX_INTERVENTION_TEXT else text[:_MAX_INTERVENTION_TEXT] + "…"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -29,6 +29,8 @@ CHARGER_EVENTS = frozenset(
 # The deprecated name still arrives from webhooks created on older API versions.
 ACTION_EVENTS = frozenset({"user:vendor-action:updated", "user:charge-action:updated"})
 _ACTION_KEYS = ("vendorAction", "action", "chargeAction")
+# Enode's limit is 100 events per delivery; entries past this are left out unread.
+MAX_EVENTS_PER_DELIVERY = 200
 
 
 def sign_payload(body: bytes, secret: str) -> str:
@@ -143,27 +145,53 @@ def _event_from(item: object) -> WebhookEvent:
     return OtherEvent(event=name, created_at=created_at, user_id=user_id, version=version)
 
 
-def parse_events(body: bytes) -> list[WebhookEvent]:
-    """The events of a delivery. Events that cannot be read are logged and left out.
+@dataclass(frozen=True, kw_only=True)
+class ParsedDelivery:
+    """The events of one delivery, and how many of its entries could not be read."""
 
-    Raises EnodeWebhookPayloadError when the body is not a JSON array at all.
+    events: list[WebhookEvent]
+    unreadable: int = 0
+
+
+def read_delivery(body: bytes) -> ParsedDelivery:
+    """The events of a delivery; entries that cannot be read are counted and left out.
+
+    Raises EnodeWebhookPayloadError when the body is not a JSON array at all (or nested too
+    deeply to read).
     """
     try:
         data = json.loads(body)
-    except ValueError as err:
-        raise EnodeWebhookPayloadError("webhook body is not JSON") from err
+    except (ValueError, RecursionError) as err:
+        raise EnodeWebhookPayloadError("webhook body is not readable JSON") from err
     if isinstance(data, dict):
         # Be lenient with a single event sent without the surrounding array.
         data = [data]
     if not isinstance(data, list):
         raise EnodeWebhookPayloadError("webhook body is not a list of events")
     events: list[WebhookEvent] = []
-    for item in data:
+    # Enode sends at most 100 events at once; reading thousands would block for a second.
+    unreadable = max(0, len(data) - MAX_EVENTS_PER_DELIVERY)
+    for item in data[:MAX_EVENTS_PER_DELIVERY]:
         try:
             events.append(_event_from(item))
-        except EnodeMalformedResponseError as err:
-            _LOGGER.warning("Ignoring an unreadable Enode webhook event: %s", err)
-    return events
+        except EnodeMalformedResponseError:
+            unreadable += 1
+    return ParsedDelivery(events=events, unreadable=unreadable)
+
+
+def parse_events(body: bytes) -> list[WebhookEvent]:
+    """The readable events of a delivery (see `read_delivery`)."""
+    delivery = read_delivery(body)
+    if delivery.unreadable:
+        _LOGGER.debug("Left out %d unreadable Enode webhook events", delivery.unreadable)
+    return delivery.events
+
+
+def verify_delivery(body: bytes, signature: str | None, secret: str) -> ParsedDelivery:
+    """Check the signature, then read the events. Raises EnodeSignatureError on a mismatch."""
+    if not signature_is_valid(body, signature, secret):
+        raise EnodeSignatureError("x-enode-signature does not match the body")
+    return read_delivery(body)
 
 
 def verify_and_parse(body: bytes, signature: str | None, secret: str) -> list[WebhookEvent]:
