@@ -240,7 +240,7 @@ async def test_charge_now_and_cancel(
     # The calendar shows the charge now, not the plan's night windows.
     calendar = hass.states.get(f"calendar.{CAR}_charging_plan")
     assert calendar.state == STATE_ON
-    assert calendar.attributes["message"] == "Charge now"
+    assert calendar.attributes["message"] == "Charge EV Flex Simulator Sedan 75 kWh now"
     assert datetime.fromisoformat(calendar.attributes["end_time"]).hour == stop.astimezone(TZ).hour
 
     await hass.services.async_call(

@@ -244,8 +244,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
 
         runtime.webhook.on_refresh = refresh_from_webhook
         runtime.webhook.on_credentials_invalidated = interventions.async_vendor_relink
-        runtime.webhook.on_action_updated = action_updated
         runtime.webhook.on_device_deleted = coordinator.async_device_deleted
+        runtime.webhook.on_action_updated = action_updated
         if await runtime.async_start(coordinator.data):
             # Enode placed the cars anew; judge where they are on fresh data.
             await coordinator.async_refresh()

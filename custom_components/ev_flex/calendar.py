@@ -72,7 +72,7 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
             CalendarEvent(
                 start=start,
                 end=max(end, start + MIN_EVENT),
-                summary="Charge now",
+                summary=f"Charge {self.charging.display_name} now",
                 description="Asked for with ev_flex.charge_now",
                 uid=f"{self.charging.vehicle_id}-{start.isoformat()}-charge_now",
             )

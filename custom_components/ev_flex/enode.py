@@ -307,9 +307,9 @@ class EnodeWebhook:
         # linked again, and when a device was deleted at Enode.
         self.on_refresh: Callable[[], None] | None = None
         self.on_credentials_invalidated: Callable[[str | None], None] | None = None
+        self.on_device_deleted: Callable[[str], None] | None = None
         # What to do when an action (a command) changed state, with the action's id.
         self.on_action_updated: Callable[[str], None] | None = None
-        self.on_device_deleted: Callable[[str], None] | None = None
         self._test_arrived = False
         self._registered = False
         self._junk_warnings = LogThrottle(WARNING_INTERVAL)

@@ -124,6 +124,14 @@ class EnodeAccount:
         self._target_types.update(dict.fromkeys(snapshot.chargers, TargetType.CHARGER))
         return snapshot
 
+    async def _invalid_vendors(self) -> frozenset[str]:
+        try:
+            user = await self.client.get_user(self.user_id)
+        except EnodeNotFoundError:
+            # Nothing linked yet: Enode has no such user.
+            return frozenset()
+        return frozenset(vendor.vendor for vendor in user.linked_vendors if not vendor.is_valid)
+
     def _with_own_capabilities(self, snapshot: AccountSnapshot) -> AccountSnapshot:
         """Cars report only the start/stop capability they have without a charger."""
         vehicles = {
@@ -138,14 +146,6 @@ class EnodeAccount:
             for vehicle_id, vehicle in snapshot.vehicles.items()
         }
         return replace(snapshot, vehicles=vehicles)
-
-    async def _invalid_vendors(self) -> frozenset[str]:
-        try:
-            user = await self.client.get_user(self.user_id)
-        except EnodeNotFoundError:
-            # Nothing linked yet: Enode has no such user.
-            return frozenset()
-        return frozenset(vendor.vendor for vendor in user.linked_vendors if not vendor.is_valid)
 
     def target_type(self, target_id: str) -> TargetType:
         """Whether an id is one of the user's vehicles or chargers (as of the last snapshot)."""
