@@ -193,8 +193,11 @@ async def test_a_redundant_command_counts_as_confirmed(
     site.simulation.send_command(vehicle_id, CommandKind.STOP)
     with caplog.at_level(logging.WARNING):
         await turn_on_smart_charging(hass)
+        await advance(hass, freezer, later(2))
+        # One stop, answered "already so": not sent again, not handed to the charger.
+        assert len(requests(fake_enode, "POST", f"{vehicle_id}/charging")) == 1
+        assert hass.states.get(STATE).state == "plan_executing_stopped"
         await advance(hass, freezer, later(60))
-    assert len(requests(fake_enode, "POST", f"{vehicle_id}/charging")) == 1
     assert requests(fake_enode, "POST", f"{charger_id}/charging") == []
     charging = entry.runtime_data.smart_charging[vehicle_id].controller.executor.state
     assert charging.failed is None

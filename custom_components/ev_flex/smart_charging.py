@@ -254,7 +254,7 @@ class VehicleSmartCharging:
         self.entry.async_create_background_task(
             self.hass, self._async_execute(), f"{DOMAIN} execute {self.vehicle_id}"
         )
-        self._store.async_delay_save(self.controller.to_dict, SAVE_DELAY_SECONDS)
+        self._async_save()
         for listener in list(self._listeners):
             listener()
 
@@ -265,13 +265,18 @@ class VehicleSmartCharging:
         await self.controller.async_execute()
 
     @callback
-    def _executor_changed(self) -> None:
-        """A command settled or was sent: step again soon so the state follows."""
-        # A command in flight is stored at once: after a restart it is followed, not resent.
+    def _async_save(self) -> None:
+        # A command in flight is stored at once (a later save must not postpone it): after a
+        # restart it is followed, not resent.
         in_flight = self.controller.executor.state.in_flight is not None
         self._store.async_delay_save(
             self.controller.to_dict, 0 if in_flight else SAVE_DELAY_SECONDS
         )
+
+    @callback
+    def _executor_changed(self) -> None:
+        """A command settled or was sent: step again soon so the state follows."""
+        self._async_save()
         if self._rerun_pending or self._stopped:
             return
         self._rerun_pending = True
