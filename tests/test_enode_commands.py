@@ -197,10 +197,17 @@ async def test_a_redundant_command_counts_as_confirmed(
         # One stop, answered "already so": not sent again, not handed to the charger.
         assert len(requests(fake_enode, "POST", f"{vehicle_id}/charging")) == 1
         assert hass.states.get(STATE).state == "plan_executing_stopped"
-        await advance(hass, freezer, later(60))
+        # The rest of the evening peak: the car stays stopped, and the state never says
+        # stopped while the car charges.
+        for _ in range(60):
+            await minute_by_minute(hass, freezer, 1)
+            if hass.states.get(STATE).state == "plan_executing_stopped":
+                assert not site.simulation.vehicle_state().is_charging
+    assert len(requests(fake_enode, "POST", f"{vehicle_id}/charging")) == 1
     assert requests(fake_enode, "POST", f"{charger_id}/charging") == []
     charging = entry.runtime_data.smart_charging[vehicle_id].controller.executor.state
     assert charging.failed is None
+    assert charging.confirmed_without_command
     assert_stopped_without_trouble(hass, entry, vehicle_id, caplog)
 
 

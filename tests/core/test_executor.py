@@ -21,6 +21,7 @@ from custom_components.ev_flex.core.executor import (
     DeviceTarget,
     ExecutionStatus,
     ExecutorState,
+    InFlightCommand,
     NoOtherPathError,
     RetryPolicy,
 )
@@ -289,6 +290,21 @@ def test_hands_off_is_never_in_flight_or_confirmed() -> None:
     assert state.status_for(None) is ExecutionStatus.NOT_SENT
     assert state.status_for(IDLE) is ExecutionStatus.CONFIRMED
     assert state.status_for(CHARGE) is ExecutionStatus.FAILED
+
+
+def test_a_command_toward_another_target_voids_what_was_confirmed() -> None:
+    """Stopped, and a start is on its way: the car is not known to be stopped any more."""
+    start = InFlightCommand(
+        command_id="start-1",
+        kind=CommandKind.START,
+        value=None,
+        target=CHARGE,
+        completes_target=True,
+        sent_at=START,
+    )
+    state = ExecutorState(confirmed=IDLE, in_flight=start)
+    assert state.status_for(IDLE) is ExecutionStatus.NOT_SENT
+    assert state.status_for(CHARGE) is ExecutionStatus.IN_FLIGHT
 
 
 async def test_a_command_the_account_confirms_at_once_needs_no_polling() -> None:

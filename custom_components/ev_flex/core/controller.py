@@ -1149,12 +1149,14 @@ def _decide(
     behind = False
     below_protective = False
     latest_start: datetime | None = None
+    charge_hours: float | None = None
     # While waiting for the car's first report, judge by the worst plausible trip.
     cautious_soc = soc.low_pct if soc is not None else provisional_pct
     if capacity is not None and (soc is not None or waiting_for_soc):
         below_protective = cautious_soc < settings.protective_soc_pct - TARGET_TOLERANCE_PCT
         if departure is not None:
             latest_start = _latest_start(work, cautious_soc, reachable_target, capacity, departure)
+            charge_hours = work.model.hours_to_charge(cautious_soc, reachable_target, capacity)
             if latest_start is None:
                 session.catching_up = False
             else:
@@ -1270,7 +1272,7 @@ def _decide(
         wanted == IDLE
         and probe
         and (bool(slots) or need_more)
-        and _probe_affordable(work, slots, departure, latest_start)
+        and _probe_affordable(work, slots, departure, charge_hours)
     ):
         return _probe(work, session, outcome)
     if waiting_for_soc and wanted == CHARGE and _pause_for_report(work):
@@ -1423,7 +1425,7 @@ def _probe_affordable(
     work: _Work,
     slots: Sequence[_Slot],
     departure: datetime | None,
-    latest_start: datetime | None,
+    charge_hours: float | None,
 ) -> bool:
     """Whether a probe may start now.
 
@@ -1436,10 +1438,12 @@ def _probe_affordable(
     session = work.state.session
     if not slots or (session is not None and session.probe_started_at is not None):
         return True
+    # Twice the charge at the model's own power, not at the safety check's cautious one: that
+    # already assumes a slow car, and doubling it made ordinary overnight sessions "tight".
     if (
         departure is not None
-        and latest_start is not None
-        and work.now >= latest_start - (departure - latest_start)
+        and charge_hours is not None
+        and departure - work.now < timedelta(hours=2.0 * charge_hours)
     ):
         return True
     plan = work.state.plan or {}

@@ -244,8 +244,12 @@ class ExecutorState:
         """How far the executor got with this target."""
         if target is None:
             return ExecutionStatus.NOT_SENT
-        if self.in_flight is not None and self.in_flight.target == target:
-            return ExecutionStatus.IN_FLIGHT
+        if self.in_flight is not None:
+            # A command toward another target may change the devices at any moment: what
+            # was confirmed before it no longer holds.
+            if self.in_flight.target == target:
+                return ExecutionStatus.IN_FLIGHT
+            return ExecutionStatus.NOT_SENT
         if self.confirmed == target:
             return ExecutionStatus.CONFIRMED
         if self.failed == target:
