@@ -201,6 +201,8 @@ class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):
             identifiers={(DOMAIN, device_id)},
             entry_type=DeviceEntryType.SERVICE,
             manufacturer="EV Flex",
+            # Shown on the device page, which otherwise says "<unknown>".
+            model="Prices and tariff",
             # Named after its entry, so each entry's price sensors get ids of one pattern.
             name=f"EV Flex {coordinator.config_entry.title}",
         )
