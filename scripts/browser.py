@@ -69,10 +69,10 @@ window.__deepQuery = (selector) => {
 """
 
 
-# Failed websocket answers that are not faults (besides config_not_found: a dashboard nobody has
-# edited yet is generated): the frontend may unsubscribe from a subscription that already ended
-# while it navigated.
-HARMLESS_FAILURES = frozenset({("unsubscribe_events", "not_found")})
+# Failed websocket answers that are not faults, as (command, error code); None matches any command.
+# A dashboard nobody has edited yet is generated, and the frontend may unsubscribe from a
+# subscription that already ended while it navigated.
+HARMLESS_FAILURES = frozenset({(None, "config_not_found"), ("unsubscribe_events", "not_found")})
 
 
 class BrowserError(Exception):
@@ -190,7 +190,7 @@ class Browser:
                     command = self._websocket_commands.get(answer.get("id"), "?")
                     self.console.append(f"websocket command {command} failed: {answer['error']}")
                     code = answer["error"].get("code")
-                    if code != "config_not_found" and (command, code) not in HARMLESS_FAILURES:
+                    if not {(None, code), (command, code)} & HARMLESS_FAILURES:
                         self._failed_commands.append(self.console[-1])
 
     def failed_commands(self) -> list[str]:
