@@ -372,7 +372,7 @@ def start_fake_enode() -> subprocess.Popen[bytes]:
         [
             sys.executable,
             "-m",
-            "custom_components.ev_flex.core.enode.fake_server",
+            "tests.fakes.enode_server",
             "--host",
             HOST,
             "--port",

@@ -30,8 +30,8 @@ from custom_components.ev_flex.const import (
     CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer, VirtualSite
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation
+from tests.fakes.enode_server import FakeEnodeServer, VirtualSite
 
 
 @pytest.fixture(autouse=True)

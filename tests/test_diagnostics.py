@@ -10,7 +10,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .conftest import ENODE_USER, link_site, setup_entry
 

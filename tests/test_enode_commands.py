@@ -14,8 +14,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer, VirtualSite
 from custom_components.ev_flex.core.model import CommandKind
+from tests.fakes.enode_server import FakeEnodeServer, VirtualSite
 
 from .scenario_support import problems
 from .test_enode_smart_charging import set_up_hatchback

@@ -29,8 +29,8 @@ from custom_components.ev_flex.const import (
     DOMAIN,
 )
 from custom_components.ev_flex.core.enode import PRODUCTION_ENDPOINTS
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .conftest import ENODE_USER, enode_entry_data
 

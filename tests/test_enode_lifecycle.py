@@ -12,7 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .conftest import ENODE_USER, link_site, setup_entry
 from .test_enode_setup import entity_id, poll, turn_on_smart_charging

@@ -18,8 +18,8 @@ from custom_components.ev_flex.const import (
     CONF_ENODE_LOCATION_ZONE,
     DOMAIN,
 )
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .conftest import ENODE_USER, link_site, setup_entry
 

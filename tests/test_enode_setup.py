@@ -16,8 +16,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.ev_flex.const import CONF_ENODE_LOCATION_ID, DOMAIN
 from custom_components.ev_flex.core.enode import SIGNATURE_HEADER, sign_payload
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .conftest import ENODE_USER, EXTERNAL_URL, link_site, setup_entry, without_webhook_url
 from .core.enode_support import make_client

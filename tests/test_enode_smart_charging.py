@@ -11,8 +11,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer, VirtualSite
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
+from tests.fakes.enode_server import FakeEnodeServer, VirtualSite
 
 from .conftest import ENODE_USER, enode_entry_data, link_site, setup_entry
 from .test_smart_charging import PRICE_ENTITY, START, TZ, TZ_NAME, advance, set_prices, settle

@@ -13,7 +13,7 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .scenario_support import assert_still_sound, call_as_user, maybe_steer, problems
 from .test_enode_smart_charging import CAR, set_up_hatchback

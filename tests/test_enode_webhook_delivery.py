@@ -21,8 +21,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN, WEBHOOK_CHECK_INTERVAL
 from custom_components.ev_flex.core.enode import API_VERSION, SIGNATURE_HEADER, sign_payload
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .conftest import ENODE_USER, link_site, setup_entry, without_webhook_url
 from .test_enode_setup import entity_id, poll

@@ -6,7 +6,7 @@ from typing import Any
 import aiohttp
 
 from custom_components.ev_flex.core.enode import EnodeAccount, EnodeClient, EnodeEndpoints
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer, VirtualSite
+from tests.fakes.enode_server import FakeEnodeServer, VirtualSite
 
 
 def linked_enode_pair(

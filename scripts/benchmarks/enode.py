@@ -18,7 +18,6 @@ import statistics
 import aiohttp
 
 from custom_components.ev_flex.core.enode import EnodeAccount
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.executor import (
     CHARGE,
     IDLE,
@@ -33,6 +32,7 @@ from custom_components.ev_flex.core.executor import (
 from custom_components.ev_flex.core.model import CommandKind, CommandResult
 from custom_components.ev_flex.core.pairing import PairingTracker, RouteFailure, route_command
 from custom_components.ev_flex.core.simulator import Simulation
+from tests.fakes.enode_server import FakeEnodeServer
 
 from . import SimulatedClock, linked_enode_pair
 

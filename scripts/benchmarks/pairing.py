@@ -15,9 +15,9 @@ import time
 import aiohttp
 
 from custom_components.ev_flex.core.enode import EnodeAccount
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.model import CommandKind, CommandState
 from custom_components.ev_flex.core.pairing import CommandPath, PairingTracker, route_command
+from tests.fakes.enode_server import FakeEnodeServer
 
 from . import linked_enode_pair
 

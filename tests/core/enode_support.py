@@ -11,7 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from custom_components.ev_flex.core.enode import EnodeClient, EnodeEndpoints
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
+from tests.fakes.enode_server import FakeEnodeServer
 
 USER = "user-1"
 # State travels in the path: Link keeps no query of the redirect URI.

@@ -17,7 +17,7 @@ import highspy
 import numpy as np
 
 from custom_components.ev_flex.core.planner import Plan, PlanRequest
-from custom_components.ev_flex.core.planner_curve import ChargeCurve
+from custom_components.ev_flex.core.planner.curve import ChargeCurve
 
 FEASIBILITY_KWH = 1e-7
 

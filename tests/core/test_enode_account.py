@@ -13,9 +13,9 @@ from custom_components.ev_flex.core.account import (
 )
 from custom_components.ev_flex.core.enode import EnodeAccount, InterferenceError, RateLimitedError
 from custom_components.ev_flex.core.enode.account import MAX_REMEMBERED_ACTIONS
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.model import CommandKind, CommandState
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .enode_support import USER, ManualClock, make_client
 

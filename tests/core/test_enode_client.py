@@ -31,8 +31,8 @@ from custom_components.ev_flex.core.enode import (
     VendorType,
     vehicle_state_from,
 )
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .enode_support import REDIRECT_URI, USER, ManualClock, ManualMonotonic, make_client
 

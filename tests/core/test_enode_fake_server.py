@@ -18,14 +18,14 @@ from custom_components.ev_flex.core.enode import (
     VendorType,
     snapshot_from,
 )
-from custom_components.ev_flex.core.enode.fake_server import (
+from custom_components.ev_flex.core.model import CommandKind
+from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
+from tests.fakes.enode_server import (
     FAKE_BRAND,
     FakeEnodeServer,
     serve,
     server_from_args,
 )
-from custom_components.ev_flex.core.model import CommandKind
-from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
 from .enode_support import REDIRECT_URI, USER, ManualClock, make_client, webhook_receiver
 

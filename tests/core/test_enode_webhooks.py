@@ -28,7 +28,7 @@ from custom_components.ev_flex.core.enode import (
     signature_is_valid,
     verify_and_parse,
 )
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .enode_support import USER, ManualClock, make_client, webhook_receiver
 

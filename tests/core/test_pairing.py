@@ -15,7 +15,6 @@ from custom_components.ev_flex.core.account import (
     SimulatedAccount,
 )
 from custom_components.ev_flex.core.enode import EnodeAccount
-from custom_components.ev_flex.core.enode.fake_server import FakeEnodeServer
 from custom_components.ev_flex.core.model import (
     AccountSnapshot,
     ChargerCapabilities,
@@ -39,6 +38,7 @@ from custom_components.ev_flex.core.pairing import (
     settling_sender,
 )
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS, Simulation
+from tests.fakes.enode_server import FakeEnodeServer
 
 from .enode_support import USER, ManualClock, make_client
 

@@ -26,7 +26,7 @@ from custom_components.ev_flex.core.planner import (
     main,
     plan,
 )
-from custom_components.ev_flex.core.planner_curve import ChargeCurve
+from custom_components.ev_flex.core.planner.curve import ChargeCurve
 
 from .planner_reference import build_model, check_against_reference, replay
 

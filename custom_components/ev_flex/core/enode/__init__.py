@@ -1,7 +1,7 @@
-"""Enode: a typed async client, webhook handling, model converters and a fake server.
+"""Enode: a typed async client, webhook handling and model converters.
 
-Nothing here imports Home Assistant. `fake_server` is not imported by default (it is only for
-tests, benchmarks and the development instance).
+Nothing here imports Home Assistant. The fake Enode API used by the tests, benchmarks and the
+development instance lives in `tests/fakes/enode_server.py`, outside the shipped package.
 """
 
 from .account import EnodeAccount, InterferenceError, RateLimitedError, account_errors

@@ -21,7 +21,7 @@
 - The cost is `sum dt * (import * pc - export * pd + wear * pd / eta_d)`.
 
 The solver is exact dynamic programming over piecewise-linear value functions
-(`planner_dp.py`), in pure Python.
+(`dp.py`), in pure Python.
 
 Run `python -m custom_components.ev_flex.core.planner` with a request as JSON on stdin to get the
 plan as JSON on stdout; invalid input exits with status 2 and the validation message.
@@ -36,8 +36,8 @@ import math
 import sys
 from typing import Any
 
-from ..planner_curve import ChargeCurve, SlotReach
-from ..planner_dp import DpSlot, optimal_path
+from .curve import ChargeCurve, SlotReach
+from .dp import DpSlot, optimal_path
 
 # Lower bounds sit this far (kWh) under the highest reachable energy, so rounding can never make
 # a reachable target look unreachable. Far below anything a charger can measure.

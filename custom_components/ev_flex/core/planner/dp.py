@@ -29,7 +29,7 @@ from collections import deque
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .planner_curve import SlotReach
+from .curve import SlotReach
 
 # Breakpoints closer than this (kWh) are merged; far below any energy that matters.
 _TINY_KWH = 1e-9

@@ -18,7 +18,7 @@ and the charger it plugs into at home; either side may be hidden (a guest car, a
 Time comes from an injectable clock, so tests can move it by hand; only the optional background
 ticker and the "slow responses" fault use real time.
 
-Run it alone with `python -m custom_components.ev_flex.core.enode.fake_server --port 8765`.
+Run it alone with `python -m tests.fakes.enode_server --port 8765`.
 """
 
 import argparse
@@ -44,8 +44,19 @@ import aiohttp
 from aiohttp import web
 from yarl import URL
 
-from ..model import CommandKind
-from ..simulator import (
+from custom_components.ev_flex.core.enode.client import API_VERSION
+from custom_components.ev_flex.core.enode.models import (
+    CHARGER_SCOPES,
+    VEHICLE_SCOPES,
+    format_timestamp,
+)
+from custom_components.ev_flex.core.enode.webhooks import (
+    DELIVERY_HEADER,
+    SIGNATURE_HEADER,
+    sign_payload,
+)
+from custom_components.ev_flex.core.model import CommandKind
+from custom_components.ev_flex.core.simulator import (
     CHARGER_PRESETS,
     VEHICLE_PRESETS,
     ChargerSpec,
@@ -53,9 +64,6 @@ from ..simulator import (
     Simulation,
     VehicleSpec,
 )
-from .client import API_VERSION
-from .models import CHARGER_SCOPES, VEHICLE_SCOPES, format_timestamp
-from .webhooks import DELIVERY_HEADER, SIGNATURE_HEADER, sign_payload
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,7 +72,7 @@ type Clock = Callable[[], datetime]
 type _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 DEFAULT_CLIENT_ID = "fake-client-id"
-DEFAULT_CLIENT_SECRET = "fake-client-secret"  # noqa: S105 (a published test credential)
+DEFAULT_CLIENT_SECRET = "fake-client-secret"
 _PROBLEM_BASE = "https://developers.enode.com/api/problems/"
 _PROBLEM_CONTENT_TYPE = "application/problem+json"
 _LINK_SESSION_LIFETIME = timedelta(hours=24)
@@ -451,7 +459,7 @@ class FakeEnodeServer:
     @property
     def base_url(self) -> str:
         """The API base (also serves /oauth2/token and the Link UI)."""
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"http://{host}:{self.port}"
 
     @property

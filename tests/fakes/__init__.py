@@ -1,0 +1,1 @@
+"""Fakes of outside services, used by the tests, benchmarks and the dev instance."""
