@@ -49,9 +49,9 @@ from .enode import (
 )
 from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id
-from .interventions import Interventions, async_remove_entry_issues
 from .location import configured_charging_zone
 from .price_source import async_setup_prices
+from .repairs import Interventions, async_remove_entry_issues
 from .services import async_setup_services
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
 from .stores import EVERYTHING, async_load_store, async_report_reset, device_known

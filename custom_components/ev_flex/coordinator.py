@@ -21,8 +21,8 @@ from .core.roster import DeviceRoster
 
 if TYPE_CHECKING:
     from .enode import EnodeRuntime
-    from .interventions import Interventions
     from .price_source import PriceCoordinator
+    from .repairs import Interventions
     from .smart_charging import VehicleSmartCharging
 
 

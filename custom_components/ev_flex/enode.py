@@ -609,7 +609,7 @@ class EnodeRuntime:
         self.location_id: str | None = entry.data.get(CONF_ENODE_LOCATION_ID)
         self._attaching = False
         self._attach_failed: set[str] = set()
-        # The vendors' own words for interventions, fetched once each (see interventions.py).
+        # The vendors' own words for interventions, fetched once each (see repairs.py).
         self.intervention_texts: dict[str, InterventionText] = {}
         self._intervention_retry_at: dict[str, datetime] = {}
         # Set by the owner: called when a fetched text can replace the generic one.

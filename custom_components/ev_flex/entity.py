@@ -15,8 +15,8 @@ from .core.enode import InterferenceError
 from .core.model import ChargerState, CommandKind, CommandState, VehicleState
 from .core.pairing import EvSystem
 from .helpers import account_error_to_ha, charger_name, raise_if_failed, vehicle_name
-from .interventions import Interventions, charging_after
 from .price_source import PriceCoordinator
+from .repairs import Interventions, charging_after
 
 
 class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):

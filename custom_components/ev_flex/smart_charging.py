@@ -55,8 +55,8 @@ from .core.executor import (
 from .core.model import CommandKind, CommandResult, CommandState
 from .core.pairing import EvSystem, RouteFailure, route_command
 from .helpers import store_key_part, vehicle_name
-from .interventions import issue_id
 from .location import configured_charging_zone, system_at_charging_location
+from .repairs import issue_id
 from .stores import (
     ISSUE_STORE_OTHER_VERSION,
     ISSUE_STORE_UNREADABLE,

@@ -15,7 +15,7 @@ from homeassistant.helpers.storage import Store
 
 from .const import DOMAIN, LOGGER
 from .core.stored import READ_ERRORS
-from .interventions import issue_id
+from .repairs import issue_id
 
 ISSUE_STORE_UNREADABLE = "store_unreadable"
 ISSUE_STORE_OTHER_VERSION = "store_other_version"
