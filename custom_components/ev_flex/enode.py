@@ -136,6 +136,8 @@ class PendingLink:
     options_flow: bool
 
 
+# The reason shown when Link returned without an error but nothing new was linked.
+NOTHING_LINKED = "nothing was linked"
 PENDING_LINKS: HassKey[dict[str, PendingLink]] = HassKey(f"{DOMAIN}_pending_links")
 LINK_VIEW_REGISTERED: HassKey[bool] = HassKey(f"{DOMAIN}_link_view")
 

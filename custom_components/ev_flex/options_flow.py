@@ -1,0 +1,855 @@
+"""Options flow: prices and the tariff, smart charging, and for Enode the charger and the charging
+location.
+"""
+
+from dataclasses import replace
+from typing import Any
+
+from homeassistant.config_entries import (
+    ConfigEntryState,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import split_entity_id
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    EntitySelector,
+    EntitySelectorConfig,
+    EntityWithDeviceFilterSelectorConfig,
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TimeSelector,
+    TimeSelectorConfig,
+    make_selector_config_schema,
+)
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util import dt as dt_util
+import probatio
+
+from .const import (
+    ACCOUNT_TYPE_ENODE,
+    CONF_ACCOUNT_TYPE,
+    CONF_CHARGING_ZONE,
+    CONF_NOTIFY_V2G,
+    CONF_OUTAGE_ENTITY,
+    DEFAULT_CHARGING_ZONE,
+    DOMAIN,
+)
+from .coordinator import EvFlexRuntimeData
+from .core.enode import (
+    EnodeError,
+    VendorType,
+)
+from .core.prices import PriceStatus, current_price
+from .core.tariff import (
+    ALL_WEEKDAYS,
+    WEEKDAY_NAMES,
+    ExportKind,
+    ExportTariff,
+    GridFeePeriod,
+    GridFeeSchedule,
+    ImportTariff,
+    Tariff,
+    TariffError,
+    effective_prices_at,
+)
+from .enode import (
+    NOTHING_LINKED,
+    EnodeRuntime,
+    async_forget_links,
+    async_link_state_valid,
+    async_start_link,
+    link_error,
+)
+from .helpers import charger_name, vehicle_name
+from .location import charging_zone
+from .price_source import (
+    CONF_PRICE_ENTITY,
+    CONF_TARIFF,
+    PRICE_ENTITY_DOMAINS,
+    EntityRead,
+    async_read_price_entity,
+    tariff_from_options,
+)
+
+# --------------------------------------------------------------------------------------------
+# Options: the price entity and the tariff
+
+CONF_SPOT_MULTIPLIER = "spot_multiplier"
+CONF_FIXED_PER_KWH = "fixed_per_kwh"
+CONF_VAT_PERCENT = "vat_percent"
+CONF_GRID_FEE_DEFAULT = "grid_fee_default"
+CONF_PERIOD_NAME = "name"
+CONF_PERIOD_FEE = "per_kwh"
+CONF_PERIOD_START = "start"
+CONF_PERIOD_END = "end"
+CONF_PERIOD_WEEKDAYS = "weekdays"
+CONF_PERIOD_MONTHS = "months"
+CONF_REMOVE_PERIODS = "periods"
+CONF_EXPORT_KIND = "export_kind"
+CONF_EXPORT_FACTOR = "export_factor"
+CONF_EXPORT_FEE = "export_fee"
+CONF_EXPORT_FIXED = "export_fixed"
+CONF_EXPORT_ENTITY = "export_entity"
+
+# Translated advice on VAT for the options-flow previews, by whether the prices include it.
+VAT_ADVICE_KEY = "price_vat"
+VAT_ADVICE = {True: "included", False: "excluded", None: "unknown"}
+
+# The name the single "fixed costs per kWh" field is stored under in the tariff's adders.
+FIXED_ADDER_NAME = "fixed"
+NO_VALUE = "—"
+ALL_MONTH_OPTIONS = [str(month) for month in range(1, 13)]
+
+# Tariff validation reasons with their own translated message; others get a generic one.
+TARIFF_REASONS = frozenset(
+    {
+        "required",
+        "not_a_number",
+        "out_of_range",
+        "empty_name",
+        "invalid_time",
+        "invalid_weekday",
+        "invalid_month",
+        "duplicate_name",
+        "overlap",
+    }
+)
+
+# The last part of a TariffError field path (without list indices) -> the form field.
+IMPORT_FIELDS = {
+    "spot_multiplier": CONF_SPOT_MULTIPLIER,
+    "per_kwh": CONF_FIXED_PER_KWH,
+    "vat_percent": CONF_VAT_PERCENT,
+    "default_per_kwh": CONF_GRID_FEE_DEFAULT,
+}
+PERIOD_FIELDS = {
+    "name": CONF_PERIOD_NAME,
+    "per_kwh": CONF_PERIOD_FEE,
+    "start": CONF_PERIOD_START,
+    "end": CONF_PERIOD_END,
+    "weekdays": CONF_PERIOD_WEEKDAYS,
+    "months": CONF_PERIOD_MONTHS,
+}
+EXPORT_FIELDS = {
+    "factor": CONF_EXPORT_FACTOR,
+    "fee_per_kwh": CONF_EXPORT_FEE,
+    "fixed_per_kwh": CONF_EXPORT_FIXED,
+    "entity_id": CONF_EXPORT_ENTITY,
+}
+
+
+class _MinuteTimeSelectorConfig(TimeSelectorConfig, total=False):
+    no_second: bool
+
+
+class _MinuteTimeSelector(TimeSelector):
+    """A time picker without seconds: grid-fee periods start and end on whole minutes.
+
+    Home Assistant's frontend reads no_second from the time selector's config; the core
+    selector's schema does not list it yet, so this one does.
+    """
+
+    CONFIG_SCHEMA = make_selector_config_schema({probatio.Optional("no_second"): bool})
+
+
+def _number_selector(unit: str | None = None) -> NumberSelector:
+    # No bounds here: the tariff validation checks them and answers with a translated error.
+    if unit is None:
+        return NumberSelector(NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX))
+    return NumberSelector(
+        NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX, unit_of_measurement=unit)
+    )
+
+
+# The selector offers sensors and events; the step itself rejects anything else with a message.
+PRICE_ENTITY_SELECTOR = EntitySelector(
+    EntitySelectorConfig(
+        filter=[EntityWithDeviceFilterSelectorConfig(domain=list(PRICE_ENTITY_DOMAINS))]
+    )
+)
+
+PRICE_SOURCE_SCHEMA = probatio.Schema({probatio.Optional(CONF_PRICE_ENTITY): PRICE_ENTITY_SELECTOR})
+
+IMPORT_TARIFF_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_SPOT_MULTIPLIER): _number_selector(),
+        probatio.Required(CONF_FIXED_PER_KWH): _number_selector(),
+        probatio.Required(CONF_GRID_FEE_DEFAULT): _number_selector(),
+        probatio.Required(CONF_VAT_PERCENT): _number_selector("%"),
+    }
+)
+
+
+ADD_PERIOD_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_PERIOD_NAME): TextSelector(),
+        probatio.Required(CONF_PERIOD_FEE): _number_selector(),
+        probatio.Required(CONF_PERIOD_START): _MinuteTimeSelector(
+            _MinuteTimeSelectorConfig(no_second=True)
+        ),
+        probatio.Required(CONF_PERIOD_END): _MinuteTimeSelector(
+            _MinuteTimeSelectorConfig(no_second=True)
+        ),
+        probatio.Required(CONF_PERIOD_WEEKDAYS): SelectSelector(
+            SelectSelectorConfig(
+                options=list(WEEKDAY_NAMES),
+                multiple=True,
+                translation_key="weekday",
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        probatio.Required(CONF_PERIOD_MONTHS): SelectSelector(
+            SelectSelectorConfig(
+                options=ALL_MONTH_OPTIONS,
+                multiple=True,
+                translation_key="month",
+                mode=SelectSelectorMode.DROPDOWN,
+            )
+        ),
+    }
+)
+
+
+def _add_period_schema(currency: str) -> probatio.Schema:
+    """The period form with the fee in the prices' currency."""
+    return ADD_PERIOD_SCHEMA.extend(
+        {probatio.Required(CONF_PERIOD_FEE): _number_selector(f"{currency}/kWh")}
+    )
+
+
+EXPORT_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_EXPORT_KIND): SelectSelector(
+            SelectSelectorConfig(
+                options=[kind.value for kind in ExportKind],
+                translation_key=CONF_EXPORT_KIND,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        probatio.Optional(CONF_EXPORT_FACTOR): _number_selector(),
+        probatio.Optional(CONF_EXPORT_FEE): _number_selector(),
+        probatio.Optional(CONF_EXPORT_FIXED): _number_selector(),
+        probatio.Optional(CONF_EXPORT_ENTITY): PRICE_ENTITY_SELECTOR,
+    }
+)
+
+
+def _tariff_error(err: TariffError, fields: dict[str, str]) -> tuple[dict[str, str], str]:
+    """The form error for a tariff validation error, and its detail for the message."""
+    last = err.field.rsplit(".", 1)[-1].split("[", 1)[0]
+    key = f"tariff_{err.reason}" if err.reason in TARIFF_REASONS else "tariff_invalid"
+    return {fields.get(last, "base"): key}, str(err).removeprefix(f"{err.field}: ")
+
+
+def _entity_error(read: EntityRead) -> str | None:
+    """Why a price entity can't be used, as a form error key; None when it can."""
+    result = read.result
+    if not read.exists:
+        return "entity_not_found"
+    if read.action_error is not None and not read.usable:
+        return "price_action_failed"
+    if result.no_future_prices:
+        return "no_future_prices"
+    match result.status:
+        case PriceStatus.INVALID if result.source_format is None:
+            return "no_price_data"
+        case PriceStatus.INVALID:
+            return "invalid_price_data"
+        case PriceStatus.NO_PRICES:
+            return "no_prices_now"
+        case PriceStatus.STALE:
+            return "stale_prices"
+    return None
+
+
+def _describe_period(period: GridFeePeriod, currency: str) -> str:
+    days = (
+        "Mon-Sun"
+        if period.weekdays == ALL_WEEKDAYS
+        else ", ".join(WEEKDAY_NAMES[day].capitalize() for day in sorted(period.weekdays))
+    )
+    stored = period.to_dict()
+    fee = f"{period.per_kwh:g} {currency}/kWh"
+    text = f"- {period.name}: {days} {stored['start']}-{stored['end']}, {fee}"
+    if "months" in stored:
+        text += f" (months {', '.join(str(month) for month in stored['months'])})"
+    return text
+
+
+SMART_CHARGING_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_NOTIFY_V2G, default=False): BooleanSelector(),
+        probatio.Optional(CONF_OUTAGE_ENTITY): EntitySelector(
+            EntitySelectorConfig(filter={"domain": "binary_sensor"})
+        ),
+    }
+)
+
+
+CONF_CHARGER = "charger"
+
+CHARGING_LOCATION_SCHEMA = probatio.Schema(
+    {
+        probatio.Required(CONF_CHARGING_ZONE): EntitySelector(
+            EntitySelectorConfig(filter={"domain": ["zone"]})
+        )
+    }
+)
+
+
+class EvFlexOptionsFlow(OptionsFlowWithReload):
+    """Choose the price entity and describe the tariff; every change is checked before saving.
+
+    The main menu leads to one form per part (price entity, import tariff, grid-fee periods,
+    export price) and to "save". Each part is validated when its form is sent, so only a
+    consistent tariff is ever stored. Step descriptions preview the resulting current prices.
+
+    Enode accounts get four more entries: the charging location (saved with the rest), and
+    linking a charger or vehicle and unlinking a charger, which act at Enode right away and then
+    return to the menu.
+    """
+
+    def __init__(self) -> None:
+        """Start from the stored options (loaded when the flow opens)."""
+        self._loaded = False
+        self._price_entity: str | None = None
+        self._tariff = Tariff()
+        self._import_read: EntityRead | None = None
+        self._export_read: EntityRead | None = None
+        self._smart_charging: dict[str, Any] = {}
+        self._charging_zone: str | None = None
+        self._linking: VendorType | None = None
+        self._link_url = ""
+        self._link_error: str | None = None
+        self._unlink_charger_id: str | None = None
+        self._vat_advice: dict[str, str] = {}
+
+    async def _async_load(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        translations = await async_get_translations(
+            self.hass, self.hass.config.language, "selector", {DOMAIN}
+        )
+        prefix = f"component.{DOMAIN}.selector.{VAT_ADVICE_KEY}.options."
+        self._vat_advice = {
+            key.removeprefix(prefix): text
+            for key, text in translations.items()
+            if key.startswith(prefix)
+        }
+        options = self.config_entry.options
+        self._smart_charging = {
+            key: options[key] for key in (CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY) if key in options
+        }
+        self._charging_zone = options.get(CONF_CHARGING_ZONE)
+        self._price_entity = options.get(CONF_PRICE_ENTITY)
+        self._tariff = tariff_from_options(options)
+        if self._price_entity:
+            self._import_read = await async_read_price_entity(self.hass, self._price_entity)
+        export_entity = self._tariff.export_tariff.entity_id
+        if export_entity is not None:
+            self._export_read = await async_read_price_entity(self.hass, export_entity)
+
+    async def _async_check_entity(self, entity_id: str) -> tuple[str | None, EntityRead | None]:
+        """(error key, read): is this a price entity EV Flex can use right now?"""
+        if split_entity_id(entity_id)[0] not in PRICE_ENTITY_DOMAINS:
+            return "wrong_entity_type", None
+        read = await async_read_price_entity(self.hass, entity_id)
+        return _entity_error(read), read
+
+    def _currency(self) -> str:
+        """The price entity's currency, else Home Assistant's."""
+        read = self._import_read
+        if self._price_entity and read is not None and read.result.series is not None:
+            return read.result.series.currency or self.hass.config.currency
+        return self.hass.config.currency
+
+    def _placeholders(self, details: str = "") -> dict[str, str]:
+        """The preview of the current prices with the tariff as edited so far."""
+        import_price = export_price = entity_price = None
+        vat_advice = ""
+        currency = self._currency()
+        read = self._import_read
+        if self._price_entity and read is not None and read.result.series is not None:
+            series = read.result.series
+            vat_advice = self._vat_advice.get(VAT_ADVICE[series.includes_vat], "")
+            entity_price = current_price(series, dt_util.utcnow())
+            export_series = self._export_read.result.series if self._export_read else None
+            import_price, export_price = effective_prices_at(
+                series,
+                self._tariff,
+                dt_util.get_default_time_zone(),
+                dt_util.utcnow(),
+                export_series,
+            )
+
+        def show(value: float | None) -> str:
+            return NO_VALUE if value is None else f"{value:.4f} {currency}/kWh"
+
+        return {
+            "price_entity": self._price_entity or NO_VALUE,
+            "price_status": read.result.message if self._price_entity and read else NO_VALUE,
+            "import_price": show(import_price),
+            "export_price": show(export_price),
+            "entity_price": show(entity_price),
+            "vat_advice": vat_advice,
+            "periods": "\n".join(
+                _describe_period(period, currency)
+                for period in self._tariff.import_tariff.grid_fees.periods
+            )
+            or NO_VALUE,
+            "details": details,
+        }
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The main menu, with a preview of the current import and export price."""
+        await self._async_load()
+        return self.async_show_menu(
+            step_id="init",
+            menu_options=[
+                "price_source",
+                "import_tariff",
+                "grid_fees",
+                "export",
+                "smart_charging",
+                *self._enode_menu(),
+                "save",
+            ],
+            description_placeholders=self._placeholders(),
+        )
+
+    def _enode_menu(self) -> list[str]:
+        if self.config_entry.data.get(CONF_ACCOUNT_TYPE) != ACCOUNT_TYPE_ENODE:
+            return []
+        return ["charging_location", "link_charger", "unlink_charger", "link_vehicle"]
+
+    async def async_step_price_source(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the entity with the spot prices, or clear it to run without prices."""
+        errors: dict[str, str] = {}
+        details = ""
+        if user_input is not None:
+            entity_id = user_input.get(CONF_PRICE_ENTITY)
+            if not entity_id:
+                self._price_entity = None
+                self._import_read = None
+                return await self.async_step_init()
+            error, read = await self._async_check_entity(entity_id)
+            if error is None:
+                assert read is not None
+                series = read.result.series
+                if entity_id != self._price_entity and series is not None and series.includes_vat:
+                    # The entity's prices already include VAT: don't count it a second time.
+                    self._tariff = replace(
+                        self._tariff,
+                        import_tariff=replace(self._tariff.import_tariff, vat_percent=0.0),
+                    )
+                self._price_entity, self._import_read = entity_id, read
+                return await self.async_step_init()
+            errors[CONF_PRICE_ENTITY] = error
+            details = read.result.message if read is not None else entity_id
+        suggested = user_input or {CONF_PRICE_ENTITY: self._price_entity}
+        return self.async_show_form(
+            step_id="price_source",
+            data_schema=self.add_suggested_values_to_schema(PRICE_SOURCE_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=self._placeholders(details),
+        )
+
+    async def async_step_import_tariff(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Multiplier, fixed costs per kWh, the default grid fee and VAT."""
+        errors: dict[str, str] = {}
+        details = ""
+        current = self._tariff.import_tariff
+        if user_input is not None:
+            fixed = float(user_input[CONF_FIXED_PER_KWH])
+            candidate = {
+                "spot_multiplier": user_input[CONF_SPOT_MULTIPLIER],
+                "adders": [{"name": FIXED_ADDER_NAME, "per_kwh": fixed}] if fixed else [],
+                "grid_fees": replace(
+                    current.grid_fees, default_per_kwh=user_input[CONF_GRID_FEE_DEFAULT]
+                ).to_dict(),
+                "vat_percent": user_input[CONF_VAT_PERCENT],
+            }
+            try:
+                imported = ImportTariff.from_dict(candidate, "import")
+            except TariffError as err:
+                errors, details = _tariff_error(err, IMPORT_FIELDS)
+            else:
+                self._tariff = replace(self._tariff, import_tariff=imported)
+                return await self.async_step_init()
+        suggested = user_input or {
+            CONF_SPOT_MULTIPLIER: current.spot_multiplier,
+            CONF_FIXED_PER_KWH: current.adders_per_kwh,
+            CONF_GRID_FEE_DEFAULT: current.grid_fees.default_per_kwh,
+            CONF_VAT_PERCENT: current.vat_percent,
+        }
+        return self.async_show_form(
+            step_id="import_tariff",
+            data_schema=self.add_suggested_values_to_schema(IMPORT_TARIFF_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=self._placeholders(details),
+        )
+
+    async def async_step_grid_fees(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The named time-of-use grid-fee periods: add, remove, or go back."""
+        options = ["add_period"]
+        if self._tariff.import_tariff.grid_fees.periods:
+            options.append("remove_period")
+        options.append("init")
+        return self.async_show_menu(
+            step_id="grid_fees",
+            menu_options=options,
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_add_period(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """A named period by weekdays, months and local time, with its fee per kWh."""
+        errors: dict[str, str] = {}
+        details = ""
+        schedule = self._tariff.import_tariff.grid_fees
+        if user_input is not None:
+            period = {
+                "name": user_input[CONF_PERIOD_NAME],
+                "per_kwh": user_input[CONF_PERIOD_FEE],
+                "start": user_input[CONF_PERIOD_START],
+                "end": user_input[CONF_PERIOD_END],
+                "weekdays": user_input[CONF_PERIOD_WEEKDAYS],
+                "months": [int(month) for month in user_input[CONF_PERIOD_MONTHS]],
+            }
+            candidate = schedule.to_dict()
+            candidate["periods"].append(period)
+            try:
+                grid_fees = GridFeeSchedule.from_dict(candidate, "import.grid_fees")
+            except TariffError as err:
+                errors, details = _tariff_error(err, PERIOD_FIELDS)
+            else:
+                imported = replace(self._tariff.import_tariff, grid_fees=grid_fees)
+                self._tariff = replace(self._tariff, import_tariff=imported)
+                return await self.async_step_grid_fees()
+        suggested = user_input or {
+            CONF_PERIOD_START: "17:00",
+            CONF_PERIOD_END: "20:00",
+            CONF_PERIOD_WEEKDAYS: list(WEEKDAY_NAMES),
+            CONF_PERIOD_MONTHS: ALL_MONTH_OPTIONS,
+        }
+        return self.async_show_form(
+            step_id="add_period",
+            data_schema=self.add_suggested_values_to_schema(
+                _add_period_schema(self._currency()), suggested
+            ),
+            errors=errors,
+            description_placeholders=self._placeholders(details),
+        )
+
+    async def async_step_remove_period(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the periods to remove."""
+        schedule = self._tariff.import_tariff.grid_fees
+        if user_input is not None:
+            removed = set(user_input[CONF_REMOVE_PERIODS])
+            kept = tuple(period for period in schedule.periods if period.name not in removed)
+            imported = replace(
+                self._tariff.import_tariff, grid_fees=replace(schedule, periods=kept)
+            )
+            self._tariff = replace(self._tariff, import_tariff=imported)
+            return await self.async_step_grid_fees()
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_REMOVE_PERIODS, default=[]): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[period.name for period in schedule.periods],
+                        multiple=True,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(
+            step_id="remove_period",
+            data_schema=schema,
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_export(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """What exported energy (vehicle-to-grid) earns."""
+        errors: dict[str, str] = {}
+        details = ""
+        current = self._tariff.export_tariff
+        if user_input is not None:
+            candidate = {
+                "kind": user_input[CONF_EXPORT_KIND],
+                "factor": user_input.get(CONF_EXPORT_FACTOR),
+                "fee_per_kwh": user_input.get(CONF_EXPORT_FEE),
+                "fixed_per_kwh": user_input.get(CONF_EXPORT_FIXED),
+                "entity_id": user_input.get(CONF_EXPORT_ENTITY),
+            }
+            read: EntityRead | None = None
+            try:
+                exported = ExportTariff.from_dict(candidate, "export")
+            except TariffError as err:
+                errors, details = _tariff_error(err, EXPORT_FIELDS)
+            else:
+                if exported.entity_id is not None:
+                    error, read = await self._async_check_entity(exported.entity_id)
+                    if error is not None:
+                        errors[CONF_EXPORT_ENTITY] = error
+                        details = read.result.message if read is not None else exported.entity_id
+            if not errors:
+                self._tariff = replace(self._tariff, export_tariff=exported)
+                self._export_read = read
+                return await self.async_step_init()
+        suggested = user_input or {
+            CONF_EXPORT_KIND: current.kind.value,
+            CONF_EXPORT_FACTOR: current.factor,
+            CONF_EXPORT_FEE: current.fee_per_kwh,
+            CONF_EXPORT_FIXED: current.fixed_per_kwh,
+            CONF_EXPORT_ENTITY: current.entity_id,
+        }
+        return self.async_show_form(
+            step_id="export",
+            data_schema=self.add_suggested_values_to_schema(EXPORT_SCHEMA, suggested),
+            errors=errors,
+            description_placeholders=self._placeholders(details),
+        )
+
+    async def async_step_smart_charging(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Announcements of vehicle-to-grid, and the grid-outage sensor for backup power."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            outage = user_input.get(CONF_OUTAGE_ENTITY)
+            if outage and split_entity_id(outage)[0] != "binary_sensor":
+                errors[CONF_OUTAGE_ENTITY] = "wrong_domain"
+            elif outage and self.hass.states.get(outage) is None:
+                errors[CONF_OUTAGE_ENTITY] = "entity_not_found"
+            else:
+                self._smart_charging = {CONF_NOTIFY_V2G: user_input[CONF_NOTIFY_V2G]}
+                if outage:
+                    self._smart_charging[CONF_OUTAGE_ENTITY] = outage
+                return await self.async_step_init()
+        suggested = user_input or {CONF_NOTIFY_V2G: False, **self._smart_charging}
+        return self.async_show_form(
+            step_id="smart_charging",
+            data_schema=self.add_suggested_values_to_schema(SMART_CHARGING_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    async def async_step_save(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Store the price entity and the tariff; the entry reloads with them."""
+        options: dict[str, Any] = {CONF_TARIFF: self._tariff.to_dict(), **self._smart_charging}
+        if self._price_entity:
+            options[CONF_PRICE_ENTITY] = self._price_entity
+        if self._charging_zone:
+            options[CONF_CHARGING_ZONE] = self._charging_zone
+        return self.async_create_entry(data=options)
+
+    # Enode: charger, vehicle and charging location
+
+    def _runtime(self) -> EvFlexRuntimeData | None:
+        entry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED:
+            return None
+        runtime: EvFlexRuntimeData = entry.runtime_data
+        return runtime
+
+    def _enode(self) -> tuple[EvFlexRuntimeData, EnodeRuntime] | None:
+        runtime = self._runtime()
+        if runtime is None or runtime.enode is None:
+            return None
+        return runtime, runtime.enode
+
+    async def _async_link(
+        self, vendor_type: VendorType, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        if user_input is not None:
+            if not async_link_state_valid(self.hass, self.flow_id, user_input):
+                return self.async_external_step(step_id=step_id, url=self._link_url)
+            self._link_error = link_error(user_input)
+            return self.async_external_step_done(next_step_id="linked")
+        if (loaded := self._enode()) is None:
+            return self.async_abort(reason="not_loaded")
+        _, enode = loaded
+        try:
+            redirect_uri = async_start_link(self.hass, self.flow_id, options_flow=True)
+        except NoURLAvailableError:
+            return self.async_abort(reason="no_url_available")
+        try:
+            session = await enode.client.create_link_session(
+                enode.user_id,
+                vendor_type=vendor_type,
+                redirect_uri=redirect_uri,
+                language="browser",
+            )
+        except EnodeError as err:
+            return self.async_abort(
+                reason="link_failed", description_placeholders={"reason": str(err)}
+            )
+        self._linking, self._link_url = vendor_type, session.link_url
+        return self.async_external_step(step_id=step_id, url=session.link_url)
+
+    async def async_step_link_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Link a (another) charger in Enode Link."""
+        return await self._async_link(VendorType.CHARGER, "link_charger", user_input)
+
+    async def async_step_link_vehicle(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Link a vehicle account in Enode Link (another car, or sign in again)."""
+        return await self._async_link(VendorType.VEHICLE, "link_vehicle", user_input)
+
+    async def async_step_linked(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Back from Link: show the new devices at once."""
+        if self._link_error is not None:
+            return self.async_abort(
+                reason="link_failed", description_placeholders={"reason": self._link_error}
+            )
+        if (loaded := self._enode()) is None:
+            return self.async_abort(reason="not_loaded")
+        runtime, _ = loaded
+        await runtime.coordinator.async_refresh()
+        devices = (
+            runtime.coordinator.data.chargers
+            if self._linking is VendorType.CHARGER
+            else runtime.coordinator.data.vehicles
+        )
+        if not runtime.coordinator.last_update_success or not devices:
+            return self.async_abort(
+                reason="link_failed", description_placeholders={"reason": NOTHING_LINKED}
+            )
+        runtime.interventions.async_vendors_relinked()
+        return await self.async_step_init()
+
+    async def async_step_unlink_charger(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the charger to unlink (asked only when there are several)."""
+        if (loaded := self._enode()) is None:
+            return self.async_abort(reason="not_loaded")
+        runtime, _ = loaded
+        chargers = runtime.coordinator.data.chargers
+        if not chargers:
+            return self.async_abort(reason="no_charger")
+        if user_input is not None or len(chargers) == 1:
+            self._unlink_charger_id = (
+                user_input[CONF_CHARGER] if user_input is not None else next(iter(chargers))
+            )
+            if self._charger_mandatory(runtime):
+                return await self.async_step_unlink_confirm_required()
+            return await self.async_step_unlink_confirm()
+        schema = probatio.Schema(
+            {
+                probatio.Required(CONF_CHARGER): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[
+                            SelectOptionDict(value=charger_id, label=charger_name(charger))
+                            for charger_id, charger in chargers.items()
+                        ],
+                        mode=SelectSelectorMode.LIST,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="unlink_charger", data_schema=schema)
+
+    @staticmethod
+    def _charger_mandatory(runtime: EvFlexRuntimeData) -> bool:
+        """Whether smart charging stops without this charger (seed 003, scenario A)."""
+        coordinator = runtime.coordinator
+        return len(coordinator.data.chargers) == 1 and any(
+            not system.own_capabilities.can_start_stop for system in coordinator.systems.values()
+        )
+
+    def _unlink_placeholders(self, runtime: EvFlexRuntimeData) -> dict[str, str]:
+        coordinator = runtime.coordinator
+        charger = coordinator.data.chargers.get(self._unlink_charger_id or "")
+        return {
+            "charger": charger_name(charger) if charger else "-",
+            "vehicles": ", ".join(
+                vehicle_name(vehicle) for vehicle in coordinator.data.vehicles.values()
+            )
+            or "-",
+        }
+
+    async def async_step_unlink_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm: the car keeps smart charging, less reliably."""
+        return await self._async_unlink("unlink_confirm", user_input)
+
+    async def async_step_unlink_confirm_required(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm: smart charging turns off, the car cannot start or stop by itself."""
+        return await self._async_unlink("unlink_confirm_required", user_input)
+
+    async def _async_unlink(
+        self, step_id: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        if (loaded := self._enode()) is None:
+            return self.async_abort(reason="not_loaded")
+        runtime, enode = loaded
+        if user_input is None:
+            return self.async_show_form(
+                step_id=step_id,
+                data_schema=probatio.Schema({}),
+                description_placeholders=self._unlink_placeholders(runtime),
+            )
+        charger_id = self._unlink_charger_id or ""
+        client = enode.client
+        try:
+            charger = await client.get_charger(charger_id)
+            # Only the charger side: a vendor account that also holds the car keeps the car.
+            await client.disconnect_vendor_type(
+                enode.user_id, charger.vendor or "", VendorType.CHARGER
+            )
+        except EnodeError as err:
+            return self.async_abort(
+                reason="unlink_failed", description_placeholders={"reason": str(err)}
+            )
+        runtime.coordinator.async_device_deleted(charger_id)
+        await runtime.coordinator.async_refresh()
+        return await self.async_step_init()
+
+    async def async_step_charging_location(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The zone the home charger is in; Enode gets it as the charger's Location."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            zone_id = user_input[CONF_CHARGING_ZONE]
+            if charging_zone(self.hass, zone_id) is None:
+                errors[CONF_CHARGING_ZONE] = "zone_not_found"
+            else:
+                # Saved with the other options; the entry then moves the charger at Enode.
+                self._charging_zone = zone_id
+                return await self.async_step_init()
+        suggested = user_input or {CONF_CHARGING_ZONE: self._charging_zone or DEFAULT_CHARGING_ZONE}
+        return self.async_show_form(
+            step_id="charging_location",
+            data_schema=self.add_suggested_values_to_schema(CHARGING_LOCATION_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    def async_remove(self) -> None:
+        """The flow ended: its link state values are no longer valid."""
+        async_forget_links(self.hass, self.flow_id)
