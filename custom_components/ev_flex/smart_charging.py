@@ -54,6 +54,7 @@ from .core.executor import (
 )
 from .core.model import CommandKind, CommandResult, CommandState
 from .core.pairing import EvSystem, RouteFailure, route_command
+from .core.tariff import PricedSlot
 from .helpers import store_key_part, vehicle_name
 from .location import configured_charging_zone, system_at_charging_location
 from .repairs import issue_id
@@ -218,12 +219,12 @@ class VehicleSmartCharging:
         state = self.hass.states.get(outage) if outage else None
         return state is not None and state.state == STATE_ON
 
-    def planner_prices(self, now: datetime) -> list[dict[str, Any]]:
-        """The price slots from now on, tariff applied; empty without usable prices."""
+    def price_slots(self) -> tuple[PricedSlot, ...]:
+        """Every known price slot, tariff applied; empty without usable prices."""
         prices = self.entry.runtime_data.prices
-        if prices is None or prices.data is None or not prices.data.usable:
-            return []
-        return prices.planner_prices(now)
+        if prices is None or prices.data is None:
+            return ()
+        return prices.priced_slots
 
     async def async_remove(self) -> None:
         """The vehicle left the account: stop, and forget what was stored for it."""
@@ -240,7 +241,7 @@ class VehicleSmartCharging:
         now = dt_util.utcnow()
         self.coordinator.update_systems(now)
         previous = self.controller.decision
-        decision = self.controller.update(now, self.observation(), self.planner_prices(now))
+        decision = self.controller.update(now, self.observation(), self.price_slots())
         self._schedule_wake(decision.wake_at)
         for event in decision.events:
             self._announce(event)

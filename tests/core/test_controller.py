@@ -13,7 +13,14 @@ from custom_components.ev_flex.core.controller import (
 )
 from custom_components.ev_flex.core.executor import DeviceMode
 from custom_components.ev_flex.core.model import CommandKind
-from custom_components.ev_flex.core.planner import PlanRequest, plan
+from custom_components.ev_flex.core.planner import (
+    Battery,
+    ChargeSettings,
+    PlanRequest,
+    PriceSlot,
+    Target,
+    plan,
+)
 from custom_components.ev_flex.core.simulator import VehicleSpec
 
 from .controller_rig import Rig, make_rig, quarter_prices
@@ -23,9 +30,7 @@ DEPARTURE = datetime(2026, 1, 16, 7, 0, tzinfo=UTC)
 SEDAN = VehicleSpec()  # 75 kWh, 11 kW, 90 % efficiency, taper from 80 %
 
 
-def night_prices(
-    *, cheap_from: int = 1, cheap_to: int = 5, hours: int = 36
-) -> list[dict[str, object]]:
+def night_prices(*, cheap_from: int = 1, cheap_to: int = 5, hours: int = 36) -> list[PriceSlot]:
     """Expensive evening, cheap night hours, middling otherwise (from 17:00 UTC)."""
     values: list[float] = []
     for quarter in range(hours * 4):
@@ -60,16 +65,16 @@ def statuses(rig: Rig) -> list[SmartChargingState]:
     return seen
 
 
-def optimal_cost(soc: float, prices: list[dict[str, object]], target: float = 80.0) -> float:
+def optimal_cost(soc: float, prices: list[PriceSlot], target: float = 80.0) -> float:
     """The planner with the true car, all prices known: the cheapest possible."""
-    request = {
-        "now": START.isoformat(),
-        "battery": {"capacity_kwh": 75.0, "soc_pct": soc},
-        "charge": {"max_kw": 11.0, "efficiency": 0.9, "taper": [[80, 11.0], [100, 3.0]]},
-        "targets": [{"by": DEPARTURE.isoformat(), "soc_pct": target}],
-        "prices": prices,
-    }
-    return float(plan(PlanRequest.from_dict(request)).to_dict()["cost"])
+    request = PlanRequest(
+        now=START,
+        battery=Battery(capacity_kwh=75.0, soc_pct=soc),
+        charge=ChargeSettings(max_kw=11.0, efficiency=0.9, taper=((80, 11.0), (100, 3.0))),
+        targets=(Target(by=DEPARTURE, soc_pct=target),),
+        prices=tuple(prices),
+    )
+    return plan(request).cost
 
 
 async def test_reaches_80_by_7_in_the_cheapest_hours() -> None:
@@ -108,7 +113,7 @@ async def test_the_plan_numbers_are_reported() -> None:
     assert decision.next_stop is not None
     assert decision.next_stop > decision.next_start
     assert decision.plan is not None
-    assert decision.plan["switch_times"]
+    assert decision.plan.switch_times
     assert decision.wake_at <= START + timedelta(minutes=25)
 
 
