@@ -20,8 +20,9 @@ function priceTicks(low, high) {
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) || raw;
   const ticks = [];
-  for (let value = Math.ceil(low / step) * step; value <= high + step * 1e-9; value += step) {
-    ticks.push(Math.round(value / step) * step);
+  const top = Math.ceil(high / step - 1e-9);
+  for (let index = Math.floor(low / step + 1e-9); index <= top; index += 1) {
+    ticks.push(Number((index * step).toPrecision(12)));
   }
   return ticks;
 }

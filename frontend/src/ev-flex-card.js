@@ -218,9 +218,9 @@ class EvFlexCard extends LitElement {
 
   static styles = css`
     :host {
-      --ev-flex-price: var(--info-color, #039be5);
+      --ev-flex-price: var(--orange-color, #ff9800);
       --ev-flex-charge: var(--success-color, #43a047);
-      --ev-flex-discharge: var(--warning-color, #ffa600);
+      --ev-flex-discharge: var(--purple-color, #926bc7);
       --ev-flex-soc: var(--primary-color, #03a9f4);
     }
     .frame {
