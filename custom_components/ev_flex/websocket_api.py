@@ -17,9 +17,9 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import DOMAIN
-from .controller_entity import currency as charging_currency
 from .core.plan_answer import PRICE_DIGITS, plan_answer
 from .core.planner import PlanValidationError
+from .entity import charging_currency
 from .helpers import vehicle_name
 from .smart_charging import VehicleSmartCharging, finite_or_none
 
