@@ -31,6 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 ARTEFACTS = REPO / "artefacts"
 DASHBOARD = "dashboard-ev-flex-card"
 WIDTHS = ((360, 740), (1280, 800))
+# A card left on the dashboard for a vehicle that is gone.
+REMOVED_VEHICLE = "0123456789abcdef0123456789abcdef"
 
 pytestmark = pytest.mark.skipif(
     shutil.which("chromium") is None, reason="needs Debian's chromium (scripts/setup installs it)"
@@ -95,7 +97,12 @@ def _card_dashboard(device_id: str) -> dict[str, Any]:
                                 "type": "custom:ev-flex-card",
                                 "device_id": device_id,
                                 "grid_options": {"columns": "full"},
-                            }
+                            },
+                            {
+                                "type": "custom:ev-flex-card",
+                                "device_id": REMOVED_VEHICLE,
+                                "grid_options": {"columns": "full"},
+                            },
                         ],
                     }
                 ],
@@ -182,6 +189,32 @@ def _check_against_plan(facts: dict[str, Any], data: dict[str, Any], tz: ZoneInf
     assert {"Smart charging: on", "Charge now", "Cancel override"} <= set(facts["buttons"])
 
 
+async def _check_removed_vehicle_and_stub(browser: Browser, data: dict[str, Any]) -> None:
+    """The card for a removed vehicle says so; a new card picks the first vehicle."""
+    removed = await browser.evaluate(
+        "(() => { const cards = []; const visit = (root) => { for (const e of "
+        "root.querySelectorAll('*')) { if (e.localName === 'ev-flex-card') cards.push(e); "
+        "if (e.shadowRoot) visit(e.shadowRoot); } }; visit(document); "
+        "return cards.map((c) => c.shadowRoot.querySelector('.message')?.textContent || ''); })()"
+    )
+    assert any("not (or no longer) in EV Flex" in text for text in removed), removed
+    stub = await browser.evaluate(
+        "customElements.get('ev-flex-card').getStubConfig("
+        "document.querySelector('home-assistant').hass)"
+    )
+    assert stub == {"device_id": data["device_id"]}
+
+
+async def _switch_smart_charging_off(browser: Browser) -> None:
+    """The card's own switch turns smart charging off, and the card shows it."""
+    await browser.evaluate(
+        "[...window.__deepQuery('ev-flex-card').shadowRoot.querySelectorAll('button')]"
+        ".find((b) => b.textContent.includes('Smart charging')).click()"
+    )
+    await browser.wait_for_text("Smart charging: off")
+    await browser.wait_for_text("Smart charging is off")
+
+
 async def _look(user: dict[str, str], data: dict[str, Any], tz: ZoneInfo) -> None:
     async with Browser() as browser:
         try:
@@ -201,10 +234,15 @@ async def _look(user: dict[str, str], data: dict[str, Any], tz: ZoneInfo) -> Non
                     shot = ARTEFACTS / f"ev-flex-card-{theme}-{width}.png"
                     await browser.screenshot(shot, element="ev-flex-card")
             assert backgrounds[False] != backgrounds[True], "the card follows the theme"
+            await _check_removed_vehicle_and_stub(browser, data)
+            await _switch_smart_charging_off(browser)
         except (BrowserError, AssertionError):
             await browser.screenshot(ARTEFACTS / "ev-flex-card-failure.png")
             raise
-        assert not browser.failed_commands()
+        unexpected = [
+            failure for failure in browser.failed_commands() if REMOVED_VEHICLE not in failure
+        ]
+        assert not unexpected
 
 
 def test_card_shows_the_plan_in_a_real_browser(server: subprocess.Popen[bytes]) -> None:
@@ -221,4 +259,5 @@ def test_card_shows_the_plan_in_a_real_browser(server: subprocess.Popen[bytes]) 
     _show_dashboard(token, vehicle.device_id)
     data = asyncio.run(_card_data(token, vehicle.device_id))
     assert data["plan"] is not None, data["problem"]
+    data["device_id"] = vehicle.device_id
     asyncio.run(_look(user, data, dev_instance.TIME_ZONE))

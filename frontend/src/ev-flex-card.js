@@ -194,7 +194,7 @@ class EvFlexCard extends LitElement {
     if (!state) return nothing;
     const on = state.state === "on";
     return html`<button class="toggle ${on ? "on" : ""}" role="switch" aria-checked=${on ? "true" : "false"}
-      ?disabled=${state.state === "unavailable"} @click=${() => this._toggle(name)}>${label}: ${on ? "on" : "off"}</button>`;
+      ?disabled=${state.state === "unavailable"} @click=${() => this._toggle(name)}>${`${label}: ${on ? "on" : "off"}`}</button>`;
   }
 
   _controls(data) {

@@ -81,6 +81,7 @@ export function reasonSentence(data, formats, now = new Date()) {
   const span = window ? `${formats.moment(window.start, now)}–${formats.time(window.end)}` : "";
   switch (status) {
     case "disabled":
+    case "plan_ended_disabled":
       return "Smart charging is off: the car charges as soon as it is plugged in.";
     case "plan_executing_stopped":
     case "plan_executing_stopped_awaiting_prices": {
