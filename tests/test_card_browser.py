@@ -183,7 +183,8 @@ def _check_against_plan(facts: dict[str, Any], data: dict[str, Any], tz: ZoneInf
     assert any(form in facts["reason"] for form in end), (facts["reason"], end)
     assert f"costs {data['estimated_cost']:.2f} {data['currency']}" in facts["reason"]
     target = round(data["target_soc_pct"])
-    assert f"of {target} %" in facts["departureLine"], facts["departureLine"]
+    expected = round(data["expected_soc_at_departure_pct"])
+    assert f"{expected} % expected, target {target} %" in facts["departureLine"]
     assert f"{target} %" in facts["departure"]
     assert facts["state"], "the state in words"
     assert {"Smart charging: on", "Charge now", "Cancel override"} <= set(facts["buttons"])

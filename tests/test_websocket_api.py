@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
-from homeassistant.const import ATTR_ENTITY_ID
+from homeassistant.const import ATTR_ENTITY_ID, CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
@@ -17,7 +17,15 @@ from pytest_homeassistant_custom_component.typing import (
     WebSocketGenerator,
 )
 
-from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.const import (
+    ACCOUNT_TYPE_ENTITIES,
+    CONF_ACCOUNT_TYPE,
+    CONF_BATTERY_CAPACITY,
+    CONF_CHARGER_SWITCH_ENTITY,
+    CONF_PLUGGED_IN_ENTITY,
+    CONF_SOC_ENTITY,
+    DOMAIN,
+)
 from custom_components.ev_flex.frontend_card import CARD_FILE, CARD_URL
 
 TZ_NAME = "Europe/Oslo"
@@ -41,6 +49,14 @@ def _hourly(day: datetime) -> list[dict[str, Any]]:
     ]
 
 
+def _price_attributes() -> dict[str, Any]:
+    return {
+        "unit_of_measurement": "EUR/kWh",
+        "prices_today": _hourly(START),
+        "prices_tomorrow": _hourly(START + timedelta(days=1)),
+    }
+
+
 @pytest.fixture
 def simulator_entry(
     simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
@@ -62,15 +78,7 @@ def simulator_entry(
 async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> MockConfigEntry:
     """The account set up with today's and tomorrow's prices."""
     await hass.config.async_set_time_zone(TZ_NAME)
-    hass.states.async_set(
-        PRICE_ENTITY,
-        "0.6",
-        {
-            "unit_of_measurement": "EUR/kWh",
-            "prices_today": _hourly(START),
-            "prices_tomorrow": _hourly(START + timedelta(days=1)),
-        },
-    )
+    hass.states.async_set(PRICE_ENTITY, "0.6", _price_attributes())
     simulator_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(simulator_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
@@ -189,6 +197,48 @@ async def test_without_prices_the_card_says_so(
     assert event["problem"] == "no_prices"
     assert event["plan"] is None
     assert event["prices"] == []
+
+
+@pytest.fixture
+def at_start(freezer: FrozenDateTimeFactory) -> None:
+    """18:00 in Oslo, before the websocket client's token is made."""
+    freezer.move_to(START)
+
+
+async def test_before_the_first_battery_reading_the_card_says_so(
+    hass: HomeAssistant, at_start: None, hass_ws_client: WebSocketGenerator
+) -> None:
+    """A car whose battery level is unknown has prices but no plan yet, and the card says why."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    hass.states.async_set(PRICE_ENTITY, "0.6", _price_attributes())
+    hass.states.async_set("sensor.van_soc", "unknown", {"unit_of_measurement": "%"})
+    hass.states.async_set("binary_sensor.van_plugged_in", "on")
+    hass.states.async_set("switch.wallbox", "off")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Van",
+        unique_id="entities-van",
+        data={
+            CONF_ACCOUNT_TYPE: ACCOUNT_TYPE_ENTITIES,
+            CONF_NAME: "Van",
+            CONF_SOC_ENTITY: "sensor.van_soc",
+            CONF_PLUGGED_IN_ENTITY: "binary_sensor.van_plugged_in",
+            CONF_CHARGER_SWITCH_ENTITY: "switch.wallbox",
+            CONF_BATTERY_CAPACITY: 60,
+        },
+        options={"price_entity": PRICE_ENTITY},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    (vehicle_id,) = entry.runtime_data.smart_charging
+    client = await _subscribe(hass, hass_ws_client, _device_id(hass, vehicle_id))
+    assert (await client.receive_json())["success"]
+    event = await _next_event(client)
+    assert event["problem"] == "no_reading"
+    assert event["plan"] is None
+    assert event["prices"], "the prices still show"
+    assert event["soc_pct"] is None
 
 
 async def test_unload_tells_the_card_and_unsubscribe_stops_events(

@@ -18,7 +18,6 @@ import probatio
 
 from .const import DOMAIN
 from .core.plan_answer import PRICE_DIGITS, plan_answer
-from .core.planner import PlanValidationError
 from .entity import charging_currency
 from .helpers import vehicle_name
 from .smart_charging import VehicleSmartCharging, finite_or_none
@@ -198,7 +197,8 @@ def vehicle_plan(charging: VehicleSmartCharging, now: datetime) -> dict[str, Any
         return answer
     try:
         planned = charging.controller.plan_for_display(now, observation, prices)
-    except PlanValidationError:
+    except ValueError:
+        # A request the planner refuses is a fault of ours; the card shows no plan, not an error.
         planned = None
     if planned is None:
         answer["problem"] = PROBLEM_NO_PLAN

@@ -14,7 +14,7 @@ function localHour(date, timeZone) {
 }
 
 /** Nice round numbers for the price axis. */
-function priceTicks(low, high) {
+export function priceTicks(low, high) {
   const span = high - low || 1;
   const raw = span / 3;
   const magnitude = 10 ** Math.floor(Math.log10(raw));

@@ -87,7 +87,8 @@ class EvFlexCard extends LitElement {
 
   _received(message) {
     if (message.problem === "unavailable" && !message.prices) {
-      this._subscription = undefined;
+      // The server ended this subscription; forget it here too, so a reconnect does not renew it.
+      this._unsubscribe();
       this._problem = "unavailable";
       this._retryLater();
       return;
@@ -172,8 +173,8 @@ class EvFlexCard extends LitElement {
       <div class="reason">${reasonSentence(data, formats, now)}</div>
       ${departure
         ? html`<div class="departure-line">
-            Departure ${departure.when}: ${departure.expected ?? "–"} expected${departure.target ? html` of ${departure.target}` : nothing}
-            ${departure.shortfall ? html`<span class="shortfall">${departure.shortfall} short</span>` : nothing}
+            ${`Departure ${departure.when}: ${departure.expected ?? "–"} expected${departure.target ? `, target ${departure.target}` : ""}`}
+            ${departure.shortfall ? html`<span class="shortfall">${`${departure.shortfall} short`}</span>` : nothing}
           </div>`
         : nothing}
     </div>`;
