@@ -26,6 +26,7 @@ from .const import (
     CONF_ENODE_USER_ID,
     CONF_INITIAL_SOC,
     CONF_PLUGGED_IN,
+    CONF_SIMULATED_HOME,
     CONF_VEHICLE_PRESET,
     CONF_WEBHOOK_ID,
     DEFAULT_COMMAND_DELAY_SECONDS,
@@ -40,6 +41,7 @@ from .core.account import Account, SimulatedAccount
 from .core.enode import EnodeAccount
 from .core.model import Location
 from .core.pairing import PairingTracker, UnlockedCapabilities
+from .core.simulated_home import HomeSpec, SimulatedHome
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
 from .enode import (
     EnodeRuntime,
@@ -48,7 +50,7 @@ from .enode import (
     client_from_data,
 )
 from .entities_account import EntitiesAccount, EntitySelection
-from .entity import service_device_id
+from .entity import service_device_id, simulated_home_device_id
 from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .repairs import Interventions, async_remove_entry_issues
@@ -192,7 +194,16 @@ async def _async_build_account(
             own_start_stop=entry.data.get(CONF_ENODE_OWN_START_STOP),
         )
         return enode_account, ENODE_POLL_INTERVAL
-    return SimulatedAccount(await _async_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
+    simulation = await _async_simulation(hass, entry)
+    return SimulatedAccount(simulation, _simulated_home(hass, entry)), SIMULATOR_UPDATE_INTERVAL
+
+
+def _simulated_home(hass: HomeAssistant, entry: EvFlexConfigEntry) -> SimulatedHome | None:
+    """The house around the simulated charger, where the entry asks for one."""
+    if not entry.data.get(CONF_SIMULATED_HOME):
+        return None
+    spec = HomeSpec(latitude=hass.config.latitude, longitude=hass.config.longitude)
+    return SimulatedHome(tz=dt_util.get_default_time_zone(), spec=spec)
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:
@@ -384,6 +395,8 @@ async def async_remove_config_entry_device(
     known = set(snapshot.vehicles) | set(snapshot.chargers)
     if entry.runtime_data.prices is not None:
         known.add(service_device_id(entry))
+    if isinstance(entry.runtime_data.account, SimulatedAccount) and entry.runtime_data.account.home:
+        known.add(simulated_home_device_id(entry))
     return not any(
         domain == DOMAIN and device_id in known for domain, device_id in device.identifiers
     )

@@ -186,6 +186,11 @@ def service_device_id(entry: EvFlexConfigEntry) -> str:
     return f"{entry.unique_id or entry.entry_id}_service"
 
 
+def simulated_home_device_id(entry: EvFlexConfigEntry) -> str:
+    """The identifier of a simulated account's home device (its grid and solar meters)."""
+    return f"{entry.unique_id or entry.entry_id}_home"
+
+
 class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):
     """An entity of the entry's "EV Flex <entry>" service device, fed by its price source."""
 

@@ -22,9 +22,11 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, WEEKDAYS
@@ -36,6 +38,7 @@ from .controller_entity import (
     currency,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
+from .core.account import HomeReadings, SimulatedAccount
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
 from .core.prices import PriceStatus
@@ -46,6 +49,7 @@ from .entity import (
     EvFlexVehicleEntity,
     async_setup_device_entities,
     service_device_id,
+    simulated_home_device_id,
 )
 from .helpers import POWER_DIGITS, power_kw
 from .price_source import PriceCoordinator, PriceData
@@ -183,6 +187,12 @@ async def async_setup_entry(
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
     async_add_entities(_price_sensors(hass, entry))
+    account = entry.runtime_data.account
+    if isinstance(account, SimulatedAccount) and account.home is not None:
+        async_add_entities(
+            SimulatedHomeSensor(entry.runtime_data.coordinator, account, description)
+            for description in SIMULATED_HOME_SENSORS
+        )
     async_setup_smart_charging_entities(
         entry,
         async_add_entities,
@@ -425,3 +435,68 @@ def _schedule(weekly: tuple[time | None, ...] | None) -> dict[str, str | None] |
         day: None if departure is None else departure.isoformat(timespec="minutes")
         for day, departure in zip(WEEKDAYS, weekly, strict=True)
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The simulated home's meters, so site features can be tried without hardware
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimulatedHomeSensorDescription(SensorEntityDescription):
+    """A meter of the simulated home and how to read it."""
+
+    value_fn: Callable[[HomeReadings], float]
+
+
+SIMULATED_HOME_SENSORS: tuple[SimulatedHomeSensorDescription, ...] = (
+    SimulatedHomeSensorDescription(
+        key="grid_power",
+        translation_key="grid_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda home: home.grid_kw,
+    ),
+    SimulatedHomeSensorDescription(
+        key="solar_power",
+        translation_key="solar_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda home: home.solar_kw,
+    ),
+)
+
+
+class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
+    """A meter of the simulated home: read on every update of the simulated account."""
+
+    _attr_has_entity_name = True
+    entity_description: SimulatedHomeSensorDescription
+
+    def __init__(
+        self,
+        coordinator: AccountCoordinator,
+        account: SimulatedAccount,
+        description: SimulatedHomeSensorDescription,
+    ) -> None:
+        """Attach the meter to the entry's simulated home device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._account = account
+        device_id = simulated_home_device_id(coordinator.config_entry)
+        self._attr_unique_id = f"{device_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, device_id)},
+            manufacturer="EV Flex Simulator",
+            model="Simulated home",
+            name=f"{coordinator.config_entry.title} home",
+        )
+
+    @property
+    def native_value(self) -> float | None:
+        """The meter's reading now."""
+        readings = self._account.home_readings(dt_util.utcnow())
+        return None if readings is None else self.entity_description.value_fn(readings)
