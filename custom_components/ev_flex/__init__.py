@@ -55,6 +55,7 @@ from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .repairs import Interventions, async_remove_entry_issues
 from .services import async_setup_services
+from .site import async_setup_site
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
 from .stores import EVERYTHING, async_load_store, async_report_reset, device_known
 
@@ -345,6 +346,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         enode=enode,
         prices=prices,
     )
+    entry.runtime_data.site = await async_setup_site(hass, entry)
     entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     try:

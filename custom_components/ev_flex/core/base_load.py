@@ -77,7 +77,7 @@ class BaseLoadProfile:
         own = self.by_weekday_hour[weekday][hour]
         if own is not None:
             return own
-        others = [day[hour] for day in self.by_weekday_hour if day[hour] is not None]
+        others = [kw for day in self.by_weekday_hour if (kw := day[hour]) is not None]
         if others:
             return sum(others) / len(others)
         seen = [kw for day in self.by_weekday_hour for kw in day if kw is not None]
