@@ -56,6 +56,7 @@ from .price_source import async_setup_prices
 from .repairs import Interventions, async_remove_entry_issues
 from .services import async_setup_services
 from .site import async_setup_site
+from .site_guard import SiteGuard
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
 from .stores import EVERYTHING, async_load_store, async_report_reset, device_known
 
@@ -357,6 +358,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
         raise
     async_follow_new_vehicles(hass, entry)
+    if (site := entry.runtime_data.site) is not None:
+        guard = SiteGuard(hass, entry, site)
+        guard.async_start()
+        for charging in entry.runtime_data.smart_charging.values():
+            guard.async_follow(charging)
     return True
 
 

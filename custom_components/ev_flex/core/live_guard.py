@@ -5,7 +5,8 @@ each car charging at the house, the current it should get now:
 
 - the plan's power while the plan charges (current control: the planned power as a current per
   phase, at least the charger's minimum);
-- in the solar modes, more when the house exports: the live surplus, shared between the cars;
+- in the solar modes, the part of the plan expected from solar follows the live surplus
+  (shared between the cars) instead, while the part the targets need from the grid stays;
 - never more than keeps the house under its fuse, whatever the plan says. When even the
   minimum current is too much, the car has to stop: the guard says so (`stop_for_fuse`) and
   the caller re-plans with the live load, so the controller stops it through its own path.
@@ -45,8 +46,10 @@ class GuardCar:
     # What the charger draws now (kW) and the current it is set to (A).
     charging_kw: float = 0.0
     current_a: float | None = None
-    # The power the plan wants now (kW); 0 while the plan does not charge.
+    # The power the plan wants now (kW; 0 while the plan does not charge), and the part of it
+    # the plan expects from solar surplus.
     planned_kw: float = 0.0
+    planned_solar_kw: float = 0.0
     mode: SolarMode = SolarMode.CHEAPEST
     last_command_at: datetime | None = None
 
@@ -91,15 +94,20 @@ def house_without_cars(
 
 
 def _wanted_kw(car: GuardCar, surplus_kw: float) -> float:
-    """What the car should draw before the fuse is considered (kW)."""
-    minimum = car.kw_at(car.min_current_a)
-    if car.mode is SolarMode.CHEAPEST or surplus_kw <= 0:
+    """What the car should draw before the fuse is considered (kW).
+
+    In the solar modes the part of the plan expected from solar follows the live surplus
+    instead; the part from the grid (what the targets need) stays.
+    """
+    if car.mode is SolarMode.CHEAPEST:
         return car.planned_kw
-    solar = surplus_kw
-    if solar < minimum:
-        top_up = car.mode is SolarMode.SOLAR_FIRST and solar >= SOLAR_FIRST_TOP_UP_SHARE * minimum
-        solar = minimum if top_up else 0.0
-    return max(car.planned_kw, solar)
+    from_grid = max(0.0, car.planned_kw - car.planned_solar_kw)
+    wanted = from_grid + max(0.0, surplus_kw)
+    minimum = car.kw_at(car.min_current_a)
+    if 0 < wanted < minimum:
+        top_up = car.mode is SolarMode.SOLAR_FIRST and wanted >= SOLAR_FIRST_TOP_UP_SHARE * minimum
+        return minimum if top_up or from_grid > 0 else 0.0
+    return wanted
 
 
 def guard(
@@ -125,7 +133,11 @@ def guard(
     commands: list[GuardCommand] = []
     stops: list[str] = []
     for car in cars:
-        wanted = _wanted_kw(car, surplus_each if car in solar_cars else 0.0)
+        wanted = _wanted_kw(car, surplus_each)
+        if wanted <= 0 and car.charging_kw > 0 and car.mode is not SolarMode.CHEAPEST:
+            # A cloud while the plan charges from solar (only the controller stops the car):
+            # as little as the charger allows.
+            wanted = car.kw_at(car.min_current_a)
         allowed = min(wanted, max(0.0, headroom))
         if wanted > 0 and allowed < car.kw_at(car.min_current_a) - 1e-9:
             if car.charging_kw > 0 or car.planned_kw > 0:
