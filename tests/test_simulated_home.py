@@ -26,8 +26,8 @@ from custom_components.ev_flex.const import (
 )
 from custom_components.ev_flex.core.account import SimulatedAccount
 
-GRID = "sensor.house_home_grid_power"
-SOLAR = "sensor.house_home_solar_power"
+GRID = "sensor.house_simulated_home_grid_power"
+SOLAR = "sensor.house_simulated_home_solar_power"
 
 
 @pytest.fixture

@@ -128,3 +128,73 @@ async def test_live_guard_keeps_the_house_under_the_fuse(
     await settle(hass)
     assert "has no reading" in caplog.text
     assert simulation.charger_state().max_current_a == 21.0
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Prices, the house sensor at 1 kW, and the entry set up in Oslo."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    hass.states.async_set(
+        PRICE_ENTITY,
+        "0.2",
+        {
+            "unit_of_measurement": "EUR/kWh",
+            "prices_today": _prices(START),
+            "prices_tomorrow": _prices(START + timedelta(days=1)),
+        },
+    )
+    hass.states.async_set(HOUSE, "1.0", {"unit_of_measurement": "kW"})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+
+
+def _with_site(entry: MockConfigEntry, site: dict[str, Any]) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options={"price_entity": PRICE_ENTITY, "site": site},
+    )
+
+
+HOUSE_DEVICE = "ev_flex_garage_house"
+
+
+async def test_house_entities_and_the_solar_mode(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulation: Simulation
+) -> None:
+    """The house shows its power with and without the cars; the solar mode is kept."""
+    await set_house(hass, simulation, 2.0)
+    with_cars = float(hass.states.get(f"sensor.{HOUSE_DEVICE}_house_power").state)
+    without = float(hass.states.get(f"sensor.{HOUSE_DEVICE}_house_power_without_cars").state)
+    assert with_cars == pytest.approx(2.0 + simulation.grid_power_kw(), abs=1e-3)
+    assert without == pytest.approx(2.0, abs=1e-3)
+    assert hass.states.get(f"sensor.{HOUSE_DEVICE}_expected_peak_this_month").state == "0.0"
+
+    mode = f"select.{CAR}_solar_mode"
+    assert hass.states.get(mode).state == "cheapest"
+    await hass.services.async_call(
+        "select", "select_option", {ATTR_ENTITY_ID: mode, "option": "solar_only"}, blocking=True
+    )
+    assert hass.states.get(mode).state == "solar_only"
+    # Kept over a reload.
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await settle(hass)
+    assert hass.states.get(mode).state == "solar_only"
+
+
+async def test_without_a_house_there_are_no_house_entities(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data=dict(simulator_entry.data),
+        options={"price_entity": PRICE_ENTITY},
+    )
+    await set_up(hass, entry)
+    assert hass.states.get(f"select.{CAR}_solar_mode") is None
+    assert hass.states.get(f"sensor.{HOUSE_DEVICE}_house_power") is None
+    assert entry.runtime_data.site is None

@@ -50,7 +50,7 @@ from .enode import (
     client_from_data,
 )
 from .entities_account import EntitiesAccount, EntitySelection
-from .entity import service_device_id, simulated_home_device_id
+from .entity import service_device_id, simulated_home_device_id, site_device_id
 from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .repairs import Interventions, async_remove_entry_issues
@@ -67,6 +67,7 @@ PLATFORMS = [
     Platform.CALENDAR,
     Platform.DEVICE_TRACKER,
     Platform.NUMBER,
+    Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.TIME,
@@ -405,6 +406,8 @@ async def async_remove_config_entry_device(
         known.add(service_device_id(entry))
     if isinstance(entry.runtime_data.account, SimulatedAccount) and entry.runtime_data.account.home:
         known.add(simulated_home_device_id(entry))
+    if entry.runtime_data.site is not None:
+        known.add(site_device_id(entry))
     return not any(
         domain == DOMAIN and device_id in known for domain, device_id in device.identifiers
     )

@@ -36,10 +36,12 @@ from .core.controller import Decision, SmartChargingState
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
 from .core.prices import PriceStatus
+from .core.site import planned_power_now, solar_share_pct
 from .core.tariff import ExportKind, PricedSlot, chart_slots
 from .entity import (
     EvFlexChargerEntity,
     EvFlexPriceEntity,
+    EvFlexSiteEntity,
     EvFlexVehicleEntity,
     SmartChargingEntity,
     async_setup_device_entities,
@@ -50,6 +52,7 @@ from .entity import (
 )
 from .helpers import POWER_DIGITS, power_kw
 from .price_source import PriceCoordinator, PriceData
+from .site import HomeSite
 from .smart_charging import VehicleSmartCharging, finite_or_none
 
 PARALLEL_UPDATES = 0
@@ -410,6 +413,13 @@ async def async_setup_entry(
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
     async_add_entities(_price_sensors(hass, entry))
+    if (site := entry.runtime_data.site) is not None:
+        async_add_entities(SiteSensor(site, description) for description in SITE_SENSORS)
+        async_setup_smart_charging_entities(
+            entry,
+            async_add_entities,
+            lambda charging: [ControllerSensor(charging, d) for d in SITE_VEHICLE_SENSORS],
+        )
     account = entry.runtime_data.account
     if isinstance(account, SimulatedAccount) and account.home is not None:
         async_add_entities(
@@ -693,7 +703,7 @@ class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
             identifiers={(DOMAIN, device_id)},
             manufacturer="EV Flex Simulator",
             model="Simulated home",
-            name=f"{coordinator.config_entry.title} home",
+            name=f"{coordinator.config_entry.title} simulated home",
         )
 
     @property
@@ -701,3 +711,95 @@ class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
         """The meter's reading now."""
         readings = self._account.home_readings(dt_util.utcnow())
         return None if readings is None else self.entity_description.value_fn(readings)
+
+
+# --------------------------------------------------------------------------------------------
+# The house (where the options describe one)
+
+
+def _site_value(
+    read: Callable[[HomeSite, dict[str, Any] | None], float | None],
+) -> Callable[[VehicleSmartCharging], float | None]:
+    def value(charging: VehicleSmartCharging) -> float | None:
+        site = charging.entry.runtime_data.site
+        decision = charging.controller.decision
+        if site is None or decision is None:
+            return None
+        return read(site, decision.plan)
+
+    return value
+
+
+SITE_VEHICLE_SENSORS: tuple[ControllerSensorDescription, ...] = (
+    ControllerSensorDescription(
+        key="planned_charging_power",
+        translation_key="planned_charging_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=_site_value(lambda _site, plan: planned_power_now(plan, dt_util.utcnow())),
+    ),
+    ControllerSensorDescription(
+        key="solar_share",
+        translation_key="solar_share",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=_site_value(lambda site, plan: solar_share_pct(plan, site.surplus_kw)),
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSensorDescription(SensorEntityDescription):
+    """A reading of the house and how to get it."""
+
+    value_fn: Callable[[HomeSite], float | None]
+
+
+def _plans(site: HomeSite) -> list[dict[str, Any] | None]:
+    return [
+        charging.controller.decision.plan if charging.controller.decision else None
+        for charging in site.entry.runtime_data.smart_charging.values()
+    ]
+
+
+SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
+    SiteSensorDescription(
+        key="expected_month_peak",
+        translation_key="expected_month_peak",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda site: round(site.expected_month_peak_kw(_plans(site)), 3),
+    ),
+    SiteSensorDescription(
+        key="house_power",
+        translation_key="house_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda site: site.house_power_kw(),
+    ),
+    SiteSensorDescription(
+        key="house_power_without_cars",
+        translation_key="house_power_without_cars",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda site: site.house_without_cars_kw,
+    ),
+)
+
+
+class SiteSensor(EvFlexSiteEntity, SensorEntity):
+    """A reading of the house."""
+
+    entity_description: SiteSensorDescription
+
+    @property
+    def native_value(self) -> float | None:
+        """The reading, or None while there is none."""
+        return self.entity_description.value_fn(self.site)

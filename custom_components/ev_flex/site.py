@@ -174,6 +174,9 @@ class HomeSite:
             hass, STORE_VERSION, f"{DOMAIN}.site.{entry.entry_id}"
         )
         self._listeners: list[CALLBACK_TYPE] = []
+        self._state_listeners: list[CALLBACK_TYPE] = []
+        # The house's own power without the cars, as the live guard last saw it (kW).
+        self.house_without_cars_kw: float | None = None
 
     @property
     def tz(self) -> tzinfo:
@@ -183,6 +186,7 @@ class HomeSite:
     async def async_start(self) -> None:
         """Load what was stored, and learn or refresh what is out of date."""
         self._restore(await self._store.async_load())
+        self.entry.async_on_unload(self._async_save_now)
         self.entry.async_on_unload(
             async_track_time_interval(
                 self.hass, self._async_daily, PROFILE_REFRESH, name=f"{DOMAIN} site profile"
@@ -233,6 +237,10 @@ class HomeSite:
             "daily_peaks_kw": self.daily_peaks_kw,
         }
 
+    async def _async_save_now(self) -> None:
+        """Store at once (the entry unloads: a reload reads it right after)."""
+        await self._store.async_save(self._stored())
+
     def _save(self) -> None:
         self._store.async_delay_save(self._stored, 5)
 
@@ -245,6 +253,33 @@ class HomeSite:
     def _changed(self) -> None:
         for listener in list(self._listeners):
             listener()
+        self.notify_state()
+
+    @callback
+    def async_add_state_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
+        """Be told when a reading of the house changed (for its entities)."""
+        self._state_listeners.append(listener)
+        return lambda: self._state_listeners.remove(listener)
+
+    @callback
+    def notify_state(self) -> None:
+        """Tell the house's entities to read again."""
+        for listener in list(self._state_listeners):
+            listener()
+
+    def surplus_kw(self, start: datetime, end: datetime) -> float:
+        """Expected solar production beyond the house's own load over a period (kW)."""
+        return max(0.0, self.solar_kw(start, end) - self.profile.average_kw(start, end, self.tz))
+
+    def expected_month_peak_kw(self, plans: list[dict[str, Any] | None]) -> float:
+        """This month's peak as the tariff counts it, with what the plans expect today (kW)."""
+        today = dt_util.now(self.tz).date().isoformat()
+        peaks = dict(self.daily_peaks_kw)
+        for plan in plans:
+            planned = (plan or {}).get("peak_kw")
+            if isinstance(planned, int | float):
+                peaks[today] = max(peaks.get(today, 0.0), float(planned))
+        return month_peak(self.settings, peaks)
 
     # Solar modes
 
@@ -310,11 +345,6 @@ class HomeSite:
             if entity_id := registry.async_get_entity_id("sensor", DOMAIN, unique_id):
                 found.append(entity_id)
         return found
-
-    @property
-    def month_peak_kw(self) -> float:
-        """This month's peak as the tariff counts it, so far (kW)."""
-        return month_peak(self.settings, self.daily_peaks_kw)
 
     # The solar forecast
 

@@ -91,8 +91,7 @@ class SiteGuard:
         for slot in plan.get("slots") or []:
             start, end = dt_util.parse_datetime(slot["start"]), dt_util.parse_datetime(slot["end"])
             if start is not None and end is not None and start <= now < end:
-                base = self.site.profile.average_kw(start, end, self.site.tz)
-                surplus = max(0.0, self.site.solar_kw(start, end) - base)
+                surplus = self.site.surplus_kw(start, end)
         return _PlannedNow(kw, min(kw, surplus))
 
     def _cars(self, now: datetime) -> list[GuardCar]:
@@ -136,6 +135,7 @@ class SiteGuard:
         )
         result = guard(now, house_kw=house, import_limit_kw=settings.import_limit_kw, cars=cars)
         self.last_result = result
+        self.site.house_without_cars_kw = house
         charging = self.entry.runtime_data.smart_charging
         for command in result.commands:
             self.last_command_at[command.vehicle_id] = now
@@ -145,6 +145,7 @@ class SiteGuard:
                 f"{DOMAIN} guard {command.vehicle_id}",
             )
         self._follow_live_load(house, result)
+        self.site.notify_state()
 
     def _follow_live_load(self, house: float | None, result: GuardResult) -> None:
         """A car that must stop for the fuse: re-plan with the load the meter shows."""

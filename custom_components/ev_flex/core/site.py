@@ -215,3 +215,42 @@ def site_for_slots(
         site["peak_price_per_kw"] = round(price, 6)
         site["current_peak_kw"] = round(paid, 3)
     return site
+
+
+def _slot_times(slot: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
+    try:
+        return datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
+    except KeyError, TypeError, ValueError:
+        return None
+
+
+def planned_power_now(plan: Mapping[str, Any] | None, now: datetime) -> float | None:
+    """The plan's average charging power in the slot holding now (kW); None without a plan."""
+    if not plan:
+        return None
+    for slot in plan.get("slots") or []:
+        times = _slot_times(slot)
+        if times is not None and times[0] <= now < times[1]:
+            return float(slot.get("charge_kw") or 0.0)
+    return 0.0
+
+
+def solar_share_pct(
+    plan: Mapping[str, Any] | None, surplus_kw: Callable[[datetime, datetime], float]
+) -> float | None:
+    """The share of the plan's charging energy expected from solar surplus (%).
+
+    None without a plan or without any charging planned.
+    """
+    total = from_solar = 0.0
+    for slot in (plan or {}).get("slots") or []:
+        times = _slot_times(slot)
+        if times is None:
+            continue
+        hours = (times[1] - times[0]).total_seconds() / 3600.0
+        charge = float(slot.get("charge_kw") or 0.0)
+        total += charge * hours
+        from_solar += min(charge, max(0.0, surplus_kw(*times))) * hours
+    if total <= 0:
+        return None
+    return round(100.0 * from_solar / total, 1)
