@@ -15,7 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.controller_entity import currency as charging_currency
+from custom_components.ev_flex.entity import charging_currency
 from custom_components.ev_flex.core.model import CommandKind
 from custom_components.ev_flex.core.plan_answer import plan_answer
 from custom_components.ev_flex.core.planner import SwitchInterval

@@ -15,7 +15,6 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import DOMAIN, WEEKDAYS
-from .controller_entity import currency as charging_currency
 from .core.controller import MAX_DISCHARGE_REQUESTS
 from .core.plan_answer import plan_answer
 from .core.plan_request import PlanBasis, current_slots, until_departure
@@ -28,6 +27,7 @@ from .core.planner import (
     plan,
 )
 from .core.tariff import Tariff, apply_tariff
+from .entity import charging_currency
 from .price_source import async_read_price_entity
 from .smart_charging import VehicleSmartCharging
 

@@ -54,10 +54,12 @@ from .core.executor import (
 )
 from .core.model import CommandKind, CommandResult, CommandState
 from .core.pairing import EvSystem, RouteFailure, route_command
+from .core.planner import Plan, PlanRequest, plan as make_plan
 from .core.tariff import PricedSlot
 from .helpers import store_key_part, vehicle_name
 from .location import configured_charging_zone, system_at_charging_location
 from .repairs import issue_id
+from .site import plan_with_real_prices
 from .stores import (
     ISSUE_STORE_OTHER_VERSION,
     ISSUE_STORE_UNREADABLE,
@@ -109,7 +111,9 @@ class VehicleSmartCharging:
             policy=RETRY_POLICY,
         )
         self.controller = VehicleController(
-            executor=executor, tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC
+            executor=executor,
+            tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC,
+            planner=self._plan,
         )
         self.last_routed_path: str | None = None
         # When a command last reached a car or charger (readings before it may be outdated).
@@ -225,6 +229,29 @@ class VehicleSmartCharging:
         if prices is None or prices.data is None:
             return ()
         return prices.priced_slots
+
+    def _plan(self, request: PlanRequest) -> Plan:
+        """The planner, with the house (site, current control, solar mode) where there is one."""
+        site = self.entry.runtime_data.site
+        if site is None:
+            return make_plan(request)
+        system = self.system
+        completed = site.planner_request(
+            self.vehicle_id, request, system.charger if system is not None else None
+        )
+        planned = make_plan(completed)
+        if completed.prices is request.prices:
+            return planned
+        # A solar mode planned with the grid made dear: show the real prices and cost.
+        without_penalty = make_plan(replace(completed, prices=request.prices))
+        shown = plan_with_real_prices(planned, request.prices, completed.site)
+        return replace(shown, charge_now_cost=without_penalty.charge_now_cost)
+
+    @callback
+    def async_replan(self) -> None:
+        """What the house expects changed: plan again now."""
+        self.controller.state.plan_key = None
+        self.async_run()
 
     async def async_remove(self) -> None:
         """The vehicle left the account: stop, and forget what was stored for it."""

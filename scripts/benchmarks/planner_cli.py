@@ -48,7 +48,9 @@ def _request() -> dict[str, Any]:
 
 def _seconds(command: list[str], cwd: Path, request: str) -> float:
     begin = time.perf_counter()
-    result = subprocess.run(command, check=False, cwd=cwd, input=request, capture_output=True, text=True)
+    result = subprocess.run(
+        command, check=False, cwd=cwd, input=request, capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - begin
     if result.returncode != 0 or json.loads(result.stdout)["status"] != "ok":
         raise SystemExit(f"the planner failed: {result.stderr}")
