@@ -15,11 +15,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.entity import charging_currency
 from custom_components.ev_flex.core.model import CommandKind
 from custom_components.ev_flex.core.plan_answer import plan_answer
 from custom_components.ev_flex.core.planner import SwitchInterval
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
+from custom_components.ev_flex.entity import charging_currency
 
 TZ_NAME = "Europe/Oslo"
 TZ = ZoneInfo(TZ_NAME)
