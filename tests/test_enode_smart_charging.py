@@ -156,3 +156,17 @@ async def test_away_from_the_charging_zone_smart_charging_and_repair_agree(
     assert state.attributes["at_charging_location"] is False
     issue_id = f"not_at_charging_location_{entry.entry_id}_{site.vehicle_id}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+
+async def test_refused_credentials_on_a_smart_charging_command_start_reauth(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """Enode refuses the credentials when smart charging sends its first command: the user is
+    asked to sign in again at once, not only after the next poll."""
+    entry, _ = await set_up_hatchback(hass, fake_enode, freezer)
+    fake_enode.faults.reject_tokens = True
+    await turn_on_smart_charging(hass)
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert flows[0]["context"]["entry_id"] == entry.entry_id

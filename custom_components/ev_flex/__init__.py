@@ -15,6 +15,7 @@ from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
+from .commands import EvFlexCommands
 from .const import (
     ACCOUNT_TYPE_ENODE,
     ACCOUNT_TYPE_ENTITIES,
@@ -187,12 +188,18 @@ async def _async_build_account(
         enode_account = EnodeAccount(
             client_from_data(hass, entry.data),
             entry.data[CONF_ENODE_USER_ID],
-            command_timeout=COMMAND_TIMEOUT_SECONDS,
-            poll_interval=COMMAND_POLL_SECONDS,
+            # Enode's actions take from seconds to half an hour: sending hands them back
+            # pending, and smart charging follows them (webhook or polling).
+            command_timeout=0.0,
             own_start_stop=entry.data.get(CONF_ENODE_OWN_START_STOP),
         )
         return enode_account, ENODE_POLL_INTERVAL
-    return SimulatedAccount(await _async_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
+    simulated = SimulatedAccount(
+        await _async_simulation(hass, entry),
+        command_wait=COMMAND_TIMEOUT_SECONDS,
+        poll_interval=COMMAND_POLL_SECONDS,
+    )
+    return simulated, SIMULATOR_UPDATE_INTERVAL
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:
@@ -331,6 +338,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         account=account,
         coordinator=coordinator,
         interventions=interventions,
+        commands=EvFlexCommands(hass, entry.entry_id, account, interventions),
         enode=enode,
         prices=prices,
     )

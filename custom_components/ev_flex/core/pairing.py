@@ -15,12 +15,12 @@ simulator), because they only look at `AccountSnapshot`s:
   active. A pending command is not a failure (the caller follows it), a start for a car that
   charges or a stop for one that does not is not sent at all, and a device controlled by a
   schedule elsewhere (Enode's 422) ends the routing: no other path is used to get around it.
-  The result says which path acted.
+  The result says which path acted; `command_outcome` turns it into the result or the account
+  error every caller (switch, smart charging) acts on.
 - Merged data: the charge rate falls back to the charger's; the plug-in time is the earlier of
   the two devices' signals.
 """
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -28,7 +28,15 @@ from enum import StrEnum
 import logging
 from typing import Self
 
-from .account import Account, AccountAuthError, AccountError, ControlledElsewhereError
+from .account import (
+    AccountAuthError,
+    AccountError,
+    AccountUnavailableError,
+    CommandRejectedError,
+    ControlledElsewhereError,
+    NoCommandPathError,
+    NoOtherPathError,
+)
 from .model import (
     AccountSnapshot,
     ChargerState,
@@ -358,29 +366,33 @@ async def route_command(
     return RoutedCommand(kind=kind, attempts=tuple(attempts), failure=RouteFailure.ALL_PATHS_FAILED)
 
 
-def settling_sender(
-    account: Account,
-    *,
-    poll_interval: float = 2.0,
-    max_wait: float = 120.0,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> CommandSender:
-    """A CommandSender for any account: send, then follow the command until it settles.
+def command_outcome(routed: RoutedCommand, *, tried: Iterable[str] = ()) -> CommandResult:
+    """What a routed command came to: the result of the path that acted (confirmed or still
+    pending), the last failed result, or the account error that says why no path took it.
 
-    A result still PENDING after `max_wait` seconds is returned as it is (the caller follows
-    it further).
+    `tried`: the devices whose command for this step already ended without effect; with them,
+    having no path left means the fallback is used up (NoOtherPathError).
     """
-
-    async def send(target_id: str, kind: CommandKind, value: float | None) -> CommandResult:
-        result = await account.async_send_command(target_id, kind, value)
-        waited = 0.0
-        while result.state is CommandState.PENDING and waited < max_wait:
-            await sleep(poll_interval)
-            waited += poll_interval
-            result = await account.async_command_status(result.command_id)
+    action = routed.kind.value
+    if routed.failure is RouteFailure.NO_PATH:
+        if tried:
+            raise NoOtherPathError(f"no other way to {action} for this vehicle")
+        raise NoCommandPathError(f"no way to {action} for this vehicle")
+    if routed.failure is RouteFailure.CONTROLLED_ELSEWHERE:
+        # The account's own refusal, as it is: another app controls the device.
+        error = routed.attempts[-1].error
+        assert isinstance(error, ControlledElsewhereError)
+        raise error
+    if (result := routed.result) is not None:
         return result
-
-    return send
+    failed = [attempt for attempt in routed.attempts if attempt.error is not None]
+    detail = "; ".join(f"{attempt.path.value}: {attempt.error}" for attempt in failed)
+    if failed and all(isinstance(attempt.error, AccountUnavailableError) for attempt in failed):
+        # Nothing answered: a passing outage, not a refusal.
+        raise AccountUnavailableError(detail)
+    raise CommandRejectedError(
+        f"no way to {action} for this vehicle" + (f" ({detail})" if detail else "")
+    )
 
 
 @dataclass
