@@ -22,6 +22,7 @@ from .core.roster import DeviceRoster
 if TYPE_CHECKING:
     from .commands import EvFlexCommands
     from .enode import EnodeRuntime
+    from .location import ChargingLocation
     from .price_source import PriceCoordinator
     from .repairs import Interventions
     from .smart_charging import VehicleSmartCharging
@@ -36,6 +37,8 @@ class EvFlexRuntimeData:
     interventions: Interventions
     # Every command to a car or charger goes through here (see commands.py).
     commands: EvFlexCommands
+    # Whether a car is at the charging location: one answer for everyone (see location.py).
+    charging_location: ChargingLocation
     # Webhook and charging location of an Enode account; None for other kinds.
     enode: EnodeRuntime | None = None
     # The price source, when the options name a price entity (see price_source.py).

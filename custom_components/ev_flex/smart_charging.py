@@ -50,7 +50,6 @@ from .core.executor import (
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, command_outcome
 from .helpers import store_key_part, vehicle_name
-from .location import configured_charging_zone, system_at_charging_location
 from .repairs import issue_id
 from .stores import (
     ISSUE_STORE_OTHER_VERSION,
@@ -189,14 +188,7 @@ class VehicleSmartCharging:
 
     def _at_charging_location(self) -> bool:
         system = self.system
-        if system is None:
-            return True
-        enode = self.entry.runtime_data.enode
-        return system_at_charging_location(
-            system,
-            configured_charging_zone(self.hass, self.entry.options),
-            enode.location_id if enode is not None else None,
-        )
+        return system is None or self.entry.runtime_data.charging_location.contains(system)
 
     def observation(self) -> Observation:
         """The readings the controller needs, from the EV system."""
