@@ -681,21 +681,8 @@ class PairingTracker:
         now: datetime,
     ) -> EvSystem:
         charger_ids = tuple(sorted(snapshot.chargers))
-        own = vehicle.capabilities
         if not charger_ids:
-            return EvSystem(
-                vehicle=replace(vehicle, plugged_in_at=vehicle.plugged_in_at or vehicle_since),
-                charger=None,
-                charger_ids=(),
-                state=PairingState.UNPAIRED,
-                activation=None,
-                own_capabilities=own,
-                unlocked=None,
-                charge_rate_source=DataSource.VEHICLE
-                if vehicle.charge_rate_kw is not None
-                else None,
-                plugged_in_at_source=DataSource.VEHICLE if vehicle_since else None,
-            )
+            return _unpaired_system(vehicle, vehicle_since)
         if active_charger_id is not None:
             charger = snapshot.chargers[active_charger_id]
         else:
@@ -713,53 +700,91 @@ class PairingTracker:
             now=now,
         )
         active = active_charger_id is not None
-        capabilities = replace(
-            own,
-            can_start_stop=own.can_start_stop or unlocked.start_stop,
-            reports_location=own.reports_location or unlocked.location,
-        )
-
-        charge_rate, rate_source = vehicle.charge_rate_kw, None
-        charger_rate = charger.charge_rate_kw if active else None
-        if charger_rate is not None and (charge_rate is None or (charger_rate < 0 <= charge_rate)):
-            # Many cars report no rate, or 0, while the charger discharges them.
-            charge_rate, rate_source = charger_rate, DataSource.CHARGER
-        elif charge_rate is not None:
-            rate_source = DataSource.VEHICLE
-
-        plugged_in_at, since_source = vehicle_since, DataSource.VEHICLE if vehicle_since else None
-        if (
-            active
-            and charger_since is not None
-            and (plugged_in_at is None or charger_since < plugged_in_at)
-        ):
-            plugged_in_at, since_source = charger_since, DataSource.CHARGER
-
-        merged = replace(
+        merged, rate_source, since_source = _merged_vehicle(
             vehicle,
-            capabilities=capabilities,
-            charge_rate_kw=charge_rate,
-            plugged_in_at=plugged_in_at,
-            plugged_in_charger_id=charger.charger_id if active else vehicle.plugged_in_charger_id,
+            charger,
+            unlocked,
+            active=active,
+            vehicle_since=vehicle_since,
+            charger_since=charger_since,
         )
-        if active:
-            merged = replace(
-                merged,
-                # The charger sees the cable and the power first.
-                is_plugged_in=True,
-                is_charging=vehicle.is_charging
-                if vehicle.is_charging is not None
-                else charger.is_charging,
-                location_id=vehicle.location_id or charger.location_id,
-            )
         return EvSystem(
             vehicle=merged,
             charger=charger,
             charger_ids=charger_ids,
             state=PairingState.ACTIVE if active else PairingState.ESTABLISHED,
             activation=activation,
-            own_capabilities=own,
+            own_capabilities=vehicle.capabilities,
             unlocked=unlocked,
             charge_rate_source=rate_source,
             plugged_in_at_source=since_source,
         )
+
+
+def _unpaired_system(vehicle: VehicleState, vehicle_since: datetime | None) -> EvSystem:
+    """A vehicle whose account has no charger: it is on its own."""
+    return EvSystem(
+        vehicle=replace(vehicle, plugged_in_at=vehicle.plugged_in_at or vehicle_since),
+        charger=None,
+        charger_ids=(),
+        state=PairingState.UNPAIRED,
+        activation=None,
+        own_capabilities=vehicle.capabilities,
+        unlocked=None,
+        charge_rate_source=DataSource.VEHICLE if vehicle.charge_rate_kw is not None else None,
+        plugged_in_at_source=DataSource.VEHICLE if vehicle_since else None,
+    )
+
+
+def _merged_vehicle(
+    vehicle: VehicleState,
+    charger: ChargerState,
+    unlocked: UnlockedCapabilities,
+    *,
+    active: bool,
+    vehicle_since: datetime | None,
+    charger_since: datetime | None,
+) -> tuple[VehicleState, DataSource | None, DataSource | None]:
+    """The vehicle with what its charger adds, and where its charge rate and plug-in time
+    came from."""
+    own = vehicle.capabilities
+    capabilities = replace(
+        own,
+        can_start_stop=own.can_start_stop or unlocked.start_stop,
+        reports_location=own.reports_location or unlocked.location,
+    )
+
+    charge_rate, rate_source = vehicle.charge_rate_kw, None
+    charger_rate = charger.charge_rate_kw if active else None
+    if charger_rate is not None and (charge_rate is None or (charger_rate < 0 <= charge_rate)):
+        # Many cars report no rate, or 0, while the charger discharges them.
+        charge_rate, rate_source = charger_rate, DataSource.CHARGER
+    elif charge_rate is not None:
+        rate_source = DataSource.VEHICLE
+
+    plugged_in_at, since_source = vehicle_since, DataSource.VEHICLE if vehicle_since else None
+    if (
+        active
+        and charger_since is not None
+        and (plugged_in_at is None or charger_since < plugged_in_at)
+    ):
+        plugged_in_at, since_source = charger_since, DataSource.CHARGER
+
+    merged = replace(
+        vehicle,
+        capabilities=capabilities,
+        charge_rate_kw=charge_rate,
+        plugged_in_at=plugged_in_at,
+        plugged_in_charger_id=charger.charger_id if active else vehicle.plugged_in_charger_id,
+    )
+    if active:
+        merged = replace(
+            merged,
+            # The charger sees the cable and the power first.
+            is_plugged_in=True,
+            is_charging=vehicle.is_charging
+            if vehicle.is_charging is not None
+            else charger.is_charging,
+            location_id=vehicle.location_id or charger.location_id,
+        )
+    return merged, rate_source, since_source
