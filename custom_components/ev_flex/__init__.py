@@ -29,6 +29,7 @@ from .const import (
     CONF_ENODE_USER_ID,
     CONF_INITIAL_SOC,
     CONF_PLUGGED_IN,
+    CONF_SIMULATED_HOME,
     CONF_VEHICLE_PRESET,
     CONF_WEBHOOK_ID,
     DEFAULT_COMMAND_DELAY_SECONDS,
@@ -39,10 +40,11 @@ from .const import (
     WEBHOOK_CHECK_INTERVAL,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry, EvFlexRuntimeData
-from .core.account import Account, SimulatedAccount
+from .core.account import Account, HomeReadings, SimulatedAccount
 from .core.enode import EnodeAccount
 from .core.model import Location
 from .core.pairing import PairingTracker, UnlockedCapabilities
+from .core.simulated_home import HomeSpec, SimulatedHome
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
 from .enode import (
     EnodeRuntime,
@@ -51,13 +53,17 @@ from .enode import (
     client_from_data,
 )
 from .entities_account import EntitiesAccount, EntitySelection
-from .entity import service_device_id
+from .entity import service_device_id, simulated_home_device_id, site_device_id
+from .frontend_card import async_register_card
 from .location import ChargingLocation
 from .price_source import async_setup_prices
 from .repairs import Interventions, async_remove_entry_issues
 from .services import async_setup_services
+from .site import async_setup_site
+from .site_guard import SiteGuard
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
 from .stores import EVERYTHING, async_load_store, async_report_reset, device_known
+from .websocket_api import async_setup_websocket_api
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -66,6 +72,7 @@ PLATFORMS = [
     Platform.CALENDAR,
     Platform.DEVICE_TRACKER,
     Platform.NUMBER,
+    Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.TIME,
@@ -73,9 +80,11 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register EV Flex's actions and the page Enode Link returns the browser to."""
+    """Register EV Flex's actions, the page Enode Link returns the browser to, and the card."""
     async_setup_services(hass)
     async_register_link_view(hass)
+    async_setup_websocket_api(hass)
+    await async_register_card(hass)
     return True
 
 
@@ -189,6 +198,8 @@ class AccountSetup:
     account_location_id: Callable[[], str | None] | None = None
     # Wires the kind's own updates (push, webhook, stores) once the account was read.
     start: Callable[[AccountCoordinator, Interventions], Awaitable[None]] = _async_start_nothing
+    # The simulated home's meters, for a simulated account that has one.
+    home_readings: Callable[[datetime], HomeReadings | None] | None = None
 
 
 async def _async_build_account(hass: HomeAssistant, entry: EvFlexConfigEntry) -> AccountSetup:
@@ -199,6 +210,14 @@ async def _async_build_account(hass: HomeAssistant, entry: EvFlexConfigEntry) ->
     if account_type == ACCOUNT_TYPE_ENODE:
         return _enode_setup(hass, entry)
     return await _async_simulator_setup(hass, entry)
+
+
+def _simulated_home(hass: HomeAssistant, entry: EvFlexConfigEntry) -> SimulatedHome | None:
+    """The house around the simulated charger, where the entry asks for one."""
+    if not entry.data.get(CONF_SIMULATED_HOME):
+        return None
+    spec = HomeSpec(latitude=hass.config.latitude, longitude=hass.config.longitude)
+    return SimulatedHome(tz=dt_util.get_default_time_zone(), spec=spec)
 
 
 def _entities_setup(hass: HomeAssistant, entry: EvFlexConfigEntry) -> AccountSetup:
@@ -236,9 +255,17 @@ async def _async_simulator_setup(hass: HomeAssistant, entry: EvFlexConfigEntry) 
         entry.async_on_unload(coordinator.async_add_listener(save_simulation))
 
     account = SimulatedAccount(
-        simulation, command_wait=COMMAND_TIMEOUT_SECONDS, poll_interval=COMMAND_POLL_SECONDS
+        simulation,
+        _simulated_home(hass, entry),
+        command_wait=COMMAND_TIMEOUT_SECONDS,
+        poll_interval=COMMAND_POLL_SECONDS,
     )
-    return AccountSetup(account=account, update_interval=SIMULATOR_UPDATE_INTERVAL, start=start)
+    return AccountSetup(
+        account=account,
+        update_interval=SIMULATOR_UPDATE_INTERVAL,
+        start=start,
+        home_readings=account.home_readings if account.home is not None else None,
+    )
 
 
 def _enode_setup(hass: HomeAssistant, entry: EvFlexConfigEntry) -> AccountSetup:
@@ -382,7 +409,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         charging_location=charging_location,
         enode=setup.enode,
         prices=prices,
+        home_readings=setup.home_readings,
     )
+    entry.runtime_data.site = await async_setup_site(hass, entry)
     entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     try:
@@ -393,6 +422,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
         raise
     async_follow_new_vehicles(hass, entry)
+    if (site := entry.runtime_data.site) is not None:
+        guard = SiteGuard(hass, entry, site)
+        guard.async_start()
+        for charging in entry.runtime_data.smart_charging.values():
+            guard.async_follow(charging)
     return True
 
 
@@ -431,6 +465,10 @@ async def async_remove_config_entry_device(
     known = set(snapshot.vehicles) | set(snapshot.chargers)
     if entry.runtime_data.prices is not None:
         known.add(service_device_id(entry))
+    if entry.data.get(CONF_SIMULATED_HOME):
+        known.add(simulated_home_device_id(entry))
+    if entry.runtime_data.site is not None:
+        known.add(site_device_id(entry))
     return not any(
         domain == DOMAIN and device_id in known for domain, device_id in device.identifiers
     )

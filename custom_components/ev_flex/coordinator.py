@@ -13,7 +13,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
-from .core.account import Account, AccountAuthError, AccountError
+from .core.account import Account, AccountAuthError, AccountError, HomeReadings
 from .core.enode import RateLimitedError
 from .core.model import AccountSnapshot
 from .core.pairing import EvSystem, PairingTracker
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .location import ChargingLocation
     from .price_source import PriceCoordinator
     from .repairs import Interventions
+    from .site import HomeSite
     from .smart_charging import VehicleSmartCharging
 
 
@@ -45,6 +46,10 @@ class EvFlexRuntimeData:
     prices: PriceCoordinator | None = None
     # Smart charging per vehicle id (see smart_charging.py).
     smart_charging: dict[str, VehicleSmartCharging] = field(default_factory=dict)
+    # The house around the chargers, when the options describe it (see site.py).
+    site: HomeSite | None = None
+    # The simulated home's meters, for a simulated account that has one.
+    home_readings: Callable[[datetime], HomeReadings | None] | None = None
 
 
 type EvFlexConfigEntry = ConfigEntry[EvFlexRuntimeData]

@@ -1,5 +1,7 @@
 """Switches: start and stop charging, at a charger or through a vehicle's EV system."""
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
@@ -9,17 +11,18 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .commands import command_errors
 from .const import LOGGER
-from .controller_entity import (
-    SETTING_SWITCHES,
-    SettingSwitchDescription,
-    SmartChargingEntity,
-    async_setup_smart_charging_entities,
-)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import NoCommandPathError
+from .core.controller import ControllerSettings
 from .core.model import CommandKind, CommandResult
 from .core.pairing import RoutedCommand, command_outcome
-from .entity import EvFlexChargerEntity, EvFlexVehicleEntity, async_setup_device_entities
+from .entity import (
+    EvFlexChargerEntity,
+    EvFlexVehicleEntity,
+    SmartChargingEntity,
+    async_setup_device_entities,
+    async_setup_smart_charging_entities,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -28,6 +31,30 @@ VEHICLE_CHARGING = SwitchEntityDescription(key="charging", translation_key="char
 
 ATTR_LAST_COMMAND_PATH = "last_command_path"
 ATTR_FELL_BACK = "fell_back_to_charger"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettingSwitchDescription(SwitchEntityDescription):
+    """A switch that turns a smart-charging setting on and off."""
+
+    is_on_fn: Callable[[ControllerSettings], bool]
+    set_fn: Callable[[ControllerSettings, bool], ControllerSettings]
+
+
+SETTING_SWITCHES: tuple[SettingSwitchDescription, ...] = (
+    SettingSwitchDescription(
+        key="smart_charging",
+        translation_key="smart_charging",
+        is_on_fn=lambda settings: settings.smart_charging,
+        set_fn=lambda settings, on: replace(settings, smart_charging=on),
+    ),
+    SettingSwitchDescription(
+        key="v2g",
+        translation_key="v2g",
+        is_on_fn=lambda settings: settings.v2g,
+        set_fn=lambda settings, on: replace(settings, v2g=on),
+    ),
+)
 
 
 async def async_setup_entry(
@@ -141,12 +168,12 @@ class SettingSwitch(SmartChargingEntity, SwitchEntity):
     @property
     def is_on(self) -> bool:
         """Whether the setting is on."""
-        return bool(getattr(self.settings, self.entity_description.setting))
+        return self.entity_description.is_on_fn(self.settings)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Turn the setting on."""
-        self.change_settings(**{self.entity_description.setting: True})
+        self.change_settings(self.entity_description.set_fn(self.settings, True))
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Turn the setting off."""
-        self.change_settings(**{self.entity_description.setting: False})
+        self.change_settings(self.entity_description.set_fn(self.settings, False))

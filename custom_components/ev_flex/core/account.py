@@ -8,9 +8,12 @@ which kind of account it has.
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from .model import AccountSnapshot, CommandKind, CommandResult, CommandState
+from .simulated_home import SimulatedHome
 from .simulator import (
     AccountUnreachableError,
     DeviceOfflineError,
@@ -99,8 +102,17 @@ async def async_wait_until_settled(
     return result
 
 
+@dataclass(frozen=True, slots=True)
+class HomeReadings:
+    """What a simulated home's meters show (kW)."""
+
+    grid_kw: float
+    solar_kw: float
+    house_load_kw: float
+
+
 class SimulatedAccount:
-    """An account backed by the in-process simulator.
+    """An account backed by the in-process simulator, optionally with a simulated home.
 
     Its commands settle after the simulated command delay (seconds), so sending waits for them,
     checking every `poll_interval` seconds for at most `command_wait` seconds.
@@ -109,15 +121,28 @@ class SimulatedAccount:
     def __init__(
         self,
         simulation: Simulation,
+        home: SimulatedHome | None = None,
         *,
         command_wait: float = 120.0,
         poll_interval: float = 2.0,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.simulation = simulation
+        self.home = home
         self.command_wait = command_wait
         self.poll_interval = poll_interval
         self._sleep = sleep
+
+    def home_readings(self, at: datetime) -> HomeReadings | None:
+        """The home's meters now, the car's charger included; None without a home."""
+        if self.home is None:
+            return None
+        car_kw = self.simulation.grid_power_kw()
+        return HomeReadings(
+            grid_kw=self.home.grid_kw(at, car_kw),
+            solar_kw=self.home.solar_kw(at),
+            house_load_kw=self.home.house_load_kw(at),
+        )
 
     async def async_snapshot(self) -> AccountSnapshot:
         """Read both simulated devices."""
