@@ -41,14 +41,14 @@ import sys
 import time as wall_time
 from zoneinfo import ZoneInfo
 
-from custom_components.ev_flex.core.account import SimulatedAccount
+from custom_components.ev_flex.core.account import NoOtherPathError, SimulatedAccount
 from custom_components.ev_flex.core.controller import (
     ControllerSettings,
     DepartureOverride,
     Observation,
     VehicleController,
 )
-from custom_components.ev_flex.core.executor import CommandExecutor, NoOtherPathError
+from custom_components.ev_flex.core.executor import CommandExecutor
 from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
 from custom_components.ev_flex.core.planner import (
     Battery,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from custom_components.ev_flex.core.account import SimulatedAccount
+from custom_components.ev_flex.core.account import NoOtherPathError, SimulatedAccount
 from custom_components.ev_flex.core.controller import (
     ControllerSettings,
     Decision,
@@ -17,7 +17,6 @@ from custom_components.ev_flex.core.controller import (
 )
 from custom_components.ev_flex.core.executor import (
     CommandExecutor,
-    NoOtherPathError,
     RetryPolicy,
 )
 from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
