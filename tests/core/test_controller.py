@@ -323,12 +323,12 @@ async def test_no_probe_at_the_evening_peak_the_first_planned_charge_measures() 
     await rig.run_until(START + timedelta(hours=4) - timedelta(minutes=1))
     assert all(d.reason != "probe" for d in rig.decisions)
     assert all(kind is not CommandKind.START for _, kind, _ in rig.sent)
-    assert not rig.decisions[-1].model.power_measured
+    assert not rig.decisions[-1].model.measured_bands
     # The peak is over at 21:00: the cheapest price before the night's charge.
     await rig.run_until(START + timedelta(hours=4, minutes=5))
-    assert rig.decisions[-1].model.power_measured
+    assert rig.decisions[-1].model.measured_bands
     await rig.run_until(DEPARTURE)
-    assert rig.decisions[-1].model.power_measured
+    assert rig.decisions[-1].model.measured_bands
     assert rig.sim.vehicle_state().battery_level_pct == pytest.approx(80.0, abs=0.15)
 
 

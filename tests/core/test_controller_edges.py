@@ -335,8 +335,8 @@ def test_no_power_is_learned_near_the_cars_own_limit() -> None:
             executor=executor,
         )
 
-    assert not charged_for_a_while(90.0).model.power_measured
-    assert charged_for_a_while(100.0).model.power_measured
+    assert not charged_for_a_while(90.0).model.measured_bands
+    assert charged_for_a_while(100.0).model.measured_bands
 
 
 # Smart charging off

@@ -24,15 +24,12 @@ from custom_components.ev_flex.core.prices import (
     PriceReadResult,
     PriceSeries,
     PriceStatus,
-    contiguous_slots,
     current_price,
     detect_format,
-    is_stale,
     iter_slots_between,
     next_slot_boundary,
     normalise_prices,
     required_action,
-    series_attribute,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prices"
@@ -936,34 +933,6 @@ def test_current_price_and_next_boundary() -> None:
     assert current_price(series, today[-1][1]) is None
 
 
-def test_is_stale_at_the_end_of_the_series() -> None:
-    series, today = _series_with_gap()
-    assert not is_stale(series, today[-1][0])
-    assert is_stale(series, today[-1][1])
-
-
-def test_contiguous_slots_stop_at_the_first_gap() -> None:
-    series, today = _series_with_gap()
-    run = contiguous_slots(series, today[2][0] + timedelta(minutes=1))
-    assert run[0].start == today[2][0]
-    assert run[-1].end == today[40][0]
-    assert len(run) == 38
-    assert contiguous_slots(series, today[40][0]) == ()
-
-
-def test_series_attribute_is_compact_json_in_local_time() -> None:
-    series, today = _series_with_gap()
-    attribute = series_attribute(series, STOCKHOLM, since=today[50][0])
-    assert attribute[0] == {
-        "start": "2025-10-07T12:30:00+02:00",
-        "end": "2025-10-07T12:45:00+02:00",
-        "price": round(today[50][2], 5),
-    }
-    assert len(attribute) == 96 - 50
-    full = series_attribute(series, STOCKHOLM)
-    assert len(json.dumps(full)) < 16384
-
-
 def test_series_round_trips_through_a_dict() -> None:
     series, _ = _series_with_gap()
     copy = PriceSeries.from_dict(json.loads(json.dumps(series.to_dict())))
@@ -1182,14 +1151,10 @@ def test_a_single_start_only_price_is_assumed_to_last_an_hour() -> None:
     assert any("only one price" in note for note in result.series.notes)
 
 
-def test_contiguous_slots_without_a_gap_run_to_the_end() -> None:
+def test_slots_overlapping_a_window_include_the_ones_cut_by_its_edges() -> None:
     today = day_slots(PLAIN_DAY, STOCKHOLM, 15)
     result = read(build_hacs_nordpool(today, [], STOCKHOLM), today[0][0])
     assert result.series is not None
-    run = contiguous_slots(result.series, today[90][0])
-    assert [s.start for s in run] == [s for s, _, _ in today[90:]]
-    assert all(s.duration == timedelta(minutes=15) for s in run)
-    # Slots overlapping a window, including the ones cut by its edges.
     window = list(
         iter_slots_between(result.series, today[4][0] + timedelta(minutes=1), today[6][1])
     )

@@ -45,11 +45,7 @@ from aiohttp import web
 from yarl import URL
 
 from custom_components.ev_flex.core.enode.client import API_VERSION
-from custom_components.ev_flex.core.enode.models import (
-    CHARGER_SCOPES,
-    VEHICLE_SCOPES,
-    format_timestamp,
-)
+from custom_components.ev_flex.core.enode.models import CHARGER_SCOPES, VEHICLE_SCOPES
 from custom_components.ev_flex.core.enode.webhooks import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
@@ -86,6 +82,12 @@ _LOCATION_RADIUS_M = 250.0
 _SETTLED_ACTION_RETENTION = timedelta(days=7)
 # Fields that change on every read; a change in them alone is not an update.
 _VOLATILE_FIELDS = frozenset({"lastSeen", "lastUpdated"})
+
+
+def format_timestamp(value: datetime) -> str:
+    """Enode's timestamp style: UTC with milliseconds and a Z."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def _utc_now() -> datetime:

@@ -465,11 +465,6 @@ class Plan:
     energy_discharged_kwh: float = 0.0
     targets: tuple[TargetOutcome, ...] = field(default=())
 
-    @property
-    def current_slot(self) -> PlannedSlot | None:
-        """What to do now: the first slot of the plan, if any."""
-        return self.slots[0] if self.slots else None
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": str(self.status),
