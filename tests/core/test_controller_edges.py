@@ -31,8 +31,7 @@ from custom_components.ev_flex.core.executor import (
 from custom_components.ev_flex.core.model import CommandKind
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
-from .controller_rig import make_rig, quarter_prices
-from .test_controller import DEPARTURE, START, current, night_prices, smart
+from .controller_rig import DEPARTURE, START, current, make_rig, night_prices, quarter_prices, smart
 
 
 def plugged(**changes: Any) -> Observation:

@@ -1,6 +1,5 @@
 """The Enode client against the fake Enode server over real loopback HTTP."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 import logging
 
@@ -40,20 +39,9 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def server(clock: ManualClock) -> AsyncIterator[FakeEnodeServer]:
-    async with FakeEnodeServer(clock=clock, action_delay=timedelta(seconds=10)) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
+def action_delay() -> timedelta:
+    """Long enough that a test sees an action still pending."""
+    return timedelta(seconds=10)
 
 
 def linked_site(server: FakeEnodeServer, **kwargs: object) -> tuple[str, str]:
