@@ -421,7 +421,7 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_charger_recommended(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """The car starts and stops itself; the charger is a fallback that makes it more reliable."""
+        """The car starts and stops itself; the charger, a fallback, makes it more reliable."""
         return self.async_show_menu(
             step_id="charger_recommended",
             menu_options=["link_charger", "skip_charger"],
