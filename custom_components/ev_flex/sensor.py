@@ -456,7 +456,7 @@ class ChargerSensor(EvFlexChargerEntity, SensorEntity):
 
 
 class EvSystemSensor(EvFlexVehicleEntity, SensorEntity):
-    """How far the vehicle is paired with a charger of its account (seed 002).
+    """How far the vehicle is paired with a charger of its account (Enode's EV-charger pairing).
 
     Established: a charger of the same account is linked, which unlocks start/stop (and the
     location) for the car. Active: the two are plugged into each other, so commands may go

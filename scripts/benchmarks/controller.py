@@ -1,6 +1,6 @@
 """The smart charging controller over 30 days of real plug-ins on real prices.
 
-Sessions: real home charging sessions (Trondheim, Norway; see /work/shared/data/README.md),
+Sessions: real home charging sessions (Trondheim, Norway; the data set is cited below),
 the most active users of 30 days, moved by whole weeks onto recent day-ahead prices (NO2,
 15-minute slots) so weekdays stay weekdays. Each session departs when the real car was unplugged;
 the user sets that departure as a one-off, with a target SoC per user (80, 90 or 100 %). The car
