@@ -198,3 +198,56 @@ async def test_without_a_house_there_are_no_house_entities(
     assert hass.states.get(f"select.{CAR}_solar_mode") is None
     assert hass.states.get(f"sensor.{HOUSE_DEVICE}_house_power") is None
     assert entry.runtime_data.site is None
+
+
+# The solar forecast
+
+
+def _solcast(day: datetime, peak_kw: float) -> list[dict[str, Any]]:
+    """A Solcast day sensor's detailedForecast: half hours from local midnight."""
+    midnight = day.replace(hour=0, minute=0)
+    return [
+        {
+            "period_start": (midnight + timedelta(minutes=30 * i)).isoformat(),
+            "pv_estimate": round(max(0.0, peak_kw * (1 - abs(i - 26) / 12)), 3),
+            "pv_estimate10": 0.0,
+            "pv_estimate90": 0.0,
+        }
+        for i in range(48)
+    ]
+
+
+async def test_solcast_forecast_reaches_the_plan(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """With a Solcast forecast the plan's site carries solar; a stale one counts as none."""
+    forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
+    hass.states.async_set(
+        forecast, "30.1", {"detailedForecast": _solcast(START + timedelta(days=1), 6.0)}
+    )
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    site = entry.runtime_data.site
+    assert site is not None
+    noon = (START + timedelta(days=1)).replace(hour=13)
+    assert site.solar_kw(noon, noon + timedelta(hours=1)) == pytest.approx(5.75)
+    request = site.planner_request(
+        "car",
+        {
+            "charge": {"max_kw": 11.0},
+            "prices": [
+                {
+                    "start": noon.isoformat(),
+                    "end": (noon + timedelta(hours=1)).isoformat(),
+                    "import": 0.1,
+                }
+            ],
+        },
+        None,
+    )
+    assert request["site"]["solar_kw"] == [5.75]
+    assert request["site"]["import_limit_kw"] == pytest.approx(17.25)
+
+    # Two days later the forecast lies in the past: no solar.
+    freezer.move_to(START + timedelta(days=3))
+    assert site.solar_kw(noon, noon + timedelta(hours=1)) == 0.0
