@@ -2,14 +2,21 @@
 
 from datetime import datetime, timedelta
 from typing import Any
+from unittest.mock import Mock
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockModule,
+    async_fire_time_changed,
+    mock_integration,
+    mock_platform,
+)
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.simulator import Simulation
@@ -251,3 +258,42 @@ async def test_solcast_forecast_reaches_the_plan(
     # Two days later the forecast lies in the past: no solar.
     freezer.move_to(START + timedelta(days=3))
     assert site.solar_kw(noon, noon + timedelta(hours=1)) == 0.0
+
+
+async def test_forecast_solar_is_read_at_its_energy_platform(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry
+) -> None:
+    """Forecast.Solar publishes its forecast through the energy platform: Wh per hour."""
+    tomorrow_noon = (START + timedelta(days=1)).replace(hour=12)
+    asked: list[str] = []
+
+    async def async_get_solar_forecast(
+        hass: HomeAssistant, config_entry_id: str
+    ) -> dict[str, dict[str, float]]:
+        asked.append(config_entry_id)
+        return {"wh_hours": {tomorrow_noon.isoformat(): 4200, "bad": 1}}
+
+    mock_integration(hass, MockModule("forecast_solar"))
+    mock_platform(
+        hass,
+        "forecast_solar.energy",
+        Mock(async_get_solar_forecast=async_get_solar_forecast),
+    )
+    solar_entry = MockConfigEntry(domain="forecast_solar")
+    solar_entry.add_to_hass(hass)
+    forecast = (
+        er.async_get(hass)
+        .async_get_or_create(
+            "sensor", "forecast_solar", "roof_power_production_now", config_entry=solar_entry
+        )
+        .entity_id
+    )
+    hass.states.async_set(forecast, "3200", {"unit_of_measurement": "W"})
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    site = entry.runtime_data.site
+    assert site is not None
+    assert asked == [solar_entry.entry_id]
+    quarter = tomorrow_noon + timedelta(minutes=15)
+    assert site.solar_kw(quarter, quarter + timedelta(minutes=15)) == pytest.approx(4.2)
+    assert site.solar_kw(START, START + timedelta(hours=1)) == 0.0
