@@ -84,7 +84,7 @@ def chromium_path() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise BrowserError("no Chromium on PATH (scripts/setup --browser installs it)")
+    raise BrowserError("no Chromium on PATH (scripts/setup installs it)")
 
 
 class Browser:
@@ -230,6 +230,12 @@ class Browser:
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
         )
 
+    async def set_dark(self, dark: bool) -> None:
+        """Prefer a dark or a light colour scheme, as the system setting does (the frontend's
+        default theme follows it)."""
+        scheme = {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}
+        await self.send("Emulation.setEmulatedMedia", {"features": [scheme]})
+
     async def goto(self, url: str) -> None:
         await self.send("Page.navigate", {"url": url})
 
@@ -292,9 +298,21 @@ class Browser:
                 },
             )
 
-    async def screenshot(self, path: Path, full_page: bool = False) -> None:
+    async def screenshot(
+        self, path: Path, full_page: bool = False, element: str | None = None
+    ) -> None:
+        """The viewport, the whole page, or the box of the element matching a CSS selector
+        (shadow roots included)."""
         params: dict[str, Any] = {"format": "png"}
-        if full_page:
+        if element is not None:
+            box = await self.evaluate(
+                f"(() => {{ const r = window.__deepQuery({json.dumps(element)})"
+                ".getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()"
+            )
+            x, y, width, height = box
+            params["captureBeyondViewport"] = True
+            params["clip"] = {"x": x, "y": y, "width": width, "height": height, "scale": 1}
+        elif full_page:
             params["captureBeyondViewport"] = True
             metrics = await self.send("Page.getLayoutMetrics")
             size = metrics["cssContentSize"]

@@ -51,6 +51,7 @@ from .enode import (
 )
 from .entities_account import EntitiesAccount, EntitySelection
 from .entity import service_device_id, simulated_home_device_id, site_device_id
+from .frontend_card import async_register_card
 from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .repairs import Interventions, async_remove_entry_issues
@@ -59,6 +60,7 @@ from .site import async_setup_site
 from .site_guard import SiteGuard
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
 from .stores import EVERYTHING, async_load_store, async_report_reset, device_known
+from .websocket_api import async_setup_websocket_api
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -75,9 +77,11 @@ PLATFORMS = [
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register EV Flex's actions and the page Enode Link returns the browser to."""
+    """Register EV Flex's actions, the page Enode Link returns the browser to, and the card."""
     async_setup_services(hass)
     async_register_link_view(hass)
+    async_setup_websocket_api(hass)
+    await async_register_card(hass)
     return True
 
 
