@@ -297,3 +297,44 @@ async def test_forecast_solar_is_read_at_its_energy_platform(
     quarter = tomorrow_noon + timedelta(minutes=15)
     assert site.solar_kw(quarter, quarter + timedelta(minutes=15)) == pytest.approx(4.2)
     assert site.solar_kw(START, START + timedelta(hours=1)) == 0.0
+
+
+async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Solar first: the plan takes from the grid only what the target needs, and its slots,
+    cost and charge-now cost are in real prices."""
+    forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
+    hass.states.async_set(
+        forecast, "30.1", {"detailedForecast": _solcast(START + timedelta(days=1), 9.0)}
+    )
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: f"select.{CAR}_solar_mode", "option": "solar_first"},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    decision = charging.controller.decision
+    assert decision is not None
+    assert decision.plan is not None
+    real = {
+        item["time"]: item["price"]
+        for day in (START, START + timedelta(days=1))
+        for item in _prices(day)
+    }
+    for slot in decision.plan["slots"]:
+        hour = datetime.fromisoformat(slot["end"]).astimezone(TZ) - timedelta(hours=1)
+        assert slot["import"] == pytest.approx(real[hour.isoformat()])
+    cost = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
+    charge_now = float(hass.states.get(f"sensor.{CAR}_cost_if_charged_now").state)
+    assert 0 <= cost < charge_now < 50
+    share = hass.states.get(f"sensor.{CAR}_planned_solar_share").state
+    assert share != "unknown"
+    assert float(hass.states.get(f"sensor.{CAR}_planned_charging_power").state) >= 0
