@@ -202,7 +202,8 @@ class Totals:
 
 
 def _grid_cost(net_kw: float, price: float, hours: float) -> float:
-    return hours * price * net_kw if net_kw > 0 else hours * price * net_kw
+    """Import paid and export earned at the spot price (a negative cost)."""
+    return hours * price * net_kw
 
 
 def run(mode: str, sessions: list[Session], market: Market, home: SimulatedHome) -> Totals:
