@@ -148,6 +148,23 @@ async def test_plan_per_slot_with_prices_and_controls(
     assert all(1 <= moment.astimezone(TZ).hour < 5 for moment in charging)
     assert slots[-1]["soc_pct_end"] >= event["plan"]["summary"]["target_soc_pct"]
     assert event["soc_pct"] == pytest.approx(40.0)
+    assert event["can_discharge"] is False, "no V2G control for a car that cannot discharge"
+
+
+@pytest.mark.parametrize("vehicle_preset", ["suv_v2g"])
+async def test_bidirectional_car_gets_its_v2g_control(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """A car and charger that can discharge offer the vehicle-to-grid switch on the card."""
+    (vehicle_id,) = loaded_entry.runtime_data.smart_charging
+    client = await _subscribe(hass, hass_ws_client, _device_id(hass, vehicle_id))
+    assert (await client.receive_json())["success"]
+    event = await _next_event(client)
+    assert event["can_discharge"] is True
+    assert (
+        event["entities"]["v2g"]
+        == "switch.ev_flex_simulator_suv_99_kwh_bidirectional_vehicle_to_grid"
+    )
 
 
 async def test_plan_follows_the_controller(
