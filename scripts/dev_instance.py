@@ -307,7 +307,13 @@ def ensure_simulated_account(token: str) -> None:
     result = request(
         "POST",
         f"/api/config/config_entries/flow/{flow['flow_id']}",
-        {"name": "Home", "vehicle_preset": "sedan", "initial_soc": 35, "plugged_in": True},
+        {
+            "name": "Home",
+            "vehicle_preset": "sedan",
+            "initial_soc": 35,
+            "plugged_in": True,
+            "simulated_home": True,
+        },
         token=token,
     )
     if result.get("type") != "create_entry":

@@ -26,6 +26,7 @@ from .const import (
     CONF_ENODE_USER_ID,
     CONF_INITIAL_SOC,
     CONF_PLUGGED_IN,
+    CONF_SIMULATED_HOME,
     CONF_VEHICLE_PRESET,
     CONF_WEBHOOK_ID,
     DEFAULT_COMMAND_DELAY_SECONDS,
@@ -40,6 +41,7 @@ from .core.account import Account, SimulatedAccount
 from .core.enode import EnodeAccount
 from .core.model import Location
 from .core.pairing import PairingTracker, UnlockedCapabilities
+from .core.simulated_home import HomeSpec, SimulatedHome
 from .core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation, SimulatorError
 from .enode import (
     EnodeRuntime,
@@ -48,12 +50,14 @@ from .enode import (
     client_from_data,
 )
 from .entities_account import EntitiesAccount, EntitySelection
-from .entity import service_device_id
+from .entity import service_device_id, simulated_home_device_id, site_device_id
 from .frontend_card import async_register_card
 from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .repairs import Interventions, async_remove_entry_issues
 from .services import async_setup_services
+from .site import async_setup_site
+from .site_guard import SiteGuard
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
 from .stores import EVERYTHING, async_load_store, async_report_reset, device_known
 from .websocket_api import async_setup_websocket_api
@@ -65,6 +69,7 @@ PLATFORMS = [
     Platform.CALENDAR,
     Platform.DEVICE_TRACKER,
     Platform.NUMBER,
+    Platform.SELECT,
     Platform.SENSOR,
     Platform.SWITCH,
     Platform.TIME,
@@ -196,7 +201,16 @@ async def _async_build_account(
             own_start_stop=entry.data.get(CONF_ENODE_OWN_START_STOP),
         )
         return enode_account, ENODE_POLL_INTERVAL
-    return SimulatedAccount(await _async_simulation(hass, entry)), SIMULATOR_UPDATE_INTERVAL
+    simulation = await _async_simulation(hass, entry)
+    return SimulatedAccount(simulation, _simulated_home(hass, entry)), SIMULATOR_UPDATE_INTERVAL
+
+
+def _simulated_home(hass: HomeAssistant, entry: EvFlexConfigEntry) -> SimulatedHome | None:
+    """The house around the simulated charger, where the entry asks for one."""
+    if not entry.data.get(CONF_SIMULATED_HOME):
+        return None
+    spec = HomeSpec(latitude=hass.config.latitude, longitude=hass.config.longitude)
+    return SimulatedHome(tz=dt_util.get_default_time_zone(), spec=spec)
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bool:
@@ -338,6 +352,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         enode=enode,
         prices=prices,
     )
+    entry.runtime_data.site = await async_setup_site(hass, entry)
     entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     try:
@@ -348,6 +363,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
         raise
     async_follow_new_vehicles(hass, entry)
+    if (site := entry.runtime_data.site) is not None:
+        guard = SiteGuard(hass, entry, site)
+        guard.async_start()
+        for charging in entry.runtime_data.smart_charging.values():
+            guard.async_follow(charging)
     return True
 
 
@@ -388,6 +408,10 @@ async def async_remove_config_entry_device(
     known = set(snapshot.vehicles) | set(snapshot.chargers)
     if entry.runtime_data.prices is not None:
         known.add(service_device_id(entry))
+    if isinstance(entry.runtime_data.account, SimulatedAccount) and entry.runtime_data.account.home:
+        known.add(simulated_home_device_id(entry))
+    if entry.runtime_data.site is not None:
+        known.add(site_device_id(entry))
     return not any(
         domain == DOMAIN and device_id in known for domain, device_id in device.identifiers
     )

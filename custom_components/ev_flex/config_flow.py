@@ -59,6 +59,7 @@ from .const import (
     CONF_LOCATION_ENTITY,
     CONF_PLUGGED_IN,
     CONF_PLUGGED_IN_ENTITY,
+    CONF_SIMULATED_HOME,
     CONF_SOC_ENTITY,
     CONF_SUPPORTS_DISCHARGE,
     CONF_VEHICLE_POWER_ENTITY,
@@ -106,6 +107,7 @@ SIMULATOR_SCHEMA = probatio.Schema(
             NumberSelectorConfig(step=1, unit_of_measurement="%", mode=NumberSelectorMode.BOX)
         ),
         probatio.Required(CONF_PLUGGED_IN, default=True): BooleanSelector(),
+        probatio.Required(CONF_SIMULATED_HOME, default=False): BooleanSelector(),
     }
 )
 
@@ -622,6 +624,7 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_VEHICLE_PRESET: user_input[CONF_VEHICLE_PRESET],
                         CONF_INITIAL_SOC: soc,
                         CONF_PLUGGED_IN: user_input[CONF_PLUGGED_IN],
+                        CONF_SIMULATED_HOME: user_input[CONF_SIMULATED_HOME],
                     },
                 )
         return self.async_show_form(

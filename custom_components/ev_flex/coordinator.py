@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .enode import EnodeRuntime
     from .price_source import PriceCoordinator
     from .repairs import Interventions
+    from .site import HomeSite
     from .smart_charging import VehicleSmartCharging
 
 
@@ -39,6 +40,8 @@ class EvFlexRuntimeData:
     prices: PriceCoordinator | None = None
     # Smart charging per vehicle id (see smart_charging.py).
     smart_charging: dict[str, VehicleSmartCharging] = field(default_factory=dict)
+    # The house around the chargers, when the options describe it (see site.py).
+    site: HomeSite | None = None
 
 
 type EvFlexConfigEntry = ConfigEntry[EvFlexRuntimeData]

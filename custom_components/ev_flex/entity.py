@@ -19,6 +19,7 @@ from .core.pairing import EvSystem
 from .helpers import account_error_to_ha, charger_name, raise_if_failed, vehicle_name
 from .price_source import PriceCoordinator
 from .repairs import Interventions, charging_after
+from .site import HomeSite
 from .smart_charging import VehicleSmartCharging, new_vehicle_signal
 
 
@@ -187,6 +188,42 @@ def async_setup_device_entities(
 def service_device_id(entry: EvFlexConfigEntry) -> str:
     """The identifier of an entry's "EV Flex <entry>" service device (prices)."""
     return f"{entry.unique_id or entry.entry_id}_service"
+
+
+def site_device_id(entry: EvFlexConfigEntry) -> str:
+    """The identifier of an entry's house device (fuse, solar and peak)."""
+    return f"{entry.unique_id or entry.entry_id}_site"
+
+
+class EvFlexSiteEntity(Entity):
+    """An entity of the entry's house: reads the site, follows its readings."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, site: HomeSite, description: EntityDescription) -> None:
+        """Attach the entity to the entry's house device."""
+        self.site = site
+        self.entity_description = description
+        entry = site.entry
+        device_id = site_device_id(entry)
+        self._attr_unique_id = f"{device_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, device_id)},
+            entry_type=DeviceEntryType.SERVICE,
+            manufacturer="EV Flex",
+            model="House: fuse, solar and capacity tariff",
+            name=f"EV Flex {entry.title} house",
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the house's readings."""
+        self.async_on_remove(self.site.async_add_state_listener(self.async_write_ha_state))
+
+
+def simulated_home_device_id(entry: EvFlexConfigEntry) -> str:
+    """The identifier of a simulated account's home device (its grid and solar meters)."""
+    return f"{entry.unique_id or entry.entry_id}_home"
 
 
 class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):

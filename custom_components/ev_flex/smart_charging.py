@@ -43,6 +43,7 @@ from .core.controller import (
     EventKind,
     Observation,
     VehicleController,
+    run_planner,
 )
 from .core.executor import (
     POLL_FOLLOW_DELAYS_S,
@@ -57,6 +58,7 @@ from .core.pairing import EvSystem, RouteFailure, route_command
 from .helpers import store_key_part, vehicle_name
 from .location import configured_charging_zone, system_at_charging_location
 from .repairs import issue_id
+from .site import plan_with_real_prices
 from .stores import (
     ISSUE_STORE_OTHER_VERSION,
     ISSUE_STORE_UNREADABLE,
@@ -108,7 +110,9 @@ class VehicleSmartCharging:
             policy=RETRY_POLICY,
         )
         self.controller = VehicleController(
-            executor=executor, tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC
+            executor=executor,
+            tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC,
+            planner=self._plan,
         )
         self.last_routed_path: str | None = None
         # When a command last reached a car or charger (readings before it may be outdated).
@@ -224,6 +228,30 @@ class VehicleSmartCharging:
         if prices is None or prices.data is None or not prices.data.usable:
             return []
         return prices.planner_prices(now)
+
+    def _plan(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The planner, with the house (site, current control, solar mode) where there is one."""
+        site = self.entry.runtime_data.site
+        if site is None:
+            return run_planner(request)
+        system = self.system
+        completed = site.planner_request(
+            self.vehicle_id, request, system.charger if system is not None else None
+        )
+        plan = run_planner(completed)
+        if completed["prices"] is request["prices"]:
+            return plan
+        # A solar mode planned with the grid made dear: show the real prices and cost.
+        without_penalty = run_planner({**completed, "prices": request["prices"]})
+        shown = plan_with_real_prices(plan, request["prices"], completed.get("site"))
+        shown["charge_now_cost"] = without_penalty.get("charge_now_cost")
+        return shown
+
+    @callback
+    def async_replan(self) -> None:
+        """What the house expects changed: plan again now."""
+        self.controller.state.plan_key = None
+        self.async_run()
 
     async def async_remove(self) -> None:
         """The vehicle left the account: stop, and forget what was stored for it."""

@@ -4,9 +4,12 @@ An account reads vehicles and chargers as one `AccountSnapshot` and carries out 
 commands. The Home Assistant layer only talks to accounts through this interface.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from .model import AccountSnapshot, CommandKind, CommandResult
+from .simulated_home import SimulatedHome
 from .simulator import (
     AccountUnreachableError,
     DeviceOfflineError,
@@ -60,11 +63,32 @@ class Account(Protocol):
         """Cancel a pending command; returns its state afterwards (settled ones stay so)."""
 
 
-class SimulatedAccount:
-    """An account backed by the in-process simulator."""
+@dataclass(frozen=True, slots=True)
+class HomeReadings:
+    """What a simulated home's meters show (kW)."""
 
-    def __init__(self, simulation: Simulation) -> None:
+    grid_kw: float
+    solar_kw: float
+    house_load_kw: float
+
+
+class SimulatedAccount:
+    """An account backed by the in-process simulator, optionally with a simulated home."""
+
+    def __init__(self, simulation: Simulation, home: SimulatedHome | None = None) -> None:
         self.simulation = simulation
+        self.home = home
+
+    def home_readings(self, at: datetime) -> HomeReadings | None:
+        """The home's meters now, the car's charger included; None without a home."""
+        if self.home is None:
+            return None
+        car_kw = self.simulation.grid_power_kw()
+        return HomeReadings(
+            grid_kw=self.home.grid_kw(at, car_kw),
+            solar_kw=self.home.solar_kw(at),
+            house_load_kw=self.home.house_load_kw(at),
+        )
 
     async def async_snapshot(self) -> AccountSnapshot:
         """Read both simulated devices."""
