@@ -236,9 +236,7 @@ START = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
 DEPARTURE = datetime(2026, 1, 16, 7, 0, tzinfo=UTC)
 
 
-def night_prices(
-    *, cheap_from: int = 1, cheap_to: int = 5, hours: int = 36
-) -> list[PriceSlot]:
+def night_prices(*, cheap_from: int = 1, cheap_to: int = 5, hours: int = 36) -> list[PriceSlot]:
     """Expensive evening, cheap night hours, middling otherwise (from 17:00 UTC)."""
     values: list[float] = []
     for quarter in range(hours * 4):
