@@ -31,7 +31,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, WEEKDAYS
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
-from .core.account import HomeReadings, SimulatedAccount
+from .core.account import HomeReadings
 from .core.controller import Decision, SmartChargingState
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
@@ -421,10 +421,9 @@ async def async_setup_entry(
             async_add_entities,
             lambda charging: [ControllerSensor(charging, d) for d in SITE_VEHICLE_SENSORS],
         )
-    account = entry.runtime_data.account
-    if isinstance(account, SimulatedAccount) and account.home is not None:
+    if (home_readings := entry.runtime_data.home_readings) is not None:
         async_add_entities(
-            SimulatedHomeSensor(entry.runtime_data.coordinator, account, description)
+            SimulatedHomeSensor(entry.runtime_data.coordinator, home_readings, description)
             for description in SIMULATED_HOME_SENSORS
         )
     async_setup_smart_charging_entities(
@@ -457,7 +456,7 @@ class ChargerSensor(EvFlexChargerEntity, SensorEntity):
 
 
 class EvSystemSensor(EvFlexVehicleEntity, SensorEntity):
-    """How far the vehicle is paired with a charger of its account (seed 002).
+    """How far the vehicle is paired with a charger of its account (Enode's EV-charger pairing).
 
     Established: a charger of the same account is linked, which unlocks start/stop (and the
     location) for the car. Active: the two are plugged into each other, so commands may go
@@ -691,13 +690,13 @@ class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
     def __init__(
         self,
         coordinator: AccountCoordinator,
-        account: SimulatedAccount,
+        home_readings: Callable[[datetime], HomeReadings | None],
         description: SimulatedHomeSensorDescription,
     ) -> None:
         """Attach the meter to the entry's simulated home device."""
         super().__init__(coordinator)
         self.entity_description = description
-        self._account = account
+        self._home_readings = home_readings
         device_id = simulated_home_device_id(coordinator.config_entry)
         self._attr_unique_id = f"{device_id}_{description.key}"
         self._attr_device_info = DeviceInfo(
@@ -710,7 +709,7 @@ class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
     @property
     def native_value(self) -> float | None:
         """The meter's reading now."""
-        readings = self._account.home_readings(dt_util.utcnow())
+        readings = self._home_readings(dt_util.utcnow())
         return None if readings is None else self.entity_description.value_fn(readings)
 
 

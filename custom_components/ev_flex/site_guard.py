@@ -19,6 +19,7 @@ from .core.account import AccountError
 from .core.executor import DeviceMode
 from .core.live_guard import GuardCar, GuardResult, guard, house_without_cars
 from .core.model import CommandKind
+from .core.pairing import command_outcome
 from .core.site import GRID_VOLTAGE_V
 from .site import HomeSite, power_kw
 from .smart_charging import VehicleSmartCharging
@@ -167,14 +168,15 @@ class SiteGuard:
         system = charging.system
         if system is None or system.charger is None:
             return
-        coordinator = self.entry.runtime_data.coordinator
+        runtime = self.entry.runtime_data
         try:
-            await coordinator.send_command(
-                system.charger.charger_id, CommandKind.SET_MAX_CURRENT, current_a
+            routed = await runtime.commands.async_route(
+                system, CommandKind.SET_MAX_CURRENT, current_a
             )
+            command_outcome(routed)
         except AccountError as err:
             LOGGER.warning(
                 "Could not set the charging current of %s: %s", charging.display_name, err
             )
             return
-        await coordinator.async_request_refresh()
+        await runtime.coordinator.async_request_refresh()

@@ -1,6 +1,6 @@
 """The smart charging controller over 30 days of real plug-ins on real prices.
 
-Sessions: real home charging sessions (Trondheim, Norway; see /work/shared/data/README.md),
+Sessions: real home charging sessions (Trondheim, Norway; the data set is cited below),
 the most active users of 30 days, moved by whole weeks onto recent day-ahead prices (NO2,
 15-minute slots) so weekdays stay weekdays. Each session departs when the real car was unplugged;
 the user sets that departure as a one-off, with a target SoC per user (80, 90 or 100 %). The car
@@ -41,14 +41,14 @@ import sys
 import time as wall_time
 from zoneinfo import ZoneInfo
 
-from custom_components.ev_flex.core.account import SimulatedAccount
+from custom_components.ev_flex.core.account import NoOtherPathError, SimulatedAccount
 from custom_components.ev_flex.core.controller import (
     ControllerSettings,
     DepartureOverride,
     Observation,
     VehicleController,
 )
-from custom_components.ev_flex.core.executor import CommandExecutor, NoOtherPathError
+from custom_components.ev_flex.core.executor import CommandExecutor
 from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
 from custom_components.ev_flex.core.planner import (
     Battery,

@@ -6,18 +6,18 @@ controller's next wake-up (or the next poll, whichever comes first).
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from custom_components.ev_flex.core.account import SimulatedAccount
+from custom_components.ev_flex.core.account import NoOtherPathError, SimulatedAccount
 from custom_components.ev_flex.core.controller import (
     ControllerSettings,
     Decision,
     Observation,
+    SmartChargingState,
     VehicleController,
 )
 from custom_components.ev_flex.core.executor import (
     CommandExecutor,
-    NoOtherPathError,
     RetryPolicy,
 )
 from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
@@ -228,3 +228,45 @@ def make_rig(
         advertised_kw=advertised_kw,
         sent=sent,
     )
+
+
+# An evening plug-in: the car comes home at 17:00 UTC and leaves at 07:00 the next morning.
+
+START = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
+DEPARTURE = datetime(2026, 1, 16, 7, 0, tzinfo=UTC)
+
+
+def night_prices(*, cheap_from: int = 1, cheap_to: int = 5, hours: int = 36) -> list[PriceSlot]:
+    """Expensive evening, cheap night hours, middling otherwise (from 17:00 UTC)."""
+    values: list[float] = []
+    for quarter in range(hours * 4):
+        hour = (17 + quarter // 4) % 24
+        if cheap_from <= hour < cheap_to:
+            values.append(0.10)
+        elif 17 <= hour < 21:
+            values.append(0.40)
+        else:
+            values.append(0.25)
+    return quarter_prices(START, values)
+
+
+def smart(**changes: object) -> ControllerSettings:
+    """Smart charging on: 80 % by 07:00, with these changes."""
+    settings = ControllerSettings(
+        smart_charging=True, departure_time=time(7, 0), target_soc_pct=80.0
+    )
+    return ControllerSettings.from_dict({**settings.to_dict(), **changes})
+
+
+def current(rig: Rig) -> SmartChargingState:
+    """The state after the latest step (a call, so type checkers don't narrow it)."""
+    return rig.decisions[-1].status
+
+
+def statuses(rig: Rig) -> list[SmartChargingState]:
+    """The distinct states in the order they appeared."""
+    seen: list[SmartChargingState] = []
+    for decision in rig.decisions:
+        if not seen or seen[-1] is not decision.status:
+            seen.append(decision.status)
+    return seen

@@ -1,13 +1,12 @@
 """The controller closing the loop on the simulator: plans, targets, SoC estimates, learning."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from custom_components.ev_flex.core.controller import (
-    ControllerSettings,
     OverrideKind,
     SmartChargingState,
 )
@@ -23,46 +22,18 @@ from custom_components.ev_flex.core.planner import (
 )
 from custom_components.ev_flex.core.simulator import VehicleSpec
 
-from .controller_rig import Rig, make_rig, quarter_prices
+from .controller_rig import (
+    DEPARTURE,
+    START,
+    Rig,
+    current,
+    make_rig,
+    night_prices,
+    smart,
+    statuses,
+)
 
-START = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
-DEPARTURE = datetime(2026, 1, 16, 7, 0, tzinfo=UTC)
 SEDAN = VehicleSpec()  # 75 kWh, 11 kW, 90 % efficiency, taper from 80 %
-
-
-def night_prices(*, cheap_from: int = 1, cheap_to: int = 5, hours: int = 36) -> list[PriceSlot]:
-    """Expensive evening, cheap night hours, middling otherwise (from 17:00 UTC)."""
-    values: list[float] = []
-    for quarter in range(hours * 4):
-        hour = (17 + quarter // 4) % 24
-        if cheap_from <= hour < cheap_to:
-            values.append(0.10)
-        elif 17 <= hour < 21:
-            values.append(0.40)
-        else:
-            values.append(0.25)
-    return quarter_prices(START, values)
-
-
-def smart(**changes: object) -> ControllerSettings:
-    settings = ControllerSettings(
-        smart_charging=True, departure_time=time(7, 0), target_soc_pct=80.0
-    )
-    return ControllerSettings.from_dict({**settings.to_dict(), **changes})
-
-
-def current(rig: Rig) -> SmartChargingState:
-    """The state after the latest step (a call, so type checkers don't narrow it)."""
-    return rig.decisions[-1].status
-
-
-def statuses(rig: Rig) -> list[SmartChargingState]:
-    """The distinct states in the order they appeared."""
-    seen: list[SmartChargingState] = []
-    for decision in rig.decisions:
-        if not seen or seen[-1] is not decision.status:
-            seen.append(decision.status)
-    return seen
 
 
 def optimal_cost(soc: float, prices: list[PriceSlot], target: float = 80.0) -> float:
@@ -288,7 +259,7 @@ async def test_cancelling_the_override_hands_control_back_to_the_plan() -> None:
     assert rig.sim.charger_state().is_charging is False
 
 
-async def test_repeated_interference_asks_for_a_repair() -> None:
+async def test_repeated_interference_is_counted() -> None:
     rig = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=40.0)
     moment = datetime(2026, 1, 15, 18, 0, tzinfo=UTC)
     for round_ in range(3):
@@ -328,12 +299,12 @@ async def test_no_probe_at_the_evening_peak_the_first_planned_charge_measures() 
     await rig.run_until(START + timedelta(hours=4) - timedelta(minutes=1))
     assert all(d.reason != "probe" for d in rig.decisions)
     assert all(kind is not CommandKind.START for _, kind, _ in rig.sent)
-    assert not rig.decisions[-1].model.power_measured
+    assert not rig.decisions[-1].model.measured_bands
     # The peak is over at 21:00: the cheapest price before the night's charge.
     await rig.run_until(START + timedelta(hours=4, minutes=5))
-    assert rig.decisions[-1].model.power_measured
+    assert rig.decisions[-1].model.measured_bands
     await rig.run_until(DEPARTURE)
-    assert rig.decisions[-1].model.power_measured
+    assert rig.decisions[-1].model.measured_bands
     assert rig.sim.vehicle_state().battery_level_pct == pytest.approx(80.0, abs=0.15)
 
 

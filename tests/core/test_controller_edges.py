@@ -31,8 +31,7 @@ from custom_components.ev_flex.core.model import CommandKind
 from custom_components.ev_flex.core.planner import Plan, PlanRequest, PlanStatus, PriceSlot, plan
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
-from .controller_rig import make_rig, quarter_prices
-from .test_controller import DEPARTURE, START, current, night_prices, smart
+from .controller_rig import DEPARTURE, START, current, make_rig, night_prices, quarter_prices, smart
 
 
 def plugged(**changes: Any) -> Observation:
@@ -302,8 +301,8 @@ def test_no_power_is_learned_near_the_cars_own_limit() -> None:
             executor=executor,
         )
 
-    assert not charged_for_a_while(90.0).model.power_measured
-    assert charged_for_a_while(100.0).model.power_measured
+    assert not charged_for_a_while(90.0).model.measured_bands
+    assert charged_for_a_while(100.0).model.measured_bands
 
 
 # Smart charging off

@@ -22,8 +22,17 @@ from custom_components.ev_flex.core.executor import CommandExecutor, ExecutorSta
 from custom_components.ev_flex.core.model import CommandKind
 from custom_components.ev_flex.core.planner import PriceSlot
 
-from .controller_rig import Rig, make_rig, quarter_prices
-from .test_controller import DEPARTURE, START, current, night_prices, smart, statuses
+from .controller_rig import (
+    DEPARTURE,
+    START,
+    Rig,
+    current,
+    make_rig,
+    night_prices,
+    quarter_prices,
+    smart,
+    statuses,
+)
 
 
 def restart(rig: Rig) -> None:

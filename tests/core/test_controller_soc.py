@@ -20,8 +20,16 @@ from custom_components.ev_flex.core.model import (
 )
 from custom_components.ev_flex.core.planner import PriceSlot
 
-from .controller_rig import make_rig, quarter_prices
-from .test_controller import DEPARTURE, START, current, night_prices, smart, statuses
+from .controller_rig import (
+    DEPARTURE,
+    START,
+    current,
+    make_rig,
+    night_prices,
+    quarter_prices,
+    smart,
+    statuses,
+)
 
 
 def rising_prices() -> list[PriceSlot]:

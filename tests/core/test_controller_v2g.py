@@ -9,8 +9,16 @@ from custom_components.ev_flex.core.executor import DeviceMode
 from custom_components.ev_flex.core.planner import PriceSlot
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
-from .controller_rig import Rig, make_rig, quarter_prices
-from .test_controller import DEPARTURE, START, current, smart, statuses
+from .controller_rig import (
+    DEPARTURE,
+    START,
+    Rig,
+    current,
+    make_rig,
+    quarter_prices,
+    smart,
+    statuses,
+)
 
 SUV = VEHICLE_PRESETS["suv_v2g"]  # 99 kWh, 11 kW both ways
 

@@ -570,11 +570,6 @@ class Plan:
     peak_kw: float | None = None
     peak_cost: float = 0.0
 
-    @property
-    def current_slot(self) -> PlannedSlot | None:
-        """What to do now: the first slot of the plan, if any."""
-        return self.slots[0] if self.slots else None
-
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "status": str(self.status),
