@@ -13,44 +13,17 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ev_flex.const import CONF_CHARGING_ZONE, CONF_ENODE_LOCATION_ID, DOMAIN
 from custom_components.ev_flex.core.model import Location
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
-from tests.fakes.enode_server import FakeEnodeServer, VirtualSite
+from tests.fakes.enode_server import FakeEnodeServer
 
-from .conftest import ENODE_USER, enode_entry_data, link_site, setup_entry
-from .test_smart_charging import PRICE_ENTITY, START, TZ, TZ_NAME, advance, set_prices, settle
+from .enode_site import ENODE_USER, HATCHBACK, enode_entry_data, set_up_hatchback, setup_entry
+from .priced_simulator import PRICE_ENTITY, START, TZ, TZ_NAME, advance, set_prices, settle
 
-CAR = "ev_flex_simulator_hatchback_40_kwh"
+CAR = HATCHBACK
 STATE = f"sensor.{CAR}_smart_charging_state"
 
 
 # Enode is polled every 2 minutes: Home Assistant has no URL for webhooks here.
 pytestmark = pytest.mark.usefixtures("polling_only")
-
-
-async def set_up_hatchback(
-    hass: HomeAssistant,
-    fake_enode: FakeEnodeServer,
-    freezer: FrozenDateTimeFactory,
-    preset: str = "hatchback",
-) -> tuple[MockConfigEntry, VirtualSite]:
-    """A hatchback (or another preset's car) at 40 % plugged into its charger at 18:00, linked
-    and priced."""
-    freezer.move_to(START)
-    await hass.config.async_set_time_zone(TZ_NAME)
-    # Home is where the fake site's car and charger stand.
-    await hass.config.async_update(latitude=59.91, longitude=10.75)
-    set_prices(hass)
-    site = link_site(fake_enode, preset, soc_pct=40.0)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Hatchback",
-        unique_id=f"enode-{fake_enode.client_id}-smart",
-        data=enode_entry_data(fake_enode),
-        options={"price_entity": PRICE_ENTITY},
-        version=1,
-        minor_version=1,
-    )
-    await setup_entry(hass, entry)
-    return entry, site
 
 
 async def turn_on_smart_charging(hass: HomeAssistant) -> None:

@@ -103,7 +103,7 @@ class Interventions:
         for vehicle_id, system in systems.items():
             vehicle = system.vehicle
             name = vehicle_name(vehicle)
-            # Seed 003, scenario A: without its own start/stop the car needs a charger.
+            # Without its own start/stop the car needs a charger to be steered.
             if system.own_capabilities.can_start_stop or system.established:
                 self._delete(ISSUE_CHARGER_REQUIRED, vehicle_id)
             else:

@@ -35,6 +35,7 @@ from .core.account import HomeReadings
 from .core.controller import Decision, SmartChargingState
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
+from .core.planner import Plan
 from .core.prices import PriceStatus
 from .core.site import planned_power_now, solar_share_pct
 from .core.tariff import ExportKind, PricedSlot, chart_slots
@@ -455,7 +456,7 @@ class ChargerSensor(EvFlexChargerEntity, SensorEntity):
 
 
 class EvSystemSensor(EvFlexVehicleEntity, SensorEntity):
-    """How far the vehicle is paired with a charger of its account (seed 002).
+    """How far the vehicle is paired with a charger of its account (Enode's EV-charger pairing).
 
     Established: a charger of the same account is linked, which unlocks start/stop (and the
     location) for the car. Active: the two are plugged into each other, so commands may go
@@ -717,7 +718,7 @@ class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
 
 
 def _site_value(
-    read: Callable[[HomeSite, dict[str, Any] | None], float | None],
+    read: Callable[[HomeSite, Plan | None], float | None],
 ) -> Callable[[VehicleSmartCharging], float | None]:
     def value(charging: VehicleSmartCharging) -> float | None:
         site = charging.entry.runtime_data.site
@@ -756,7 +757,7 @@ class SiteSensorDescription(SensorEntityDescription):
     value_fn: Callable[[HomeSite], float | None]
 
 
-def _plans(site: HomeSite) -> list[dict[str, Any] | None]:
+def _plans(site: HomeSite) -> list[Plan | None]:
     return [
         charging.controller.decision.plan if charging.controller.decision else None
         for charging in site.entry.runtime_data.smart_charging.values()

@@ -39,7 +39,6 @@ from .core.controller import (
     EventKind,
     Observation,
     VehicleController,
-    run_planner,
 )
 from .core.executor import (
     POLL_FOLLOW_DELAYS_S,
@@ -50,6 +49,8 @@ from .core.executor import (
 )
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, command_outcome
+from .core.planner import Plan, PlanRequest, plan as make_plan
+from .core.tariff import PricedSlot
 from .helpers import store_key_part, vehicle_name
 from .repairs import issue_id
 from .site import plan_with_real_prices
@@ -209,30 +210,29 @@ class VehicleSmartCharging:
         state = self.hass.states.get(outage) if outage else None
         return state is not None and state.state == STATE_ON
 
-    def planner_prices(self, now: datetime) -> list[dict[str, Any]]:
-        """The price slots from now on, tariff applied; empty without usable prices."""
+    def price_slots(self) -> tuple[PricedSlot, ...]:
+        """Every known price slot, tariff applied; empty without usable prices."""
         prices = self.entry.runtime_data.prices
-        if prices is None or prices.data is None or not prices.data.usable:
-            return []
-        return prices.planner_prices(now)
+        if prices is None or prices.data is None:
+            return ()
+        return prices.priced_slots
 
-    def _plan(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _plan(self, request: PlanRequest) -> Plan:
         """The planner, with the house (site, current control, solar mode) where there is one."""
         site = self.entry.runtime_data.site
         if site is None:
-            return run_planner(request)
+            return make_plan(request)
         system = self.system
         completed = site.planner_request(
             self.vehicle_id, request, system.charger if system is not None else None
         )
-        plan = run_planner(completed)
-        if completed["prices"] is request["prices"]:
-            return plan
+        planned = make_plan(completed)
+        if completed.prices is request.prices:
+            return planned
         # A solar mode planned with the grid made dear: show the real prices and cost.
-        without_penalty = run_planner({**completed, "prices": request["prices"]})
-        shown = plan_with_real_prices(plan, request["prices"], completed.get("site"))
-        shown["charge_now_cost"] = without_penalty.get("charge_now_cost")
-        return shown
+        without_penalty = make_plan(replace(completed, prices=request.prices))
+        shown = plan_with_real_prices(planned, request.prices, completed.site)
+        return replace(shown, charge_now_cost=without_penalty.charge_now_cost)
 
     @callback
     def async_replan(self) -> None:
@@ -255,7 +255,7 @@ class VehicleSmartCharging:
         now = dt_util.utcnow()
         self.coordinator.update_systems(now)
         previous = self.controller.decision
-        decision = self.controller.update(now, self.observation(), self.planner_prices(now))
+        decision = self.controller.update(now, self.observation(), self.price_slots())
         self._schedule_wake(decision.wake_at)
         for event in decision.events:
             self._announce(event)

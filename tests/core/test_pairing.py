@@ -147,8 +147,6 @@ def test_reported_ids_activate() -> None:
     assert system.activation is ActivationSource.REPORTED
     assert system.plugged_in_charger_id == "wallbox"
     assert system.plugged_in_vehicle_id == "car"
-    assert tracker.vehicle_plugged_into("wallbox") == "car"
-    assert system.location_from_charger
     assert system.vehicle.location_id == "home"
 
     # The charger alone saying so is enough.
@@ -165,7 +163,7 @@ def test_a_reported_null_is_trusted() -> None:
     later = snapshot([car(plugged=True)], [wallbox(plugged=True)], reports_ids=True)
     system = tracker.update(later, T0 + timedelta(minutes=1))["car"]
     assert system.state is PairingState.ESTABLISHED
-    assert tracker.vehicle_plugged_into("wallbox") is None
+    assert system.plugged_in_charger_id is None
 
 
 def test_inferred_from_close_plug_ins_and_earliest_plug_in_time() -> None:

@@ -178,11 +178,6 @@ class EvSystem:
         """The vehicle plugged into the charger (an attribute for the charger)."""
         return self.vehicle_id if self.active else None
 
-    @property
-    def location_from_charger(self) -> bool:
-        """The vehicle's whereabouts are known from the charger: it is plugged in there."""
-        return self.active and self.vehicle.capabilities.reports_location
-
     def command_paths(self, kind: CommandKind) -> list[tuple[CommandPath, str]]:
         """The devices a command may go to, in the order they are tried."""
         paths: list[tuple[CommandPath, str]] = []
@@ -454,13 +449,6 @@ class PairingTracker:
     def unlocked(self) -> dict[str, UnlockedCapabilities]:
         """Unlocked capabilities by vehicle id."""
         return dict(self._unlocked)
-
-    def vehicle_plugged_into(self, charger_id: str) -> str | None:
-        """The vehicle plugged into this charger, as of the last update."""
-        for system in self.systems.values():
-            if system.plugged_in_charger_id == charger_id:
-                return system.vehicle_id
-        return None
 
     # Plug-in times
 
