@@ -87,7 +87,7 @@ async def test_calendar_events_name_the_car_and_its_power(
     assert answer is not None
     events = answer[f"calendar.{CAR}_charging_plan"]["events"]  # type: ignore[index]
     assert events
-    planned = {round(float(window["kw"]), 2) for window in plan["switch_times"]}
+    planned = {round(window.kw, 2) for window in plan.switch_times}
     assert {event["summary"] for event in events} <= {
         f"Charge EV Flex Simulator Sedan 75 kWh at {kw:g} kW" for kw in planned
     }

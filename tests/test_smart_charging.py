@@ -1,5 +1,6 @@
 """Smart charging run end to end: a simulated car, a real price entity and the time freezer."""
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.model import CommandKind
+from custom_components.ev_flex.core.plan_answer import plan_answer
+from custom_components.ev_flex.core.planner import SwitchInterval
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
+from custom_components.ev_flex.entity import charging_currency
 
 from .priced_simulator import (
     CAR,
@@ -210,9 +214,9 @@ async def plan_for_vehicle(hass: HomeAssistant, entry: MockConfigEntry) -> dict[
     return dict(result)
 
 
-def to_second(text: str) -> datetime:
+def to_second(moment: datetime) -> datetime:
     """A planner time to the nearest second, as the action shows it."""
-    moment = datetime.fromisoformat(text) + timedelta(microseconds=500_000)
+    moment += timedelta(microseconds=500_000)
     return moment.replace(microsecond=0)
 
 
@@ -230,12 +234,47 @@ async def test_plan_charging_shows_the_plan_the_car_follows(
     assert [
         (datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
         for w in result["summary"]["switch_times"]
-    ] == [(to_second(w["start"]), to_second(w["end"])) for w in plan["switch_times"]]
+    ] == [(to_second(w.start), to_second(w.end)) for w in plan.switch_times]
     model = charging.controller.decision.model
     charge = result["planned_from"]["charge"]
     assert charge["efficiency"] == pytest.approx(model.efficiency, abs=0.002)
     assert charge["efficiency"] < 0.85, "learned, not the advertised 90 %"
     assert charge["max_kw"] == pytest.approx(model.max_kw, abs=0.05)
+
+
+async def test_plan_charging_answers_with_the_active_plan_itself(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The action's answer is the controller's active plan laid out, not a plan made again."""
+    charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    await turn_on_smart_charging(hass, freezer)
+    state = charging.controller.state
+    assert state.plan is not None
+    assert state.plan_request is not None
+    expected = plan_answer(
+        state.plan, state.plan_request, tz=TZ, currency=charging_currency(charging)
+    )
+    assert await plan_for_vehicle(hass, loaded_entry) == expected
+
+
+async def test_plan_charging_before_smart_charging_shows_the_plan_it_will_follow(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Asked while smart charging is off, the action shows the plan the controller makes when
+    it is turned on at that moment: one request builder for both."""
+    charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    preview = await plan_for_vehicle(hass, loaded_entry)
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    state = charging.controller.state
+    assert state.plan is not None
+    assert state.plan_request is not None
+    followed = plan_answer(
+        state.plan, state.plan_request, tz=TZ, currency=charging_currency(charging)
+    )
+    assert preview == followed
 
 
 async def test_plan_charging_answer_reads_top_down(
@@ -607,21 +646,14 @@ async def test_calendar_lists_windows_and_skips_slivers(
     charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
     plan = charging.controller.state.plan
     assert plan is not None
-    window = plan["switch_times"][0]
-    sliver_start = datetime.fromisoformat(window["end"])
-    plan["switch_times"].append(
-        {
-            "start": sliver_start.isoformat(),
-            "end": (sliver_start + timedelta(seconds=20)).isoformat(),
-            "mode": "charge",
-            "kw": 11.0,
-        }
-    )
+    sliver_start = plan.switch_times[0].end
+    sliver = SwitchInterval(sliver_start, sliver_start + timedelta(seconds=20), "charge", 11.0)
+    plan = replace(plan, switch_times=(*plan.switch_times, sliver))
+    charging.controller.state.plan = plan
     entity = hass.data["calendar"].get_entity(f"calendar.{CAR}_charging_plan")
     events = await entity.async_get_events(hass, START, START + timedelta(days=2))
     assert [event.start for event in events] == [
-        datetime.fromisoformat(w["start"]).astimezone(ZoneInfo("UTC"))
-        for w in plan["switch_times"][:-1]
+        w.start.astimezone(ZoneInfo("UTC")) for w in plan.switch_times[:-1]
     ]
     assert all(
         event.summary.startswith("Charge EV Flex Simulator Sedan 75 kWh at") for event in events

@@ -12,7 +12,14 @@ from custom_components.ev_flex.core.controller import (
 )
 from custom_components.ev_flex.core.executor import DeviceMode
 from custom_components.ev_flex.core.model import CommandKind
-from custom_components.ev_flex.core.planner import PlanRequest, plan
+from custom_components.ev_flex.core.planner import (
+    Battery,
+    ChargeSettings,
+    PlanRequest,
+    PriceSlot,
+    Target,
+    plan,
+)
 from custom_components.ev_flex.core.simulator import VehicleSpec
 
 from .controller_rig import (
@@ -29,16 +36,16 @@ from .controller_rig import (
 SEDAN = VehicleSpec()  # 75 kWh, 11 kW, 90 % efficiency, taper from 80 %
 
 
-def optimal_cost(soc: float, prices: list[dict[str, object]], target: float = 80.0) -> float:
+def optimal_cost(soc: float, prices: list[PriceSlot], target: float = 80.0) -> float:
     """The planner with the true car, all prices known: the cheapest possible."""
-    request = {
-        "now": START.isoformat(),
-        "battery": {"capacity_kwh": 75.0, "soc_pct": soc},
-        "charge": {"max_kw": 11.0, "efficiency": 0.9, "taper": [[80, 11.0], [100, 3.0]]},
-        "targets": [{"by": DEPARTURE.isoformat(), "soc_pct": target}],
-        "prices": prices,
-    }
-    return float(plan(PlanRequest.from_dict(request)).to_dict()["cost"])
+    request = PlanRequest(
+        now=START,
+        battery=Battery(capacity_kwh=75.0, soc_pct=soc),
+        charge=ChargeSettings(max_kw=11.0, efficiency=0.9, taper=((80, 11.0), (100, 3.0))),
+        targets=(Target(by=DEPARTURE, soc_pct=target),),
+        prices=tuple(prices),
+    )
+    return plan(request).cost
 
 
 async def test_reaches_80_by_7_in_the_cheapest_hours() -> None:
@@ -77,7 +84,7 @@ async def test_the_plan_numbers_are_reported() -> None:
     assert decision.next_stop is not None
     assert decision.next_stop > decision.next_start
     assert decision.plan is not None
-    assert decision.plan["switch_times"]
+    assert decision.plan.switch_times
     assert decision.wake_at <= START + timedelta(minutes=25)
 
 

@@ -18,6 +18,7 @@ from custom_components.ev_flex.core.model import (
     VehicleCapabilities,
     VehicleState,
 )
+from custom_components.ev_flex.core.planner import PriceSlot
 
 from .controller_rig import (
     DEPARTURE,
@@ -31,7 +32,7 @@ from .controller_rig import (
 )
 
 
-def rising_prices() -> list[dict[str, object]]:
+def rising_prices() -> list[PriceSlot]:
     """Each quarter dearer than the one before: the cheapest time is always now."""
     return quarter_prices(START, [0.10 + 0.01 * index for index in range(36 * 4)])
 

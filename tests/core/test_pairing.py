@@ -35,7 +35,6 @@ from custom_components.ev_flex.core.pairing import (
     RouteFailure,
     UnlockedCapabilities,
     route_command,
-    settling_sender,
 )
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS, Simulation
 from tests.fakes.enode_server import FakeEnodeServer
@@ -508,16 +507,15 @@ async def test_routing_through_the_simulator_waits_for_confirmation() -> None:
     simulation = Simulation(
         clock=clock, vehicle=VEHICLE_PRESETS["hatchback"], command_delay=timedelta(seconds=10)
     )
-    account = SimulatedAccount(simulation)
 
     async def sleep(seconds: float) -> None:
         clock.advance(seconds=seconds)
 
+    account = SimulatedAccount(simulation, command_wait=60.0, poll_interval=5.0, sleep=sleep)
     tracker = PairingTracker()
     system = tracker.update(await account.async_snapshot(), clock.now)[simulation.vehicle_id]
     assert system.active
-    send = settling_sender(account, poll_interval=5.0, max_wait=60.0, sleep=sleep)
-    routed = await route_command(system, CommandKind.STOP, send)
+    routed = await route_command(system, CommandKind.STOP, account.async_send_and_wait)
     assert routed.path is CommandPath.CHARGER
     assert routed.result is not None
     assert routed.result.state is CommandState.CONFIRMED

@@ -51,7 +51,7 @@ from custom_components.ev_flex.core.enode.webhooks import (
     SIGNATURE_HEADER,
     sign_payload,
 )
-from custom_components.ev_flex.core.model import CommandKind
+from custom_components.ev_flex.core.model import CommandKind, Location
 from custom_components.ev_flex.core.simulator import (
     CHARGER_PRESETS,
     VEHICLE_PRESETS,
@@ -164,6 +164,8 @@ class VirtualSite:
     vehicle_linked_at: datetime | None = None
     charger_linked_at: datetime | None = None
     charger_location_id: str | None = None
+    # Where the car is, when a test moved it away from where the simulation keeps it.
+    vehicle_position: Location | None = None
     # The last answer while the device was reachable, served (stale) while it is not.
     last_vehicle_json: Json | None = None
     last_charger_json: Json | None = None
@@ -770,8 +772,9 @@ class FakeEnodeServer:
         if self.pairing_ids:
             plugged_into_pair = site.paired and bool(state.is_plugged_in)
             charge_state["pluggedInChargerId"] = site.charger_id if plugged_into_pair else None
-        latitude = state.location.latitude if state.location else None
-        longitude = state.location.longitude if state.location else None
+        position = site.vehicle_position or state.location
+        latitude = position.latitude if position else None
+        longitude = position.longitude if position else None
         location_id = (
             self._vehicle_location_id(site, bool(state.is_plugged_in), latitude, longitude)
             if latitude is not None and longitude is not None
