@@ -22,33 +22,39 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, WEEKDAYS
-from .controller_entity import (
-    CONTROLLER_SENSORS,
-    ControllerSensorDescription,
-    SmartChargingEntity,
-    async_setup_smart_charging_entities,
-    currency,
-)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
+from .core.account import HomeReadings
+from .core.controller import Decision, SmartChargingState
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
+from .core.planner import Plan
 from .core.prices import PriceStatus
+from .core.site import planned_power_now, solar_share_pct
 from .core.tariff import ExportKind, PricedSlot, chart_slots
 from .entity import (
     EvFlexChargerEntity,
     EvFlexPriceEntity,
+    EvFlexSiteEntity,
     EvFlexVehicleEntity,
+    SmartChargingEntity,
     async_setup_device_entities,
+    async_setup_smart_charging_entities,
+    charging_currency,
     service_device_id,
+    simulated_home_device_id,
 )
 from .helpers import POWER_DIGITS, power_kw
 from .price_source import PriceCoordinator, PriceData
+from .site import HomeSite
+from .smart_charging import VehicleSmartCharging, finite_or_none
 
 PARALLEL_UPDATES = 0
 
@@ -153,6 +159,231 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ControllerSensorDescription(SensorEntityDescription):
+    """A sensor read from the latest decision or the controller state."""
+
+    value_fn: Callable[[VehicleSmartCharging], Any]
+    attributes_fn: Callable[[VehicleSmartCharging], dict[str, Any] | None] = lambda _: None
+    # Money, in the price currency, which only the running entry knows.
+    monetary: bool = False
+
+
+def _decision_value(read: Callable[[Decision], Any]) -> Callable[[VehicleSmartCharging], Any]:
+    def value(charging: VehicleSmartCharging) -> Any:
+        decision = charging.controller.decision
+        return None if decision is None else read(decision)
+
+    return value
+
+
+def _session(read: Callable[[Any], float]) -> Callable[[VehicleSmartCharging], float | None]:
+    def value(charging: VehicleSmartCharging) -> float | None:
+        session = charging.controller.state.session
+        return None if session is None else round(read(session), 4)
+
+    return value
+
+
+def _last_session(read: Callable[[Any], float]) -> Callable[[VehicleSmartCharging], float | None]:
+    def value(charging: VehicleSmartCharging) -> float | None:
+        summary = charging.controller.state.last_session
+        return None if summary is None else round(read(summary), 4)
+
+    return value
+
+
+def _total(read: Callable[[Any], float]) -> Callable[[VehicleSmartCharging], float]:
+    def value(charging: VehicleSmartCharging) -> float:
+        return round(read(charging.controller.state.totals), 4)
+
+    return value
+
+
+def _state_attributes(charging: VehicleSmartCharging) -> dict[str, Any] | None:
+    """The considerations behind the state, its reason and the override, for dashboards."""
+    decision = charging.controller.decision
+    if decision is None:
+        return None
+    return {
+        **decision.considerations.as_dict(),
+        "reason": decision.reason,
+        "override": decision.override,
+        "departure": decision.departure,
+        "departure_schedule": _schedule(charging.controller.settings.weekly_departures),
+        "target_soc": decision.target_soc_pct,
+        "shortfall": decision.shortfall_pct,
+        "command_path": charging.last_routed_path,
+    }
+
+
+def _schedule(weekly: tuple[time | None, ...] | None) -> dict[str, str | None] | None:
+    """A weekly departure schedule by day name, for dashboards; None while daily applies."""
+    if weekly is None:
+        return None
+    return {
+        day: None if departure is None else departure.isoformat(timespec="minutes")
+        for day, departure in zip(WEEKDAYS, weekly, strict=True)
+    }
+
+
+STATE_OPTIONS = [state.translation_key for state in SmartChargingState]
+
+CONTROLLER_SENSORS: tuple[ControllerSensorDescription, ...] = (
+    ControllerSensorDescription(
+        key="smart_charging_state",
+        translation_key="smart_charging_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=STATE_OPTIONS,
+        value_fn=_decision_value(lambda decision: decision.status.translation_key),
+        attributes_fn=_state_attributes,
+    ),
+    ControllerSensorDescription(
+        key="state_changed_at",
+        translation_key="state_changed_at",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_decision_value(lambda decision: decision.status_changed_at),
+    ),
+    ControllerSensorDescription(
+        key="next_start",
+        translation_key="next_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_decision_value(lambda decision: decision.next_start),
+    ),
+    ControllerSensorDescription(
+        key="next_stop",
+        translation_key="next_stop",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_decision_value(lambda decision: decision.next_stop),
+    ),
+    ControllerSensorDescription(
+        key="estimated_cost",
+        translation_key="estimated_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_decision_value(lambda decision: finite_or_none(decision.estimated_cost)),
+    ),
+    ControllerSensorDescription(
+        key="charge_now_cost",
+        translation_key="charge_now_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_decision_value(lambda decision: finite_or_none(decision.charge_now_cost)),
+    ),
+    ControllerSensorDescription(
+        key="expected_soc_at_departure",
+        translation_key="expected_soc_at_departure",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=_decision_value(
+            lambda decision: finite_or_none(decision.expected_soc_at_departure_pct)
+        ),
+    ),
+    ControllerSensorDescription(
+        key="estimated_soc",
+        translation_key="estimated_soc",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_decision_value(
+            lambda decision: None if decision.soc is None else finite_or_none(decision.soc.soc_pct)
+        ),
+    ),
+    # What EV Flex learned about the car, so the plan can be understood (and trusted).
+    ControllerSensorDescription(
+        key="learned_charge_power",
+        translation_key="learned_charge_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=POWER_DIGITS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_decision_value(lambda decision: power_kw(decision.model.max_kw)),
+    ),
+    ControllerSensorDescription(
+        key="learned_charge_efficiency",
+        translation_key="learned_charge_efficiency",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_decision_value(
+            lambda decision: finite_or_none(round(decision.model.efficiency * 100.0, 2))
+        ),
+    ),
+    ControllerSensorDescription(
+        key="session_energy",
+        translation_key="session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=_session(lambda session: session.energy_in_kwh),
+    ),
+    ControllerSensorDescription(
+        key="session_cost",
+        translation_key="session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_session(lambda session: session.cost - session.revenue),
+    ),
+    ControllerSensorDescription(
+        key="last_session_energy",
+        translation_key="last_session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_last_session(lambda summary: summary.energy_in_kwh),
+    ),
+    ControllerSensorDescription(
+        key="last_session_cost",
+        translation_key="last_session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_last_session(lambda summary: summary.cost - summary.revenue),
+    ),
+    ControllerSensorDescription(
+        key="last_session_savings",
+        translation_key="last_session_savings",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_last_session(lambda summary: summary.savings),
+    ),
+    ControllerSensorDescription(
+        key="total_energy",
+        translation_key="total_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=1,
+        value_fn=_total(lambda totals: totals.energy_in_kwh),
+    ),
+    ControllerSensorDescription(
+        key="total_cost",
+        translation_key="total_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_total(lambda totals: totals.cost - totals.revenue),
+    ),
+    ControllerSensorDescription(
+        key="total_savings",
+        translation_key="total_savings",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_total(lambda totals: totals.savings),
+    ),
+)
+
+
 EV_SYSTEM = SensorEntityDescription(
     key="ev_system",
     translation_key="ev_system",
@@ -183,6 +414,18 @@ async def async_setup_entry(
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
     async_add_entities(_price_sensors(hass, entry))
+    if (site := entry.runtime_data.site) is not None:
+        async_add_entities(SiteSensor(site, description) for description in SITE_SENSORS)
+        async_setup_smart_charging_entities(
+            entry,
+            async_add_entities,
+            lambda charging: [ControllerSensor(charging, d) for d in SITE_VEHICLE_SENSORS],
+        )
+    if (home_readings := entry.runtime_data.home_readings) is not None:
+        async_add_entities(
+            SimulatedHomeSensor(entry.runtime_data.coordinator, home_readings, description)
+            for description in SIMULATED_HOME_SENSORS
+        )
     async_setup_smart_charging_entities(
         entry,
         async_add_entities,
@@ -213,7 +456,7 @@ class ChargerSensor(EvFlexChargerEntity, SensorEntity):
 
 
 class EvSystemSensor(EvFlexVehicleEntity, SensorEntity):
-    """How far the vehicle is paired with a charger of its account (seed 002).
+    """How far the vehicle is paired with a charger of its account (Enode's EV-charger pairing).
 
     Established: a charger of the same account is linked, which unlocks start/stop (and the
     location) for the car. Active: the two are plugged into each other, so commands may go
@@ -396,32 +639,167 @@ class ControllerSensor(SmartChargingEntity, SensorEntity):
     def native_unit_of_measurement(self) -> str | None:
         """Money in the price currency; other units from the description."""
         if self.entity_description.monetary:
-            return currency(self.charging)
+            return charging_currency(self.charging)
         return self.entity_description.native_unit_of_measurement
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """For the state sensor: the considerations, the reason and the override."""
-        if self.entity_description.key != "smart_charging_state" or self.decision is None:
+        return self.entity_description.attributes_fn(self.charging)
+
+
+# --------------------------------------------------------------------------------------------
+# The simulated home's meters, so site features can be tried without hardware
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimulatedHomeSensorDescription(SensorEntityDescription):
+    """A meter of the simulated home and how to read it."""
+
+    value_fn: Callable[[HomeReadings], float]
+
+
+SIMULATED_HOME_SENSORS: tuple[SimulatedHomeSensorDescription, ...] = (
+    SimulatedHomeSensorDescription(
+        key="grid_power",
+        translation_key="grid_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda home: home.grid_kw,
+    ),
+    SimulatedHomeSensorDescription(
+        key="solar_power",
+        translation_key="solar_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda home: home.solar_kw,
+    ),
+)
+
+
+class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
+    """A meter of the simulated home: read on every update of the simulated account."""
+
+    _attr_has_entity_name = True
+    entity_description: SimulatedHomeSensorDescription
+
+    def __init__(
+        self,
+        coordinator: AccountCoordinator,
+        home_readings: Callable[[datetime], HomeReadings | None],
+        description: SimulatedHomeSensorDescription,
+    ) -> None:
+        """Attach the meter to the entry's simulated home device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._home_readings = home_readings
+        device_id = simulated_home_device_id(coordinator.config_entry)
+        self._attr_unique_id = f"{device_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, device_id)},
+            manufacturer="EV Flex Simulator",
+            model="Simulated home",
+            name=f"{coordinator.config_entry.title} simulated home",
+        )
+
+    @property
+    def native_value(self) -> float | None:
+        """The meter's reading now."""
+        readings = self._home_readings(dt_util.utcnow())
+        return None if readings is None else self.entity_description.value_fn(readings)
+
+
+# --------------------------------------------------------------------------------------------
+# The house (where the options describe one)
+
+
+def _site_value(
+    read: Callable[[HomeSite, Plan | None], float | None],
+) -> Callable[[VehicleSmartCharging], float | None]:
+    def value(charging: VehicleSmartCharging) -> float | None:
+        site = charging.entry.runtime_data.site
+        decision = charging.controller.decision
+        if site is None or decision is None:
             return None
-        decision = self.decision
-        return {
-            **decision.considerations.as_dict(),
-            "reason": decision.reason,
-            "override": decision.override,
-            "departure": decision.departure,
-            "departure_schedule": _schedule(self.charging.controller.settings.weekly_departures),
-            "target_soc": decision.target_soc_pct,
-            "shortfall": decision.shortfall_pct,
-            "command_path": self.charging.last_routed_path,
-        }
+        return read(site, decision.plan)
+
+    return value
 
 
-def _schedule(weekly: tuple[time | None, ...] | None) -> dict[str, str | None] | None:
-    """A weekly departure schedule by day name, for dashboards; None while daily applies."""
-    if weekly is None:
-        return None
-    return {
-        day: None if departure is None else departure.isoformat(timespec="minutes")
-        for day, departure in zip(WEEKDAYS, weekly, strict=True)
-    }
+SITE_VEHICLE_SENSORS: tuple[ControllerSensorDescription, ...] = (
+    ControllerSensorDescription(
+        key="planned_charging_power",
+        translation_key="planned_charging_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=_site_value(lambda _site, plan: planned_power_now(plan, dt_util.utcnow())),
+    ),
+    ControllerSensorDescription(
+        key="solar_share",
+        translation_key="solar_share",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=_site_value(lambda site, plan: solar_share_pct(plan, site.surplus_kw)),
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSensorDescription(SensorEntityDescription):
+    """A reading of the house and how to get it."""
+
+    value_fn: Callable[[HomeSite], float | None]
+
+
+def _plans(site: HomeSite) -> list[Plan | None]:
+    return [
+        charging.controller.decision.plan if charging.controller.decision else None
+        for charging in site.entry.runtime_data.smart_charging.values()
+    ]
+
+
+SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
+    SiteSensorDescription(
+        key="expected_month_peak",
+        translation_key="expected_month_peak",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda site: round(site.expected_month_peak_kw(_plans(site)), 3),
+    ),
+    SiteSensorDescription(
+        key="house_power",
+        translation_key="house_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda site: site.house_power_kw(),
+    ),
+    SiteSensorDescription(
+        key="house_power_without_cars",
+        translation_key="house_power_without_cars",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda site: site.house_without_cars_kw,
+    ),
+)
+
+
+class SiteSensor(EvFlexSiteEntity, SensorEntity):
+    """A reading of the house."""
+
+    entity_description: SiteSensorDescription
+
+    @property
+    def native_value(self) -> float | None:
+        """The reading, or None while there is none."""
+        return self.entity_description.value_fn(self.site)

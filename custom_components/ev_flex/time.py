@@ -1,19 +1,21 @@
 """Time: the vehicle's daily departure."""
 
+from dataclasses import replace
 from datetime import time
 
-from homeassistant.components.time import TimeEntity
+from homeassistant.components.time import TimeEntity, TimeEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .controller_entity import (
-    DEPARTURE_TIME,
-    SmartChargingEntity,
-    async_setup_smart_charging_entities,
-)
 from .coordinator import EvFlexConfigEntry
+from .entity import SmartChargingEntity, async_setup_smart_charging_entities
 
 PARALLEL_UPDATES = 0
+
+DEPARTURE_TIME = TimeEntityDescription(
+    key="departure_time", translation_key="departure_time", entity_category=EntityCategory.CONFIG
+)
 
 
 async def async_setup_entry(
@@ -39,5 +41,9 @@ class DepartureTime(SmartChargingEntity, TimeEntity):
         """Change the daily departure; the plan follows at once. A daily time is the user's
         latest word, so it ends a weekly schedule."""
         self.change_settings(
-            departure_time=value.replace(second=0, microsecond=0), weekly_departures=None
+            replace(
+                self.settings,
+                departure_time=value.replace(second=0, microsecond=0),
+                weekly_departures=None,
+            )
         )

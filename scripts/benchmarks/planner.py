@@ -8,7 +8,7 @@ Two cases on real day-ahead prices (DK1, 15-minute slots, Source: Energinet):
   fuse (17.3 kW), V2G and taper as above; then with a capacity tariff on top; then two cars
   (the second a smaller one without V2G) sharing the fuse and the tariff (`plan_site`).
 Each case runs from several start days. The planner's time is `plan(request)` (also shown with
-the JSON parsing and output the controller uses); the HiGHS time
+the JSON parsing and output of the command-line tool); the HiGHS time
 covers building the MILP from the request and solving it (one solve, shortfall penalised). The
 costs of both are printed too, as a check that they agree.
 """

@@ -1,7 +1,8 @@
 """A reference for the planner: the same model as a MILP (HiGHS), and an independent simulator.
 
-Written from the model in the planner's docstrings (the site model in `planner/site.py`), not
-from the planner's code. The one shared piece is the
+Written from the planning model (battery, charge curve, targets and prices as the planner's
+request states them, and the house around the car as `planner/site.py` states it), not from the
+planner's code. The one shared piece is the
 energy a target beyond the horizon needs at the horizon's end (`ChargeCurve.required_start`),
 which has tests of its own against numerical integration.
 
