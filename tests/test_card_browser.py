@@ -159,6 +159,25 @@ CARD_FACTS = """
 """
 
 
+# The vehicles the card's editor offers, once it has asked Home Assistant for them.
+EDITOR_OPTIONS = """
+(async () => {
+  const editor = customElements.get('ev-flex-card').getConfigElement();
+  editor.hass = document.querySelector('home-assistant').hass;
+  editor.setConfig({ type: 'custom:ev-flex-card', device_id: '' });
+  document.body.appendChild(editor);
+  for (let i = 0; i < 40 && !Array.isArray(editor._vehicles); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await editor.updateComplete;
+  const form = editor.shadowRoot.querySelector('ha-form');
+  const options = form ? form.schema[0].selector.select.options.map((o) => o.value) : null;
+  editor.remove();
+  return options;
+})()
+"""
+
+
 async def _card_facts(browser: Browser) -> dict[str, Any]:
     await browser.wait_for("ev-flex-card")
     for _ in range(60):
@@ -205,6 +224,8 @@ async def _check_removed_vehicle_and_stub(browser: Browser, data: dict[str, Any]
         "document.querySelector('home-assistant').hass)"
     )
     assert stub == {"device_id": data["device_id"]}
+    offered = await browser.evaluate(EDITOR_OPTIONS)
+    assert offered == [data["device_id"]], "the editor offers the vehicle"
 
 
 async def _switch_smart_charging_off(browser: Browser) -> None:
