@@ -2,14 +2,21 @@
 
 from datetime import datetime, timedelta
 from typing import Any
+from unittest.mock import Mock
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockModule,
+    async_fire_time_changed,
+    mock_integration,
+    mock_platform,
+)
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.simulator import Simulation
@@ -198,3 +205,136 @@ async def test_without_a_house_there_are_no_house_entities(
     assert hass.states.get(f"select.{CAR}_solar_mode") is None
     assert hass.states.get(f"sensor.{HOUSE_DEVICE}_house_power") is None
     assert entry.runtime_data.site is None
+
+
+# The solar forecast
+
+
+def _solcast(day: datetime, peak_kw: float) -> list[dict[str, Any]]:
+    """A Solcast day sensor's detailedForecast: half hours from local midnight."""
+    midnight = day.replace(hour=0, minute=0)
+    return [
+        {
+            "period_start": (midnight + timedelta(minutes=30 * i)).isoformat(),
+            "pv_estimate": round(max(0.0, peak_kw * (1 - abs(i - 26) / 12)), 3),
+            "pv_estimate10": 0.0,
+            "pv_estimate90": 0.0,
+        }
+        for i in range(48)
+    ]
+
+
+async def test_solcast_forecast_reaches_the_plan(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """With a Solcast forecast the plan's site carries solar; a stale one counts as none."""
+    forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
+    hass.states.async_set(
+        forecast, "30.1", {"detailedForecast": _solcast(START + timedelta(days=1), 6.0)}
+    )
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    site = entry.runtime_data.site
+    assert site is not None
+    noon = (START + timedelta(days=1)).replace(hour=13)
+    assert site.solar_kw(noon, noon + timedelta(hours=1)) == pytest.approx(5.75)
+    request = site.planner_request(
+        "car",
+        {
+            "charge": {"max_kw": 11.0},
+            "prices": [
+                {
+                    "start": noon.isoformat(),
+                    "end": (noon + timedelta(hours=1)).isoformat(),
+                    "import": 0.1,
+                }
+            ],
+        },
+        None,
+    )
+    assert request["site"]["solar_kw"] == [5.75]
+    assert request["site"]["import_limit_kw"] == pytest.approx(17.25)
+
+    # Two days later the forecast lies in the past: no solar.
+    freezer.move_to(START + timedelta(days=3))
+    assert site.solar_kw(noon, noon + timedelta(hours=1)) == 0.0
+
+
+async def test_forecast_solar_is_read_at_its_energy_platform(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry
+) -> None:
+    """Forecast.Solar publishes its forecast through the energy platform: Wh per hour."""
+    tomorrow_noon = (START + timedelta(days=1)).replace(hour=12)
+    asked: list[str] = []
+
+    async def async_get_solar_forecast(
+        hass: HomeAssistant, config_entry_id: str
+    ) -> dict[str, dict[str, float]]:
+        asked.append(config_entry_id)
+        return {"wh_hours": {tomorrow_noon.isoformat(): 4200, "bad": 1}}
+
+    mock_integration(hass, MockModule("forecast_solar"))
+    mock_platform(
+        hass,
+        "forecast_solar.energy",
+        Mock(async_get_solar_forecast=async_get_solar_forecast),
+    )
+    solar_entry = MockConfigEntry(domain="forecast_solar")
+    solar_entry.add_to_hass(hass)
+    forecast = (
+        er.async_get(hass)
+        .async_get_or_create(
+            "sensor", "forecast_solar", "roof_power_production_now", config_entry=solar_entry
+        )
+        .entity_id
+    )
+    hass.states.async_set(forecast, "3200", {"unit_of_measurement": "W"})
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    site = entry.runtime_data.site
+    assert site is not None
+    assert asked == [solar_entry.entry_id]
+    quarter = tomorrow_noon + timedelta(minutes=15)
+    assert site.solar_kw(quarter, quarter + timedelta(minutes=15)) == pytest.approx(4.2)
+    assert site.solar_kw(START, START + timedelta(hours=1)) == 0.0
+
+
+async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Solar first: the plan takes from the grid only what the target needs, and its slots,
+    cost and charge-now cost are in real prices."""
+    forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
+    hass.states.async_set(
+        forecast, "30.1", {"detailedForecast": _solcast(START + timedelta(days=1), 9.0)}
+    )
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: f"select.{CAR}_solar_mode", "option": "solar_first"},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    decision = charging.controller.decision
+    assert decision is not None
+    assert decision.plan is not None
+    real = {
+        item["time"]: item["price"]
+        for day in (START, START + timedelta(days=1))
+        for item in _prices(day)
+    }
+    for slot in decision.plan["slots"]:
+        hour = datetime.fromisoformat(slot["end"]).astimezone(TZ) - timedelta(hours=1)
+        assert slot["import"] == pytest.approx(real[hour.isoformat()])
+    cost = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
+    charge_now = float(hass.states.get(f"sensor.{CAR}_cost_if_charged_now").state)
+    assert 0 <= cost < charge_now < 50
+    share = hass.states.get(f"sensor.{CAR}_planned_solar_share").state
+    assert share != "unknown"
+    assert float(hass.states.get(f"sensor.{CAR}_planned_charging_power").state) >= 0

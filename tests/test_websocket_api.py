@@ -178,7 +178,7 @@ async def test_plan_follows_the_controller(
     followed = loaded_entry.runtime_data.smart_charging[VEHICLE_ID].controller.state.plan
     assert followed is not None
     assert [slot["charge_kw"] for slot in event["plan"]["slots"]] == [
-        round(slot["charge_kw"], 2) for slot in followed["slots"]
+        round(slot.charge_kw, 2) for slot in followed.slots
     ]
     assert event["departure"] is not None
     assert event["target_soc_pct"] == event["plan"]["summary"]["target_soc_pct"]

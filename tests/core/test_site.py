@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.ev_flex.core.base_load import BaseLoadProfile, base_load_hours
+from custom_components.ev_flex.core.planner import SiteSpec
 from custom_components.ev_flex.core.site import (
     HouseSensorKind,
     PeakCounting,
@@ -103,17 +104,16 @@ def test_site_for_slots_has_one_value_per_slot() -> None:
         solar_kw=lambda start, end: 2.5,
         daily_peaks_kw={"x": 6.0},
     )
-    assert site == {
+    assert site == SiteSpec(
         # A negative expectation is no load.
-        "base_load_kw": [1.0, 0.0, 0.0],
-        "solar_kw": [2.5, 2.5, 2.5],
-        "import_limit_kw": 17.25,
-        "peak_price_per_kw": 10.0,
-        "current_peak_kw": 6.0,
-    }
-    assert "import_limit_kw" not in site_for_slots(
-        SiteSettings(), slots, lambda s, e: 0.0, lambda s, e: 0.0, {}
+        base_load_kw=(1.0, 0.0, 0.0),
+        solar_kw=(2.5, 2.5, 2.5),
+        import_limit_kw=17.25,
+        peak_price_per_kw=10.0,
+        current_peak_kw=6.0,
     )
+    unlimited = site_for_slots(SiteSettings(), slots, lambda s, e: 0.0, lambda s, e: 0.0, {})
+    assert unlimited.import_limit_kw is None
 
 
 # Solar forecasts, in the shapes the integrations publish

@@ -12,6 +12,8 @@ from enum import StrEnum
 import math
 from typing import Any
 
+from .planner import Plan, SiteSpec
+
 GRID_VOLTAGE_V = 230.0
 # The smallest current a charger may charge with (IEC 61851).
 MIN_CHARGE_CURRENT_A = 6.0
@@ -202,55 +204,43 @@ def site_for_slots(
     base_load_kw: Callable[[datetime, datetime], float],
     solar_kw: Callable[[datetime, datetime], float],
     daily_peaks_kw: Mapping[str, float],
-) -> dict[str, Any]:
+) -> SiteSpec:
     """The planner request's `site` for these price slots."""
-    site: dict[str, Any] = {
-        "base_load_kw": [round(max(0.0, base_load_kw(start, end)), 3) for start, end in slots],
-        "solar_kw": [round(max(0.0, solar_kw(start, end)), 3) for start, end in slots],
-    }
-    if (limit := settings.import_limit_kw) is not None:
-        site["import_limit_kw"] = round(limit, 3)
+    price, paid = 0.0, 0.0
     if settings.peak_price_per_kw > 0:
         price, paid = effective_peak(settings, daily_peaks_kw)
-        site["peak_price_per_kw"] = round(price, 6)
-        site["current_peak_kw"] = round(paid, 3)
-    return site
+    limit = settings.import_limit_kw
+    return SiteSpec(
+        base_load_kw=tuple(round(max(0.0, base_load_kw(start, end)), 3) for start, end in slots),
+        solar_kw=tuple(round(max(0.0, solar_kw(start, end)), 3) for start, end in slots),
+        import_limit_kw=None if limit is None else round(limit, 3),
+        peak_price_per_kw=round(price, 6),
+        current_peak_kw=round(paid, 3),
+    )
 
 
-def _slot_times(slot: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
-    try:
-        return datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
-    except KeyError, TypeError, ValueError:
-        return None
-
-
-def planned_power_now(plan: Mapping[str, Any] | None, now: datetime) -> float | None:
+def planned_power_now(plan: Plan | None, now: datetime) -> float | None:
     """The plan's average charging power in the slot holding now (kW); None without a plan."""
-    if not plan:
+    if plan is None:
         return None
-    for slot in plan.get("slots") or []:
-        times = _slot_times(slot)
-        if times is not None and times[0] <= now < times[1]:
-            return float(slot.get("charge_kw") or 0.0)
+    for slot in plan.slots:
+        if slot.start <= now < slot.end:
+            return slot.charge_kw
     return 0.0
 
 
 def solar_share_pct(
-    plan: Mapping[str, Any] | None, surplus_kw: Callable[[datetime, datetime], float]
+    plan: Plan | None, surplus_kw: Callable[[datetime, datetime], float]
 ) -> float | None:
     """The share of the plan's charging energy expected from solar surplus (%).
 
     None without a plan or without any charging planned.
     """
     total = from_solar = 0.0
-    for slot in (plan or {}).get("slots") or []:
-        times = _slot_times(slot)
-        if times is None:
-            continue
-        hours = (times[1] - times[0]).total_seconds() / 3600.0
-        charge = float(slot.get("charge_kw") or 0.0)
-        total += charge * hours
-        from_solar += min(charge, max(0.0, surplus_kw(*times))) * hours
+    for slot in () if plan is None else plan.slots:
+        hours = (slot.end - slot.start).total_seconds() / 3600.0
+        total += slot.charge_kw * hours
+        from_solar += min(slot.charge_kw, max(0.0, surplus_kw(slot.start, slot.end))) * hours
     if total <= 0:
         return None
     return round(100.0 * from_solar / total, 1)
