@@ -107,6 +107,25 @@ function powerBars(data, s) {
   );
 }
 
+/** Where the known prices end, when the plan runs on past them (on prices it guessed from the day
+ * before); null when every planned slot has a known price. */
+export function guessedFrom(data, s) {
+  const prices = data.prices || [];
+  if (!prices.length) return null;
+  const known = Math.max(...prices.map((slot) => time(slot.end)));
+  return known < s.t1 ? s.x(known) : null;
+}
+
+function guessedPrices(data, s) {
+  const x = guessedFrom(data, s);
+  if (x == null) return nothing;
+  const width = s.plotRight - x;
+  return svg`<g class="guessed">
+    <rect x=${x} y=${MARGIN.top} width=${width} height=${s.plotBottom - MARGIN.top}></rect>
+    ${width > 70 ? svg`<text x=${x + 4} y=${MARGIN.top + 12}>prices not yet known</text>` : nothing}
+  </g>`;
+}
+
 function socPoints(data, s) {
   const slots = data.plan?.slots || [];
   if (!slots.length) return "";
@@ -155,6 +174,7 @@ export function chart(data, { width, formats, timeZone, now = new Date() }) {
       ${[0, 50, 100].map((pct) => svg`<text class="axis soc-axis" x=${s.plotRight + 4} y=${s.soc(pct) + 3}>${pct}%</text>`)}
       ${hourTicks(s, formats, timeZone).map((tick) => svg`<text class="axis" x=${tick.x} y=${s.plotBottom + 15} text-anchor="middle">${tick.label}</text>`)}
     </g>
+    ${guessedPrices(data, s)}
     <g class="bars">${powerBars(data, s)}</g>
     <path class="price" d=${pricePath(data, s)}></path>
     ${soc ? svg`<polyline class="soc" points=${soc}></polyline>` : nothing}

@@ -323,6 +323,14 @@ class EvFlexCard extends LitElement {
     .chart .departure text {
       fill: var(--primary-text-color);
     }
+    .chart .guessed rect {
+      fill: var(--secondary-text-color);
+      opacity: 0.08;
+    }
+    .chart .guessed text {
+      fill: var(--secondary-text-color);
+      font-style: italic;
+    }
     .chart .departure line {
       stroke: var(--error-color, #db4437);
       stroke-dasharray: 3 3;

@@ -1,7 +1,7 @@
 // The chart's geometry, checked without a browser: `npm test` (node's own test runner).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { barBoxes, scales } from "../src/chart.js";
+import { barBoxes, guessedFrom, scales } from "../src/chart.js";
 
 const slot = (hour, charge, discharge = 0) => ({
   start: `2026-01-14T${String(hour).padStart(2, "0")}:00:00+00:00`,
@@ -43,4 +43,12 @@ test("without discharging, charging stands on the bottom of the plot", () => {
   const s = scales(charging, 360, 190);
   assert.equal(s.zero, s.plotBottom);
   assert.deepEqual(barBoxes(charging, s).map((box) => box.kind), ["charge"]);
+});
+
+test("a plan that runs past the known prices marks where they end", () => {
+  const s = scales(data, 400, 200);
+  assert.equal(guessedFrom(data, s), null, "all four slots have prices");
+  const unknown = { ...data, prices: data.prices.slice(0, 2) };
+  const t = scales(unknown, 400, 200);
+  assert.equal(guessedFrom(unknown, t), t.x(new Date(data.prices[1].end).getTime()));
 });
