@@ -154,6 +154,7 @@ CARD_FACTS = """
     buttons: [...root.querySelectorAll('button')].map((b) => b.textContent.trim()),
     width: card.getBoundingClientRect().width,
     background: getComputedStyle(root.querySelector('ha-card')).backgroundColor,
+    drawn: card._data,
   };
 })()
 """
@@ -188,10 +189,19 @@ async def _card_facts(browser: Browser) -> dict[str, Any]:
     raise BrowserError(f"the card drew no charging bars: {await browser.text()}")
 
 
-def _check_against_plan(facts: dict[str, Any], data: dict[str, Any], tz: ZoneInfo) -> None:
-    slots = data["plan"]["slots"]
-    planned = [slot["start"] for slot in slots if slot["charge_kw"] > 0]
-    assert facts["charge"] == planned, "one bar for every slot with planned charging"
+def _charging_starts(data: dict[str, Any]) -> list[str]:
+    return [slot["start"] for slot in data["plan"]["slots"] if slot["charge_kw"] > 0]
+
+
+def _check_against_plan(facts: dict[str, Any], plan: dict[str, Any], tz: ZoneInfo) -> None:
+    """The card drew what it was sent, and what it was sent is the vehicle's plan.
+
+    At a price-slot boundary the card may still show the previous slot until the next step, so
+    the drawing is checked against the card's own message, and that message against the plan.
+    """
+    data = facts["drawn"]
+    assert _charging_starts(data) == _charging_starts(plan), "the card shows the plan"
+    assert facts["charge"] == _charging_starts(data), "one bar for every slot with charging"
     assert facts["price"].count("H") == len(data["prices"]), "one price step for every slot"
     assert facts["soc"]
     assert facts["now"]
