@@ -1,11 +1,9 @@
 """The price source in Home Assistant: price entities, actions, timers, sensors and repairs."""
 
-from collections.abc import Generator
 from datetime import datetime, timedelta
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder.db_schema import StateAttributes
@@ -77,11 +75,10 @@ TODAY_SLOTS = day_slots(TODAY)
 TOMORROW_SLOTS = day_slots(TOMORROW, base=1.5)
 
 
-@pytest.fixture(autouse=True)
-def only_sensors() -> Generator[None]:
-    """Load the sensor platform only."""
-    with patch("custom_components.ev_flex.PLATFORMS", [Platform.SENSOR]):
-        yield
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The sensor platform only."""
+    return [Platform.SENSOR]
 
 
 @pytest.fixture
