@@ -1,6 +1,7 @@
 """The card's data over Home Assistant's websocket API, and the card served by the integration."""
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,7 @@ from custom_components.ev_flex.const import (
     CONF_SOC_ENTITY,
     DOMAIN,
 )
-from custom_components.ev_flex.frontend_card import CARD_FILE, CARD_URL
+from custom_components.ev_flex.frontend_card import CARD_FILE, CARD_URL, async_register_card
 from custom_components.ev_flex.websocket_api import UNLOAD_WATCHERS
 
 TZ_NAME = "Europe/Oslo"
@@ -293,3 +294,13 @@ async def test_card_is_served_and_loaded_by_the_frontend(
     assert response.status == 200
     assert await response.read() == CARD_FILE.read_bytes()
     assert "customElements.define" in CARD_FILE.read_text()
+
+
+async def test_missing_card_module_leaves_setup_alone(
+    hass: HomeAssistant, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An install that lost the card's module still works, says so, and offers no card."""
+    assert await async_setup_component(hass, "frontend", {})
+    await async_register_card(hass, tmp_path / "ev-flex-card.js")
+    assert not [url for url in hass.data[DATA_EXTRA_MODULE_URL].urls if CARD_URL in url]
+    assert "The EV Flex card is missing" in caplog.text
