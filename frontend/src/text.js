@@ -75,8 +75,23 @@ function savingsClause(data, formats) {
   return less >= 1 ? `${clause}, ${formats.percent(less)} less than now` : clause;
 }
 
+// The controller's reasons that say more than its state does.
+const REASONS = {
+  behind: "Charging now to catch up: at the planned pace the car would not be ready on time.",
+  protective: "Charging now: the battery is below your protective minimum.",
+  probe: "Charging for a moment to measure the car's real charging power.",
+  no_capacity: "Charging at once: the car does not report its battery size, so EV Flex cannot plan.",
+  away: "The car is away from its charging location: smart charging waits until it is back.",
+  no_readings: "Waiting for the car to report its battery level.",
+  waiting_for_soc: "Waiting for the car to report its battery level.",
+  pause_for_soc: "Pausing until the car reports its new battery level.",
+  demand_response: "Discharging on request (a demand-response event), never below the reserve.",
+  demand_response_reserve: "Holding the reserve for a demand-response request.",
+};
+
 /** One plain sentence: why the car does what it does now. */
 export function reasonSentence(data, formats, now = new Date()) {
+  if (data.status !== "disabled" && REASONS[data.reason]) return REASONS[data.reason];
   const status = data.status || "unknown";
   const window = chargingWindow(data);
   const span = window ? `${formats.moment(window.start, now)}–${formats.time(window.end)}` : "";

@@ -66,6 +66,17 @@ test("every state has a sentence of its own", () => {
   assert.equal(reasonSentence({ status: "unknown", plugged_in: false }, formats, NOW), "The car is unplugged.");
 });
 
+test("a reason that says more than the state wins", () => {
+  const behind = { ...waiting, status: "plan_executing_started", reason: "behind" };
+  assert.match(reasonSentence(behind, formats, NOW), /^Charging now to catch up/);
+  const away = { ...waiting, status: "considering", reason: "away" };
+  assert.match(reasonSentence(away, formats, NOW), /away from its charging location/);
+  const plan = { ...waiting, reason: "plan" };
+  assert.match(reasonSentence(plan, formats, NOW), /^Waiting for cheaper prices/);
+  const off = { ...waiting, status: "disabled", reason: "away" };
+  assert.match(reasonSentence(off, formats, NOW), /^Smart charging is off/);
+});
+
 test("the departure line shows the shortfall, and none when on target", () => {
   assert.deepEqual(departureLine(waiting, formats, NOW), {
     when: "Wed 07:00",
