@@ -34,10 +34,12 @@ class EvFlexCard extends LitElement {
 
   setConfig(config) {
     if (!config || typeof config !== "object") throw new Error("Invalid configuration");
-    if (this._config?.device_id !== config.device_id) this._unsubscribe();
+    if (this._config?.device_id !== config.device_id) {
+      this._unsubscribe();
+      this._data = undefined;
+      this._problem = config.device_id ? undefined : "no_vehicle";
+    }
     this._config = { ...config };
-    this._data = undefined;
-    this._problem = config.device_id ? undefined : "no_vehicle";
   }
 
   getCardSize() {
