@@ -35,8 +35,10 @@ WIDTHS = ((360, 740), (1280, 800))
 # A card left on the dashboard for a vehicle that is gone.
 REMOVED_VEHICLE = "0123456789abcdef0123456789abcdef"
 
+# Skipped only on a machine scripts/setup has not prepared; in CI a missing browser fails.
 pytestmark = pytest.mark.skipif(
-    shutil.which("chromium") is None, reason="needs Debian's chromium (scripts/setup installs it)"
+    shutil.which("chromium") is None and not os.environ.get("CI"),
+    reason="needs Debian's chromium (scripts/setup installs it)",
 )
 
 
