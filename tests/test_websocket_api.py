@@ -185,6 +185,30 @@ async def test_plan_follows_the_controller(
     assert event["target_soc_pct"] == event["plan"]["summary"]["target_soc_pct"]
 
 
+async def test_a_fault_in_the_card_view_leaves_the_step_alone(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """When the card's message cannot be made, the entities still follow the controller."""
+    client = await _subscribe(hass, hass_ws_client, _device_id(hass, VEHICLE_ID))
+    assert (await client.receive_json())["success"]
+    await _next_event(client)
+
+    def broken(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
+        raise ValueError("a plan the card cannot read")
+
+    monkeypatch.setattr("custom_components.ev_flex.websocket_api.plan_answer", broken)
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(f"sensor.{CAR}_smart_charging_state").state != "disabled"
+    assert "The EV Flex card could not show the plan" in caplog.text
+
+
 async def test_unknown_vehicle_and_device_that_is_not_one(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
 ) -> None:
