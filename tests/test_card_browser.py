@@ -253,6 +253,8 @@ async def _switch_smart_charging_off(browser: Browser) -> None:
 async def _look(user: dict[str, str], data: dict[str, Any], tz: ZoneInfo) -> None:
     async with Browser() as browser:
         try:
+            # The owner's browser is where the house is: the card shows times in its zone.
+            await browser.set_time_zone(str(tz))
             await browser.set_width(1280)
             await dev_instance.log_in(browser, user)
             backgrounds = {}

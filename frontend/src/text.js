@@ -1,10 +1,16 @@
 // What the card says in words: the reason for the state, the departure line, the messages.
 
-/** Times and numbers in the user's language and Home Assistant's time zone. */
+/** The zone the user asked times to be shown in (their profile's "Time zone": the browser's
+ * own, or the server's); undefined means the browser's. */
+export function displayTimeZone(hass) {
+  return hass?.locale?.time_zone === "server" ? hass?.config?.time_zone || undefined : undefined;
+}
+
+/** Times and numbers in the user's language and chosen time zone. */
 export class Formats {
   constructor(hass) {
     const language = hass?.locale?.language || hass?.language || "en";
-    const timeZone = hass?.config?.time_zone || undefined;
+    const timeZone = displayTimeZone(hass);
     const hour12 = hass?.locale?.time_format === "12" ? true : hass?.locale?.time_format === "24" ? false : undefined;
     this._time = new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit", hour12, timeZone });
     this._hour = new Intl.DateTimeFormat(language, { hour: "2-digit", hour12, timeZone });

@@ -2,9 +2,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { priceTicks } from "../src/chart.js";
-import { Formats, departureLine, problemMessage, reasonSentence } from "../src/text.js";
+import { Formats, departureLine, displayTimeZone, problemMessage, reasonSentence } from "../src/text.js";
 
-const hass = { locale: { language: "en", time_format: "24" }, config: { time_zone: "Europe/Oslo" } };
+const hass = {
+  locale: { language: "en", time_format: "24", time_zone: "server" },
+  config: { time_zone: "Europe/Oslo" },
+};
 const formats = new Formats(hass);
 // 18:00 in Oslo on a Tuesday.
 const NOW = new Date("2026-01-13T17:00:00Z");
@@ -90,7 +93,7 @@ test("the departure line shows the shortfall, and none when on target", () => {
 });
 
 test("12-hour clocks where the user has them", () => {
-  const twelve = new Formats({ ...hass, locale: { language: "en", time_format: "12" } });
+  const twelve = new Formats({ ...hass, locale: { ...hass.locale, time_format: "12" } });
   assert.match(twelve.time("2026-01-14T13:00:00+01:00"), /^01:00\s?PM$/);
 });
 
@@ -104,4 +107,11 @@ test("the price axis ends on round numbers above the dearest and below the cheap
   assert.deepEqual(priceTicks(0, 1.91), [0, 1, 2]);
   assert.deepEqual(priceTicks(0, 0.6), [0, 0.2, 0.4, 0.6]);
   assert.deepEqual(priceTicks(-0.12, 0.3), [-0.2, 0, 0.2, 0.4]);
+});
+
+test("times in the zone the user chose: the server's, or the browser's own", () => {
+  assert.equal(displayTimeZone(hass), "Europe/Oslo");
+  assert.equal(displayTimeZone({ ...hass, locale: { ...hass.locale, time_zone: "local" } }), undefined);
+  const utc = new Formats({ ...hass, config: { time_zone: "UTC" } });
+  assert.equal(utc.time("2026-01-14T01:00:00+01:00"), "00:00");
 });
