@@ -3,7 +3,6 @@
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
@@ -30,53 +29,17 @@ from custom_components.ev_flex.const import (
 from custom_components.ev_flex.frontend_card import CARD_FILE, CARD_URL, async_register_card
 from custom_components.ev_flex.websocket_api import UNLOAD_WATCHERS
 
-TZ_NAME = "Europe/Oslo"
-TZ = ZoneInfo(TZ_NAME)
-# 18:00 local; the night from 01:00 to 05:00 is cheap, the evening dear.
-START = datetime(2026, 1, 13, 18, 0, tzinfo=TZ)
-PRICE_ENTITY = "sensor.day_ahead_prices"
-CAR = "ev_flex_simulator_sedan_75_kwh"
-VEHICLE_ID = "simulator-garage-vehicle"
+from .priced_simulator import CAR, PRICE_ENTITY, START, TZ, TZ_NAME, VEHICLE_ID, set_prices
+
+pytestmark = pytest.mark.priced_simulator
+
 CHARGER_ID = "simulator-garage-charger"
-
-
-def _hourly(day: datetime) -> list[dict[str, Any]]:
-    midnight = day.replace(hour=0, minute=0)
-    return [
-        {
-            "time": (midnight + timedelta(hours=hour)).isoformat(),
-            "price": 0.05 if 1 <= hour < 5 else 0.60 if 17 <= hour < 21 else 0.30,
-        }
-        for hour in range(24)
-    ]
-
-
-def _price_attributes() -> dict[str, Any]:
-    return {
-        "unit_of_measurement": "EUR/kWh",
-        "prices_today": _hourly(START),
-        "prices_tomorrow": _hourly(START + timedelta(days=1)),
-    }
 
 
 @pytest.fixture
 def at_start(freezer: FrozenDateTimeFactory) -> None:
     """18:00 in Oslo, before the websocket client's token is made."""
     freezer.move_to(START)
-
-
-@pytest.fixture
-async def loaded_entry(
-    hass: HomeAssistant, at_start: None, simulator_entry: MockConfigEntry
-) -> MockConfigEntry:
-    """The simulated account priced by a day-ahead sensor, set up at 18:00 in Oslo."""
-    await hass.config.async_set_time_zone(TZ_NAME)
-    hass.states.async_set(PRICE_ENTITY, "0.6", _price_attributes())
-    simulator_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(simulator_entry, options={"price_entity": PRICE_ENTITY})
-    assert await hass.config_entries.async_setup(simulator_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return simulator_entry
 
 
 def _device_id(hass: HomeAssistant, identifier: str) -> str:
@@ -120,7 +83,7 @@ async def test_plan_per_slot_with_prices_and_controls(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
 ) -> None:
     """The first event holds the plan slot by slot, the known prices and the control entities;
-    the charging it plans falls in the cheap night."""
+    the charging it plans takes every cheap night hour and no dear evening one."""
     client = await _subscribe(hass, hass_ws_client, _device_id(hass, VEHICLE_ID))
     assert (await client.receive_json())["success"]
     event = await _next_event(client)
@@ -139,7 +102,9 @@ async def test_plan_per_slot_with_prices_and_controls(
     slots = event["plan"]["slots"]
     charging = [datetime.fromisoformat(s["start"]) for s in slots if s["charge_kw"] > 0]
     assert charging
-    assert all(1 <= moment.astimezone(TZ).hour < 5 for moment in charging)
+    hours = {moment.astimezone(TZ).hour for moment in charging}
+    assert {2, 3, 4} <= hours, "every cheap hour charges"
+    assert not hours & {17, 18, 19, 20}, "no dear evening hour does"
     assert slots[-1]["soc_pct_end"] >= event["plan"]["summary"]["target_soc_pct"]
     assert event["soc_pct"] == pytest.approx(40.0)
     assert event["can_discharge"] is False, "no V2G control for a car that cannot discharge"
@@ -239,7 +204,7 @@ async def test_before_the_first_battery_reading_the_card_says_so(
 ) -> None:
     """A car whose battery level is unknown has prices but no plan yet, and the card says why."""
     await hass.config.async_set_time_zone(TZ_NAME)
-    hass.states.async_set(PRICE_ENTITY, "0.6", _price_attributes())
+    set_prices(hass)
     hass.states.async_set("sensor.van_soc", "unknown", {"unit_of_measurement": "%"})
     hass.states.async_set("binary_sensor.van_plugged_in", "on")
     hass.states.async_set("switch.wallbox", "off")
