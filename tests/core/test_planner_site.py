@@ -429,9 +429,7 @@ def test_minimum_power_is_within_a_tenth_of_a_percent(data: dict[str, Any], min_
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(site_requests(), site_requests())
-def test_two_cars_never_break_a_limit(
-    first: dict[str, Any], second: dict[str, Any]
-) -> None:
+def test_two_cars_never_break_a_limit(first: dict[str, Any], second: dict[str, Any]) -> None:
     count = min(len(first["prices"]), len(second["prices"]))
     prices = first["prices"][:count]
     site = {**first["site"]}
