@@ -10,7 +10,7 @@ Test-only: highspy and numpy are never imported by the integration.
 """
 
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 import math
 from typing import Any
@@ -196,6 +196,24 @@ def peak_of(model: Model, net: list[float]) -> float:
         length = sum(model.hours[i] for i in group)
         peak = max(peak, sum(model.hours[i] * max(net[i], 0.0) for i in group) / length)
     return peak
+
+
+def price_items(
+    start: datetime, imports: list[float], minutes: int = 60, exports: list[float] | None = None
+) -> list[dict[str, Any]]:
+    """Price slots in the request's JSON form, `minutes` long each from `start`."""
+    items = []
+    for i, price in enumerate(imports):
+        begin = start + timedelta(minutes=minutes * i)
+        item: dict[str, Any] = {
+            "start": begin.isoformat(),
+            "end": (begin + timedelta(minutes=minutes)).isoformat(),
+            "import": price,
+        }
+        if exports is not None:
+            item["export"] = exports[i]
+        items.append(item)
+    return items
 
 
 @dataclass

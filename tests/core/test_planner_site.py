@@ -23,25 +23,14 @@ from custom_components.ev_flex.core.planner import (
 )
 from custom_components.ev_flex.core.planner.plan_reader import read_plan
 
-from .planner_reference import check_against_reference, check_site_against_reference
+from .planner_reference import check_against_reference, check_site_against_reference, price_items
 
 CET = timezone(timedelta(hours=1))
 START = datetime(2026, 6, 10, 8, 0, tzinfo=CET)
 
 
 def _prices(imports: list[float], exports: list[float] | None, minutes: int = 60) -> list[Any]:
-    items = []
-    for i, price in enumerate(imports):
-        begin = START + timedelta(minutes=minutes * i)
-        item: dict[str, Any] = {
-            "start": begin.isoformat(),
-            "end": (begin + timedelta(minutes=minutes)).isoformat(),
-            "import": price,
-        }
-        if exports is not None:
-            item["export"] = exports[i]
-        items.append(item)
-    return items
+    return price_items(START, imports, minutes, exports)
 
 
 def _request(site: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
