@@ -338,3 +338,76 @@ async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
     share = hass.states.get(f"sensor.{CAR}_planned_solar_share").state
     assert share != "unknown"
     assert float(hass.states.get(f"sensor.{CAR}_planned_charging_power").state) >= 0
+
+
+# Two cars, two entries, one house
+
+
+def _carport(simulator_entry: MockConfigEntry) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Carport",
+        unique_id="simulator-carport",
+        data={**simulator_entry.data, "name": "Carport"},
+        options={"price_entity": PRICE_ENTITY, "site": SITE},
+    )
+
+
+async def test_two_cars_in_two_entries_share_the_house(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The second car plans around the first, and one guard keeps both under the fuse."""
+    carport = _carport(simulator_entry)
+    carport.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(carport.entry_id)
+    await settle(hass)
+    second = carport.runtime_data.account.simulation
+    first_site, second_site = loaded_entry.runtime_data.site, carport.runtime_data.site
+    assert first_site is not None
+    assert second_site is not None
+    assert [car.vehicle_id for car in second_site.house_cars()] == [
+        "simulator-garage-vehicle",
+        "simulator-carport-vehicle",
+    ]
+
+    # The first car's plan: the second car's expected base load carries it.
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    first_plan = loaded_entry.runtime_data.smart_charging[
+        "simulator-garage-vehicle"
+    ].controller.state.plan
+    assert first_plan is not None
+    busy = next(slot for slot in first_plan["slots"] if slot["charge_kw"] > 1)
+    prices = [{"start": busy["start"], "end": busy["end"], "import": 0.1}]
+    request = {"charge": {"max_kw": 11.0}, "prices": prices}
+    alone = first_site.planner_request("simulator-garage-vehicle", request, None)
+    behind = second_site.planner_request("simulator-carport-vehicle", request, None)
+    assert behind["site"]["base_load_kw"][0] == pytest.approx(
+        alone["site"]["base_load_kw"][0] + busy["charge_kw"], abs=1e-3
+    )
+
+    # Both charge at once; the meter shows the house and both cars: together under 25 A.
+    await charge_now(hass, loaded_entry)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, "simulator-carport-vehicle"), carport.entry_id
+    )
+    assert device is not None
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging_2"}, blocking=True
+    )
+    await hass.services.async_call(DOMAIN, "charge_now", {"device_id": device.id}, blocking=True)
+    await settle(hass)
+    for _ in range(4):
+        freezer.tick(timedelta(seconds=20))
+        meter_w = (2.0 + simulation.grid_power_kw() + second.grid_power_kw()) * 1000.0
+        hass.states.async_set(HOUSE, f"{meter_w:.0f}", {"unit_of_measurement": "W"})
+        await settle(hass)
+        assert 2.0 + simulation.grid_power_kw() + second.grid_power_kw() <= 17.25
+    assert simulation.grid_power_kw() > 0
+    assert second.grid_power_kw() > 0

@@ -239,6 +239,9 @@ class VehicleSmartCharging:
             self.vehicle_id, request, system.charger if system is not None else None
         )
         plan = run_planner(completed)
+        # The cars after this one in the house plan around it: again, now.
+        for later in site.later_cars(self.vehicle_id):
+            self.hass.loop.call_soon(later.async_replan)
         if completed["prices"] is request["prices"]:
             return plan
         # A solar mode planned with the grid made dear: show the real prices and cost.
