@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.simulator import Simulation
+from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 
 TZ_NAME = "Europe/Oslo"
 TZ = ZoneInfo(TZ_NAME)
@@ -185,6 +186,12 @@ async def test_house_entities_and_the_solar_mode(
         "select", "select_option", {ATTR_ENTITY_ID: mode, "option": "solar_only"}, blocking=True
     )
     assert hass.states.get(mode).state == "solar_only"
+    # Diagnostics show the house.
+    # (Through the platform: the frozen clock lies before the test client's token.)
+    diagnostics = await async_get_config_entry_diagnostics(hass, loaded_entry)
+    assert diagnostics["site"]["solar_modes"] == {"simulator-garage-vehicle": "solar_only"}
+    assert diagnostics["site"]["import_limit_kw"] == pytest.approx(17.25)
+    assert diagnostics["site"]["house_without_cars_kw"] == pytest.approx(2.0, abs=1e-3)
     # Kept over a reload.
     assert await hass.config_entries.async_reload(loaded_entry.entry_id)
     await settle(hass)
