@@ -418,3 +418,46 @@ async def test_two_cars_in_two_entries_share_the_house(
         assert 2.0 + simulation.grid_power_kw() + second.grid_power_kw() <= 17.25
     assert simulation.grid_power_kw() > 0
     assert second.grid_power_kw() > 0
+
+
+async def test_current_control_charges_at_the_planned_power(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The simulated charger takes a current: each planned slot charges through at its planned
+    power, and the guard sets that power as a current per phase."""
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    plan = charging.controller.state.plan
+    assert plan is not None
+    slots = {slot["start"]: slot for slot in plan["slots"]}
+    windows = [w for w in plan["switch_times"] if w["mode"] == "charge"]
+    assert windows
+    for window in windows:
+        slot = slots.get(window["start"])
+        if slot is not None and slot["charge_kw"] >= 4.14:
+            # A whole slot (or several) at the slot's planned power.
+            assert window["kw"] == pytest.approx(slot["charge_kw"])
+    # In a slot planned below full power, the charger gets that power as a current.
+    second = next(w for w in windows if w["kw"] < 20)
+    until = datetime.fromisoformat(second["start"]) + timedelta(minutes=5)
+    while datetime.now(TZ) < until:
+        freezer.tick(timedelta(minutes=10))
+        async_fire_time_changed(hass)
+        await settle(hass)
+    plan = charging.controller.state.plan
+    assert plan is not None
+    now = datetime.now(TZ)
+    window = next(
+        w
+        for w in plan["switch_times"]
+        if datetime.fromisoformat(w["start"]) <= now < datetime.fromisoformat(w["end"])
+    )
+    assert 4.14 <= window["kw"] < 20
+    assert simulation.charger_state().max_current_a == int(window["kw"] / 0.69)
+    assert simulation.charger_state().is_charging

@@ -55,6 +55,7 @@ from .core.executor import (
 )
 from .core.model import CommandKind, CommandResult, CommandState
 from .core.pairing import EvSystem, RouteFailure, route_command
+from .core.site import current_switch_times
 from .helpers import store_key_part, vehicle_name
 from .location import configured_charging_zone, system_at_charging_location
 from .repairs import issue_id
@@ -242,6 +243,9 @@ class VehicleSmartCharging:
         # The cars after this one in the house plan around it: again, now.
         for later in site.later_cars(self.vehicle_id):
             self.hass.loop.call_soon(later.async_replan)
+        if (min_kw := completed["charge"].get("min_kw")) is not None:
+            # The charger takes a current: charge through each slot at its planned power.
+            plan = {**plan, "switch_times": current_switch_times(plan, min_kw)}
         if completed["prices"] is request["prices"]:
             return plan
         # A solar mode planned with the grid made dear: show the real prices and cost.

@@ -12,6 +12,7 @@ from custom_components.ev_flex.core.site import (
     PeakCounting,
     SiteError,
     SiteSettings,
+    current_switch_times,
     effective_peak,
     month_peak,
     site_for_slots,
@@ -250,3 +251,31 @@ def test_empty_profile_says_zero_and_round_trips() -> None:
     stored = learned.to_dict()
     stored["by_weekday_hour"][0][0] = math.nan
     assert BaseLoadProfile.from_dict(stored).by_weekday_hour[0][0] is None
+
+
+def test_current_control_charges_through_each_slot_at_its_power() -> None:
+    def at(minutes: float) -> str:
+        return (NOW + timedelta(minutes=minutes)).isoformat()
+
+    plan = {
+        "slots": [
+            {"start": at(0), "end": at(15), "charge_kw": 11.0},
+            {"start": at(15), "end": at(30), "charge_kw": 11.0},
+            {"start": at(30), "end": at(45), "charge_kw": 5.0},
+            {"start": at(45), "end": at(60), "charge_kw": 2.0},
+            {"start": at(60), "end": at(75), "charge_kw": 0.0},
+        ],
+        "switch_times": [
+            {"start": at(0), "end": at(30 + 15 * 5 / 11), "mode": "charge", "kw": 11.0},
+            {"start": at(45), "end": at(45 + 15 * 2 / 11), "mode": "charge", "kw": 11.0},
+        ],
+    }
+    assert current_switch_times(plan, 4.14) == [
+        # Full power, back to back: one window.
+        {"start": at(0), "end": at(30), "mode": "charge", "kw": 11.0},
+        # 5 kW through the whole slot instead of 11 kW for 6.8 minutes.
+        {"start": at(30), "end": at(45), "mode": "charge", "kw": 5.0},
+        # 2 kW is below the charger's minimum: part of the slot at full power, as planned.
+        {"start": at(45), "end": at(45 + 15 * 2 / 11), "mode": "charge", "kw": 11.0},
+    ]
+    assert current_switch_times({"slots": [{"start": "x"}]}, 4.14) == []

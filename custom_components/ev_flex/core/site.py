@@ -254,3 +254,57 @@ def solar_share_pct(
     if total <= 0:
         return None
     return round(100.0 * from_solar / total, 1)
+
+
+def current_switch_times(plan: Mapping[str, Any], min_kw: float) -> list[dict[str, Any]]:
+    """A plan's switch times for a charger that takes a current.
+
+    A slot planned at or above the charger's minimum power charges through the whole slot at
+    the planned power (the current follows it), instead of at full power for part of the slot:
+    the house draws what the plan counted on. Slots below the minimum keep their part-slot
+    windows at full power, and discharge windows stay as they are.
+    """
+    windows: list[dict[str, Any]] = []
+    original = list(plan.get("switch_times") or [])
+    for slot in plan.get("slots") or []:
+        times = _slot_times(slot)
+        if times is None:
+            continue
+        start, end = times
+        charge = float(slot.get("charge_kw") or 0.0)
+        if charge >= min_kw - 1e-6 and charge > 0:
+            windows.append(
+                {"start": slot["start"], "end": slot["end"], "mode": "charge", "kw": charge}
+            )
+            continue
+        for window in original:
+            window_times = _slot_times(window)
+            if window_times is None:
+                continue
+            clipped_start, clipped_end = max(start, window_times[0]), min(end, window_times[1])
+            if clipped_start < clipped_end:
+                windows.append(
+                    {
+                        **window,
+                        "start": clipped_start.isoformat(),
+                        "end": clipped_end.isoformat(),
+                    }
+                )
+    return _merged(windows)
+
+
+def _merged(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Back-to-back windows of the same mode and power as one."""
+    merged: list[dict[str, Any]] = []
+    for window in windows:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last["end"] == window["start"]
+            and last.get("mode") == window.get("mode")
+            and abs(float(last.get("kw") or 0) - float(window.get("kw") or 0)) < 1e-9
+        ):
+            last["end"] = window["end"]
+        else:
+            merged.append(dict(window))
+    return merged
