@@ -61,20 +61,7 @@ def simulator_entry(
 
 @pytest.fixture
 async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> MockConfigEntry:
-    await hass.config.async_set_time_zone(TZ_NAME)
-    hass.states.async_set(
-        PRICE_ENTITY,
-        "0.2",
-        {
-            "unit_of_measurement": "EUR/kWh",
-            "prices_today": _prices(START),
-            "prices_tomorrow": _prices(START + timedelta(days=1)),
-        },
-    )
-    hass.states.async_set(HOUSE, "1.0", {"unit_of_measurement": "kW"})
-    simulator_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(simulator_entry.entry_id)
-    await settle(hass)
+    await set_up(hass, simulator_entry)
     return simulator_entry
 
 
