@@ -75,6 +75,15 @@ window.__deepQuery = (selector) => {
 HARMLESS_FAILURES = frozenset({(None, "config_not_found"), ("unsubscribe_events", "not_found")})
 
 
+# What Chromium answers to a script or screenshot while the page is being replaced.
+NAVIGATION_ERRORS = (
+    "Inspected target navigated or closed",
+    "Cannot find context with specified id",
+    "Execution context was destroyed",
+    "Not attached to an active page",
+)
+
+
 class BrowserError(Exception):
     """Chromium failed, or the page did not show what was expected in time."""
 
@@ -216,10 +225,19 @@ class Browser:
         return result
 
     async def evaluate(self, expression: str) -> Any:
-        answer = await self.send(
-            "Runtime.evaluate",
-            {"expression": expression, "returnByValue": True, "awaitPromise": True},
-        )
+        """The script's value. A script cut short by a navigation (the frontend reloads itself
+        at times) runs again in the new page, for up to 10 seconds."""
+        params = {"expression": expression, "returnByValue": True, "awaitPromise": True}
+        for _ in range(20):
+            try:
+                answer = await self.send("Runtime.evaluate", params)
+                break
+            except BrowserError as err:
+                if not any(sign in str(err) for sign in NAVIGATION_ERRORS):
+                    raise
+                await asyncio.sleep(0.5)
+        else:
+            raise BrowserError("the page kept navigating away while a script ran")
         if "exceptionDetails" in answer:
             raise BrowserError(f"script failed: {answer['exceptionDetails'].get('text')}")
         return answer["result"].get("value")

@@ -10,6 +10,7 @@ the card for each into artefacts/ (the README's pictures are copies of them).
 
 import asyncio
 from collections.abc import Generator
+import contextlib
 from datetime import datetime
 import os
 from pathlib import Path
@@ -238,7 +239,8 @@ async def _look(user: dict[str, str], data: dict[str, Any], tz: ZoneInfo) -> Non
             await _check_removed_vehicle_and_stub(browser, data)
             await _switch_smart_charging_off(browser)
         except (BrowserError, AssertionError):
-            await browser.screenshot(ARTEFACTS / "ev-flex-card-failure.png")
+            with contextlib.suppress(BrowserError):
+                await browser.screenshot(ARTEFACTS / "ev-flex-card-failure.png")
             raise
         unexpected = [
             failure for failure in browser.failed_commands() if REMOVED_VEHICLE not in failure

@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.planner import PlanRequest
 from custom_components.ev_flex.core.simulator import Simulation
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 
@@ -63,6 +64,18 @@ def simulator_entry(
 async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> MockConfigEntry:
     await set_up(hass, simulator_entry)
     return simulator_entry
+
+
+def _request(start: datetime, end: datetime) -> PlanRequest:
+    """A one-slot planner request from `start` to `end`."""
+    return PlanRequest.from_dict(
+        {
+            "now": start.isoformat(),
+            "battery": {"capacity_kwh": 75, "soc_pct": 40},
+            "charge": {"max_kw": 11.0, "efficiency": 0.9},
+            "prices": [{"start": start.isoformat(), "end": end.isoformat(), "import": 0.1}],
+        }
+    )
 
 
 async def set_house(hass: HomeAssistant, simulation: Simulation, house_kw: float) -> None:
@@ -232,22 +245,10 @@ async def test_solcast_forecast_reaches_the_plan(
     assert site is not None
     noon = (START + timedelta(days=1)).replace(hour=13)
     assert site.solar_kw(noon, noon + timedelta(hours=1)) == pytest.approx(5.75)
-    request = site.planner_request(
-        "car",
-        {
-            "charge": {"max_kw": 11.0},
-            "prices": [
-                {
-                    "start": noon.isoformat(),
-                    "end": (noon + timedelta(hours=1)).isoformat(),
-                    "import": 0.1,
-                }
-            ],
-        },
-        None,
-    )
-    assert request["site"]["solar_kw"] == [5.75]
-    assert request["site"]["import_limit_kw"] == pytest.approx(17.25)
+    request = site.planner_request("car", _request(noon, noon + timedelta(hours=1)), None)
+    assert request.site is not None
+    assert request.site.solar_kw == (5.75,)
+    assert request.site.import_limit_kw == pytest.approx(17.25)
 
     # Two days later the forecast lies in the past: no solar.
     freezer.move_to(START + timedelta(days=3))
@@ -323,9 +324,9 @@ async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
         for day in (START, START + timedelta(days=1))
         for item in _prices(day)
     }
-    for slot in decision.plan["slots"]:
-        hour = datetime.fromisoformat(slot["end"]).astimezone(TZ) - timedelta(hours=1)
-        assert slot["import"] == pytest.approx(real[hour.isoformat()])
+    for slot in decision.plan.slots:
+        hour = slot.end.astimezone(TZ) - timedelta(hours=1)
+        assert slot.import_price == pytest.approx(real[hour.isoformat()])
     cost = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
     charge_now = float(hass.states.get(f"sensor.{CAR}_cost_if_charged_now").state)
     assert 0 <= cost < charge_now < 50
@@ -377,14 +378,13 @@ async def test_two_cars_in_two_entries_share_the_house(
         "simulator-garage-vehicle"
     ].controller.state.plan
     assert first_plan is not None
-    busy = next(slot for slot in first_plan["slots"] if slot["charge_kw"] > 1)
-    prices = [{"start": busy["start"], "end": busy["end"], "import": 0.1}]
-    request = {"charge": {"max_kw": 11.0}, "prices": prices}
-    alone = first_site.planner_request("simulator-garage-vehicle", request, None)
-    behind = second_site.planner_request("simulator-carport-vehicle", request, None)
-    assert behind["site"]["base_load_kw"][0] == pytest.approx(
-        alone["site"]["base_load_kw"][0] + busy["charge_kw"], abs=1e-3
-    )
+    busy = next(slot for slot in first_plan.slots if slot.charge_kw > 1)
+    request = _request(busy.start, busy.end)
+    alone = first_site.planner_request("simulator-garage-vehicle", request, None).site
+    behind = second_site.planner_request("simulator-carport-vehicle", request, None).site
+    assert alone is not None
+    assert behind is not None
+    assert behind.base_load_kw[0] == pytest.approx(alone.base_load_kw[0] + busy.charge_kw, abs=1e-3)
 
     # Both charge at once; the meter shows the house and both cars: together under 25 A.
     await charge_now(hass, loaded_entry)
@@ -422,17 +422,17 @@ async def test_current_control_charges_at_the_planned_power(
     charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
     plan = charging.controller.state.plan
     assert plan is not None
-    slots = {slot["start"]: slot for slot in plan["slots"]}
-    windows = [w for w in plan["switch_times"] if w["mode"] == "charge"]
+    slots = {slot.start: slot for slot in plan.slots}
+    windows = [w for w in plan.switch_times if w.mode == "charge"]
     assert windows
     for window in windows:
-        slot = slots.get(window["start"])
-        if slot is not None and slot["charge_kw"] >= 4.14:
+        slot = slots.get(window.start)
+        if slot is not None and slot.charge_kw >= 4.14:
             # A whole slot (or several) at the slot's planned power.
-            assert window["kw"] == pytest.approx(slot["charge_kw"])
+            assert window.kw == pytest.approx(slot.charge_kw)
     # In a slot planned below full power, the charger gets that power as a current.
-    second = next(w for w in windows if w["kw"] < 20)
-    until = datetime.fromisoformat(second["start"]) + timedelta(minutes=5)
+    second = next(w for w in windows if w.kw < 20)
+    until = second.start + timedelta(minutes=5)
     while datetime.now(TZ) < until:
         freezer.tick(timedelta(minutes=10))
         async_fire_time_changed(hass)
@@ -440,11 +440,7 @@ async def test_current_control_charges_at_the_planned_power(
     plan = charging.controller.state.plan
     assert plan is not None
     now = datetime.now(TZ)
-    window = next(
-        w
-        for w in plan["switch_times"]
-        if datetime.fromisoformat(w["start"]) <= now < datetime.fromisoformat(w["end"])
-    )
-    assert 4.14 <= window["kw"] < 20
-    assert simulation.charger_state().max_current_a == int(window["kw"] / 0.69)
+    window = next(w for w in plan.switch_times if w.start <= now < w.end)
+    assert 4.14 <= window.kw < 20
+    assert simulation.charger_state().max_current_a == int(window.kw / 0.69)
     assert simulation.charger_state().is_charging

@@ -58,28 +58,20 @@ def _price_attributes() -> dict[str, Any]:
 
 
 @pytest.fixture
-def simulator_entry(
-    simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
-) -> MockConfigEntry:
-    """The simulated account priced by a day-ahead sensor, at 18:00 in Oslo."""
+def at_start(freezer: FrozenDateTimeFactory) -> None:
+    """18:00 in Oslo, before the websocket client's token is made."""
     freezer.move_to(START)
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=simulator_entry.title,
-        unique_id=simulator_entry.unique_id,
-        data=dict(simulator_entry.data),
-        options={"price_entity": PRICE_ENTITY},
-        version=1,
-        minor_version=1,
-    )
 
 
 @pytest.fixture
-async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> MockConfigEntry:
-    """The account set up with today's and tomorrow's prices."""
+async def loaded_entry(
+    hass: HomeAssistant, at_start: None, simulator_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """The simulated account priced by a day-ahead sensor, set up at 18:00 in Oslo."""
     await hass.config.async_set_time_zone(TZ_NAME)
     hass.states.async_set(PRICE_ENTITY, "0.6", _price_attributes())
     simulator_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(simulator_entry, options={"price_entity": PRICE_ENTITY})
     assert await hass.config_entries.async_setup(simulator_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     return simulator_entry
@@ -148,6 +140,23 @@ async def test_plan_per_slot_with_prices_and_controls(
     assert all(1 <= moment.astimezone(TZ).hour < 5 for moment in charging)
     assert slots[-1]["soc_pct_end"] >= event["plan"]["summary"]["target_soc_pct"]
     assert event["soc_pct"] == pytest.approx(40.0)
+    assert event["can_discharge"] is False, "no V2G control for a car that cannot discharge"
+
+
+@pytest.mark.parametrize("vehicle_preset", ["suv_v2g"])
+async def test_bidirectional_car_gets_its_v2g_control(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
+) -> None:
+    """A car and charger that can discharge offer the vehicle-to-grid switch on the card."""
+    (vehicle_id,) = loaded_entry.runtime_data.smart_charging
+    client = await _subscribe(hass, hass_ws_client, _device_id(hass, vehicle_id))
+    assert (await client.receive_json())["success"]
+    event = await _next_event(client)
+    assert event["can_discharge"] is True
+    assert (
+        event["entities"]["v2g"]
+        == "switch.ev_flex_simulator_suv_99_kwh_bidirectional_vehicle_to_grid"
+    )
 
 
 async def test_plan_follows_the_controller(
@@ -168,7 +177,7 @@ async def test_plan_follows_the_controller(
     followed = loaded_entry.runtime_data.smart_charging[VEHICLE_ID].controller.state.plan
     assert followed is not None
     assert [slot["charge_kw"] for slot in event["plan"]["slots"]] == [
-        round(slot["charge_kw"], 2) for slot in followed["slots"]
+        round(slot.charge_kw, 2) for slot in followed.slots
     ]
     assert event["departure"] is not None
     assert event["target_soc_pct"] == event["plan"]["summary"]["target_soc_pct"]
@@ -197,12 +206,6 @@ async def test_without_prices_the_card_says_so(
     assert event["problem"] == "no_prices"
     assert event["plan"] is None
     assert event["prices"] == []
-
-
-@pytest.fixture
-def at_start(freezer: FrozenDateTimeFactory) -> None:
-    """18:00 in Oslo, before the websocket client's token is made."""
-    freezer.move_to(START)
 
 
 async def test_before_the_first_battery_reading_the_card_says_so(

@@ -873,7 +873,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
 
     @staticmethod
     def _charger_mandatory(runtime: EvFlexRuntimeData) -> bool:
-        """Whether smart charging stops without this charger (seed 003, scenario A)."""
+        """Whether smart charging stops without this charger: the car cannot start and stop
+        itself, and this is its only charger."""
         coordinator = runtime.coordinator
         return len(coordinator.data.chargers) == 1 and any(
             not system.own_capabilities.can_start_stop for system in coordinator.systems.values()

@@ -31,10 +31,11 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, WEEKDAYS
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
-from .core.account import HomeReadings, SimulatedAccount
+from .core.account import HomeReadings
 from .core.controller import Decision, SmartChargingState
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
+from .core.planner import Plan
 from .core.prices import PriceStatus
 from .core.site import planned_power_now, solar_share_pct
 from .core.tariff import ExportKind, PricedSlot, chart_slots
@@ -420,10 +421,9 @@ async def async_setup_entry(
             async_add_entities,
             lambda charging: [ControllerSensor(charging, d) for d in SITE_VEHICLE_SENSORS],
         )
-    account = entry.runtime_data.account
-    if isinstance(account, SimulatedAccount) and account.home is not None:
+    if (home_readings := entry.runtime_data.home_readings) is not None:
         async_add_entities(
-            SimulatedHomeSensor(entry.runtime_data.coordinator, account, description)
+            SimulatedHomeSensor(entry.runtime_data.coordinator, home_readings, description)
             for description in SIMULATED_HOME_SENSORS
         )
     async_setup_smart_charging_entities(
@@ -456,7 +456,7 @@ class ChargerSensor(EvFlexChargerEntity, SensorEntity):
 
 
 class EvSystemSensor(EvFlexVehicleEntity, SensorEntity):
-    """How far the vehicle is paired with a charger of its account (seed 002).
+    """How far the vehicle is paired with a charger of its account (Enode's EV-charger pairing).
 
     Established: a charger of the same account is linked, which unlocks start/stop (and the
     location) for the car. Active: the two are plugged into each other, so commands may go
@@ -690,13 +690,13 @@ class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
     def __init__(
         self,
         coordinator: AccountCoordinator,
-        account: SimulatedAccount,
+        home_readings: Callable[[datetime], HomeReadings | None],
         description: SimulatedHomeSensorDescription,
     ) -> None:
         """Attach the meter to the entry's simulated home device."""
         super().__init__(coordinator)
         self.entity_description = description
-        self._account = account
+        self._home_readings = home_readings
         device_id = simulated_home_device_id(coordinator.config_entry)
         self._attr_unique_id = f"{device_id}_{description.key}"
         self._attr_device_info = DeviceInfo(
@@ -709,7 +709,7 @@ class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
     @property
     def native_value(self) -> float | None:
         """The meter's reading now."""
-        readings = self._account.home_readings(dt_util.utcnow())
+        readings = self._home_readings(dt_util.utcnow())
         return None if readings is None else self.entity_description.value_fn(readings)
 
 
@@ -718,7 +718,7 @@ class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
 
 
 def _site_value(
-    read: Callable[[HomeSite, dict[str, Any] | None], float | None],
+    read: Callable[[HomeSite, Plan | None], float | None],
 ) -> Callable[[VehicleSmartCharging], float | None]:
     def value(charging: VehicleSmartCharging) -> float | None:
         site = charging.entry.runtime_data.site
@@ -757,7 +757,7 @@ class SiteSensorDescription(SensorEntityDescription):
     value_fn: Callable[[HomeSite], float | None]
 
 
-def _plans(site: HomeSite) -> list[dict[str, Any] | None]:
+def _plans(site: HomeSite) -> list[Plan | None]:
     return [
         charging.controller.decision.plan if charging.controller.decision else None
         for charging in site.entry.runtime_data.smart_charging.values()

@@ -6,7 +6,8 @@ the planner request's `site` (see core/site.py). It also follows the house senso
 guard. Without site options there is no `HomeSite` and smart charging plans as before.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,7 @@ from homeassistant.util.hass_dict import HassKey
 from .const import DOMAIN, LOGGER
 from .core.base_load import BaseLoadProfile, base_load_hours
 from .core.model import ChargerState
+from .core.planner import Plan, PlannedSlot, PlanRequest, PriceSlot, SiteSpec
 from .core.site import (
     GRID_VOLTAGE_V,
     MIN_CHARGE_CURRENT_A,
@@ -85,13 +87,13 @@ def house_key(settings: SiteSettings) -> str:
     return settings.house_entity or "home"
 
 
-def planned_average_kw(plan: Mapping[str, Any] | None, start: datetime, end: datetime) -> float:
+def planned_average_kw(plan: Plan | None, start: datetime, end: datetime) -> float:
     """A plan's average charging power over [start, end) (kW)."""
     energy = 0.0
-    for slot in (plan or {}).get("slots") or []:
-        overlap = (min(end, _time(slot["end"])) - max(start, _time(slot["start"]))).total_seconds()
+    for slot in () if plan is None else plan.slots:
+        overlap = (min(end, slot.end) - max(start, slot.start)).total_seconds()
         if overlap > 0:
-            energy += float(slot.get("charge_kw") or 0.0) * overlap
+            energy += slot.charge_kw * overlap
     span = (end - start).total_seconds()
     return energy / span if span > 0 else 0.0
 
@@ -147,33 +149,31 @@ def _hourly_means(
     return means
 
 
-def plan_with_real_prices(
-    plan: dict[str, Any], prices: list[dict[str, Any]], site: Mapping[str, Any] | None
-) -> dict[str, Any]:
+def plan_with_real_prices(plan: Plan, prices: Sequence[PriceSlot], site: SiteSpec | None) -> Plan:
     """A plan made with the solar modes' grid penalty, showing the real prices and cost.
 
     The cost counts grid energy at its import price and solar surplus the car took at the
     export price it would otherwise have earned.
     """
-    real = {_time(item["end"]): item for item in prices}
-    base = (site or {}).get("base_load_kw") or []
-    solar = (site or {}).get("solar_kw") or []
-    slots: list[dict[str, Any]] = []
+    real = {price.end: price for price in prices}
+    base = site.base_load_kw if site is not None else ()
+    solar = site.solar_kw if site is not None else ()
+    slots: list[PlannedSlot] = []
     cost = 0.0
-    for index, slot in enumerate(plan.get("slots") or []):
-        price = real.get(_time(slot["end"]))
+    for index, slot in enumerate(plan.slots):
+        price = real.get(slot.end)
         if price is None:
             slots.append(slot)
             continue
-        hours = (_time(slot["end"]) - _time(slot["start"])).total_seconds() / 3600.0
+        hours = (slot.end - slot.start).total_seconds() / 3600.0
         surplus = max(0.0, solar[index] - base[index]) if index < min(len(base), len(solar)) else 0
-        charge = float(slot.get("charge_kw") or 0.0)
+        charge = slot.charge_kw
         from_solar = min(charge, surplus)
-        export_price = float(price.get("export") or 0.0)
-        cost += hours * (price["import"] * (charge - from_solar) + export_price * from_solar)
-        cost -= hours * export_price * float(slot.get("discharge_kw") or 0.0)
-        slots.append({**slot, "import": price["import"]})
-    return {**plan, "slots": slots, "cost": round(cost, 6)}
+        export_price = price.export_price or 0.0
+        cost += hours * (price.import_price * (charge - from_solar) + export_price * from_solar)
+        cost -= hours * export_price * slot.discharge_kw
+        slots.append(replace(slot, import_price=price.import_price))
+    return replace(plan, slots=tuple(slots), cost=round(cost, 6))
 
 
 class HomeSite:
@@ -294,14 +294,13 @@ class HomeSite:
         """Expected solar production beyond the house's own load over a period (kW)."""
         return max(0.0, self.solar_kw(start, end) - self.profile.average_kw(start, end, self.tz))
 
-    def expected_month_peak_kw(self, plans: list[dict[str, Any] | None]) -> float:
+    def expected_month_peak_kw(self, plans: Sequence[Plan | None]) -> float:
         """This month's peak as the tariff counts it, with what the plans expect today (kW)."""
         today = dt_util.now(self.tz).date().isoformat()
         peaks = dict(self.daily_peaks_kw)
         for plan in plans:
-            planned = (plan or {}).get("peak_kw")
-            if isinstance(planned, int | float):
-                peaks[today] = max(peaks.get(today, 0.0), float(planned))
+            if plan is not None and plan.peak_kw is not None:
+                peaks[today] = max(peaks.get(today, 0.0), plan.peak_kw)
         return month_peak(self.settings, peaks)
 
     # Solar modes
@@ -426,7 +425,7 @@ class HomeSite:
 
     # For the planner
 
-    def site_request(self, slots: list[tuple[datetime, datetime]]) -> dict[str, Any] | None:
+    def site_request(self, slots: list[tuple[datetime, datetime]]) -> SiteSpec | None:
         """The planner request's `site` for these price slots; None when nothing is set."""
         if not self.settings.configured or not slots:
             return None
@@ -440,33 +439,38 @@ class HomeSite:
         )
 
     def planner_request(
-        self, vehicle_id: str, request: Mapping[str, Any], charger: ChargerState | None
-    ) -> dict[str, Any]:
+        self, vehicle_id: str, request: PlanRequest, charger: ChargerState | None
+    ) -> PlanRequest:
         """A vehicle's planner request with the house added: `site`, the charger's minimum
         power where it takes a current, and the vehicle's solar mode."""
-        slots = [(_time(item["start"]), _time(item["end"])) for item in request.get("prices") or []]
-        completed = dict(request)
+        completed = request
+        slots = [(slot.start, slot.end) for slot in request.prices]
         limit = self.settings.import_limit_kw
-        if (site := self.site_request(slots)) is not None:
-            base = site["base_load_kw"]
+        site = self.site_request(slots)
+        if site is not None:
+            base = list(site.base_load_kw)
             if self.live_load_kw is not None and base:
                 # The meter shows more than expected right now: plan the slot with what is seen.
-                base[0] = round(max(base[0], self.live_load_kw), 3)
+                base[0] = max(base[0], self.live_load_kw)
             # Cars planned before this one in the same house draw from the same fuse and peak.
             for index, kw in enumerate(self._earlier_cars_kw(vehicle_id, slots)):
-                base[index] = round(base[index] + kw, 3)
-            completed["site"] = site
+                base[index] += kw
+            site = replace(site, base_load_kw=tuple(round(kw, 3) for kw in base))
+            completed = replace(completed, site=site)
         if charger is not None and charger.capabilities.can_set_max_current:
             minimum_a = charger.min_current_a or MIN_CHARGE_CURRENT_A
             minimum_kw = round(minimum_a * (charger.phases or 3) * GRID_VOLTAGE_V / 1000.0, 3)
             # A fuse below the charger's minimum leaves on/off charging only.
             if limit is None or minimum_kw <= limit:
-                completed["charge"] = {**completed["charge"], "min_kw": minimum_kw}
+                completed = replace(completed, charge=replace(completed.charge, min_kw=minimum_kw))
         if self.solar_mode(vehicle_id) is not SolarMode.CHEAPEST:
-            completed["prices"] = [
-                {**item, "import": item["import"] + SOLAR_MODE_GRID_PENALTY}
-                for item in completed.get("prices") or []
-            ]
+            completed = replace(
+                completed,
+                prices=tuple(
+                    replace(slot, import_price=slot.import_price + SOLAR_MODE_GRID_PENALTY)
+                    for slot in completed.prices
+                ),
+            )
         return completed
 
     # The cars of the house, across entries

@@ -25,6 +25,7 @@ from .core.live_guard import (
     house_without_cars,
 )
 from .core.model import CommandKind
+from .core.pairing import command_outcome
 from .core.site import GRID_VOLTAGE_V
 from .site import HOUSES, HomeSite, house_key, power_kw
 from .smart_charging import VehicleSmartCharging
@@ -109,25 +110,18 @@ class SiteGuard:
             return _PlannedNow(0.0, 0.0)
         if decision.action.mode is not DeviceMode.CHARGE:
             return _PlannedNow(0.0, 0.0)
-        plan = decision.plan or {}
-        kw = None
-        for interval in plan.get("switch_times") or []:
-            start, end = (
-                dt_util.parse_datetime(interval["start"]),
-                dt_util.parse_datetime(interval["end"]),
-            )
-            if start is not None and end is not None and start <= now < end:
-                kw = float(interval.get("kw") or 0.0)
+        plan = decision.plan
+        windows = () if plan is None else plan.switch_times
+        kw = next((window.kw for window in windows if window.start <= now < window.end), None)
         charger = system.charger
         if kw is None and charger is not None and charger.max_current_limit_a:
             # Charging outside the plan (charge now, behind, protective): full power.
             kw = charger.max_current_limit_a * (charger.phases or 3) * GRID_VOLTAGE_V / 1000.0
         kw = kw or 0.0
         surplus = 0.0
-        for slot in plan.get("slots") or []:
-            start, end = dt_util.parse_datetime(slot["start"]), dt_util.parse_datetime(slot["end"])
-            if start is not None and end is not None and start <= now < end:
-                surplus = self.site.surplus_kw(start, end)
+        for slot in () if plan is None else plan.slots:
+            if slot.start <= now < slot.end:
+                surplus = self.site.surplus_kw(slot.start, slot.end)
         return _PlannedNow(kw, min(kw, surplus))
 
     def _house_sites(self) -> list[HomeSite]:
@@ -231,14 +225,16 @@ class SiteGuard:
         system = charging.system
         if system is None or system.charger is None:
             return
-        coordinator = charging.coordinator
+        # The car's own entry: in a shared house it may be another entry's.
+        runtime = charging.entry.runtime_data
         try:
-            await coordinator.send_command(
-                system.charger.charger_id, CommandKind.SET_MAX_CURRENT, current_a
+            routed = await runtime.commands.async_route(
+                system, CommandKind.SET_MAX_CURRENT, current_a
             )
+            command_outcome(routed)
         except AccountError as err:
             LOGGER.warning(
                 "Could not set the charging current of %s: %s", charging.display_name, err
             )
             return
-        await coordinator.async_request_refresh()
+        await runtime.coordinator.async_request_refresh()

@@ -6,6 +6,7 @@
 The slot list travels here and not in state attributes, which the recorder would store.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,8 @@ import probatio
 
 from .const import DOMAIN
 from .core.plan_answer import PRICE_DIGITS, plan_answer
+from .core.plan_request import current_slots
+from .core.planner import PriceSlot
 from .entity import charging_currency
 from .helpers import vehicle_name
 from .smart_charging import VehicleSmartCharging, finite_or_none
@@ -139,29 +142,23 @@ def _local(moment: datetime | None) -> str | None:
     return None if moment is None else dt_util.as_local(moment).isoformat()
 
 
-def _price_slots(prices: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _price_slots(prices: Sequence[PriceSlot]) -> list[dict[str, Any]]:
     """The known import prices, slot by slot, with local times."""
-    slots = []
-    for slot in prices:
-        price = finite_or_none(slot.get("import"))
-        start, end = slot.get("start"), slot.get("end")
-        if price is None or start is None or end is None:
-            continue
-        slots.append(
-            {
-                "start": _local(datetime.fromisoformat(str(start))),
-                "end": _local(datetime.fromisoformat(str(end))),
-                "price": round(price, PRICE_DIGITS),
-            }
-        )
-    return slots
+    return [
+        {
+            "start": _local(slot.start),
+            "end": _local(slot.end),
+            "price": round(slot.import_price, PRICE_DIGITS),
+        }
+        for slot in prices
+    ]
 
 
 def vehicle_plan(charging: VehicleSmartCharging, now: datetime) -> dict[str, Any]:
     """What the card shows for one vehicle now (JSON-ready)."""
     observation = charging.observation()
     decision = charging.controller.decision
-    prices = charging.planner_prices(now)
+    prices = current_slots(charging.price_slots(), now)
     money = charging_currency(charging)
     answer: dict[str, Any] = {
         "name": charging.entry.title,

@@ -39,7 +39,8 @@ export class Formats {
   }
 
   percent(value) {
-    return `${this._whole.format(value)} %`;
+    // A no-break space: "80 %" never breaks across lines.
+    return `${this._whole.format(value)}\u00a0%`;
   }
 }
 
@@ -69,9 +70,9 @@ function savingsClause(data, formats) {
   const cost = data.estimated_cost;
   const now = data.charge_now_cost;
   if (cost == null || now == null || !(now > 0)) return "";
-  const clause = `costs ${formats.money(cost)} ${data.currency}`;
+  const clause = `costs ${formats.money(cost)}\u00a0${data.currency}`;
   const less = Math.round(((now - cost) / now) * 100);
-  return less >= 1 ? `${clause}, ${less} % less than now` : clause;
+  return less >= 1 ? `${clause}, ${formats.percent(less)} less than now` : clause;
 }
 
 /** One plain sentence: why the car does what it does now. */

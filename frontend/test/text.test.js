@@ -29,13 +29,13 @@ const waiting = {
 test("waiting names the window, its cost and the saving", () => {
   assert.equal(
     reasonSentence(waiting, formats, NOW),
-    "Waiting for cheaper prices: charging Wed 01:00–05:00 costs 12.40 NOK, 38 % less than now.",
+    "Waiting for cheaper prices: charging Wed 01:00–05:00 costs 12.40\u00a0NOK, 38\u00a0% less than now.",
   );
 });
 
 test("no saving to speak of leaves the comparison out", () => {
   const data = { ...waiting, estimated_cost: 19.99 };
-  assert.equal(reasonSentence(data, formats, NOW), "Waiting for cheaper prices: charging Wed 01:00–05:00 costs 19.99 NOK.");
+  assert.equal(reasonSentence(data, formats, NOW), "Waiting for cheaper prices: charging Wed 01:00–05:00 costs 19.99\u00a0NOK.");
 });
 
 test("a window today is named without its day", () => {
@@ -69,12 +69,12 @@ test("every state has a sentence of its own", () => {
 test("the departure line shows the shortfall, and none when on target", () => {
   assert.deepEqual(departureLine(waiting, formats, NOW), {
     when: "Wed 07:00",
-    expected: "80 %",
-    target: "80 %",
+    expected: "80\u00a0%",
+    target: "80\u00a0%",
     shortfall: null,
   });
   const short = { ...waiting, expected_soc_at_departure_pct: 68, shortfall_pct: 12 };
-  assert.equal(departureLine(short, formats, NOW).shortfall, "12 %");
+  assert.equal(departureLine(short, formats, NOW).shortfall, "12\u00a0%");
   assert.equal(departureLine({ ...waiting, departure: null }, formats, NOW), null);
 });
 

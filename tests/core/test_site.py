@@ -7,6 +7,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.ev_flex.core.base_load import BaseLoadProfile, base_load_hours
+from custom_components.ev_flex.core.planner import (
+    Plan,
+    PlannedSlot,
+    PlanStatus,
+    SiteSpec,
+    SwitchInterval,
+)
 from custom_components.ev_flex.core.site import (
     HouseSensorKind,
     PeakCounting,
@@ -104,17 +111,16 @@ def test_site_for_slots_has_one_value_per_slot() -> None:
         solar_kw=lambda start, end: 2.5,
         daily_peaks_kw={"x": 6.0},
     )
-    assert site == {
+    assert site == SiteSpec(
         # A negative expectation is no load.
-        "base_load_kw": [1.0, 0.0, 0.0],
-        "solar_kw": [2.5, 2.5, 2.5],
-        "import_limit_kw": 17.25,
-        "peak_price_per_kw": 10.0,
-        "current_peak_kw": 6.0,
-    }
-    assert "import_limit_kw" not in site_for_slots(
-        SiteSettings(), slots, lambda s, e: 0.0, lambda s, e: 0.0, {}
+        base_load_kw=(1.0, 0.0, 0.0),
+        solar_kw=(2.5, 2.5, 2.5),
+        import_limit_kw=17.25,
+        peak_price_per_kw=10.0,
+        current_peak_kw=6.0,
     )
+    unlimited = site_for_slots(SiteSettings(), slots, lambda s, e: 0.0, lambda s, e: 0.0, {})
+    assert unlimited.import_limit_kw is None
 
 
 # Solar forecasts, in the shapes the integrations publish
@@ -254,28 +260,25 @@ def test_empty_profile_says_zero_and_round_trips() -> None:
 
 
 def test_current_control_charges_through_each_slot_at_its_power() -> None:
-    def at(minutes: float) -> str:
-        return (NOW + timedelta(minutes=minutes)).isoformat()
+    def at(minutes: float) -> datetime:
+        return NOW + timedelta(minutes=minutes)
 
-    plan = {
-        "slots": [
-            {"start": at(0), "end": at(15), "charge_kw": 11.0},
-            {"start": at(15), "end": at(30), "charge_kw": 11.0},
-            {"start": at(30), "end": at(45), "charge_kw": 5.0},
-            {"start": at(45), "end": at(60), "charge_kw": 2.0},
-            {"start": at(60), "end": at(75), "charge_kw": 0.0},
-        ],
-        "switch_times": [
-            {"start": at(0), "end": at(30 + 15 * 5 / 11), "mode": "charge", "kw": 11.0},
-            {"start": at(45), "end": at(45 + 15 * 2 / 11), "mode": "charge", "kw": 11.0},
-        ],
-    }
-    assert current_switch_times(plan, 4.14) == [
+    def slot(start: float, kw: float) -> PlannedSlot:
+        return PlannedSlot(at(start), at(start + 15), kw, 0.0, 50.0, 0.1, None)
+
+    plan = Plan(
+        status=PlanStatus.OK,
+        slots=(slot(0, 11.0), slot(15, 11.0), slot(30, 5.0), slot(45, 2.0), slot(60, 0.0)),
+        switch_times=(
+            SwitchInterval(at(0), at(30 + 15 * 5 / 11), "charge", 11.0),
+            SwitchInterval(at(45), at(45 + 15 * 2 / 11), "charge", 11.0),
+        ),
+    )
+    assert current_switch_times(plan, 4.14) == (
         # Full power, back to back: one window.
-        {"start": at(0), "end": at(30), "mode": "charge", "kw": 11.0},
+        SwitchInterval(at(0), at(30), "charge", 11.0),
         # 5 kW through the whole slot instead of 11 kW for 6.8 minutes.
-        {"start": at(30), "end": at(45), "mode": "charge", "kw": 5.0},
+        SwitchInterval(at(30), at(45), "charge", 5.0),
         # 2 kW is below the charger's minimum: part of the slot at full power, as planned.
-        {"start": at(45), "end": at(45 + 15 * 2 / 11), "mode": "charge", "kw": 11.0},
-    ]
-    assert current_switch_times({"slots": [{"start": "x"}]}, 4.14) == []
+        SwitchInterval(at(45), at(45 + 15 * 2 / 11), "charge", 11.0),
+    )

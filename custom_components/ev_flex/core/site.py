@@ -6,11 +6,13 @@ production, into the `site` object of a planner request.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 import math
 from typing import Any
+
+from .planner import Plan, SiteSpec, SwitchInterval
 
 GRID_VOLTAGE_V = 230.0
 # The smallest current a charger may charge with (IEC 61851).
@@ -202,61 +204,49 @@ def site_for_slots(
     base_load_kw: Callable[[datetime, datetime], float],
     solar_kw: Callable[[datetime, datetime], float],
     daily_peaks_kw: Mapping[str, float],
-) -> dict[str, Any]:
+) -> SiteSpec:
     """The planner request's `site` for these price slots."""
-    site: dict[str, Any] = {
-        "base_load_kw": [round(max(0.0, base_load_kw(start, end)), 3) for start, end in slots],
-        "solar_kw": [round(max(0.0, solar_kw(start, end)), 3) for start, end in slots],
-    }
-    if (limit := settings.import_limit_kw) is not None:
-        site["import_limit_kw"] = round(limit, 3)
+    price, paid = 0.0, 0.0
     if settings.peak_price_per_kw > 0:
         price, paid = effective_peak(settings, daily_peaks_kw)
-        site["peak_price_per_kw"] = round(price, 6)
-        site["current_peak_kw"] = round(paid, 3)
-    return site
+    limit = settings.import_limit_kw
+    return SiteSpec(
+        base_load_kw=tuple(round(max(0.0, base_load_kw(start, end)), 3) for start, end in slots),
+        solar_kw=tuple(round(max(0.0, solar_kw(start, end)), 3) for start, end in slots),
+        import_limit_kw=None if limit is None else round(limit, 3),
+        peak_price_per_kw=round(price, 6),
+        current_peak_kw=round(paid, 3),
+    )
 
 
-def _slot_times(slot: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
-    try:
-        return datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
-    except KeyError, TypeError, ValueError:
-        return None
-
-
-def planned_power_now(plan: Mapping[str, Any] | None, now: datetime) -> float | None:
+def planned_power_now(plan: Plan | None, now: datetime) -> float | None:
     """The plan's average charging power in the slot holding now (kW); None without a plan."""
-    if not plan:
+    if plan is None:
         return None
-    for slot in plan.get("slots") or []:
-        times = _slot_times(slot)
-        if times is not None and times[0] <= now < times[1]:
-            return float(slot.get("charge_kw") or 0.0)
+    for slot in plan.slots:
+        if slot.start <= now < slot.end:
+            return slot.charge_kw
     return 0.0
 
 
 def solar_share_pct(
-    plan: Mapping[str, Any] | None, surplus_kw: Callable[[datetime, datetime], float]
+    plan: Plan | None, surplus_kw: Callable[[datetime, datetime], float]
 ) -> float | None:
     """The share of the plan's charging energy expected from solar surplus (%).
 
     None without a plan or without any charging planned.
     """
     total = from_solar = 0.0
-    for slot in (plan or {}).get("slots") or []:
-        times = _slot_times(slot)
-        if times is None:
-            continue
-        hours = (times[1] - times[0]).total_seconds() / 3600.0
-        charge = float(slot.get("charge_kw") or 0.0)
-        total += charge * hours
-        from_solar += min(charge, max(0.0, surplus_kw(*times))) * hours
+    for slot in () if plan is None else plan.slots:
+        hours = (slot.end - slot.start).total_seconds() / 3600.0
+        total += slot.charge_kw * hours
+        from_solar += min(slot.charge_kw, max(0.0, surplus_kw(slot.start, slot.end))) * hours
     if total <= 0:
         return None
     return round(100.0 * from_solar / total, 1)
 
 
-def current_switch_times(plan: Mapping[str, Any], min_kw: float) -> list[dict[str, Any]]:
+def current_switch_times(plan: Plan, min_kw: float) -> tuple[SwitchInterval, ...]:
     """A plan's switch times for a charger that takes a current.
 
     A slot planned at or above the charger's minimum power charges through the whole slot at
@@ -264,47 +254,25 @@ def current_switch_times(plan: Mapping[str, Any], min_kw: float) -> list[dict[st
     the house draws what the plan counted on. Slots below the minimum keep their part-slot
     windows at full power, and discharge windows stay as they are.
     """
-    windows: list[dict[str, Any]] = []
-    original = list(plan.get("switch_times") or [])
-    for slot in plan.get("slots") or []:
-        times = _slot_times(slot)
-        if times is None:
+    windows: list[SwitchInterval] = []
+    for slot in plan.slots:
+        if slot.charge_kw > 0 and slot.charge_kw >= min_kw - 1e-6:
+            windows.append(SwitchInterval(slot.start, slot.end, "charge", slot.charge_kw))
             continue
-        start, end = times
-        charge = float(slot.get("charge_kw") or 0.0)
-        if charge >= min_kw - 1e-6 and charge > 0:
-            windows.append(
-                {"start": slot["start"], "end": slot["end"], "mode": "charge", "kw": charge}
-            )
-            continue
-        for window in original:
-            window_times = _slot_times(window)
-            if window_times is None:
-                continue
-            clipped_start, clipped_end = max(start, window_times[0]), min(end, window_times[1])
-            if clipped_start < clipped_end:
-                windows.append(
-                    {
-                        **window,
-                        "start": clipped_start.isoformat(),
-                        "end": clipped_end.isoformat(),
-                    }
-                )
-    return _merged(windows)
-
-
-def _merged(windows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Back-to-back windows of the same mode and power as one."""
-    merged: list[dict[str, Any]] = []
+        for window in plan.switch_times:
+            start, end = max(slot.start, window.start), min(slot.end, window.end)
+            if start < end:
+                windows.append(replace(window, start=start, end=end))
+    merged: list[SwitchInterval] = []
     for window in windows:
         last = merged[-1] if merged else None
         if (
             last is not None
-            and last["end"] == window["start"]
-            and last.get("mode") == window.get("mode")
-            and abs(float(last.get("kw") or 0) - float(window.get("kw") or 0)) < 1e-9
+            and last.end == window.start
+            and last.mode == window.mode
+            and abs(last.kw - window.kw) < 1e-9
         ):
-            last["end"] = window["end"]
+            merged[-1] = replace(last, end=window.end)
         else:
-            merged.append(dict(window))
-    return merged
+            merged.append(window)
+    return tuple(merged)
