@@ -11,8 +11,6 @@ BEING_SPLIT = {
     "core/controller.py:_decide",
     "core/controller.py:step",
     "core/planner/__init__.py:_assemble",
-    "core/pairing.py:_system",
-    "__init__.py:async_setup_entry",
 }
 
 
