@@ -80,6 +80,19 @@ async def async_get_config_entry_diagnostics(
         vehicle_id: _smart_charging(charging)
         for vehicle_id, charging in entry.runtime_data.smart_charging.items()
     }
+    if (site := entry.runtime_data.site) is not None:
+        diagnostics["site"] = {
+            "settings": site.settings.to_dict(),
+            "import_limit_kw": site.settings.import_limit_kw,
+            "profile_learned_at": site.profile_learned_at,
+            "profile_learned": site.profile.learned,
+            "daily_peaks_kw": site.daily_peaks_kw,
+            "forecast_periods": len(site.forecast.periods) if site.forecast else 0,
+            "solar_modes": dict(site.solar_modes),
+            "house_without_cars_kw": site.house_without_cars_kw,
+            "live_load_kw": site.live_load_kw,
+            "cars": [charging.vehicle_id for charging in site.house_cars()],
+        }
     return diagnostics
 
 
