@@ -105,6 +105,7 @@ async def test_menu_without_prices(hass: HomeAssistant, loaded_entry: MockConfig
         "grid_fees",
         "export",
         "smart_charging",
+        "departures",
         "save",
     ]
     assert menu["description_placeholders"] == {

@@ -52,6 +52,7 @@ from .entity import service_device_id
 from .location import configured_charging_zone
 from .price_source import async_setup_prices
 from .repairs import Interventions, async_remove_entry_issues
+from .schedule import async_remove_schedule, async_setup_schedule, async_start_schedule
 from .services import async_setup_services
 from .smart_charging import async_follow_new_vehicles, async_setup_smart_charging
 from .stores import EVERYTHING, async_load_store, async_report_reset, device_known
@@ -335,6 +336,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         prices=prices,
     )
     entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
+    schedule = entry.runtime_data.schedule = await async_setup_schedule(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     try:
         for charging in entry.runtime_data.smart_charging.values():
@@ -343,6 +345,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         # A failed setup must not leave its entities showing stale values.
         await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
         raise
+    async_start_schedule(entry, schedule)
     async_follow_new_vehicles(hass, entry)
     return True
 
@@ -373,6 +376,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> N
     hass.data.get(SIMULATIONS, {}).pop(entry.entry_id, None)
     await _simulation_store(hass, entry.entry_id).async_remove()
     await _pairing_store(hass, entry.entry_id).async_remove()
+    await async_remove_schedule(hass, entry.entry_id)
     async_remove_entry_issues(hass, entry.entry_id)
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .enode import EnodeRuntime
     from .price_source import PriceCoordinator
     from .repairs import Interventions
+    from .schedule import ScheduleRuntime
     from .smart_charging import VehicleSmartCharging
 
 
@@ -39,6 +40,8 @@ class EvFlexRuntimeData:
     prices: PriceCoordinator | None = None
     # Smart charging per vehicle id (see smart_charging.py).
     smart_charging: dict[str, VehicleSmartCharging] = field(default_factory=dict)
+    # Calendar departures, plug-in reminders and the session history (see schedule.py).
+    schedule: ScheduleRuntime | None = None
 
 
 type EvFlexConfigEntry = ConfigEntry[EvFlexRuntimeData]

@@ -36,9 +36,12 @@ import probatio
 from .const import (
     ACCOUNT_TYPE_ENODE,
     CONF_ACCOUNT_TYPE,
+    CONF_CALENDAR,
     CONF_CHARGING_ZONE,
+    CONF_DEPARTURES,
     CONF_NOTIFY_V2G,
     CONF_OUTAGE_ENTITY,
+    CONF_REMINDER_NOTIFY,
     DEFAULT_CHARGING_ZONE,
     DOMAIN,
 )
@@ -295,6 +298,10 @@ SMART_CHARGING_SCHEMA = probatio.Schema(
 
 
 CONF_CHARGER = "charger"
+CONF_VEHICLE = "vehicle"
+# Notify actions that are no target of their own: the entity action, and the two that only
+# reach Home Assistant's own notification list.
+NOT_NOTIFY_TARGETS = frozenset({"send_message", "persistent_notification"})
 
 CHARGING_LOCATION_SCHEMA = probatio.Schema(
     {
@@ -331,6 +338,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         self._link_error: str | None = None
         self._unlink_charger_id: str | None = None
         self._vat_advice: dict[str, str] = {}
+        self._departures: dict[str, dict[str, str]] = {}
+        self._vehicle_id: str | None = None
 
     async def _async_load(self) -> None:
         if self._loaded:
@@ -350,6 +359,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             key: options[key] for key in (CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY) if key in options
         }
         self._charging_zone = options.get(CONF_CHARGING_ZONE)
+        departures = options.get(CONF_DEPARTURES)
+        self._departures = dict(departures) if isinstance(departures, dict) else {}
         self._price_entity = options.get(CONF_PRICE_ENTITY)
         self._tariff = tariff_from_options(options)
         if self._price_entity:
@@ -420,6 +431,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 "grid_fees",
                 "export",
                 "smart_charging",
+                *(["departures"] if self._vehicles() else []),
                 *self._enode_menu(),
                 "save",
             ],
@@ -652,6 +664,89 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             errors=errors,
         )
 
+    # Departures and reminders, per vehicle
+
+    def _vehicles(self) -> dict[str, str]:
+        """The loaded entry's vehicles by id, with their names."""
+        runtime = self._runtime()
+        if runtime is None:
+            return {}
+        return {
+            vehicle_id: charging.display_name
+            for vehicle_id, charging in runtime.smart_charging.items()
+        }
+
+    async def async_step_departures(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the vehicle (straight on when there is one)."""
+        vehicles = self._vehicles()
+        if user_input is not None or len(vehicles) == 1:
+            chosen = user_input[CONF_VEHICLE] if user_input else next(iter(vehicles))
+            self._vehicle_id = chosen
+            return await self.async_step_vehicle_departures()
+        options = [SelectOptionDict(value=key, label=name) for key, name in vehicles.items()]
+        return self.async_show_form(
+            step_id="departures",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_VEHICLE): SelectSelector(
+                        SelectSelectorConfig(options=options)
+                    )
+                }
+            ),
+        )
+
+    async def async_step_vehicle_departures(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The calendar departures are read from, and where plug-in reminders go."""
+        vehicle_id = self._vehicle_id or ""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            calendar = user_input.get(CONF_CALENDAR)
+            if calendar and split_entity_id(calendar)[0] != "calendar":
+                errors[CONF_CALENDAR] = "wrong_domain"
+            elif calendar and self.hass.states.get(calendar) is None:
+                errors[CONF_CALENDAR] = "entity_not_found"
+            else:
+                chosen = {
+                    key: value
+                    for key in (CONF_CALENDAR, CONF_REMINDER_NOTIFY)
+                    if (value := user_input.get(key))
+                }
+                self._departures.pop(vehicle_id, None)
+                if chosen:
+                    self._departures[vehicle_id] = chosen
+                return await self.async_step_init()
+        suggested = user_input or self._departures.get(vehicle_id, {})
+        return self.async_show_form(
+            step_id="vehicle_departures",
+            data_schema=self.add_suggested_values_to_schema(self._departures_schema(), suggested),
+            errors=errors,
+            description_placeholders={"vehicle": self._vehicles().get(vehicle_id, vehicle_id)},
+        )
+
+    def _departures_schema(self) -> probatio.Schema:
+        """A calendar, and a notify entity or legacy notify service to send reminders to."""
+        targets = sorted(self.hass.states.async_entity_ids("notify")) + sorted(
+            f"notify.{service}"
+            for service in self.hass.services.async_services_for_domain("notify")
+            if service not in NOT_NOTIFY_TARGETS
+        )
+        return probatio.Schema(
+            {
+                probatio.Optional(CONF_CALENDAR): EntitySelector(
+                    EntitySelectorConfig(filter={"domain": "calendar"})
+                ),
+                probatio.Optional(CONF_REMINDER_NOTIFY): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(dict.fromkeys(targets)), mode=SelectSelectorMode.DROPDOWN
+                    )
+                ),
+            }
+        )
+
     async def async_step_save(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Store the price entity and the tariff; the entry reloads with them."""
         options: dict[str, Any] = {CONF_TARIFF: self._tariff.to_dict(), **self._smart_charging}
@@ -659,6 +754,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             options[CONF_PRICE_ENTITY] = self._price_entity
         if self._charging_zone:
             options[CONF_CHARGING_ZONE] = self._charging_zone
+        if self._departures:
+            options[CONF_DEPARTURES] = self._departures
         return self.async_create_entry(data=options)
 
     # Enode: charger, vehicle and charging location

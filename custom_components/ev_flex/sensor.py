@@ -36,10 +36,12 @@ from .controller_entity import (
     currency,
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
+from .core.controller import resolve_departure
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
 from .core.prices import PriceStatus
 from .core.tariff import ExportKind, PricedSlot, chart_slots
+from .departures import next_departure_attributes
 from .entity import (
     EvFlexChargerEntity,
     EvFlexPriceEntity,
@@ -186,7 +188,10 @@ async def async_setup_entry(
     async_setup_smart_charging_entities(
         entry,
         async_add_entities,
-        lambda charging: [ControllerSensor(charging, d) for d in CONTROLLER_SENSORS],
+        lambda charging: [
+            *(ControllerSensor(charging, d) for d in CONTROLLER_SENSORS),
+            NextDepartureSensor(charging, NEXT_DEPARTURE),
+        ],
     )
 
 
@@ -425,3 +430,30 @@ def _schedule(weekly: tuple[time | None, ...] | None) -> dict[str, str | None] |
         day: None if departure is None else departure.isoformat(timespec="minutes")
         for day, departure in zip(WEEKDAYS, weekly, strict=True)
     }
+
+
+NEXT_DEPARTURE = SensorEntityDescription(
+    key="next_departure",
+    translation_key="next_departure",
+    device_class=SensorDeviceClass.TIMESTAMP,
+)
+
+
+class NextDepartureSensor(SmartChargingEntity, SensorEntity):
+    """The next departure, plugged in or not: a one-off, the calendar's, or the schedule's.
+
+    The attributes give its target and source, and name the calendar events that were left out.
+    """
+
+    @property
+    def native_value(self) -> datetime | None:
+        """When the car leaves next."""
+        controller = self.charging.controller
+        return resolve_departure(controller.settings, dt_util.utcnow(), controller.tz)[0]
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Target, source, calendar event and calendar warnings."""
+        schedule = self.charging.entry.runtime_data.schedule
+        warnings = () if schedule is None else schedule.warnings(self.charging.vehicle_id)
+        return next_departure_attributes(self.charging, warnings)

@@ -1,14 +1,18 @@
 """Switches: start and stop charging, at a charger or through a vehicle's EV system."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import time
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN, LOGGER, WEEKDAYS
 from .controller_entity import (
     SETTING_SWITCHES,
     SettingSwitchDescription,
@@ -17,8 +21,10 @@ from .controller_entity import (
 )
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import AccountAuthError
+from .core.controller import ControllerSettings
 from .core.model import CommandKind
 from .core.pairing import RoutedCommand, RouteFailure, route_command
+from .departures import week_of, with_day
 from .entity import EvFlexChargerEntity, EvFlexVehicleEntity, async_setup_device_entities
 from .helpers import account_error_to_ha
 
@@ -48,7 +54,10 @@ async def async_setup_entry(
     async_setup_smart_charging_entities(
         entry,
         async_add_entities,
-        lambda charging: [SettingSwitch(charging, d) for d in SETTING_SWITCHES],
+        lambda charging: [
+            *(SettingSwitch(charging, d) for d in SETTING_SWITCHES),
+            *(WeekdayDepartureSwitch(charging, d) for d in WEEKDAY_SWITCHES),
+        ],
     )
 
 
@@ -175,3 +184,58 @@ class SettingSwitch(SmartChargingEntity, SwitchEntity):
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Turn the setting off."""
         self.change_settings(**{self.entity_description.setting: False})
+
+
+# A day switched back on leaves at the daily departure time, or at 07:00 without one.
+DEFAULT_DEPARTURE = time(7, 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WeekdaySwitchDescription(SwitchEntityDescription):
+    """Whether the car leaves on one weekday (the weekly schedule)."""
+
+    value_fn: Callable[[ControllerSettings], bool]
+    set_fn: Callable[[ControllerSettings, bool], list[time | None]]
+
+
+def _weekday_switch(weekday: int, name: str) -> WeekdaySwitchDescription:
+    def set_day(settings: ControllerSettings, on: bool) -> list[time | None]:
+        departure = settings.departure_time or DEFAULT_DEPARTURE
+        current = week_of(settings)[weekday]
+        return with_day(settings, weekday, (current or departure) if on else None)
+
+    return WeekdaySwitchDescription(
+        key=f"departs_{name}",
+        translation_key=f"departs_{name}",
+        entity_category=EntityCategory.CONFIG,
+        value_fn=lambda settings: week_of(settings)[weekday] is not None,
+        set_fn=set_day,
+    )
+
+
+WEEKDAY_SWITCHES = tuple(_weekday_switch(weekday, name) for weekday, name in enumerate(WEEKDAYS))
+
+
+class WeekdayDepartureSwitch(SmartChargingEntity, SwitchEntity):
+    """On when the car leaves on that weekday; its time entity holds when."""
+
+    entity_description: WeekdaySwitchDescription
+
+    @property
+    def is_on(self) -> bool:
+        """Whether that day has a departure."""
+        return self.entity_description.value_fn(self.settings)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Give that day a departure (the daily time); the plan follows."""
+        self._set(on=True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """No departure that day; the plan follows."""
+        self._set(on=False)
+
+    def _set(self, *, on: bool) -> None:
+        self.charging.controller.set_weekly_departures(
+            self.entity_description.set_fn(self.settings, on)
+        )
+        self.charging.async_run()

@@ -35,6 +35,7 @@ import json
 import math
 from typing import Any, NamedTuple
 
+from .calendar_departures import next_departure
 from .controller_data import (
     Considerations,
     ControllerEvent,
@@ -273,23 +274,6 @@ def _slot_at(slots: Sequence[_Slot], moment: datetime) -> _Slot | None:
 # Departures
 
 
-def _next_departure(
-    schedule: Sequence[time | None], after: datetime, tz: tzinfo
-) -> datetime | None:
-    """The first departure after `after` of a weekly schedule, Monday first (None when no
-    weekday has one)."""
-    day = after.astimezone(tz).date()
-    for offset in range(8):
-        date_ = day + timedelta(days=offset)
-        departure = schedule[date_.weekday()]
-        if departure is None:
-            continue
-        candidate = datetime.combine(date_, departure, tzinfo=tz)
-        if candidate > after:
-            return candidate
-    return None
-
-
 def resolve_departure(
     settings: ControllerSettings, reference: datetime, tz: tzinfo
 ) -> tuple[datetime | None, float]:
@@ -304,7 +288,9 @@ def resolve_departure(
     schedule = settings.weekly_departures
     if schedule is None:
         schedule = (settings.departure_time,) * 7
-    return _next_departure(schedule, reference, tz), settings.target_soc_pct
+    return next_departure(
+        schedule, settings.calendar_departures, reference, tz, settings.target_soc_pct
+    )
 
 
 # --------------------------------------------------------------------------------------------
