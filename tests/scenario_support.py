@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.controller_entity import STATE_OPTIONS
+from custom_components.ev_flex.sensor import STATE_OPTIONS
 
 # Home Assistant's coordinator logs this once per outage (then "recovered"): the expected way to
 # say an account could not be reached.

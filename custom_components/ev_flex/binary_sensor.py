@@ -12,15 +12,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .controller_entity import (
-    CHARGING_PLANNED_NOW,
-    SmartChargingEntity,
-    async_setup_smart_charging_entities,
-)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.executor import DeviceMode
 from .core.model import ChargerState, VehicleState
-from .entity import EvFlexChargerEntity, EvFlexVehicleEntity, async_setup_device_entities
+from .entity import (
+    EvFlexChargerEntity,
+    EvFlexVehicleEntity,
+    SmartChargingEntity,
+    async_setup_device_entities,
+    async_setup_smart_charging_entities,
+)
 
 PARALLEL_UPDATES = 0
 
@@ -67,6 +68,10 @@ CHARGER_BINARY_SENSORS: tuple[ChargerBinarySensorDescription, ...] = (
         device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
         is_on_fn=lambda charger: charger.is_charging,
     ),
+)
+
+CHARGING_PLANNED_NOW = BinarySensorEntityDescription(
+    key="charging_planned_now", translation_key="charging_planned_now"
 )
 
 

@@ -2,22 +2,24 @@
 
 from datetime import datetime, timedelta
 
-from homeassistant.components.calendar import CalendarEntity, CalendarEvent
+from homeassistant.components.calendar import (
+    CalendarEntity,
+    CalendarEntityDescription,
+    CalendarEvent,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .controller_entity import (
-    PLAN_CALENDAR,
-    SmartChargingEntity,
-    async_setup_smart_charging_entities,
-)
 from .coordinator import EvFlexConfigEntry
 from .core.controller import Decision, SmartChargingState
+from .entity import SmartChargingEntity, async_setup_smart_charging_entities
 from .helpers import power_text
 
 PARALLEL_UPDATES = 0
 MIN_EVENT = timedelta(minutes=1)
+
+PLAN_CALENDAR = CalendarEntityDescription(key="plan", translation_key="plan")
 
 
 async def async_setup_entry(

@@ -5,6 +5,7 @@ calendar_departures.py) goes into the vehicle's settings, so the plan follows an
 keeps it. When the calendar can't be read the departures read last stay in force.
 """
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -37,11 +38,12 @@ def week_of(settings: ControllerSettings) -> tuple[time | None, ...]:
 
 def with_day(
     settings: ControllerSettings, weekday: int, departure: time | None
-) -> list[time | None]:
-    """The week with one day's departure changed (None: no departure that day)."""
+) -> ControllerSettings:
+    """The settings with one day's departure changed (None: no departure that day); the week
+    becomes a weekly schedule."""
     week = list(week_of(settings))
     week[weekday] = departure
-    return week
+    return replace(settings, weekly_departures=tuple(week))
 
 
 def vehicle_options(charging: VehicleSmartCharging) -> dict[str, Any]:
@@ -139,10 +141,10 @@ class CalendarDepartures:
         charging.async_run()
 
 
-def next_departure_attributes(
-    charging: VehicleSmartCharging, warnings: tuple[str, ...]
-) -> dict[str, Any]:
+def next_departure_attributes(charging: VehicleSmartCharging) -> dict[str, Any]:
     """Where the next departure comes from, its target, and the calendar's warnings."""
+    schedule = charging.entry.runtime_data.schedule
+    warnings = () if schedule is None else schedule.warnings(charging.vehicle_id)
     settings = charging.controller.settings
     now = dt_util.utcnow()
     departure, target = resolve_departure(settings, now, charging.controller.tz)

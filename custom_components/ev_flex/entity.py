@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterable
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
@@ -11,12 +12,14 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import AccountAuthError, AccountError
+from .core.controller import ControllerSettings, Decision
 from .core.enode import InterferenceError
 from .core.model import ChargerState, CommandKind, CommandState, VehicleState
 from .core.pairing import EvSystem
 from .helpers import account_error_to_ha, charger_name, raise_if_failed, vehicle_name
 from .price_source import PriceCoordinator
 from .repairs import Interventions, charging_after
+from .smart_charging import VehicleSmartCharging, new_vehicle_signal
 
 
 class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):
@@ -113,7 +116,7 @@ class EvFlexVehicleEntity(EvFlexDeviceEntity):
 
     @property
     def vehicle(self) -> VehicleState:
-        """The vehicle as last reported, merged with its charger's data (seed 002)."""
+        """The vehicle as last reported, merged with the data of the charger it is plugged into."""
         system = self.system
         if system is not None:
             return system.vehicle
@@ -206,3 +209,71 @@ class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):
             # Named after its entry, so each entry's price sensors get ids of one pattern.
             name=f"EV Flex {coordinator.config_entry.title}",
         )
+
+
+class SmartChargingEntity(Entity):
+    """An entity of one vehicle's smart charging: it reads the controller's latest decision and
+    state, and changes its settings."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, charging: VehicleSmartCharging, description: EntityDescription) -> None:
+        """Attach to the vehicle's device."""
+        self.charging = charging
+        self.entity_description = description
+        self._attr_unique_id = f"{charging.vehicle_id}_{description.key}"
+        vehicle = charging.coordinator.data.vehicles[charging.vehicle_id]
+        self._attr_device_info = vehicle_device_info(vehicle)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the controller's steps."""
+        self.async_on_remove(self.charging.async_add_listener(self._handle_step))
+
+    @callback
+    def _handle_step(self) -> None:
+        self.async_write_ha_state()
+
+    @property
+    def decision(self) -> Decision | None:
+        """The latest step's answer."""
+        return self.charging.controller.decision
+
+    @property
+    def settings(self) -> ControllerSettings:
+        """The vehicle's smart-charging settings."""
+        return self.charging.controller.settings
+
+    @callback
+    def change_settings(self, settings: ControllerSettings) -> None:
+        """Take the new settings and step at once, so the plan follows."""
+        self.charging.controller.settings = settings
+        self.charging.async_run()
+
+
+def charging_currency(charging: VehicleSmartCharging) -> str:
+    """The currency of the prices (or Home Assistant's)."""
+    prices = charging.entry.runtime_data.prices
+    if prices is not None and prices.data is not None:
+        return prices.data.currency
+    return charging.hass.config.currency
+
+
+def async_setup_smart_charging_entities(
+    entry: EvFlexConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    make_entities: Callable[[VehicleSmartCharging], Iterable[Entity]],
+) -> None:
+    """Add a platform's smart-charging entities for every vehicle now, and for later ones."""
+
+    @callback
+    def add(charging: VehicleSmartCharging) -> None:
+        async_add_entities(make_entities(charging))
+
+    for charging in entry.runtime_data.smart_charging.values():
+        add(charging)
+    entry.async_on_unload(
+        async_dispatcher_connect(
+            entry.runtime_data.coordinator.hass, new_vehicle_signal(entry), add
+        )
+    )

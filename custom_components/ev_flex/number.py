@@ -1,4 +1,7 @@
-"""Numbers: the charger's maximum current."""
+"""Numbers: the charger's maximum current and a vehicle's smart-charging levels."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -6,23 +9,23 @@ from homeassistant.components.number import (
     NumberEntityDescription,
     NumberMode,
 )
-from homeassistant.const import EntityCategory, UnitOfElectricCurrent
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfElectricCurrent
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .controller_entity import (
-    SETTING_NUMBERS,
-    SettingNumberDescription,
-    SmartChargingEntity,
-    async_setup_smart_charging_entities,
-    currency,
-)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
+from .core.controller import ControllerSettings
 from .core.model import CommandKind
-from .entity import EvFlexChargerEntity, async_setup_device_entities
+from .entity import (
+    EvFlexChargerEntity,
+    SmartChargingEntity,
+    async_setup_device_entities,
+    async_setup_smart_charging_entities,
+    charging_currency,
+)
 
 PARALLEL_UPDATES = 1
 
@@ -37,6 +40,94 @@ CHARGER_MAX_CURRENT = NumberEntityDescription(
     native_step=1,
     mode=NumberMode.SLIDER,
     entity_category=EntityCategory.CONFIG,
+)
+
+
+def _check_target(settings: ControllerSettings, target: float) -> None:
+    """With vehicle-to-grid on, the target may not fall below the reserve."""
+    if settings.v2g and target < settings.reserve_soc_pct:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="target_below_reserve",
+            translation_placeholders={"reserve": f"{settings.reserve_soc_pct:g}"},
+        )
+
+
+def _check_reserve(settings: ControllerSettings, reserve: float) -> None:
+    """With vehicle-to-grid on, the reserve may not rise above the target."""
+    if settings.v2g and reserve > settings.target_soc_pct:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="reserve_above_target",
+            translation_placeholders={"target": f"{settings.target_soc_pct:g}"},
+        )
+
+
+def _accept_any(settings: ControllerSettings, value: float) -> None:
+    """Every value in the number's range is fine."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettingNumberDescription(NumberEntityDescription):
+    """A number that holds a smart-charging level, and how to read, check and change it."""
+
+    value_fn: Callable[[ControllerSettings], float | None]
+    set_fn: Callable[[ControllerSettings, float], ControllerSettings]
+    check_fn: Callable[[ControllerSettings, float], None] = _accept_any
+    # In the price currency per kWh, which only the running entry knows.
+    priced: bool = False
+
+
+SETTING_NUMBERS: tuple[SettingNumberDescription, ...] = (
+    SettingNumberDescription(
+        key="target_soc",
+        translation_key="target_soc",
+        native_min_value=10,
+        native_max_value=100,
+        native_step=1,
+        native_unit_of_measurement=PERCENTAGE,
+        device_class=NumberDeviceClass.BATTERY,
+        entity_category=EntityCategory.CONFIG,
+        value_fn=lambda settings: settings.target_soc_pct,
+        set_fn=lambda settings, value: replace(settings, target_soc_pct=value),
+        check_fn=_check_target,
+    ),
+    SettingNumberDescription(
+        key="protective_soc",
+        translation_key="protective_soc",
+        native_min_value=0,
+        native_max_value=100,
+        native_step=1,
+        native_unit_of_measurement=PERCENTAGE,
+        device_class=NumberDeviceClass.BATTERY,
+        entity_category=EntityCategory.CONFIG,
+        value_fn=lambda settings: settings.protective_soc_pct,
+        set_fn=lambda settings, value: replace(settings, protective_soc_pct=value),
+    ),
+    SettingNumberDescription(
+        key="reserve_soc",
+        translation_key="reserve_soc",
+        native_min_value=0,
+        native_max_value=100,
+        native_step=1,
+        native_unit_of_measurement=PERCENTAGE,
+        device_class=NumberDeviceClass.BATTERY,
+        entity_category=EntityCategory.CONFIG,
+        value_fn=lambda settings: settings.reserve_soc_pct,
+        set_fn=lambda settings, value: replace(settings, reserve_soc_pct=value),
+        check_fn=_check_reserve,
+    ),
+    SettingNumberDescription(
+        key="discharge_price_threshold",
+        translation_key="discharge_price_threshold",
+        native_min_value=-10,
+        native_max_value=100,
+        native_step=0.01,
+        entity_category=EntityCategory.CONFIG,
+        value_fn=lambda settings: settings.discharge_price_threshold,
+        set_fn=lambda settings, value: replace(settings, discharge_price_threshold=value),
+        priced=True,
+    ),
 )
 
 
@@ -95,30 +186,17 @@ class SettingNumber(SmartChargingEntity, NumberEntity):
     @property
     def native_value(self) -> float | None:
         """The setting; None when an optional one is not set."""
-        value = getattr(self.settings, self.entity_description.setting)
+        value = self.entity_description.value_fn(self.settings)
         return None if value is None else float(value)
 
     @property
     def native_unit_of_measurement(self) -> str | None:
         """The price threshold is in the price currency per kWh."""
-        if self.entity_description.optional:
-            return f"{currency(self.charging)}/kWh"
+        if self.entity_description.priced:
+            return f"{charging_currency(self.charging)}/kWh"
         return self.entity_description.native_unit_of_measurement
 
     async def async_set_native_value(self, value: float) -> None:
         """Store the new level; with vehicle-to-grid on, the target stays above the reserve."""
-        setting = self.entity_description.setting
-        settings = self.settings
-        if setting == "target_soc_pct" and settings.v2g and value < settings.reserve_soc_pct:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="target_below_reserve",
-                translation_placeholders={"reserve": f"{settings.reserve_soc_pct:g}"},
-            )
-        if setting == "reserve_soc_pct" and settings.v2g and value > settings.target_soc_pct:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="reserve_above_target",
-                translation_placeholders={"target": f"{settings.target_soc_pct:g}"},
-            )
-        self.change_settings(**{setting: value})
+        self.entity_description.check_fn(self.settings, value)
+        self.change_settings(self.entity_description.set_fn(self.settings, value))

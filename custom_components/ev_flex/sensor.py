@@ -28,15 +28,8 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, WEEKDAYS
-from .controller_entity import (
-    CONTROLLER_SENSORS,
-    ControllerSensorDescription,
-    SmartChargingEntity,
-    async_setup_smart_charging_entities,
-    currency,
-)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
-from .core.controller import resolve_departure
+from .core.controller import Decision, SmartChargingState, resolve_departure
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
 from .core.prices import PriceStatus
@@ -46,11 +39,15 @@ from .entity import (
     EvFlexChargerEntity,
     EvFlexPriceEntity,
     EvFlexVehicleEntity,
+    SmartChargingEntity,
     async_setup_device_entities,
+    async_setup_smart_charging_entities,
+    charging_currency,
     service_device_id,
 )
 from .helpers import POWER_DIGITS, power_kw
 from .price_source import PriceCoordinator, PriceData
+from .smart_charging import VehicleSmartCharging, finite_or_none
 
 PARALLEL_UPDATES = 0
 
@@ -155,6 +152,245 @@ CHARGER_SENSORS: tuple[ChargerSensorDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class ControllerSensorDescription(SensorEntityDescription):
+    """A sensor read from the latest decision or the controller state."""
+
+    value_fn: Callable[[VehicleSmartCharging], Any]
+    attributes_fn: Callable[[VehicleSmartCharging], dict[str, Any] | None] = lambda _: None
+    # Money, in the price currency, which only the running entry knows.
+    monetary: bool = False
+
+
+def _decision_value(read: Callable[[Decision], Any]) -> Callable[[VehicleSmartCharging], Any]:
+    def value(charging: VehicleSmartCharging) -> Any:
+        decision = charging.controller.decision
+        return None if decision is None else read(decision)
+
+    return value
+
+
+def _session(read: Callable[[Any], float]) -> Callable[[VehicleSmartCharging], float | None]:
+    def value(charging: VehicleSmartCharging) -> float | None:
+        session = charging.controller.state.session
+        return None if session is None else round(read(session), 4)
+
+    return value
+
+
+def _last_session(read: Callable[[Any], float]) -> Callable[[VehicleSmartCharging], float | None]:
+    def value(charging: VehicleSmartCharging) -> float | None:
+        summary = charging.controller.state.last_session
+        return None if summary is None else round(read(summary), 4)
+
+    return value
+
+
+def _total(read: Callable[[Any], float]) -> Callable[[VehicleSmartCharging], float]:
+    def value(charging: VehicleSmartCharging) -> float:
+        return round(read(charging.controller.state.totals), 4)
+
+    return value
+
+
+def _state_attributes(charging: VehicleSmartCharging) -> dict[str, Any] | None:
+    """The considerations behind the state, its reason and the override, for dashboards."""
+    decision = charging.controller.decision
+    if decision is None:
+        return None
+    return {
+        **decision.considerations.as_dict(),
+        "reason": decision.reason,
+        "override": decision.override,
+        "departure": decision.departure,
+        "departure_schedule": _schedule(charging.controller.settings.weekly_departures),
+        "target_soc": decision.target_soc_pct,
+        "shortfall": decision.shortfall_pct,
+        "command_path": charging.last_routed_path,
+    }
+
+
+def _schedule(weekly: tuple[time | None, ...] | None) -> dict[str, str | None] | None:
+    """A weekly departure schedule by day name, for dashboards; None while daily applies."""
+    if weekly is None:
+        return None
+    return {
+        day: None if departure is None else departure.isoformat(timespec="minutes")
+        for day, departure in zip(WEEKDAYS, weekly, strict=True)
+    }
+
+
+STATE_OPTIONS = [state.translation_key for state in SmartChargingState]
+
+CONTROLLER_SENSORS: tuple[ControllerSensorDescription, ...] = (
+    ControllerSensorDescription(
+        key="smart_charging_state",
+        translation_key="smart_charging_state",
+        device_class=SensorDeviceClass.ENUM,
+        options=STATE_OPTIONS,
+        value_fn=_decision_value(lambda decision: decision.status.translation_key),
+        attributes_fn=_state_attributes,
+    ),
+    ControllerSensorDescription(
+        key="state_changed_at",
+        translation_key="state_changed_at",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_decision_value(lambda decision: decision.status_changed_at),
+    ),
+    ControllerSensorDescription(
+        key="next_start",
+        translation_key="next_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_decision_value(lambda decision: decision.next_start),
+    ),
+    ControllerSensorDescription(
+        key="next_stop",
+        translation_key="next_stop",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=_decision_value(lambda decision: decision.next_stop),
+    ),
+    ControllerSensorDescription(
+        key="estimated_cost",
+        translation_key="estimated_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_decision_value(lambda decision: finite_or_none(decision.estimated_cost)),
+    ),
+    ControllerSensorDescription(
+        key="charge_now_cost",
+        translation_key="charge_now_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_decision_value(lambda decision: finite_or_none(decision.charge_now_cost)),
+    ),
+    ControllerSensorDescription(
+        key="expected_soc_at_departure",
+        translation_key="expected_soc_at_departure",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=_decision_value(
+            lambda decision: finite_or_none(decision.expected_soc_at_departure_pct)
+        ),
+    ),
+    ControllerSensorDescription(
+        key="estimated_soc",
+        translation_key="estimated_soc",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_decision_value(
+            lambda decision: None if decision.soc is None else finite_or_none(decision.soc.soc_pct)
+        ),
+    ),
+    # What EV Flex learned about the car, so the plan can be understood (and trusted).
+    ControllerSensorDescription(
+        key="learned_charge_power",
+        translation_key="learned_charge_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=POWER_DIGITS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_decision_value(lambda decision: power_kw(decision.model.max_kw)),
+    ),
+    ControllerSensorDescription(
+        key="learned_charge_efficiency",
+        translation_key="learned_charge_efficiency",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=1,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=_decision_value(
+            lambda decision: finite_or_none(round(decision.model.efficiency * 100.0, 2))
+        ),
+    ),
+    ControllerSensorDescription(
+        key="session_energy",
+        translation_key="session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        value_fn=_session(lambda session: session.energy_in_kwh),
+    ),
+    ControllerSensorDescription(
+        key="session_cost",
+        translation_key="session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_session(lambda session: session.cost - session.revenue),
+    ),
+    ControllerSensorDescription(
+        key="last_session_energy",
+        translation_key="last_session_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=_last_session(lambda summary: summary.energy_in_kwh),
+    ),
+    ControllerSensorDescription(
+        key="last_session_cost",
+        translation_key="last_session_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_last_session(lambda summary: summary.cost - summary.revenue),
+    ),
+    ControllerSensorDescription(
+        key="last_session_savings",
+        translation_key="last_session_savings",
+        device_class=SensorDeviceClass.MONETARY,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_last_session(lambda summary: summary.savings),
+    ),
+    ControllerSensorDescription(
+        key="total_energy",
+        translation_key="total_energy",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=1,
+        value_fn=_total(lambda totals: totals.energy_in_kwh),
+    ),
+    ControllerSensorDescription(
+        key="total_cost",
+        translation_key="total_cost",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_total(lambda totals: totals.cost - totals.revenue),
+    ),
+    ControllerSensorDescription(
+        key="total_savings",
+        translation_key="total_savings",
+        device_class=SensorDeviceClass.MONETARY,
+        state_class=SensorStateClass.TOTAL,
+        suggested_display_precision=2,
+        monetary=True,
+        value_fn=_total(lambda totals: totals.savings),
+    ),
+    # Plugged in or not: a one-off departure, the calendar's or the schedule's. The attributes
+    # give its target and source, and name the calendar events that were left out.
+    ControllerSensorDescription(
+        key="next_departure",
+        translation_key="next_departure",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda charging: _next_departure(charging),
+        attributes_fn=lambda charging: next_departure_attributes(charging),
+    ),
+)
+
+
+def _next_departure(charging: VehicleSmartCharging) -> datetime | None:
+    controller = charging.controller
+    return resolve_departure(controller.settings, dt_util.utcnow(), controller.tz)[0]
+
+
 EV_SYSTEM = SensorEntityDescription(
     key="ev_system",
     translation_key="ev_system",
@@ -188,10 +424,7 @@ async def async_setup_entry(
     async_setup_smart_charging_entities(
         entry,
         async_add_entities,
-        lambda charging: [
-            *(ControllerSensor(charging, d) for d in CONTROLLER_SENSORS),
-            NextDepartureSensor(charging, NEXT_DEPARTURE),
-        ],
+        lambda charging: [ControllerSensor(charging, d) for d in CONTROLLER_SENSORS],
     )
 
 
@@ -401,59 +634,10 @@ class ControllerSensor(SmartChargingEntity, SensorEntity):
     def native_unit_of_measurement(self) -> str | None:
         """Money in the price currency; other units from the description."""
         if self.entity_description.monetary:
-            return currency(self.charging)
+            return charging_currency(self.charging)
         return self.entity_description.native_unit_of_measurement
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """For the state sensor: the considerations, the reason and the override."""
-        if self.entity_description.key != "smart_charging_state" or self.decision is None:
-            return None
-        decision = self.decision
-        return {
-            **decision.considerations.as_dict(),
-            "reason": decision.reason,
-            "override": decision.override,
-            "departure": decision.departure,
-            "departure_schedule": _schedule(self.charging.controller.settings.weekly_departures),
-            "target_soc": decision.target_soc_pct,
-            "shortfall": decision.shortfall_pct,
-            "command_path": self.charging.last_routed_path,
-        }
-
-
-def _schedule(weekly: tuple[time | None, ...] | None) -> dict[str, str | None] | None:
-    """A weekly departure schedule by day name, for dashboards; None while daily applies."""
-    if weekly is None:
-        return None
-    return {
-        day: None if departure is None else departure.isoformat(timespec="minutes")
-        for day, departure in zip(WEEKDAYS, weekly, strict=True)
-    }
-
-
-NEXT_DEPARTURE = SensorEntityDescription(
-    key="next_departure",
-    translation_key="next_departure",
-    device_class=SensorDeviceClass.TIMESTAMP,
-)
-
-
-class NextDepartureSensor(SmartChargingEntity, SensorEntity):
-    """The next departure, plugged in or not: a one-off, the calendar's, or the schedule's.
-
-    The attributes give its target and source, and name the calendar events that were left out.
-    """
-
-    @property
-    def native_value(self) -> datetime | None:
-        """When the car leaves next."""
-        controller = self.charging.controller
-        return resolve_departure(controller.settings, dt_util.utcnow(), controller.tz)[0]
-
-    @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        """Target, source, calendar event and calendar warnings."""
-        schedule = self.charging.entry.runtime_data.schedule
-        warnings = () if schedule is None else schedule.warnings(self.charging.vehicle_id)
-        return next_departure_attributes(self.charging, warnings)
+        return self.entity_description.attributes_fn(self.charging)

@@ -14,11 +14,11 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import DOMAIN, WEEKDAYS
-from .controller_entity import currency as charging_currency
 from .core.controller import MAX_DISCHARGE_REQUESTS, prices_until
 from .core.plan_answer import plan_answer
 from .core.planner import PlanRequest, PlanValidationError, plan
 from .core.tariff import Tariff, apply_tariff, planner_prices
+from .entity import charging_currency
 from .price_source import async_read_price_entity
 from .schedule import export_records
 from .smart_charging import VehicleSmartCharging

@@ -1,7 +1,7 @@
 """Switches: start and stop charging, at a charger or through a vehicle's EV system."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 from typing import Any
 
@@ -13,19 +13,19 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN, LOGGER, WEEKDAYS
-from .controller_entity import (
-    SETTING_SWITCHES,
-    SettingSwitchDescription,
-    SmartChargingEntity,
-    async_setup_smart_charging_entities,
-)
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import AccountAuthError
 from .core.controller import ControllerSettings
 from .core.model import CommandKind
 from .core.pairing import RoutedCommand, RouteFailure, route_command
 from .departures import week_of, with_day
-from .entity import EvFlexChargerEntity, EvFlexVehicleEntity, async_setup_device_entities
+from .entity import (
+    EvFlexChargerEntity,
+    EvFlexVehicleEntity,
+    SmartChargingEntity,
+    async_setup_device_entities,
+    async_setup_smart_charging_entities,
+)
 from .helpers import account_error_to_ha
 
 PARALLEL_UPDATES = 1
@@ -35,6 +35,53 @@ VEHICLE_CHARGING = SwitchEntityDescription(key="charging", translation_key="char
 
 ATTR_LAST_COMMAND_PATH = "last_command_path"
 ATTR_FELL_BACK = "fell_back_to_charger"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettingSwitchDescription(SwitchEntityDescription):
+    """A switch that turns a smart-charging setting on and off."""
+
+    is_on_fn: Callable[[ControllerSettings], bool]
+    set_fn: Callable[[ControllerSettings, bool], ControllerSettings]
+
+
+SETTING_SWITCHES: tuple[SettingSwitchDescription, ...] = (
+    SettingSwitchDescription(
+        key="smart_charging",
+        translation_key="smart_charging",
+        is_on_fn=lambda settings: settings.smart_charging,
+        set_fn=lambda settings, on: replace(settings, smart_charging=on),
+    ),
+    SettingSwitchDescription(
+        key="v2g",
+        translation_key="v2g",
+        is_on_fn=lambda settings: settings.v2g,
+        set_fn=lambda settings, on: replace(settings, v2g=on),
+    ),
+)
+
+# A day switched back on leaves at the daily departure time, or at 07:00 without one.
+DEFAULT_DEPARTURE = time(7, 0)
+
+
+def _weekday_switch(weekday: int, name: str) -> SettingSwitchDescription:
+    """Whether the car leaves on that weekday; its time entity holds when."""
+
+    def set_day(settings: ControllerSettings, on: bool) -> ControllerSettings:
+        current = week_of(settings)[weekday]
+        departure = current or settings.departure_time or DEFAULT_DEPARTURE
+        return with_day(settings, weekday, departure if on else None)
+
+    return SettingSwitchDescription(
+        key=f"departs_{name}",
+        translation_key=f"departs_{name}",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda settings: week_of(settings)[weekday] is not None,
+        set_fn=set_day,
+    )
+
+
+WEEKDAY_SWITCHES = tuple(_weekday_switch(weekday, name) for weekday, name in enumerate(WEEKDAYS))
 
 
 async def async_setup_entry(
@@ -55,8 +102,7 @@ async def async_setup_entry(
         entry,
         async_add_entities,
         lambda charging: [
-            *(SettingSwitch(charging, d) for d in SETTING_SWITCHES),
-            *(WeekdayDepartureSwitch(charging, d) for d in WEEKDAY_SWITCHES),
+            SettingSwitch(charging, d) for d in (*SETTING_SWITCHES, *WEEKDAY_SWITCHES)
         ],
     )
 
@@ -175,67 +221,12 @@ class SettingSwitch(SmartChargingEntity, SwitchEntity):
     @property
     def is_on(self) -> bool:
         """Whether the setting is on."""
-        return bool(getattr(self.settings, self.entity_description.setting))
+        return self.entity_description.is_on_fn(self.settings)
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Turn the setting on."""
-        self.change_settings(**{self.entity_description.setting: True})
+        self.change_settings(self.entity_description.set_fn(self.settings, True))
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """Turn the setting off."""
-        self.change_settings(**{self.entity_description.setting: False})
-
-
-# A day switched back on leaves at the daily departure time, or at 07:00 without one.
-DEFAULT_DEPARTURE = time(7, 0)
-
-
-@dataclass(frozen=True, kw_only=True)
-class WeekdaySwitchDescription(SwitchEntityDescription):
-    """Whether the car leaves on one weekday (the weekly schedule)."""
-
-    value_fn: Callable[[ControllerSettings], bool]
-    set_fn: Callable[[ControllerSettings, bool], list[time | None]]
-
-
-def _weekday_switch(weekday: int, name: str) -> WeekdaySwitchDescription:
-    def set_day(settings: ControllerSettings, on: bool) -> list[time | None]:
-        departure = settings.departure_time or DEFAULT_DEPARTURE
-        current = week_of(settings)[weekday]
-        return with_day(settings, weekday, (current or departure) if on else None)
-
-    return WeekdaySwitchDescription(
-        key=f"departs_{name}",
-        translation_key=f"departs_{name}",
-        entity_category=EntityCategory.CONFIG,
-        value_fn=lambda settings: week_of(settings)[weekday] is not None,
-        set_fn=set_day,
-    )
-
-
-WEEKDAY_SWITCHES = tuple(_weekday_switch(weekday, name) for weekday, name in enumerate(WEEKDAYS))
-
-
-class WeekdayDepartureSwitch(SmartChargingEntity, SwitchEntity):
-    """On when the car leaves on that weekday; its time entity holds when."""
-
-    entity_description: WeekdaySwitchDescription
-
-    @property
-    def is_on(self) -> bool:
-        """Whether that day has a departure."""
-        return self.entity_description.value_fn(self.settings)
-
-    async def async_turn_on(self, **kwargs: Any) -> None:
-        """Give that day a departure (the daily time); the plan follows."""
-        self._set(on=True)
-
-    async def async_turn_off(self, **kwargs: Any) -> None:
-        """No departure that day; the plan follows."""
-        self._set(on=False)
-
-    def _set(self, *, on: bool) -> None:
-        self.charging.controller.set_weekly_departures(
-            self.entity_description.set_fn(self.settings, on)
-        )
-        self.charging.async_run()
+        self.change_settings(self.entity_description.set_fn(self.settings, False))

@@ -1,7 +1,7 @@
 """Time: the vehicle's daily departure, and its departure on each weekday."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import time
 
 from homeassistant.components.time import TimeEntity, TimeEntityDescription
@@ -10,16 +10,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import WEEKDAYS
-from .controller_entity import (
-    DEPARTURE_TIME,
-    SmartChargingEntity,
-    async_setup_smart_charging_entities,
-)
 from .coordinator import EvFlexConfigEntry
 from .core.controller import ControllerSettings
 from .departures import week_of, with_day
+from .entity import SmartChargingEntity, async_setup_smart_charging_entities
 
 PARALLEL_UPDATES = 0
+
+DEPARTURE_TIME = TimeEntityDescription(
+    key="departure_time", translation_key="departure_time", entity_category=EntityCategory.CONFIG
+)
 
 
 async def async_setup_entry(
@@ -27,7 +27,7 @@ async def async_setup_entry(
     entry: EvFlexConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Set up a departure time for every vehicle."""
+    """Set up a daily departure time and one per weekday for every vehicle."""
     async_setup_smart_charging_entities(
         entry,
         async_add_entities,
@@ -50,7 +50,11 @@ class DepartureTime(SmartChargingEntity, TimeEntity):
         """Change the daily departure; the plan follows at once. A daily time is the user's
         latest word, so it ends a weekly schedule."""
         self.change_settings(
-            departure_time=value.replace(second=0, microsecond=0), weekly_departures=None
+            replace(
+                self.settings,
+                departure_time=value.replace(second=0, microsecond=0),
+                weekly_departures=None,
+            )
         )
 
 
@@ -59,7 +63,7 @@ class WeekdayTimeDescription(TimeEntityDescription):
     """One weekday's departure in the weekly schedule."""
 
     value_fn: Callable[[ControllerSettings], time | None]
-    set_fn: Callable[[ControllerSettings, time], list[time | None]]
+    set_fn: Callable[[ControllerSettings, time], ControllerSettings]
 
 
 def _weekday_time(weekday: int, name: str) -> WeekdayTimeDescription:
@@ -88,6 +92,5 @@ class WeekdayDepartureTime(SmartChargingEntity, TimeEntity):
 
     async def async_set_value(self, value: time) -> None:
         """Set that day's departure (which also gives the day one); the plan follows."""
-        week = self.entity_description.set_fn(self.settings, value.replace(second=0, microsecond=0))
-        self.charging.controller.set_weekly_departures(week)
-        self.charging.async_run()
+        minute = value.replace(second=0, microsecond=0)
+        self.change_settings(self.entity_description.set_fn(self.settings, minute))

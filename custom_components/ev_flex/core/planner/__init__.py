@@ -87,6 +87,8 @@ class ChargeSettings:
     efficiency: float
     # Points of (SoC %, max kW): linear in between, constant beyond the ends.
     taper: tuple[tuple[float, float], ...] = ()
+    # When charging, at least min(min_kw, the slot's maximum): e.g. 6 A on three phases.
+    min_kw: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,38 @@ class PriceSlot:
 
 
 @dataclass(frozen=True, slots=True)
+class SiteSpec:
+    """The house around the car: its own load and solar, its grid limits and capacity tariff.
+
+    `base_load_kw` and `solar_kw` hold one average per price slot (empty: 0 throughout).
+    """
+
+    base_load_kw: tuple[float, ...] = ()
+    solar_kw: tuple[float, ...] = ()
+    # The most the house may draw from the grid (the fuse); None: no limit.
+    import_limit_kw: float | None = None
+    # The most the house may feed in; None: no limit.
+    export_limit_kw: float | None = None
+    peak_price_per_kw: float = 0.0
+    # The highest clock-hour average import so far in the tariff's period (e.g. this month).
+    current_peak_kw: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form that `PlanRequest.from_dict` reads under "site"."""
+        data: dict[str, Any] = {
+            "base_load_kw": list(self.base_load_kw),
+            "solar_kw": list(self.solar_kw),
+            "peak_price_per_kw": self.peak_price_per_kw,
+            "current_peak_kw": self.current_peak_kw,
+        }
+        if self.import_limit_kw is not None:
+            data["import_limit_kw"] = self.import_limit_kw
+        if self.export_limit_kw is not None:
+            data["export_limit_kw"] = self.export_limit_kw
+        return data
+
+
+@dataclass(frozen=True, slots=True)
 class PlanRequest:
     """Everything the planner needs. Times are timezone-aware; any zone, mixed zones allowed."""
 
@@ -123,6 +157,7 @@ class PlanRequest:
     discharge: DischargeSettings | None = None
     targets: tuple[Target, ...] = ()
     protective_soc_pct: float = 0.0
+    site: SiteSpec | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> PlanRequest:
@@ -163,11 +198,13 @@ class PlanRequest:
                 max_kw=_number(charge, "max_kw", "charge"),
                 efficiency=_number(charge, "efficiency", "charge"),
                 taper=taper,
+                min_kw=_number(charge, "min_kw", "charge", default=0.0),
             ),
             prices=prices,
             discharge=discharge,
             targets=targets,
             protective_soc_pct=_number(root, "protective_soc_pct", "", default=0.0),
+            site=None if root.get("site") is None else _site(root.get("site"), "site"),
         )
         validate_request(request)
         return request
@@ -190,6 +227,10 @@ class PlanRequest:
             "protective_soc_pct": self.protective_soc_pct,
             "prices": [_price_dict(p) for p in self.prices],
         }
+        if self.charge.min_kw:
+            data["charge"]["min_kw"] = self.charge.min_kw
+        if self.site is not None:
+            data["site"] = self.site.to_dict()
         if self.discharge is not None:
             data["discharge"] = {
                 "max_kw": self.discharge.max_kw,
@@ -284,6 +325,30 @@ def _price(value: Any, path: str) -> PriceSlot:
     )
 
 
+def _numbers(data: Mapping[str, Any], key: str, path: str) -> tuple[float, ...]:
+    full = f"{path}.{key}"
+    return tuple(
+        _to_float(item, f"{full}[{i}]") for i, item in enumerate(_sequence(data.get(key), full))
+    )
+
+
+def _optional_number(data: Mapping[str, Any], key: str, path: str) -> float | None:
+    value = data.get(key)
+    return None if value is None else _to_float(value, f"{path}.{key}")
+
+
+def _site(value: Any, path: str) -> SiteSpec:
+    data = _mapping(value, path, required=True)
+    return SiteSpec(
+        base_load_kw=_numbers(data, "base_load_kw", path),
+        solar_kw=_numbers(data, "solar_kw", path),
+        import_limit_kw=_optional_number(data, "import_limit_kw", path),
+        export_limit_kw=_optional_number(data, "export_limit_kw", path),
+        peak_price_per_kw=_number(data, "peak_price_per_kw", path, default=0.0),
+        current_peak_kw=_number(data, "current_peak_kw", path, default=0.0),
+    )
+
+
 def _check_range(value: float, path: str, low: float, high: float) -> None:
     if not math.isfinite(value) or not low <= value <= high:
         raise PlanValidationError(path, f"must be between {low:g} and {high:g}, got {value!r}")
@@ -343,6 +408,7 @@ def validate_request(request: PlanRequest) -> None:
     _check_non_negative(request.charge.max_kw, "charge.max_kw")
     _check_efficiency(request.charge.efficiency, "charge.efficiency")
     _check_taper(request.charge.taper)
+    _check_non_negative(request.charge.min_kw, "charge.min_kw")
     discharge = request.discharge
     if discharge is not None:
         _check_non_negative(discharge.max_kw, "discharge.max_kw")
@@ -380,6 +446,34 @@ def validate_request(request: PlanRequest) -> None:
                     f"gap after the previous slot, which ends {previous.end.isoformat()}",
                 )
         previous = price
+    if request.site is not None:
+        validate_site(request.site, len(request.prices), (request.charge.min_kw,))
+
+
+def validate_site(site: SiteSpec, slot_count: int, min_kws: Sequence[float]) -> None:
+    """Check the site against the price slots and the cars' minimum charging power."""
+    for name, values in (("base_load_kw", site.base_load_kw), ("solar_kw", site.solar_kw)):
+        if values and len(values) != slot_count:
+            raise PlanValidationError(
+                f"site.{name}",
+                f"needs one value per price slot ({slot_count}), got {len(values)}",
+            )
+        for i, value in enumerate(values):
+            _check_non_negative(value, f"site.{name}[{i}]")
+    for name in ("import_limit_kw", "export_limit_kw"):
+        limit = getattr(site, name)
+        if limit is not None:
+            _check_non_negative(limit, f"site.{name}")
+    _check_non_negative(site.peak_price_per_kw, "site.peak_price_per_kw")
+    _check_non_negative(site.current_peak_kw, "site.current_peak_kw")
+    if site.import_limit_kw is not None:
+        for min_kw in min_kws:
+            if min_kw > site.import_limit_kw:
+                raise PlanValidationError(
+                    "site.import_limit_kw",
+                    f"is below the minimum charging power ({site.import_limit_kw:g} kW < "
+                    f"{min_kw:g} kW)",
+                )
 
 
 # --------------------------------------------------------------------------------------------
@@ -397,6 +491,8 @@ class PlannedSlot:
     soc_pct_end: float
     import_price: float
     export_price: float | None
+    # With a site: the house's net grid power with this plan (import positive, export negative).
+    grid_kw: float | None = None
 
     @property
     def mode(self) -> str:
@@ -408,7 +504,7 @@ class PlannedSlot:
         return "idle"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "charge_kw": self.charge_kw,
@@ -417,6 +513,9 @@ class PlannedSlot:
             "import": self.import_price,
             "export": self.export_price,
         }
+        if self.grid_kw is not None:
+            data["grid_kw"] = self.grid_kw
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -464,6 +563,10 @@ class Plan:
     energy_charged_kwh: float = 0.0
     energy_discharged_kwh: float = 0.0
     targets: tuple[TargetOutcome, ...] = field(default=())
+    # With a site: the highest clock-hour average import with this plan, and what the capacity
+    # tariff charges for it beyond the house's own peak (already part of `cost`).
+    peak_kw: float | None = None
+    peak_cost: float = 0.0
 
     @property
     def current_slot(self) -> PlannedSlot | None:
@@ -471,7 +574,7 @@ class Plan:
         return self.slots[0] if self.slots else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "status": str(self.status),
             "slots": [s.to_dict() for s in self.slots],
             "switch_times": [s.to_dict() for s in self.switch_times],
@@ -482,6 +585,10 @@ class Plan:
             "energy_discharged_kwh": self.energy_discharged_kwh,
             "targets": [t.to_dict() for t in self.targets],
         }
+        if self.peak_kw is not None:
+            data["peak_kw"] = self.peak_kw
+            data["peak_cost"] = self.peak_cost
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -806,3 +913,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     json.dump(result.to_dict(), sys.stdout)
     sys.stdout.write("\n")
     return 0
+
+
+# Several cars on one house. Imported last: it builds on everything above.
+from .multi import (  # noqa: E402
+    SitePlan as SitePlan,
+    SiteRequest as SiteRequest,
+    SiteSlot as SiteSlot,
+    VehiclePlan as VehiclePlan,
+    VehicleRequest as VehicleRequest,
+)

@@ -1,0 +1,203 @@
+"""Several cars on one house: the site request, its plan, and `plan_site`.
+
+A site request plans every car against one `SiteSpec`: the cars share the house's import and
+export limits and its capacity tariff. Each vehicle's fields mean what they mean in a single-car
+request. JSON form:
+
+    {"now", "prices", "site", "vehicles": [{"id", "battery", "charge", "discharge", "targets",
+                                            "protective_soc_pct"}]}
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from . import (
+    Battery,
+    ChargeSettings,
+    DischargeSettings,
+    Plan,
+    PlanRequest,
+    PlanStatus,
+    PlanValidationError,
+    PriceSlot,
+    SiteSpec,
+    Target,
+    validate_request,
+    validate_site,
+)
+
+# The fields of a vehicle in a site request; the rest of a single-car request is shared.
+_VEHICLE_FIELDS = ("battery", "charge", "discharge", "targets", "protective_soc_pct")
+# Worst first: a site plan's status is the worst of its cars'.
+_STATUS_ORDER = (
+    PlanStatus.NO_PRICES,
+    PlanStatus.SHORTFALL,
+    PlanStatus.AWAITING_PRICES,
+    PlanStatus.OK,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleRequest:
+    """One car of a site request."""
+
+    id: str
+    battery: Battery
+    charge: ChargeSettings
+    discharge: DischargeSettings | None = None
+    targets: tuple[Target, ...] = ()
+    protective_soc_pct: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRequest:
+    """Several cars, one house, one set of prices."""
+
+    now: datetime
+    prices: tuple[PriceSlot, ...]
+    site: SiteSpec
+    vehicles: tuple[VehicleRequest, ...]
+
+    def vehicle_request(self, index: int) -> PlanRequest:
+        """The single-car request of one vehicle on this site (the others left out)."""
+        vehicle = self.vehicles[index]
+        return PlanRequest(
+            now=self.now,
+            battery=vehicle.battery,
+            charge=vehicle.charge,
+            prices=self.prices,
+            discharge=vehicle.discharge,
+            targets=vehicle.targets,
+            protective_soc_pct=vehicle.protective_soc_pct,
+            site=self.site,
+        )
+
+    @classmethod
+    def from_dict(cls, data: Any) -> SiteRequest:
+        """Read the JSON form; raises PlanValidationError naming the field, e.g.
+        "vehicles[1].battery.capacity_kwh"."""
+        if not isinstance(data, Mapping):
+            raise PlanValidationError("request", "must be an object")
+        if data.get("site") is None:
+            raise PlanValidationError("site", "is required")
+        items = data.get("vehicles")
+        if isinstance(items, str | bytes) or not isinstance(items, list) or not items:
+            raise PlanValidationError("vehicles", "must be a list of at least one vehicle")
+        shared = {key: data.get(key) for key in ("now", "prices", "site")}
+        vehicles: list[VehicleRequest] = []
+        single: PlanRequest | None = None
+        for i, item in enumerate(items):
+            path = f"vehicles[{i}]"
+            if not isinstance(item, Mapping):
+                raise PlanValidationError(path, "must be an object")
+            identity = item.get("id")
+            if not isinstance(identity, str) or not identity:
+                raise PlanValidationError(path + ".id", "must be a non-empty string")
+            if any(v.id == identity for v in vehicles):
+                raise PlanValidationError(path + ".id", f"repeats {identity!r}")
+            own = {key: item.get(key) for key in _VEHICLE_FIELDS if item.get(key) is not None}
+            try:
+                single = PlanRequest.from_dict({**shared, **own})
+            except PlanValidationError as err:
+                if err.field.split(".")[0].split("[")[0] in _VEHICLE_FIELDS:
+                    raise PlanValidationError(f"{path}.{err.field}", err.problem) from None
+                raise
+            vehicles.append(
+                VehicleRequest(
+                    id=identity,
+                    battery=single.battery,
+                    charge=single.charge,
+                    discharge=single.discharge,
+                    targets=single.targets,
+                    protective_soc_pct=single.protective_soc_pct,
+                )
+            )
+        assert single is not None
+        assert single.site is not None
+        request = cls(single.now, single.prices, single.site, tuple(vehicles))
+        validate_site_request(request)
+        return request
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form that `from_dict` reads."""
+        vehicles = []
+        for index, vehicle in enumerate(self.vehicles):
+            single = self.vehicle_request(index).to_dict()
+            own = {key: single[key] for key in _VEHICLE_FIELDS if key in single}
+            vehicles.append({"id": vehicle.id, **own})
+        first = self.vehicle_request(0).to_dict()
+        return {
+            "now": first["now"],
+            "prices": first["prices"],
+            "site": first["site"],
+            "vehicles": vehicles,
+        }
+
+
+def validate_site_request(request: SiteRequest) -> None:
+    """Check a site request built in Python the same way `from_dict` checks JSON."""
+    if not request.vehicles:
+        raise PlanValidationError("vehicles", "must be a list of at least one vehicle")
+    for index in range(len(request.vehicles)):
+        try:
+            validate_request(request.vehicle_request(index))
+        except PlanValidationError as err:
+            if err.field.split(".")[0].split("[")[0] in _VEHICLE_FIELDS:
+                raise PlanValidationError(f"vehicles[{index}].{err.field}", err.problem) from None
+            raise
+    validate_site(request.site, len(request.prices), [v.charge.min_kw for v in request.vehicles])
+
+
+@dataclass(frozen=True, slots=True)
+class VehiclePlan:
+    id: str
+    plan: Plan
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "plan": self.plan.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSlot:
+    """The house in one slot of the site plan: its net grid power with every car's plan."""
+
+    start: datetime
+    end: datetime
+    grid_kw: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "grid_kw": self.grid_kw,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SitePlan:
+    """One plan per car, planned together. `cost` is the house's cost with the cars' plans minus
+    its cost without the cars, the capacity tariff included."""
+
+    status: PlanStatus
+    vehicles: tuple[VehiclePlan, ...] = ()
+    slots: tuple[SiteSlot, ...] = ()
+    cost: float = 0.0
+    peak_kw: float = 0.0
+    peak_cost: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "cost": self.cost,
+            "peak_kw": self.peak_kw,
+            "peak_cost": self.peak_cost,
+            "slots": [s.to_dict() for s in self.slots],
+            "vehicles": [v.to_dict() for v in self.vehicles],
+        }
+
+
+def worst_status(statuses: list[PlanStatus]) -> PlanStatus:
+    """The least trustworthy of the cars' statuses."""
+    return min(statuses, key=_STATUS_ORDER.index, default=PlanStatus.OK)
