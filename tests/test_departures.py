@@ -23,9 +23,8 @@ from custom_components.ev_flex.core.simulator import Simulation
 
 from .fakes.calendar_notify import MemoryCalendar
 from .prices_common import START, TZ, TZ_NAME
+from .schedule_support import CAR, VEHICLE_ID, advance, set_up_simulator
 
-CAR = "ev_flex_simulator_sedan_75_kwh"
-VEHICLE_ID = "simulator-garage-vehicle"
 NEXT_DEPARTURE = f"sensor.{CAR}_next_departure"
 CALENDAR = "calendar.family"
 # START is Tuesday 7 October 2025, 00:20 in Stockholm.
@@ -61,17 +60,7 @@ async def family_calendar(
 async def set_up(
     hass: HomeAssistant, simulator_entry: MockConfigEntry, departures: dict[str, Any]
 ) -> MockConfigEntry:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=simulator_entry.title,
-        unique_id=simulator_entry.unique_id,
-        data=dict(simulator_entry.data),
-        options={CONF_DEPARTURES: departures},
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return entry
+    return await set_up_simulator(hass, simulator_entry, {CONF_DEPARTURES: departures})
 
 
 def departure_state(hass: HomeAssistant) -> tuple[datetime | None, dict[str, Any]]:
@@ -104,7 +93,7 @@ async def test_calendar_events_set_departures_and_bad_ones_are_named(
     ]
 
     # After Tuesday's departure Wednesday's event takes the place of Wednesday 07:00.
-    await advance(hass, freezer, at(START, 7, 5))
+    await advance(hass, freezer, at(START, 7, 5), timedelta(minutes=30))
     departure, attributes = departure_state(hass)
     assert departure == at(WEDNESDAY, 9, 30)
     assert attributes["source"] == "calendar"
@@ -272,11 +261,3 @@ async def test_weekday_entities_follow_the_schedule_action(
     departure, attributes = departure_state(hass)
     assert departure == datetime(2025, 10, 10, 9, 0, tzinfo=TZ)
     assert attributes["source"] == "schedule"
-
-
-async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime) -> None:
-    """Move the clock in 30-minute steps, firing timers on the way."""
-    while (now := datetime.now(TZ)) < until:
-        freezer.tick(min(timedelta(minutes=30), until - now))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)

@@ -15,7 +15,6 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockModule,
     async_capture_events,
-    async_fire_time_changed,
     mock_config_flow,
     mock_integration,
     mock_platform,
@@ -36,14 +35,12 @@ from .prices_common import (
     START,
     TODAY,
     TOMORROW,
-    TZ,
     TZ_NAME,
     day_slots,
     set_hacs_nordpool,
 )
+from .schedule_support import CAR, VEHICLE_ID, advance, set_up_simulator
 
-CAR = "ev_flex_simulator_sedan_75_kwh"
-VEHICLE_ID = "simulator-garage-vehicle"
 EVENT = "ev_flex_plug_in_reminder"
 # START is Tuesday 7 October 2025, 00:20 in Stockholm; the car leaves at 07:00.
 DEPARTURE = START.replace(hour=7, minute=0)
@@ -99,32 +96,16 @@ async def set_up(
     await hass.config.async_set_time_zone(TZ_NAME)
     freezer.move_to(START)
     set_hacs_nordpool(hass, day_slots(TODAY), day_slots(TOMORROW))
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=simulator_entry.title,
-        unique_id=simulator_entry.unique_id,
-        data={**simulator_entry.data, CONF_PLUGGED_IN: plugged_in},
-        options={
-            CONF_PRICE_ENTITY: HACS_NORDPOOL,
-            CONF_DEPARTURES: {VEHICLE_ID: {CONF_REMINDER_NOTIFY: notify}},
-        },
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    options = {
+        CONF_PRICE_ENTITY: HACS_NORDPOOL,
+        CONF_DEPARTURES: {VEHICLE_ID: {CONF_REMINDER_NOTIFY: notify}},
+    }
+    entry = await set_up_simulator(hass, simulator_entry, options, **{CONF_PLUGGED_IN: plugged_in})
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
     )
     await hass.async_block_till_done(wait_background_tasks=True)
     return entry
-
-
-async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime) -> None:
-    """Move the clock in 5-minute steps, firing timers and account polls on the way."""
-    while (now := datetime.now(TZ)) < until:
-        freezer.tick(min(timedelta(minutes=5), until - now))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_unplugged_at_home_is_reminded_once_an_hour_before_it_is_too_late(

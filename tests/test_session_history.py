@@ -7,13 +7,12 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     CLIENT_ID,
     MockConfigEntry,
     MockUser,
-    async_fire_time_changed,
 )
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -23,9 +22,9 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.simulator import Simulation
 
-from .prices_common import START, TZ, TZ_NAME
+from .prices_common import START, TZ_NAME
+from .schedule_support import VEHICLE_ID, advance, vehicle_device_id
 
-VEHICLE_ID = "simulator-garage-vehicle"
 DAY = START.date().isoformat()
 
 
@@ -45,13 +44,6 @@ async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) ->
     assert await hass.config_entries.async_setup(simulator_entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     return simulator_entry
-
-
-async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime) -> None:
-    while (now := datetime.now(TZ)) < until:
-        freezer.tick(min(timedelta(minutes=5), until - now))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def export(hass: HomeAssistant, **data: Any) -> dict[str, Any]:
@@ -95,11 +87,8 @@ async def test_a_finished_session_is_recorded_and_exported(
     assert session["currency"] == hass.config.currency
 
     # One vehicle's sessions by its device; other days have none.
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, VEHICLE_ID), loaded_entry.entry_id
-    )
-    assert device is not None
-    by_device = await export(hass, device_id=device.id, start=DAY, end=DAY)
+    device_id = vehicle_device_id(hass, loaded_entry)
+    by_device = await export(hass, device_id=device_id, start=DAY, end=DAY)
     assert by_device["sessions"] == answer["sessions"]
     next_day = (START + timedelta(days=1)).date().isoformat()
     assert (await export(hass, start=next_day, end=next_day))["sessions"] == []

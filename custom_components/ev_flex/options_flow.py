@@ -641,6 +641,16 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             description_placeholders=self._placeholders(details),
         )
 
+    def _entity_error(self, entity_id: str | None, domain: str) -> str | None:
+        """Why an optional entity of a form can't be used (None: it can, or none is given)."""
+        if not entity_id:
+            return None
+        if split_entity_id(entity_id)[0] != domain:
+            return "wrong_domain"
+        if self.hass.states.get(entity_id) is None:
+            return "entity_not_found"
+        return None
+
     async def async_step_smart_charging(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -648,10 +658,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             outage = user_input.get(CONF_OUTAGE_ENTITY)
-            if outage and split_entity_id(outage)[0] != "binary_sensor":
-                errors[CONF_OUTAGE_ENTITY] = "wrong_domain"
-            elif outage and self.hass.states.get(outage) is None:
-                errors[CONF_OUTAGE_ENTITY] = "entity_not_found"
+            if error := self._entity_error(outage, "binary_sensor"):
+                errors[CONF_OUTAGE_ENTITY] = error
             else:
                 self._smart_charging = {CONF_NOTIFY_V2G: user_input[CONF_NOTIFY_V2G]}
                 if outage:
@@ -704,11 +712,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         vehicle_id = self._vehicle_id or ""
         errors: dict[str, str] = {}
         if user_input is not None:
-            calendar = user_input.get(CONF_CALENDAR)
-            if calendar and split_entity_id(calendar)[0] != "calendar":
-                errors[CONF_CALENDAR] = "wrong_domain"
-            elif calendar and self.hass.states.get(calendar) is None:
-                errors[CONF_CALENDAR] = "entity_not_found"
+            if error := self._entity_error(user_input.get(CONF_CALENDAR), "calendar"):
+                errors[CONF_CALENDAR] = error
             else:
                 chosen = {
                     key: value
