@@ -75,6 +75,15 @@ window.__deepQuery = (selector) => {
 HARMLESS_FAILURES = frozenset({(None, "config_not_found"), ("unsubscribe_events", "not_found")})
 
 
+# What Chromium answers to a script or screenshot while the page is being replaced.
+NAVIGATION_ERRORS = (
+    "Inspected target navigated or closed",
+    "Cannot find context with specified id",
+    "Execution context was destroyed",
+    "Not attached to an active page",
+)
+
+
 class BrowserError(Exception):
     """Chromium failed, or the page did not show what was expected in time."""
 
@@ -84,7 +93,7 @@ def chromium_path() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise BrowserError("no Chromium on PATH (scripts/setup --browser installs it)")
+    raise BrowserError("no Chromium on PATH (scripts/setup installs it)")
 
 
 class Browser:
@@ -216,10 +225,19 @@ class Browser:
         return result
 
     async def evaluate(self, expression: str) -> Any:
-        answer = await self.send(
-            "Runtime.evaluate",
-            {"expression": expression, "returnByValue": True, "awaitPromise": True},
-        )
+        """The script's value. A script cut short by a navigation (the frontend reloads itself
+        at times) runs again in the new page, for up to 10 seconds."""
+        params = {"expression": expression, "returnByValue": True, "awaitPromise": True}
+        for _ in range(20):
+            try:
+                answer = await self.send("Runtime.evaluate", params)
+                break
+            except BrowserError as err:
+                if not any(sign in str(err) for sign in NAVIGATION_ERRORS):
+                    raise
+                await asyncio.sleep(0.5)
+        else:
+            raise BrowserError("the page kept navigating away while a script ran")
         if "exceptionDetails" in answer:
             raise BrowserError(f"script failed: {answer['exceptionDetails'].get('text')}")
         return answer["result"].get("value")
@@ -229,6 +247,12 @@ class Browser:
             "Emulation.setDeviceMetricsOverride",
             {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
         )
+
+    async def set_dark(self, dark: bool) -> None:
+        """Prefer a dark or a light colour scheme, as the system setting does (the frontend's
+        default theme follows it)."""
+        scheme = {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}
+        await self.send("Emulation.setEmulatedMedia", {"features": [scheme]})
 
     async def goto(self, url: str) -> None:
         await self.send("Page.navigate", {"url": url})
@@ -292,9 +316,21 @@ class Browser:
                 },
             )
 
-    async def screenshot(self, path: Path, full_page: bool = False) -> None:
+    async def screenshot(
+        self, path: Path, full_page: bool = False, element: str | None = None
+    ) -> None:
+        """The viewport, the whole page, or the box of the element matching a CSS selector
+        (shadow roots included)."""
         params: dict[str, Any] = {"format": "png"}
-        if full_page:
+        if element is not None:
+            box = await self.evaluate(
+                f"(() => {{ const r = window.__deepQuery({json.dumps(element)})"
+                ".getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })()"
+            )
+            x, y, width, height = box
+            params["captureBeyondViewport"] = True
+            params["clip"] = {"x": x, "y": y, "width": width, "height": height, "scale": 1}
+        elif full_page:
             params["captureBeyondViewport"] = True
             metrics = await self.send("Page.getLayoutMetrics")
             size = metrics["cssContentSize"]

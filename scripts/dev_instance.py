@@ -69,7 +69,7 @@ homeassistant:
   currency: NOK
   country: "NO"
   # The server listens on loopback only; Enode Link and webhooks come back here.
-  internal_url: "http://127.0.0.1:8123"
+  internal_url: "BASE_URL"
 
 # Only what the UI needs; no default_config, whose extras reach out to the internet.
 api:
@@ -101,13 +101,26 @@ DEMO_HOURLY_PRICES = (
 )  # fmt: skip
 
 
+def use_instance(directory: Path, port: int) -> None:
+    """Keep the server's files in directory and serve on port instead (the card's browser test
+    runs its own server beside a developer's)."""
+    global DEV_DIR, CONFIG_DIR, CREDENTIALS_FILE, SCREENSHOTS, PORT, BASE_URL, CLIENT_ID  # noqa: PLW0603
+    DEV_DIR = directory
+    CONFIG_DIR = directory / "config"
+    CREDENTIALS_FILE = directory / "credentials.json"
+    SCREENSHOTS = directory / "screenshots"
+    PORT = port
+    BASE_URL = f"http://{HOST}:{PORT}"
+    CLIENT_ID = f"{BASE_URL}/"
+
+
 def log(message: str) -> None:
     print(f"[develop] {message}", flush=True)
 
 
 def write_configuration() -> None:
     CONFIG_DIR.mkdir(parents=True, exist_ok=True)
-    (CONFIG_DIR / "configuration.yaml").write_text(CONFIGURATION)
+    (CONFIG_DIR / "configuration.yaml").write_text(CONFIGURATION.replace("BASE_URL", BASE_URL))
     write_http_settings()
     write_onboarding_progress()
     link = CONFIG_DIR / "custom_components" / "ev_flex"
@@ -294,7 +307,13 @@ def ensure_simulated_account(token: str) -> None:
     result = request(
         "POST",
         f"/api/config/config_entries/flow/{flow['flow_id']}",
-        {"name": "Home", "vehicle_preset": "sedan", "initial_soc": 35, "plugged_in": True},
+        {
+            "name": "Home",
+            "vehicle_preset": "sedan",
+            "initial_soc": 35,
+            "plugged_in": True,
+            "simulated_home": True,
+        },
         token=token,
     )
     if result.get("type") != "create_entry":
@@ -574,6 +593,16 @@ async def shoot_dashboard(browser: Browser, width: int, height: int) -> None:
     await browser.screenshot(SCREENSHOTS / f"dashboard-{width}.png", full_page=True)
 
 
+async def log_in(browser: Browser, user: dict[str, str]) -> None:
+    """Log in on the real login page and wait until the frontend is past its launch screen."""
+    await browser.goto(f"{BASE_URL}/")
+    await browser.type_into("input[autocomplete=username]", user["username"])
+    await browser.type_into("input[type=password]", user["password"])
+    await browser.press_enter()
+    # The sidebar appears once the frontend has loaded past its launch screen.
+    await browser.wait_for("ha-sidebar", seconds=90)
+
+
 async def check_frontend(user: dict[str, str], vehicle: SimulatedVehicle) -> None:
     """Log in on the real login page, open the car's device page and the README's dashboard.
 
@@ -582,12 +611,7 @@ async def check_frontend(user: dict[str, str], vehicle: SimulatedVehicle) -> Non
     async with Browser() as browser:
         await browser.set_width(1280)
         try:
-            await browser.goto(f"{BASE_URL}/")
-            await browser.type_into("input[autocomplete=username]", user["username"])
-            await browser.type_into("input[type=password]", user["password"])
-            await browser.press_enter()
-            # The sidebar appears once the frontend has loaded past its launch screen.
-            await browser.wait_for("ha-sidebar", seconds=90)
+            await log_in(browser, user)
             await browser.goto(f"{BASE_URL}/config/devices/device/{vehicle.device_id}")
             await browser.wait_for_text(vehicle.name)
             await browser.wait_for_text("Smart charging")

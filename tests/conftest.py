@@ -5,7 +5,7 @@ from typing import Any
 from unittest.mock import PropertyMock, patch
 
 from aiohttp.test_utils import TestClient
-from homeassistant.const import CONF_CLIENT_ID, CONF_CLIENT_SECRET, CONF_NAME
+from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.setup import async_setup_component
@@ -17,21 +17,30 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ev_flex.const import (
-    ACCOUNT_TYPE_ENODE,
     ACCOUNT_TYPE_SIMULATOR,
     CONF_ACCOUNT_TYPE,
-    CONF_BASE_URL,
     CONF_COMMAND_DELAY,
-    CONF_ENODE_USER_ID,
-    CONF_ENVIRONMENT,
     CONF_INITIAL_SOC,
     CONF_PLUGGED_IN,
     CONF_VEHICLE_PRESET,
-    CONF_WEBHOOK_ID,
     DOMAIN,
 )
-from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, Simulation
-from tests.fakes.enode_server import FakeEnodeServer, VirtualSite
+from custom_components.ev_flex.core.simulator import Simulation
+from tests.fakes.enode_server import FakeEnodeServer
+
+from .enode_site import ENODE_USER, EXTERNAL_URL, enode_entry_data, without_webhook_url
+from .priced_simulator import PRICE_ENTITY, START, set_up
+
+PRICED_SIMULATOR = "priced_simulator"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker that prices the simulated account."""
+    config.addinivalue_line(
+        "markers",
+        f"{PRICED_SIMULATOR}: the simulated account reads a day-ahead price entity, in Oslo "
+        "from 18:00 on a Tuesday (tests/priced_simulator.py)",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -68,9 +77,20 @@ def command_delay() -> float:
     return 0.0
 
 
+def _priced(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker(PRICED_SIMULATOR) is not None
+
+
 @pytest.fixture
-def simulator_entry(vehicle_preset: str, command_delay: float) -> MockConfigEntry:
-    """A config entry for a simulated vehicle and charger."""
+def simulator_entry(
+    request: pytest.FixtureRequest, vehicle_preset: str, command_delay: float
+) -> MockConfigEntry:
+    """A config entry for a simulated vehicle and charger; marked priced_simulator, it reads
+    the price entity and the clock stands at 18:00 in Oslo."""
+    options: dict[str, Any] = {}
+    if _priced(request):
+        request.getfixturevalue("freezer").move_to(START)
+        options = {"price_entity": PRICE_ENTITY}
     return MockConfigEntry(
         domain=DOMAIN,
         title="Garage",
@@ -83,18 +103,40 @@ def simulator_entry(vehicle_preset: str, command_delay: float) -> MockConfigEntr
             CONF_PLUGGED_IN: True,
             CONF_COMMAND_DELAY: command_delay,
         },
+        options=options,
         version=1,
         minor_version=1,
     )
 
 
 @pytest.fixture
-async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> MockConfigEntry:
-    """The simulated account, set up."""
+async def loaded_entry(
+    request: pytest.FixtureRequest, hass: HomeAssistant, simulator_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """The simulated account, set up (marked priced_simulator: in Oslo, with prices)."""
+    if _priced(request):
+        await set_up(hass, simulator_entry)
+        return simulator_entry
     simulator_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(simulator_entry.entry_id)
     await hass.async_block_till_done()
     return simulator_entry
+
+
+@pytest.fixture
+def v2g_entry(simulator_entry: MockConfigEntry) -> MockConfigEntry:
+    """A bidirectional car and charger, exporting at the spot price."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data={**simulator_entry.data, CONF_VEHICLE_PRESET: "suv_v2g"},
+        options={
+            "price_entity": PRICE_ENTITY,
+            "tariff": {"export": {"kind": "spot", "factor": 1.0, "fee_per_kwh": 0.0}},
+            "notify_v2g": True,
+        },
+    )
 
 
 @pytest.fixture
@@ -105,15 +147,6 @@ def simulation(loaded_entry: MockConfigEntry) -> Simulation:
 
 # Enode: the fake Enode API over loopback, and Home Assistant reachable over HTTP for its
 # Link redirects and webhook deliveries.
-
-ENODE_USER = "ha-user-1"
-
-
-async def without_webhook_url(hass: HomeAssistant) -> None:
-    """Home Assistant has no URL Enode could post webhooks to: Enode accounts poll."""
-    assert await async_setup_component(hass, "http", {})
-    hass.config.internal_url = hass.config.external_url = None
-    hass.config.api = None
 
 
 @pytest.fixture
@@ -147,11 +180,6 @@ async def ha_client(
     return client
 
 
-# Home Assistant's external address as Enode sees it; the fake delivers to it through a
-# TLS-terminating proxy that forwards to the test server.
-EXTERNAL_URL = "https://ev-flex-home.example"
-
-
 @pytest.fixture
 async def webhook_client(
     hass: HomeAssistant, ha_client: TestClient, fake_enode: FakeEnodeServer
@@ -160,20 +188,6 @@ async def webhook_client(
     await async_process_ha_core_config(hass, {"external_url": EXTERNAL_URL})
     fake_enode.webhook_proxy = str(ha_client.make_url("/")).rstrip("/")
     return ha_client
-
-
-def enode_entry_data(server: FakeEnodeServer, **changes: Any) -> dict[str, Any]:
-    """Entry data for an Enode account on the fake server."""
-    return {
-        CONF_ACCOUNT_TYPE: ACCOUNT_TYPE_ENODE,
-        CONF_CLIENT_ID: server.client_id,
-        CONF_CLIENT_SECRET: server.client_secret,
-        CONF_ENVIRONMENT: "custom",
-        CONF_BASE_URL: server.base_url,
-        CONF_ENODE_USER_ID: ENODE_USER,
-        CONF_WEBHOOK_ID: "enode-webhook-id",
-        **changes,
-    }
 
 
 @pytest.fixture
@@ -187,22 +201,3 @@ def enode_entry(fake_enode: FakeEnodeServer) -> MockConfigEntry:
         version=1,
         minor_version=1,
     )
-
-
-def link_site(server: FakeEnodeServer, preset: str = "sedan", **kwargs: Any) -> VirtualSite:
-    """A car and its home charger of a simulator preset, both linked to ENODE_USER."""
-    site = server.add_site(
-        vehicle=VEHICLE_PRESETS[preset], charger=CHARGER_PRESETS[preset], **kwargs
-    )
-    assert site.vehicle_id is not None
-    assert site.charger_id is not None
-    server.link(ENODE_USER, site.vehicle_id)
-    server.link(ENODE_USER, site.charger_id)
-    return site
-
-
-async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Add and set up an entry."""
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()

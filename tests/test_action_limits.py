@@ -12,16 +12,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
 
-from .test_smart_charging import (
+from .priced_simulator import (
     PRICE_ENTITY,
     VEHICLE_ID,
-    loaded_entry,  # noqa: F401 - the simulated account in Oslo, with prices
     set_up,
     settle,
-    simulator_entry,  # noqa: F401 - at 18:00 local
-    v2g_entry,  # noqa: F401 - a bidirectional car
     vehicle_device,
 )
+
+# The simulated account reads day-ahead prices, in Oslo from 18:00.
+pytestmark = pytest.mark.priced_simulator
 
 EXPLICIT = {
     "soc": 20,
@@ -64,7 +64,7 @@ async def refused(hass: HomeAssistant, action: str, data: dict[str, Any]) -> str
 )
 async def test_departures_beyond_reason_are_refused(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     departure: str,
     key: str,
 ) -> None:
@@ -82,7 +82,7 @@ async def test_departures_beyond_reason_are_refused(
 
 async def test_a_month_ahead_is_fine(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
 ) -> None:
     """Thirty days ahead (back from a holiday) is a departure like any other."""
     device_id = vehicle_device(hass, loaded_entry)
@@ -101,7 +101,7 @@ async def test_a_month_ahead_is_fine(
 )
 async def test_plan_charging_power_is_bounded(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     changes: dict[str, Any],
     key: str,
 ) -> None:
@@ -115,7 +115,7 @@ async def test_plan_charging_power_is_bounded(
 )
 async def test_plan_charging_schema_ranges(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     changes: dict[str, Any],
 ) -> None:
     """The schema itself bounds capacity and percentages, and takes no NaN."""
@@ -135,7 +135,7 @@ async def test_plan_charging_schema_ranges(
 )
 async def test_discharge_bounds(
     hass: HomeAssistant,
-    v2g_entry: MockConfigEntry,  # noqa: F811
+    v2g_entry: MockConfigEntry,
     changes: dict[str, Any],
     key: str,
 ) -> None:
@@ -154,7 +154,7 @@ async def test_discharge_bounds(
 
 async def test_pending_discharges_are_capped(
     hass: HomeAssistant,
-    v2g_entry: MockConfigEntry,  # noqa: F811
+    v2g_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Ten waiting discharges are the most; cancelling them makes room again."""

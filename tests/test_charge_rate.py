@@ -3,6 +3,7 @@ rounded alike."""
 
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import (
@@ -19,19 +20,20 @@ from custom_components.ev_flex.const import (
 from custom_components.ev_flex.core.model import CommandKind
 from custom_components.ev_flex.core.simulator import Simulation
 
-from .test_smart_charging import (
+from .priced_simulator import (
     set_up,
     settle,
-    simulator_entry,  # noqa: F401 - at 18:00 local
-    v2g_entry,  # noqa: F401 - a bidirectional car
 )
+
+# The simulated account reads day-ahead prices, in Oslo from 18:00.
+pytestmark = pytest.mark.priced_simulator
 
 SUV = "ev_flex_simulator_suv_99_kwh_bidirectional"
 
 
 async def test_simulated_car_discharging_has_a_negative_rate(
     hass: HomeAssistant,
-    v2g_entry: MockConfigEntry,  # noqa: F811
+    v2g_entry: MockConfigEntry,
 ) -> None:
     """The charger discharges the car: the car's rate is the charger's, below zero."""
     await set_up(hass, v2g_entry)

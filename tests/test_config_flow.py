@@ -15,6 +15,7 @@ from custom_components.ev_flex.const import (
     CONF_ACCOUNT_TYPE,
     CONF_INITIAL_SOC,
     CONF_PLUGGED_IN,
+    CONF_SIMULATED_HOME,
     CONF_VEHICLE_PRESET,
     DOMAIN,
 )
@@ -60,6 +61,8 @@ async def test_simulator_creates_entry(hass: HomeAssistant, skip_entry_setup: As
         CONF_VEHICLE_PRESET: "hatchback",
         CONF_INITIAL_SOC: 30.0,
         CONF_PLUGGED_IN: False,
+        # Without a simulated home unless asked for.
+        CONF_SIMULATED_HOME: False,
     }
     assert result["result"].unique_id == "simulator-driveway"
     assert result["options"] == {}

@@ -11,7 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ev_flex.const import CONF_DEPARTURES
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .conftest import link_site, setup_entry
+from .enode_site import link_site, setup_entry
 
 VEHICLE_ID = "simulator-garage-vehicle"
 

@@ -12,7 +12,7 @@ from syrupy.filters import props
 
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .conftest import ENODE_USER, link_site, setup_entry
+from .enode_site import ENODE_USER, link_site, setup_entry
 
 
 @pytest.mark.freeze_time("2026-11-22T06:00:00+00:00")

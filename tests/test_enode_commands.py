@@ -17,9 +17,9 @@ from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.model import CommandKind
 from tests.fakes.enode_server import FakeEnodeServer, VirtualSite
 
+from .enode_site import set_up_hatchback
+from .priced_simulator import TZ, advance, settle
 from .scenario_support import problems
-from .test_enode_smart_charging import set_up_hatchback
-from .test_smart_charging import TZ, advance, settle
 
 SEDAN = "ev_flex_simulator_sedan_75_kwh"
 STATE = f"sensor.{SEDAN}_smart_charging_state"

@@ -32,7 +32,7 @@ from custom_components.ev_flex.core.enode import PRODUCTION_ENDPOINTS
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .conftest import ENODE_USER, enode_entry_data
+from .enode_site import ENODE_USER, enode_entry_data
 
 
 @pytest.fixture(autouse=True)
@@ -94,7 +94,7 @@ def add_site(server: FakeEnodeServer, preset: str) -> None:
 async def test_capable_car_charger_recommended(
     hass: HomeAssistant, fake_enode: FakeEnodeServer, ha_client: TestClient
 ) -> None:
-    """Scenario B: a car that starts and stops itself; the charger is offered and linked."""
+    """A car that starts and stops itself; the charger is offered and linked."""
     add_site(fake_enode, "sedan")
     flow_id = await open_enode_step(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, credentials(fake_enode))
@@ -134,7 +134,8 @@ async def test_capable_car_charger_recommended(
 async def test_capable_car_charger_skipped(
     hass: HomeAssistant, fake_enode: FakeEnodeServer, ha_client: TestClient
 ) -> None:
-    """Scenario B: the charger can be skipped; the entry is created with the car alone."""
+    """A car that starts and stops itself: the charger can be skipped; the entry is created
+    with the car alone."""
     add_site(fake_enode, "sedan")
     flow_id = await open_enode_step(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, credentials(fake_enode))
@@ -149,7 +150,7 @@ async def test_capable_car_charger_skipped(
 async def test_incapable_car_requires_charger(
     hass: HomeAssistant, fake_enode: FakeEnodeServer, ha_client: TestClient
 ) -> None:
-    """Scenario A: a car that cannot start or stop itself cannot go on without a charger."""
+    """A car that cannot start or stop itself cannot go on without a charger."""
     add_site(fake_enode, "hatchback")
     flow_id = await open_enode_step(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, credentials(fake_enode))

@@ -14,8 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ev_flex.const import DOMAIN
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .conftest import ENODE_USER, link_site, setup_entry
-from .test_enode_setup import entity_id, poll, turn_on_smart_charging
+from .enode_site import ENODE_USER, entity_id, link_site, poll, setup_entry, turn_on_smart_charging
 
 
 def controller_store_keys(hass_storage: dict[str, Any], entry: MockConfigEntry) -> list[str]:

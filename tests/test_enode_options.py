@@ -21,7 +21,7 @@ from custom_components.ev_flex.const import (
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .conftest import ENODE_USER, link_site, setup_entry
+from .enode_site import ENODE_USER, link_site, setup_entry
 
 ENODE_MENU = ["charging_location", "link_charger", "unlink_charger", "link_vehicle"]
 

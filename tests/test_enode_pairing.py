@@ -22,7 +22,7 @@ from custom_components.ev_flex.const import (
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .conftest import ENODE_USER, link_site, setup_entry
+from .enode_site import ENODE_USER, link_site, setup_entry
 
 # Enode is polled every 2 minutes: Home Assistant has no URL for webhooks here.
 pytestmark = pytest.mark.usefixtures("polling_only")
@@ -85,7 +85,8 @@ async def test_ev_system_view(
 async def test_car_without_start_stop_goes_through_charger(
     hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry
 ) -> None:
-    """Scenario A: the car's switch stops charging through the charger it is plugged into."""
+    """A car that cannot start or stop itself: its switch stops charging through the charger
+    it is plugged into."""
     site = link_site(fake_enode, "hatchback")
     await setup_entry(hass, enode_entry)
     car_switch = entity_id(hass, "switch", f"{site.vehicle_id}_charging")

@@ -10,43 +10,26 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er, issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import CONF_ENODE_LOCATION_ID, DOMAIN
 from custom_components.ev_flex.core.enode import SIGNATURE_HEADER, sign_payload
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .conftest import ENODE_USER, EXTERNAL_URL, link_site, setup_entry, without_webhook_url
 from .core.enode_support import make_client
-
-
-def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
-    """The entity id of one of our entities, by unique id."""
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
-    assert found is not None, unique_id
-    return found
-
-
-async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float = 2.1) -> None:
-    """Let the regular poll happen."""
-    freezer.tick(timedelta(minutes=minutes))
-    async_fire_time_changed(hass)
-    # The poll runs as a background task doing real HTTP to the fake.
-    await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def turn_on_smart_charging(hass: HomeAssistant, vehicle_id: str) -> None:
-    """Switch smart charging on for a vehicle, through its switch."""
-    await hass.services.async_call(
-        "switch",
-        "turn_on",
-        {"entity_id": entity_id(hass, "switch", f"{vehicle_id}_smart_charging")},
-        blocking=True,
-    )
-    await hass.async_block_till_done()
+from .enode_site import (
+    ENODE_USER,
+    EXTERNAL_URL,
+    entity_id,
+    link_site,
+    poll,
+    setup_entry,
+    turn_on_smart_charging,
+    without_webhook_url,
+)
 
 
 async def test_setup_and_unload(

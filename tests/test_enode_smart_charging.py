@@ -10,46 +10,20 @@ from homeassistant.helpers import issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.const import CONF_CHARGING_ZONE, CONF_ENODE_LOCATION_ID, DOMAIN
+from custom_components.ev_flex.core.model import Location
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
-from tests.fakes.enode_server import FakeEnodeServer, VirtualSite
+from tests.fakes.enode_server import FakeEnodeServer
 
-from .conftest import ENODE_USER, enode_entry_data, link_site, setup_entry
-from .test_smart_charging import PRICE_ENTITY, START, TZ, TZ_NAME, advance, set_prices, settle
+from .enode_site import ENODE_USER, HATCHBACK, enode_entry_data, set_up_hatchback, setup_entry
+from .priced_simulator import PRICE_ENTITY, START, TZ, TZ_NAME, advance, set_prices, settle
 
-CAR = "ev_flex_simulator_hatchback_40_kwh"
+CAR = HATCHBACK
 STATE = f"sensor.{CAR}_smart_charging_state"
 
 
 # Enode is polled every 2 minutes: Home Assistant has no URL for webhooks here.
 pytestmark = pytest.mark.usefixtures("polling_only")
-
-
-async def set_up_hatchback(
-    hass: HomeAssistant,
-    fake_enode: FakeEnodeServer,
-    freezer: FrozenDateTimeFactory,
-    preset: str = "hatchback",
-) -> tuple[MockConfigEntry, VirtualSite]:
-    """A hatchback (or another preset's car) at 40 % plugged into its charger at 18:00, linked
-    and priced."""
-    freezer.move_to(START)
-    await hass.config.async_set_time_zone(TZ_NAME)
-    # Home is where the fake site's car and charger stand.
-    await hass.config.async_update(latitude=59.91, longitude=10.75)
-    set_prices(hass)
-    site = link_site(fake_enode, preset, soc_pct=40.0)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Hatchback",
-        unique_id=f"enode-{fake_enode.client_id}-smart",
-        data=enode_entry_data(fake_enode),
-        options={"price_entity": PRICE_ENTITY},
-        version=1,
-        minor_version=1,
-    )
-    await setup_entry(hass, entry)
-    return entry, site
 
 
 async def turn_on_smart_charging(hass: HomeAssistant) -> None:
@@ -156,3 +130,73 @@ async def test_away_from_the_charging_zone_smart_charging_and_repair_agree(
     assert state.attributes["at_charging_location"] is False
     issue_id = f"not_at_charging_location_{entry.entry_id}_{site.vehicle_id}"
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None
+
+
+async def test_refused_credentials_on_a_smart_charging_command_start_reauth(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """Enode refuses the credentials when smart charging sends its first command: the user is
+    asked to sign in again at once, not only after the next poll."""
+    entry, _ = await set_up_hatchback(hass, fake_enode, freezer)
+    fake_enode.faults.reject_tokens = True
+    await turn_on_smart_charging(hass)
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert flows[0]["context"]["entry_id"] == entry.entry_id
+
+
+async def test_crossing_the_zone_edge_moves_every_judgement_together(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """A car plugged in (not into a charger of its own) moves away from the garage, whose zone
+    reaches 300 m, further than the 250 m within which Enode puts a car at the garage's
+    Location. Smart charging and the repair issue change their minds at the same moment: when
+    the car leaves the zone, wherever Enode's word changed."""
+    freezer.move_to(START)
+    await hass.config.async_set_time_zone(TZ_NAME)
+    set_prices(hass)
+    hass.states.async_set(
+        "zone.garage",
+        "0",
+        {"latitude": 59.91, "longitude": 10.75, "radius": 300, "friendly_name": "Garage"},
+    )
+    site = fake_enode.add_site(vehicle=VEHICLE_PRESETS["sedan"], plugged_in=True)
+    vehicle_id = site.vehicle_id or ""
+    fake_enode.link(ENODE_USER, vehicle_id)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Sedan",
+        unique_id=f"enode-{fake_enode.client_id}-zone-edge",
+        data=enode_entry_data(fake_enode),
+        options={"price_entity": PRICE_ENTITY, CONF_CHARGING_ZONE: "zone.garage"},
+    )
+    await setup_entry(hass, entry)
+    car = "ev_flex_simulator_sedan_75_kwh"
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_smart_charging"}, blocking=True
+    )
+    issue_id = f"not_at_charging_location_{entry.entry_id}_{vehicle_id}"
+
+    async def judgements(metres_north: float) -> tuple[bool, bool, bool, bool]:
+        """Where Enode puts the car, and what smart charging and the repairs make of it."""
+        # A thousandth of a degree of latitude is 111 m.
+        site.vehicle_position = Location(latitude=59.91 + metres_north / 111_200, longitude=10.75)
+        await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=5))
+        state = hass.states.get(f"sensor.{car}_smart_charging_state")
+        location = fake_enode.vehicle_json(vehicle_id)["location"]["id"]
+        return (
+            location == entry.data[CONF_ENODE_LOCATION_ID],
+            state.attributes["at_charging_location"],
+            state.attributes["reason"] == "away",
+            ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is not None,
+        )
+
+    # Enode's Location and the zone both hold it.
+    assert await judgements(200) == (True, True, False, False)
+    # Past Enode's 250 m, still in the zone: at the charging location all the same.
+    assert await judgements(280) == (False, True, False, False)
+    # Across the zone's edge: away, for smart charging and for the repairs alike.
+    assert await judgements(330) == (False, False, True, True)
+    # And back.
+    assert await judgements(200) == (True, True, False, False)

@@ -15,9 +15,9 @@ import pytest
 from custom_components.ev_flex.const import DOMAIN
 from tests.fakes.enode_server import FakeEnodeServer
 
+from .enode_site import HATCHBACK, set_up_hatchback
+from .priced_simulator import START, TZ, advance, set_prices, settle
 from .scenario_support import assert_still_sound, call_as_user, maybe_steer, problems
-from .test_enode_smart_charging import CAR, set_up_hatchback
-from .test_smart_charging import START, TZ, advance, set_prices, settle
 
 MAX_ACTIONS_PER_HOUR = 20
 
@@ -41,7 +41,9 @@ async def test_a_day_of_a_misbehaving_api(
         (DOMAIN, site.vehicle_id), entry.entry_id
     )
     assert device is not None
-    await call_as_user(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"})
+    await call_as_user(
+        hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{HATCHBACK}_smart_charging"}
+    )
 
     faults = fake_enode.faults
     end = START + timedelta(days=1)
@@ -62,10 +64,10 @@ async def test_a_day_of_a_misbehaving_api(
                     fake_enode.unplug(site.vehicle_id)
                 else:
                     fake_enode.plug_in(site.vehicle_id)
-            await maybe_steer(hass, rng, CAR, device.id)
+            await maybe_steer(hass, rng, HATCHBACK, device.id)
             await settle(hass)
             await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=rng.randrange(5, 30)))
-            assert_still_sound(hass, entry, CAR)
+            assert_still_sound(hass, entry, HATCHBACK)
             if datetime.now(TZ) - hour_start >= timedelta(hours=1):
                 actions = len(fake_enode._actions) - actions_at_hour_start
                 assert actions <= MAX_ACTIONS_PER_HOUR, f"{actions} actions in an hour"
@@ -86,7 +88,9 @@ async def test_a_day_of_a_misbehaving_api(
     faults.interference = set()
     fake_enode.plug_in(site.vehicle_id)
     set_prices(hass, today=datetime.now(TZ))
-    await call_as_user(hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"})
+    await call_as_user(
+        hass, "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{HATCHBACK}_smart_charging"}
+    )
     await call_as_user(hass, DOMAIN, "cancel_override", {"device_id": device.id})
     departure = datetime.now(TZ) + timedelta(hours=12)
     await call_as_user(

@@ -24,8 +24,7 @@ from custom_components.ev_flex.core.enode import API_VERSION, SIGNATURE_HEADER, 
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .conftest import ENODE_USER, link_site, setup_entry, without_webhook_url
-from .test_enode_setup import entity_id, poll
+from .enode_site import ENODE_USER, entity_id, link_site, poll, setup_entry, without_webhook_url
 
 WEBHOOK_PATH = "/api/webhook/enode-webhook-id"
 # Nothing listens here: deliveries through this "proxy" fail.

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
-from homeassistant.config_entries import SOURCE_USER, ConfigEntry, ConfigEntryState
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     CONF_NAME,
@@ -28,65 +28,16 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.ev_flex.const import (
     CONF_BATTERY_CAPACITY,
     CONF_CHARGER_CURRENT_ENTITY,
-    CONF_CHARGER_POWER_ENTITY,
     CONF_CHARGER_SWITCH_ENTITY,
-    CONF_CHARGING_ENTITY,
-    CONF_LOCATION_ENTITY,
-    CONF_PLUGGED_IN_ENTITY,
     CONF_SOC_ENTITY,
     CONF_SUPPORTS_DISCHARGE,
     CONF_VEHICLE_POWER_ENTITY,
-    DOMAIN,
 )
 from custom_components.ev_flex.core.account import CommandRejectedError
 from custom_components.ev_flex.core.model import CommandKind
 from custom_components.ev_flex.core.simulator import Simulation
 
-SIM = "ev_flex_simulator_sedan_75_kwh"
-WALLBOX = "ev_flex_simulator_wallbox_22_kw"
-SELECTION = {
-    CONF_NAME: "Family car",
-    CONF_SOC_ENTITY: f"sensor.{SIM}_battery_level",
-    CONF_PLUGGED_IN_ENTITY: f"binary_sensor.{SIM}_plugged_in",
-    CONF_CHARGING_ENTITY: f"binary_sensor.{SIM}_charging",
-    CONF_VEHICLE_POWER_ENTITY: f"sensor.{SIM}_charge_rate",
-    CONF_LOCATION_ENTITY: f"device_tracker.{SIM}_location",
-    CONF_BATTERY_CAPACITY: 75,
-    CONF_CHARGER_SWITCH_ENTITY: f"switch.{WALLBOX}_charging",
-    CONF_CHARGER_CURRENT_ENTITY: f"number.{WALLBOX}_maximum_current",
-    CONF_CHARGER_POWER_ENTITY: f"sensor.{WALLBOX}_charge_rate",
-    CONF_SUPPORTS_DISCHARGE: False,
-}
-FAMILY = "family_car"
-
-
-async def _start_flow(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "entities"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    return result["flow_id"]
-
-
-async def link_family_car(hass: HomeAssistant) -> ConfigEntry:
-    """Link the entities account of SELECTION through the config flow; it is set up."""
-    flow_id = await _start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, SELECTION)
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    await hass.async_block_till_done()
-    entry: ConfigEntry = result["result"]
-    assert entry.state is ConfigEntryState.LOADED
-    return entry
-
-
-async def link_priced_family_car(hass: HomeAssistant, price_entity: str) -> ConfigEntry:
-    """The family car's account with a price entity in its options (reloaded to apply it)."""
-    entry = await link_family_car(hass)
-    hass.config_entries.async_update_entry(entry, options={"price_entity": price_entity})
-    await hass.config_entries.async_reload(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
+from .family_car import FAMILY, SELECTION, SIM, WALLBOX, link_family_car, start_entities_flow
 
 
 @pytest.fixture
@@ -128,7 +79,7 @@ async def test_flow_errors_recover(
     error: str,
 ) -> None:
     """Each bad choice gets a translated error on its field; fixing it finishes the flow."""
-    flow_id = await _start_flow(hass)
+    flow_id = await start_entities_flow(hass)
     bad = {key: value for key, value in (SELECTION | change).items() if value is not None}
     result = await hass.config_entries.flow.async_configure(flow_id, bad)
     assert result["type"] is FlowResultType.FORM
@@ -142,7 +93,7 @@ async def test_flow_errors_recover(
 async def test_same_vehicle_twice_aborts(
     hass: HomeAssistant, entities_entry: MockConfigEntry
 ) -> None:
-    flow_id = await _start_flow(hass)
+    flow_id = await start_entities_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, SELECTION)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -265,7 +216,7 @@ async def test_charger_without_current_entity_has_no_current_number(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """Without a current entity the charger can only be switched: no maximum-current number."""
-    flow_id = await _start_flow(hass)
+    flow_id = await start_entities_flow(hass)
     selection = {k: v for k, v in SELECTION.items() if k != CONF_CHARGER_CURRENT_ENTITY}
     result = await hass.config_entries.flow.async_configure(flow_id, selection)
     assert result["type"] is FlowResultType.CREATE_ENTRY

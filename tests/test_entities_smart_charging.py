@@ -6,27 +6,29 @@ from datetime import datetime, timedelta
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.core.simulator import Simulation
 
-from .test_entities_account import FAMILY, WALLBOX, link_priced_family_car
-from .test_smart_charging import (
+from .family_car import FAMILY, WALLBOX, link_priced_family_car
+from .priced_simulator import (
     PRICE_ENTITY,
     START,
     TZ,
     advance,
-    loaded_entry,  # noqa: F401 - the simulated account in Oslo, with prices
     settle,
-    simulator_entry,  # noqa: F401 - at 18:00 local
 )
+
+# The simulated account reads day-ahead prices, in Oslo from 18:00.
+pytestmark = pytest.mark.priced_simulator
 
 STATE = f"sensor.{FAMILY}_smart_charging_state"
 
 
 async def test_the_chosen_charger_switch_follows_the_plan(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:

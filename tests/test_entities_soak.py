@@ -16,25 +16,26 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
-from .scenario_support import assert_still_sound, call_as_user, maybe_steer, problems
-from .test_entities_account import FAMILY, link_priced_family_car
-from .test_smart_charging import (
+from .family_car import FAMILY, link_priced_family_car
+from .priced_simulator import (
     PRICE_ENTITY,
     START,
     TZ,
     advance,
-    loaded_entry,  # noqa: F401 - the simulated account whose entities are picked
     set_prices,
     settle,
-    simulator_entry,  # noqa: F401 - at 18:00 local
 )
+from .scenario_support import assert_still_sound, call_as_user, maybe_steer, problems
+
+# The simulated account reads day-ahead prices, in Oslo from 18:00.
+pytestmark = pytest.mark.priced_simulator
 
 STATE = f"sensor.{FAMILY}_smart_charging_state"
 
 
 async def test_a_day_of_entities_that_come_and_go(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,

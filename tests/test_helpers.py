@@ -6,6 +6,7 @@ from pathlib import Path
 from homeassistant.exceptions import HomeAssistantError
 import pytest
 
+from custom_components.ev_flex.commands import account_error_to_ha
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.account import (
     AccountAuthError,
@@ -14,7 +15,6 @@ from custom_components.ev_flex.core.account import (
     CommandRejectedError,
 )
 from custom_components.ev_flex.core.enode import InterferenceError, RateLimitedError
-from custom_components.ev_flex.helpers import account_error_to_ha
 
 TRANSLATIONS = Path(__file__).parent.parent / "custom_components/ev_flex/translations/en.json"
 

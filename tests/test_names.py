@@ -7,27 +7,29 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.entity import service_device_id
 
-from .test_smart_charging import (
+from .priced_simulator import (
     CAR,
     START,
     VEHICLE_ID,
-    loaded_entry,  # noqa: F401 - the simulated account in Oslo, with prices
     set_up,
-    simulator_entry,  # noqa: F401 - at 18:00 local
     turn_on_smart_charging,
 )
+
+# The simulated account reads day-ahead prices, in Oslo from 18:00.
+pytestmark = pytest.mark.priced_simulator
 
 EXPORT = {"export": {"kind": "spot", "factor": 1.0, "fee_per_kwh": 0.0}}
 
 
 async def test_each_entrys_price_sensors_follow_its_name(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     device_registry: dr.DeviceRegistry,
     entity_registry: er.EntityRegistry,
 ) -> None:
@@ -64,7 +66,7 @@ async def test_each_entrys_price_sensors_follow_its_name(
 
 async def test_calendar_events_name_the_car_and_its_power(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """An event says which car charges and at what power, to 10 W."""
@@ -85,7 +87,7 @@ async def test_calendar_events_name_the_car_and_its_power(
     assert answer is not None
     events = answer[f"calendar.{CAR}_charging_plan"]["events"]  # type: ignore[index]
     assert events
-    planned = {round(float(window["kw"]), 2) for window in plan["switch_times"]}
+    planned = {round(window.kw, 2) for window in plan.switch_times}
     assert {event["summary"] for event in events} <= {
         f"Charge EV Flex Simulator Sedan 75 kWh at {kw:g} kW" for kw in planned
     }

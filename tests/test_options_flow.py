@@ -105,6 +105,7 @@ async def test_menu_without_prices(hass: HomeAssistant, loaded_entry: MockConfig
         "grid_fees",
         "export",
         "smart_charging",
+        "site",
         "departures",
         "save",
     ]
@@ -623,3 +624,89 @@ async def test_smart_charging_options(hass: HomeAssistant, loaded_entry: MockCon
     await save(hass, menu)
     assert loaded_entry.options["notify_v2g"] is False
     assert "outage_entity" not in loaded_entry.options
+
+
+# --------------------------------------------------------------------------------------------
+# The house
+
+
+def _house_sensors(hass: HomeAssistant) -> None:
+    hass.states.async_set("sensor.grid_power", "1.2", {"unit_of_measurement": "kW"})
+    hass.states.async_set("sensor.pv_power", "3100", {"unit_of_measurement": "W"})
+    hass.states.async_set("sensor.outdoor", "12", {"unit_of_measurement": "°C"})
+    hass.states.async_set(
+        "sensor.solcast_pv_forecast_forecast_today",
+        "21.4",
+        {"detailedForecast": [{"period_start": "2025-10-07T12:00:00+02:00", "pv_estimate": 2}]},
+    )
+
+
+SITE_INPUT = {
+    "house_entity": "sensor.grid_power",
+    "house_kind": "grid",
+    "solar_entity": "sensor.pv_power",
+    "forecast_entity": "sensor.solcast_pv_forecast_forecast_today",
+    "fuse_a": 25,
+    "phases": "3",
+    "peak_price_per_kw": 83.0,
+    "peak_counting": "top_three_days",
+}
+
+
+async def test_site_options_are_checked_and_saved(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Sensors must exist and measure power, the forecast must be one EV Flex reads, the fuse
+    must allow a charger; then the house is saved with the other options."""
+    _house_sensors(hass)
+    form = await choose(hass, await open_menu(hass, loaded_entry), "site")
+    assert form["type"] is FlowResultType.FORM
+
+    result = await submit(
+        hass,
+        form,
+        {
+            **SITE_INPUT,
+            "house_entity": "sensor.missing",
+            "solar_entity": "sensor.outdoor",
+            "forecast_entity": "sensor.pv_power",
+        },
+    )
+    assert result["errors"] == {
+        "house_entity": "entity_not_found",
+        "solar_entity": "not_power",
+        "forecast_entity": "not_a_solar_forecast",
+    }
+    result = await submit(hass, result, {**SITE_INPUT, "fuse_a": 2})
+    assert result["errors"] == {"fuse_a": "site_out_of_range"}
+    without_fuse = {key: value for key, value in SITE_INPUT.items() if key != "fuse_a"}
+    result = await submit(hass, result, {**without_fuse, "fuse_kw": 1.0})
+    assert result["errors"] == {"fuse_kw": "site_fuse_too_low"}
+    assert "6 A" in await error_text(hass, "site_fuse_too_low")
+
+    menu = await submit(hass, result, SITE_INPUT)
+    assert menu["type"] is FlowResultType.MENU
+    await save(hass, menu)
+    assert loaded_entry.options["site"] == {
+        "house_entity": "sensor.grid_power",
+        "house_kind": "grid",
+        "solar_entity": "sensor.pv_power",
+        "forecast_entity": "sensor.solcast_pv_forecast_forecast_today",
+        "fuse_a": 25.0,
+        "phases": 3,
+        "peak_price_per_kw": 83.0,
+        "peak_counting": "top_three_days",
+    }
+    # The reloaded entry has its house.
+    assert loaded_entry.runtime_data.site is not None
+    assert loaded_entry.runtime_data.site.settings.import_limit_kw == pytest.approx(17.25)
+
+    # Reopened, the form shows what was saved; emptied, the house is gone.
+    form = await choose(hass, await open_menu(hass, loaded_entry), "site")
+    schema_keys = {str(key): key for key in form["data_schema"].schema}
+    assert schema_keys["fuse_a"].description == {"suggested_value": 25.0}
+    assert schema_keys["phases"].description == {"suggested_value": "3"}
+    menu = await submit(hass, form, {"house_kind": "grid", "phases": "1"})
+    await save(hass, menu)
+    assert "site" not in loaded_entry.options
+    assert loaded_entry.runtime_data.site is None

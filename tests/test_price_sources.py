@@ -24,7 +24,7 @@ from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.prices import PriceStatus
 from custom_components.ev_flex.price_source import CONF_PRICE_ENTITY
 
-from .core.test_prices_real_shapes import (
+from .core.price_shapes import (
     FALL_DAY,
     PLAIN_DAY,
     SPRING_DAY,

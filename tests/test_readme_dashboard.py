@@ -7,22 +7,22 @@ import re
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import slugify
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import yaml
 
 from custom_components.ev_flex.const import DOMAIN
 
-from .test_smart_charging import (
-    loaded_entry,  # noqa: F401 - the simulated account in Oslo, with prices
-    simulator_entry,  # noqa: F401 - at 18:00 local
-)
+# The simulated account reads day-ahead prices, in Oslo from 18:00.
+pytestmark = pytest.mark.priced_simulator
+
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 async def test_readme_dashboard_uses_real_entities_and_actions(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     entity_registry: er.EntityRegistry,
 ) -> None:
     """With my_car and my_entry replaced, every entity is a priced simulated account's own."""

@@ -1,5 +1,6 @@
 """Smart charging run end to end: a simulated car, a real price entity and the time freezer."""
 
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,110 +16,29 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.model import CommandKind
+from custom_components.ev_flex.core.plan_answer import plan_answer
+from custom_components.ev_flex.core.planner import SwitchInterval
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
+from custom_components.ev_flex.entity import charging_currency
 
-TZ_NAME = "Europe/Oslo"
-TZ = ZoneInfo(TZ_NAME)
-# 18:00 local on a Tuesday; prices are high in the evening and cheapest from 02:00 to 05:00.
-START = datetime(2026, 1, 13, 18, 0, tzinfo=TZ)
-PRICE_ENTITY = "sensor.day_ahead_prices"
-CAR = "ev_flex_simulator_sedan_75_kwh"
-WALLBOX = "ev_flex_simulator_wallbox_22_kw"
-STATE = f"sensor.{CAR}_smart_charging_state"
+from .priced_simulator import (
+    CAR,
+    PRICE_ENTITY,
+    START,
+    STATE,
+    TZ,
+    VEHICLE_ID,
+    advance,
+    controller_store_key,
+    set_up,
+    settle,
+    store_controller,
+    turn_on_smart_charging,
+    vehicle_device,
+)
 
-
-def _price(hour: int) -> float:
-    if 2 <= hour < 5:
-        return 0.05
-    if 17 <= hour < 21:
-        return 0.60
-    return 0.30
-
-
-def _day(day: datetime) -> list[dict[str, Any]]:
-    midnight = day.replace(hour=0, minute=0)
-    return [
-        {"time": (midnight + timedelta(hours=hour)).isoformat(), "price": _price(hour)}
-        for hour in range(24)
-    ]
-
-
-def set_prices(hass: HomeAssistant, *, tomorrow: bool = True, today: datetime = START) -> None:
-    """A price sensor with today's and (optionally) tomorrow's hourly prices."""
-    today = today.replace(hour=0)
-    hass.states.async_set(
-        PRICE_ENTITY,
-        "0.6",
-        {
-            "unit_of_measurement": "EUR/kWh",
-            "prices_today": _day(today),
-            "prices_tomorrow": _day(today + timedelta(days=1)) if tomorrow else [],
-        },
-    )
-
-
-@pytest.fixture
-def simulator_entry(
-    simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
-) -> MockConfigEntry:
-    """The simulated account with a price entity, at 18:00 local."""
-    freezer.move_to(START)
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=simulator_entry.title,
-        unique_id=simulator_entry.unique_id,
-        data=dict(simulator_entry.data),
-        options={"price_entity": PRICE_ENTITY},
-        version=1,
-        minor_version=1,
-    )
-
-
-@pytest.fixture
-async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> MockConfigEntry:
-    """The account set up in Oslo with prices for today and tomorrow."""
-    await set_up(hass, simulator_entry)
-    return simulator_entry
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Set an entry up in Oslo, with prices for today and tomorrow."""
-    await hass.config.async_set_time_zone(TZ_NAME)
-    set_prices(hass)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await settle(hass)
-
-
-async def settle(hass: HomeAssistant) -> None:
-    """Let steps and the commands they send finish."""
-    for _ in range(3):
-        await hass.async_block_till_done(wait_background_tasks=True)
-
-
-async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, until: datetime) -> None:
-    """Move the clock in 5-minute steps, firing timers and account polls on the way."""
-    while (now := datetime.now(TZ)) < until:
-        freezer.tick(min(timedelta(minutes=5), until - now))
-        async_fire_time_changed(hass)
-        await settle(hass)
-
-
-async def turn_on_smart_charging(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
-    """Turn smart charging on and let a short power probe (at most 5 minutes) pass, if any."""
-    await hass.services.async_call(
-        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
-    )
-    await settle(hass)
-    await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=6))
-
-
-def vehicle_device(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, "simulator-garage-vehicle"), entry.entry_id
-    )
-    assert device is not None
-    return device.id
+# The simulated account reads day-ahead prices, in Oslo from 18:00.
+pytestmark = pytest.mark.priced_simulator
 
 
 async def test_off_by_default_charges_when_plugged_in(
@@ -294,9 +214,9 @@ async def plan_for_vehicle(hass: HomeAssistant, entry: MockConfigEntry) -> dict[
     return dict(result)
 
 
-def to_second(text: str) -> datetime:
+def to_second(moment: datetime) -> datetime:
     """A planner time to the nearest second, as the action shows it."""
-    moment = datetime.fromisoformat(text) + timedelta(microseconds=500_000)
+    moment += timedelta(microseconds=500_000)
     return moment.replace(microsecond=0)
 
 
@@ -314,12 +234,47 @@ async def test_plan_charging_shows_the_plan_the_car_follows(
     assert [
         (datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"]))
         for w in result["summary"]["switch_times"]
-    ] == [(to_second(w["start"]), to_second(w["end"])) for w in plan["switch_times"]]
+    ] == [(to_second(w.start), to_second(w.end)) for w in plan.switch_times]
     model = charging.controller.decision.model
     charge = result["planned_from"]["charge"]
     assert charge["efficiency"] == pytest.approx(model.efficiency, abs=0.002)
     assert charge["efficiency"] < 0.85, "learned, not the advertised 90 %"
     assert charge["max_kw"] == pytest.approx(model.max_kw, abs=0.05)
+
+
+async def test_plan_charging_answers_with_the_active_plan_itself(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """The action's answer is the controller's active plan laid out, not a plan made again."""
+    charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    await turn_on_smart_charging(hass, freezer)
+    state = charging.controller.state
+    assert state.plan is not None
+    assert state.plan_request is not None
+    expected = plan_answer(
+        state.plan, state.plan_request, tz=TZ, currency=charging_currency(charging)
+    )
+    assert await plan_for_vehicle(hass, loaded_entry) == expected
+
+
+async def test_plan_charging_before_smart_charging_shows_the_plan_it_will_follow(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Asked while smart charging is off, the action shows the plan the controller makes when
+    it is turned on at that moment: one request builder for both."""
+    charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    preview = await plan_for_vehicle(hass, loaded_entry)
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    state = charging.controller.state
+    assert state.plan is not None
+    assert state.plan_request is not None
+    followed = plan_answer(
+        state.plan, state.plan_request, tz=TZ, currency=charging_currency(charging)
+    )
+    assert preview == followed
 
 
 async def test_plan_charging_answer_reads_top_down(
@@ -477,22 +432,6 @@ async def test_discharge_needs_bidirectional_hardware(
             blocking=True,
         )
     assert raised.value.translation_key == "cannot_discharge"
-
-
-@pytest.fixture
-def v2g_entry(simulator_entry: MockConfigEntry) -> MockConfigEntry:
-    """A bidirectional car and charger, exporting at the spot price."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=simulator_entry.title,
-        unique_id=simulator_entry.unique_id,
-        data={**simulator_entry.data, "vehicle_preset": "suv_v2g"},
-        options={
-            "price_entity": PRICE_ENTITY,
-            "tariff": {"export": {"kind": "spot", "factor": 1.0, "fee_per_kwh": 0.0}},
-            "notify_v2g": True,
-        },
-    )
 
 
 async def test_v2g_discharges_at_the_peak_within_the_reserve(
@@ -707,40 +646,18 @@ async def test_calendar_lists_windows_and_skips_slivers(
     charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
     plan = charging.controller.state.plan
     assert plan is not None
-    window = plan["switch_times"][0]
-    sliver_start = datetime.fromisoformat(window["end"])
-    plan["switch_times"].append(
-        {
-            "start": sliver_start.isoformat(),
-            "end": (sliver_start + timedelta(seconds=20)).isoformat(),
-            "mode": "charge",
-            "kw": 11.0,
-        }
-    )
+    sliver_start = plan.switch_times[0].end
+    sliver = SwitchInterval(sliver_start, sliver_start + timedelta(seconds=20), "charge", 11.0)
+    plan = replace(plan, switch_times=(*plan.switch_times, sliver))
+    charging.controller.state.plan = plan
     entity = hass.data["calendar"].get_entity(f"calendar.{CAR}_charging_plan")
     events = await entity.async_get_events(hass, START, START + timedelta(days=2))
     assert [event.start for event in events] == [
-        datetime.fromisoformat(w["start"]).astimezone(ZoneInfo("UTC"))
-        for w in plan["switch_times"][:-1]
+        w.start.astimezone(ZoneInfo("UTC")) for w in plan.switch_times[:-1]
     ]
     assert all(
         event.summary.startswith("Charge EV Flex Simulator Sedan 75 kWh at") for event in events
     )
-
-
-VEHICLE_ID = "simulator-garage-vehicle"
-
-
-def controller_store_key(entry: MockConfigEntry) -> str:
-    return f"{DOMAIN}.controller.{entry.entry_id}.{VEHICLE_ID}"
-
-
-def store_controller(
-    hass_storage: dict[str, Any], entry: MockConfigEntry, data: dict[str, Any]
-) -> None:
-    """What a previous run of the vehicle's controller left in storage."""
-    key = controller_store_key(entry)
-    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": data}
 
 
 async def test_unreadable_stored_state_starts_afresh(

@@ -7,26 +7,28 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.model import CommandKind
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
-from .test_smart_charging import (
+from .priced_simulator import (
     CAR,
     START,
     STATE,
     TZ,
     TZ_NAME,
     advance,
-    loaded_entry,  # noqa: F401
     set_prices,
     settle,
-    simulator_entry,  # noqa: F401 - the entry with a price entity, at 18:00 local
     turn_on_smart_charging,
     vehicle_device,
 )
+
+# The simulated account reads day-ahead prices, in Oslo from 18:00.
+pytestmark = pytest.mark.priced_simulator
 
 DEPARTURE = START.replace(hour=7) + timedelta(days=1)
 
@@ -39,7 +41,7 @@ def battery_level(simulation: Simulation) -> float:
 
 async def test_someone_else_starting_the_charge_is_respected_and_repeated_interference_repaired(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -72,7 +74,7 @@ async def test_someone_else_starting_the_charge_is_respected_and_repeated_interf
 
 async def test_cancel_override_hands_an_interfered_session_back(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -94,7 +96,7 @@ async def test_cancel_override_hands_an_interfered_session_back(
 
 async def test_a_car_slower_than_advertised_still_makes_the_departure(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -119,7 +121,7 @@ async def test_a_car_slower_than_advertised_still_makes_the_departure(
 
 async def test_prices_arriving_after_the_departure_plan_the_next_one(
     hass: HomeAssistant,
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Only today's prices are known; the departure passes; tomorrow's arrive at 13:00."""
@@ -154,7 +156,7 @@ async def test_prices_arriving_after_the_departure_plan_the_next_one(
 
 async def test_smart_charging_after_a_manual_start_is_not_taken_for_another_app(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -176,7 +178,7 @@ async def test_smart_charging_after_a_manual_start_is_not_taken_for_another_app(
 
 async def test_a_weekly_departure_schedule(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """Tuesday 18:00: only Wednesday 06:15 and Saturday 10:00 are scheduled; then back to daily."""
@@ -250,7 +252,7 @@ async def test_a_weekly_departure_schedule(
 
 async def test_a_car_we_stopped_charges_again_once_smart_charging_is_off(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -271,7 +273,7 @@ async def test_a_car_we_stopped_charges_again_once_smart_charging_is_off(
 
 async def test_a_new_session_does_not_trust_the_last_sessions_commands(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -313,7 +315,7 @@ async def test_a_new_session_does_not_trust_the_last_sessions_commands(
 
 async def test_commands_that_keep_failing_ask_the_user_to_look(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:

@@ -14,19 +14,20 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
-from .scenario_support import assert_still_sound, call_as_user, problems
-from .test_smart_charging import (
+from .priced_simulator import (
     CAR,
     PRICE_ENTITY,
     START,
     TZ,
     advance,
-    loaded_entry,  # noqa: F401 - the simulated account in Oslo, with prices
     set_prices,
     settle,
-    simulator_entry,  # noqa: F401 - at 18:00 local
     vehicle_device,
 )
+from .scenario_support import assert_still_sound, call_as_user, problems
+
+# The simulated account reads day-ahead prices, in Oslo from 18:00.
+pytestmark = pytest.mark.priced_simulator
 
 # No loop. The most that is fair: while every command fails, each try goes to the car and
 # then the charger, and tries follow after 30 s, 2, 5 and 15 minutes, for each new target,
@@ -37,7 +38,7 @@ MAX_COMMANDS_PER_HOUR = 20
 @pytest.mark.parametrize("seed", [1, 2, 3])
 async def test_two_days_of_anything(
     hass: HomeAssistant,
-    loaded_entry: MockConfigEntry,  # noqa: F811
+    loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,

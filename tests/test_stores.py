@@ -17,7 +17,7 @@ from custom_components.ev_flex import SIMULATIONS
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.controller import VehicleController
 
-from .test_smart_charging import (
+from .priced_simulator import (
     CAR,
     START,
     STATE,
@@ -26,11 +26,13 @@ from .test_smart_charging import (
     controller_store_key,
     set_up,
     settle,
-    simulator_entry,  # noqa: F401 - at 18:00 local, with prices
     store_controller,
     turn_on_smart_charging,
     vehicle_device,
 )
+
+# The simulated account reads day-ahead prices, in Oslo from 18:00.
+pytestmark = pytest.mark.priced_simulator
 
 TARGET = f"number.{CAR}_target_charge"
 NAIVE = "2026-01-14T07:00:00"
@@ -66,7 +68,7 @@ def raw_store(hass_storage: dict[str, Any], key: str, data: Any, version: int = 
 async def test_clean_restart_reports_nothing(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
@@ -115,7 +117,7 @@ async def test_clean_restart_reports_nothing(
 async def test_unreadable_settings_are_reset_one_by_one(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
     stored: dict[str, Any],
     reset: str | None,
@@ -176,7 +178,7 @@ async def test_unreadable_settings_are_reset_one_by_one(
 async def test_unreadable_state_is_reset_and_the_entry_loads(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
     state: Any,
     reset: str,
@@ -201,7 +203,7 @@ async def test_unreadable_state_is_reset_and_the_entry_loads(
 async def test_store_of_another_version_is_reported(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
     wrapper_version: int,
     inner_version: int | None,
@@ -223,7 +225,7 @@ async def test_store_of_another_version_is_reported(
 async def test_store_of_the_wrong_shape_is_reported(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """A file without Home Assistant's wrapper cannot even be opened as a store."""
@@ -238,7 +240,7 @@ async def test_store_of_the_wrong_shape_is_reported(
 async def test_deleted_stores_are_reported(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """Stores that vanish while the devices stay (a partial backup restore, a deleted file)
@@ -302,7 +304,7 @@ def saved_car(saved_at: datetime, **changes: Any) -> dict[str, Any]:
 async def test_unreadable_car_and_pairing_stores_are_reported(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
     store: str,
     saved: Any,
@@ -323,7 +325,7 @@ async def test_unreadable_car_and_pairing_stores_are_reported(
 async def test_unreadable_pairing_records_are_written_back_without_them(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
 ) -> None:
     """Readable records stay, unreadable ones leave the store (and are reported only once)."""
     good = {
@@ -344,7 +346,7 @@ async def test_unreadable_pairing_records_are_written_back_without_them(
 async def test_store_issue_is_acknowledged_through_its_repair(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
     hass_client: ClientSessionGenerator,
 ) -> None:
@@ -368,7 +370,7 @@ async def test_store_issue_is_acknowledged_through_its_repair(
 async def test_simulated_car_saved_long_ago_catches_up(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
 ) -> None:
     """A car saved a year ago while charging has since charged to its limit, and the energy
@@ -388,7 +390,7 @@ async def test_simulated_car_saved_long_ago_catches_up(
 
 async def test_failed_setup_leaves_no_stale_entities(
     hass: HomeAssistant,
-    simulator_entry: MockConfigEntry,  # noqa: F811
+    simulator_entry: MockConfigEntry,
 ) -> None:
     """Should the first smart charging step fail (a bug), the entry's entities are taken down
     with it instead of showing their first values for ever."""

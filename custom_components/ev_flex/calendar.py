@@ -41,16 +41,15 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
         if decision is not None and decision.status is SmartChargingState.CHARGING_NOW:
             return self._charge_now_event(decision)
         plan = self.charging.controller.state.plan
-        if not plan:
+        if plan is None:
             return []
         events = []
         vehicle = self.charging.display_name
-        for window in plan.get("switch_times", []):
-            mode = window.get("mode", "charge")
+        for window in plan.switch_times:
+            mode = window.mode
             verb = "Discharge" if mode == "discharge" else "Charge"
-            power = power_text(float(window.get("kw", 0.0)))
-            start = dt_util.as_utc(datetime.fromisoformat(window["start"]))
-            end = dt_util.as_utc(datetime.fromisoformat(window["end"]))
+            power = power_text(window.kw)
+            start, end = dt_util.as_utc(window.start), dt_util.as_utc(window.end)
             if end - start < MIN_EVENT:
                 # A sliver of a slot (seconds of charging) is no event worth showing.
                 continue
@@ -60,7 +59,7 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
                     end=end,
                     summary=f"{verb} {vehicle} at {power}",
                     description=f"Planned by EV Flex ({mode})",
-                    uid=f"{self.charging.vehicle_id}-{window['start']}-{mode}",
+                    uid=f"{self.charging.vehicle_id}-{window.start.isoformat()}-{mode}",
                 )
             )
         return events

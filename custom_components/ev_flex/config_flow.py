@@ -59,6 +59,7 @@ from .const import (
     CONF_LOCATION_ENTITY,
     CONF_PLUGGED_IN,
     CONF_PLUGGED_IN_ENTITY,
+    CONF_SIMULATED_HOME,
     CONF_SOC_ENTITY,
     CONF_SUPPORTS_DISCHARGE,
     CONF_VEHICLE_POWER_ENTITY,
@@ -106,6 +107,7 @@ SIMULATOR_SCHEMA = probatio.Schema(
             NumberSelectorConfig(step=1, unit_of_measurement="%", mode=NumberSelectorMode.BOX)
         ),
         probatio.Required(CONF_PLUGGED_IN, default=True): BooleanSelector(),
+        probatio.Required(CONF_SIMULATED_HOME, default=False): BooleanSelector(),
     }
 )
 
@@ -398,7 +400,7 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
             state.data[CONF_ENODE_OWN_START_STOP] = {
                 car.vehicle_id: car.capabilities.can_start_stop for car in cars
             }
-        # Seed 003: a car that cannot start and stop charging itself needs the charger.
+        # A car that cannot start and stop charging itself needs the charger to do it.
         state.charger_required = not any(car.capabilities.can_start_stop for car in cars)
         if chargers:
             return self._async_create_enode_entry()
@@ -409,7 +411,7 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_charger_required(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Scenario A: smart charging needs the charger to start and stop."""
+        """The car cannot start and stop itself: smart charging needs the charger to."""
         return self.async_show_menu(
             step_id="charger_required",
             menu_options=["link_charger"],
@@ -419,7 +421,7 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_charger_recommended(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Scenario B: the car manages alone, the charger makes it more reliable."""
+        """The car starts and stops itself; the charger, a fallback, makes it more reliable."""
         return self.async_show_menu(
             step_id="charger_recommended",
             menu_options=["link_charger", "skip_charger"],
@@ -622,6 +624,7 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_VEHICLE_PRESET: user_input[CONF_VEHICLE_PRESET],
                         CONF_INITIAL_SOC: soc,
                         CONF_PLUGGED_IN: user_input[CONF_PLUGGED_IN],
+                        CONF_SIMULATED_HOME: user_input[CONF_SIMULATED_HOME],
                     },
                 )
         return self.async_show_form(

@@ -12,6 +12,8 @@ CONF_VEHICLE_PRESET: Final = "vehicle_preset"
 CONF_INITIAL_SOC: Final = "initial_soc"
 CONF_PLUGGED_IN: Final = "plugged_in"
 CONF_COMMAND_DELAY: Final = "command_delay"
+# A simulated house with rooftop solar and a grid meter around the simulated charger.
+CONF_SIMULATED_HOME: Final = "simulated_home"
 
 CONF_SOC_ENTITY: Final = "soc_entity"
 CONF_PLUGGED_IN_ENTITY: Final = "plugged_in_entity"

@@ -12,18 +12,21 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .const import COMMAND_POLL_SECONDS, COMMAND_TIMEOUT_SECONDS, DOMAIN, LOGGER
-from .core.account import Account, AccountAuthError, AccountError
-from .core.enode import EnodeAccount, RateLimitedError
+from .const import DOMAIN, LOGGER
+from .core.account import Account, AccountAuthError, AccountError, HomeReadings
+from .core.enode import RateLimitedError
 from .core.model import AccountSnapshot
-from .core.pairing import CommandSender, EvSystem, PairingTracker, settling_sender
+from .core.pairing import EvSystem, PairingTracker
 from .core.roster import DeviceRoster
 
 if TYPE_CHECKING:
+    from .commands import EvFlexCommands
     from .enode import EnodeRuntime
+    from .location import ChargingLocation
     from .price_source import PriceCoordinator
     from .repairs import Interventions
     from .schedule import ScheduleRuntime
+    from .site import HomeSite
     from .smart_charging import VehicleSmartCharging
 
 
@@ -34,6 +37,10 @@ class EvFlexRuntimeData:
     account: Account
     coordinator: AccountCoordinator
     interventions: Interventions
+    # Every command to a car or charger goes through here (see commands.py).
+    commands: EvFlexCommands
+    # Whether a car is at the charging location: one answer for everyone (see location.py).
+    charging_location: ChargingLocation
     # Webhook and charging location of an Enode account; None for other kinds.
     enode: EnodeRuntime | None = None
     # The price source, when the options name a price entity (see price_source.py).
@@ -42,19 +49,13 @@ class EvFlexRuntimeData:
     smart_charging: dict[str, VehicleSmartCharging] = field(default_factory=dict)
     # Calendar departures, plug-in reminders and the session history (see schedule.py).
     schedule: ScheduleRuntime | None = None
+    # The house around the chargers, when the options describe it (see site.py).
+    site: HomeSite | None = None
+    # The simulated home's meters, for a simulated account that has one.
+    home_readings: Callable[[datetime], HomeReadings | None] | None = None
 
 
 type EvFlexConfigEntry = ConfigEntry[EvFlexRuntimeData]
-
-
-def command_sender(account: Account) -> CommandSender:
-    """Sends a command. Enode's come back pending (they may take half an hour) and are followed
-    by the caller; other accounts settle within seconds and are waited for."""
-    if isinstance(account, EnodeAccount):
-        return account.async_send_command
-    return settling_sender(
-        account, poll_interval=COMMAND_POLL_SECONDS, max_wait=COMMAND_TIMEOUT_SECONDS
-    )
 
 
 # Never wait longer than this between polls, however often Enode says "slow down".
@@ -86,8 +87,6 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
         )
         self.account = account
         self.pairing = pairing or PairingTracker()
-        # Sends a command down one path (see `command_sender`).
-        self.send_command = command_sender(account)
         self._charging_location_known = charging_location_known
         self.roster = DeviceRoster()
         self._rate_limit_strikes = 0

@@ -95,7 +95,7 @@ def _smart_charging(charging: VehicleSmartCharging) -> dict[str, Any]:
     decision = charging.controller.decision
     summary: dict[str, Any] | None = None
     if decision is not None:
-        plan = decision.plan or {}
+        plan = decision.plan
         summary = {
             "status": decision.status.value,
             "reason": decision.reason,
@@ -104,8 +104,10 @@ def _smart_charging(charging: VehicleSmartCharging) -> dict[str, Any]:
             "soc": asdict(decision.soc) if decision.soc is not None else None,
             "departure": decision.departure,
             "target_soc_pct": decision.target_soc_pct,
-            "plan_status": plan.get("status"),
-            "switch_times": plan.get("switch_times"),
+            "plan_status": None if plan is None else plan.status.value,
+            "switch_times": None
+            if plan is None
+            else [window.to_dict() for window in plan.switch_times],
             "expected_soc_at_departure_pct": decision.expected_soc_at_departure_pct,
             "prices_guessed_after": decision.prices_guessed_after,
             "override": decision.override,

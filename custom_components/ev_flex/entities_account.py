@@ -271,6 +271,12 @@ class EntitiesAccount:
             state=CommandState.CONFIRMED,
         )
 
+    async def async_send_and_wait(
+        self, target_id: str, kind: CommandKind, value: float | None = None
+    ) -> CommandResult:
+        """The action is called blocking: the command has settled when it returns."""
+        return await self.async_send_command(target_id, kind, value)
+
     async def async_command_status(
         self, command_id: str, target_id: str | None = None
     ) -> CommandResult:

@@ -9,16 +9,15 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
+from .commands import EvFlexCommands, command_errors
 from .const import DOMAIN
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
-from .core.account import AccountAuthError, AccountError
 from .core.controller import ControllerSettings, Decision
-from .core.enode import InterferenceError
-from .core.model import ChargerState, CommandKind, CommandState, VehicleState
+from .core.model import ChargerState, CommandKind, CommandResult, VehicleState
 from .core.pairing import EvSystem
-from .helpers import account_error_to_ha, charger_name, raise_if_failed, vehicle_name
+from .helpers import charger_name, vehicle_name
 from .price_source import PriceCoordinator
-from .repairs import Interventions, charging_after
+from .site import HomeSite
 from .smart_charging import VehicleSmartCharging, new_vehicle_signal
 
 
@@ -54,29 +53,25 @@ class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):
         raise NotImplementedError
 
     @property
-    def interventions(self) -> Interventions:
-        """The entry's repair issues."""
-        return self.coordinator.config_entry.runtime_data.interventions
+    def commands(self) -> EvFlexCommands:
+        """The entry's command path."""
+        return self.coordinator.config_entry.runtime_data.commands
 
-    async def async_send_command(self, kind: CommandKind, value: float | None = None) -> None:
-        """Send a command to this device, with translated errors, then refresh the account."""
-        try:
-            result = await self.coordinator.account.async_send_command(self.device_id, kind, value)
-        except AccountAuthError as err:
-            self.hass.config_entries.async_schedule_reload(self.coordinator.config_entry.entry_id)
-            raise account_error_to_ha(err) from err
-        except InterferenceError as err:
-            self.interventions.async_interference(self.device_id, self.device_name)
-            raise account_error_to_ha(err) from err
-        except AccountError as err:
-            raise account_error_to_ha(err) from err
-        raise_if_failed(result)
-        if result.state is CommandState.CONFIRMED:
-            self.interventions.async_command_confirmed(
-                self.device_id, charging=charging_after(kind)
-            )
-        # Not the debounced request: two quick commands must both show their effect.
+    async def async_refresh_account(self) -> None:
+        """Read the account now, so a command's effect shows.
+
+        Not the debounced request: two quick commands must both show their effect.
+        """
         await self.coordinator.async_refresh()
+
+    @command_errors
+    async def async_send_command(
+        self, kind: CommandKind, value: float | None = None
+    ) -> CommandResult:
+        """Send a command to this device, with translated errors, then refresh the account."""
+        return await self.commands.async_send_to_device(
+            self.device_id, self.device_name, kind, value
+        )
 
 
 def vehicle_device_info(vehicle: VehicleState) -> DeviceInfo:
@@ -187,6 +182,42 @@ def async_setup_device_entities(
 def service_device_id(entry: EvFlexConfigEntry) -> str:
     """The identifier of an entry's "EV Flex <entry>" service device (prices)."""
     return f"{entry.unique_id or entry.entry_id}_service"
+
+
+def site_device_id(entry: EvFlexConfigEntry) -> str:
+    """The identifier of an entry's house device (fuse, solar and peak)."""
+    return f"{entry.unique_id or entry.entry_id}_site"
+
+
+class EvFlexSiteEntity(Entity):
+    """An entity of the entry's house: reads the site, follows its readings."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, site: HomeSite, description: EntityDescription) -> None:
+        """Attach the entity to the entry's house device."""
+        self.site = site
+        self.entity_description = description
+        entry = site.entry
+        device_id = site_device_id(entry)
+        self._attr_unique_id = f"{device_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, device_id)},
+            entry_type=DeviceEntryType.SERVICE,
+            manufacturer="EV Flex",
+            model="House: fuse, solar and capacity tariff",
+            name=f"EV Flex {entry.title} house",
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the house's readings."""
+        self.async_on_remove(self.site.async_add_state_listener(self.async_write_ha_state))
+
+
+def simulated_home_device_id(entry: EvFlexConfigEntry) -> str:
+    """The identifier of a simulated account's home device (its grid and solar meters)."""
+    return f"{entry.unique_id or entry.entry_id}_home"
 
 
 class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):

@@ -1,55 +1,10 @@
-"""Turning account errors into translated Home Assistant errors; names and numbers as shown."""
+"""Names, store keys and numbers as EV Flex shows them."""
 
 import hashlib
 import math
 import re
 
-from homeassistant.exceptions import HomeAssistantError
-
-from .const import DOMAIN
-from .core.account import (
-    AccountAuthError,
-    AccountError,
-    AccountUnavailableError,
-    CommandRejectedError,
-)
-from .core.enode import InterferenceError
-from .core.model import ChargerState, CommandResult, CommandState, VehicleState
-
-
-def account_error_to_ha(err: AccountError) -> HomeAssistantError:
-    """The translated error a user sees for an account error."""
-    if isinstance(err, AccountAuthError):
-        return HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed")
-    if isinstance(err, InterferenceError):
-        return HomeAssistantError(translation_domain=DOMAIN, translation_key="interference")
-    if isinstance(err, CommandRejectedError):
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_rejected",
-            translation_placeholders={"error": str(err)},
-        )
-    if isinstance(err, AccountUnavailableError):
-        return HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="account_unreachable",
-            translation_placeholders={"error": str(err)},
-        )
-    return HomeAssistantError(
-        translation_domain=DOMAIN,
-        translation_key="command_failed",
-        translation_placeholders={"error": str(err)},
-    )
-
-
-def raise_if_failed(result: CommandResult) -> None:
-    """Raise a translated error when a command settled as failed."""
-    if result.state in (CommandState.FAILED, CommandState.CANCELLED):
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_failed",
-            translation_placeholders={"error": result.failure_reason or result.state.value},
-        )
+from .core.model import ChargerState, VehicleState
 
 
 def vehicle_name(vehicle: VehicleState) -> str:

@@ -1,10 +1,11 @@
 """The charging location in Home Assistant: the configured zone, and whether a car is there.
 
 The rule itself is in `core/location.py`; this module finds the zone and measures the distance
-with Home Assistant's own helpers.
+with Home Assistant's own helpers. Smart charging, the repair issues and the Enode glue all ask
+one `ChargingLocation` per entry, so they always give the same answer.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from homeassistant.const import ATTR_LATITUDE, ATTR_LONGITUDE
@@ -82,3 +83,40 @@ def system_at_charging_location(
         distance_m=distance_m,
         radius_m=None if zone is None else zone.radius_m,
     )
+
+
+class ChargingLocation:
+    """Where one entry's cars charge: the zone chosen in its options, and the account's own
+    place for it where the account keeps one (Enode's Location)."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        options: Callable[[], Mapping[str, Any]],
+        account_location_id: Callable[[], str | None] | None = None,
+    ) -> None:
+        """`options`: the entry's options now; `account_location_id`: the account's id for the
+        place, for accounts that keep one (None: the zone is all there is)."""
+        self._hass = hass
+        self._options = options
+        self._account_location_id = account_location_id
+
+    @property
+    def zone(self) -> ChargingZone | None:
+        """The zone chosen in the options (default: home); None when it does not exist."""
+        return configured_charging_zone(self._hass, self._options())
+
+    @property
+    def account_location_id(self) -> str | None:
+        """The account's own id for the charging location, when it has one yet."""
+        return None if self._account_location_id is None else self._account_location_id()
+
+    @property
+    def known(self) -> bool:
+        """Whether the charger's place is known, so the charger tells where its car is: an
+        account that keeps its own place must have it made first."""
+        return self._account_location_id is None or self.account_location_id is not None
+
+    def contains(self, system: EvSystem) -> bool:
+        """Whether the car of an EV system is at the charging location."""
+        return system_at_charging_location(system, self.zone, self.account_location_id)

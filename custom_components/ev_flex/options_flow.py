@@ -10,6 +10,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT
 from homeassistant.core import split_entity_id
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import (
@@ -51,6 +52,7 @@ from .core.enode import (
     VendorType,
 )
 from .core.prices import PriceStatus, current_price
+from .core.site import HouseSensorKind, PeakCounting, SiteError, SiteSettings
 from .core.tariff import (
     ALL_WEEKDAYS,
     WEEKDAY_NAMES,
@@ -71,6 +73,7 @@ from .enode import (
     async_start_link,
     link_error,
 )
+from .entities_account import POWER_UNITS_TO_KW
 from .helpers import charger_name, vehicle_name
 from .location import charging_zone
 from .price_source import (
@@ -80,6 +83,20 @@ from .price_source import (
     EntityRead,
     async_read_price_entity,
     tariff_from_options,
+)
+from .site import (
+    CONF_FORECAST_ENTITY,
+    CONF_FUSE_A,
+    CONF_FUSE_KW,
+    CONF_HOUSE_ENTITY,
+    CONF_HOUSE_KIND,
+    CONF_PEAK_COUNTING,
+    CONF_PEAK_PRICE,
+    CONF_PHASES,
+    CONF_SITE,
+    CONF_SOLAR_ENTITY,
+    is_solar_forecast,
+    site_settings,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -303,6 +320,44 @@ CONF_VEHICLE = "vehicle"
 # reach Home Assistant's own notification list.
 NOT_NOTIFY_TARGETS = frozenset({"send_message", "persistent_notification"})
 
+# --------------------------------------------------------------------------------------------
+# Options: the house (meters, solar forecast, fuse, capacity tariff)
+
+POWER_SENSOR_SELECTOR = EntitySelector(
+    EntitySelectorConfig(filter={"domain": "sensor", "device_class": "power"})
+)
+SITE_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional(CONF_HOUSE_ENTITY): POWER_SENSOR_SELECTOR,
+        probatio.Required(CONF_HOUSE_KIND, default=HouseSensorKind.GRID.value): SelectSelector(
+            SelectSelectorConfig(
+                options=[kind.value for kind in HouseSensorKind],
+                translation_key=CONF_HOUSE_KIND,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        probatio.Optional(CONF_SOLAR_ENTITY): POWER_SENSOR_SELECTOR,
+        probatio.Optional(CONF_FORECAST_ENTITY): EntitySelector(
+            EntitySelectorConfig(filter={"domain": "sensor"})
+        ),
+        probatio.Optional(CONF_FUSE_A): _number_selector("A"),
+        probatio.Required(CONF_PHASES, default="3"): SelectSelector(
+            SelectSelectorConfig(options=["1", "3"], mode=SelectSelectorMode.LIST)
+        ),
+        probatio.Optional(CONF_FUSE_KW): _number_selector("kW"),
+        probatio.Optional(CONF_PEAK_PRICE): _number_selector(),
+        probatio.Required(
+            CONF_PEAK_COUNTING, default=PeakCounting.HIGHEST_HOUR.value
+        ): SelectSelector(
+            SelectSelectorConfig(
+                options=[counting.value for counting in PeakCounting],
+                translation_key=CONF_PEAK_COUNTING,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+    }
+)
+
 CHARGING_LOCATION_SCHEMA = probatio.Schema(
     {
         probatio.Required(CONF_CHARGING_ZONE): EntitySelector(
@@ -340,6 +395,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         self._vat_advice: dict[str, str] = {}
         self._departures: dict[str, dict[str, str]] = {}
         self._vehicle_id: str | None = None
+        self._site = SiteSettings()
 
     async def _async_load(self) -> None:
         if self._loaded:
@@ -361,6 +417,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         self._charging_zone = options.get(CONF_CHARGING_ZONE)
         departures = options.get(CONF_DEPARTURES)
         self._departures = dict(departures) if isinstance(departures, dict) else {}
+        self._site = site_settings(options)
         self._price_entity = options.get(CONF_PRICE_ENTITY)
         self._tariff = tariff_from_options(options)
         if self._price_entity:
@@ -431,6 +488,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 "grid_fees",
                 "export",
                 "smart_charging",
+                "site",
                 *(["departures"] if self._vehicles() else []),
                 *self._enode_menu(),
                 "save",
@@ -672,6 +730,46 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             errors=errors,
         )
 
+    async def async_step_site(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The house: its power and solar sensors, the solar forecast, the fuse and the
+        capacity tariff. Every field is optional."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            candidate = {**user_input, CONF_PHASES: int(user_input[CONF_PHASES])}
+            errors = self._site_entity_errors(candidate)
+            if not errors:
+                try:
+                    self._site = SiteSettings.from_dict(candidate)
+                except SiteError as err:
+                    errors[err.field] = f"site_{err.reason}"
+                else:
+                    return await self.async_step_init()
+        suggested = user_input or {
+            **self._site.to_dict(),
+            CONF_PHASES: str(self._site.phases),
+        }
+        return self.async_show_form(
+            step_id="site",
+            data_schema=self.add_suggested_values_to_schema(SITE_SCHEMA, suggested),
+            errors=errors,
+        )
+
+    def _site_entity_errors(self, candidate: dict[str, Any]) -> dict[str, str]:
+        """Form errors for sensors that do not exist or do not measure power."""
+        errors: dict[str, str] = {}
+        for key in (CONF_HOUSE_ENTITY, CONF_SOLAR_ENTITY, CONF_FORECAST_ENTITY):
+            if not (entity_id := candidate.get(key)):
+                continue
+            state = self.hass.states.get(entity_id)
+            if state is None:
+                errors[key] = "entity_not_found"
+            elif key == CONF_FORECAST_ENTITY:
+                if not is_solar_forecast(self.hass, entity_id):
+                    errors[key] = "not_a_solar_forecast"
+            elif state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) not in POWER_UNITS_TO_KW:
+                errors[key] = "not_power"
+        return errors
+
     # Departures and reminders, per vehicle
 
     def _vehicles(self) -> dict[str, str]:
@@ -759,6 +857,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             options[CONF_PRICE_ENTITY] = self._price_entity
         if self._charging_zone:
             options[CONF_CHARGING_ZONE] = self._charging_zone
+        if self._site.configured:
+            options[CONF_SITE] = self._site.to_dict()
         if self._departures:
             options[CONF_DEPARTURES] = self._departures
         return self.async_create_entry(data=options)
@@ -875,7 +975,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
 
     @staticmethod
     def _charger_mandatory(runtime: EvFlexRuntimeData) -> bool:
-        """Whether smart charging stops without this charger (seed 003, scenario A)."""
+        """Whether smart charging stops without this charger: the car cannot start and stop
+        itself, and this is its only charger."""
         coordinator = runtime.coordinator
         return len(coordinator.data.chargers) == 1 and any(
             not system.own_capabilities.can_start_stop for system in coordinator.systems.values()

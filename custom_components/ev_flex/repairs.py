@@ -17,13 +17,12 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .core.enode import InterferenceError
-from .core.location import ChargingZone
 from .core.model import AccountSnapshot, CommandKind
 from .core.override_watch import OverrideWatch
 from .core.pairing import CommandPath, EvSystem, RoutedCommand
 from .enode import InterventionText
 from .helpers import charger_name, store_key_part, vehicle_name
-from .location import system_at_charging_location
+from .location import ChargingLocation
 
 ISSUE_CHARGER_REQUIRED = "charger_required"
 ISSUE_NOT_AT_CHARGING_LOCATION = "not_at_charging_location"
@@ -96,15 +95,15 @@ class Interventions:
         self,
         snapshot: AccountSnapshot,
         systems: dict[str, EvSystem],
-        zone: ChargingZone | None,
-        location_id: str | None,
+        location: ChargingLocation,
     ) -> None:
         """Re-evaluate the data-driven issues and watch for overrides."""
         now = dt_util.utcnow()
+        zone = location.zone
         for vehicle_id, system in systems.items():
             vehicle = system.vehicle
             name = vehicle_name(vehicle)
-            # Seed 003, scenario A: without its own start/stop the car needs a charger.
+            # Without its own start/stop the car needs a charger to be steered.
             if system.own_capabilities.can_start_stop or system.established:
                 self._delete(ISSUE_CHARGER_REQUIRED, vehicle_id)
             else:
@@ -114,7 +113,8 @@ class Interventions:
                     severity=ir.IssueSeverity.ERROR,
                     placeholders={"vehicle": name},
                 )
-            if self._away_from_charging_location(system, zone, location_id):
+            # Plugged in somewhere EV Flex does not steer.
+            if vehicle.is_plugged_in is True and not location.contains(system):
                 self._create(
                     ISSUE_NOT_AT_CHARGING_LOCATION,
                     vehicle_id,
@@ -145,15 +145,6 @@ class Interventions:
             for ident in [i for i in self._raised if i.startswith(prefix)]:
                 if ident.removeprefix(prefix) not in systems:
                     self._delete(kind, ident.removeprefix(prefix))
-
-    @staticmethod
-    def _away_from_charging_location(
-        system: EvSystem, zone: ChargingZone | None, location_id: str | None
-    ) -> bool:
-        """Plugged in somewhere EV Flex does not steer."""
-        return system.vehicle.is_plugged_in is True and not system_at_charging_location(
-            system, zone, location_id
-        )
 
     # Raised by commands and events
 

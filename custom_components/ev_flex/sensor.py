@@ -22,31 +22,39 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, WEEKDAYS
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
+from .core.account import HomeReadings
 from .core.controller import Decision, SmartChargingState, resolve_departure
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
+from .core.planner import Plan
 from .core.prices import PriceStatus
+from .core.site import planned_power_now, solar_share_pct
 from .core.tariff import ExportKind, PricedSlot, chart_slots
 from .departures import next_departure_attributes
 from .entity import (
     EvFlexChargerEntity,
     EvFlexPriceEntity,
+    EvFlexSiteEntity,
     EvFlexVehicleEntity,
     SmartChargingEntity,
     async_setup_device_entities,
     async_setup_smart_charging_entities,
     charging_currency,
     service_device_id,
+    simulated_home_device_id,
 )
 from .helpers import POWER_DIGITS, power_kw
 from .price_source import PriceCoordinator, PriceData
+from .site import HomeSite
 from .smart_charging import VehicleSmartCharging, finite_or_none
 
 PARALLEL_UPDATES = 0
@@ -421,6 +429,18 @@ async def async_setup_entry(
 
     async_setup_device_entities(entry, async_add_entities, vehicle_entities, charger_entities)
     async_add_entities(_price_sensors(hass, entry))
+    if (site := entry.runtime_data.site) is not None:
+        async_add_entities(SiteSensor(site, description) for description in SITE_SENSORS)
+        async_setup_smart_charging_entities(
+            entry,
+            async_add_entities,
+            lambda charging: [ControllerSensor(charging, d) for d in SITE_VEHICLE_SENSORS],
+        )
+    if (home_readings := entry.runtime_data.home_readings) is not None:
+        async_add_entities(
+            SimulatedHomeSensor(entry.runtime_data.coordinator, home_readings, description)
+            for description in SIMULATED_HOME_SENSORS
+        )
     async_setup_smart_charging_entities(
         entry,
         async_add_entities,
@@ -451,7 +471,7 @@ class ChargerSensor(EvFlexChargerEntity, SensorEntity):
 
 
 class EvSystemSensor(EvFlexVehicleEntity, SensorEntity):
-    """How far the vehicle is paired with a charger of its account (seed 002).
+    """How far the vehicle is paired with a charger of its account (Enode's EV-charger pairing).
 
     Established: a charger of the same account is linked, which unlocks start/stop (and the
     location) for the car. Active: the two are plugged into each other, so commands may go
@@ -641,3 +661,160 @@ class ControllerSensor(SmartChargingEntity, SensorEntity):
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """For the state sensor: the considerations, the reason and the override."""
         return self.entity_description.attributes_fn(self.charging)
+
+
+# --------------------------------------------------------------------------------------------
+# The simulated home's meters, so site features can be tried without hardware
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimulatedHomeSensorDescription(SensorEntityDescription):
+    """A meter of the simulated home and how to read it."""
+
+    value_fn: Callable[[HomeReadings], float]
+
+
+SIMULATED_HOME_SENSORS: tuple[SimulatedHomeSensorDescription, ...] = (
+    SimulatedHomeSensorDescription(
+        key="grid_power",
+        translation_key="grid_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda home: home.grid_kw,
+    ),
+    SimulatedHomeSensorDescription(
+        key="solar_power",
+        translation_key="solar_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda home: home.solar_kw,
+    ),
+)
+
+
+class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
+    """A meter of the simulated home: read on every update of the simulated account."""
+
+    _attr_has_entity_name = True
+    entity_description: SimulatedHomeSensorDescription
+
+    def __init__(
+        self,
+        coordinator: AccountCoordinator,
+        home_readings: Callable[[datetime], HomeReadings | None],
+        description: SimulatedHomeSensorDescription,
+    ) -> None:
+        """Attach the meter to the entry's simulated home device."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._home_readings = home_readings
+        device_id = simulated_home_device_id(coordinator.config_entry)
+        self._attr_unique_id = f"{device_id}_{description.key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, device_id)},
+            manufacturer="EV Flex Simulator",
+            model="Simulated home",
+            name=f"{coordinator.config_entry.title} simulated home",
+        )
+
+    @property
+    def native_value(self) -> float | None:
+        """The meter's reading now."""
+        readings = self._home_readings(dt_util.utcnow())
+        return None if readings is None else self.entity_description.value_fn(readings)
+
+
+# --------------------------------------------------------------------------------------------
+# The house (where the options describe one)
+
+
+def _site_value(
+    read: Callable[[HomeSite, Plan | None], float | None],
+) -> Callable[[VehicleSmartCharging], float | None]:
+    def value(charging: VehicleSmartCharging) -> float | None:
+        site = charging.entry.runtime_data.site
+        decision = charging.controller.decision
+        if site is None or decision is None:
+            return None
+        return read(site, decision.plan)
+
+    return value
+
+
+SITE_VEHICLE_SENSORS: tuple[ControllerSensorDescription, ...] = (
+    ControllerSensorDescription(
+        key="planned_charging_power",
+        translation_key="planned_charging_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=_site_value(lambda _site, plan: planned_power_now(plan, dt_util.utcnow())),
+    ),
+    ControllerSensorDescription(
+        key="solar_share",
+        translation_key="solar_share",
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=_site_value(lambda site, plan: solar_share_pct(plan, site.surplus_kw)),
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSensorDescription(SensorEntityDescription):
+    """A reading of the house and how to get it."""
+
+    value_fn: Callable[[HomeSite], float | None]
+
+
+def _plans(site: HomeSite) -> list[Plan | None]:
+    return [
+        charging.controller.decision.plan if charging.controller.decision else None
+        for charging in site.entry.runtime_data.smart_charging.values()
+    ]
+
+
+SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
+    SiteSensorDescription(
+        key="expected_month_peak",
+        translation_key="expected_month_peak",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda site: round(site.expected_month_peak_kw(_plans(site)), 3),
+    ),
+    SiteSensorDescription(
+        key="house_power",
+        translation_key="house_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda site: site.house_power_kw(),
+    ),
+    SiteSensorDescription(
+        key="house_power_without_cars",
+        translation_key="house_power_without_cars",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=POWER_DIGITS,
+        value_fn=lambda site: site.house_without_cars_kw,
+    ),
+)
+
+
+class SiteSensor(EvFlexSiteEntity, SensorEntity):
+    """A reading of the house."""
+
+    entity_description: SiteSensorDescription
+
+    @property
+    def native_value(self) -> float | None:
+        """The reading, or None while there is none."""
+        return self.entity_description.value_fn(self.site)

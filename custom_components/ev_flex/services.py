@@ -2,6 +2,7 @@
 discharge."""
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -14,10 +15,18 @@ from homeassistant.util import dt as dt_util
 import probatio
 
 from .const import DOMAIN, WEEKDAYS
-from .core.controller import MAX_DISCHARGE_REQUESTS, prices_until
+from .core.controller import MAX_DISCHARGE_REQUESTS
 from .core.plan_answer import plan_answer
-from .core.planner import PlanRequest, PlanValidationError, plan
-from .core.tariff import Tariff, apply_tariff, planner_prices
+from .core.plan_request import PlanBasis, current_slots, until_departure
+from .core.planner import (
+    ChargeSettings,
+    DischargeSettings,
+    Plan,
+    PlanRequest,
+    PlanValidationError,
+    plan,
+)
+from .core.tariff import Tariff, apply_tariff
 from .entity import charging_currency
 from .price_source import async_read_price_entity
 from .schedule import export_records
@@ -157,7 +166,7 @@ def _check_power(data: Mapping[str, Any], name: str) -> None:
 
 async def _explicit_request(
     hass: HomeAssistant, data: dict[str, Any], now: datetime
-) -> tuple[dict[str, Any], str]:
+) -> tuple[PlanRequest, str]:
     """The planner request from the action's values, and the currency of its prices."""
     missing = [name for name in (*EXPLICIT_FIELDS, ATTR_PRICE_ENTITY) if name not in data]
     if missing:
@@ -172,43 +181,38 @@ async def _explicit_request(
     read = await async_read_price_entity(hass, data[ATTR_PRICE_ENTITY])
     if not read.usable or read.result.series is None:
         raise _invalid("no_prices", entity_id=data[ATTR_PRICE_ENTITY], reason=read.result.message)
-    tz = dt_util.get_default_time_zone()
-    prices = planner_prices(apply_tariff(read.result.series, Tariff(), tz), now, tz)
+    priced = apply_tariff(read.result.series, Tariff(), dt_util.get_default_time_zone())
     if allow_discharge:
         # Without an export tariff, exported energy earns the spot price.
-        for slot in prices:
-            slot["export"] = slot["import"]
+        priced = tuple(replace(slot, export_price=slot.import_price) for slot in priced)
+    efficiency = data.get(ATTR_EFFICIENCY, 0.9)
+    basis = PlanBasis(
+        capacity_kwh=data[ATTR_CAPACITY],
+        charge=ChargeSettings(max_kw=data[ATTR_MAX_POWER], efficiency=efficiency),
+        discharge=DischargeSettings(
+            max_kw=data.get(ATTR_DISCHARGE_POWER, data[ATTR_MAX_POWER]),
+            efficiency=efficiency,
+            min_soc_pct=reserve,
+        )
+        if allow_discharge
+        else None,
+        departure=departure,
+        target_soc_pct=data[ATTR_TARGET_SOC],
+        protective_soc_pct=data.get(ATTR_PROTECTIVE_SOC, 0.0),
+    )
     # The car is away after the departure: nothing is planned then.
-    prices = prices_until(prices, now, departure)
-    request: dict[str, Any] = {
-        "now": now.isoformat(),
-        "battery": {"capacity_kwh": data[ATTR_CAPACITY], "soc_pct": data[ATTR_SOC]},
-        "charge": {
-            "max_kw": data[ATTR_MAX_POWER],
-            "efficiency": data.get(ATTR_EFFICIENCY, 0.9),
-        },
-        "targets": [{"by": departure.isoformat(), "soc_pct": data[ATTR_TARGET_SOC]}],
-        "protective_soc_pct": data.get(ATTR_PROTECTIVE_SOC, 0.0),
-        "prices": prices,
-    }
-    if allow_discharge:
-        request["discharge"] = {
-            "max_kw": data.get(ATTR_DISCHARGE_POWER, data[ATTR_MAX_POWER]),
-            "efficiency": data.get(ATTR_EFFICIENCY, 0.9),
-            "min_soc_pct": reserve,
-        }
-    return request, read.result.series.currency or hass.config.currency
+    prices = until_departure(current_slots(priced, now), departure)
+    currency = read.result.series.currency or hass.config.currency
+    return basis.request(now, data[ATTR_SOC], prices), currency
 
 
-def _device_plan(
-    charging: VehicleSmartCharging, now: datetime
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def _device_plan(charging: VehicleSmartCharging, now: datetime) -> tuple[PlanRequest, Plan]:
     """The request and plan the car follows (or would follow now), as the controller makes it."""
     observation = charging.observation()
     if observation.soc_pct is None or not observation.capacity_kwh:
         raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
-    prices = charging.planner_prices(now)
-    if not prices:
+    prices = charging.price_slots()
+    if not current_slots(prices, now):
         raise _invalid("no_prices", entity_id=charging.entry.title, reason="no usable prices")
     planned = charging.controller.plan_for_display(now, observation, prices)
     if planned is None:
@@ -229,10 +233,12 @@ async def _plan_charging(call: ServiceCall) -> ServiceResponse:
             currency = charging_currency(charging)
         else:
             request, currency = await _explicit_request(call.hass, data, now)
-            result = plan(PlanRequest.from_dict(request)).to_dict()
+            result = plan(request)
     except PlanValidationError as err:
         raise _invalid("invalid_plan_request", error=str(err)) from err
-    return plan_answer(result, request, tz=dt_util.get_default_time_zone(), currency=currency)
+    return plan_answer(
+        result, replace(request, prices=()), tz=dt_util.get_default_time_zone(), currency=currency
+    )
 
 
 async def _set_departure(call: ServiceCall) -> None:

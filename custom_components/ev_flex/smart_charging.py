@@ -31,11 +31,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY, DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
-from .core.account import (
-    AccountUnavailableError,
-    CommandRejectedError,
-    ControlledElsewhereError,
-)
+from .core.account import CommandRejectedError
 from .core.controller import (
     STORAGE_VERSION,
     ControllerEvent,
@@ -48,15 +44,16 @@ from .core.executor import (
     POLL_FOLLOW_DELAYS_S,
     WEBHOOK_FOLLOW_DELAYS_S,
     CommandExecutor,
-    NoOtherPathError,
     RetryPolicy,
     follow_delays,
 )
-from .core.model import CommandKind, CommandResult, CommandState
-from .core.pairing import EvSystem, RouteFailure, route_command
+from .core.model import CommandKind, CommandResult
+from .core.pairing import EvSystem, command_outcome
+from .core.planner import Plan, PlanRequest, plan as make_plan
+from .core.tariff import PricedSlot
 from .helpers import store_key_part, vehicle_name
-from .location import configured_charging_zone, system_at_charging_location
 from .repairs import issue_id
+from .site import plan_with_real_prices
 from .stores import (
     ISSUE_STORE_OTHER_VERSION,
     ISSUE_STORE_UNREADABLE,
@@ -108,7 +105,9 @@ class VehicleSmartCharging:
             policy=RETRY_POLICY,
         )
         self.controller = VehicleController(
-            executor=executor, tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC
+            executor=executor,
+            tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC,
+            planner=self._plan,
         )
         self.last_routed_path: str | None = None
         # When a command last reached a car or charger (readings before it may be outdated).
@@ -194,14 +193,7 @@ class VehicleSmartCharging:
 
     def _at_charging_location(self) -> bool:
         system = self.system
-        if system is None:
-            return True
-        enode = self.entry.runtime_data.enode
-        return system_at_charging_location(
-            system,
-            configured_charging_zone(self.hass, self.entry.options),
-            enode.location_id if enode is not None else None,
-        )
+        return system is None or self.entry.runtime_data.charging_location.contains(system)
 
     def observation(self) -> Observation:
         """The readings the controller needs, from the EV system."""
@@ -218,12 +210,35 @@ class VehicleSmartCharging:
         state = self.hass.states.get(outage) if outage else None
         return state is not None and state.state == STATE_ON
 
-    def planner_prices(self, now: datetime) -> list[dict[str, Any]]:
-        """The price slots from now on, tariff applied; empty without usable prices."""
+    def price_slots(self) -> tuple[PricedSlot, ...]:
+        """Every known price slot, tariff applied; empty without usable prices."""
         prices = self.entry.runtime_data.prices
-        if prices is None or prices.data is None or not prices.data.usable:
-            return []
-        return prices.planner_prices(now)
+        if prices is None or prices.data is None:
+            return ()
+        return prices.priced_slots
+
+    def _plan(self, request: PlanRequest) -> Plan:
+        """The planner, with the house (site, current control, solar mode) where there is one."""
+        site = self.entry.runtime_data.site
+        if site is None:
+            return make_plan(request)
+        system = self.system
+        completed = site.planner_request(
+            self.vehicle_id, request, system.charger if system is not None else None
+        )
+        planned = make_plan(completed)
+        if completed.prices is request.prices:
+            return planned
+        # A solar mode planned with the grid made dear: show the real prices and cost.
+        without_penalty = make_plan(replace(completed, prices=request.prices))
+        shown = plan_with_real_prices(planned, request.prices, completed.site)
+        return replace(shown, charge_now_cost=without_penalty.charge_now_cost)
+
+    @callback
+    def async_replan(self) -> None:
+        """What the house expects changed: plan again now."""
+        self.controller.state.plan_key = None
+        self.async_run()
 
     async def async_remove(self) -> None:
         """The vehicle left the account: stop, and forget what was stored for it."""
@@ -240,7 +255,7 @@ class VehicleSmartCharging:
         now = dt_util.utcnow()
         self.coordinator.update_systems(now)
         previous = self.controller.decision
-        decision = self.controller.update(now, self.observation(), self.planner_prices(now))
+        decision = self.controller.update(now, self.observation(), self.price_slots())
         self._schedule_wake(decision.wake_at)
         for event in decision.events:
             self._announce(event)
@@ -309,11 +324,10 @@ class VehicleSmartCharging:
             raise CommandRejectedError(f"vehicle {self.vehicle_id} is not known to the account")
         read_at, sent_at = self.coordinator.data_read_at, self._command_reached_device_at
         sending_at = dt_util.utcnow()
-        routed = await route_command(
+        routed = await self.entry.runtime_data.commands.async_route(
             system,
             kind,
-            self.coordinator.send_command,
-            value=value,
+            value,
             tried=tried,
             # Only readings taken after a command reached a device show what it does now.
             skip_redundant=read_at is not None and (sent_at is None or sent_at < read_at),
@@ -322,40 +336,16 @@ class VehicleSmartCharging:
             self.last_routed_path = routed.path.value if routed.path else None
         if not routed.skipped and routed.result is not None:
             self._command_reached_device_at = sending_at
-        self.entry.runtime_data.interventions.async_command_routed(system, routed)
-        if routed.failure is RouteFailure.NO_PATH and tried:
-            raise NoOtherPathError(f"no other way to {kind.value} for this vehicle")
-        if routed.failure is RouteFailure.CONTROLLED_ELSEWHERE:
-            error = routed.attempts[-1].error
-            raise ControlledElsewhereError(str(error))
-        if routed.result is None:
-            failed = [attempt for attempt in routed.attempts if attempt.error is not None]
-            detail = "; ".join(f"{attempt.path.value}: {attempt.error}" for attempt in failed)
-            if failed and all(
-                isinstance(attempt.error, AccountUnavailableError) for attempt in failed
-            ):
-                # Nothing answered: a passing outage, not a refusal.
-                raise AccountUnavailableError(detail)
-            raise CommandRejectedError(
-                f"no way to {kind.value} for this vehicle" + (f" ({detail})" if detail else "")
-            )
-        return routed.result
+        return command_outcome(routed, tried=tried)
 
     async def _async_command_status(self, command_id: str, target_id: str) -> CommandResult:
-        result = await self.coordinator.account.async_command_status(command_id, target_id)
-        self._command_settled(result)
-        return result
+        return await self.entry.runtime_data.commands.async_command_status(
+            self.system, command_id, target_id
+        )
 
     async def _async_cancel_command(self, command_id: str, target_id: str) -> CommandResult:
         LOGGER.debug("Cancelling %s: not confirmed in time", command_id)
-        return await self.coordinator.account.async_cancel_command(command_id, target_id)
-
-    def _command_settled(self, result: CommandResult) -> None:
-        """A followed command went through: no interference now, and it should stick."""
-        if result.state is CommandState.CONFIRMED and (system := self.system) is not None:
-            self.entry.runtime_data.interventions.async_command_confirmed_for(
-                system, result.target_id, result.kind
-            )
+        return await self.entry.runtime_data.commands.async_cancel_command(command_id, target_id)
 
     @callback
     def async_action_updated(self, command_id: str) -> None:

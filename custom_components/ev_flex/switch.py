@@ -8,16 +8,16 @@ from typing import Any
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN, LOGGER, WEEKDAYS
+from .commands import command_errors
+from .const import LOGGER, WEEKDAYS
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
-from .core.account import AccountAuthError
+from .core.account import NoCommandPathError
 from .core.controller import ControllerSettings
-from .core.model import CommandKind
-from .core.pairing import RoutedCommand, RouteFailure, route_command
+from .core.model import CommandKind, CommandResult
+from .core.pairing import RoutedCommand, command_outcome
 from .departures import week_of, with_day
 from .entity import (
     EvFlexChargerEntity,
@@ -26,7 +26,6 @@ from .entity import (
     async_setup_device_entities,
     async_setup_smart_charging_entities,
 )
-from .helpers import account_error_to_ha
 
 PARALLEL_UPDATES = 1
 
@@ -167,50 +166,26 @@ class VehicleChargingSwitch(EvFlexVehicleEntity, SwitchEntity):
         """Stop charging."""
         await self._async_route(CommandKind.STOP)
 
-    async def _async_route(self, kind: CommandKind) -> None:
+    @command_errors
+    async def _async_route(self, kind: CommandKind) -> CommandResult:
         system = self.system
         if system is None:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="no_command_path",
-                translation_placeholders={"vehicle": self.device_name},
+            raise NoCommandPathError(f"{self.device_name} has no EV system yet")
+        routed = await self.commands.async_route(system, kind)
+        result = command_outcome(routed)
+        if routed.failure is None:
+            self._last = routed
+            acted = routed.attempts[-1]
+            LOGGER.info(
+                "%s %s through the %s%s%s",
+                kind.value.capitalize(),
+                self.device_name,
+                acted.path.value,
+                " (the car's own command failed)" if routed.fell_back else "",
+                # Enode keeps trying; some vendors take up to half an hour.
+                "; waiting for the device to confirm" if routed.pending else "",
             )
-        try:
-            routed = await route_command(system, kind, self.coordinator.send_command)
-        except AccountAuthError as err:
-            self.hass.config_entries.async_schedule_reload(self.coordinator.config_entry.entry_id)
-            raise account_error_to_ha(err) from err
-        self.interventions.async_command_routed(system, routed)
-        if routed.failure is RouteFailure.NO_PATH:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="no_command_path",
-                translation_placeholders={"vehicle": self.device_name},
-            )
-        if routed.failure is not None:
-            last = routed.attempts[-1]
-            if last.error is not None:
-                raise account_error_to_ha(last.error) from last.error
-            reason = last.result.failure_reason if last.result else None
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="command_failed",
-                translation_placeholders={
-                    "error": reason or (last.result.state.value if last.result else "-")
-                },
-            )
-        self._last = routed
-        acted = routed.attempts[-1]
-        LOGGER.info(
-            "%s %s through the %s%s%s",
-            kind.value.capitalize(),
-            self.device_name,
-            acted.path.value,
-            " (the car's own command failed)" if routed.fell_back else "",
-            # Enode keeps trying; some vendors take up to half an hour.
-            "; waiting for the device to confirm" if routed.pending else "",
-        )
-        await self.coordinator.async_refresh()
+        return result
 
 
 class SettingSwitch(SmartChargingEntity, SwitchEntity):

@@ -1,6 +1,6 @@
 """The smart charging controller over 30 days of real plug-ins on real prices.
 
-Sessions: real home charging sessions (Trondheim, Norway; see /work/shared/data/README.md),
+Sessions: real home charging sessions (Trondheim, Norway; the data set is cited below),
 the most active users of 30 days, moved by whole weeks onto recent day-ahead prices (NO2,
 15-minute slots) so weekdays stay weekdays. Each session departs when the real car was unplugged;
 the user sets that departure as a one-off, with a target SoC per user (80, 90 or 100 %). The car
@@ -39,19 +39,25 @@ import gzip
 from pathlib import Path
 import sys
 import time as wall_time
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from custom_components.ev_flex.core.account import SimulatedAccount
+from custom_components.ev_flex.core.account import NoOtherPathError, SimulatedAccount
 from custom_components.ev_flex.core.controller import (
     ControllerSettings,
     DepartureOverride,
     Observation,
     VehicleController,
 )
-from custom_components.ev_flex.core.executor import CommandExecutor, NoOtherPathError
+from custom_components.ev_flex.core.executor import CommandExecutor
 from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
-from custom_components.ev_flex.core.planner import PlanRequest, plan
+from custom_components.ev_flex.core.planner import (
+    Battery,
+    ChargeSettings,
+    PlanRequest,
+    PriceSlot,
+    Target,
+    plan,
+)
 from custom_components.ev_flex.core.simulator import ChargerSpec, Simulation, VehicleSpec
 
 from . import SimulatedClock
@@ -97,17 +103,17 @@ class BenchSession:
 
 @dataclass(kw_only=True)
 class Prices:
-    """Slots sorted by start, as datetimes and as the planner's dicts."""
+    """Slots sorted by start, as datetimes and as the planner's price slots."""
 
     starts: list[datetime]
     ends: list[datetime]
     values: list[float]
-    dicts: list[dict[str, Any]]
+    slots: list[PriceSlot]
 
     def index_at(self, moment: datetime) -> int:
         return bisect_right(self.starts, moment) - 1
 
-    def visible(self, now: datetime) -> list[dict[str, Any]]:
+    def visible(self, now: datetime) -> list[PriceSlot]:
         """Day-ahead prices known at `now`: today, and tomorrow from 13:00 local time (with
         the last 24 hours, as price entities show them)."""
         local = now.astimezone(TZ)
@@ -115,12 +121,12 @@ class Prices:
         horizon = datetime.combine(local.date() + timedelta(days=days), datetime.min.time(), TZ)
         first = max(0, self.index_at(now - timedelta(days=1)))
         last = bisect_right(self.starts, horizon.astimezone(UTC) - timedelta(seconds=1))
-        return self.dicts[first:last]
+        return self.slots[first:last]
 
-    def between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    def between(self, start: datetime, end: datetime) -> list[PriceSlot]:
         first = max(0, self.index_at(start))
         last = max(first + 1, bisect_right(self.starts, end - timedelta(seconds=1)))
-        return self.dicts[first:last]
+        return self.slots[first:last]
 
     def cost(self, start: datetime, end: datetime, kwh: float) -> float:
         """Energy spread evenly over [start, end), priced slot by slot."""
@@ -145,7 +151,7 @@ def load_prices() -> Prices:
     starts: list[datetime] = []
     ends: list[datetime] = []
     values: list[float] = []
-    dicts: list[dict[str, Any]] = []
+    slots: list[PriceSlot] = []
     with gzip.open(SHARED / "prices" / f"{ZONE}.csv.gz", "rt") as handle:
         for row in csv.DictReader(handle):
             slot_start = datetime.fromisoformat(row["start_utc"].replace("Z", "+00:00"))
@@ -156,10 +162,8 @@ def load_prices() -> Prices:
             starts.append(slot_start)
             ends.append(slot_end)
             values.append(price)
-            dicts.append(
-                {"start": slot_start.isoformat(), "end": slot_end.isoformat(), "import": price}
-            )
-    return Prices(starts=starts, ends=ends, values=values, dicts=dicts)
+            slots.append(PriceSlot(slot_start, slot_end, price))
+    return Prices(starts=starts, ends=ends, values=values, slots=slots)
 
 
 def load_sessions() -> tuple[list[list[BenchSession]], int]:
@@ -218,21 +222,21 @@ def full_power_run(
 
 def offline_optimum(session: BenchSession, soc: float, target: float, prices: Prices) -> float:
     """The planner with the true car and every price of the session known at plug-in."""
-    request = {
-        "now": session.plug_in.isoformat(),
-        "battery": {"capacity_kwh": CAR.capacity_kwh, "soc_pct": soc, "max_soc_pct": 100.0},
-        "charge": {
-            "max_kw": CAR.onboard_charger_kw,
-            "efficiency": CAR.charge_efficiency,
-            "taper": [
-                [CAR.taper_start_pct, CAR.onboard_charger_kw],
-                [100.0, CAR.power_at_full_kw],
-            ],
-        },
-        "targets": [{"by": session.plug_out.isoformat(), "soc_pct": target}],
-        "prices": prices.between(session.plug_in, session.plug_out),
-    }
-    return float(plan(PlanRequest.from_dict(request)).to_dict()["cost"])
+    request = PlanRequest(
+        now=session.plug_in,
+        battery=Battery(capacity_kwh=CAR.capacity_kwh, soc_pct=soc, max_soc_pct=100.0),
+        charge=ChargeSettings(
+            max_kw=CAR.onboard_charger_kw,
+            efficiency=CAR.charge_efficiency,
+            taper=(
+                (CAR.taper_start_pct, CAR.onboard_charger_kw),
+                (100.0, CAR.power_at_full_kw),
+            ),
+        ),
+        targets=(Target(by=session.plug_out, soc_pct=target),),
+        prices=tuple(prices.between(session.plug_in, session.plug_out)),
+    )
+    return plan(request).cost
 
 
 @dataclass(kw_only=True)

@@ -17,6 +17,7 @@ import statistics
 
 import aiohttp
 
+from custom_components.ev_flex.core.account import NoOtherPathError
 from custom_components.ev_flex.core.enode import EnodeAccount
 from custom_components.ev_flex.core.executor import (
     CHARGE,
@@ -25,7 +26,6 @@ from custom_components.ev_flex.core.executor import (
     CommandExecutor,
     DeviceTarget,
     ExecutionStatus,
-    NoOtherPathError,
     RetryPolicy,
     follow_delays,
 )

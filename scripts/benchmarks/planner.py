@@ -5,7 +5,7 @@ Two cases on real day-ahead prices (DK1, 15-minute slots, Source: Energinet):
 - 192 slots, V2G and taper: 10 kW discharge down to 30 % with wear cost, taper above 80 %,
   80 % by 07:00 each morning.
 Each case runs from several start days. The planner's time is `plan(request)` (also shown with
-the JSON parsing and output the controller uses); the HiGHS time
+the JSON parsing and output of the command-line tool); the HiGHS time
 covers building the MILP from the request and solving it (one solve, shortfall penalised). The
 costs of both are printed too, as a check that they agree.
 """

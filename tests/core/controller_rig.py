@@ -6,22 +6,22 @@ controller's next wake-up (or the next poll, whichever comes first).
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from datetime import UTC, datetime, time, timedelta, tzinfo
 
-from custom_components.ev_flex.core.account import SimulatedAccount
+from custom_components.ev_flex.core.account import NoOtherPathError, SimulatedAccount
 from custom_components.ev_flex.core.controller import (
     ControllerSettings,
     Decision,
     Observation,
+    SmartChargingState,
     VehicleController,
 )
 from custom_components.ev_flex.core.executor import (
     CommandExecutor,
-    NoOtherPathError,
     RetryPolicy,
 )
 from custom_components.ev_flex.core.model import CommandKind, CommandResult, VehicleState
+from custom_components.ev_flex.core.planner import PriceSlot
 from custom_components.ev_flex.core.simulator import ChargerSpec, Simulation, VehicleSpec
 
 
@@ -40,20 +40,17 @@ class ManualClock:
 
 def quarter_prices(
     start: datetime, values: Sequence[float], *, export: Sequence[float] | None = None
-) -> list[dict[str, Any]]:
-    """Planner price dicts, 15-minute slots from `start`."""
-    slots: list[dict[str, Any]] = []
-    for index, value in enumerate(values):
-        begin = start + timedelta(minutes=15 * index)
-        item: dict[str, Any] = {
-            "start": begin.isoformat(),
-            "end": (begin + timedelta(minutes=15)).isoformat(),
-            "import": value,
-        }
-        if export is not None:
-            item["export"] = export[index]
-        slots.append(item)
-    return slots
+) -> list[PriceSlot]:
+    """Price slots as the tariff layer gives them, 15 minutes each from `start`."""
+    return [
+        PriceSlot(
+            start=start + timedelta(minutes=15 * index),
+            end=start + timedelta(minutes=15 * (index + 1)),
+            import_price=value,
+            export_price=None if export is None else export[index],
+        )
+        for index, value in enumerate(values)
+    ]
 
 
 @dataclass(kw_only=True)
@@ -87,7 +84,7 @@ class Rig:
     clock: ManualClock
     simulation: Simulation
     controller: VehicleController
-    prices: Callable[[datetime], list[dict[str, Any]]]
+    prices: Callable[[datetime], list[PriceSlot]]
     stale: StaleReporting | None = None
     advertised_kw: float | None = None
     at_charging_location: bool = True
@@ -159,10 +156,10 @@ class Rig:
         return self.controller.executor.state.commands_sent
 
 
-def _import_price(prices: Sequence[dict[str, Any]], moment: datetime) -> float:
+def _import_price(prices: Sequence[PriceSlot], moment: datetime) -> float:
     for item in prices:
-        if datetime.fromisoformat(item["start"]) <= moment < datetime.fromisoformat(item["end"]):
-            return float(item["import"])
+        if item.start <= moment < item.end:
+            return item.import_price
     return 0.0
 
 
@@ -174,7 +171,7 @@ def _next_grid(now: datetime, step: timedelta) -> datetime:
 def make_rig(
     *,
     start: datetime,
-    prices: Callable[[datetime], list[dict[str, Any]]] | list[dict[str, Any]],
+    prices: Callable[[datetime], list[PriceSlot]] | list[PriceSlot],
     settings: ControllerSettings,
     vehicle: VehicleSpec | None = None,
     soc_pct: float = 40.0,
@@ -219,7 +216,7 @@ def make_rig(
     else:
         fixed = prices
 
-        def price_source(_now: datetime) -> list[dict[str, Any]]:
+        def price_source(_now: datetime) -> list[PriceSlot]:
             return fixed
 
     return Rig(
@@ -231,3 +228,45 @@ def make_rig(
         advertised_kw=advertised_kw,
         sent=sent,
     )
+
+
+# An evening plug-in: the car comes home at 17:00 UTC and leaves at 07:00 the next morning.
+
+START = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
+DEPARTURE = datetime(2026, 1, 16, 7, 0, tzinfo=UTC)
+
+
+def night_prices(*, cheap_from: int = 1, cheap_to: int = 5, hours: int = 36) -> list[PriceSlot]:
+    """Expensive evening, cheap night hours, middling otherwise (from 17:00 UTC)."""
+    values: list[float] = []
+    for quarter in range(hours * 4):
+        hour = (17 + quarter // 4) % 24
+        if cheap_from <= hour < cheap_to:
+            values.append(0.10)
+        elif 17 <= hour < 21:
+            values.append(0.40)
+        else:
+            values.append(0.25)
+    return quarter_prices(START, values)
+
+
+def smart(**changes: object) -> ControllerSettings:
+    """Smart charging on: 80 % by 07:00, with these changes."""
+    settings = ControllerSettings(
+        smart_charging=True, departure_time=time(7, 0), target_soc_pct=80.0
+    )
+    return ControllerSettings.from_dict({**settings.to_dict(), **changes})
+
+
+def current(rig: Rig) -> SmartChargingState:
+    """The state after the latest step (a call, so type checkers don't narrow it)."""
+    return rig.decisions[-1].status
+
+
+def statuses(rig: Rig) -> list[SmartChargingState]:
+    """The distinct states in the order they appeared."""
+    seen: list[SmartChargingState] = []
+    for decision in rig.decisions:
+        if not seen or seen[-1] is not decision.status:
+            seen.append(decision.status)
+    return seen

@@ -1,6 +1,7 @@
 """A reference for the planner: the same model as a MILP (HiGHS), and an independent simulator.
 
-Written from the model in issue 3, not from the planner's code. The one shared piece is the
+Written from the planning model (battery, charge curve, targets and prices as the planner's
+request states them), not from the planner's code. The one shared piece is the
 energy a target beyond the horizon needs at the horizon's end (`ChargeCurve.required_start`),
 which has tests of its own against numerical integration.
 

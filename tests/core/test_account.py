@@ -44,3 +44,25 @@ async def test_commands_are_followed_and_unknown_ones_are_rejected() -> None:
     # A command the account never heard of (e.g. lost with a restart) won't ever settle.
     with pytest.raises(CommandRejectedError):
         await account.async_command_status("sim-cmd-999")
+
+
+async def test_send_and_wait_follows_until_settled_or_the_wait_ends() -> None:
+    """The simulated account waits for its commands; one slower than the wait comes back
+    pending, for the caller to follow."""
+    clock = ManualClock(START)
+    simulation = Simulation(clock=clock, command_delay=timedelta(seconds=5), soc_pct=40.0)
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        clock.now += timedelta(seconds=seconds)
+
+    account = SimulatedAccount(simulation, command_wait=4.0, poll_interval=2.0, sleep=sleep)
+    stopped = await account.async_send_and_wait(simulation.charger_id, CommandKind.STOP)
+    assert stopped.state is CommandState.PENDING
+    assert waits == [2.0, 2.0]
+
+    account.command_wait = 10.0
+    started = await account.async_send_and_wait(simulation.charger_id, CommandKind.START)
+    assert started.state is CommandState.CONFIRMED
+    assert simulation.charger_state().is_charging

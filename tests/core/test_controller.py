@@ -1,75 +1,51 @@
 """The controller closing the loop on the simulator: plans, targets, SoC estimates, learning."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from custom_components.ev_flex.core.controller import (
-    ControllerSettings,
     OverrideKind,
     SmartChargingState,
 )
 from custom_components.ev_flex.core.executor import DeviceMode
 from custom_components.ev_flex.core.model import CommandKind
-from custom_components.ev_flex.core.planner import PlanRequest, plan
+from custom_components.ev_flex.core.planner import (
+    Battery,
+    ChargeSettings,
+    PlanRequest,
+    PriceSlot,
+    Target,
+    plan,
+)
 from custom_components.ev_flex.core.simulator import VehicleSpec
 
-from .controller_rig import Rig, make_rig, quarter_prices
+from .controller_rig import (
+    DEPARTURE,
+    START,
+    Rig,
+    current,
+    make_rig,
+    night_prices,
+    smart,
+    statuses,
+)
 
-START = datetime(2026, 1, 15, 17, 0, tzinfo=UTC)
-DEPARTURE = datetime(2026, 1, 16, 7, 0, tzinfo=UTC)
 SEDAN = VehicleSpec()  # 75 kWh, 11 kW, 90 % efficiency, taper from 80 %
 
 
-def night_prices(
-    *, cheap_from: int = 1, cheap_to: int = 5, hours: int = 36
-) -> list[dict[str, object]]:
-    """Expensive evening, cheap night hours, middling otherwise (from 17:00 UTC)."""
-    values: list[float] = []
-    for quarter in range(hours * 4):
-        hour = (17 + quarter // 4) % 24
-        if cheap_from <= hour < cheap_to:
-            values.append(0.10)
-        elif 17 <= hour < 21:
-            values.append(0.40)
-        else:
-            values.append(0.25)
-    return quarter_prices(START, values)
-
-
-def smart(**changes: object) -> ControllerSettings:
-    settings = ControllerSettings(
-        smart_charging=True, departure_time=time(7, 0), target_soc_pct=80.0
-    )
-    return ControllerSettings.from_dict({**settings.to_dict(), **changes})
-
-
-def current(rig: Rig) -> SmartChargingState:
-    """The state after the latest step (a call, so type checkers don't narrow it)."""
-    return rig.decisions[-1].status
-
-
-def statuses(rig: Rig) -> list[SmartChargingState]:
-    """The distinct states in the order they appeared."""
-    seen: list[SmartChargingState] = []
-    for decision in rig.decisions:
-        if not seen or seen[-1] is not decision.status:
-            seen.append(decision.status)
-    return seen
-
-
-def optimal_cost(soc: float, prices: list[dict[str, object]], target: float = 80.0) -> float:
+def optimal_cost(soc: float, prices: list[PriceSlot], target: float = 80.0) -> float:
     """The planner with the true car, all prices known: the cheapest possible."""
-    request = {
-        "now": START.isoformat(),
-        "battery": {"capacity_kwh": 75.0, "soc_pct": soc},
-        "charge": {"max_kw": 11.0, "efficiency": 0.9, "taper": [[80, 11.0], [100, 3.0]]},
-        "targets": [{"by": DEPARTURE.isoformat(), "soc_pct": target}],
-        "prices": prices,
-    }
-    return float(plan(PlanRequest.from_dict(request)).to_dict()["cost"])
+    request = PlanRequest(
+        now=START,
+        battery=Battery(capacity_kwh=75.0, soc_pct=soc),
+        charge=ChargeSettings(max_kw=11.0, efficiency=0.9, taper=((80, 11.0), (100, 3.0))),
+        targets=(Target(by=DEPARTURE, soc_pct=target),),
+        prices=tuple(prices),
+    )
+    return plan(request).cost
 
 
 async def test_reaches_80_by_7_in_the_cheapest_hours() -> None:
@@ -108,7 +84,7 @@ async def test_the_plan_numbers_are_reported() -> None:
     assert decision.next_stop is not None
     assert decision.next_stop > decision.next_start
     assert decision.plan is not None
-    assert decision.plan["switch_times"]
+    assert decision.plan.switch_times
     assert decision.wake_at <= START + timedelta(minutes=25)
 
 
@@ -323,12 +299,12 @@ async def test_no_probe_at_the_evening_peak_the_first_planned_charge_measures() 
     await rig.run_until(START + timedelta(hours=4) - timedelta(minutes=1))
     assert all(d.reason != "probe" for d in rig.decisions)
     assert all(kind is not CommandKind.START for _, kind, _ in rig.sent)
-    assert not rig.decisions[-1].model.power_measured
+    assert not rig.decisions[-1].model.measured_bands
     # The peak is over at 21:00: the cheapest price before the night's charge.
     await rig.run_until(START + timedelta(hours=4, minutes=5))
-    assert rig.decisions[-1].model.power_measured
+    assert rig.decisions[-1].model.measured_bands
     await rig.run_until(DEPARTURE)
-    assert rig.decisions[-1].model.power_measured
+    assert rig.decisions[-1].model.measured_bands
     assert rig.sim.vehicle_state().battery_level_pct == pytest.approx(80.0, abs=0.15)
 
 

@@ -2,11 +2,11 @@
 
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
+import math
 from typing import Any
 
 import pytest
 
-from custom_components.ev_flex.core import controller as controller_module
 from custom_components.ev_flex.core.controller import (
     ControllerSettings,
     ControllerState,
@@ -18,7 +18,6 @@ from custom_components.ev_flex.core.controller import (
     Planner,
     SmartChargingState,
     resolve_departure,
-    run_planner,
     step,
 )
 from custom_components.ev_flex.core.executor import (
@@ -29,10 +28,10 @@ from custom_components.ev_flex.core.executor import (
     ExecutorState,
 )
 from custom_components.ev_flex.core.model import CommandKind
+from custom_components.ev_flex.core.planner import Plan, PlanRequest, PlanStatus, PriceSlot, plan
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
-from .controller_rig import make_rig, quarter_prices
-from .test_controller import DEPARTURE, START, current, night_prices, smart
+from .controller_rig import DEPARTURE, START, current, make_rig, night_prices, quarter_prices, smart
 
 
 def plugged(**changes: Any) -> Observation:
@@ -47,11 +46,11 @@ def run_step(
     now: datetime,
     observation: Observation,
     *,
-    prices: list[dict[str, Any]] | None = None,
+    prices: list[PriceSlot] | None = None,
     settings: ControllerSettings | None = None,
     state: ControllerState | None = None,
     executor: ExecutorState | None = None,
-    planner: Planner = run_planner,
+    planner: Planner = plan,
 ) -> Decision:
     return step(
         now=now,
@@ -68,52 +67,40 @@ def run_step(
 # Prices
 
 
-def test_prices_with_datetime_objects_are_read_like_iso_strings() -> None:
-    as_text = night_prices()
-    as_datetimes = [
-        {
-            **item,
-            "start": datetime.fromisoformat(str(item["start"])),
-            "end": datetime.fromisoformat(str(item["end"])),
-        }
-        for item in as_text
-    ]
-    from_text = run_step(START, plugged(), prices=as_text)
-    from_datetimes = run_step(START, plugged(), prices=as_datetimes)
-    assert from_datetimes.considerations.has_prices
-    assert from_datetimes.plan == from_text.plan
-    assert from_datetimes.next_start == from_text.next_start
-
-
-def _spoil(index: int, **changes: Any) -> list[dict[str, Any]]:
-    prices: list[dict[str, Any]] = [dict(item) for item in night_prices()]
-    prices[index].update(changes)
-    for key, value in changes.items():
-        if value is _MISSING:
-            del prices[index][key]
+def _spoil(index: int, **changes: Any) -> list[PriceSlot]:
+    prices = night_prices()
+    prices[index] = replace(prices[index], **changes)
     return prices
-
-
-_MISSING = object()
 
 
 @pytest.mark.parametrize(
     "changes",
     [
-        {"import": _MISSING},
-        {"import": "n/a"},
-        {"import": float("nan")},
-        {"start": "2026-01-15T19:00:00"},
-        {"end": "2026-01-15T19:00:00+00:00"},
-        {"start": "2026-01-15T19:05:00+00:00"},
+        {"import_price": float("nan")},
+        {"import_price": float("inf")},
+        {"start": datetime(2026, 1, 15, 19, 0)},
+        {"end": datetime(2026, 1, 15, 19, 0, tzinfo=UTC)},
+        {"start": datetime(2026, 1, 15, 19, 5, tzinfo=UTC)},
     ],
-    ids=["no_price", "text_price", "nan_price", "naive_time", "empty_slot", "not_contiguous"],
+    ids=["nan_price", "infinite_price", "naive_time", "empty_slot", "not_contiguous"],
 )
 def test_known_prices_end_at_the_first_slot_that_makes_no_sense(changes: dict[str, Any]) -> None:
     """Slot 8 (19:00) is broken: prices are known until it, guessed after (never misread)."""
     decision = run_step(START, plugged(), prices=_spoil(8, **changes))
     assert decision.considerations.has_prices
     assert decision.prices_guessed_after == START + timedelta(hours=2)
+
+
+def test_past_prices_that_make_no_sense_are_not_used_for_guesses() -> None:
+    """Slots that ended with a broken price or time are skipped, not taken for a guess: the
+    guesses after 21:00 look at yesterday's 21:00 onwards."""
+    earlier = quarter_prices(START - timedelta(days=1), [0.2] * 96)
+    earlier[16] = replace(earlier[16], import_price=float("nan"))
+    earlier[17] = replace(earlier[17], start=datetime(2026, 1, 14, 21, 15))
+    decision = run_step(START, plugged(), prices=[*earlier, *night_prices(hours=4)])
+    assert decision.plan is not None
+    assert decision.prices_guessed_after == START + timedelta(hours=4)
+    assert all(math.isfinite(slot.import_price) for slot in decision.plan.slots)
 
 
 def test_prices_that_start_later_are_no_prices_now() -> None:
@@ -128,7 +115,7 @@ def test_a_non_finite_export_price_allows_no_discharge_in_that_slot() -> None:
     exports = [0.05] * 36 * 4
     imports = [0.20] * 36 * 4
     prices = quarter_prices(START, imports, export=exports)
-    prices[0]["export"] = float("inf")
+    prices[0] = replace(prices[0], export_price=float("inf"))
     decision = run_step(
         START,
         plugged(soc_pct=80.0, max_discharge_kw=7.0),
@@ -136,20 +123,10 @@ def test_a_non_finite_export_price_allows_no_discharge_in_that_slot() -> None:
         settings=smart(v2g=True),
     )
     assert decision.plan is not None
-    slots = decision.plan["slots"]
-    assert "export" not in slots[0] or slots[0]["export"] is None
-    assert slots[1]["export"] == 0.05
+    slots = decision.plan.slots
+    assert slots[0].export_price is None
+    assert slots[1].export_price == 0.05
     assert decision.prices_guessed_after is None
-
-
-def test_the_parsed_time_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    cache: dict[str, datetime] = {}
-    monkeypatch.setattr(controller_module, "_PARSED_TIMES", cache)
-    monkeypatch.setattr(controller_module, "_PARSED_TIMES_MAX", 10)
-    decision = run_step(START, plugged())
-    # Price lists repeat at every step; a long run must not grow memory without bound.
-    assert 0 < len(cache) <= 10
-    assert decision.plan is not None
 
 
 # Departures
@@ -224,8 +201,8 @@ def test_a_new_session_forgets_what_the_last_one_confirmed() -> None:
 def test_a_planner_that_refuses_is_asked_again_only_now_and_then() -> None:
     calls: list[datetime] = []
 
-    def refusing(request: dict[str, Any]) -> dict[str, Any]:
-        calls.append(datetime.fromisoformat(request["now"]))
+    def refusing(request: PlanRequest) -> Plan:
+        calls.append(request.now)
         raise ValueError("infeasible")
 
     first = run_step(START, plugged(), planner=refusing)
@@ -240,31 +217,20 @@ def test_a_planner_that_refuses_is_asked_again_only_now_and_then() -> None:
     assert len(calls) == 2
 
 
-@pytest.mark.parametrize(
-    "reply",
-    [
-        {},
-        {"status": "ok", "cost": "n/a", "charge_now_cost": None, "targets": [{}]},
-        {"status": "ok", "cost": float("inf"), "targets": [{"expected_soc_pct": None}]},
-    ],
-    ids=["empty", "junk_numbers", "no_expected_soc"],
-)
-def test_a_planner_reply_without_numbers_shows_none(reply: dict[str, Any]) -> None:
-    calls: list[dict[str, Any]] = []
+def test_a_plan_without_slots_is_made_again_and_switches_nothing() -> None:
+    calls: list[PlanRequest] = []
 
-    def odd(request: dict[str, Any]) -> dict[str, Any]:
+    def empty(request: PlanRequest) -> Plan:
         calls.append(request)
-        return reply
+        return Plan(status=PlanStatus.NO_PRICES)
 
-    first = run_step(START, plugged(), planner=odd)
-    # Without slots the reply can't be checked against the prices: it is asked again.
-    decision = run_step(START + timedelta(minutes=1), plugged(), planner=odd, state=first.state)
+    first = run_step(START, plugged(), planner=empty)
+    # Without slots the plan can't be checked against the prices: it is made again.
+    decision = run_step(START + timedelta(minutes=1), plugged(), planner=empty, state=first.state)
     assert len(calls) == 2
-    assert decision.estimated_cost is None
-    assert decision.charge_now_cost is None
     assert decision.expected_soc_at_departure_pct is None
     assert decision.shortfall_pct is None
-    # Nothing to switch on: no charge window comes from such a reply.
+    # Nothing to switch on: no charge window comes from such a plan.
     assert decision.next_start is None
     assert decision.next_stop is None
 
@@ -335,8 +301,8 @@ def test_no_power_is_learned_near_the_cars_own_limit() -> None:
             executor=executor,
         )
 
-    assert not charged_for_a_while(90.0).model.power_measured
-    assert charged_for_a_while(100.0).model.power_measured
+    assert not charged_for_a_while(90.0).model.measured_bands
+    assert charged_for_a_while(100.0).model.measured_bands
 
 
 # Smart charging off

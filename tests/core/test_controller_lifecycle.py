@@ -20,9 +20,19 @@ from custom_components.ev_flex.core.controller import (
 )
 from custom_components.ev_flex.core.executor import CommandExecutor, ExecutorState
 from custom_components.ev_flex.core.model import CommandKind
+from custom_components.ev_flex.core.planner import PriceSlot
 
-from .controller_rig import Rig, make_rig, quarter_prices
-from .test_controller import DEPARTURE, START, current, night_prices, smart, statuses
+from .controller_rig import (
+    DEPARTURE,
+    START,
+    Rig,
+    current,
+    make_rig,
+    night_prices,
+    quarter_prices,
+    smart,
+    statuses,
+)
 
 
 def restart(rig: Rig) -> None:
@@ -140,9 +150,9 @@ async def test_prices_arriving_after_the_horizon_replan_and_still_meet_the_targe
     full = night_prices(cheap_from=3, cheap_to=6)
     midnight = datetime(2026, 1, 16, 0, 0, tzinfo=UTC)
 
-    def published(now: datetime) -> list[dict[str, Any]]:
+    def published(now: datetime) -> list[PriceSlot]:
         if now < datetime(2026, 1, 15, 20, 0, tzinfo=UTC):
-            return [p for p in full if datetime.fromisoformat(str(p["end"])) <= midnight]
+            return [p for p in full if p.end <= midnight]
         return full
 
     rig = make_rig(start=START, prices=published, settings=smart(), soc_pct=40.0)
@@ -177,9 +187,9 @@ async def test_prices_after_the_deadline_passed_plan_the_next_departure() -> Non
     published_at = datetime(2026, 1, 16, 13, 0, tzinfo=UTC)
     tonight = datetime(2026, 1, 17, 0, 0, tzinfo=UTC)
 
-    def published(now: datetime) -> list[dict[str, Any]]:
+    def published(now: datetime) -> list[PriceSlot]:
         if now < published_at:
-            return [p for p in full if datetime.fromisoformat(str(p["end"])) <= tonight]
+            return [p for p in full if p.end <= tonight]
         return full
 
     rig = make_rig(start=START, prices=published, settings=smart(), soc_pct=40.0)

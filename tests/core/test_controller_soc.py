@@ -18,12 +18,21 @@ from custom_components.ev_flex.core.model import (
     VehicleCapabilities,
     VehicleState,
 )
+from custom_components.ev_flex.core.planner import PriceSlot
 
-from .controller_rig import make_rig, quarter_prices
-from .test_controller import DEPARTURE, START, current, night_prices, smart, statuses
+from .controller_rig import (
+    DEPARTURE,
+    START,
+    current,
+    make_rig,
+    night_prices,
+    quarter_prices,
+    smart,
+    statuses,
+)
 
 
-def rising_prices() -> list[dict[str, object]]:
+def rising_prices() -> list[PriceSlot]:
     """Each quarter dearer than the one before: the cheapest time is always now."""
     return quarter_prices(START, [0.10 + 0.01 * index for index in range(36 * 4)])
 

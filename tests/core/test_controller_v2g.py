@@ -6,15 +6,24 @@ import pytest
 
 from custom_components.ev_flex.core.controller import SmartChargingState
 from custom_components.ev_flex.core.executor import DeviceMode
+from custom_components.ev_flex.core.planner import PriceSlot
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 
-from .controller_rig import Rig, make_rig, quarter_prices
-from .test_controller import DEPARTURE, START, current, smart, statuses
+from .controller_rig import (
+    DEPARTURE,
+    START,
+    Rig,
+    current,
+    make_rig,
+    quarter_prices,
+    smart,
+    statuses,
+)
 
 SUV = VEHICLE_PRESETS["suv_v2g"]  # 99 kWh, 11 kW both ways
 
 
-def spike_prices() -> list[dict[str, object]]:
+def spike_prices() -> list[PriceSlot]:
     """Flat 0.20 to buy, 0.15 to sell; 18:00-20:00 the export price spikes to 1.00."""
     imports: list[float] = []
     exports: list[float] = []

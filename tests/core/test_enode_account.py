@@ -23,17 +23,6 @@ pytestmark = pytest.mark.usefixtures("socket_enabled")
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def server(clock: ManualClock) -> AsyncIterator[FakeEnodeServer]:
-    async with FakeEnodeServer(clock=clock, action_delay=timedelta(seconds=5)) as fake:
-        yield fake
-
-
-@pytest.fixture
 async def account(server: FakeEnodeServer) -> AsyncIterator[EnodeAccount]:
     async with aiohttp.ClientSession() as session:
         yield EnodeAccount(make_client(session, server), USER, command_timeout=0.05)
@@ -142,7 +131,7 @@ async def test_errors_become_account_errors(server: FakeEnodeServer, account: En
 async def test_the_record_of_past_actions_stays_small(
     server: FakeEnodeServer, account: EnodeAccount, clock: ManualClock
 ) -> None:
-    """Issue 12, point 16: what the account remembers about actions does not grow with every
+    """What the account remembers about actions does not grow with every
     command ever sent; an action is still followed by its device after it was forgotten."""
     _, charger_id = link_site(server)
     await account.async_snapshot()

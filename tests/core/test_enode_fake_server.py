@@ -1,7 +1,6 @@
 """Behaviour of the fake Enode server itself that the client tests do not reach."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 import json
@@ -30,25 +29,6 @@ from tests.fakes.enode_server import (
 from .enode_support import REDIRECT_URI, USER, ManualClock, make_client, webhook_receiver
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def server(clock: ManualClock) -> AsyncIterator[FakeEnodeServer]:
-    async with FakeEnodeServer(
-        clock=clock, action_delay=timedelta(seconds=5), allow_http_webhooks=True
-    ) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 async def _token(session: aiohttp.ClientSession, server: FakeEnodeServer) -> str:

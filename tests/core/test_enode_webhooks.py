@@ -1,7 +1,5 @@
 """Webhook signatures, event parsing, and deliveries from the fake Enode server."""
 
-from collections.abc import AsyncIterator
-from datetime import timedelta
 import json
 import logging
 
@@ -161,25 +159,6 @@ def test_non_list_bodies_are_refused(body: bytes) -> None:
 
 
 # Delivery from the fake server
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-async def server(clock: ManualClock) -> AsyncIterator[FakeEnodeServer]:
-    async with FakeEnodeServer(
-        clock=clock, action_delay=timedelta(seconds=5), allow_http_webhooks=True
-    ) as fake:
-        yield fake
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 def _events_of(bodies: list[bytes]) -> list[dict[str, object]]:

@@ -11,6 +11,7 @@ from custom_components.ev_flex.core.account import (
     AccountAuthError,
     AccountUnavailableError,
     ControlledElsewhereError,
+    NoOtherPathError,
     SimulatedAccount,
 )
 from custom_components.ev_flex.core.executor import (
@@ -22,7 +23,6 @@ from custom_components.ev_flex.core.executor import (
     ExecutionStatus,
     ExecutorState,
     InFlightCommand,
-    NoOtherPathError,
     RetryPolicy,
 )
 from custom_components.ev_flex.core.model import CommandKind, CommandResult

@@ -20,7 +20,7 @@ def test_the_prior_is_used_until_something_is_measured() -> None:
     model = ChargeLearner().model(advertised_kw=11.0, now=T0)
     assert model.max_kw == 11.0
     assert model.efficiency == PRIOR_EFFICIENCY
-    assert not model.power_measured
+    assert not model.measured_bands
     assert model.taper() == [[80.0, 11.0], [100.0, 3.3]]
 
 
@@ -151,7 +151,7 @@ def test_samples_that_measure_nothing_are_ignored() -> None:
     learner.add_power_sample(now=T0, soc_pct=101.0, power_kw=7.0)
     learner.add_power_sample(now=T0, soc_pct=-1.0, power_kw=7.0)
     assert learner == before
-    assert not learner.model(advertised_kw=11.0, now=T0).power_measured
+    assert not learner.model(advertised_kw=11.0, now=T0).measured_bands
 
 
 def test_discharge_efficiency_is_learned_and_impossible_samples_are_ignored() -> None:

@@ -35,7 +35,6 @@ from custom_components.ev_flex.core.pairing import (
     RouteFailure,
     UnlockedCapabilities,
     route_command,
-    settling_sender,
 )
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS, Simulation
 from tests.fakes.enode_server import FakeEnodeServer
@@ -148,8 +147,6 @@ def test_reported_ids_activate() -> None:
     assert system.activation is ActivationSource.REPORTED
     assert system.plugged_in_charger_id == "wallbox"
     assert system.plugged_in_vehicle_id == "car"
-    assert tracker.vehicle_plugged_into("wallbox") == "car"
-    assert system.location_from_charger
     assert system.vehicle.location_id == "home"
 
     # The charger alone saying so is enough.
@@ -166,7 +163,7 @@ def test_a_reported_null_is_trusted() -> None:
     later = snapshot([car(plugged=True)], [wallbox(plugged=True)], reports_ids=True)
     system = tracker.update(later, T0 + timedelta(minutes=1))["car"]
     assert system.state is PairingState.ESTABLISHED
-    assert tracker.vehicle_plugged_into("wallbox") is None
+    assert system.plugged_in_charger_id is None
 
 
 def test_inferred_from_close_plug_ins_and_earliest_plug_in_time() -> None:
@@ -510,16 +507,15 @@ async def test_routing_through_the_simulator_waits_for_confirmation() -> None:
     simulation = Simulation(
         clock=clock, vehicle=VEHICLE_PRESETS["hatchback"], command_delay=timedelta(seconds=10)
     )
-    account = SimulatedAccount(simulation)
 
     async def sleep(seconds: float) -> None:
         clock.advance(seconds=seconds)
 
+    account = SimulatedAccount(simulation, command_wait=60.0, poll_interval=5.0, sleep=sleep)
     tracker = PairingTracker()
     system = tracker.update(await account.async_snapshot(), clock.now)[simulation.vehicle_id]
     assert system.active
-    send = settling_sender(account, poll_interval=5.0, max_wait=60.0, sleep=sleep)
-    routed = await route_command(system, CommandKind.STOP, send)
+    routed = await route_command(system, CommandKind.STOP, account.async_send_and_wait)
     assert routed.path is CommandPath.CHARGER
     assert routed.result is not None
     assert routed.result.state is CommandState.CONFIRMED

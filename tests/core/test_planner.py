@@ -161,8 +161,7 @@ def test_request_built_in_python_equals_the_json_request() -> None:
     assert plan(request) == plan(PlanRequest.from_dict(data))
     result = plan(request)
     # 20 kWh needed: the two cheapest slots before the deadline (0.1 and 0.2).
-    current = result.current_slot
-    assert current is not None
+    current = result.slots[0]
     assert current.start == start
     assert current.mode == "idle"
     assert [s.charge_kw for s in result.slots] == [0.0, 10.0, 10.0, 0.0, 0.0, 0.0]
@@ -410,7 +409,7 @@ def test_no_prices(prices: Any) -> None:
     result = plan(PlanRequest.from_dict(data))
     assert result.status is PlanStatus.NO_PRICES
     assert result.slots == ()
-    assert result.current_slot is None
+    assert result.slots == ()
     assert result.to_dict()["targets"] == [
         {
             "by": (start + timedelta(hours=4)).isoformat(),

@@ -1,6 +1,6 @@
 """Tests for the price normaliser: every source format, DST days, units, and bad data."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 import csv
 from datetime import UTC, date, datetime, time, timedelta
 import gzip
@@ -21,263 +21,41 @@ from custom_components.ev_flex.core.prices import (
     PriceEntitySnapshot,
     PriceFormat,
     PriceGap,
-    PriceReadResult,
     PriceSeries,
     PriceStatus,
-    contiguous_slots,
     current_price,
     detect_format,
-    is_stale,
     iter_slots_between,
     next_slot_boundary,
     normalise_prices,
     required_action,
-    series_attribute,
+)
+
+from .price_shapes import (
+    BUILDERS,
+    FALL_DAY,
+    PLAIN_DAY,
+    SPRING_DAY,
+    STOCKHOLM,
+    Slot,
+    as_tuples,
+    assert_same_slots,
+    build_eds,
+    build_entsoe,
+    build_entsoe_combined,
+    build_hacs_nordpool,
+    build_nordpool_core,
+    build_octopus,
+    day_slots,
+    hacs_nordpool,
+    local,
+    local_midnight,
+    read,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "prices"
 SHARED_PRICES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prices"
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 LONDON = ZoneInfo("Europe/London")
-
-# A plain day, the spring-forward day (23 h) and the fall-back day (25 h) in Europe/Stockholm.
-PLAIN_DAY = date(2025, 10, 7)
-SPRING_DAY = date(2026, 3, 29)
-FALL_DAY = date(2025, 10, 26)
-
-Slot = tuple[datetime, datetime, float]
-
-
-# --------------------------------------------------------------------------------------------
-# Building source data from a known series
-
-
-def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-
-
-def day_slots(day: date, tz: ZoneInfo, minutes: int, first_price: float = 0.1) -> list[Slot]:
-    """Slots covering one local day; prices vary so that no two days are alike."""
-    start, end = local_midnight(day, tz), local_midnight(day + timedelta(days=1), tz)
-    slots: list[Slot] = []
-    moment = start
-    index = 0
-    while moment < end:
-        price = round(first_price + index * 0.001 + (index % 7) * 0.01, 6)
-        slots.append((moment, moment + timedelta(minutes=minutes), price))
-        moment += timedelta(minutes=minutes)
-        index += 1
-    return slots
-
-
-def local(moment: datetime, tz: ZoneInfo) -> datetime:
-    return moment.astimezone(tz)
-
-
-def hacs_nordpool(today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo) -> dict[str, Any]:
-    # raw lists hold tz-aware datetime objects, as the HACS integration stores them.
-    def raw(slots: Sequence[Slot]) -> list[dict[str, Any]]:
-        return [{"start": local(s, tz), "end": local(e, tz), "value": p} for s, e, p in slots]
-
-    return {
-        "unit": "kWh",
-        "currency": "SEK",
-        "price_in_cents": False,
-        "today": [p for _, _, p in today],
-        "tomorrow": [p for _, _, p in tomorrow],
-        "tomorrow_valid": bool(tomorrow),
-        "raw_today": raw(today),
-        "raw_tomorrow": raw(tomorrow),
-    }
-
-
-def build_hacs_nordpool(
-    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
-) -> PriceEntitySnapshot:
-    return PriceEntitySnapshot(
-        entity_id="sensor.nordpool_kwh_se3_sek_3_10_025",
-        state="1.0",
-        platform="nordpool",
-        attributes=hacs_nordpool(today, tomorrow, tz),
-    )
-
-
-def build_eds(today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo) -> PriceEntitySnapshot:
-    return PriceEntitySnapshot(
-        entity_id="sensor.energi_data_service",
-        state="1.0",
-        attributes={
-            "unit": "kWh",
-            "currency": "DKK",
-            "use_cent": False,
-            "tomorrow_valid": bool(tomorrow),
-            "raw_today": [{"hour": local(s, tz), "price": p} for s, _, p in today],
-            "raw_tomorrow": [{"hour": local(s, tz), "price": p} for s, _, p in tomorrow] or None,
-        },
-    )
-
-
-def build_entsoe(
-    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
-) -> PriceEntitySnapshot:
-    def items(slots: Sequence[Slot]) -> list[dict[str, Any]]:
-        return [{"time": str(local(s, tz)), "price": p} for s, _, p in slots]
-
-    return PriceEntitySnapshot(
-        entity_id="sensor.average_electricity_price",
-        state="1.0",
-        attributes={
-            "unit_of_measurement": "€/kWh",
-            "prices_today": items(today),
-            "prices_tomorrow": items(tomorrow),
-            "prices": items([*today, *tomorrow]),
-        },
-    )
-
-
-def build_entsoe_combined(
-    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
-) -> PriceEntitySnapshot:
-    return PriceEntitySnapshot(
-        entity_id="sensor.average_electricity_price",
-        state="1.0",
-        attributes={
-            "unit_of_measurement": "€/kWh",
-            "prices": [{"time": str(local(s, tz)), "price": p} for s, _, p in [*today, *tomorrow]],
-        },
-    )
-
-
-def build_ge_spot(
-    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
-) -> PriceEntitySnapshot:
-    return PriceEntitySnapshot(
-        entity_id="sensor.gespot_current_price_se3",
-        state="1.0",
-        attributes={
-            "unit_of_measurement": "SEK/kWh",
-            "currency": "SEK",
-            "today_interval_prices": [{"time": local(s, tz), "value": p} for s, _, p in today],
-            "tomorrow_interval_prices": [
-                {"time": local(s, tz), "value": p} for s, _, p in tomorrow
-            ],
-        },
-    )
-
-
-def build_octopus(
-    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
-) -> PriceEntitySnapshot:
-    def rates(slots: Sequence[Slot]) -> list[dict[str, Any]]:
-        return [
-            {"start": local(s, tz), "end": local(e, tz), "value_inc_vat": p, "is_capped": False}
-            for s, e, p in slots
-        ]
-
-    next_day = PriceEntitySnapshot(
-        entity_id="event.octopus_energy_electricity_x_y_next_day_rates",
-        state="2025-01-01T16:00:00+00:00",
-        attributes={"rates": rates(tomorrow)},
-    )
-    return PriceEntitySnapshot(
-        entity_id="event.octopus_energy_electricity_x_y_current_day_rates",
-        state="2025-01-01T16:00:00+00:00",
-        attributes={"rates": rates(today), "tariff_code": "E-1R-AGILE-24-10-01-C"},
-        related=(next_day,),
-    )
-
-
-def build_generic(
-    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
-) -> PriceEntitySnapshot:
-    return PriceEntitySnapshot(
-        entity_id="sensor.template_prices",
-        state="1.0",
-        attributes={
-            "unit_of_measurement": "EUR/kWh",
-            "data": [
-                {"start_time": local(s, tz).isoformat(), "price": p}
-                for s, _, p in [*today, *tomorrow]
-            ],
-        },
-    )
-
-
-def build_nordpool_core(
-    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
-) -> PriceEntitySnapshot:
-    def response(slots: Sequence[Slot]) -> ActionResponse:
-        items = [
-            {"start": s.isoformat(), "end": e.isoformat(), "price": round(p * 1000, 6)}
-            for s, e, p in slots
-        ]
-        return ActionResponse(ACTION_NORDPOOL_PRICES, {"SE3": items})
-
-    return PriceEntitySnapshot(
-        entity_id="sensor.nord_pool_se3_current_price",
-        state="1.0",
-        platform="nordpool",
-        attributes={"unit_of_measurement": "SEK/kWh"},
-        action_responses=(response(today), response(tomorrow)),
-    )
-
-
-def build_tibber(
-    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
-) -> PriceEntitySnapshot:
-    items = [
-        {"start_time": local(s, tz).isoformat(timespec="milliseconds"), "price": p}
-        for s, _, p in [*today, *tomorrow]
-    ]
-    return PriceEntitySnapshot(
-        entity_id="sensor.electricity_price_my_home",
-        state="1.0",
-        platform="tibber",
-        attributes={"unit_of_measurement": "SEK/kWh"},
-        action_responses=(ActionResponse(ACTION_TIBBER_PRICES, {"prices": {"My Home": items}}),),
-    )
-
-
-def build_entsoe_action(
-    today: Sequence[Slot], tomorrow: Sequence[Slot], tz: ZoneInfo
-) -> PriceEntitySnapshot:
-    items = [{"timestamp": local(s, tz).isoformat(), "price": p} for s, _, p in [*today, *tomorrow]]
-    return PriceEntitySnapshot(
-        entity_id="sensor.current_electricity_market_price",
-        state="1.0",
-        platform="entsoe",
-        attributes={"unit_of_measurement": "€/kWh"},
-        action_responses=(ActionResponse(ACTION_ENTSOE_PRICES, {"prices": items}),),
-    )
-
-
-Builder = Callable[[Sequence[Slot], Sequence[Slot], ZoneInfo], PriceEntitySnapshot]
-BUILDERS: dict[str, tuple[Builder, PriceFormat]] = {
-    "hacs_nordpool": (build_hacs_nordpool, PriceFormat.NORDPOOL_HACS),
-    "nordpool_core": (build_nordpool_core, PriceFormat.NORDPOOL_CORE),
-    "energi_data_service": (build_eds, PriceFormat.ENERGI_DATA_SERVICE),
-    "entsoe": (build_entsoe, PriceFormat.ENTSOE),
-    "entsoe_combined": (build_entsoe_combined, PriceFormat.ENTSOE),
-    "entsoe_action": (build_entsoe_action, PriceFormat.ENTSOE),
-    "tibber": (build_tibber, PriceFormat.TIBBER),
-    "octopus": (build_octopus, PriceFormat.OCTOPUS_ENERGY),
-    "ge_spot": (build_ge_spot, PriceFormat.GE_SPOT),
-    "generic": (build_generic, PriceFormat.GENERIC),
-}
-
-
-def read(snapshot: PriceEntitySnapshot, now: datetime, tz: ZoneInfo = STOCKHOLM) -> PriceReadResult:
-    return normalise_prices(snapshot, tz, now)
-
-
-def as_tuples(series: PriceSeries) -> list[Slot]:
-    return [(s.start, s.end, s.price_per_kwh) for s in series.slots]
-
-
-def assert_same_slots(series: PriceSeries, expected: Sequence[Slot]) -> None:
-    got = as_tuples(series)
-    assert [(s, e) for s, e, _ in got] == [(s, e) for s, e, _ in expected]
-    assert [p for _, _, p in got] == pytest.approx([p for _, _, p in expected], abs=1e-9)
 
 
 # --------------------------------------------------------------------------------------------
@@ -936,34 +714,6 @@ def test_current_price_and_next_boundary() -> None:
     assert current_price(series, today[-1][1]) is None
 
 
-def test_is_stale_at_the_end_of_the_series() -> None:
-    series, today = _series_with_gap()
-    assert not is_stale(series, today[-1][0])
-    assert is_stale(series, today[-1][1])
-
-
-def test_contiguous_slots_stop_at_the_first_gap() -> None:
-    series, today = _series_with_gap()
-    run = contiguous_slots(series, today[2][0] + timedelta(minutes=1))
-    assert run[0].start == today[2][0]
-    assert run[-1].end == today[40][0]
-    assert len(run) == 38
-    assert contiguous_slots(series, today[40][0]) == ()
-
-
-def test_series_attribute_is_compact_json_in_local_time() -> None:
-    series, today = _series_with_gap()
-    attribute = series_attribute(series, STOCKHOLM, since=today[50][0])
-    assert attribute[0] == {
-        "start": "2025-10-07T12:30:00+02:00",
-        "end": "2025-10-07T12:45:00+02:00",
-        "price": round(today[50][2], 5),
-    }
-    assert len(attribute) == 96 - 50
-    full = series_attribute(series, STOCKHOLM)
-    assert len(json.dumps(full)) < 16384
-
-
 def test_series_round_trips_through_a_dict() -> None:
     series, _ = _series_with_gap()
     copy = PriceSeries.from_dict(json.loads(json.dumps(series.to_dict())))
@@ -1182,14 +932,10 @@ def test_a_single_start_only_price_is_assumed_to_last_an_hour() -> None:
     assert any("only one price" in note for note in result.series.notes)
 
 
-def test_contiguous_slots_without_a_gap_run_to_the_end() -> None:
+def test_slots_overlapping_a_window_include_the_ones_cut_by_its_edges() -> None:
     today = day_slots(PLAIN_DAY, STOCKHOLM, 15)
     result = read(build_hacs_nordpool(today, [], STOCKHOLM), today[0][0])
     assert result.series is not None
-    run = contiguous_slots(result.series, today[90][0])
-    assert [s.start for s in run] == [s for s, _, _ in today[90:]]
-    assert all(s.duration == timedelta(minutes=15) for s in run)
-    # Slots overlapping a window, including the ones cut by its edges.
     window = list(
         iter_slots_between(result.series, today[4][0] + timedelta(minutes=1), today[6][1])
     )

@@ -1,15 +1,9 @@
-"""Price entities built the way each integration's own code builds them, around both clock changes.
-
-Each builder names the version of the integration's source it follows. The quirks are the point:
-wall-clock times with fold 0 on the repeated autumn hour (GE-Spot, Pstryk), naive local strings
-(Pstryk's main sensor) and Entso-e's last hour of the 25-hour day labelled with the next day's date.
-"""
+"""Price entities built the way each integration's own code builds them, around both clock changes
+(the builders, with the source version each follows, are in price_shapes.py)."""
 
 from collections.abc import Sequence
-import dataclasses
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -17,82 +11,32 @@ from custom_components.ev_flex.core.prices import (
     ActionResponse,
     PriceEntitySnapshot,
     PriceFormat,
-    PriceReadResult,
     PriceSeries,
     PriceStatus,
-    normalise_prices,
 )
 
-from .test_prices import BUILDERS
-
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-WARSAW = ZoneInfo("Europe/Warsaw")
-# The 25-hour day, the 23-hour day, and an ordinary day, in Central Europe.
-FALL_DAY = date(2025, 10, 26)
-SPRING_DAY = date(2026, 3, 29)
-PLAIN_DAY = date(2025, 10, 7)
-CLOCK_CHANGE_DAYS = [FALL_DAY, SPRING_DAY]
-
-Slot = tuple[datetime, datetime, float]
-
-
-def midnight(day: date, tz: tzinfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-
-
-def real_slots(day: date, tz: tzinfo, minutes: int, first_price: float) -> list[Slot]:
-    """The market's slots of one local day, in UTC, each with its own price."""
-    start, end = midnight(day, tz), midnight(day + timedelta(days=1), tz)
-    slots: list[Slot] = []
-    while start < end:
-        slots.append((start, start + timedelta(minutes=minutes), round(first_price, 4)))
-        start += timedelta(minutes=minutes)
-        first_price += 0.0123
-    return slots
-
-
-def wall_clock(moment: datetime, tz: ZoneInfo) -> datetime:
-    """How an integration that rebuilds times from "HH:MM" writes `moment`: fold 0 always."""
-    local = moment.astimezone(tz)
-    return datetime(local.year, local.month, local.day, local.hour, local.minute, tzinfo=tz)
-
-
-def read(snapshot: PriceEntitySnapshot, now: datetime, tz: tzinfo = STOCKHOLM) -> PriceReadResult:
-    return normalise_prices(snapshot, tz, now)
-
-
-def assert_reads_exactly(result: PriceReadResult, expected: Sequence[Slot]) -> None:
-    assert result.status is PriceStatus.OK, result.message
-    assert result.series is not None
-    got = [(s.start, s.end, s.price_per_kwh) for s in result.series.slots]
-    assert [(s, e) for s, e, _ in got] == [(s, e) for s, e, _ in expected]
-    assert [p for *_, p in got] == pytest.approx([p for *_, p in expected])
-    assert result.series.gaps == ()
-
+from .price_shapes import (
+    BUILDERS,
+    CLOCK_CHANGE_DAYS,
+    FALL_DAY,
+    PLAIN_DAY,
+    STOCKHOLM,
+    WARSAW,
+    Slot,
+    assert_reads_exactly,
+    entsoe_average_sensor,
+    entsoe_keys,
+    ge_spot,
+    local_midnight,
+    pstryk_json,
+    pstryk_main,
+    read,
+    real_slots,
+    with_changes,
+)
 
 # --------------------------------------------------------------------------------------------
-# GE-Spot: sensor/base.py (v1.5): {"time": datetime(y, m, d, hh, mm, tzinfo=HA zone), "value"}
-
-
-def ge_spot(today: Sequence[Slot], tomorrow: Sequence[Slot]) -> PriceEntitySnapshot:
-    def items(slots: Sequence[Slot]) -> list[dict[str, Any]]:
-        return [{"time": wall_clock(s, STOCKHOLM), "value": round(p, 4)} for s, _, p in slots]
-
-    return PriceEntitySnapshot(
-        entity_id="sensor.gespot_current_price_se3",
-        state=str(today[0][2]),
-        platform="ge_spot",
-        attributes={
-            "currency": "SEK",
-            "area": "SE3",
-            "vat": "0.0%",
-            "display_unit": "decimal",
-            "use_subunit": False,
-            "unit_of_measurement": "SEK/kWh",
-            "today_interval_prices": items(today),
-            "tomorrow_interval_prices": items(tomorrow),
-        },
-    )
+# GE-Spot
 
 
 @pytest.mark.parametrize("day", CLOCK_CHANGE_DAYS)
@@ -150,46 +94,7 @@ def test_older_ge_spot_interval_prices_are_read() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Pstryk: update_coordinator.py at c574ab8 writes "start" as a naive local time; sensor.py at
-# e58de5c publishes today's list under the translated "All prices" attribute. The JSON sensor
-# publishes prices_today/prices_tomorrow as {"start", "price"} with the wall-clock offset.
-
-
-def pstryk_main(today: Sequence[Slot]) -> PriceEntitySnapshot:
-    items = [
-        {"start": s.astimezone(WARSAW).strftime("%Y-%m-%dT%H:%M:%S"), "price": p}
-        for s, _, p in today
-    ]
-    ranked = sorted(items, key=lambda item: item["price"])
-    return PriceEntitySnapshot(
-        entity_id="sensor.pstryk_current_buy_price",
-        state=str(today[0][2]),
-        platform="pstryk",
-        attributes={
-            "unit_of_measurement": "PLN/kWh",
-            "Next hour": today[1][2],
-            "All prices": items,
-            "Best prices": ranked[:5],
-            "Worst prices": ranked[-5:],
-            "Price count": len(items),
-            "Tomorrow prices available": False,
-        },
-    )
-
-
-def pstryk_json(today: Sequence[Slot], tomorrow: Sequence[Slot]) -> PriceEntitySnapshot:
-    def items(slots: Sequence[Slot]) -> list[dict[str, Any]]:
-        return [{"start": wall_clock(s, WARSAW).isoformat(), "price": p} for s, _, p in slots]
-
-    return PriceEntitySnapshot(
-        entity_id="sensor.pstryk_prices",
-        state="ok",
-        attributes={
-            "unit_of_measurement": "PLN/kWh",
-            "prices_today": items(today),
-            "prices_tomorrow": items(tomorrow),
-        },
-    )
+# Pstryk
 
 
 @pytest.mark.parametrize("day", [*CLOCK_CHANGE_DAYS, PLAIN_DAY])
@@ -244,36 +149,7 @@ def test_a_third_pass_through_the_repeated_hour_is_invalid() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# Entso-e: api_client.py at d190439 times every point from the period start's offset
-# (`.astimezone()`), coordinator.py at 557010f splits by `k.date()` and publishes str(k).
-
-
-def entsoe_keys(days: Sequence[date], tz: ZoneInfo) -> list[datetime]:
-    keys: list[datetime] = []
-    for day in days:
-        start = midnight(day, tz).astimezone(tz)
-        fixed = start.astimezone(timezone(start.utcoffset() or timedelta()))
-        hours = int((midnight(day + timedelta(days=1), tz) - midnight(day, tz)).total_seconds())
-        keys += [fixed + timedelta(hours=hour) for hour in range(hours // 3600)]
-    return keys
-
-
-def entsoe_average_sensor(today: date, prices: dict[datetime, float]) -> PriceEntitySnapshot:
-    def items(keys: Sequence[datetime]) -> list[dict[str, Any]]:
-        return [{"time": str(key), "price": prices[key]} for key in keys]
-
-    day_start = datetime.combine(today, time(0), tzinfo=STOCKHOLM)
-    return PriceEntitySnapshot(
-        entity_id="sensor.average_electricity_price_today",
-        state="0.1",
-        platform="entsoe",
-        attributes={
-            "unit_of_measurement": "€/kWh",
-            "prices_today": items([k for k in prices if k.date() == today]),
-            "prices_tomorrow": items([k for k in prices if k.date() == today + timedelta(1)]),
-            "prices": items([k for k in prices if k >= day_start]),
-        },
-    )
+# Entso-e
 
 
 @pytest.mark.parametrize("today", [FALL_DAY - timedelta(days=1), FALL_DAY])
@@ -282,7 +158,7 @@ def test_entsoe_last_hour_of_the_25_hour_day_comes_from_the_full_list(today: dat
     keys = entsoe_keys(days, STOCKHOLM)
     prices = {key: round(0.05 + index * 0.001, 5) for index, key in enumerate(keys)}
     snapshot = entsoe_average_sensor(today, prices)
-    last_hour = midnight(FALL_DAY + timedelta(days=1), STOCKHOLM) - timedelta(hours=1)
+    last_hour = local_midnight(FALL_DAY + timedelta(days=1), STOCKHOLM) - timedelta(hours=1)
     label = next(key for key in prices if key == last_hour)
     # The quirk: the 25th hour is labelled with the next day's date, so a day list misses it.
     assert str(label) == "2025-10-27 00:00:00+02:00"
@@ -294,20 +170,17 @@ def test_entsoe_last_hour_of_the_25_hour_day_comes_from_the_full_list(today: dat
     assert series is not None
     assert not series.ends_early
     assert series.gaps == ()
-    assert series.end == midnight(today + timedelta(days=2), STOCKHOLM)
+    assert series.end == local_midnight(today + timedelta(days=2), STOCKHOLM)
     slot = next(s for s in series.slots if s.start == last_hour)
     assert slot.price_per_kwh == prices[label]
-    on_fall_day = [s for s in series.slots if midnight(FALL_DAY, STOCKHOLM) <= s.start < slot.end]
+    on_fall_day = [
+        s for s in series.slots if local_midnight(FALL_DAY, STOCKHOLM) <= s.start < slot.end
+    ]
     assert len(on_fall_day) == 25
 
 
 # --------------------------------------------------------------------------------------------
-# VAT: whether the prices already include it, where the source says so or always does
-
-
-def _with(snapshot: PriceEntitySnapshot, **changes: Any) -> PriceEntitySnapshot:
-    attributes = dict(snapshot.attributes) | changes.pop("attributes", {})
-    return dataclasses.replace(snapshot, attributes=attributes, **changes)
+# VAT: whether the prices already include it
 
 
 @pytest.mark.parametrize(
@@ -328,7 +201,7 @@ def test_prices_say_whether_they_include_vat(name: str, includes_vat: bool | Non
     today = real_slots(PLAIN_DAY, STOCKHOLM, 60, 0.3)
     snapshot = builder(today, [], STOCKHOLM)
     if name == "ge_spot":
-        snapshot = _with(snapshot, attributes={"vat": "0.0%"})
+        snapshot = with_changes(snapshot, attributes={"vat": "0.0%"})
 
     result = read(snapshot, datetime.combine(PLAIN_DAY, time(9), tzinfo=STOCKHOLM))
 
@@ -352,7 +225,7 @@ def test_vat_from_the_hacs_nordpool_id(
 ) -> None:
     today = real_slots(PLAIN_DAY, STOCKHOLM, 60, 0.3)
     built = BUILDERS["hacs_nordpool"][0](today, [], STOCKHOLM)
-    snapshot = _with(built, entity_id=entity_id, unique_id=unique_id)
+    snapshot = with_changes(built, entity_id=entity_id, unique_id=unique_id)
 
     result = read(snapshot, datetime.combine(PLAIN_DAY, time(9), tzinfo=STOCKHOLM))
 
@@ -362,7 +235,7 @@ def test_vat_from_the_hacs_nordpool_id(
 
 @pytest.mark.parametrize(("vat", "includes_vat"), [("25.0%", True), ("25%", True), ("n/a", None)])
 def test_vat_from_ge_spots_attribute(vat: str, includes_vat: bool | None) -> None:
-    snapshot = _with(
+    snapshot = with_changes(
         ge_spot(real_slots(PLAIN_DAY, STOCKHOLM, 60, 0.3), []), attributes={"vat": vat}
     )
 
@@ -386,7 +259,7 @@ def test_pstryk_gross_prices_include_vat() -> None:
 def test_prices_outside_the_reach_are_left_out_unread() -> None:
     """A list of ISO strings over 60 days: what lies outside is skipped, even when broken."""
     now = datetime.combine(PLAIN_DAY, time(9, 5), tzinfo=STOCKHOLM)
-    first = midnight(PLAIN_DAY - timedelta(days=20), STOCKHOLM)
+    first = local_midnight(PLAIN_DAY - timedelta(days=20), STOCKHOLM)
     items: list[dict[str, Any]] = [
         {"start_time": (first + timedelta(hours=n)).isoformat(), "price": 0.1 + n % 24 / 100}
         for n in range(60 * 24)
@@ -402,9 +275,9 @@ def test_prices_outside_the_reach_are_left_out_unread() -> None:
     assert result.status is PriceStatus.OK, result.message
     assert result.series is not None
     # Two days back, plus the longest slot that could still reach into them.
-    assert result.series.start == midnight(PLAIN_DAY - timedelta(days=4), STOCKHOLM) + timedelta(
-        hours=10
-    )
+    assert result.series.start == local_midnight(
+        PLAIN_DAY - timedelta(days=4), STOCKHOLM
+    ) + timedelta(hours=10)
     assert result.series.end == now.replace(minute=0) + timedelta(days=14, hours=1)
 
 

@@ -21,9 +21,7 @@ from custom_components.ev_flex.core.tariff import (
     apply_tariff,
     effective_prices_at,
     planner_prices,
-    priced_attribute,
     priced_slot_at,
-    validate_tariff,
 )
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -256,21 +254,6 @@ def test_planner_prices_leave_out_export_when_there_is_none() -> None:
     assert all("export" not in p for p in prices)
 
 
-def test_priced_attribute_is_compact_and_json_safe() -> None:
-    series = series_for_day(date(2026, 1, 14), 15, price=0.123456789)
-    priced = apply_tariff(series, Tariff(), COPENHAGEN)
-    attribute = priced_attribute(priced, COPENHAGEN, since=series.slots[90].start)
-    assert attribute == [
-        {
-            "start": s.start.astimezone(COPENHAGEN).isoformat(),
-            "end": s.end.astimezone(COPENHAGEN).isoformat(),
-            "import": 0.12346,
-        }
-        for s in series.slots[90:]
-    ]
-    json.dumps(attribute)
-
-
 def test_effective_prices_now_for_the_preview() -> None:
     day = date(2026, 1, 14)
     series = series_for_day(day, 60, price=1.0)
@@ -319,7 +302,6 @@ def test_tariff_round_trips_through_options() -> None:
     tariff = Tariff.from_dict(FULL_TARIFF)
     assert tariff.to_dict() == FULL_TARIFF
     assert Tariff.from_dict(json.loads(json.dumps(tariff.to_dict()))) == tariff
-    validate_tariff(tariff)
 
 
 def test_empty_options_give_the_plain_spot_tariff() -> None:
@@ -455,11 +437,11 @@ def test_month_limited_wrap_overlaps_only_across_the_month_boundary() -> None:
     assert caught.value.reason == "overlap"
 
 
-def test_validate_tariff_catches_overlaps_built_in_code() -> None:
+def test_a_stored_tariff_with_overlaps_is_refused() -> None:
     clash = GridFeePeriod(name="clash", per_kwh=1.0, start=time(18), end=time(19))
     tariff = Tariff(import_tariff=ImportTariff(grid_fees=GridFeeSchedule(periods=(PEAK, clash))))
     with pytest.raises(TariffError) as caught:
-        validate_tariff(tariff)
+        Tariff.from_dict(tariff.to_dict())
     assert caught.value.field == "import.grid_fees.periods[1]"
 
 

@@ -1,13 +1,13 @@
 """A fake Enode API: an aiohttp application for tests, benchmarks and the development instance.
 
-It speaks the 2024-10-01 API as described in shared/reference/enode-api.md: client-credentials
+It speaks Enode's API of version 2024-10-01, as its API reference describes it: client-credentials
 tokens, users (deleted with their Locations) and Link UI sessions (redirects keep no query),
 vendor and vendor-type unlinks, paginated vehicles/chargers/locations/webhooks, interventions,
 charge and max-current actions that settle after a delay, refresh hints, and signed webhook
 deliveries to HTTPS URLs only (plain HTTP when allowed for tests), with a test endpoint and
 webhooks switched off after repeated failed deliveries.
-Actions behave as Enode's reference for 2024-10-01 describes them (shared/reference/enode-api.md
-§3.4, §5.1, §5.2, §8.2): most take effect in about 20 s, some vendors take 5-15 minutes and the
+Actions behave as Enode's reference for 2024-10-01 describes them (actions, charging, max current
+and EV-charger pairing): most take effect in about 20 s, some vendors take 5-15 minutes and the
 worst case is 30 minutes; a START or STOP the device has no use for is answered 400 or ends FAILED
 with UNNECESSARY; a pending action can be cancelled; and with Enode's EV-charger pairing a car
 that cannot start or stop by itself shows those capabilities once its charger is linked, its
@@ -45,17 +45,13 @@ from aiohttp import web
 from yarl import URL
 
 from custom_components.ev_flex.core.enode.client import API_VERSION
-from custom_components.ev_flex.core.enode.models import (
-    CHARGER_SCOPES,
-    VEHICLE_SCOPES,
-    format_timestamp,
-)
+from custom_components.ev_flex.core.enode.models import CHARGER_SCOPES, VEHICLE_SCOPES
 from custom_components.ev_flex.core.enode.webhooks import (
     DELIVERY_HEADER,
     SIGNATURE_HEADER,
     sign_payload,
 )
-from custom_components.ev_flex.core.model import CommandKind
+from custom_components.ev_flex.core.model import CommandKind, Location
 from custom_components.ev_flex.core.simulator import (
     CHARGER_PRESETS,
     VEHICLE_PRESETS,
@@ -86,6 +82,12 @@ _LOCATION_RADIUS_M = 250.0
 _SETTLED_ACTION_RETENTION = timedelta(days=7)
 # Fields that change on every read; a change in them alone is not an update.
 _VOLATILE_FIELDS = frozenset({"lastSeen", "lastUpdated"})
+
+
+def format_timestamp(value: datetime) -> str:
+    """Enode's timestamp style: UTC with milliseconds and a Z."""
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
 def _utc_now() -> datetime:
@@ -162,6 +164,8 @@ class VirtualSite:
     vehicle_linked_at: datetime | None = None
     charger_linked_at: datetime | None = None
     charger_location_id: str | None = None
+    # Where the car is, when a test moved it away from where the simulation keeps it.
+    vehicle_position: Location | None = None
     # The last answer while the device was reachable, served (stale) while it is not.
     last_vehicle_json: Json | None = None
     last_charger_json: Json | None = None
@@ -768,8 +772,9 @@ class FakeEnodeServer:
         if self.pairing_ids:
             plugged_into_pair = site.paired and bool(state.is_plugged_in)
             charge_state["pluggedInChargerId"] = site.charger_id if plugged_into_pair else None
-        latitude = state.location.latitude if state.location else None
-        longitude = state.location.longitude if state.location else None
+        position = site.vehicle_position or state.location
+        latitude = position.latitude if position else None
+        longitude = position.longitude if position else None
         location_id = (
             self._vehicle_location_id(site, bool(state.is_plugged_in), latitude, longitude)
             if latitude is not None and longitude is not None
@@ -1057,7 +1062,7 @@ class FakeEnodeServer:
 
     def _action_delay(self, target_id: str) -> timedelta:
         """How long the vendor takes: mostly about 20 s, a tail to 15 minutes, rarely nearly 30
-        (Enode's reference, §3.4); seeded per device."""
+        (Enode's reference on actions); seeded per device."""
         if self.action_delay is not None:
             return self.action_delay
         rng = self._outcome_random(target_id)
@@ -1107,7 +1112,7 @@ class FakeEnodeServer:
 
     def _vehicle_can_start_stop(self, site: VirtualSite) -> bool:
         """The car's startCharging/stopCharging capability as Enode reports it: its own, or one
-        unlocked through a charger of the same user (Enode's EV-charger pairing, §8.2)."""
+        unlocked through a charger of the same user (Enode's EV-charger pairing)."""
         own = site.simulation.vehicle_spec.can_start_stop
         return own or (self.enode_pairing and site.paired)
 
@@ -1447,8 +1452,8 @@ class FakeEnodeServer:
         return web.Response(status=204)
 
     async def _disconnect_vendor_type(self, request: web.Request) -> web.Response:
-        # DELETE /users/{userId}/vendors/{vendor}/{vendorType} (2024-10-01, as summarised in
-        # shared/reference/enode-api.md): only that device type of the vendor account goes.
+        # DELETE /users/{userId}/vendors/{vendor}/{vendorType} (Enode's API reference,
+        # 2024-10-01): only that device type of the vendor account goes.
         user = self._user(request.match_info["user_id"])
         vendor, vendor_type = request.match_info["vendor"], request.match_info["vendor_type"]
         if vendor_type not in ("vehicle", "charger"):
@@ -1777,8 +1782,8 @@ class FakeEnodeServer:
                 site.charger_location_id = None
         return web.json_response(location)
 
-    # Interventions: GET /interventions and /interventions/{id} of 2024-10-01, as summarised
-    # in shared/reference/enode-api.md §7.3 (the fake speaks English only).
+    # Interventions: GET /interventions and /interventions/{id} of Enode's API reference,
+    # 2024-10-01 (the fake speaks English only).
 
     async def _list_interventions(self, request: web.Request) -> web.Response:
         return web.json_response(list(self._interventions.values()))

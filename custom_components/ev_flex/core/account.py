@@ -1,12 +1,19 @@
 """The interface every account kind offers, and the simulated account.
 
 An account reads vehicles and chargers as one `AccountSnapshot` and carries out charging
-commands. The Home Assistant layer only talks to accounts through this interface.
+commands. The Home Assistant layer only talks to accounts through this interface: how long a
+command is waited for ("send and wait") is the account's own business, so the glue never asks
+which kind of account it has.
 """
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
-from .model import AccountSnapshot, CommandKind, CommandResult
+from .model import AccountSnapshot, CommandKind, CommandResult, CommandState
+from .simulated_home import SimulatedHome
 from .simulator import (
     AccountUnreachableError,
     DeviceOfflineError,
@@ -38,6 +45,18 @@ class ControlledElsewhereError(CommandRejectedError):
     used to get around it, and the device is left alone for a while."""
 
 
+class NoCommandPathError(CommandRejectedError):
+    """No device of the EV system can carry out the command now (the car cannot, and it is not
+    plugged into a charger that can)."""
+
+
+class NoOtherPathError(AccountError):
+    """Every path for a command was tried in this attempt."""
+
+
+type Sleep = Callable[[float], Awaitable[None]]
+
+
 class Account(Protocol):
     """What the Home Assistant layer needs from an account."""
 
@@ -48,6 +67,12 @@ class Account(Protocol):
         self, target_id: str, kind: CommandKind, value: float | None = None
     ) -> CommandResult:
         """Send a command; the result may still be pending."""
+
+    async def async_send_and_wait(
+        self, target_id: str, kind: CommandKind, value: float | None = None
+    ) -> CommandResult:
+        """Send a command and wait as long as this kind of account settles one in; a result
+        still pending is followed by the caller (`async_command_status`)."""
 
     async def async_command_status(
         self, command_id: str, target_id: str | None = None
@@ -60,11 +85,64 @@ class Account(Protocol):
         """Cancel a pending command; returns its state afterwards (settled ones stay so)."""
 
 
-class SimulatedAccount:
-    """An account backed by the in-process simulator."""
+async def async_wait_until_settled(
+    account: Account,
+    result: CommandResult,
+    *,
+    poll_interval: float,
+    max_wait: float,
+    sleep: Sleep = asyncio.sleep,
+) -> CommandResult:
+    """Follow a command until it settles; after `max_wait` seconds it is returned pending."""
+    waited = 0.0
+    while result.state is CommandState.PENDING and waited < max_wait:
+        await sleep(poll_interval)
+        waited += poll_interval
+        result = await account.async_command_status(result.command_id, result.target_id)
+    return result
 
-    def __init__(self, simulation: Simulation) -> None:
+
+@dataclass(frozen=True, slots=True)
+class HomeReadings:
+    """What a simulated home's meters show (kW)."""
+
+    grid_kw: float
+    solar_kw: float
+    house_load_kw: float
+
+
+class SimulatedAccount:
+    """An account backed by the in-process simulator, optionally with a simulated home.
+
+    Its commands settle after the simulated command delay (seconds), so sending waits for them,
+    checking every `poll_interval` seconds for at most `command_wait` seconds.
+    """
+
+    def __init__(
+        self,
+        simulation: Simulation,
+        home: SimulatedHome | None = None,
+        *,
+        command_wait: float = 120.0,
+        poll_interval: float = 2.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.simulation = simulation
+        self.home = home
+        self.command_wait = command_wait
+        self.poll_interval = poll_interval
+        self._sleep = sleep
+
+    def home_readings(self, at: datetime) -> HomeReadings | None:
+        """The home's meters now, the car's charger included; None without a home."""
+        if self.home is None:
+            return None
+        car_kw = self.simulation.grid_power_kw()
+        return HomeReadings(
+            grid_kw=self.home.grid_kw(at, car_kw),
+            solar_kw=self.home.solar_kw(at),
+            house_load_kw=self.home.house_load_kw(at),
+        )
 
     async def async_snapshot(self) -> AccountSnapshot:
         """Read both simulated devices."""
@@ -83,6 +161,18 @@ class SimulatedAccount:
             raise AccountUnavailableError(str(err)) from err
         except (UnsupportedCommandError, UnknownDeviceError) as err:
             raise CommandRejectedError(str(err)) from err
+
+    async def async_send_and_wait(
+        self, target_id: str, kind: CommandKind, value: float | None = None
+    ) -> CommandResult:
+        """Send a command and follow it until the simulated device carried it out."""
+        return await async_wait_until_settled(
+            self,
+            await self.async_send_command(target_id, kind, value),
+            poll_interval=self.poll_interval,
+            max_wait=self.command_wait,
+            sleep=self._sleep,
+        )
 
     async def async_command_status(
         self, command_id: str, target_id: str | None = None

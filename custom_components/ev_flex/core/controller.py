@@ -6,7 +6,8 @@ returns a `Decision`: the new state, the smart charging state (Enode's names), w
 should do now, the plan and its numbers, and when the controller next needs to run.
 
 The loop it closes:
-- it plans with the planner (`plan(PlanRequest.from_dict(...)).to_dict()`). It looks again at
+- it plans with the planner, in-process: a `PlanRequest` in (prices as slot objects, built by
+  `plan_request.PlanBasis`, as for the `plan_charging` action), a `Plan` out. It looks again at
   every slot boundary and re-plans when the prices, the SoC (by more than 0.1 point), the plug,
   the settings or the learned model moved; a re-plan with nothing changed would give the same
   plan. Beyond the last known price it plans on guessed prices (the same hour on earlier days);
@@ -26,14 +27,12 @@ The loop it closes:
 and serialises everything (`to_dict`/`from_dict`) so a restart loses nothing.
 """
 
-from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta, tzinfo
 import hashlib
-import json
 import math
-from typing import Any, NamedTuple
+from typing import Any
 
 from .calendar_departures import next_departure
 from .controller_data import (
@@ -64,7 +63,17 @@ from .executor import (
     ExecutorState,
 )
 from .learning import ChargeModel
-from .planner import PlanRequest, plan as run_plan
+from .plan_request import (
+    PlanBasis,
+    PricedInterval,
+    current_slots,
+    export_used,
+    extend_prices,
+    learned_charge,
+    quantise,
+    until_departure,
+)
+from .planner import DischargeSettings, Plan, PlanRequest, PlanStatus, PriceSlot, plan as make_plan
 from .soc_estimator import SocEstimate, SocReport
 from .stored import read_fields
 
@@ -95,8 +104,6 @@ REPORT_PAUSE_BEFORE = timedelta(seconds=45)
 REPORT_PAUSE_AFTER = timedelta(seconds=60)
 # Only pause for a report expected within this time.
 REPORT_PAUSE_HORIZON = timedelta(minutes=31)
-# Prices are guessed at most this far beyond the last known one.
-MAX_PRICE_GUESS = timedelta(hours=36)
 # Readings right after a confirmed command may still show the old state (cloud accounts lag).
 INTERFERENCE_GRACE = timedelta(minutes=3)
 # A contradiction must last this long before it counts as interference.
@@ -125,145 +132,10 @@ MAX_WAKE_UNPLUGGED = timedelta(hours=1)
 # Demand-response discharges that may wait at once (each is a request of its own).
 MAX_DISCHARGE_REQUESTS = 10
 
-Planner = Callable[[dict[str, Any]], dict[str, Any]]
+Planner = Callable[[PlanRequest], Plan]
 
 
-def run_planner(request: dict[str, Any]) -> dict[str, Any]:
-    """The real planner, through its JSON contract."""
-    return run_plan(PlanRequest.from_dict(request)).to_dict()
-
-
-# --------------------------------------------------------------------------------------------
-# Prices
-
-
-class _Slot(NamedTuple):
-    start: datetime
-    end: datetime
-    import_price: float
-    export_price: float | None
-
-
-# Price lists repeat the same time strings at every step; parse each once.
-_PARSED_TIMES: dict[str, datetime] = {}
-_PARSED_TIMES_MAX = 20_000
-
-
-def _parse_time(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        text = str(value)
-        cached = _PARSED_TIMES.get(text)
-        if cached is not None:
-            return cached
-        moment = datetime.fromisoformat(text)
-        if moment.tzinfo is not None:
-            if len(_PARSED_TIMES) >= _PARSED_TIMES_MAX:
-                _PARSED_TIMES.clear()
-            _PARSED_TIMES[text] = moment
-    if moment.tzinfo is None:
-        raise ValueError(f"price time without offset: {value!r}")
-    return moment
-
-
-def _current_slots(
-    prices: Sequence[Mapping[str, Any]], now: datetime, past: list[_Slot] | None = None
-) -> list[_Slot]:
-    """Contiguous slots from the one containing now; empty if none contains now.
-
-    Slots that already ended are added to `past` (if given), for guessing later prices.
-    """
-    slots: list[_Slot] = []
-    cache = _PARSED_TIMES
-    previous_end: datetime | None = None
-    for item in prices:
-        try:
-            end_value = item["end"]
-            end = cache.get(end_value) if isinstance(end_value, str) else None
-            if end is None:
-                end = _parse_time(end_value)
-            if end <= now:
-                if past is not None:
-                    past_start = _parse_time(item["start"])
-                    past.append(_Slot(past_start, end, float(item["import"]), None))
-                continue
-            start_value = item["start"]
-            start = cache.get(start_value) if isinstance(start_value, str) else None
-            if start is None:
-                start = _parse_time(start_value)
-            import_price = float(item["import"])
-            export = item.get("export")
-            export_price = None if export is None else float(export)
-        except (KeyError, TypeError, ValueError):
-            break
-        if not math.isfinite(import_price) or end <= start:
-            break
-        if export_price is not None and not math.isfinite(export_price):
-            export_price = None
-        if previous_end is None:
-            if start > now:
-                return []
-        elif start != previous_end:
-            break
-        slots.append(_Slot(start, end, import_price, export_price))
-        previous_end = end
-    return slots
-
-
-def _extend_prices(
-    slots: Sequence[_Slot], until: datetime | None, past: Sequence[_Slot] = ()
-) -> tuple[list[_Slot], datetime | None]:
-    """Known prices, followed by guesses up to `until` (the departure) when they end before it.
-
-    Without a guess the planner treats energy bought after the last known price as free, so it
-    would skip cheap known slots for unknown later ones. The guess for a slot is the average
-    price at the same time of day on the up to three days before (as far as known), or the mean
-    of the known prices; guesses never allow discharging. Returns the slots and where the
-    guesses start (None without guesses).
-    """
-    extended = list(slots)
-    if not slots or until is None or until <= slots[-1].end:
-        return extended, None
-    known_until = slots[-1].end
-    limit = min(until, known_until + MAX_PRICE_GUESS)
-    length = slots[-1].end - slots[-1].start
-    mean = sum(slot.import_price for slot in slots) / len(slots)
-    known = sorted([*past, *slots], key=lambda slot: slot.start)
-    starts = [slot.start for slot in known]
-    while extended[-1].end < limit:
-        start = extended[-1].end
-        same_time: list[float] = []
-        for days in range(1, 4):
-            reference = start - timedelta(days=days)
-            index = bisect_right(starts, reference) - 1
-            if index >= 0 and reference < known[index].end:
-                same_time.append(known[index].import_price)
-        price = sum(same_time) / len(same_time) if same_time else mean
-        extended.append(_Slot(start, start + length, price, None))
-    return extended, known_until
-
-
-def _until_departure(slots: Sequence[_Slot], departure: datetime | None) -> list[_Slot]:
-    """The slots up to the departure, the last one cut there: the car is away after it, so
-    nothing may be planned then (a discharge at the next evening's peak, say)."""
-    if departure is None:
-        return list(slots)
-    kept = [slot for slot in slots if slot.start < departure]
-    if kept and kept[-1].end > departure:
-        kept[-1] = kept[-1]._replace(end=departure)
-    return kept
-
-
-def prices_until(
-    prices: Sequence[Mapping[str, Any]], now: datetime, departure: datetime
-) -> list[dict[str, Any]]:
-    """Price slots (the planner's form) from the one holding now up to the departure."""
-    slots = _until_departure(_current_slots(prices, now), departure)
-    return _price_list(ControllerSettings(), slots, allow_discharge=True)
-
-
-def _slot_at(slots: Sequence[_Slot], moment: datetime) -> _Slot | None:
+def _slot_at(slots: Sequence[PriceSlot], moment: datetime) -> PriceSlot | None:
     for slot in slots:
         if slot.start <= moment < slot.end:
             return slot
@@ -305,39 +177,18 @@ class _Interval:
     kw: float
 
 
-def _plan_intervals(plan: Mapping[str, Any] | None) -> list[_Interval]:
-    if not plan:
-        return []
-    intervals: list[_Interval] = []
-    for item in plan.get("switch_times", []):
-        mode = DeviceMode.DISCHARGE if item.get("mode") == "discharge" else DeviceMode.CHARGE
-        intervals.append(
-            _Interval(
-                start=_parse_time(item["start"]),
-                end=_parse_time(item["end"]),
-                mode=mode,
-                kw=float(item.get("kw", 0.0)),
-            )
-        )
-    return intervals
-
-
-def check_plan(plan: object) -> None:
-    """Raise if a stored plan is not one the controller can follow."""
+def _plan_intervals(plan: Plan | None) -> list[_Interval]:
     if plan is None:
-        return
-    if not isinstance(plan, Mapping):
-        raise TypeError("a plan is a mapping")
-    _plan_intervals(plan)
-    for slot in plan.get("slots", []):
-        if _parse_time(slot["end"]) < _parse_time(slot["start"]):
-            raise ValueError("a plan slot ends before it starts")
-        float(slot["soc_pct_end"])
-        float(slot["import"])
-        if slot.get("export") is not None:
-            float(slot["export"])
-    if not all(isinstance(target, Mapping) for target in plan.get("targets") or []):
-        raise TypeError("a plan's targets are mappings")
+        return []
+    return [
+        _Interval(
+            start=window.start,
+            end=window.end,
+            mode=DeviceMode.DISCHARGE if window.mode == "discharge" else DeviceMode.CHARGE,
+            kw=window.kw,
+        )
+        for window in plan.switch_times
+    ]
 
 
 def _plan_soc_at(state: ControllerState, now: datetime) -> float | None:
@@ -346,10 +197,9 @@ def _plan_soc_at(state: ControllerState, now: datetime) -> float | None:
     if plan is None or soc is None or state.plan_made_at is None:
         return None
     previous_end_soc = soc
-    for slot in plan.get("slots", []):
-        start, end = _parse_time(slot["start"]), _parse_time(slot["end"])
-        start = max(start, state.plan_made_at)
-        end_soc = float(slot["soc_pct_end"])
+    for slot in plan.slots:
+        start, end = max(slot.start, state.plan_made_at), slot.end
+        end_soc = slot.soc_pct_end
         if now < end:
             if now <= start or end <= start:
                 return previous_end_soc
@@ -373,7 +223,7 @@ class _Work:
     executor: ExecutorState
     observation: Observation
     model: ChargeModel
-    past_slots: list[_Slot] = field(default_factory=list)
+    past_slots: list[PriceSlot] = field(default_factory=list)
     events: list[ControllerEvent] = field(default_factory=list)
     wake: list[datetime] = field(default_factory=list)
     reassert: bool = False
@@ -459,7 +309,7 @@ def _end_session(work: _Work) -> None:
 
 
 def _account_energy(
-    work: _Work, slots: Sequence[_Slot], energy_in: float, energy_out: float
+    work: _Work, slots: Sequence[PriceSlot], energy_in: float, energy_out: float
 ) -> None:
     """Add this step's energy and money to the session, and run the charge-at-once baseline."""
     state, session = work.state, work.state.session
@@ -552,7 +402,7 @@ def _check_interference(work: _Work, soc: SocEstimate | None) -> bool:
     return False
 
 
-def _planner_request(
+def _plan_basis(
     settings: ControllerSettings,
     model: ChargeModel,
     obs: Observation,
@@ -560,122 +410,65 @@ def _planner_request(
     max_soc: float,
     departure: datetime | None,
     target: float,
-) -> dict[str, Any]:
-    """The planner request without `now`, the SoC and the prices (added when planning)."""
-    max_kw = _quantise(model.max_kw, 0.05)
-    request: dict[str, Any] = {
-        "battery": {"capacity_kwh": capacity, "max_soc_pct": max_soc},
-        # Quantised, so measurement noise doesn't trigger a re-plan at every step.
-        "charge": {
-            "max_kw": max_kw,
-            "efficiency": _quantise(model.efficiency, 0.002),
-            "taper": [
-                [_quantise(model.taper_knee_pct, 0.5), max_kw],
-                [100.0, min(_quantise(model.taper_end_kw, 0.05), max_kw)],
-            ],
-        },
-        "targets": []
-        if departure is None
-        else [{"by": departure.isoformat(), "soc_pct": round(target, 2)}],
-        "protective_soc_pct": settings.protective_soc_pct,
-    }
+) -> PlanBasis:
+    """What the car's plan depends on apart from the time, the SoC and the prices."""
+    discharge: DischargeSettings | None = None
     if settings.v2g and obs.max_discharge_kw > 0:
-        request["discharge"] = {
-            "max_kw": obs.max_discharge_kw,
-            "efficiency": _quantise(model.discharge_efficiency, 0.002),
-            "min_soc_pct": settings.reserve_soc_pct,
-            "wear_cost_per_kwh": settings.discharge_wear_cost_per_kwh,
-        }
-    return request
+        discharge = DischargeSettings(
+            max_kw=obs.max_discharge_kw,
+            efficiency=quantise(model.discharge_efficiency, 0.002),
+            min_soc_pct=settings.reserve_soc_pct,
+            wear_cost_per_kwh=settings.discharge_wear_cost_per_kwh,
+        )
+    return PlanBasis(
+        capacity_kwh=capacity,
+        max_soc_pct=max_soc,
+        charge=learned_charge(model),
+        discharge=discharge,
+        departure=departure,
+        target_soc_pct=round(target, 2),
+        protective_soc_pct=settings.protective_soc_pct,
+        discharge_price_threshold=settings.discharge_price_threshold,
+    )
 
 
-def _complete_request(
-    request: Mapping[str, Any],
-    settings: ControllerSettings,
-    now: datetime,
-    soc_pct: float,
-    slots: Sequence[_Slot],
-) -> dict[str, Any]:
-    """A request of `_planner_request` with the time, the SoC and the prices added."""
-    return {
-        **request,
-        "now": now.isoformat(),
-        "battery": {**request["battery"], "soc_pct": round(soc_pct, 3)},
-        "prices": _price_list(settings, slots, "discharge" in request),
-    }
-
-
-def _without_prices(request: Mapping[str, Any]) -> dict[str, Any]:
-    """What a plan was made from, apart from the prices (its slots show those)."""
-    return {key: value for key, value in request.items() if key != "prices"}
-
-
-def _export_used(settings: ControllerSettings, slot: _Slot, allow_discharge: bool) -> float | None:
-    """The export price the planner may use in a slot (None: no discharge then)."""
-    export = slot.export_price
-    threshold = settings.discharge_price_threshold
-    if not allow_discharge or export is None or (threshold is not None and export < threshold):
-        return None
-    return export
-
-
-def _price_list(
-    settings: ControllerSettings, slots: Sequence[_Slot], allow_discharge: bool
-) -> list[dict[str, Any]]:
-    prices: list[dict[str, Any]] = []
-    for slot in slots:
-        item: dict[str, Any] = {
-            "start": slot.start.isoformat(),
-            "end": slot.end.isoformat(),
-            "import": slot.import_price,
-        }
-        export = _export_used(settings, slot, allow_discharge)
-        if export is not None:
-            item["export"] = export
-        prices.append(item)
-    return prices
-
-
-def _quantise(value: float, step: float) -> float:
-    return round(round(value / step) * step, 6)
-
-
-def _plan_key(request: Mapping[str, Any], session_start: datetime) -> str:
+def _plan_key(basis: PlanBasis, session_start: datetime) -> str:
     """What the plan depends on apart from time, SoC and prices (checked separately)."""
-    text = json.dumps([request, session_start.isoformat()], sort_keys=True)
+    text = repr((basis, session_start.isoformat()))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
-def _prices_changed(
-    plan: Mapping[str, Any], slots: Sequence[_Slot], settings: ControllerSettings, v2g: bool
-) -> bool:
+def _prices_changed(plan: Plan, slots: Sequence[PriceSlot], basis: PlanBasis) -> bool:
     """Whether the prices from now on differ from those the plan was made with."""
-    planned = plan.get("slots") or []
+    planned = plan.slots
     if not slots or not planned:
         return True
     now_end = slots[0].end
-    index = next((i for i, item in enumerate(planned) if _parse_time(item["end"]) >= now_end), None)
+    index = next((i for i, item in enumerate(planned) if item.end >= now_end), None)
     if index is None or len(planned) - index != len(slots):
         return True
+    allow_discharge = basis.discharge is not None
+    threshold = basis.discharge_price_threshold
     for slot, item in zip(slots, planned[index:], strict=True):
-        export = item.get("export")
         if (
-            _parse_time(item["end"]) != slot.end
-            or float(item["import"]) != slot.import_price
-            or (None if export is None else float(export)) != _export_used(settings, slot, v2g)
+            item.end != slot.end
+            or item.import_price != slot.import_price
+            or item.export_price != export_used(slot, allow_discharge, threshold)
         ):
             return True
     return False
 
 
-def _needs_replan(work: _Work, key: str, soc_pct: float, slots: Sequence[_Slot], v2g: bool) -> bool:
+def _needs_replan(
+    work: _Work, key: str, soc_pct: float, slots: Sequence[PriceSlot], basis: PlanBasis
+) -> bool:
     state, now = work.state, work.now
     if state.plan_key != key or state.plan_made_at is None:
         return True
     if state.plan is None:
         # The planner refused these inputs; try again now and then, not at every step.
         return now - state.plan_made_at >= MAX_WAKE_PLUGGED
-    if _prices_changed(state.plan, slots, work.settings, v2g):
+    if _prices_changed(state.plan, slots, basis):
         return True
     expected = _plan_soc_at(state, now)
     return expected is None or abs(expected - soc_pct) > REPLAN_SOC_DEVIATION_PCT
@@ -741,12 +534,12 @@ def step(
     *,
     now: datetime,
     observation: Observation,
-    prices: Sequence[Mapping[str, Any]],
+    prices: Sequence[PricedInterval],
     settings: ControllerSettings,
     state: ControllerState,
     executor: ExecutorState,
     tz: tzinfo,
-    planner: Planner = run_planner,
+    planner: Planner = make_plan,
 ) -> Decision:
     """One pass of the controller; pure: `state` and `executor` are not changed."""
     if now.tzinfo is None:
@@ -764,7 +557,7 @@ def step(
         observation=obs,
         model=model,
     )
-    slots = _current_slots(prices, now, work.past_slots)
+    slots = current_slots(prices, now, work.past_slots)
 
     # Energy since the last step, split where a command took effect.
     change_at = executor.confirmed_at
@@ -968,7 +761,7 @@ class _Outcome:
 def _decide(
     work: _Work,
     tz: tzinfo,
-    slots: Sequence[_Slot],
+    slots: Sequence[PriceSlot],
     soc: SocEstimate | None,
     capacity: float | None,
     waiting_for_soc: bool,
@@ -1069,13 +862,13 @@ def _decide(
     if slots:
         # Look again at every slot boundary.
         work.wake_at(slots[0].end)
-    plan_slots, outcome.prices_guessed_after = _extend_prices(slots, departure, work.past_slots)
-    plan_slots = _until_departure(plan_slots, departure)
+    plan_slots, outcome.prices_guessed_after = extend_prices(slots, departure, work.past_slots)
+    plan_slots = until_departure(plan_slots, departure)
     if soc is not None and capacity is not None and slots:
         # The plan follows the best estimate; the behind-check below guards the pessimistic
         # bound, and a report after charging (most cars report once idle) settles the rest.
         soc_for_plan = min(100.0, max(0.0, soc.soc_pct))
-        request = _planner_request(
+        basis = _plan_basis(
             settings,
             work.model,
             obs,
@@ -1084,14 +877,14 @@ def _decide(
             departure,
             target,
         )
-        key = _plan_key(request, session.started_at)
-        if _needs_replan(work, key, soc_for_plan, plan_slots, "discharge" in request):
-            request = _complete_request(request, settings, now, soc_for_plan, plan_slots)
+        key = _plan_key(basis, session.started_at)
+        if _needs_replan(work, key, soc_for_plan, plan_slots, basis):
+            request = basis.request(now, round(soc_for_plan, 3), plan_slots)
             try:
                 state.plan = planner(request)
             except (ValueError, ArithmeticError):
                 state.plan = None
-            state.plan_request = _without_prices(request)
+            state.plan_request = replace(request, prices=())
             state.plan_key = key
             state.plan_soc_pct = soc_for_plan
             state.plan_made_at = now
@@ -1099,16 +892,15 @@ def _decide(
         if plan is not None:
             intervals = _plan_intervals(plan)
             awaiting_prices = (
-                plan.get("status") == "awaiting_prices" or outcome.prices_guessed_after is not None
+                plan.status is PlanStatus.AWAITING_PRICES
+                or outcome.prices_guessed_after is not None
             )
-            outcome.estimated_cost = _float_or_none(plan.get("cost"))
-            outcome.charge_now_cost = _float_or_none(plan.get("charge_now_cost"))
-            plan_targets = plan.get("targets") or []
-            if plan_targets:
-                expected = _float_or_none(plan_targets[0].get("expected_soc_pct"))
+            outcome.estimated_cost = plan.cost
+            outcome.charge_now_cost = plan.charge_now_cost
+            if plan.targets:
+                expected = plan.targets[0].expected_soc_pct
                 outcome.expected_soc = expected
-                if expected is not None:
-                    outcome.shortfall = max(0.0, round(target - expected, 2))
+                outcome.shortfall = max(0.0, round(target - expected, 2))
 
     else:
         state.plan = None
@@ -1409,7 +1201,7 @@ def _wants_probe(work: _Work, session: Session, soc_pct: float | None) -> bool:
 
 def _probe_affordable(
     work: _Work,
-    slots: Sequence[_Slot],
+    slots: Sequence[PriceSlot],
     departure: datetime | None,
     charge_hours: float | None,
 ) -> bool:
@@ -1432,11 +1224,11 @@ def _probe_affordable(
         and departure - work.now < timedelta(hours=2.0 * charge_hours)
     ):
         return True
-    plan = work.state.plan or {}
+    plan = work.state.plan
     charging = [
-        (_parse_time(slot["start"]), float(slot["import"]))
-        for slot in plan.get("slots", [])
-        if float(slot.get("charge_kw", 0.0)) > 0.0 and _parse_time(slot["end"]) > work.now
+        (slot.start, slot.import_price)
+        for slot in (() if plan is None else plan.slots)
+        if slot.charge_kw > 0.0 and slot.end > work.now
     ]
     if not charging:
         return False
@@ -1514,16 +1306,6 @@ def _may_discharge(
     return work.now + look_ahead < latest_start
 
 
-def _float_or_none(value: Any) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 # --------------------------------------------------------------------------------------------
 # The controller with its executor, for the Home Assistant layer
 
@@ -1538,7 +1320,7 @@ class VehicleController:
         tz: tzinfo = UTC,
         settings: ControllerSettings | None = None,
         state: ControllerState | None = None,
-        planner: Planner = run_planner,
+        planner: Planner = make_plan,
     ) -> None:
         self.executor = executor
         self.tz = tz
@@ -1602,7 +1384,7 @@ class VehicleController:
     # The loop
 
     def update(
-        self, now: datetime, observation: Observation, prices: Sequence[Mapping[str, Any]]
+        self, now: datetime, observation: Observation, prices: Sequence[PricedInterval]
     ) -> Decision:
         """Run one step with fresh readings and prices."""
         decision = step(
@@ -1622,8 +1404,8 @@ class VehicleController:
         return decision
 
     def plan_for_display(
-        self, now: datetime, observation: Observation, prices: Sequence[Mapping[str, Any]]
-    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        self, now: datetime, observation: Observation, prices: Sequence[PricedInterval]
+    ) -> tuple[PlanRequest, Plan] | None:
         """The request (without prices) and plan the car follows now.
 
         When it follows none (smart charging off, unplugged, no reading yet), the plan the same
@@ -1650,15 +1432,15 @@ class VehicleController:
         ):
             # The estimate starts from the car's latest report and counts what went in since.
             soc_pct = estimate.soc_pct
-        past: list[_Slot] = []
-        slots = _current_slots(prices, now, past)
+        past: list[PriceSlot] = []
+        slots = current_slots(prices, now, past)
         if soc_pct is None or not slots:
             return None
         soc_pct = min(100.0, max(0.0, soc_pct))
         departure, target = resolve_departure(settings, now, self.tz)
-        plan_slots, _guessed_after = _extend_prices(slots, departure, past)
+        plan_slots, _guessed_after = extend_prices(slots, departure, past)
         limit = observation.charge_limit_pct
-        request = _planner_request(
+        basis = _plan_basis(
             settings,
             model,
             observation,
@@ -1667,10 +1449,8 @@ class VehicleController:
             departure,
             target,
         )
-        request = _complete_request(
-            request, settings, now, soc_pct, _until_departure(plan_slots, departure)
-        )
-        return _without_prices(request), self.planner(request)
+        request = basis.request(now, round(soc_pct, 3), until_departure(plan_slots, departure))
+        return replace(request, prices=()), self.planner(request)
 
     async def async_execute(self) -> ExecutionStatus:
         """Carry out the latest decision's action (hands off when it is None)."""
@@ -1704,7 +1484,6 @@ class VehicleController:
             data.get("state", {}),
             ControllerState.from_dict,
             ControllerState.to_dict,
-            check=lambda state: check_plan(state.plan),
         )
         self.executor.state, executor_reset = read_fields(
             data.get("executor", {}), ExecutorState.from_dict, ExecutorState.to_dict
@@ -1737,8 +1516,6 @@ __all__ = [
     "SmartChargingState",
     "Totals",
     "VehicleController",
-    "prices_until",
     "resolve_departure",
-    "run_planner",
     "step",
 ]

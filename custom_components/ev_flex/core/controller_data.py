@@ -16,6 +16,8 @@ from .calendar_departures import CalendarDeparture, departures_from_list, depart
 from .executor import DeviceTarget
 from .learning import ChargeLearner, ChargeModel
 from .model import ChargerState, VehicleState
+from .planner import Plan, PlanRequest
+from .planner.plan_reader import read_plan
 from .soc_estimator import SocEstimate, SocEstimator
 
 GRID_VOLTAGE_V = 230.0
@@ -547,10 +549,10 @@ class ControllerState:
     status: SmartChargingState = SmartChargingState.UNKNOWN
     status_changed_at: datetime | None = None
     session: Session | None = None
-    # The planner's JSON answer, its request (without the prices, which the plan's slots
+    # The plan the car follows, its request (without the prices, which the plan's slots
     # show), the key of its inputs, the SoC it started from and when.
-    plan: dict[str, Any] | None = None
-    plan_request: dict[str, Any] | None = None
+    plan: Plan | None = None
+    plan_request: PlanRequest | None = None
     plan_key: str | None = None
     plan_soc_pct: float | None = None
     plan_made_at: datetime | None = None
@@ -589,8 +591,10 @@ class ControllerState:
             "status": self.status.value,
             "status_changed_at": time_text(self.status_changed_at),
             "session": None if self.session is None else self.session.to_dict(),
-            "plan": self.plan,
-            "plan_request": self.plan_request,
+            "plan": None if self.plan is None else self.plan.to_dict(),
+            "plan_request": None
+            if self.plan_request is None
+            else _without_prices(self.plan_request.to_dict()),
             "plan_key": self.plan_key,
             "plan_soc_pct": self.plan_soc_pct,
             "plan_made_at": time_text(self.plan_made_at),
@@ -626,12 +630,14 @@ class ControllerState:
         last_action = data.get("last_action")
         last_session = data.get("last_session")
         plan_soc = data.get("plan_soc_pct")
+        plan = data.get("plan")
+        plan_request = data.get("plan_request")
         return cls(
             status=SmartChargingState(data.get("status", SmartChargingState.UNKNOWN.value)),
             status_changed_at=time_value(data.get("status_changed_at")),
             session=None if session is None else Session.from_dict(session),
-            plan=data.get("plan"),
-            plan_request=data.get("plan_request"),
+            plan=None if plan is None else read_plan(plan),
+            plan_request=None if plan_request is None else PlanRequest.from_dict(plan_request),
             plan_key=data.get("plan_key"),
             plan_soc_pct=None if plan_soc is None else float(plan_soc),
             plan_made_at=time_value(data.get("plan_made_at")),
@@ -661,6 +667,11 @@ class ControllerState:
             last_session=None if last_session is None else SessionSummary.from_dict(last_session),
             totals=Totals.from_dict(data.get("totals", {})),
         )
+
+
+def _without_prices(request: Mapping[str, Any]) -> dict[str, Any]:
+    """What a plan was made from, apart from the prices (its slots show those)."""
+    return {key: value for key, value in request.items() if key != "prices"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -707,7 +718,7 @@ class Decision:
     charge_now_cost: float | None
     expected_soc_at_departure_pct: float | None
     shortfall_pct: float | None
-    plan: dict[str, Any] | None
+    plan: Plan | None
     # The plan uses guessed prices (the known ones a day earlier) from here to the departure.
     prices_guessed_after: datetime | None
     override: OverrideKind | None

@@ -28,6 +28,7 @@ from .account import (
     AccountUnavailableError,
     CommandRejectedError,
     ControlledElsewhereError,
+    NoOtherPathError,
 )
 from .model import CommandKind, CommandResult, CommandState
 
@@ -39,10 +40,6 @@ SendCommand = Callable[[CommandKind, float | None, tuple[str, ...]], Awaitable[C
 CommandStatus = Callable[[str, str], Awaitable[CommandResult]]
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
-
-
-class NoOtherPathError(AccountError):
-    """Every path for a command was tried in this attempt."""
 
 
 class DeviceMode(StrEnum):

@@ -62,11 +62,6 @@ class ChargeModel:
     # SoC bands (index = SoC // BAND_WIDTH_PCT) where power was measured recently.
     measured_bands: frozenset[int] = frozenset()
 
-    @property
-    def power_measured(self) -> bool:
-        """Whether the charge power was ever measured (otherwise `max_kw` is advertised)."""
-        return bool(self.measured_bands)
-
     def is_measured_at(self, soc_pct: float) -> bool:
         """Whether the power at this SoC is known from measurement rather than assumed.
 

@@ -15,12 +15,12 @@ simulator), because they only look at `AccountSnapshot`s:
   active. A pending command is not a failure (the caller follows it), a start for a car that
   charges or a stop for one that does not is not sent at all, and a device controlled by a
   schedule elsewhere (Enode's 422) ends the routing: no other path is used to get around it.
-  The result says which path acted.
+  The result says which path acted; `command_outcome` turns it into the result or the account
+  error every caller (switch, smart charging) acts on.
 - Merged data: the charge rate falls back to the charger's; the plug-in time is the earlier of
   the two devices' signals.
 """
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -28,7 +28,15 @@ from enum import StrEnum
 import logging
 from typing import Self
 
-from .account import Account, AccountAuthError, AccountError, ControlledElsewhereError
+from .account import (
+    AccountAuthError,
+    AccountError,
+    AccountUnavailableError,
+    CommandRejectedError,
+    ControlledElsewhereError,
+    NoCommandPathError,
+    NoOtherPathError,
+)
 from .model import (
     AccountSnapshot,
     ChargerState,
@@ -169,11 +177,6 @@ class EvSystem:
     def plugged_in_vehicle_id(self) -> str | None:
         """The vehicle plugged into the charger (an attribute for the charger)."""
         return self.vehicle_id if self.active else None
-
-    @property
-    def location_from_charger(self) -> bool:
-        """The vehicle's whereabouts are known from the charger: it is plugged in there."""
-        return self.active and self.vehicle.capabilities.reports_location
 
     def command_paths(self, kind: CommandKind) -> list[tuple[CommandPath, str]]:
         """The devices a command may go to, in the order they are tried."""
@@ -358,29 +361,33 @@ async def route_command(
     return RoutedCommand(kind=kind, attempts=tuple(attempts), failure=RouteFailure.ALL_PATHS_FAILED)
 
 
-def settling_sender(
-    account: Account,
-    *,
-    poll_interval: float = 2.0,
-    max_wait: float = 120.0,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> CommandSender:
-    """A CommandSender for any account: send, then follow the command until it settles.
+def command_outcome(routed: RoutedCommand, *, tried: Iterable[str] = ()) -> CommandResult:
+    """What a routed command came to: the result of the path that acted (confirmed or still
+    pending), the last failed result, or the account error that says why no path took it.
 
-    A result still PENDING after `max_wait` seconds is returned as it is (the caller follows
-    it further).
+    `tried`: the devices whose command for this step already ended without effect; with them,
+    having no path left means the fallback is used up (NoOtherPathError).
     """
-
-    async def send(target_id: str, kind: CommandKind, value: float | None) -> CommandResult:
-        result = await account.async_send_command(target_id, kind, value)
-        waited = 0.0
-        while result.state is CommandState.PENDING and waited < max_wait:
-            await sleep(poll_interval)
-            waited += poll_interval
-            result = await account.async_command_status(result.command_id)
+    action = routed.kind.value
+    if routed.failure is RouteFailure.NO_PATH:
+        if tried:
+            raise NoOtherPathError(f"no other way to {action} for this vehicle")
+        raise NoCommandPathError(f"no way to {action} for this vehicle")
+    if routed.failure is RouteFailure.CONTROLLED_ELSEWHERE:
+        # The account's own refusal, as it is: another app controls the device.
+        error = routed.attempts[-1].error
+        assert isinstance(error, ControlledElsewhereError)
+        raise error
+    if (result := routed.result) is not None:
         return result
-
-    return send
+    failed = [attempt for attempt in routed.attempts if attempt.error is not None]
+    detail = "; ".join(f"{attempt.path.value}: {attempt.error}" for attempt in failed)
+    if failed and all(isinstance(attempt.error, AccountUnavailableError) for attempt in failed):
+        # Nothing answered: a passing outage, not a refusal.
+        raise AccountUnavailableError(detail)
+    raise CommandRejectedError(
+        f"no way to {action} for this vehicle" + (f" ({detail})" if detail else "")
+    )
 
 
 @dataclass
@@ -442,13 +449,6 @@ class PairingTracker:
     def unlocked(self) -> dict[str, UnlockedCapabilities]:
         """Unlocked capabilities by vehicle id."""
         return dict(self._unlocked)
-
-    def vehicle_plugged_into(self, charger_id: str) -> str | None:
-        """The vehicle plugged into this charger, as of the last update."""
-        for system in self.systems.values():
-            if system.plugged_in_charger_id == charger_id:
-                return system.vehicle_id
-        return None
 
     # Plug-in times
 
@@ -669,21 +669,8 @@ class PairingTracker:
         now: datetime,
     ) -> EvSystem:
         charger_ids = tuple(sorted(snapshot.chargers))
-        own = vehicle.capabilities
         if not charger_ids:
-            return EvSystem(
-                vehicle=replace(vehicle, plugged_in_at=vehicle.plugged_in_at or vehicle_since),
-                charger=None,
-                charger_ids=(),
-                state=PairingState.UNPAIRED,
-                activation=None,
-                own_capabilities=own,
-                unlocked=None,
-                charge_rate_source=DataSource.VEHICLE
-                if vehicle.charge_rate_kw is not None
-                else None,
-                plugged_in_at_source=DataSource.VEHICLE if vehicle_since else None,
-            )
+            return _unpaired_system(vehicle, vehicle_since)
         if active_charger_id is not None:
             charger = snapshot.chargers[active_charger_id]
         else:
@@ -701,53 +688,91 @@ class PairingTracker:
             now=now,
         )
         active = active_charger_id is not None
-        capabilities = replace(
-            own,
-            can_start_stop=own.can_start_stop or unlocked.start_stop,
-            reports_location=own.reports_location or unlocked.location,
-        )
-
-        charge_rate, rate_source = vehicle.charge_rate_kw, None
-        charger_rate = charger.charge_rate_kw if active else None
-        if charger_rate is not None and (charge_rate is None or (charger_rate < 0 <= charge_rate)):
-            # Many cars report no rate, or 0, while the charger discharges them.
-            charge_rate, rate_source = charger_rate, DataSource.CHARGER
-        elif charge_rate is not None:
-            rate_source = DataSource.VEHICLE
-
-        plugged_in_at, since_source = vehicle_since, DataSource.VEHICLE if vehicle_since else None
-        if (
-            active
-            and charger_since is not None
-            and (plugged_in_at is None or charger_since < plugged_in_at)
-        ):
-            plugged_in_at, since_source = charger_since, DataSource.CHARGER
-
-        merged = replace(
+        merged, rate_source, since_source = _merged_vehicle(
             vehicle,
-            capabilities=capabilities,
-            charge_rate_kw=charge_rate,
-            plugged_in_at=plugged_in_at,
-            plugged_in_charger_id=charger.charger_id if active else vehicle.plugged_in_charger_id,
+            charger,
+            unlocked,
+            active=active,
+            vehicle_since=vehicle_since,
+            charger_since=charger_since,
         )
-        if active:
-            merged = replace(
-                merged,
-                # The charger sees the cable and the power first.
-                is_plugged_in=True,
-                is_charging=vehicle.is_charging
-                if vehicle.is_charging is not None
-                else charger.is_charging,
-                location_id=vehicle.location_id or charger.location_id,
-            )
         return EvSystem(
             vehicle=merged,
             charger=charger,
             charger_ids=charger_ids,
             state=PairingState.ACTIVE if active else PairingState.ESTABLISHED,
             activation=activation,
-            own_capabilities=own,
+            own_capabilities=vehicle.capabilities,
             unlocked=unlocked,
             charge_rate_source=rate_source,
             plugged_in_at_source=since_source,
         )
+
+
+def _unpaired_system(vehicle: VehicleState, vehicle_since: datetime | None) -> EvSystem:
+    """A vehicle whose account has no charger: it is on its own."""
+    return EvSystem(
+        vehicle=replace(vehicle, plugged_in_at=vehicle.plugged_in_at or vehicle_since),
+        charger=None,
+        charger_ids=(),
+        state=PairingState.UNPAIRED,
+        activation=None,
+        own_capabilities=vehicle.capabilities,
+        unlocked=None,
+        charge_rate_source=DataSource.VEHICLE if vehicle.charge_rate_kw is not None else None,
+        plugged_in_at_source=DataSource.VEHICLE if vehicle_since else None,
+    )
+
+
+def _merged_vehicle(
+    vehicle: VehicleState,
+    charger: ChargerState,
+    unlocked: UnlockedCapabilities,
+    *,
+    active: bool,
+    vehicle_since: datetime | None,
+    charger_since: datetime | None,
+) -> tuple[VehicleState, DataSource | None, DataSource | None]:
+    """The vehicle with what its charger adds, and where its charge rate and plug-in time
+    came from."""
+    own = vehicle.capabilities
+    capabilities = replace(
+        own,
+        can_start_stop=own.can_start_stop or unlocked.start_stop,
+        reports_location=own.reports_location or unlocked.location,
+    )
+
+    charge_rate, rate_source = vehicle.charge_rate_kw, None
+    charger_rate = charger.charge_rate_kw if active else None
+    if charger_rate is not None and (charge_rate is None or (charger_rate < 0 <= charge_rate)):
+        # Many cars report no rate, or 0, while the charger discharges them.
+        charge_rate, rate_source = charger_rate, DataSource.CHARGER
+    elif charge_rate is not None:
+        rate_source = DataSource.VEHICLE
+
+    plugged_in_at, since_source = vehicle_since, DataSource.VEHICLE if vehicle_since else None
+    if (
+        active
+        and charger_since is not None
+        and (plugged_in_at is None or charger_since < plugged_in_at)
+    ):
+        plugged_in_at, since_source = charger_since, DataSource.CHARGER
+
+    merged = replace(
+        vehicle,
+        capabilities=capabilities,
+        charge_rate_kw=charge_rate,
+        plugged_in_at=plugged_in_at,
+        plugged_in_charger_id=charger.charger_id if active else vehicle.plugged_in_charger_id,
+    )
+    if active:
+        merged = replace(
+            merged,
+            # The charger sees the cable and the power first.
+            is_plugged_in=True,
+            is_charging=vehicle.is_charging
+            if vehicle.is_charging is not None
+            else charger.is_charging,
+            location_id=vehicle.location_id or charger.location_id,
+        )
+    return merged, rate_source, since_source

@@ -1271,40 +1271,6 @@ def next_slot_boundary(series: PriceSeries, now: datetime) -> datetime | None:
     return None
 
 
-def is_stale(series: PriceSeries, now: datetime) -> bool:
-    """True when no slot ends after `now`."""
-    return series.end is None or series.end <= now
-
-
-def contiguous_slots(series: PriceSeries, start: datetime) -> tuple[PriceSlot, ...]:
-    """The unbroken run of slots from the one containing `start` up to the first gap."""
-    first = slot_at(series, start)
-    if first is None:
-        return ()
-    index = series.slots.index(first)
-    run = [first]
-    for slot in series.slots[index + 1 :]:
-        if slot.start != run[-1].end:
-            break
-        run.append(slot)
-    return tuple(run)
-
-
-def series_attribute(
-    series: PriceSeries, tz: tzinfo, since: datetime | None = None, digits: int = 5
-) -> list[dict[str, str | float]]:
-    """A compact, JSON-safe list for an (unrecorded) entity attribute, in the user's zone."""
-    return [
-        {
-            "start": s.start.astimezone(tz).isoformat(),
-            "end": s.end.astimezone(tz).isoformat(),
-            "price": round(s.price_per_kwh, digits),
-        }
-        for s in series.slots
-        if since is None or s.end > since
-    ]
-
-
 def iter_slots_between(series: PriceSeries, start: datetime, end: datetime) -> Iterable[PriceSlot]:
     """Slots that overlap [start, end)."""
     first = max(bisect_right(series.starts, start) - 1, 0)

@@ -418,6 +418,12 @@ class Simulation:
         self.advance()
         self.faults = faults
 
+    def grid_power_kw(self) -> float:
+        """What the charger draws from the house now: negative while discharging (kW)."""
+        self.advance()
+        charge_kw, discharge_kw = self._flow_kw()
+        return charge_kw - discharge_kw
+
     @property
     def energy_delivered_kwh(self) -> float:
         """Energy drawn from the grid into the car since the simulation started."""

@@ -464,11 +464,6 @@ class Tariff:
         )
 
 
-def validate_tariff(tariff: Tariff) -> None:
-    """Check a tariff built in code exactly as `from_dict` checks stored data."""
-    Tariff.from_dict(tariff.to_dict())
-
-
 # --------------------------------------------------------------------------------------------
 # Applying a tariff to a price series
 
@@ -592,22 +587,3 @@ def planner_prices(
         run.append(item)
         previous_end = slot.end
     return run
-
-
-def priced_attribute(
-    priced: Sequence[PricedSlot], tz: tzinfo, since: datetime | None = None, digits: int = 5
-) -> list[dict[str, str | float]]:
-    """A compact list for an (unrecorded) entity attribute, times in the user's zone."""
-    items: list[dict[str, str | float]] = []
-    for slot in priced:
-        if since is not None and slot.end <= since:
-            continue
-        item: dict[str, str | float] = {
-            "start": slot.start.astimezone(tz).isoformat(),
-            "end": slot.end.astimezone(tz).isoformat(),
-            "import": round(slot.import_price, digits),
-        }
-        if slot.export_price is not None:
-            item["export"] = round(slot.export_price, digits)
-        items.append(item)
-    return items

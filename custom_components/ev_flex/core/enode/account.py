@@ -93,6 +93,7 @@ class EnodeAccount:
         # start/stop capability it lacks on its own (the API does not tell the two apart).
         self.own_start_stop: dict[str, bool] = dict(own_start_stop or {})
         self.user_id = user_id
+        # How long `async_send_and_wait` follows an action (None: the client's action timeout).
         self.command_timeout = command_timeout
         self.poll_interval = poll_interval
         # Without a working webhook, credential problems are only seen by reading the user.
@@ -267,10 +268,12 @@ class EnodeAccount:
         self, target_id: str, kind: CommandKind, value: float | None = None
     ) -> CommandResult:
         """Create the action and follow it (for `command_timeout` seconds, polling every
-        `poll_interval`) until it settles. A result still PENDING means the wait ended first.
+        `poll_interval`) until it settles. A result still PENDING means the wait ended first;
+        with a `command_timeout` of 0 it is handed back at once, for a caller that follows
+        Enode's slow actions itself.
         """
         result = await self.async_send_command(target_id, kind, value)
-        if result.state is not CommandState.PENDING:
+        if result.state is not CommandState.PENDING or self.command_timeout == 0:
             return result
         target_type = self._type_of_command(result.command_id, target_id)
         with account_errors():

@@ -47,7 +47,6 @@ from .models import (
     EnodeIntervention,
     EnodeLocation,
     EnodeUser,
-    EnodeUserSummary,
     EnodeVehicle,
     EnodeWebhook,
     JsonReader,
@@ -416,10 +415,6 @@ class EnodeClient:
 
     # Users and linking
 
-    async def list_users(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> list[EnodeUserSummary]:
-        """Every user of this client."""
-        return await self._all_pages("/users", EnodeUserSummary.from_json, page_size)
-
     async def get_user(self, user_id: str) -> EnodeUser:
         """One user and the vendor accounts they linked."""
         return EnodeUser.from_json(await self._request("GET", f"/users/{_seg(user_id)}"))
@@ -451,17 +446,9 @@ class EnodeClient:
         data = await self._request("POST", f"/users/{_seg(user_id)}/link", json_body=body)
         return LinkSession.from_json(data)
 
-    async def deauthorize_user(self, user_id: str) -> None:
-        """Drop the user's stored vendor credentials (their data stays)."""
-        await self._request("DELETE", f"/users/{_seg(user_id)}/authorization")
-
     async def delete_user(self, user_id: str) -> None:
         """Delete the user and everything linked to them."""
         await self._request("DELETE", f"/users/{_seg(user_id)}")
-
-    async def disconnect_vendor(self, user_id: str, vendor: str) -> None:
-        """Unlink one vendor account (for example the charger's) from the user."""
-        await self._request("DELETE", f"/users/{_seg(user_id)}/vendors/{_seg(vendor)}")
 
     async def disconnect_vendor_type(
         self, user_id: str, vendor: str, vendor_type: VendorType
@@ -503,18 +490,7 @@ class EnodeClient:
         )
         return EnodeCharger.from_json(data)
 
-    async def request_refresh(self, target_type: TargetType, target_id: str) -> None:
-        """Ask Enode to fetch fresh data from the vendor soon (use sparingly)."""
-        await self._request("POST", f"{_collection(target_type)}/{_seg(target_id)}/refresh-hint")
-
     # Locations
-
-    async def list_locations(
-        self, user_id: str | None = None, *, page_size: int = DEFAULT_PAGE_SIZE
-    ) -> list[EnodeLocation]:
-        """Every Location of one user, or of the whole client."""
-        path = "/locations" if user_id is None else f"/users/{_seg(user_id)}/locations"
-        return await self._all_pages(path, EnodeLocation.from_json, page_size)
 
     async def create_location(
         self,

@@ -109,12 +109,6 @@ def parse_timestamp(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def format_timestamp(value: datetime) -> str:
-    """Enode's timestamp style: UTC with milliseconds and a Z."""
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
-
-
 class JsonReader:
     """Reads typed values out of a JSON object without trusting its shape."""
 
@@ -581,24 +575,6 @@ class EnodeUser:
                 )
             )
         return cls(id=reader.required_id("user"), linked_vendors=tuple(vendors))
-
-
-@dataclass(frozen=True, kw_only=True)
-class EnodeUserSummary:
-    """A user as listed by GET /users."""
-
-    id: str
-    created_at: datetime | None = None
-    scopes: tuple[str, ...] = ()
-
-    @classmethod
-    def from_json(cls, data: object) -> Self:
-        reader = JsonReader(data)
-        return cls(
-            id=reader.required_id("user"),
-            created_at=reader.timestamp("createdAt"),
-            scopes=reader.texts("scopes"),
-        )
 
 
 @dataclass(frozen=True, kw_only=True)

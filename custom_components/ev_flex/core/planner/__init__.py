@@ -23,8 +23,10 @@
 The solver is exact dynamic programming over piecewise-linear value functions
 (`dp.py`), in pure Python.
 
-Run `python -m custom_components.ev_flex.core.planner` with a request as JSON on stdin to get the
-plan as JSON on stdout; invalid input exits with status 2 and the validation message.
+Run `scripts/plan` with a request as JSON on stdin to get the plan as JSON on stdout; invalid
+input exits with status 2 and the validation message. It runs this package by itself
+(`python -m planner` from custom_components/ev_flex/core): the package imports nothing outside
+itself, so Home Assistant is never loaded.
 """
 
 from collections.abc import Mapping, Sequence
@@ -567,11 +569,6 @@ class Plan:
     # tariff charges for it beyond the house's own peak (already part of `cost`).
     peak_kw: float | None = None
     peak_cost: float = 0.0
-
-    @property
-    def current_slot(self) -> PlannedSlot | None:
-        """What to do now: the first slot of the plan, if any."""
-        return self.slots[0] if self.slots else None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

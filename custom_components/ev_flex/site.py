@@ -1,0 +1,466 @@
+"""The house around the chargers, inside Home Assistant.
+
+Reads the site options, learns the base-load profile from the recorder's statistics (on the
+recorder's executor, once a day), keeps the solar forecast and this month's peaks, and builds
+the planner request's `site` (see core/site.py). It also follows the house sensor for the live
+guard. Without site options there is no `HomeSite` and smart charging plans as before.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
+from homeassistant.loader import IntegrationNotFound, async_get_integration
+from homeassistant.util import dt as dt_util
+
+from .const import DOMAIN, LOGGER
+from .core.base_load import BaseLoadProfile, base_load_hours
+from .core.model import ChargerState
+from .core.planner import Plan, PlannedSlot, PlanRequest, PriceSlot, SiteSpec
+from .core.site import (
+    GRID_VOLTAGE_V,
+    MIN_CHARGE_CURRENT_A,
+    HouseSensorKind,
+    SiteError,
+    SiteSettings,
+    SolarMode,
+    month_peak,
+    site_for_slots,
+)
+from .core.solar_forecast import (
+    SOLCAST_ATTRIBUTE,
+    SolarForecast,
+    parse_forecast_solar,
+    parse_solcast,
+    solcast_lists,
+)
+from .entities_account import POWER_UNITS_TO_KW
+
+if TYPE_CHECKING:
+    from .coordinator import EvFlexConfigEntry
+
+CONF_SITE = "site"
+CONF_HOUSE_ENTITY = "house_entity"
+CONF_HOUSE_KIND = "house_kind"
+CONF_SOLAR_ENTITY = "solar_entity"
+CONF_FORECAST_ENTITY = "forecast_entity"
+CONF_FUSE_A = "fuse_a"
+CONF_PHASES = "phases"
+CONF_FUSE_KW = "fuse_kw"
+CONF_PEAK_PRICE = "peak_price_per_kw"
+CONF_PEAK_COUNTING = "peak_counting"
+
+FORECAST_SOLAR_DOMAIN = "forecast_solar"
+STORE_VERSION = 1
+# The profile looks back four weeks, so each weekday has four samples of each hour.
+PROFILE_HISTORY = timedelta(days=28)
+PROFILE_REFRESH = timedelta(days=1)
+FORECAST_REFRESH = timedelta(minutes=30)
+CAR_POWER_KEY = "charge_rate"
+# In the solar modes every kWh from the grid costs this much more in the plan, so the car takes
+# from the grid only what its targets need (the plan then shows the real prices again).
+SOLAR_MODE_GRID_PENALTY = 1000.0
+
+
+def _time(value: Any) -> datetime:
+    moment = dt_util.parse_datetime(str(value))
+    if moment is None:
+        raise ValueError(f"{value!r} is not a time")
+    return moment
+
+
+def site_settings(options: Mapping[str, Any]) -> SiteSettings:
+    """The entry's site settings; unreadable ones count as none (and are logged)."""
+    try:
+        return SiteSettings.from_dict(options.get(CONF_SITE) or {})
+    except SiteError as err:
+        LOGGER.warning("The site options cannot be read (%s); planning without the house", err)
+        return SiteSettings()
+
+
+def is_solar_forecast(hass: HomeAssistant, entity_id: str) -> bool:
+    """Whether the entity is a Forecast.Solar sensor or a Solcast forecast day sensor."""
+    entry = er.async_get(hass).async_get(entity_id)
+    if entry is not None and entry.platform == FORECAST_SOLAR_DOMAIN:
+        return True
+    state = hass.states.get(entity_id)
+    return state is not None and SOLCAST_ATTRIBUTE in state.attributes
+
+
+def power_kw(hass: HomeAssistant, entity_id: str | None) -> float | None:
+    """A power sensor's reading in kW; None when it has none that can be trusted."""
+    state = hass.states.get(entity_id) if entity_id else None
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        return None
+    scale = POWER_UNITS_TO_KW.get(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) or "")
+    try:
+        value = float(state.state) * scale if scale is not None else None
+    except ValueError:
+        return None
+    if value is None or not abs(value) < 1e6:
+        return None
+    return value
+
+
+type HourlyMeans = dict[str, dict[datetime, float]]
+
+
+def _hourly_means(
+    hass: HomeAssistant, entity_ids: set[str], start: datetime, end: datetime
+) -> HourlyMeans:
+    """Hourly average power (kW) per sensor from the long-term statistics (recorder thread)."""
+    rows = statistics_during_period(hass, start, end, entity_ids, "hour", {"power": "kW"}, {"mean"})
+    means: HourlyMeans = {}
+    for entity_id, entity_rows in rows.items():
+        means[entity_id] = {
+            dt_util.utc_from_timestamp(row["start"]): mean
+            for row in entity_rows
+            if (mean := row.get("mean")) is not None
+        }
+    return means
+
+
+def plan_with_real_prices(plan: Plan, prices: Sequence[PriceSlot], site: SiteSpec | None) -> Plan:
+    """A plan made with the solar modes' grid penalty, showing the real prices and cost.
+
+    The cost counts grid energy at its import price and solar surplus the car took at the
+    export price it would otherwise have earned.
+    """
+    real = {price.end: price for price in prices}
+    base = site.base_load_kw if site is not None else ()
+    solar = site.solar_kw if site is not None else ()
+    slots: list[PlannedSlot] = []
+    cost = 0.0
+    for index, slot in enumerate(plan.slots):
+        price = real.get(slot.end)
+        if price is None:
+            slots.append(slot)
+            continue
+        hours = (slot.end - slot.start).total_seconds() / 3600.0
+        surplus = max(0.0, solar[index] - base[index]) if index < min(len(base), len(solar)) else 0
+        charge = slot.charge_kw
+        from_solar = min(charge, surplus)
+        export_price = price.export_price or 0.0
+        cost += hours * (price.import_price * (charge - from_solar) + export_price * from_solar)
+        cost -= hours * export_price * slot.discharge_kw
+        slots.append(replace(slot, import_price=price.import_price))
+    return replace(plan, slots=tuple(slots), cost=round(cost, 6))
+
+
+class HomeSite:
+    """One house: its settings, base-load profile, solar forecast and this month's peaks."""
+
+    def __init__(self, hass: HomeAssistant, entry: EvFlexConfigEntry, settings: SiteSettings):
+        """Hold the settings; `async_start` loads what was learned and starts following."""
+        self.hass = hass
+        self.entry = entry
+        self.settings = settings
+        self.profile = BaseLoadProfile()
+        self.profile_learned_at: datetime | None = None
+        self.daily_peaks_kw: dict[str, float] = {}
+        self.forecast: SolarForecast | None = None
+        self.solar_modes: dict[str, SolarMode] = {}
+        # The house's own load as the meter shows it now, when above what was expected (kW).
+        self.live_load_kw: float | None = None
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORE_VERSION, f"{DOMAIN}.site.{entry.entry_id}"
+        )
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._state_listeners: list[CALLBACK_TYPE] = []
+        # The house's own power without the cars, as the live guard last saw it (kW).
+        self.house_without_cars_kw: float | None = None
+
+    @property
+    def tz(self) -> tzinfo:
+        """Home Assistant's time zone: profiles and peak days follow the local clock."""
+        return dt_util.get_default_time_zone()
+
+    async def async_start(self) -> None:
+        """Load what was stored, and learn or refresh what is out of date."""
+        self._restore(await self._store.async_load())
+        self.entry.async_on_unload(self._async_save_now)
+        self.entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._async_daily, PROFILE_REFRESH, name=f"{DOMAIN} site profile"
+            )
+        )
+        self.entry.async_on_unload(
+            async_track_time_interval(
+                self.hass, self._async_forecast_tick, FORECAST_REFRESH, name=f"{DOMAIN} forecast"
+            )
+        )
+        await self.async_refresh_forecast()
+        learned = self.profile_learned_at
+        if learned is None or dt_util.utcnow() - learned >= PROFILE_REFRESH:
+            self.entry.async_create_background_task(
+                self.hass, self.async_learn(), f"{DOMAIN} learn base load"
+            )
+
+    def _restore(self, saved: object) -> None:
+        if not isinstance(saved, Mapping):
+            return
+        self.profile = BaseLoadProfile.from_dict(saved.get("profile"))
+        learned = saved.get("profile_learned_at")
+        self.profile_learned_at = (
+            dt_util.parse_datetime(learned) if isinstance(learned, str) else None
+        )
+        modes = saved.get("solar_modes")
+        if isinstance(modes, Mapping):
+            self.solar_modes = {
+                str(vehicle): SolarMode(mode)
+                for vehicle, mode in modes.items()
+                if mode in SolarMode.__members__.values()
+            }
+        peaks = saved.get("daily_peaks_kw")
+        if isinstance(peaks, Mapping):
+            self.daily_peaks_kw = {
+                str(day): float(kw)
+                for day, kw in peaks.items()
+                if isinstance(kw, int | float) and 0 <= kw < 1e6
+            }
+
+    def _stored(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile.to_dict(),
+            "profile_learned_at": self.profile_learned_at.isoformat()
+            if self.profile_learned_at
+            else None,
+            "solar_modes": {vehicle: mode.value for vehicle, mode in self.solar_modes.items()},
+            "daily_peaks_kw": self.daily_peaks_kw,
+        }
+
+    async def _async_save_now(self) -> None:
+        """Store at once (the entry unloads: a reload reads it right after)."""
+        await self._store.async_save(self._stored())
+
+    def _save(self) -> None:
+        self._store.async_delay_save(self._stored, 5)
+
+    @callback
+    def async_add_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
+        """Be told when what the site expects changed (profile, forecast, modes)."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _changed(self) -> None:
+        for listener in list(self._listeners):
+            listener()
+        self.notify_state()
+
+    @callback
+    def async_add_state_listener(self, listener: CALLBACK_TYPE) -> Callable[[], None]:
+        """Be told when a reading of the house changed (for its entities)."""
+        self._state_listeners.append(listener)
+        return lambda: self._state_listeners.remove(listener)
+
+    @callback
+    def notify_state(self) -> None:
+        """Tell the house's entities to read again."""
+        for listener in list(self._state_listeners):
+            listener()
+
+    def surplus_kw(self, start: datetime, end: datetime) -> float:
+        """Expected solar production beyond the house's own load over a period (kW)."""
+        return max(0.0, self.solar_kw(start, end) - self.profile.average_kw(start, end, self.tz))
+
+    def expected_month_peak_kw(self, plans: Sequence[Plan | None]) -> float:
+        """This month's peak as the tariff counts it, with what the plans expect today (kW)."""
+        today = dt_util.now(self.tz).date().isoformat()
+        peaks = dict(self.daily_peaks_kw)
+        for plan in plans:
+            if plan is not None and plan.peak_kw is not None:
+                peaks[today] = max(peaks.get(today, 0.0), plan.peak_kw)
+        return month_peak(self.settings, peaks)
+
+    # Solar modes
+
+    def solar_mode(self, vehicle_id: str) -> SolarMode:
+        """How this vehicle uses solar (cheapest unless chosen otherwise)."""
+        return self.solar_modes.get(vehicle_id, SolarMode.CHEAPEST)
+
+    def set_solar_mode(self, vehicle_id: str, mode: SolarMode) -> None:
+        """Choose how this vehicle uses solar; stored at once."""
+        self.solar_modes[vehicle_id] = mode
+        self._save()
+        self._changed()
+
+    # Learning
+
+    async def _async_daily(self, _now: datetime) -> None:
+        await self.async_learn()
+
+    async def async_learn(self) -> None:
+        """Learn the base-load profile and this month's peaks from the statistics."""
+        settings = self.settings
+        if settings.house_entity is None or "recorder" not in self.hass.config.components:
+            return
+        now = dt_util.utcnow()
+        ids = {settings.house_entity, *self._car_power_entities()}
+        if settings.solar_entity:
+            ids.add(settings.solar_entity)
+        means = await get_instance(self.hass).async_add_executor_job(
+            _hourly_means, self.hass, ids, now - PROFILE_HISTORY, now
+        )
+        house = means.get(settings.house_entity, {})
+        cars: dict[datetime, float] = {}
+        for entity_id in self._car_power_entities():
+            for hour, kw in means.get(entity_id, {}).items():
+                cars[hour] = cars.get(hour, 0.0) + kw
+        solar = means.get(settings.solar_entity, {}) if settings.solar_entity else None
+        self.profile = BaseLoadProfile.learn(
+            base_load_hours(settings.house_kind, house, solar, cars), self.tz
+        )
+        self.daily_peaks_kw = self._month_peaks(house, now)
+        self.profile_learned_at = now
+        self._save()
+        self._changed()
+
+    def _month_peaks(self, house: Mapping[datetime, float], now: datetime) -> dict[str, float]:
+        """The highest hourly import of each day this month (a grid meter only)."""
+        if self.settings.house_kind is not HouseSensorKind.GRID:
+            return {}
+        month = now.astimezone(self.tz).strftime("%Y-%m")
+        peaks: dict[str, float] = {}
+        for hour, kw in house.items():
+            day = hour.astimezone(self.tz).date().isoformat()
+            if day.startswith(month):
+                peaks[day] = max(peaks.get(day, 0.0), kw)
+        return peaks
+
+    def _car_power_entities(self) -> list[str]:
+        """The charge-rate sensors of this entry's vehicles, to take them out of the house."""
+        registry = er.async_get(self.hass)
+        found: list[str] = []
+        for vehicle_id in self.entry.runtime_data.coordinator.data.vehicles:
+            unique_id = f"{vehicle_id}_{CAR_POWER_KEY}"
+            if entity_id := registry.async_get_entity_id("sensor", DOMAIN, unique_id):
+                found.append(entity_id)
+        return found
+
+    # The solar forecast
+
+    async def _async_forecast_tick(self, _now: datetime) -> None:
+        await self.async_refresh_forecast()
+
+    async def async_refresh_forecast(self) -> None:
+        """Read the forecast entity again (Forecast.Solar or Solcast)."""
+        entity_id = self.settings.forecast_entity
+        forecast: SolarForecast | None = None
+        if entity_id is not None:
+            entry = er.async_get(self.hass).async_get(entity_id)
+            if entry is not None and entry.platform == FORECAST_SOLAR_DOMAIN:
+                forecast = await self._async_forecast_solar(entry.config_entry_id)
+            else:
+                forecast = parse_solcast(self._solcast_lists(entity_id, entry))
+        if forecast != self.forecast:
+            self.forecast = forecast
+            self._changed()
+
+    async def _async_forecast_solar(self, config_entry_id: str | None) -> SolarForecast | None:
+        """Through Forecast.Solar's energy platform, its published forecast interface."""
+        if config_entry_id is None:
+            return None
+        try:
+            integration = await async_get_integration(self.hass, FORECAST_SOLAR_DOMAIN)
+            platform = await integration.async_get_platform("energy")
+            data = await platform.async_get_solar_forecast(self.hass, config_entry_id)
+        except (IntegrationNotFound, ImportError, AttributeError) as err:
+            LOGGER.warning("The Forecast.Solar forecast cannot be read: %s", err)
+            return None
+        return parse_forecast_solar(data)
+
+    def _solcast_lists(self, entity_id: str, entry: er.RegistryEntry | None) -> list[object]:
+        """The chosen Solcast day sensor's forecast and that of its sibling day sensors."""
+        ids = [entity_id]
+        if entry is not None and entry.device_id is not None:
+            registry = er.async_get(self.hass)
+            ids += [
+                sibling.entity_id
+                for sibling in er.async_entries_for_device(registry, entry.device_id)
+                if sibling.entity_id != entity_id
+            ]
+        lists: list[object] = []
+        for sibling_id in ids:
+            if (state := self.hass.states.get(sibling_id)) is not None:
+                lists += solcast_lists(state.attributes)
+        return lists
+
+    def solar_kw(self, start: datetime, end: datetime) -> float:
+        """Expected solar production over a period; 0 without a usable forecast."""
+        forecast = self.forecast
+        if forecast is None or not forecast.usable_at(dt_util.utcnow()):
+            return 0.0
+        return forecast.average_kw(start, end)
+
+    # For the planner
+
+    def site_request(self, slots: list[tuple[datetime, datetime]]) -> SiteSpec | None:
+        """The planner request's `site` for these price slots; None when nothing is set."""
+        if not self.settings.configured or not slots:
+            return None
+        tz = self.tz
+        return site_for_slots(
+            self.settings,
+            slots,
+            base_load_kw=lambda start, end: self.profile.average_kw(start, end, tz),
+            solar_kw=self.solar_kw,
+            daily_peaks_kw=self.daily_peaks_kw,
+        )
+
+    def planner_request(
+        self, vehicle_id: str, request: PlanRequest, charger: ChargerState | None
+    ) -> PlanRequest:
+        """A vehicle's planner request with the house added: `site`, the charger's minimum
+        power where it takes a current, and the vehicle's solar mode."""
+        completed = request
+        site = self.site_request([(slot.start, slot.end) for slot in request.prices])
+        if site is not None:
+            if self.live_load_kw is not None and site.base_load_kw:
+                # The meter shows more than expected right now: plan the slot with what is seen.
+                first = round(max(site.base_load_kw[0], self.live_load_kw), 3)
+                site = replace(site, base_load_kw=(first, *site.base_load_kw[1:]))
+            completed = replace(completed, site=site)
+        if charger is not None and charger.capabilities.can_set_max_current:
+            minimum_a = charger.min_current_a or MIN_CHARGE_CURRENT_A
+            phases = charger.phases or 3
+            minimum_kw = round(minimum_a * phases * GRID_VOLTAGE_V / 1000.0, 3)
+            completed = replace(completed, charge=replace(completed.charge, min_kw=minimum_kw))
+        if self.solar_mode(vehicle_id) is not SolarMode.CHEAPEST:
+            completed = replace(
+                completed,
+                prices=tuple(
+                    replace(slot, import_price=slot.import_price + SOLAR_MODE_GRID_PENALTY)
+                    for slot in completed.prices
+                ),
+            )
+        return completed
+
+    def house_power_kw(self) -> float | None:
+        """The house sensor's reading now (kW), None without a trustworthy one."""
+        return power_kw(self.hass, self.settings.house_entity)
+
+
+async def async_setup_site(hass: HomeAssistant, entry: EvFlexConfigEntry) -> HomeSite | None:
+    """The entry's house, when its options describe one; smart charging re-plans when what the
+    house expects changes."""
+    settings = site_settings(entry.options)
+    if not settings.configured:
+        return None
+    site = HomeSite(hass, entry, settings)
+
+    @callback
+    def replan() -> None:
+        for charging in entry.runtime_data.smart_charging.values():
+            charging.async_replan()
+
+    entry.async_on_unload(site.async_add_listener(replan))
+    await site.async_start()
+    return site

@@ -1,0 +1,96 @@
+// The card's words, checked without a browser: `npm test` (node's own test runner).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { priceTicks } from "../src/chart.js";
+import { Formats, departureLine, problemMessage, reasonSentence } from "../src/text.js";
+
+const hass = { locale: { language: "en", time_format: "24" }, config: { time_zone: "Europe/Oslo" } };
+const formats = new Formats(hass);
+// 18:00 in Oslo on a Tuesday.
+const NOW = new Date("2026-01-13T17:00:00Z");
+
+const waiting = {
+  status: "plan_executing_stopped",
+  currency: "NOK",
+  estimated_cost: 12.4,
+  charge_now_cost: 20,
+  departure: "2026-01-14T07:00:00+01:00",
+  target_soc_pct: 80,
+  expected_soc_at_departure_pct: 80,
+  shortfall_pct: null,
+  plan: {
+    summary: {
+      switch_times: [{ start: "2026-01-14T01:00:00+01:00", end: "2026-01-14T05:00:00+01:00", mode: "charge" }],
+    },
+    slots: [],
+  },
+};
+
+test("waiting names the window, its cost and the saving", () => {
+  assert.equal(
+    reasonSentence(waiting, formats, NOW),
+    "Waiting for cheaper prices: charging Wed 01:00–05:00 costs 12.40\u00a0NOK, 38\u00a0% less than now.",
+  );
+});
+
+test("no saving to speak of leaves the comparison out", () => {
+  const data = { ...waiting, estimated_cost: 19.99 };
+  assert.equal(reasonSentence(data, formats, NOW), "Waiting for cheaper prices: charging Wed 01:00–05:00 costs 19.99\u00a0NOK.");
+});
+
+test("a window today is named without its day", () => {
+  const data = {
+    ...waiting,
+    plan: { summary: { switch_times: [{ start: "2026-01-13T22:00:00+01:00", end: "2026-01-13T23:30:00+01:00" }] } },
+  };
+  assert.match(reasonSentence(data, formats, NOW), /charging 22:00–23:30 costs/);
+});
+
+test("without a plan the next start and stop make the window", () => {
+  const data = { ...waiting, plan: null, next_start: "2026-01-14T02:00:00+01:00", next_stop: "2026-01-14T04:00:00+01:00" };
+  assert.match(reasonSentence(data, formats, NOW), /charging Wed 02:00–04:00/);
+});
+
+test("every state has a sentence of its own", () => {
+  const states = [
+    "disabled", "plan_ended_disabled", "plan_executing_stopped", "plan_executing_started",
+    "plan_executing_stopping", "plan_executing_charging_now", "plan_executing_overridden",
+    "plan_executing_discharging", "plan_executing_start_failed", "plan_ended_unplugged",
+    "fully_charged", "considering",
+  ];
+  for (const status of states) {
+    const sentence = reasonSentence({ ...waiting, status }, formats, NOW);
+    assert.match(sentence, /^[A-Z].*\.$/, status);
+  }
+  assert.match(reasonSentence({ ...waiting, status: "plan_executing_started" }, formats, NOW), /until 05:00/);
+  assert.equal(reasonSentence({ status: "unknown", plugged_in: false }, formats, NOW), "The car is unplugged.");
+});
+
+test("the departure line shows the shortfall, and none when on target", () => {
+  assert.deepEqual(departureLine(waiting, formats, NOW), {
+    when: "Wed 07:00",
+    expected: "80\u00a0%",
+    target: "80\u00a0%",
+    shortfall: null,
+  });
+  const short = { ...waiting, expected_soc_at_departure_pct: 68, shortfall_pct: 12 };
+  assert.equal(departureLine(short, formats, NOW).shortfall, "12\u00a0%");
+  assert.equal(departureLine({ ...waiting, departure: null }, formats, NOW), null);
+});
+
+test("12-hour clocks where the user has them", () => {
+  const twelve = new Formats({ ...hass, locale: { language: "en", time_format: "12" } });
+  assert.match(twelve.time("2026-01-14T13:00:00+01:00"), /^01:00\s?PM$/);
+});
+
+test("messages for a vehicle without a plan or one that is gone", () => {
+  assert.match(problemMessage("no_prices"), /No electricity prices/);
+  assert.match(problemMessage("not_found"), /not \(or no longer\) in EV Flex/);
+  assert.equal(problemMessage("anything else"), problemMessage("unavailable"));
+});
+
+test("the price axis ends on round numbers above the dearest and below the cheapest price", () => {
+  assert.deepEqual(priceTicks(0, 1.91), [0, 1, 2]);
+  assert.deepEqual(priceTicks(0, 0.6), [0, 0.2, 0.4, 0.6]);
+  assert.deepEqual(priceTicks(-0.12, 0.3), [-0.2, 0, 0.2, 0.4]);
+});

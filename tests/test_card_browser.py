@@ -1,0 +1,266 @@
+"""The EV Flex card in a real Home Assistant, seen through headless Chromium.
+
+A Home Assistant server with its frontend starts on a free loopback port (scripts/dev_instance.py
+sets it up: onboarding, the owner, a simulated car, demo day-ahead prices), smart charging is
+switched on, and a dashboard shows the card for the car. Chromium (scripts/browser.py) logs in,
+opens that dashboard at a phone's and a desktop's width in the light and the dark theme, checks
+the chart's charging bars and the header against the plan the card was sent, and saves a shot of
+the card for each into artefacts/ (the README's pictures are copies of them).
+"""
+
+import asyncio
+from collections.abc import Generator
+import contextlib
+from datetime import datetime
+import os
+from pathlib import Path
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import pytest
+
+from scripts import dev_instance
+from scripts.browser import Browser, BrowserError
+
+REPO = Path(__file__).resolve().parents[1]
+ARTEFACTS = REPO / "artefacts"
+DASHBOARD = "dashboard-ev-flex-card"
+WIDTHS = ((360, 740), (1280, 800))
+# A card left on the dashboard for a vehicle that is gone.
+REMOVED_VEHICLE = "0123456789abcdef0123456789abcdef"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("chromium") is None, reason="needs Debian's chromium (scripts/setup installs it)"
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def server(socket_enabled: None, tmp_path: Path) -> Generator[subprocess.Popen[bytes]]:
+    """A real Home Assistant with the frontend, on its own port and in its own folder."""
+    dev_instance.use_instance(tmp_path / "ha", _free_port())
+    dev_instance.write_configuration()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "homeassistant", "-c", str(dev_instance.CONFIG_DIR)],
+        env=os.environ.copy(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        dev_instance.wait_for_server(process, time.monotonic() + 180)
+        yield process
+    finally:
+        dev_instance.stop(process)
+
+
+async def _card_data(token: str, device_id: str) -> dict[str, Any]:
+    """The first event of the card's subscription: what the card draws."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{dev_instance.BASE_URL}/api/websocket") as socket_,
+    ):
+        await socket_.receive_json()
+        await socket_.send_json({"type": "auth", "access_token": token})
+        await socket_.receive_json()
+        subscribe = {"id": 1, "type": "ev_flex/vehicle_plan/subscribe", "device_id": device_id}
+        await socket_.send_json(subscribe)
+        assert (await socket_.receive_json())["success"]
+        event: dict[str, Any] = (await socket_.receive_json())["event"]
+    return event
+
+
+def _card_dashboard(device_id: str) -> dict[str, Any]:
+    return {
+        "title": "EV Flex card",
+        "views": [
+            {
+                "title": "Card",
+                "path": "card",
+                "type": "sections",
+                "max_columns": 1,
+                "sections": [
+                    {
+                        "type": "grid",
+                        "cards": [
+                            {
+                                "type": "custom:ev-flex-card",
+                                "device_id": device_id,
+                                "grid_options": {"columns": "full"},
+                            },
+                            {
+                                "type": "custom:ev-flex-card",
+                                "device_id": REMOVED_VEHICLE,
+                                "grid_options": {"columns": "full"},
+                            },
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def _show_dashboard(token: str, device_id: str) -> None:
+    create = {
+        "type": "lovelace/dashboards/create",
+        "url_path": DASHBOARD,
+        "title": "EV Flex card",
+        "mode": "storage",
+        "require_admin": False,
+        "show_in_sidebar": False,
+    }
+    asyncio.run(dev_instance.websocket_command(token, create))
+    save = {"type": "lovelace/config/save", "url_path": DASHBOARD}
+    asyncio.run(
+        dev_instance.websocket_command(token, {**save, "config": _card_dashboard(device_id)})
+    )
+
+
+def _clock_forms(iso: str, tz: ZoneInfo) -> tuple[str, str]:
+    """A time as the card may write it: 24-hour or 12-hour, by the user's language."""
+    moment = datetime.fromisoformat(iso).astimezone(tz)
+    return moment.strftime("%H:%M"), moment.strftime("%I:%M\u202f%p")
+
+
+# The card's parts, read inside its shadow root.
+CARD_FACTS = """
+(() => {
+  const card = window.__deepQuery('ev-flex-card');
+  const root = card && card.shadowRoot;
+  if (!root || !root.querySelector('svg.chart')) return null;
+  const text = (selector) =>
+    (root.querySelector(selector)?.textContent || '').replace(/\\s+/g, ' ').trim();
+  return {
+    charge: [...root.querySelectorAll('rect.charge')].map((r) => r.dataset.start),
+    price: root.querySelector('path.price')?.getAttribute('d') || '',
+    soc: root.querySelector('polyline.soc') !== null,
+    now: root.querySelector('g.now') !== null,
+    departure: text('g.departure text'),
+    state: text('.state'),
+    reason: text('.reason'),
+    departureLine: text('.departure-line'),
+    buttons: [...root.querySelectorAll('button')].map((b) => b.textContent.trim()),
+    width: card.getBoundingClientRect().width,
+    background: getComputedStyle(root.querySelector('ha-card')).backgroundColor,
+  };
+})()
+"""
+
+
+async def _card_facts(browser: Browser) -> dict[str, Any]:
+    await browser.wait_for("ev-flex-card")
+    for _ in range(60):
+        facts = await browser.evaluate(CARD_FACTS)
+        if facts and facts["charge"]:
+            return dict(facts)
+        await asyncio.sleep(0.5)
+    raise BrowserError(f"the card drew no charging bars: {await browser.text()}")
+
+
+def _check_against_plan(facts: dict[str, Any], data: dict[str, Any], tz: ZoneInfo) -> None:
+    slots = data["plan"]["slots"]
+    planned = [slot["start"] for slot in slots if slot["charge_kw"] > 0]
+    assert facts["charge"] == planned, "one bar for every slot with planned charging"
+    assert facts["price"].count("H") == len(data["prices"]), "one price step for every slot"
+    assert facts["soc"]
+    assert facts["now"]
+    window = data["plan"]["summary"]["switch_times"][0]
+    start = _clock_forms(window["start"], tz)
+    end = _clock_forms(window["end"], tz)
+    assert facts["reason"].startswith("Waiting for cheaper prices: charging"), facts["reason"]
+    assert any(form in facts["reason"] for form in start), (facts["reason"], start)
+    assert any(form in facts["reason"] for form in end), (facts["reason"], end)
+    assert f"costs {data['estimated_cost']:.2f} {data['currency']}" in facts["reason"]
+    target = round(data["target_soc_pct"])
+    expected = round(data["expected_soc_at_departure_pct"])
+    assert f"{expected} % expected, target {target} %" in facts["departureLine"]
+    assert f"{target} %" in facts["departure"]
+    assert facts["state"], "the state in words"
+    assert {"Smart charging: on", "Charge now", "Cancel override"} <= set(facts["buttons"])
+
+
+async def _check_removed_vehicle_and_stub(browser: Browser, data: dict[str, Any]) -> None:
+    """The card for a removed vehicle says so; a new card picks the first vehicle."""
+    removed = await browser.evaluate(
+        "(() => { const cards = []; const visit = (root) => { for (const e of "
+        "root.querySelectorAll('*')) { if (e.localName === 'ev-flex-card') cards.push(e); "
+        "if (e.shadowRoot) visit(e.shadowRoot); } }; visit(document); "
+        "return cards.map((c) => c.shadowRoot.querySelector('.message')?.textContent || ''); })()"
+    )
+    assert any("not (or no longer) in EV Flex" in text for text in removed), removed
+    stub = await browser.evaluate(
+        "customElements.get('ev-flex-card').getStubConfig("
+        "document.querySelector('home-assistant').hass)"
+    )
+    assert stub == {"device_id": data["device_id"]}
+
+
+async def _switch_smart_charging_off(browser: Browser) -> None:
+    """The card's own switch turns smart charging off, and the card shows it."""
+    await browser.evaluate(
+        "[...window.__deepQuery('ev-flex-card').shadowRoot.querySelectorAll('button')]"
+        ".find((b) => b.textContent.includes('Smart charging')).click()"
+    )
+    await browser.wait_for_text("Smart charging: off")
+    await browser.wait_for_text("Smart charging is off")
+
+
+async def _look(user: dict[str, str], data: dict[str, Any], tz: ZoneInfo) -> None:
+    async with Browser() as browser:
+        try:
+            await browser.set_width(1280)
+            await dev_instance.log_in(browser, user)
+            backgrounds = {}
+            for dark in (False, True):
+                await browser.set_dark(dark)
+                for width, height in WIDTHS:
+                    await browser.set_width(width, height, mobile=width < 600)
+                    await browser.goto(f"{dev_instance.BASE_URL}/{DASHBOARD}/card")
+                    facts = await _card_facts(browser)
+                    _check_against_plan(facts, data, tz)
+                    assert facts["width"] <= width
+                    backgrounds[dark] = facts["background"]
+                    theme = "dark" if dark else "light"
+                    shot = ARTEFACTS / f"ev-flex-card-{theme}-{width}.png"
+                    await browser.screenshot(shot, element="ev-flex-card")
+            assert backgrounds[False] != backgrounds[True], "the card follows the theme"
+            await _check_removed_vehicle_and_stub(browser, data)
+            await _switch_smart_charging_off(browser)
+        except (BrowserError, AssertionError):
+            with contextlib.suppress(BrowserError):
+                await browser.screenshot(ARTEFACTS / "ev-flex-card-failure.png")
+            raise
+        unexpected = [
+            failure for failure in browser.failed_commands() if REMOVED_VEHICLE not in failure
+        ]
+        assert not unexpected
+
+
+def test_card_shows_the_plan_in_a_real_browser(server: subprocess.Popen[bytes]) -> None:
+    """The card draws a bar for each planned charging slot and says why, at 360 px and 1280 px,
+    in the light and the dark theme."""
+    deadline = time.monotonic() + 240
+    user = dev_instance.credentials()
+    token = dev_instance.onboard_or_login(user)
+    dev_instance.publish_demo_prices(token)
+    dev_instance.ensure_simulated_account(token)
+    states = dev_instance.wait_for_entities(token, deadline)
+    vehicle = dev_instance.simulated_vehicle(token, states)
+    dev_instance.check_smart_charging(token, vehicle)
+    _show_dashboard(token, vehicle.device_id)
+    data = asyncio.run(_card_data(token, vehicle.device_id))
+    assert data["plan"] is not None, data["problem"]
+    data["device_id"] = vehicle.device_id
+    asyncio.run(_look(user, data, dev_instance.TIME_ZONE))

@@ -1,0 +1,340 @@
+"""The house through Home Assistant: the live guard, the plan's site and the solar modes."""
+
+from datetime import datetime, timedelta
+from typing import Any
+from unittest.mock import Mock
+from zoneinfo import ZoneInfo
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockModule,
+    async_fire_time_changed,
+    mock_integration,
+    mock_platform,
+)
+
+from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.simulator import Simulation
+
+TZ_NAME = "Europe/Oslo"
+TZ = ZoneInfo(TZ_NAME)
+START = datetime(2026, 6, 16, 18, 0, tzinfo=TZ)
+PRICE_ENTITY = "sensor.day_ahead_prices"
+HOUSE = "sensor.house_power"
+CAR = "ev_flex_simulator_sedan_75_kwh"
+SITE = {"house_entity": HOUSE, "house_kind": "grid", "fuse_a": 25, "phases": 3}
+
+
+def _prices(day: datetime) -> list[dict[str, Any]]:
+    midnight = day.replace(hour=0, minute=0)
+    return [
+        {"time": (midnight + timedelta(hours=hour)).isoformat(), "price": 0.05 + hour / 100}
+        for hour in range(24)
+    ]
+
+
+async def settle(hass: HomeAssistant) -> None:
+    for _ in range(3):
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.fixture
+def simulator_entry(
+    simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> MockConfigEntry:
+    """The simulated account with prices and a house with a 25 A three-phase fuse."""
+    freezer.move_to(START)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data=dict(simulator_entry.data),
+        options={"price_entity": PRICE_ENTITY, "site": SITE},
+    )
+
+
+@pytest.fixture
+async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> MockConfigEntry:
+    await hass.config.async_set_time_zone(TZ_NAME)
+    hass.states.async_set(
+        PRICE_ENTITY,
+        "0.2",
+        {
+            "unit_of_measurement": "EUR/kWh",
+            "prices_today": _prices(START),
+            "prices_tomorrow": _prices(START + timedelta(days=1)),
+        },
+    )
+    hass.states.async_set(HOUSE, "1.0", {"unit_of_measurement": "kW"})
+    simulator_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(simulator_entry.entry_id)
+    await settle(hass)
+    return simulator_entry
+
+
+async def set_house(hass: HomeAssistant, simulation: Simulation, house_kw: float) -> None:
+    """The grid meter: the house's own load plus what the car draws now (in W, as many do)."""
+    meter_w = (house_kw + simulation.grid_power_kw()) * 1000.0
+    hass.states.async_set(HOUSE, f"{meter_w:.0f}", {"unit_of_measurement": "W"})
+    await settle(hass)
+
+
+async def charge_now(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, "simulator-garage-vehicle"), entry.entry_id
+    )
+    assert device is not None
+    await hass.services.async_call(DOMAIN, "charge_now", {"device_id": device.id}, blocking=True)
+    await settle(hass)
+
+
+async def test_live_guard_keeps_the_house_under_the_fuse(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Within the same second as the meter: the current drops to keep under 25 A; it rises
+    again only a minute after the last command; without a meter it is never raised."""
+    await set_house(hass, simulation, 2.0)
+    await charge_now(hass, loaded_entry)
+    freezer.tick(timedelta(minutes=1))
+    await set_house(hass, simulation, 2.0)
+    # Charging at once: as much as the fuse leaves (17.25 kW - 0.3 kW margin - 2 kW = 21 A).
+    assert simulation.charger_state().max_current_a == 21.0
+    assert simulation.charger_state().is_charging
+
+    # The oven and the heat pump: 10 kW. 6.95 kW is left: 10 A, at once.
+    freezer.tick(timedelta(seconds=5))
+    await set_house(hass, simulation, 10.0)
+    charger = simulation.charger_state()
+    assert charger.max_current_a == 10.0
+    assert 10.0 + charger.charge_rate_kw <= 17.25
+
+    # The oven is off again: more current waits a minute after the last command.
+    freezer.tick(timedelta(seconds=20))
+    await set_house(hass, simulation, 2.0)
+    assert simulation.charger_state().max_current_a == 10.0
+    freezer.tick(timedelta(seconds=45))
+    async_fire_time_changed(hass)
+    await set_house(hass, simulation, 2.1)
+    assert simulation.charger_state().max_current_a == 21.0
+
+    # The meter goes away: a warning, and the current is never raised on a guess.
+    freezer.tick(timedelta(minutes=2))
+    hass.states.async_set(HOUSE, STATE_UNAVAILABLE)
+    await settle(hass)
+    assert "has no reading" in caplog.text
+    assert simulation.charger_state().max_current_a == 21.0
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Prices, the house sensor at 1 kW, and the entry set up in Oslo."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    hass.states.async_set(
+        PRICE_ENTITY,
+        "0.2",
+        {
+            "unit_of_measurement": "EUR/kWh",
+            "prices_today": _prices(START),
+            "prices_tomorrow": _prices(START + timedelta(days=1)),
+        },
+    )
+    hass.states.async_set(HOUSE, "1.0", {"unit_of_measurement": "kW"})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await settle(hass)
+
+
+def _with_site(entry: MockConfigEntry, site: dict[str, Any]) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options={"price_entity": PRICE_ENTITY, "site": site},
+    )
+
+
+HOUSE_DEVICE = "ev_flex_garage_house"
+
+
+async def test_house_entities_and_the_solar_mode(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulation: Simulation
+) -> None:
+    """The house shows its power with and without the cars; the solar mode is kept."""
+    await set_house(hass, simulation, 2.0)
+    with_cars = float(hass.states.get(f"sensor.{HOUSE_DEVICE}_house_power").state)
+    without = float(hass.states.get(f"sensor.{HOUSE_DEVICE}_house_power_without_cars").state)
+    assert with_cars == pytest.approx(2.0 + simulation.grid_power_kw(), abs=1e-3)
+    assert without == pytest.approx(2.0, abs=1e-3)
+    assert hass.states.get(f"sensor.{HOUSE_DEVICE}_expected_peak_this_month").state == "0.0"
+
+    mode = f"select.{CAR}_solar_mode"
+    assert hass.states.get(mode).state == "cheapest"
+    await hass.services.async_call(
+        "select", "select_option", {ATTR_ENTITY_ID: mode, "option": "solar_only"}, blocking=True
+    )
+    assert hass.states.get(mode).state == "solar_only"
+    # Kept over a reload.
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await settle(hass)
+    assert hass.states.get(mode).state == "solar_only"
+
+
+async def test_without_a_house_there_are_no_house_entities(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry
+) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data=dict(simulator_entry.data),
+        options={"price_entity": PRICE_ENTITY},
+    )
+    await set_up(hass, entry)
+    assert hass.states.get(f"select.{CAR}_solar_mode") is None
+    assert hass.states.get(f"sensor.{HOUSE_DEVICE}_house_power") is None
+    assert entry.runtime_data.site is None
+
+
+# The solar forecast
+
+
+def _solcast(day: datetime, peak_kw: float) -> list[dict[str, Any]]:
+    """A Solcast day sensor's detailedForecast: half hours from local midnight."""
+    midnight = day.replace(hour=0, minute=0)
+    return [
+        {
+            "period_start": (midnight + timedelta(minutes=30 * i)).isoformat(),
+            "pv_estimate": round(max(0.0, peak_kw * (1 - abs(i - 26) / 12)), 3),
+            "pv_estimate10": 0.0,
+            "pv_estimate90": 0.0,
+        }
+        for i in range(48)
+    ]
+
+
+async def test_solcast_forecast_reaches_the_plan(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """With a Solcast forecast the plan's site carries solar; a stale one counts as none."""
+    forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
+    hass.states.async_set(
+        forecast, "30.1", {"detailedForecast": _solcast(START + timedelta(days=1), 6.0)}
+    )
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    site = entry.runtime_data.site
+    assert site is not None
+    noon = (START + timedelta(days=1)).replace(hour=13)
+    assert site.solar_kw(noon, noon + timedelta(hours=1)) == pytest.approx(5.75)
+    request = site.planner_request(
+        "car",
+        {
+            "charge": {"max_kw": 11.0},
+            "prices": [
+                {
+                    "start": noon.isoformat(),
+                    "end": (noon + timedelta(hours=1)).isoformat(),
+                    "import": 0.1,
+                }
+            ],
+        },
+        None,
+    )
+    assert request["site"]["solar_kw"] == [5.75]
+    assert request["site"]["import_limit_kw"] == pytest.approx(17.25)
+
+    # Two days later the forecast lies in the past: no solar.
+    freezer.move_to(START + timedelta(days=3))
+    assert site.solar_kw(noon, noon + timedelta(hours=1)) == 0.0
+
+
+async def test_forecast_solar_is_read_at_its_energy_platform(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry
+) -> None:
+    """Forecast.Solar publishes its forecast through the energy platform: Wh per hour."""
+    tomorrow_noon = (START + timedelta(days=1)).replace(hour=12)
+    asked: list[str] = []
+
+    async def async_get_solar_forecast(
+        hass: HomeAssistant, config_entry_id: str
+    ) -> dict[str, dict[str, float]]:
+        asked.append(config_entry_id)
+        return {"wh_hours": {tomorrow_noon.isoformat(): 4200, "bad": 1}}
+
+    mock_integration(hass, MockModule("forecast_solar"))
+    mock_platform(
+        hass,
+        "forecast_solar.energy",
+        Mock(async_get_solar_forecast=async_get_solar_forecast),
+    )
+    solar_entry = MockConfigEntry(domain="forecast_solar")
+    solar_entry.add_to_hass(hass)
+    forecast = (
+        er.async_get(hass)
+        .async_get_or_create(
+            "sensor", "forecast_solar", "roof_power_production_now", config_entry=solar_entry
+        )
+        .entity_id
+    )
+    hass.states.async_set(forecast, "3200", {"unit_of_measurement": "W"})
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    site = entry.runtime_data.site
+    assert site is not None
+    assert asked == [solar_entry.entry_id]
+    quarter = tomorrow_noon + timedelta(minutes=15)
+    assert site.solar_kw(quarter, quarter + timedelta(minutes=15)) == pytest.approx(4.2)
+    assert site.solar_kw(START, START + timedelta(hours=1)) == 0.0
+
+
+async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Solar first: the plan takes from the grid only what the target needs, and its slots,
+    cost and charge-now cost are in real prices."""
+    forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
+    hass.states.async_set(
+        forecast, "30.1", {"detailedForecast": _solcast(START + timedelta(days=1), 9.0)}
+    )
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: f"select.{CAR}_solar_mode", "option": "solar_first"},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    decision = charging.controller.decision
+    assert decision is not None
+    assert decision.plan is not None
+    real = {
+        item["time"]: item["price"]
+        for day in (START, START + timedelta(days=1))
+        for item in _prices(day)
+    }
+    for slot in decision.plan["slots"]:
+        hour = datetime.fromisoformat(slot["end"]).astimezone(TZ) - timedelta(hours=1)
+        assert slot["import"] == pytest.approx(real[hour.isoformat()])
+    cost = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
+    charge_now = float(hass.states.get(f"sensor.{CAR}_cost_if_charged_now").state)
+    assert 0 <= cost < charge_now < 50
+    share = hass.states.get(f"sensor.{CAR}_planned_solar_share").state
+    assert share != "unknown"
+    assert float(hass.states.get(f"sensor.{CAR}_planned_charging_power").state) >= 0
