@@ -23,7 +23,7 @@ from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.simulator import Simulation
 
 from .prices_common import START, TZ_NAME
-from .schedule_support import VEHICLE_ID, advance, vehicle_device_id
+from .schedule_support import VEHICLE_ID, advance, set_up_simulator, vehicle_device_id
 
 DAY = START.date().isoformat()
 
@@ -197,3 +197,31 @@ async def test_a_removed_entry_forgets_its_history(
     await hass.config_entries.async_remove(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert f"{DOMAIN}.sessions.{loaded_entry.entry_id}" not in hass_storage
+
+
+HOUSE = "sensor.grid_power"
+SOLAR = "sensor.solar_power"
+
+
+async def test_charging_from_solar_surplus_shows_in_the_session(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The house exports 40 kW before the car: all the car's charge is solar."""
+    await hass.config.async_set_time_zone(TZ_NAME)
+    hass.states.async_set(HOUSE, "-40", {"unit_of_measurement": "kW"})
+    hass.states.async_set(SOLAR, "45", {"unit_of_measurement": "kW"})
+    site = {
+        "house_entity": HOUSE,
+        "house_kind": "grid",
+        "solar_entity": SOLAR,
+        "fuse_a": 63,
+        "phases": 3,
+    }
+    entry = await set_up_simulator(hass, simulator_entry, {"site": site})
+    simulation: Simulation = entry.runtime_data.account.simulation
+    await charge_an_hour_and_unplug(hass, freezer, simulation)
+    (session,) = (await export(hass, start=DAY, end=DAY))["sessions"]
+    assert session["energy_kwh"] > 5
+    assert session["solar_share"] == 1.0

@@ -9,6 +9,7 @@ restart loses no session and repeats no reminder.
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+import math
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
@@ -19,8 +20,17 @@ from homeassistant.util import dt as dt_util
 from .const import CONF_REMINDER_NOTIFY, DOMAIN
 from .coordinator import EvFlexConfigEntry
 from .core.controller import Decision, EventKind, resolve_departure
+from .core.controller_data import Observation
+from .core.live_guard import house_without_cars
 from .core.reminder import ChargeOutlook, reminder_due
-from .core.session_history import SessionRecord, between, pruned, read_records
+from .core.session_history import (
+    SessionRecord,
+    SolarTally,
+    between,
+    pruned,
+    read_records,
+    read_tallies,
+)
 from .departures import CalendarDepartures, vehicle_options
 from .reminder import (
     EVENT_PLUG_IN_REMINDER,
@@ -28,6 +38,7 @@ from .reminder import (
     reminder_event_data,
     reminder_message,
 )
+from .site import power_kw
 from .smart_charging import VehicleSmartCharging, new_vehicle_signal
 from .stores import async_load_store, async_report_reset
 
@@ -51,12 +62,15 @@ class ScheduleRuntime:
     # The departure (ISO 8601) each vehicle was last reminded of.
     reminded: dict[str, str] = field(default_factory=dict)
     calendars: dict[str, CalendarDepartures] = field(default_factory=dict)
+    # The solar share of each session in progress, so far.
+    tallies: dict[str, SolarTally] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """What the store holds."""
         return {
             "sessions": [record.to_dict() for record in self.records],
             "reminded": dict(self.reminded),
+            "solar": {vehicle_id: tally.to_dict() for vehicle_id, tally in self.tallies.items()},
         }
 
     async def async_flush(self) -> None:
@@ -100,6 +114,7 @@ async def async_setup_schedule(hass: HomeAssistant, entry: EvFlexConfigEntry) ->
             for key, value in (reminded if isinstance(reminded, dict) else {}).items()
             if isinstance(key, str) and isinstance(value, str)
         },
+        tallies=read_tallies(saved.get("solar") if isinstance(saved, dict) else None),
     )
     if dropped:
         async_report_reset(hass, entry.entry_id, HISTORY_SUBJECT, entry.title, [HISTORY_PART])
@@ -148,13 +163,39 @@ class VehicleWatcher:
         if decision is None or decision is self._seen:
             return
         self._seen = decision
-        self._record(decision)
-        self._remind(decision)
+        observation = self.charging.observation()
+        self._record(decision, observation)
+        self._remind(decision, observation)
 
-    def _record(self, decision: Decision) -> None:
+    def _solar_surplus_kw(self) -> float | None:
+        """What the house's solar panels give beyond the house's own load now (kW), read from
+        the house's meters as the live guard reads them; None without a solar sensor or a
+        reading."""
+        entry = self.charging.entry
+        site = entry.runtime_data.site
+        if site is None or site.settings.solar_entity is None:
+            return None
+        settings = site.settings
+        cars_kw = sum(
+            max(0.0, charging.observation().power_kw or 0.0)
+            for charging in entry.runtime_data.smart_charging.values()
+        )
+        house = house_without_cars(
+            settings.house_kind,
+            power_kw(self.charging.hass, settings.house_entity),
+            power_kw(self.charging.hass, settings.solar_entity),
+            cars_kw,
+        )
+        return None if house is None or not math.isfinite(house) else max(0.0, -house)
+
+    def _record(self, decision: Decision, observation: Observation) -> None:
         soc = decision.soc.soc_pct if decision.soc is not None else None
         ended = any(event.kind is EventKind.SESSION_ENDED for event in decision.events)
         summary = decision.state.last_session
+        vehicle_id, now = self.charging.vehicle_id, dt_util.utcnow()
+        tally = self.runtime.tallies.pop(vehicle_id, None) if ended else None
+        if tally is not None:
+            tally.add(now, 0.0, self._solar_surplus_kw())
         if ended and summary is not None:
             departure, target, last_soc = self._session or (None, None, None)
             self.runtime.add(
@@ -166,7 +207,7 @@ class VehicleWatcher:
                     energy_out_kwh=summary.energy_out_kwh,
                     cost=summary.cost - summary.revenue,
                     savings=summary.savings,
-                    solar_share=None,
+                    solar_share=None if tally is None else tally.share,
                     departure=departure,
                     target_soc_pct=target,
                     soc_at_end_pct=soc if soc is not None else last_soc,
@@ -176,14 +217,17 @@ class VehicleWatcher:
         self._session = (
             None if session is None else (session.departure, session.target_soc_pct, soc)
         )
+        if session is not None:
+            tally = self.runtime.tallies.setdefault(vehicle_id, SolarTally())
+            tally.add(now, observation.power_kw, self._solar_surplus_kw())
+            self.runtime.async_save()
 
-    def _remind(self, decision: Decision) -> None:
+    def _remind(self, decision: Decision, observation: Observation) -> None:
         charging = self.charging
         settings = charging.controller.settings
         if not settings.smart_charging:
             return
         now = dt_util.utcnow()
-        observation = charging.observation()
         departure, target = decision.departure, decision.target_soc_pct
         if departure is None:
             departure, target = resolve_departure(settings, now, charging.controller.tz)

@@ -9,9 +9,11 @@ import pytest
 from custom_components.ev_flex.core.session_history import (
     MAX_RECORDS,
     SessionRecord,
+    SolarTally,
     between,
     pruned,
     read_records,
+    read_tallies,
 )
 
 ENDED = datetime(2026, 1, 14, 6, 0, tzinfo=UTC)
@@ -72,3 +74,40 @@ def test_kept_two_years_and_selected_by_start() -> None:
     assert pruned([old, RECORD], ENDED) == [RECORD]
     assert between([RECORD], RECORD.started_at, ENDED) == [RECORD]
     assert between([RECORD], RECORD.started_at + timedelta(seconds=1), ENDED) == []
+
+
+def test_solar_tally_counts_what_the_surplus_covered() -> None:
+    """10 kW into the car for an hour: half an hour with 4 kW surplus, half with 20 kW."""
+    tally = SolarTally()
+    tally.add(ENDED, 10.0, 4.0)
+    tally.add(ENDED + timedelta(minutes=30), 10.0, 20.0)
+    tally.add(ENDED + timedelta(hours=1), 0.0, 20.0)
+    assert tally.car_kwh == pytest.approx(10.0)
+    assert tally.solar_kwh == pytest.approx(7.0)
+    assert tally.share == 0.7
+    assert SolarTally.from_dict(tally.to_dict()) == tally
+
+
+def test_solar_tally_unknown_while_charging_without_a_surplus_reading() -> None:
+    idle = SolarTally()
+    idle.add(ENDED, 0.0, None)
+    assert idle.known
+    assert idle.share is None  # nothing went in
+    tally = SolarTally()
+    tally.add(ENDED, 7.0, None)
+    tally.add(ENDED + timedelta(hours=1), 7.0, 3.0)
+    assert tally.share is None
+
+
+def test_solar_tally_bridges_a_long_gap_only_briefly() -> None:
+    tally = SolarTally()
+    tally.add(ENDED, 10.0, 10.0)
+    tally.add(ENDED + timedelta(days=2), 0.0, 0.0)
+    assert tally.car_kwh == pytest.approx(10.0)
+
+
+def test_stored_tallies_are_read_without_trust() -> None:
+    tally = SolarTally(car_kwh=1.0, solar_kwh=0.5, last_at=ENDED, last_car_kw=7.0)
+    stored = {"car": tally.to_dict(), "other": {**tally.to_dict(), "car_kwh": "x"}, 3: {}}
+    assert read_tallies(stored) == {"car": tally}
+    assert read_tallies(["car"]) == {}

@@ -4,6 +4,7 @@ ready for its departure. Kept for two years; read back from storage without trus
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+import math
 from typing import Any
 
 from .stored import READ_ERRORS, sound, written_back
@@ -115,3 +116,82 @@ def between(
 ) -> list[SessionRecord]:
     """The records of sessions that started in [start, end)."""
     return [record for record in records if start <= record.started_at < end]
+
+
+# A gap between two readings longer than this counts only this long (Home Assistant was down).
+MAX_TALLY_GAP_HOURS = 1.0
+
+
+@dataclass(kw_only=True)
+class SolarTally:
+    """How much of a session's charge came from solar surplus, reading by reading.
+
+    Each reading (power into the car, and the house's solar surplus beyond its own load) holds
+    until the next. One reading without a known surplus makes the share unknown.
+    """
+
+    car_kwh: float = 0.0
+    solar_kwh: float = 0.0
+    known: bool = True
+    last_at: datetime | None = None
+    last_car_kw: float = 0.0
+    last_solar_kw: float = 0.0
+
+    def add(self, at: datetime, car_kw: float | None, surplus_kw: float | None) -> None:
+        """A reading: what went into the car and what surplus there was now."""
+        if self.last_at is not None and at > self.last_at:
+            hours = min((at - self.last_at).total_seconds() / 3600.0, MAX_TALLY_GAP_HOURS)
+            self.car_kwh += self.last_car_kw * hours
+            self.solar_kwh += self.last_solar_kw * hours
+        car = max(0.0, car_kw) if car_kw is not None and math.isfinite(car_kw) else 0.0
+        if surplus_kw is None or not math.isfinite(surplus_kw):
+            self.known = self.known and car == 0.0
+            surplus = 0.0
+        else:
+            surplus = max(0.0, surplus_kw)
+        self.last_at, self.last_car_kw, self.last_solar_kw = at, car, min(car, surplus)
+
+    @property
+    def share(self) -> float | None:
+        """The solar share of what went into the car (None: not known, or nothing went in)."""
+        if not self.known or self.car_kwh <= 0:
+            return None
+        return round(self.solar_kwh / self.car_kwh, 4)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form."""
+        return {
+            "car_kwh": self.car_kwh,
+            "solar_kwh": self.solar_kwh,
+            "known": self.known,
+            "last_at": None if self.last_at is None else self.last_at.isoformat(),
+            "last_car_kw": self.last_car_kw,
+            "last_solar_kw": self.last_solar_kw,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SolarTally:
+        """Read what `to_dict` wrote."""
+        return cls(
+            car_kwh=float(data["car_kwh"]),
+            solar_kwh=float(data["solar_kwh"]),
+            known=bool(data["known"]),
+            last_at=_moment(data.get("last_at")),
+            last_car_kw=float(data["last_car_kw"]),
+            last_solar_kw=float(data["last_solar_kw"]),
+        )
+
+
+def read_tallies(data: object) -> dict[str, SolarTally]:
+    """The stored tallies of sessions in progress that read back exactly; others start anew."""
+    tallies: dict[str, SolarTally] = {}
+    if not isinstance(data, Mapping):
+        return tallies
+    for vehicle_id, item in data.items():
+        try:
+            tally = SolarTally.from_dict(item)
+            if isinstance(vehicle_id, str) and sound(tally) and written_back(item, tally.to_dict()):
+                tallies[vehicle_id] = tally
+        except READ_ERRORS:
+            continue
+    return tallies
