@@ -2,10 +2,10 @@
 
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
-from unittest.mock import PropertyMock, patch
+from unittest.mock import AsyncMock, PropertyMock, patch
 
 from aiohttp.test_utils import TestClient
-from homeassistant.const import CONF_NAME
+from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.core_config import async_process_ha_core_config
 from homeassistant.setup import async_setup_component
@@ -63,6 +63,29 @@ def entity_registry_enabled_by_default() -> Generator[None]:
         return_value=True,
     ):
         yield
+
+
+@pytest.fixture
+def platforms() -> list[Platform] | None:
+    """The platforms an entry sets up (None: all); a module about one platform narrows it."""
+    return None
+
+
+@pytest.fixture(autouse=True)
+def only_these_platforms(platforms: list[Platform] | None) -> Generator[None]:
+    """Set up only the `platforms` of the module, so its snapshots hold nothing else."""
+    if platforms is None:
+        yield
+        return
+    with patch("custom_components.ev_flex.PLATFORMS", platforms):
+        yield
+
+
+@pytest.fixture
+def skip_entry_setup() -> Generator[AsyncMock]:
+    """For flow tests, which check the flow only: the entry is created but not set up."""
+    with patch("custom_components.ev_flex.async_setup_entry", return_value=True) as setup:
+        yield setup
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Plug and charging binary sensors."""
 
 from datetime import timedelta
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_OFF, STATE_ON, Platform
@@ -23,11 +22,10 @@ CHARGER_PLUG = "binary_sensor.ev_flex_simulator_wallbox_22_kw_plugged_in"
 CHARGER_CHARGING = "binary_sensor.ev_flex_simulator_wallbox_22_kw_charging"
 
 
-@pytest.fixture(autouse=True)
-def only_binary_sensors() -> object:
-    """Load the binary sensor platform only."""
-    with patch("custom_components.ev_flex.PLATFORMS", [Platform.BINARY_SENSOR]):
-        yield
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The binary sensor platform only."""
+    return [Platform.BINARY_SENSOR]
 
 
 async def test_snapshot(

@@ -1,7 +1,6 @@
 """The config flow: choosing an account kind and linking a simulated account."""
 
-from collections.abc import Generator
-from unittest.mock import AsyncMock, patch
+from unittest.mock import AsyncMock
 
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_NAME
@@ -20,12 +19,8 @@ from custom_components.ev_flex.const import (
     DOMAIN,
 )
 
-
-@pytest.fixture(autouse=True)
-def skip_entry_setup() -> Generator[AsyncMock]:
-    """Flow tests check the flow only; setting the entry up is tested elsewhere."""
-    with patch("custom_components.ev_flex.async_setup_entry", return_value=True) as setup:
-        yield setup
+# Flow tests check the flow only; setting the entry up is tested elsewhere.
+pytestmark = pytest.mark.usefixtures("skip_entry_setup")
 
 
 async def _open_simulator_step(hass: HomeAssistant) -> str:

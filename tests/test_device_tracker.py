@@ -1,7 +1,5 @@
 """The vehicle's location."""
 
-from unittest.mock import patch
-
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -10,11 +8,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, snapsh
 from syrupy.assertion import SnapshotAssertion
 
 
-@pytest.fixture(autouse=True)
-def only_trackers() -> object:
-    """Load the device tracker platform only."""
-    with patch("custom_components.ev_flex.PLATFORMS", [Platform.DEVICE_TRACKER]):
-        yield
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The device tracker platform only."""
+    return [Platform.DEVICE_TRACKER]
 
 
 async def test_snapshot(

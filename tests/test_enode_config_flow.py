@@ -1,6 +1,5 @@
 """The Enode config flow against the fake Enode API, Link redirect included, over loopback."""
 
-from collections.abc import Generator
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
@@ -34,12 +33,8 @@ from tests.fakes.enode_server import FakeEnodeServer
 
 from .enode_site import ENODE_USER, enode_entry_data
 
-
-@pytest.fixture(autouse=True)
-def skip_entry_setup() -> Generator[AsyncMock]:
-    """Flow tests check the flow only; setting the entry up is tested elsewhere."""
-    with patch("custom_components.ev_flex.async_setup_entry", return_value=True) as setup:
-        yield setup
+# Flow tests check the flow only; setting the entry up is tested elsewhere.
+pytestmark = pytest.mark.usefixtures("skip_entry_setup")
 
 
 def credentials(server: FakeEnodeServer, **changes: Any) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON, STATE_OFF
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import (
     CONF_CHARGING_ZONE,
@@ -22,7 +22,7 @@ from custom_components.ev_flex.const import (
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .enode_site import ENODE_USER, link_site, setup_entry
+from .enode_site import ENODE_USER, entity_id, link_site, poll, setup_entry
 
 # Enode is polled every 2 minutes: Home Assistant has no URL for webhooks here.
 pytestmark = pytest.mark.usefixtures("polling_only")
@@ -33,18 +33,6 @@ def instant_actions(fake_enode: FakeEnodeServer) -> None:
     """These tests are about which path a switch takes: Enode settles actions at once here.
     Smart charging follows actions with Enode's real timing (tests/test_enode_commands.py)."""
     fake_enode.action_delay = timedelta(0)
-
-
-def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
-    found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
-    assert found is not None, unique_id
-    return found
-
-
-async def poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: float = 2.1) -> None:
-    freezer.tick(timedelta(minutes=minutes))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def switch(hass: HomeAssistant, entity: str, service: str) -> None:
@@ -183,12 +171,12 @@ async def test_interference_becomes_repair_issue(
     with pytest.raises(HomeAssistantError) as raised:
         await switch(hass, car_switch, SERVICE_TURN_OFF)
     assert raised.value.translation_key == "interference"
-    charger_issue = f"controlled_elsewhere_{enode_entry.entry_id}_{site.charger_id}"
+    charger_issue = f"interference_{enode_entry.entry_id}_{site.charger_id}"
     issue = issue_registry.async_get_issue(
-        DOMAIN, f"controlled_elsewhere_{enode_entry.entry_id}_{site.vehicle_id}"
+        DOMAIN, f"interference_{enode_entry.entry_id}_{site.vehicle_id}"
     )
     assert issue is not None
-    assert issue.translation_key == "controlled_elsewhere"
+    assert issue.translation_key == "interference"
     assert issue_registry.async_get_issue(DOMAIN, charger_issue) is None
     assert not [
         path
@@ -206,7 +194,7 @@ async def test_interference_becomes_repair_issue(
     await switch(hass, car_switch, SERVICE_TURN_OFF)
     assert (
         issue_registry.async_get_issue(
-            DOMAIN, f"controlled_elsewhere_{enode_entry.entry_id}_{site.vehicle_id}"
+            DOMAIN, f"interference_{enode_entry.entry_id}_{site.vehicle_id}"
         )
         is None
     )
@@ -227,7 +215,7 @@ async def test_observed_override_becomes_repair_issue(
     # Another app starts the car again behind EV Flex's back.
     site.simulation.send_command(site.vehicle_id or "", _start())
     await poll(hass, freezer, minutes=6)
-    issue_id = f"controlled_elsewhere_{enode_entry.entry_id}_{site.vehicle_id}"
+    issue_id = f"interference_{enode_entry.entry_id}_{site.vehicle_id}"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
 
 
@@ -445,7 +433,7 @@ async def test_charger_override_becomes_repair_issue_until_removed(
     await setup_entry(hass, enode_entry)
     charger_switch = entity_id(hass, "switch", f"{site.charger_id}_charging")
     await switch(hass, charger_switch, SERVICE_TURN_OFF)
-    issue_id = f"controlled_elsewhere_{enode_entry.entry_id}_{site.charger_id}"
+    issue_id = f"interference_{enode_entry.entry_id}_{site.charger_id}"
     # Within the grace period for slow vendor data nothing is said.
     site.simulation.send_command(site.charger_id or "", _start())
     await poll(hass, freezer)

@@ -1,7 +1,5 @@
 """The charger's maximum current."""
 
-from unittest.mock import patch
-
 from homeassistant.components.number import ATTR_VALUE, DOMAIN as NUMBER_DOMAIN, SERVICE_SET_VALUE
 from homeassistant.const import ATTR_ENTITY_ID, Platform
 from homeassistant.core import HomeAssistant
@@ -16,11 +14,10 @@ from custom_components.ev_flex.core.simulator import Simulation
 NUMBER = "number.ev_flex_simulator_wallbox_22_kw_maximum_current"
 
 
-@pytest.fixture(autouse=True)
-def only_numbers() -> object:
-    """Load the number platform only."""
-    with patch("custom_components.ev_flex.PLATFORMS", [Platform.NUMBER]):
-        yield
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The number platform only."""
+    return [Platform.NUMBER]
 
 
 async def test_snapshot(

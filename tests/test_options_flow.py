@@ -1,9 +1,7 @@
 """The options flow: price entity, import tariff, grid-fee periods, export price, preview."""
 
-from collections.abc import Generator
 from datetime import datetime, timedelta
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE, Platform
@@ -47,11 +45,10 @@ PEAK = {
 }
 
 
-@pytest.fixture(autouse=True)
-def only_sensors() -> Generator[None]:
-    """Load the sensor platform only."""
-    with patch("custom_components.ev_flex.PLATFORMS", [Platform.SENSOR]):
-        yield
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The sensor platform only."""
+    return [Platform.SENSOR]
 
 
 @pytest.fixture(autouse=True)

@@ -5,11 +5,9 @@ unique-id scheme), the state its sensor writes, and response-only actions answer
 ones, around both clock changes.
 """
 
-from collections.abc import Generator
 from datetime import UTC, date, datetime, time, timedelta
 import json
 from typing import Any
-from unittest.mock import patch
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
@@ -49,11 +47,10 @@ STOCKHOLM = ZoneInfo("Europe/Stockholm")
 CET = ZoneInfo("Europe/Oslo")
 
 
-@pytest.fixture(autouse=True)
-def only_sensors() -> Generator[None]:
-    """Load the sensor platform only."""
-    with patch("custom_components.ev_flex.PLATFORMS", [Platform.SENSOR]):
-        yield
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The sensor platform only."""
+    return [Platform.SENSOR]
 
 
 def import_price(hass: HomeAssistant) -> float:

@@ -1,7 +1,6 @@
 """Vehicle and charger sensors."""
 
 from datetime import timedelta
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
@@ -23,11 +22,10 @@ REMAINING = "sensor.ev_flex_simulator_sedan_75_kwh_charge_time_remaining"
 CHARGER_RATE = "sensor.ev_flex_simulator_wallbox_22_kw_charge_rate"
 
 
-@pytest.fixture(autouse=True)
-def only_sensors() -> object:
-    """Load the sensor platform only."""
-    with patch("custom_components.ev_flex.PLATFORMS", [Platform.SENSOR]):
-        yield
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The sensor platform only."""
+    return [Platform.SENSOR]
 
 
 @pytest.mark.usefixtures("entity_registry_enabled_by_default")

@@ -1,7 +1,6 @@
 """The charger's charging switch."""
 
 from datetime import timedelta
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.switch import DOMAIN as SWITCH_DOMAIN
@@ -29,11 +28,10 @@ from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 SWITCH = "switch.ev_flex_simulator_wallbox_22_kw_charging"
 
 
-@pytest.fixture(autouse=True)
-def only_switches() -> object:
-    """Load the switch platform only."""
-    with patch("custom_components.ev_flex.PLATFORMS", [Platform.SWITCH]):
-        yield
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The switch platform only."""
+    return [Platform.SWITCH]
 
 
 async def test_snapshot(

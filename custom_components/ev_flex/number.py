@@ -78,41 +78,47 @@ class SettingNumberDescription(NumberEntityDescription):
     priced: bool = False
 
 
-SETTING_NUMBERS: tuple[SettingNumberDescription, ...] = (
-    SettingNumberDescription(
-        key="target_soc",
-        translation_key="target_soc",
-        native_min_value=10,
+def _battery_level(
+    key: str,
+    *,
+    lowest: float,
+    value_fn: Callable[[ControllerSettings], float | None],
+    set_fn: Callable[[ControllerSettings, float], ControllerSettings],
+    check_fn: Callable[[ControllerSettings, float], None] = _accept_any,
+) -> SettingNumberDescription:
+    """A level of the battery in whole percent, from `lowest` to 100."""
+    return SettingNumberDescription(
+        key=key,
+        translation_key=key,
+        native_min_value=lowest,
         native_max_value=100,
         native_step=1,
         native_unit_of_measurement=PERCENTAGE,
         device_class=NumberDeviceClass.BATTERY,
         entity_category=EntityCategory.CONFIG,
+        value_fn=value_fn,
+        set_fn=set_fn,
+        check_fn=check_fn,
+    )
+
+
+SETTING_NUMBERS: tuple[SettingNumberDescription, ...] = (
+    _battery_level(
+        "target_soc",
+        lowest=10,
         value_fn=lambda settings: settings.target_soc_pct,
         set_fn=lambda settings, value: replace(settings, target_soc_pct=value),
         check_fn=_check_target,
     ),
-    SettingNumberDescription(
-        key="protective_soc",
-        translation_key="protective_soc",
-        native_min_value=0,
-        native_max_value=100,
-        native_step=1,
-        native_unit_of_measurement=PERCENTAGE,
-        device_class=NumberDeviceClass.BATTERY,
-        entity_category=EntityCategory.CONFIG,
+    _battery_level(
+        "protective_soc",
+        lowest=0,
         value_fn=lambda settings: settings.protective_soc_pct,
         set_fn=lambda settings, value: replace(settings, protective_soc_pct=value),
     ),
-    SettingNumberDescription(
-        key="reserve_soc",
-        translation_key="reserve_soc",
-        native_min_value=0,
-        native_max_value=100,
-        native_step=1,
-        native_unit_of_measurement=PERCENTAGE,
-        device_class=NumberDeviceClass.BATTERY,
-        entity_category=EntityCategory.CONFIG,
+    _battery_level(
+        "reserve_soc",
+        lowest=0,
         value_fn=lambda settings: settings.reserve_soc_pct,
         set_fn=lambda settings, value: replace(settings, reserve_soc_pct=value),
         check_fn=_check_reserve,

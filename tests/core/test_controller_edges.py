@@ -426,7 +426,7 @@ async def test_a_plan_starting_right_after_one_ended_shows_at_once() -> None:
     await rig.run_until(ended_at)
     assert current(rig) is SmartChargingState.ENDED_FINISHED
     assert rig.decisions[-1].state.ended is not None
-    rig.controller.update_settings(target_soc_pct=95.0)
+    rig.controller.settings = replace(rig.controller.settings, target_soc_pct=95.0)
     rig.clock.now += timedelta(seconds=20)
     decision = await rig.tick()
     # Not held at "ended" for the rest of the minute: the new plan's own state shows.

@@ -1,5 +1,6 @@
 """Restarts, late prices, departures, plugs, switches and bad input."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 import json
 import math
@@ -196,7 +197,7 @@ async def test_prices_after_the_deadline_passed_plan_the_next_departure() -> Non
     await rig.run_until(DEPARTURE + timedelta(minutes=5))
     assert any(s is SmartChargingState.ENDED_FINISHED for s in statuses(rig))
     assert rig.decisions[-1].departure == DEPARTURE + timedelta(days=1)
-    rig.controller.update_settings(target_soc_pct=90.0)
+    rig.controller.settings = replace(rig.controller.settings, target_soc_pct=90.0)
     await rig.run_until(datetime(2026, 1, 16, 12, 0, tzinfo=UTC))
     assert current(rig) is SmartChargingState.STOPPED_AWAITING_PRICES
     await rig.run_until(DEPARTURE + timedelta(days=1))
@@ -249,7 +250,7 @@ async def test_switching_smart_charging_off_mid_plan_hands_the_charge_back() -> 
     rig = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=40.0)
     await rig.run_until(START + timedelta(hours=1))
     assert rig.sim.charger_state().is_charging is False
-    rig.controller.update_settings(smart_charging=False)
+    rig.controller.settings = replace(rig.controller.settings, smart_charging=False)
     decision = await rig.tick()
     assert decision.status is SmartChargingState.ENDED_DISABLED
     assert rig.sent[-1][1] is CommandKind.START
