@@ -1,12 +1,14 @@
 """Diagnostics, with credentials, VINs and locations redacted."""
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .coordinator import EvFlexConfigEntry
+from .schedule import export_records
 from .smart_charging import VehicleSmartCharging
 
 TO_REDACT = {
@@ -93,6 +95,11 @@ async def async_get_config_entry_diagnostics(
             "live_load_kw": site.live_load_kw,
             "cars": [charging.vehicle_id for charging in site.house_cars()],
         }
+    # The session history, to download: no places, nothing personal beyond the vehicle's name.
+    currency = prices.data.currency if prices is not None and prices.data else hass.config.currency
+    diagnostics["session_history"] = export_records(
+        entry, None, datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC), currency
+    )
     return diagnostics
 
 
