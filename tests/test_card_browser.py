@@ -154,7 +154,27 @@ CARD_FACTS = """
     buttons: [...root.querySelectorAll('button')].map((b) => b.textContent.trim()),
     width: card.getBoundingClientRect().width,
     background: getComputedStyle(root.querySelector('ha-card')).backgroundColor,
+    drawn: card._data,
   };
+})()
+"""
+
+
+# The vehicles the card's editor offers, once it has asked Home Assistant for them.
+EDITOR_OPTIONS = """
+(async () => {
+  const editor = customElements.get('ev-flex-card').getConfigElement();
+  editor.hass = document.querySelector('home-assistant').hass;
+  editor.setConfig({ type: 'custom:ev-flex-card', device_id: '' });
+  document.body.appendChild(editor);
+  for (let i = 0; i < 40 && !Array.isArray(editor._vehicles); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  await editor.updateComplete;
+  const form = editor.shadowRoot.querySelector('ha-form');
+  const options = form ? form.schema[0].selector.select.options.map((o) => o.value) : null;
+  editor.remove();
+  return options;
 })()
 """
 
@@ -169,10 +189,19 @@ async def _card_facts(browser: Browser) -> dict[str, Any]:
     raise BrowserError(f"the card drew no charging bars: {await browser.text()}")
 
 
-def _check_against_plan(facts: dict[str, Any], data: dict[str, Any], tz: ZoneInfo) -> None:
-    slots = data["plan"]["slots"]
-    planned = [slot["start"] for slot in slots if slot["charge_kw"] > 0]
-    assert facts["charge"] == planned, "one bar for every slot with planned charging"
+def _charging_starts(data: dict[str, Any]) -> list[str]:
+    return [slot["start"] for slot in data["plan"]["slots"] if slot["charge_kw"] > 0]
+
+
+def _check_against_plan(facts: dict[str, Any], plan: dict[str, Any], tz: ZoneInfo) -> None:
+    """The card drew what it was sent, and what it was sent is the vehicle's plan.
+
+    At a price-slot boundary the card may still show the previous slot until the next step, so
+    the drawing is checked against the card's own message, and that message against the plan.
+    """
+    data = facts["drawn"]
+    assert _charging_starts(data) == _charging_starts(plan), "the card shows the plan"
+    assert facts["charge"] == _charging_starts(data), "one bar for every slot with charging"
     assert facts["price"].count("H") == len(data["prices"]), "one price step for every slot"
     assert facts["soc"]
     assert facts["now"]
@@ -205,6 +234,8 @@ async def _check_removed_vehicle_and_stub(browser: Browser, data: dict[str, Any]
         "document.querySelector('home-assistant').hass)"
     )
     assert stub == {"device_id": data["device_id"]}
+    offered = await browser.evaluate(EDITOR_OPTIONS)
+    assert offered == [data["device_id"]], "the editor offers the vehicle"
 
 
 async def _switch_smart_charging_off(browser: Browser) -> None:

@@ -224,7 +224,7 @@ async def test_a_schedule_elsewhere_is_final(
     assert len(requests(fake_enode, "POST", f"{vehicle_id}/charging")) == 1
     assert requests(fake_enode, "POST", f"{charger_id}/charging") == []
     assert site.simulation.charger_state().is_charging
-    assert issue(hass, "controlled_elsewhere", entry, vehicle_id) is not None
+    assert issue(hass, "interference", entry, vehicle_id) is not None
     assert hass.states.get(STATE).state == "plan_executing_stop_failed"
 
     await advance(hass, freezer, later(120))
@@ -234,7 +234,7 @@ async def test_a_schedule_elsewhere_is_final(
     fake_enode.faults.interference = set()
     await advance(hass, freezer, later(20))
     assert hass.states.get(STATE).state == "plan_executing_stopped"
-    assert issue(hass, "controlled_elsewhere", entry, vehicle_id) is None
+    assert issue(hass, "interference", entry, vehicle_id) is None
 
 
 @polling_only

@@ -171,12 +171,12 @@ async def test_interference_becomes_repair_issue(
     with pytest.raises(HomeAssistantError) as raised:
         await switch(hass, car_switch, SERVICE_TURN_OFF)
     assert raised.value.translation_key == "interference"
-    charger_issue = f"controlled_elsewhere_{enode_entry.entry_id}_{site.charger_id}"
+    charger_issue = f"interference_{enode_entry.entry_id}_{site.charger_id}"
     issue = issue_registry.async_get_issue(
-        DOMAIN, f"controlled_elsewhere_{enode_entry.entry_id}_{site.vehicle_id}"
+        DOMAIN, f"interference_{enode_entry.entry_id}_{site.vehicle_id}"
     )
     assert issue is not None
-    assert issue.translation_key == "controlled_elsewhere"
+    assert issue.translation_key == "interference"
     assert issue_registry.async_get_issue(DOMAIN, charger_issue) is None
     assert not [
         path
@@ -194,7 +194,7 @@ async def test_interference_becomes_repair_issue(
     await switch(hass, car_switch, SERVICE_TURN_OFF)
     assert (
         issue_registry.async_get_issue(
-            DOMAIN, f"controlled_elsewhere_{enode_entry.entry_id}_{site.vehicle_id}"
+            DOMAIN, f"interference_{enode_entry.entry_id}_{site.vehicle_id}"
         )
         is None
     )
@@ -215,7 +215,7 @@ async def test_observed_override_becomes_repair_issue(
     # Another app starts the car again behind EV Flex's back.
     site.simulation.send_command(site.vehicle_id or "", _start())
     await poll(hass, freezer, minutes=6)
-    issue_id = f"controlled_elsewhere_{enode_entry.entry_id}_{site.vehicle_id}"
+    issue_id = f"interference_{enode_entry.entry_id}_{site.vehicle_id}"
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
 
 
@@ -433,7 +433,7 @@ async def test_charger_override_becomes_repair_issue_until_removed(
     await setup_entry(hass, enode_entry)
     charger_switch = entity_id(hass, "switch", f"{site.charger_id}_charging")
     await switch(hass, charger_switch, SERVICE_TURN_OFF)
-    issue_id = f"controlled_elsewhere_{enode_entry.entry_id}_{site.charger_id}"
+    issue_id = f"interference_{enode_entry.entry_id}_{site.charger_id}"
     # Within the grace period for slow vendor data nothing is said.
     site.simulation.send_command(site.charger_id or "", _start())
     await poll(hass, freezer)

@@ -66,13 +66,13 @@ async def test_a_charger_controlled_by_another_app_is_reported_and_retried(
     once the other schedule is gone, the next try goes through and the issue goes away."""
     entry, site = await set_up_hatchback(hass, fake_enode, freezer)
     assert site.charger_id is not None
-    issue_id = f"controlled_elsewhere_{entry.entry_id}_{site.charger_id}"
+    issue_id = f"interference_{entry.entry_id}_{site.charger_id}"
     fake_enode.faults.interference = {site.charger_id}
     await turn_on_smart_charging(hass)
     await advance(hass, freezer, START + timedelta(minutes=5))
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
-    assert issue.translation_key == "controlled_elsewhere"
+    assert issue.translation_key == "interference"
     assert hass.states.get(STATE).state == "plan_executing_stop_failed"
     assert site.simulation.charger_state().is_charging
 

@@ -33,6 +33,7 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.ev_flex import async_remove_config_entry_device
 from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.plan_request import current_slots
 from custom_components.ev_flex.core.prices import PriceStatus
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 from custom_components.ev_flex.entity import service_device_id
@@ -247,7 +248,7 @@ async def test_stale_at_end_then_midnight_timer(
     assert hass.states.get(IMPORT_SENSOR).state == STATE_UNAVAILABLE
     assert prices.priced_slots == ()
     assert prices.data.slot_at(end - timedelta(minutes=1)) is None
-    assert prices.planner_prices() == []
+    assert current_slots(prices.priced_slots, dt_util.utcnow()) == []
     assert prices.next_refresh == datetime(2025, 10, 8, 0, 0, tzinfo=TZ)
     # Stale data is a state of the data, not a broken entity: no repair issue.
     assert issue_ids(hass) == set()
@@ -273,17 +274,18 @@ async def test_midnight_turns_tomorrow_into_today(
 async def test_planner_prices(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:
     """The controller gets contiguous import and export prices from the current slot on."""
     prices = prices_of(loaded_entry)
-    planner = prices.planner_prices()
+    planner = current_slots(prices.priced_slots, dt_util.utcnow())
     assert len(planner) == 95  # from 00:15 to the end of today
-    assert planner[0] == {
-        "start": "2025-10-07T00:15:00+02:00",
-        "end": "2025-10-07T00:30:00+02:00",
-        "import": pytest.approx(effective_import(0.51)),
-        "export": pytest.approx(spot_export(0.51)),
-    }
+    first = planner[0]
+    assert (first.start, first.end) == (
+        datetime(2025, 10, 7, 0, 15, tzinfo=TZ),
+        datetime(2025, 10, 7, 0, 30, tzinfo=TZ),
+    )
+    assert first.import_price == pytest.approx(effective_import(0.51))
+    assert first.export_price == pytest.approx(spot_export(0.51))
     assert len(prices.priced_slots) == 96
-    later = prices.planner_prices(datetime(2025, 10, 7, 23, 50, tzinfo=TZ))
-    assert [item["start"] for item in later] == ["2025-10-07T23:45:00+02:00"]
+    later = current_slots(prices.priced_slots, datetime(2025, 10, 7, 23, 50, tzinfo=TZ))
+    assert [item.start for item in later] == [datetime(2025, 10, 7, 23, 45, tzinfo=TZ)]
 
 
 async def test_unavailable_entity_means_no_prices(
@@ -311,7 +313,7 @@ async def test_gap_is_unknown(hass: HomeAssistant, loaded_entry: MockConfigEntry
     set_hacs_nordpool(hass, sorted(gapped))
     await hass.async_block_till_done()
     assert hass.states.get(IMPORT_SENSOR).state == STATE_UNKNOWN
-    assert prices_of(loaded_entry).planner_prices() == []
+    assert current_slots(prices_of(loaded_entry).priced_slots, dt_util.utcnow()) == []
 
 
 # --------------------------------------------------------------------------------------------
@@ -805,13 +807,13 @@ async def test_export_price_entity(hass: HomeAssistant, loaded_entry: MockConfig
     assert state.attributes["status"] == "awaiting"
     assert len(state.attributes["prices"]) == 96
     assert issue_ids(hass) == set()
-    assert prices_of(loaded_entry).planner_prices()[0]["export"] == pytest.approx(0.03)
+    assert prices_of(loaded_entry).priced_slots[0].export_price == pytest.approx(0.03)
 
     hass.states.async_remove(EXPORT_ENTITY)
     await hass.async_block_till_done()
     assert hass.states.get(EXPORT_SENSOR).state == STATE_UNAVAILABLE
     assert hass.states.get(IMPORT_SENSOR).state != STATE_UNAVAILABLE
-    assert "export" not in prices_of(loaded_entry).planner_prices()[0]
+    assert prices_of(loaded_entry).priced_slots[0].export_price is None
 
 
 # --------------------------------------------------------------------------------------------

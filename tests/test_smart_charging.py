@@ -12,7 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.model import CommandKind
@@ -673,42 +673,41 @@ async def test_unreadable_stored_state_starts_afresh(
     assert hass.states.get(STATE).state == "disabled"
 
 
-async def test_repeated_interference_issue_follows_the_count(
+async def test_interference_issues_of_earlier_versions_are_dropped(
     hass: HomeAssistant,
-    hass_storage: dict[str, Any],
     simulator_entry: MockConfigEntry,
     issue_registry: ir.IssueRegistry,
-    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Three interferences in 14 days (remembered over a restart) raise an issue; it stays
-    while some are recent and goes once none are."""
-    times = [START - timedelta(days=13), START - timedelta(hours=2), START - timedelta(hours=1)]
-    store_controller(
-        hass_storage,
-        simulator_entry,
-        {"version": 1, "state": {"interference_times": [t.isoformat() for t in times]}},
+    """Earlier versions raised interference under two names (a refused or undone command, and
+    overrides again and again); they go at setup, and the next sign raises the one issue."""
+    simulator_entry.add_to_hass(hass)
+    older = {
+        f"controlled_elsewhere_{simulator_entry.entry_id}_{VEHICLE_ID}": "controlled_elsewhere",
+        f"interference_{simulator_entry.entry_id}_{VEHICLE_ID}": "repeated_interference",
+    }
+    for issue_id, translation_key in older.items():
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            is_persistent=True,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=translation_key,
+        )
+    other = f"interference_{simulator_entry.entry_id}_charger"
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        other,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="interference",
     )
     await set_up(hass, simulator_entry)
-    issue_id = f"interference_{simulator_entry.entry_id}_{VEHICLE_ID}"
-    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
-    assert issue.translation_key == "repeated_interference"
-    assert issue.translation_placeholders == {
-        "vehicle": "EV Flex Simulator Sedan 75 kWh",
-        "count": "3",
-    }
-
-    # The oldest one leaves the window: two remain, the issue stays.
-    freezer.tick(timedelta(days=1, hours=1))
-    async_fire_time_changed(hass)
-    await settle(hass)
-    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
-
-    freezer.tick(timedelta(days=14))
-    async_fire_time_changed(hass)
-    await settle(hass)
-    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    for issue_id in older:
+        assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    assert issue_registry.async_get_issue(DOMAIN, other) is not None
 
 
 async def test_in_flight_command_unknown_after_restart_is_sent_again(

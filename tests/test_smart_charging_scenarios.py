@@ -39,16 +39,18 @@ def battery_level(simulation: Simulation) -> float:
     return level
 
 
-async def test_someone_else_starting_the_charge_is_respected_and_repeated_interference_repaired(
+async def test_someone_else_starting_the_charge_is_respected_and_raises_the_interference_issue(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Another app starts the charge: EV Flex leaves it alone; again and again: a repair."""
+    """Another app starts the charge: EV Flex leaves it alone and raises the interference
+    issue; a new session hands control back and EV Flex's confirmed command clears it."""
     await turn_on_smart_charging(hass, freezer)
     assert hass.states.get(STATE).state == "plan_executing_stopped"
     issue_id = f"interference_{loaded_entry.entry_id}_{simulation.vehicle_id}"
+    charging = loaded_entry.runtime_data.smart_charging[simulation.vehicle_id]
 
     for round_ in range(3):
         assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
@@ -58,6 +60,11 @@ async def test_someone_else_starting_the_charge_is_respected_and_repeated_interf
         assert hass.states.get(STATE).state == "plan_executing_overridden"
         assert simulation.charger_state().is_charging, "the other app's charge goes on"
         assert simulation._command_counter == commands_before + 1, "EV Flex sent nothing"
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+        assert issue is not None
+        assert issue.translation_key == "interference"
+        assert issue.translation_placeholders is not None
+        assert issue.translation_placeholders["device"] == charging.display_name
         # A new session (unplug, plug in) hands control back to the plan.
         simulation.unplug()
         await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=5))
@@ -65,11 +72,11 @@ async def test_someone_else_starting_the_charge_is_respected_and_repeated_interf
         await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=15))
         assert hass.states.get(STATE).state == "plan_executing_stopped", round_
 
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
-    assert issue is not None
-    assert issue.translation_key == "repeated_interference"
-    assert issue.translation_placeholders is not None
-    assert issue.translation_placeholders["count"] == "3"
+    assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
+    decision = charging.controller.decision
+    assert decision is not None
+    assert decision.interference_count == 3
+    assert decision.repeated_interference
 
 
 async def test_cancel_override_hands_an_interfered_session_back(

@@ -27,6 +27,7 @@ from custom_components.ev_flex.const import (
     DOMAIN,
 )
 from custom_components.ev_flex.frontend_card import CARD_FILE, CARD_URL
+from custom_components.ev_flex.websocket_api import UNLOAD_WATCHERS
 
 TZ_NAME = "Europe/Oslo"
 TZ = ZoneInfo(TZ_NAME)
@@ -248,13 +249,24 @@ async def test_unload_tells_the_card_and_unsubscribe_stops_events(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
 ) -> None:
     """An unloaded entry ends the subscription with a last word; one ended by the card sends
-    nothing more."""
+    nothing more and leaves nothing behind."""
     device_id = _device_id(hass, VEHICLE_ID)
+    charging = loaded_entry.runtime_data.smart_charging[VEHICLE_ID]
     ended = await _subscribe(hass, hass_ws_client, device_id)
+    for _ in range(3):
+        subscribed = await ended.receive_json()
+        await _next_event(ended)
+        unsubscribe = {"type": "unsubscribe_events", "subscription": subscribed["id"]}
+        await ended.send_json_auto_id(unsubscribe)
+        assert (await ended.receive_json())["success"]
+        await ended.send_json_auto_id(
+            {"type": "ev_flex/vehicle_plan/subscribe", "device_id": device_id}
+        )
     subscribed = await ended.receive_json()
     await _next_event(ended)
     await ended.send_json_auto_id({"type": "unsubscribe_events", "subscription": subscribed["id"]})
     assert (await ended.receive_json())["success"]
+    assert not hass.data[UNLOAD_WATCHERS][charging], "cards that left leave nothing behind"
 
     client = await _subscribe(hass, hass_ws_client, device_id)
     assert (await client.receive_json())["success"]
@@ -262,6 +274,7 @@ async def test_unload_tells_the_card_and_unsubscribe_stops_events(
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert await _next_event(client) == {"problem": "unavailable"}
+    assert charging not in hass.data[UNLOAD_WATCHERS]
     await ended.send_json_auto_id({"type": "ping"})
     assert (await ended.receive_json())["type"] == "pong", "no event after unsubscribing"
 

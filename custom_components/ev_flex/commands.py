@@ -1,10 +1,11 @@
 """The one way EV Flex sends commands, and the one place their errors become messages.
 
-Every command goes through `EvFlexCommands`: the vehicle's charging switch and smart charging
-route theirs through the EV system (the car first, then the charger it is plugged into), a
-charger's own switch and current number send to that charger. The account decides how long a
-command is waited for. What went through or was refused for interference is told to the repair
-issues, and refused credentials reload the entry once, which asks the user to sign in again.
+Every command goes through `EvFlexCommands`: the vehicle's charging switch, smart charging and
+the live guard route theirs through the EV system (the car first, then the charger it is
+plugged into); a charger's own switch and current number send to that charger. The account
+decides how long a command is waited for. What went through or was refused for interference is
+told to the repair issues, and refused credentials reload the entry once, which asks the user
+to sign in again.
 
 Entities wrap their command methods in `command_errors`, which turns account errors into
 translated Home Assistant errors and refreshes the account after a command went through.

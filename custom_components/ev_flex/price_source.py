@@ -67,7 +67,6 @@ from .core.tariff import (
     Tariff,
     TariffError,
     apply_tariff,
-    planner_prices,
     priced_slot_at,
 )
 
@@ -463,12 +462,6 @@ class PriceData:
             return None
         return priced_slot_at(self.priced, moment)
 
-    def planner_prices(self, start: datetime, tz: tzinfo) -> list[dict[str, Any]]:
-        """Contiguous slots from the one containing `start`, as the planner takes them."""
-        if not self.usable:
-            return []
-        return planner_prices(self.priced, start, tz)
-
 
 class PriceCoordinator(DataUpdateCoordinator[PriceData]):
     """Keeps the priced series of one config entry current, following the price entity."""
@@ -528,10 +521,6 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
     def priced_slots(self) -> tuple[PricedSlot, ...]:
         """Every known slot with import (and export) prices; empty without usable prices."""
         return self.data.priced if self.data.usable else ()
-
-    def planner_prices(self, start: datetime | None = None) -> list[dict[str, Any]]:
-        """The planner's price list from the slot containing `start` (default: now)."""
-        return self.data.planner_prices(start or dt_util.utcnow(), dt_util.get_default_time_zone())
 
     # ----------------------------------------------------------------------------------------
     # Lifecycle

@@ -2,10 +2,11 @@
 
 Conditions that follow from the account's data (a car that needs a charger, a car plugged in
 away from the charging location) are re-evaluated on every update and cleared by themselves.
-Interference (another schedule or app) is raised when a command is refused with 422 or when
-the device later does the opposite of a confirmed command, and cleared by the next command that
-goes through. A reset store only needs the user to have read what was reset, so its fix flow
-is a confirmation.
+Interference (another schedule or app) is raised when a command is refused with 422, when the
+device later does the opposite of a confirmed command, or when smart charging notices someone
+else's start or stop (see core/interference.py); the next command that goes through clears it.
+A reset store only needs the user to have read what was reset, so its fix flow is a
+confirmation.
 """
 
 from collections.abc import Mapping
@@ -17,8 +18,8 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN
 from .core.enode import InterferenceError
+from .core.interference import OverrideWatch
 from .core.model import AccountSnapshot, CommandKind
-from .core.override_watch import OverrideWatch
 from .core.pairing import CommandPath, EvSystem, RoutedCommand
 from .enode import InterventionText
 from .helpers import charger_name, store_key_part, vehicle_name
@@ -26,8 +27,11 @@ from .location import ChargingLocation
 
 ISSUE_CHARGER_REQUIRED = "charger_required"
 ISSUE_NOT_AT_CHARGING_LOCATION = "not_at_charging_location"
-# Not "interference": the smart-charging controller raises its own issue under that prefix.
-ISSUE_INTERFERENCE = "controlled_elsewhere"
+# One issue for every sign that something else steers a device: a command refused for it, a
+# reading against a confirmed command, or the controller noticing someone else's start or stop.
+ISSUE_INTERFERENCE = "interference"
+# What earlier versions called it when a command was refused or undone.
+OLDER_INTERFERENCE = "controlled_elsewhere"
 ISSUE_VENDOR_RELINK = "vendor_relink"
 # A capability blocked at the vendor until the user does something (Enode interventions).
 ISSUE_VENDOR_INTERVENTION = "vendor_intervention"
@@ -59,6 +63,19 @@ class Interventions:
         self.entry_title = entry_title
         self.overrides = OverrideWatch()
         self._raised: set[str] = set()
+        self._forget_older_interference_issues()
+
+    def _forget_older_interference_issues(self) -> None:
+        """Earlier versions raised interference under two names; the next sign raises it again
+        under the one name."""
+        prefixes = (
+            f"{OLDER_INTERFERENCE}_{self.entry_id}_",
+            f"{ISSUE_INTERFERENCE}_{self.entry_id}_",
+        )
+        for issue in list(ir.async_get(self.hass).issues.values()):
+            older = issue.translation_key != ISSUE_INTERFERENCE
+            if issue.domain == DOMAIN and issue.issue_id.startswith(prefixes) and older:
+                ir.async_delete_issue(self.hass, DOMAIN, issue.issue_id)
 
     def _create(
         self,

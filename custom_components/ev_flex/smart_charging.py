@@ -386,15 +386,12 @@ class VehicleSmartCharging:
             )
 
     def _update_interference_issue(self, decision: Decision) -> None:
-        if decision.repeated_interference:
-            self._raise_issue(
-                "interference",
-                "repeated_interference",
-                ir.IssueSeverity.WARNING,
-                {"vehicle": self.display_name, "count": str(decision.interference_count)},
+        """Someone else started or stopped the charge: the interference issue, the same one a
+        refused command raises; EV Flex's next command that goes through clears it."""
+        if any(event.kind is EventKind.INTERFERENCE for event in decision.events):
+            self.entry.runtime_data.interventions.async_interference(
+                self.vehicle_id, self.display_name
             )
-        elif decision.interference_count == 0:
-            self._clear_issue("interference")
 
     def _raise_issue(
         self,

@@ -12,9 +12,10 @@ from typing import Any
 
 from homeassistant.components import websocket_api
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 import probatio
 
 from .const import DOMAIN
@@ -30,6 +31,11 @@ PROBLEM_NO_READING = "no_reading"
 PROBLEM_NO_PRICES = "no_prices"
 PROBLEM_NO_PLAN = "no_plan"
 PROBLEM_UNAVAILABLE = "unavailable"
+
+# Per vehicle, what each open card does when the vehicle's entry unloads.
+UNLOAD_WATCHERS: HassKey[dict[VehicleSmartCharging, set[CALLBACK_TYPE]]] = HassKey(
+    f"{DOMAIN}_card_unload_watchers"
+)
 
 # The vehicle's entities the card's controls use, by platform and description key.
 CONTROL_ENTITIES = {
@@ -113,21 +119,49 @@ def websocket_subscribe_vehicle_plan(
             websocket_api.event_message(msg["id"], vehicle_plan(charging, dt_util.utcnow()))
         )
 
-    stop_following = charging.async_add_listener(send_plan)
-    connection.subscriptions[msg["id"]] = stop_following
-
     @callback
     def unloaded() -> None:
         # The entry went away or reloads: the card says so and subscribes again later.
-        if connection.subscriptions.get(msg["id"]) is stop_following:
-            del connection.subscriptions[msg["id"]]
-            connection.send_message(
-                websocket_api.event_message(msg["id"], {"problem": PROBLEM_UNAVAILABLE})
-            )
+        stop_following()
+        connection.subscriptions.pop(msg["id"], None)
+        connection.send_message(
+            websocket_api.event_message(msg["id"], {"problem": PROBLEM_UNAVAILABLE})
+        )
 
-    charging.entry.async_on_unload(unloaded)
+    stop_following = charging.async_add_listener(send_plan)
+    stop_watching = _async_watch_unload(hass, charging, unloaded)
+
+    @callback
+    def unsubscribe() -> None:
+        stop_following()
+        stop_watching()
+
+    connection.subscriptions[msg["id"]] = unsubscribe
     connection.send_result(msg["id"])
     send_plan()
+
+
+@callback
+def _async_watch_unload(
+    hass: HomeAssistant, charging: VehicleSmartCharging, unloaded: CALLBACK_TYPE
+) -> CALLBACK_TYPE:
+    """Call unloaded when the vehicle's entry unloads; returns what stops watching.
+
+    One unload callback per vehicle serves all its cards, so cards that come and go leave
+    nothing behind on the entry.
+    """
+    watchers = hass.data.setdefault(UNLOAD_WATCHERS, {})
+    if charging not in watchers:
+        watchers[charging] = set()
+
+        @callback
+        def entry_unloaded() -> None:
+            for watcher in watchers.pop(charging, set()):
+                watcher()
+
+        charging.entry.async_on_unload(entry_unloaded)
+    watchers[charging].add(unloaded)
+    return lambda: watchers.get(charging, set()).discard(unloaded)
 
 
 def _entity_ids(hass: HomeAssistant, vehicle_id: str) -> dict[str, str | None]:

@@ -28,7 +28,7 @@ export function priceTicks(low, high) {
 }
 
 /** Everything needed to place a value on the chart. */
-function scales(data, width, height) {
+export function scales(data, width, height) {
   const prices = data.prices || [];
   const slots = data.plan?.slots || [];
   const starts = [...prices.map((p) => time(p.start)), ...slots.map((s) => time(s.start))];
@@ -81,23 +81,49 @@ function pricePath(data, s) {
   return path;
 }
 
-function powerBars(data, s) {
-  const bars = [];
+/** Where each slot's planned power goes: charging rises from the zero line, discharging hangs
+ * below it. Plain numbers, so they can be checked without a browser. */
+export function barBoxes(data, s) {
+  const boxes = [];
   for (const slot of data.plan?.slots || []) {
     const x = s.x(time(slot.start));
-    const w = Math.max(1, s.x(time(slot.end)) - x - 0.5);
+    const width = Math.max(1, s.x(time(slot.end)) - x - 0.5);
     if (slot.charge_kw > 0) {
-      const h = s.kw(slot.charge_kw);
-      bars.push(svg`<rect class="charge" data-start=${slot.start} data-kw=${slot.charge_kw}
-        x=${x.toFixed(1)} y=${(s.zero - h).toFixed(1)} width=${w.toFixed(1)} height=${h.toFixed(1)}></rect>`);
+      const height = s.kw(slot.charge_kw);
+      boxes.push({ kind: "charge", start: slot.start, kw: slot.charge_kw, x, y: s.zero - height, width, height });
     }
     if (slot.discharge_kw > 0) {
-      const h = s.kw(slot.discharge_kw);
-      bars.push(svg`<rect class="discharge" data-start=${slot.start} data-kw=${slot.discharge_kw}
-        x=${x.toFixed(1)} y=${s.zero.toFixed(1)} width=${w.toFixed(1)} height=${h.toFixed(1)}></rect>`);
+      const height = s.kw(slot.discharge_kw);
+      boxes.push({ kind: "discharge", start: slot.start, kw: slot.discharge_kw, x, y: s.zero, width, height });
     }
   }
-  return bars;
+  return boxes;
+}
+
+function powerBars(data, s) {
+  return barBoxes(data, s).map(
+    (box) => svg`<rect class=${box.kind} data-start=${box.start} data-kw=${box.kw}
+      x=${box.x.toFixed(1)} y=${box.y.toFixed(1)} width=${box.width.toFixed(1)} height=${box.height.toFixed(1)}></rect>`,
+  );
+}
+
+/** Where the known prices end, when the plan runs on past them (on prices it guessed from the day
+ * before); null when every planned slot has a known price. */
+export function guessedFrom(data, s) {
+  const prices = data.prices || [];
+  if (!prices.length) return null;
+  const known = Math.max(...prices.map((slot) => time(slot.end)));
+  return known < s.t1 ? s.x(known) : null;
+}
+
+function guessedPrices(data, s) {
+  const x = guessedFrom(data, s);
+  if (x == null) return nothing;
+  const width = s.plotRight - x;
+  return svg`<g class="guessed">
+    <rect x=${x} y=${MARGIN.top} width=${width} height=${s.plotBottom - MARGIN.top}></rect>
+    ${width > 70 ? svg`<text x=${x + 4} y=${MARGIN.top + 12}>prices not yet known</text>` : nothing}
+  </g>`;
 }
 
 function socPoints(data, s) {
@@ -148,6 +174,7 @@ export function chart(data, { width, formats, timeZone, now = new Date() }) {
       ${[0, 50, 100].map((pct) => svg`<text class="axis soc-axis" x=${s.plotRight + 4} y=${s.soc(pct) + 3}>${pct}%</text>`)}
       ${hourTicks(s, formats, timeZone).map((tick) => svg`<text class="axis" x=${tick.x} y=${s.plotBottom + 15} text-anchor="middle">${tick.label}</text>`)}
     </g>
+    ${guessedPrices(data, s)}
     <g class="bars">${powerBars(data, s)}</g>
     <path class="price" d=${pricePath(data, s)}></path>
     ${soc ? svg`<polyline class="soc" points=${soc}></polyline>` : nothing}

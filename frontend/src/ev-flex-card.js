@@ -1,5 +1,8 @@
 // custom:ev-flex-card: one vehicle's smart charging at a glance, the plan against the prices,
 // and its controls. The integration serves this module and adds it to every dashboard.
+// The card follows the frontend's custom card interface as Home Assistant 2026.10 has it
+// (setConfig, getCardSize, getGridOptions, getConfigElement, an awaited getStubConfig, and
+// window.customCards for the card picker; see the frontend's get-card-stub-config.ts).
 import { LitElement, html, css, nothing } from "lit";
 import { chart } from "./chart.js";
 import { EvFlexCardEditor } from "./editor.js";
@@ -62,6 +65,16 @@ class EvFlexCard extends LitElement {
     this._resize?.disconnect();
     this._resize = undefined;
     this._unsubscribe();
+  }
+
+  // Home Assistant hands every card a new `hass` on any state change in the house; redraw only
+  // when one of this vehicle's entities, the language or the theme changed.
+  shouldUpdate(changed) {
+    if (!changed.has("hass") || changed.size > 1) return true;
+    const before = changed.get("hass");
+    if (!before || !this._data?.entities || !this._subscription) return true;
+    if (before.locale !== this.hass.locale || before.themes !== this.hass.themes) return true;
+    return Object.values(this._data.entities).some((id) => id && before.states[id] !== this.hass.states[id]);
   }
 
   updated() {
@@ -309,6 +322,14 @@ class EvFlexCard extends LitElement {
     .chart .now text,
     .chart .departure text {
       fill: var(--primary-text-color);
+    }
+    .chart .guessed rect {
+      fill: var(--secondary-text-color);
+      opacity: 0.08;
+    }
+    .chart .guessed text {
+      fill: var(--secondary-text-color);
+      font-style: italic;
     }
     .chart .departure line {
       stroke: var(--error-color, #db4437);

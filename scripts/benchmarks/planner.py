@@ -4,6 +4,9 @@ Two cases on real day-ahead prices (DK1, 15-minute slots, Source: Energinet):
 - 96 slots, charge only: 75 kWh at 30 %, 11 kW, 80 % by the end of the day.
 - 192 slots, V2G and taper: 10 kW discharge down to 30 % with wear cost, taper above 80 %,
   80 % by 07:00 each morning.
+- 192 slots with a house (site): a synthetic daily load and solar curve, a 25 A three-phase
+  fuse (17.3 kW), V2G and taper as above; then with a capacity tariff on top; then two cars
+  (the second a smaller one without V2G) sharing the fuse and the tariff (`plan_site`).
 Each case runs from several start days. The planner's time is `plan(request)` (also shown with
 the JSON parsing and output of the command-line tool); the HiGHS time
 covers building the MILP from the request and solving it (one solve, shortfall penalised). The
@@ -12,13 +15,14 @@ costs of both are printed too, as a check that they agree.
 
 from datetime import UTC, datetime, timedelta
 import gzip
+import math
 from pathlib import Path
 import statistics
 import time
 from typing import Any
 
-from custom_components.ev_flex.core.planner import PlanRequest, plan
-from tests.core.planner_reference import build_model, solve_reference
+from custom_components.ev_flex.core.planner import PlanRequest, SiteRequest, plan, plan_site
+from tests.core.planner_reference import build_model, solve_reference, solve_site_reference
 
 PRICES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prices" / "DK1.csv.gz"
 START_DAYS = [datetime(2026, 1, 5, 16, 0, tzinfo=UTC) + timedelta(days=9 * i) for i in range(12)]
@@ -82,6 +86,76 @@ def _request(spot: dict[datetime, float], start: datetime, slots: int, v2g: bool
     return request
 
 
+def _house(begin: datetime) -> tuple[float, float]:
+    """A plausible winter house: (load, solar) in kW at this local time."""
+    hour = begin.hour + begin.minute / 60.0
+    load = 0.4
+    if 6.5 <= hour < 9.0:
+        load = 1.6
+    elif 9.0 <= hour < 17.0:
+        load = 0.8
+    elif 17.0 <= hour < 22.0:
+        load = 2.4
+    solar = max(0.0, 2.5 * math.cos((hour - 12.5) / 3.5 * math.pi / 2.0)) if 9 <= hour < 16 else 0.0
+    return load, round(solar, 3)
+
+
+def _site_request(
+    spot: dict[datetime, float], start: datetime, peak: bool, cars: int
+) -> dict[str, Any]:
+    data = _request(spot, start, 192, v2g=True)
+    loads: list[float] = []
+    solar: list[float] = []
+    for item in data["prices"]:
+        load, sun = _house(datetime.fromisoformat(item["start"]))
+        loads.append(load)
+        solar.append(sun)
+    site: dict[str, Any] = {"base_load_kw": loads, "solar_kw": solar, "import_limit_kw": 17.3}
+    if peak:
+        data["charge"].pop("taper")
+        # A capacity tariff per kW of the month's highest hour, spread over the horizon's days.
+        site["peak_price_per_kw"] = 1.5
+        site["current_peak_kw"] = 5.0
+    data["site"] = site
+    if cars == 1:
+        return data
+    first = {key: data[key] for key in ("battery", "charge", "discharge", "targets")}
+    first["protective_soc_pct"] = data["protective_soc_pct"]
+    second = {
+        "battery": {"capacity_kwh": 40.0, "soc_pct": 50.0},
+        "charge": {"max_kw": 7.4, "efficiency": 0.9},
+        "targets": [{"by": data["targets"][0]["by"], "soc_pct": 90.0}],
+    }
+    return {
+        "now": data["now"],
+        "prices": data["prices"],
+        "site": site,
+        "vehicles": [{"id": "first", **first}, {"id": "second", **second}],
+    }
+
+
+def _site_case(name: str, spot: dict[datetime, float], peak: bool, cars: int) -> None:
+    ours: list[float] = []
+    worst_gap = 0.0
+    for start in START_DAYS:
+        data = _site_request(spot, start, peak, cars)
+        if cars == 1:
+            request = PlanRequest.from_dict(data)
+            planner_ms, result = _median_ms(lambda request=request: plan(request))
+            reference = solve_reference(build_model(request))  # type: ignore[arg-type]
+        else:
+            site_request = SiteRequest.from_dict(data)
+            planner_ms, result = _median_ms(lambda r=site_request: plan_site(r))
+            models = [build_model(site_request.vehicle_request(i)) for i in range(cars)]
+            reference = solve_site_reference(models)  # type: ignore[arg-type]
+        ours.append(planner_ms)
+        gap = (result.cost - reference.cost) / max(1.0, abs(reference.cost))
+        worst_gap = max(worst_gap, gap)
+    print(f"{name}: {len(START_DAYS)} start days x {REPEATS} runs")
+    print(f"  planner median      {statistics.median(ours):8.2f} ms  (max {max(ours):.2f} ms)")
+    print(f"  worst cost gap      {worst_gap:.2e} (relative, above the HiGHS optimum)")
+
+
 def _median_ms(action: Any) -> tuple[float, Any]:
     times = []
     result = None
@@ -125,6 +199,9 @@ def main() -> None:
     spot = _load_prices()
     _case("96 slots, charge only", spot, 96, v2g=False)
     _case("192 slots, V2G + taper", spot, 192, v2g=True)
+    _site_case("192 slots, house + solar + fuse, V2G + taper", spot, peak=False, cars=1)
+    _site_case("192 slots, house + solar + fuse + capacity tariff, V2G", spot, peak=True, cars=1)
+    _site_case("192 slots, two cars, house + solar + fuse + capacity tariff", spot, True, cars=2)
 
 
 if __name__ == "__main__":

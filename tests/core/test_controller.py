@@ -259,7 +259,7 @@ async def test_cancelling_the_override_hands_control_back_to_the_plan() -> None:
     assert rig.sim.charger_state().is_charging is False
 
 
-async def test_repeated_interference_asks_for_a_repair() -> None:
+async def test_repeated_interference_is_counted() -> None:
     rig = make_rig(start=START, prices=night_prices(), settings=smart(), soc_pct=40.0)
     moment = datetime(2026, 1, 15, 18, 0, tzinfo=UTC)
     for round_ in range(3):

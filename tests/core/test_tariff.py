@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings, strategies as st
 import pytest
 
+from custom_components.ev_flex.core.plan_request import current_slots
+from custom_components.ev_flex.core.planner import PriceSlot as PlannerSlot
 from custom_components.ev_flex.core.prices import PriceFormat, PriceSeries, PriceSlot
 from custom_components.ev_flex.core.tariff import (
     ExportKind,
@@ -20,7 +22,6 @@ from custom_components.ev_flex.core.tariff import (
     TariffError,
     apply_tariff,
     effective_prices_at,
-    planner_prices,
     priced_slot_at,
 )
 
@@ -232,26 +233,21 @@ def test_planner_prices_are_contiguous_from_now() -> None:
     tariff = Tariff(export_tariff=ExportTariff(kind=ExportKind.FIXED, fixed_per_kwh=0.3))
     priced = apply_tariff(series, tariff, COPENHAGEN)
     now = series.slots[3].start + timedelta(minutes=4)
-    prices = planner_prices(priced, now, COPENHAGEN)
+    prices = current_slots(priced, now)
     assert len(prices) == 7
-    assert prices[0] == {
-        "start": "2026-01-14T00:45:00+01:00",
-        "end": "2026-01-14T01:00:00+01:00",
-        "import": 1.0,
-        "export": 0.3,
-    }
-    assert prices[-1]["end"] == "2026-01-14T02:30:00+01:00"
+    assert prices[0] == PlannerSlot(series.slots[3].start, series.slots[3].end, 1.0, 0.3)
+    assert prices[-1].end == datetime(2026, 1, 14, 2, 30, tzinfo=COPENHAGEN)
     # In the gap there is nothing to plan with.
-    assert planner_prices(priced, series.slots[9].end + timedelta(minutes=1)) == []
+    assert current_slots(priced, series.slots[9].end + timedelta(minutes=1)) == []
     # After the gap the run goes to the end of the day.
-    assert len(planner_prices(priced, series.slots[10].start)) == 84
+    assert len(current_slots(priced, series.slots[10].start)) == 84
 
 
 def test_planner_prices_leave_out_export_when_there_is_none() -> None:
     priced = apply_tariff(series_for_day(date(2026, 1, 14), 60), Tariff(), COPENHAGEN)
-    prices = planner_prices(priced)
+    prices = current_slots(priced, priced[0].start)
     assert len(prices) == 24
-    assert all("export" not in p for p in prices)
+    assert all(p.export_price is None for p in prices)
 
 
 def test_effective_prices_now_for_the_preview() -> None:

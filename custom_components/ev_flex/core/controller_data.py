@@ -2,7 +2,7 @@
 
 Plain typed data. Everything the controller must remember serialises to JSON (`to_dict` /
 `from_dict`), so Home Assistant can store it and a restart loses nothing. The logic lives in
-`controller.py`, which also re-exports these names.
+`controller.py` and its phases (`controller_*.py`); `controller.py` re-exports these names.
 """
 
 from collections.abc import Mapping
@@ -717,7 +717,7 @@ class Decision:
     events: tuple[ControllerEvent, ...] = ()
     # The executor should forget what it got confirmed and send the action again.
     reassert: bool = False
-    # Someone else started or stopped the charge this often in the last 14 days; three times or
-    # more asks for a repair issue.
+    # Someone else started or stopped the charge this often in the last 14 days (three times or
+    # more: again and again); diagnostics show it.
     repeated_interference: bool = False
     interference_count: int = 0

@@ -34,22 +34,18 @@ class PricedInterval(Protocol):
     @property
     def start(self) -> datetime:
         """Where the slot starts."""
-        ...
 
     @property
     def end(self) -> datetime:
         """Where the slot ends."""
-        ...
 
     @property
     def import_price(self) -> float:
         """What a kWh from the grid costs."""
-        ...
 
     @property
     def export_price(self) -> float | None:
         """What a kWh to the grid earns; None: no discharging then."""
-        ...
 
 
 def _aware(moment: datetime) -> bool:

@@ -556,34 +556,3 @@ def effective_prices_at(
     )
     slot = apply_tariff(only, tariff, tz, export_series)[0]
     return slot.import_price, slot.export_price
-
-
-def planner_prices(
-    priced: Sequence[PricedSlot], start: datetime | None = None, tz: tzinfo = UTC
-) -> list[dict[str, Any]]:
-    """The planner's `prices` list: contiguous slots from the one containing `start`.
-
-    The run stops at the first gap, because the planner needs contiguous prices. A slot without
-    an export price has no "export" key, which tells the planner it can't discharge then.
-    """
-    index = 0
-    if start is not None:
-        found = next((i for i, p in enumerate(priced) if p.start <= start < p.end), None)
-        if found is None:
-            return []
-        index = found
-    run: list[dict[str, Any]] = []
-    previous_end: datetime | None = None
-    for slot in priced[index:]:
-        if previous_end is not None and slot.start != previous_end:
-            break
-        item: dict[str, Any] = {
-            "start": slot.start.astimezone(tz).isoformat(),
-            "end": slot.end.astimezone(tz).isoformat(),
-            "import": slot.import_price,
-        }
-        if slot.export_price is not None:
-            item["export"] = slot.export_price
-        run.append(item)
-        previous_end = slot.end
-    return run

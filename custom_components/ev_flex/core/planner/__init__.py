@@ -657,6 +657,10 @@ def plan(request: PlanRequest) -> Plan:
             for t in request.targets
         )
         return Plan(status=PlanStatus.NO_PRICES, targets=outcomes)
+    if request.site is not None or request.charge.min_kw > 0.0:
+        from .site import plan_with_site  # noqa: PLC0415 - site builds on this module
+
+        return plan_with_site(request)
 
     upper_kwh = max(battery.max_soc_pct / 100.0 * capacity, start_kwh)
     charge = request.charge
@@ -895,7 +899,10 @@ def _switch_times(slots: list[PlannedSlot], full_powers: list[float]) -> list[Sw
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Read a request (JSON) on stdin, write the plan (JSON) on stdout; 2 on invalid input."""
+    """Read a request (JSON) on stdin, write the plan (JSON) on stdout; 2 on invalid input.
+
+    A request with "vehicles" is a site request (several cars), planned with `plan_site`.
+    """
     del argv
     try:
         data = json.load(sys.stdin)
@@ -903,7 +910,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"request: invalid JSON: {err}", file=sys.stderr)
         return 2
     try:
-        result = plan(PlanRequest.from_dict(data))
+        if isinstance(data, dict) and "vehicles" in data:
+            result: Plan | SitePlan = plan_site(SiteRequest.from_dict(data))
+        else:
+            result = plan(PlanRequest.from_dict(data))
     except PlanValidationError as err:
         print(str(err), file=sys.stderr)
         return 2
@@ -919,4 +929,5 @@ from .multi import (  # noqa: E402
     SiteSlot as SiteSlot,
     VehiclePlan as VehiclePlan,
     VehicleRequest as VehicleRequest,
+    plan_site as plan_site,
 )

@@ -24,8 +24,22 @@ from . import (
     PriceSlot,
     SiteSpec,
     Target,
+    plan,
     validate_request,
     validate_site,
+)
+from .site import (
+    Car,
+    Outcome,
+    assemble,
+    best_outcome,
+    energy_cost,
+    house_kw,
+    peak_cost,
+    peak_kw,
+    powers,
+    prepare,
+    wear_cost,
 )
 
 # The fields of a vehicle in a site request; the rest of a single-car request is shared.
@@ -201,3 +215,133 @@ class SitePlan:
 def worst_status(statuses: list[PlanStatus]) -> PlanStatus:
     """The least trustworthy of the cars' statuses."""
     return min(statuses, key=_STATUS_ORDER.index, default=PlanStatus.OK)
+
+
+# --------------------------------------------------------------------------------------------
+# Planning several cars
+
+# Rounds of re-planning each car against the others; a round that saves less stops early.
+_MAX_ROUNDS = 6
+_SAVING = 1e-9
+# Shortfalls below this (kWh) are rounding.
+_SHORTFALL_KWH = 1e-6
+
+
+def plan_site(request: SiteRequest) -> SitePlan:
+    """Plan every car of the site together: they share the limits and the capacity tariff.
+
+    Each car is planned in turn against the house with the other cars' current plans as part
+    of its load, so every plan keeps the whole house within the limits; rounds repeat while
+    the house's total cost falls.
+    """
+    validate_site_request(request)
+    singles = [request.vehicle_request(i) for i in range(len(request.vehicles))]
+    prepared = [prepare(single) for single in singles]
+    cars = [car for car in prepared if car is not None]
+    if len(cars) < len(prepared):
+        plans = tuple(
+            VehiclePlan(v.id, plan(s)) for v, s in zip(request.vehicles, singles, strict=True)
+        )
+        return SitePlan(status=PlanStatus.NO_PRICES, vehicles=plans)
+    base = house_kw(singles[0], cars[0].horizon)
+    order = list(range(len(cars)))
+    best = _coordinate(cars, base, order)
+    # Whoever is planned first may take what another needs for its target: when a target is
+    # missed, every car gets a turn to go first, and the least shortfall (then cost) wins.
+    for shift in range(1, len(cars) if best.shortfall > _SHORTFALL_KWH else 0):
+        other = _coordinate(cars, base, order[shift:] + order[:shift])
+        if (other.shortfall, other.total) < (best.shortfall - _SHORTFALL_KWH, best.total):
+            best = other
+    return _site_plan(request, cars, base, best.flows, best.outcomes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Coordinated:
+    flows: list[tuple[list[float], list[float]]]
+    outcomes: list[Outcome]
+    total: float
+    shortfall: float
+
+
+def _coordinate(cars: list[Car], base: list[float], order: list[int]) -> _Coordinated:
+    """Rounds of planning each car (in this order) against the others, while cost falls."""
+    empty = ([0.0] * len(base), [0.0] * len(base))
+    flows: list[tuple[list[float], list[float]]] = [empty] * len(cars)
+    outcomes: list[Outcome] = []
+    best: _Coordinated | None = None
+    for _ in range(_MAX_ROUNDS):
+        round_outcomes: list[Outcome | None] = [None] * len(cars)
+        for index in order:
+            car = cars[index]
+            outcome = best_outcome(car, _with_others(base, flows, index))
+            flows[index] = powers(car, outcome.path)
+            round_outcomes[index] = outcome
+        outcomes = [o for o in round_outcomes if o is not None]
+        total = _house_cost(cars, base, flows)
+        if best is not None and total > best.total - _SAVING * (1.0 + abs(best.total)):
+            break
+        shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
+        best = _Coordinated(list(flows), outcomes, total, shortfall)
+    assert best is not None
+    return best
+
+
+def _shortfall(car: Car, outcome: Outcome) -> float:
+    energies = [car.start_kwh, *outcome.path]
+    return sum(max(0.0, rule.required - energies[rule.index]) for rule in car.rules)
+
+
+def _with_others(
+    base: list[float], flows: list[tuple[list[float], list[float]]], index: int
+) -> list[float]:
+    """The house's load per slot with every car but one."""
+    load = list(base)
+    for j, (pcs, pds) in enumerate(flows):
+        if j != index:
+            for t in range(len(load)):
+                load[t] += pcs[t] - pds[t]
+    return load
+
+
+def _house_cost(
+    cars: list[Car], base: list[float], flows: list[tuple[list[float], list[float]]]
+) -> float:
+    """What the house pays with these flows: energy, capacity tariff and the cars' wear."""
+    first = cars[0]
+    grid = _with_others(base, flows, -1)
+    cost = energy_cost(first, grid) + peak_cost(
+        first, peak_kw(first.hour_groups, first.horizon.hours, grid)
+    )
+    return cost + sum(wear_cost(car, pds) for car, (_, pds) in zip(cars, flows, strict=True))
+
+
+def _site_plan(
+    request: SiteRequest,
+    cars: list[Car],
+    base: list[float],
+    flows: list[tuple[list[float], list[float]]],
+    outcomes: list[Outcome],
+) -> SitePlan:
+    vehicle_plans = [
+        VehiclePlan(vehicle.id, assemble(car, _with_others(base, flows, index), outcome))
+        for index, (vehicle, car, outcome) in enumerate(
+            zip(request.vehicles, cars, outcomes, strict=True)
+        )
+    ]
+    first = cars[0]
+    grid = _with_others(base, flows, -1)
+    hours = first.horizon.hours
+    peak = peak_kw(first.hour_groups, hours, grid)
+    own_peak = peak_kw(first.hour_groups, hours, base)
+    empty = [([0.0] * len(base), [0.0] * len(base)) for _ in cars]
+    return SitePlan(
+        status=worst_status([v.plan.status for v in vehicle_plans]),
+        vehicles=tuple(vehicle_plans),
+        slots=tuple(
+            SiteSlot(first.horizon.starts[t], first.horizon.ends[t], grid[t])
+            for t in range(len(grid))
+        ),
+        cost=_house_cost(cars, base, flows) - _house_cost(cars, base, empty),
+        peak_kw=peak,
+        peak_cost=peak_cost(first, peak) - peak_cost(first, own_peak),
+    )

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from custom_components.ev_flex.core.override_watch import OverrideWatch
+from custom_components.ev_flex.core.interference import OverrideWatch
 
 T0 = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
 

@@ -1,0 +1,497 @@
+"""The planner with a house around the car: base load, solar, grid limits and capacity tariff.
+
+Per slot, `house_kw = base_load_kw - solar_kw` (plus any other cars on the site) and the house's
+net grid power is `net = house_kw + pc - pd`. Import is paid at the import price, export earns
+the export price (0 where the slot has none). The car may not take the house over the import
+limit, `net <= max(import_limit_kw, house_kw)`, nor over the export limit,
+`-net <= max(export_limit_kw, -house_kw)`: when the house alone is beyond a limit the car can't
+make it worse, and isn't made to fix it. The capacity tariff costs
+`peak_price_per_kw * max(0, P - current_peak_kw)`, where `P` is the highest clock-hour average
+import: a slot counts in the clock hour (in the zone of `now`) that it starts in, and an hour's
+average is its imported energy over the length of its slots in the horizon. The plan's cost is
+the house's cost with the car's plan minus its cost without the car.
+
+Without the capacity tariff (or when it doesn't bind) the plan is exact. When it binds, the
+highest average is searched for (`_search_peak`), and for a given highest average the import in
+each slot of an hour is capped at one common level that fills the hour's budget exactly: exact
+when the hour is one slot, and a slight restriction when an hour's slots differ.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+import math
+from typing import TYPE_CHECKING
+
+from .curve import ChargeCurve, SlotReach
+from .dp import DpSlot
+from .site_dp import Stage, optimal_site_path
+
+if TYPE_CHECKING:
+    from . import Plan, PlanRequest, _Horizon, _TargetRule
+
+# A capacity-tariff peak within this much (kW) of the best is as good as the best.
+_PEAK_TOLERANCE_KW = 1e-7
+_REACH_MARGIN_KWH = 1e-9
+_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Car:
+    """The parts of one car's request that don't change between solves."""
+
+    request: PlanRequest
+    horizon: _Horizon
+    curve: ChargeCurve
+    start_kwh: float
+    floor_kwh: float
+    rules: list[_TargetRule]
+    hour_groups: list[list[int]]
+
+
+def prepare(request: PlanRequest) -> Car | None:
+    """None when no price covers now."""
+    from . import _horizon, _target_rules  # noqa: PLC0415 - the package imports this module
+
+    horizon = _horizon(request)
+    if horizon is None:
+        return None
+    battery = request.battery
+    capacity = battery.capacity_kwh
+    start_kwh = battery.soc_pct / 100.0 * capacity
+    upper_kwh = max(battery.max_soc_pct / 100.0 * capacity, start_kwh)
+    charge = request.charge
+    curve = ChargeCurve.build(capacity, charge.max_kw, charge.taper, charge.efficiency, upper_kwh)
+    discharge = request.discharge
+    floor_kwh = start_kwh
+    if discharge is not None and discharge.max_kw > 0.0:
+        floor_kwh = min(start_kwh, discharge.min_soc_pct / 100.0 * capacity)
+    rules = _target_rules(request, horizon, curve)
+    return Car(
+        request,
+        horizon,
+        curve,
+        start_kwh,
+        floor_kwh,
+        rules,
+        hour_groups(request.now, horizon.starts),
+    )
+
+
+def hour_groups(now: datetime, starts: Sequence[datetime]) -> list[list[int]]:
+    """Slot indices per clock hour (in the zone of `now`) that the slots start in."""
+    groups: dict[datetime, list[int]] = {}
+    for index, start in enumerate(starts):
+        local = start.astimezone(now.tzinfo).replace(minute=0, second=0, microsecond=0)
+        groups.setdefault(local.astimezone(UTC), []).append(index)
+    return list(groups.values())
+
+
+def house_kw(request: PlanRequest, horizon: _Horizon) -> list[float]:
+    """base load - solar per slot of the horizon (the request's lists are per price slot)."""
+    site = request.site
+    offset = len(request.prices) - len(horizon.prices)
+    out: list[float] = []
+    for t in range(len(horizon.prices)):
+        base = site.base_load_kw[offset + t] if site is not None and site.base_load_kw else 0.0
+        solar = site.solar_kw[offset + t] if site is not None and site.solar_kw else 0.0
+        out.append(base - solar)
+    return out
+
+
+def peak_kw(groups: list[list[int]], hours: Sequence[float], net: Sequence[float]) -> float:
+    """The highest clock-hour average import."""
+    best = 0.0
+    for group in groups:
+        length = sum(hours[t] for t in group)
+        energy = sum(hours[t] * max(net[t], 0.0) for t in group)
+        best = max(best, energy / length)
+    return best
+
+
+def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
+    """Per slot, a cap on the net grid power that keeps every hour's average import <= `peak`.
+
+    When the house alone stays under `peak` in an hour, the hour's spare import goes to its
+    cheapest slots first, each up to what the car can take; the other slots keep the house's
+    own import. When it doesn't, the house's import is cut down to one level, which the car
+    must discharge for.
+    """
+    hours = car.horizon.hours
+    caps = [math.inf] * len(hours)
+    if math.isinf(peak):
+        return caps
+    prices = car.horizon.prices
+    room_kw = car.request.charge.max_kw
+    for group in car.hour_groups:
+        budget = peak * sum(hours[t] for t in group)
+        own = sum(hours[t] * max(house[t], 0.0) for t in group)
+        if own <= budget:
+            spare = budget - own
+            for t in sorted(group, key=lambda t: prices[t].import_price):
+                room = max(0.0, room_kw + min(house[t], 0.0))
+                extra = min(room, spare / hours[t])
+                spare -= extra * hours[t]
+                caps[t] = max(house[t], 0.0) + extra
+        else:
+            loads = sorted((max(house[t], 0.0), hours[t]) for t in group)
+            level = _shave_level(loads, budget)
+            for t in group:
+                caps[t] = min(max(house[t], 0.0), level)
+    return caps
+
+
+def _shave_level(loads: list[tuple[float, float]], budget: float) -> float:
+    """The level L with sum hours * min(load, L) = budget, over loads sorted ascending."""
+    below = 0.0
+    weight = sum(h for _, h in loads)
+    for load, h in loads:
+        level = (budget - below) / weight
+        if level <= load:
+            return max(level, 0.0)
+        below += h * load
+        weight -= h
+    return loads[-1][0]
+
+
+# --------------------------------------------------------------------------------------------
+# Stages
+
+
+def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list[Stage]:
+    """The car's slots against the house, with imports capped at `peak_cap` per hour."""
+    request = car.request
+    charge, discharge = request.charge, request.discharge
+    site = request.site
+    import_limit = math.inf
+    export_limit = math.inf
+    if site is not None:
+        import_limit = math.inf if site.import_limit_kw is None else site.import_limit_kw
+        export_limit = math.inf if site.export_limit_kw is None else site.export_limit_kw
+    hours_list = car.horizon.hours
+    net_caps = hour_caps(car, house, peak_cap)
+    reaches: dict[tuple[float, float], SlotReach] = {}
+    out: list[Stage] = []
+    for t, (hours, price) in enumerate(zip(hours_list, car.horizon.prices, strict=True)):
+        load = house[t]
+        net_cap = min(max(import_limit, load), net_caps[t])
+        cap = min(charge.max_kw, max(0.0, net_cap - load))
+        reach = reaches.get((hours, cap))
+        if reach is None:
+            curve = car.curve
+            if cap < charge.max_kw:
+                curve = ChargeCurve.build(
+                    request.battery.capacity_kwh,
+                    cap,
+                    charge.taper,
+                    charge.efficiency,
+                    car.curve.upper_kwh,
+                )
+            reach = reaches[hours, cap] = SlotReach.build(curve, hours)
+        can_charge = cap > 0.0 and (reach.flat_shift is None or reach.flat_shift > 0.0)
+        eta = charge.efficiency
+        imp = price.import_price
+        export = 0.0 if price.export_price is None else price.export_price
+        charge_costs: tuple[tuple[float, float], ...] = ((math.inf, imp / eta),)
+        if load < 0.0:
+            charge_costs = ((-load * hours * eta, export / eta), (math.inf, imp / eta))
+        discharge_costs: tuple[tuple[float, float], ...] = ()
+        if discharge is not None and discharge.max_kw > 0.0 and price.export_price is not None:
+            power = min(discharge.max_kw, max(0.0, load + export_limit))
+            total = hours * power / discharge.efficiency
+            wear, eta_d = discharge.wear_cost_per_kwh, discharge.efficiency
+            if total > 0.0:
+                saved = hours * max(load, 0.0) / eta_d
+                if saved > 0.0:
+                    discharge_costs = ((min(saved, total), wear - eta_d * imp),)
+                if saved < total:
+                    discharge_costs += ((total, wear - eta_d * export),)
+        forced = 0.0
+        if net_cap < load:
+            forced = math.inf
+            if discharge_costs and discharge is not None:
+                forced = hours * (load - net_cap) / discharge.efficiency
+        out.append(
+            Stage(
+                reach=reach,
+                can_charge=can_charge,
+                charge=charge_costs,
+                discharge=discharge_costs,
+                min_kw=charge.min_kw,
+                gain=hours * eta,
+                curve=car.curve,
+                forced_kwh=forced,
+            )
+        )
+    return out
+
+
+def reach_bounds(car: Car, slots: list[Stage]) -> tuple[list[float], list[float], bool]:
+    """The highest (full power) and lowest (full discharge) energy at every boundary, and
+    whether every forced discharge can be made."""
+    high = [car.start_kwh]
+    low = [car.start_kwh]
+    feasible = True
+    for stage in slots:
+        energy = high[-1]
+        if stage.forced_kwh > 0.0:
+            feasible = feasible and stage.forced_kwh <= stage.discharge_kwh
+            feasible = feasible and energy - stage.forced_kwh >= car.floor_kwh - 1e-9
+            high.append(max(car.floor_kwh, energy - stage.forced_kwh))
+        else:
+            top = stage.top(energy)
+            high.append(top if stage.least_charge(energy) <= top else energy)
+        low.append(max(car.floor_kwh, low[-1] - stage.discharge_kwh))
+    return high, low, feasible
+
+
+def lower_bounds(car: Car, reach_high: list[float]) -> list[float]:
+    """What the targets and the protective level ask of every boundary, as far as reachable."""
+    request = car.request
+    protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
+    lower = [max(car.floor_kwh, min(protective, high - _REACH_MARGIN_KWH)) for high in reach_high]
+    for rule in car.rules:
+        b = rule.index
+        lower[b] = max(lower[b], min(rule.required, reach_high[b] - _REACH_MARGIN_KWH))
+    return lower
+
+
+def solve(
+    car: Car, house: Sequence[float], peak_cap: float = math.inf
+) -> tuple[list[float], list[Stage]]:
+    """The cheapest path at this cap on the hourly import, and its stages."""
+    slots = stages(car, house, peak_cap)
+    high, low, _ = reach_bounds(car, slots)
+    path = optimal_site_path(slots, car.start_kwh, lower_bounds(car, high), low, high)
+    return path, slots
+
+
+def powers(car: Car, path: Sequence[float]) -> tuple[list[float], list[float]]:
+    """Charge and discharge power per slot along a path of energies."""
+    charge = car.request.charge
+    discharge = car.request.discharge
+    energy = car.start_kwh
+    pcs: list[float] = []
+    pds: list[float] = []
+    for hours, target in zip(car.horizon.hours, path, strict=True):
+        change = target - energy
+        pc = change / (hours * charge.efficiency) if change > 0.0 else 0.0
+        pd = -change * discharge.efficiency / hours if change < 0.0 and discharge else 0.0
+        pcs.append(pc)
+        pds.append(pd)
+        energy = target
+    return pcs, pds
+
+
+# --------------------------------------------------------------------------------------------
+# Costs
+
+
+def energy_cost(car: Car, net: Sequence[float]) -> float:
+    """What the house pays for its grid energy over the horizon."""
+    total = 0.0
+    for hours, price, power in zip(car.horizon.hours, car.horizon.prices, net, strict=True):
+        export = 0.0 if price.export_price is None else price.export_price
+        total += hours * (price.import_price * max(power, 0.0) - export * max(-power, 0.0))
+    return total
+
+
+def wear_cost(car: Car, pds: Sequence[float]) -> float:
+    discharge = car.request.discharge
+    if discharge is None:
+        return 0.0
+    rate = discharge.wear_cost_per_kwh / discharge.efficiency
+    return sum(hours * rate * pd for hours, pd in zip(car.horizon.hours, pds, strict=True))
+
+
+def peak_cost(car: Car, peak: float) -> float:
+    site = car.request.site
+    if site is None:
+        return 0.0
+    return site.peak_price_per_kw * max(0.0, peak - site.current_peak_kw)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One candidate plan: its path, what it costs the house, and its peak."""
+
+    path: list[float]
+    stages: list[Stage]
+    cost: float
+    peak: float
+
+
+def evaluate(car: Car, house: Sequence[float], path: list[float], slots: list[Stage]) -> Outcome:
+    pcs, pds = powers(car, path)
+    net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
+    peak = peak_kw(car.hour_groups, car.horizon.hours, net)
+    cost = energy_cost(car, net) + wear_cost(car, pds) + peak_cost(car, peak)
+    return Outcome(path, slots, cost, peak)
+
+
+def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
+    """The cheapest plan, the capacity tariff included."""
+    path, slots = solve(car, house)
+    free = evaluate(car, house, path, slots)
+    site = car.request.site
+    if site is None or site.peak_price_per_kw <= 0.0:
+        return free
+    floor = site.current_peak_kw
+    if free.peak <= floor + _PEAK_TOLERANCE_KW:
+        return free
+    return _search_peak(car, house, free, _lowest_feasible_cap(car, house, floor, free.peak))
+
+
+def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling: float) -> float:
+    """The lowest cap on the hourly import that still reaches everything reachable without one."""
+    free_high, _, _ = reach_bounds(car, stages(car, house))
+    needs = lower_bounds(car, free_high)
+
+    def feasible(cap: float) -> bool:
+        high, _, possible = reach_bounds(car, stages(car, house, cap))
+        return possible and all(h >= need - 1e-9 for h, need in zip(high, needs, strict=True))
+
+    if feasible(floor):
+        return floor
+    low, high = floor, ceiling
+    while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
+        middle = (low + high) / 2.0
+        if feasible(middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) -> Outcome:
+    """Golden-section search over the cap on the hourly import; the cost is convex in it."""
+    best = free
+    cache: dict[float, Outcome] = {}
+
+    def at(cap: float) -> float:
+        nonlocal best
+        outcome = cache.get(cap)
+        if outcome is None:
+            path, slots = solve(car, house, cap)
+            outcome = cache[cap] = evaluate(car, house, path, slots)
+            if outcome.cost < best.cost - 1e-12 * (1.0 + abs(best.cost)):
+                best = outcome
+        return outcome.cost
+
+    low, high = floor, free.peak
+    if at(low) <= at(min(high, low + _PEAK_TOLERANCE_KW * 10.0)):
+        return best
+    a = high - _GOLDEN * (high - low)
+    b = low + _GOLDEN * (high - low)
+    while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
+        if at(a) <= at(b):
+            high, b = b, a
+            a = high - _GOLDEN * (high - low)
+        else:
+            low, a = a, b
+            b = low + _GOLDEN * (high - low)
+    at((low + high) / 2.0)
+    return best
+
+
+# --------------------------------------------------------------------------------------------
+# The plan
+
+
+def plan_with_site(request: PlanRequest) -> Plan:
+    """The cheapest plan of one car in its house (or with a minimum charging power).
+
+    The caller has checked that a price covers now.
+    """
+    car = prepare(request)
+    assert car is not None
+    house = house_kw(request, car.horizon)
+    return assemble(car, house, best_outcome(car, house))
+
+
+def assemble(car: Car, house: Sequence[float], outcome: Outcome) -> Plan:
+    """The plan of a path: the usual plan, with the house's costs, grid power and peak."""
+    from . import _assemble, _switch_times  # noqa: PLC0415 - the package imports this module
+
+    request = car.request
+    dp_slots = [
+        DpSlot(stage.reach, 0.0, 0.0, stage.discharge_kwh, stage.can_charge)
+        for stage in outcome.stages
+    ]
+    base = _assemble(
+        request, car.horizon, car.curve, dp_slots, outcome.path, car.rules, car.start_kwh
+    )
+    pcs = [s.charge_kw for s in base.slots]
+    pds = [s.discharge_kw for s in base.slots]
+    net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
+    hours = car.horizon.hours
+    peak = peak_kw(car.hour_groups, hours, net)
+    own_peak = peak_kw(car.hour_groups, hours, house)
+    cost = (
+        energy_cost(car, net)
+        - energy_cost(car, house)
+        + wear_cost(car, pds)
+        + peak_cost(car, peak)
+        - peak_cost(car, own_peak)
+    )
+    with_site = request.site is not None
+    slots = tuple(
+        replace(slot, grid_kw=net[t] if with_site else None) for t, slot in enumerate(base.slots)
+    )
+    full = _full_powers(car, outcome.stages, pcs, pds)
+    charge_now = _charge_now_cost(car, house)
+    return replace(
+        base,
+        slots=slots,
+        switch_times=tuple(_switch_times(list(slots), full)),
+        cost=cost,
+        charge_now_cost=charge_now,
+        savings=charge_now - cost,
+        peak_kw=peak if with_site else None,
+        peak_cost=peak_cost(car, peak) - peak_cost(car, own_peak),
+    )
+
+
+def _full_powers(car: Car, slots: list[Stage], pcs: list[float], pds: list[float]) -> list[float]:
+    """Per slot, the power an on/off charger would use: the limit at the slot's start."""
+    charge, discharge = car.request.charge, car.request.discharge
+    energy = car.start_kwh
+    out: list[float] = []
+    for stage, hours, pc, pd in zip(slots, car.horizon.hours, pcs, pds, strict=True):
+        if pc > 0.0:
+            out.append((stage.top(energy) - energy) / (hours * charge.efficiency))
+        elif pd > 0.0 and discharge is not None:
+            out.append(stage.discharge_kwh * discharge.efficiency / hours)
+        else:
+            out.append(0.0)
+        energy += hours * charge.efficiency * pc
+        if discharge is not None:
+            energy -= hours * pd / discharge.efficiency
+    return out
+
+
+def _charge_now_cost(car: Car, house: Sequence[float]) -> float:
+    """The house's extra cost of charging at full power (within the limits) from now on."""
+    request = car.request
+    capacity = request.battery.capacity_kwh
+    protective = request.protective_soc_pct / 100.0 * capacity
+    level = max((rule.required for rule in car.rules), default=-math.inf)
+    deadline = max((rule.index for rule in car.rules), default=0)
+    slots = stages(car, house)
+    energy = car.start_kwh
+    pcs: list[float] = []
+    for b, (stage, hours) in enumerate(zip(slots, car.horizon.hours, strict=True)):
+        wanted = max(protective, level if b < deadline else -math.inf)
+        wanted = min(wanted, car.curve.upper_kwh)
+        target = min(stage.top(energy), max(energy, wanted))
+        pcs.append((target - energy) / (hours * request.charge.efficiency))
+        energy = target
+    net = [load + pc for load, pc in zip(house, pcs, strict=True)]
+    peak = peak_kw(car.hour_groups, car.horizon.hours, net)
+    own_peak = peak_kw(car.hour_groups, car.horizon.hours, house)
+    return (
+        energy_cost(car, net)
+        - energy_cost(car, house)
+        + peak_cost(car, peak)
+        - peak_cost(car, own_peak)
+    )

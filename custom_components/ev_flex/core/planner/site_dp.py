@@ -1,0 +1,460 @@
+"""Dynamic programming over battery energy for a car in a house: segmented slot costs.
+
+With a house around the car, what a kWh costs depends on how much the car moves in the slot: the
+first kWh charged from solar surplus costs the export price it no longer earns, the rest the
+import price; the first kWh discharged saves the import price of the house's own load, the rest
+earns the export price. So a slot's cost is piecewise linear in the energy moved, in segments
+(`Stage.charge`, `Stage.discharge`), and the charging power may have a minimum (`min_kw`).
+
+`V_b(E) = min over y of cost_b(y - E) + V_{b+1}(y)`, exactly as in `dp.py`:
+
+- Fast path: when `V_{b+1}` is convex, the slot's cost convex (segment costs rising, charging
+  and discharging in one slot never pays), the reach flat (no taper) and there is no minimum,
+  `V_b` is the infimal convolution of two convex functions: their slopes merged in order.
+- General path: each segment is a window of `y` with a linear cost, whose exact minimum over the
+  window is `dp._window_minimum`; `V_b` is the lower envelope of the segments and idling.
+  Energies no move can leave feasible get a prohibitive cost (`INFEASIBLE`).
+"""
+
+from bisect import bisect_left
+from dataclasses import dataclass
+from itertools import pairwise
+import math
+
+from .curve import ChargeCurve, SlotReach
+from .dp import (
+    _clip_slopes,
+    _evaluate,
+    _simplify,
+    _slopes_if_convex,
+    _sorted_points,
+    _values_from_slopes,
+    _window_minimum,
+)
+
+# Breakpoints closer than this (kWh) are merged.
+_TINY_KWH = 1e-9
+# Width (kWh) given to a step in a value function.
+_JUMP_KWH = 1e-7
+# The cost of an energy no plan can leave from; far above any real cost, far below overflow.
+INFEASIBLE = 1e9
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    """One slot in battery-energy terms, with the house's segmented costs."""
+
+    reach: SlotReach
+    can_charge: bool
+    # (end of the segment in kWh added to the battery, cost per kWh); the last end is +inf.
+    charge: tuple[tuple[float, float], ...]
+    # (end of the segment in kWh taken out of the battery, cost per kWh); empty: no discharge.
+    discharge: tuple[tuple[float, float], ...]
+    # Semi-continuous minimum: charging adds at least gain * min(min_kw, curve limit) kWh.
+    min_kw: float = 0.0
+    gain: float = 0.0
+    curve: ChargeCurve | None = None
+    # The least kWh the slot must take out of the battery (to keep an hour's import under a
+    # cap): no charging, no idling. +inf when the slot can't discharge enough.
+    forced_kwh: float = 0.0
+
+    @property
+    def discharge_kwh(self) -> float:
+        return self.discharge[-1][0] if self.discharge else 0.0
+
+    def top(self, energy: float) -> float:
+        return self.reach.top(energy) if self.can_charge else energy
+
+    def least_charge(self, energy: float) -> float:
+        """The lowest energy charging can end at from `energy` (minimum power, or filling up)."""
+        if self.min_kw <= 0.0 or self.curve is None:
+            return energy
+        least = self.gain * min(self.min_kw, self.curve.power_limit(energy))
+        return min(energy + least, self.reach.upper_kwh)
+
+    def is_convex(self) -> bool:
+        """True when the slot's cost is convex in the energy moved and the fast path applies."""
+        if self.min_kw > 0.0 or (self.can_charge and self.reach.flat_shift is None):
+            return False
+        if self.forced_kwh > self.discharge_kwh:
+            return False
+        slopes = [-cost for _, cost in reversed(self.charge)] if self.can_charge else []
+        slopes += [cost for _, cost in self.discharge]
+        return all(b >= a for a, b in pairwise(slopes))
+
+
+def _segments(
+    bounds: tuple[tuple[float, float], ...], least: float = 0.0
+) -> list[tuple[float, float, float, float]]:
+    """(start, end, cost per kWh, cost up to start) for each segment, from `least` on."""
+    out: list[tuple[float, float, float, float]] = []
+    start = before = 0.0
+    for end, cost in bounds:
+        if end > least:
+            first = max(start, least)
+            out.append((first, end, cost, before + cost * (first - start)))
+        if math.isfinite(end):
+            before += cost * (end - start)
+        start = end
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Fast path: merging slopes
+
+
+def merge_step(
+    xs: list[float], ss: list[float], stage: Stage, new_low: float, new_high: float
+) -> tuple[list[float], list[float]]:
+    """V_b in slope form from a convex V_{b+1}, for a convex stage with a flat reach."""
+    pieces: list[tuple[float, float]] = []
+    total_charge = -stage.forced_kwh
+    if stage.can_charge and stage.forced_kwh <= 0.0:
+        shift = stage.reach.flat_shift or 0.0
+        for start, end, cost, _ in reversed(_segments(stage.charge)):
+            width = min(end, shift) - start
+            if width > _TINY_KWH:
+                pieces.append((-cost, width))
+                total_charge += width
+    for start, end, cost, _ in _segments(stage.discharge, stage.forced_kwh):
+        if end - start > _TINY_KWH:
+            pieces.append((cost, end - start))
+    px = [xs[0] - total_charge]
+    ps: list[float] = []
+    i = j = 0
+    while i < len(ss) or j < len(pieces):
+        # Ties take the function's own segment first: charge early, discharge only if it pays.
+        if j >= len(pieces) or (i < len(ss) and ss[i] <= pieces[j][0]):
+            slope, width = ss[i], xs[i + 1] - xs[i]
+            i += 1
+        else:
+            slope, width = pieces[j]
+            j += 1
+        ps.append(slope)
+        px.append(px[-1] + width)
+    low = max(new_low, px[0])
+    high = min(new_high, px[-1])
+    return _clip_slopes(px, ps, low, high)
+
+
+# --------------------------------------------------------------------------------------------
+# General path: windows with linear costs
+
+
+def _pl_eval(fx: list[float], fy: list[float], x: float) -> float:
+    return _evaluate(fx, fy, x)
+
+
+def _pl_combine(
+    f: tuple[list[float], list[float]], g: tuple[list[float], list[float]], take_min: bool
+) -> tuple[list[float], list[float]]:
+    """min or max of two PL functions on the same domain, crossings included."""
+    xs = sorted({*f[0], *g[0]})
+    out_x: list[float] = []
+    out_y: list[float] = []
+    previous: tuple[float, float, float] | None = None
+    for x in xs:
+        a, b = _pl_eval(*f, x), _pl_eval(*g, x)
+        if previous is not None:
+            px, pa, pb = previous
+            if (pa - pb) * (a - b) < 0.0:
+                t = (pa - pb) / ((pa - pb) - (a - b))
+                cx = px + t * (x - px)
+                out_x.append(cx)
+                out_y.append(pa + t * (a - pa))
+        out_x.append(x)
+        out_y.append(min(a, b) if take_min else max(a, b))
+        previous = (x, a, b)
+    return out_x, out_y
+
+
+def _preimages(fx: list[float], fy: list[float], targets: list[float]) -> list[float]:
+    """Where the non-decreasing PL function (fx, fy) takes each target value."""
+    out: list[float] = []
+    for i in range(len(fx) - 1):
+        y1, y2 = fy[i], fy[i + 1]
+        if y2 - y1 <= 1e-15:
+            continue
+        low = bisect_left(targets, y1)
+        for k in range(low, len(targets)):
+            value = targets[k]
+            if value > y2:
+                break
+            out.append(fx[i] + (value - y1) / (y2 - y1) * (fx[i + 1] - fx[i]))
+    return out
+
+
+def _end_functions(
+    stage: Stage, start: float, end: float, low: float, high: float
+) -> tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]:
+    """The charge window [lo(E), hi(E)] of one segment, as PL functions of E on [low, high]."""
+    reach = stage.reach
+    kinks = [low, high, *reach.starts]
+    if reach.flat_shift is not None:
+        kinks.append(reach.upper_kwh - reach.flat_shift)
+    curve = stage.curve
+    if stage.min_kw > 0.0 and curve is not None:
+        kinks += curve.energies
+        kinks += _curve_crossings(curve, stage.min_kw)
+        kinks.append(reach.upper_kwh - stage.gain * stage.min_kw)
+    grid = sorted({x for x in kinks if low <= x <= high})
+    top = (grid, [reach.top(x) for x in grid])
+    hi = top
+    if math.isfinite(end):
+        hi = _pl_combine((grid, [x + end for x in grid]), top, True)
+    least = (grid, [stage.least_charge(x) for x in grid])
+    lo = _pl_combine(least, (grid, [x + start for x in grid]), False)
+    return lo, hi
+
+
+def _curve_crossings(curve: ChargeCurve, power: float) -> list[float]:
+    out: list[float] = []
+    for i in range(len(curve.energies) - 1):
+        p1, p2 = curve.powers[i], curve.powers[i + 1]
+        if (p1 - power) * (p2 - power) < 0.0:
+            e1, e2 = curve.energies[i], curve.energies[i + 1]
+            out.append(e1 + (power - p1) / (p2 - p1) * (e2 - e1))
+    return out
+
+
+def _runs(
+    points: list[float], lo: list[float], hi: list[float]
+) -> list[tuple[list[float], list[float], list[float]]]:
+    """Split the points into runs where the window is not empty, crossings added."""
+    runs: list[tuple[list[float], list[float], list[float]]] = []
+    current: tuple[list[float], list[float], list[float]] | None = None
+    for k, e in enumerate(points):
+        gap = hi[k] - lo[k]
+        if k > 0:
+            previous_gap = hi[k - 1] - lo[k - 1]
+            if (previous_gap < -_TINY_KWH) != (gap < -_TINY_KWH) and previous_gap != gap:
+                t = previous_gap / (previous_gap - gap)
+                ce = points[k - 1] + t * (e - points[k - 1])
+                cl = lo[k - 1] + t * (lo[k] - lo[k - 1])
+                if current is not None:
+                    current[0].append(ce)
+                    current[1].append(cl)
+                    current[2].append(cl)
+                    runs.append(current)
+                    current = None
+                else:
+                    current = ([ce], [cl], [cl])
+        if gap >= -_TINY_KWH:
+            if current is None:
+                current = ([], [], [])
+            current[0].append(e)
+            current[1].append(min(lo[k], hi[k]))
+            current[2].append(hi[k])
+    if current is not None:
+        runs.append(current)
+    return [run for run in runs if run[0]]
+
+
+def _branch(
+    xs: list[float],
+    vs: list[float],
+    window: tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]],
+    rate: float,
+    offset: float,
+    low: float,
+    high: float,
+) -> list[list[tuple[float, float]]]:
+    """min over y in [lo(E), hi(E)] of V(y) + rate*(y - E) + offset, as PL runs in E."""
+    g0, g1 = xs[0], xs[-1]
+    lo_f, hi_f = window
+    lo_f = _pl_combine(lo_f, (lo_f[0], [g0] * len(lo_f[0])), False)
+    hi_f = _pl_combine(hi_f, (hi_f[0], [g1] * len(hi_f[0])), True)
+    candidates = [*lo_f[0], *hi_f[0]]
+    candidates += _preimages(*lo_f, xs) + _preimages(*hi_f, xs)
+    points = _sorted_points(candidates, low, high)
+    lo = [_pl_eval(*lo_f, e) for e in points]
+    hi = [_pl_eval(*hi_f, e) for e in points]
+    gv = [v + rate * x for x, v in zip(xs, vs, strict=True)]
+    out: list[list[tuple[float, float]]] = []
+    for run_points, run_lo, run_hi in _runs(points, lo, hi):
+        if len(run_points) == 1:
+            e = run_points[0]
+            best = min(_evaluate(xs, gv, run_lo[0]), _evaluate(xs, gv, run_hi[0]))
+            out.append([(e, best - rate * e + offset)])
+            continue
+        result = _window_minimum(xs, gv, run_points, run_lo, run_hi)
+        out.append([(e, m - rate * e + offset) for e, m in result])
+    return out
+
+
+def _lower_envelope(pieces: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
+    """Pointwise minimum of PL pieces, each on its own interval; gaps cost INFEASIBLE."""
+    pieces = [p for p in pieces if p]
+    funcs = [([x for x, _ in p], [v for _, v in p]) for p in pieces]
+    grid = sorted({x for fx, _ in funcs for x in fx})
+    merged: list[float] = []
+    for x in grid:
+        if not merged or x - merged[-1] > _TINY_KWH:
+            merged.append(x)
+    out: list[tuple[float, float]] = []
+
+    def covering(a: float, b: float) -> list[tuple[list[float], list[float]]]:
+        return [f for f in funcs if f[0][0] - _TINY_KWH <= a and b <= f[0][-1] + _TINY_KWH]
+
+    for k, x in enumerate(merged):
+        here = covering(x, x)
+        value = min((_evaluate(fx, fv, x) for fx, fv in here), default=INFEASIBLE)
+        out.append((x, value))
+        if k + 1 == len(merged):
+            break
+        nxt = merged[k + 1]
+        span = covering(x, nxt)
+        if not span:
+            width = (nxt - x) / 4.0
+            out.append((x + width, INFEASIBLE))
+            out.append((nxt - width, INFEASIBLE))
+            continue
+        lines = [(_evaluate(fx, fv, x), _evaluate(fx, fv, nxt)) for fx, fv in span]
+        # A function that ends at a grid point can leave a step (the minimum power makes
+        # values jump): keep it as a steep piece _JUMP_KWH wide.
+        jump = min(_JUMP_KWH, (nxt - x) / 4.0)
+        left = min(v1 for v1, _ in lines)
+        if left > value + 1e-12 * (1.0 + abs(value)):
+            out.append((x + jump, left))
+        right = min(v2 for _, v2 in lines)
+        at_next = min(_evaluate(fx, fv, nxt) for fx, fv in covering(nxt, nxt))
+        fractions: list[float] = []
+        for a in range(len(lines)):
+            for b in range(a + 1, len(lines)):
+                d1 = lines[a][0] - lines[b][0]
+                d2 = lines[a][1] - lines[b][1]
+                if (d1 < 0.0 < d2) or (d2 < 0.0 < d1):
+                    fractions.append(d1 / (d1 - d2))
+        for t in sorted(fractions):
+            if jump < t * (nxt - x) < nxt - x - jump:
+                out.append((x + t * (nxt - x), min(v1 + t * (v2 - v1) for v1, v2 in lines)))
+        if right > at_next + 1e-12 * (1.0 + abs(at_next)):
+            out.append((nxt - jump, right))
+    return out
+
+
+def general_step(
+    xs: list[float], vs: list[float], stage: Stage, new_low: float, new_high: float
+) -> tuple[list[float], list[float]]:
+    """V_b in value form from any V_{b+1}: the envelope of idling and every segment."""
+    high = new_high
+    low = min(new_low, high)
+    pieces: list[list[tuple[float, float]]] = []
+    a, b = max(low, xs[0]), min(high, xs[-1])
+    forced = stage.forced_kwh
+    if a <= b and forced <= 0.0:
+        idle = _sorted_points(list(xs), a, b)
+        pieces.append([(e, _evaluate(xs, vs, e)) for e in idle])
+    if stage.can_charge and forced <= 0.0:
+        for start, end, cost, before in _segments(stage.charge):
+            window = _end_functions(stage, start, end, low, high)
+            pieces += _branch(xs, vs, window, cost, before - cost * start, low, high)
+    for start, end, cost, before in _segments(stage.discharge, forced):
+        grid = [low, high]
+        window = ((grid, [x - end for x in grid]), (grid, [x - start for x in grid]))
+        pieces += _branch(xs, vs, window, -cost, before - cost * start, low, high)
+    if not pieces:
+        nearest = min(max(low, xs[0]), xs[-1])
+        return [nearest], [INFEASIBLE]
+    return _simplify(_lower_envelope(pieces))
+
+
+# --------------------------------------------------------------------------------------------
+# Backward and forward
+
+
+@dataclass(frozen=True, slots=True)
+class _Next:
+    """V_{b+1} as the forward pass needs it."""
+
+    xs: list[float]
+    vs: list[float]
+    ss: list[float] | None
+
+
+def optimal_site_path(
+    stages: list[Stage],
+    start_kwh: float,
+    lower: list[float],
+    reach_low: list[float],
+    reach_high: list[float],
+) -> list[float]:
+    """The energies at boundaries 1..N of a cheapest path that respects `lower`."""
+    count = len(stages)
+    low = min(max(lower[count], reach_low[count]), reach_high[count])
+    high = reach_high[count]
+    xs: list[float] = [low, high] if high - low > _TINY_KWH else [low]
+    ss: list[float] | None = [0.0] if len(xs) == 2 else []
+    vs: list[float] = [0.0] * len(xs)
+    nexts: list[_Next] = []
+    for b in range(count - 1, -1, -1):
+        stage = stages[b]
+        new_low = max(lower[b], reach_low[b])
+        new_high = reach_high[b]
+        if ss is not None:
+            vs = _values_from_slopes(xs, ss)
+        nexts.append(_Next(xs, vs, ss))
+        if ss is not None and stage.is_convex():
+            xs, ss = merge_step(xs, ss, stage, new_low, new_high)
+        else:
+            xs, vs = general_step(xs, vs, stage, new_low, new_high)
+            ss = _slopes_if_convex(xs, vs) if len(xs) > 1 else []
+            if ss is not None and max(vs) >= INFEASIBLE / 2.0:
+                ss = None
+    nexts.reverse()
+    return _forward(stages, start_kwh, nexts)
+
+
+def _best_on_window(
+    following: _Next,
+    low: float,
+    high: float,
+    rate: float,
+    best: tuple[float, float] | None,
+    base: float,
+) -> tuple[float, float] | None:
+    """Best (cost, y) for y in [low, high], cost = base + rate*y + V(y)."""
+    xs, vs = following.xs, following.vs
+    low, high = max(low, xs[0]), min(high, xs[-1])
+    if low > high + _TINY_KWH:
+        return best
+    high = max(low, high)
+    if following.ss is not None:
+        index = bisect_left(following.ss, -rate)
+        candidates = [min(max(xs[index], low), high), high, low]
+    else:
+        candidates = [high, low, *(x for x in xs if low < x < high)]
+    for y in candidates:
+        cost = base + rate * y + _evaluate(xs, vs, y)
+        if best is None or cost < best[0] - 1e-12 * (1.0 + abs(best[0])):
+            best = (cost, y)
+    return best
+
+
+def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[float]:
+    energies: list[float] = []
+    energy = start_kwh
+    for stage, following in zip(stages, nexts, strict=True):
+        forced = stage.forced_kwh
+        # Charging is tried first, so that it wins ties: free energy is taken at once.
+        best: tuple[float, float] | None = None
+        if stage.can_charge and forced <= 0.0:
+            top = stage.top(energy)
+            least = stage.least_charge(energy)
+            for start, end, cost, before in _segments(stage.charge):
+                low = max(energy + start, least)
+                high = min(energy + end, top)
+                if low <= high:
+                    base = before - cost * (energy + start)
+                    best = _best_on_window(following, low, high, cost, best, base)
+        if forced <= 0.0:
+            best = _best_on_window(following, energy, energy, 0.0, best, 0.0)
+        for start, end, cost, before in _segments(stage.discharge, forced):
+            base = before + cost * (energy - start)
+            best = _best_on_window(following, energy - end, energy - start, -cost, best, base)
+        target = (
+            best[1] if best is not None else min(max(energy, following.xs[0]), following.xs[-1])
+        )
+        energies.append(target)
+        energy = target
+    return energies

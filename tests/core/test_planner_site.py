@@ -1,0 +1,448 @@
+"""The planner with a house: solar, the fuse, the export limit, the capacity tariff, a minimum
+charging power and several cars, each checked against the MILP on the same model."""
+
+from datetime import datetime, timedelta, timezone
+import io
+import json
+import math
+import sys
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+import pytest
+
+from custom_components.ev_flex.core.planner import (
+    Plan,
+    PlanRequest,
+    PlanValidationError,
+    SitePlan,
+    SiteRequest,
+    main,
+    plan,
+    plan_site,
+)
+
+from .planner_reference import check_against_reference, check_site_against_reference
+
+CET = timezone(timedelta(hours=1))
+START = datetime(2026, 6, 10, 8, 0, tzinfo=CET)
+
+
+def _prices(imports: list[float], exports: list[float] | None, minutes: int = 60) -> list[Any]:
+    items = []
+    for i, price in enumerate(imports):
+        begin = START + timedelta(minutes=minutes * i)
+        item: dict[str, Any] = {
+            "start": begin.isoformat(),
+            "end": (begin + timedelta(minutes=minutes)).isoformat(),
+            "import": price,
+        }
+        if exports is not None:
+            item["export"] = exports[i]
+        items.append(item)
+    return items
+
+
+def _request(site: dict[str, Any] | None = None, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "now": START.isoformat(),
+        "battery": {"capacity_kwh": 60.0, "soc_pct": 30.0},
+        "charge": {"max_kw": 11.0, "efficiency": 0.9},
+        "targets": [{"by": (START + timedelta(hours=6)).isoformat(), "soc_pct": 60.0}],
+        "prices": _prices([0.30, 0.28, 0.25, 0.26, 0.32, 0.35], [0.08] * 6),
+    }
+    if site is not None:
+        data["site"] = site
+    data.update(overrides)
+    return data
+
+
+def _plan(data: dict[str, Any], rel_tol: float = 1e-6) -> Plan:
+    request = PlanRequest.from_dict(data)
+    result = plan(request)
+    check_against_reference(request, result, rel_tol=rel_tol)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# One car in a house: exact
+
+
+def test_solar_surplus_is_charged_first_at_the_export_price() -> None:
+    solar = [0.0, 6.0, 9.0, 9.0, 2.0, 0.0]
+    result = _plan(_request({"base_load_kw": [1.0] * 6, "solar_kw": solar}))
+    # 18 kWh (30 % -> 60 % of 60 kWh) at 90 %: 20 kWh from the grid side; the surplus hours
+    # (5 + 8 + 8 kW) hold 21 kWh, so nothing is imported for the car.
+    for slot, sun in zip(result.slots, solar, strict=True):
+        assert slot.grid_kw is not None
+        assert slot.grid_kw <= max(1.0 - sun, 0.0) + 1e-9
+    assert result.cost == pytest.approx(20.0 * 0.08)
+    assert result.peak_kw is not None
+
+
+def test_the_fuse_caps_charging_with_the_house_load() -> None:
+    site = {"base_load_kw": [7.0, 2.0, 6.0, 7.0, 3.0, 2.0], "import_limit_kw": 11.0}
+    result = _plan(_request(site))
+    for slot, load in zip(result.slots, site["base_load_kw"], strict=True):
+        assert slot.charge_kw <= 11.0 - load + 1e-9
+        assert slot.grid_kw == pytest.approx(load + slot.charge_kw)
+    assert result.targets[0].met
+
+
+def test_a_house_over_the_fuse_stops_charging_but_needs_no_discharge() -> None:
+    site = {"base_load_kw": [12.0] * 6, "import_limit_kw": 11.0}
+    result = _plan(_request(site, targets=[]))
+    assert all(s.charge_kw == 0.0 and s.discharge_kw == 0.0 for s in result.slots)
+    assert result.cost == 0.0
+
+
+def test_discharging_covers_the_house_at_the_import_price_then_exports() -> None:
+    data = _request(
+        {"base_load_kw": [2.0] * 6, "export_limit_kw": 3.0},
+        battery={"capacity_kwh": 60.0, "soc_pct": 90.0},
+        targets=[],
+        discharge={"max_kw": 10.0, "efficiency": 1.0, "min_soc_pct": 20.0},
+        prices=_prices([0.40] * 6, [0.30] * 6),
+    )
+    result = _plan(data)
+    # 2 kW saves 0.40, and the export limit lets 3 kW more out at 0.30: 5 kW in every hour.
+    assert [s.discharge_kw for s in result.slots] == pytest.approx([5.0] * 6)
+    assert result.cost == pytest.approx(-6 * (2.0 * 0.40 + 3.0 * 0.30))
+
+
+def test_export_dearer_than_import_is_planned_exactly() -> None:
+    data = _request(
+        {"base_load_kw": [1.0] * 6, "solar_kw": [4.0] * 6},
+        prices=_prices([0.10, 0.10, 0.05, 0.20, 0.10, 0.10], [0.15, 0.02, 0.20, 0.01, 0.30, 0.0]),
+        discharge={"max_kw": 5.0, "efficiency": 0.95, "min_soc_pct": 10.0},
+    )
+    _plan(data)
+
+
+def test_without_a_site_the_plan_has_no_house_fields() -> None:
+    data = _request()
+    out = plan(PlanRequest.from_dict(data)).to_dict()
+    assert "peak_kw" not in out
+    assert all("grid_kw" not in slot for slot in out["slots"])
+
+
+def test_the_capacity_tariff_spreads_charging_over_the_hours() -> None:
+    site = {
+        "base_load_kw": [1.0] * 6,
+        "import_limit_kw": 17.0,
+        "peak_price_per_kw": 5.0,
+        "current_peak_kw": 2.0,
+    }
+    result = _plan(_request(site, prices=_prices([0.30, 0.10, 0.30, 0.30, 0.30, 0.30], None)))
+    # 20 kWh in six hours at 1 kW of house load: one even level beats the cheap hour.
+    assert result.peak_kw == pytest.approx(1.0 + 20.0 / 6.0)
+    assert result.peak_cost == pytest.approx(5.0 * (result.peak_kw - 2.0))
+    assert result.targets[0].met
+
+
+def test_v2g_shaves_the_house_peak_when_the_tariff_pays() -> None:
+    data = _request(
+        {
+            "base_load_kw": [1.0, 1.0, 8.0, 1.0, 1.0, 1.0],
+            "peak_price_per_kw": 1.0,
+            "current_peak_kw": 2.0,
+        },
+        battery={"capacity_kwh": 60.0, "soc_pct": 80.0},
+        targets=[],
+        discharge={
+            "max_kw": 10.0,
+            "efficiency": 1.0,
+            "min_soc_pct": 20.0,
+            "wear_cost_per_kwh": 0.1,
+        },
+        prices=_prices([0.05] * 6, [0.0] * 6),
+    )
+    result = _plan(data)
+    # Wear costs more than the energy saves: only the tariff makes discharging pay.
+    assert [s.discharge_kw for s in result.slots] == pytest.approx([0, 0, 6.0, 0, 0, 0])
+    assert result.peak_kw == pytest.approx(2.0)
+    assert result.cost == pytest.approx(6.0 * (0.1 - 0.05) - 6.0 * 1.0)
+
+
+def test_quarter_hours_under_a_capacity_tariff_keep_the_hourly_average() -> None:
+    count = 24
+    data = _request(
+        {"base_load_kw": [0.5 + (i % 4) for i in range(count)], "peak_price_per_kw": 3.0},
+        prices=_prices([0.2 + 0.05 * ((i * 7) % 5) for i in range(count)], None, minutes=15),
+        targets=[{"by": (START + timedelta(hours=6)).isoformat(), "soc_pct": 45.0}],
+    )
+    request = PlanRequest.from_dict(data)
+    result = plan(request)
+    # Feasible, never cheaper than the optimum, and close to it.
+    check_against_reference(request, result, rel_tol=0.05)
+
+
+# --------------------------------------------------------------------------------------------
+# Minimum charging power
+
+
+def test_minimum_power_never_charges_below_it() -> None:
+    data = _request(
+        {"base_load_kw": [3.0] * 6, "import_limit_kw": 8.0},
+        charge={"max_kw": 11.0, "efficiency": 0.9, "min_kw": 4.14},
+        targets=[{"by": (START + timedelta(hours=6)).isoformat(), "soc_pct": 33.0}],
+    )
+    result = _plan(data, rel_tol=1e-3)
+    powers = [s.charge_kw for s in result.slots if s.charge_kw > 0.0]
+    assert powers
+    assert all(4.14 - 1e-9 <= p <= 5.0 + 1e-9 for p in powers)
+
+
+def test_minimum_power_without_a_site() -> None:
+    data = _request(charge={"max_kw": 7.0, "efficiency": 1.0, "min_kw": 4.0})
+    data["targets"][0]["soc_pct"] = 35.0
+    result = _plan(data, rel_tol=1e-3)
+    assert "peak_kw" not in result.to_dict()
+    assert all(s.charge_kw == 0.0 or s.charge_kw >= 4.0 - 1e-9 for s in result.slots)
+
+
+# --------------------------------------------------------------------------------------------
+# Several cars
+
+
+def _site_request(site: dict[str, Any], vehicles: list[dict[str, Any]]) -> dict[str, Any]:
+    base = _request(site)
+    return {"now": base["now"], "prices": base["prices"], "site": site, "vehicles": vehicles}
+
+
+def _car(identity: str, soc: float, target: float, hours: int = 6, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": identity,
+        "battery": {"capacity_kwh": 60.0, "soc_pct": soc},
+        "charge": {"max_kw": 11.0, "efficiency": 0.9},
+        "targets": [{"by": (START + timedelta(hours=hours)).isoformat(), "soc_pct": target}],
+        **extra,
+    }
+
+
+def test_two_cars_share_the_fuse() -> None:
+    site = {"base_load_kw": [2.0] * 6, "import_limit_kw": 13.0}
+    data = _site_request(site, [_car("a", 20.0, 60.0, hours=3), _car("b", 20.0, 60.0)])
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result)
+    assert [v.id for v in result.vehicles] == ["a", "b"]
+    assert all(slot.grid_kw <= 13.0 + 1e-9 for slot in result.slots)
+    assert result.status == "ok"
+    # The first car's early deadline takes the room first; together they fill the fuse.
+    assert sum(s.charge_kw for v in result.vehicles for s in v.plan.slots[:3]) >= 26.0
+
+
+def test_two_cars_share_the_capacity_tariff_and_solar() -> None:
+    site = {
+        "base_load_kw": [1.0] * 6,
+        "solar_kw": [0.0, 5.0, 7.0, 6.0, 1.0, 0.0],
+        "import_limit_kw": 17.0,
+        "peak_price_per_kw": 2.0,
+        "current_peak_kw": 4.0,
+    }
+    second = _car("b", 50.0, 70.0, discharge={"max_kw": 5.0, "efficiency": 0.9})
+    data = _site_request(site, [_car("a", 30.0, 55.0), second])
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result)
+    assert result.peak_kw == pytest.approx(max(0.0, *(s.grid_kw for s in result.slots)))
+
+
+def test_site_request_round_trips_and_prints_from_the_command_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _site_request({"import_limit_kw": 11.0}, [_car("a", 40.0, 50.0), _car("b", 40.0, 45.0)])
+    request = SiteRequest.from_dict(data)
+    assert SiteRequest.from_dict(request.to_dict()) == request
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(data)))
+    assert main() == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out == json.loads(json.dumps(plan_site(request).to_dict()))
+    assert [v["id"] for v in out["vehicles"]] == ["a", "b"]
+    assert {"peak_kw", "peak_cost", "cost", "slots"} <= out.keys()
+    assert "grid_kw" in out["vehicles"][0]["plan"]["slots"][0]
+
+
+def test_site_plan_without_prices_now() -> None:
+    data = _site_request({}, [_car("a", 40.0, 50.0)])
+    data["now"] = (START - timedelta(hours=2)).isoformat()
+    result = plan_site(SiteRequest.from_dict(data))
+    assert result == SitePlan(status=result.status, vehicles=result.vehicles)
+    assert result.status == "no_prices"
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+@pytest.mark.parametrize(
+    ("site", "field"),
+    [
+        ({"base_load_kw": [1.0, 2.0]}, "site.base_load_kw"),
+        ({"solar_kw": [0.0] * 5 + [-1.0]}, "site.solar_kw[5]"),
+        ({"solar_kw": [0.0] * 5 + ["x"]}, "site.solar_kw[5]"),
+        ({"import_limit_kw": -1.0}, "site.import_limit_kw"),
+        ({"export_limit_kw": -0.5}, "site.export_limit_kw"),
+        ({"peak_price_per_kw": -2.0}, "site.peak_price_per_kw"),
+        ({"current_peak_kw": -2.0}, "site.current_peak_kw"),
+        ({"import_limit_kw": 3.0}, "site.import_limit_kw"),
+        ([1, 2], "site"),
+    ],
+)
+def test_site_validation_names_the_field(site: Any, field: str) -> None:
+    data = _request(site, charge={"max_kw": 11.0, "efficiency": 0.9, "min_kw": 4.14})
+    with pytest.raises(PlanValidationError) as raised:
+        PlanRequest.from_dict(data)
+    assert raised.value.field == field
+
+
+def test_non_finite_site_values_are_rejected() -> None:
+    # JSON can't carry NaN, Python can.
+    data = _request({"base_load_kw": [1.0] * 5 + [math.nan]})
+    with pytest.raises(PlanValidationError, match=r"site.base_load_kw\[5\]: must be a finite"):
+        PlanRequest.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            lambda d: d["vehicles"][1]["battery"].update(capacity_kwh=0.0),
+            "vehicles[1].battery.capacity_kwh",
+        ),
+        (lambda d: d["vehicles"][1].update(id="a"), "vehicles[1].id"),
+        (lambda d: d["vehicles"][0].update(id=""), "vehicles[0].id"),
+        (lambda d: d.update(vehicles=[]), "vehicles"),
+        (lambda d: d["vehicles"].append(3), "vehicles[2]"),
+        (lambda d: d.pop("site"), "site"),
+        (lambda d: d["site"].update(base_load_kw=[1.0]), "site.base_load_kw"),
+        (lambda d: d["vehicles"][0]["charge"].update(min_kw=20.0), "site.import_limit_kw"),
+        (lambda d: d["prices"][0].update(import_price=None, **{"import": "x"}), "prices[0].import"),
+    ],
+)
+def test_site_request_validation_names_the_field(change: Any, field: str) -> None:
+    data = _site_request({"import_limit_kw": 11.0}, [_car("a", 40.0, 50.0), _car("b", 40.0, 45.0)])
+    change(data)
+    with pytest.raises(PlanValidationError) as raised:
+        SiteRequest.from_dict(data)
+    assert raised.value.field == field
+
+
+def test_site_request_must_be_an_object() -> None:
+    with pytest.raises(PlanValidationError, match="request: must be an object"):
+        SiteRequest.from_dict([])
+
+
+# --------------------------------------------------------------------------------------------
+# Random cases against the MILP
+
+EXAMPLES = 150
+
+
+@st.composite
+def site_requests(draw: st.DrawFn, minutes: int = 60) -> dict[str, Any]:
+    count = draw(st.integers(1, 12))
+    imports = draw(st.lists(st.floats(-0.1, 0.6), min_size=count, max_size=count))
+    exports: list[float] = []
+    for price in imports:
+        # Mostly below the import price, as with real tariffs; sometimes above.
+        exports.append(draw(st.one_of(st.floats(-0.1, 0.6), st.just(price * 0.5))))
+    has_export = draw(st.booleans())
+    data = _request(
+        {
+            "base_load_kw": draw(st.lists(st.floats(0.0, 6.0), min_size=count, max_size=count)),
+            "solar_kw": draw(st.lists(st.floats(0.0, 8.0), min_size=count, max_size=count)),
+        },
+        prices=_prices(imports, exports if has_export else None, minutes),
+        battery={"capacity_kwh": 40.0, "soc_pct": draw(st.floats(0.0, 100.0))},
+        charge={"max_kw": draw(st.floats(1.0, 11.0)), "efficiency": draw(st.floats(0.8, 1.0))},
+    )
+    now = START + timedelta(minutes=draw(st.integers(0, minutes - 1)))
+    data["now"] = now.isoformat()
+    by = now + timedelta(minutes=minutes * draw(st.integers(0, count + 2)))
+    data["targets"] = [{"by": by.isoformat(), "soc_pct": draw(st.floats(0.0, 100.0))}]
+    site = data["site"]
+    if draw(st.booleans()):
+        site["import_limit_kw"] = draw(st.floats(0.0, 15.0))
+    if draw(st.booleans()):
+        site["export_limit_kw"] = draw(st.floats(0.0, 10.0))
+    if draw(st.booleans()):
+        site["peak_price_per_kw"] = draw(st.floats(0.0, 3.0))
+        site["current_peak_kw"] = draw(st.floats(0.0, 6.0))
+    if draw(st.booleans()):
+        data["discharge"] = {
+            "max_kw": draw(st.floats(0.0, 10.0)),
+            "efficiency": draw(st.floats(0.8, 1.0)),
+            "min_soc_pct": draw(st.floats(0.0, 50.0)),
+            "wear_cost_per_kwh": draw(st.floats(0.0, 0.05)),
+        }
+    if draw(st.booleans()):
+        data["charge"]["taper"] = [[80.0, data["charge"]["max_kw"]], [100.0, 1.0]]
+    if draw(st.booleans()):
+        data["protective_soc_pct"] = draw(st.floats(0.0, 40.0))
+    return data
+
+
+_SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@_SETTINGS
+@given(site_requests())
+def test_one_car_in_a_house_matches_the_milp_exactly(data: dict[str, Any]) -> None:
+    request = PlanRequest.from_dict(data)
+    check_against_reference(request, plan(request))
+    assert PlanRequest.from_dict(request.to_dict()) == request
+
+
+@_SETTINGS
+@given(site_requests(), st.floats(0.5, 6.0))
+def test_minimum_power_is_within_a_tenth_of_a_percent(data: dict[str, Any], min_kw: float) -> None:
+    data["charge"].pop("taper", None)
+    # With a capacity tariff the cost is no longer convex in the peak once there is a minimum
+    # power; that combination is planned feasibly but not checked against this bound.
+    data["site"].pop("peak_price_per_kw", None)
+    data["charge"]["min_kw"] = min(min_kw, data["charge"]["max_kw"])
+    limit = data["site"].get("import_limit_kw")
+    if limit is not None:
+        data["site"]["import_limit_kw"] = max(limit, data["charge"]["min_kw"])
+    request = PlanRequest.from_dict(data)
+    check_against_reference(request, plan(request), rel_tol=1e-3)
+
+
+@settings(
+    max_examples=EXAMPLES // 3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(site_requests(), site_requests())
+def test_two_cars_are_feasible_and_close_to_the_milp(
+    first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    count = min(len(first["prices"]), len(second["prices"]))
+    prices = first["prices"][:count]
+    site = {**first["site"]}
+    for key in ("base_load_kw", "solar_kw"):
+        site[key] = site[key][:count]
+    vehicles = []
+    for identity, data in (("a", first), ("b", second)):
+        vehicle = {key: data[key] for key in ("battery", "charge") if key in data}
+        vehicle["targets"] = [
+            {**t, "by": max(t["by"], first["now"], key=datetime.fromisoformat)}
+            for t in data["targets"]
+        ]
+        if "discharge" in data:
+            vehicle["discharge"] = data["discharge"]
+        vehicles.append({"id": identity, **vehicle})
+    request = SiteRequest.from_dict(
+        {"now": first["now"], "prices": prices, "site": site, "vehicles": vehicles}
+    )
+    # Planning the cars in turn can miss a joint move on tiny adversarial cases: these stay
+    # within 5 % (the fixed cases above, and the benchmark on real prices, are much closer).
+    check_site_against_reference(request, plan_site(request), rel_tol=0.05)
