@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.planner import Battery, ChargeSettings, PlanRequest, PriceSlot
 from custom_components.ev_flex.core.simulator import Simulation
 
 TZ_NAME = "Europe/Oslo"
@@ -240,20 +241,17 @@ async def test_solcast_forecast_reaches_the_plan(
     assert site.solar_kw(noon, noon + timedelta(hours=1)) == pytest.approx(5.75)
     request = site.planner_request(
         "car",
-        {
-            "charge": {"max_kw": 11.0},
-            "prices": [
-                {
-                    "start": noon.isoformat(),
-                    "end": (noon + timedelta(hours=1)).isoformat(),
-                    "import": 0.1,
-                }
-            ],
-        },
+        PlanRequest(
+            now=noon,
+            battery=Battery(capacity_kwh=60.0, soc_pct=50.0),
+            charge=ChargeSettings(max_kw=11.0, efficiency=0.9),
+            prices=(PriceSlot(noon, noon + timedelta(hours=1), 0.1),),
+        ),
         None,
     )
-    assert request["site"]["solar_kw"] == [5.75]
-    assert request["site"]["import_limit_kw"] == pytest.approx(17.25)
+    assert request.site is not None
+    assert request.site.solar_kw == (5.75,)
+    assert request.site.import_limit_kw == pytest.approx(17.25)
 
     # Two days later the forecast lies in the past: no solar.
     freezer.move_to(START + timedelta(days=3))
@@ -329,9 +327,9 @@ async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
         for day in (START, START + timedelta(days=1))
         for item in _prices(day)
     }
-    for slot in decision.plan["slots"]:
-        hour = datetime.fromisoformat(slot["end"]).astimezone(TZ) - timedelta(hours=1)
-        assert slot["import"] == pytest.approx(real[hour.isoformat()])
+    for slot in decision.plan.slots:
+        hour = slot.end.astimezone(TZ) - timedelta(hours=1)
+        assert slot.import_price == pytest.approx(real[hour.isoformat()])
     cost = float(hass.states.get(f"sensor.{CAR}_estimated_charging_cost").state)
     charge_now = float(hass.states.get(f"sensor.{CAR}_cost_if_charged_now").state)
     assert 0 <= cost < charge_now < 50

@@ -530,10 +530,10 @@ def check_against_reference(
 
 
 def check_site_against_reference(
-    request: SiteRequest, result: SitePlan, rel_tol: float = 1e-3
-) -> Reference:
+    request: SiteRequest, result: SitePlan, rel_tol: float | None = 1e-3
+) -> Reference | None:
     """Assert every car's plan is feasible, the house stays within its limits, and the site plan
-    costs at most `rel_tol` more than the MILP for all cars together."""
+    costs at most `rel_tol` more than the MILP for all cars together (None: not compared)."""
     models = []
     shortfall = 0.0
     for index, vehicle in enumerate(result.vehicles):
@@ -560,6 +560,8 @@ def check_site_against_reference(
         assert math.isclose(result.slots[i].grid_kw, power, rel_tol=1e-9, abs_tol=1e-9)
     cost = house_cost(site, net) - house_cost(site, site.house) + wear
     assert math.isclose(result.cost, cost, rel_tol=1e-9, abs_tol=1e-9)
+    if rel_tol is None:
+        return None
     reference = solve_site_reference(models)
     assert shortfall <= reference.shortfall + 1e-6, (shortfall, reference.shortfall)
     assert cost >= reference.cost - 1e-6 * (1.0 + abs(reference.cost))

@@ -314,8 +314,6 @@ class VehicleController:
         inputs give now: learned power and efficiency, the estimated SoC, the departure, the
         prices up to it. None without a battery size, a SoC or prices.
         """
-        if self.state.plan is not None and self.state.plan_request is not None:
-            return self.state.plan_request, self.state.plan
         return plan_now(
             now, observation, prices, sanitized(self.settings), self.state, self.tz, self.planner
         )
@@ -379,6 +377,7 @@ __all__ = [
     "Observation",
     "Override",
     "OverrideKind",
+    "Planner",
     "Session",
     "SessionSummary",
     "SmartChargingState",
