@@ -1,7 +1,7 @@
 """The planner with a house: solar, the fuse, the export limit, the capacity tariff, a minimum
 charging power and several cars, each checked against the MILP on the same model."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 import io
 import json
 import math
@@ -14,6 +14,7 @@ import pytest
 from custom_components.ev_flex.core.planner import (
     Plan,
     PlanRequest,
+    PlanStatus,
     PlanValidationError,
     SitePlan,
     SiteRequest,
@@ -195,6 +196,38 @@ def test_minimum_power_without_a_site() -> None:
     result = _plan(data, rel_tol=1e-3)
     assert "peak_kw" not in result.to_dict()
     assert all(s.charge_kw == 0.0 or s.charge_kw >= 4.0 - 1e-9 for s in result.slots)
+
+
+def test_a_capacity_tariff_never_costs_a_reachable_target() -> None:
+    """A short stop before a departure, a minimum power and a peak price: capping the hour's
+    import would be cheaper, but the target is reachable only without the cap."""
+    start = datetime(2026, 3, 31, 13, 45, tzinfo=UTC)
+    imports = [0.0946, 0.0939, 0.0937, 0.0974, 0.1034]
+    data = {
+        "now": (start + timedelta(minutes=8)).isoformat(),
+        "battery": {"capacity_kwh": 75.0, "soc_pct": 86.088},
+        "charge": {"max_kw": 11.04, "efficiency": 0.9, "min_kw": 4.14},
+        "targets": [{"by": (start + timedelta(minutes=63)).isoformat(), "soc_pct": 90.0}],
+        "prices": [
+            {
+                "start": (start + timedelta(minutes=15 * i)).isoformat(),
+                "end": (start + timedelta(minutes=15 * (i + 1))).isoformat(),
+                "import": price,
+                "export": price,
+            }
+            for i, price in enumerate(imports)
+        ],
+        "site": {
+            "base_load_kw": [0.398, 0.427, 0.453, 1.25, 0.647],
+            "solar_kw": [3.612, 3.473, 3.321, 3.158, 2.982],
+            "import_limit_kw": 17.25,
+            "peak_price_per_kw": 10.0,
+            "current_peak_kw": 0.0,
+        },
+    }
+    result = plan(PlanRequest.from_dict(data))
+    assert result.status is PlanStatus.OK
+    assert all(target.met for target in result.targets)
 
 
 # --------------------------------------------------------------------------------------------

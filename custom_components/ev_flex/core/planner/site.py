@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 # A capacity-tariff peak within this much (kW) of the best is as good as the best.
 _PEAK_TOLERANCE_KW = 1e-7
 _REACH_MARGIN_KWH = 1e-9
+# A capped plan may miss the targets by this much more than the plan without a cap (kWh).
+_MET_TOLERANCE_KWH = 1e-6
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 
 
@@ -379,10 +381,18 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
     return high
 
 
+def missed_kwh(car: Car, path: Sequence[float]) -> float:
+    """How far a path of energies falls short of the targets, in kWh."""
+    energies = [car.start_kwh, *path]
+    return sum(max(0.0, rule.required - energies[rule.index]) for rule in car.rules)
+
+
 def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) -> Outcome:
     """Golden-section search over the cap on the hourly import; the cost is convex in it."""
     best = free
     cache: dict[float, Outcome] = {}
+
+    allowed_shortfall = missed_kwh(car, free.path) + _MET_TOLERANCE_KWH
 
     def at(cap: float) -> float:
         nonlocal best
@@ -390,8 +400,14 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         if outcome is None:
             path, slots = solve(car, house, cap)
             outcome = cache[cap] = evaluate(car, house, path, slots)
+            # Targets come before cost: a cap under which the car misses more than it would
+            # without one is no candidate, however cheap.
+            if missed_kwh(car, path) > allowed_shortfall:
+                return math.inf
             if outcome.cost < best.cost - 1e-12 * (1.0 + abs(best.cost)):
                 best = outcome
+        elif missed_kwh(car, outcome.path) > allowed_shortfall:
+            return math.inf
         return outcome.cost
 
     low, high = floor, free.peak
