@@ -254,6 +254,10 @@ class Browser:
         scheme = {"name": "prefers-color-scheme", "value": "dark" if dark else "light"}
         await self.send("Emulation.setEmulatedMedia", {"features": [scheme]})
 
+    async def set_time_zone(self, zone: str) -> None:
+        """Run the page in this IANA time zone, as a browser in that place would."""
+        await self.send("Emulation.setTimezoneOverride", {"timezoneId": zone})
+
     async def goto(self, url: str) -> None:
         await self.send("Page.navigate", {"url": url})
 

@@ -292,3 +292,23 @@ async def test_a_webhook_event_ends_the_wait_early(
     assert hass.states.get(STATE).state == "plan_executing_stopped"
     assert len(requests(fake_enode, "GET", f"/actions/{action['id']}")) == looks + 1
     assert not site.simulation.vehicle_state().is_charging
+
+
+@polling_only
+async def test_refused_credentials_while_following_an_action_start_reauth(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """Enode refuses the credentials when smart charging checks on its pending action: the
+    user is asked to sign in again then, not only after the next poll."""
+    entry, _, _, _ = await set_up_sedan(hass, fake_enode, freezer)
+    fake_enode.action_delay = timedelta(minutes=12)
+    await turn_on_smart_charging(hass)
+    assert hass.states.get(STATE).state == "plan_executing_stopping"
+    fake_enode.faults.reject_tokens = True
+    # The first check of the action is due 10 s after it was sent; the next poll is minutes away.
+    freezer.tick(timedelta(seconds=15))
+    async_fire_time_changed(hass)
+    await settle(hass)
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    assert flows[0]["context"]["entry_id"] == entry.entry_id

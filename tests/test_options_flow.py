@@ -103,6 +103,7 @@ async def test_menu_without_prices(hass: HomeAssistant, loaded_entry: MockConfig
         "export",
         "smart_charging",
         "site",
+        "departures",
         "save",
     ]
     assert menu["description_placeholders"] == {

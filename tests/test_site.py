@@ -19,8 +19,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.core.planner import Battery, ChargeSettings, PlanRequest, PriceSlot
+from custom_components.ev_flex.core.planner import PlanRequest
 from custom_components.ev_flex.core.simulator import Simulation
+from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 
 TZ_NAME = "Europe/Oslo"
 TZ = ZoneInfo(TZ_NAME)
@@ -61,21 +62,20 @@ def simulator_entry(
 
 @pytest.fixture
 async def loaded_entry(hass: HomeAssistant, simulator_entry: MockConfigEntry) -> MockConfigEntry:
-    await hass.config.async_set_time_zone(TZ_NAME)
-    hass.states.async_set(
-        PRICE_ENTITY,
-        "0.2",
-        {
-            "unit_of_measurement": "EUR/kWh",
-            "prices_today": _prices(START),
-            "prices_tomorrow": _prices(START + timedelta(days=1)),
-        },
-    )
-    hass.states.async_set(HOUSE, "1.0", {"unit_of_measurement": "kW"})
-    simulator_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(simulator_entry.entry_id)
-    await settle(hass)
+    await set_up(hass, simulator_entry)
     return simulator_entry
+
+
+def _request(start: datetime, end: datetime) -> PlanRequest:
+    """A one-slot planner request from `start` to `end`."""
+    return PlanRequest.from_dict(
+        {
+            "now": start.isoformat(),
+            "battery": {"capacity_kwh": 75, "soc_pct": 40},
+            "charge": {"max_kw": 11.0, "efficiency": 0.9},
+            "prices": [{"start": start.isoformat(), "end": end.isoformat(), "import": 0.1}],
+        }
+    )
 
 
 async def set_house(hass: HomeAssistant, simulation: Simulation, house_kw: float) -> None:
@@ -186,6 +186,12 @@ async def test_house_entities_and_the_solar_mode(
         "select", "select_option", {ATTR_ENTITY_ID: mode, "option": "solar_only"}, blocking=True
     )
     assert hass.states.get(mode).state == "solar_only"
+    # Diagnostics show the house.
+    # (Through the platform: the frozen clock lies before the test client's token.)
+    diagnostics = await async_get_config_entry_diagnostics(hass, loaded_entry)
+    assert diagnostics["site"]["solar_modes"] == {"simulator-garage-vehicle": "solar_only"}
+    assert diagnostics["site"]["import_limit_kw"] == pytest.approx(17.25)
+    assert diagnostics["site"]["house_without_cars_kw"] == pytest.approx(2.0, abs=1e-3)
     # Kept over a reload.
     assert await hass.config_entries.async_reload(loaded_entry.entry_id)
     await settle(hass)
@@ -239,16 +245,7 @@ async def test_solcast_forecast_reaches_the_plan(
     assert site is not None
     noon = (START + timedelta(days=1)).replace(hour=13)
     assert site.solar_kw(noon, noon + timedelta(hours=1)) == pytest.approx(5.75)
-    request = site.planner_request(
-        "car",
-        PlanRequest(
-            now=noon,
-            battery=Battery(capacity_kwh=60.0, soc_pct=50.0),
-            charge=ChargeSettings(max_kw=11.0, efficiency=0.9),
-            prices=(PriceSlot(noon, noon + timedelta(hours=1), 0.1),),
-        ),
-        None,
-    )
+    request = site.planner_request("car", _request(noon, noon + timedelta(hours=1)), None)
     assert request.site is not None
     assert request.site.solar_kw == (5.75,)
     assert request.site.import_limit_kw == pytest.approx(17.25)
@@ -336,3 +333,114 @@ async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
     share = hass.states.get(f"sensor.{CAR}_planned_solar_share").state
     assert share != "unknown"
     assert float(hass.states.get(f"sensor.{CAR}_planned_charging_power").state) >= 0
+
+
+# Two cars, two entries, one house
+
+
+def _carport(simulator_entry: MockConfigEntry) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Carport",
+        unique_id="simulator-carport",
+        data={**simulator_entry.data, "name": "Carport"},
+        options={"price_entity": PRICE_ENTITY, "site": SITE},
+    )
+
+
+async def test_two_cars_in_two_entries_share_the_house(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The second car plans around the first, and one guard keeps both under the fuse."""
+    carport = _carport(simulator_entry)
+    carport.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(carport.entry_id)
+    await settle(hass)
+    second = carport.runtime_data.account.simulation
+    first_site, second_site = loaded_entry.runtime_data.site, carport.runtime_data.site
+    assert first_site is not None
+    assert second_site is not None
+    assert [car.vehicle_id for car in second_site.house_cars()] == [
+        "simulator-garage-vehicle",
+        "simulator-carport-vehicle",
+    ]
+
+    # The first car's plan: the second car's expected base load carries it.
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    first_plan = loaded_entry.runtime_data.smart_charging[
+        "simulator-garage-vehicle"
+    ].controller.state.plan
+    assert first_plan is not None
+    busy = next(slot for slot in first_plan.slots if slot.charge_kw > 1)
+    request = _request(busy.start, busy.end)
+    alone = first_site.planner_request("simulator-garage-vehicle", request, None).site
+    behind = second_site.planner_request("simulator-carport-vehicle", request, None).site
+    assert alone is not None
+    assert behind is not None
+    assert behind.base_load_kw[0] == pytest.approx(alone.base_load_kw[0] + busy.charge_kw, abs=1e-3)
+
+    # Both charge at once; the meter shows the house and both cars: together under 25 A.
+    await charge_now(hass, loaded_entry)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, "simulator-carport-vehicle"), carport.entry_id
+    )
+    assert device is not None
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging_2"}, blocking=True
+    )
+    await hass.services.async_call(DOMAIN, "charge_now", {"device_id": device.id}, blocking=True)
+    await settle(hass)
+    for _ in range(4):
+        freezer.tick(timedelta(seconds=20))
+        meter_w = (2.0 + simulation.grid_power_kw() + second.grid_power_kw()) * 1000.0
+        hass.states.async_set(HOUSE, f"{meter_w:.0f}", {"unit_of_measurement": "W"})
+        await settle(hass)
+        assert 2.0 + simulation.grid_power_kw() + second.grid_power_kw() <= 17.25
+    assert simulation.grid_power_kw() > 0
+    assert second.grid_power_kw() > 0
+
+
+async def test_current_control_charges_at_the_planned_power(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The simulated charger takes a current: each planned slot charges through at its planned
+    power, and the guard sets that power as a current per phase."""
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    plan = charging.controller.state.plan
+    assert plan is not None
+    slots = {slot.start: slot for slot in plan.slots}
+    windows = [w for w in plan.switch_times if w.mode == "charge"]
+    assert windows
+    for window in windows:
+        slot = slots.get(window.start)
+        if slot is not None and slot.charge_kw >= 4.14:
+            # A whole slot (or several) at the slot's planned power.
+            assert window.kw == pytest.approx(slot.charge_kw)
+    # In a slot planned below full power, the charger gets that power as a current.
+    second = next(w for w in windows if w.kw < 20)
+    until = second.start + timedelta(minutes=5)
+    while datetime.now(TZ) < until:
+        freezer.tick(timedelta(minutes=10))
+        async_fire_time_changed(hass)
+        await settle(hass)
+    plan = charging.controller.state.plan
+    assert plan is not None
+    now = datetime.now(TZ)
+    window = next(w for w in plan.switch_times if w.start <= now < w.end)
+    assert 4.14 <= window.kw < 20
+    assert simulation.charger_state().max_current_a == int(window.kw / 0.69)
+    assert simulation.charger_state().is_charging

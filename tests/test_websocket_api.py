@@ -1,8 +1,8 @@
 """The card's data over Home Assistant's websocket API, and the card served by the integration."""
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
@@ -26,56 +26,20 @@ from custom_components.ev_flex.const import (
     CONF_SOC_ENTITY,
     DOMAIN,
 )
-from custom_components.ev_flex.frontend_card import CARD_FILE, CARD_URL
+from custom_components.ev_flex.frontend_card import CARD_FILE, CARD_URL, async_register_card
 from custom_components.ev_flex.websocket_api import UNLOAD_WATCHERS
 
-TZ_NAME = "Europe/Oslo"
-TZ = ZoneInfo(TZ_NAME)
-# 18:00 local; the night from 01:00 to 05:00 is cheap, the evening dear.
-START = datetime(2026, 1, 13, 18, 0, tzinfo=TZ)
-PRICE_ENTITY = "sensor.day_ahead_prices"
-CAR = "ev_flex_simulator_sedan_75_kwh"
-VEHICLE_ID = "simulator-garage-vehicle"
+from .priced_simulator import CAR, PRICE_ENTITY, START, TZ, TZ_NAME, VEHICLE_ID, set_prices
+
+pytestmark = pytest.mark.priced_simulator
+
 CHARGER_ID = "simulator-garage-charger"
-
-
-def _hourly(day: datetime) -> list[dict[str, Any]]:
-    midnight = day.replace(hour=0, minute=0)
-    return [
-        {
-            "time": (midnight + timedelta(hours=hour)).isoformat(),
-            "price": 0.05 if 1 <= hour < 5 else 0.60 if 17 <= hour < 21 else 0.30,
-        }
-        for hour in range(24)
-    ]
-
-
-def _price_attributes() -> dict[str, Any]:
-    return {
-        "unit_of_measurement": "EUR/kWh",
-        "prices_today": _hourly(START),
-        "prices_tomorrow": _hourly(START + timedelta(days=1)),
-    }
 
 
 @pytest.fixture
 def at_start(freezer: FrozenDateTimeFactory) -> None:
     """18:00 in Oslo, before the websocket client's token is made."""
     freezer.move_to(START)
-
-
-@pytest.fixture
-async def loaded_entry(
-    hass: HomeAssistant, at_start: None, simulator_entry: MockConfigEntry
-) -> MockConfigEntry:
-    """The simulated account priced by a day-ahead sensor, set up at 18:00 in Oslo."""
-    await hass.config.async_set_time_zone(TZ_NAME)
-    hass.states.async_set(PRICE_ENTITY, "0.6", _price_attributes())
-    simulator_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(simulator_entry, options={"price_entity": PRICE_ENTITY})
-    assert await hass.config_entries.async_setup(simulator_entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    return simulator_entry
 
 
 def _device_id(hass: HomeAssistant, identifier: str) -> str:
@@ -119,7 +83,7 @@ async def test_plan_per_slot_with_prices_and_controls(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
 ) -> None:
     """The first event holds the plan slot by slot, the known prices and the control entities;
-    the charging it plans falls in the cheap night."""
+    the charging it plans takes every cheap night hour and no dear evening one."""
     client = await _subscribe(hass, hass_ws_client, _device_id(hass, VEHICLE_ID))
     assert (await client.receive_json())["success"]
     event = await _next_event(client)
@@ -138,7 +102,9 @@ async def test_plan_per_slot_with_prices_and_controls(
     slots = event["plan"]["slots"]
     charging = [datetime.fromisoformat(s["start"]) for s in slots if s["charge_kw"] > 0]
     assert charging
-    assert all(1 <= moment.astimezone(TZ).hour < 5 for moment in charging)
+    hours = {moment.astimezone(TZ).hour for moment in charging}
+    assert {2, 3, 4} <= hours, "every cheap hour charges"
+    assert not hours & {17, 18, 19, 20}, "no dear evening hour does"
     assert slots[-1]["soc_pct_end"] >= event["plan"]["summary"]["target_soc_pct"]
     assert event["soc_pct"] == pytest.approx(40.0)
     assert event["can_discharge"] is False, "no V2G control for a car that cannot discharge"
@@ -184,6 +150,30 @@ async def test_plan_follows_the_controller(
     assert event["target_soc_pct"] == event["plan"]["summary"]["target_soc_pct"]
 
 
+async def test_a_fault_in_the_card_view_leaves_the_step_alone(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """When the card's message cannot be made, the entities still follow the controller."""
+    client = await _subscribe(hass, hass_ws_client, _device_id(hass, VEHICLE_ID))
+    assert (await client.receive_json())["success"]
+    await _next_event(client)
+
+    def broken(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
+        raise ValueError("a plan the card cannot read")
+
+    monkeypatch.setattr("custom_components.ev_flex.websocket_api.plan_answer", broken)
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(f"sensor.{CAR}_smart_charging_state").state != "disabled"
+    assert "The EV Flex card could not show the plan" in caplog.text
+
+
 async def test_unknown_vehicle_and_device_that_is_not_one(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_ws_client: WebSocketGenerator
 ) -> None:
@@ -214,7 +204,7 @@ async def test_before_the_first_battery_reading_the_card_says_so(
 ) -> None:
     """A car whose battery level is unknown has prices but no plan yet, and the card says why."""
     await hass.config.async_set_time_zone(TZ_NAME)
-    hass.states.async_set(PRICE_ENTITY, "0.6", _price_attributes())
+    set_prices(hass)
     hass.states.async_set("sensor.van_soc", "unknown", {"unit_of_measurement": "%"})
     hass.states.async_set("binary_sensor.van_plugged_in", "on")
     hass.states.async_set("switch.wallbox", "off")
@@ -293,3 +283,13 @@ async def test_card_is_served_and_loaded_by_the_frontend(
     assert response.status == 200
     assert await response.read() == CARD_FILE.read_bytes()
     assert "customElements.define" in CARD_FILE.read_text()
+
+
+async def test_missing_card_module_leaves_setup_alone(
+    hass: HomeAssistant, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An install that lost the card's module still works, says so, and offers no card."""
+    assert await async_setup_component(hass, "frontend", {})
+    await async_register_card(hass, tmp_path / "ev-flex-card.js")
+    assert not [url for url in hass.data[DATA_EXTRA_MODULE_URL].urls if CARD_URL in url]
+    assert "The EV Flex card is missing" in caplog.text

@@ -58,6 +58,7 @@ from .frontend_card import async_register_card
 from .location import ChargingLocation
 from .price_source import async_setup_prices
 from .repairs import Interventions, async_remove_entry_issues
+from .schedule import async_remove_schedule, async_setup_schedule, async_start_schedule
 from .services import async_setup_services
 from .site import async_setup_site
 from .site_guard import SiteGuard
@@ -413,6 +414,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
     )
     entry.runtime_data.site = await async_setup_site(hass, entry)
     entry.runtime_data.smart_charging = await async_setup_smart_charging(hass, entry)
+    schedule = entry.runtime_data.schedule = await async_setup_schedule(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     try:
         for charging in entry.runtime_data.smart_charging.values():
@@ -421,6 +423,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> bo
         # A failed setup must not leave its entities showing stale values.
         await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
         raise
+    async_start_schedule(entry, schedule)
     async_follow_new_vehicles(hass, entry)
     if (site := entry.runtime_data.site) is not None:
         guard = SiteGuard(hass, entry, site)
@@ -454,6 +457,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: EvFlexConfigEntry) -> N
     hass.data.get(SIMULATIONS, {}).pop(entry.entry_id, None)
     await _simulation_store(hass, entry.entry_id).async_remove()
     await _pairing_store(hass, entry.entry_id).async_remove()
+    await async_remove_schedule(hass, entry.entry_id)
     async_remove_entry_issues(hass, entry.entry_id)
 
 

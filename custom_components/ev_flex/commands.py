@@ -4,8 +4,8 @@ Every command goes through `EvFlexCommands`: the vehicle's charging switch, smar
 the live guard route theirs through the EV system (the car first, then the charger it is
 plugged into); a charger's own switch and current number send to that charger. The account
 decides how long a command is waited for. What went through or was refused for interference is
-told to the repair issues, and refused credentials reload the entry once, which asks the user
-to sign in again.
+told to the repair issues, and refused credentials reload the entry, whose setup then asks the
+user to sign in again.
 
 Entities wrap their command methods in `command_errors`, which turns account errors into
 translated Home Assistant errors and refreshes the account after a command went through.

@@ -70,3 +70,9 @@ LINK_VIEW_URL: Final = "/api/ev_flex/link/{flow_id}/{state}"
 
 # Day names of a weekly departure schedule, Monday first (as datetime.weekday() counts).
 WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+# Options per vehicle id: the calendar its departures are read from and where plug-in reminders
+# are sent ({vehicle_id: {"calendar": entity id, "notify": notify entity or service}}).
+CONF_DEPARTURES: Final = "departures"
+CONF_CALENDAR: Final = "calendar"
+CONF_REMINDER_NOTIFY: Final = "notify"

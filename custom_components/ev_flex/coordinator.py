@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .location import ChargingLocation
     from .price_source import PriceCoordinator
     from .repairs import Interventions
+    from .schedule import ScheduleRuntime
     from .site import HomeSite
     from .smart_charging import VehicleSmartCharging
 
@@ -46,6 +47,8 @@ class EvFlexRuntimeData:
     prices: PriceCoordinator | None = None
     # Smart charging per vehicle id (see smart_charging.py).
     smart_charging: dict[str, VehicleSmartCharging] = field(default_factory=dict)
+    # Calendar departures, plug-in reminders and the session history (see schedule.py).
+    schedule: ScheduleRuntime | None = None
     # The house around the chargers, when the options describe it (see site.py).
     site: HomeSite | None = None
     # The simulated home's meters, for a simulated account that has one.

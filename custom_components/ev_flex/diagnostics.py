@@ -1,12 +1,14 @@
 """Diagnostics, with credentials, VINs and locations redacted."""
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .coordinator import EvFlexConfigEntry
+from .schedule import export_records
 from .smart_charging import VehicleSmartCharging
 
 TO_REDACT = {
@@ -80,6 +82,24 @@ async def async_get_config_entry_diagnostics(
         vehicle_id: _smart_charging(charging)
         for vehicle_id, charging in entry.runtime_data.smart_charging.items()
     }
+    if (site := entry.runtime_data.site) is not None:
+        diagnostics["site"] = {
+            "settings": site.settings.to_dict(),
+            "import_limit_kw": site.settings.import_limit_kw,
+            "profile_learned_at": site.profile_learned_at,
+            "profile_learned": site.profile.learned,
+            "daily_peaks_kw": site.daily_peaks_kw,
+            "forecast_periods": len(site.forecast.periods) if site.forecast else 0,
+            "solar_modes": dict(site.solar_modes),
+            "house_without_cars_kw": site.house_without_cars_kw,
+            "live_load_kw": site.live_load_kw,
+            "cars": [charging.vehicle_id for charging in site.house_cars()],
+        }
+    # The session history, to download: no places, nothing personal beyond the vehicle's name.
+    currency = prices.data.currency if prices is not None and prices.data else hass.config.currency
+    diagnostics["session_history"] = export_records(
+        entry, None, datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC), currency
+    )
     return diagnostics
 
 

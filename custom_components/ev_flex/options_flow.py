@@ -37,9 +37,12 @@ import probatio
 from .const import (
     ACCOUNT_TYPE_ENODE,
     CONF_ACCOUNT_TYPE,
+    CONF_CALENDAR,
     CONF_CHARGING_ZONE,
+    CONF_DEPARTURES,
     CONF_NOTIFY_V2G,
     CONF_OUTAGE_ENTITY,
+    CONF_REMINDER_NOTIFY,
     DEFAULT_CHARGING_ZONE,
     DOMAIN,
 )
@@ -312,6 +315,10 @@ SMART_CHARGING_SCHEMA = probatio.Schema(
 
 
 CONF_CHARGER = "charger"
+CONF_VEHICLE = "vehicle"
+# Notify actions that are no target of their own: the entity action, and the two that only
+# reach Home Assistant's own notification list.
+NOT_NOTIFY_TARGETS = frozenset({"send_message", "persistent_notification"})
 
 # --------------------------------------------------------------------------------------------
 # Options: the house (meters, solar forecast, fuse, capacity tariff)
@@ -386,6 +393,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         self._link_error: str | None = None
         self._unlink_charger_id: str | None = None
         self._vat_advice: dict[str, str] = {}
+        self._departures: dict[str, dict[str, str]] = {}
+        self._vehicle_id: str | None = None
         self._site = SiteSettings()
 
     async def _async_load(self) -> None:
@@ -406,6 +415,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             key: options[key] for key in (CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY) if key in options
         }
         self._charging_zone = options.get(CONF_CHARGING_ZONE)
+        departures = options.get(CONF_DEPARTURES)
+        self._departures = dict(departures) if isinstance(departures, dict) else {}
         self._site = site_settings(options)
         self._price_entity = options.get(CONF_PRICE_ENTITY)
         self._tariff = tariff_from_options(options)
@@ -478,6 +489,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 "export",
                 "smart_charging",
                 "site",
+                *(["departures"] if self._vehicles() else []),
                 *self._enode_menu(),
                 "save",
             ],
@@ -687,6 +699,16 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             description_placeholders=self._placeholders(details),
         )
 
+    def _entity_error(self, entity_id: str | None, domain: str) -> str | None:
+        """Why an optional entity of a form can't be used (None: it can, or none is given)."""
+        if not entity_id:
+            return None
+        if split_entity_id(entity_id)[0] != domain:
+            return "wrong_domain"
+        if self.hass.states.get(entity_id) is None:
+            return "entity_not_found"
+        return None
+
     async def async_step_smart_charging(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -694,10 +716,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         errors: dict[str, str] = {}
         if user_input is not None:
             outage = user_input.get(CONF_OUTAGE_ENTITY)
-            if outage and split_entity_id(outage)[0] != "binary_sensor":
-                errors[CONF_OUTAGE_ENTITY] = "wrong_domain"
-            elif outage and self.hass.states.get(outage) is None:
-                errors[CONF_OUTAGE_ENTITY] = "entity_not_found"
+            if error := self._entity_error(outage, "binary_sensor"):
+                errors[CONF_OUTAGE_ENTITY] = error
             else:
                 self._smart_charging = {CONF_NOTIFY_V2G: user_input[CONF_NOTIFY_V2G]}
                 if outage:
@@ -750,6 +770,86 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 errors[key] = "not_power"
         return errors
 
+    # Departures and reminders, per vehicle
+
+    def _vehicles(self) -> dict[str, str]:
+        """The loaded entry's vehicles by id, with their names."""
+        runtime = self._runtime()
+        if runtime is None:
+            return {}
+        return {
+            vehicle_id: charging.display_name
+            for vehicle_id, charging in runtime.smart_charging.items()
+        }
+
+    async def async_step_departures(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the vehicle (straight on when there is one)."""
+        vehicles = self._vehicles()
+        if user_input is not None or len(vehicles) == 1:
+            chosen = user_input[CONF_VEHICLE] if user_input else next(iter(vehicles))
+            self._vehicle_id = chosen
+            return await self.async_step_vehicle_departures()
+        options = [SelectOptionDict(value=key, label=name) for key, name in vehicles.items()]
+        return self.async_show_form(
+            step_id="departures",
+            data_schema=probatio.Schema(
+                {
+                    probatio.Required(CONF_VEHICLE): SelectSelector(
+                        SelectSelectorConfig(options=options)
+                    )
+                }
+            ),
+        )
+
+    async def async_step_vehicle_departures(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The calendar departures are read from, and where plug-in reminders go."""
+        vehicle_id = self._vehicle_id or ""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if error := self._entity_error(user_input.get(CONF_CALENDAR), "calendar"):
+                errors[CONF_CALENDAR] = error
+            else:
+                chosen = {
+                    key: value
+                    for key in (CONF_CALENDAR, CONF_REMINDER_NOTIFY)
+                    if (value := user_input.get(key))
+                }
+                self._departures.pop(vehicle_id, None)
+                if chosen:
+                    self._departures[vehicle_id] = chosen
+                return await self.async_step_init()
+        suggested = user_input or self._departures.get(vehicle_id, {})
+        return self.async_show_form(
+            step_id="vehicle_departures",
+            data_schema=self.add_suggested_values_to_schema(self._departures_schema(), suggested),
+            errors=errors,
+            description_placeholders={"vehicle": self._vehicles().get(vehicle_id, vehicle_id)},
+        )
+
+    def _departures_schema(self) -> probatio.Schema:
+        """A calendar, and a notify entity or legacy notify service to send reminders to."""
+        targets = sorted(self.hass.states.async_entity_ids("notify")) + sorted(
+            f"notify.{service}"
+            for service in self.hass.services.async_services_for_domain("notify")
+            if service not in NOT_NOTIFY_TARGETS
+        )
+        return probatio.Schema(
+            {
+                probatio.Optional(CONF_CALENDAR): EntitySelector(
+                    EntitySelectorConfig(filter={"domain": "calendar"})
+                ),
+                probatio.Optional(CONF_REMINDER_NOTIFY): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(dict.fromkeys(targets)), mode=SelectSelectorMode.DROPDOWN
+                    )
+                ),
+            }
+        )
+
     async def async_step_save(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Store the price entity and the tariff; the entry reloads with them."""
         options: dict[str, Any] = {CONF_TARIFF: self._tariff.to_dict(), **self._smart_charging}
@@ -759,6 +859,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             options[CONF_CHARGING_ZONE] = self._charging_zone
         if self._site.configured:
             options[CONF_SITE] = self._site.to_dict()
+        if self._departures:
+            options[CONF_DEPARTURES] = self._departures
         return self.async_create_entry(data=options)
 
     # Enode: charger, vehicle and charging location

@@ -32,13 +32,14 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, WEEKDAYS
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import HomeReadings
-from .core.controller import Decision, SmartChargingState
+from .core.controller import Decision, SmartChargingState, resolve_departure
 from .core.model import ChargerState, VehicleState
 from .core.pairing import PairingState
 from .core.planner import Plan
 from .core.prices import PriceStatus
 from .core.site import planned_power_now, solar_share_pct
 from .core.tariff import ExportKind, PricedSlot, chart_slots
+from .departures import next_departure_attributes
 from .entity import (
     EvFlexChargerEntity,
     EvFlexPriceEntity,
@@ -381,7 +382,21 @@ CONTROLLER_SENSORS: tuple[ControllerSensorDescription, ...] = (
         monetary=True,
         value_fn=_total(lambda totals: totals.savings),
     ),
+    # Plugged in or not: a one-off departure, the calendar's or the schedule's. The attributes
+    # give its target and source, and name the calendar events that were left out.
+    ControllerSensorDescription(
+        key="next_departure",
+        translation_key="next_departure",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda charging: _next_departure(charging),
+        attributes_fn=lambda charging: next_departure_attributes(charging),
+    ),
 )
+
+
+def _next_departure(charging: VehicleSmartCharging) -> datetime | None:
+    controller = charging.controller
+    return resolve_departure(controller.settings, dt_util.utcnow(), controller.tz)[0]
 
 
 EV_SYSTEM = SensorEntityDescription(

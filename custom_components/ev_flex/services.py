@@ -3,7 +3,7 @@ discharge."""
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -29,6 +29,7 @@ from .core.planner import (
 from .core.tariff import Tariff, apply_tariff
 from .entity import charging_currency
 from .price_source import async_read_price_entity
+from .schedule import export_records
 from .smart_charging import VehicleSmartCharging
 
 ATTR_SOC = "soc"
@@ -44,6 +45,8 @@ ATTR_DISCHARGE_POWER = "discharge_power_kw"
 ATTR_RESERVE_SOC = "reserve_soc"
 ATTR_POWER = "power_kw"
 ATTR_DURATION = "duration"
+ATTR_START = "start"
+ATTR_END = "end"
 
 EXPLICIT_FIELDS = (ATTR_SOC, ATTR_CAPACITY, ATTR_MAX_POWER, ATTR_TARGET_SOC, ATTR_DEPARTURE)
 # The bounds of sensible input; the selectors in services.yaml offer the same.
@@ -51,6 +54,10 @@ MAX_CAPACITY_KWH = 250.0
 MAX_POWER_KW = 350.0
 MAX_DEPARTURE_AHEAD = timedelta(days=31)
 MAX_DISCHARGE_DURATION = timedelta(hours=24)
+# Sessions are kept two years; a range reaching further back than ten, or a year ahead, is a
+# typing error.
+MAX_EXPORT_YEARS_BACK = 10
+MAX_EXPORT_AHEAD = timedelta(days=366)
 PERCENT = probatio.All(probatio.Coerce(float), probatio.Range(min=0, max=100))
 POSITIVE = probatio.All(probatio.Coerce(float), probatio.Range(min=0, min_included=False))
 CAPACITY = probatio.All(POSITIVE, probatio.Range(max=MAX_CAPACITY_KWH))
@@ -93,6 +100,13 @@ SET_DEPARTURE_SCHEMA = DEVICE_SCHEMA.extend(
 )
 DEPARTURE_SCHEDULE_SCHEMA = DEVICE_SCHEMA.extend(
     {probatio.Optional(day): cv.time for day in WEEKDAYS}
+)
+EXPORT_SESSIONS_SCHEMA = probatio.Schema(
+    {
+        probatio.Optional(ATTR_DEVICE_ID): cv.string,
+        probatio.Required(ATTR_START): cv.date,
+        probatio.Required(ATTR_END): cv.date,
+    }
 )
 DISCHARGE_SCHEMA = DEVICE_SCHEMA.extend(
     {
@@ -277,6 +291,44 @@ async def _discharge(call: ServiceCall) -> None:
     charging.async_run()
 
 
+def _check_export_range(start: date, end: date, today: date) -> None:
+    if end < start:
+        raise _invalid("export_range_reversed", start=start.isoformat(), end=end.isoformat())
+    earliest = today.replace(year=today.year - MAX_EXPORT_YEARS_BACK)
+    if start < earliest or end > today + MAX_EXPORT_AHEAD:
+        raise _invalid(
+            "export_range_absurd",
+            start=start.isoformat(),
+            end=end.isoformat(),
+            years=str(MAX_EXPORT_YEARS_BACK),
+        )
+
+
+async def _export_sessions(call: ServiceCall) -> ServiceResponse:
+    """The finished sessions that started between two local dates (both included)."""
+    start, end = call.data[ATTR_START], call.data[ATTR_END]
+    _check_export_range(start, end, dt_util.now().date())
+    tz = dt_util.get_default_time_zone()
+    since = datetime.combine(start, time(0), tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time(0), tzinfo=tz)
+    chosen = (
+        [_controller(call.hass, call.data[ATTR_DEVICE_ID])] if ATTR_DEVICE_ID in call.data else None
+    )
+    sessions: list[dict[str, Any]] = []
+    for entry in call.hass.config_entries.async_loaded_entries(DOMAIN):
+        vehicle_ids = None
+        if chosen is not None:
+            if chosen[0].entry is not entry:
+                continue
+            vehicle_ids = [chosen[0].vehicle_id]
+        currency = call.hass.config.currency
+        if (prices := entry.runtime_data.prices) is not None and prices.data is not None:
+            currency = prices.data.currency
+        sessions.extend(export_records(entry, vehicle_ids, since, until, currency))
+    sessions.sort(key=lambda record: str(record["started_at"]))
+    return {"start": start.isoformat(), "end": end.isoformat(), "sessions": sessions}
+
+
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions (once, from async_setup)."""
     hass.services.async_register(
@@ -298,3 +350,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(DOMAIN, "charge_now", _charge_now, schema=DEVICE_SCHEMA)
     hass.services.async_register(DOMAIN, "cancel_override", _cancel_override, schema=DEVICE_SCHEMA)
     hass.services.async_register(DOMAIN, "discharge", _discharge, schema=DISCHARGE_SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        "export_sessions",
+        _export_sessions,
+        schema=EXPORT_SESSIONS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )

@@ -20,6 +20,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.loader import IntegrationNotFound, async_get_integration
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER
 from .core.base_load import BaseLoadProfile, base_load_hours
@@ -46,6 +47,7 @@ from .entities_account import POWER_UNITS_TO_KW
 
 if TYPE_CHECKING:
     from .coordinator import EvFlexConfigEntry
+    from .smart_charging import VehicleSmartCharging
 
 CONF_SITE = "site"
 CONF_HOUSE_ENTITY = "house_entity"
@@ -59,6 +61,9 @@ CONF_PEAK_PRICE = "peak_price_per_kw"
 CONF_PEAK_COUNTING = "peak_counting"
 
 FORECAST_SOLAR_DOMAIN = "forecast_solar"
+# The sites of every entry, by house: entries with the same house sensor (or none: the Home
+# Assistant home) share one house, its fuse and its peak.
+HOUSES: HassKey[dict[str, list[HomeSite]]] = HassKey(f"{DOMAIN}_houses")
 STORE_VERSION = 1
 # The profile looks back four weeks, so each weekday has four samples of each hour.
 PROFILE_HISTORY = timedelta(days=28)
@@ -75,6 +80,22 @@ def _time(value: Any) -> datetime:
     if moment is None:
         raise ValueError(f"{value!r} is not a time")
     return moment
+
+
+def house_key(settings: SiteSettings) -> str:
+    """Which house a site belongs to: its house sensor, else the Home Assistant home."""
+    return settings.house_entity or "home"
+
+
+def planned_average_kw(plan: Plan | None, start: datetime, end: datetime) -> float:
+    """A plan's average charging power over [start, end) (kW)."""
+    energy = 0.0
+    for slot in () if plan is None else plan.slots:
+        overlap = (min(end, slot.end) - max(start, slot.start)).total_seconds()
+        if overlap > 0:
+            energy += slot.charge_kw * overlap
+    span = (end - start).total_seconds()
+    return energy / span if span > 0 else 0.0
 
 
 def site_settings(options: Mapping[str, Any]) -> SiteSettings:
@@ -177,6 +198,8 @@ class HomeSite:
         self._state_listeners: list[CALLBACK_TYPE] = []
         # The house's own power without the cars, as the live guard last saw it (kW).
         self.house_without_cars_kw: float | None = None
+        # The live guard's check, so the other entries of the house can hand theirs to it.
+        self.guard_check: Callable[[bool], None] | None = None
 
     @property
     def tz(self) -> tzinfo:
@@ -421,18 +444,25 @@ class HomeSite:
         """A vehicle's planner request with the house added: `site`, the charger's minimum
         power where it takes a current, and the vehicle's solar mode."""
         completed = request
-        site = self.site_request([(slot.start, slot.end) for slot in request.prices])
+        slots = [(slot.start, slot.end) for slot in request.prices]
+        limit = self.settings.import_limit_kw
+        site = self.site_request(slots)
         if site is not None:
-            if self.live_load_kw is not None and site.base_load_kw:
+            base = list(site.base_load_kw)
+            if self.live_load_kw is not None and base:
                 # The meter shows more than expected right now: plan the slot with what is seen.
-                first = round(max(site.base_load_kw[0], self.live_load_kw), 3)
-                site = replace(site, base_load_kw=(first, *site.base_load_kw[1:]))
+                base[0] = max(base[0], self.live_load_kw)
+            # Cars planned before this one in the same house draw from the same fuse and peak.
+            for index, kw in enumerate(self._earlier_cars_kw(vehicle_id, slots)):
+                base[index] += kw
+            site = replace(site, base_load_kw=tuple(round(kw, 3) for kw in base))
             completed = replace(completed, site=site)
         if charger is not None and charger.capabilities.can_set_max_current:
             minimum_a = charger.min_current_a or MIN_CHARGE_CURRENT_A
-            phases = charger.phases or 3
-            minimum_kw = round(minimum_a * phases * GRID_VOLTAGE_V / 1000.0, 3)
-            completed = replace(completed, charge=replace(completed.charge, min_kw=minimum_kw))
+            minimum_kw = round(minimum_a * (charger.phases or 3) * GRID_VOLTAGE_V / 1000.0, 3)
+            # A fuse below the charger's minimum leaves on/off charging only.
+            if limit is None or minimum_kw <= limit:
+                completed = replace(completed, charge=replace(completed.charge, min_kw=minimum_kw))
         if self.solar_mode(vehicle_id) is not SolarMode.CHEAPEST:
             completed = replace(
                 completed,
@@ -442,6 +472,35 @@ class HomeSite:
                 ),
             )
         return completed
+
+    # The cars of the house, across entries
+
+    def house_cars(self) -> list[VehicleSmartCharging]:
+        """Every car of the house, in the order they plan: entries as they joined."""
+        sites = self.hass.data.get(HOUSES, {}).get(house_key(self.settings)) or [self]
+        return [
+            charging
+            for site in sites
+            for charging in site.entry.runtime_data.smart_charging.values()
+        ]
+
+    def _earlier_cars_kw(
+        self, vehicle_id: str, slots: list[tuple[datetime, datetime]]
+    ) -> list[float]:
+        """The power the cars planned before this one take in each slot (kW)."""
+        totals = [0.0] * len(slots)
+        for charging in self.house_cars():
+            if charging.vehicle_id == vehicle_id:
+                break
+            for index, (start, end) in enumerate(slots):
+                totals[index] += planned_average_kw(charging.controller.state.plan, start, end)
+        return totals
+
+    def later_cars(self, vehicle_id: str) -> list[VehicleSmartCharging]:
+        """The cars that plan after this one (and plan again when it does)."""
+        cars = self.house_cars()
+        ids = [charging.vehicle_id for charging in cars]
+        return cars[ids.index(vehicle_id) + 1 :] if vehicle_id in ids else []
 
     def house_power_kw(self) -> float | None:
         """The house sensor's reading now (kW), None without a trustworthy one."""
@@ -455,6 +514,9 @@ async def async_setup_site(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Hom
     if not settings.configured:
         return None
     site = HomeSite(hass, entry, settings)
+    house = hass.data.setdefault(HOUSES, {}).setdefault(house_key(settings), [])
+    house.append(site)
+    entry.async_on_unload(lambda: house.remove(site))
 
     @callback
     def replan() -> None:

@@ -17,11 +17,17 @@ from .const import DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
 from .core.account import AccountError
 from .core.executor import DeviceMode
-from .core.live_guard import GuardCar, GuardResult, guard, house_without_cars
+from .core.live_guard import (
+    COMMAND_SPACING,
+    GuardCar,
+    GuardResult,
+    guard,
+    house_without_cars,
+)
 from .core.model import CommandKind
 from .core.pairing import command_outcome
 from .core.site import GRID_VOLTAGE_V
-from .site import HomeSite, power_kw
+from .site import HOUSES, HomeSite, house_key, power_kw
 from .smart_charging import VehicleSmartCharging
 
 # The meter must show this much less (kW) before a load seen live stops counting in the plan.
@@ -43,19 +49,21 @@ class SiteGuard:
         self.entry = entry
         self.site = site
         self.last_command_at: dict[str, datetime] = {}
+        self.last_current: dict[str, float] = {}
         self.last_result: GuardResult | None = None
         self._meter_missing = False
 
     @callback
     def async_start(self) -> None:
         """Check whenever the house or solar sensor changes, and after every controller step."""
+        self.site.guard_check = self._check_for_house
         settings = self.site.settings
         watched = [e for e in (settings.house_entity, settings.solar_entity) if e is not None]
         if watched:
 
             @callback
             def meter_changed(_event: Event[EventStateChangedData]) -> None:
-                self.async_check()
+                self.async_check(meter_read=True)
 
             self.entry.async_on_unload(
                 async_track_state_change_event(self.hass, watched, meter_changed)
@@ -65,6 +73,34 @@ class SiteGuard:
     def async_follow(self, charging: VehicleSmartCharging) -> None:
         """Check after each step of this car's controller (its plan may have moved)."""
         self.entry.async_on_unload(charging.async_add_listener(self.async_check))
+
+    def _just_sent(self, vehicle_id: str, current_a: float, now: datetime) -> bool:
+        """The same current went to this car moments ago (the account may not show it yet)."""
+        sent_at = self.last_command_at.get(vehicle_id)
+        return (
+            self.last_current.get(vehicle_id) == current_a
+            and sent_at is not None
+            and now - sent_at < COMMAND_SPACING
+        )
+
+    def _check_for_house(self, meter_read: bool) -> None:
+        self.async_check(meter_read=meter_read)
+
+    def _house_kw(self, cars: list[GuardCar], meter_read: bool) -> float | None:
+        """The house's own power. Only a new meter reading measures it again: between two
+        readings a car's power may already have changed while the meter still shows the old
+        one, so the last measurement stands."""
+        if not meter_read and self.site.house_without_cars_kw is not None:
+            return self.site.house_without_cars_kw
+        settings = self.site.settings
+        meter = power_kw(self.hass, settings.house_entity)
+        self._warn_if_meter_missing(meter)
+        return house_without_cars(
+            settings.house_kind,
+            meter,
+            power_kw(self.hass, settings.solar_entity),
+            sum(car.charging_kw for car in cars),
+        )
 
     def _planned_now(self, charging: VehicleSmartCharging, now: datetime) -> _PlannedNow:
         """The plan's power now, and the part of it expected from solar (kW)."""
@@ -88,9 +124,15 @@ class SiteGuard:
                 surplus = self.site.surplus_kw(slot.start, slot.end)
         return _PlannedNow(kw, min(kw, surplus))
 
+    def _house_sites(self) -> list[HomeSite]:
+        return self.hass.data.get(HOUSES, {}).get(house_key(self.site.settings)) or [self.site]
+
+    def _house_cars(self) -> dict[str, VehicleSmartCharging]:
+        return {charging.vehicle_id: charging for charging in self.site.house_cars()}
+
     def _cars(self, now: datetime) -> list[GuardCar]:
         cars: list[GuardCar] = []
-        for vehicle_id, charging in self.entry.runtime_data.smart_charging.items():
+        for vehicle_id, charging in self._house_cars().items():
             system = charging.system
             if system is None or system.charger is None or not system.vehicle.is_plugged_in:
                 continue
@@ -114,46 +156,61 @@ class SiteGuard:
         return cars
 
     @callback
-    def async_check(self) -> None:
-        """Decide the currents now and act on them."""
+    def async_check(self, *, meter_read: bool = False) -> None:
+        """Decide the currents now and act on them (`meter_read`: the meter just changed).
+
+        One guard decides for the whole house (the first entry's), so two entries' cars never
+        both take the same headroom; the others hand their checks to it.
+        """
+        lead = self._house_sites()[0]
+        if lead is not self.site and lead.guard_check is not None:
+            # The house's meter is the lead's to follow (the same sensor).
+            if not meter_read:
+                lead.guard_check(False)
+            return
         now = dt_util.utcnow()
         settings = self.site.settings
         cars = self._cars(now)
-        meter = power_kw(self.hass, settings.house_entity)
-        self._warn_if_meter_missing(meter)
-        house = house_without_cars(
-            settings.house_kind,
-            meter,
-            power_kw(self.hass, settings.solar_entity),
-            sum(car.charging_kw for car in cars),
-        )
+        house = self._house_kw(cars, meter_read)
         result = guard(now, house_kw=house, import_limit_kw=settings.import_limit_kw, cars=cars)
         self.last_result = result
-        self.site.house_without_cars_kw = house
-        charging = self.entry.runtime_data.smart_charging
+        for site in self._house_sites():
+            site.house_without_cars_kw = house
+        charging = self._house_cars()
         for command in result.commands:
+            if self._just_sent(command.vehicle_id, command.current_a, now):
+                continue
             self.last_command_at[command.vehicle_id] = now
+            self.last_current[command.vehicle_id] = command.current_a
             self.entry.async_create_background_task(
                 self.hass,
                 self._async_set_current(charging[command.vehicle_id], command.current_a),
                 f"{DOMAIN} guard {command.vehicle_id}",
             )
         self._follow_live_load(house, result)
-        self.site.notify_state()
+        for site in self._house_sites():
+            site.notify_state()
 
     def _follow_live_load(self, house: float | None, result: GuardResult) -> None:
         """A car that must stop for the fuse: re-plan with the load the meter shows."""
-        site = self.site
+        sites = self._house_sites()
         if result.stop_for_fuse and house is not None:
-            site.live_load_kw = house
+            if self.site.live_load_kw is not None and abs(self.site.live_load_kw - house) < 0.05:
+                # Already re-planned with this load; the stop is on its way.
+                return
+            for site in sites:
+                site.live_load_kw = house
+            cars = self._house_cars()
             for vehicle_id in result.stop_for_fuse:
-                self.entry.runtime_data.smart_charging[vehicle_id].async_replan()
+                # After this check: the re-plan's step runs the guard again.
+                self.hass.loop.call_soon(cars[vehicle_id].async_replan)
         elif (
-            site.live_load_kw is not None
+            (seen := self.site.live_load_kw) is not None
             and house is not None
-            and house < site.live_load_kw - LIVE_LOAD_RELEASE_KW
+            and house < seen - LIVE_LOAD_RELEASE_KW
         ):
-            site.live_load_kw = None
+            for site in sites:
+                site.live_load_kw = None
 
     def _warn_if_meter_missing(self, meter: float | None) -> None:
         missing = meter is None and self.site.settings.house_entity is not None
@@ -168,7 +225,8 @@ class SiteGuard:
         system = charging.system
         if system is None or system.charger is None:
             return
-        runtime = self.entry.runtime_data
+        # The car's own entry: in a shared house it may be another entry's.
+        runtime = charging.entry.runtime_data
         try:
             routed = await runtime.commands.async_route(
                 system, CommandKind.SET_MAX_CURRENT, current_a

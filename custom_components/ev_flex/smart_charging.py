@@ -50,6 +50,7 @@ from .core.executor import (
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, command_outcome
 from .core.planner import Plan, PlanRequest, plan as make_plan
+from .core.site import current_switch_times
 from .core.tariff import PricedSlot
 from .helpers import store_key_part, vehicle_name
 from .repairs import issue_id
@@ -227,6 +228,14 @@ class VehicleSmartCharging:
             self.vehicle_id, request, system.charger if system is not None else None
         )
         planned = make_plan(completed)
+        # The cars after this one in the house plan around it: again, now.
+        for later in site.later_cars(self.vehicle_id):
+            self.hass.loop.call_soon(later.async_replan)
+        if completed.charge.min_kw > 0:
+            # The charger takes a current: charge through each slot at its planned power.
+            planned = replace(
+                planned, switch_times=current_switch_times(planned, completed.charge.min_kw)
+            )
         if completed.prices is request.prices:
             return planned
         # A solar mode planned with the grid made dear: show the real prices and cost.

@@ -43,6 +43,8 @@ PART_NAMES = {
     "state.*": "smart charging state, plan and totals",
     "executor.*": "record of sent commands",
     "pairing.*": "capabilities a charger unlocked for a car (learned again)",
+    "sessions.records": "charging session history (the records that could not be read)",
+    "settings.calendar_departures": "departures read from the calendar (read again)",
 }
 
 

@@ -2,20 +2,23 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import time
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .commands import command_errors
-from .const import LOGGER
+from .const import LOGGER, WEEKDAYS
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import NoCommandPathError
 from .core.controller import ControllerSettings
 from .core.model import CommandKind, CommandResult
 from .core.pairing import RoutedCommand, command_outcome
+from .departures import week_of, with_day
 from .entity import (
     EvFlexChargerEntity,
     EvFlexVehicleEntity,
@@ -56,6 +59,29 @@ SETTING_SWITCHES: tuple[SettingSwitchDescription, ...] = (
     ),
 )
 
+# A day switched back on leaves at the daily departure time, or at 07:00 without one.
+DEFAULT_DEPARTURE = time(7, 0)
+
+
+def _weekday_switch(weekday: int, name: str) -> SettingSwitchDescription:
+    """Whether the car leaves on that weekday; its time entity holds when."""
+
+    def set_day(settings: ControllerSettings, on: bool) -> ControllerSettings:
+        current = week_of(settings)[weekday]
+        departure = current or settings.departure_time or DEFAULT_DEPARTURE
+        return with_day(settings, weekday, departure if on else None)
+
+    return SettingSwitchDescription(
+        key=f"departs_{name}",
+        translation_key=f"departs_{name}",
+        entity_category=EntityCategory.CONFIG,
+        is_on_fn=lambda settings: week_of(settings)[weekday] is not None,
+        set_fn=set_day,
+    )
+
+
+WEEKDAY_SWITCHES = tuple(_weekday_switch(weekday, name) for weekday, name in enumerate(WEEKDAYS))
+
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -74,7 +100,9 @@ async def async_setup_entry(
     async_setup_smart_charging_entities(
         entry,
         async_add_entities,
-        lambda charging: [SettingSwitch(charging, d) for d in SETTING_SWITCHES],
+        lambda charging: [
+            SettingSwitch(charging, d) for d in (*SETTING_SWITCHES, *WEEKDAY_SWITCHES)
+        ],
     )
 
 

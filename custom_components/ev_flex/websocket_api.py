@@ -18,7 +18,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 import probatio
 
-from .const import DOMAIN
+from .const import DOMAIN, LOGGER
 from .core.plan_answer import PRICE_DIGITS, plan_answer
 from .core.plan_request import current_slots
 from .core.planner import PriceSlot
@@ -115,9 +115,13 @@ def websocket_subscribe_vehicle_plan(
 
     @callback
     def send_plan() -> None:
-        connection.send_message(
-            websocket_api.event_message(msg["id"], vehicle_plan(charging, dt_util.utcnow()))
-        )
+        try:
+            message = vehicle_plan(charging, dt_util.utcnow())
+        except Exception:  # noqa: BLE001 (logged in full below)
+            # The card's view of a step must never stop the step's other listeners (entities).
+            LOGGER.exception("The EV Flex card could not show the plan of %s", charging.entry.title)
+            return
+        connection.send_message(websocket_api.event_message(msg["id"], message))
 
     @callback
     def unloaded() -> None:

@@ -6,7 +6,7 @@
 import { LitElement, html, css, nothing } from "lit";
 import { chart } from "./chart.js";
 import { EvFlexCardEditor } from "./editor.js";
-import { Formats, departureLine, problemMessage, reasonSentence } from "./text.js";
+import { Formats, departureLine, displayTimeZone, problemMessage, reasonSentence } from "./text.js";
 
 // After the vehicle's entry unloads (a reload, say), ask again this long after.
 const RESUBSCRIBE_MS = 15_000;
@@ -34,10 +34,12 @@ class EvFlexCard extends LitElement {
 
   setConfig(config) {
     if (!config || typeof config !== "object") throw new Error("Invalid configuration");
-    if (this._config?.device_id !== config.device_id) this._unsubscribe();
+    if (this._config?.device_id !== config.device_id) {
+      this._unsubscribe();
+      this._data = undefined;
+      this._problem = config.device_id ? undefined : "no_vehicle";
+    }
     this._config = { ...config };
-    this._data = undefined;
-    this._problem = config.device_id ? undefined : "no_vehicle";
   }
 
   getCardSize() {
@@ -168,7 +170,7 @@ class EvFlexCard extends LitElement {
         ${data && !blocking ? this._header(data, formats, now) : html`<div class="name">EV Flex</div>`}
         ${this._problem ? html`<div class="message ${this._problem}">${problemMessage(this._problem)}</div>` : nothing}
         ${data && !blocking && this._width
-          ? html`<div class="chart-box">${chart(data, { width: this._width, formats, timeZone: this.hass.config?.time_zone, now })}</div>
+          ? html`<div class="chart-box">${chart(data, { width: this._width, formats, timeZone: displayTimeZone(this.hass), now })}</div>
               ${this._legend(data)}`
           : nothing}
         ${data && !blocking ? this._controls(data) : nothing}

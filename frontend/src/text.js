@@ -1,10 +1,16 @@
 // What the card says in words: the reason for the state, the departure line, the messages.
 
-/** Times and numbers in the user's language and Home Assistant's time zone. */
+/** The zone the user asked times to be shown in (their profile's "Time zone": the browser's
+ * own, or the server's); undefined means the browser's. */
+export function displayTimeZone(hass) {
+  return hass?.locale?.time_zone === "server" ? hass?.config?.time_zone || undefined : undefined;
+}
+
+/** Times and numbers in the user's language and chosen time zone. */
 export class Formats {
   constructor(hass) {
     const language = hass?.locale?.language || hass?.language || "en";
-    const timeZone = hass?.config?.time_zone || undefined;
+    const timeZone = displayTimeZone(hass);
     const hour12 = hass?.locale?.time_format === "12" ? true : hass?.locale?.time_format === "24" ? false : undefined;
     this._time = new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit", hour12, timeZone });
     this._hour = new Intl.DateTimeFormat(language, { hour: "2-digit", hour12, timeZone });
@@ -75,8 +81,23 @@ function savingsClause(data, formats) {
   return less >= 1 ? `${clause}, ${formats.percent(less)} less than now` : clause;
 }
 
+// The controller's reasons that say more than its state does.
+const REASONS = {
+  behind: "Charging now to catch up: at the planned pace the car would not be ready on time.",
+  protective: "Charging now: the battery is below your protective minimum.",
+  probe: "Charging for a moment to measure the car's real charging power.",
+  no_capacity: "Charging at once: the car does not report its battery size, so EV Flex cannot plan.",
+  away: "The car is away from its charging location: smart charging waits until it is back.",
+  no_readings: "Waiting for the car to report its battery level.",
+  waiting_for_soc: "Waiting for the car to report its battery level.",
+  pause_for_soc: "Pausing until the car reports its new battery level.",
+  demand_response: "Discharging on request (a demand-response event), never below the reserve.",
+  demand_response_reserve: "Holding the reserve for a demand-response request.",
+};
+
 /** One plain sentence: why the car does what it does now. */
 export function reasonSentence(data, formats, now = new Date()) {
+  if (data.status !== "disabled" && REASONS[data.reason]) return REASONS[data.reason];
   const status = data.status || "unknown";
   const window = chargingWindow(data);
   const span = window ? `${formats.moment(window.start, now)}–${formats.time(window.end)}` : "";

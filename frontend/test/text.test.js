@@ -2,9 +2,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { priceTicks } from "../src/chart.js";
-import { Formats, departureLine, problemMessage, reasonSentence } from "../src/text.js";
+import { Formats, departureLine, displayTimeZone, problemMessage, reasonSentence } from "../src/text.js";
 
-const hass = { locale: { language: "en", time_format: "24" }, config: { time_zone: "Europe/Oslo" } };
+const hass = {
+  locale: { language: "en", time_format: "24", time_zone: "server" },
+  config: { time_zone: "Europe/Oslo" },
+};
 const formats = new Formats(hass);
 // 18:00 in Oslo on a Tuesday.
 const NOW = new Date("2026-01-13T17:00:00Z");
@@ -66,6 +69,17 @@ test("every state has a sentence of its own", () => {
   assert.equal(reasonSentence({ status: "unknown", plugged_in: false }, formats, NOW), "The car is unplugged.");
 });
 
+test("a reason that says more than the state wins", () => {
+  const behind = { ...waiting, status: "plan_executing_started", reason: "behind" };
+  assert.match(reasonSentence(behind, formats, NOW), /^Charging now to catch up/);
+  const away = { ...waiting, status: "considering", reason: "away" };
+  assert.match(reasonSentence(away, formats, NOW), /away from its charging location/);
+  const plan = { ...waiting, reason: "plan" };
+  assert.match(reasonSentence(plan, formats, NOW), /^Waiting for cheaper prices/);
+  const off = { ...waiting, status: "disabled", reason: "away" };
+  assert.match(reasonSentence(off, formats, NOW), /^Smart charging is off/);
+});
+
 test("the departure line shows the shortfall, and none when on target", () => {
   assert.deepEqual(departureLine(waiting, formats, NOW), {
     when: "Wed 07:00",
@@ -79,7 +93,7 @@ test("the departure line shows the shortfall, and none when on target", () => {
 });
 
 test("12-hour clocks where the user has them", () => {
-  const twelve = new Formats({ ...hass, locale: { language: "en", time_format: "12" } });
+  const twelve = new Formats({ ...hass, locale: { ...hass.locale, time_format: "12" } });
   assert.match(twelve.time("2026-01-14T13:00:00+01:00"), /^01:00\s?PM$/);
 });
 
@@ -93,4 +107,11 @@ test("the price axis ends on round numbers above the dearest and below the cheap
   assert.deepEqual(priceTicks(0, 1.91), [0, 1, 2]);
   assert.deepEqual(priceTicks(0, 0.6), [0, 0.2, 0.4, 0.6]);
   assert.deepEqual(priceTicks(-0.12, 0.3), [-0.2, 0, 0.2, 0.4]);
+});
+
+test("times in the zone the user chose: the server's, or the browser's own", () => {
+  assert.equal(displayTimeZone(hass), "Europe/Oslo");
+  assert.equal(displayTimeZone({ ...hass, locale: { ...hass.locale, time_zone: "local" } }), undefined);
+  const utc = new Formats({ ...hass, config: { time_zone: "UTC" } });
+  assert.equal(utc.time("2026-01-14T01:00:00+01:00"), "00:00");
 });

@@ -8,7 +8,7 @@ import pytest
 
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .enode_support import ManualClock
+from .manual_clock import ManualClock
 
 
 @pytest.fixture

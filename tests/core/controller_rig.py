@@ -24,18 +24,7 @@ from custom_components.ev_flex.core.model import CommandKind, CommandResult, Veh
 from custom_components.ev_flex.core.planner import PriceSlot
 from custom_components.ev_flex.core.simulator import ChargerSpec, Simulation, VehicleSpec
 
-
-class ManualClock:
-    """A clock that only moves when told; `sleep` moves it."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+from .manual_clock import ManualClock
 
 
 def quarter_prices(

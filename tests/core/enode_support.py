@@ -1,10 +1,9 @@
-"""Helpers shared by the Enode tests: a hand-driven clock, a webhook receiver, a client factory."""
+"""Helpers shared by the Enode tests: a webhook receiver, a client and its monotonic clock."""
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 import socket
 
 import aiohttp
@@ -16,19 +15,6 @@ from tests.fakes.enode_server import FakeEnodeServer
 USER = "user-1"
 # State travels in the path: Link keeps no query of the redirect URI.
 REDIRECT_URI = "https://ha.example/api/ev_flex/link/abc/state-token"
-
-
-class ManualClock:
-    """A wall clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
 
 
 class ManualMonotonic:

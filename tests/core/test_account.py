@@ -12,7 +12,7 @@ from custom_components.ev_flex.core.account import (
 from custom_components.ev_flex.core.model import CommandKind, CommandState
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
-from .controller_rig import ManualClock
+from .manual_clock import ManualClock
 
 START = datetime(2026, 1, 15, 22, 0, tzinfo=UTC)
 

@@ -17,7 +17,8 @@ from custom_components.ev_flex.core.model import CommandKind, CommandState
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .enode_support import USER, ManualClock, make_client
+from .enode_support import USER, make_client
+from .manual_clock import ManualClock
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

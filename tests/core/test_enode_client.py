@@ -33,7 +33,8 @@ from custom_components.ev_flex.core.enode import (
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .enode_support import REDIRECT_URI, USER, ManualClock, ManualMonotonic, make_client
+from .enode_support import REDIRECT_URI, USER, ManualMonotonic, make_client
+from .manual_clock import ManualClock
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

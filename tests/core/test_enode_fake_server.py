@@ -26,7 +26,8 @@ from tests.fakes.enode_server import (
     server_from_args,
 )
 
-from .enode_support import REDIRECT_URI, USER, ManualClock, make_client, webhook_receiver
+from .enode_support import REDIRECT_URI, USER, make_client, webhook_receiver
+from .manual_clock import ManualClock
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

@@ -28,7 +28,8 @@ from custom_components.ev_flex.core.enode import (
 )
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .enode_support import USER, ManualClock, make_client, webhook_receiver
+from .enode_support import USER, make_client, webhook_receiver
+from .manual_clock import ManualClock
 
 pytestmark = pytest.mark.usefixtures("socket_enabled")
 

@@ -33,7 +33,7 @@ from custom_components.ev_flex.core.simulator import (
     Simulation,
 )
 
-from .controller_rig import ManualClock
+from .manual_clock import ManualClock
 
 START = datetime(2026, 1, 15, 22, 0, tzinfo=UTC)
 

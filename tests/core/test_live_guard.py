@@ -51,8 +51,9 @@ def test_the_fuse_lowers_the_current_at_once() -> None:
 
 def test_when_not_even_the_minimum_fits_the_car_must_stop() -> None:
     result = guard(NOW, house_kw=14.0, import_limit_kw=FUSE_KW, cars=[CAR])
-    assert result.commands == ()
     assert result.stop_for_fuse == ("car",)
+    # Until its controller stops it, the charger goes as low as it can, at once.
+    assert result.commands == (GuardCommand("car", 6.0, protects_fuse=True),)
     # A car that neither charges nor is planned to is left alone.
     idle = replace(CAR, charging_kw=0.0, planned_kw=0.0)
     assert guard(NOW, house_kw=14.0, import_limit_kw=FUSE_KW, cars=[idle]).stop_for_fuse == ()
@@ -63,7 +64,7 @@ def test_two_cars_share_the_fuse_first_come_first_served() -> None:
     second = replace(CAR, vehicle_id="second")
     result = guard(NOW, house_kw=2.0, import_limit_kw=FUSE_KW, cars=[first, second])
     # 14.95 kW free: the first keeps 16 A (11.04 kW); 3.91 kW is below 6 A: the second stops.
-    assert result.commands == ()
+    assert result.commands == (GuardCommand("second", 6.0, protects_fuse=True),)
     assert result.stop_for_fuse == ("second",)
     result = guard(NOW, house_kw=0.5, import_limit_kw=FUSE_KW, cars=[first, second])
     # 16.45 kW free: 5.41 kW is left for the second, 7 A.

@@ -39,7 +39,8 @@ from custom_components.ev_flex.core.pairing import (
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS, Simulation
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .enode_support import USER, ManualClock, make_client
+from .enode_support import USER, make_client
+from .manual_clock import ManualClock
 
 T0 = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)
 CAPABLE = VehicleCapabilities(can_start_stop=True, reports_location=True)

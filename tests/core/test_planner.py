@@ -28,28 +28,11 @@ from custom_components.ev_flex.core.planner import (
 )
 from custom_components.ev_flex.core.planner.curve import ChargeCurve
 
-from .planner_reference import build_model, check_against_reference, replay
+from .planner_reference import build_model, check_against_reference, price_items as _prices, replay
 
 REPO = Path(__file__).resolve().parents[2]
 BERLIN = ZoneInfo("Europe/Berlin")
 CET = timezone(timedelta(hours=1))
-
-
-def _prices(
-    start: datetime, imports: list[float], minutes: int = 60, exports: list[float] | None = None
-) -> list[dict[str, Any]]:
-    items = []
-    for i, price in enumerate(imports):
-        begin = start + timedelta(minutes=minutes * i)
-        item: dict[str, Any] = {
-            "start": begin.isoformat(),
-            "end": (begin + timedelta(minutes=minutes)).isoformat(),
-            "import": price,
-        }
-        if exports is not None:
-            item["export"] = exports[i]
-        items.append(item)
-    return items
 
 
 def _request(**overrides: Any) -> dict[str, Any]:

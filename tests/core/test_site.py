@@ -7,12 +7,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.ev_flex.core.base_load import BaseLoadProfile, base_load_hours
-from custom_components.ev_flex.core.planner import SiteSpec
+from custom_components.ev_flex.core.planner import (
+    Plan,
+    PlannedSlot,
+    PlanStatus,
+    SiteSpec,
+    SwitchInterval,
+)
 from custom_components.ev_flex.core.site import (
     HouseSensorKind,
     PeakCounting,
     SiteError,
     SiteSettings,
+    current_switch_times,
     effective_peak,
     month_peak,
     site_for_slots,
@@ -250,3 +257,28 @@ def test_empty_profile_says_zero_and_round_trips() -> None:
     stored = learned.to_dict()
     stored["by_weekday_hour"][0][0] = math.nan
     assert BaseLoadProfile.from_dict(stored).by_weekday_hour[0][0] is None
+
+
+def test_current_control_charges_through_each_slot_at_its_power() -> None:
+    def at(minutes: float) -> datetime:
+        return NOW + timedelta(minutes=minutes)
+
+    def slot(start: float, kw: float) -> PlannedSlot:
+        return PlannedSlot(at(start), at(start + 15), kw, 0.0, 50.0, 0.1, None)
+
+    plan = Plan(
+        status=PlanStatus.OK,
+        slots=(slot(0, 11.0), slot(15, 11.0), slot(30, 5.0), slot(45, 2.0), slot(60, 0.0)),
+        switch_times=(
+            SwitchInterval(at(0), at(30 + 15 * 5 / 11), "charge", 11.0),
+            SwitchInterval(at(45), at(45 + 15 * 2 / 11), "charge", 11.0),
+        ),
+    )
+    assert current_switch_times(plan, 4.14) == (
+        # Full power, back to back: one window.
+        SwitchInterval(at(0), at(30), "charge", 11.0),
+        # 5 kW through the whole slot instead of 11 kW for 6.8 minutes.
+        SwitchInterval(at(30), at(45), "charge", 5.0),
+        # 2 kW is below the charger's minimum: part of the slot at full power, as planned.
+        SwitchInterval(at(45), at(45 + 15 * 2 / 11), "charge", 11.0),
+    )

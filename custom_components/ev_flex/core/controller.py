@@ -237,10 +237,6 @@ class VehicleController:
 
     # Settings changes (the HA layer's entities and actions)
 
-    def update_settings(self, **changes: Any) -> None:
-        """Change settings; takes effect at the next `update`."""
-        self.settings = replace(self.settings, **changes)
-
     def set_departure(self, at: datetime, target_soc_pct: float | None = None) -> None:
         """A one-off departure (and target) for the next session."""
         self.settings = replace(

@@ -12,6 +12,7 @@ from enum import StrEnum
 import math
 from typing import Any
 
+from .calendar_departures import CalendarDeparture, departures_from_list, departures_to_list
 from .executor import DeviceTarget
 from .learning import ChargeLearner, ChargeModel
 from .model import ChargerState, VehicleState
@@ -129,6 +130,8 @@ class ControllerSettings:
     # Departures by weekday, Monday first (None: no departure that day). When set it takes the
     # place of the daily departure time.
     weekly_departures: tuple[time | None, ...] | None = None
+    # Departures the chosen calendar's events set; on their days they replace the schedule's.
+    calendar_departures: tuple[CalendarDeparture, ...] = ()
     target_soc_pct: float = 80.0
     # Below this the car charges at once, whatever the price.
     protective_soc_pct: float = 0.0
@@ -163,6 +166,7 @@ class ControllerSettings:
                 None if day is None else day.isoformat(timespec="minutes")
                 for day in self.weekly_departures
             ],
+            "calendar_departures": departures_to_list(self.calendar_departures),
             "target_soc_pct": self.target_soc_pct,
             "protective_soc_pct": self.protective_soc_pct,
             "v2g": self.v2g,
@@ -206,6 +210,7 @@ class ControllerSettings:
             weekly_departures=None
             if weekly is None
             else tuple(None if day is None else time.fromisoformat(str(day)) for day in weekly),
+            calendar_departures=departures_from_list(data.get("calendar_departures", ())),
             target_soc_pct=float(data.get("target_soc_pct", defaults.target_soc_pct)),
             protective_soc_pct=float(data.get("protective_soc_pct", defaults.protective_soc_pct)),
             v2g=bool(data.get("v2g", defaults.v2g)),
@@ -250,9 +255,14 @@ def sanitized(settings: ControllerSettings) -> ControllerSettings:
         for request in settings.discharge_requests
         if math.isfinite(request.power_kw) and request.power_kw > 0
     )
+    calendar = tuple(
+        replace(item, target_soc_pct=_percent(item.target_soc_pct, settings.target_soc_pct))
+        for item in settings.calendar_departures
+    )
     return replace(
         settings,
         departure_override=override,
+        calendar_departures=calendar,
         target_soc_pct=_percent(settings.target_soc_pct, 80.0),
         protective_soc_pct=_percent(settings.protective_soc_pct, 0.0),
         reserve_soc_pct=_percent(settings.reserve_soc_pct, 40.0),

@@ -7,8 +7,9 @@ made. The session counts its energy and money, and what charging at once would h
 """
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
+from .calendar_departures import next_departure
 from .controller_data import (
     ControllerSettings,
     EventKind,
@@ -31,23 +32,6 @@ def _slot_at(slots: Sequence[PriceSlot], moment: datetime) -> PriceSlot | None:
     return None
 
 
-def _next_departure(
-    schedule: Sequence[time | None], after: datetime, tz: tzinfo
-) -> datetime | None:
-    """The first departure after `after` of a weekly schedule, Monday first (None when no
-    weekday has one)."""
-    day = after.astimezone(tz).date()
-    for offset in range(8):
-        date_ = day + timedelta(days=offset)
-        departure = schedule[date_.weekday()]
-        if departure is None:
-            continue
-        candidate = datetime.combine(date_, departure, tzinfo=tz)
-        if candidate > after:
-            return candidate
-    return None
-
-
 def resolve_departure(
     settings: ControllerSettings, reference: datetime, tz: tzinfo
 ) -> tuple[datetime | None, float]:
@@ -62,7 +46,9 @@ def resolve_departure(
     schedule = settings.weekly_departures
     if schedule is None:
         schedule = (settings.departure_time,) * 7
-    return _next_departure(schedule, reference, tz), settings.target_soc_pct
+    return next_departure(
+        schedule, settings.calendar_departures, reference, tz, settings.target_soc_pct
+    )
 
 
 def _start_session(work: Work) -> None:

@@ -142,6 +142,13 @@ def guard(
         if wanted > 0 and allowed < car.kw_at(car.min_current_a) - 1e-9:
             if car.charging_kw > 0 or car.planned_kw > 0:
                 stops.append(car.vehicle_id)
+                # Until its controller stops it: as little as the charger allows.
+                minimum = _command(
+                    now, car, car.kw_at(car.min_current_a), lower_only=True, fuse=True
+                )
+                if minimum is not None:
+                    commands.append(minimum)
+                headroom -= car.kw_at(car.min_current_a) if car.charging_kw > 0 else 0.0
             continue
         headroom -= allowed
         fuse = allowed < wanted - 1e-9

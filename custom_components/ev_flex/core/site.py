@@ -6,13 +6,13 @@ production, into the `site` object of a planner request.
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 import math
 from typing import Any
 
-from .planner import Plan, SiteSpec
+from .planner import Plan, SiteSpec, SwitchInterval
 
 GRID_VOLTAGE_V = 230.0
 # The smallest current a charger may charge with (IEC 61851).
@@ -244,3 +244,35 @@ def solar_share_pct(
     if total <= 0:
         return None
     return round(100.0 * from_solar / total, 1)
+
+
+def current_switch_times(plan: Plan, min_kw: float) -> tuple[SwitchInterval, ...]:
+    """A plan's switch times for a charger that takes a current.
+
+    A slot planned at or above the charger's minimum power charges through the whole slot at
+    the planned power (the current follows it), instead of at full power for part of the slot:
+    the house draws what the plan counted on. Slots below the minimum keep their part-slot
+    windows at full power, and discharge windows stay as they are.
+    """
+    windows: list[SwitchInterval] = []
+    for slot in plan.slots:
+        if slot.charge_kw > 0 and slot.charge_kw >= min_kw - 1e-6:
+            windows.append(SwitchInterval(slot.start, slot.end, "charge", slot.charge_kw))
+            continue
+        for window in plan.switch_times:
+            start, end = max(slot.start, window.start), min(slot.end, window.end)
+            if start < end:
+                windows.append(replace(window, start=start, end=end))
+    merged: list[SwitchInterval] = []
+    for window in windows:
+        last = merged[-1] if merged else None
+        if (
+            last is not None
+            and last.end == window.start
+            and last.mode == window.mode
+            and abs(last.kw - window.kw) < 1e-9
+        ):
+            merged[-1] = replace(last, end=window.end)
+        else:
+            merged.append(window)
+    return tuple(merged)

@@ -23,8 +23,21 @@
 The solver is exact dynamic programming over piecewise-linear value functions
 (`dp.py`), in pure Python.
 
-Run `scripts/plan` with a request as JSON on stdin to get the plan as JSON on stdout; invalid
-input exits with status 2 and the validation message. It runs this package by itself
+Optional, with the same model otherwise (`site.py` states it in full):
+
+- `charge.min_kw`: a charging slot runs at least at `min(min_kw, the slot's maximum)`; the
+  maximum counts the taper and what fills the battery, the fuse can't lower it.
+- `site`: the house around the car. With `house = base_load_kw - solar_kw` per slot the grid
+  sees `net = house + pc - pd`: import paid at the import price, export earning the export
+  price (0 without one), `net <= max(import_limit_kw, house)`, `-net <= max(export_limit_kw,
+  -house)`, and a capacity tariff `peak_price_per_kw * max(0, P - current_peak_kw)` on the
+  highest clock-hour average import `P`. The cost is the house's cost with the plan minus
+  without it. Exact without the tariff (and with it, on hourly slots).
+- Several cars on one house: `SiteRequest` and `plan_site` (`multi.py`).
+
+Run `scripts/plan` with a request as JSON on stdin to get the plan as JSON on stdout (a site
+request, with "vehicles", gets the site plan); invalid input exits with status 2 and the
+validation message. It runs this package by itself
 (`python -m planner` from custom_components/ev_flex/core): the package imports nothing outside
 itself, so Home Assistant is never loaded.
 """

@@ -37,6 +37,7 @@ def _slot(value: Any) -> PlannedSlot:
     if end < start:
         raise ValueError("a plan slot ends before it starts")
     export = data.get("export")
+    grid = data.get("grid_kw")
     return PlannedSlot(
         start=start,
         end=end,
@@ -45,6 +46,7 @@ def _slot(value: Any) -> PlannedSlot:
         soc_pct_end=_number(data["soc_pct_end"]),
         import_price=_number(data["import"]),
         export_price=None if export is None else _number(export),
+        grid_kw=None if grid is None else _number(grid),
     )
 
 
@@ -84,4 +86,6 @@ def read_plan(value: Any) -> Plan:
         energy_charged_kwh=_number(data.get("energy_charged_kwh", 0.0)),
         energy_discharged_kwh=_number(data.get("energy_discharged_kwh", 0.0)),
         targets=tuple(_target(item) for item in data.get("targets", ())),
+        peak_kw=None if data.get("peak_kw") is None else _number(data["peak_kw"]),
+        peak_cost=_number(data.get("peak_cost", 0.0)),
     )

@@ -262,8 +262,24 @@ def solve(
     """The cheapest path at this cap on the hourly import, and its stages."""
     slots = stages(car, house, peak_cap)
     high, low, _ = reach_bounds(car, slots)
-    path = optimal_site_path(slots, car.start_kwh, lower_bounds(car, high), low, high)
-    return path, slots
+    lower = lower_bounds(car, high)
+    if car.request.charge.min_kw > 0.0:
+        # Without the minimum the problem is easier and its optimum no dearer: when that plan
+        # happens to respect the minimum, it is the optimum.
+        relaxed = [replace(stage, min_kw=0.0) for stage in slots]
+        path = optimal_site_path(relaxed, car.start_kwh, lower, low, high)
+        if _respects_minimum(slots, car.start_kwh, path):
+            return path, slots
+    return optimal_site_path(slots, car.start_kwh, lower, low, high), slots
+
+
+def _respects_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> bool:
+    energy = start_kwh
+    for stage, target in zip(slots, path, strict=True):
+        if target > energy + _REACH_MARGIN_KWH and target < stage.least_charge(energy) - 1e-12:
+            return False
+        energy = target
+    return True
 
 
 def powers(car: Car, path: Sequence[float]) -> tuple[list[float], list[float]]:

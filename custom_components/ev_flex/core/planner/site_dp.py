@@ -455,6 +455,9 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
         target = (
             best[1] if best is not None else min(max(energy, following.xs[0]), following.xs[-1])
         )
+        if abs(target - energy) <= 2.0 * _JUMP_KWH:
+            # Rounding at a bound or a step, not a move.
+            target = energy
         energies.append(target)
         energy = target
     return energies

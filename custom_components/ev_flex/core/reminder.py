@@ -1,0 +1,103 @@
+"""When to remind the user to plug the car in.
+
+At home and unplugged: when plugging in an hour from now would leave too little time to reach
+the next departure's target at full power. Plugged in: when the plan shows the target will be
+missed. Either way once per departure (the caller remembers which departures it reminded of).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+import math
+
+# The user has this long to plug in before it is too late.
+GRACE = timedelta(hours=1)
+# A shortfall smaller than this is rounding, not a reason to bother anyone.
+MIN_SHORTFALL_PCT = 1.0
+
+
+class ReminderReason(StrEnum):
+    """Why the user is asked to plug in."""
+
+    UNPLUGGED = "unplugged"
+    SHORTFALL = "shortfall"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChargeOutlook:
+    """What is known about the car and its next departure."""
+
+    now: datetime
+    at_home: bool
+    plugged_in: bool | None
+    departure: datetime | None
+    target_soc_pct: float | None
+    soc_pct: float | None
+    capacity_kwh: float | None
+    # Power into the car at full charge, after losses.
+    charge_kw: float
+    # What the plan expects to fall short of the target by (plugged in only).
+    shortfall_pct: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reminder:
+    """A reminder to send: for which departure, why, and by when to plug in."""
+
+    reason: ReminderReason
+    departure: datetime
+    target_soc_pct: float
+    soc_pct: float | None
+    # The last moment plugging in still reaches the target (unplugged only).
+    plug_in_by: datetime | None = None
+    shortfall_pct: float | None = None
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def charge_time(outlook: ChargeOutlook) -> timedelta | None:
+    """How long charging to the target takes at full power; None when it can't be told."""
+    soc, target, capacity = outlook.soc_pct, outlook.target_soc_pct, outlook.capacity_kwh
+    if soc is None or target is None or capacity is None or not _finite(outlook.charge_kw):
+        return None
+    if not (_finite(soc) and _finite(target) and _finite(capacity)):
+        return None
+    if capacity <= 0 or outlook.charge_kw <= 0:
+        return None
+    needed_kwh = max(0.0, target - soc) / 100.0 * capacity
+    return timedelta(hours=min(needed_kwh / outlook.charge_kw, 24.0 * 365))
+
+
+def reminder_due(outlook: ChargeOutlook) -> Reminder | None:
+    """The reminder the outlook calls for, if any."""
+    departure, target = outlook.departure, outlook.target_soc_pct
+    if departure is None or target is None or departure <= outlook.now or not outlook.at_home:
+        return None
+    if outlook.plugged_in is True:
+        shortfall = outlook.shortfall_pct
+        if shortfall is None or not _finite(shortfall) or shortfall < MIN_SHORTFALL_PCT:
+            return None
+        return Reminder(
+            reason=ReminderReason.SHORTFALL,
+            departure=departure,
+            target_soc_pct=target,
+            soc_pct=outlook.soc_pct,
+            shortfall_pct=shortfall,
+        )
+    if outlook.plugged_in is not False:
+        return None
+    needed = charge_time(outlook)
+    if needed is None or needed <= timedelta(0):
+        return None
+    plug_in_by = departure - needed
+    if plug_in_by > outlook.now + GRACE:
+        return None
+    return Reminder(
+        reason=ReminderReason.UNPLUGGED,
+        departure=departure,
+        target_soc_pct=target,
+        soc_pct=outlook.soc_pct,
+        plug_in_by=plug_in_by,
+    )
