@@ -73,7 +73,9 @@ class CalendarDepartures:
         charging = self.charging
         if self.calendar is None:
             if charging.controller.settings.calendar_departures:
-                charging.controller.update_settings(calendar_departures=())
+                charging.controller.settings = replace(
+                    charging.controller.settings, calendar_departures=()
+                )
                 charging.async_run()
             return
 
@@ -137,7 +139,9 @@ class CalendarDepartures:
         reading = read_calendar(events, tz=charging.controller.tz, soc_pct_per_km=per_km)
         self.warnings = reading.warnings
         if reading.departures != charging.controller.settings.calendar_departures:
-            charging.controller.update_settings(calendar_departures=reading.departures)
+            charging.controller.settings = replace(
+                charging.controller.settings, calendar_departures=reading.departures
+            )
         charging.async_run()
 
 
