@@ -13,7 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.ev_flex.const import CONF_CHARGING_ZONE, CONF_ENODE_LOCATION_ID, DOMAIN
 from custom_components.ev_flex.core.model import Location
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
-from tests.fakes.enode_server import FakeEnodeServer
+from tests.fakes.enode_server import FakeEnodeServer, VirtualSite
 
 from .enode_site import ENODE_USER, HATCHBACK, enode_entry_data, set_up_hatchback, setup_entry
 from .priced_simulator import PRICE_ENTITY, START, TZ, TZ_NAME, advance, set_prices, settle
@@ -101,31 +101,44 @@ async def test_plugged_into_its_home_charger_outside_the_zone_is_at_home(
     assert ir.async_get(hass).async_get_issue(DOMAIN, issue_id) is None
 
 
-async def test_away_from_the_charging_zone_smart_charging_and_repair_agree(
-    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
-) -> None:
-    """A car plugged in far from the charging zone, not into its own charger: smart charging
-    keeps its hands off (reason `away`) and the repair says so, by the same rule."""
+SEDAN = "ev_flex_simulator_sedan_75_kwh"
+
+
+async def set_up_sedan_without_its_charger(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    freezer: FrozenDateTimeFactory,
+    options: dict[str, str],
+) -> tuple[MockConfigEntry, VirtualSite]:
+    """A sedan plugged in at 18:00, linked without a charger, priced, with smart charging on."""
     freezer.move_to(START)
     await hass.config.async_set_time_zone(TZ_NAME)
-    await hass.config.async_update(latitude=59.95, longitude=10.75)
     set_prices(hass)
     site = fake_enode.add_site(vehicle=VEHICLE_PRESETS["sedan"], plugged_in=True)
     fake_enode.link(ENODE_USER, site.vehicle_id or "")
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Sedan",
-        unique_id=f"enode-{fake_enode.client_id}-away",
+        unique_id=f"enode-{fake_enode.client_id}-sedan",
         data=enode_entry_data(fake_enode),
-        options={"price_entity": PRICE_ENTITY},
+        options={"price_entity": PRICE_ENTITY, **options},
     )
     await setup_entry(hass, entry)
-    car = "ev_flex_simulator_sedan_75_kwh"
     await hass.services.async_call(
-        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_smart_charging"}, blocking=True
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{SEDAN}_smart_charging"}, blocking=True
     )
+    return entry, site
+
+
+async def test_away_from_the_charging_zone_smart_charging_and_repair_agree(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """A car plugged in far from the charging zone, not into its own charger: smart charging
+    keeps its hands off (reason `away`) and the repair says so, by the same rule."""
+    await hass.config.async_update(latitude=59.95, longitude=10.75)
+    entry, site = await set_up_sedan_without_its_charger(hass, fake_enode, freezer, {})
     await advance(hass, freezer, START + timedelta(minutes=5))
-    state = hass.states.get(f"sensor.{car}_smart_charging_state")
+    state = hass.states.get(f"sensor.{SEDAN}_smart_charging_state")
     assert (state.state, state.attributes["reason"]) == ("considering", "away")
     assert state.attributes["at_charging_location"] is False
     issue_id = f"not_at_charging_location_{entry.entry_id}_{site.vehicle_id}"
@@ -153,29 +166,15 @@ async def test_crossing_the_zone_edge_moves_every_judgement_together(
     reaches 300 m, further than the 250 m within which Enode puts a car at the garage's
     Location. Smart charging and the repair issue change their minds at the same moment: when
     the car leaves the zone, wherever Enode's word changed."""
-    freezer.move_to(START)
-    await hass.config.async_set_time_zone(TZ_NAME)
-    set_prices(hass)
     hass.states.async_set(
         "zone.garage",
         "0",
         {"latitude": 59.91, "longitude": 10.75, "radius": 300, "friendly_name": "Garage"},
     )
-    site = fake_enode.add_site(vehicle=VEHICLE_PRESETS["sedan"], plugged_in=True)
+    entry, site = await set_up_sedan_without_its_charger(
+        hass, fake_enode, freezer, {CONF_CHARGING_ZONE: "zone.garage"}
+    )
     vehicle_id = site.vehicle_id or ""
-    fake_enode.link(ENODE_USER, vehicle_id)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Sedan",
-        unique_id=f"enode-{fake_enode.client_id}-zone-edge",
-        data=enode_entry_data(fake_enode),
-        options={"price_entity": PRICE_ENTITY, CONF_CHARGING_ZONE: "zone.garage"},
-    )
-    await setup_entry(hass, entry)
-    car = "ev_flex_simulator_sedan_75_kwh"
-    await hass.services.async_call(
-        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{car}_smart_charging"}, blocking=True
-    )
     issue_id = f"not_at_charging_location_{entry.entry_id}_{vehicle_id}"
 
     async def judgements(metres_north: float) -> tuple[bool, bool, bool, bool]:
@@ -183,7 +182,7 @@ async def test_crossing_the_zone_edge_moves_every_judgement_together(
         # A thousandth of a degree of latitude is 111 m.
         site.vehicle_position = Location(latitude=59.91 + metres_north / 111_200, longitude=10.75)
         await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=5))
-        state = hass.states.get(f"sensor.{car}_smart_charging_state")
+        state = hass.states.get(f"sensor.{SEDAN}_smart_charging_state")
         location = fake_enode.vehicle_json(vehicle_id)["location"]["id"]
         return (
             location == entry.data[CONF_ENODE_LOCATION_ID],
