@@ -68,6 +68,13 @@ window.__deepQuery = (selector) => {
 };
 """
 
+# True once the frontend's launch screen has left the document and no view transition (the
+# frontend's fade from it to the app) is still animating.
+LAUNCH_SCREEN_GONE = """
+(() => !document.getElementById('ha-launch-screen') && !document.getAnimations().some(
+  (animation) => (animation.effect?.pseudoElement || '').startsWith('::view-transition')))()
+"""
+
 
 # Failed websocket answers that are not faults, as (command, error code); None matches any command.
 # A dashboard nobody has edited yet is generated, and the frontend may unsubscribe from a
@@ -296,6 +303,14 @@ class Browser:
         """Wait until an element matching selector exists, shadow roots included."""
         probe = f"!!window.__deepQuery({json.dumps(selector)})"
         await self._wait_until(probe, seconds, f"no {selector!r} appeared")
+
+    async def wait_for_launch_screen_gone(self, seconds: float = 60) -> None:
+        """Wait until Home Assistant's launch screen (logo and "Loading…") has faded out and left
+        the document, view transition included, so it is not drawn over what a shot shows.
+
+        Follows the frontend's removeLaunchScreen (home-assistant/frontend 2026): it removes
+        #ha-launch-screen after a fade-out or inside a view transition."""
+        await self._wait_until(LAUNCH_SCREEN_GONE, seconds, "the launch screen never went away")
 
     async def _gist(self) -> str:
         return repr((await self.text())[:600])

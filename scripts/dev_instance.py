@@ -521,6 +521,10 @@ def simulated_vehicle(token: str, states: list[dict[str, Any]]) -> SimulatedVehi
     return SimulatedVehicle(entities, str(device_id), str(name), entry)
 
 
+# The smart-charging states on the way from off to following the plan.
+UNSETTLED_STATES = frozenset({"disabled", "plan_executing_starting", "plan_executing_stopping"})
+
+
 def check_smart_charging(token: str, vehicle: SimulatedVehicle) -> None:
     """Ask the running server for a plan (ev_flex.plan_charging) and switch smart charging on."""
     device_id = vehicle.device_id
@@ -541,14 +545,15 @@ def check_smart_charging(token: str, vehicle: SimulatedVehicle) -> None:
     switch = f"switch.{vehicle.entities}_smart_charging"
     request("POST", "/api/services/switch/turn_on", {"entity_id": switch}, token=token)
     state_entity = f"sensor.{vehicle.entities}_smart_charging_state"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         state = request("GET", f"/api/states/{state_entity}", token=token)["state"]
-        if state != "disabled":
+        # Settled: the car has confirmed the first start or stop the plan sent it.
+        if state not in UNSETTLED_STATES:
             log(f"smart charging switched on: {state_entity} is {state}")
             return
         time.sleep(1)
-    raise SystemExit("smart charging did not leave 'disabled'")
+    raise SystemExit(f"smart charging did not settle: {state_entity} is {state}")
 
 
 def readme_dashboard(vehicle: SimulatedVehicle) -> dict[str, Any]:

@@ -26,7 +26,7 @@ import aiohttp
 import pytest
 
 from scripts import dev_instance
-from scripts.browser import Browser, BrowserError
+from scripts.browser import LAUNCH_SCREEN_GONE, Browser, BrowserError
 
 REPO = Path(__file__).resolve().parents[1]
 ARTEFACTS = REPO / "artefacts"
@@ -153,6 +153,7 @@ CARD_FACTS = """
     state: text('.state'),
     reason: text('.reason'),
     departureLine: text('.departure-line'),
+    legend: text('.legend'),
     buttons: [...root.querySelectorAll('button')].map((b) => b.textContent.trim()),
     width: card.getBoundingClientRect().width,
     background: getComputedStyle(root.querySelector('ha-card')).backgroundColor,
@@ -219,6 +220,9 @@ def _check_against_plan(facts: dict[str, Any], plan: dict[str, Any], tz: ZoneInf
     assert f"{expected} % expected, target {target} %" in facts["departureLine"]
     assert f"{target} %" in facts["departure"]
     assert facts["state"], "the state in words"
+    # The legend's text is read with its spaces (the no-break one too) made plain.
+    peak = f"{max(slot['charge_kw'] for slot in data['plan']['slots']):.1f}".removesuffix(".0")
+    assert f"Charging (up to {peak} kW)" in facts["legend"], facts["legend"]
     assert {"Smart charging: on", "Charge now", "Cancel override"} <= set(facts["buttons"])
 
 
@@ -250,6 +254,15 @@ async def _switch_smart_charging_off(browser: Browser) -> None:
     await browser.wait_for_text("Smart charging is off")
 
 
+async def _check_launch_screen_probe(browser: Browser) -> None:
+    """The check made before every shot sees a launch screen that is still there."""
+    screen = "Object.assign(document.createElement('div'), {id: 'ha-launch-screen'})"
+    await browser.evaluate(f"document.body.append({screen})")
+    assert not await browser.evaluate(LAUNCH_SCREEN_GONE)
+    await browser.evaluate("document.getElementById('ha-launch-screen').remove()")
+    assert await browser.evaluate(LAUNCH_SCREEN_GONE)
+
+
 async def _look(user: dict[str, str], data: dict[str, Any], tz: ZoneInfo) -> None:
     async with Browser() as browser:
         try:
@@ -267,10 +280,13 @@ async def _look(user: dict[str, str], data: dict[str, Any], tz: ZoneInfo) -> Non
                     _check_against_plan(facts, data, tz)
                     assert facts["width"] <= width
                     backgrounds[dark] = facts["background"]
+                    await browser.wait_for_launch_screen_gone()
+                    assert await browser.evaluate(LAUNCH_SCREEN_GONE), "nothing over the card"
                     theme = "dark" if dark else "light"
                     shot = ARTEFACTS / f"ev-flex-card-{theme}-{width}.png"
                     await browser.screenshot(shot, element="ev-flex-card")
             assert backgrounds[False] != backgrounds[True], "the card follows the theme"
+            await _check_launch_screen_probe(browser)
             await _check_removed_vehicle_and_stub(browser, data)
             await _switch_smart_charging_off(browser)
         except (BrowserError, AssertionError):

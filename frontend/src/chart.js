@@ -81,6 +81,14 @@ function pricePath(data, s) {
   return path;
 }
 
+/** The highest planned charging and discharging power (kW): the top of the bars' scale, which
+ * the legend names. Zero when the plan has none. */
+export function peakPower(data) {
+  const slots = data.plan?.slots || [];
+  const peak = (key) => Math.max(0, ...slots.map((slot) => (Number.isFinite(slot[key]) ? slot[key] : 0)));
+  return { charge: peak("charge_kw"), discharge: peak("discharge_kw") };
+}
+
 /** Where each slot's planned power goes: charging rises from the zero line, discharging hangs
  * below it. Plain numbers, so they can be checked without a browser. */
 export function barBoxes(data, s) {

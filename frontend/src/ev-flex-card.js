@@ -4,9 +4,9 @@
 // (setConfig, getCardSize, getGridOptions, getConfigElement, an awaited getStubConfig, and
 // window.customCards for the card picker; see the frontend's get-card-stub-config.ts).
 import { LitElement, html, css, nothing } from "lit";
-import { chart } from "./chart.js";
+import { chart, peakPower } from "./chart.js";
 import { EvFlexCardEditor } from "./editor.js";
-import { Formats, departureLine, displayTimeZone, problemMessage, reasonSentence } from "./text.js";
+import { Formats, departureLine, displayTimeZone, powerKey, problemMessage, reasonSentence } from "./text.js";
 
 // After the vehicle's entry unloads (a reload, say), ask again this long after.
 const RESUBSCRIBE_MS = 15_000;
@@ -171,7 +171,7 @@ class EvFlexCard extends LitElement {
         ${this._problem ? html`<div class="message ${this._problem}">${problemMessage(this._problem)}</div>` : nothing}
         ${data && !blocking && this._width
           ? html`<div class="chart-box">${chart(data, { width: this._width, formats, timeZone: displayTimeZone(this.hass), now })}</div>
-              ${this._legend(data)}`
+              ${this._legend(data, formats)}`
           : nothing}
         ${data && !blocking ? this._controls(data) : nothing}
         ${this._error ? html`<div class="message error">${this._error}</div>` : nothing}
@@ -195,12 +195,12 @@ class EvFlexCard extends LitElement {
     </div>`;
   }
 
-  _legend(data) {
-    const discharges = (data.plan?.slots || []).some((slot) => slot.discharge_kw > 0);
+  _legend(data, formats) {
+    const peak = peakPower(data);
     return html`<div class="legend">
       <span class="key price">Price (${data.currency}/kWh)</span>
-      <span class="key charge">Charging (kW)</span>
-      ${discharges ? html`<span class="key discharge">Discharging (kW)</span>` : nothing}
+      <span class="key charge">${powerKey("Charging", peak.charge, formats)}</span>
+      ${peak.discharge > 0 ? html`<span class="key discharge">${powerKey("Discharging", peak.discharge, formats)}</span>` : nothing}
       <span class="key soc">Battery (%)</span>
     </div>`;
   }

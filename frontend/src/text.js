@@ -19,6 +19,7 @@ export class Formats {
     this._money = new Intl.NumberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     this._whole = new Intl.NumberFormat(language, { maximumFractionDigits: 0 });
     this._price = new Intl.NumberFormat(language, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    this._power = new Intl.NumberFormat(language, { maximumFractionDigits: 1 });
   }
 
   time(iso) {
@@ -44,10 +45,20 @@ export class Formats {
     return this._price.format(value);
   }
 
+  power(kw) {
+    return `${this._power.format(kw)}\u00a0kW`;
+  }
+
   percent(value) {
     // A no-break space: "80 %" never breaks across lines.
     return `${this._whole.format(value)}\u00a0%`;
   }
+}
+
+/** A legend key for the power bars with their scale: the tallest bar is the peak,
+ * "Charging (up to 11 kW)"; just the unit when nothing is planned. */
+export function powerKey(label, peak, formats) {
+  return peak > 0 ? `${label} (up to ${formats.power(peak)})` : `${label} (kW)`;
 }
 
 const MESSAGES = {

@@ -1,7 +1,7 @@
 // The chart's geometry, checked without a browser: `npm test` (node's own test runner).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { barBoxes, guessedFrom, scales } from "../src/chart.js";
+import { barBoxes, guessedFrom, peakPower, scales } from "../src/chart.js";
 
 const slot = (hour, charge, discharge = 0) => ({
   start: `2026-01-14T${String(hour).padStart(2, "0")}:00:00+00:00`,
@@ -51,4 +51,14 @@ test("a plan that runs past the known prices marks where they end", () => {
   const unknown = { ...data, prices: data.prices.slice(0, 2) };
   const t = scales(unknown, 400, 200);
   assert.equal(guessedFrom(unknown, t), t.x(new Date(data.prices[1].end).getTime()));
+});
+
+test("the legend's power scale is the tallest bar: the peak charging and discharging power", () => {
+  assert.deepEqual(peakPower(data), { charge: 11, discharge: 11 });
+  const barsOnly = { plan: { slots: [slot(0, 7.4), slot(1, 3.7), slot(2, Number.NaN)] } };
+  assert.deepEqual(peakPower(barsOnly), { charge: 7.4, discharge: 0 });
+  const s = scales(barsOnly, 360, 190);
+  const [tallest] = barBoxes(barsOnly, s);
+  assert.ok(barBoxes(barsOnly, s).every((box) => box.height <= tallest.height));
+  assert.deepEqual(peakPower({}), { charge: 0, discharge: 0 });
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { priceTicks } from "../src/chart.js";
-import { Formats, departureLine, displayTimeZone, problemMessage, reasonSentence } from "../src/text.js";
+import { Formats, departureLine, displayTimeZone, powerKey, problemMessage, reasonSentence } from "../src/text.js";
 
 const hass = {
   locale: { language: "en", time_format: "24", time_zone: "server" },
@@ -114,4 +114,12 @@ test("times in the zone the user chose: the server's, or the browser's own", () 
   assert.equal(displayTimeZone({ ...hass, locale: { ...hass.locale, time_zone: "local" } }), undefined);
   const utc = new Formats({ ...hass, config: { time_zone: "UTC" } });
   assert.equal(utc.time("2026-01-14T01:00:00+01:00"), "00:00");
+});
+
+test("the power keys name the bars' scale in kW, in the user's language", () => {
+  assert.equal(powerKey("Charging", 11, formats), "Charging (up to 11\u00a0kW)");
+  assert.equal(powerKey("Discharging", 7.36, formats), "Discharging (up to 7.4\u00a0kW)");
+  assert.equal(powerKey("Charging", 0, formats), "Charging (kW)");
+  const norwegian = new Formats({ locale: { language: "nb", time_format: "24" } });
+  assert.equal(powerKey("Charging", 3.7, norwegian), "Charging (up to 3,7\u00a0kW)");
 });
