@@ -206,6 +206,26 @@ def _grid_cost(net_kw: float, price: float, hours: float) -> float:
     return hours * price * net_kw
 
 
+def _on_replan_boundary(now: datetime) -> bool:
+    return now.minute % 15 == 0 and now.second == 0
+
+
+def _replan(
+    totals: Totals,
+    now: datetime,
+    session: Session,
+    soc: float,
+    market: Market,
+    home: SimulatedHome,
+    mode: str,
+) -> list[tuple[datetime, datetime, float]]:
+    clock = wall_time.perf_counter()
+    result = plan(PlanRequest.from_dict(_request(now, session, soc, market, home, mode)))
+    totals.plan_seconds += wall_time.perf_counter() - clock
+    totals.plans += 1
+    return _on_intervals(result.to_dict())
+
+
 def run(mode: str, sessions: list[Session], market: Market, home: SimulatedHome) -> Totals:
     totals = Totals()
     hourly_import: dict[datetime, float] = {}
@@ -229,11 +249,10 @@ def run(mode: str, sessions: list[Session], market: Market, home: SimulatedHome)
             totals.reachable += (TARGET_PCT - soc) / 100 * CAPACITY_KWH <= (
                 MAX_KW * EFFICIENCY * (deadline - now).total_seconds() / 3600
             )
-            clock = wall_time.perf_counter()
-            result = plan(PlanRequest.from_dict(_request(now, active, soc, market, home, mode)))
-            totals.plan_seconds += wall_time.perf_counter() - clock
-            totals.plans += 1
-            intervals = _on_intervals(result.to_dict())
+            intervals = _replan(totals, now, active, soc, market, home, mode)
+        elif active is not None and soc < TARGET_PCT and _on_replan_boundary(now):
+            # Like the controller, each quarter hour plans again from the car's real charge.
+            intervals = _replan(totals, now, active, soc, market, home, mode)
         load, solar = home.house_load_kw(now), home.solar_kw(now)
         car_kw = 0.0
         if active is not None:
