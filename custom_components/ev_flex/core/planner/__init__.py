@@ -786,6 +786,29 @@ def _assemble(
             )
         )
 
+    outcomes, status = _target_outcomes(rules, energies, curve, start_kwh, capacity)
+    charge_now = _charge_now_cost(request, horizon, curve, rules, start_kwh)
+    return Plan(
+        status=status,
+        slots=tuple(slots),
+        switch_times=tuple(_switch_times(slots, full_powers)),
+        cost=cost,
+        charge_now_cost=charge_now,
+        savings=charge_now - cost,
+        energy_charged_kwh=charged,
+        energy_discharged_kwh=discharged,
+        targets=tuple(outcomes),
+    )
+
+
+def _target_outcomes(
+    rules: list[_TargetRule],
+    energies: list[float],
+    curve: ChargeCurve,
+    start_kwh: float,
+    capacity: float,
+) -> tuple[list[TargetOutcome], PlanStatus]:
+    """What the plan reaches for each target, and the plan's status from that."""
     outcomes: list[TargetOutcome] = []
     shortfall = False
     awaiting = False
@@ -810,19 +833,7 @@ def _assemble(
         status = PlanStatus.SHORTFALL
     elif awaiting:
         status = PlanStatus.AWAITING_PRICES
-
-    charge_now = _charge_now_cost(request, horizon, curve, rules, start_kwh)
-    return Plan(
-        status=status,
-        slots=tuple(slots),
-        switch_times=tuple(_switch_times(slots, full_powers)),
-        cost=cost,
-        charge_now_cost=charge_now,
-        savings=charge_now - cost,
-        energy_charged_kwh=charged,
-        energy_discharged_kwh=discharged,
-        targets=tuple(outcomes),
-    )
+    return outcomes, status
 
 
 def _snap(power: float, limit: float) -> float:
