@@ -78,7 +78,8 @@ def _number(state: State | None) -> float | None:
         return None
 
 
-def _scaled(state: State | None, factors: Mapping[str, float]) -> float | None:
+def scaled_reading(state: State | None, factors: Mapping[str, float]) -> float | None:
+    """A state's number in the unit of `factors`; None without a number or a known unit."""
     value = _number(state)
     if value is None or state is None:
         return None
@@ -185,8 +186,8 @@ class EntitiesAccount:
         """Read the entities; no I/O, so it can run in a state-change callback."""
         selection = self.selection
         soc_state = self._state(selection.soc)
-        vehicle_power = _scaled(self._state(selection.vehicle_power), POWER_UNITS_TO_KW)
-        charger_power = _scaled(self._state(selection.charger_power), POWER_UNITS_TO_KW)
+        vehicle_power = scaled_reading(self._state(selection.vehicle_power), POWER_UNITS_TO_KW)
+        charger_power = scaled_reading(self._state(selection.charger_power), POWER_UNITS_TO_KW)
         plugged_in = _flag(self._state(selection.plugged_in))
         charging = _flag(self._state(selection.charging))
         if charging is None and (vehicle_power is not None or charger_power is not None):

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_time_interval
@@ -43,7 +42,7 @@ from .core.solar_forecast import (
     parse_solcast,
     solcast_lists,
 )
-from .entities_account import POWER_UNITS_TO_KW
+from .entities_account import POWER_UNITS_TO_KW, scaled_reading
 
 if TYPE_CHECKING:
     from .coordinator import EvFlexConfigEntry
@@ -119,13 +118,7 @@ def is_solar_forecast(hass: HomeAssistant, entity_id: str) -> bool:
 def power_kw(hass: HomeAssistant, entity_id: str | None) -> float | None:
     """A power sensor's reading in kW; None when it has none that can be trusted."""
     state = hass.states.get(entity_id) if entity_id else None
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        return None
-    scale = POWER_UNITS_TO_KW.get(state.attributes.get(ATTR_UNIT_OF_MEASUREMENT) or "")
-    try:
-        value = float(state.state) * scale if scale is not None else None
-    except ValueError:
-        return None
+    value = scaled_reading(state, POWER_UNITS_TO_KW)
     if value is None or not abs(value) < 1e6:
         return None
     return value
