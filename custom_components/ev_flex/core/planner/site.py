@@ -390,25 +390,22 @@ def missed_kwh(car: Car, path: Sequence[float]) -> float:
 def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) -> Outcome:
     """Golden-section search over the cap on the hourly import; the cost is convex in it."""
     best = free
-    cache: dict[float, Outcome] = {}
-
+    # The cost at each cap tried; infinite where the car would miss more than without a cap,
+    # since targets come before cost.
+    scores: dict[float, float] = {}
     allowed_shortfall = missed_kwh(car, free.path) + _MET_TOLERANCE_KWH
 
     def at(cap: float) -> float:
         nonlocal best
-        outcome = cache.get(cap)
-        if outcome is None:
+        score = scores.get(cap)
+        if score is None:
             path, slots = solve(car, house, cap)
-            outcome = cache[cap] = evaluate(car, house, path, slots)
-            # Targets come before cost: a cap under which the car misses more than it would
-            # without one is no candidate, however cheap.
-            if missed_kwh(car, path) > allowed_shortfall:
-                return math.inf
-            if outcome.cost < best.cost - 1e-12 * (1.0 + abs(best.cost)):
+            outcome = evaluate(car, house, path, slots)
+            missed = missed_kwh(car, path) > allowed_shortfall
+            score = scores[cap] = math.inf if missed else outcome.cost
+            if score < best.cost - 1e-12 * (1.0 + abs(best.cost)):
                 best = outcome
-        elif missed_kwh(car, outcome.path) > allowed_shortfall:
-            return math.inf
-        return outcome.cost
+        return score
 
     low, high = floor, free.peak
     if at(low) <= at(min(high, low + _PEAK_TOLERANCE_KW * 10.0)):
