@@ -477,8 +477,8 @@ async def test_a_car_leaving_gives_the_other_the_fuse(
     simulator_entry: MockConfigEntry,
 ) -> None:
     """The carport's car unplugs: the garage's car plans again alone, the house's grid power
-    its own; plugged in again, the carport's car joins the joint plan again, and its entry
-    unloaded, it leaves it."""
+    its own; plugged in again, the carport's car joins the joint plan again; the garage's
+    entry reloaded, its car joins again too; the carport's entry unloaded, its car leaves."""
     carport = await two_cars(hass, loaded_entry, simulator_entry)
 
     def others_kw() -> float:
@@ -493,6 +493,21 @@ async def test_a_car_leaving_gives_the_other_the_fuse(
     await plug(hass, carport, plugged_in=True)
     assert others_kw() > 5
     assert _plan_of(carport, CARPORT_ID).targets[0].met
+    # Over a reload (as over a restart) the garage's car joins the joint plan again.
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await settle(hass)
+    assert others_kw() > 5
+    # A car following a plan the house does not know asks the house at its next step.
+    site = loaded_entry.runtime_data.site
+    assert site is not None
+    site.leave_house_plan(GARAGE_ID)
+    await settle(hass)
+    await loaded_entry.runtime_data.coordinator.async_refresh()
+    await settle(hass)
+    assert site.takes_part(GARAGE_ID)
+    carport_slot = _plan_of(carport, CARPORT_ID).slots[0]
+    assert carport_slot.grid_kw is not None
+    assert carport_slot.grid_kw - carport_slot.charge_kw > 5
     assert await hass.config_entries.async_unload(carport.entry_id)
     await settle(hass)
     assert others_kw() == pytest.approx(0.0, abs=1e-3)

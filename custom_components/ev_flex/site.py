@@ -442,6 +442,10 @@ class HomeSite:
         if planner := self.hass.data.get(HOUSE_PLANNERS, {}).get(house_key(self.settings)):
             planner.leave(vehicle_id)
 
+    def takes_part(self, vehicle_id: str) -> bool:
+        """Whether the car has asked the house's joint plan (and not left it since)."""
+        return vehicle_id in self.house_planner.plans.asks
+
     def house_cars(self) -> list[VehicleSmartCharging]:
         """Every car of the house: entries as they joined."""
         sites = self.hass.data.get(HOUSES, {}).get(house_key(self.settings)) or [self]

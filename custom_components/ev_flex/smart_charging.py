@@ -251,13 +251,18 @@ class VehicleSmartCharging:
     def _take_part(self, decision: Decision) -> None:
         """In the house's joint plan while plugged in at home with smart charging on."""
         site = self.entry.runtime_data.site
+        if site is None:
+            return
         considered = decision.considerations
-        if site is not None and not (
+        if not (
             self.controller.settings.smart_charging
             and considered.plugged_in
             and considered.at_charging_location
         ):
             site.leave_house_plan(self.vehicle_id)
+        elif self.controller.state.plan is not None and not site.takes_part(self.vehicle_id):
+            # A plan from before a restart, or made without the others: ask the house.
+            self.hass.loop.call_soon(self.async_replan)
 
     @callback
     def async_replan(self) -> None:
