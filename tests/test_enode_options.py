@@ -1,10 +1,12 @@
 """Options of an Enode entry: link and unlink chargers, link vehicles, the charging location."""
 
+import logging
 from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestClient
-from homeassistant.config_entries import ConfigFlowResult
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -15,13 +17,14 @@ from yarl import URL
 from custom_components.ev_flex.const import (
     CONF_CHARGING_ZONE,
     CONF_ENODE_LOCATION_ID,
+    CONF_ENODE_LOCATION_PLACE,
     CONF_ENODE_LOCATION_ZONE,
     DOMAIN,
 )
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, ChargerSpec
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .enode_site import ENODE_USER, link_site, setup_entry
+from .enode_site import ENODE_USER, link_site, poll, setup_entry, without_webhook_url
 
 ENODE_MENU = ["charging_location", "link_charger", "unlink_charger", "link_vehicle"]
 
@@ -461,3 +464,130 @@ async def test_charging_zone_removed_later(
     await hass.async_block_till_done()
     assert "zone.gone does not exist" in caplog.text
     assert CONF_ENODE_LOCATION_ID not in enode_entry.data
+
+
+GARAGE = {"latitude": 59.91, "longitude": 10.75, "radius": 50, "friendly_name": "Garage"}
+
+
+def location_puts(fake_enode: FakeEnodeServer) -> list[str]:
+    return [
+        path
+        for method, path, _ in fake_enode.request_log
+        if method == "PUT" and "/locations/" in path
+    ]
+
+
+async def test_the_enode_location_follows_the_zone_the_user_moves(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Moving or renaming the charging zone moves and renames the Location at Enode (the same
+    one, chargers and all); a new radius means nothing to Enode; a refusal is tried again."""
+    site = link_site(fake_enode, "sedan")
+    await without_webhook_url(hass)
+    hass.states.async_set("zone.garage", "0", GARAGE)
+    enode_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(enode_entry, options={CONF_CHARGING_ZONE: "zone.garage"})
+    await setup_entry(hass, enode_entry)
+    location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
+
+    hass.states.async_set("zone.garage", "0", {**GARAGE, "latitude": 60.39, "longitude": 5.32})
+    await hass.async_block_till_done()
+    location = fake_enode._locations[location_id]
+    assert (location["name"], location["latitude"], location["longitude"]) == (
+        "Garage",
+        60.39,
+        5.32,
+    )
+    assert list(fake_enode._locations) == [location_id]
+    assert fake_enode.charger_json(site.charger_id or "")["location"]["id"] == location_id
+
+    hass.states.async_set(
+        "zone.garage",
+        "0",
+        {**GARAGE, "latitude": 60.39, "longitude": 5.32, "friendly_name": "Cabin"},
+    )
+    await hass.async_block_till_done()
+    assert fake_enode._locations[location_id]["name"] == "Cabin"
+    puts = len(location_puts(fake_enode))
+    hass.states.async_set(
+        "zone.garage",
+        "0",
+        {**GARAGE, "latitude": 60.39, "longitude": 5.32, "friendly_name": "Cabin", "radius": 200},
+    )
+    await hass.async_block_till_done()
+    assert len(location_puts(fake_enode)) == puts, "Enode's Location has no radius"
+
+    # Enode refuses the move: the entry carries on, and the move is made half an hour later.
+    fake_enode.faults.failing_paths = {"/locations"}
+    with caplog.at_level(logging.WARNING):
+        hass.states.async_set("zone.garage", "0", {**GARAGE, "latitude": 61.0})
+        await hass.async_block_till_done()
+    assert "Could not set the charging location at Enode" in caplog.text
+    assert fake_enode._locations[location_id]["latitude"] == 60.39
+    fake_enode.faults.failing_paths = set()
+    await poll(hass, freezer)
+    assert fake_enode._locations[location_id]["latitude"] == 60.39, "not hammering Enode"
+    await poll(hass, freezer, minutes=30)
+    await hass.async_block_till_done()
+    assert fake_enode._locations[location_id]["latitude"] == 61.0
+    assert enode_entry.state is ConfigEntryState.LOADED
+
+
+async def test_a_zone_moved_while_home_assistant_was_off_is_followed_at_start(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """The Location is moved when the entry starts, and not again on a start with nothing new;
+    an entry from before EV Flex remembered the place sends it once."""
+    link_site(fake_enode, "sedan")
+    await without_webhook_url(hass)
+    await setup_entry(hass, enode_entry)
+    location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    await hass.config_entries.async_unload(enode_entry.entry_id)
+    hass.states.async_set(
+        "zone.home",
+        "0",
+        {"latitude": 63.43, "longitude": 10.39, "radius": 100, "friendly_name": "Home"},
+    )
+    await hass.config_entries.async_setup(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    location = fake_enode._locations[location_id]
+    assert (location["latitude"], location["longitude"]) == (63.43, 10.39)
+    puts = len(location_puts(fake_enode))
+    assert await hass.config_entries.async_reload(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(location_puts(fake_enode)) == puts
+
+    older = {
+        key: value for key, value in enode_entry.data.items() if key != CONF_ENODE_LOCATION_PLACE
+    }
+    hass.config_entries.async_update_entry(enode_entry, data=older)
+    assert await hass.config_entries.async_reload(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(location_puts(fake_enode)) == puts + 1
+    assert list(fake_enode._locations) == [location_id]
+
+
+async def test_the_enode_location_follows_the_home_location(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """The default charging zone is home: moving the home location (Settings → System →
+    General) moves the Location at Enode."""
+    link_site(fake_enode, "sedan")
+    await without_webhook_url(hass)
+    await setup_entry(hass, enode_entry)
+    location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    await hass.config.async_update(latitude=58.97, longitude=5.73)
+    await hass.async_block_till_done()
+    location = fake_enode._locations[location_id]
+    assert (location["latitude"], location["longitude"]) == (58.97, 5.73)
