@@ -47,6 +47,12 @@ async def open_link(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> C
     return await hass.config_entries.options.async_configure(result["flow_id"], {})
 
 
+async def link_again(hass: HomeAssistant, flow_id: str) -> ConfigFlowResult:
+    """From "Linking did not finish": Link for a charger once more, past its explanation."""
+    await hass.config_entries.options.async_configure(flow_id, {"next_step_id": "link_charger"})
+    return await hass.config_entries.options.async_configure(flow_id, {})
+
+
 async def browse(link_url: str, query: str) -> str:
     """The browser in Enode Link; returns where Link sends it back to."""
     async with (
@@ -196,10 +202,7 @@ async def test_link_cancelled_or_empty(
         "reason": "The user cancelled linking",
     }
 
-    result = await hass.config_entries.options.async_configure(
-        flow_id, {"next_step_id": "link_charger"}
-    )
-    result = await hass.config_entries.options.async_configure(flow_id, {})
+    result = await link_again(hass, flow_id)
     token = URL(result["url"]).name
     redirect = str(URL(fake_enode._link_sessions[token].redirect_uri).relative())
     result = await come_back(hass, ha_client, flow_id, redirect)
@@ -209,10 +212,7 @@ async def test_link_cancelled_or_empty(
         "reason": "nothing was linked",
     }
 
-    result = await hass.config_entries.options.async_configure(
-        flow_id, {"next_step_id": "link_charger"}
-    )
-    result = await hass.config_entries.options.async_configure(flow_id, {})
+    result = await link_again(hass, flow_id)
     result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "autolink=1"))
     assert result["step_id"] == "linked"
     assert device(hass, enode_entry, car_only.charger_id) is not None
@@ -469,6 +469,12 @@ async def test_charging_zone_removed_later(
 GARAGE = {"latitude": 59.91, "longitude": 10.75, "radius": 50, "friendly_name": "Garage"}
 
 
+async def change_garage(hass: HomeAssistant, **changes: Any) -> None:
+    """The user edits the garage zone (its state changes as the zone component writes it)."""
+    hass.states.async_set("zone.garage", "0", {**GARAGE, **changes})
+    await hass.async_block_till_done()
+
+
 def location_puts(fake_enode: FakeEnodeServer) -> list[str]:
     return [
         path
@@ -495,8 +501,7 @@ async def test_the_enode_location_follows_the_zone_the_user_moves(
     await setup_entry(hass, enode_entry)
     location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
 
-    hass.states.async_set("zone.garage", "0", {**GARAGE, "latitude": 60.39, "longitude": 5.32})
-    await hass.async_block_till_done()
+    await change_garage(hass, latitude=60.39, longitude=5.32)
     location = fake_enode._locations[location_id]
     assert (location["name"], location["latitude"], location["longitude"]) == (
         "Garage",
@@ -506,27 +511,16 @@ async def test_the_enode_location_follows_the_zone_the_user_moves(
     assert list(fake_enode._locations) == [location_id]
     assert fake_enode.charger_json(site.charger_id or "")["location"]["id"] == location_id
 
-    hass.states.async_set(
-        "zone.garage",
-        "0",
-        {**GARAGE, "latitude": 60.39, "longitude": 5.32, "friendly_name": "Cabin"},
-    )
-    await hass.async_block_till_done()
+    await change_garage(hass, latitude=60.39, longitude=5.32, friendly_name="Cabin")
     assert fake_enode._locations[location_id]["name"] == "Cabin"
     puts = len(location_puts(fake_enode))
-    hass.states.async_set(
-        "zone.garage",
-        "0",
-        {**GARAGE, "latitude": 60.39, "longitude": 5.32, "friendly_name": "Cabin", "radius": 200},
-    )
-    await hass.async_block_till_done()
+    await change_garage(hass, latitude=60.39, longitude=5.32, friendly_name="Cabin", radius=200)
     assert len(location_puts(fake_enode)) == puts, "Enode's Location has no radius"
 
     # Enode refuses the move: the entry carries on, and the move is made half an hour later.
     fake_enode.faults.failing_paths = {"/locations"}
     with caplog.at_level(logging.WARNING):
-        hass.states.async_set("zone.garage", "0", {**GARAGE, "latitude": 61.0})
-        await hass.async_block_till_done()
+        await change_garage(hass, latitude=61.0)
     assert "Could not set the charging location at Enode" in caplog.text
     assert fake_enode._locations[location_id]["latitude"] == 60.39
     fake_enode.faults.failing_paths = set()
@@ -551,11 +545,7 @@ async def test_a_zone_moved_while_home_assistant_was_off_is_followed_at_start(
     await setup_entry(hass, enode_entry)
     location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
     await hass.config_entries.async_unload(enode_entry.entry_id)
-    hass.states.async_set(
-        "zone.home",
-        "0",
-        {"latitude": 63.43, "longitude": 10.39, "radius": 100, "friendly_name": "Home"},
-    )
+    await hass.config.async_update(latitude=63.43, longitude=10.39)
     await hass.config_entries.async_setup(enode_entry.entry_id)
     await hass.async_block_till_done()
     location = fake_enode._locations[location_id]
