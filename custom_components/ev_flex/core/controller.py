@@ -69,7 +69,13 @@ from .controller_plan import (
     read_prices,
     wait_for_plan,
 )
-from .controller_session import follow_departure, follow_plug, resolve_departure
+from .controller_session import (
+    calendar_event_at,
+    follow_departure,
+    follow_plug,
+    resolve_departure,
+    week_of,
+)
 from .controller_work import (
     AWAITING_CONFIRMATION,
     MAX_WAKE_PLUGGED,
@@ -399,6 +405,8 @@ __all__ = [
     "SmartChargingState",
     "Totals",
     "VehicleController",
+    "calendar_event_at",
     "resolve_departure",
     "step",
+    "week_of",
 ]
