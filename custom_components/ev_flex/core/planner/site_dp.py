@@ -211,31 +211,39 @@ def _taper_slopes(
     upper, last = stage.reach.upper_kwh, xs[-1]
     # `xs` holds V_{b+1}'s breakpoints up to the end of the last piece where the taper can bind.
     charge = stage.charge
-    # Without charging room (the taper at 0 kW), the last kWh is the first one discharged.
-    idle_rate = -stage.discharge[0][1] if stage.discharge else -math.inf
+    # Without charging room (the taper at 0 kW), the last kWh is the first one discharged;
+    # without discharging either, the slot can only stay where it is.
+    idle_rate = -stage.discharge[0][1] if stage.discharge else None
     out: list[float] = []
+    append = out.append
     r = v = u = 0
     k = len(charge) - 1
+    last_start, last_piece, last_segment = len(starts) - 1, len(ps) - 1, len(xs) - 2
     for e1, e2 in pairwise(points):
         middle = (e1 + e2) / 2.0
-        while r + 1 < len(starts) and starts[r + 1] <= middle:
+        while r < last_start and starts[r + 1] <= middle:
             r += 1
-        top = min(upper, tops[r] + (middle - starts[r]) * rising[r])
-        while u + 1 < len(ps) and px[u + 1] <= middle:
+        top = tops[r] + (middle - starts[r]) * rising[r]
+        while u < last_piece and px[u + 1] <= middle:
             u += 1
-        slope = ps[u]
-        if top < last:
-            while v + 2 < len(xs) and xs[v + 1] < top:
-                v += 1
-            moved = top - middle
-            # The charge segment of the last kWh: it only falls as the energy rises.
-            while k > 0 and moved <= charge[k - 1][0]:
-                k -= 1
-            rate = charge[k][1] if moved > _TINY_KWH else idle_rate
-            if rate + ss[v] < 0.0:
-                beta = rising[r]
-                slope = beta * ss[v] + (rate * (beta - 1.0) if math.isfinite(rate) else 0.0)
-        out.append(slope)
+        if top >= last or top >= upper:
+            append(ps[u])
+            continue
+        while v < last_segment and xs[v + 1] < top:
+            v += 1
+        after = ss[v]
+        moved = top - middle
+        # The charge segment of the last kWh: it only falls as the energy rises.
+        while k > 0 and moved <= charge[k - 1][0]:
+            k -= 1
+        if moved > _TINY_KWH:
+            rate = charge[k][1]
+            beta = rising[r]
+            append(beta * after + rate * (beta - 1.0) if rate + after < 0.0 else ps[u])
+        elif idle_rate is None or idle_rate + after < 0.0:
+            append(rising[r] * after)
+        else:
+            append(ps[u])
     return out
 
 
