@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from .curve import ChargeCurve, SlotReach
 from .dp import DpSlot
-from .peak import HourStage, hour_stage
+from .peak import HourPieces, HourStage, hour_pieces, hour_stage
 from .site_dp import Stage, optimal_site_path
 
 if TYPE_CHECKING:
@@ -59,8 +59,11 @@ class Car:
     floor_kwh: float
     rules: list[_TargetRule]
     hour_groups: list[list[int]]
-    # The stages without a cap, per house (one solve asks for them many times).
+    # The stages without a cap and the hours' pieces, per house (a search asks many times).
     free_stages: dict[tuple[float, ...], list[Stage]] = field(default_factory=dict, compare=False)
+    hour_pieces: dict[tuple[float, ...], dict[int, HourPieces]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 def prepare(request: PlanRequest) -> Car | None:
@@ -184,6 +187,7 @@ def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list
     if free is None:
         if len(car.free_stages) > _FREE_STAGES_KEPT:
             car.free_stages.clear()
+            car.hour_pieces.clear()
         free = car.free_stages[key] = capped_stages(car, house, [math.inf] * len(house))
     return free
 
@@ -343,6 +347,7 @@ def _hour_items(
     stages between tries."""
     capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
     built = {} if built is None else built
+    pieces = car.hour_pieces.setdefault(tuple(house), {})
     items: list[Stage] = []
     hours: list[HourStage | None] = []
     ends = [0]
@@ -350,7 +355,9 @@ def _hour_items(
         first = group[0]
         if first in eligible and _may_bind(car, free, house, group, peak_cap):
             if first not in built:
-                built[first] = hour_stage(car, group, free, house, peak_cap, reach_only)
+                if first not in pieces:
+                    pieces[first] = hour_pieces(car, group, free, house)
+                built[first] = hour_stage(car, pieces[first], peak_cap, reach_only)
             hour = built[first]
             if hour is None:
                 return None
