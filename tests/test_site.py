@@ -579,3 +579,64 @@ async def test_current_control_charges_at_the_planned_power(
     assert 4.14 <= window.kw < 20
     assert simulation.charger_state().max_current_a == int(window.kw / 0.69)
     assert simulation.charger_state().is_charging
+
+
+async def test_live_guard_follows_the_solar_surplus_in_solar_first(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Solar first with sun this evening: the plan charges from the expected surplus, and
+    live the current follows the meter's surplus; under a cloud the car goes down to 6 A at
+    once, and up again only a minute after the last command."""
+    forecast = "sensor.solcast_pv_forecast_forecast_today"
+    evening = [
+        {
+            "period_start": (START + timedelta(minutes=30 * i)).isoformat(),
+            "pv_estimate": 9.0 if i < 4 else 0.0,
+            "pv_estimate10": 0.0,
+            "pv_estimate90": 0.0,
+        }
+        for i in range(12)
+    ]
+    hass.states.async_set(forecast, "9", {"detailedForecast": evening})
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    simulation = entry.runtime_data.account.simulation
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: f"select.{CAR}_solar_mode", "option": "solar_first"},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    assert _kw_at(_plan_of(entry, GARAGE_ID), START) > 4
+    assert float(hass.states.get(f"sensor.{CAR}_planned_solar_share").state) > 50
+
+    # The panels give 7 kW more than the house uses: the car takes it (10 A on three phases).
+    freezer.tick(timedelta(minutes=1))
+    await set_house(hass, simulation, -7.0)
+    assert simulation.charger_state().max_current_a == 10.0
+    # A cloud: 1 kW spare is less than half of 6 A, so solar first doesn't top up; the plan
+    # still charges, so the car goes as low as the charger allows, once a minute has passed
+    # since the last command (only the fuse is protected at once).
+    freezer.tick(timedelta(seconds=15))
+    async_fire_time_changed(hass)
+    await set_house(hass, simulation, -1.0)
+    assert simulation.charger_state().max_current_a == 10.0
+    freezer.tick(timedelta(seconds=50))
+    async_fire_time_changed(hass)
+    await set_house(hass, simulation, -1.1)
+    assert simulation.charger_state().max_current_a == 6.0
+    # The sun is back: the car follows it again a minute later.
+    freezer.tick(timedelta(seconds=20))
+    await entry.runtime_data.coordinator.async_refresh()
+    await set_house(hass, simulation, -7.0)
+    assert simulation.charger_state().max_current_a == 6.0
+    freezer.tick(timedelta(seconds=45))
+    async_fire_time_changed(hass)
+    await set_house(hass, simulation, -7.1)
+    assert simulation.charger_state().max_current_a == 10.0
