@@ -50,7 +50,7 @@ from .core.executor import (
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, command_outcome
 from .core.planner import Plan, PlanRequest, plan as make_plan
-from .core.site import current_switch_times
+from .core.site import GRID_VOLTAGE_V, current_switch_times
 from .core.tariff import PricedSlot
 from .helpers import store_key_part, vehicle_name
 from .repairs import issue_id
@@ -232,9 +232,18 @@ class VehicleSmartCharging:
         for later in site.later_cars(self.vehicle_id):
             self.hass.loop.call_soon(later.async_replan)
         if completed.charge.min_kw > 0:
-            # The charger takes a current: charge through each slot at its planned power.
+            # The charger takes a current: charge through each slot at its planned power, in
+            # whole amps on its phases.
+            charger = system.charger if system is not None else None
+            phases = (charger.phases if charger is not None else None) or 3
             planned = replace(
-                planned, switch_times=current_switch_times(planned, completed.charge.min_kw)
+                planned,
+                switch_times=current_switch_times(
+                    planned,
+                    completed.charge.min_kw,
+                    amp_kw=phases * GRID_VOLTAGE_V / 1000.0,
+                    max_kw=completed.charge.max_kw,
+                ),
             )
         if completed.prices is request.prices:
             return planned
