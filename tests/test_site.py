@@ -1,6 +1,6 @@
 """The house through Home Assistant: the live guard, the plan's site and the solar modes."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from unittest.mock import Mock
 from zoneinfo import ZoneInfo
@@ -333,6 +333,48 @@ async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
     share = hass.states.get(f"sensor.{CAR}_planned_solar_share").state
     assert share != "unknown"
     assert float(hass.states.get(f"sensor.{CAR}_planned_charging_power").state) >= 0
+
+
+async def test_a_car_behind_its_target_charges_flat_out_in_solar_first(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A car that can no longer reach its target in time charges at full power, even where
+    the plan expected the sun and the sky is grey: the guard leaves nothing to the sun then."""
+    noon = (START + timedelta(days=1)).replace(hour=12)
+    forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
+    hass.states.async_set(forecast, "30.1", {"detailedForecast": _solcast(noon, 9.0)})
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    freezer.move_to(noon)
+    await set_up(hass, entry)
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: f"select.{CAR}_solar_mode", "option": "solar_first"},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "time",
+        "set_value",
+        {ATTR_ENTITY_ID: f"time.{CAR}_departure_time", "time": time(12, 30)},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    decision = charging.controller.decision
+    assert decision is not None
+    assert decision.reason == "behind"
+    simulation: Simulation = entry.runtime_data.account.simulation  # type: ignore[attr-defined]
+    # Clouds: the house imports 1 kW, no surplus at all.
+    freezer.tick(timedelta(minutes=1))
+    await set_house(hass, simulation, 1.0)
+    charger = simulation.charger_state()
+    assert charger.is_charging
+    # Flat out: as much as the fuse leaves (17.25 kW - 0.3 kW margin - 1 kW: 23 A), or the
+    # charger's most.
+    assert charger.max_current_a == min(23.0, charger.max_current_limit_a)
 
 
 # Two cars, two entries, one house

@@ -16,6 +16,7 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
 from .core.account import AccountError
+from .core.controller import Decision
 from .core.executor import DeviceMode
 from .core.live_guard import (
     COMMAND_SPACING,
@@ -32,12 +33,23 @@ from .smart_charging import VehicleSmartCharging
 
 # The meter must show this much less (kW) before a load seen live stops counting in the plan.
 LIVE_LOAD_RELEASE_KW = 0.5
+# The controller's reasons to charge that are not the plan's: these charge at full power.
+CHARGING_OUTSIDE_PLAN = frozenset({"behind", "protective", "charge_now", "probe", "no_capacity"})
 
 
 @dataclass(frozen=True, slots=True)
 class _PlannedNow:
     kw: float
     solar_kw: float
+
+
+def _follows_plan(decision: Decision) -> bool:
+    """Whether the car charges for the plan now, rather than for its target or the user."""
+    session = decision.state.session
+    if session is not None and session.catching_up:
+        # Behind the target's schedule: flat out, whatever the plan's power or the sun.
+        return False
+    return decision.reason not in CHARGING_OUTSIDE_PLAN
 
 
 class SiteGuard:
@@ -110,7 +122,7 @@ class SiteGuard:
             return _PlannedNow(0.0, 0.0)
         if decision.action.mode is not DeviceMode.CHARGE:
             return _PlannedNow(0.0, 0.0)
-        plan = decision.plan
+        plan = decision.plan if _follows_plan(decision) else None
         windows = () if plan is None else plan.switch_times
         kw = next((window.kw for window in windows if window.start <= now < window.end), None)
         charger = system.charger

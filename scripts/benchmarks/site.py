@@ -55,6 +55,8 @@ import time as wall_time
 from zoneinfo import ZoneInfo
 
 from custom_components.ev_flex.core.base_load import BaseLoadProfile
+from custom_components.ev_flex.core.controller_guards import latest_full_power_start
+from custom_components.ev_flex.core.learning import ChargeModel
 from custom_components.ev_flex.core.live_guard import GuardCar, guard
 from custom_components.ev_flex.core.plan_request import PlanBasis, until_departure
 from custom_components.ev_flex.core.planner import (
@@ -99,6 +101,16 @@ PROFILE_HISTORY = timedelta(days=28)
 LIVE_LOAD_RELEASE_KW = 0.5
 SITE = SiteSettings(fuse_a=25, phases=PHASES, peak_price_per_kw=10.0)
 FUSE_KW = SITE.import_limit_kw or 0.0
+# The controller's model of the car once it has learned it: the true power and efficiency.
+CAR_MODEL = ChargeModel(
+    max_kw=MAX_KW,
+    efficiency=EFFICIENCY,
+    efficiency_uncertainty=0.004,
+    discharge_efficiency=EFFICIENCY,
+    taper_knee_pct=100.0,
+    taper_end_kw=MAX_KW,
+    measured_bands=frozenset(range(40)),
+)
 MODES = {"on/off": None, "power-aware": SolarMode.CHEAPEST, "solar first": SolarMode.SOLAR_FIRST}
 
 
@@ -237,6 +249,8 @@ class SessionReplay:
     soc: float
     replans: list[Replan] = field(default_factory=list)
     windows: tuple[SwitchInterval, ...] = ()
+    # The controller's catch-up: behind the target's schedule, it charges flat out until there.
+    catching_up: bool = False
     slots: dict[datetime, tuple[datetime, float]] = field(default_factory=dict)
     met: bool = False
 
@@ -351,6 +365,10 @@ def _guarded_kw(
 ) -> float | None:
     """The car's power this minute under the live guard; None when it must stop for the fuse."""
     planned = _window_kw(car.windows, now) if car.soc < TARGET_PCT else 0.0
+    solar_share = _expected_solar_share(car, house, now, planned)
+    if car.catching_up:
+        # Charging for the target, not the plan: full power, none of it left to the sun.
+        planned, solar_share = MAX_KW, 0.0
     decided = guard(
         now,
         house_kw=house_kw,
@@ -365,7 +383,7 @@ def _guarded_kw(
                 charging_kw=charger.drawing_kw,
                 current_a=charger.current_a,
                 planned_kw=planned,
-                planned_solar_kw=_expected_solar_share(car, house, now, planned),
+                planned_solar_kw=solar_share,
                 mode=solar_mode,
                 last_command_at=charger.last_command_at,
             )
@@ -395,10 +413,15 @@ def _car_minute(
 ) -> float | None:
     """What the car draws this minute (kW); None when the guard stopped it for the fuse."""
     solar_mode = MODES[mode]
+    latest = latest_full_power_start(
+        CAR_MODEL, car.soc, TARGET_PCT, CAPACITY_KWH, car.session.plug_out
+    )
+    car.catching_up = latest is not None and (car.catching_up or now >= latest)
+    hours = STEP.total_seconds() / 3600.0
     if solar_mode is None:
         # Switched on and off at full power: the windows' energy over the minute.
-        hours = STEP.total_seconds() / 3600.0
-        return _charge(car, _kwh(car.windows, now, now + STEP) / hours)
+        planned = MAX_KW if car.catching_up else _kwh(car.windows, now, now + STEP) / hours
+        return _charge(car, planned)
     if house.live_load_kw is not None and house_kw < house.live_load_kw - LIVE_LOAD_RELEASE_KW:
         house.live_load_kw = None
     kw = _guarded_kw(car, charger, house, now, house_kw, solar_mode)
