@@ -62,7 +62,13 @@ from .controller_observe import (
     observe_meters,
 )
 from .controller_plan import Planner, make_plan, plan_now, read_prices
-from .controller_session import follow_departure, follow_plug, resolve_departure
+from .controller_session import (
+    calendar_event_at,
+    follow_departure,
+    follow_plug,
+    resolve_departure,
+    week_of,
+)
 from .controller_work import (
     AWAITING_CONFIRMATION,
     MAX_WAKE_PLUGGED,
@@ -383,6 +389,8 @@ __all__ = [
     "SmartChargingState",
     "Totals",
     "VehicleController",
+    "calendar_event_at",
     "resolve_departure",
     "step",
+    "week_of",
 ]
