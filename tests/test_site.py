@@ -294,15 +294,12 @@ async def test_forecast_solar_is_read_at_its_energy_platform(
     assert site.solar_kw(START, START + timedelta(hours=1)) == 0.0
 
 
-async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
-    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
-) -> None:
-    """Solar first: the plan takes from the grid only what the target needs, and its slots,
-    cost and charge-now cost are in real prices."""
+async def solar_first_entry(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, sunny_day: datetime
+) -> MockConfigEntry:
+    """The house with a Solcast forecast of 9 kW at noon on `sunny_day`, the car in solar first."""
     forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
-    hass.states.async_set(
-        forecast, "30.1", {"detailedForecast": _solcast(START + timedelta(days=1), 9.0)}
-    )
+    hass.states.async_set(forecast, "30.1", {"detailedForecast": _solcast(sunny_day, 9.0)})
     entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
     await set_up(hass, entry)
     await hass.services.async_call(
@@ -311,6 +308,15 @@ async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
         {ATTR_ENTITY_ID: f"select.{CAR}_solar_mode", "option": "solar_first"},
         blocking=True,
     )
+    return entry
+
+
+async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Solar first: the plan takes from the grid only what the target needs, and its slots,
+    cost and charge-now cost are in real prices."""
+    entry = await solar_first_entry(hass, simulator_entry, START + timedelta(days=1))
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
     )
@@ -341,17 +347,8 @@ async def test_a_car_behind_its_target_charges_flat_out_in_solar_first(
     """A car that can no longer reach its target in time charges at full power, even where
     the plan expected the sun and the sky is grey: the guard leaves nothing to the sun then."""
     noon = (START + timedelta(days=1)).replace(hour=12)
-    forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
-    hass.states.async_set(forecast, "30.1", {"detailedForecast": _solcast(noon, 9.0)})
-    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
     freezer.move_to(noon)
-    await set_up(hass, entry)
-    await hass.services.async_call(
-        "select",
-        "select_option",
-        {ATTR_ENTITY_ID: f"select.{CAR}_solar_mode", "option": "solar_first"},
-        blocking=True,
-    )
+    entry = await solar_first_entry(hass, simulator_entry, noon)
     await hass.services.async_call(
         "time",
         "set_value",

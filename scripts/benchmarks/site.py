@@ -34,7 +34,8 @@ Modes:
 Printed per mode: targets met among the reachable ones (those that charging at full power from
 plug-in reaches by the departure), the car's cost (the house's cost with the car minus without,
 with each month's capacity tariff), the share of the car's energy that came from solar surplus,
-the highest hourly import (the peak) and the minutes over the fuse. Each mode must have 0
+the highest hourly import (the peak), the minutes over the fuse, the planner's time per plan
+and the sessions in which the controller had to catch up at full power. Each mode must have 0
 minutes over the fuse and meet every reachable target (within 0.1 point); the run fails
 otherwise. `--explain` prints each missed session: its plug-in, plug-out, the energy it needed,
 and what each plan promised by the departure against what the car then took.
@@ -251,6 +252,7 @@ class SessionReplay:
     windows: tuple[SwitchInterval, ...] = ()
     # The controller's catch-up: behind the target's schedule, it charges flat out until there.
     catching_up: bool = False
+    caught_up: bool = False
     slots: dict[datetime, tuple[datetime, float]] = field(default_factory=dict)
     met: bool = False
 
@@ -417,6 +419,7 @@ def _car_minute(
         CAR_MODEL, car.soc, TARGET_PCT, CAPACITY_KWH, car.session.plug_out
     )
     car.catching_up = latest is not None and (car.catching_up or now >= latest)
+    car.caught_up |= car.catching_up
     hours = STEP.total_seconds() / 3600.0
     if solar_mode is None:
         # Switched on and off at full power: the windows' energy over the minute.
@@ -514,7 +517,7 @@ def main() -> int:
     )
     print(
         f"{'mode':<12} {'targets met':>12} {'cost EUR':>9} {'solar %':>8} "
-        f"{'peak kW':>8} {'min over fuse':>14} {'ms/plan':>8}"
+        f"{'peak kW':>8} {'min over fuse':>14} {'ms/plan':>8} {'caught up':>10}"
     )
     failed = False
     for mode in MODES:
@@ -523,7 +526,8 @@ def main() -> int:
         print(
             f"{mode:<12} {totals.met:>5}/{totals.reachable:<6} {totals.cost:>9.2f} "
             f"{share:>8.1f} {totals.peak_kw:>8.2f} {totals.minutes_over_fuse:>14} "
-            f"{1000 * totals.plan_seconds / max(1, totals.plans):>8.1f}"
+            f"{1000 * totals.plan_seconds / max(1, totals.plans):>8.1f} "
+            f"{sum(car.caught_up for car in totals.sessions):>10}"
         )
         failed |= totals.minutes_over_fuse > 0 or totals.met < totals.reachable
         if verbose:
