@@ -286,6 +286,7 @@ async def _check_in_german(browser: Browser, token: str, data: dict[str, Any]) -
     await browser.wait_for_text("Intelligentes Laden: an")
     facts = await _card_facts(browser)
     cost = f"{data['estimated_cost']:.2f}".replace(".", ",")
+    assert facts["state"] == "Wartet auf günstigere Preise", "the entity's state, translated"
     assert facts["reason"].startswith("Wartet auf günstigere Preise: lädt"), facts["reason"]
     assert f"Der Plan kostet {cost} {data['currency']}" in facts["reason"], facts["reason"]
     assert "erwartet, Ziel" in facts["departureLine"], facts["departureLine"]

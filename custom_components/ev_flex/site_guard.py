@@ -22,6 +22,7 @@ from .core.live_guard import (
     COMMAND_SPACING,
     GuardCar,
     GuardResult,
+    expected_solar_kw,
     guard,
     house_without_cars,
 )
@@ -130,11 +131,13 @@ class SiteGuard:
             # Charging outside the plan (charge now, behind, protective): full power.
             kw = charger.max_current_limit_a * (charger.phases or 3) * GRID_VOLTAGE_V / 1000.0
         kw = kw or 0.0
-        surplus = 0.0
+        solar = 0.0
         for slot in () if plan is None else plan.slots:
             if slot.start <= now < slot.end:
-                surplus = self.site.surplus_kw(slot.start, slot.end)
-        return _PlannedNow(kw, min(kw, surplus))
+                solar = expected_solar_kw(
+                    kw, slot.charge_kw, self.site.surplus_kw(slot.start, slot.end)
+                )
+        return _PlannedNow(kw, solar)
 
     def _house_sites(self) -> list[HomeSite]:
         return self.hass.data.get(HOUSES, {}).get(house_key(self.site.settings)) or [self.site]

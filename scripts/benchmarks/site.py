@@ -58,7 +58,7 @@ from zoneinfo import ZoneInfo
 from custom_components.ev_flex.core.base_load import BaseLoadProfile
 from custom_components.ev_flex.core.controller_guards import latest_full_power_start
 from custom_components.ev_flex.core.learning import ChargeModel
-from custom_components.ev_flex.core.live_guard import GuardCar, guard
+from custom_components.ev_flex.core.live_guard import GuardCar, expected_solar_kw, guard
 from custom_components.ev_flex.core.plan_request import PlanBasis, until_departure
 from custom_components.ev_flex.core.planner import (
     ChargeSettings,
@@ -351,9 +351,9 @@ class Charger:
 
 def _expected_solar_share(car: SessionReplay, house: House, now: datetime, kw: float) -> float:
     """The part of the plan's power now expected from solar, as the house's guard reckons it."""
-    for start, (end, _) in car.slots.items():
+    for start, (end, slot_kw) in car.slots.items():
         if start <= now < end:
-            return min(kw, house.surplus_kw(start, end))
+            return expected_solar_kw(kw, slot_kw, house.surplus_kw(start, end))
     return 0.0
 
 
