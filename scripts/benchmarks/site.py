@@ -15,9 +15,10 @@ The replay takes the integration's decisions with the integration's own code: th
 builder (core/plan_request.py) with the slots cut at the departure; the house as HomeSite adds
 it (core/site.py): a base-load profile learned once a day from the last four weeks of the
 house's hourly load, the day's expected solar (the forecast, not each cloud), this month's daily
-peaks, the charger's minimum current and the solar mode's dear grid; the plan's slots as whole
-currents (`current_switch_times`); and the live guard (core/live_guard.py) each minute from the
-meter, with the plan's power now and its expected solar share as the house's guard gives them.
+peaks, the charger's minimum current and the solar mode's dear grid; the house's joint plan of
+its one car (core/site_plan.py: `plan_house`, its slots as whole currents); and the live guard
+(core/live_guard.py) each minute from the meter, with the plan's power now and its expected
+solar share as the house's guard gives them.
 Like the controller, each quarter hour plans again from the car's real charge; a car the guard
 must stop for the fuse plans again with the load the meter shows. Not replayed: the controller's
 catch-up when a car falls behind its plan (its margins are for cars slower than they claim; the
@@ -74,10 +75,10 @@ from custom_components.ev_flex.core.site import (
     SiteSettings,
     SolarMode,
     charger_min_kw,
-    current_switch_times,
     house_request,
     site_for_slots,
 )
+from custom_components.ev_flex.core.site_plan import CarAsk, plan_house
 
 SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 TZ = ZoneInfo("Europe/Oslo")
@@ -312,17 +313,18 @@ def replan(
     )
     request = basis.request(now, round(car.soc, 3), slots)
     solar_mode = MODES[mode]
-    if solar_mode is not None:
-        request = house.request(request, solar_mode)
     clock = wall_time.perf_counter()
-    result = plan(request)
+    if solar_mode is None:
+        result = plan(request)
+    else:
+        # The house's joint plan, of this one car: its plan in whole amps and real prices.
+        ask = CarAsk("car", request, house.request(request, solar_mode), amp_kw=AMP_KW)
+        planned = plan_house([ask])["car"]
+        assert planned is not None
+        result = planned
     totals.plan_seconds += wall_time.perf_counter() - clock
     totals.plans += 1
     car.windows = result.switch_times
-    if request.charge.min_kw > 0:
-        car.windows = current_switch_times(
-            result, request.charge.min_kw, amp_kw=AMP_KW, max_kw=MAX_KW
-        )
     car.slots = {slot.start: (slot.end, slot.charge_kw) for slot in result.slots}
     next_plan = now + REPLAN_EVERY - timedelta(minutes=now.minute % 15, seconds=now.second)
     car.replans.append(
