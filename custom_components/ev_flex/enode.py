@@ -781,9 +781,12 @@ class EnodeRuntime:
         if self._attaching:
             return
         if self.location_id is None or self._location_moved():
-            # Made, or moved after the zone, at Enode's second try: that puts the chargers in too.
+            # Made at Enode's next try, or moved after the zone (a move the zone's own change
+            # missed goes now, one Enode refused at its next try); that puts the chargers in too.
             retry_at = self._location_retry_at
-            if retry_at is not None and dt_util.utcnow() >= retry_at:
+            if (retry_at is None and self.location_id is not None) or (
+                retry_at is not None and dt_util.utcnow() >= retry_at
+            ):
                 self._location_retry_at = None
                 self._attaching = True
                 self.entry.async_create_task(
