@@ -582,7 +582,7 @@ async def test_the_enode_location_follows_the_home_location(
     enode_entry: MockConfigEntry,
 ) -> None:
     """The default charging zone is home: moving the home location (Settings → System →
-    General) moves the Location at Enode."""
+    General) moves the Location at Enode, and a new time zone goes there too."""
     link_site(fake_enode, "sedan")
     await without_webhook_url(hass)
     await setup_entry(hass, enode_entry)
@@ -591,3 +591,8 @@ async def test_the_enode_location_follows_the_home_location(
     await hass.async_block_till_done()
     location = fake_enode._locations[location_id]
     assert (location["latitude"], location["longitude"]) == (58.97, 5.73)
+
+    # A new time zone for the house is the Location's too (Enode reads deadlines in it).
+    await hass.config.async_update(time_zone="Europe/Helsinki")
+    await hass.async_block_till_done()
+    assert fake_enode._locations[location_id]["timezoneName"] == "Europe/Helsinki"
