@@ -214,7 +214,7 @@ def _check_against_plan(facts: dict[str, Any], plan: dict[str, Any], tz: ZoneInf
     assert facts["reason"].startswith("Waiting for cheaper prices: charging"), facts["reason"]
     assert any(form in facts["reason"] for form in start), (facts["reason"], start)
     assert any(form in facts["reason"] for form in end), (facts["reason"], end)
-    assert f"costs {data['estimated_cost']:.2f} {data['currency']}" in facts["reason"]
+    assert f"The plan costs {data['currency']} {data['estimated_cost']:.2f}" in facts["reason"]
     target = round(data["target_soc_pct"])
     expected = round(data["expected_soc_at_departure_pct"])
     assert f"{expected} % expected, target {target} %" in facts["departureLine"]
@@ -245,13 +245,14 @@ async def _check_removed_vehicle_and_stub(browser: Browser, data: dict[str, Any]
 
 
 async def _switch_smart_charging_off(browser: Browser) -> None:
-    """The card's own switch turns smart charging off, and the card shows it."""
+    """The card's own switch turns smart charging off, and the card shows it (in German, the
+    owner's language by now)."""
     await browser.evaluate(
         "[...window.__deepQuery('ev-flex-card').shadowRoot.querySelectorAll('button')]"
-        ".find((b) => b.textContent.includes('Smart charging')).click()"
+        ".find((b) => b.textContent.includes('Intelligentes Laden')).click()"
     )
-    await browser.wait_for_text("Smart charging: off")
-    await browser.wait_for_text("Smart charging is off")
+    await browser.wait_for_text("Intelligentes Laden: aus")
+    await browser.wait_for_text("Intelligentes Laden ist aus")
 
 
 async def _check_launch_screen_probe(browser: Browser) -> None:
@@ -263,7 +264,39 @@ async def _check_launch_screen_probe(browser: Browser) -> None:
     assert await browser.evaluate(LAUNCH_SCREEN_GONE)
 
 
-async def _look(user: dict[str, str], data: dict[str, Any], tz: ZoneInfo) -> None:
+# The owner's language in their profile, as the frontend saves it (frontend/set_user_data with
+# the "language" key, the FrontendLocaleData of Home Assistant's frontend 2026.10).
+GERMAN = {
+    "language": "de",
+    "number_format": "language",
+    "time_format": "language",
+    "date_format": "language",
+    "first_weekday": "language",
+    "time_zone": "local",
+}
+
+
+async def _check_in_german(browser: Browser, token: str, data: dict[str, Any]) -> None:
+    """With German chosen in the owner's profile, the card speaks German, with German numbers."""
+    await dev_instance.websocket_command(
+        token, {"type": "frontend/set_user_data", "key": "language", "value": GERMAN}
+    )
+    await browser.set_width(360, 740, mobile=True)
+    await browser.goto(f"{dev_instance.BASE_URL}/{DASHBOARD}/card")
+    await browser.wait_for_text("Intelligentes Laden: an")
+    facts = await _card_facts(browser)
+    cost = f"{data['estimated_cost']:.2f}".replace(".", ",")
+    assert facts["state"] == "Wartet auf günstigere Preise", "the entity's state, translated"
+    assert facts["reason"].startswith("Wartet auf günstigere Preise: lädt"), facts["reason"]
+    assert f"Der Plan kostet {cost} {data['currency']}" in facts["reason"], facts["reason"]
+    assert "erwartet, Ziel" in facts["departureLine"], facts["departureLine"]
+    assert "Laden (bis " in facts["legend"], facts["legend"]
+    assert {"Jetzt laden", "Übersteuerung aufheben"} <= set(facts["buttons"])
+    await browser.wait_for_launch_screen_gone()
+    await browser.screenshot(ARTEFACTS / "ev-flex-card-light-360-de.png", element="ev-flex-card")
+
+
+async def _look(user: dict[str, str], token: str, data: dict[str, Any], tz: ZoneInfo) -> None:
     async with Browser() as browser:
         try:
             # The owner's browser is where the house is: the card shows times in its zone.
@@ -288,6 +321,8 @@ async def _look(user: dict[str, str], data: dict[str, Any], tz: ZoneInfo) -> Non
             assert backgrounds[False] != backgrounds[True], "the card follows the theme"
             await _check_launch_screen_probe(browser)
             await _check_removed_vehicle_and_stub(browser, data)
+            await browser.set_dark(False)
+            await _check_in_german(browser, token, data)
             await _switch_smart_charging_off(browser)
         except (BrowserError, AssertionError):
             with contextlib.suppress(BrowserError):
@@ -314,4 +349,4 @@ def test_card_shows_the_plan_in_a_real_browser(server: subprocess.Popen[bytes]) 
     data = asyncio.run(_card_data(token, vehicle.device_id))
     assert data["plan"] is not None, data["problem"]
     data["device_id"] = vehicle.device_id
-    asyncio.run(_look(user, data, dev_instance.TIME_ZONE))
+    asyncio.run(_look(user, token, data, dev_instance.TIME_ZONE))

@@ -101,6 +101,52 @@ async def test_calendar_events_set_departures_and_bad_ones_are_named(
     assert attributes["target_soc"] == 90.0
 
 
+async def test_an_all_day_event_sets_its_days_scheduled_departure_and_target(
+    hass: HomeAssistant,
+    family_calendar: MemoryCalendar,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An all-day "EV 95 %" on Wednesday: ready by Wednesday's departure, charged to 95 %."""
+    family_calendar.events = [
+        CalendarEvent(
+            start=WEDNESDAY.date(),
+            end=(WEDNESDAY + timedelta(days=1)).date(),
+            summary="Ski trip EV 95 %",
+        )
+    ]
+    await set_up(hass, simulator_entry, {VEHICLE_ID: {CONF_CALENDAR: CALENDAR}})
+    await advance(hass, freezer, at(START, 7, 5), timedelta(minutes=30))
+    departure, attributes = departure_state(hass)
+    assert departure == at(WEDNESDAY, 7)
+    assert attributes["source"] == "calendar"
+    assert attributes["calendar_event"] == "Ski trip EV 95 %"
+    assert attributes["target_soc"] == 95.0
+    assert attributes["calendar_warnings"] == []
+
+    # Wednesday's departure moves to 06:15 in the weekly schedule: the event's moves with it.
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, VEHICLE_ID), entry.entry_id)
+    assert device is not None
+    await hass.services.async_call(
+        DOMAIN,
+        "set_departure_schedule",
+        {"device_id": device.id, "wednesday": "06:15", "thursday": "07:00"},
+        blocking=True,
+    )
+    await hass.async_block_till_done()
+    departure, attributes = departure_state(hass)
+    assert departure == at(WEDNESDAY, 6, 15)
+    assert attributes["target_soc"] == 95.0
+
+    # After it, Thursday is back to the schedule's own target.
+    await advance(hass, freezer, at(WEDNESDAY, 6, 20), timedelta(minutes=30))
+    departure, attributes = departure_state(hass)
+    assert departure == at(WEDNESDAY + timedelta(days=1), 7)
+    assert attributes["source"] == "schedule"
+    assert attributes["target_soc"] == 80.0
+
+
 async def test_calendar_changes_are_followed_at_once_and_every_quarter_hour(
     hass: HomeAssistant,
     family_calendar: MemoryCalendar,

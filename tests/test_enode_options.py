@@ -1,10 +1,12 @@
 """Options of an Enode entry: link and unlink chargers, link vehicles, the charging location."""
 
+import logging
 from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestClient
-from homeassistant.config_entries import ConfigFlowResult
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
@@ -15,13 +17,14 @@ from yarl import URL
 from custom_components.ev_flex.const import (
     CONF_CHARGING_ZONE,
     CONF_ENODE_LOCATION_ID,
+    CONF_ENODE_LOCATION_PLACE,
     CONF_ENODE_LOCATION_ZONE,
     DOMAIN,
 )
-from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS
+from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, ChargerSpec
 from tests.fakes.enode_server import FakeEnodeServer
 
-from .enode_site import ENODE_USER, link_site, setup_entry
+from .enode_site import ENODE_USER, link_site, poll, setup_entry, without_webhook_url
 
 ENODE_MENU = ["charging_location", "link_charger", "unlink_charger", "link_vehicle"]
 
@@ -34,6 +37,20 @@ async def open_options(hass: HomeAssistant, entry: MockConfigEntry, step: str) -
     return await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": step}
     )
+
+
+async def open_link(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> ConfigFlowResult:
+    """Choose "Link a charger" or "Link a vehicle", read what will happen, and go on to Link."""
+    result = await open_options(hass, entry, step)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == step
+    return await hass.config_entries.options.async_configure(result["flow_id"], {})
+
+
+async def link_again(hass: HomeAssistant, flow_id: str) -> ConfigFlowResult:
+    """From "Linking did not finish": Link for a charger once more, past its explanation."""
+    await hass.config_entries.options.async_configure(flow_id, {"next_step_id": "link_charger"})
+    return await hass.config_entries.options.async_configure(flow_id, {})
 
 
 async def browse(link_url: str, query: str) -> str:
@@ -79,9 +96,11 @@ async def test_link_charger(
     enode_entry: MockConfigEntry,
     car_only: Any,
 ) -> None:
-    """Linking a charger in the options adds it at once and returns to the menu."""
-    result = await open_options(hass, enode_entry, "link_charger")
+    """Linking a charger in the options adds it at once and names it; from there another
+    charger can be linked, or the options go on."""
+    result = await open_link(hass, enode_entry, "link_charger")
     assert result["type"] is FlowResultType.EXTERNAL_STEP
+    assert result["step_id"] == "enode_link"
     flow_id = result["flow_id"]
     # A stray call without the state does not move the flow.
     again = await hass.config_entries.options.async_configure(flow_id, {"state": "x"})
@@ -89,10 +108,19 @@ async def test_link_charger(
 
     result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "autolink=1"))
     assert result["type"] is FlowResultType.MENU
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "linked"
+    assert result["menu_options"] == ["link_charger", "init"]
+    assert result["description_placeholders"] == {
+        "new_devices": "- EV Flex Simulator Wallbox 22 kW",
+        "known_devices": "—",
+    }
     assert device(hass, enode_entry, car_only.charger_id) is not None
     system = hass.states.async_all("sensor")
     assert any(state.state == "active" for state in system)
+
+    # Back to the options: the other changes are still to be saved.
+    result = await hass.config_entries.options.async_configure(flow_id, {"next_step_id": "init"})
+    assert result["step_id"] == "init"
 
 
 async def test_link_vehicle_clears_relink_issue(
@@ -107,17 +135,51 @@ async def test_link_vehicle_clears_relink_issue(
 
     enode_entry.runtime_data.interventions.async_vendor_relink("TESLA")
     other = fake_enode.add_vehicle(VEHICLE_PRESETS["suv_v2g"])
-    result = await open_options(hass, enode_entry, "link_vehicle")
+    result = await open_link(hass, enode_entry, "link_vehicle")
     result = await come_back(
         hass, ha_client, result["flow_id"], await browse(result["url"], f"device={other}")
     )
-    assert result["step_id"] == "init"
-    assert device(hass, enode_entry, other) is not None
+    assert result["step_id"] == "linked"
+    assert result["menu_options"] == ["link_vehicle", "init"]
+    new, known = device(hass, enode_entry, other), device(hass, enode_entry, car_only.vehicle_id)
+    assert new is not None
+    assert known is not None
+    assert result["description_placeholders"] == {
+        "new_devices": f"- {new.name}",
+        "known_devices": f"- {known.name}",
+    }
     assert not [
         issue
         for issue in ir.async_get(hass).issues.values()
         if issue.issue_id.startswith("vendor_relink")
     ]
+
+
+async def test_the_found_devices_are_named_plainly_and_not_without_end(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    car_only: Any,
+) -> None:
+    """A vendor's names are shown as plain text, cut short, and a long list says how many more."""
+    hostile = ChargerSpec(make="**Loud** [click](http://example.invalid)", model="<b>" + "x" * 99)
+    all_markup = ChargerSpec(make="###", model="***")
+    for spec in [hostile] * 20 + [all_markup]:
+        fake_enode.link(ENODE_USER, fake_enode.add_charger(spec))
+    result = await open_link(hass, enode_entry, "link_charger")
+    result = await come_back(
+        hass, ha_client, result["flow_id"], await browse(result["url"], "autolink=1")
+    )
+    assert result["step_id"] == "linked"
+    lines = result["description_placeholders"]["new_devices"].split("\n")
+    assert len(lines) == 21
+    assert lines[-1] == "- … (+2)"
+    assert "- ?" in lines
+    for line in lines[:-1]:
+        assert not set("*[]()<>#") & set(line), line
+        assert len(line) <= 2 + 60
+    assert "- Loud click http://example.invalid b " + "x" * 24 in lines
 
 
 async def test_link_cancelled_or_empty(
@@ -127,21 +189,33 @@ async def test_link_cancelled_or_empty(
     enode_entry: MockConfigEntry,
     car_only: Any,
 ) -> None:
-    """Cancelling Link, or coming back with nothing new, ends with a message."""
-    result = await open_options(hass, enode_entry, "link_charger")
-    result = await come_back(
-        hass, ha_client, result["flow_id"], await browse(result["url"], "cancel=1")
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "link_failed"
-    assert result["description_placeholders"] == {"reason": "The user cancelled linking"}
+    """Cancelling Link, or coming back with nothing, says why and offers Link again; the
+    second time it links."""
+    result = await open_link(hass, enode_entry, "link_charger")
+    flow_id = result["flow_id"]
+    result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "cancel=1"))
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "link_failed"
+    assert result["menu_options"] == ["link_charger", "init"]
+    assert result["description_placeholders"] == {
+        "device": "charger",
+        "reason": "The user cancelled linking",
+    }
 
-    result = await open_options(hass, enode_entry, "link_charger")
+    result = await link_again(hass, flow_id)
     token = URL(result["url"]).name
     redirect = str(URL(fake_enode._link_sessions[token].redirect_uri).relative())
-    result = await come_back(hass, ha_client, result["flow_id"], redirect)
-    assert result["reason"] == "link_failed"
-    assert result["description_placeholders"] == {"reason": "nothing was linked"}
+    result = await come_back(hass, ha_client, flow_id, redirect)
+    assert result["step_id"] == "link_failed"
+    assert result["description_placeholders"] == {
+        "device": "charger",
+        "reason": "nothing was linked",
+    }
+
+    result = await link_again(hass, flow_id)
+    result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "autolink=1"))
+    assert result["step_id"] == "linked"
+    assert device(hass, enode_entry, car_only.charger_id) is not None
 
 
 async def test_link_session_refused(
@@ -151,11 +225,11 @@ async def test_link_session_refused(
     enode_entry: MockConfigEntry,
     car_only: Any,
 ) -> None:
-    """Enode failing to open a Link session aborts with its reason."""
+    """Enode failing to open a Link session says why, and offers to try again."""
     fake_enode.faults.server_error_rate = 1.0
-    result = await open_options(hass, enode_entry, "link_charger")
+    result = await open_link(hass, enode_entry, "link_charger")
     fake_enode.faults.server_error_rate = 0.0
-    assert result["reason"] == "link_failed"
+    assert result["step_id"] == "link_failed"
     assert "500" in result["description_placeholders"]["reason"]
 
 
@@ -169,7 +243,7 @@ async def test_link_without_url(
     """Without a URL to come back to, linking explains itself."""
     hass.config.internal_url = hass.config.external_url = None
     hass.config.api = None
-    result = await open_options(hass, enode_entry, "link_charger")
+    result = await open_link(hass, enode_entry, "link_charger")
     assert result["reason"] == "no_url_available"
 
 
@@ -195,7 +269,7 @@ async def test_entry_unloaded_while_linking(
     car_only: Any,
 ) -> None:
     """An entry unloaded during Link ends the flow politely."""
-    result = await open_options(hass, enode_entry, "link_charger")
+    result = await open_link(hass, enode_entry, "link_charger")
     redirect = await browse(result["url"], "autolink=1")
     await hass.config_entries.async_unload(enode_entry.entry_id)
     result = await come_back(hass, ha_client, result["flow_id"], redirect)
@@ -390,3 +464,135 @@ async def test_charging_zone_removed_later(
     await hass.async_block_till_done()
     assert "zone.gone does not exist" in caplog.text
     assert CONF_ENODE_LOCATION_ID not in enode_entry.data
+
+
+GARAGE = {"latitude": 59.91, "longitude": 10.75, "radius": 50, "friendly_name": "Garage"}
+
+
+async def change_garage(hass: HomeAssistant, **changes: Any) -> None:
+    """The user edits the garage zone (its state changes as the zone component writes it)."""
+    hass.states.async_set("zone.garage", "0", {**GARAGE, **changes})
+    await hass.async_block_till_done()
+
+
+def location_puts(fake_enode: FakeEnodeServer) -> list[str]:
+    return [
+        path
+        for method, path, _ in fake_enode.request_log
+        if method == "PUT" and "/locations/" in path
+    ]
+
+
+async def test_the_enode_location_follows_the_zone_the_user_moves(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Moving or renaming the charging zone moves and renames the Location at Enode (the same
+    one, chargers and all); a new radius means nothing to Enode; a refusal is tried again."""
+    site = link_site(fake_enode, "sedan")
+    await without_webhook_url(hass)
+    hass.states.async_set("zone.garage", "0", GARAGE)
+    enode_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(enode_entry, options={CONF_CHARGING_ZONE: "zone.garage"})
+    await setup_entry(hass, enode_entry)
+    location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
+
+    await change_garage(hass, latitude=60.39, longitude=5.32)
+    location = fake_enode._locations[location_id]
+    assert (location["name"], location["latitude"], location["longitude"]) == (
+        "Garage",
+        60.39,
+        5.32,
+    )
+    assert list(fake_enode._locations) == [location_id]
+    assert fake_enode.charger_json(site.charger_id or "")["location"]["id"] == location_id
+
+    await change_garage(hass, latitude=60.39, longitude=5.32, friendly_name="Cabin")
+    assert fake_enode._locations[location_id]["name"] == "Cabin"
+    puts = len(location_puts(fake_enode))
+    await change_garage(hass, latitude=60.39, longitude=5.32, friendly_name="Cabin", radius=200)
+    assert len(location_puts(fake_enode)) == puts, "Enode's Location has no radius"
+
+    # Enode refuses the move: the entry carries on, and the move is made half an hour later.
+    fake_enode.faults.failing_paths = {"/locations"}
+    with caplog.at_level(logging.WARNING):
+        await change_garage(hass, latitude=61.0)
+    assert "Could not set the charging location at Enode" in caplog.text
+    assert fake_enode._locations[location_id]["latitude"] == 60.39
+    fake_enode.faults.failing_paths = set()
+    await poll(hass, freezer)
+    assert fake_enode._locations[location_id]["latitude"] == 60.39, "not hammering Enode"
+    await poll(hass, freezer, minutes=30)
+    await hass.async_block_till_done()
+    assert fake_enode._locations[location_id]["latitude"] == 61.0
+    assert enode_entry.state is ConfigEntryState.LOADED
+
+
+async def test_a_zone_moved_while_home_assistant_was_off_is_followed_at_start(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The Location is moved when the entry starts, and not again on a start with nothing new;
+    an entry from before EV Flex remembered the place sends it once."""
+    link_site(fake_enode, "sedan")
+    await without_webhook_url(hass)
+    await setup_entry(hass, enode_entry)
+    location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    await hass.config_entries.async_unload(enode_entry.entry_id)
+    await hass.config.async_update(latitude=63.43, longitude=10.39)
+    await hass.config_entries.async_setup(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    location = fake_enode._locations[location_id]
+    assert (location["latitude"], location["longitude"]) == (63.43, 10.39)
+    puts = len(location_puts(fake_enode))
+    assert await hass.config_entries.async_reload(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(location_puts(fake_enode)) == puts
+
+    older = {
+        key: value for key, value in enode_entry.data.items() if key != CONF_ENODE_LOCATION_PLACE
+    }
+    hass.config_entries.async_update_entry(enode_entry, data=older)
+    assert await hass.config_entries.async_reload(enode_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(location_puts(fake_enode)) == puts + 1
+    assert list(fake_enode._locations) == [location_id]
+
+    # A move the zone's own change did not carry over (it came while chargers were being put
+    # in the Location) goes with the next update of the account.
+    stale = {**enode_entry.data, CONF_ENODE_LOCATION_PLACE: {"name": "Home", "latitude": 0.0}}
+    hass.config_entries.async_update_entry(enode_entry, data=stale)
+    await poll(hass, freezer)
+    await hass.async_block_till_done()
+    assert len(location_puts(fake_enode)) == puts + 2
+    assert enode_entry.data[CONF_ENODE_LOCATION_PLACE]["latitude"] == 63.43
+
+
+async def test_the_enode_location_follows_the_home_location(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+) -> None:
+    """The default charging zone is home: moving the home location (Settings → System →
+    General) moves the Location at Enode, and a new time zone goes there too."""
+    link_site(fake_enode, "sedan")
+    await without_webhook_url(hass)
+    await setup_entry(hass, enode_entry)
+    location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    await hass.config.async_update(latitude=58.97, longitude=5.73)
+    await hass.async_block_till_done()
+    location = fake_enode._locations[location_id]
+    assert (location["latitude"], location["longitude"]) == (58.97, 5.73)
+
+    # A new time zone for the house is the Location's too (Enode reads deadlines in it).
+    await hass.config.async_update(time_zone="Europe/Helsinki")
+    await hass.async_block_till_done()
+    assert fake_enode._locations[location_id]["timezoneName"] == "Europe/Helsinki"

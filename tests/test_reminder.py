@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
+import math
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -145,6 +146,36 @@ async def test_unplugged_at_home_is_reminded_once_an_hour_before_it_is_too_late(
     await advance(hass, freezer, DEPARTURE - timedelta(minutes=1))
     assert len(events) == 1
     assert len(phone) == 1
+
+
+async def test_a_car_near_full_is_reminded_in_time_for_its_slower_last_per_cents(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    simulator_entry: MockConfigEntry,
+    phone: list[ServiceCall],
+) -> None:
+    """At 70 % for 100 % by 07:00: 7.5 kWh at full power (11 kW, 90 % into the battery), then
+    15 kWh ever slower down to 3.3 kW. Plugging in by 03:38 makes it, not by 04:44 as a flat
+    11 kW would have it, and the reminder comes an hour before 03:38."""
+    events = async_capture_events(hass, EVENT)
+    entry = await set_up(hass, freezer, simulator_entry, plugged_in=False, notify="notify.phone")
+    entry.runtime_data.account.simulation.set_soc(70.0)
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, VEHICLE_ID), entry.entry_id)
+    assert device is not None
+    await hass.services.async_call(
+        DOMAIN,
+        "set_departure",
+        {"device_id": device.id, "departure": DEPARTURE, "target_soc": 100},
+        blocking=True,
+    )
+    await advance(hass, freezer, DEPARTURE - timedelta(hours=4, minutes=30))
+    assert events == []
+    await advance(hass, freezer, DEPARTURE - timedelta(hours=3, minutes=30))
+    assert [event.data["reason"] for event in events] == ["unplugged"]
+    plug_in_by = datetime.fromisoformat(events[0].data["plug_in_by"])
+    hours = 7.5 / 9.9 + 15.0 / 0.9 * math.log(3.3 / 11.0) / (3.3 - 11.0)
+    assert (DEPARTURE - plug_in_by).total_seconds() / 3600 == pytest.approx(hours, abs=0.02)
+    assert events[0].time_fired <= plug_in_by - timedelta(minutes=55)
 
 
 async def test_a_plan_that_falls_short_while_plugged_in_is_announced(

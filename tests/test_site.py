@@ -1,7 +1,7 @@
 """The house through Home Assistant: the live guard, the plan's site and the solar modes."""
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime, time, timedelta
+from typing import Any, NoReturn
 from unittest.mock import Mock
 from zoneinfo import ZoneInfo
 
@@ -18,8 +18,9 @@ from pytest_homeassistant_custom_component.common import (
     mock_platform,
 )
 
+from custom_components.ev_flex import house_plan
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.core.planner import PlanRequest
+from custom_components.ev_flex.core.planner import Plan, PlanRequest
 from custom_components.ev_flex.core.simulator import Simulation
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 
@@ -294,15 +295,12 @@ async def test_forecast_solar_is_read_at_its_energy_platform(
     assert site.solar_kw(START, START + timedelta(hours=1)) == 0.0
 
 
-async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
-    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
-) -> None:
-    """Solar first: the plan takes from the grid only what the target needs, and its slots,
-    cost and charge-now cost are in real prices."""
+async def solar_first_entry(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, sunny_day: datetime
+) -> MockConfigEntry:
+    """The house with a Solcast forecast of 9 kW at noon on `sunny_day`, the car in solar first."""
     forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
-    hass.states.async_set(
-        forecast, "30.1", {"detailedForecast": _solcast(START + timedelta(days=1), 9.0)}
-    )
+    hass.states.async_set(forecast, "30.1", {"detailedForecast": _solcast(sunny_day, 9.0)})
     entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
     await set_up(hass, entry)
     await hass.services.async_call(
@@ -311,6 +309,15 @@ async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
         {ATTR_ENTITY_ID: f"select.{CAR}_solar_mode", "option": "solar_first"},
         blocking=True,
     )
+    return entry
+
+
+async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Solar first: the plan takes from the grid only what the target needs, and its slots,
+    cost and charge-now cost are in real prices."""
+    entry = await solar_first_entry(hass, simulator_entry, START + timedelta(days=1))
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
     )
@@ -335,6 +342,39 @@ async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
     assert float(hass.states.get(f"sensor.{CAR}_planned_charging_power").state) >= 0
 
 
+async def test_a_car_behind_its_target_charges_flat_out_in_solar_first(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A car that can no longer reach its target in time charges at full power, even where
+    the plan expected the sun and the sky is grey: the guard leaves nothing to the sun then."""
+    noon = (START + timedelta(days=1)).replace(hour=12)
+    freezer.move_to(noon)
+    entry = await solar_first_entry(hass, simulator_entry, noon)
+    await hass.services.async_call(
+        "time",
+        "set_value",
+        {ATTR_ENTITY_ID: f"time.{CAR}_departure_time", "time": time(12, 30)},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    decision = charging.controller.decision
+    assert decision is not None
+    assert decision.reason == "behind"
+    simulation: Simulation = entry.runtime_data.account.simulation  # type: ignore[attr-defined]
+    # Clouds: the house imports 1 kW, no surplus at all.
+    freezer.tick(timedelta(minutes=1))
+    await set_house(hass, simulation, 1.0)
+    charger = simulation.charger_state()
+    assert charger.is_charging
+    # Flat out: as much as the fuse leaves (17.25 kW - 0.3 kW margin - 1 kW: 23 A), or the
+    # charger's most.
+    assert charger.max_current_a == min(23.0, charger.max_current_limit_a)
+
+
 # Two cars, two entries, one house
 
 
@@ -348,63 +388,197 @@ def _carport(simulator_entry: MockConfigEntry) -> MockConfigEntry:
     )
 
 
-async def test_two_cars_in_two_entries_share_the_house(
+GARAGE_ID, CARPORT_ID = "simulator-garage-vehicle", "simulator-carport-vehicle"
+FUSE_KW = 17.25
+
+
+async def two_cars(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulator_entry: MockConfigEntry
+) -> MockConfigEntry:
+    """A second entry's car in the same house. Both smart charge: the garage's car to 80 % by
+    07:00, the carport's to 70 % by 20:00, and both want this evening's two cheap hours."""
+    cheap_evening = [
+        {**item, "price": 0.01}
+        if item["time"].startswith(("2026-06-16T18", "2026-06-16T19"))
+        else item
+        for item in _prices(START)
+    ]
+    hass.states.async_set(
+        PRICE_ENTITY,
+        "0.01",
+        {
+            "unit_of_measurement": "EUR/kWh",
+            "prices_today": cheap_evening,
+            "prices_tomorrow": _prices(START + timedelta(days=1)),
+        },
+    )
+    carport = _carport(simulator_entry)
+    carport.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(carport.entry_id)
+    await settle(hass)
+    for suffix, leaves, target in (("", time(7, 0), 80), ("_2", time(20, 0), 70)):
+        await hass.services.async_call(
+            "time",
+            "set_value",
+            {ATTR_ENTITY_ID: f"time.{CAR}_departure_time{suffix}", "time": leaves},
+            blocking=True,
+        )
+        await hass.services.async_call(
+            "number",
+            "set_value",
+            {ATTR_ENTITY_ID: f"number.{CAR}_target_charge{suffix}", "value": target},
+            blocking=True,
+        )
+        await hass.services.async_call(
+            "switch",
+            "turn_on",
+            {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging{suffix}"},
+            blocking=True,
+        )
+    await settle(hass)
+    return carport
+
+
+async def plug(hass: HomeAssistant, entry: MockConfigEntry, *, plugged_in: bool) -> None:
+    simulation = entry.runtime_data.account.simulation
+    if plugged_in:
+        simulation.plug_in()
+    else:
+        simulation.unplug()
+    await entry.runtime_data.coordinator.async_refresh()
+    await settle(hass)
+
+
+def _plan_of(entry: MockConfigEntry, vehicle_id: str) -> Plan:
+    plan = entry.runtime_data.smart_charging[vehicle_id].controller.state.plan
+    assert plan is not None
+    return plan
+
+
+def _kw_at(plan: Plan, moment: datetime) -> float:
+    return next((slot.charge_kw for slot in plan.slots if slot.start <= moment < slot.end), 0.0)
+
+
+MIDNIGHT = START.replace(hour=0) + timedelta(days=1)
+
+
+async def test_two_cars_share_one_joint_plan_under_the_fuse(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     simulator_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """The second car plans around the first, and one guard keeps both under the fuse."""
-    carport = _carport(simulator_entry)
-    carport.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(carport.entry_id)
-    await settle(hass)
+    """The fuse can't feed both cars at full power. The carport's car leaves at 20:00: the
+    joint plan gives it the two cheap hours it needs and the garage's car what the fuse
+    leaves, then the night's hours. (Planned on its own first, the garage's car took those
+    hours and the carport's fell short.)"""
+    carport = await two_cars(hass, loaded_entry, simulator_entry)
+    garage, late = _plan_of(loaded_entry, GARAGE_ID), _plan_of(carport, CARPORT_ID)
+    assert late.targets[0].met
+    assert garage.targets[0].met
+    assert _kw_at(late, START) > 5
+    assert _kw_at(garage, MIDNIGHT) > 1
+    for moment in {slot.start for slot in (*garage.slots, *late.slots)}:
+        assert _kw_at(garage, moment) + _kw_at(late, moment) <= FUSE_KW + 1e-6
+    # Both entries' houses show the house's planned peak: both cars at once.
+    for device in (HOUSE_DEVICE, "ev_flex_carport_house"):
+        peak = float(hass.states.get(f"sensor.{device}_expected_peak_this_month").state)
+        assert peak == pytest.approx(FUSE_KW, abs=0.5)
+
+    # Both charge as planned, each car's planned power sensor shows its share, and the meter
+    # (the house and both cars) stays under the fuse.
     second = carport.runtime_data.account.simulation
-    first_site, second_site = loaded_entry.runtime_data.site, carport.runtime_data.site
-    assert first_site is not None
-    assert second_site is not None
-    assert [car.vehicle_id for car in second_site.house_cars()] == [
-        "simulator-garage-vehicle",
-        "simulator-carport-vehicle",
-    ]
+    freezer.tick(timedelta(minutes=5))
+    async_fire_time_changed(hass)
+    await settle(hass)
+    meter_kw = simulation.grid_power_kw() + second.grid_power_kw()
+    hass.states.async_set(HOUSE, f"{meter_kw * 1000:.0f}", {"unit_of_measurement": "W"})
+    await settle(hass)
+    now = datetime.now(TZ)
+    for entity_id, entry, vehicle_id in (
+        (f"sensor.{CAR}_planned_charging_power", loaded_entry, GARAGE_ID),
+        (f"sensor.{CAR}_planned_charging_power_2", carport, CARPORT_ID),
+    ):
+        shown = float(hass.states.get(entity_id).state)
+        assert shown == pytest.approx(_kw_at(_plan_of(entry, vehicle_id), now), abs=1e-3)
+        assert shown > 1
+    assert second.grid_power_kw() > 5
+    assert simulation.grid_power_kw() > 1
+    assert simulation.grid_power_kw() + second.grid_power_kw() <= FUSE_KW
+    house = float(hass.states.get(f"sensor.{HOUSE_DEVICE}_house_power").state)
+    assert house == pytest.approx(meter_kw, abs=1e-3)
 
-    # The first car's plan: the second car's expected base load carries it.
+
+async def test_a_car_leaving_gives_the_other_the_fuse(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_entry: MockConfigEntry,
+) -> None:
+    """The carport's car unplugs: the garage's car plans again alone, the house's grid power
+    its own; plugged in again, the carport's car joins the joint plan again; the garage's
+    entry reloaded, its car joins again too; the carport's entry unloaded, its car leaves."""
+    carport = await two_cars(hass, loaded_entry, simulator_entry)
+
+    def others_kw() -> float:
+        slot = _plan_of(loaded_entry, GARAGE_ID).slots[0]
+        assert slot.grid_kw is not None
+        return slot.grid_kw - slot.charge_kw
+
+    assert others_kw() == pytest.approx(_kw_at(_plan_of(carport, CARPORT_ID), START), abs=1e-3)
+    assert others_kw() > 5
+    await plug(hass, carport, plugged_in=False)
+    assert others_kw() == pytest.approx(0.0, abs=1e-3)
+    await plug(hass, carport, plugged_in=True)
+    assert others_kw() > 5
+    assert _plan_of(carport, CARPORT_ID).targets[0].met
+    # Over a reload (as over a restart) the garage's car joins the joint plan again.
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await settle(hass)
+    assert others_kw() > 5
+    # A car following a plan the house does not know asks the house at its next step.
+    site = loaded_entry.runtime_data.site
+    assert site is not None
+    site.leave_house_plan(GARAGE_ID)
+    await settle(hass)
+    await loaded_entry.runtime_data.coordinator.async_refresh()
+    await settle(hass)
+    assert site.takes_part(GARAGE_ID)
+    carport_slot = _plan_of(carport, CARPORT_ID).slots[0]
+    assert carport_slot.grid_kw is not None
+    assert carport_slot.grid_kw - carport_slot.charge_kw > 5
+    assert await hass.config_entries.async_unload(carport.entry_id)
+    await settle(hass)
+    assert others_kw() == pytest.approx(0.0, abs=1e-3)
+
+
+async def test_a_planning_fault_keeps_the_previous_plans(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulator_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The planner failing in the executor: a warning, and each car keeps the plan it had."""
+    carport = await two_cars(hass, loaded_entry, simulator_entry)
+    before = _plan_of(loaded_entry, GARAGE_ID), _plan_of(carport, CARPORT_ID)
+
+    def broken(_asks: object) -> NoReturn:
+        raise RuntimeError("the planner broke")
+
+    monkeypatch.setattr(house_plan, "plan_house", broken)
     await hass.services.async_call(
-        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: f"number.{CAR}_target_charge_2", "value": 90},
+        blocking=True,
     )
     await settle(hass)
-    first_plan = loaded_entry.runtime_data.smart_charging[
-        "simulator-garage-vehicle"
-    ].controller.state.plan
-    assert first_plan is not None
-    busy = next(slot for slot in first_plan.slots if slot.charge_kw > 1)
-    request = _request(busy.start, busy.end)
-    alone = first_site.planner_request("simulator-garage-vehicle", request, None).site
-    behind = second_site.planner_request("simulator-carport-vehicle", request, None).site
-    assert alone is not None
-    assert behind is not None
-    assert behind.base_load_kw[0] == pytest.approx(alone.base_load_kw[0] + busy.charge_kw, abs=1e-3)
-
-    # Both charge at once; the meter shows the house and both cars: together under 25 A.
-    await charge_now(hass, loaded_entry)
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, "simulator-carport-vehicle"), carport.entry_id
-    )
-    assert device is not None
-    await hass.services.async_call(
-        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging_2"}, blocking=True
-    )
-    await hass.services.async_call(DOMAIN, "charge_now", {"device_id": device.id}, blocking=True)
-    await settle(hass)
-    for _ in range(4):
-        freezer.tick(timedelta(seconds=20))
-        meter_w = (2.0 + simulation.grid_power_kw() + second.grid_power_kw()) * 1000.0
-        hass.states.async_set(HOUSE, f"{meter_w:.0f}", {"unit_of_measurement": "W"})
-        await settle(hass)
-        assert 2.0 + simulation.grid_power_kw() + second.grid_power_kw() <= 17.25
-    assert simulation.grid_power_kw() > 0
-    assert second.grid_power_kw() > 0
+    assert "Planning the house's cars failed" in caplog.text
+    assert (_plan_of(loaded_entry, GARAGE_ID), _plan_of(carport, CARPORT_ID)) == before
+    shown = hass.states.get(f"sensor.{CAR}_planned_charging_power_2")
+    assert shown is not None
+    assert float(shown.state) == pytest.approx(_kw_at(before[1], START))
 
 
 async def test_current_control_charges_at_the_planned_power(
@@ -422,14 +596,22 @@ async def test_current_control_charges_at_the_planned_power(
     charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
     plan = charging.controller.state.plan
     assert plan is not None
-    slots = {slot.start: slot for slot in plan.slots}
     windows = [w for w in plan.switch_times if w.mode == "charge"]
     assert windows
     for window in windows:
-        slot = slots.get(window.start)
-        if slot is not None and slot.charge_kw >= 4.14:
-            # A whole slot (or several) at the slot's planned power.
-            assert window.kw == pytest.approx(slot.charge_kw)
+        # Whole amps on three phases, as the charger takes them.
+        assert window.kw / 0.69 == pytest.approx(round(window.kw / 0.69))
+    for slot in plan.slots:
+        if slot.charge_kw >= 4.14:
+            # The whole slot charges, with at least its planned energy (and at most a minute
+            # at one amp more).
+            seconds = [
+                (min(slot.end, w.end) - max(slot.start, w.start)).total_seconds() for w in windows
+            ]
+            assert sum(s for s in seconds if s > 0) == (slot.end - slot.start).total_seconds()
+            kwh = sum(w.kw * s / 3600 for w, s in zip(windows, seconds, strict=True) if s > 0)
+            planned_kwh = slot.charge_kw * (slot.end - slot.start).total_seconds() / 3600
+            assert planned_kwh - 1e-9 <= kwh <= planned_kwh + 0.69 / 60
     # In a slot planned below full power, the charger gets that power as a current.
     second = next(w for w in windows if w.kw < 20)
     until = second.start + timedelta(minutes=5)
@@ -444,3 +626,64 @@ async def test_current_control_charges_at_the_planned_power(
     assert 4.14 <= window.kw < 20
     assert simulation.charger_state().max_current_a == int(window.kw / 0.69)
     assert simulation.charger_state().is_charging
+
+
+async def test_live_guard_follows_the_solar_surplus_in_solar_first(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Solar first with sun this evening: the plan charges from the expected surplus, and
+    live the current follows the meter's surplus; under a cloud the car goes down to 6 A at
+    once, and up again only a minute after the last command."""
+    forecast = "sensor.solcast_pv_forecast_forecast_today"
+    evening = [
+        {
+            "period_start": (START + timedelta(minutes=30 * i)).isoformat(),
+            "pv_estimate": 9.0 if i < 4 else 0.0,
+            "pv_estimate10": 0.0,
+            "pv_estimate90": 0.0,
+        }
+        for i in range(12)
+    ]
+    hass.states.async_set(forecast, "9", {"detailedForecast": evening})
+    entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
+    await set_up(hass, entry)
+    simulation = entry.runtime_data.account.simulation
+    await hass.services.async_call(
+        "select",
+        "select_option",
+        {ATTR_ENTITY_ID: f"select.{CAR}_solar_mode", "option": "solar_first"},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    assert _kw_at(_plan_of(entry, GARAGE_ID), START) > 4
+    assert float(hass.states.get(f"sensor.{CAR}_planned_solar_share").state) > 50
+
+    # The panels give 7 kW more than the house uses: the car takes it (10 A on three phases).
+    freezer.tick(timedelta(minutes=1))
+    await set_house(hass, simulation, -7.0)
+    assert simulation.charger_state().max_current_a == 10.0
+    # A cloud: 1 kW spare is less than half of 6 A, so solar first doesn't top up; the plan
+    # still charges, so the car goes as low as the charger allows, once a minute has passed
+    # since the last command (only the fuse is protected at once).
+    freezer.tick(timedelta(seconds=15))
+    async_fire_time_changed(hass)
+    await set_house(hass, simulation, -1.0)
+    assert simulation.charger_state().max_current_a == 10.0
+    freezer.tick(timedelta(seconds=50))
+    async_fire_time_changed(hass)
+    await set_house(hass, simulation, -1.1)
+    assert simulation.charger_state().max_current_a == 6.0
+    # The sun is back: the car follows it again a minute later.
+    freezer.tick(timedelta(seconds=20))
+    await entry.runtime_data.coordinator.async_refresh()
+    await set_house(hass, simulation, -7.0)
+    assert simulation.charger_state().max_current_a == 6.0
+    freezer.tick(timedelta(seconds=45))
+    async_fire_time_changed(hass)
+    await set_house(hass, simulation, -7.1)
+    assert simulation.charger_state().max_current_a == 10.0

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from homeassistant.const import Platform
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE, Platform
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.event import (
@@ -357,12 +357,26 @@ async def _async_start_enode(
         await runtime.async_check_webhook()
         follow_webhook_state()
 
+    async def follow_zone() -> None:
+        if await runtime.async_follow_zone(coordinator.data):
+            await coordinator.async_request_refresh()
+
+    @callback
+    def zone_changed(_event: Event[Any]) -> None:
+        # The user moved or renamed the zone, or the home location (the home zone falls back
+        # to it): Enode's Location follows.
+        entry.async_create_task(hass, follow_zone(), name="ev_flex charging zone")
+
     follow_webhook_state()
     entry.async_on_unload(
         async_track_time_interval(
             hass, check_webhook, WEBHOOK_CHECK_INTERVAL, name="ev_flex webhook check"
         )
     )
+    entry.async_on_unload(
+        async_track_state_change_event(hass, runtime.zone_entity_id, zone_changed)
+    )
+    entry.async_on_unload(hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, zone_changed))
     entry.async_on_unload(runtime.async_stop)
     account_updated()
     entry.async_on_unload(coordinator.async_add_listener(account_updated))

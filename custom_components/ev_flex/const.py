@@ -48,6 +48,9 @@ CONF_WEBHOOK_ID: Final = "webhook_id"
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 CONF_ENODE_LOCATION_ID: Final = "enode_location_id"
 CONF_ENODE_LOCATION_ZONE: Final = "enode_location_zone"
+# The zone's name and centre as last sent to Enode: when the user moves or renames the zone, the
+# Location follows.
+CONF_ENODE_LOCATION_PLACE: Final = "enode_location_place"
 # Whether each car can start and stop charging by itself, as seen while no charger was linked
 # (Enode's EV-charger pairing later reports the charger's ability as the car's).
 CONF_ENODE_OWN_START_STOP: Final = "enode_own_start_stop"

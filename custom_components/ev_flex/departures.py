@@ -17,7 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_CALENDAR, CONF_DEPARTURES, DOMAIN, LOGGER
 from .core.calendar_departures import HORIZON, read_calendar, soc_pct_per_km
-from .core.controller import ControllerSettings, resolve_departure
+from .core.controller import ControllerSettings, calendar_event_at, resolve_departure, week_of
 from .smart_charging import VehicleSmartCharging
 
 REFRESH_INTERVAL = timedelta(minutes=15)
@@ -26,14 +26,6 @@ CALENDAR_DOMAIN = "calendar"
 SERVICE_GET_EVENTS = "get_events"
 ATTR_START = "start_date_time"
 ATTR_DURATION = "duration"
-
-
-def week_of(settings: ControllerSettings) -> tuple[time | None, ...]:
-    """The departure of each weekday, Monday first: the weekly schedule, or the daily time on
-    every day while there is none."""
-    if settings.weekly_departures is not None:
-        return settings.weekly_departures
-    return (settings.departure_time,) * 7
 
 
 def with_day(
@@ -153,9 +145,8 @@ def next_departure_attributes(charging: VehicleSmartCharging) -> dict[str, Any]:
     now = dt_util.utcnow()
     departure, target = resolve_departure(settings, now, charging.controller.tz)
     override = settings.departure_override
-    event = next(
-        (item.event for item in settings.calendar_departures if item.at == departure), None
-    )
+    tz = charging.controller.tz
+    event = None if departure is None else calendar_event_at(settings, departure, tz)
     if override is not None and override.at == departure and override.at > now:
         source = "one_off"
     elif event is not None:

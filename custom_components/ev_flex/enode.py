@@ -36,10 +36,12 @@ from .const import (
     CONF_CLOUDHOOK_URL,
     CONF_CUSTOM,
     CONF_ENODE_LOCATION_ID,
+    CONF_ENODE_LOCATION_PLACE,
     CONF_ENODE_LOCATION_ZONE,
     CONF_ENODE_USER_ID,
     CONF_ENVIRONMENT,
     CONF_WEBHOOK_ID,
+    DEFAULT_CHARGING_ZONE,
     DOMAIN,
     ENODE_POLL_INTERVAL,
     LINK_VIEW_URL,
@@ -620,6 +622,11 @@ class EnodeRuntime:
         self._location_retry_at: datetime | None = None
 
     @property
+    def zone_entity_id(self) -> str:
+        """The zone entity chosen in the options (default: home)."""
+        return str(self.entry.options.get(CONF_CHARGING_ZONE) or DEFAULT_CHARGING_ZONE)
+
+    @property
     def zone(self) -> ChargingZone | None:
         """The charging location chosen in the options (default: home)."""
         return configured_charging_zone(self.hass, self.entry.options)
@@ -663,11 +670,12 @@ class EnodeRuntime:
         await self.webhook.async_stop()
 
     async def async_sync_location(self, snapshot: AccountSnapshot) -> bool:
-        """Create the Location for the charging zone (once) and put every charger in it.
+        """Create the Location for the charging zone (once), move it where the zone is now, and
+        put every charger in it.
 
         Enode infers where a paired car is from its charger's Location. Failures are logged
         and tried again on a later update; they never stop the entry. True when the Location was
-        made or a charger was put in it.
+        made or moved, or a charger was put in it.
         """
         zone = self.zone
         if zone is None:
@@ -676,35 +684,85 @@ class EnodeRuntime:
                 self.entry.options.get(CONF_CHARGING_ZONE),
             )
             return False
-        data = self.entry.data
-        created_now = False
+        changed = False
         try:
-            if self.location_id is None or data.get(CONF_ENODE_LOCATION_ZONE) != zone.entity_id:
-                created = await self.client.create_location(
-                    self.user_id,
+            if (
+                self.location_id is None
+                or self.entry.data.get(CONF_ENODE_LOCATION_ZONE) != zone.entity_id
+            ):
+                self.location_id = await self._create_location(zone)
+                changed = True
+            elif self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != self._place(zone):
+                await self.client.update_location(
+                    self.location_id,
                     name=zone.name,
                     latitude=zone.latitude,
                     longitude=zone.longitude,
                     timezone_name=self.hass.config.time_zone,
                 )
-                if self.location_id is not None:
-                    await self._delete_location(self.location_id)
-                self.location_id = created.id
-                created_now = True
-                self.hass.config_entries.async_update_entry(
-                    self.entry,
-                    data={
-                        **data,
-                        CONF_ENODE_LOCATION_ID: created.id,
-                        CONF_ENODE_LOCATION_ZONE: zone.entity_id,
-                    },
-                )
+                self._remember_place(zone)
+                changed = True
             attached = await self._attach_chargers(snapshot, self.location_id)
         except EnodeError as err:
             LOGGER.warning("Could not set the charging location at Enode: %s", err)
             self._location_retry_at = dt_util.utcnow() + LOCATION_RETRY_INTERVAL
-            return created_now
-        return created_now or attached
+            return changed
+        return changed or attached
+
+    async def _create_location(self, zone: ChargingZone) -> str:
+        created = await self.client.create_location(
+            self.user_id,
+            name=zone.name,
+            latitude=zone.latitude,
+            longitude=zone.longitude,
+            timezone_name=self.hass.config.time_zone,
+        )
+        if self.location_id is not None:
+            await self._delete_location(self.location_id)
+        self.hass.config_entries.async_update_entry(
+            self.entry,
+            data={
+                **self.entry.data,
+                CONF_ENODE_LOCATION_ID: created.id,
+                CONF_ENODE_LOCATION_ZONE: zone.entity_id,
+                CONF_ENODE_LOCATION_PLACE: self._place(zone),
+            },
+        )
+        return created.id
+
+    def _place(self, zone: ChargingZone) -> dict[str, Any]:
+        """What Enode's Location holds of the zone: its name, centre and time zone."""
+        return {
+            "name": zone.name,
+            "latitude": zone.latitude,
+            "longitude": zone.longitude,
+            "timezone": self.hass.config.time_zone,
+        }
+
+    def _remember_place(self, zone: ChargingZone) -> None:
+        self.hass.config_entries.async_update_entry(
+            self.entry, data={**self.entry.data, CONF_ENODE_LOCATION_PLACE: self._place(zone)}
+        )
+
+    def _location_moved(self) -> bool:
+        """Whether the zone is no longer where Enode's Location is (moved or renamed)."""
+        zone = self.zone
+        return (
+            zone is not None
+            and self.entry.data.get(CONF_ENODE_LOCATION_ZONE) == zone.entity_id
+            and self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != self._place(zone)
+        )
+
+    async def async_follow_zone(self, snapshot: AccountSnapshot) -> bool:
+        """The zone changed in Home Assistant: Enode's Location follows it. True when it moved
+        (Enode then places the cars anew)."""
+        if self._attaching or self.location_id is None or not self._location_moved():
+            return False
+        self._attaching = True
+        try:
+            return await self.async_sync_location(snapshot)
+        finally:
+            self._attaching = False
 
     async def _delete_location(self, location_id: str) -> None:
         try:
@@ -727,15 +785,21 @@ class EnodeRuntime:
         self._fetch_intervention_texts(snapshot)
         if self._attaching:
             return
-        if self.location_id is None:
+        if self.location_id is None or self._location_moved():
+            # Made at Enode's next try, or moved after the zone (a move the zone's own change
+            # missed goes now, one Enode refused at its next try); that puts the chargers in too.
             retry_at = self._location_retry_at
-            if retry_at is not None and dt_util.utcnow() >= retry_at:
+            if (retry_at is None and self.location_id is not None) or (
+                retry_at is not None and dt_util.utcnow() >= retry_at
+            ):
                 self._location_retry_at = None
                 self._attaching = True
                 self.entry.async_create_task(
                     self.hass, self._sync_later(snapshot), name="ev_flex charging location"
                 )
-            return
+                return
+            if self.location_id is None:
+                return
         strays = {
             charger_id
             for charger_id, charger in snapshot.chargers.items()

@@ -3,6 +3,7 @@ location.
 """
 
 from dataclasses import replace
+import re
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -290,6 +291,23 @@ def _entity_error(read: EntityRead) -> str | None:
     return None
 
 
+# Device names come from the vendor: shown plain (no markup), short, and a sensible number.
+_MARKUP = re.compile(r"[\\`*_{}\[\]()<>#|!~\r\n]+")
+MAX_LISTED_DEVICES = 20
+MAX_NAME_LENGTH = 60
+
+
+def _device_list(names: list[str]) -> str:
+    """Names for a form's description, one a line, or NO_VALUE for none."""
+    plain = sorted(
+        " ".join(_MARKUP.sub(" ", name).split())[:MAX_NAME_LENGTH] or "?" for name in names
+    )
+    listed = plain[:MAX_LISTED_DEVICES]
+    if len(plain) > len(listed):
+        listed.append(f"… (+{len(plain) - len(listed)})")
+    return "\n".join(f"- {name}" for name in listed) if listed else NO_VALUE
+
+
 def _describe_period(period: GridFeePeriod, currency: str) -> str:
     days = (
         "Mon-Sun"
@@ -391,6 +409,8 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         self._linking: VendorType | None = None
         self._link_url = ""
         self._link_error: str | None = None
+        # The Enode devices there were before Link opened: the rest are new.
+        self._linked_before: set[str] = set()
         self._unlink_charger_id: str | None = None
         self._vat_advice: dict[str, str] = {}
         self._departures: dict[str, dict[str, str]] = {}
@@ -878,17 +898,32 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             return None
         return runtime, runtime.enode
 
-    async def _async_link(
-        self, vendor_type: VendorType, step_id: str, user_input: dict[str, Any] | None
+    async def async_step_link_charger(
+        self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        if user_input is not None:
-            if not async_link_state_valid(self.hass, self.flow_id, user_input):
-                return self.async_external_step(step_id=step_id, url=self._link_url)
-            self._link_error = link_error(user_input)
-            return self.async_external_step_done(next_step_id="linked")
+        """Link a (another) charger: what will happen, then Enode Link."""
+        return await self._async_before_link(VendorType.CHARGER, user_input)
+
+    async def async_step_link_vehicle(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Link a vehicle account (another car, or sign in again): what will happen, then Link."""
+        return await self._async_before_link(VendorType.VEHICLE, user_input)
+
+    async def _async_before_link(
+        self, vendor_type: VendorType, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        # Home Assistant's options dialog shows no text with an external step, only "Open
+        # website" (the frontend's show-dialog-options-flow renders no header or description
+        # for it), so the guidance the config flow gives there comes in a form just before.
         if (loaded := self._enode()) is None:
             return self.async_abort(reason="not_loaded")
-        _, enode = loaded
+        self._linking = vendor_type
+        if user_input is None:
+            return self.async_show_form(step_id=f"link_{vendor_type.value}")
+        runtime, enode = loaded
+        data = runtime.coordinator.data
+        self._linked_before = set(data.chargers) | set(data.vehicles)
         try:
             redirect_uri = async_start_link(self.hass, self.flow_id, options_flow=True)
         except NoURLAvailableError:
@@ -901,45 +936,60 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 language="browser",
             )
         except EnodeError as err:
-            return self.async_abort(
-                reason="link_failed", description_placeholders={"reason": str(err)}
-            )
-        self._linking, self._link_url = vendor_type, session.link_url
-        return self.async_external_step(step_id=step_id, url=session.link_url)
+            self._link_error = str(err)
+            return await self.async_step_link_failed()
+        self._link_url = session.link_url
+        return self.async_external_step(step_id="enode_link", url=session.link_url)
 
-    async def async_step_link_charger(
+    async def async_step_enode_link(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Link a (another) charger in Enode Link."""
-        return await self._async_link(VendorType.CHARGER, "link_charger", user_input)
-
-    async def async_step_link_vehicle(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Link a vehicle account in Enode Link (another car, or sign in again)."""
-        return await self._async_link(VendorType.VEHICLE, "link_vehicle", user_input)
+        """Enode Link, in its own window; Link's redirect comes back as `user_input`."""
+        if user_input is not None and async_link_state_valid(self.hass, self.flow_id, user_input):
+            self._link_error = link_error(user_input)
+            return self.async_external_step_done(next_step_id="linked")
+        return self.async_external_step(step_id="enode_link", url=self._link_url)
 
     async def async_step_linked(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Back from Link: show the new devices at once."""
+        """Back from Link: the new devices are there at once, and the form names them."""
         if self._link_error is not None:
-            return self.async_abort(
-                reason="link_failed", description_placeholders={"reason": self._link_error}
-            )
+            return await self.async_step_link_failed()
         if (loaded := self._enode()) is None:
             return self.async_abort(reason="not_loaded")
         runtime, _ = loaded
         await runtime.coordinator.async_refresh()
-        devices = (
-            runtime.coordinator.data.chargers
+        data = runtime.coordinator.data
+        names = (
+            {key: charger_name(charger) for key, charger in data.chargers.items()}
             if self._linking is VendorType.CHARGER
-            else runtime.coordinator.data.vehicles
+            else {key: vehicle_name(vehicle) for key, vehicle in data.vehicles.items()}
         )
-        if not runtime.coordinator.last_update_success or not devices:
-            return self.async_abort(
-                reason="link_failed", description_placeholders={"reason": NOTHING_LINKED}
-            )
+        if not runtime.coordinator.last_update_success or not names:
+            self._link_error = NOTHING_LINKED
+            return await self.async_step_link_failed()
         runtime.interventions.async_vendors_relinked()
-        return await self.async_step_init()
+        new = [name for key, name in names.items() if key not in self._linked_before]
+        known = [name for key, name in names.items() if key in self._linked_before]
+        return self.async_show_menu(
+            step_id="linked",
+            menu_options=[f"link_{(self._linking or VendorType.VEHICLE).value}", "init"],
+            description_placeholders={
+                "new_devices": _device_list(new),
+                "known_devices": _device_list(known),
+            },
+        )
+
+    async def async_step_link_failed(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Link was cancelled, failed or linked nothing: open it again, or back to the menu."""
+        vendor_type = self._linking or VendorType.VEHICLE
+        reason, self._link_error = self._link_error or NOTHING_LINKED, None
+        return self.async_show_menu(
+            step_id="link_failed",
+            menu_options=[f"link_{vendor_type.value}", "init"],
+            description_placeholders={"device": vendor_type.value, "reason": reason},
+        )
 
     async def async_step_unlink_charger(
         self, user_input: dict[str, Any] | None = None

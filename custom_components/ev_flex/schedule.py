@@ -22,7 +22,7 @@ from .coordinator import EvFlexConfigEntry
 from .core.controller import Decision, EventKind, resolve_departure
 from .core.controller_data import Observation
 from .core.live_guard import house_without_cars
-from .core.reminder import ChargeOutlook, reminder_due
+from .core.reminder import ChargeOutlook, charge_curve, reminder_due
 from .core.session_history import (
     SessionRecord,
     SolarTally,
@@ -242,6 +242,7 @@ class VehicleWatcher:
                 soc_pct=decision.soc.soc_pct if decision.soc is not None else None,
                 capacity_kwh=observation.capacity_kwh,
                 charge_kw=model.max_kw * model.efficiency,
+                curve=charge_curve(model, observation.capacity_kwh),
                 shortfall_pct=decision.shortfall_pct,
             )
         )

@@ -773,9 +773,10 @@ class SiteSensorDescription(SensorEntityDescription):
 
 
 def _plans(site: HomeSite) -> list[Plan | None]:
+    """The plans of every car of the house, in any entry: they share its peak."""
     return [
         charging.controller.decision.plan if charging.controller.decision else None
-        for charging in site.entry.runtime_data.smart_charging.values()
+        for charging in site.house_cars()
     ]
 
 

@@ -24,14 +24,14 @@ from homeassistant.util.hass_dict import HassKey
 from .const import DOMAIN, LOGGER
 from .core.base_load import BaseLoadProfile, base_load_hours
 from .core.model import ChargerState
-from .core.planner import Plan, PlannedSlot, PlanRequest, PriceSlot, SiteSpec
+from .core.planner import Plan, PlanRequest, SiteSpec
 from .core.site import (
-    GRID_VOLTAGE_V,
-    MIN_CHARGE_CURRENT_A,
     HouseSensorKind,
     SiteError,
     SiteSettings,
     SolarMode,
+    charger_min_kw,
+    house_request,
     month_peak,
     site_for_slots,
 )
@@ -43,6 +43,7 @@ from .core.solar_forecast import (
     solcast_lists,
 )
 from .entities_account import POWER_UNITS_TO_KW, scaled_reading
+from .house_plan import HousePlanner
 
 if TYPE_CHECKING:
     from .coordinator import EvFlexConfigEntry
@@ -63,15 +64,13 @@ FORECAST_SOLAR_DOMAIN = "forecast_solar"
 # The sites of every entry, by house: entries with the same house sensor (or none: the Home
 # Assistant home) share one house, its fuse and its peak.
 HOUSES: HassKey[dict[str, list[HomeSite]]] = HassKey(f"{DOMAIN}_houses")
+HOUSE_PLANNERS: HassKey[dict[str, HousePlanner]] = HassKey(f"{DOMAIN}_house_planners")
 STORE_VERSION = 1
 # The profile looks back four weeks, so each weekday has four samples of each hour.
 PROFILE_HISTORY = timedelta(days=28)
 PROFILE_REFRESH = timedelta(days=1)
 FORECAST_REFRESH = timedelta(minutes=30)
 CAR_POWER_KEY = "charge_rate"
-# In the solar modes every kWh from the grid costs this much more in the plan, so the car takes
-# from the grid only what its targets need (the plan then shows the real prices again).
-SOLAR_MODE_GRID_PENALTY = 1000.0
 
 
 def _time(value: Any) -> datetime:
@@ -84,17 +83,6 @@ def _time(value: Any) -> datetime:
 def house_key(settings: SiteSettings) -> str:
     """Which house a site belongs to: its house sensor, else the Home Assistant home."""
     return settings.house_entity or "home"
-
-
-def planned_average_kw(plan: Plan | None, start: datetime, end: datetime) -> float:
-    """A plan's average charging power over [start, end) (kW)."""
-    energy = 0.0
-    for slot in () if plan is None else plan.slots:
-        overlap = (min(end, slot.end) - max(start, slot.start)).total_seconds()
-        if overlap > 0:
-            energy += slot.charge_kw * overlap
-    span = (end - start).total_seconds()
-    return energy / span if span > 0 else 0.0
 
 
 def site_settings(options: Mapping[str, Any]) -> SiteSettings:
@@ -140,33 +128,6 @@ def _hourly_means(
             if (mean := row.get("mean")) is not None
         }
     return means
-
-
-def plan_with_real_prices(plan: Plan, prices: Sequence[PriceSlot], site: SiteSpec | None) -> Plan:
-    """A plan made with the solar modes' grid penalty, showing the real prices and cost.
-
-    The cost counts grid energy at its import price and solar surplus the car took at the
-    export price it would otherwise have earned.
-    """
-    real = {price.end: price for price in prices}
-    base = site.base_load_kw if site is not None else ()
-    solar = site.solar_kw if site is not None else ()
-    slots: list[PlannedSlot] = []
-    cost = 0.0
-    for index, slot in enumerate(plan.slots):
-        price = real.get(slot.end)
-        if price is None:
-            slots.append(slot)
-            continue
-        hours = (slot.end - slot.start).total_seconds() / 3600.0
-        surplus = max(0.0, solar[index] - base[index]) if index < min(len(base), len(solar)) else 0
-        charge = slot.charge_kw
-        from_solar = min(charge, surplus)
-        export_price = price.export_price or 0.0
-        cost += hours * (price.import_price * (charge - from_solar) + export_price * from_solar)
-        cost -= hours * export_price * slot.discharge_kw
-        slots.append(replace(slot, import_price=price.import_price))
-    return replace(plan, slots=tuple(slots), cost=round(cost, 6))
 
 
 class HomeSite:
@@ -436,64 +397,48 @@ class HomeSite:
     ) -> PlanRequest:
         """A vehicle's planner request with the house added: `site`, the charger's minimum
         power where it takes a current, and the vehicle's solar mode."""
-        completed = request
         slots = [(slot.start, slot.end) for slot in request.prices]
-        limit = self.settings.import_limit_kw
         site = self.site_request(slots)
         if site is not None:
             base = list(site.base_load_kw)
             if self.live_load_kw is not None and base:
                 # The meter shows more than expected right now: plan the slot with what is seen.
                 base[0] = max(base[0], self.live_load_kw)
-            # Cars planned before this one in the same house draw from the same fuse and peak.
-            for index, kw in enumerate(self._earlier_cars_kw(vehicle_id, slots)):
-                base[index] += kw
+            # The house's other cars are planned with this one (core/site_plan.py).
             site = replace(site, base_load_kw=tuple(round(kw, 3) for kw in base))
-            completed = replace(completed, site=site)
+        min_kw = 0.0
         if charger is not None and charger.capabilities.can_set_max_current:
-            minimum_a = charger.min_current_a or MIN_CHARGE_CURRENT_A
-            minimum_kw = round(minimum_a * (charger.phases or 3) * GRID_VOLTAGE_V / 1000.0, 3)
-            # A fuse below the charger's minimum leaves on/off charging only.
-            if limit is None or minimum_kw <= limit:
-                completed = replace(completed, charge=replace(completed.charge, min_kw=minimum_kw))
-        if self.solar_mode(vehicle_id) is not SolarMode.CHEAPEST:
-            completed = replace(
-                completed,
-                prices=tuple(
-                    replace(slot, import_price=slot.import_price + SOLAR_MODE_GRID_PENALTY)
-                    for slot in completed.prices
-                ),
+            min_kw = charger_min_kw(
+                charger.min_current_a, charger.phases, self.settings.import_limit_kw
             )
-        return completed
+        return house_request(request, site, min_kw, self.solar_mode(vehicle_id))
 
     # The cars of the house, across entries
 
+    @property
+    def house_planner(self) -> HousePlanner:
+        """The joint plan of the house's cars, shared by the entries of the house."""
+        planners = self.hass.data.setdefault(HOUSE_PLANNERS, {})
+        return planners.setdefault(house_key(self.settings), HousePlanner(self.hass))
+
+    @callback
+    def leave_house_plan(self, vehicle_id: str) -> None:
+        """The car takes part in the house's joint plan no more."""
+        if planner := self.hass.data.get(HOUSE_PLANNERS, {}).get(house_key(self.settings)):
+            planner.leave(vehicle_id)
+
+    def takes_part(self, vehicle_id: str) -> bool:
+        """Whether the car has asked the house's joint plan (and not left it since)."""
+        return vehicle_id in self.house_planner.plans.asks
+
     def house_cars(self) -> list[VehicleSmartCharging]:
-        """Every car of the house, in the order they plan: entries as they joined."""
+        """Every car of the house: entries as they joined."""
         sites = self.hass.data.get(HOUSES, {}).get(house_key(self.settings)) or [self]
         return [
             charging
             for site in sites
             for charging in site.entry.runtime_data.smart_charging.values()
         ]
-
-    def _earlier_cars_kw(
-        self, vehicle_id: str, slots: list[tuple[datetime, datetime]]
-    ) -> list[float]:
-        """The power the cars planned before this one take in each slot (kW)."""
-        totals = [0.0] * len(slots)
-        for charging in self.house_cars():
-            if charging.vehicle_id == vehicle_id:
-                break
-            for index, (start, end) in enumerate(slots):
-                totals[index] += planned_average_kw(charging.controller.state.plan, start, end)
-        return totals
-
-    def later_cars(self, vehicle_id: str) -> list[VehicleSmartCharging]:
-        """The cars that plan after this one (and plan again when it does)."""
-        cars = self.house_cars()
-        ids = [charging.vehicle_id for charging in cars]
-        return cars[ids.index(vehicle_id) + 1 :] if vehicle_id in ids else []
 
     def house_power_kw(self) -> float | None:
         """The house sensor's reading now (kW), None without a trustworthy one."""
@@ -507,9 +452,17 @@ async def async_setup_site(hass: HomeAssistant, entry: EvFlexConfigEntry) -> Hom
     if not settings.configured:
         return None
     site = HomeSite(hass, entry, settings)
-    house = hass.data.setdefault(HOUSES, {}).setdefault(house_key(settings), [])
+    key = house_key(settings)
+    house = hass.data.setdefault(HOUSES, {}).setdefault(key, [])
     house.append(site)
-    entry.async_on_unload(lambda: house.remove(site))
+
+    @callback
+    def leave_house() -> None:
+        house.remove(site)
+        if not house:
+            hass.data.get(HOUSE_PLANNERS, {}).pop(key, None)
+
+    entry.async_on_unload(leave_house)
 
     @callback
     def replan() -> None:

@@ -50,11 +50,11 @@ from .core.executor import (
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, command_outcome
 from .core.planner import Plan, PlanRequest, plan as make_plan
-from .core.site import current_switch_times
+from .core.site import GRID_VOLTAGE_V
+from .core.site_plan import CarAsk, finish_plan
 from .core.tariff import PricedSlot
 from .helpers import store_key_part, vehicle_name
 from .repairs import issue_id
-from .site import plan_with_real_prices
 from .stores import (
     ISSUE_STORE_OTHER_VERSION,
     ISSUE_STORE_UNREADABLE,
@@ -110,6 +110,7 @@ class VehicleSmartCharging:
             tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC,
             planner=self._plan,
         )
+        self.controller.display_planner = self._plan_alone
         self.last_routed_path: str | None = None
         # When a command last reached a car or charger (readings before it may be outdated).
         self._command_reached_device_at: datetime | None = None
@@ -174,6 +175,8 @@ class VehicleSmartCharging:
         if self._stopped:
             return
         self._stopped = True
+        if (site := self.entry.runtime_data.site) is not None:
+            site.leave_house_plan(self.vehicle_id)
         if self._unsub_wake is not None:
             self._unsub_wake()
             self._unsub_wake = None
@@ -218,30 +221,51 @@ class VehicleSmartCharging:
             return ()
         return prices.priced_slots
 
-    def _plan(self, request: PlanRequest) -> Plan:
-        """The planner, with the house (site, current control, solar mode) where there is one."""
+    def _ask(self, request: PlanRequest) -> CarAsk | None:
+        """The request completed with the house (site, current control, solar mode)."""
         site = self.entry.runtime_data.site
         if site is None:
-            return make_plan(request)
+            return None
         system = self.system
-        completed = site.planner_request(
-            self.vehicle_id, request, system.charger if system is not None else None
-        )
-        planned = make_plan(completed)
-        # The cars after this one in the house plan around it: again, now.
-        for later in site.later_cars(self.vehicle_id):
-            self.hass.loop.call_soon(later.async_replan)
-        if completed.charge.min_kw > 0:
-            # The charger takes a current: charge through each slot at its planned power.
-            planned = replace(
-                planned, switch_times=current_switch_times(planned, completed.charge.min_kw)
-            )
-        if completed.prices is request.prices:
-            return planned
-        # A solar mode planned with the grid made dear: show the real prices and cost.
-        without_penalty = make_plan(replace(completed, prices=request.prices))
-        shown = plan_with_real_prices(planned, request.prices, completed.site)
-        return replace(shown, charge_now_cost=without_penalty.charge_now_cost)
+        charger = system.charger if system is not None else None
+        completed = site.planner_request(self.vehicle_id, request, charger)
+        # One amp on the charger's phases: a current-controlled plan runs in whole amps.
+        amp_kw = ((charger.phases if charger is not None else None) or 3) * GRID_VOLTAGE_V / 1000.0
+        return CarAsk(self.vehicle_id, request, completed, amp_kw=amp_kw)
+
+    def _plan(self, request: PlanRequest) -> Plan:
+        """The car's plan: from the house's joint plan where there is a house (made off the
+        event loop: PlanPendingError until it is), else at once."""
+        ask = self._ask(request)
+        site = self.entry.runtime_data.site
+        if ask is None or site is None:
+            return make_plan(request)
+        return site.house_planner.plan_for(self, ask)
+
+    def _plan_alone(self, request: PlanRequest) -> Plan:
+        """The car's plan with the house but without the other cars, to show a plan the car
+        does not follow (unplugged, smart charging off)."""
+        ask = self._ask(request)
+        if ask is None:
+            return make_plan(request)
+        return finish_plan(ask, make_plan(ask.completed))
+
+    @callback
+    def _take_part(self, decision: Decision) -> None:
+        """In the house's joint plan while plugged in at home with smart charging on."""
+        site = self.entry.runtime_data.site
+        if site is None:
+            return
+        considered = decision.considerations
+        if not (
+            self.controller.settings.smart_charging
+            and considered.plugged_in
+            and considered.at_charging_location
+        ):
+            site.leave_house_plan(self.vehicle_id)
+        elif self.controller.state.plan is not None and not site.takes_part(self.vehicle_id):
+            # A plan from before a restart, or made without the others: ask the house.
+            self.hass.loop.call_soon(self.async_replan)
 
     @callback
     def async_replan(self) -> None:
@@ -265,6 +289,7 @@ class VehicleSmartCharging:
         self.coordinator.update_systems(now)
         previous = self.controller.decision
         decision = self.controller.update(now, self.observation(), self.price_slots())
+        self._take_part(decision)
         self._schedule_wake(decision.wake_at)
         for event in decision.events:
             self._announce(event)

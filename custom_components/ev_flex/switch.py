@@ -15,10 +15,10 @@ from .commands import command_errors
 from .const import LOGGER, WEEKDAYS
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import NoCommandPathError
-from .core.controller import ControllerSettings
+from .core.controller import ControllerSettings, week_of
 from .core.model import CommandKind, CommandResult
 from .core.pairing import RoutedCommand, command_outcome
-from .departures import week_of, with_day
+from .departures import with_day
 from .entity import (
     EvFlexChargerEntity,
     EvFlexVehicleEntity,

@@ -11,8 +11,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import WEEKDAYS
 from .coordinator import EvFlexConfigEntry
-from .core.controller import ControllerSettings
-from .departures import week_of, with_day
+from .core.controller import ControllerSettings, week_of
+from .departures import with_day
 from .entity import SmartChargingEntity, async_setup_smart_charging_entities
 
 PARALLEL_UPDATES = 0

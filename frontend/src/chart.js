@@ -124,13 +124,13 @@ export function guessedFrom(data, s) {
   return known < s.t1 ? s.x(known) : null;
 }
 
-function guessedPrices(data, s) {
+function guessedPrices(data, s, formats) {
   const x = guessedFrom(data, s);
   if (x == null) return nothing;
   const width = s.plotRight - x;
   return svg`<g class="guessed">
     <rect x=${x} y=${MARGIN.top} width=${width} height=${s.plotBottom - MARGIN.top}></rect>
-    ${width > 70 ? svg`<text x=${x + 4} y=${MARGIN.top + 12}>prices not yet known</text>` : nothing}
+    ${width > 70 ? svg`<text x=${x + 4} y=${MARGIN.top + 12}>${formats.t("prices_unknown")}</text>` : nothing}
   </g>`;
 }
 
@@ -160,12 +160,12 @@ function departureMarker(data, s, formats) {
   </g>`;
 }
 
-function nowMarker(s, now) {
+function nowMarker(s, now, formats) {
   const at = now.getTime();
   if (at < s.t0 || at > s.t1) return nothing;
   const x = s.x(at);
   return svg`<g class="now"><line x1=${x} x2=${x} y1=${MARGIN.top} y2=${s.plotBottom}></line>
-    <text x=${x + 3} y=${s.plotBottom - 4}>now</text></g>`;
+    <text x=${x + 3} y=${s.plotBottom - 4}>${formats.t("now")}</text></g>`;
 }
 
 /** The chart's SVG for a card `width` pixels wide; nothing without prices. */
@@ -175,18 +175,18 @@ export function chart(data, { width, formats, timeZone, now = new Date() }) {
   const s = scales(data, width, height);
   const soc = socPoints(data, s);
   return svg`<svg class="chart" viewBox="0 0 ${width} ${height}" width=${width} height=${height} role="img"
-      aria-label="Prices and the charging plan">
+      aria-label=${formats.t("chart_label")}>
     <g class="grid">
       ${s.ticks.map((tick) => svg`<line x1=${MARGIN.left} x2=${s.plotRight} y1=${s.price(tick)} y2=${s.price(tick)}></line>
         <text class="axis" x=${MARGIN.left - 4} y=${s.price(tick) + 3} text-anchor="end">${formats.price(tick)}</text>`)}
       ${[0, 50, 100].map((pct) => svg`<text class="axis soc-axis" x=${s.plotRight + 4} y=${s.soc(pct) + 3}>${pct}%</text>`)}
       ${hourTicks(s, formats, timeZone).map((tick) => svg`<text class="axis" x=${tick.x} y=${s.plotBottom + 15} text-anchor="middle">${tick.label}</text>`)}
     </g>
-    ${guessedPrices(data, s)}
+    ${guessedPrices(data, s, formats)}
     <g class="bars">${powerBars(data, s)}</g>
     <path class="price" d=${pricePath(data, s)}></path>
     ${soc ? svg`<polyline class="soc" points=${soc}></polyline>` : nothing}
-    ${nowMarker(s, now)}
+    ${nowMarker(s, now, formats)}
     ${departureMarker(data, s, formats)}
   </svg>`;
 }

@@ -1,5 +1,6 @@
 // The card's editor: one choice, the vehicle.
 import { LitElement, html, css } from "lit";
+import { translator } from "./words.js";
 
 export class EvFlexCardEditor extends LitElement {
   static properties = {
@@ -34,14 +35,15 @@ export class EvFlexCardEditor extends LitElement {
 
   render() {
     if (!this.hass || !this._config) return html``;
+    const t = translator(this.hass.locale?.language || this.hass.language);
     if (Array.isArray(this._vehicles) && !this._vehicles.length) {
-      return html`<p class="empty">EV Flex has no vehicle yet: add one under Settings → Devices &amp; services.</p>`;
+      return html`<p class="empty">${t("no_vehicles")}</p>`;
     }
     return html`<ha-form
       .hass=${this.hass}
       .data=${this._config}
       .schema=${this._schema()}
-      .computeLabel=${() => "Vehicle"}
+      .computeLabel=${() => t("vehicle")}
       @value-changed=${this._changed}
     ></ha-form>`;
   }

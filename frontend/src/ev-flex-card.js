@@ -167,13 +167,13 @@ class EvFlexCard extends LitElement {
     const blocking = this._problem && (!data || ["not_found", "no_vehicle", "unavailable"].includes(this._problem));
     return html`<ha-card>
       <div class="frame">
-        ${data && !blocking ? this._header(data, formats, now) : html`<div class="name">EV Flex</div>`}
-        ${this._problem ? html`<div class="message ${this._problem}">${problemMessage(this._problem)}</div>` : nothing}
+        ${data && !blocking ? this._header(data, formats, now) : html`<div class="name">${formats.t("name")}</div>`}
+        ${this._problem ? html`<div class="message ${this._problem}">${problemMessage(this._problem, formats)}</div>` : nothing}
         ${data && !blocking && this._width
           ? html`<div class="chart-box">${chart(data, { width: this._width, formats, timeZone: displayTimeZone(this.hass), now })}</div>
               ${this._legend(data, formats)}`
           : nothing}
-        ${data && !blocking ? this._controls(data) : nothing}
+        ${data && !blocking ? this._controls(data, formats) : nothing}
         ${this._error ? html`<div class="message error">${this._error}</div>` : nothing}
       </div>
     </ha-card>`;
@@ -188,8 +188,8 @@ class EvFlexCard extends LitElement {
       <div class="reason">${reasonSentence(data, formats, now)}</div>
       ${departure
         ? html`<div class="departure-line">
-            ${`Departure ${departure.when}: ${departure.expected ?? "–"} expected${departure.target ? `, target ${departure.target}` : ""}`}
-            ${departure.shortfall ? html`<span class="shortfall">${`${departure.shortfall} short`}</span>` : nothing}
+            ${departure.text}
+            ${departure.short ? html`<span class="shortfall">${departure.short}</span>` : nothing}
           </div>`
         : nothing}
     </div>`;
@@ -198,37 +198,38 @@ class EvFlexCard extends LitElement {
   _legend(data, formats) {
     const peak = peakPower(data);
     return html`<div class="legend">
-      <span class="key price">Price (${data.currency}/kWh)</span>
-      <span class="key charge">${powerKey("Charging", peak.charge, formats)}</span>
-      ${peak.discharge > 0 ? html`<span class="key discharge">${powerKey("Discharging", peak.discharge, formats)}</span>` : nothing}
-      <span class="key soc">Battery (%)</span>
+      <span class="key price">${formats.t("price_key", { unit: `${data.currency}/kWh` })}</span>
+      <span class="key charge">${powerKey(formats.t("charging"), peak.charge, formats)}</span>
+      ${peak.discharge > 0 ? html`<span class="key discharge">${powerKey(formats.t("discharging"), peak.discharge, formats)}</span>` : nothing}
+      <span class="key soc">${formats.t("battery_key")}</span>
     </div>`;
   }
 
-  _switch(name, label) {
+  _switch(name, label, formats) {
     const state = this._state(name);
     if (!state) return nothing;
     const on = state.state === "on";
     return html`<button class="toggle ${on ? "on" : ""}" role="switch" aria-checked=${on ? "true" : "false"}
-      ?disabled=${state.state === "unavailable"} @click=${() => this._toggle(name)}>${`${label}: ${on ? "on" : "off"}`}</button>`;
+      ?disabled=${state.state === "unavailable"} @click=${() => this._toggle(name)}>${formats.t(on ? "switch_on" : "switch_off", { label })}</button>`;
   }
 
-  _controls(data) {
+  _controls(data, formats) {
+    const t = formats.t;
     const departure = this._state("departure_time");
     const target = this._state("target_soc");
     const overridden = OVERRIDES.has(data.status);
     return html`<div class="controls">
-      ${this._switch("smart_charging", "Smart charging")}
-      ${data.can_discharge ? this._switch("v2g", "V2G") : nothing}
+      ${this._switch("smart_charging", t("smart_charging"), formats)}
+      ${data.can_discharge ? this._switch("v2g", t("v2g"), formats) : nothing}
       ${departure
-        ? html`<label>Departure <input type="time" .value=${(departure.state || "").slice(0, 5)} @change=${this._setDeparture} /></label>`
+        ? html`<label>${t("departure_time")} <input type="time" .value=${(departure.state || "").slice(0, 5)} @change=${this._setDeparture} /></label>`
         : nothing}
       ${target
-        ? html`<label>Target <input type="number" min=${target.attributes.min ?? 10} max=${target.attributes.max ?? 100}
+        ? html`<label>${t("target")} <input type="number" min=${target.attributes.min ?? 10} max=${target.attributes.max ?? 100}
             step=${target.attributes.step ?? 1} .value=${String(Math.round(Number(target.state)) || "")} @change=${this._setTarget} /> %</label>`
         : nothing}
-      <button class="action" @click=${() => this._action("charge_now")}>Charge now</button>
-      <button class="action" ?disabled=${!overridden} @click=${() => this._action("cancel_override")}>Cancel override</button>
+      <button class="action" @click=${() => this._action("charge_now")}>${t("charge_now")}</button>
+      <button class="action" ?disabled=${!overridden} @click=${() => this._action("cancel_override")}>${t("cancel_override")}</button>
     </div>`;
   }
 

@@ -15,7 +15,11 @@ from custom_components.ev_flex.core.calendar_departures import (
     read_target,
     soc_pct_per_km,
 )
-from custom_components.ev_flex.core.controller import ControllerSettings, resolve_departure
+from custom_components.ev_flex.core.controller import (
+    ControllerSettings,
+    calendar_event_at,
+    resolve_departure,
+)
 
 TZ = ZoneInfo("Europe/Oslo")
 # Tuesday 13 January 2026, 18:00 in Oslo.
@@ -96,11 +100,15 @@ def test_events_become_departures_and_bad_ones_warnings() -> None:
             target_soc_pct=95.0,
             event="Airport EV 95 %",
         ),
+        CalendarDeparture(
+            at=datetime(2026, 1, 16, 0, 0, tzinfo=TZ),
+            target_soc_pct=100.0,
+            event="Holiday EV 100 %",
+            all_day=True,
+        ),
     )
-    assert len(reading.warnings) == 3
-    holiday, rally, broken = reading.warnings
-    assert holiday.startswith("'Holiday EV 100 %' on 2026-01-16 is ignored")
-    assert "all day" in holiday
+    assert len(reading.warnings) == 2
+    rally, broken = reading.warnings
     assert rally.startswith("'Rally EV 150 %' on 2026-01-17 is ignored")
     assert "'Broken EV 80 %' is ignored" in broken
 
@@ -168,3 +176,64 @@ def test_the_controller_resolves_calendar_departures_and_stores_them() -> None:
     )
     assert from_before.calendar_departures == ()
     assert replace(settings, calendar_departures=()) == from_before
+
+
+ALL_DAY_FRIDAY = CalendarDeparture(
+    at=datetime(2026, 1, 16, 0, 0, tzinfo=TZ),
+    target_soc_pct=95.0,
+    event="Ski EV 95 %",
+    all_day=True,
+)
+
+
+def test_an_all_day_event_is_ready_by_that_days_scheduled_departure() -> None:
+    """Friday's all-day event keeps Friday's 06:15 and raises its target; other days keep theirs."""
+    week = (time(7, 0),) * 4 + (time(6, 15), None, None)
+    thursday_evening = datetime(2026, 1, 15, 18, 0, tzinfo=TZ)
+    friday = datetime(2026, 1, 16, 6, 15, tzinfo=TZ)
+    assert next_departure(week, [ALL_DAY_FRIDAY], thursday_evening, TZ, 80.0) == (friday, 95.0)
+    assert next_departure(week, [ALL_DAY_FRIDAY], NOW, TZ, 80.0) == (
+        datetime(2026, 1, 14, 7, 0, tzinfo=TZ),
+        80.0,
+    )
+    # Past Friday's departure the event is spent: the next is Monday's, at its own target.
+    assert next_departure(week, [ALL_DAY_FRIDAY], friday, TZ, 80.0) == (
+        datetime(2026, 1, 19, 7, 0, tzinfo=TZ),
+        80.0,
+    )
+
+
+def test_an_all_day_event_on_a_day_without_departure_uses_the_daily_time() -> None:
+    """Saturday has no departure: ready by the time asked for (the daily time), else 07:00."""
+    saturday = replace(ALL_DAY_FRIDAY, at=datetime(2026, 1, 17, 0, 0, tzinfo=TZ))
+    friday_evening = datetime(2026, 1, 16, 18, 0, tzinfo=TZ)
+    at_nine = next_departure(
+        WEEKDAYS_AT_7, [saturday], friday_evening, TZ, 80.0, all_day_time=time(9, 0)
+    )
+    assert at_nine == (datetime(2026, 1, 17, 9, 0, tzinfo=TZ), 95.0)
+    assert next_departure((None,) * 7, [saturday], NOW, TZ, 80.0) == (
+        datetime(2026, 1, 17, 7, 0, tzinfo=TZ),
+        95.0,
+    )
+
+
+def test_the_controller_reads_an_all_day_event_with_its_schedule_and_keeps_it() -> None:
+    """Weekly schedule first, the daily departure time on days without one; stored as all-day."""
+    weekly = ControllerSettings(
+        departure_time=time(8, 30),
+        weekly_departures=(time(7, 0),) * 4 + (time(6, 15), None, None),
+        calendar_departures=(ALL_DAY_FRIDAY,),
+    )
+    thursday_evening = datetime(2026, 1, 15, 18, 0, tzinfo=TZ)
+    friday = datetime(2026, 1, 16, 6, 15, tzinfo=TZ)
+    assert resolve_departure(weekly, thursday_evening, TZ) == (friday, 95.0)
+    assert calendar_event_at(weekly, friday, TZ) == "Ski EV 95 %"
+    assert calendar_event_at(weekly, datetime(2026, 1, 16, 0, 0, tzinfo=TZ), TZ) is None
+    off_on_friday = replace(weekly, weekly_departures=(time(7, 0),) * 4 + (None, None, None))
+    at_daily_time = datetime(2026, 1, 16, 8, 30, tzinfo=TZ)
+    assert resolve_departure(off_on_friday, thursday_evening, TZ) == (at_daily_time, 95.0)
+    no_time = replace(off_on_friday, departure_time=None)
+    assert resolve_departure(no_time, thursday_evening, TZ)[0] == datetime(
+        2026, 1, 16, 7, 0, tzinfo=TZ
+    )
+    assert ControllerSettings.from_dict(weekly.to_dict()).calendar_departures == (ALL_DAY_FRIDAY,)

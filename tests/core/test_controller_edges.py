@@ -16,6 +16,7 @@ from custom_components.ev_flex.core.controller import (
     Observation,
     OverrideKind,
     Planner,
+    PlanPendingError,
     SmartChargingState,
     resolve_departure,
     step,
@@ -214,6 +215,34 @@ def test_a_planner_that_refuses_is_asked_again_only_now_and_then() -> None:
     assert later.plan is None
     assert len(calls) == 1
     run_step(START + timedelta(minutes=15), plugged(), planner=refusing, state=later.state)
+    assert len(calls) == 2
+
+
+def test_a_plan_made_elsewhere_keeps_the_previous_one_until_it_arrives() -> None:
+    """While the plan is being made off the event loop: hands off without a plan (no command
+    the plan might take back), the previous plan followed with one; asked again next step."""
+    calls: list[PlanRequest] = []
+
+    def pending(request: PlanRequest) -> Plan:
+        calls.append(request)
+        raise PlanPendingError
+
+    waiting = run_step(START, plugged(), planner=pending)
+    assert waiting.action is None
+    assert waiting.reason == "planning"
+    assert waiting.plan is None
+    made = run_step(START, plugged(), planner=plan, state=waiting.state)
+    assert made.plan is not None
+    assert made.action is not None
+    # Something changed (a lower SoC): the new plan is pending, the old one is followed.
+    still = run_step(
+        START + timedelta(minutes=1),
+        plugged(soc_pct=40.0, soc_reported_at=START + timedelta(minutes=1)),
+        planner=pending,
+        state=made.state,
+    )
+    assert still.plan is made.plan
+    assert still.action == made.action
     assert len(calls) == 2
 
 

@@ -1,9 +1,11 @@
 """Departures read from a calendar, and how they combine with the weekly schedule.
 
 An event whose title or description holds a target ("EV 90 %", "EV 90%", "ev 250 km") sets a
-departure at the event's start with that target. On a day with such an event the weekly
-schedule's departure gives way to it; other days keep the schedule. An event that names a
-target EV Flex cannot use is left out with a warning that names it.
+departure at the event's start with that target. An all-day event has no start time: the car is
+to be ready by that day's departure in the weekly schedule, or on a day without one by the daily
+departure time (07:00 when that is off too). On a day with such an event the weekly schedule's
+departure gives way to it; other days keep the schedule. An event that names a target EV Flex
+cannot use is left out with a warning that names it.
 
 The events come in the shape of Home Assistant's `calendar.get_events` response (2026.10):
 each a mapping with "start", "end", "summary" and optionally "description", the times ISO 8601
@@ -11,7 +13,7 @@ text (a date alone for all-day events).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 import math
 import re
@@ -29,15 +31,27 @@ TARGET = re.compile(
 )
 # Targets below this are not a reason to charge.
 MIN_TARGET_PCT = 1.0
+# When an all-day event's car is to be ready on a day with no departure time at all.
+ALL_DAY_READY_BY = time(7, 0)
 
 
 @dataclass(frozen=True, kw_only=True)
 class CalendarDeparture:
-    """A departure an event sets: when, to what charge, and the event's title."""
+    """A departure an event sets: when, to what charge, and the event's title. An all-day
+    event's `at` is the start of its day; the departure's time comes from the schedule."""
 
     at: datetime
     target_soc_pct: float
     event: str
+    all_day: bool = False
+
+    def ready_by(self, schedule: Sequence[time | None], tz: tzinfo, all_day_time: time) -> datetime:
+        """When the car must be ready: the event's start, or for an all-day event that day's
+        scheduled departure (else `all_day_time`)."""
+        if not self.all_day:
+            return self.at
+        day = self.at.astimezone(tz).date()
+        return datetime.combine(day, schedule[day.weekday()] or all_day_time, tzinfo=tz)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +128,8 @@ def _read_event(
     if isinstance(found, str):
         return f"{label} is ignored: {found}"
     if not isinstance(start, datetime):
-        return f"{label} is ignored: it lasts all day; give it a start time, the departure"
+        day = datetime.combine(start, time(0), tzinfo=tz)
+        return CalendarDeparture(at=day, target_soc_pct=found, event=title, all_day=True)
     return CalendarDeparture(at=start, target_soc_pct=found, event=title)
 
 
@@ -144,10 +159,14 @@ def next_departure(
     after: datetime,
     tz: tzinfo,
     target_soc_pct: float,
+    all_day_time: time = ALL_DAY_READY_BY,
 ) -> tuple[datetime | None, float]:
     """The first departure after `after`, and its target: the calendar's events, and the weekly
     schedule (Monday first) on days without one."""
-    events = list(calendar)
+    events = [
+        replace(event, at=event.ready_by(schedule, tz, all_day_time), all_day=False)
+        for event in calendar
+    ]
     event_days = {event.at.astimezone(tz).date() for event in events}
     scheduled: datetime | None = None
     day = after.astimezone(tz).date()
@@ -173,7 +192,12 @@ def _at(event: CalendarDeparture) -> datetime:
 def departures_to_list(departures: Iterable[CalendarDeparture]) -> list[dict[str, Any]]:
     """JSON-safe form, as stored with the settings."""
     return [
-        {"at": item.at.isoformat(), "target_soc_pct": item.target_soc_pct, "event": item.event}
+        {
+            "at": item.at.isoformat(),
+            "target_soc_pct": item.target_soc_pct,
+            "event": item.event,
+            "all_day": item.all_day,
+        }
         for item in departures
     ]
 
@@ -185,6 +209,7 @@ def departures_from_list(data: Iterable[Mapping[str, Any]]) -> tuple[CalendarDep
             at=datetime.fromisoformat(str(item["at"])),
             target_soc_pct=float(item["target_soc_pct"]),
             event=str(item["event"]),
+            all_day=item.get("all_day") is True,
         )
         for item in data
     )

@@ -61,8 +61,21 @@ from .controller_observe import (
     learn_power,
     observe_meters,
 )
-from .controller_plan import Planner, make_plan, plan_now, read_prices
-from .controller_session import follow_departure, follow_plug, resolve_departure
+from .controller_plan import (
+    Planner,
+    PlanPendingError,
+    make_plan,
+    plan_now,
+    read_prices,
+    wait_for_plan,
+)
+from .controller_session import (
+    calendar_event_at,
+    follow_departure,
+    follow_plug,
+    resolve_departure,
+    week_of,
+)
 from .controller_work import (
     AWAITING_CONFIRMATION,
     MAX_WAKE_PLUGGED,
@@ -137,7 +150,7 @@ def _decide(work: Work, planner: Planner) -> Outcome:
     settle_starting_point(work, session)
     make_plan(work, session, planner)
     check_guards(work, session)
-    for phase in (follow_overrides, hold_for_soc_report, demand_response):
+    for phase in (follow_overrides, wait_for_plan, hold_for_soc_report, demand_response):
         outcome = phase(work, session)
         if outcome is not None:
             return outcome
@@ -233,6 +246,8 @@ class VehicleController:
         self.settings = settings or ControllerSettings()
         self.state = state or ControllerState()
         self.planner = planner
+        # For showing a plan the car does not follow; the step's planner unless set.
+        self.display_planner: Planner | None = None
         self.decision: Decision | None = None
 
     # Settings changes (the HA layer's entities and actions)
@@ -315,7 +330,13 @@ class VehicleController:
         prices up to it. None without a battery size, a SoC or prices.
         """
         return plan_now(
-            now, observation, prices, sanitized(self.settings), self.state, self.tz, self.planner
+            now,
+            observation,
+            prices,
+            sanitized(self.settings),
+            self.state,
+            self.tz,
+            self.display_planner or self.planner,
         )
 
     async def async_execute(self) -> ExecutionStatus:
@@ -377,12 +398,15 @@ __all__ = [
     "Observation",
     "Override",
     "OverrideKind",
+    "PlanPendingError",
     "Planner",
     "Session",
     "SessionSummary",
     "SmartChargingState",
     "Totals",
     "VehicleController",
+    "calendar_event_at",
     "resolve_departure",
     "step",
+    "week_of",
 ]

@@ -12,10 +12,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 import hashlib
 
-from .controller_data import ControllerSettings, ControllerState, Observation, Session
+from .controller_data import (
+    ControllerSettings,
+    ControllerState,
+    Observation,
+    Session,
+    SmartChargingState,
+)
 from .controller_observe import advertised_kw
 from .controller_session import resolve_departure
-from .controller_work import MAX_WAKE_PLUGGED, Interval, Work
+from .controller_work import MAX_WAKE_PLUGGED, Interval, Outcome, Work
 from .executor import DeviceMode
 from .learning import ChargeModel
 from .plan_request import (
@@ -31,6 +37,12 @@ from .plan_request import (
 from .planner import DischargeSettings, Plan, PlanRequest, PlanStatus, PriceSlot
 
 Planner = Callable[[PlanRequest], Plan]
+
+
+class PlanPendingError(Exception):
+    """Raised by a planner whose plan is being made elsewhere (a house's joint plan, off the
+    event loop): the controller keeps following its previous plan and asks again next step."""
+
 
 # Plan again when the SoC strays this far from where the plan expected it.
 REPLAN_SOC_DEVIATION_PCT = 0.1
@@ -199,17 +211,36 @@ def make_plan(work: Work, session: Session, planner: Planner) -> None:
         key = _plan_key(basis, session.started_at)
         if _needs_replan(work, key, soc_for_plan, plan_slots, basis):
             request = basis.request(now, round(soc_for_plan, 3), plan_slots)
-            try:
-                state.plan = planner(request)
-            except ValueError, ArithmeticError:
-                state.plan = None
-            state.plan_request = replace(request, prices=())
-            state.plan_key = key
-            state.plan_soc_pct = soc_for_plan
-            state.plan_made_at = now
+            _ask_planner(work, planner, request, key, soc_for_plan)
         if state.plan is not None:
             _follow_plan(work, state.plan)
     _wake_at_switch_times(work)
+
+
+def _ask_planner(
+    work: Work, planner: Planner, request: PlanRequest, key: str, soc_pct: float
+) -> None:
+    """The new plan; while it is being made elsewhere, nothing changes but a note of that."""
+    state = work.state
+    try:
+        state.plan = planner(request)
+    except PlanPendingError:
+        work.plan_pending = True
+        return
+    except ValueError, ArithmeticError:
+        state.plan = None
+    state.plan_request = replace(request, prices=())
+    state.plan_key = key
+    state.plan_soc_pct = soc_pct
+    state.plan_made_at = work.now
+
+
+def wait_for_plan(work: Work, _session: Session) -> Outcome | None:
+    """Hands off while the first plan is being made elsewhere (a moment): no command that the
+    plan might take back at once. The guards still charge a car that is behind or too low."""
+    if work.plan_pending and work.state.plan is None and not (work.behind or work.below_protective):
+        return Outcome(status=SmartChargingState.CONSIDERING, action=None, reason="planning")
+    return None
 
 
 def _wake_at_switch_times(work: Work) -> None:

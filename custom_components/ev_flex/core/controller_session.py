@@ -7,9 +7,9 @@ made. The session counts its energy and money, and what charging at once would h
 """
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, time, timedelta, tzinfo
 
-from .calendar_departures import next_departure
+from .calendar_departures import ALL_DAY_READY_BY, next_departure
 from .controller_data import (
     ControllerSettings,
     EventKind,
@@ -42,12 +42,35 @@ def resolve_departure(
         if override.target_soc_pct is not None:
             target = override.target_soc_pct
         return override.at, target
-    # A daily departure is a week with the same time every day.
-    schedule = settings.weekly_departures
-    if schedule is None:
-        schedule = (settings.departure_time,) * 7
     return next_departure(
-        schedule, settings.calendar_departures, reference, tz, settings.target_soc_pct
+        week_of(settings),
+        settings.calendar_departures,
+        reference,
+        tz,
+        settings.target_soc_pct,
+        all_day_time=settings.departure_time or ALL_DAY_READY_BY,
+    )
+
+
+def week_of(settings: ControllerSettings) -> tuple[time | None, ...]:
+    """The departure of each weekday, Monday first: the weekly schedule, or the daily time on
+    every day while there is none."""
+    if settings.weekly_departures is not None:
+        return settings.weekly_departures
+    return (settings.departure_time,) * 7
+
+
+def calendar_event_at(settings: ControllerSettings, departure: datetime, tz: tzinfo) -> str | None:
+    """The title of the calendar event that sets `departure`, if one does."""
+    week = week_of(settings)
+    all_day_time = settings.departure_time or ALL_DAY_READY_BY
+    return next(
+        (
+            item.event
+            for item in settings.calendar_departures
+            if item.ready_by(week, tz, all_day_time) == departure
+        ),
+        None,
     )
 
 

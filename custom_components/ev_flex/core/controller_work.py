@@ -110,6 +110,8 @@ class Work:
     )
     intervals: list[Interval] = field(default_factory=list)
     awaiting_prices: bool = False
+    # The plan asked for is being made elsewhere (off the event loop); the previous one holds.
+    plan_pending: bool = False
     # Guards: behind the target's schedule, below the protective minimum.
     behind: bool = False
     below_protective: bool = False

@@ -511,6 +511,25 @@ class EnodeClient:
         data = await self._request("POST", f"/users/{_seg(user_id)}/locations", json_body=body)
         return EnodeLocation.from_json(data)
 
+    async def update_location(
+        self,
+        location_id: str,
+        *,
+        name: str,
+        latitude: float,
+        longitude: float,
+        timezone_name: str = "UTC",
+    ) -> EnodeLocation:
+        """Move or rename a Location (the 2024-10-01 PUT takes any of its fields)."""
+        body = {
+            "name": name,
+            "latitude": latitude,
+            "longitude": longitude,
+            "timezoneName": timezone_name,
+        }
+        data = await self._request("PUT", f"/locations/{_seg(location_id)}", json_body=body)
+        return EnodeLocation.from_json(data)
+
     async def delete_location(self, location_id: str) -> None:
         """Remove a Location."""
         await self._request("DELETE", f"/locations/{_seg(location_id)}")

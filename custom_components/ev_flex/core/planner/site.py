@@ -12,19 +12,23 @@ average is its imported energy over the length of its slots in the horizon. The 
 the house's cost with the car's plan minus its cost without the car.
 
 Without the capacity tariff (or when it doesn't bind) the plan is exact. When it binds, the
-highest average is searched for (`_search_peak`), and for a given highest average the import in
-each slot of an hour is capped at one common level that fills the hour's budget exactly: exact
-when the hour is one slot, and a slight restriction when an hour's slots differ.
+highest average is searched for (`_search_peak`). At a given highest average, an hour of one slot
+caps that slot; an hour of several slots where the car can only charge gives its budget to its
+cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
+one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
+charging at its floor (then it falls back to `hour_caps`). A target inside an hour, a tapering
+charge curve or a minimum charging power also fall back to `hour_caps`, which is a heuristic there.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 import math
 from typing import TYPE_CHECKING
 
 from .curve import ChargeCurve, SlotReach
 from .dp import DpSlot
+from .peak import HourPieces, HourStage, hour_pieces, hour_stage
 from .site_dp import Stage, optimal_site_path
 
 if TYPE_CHECKING:
@@ -36,6 +40,12 @@ _REACH_MARGIN_KWH = 1e-9
 # A capped plan may miss the targets by this much more than the plan without a cap (kWh).
 _MET_TOLERANCE_KWH = 1e-6
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+# An hour whose inner boundaries break the bounds falls back to per-slot caps; so many tries.
+_HOUR_ROUNDS = 3
+# Houses (with other cars' plans in them) whose stages without a cap a car keeps.
+_FREE_STAGES_KEPT = 8
+# How far (kWh) an hour's inner boundary may stray past its bounds before the hour falls back.
+_DIP_KWH = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +59,11 @@ class Car:
     floor_kwh: float
     rules: list[_TargetRule]
     hour_groups: list[list[int]]
+    # The stages without a cap and the hours' pieces, per house (a search asks many times).
+    free_stages: dict[tuple[float, ...], list[Stage]] = field(default_factory=dict, compare=False)
+    hour_pieces: dict[tuple[float, ...], dict[int, HourPieces]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 def prepare(request: PlanRequest) -> Car | None:
@@ -125,13 +140,16 @@ def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
         return caps
     prices = car.horizon.prices
     room_kw = car.request.charge.max_kw
+    site = car.request.site
+    fuse = math.inf if site is None or site.import_limit_kw is None else site.import_limit_kw
     for group in car.hour_groups:
         budget = peak * sum(hours[t] for t in group)
         own = sum(hours[t] * max(house[t], 0.0) for t in group)
         if own <= budget:
             spare = budget - own
             for t in sorted(group, key=lambda t: prices[t].import_price):
-                room = max(0.0, room_kw + min(house[t], 0.0))
+                # Spare the car can't take under the fuse would be lost.
+                room = max(0.0, min(room_kw + min(house[t], 0.0), fuse - max(house[t], 0.0)))
                 extra = min(room, spare / hours[t])
                 spare -= extra * hours[t]
                 caps[t] = max(house[t], 0.0) + extra
@@ -162,6 +180,20 @@ def _shave_level(loads: list[tuple[float, float]], budget: float) -> float:
 
 def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list[Stage]:
     """The car's slots against the house, with imports capped at `peak_cap` per hour."""
+    if math.isfinite(peak_cap):
+        return capped_stages(car, house, hour_caps(car, house, peak_cap))
+    key = tuple(house)
+    free = car.free_stages.get(key)
+    if free is None:
+        if len(car.free_stages) > _FREE_STAGES_KEPT:
+            car.free_stages.clear()
+            car.hour_pieces.clear()
+        free = car.free_stages[key] = capped_stages(car, house, [math.inf] * len(house))
+    return free
+
+
+def capped_stages(car: Car, house: Sequence[float], net_caps: Sequence[float]) -> list[Stage]:
+    """The car's slots against the house, with the net grid power capped per slot."""
     request = car.request
     charge, discharge = request.charge, request.discharge
     site = request.site
@@ -171,7 +203,6 @@ def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list
         import_limit = math.inf if site.import_limit_kw is None else site.import_limit_kw
         export_limit = math.inf if site.export_limit_kw is None else site.export_limit_kw
     hours_list = car.horizon.hours
-    net_caps = hour_caps(car, house, peak_cap)
     reaches: dict[tuple[float, float], SlotReach] = {}
     out: list[Stage] = []
     for t, (hours, price) in enumerate(zip(hours_list, car.horizon.prices, strict=True)):
@@ -259,9 +290,21 @@ def lower_bounds(car: Car, reach_high: list[float]) -> list[float]:
 
 
 def solve(
-    car: Car, house: Sequence[float], peak_cap: float = math.inf
+    car: Car, house: Sequence[float], peak_cap: float = math.inf, fallen: set[int] | None = None
 ) -> tuple[list[float], list[Stage]]:
-    """The cheapest path at this cap on the hourly import, and its stages."""
+    """The cheapest path at this cap on the hourly import, and its stages. `fallen` gathers the
+    hours that fell back to per-slot caps (`solve_by_hours`), so the next cap skips trying."""
+    if _takes_hours(car, peak_cap):
+        exact = solve_by_hours(car, house, peak_cap, set() if fallen is None else fallen)
+        if exact is not None:
+            return exact
+    return _solve_by_slots(car, house, peak_cap)
+
+
+def _solve_by_slots(
+    car: Car, house: Sequence[float], peak_cap: float
+) -> tuple[list[float], list[Stage]]:
+    """The cheapest path with each hour's budget shared out to its slots by `hour_caps`."""
     slots = stages(car, house, peak_cap)
     high, low, _ = reach_bounds(car, slots)
     lower = lower_bounds(car, high)
@@ -273,6 +316,189 @@ def solve(
         if _respects_minimum(slots, car.start_kwh, path):
             return path, slots
     return optimal_site_path(slots, car.start_kwh, lower, low, high), slots
+
+
+def _takes_hours(car: Car, peak_cap: float) -> bool:
+    """Whether hours of several slots are planned as one stage at this cap."""
+    several = any(len(group) > 1 for group in car.hour_groups)
+    return math.isfinite(peak_cap) and several and car.request.charge.min_kw <= 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _HourItems:
+    """The stages of one solve: an hour as one stage, or its slots with per-slot caps."""
+
+    items: list[Stage]
+    hours: list[HourStage | None]
+    # The slot boundary at each item boundary.
+    ends: list[int]
+
+
+def _hour_items(
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    eligible: set[int],
+    free: list[Stage],
+    reach_only: bool = False,
+    built: dict[int, HourStage | None] | None = None,
+) -> _HourItems | None:
+    """The stages at this cap, from the stages without one (`free`); `built` keeps the hour
+    stages between tries."""
+    capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
+    built = {} if built is None else built
+    pieces = car.hour_pieces.setdefault(tuple(house), {})
+    items: list[Stage] = []
+    hours: list[HourStage | None] = []
+    ends = [0]
+    for group in car.hour_groups:
+        first = group[0]
+        if first in eligible and _may_bind(car, free, house, group, peak_cap):
+            if first not in built:
+                if first not in pieces:
+                    pieces[first] = hour_pieces(car, group, free, house)
+                built[first] = hour_stage(car, pieces[first], peak_cap, reach_only)
+            hour = built[first]
+            if hour is None:
+                return None
+            items.append(hour.stage)
+            hours.append(hour)
+            ends.append(group[-1] + 1)
+            continue
+        items += [capped[t] for t in group]
+        hours += [None] * len(group)
+        ends += [t + 1 for t in group]
+    return _HourItems(items, hours, ends)
+
+
+def _may_bind(
+    car: Car, free: list[Stage], house: Sequence[float], group: list[int], peak_cap: float
+) -> bool:
+    """Whether charging at full power could take the hour over the cap."""
+    hours = car.horizon.hours
+    eta = car.request.charge.efficiency
+    most = 0.0
+    for t in group:
+        stage = free[t]
+        power = (stage.reach.flat_shift or 0.0) / (hours[t] * eta) if stage.can_charge else 0.0
+        most += hours[t] * max(0.0, house[t] + power)
+    return most > peak_cap * sum(hours[t] for t in group)
+
+
+def solve_by_hours(
+    car: Car, house: Sequence[float], peak_cap: float, fallen: set[int]
+) -> tuple[list[float], list[Stage]] | None:
+    """The cheapest path with each hour that can take it as one stage (`peak.py`), apart from
+    the hours in `fallen`; None when an hour can't keep to the cap even by discharging."""
+    free = stages(car, house)
+    eligible = _one_stage_hours(car, free) - fallen
+    hour_stages: dict[int, HourStage | None] = {}
+    for _ in range(_HOUR_ROUNDS):
+        built = _hour_items(car, house, peak_cap, eligible, free, built=hour_stages)
+        if built is None:
+            return None
+        high, low, _ = reach_bounds(car, built.items)
+        lower = _lower_at(car, high, built.ends)
+        path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
+        slot_path, broken = _expand(car, built, path, lower)
+        if not broken:
+            return slot_path, _followed_stages(car, house, peak_cap, slot_path, built.hours)
+        eligible -= broken
+        fallen |= broken
+    return None
+
+
+def _one_stage_hours(car: Car, free: list[Stage]) -> set[int]:
+    """The hours (by first slot) taken as one stage: several convex slots, one of them able to
+    discharge, no target inside, and the protective level reachable before the hour. Where the
+    car can only charge, `hour_caps` giving the budget to the cheapest slots is already exact."""
+    request = car.request
+    protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
+    high, _, _ = reach_bounds(car, free)
+    inside = {rule.index for rule in car.rules}
+    out: set[int] = set()
+    for group in car.hour_groups:
+        first, last = group[0], group[-1]
+        if len(group) < 2 or group != list(range(first, last + 1)):
+            continue
+        if any(first < b <= last for b in inside):
+            continue
+        if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
+            continue
+        convex = all(free[t].is_convex() for t in group)
+        if convex and any(free[t].discharge_kwh > 0.0 for t in group):
+            out.add(first)
+    return out
+
+
+def _lower_at(car: Car, reach_high: list[float], ends: list[int]) -> list[float]:
+    """`lower_bounds` at the boundaries `ends` (slot boundary indices) only."""
+    request = car.request
+    protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
+    lower = [max(car.floor_kwh, min(protective, high - _REACH_MARGIN_KWH)) for high in reach_high]
+    where = {end: k for k, end in enumerate(ends)}
+    for rule in car.rules:
+        k = where[rule.index]
+        lower[k] = max(lower[k], min(rule.required, reach_high[k] - _REACH_MARGIN_KWH))
+    return lower
+
+
+def _expand(
+    car: Car, built: _HourItems, path: list[float], lower: list[float]
+) -> tuple[list[float], set[int]]:
+    """The energy at every slot boundary, and the hours (by first slot) that couldn't be
+    followed inside: discharging before charging would dip under the floor (or the other way
+    round over the top). Those fall back to per-slot caps, with the whole path planned again:
+    mending the hour alone, to the same end, costs more."""
+    out: list[float] = []
+    broken: set[int] = set()
+    energy = car.start_kwh
+    for k, (hour, end) in enumerate(zip(built.hours, path, strict=True)):
+        if hour is not None:
+            least = min(lower[k], lower[k + 1]) - _REACH_MARGIN_KWH
+            inner = _inside(car, hour, energy, end, least)
+            if inner is None:
+                broken.add(hour.slots[0])
+                inner = [end] * (len(hour.slots) - 1)
+            out += inner
+        out.append(end)
+        energy = end
+    return out, broken
+
+
+def _inside(
+    car: Car, hour: HourStage, start: float, end: float, least: float
+) -> list[float] | None:
+    """The hour's inner boundaries as its stage shares the move out; None when they stray."""
+    upper = car.curve.upper_kwh
+    out: list[float] = []
+    energy = start
+    for move in hour.moves(end - start)[:-1]:
+        energy += move
+        if not least - _DIP_KWH <= energy <= upper + _DIP_KWH:
+            return None
+        # A stray as small as a rounding of the cap is taken out by the next slot.
+        energy = min(max(energy, least), upper)
+        out.append(energy)
+    return out
+
+
+def _followed_stages(
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    path: list[float],
+    hours: list[HourStage | None],
+) -> list[Stage]:
+    """Per slot, the stage the plan follows: an hour taken as one stage caps each slot at the
+    grid power the plan gives it."""
+    caps = hour_caps(car, house, peak_cap)
+    pcs, pds = powers(car, path)
+    for hour in hours:
+        if hour is not None:
+            for t in hour.slots:
+                caps[t] = max(house[t] + pcs[t] - pds[t], house[t], 0.0)
+    return capped_stages(car, house, caps)
 
 
 def _respects_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> bool:
@@ -362,12 +588,22 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
 
 def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling: float) -> float:
     """The lowest cap on the hourly import that still reaches everything reachable without one."""
-    free_high, _, _ = reach_bounds(car, stages(car, house))
+    free = stages(car, house)
+    free_high, _, _ = reach_bounds(car, free)
     needs = lower_bounds(car, free_high)
+    eligible = _one_stage_hours(car, free)
 
     def feasible(cap: float) -> bool:
-        high, _, possible = reach_bounds(car, stages(car, house, cap))
-        return possible and all(h >= need - 1e-9 for h, need in zip(high, needs, strict=True))
+        ends = list(range(len(needs)))
+        if _takes_hours(car, cap):
+            built = _hour_items(car, house, cap, eligible, free, reach_only=True)
+            if built is None:
+                return False
+            items, ends = built.items, built.ends
+        else:
+            items = stages(car, house, cap)
+        high, _, possible = reach_bounds(car, items)
+        return possible and all(h >= needs[end] - 1e-9 for h, end in zip(high, ends, strict=True))
 
     if feasible(floor):
         return floor
@@ -393,15 +629,21 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     # The cost at each cap tried; infinite where the car would miss more than without a cap,
     # since targets come before cost.
     scores: dict[float, float] = {}
+    fallen: set[int] = set()
     allowed_shortfall = missed_kwh(car, free.path) + _MET_TOLERANCE_KWH
+    # The protective level as the plan without a cap reaches it, at every boundary.
+    needs = lower_bounds(car, reach_bounds(car, stages(car, house))[0])
 
     def at(cap: float) -> float:
         nonlocal best
         score = scores.get(cap)
         if score is None:
-            path, slots = solve(car, house, cap)
+            path, slots = solve(car, house, cap, fallen)
             outcome = evaluate(car, house, path, slots)
-            missed = missed_kwh(car, path) > allowed_shortfall
+            missed = missed_kwh(car, path) > allowed_shortfall or any(
+                energy < need - _MET_TOLERANCE_KWH
+                for energy, need in zip(path, needs[1:], strict=True)
+            )
             score = scores[cap] = math.inf if missed else outcome.cost
             if score < best.cost - 1e-12 * (1.0 + abs(best.cost)):
                 best = outcome

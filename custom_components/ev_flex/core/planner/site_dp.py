@@ -9,14 +9,17 @@ earns the export price. So a slot's cost is piecewise linear in the energy moved
 `V_b(E) = min over y of cost_b(y - E) + V_{b+1}(y)`, exactly as in `dp.py`:
 
 - Fast path: when `V_{b+1}` is convex, the slot's cost convex (segment costs rising, charging
-  and discharging in one slot never pays), the reach flat (no taper) and there is no minimum,
-  `V_b` is the infimal convolution of two convex functions: their slopes merged in order.
+  and discharging in one slot never pays) and there is no minimum, `V_b` is convex. With a flat
+  reach (no taper) it is the infimal convolution of two convex functions: their slopes merged
+  in order (`merge_step`). With a taper, `{(E, y): y <= top(E)}` is still convex (`top` is
+  concave); `V_b` is that merge where the best move lies below `top(E)`, and the cost of
+  charging to `top(E)` where it doesn't (`taper_step`).
 - General path: each segment is a window of `y` with a linear cost, whose exact minimum over the
   window is `dp._window_minimum`; `V_b` is the lower envelope of the segments and idling.
   Energies no move can leave feasible get a prohibitive cost (`INFEASIBLE`).
 """
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import pairwise
 import math
@@ -59,6 +62,11 @@ class Stage:
     forced_kwh: float = 0.0
 
     @property
+    def tapers(self) -> bool:
+        """True when the slot charges and how far depends on the energy (the taper)."""
+        return self.can_charge and self.forced_kwh <= 0.0 and self.reach.flat_shift is None
+
+    @property
     def discharge_kwh(self) -> float:
         return self.discharge[-1][0] if self.discharge else 0.0
 
@@ -70,11 +78,14 @@ class Stage:
         if self.min_kw <= 0.0 or self.curve is None:
             return energy
         least = self.gain * min(self.min_kw, self.curve.power_limit(energy))
-        return min(energy + least, self.reach.upper_kwh)
+        reached = min(energy + least, self.reach.upper_kwh)
+        # Where the taper is the minimum, rounding may put it just above top(E): it is top(E).
+        top = self.reach.top(energy)
+        return top if top < reached <= top + _TINY_KWH else reached
 
     def is_convex(self) -> bool:
         """True when the slot's cost is convex in the energy moved and the fast path applies."""
-        if self.min_kw > 0.0 or (self.can_charge and self.reach.flat_shift is None):
+        if self.min_kw > 0.0:
             return False
         if self.forced_kwh > self.discharge_kwh:
             return False
@@ -107,10 +118,19 @@ def merge_step(
     xs: list[float], ss: list[float], stage: Stage, new_low: float, new_high: float
 ) -> tuple[list[float], list[float]]:
     """V_b in slope form from a convex V_{b+1}, for a convex stage with a flat reach."""
+    px, ps = _merged(xs, ss, stage, stage.reach.flat_shift or 0.0)
+    low = max(new_low, px[0])
+    high = min(new_high, px[-1])
+    return _clip_slopes(px, ps, low, high)
+
+
+def _merged(
+    xs: list[float], ss: list[float], stage: Stage, shift: float
+) -> tuple[list[float], list[float]]:
+    """The infimal convolution of V_{b+1} with the slot's cost, charging at most `shift` kWh."""
     pieces: list[tuple[float, float]] = []
     total_charge = -stage.forced_kwh
     if stage.can_charge and stage.forced_kwh <= 0.0:
-        shift = stage.reach.flat_shift or 0.0
         for start, end, cost, _ in reversed(_segments(stage.charge)):
             width = min(end, shift) - start
             if width > _TINY_KWH:
@@ -119,22 +139,134 @@ def merge_step(
     for start, end, cost, _ in _segments(stage.discharge, stage.forced_kwh):
         if end - start > _TINY_KWH:
             pieces.append((cost, end - start))
-    px = [xs[0] - total_charge]
+    # Each piece goes in after the function's own segments of no larger slope (ties take the
+    # function's own segment first: charge early, discharge only if it pays).
+    offset = -total_charge
+    px: list[float] = []
     ps: list[float] = []
-    i = j = 0
-    while i < len(ss) or j < len(pieces):
-        # Ties take the function's own segment first: charge early, discharge only if it pays.
-        if j >= len(pieces) or (i < len(ss) and ss[i] <= pieces[j][0]):
-            slope, width = ss[i], xs[i + 1] - xs[i]
-            i += 1
-        else:
-            slope, width = pieces[j]
-            j += 1
+    done = 0
+    for slope, width in pieces:
+        index = bisect_right(ss, slope, done)
+        px += [x + offset for x in xs[done:index]]
+        ps += ss[done:index]
+        px.append(xs[index] + offset)
         ps.append(slope)
-        px.append(px[-1] + width)
-    low = max(new_low, px[0])
+        offset += width
+        done = index
+    px += [x + offset for x in xs[done:]]
+    ps += ss[done:]
+    return px, ps
+
+
+def taper_step(
+    xs: list[float], ss: list[float], stage: Stage, new_low: float, new_high: float
+) -> tuple[list[float], list[float]]:
+    """V_b in slope form from a convex V_{b+1}, for a convex stage whose reach tapers.
+
+    Without the taper, `V_b` would be the merge `U` with the widest one-slot charge. The taper
+    only binds where the best move lies above `top(E)`; there `V_b(E)` is the cost of charging
+    to `top(E)`. Both are linear between the breakpoints of `U`, the knots of the reach, the
+    starts of `V_{b+1}`'s breakpoints and the energies where the charge crosses a segment end,
+    so one slope per interval, taken at its middle, gives `V_b` exactly.
+    """
+    reach = stage.reach
+    px, ps = _merged(xs, ss, stage, reach.tops[0] - reach.starts[0])
+    low = max(new_low, px[0], reach.lowest_start(xs[0]))
     high = min(new_high, px[-1])
-    return _clip_slopes(px, ps, low, high)
+    if high - low <= _TINY_KWH:
+        return [min(low, high)], []
+    # Charging to top(E) can only be best where V_{b+1} falls faster than the cheapest rate of
+    # the last kWh moved: on its first `binding` pieces. Where top(E) is past them, V_b is U.
+    cheapest = min(stage.charge[0][1], -stage.discharge[0][1] if stage.discharge else -math.inf)
+    binding = bisect_left(ss, -cheapest)
+    split = min(high, reach.lowest_start(xs[binding]))
+    if split - low <= _TINY_KWH:
+        return _clip_slopes(px, ps, low, high)
+    ends = [end for end, _ in stage.charge if math.isfinite(end)]
+    candidates = [*px[: bisect_left(px, split)], *reach.starts, *_shift_crossings(reach, ends)]
+    candidates += _lowest_starts(reach, xs[: binding + 1])
+    points = _sorted_points(candidates, low, split)
+    slopes = _taper_slopes(points, xs[: binding + 1], ss, px, ps, stage)
+    if high - split > _TINY_KWH:
+        after = bisect_right(px, split)
+        points += px[after:]
+        slopes += ps[after - 1 :]
+    return _clip_slopes(points, slopes, low, high)
+
+
+def _taper_slopes(
+    points: list[float],
+    xs: list[float],
+    ss: list[float],
+    px: list[float],
+    ps: list[float],
+    stage: Stage,
+) -> list[float]:
+    """The slope of V_b between consecutive `points`, in one sweep (every index only rises).
+
+    Charging to `top(E)` is best when V_{b+1}'s slope there plus the cost of the last kWh
+    moved is negative: then V_b follows `top`, otherwise it is `U`.
+    """
+    starts, tops, rising = stage.reach.starts, stage.reach.tops, stage.reach.slopes
+    upper, last = stage.reach.upper_kwh, xs[-1]
+    # `xs` holds V_{b+1}'s breakpoints up to the end of the last piece where the taper can bind.
+    charge = stage.charge
+    # Without charging room (the taper at 0 kW), the last kWh is the first one discharged.
+    idle_rate = -stage.discharge[0][1] if stage.discharge else -math.inf
+    out: list[float] = []
+    r = v = u = 0
+    k = len(charge) - 1
+    for e1, e2 in pairwise(points):
+        middle = (e1 + e2) / 2.0
+        while r + 1 < len(starts) and starts[r + 1] <= middle:
+            r += 1
+        top = min(upper, tops[r] + (middle - starts[r]) * rising[r])
+        while u + 1 < len(ps) and px[u + 1] <= middle:
+            u += 1
+        slope = ps[u]
+        if top < last:
+            while v + 2 < len(xs) and xs[v + 1] < top:
+                v += 1
+            moved = top - middle
+            # The charge segment of the last kWh: it only falls as the energy rises.
+            while k > 0 and moved <= charge[k - 1][0]:
+                k -= 1
+            rate = charge[k][1] if moved > _TINY_KWH else idle_rate
+            if rate + ss[v] < 0.0:
+                beta = rising[r]
+                slope = beta * ss[v] + (rate * (beta - 1.0) if math.isfinite(rate) else 0.0)
+        out.append(slope)
+    return out
+
+
+def _lowest_starts(reach: SlotReach, targets: list[float]) -> list[float]:
+    """`reach.lowest_start` of each of the sorted `targets`, in one sweep."""
+    starts, tops, rising = reach.starts, reach.tops, reach.slopes
+    out: list[float] = []
+    index = 0
+    for target in targets:
+        while index < len(tops) and tops[index] < target:
+            index += 1
+        if index == 0:
+            out.append(starts[0])
+        elif index == len(tops):
+            out.append(starts[-1])
+        else:
+            out.append(starts[index - 1] + (target - tops[index - 1]) / rising[index - 1])
+    return out
+
+
+def _shift_crossings(reach: SlotReach, ends: list[float]) -> list[float]:
+    """Energies E where one slot's charge top(E) - E equals one of `ends`."""
+    out: list[float] = []
+    starts, tops = reach.starts, reach.tops
+    for i in range(len(starts) - 1):
+        s1 = tops[i] - starts[i]
+        s2 = tops[i + 1] - starts[i + 1]
+        for end in ends:
+            if (s1 - end) * (s2 - end) < 0.0:
+                out.append(starts[i] + (s1 - end) / (s1 - s2) * (starts[i + 1] - starts[i]))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -395,7 +527,8 @@ def optimal_site_path(
             vs = _values_from_slopes(xs, ss)
         nexts.append(_Next(xs, vs, ss))
         if ss is not None and stage.is_convex():
-            xs, ss = merge_step(xs, ss, stage, new_low, new_high)
+            step = taper_step if stage.tapers else merge_step
+            xs, ss = step(xs, ss, stage, new_low, new_high)
         else:
             xs, vs = general_step(xs, vs, stage, new_low, new_high)
             ss = _slopes_if_convex(xs, vs) if len(xs) > 1 else []

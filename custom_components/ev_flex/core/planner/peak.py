@@ -1,0 +1,257 @@
+"""The capacity tariff on hours of several slots: one stage per hour with one shared budget.
+
+Under a cap `C` on the hourly average import, an hour's slots share one budget: the hour's grid
+import may total at most `C` times its length. Per-slot caps can only guess how to share it out;
+here the hour becomes one DP stage instead, whose cost `g(d)` is the cheapest way for its slots
+together to move the battery by `d` within the budget. With a flat charge curve (no taper) and
+convex slot costs, each slot's moves are pieces: charging from solar surplus (no import), from the
+grid (1/eta kWh of import per kWh stored), discharging to cover the house (eta_d kWh less import
+per kWh taken out) and to export. Measured from full discharge, `T = d - d_min`, the hour is a
+fractional knapsack with one budget row, and `g` is the lower hull of what it can reach in
+(T, cost): each hull vertex is the knapsack's optimum for one price `nu` per kWh of `T`, found
+by recursive refinement between neighbouring vertices. `g` is convex and piecewise linear, so it
+is an ordinary convex stage for the DP, and the DP stays exact.
+
+The stage forgets the hour's inner boundaries. An hour takes it only where those need nothing
+beyond its ends (no target inside it, the protective level already reachable), and the expanded
+path is checked inside the hour; an hour that fails the check (a dip below the floor between a
+discharge and a charge) falls back to per-slot caps.
+"""
+
+from dataclasses import dataclass
+from itertools import pairwise
+import math
+from typing import TYPE_CHECKING
+
+from .curve import ChargeCurve, SlotReach
+from .site_dp import Stage
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .site import Car
+
+# Relative tolerance for a new hull vertex: below it, the edge is already exact.
+_HULL_TOLERANCE = 1e-12
+_TINY_KWH = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Moving one slot's battery by up to `width` kWh more towards charging, in T terms."""
+
+    slot: int
+    width: float
+    # Cost per kWh of T; grid import of the hour per kWh of T.
+    cost: float
+    rate: float
+    # True: more charging. False: less discharging.
+    charging: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HourStage:
+    """One hour of several slots as one DP stage, and how to share its move out again."""
+
+    slots: list[int]
+    pieces: list[Piece]
+    # Move at T = 0 (full discharge) and the hull's vertices: (T, cost, progress per piece).
+    low_kwh: float
+    vertices: list[tuple[float, float, list[float]]]
+    stage: Stage
+
+    def moves(self, change: float) -> list[float]:
+        """Each slot's change of battery energy for the hour's change `change`."""
+        at = change - self.low_kwh
+        vertices = self.vertices
+        k = 0
+        while k + 2 < len(vertices) and vertices[k + 1][0] < at:
+            k += 1
+        progress = vertices[k][2]
+        if len(vertices) > 1:
+            t0, _, y0 = vertices[k]
+            t1, _, y1 = vertices[k + 1]
+            share = 0.0 if t1 <= t0 else min(1.0, max(0.0, (at - t0) / (t1 - t0)))
+            progress = [a + share * (b - a) for a, b in zip(y0, y1, strict=True)]
+        out = dict.fromkeys(self.slots, 0.0)
+        for piece, y in zip(self.pieces, progress, strict=True):
+            out[piece.slot] += y if piece.charging else y - piece.width
+        return [out[slot] for slot in self.slots]
+
+
+def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
+    """A convex slot's pieces, built as `site.stages` builds its costs."""
+    out: list[Piece] = []
+    if stage.can_charge and stage.forced_kwh <= 0.0:
+        shift = stage.reach.flat_shift or 0.0
+        import_rate = 1.0 / car.request.charge.efficiency
+        start = 0.0
+        for end, cost in stage.charge:
+            width = min(end, shift) - start
+            # Solar surplus comes first and needs no import; the rest does.
+            rate = 0.0 if load < 0.0 and start == 0.0 and math.isfinite(end) else import_rate
+            if width > _TINY_KWH:
+                out.append(Piece(slot, width, cost, rate, charging=True))
+            start = end
+            if start >= shift:
+                break
+    discharge = car.request.discharge
+    start = 0.0
+    for end, cost in stage.discharge:
+        # Covering the house's own load comes first and saves import; the rest is exported.
+        rate = (
+            discharge.efficiency if discharge is not None and load > 0.0 and start == 0.0 else 0.0
+        )
+        if end - start > _TINY_KWH:
+            out.append(Piece(slot, end - start, -cost, rate, charging=False))
+        start = end
+    return out
+
+
+def _knapsack(pieces: Sequence[Piece], budget: float, price: float) -> list[float]:
+    """Progress per piece minimising sum (cost - price) * y within the import budget."""
+    progress = [0.0] * len(pieces)
+    paid: list[tuple[float, bool, int]] = []
+    for i, piece in enumerate(pieces):
+        cost = piece.cost
+        # At a tie, a slot rather idles than discharges: fewer moves, fewer dips in the hour.
+        if cost < price or (cost == price and not piece.charging):
+            rate = piece.rate
+            if rate <= 0.0:
+                progress[i] = piece.width
+            else:
+                paid.append(((cost - price) / rate, piece.charging, i))
+    if paid:
+        paid.sort()
+        left = budget
+        for _, _, i in paid:
+            piece = pieces[i]
+            rate = piece.rate
+            take = min(piece.width, left / rate)
+            if take <= 0.0:
+                break
+            progress[i] = take
+            left -= take * rate
+    return progress
+
+
+def _furthest(pieces: Sequence[Piece], budget: float) -> list[float]:
+    """The most progress the budget allows, at the least cost."""
+    progress = [0.0] * len(pieces)
+    order = sorted(
+        range(len(pieces)), key=lambda i: (pieces[i].rate, pieces[i].cost, pieces[i].charging)
+    )
+    left = budget
+    for i in order:
+        piece = pieces[i]
+        take = piece.width if piece.rate <= 0.0 else min(piece.width, left / piece.rate)
+        if take <= 0.0:
+            break
+        progress[i] = take
+        left -= take * piece.rate
+    return progress
+
+
+def _point(pieces: Sequence[Piece], progress: list[float]) -> tuple[float, float, list[float]]:
+    reach = sum(progress)
+    cost = sum(p.cost * y for p, y in zip(pieces, progress, strict=True))
+    return reach, cost, progress
+
+
+def hull(pieces: Sequence[Piece], budget: float) -> list[tuple[float, float, list[float]]]:
+    """The vertices of the cheapest cost over T, from T = 0 to the furthest T."""
+    first = _point(pieces, [0.0] * len(pieces))
+    last = _point(pieces, _furthest(pieces, budget))
+    if last[0] <= first[0] + _TINY_KWH:
+        return [first]
+    done: list[tuple[float, float, list[float]]] = [first]
+    pending = [last]
+    while pending:
+        left, right = done[-1], pending[-1]
+        price = (right[1] - left[1]) / (right[0] - left[0])
+        middle = _point(pieces, _knapsack(pieces, budget, price))
+        gain = (left[1] - price * left[0]) - (middle[1] - price * middle[0])
+        if (
+            gain > _HULL_TOLERANCE * (1.0 + abs(left[1]) + abs(right[1]))
+            and left[0] + _TINY_KWH < middle[0] < right[0] - _TINY_KWH
+        ):
+            pending.append(middle)
+        else:
+            done.append(pending.pop())
+    return done
+
+
+@dataclass(frozen=True, slots=True)
+class HourPieces:
+    """An hour's pieces, and its import at full discharge everywhere (the least it can have)."""
+
+    slots: list[int]
+    pieces: list[Piece]
+    least_kwh: float
+    hours: float
+
+
+def hour_pieces(
+    car: Car, slots: list[int], free: Sequence[Stage], house: Sequence[float]
+) -> HourPieces:
+    hours = car.horizon.hours
+    pieces: list[Piece] = []
+    for t in slots:
+        pieces += slot_pieces(car, free[t], t, house[t])
+    least = sum(hours[t] * max(house[t], 0.0) for t in slots)
+    least -= sum(p.width * p.rate for p in pieces if not p.charging)
+    return HourPieces(slots, pieces, least, sum(hours[t] for t in slots))
+
+
+def hour_stage(
+    car: Car, hour: HourPieces, cap: float, reach_only: bool = False
+) -> HourStage | None:
+    """The hour as one stage under the cap; None when even full discharge can't keep to it.
+    `reach_only`: only how far the hour can move is right, not what the moves cost."""
+    pieces = hour.pieces
+    budget = cap * hour.hours - hour.least_kwh
+    if budget < -_TINY_KWH:
+        return None
+    budget = max(budget, 0.0)
+    if reach_only:
+        vertices = [_point(pieces, [0.0] * len(pieces))]
+        furthest = _point(pieces, _furthest(pieces, budget))
+        if furthest[0] > _TINY_KWH:
+            vertices.append(furthest)
+    else:
+        vertices = hull(pieces, budget)
+    low = -sum(p.width for p in pieces if not p.charging)
+    stage = _convex_stage(car, low, vertices)
+    return HourStage(hour.slots, pieces, low, vertices, stage)
+
+
+def _convex_stage(car: Car, low: float, vertices: list[tuple[float, float, list[float]]]) -> Stage:
+    """A stage whose cost of a move is the hull's (a constant apart)."""
+    charge: list[tuple[float, float]] = []
+    discharge: list[tuple[float, float]] = []
+    for (t0, c0, _), (t1, c1, _) in pairwise(vertices):
+        slope = (c1 - c0) / (t1 - t0)
+        start, end = low + t0, low + t1
+        if end > 0.0:
+            charge.append((end, slope))
+        if start < 0.0:
+            discharge.append((-start, -slope))
+    high = low + vertices[-1][0]
+    forced = max(0.0, -high)
+    discharge.reverse()
+    if not discharge and forced > 0.0:
+        # Full discharge is the only move within the budget.
+        discharge.append((forced, 0.0))
+    charge_costs = tuple((end, cost) for end, cost in charge[:-1])
+    if charge:
+        charge_costs += ((math.inf, charge[-1][1]),)
+    shift = max(high, 0.0)
+    upper = car.curve.upper_kwh
+    flat = ChargeCurve.build(car.request.battery.capacity_kwh, shift, (), 1.0, upper)
+    return Stage(
+        reach=SlotReach.build(flat, 1.0),
+        can_charge=shift > _TINY_KWH,
+        charge=charge_costs or ((math.inf, 0.0),),
+        discharge=tuple(discharge),
+        forced_kwh=forced,
+    )

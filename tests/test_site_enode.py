@@ -1,0 +1,68 @@
+"""Two cars of one Enode account in one house (the fake Enode API over loopback): one entry,
+one joint plan under the fuse."""
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.planner import Plan
+from tests.fakes.enode_server import FakeEnodeServer
+
+from .enode_site import enode_entry_data, link_site, setup_entry, turn_on_smart_charging
+from .priced_simulator import PRICE_ENTITY, START, TZ_NAME, set_prices, settle
+
+# Enode is polled every 2 minutes: Home Assistant has no URL for webhooks here.
+pytestmark = pytest.mark.usefixtures("polling_only")
+
+# 16 A on three phases: 11.04 kW, less than two 11 kW cars.
+FUSE_KW = 11.04
+
+
+def _kw_at(plan: Plan, slot_start: object) -> float:
+    return next((slot.charge_kw for slot in plan.slots if slot.start == slot_start), 0.0)
+
+
+async def test_two_cars_of_one_entry_share_one_plan(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, freezer: FrozenDateTimeFactory
+) -> None:
+    """Both cars take part in the house's plan; in every slot each plans around the other's
+    power, and together they stay under the fuse."""
+    freezer.move_to(START)
+    await hass.config.async_set_time_zone(TZ_NAME)
+    await hass.config.async_update(latitude=59.91, longitude=10.75)
+    set_prices(hass)
+    sites = [link_site(fake_enode, "sedan", soc_pct=40.0) for _ in range(2)]
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Home",
+        unique_id=f"enode-{fake_enode.client_id}-house",
+        data=enode_entry_data(fake_enode),
+        options={"price_entity": PRICE_ENTITY, "site": {"fuse_a": 16, "phases": 3}},
+        version=1,
+        minor_version=1,
+    )
+    await setup_entry(hass, entry)
+    vehicle_ids = [site.vehicle_id for site in sites]
+    for vehicle_id in vehicle_ids:
+        assert vehicle_id is not None
+        await turn_on_smart_charging(hass, vehicle_id)
+    await settle(hass)
+    house = entry.runtime_data.site
+    assert house is not None
+    plans: list[Plan] = []
+    for vehicle_id in vehicle_ids:
+        assert vehicle_id is not None
+        assert house.takes_part(vehicle_id)
+        plan = entry.runtime_data.smart_charging[vehicle_id].controller.state.plan
+        assert plan is not None
+        assert plan.targets[0].met
+        plans.append(plan)
+    first, second = plans
+    assert any(slot.charge_kw > 0 for slot in first.slots)
+    for slot in first.slots:
+        other = _kw_at(second, slot.start)
+        assert slot.grid_kw is not None
+        assert slot.grid_kw - slot.charge_kw == pytest.approx(other, abs=1e-3)
+        assert slot.charge_kw + other <= FUSE_KW + 1e-6
