@@ -50,6 +50,7 @@ from .core.executor import (
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, command_outcome
 from .core.planner import Plan, PlanRequest, plan as make_plan
+from .core.site import GRID_VOLTAGE_V
 from .core.site_plan import CarAsk, finish_plan, same_ask
 from .core.tariff import PricedSlot
 from .helpers import store_key_part, vehicle_name
@@ -230,7 +231,9 @@ class VehicleSmartCharging:
         system = self.system
         charger = system.charger if system is not None else None
         completed = site.planner_request(self.vehicle_id, request, charger)
-        return CarAsk(self.vehicle_id, request, completed)
+        # One amp on the charger's phases: a current-controlled plan runs in whole amps.
+        amp_kw = ((charger.phases if charger is not None else None) or 3) * GRID_VOLTAGE_V / 1000.0
+        return CarAsk(self.vehicle_id, request, completed, amp_kw=amp_kw)
 
     def _plan(self, request: PlanRequest) -> Plan:
         """The car's plan: from the house's joint plan where there is a house (made off the

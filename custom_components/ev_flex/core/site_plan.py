@@ -37,6 +37,8 @@ class CarAsk:
     vehicle_id: str
     request: PlanRequest
     completed: PlanRequest
+    # The power of one amp on the charger's phases (kW), where it takes a current.
+    amp_kw: float | None = None
 
 
 def _timeless(request: PlanRequest) -> PlanRequest:
@@ -278,9 +280,10 @@ def finish_plan(ask: CarAsk, planned: Plan) -> Plan:
     the charger takes a current, and in real prices where the solar mode made the grid dear."""
     completed, request = ask.completed, ask.request
     if completed.charge.min_kw > 0:
-        planned = replace(
-            planned, switch_times=current_switch_times(planned, completed.charge.min_kw)
+        windows = current_switch_times(
+            planned, completed.charge.min_kw, amp_kw=ask.amp_kw, max_kw=completed.charge.max_kw
         )
+        planned = replace(planned, switch_times=windows)
     if completed.prices == request.prices:
         return planned
     without_penalty = plan(replace(completed, prices=request.prices))
