@@ -224,7 +224,7 @@ def _plan_group(
             plans |= _plan_group([ask], now, [*earlier, *_plans(plans.values())])
         return plans
     own = {vehicle.id: vehicle.plan for vehicle in joint.vehicles}
-    return {ask.vehicle_id: finish_plan(ask, _cut(own[ask.vehicle_id], ask)) for ask in group}
+    return {ask.vehicle_id: finish_plan(ask, _own_part(own[ask.vehicle_id], ask)) for ask in group}
 
 
 def _plans(plans: Iterable[Plan | None]) -> list[Plan]:
@@ -257,18 +257,21 @@ def _shared_from(leader: PlanRequest, now: datetime, group: list[CarAsk]) -> Pla
     )
 
 
-def _cut(planned: Plan, ask: CarAsk) -> Plan:
-    """A car's part of the joint plan up to where its own prices end (its departure)."""
-    end = ask.completed.prices[-1].end if ask.completed.prices else None
-    if end is None or not planned.slots or planned.slots[-1].end <= end:
-        return planned
-    slots = [slot for slot in planned.slots if slot.start < end]
-    slots[-1] = replace(slots[-1], end=end)
-    windows = tuple(
-        replace(window, end=min(window.end, end))
-        for window in planned.switch_times
-        if window.start < end
-    )
+def _own_part(planned: Plan, ask: CarAsk) -> Plan:
+    """A car's part of the joint plan up to where its own prices end (its departure), with its
+    own export prices (none where it may not discharge), so it matches the car's own slots."""
+    own = ask.completed.prices
+    end = own[-1].end if own else None
+    slots = list(planned.slots)
+    windows = planned.switch_times
+    if end is not None and slots and slots[-1].end > end:
+        slots = [slot for slot in slots if slot.start < end]
+        slots[-1] = replace(slots[-1], end=end)
+        windows = tuple(
+            replace(window, end=min(window.end, end)) for window in windows if window.start < end
+        )
+    exports = {price.end: price.export_price for price in own}
+    slots = [replace(slot, export_price=exports.get(slot.end, slot.export_price)) for slot in slots]
     return replace(planned, slots=tuple(slots), switch_times=windows)
 
 

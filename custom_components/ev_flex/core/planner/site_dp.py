@@ -78,7 +78,10 @@ class Stage:
         if self.min_kw <= 0.0 or self.curve is None:
             return energy
         least = self.gain * min(self.min_kw, self.curve.power_limit(energy))
-        return min(energy + least, self.reach.upper_kwh)
+        reached = min(energy + least, self.reach.upper_kwh)
+        # Where the taper is the minimum, rounding may put it just above top(E): it is top(E).
+        top = self.reach.top(energy)
+        return top if top < reached <= top + _TINY_KWH else reached
 
     def is_convex(self) -> bool:
         """True when the slot's cost is convex in the energy moved and the fast path applies."""
