@@ -136,6 +136,13 @@ TAPER = ((50.0, 11.0), (100.0, 1.0))
             [0.0, 25.0, 32.0, 40.0],
             [-0.8, -0.2, 0.0],
         ),
+        # A taper at 0 kW throughout: the car can only idle, or discharge when that pays.
+        (_stage(((50.0, 0.0), (100.0, 0.0)), ((math.inf, 0.2),)), [10.0, 40.0], [-0.5]),
+        (
+            _stage(((50.0, 0.0), (100.0, 0.0)), ((math.inf, 0.2),), ((4.0, -0.1),)),
+            [10.0, 30.0, 40.0],
+            [-0.5, 0.3],
+        ),
         # The taper ends at 0 kW: a full battery can't take more.
         (_stage(((80.0, 11.0), (100.0, 0.0)), ((math.inf, 0.2),)), [10.0, 40.0], [-0.5]),
         # A quarter hour with solar surplus, exporting below its price.

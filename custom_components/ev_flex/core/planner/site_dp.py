@@ -208,12 +208,8 @@ def _taper_slopes(
     moved is negative: then V_b follows `top`, otherwise it is `U`.
     """
     starts, tops, rising = stage.reach.starts, stage.reach.tops, stage.reach.slopes
-    upper, last = stage.reach.upper_kwh, xs[-1]
     # `xs` holds V_{b+1}'s breakpoints up to the end of the last piece where the taper can bind.
     charge = stage.charge
-    # Without charging room (the taper at 0 kW), the last kWh is the first one discharged;
-    # without discharging either, the slot can only stay where it is.
-    idle_rate = -stage.discharge[0][1] if stage.discharge else None
     out: list[float] = []
     append = out.append
     r = v = u = 0
@@ -226,9 +222,7 @@ def _taper_slopes(
         top = tops[r] + (middle - starts[r]) * rising[r]
         while u < last_piece and px[u + 1] <= middle:
             u += 1
-        if top >= last or top >= upper:
-            append(ps[u])
-            continue
+        # Below the split top(E) < last <= upper: charging to top(E) may be best.
         while v < last_segment and xs[v + 1] < top:
             v += 1
         after = ss[v]
@@ -240,10 +234,10 @@ def _taper_slopes(
             rate = charge[k][1]
             beta = rising[r]
             append(beta * after + rate * (beta - 1.0) if rate + after < 0.0 else ps[u])
-        elif idle_rate is None or idle_rate + after < 0.0:
-            append(rising[r] * after)
         else:
-            append(ps[u])
+            # No room to charge: staying beats discharging on the binding pieces, whose
+            # slopes lie below the first discharge segment's rate.
+            append(rising[r] * after)
     return out
 
 
@@ -253,12 +247,11 @@ def _lowest_starts(reach: SlotReach, targets: list[float]) -> list[float]:
     out: list[float] = []
     index = 0
     for target in targets:
-        while index < len(tops) and tops[index] < target:
+        # Every target is at most the upper limit, the last top.
+        while index < len(tops) - 1 and tops[index] < target:
             index += 1
         if index == 0:
             out.append(starts[0])
-        elif index == len(tops):
-            out.append(starts[-1])
         else:
             out.append(starts[index - 1] + (target - tops[index - 1]) / rising[index - 1])
     return out
