@@ -537,6 +537,7 @@ async def test_a_zone_moved_while_home_assistant_was_off_is_followed_at_start(
     fake_enode: FakeEnodeServer,
     ha_client: TestClient,
     enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     """The Location is moved when the entry starts, and not again on a start with nothing new;
     an entry from before EV Flex remembered the place sends it once."""
@@ -564,6 +565,15 @@ async def test_a_zone_moved_while_home_assistant_was_off_is_followed_at_start(
     assert len(location_puts(fake_enode)) == puts + 1
     assert list(fake_enode._locations) == [location_id]
 
+    # A move the zone's own change did not carry over (it came while chargers were being put
+    # in the Location) goes with the next update of the account.
+    stale = {**enode_entry.data, CONF_ENODE_LOCATION_PLACE: {"name": "Home", "latitude": 0.0}}
+    hass.config_entries.async_update_entry(enode_entry, data=stale)
+    await poll(hass, freezer)
+    await hass.async_block_till_done()
+    assert len(location_puts(fake_enode)) == puts + 2
+    assert enode_entry.data[CONF_ENODE_LOCATION_PLACE]["latitude"] == 63.43
+
 
 async def test_the_enode_location_follows_the_home_location(
     hass: HomeAssistant,
@@ -572,7 +582,7 @@ async def test_the_enode_location_follows_the_home_location(
     enode_entry: MockConfigEntry,
 ) -> None:
     """The default charging zone is home: moving the home location (Settings → System →
-    General) moves the Location at Enode."""
+    General) moves the Location at Enode, and a new time zone goes there too."""
     link_site(fake_enode, "sedan")
     await without_webhook_url(hass)
     await setup_entry(hass, enode_entry)
@@ -581,3 +591,8 @@ async def test_the_enode_location_follows_the_home_location(
     await hass.async_block_till_done()
     location = fake_enode._locations[location_id]
     assert (location["latitude"], location["longitude"]) == (58.97, 5.73)
+
+    # A new time zone for the house is the Location's too (Enode reads deadlines in it).
+    await hass.config.async_update(time_zone="Europe/Helsinki")
+    await hass.async_block_till_done()
+    assert fake_enode._locations[location_id]["timezoneName"] == "Europe/Helsinki"

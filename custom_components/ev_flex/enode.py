@@ -586,11 +586,6 @@ async def async_remove_enode_account(hass: HomeAssistant, entry: ConfigEntry[Any
 # One Enode entry at run time
 
 
-def _place(zone: ChargingZone) -> dict[str, Any]:
-    """What Enode's Location holds of the zone: its name and centre."""
-    return {"name": zone.name, "latitude": zone.latitude, "longitude": zone.longitude}
-
-
 class EnodeRuntime:
     """What a loaded Enode entry runs besides its coordinator: webhook and charging location."""
 
@@ -697,12 +692,13 @@ class EnodeRuntime:
             ):
                 self.location_id = await self._create_location(zone)
                 changed = True
-            elif self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != _place(zone):
+            elif self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != self._place(zone):
                 await self.client.update_location(
                     self.location_id,
                     name=zone.name,
                     latitude=zone.latitude,
                     longitude=zone.longitude,
+                    timezone_name=self.hass.config.time_zone,
                 )
                 self._remember_place(zone)
                 changed = True
@@ -729,14 +725,23 @@ class EnodeRuntime:
                 **self.entry.data,
                 CONF_ENODE_LOCATION_ID: created.id,
                 CONF_ENODE_LOCATION_ZONE: zone.entity_id,
-                CONF_ENODE_LOCATION_PLACE: _place(zone),
+                CONF_ENODE_LOCATION_PLACE: self._place(zone),
             },
         )
         return created.id
 
+    def _place(self, zone: ChargingZone) -> dict[str, Any]:
+        """What Enode's Location holds of the zone: its name, centre and time zone."""
+        return {
+            "name": zone.name,
+            "latitude": zone.latitude,
+            "longitude": zone.longitude,
+            "timezone": self.hass.config.time_zone,
+        }
+
     def _remember_place(self, zone: ChargingZone) -> None:
         self.hass.config_entries.async_update_entry(
-            self.entry, data={**self.entry.data, CONF_ENODE_LOCATION_PLACE: _place(zone)}
+            self.entry, data={**self.entry.data, CONF_ENODE_LOCATION_PLACE: self._place(zone)}
         )
 
     def _location_moved(self) -> bool:
@@ -745,7 +750,7 @@ class EnodeRuntime:
         return (
             zone is not None
             and self.entry.data.get(CONF_ENODE_LOCATION_ZONE) == zone.entity_id
-            and self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != _place(zone)
+            and self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != self._place(zone)
         )
 
     async def async_follow_zone(self, snapshot: AccountSnapshot) -> bool:
@@ -781,9 +786,12 @@ class EnodeRuntime:
         if self._attaching:
             return
         if self.location_id is None or self._location_moved():
-            # Made, or moved after the zone, at Enode's second try: that puts the chargers in too.
+            # Made at Enode's next try, or moved after the zone (a move the zone's own change
+            # missed goes now, one Enode refused at its next try); that puts the chargers in too.
             retry_at = self._location_retry_at
-            if retry_at is not None and dt_util.utcnow() >= retry_at:
+            if (retry_at is None and self.location_id is not None) or (
+                retry_at is not None and dt_util.utcnow() >= retry_at
+            ):
                 self._location_retry_at = None
                 self._attaching = True
                 self.entry.async_create_task(

@@ -913,8 +913,9 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
     async def _async_before_link(
         self, vendor_type: VendorType, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        # Home Assistant's options dialog shows no text with an external step (only "Open
-        # website"), so the guidance the config flow gives there comes in a form just before.
+        # Home Assistant's options dialog shows no text with an external step, only "Open
+        # website" (the frontend's show-dialog-options-flow renders no header or description
+        # for it), so the guidance the config flow gives there comes in a form just before.
         if (loaded := self._enode()) is None:
             return self.async_abort(reason="not_loaded")
         self._linking = vendor_type

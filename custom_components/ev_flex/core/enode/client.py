@@ -512,10 +512,21 @@ class EnodeClient:
         return EnodeLocation.from_json(data)
 
     async def update_location(
-        self, location_id: str, *, name: str, latitude: float, longitude: float
+        self,
+        location_id: str,
+        *,
+        name: str,
+        latitude: float,
+        longitude: float,
+        timezone_name: str = "UTC",
     ) -> EnodeLocation:
         """Move or rename a Location (the 2024-10-01 PUT takes any of its fields)."""
-        body = {"name": name, "latitude": latitude, "longitude": longitude}
+        body = {
+            "name": name,
+            "latitude": latitude,
+            "longitude": longitude,
+            "timezoneName": timezone_name,
+        }
         data = await self._request("PUT", f"/locations/{_seg(location_id)}", json_body=body)
         return EnodeLocation.from_json(data)
 
