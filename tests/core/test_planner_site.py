@@ -353,6 +353,29 @@ def test_a_car_that_can_wait_leaves_the_cheap_hour_to_the_one_that_cannot() -> N
     assert result.cost == pytest.approx(11.0 * 0.10 + 11.0 * 0.15)
 
 
+def test_two_cars_with_v2g_share_the_export_limit_where_export_pays_more() -> None:
+    """Export dearer than import in some hours and a 2 kW export limit: the house's cost isn't
+    convex there, and the cars have to take turns at exporting."""
+    site = {
+        "base_load_kw": [1.0] * 6,
+        "solar_kw": [0.0, 6.0, 8.0, 8.0, 3.0, 0.0],
+        "import_limit_kw": 12.0,
+        "export_limit_kw": 2.0,
+    }
+    v2g = {"max_kw": 6.0, "efficiency": 0.9, "min_soc_pct": 30.0}
+    cars = [_car("a", 50.0, 60.0, discharge=v2g), _car("b", 60.0, 50.0, discharge=v2g)]
+    data = _site_request(site, cars)
+    data["prices"] = _prices(
+        [0.30, 0.05, 0.10, 0.28, 0.40, 0.45], [0.10, 0.20, 0.02, 0.05, 0.30, 0.50]
+    )
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    # The cars never export beyond the limit, nor beyond what the solar alone exports.
+    for slot, sun in zip(result.slots, site["solar_kw"], strict=True):
+        assert slot.grid_kw >= -max(2.0, sun - 1.0) - 1e-9
+
+
 def test_site_request_round_trips_and_prints_from_the_command_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
