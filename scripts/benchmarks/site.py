@@ -274,6 +274,10 @@ class Totals:
     plans: int = 0
     peak_kw: float = 0.0
     sessions: list[SessionReplay] = field(default_factory=list)
+    # Per clock hour: the house's import (kWh), and the highest peak the plans made in it
+    # expected (kW), for `--explain`.
+    hourly_import_kwh: dict[datetime, float] = field(default_factory=dict)
+    expected_peak_kw: dict[datetime, float] = field(default_factory=dict)
 
 
 def plug_in(now: datetime, session: Session) -> SessionReplay:
@@ -324,6 +328,9 @@ def replan(
         result = planned
     totals.plan_seconds += wall_time.perf_counter() - clock
     totals.plans += 1
+    if result.peak_kw is not None:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        totals.expected_peak_kw[hour] = max(totals.expected_peak_kw.get(hour, 0.0), result.peak_kw)
     car.windows = result.switch_times
     car.slots = {slot.start: (slot.end, slot.charge_kw) for slot in result.slots}
     next_plan = now + REPLAN_EVERY - timedelta(minutes=now.minute % 15, seconds=now.second)
@@ -445,7 +452,7 @@ def run(mode: str, sessions: list[Session], market: Market, home: SimulatedHome)
     totals = Totals()
     house = House(home)
     charger = Charger()
-    hourly_import: dict[datetime, float] = {}
+    hourly_import = totals.hourly_import_kwh
     hours = STEP.total_seconds() / 3600.0
     queue = list(sessions)
     now, end = WINDOW_START + SHIFT, WINDOW_START + SHIFT + WINDOW
@@ -490,7 +497,23 @@ def run(mode: str, sessions: list[Session], market: Market, home: SimulatedHome)
 
 
 def explain(totals: Totals) -> None:
-    """Each reachable session that missed its target: what each plan promised, what came."""
+    """Each reachable session that missed its target: what each plan promised, what came; and
+    the hours whose import passed the peak every plan made in them expected."""
+    over = sorted(
+        (
+            (totals.hourly_import_kwh[hour] - expected, hour, expected)
+            for hour, expected in totals.expected_peak_kw.items()
+            if totals.hourly_import_kwh.get(hour, 0.0) > expected + 0.1
+        ),
+        reverse=True,
+    )
+    for excess, hour, expected in over[:5]:
+        print(
+            f"  hour {hour.astimezone(TZ):%m-%d %H:%M}: {expected + excess:.2f} kW imported, "
+            f"the plans made in it expected a peak of {expected:.2f} kW"
+        )
+    if over:
+        print(f"  {len(over)} hours passed their plans' expected peak by more than 0.1 kW")
     for car in totals.sessions:
         if car.met or not car.reachable:
             continue
