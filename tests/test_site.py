@@ -18,9 +18,9 @@ from pytest_homeassistant_custom_component.common import (
     mock_platform,
 )
 
-from custom_components.ev_flex import house_plan
+from custom_components.ev_flex import house_plan, smart_charging
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.core.planner import Plan, PlanRequest
+from custom_components.ev_flex.core.planner import Plan, PlanRequest, plan
 from custom_components.ev_flex.core.simulator import Simulation
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 
@@ -687,3 +687,47 @@ async def test_live_guard_follows_the_solar_surplus_in_solar_first(
     async_fire_time_changed(hass)
     await set_house(hass, simulation, -7.1)
     assert simulation.charger_state().max_current_a == 10.0
+
+
+async def test_the_plan_shown_for_a_car_alone_is_made_once_for_the_same_inputs(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Smart charging off, the action (like the card) shows the plan the car would follow with
+    the house; asked again a minute later it is the same plan, not planned again on the event
+    loop; with another target it is planned again."""
+    made: list[PlanRequest] = []
+
+    def counting(request: PlanRequest) -> Plan:
+        made.append(request)
+        return plan(request)
+
+    monkeypatch.setattr(smart_charging, "make_plan", counting)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, GARAGE_ID), loaded_entry.entry_id
+    )
+    assert device is not None
+
+    async def shown() -> dict[str, Any]:
+        answer = await hass.services.async_call(
+            DOMAIN, "plan_charging", {"device_id": device.id}, blocking=True, return_response=True
+        )
+        assert answer is not None
+        return dict(answer)
+
+    first = await shown()
+    assert len(made) == 1
+    assert made[0].site is not None
+    freezer.tick(timedelta(minutes=1))
+    assert (await shown())["summary"] == first["summary"]
+    assert len(made) == 1
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: f"number.{CAR}_target_charge", "value": 90},
+        blocking=True,
+    )
+    await shown()
+    assert len(made) == 2

@@ -338,6 +338,21 @@ def test_two_cars_share_the_capacity_tariff_and_solar() -> None:
     assert result.peak_kw == pytest.approx(max(0.0, *(s.grid_kw for s in result.slots)))
 
 
+def test_a_car_that_can_wait_leaves_the_cheap_hour_to_the_one_that_cannot() -> None:
+    """Planned one after the other, the first car takes the cheapest hour and the second, which
+    leaves early, has to charge in the dearest: only together do they swap."""
+    site = {"base_load_kw": [2.0] * 6, "import_limit_kw": 13.0}
+    data = _site_request(site, [_car("a", 20.0, 36.5), _car("b", 20.0, 36.5, hours=2)])
+    data["prices"] = _prices([0.20, 0.10, 0.15, 0.15, 0.15, 0.15], None)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    # 11 kWh each through a 9.9 kWh target at 90 %: the leaving car gets the 0.10 hour.
+    assert result.vehicles[1].plan.slots[1].charge_kw == pytest.approx(11.0)
+    assert result.vehicles[0].plan.slots[1].charge_kw == pytest.approx(0.0, abs=1e-9)
+    assert result.cost == pytest.approx(11.0 * 0.10 + 11.0 * 0.15)
+
+
 def test_site_request_round_trips_and_prints_from_the_command_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -40,6 +40,8 @@ _REACH_MARGIN_KWH = 1e-9
 # A capped plan may miss the targets by this much more than the plan without a cap (kWh).
 _MET_TOLERANCE_KWH = 1e-6
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+# Rounds that add the minimum power to the slots that break it, before every slot gets it.
+_MINIMUM_ROUNDS = 8
 # An hour whose inner boundaries break the bounds falls back to per-slot caps; so many tries.
 _HOUR_ROUNDS = 3
 # Houses (with other cars' plans in them) whose stages without a cap a car keeps.
@@ -309,13 +311,30 @@ def _solve_by_slots(
     high, low, _ = reach_bounds(car, slots)
     lower = lower_bounds(car, high)
     if car.request.charge.min_kw > 0.0:
-        # Without the minimum the problem is easier and its optimum no dearer: when that plan
-        # happens to respect the minimum, it is the optimum.
-        relaxed = [replace(stage, min_kw=0.0) for stage in slots]
-        path = optimal_site_path(relaxed, car.start_kwh, lower, low, high)
-        if _respects_minimum(slots, car.start_kwh, path):
-            return path, slots
+        return _solve_with_minimum(car, slots, (lower, low, high)), slots
     return optimal_site_path(slots, car.start_kwh, lower, low, high), slots
+
+
+def _solve_with_minimum(
+    car: Car, slots: list[Stage], bounds: tuple[list[float], list[float], list[float]]
+) -> list[float]:
+    """The cheapest path that keeps the minimum charging power.
+
+    Without the minimum the problem is easier and its optimum no dearer, and the same holds
+    with the minimum on some slots only: when that plan keeps the minimum everywhere, it is
+    the optimum. So the minimum goes only to the slots whose plan breaks it, for a few rounds;
+    then to every slot.
+    """
+    lower, low, high = bounds
+    relaxed = [replace(stage, min_kw=0.0) for stage in slots]
+    for _ in range(_MINIMUM_ROUNDS):
+        path = optimal_site_path(relaxed, car.start_kwh, lower, low, high)
+        broken = _below_minimum(slots, car.start_kwh, path)
+        if not broken:
+            return path
+        for t in broken:
+            relaxed[t] = slots[t]
+    return optimal_site_path(slots, car.start_kwh, lower, low, high)
 
 
 def _takes_hours(car: Car, peak_cap: float) -> bool:
@@ -501,13 +520,15 @@ def _followed_stages(
     return capped_stages(car, house, caps)
 
 
-def _respects_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> bool:
+def _below_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> list[int]:
+    """The slots where the path charges less than the minimum power."""
+    broken: list[int] = []
     energy = start_kwh
-    for stage, target in zip(slots, path, strict=True):
+    for t, (stage, target) in enumerate(zip(slots, path, strict=True)):
         if target > energy + _REACH_MARGIN_KWH and target < stage.least_charge(energy) - 1e-12:
-            return False
+            broken.append(t)
         energy = target
-    return True
+    return broken
 
 
 def powers(car: Car, path: Sequence[float]) -> tuple[list[float], list[float]]:
