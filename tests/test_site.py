@@ -18,9 +18,9 @@ from pytest_homeassistant_custom_component.common import (
     mock_platform,
 )
 
-from custom_components.ev_flex import house_plan
+from custom_components.ev_flex import house_plan, smart_charging
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.core.planner import Plan, PlanRequest
+from custom_components.ev_flex.core.planner import Plan, PlanRequest, plan
 from custom_components.ev_flex.core.simulator import Simulation
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 
@@ -295,15 +295,12 @@ async def test_forecast_solar_is_read_at_its_energy_platform(
     assert site.solar_kw(START, START + timedelta(hours=1)) == 0.0
 
 
-async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
-    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
-) -> None:
-    """Solar first: the plan takes from the grid only what the target needs, and its slots,
-    cost and charge-now cost are in real prices."""
+async def solar_first_entry(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, sunny_day: datetime
+) -> MockConfigEntry:
+    """The house with a Solcast forecast of 9 kW at noon on `sunny_day`, the car in solar first."""
     forecast = "sensor.solcast_pv_forecast_forecast_tomorrow"
-    hass.states.async_set(
-        forecast, "30.1", {"detailedForecast": _solcast(START + timedelta(days=1), 9.0)}
-    )
+    hass.states.async_set(forecast, "30.1", {"detailedForecast": _solcast(sunny_day, 9.0)})
     entry = _with_site(simulator_entry, {**SITE, "forecast_entity": forecast})
     await set_up(hass, entry)
     await hass.services.async_call(
@@ -312,6 +309,15 @@ async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
         {ATTR_ENTITY_ID: f"select.{CAR}_solar_mode", "option": "solar_first"},
         blocking=True,
     )
+    return entry
+
+
+async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """Solar first: the plan takes from the grid only what the target needs, and its slots,
+    cost and charge-now cost are in real prices."""
+    entry = await solar_first_entry(hass, simulator_entry, START + timedelta(days=1))
     await hass.services.async_call(
         "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
     )
@@ -334,6 +340,39 @@ async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
     share = hass.states.get(f"sensor.{CAR}_planned_solar_share").state
     assert share != "unknown"
     assert float(hass.states.get(f"sensor.{CAR}_planned_charging_power").state) >= 0
+
+
+async def test_a_car_behind_its_target_charges_flat_out_in_solar_first(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    """A car that can no longer reach its target in time charges at full power, even where
+    the plan expected the sun and the sky is grey: the guard leaves nothing to the sun then."""
+    noon = (START + timedelta(days=1)).replace(hour=12)
+    freezer.move_to(noon)
+    entry = await solar_first_entry(hass, simulator_entry, noon)
+    await hass.services.async_call(
+        "time",
+        "set_value",
+        {ATTR_ENTITY_ID: f"time.{CAR}_departure_time", "time": time(12, 30)},
+        blocking=True,
+    )
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
+    decision = charging.controller.decision
+    assert decision is not None
+    assert decision.reason == "behind"
+    simulation: Simulation = entry.runtime_data.account.simulation  # type: ignore[attr-defined]
+    # Clouds: the house imports 1 kW, no surplus at all.
+    freezer.tick(timedelta(minutes=1))
+    await set_house(hass, simulation, 1.0)
+    charger = simulation.charger_state()
+    assert charger.is_charging
+    # Flat out: as much as the fuse leaves (17.25 kW - 0.3 kW margin - 1 kW: 23 A), or the
+    # charger's most.
+    assert charger.max_current_a == min(23.0, charger.max_current_limit_a)
 
 
 # Two cars, two entries, one house
@@ -557,14 +596,22 @@ async def test_current_control_charges_at_the_planned_power(
     charging = loaded_entry.runtime_data.smart_charging["simulator-garage-vehicle"]
     plan = charging.controller.state.plan
     assert plan is not None
-    slots = {slot.start: slot for slot in plan.slots}
     windows = [w for w in plan.switch_times if w.mode == "charge"]
     assert windows
     for window in windows:
-        slot = slots.get(window.start)
-        if slot is not None and slot.charge_kw >= 4.14:
-            # A whole slot (or several) at the slot's planned power.
-            assert window.kw == pytest.approx(slot.charge_kw)
+        # Whole amps on three phases, as the charger takes them.
+        assert window.kw / 0.69 == pytest.approx(round(window.kw / 0.69))
+    for slot in plan.slots:
+        if slot.charge_kw >= 4.14:
+            # The whole slot charges, with at least its planned energy (and at most a minute
+            # at one amp more).
+            seconds = [
+                (min(slot.end, w.end) - max(slot.start, w.start)).total_seconds() for w in windows
+            ]
+            assert sum(s for s in seconds if s > 0) == (slot.end - slot.start).total_seconds()
+            kwh = sum(w.kw * s / 3600 for w, s in zip(windows, seconds, strict=True) if s > 0)
+            planned_kwh = slot.charge_kw * (slot.end - slot.start).total_seconds() / 3600
+            assert planned_kwh - 1e-9 <= kwh <= planned_kwh + 0.69 / 60
     # In a slot planned below full power, the charger gets that power as a current.
     second = next(w for w in windows if w.kw < 20)
     until = second.start + timedelta(minutes=5)
@@ -640,3 +687,47 @@ async def test_live_guard_follows_the_solar_surplus_in_solar_first(
     async_fire_time_changed(hass)
     await set_house(hass, simulation, -7.1)
     assert simulation.charger_state().max_current_a == 10.0
+
+
+async def test_the_plan_shown_for_a_car_alone_is_made_once_for_the_same_inputs(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Smart charging off, the action (like the card) shows the plan the car would follow with
+    the house; asked again a minute later it is the same plan, not planned again on the event
+    loop; with another target it is planned again."""
+    made: list[PlanRequest] = []
+
+    def counting(request: PlanRequest) -> Plan:
+        made.append(request)
+        return plan(request)
+
+    monkeypatch.setattr(smart_charging, "make_plan", counting)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, GARAGE_ID), loaded_entry.entry_id
+    )
+    assert device is not None
+
+    async def shown() -> dict[str, Any]:
+        answer = await hass.services.async_call(
+            DOMAIN, "plan_charging", {"device_id": device.id}, blocking=True, return_response=True
+        )
+        assert answer is not None
+        return dict(answer)
+
+    first = await shown()
+    assert len(made) == 1
+    assert made[0].site is not None
+    freezer.tick(timedelta(minutes=1))
+    assert (await shown())["summary"] == first["summary"]
+    assert len(made) == 1
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: f"number.{CAR}_target_charge", "value": 90},
+        blocking=True,
+    )
+    await shown()
+    assert len(made) == 2

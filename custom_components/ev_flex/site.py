@@ -26,12 +26,12 @@ from .core.base_load import BaseLoadProfile, base_load_hours
 from .core.model import ChargerState
 from .core.planner import Plan, PlanRequest, SiteSpec
 from .core.site import (
-    GRID_VOLTAGE_V,
-    MIN_CHARGE_CURRENT_A,
     HouseSensorKind,
     SiteError,
     SiteSettings,
     SolarMode,
+    charger_min_kw,
+    house_request,
     month_peak,
     site_for_slots,
 )
@@ -71,9 +71,6 @@ PROFILE_HISTORY = timedelta(days=28)
 PROFILE_REFRESH = timedelta(days=1)
 FORECAST_REFRESH = timedelta(minutes=30)
 CAR_POWER_KEY = "charge_rate"
-# In the solar modes every kWh from the grid costs this much more in the plan, so the car takes
-# from the grid only what its targets need (the plan then shows the real prices again).
-SOLAR_MODE_GRID_PENALTY = 1000.0
 
 
 def _time(value: Any) -> datetime:
@@ -400,9 +397,7 @@ class HomeSite:
     ) -> PlanRequest:
         """A vehicle's planner request with the house added: `site`, the charger's minimum
         power where it takes a current, and the vehicle's solar mode."""
-        completed = request
         slots = [(slot.start, slot.end) for slot in request.prices]
-        limit = self.settings.import_limit_kw
         site = self.site_request(slots)
         if site is not None:
             base = list(site.base_load_kw)
@@ -411,22 +406,12 @@ class HomeSite:
                 base[0] = max(base[0], self.live_load_kw)
             # The house's other cars are planned with this one (core/site_plan.py).
             site = replace(site, base_load_kw=tuple(round(kw, 3) for kw in base))
-            completed = replace(completed, site=site)
+        min_kw = 0.0
         if charger is not None and charger.capabilities.can_set_max_current:
-            minimum_a = charger.min_current_a or MIN_CHARGE_CURRENT_A
-            minimum_kw = round(minimum_a * (charger.phases or 3) * GRID_VOLTAGE_V / 1000.0, 3)
-            # A fuse below the charger's minimum leaves on/off charging only.
-            if limit is None or minimum_kw <= limit:
-                completed = replace(completed, charge=replace(completed.charge, min_kw=minimum_kw))
-        if self.solar_mode(vehicle_id) is not SolarMode.CHEAPEST:
-            completed = replace(
-                completed,
-                prices=tuple(
-                    replace(slot, import_price=slot.import_price + SOLAR_MODE_GRID_PENALTY)
-                    for slot in completed.prices
-                ),
+            min_kw = charger_min_kw(
+                charger.min_current_a, charger.phases, self.settings.import_limit_kw
             )
-        return completed
+        return house_request(request, site, min_kw, self.solar_mode(vehicle_id))
 
     # The cars of the house, across entries
 

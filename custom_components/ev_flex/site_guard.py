@@ -16,11 +16,13 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, LOGGER
 from .coordinator import EvFlexConfigEntry
 from .core.account import AccountError
+from .core.controller import Decision
 from .core.executor import DeviceMode
 from .core.live_guard import (
     COMMAND_SPACING,
     GuardCar,
     GuardResult,
+    expected_solar_kw,
     guard,
     house_without_cars,
 )
@@ -32,12 +34,23 @@ from .smart_charging import VehicleSmartCharging
 
 # The meter must show this much less (kW) before a load seen live stops counting in the plan.
 LIVE_LOAD_RELEASE_KW = 0.5
+# The controller's reasons to charge that are not the plan's: these charge at full power.
+CHARGING_OUTSIDE_PLAN = frozenset({"behind", "protective", "charge_now", "probe", "no_capacity"})
 
 
 @dataclass(frozen=True, slots=True)
 class _PlannedNow:
     kw: float
     solar_kw: float
+
+
+def _follows_plan(decision: Decision) -> bool:
+    """Whether the car charges for the plan now, rather than for its target or the user."""
+    session = decision.state.session
+    if session is not None and session.catching_up:
+        # Behind the target's schedule: flat out, whatever the plan's power or the sun.
+        return False
+    return decision.reason not in CHARGING_OUTSIDE_PLAN
 
 
 class SiteGuard:
@@ -110,7 +123,7 @@ class SiteGuard:
             return _PlannedNow(0.0, 0.0)
         if decision.action.mode is not DeviceMode.CHARGE:
             return _PlannedNow(0.0, 0.0)
-        plan = decision.plan
+        plan = decision.plan if _follows_plan(decision) else None
         windows = () if plan is None else plan.switch_times
         kw = next((window.kw for window in windows if window.start <= now < window.end), None)
         charger = system.charger
@@ -118,11 +131,13 @@ class SiteGuard:
             # Charging outside the plan (charge now, behind, protective): full power.
             kw = charger.max_current_limit_a * (charger.phases or 3) * GRID_VOLTAGE_V / 1000.0
         kw = kw or 0.0
-        surplus = 0.0
+        solar = 0.0
         for slot in () if plan is None else plan.slots:
             if slot.start <= now < slot.end:
-                surplus = self.site.surplus_kw(slot.start, slot.end)
-        return _PlannedNow(kw, min(kw, surplus))
+                solar = expected_solar_kw(
+                    kw, slot.charge_kw, self.site.surplus_kw(slot.start, slot.end)
+                )
+        return _PlannedNow(kw, solar)
 
     def _house_sites(self) -> list[HomeSite]:
         return self.hass.data.get(HOUSES, {}).get(house_key(self.site.settings)) or [self.site]

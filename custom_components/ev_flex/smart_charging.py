@@ -50,7 +50,8 @@ from .core.executor import (
 from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, command_outcome
 from .core.planner import Plan, PlanRequest, plan as make_plan
-from .core.site_plan import CarAsk, finish_plan
+from .core.site import GRID_VOLTAGE_V
+from .core.site_plan import CarAsk, finish_plan, same_ask
 from .core.tariff import PricedSlot
 from .helpers import store_key_part, vehicle_name
 from .repairs import issue_id
@@ -111,6 +112,8 @@ class VehicleSmartCharging:
         )
         self.controller.display_planner = self._plan_alone
         self.last_routed_path: str | None = None
+        # The plan last shown for the car alone, and what it was made for.
+        self._shown_alone: tuple[CarAsk, Plan] | None = None
         # When a command last reached a car or charger (readings before it may be outdated).
         self._command_reached_device_at: datetime | None = None
         self._listeners: list[CALLBACK_TYPE] = []
@@ -228,7 +231,9 @@ class VehicleSmartCharging:
         system = self.system
         charger = system.charger if system is not None else None
         completed = site.planner_request(self.vehicle_id, request, charger)
-        return CarAsk(self.vehicle_id, request, completed)
+        # One amp on the charger's phases: a current-controlled plan runs in whole amps.
+        amp_kw = ((charger.phases if charger is not None else None) or 3) * GRID_VOLTAGE_V / 1000.0
+        return CarAsk(self.vehicle_id, request, completed, amp_kw=amp_kw)
 
     def _plan(self, request: PlanRequest) -> Plan:
         """The car's plan: from the house's joint plan where there is a house (made off the
@@ -245,7 +250,14 @@ class VehicleSmartCharging:
         ask = self._ask(request)
         if ask is None:
             return make_plan(request)
-        return finish_plan(ask, make_plan(ask.completed))
+        # With a house a plan takes a while: the card asks at every step, so the plan shown
+        # is made again only when what it depends on moved.
+        shown = self._shown_alone
+        if shown is not None and same_ask(shown[0], ask):
+            return shown[1]
+        planned = finish_plan(ask, make_plan(ask.completed))
+        self._shown_alone = (ask, planned)
+        return planned
 
     @callback
     def _take_part(self, decision: Decision) -> None:

@@ -6,7 +6,9 @@ Two cases on real day-ahead prices (DK1, 15-minute slots, Source: Energinet):
   80 % by 07:00 each morning.
 - 192 slots with a house (site): a synthetic daily load and solar curve, a 25 A three-phase
   fuse (17.3 kW), V2G and taper as above; then with a capacity tariff on top (without and with
-  the taper); then two cars
+  the taper); with a 4.14 kW minimum charging power; then with the month's peak below the
+  evening load and a fuller car, so V2G shaves the evening hours and how each hour's quarters
+  share its import matters; then two cars
   (the second a smaller one without V2G) sharing the fuse and the tariff (`plan_site`).
 Each case runs from several start days. The planner's time is `plan(request)` (also shown with
 the JSON parsing and output of the command-line tool); the HiGHS time
@@ -105,9 +107,17 @@ def _house(begin: datetime) -> tuple[float, float]:
 
 
 def _site_request(
-    spot: dict[datetime, float], start: datetime, peak: bool, cars: int, taper: bool = False
+    spot: dict[datetime, float],
+    start: datetime,
+    peak: bool,
+    cars: int,
+    taper: bool = False,
+    shaving: bool = False,
+    min_kw: float = 0.0,
 ) -> dict[str, Any]:
     data = _request(spot, start, 192, v2g=True)
+    if min_kw > 0.0:
+        data["charge"]["min_kw"] = min_kw
     loads: list[float] = []
     solar: list[float] = []
     for item in data["prices"]:
@@ -121,6 +131,13 @@ def _site_request(
         # A capacity tariff per kW of the month's highest hour, spread over the horizon's days.
         site["peak_price_per_kw"] = 1.5
         site["current_peak_kw"] = 5.0
+    if shaving:
+        # A month's peak below the evening load, and a car with energy to spare: V2G keeps
+        # the evening hours down, and how each hour's quarters share its import matters.
+        site["current_peak_kw"] = 1.5
+        data["battery"]["soc_pct"] = 70.0
+        for target in data["targets"]:
+            target["soc_pct"] = 60.0
     data["site"] = site
     if cars == 1:
         return data
@@ -140,12 +157,18 @@ def _site_request(
 
 
 def _site_case(
-    name: str, spot: dict[datetime, float], peak: bool, cars: int, taper: bool = False
+    name: str,
+    spot: dict[datetime, float],
+    peak: bool,
+    cars: int,
+    taper: bool = False,
+    shaving: bool = False,
+    min_kw: float = 0.0,
 ) -> None:
     ours: list[float] = []
     worst_gap = 0.0
     for start in SITE_START_DAYS:
-        data = _site_request(spot, start, peak, cars, taper)
+        data = _site_request(spot, start, peak, cars, taper, shaving, min_kw)
         if cars == 1:
             request = PlanRequest.from_dict(data)
             planner_ms, result = _median_ms(lambda request=request: plan(request), SITE_REPEATS)
@@ -207,6 +230,14 @@ def main() -> None:
     _case("96 slots, charge only", spot, 96, v2g=False)
     _case("192 slots, V2G + taper", spot, 192, v2g=True)
     _site_case("192 slots, house + solar + fuse, V2G + taper", spot, peak=False, cars=1)
+    # 6 A on three phases: the charger's minimum current.
+    _site_case(
+        "192 slots, house + solar + fuse, V2G + taper, 4.14 kW minimum",
+        spot,
+        peak=False,
+        cars=1,
+        min_kw=4.14,
+    )
     _site_case("192 slots, house + solar + fuse + capacity tariff, V2G", spot, peak=True, cars=1)
     _site_case(
         "192 slots, house + solar + fuse + capacity tariff, V2G + taper",
@@ -214,6 +245,13 @@ def main() -> None:
         peak=True,
         cars=1,
         taper=True,
+    )
+    _site_case(
+        "192 slots, house + solar + fuse + capacity tariff under the evening load, V2G shaving",
+        spot,
+        peak=True,
+        cars=1,
+        shaving=True,
     )
     _site_case("192 slots, two cars, house + solar + fuse + capacity tariff", spot, True, cars=2)
 

@@ -357,7 +357,7 @@ def _add_car(highs: Any, model: Model) -> _CarColumns:
         rows.append((-inf, model.discharge_max, [pd_col[i], z_col[i]], [1.0, model.discharge_max]))
         rows += _taper_rows(model, pc_col[i], e_col[i])
         if model.min_kw > 0.0:
-            rows += _minimum_rows(highs, model, pc_col[i], z_col[i], e_col[i + 1])
+            rows += _minimum_rows(highs, model, pc_col[i], z_col[i], e_col[i], e_col[i + 1])
     for k, (index, need) in enumerate(soft):
         rows.append((need, inf, [e_col[index], s_col[k]], [1.0, 1.0]))
     for low, high, idx, vals in rows:
@@ -382,19 +382,45 @@ def _taper_rows(
 
 
 def _minimum_rows(
-    highs: Any, model: Model, pc: int, z: int, energy_after: int
+    highs: Any, model: Model, pc: int, z: int, energy: int, energy_after: int
 ) -> list[tuple[float, float, list[int], list[float]]]:
-    """Charging moves at least min_kw, unless it fills the battery (the binary `fills`)."""
-    fills = highs.getNumCol()
-    highs.addVars(1, np.array([0.0]), np.array([1.0]))
-    highs.changeColsIntegrality(
-        1, np.array([fills], dtype=np.int32), np.array([highspy.HighsVarType.kInteger])
-    )
+    """Charging moves at least min(min_kw, taper(E)), unless it fills the battery (`fills`).
+
+    The taper is the least of its affine pieces. Where one of them drops below min_kw, the
+    power must reach min_kw or one of those pieces: a binary per choice (`picks`).
+    """
     inf = highspy.kHighsInf
-    return [
-        (0.0, inf, [pc, z, fills], [1.0, -model.min_kw, model.min_kw]),
+    # (kW at E = 0, kW per kWh) of each choice: min_kw, then the taper's pieces below it.
+    pieces = [(model.min_kw, 0.0)]
+    for _, bound, columns, values in _taper_rows(model, pc, energy):
+        per_kwh = -values[1] if len(columns) == 2 else 0.0
+        if min(bound, bound + per_kwh * model.capacity) < model.min_kw:
+            pieces.append((bound, per_kwh))
+    if model.charge_max < model.min_kw:
+        pieces.append((model.charge_max, 0.0))
+    fills = highs.getNumCol()
+    count = 1 if len(pieces) == 1 else 1 + len(pieces)
+    highs.addVars(count, np.zeros(count), np.ones(count))
+    highs.changeColsIntegrality(
+        count,
+        np.arange(fills, fills + count, dtype=np.int32),
+        np.array([highspy.HighsVarType.kInteger] * count),
+    )
+    rows: list[tuple[float, float, list[int], list[float]]] = [
         (-1.0, inf, [energy_after, fills], [1.0, -(model.upper + 1.0)]),
     ]
+    if len(pieces) == 1:
+        return [*rows, (0.0, inf, [pc, z, fills], [1.0, -model.min_kw, model.min_kw])]
+    picks = list(range(fills + 1, fills + count))
+    # Charging picks one choice, unless it fills the battery.
+    rows.append((0.0, inf, [*picks, z, fills], [*([1.0] * len(pieces)), -1.0, 1.0]))
+    for pick, (at_zero, per_kwh) in zip(picks, pieces, strict=True):
+        # pc >= at_zero + per_kwh * E when picked; big enough never to bind otherwise.
+        big = max(0.0, at_zero, at_zero + per_kwh * model.capacity)
+        columns, values = [pc, pick, energy], [1.0, -big, -per_kwh]
+        count = 3 if per_kwh else 2
+        rows.append((at_zero - big, inf, columns[:count], values[:count]))
+    return rows
 
 
 @dataclass

@@ -8,6 +8,7 @@ import pytest
 from custom_components.ev_flex.core.live_guard import (
     GuardCar,
     GuardCommand,
+    expected_solar_kw,
     guard,
     house_without_cars,
 )
@@ -145,3 +146,14 @@ def test_solar_part_of_the_plan_follows_the_live_surplus() -> None:
     assert guard(NOW, house_kw=-1.0, import_limit_kw=FUSE_KW, cars=[only_solar]).commands == (
         GuardCommand("car", 6.0, protects_fuse=False),
     )
+
+
+def test_whole_amps_keep_the_plans_share_of_solar() -> None:
+    # A slot planned at 5.04 kW with 4.032 kW of surplus expected: a fifth from the grid,
+    # whether the charger runs at 8 A (5.52 kW) or 7 A (4.83 kW) in that slot.
+    assert expected_solar_kw(5.52, 5.04, 4.032) == pytest.approx(5.52 * 0.8)
+    assert expected_solar_kw(4.83, 5.04, 4.032) == pytest.approx(4.83 * 0.8)
+    # All of it expected from the sun; none when no surplus is expected or nothing planned.
+    assert expected_solar_kw(5.52, 5.04, 6.0) == pytest.approx(5.52)
+    assert expected_solar_kw(5.52, 5.04, -1.0) == 0.0
+    assert expected_solar_kw(11.04, 0.0, 3.0) == 0.0

@@ -237,6 +237,19 @@ def test_minimum_power_never_charges_below_it() -> None:
     assert all(4.14 - 1e-9 <= p <= 5.0 + 1e-9 for p in powers)
 
 
+def test_minimum_power_gives_way_to_the_taper() -> None:
+    data = _request(
+        {"base_load_kw": [0.5] * 6},
+        battery={"capacity_kwh": 60.0, "soc_pct": 80.0},
+        charge={"max_kw": 11.0, "efficiency": 1.0, "min_kw": 4.14, "taper": [[50, 11], [100, 1]]},
+        targets=[{"by": (START + timedelta(hours=6)).isoformat(), "soc_pct": 100.0}],
+    )
+    result = _plan(data, rel_tol=1e-3)
+    # Near full the taper allows less than the minimum: the car still charges, at the taper.
+    assert result.targets[0].met
+    assert any(0.0 < s.charge_kw < 4.14 for s in result.slots)
+
+
 def test_minimum_power_without_a_site() -> None:
     data = _request(charge={"max_kw": 7.0, "efficiency": 1.0, "min_kw": 4.0})
     data["targets"][0]["soc_pct"] = 35.0
@@ -323,6 +336,21 @@ def test_two_cars_share_the_capacity_tariff_and_solar() -> None:
     result = plan_site(request)
     check_site_against_reference(request, result)
     assert result.peak_kw == pytest.approx(max(0.0, *(s.grid_kw for s in result.slots)))
+
+
+def test_a_car_that_can_wait_leaves_the_cheap_hour_to_the_one_that_cannot() -> None:
+    """Planned one after the other, the first car takes the cheapest hour and the second, which
+    leaves early, has to charge in the dearest: only together do they swap."""
+    site = {"base_load_kw": [2.0] * 6, "import_limit_kw": 13.0}
+    data = _site_request(site, [_car("a", 20.0, 36.5), _car("b", 20.0, 36.5, hours=2)])
+    data["prices"] = _prices([0.20, 0.10, 0.15, 0.15, 0.15, 0.15], None)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    # 11 kWh each through a 9.9 kWh target at 90 %: the leaving car gets the 0.10 hour.
+    assert result.vehicles[1].plan.slots[1].charge_kw == pytest.approx(11.0)
+    assert result.vehicles[0].plan.slots[1].charge_kw == pytest.approx(0.0, abs=1e-9)
+    assert result.cost == pytest.approx(11.0 * 0.10 + 11.0 * 0.15)
 
 
 def test_site_request_round_trips_and_prints_from_the_command_line(
@@ -512,6 +540,20 @@ def test_minimum_power_is_within_a_tenth_of_a_percent(data: dict[str, Any], min_
     # power; that combination is planned feasibly but not checked against this bound.
     data["site"].pop("peak_price_per_kw", None)
     data["charge"]["min_kw"] = min(min_kw, data["charge"]["max_kw"])
+    limit = data["site"].get("import_limit_kw")
+    if limit is not None:
+        data["site"]["import_limit_kw"] = max(limit, data["charge"]["min_kw"])
+    request = PlanRequest.from_dict(data)
+    check_against_reference(request, plan(request), rel_tol=1e-3)
+
+
+@_TAPER_SETTINGS
+@given(site_requests(tapered=True, most=16), st.floats(0.1, 0.9))
+def test_minimum_power_with_the_taper_is_within_a_tenth_of_a_percent(
+    data: dict[str, Any], share: float
+) -> None:
+    data["site"].pop("peak_price_per_kw", None)
+    data["charge"]["min_kw"] = share * data["charge"]["max_kw"]
     limit = data["site"].get("import_limit_kw")
     if limit is not None:
         data["site"]["import_limit_kw"] = max(limit, data["charge"]["min_kw"])

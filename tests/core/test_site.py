@@ -282,3 +282,24 @@ def test_current_control_charges_through_each_slot_at_its_power() -> None:
         # 2 kW is below the charger's minimum: part of the slot at full power, as planned.
         SwitchInterval(at(45), at(45 + 15 * 2 / 11), "charge", 11.0),
     )
+
+
+def test_current_control_charges_in_whole_amps_with_at_least_the_planned_energy() -> None:
+    def at(minutes: float) -> datetime:
+        return NOW + timedelta(minutes=minutes)
+
+    def slot(start: float, kw: float) -> PlannedSlot:
+        return PlannedSlot(at(start), at(start + 15), kw, 0.0, 50.0, 0.1, None)
+
+    # 5.04 kW is 7.3 A on three phases; 10.8 kW is the car's full power (15.7 A).
+    plan = Plan(status=PlanStatus.OK, slots=(slot(0, 5.04), slot(15, 4.14), slot(30, 10.8)))
+    windows = current_switch_times(plan, 4.14, amp_kw=0.69, max_kw=10.8)
+    assert windows == (
+        # 8 A for 5 minutes (4.6 rounded up to whole minutes), then 7 A: 1.265 kWh >= 1.26.
+        SwitchInterval(at(0), at(5), "charge", 5.52),
+        SwitchInterval(at(5), at(15), "charge", 4.83),
+        # Exactly 6 A.
+        SwitchInterval(at(15), at(30), "charge", 4.14),
+        # Full power: the amp above, so rounding never holds the car below it.
+        SwitchInterval(at(30), at(45), "charge", 11.04),
+    )

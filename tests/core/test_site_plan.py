@@ -198,3 +198,26 @@ def test_planned_average_power_counts_discharging_against_charging() -> None:
     )
     assert planned_average_kw(None, slot.start, slot.end) == 0.0
     assert planned_average_kw(planned, slot.start, slot.start) == 0.0
+
+
+def test_each_car_keeps_its_own_export_prices_and_departure() -> None:
+    """A car that can't discharge plans with one that can: the house's export prices are the
+    discharging car's, but each car's part shows its own slots (so it doesn't plan again at
+    every step), cut at its departure."""
+    v2g = DischargeSettings(max_kw=11.0, efficiency=0.9)
+    plain = _ask("plain", 6)
+    no_export = tuple(replace(slot, export_price=None) for slot in plain.request.prices)
+    plain = CarAsk(
+        "plain",
+        replace(plain.request, prices=no_export),
+        replace(plain.completed, prices=no_export),
+    )
+    plans = plan_house([_ask("v2g", 10, discharge=v2g), plain])
+    mine = plans["plain"]
+    assert mine is not None
+    assert [slot.end for slot in mine.slots] == [slot.end for slot in no_export]
+    assert all(slot.export_price is None for slot in mine.slots)
+    theirs = plans["v2g"]
+    assert theirs is not None
+    assert all(slot.export_price == pytest.approx(0.02) for slot in theirs.slots)
+    assert all(window.end <= no_export[-1].end for window in mine.switch_times)

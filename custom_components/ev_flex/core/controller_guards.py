@@ -21,6 +21,7 @@ from .controller_work import (
     status_for_action,
 )
 from .executor import CHARGE, IDLE
+from .learning import ChargeModel
 from .planner import PriceSlot
 from .soc_estimator import SocEstimate
 
@@ -79,8 +80,8 @@ def check_guards(work: Work, session: Session) -> None:
             work.cautious_soc < work.settings.protective_soc_pct - TARGET_TOLERANCE_PCT
         )
         if departure is not None:
-            latest_start = _latest_start(
-                work, work.cautious_soc, work.reachable_target, capacity, departure
+            latest_start = latest_full_power_start(
+                work.model, work.cautious_soc, work.reachable_target, capacity, departure
             )
             work.charge_hours = work.model.hours_to_charge(
                 work.cautious_soc, work.reachable_target, capacity
@@ -111,13 +112,13 @@ def hold_for_soc_report(work: Work, session: Session) -> Outcome | None:
     return None
 
 
-def _latest_start(
-    work: Work, soc_pct: float, target: float, capacity: float, departure: datetime
+def latest_full_power_start(
+    model: ChargeModel, soc_pct: float, target: float, capacity: float, departure: datetime
 ) -> datetime | None:
-    """The last moment full-power charging can still reach the target, with margins."""
+    """The last moment full-power charging can still reach the target, with margins; None when
+    the target is reached."""
     if soc_pct >= target - TARGET_TOLERANCE_PCT:
         return None
-    model = work.model
     hours = model.hours_to_charge(
         soc_pct,
         target,

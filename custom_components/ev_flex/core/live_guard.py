@@ -93,6 +93,18 @@ def house_without_cars(
     return net
 
 
+def expected_solar_kw(window_kw: float, slot_kw: float, surplus_kw: float) -> float:
+    """The part of the charging power now that the plan expects from solar (kW).
+
+    The slot's planned power is the expected surplus first and the grid for the rest; charging
+    it in whole amps (a little above or below that power) keeps the same shares, so over the
+    slot the grid gives what the plan counted on.
+    """
+    if slot_kw <= 0:
+        return 0.0
+    return window_kw * min(1.0, max(0.0, surplus_kw) / slot_kw)
+
+
 def _wanted_kw(car: GuardCar, surplus_kw: float) -> float:
     """What the car should draw before the fuse is considered (kW).
 

@@ -7,12 +7,12 @@ production, into the `site` object of a planner request.
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 import math
 from typing import Any
 
-from .planner import Plan, SiteSpec, SwitchInterval
+from .planner import Plan, PlannedSlot, PlanRequest, SiteSpec, SwitchInterval
 
 GRID_VOLTAGE_V = 230.0
 # The smallest current a charger may charge with (IEC 61851).
@@ -20,6 +20,9 @@ MIN_CHARGE_CURRENT_A = 6.0
 MAX_FUSE_A = 400.0
 MAX_FUSE_KW = 1000.0
 MAX_PEAK_PRICE_PER_KW = 10_000.0
+# In the solar modes every kWh from the grid costs this much more in the plan, so the car takes
+# from the grid only what its targets need (the plan then shows the real prices again).
+SOLAR_MODE_GRID_PENALTY = 1000.0
 
 
 class SolarMode(StrEnum):
@@ -219,6 +222,35 @@ def site_for_slots(
     )
 
 
+def charger_min_kw(
+    min_current_a: float | None, phases: int | None, import_limit_kw: float | None
+) -> float:
+    """The least a charger that takes a current charges with (kW).
+
+    0 (on/off charging only) when the fuse is below even that.
+    """
+    current = min_current_a or MIN_CHARGE_CURRENT_A
+    minimum_kw = round(current * (phases or 3) * GRID_VOLTAGE_V / 1000.0, 3)
+    return 0.0 if import_limit_kw is not None and minimum_kw > import_limit_kw else minimum_kw
+
+
+def house_request(
+    request: PlanRequest, site: SiteSpec | None, min_kw: float, mode: SolarMode
+) -> PlanRequest:
+    """A vehicle's planner request with the house: its `site`, the charger's minimum power
+    (0: switched on and off) and, in the solar modes, the grid made dear."""
+    completed = request if site is None else replace(request, site=site)
+    if min_kw > 0:
+        completed = replace(completed, charge=replace(completed.charge, min_kw=min_kw))
+    if mode is not SolarMode.CHEAPEST:
+        dear = tuple(
+            replace(slot, import_price=slot.import_price + SOLAR_MODE_GRID_PENALTY)
+            for slot in completed.prices
+        )
+        completed = replace(completed, prices=dear)
+    return completed
+
+
 def planned_power_now(plan: Plan | None, now: datetime) -> float | None:
     """The plan's average charging power in the slot holding now (kW); None without a plan."""
     if plan is None:
@@ -246,18 +278,24 @@ def solar_share_pct(
     return round(100.0 * from_solar / total, 1)
 
 
-def current_switch_times(plan: Plan, min_kw: float) -> tuple[SwitchInterval, ...]:
+def current_switch_times(
+    plan: Plan, min_kw: float, *, amp_kw: float | None = None, max_kw: float | None = None
+) -> tuple[SwitchInterval, ...]:
     """A plan's switch times for a charger that takes a current.
 
     A slot planned at or above the charger's minimum power charges through the whole slot at
     the planned power (the current follows it), instead of at full power for part of the slot:
     the house draws what the plan counted on. Slots below the minimum keep their part-slot
     windows at full power, and discharge windows stay as they are.
+
+    With `amp_kw` (the power of one amp on the charger's phases) each such slot runs in whole
+    amps, as chargers take them: see `_whole_amp_windows`. A slot at the car's full power
+    (`max_kw`) asks for the next whole amp up, so rounding never holds the car below it.
     """
     windows: list[SwitchInterval] = []
     for slot in plan.slots:
         if slot.charge_kw > 0 and slot.charge_kw >= min_kw - 1e-6:
-            windows.append(SwitchInterval(slot.start, slot.end, "charge", slot.charge_kw))
+            windows += _whole_amp_windows(slot, amp_kw, max_kw)
             continue
         for window in plan.switch_times:
             start, end = max(slot.start, window.start), min(slot.end, window.end)
@@ -276,3 +314,39 @@ def current_switch_times(plan: Plan, min_kw: float) -> tuple[SwitchInterval, ...
         else:
             merged.append(window)
     return tuple(merged)
+
+
+def _whole_amp_windows(
+    slot: PlannedSlot, amp_kw: float | None, max_kw: float | None
+) -> list[SwitchInterval]:
+    """A slot's planned power in whole amps, delivering at least the slot's energy.
+
+    A current below the planned power would leave every slot short, and the last one before
+    the departure can't be made up. So the slot starts at the amp above the planned power and
+    drops to the amp below, the upper part rounded up to whole minutes (commands go out at
+    most once a minute).
+    """
+    kw = slot.charge_kw
+    if amp_kw is None or amp_kw <= 0:
+        return [SwitchInterval(slot.start, slot.end, "charge", kw)]
+    amps = kw / amp_kw
+    if max_kw is not None and kw >= max_kw - 1e-6:
+        return [
+            SwitchInterval(
+                slot.start, slot.end, "charge", _amp_power(math.ceil(amps - 1e-6), amp_kw)
+            )
+        ]
+    lower = math.floor(amps + 1e-6)
+    share = amps - lower
+    if share <= 1e-6:
+        return [SwitchInterval(slot.start, slot.end, "charge", _amp_power(lower, amp_kw))]
+    minutes = math.ceil(share * (slot.end - slot.start).total_seconds() / 60.0 - 1e-6)
+    split = min(slot.end, slot.start + timedelta(minutes=minutes))
+    windows = [SwitchInterval(slot.start, split, "charge", _amp_power(lower + 1, amp_kw))]
+    if split < slot.end:
+        windows.append(SwitchInterval(split, slot.end, "charge", _amp_power(lower, amp_kw)))
+    return windows
+
+
+def _amp_power(amps: int, amp_kw: float) -> float:
+    return round(amps * amp_kw, 6)

@@ -37,6 +37,8 @@ class CarAsk:
     vehicle_id: str
     request: PlanRequest
     completed: PlanRequest
+    # The power of one amp on the charger's phases (kW), where it takes a current.
+    amp_kw: float | None = None
 
 
 def _timeless(request: PlanRequest) -> PlanRequest:
@@ -222,7 +224,7 @@ def _plan_group(
             plans |= _plan_group([ask], now, [*earlier, *_plans(plans.values())])
         return plans
     own = {vehicle.id: vehicle.plan for vehicle in joint.vehicles}
-    return {ask.vehicle_id: finish_plan(ask, _cut(own[ask.vehicle_id], ask)) for ask in group}
+    return {ask.vehicle_id: finish_plan(ask, _own_part(own[ask.vehicle_id], ask)) for ask in group}
 
 
 def _plans(plans: Iterable[Plan | None]) -> list[Plan]:
@@ -255,18 +257,21 @@ def _shared_from(leader: PlanRequest, now: datetime, group: list[CarAsk]) -> Pla
     )
 
 
-def _cut(planned: Plan, ask: CarAsk) -> Plan:
-    """A car's part of the joint plan up to where its own prices end (its departure)."""
-    end = ask.completed.prices[-1].end if ask.completed.prices else None
-    if end is None or not planned.slots or planned.slots[-1].end <= end:
-        return planned
-    slots = [slot for slot in planned.slots if slot.start < end]
-    slots[-1] = replace(slots[-1], end=end)
-    windows = tuple(
-        replace(window, end=min(window.end, end))
-        for window in planned.switch_times
-        if window.start < end
-    )
+def _own_part(planned: Plan, ask: CarAsk) -> Plan:
+    """A car's part of the joint plan up to where its own prices end (its departure), with its
+    own export prices (none where it may not discharge), so it matches the car's own slots."""
+    own = ask.completed.prices
+    end = own[-1].end if own else None
+    slots = list(planned.slots)
+    windows = planned.switch_times
+    if end is not None and slots and slots[-1].end > end:
+        slots = [slot for slot in slots if slot.start < end]
+        slots[-1] = replace(slots[-1], end=end)
+        windows = tuple(
+            replace(window, end=min(window.end, end)) for window in windows if window.start < end
+        )
+    exports = {price.end: price.export_price for price in own}
+    slots = [replace(slot, export_price=exports.get(slot.end, slot.export_price)) for slot in slots]
     return replace(planned, slots=tuple(slots), switch_times=windows)
 
 
@@ -275,9 +280,10 @@ def finish_plan(ask: CarAsk, planned: Plan) -> Plan:
     the charger takes a current, and in real prices where the solar mode made the grid dear."""
     completed, request = ask.completed, ask.request
     if completed.charge.min_kw > 0:
-        planned = replace(
-            planned, switch_times=current_switch_times(planned, completed.charge.min_kw)
+        windows = current_switch_times(
+            planned, completed.charge.min_kw, amp_kw=ask.amp_kw, max_kw=completed.charge.max_kw
         )
+        planned = replace(planned, switch_times=windows)
     if completed.prices == request.prices:
         return planned
     without_penalty = plan(replace(completed, prices=request.prices))

@@ -11,6 +11,7 @@ request. JSON form:
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+import math
 from typing import Any
 
 from . import (
@@ -28,6 +29,7 @@ from . import (
     validate_request,
     validate_site,
 )
+from .joint import plan_jointly
 from .site import (
     Car,
     Outcome,
@@ -39,6 +41,7 @@ from .site import (
     peak_kw,
     powers,
     prepare,
+    stages,
     wear_cost,
 )
 
@@ -232,7 +235,9 @@ def plan_site(request: SiteRequest) -> SitePlan:
 
     Each car is planned in turn against the house with the other cars' current plans as part
     of its load, so every plan keeps the whole house within the limits; rounds repeat while
-    the house's total cost falls.
+    the house's total cost falls. Turns can't swap what one car holds for what another needs,
+    so the result then goes to the joint planner (`joint.py`), whose mix is kept when it
+    meets the targets as well, keeps the limits and costs less.
     """
     validate_site_request(request)
     singles = [request.vehicle_request(i) for i in range(len(request.vehicles))]
@@ -252,7 +257,42 @@ def plan_site(request: SiteRequest) -> SitePlan:
         other = _coordinate(cars, base, order[shift:] + order[:shift])
         if (other.shortfall, other.total) < (best.shortfall - _SHORTFALL_KWH, best.total):
             best = other
+    best = _improve_jointly(cars, base, best)
     return _site_plan(request, cars, base, best.flows, best.outcomes)
+
+
+def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
+    """The joint planner's mix when it is as good on the targets and cheaper."""
+    paths = plan_jointly(cars, base, [o.path for o in best.outcomes])
+    if paths is None:
+        return best
+    flows = [powers(car, path) for car, path in zip(cars, paths, strict=True)]
+    outcomes = []
+    for index, (car, path) in enumerate(zip(cars, paths, strict=True)):
+        house = _with_others(base, flows, index)
+        outcomes.append(Outcome(path, stages(car, house), 0.0, 0.0))
+    if not _within_limits(cars[0], base, flows):
+        return best
+    total = _house_cost(cars, base, flows)
+    shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
+    if (shortfall, total) < (best.shortfall + _SHORTFALL_KWH, best.total):
+        return _Coordinated(flows, outcomes, total, shortfall)
+    return best
+
+
+def _within_limits(
+    first: Car, base: list[float], flows: list[tuple[list[float], list[float]]]
+) -> bool:
+    """True when the house's grid power keeps to the import and export limits in every slot."""
+    site = first.request.site
+    assert site is not None
+    grid = _with_others(base, flows, -1)
+    top = math.inf if site.import_limit_kw is None else site.import_limit_kw
+    bottom = math.inf if site.export_limit_kw is None else site.export_limit_kw
+    return all(
+        g <= max(top, load) + 1e-9 and -g <= max(bottom, -load) + 1e-9
+        for g, load in zip(grid, base, strict=True)
+    )
 
 
 @dataclass(frozen=True, slots=True)

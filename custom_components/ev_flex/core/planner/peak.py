@@ -113,21 +113,25 @@ def _knapsack(pieces: Sequence[Piece], budget: float, price: float) -> list[floa
     progress = [0.0] * len(pieces)
     paid: list[tuple[float, bool, int]] = []
     for i, piece in enumerate(pieces):
+        cost = piece.cost
         # At a tie, a slot rather idles than discharges: fewer moves, fewer dips in the hour.
-        if piece.cost < price or (piece.cost == price and not piece.charging):
-            if piece.rate <= 0.0:
+        if cost < price or (cost == price and not piece.charging):
+            rate = piece.rate
+            if rate <= 0.0:
                 progress[i] = piece.width
             else:
-                paid.append(((price - piece.cost) / piece.rate, piece.charging, i))
-    paid.sort(key=lambda item: (-item[0], item[1]))
-    left = budget
-    for _, _, i in paid:
-        piece = pieces[i]
-        take = min(piece.width, left / piece.rate)
-        if take <= 0.0:
-            break
-        progress[i] = take
-        left -= take * piece.rate
+                paid.append(((cost - price) / rate, piece.charging, i))
+    if paid:
+        paid.sort()
+        left = budget
+        for _, _, i in paid:
+            piece = pieces[i]
+            rate = piece.rate
+            take = min(piece.width, left / rate)
+            if take <= 0.0:
+                break
+            progress[i] = take
+            left -= take * rate
     return progress
 
 
@@ -177,23 +181,35 @@ def hull(pieces: Sequence[Piece], budget: float) -> list[tuple[float, float, lis
     return done
 
 
-def hour_stage(
-    car: Car,
-    slots: list[int],
-    free: Sequence[Stage],
-    house: Sequence[float],
-    cap: float,
-    reach_only: bool = False,
-) -> HourStage | None:
-    """The hour as one stage under the cap; None when even full discharge can't keep to it.
-    `reach_only`: only how far the hour can move is right, not what the moves cost."""
+@dataclass(frozen=True, slots=True)
+class HourPieces:
+    """An hour's pieces, and its import at full discharge everywhere (the least it can have)."""
+
+    slots: list[int]
+    pieces: list[Piece]
+    least_kwh: float
+    hours: float
+
+
+def hour_pieces(
+    car: Car, slots: list[int], free: Sequence[Stage], house: Sequence[float]
+) -> HourPieces:
     hours = car.horizon.hours
     pieces: list[Piece] = []
     for t in slots:
         pieces += slot_pieces(car, free[t], t, house[t])
-    used = sum(hours[t] * max(house[t], 0.0) for t in slots)
-    used -= sum(p.width * p.rate for p in pieces if not p.charging)
-    budget = cap * sum(hours[t] for t in slots) - used
+    least = sum(hours[t] * max(house[t], 0.0) for t in slots)
+    least -= sum(p.width * p.rate for p in pieces if not p.charging)
+    return HourPieces(slots, pieces, least, sum(hours[t] for t in slots))
+
+
+def hour_stage(
+    car: Car, hour: HourPieces, cap: float, reach_only: bool = False
+) -> HourStage | None:
+    """The hour as one stage under the cap; None when even full discharge can't keep to it.
+    `reach_only`: only how far the hour can move is right, not what the moves cost."""
+    pieces = hour.pieces
+    budget = cap * hour.hours - hour.least_kwh
     if budget < -_TINY_KWH:
         return None
     budget = max(budget, 0.0)
@@ -206,7 +222,7 @@ def hour_stage(
         vertices = hull(pieces, budget)
     low = -sum(p.width for p in pieces if not p.charging)
     stage = _convex_stage(car, low, vertices)
-    return HourStage(slots, pieces, low, vertices, stage)
+    return HourStage(hour.slots, pieces, low, vertices, stage)
 
 
 def _convex_stage(car: Car, low: float, vertices: list[tuple[float, float, list[float]]]) -> Stage:

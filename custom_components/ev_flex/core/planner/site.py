@@ -21,14 +21,14 @@ charge curve or a minimum charging power also fall back to `hour_caps`, which is
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 import math
 from typing import TYPE_CHECKING
 
 from .curve import ChargeCurve, SlotReach
 from .dp import DpSlot
-from .peak import HourStage, hour_stage
+from .peak import HourPieces, HourStage, hour_pieces, hour_stage
 from .site_dp import Stage, optimal_site_path
 
 if TYPE_CHECKING:
@@ -40,8 +40,12 @@ _REACH_MARGIN_KWH = 1e-9
 # A capped plan may miss the targets by this much more than the plan without a cap (kWh).
 _MET_TOLERANCE_KWH = 1e-6
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+# Rounds that add the minimum power to the slots that break it, before every slot gets it.
+_MINIMUM_ROUNDS = 8
 # An hour whose inner boundaries break the bounds falls back to per-slot caps; so many tries.
 _HOUR_ROUNDS = 3
+# Houses (with other cars' plans in them) whose stages without a cap a car keeps.
+_FREE_STAGES_KEPT = 8
 # How far (kWh) an hour's inner boundary may stray past its bounds before the hour falls back.
 _DIP_KWH = 1e-6
 
@@ -57,6 +61,11 @@ class Car:
     floor_kwh: float
     rules: list[_TargetRule]
     hour_groups: list[list[int]]
+    # The stages without a cap and the hours' pieces, per house (a search asks many times).
+    free_stages: dict[tuple[float, ...], list[Stage]] = field(default_factory=dict, compare=False)
+    hour_pieces: dict[tuple[float, ...], dict[int, HourPieces]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 def prepare(request: PlanRequest) -> Car | None:
@@ -173,7 +182,16 @@ def _shave_level(loads: list[tuple[float, float]], budget: float) -> float:
 
 def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list[Stage]:
     """The car's slots against the house, with imports capped at `peak_cap` per hour."""
-    return capped_stages(car, house, hour_caps(car, house, peak_cap))
+    if math.isfinite(peak_cap):
+        return capped_stages(car, house, hour_caps(car, house, peak_cap))
+    key = tuple(house)
+    free = car.free_stages.get(key)
+    if free is None:
+        if len(car.free_stages) > _FREE_STAGES_KEPT:
+            car.free_stages.clear()
+            car.hour_pieces.clear()
+        free = car.free_stages[key] = capped_stages(car, house, [math.inf] * len(house))
+    return free
 
 
 def capped_stages(car: Car, house: Sequence[float], net_caps: Sequence[float]) -> list[Stage]:
@@ -274,11 +292,12 @@ def lower_bounds(car: Car, reach_high: list[float]) -> list[float]:
 
 
 def solve(
-    car: Car, house: Sequence[float], peak_cap: float = math.inf
+    car: Car, house: Sequence[float], peak_cap: float = math.inf, fallen: set[int] | None = None
 ) -> tuple[list[float], list[Stage]]:
-    """The cheapest path at this cap on the hourly import, and its stages."""
+    """The cheapest path at this cap on the hourly import, and its stages. `fallen` gathers the
+    hours that fell back to per-slot caps (`solve_by_hours`), so the next cap skips trying."""
     if _takes_hours(car, peak_cap):
-        exact = solve_by_hours(car, house, peak_cap)
+        exact = solve_by_hours(car, house, peak_cap, set() if fallen is None else fallen)
         if exact is not None:
             return exact
     return _solve_by_slots(car, house, peak_cap)
@@ -292,13 +311,30 @@ def _solve_by_slots(
     high, low, _ = reach_bounds(car, slots)
     lower = lower_bounds(car, high)
     if car.request.charge.min_kw > 0.0:
-        # Without the minimum the problem is easier and its optimum no dearer: when that plan
-        # happens to respect the minimum, it is the optimum.
-        relaxed = [replace(stage, min_kw=0.0) for stage in slots]
-        path = optimal_site_path(relaxed, car.start_kwh, lower, low, high)
-        if _respects_minimum(slots, car.start_kwh, path):
-            return path, slots
+        return _solve_with_minimum(car, slots, (lower, low, high)), slots
     return optimal_site_path(slots, car.start_kwh, lower, low, high), slots
+
+
+def _solve_with_minimum(
+    car: Car, slots: list[Stage], bounds: tuple[list[float], list[float], list[float]]
+) -> list[float]:
+    """The cheapest path that keeps the minimum charging power.
+
+    Without the minimum the problem is easier and its optimum no dearer, and the same holds
+    with the minimum on some slots only: when that plan keeps the minimum everywhere, it is
+    the optimum. So the minimum goes only to the slots whose plan breaks it, for a few rounds;
+    then to every slot.
+    """
+    lower, low, high = bounds
+    relaxed = [replace(stage, min_kw=0.0) for stage in slots]
+    for _ in range(_MINIMUM_ROUNDS):
+        path = optimal_site_path(relaxed, car.start_kwh, lower, low, high)
+        broken = _below_minimum(slots, car.start_kwh, path)
+        if not broken:
+            return path
+        for t in broken:
+            relaxed[t] = slots[t]
+    return optimal_site_path(slots, car.start_kwh, lower, low, high)
 
 
 def _takes_hours(car: Car, peak_cap: float) -> bool:
@@ -330,6 +366,7 @@ def _hour_items(
     stages between tries."""
     capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
     built = {} if built is None else built
+    pieces = car.hour_pieces.setdefault(tuple(house), {})
     items: list[Stage] = []
     hours: list[HourStage | None] = []
     ends = [0]
@@ -337,7 +374,9 @@ def _hour_items(
         first = group[0]
         if first in eligible and _may_bind(car, free, house, group, peak_cap):
             if first not in built:
-                built[first] = hour_stage(car, group, free, house, peak_cap, reach_only)
+                if first not in pieces:
+                    pieces[first] = hour_pieces(car, group, free, house)
+                built[first] = hour_stage(car, pieces[first], peak_cap, reach_only)
             hour = built[first]
             if hour is None:
                 return None
@@ -366,12 +405,12 @@ def _may_bind(
 
 
 def solve_by_hours(
-    car: Car, house: Sequence[float], peak_cap: float
+    car: Car, house: Sequence[float], peak_cap: float, fallen: set[int]
 ) -> tuple[list[float], list[Stage]] | None:
-    """The cheapest path with each hour that can take it as one stage (`peak.py`); None when
-    an hour can't keep to the cap even by discharging."""
+    """The cheapest path with each hour that can take it as one stage (`peak.py`), apart from
+    the hours in `fallen`; None when an hour can't keep to the cap even by discharging."""
     free = stages(car, house)
-    eligible = _one_stage_hours(car, free)
+    eligible = _one_stage_hours(car, free) - fallen
     hour_stages: dict[int, HourStage | None] = {}
     for _ in range(_HOUR_ROUNDS):
         built = _hour_items(car, house, peak_cap, eligible, free, built=hour_stages)
@@ -384,6 +423,7 @@ def solve_by_hours(
         if not broken:
             return slot_path, _followed_stages(car, house, peak_cap, slot_path, built.hours)
         eligible -= broken
+        fallen |= broken
     return None
 
 
@@ -480,13 +520,15 @@ def _followed_stages(
     return capped_stages(car, house, caps)
 
 
-def _respects_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> bool:
+def _below_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> list[int]:
+    """The slots where the path charges less than the minimum power."""
+    broken: list[int] = []
     energy = start_kwh
-    for stage, target in zip(slots, path, strict=True):
+    for t, (stage, target) in enumerate(zip(slots, path, strict=True)):
         if target > energy + _REACH_MARGIN_KWH and target < stage.least_charge(energy) - 1e-12:
-            return False
+            broken.append(t)
         energy = target
-    return True
+    return broken
 
 
 def powers(car: Car, path: Sequence[float]) -> tuple[list[float], list[float]]:
@@ -574,12 +616,13 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
 
     def feasible(cap: float) -> bool:
         ends = list(range(len(needs)))
-        items: list[Stage] | None = stages(car, house, cap)
         if _takes_hours(car, cap):
             built = _hour_items(car, house, cap, eligible, free, reach_only=True)
-            items, ends = (None, ends) if built is None else (built.items, built.ends)
-        if items is None:
-            return False
+            if built is None:
+                return False
+            items, ends = built.items, built.ends
+        else:
+            items = stages(car, house, cap)
         high, _, possible = reach_bounds(car, items)
         return possible and all(h >= needs[end] - 1e-9 for h, end in zip(high, ends, strict=True))
 
@@ -607,6 +650,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     # The cost at each cap tried; infinite where the car would miss more than without a cap,
     # since targets come before cost.
     scores: dict[float, float] = {}
+    fallen: set[int] = set()
     allowed_shortfall = missed_kwh(car, free.path) + _MET_TOLERANCE_KWH
     # The protective level as the plan without a cap reaches it, at every boundary.
     needs = lower_bounds(car, reach_bounds(car, stages(car, house))[0])
@@ -615,7 +659,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         nonlocal best
         score = scores.get(cap)
         if score is None:
-            path, slots = solve(car, house, cap)
+            path, slots = solve(car, house, cap, fallen)
             outcome = evaluate(car, house, path, slots)
             missed = missed_kwh(car, path) > allowed_shortfall or any(
                 energy < need - _MET_TOLERANCE_KWH

@@ -78,7 +78,10 @@ class Stage:
         if self.min_kw <= 0.0 or self.curve is None:
             return energy
         least = self.gain * min(self.min_kw, self.curve.power_limit(energy))
-        return min(energy + least, self.reach.upper_kwh)
+        reached = min(energy + least, self.reach.upper_kwh)
+        # Where the taper is the minimum, rounding may put it just above top(E): it is top(E).
+        top = self.reach.top(energy)
+        return top if top < reached <= top + _TINY_KWH else reached
 
     def is_convex(self) -> bool:
         """True when the slot's cost is convex in the energy moved and the fast path applies."""
@@ -411,6 +414,29 @@ def _branch(
     return out
 
 
+def _on_grid(fx: list[float], fv: list[float], grid: list[float]) -> list[float | None]:
+    """`_evaluate(fx, fv, x)` at each sorted grid point x within the function's interval
+    (up to _TINY_KWH), None elsewhere: one sweep instead of a search per point."""
+    out: list[float | None] = []
+    first, last = fx[0] - _TINY_KWH, fx[-1] + _TINY_KWH
+    end = len(fx) - 1
+    index = -1
+    for x in grid:
+        if x < first or x > last:
+            out.append(None)
+            continue
+        while index < end and fx[index + 1] <= x:
+            index += 1
+        if index >= end:
+            out.append(fv[-1])
+        elif index < 0:
+            out.append(fv[0])
+        else:
+            x1, v1 = fx[index], fv[index]
+            out.append(v1 + (fv[index + 1] - v1) * (x - x1) / (fx[index + 1] - x1))
+    return out
+
+
 def _lower_envelope(pieces: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
     """Pointwise minimum of PL pieces, each on its own interval; gaps cost INFEASIBLE."""
     pieces = [p for p in pieces if p]
@@ -420,25 +446,25 @@ def _lower_envelope(pieces: list[list[tuple[float, float]]]) -> list[tuple[float
     for x in grid:
         if not merged or x - merged[-1] > _TINY_KWH:
             merged.append(x)
+    values = [_on_grid(fx, fv, merged) for fx, fv in funcs]
     out: list[tuple[float, float]] = []
-
-    def covering(a: float, b: float) -> list[tuple[list[float], list[float]]]:
-        return [f for f in funcs if f[0][0] - _TINY_KWH <= a and b <= f[0][-1] + _TINY_KWH]
-
     for k, x in enumerate(merged):
-        here = covering(x, x)
-        value = min((_evaluate(fx, fv, x) for fx, fv in here), default=INFEASIBLE)
+        value = min((v for row in values if (v := row[k]) is not None), default=INFEASIBLE)
         out.append((x, value))
         if k + 1 == len(merged):
             break
         nxt = merged[k + 1]
-        span = covering(x, nxt)
-        if not span:
+        # The functions defined over the whole interval: both ends are in their domain.
+        lines = [
+            (v1, v2)
+            for row in values
+            if (v1 := row[k]) is not None and (v2 := row[k + 1]) is not None
+        ]
+        if not lines:
             width = (nxt - x) / 4.0
             out.append((x + width, INFEASIBLE))
             out.append((nxt - width, INFEASIBLE))
             continue
-        lines = [(_evaluate(fx, fv, x), _evaluate(fx, fv, nxt)) for fx, fv in span]
         # A function that ends at a grid point can leave a step (the minimum power makes
         # values jump): keep it as a steep piece _JUMP_KWH wide.
         jump = min(_JUMP_KWH, (nxt - x) / 4.0)
@@ -446,20 +472,31 @@ def _lower_envelope(pieces: list[list[tuple[float, float]]]) -> list[tuple[float
         if left > value + 1e-12 * (1.0 + abs(value)):
             out.append((x + jump, left))
         right = min(v2 for _, v2 in lines)
-        at_next = min(_evaluate(fx, fv, nxt) for fx, fv in covering(nxt, nxt))
-        fractions: list[float] = []
-        for a in range(len(lines)):
-            for b in range(a + 1, len(lines)):
-                d1 = lines[a][0] - lines[b][0]
-                d2 = lines[a][1] - lines[b][1]
-                if (d1 < 0.0 < d2) or (d2 < 0.0 < d1):
-                    fractions.append(d1 / (d1 - d2))
-        for t in sorted(fractions):
-            if jump < t * (nxt - x) < nxt - x - jump:
-                out.append((x + t * (nxt - x), min(v1 + t * (v2 - v1) for v1, v2 in lines)))
+        at_next = min(v for row in values if (v := row[k + 1]) is not None)
+        _add_crossings(out, x, nxt, jump, lines)
         if right > at_next + 1e-12 * (1.0 + abs(at_next)):
             out.append((nxt - jump, right))
     return out
+
+
+def _add_crossings(
+    out: list[tuple[float, float]],
+    x: float,
+    nxt: float,
+    jump: float,
+    lines: list[tuple[float, float]],
+) -> None:
+    """Where two lines over [x, nxt] cross, the lowest of all lines there."""
+    fractions: list[float] = []
+    for a in range(len(lines)):
+        for b in range(a + 1, len(lines)):
+            d1 = lines[a][0] - lines[b][0]
+            d2 = lines[a][1] - lines[b][1]
+            if (d1 < 0.0 < d2) or (d2 < 0.0 < d1):
+                fractions.append(d1 / (d1 - d2))
+    for t in sorted(fractions):
+        if jump < t * (nxt - x) < nxt - x - jump:
+            out.append((x + t * (nxt - x), min(v1 + t * (v2 - v1) for v1, v2 in lines)))
 
 
 def general_step(
