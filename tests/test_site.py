@@ -663,30 +663,24 @@ async def test_live_guard_follows_the_solar_surplus_in_solar_first(
     assert _kw_at(_plan_of(entry, GARAGE_ID), START) > 4
     assert float(hass.states.get(f"sensor.{CAR}_planned_solar_share").state) > 50
 
+    async def current_after(wait: timedelta, house_kw: float) -> float | None:
+        """The charger's current once the clock moved on and the meter shows the house."""
+        freezer.tick(wait)
+        async_fire_time_changed(hass)
+        await entry.runtime_data.coordinator.async_refresh()
+        await set_house(hass, simulation, house_kw)
+        return simulation.charger_state().max_current_a
+
     # The panels give 7 kW more than the house uses: the car takes it (10 A on three phases).
-    freezer.tick(timedelta(minutes=1))
-    await set_house(hass, simulation, -7.0)
-    assert simulation.charger_state().max_current_a == 10.0
+    assert await current_after(timedelta(minutes=1), -7.0) == 10.0
     # A cloud: 1 kW spare is less than half of 6 A, so solar first doesn't top up; the plan
     # still charges, so the car goes as low as the charger allows, once a minute has passed
     # since the last command (only the fuse is protected at once).
-    freezer.tick(timedelta(seconds=15))
-    async_fire_time_changed(hass)
-    await set_house(hass, simulation, -1.0)
-    assert simulation.charger_state().max_current_a == 10.0
-    freezer.tick(timedelta(seconds=50))
-    async_fire_time_changed(hass)
-    await set_house(hass, simulation, -1.1)
-    assert simulation.charger_state().max_current_a == 6.0
+    assert await current_after(timedelta(seconds=15), -1.0) == 10.0
+    assert await current_after(timedelta(seconds=50), -1.1) == 6.0
     # The sun is back: the car follows it again a minute later.
-    freezer.tick(timedelta(seconds=20))
-    await entry.runtime_data.coordinator.async_refresh()
-    await set_house(hass, simulation, -7.0)
-    assert simulation.charger_state().max_current_a == 6.0
-    freezer.tick(timedelta(seconds=45))
-    async_fire_time_changed(hass)
-    await set_house(hass, simulation, -7.1)
-    assert simulation.charger_state().max_current_a == 10.0
+    assert await current_after(timedelta(seconds=20), -7.0) == 6.0
+    assert await current_after(timedelta(seconds=45), -7.1) == 10.0
 
 
 async def test_the_plan_shown_for_a_car_alone_is_made_once_for_the_same_inputs(

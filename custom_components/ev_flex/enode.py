@@ -7,7 +7,7 @@ connects it to Home Assistant's HTTP server, webhooks, zones and config entries.
 
 from collections.abc import Callable, Mapping
 import contextlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 import html
@@ -57,6 +57,7 @@ from .core.enode import (
     EnodeEnvironment,
     EnodeError,
     EnodeNotFoundError,
+    EnodePlace,
     EnodeSignatureError,
     EnodeWebhookPayloadError,
     VehicleEvent,
@@ -692,14 +693,8 @@ class EnodeRuntime:
             ):
                 self.location_id = await self._create_location(zone)
                 changed = True
-            elif self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != self._place(zone):
-                await self.client.update_location(
-                    self.location_id,
-                    name=zone.name,
-                    latitude=zone.latitude,
-                    longitude=zone.longitude,
-                    timezone_name=self.hass.config.time_zone,
-                )
+            elif self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != asdict(self._place(zone)):
+                await self.client.update_location(self.location_id, self._place(zone))
                 self._remember_place(zone)
                 changed = True
             attached = await self._attach_chargers(snapshot, self.location_id)
@@ -710,13 +705,7 @@ class EnodeRuntime:
         return changed or attached
 
     async def _create_location(self, zone: ChargingZone) -> str:
-        created = await self.client.create_location(
-            self.user_id,
-            name=zone.name,
-            latitude=zone.latitude,
-            longitude=zone.longitude,
-            timezone_name=self.hass.config.time_zone,
-        )
+        created = await self.client.create_location(self.user_id, self._place(zone))
         if self.location_id is not None:
             await self._delete_location(self.location_id)
         self.hass.config_entries.async_update_entry(
@@ -725,23 +714,25 @@ class EnodeRuntime:
                 **self.entry.data,
                 CONF_ENODE_LOCATION_ID: created.id,
                 CONF_ENODE_LOCATION_ZONE: zone.entity_id,
-                CONF_ENODE_LOCATION_PLACE: self._place(zone),
+                CONF_ENODE_LOCATION_PLACE: asdict(self._place(zone)),
             },
         )
         return created.id
 
-    def _place(self, zone: ChargingZone) -> dict[str, Any]:
-        """What Enode's Location holds of the zone: its name, centre and time zone."""
-        return {
-            "name": zone.name,
-            "latitude": zone.latitude,
-            "longitude": zone.longitude,
-            "timezone": self.hass.config.time_zone,
-        }
+    def _place(self, zone: ChargingZone) -> EnodePlace:
+        """What Enode's Location holds of the zone: its name and centre, and the house's time
+        zone (Enode reads deadlines in it)."""
+        return EnodePlace(
+            name=zone.name,
+            latitude=zone.latitude,
+            longitude=zone.longitude,
+            timezone_name=self.hass.config.time_zone,
+        )
 
     def _remember_place(self, zone: ChargingZone) -> None:
         self.hass.config_entries.async_update_entry(
-            self.entry, data={**self.entry.data, CONF_ENODE_LOCATION_PLACE: self._place(zone)}
+            self.entry,
+            data={**self.entry.data, CONF_ENODE_LOCATION_PLACE: asdict(self._place(zone))},
         )
 
     def _location_moved(self) -> bool:
@@ -750,7 +741,7 @@ class EnodeRuntime:
         return (
             zone is not None
             and self.entry.data.get(CONF_ENODE_LOCATION_ZONE) == zone.entity_id
-            and self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != self._place(zone)
+            and self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != asdict(self._place(zone))
         )
 
     async def async_follow_zone(self, snapshot: AccountSnapshot) -> bool:

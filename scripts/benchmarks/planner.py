@@ -8,8 +8,8 @@ Two cases on real day-ahead prices (DK1, 15-minute slots, Source: Energinet):
   fuse (17.3 kW), V2G and taper as above; then with a capacity tariff on top (without and with
   the taper); with a 4.14 kW minimum charging power; then with the month's peak below the
   evening load and a fuller car, so V2G shaves the evening hours and how each hour's quarters
-  share its import matters; then two cars
-  (the second a smaller one without V2G) sharing the fuse and the tariff (`plan_site`).
+  share its import matters; then two cars (the second a smaller one without V2G) sharing the
+  fuse and the tariff (`plan_site`), and three (a small third car due the second morning).
 Each case runs from several start days. The planner's time is `plan(request)` (also shown with
 the JSON parsing and output of the command-line tool); the HiGHS time
 covers building the MILP from the request and solving it (one solve, shortfall penalised). The
@@ -148,12 +148,18 @@ def _site_request(
         "charge": {"max_kw": 7.4, "efficiency": 0.9},
         "targets": [{"by": data["targets"][0]["by"], "soc_pct": 90.0}],
     }
-    return {
-        "now": data["now"],
-        "prices": data["prices"],
-        "site": site,
-        "vehicles": [{"id": "first", **first}, {"id": "second", **second}],
-    }
+    vehicles = [{"id": "first", **first}, {"id": "second", **second}]
+    if cars >= 3:
+        # A small city car on a slow charger, to be at 95 % by the second morning.
+        vehicles.append(
+            {
+                "id": "third",
+                "battery": {"capacity_kwh": 30.0, "soc_pct": 40.0},
+                "charge": {"max_kw": 3.7, "efficiency": 0.9},
+                "targets": [{"by": data["targets"][-1]["by"], "soc_pct": 95.0}],
+            }
+        )
+    return {"now": data["now"], "prices": data["prices"], "site": site, "vehicles": vehicles}
 
 
 def _site_case(
@@ -254,6 +260,7 @@ def main() -> None:
         shaving=True,
     )
     _site_case("192 slots, two cars, house + solar + fuse + capacity tariff", spot, True, cars=2)
+    _site_case("192 slots, three cars, house + solar + fuse + capacity tariff", spot, True, cars=3)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """The Enode client against the fake Enode server over real loopback HTTP."""
 
+from dataclasses import replace
 from datetime import timedelta
 import logging
 
@@ -21,6 +22,7 @@ from custom_components.ev_flex.core.enode import (
     EnodeEnvironment,
     EnodeInterferenceError,
     EnodeNotFoundError,
+    EnodePlace,
     EnodeRateLimitedError,
     EnodeServerError,
     EnodeTimeoutError,
@@ -298,10 +300,14 @@ async def test_locations_and_charger_location(
 ) -> None:
     client = make_client(session, server)
     vehicle_id, charger_id = linked_site(server)
-    home = await client.create_location(
-        USER, name="Home", latitude=52.0, longitude=5.0, timezone_name="Europe/Amsterdam"
-    )
+    place = EnodePlace(name="Home", latitude=52.0, longitude=5.0, timezone_name="Europe/Amsterdam")
+    home = await client.create_location(USER, place)
     assert home.timezone_name == "Europe/Amsterdam"
+    moved = await client.update_location(
+        home.id, replace(place, name="Cabin", latitude=60.4, timezone_name="Europe/Oslo")
+    )
+    assert (moved.id, moved.name, moved.latitude, moved.longitude) == (home.id, "Cabin", 60.4, 5.0)
+    assert moved.timezone_name == "Europe/Oslo"
 
     charger = await client.set_charger_location(charger_id, home.id)
     assert charger.location.id == home.id

@@ -292,7 +292,10 @@ def test_current_control_charges_in_whole_amps_with_at_least_the_planned_energy(
         return PlannedSlot(at(start), at(start + 15), kw, 0.0, 50.0, 0.1, None)
 
     # 5.04 kW is 7.3 A on three phases; 10.8 kW is the car's full power (15.7 A).
-    plan = Plan(status=PlanStatus.OK, slots=(slot(0, 5.04), slot(15, 4.14), slot(30, 10.8)))
+    plan = Plan(
+        status=PlanStatus.OK,
+        slots=(slot(0, 5.04), slot(15, 4.14), slot(30, 10.8), slot(60, 5.49)),
+    )
     windows = current_switch_times(plan, 4.14, amp_kw=0.69, max_kw=10.8)
     assert windows == (
         # 8 A for 5 minutes (4.6 rounded up to whole minutes), then 7 A: 1.265 kWh >= 1.26.
@@ -302,4 +305,6 @@ def test_current_control_charges_in_whole_amps_with_at_least_the_planned_energy(
         SwitchInterval(at(15), at(30), "charge", 4.14),
         # Full power: the amp above, so rounding never holds the car below it.
         SwitchInterval(at(30), at(45), "charge", 11.04),
+        # 7.96 A: the amp above for 14.3 minutes rounds up to the whole slot.
+        SwitchInterval(at(60), at(75), "charge", 5.52),
     )

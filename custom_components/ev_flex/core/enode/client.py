@@ -46,6 +46,7 @@ from .models import (
     EnodeCharger,
     EnodeIntervention,
     EnodeLocation,
+    EnodePlace,
     EnodeUser,
     EnodeVehicle,
     EnodeWebhook,
@@ -492,42 +493,18 @@ class EnodeClient:
 
     # Locations
 
-    async def create_location(
-        self,
-        user_id: str,
-        *,
-        name: str,
-        latitude: float,
-        longitude: float,
-        timezone_name: str = "UTC",
-    ) -> EnodeLocation:
+    async def create_location(self, user_id: str, place: EnodePlace) -> EnodeLocation:
         """A new Location for the user (their home, where the charger is)."""
-        body = {
-            "name": name,
-            "latitude": latitude,
-            "longitude": longitude,
-            "timezoneName": timezone_name,
-        }
-        data = await self._request("POST", f"/users/{_seg(user_id)}/locations", json_body=body)
+        data = await self._request(
+            "POST", f"/users/{_seg(user_id)}/locations", json_body=place.to_json()
+        )
         return EnodeLocation.from_json(data)
 
-    async def update_location(
-        self,
-        location_id: str,
-        *,
-        name: str,
-        latitude: float,
-        longitude: float,
-        timezone_name: str = "UTC",
-    ) -> EnodeLocation:
-        """Move or rename a Location (the 2024-10-01 PUT takes any of its fields)."""
-        body = {
-            "name": name,
-            "latitude": latitude,
-            "longitude": longitude,
-            "timezoneName": timezone_name,
-        }
-        data = await self._request("PUT", f"/locations/{_seg(location_id)}", json_body=body)
+    async def update_location(self, location_id: str, place: EnodePlace) -> EnodeLocation:
+        """Move, rename or re-zone a Location."""
+        data = await self._request(
+            "PUT", f"/locations/{_seg(location_id)}", json_body=place.to_json()
+        )
         return EnodeLocation.from_json(data)
 
     async def delete_location(self, location_id: str) -> None:

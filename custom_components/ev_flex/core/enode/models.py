@@ -594,6 +594,26 @@ class LinkSession:
 
 
 @dataclass(frozen=True, kw_only=True)
+class EnodePlace:
+    """Where a Location is and what it is called: what making or moving one sends (2024-10-01
+    "Create Location" and "Update Location" take these fields)."""
+
+    name: str
+    latitude: float
+    longitude: float
+    timezone_name: str = "UTC"
+
+    def to_json(self) -> dict[str, Any]:
+        """The request body."""
+        return {
+            "name": self.name,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "timezoneName": self.timezone_name,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
 class EnodeLocation:
     """A place (the user's home) that chargers belong to and that tariffs refer to."""
 

@@ -108,26 +108,26 @@ def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
     return out
 
 
-def _knapsack(pieces: Sequence[Piece], budget: float, price: float) -> list[float]:
-    """Progress per piece minimising sum (cost - price) * y within the import budget."""
+def _knapsack(
+    pieces: Sequence[tuple[float, float, float, bool]], budget: float, price: float
+) -> list[float]:
+    """Progress per piece (cost, width, rate, charging) minimising sum (cost - price) * y
+    within the import budget."""
     progress = [0.0] * len(pieces)
     paid: list[tuple[float, bool, int]] = []
-    for i, piece in enumerate(pieces):
-        cost = piece.cost
+    for i, (cost, width, rate, charging) in enumerate(pieces):
         # At a tie, a slot rather idles than discharges: fewer moves, fewer dips in the hour.
-        if cost < price or (cost == price and not piece.charging):
-            rate = piece.rate
+        if cost < price or (cost == price and not charging):
             if rate <= 0.0:
-                progress[i] = piece.width
+                progress[i] = width
             else:
-                paid.append(((cost - price) / rate, piece.charging, i))
+                paid.append(((cost - price) / rate, charging, i))
     if paid:
         paid.sort()
         left = budget
         for _, _, i in paid:
-            piece = pieces[i]
-            rate = piece.rate
-            take = min(piece.width, left / rate)
+            _, width, rate, _ = pieces[i]
+            take = min(width, left / rate)
             if take <= 0.0:
                 break
             progress[i] = take
@@ -152,16 +152,20 @@ def _furthest(pieces: Sequence[Piece], budget: float) -> list[float]:
     return progress
 
 
-def _point(pieces: Sequence[Piece], progress: list[float]) -> tuple[float, float, list[float]]:
-    reach = sum(progress)
-    cost = sum(p.cost * y for p, y in zip(pieces, progress, strict=True))
-    return reach, cost, progress
+def _point(
+    pieces: Sequence[tuple[float, float, float, bool]], progress: list[float]
+) -> tuple[float, float, list[float]]:
+    cost = 0.0
+    for piece, y in zip(pieces, progress, strict=True):
+        cost += piece[0] * y
+    return sum(progress), cost, progress
 
 
 def hull(pieces: Sequence[Piece], budget: float) -> list[tuple[float, float, list[float]]]:
     """The vertices of the cheapest cost over T, from T = 0 to the furthest T."""
-    first = _point(pieces, [0.0] * len(pieces))
-    last = _point(pieces, _furthest(pieces, budget))
+    plain = [(p.cost, p.width, p.rate, p.charging) for p in pieces]
+    first = _point(plain, [0.0] * len(plain))
+    last = _point(plain, _furthest(pieces, budget))
     if last[0] <= first[0] + _TINY_KWH:
         return [first]
     done: list[tuple[float, float, list[float]]] = [first]
@@ -169,7 +173,7 @@ def hull(pieces: Sequence[Piece], budget: float) -> list[tuple[float, float, lis
     while pending:
         left, right = done[-1], pending[-1]
         price = (right[1] - left[1]) / (right[0] - left[0])
-        middle = _point(pieces, _knapsack(pieces, budget, price))
+        middle = _point(plain, _knapsack(plain, budget, price))
         gain = (left[1] - price * left[0]) - (middle[1] - price * middle[0])
         if (
             gain > _HULL_TOLERANCE * (1.0 + abs(left[1]) + abs(right[1]))
@@ -214,8 +218,9 @@ def hour_stage(
         return None
     budget = max(budget, 0.0)
     if reach_only:
-        vertices = [_point(pieces, [0.0] * len(pieces))]
-        furthest = _point(pieces, _furthest(pieces, budget))
+        plain = [(p.cost, p.width, p.rate, p.charging) for p in pieces]
+        vertices = [_point(plain, [0.0] * len(plain))]
+        furthest = _point(plain, _furthest(pieces, budget))
         if furthest[0] > _TINY_KWH:
             vertices.append(furthest)
     else:
