@@ -53,6 +53,9 @@ class Model:
     current_peak: float = 0.0
     # Slot indices per clock hour of the capacity tariff.
     hour_groups: list[list[int]] = field(default_factory=list)
+    # The first clock hour's part before now: its length (h) and the house's import then (kWh).
+    hour_passed: float = 0.0
+    hour_imported: float = 0.0
     min_kw: float = 0.0
     has_site: bool = False
 
@@ -175,6 +178,10 @@ def _add_site(model: Model, request: PlanRequest, starts: list[datetime]) -> Non
         model.export_limit = site.export_limit_kw
     model.peak_price = site.peak_price_per_kw
     model.current_peak = site.current_peak_kw
+    now = request.now
+    began = now.replace(minute=0, second=0, microsecond=0)
+    model.hour_passed = (now - began).total_seconds() / 3600.0
+    model.hour_imported = site.hour_import_kwh
 
 
 def house_cost(model: Model, net: list[float]) -> float:
@@ -183,18 +190,21 @@ def house_cost(model: Model, net: list[float]) -> float:
     for i, power in enumerate(net):
         export = model.exports[i] or 0.0
         cost += model.hours[i] * (model.imports[i] * max(power, 0.0) - export * max(-power, 0.0))
-    peak = 0.0
-    for group in model.hour_groups:
-        length = sum(model.hours[i] for i in group)
-        peak = max(peak, sum(model.hours[i] * max(net[i], 0.0) for i in group) / length)
-    return cost + model.peak_price * max(0.0, peak - model.current_peak)
+    return cost + model.peak_price * max(0.0, peak_of(model, net) - model.current_peak)
+
+
+def _before(model: Model, group: list[int]) -> tuple[float, float]:
+    """The hour's length before now and its import then: only the hour holding now has any."""
+    return (model.hour_passed, model.hour_imported) if group[0] == 0 else (0.0, 0.0)
 
 
 def peak_of(model: Model, net: list[float]) -> float:
     peak = 0.0
     for group in model.hour_groups:
-        length = sum(model.hours[i] for i in group)
-        peak = max(peak, sum(model.hours[i] * max(net[i], 0.0) for i in group) / length)
+        passed, imported = _before(model, group)
+        length = passed + sum(model.hours[i] for i in group)
+        energy = imported + sum(model.hours[i] * max(net[i], 0.0) for i in group)
+        peak = max(peak, energy / length)
     return peak
 
 
@@ -470,10 +480,11 @@ def _add_site_rows(highs: Any, model: Model, cars: list[_CarColumns]) -> _SiteCo
         if math.isfinite(model.export_limit):
             row(-inf, max(model.export_limit, -load), [exports[i], imports[i]], [1.0, -1.0])
     for group in model.hour_groups:
-        length = sum(model.hours[i] for i in group)
+        passed, imported = _before(model, group)
+        length = passed + sum(model.hours[i] for i in group)
         row(
             -inf,
-            0.0,
+            -imported,
             [*(imports[i] for i in group), peak],
             [*(model.hours[i] for i in group), -length],
         )

@@ -221,6 +221,24 @@ def test_an_hour_of_quarters_shares_one_budget_between_charging_and_v2g() -> Non
     assert result.peak_kw == pytest.approx(3.5)
 
 
+def test_a_replan_in_the_middle_of_an_hour_counts_what_the_hour_already_imported() -> None:
+    """At half past, 4 kWh imported since the hour began leave 1 kWh under a 5 kW peak: the
+    cheap quarters left in the hour may not fill the half hour up to 5 kW again."""
+    imports = [0.30, 0.30, 0.10, 0.10, 0.30, 0.30, 0.30, 0.30, 0.25, 0.25, 0.25, 0.25]
+    data = _request(
+        {"base_load_kw": [1.0] * 12, "peak_price_per_kw": 10.0, "current_peak_kw": 5.0},
+        prices=_prices(imports, None, minutes=15),
+        targets=[{"by": (START + timedelta(hours=3)).isoformat(), "soc_pct": 40.0}],
+    )
+    data["now"] = (START + timedelta(minutes=30)).isoformat()
+    data["site"]["hour_import_kwh"] = 4.0
+    result = _plan(data)
+    rest_of_hour = sum(0.25 * slot.grid_kw for slot in result.slots[:2] if slot.grid_kw)
+    assert 4.0 + rest_of_hour <= 5.0 + 1e-6
+    assert result.peak_kw == pytest.approx(5.0)
+    assert result.slots[0].charge_kw > 0.0
+
+
 # --------------------------------------------------------------------------------------------
 # Minimum charging power
 
@@ -413,6 +431,8 @@ def test_site_plan_without_prices_now() -> None:
         ({"export_limit_kw": -0.5}, "site.export_limit_kw"),
         ({"peak_price_per_kw": -2.0}, "site.peak_price_per_kw"),
         ({"current_peak_kw": -2.0}, "site.current_peak_kw"),
+        ({"hour_import_kwh": -1.0}, "site.hour_import_kwh"),
+        ({"hour_import_kwh": math.inf}, "site.hour_import_kwh"),
         ({"import_limit_kw": 3.0}, "site.import_limit_kw"),
         ([1, 2], "site"),
     ],
@@ -611,6 +631,32 @@ def quarter_hour_requests(draw: st.DrawFn) -> dict[str, Any]:
 def test_quarter_hours_under_a_capacity_tariff_match_the_milp_exactly(
     data: dict[str, Any],
 ) -> None:
+    request = PlanRequest.from_dict(data)
+    check_against_reference(request, plan(request))
+
+
+@_SETTINGS
+@given(quarter_hour_requests(), st.integers(0, 3), st.floats(0.0, 8.0))
+def test_a_replan_within_the_hour_matches_the_milp_exactly(
+    data: dict[str, Any], quarters: int, imported: float
+) -> None:
+    now = START + timedelta(minutes=15 * quarters)
+    data["now"] = now.isoformat()
+    if datetime.fromisoformat(data["targets"][0]["by"]) < now:
+        data["targets"][0]["by"] = (START + timedelta(hours=1)).isoformat()
+    data["site"]["hour_import_kwh"] = imported
+    request = PlanRequest.from_dict(data)
+    check_against_reference(request, plan(request))
+    assert PlanRequest.from_dict(request.to_dict()) == request
+
+
+@_SETTINGS
+@given(site_requests(), st.floats(0.0, 8.0))
+def test_a_replan_within_the_hour_matches_the_milp_exactly_with_v2g(
+    data: dict[str, Any], imported: float
+) -> None:
+    data["site"]["peak_price_per_kw"] = 2.0
+    data["site"]["hour_import_kwh"] = imported
     request = PlanRequest.from_dict(data)
     check_against_reference(request, plan(request))
 

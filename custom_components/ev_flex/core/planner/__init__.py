@@ -31,8 +31,9 @@ Optional, with the same model otherwise (`site.py` states it in full):
   sees `net = house + pc - pd`: import paid at the import price, export earning the export
   price (0 without one), `net <= max(import_limit_kw, house)`, `-net <= max(export_limit_kw,
   -house)`, and a capacity tariff `peak_price_per_kw * max(0, P - current_peak_kw)` on the
-  highest clock-hour average import `P`. The cost is the house's cost with the plan minus
-  without it. Exact without the tariff (and with it, on hourly slots).
+  highest clock-hour average import `P`; the hour holding `now` averages over the whole clock
+  hour, `hour_import_kwh` (imported since it began) included. The cost is the house's cost
+  with the plan minus without it. Exact without the tariff (and with it, on hourly slots).
 - Several cars on one house: `SiteRequest` and `plan_site` (`multi.py`).
 
 Run `scripts/plan` with a request as JSON on stdin to get the plan as JSON on stdout (a site
@@ -145,6 +146,9 @@ class SiteSpec:
     peak_price_per_kw: float = 0.0
     # The highest clock-hour average import so far in the tariff's period (e.g. this month).
     current_peak_kw: float = 0.0
+    # What the house imported (kWh) since the clock hour holding `now` began: that hour's
+    # average counts it over the whole hour, so replans within an hour keep to one peak.
+    hour_import_kwh: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form that `PlanRequest.from_dict` reads under "site"."""
@@ -154,6 +158,8 @@ class SiteSpec:
             "peak_price_per_kw": self.peak_price_per_kw,
             "current_peak_kw": self.current_peak_kw,
         }
+        if self.hour_import_kwh:
+            data["hour_import_kwh"] = self.hour_import_kwh
         if self.import_limit_kw is not None:
             data["import_limit_kw"] = self.import_limit_kw
         if self.export_limit_kw is not None:
@@ -361,6 +367,7 @@ def _site(value: Any, path: str) -> SiteSpec:
         export_limit_kw=_optional_number(data, "export_limit_kw", path),
         peak_price_per_kw=_number(data, "peak_price_per_kw", path, default=0.0),
         current_peak_kw=_number(data, "current_peak_kw", path, default=0.0),
+        hour_import_kwh=_number(data, "hour_import_kwh", path, default=0.0),
     )
 
 
@@ -481,6 +488,7 @@ def validate_site(site: SiteSpec, slot_count: int, min_kws: Sequence[float]) -> 
             _check_non_negative(limit, f"site.{name}")
     _check_non_negative(site.peak_price_per_kw, "site.peak_price_per_kw")
     _check_non_negative(site.current_peak_kw, "site.current_peak_kw")
+    _check_non_negative(site.hour_import_kwh, "site.hour_import_kwh")
     if site.import_limit_kw is not None:
         for min_kw in min_kws:
             if min_kw > site.import_limit_kw:

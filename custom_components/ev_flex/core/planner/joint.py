@@ -146,14 +146,17 @@ class _Master:
         hours = car.horizon.hours
         excess = self.add_variable(site.peak_price_per_kw)
         for group in car.hour_groups:
-            length = sum(hours[t] for t in group)
-            highest = sum(hours[t] * max(most[t], 0.0) for t in group) / length
+            # The hour holding now also counts what passed of it and what it imported then.
+            passed, imported = car.hour_before if group[0] == 0 else (0.0, 0.0)
+            length = passed + sum(hours[t] for t in group)
+            highest = (imported + sum(hours[t] * max(most[t], 0.0) for t in group)) / length
             if highest < site.current_peak_kw - _TOUCH:
                 continue
             terms = {t: hours[t] / length for t in group if self.importing[t]}
             extra = {self.exports[t]: hours[t] / length for t in group if t in self.exports}
             extra[excess] = -1.0
-            bound = site.current_peak_kw - sum(w * house[t] for t, w in terms.items())
+            bound = site.current_peak_kw - imported / length
+            bound -= sum(w * house[t] for t, w in terms.items())
             self.add_row(terms, extra, bound)
 
 

@@ -350,7 +350,7 @@ def _house_cost(
     first = cars[0]
     grid = _with_others(base, flows, -1)
     cost = energy_cost(first, grid) + peak_cost(
-        first, peak_kw(first.hour_groups, first.horizon.hours, grid)
+        first, peak_kw(first.hour_groups, first.horizon.hours, grid, first.hour_before)
     )
     return cost + sum(wear_cost(car, pds) for car, (_, pds) in zip(cars, flows, strict=True))
 
@@ -371,8 +371,8 @@ def _site_plan(
     first = cars[0]
     grid = _with_others(base, flows, -1)
     hours = first.horizon.hours
-    peak = peak_kw(first.hour_groups, hours, grid)
-    own_peak = peak_kw(first.hour_groups, hours, base)
+    peak = peak_kw(first.hour_groups, hours, grid, first.hour_before)
+    own_peak = peak_kw(first.hour_groups, hours, base, first.hour_before)
     empty = [([0.0] * len(base), [0.0] * len(base)) for _ in cars]
     return SitePlan(
         status=worst_status([v.plan.status for v in vehicle_plans]),

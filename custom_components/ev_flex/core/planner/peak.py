@@ -202,9 +202,11 @@ def hour_pieces(
     pieces: list[Piece] = []
     for t in slots:
         pieces += slot_pieces(car, free[t], t, house[t])
-    least = sum(hours[t] * max(house[t], 0.0) for t in slots)
+    # The hour holding now also counts what passed of it and what it imported then.
+    passed, imported = car.hour_before if slots[0] == 0 else (0.0, 0.0)
+    least = imported + sum(hours[t] * max(house[t], 0.0) for t in slots)
     least -= sum(p.width * p.rate for p in pieces if not p.charging)
-    return HourPieces(slots, pieces, least, sum(hours[t] for t in slots))
+    return HourPieces(slots, pieces, least, passed + sum(hours[t] for t in slots))
 
 
 def hour_stage(

@@ -8,7 +8,8 @@ limit, `net <= max(import_limit_kw, house_kw)`, nor over the export limit,
 make it worse, and isn't made to fix it. The capacity tariff costs
 `peak_price_per_kw * max(0, P - current_peak_kw)`, where `P` is the highest clock-hour average
 import: a slot counts in the clock hour (in the zone of `now`) that it starts in, and an hour's
-average is its imported energy over the length of its slots in the horizon. The plan's cost is
+average is its imported energy over the length of its slots in the horizon; the hour holding
+`now` also counts what passed of it, with `hour_import_kwh` imported then. The plan's cost is
 the house's cost with the car's plan minus its cost without the car.
 
 Without the capacity tariff (or when it doesn't bind) the plan is exact. When it binds, the
@@ -61,6 +62,8 @@ class Car:
     floor_kwh: float
     rules: list[_TargetRule]
     hour_groups: list[list[int]]
+    # The first hour's part before `now`: its length (h) and what the house imported then (kWh).
+    hour_before: tuple[float, float] = (0.0, 0.0)
     # The stages without a cap and the hours' pieces, per house (a search asks many times).
     free_stages: dict[tuple[float, ...], list[Stage]] = field(default_factory=dict, compare=False)
     hour_pieces: dict[tuple[float, ...], dict[int, HourPieces]] = field(
@@ -94,6 +97,7 @@ def prepare(request: PlanRequest) -> Car | None:
         floor_kwh,
         rules,
         hour_groups(request.now, horizon.starts),
+        hour_before(request),
     )
 
 
@@ -104,6 +108,15 @@ def hour_groups(now: datetime, starts: Sequence[datetime]) -> list[list[int]]:
         local = start.astimezone(now.tzinfo).replace(minute=0, second=0, microsecond=0)
         groups.setdefault(local.astimezone(UTC), []).append(index)
     return list(groups.values())
+
+
+def hour_before(request: PlanRequest) -> tuple[float, float]:
+    """The part of the clock hour holding `now` (in its zone) that has passed, and its import."""
+    now = request.now
+    began = now.replace(minute=0, second=0, microsecond=0)
+    passed = (now - began).total_seconds() / 3600.0
+    imported = 0.0 if request.site is None else request.site.hour_import_kwh
+    return passed, imported
 
 
 def house_kw(request: PlanRequest, horizon: _Horizon) -> list[float]:
@@ -118,14 +131,26 @@ def house_kw(request: PlanRequest, horizon: _Horizon) -> list[float]:
     return out
 
 
-def peak_kw(groups: list[list[int]], hours: Sequence[float], net: Sequence[float]) -> float:
-    """The highest clock-hour average import."""
+def peak_kw(
+    groups: list[list[int]],
+    hours: Sequence[float],
+    net: Sequence[float],
+    before: tuple[float, float] = (0.0, 0.0),
+) -> float:
+    """The highest clock-hour average import; `before` is the first hour's part before now."""
     best = 0.0
-    for group in groups:
-        length = sum(hours[t] for t in group)
-        energy = sum(hours[t] * max(net[t], 0.0) for t in group)
+    for index, group in enumerate(groups):
+        length, energy = before if index == 0 else (0.0, 0.0)
+        length += sum(hours[t] for t in group)
+        energy += sum(hours[t] * max(net[t], 0.0) for t in group)
         best = max(best, energy / length)
     return best
+
+
+def hour_budget(car: Car, group: list[int], peak: float) -> float:
+    """What the hour's slots may import (kWh) for its average to stay <= `peak`."""
+    passed, imported = car.hour_before if group[0] == 0 else (0.0, 0.0)
+    return peak * (passed + sum(car.horizon.hours[t] for t in group)) - imported
 
 
 def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
@@ -145,7 +170,7 @@ def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
     site = car.request.site
     fuse = math.inf if site is None or site.import_limit_kw is None else site.import_limit_kw
     for group in car.hour_groups:
-        budget = peak * sum(hours[t] for t in group)
+        budget = hour_budget(car, group, peak)
         own = sum(hours[t] * max(house[t], 0.0) for t in group)
         if own <= budget:
             spare = budget - own
@@ -401,7 +426,7 @@ def _may_bind(
         stage = free[t]
         power = (stage.reach.flat_shift or 0.0) / (hours[t] * eta) if stage.can_charge else 0.0
         most += hours[t] * max(0.0, house[t] + power)
-    return most > peak_cap * sum(hours[t] for t in group)
+    return most > hour_budget(car, group, peak_cap)
 
 
 def solve_by_hours(
@@ -589,7 +614,7 @@ class Outcome:
 def evaluate(car: Car, house: Sequence[float], path: list[float], slots: list[Stage]) -> Outcome:
     pcs, pds = powers(car, path)
     net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
-    peak = peak_kw(car.hour_groups, car.horizon.hours, net)
+    peak = peak_kw(car.hour_groups, car.horizon.hours, net, car.hour_before)
     cost = energy_cost(car, net) + wear_cost(car, pds) + peak_cost(car, peak)
     return Outcome(path, slots, cost, peak)
 
@@ -717,8 +742,8 @@ def assemble(car: Car, house: Sequence[float], outcome: Outcome) -> Plan:
     pds = [s.discharge_kw for s in base.slots]
     net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
     hours = car.horizon.hours
-    peak = peak_kw(car.hour_groups, hours, net)
-    own_peak = peak_kw(car.hour_groups, hours, house)
+    peak = peak_kw(car.hour_groups, hours, net, car.hour_before)
+    own_peak = peak_kw(car.hour_groups, hours, house, car.hour_before)
     cost = (
         energy_cost(car, net)
         - energy_cost(car, house)
@@ -779,8 +804,8 @@ def _charge_now_cost(car: Car, house: Sequence[float]) -> float:
         pcs.append((target - energy) / (hours * request.charge.efficiency))
         energy = target
     net = [load + pc for load, pc in zip(house, pcs, strict=True)]
-    peak = peak_kw(car.hour_groups, car.horizon.hours, net)
-    own_peak = peak_kw(car.hour_groups, car.horizon.hours, house)
+    peak = peak_kw(car.hour_groups, car.horizon.hours, net, car.hour_before)
+    own_peak = peak_kw(car.hour_groups, car.horizon.hours, house, car.hour_before)
     return (
         energy_cost(car, net)
         - energy_cost(car, house)
