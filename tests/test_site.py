@@ -725,3 +725,43 @@ async def test_the_plan_shown_for_a_car_alone_is_made_once_for_the_same_inputs(
     )
     await shown()
     assert len(made) == 2
+
+
+async def test_a_plan_at_half_past_counts_what_the_meter_imported_since_the_hour_began(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The capacity tariff averages the whole clock hour: a plan made at half past gets what
+    the grid meter imported since the hour began (export counts nothing), and a new hour starts
+    from what the meter shows then."""
+    made: list[PlanRequest] = []
+
+    def counting(request: PlanRequest) -> Plan:
+        made.append(request)
+        return plan(request)
+
+    monkeypatch.setattr(smart_charging, "make_plan", counting)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, GARAGE_ID), loaded_entry.entry_id
+    )
+    assert device is not None
+
+    async def planned_hour_import() -> float:
+        await hass.services.async_call(
+            DOMAIN, "plan_charging", {"device_id": device.id}, blocking=True, return_response=True
+        )
+        site = made[-1].site
+        assert site is not None
+        return site.hour_import_kwh
+
+    for minutes, meter_w in ((15, "6000"), (5, "-2000"), (10, "9000")):
+        hass.states.async_set(HOUSE, meter_w, {"unit_of_measurement": "W"})
+        await settle(hass)
+        freezer.tick(timedelta(minutes=minutes))
+    # 6 kW for a quarter, exporting for 5 minutes, 9 kW for 10 minutes.
+    assert await planned_hour_import() == pytest.approx(3.0)
+    freezer.tick(timedelta(minutes=45))
+    # 19:15: the meter still shows 9 kW, all of this hour's quarter.
+    assert await planned_hour_import() == pytest.approx(2.25)

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import async_track_state_change_event, async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.loader import IntegrationNotFound, async_get_integration
 from homeassistant.util import dt as dt_util
@@ -23,6 +23,8 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER
 from .core.base_load import BaseLoadProfile, base_load_hours
+from .core.hour_import import HourImport, hour_began
+from .core.live_guard import house_without_cars
 from .core.model import ChargerState
 from .core.planner import Plan, PlanRequest, SiteSpec
 from .core.site import (
@@ -71,6 +73,8 @@ PROFILE_HISTORY = timedelta(days=28)
 PROFILE_REFRESH = timedelta(days=1)
 FORECAST_REFRESH = timedelta(minutes=30)
 CAR_POWER_KEY = "charge_rate"
+# Without a meter, the house's expected load over this long stands for its load now.
+EXPECTED_NOW = timedelta(minutes=15)
 
 
 def _time(value: Any) -> datetime:
@@ -145,6 +149,8 @@ class HomeSite:
         self.solar_modes: dict[str, SolarMode] = {}
         # The house's own load as the meter shows it now, when above what was expected (kW).
         self.live_load_kw: float | None = None
+        # The grid import of the clock hour so far, for the capacity tariff's replans.
+        self.hour_import = HourImport(self.tz)
         self._store: Store[dict[str, Any]] = Store(
             hass, STORE_VERSION, f"{DOMAIN}.site.{entry.entry_id}"
         )
@@ -174,6 +180,7 @@ class HomeSite:
                 self.hass, self._async_forecast_tick, FORECAST_REFRESH, name=f"{DOMAIN} forecast"
             )
         )
+        self._follow_meter()
         await self.async_refresh_forecast()
         learned = self.profile_learned_at
         if learned is None or dt_util.utcnow() - learned >= PROFILE_REFRESH:
@@ -322,6 +329,65 @@ class HomeSite:
                 found.append(entity_id)
         return found
 
+    # The hour's import so far
+
+    def _follow_meter(self) -> None:
+        settings = self.settings
+        watched = [e for e in (settings.house_entity, settings.solar_entity) if e is not None]
+        if settings.house_entity is None:
+            return
+
+        @callback
+        def meter_changed(_event: Event[EventStateChangedData]) -> None:
+            self._read_meter()
+
+        self.entry.async_on_unload(
+            async_track_state_change_event(self.hass, watched, meter_changed)
+        )
+        self._read_meter()
+
+    def _read_meter(self) -> None:
+        """Hold the meter's grid import from now on (consumption less solar, where it
+        measures consumption)."""
+        settings = self.settings
+        grid = house_without_cars(
+            settings.house_kind,
+            self.house_power_kw(),
+            power_kw(self.hass, settings.solar_entity),
+            0.0,
+        )
+        self.hour_import.reading(dt_util.utcnow(), grid)
+
+    def hour_import_kwh(self, now: datetime) -> float:
+        """What the house imported since the clock hour began (kWh): the meter's readings, and
+        where none covers a stretch (no house sensor, or not followed yet), what the house is
+        expected to draw then."""
+        tz = self.tz
+        began = hour_began(now, tz)
+        expected = 0.0
+        if now > began:
+            expected = self.profile.average_kw(began, now, tz) - self.solar_kw(began, now)
+        if self.settings.house_entity is None:
+            # No meter: the house as expected now with the cars' planned power, held until the
+            # next plan.
+            cars = self._cars_planned_kw(now)
+            soon = now + EXPECTED_NOW
+            load = self.profile.average_kw(now, soon, tz) - self.solar_kw(now, soon)
+            self.hour_import.reading(now, load + cars)
+            expected += cars
+        return round(self.hour_import.so_far(now, expected), 3)
+
+    def _cars_planned_kw(self, now: datetime) -> float:
+        """The house's cars' planned grid power now (discharging negative, kW)."""
+        total = 0.0
+        for charging in self.house_cars():
+            decision = charging.controller.decision
+            plan = None if decision is None else decision.plan
+            for slot in () if plan is None else plan.slots:
+                if slot.start <= now < slot.end:
+                    total += slot.charge_kw - slot.discharge_kw
+        return total
+
     # The solar forecast
 
     async def _async_forecast_tick(self, _now: datetime) -> None:
@@ -405,7 +471,11 @@ class HomeSite:
                 # The meter shows more than expected right now: plan the slot with what is seen.
                 base[0] = max(base[0], self.live_load_kw)
             # The house's other cars are planned with this one (core/site_plan.py).
-            site = replace(site, base_load_kw=tuple(round(kw, 3) for kw in base))
+            site = replace(
+                site,
+                base_load_kw=tuple(round(kw, 3) for kw in base),
+                hour_import_kwh=self.hour_import_kwh(request.now),
+            )
         min_kw = 0.0
         if charger is not None and charger.capabilities.can_set_max_current:
             min_kw = charger_min_kw(

@@ -42,7 +42,9 @@ class CarAsk:
 
 
 def _timeless(request: PlanRequest) -> PlanRequest:
-    return replace(request, now=_EPOCH, battery=replace(request.battery, soc_pct=0.0))
+    # The hour's import so far grows as time passes; a plan made minutes ago already expected it.
+    site = None if request.site is None else replace(request.site, hour_import_kwh=0.0)
+    return replace(request, now=_EPOCH, battery=replace(request.battery, soc_pct=0.0), site=site)
 
 
 def same_ask(made: CarAsk, asked: CarAsk) -> bool:

@@ -1,0 +1,59 @@
+"""What the house imported from the grid since the clock hour began, from the meter's readings.
+
+The capacity tariff averages each clock hour's import over the whole hour, so a plan made in the
+middle of an hour must know what the hour already took. A meter reading holds until the next
+one (as a power meter reports on change); a reading that can't be trusted counts for nothing
+and leaves that stretch unobserved, to be estimated by the caller.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+import math
+
+_SECONDS_PER_HOUR = 3600.0
+
+
+def hour_began(moment: datetime, tz: tzinfo) -> datetime:
+    """The start of the clock hour (in `tz`) that holds `moment`."""
+    return moment.astimezone(tz).replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(slots=True)
+class HourImport:
+    """The grid import of the current clock hour, summed from the readings seen so far."""
+
+    tz: tzinfo
+    began: datetime | None = None
+    kwh: float = 0.0
+    # How much of the hour (h) a trusted reading covered.
+    observed_h: float = 0.0
+    last_kw: float | None = None
+    last_at: datetime | None = None
+
+    def reading(self, at: datetime, grid_kw: float | None) -> None:
+        """A new meter reading (import positive); None or a non-finite value: no reading."""
+        self.advance(at)
+        usable = grid_kw is not None and math.isfinite(grid_kw)
+        self.last_kw = max(grid_kw, 0.0) if usable and grid_kw is not None else None
+
+    def advance(self, at: datetime) -> None:
+        """Count the held reading up to `at`; a new hour starts from nothing."""
+        began = hour_began(at, self.tz)
+        if self.began != began:
+            self.began, self.kwh, self.observed_h = began, 0.0, 0.0
+            if self.last_at is not None:
+                self.last_at = max(self.last_at, began)
+        if self.last_at is not None and at > self.last_at and self.last_kw is not None:
+            hours = (at - self.last_at).total_seconds() / _SECONDS_PER_HOUR
+            self.kwh += self.last_kw * hours
+            self.observed_h += hours
+        if self.last_at is None or at > self.last_at:
+            self.last_at = at
+
+    def so_far(self, at: datetime, unobserved_kw: float) -> float:
+        """The hour's import up to `at` (kWh); `unobserved_kw` fills what no reading covered."""
+        self.advance(at)
+        began = hour_began(at, self.tz)
+        passed = (at - began) / timedelta(hours=1)
+        missing = max(0.0, passed - self.observed_h)
+        return self.kwh + max(unobserved_kw, 0.0) * missing
