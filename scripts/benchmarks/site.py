@@ -15,10 +15,11 @@ The replay takes the integration's decisions with the integration's own code: th
 builder (core/plan_request.py) with the slots cut at the departure; the house as HomeSite adds
 it (core/site.py): a base-load profile learned once a day from the last four weeks of the
 house's hourly load, the day's expected solar (the forecast, not each cloud), this month's daily
-peaks, the charger's minimum current and the solar mode's dear grid; the house's joint plan of
-its one car (core/site_plan.py: `plan_house`, its slots as whole currents); and the live guard
-(core/live_guard.py) each minute from the meter, with the plan's power now and its expected
-solar share as the house's guard gives them.
+peaks, what the meter imported since the clock hour began, the charger's minimum current and
+the solar mode's dear grid; the house's joint plan of its one car (core/site_plan.py:
+`plan_house`, its slots as whole currents); and the live guard (core/live_guard.py) each minute
+from the meter, with the plan's power now and its expected solar share as the house's guard
+gives them.
 Like the controller, each quarter hour plans again from the car's real charge; a car the guard
 must stop for the fuse plans again with the load the meter shows. Not replayed: the controller's
 catch-up when a car falls behind its plan (its margins are for cars slower than they claim; the
@@ -214,12 +215,14 @@ class House:
         """Expected solar beyond the house's own load, as HomeSite.surplus_kw (kW)."""
         return max(0.0, self.expected_solar_kw(start, end) - self.expected_load_kw(start, end))
 
-    def request(self, request: PlanRequest, mode: SolarMode) -> PlanRequest:
-        """The request with the house, as HomeSite.planner_request completes it."""
+    def request(self, request: PlanRequest, mode: SolarMode, hour_import_kwh: float) -> PlanRequest:
+        """The request with the house, as HomeSite.planner_request completes it: with what the
+        meter imported since the clock hour began."""
         slots = [(slot.start, slot.end) for slot in request.prices]
         site = site_for_slots(
             SITE, slots, self.expected_load_kw, self.expected_solar_kw, self.daily_peaks_kw
         )
+        site = replace(site, hour_import_kwh=round(hour_import_kwh, 3))
         if self.live_load_kw is not None and site.base_load_kw:
             first = max(site.base_load_kw[0], self.live_load_kw)
             site = replace(site, base_load_kw=(first, *site.base_load_kw[1:]))
@@ -322,7 +325,9 @@ def replan(
         result = plan(request)
     else:
         # The house's joint plan, of this one car: its plan in whole amps and real prices.
-        ask = CarAsk("car", request, house.request(request, solar_mode), amp_kw=AMP_KW)
+        began = now.replace(minute=0, second=0, microsecond=0)
+        imported = totals.hourly_import_kwh.get(began, 0.0)
+        ask = CarAsk("car", request, house.request(request, solar_mode, imported), amp_kw=AMP_KW)
         planned = plan_house([ask])["car"]
         assert planned is not None
         result = planned
