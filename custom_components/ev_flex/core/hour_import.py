@@ -31,7 +31,10 @@ class HourImport:
     last_at: datetime | None = None
 
     def reading(self, at: datetime, grid_kw: float | None) -> None:
-        """A new meter reading (import positive); None or a non-finite value: no reading."""
+        """A new meter reading (import positive); None or a non-finite value: no reading. One
+        older than the last is out of date and changes nothing."""
+        if self.last_at is not None and at < self.last_at:
+            return
         self.advance(at)
         usable = grid_kw is not None and math.isfinite(grid_kw)
         self.last_kw = max(grid_kw, 0.0) if usable and grid_kw is not None else None

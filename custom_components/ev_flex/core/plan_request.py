@@ -134,9 +134,13 @@ def until_departure(slots: Sequence[PriceSlot], departure: datetime | None) -> l
 def export_used(
     slot: PriceSlot, allow_discharge: bool, threshold: float | None = None
 ) -> float | None:
-    """The export price the planner may use in a slot (None: no discharge then)."""
+    """The export price the planner gets in a slot (None: no discharge then).
+
+    Without discharge settings the car can't discharge, and the price still values the solar
+    surplus the car would take; with them, a slot below the threshold gets none, so the car
+    doesn't discharge there."""
     export = slot.export_price
-    if not allow_discharge or export is None or (threshold is not None and export < threshold):
+    if allow_discharge and threshold is not None and export is not None and export < threshold:
         return None
     return export
 
