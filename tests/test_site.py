@@ -22,6 +22,7 @@ from custom_components.ev_flex import house_plan, smart_charging
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.planner import Plan, PlanRequest, plan
 from custom_components.ev_flex.core.simulator import Simulation
+from custom_components.ev_flex.core.site_plan import CarAsk
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
 
 TZ_NAME = "Europe/Oslo"
@@ -765,3 +766,47 @@ async def test_a_plan_at_half_past_counts_what_the_meter_imported_since_the_hour
     freezer.tick(timedelta(minutes=45))
     # 19:15: the meter still shows 9 kW, all of this hour's quarter.
     assert await planned_hour_import() == pytest.approx(2.25)
+
+
+async def test_without_a_meter_the_hour_so_far_is_what_the_car_was_planned_to_draw(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A house with a fuse and no house sensor (no load learned): the hour's import so far is
+    the car's planned power while it was planned, held until the next plan."""
+    made: list[PlanRequest] = []
+    real_plan_house = house_plan.plan_house
+
+    def counting(asks: list[CarAsk]) -> dict[str, Plan | None]:
+        made.extend(ask.completed for ask in asks)
+        return real_plan_house(asks)
+
+    monkeypatch.setattr(house_plan, "plan_house", counting)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=simulator_entry.title,
+        unique_id=simulator_entry.unique_id,
+        data=dict(simulator_entry.data),
+        options={"price_entity": PRICE_ENTITY, "site": {"fuse_a": 25, "phases": 3}},
+    )
+    await set_up(hass, entry)
+    # Leaving at 19:00 for 90 %: the car charges from now.
+    for domain, service, suffix, data in (
+        ("time", "set_value", "departure_time", {"time": time(19, 0)}),
+        ("number", "set_value", "target_charge", {"value": 90}),
+        ("switch", "turn_on", "smart_charging", {}),
+    ):
+        await hass.services.async_call(
+            domain, service, {ATTR_ENTITY_ID: f"{domain}.{CAR}_{suffix}", **data}, blocking=True
+        )
+    await settle(hass)
+    planned_kw = float(hass.states.get(f"sensor.{CAR}_planned_charging_power").state)
+    assert planned_kw > 1.0
+    freezer.tick(timedelta(minutes=20))
+    async_fire_time_changed(hass)
+    await settle(hass)
+    site = made[-1].site
+    assert site is not None
+    assert site.hour_import_kwh == pytest.approx(planned_kw / 3.0, abs=1e-3)

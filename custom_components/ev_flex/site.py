@@ -73,8 +73,6 @@ PROFILE_HISTORY = timedelta(days=28)
 PROFILE_REFRESH = timedelta(days=1)
 FORECAST_REFRESH = timedelta(minutes=30)
 CAR_POWER_KEY = "charge_rate"
-# Without a meter, the house's expected load over this long stands for its load now.
-EXPECTED_NOW = timedelta(minutes=15)
 
 
 def _time(value: Any) -> datetime:
@@ -360,32 +358,34 @@ class HomeSite:
 
     def hour_import_kwh(self, now: datetime) -> float:
         """What the house imported since the clock hour began (kWh): the meter's readings, and
-        where none covers a stretch (no house sensor, or not followed yet), what the house is
+        where none covers a stretch (no house sensor, or not followed yet), what the house was
         expected to draw then."""
-        tz = self.tz
-        began = hour_began(now, tz)
-        expected = 0.0
-        if now > began:
-            expected = self.profile.average_kw(began, now, tz) - self.solar_kw(began, now)
+        began = hour_began(now, self.tz)
+        meter = self.hour_import
         if self.settings.house_entity is None:
-            # No meter: the house as expected now with the cars' planned power, held until the
-            # next plan.
-            cars = self._cars_planned_kw(now)
-            soon = now + EXPECTED_NOW
-            load = self.profile.average_kw(now, soon, tz) - self.solar_kw(now, soon)
-            self.hour_import.reading(now, load + cars)
-            expected += cars
-        return round(self.hour_import.so_far(now, expected), 3)
+            # No meter: since the last plan, the house drew what was expected and the cars what
+            # the plans made then planned; what comes next, the next plan tells.
+            if meter.last_at is not None and meter.last_at < now:
+                since = meter.last_at
+                meter.revise(self._expected_kw(since, now) + self._cars_planned_kw(since, now))
+            meter.reading(now, None)
+        expected = self._expected_kw(began, now) if now > began else 0.0
+        return round(meter.so_far(now, expected), 3)
 
-    def _cars_planned_kw(self, now: datetime) -> float:
-        """The house's cars' planned grid power now (discharging negative, kW)."""
+    def _expected_kw(self, start: datetime, end: datetime) -> float:
+        """The house's expected draw from the grid without the cars over a period (kW)."""
+        return self.profile.average_kw(start, end, self.tz) - self.solar_kw(start, end)
+
+    def _cars_planned_kw(self, start: datetime, end: datetime) -> float:
+        """The house's cars' planned grid power over a period (discharging negative, kW)."""
         total = 0.0
         for charging in self.house_cars():
             decision = charging.controller.decision
             plan = None if decision is None else decision.plan
             for slot in () if plan is None else plan.slots:
-                if slot.start <= now < slot.end:
-                    total += slot.charge_kw - slot.discharge_kw
+                overlap = min(slot.end, end) - max(slot.start, start)
+                if overlap > timedelta(0):
+                    total += (slot.charge_kw - slot.discharge_kw) * (overlap / (end - start))
         return total
 
     # The solar forecast

@@ -39,6 +39,10 @@ class HourImport:
         usable = grid_kw is not None and math.isfinite(grid_kw)
         self.last_kw = max(grid_kw, 0.0) if usable and grid_kw is not None else None
 
+    def revise(self, grid_kw: float) -> None:
+        """What the house drew since the last reading, once known (kW; import positive)."""
+        self.last_kw = max(grid_kw, 0.0) if math.isfinite(grid_kw) else None
+
     def advance(self, at: datetime) -> None:
         """Count the held reading up to `at`; a new hour starts from nothing."""
         began = hour_began(at, self.tz)
