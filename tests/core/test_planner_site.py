@@ -356,6 +356,25 @@ def test_two_cars_share_the_capacity_tariff_and_solar() -> None:
     assert result.peak_kw == pytest.approx(max(0.0, *(s.grid_kw for s in result.slots)))
 
 
+def test_two_cars_planned_at_half_past_count_what_the_hour_already_imported() -> None:
+    """7 kWh imported in the first half hour leave 1 kWh to 8 kW for the rest of it: the hour
+    counts as 7.5 kW with the house's own half hour, and no hour goes over the month's peak."""
+    site = {
+        "base_load_kw": [1.0] * 6,
+        "solar_kw": [0.0, 5.0, 7.0, 6.0, 1.0, 0.0],
+        "peak_price_per_kw": 50.0,
+        "current_peak_kw": 8.0,
+        "hour_import_kwh": 7.0,
+    }
+    data = _site_request(site, [_car("a", 30.0, 45.0), _car("b", 50.0, 60.0)])
+    data["now"] = (START + timedelta(minutes=30)).isoformat()
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result)
+    assert 7.0 + 0.5 * result.slots[0].grid_kw <= 8.0 + 1e-6
+    assert 7.5 - 1e-6 <= result.peak_kw <= 8.0 + 1e-6
+
+
 def test_a_car_that_can_wait_leaves_the_cheap_hour_to_the_one_that_cannot() -> None:
     """Planned one after the other, the first car takes the cheapest hour and the second, which
     leaves early, has to charge in the dearest: only together do they swap."""
