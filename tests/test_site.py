@@ -684,6 +684,29 @@ async def test_live_guard_follows_the_solar_surplus_in_solar_first(
     assert await current_after(timedelta(seconds=45), -7.1) == 10.0
 
 
+def _count_plans(monkeypatch: pytest.MonkeyPatch) -> list[PlanRequest]:
+    """Every request a car alone is planned with, in order."""
+    made: list[PlanRequest] = []
+
+    def counting(request: PlanRequest) -> Plan:
+        made.append(request)
+        return plan(request)
+
+    monkeypatch.setattr(smart_charging, "make_plan", counting)
+    return made
+
+
+async def _plan_charging(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    """The garage car's plan as the `plan_charging` action shows it."""
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, GARAGE_ID), entry.entry_id)
+    assert device is not None
+    answer = await hass.services.async_call(
+        DOMAIN, "plan_charging", {"device_id": device.id}, blocking=True, return_response=True
+    )
+    assert answer is not None
+    return dict(answer)
+
+
 async def test_the_plan_shown_for_a_car_alone_is_made_once_for_the_same_inputs(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -693,24 +716,10 @@ async def test_the_plan_shown_for_a_car_alone_is_made_once_for_the_same_inputs(
     """Smart charging off, the action (like the card) shows the plan the car would follow with
     the house; asked again a minute later it is the same plan, not planned again on the event
     loop; with another target it is planned again."""
-    made: list[PlanRequest] = []
-
-    def counting(request: PlanRequest) -> Plan:
-        made.append(request)
-        return plan(request)
-
-    monkeypatch.setattr(smart_charging, "make_plan", counting)
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, GARAGE_ID), loaded_entry.entry_id
-    )
-    assert device is not None
+    made = _count_plans(monkeypatch)
 
     async def shown() -> dict[str, Any]:
-        answer = await hass.services.async_call(
-            DOMAIN, "plan_charging", {"device_id": device.id}, blocking=True, return_response=True
-        )
-        assert answer is not None
-        return dict(answer)
+        return await _plan_charging(hass, loaded_entry)
 
     first = await shown()
     assert len(made) == 1
@@ -737,22 +746,10 @@ async def test_a_plan_at_half_past_counts_what_the_meter_imported_since_the_hour
     """The capacity tariff averages the whole clock hour: a plan made at half past gets what
     the grid meter imported since the hour began (export counts nothing), and a new hour starts
     from what the meter shows then."""
-    made: list[PlanRequest] = []
-
-    def counting(request: PlanRequest) -> Plan:
-        made.append(request)
-        return plan(request)
-
-    monkeypatch.setattr(smart_charging, "make_plan", counting)
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, GARAGE_ID), loaded_entry.entry_id
-    )
-    assert device is not None
+    made = _count_plans(monkeypatch)
 
     async def planned_hour_import() -> float:
-        await hass.services.async_call(
-            DOMAIN, "plan_charging", {"device_id": device.id}, blocking=True, return_response=True
-        )
+        await _plan_charging(hass, loaded_entry)
         site = made[-1].site
         assert site is not None
         return site.hour_import_kwh
