@@ -71,3 +71,5 @@ def test_the_hour_import_holds_each_reading_and_starts_again_each_hour() -> None
     assert meter.so_far(start + timedelta(minutes=30), 0.0) == pytest.approx(1.5)
     # 11:10: the new hour holds 6 kW from its start.
     assert meter.so_far(start + timedelta(minutes=50), 0.0) == pytest.approx(1.0)
+    # An estimate that is no number fills nothing.
+    assert HourImport(OSLO).so_far(start, math.nan) == 0.0

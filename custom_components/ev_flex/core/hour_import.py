@@ -63,4 +63,5 @@ class HourImport:
         began = hour_began(at, self.tz)
         passed = (at - began) / timedelta(hours=1)
         missing = max(0.0, passed - self.observed_h)
-        return self.kwh + max(unobserved_kw, 0.0) * missing
+        fill = unobserved_kw if math.isfinite(unobserved_kw) and unobserved_kw > 0.0 else 0.0
+        return self.kwh + fill * missing
