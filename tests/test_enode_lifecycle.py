@@ -67,6 +67,8 @@ async def test_a_car_missing_for_a_while_is_removed_and_comes_back(
     car = site.vehicle_id or ""
     await setup_entry(hass, enode_entry)
     await turn_on_smart_charging(hass, car)
+    # Two polls: the settings are stored a few seconds after the step a poll makes.
+    await poll(hass, freezer)
     await poll(hass, freezer)
     assert controller_store_keys(hass_storage, enode_entry)
 
