@@ -21,14 +21,17 @@ charging at its floor (then it falls back to `hour_caps`). A target inside an ho
 charge curve or a minimum charging power also fall back to `hour_caps`, which is a heuristic there.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+import heapq
+from itertools import pairwise
 import math
 from typing import TYPE_CHECKING
 
 from .curve import ChargeCurve, SlotReach
 from .dp import DpSlot
+from .minimum_hours import MinimumHour, minimum_hour
 from .peak import HourPieces, HourStage, hour_pieces, hour_stage
 from .site_dp import Stage, optimal_site_path
 
@@ -49,6 +52,14 @@ _HOUR_ROUNDS = 3
 _FREE_STAGES_KEPT = 8
 # How far (kWh) an hour's inner boundary may stray past its bounds before the hour falls back.
 _DIP_KWH = 1e-6
+# How far (kWh) a move under the minimum power may be from it and still be taken up to it.
+_HAIR_KWH = 1e-6
+# The cap search with a minimum power: first evaluations, most evaluations, and how close
+# (relative to the house's cost) its bound must come to the best cost found.
+_BOUND_GRID = 8
+_BOUND_EVALUATIONS = 200
+_BOUND_TOLERANCE = 1e-4
+_BOUND_SLACK = 1e-7
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +178,8 @@ def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
         return caps
     prices = car.horizon.prices
     room_kw = car.request.charge.max_kw
+    # The car's power when it charges at all (the taper aside).
+    least_kw = min(car.request.charge.min_kw, room_kw)
     site = car.request.site
     fuse = math.inf if site is None or site.import_limit_kw is None else site.import_limit_kw
     for group in car.hour_groups:
@@ -174,18 +187,45 @@ def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
         own = sum(hours[t] * max(house[t], 0.0) for t in group)
         if own <= budget:
             spare = budget - own
-            for t in sorted(group, key=lambda t: prices[t].import_price):
+            order = sorted(group, key=lambda t: prices[t].import_price)
+            for t in order:
                 # Spare the car can't take under the fuse would be lost.
                 room = max(0.0, min(room_kw + min(house[t], 0.0), fuse - max(house[t], 0.0)))
+                if room - min(house[t], 0.0) < least_kw:
+                    room = 0.0
                 extra = min(room, spare / hours[t])
                 spare -= extra * hours[t]
                 caps[t] = max(house[t], 0.0) + extra
+            if least_kw > 0.0:
+                _lift_to_minimum(car, house, order, caps, least_kw)
         else:
             loads = sorted((max(house[t], 0.0), hours[t]) for t in group)
             level = _shave_level(loads, budget)
             for t in group:
                 caps[t] = min(max(house[t], 0.0), level)
     return caps
+
+
+def _lift_to_minimum(
+    car: Car, house: Sequence[float], order: list[int], caps: list[float], least_kw: float
+) -> None:
+    """Where a slot got less spare than the minimum power (so it can't charge), the dearest of
+    the slots before it in `order` give it up to the minimum, as far as they stay above it."""
+    hours = car.horizon.hours
+    for k, t in enumerate(order):
+        short = least_kw - (caps[t] - house[t])
+        if caps[t] <= max(house[t], 0.0) or short <= 0.0:
+            continue
+        donors = order[:k]
+        spare = sum(hours[s] * max(0.0, caps[s] - house[s] - least_kw) for s in donors)
+        if spare < short * hours[t]:
+            continue
+        need = short * hours[t]
+        for s in reversed(donors):
+            given = min(need, hours[s] * max(0.0, caps[s] - house[s] - least_kw))
+            caps[s] -= given / hours[s]
+            need -= given
+        caps[t] += short
 
 
 def _shave_level(loads: list[tuple[float, float]], budget: float) -> float:
@@ -325,7 +365,103 @@ def solve(
         exact = solve_by_hours(car, house, peak_cap, set() if fallen is None else fallen)
         if exact is not None:
             return exact
+    if math.isfinite(peak_cap) and car.request.charge.min_kw > 0.0:
+        exact = solve_minimum_by_hours(car, house, peak_cap)
+        if exact is not None:
+            return exact
     return _solve_by_slots(car, house, peak_cap)
+
+
+def _minimum_hours(car: Car, house: Sequence[float], peak_cap: float) -> set[int]:
+    """The hours (by first slot) planned as one stage with a minimum power: several slots, a
+    flat charge curve, no discharge and no target inside, the protective level reachable
+    before the hour, and a cap the car at full power would break."""
+    if not car.curve.is_flat:
+        return set()
+    request = car.request
+    protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
+    free = stages(car, house)
+    high, _, _ = reach_bounds(car, free)
+    inside = {rule.index for rule in car.rules}
+    out: set[int] = set()
+    for group in car.hour_groups:
+        first, last = group[0], group[-1]
+        if len(group) < 2 or any(first < b <= last for b in inside):
+            continue
+        if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
+            continue
+        if any(free[t].discharge_kwh > 0.0 for t in group):
+            continue
+        if _may_bind(car, free, house, group, peak_cap):
+            out.add(first)
+    return out
+
+
+def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _MinimumItems | None:
+    """The stages at this cap, hours with a minimum power as one stage; None when no hour is
+    or when the house alone breaks the cap in one of them."""
+    eligible = _minimum_hours(car, house, peak_cap)
+    if not eligible:
+        return None
+    capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
+    items: list[Stage] = []
+    hours: list[MinimumHour | None] = []
+    ends = [0]
+    for group in car.hour_groups:
+        if group[0] in eligible:
+            hour = minimum_hour(car, group, house, hour_budget(car, group, peak_cap))
+            if hour is None:
+                return None
+            items.append(hour.stage)
+            hours.append(hour)
+            ends.append(group[-1] + 1)
+            continue
+        items += [capped[t] for t in group]
+        hours += [None] * len(group)
+        ends += [t + 1 for t in group]
+    return _MinimumItems(items, hours, ends, capped)
+
+
+@dataclass(frozen=True, slots=True)
+class _MinimumItems:
+    """The stages of one solve with a minimum power: an hour as one stage, or its slots."""
+
+    items: list[Stage]
+    hours: list[MinimumHour | None]
+    # The slot boundary at each item boundary.
+    ends: list[int]
+    # Every slot under per-slot caps.
+    capped: list[Stage]
+
+
+def solve_minimum_by_hours(
+    car: Car, house: Sequence[float], peak_cap: float
+) -> tuple[list[float], list[Stage]] | None:
+    """The cheapest path with a minimum power, the hours that take it as one stage; None when
+    no hour does."""
+    built = _minimum_items(car, house, peak_cap)
+    if built is None:
+        return None
+    high, low, _ = reach_bounds(car, built.items)
+    lower = _lower_at(car, high, built.ends)
+    path = _solve_with_minimum(car, built.items, (lower, low, high))
+    slot_path: list[float] = []
+    energy = car.start_kwh
+    for hour, end in zip(built.hours, path, strict=True):
+        if hour is not None:
+            for move in hour.moves(end - energy)[:-1]:
+                energy += move
+                slot_path.append(energy)
+        slot_path.append(end)
+        energy = end
+    pcs, _ = powers(car, slot_path)
+    caps = hour_caps(car, house, peak_cap)
+    for hour in built.hours:
+        if hour is not None:
+            for t in hour.slots:
+                caps[t] = max(house[t] + pcs[t], house[t], 0.0)
+    slots = capped_stages(car, house, caps)
+    return _kept_to_minimum(slots, car.start_kwh, slot_path), slots
 
 
 def _solve_by_slots(
@@ -356,10 +492,30 @@ def _solve_with_minimum(
         path = optimal_site_path(relaxed, car.start_kwh, lower, low, high)
         broken = _below_minimum(slots, car.start_kwh, path)
         if not broken:
-            return path
+            return _kept_to_minimum(slots, car.start_kwh, path)
         for t in broken:
             relaxed[t] = slots[t]
-    return optimal_site_path(slots, car.start_kwh, lower, low, high)
+    path = optimal_site_path(slots, car.start_kwh, lower, low, high)
+    return _kept_to_minimum(slots, car.start_kwh, path)
+
+
+def _kept_to_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> list[float]:
+    """The path with each charge kept within [minimum, top]: the value functions give a step
+    a width of a hair, so a move may end that hair beyond the slot's reach; the hair is dropped
+    rather than charged below the minimum in the next slot."""
+    out: list[float] = []
+    energy = start_kwh
+    for stage, planned in zip(slots, path, strict=True):
+        target = planned
+        if target > energy + _REACH_MARGIN_KWH:
+            top = stage.top(energy)
+            least = stage.least_charge(energy)
+            if target < least:
+                target = least if least - target <= _HAIR_KWH and least <= top else energy
+            target = min(target, max(top, energy))
+        out.append(target)
+        energy = target
+    return out
 
 
 def _takes_hours(car: Car, peak_cap: float) -> bool:
@@ -594,6 +750,12 @@ def wear_cost(car: Car, pds: Sequence[float]) -> float:
     return sum(hours * rate * pd for hours, pd in zip(car.horizon.hours, pds, strict=True))
 
 
+def site_price(car: Car) -> float:
+    """The capacity tariff's price per kW."""
+    site = car.request.site
+    return 0.0 if site is None else site.peak_price_per_kw
+
+
 def peak_cost(car: Car, peak: float) -> float:
     site = car.request.site
     if site is None:
@@ -646,6 +808,8 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
             if built is None:
                 return False
             items, ends = built.items, built.ends
+        elif (hourly := _minimum_items(car, house, cap)) is not None:
+            items, ends = hourly.items, hourly.ends
         else:
             items = stages(car, house, cap)
         high, _, possible = reach_bounds(car, items)
@@ -696,6 +860,11 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         return score
 
     low, high = floor, free.peak
+    if car.request.charge.min_kw > 0.0:
+        own = peak_kw(car.hour_groups, car.horizon.hours, house, car.hour_before)
+        own_cost = energy_cost(car, house) + peak_cost(car, own)
+        _bound_search(at, (low, high), (free.cost, own_cost), site_price(car))
+        return best
     if at(low) <= at(min(high, low + _PEAK_TOLERANCE_KW * 10.0)):
         return best
     a = high - _GOLDEN * (high - low)
@@ -709,6 +878,41 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
             b = low + _GOLDEN * (high - low)
     at((low + high) / 2.0)
     return best
+
+
+def _bound_search(
+    at: Callable[[float], float],
+    caps: tuple[float, float],
+    costs: tuple[float, float],
+    price: float,
+) -> None:
+    """Branch and bound over the cap on the hourly import, for costs that aren't convex in it.
+
+    With a minimum charging power, raising the cap can let a slot charge at all, so the cost
+    jumps down. But the energy cost never rises with the cap, and the tariff rises by its price
+    per kW: on (a, b] the cost is at least `at(b) - price * (b - a)`. The interval with the
+    lowest such bound is halved until no bound is below the best cost found, by more than a
+    share of the car's own cost (the house's cost with the car less `costs[1]`, without it).
+    """
+    low, high = caps
+    best, own = costs
+    grid = [low + (high - low) * k / _BOUND_GRID for k in range(_BOUND_GRID + 1)]
+    best = min(best, *(at(cap) for cap in grid))
+    queue = [(at(b) - price * (b - a), a, b) for a, b in pairwise(grid)]
+    heapq.heapify(queue)
+    for _ in range(_BOUND_EVALUATIONS):
+        if not queue:
+            return
+        bound, a, b = heapq.heappop(queue)
+        if bound >= best - _BOUND_TOLERANCE * abs(best - own) - _BOUND_SLACK:
+            return
+        if b - a <= _PEAK_TOLERANCE_KW * (1.0 + b):
+            continue
+        middle = (a + b) / 2.0
+        score = at(middle)
+        best = min(best, score)
+        heapq.heappush(queue, (score - price * (middle - a), a, middle))
+        heapq.heappush(queue, (at(b) - price * (b - middle), middle, b))
 
 
 # --------------------------------------------------------------------------------------------

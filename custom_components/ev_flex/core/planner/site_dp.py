@@ -60,6 +60,9 @@ class Stage:
     # The least kWh the slot must take out of the battery (to keep an hour's import under a
     # cap): no charging, no idling. +inf when the slot can't discharge enough.
     forced_kwh: float = 0.0
+    # Charge moves as windows (start, end, cost per kWh, cost at start) in place of `charge`,
+    # for a stage whose cost isn't one convex curve (several slots with a minimum power).
+    windows: tuple[tuple[float, float, float, float], ...] = ()
 
     @property
     def tapers(self) -> bool:
@@ -73,6 +76,10 @@ class Stage:
     def top(self, energy: float) -> float:
         return self.reach.top(energy) if self.can_charge else energy
 
+    def charge_windows(self) -> list[tuple[float, float, float, float]]:
+        """(start, end, cost per kWh, cost at start) of every way to charge."""
+        return list(self.windows) if self.windows else _segments(self.charge)
+
     def least_charge(self, energy: float) -> float:
         """The lowest energy charging can end at from `energy` (minimum power, or filling up)."""
         if self.min_kw <= 0.0 or self.curve is None:
@@ -85,7 +92,7 @@ class Stage:
 
     def is_convex(self) -> bool:
         """True when the slot's cost is convex in the energy moved and the fast path applies."""
-        if self.min_kw > 0.0:
+        if self.min_kw > 0.0 or self.windows:
             return False
         if self.forced_kwh > self.discharge_kwh:
             return False
@@ -513,7 +520,7 @@ def general_step(
         idle = _sorted_points(list(xs), a, b)
         pieces.append([(e, _evaluate(xs, vs, e)) for e in idle])
     if stage.can_charge and forced <= 0.0:
-        for start, end, cost, before in _segments(stage.charge):
+        for start, end, cost, before in stage.charge_windows():
             window = _end_functions(stage, start, end, low, high)
             pieces += _branch(xs, vs, window, cost, before - cost * start, low, high)
     for start, end, cost, before in _segments(stage.discharge, forced):
@@ -609,7 +616,7 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
         if stage.can_charge and forced <= 0.0:
             top = stage.top(energy)
             least = stage.least_charge(energy)
-            for start, end, cost, before in _segments(stage.charge):
+            for start, end, cost, before in stage.charge_windows():
                 low = max(energy + start, least)
                 high = min(energy + end, top)
                 if low <= high:
