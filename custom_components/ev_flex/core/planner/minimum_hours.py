@@ -14,7 +14,7 @@ windows, which the DP's general path plans exactly.
 """
 
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, pairwise
 import math
 from typing import TYPE_CHECKING
 
@@ -126,7 +126,7 @@ def minimum_hour(
             charging = _charging_set(car, chosen, house, budget - own)
             if charging is not None:
                 sets.append(charging)
-    windows = [window for charging in sets for window in charging.windows()]
+    windows = _lowest(sets)
     furthest = max((end for _, end, _, _ in windows), default=0.0)
     capacity = car.request.battery.capacity_kwh
     flat = ChargeCurve.build(capacity, furthest, (), 1.0, car.curve.upper_kwh)
@@ -184,3 +184,60 @@ def _charging_set(
         return None
     pieces.sort(key=lambda piece: piece.cost)
     return _ChargingSet(least, cost, pieces, max(spare, 0.0) * eta)
+
+
+def _lowest(sets: list[_ChargingSet]) -> list[tuple[float, float, float, float]]:
+    """The cheapest of the sets' windows at every move, as few windows as it takes."""
+    lines = [window for charging in sets for window in charging.windows()]
+    points = sorted({x for start, end, _, _ in lines for x in (start, end)})
+    out: list[tuple[float, float, float, float]] = [
+        line for line in lines if line[1] - line[0] <= _TINY_KWH
+    ]
+    for left, right in pairwise(points):
+        if right - left <= _TINY_KWH:
+            continue
+        active = [line for line in lines if line[0] <= left and line[1] >= right]
+        if not active:
+            continue
+        first = min(active, key=lambda line: _value(line, left))
+        last = min(active, key=lambda line: _value(line, right))
+        cut = _crossing(first, last, left, right)
+        for a, b, line in ((left, cut, first), (cut, right, last)):
+            if b - a > _TINY_KWH:
+                _append(out, (a, b, line[2], _value(line, a)))
+    return out
+
+
+def _value(line: tuple[float, float, float, float], x: float) -> float:
+    start, _, rate, before = line
+    return before + rate * (x - start)
+
+
+def _crossing(
+    first: tuple[float, float, float, float],
+    last: tuple[float, float, float, float],
+    left: float,
+    right: float,
+) -> float:
+    """Where the line cheapest at `left` stops being cheaper than the one cheapest at `right`."""
+    if first is last or first[2] == last[2]:
+        return right
+    at_left = _value(first, left) - _value(last, left)
+    cut = left - at_left / (first[2] - last[2])
+    return min(max(cut, left), right)
+
+
+def _append(
+    out: list[tuple[float, float, float, float]], window: tuple[float, float, float, float]
+) -> None:
+    """Add the window, joined to the one before where it carries on the same line."""
+    if out:
+        start, end, rate, before = out[-1]
+        if (
+            abs(end - window[0]) <= _TINY_KWH
+            and abs(rate - window[2]) <= 1e-12
+            and abs(before + rate * (end - start) - window[3]) <= 1e-12
+        ):
+            out[-1] = (start, window[1], rate, before)
+            return
+    out.append(window)

@@ -56,9 +56,9 @@ _DIP_KWH = 1e-6
 _HAIR_KWH = 1e-6
 # The cap search with a minimum power: first evaluations, most evaluations, and how close
 # (relative to the house's cost) its bound must come to the best cost found.
-_BOUND_GRID = 8
-_BOUND_EVALUATIONS = 200
-_BOUND_TOLERANCE = 1e-4
+_BOUND_GRID = 4
+_BOUND_EVALUATIONS = 60
+_BOUND_TOLERANCE = 5e-4
 _BOUND_SLACK = 1e-7
 
 
@@ -187,8 +187,7 @@ def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
         own = sum(hours[t] * max(house[t], 0.0) for t in group)
         if own <= budget:
             spare = budget - own
-            order = sorted(group, key=lambda t: prices[t].import_price)
-            for t in order:
+            for t in sorted(group, key=lambda t: prices[t].import_price):
                 # Spare the car can't take under the fuse would be lost.
                 room = max(0.0, min(room_kw + min(house[t], 0.0), fuse - max(house[t], 0.0)))
                 if room - min(house[t], 0.0) < least_kw:
@@ -196,36 +195,12 @@ def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
                 extra = min(room, spare / hours[t])
                 spare -= extra * hours[t]
                 caps[t] = max(house[t], 0.0) + extra
-            if least_kw > 0.0:
-                _lift_to_minimum(car, house, order, caps, least_kw)
         else:
             loads = sorted((max(house[t], 0.0), hours[t]) for t in group)
             level = _shave_level(loads, budget)
             for t in group:
                 caps[t] = min(max(house[t], 0.0), level)
     return caps
-
-
-def _lift_to_minimum(
-    car: Car, house: Sequence[float], order: list[int], caps: list[float], least_kw: float
-) -> None:
-    """Where a slot got less spare than the minimum power (so it can't charge), the dearest of
-    the slots before it in `order` give it up to the minimum, as far as they stay above it."""
-    hours = car.horizon.hours
-    for k, t in enumerate(order):
-        short = least_kw - (caps[t] - house[t])
-        if caps[t] <= max(house[t], 0.0) or short <= 0.0:
-            continue
-        donors = order[:k]
-        spare = sum(hours[s] * max(0.0, caps[s] - house[s] - least_kw) for s in donors)
-        if spare < short * hours[t]:
-            continue
-        need = short * hours[t]
-        for s in reversed(donors):
-            given = min(need, hours[s] * max(0.0, caps[s] - house[s] - least_kw))
-            caps[s] -= given / hours[s]
-            need -= given
-        caps[t] += short
 
 
 def _shave_level(loads: list[tuple[float, float]], budget: float) -> float:
@@ -374,10 +349,12 @@ def solve(
 
 def _minimum_hours(car: Car, house: Sequence[float], peak_cap: float) -> set[int]:
     """The hours (by first slot) planned as one stage with a minimum power: several slots, a
-    flat charge curve, no discharge and no target inside, the protective level reachable
-    before the hour, and a cap the car at full power would break."""
-    if not car.curve.is_flat:
-        return set()
+    flat charge curve (or one that can't taper yet by the hour's end), no discharge and no
+    target inside, the protective level reachable before the hour, and a cap the car at full
+    power would break."""
+    curve = car.curve
+    full_power_kw = car.request.charge.max_kw
+    flat_until = curve.energies[0] if curve.powers[0] >= full_power_kw else -math.inf
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     free = stages(car, house)
@@ -387,6 +364,8 @@ def _minimum_hours(car: Car, house: Sequence[float], peak_cap: float) -> set[int
     for group in car.hour_groups:
         first, last = group[0], group[-1]
         if len(group) < 2 or any(first < b <= last for b in inside):
+            continue
+        if not curve.is_flat and high[last + 1] > flat_until:
             continue
         if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
             continue
@@ -861,9 +840,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
 
     low, high = floor, free.peak
     if car.request.charge.min_kw > 0.0:
-        own = peak_kw(car.hour_groups, car.horizon.hours, house, car.hour_before)
-        own_cost = energy_cost(car, house) + peak_cost(car, own)
-        _bound_search(at, (low, high), (free.cost, own_cost), site_price(car))
+        _bound_search(at, (low, high), _cost_bounds(car, house, free), site_price(car))
         return best
     if at(low) <= at(min(high, low + _PEAK_TOLERANCE_KW * 10.0)):
         return best
@@ -880,22 +857,52 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     return best
 
 
+@dataclass(frozen=True, slots=True)
+class _CostBounds:
+    """What the cap search with a minimum power knows before it starts."""
+
+    # The plan without a cap, the house's cost without the car, and the cheapest plan
+    # without the minimum (no plan with it is cheaper) with its peak.
+    free: float
+    own: float
+    lowest: float
+    lowest_peak: float
+
+    def close_enough(self, best: float, bound: float) -> bool:
+        """Whether a cost `bound` can't beat `best` by more than a share of the car's cost."""
+        return bound >= best - _BOUND_TOLERANCE * abs(best - self.own) - _BOUND_SLACK
+
+
+def _cost_bounds(car: Car, house: Sequence[float], free: Outcome) -> _CostBounds:
+    own = peak_kw(car.hour_groups, car.horizon.hours, house, car.hour_before)
+    request = car.request
+    relaxed = replace(
+        car,
+        request=replace(request, charge=replace(request.charge, min_kw=0.0)),
+        free_stages={},
+        hour_pieces={},
+    )
+    lowest = best_outcome(relaxed, house)
+    own_cost = energy_cost(car, house) + peak_cost(car, own)
+    return _CostBounds(free.cost, own_cost, lowest.cost, lowest.peak)
+
+
 def _bound_search(
-    at: Callable[[float], float],
-    caps: tuple[float, float],
-    costs: tuple[float, float],
-    price: float,
+    at: Callable[[float], float], caps: tuple[float, float], costs: _CostBounds, price: float
 ) -> None:
     """Branch and bound over the cap on the hourly import, for costs that aren't convex in it.
 
     With a minimum charging power, raising the cap can let a slot charge at all, so the cost
     jumps down. But the energy cost never rises with the cap, and the tariff rises by its price
     per kW: on (a, b] the cost is at least `at(b) - price * (b - a)`. The interval with the
-    lowest such bound is halved until no bound is below the best cost found, by more than a
-    share of the car's own cost (the house's cost with the car less `costs[1]`, without it).
+    lowest such bound is halved until no bound is below the best cost found (by more than a
+    share of the car's own cost), or the best is as cheap as the plan without the minimum,
+    whose peak is tried first.
     """
     low, high = caps
-    best, own = costs
+    best = min(costs.free, at(min(max(costs.lowest_peak, low), high)))
+    if costs.close_enough(best, costs.lowest):
+        return
     grid = [low + (high - low) * k / _BOUND_GRID for k in range(_BOUND_GRID + 1)]
     best = min(best, *(at(cap) for cap in grid))
     queue = [(at(b) - price * (b - a), a, b) for a, b in pairwise(grid)]
@@ -904,7 +911,7 @@ def _bound_search(
         if not queue:
             return
         bound, a, b = heapq.heappop(queue)
-        if bound >= best - _BOUND_TOLERANCE * abs(best - own) - _BOUND_SLACK:
+        if costs.close_enough(best, max(bound, costs.lowest)):
             return
         if b - a <= _PEAK_TOLERANCE_KW * (1.0 + b):
             continue
