@@ -33,7 +33,7 @@ from .curve import ChargeCurve, SlotReach
 from .dp import DpSlot
 from .minimum_hours import MinimumHour, minimum_hour
 from .peak import HourPieces, HourStage, hour_pieces, hour_stage
-from .site_dp import Stage, optimal_site_path
+from .site_dp import PathMemo, Stage, optimal_site_path
 
 if TYPE_CHECKING:
     from . import Plan, PlanRequest, _Horizon, _TargetRule
@@ -467,14 +467,16 @@ def _solve_with_minimum(
     """
     lower, low, high = bounds
     relaxed = [replace(stage, min_kw=0.0) for stage in slots]
+    # A round's new slots are mostly early ones: the value functions after them are kept.
+    memo = PathMemo()
     for _ in range(_MINIMUM_ROUNDS):
-        path = optimal_site_path(relaxed, car.start_kwh, lower, low, high)
+        path = optimal_site_path(relaxed, car.start_kwh, lower, low, high, memo)
         broken = _below_minimum(slots, car.start_kwh, path)
         if not broken:
             return _kept_to_minimum(slots, car.start_kwh, path)
         for t in broken:
             relaxed[t] = slots[t]
-    path = optimal_site_path(slots, car.start_kwh, lower, low, high)
+    path = optimal_site_path(slots, car.start_kwh, lower, low, high, memo)
     return _kept_to_minimum(slots, car.start_kwh, path)
 
 

@@ -20,7 +20,7 @@ earns the export price. So a slot's cost is piecewise linear in the energy moved
 """
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 import math
 
@@ -546,38 +546,66 @@ class _Next:
     ss: list[float] | None
 
 
+@dataclass(slots=True)
+class PathMemo:
+    """The value functions of the last solve with the same bounds, so that a solve whose
+    stages differ only early on reuses the rest: `V_b` depends on the stages from b on."""
+
+    stages: list[Stage] | None = None
+    # V_b and the _Next of slot b, by b.
+    values: dict[int, _Next] = field(default_factory=dict)
+    nexts: dict[int, _Next] = field(default_factory=dict)
+
+    def reusable(self, stages: list[Stage]) -> int:
+        """The first b from which the stages are the ones remembered."""
+        known = self.stages
+        b = len(stages)
+        if known is None or len(known) != b:
+            return b
+        while b > 0 and known[b - 1] is stages[b - 1]:
+            b -= 1
+        return b
+
+
 def optimal_site_path(
     stages: list[Stage],
     start_kwh: float,
     lower: list[float],
     reach_low: list[float],
     reach_high: list[float],
+    memo: PathMemo | None = None,
 ) -> list[float]:
-    """The energies at boundaries 1..N of a cheapest path that respects `lower`."""
+    """The energies at boundaries 1..N of a cheapest path that respects `lower`. A `memo` is
+    only ever passed with the same bounds."""
     count = len(stages)
     low = min(max(lower[count], reach_low[count]), reach_high[count])
     high = reach_high[count]
     xs: list[float] = [low, high] if high - low > _TINY_KWH else [low]
     ss: list[float] | None = [0.0] if len(xs) == 2 else []
     vs: list[float] = [0.0] * len(xs)
-    nexts: list[_Next] = []
-    for b in range(count - 1, -1, -1):
+    memo = PathMemo() if memo is None else memo
+    first = memo.reusable(stages)
+    if first < count:
+        xs, vs, ss = memo.values[first].xs, memo.values[first].vs, memo.values[first].ss
+    for b in range(first - 1, -1, -1):
         stage = stages[b]
         new_low = max(lower[b], reach_low[b])
         new_high = reach_high[b]
         if ss is not None:
             vs = _values_from_slopes(xs, ss)
-        nexts.append(_Next(xs, vs, ss))
+        memo.nexts[b] = _Next(xs, vs, ss)
         if ss is not None and stage.is_convex():
             step = taper_step if stage.tapers else merge_step
             xs, ss = step(xs, ss, stage, new_low, new_high)
+            vs = []
         else:
             xs, vs = general_step(xs, vs, stage, new_low, new_high)
             ss = _slopes_if_convex(xs, vs) if len(xs) > 1 else []
             if ss is not None and max(vs) >= INFEASIBLE / 2.0:
                 ss = None
-    nexts.reverse()
-    return _forward(stages, start_kwh, nexts)
+        memo.values[b] = _Next(xs, vs, ss)
+    memo.stages = list(stages)
+    return _forward(stages, start_kwh, [memo.nexts[b] for b in range(count)])
 
 
 def _best_on_window(
