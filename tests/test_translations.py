@@ -20,7 +20,7 @@ TRANSLATIONS = Path(__file__).resolve().parents[1] / "custom_components" / DOMAI
 LANGUAGES = ("da", "de", "fi", "fr", "nb", "nl", "sv")
 # Languages whose translation is not finished yet: they may leave texts out (Home Assistant
 # shows those in English). Take a language out of this set once it is complete.
-STILL_BEING_TRANSLATED = {"da", "fi", "fr", "nb", "sv"}
+STILL_BEING_TRANSLATED = {"da", "fi", "nb", "sv"}
 # The categories Home Assistant loads from a translation file.
 CATEGORIES = ("config", "options", "selector", "entity", "issues", "exceptions", "services")
 STATE = "component.ev_flex.entity.sensor.smart_charging_state"
