@@ -1,5 +1,5 @@
 """The integration's own translations: English is the source, and every other language
-translates each English text with the same keys, placeholders, links and code."""
+translates each English text with the same keys, placeholders, links, code and markdown."""
 
 import json
 from pathlib import Path
@@ -63,7 +63,7 @@ def test_a_language_translates_every_english_text(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_translation_keeps_the_placeholders_links_and_code(language: str) -> None:
+def test_a_translation_keeps_the_placeholders_links_code_and_markdown(language: str) -> None:
     english = _texts("en")
     for key, text in _texts(language).items():
         assert isinstance(text, str), (language, key)
@@ -71,6 +71,9 @@ def test_a_translation_keeps_the_placeholders_links_and_code(language: str) -> N
         source = english[key]
         assert set(PLACEHOLDER.findall(text)) == set(PLACEHOLDER.findall(source)), (language, key)
         assert sorted(LITERAL.findall(text)) == sorted(LITERAL.findall(source)), (language, key)
+        # The same markdown: as many bold marks and line breaks.
+        for mark in ("**", "\n"):
+            assert text.count(mark) == source.count(mark), (language, key, mark)
         # A stray brace breaks the frontend's message formatter.
         assert "{" not in PLACEHOLDER.sub("", text), (language, key)
         assert "}" not in PLACEHOLDER.sub("", text), (language, key)
