@@ -18,9 +18,9 @@ from custom_components.ev_flex.const import DOMAIN
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "custom_components" / DOMAIN / "translations"
 # The languages of EV Flex's markets, as the card has them too.
 LANGUAGES = ("da", "de", "fi", "fr", "nb", "nl", "sv")
-# Languages whose translation is not finished yet: they may leave texts out (Home Assistant
-# shows those in English). Take a language out of this set once it is complete.
-STILL_BEING_TRANSLATED = {"da", "fi", "nb", "sv"}
+# Languages whose translation is not finished yet (none now): they may leave texts out (Home
+# Assistant shows those in English). A new language waits here until it is complete.
+STILL_BEING_TRANSLATED: set[str] = set()
 # The categories Home Assistant loads from a translation file.
 CATEGORIES = ("config", "options", "selector", "entity", "issues", "exceptions", "services")
 STATE = "component.ev_flex.entity.sensor.smart_charging_state"
