@@ -1,6 +1,7 @@
 """The house through Home Assistant: the live guard, the plan's site and the solar modes."""
 
 from datetime import datetime, time, timedelta
+import threading
 from typing import Any, NoReturn
 from unittest.mock import Mock
 from zoneinfo import ZoneInfo
@@ -8,6 +9,7 @@ from zoneinfo import ZoneInfo
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -17,10 +19,11 @@ from pytest_homeassistant_custom_component.common import (
     mock_integration,
     mock_platform,
 )
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.ev_flex import house_plan, smart_charging
+from custom_components.ev_flex import house_plan, shown_plan
 from custom_components.ev_flex.const import DOMAIN
-from custom_components.ev_flex.core.planner import Plan, PlanRequest, plan
+from custom_components.ev_flex.core.planner import Plan, PlanRequest, PlanValidationError, plan
 from custom_components.ev_flex.core.simulator import Simulation
 from custom_components.ev_flex.core.site_plan import CarAsk
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
@@ -692,7 +695,7 @@ def _count_plans(monkeypatch: pytest.MonkeyPatch) -> list[PlanRequest]:
         made.append(request)
         return plan(request)
 
-    monkeypatch.setattr(smart_charging, "make_plan", counting)
+    monkeypatch.setattr(shown_plan, "make_plan", counting)
     return made
 
 
@@ -735,6 +738,125 @@ async def test_the_plan_shown_for_a_car_alone_is_made_once_for_the_same_inputs(
     )
     await shown()
     assert len(made) == 2
+
+
+async def _card(hass: HomeAssistant, ws_client: WebSocketGenerator, entry: MockConfigEntry) -> Any:
+    """A card subscribed to the garage car's plan (its subscription answered)."""
+    device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, GARAGE_ID), entry.entry_id)
+    assert device is not None
+    client = await ws_client(hass)
+    await client.send_json_auto_id(
+        {"type": "ev_flex/vehicle_plan/subscribe", "device_id": device.id}
+    )
+    assert (await client.receive_json())["success"]
+    return client
+
+
+async def _nothing_sent(client: Any) -> None:
+    """The card got no event: a ping is answered first."""
+    await client.send_json_auto_id({"type": "ping"})
+    assert (await client.receive_json())["type"] == "pong"
+
+
+async def test_the_plan_shown_for_a_car_alone_is_made_off_the_event_loop(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Smart charging off, the plan the card and the action show is made in the executor: the
+    card is answered at once and gets the plan when it is ready. A target changed while a
+    plan is made wins: the plan for the old one is dropped, the card and the action get the
+    plan for the new one."""
+    made: list[tuple[PlanRequest, int]] = []
+    release = threading.Event()
+
+    def slow(request: PlanRequest) -> Plan:
+        made.append((request, threading.get_ident()))
+        assert release.wait(10), "the test releases the planner"
+        return plan(request)
+
+    monkeypatch.setattr(shown_plan, "make_plan", slow)
+    client = await _card(hass, hass_ws_client, loaded_entry)
+    await _nothing_sent(client)
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {ATTR_ENTITY_ID: f"number.{CAR}_target_charge", "value": 90},
+        blocking=True,
+    )
+    action = hass.async_create_task(_plan_charging(hass, loaded_entry))
+    await _nothing_sent(client)
+    release.set()
+    answer = await action
+    event = (await client.receive_json())["event"]
+    assert event["plan"]["summary"]["target_soc_pct"] == 90
+    assert answer["summary"] == event["plan"]["summary"]
+    await _nothing_sent(client)
+    assert [request.targets[-1].soc_pct for request, _ in made] == [80, 90]
+    assert all(request.site is not None for request, _ in made)
+    assert hass.loop_thread_id not in {thread for _, thread in made}
+
+
+async def test_the_action_waiting_for_a_plan_when_the_entry_unloads_says_so(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan shown is being made when the entry unloads: the action gets a translated
+    error, not a wait without end."""
+    release = threading.Event()
+
+    def slow(request: PlanRequest) -> Plan:
+        assert release.wait(10), "the test releases the planner"
+        return plan(request)
+
+    monkeypatch.setattr(shown_plan, "make_plan", slow)
+    # Started eagerly: the action waits for the plan before the unload begins.
+    action = hass.async_create_task(_plan_charging(hass, loaded_entry), eager_start=True)
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    release.set()
+    with pytest.raises(HomeAssistantError) as raised:
+        await action
+    assert raised.value.translation_key == "plan_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("fault", "error", "key"),
+    [
+        (RuntimeError("the solver broke"), HomeAssistantError, "plan_unavailable"),
+        (PlanValidationError("prices", "none"), ServiceValidationError, "invalid_plan_request"),
+    ],
+)
+async def test_a_failing_planner_shows_no_plan_and_the_action_says_why(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    fault: Exception,
+    error: type[HomeAssistantError],
+    key: str,
+) -> None:
+    """A planner fault for the plan shown: the card shows no plan (not an error), the action
+    raises a translated error, the log warns once, and nothing else stops."""
+    calls: list[PlanRequest] = []
+
+    def broken(request: PlanRequest) -> NoReturn:
+        calls.append(request)
+        raise fault
+
+    monkeypatch.setattr(shown_plan, "make_plan", broken)
+    client = await _card(hass, hass_ws_client, loaded_entry)
+    event = (await client.receive_json())["event"]
+    assert event["problem"] == "no_plan"
+    assert event["plan"] is None
+    assert event["prices"], "the prices still show"
+    with pytest.raises(error) as raised:
+        await _plan_charging(hass, loaded_entry)
+    assert raised.value.translation_key == key
+    assert len(calls) == 1, "a failed plan is not made again for the same inputs"
+    assert "the plan shown for" in caplog.text
+    assert "Error doing job" not in caplog.text
+    assert hass.states.get(f"sensor.{CAR}_smart_charging_state").state == "disabled"
 
 
 async def test_a_plan_at_half_past_counts_what_the_meter_imported_since_the_hour_began(
