@@ -816,13 +816,14 @@ async def test_the_action_waiting_for_a_plan_when_the_entry_unloads_says_so(
     release.set()
     with pytest.raises(HomeAssistantError) as raised:
         await action
-    assert raised.value.translation_key == "plan_unavailable"
+    assert raised.value.translation_key == "invalid_plan_request"
+    assert not isinstance(raised.value, ServiceValidationError), "not the user's fault"
 
 
 @pytest.mark.parametrize(
     ("fault", "error", "key"),
     [
-        (RuntimeError("the solver broke"), HomeAssistantError, "plan_unavailable"),
+        (RuntimeError("the solver broke"), HomeAssistantError, "invalid_plan_request"),
         (PlanValidationError("prices", "none"), ServiceValidationError, "invalid_plan_request"),
     ],
 )
