@@ -21,9 +21,10 @@ charging at its floor (then it falls back to `hour_caps`). A target inside an ho
 charge curve or a minimum charging power also fall back to `hour_caps`, which is a heuristic there.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 import math
 from typing import TYPE_CHECKING
 
@@ -208,7 +209,7 @@ def _shave_level(loads: list[tuple[float, float]], budget: float) -> float:
 def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list[Stage]:
     """The car's slots against the house, with imports capped at `peak_cap` per hour."""
     if math.isfinite(peak_cap):
-        return capped_stages(car, house, hour_caps(car, house, peak_cap))
+        return capped_stages(car, house, hour_caps(car, house, peak_cap), stages(car, house))
     key = tuple(house)
     free = car.free_stages.get(key)
     if free is None:
@@ -219,8 +220,15 @@ def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list
     return free
 
 
-def capped_stages(car: Car, house: Sequence[float], net_caps: Sequence[float]) -> list[Stage]:
-    """The car's slots against the house, with the net grid power capped per slot."""
+def capped_stages(
+    car: Car,
+    house: Sequence[float],
+    net_caps: Sequence[float],
+    free: Sequence[Stage] | None = None,
+) -> list[Stage]:
+    """The car's slots against the house, with the net grid power capped per slot; a slot
+    whose cap leaves the car its full power keeps its stage from `free` (the stages without
+    a cap), when given."""
     request = car.request
     charge, discharge = request.charge, request.discharge
     site = request.site
@@ -236,6 +244,9 @@ def capped_stages(car: Car, house: Sequence[float], net_caps: Sequence[float]) -
         load = house[t]
         net_cap = min(max(import_limit, load), net_caps[t])
         cap = min(charge.max_kw, max(0.0, net_cap - load))
+        if free is not None and net_cap >= load and cap >= charge.max_kw:
+            out.append(free[t])
+            continue
         reach = reaches.get((hours, cap))
         if reach is None:
             curve = car.curve
@@ -321,11 +332,20 @@ def solve(
 ) -> tuple[list[float], list[Stage]]:
     """The cheapest path at this cap on the hourly import, and its stages. `fallen` gathers the
     hours that fell back to per-slot caps (`solve_by_hours`), so the next cap skips trying."""
+    path, followed = _solve_lazily(car, house, peak_cap, fallen)
+    return path, followed()
+
+
+def _solve_lazily(
+    car: Car, house: Sequence[float], peak_cap: float, fallen: set[int] | None = None
+) -> tuple[list[float], Callable[[], list[Stage]]]:
+    """`solve`, with the stages made only when asked for: a search keeps one path of many."""
     if _takes_hours(car, peak_cap):
         exact = solve_by_hours(car, house, peak_cap, set() if fallen is None else fallen)
         if exact is not None:
             return exact
-    return _solve_by_slots(car, house, peak_cap)
+    path, slots = _solve_by_slots(car, house, peak_cap)
+    return path, lambda: slots
 
 
 def _solve_by_slots(
@@ -389,7 +409,18 @@ def _hour_items(
 ) -> _HourItems | None:
     """The stages at this cap, from the stages without one (`free`); `built` keeps the hour
     stages between tries."""
-    capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
+    caps = hour_caps(car, house, peak_cap)
+    staged = {
+        group[0]
+        for group in car.hour_groups
+        if group[0] in eligible and _may_bind(car, free, house, group, peak_cap)
+    }
+    for group in car.hour_groups:
+        if group[0] in staged:
+            # Planned as one stage: no slot of the hour needs a capped stage of its own.
+            for t in group:
+                caps[t] = math.inf
+    capped = capped_stages(car, house, caps, free)
     built = {} if built is None else built
     pieces = car.hour_pieces.setdefault(tuple(house), {})
     items: list[Stage] = []
@@ -397,7 +428,7 @@ def _hour_items(
     ends = [0]
     for group in car.hour_groups:
         first = group[0]
-        if first in eligible and _may_bind(car, free, house, group, peak_cap):
+        if first in staged:
             if first not in built:
                 if first not in pieces:
                     pieces[first] = hour_pieces(car, group, free, house)
@@ -431,7 +462,7 @@ def _may_bind(
 
 def solve_by_hours(
     car: Car, house: Sequence[float], peak_cap: float, fallen: set[int]
-) -> tuple[list[float], list[Stage]] | None:
+) -> tuple[list[float], Callable[[], list[Stage]]] | None:
     """The cheapest path with each hour that can take it as one stage (`peak.py`), apart from
     the hours in `fallen`; None when an hour can't keep to the cap even by discharging."""
     free = stages(car, house)
@@ -446,7 +477,9 @@ def solve_by_hours(
         path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
         slot_path, broken = _expand(car, built, path, lower)
         if not broken:
-            return slot_path, _followed_stages(car, house, peak_cap, slot_path, built.hours)
+            return slot_path, partial(
+                _followed_stages, car, house, peak_cap, slot_path, built.hours
+            )
         eligible -= broken
         fallen |= broken
     return None
@@ -542,7 +575,7 @@ def _followed_stages(
         if hour is not None:
             for t in hour.slots:
                 caps[t] = max(house[t] + pcs[t] - pds[t], house[t], 0.0)
-    return capped_stages(car, house, caps)
+    return capped_stages(car, house, caps, stages(car, house))
 
 
 def _below_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> list[int]:
@@ -680,35 +713,37 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     # The protective level as the plan without a cap reaches it, at every boundary.
     needs = lower_bounds(car, reach_bounds(car, stages(car, house))[0])
 
+    # The stages of the best plan so far, made once the search is over; None: `free`'s.
+    best_stages: Callable[[], list[Stage]] | None = None
+
     def at(cap: float) -> float:
-        nonlocal best
+        nonlocal best, best_stages
         score = scores.get(cap)
         if score is None:
-            path, slots = solve(car, house, cap, fallen)
-            outcome = evaluate(car, house, path, slots)
+            path, followed = _solve_lazily(car, house, cap, fallen)
+            outcome = evaluate(car, house, path, [])
             missed = missed_kwh(car, path) > allowed_shortfall or any(
                 energy < need - _MET_TOLERANCE_KWH
                 for energy, need in zip(path, needs[1:], strict=True)
             )
             score = scores[cap] = math.inf if missed else outcome.cost
             if score < best.cost - 1e-12 * (1.0 + abs(best.cost)):
-                best = outcome
+                best, best_stages = outcome, followed
         return score
 
     low, high = floor, free.peak
-    if at(low) <= at(min(high, low + _PEAK_TOLERANCE_KW * 10.0)):
-        return best
-    a = high - _GOLDEN * (high - low)
-    b = low + _GOLDEN * (high - low)
-    while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
-        if at(a) <= at(b):
-            high, b = b, a
-            a = high - _GOLDEN * (high - low)
-        else:
-            low, a = a, b
-            b = low + _GOLDEN * (high - low)
-    at((low + high) / 2.0)
-    return best
+    if at(low) > at(min(high, low + _PEAK_TOLERANCE_KW * 10.0)):
+        a = high - _GOLDEN * (high - low)
+        b = low + _GOLDEN * (high - low)
+        while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
+            if at(a) <= at(b):
+                high, b = b, a
+                a = high - _GOLDEN * (high - low)
+            else:
+                low, a = a, b
+                b = low + _GOLDEN * (high - low)
+        at((low + high) / 2.0)
+    return best if best_stages is None else replace(best, stages=best_stages())
 
 
 # --------------------------------------------------------------------------------------------
