@@ -50,6 +50,11 @@ _HOUR_ROUNDS = 3
 _FREE_STAGES_KEPT = 8
 # How far (kWh) an hour's inner boundary may stray past its bounds before the hour falls back.
 _DIP_KWH = 1e-6
+# An hour's import within this much (kWh) of its budget keeps to it.
+_BUDGET_TOLERANCE_KWH = 1e-9
+# Tangent steps in the search for the price of an hour's import, and the highest price tried.
+_PRICE_STEPS = 60
+_PRICE_CEILING = 1e6
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +230,13 @@ def capped_stages(
     house: Sequence[float],
     net_caps: Sequence[float],
     free: Sequence[Stage] | None = None,
+    slots: Sequence[int] | None = None,
+    import_extra: float = 0.0,
 ) -> list[Stage]:
     """The car's slots against the house, with the net grid power capped per slot; a slot
     whose cap leaves the car its full power keeps its stage from `free` (the stages without
-    a cap), when given."""
+    a cap), when given. `slots`: only these slots' stages, with `import_extra` on their
+    import price (what one more kWh of the hour's import is worth, `_solve_priced`)."""
     request = car.request
     charge, discharge = request.charge, request.discharge
     site = request.site
@@ -240,11 +248,12 @@ def capped_stages(
     hours_list = car.horizon.hours
     reaches: dict[tuple[float, float], SlotReach] = {}
     out: list[Stage] = []
-    for t, (hours, price) in enumerate(zip(hours_list, car.horizon.prices, strict=True)):
+    for t in range(len(hours_list)) if slots is None else slots:
+        hours, price = hours_list[t], car.horizon.prices[t]
         load = house[t]
         net_cap = min(max(import_limit, load), net_caps[t])
         cap = min(charge.max_kw, max(0.0, net_cap - load))
-        if free is not None and net_cap >= load and cap >= charge.max_kw:
+        if free is not None and slots is None and net_cap >= load and cap >= charge.max_kw:
             out.append(free[t])
             continue
         reach = reaches.get((hours, cap))
@@ -261,7 +270,7 @@ def capped_stages(
             reach = reaches[hours, cap] = SlotReach.build(curve, hours)
         can_charge = cap > 0.0 and (reach.flat_shift is None or reach.flat_shift > 0.0)
         eta = charge.efficiency
-        imp = price.import_price
+        imp = price.import_price + import_extra
         export = 0.0 if price.export_price is None else price.export_price
         charge_costs: tuple[tuple[float, float], ...] = ((math.inf, imp / eta),)
         if load < 0.0:
@@ -314,6 +323,59 @@ def reach_bounds(car: Car, slots: list[Stage]) -> tuple[list[float], list[float]
             high.append(top if stage.least_charge(energy) <= top else energy)
         low.append(max(car.floor_kwh, low[-1] - stage.discharge_kwh))
     return high, low, feasible
+
+
+def _reach_under_cap(
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    built: _HourItems,
+    free: list[Stage],
+    priced: list[list[int]],
+) -> tuple[list[float], bool]:
+    """`reach_bounds`' highest energy at every item boundary of `built`, and whether every
+    forced discharge can be made. The `priced` hours (`_solve_priced`) charge as early as
+    their budget allows, which reaches the most at every boundary; the other hours keep
+    their stages. An hour the house alone takes over the cap keeps its per-slot caps."""
+    hours, eta = car.horizon.hours, car.request.charge.efficiency
+    # The spare import of each early hour, by its first slot; and all of their slots.
+    spare: dict[int, float] = {}
+    early: set[int] = set()
+    for group in priced:
+        own = sum(hours[t] * max(house[t], 0.0) for t in group)
+        budget = hour_budget(car, group, peak_cap)
+        if own <= budget:
+            spare[group[0]] = budget - own
+            early.update(group)
+    high = [car.start_kwh]
+    feasible = True
+    left = 0.0
+    for k, (item, hour) in enumerate(zip(built.items, built.hours, strict=True)):
+        t = built.ends[k]
+        energy = high[-1]
+        if hour is not None or t not in early:
+            reached, possible = _reach_step(car, item, energy)
+            feasible = feasible and possible
+            high.append(reached)
+            continue
+        left = spare.get(t, left)
+        room = max(house[t], 0.0) + left / hours[t] - house[t]
+        reached = max(energy, min(free[t].top(energy), energy + hours[t] * eta * room))
+        drawn = house[t] + (reached - energy) / (hours[t] * eta)
+        left = max(0.0, left - hours[t] * (max(drawn, 0.0) - max(house[t], 0.0)))
+        high.append(reached)
+    return high, feasible
+
+
+def _reach_step(car: Car, stage: Stage, energy: float) -> tuple[float, bool]:
+    """The highest energy after one stage from `energy`, and whether its forced discharge
+    can be made (as `reach_bounds` steps)."""
+    if stage.forced_kwh > 0.0:
+        possible = stage.forced_kwh <= stage.discharge_kwh
+        possible = possible and energy - stage.forced_kwh >= car.floor_kwh - 1e-9
+        return max(car.floor_kwh, energy - stage.forced_kwh), possible
+    top = stage.top(energy)
+    return (top if stage.least_charge(energy) <= top else energy), True
 
 
 def lower_bounds(car: Car, reach_high: list[float]) -> list[float]:
@@ -447,15 +509,24 @@ def _hour_items(
 
 
 def _may_bind(
-    car: Car, free: list[Stage], house: Sequence[float], group: list[int], peak_cap: float
+    car: Car,
+    free: list[Stage],
+    house: Sequence[float],
+    group: list[int],
+    peak_cap: float,
+    taper_at_full: bool = False,
 ) -> bool:
-    """Whether charging at full power could take the hour over the cap."""
+    """Whether charging at full power could take the hour over the cap; `taper_at_full`
+    counts a tapering slot at the charger's full power (else it counts as not charging)."""
     hours = car.horizon.hours
     eta = car.request.charge.efficiency
     most = 0.0
     for t in group:
         stage = free[t]
-        power = (stage.reach.flat_shift or 0.0) / (hours[t] * eta) if stage.can_charge else 0.0
+        shift = stage.reach.flat_shift
+        if shift is None and taper_at_full:
+            shift = hours[t] * eta * car.request.charge.max_kw
+        power = (shift or 0.0) / (hours[t] * eta) if stage.can_charge else 0.0
         most += hours[t] * max(0.0, house[t] + power)
     return most > hour_budget(car, group, peak_cap)
 
@@ -474,15 +545,158 @@ def solve_by_hours(
             return None
         high, low, _ = reach_bounds(car, built.items)
         lower = _lower_at(car, high, built.ends)
-        path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
-        slot_path, broken = _expand(car, built, path, lower)
+        followed = [t for hour in built.hours if hour is not None for t in hour.slots]
+        group = _priced_hour(car, house, peak_cap, free, built)
+        if group is None:
+            path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
+            slot_path, broken = _expand(car, built, path, lower)
+        else:
+            solved = _solve_priced(car, house, peak_cap, built, group)
+            if solved is None:
+                return None
+            slot_path, broken = solved
+            followed += group
         if not broken:
-            return slot_path, partial(
-                _followed_stages, car, house, peak_cap, slot_path, built.hours
-            )
+            return slot_path, partial(_followed_stages, car, house, peak_cap, slot_path, followed)
         eligible -= broken
         fallen |= broken
     return None
+
+
+def _priced_hour(
+    car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _HourItems
+) -> list[int] | None:
+    """The one hour of several slots, not taken as one stage, whose budget per-slot caps can't
+    share out exactly at this cap: a target or the protective level inside it, a dip below
+    the floor, or a taper it may charge into. None when there is no such hour, or more than
+    one, or its slots' costs are not convex; then per-slot caps stay (a heuristic for them)."""
+    staged = {hour.slots[0] for hour in built.hours if hour is not None}
+    candidates = [
+        group
+        for group in car.hour_groups
+        if len(group) > 1
+        and group[0] not in staged
+        and _may_bind(car, free, house, group, peak_cap, taper_at_full=True)
+    ]
+    if not candidates:
+        return None
+    request = car.request
+    protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
+    high, _, _ = reach_bounds(car, free)
+    inside = {rule.index for rule in car.rules}
+    knee = car.curve.energies[0] if not car.curve.is_flat else math.inf
+    found: list[list[int]] = []
+    for group in candidates:
+        first, last = group[0], group[-1]
+        plain = (
+            all(free[t].discharge_kwh <= 0.0 for t in group)
+            and not any(first < b <= last for b in inside)
+            and not (protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH)
+            and high[last + 1] <= knee
+        )
+        if plain:
+            continue
+        if not all(free[t].is_convex() for t in group):
+            return None
+        found.append(group)
+    return found[0] if len(found) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Priced:
+    """One solve with a price on the hour's import: the path, its cost and the hour's import."""
+
+    price: float
+    path: list[float]
+    broken: set[int]
+    # The Lagrangian's value: cost + price * (import - budget); and import - budget.
+    value: float
+    excess: float
+
+
+def _solve_priced(
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    built: _HourItems,
+    group: list[int],
+) -> tuple[list[float], set[int]] | None:
+    """The cheapest path with `group`'s import budget priced rather than shared out.
+
+    With a price `nu` per kWh of the hour's import, its slots are ordinary slots whose import
+    costs `nu` more, and the plan is exact for that price. The Lagrangian's value is concave in
+    `nu`, piecewise linear; its highest point is found by intersecting tangents, and the plans
+    on either side of it are mixed to use the budget exactly: the cheapest plan at this cap
+    (the problem is convex). None when even the highest price can't keep the hour to the cap.
+    """
+    budget = hour_budget(car, group, peak_cap)
+    index = built.ends.index(group[0])
+    # The hour's own reach: its per-slot caps would bound it by one way of sharing the budget.
+    free = stages(car, house)
+    relaxed = list(built.items)
+    relaxed[index : index + len(group)] = [free[t] for t in group]
+    high, low, _ = reach_bounds(car, relaxed)
+    lower = _lower_at(car, high, built.ends)
+
+    def solve_at(price: float) -> _Priced:
+        items = list(built.items)
+        items[index : index + len(group)] = capped_stages(
+            car, house, [math.inf] * len(house), slots=group, import_extra=price
+        )
+        path = optimal_site_path(items, car.start_kwh, lower, low, high)
+        slot_path, broken = _expand(car, built, path, lower)
+        pcs, pds = powers(car, slot_path)
+        net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
+        hours = car.horizon.hours
+        excess = sum(hours[t] * max(net[t], 0.0) for t in group) - budget
+        cost = energy_cost(car, net) + wear_cost(car, pds)
+        return _Priced(price, slot_path, broken, cost + price * excess, excess)
+
+    left = solve_at(0.0)
+    if left.excess <= _BUDGET_TOLERANCE_KWH or left.broken:
+        return left.path, left.broken
+    right = _priced_enough(solve_at, left)
+    if right is None:
+        return None
+    for _ in range(_PRICE_STEPS):
+        if right.excess >= -_BUDGET_TOLERANCE_KWH or right.broken:
+            break
+        price = (right.value - left.value + left.excess * left.price - right.excess * right.price)
+        price /= left.excess - right.excess
+        if not left.price < price < right.price:
+            break
+        middle = solve_at(price)
+        if middle.broken:
+            return middle.path, middle.broken
+        tangent = left.value + left.excess * (price - left.price)
+        if middle.value >= tangent - 1e-12 * (1.0 + abs(tangent)):
+            break
+        if middle.excess > 0.0:
+            left = middle
+        else:
+            right = middle
+    return _mixed(left, right), right.broken
+
+
+def _priced_enough(solve_at: Callable[[float], _Priced], left: _Priced) -> _Priced | None:
+    """A price at which the hour keeps to its budget; None when no price up to the ceiling
+    does."""
+    price = 1.0
+    while price <= _PRICE_CEILING:
+        right = solve_at(price)
+        if right.excess <= _BUDGET_TOLERANCE_KWH or right.broken:
+            return right
+        price *= 8.0
+    return None
+
+
+def _mixed(left: _Priced, right: _Priced) -> list[float]:
+    """The mix of two plans whose hour imports lie either side of the budget that uses it
+    exactly; `right` when it already keeps to it."""
+    if right.excess >= -_BUDGET_TOLERANCE_KWH or left.excess <= right.excess:
+        return right.path
+    share = -right.excess / (left.excess - right.excess)
+    return [share * a + (1.0 - share) * b for a, b in zip(left.path, right.path, strict=True)]
 
 
 def _one_stage_hours(car: Car, free: list[Stage]) -> set[int]:
@@ -561,20 +775,14 @@ def _inside(
 
 
 def _followed_stages(
-    car: Car,
-    house: Sequence[float],
-    peak_cap: float,
-    path: list[float],
-    hours: list[HourStage | None],
+    car: Car, house: Sequence[float], peak_cap: float, path: list[float], followed: list[int]
 ) -> list[Stage]:
-    """Per slot, the stage the plan follows: an hour taken as one stage caps each slot at the
-    grid power the plan gives it."""
+    """Per slot, the stage the plan follows: the `followed` slots (of an hour taken as one
+    stage, or whose import was priced) are capped at the grid power the plan gives them."""
     caps = hour_caps(car, house, peak_cap)
     pcs, pds = powers(car, path)
-    for hour in hours:
-        if hour is not None:
-            for t in hour.slots:
-                caps[t] = max(house[t] + pcs[t] - pds[t], house[t], 0.0)
+    for t in followed:
+        caps[t] = max(house[t] + pcs[t] - pds[t], house[t], 0.0)
     return capped_stages(car, house, caps, stages(car, house))
 
 
@@ -678,10 +886,12 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
             built = _hour_items(car, house, cap, eligible, free, reach_only=True)
             if built is None:
                 return False
-            items, ends = built.items, built.ends
+            ends = built.ends
+            group = _priced_hour(car, house, cap, free, built)
+            early = [] if group is None else [group]
+            high, possible = _reach_under_cap(car, house, cap, built, free, early)
         else:
-            items = stages(car, house, cap)
-        high, _, possible = reach_bounds(car, items)
+            high, _, possible = reach_bounds(car, stages(car, house, cap))
         return possible and all(h >= needs[end] - 1e-9 for h, end in zip(high, ends, strict=True))
 
     if feasible(floor):
