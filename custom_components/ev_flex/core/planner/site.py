@@ -37,7 +37,10 @@ if TYPE_CHECKING:
     from . import Plan, PlanRequest, _Horizon, _TargetRule
 
 # A capacity-tariff peak within this much (kW) of the best is as good as the best.
-_PEAK_TOLERANCE_KW = 1e-7
+_PEAK_TOLERANCE_KW = 1e-9
+# How close (kW) to the lowest cap that reaches every target the search starts: where the best
+# plan is there, every kW above it costs the tariff's price and more.
+_LOWEST_CAP_TOLERANCE_KW = 1e-11
 _REACH_MARGIN_KWH = 1e-9
 # A capped plan may miss the targets by this much more than the plan without a cap (kWh).
 _MET_TOLERANCE_KWH = 1e-6
@@ -897,7 +900,7 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
     if feasible(floor):
         return floor
     low, high = floor, ceiling
-    while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
+    while high - low > _LOWEST_CAP_TOLERANCE_KW * (1.0 + high):
         middle = (low + high) / 2.0
         if feasible(middle):
             high = middle
