@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 # A capacity-tariff peak within this much (kW) of the best is as good as the best.
 _PEAK_TOLERANCE_KW = 1e-9
+# How far above the lowest cap (kW) the search looks whether a higher cap pays: far enough
+# for a budget to be more than a rounding.
+_PEAK_PROBE_KW = 1e-6
 # How close (kW) to the lowest cap that reaches every target the search starts: where the best
 # plan is there, every kW above it costs the tariff's price and more.
 _LOWEST_CAP_TOLERANCE_KW = 1e-11
@@ -78,6 +81,8 @@ class Car:
     hour_pieces: dict[tuple[float, ...], dict[int, HourPieces]] = field(
         default_factory=dict, compare=False
     )
+    # The highest energy at every boundary without a cap, per house.
+    free_reach: dict[tuple[float, ...], list[float]] = field(default_factory=dict, compare=False)
 
 
 def prepare(request: PlanRequest) -> Car | None:
@@ -224,8 +229,19 @@ def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list
         if len(car.free_stages) > _FREE_STAGES_KEPT:
             car.free_stages.clear()
             car.hour_pieces.clear()
+            car.free_reach.clear()
         free = car.free_stages[key] = capped_stages(car, house, [math.inf] * len(house))
     return free
+
+
+def free_high(car: Car, house: Sequence[float]) -> list[float]:
+    """`reach_bounds`' highest energy at every boundary without a cap (kept per house)."""
+    free = stages(car, house)
+    key = tuple(house)
+    high = car.free_reach.get(key)
+    if high is None:
+        high = car.free_reach[key] = reach_bounds(car, free)[0]
+    return high
 
 
 def capped_stages(
@@ -540,7 +556,7 @@ def solve_by_hours(
     """The cheapest path with each hour that can take it as one stage (`peak.py`), apart from
     the hours in `fallen`; None when an hour can't keep to the cap even by discharging."""
     free = stages(car, house)
-    eligible = _one_stage_hours(car, free) - fallen
+    eligible = _one_stage_hours(car, free, free_high(car, house)) - fallen
     hour_stages: dict[int, HourStage | None] = {}
     for _ in range(_HOUR_ROUNDS):
         built = _hour_items(car, house, peak_cap, eligible, free, built=hour_stages)
@@ -585,7 +601,7 @@ def _priced_hour(
         return None
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
-    high, _, _ = reach_bounds(car, free)
+    high = free_high(car, house)
     inside = {rule.index for rule in car.rules}
     knee = car.curve.energies[0] if not car.curve.is_flat else math.inf
     found: list[list[int]] = []
@@ -664,7 +680,7 @@ def _solve_priced(
     for _ in range(_PRICE_STEPS):
         if right.excess >= -_BUDGET_TOLERANCE_KWH or right.broken:
             break
-        price = (right.value - left.value + left.excess * left.price - right.excess * right.price)
+        price = right.value - left.value + left.excess * left.price - right.excess * right.price
         price /= left.excess - right.excess
         if not left.price < price < right.price:
             break
@@ -702,13 +718,13 @@ def _mixed(left: _Priced, right: _Priced) -> list[float]:
     return [share * a + (1.0 - share) * b for a, b in zip(left.path, right.path, strict=True)]
 
 
-def _one_stage_hours(car: Car, free: list[Stage]) -> set[int]:
+def _one_stage_hours(car: Car, free: list[Stage], high: list[float]) -> set[int]:
     """The hours (by first slot) taken as one stage: several convex slots, one of them able to
-    discharge, no target inside, and the protective level reachable before the hour. Where the
-    car can only charge, `hour_caps` giving the budget to the cheapest slots is already exact."""
+    discharge, no target inside, and the protective level reachable before the hour (`high`:
+    the highest energies without a cap). Where the car can only charge, `hour_caps` giving the
+    budget to the cheapest slots is already exact."""
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
-    high, _, _ = reach_bounds(car, free)
     inside = {rule.index for rule in car.rules}
     out: set[int] = set()
     for group in car.hour_groups:
@@ -879,9 +895,8 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
 def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling: float) -> float:
     """The lowest cap on the hourly import that still reaches everything reachable without one."""
     free = stages(car, house)
-    free_high, _, _ = reach_bounds(car, free)
-    needs = lower_bounds(car, free_high)
-    eligible = _one_stage_hours(car, free)
+    needs = lower_bounds(car, free_high(car, house))
+    eligible = _one_stage_hours(car, free, free_high(car, house))
 
     def feasible(cap: float) -> bool:
         ends = list(range(len(needs)))
@@ -924,7 +939,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     fallen: set[int] = set()
     allowed_shortfall = missed_kwh(car, free.path) + _MET_TOLERANCE_KWH
     # The protective level as the plan without a cap reaches it, at every boundary.
-    needs = lower_bounds(car, reach_bounds(car, stages(car, house))[0])
+    needs = lower_bounds(car, free_high(car, house))
 
     # The stages of the best plan so far, made once the search is over; None: `free`'s.
     best_stages: Callable[[], list[Stage]] | None = None
@@ -945,7 +960,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         return score
 
     low, high = floor, free.peak
-    if at(low) > at(min(high, low + _PEAK_TOLERANCE_KW * 10.0)):
+    if at(low) > at(min(high, low + _PEAK_PROBE_KW)):
         a = high - _GOLDEN * (high - low)
         b = low + _GOLDEN * (high - low)
         while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
