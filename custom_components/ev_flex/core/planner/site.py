@@ -17,8 +17,11 @@ highest average is searched for (`_search_peak`). At a given highest average, an
 caps that slot; an hour of several slots where the car can only charge gives its budget to its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
-charging at its floor (then it falls back to `hour_caps`). A target inside an hour, a tapering
-charge curve or a minimum charging power also fall back to `hour_caps`, which is a heuristic there.
+charging at its floor. An hour that can't be one stage for that, or for a target or the
+protective level inside it or a taper it may charge into, prices its import instead when it is
+the only such hour at the cap (`_solve_priced`), which is exact too. Two or more such hours, a
+slot where export pays more than import (its cost is not convex) or a minimum charging power
+fall back to `hour_caps`, which is a heuristic there.
 """
 
 from collections.abc import Callable, Sequence
