@@ -37,6 +37,8 @@ from .dp import (
 
 # Breakpoints closer than this (kWh) are merged.
 _TINY_KWH = 1e-9
+# Float noise (kWh) between two ways of working out one energy.
+_NOISE_KWH = 1e-12
 # Width (kWh) given to a step in a value function.
 _JUMP_KWH = 1e-7
 # The cost of an energy no plan can leave from; far above any real cost, far below overflow.
@@ -84,11 +86,13 @@ class Stage:
         """The lowest energy charging can end at from `energy` (minimum power, or filling up)."""
         if self.min_kw <= 0.0 or self.curve is None:
             return energy
-        least = self.gain * min(self.min_kw, self.curve.power_limit(energy))
-        reached = min(energy + least, self.reach.upper_kwh)
+        limit = self.curve.power_limit(energy)
+        reached = min(energy + self.gain * min(self.min_kw, limit), self.reach.upper_kwh)
         # Where the taper is the minimum, rounding may put it just above top(E): it is top(E).
+        # A cap under the minimum is no taper: only float noise counts as reaching it.
         top = self.reach.top(energy)
-        return top if top < reached <= top + _TINY_KWH else reached
+        noise = _TINY_KWH if limit < self.min_kw else _NOISE_KWH
+        return top if top < reached <= top + noise else reached
 
     def is_convex(self) -> bool:
         """True when the slot's cost is convex in the energy moved and the fast path applies."""
@@ -623,8 +627,9 @@ def _best_on_window(
         return best
     high = max(low, high)
     if following.ss is not None:
+        # V is convex: where its slope passes -rate is the best on the window, clipped to it.
         index = bisect_left(following.ss, -rate)
-        candidates = [min(max(xs[index], low), high), high, low]
+        candidates = [min(max(xs[index], low), high)]
     else:
         candidates = [high, low, *(x for x in xs if low < x < high)]
     for y in candidates:
