@@ -90,3 +90,46 @@ def test_a_minimum_power_under_a_capacity_tariff_is_within_a_tenth_of_a_percent(
         check_against_reference(request, plan(request), rel_tol=1e-3)
 
     check()
+
+
+def _hours(imports: list[float]) -> list[dict[str, Any]]:
+    return price_items(START, imports)
+
+
+def test_a_cap_at_the_house_load_leaves_no_charge_below_the_minimum() -> None:
+    # The best peak is the house's own 3 kW hour: a cap a rounding under it left a hair of
+    # the target for a later slot, charged far below the minimum.
+    data = {
+        "now": START.isoformat(),
+        "battery": {"capacity_kwh": 50.0, "soc_pct": 13.0},
+        "charge": {"max_kw": 5.5, "efficiency": 1.0, "min_kw": 2.75},
+        "targets": [{"by": (START + timedelta(hours=3)).isoformat(), "soc_pct": 30.0}],
+        "prices": _hours([0.5, 0.25, 0.5, 0.5, 0.5, 0.5]),
+        "site": {
+            "base_load_kw": [0.0, 3.0, 0.0, 0.0, 0.0, 0.0],
+            "solar_kw": [0.0, 0.0, 3.0, 0.0, 0.0, 0.0],
+            "peak_price_per_kw": 1.0,
+        },
+    }
+    request = PlanRequest.from_dict(data)
+    result = plan(request)
+    check_against_reference(request, result, rel_tol=1e-3)
+    assert all(s.charge_kw == 0.0 or s.charge_kw >= 2.75 - 1e-9 for s in result.slots)
+
+
+def test_a_minimum_at_the_full_power_charges_under_the_cap_it_needs() -> None:
+    # Minimum and maximum are one power: a cap a rounding under it is a cap at it, and a cap
+    # a nanowatt under it is none.
+    data = {
+        "now": START.isoformat(),
+        "battery": {"capacity_kwh": 50.0, "soc_pct": 10.0},
+        "charge": {"max_kw": 3.0, "efficiency": 0.875, "min_kw": 3.0},
+        "targets": [{"by": (START + timedelta(hours=1)).isoformat(), "soc_pct": 30.0}],
+        "prices": _hours([0.5, 0.5]),
+        "site": {"base_load_kw": [0.0, 0.0], "peak_price_per_kw": 1.0},
+    }
+    request = PlanRequest.from_dict(data)
+    result = plan(request)
+    check_against_reference(request, result, rel_tol=1e-3)
+    assert result.slots[0].charge_kw == pytest.approx(3.0)
+    assert result.peak_kw == pytest.approx(3.0)

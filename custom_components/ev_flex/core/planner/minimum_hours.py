@@ -101,20 +101,31 @@ class MinimumHour:
     slots: list[int]
     sets: list[_ChargingSet]
     stage: Stage
+    # Discharging: (slot, kWh taken out, cost per kWh), the most paying first.
+    drains: list[tuple[int, float, float]]
 
     def moves(self, change: float) -> list[float]:
         """Each slot's change of battery energy for the hour's change `change`."""
-        if change <= _TINY_KWH:
-            return [0.0] * len(self.slots)
-        best = min(self.sets, key=lambda charging: charging.cost_of(change))
-        shares = best.shares(change)
+        shares: dict[int, float] = {}
+        if change > _TINY_KWH:
+            best = min(self.sets, key=lambda charging: charging.cost_of(change))
+            shares = best.shares(change)
+        left = -change
+        for slot, width, _ in self.drains:
+            if left <= 0.0:
+                break
+            taken = min(width, left)
+            shares[slot] = shares.get(slot, 0.0) - taken
+            left -= taken
         return [shares.get(t, 0.0) for t in self.slots]
 
 
 def minimum_hour(
-    car: Car, group: list[int], house: Sequence[float], budget: float
+    car: Car, group: list[int], house: Sequence[float], budget: float, free: Sequence[Stage]
 ) -> MinimumHour | None:
-    """The hour as one stage with `budget` kWh of import; None when the house alone is over it."""
+    """The hour as one stage with `budget` kWh of import; None when the house alone is over it.
+    The hour either charges (some of its slots, each at least at the minimum) or discharges
+    (each slot as `free` allows, what pays most first): never both."""
     hours = car.horizon.hours
     own = sum(hours[t] * max(house[t], 0.0) for t in group)
     if own > budget + _TINY_KWH:
@@ -130,14 +141,40 @@ def minimum_hour(
     furthest = max((end for _, end, _, _ in windows), default=0.0)
     capacity = car.request.battery.capacity_kwh
     flat = ChargeCurve.build(capacity, furthest, (), 1.0, car.curve.upper_kwh)
+    drains = sorted(
+        (
+            (t, end - start, cost)
+            for t in group
+            for start, end, cost in _discharge_pieces(free[t].discharge)
+        ),
+        key=lambda drain: drain[2],
+    )
+    discharge: list[tuple[float, float]] = []
+    taken = 0.0
+    for _, width, cost in drains:
+        taken += width
+        discharge.append((taken, cost))
     stage = Stage(
         reach=SlotReach.build(flat, 1.0),
         can_charge=furthest > _TINY_KWH,
         charge=((math.inf, 0.0),),
-        discharge=(),
+        discharge=tuple(discharge),
         windows=tuple(windows),
     )
-    return MinimumHour(group, sets, stage)
+    return MinimumHour(group, sets, stage, drains)
+
+
+def _discharge_pieces(
+    segments: tuple[tuple[float, float], ...],
+) -> list[tuple[float, float, float]]:
+    """(start, end, cost per kWh) of a slot's discharge segments."""
+    out: list[tuple[float, float, float]] = []
+    start = 0.0
+    for end, cost in segments:
+        if end - start > _TINY_KWH:
+            out.append((start, end, cost))
+        start = end
+    return out
 
 
 def _least_kw(car: Car) -> float:

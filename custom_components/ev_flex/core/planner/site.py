@@ -459,9 +459,8 @@ def _solve_lazily(
 
 def _minimum_hours(car: Car, house: Sequence[float], peak_cap: float) -> set[int]:
     """The hours (by first slot) planned as one stage with a minimum power: several slots, a
-    flat charge curve (or one that can't taper yet by the hour's end), no discharge and no
-    target inside, the protective level reachable before the hour, and a cap the car at full
-    power would break."""
+    flat charge curve (or one that can't taper yet by the hour's end), no target inside, the
+    protective level reachable before the hour, and a cap the car at full power would break."""
     curve = car.curve
     full_power_kw = car.request.charge.max_kw
     flat_until = curve.energies[0] if curve.powers[0] >= full_power_kw else -math.inf
@@ -479,28 +478,26 @@ def _minimum_hours(car: Car, house: Sequence[float], peak_cap: float) -> set[int
             continue
         if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
             continue
-        if any(free[t].discharge_kwh > 0.0 for t in group):
-            continue
         if _may_bind(car, free, house, group, peak_cap):
             out.add(first)
     return out
 
 
 def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _MinimumItems | None:
-    """The stages at this cap, hours with a minimum power as one stage; None when no hour is
-    or when the house alone breaks the cap in one of them."""
+    """The stages at this cap, hours with a minimum power as one stage where the house alone
+    keeps to the cap; None when no hour is one stage."""
     eligible = _minimum_hours(car, house, peak_cap)
     if not eligible:
         return None
     capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
+    free = stages(car, house)
     items: list[Stage] = []
     hours: list[MinimumHour | None] = []
     ends = [0]
     for group in car.hour_groups:
-        if group[0] in eligible:
-            hour = minimum_hour(car, group, house, hour_budget(car, group, peak_cap))
-            if hour is None:
-                return None
+        budget = hour_budget(car, group, peak_cap)
+        hour = minimum_hour(car, group, house, budget, free) if group[0] in eligible else None
+        if hour is not None:
             items.append(hour.stage)
             hours.append(hour)
             ends.append(group[-1] + 1)
@@ -508,6 +505,8 @@ def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _Minimu
         items += [capped[t] for t in group]
         hours += [None] * len(group)
         ends += [t + 1 for t in group]
+    if all(hour is None for hour in hours):
+        return None
     return _MinimumItems(items, hours, ends, capped)
 
 
