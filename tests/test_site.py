@@ -7,7 +7,7 @@ from unittest.mock import Mock
 from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.const import ATTR_ENTITY_ID, EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -816,13 +816,14 @@ async def test_the_action_waiting_for_a_plan_when_the_entry_unloads_says_so(
     release.set()
     with pytest.raises(HomeAssistantError) as raised:
         await action
-    assert raised.value.translation_key == "plan_unavailable"
+    assert raised.value.translation_key == "invalid_plan_request"
+    assert not isinstance(raised.value, ServiceValidationError), "not the user's fault"
 
 
 @pytest.mark.parametrize(
     ("fault", "error", "key"),
     [
-        (RuntimeError("the solver broke"), HomeAssistantError, "plan_unavailable"),
+        (RuntimeError("the solver broke"), HomeAssistantError, "invalid_plan_request"),
         (PlanValidationError("prices", "none"), ServiceValidationError, "invalid_plan_request"),
     ],
 )
@@ -885,6 +886,138 @@ async def test_a_plan_at_half_past_counts_what_the_meter_imported_since_the_hour
     freezer.tick(timedelta(minutes=45))
     # 19:15: the meter still shows 9 kW, all of this hour's quarter.
     assert await planned_hour_import() == pytest.approx(2.25)
+
+
+async def _planned_hour_import(
+    hass: HomeAssistant, entry: MockConfigEntry, made: list[PlanRequest]
+) -> float:
+    """The hour's import so far that the plan shown for the garage car was made with."""
+    await _plan_charging(hass, entry)
+    site = made[-1].site
+    assert site is not None
+    return site.hour_import_kwh
+
+
+async def test_the_hour_so_far_is_kept_over_a_restart(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the meter counted this hour survives a reload (the minutes Home Assistant did not
+    watch are estimated, here from a house that draws nothing yet); a restart in the next hour
+    starts that hour afresh."""
+    made = _count_plans(monkeypatch)
+    hass.states.async_set(HOUSE, "6000", {"unit_of_measurement": "W"})
+    await settle(hass)
+    freezer.tick(timedelta(minutes=20))
+    assert await _planned_hour_import(hass, loaded_entry, made) == pytest.approx(2.0)
+
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    freezer.tick(timedelta(minutes=5))
+    hass.states.async_set(HOUSE, "0", {"unit_of_measurement": "W"})
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await settle(hass)
+    freezer.tick(timedelta(minutes=10))
+    # 18:35: the 20 minutes at 6 kW before the restart; nothing since.
+    assert await _planned_hour_import(hass, loaded_entry, made) == pytest.approx(2.0)
+
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    freezer.tick(timedelta(minutes=30))
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await settle(hass)
+    # 19:05: a new hour, counted from nothing.
+    assert await _planned_hour_import(hass, loaded_entry, made) == pytest.approx(0.0)
+
+
+async def test_the_hour_so_far_is_stored_when_home_assistant_stops(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Home Assistant stops 20 minutes into a steady 6 kW: the store holds those 2 kWh, not
+    only what was counted at the last reading."""
+    hass.states.async_set(HOUSE, "6000", {"unit_of_measurement": "W"})
+    await settle(hass)
+    # The save the reading asked for is written; the meter then holds for 20 minutes.
+    freezer.tick(timedelta(seconds=10))
+    async_fire_time_changed(hass)
+    await settle(hass)
+    key = f"{DOMAIN}.site.{loaded_entry.entry_id}"
+    assert hass_storage[key]["data"]["hour_import"]["kwh"] == pytest.approx(6 * 10 / 3600)
+    freezer.tick(timedelta(minutes=20) - timedelta(seconds=10))
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+    await settle(hass)
+    async_fire_time_changed(hass)
+    await settle(hass)
+    stored = hass_storage[key]["data"]["hour_import"]
+    assert stored["kwh"] == pytest.approx(2.0)
+    assert datetime.fromisoformat(stored["last_at"]) == START + timedelta(minutes=20)
+
+
+def _stored_hour(**changes: Any) -> dict[str, Any]:
+    """The site's store as a run that saw 17:50-18:00 at 6 kW left it (1 kWh)."""
+    began = START - timedelta(minutes=60)
+    hour = {
+        "began": began.isoformat(),
+        "kwh": 1.0,
+        "observed_h": 10 / 60,
+        "last_at": (began + timedelta(minutes=59)).isoformat(),
+    }
+    return {"hour_import": hour | changes}
+
+
+@pytest.mark.parametrize(
+    ("stored", "hour_so_far"),
+    [
+        (_stored_hour(), 1.0),
+        (_stored_hour(kwh=float("nan")), 0.0),
+        (_stored_hour(kwh=-1.0), 0.0),
+        (_stored_hour(kwh=1e12), 0.0),
+        (_stored_hour(kwh="1.0"), 0.0),
+        (_stored_hour(kwh=True), 0.0),
+        (_stored_hour(observed_h=float("inf")), 0.0),
+        (_stored_hour(began=(START - timedelta(hours=2)).isoformat()), 0.0),
+        (_stored_hour(began="yesterday"), 0.0),
+        (_stored_hour(began="2026-06-16T17:00:00"), 0.0),
+        (_stored_hour(last_at=(START + timedelta(hours=1)).isoformat()), 0.0),
+        ({"hour_import": ["a", "list"]}, 0.0),
+    ],
+    ids=[
+        "this hour",
+        "nan",
+        "negative",
+        "huge",
+        "text",
+        "bool",
+        "infinite share",
+        "another hour",
+        "no time",
+        "no time zone",
+        "from the future",
+        "wrong shape",
+    ],
+)
+async def test_a_stored_hour_is_used_only_when_it_is_this_hour_and_readable(
+    hass: HomeAssistant,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    hass_storage: dict[str, Any],
+    stored: dict[str, Any],
+    hour_so_far: float,
+) -> None:
+    """A fresh start at 17:59:30 with the site's store of an earlier run: the hour's import
+    so far is the stored one when it is this clock hour and readable; a value from another
+    hour, or one that is no number, negative, huge or from the future is ignored (the hour
+    counts from what is seen), and setup goes on."""
+    freezer.move_to(START - timedelta(seconds=30))
+    key = f"{DOMAIN}.site.{simulator_entry.entry_id}"
+    hass_storage[key] = {"version": 1, "minor_version": 1, "key": key, "data": stored}
+    made = _count_plans(monkeypatch)
+    await set_up(hass, simulator_entry)
+    assert await _planned_hour_import(hass, simulator_entry, made) == pytest.approx(hour_so_far)
 
 
 async def test_without_a_meter_the_hour_so_far_is_what_the_car_was_planned_to_draw(

@@ -220,10 +220,11 @@ async def _async_device_plan(
     try:
         planned = await async_shown_plan(charging, now)
     except ShownPlanUnavailableError as err:
+        # Not the user's input: a planner fault, or the entry unloading meanwhile.
         raise HomeAssistantError(
             translation_domain=DOMAIN,
-            translation_key="plan_unavailable",
-            translation_placeholders={"vehicle": charging.display_name},
+            translation_key="invalid_plan_request",
+            translation_placeholders={"error": str(err)},
         ) from err
     if planned is None:
         raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)

@@ -129,7 +129,9 @@ class ShownPlans:
         waiters, self._waiters = self._waiters, []
         for waiter in waiters:
             if not waiter.done():
-                waiter.set_exception(ShownPlanUnavailableError())
+                waiter.set_exception(
+                    ShownPlanUnavailableError("EV Flex unloaded before the plan was made")
+                )
 
 
 def shown_plan(charging: VehicleSmartCharging, now: datetime) -> tuple[PlanRequest, Plan] | None:
@@ -159,7 +161,8 @@ async def async_shown_plan(
     if isinstance(shown.error, PlanValidationError):
         raise shown.error
     if shown.plan is None:
-        raise ShownPlanUnavailableError from shown.error
+        why = str(shown.error) or type(shown.error).__name__
+        raise ShownPlanUnavailableError(why) from shown.error
     return _request_and_plan(shown)
 
 
