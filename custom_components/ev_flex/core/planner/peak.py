@@ -263,15 +263,10 @@ def _convex_stage(car: Car, low: float, vertices: list[tuple[float, float, list[
 
 
 def _flat_reach(car: Car, shift: float) -> SlotReach:
-    """The reach of a move of up to `shift` kWh: what `SlotReach.build` makes of a flat curve,
-    made directly in the usual case (the search builds many)."""
+    """The reach of a move of up to `shift` kWh (a flat curve)."""
     upper = car.curve.upper_kwh
-    if not 0.0 < shift < upper:
+    reach = SlotReach.flat(shift, upper)
+    if reach is None:
         flat = ChargeCurve.build(car.request.battery.capacity_kwh, shift, (), 1.0, upper)
-        return SlotReach.build(flat, 1.0)
-    knee = 0.0 + (upper - shift) / ((upper + shift) - shift) * (upper - 0.0)
-    if not 0.0 < knee < upper:
-        flat = ChargeCurve.build(car.request.battery.capacity_kwh, shift, (), 1.0, upper)
-        return SlotReach.build(flat, 1.0)
-    rising = (upper - shift) / (knee - 0.0)
-    return SlotReach((0.0, knee, upper), (shift, upper, upper), (rising, 0.0, 0.0), shift, upper)
+        reach = SlotReach.build(flat, 1.0)
+    return reach

@@ -279,6 +279,8 @@ def capped_stages(
             out.append(free[t])
             continue
         reach = reaches.get((hours, cap))
+        if reach is None and not charge.taper and cap < charge.max_kw:
+            reach = SlotReach.flat(0.0 + hours * charge.efficiency * cap, car.curve.upper_kwh)
         if reach is None:
             curve = car.curve
             if cap < charge.max_kw:
