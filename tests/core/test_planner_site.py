@@ -390,6 +390,31 @@ def test_a_car_that_can_wait_leaves_the_cheap_hour_to_the_one_that_cannot() -> N
     assert result.cost == pytest.approx(11.0 * 0.10 + 11.0 * 0.15)
 
 
+def test_two_cars_share_each_hours_budget_in_its_cheapest_quarter() -> None:
+    """Twelve hours of quarters under a capacity tariff: planned alone, the 7.4 kW car takes
+    an hour's cheapest quarter up to its own power and spills the rest of the hour's budget
+    into dearer quarters; together the cars fill the cheapest quarter first."""
+    count = 48
+    # Prices that change quarter by quarter, with no two hours alike.
+    imports = [
+        0.25 + 0.05 * math.sin(1.3 * i) + 0.03 * math.cos(0.37 * i * i) for i in range(count)
+    ]
+    big = _car("big", 30.0, 50.0, hours=12, battery={"capacity_kwh": 75.0, "soc_pct": 30.0})
+    small = _car("small", 50.0, 80.0, hours=12, battery={"capacity_kwh": 40.0, "soc_pct": 50.0})
+    small["charge"]["max_kw"] = 7.4
+    site = {
+        "base_load_kw": [0.4] * count,
+        "import_limit_kw": 17.3,
+        "peak_price_per_kw": 1.5,
+        "current_peak_kw": 2.0,
+    }
+    data = _site_request(site, [big, small])
+    data["prices"] = price_items(START, imports, 15)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-5)
+
+
 def test_two_cars_with_v2g_share_the_export_limit_where_export_pays_more() -> None:
     """Export dearer than import in some hours and a 2 kW export limit: the house's cost isn't
     convex there, and the cars have to take turns at exporting."""
