@@ -233,6 +233,9 @@ _MAX_ROUNDS = 6
 _SAVING = 1e-9
 # Shortfalls below this (kWh) are rounding.
 _SHORTFALL_KWH = 1e-6
+# Times the hours' budgets are shared out, while the peak falls by more than this share of it.
+_SHARE_ROUNDS = 3
+_PEAK_STEP = 0.01
 # Another car's plan may sit this far (kW) above a shared cap: rounding, not the car's to mend.
 _CAP_ROUNDING_KW = 1e-6
 
@@ -285,14 +288,29 @@ def _share_hours(cars: list[Car], base: list[float], best: _Coordinated) -> _Coo
     (`hour_caps` of the cars as one), and the cars are planned in turn under those caps (each
     order in turn while one falls short). Then each car is planned once more with its own
     peak search, which also lets a car that fell short raise the peak as little as it needs.
+    While that lowers the peak, the budgets are shared again at the lower peak.
     """
     first = cars[0]
     site = first.request.site
     assert site is not None
-    grid = _with_others(base, best.flows, -1)
-    peak = peak_kw(first.hour_groups, first.horizon.hours, grid, first.hour_before)
-    if peak <= site.current_peak_kw:
-        return best
+    peak = math.inf
+    for _ in range(_SHARE_ROUNDS):
+        grid = _with_others(base, best.flows, -1)
+        lower = peak_kw(first.hour_groups, first.horizon.hours, grid, first.hour_before)
+        if lower <= site.current_peak_kw or lower > peak * (1.0 - _PEAK_STEP):
+            break
+        peak = lower
+        other = _shared_at(cars, base, peak)
+        if other is None or not _better(other, best):
+            break
+        best = other
+    return best
+
+
+def _shared_at(cars: list[Car], base: list[float], peak: float) -> _Coordinated | None:
+    """The cars planned under each hour's budget at `peak`, shared out to the cheapest slots,
+    then each once more with its own peak search; None when no order of turns can keep to the
+    budgets."""
     caps = hour_caps(_together(cars), base, peak)
     order = list(range(len(cars)))
     shared: _Coordinated | None = None
@@ -304,9 +322,8 @@ def _share_hours(cars: list[Car], base: list[float], best: _Coordinated) -> _Coo
         if shared is not None and shared.shortfall <= _SHORTFALL_KWH:
             break
     if shared is None:
-        return best
-    other = _in_turns(cars, base, order, 1, list(shared.flows))
-    return other if _better(other, best) else best
+        return None
+    return _in_turns(cars, base, order, 1, list(shared.flows))
 
 
 def _together(cars: list[Car]) -> Car:
