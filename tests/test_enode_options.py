@@ -596,3 +596,68 @@ async def test_the_enode_location_follows_the_home_location(
     await hass.config.async_update(time_zone="Europe/Helsinki")
     await hass.async_block_till_done()
     assert fake_enode._locations[location_id]["timezoneName"] == "Europe/Helsinki"
+
+
+async def test_a_location_deleted_at_enode_is_made_again_with_its_charger(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Someone deletes the Location at Enode (its dashboard, another app): at the next poll
+    the charger is in none, EV Flex makes the Location again where the zone is, puts the
+    charger in it and keeps the new id; then, deleted again, a zone move (404 on the move)
+    makes it again at the new place."""
+    site = link_site(fake_enode, "sedan")
+    await without_webhook_url(hass)
+    hass.states.async_set("zone.garage", "0", GARAGE)
+    enode_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(enode_entry, options={CONF_CHARGING_ZONE: "zone.garage"})
+    await setup_entry(hass, enode_entry)
+    deleted = enode_entry.data[CONF_ENODE_LOCATION_ID]
+
+    fake_enode.delete_location(deleted)
+    with caplog.at_level(logging.WARNING):
+        await poll(hass, freezer)
+        await hass.async_block_till_done()
+    made = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    assert made != deleted
+    assert list(fake_enode._locations) == [made]
+    location = fake_enode._locations[made]
+    assert (location["name"], location["latitude"]) == ("Garage", GARAGE["latitude"])
+    assert fake_enode.charger_json(site.charger_id or "")["location"]["id"] == made
+    assert "The charging location was deleted at Enode" in caplog.text
+    assert "Could not put a charger" not in caplog.text
+
+    fake_enode.delete_location(made)
+    await change_garage(hass, latitude=60.39, longitude=5.32)
+    again = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    assert list(fake_enode._locations) == [again]
+    assert fake_enode._locations[again]["latitude"] == 60.39
+    assert fake_enode.charger_json(site.charger_id or "")["location"]["id"] == again
+    assert enode_entry.state is ConfigEntryState.LOADED
+
+
+async def test_a_location_without_chargers_deleted_at_enode_is_made_again_within_the_hour(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A car without a charger at Enode: no charger shows the Location is gone, so EV Flex
+    asks Enode about it every hour and makes it again; a Location that is there is left."""
+    site = fake_enode.add_site(vehicle=VEHICLE_PRESETS["sedan"], with_charger=False)
+    fake_enode.link(ENODE_USER, site.vehicle_id or "")
+    await without_webhook_url(hass)
+    await setup_entry(hass, enode_entry)
+    kept = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    await poll(hass, freezer, minutes=61)
+    assert enode_entry.data[CONF_ENODE_LOCATION_ID] == kept, "a Location that is there stays"
+
+    fake_enode.delete_location(kept)
+    await poll(hass, freezer, minutes=61)
+    await hass.async_block_till_done()
+    made = enode_entry.data[CONF_ENODE_LOCATION_ID]
+    assert made != kept
+    assert list(fake_enode._locations) == [made]

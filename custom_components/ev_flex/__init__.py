@@ -300,6 +300,18 @@ def _enode_setup(hass: HomeAssistant, entry: EvFlexConfigEntry) -> AccountSetup:
     )
 
 
+@callback
+def _follow_webhook_state(
+    runtime: EnodeRuntime, coordinator: AccountCoordinator, account: EnodeAccount
+) -> None:
+    # A working webhook pushes changes and credential problems; without one, poll faster and
+    # read the vendor accounts' validity on every poll.
+    working = runtime.webhook_active
+    interval = ENODE_POLL_INTERVAL_WITH_WEBHOOK if working else ENODE_POLL_INTERVAL
+    coordinator.update_interval = interval
+    account.read_linked_vendors = not working
+
+
 async def _async_start_enode(
     hass: HomeAssistant,
     entry: EvFlexConfigEntry,
@@ -343,19 +355,11 @@ async def _async_start_enode(
         # Enode placed the cars anew; judge where they are on fresh data.
         await coordinator.async_refresh()
 
-    @callback
-    def follow_webhook_state() -> None:
-        # A working webhook pushes changes and credential problems; without one, poll
-        # faster and read the vendor accounts' validity on every poll.
-        working = runtime.webhook_active
-        coordinator.update_interval = (
-            ENODE_POLL_INTERVAL_WITH_WEBHOOK if working else ENODE_POLL_INTERVAL
-        )
-        account.read_linked_vendors = not working
-
     async def check_webhook(_now: datetime) -> None:
         await runtime.async_check_webhook()
-        follow_webhook_state()
+        _follow_webhook_state(runtime, coordinator, account)
+        if await runtime.async_check_location(coordinator.data):
+            await coordinator.async_request_refresh()
 
     async def follow_zone() -> None:
         if await runtime.async_follow_zone(coordinator.data):
@@ -367,7 +371,7 @@ async def _async_start_enode(
         # to it): Enode's Location follows.
         entry.async_create_task(hass, follow_zone(), name="ev_flex charging zone")
 
-    follow_webhook_state()
+    _follow_webhook_state(runtime, coordinator, account)
     entry.async_on_unload(
         async_track_time_interval(
             hass, check_webhook, WEBHOOK_CHECK_INTERVAL, name="ev_flex webhook check"

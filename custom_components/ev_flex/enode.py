@@ -686,16 +686,16 @@ class EnodeRuntime:
             )
             return False
         changed = False
+        same_zone = self.entry.data.get(CONF_ENODE_LOCATION_ZONE) == zone.entity_id
         try:
             if (
-                self.location_id is None
-                or self.entry.data.get(CONF_ENODE_LOCATION_ZONE) != zone.entity_id
+                self.location_id is not None
+                and same_zone
+                and self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != asdict(self._place(zone))
             ):
+                changed = await self._move_location(self.location_id, zone)
+            if self.location_id is None or not same_zone:
                 self.location_id = await self._create_location(zone)
-                changed = True
-            elif self.entry.data.get(CONF_ENODE_LOCATION_PLACE) != asdict(self._place(zone)):
-                await self.client.update_location(self.location_id, self._place(zone))
-                self._remember_place(zone)
                 changed = True
             attached = await self._attach_chargers(snapshot, self.location_id)
         except EnodeError as err:
@@ -703,6 +703,47 @@ class EnodeRuntime:
             self._location_retry_at = dt_util.utcnow() + LOCATION_RETRY_INTERVAL
             return changed
         return changed or attached
+
+    async def _move_location(self, location_id: str, zone: ChargingZone) -> bool:
+        """Move the Location where the zone is; False when it was deleted at Enode meanwhile
+        (then it is made again)."""
+        try:
+            await self.client.update_location(location_id, self._place(zone))
+        except EnodeNotFoundError:
+            self._location_gone()
+            return False
+        self._remember_place(zone)
+        return True
+
+    def _location_gone(self) -> None:
+        LOGGER.warning(
+            "The charging location was deleted at Enode (in its dashboard or by another app); "
+            "EV Flex makes it again and puts the chargers in it"
+        )
+        self.location_id = None
+
+    async def async_check_location(self, snapshot: AccountSnapshot) -> bool:
+        """Make the Location again when it was deleted at Enode. True when it was (Enode then
+        places the cars anew)."""
+        if self._attaching or self.location_id is None:
+            return False
+        self._attaching = True
+        try:
+            return await self._recreate_if_gone(snapshot)
+        finally:
+            self._attaching = False
+
+    async def _recreate_if_gone(self, snapshot: AccountSnapshot) -> bool:
+        if self.location_id is None:
+            return False
+        try:
+            await self.client.get_location(self.location_id)
+        except EnodeNotFoundError:
+            self._location_gone()
+            return await self.async_sync_location(snapshot)
+        except EnodeError as err:
+            LOGGER.debug("Could not check the charging location at Enode: %s", err)
+        return False
 
     async def _create_location(self, zone: ChargingZone) -> str:
         created = await self.client.create_location(self.user_id, self._place(zone))
@@ -849,6 +890,9 @@ class EnodeRuntime:
         try:
             await self._attach_chargers(snapshot, self.location_id or "")
         except EnodeError as err:
+            # Refused because the Location was deleted at Enode: made again, chargers and all.
+            if await self._recreate_if_gone(snapshot):
+                return
             # Once per charger: do not call Enode on every update for a charger it refuses.
             self._attach_failed |= strays
             LOGGER.warning("Could not put a charger in the charging location: %s", err)

@@ -9,7 +9,7 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.util import dt as dt_util
 import probatio
@@ -30,6 +30,7 @@ from .core.tariff import Tariff, apply_tariff
 from .entity import charging_currency
 from .price_source import async_read_price_entity
 from .schedule import export_records
+from .shown_plan import ShownPlanUnavailableError, async_shown_plan
 from .smart_charging import VehicleSmartCharging
 
 ATTR_SOC = "soc"
@@ -206,15 +207,25 @@ async def _explicit_request(
     return basis.request(now, data[ATTR_SOC], prices), currency
 
 
-def _device_plan(charging: VehicleSmartCharging, now: datetime) -> tuple[PlanRequest, Plan]:
-    """The request and plan the car follows (or would follow now), as the controller makes it."""
+async def _async_device_plan(
+    charging: VehicleSmartCharging, now: datetime
+) -> tuple[PlanRequest, Plan]:
+    """The request and plan the car follows (or would follow now), as the controller makes it;
+    one the car does not follow is made in the executor."""
     observation = charging.observation()
     if observation.soc_pct is None or not observation.capacity_kwh:
         raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
-    prices = charging.price_slots()
-    if not current_slots(prices, now):
+    if not current_slots(charging.price_slots(), now):
         raise _invalid("no_prices", entity_id=charging.entry.title, reason="no usable prices")
-    planned = charging.controller.plan_for_display(now, observation, prices)
+    try:
+        planned = await async_shown_plan(charging, now)
+    except ShownPlanUnavailableError as err:
+        # Not the user's input: a planner fault, or the entry unloading meanwhile.
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="invalid_plan_request",
+            translation_placeholders={"error": str(err)},
+        ) from err
     if planned is None:
         raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
     return planned
@@ -229,11 +240,12 @@ async def _plan_charging(call: ServiceCall) -> ServiceResponse:
     try:
         if ATTR_DEVICE_ID in data:
             charging = _controller(call.hass, data[ATTR_DEVICE_ID])
-            request, result = _device_plan(charging, now)
+            request, result = await _async_device_plan(charging, now)
             currency = charging_currency(charging)
         else:
             request, currency = await _explicit_request(call.hass, data, now)
-            result = plan(request)
+            # Up to a few milliseconds over long horizons: off the event loop.
+            result = await call.hass.async_add_executor_job(plan, request)
     except PlanValidationError as err:
         raise _invalid("invalid_plan_request", error=str(err)) from err
     return plan_answer(

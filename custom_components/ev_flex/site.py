@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event, async_track_time_interval
@@ -73,6 +74,7 @@ PROFILE_HISTORY = timedelta(days=28)
 PROFILE_REFRESH = timedelta(days=1)
 FORECAST_REFRESH = timedelta(minutes=30)
 CAR_POWER_KEY = "charge_rate"
+HOUR_IMPORT_SAVE_EVERY = timedelta(minutes=1)
 
 
 def _time(value: Any) -> datetime:
@@ -149,6 +151,7 @@ class HomeSite:
         self.live_load_kw: float | None = None
         # The grid import of the clock hour so far, for the capacity tariff's replans.
         self.hour_import = HourImport(self.tz)
+        self._hour_saved_at: datetime | None = None
         self._store: Store[dict[str, Any]] = Store(
             hass, STORE_VERSION, f"{DOMAIN}.site.{entry.entry_id}"
         )
@@ -168,6 +171,13 @@ class HomeSite:
         """Load what was stored, and learn or refresh what is out of date."""
         self._restore(await self._store.async_load())
         self.entry.async_on_unload(self._async_save_now)
+
+        @callback
+        def stopping(_event: Event) -> None:
+            # Home Assistant writes pending saves last thing; the hour so far is one.
+            self._store.async_delay_save(self._stored)
+
+        self.entry.async_on_unload(self.hass.bus.async_listen(EVENT_HOMEASSISTANT_STOP, stopping))
         self.entry.async_on_unload(
             async_track_time_interval(
                 self.hass, self._async_daily, PROFILE_REFRESH, name=f"{DOMAIN} site profile"
@@ -201,6 +211,7 @@ class HomeSite:
                 for vehicle, mode in modes.items()
                 if mode in SolarMode.__members__.values()
             }
+        self.hour_import = HourImport.restored(self.tz, saved.get("hour_import"), dt_util.utcnow())
         peaks = saved.get("daily_peaks_kw")
         if isinstance(peaks, Mapping):
             self.daily_peaks_kw = {
@@ -210,6 +221,10 @@ class HomeSite:
             }
 
     def _stored(self) -> dict[str, Any]:
+        if self.settings.house_entity is not None:
+            # The held meter reading counts up to the save (without a meter, the next plan
+            # tells what the house drew since the last one).
+            self.hour_import.advance(dt_util.utcnow())
         return {
             "profile": self.profile.to_dict(),
             "profile_learned_at": self.profile_learned_at.isoformat()
@@ -217,6 +232,7 @@ class HomeSite:
             else None,
             "solar_modes": {vehicle: mode.value for vehicle, mode in self.solar_modes.items()},
             "daily_peaks_kw": self.daily_peaks_kw,
+            "hour_import": self.hour_import.to_dict(),
         }
 
     async def _async_save_now(self) -> None:
@@ -354,7 +370,16 @@ class HomeSite:
             power_kw(self.hass, settings.solar_entity),
             0.0,
         )
-        self.hour_import.reading(dt_util.utcnow(), grid)
+        now = dt_util.utcnow()
+        self.hour_import.reading(now, grid)
+        self._hour_import_changed(now)
+
+    def _hour_import_changed(self, now: datetime) -> None:
+        # Kept over a restart: stored about once a minute (a meter may report every second),
+        # and when Home Assistant stops.
+        if self._hour_saved_at is None or now - self._hour_saved_at >= HOUR_IMPORT_SAVE_EVERY:
+            self._hour_saved_at = now
+            self._save()
 
     def hour_import_kwh(self, now: datetime) -> float:
         """What the house imported since the clock hour began (kWh): the meter's readings, and
@@ -369,6 +394,7 @@ class HomeSite:
                 since = meter.last_at
                 meter.revise(self._expected_kw(since, now) + self._cars_planned_kw(since, now))
             meter.reading(now, None)
+            self._hour_import_changed(now)
         expected = self._expected_kw(began, now) if now > began else 0.0
         return round(meter.so_far(now, expected), 3)
 

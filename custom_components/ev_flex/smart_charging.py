@@ -51,10 +51,11 @@ from .core.model import CommandKind, CommandResult
 from .core.pairing import EvSystem, command_outcome
 from .core.planner import Plan, PlanRequest, plan as make_plan
 from .core.site import GRID_VOLTAGE_V
-from .core.site_plan import CarAsk, finish_plan, same_ask
+from .core.site_plan import CarAsk
 from .core.tariff import PricedSlot
 from .helpers import store_key_part, vehicle_name
 from .repairs import issue_id
+from .shown_plan import ShownPlans
 from .stores import (
     ISSUE_STORE_OTHER_VERSION,
     ISSUE_STORE_UNREADABLE,
@@ -110,10 +111,9 @@ class VehicleSmartCharging:
             tz=dt_util.get_time_zone(hass.config.time_zone) or dt_util.UTC,
             planner=self._plan,
         )
-        self.controller.display_planner = self._plan_alone
         self.last_routed_path: str | None = None
-        # The plan last shown for the car alone, and what it was made for.
-        self._shown_alone: tuple[CarAsk, Plan] | None = None
+        # The plan shown while the car follows none (the card, `plan_charging`).
+        self.shown_plans = ShownPlans(hass, entry, lambda: self.display_name)
         # When a command last reached a car or charger (readings before it may be outdated).
         self._command_reached_device_at: datetime | None = None
         self._listeners: list[CALLBACK_TYPE] = []
@@ -244,20 +244,14 @@ class VehicleSmartCharging:
             return make_plan(request)
         return site.house_planner.plan_for(self, ask)
 
-    def _plan_alone(self, request: PlanRequest) -> Plan:
-        """The car's plan with the house but without the other cars, to show a plan the car
-        does not follow (unplugged, smart charging off)."""
-        ask = self._ask(request)
-        if ask is None:
-            return make_plan(request)
-        # With a house a plan takes a while: the card asks at every step, so the plan shown
-        # is made again only when what it depends on moved.
-        shown = self._shown_alone
-        if shown is not None and same_ask(shown[0], ask):
-            return shown[1]
-        planned = finish_plan(ask, make_plan(ask.completed))
-        self._shown_alone = (ask, planned)
-        return planned
+    def display_ask(self, now: datetime) -> CarAsk | None:
+        """What the plan shown for a car that follows none is made for: the request the car
+        would plan with now, with the house but without its other cars. None without a battery
+        size, a SoC or prices."""
+        request = self.controller.display_request(now, self.observation(), self.price_slots())
+        if request is None:
+            return None
+        return self._ask(request) or CarAsk(self.vehicle_id, request, request)
 
     @callback
     def _take_part(self, decision: Decision) -> None:

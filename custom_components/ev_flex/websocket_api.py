@@ -19,11 +19,13 @@ from homeassistant.util.hass_dict import HassKey
 import probatio
 
 from .const import DOMAIN, LOGGER
+from .core.controller import PlanPendingError
 from .core.plan_answer import PRICE_DIGITS, plan_answer
 from .core.plan_request import current_slots
 from .core.planner import PriceSlot
 from .entity import charging_currency
 from .helpers import vehicle_name
+from .shown_plan import shown_plan
 from .smart_charging import VehicleSmartCharging, finite_or_none
 
 # Why a vehicle has no plan to show.
@@ -121,23 +123,27 @@ def websocket_subscribe_vehicle_plan(
             # The card's view of a step must never stop the step's other listeners (entities).
             LOGGER.exception("The EV Flex card could not show the plan of %s", charging.entry.title)
             return
-        connection.send_message(websocket_api.event_message(msg["id"], message))
+        if message is not None:
+            connection.send_message(websocket_api.event_message(msg["id"], message))
 
     @callback
     def unloaded() -> None:
         # The entry went away or reloads: the card says so and subscribes again later.
         stop_following()
+        stop_waiting()
         connection.subscriptions.pop(msg["id"], None)
         connection.send_message(
             websocket_api.event_message(msg["id"], {"problem": PROBLEM_UNAVAILABLE})
         )
 
     stop_following = charging.async_add_listener(send_plan)
+    stop_waiting = charging.shown_plans.async_add_listener(send_plan)
     stop_watching = _async_watch_unload(hass, charging, unloaded)
 
     @callback
     def unsubscribe() -> None:
         stop_following()
+        stop_waiting()
         stop_watching()
 
     connection.subscriptions[msg["id"]] = unsubscribe
@@ -192,8 +198,8 @@ def _price_slots(prices: Sequence[PriceSlot]) -> list[dict[str, Any]]:
     ]
 
 
-def vehicle_plan(charging: VehicleSmartCharging, now: datetime) -> dict[str, Any]:
-    """What the card shows for one vehicle now (JSON-ready)."""
+def vehicle_plan(charging: VehicleSmartCharging, now: datetime) -> dict[str, Any] | None:
+    """What the card shows for one vehicle now (JSON-ready); None while its plan is made."""
     observation = charging.observation()
     decision = charging.controller.decision
     prices = current_slots(charging.price_slots(), now)
@@ -231,10 +237,10 @@ def vehicle_plan(charging: VehicleSmartCharging, now: datetime) -> dict[str, Any
         answer["problem"] = PROBLEM_NO_PRICES
         return answer
     try:
-        planned = charging.controller.plan_for_display(now, observation, prices)
-    except ValueError:
-        # A request the planner refuses is a fault of ours; the card shows no plan, not an error.
-        planned = None
+        planned = shown_plan(charging, now)
+    except PlanPendingError:
+        # Made off the event loop: the card gets it when it is ready.
+        return None
     if planned is None:
         answer["problem"] = PROBLEM_NO_PLAN
         return answer

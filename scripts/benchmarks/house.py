@@ -4,6 +4,8 @@ Cars as the controller asks for them (learned taper, 6 A minimum on three phases
 a base load, solar, a 25 A three-phase fuse and a capacity tariff, on a day of real 15-minute
 day-ahead prices (DK1, Source: Energinet). `plan_house` runs in Home Assistant's executor; the
 event loop only looks the plan up (`HousePlans.ask`). A car without a house plans inline.
+The plan shown for a car that follows none (the card, `plan_charging`) is made in the executor
+too; the event loop only checks that it was made for the same inputs (`same_ask`).
 """
 
 import contextlib
@@ -26,7 +28,13 @@ from custom_components.ev_flex.core.planner import (
     Target,
     plan,
 )
-from custom_components.ev_flex.core.site_plan import CarAsk, HousePlans, plan_house
+from custom_components.ev_flex.core.site_plan import (
+    CarAsk,
+    HousePlans,
+    finish_plan,
+    plan_house,
+    same_ask,
+)
 
 PRICES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "prices" / "DK1.csv.gz"
 START = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)
@@ -96,6 +104,14 @@ def main() -> None:
     house.deliver(wanted, plan_house(wanted))
     lookup = _median_ms(lambda: house.ask(first), runs=200)
     print(f"the event loop's look-up of a plan:   {lookup:8.3f} ms")
+    shown = _median_ms(lambda: finish_plan(first, plan(first.completed)))
+    print(f"the plan shown for a car, executor:   {shown:8.1f} ms")
+    # The card asks again at the next step: a minute later, the same inputs.
+    later = replace(
+        first, request=replace(first.request, now=first.request.now + timedelta(minutes=1))
+    )
+    check = _median_ms(lambda: same_ask(first, later), runs=200)
+    print(f"the event loop's check of it:         {check:8.3f} ms")
 
 
 if __name__ == "__main__":

@@ -1774,13 +1774,18 @@ class FakeEnodeServer:
                 location[key] = body[key]
         return web.json_response(location)
 
-    async def _delete_location(self, request: web.Request) -> web.Response:
-        location = self._location(request.match_info["location_id"])
+    def delete_location(self, location_id: str) -> Json:
+        """Delete a Location, as `DELETE /locations/{id}` does for any API client (another app,
+        or Enode's dashboard): its chargers are left in none. 404 for an unknown one."""
+        location = self._location(location_id)
         del self._locations[str(location["id"])]
         for site in self._sites:
             if site.charger_location_id == location["id"]:
                 site.charger_location_id = None
-        return web.json_response(location)
+        return location
+
+    async def _delete_location(self, request: web.Request) -> web.Response:
+        return web.json_response(self.delete_location(request.match_info["location_id"]))
 
     # Interventions: GET /interventions and /interventions/{id} of Enode's API reference,
     # 2024-10-01 (the fake speaks English only).

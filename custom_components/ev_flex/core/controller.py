@@ -64,8 +64,8 @@ from .controller_observe import (
 from .controller_plan import (
     Planner,
     PlanPendingError,
+    display_request,
     make_plan,
-    plan_now,
     read_prices,
     wait_for_plan,
 )
@@ -246,8 +246,6 @@ class VehicleController:
         self.settings = settings or ControllerSettings()
         self.state = state or ControllerState()
         self.planner = planner
-        # For showing a plan the car does not follow; the step's planner unless set.
-        self.display_planner: Planner | None = None
         self.decision: Decision | None = None
 
     # Settings changes (the HA layer's entities and actions)
@@ -320,23 +318,20 @@ class VehicleController:
         self.decision = decision
         return decision
 
-    def plan_for_display(
-        self, now: datetime, observation: Observation, prices: Sequence[PricedInterval]
-    ) -> tuple[PlanRequest, Plan] | None:
-        """The request (without prices) and plan the car follows now.
+    def followed_plan(self) -> tuple[PlanRequest, Plan] | None:
+        """The request (without prices) and plan the car follows now; None when it follows
+        none (smart charging off, unplugged, no reading yet)."""
+        if self.state.plan is None or self.state.plan_request is None:
+            return None
+        return self.state.plan_request, self.state.plan
 
-        When it follows none (smart charging off, unplugged, no reading yet), the plan the same
-        inputs give now: learned power and efficiency, the estimated SoC, the departure, the
-        prices up to it. None without a battery size, a SoC or prices.
-        """
-        return plan_now(
-            now,
-            observation,
-            prices,
-            sanitized(self.settings),
-            self.state,
-            self.tz,
-            self.display_planner or self.planner,
+    def display_request(
+        self, now: datetime, observation: Observation, prices: Sequence[PricedInterval]
+    ) -> PlanRequest | None:
+        """The request (with its prices) the car would plan with now, to show the plan the
+        same inputs give. None without a battery size, a SoC or prices."""
+        return display_request(
+            now, observation, prices, sanitized(self.settings), self.state, self.tz
         )
 
     async def async_execute(self) -> ExecutionStatus:

@@ -283,20 +283,17 @@ def _soc_now(observation: Observation, state: ControllerState, model: ChargeMode
     return soc_pct
 
 
-def plan_now(
+def display_request(
     now: datetime,
     observation: Observation,
     prices: Sequence[PricedInterval],
     settings: ControllerSettings,
     state: ControllerState,
     tz: tzinfo,
-    planner: Planner,
-) -> tuple[PlanRequest, Plan] | None:
-    """The request (without prices) and plan the car follows now; when it follows none, the
-    plan the same inputs give now (learned power and efficiency, the estimated SoC, the
-    departure, the prices up to it). None without a battery size, a SoC or prices."""
-    if state.plan is not None and state.plan_request is not None:
-        return state.plan_request, state.plan
+) -> PlanRequest | None:
+    """The request (with its prices) a car that follows no plan would plan with now: learned
+    power and efficiency, the estimated SoC, the departure, the prices up to it. None without
+    a battery size, a SoC or prices."""
     capacity = observation.capacity_kwh
     model = state.learner.model(advertised_kw=advertised_kw(observation), now=now)
     soc_pct = _soc_now(observation, state, model)
@@ -317,5 +314,4 @@ def plan_now(
         departure,
         target,
     )
-    request = basis.request(now, round(soc_pct, 3), until_departure(plan_slots, departure))
-    return replace(request, prices=()), planner(request)
+    return basis.request(now, round(soc_pct, 3), until_departure(plan_slots, departure))

@@ -3,14 +3,19 @@
 The capacity tariff averages each clock hour's import over the whole hour, so a plan made in the
 middle of an hour must know what the hour already took. A meter reading holds until the next
 one (as a power meter reports on change); a reading that can't be trusted counts for nothing
-and leaves that stretch unobserved, to be estimated by the caller.
+and leaves that stretch unobserved, to be estimated by the caller. What the hour took so far is
+kept over a restart; the time the house was not watched is unobserved too.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 import math
+from typing import Any
 
 _SECONDS_PER_HOUR = 3600.0
+# More than any house imports in an hour (kWh): a stored value above it is damaged.
+MAX_HOUR_IMPORT_KWH = 10_000.0
 
 
 def hour_began(moment: datetime, tz: tzinfo) -> datetime:
@@ -65,3 +70,54 @@ class HourImport:
         missing = max(0.0, passed - self.observed_h)
         fill = unobserved_kw if math.isfinite(unobserved_kw) and unobserved_kw > 0.0 else 0.0
         return self.kwh + fill * missing
+
+    def to_dict(self) -> dict[str, Any]:
+        """What a restart keeps: the hour, what it imported so far and how much of it was
+        observed, up to when."""
+        return {
+            "began": None if self.began is None else self.began.isoformat(),
+            "kwh": self.kwh,
+            "observed_h": self.observed_h,
+            "last_at": None if self.last_at is None else self.last_at.isoformat(),
+        }
+
+    @classmethod
+    def restored(cls, tz: tzinfo, saved: object, now: datetime) -> HourImport:
+        """The stored hour's import when it is the clock hour holding `now`; otherwise, or when
+        anything stored is unreadable or impossible, a new hour. The held reading is not kept:
+        what the house drew while no one watched is unobserved."""
+        fresh = cls(tz)
+        if not isinstance(saved, Mapping):
+            return fresh
+        began, last_at = _moment(saved.get("began")), _moment(saved.get("last_at"))
+        kwh, observed_h = _number(saved.get("kwh")), _number(saved.get("observed_h"))
+        if (
+            began is None
+            or last_at is None
+            or kwh is None
+            or observed_h is None
+            or began != hour_began(now, tz)
+            or not began <= last_at <= now
+            or not 0.0 <= kwh <= MAX_HOUR_IMPORT_KWH
+            or not 0.0 <= observed_h <= (last_at - began) / timedelta(hours=1) + 1e-9
+        ):
+            return fresh
+        return cls(tz, began=began, kwh=kwh, observed_h=observed_h, last_at=last_at)
+
+
+def _moment(value: object) -> datetime | None:
+    """An ISO time with its offset; None for anything else."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _number(value: object) -> float | None:
+    """A finite number; None for anything else (a bool is no number)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None

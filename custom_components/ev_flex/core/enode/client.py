@@ -500,6 +500,11 @@ class EnodeClient:
         )
         return EnodeLocation.from_json(data)
 
+    async def get_location(self, location_id: str) -> EnodeLocation:
+        """A Location; EnodeNotFoundError once it was deleted."""
+        data = await self._request("GET", f"/locations/{_seg(location_id)}")
+        return EnodeLocation.from_json(data)
+
     async def update_location(self, location_id: str, place: EnodePlace) -> EnodeLocation:
         """Move, rename or re-zone a Location."""
         data = await self._request(

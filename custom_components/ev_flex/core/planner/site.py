@@ -17,13 +17,17 @@ highest average is searched for (`_search_peak`). At a given highest average, an
 caps that slot; an hour of several slots where the car can only charge gives its budget to its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
-charging at its floor (then it falls back to `hour_caps`). A target inside an hour, a tapering
-charge curve or a minimum charging power also fall back to `hour_caps`, which is a heuristic there.
+charging at its floor. An hour that can't be one stage for that, or for a target or the
+protective level inside it or a taper it may charge into, prices its import instead when it is
+the only such hour at the cap (`_solve_priced`), which is exact too. Two or more such hours, a
+slot where export pays more than import (its cost is not convex) or a minimum charging power
+fall back to `hour_caps`, which is a heuristic there.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 import math
 from typing import TYPE_CHECKING
 
@@ -36,7 +40,13 @@ if TYPE_CHECKING:
     from . import Plan, PlanRequest, _Horizon, _TargetRule
 
 # A capacity-tariff peak within this much (kW) of the best is as good as the best.
-_PEAK_TOLERANCE_KW = 1e-7
+_PEAK_TOLERANCE_KW = 1e-9
+# How far above the lowest cap (kW) the search looks whether a higher cap pays: far enough
+# for a budget to be more than a rounding.
+_PEAK_PROBE_KW = 1e-6
+# How close (kW) to the lowest cap that reaches every target the search starts: where the best
+# plan is there, every kW above it costs the tariff's price and more.
+_LOWEST_CAP_TOLERANCE_KW = 1e-11
 _REACH_MARGIN_KWH = 1e-9
 # A capped plan may miss the targets by this much more than the plan without a cap (kWh).
 _MET_TOLERANCE_KWH = 1e-6
@@ -49,6 +59,11 @@ _HOUR_ROUNDS = 3
 _FREE_STAGES_KEPT = 8
 # How far (kWh) an hour's inner boundary may stray past its bounds before the hour falls back.
 _DIP_KWH = 1e-6
+# An hour's import within this much (kWh) of its budget keeps to it.
+_BUDGET_TOLERANCE_KWH = 1e-9
+# Tangent steps in the search for the price of an hour's import, and the highest price tried.
+_PRICE_STEPS = 60
+_PRICE_CEILING = 1e6
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +84,8 @@ class Car:
     hour_pieces: dict[tuple[float, ...], dict[int, HourPieces]] = field(
         default_factory=dict, compare=False
     )
+    # The highest energy at every boundary without a cap, per house.
+    free_reach: dict[tuple[float, ...], list[float]] = field(default_factory=dict, compare=False)
 
 
 def prepare(request: PlanRequest) -> Car | None:
@@ -208,19 +225,40 @@ def _shave_level(loads: list[tuple[float, float]], budget: float) -> float:
 def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list[Stage]:
     """The car's slots against the house, with imports capped at `peak_cap` per hour."""
     if math.isfinite(peak_cap):
-        return capped_stages(car, house, hour_caps(car, house, peak_cap))
+        return capped_stages(car, house, hour_caps(car, house, peak_cap), stages(car, house))
     key = tuple(house)
     free = car.free_stages.get(key)
     if free is None:
         if len(car.free_stages) > _FREE_STAGES_KEPT:
             car.free_stages.clear()
             car.hour_pieces.clear()
+            car.free_reach.clear()
         free = car.free_stages[key] = capped_stages(car, house, [math.inf] * len(house))
     return free
 
 
-def capped_stages(car: Car, house: Sequence[float], net_caps: Sequence[float]) -> list[Stage]:
-    """The car's slots against the house, with the net grid power capped per slot."""
+def free_high(car: Car, house: Sequence[float]) -> list[float]:
+    """`reach_bounds`' highest energy at every boundary without a cap (kept per house)."""
+    free = stages(car, house)
+    key = tuple(house)
+    high = car.free_reach.get(key)
+    if high is None:
+        high = car.free_reach[key] = reach_bounds(car, free)[0]
+    return high
+
+
+def capped_stages(
+    car: Car,
+    house: Sequence[float],
+    net_caps: Sequence[float],
+    free: Sequence[Stage] | None = None,
+    slots: Sequence[int] | None = None,
+    import_extra: float = 0.0,
+) -> list[Stage]:
+    """The car's slots against the house, with the net grid power capped per slot; a slot
+    whose cap leaves the car its full power keeps its stage from `free` (the stages without
+    a cap), when given. `slots`: only these slots' stages, with `import_extra` on their
+    import price (what one more kWh of the hour's import is worth, `_solve_priced`)."""
     request = car.request
     charge, discharge = request.charge, request.discharge
     site = request.site
@@ -232,10 +270,14 @@ def capped_stages(car: Car, house: Sequence[float], net_caps: Sequence[float]) -
     hours_list = car.horizon.hours
     reaches: dict[tuple[float, float], SlotReach] = {}
     out: list[Stage] = []
-    for t, (hours, price) in enumerate(zip(hours_list, car.horizon.prices, strict=True)):
+    for t in range(len(hours_list)) if slots is None else slots:
+        hours, price = hours_list[t], car.horizon.prices[t]
         load = house[t]
         net_cap = min(max(import_limit, load), net_caps[t])
         cap = min(charge.max_kw, max(0.0, net_cap - load))
+        if free is not None and slots is None and net_cap >= load and cap >= charge.max_kw:
+            out.append(free[t])
+            continue
         reach = reaches.get((hours, cap))
         if reach is None:
             curve = car.curve
@@ -250,7 +292,7 @@ def capped_stages(car: Car, house: Sequence[float], net_caps: Sequence[float]) -
             reach = reaches[hours, cap] = SlotReach.build(curve, hours)
         can_charge = cap > 0.0 and (reach.flat_shift is None or reach.flat_shift > 0.0)
         eta = charge.efficiency
-        imp = price.import_price
+        imp = price.import_price + import_extra
         export = 0.0 if price.export_price is None else price.export_price
         charge_costs: tuple[tuple[float, float], ...] = ((math.inf, imp / eta),)
         if load < 0.0:
@@ -305,6 +347,59 @@ def reach_bounds(car: Car, slots: list[Stage]) -> tuple[list[float], list[float]
     return high, low, feasible
 
 
+def _reach_under_cap(
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    built: _HourItems,
+    free: list[Stage],
+    priced: list[list[int]],
+) -> tuple[list[float], bool]:
+    """`reach_bounds`' highest energy at every item boundary of `built`, and whether every
+    forced discharge can be made. The `priced` hours (`_solve_priced`) charge as early as
+    their budget allows, which reaches the most at every boundary; the other hours keep
+    their stages. An hour the house alone takes over the cap keeps its per-slot caps."""
+    hours, eta = car.horizon.hours, car.request.charge.efficiency
+    # The spare import of each early hour, by its first slot; and all of their slots.
+    spare: dict[int, float] = {}
+    early: set[int] = set()
+    for group in priced:
+        own = sum(hours[t] * max(house[t], 0.0) for t in group)
+        budget = hour_budget(car, group, peak_cap)
+        if own <= budget:
+            spare[group[0]] = budget - own
+            early.update(group)
+    high = [car.start_kwh]
+    feasible = True
+    left = 0.0
+    for k, (item, hour) in enumerate(zip(built.items, built.hours, strict=True)):
+        t = built.ends[k]
+        energy = high[-1]
+        if hour is not None or t not in early:
+            reached, possible = _reach_step(car, item, energy)
+            feasible = feasible and possible
+            high.append(reached)
+            continue
+        left = spare.get(t, left)
+        room = max(house[t], 0.0) + left / hours[t] - house[t]
+        reached = max(energy, min(free[t].top(energy), energy + hours[t] * eta * room))
+        drawn = house[t] + (reached - energy) / (hours[t] * eta)
+        left = max(0.0, left - hours[t] * (max(drawn, 0.0) - max(house[t], 0.0)))
+        high.append(reached)
+    return high, feasible
+
+
+def _reach_step(car: Car, stage: Stage, energy: float) -> tuple[float, bool]:
+    """The highest energy after one stage from `energy`, and whether its forced discharge
+    can be made (as `reach_bounds` steps)."""
+    if stage.forced_kwh > 0.0:
+        possible = stage.forced_kwh <= stage.discharge_kwh
+        possible = possible and energy - stage.forced_kwh >= car.floor_kwh - 1e-9
+        return max(car.floor_kwh, energy - stage.forced_kwh), possible
+    top = stage.top(energy)
+    return (top if stage.least_charge(energy) <= top else energy), True
+
+
 def lower_bounds(car: Car, reach_high: list[float]) -> list[float]:
     """What the targets and the protective level ask of every boundary, as far as reachable."""
     request = car.request
@@ -321,11 +416,20 @@ def solve(
 ) -> tuple[list[float], list[Stage]]:
     """The cheapest path at this cap on the hourly import, and its stages. `fallen` gathers the
     hours that fell back to per-slot caps (`solve_by_hours`), so the next cap skips trying."""
+    path, followed = _solve_lazily(car, house, peak_cap, fallen)
+    return path, followed()
+
+
+def _solve_lazily(
+    car: Car, house: Sequence[float], peak_cap: float, fallen: set[int] | None = None
+) -> tuple[list[float], Callable[[], list[Stage]]]:
+    """`solve`, with the stages made only when asked for: a search keeps one path of many."""
     if _takes_hours(car, peak_cap):
         exact = solve_by_hours(car, house, peak_cap, set() if fallen is None else fallen)
         if exact is not None:
             return exact
-    return _solve_by_slots(car, house, peak_cap)
+    path, slots = _solve_by_slots(car, house, peak_cap)
+    return path, lambda: slots
 
 
 def _solve_by_slots(
@@ -389,7 +493,18 @@ def _hour_items(
 ) -> _HourItems | None:
     """The stages at this cap, from the stages without one (`free`); `built` keeps the hour
     stages between tries."""
-    capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
+    caps = hour_caps(car, house, peak_cap)
+    staged = {
+        group[0]
+        for group in car.hour_groups
+        if group[0] in eligible and _may_bind(car, free, house, group, peak_cap)
+    }
+    for group in car.hour_groups:
+        if group[0] in staged:
+            # Planned as one stage: no slot of the hour needs a capped stage of its own.
+            for t in group:
+                caps[t] = math.inf
+    capped = capped_stages(car, house, caps, free)
     built = {} if built is None else built
     pieces = car.hour_pieces.setdefault(tuple(house), {})
     items: list[Stage] = []
@@ -397,7 +512,7 @@ def _hour_items(
     ends = [0]
     for group in car.hour_groups:
         first = group[0]
-        if first in eligible and _may_bind(car, free, house, group, peak_cap):
+        if first in staged:
             if first not in built:
                 if first not in pieces:
                     pieces[first] = hour_pieces(car, group, free, house)
@@ -416,26 +531,35 @@ def _hour_items(
 
 
 def _may_bind(
-    car: Car, free: list[Stage], house: Sequence[float], group: list[int], peak_cap: float
+    car: Car,
+    free: list[Stage],
+    house: Sequence[float],
+    group: list[int],
+    peak_cap: float,
+    taper_at_full: bool = False,
 ) -> bool:
-    """Whether charging at full power could take the hour over the cap."""
+    """Whether charging at full power could take the hour over the cap; `taper_at_full`
+    counts a tapering slot at the charger's full power (else it counts as not charging)."""
     hours = car.horizon.hours
     eta = car.request.charge.efficiency
     most = 0.0
     for t in group:
         stage = free[t]
-        power = (stage.reach.flat_shift or 0.0) / (hours[t] * eta) if stage.can_charge else 0.0
+        shift = stage.reach.flat_shift
+        if shift is None and taper_at_full:
+            shift = hours[t] * eta * car.request.charge.max_kw
+        power = (shift or 0.0) / (hours[t] * eta) if stage.can_charge else 0.0
         most += hours[t] * max(0.0, house[t] + power)
     return most > hour_budget(car, group, peak_cap)
 
 
 def solve_by_hours(
     car: Car, house: Sequence[float], peak_cap: float, fallen: set[int]
-) -> tuple[list[float], list[Stage]] | None:
+) -> tuple[list[float], Callable[[], list[Stage]]] | None:
     """The cheapest path with each hour that can take it as one stage (`peak.py`), apart from
     the hours in `fallen`; None when an hour can't keep to the cap even by discharging."""
     free = stages(car, house)
-    eligible = _one_stage_hours(car, free) - fallen
+    eligible = _one_stage_hours(car, free, free_high(car, house)) - fallen
     hour_stages: dict[int, HourStage | None] = {}
     for _ in range(_HOUR_ROUNDS):
         built = _hour_items(car, house, peak_cap, eligible, free, built=hour_stages)
@@ -443,22 +567,167 @@ def solve_by_hours(
             return None
         high, low, _ = reach_bounds(car, built.items)
         lower = _lower_at(car, high, built.ends)
-        path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
-        slot_path, broken = _expand(car, built, path, lower)
+        followed = [t for hour in built.hours if hour is not None for t in hour.slots]
+        group = _priced_hour(car, house, peak_cap, free, built)
+        if group is None:
+            path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
+            slot_path, broken = _expand(car, built, path, lower)
+        else:
+            solved = _solve_priced(car, house, peak_cap, built, group)
+            if solved is None:
+                return None
+            slot_path, broken = solved
+            followed += group
         if not broken:
-            return slot_path, _followed_stages(car, house, peak_cap, slot_path, built.hours)
+            return slot_path, partial(_followed_stages, car, house, peak_cap, slot_path, followed)
         eligible -= broken
         fallen |= broken
     return None
 
 
-def _one_stage_hours(car: Car, free: list[Stage]) -> set[int]:
-    """The hours (by first slot) taken as one stage: several convex slots, one of them able to
-    discharge, no target inside, and the protective level reachable before the hour. Where the
-    car can only charge, `hour_caps` giving the budget to the cheapest slots is already exact."""
+def _priced_hour(
+    car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _HourItems
+) -> list[int] | None:
+    """The one hour of several slots, not taken as one stage, whose budget per-slot caps can't
+    share out exactly at this cap: a target or the protective level inside it, a dip below
+    the floor, or a taper it may charge into. None when there is no such hour, or more than
+    one, or its slots' costs are not convex; then per-slot caps stay (a heuristic for them)."""
+    staged = {hour.slots[0] for hour in built.hours if hour is not None}
+    candidates = [
+        group
+        for group in car.hour_groups
+        if len(group) > 1
+        and group[0] not in staged
+        and _may_bind(car, free, house, group, peak_cap, taper_at_full=True)
+    ]
+    if not candidates:
+        return None
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
-    high, _, _ = reach_bounds(car, free)
+    high = free_high(car, house)
+    inside = {rule.index for rule in car.rules}
+    knee = car.curve.energies[0] if not car.curve.is_flat else math.inf
+    found: list[list[int]] = []
+    for group in candidates:
+        first, last = group[0], group[-1]
+        plain = (
+            all(free[t].discharge_kwh <= 0.0 for t in group)
+            and not any(first < b <= last for b in inside)
+            and not (protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH)
+            and high[last + 1] <= knee
+        )
+        if plain:
+            continue
+        if not all(free[t].is_convex() for t in group):
+            return None
+        found.append(group)
+    return found[0] if len(found) == 1 else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Priced:
+    """One solve with a price on the hour's import: the path, its cost and the hour's import."""
+
+    price: float
+    path: list[float]
+    broken: set[int]
+    # The Lagrangian's value: cost + price * (import - budget); and import - budget.
+    value: float
+    excess: float
+
+
+def _solve_priced(
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    built: _HourItems,
+    group: list[int],
+) -> tuple[list[float], set[int]] | None:
+    """The cheapest path with `group`'s import budget priced rather than shared out.
+
+    With a price `nu` per kWh of the hour's import, its slots are ordinary slots whose import
+    costs `nu` more, and the plan is exact for that price. The Lagrangian's value is concave in
+    `nu`, piecewise linear; its highest point is found by intersecting tangents, and the plans
+    on either side of it are mixed to use the budget exactly: the cheapest plan at this cap
+    (the problem is convex). None when even the highest price can't keep the hour to the cap.
+    """
+    budget = hour_budget(car, group, peak_cap)
+    index = built.ends.index(group[0])
+    # The hour's own reach: its per-slot caps would bound it by one way of sharing the budget.
+    free = stages(car, house)
+    relaxed = list(built.items)
+    relaxed[index : index + len(group)] = [free[t] for t in group]
+    high, low, _ = reach_bounds(car, relaxed)
+    lower = _lower_at(car, high, built.ends)
+
+    def solve_at(price: float) -> _Priced:
+        items = list(built.items)
+        items[index : index + len(group)] = capped_stages(
+            car, house, [math.inf] * len(house), slots=group, import_extra=price
+        )
+        path = optimal_site_path(items, car.start_kwh, lower, low, high)
+        slot_path, broken = _expand(car, built, path, lower)
+        pcs, pds = powers(car, slot_path)
+        net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
+        hours = car.horizon.hours
+        excess = sum(hours[t] * max(net[t], 0.0) for t in group) - budget
+        cost = energy_cost(car, net) + wear_cost(car, pds)
+        return _Priced(price, slot_path, broken, cost + price * excess, excess)
+
+    left = solve_at(0.0)
+    if left.excess <= _BUDGET_TOLERANCE_KWH or left.broken:
+        return left.path, left.broken
+    right = _priced_enough(solve_at, left)
+    if right is None:
+        return None
+    for _ in range(_PRICE_STEPS):
+        if right.excess >= -_BUDGET_TOLERANCE_KWH or right.broken:
+            break
+        price = right.value - left.value + left.excess * left.price - right.excess * right.price
+        price /= left.excess - right.excess
+        if not left.price < price < right.price:
+            break
+        middle = solve_at(price)
+        if middle.broken:
+            return middle.path, middle.broken
+        tangent = left.value + left.excess * (price - left.price)
+        if middle.value >= tangent - 1e-12 * (1.0 + abs(tangent)):
+            break
+        if middle.excess > 0.0:
+            left = middle
+        else:
+            right = middle
+    return _mixed(left, right), right.broken
+
+
+def _priced_enough(solve_at: Callable[[float], _Priced], left: _Priced) -> _Priced | None:
+    """A price at which the hour keeps to its budget; None when no price up to the ceiling
+    does."""
+    price = 1.0
+    while price <= _PRICE_CEILING:
+        right = solve_at(price)
+        if right.excess <= _BUDGET_TOLERANCE_KWH or right.broken:
+            return right
+        price *= 8.0
+    return None
+
+
+def _mixed(left: _Priced, right: _Priced) -> list[float]:
+    """The mix of two plans whose hour imports lie either side of the budget that uses it
+    exactly; `right` when it already keeps to it."""
+    if right.excess >= -_BUDGET_TOLERANCE_KWH or left.excess <= right.excess:
+        return right.path
+    share = -right.excess / (left.excess - right.excess)
+    return [share * a + (1.0 - share) * b for a, b in zip(left.path, right.path, strict=True)]
+
+
+def _one_stage_hours(car: Car, free: list[Stage], high: list[float]) -> set[int]:
+    """The hours (by first slot) taken as one stage: several convex slots, one of them able to
+    discharge, no target inside, and the protective level reachable before the hour (`high`:
+    the highest energies without a cap). Where the car can only charge, `hour_caps` giving the
+    budget to the cheapest slots is already exact."""
+    request = car.request
+    protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     inside = {rule.index for rule in car.rules}
     out: set[int] = set()
     for group in car.hour_groups:
@@ -528,21 +797,15 @@ def _inside(
 
 
 def _followed_stages(
-    car: Car,
-    house: Sequence[float],
-    peak_cap: float,
-    path: list[float],
-    hours: list[HourStage | None],
+    car: Car, house: Sequence[float], peak_cap: float, path: list[float], followed: list[int]
 ) -> list[Stage]:
-    """Per slot, the stage the plan follows: an hour taken as one stage caps each slot at the
-    grid power the plan gives it."""
+    """Per slot, the stage the plan follows: the `followed` slots (of an hour taken as one
+    stage, or whose import was priced) are capped at the grid power the plan gives them."""
     caps = hour_caps(car, house, peak_cap)
     pcs, pds = powers(car, path)
-    for hour in hours:
-        if hour is not None:
-            for t in hour.slots:
-                caps[t] = max(house[t] + pcs[t] - pds[t], house[t], 0.0)
-    return capped_stages(car, house, caps)
+    for t in followed:
+        caps[t] = max(house[t] + pcs[t] - pds[t], house[t], 0.0)
+    return capped_stages(car, house, caps, stages(car, house))
 
 
 def _below_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> list[int]:
@@ -635,9 +898,8 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
 def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling: float) -> float:
     """The lowest cap on the hourly import that still reaches everything reachable without one."""
     free = stages(car, house)
-    free_high, _, _ = reach_bounds(car, free)
-    needs = lower_bounds(car, free_high)
-    eligible = _one_stage_hours(car, free)
+    needs = lower_bounds(car, free_high(car, house))
+    eligible = _one_stage_hours(car, free, free_high(car, house))
 
     def feasible(cap: float) -> bool:
         ends = list(range(len(needs)))
@@ -645,16 +907,18 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
             built = _hour_items(car, house, cap, eligible, free, reach_only=True)
             if built is None:
                 return False
-            items, ends = built.items, built.ends
+            ends = built.ends
+            group = _priced_hour(car, house, cap, free, built)
+            early = [] if group is None else [group]
+            high, possible = _reach_under_cap(car, house, cap, built, free, early)
         else:
-            items = stages(car, house, cap)
-        high, _, possible = reach_bounds(car, items)
+            high, _, possible = reach_bounds(car, stages(car, house, cap))
         return possible and all(h >= needs[end] - 1e-9 for h, end in zip(high, ends, strict=True))
 
     if feasible(floor):
         return floor
     low, high = floor, ceiling
-    while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
+    while high - low > _LOWEST_CAP_TOLERANCE_KW * (1.0 + high):
         middle = (low + high) / 2.0
         if feasible(middle):
             high = middle
@@ -678,37 +942,39 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     fallen: set[int] = set()
     allowed_shortfall = missed_kwh(car, free.path) + _MET_TOLERANCE_KWH
     # The protective level as the plan without a cap reaches it, at every boundary.
-    needs = lower_bounds(car, reach_bounds(car, stages(car, house))[0])
+    needs = lower_bounds(car, free_high(car, house))
+
+    # The stages of the best plan so far, made once the search is over; None: `free`'s.
+    best_stages: Callable[[], list[Stage]] | None = None
 
     def at(cap: float) -> float:
-        nonlocal best
+        nonlocal best, best_stages
         score = scores.get(cap)
         if score is None:
-            path, slots = solve(car, house, cap, fallen)
-            outcome = evaluate(car, house, path, slots)
+            path, followed = _solve_lazily(car, house, cap, fallen)
+            outcome = evaluate(car, house, path, [])
             missed = missed_kwh(car, path) > allowed_shortfall or any(
                 energy < need - _MET_TOLERANCE_KWH
                 for energy, need in zip(path, needs[1:], strict=True)
             )
             score = scores[cap] = math.inf if missed else outcome.cost
             if score < best.cost - 1e-12 * (1.0 + abs(best.cost)):
-                best = outcome
+                best, best_stages = outcome, followed
         return score
 
     low, high = floor, free.peak
-    if at(low) <= at(min(high, low + _PEAK_TOLERANCE_KW * 10.0)):
-        return best
-    a = high - _GOLDEN * (high - low)
-    b = low + _GOLDEN * (high - low)
-    while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
-        if at(a) <= at(b):
-            high, b = b, a
-            a = high - _GOLDEN * (high - low)
-        else:
-            low, a = a, b
-            b = low + _GOLDEN * (high - low)
-    at((low + high) / 2.0)
-    return best
+    if at(low) > at(min(high, low + _PEAK_PROBE_KW)):
+        a = high - _GOLDEN * (high - low)
+        b = low + _GOLDEN * (high - low)
+        while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
+            if at(a) <= at(b):
+                high, b = b, a
+                a = high - _GOLDEN * (high - low)
+            else:
+                low, a = a, b
+                b = low + _GOLDEN * (high - low)
+        at((low + high) / 2.0)
+    return best if best_stages is None else replace(best, stages=best_stages())
 
 
 # --------------------------------------------------------------------------------------------

@@ -588,8 +588,9 @@ def _best_on_window(
         return best
     high = max(low, high)
     if following.ss is not None:
+        # V is convex: where its slope passes -rate is the best on the window, clipped to it.
         index = bisect_left(following.ss, -rate)
-        candidates = [min(max(xs[index], low), high), high, low]
+        candidates = [min(max(xs[index], low), high)]
     else:
         candidates = [high, low, *(x for x in xs if low < x < high)]
     for y in candidates:
