@@ -446,6 +446,25 @@ def test_the_cars_share_the_hours_again_while_the_peak_falls() -> None:
     assert result.peak_kw == pytest.approx(0.2, abs=1e-4)
 
 
+@pytest.mark.parametrize("v2g", [True, False])
+def test_an_evening_over_the_peak_is_kept_by_the_car_that_can_discharge(v2g: bool) -> None:
+    """The house alone imports 3 kW in two hours, over the month's 2 kW peak: only a car with
+    V2G can bring those hours down, so under the hours' shared budgets the car that can't
+    discharge is planned after it; with no such car the evening stays over the peak."""
+    site = {
+        "base_load_kw": [0.5, 0.5, 3.0, 3.0, 0.5, 0.5],
+        "peak_price_per_kw": 5.0,
+        "current_peak_kw": 2.0,
+    }
+    second = _car("other", 30.0, 40.0)
+    if v2g:
+        second = _car("shaves", 50.0, 40.0, discharge={"max_kw": 5.0, "efficiency": 0.9})
+    request = SiteRequest.from_dict(_site_request(site, [_car("waits", 30.0, 45.0), second]))
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    assert result.peak_kw == pytest.approx(2.1 if v2g else 4.0 + 1.0 / 9.0)
+
+
 def test_two_cars_with_v2g_share_the_export_limit_where_export_pays_more() -> None:
     """Export dearer than import in some hours and a 2 kW export limit: the house's cost isn't
     convex there, and the cars have to take turns at exporting."""
