@@ -200,6 +200,18 @@ class SlotReach:
         flat = gain * curve.powers[0] if curve.is_flat else None
         return cls(tuple(starts), tuple(tops), tuple(slopes), flat, upper)
 
+    @classmethod
+    def flat(cls, shift: float, upper: float) -> SlotReach | None:
+        """`build` of a flat curve whose slot adds `shift` kWh, made directly (a search makes
+        many); None outside the usual case `0 < shift < upper`, where `build` is the way."""
+        if not 0.0 < shift < upper:
+            return None
+        knee = 0.0 + (upper - shift) / ((upper + shift) - shift) * (upper - 0.0)
+        if not 0.0 < knee < upper:
+            return None
+        rising = (upper - shift) / (knee - 0.0)
+        return cls((0.0, knee, upper), (shift, upper, upper), (rising, 0.0, 0.0), shift, upper)
+
     def top(self, energy: float) -> float:
         """The highest energy one slot of full-power charging reaches from `energy`."""
         if self.flat_shift is not None:

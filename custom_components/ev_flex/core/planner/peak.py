@@ -253,12 +253,20 @@ def _convex_stage(car: Car, low: float, vertices: list[tuple[float, float, list[
     if charge:
         charge_costs += ((math.inf, charge[-1][1]),)
     shift = max(high, 0.0)
-    upper = car.curve.upper_kwh
-    flat = ChargeCurve.build(car.request.battery.capacity_kwh, shift, (), 1.0, upper)
     return Stage(
-        reach=SlotReach.build(flat, 1.0),
+        reach=_flat_reach(car, shift),
         can_charge=shift > _TINY_KWH,
         charge=charge_costs or ((math.inf, 0.0),),
         discharge=tuple(discharge),
         forced_kwh=forced,
     )
+
+
+def _flat_reach(car: Car, shift: float) -> SlotReach:
+    """The reach of a move of up to `shift` kWh (a flat curve)."""
+    upper = car.curve.upper_kwh
+    reach = SlotReach.flat(shift, upper)
+    if reach is None:
+        flat = ChargeCurve.build(car.request.battery.capacity_kwh, shift, (), 1.0, upper)
+        reach = SlotReach.build(flat, 1.0)
+    return reach

@@ -18,15 +18,16 @@ caps that slot; an hour of several slots where the car can only charge gives its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
 charging at its floor. An hour that can't be one stage for that, or for a target or the
-protective level inside it or a taper it may charge into, prices its import instead when it is
-the only such hour at the cap (`_solve_priced`), which is exact too. Two or more such hours, or
-a slot where export pays more than import (its cost is not convex) fall back to `hour_caps`,
-which is a heuristic there.
+protective level inside it, prices its import instead when it is the only such hour at the cap
+(`_solve_priced`), which is exact too (also with a taper). Two or more such hours, a taper
+elsewhere, or a slot where export pays more than import (its cost is not convex) fall back to
+`hour_caps`, which is a heuristic there.
 
 With a minimum charging power the cost is no longer convex in the cap (raising it can let a
 slot charge at all), so the cap is searched by branch and bound (`_bound_search`), and an hour
-of several slots where the car only charges (and can't taper yet) is one stage with a window
-per set of charging slots (`minimum_hours.py`), which is exact; other hours take `hour_caps`.
+of several slots (where the car can't taper yet) is one stage that either charges, with a
+window per set of charging slots, or discharges (`minimum_hours.py`); it is exact where the
+plan never charges and discharges in one hour. Other hours take `hour_caps`.
 """
 
 from collections.abc import Callable, Sequence
@@ -299,6 +300,8 @@ def capped_stages(
             out.append(free[t])
             continue
         reach = reaches.get((hours, cap))
+        if reach is None and not charge.taper and cap < charge.max_kw:
+            reach = SlotReach.flat(0.0 + hours * charge.efficiency * cap, car.curve.upper_kwh)
         if reach is None:
             curve = car.curve
             if cap < charge.max_kw:
@@ -732,9 +735,11 @@ def _priced_hour(
     car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _HourItems
 ) -> list[int] | None:
     """The one hour of several slots, not taken as one stage, whose budget per-slot caps can't
-    share out exactly at this cap: a target or the protective level inside it, a dip below
-    the floor, or a taper it may charge into. None when there is no such hour, or more than
-    one, or its slots' costs are not convex; then per-slot caps stay (a heuristic for them)."""
+    share out exactly at this cap: a target or the protective level inside it, or a dip below
+    the floor. None when there is no such hour, or more than one, or its slots' costs are not
+    convex; then per-slot caps stay (a heuristic for them). A taper alone is left to the
+    per-slot caps: it tends to touch many hours, and pricing some of them and not others at
+    neighbouring caps would make the search's costs disagree."""
     staged = {hour.slots[0] for hour in built.hours if hour is not None}
     candidates = [
         group
@@ -749,7 +754,6 @@ def _priced_hour(
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     high = free_high(car, house)
     inside = {rule.index for rule in car.rules}
-    knee = car.curve.energies[0] if not car.curve.is_flat else math.inf
     found: list[list[int]] = []
     for group in candidates:
         first, last = group[0], group[-1]
@@ -757,7 +761,6 @@ def _priced_hour(
             all(free[t].discharge_kwh <= 0.0 for t in group)
             and not any(first < b <= last for b in inside)
             and not (protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH)
-            and high[last + 1] <= knee
         )
         if plain:
             continue
