@@ -510,7 +510,7 @@ def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _Minimu
         ends += [t + 1 for t in group]
     if all(hour is None for hour in hours):
         return None
-    return _MinimumItems(items, hours, ends, capped)
+    return _MinimumItems(items, hours, ends)
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,8 +521,6 @@ class _MinimumItems:
     hours: list[MinimumHour | None]
     # The slot boundary at each item boundary.
     ends: list[int]
-    # Every slot under per-slot caps.
-    capped: list[Stage]
 
 
 def solve_minimum_by_hours(
