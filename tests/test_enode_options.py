@@ -22,7 +22,7 @@ from custom_components.ev_flex.const import (
     DOMAIN,
 )
 from custom_components.ev_flex.core.simulator import CHARGER_PRESETS, VEHICLE_PRESETS, ChargerSpec
-from tests.fakes.enode_server import FakeEnodeServer
+from tests.fakes.enode_server import FakeEnodeServer, VirtualSite
 
 from .enode_site import ENODE_USER, link_site, poll, setup_entry, without_webhook_url
 
@@ -483,6 +483,19 @@ def location_puts(fake_enode: FakeEnodeServer) -> list[str]:
     ]
 
 
+async def _set_up_charging_in_the_garage(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, entry: MockConfigEntry
+) -> VirtualSite:
+    """A sedan and its charger, polled, with the garage zone as the charging location."""
+    site = link_site(fake_enode, "sedan")
+    await without_webhook_url(hass)
+    hass.states.async_set("zone.garage", "0", GARAGE)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={CONF_CHARGING_ZONE: "zone.garage"})
+    await setup_entry(hass, entry)
+    return site
+
+
 async def test_the_enode_location_follows_the_zone_the_user_moves(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
@@ -493,12 +506,7 @@ async def test_the_enode_location_follows_the_zone_the_user_moves(
 ) -> None:
     """Moving or renaming the charging zone moves and renames the Location at Enode (the same
     one, chargers and all); a new radius means nothing to Enode; a refusal is tried again."""
-    site = link_site(fake_enode, "sedan")
-    await without_webhook_url(hass)
-    hass.states.async_set("zone.garage", "0", GARAGE)
-    enode_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(enode_entry, options={CONF_CHARGING_ZONE: "zone.garage"})
-    await setup_entry(hass, enode_entry)
+    site = await _set_up_charging_in_the_garage(hass, fake_enode, enode_entry)
     location_id = enode_entry.data[CONF_ENODE_LOCATION_ID]
 
     await change_garage(hass, latitude=60.39, longitude=5.32)
@@ -609,12 +617,7 @@ async def test_a_location_deleted_at_enode_is_made_again_with_its_charger(
     the charger is in none, EV Flex makes the Location again where the zone is, puts the
     charger in it and keeps the new id; then, deleted again, a zone move (404 on the move)
     makes it again at the new place."""
-    site = link_site(fake_enode, "sedan")
-    await without_webhook_url(hass)
-    hass.states.async_set("zone.garage", "0", GARAGE)
-    enode_entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(enode_entry, options={CONF_CHARGING_ZONE: "zone.garage"})
-    await setup_entry(hass, enode_entry)
+    site = await _set_up_charging_in_the_garage(hass, fake_enode, enode_entry)
     deleted = enode_entry.data[CONF_ENODE_LOCATION_ID]
 
     fake_enode.delete_location(deleted)

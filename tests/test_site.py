@@ -860,6 +860,16 @@ async def test_a_failing_planner_shows_no_plan_and_the_action_says_why(
     assert hass.states.get(f"sensor.{CAR}_smart_charging_state").state == "disabled"
 
 
+async def _planned_hour_import(
+    hass: HomeAssistant, entry: MockConfigEntry, made: list[PlanRequest]
+) -> float:
+    """The hour's import so far that the plan shown for the garage car was made with."""
+    await _plan_charging(hass, entry)
+    site = made[-1].site
+    assert site is not None
+    return site.hour_import_kwh
+
+
 async def test_a_plan_at_half_past_counts_what_the_meter_imported_since_the_hour_began(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -870,32 +880,15 @@ async def test_a_plan_at_half_past_counts_what_the_meter_imported_since_the_hour
     the grid meter imported since the hour began (export counts nothing), and a new hour starts
     from what the meter shows then."""
     made = _count_plans(monkeypatch)
-
-    async def planned_hour_import() -> float:
-        await _plan_charging(hass, loaded_entry)
-        site = made[-1].site
-        assert site is not None
-        return site.hour_import_kwh
-
     for minutes, meter_w in ((15, "6000"), (5, "-2000"), (10, "9000")):
         hass.states.async_set(HOUSE, meter_w, {"unit_of_measurement": "W"})
         await settle(hass)
         freezer.tick(timedelta(minutes=minutes))
     # 6 kW for a quarter, exporting for 5 minutes, 9 kW for 10 minutes.
-    assert await planned_hour_import() == pytest.approx(3.0)
+    assert await _planned_hour_import(hass, loaded_entry, made) == pytest.approx(3.0)
     freezer.tick(timedelta(minutes=45))
     # 19:15: the meter still shows 9 kW, all of this hour's quarter.
-    assert await planned_hour_import() == pytest.approx(2.25)
-
-
-async def _planned_hour_import(
-    hass: HomeAssistant, entry: MockConfigEntry, made: list[PlanRequest]
-) -> float:
-    """The hour's import so far that the plan shown for the garage car was made with."""
-    await _plan_charging(hass, entry)
-    site = made[-1].site
-    assert site is not None
-    return site.hour_import_kwh
+    assert await _planned_hour_import(hass, loaded_entry, made) == pytest.approx(2.25)
 
 
 async def test_the_hour_so_far_is_kept_over_a_restart(

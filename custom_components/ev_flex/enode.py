@@ -5,7 +5,7 @@ The Enode protocol itself lives in `core/enode` (no Home Assistant there); this 
 connects it to Home Assistant's HTTP server, webhooks, zones and config entries.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 import contextlib
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -727,9 +727,13 @@ class EnodeRuntime:
         places the cars anew)."""
         if self._attaching or self.location_id is None:
             return False
+        return await self._alone(self._recreate_if_gone(snapshot))
+
+    async def _alone(self, work: Awaitable[bool]) -> bool:
+        """Change the Location with no other change of it under way."""
         self._attaching = True
         try:
-            return await self._recreate_if_gone(snapshot)
+            return await work
         finally:
             self._attaching = False
 
@@ -790,11 +794,7 @@ class EnodeRuntime:
         (Enode then places the cars anew)."""
         if self._attaching or self.location_id is None or not self._location_moved():
             return False
-        self._attaching = True
-        try:
-            return await self.async_sync_location(snapshot)
-        finally:
-            self._attaching = False
+        return await self._alone(self.async_sync_location(snapshot))
 
     async def _delete_location(self, location_id: str) -> None:
         try:

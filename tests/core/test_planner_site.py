@@ -8,7 +8,7 @@ import math
 import sys
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 import pytest
 
 from custom_components.ev_flex.core.planner import (
@@ -24,7 +24,13 @@ from custom_components.ev_flex.core.planner import (
 )
 from custom_components.ev_flex.core.planner.plan_reader import read_plan
 
-from .planner_reference import check_against_reference, check_site_against_reference, price_items
+from .planner_reference import (
+    build_model,
+    check_against_reference,
+    check_site_against_reference,
+    price_items,
+    solve_site_reference,
+)
 
 CET = timezone(timedelta(hours=1))
 START = datetime(2026, 6, 10, 8, 0, tzinfo=CET)
@@ -390,6 +396,75 @@ def test_a_car_that_can_wait_leaves_the_cheap_hour_to_the_one_that_cannot() -> N
     assert result.cost == pytest.approx(11.0 * 0.10 + 11.0 * 0.15)
 
 
+def test_two_cars_share_each_hours_budget_in_its_cheapest_quarter() -> None:
+    """Twelve hours of quarters under a capacity tariff: planned alone, the 7.4 kW car takes
+    an hour's cheapest quarter up to its own power and spills the rest of the hour's budget
+    into dearer quarters; together the cars fill the cheapest quarter first."""
+    count = 48
+    # Prices that change quarter by quarter, with no two hours alike.
+    imports = [
+        0.25 + 0.05 * math.sin(1.3 * i) + 0.03 * math.cos(0.37 * i * i) for i in range(count)
+    ]
+    big = _car("big", 30.0, 50.0, hours=12, battery={"capacity_kwh": 75.0, "soc_pct": 30.0})
+    small = _car("small", 50.0, 80.0, hours=12, battery={"capacity_kwh": 40.0, "soc_pct": 50.0})
+    small["charge"]["max_kw"] = 7.4
+    site = {
+        "base_load_kw": [0.4] * count,
+        "import_limit_kw": 17.3,
+        "peak_price_per_kw": 1.5,
+        "current_peak_kw": 2.0,
+    }
+    data = _site_request(site, [big, small])
+    data["prices"] = price_items(START, imports, 15)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-5)
+
+
+def test_the_cars_share_the_hours_again_while_the_peak_falls() -> None:
+    """Free energy all day and a 1 kW load in the last hour under a capacity tariff: the car
+    with V2G charges slowly to cover that hour, and the other needs 0.4 kWh within two hours.
+    Each sharing of the hours' budgets lowers the peak; only sharing again at the lower peak
+    brings both down to 0.2 kW."""
+    v2g = {"max_kw": 1.0, "efficiency": 1.0, "min_soc_pct": 0.0}
+    shaving = _car("shaving", 0.0, 0.0, hours=0, discharge=v2g)
+    shaving["battery"]["capacity_kwh"] = 40.0
+    shaving["charge"] = {"max_kw": 1.0, "efficiency": 0.875}
+    waiting = _car("waiting", 0.0, 1.0, hours=2)
+    waiting["battery"]["capacity_kwh"] = 40.0
+    waiting["charge"] = {"max_kw": 1.0, "efficiency": 1.0}
+    site = {
+        "base_load_kw": [0.0] * 11 + [1.0],
+        "peak_price_per_kw": 1.0,
+        "current_peak_kw": 0.0,
+    }
+    data = _site_request(site, [shaving, waiting])
+    data["prices"] = _prices([0.0] * 12, [0.0] * 12)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-4)
+    assert result.peak_kw == pytest.approx(0.2, abs=1e-4)
+
+
+@pytest.mark.parametrize("v2g", [True, False])
+def test_an_evening_over_the_peak_is_kept_by_the_car_that_can_discharge(v2g: bool) -> None:
+    """The house alone imports 3 kW in two hours, over the month's 2 kW peak: only a car with
+    V2G can bring those hours down, so under the hours' shared budgets the car that can't
+    discharge is planned after it; with no such car the evening stays over the peak."""
+    site = {
+        "base_load_kw": [0.5, 0.5, 3.0, 3.0, 0.5, 0.5],
+        "peak_price_per_kw": 5.0,
+        "current_peak_kw": 2.0,
+    }
+    second = _car("other", 30.0, 40.0)
+    if v2g:
+        second = _car("shaves", 50.0, 40.0, discharge={"max_kw": 5.0, "efficiency": 0.9})
+    request = SiteRequest.from_dict(_site_request(site, [_car("waits", 30.0, 45.0), second]))
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    assert result.peak_kw == pytest.approx(2.1 if v2g else 4.0 + 1.0 / 9.0)
+
+
 def test_two_cars_with_v2g_share_the_export_limit_where_export_pays_more() -> None:
     """Export dearer than import in some hours and a 2 kW export limit: the house's cost isn't
     convex there, and the cars have to take turns at exporting."""
@@ -749,14 +824,8 @@ def test_quarter_hours_under_a_capacity_tariff_never_break_a_limit_or_a_target(
     check_against_reference(request, plan(request), rel_tol=math.inf)
 
 
-@settings(
-    max_examples=EXAMPLES // 3,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(site_requests(), site_requests())
-def test_two_cars_never_break_a_limit(first: dict[str, Any], second: dict[str, Any]) -> None:
+def _two_cars(first: dict[str, Any], second: dict[str, Any]) -> SiteRequest:
+    """Two random single-car requests as one site: the first one's prices, house and now."""
     count = min(len(first["prices"]), len(second["prices"]))
     prices = first["prices"][:count]
     site = {**first["site"]}
@@ -772,10 +841,44 @@ def test_two_cars_never_break_a_limit(first: dict[str, Any], second: dict[str, A
         if "discharge" in data:
             vehicle["discharge"] = data["discharge"]
         vehicles.append({"id": identity, **vehicle})
-    request = SiteRequest.from_dict(
+    return SiteRequest.from_dict(
         {"now": first["now"], "prices": prices, "site": site, "vehicles": vehicles}
     )
-    # Planning the cars in turn can miss a joint move on small adversarial cases (one car
-    # taking what the other needs): here every constraint holds and the cost adds up; how close
-    # to the optimum it gets is checked on the fixed cases above and measured by the benchmark.
+
+
+@_SETTINGS
+@given(site_requests(), site_requests())
+def test_two_cars_are_within_a_tenth_of_a_percent_of_the_milp(
+    first: dict[str, Any], second: dict[str, Any]
+) -> None:
+    # Export never pays more than import, as with real tariffs (grid fees and VAT only go on
+    # import), so the house's cost is convex; a fuse takes at least a kW; the cars charge
+    # (V2G is measured by the benchmark and the fixed cases above); and together they can
+    # meet every target.
+    for item in first["prices"]:
+        item["import"] = max(item["import"], item.get("export") or 0.0)
+    if "import_limit_kw" in first["site"]:
+        first["site"]["import_limit_kw"] = max(first["site"]["import_limit_kw"], 1.0)
+    first.pop("discharge", None)
+    second.pop("discharge", None)
+    request = _two_cars(first, second)
+    models = [build_model(request.vehicle_request(index)) for index in range(2)]
+    assume(all(model is not None for model in models))
+    assume(solve_site_reference(models).shortfall <= 1e-6)  # type: ignore[arg-type]
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
+
+
+@settings(
+    max_examples=EXAMPLES // 3,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(site_requests(), site_requests())
+def test_two_cars_never_break_a_limit(first: dict[str, Any], second: dict[str, Any]) -> None:
+    request = _two_cars(first, second)
+    # Where export pays more than import the house's cost isn't convex, and where the cars
+    # together can't meet their targets a car with V2G may even give its charge to the other:
+    # there every constraint holds and the cost adds up; the cases above and the benchmark
+    # measure how close to the optimum the plan gets.
     check_site_against_reference(request, plan_site(request), rel_tol=None)

@@ -8,8 +8,8 @@ request. JSON form:
                                             "protective_soc_pct"}]}
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 import math
 from typing import Any
@@ -35,15 +35,20 @@ from .site import (
     Outcome,
     assemble,
     best_outcome,
+    capped_stages,
     energy_cost,
+    hour_caps,
     house_kw,
+    lower_bounds,
     peak_cost,
     peak_kw,
     powers,
     prepare,
+    reach_bounds,
     stages,
     wear_cost,
 )
+from .site_dp import optimal_site_path
 
 # The fields of a vehicle in a site request; the rest of a single-car request is shared.
 _VEHICLE_FIELDS = ("battery", "charge", "discharge", "targets", "protective_soc_pct")
@@ -228,6 +233,11 @@ _MAX_ROUNDS = 6
 _SAVING = 1e-9
 # Shortfalls below this (kWh) are rounding.
 _SHORTFALL_KWH = 1e-6
+# Times the hours' budgets are shared out, while the peak falls by more than this share of it.
+_SHARE_ROUNDS = 3
+_PEAK_STEP = 0.01
+# Another car's plan may sit this far (kW) above a shared cap: rounding, not the car's to mend.
+_CAP_ROUNDING_KW = 1e-6
 
 
 def plan_site(request: SiteRequest) -> SitePlan:
@@ -235,9 +245,11 @@ def plan_site(request: SiteRequest) -> SitePlan:
 
     Each car is planned in turn against the house with the other cars' current plans as part
     of its load, so every plan keeps the whole house within the limits; rounds repeat while
-    the house's total cost falls. Turns can't swap what one car holds for what another needs,
-    so the result then goes to the joint planner (`joint.py`), whose mix is kept when it
-    meets the targets as well, keeps the limits and costs less.
+    the house's total cost falls. Under a capacity tariff one round finds the peak the cars
+    reach, and the cars then share each hour's budget (`_share_hours`). Turns can't swap what
+    one car holds for what another needs, so the result then goes to the joint planner
+    (`joint.py`), whose mix is kept when it meets the targets as well, keeps the limits and
+    costs less.
     """
     validate_site_request(request)
     singles = [request.vehicle_request(i) for i in range(len(request.vehicles))]
@@ -250,15 +262,122 @@ def plan_site(request: SiteRequest) -> SitePlan:
         return SitePlan(status=PlanStatus.NO_PRICES, vehicles=plans)
     base = house_kw(singles[0], cars[0].horizon)
     order = list(range(len(cars)))
-    best = _coordinate(cars, base, order)
+    site = request.site
+    tariff = site.peak_price_per_kw > 0.0
+    best = _in_turns(cars, base, order, 1 if tariff else _MAX_ROUNDS)
+    if tariff:
+        best = _share_hours(cars, base, best)
     # Whoever is planned first may take what another needs for its target: when a target is
     # missed, every car gets a turn to go first, and the least shortfall (then cost) wins.
     for shift in range(1, len(cars) if best.shortfall > _SHORTFALL_KWH else 0):
-        other = _coordinate(cars, base, order[shift:] + order[:shift])
+        other = _in_turns(cars, base, order[shift:] + order[:shift])
         if (other.shortfall, other.total) < (best.shortfall - _SHORTFALL_KWH, best.total):
             best = other
     best = _improve_jointly(cars, base, best)
     return _site_plan(request, cars, base, best.flows, best.outcomes)
+
+
+def _share_hours(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
+    """The cars sharing each hour's import budget, when that is as good on the targets and
+    cheaper.
+
+    A car searching the peak on its own uses only what it can take of an hour's budget: a
+    7.4 kW car takes the cheapest quarter up to 7.4 kW and the rest of the budget goes to
+    dearer quarters, where the cars together would fill the cheapest one. So at the peak the
+    cars reached, each hour's budget goes to its cheapest slots at the cars' power together
+    (`hour_caps` of the cars as one), and the cars are planned in turn under those caps (each
+    order in turn while one falls short). Then each car is planned once more with its own
+    peak search, which also lets a car that fell short raise the peak as little as it needs.
+    While that lowers the peak, the budgets are shared again at the lower peak.
+    """
+    first = cars[0]
+    site = first.request.site
+    assert site is not None
+    peak = math.inf
+    for _ in range(_SHARE_ROUNDS):
+        grid = _with_others(base, best.flows, -1)
+        lower = peak_kw(first.hour_groups, first.horizon.hours, grid, first.hour_before)
+        if lower <= site.current_peak_kw or lower > peak * (1.0 - _PEAK_STEP):
+            break
+        peak = lower
+        other = _shared_at(cars, base, peak)
+        if other is None or not _better(other, best):
+            break
+        best = other
+    return best
+
+
+def _shared_at(cars: list[Car], base: list[float], peak: float) -> _Coordinated | None:
+    """The cars planned under each hour's budget at `peak`, shared out to the cheapest slots,
+    then each once more with its own peak search; None when no order of turns can keep to the
+    budgets."""
+    caps = hour_caps(_together(cars), base, peak)
+    order = list(range(len(cars)))
+    shared: _Coordinated | None = None
+    for shift in range(len(cars)):
+        plan_car = _capped_outcomes(cars, caps)
+        other = _coordinate(cars, plan_car, base, order[shift:] + order[:shift], _MAX_ROUNDS)
+        if other is not None and (shared is None or _better(other, shared)):
+            shared = other
+        if shared is not None and shared.shortfall <= _SHORTFALL_KWH:
+            break
+    if shared is None:
+        return None
+    return _in_turns(cars, base, order, 1, list(shared.flows))
+
+
+def _together(cars: list[Car]) -> Car:
+    """The first car with the charging power of all the cars: the hours' caps for them all."""
+    first = cars[0]
+    charge = replace(first.request.charge, max_kw=sum(c.request.charge.max_kw for c in cars))
+    return replace(first, request=replace(first.request, charge=charge))
+
+
+def _better(candidate: _Coordinated, best: _Coordinated) -> bool:
+    """Meets the targets better, or as well and costs less."""
+    if candidate.shortfall < best.shortfall - _SHORTFALL_KWH:
+        return True
+    cheaper = candidate.total < best.total - _SAVING * (1.0 + abs(best.total))
+    return candidate.shortfall <= best.shortfall + _SHORTFALL_KWH and cheaper
+
+
+# How one car is planned in a round: its index and the house with the others' plans; None when
+# it can't keep to what the others left it.
+_PlanCar = Callable[[int, list[float]], Outcome | None]
+
+
+def _in_turns(
+    cars: list[Car],
+    base: list[float],
+    order: list[int],
+    rounds: int = _MAX_ROUNDS,
+    start: list[tuple[list[float], list[float]]] | None = None,
+) -> _Coordinated:
+    """`_coordinate` with each car's cheapest plan, its own search of the peak included."""
+    best = _coordinate(
+        cars, lambda i, house: best_outcome(cars[i], house), base, order, rounds, start
+    )
+    assert best is not None  # a car's cheapest plan always exists
+    return best
+
+
+def _capped_outcomes(cars: list[Car], caps: list[float]) -> _PlanCar:
+    """Each car's cheapest plan with the house's grid power under `caps` per slot."""
+
+    def plan_car(index: int, house: list[float]) -> Outcome | None:
+        car = cars[index]
+        own = [
+            max(cap, load) if load <= cap + _CAP_ROUNDING_KW else cap
+            for cap, load in zip(caps, house, strict=True)
+        ]
+        slots = capped_stages(car, house, own)
+        high, low, feasible = reach_bounds(car, slots)
+        if not feasible:
+            return None
+        lower = lower_bounds(car, high)
+        return Outcome(optimal_site_path(slots, car.start_kwh, lower, low, high), slots, 0.0, 0.0)
+
+    return plan_car
 
 
 def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
@@ -303,17 +422,28 @@ class _Coordinated:
     shortfall: float
 
 
-def _coordinate(cars: list[Car], base: list[float], order: list[int]) -> _Coordinated:
-    """Rounds of planning each car (in this order) against the others, while cost falls."""
+def _coordinate(
+    cars: list[Car],
+    plan_car: _PlanCar,
+    base: list[float],
+    order: list[int],
+    rounds: int = _MAX_ROUNDS,
+    start: list[tuple[list[float], list[float]]] | None = None,
+) -> _Coordinated | None:
+    """Rounds of planning each car (in this order) against the others, while cost falls;
+    `start` holds the cars' flows to begin from (none by default). None when a car can't be
+    planned in the first round."""
     empty = ([0.0] * len(base), [0.0] * len(base))
-    flows: list[tuple[list[float], list[float]]] = [empty] * len(cars)
+    flows: list[tuple[list[float], list[float]]] = [empty] * len(cars) if start is None else start
     outcomes: list[Outcome] = []
     best: _Coordinated | None = None
-    for _ in range(_MAX_ROUNDS):
+    for _ in range(rounds):
         round_outcomes: list[Outcome | None] = [None] * len(cars)
         for index in order:
             car = cars[index]
-            outcome = best_outcome(car, _with_others(base, flows, index))
+            outcome = plan_car(index, _with_others(base, flows, index))
+            if outcome is None:
+                return best
             flows[index] = powers(car, outcome.path)
             round_outcomes[index] = outcome
         outcomes = [o for o in round_outcomes if o is not None]
@@ -322,7 +452,6 @@ def _coordinate(cars: list[Car], base: list[float], order: list[int]) -> _Coordi
             break
         shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
         best = _Coordinated(list(flows), outcomes, total, shortfall)
-    assert best is not None
     return best
 
 
