@@ -6,10 +6,11 @@ Two cases on real day-ahead prices (DK1, 15-minute slots, Source: Energinet):
   80 % by 07:00 each morning.
 - 192 slots with a house (site): a synthetic daily load and solar curve, a 25 A three-phase
   fuse (17.3 kW), V2G and taper as above; then with a capacity tariff on top (without and with
-  the taper); with a 4.14 kW minimum charging power; then with the month's peak below the
-  evening load and a fuller car, so V2G shaves the evening hours and how each hour's quarters
-  share its import matters; then two cars (the second a smaller one without V2G) sharing the
-  fuse and the tariff (`plan_site`), and three (a small third car due the second morning).
+  the taper); with a 4.14 kW minimum charging power, without and with the tariff; then with
+  the month's peak below the evening load and a fuller car, so V2G shaves the evening hours and
+  how each hour's quarters share its import matters; then two cars (the second a smaller one
+  without V2G) sharing the fuse and the tariff (`plan_site`), and three (a small third car due
+  the second morning).
 Each case runs from several start days. The planner's time is `plan(request)` (also shown with
 the JSON parsing and output of the command-line tool); the HiGHS time
 covers building the MILP from the request and solving it (one solve, shortfall penalised). The
@@ -245,6 +246,13 @@ def main() -> None:
         min_kw=4.14,
     )
     _site_case("192 slots, house + solar + fuse + capacity tariff, V2G", spot, peak=True, cars=1)
+    _site_case(
+        "192 slots, house + solar + fuse + capacity tariff, V2G, 4.14 kW minimum",
+        spot,
+        peak=True,
+        cars=1,
+        min_kw=4.14,
+    )
     _site_case(
         "192 slots, house + solar + fuse + capacity tariff, V2G + taper",
         spot,

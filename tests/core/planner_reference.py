@@ -294,6 +294,11 @@ def solve_site_reference(models: list[Model], stages: int = 2) -> Reference:
         costs[soft] = 1e4
     highs.changeColsCost(columns, np.arange(columns, dtype=np.int32), costs)
     highs.run()
+    if highs.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+        # HiGHS's presolve can call the second stage infeasible, though the first stage's
+        # solution satisfies it; solving without presolve settles it.
+        highs.setOptionValue("presolve", "off")
+        highs.run()
     assert highs.getModelStatus() == highspy.HighsModelStatus.kOptimal, highs.modelStatusToString(
         highs.getModelStatus()
     )

@@ -20,21 +20,30 @@ one DP stage with one shared budget (`peak.py`), exact unless it would have to d
 charging at its floor. An hour that can't be one stage for that, or for a target or the
 protective level inside it, prices its import instead when it is the only such hour at the cap
 (`_solve_priced`), which is exact too (also with a taper). Two or more such hours, a taper
-elsewhere, a slot where export pays more than import (its cost is not convex) or a minimum
-charging power fall back to `hour_caps`, which is a heuristic there.
+elsewhere, or a slot where export pays more than import (its cost is not convex) fall back to
+`hour_caps`, which is a heuristic there.
+
+With a minimum charging power the cost is no longer convex in the cap (raising it can let a
+slot charge at all), so the cap is searched by branch and bound (`_bound_search`), and an hour
+of several slots (where the car can't taper yet) is one stage that either charges, with a
+window per set of charging slots, or discharges (`minimum_hours.py`); it is exact where the
+plan never charges and discharges in one hour. Other hours take `hour_caps`.
 """
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
+import heapq
+from itertools import pairwise
 import math
 from typing import TYPE_CHECKING
 
 from .curve import ChargeCurve, SlotReach
 from .dp import DpSlot
+from .minimum_hours import MinimumHour, minimum_hour
 from .peak import HourPieces, HourStage, hour_pieces, hour_stage
-from .site_dp import Stage, optimal_site_path
+from .site_dp import PathMemo, Stage, optimal_site_path
 
 if TYPE_CHECKING:
     from . import Plan, PlanRequest, _Horizon, _TargetRule
@@ -64,6 +73,14 @@ _BUDGET_TOLERANCE_KWH = 1e-9
 # Tangent steps in the search for the price of an hour's import, and the highest price tried.
 _PRICE_STEPS = 60
 _PRICE_CEILING = 1e6
+# How far (kWh) a move under the minimum power may be from it and still be taken up to it.
+_HAIR_KWH = 1e-6
+# The cap search with a minimum power: first evaluations, most evaluations, and how close
+# (relative to the house's cost) its bound must come to the best cost found.
+_BOUND_GRID = 4
+_BOUND_EVALUATIONS = 60
+_BOUND_TOLERANCE = 5e-4
+_BOUND_SLACK = 1e-7
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +201,8 @@ def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
         return caps
     prices = car.horizon.prices
     room_kw = car.request.charge.max_kw
+    # The car's power when it charges at all (the taper aside).
+    least_kw = min(car.request.charge.min_kw, room_kw)
     site = car.request.site
     fuse = math.inf if site is None or site.import_limit_kw is None else site.import_limit_kw
     for group in car.hour_groups:
@@ -194,6 +213,8 @@ def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
             for t in sorted(group, key=lambda t: prices[t].import_price):
                 # Spare the car can't take under the fuse would be lost.
                 room = max(0.0, min(room_kw + min(house[t], 0.0), fuse - max(house[t], 0.0)))
+                if room - min(house[t], 0.0) < least_kw:
+                    room = 0.0
                 extra = min(room, spare / hours[t])
                 spare -= extra * hours[t]
                 caps[t] = max(house[t], 0.0) + extra
@@ -435,8 +456,108 @@ def _solve_lazily(
         exact = solve_by_hours(car, house, peak_cap, set() if fallen is None else fallen)
         if exact is not None:
             return exact
+    if math.isfinite(peak_cap) and car.request.charge.min_kw > 0.0:
+        by_hours = solve_minimum_by_hours(car, house, peak_cap)
+        if by_hours is not None:
+            hour_path, hour_slots = by_hours
+            return hour_path, lambda: hour_slots
     path, slots = _solve_by_slots(car, house, peak_cap)
     return path, lambda: slots
+
+
+def _minimum_hours(car: Car, house: Sequence[float], peak_cap: float) -> set[int]:
+    """The hours (by first slot) planned as one stage with a minimum power: several slots, a
+    flat charge curve (or one that can't taper yet by the hour's end), no target inside, the
+    protective level reachable before the hour, and a cap the car at full power would break."""
+    curve = car.curve
+    full_power_kw = car.request.charge.max_kw
+    flat_until = curve.energies[0] if curve.powers[0] >= full_power_kw else -math.inf
+    request = car.request
+    protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
+    free = stages(car, house)
+    high, _, _ = reach_bounds(car, free)
+    inside = {rule.index for rule in car.rules}
+    out: set[int] = set()
+    for group in car.hour_groups:
+        first, last = group[0], group[-1]
+        if len(group) < 2 or any(first < b <= last for b in inside):
+            continue
+        if not curve.is_flat and high[last + 1] > flat_until:
+            continue
+        if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
+            continue
+        if _may_bind(car, free, house, group, peak_cap):
+            out.add(first)
+    return out
+
+
+def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _MinimumItems | None:
+    """The stages at this cap, hours with a minimum power as one stage where the house alone
+    keeps to the cap; None when no hour is one stage."""
+    eligible = _minimum_hours(car, house, peak_cap)
+    if not eligible:
+        return None
+    capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
+    free = stages(car, house)
+    items: list[Stage] = []
+    hours: list[MinimumHour | None] = []
+    ends = [0]
+    for group in car.hour_groups:
+        budget = hour_budget(car, group, peak_cap)
+        hour = minimum_hour(car, group, house, budget, free) if group[0] in eligible else None
+        if hour is not None:
+            items.append(hour.stage)
+            hours.append(hour)
+            ends.append(group[-1] + 1)
+            continue
+        items += [capped[t] for t in group]
+        hours += [None] * len(group)
+        ends += [t + 1 for t in group]
+    if all(hour is None for hour in hours):
+        return None
+    return _MinimumItems(items, hours, ends, capped)
+
+
+@dataclass(frozen=True, slots=True)
+class _MinimumItems:
+    """The stages of one solve with a minimum power: an hour as one stage, or its slots."""
+
+    items: list[Stage]
+    hours: list[MinimumHour | None]
+    # The slot boundary at each item boundary.
+    ends: list[int]
+    # Every slot under per-slot caps.
+    capped: list[Stage]
+
+
+def solve_minimum_by_hours(
+    car: Car, house: Sequence[float], peak_cap: float
+) -> tuple[list[float], list[Stage]] | None:
+    """The cheapest path with a minimum power, the hours that take it as one stage; None when
+    no hour does."""
+    built = _minimum_items(car, house, peak_cap)
+    if built is None:
+        return None
+    high, low, _ = reach_bounds(car, built.items)
+    lower = _lower_at(car, high, built.ends)
+    path = _solve_with_minimum(car, built.items, (lower, low, high))
+    slot_path: list[float] = []
+    energy = car.start_kwh
+    for hour, end in zip(built.hours, path, strict=True):
+        if hour is not None:
+            for move in hour.moves(end - energy)[:-1]:
+                energy += move
+                slot_path.append(energy)
+        slot_path.append(end)
+        energy = end
+    pcs, _ = powers(car, slot_path)
+    caps = hour_caps(car, house, peak_cap)
+    for hour in built.hours:
+        if hour is not None:
+            for t in hour.slots:
+                caps[t] = max(house[t] + pcs[t], house[t], 0.0)
+    slots = capped_stages(car, house, caps)
+    return _kept_to_minimum(slots, car.start_kwh, slot_path), slots
 
 
 def _solve_by_slots(
@@ -463,14 +584,37 @@ def _solve_with_minimum(
     """
     lower, low, high = bounds
     relaxed = [replace(stage, min_kw=0.0) for stage in slots]
+    # A round's new slots are mostly early ones: the value functions after them are kept.
+    memo = PathMemo()
     for _ in range(_MINIMUM_ROUNDS):
-        path = optimal_site_path(relaxed, car.start_kwh, lower, low, high)
+        path = optimal_site_path(relaxed, car.start_kwh, lower, low, high, memo)
         broken = _below_minimum(slots, car.start_kwh, path)
         if not broken:
-            return path
+            return _kept_to_minimum(slots, car.start_kwh, path)
         for t in broken:
             relaxed[t] = slots[t]
-    return optimal_site_path(slots, car.start_kwh, lower, low, high)
+    path = optimal_site_path(slots, car.start_kwh, lower, low, high, memo)
+    return _kept_to_minimum(slots, car.start_kwh, path)
+
+
+def _kept_to_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> list[float]:
+    """The path with each charge kept within [minimum, top]: the value functions give a step
+    a width of a hair, so a move may end that hair beyond the slot's reach; the hair is dropped
+    rather than charged below the minimum in the next slot."""
+    out: list[float] = []
+    energy = start_kwh
+    for stage, planned in zip(slots, path, strict=True):
+        target = planned
+        if target > energy + _REACH_MARGIN_KWH:
+            top = stage.top(energy)
+            least = stage.least_charge(energy)
+            if target < least - _HAIR_KWH or top < least - _REACH_MARGIN_KWH:
+                target = energy
+            else:
+                target = min(max(target, least), top)
+        out.append(target)
+        energy = target
+    return out
 
 
 def _takes_hours(car: Car, peak_cap: float) -> bool:
@@ -864,6 +1008,12 @@ def wear_cost(car: Car, pds: Sequence[float]) -> float:
     return sum(hours * rate * pd for hours, pd in zip(car.horizon.hours, pds, strict=True))
 
 
+def site_price(car: Car) -> float:
+    """The capacity tariff's price per kW."""
+    site = car.request.site
+    return 0.0 if site is None else site.peak_price_per_kw
+
+
 def peak_cost(car: Car, peak: float) -> float:
     site = car.request.site
     if site is None:
@@ -918,6 +1068,9 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
             group = _priced_hour(car, house, cap, free, built)
             early = [] if group is None else [group]
             high, possible = _reach_under_cap(car, house, cap, built, free, early)
+        elif (hourly := _minimum_items(car, house, cap)) is not None:
+            ends = hourly.ends
+            high, _, possible = reach_bounds(car, hourly.items)
         else:
             high, _, possible = reach_bounds(car, stages(car, house, cap))
         return possible and all(h >= needs[end] - 1e-9 for h, end in zip(high, ends, strict=True))
@@ -970,7 +1123,9 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         return score
 
     low, high = floor, free.peak
-    if at(low) > at(min(high, low + _PEAK_PROBE_KW)):
+    if car.request.charge.min_kw > 0.0:
+        _bound_search(at, (low, high), _cost_bounds(car, house, free), site_price(car))
+    elif at(low) > at(min(high, low + _PEAK_PROBE_KW)):
         a = high - _GOLDEN * (high - low)
         b = low + _GOLDEN * (high - low)
         while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
@@ -982,6 +1137,71 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
                 b = low + _GOLDEN * (high - low)
         at((low + high) / 2.0)
     return best if best_stages is None else replace(best, stages=best_stages())
+
+
+@dataclass(frozen=True, slots=True)
+class _CostBounds:
+    """What the cap search with a minimum power knows before it starts."""
+
+    # The plan without a cap, the house's cost without the car, and the cheapest plan
+    # without the minimum (no plan with it is cheaper) with its peak.
+    free: float
+    own: float
+    lowest: float
+    lowest_peak: float
+
+    def close_enough(self, best: float, bound: float) -> bool:
+        """Whether a cost `bound` can't beat `best` by more than a share of the car's cost."""
+        return bound >= best - _BOUND_TOLERANCE * abs(best - self.own) - _BOUND_SLACK
+
+
+def _cost_bounds(car: Car, house: Sequence[float], free: Outcome) -> _CostBounds:
+    own = peak_kw(car.hour_groups, car.horizon.hours, house, car.hour_before)
+    request = car.request
+    relaxed = replace(
+        car,
+        request=replace(request, charge=replace(request.charge, min_kw=0.0)),
+        free_stages={},
+        hour_pieces={},
+    )
+    lowest = best_outcome(relaxed, house)
+    own_cost = energy_cost(car, house) + peak_cost(car, own)
+    return _CostBounds(free.cost, own_cost, lowest.cost, lowest.peak)
+
+
+def _bound_search(
+    at: Callable[[float], float], caps: tuple[float, float], costs: _CostBounds, price: float
+) -> None:
+    """Branch and bound over the cap on the hourly import, for costs that aren't convex in it.
+
+    With a minimum charging power, raising the cap can let a slot charge at all, so the cost
+    jumps down. But the energy cost never rises with the cap, and the tariff rises by its price
+    per kW: on (a, b] the cost is at least `at(b) - price * (b - a)`. The interval with the
+    lowest such bound is halved until no bound is below the best cost found (by more than a
+    share of the car's own cost), or the best is as cheap as the plan without the minimum,
+    whose peak is tried first.
+    """
+    low, high = caps
+    best = min(costs.free, at(min(max(costs.lowest_peak, low), high)))
+    if costs.close_enough(best, costs.lowest):
+        return
+    grid = [low + (high - low) * k / _BOUND_GRID for k in range(_BOUND_GRID + 1)]
+    best = min(best, *(at(cap) for cap in grid))
+    queue = [(at(b) - price * (b - a), a, b) for a, b in pairwise(grid)]
+    heapq.heapify(queue)
+    for _ in range(_BOUND_EVALUATIONS):
+        if not queue:
+            return
+        bound, a, b = heapq.heappop(queue)
+        if costs.close_enough(best, max(bound, costs.lowest)):
+            return
+        if b - a <= _PEAK_TOLERANCE_KW * (1.0 + b):
+            continue
+        middle = (a + b) / 2.0
+        score = at(middle)
+        best = min(best, score)
+        heapq.heappush(queue, (score - price * (middle - a), a, middle))
+        heapq.heappush(queue, (at(b) - price * (b - middle), middle, b))
 
 
 # --------------------------------------------------------------------------------------------

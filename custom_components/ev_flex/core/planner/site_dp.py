@@ -20,7 +20,7 @@ earns the export price. So a slot's cost is piecewise linear in the energy moved
 """
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 import math
 
@@ -37,6 +37,8 @@ from .dp import (
 
 # Breakpoints closer than this (kWh) are merged.
 _TINY_KWH = 1e-9
+# Float noise (kWh) between two ways of working out one energy.
+_NOISE_KWH = 1e-12
 # Width (kWh) given to a step in a value function.
 _JUMP_KWH = 1e-7
 # The cost of an energy no plan can leave from; far above any real cost, far below overflow.
@@ -60,6 +62,9 @@ class Stage:
     # The least kWh the slot must take out of the battery (to keep an hour's import under a
     # cap): no charging, no idling. +inf when the slot can't discharge enough.
     forced_kwh: float = 0.0
+    # Charge moves as windows (start, end, cost per kWh, cost at start) in place of `charge`,
+    # for a stage whose cost isn't one convex curve (several slots with a minimum power).
+    windows: tuple[tuple[float, float, float, float], ...] = ()
 
     @property
     def tapers(self) -> bool:
@@ -73,19 +78,25 @@ class Stage:
     def top(self, energy: float) -> float:
         return self.reach.top(energy) if self.can_charge else energy
 
+    def charge_windows(self) -> list[tuple[float, float, float, float]]:
+        """(start, end, cost per kWh, cost at start) of every way to charge."""
+        return list(self.windows) if self.windows else _segments(self.charge)
+
     def least_charge(self, energy: float) -> float:
         """The lowest energy charging can end at from `energy` (minimum power, or filling up)."""
         if self.min_kw <= 0.0 or self.curve is None:
             return energy
-        least = self.gain * min(self.min_kw, self.curve.power_limit(energy))
-        reached = min(energy + least, self.reach.upper_kwh)
+        limit = self.curve.power_limit(energy)
+        reached = min(energy + self.gain * min(self.min_kw, limit), self.reach.upper_kwh)
         # Where the taper is the minimum, rounding may put it just above top(E): it is top(E).
+        # A cap under the minimum is no taper: only float noise counts as reaching it.
         top = self.reach.top(energy)
-        return top if top < reached <= top + _TINY_KWH else reached
+        noise = _TINY_KWH if limit < self.min_kw else _NOISE_KWH
+        return top if top < reached <= top + noise else reached
 
     def is_convex(self) -> bool:
         """True when the slot's cost is convex in the energy moved and the fast path applies."""
-        if self.min_kw > 0.0:
+        if self.min_kw > 0.0 or self.windows:
             return False
         if self.forced_kwh > self.discharge_kwh:
             return False
@@ -513,7 +524,7 @@ def general_step(
         idle = _sorted_points(list(xs), a, b)
         pieces.append([(e, _evaluate(xs, vs, e)) for e in idle])
     if stage.can_charge and forced <= 0.0:
-        for start, end, cost, before in _segments(stage.charge):
+        for start, end, cost, before in stage.charge_windows():
             window = _end_functions(stage, start, end, low, high)
             pieces += _branch(xs, vs, window, cost, before - cost * start, low, high)
     for start, end, cost, before in _segments(stage.discharge, forced):
@@ -539,38 +550,66 @@ class _Next:
     ss: list[float] | None
 
 
+@dataclass(slots=True)
+class PathMemo:
+    """The value functions of the last solve with the same bounds, so that a solve whose
+    stages differ only early on reuses the rest: `V_b` depends on the stages from b on."""
+
+    stages: list[Stage] | None = None
+    # V_b and the _Next of slot b, by b.
+    values: dict[int, _Next] = field(default_factory=dict)
+    nexts: dict[int, _Next] = field(default_factory=dict)
+
+    def reusable(self, stages: list[Stage]) -> int:
+        """The first b from which the stages are the ones remembered."""
+        known = self.stages
+        b = len(stages)
+        if known is None or len(known) != b:
+            return b
+        while b > 0 and known[b - 1] is stages[b - 1]:
+            b -= 1
+        return b
+
+
 def optimal_site_path(
     stages: list[Stage],
     start_kwh: float,
     lower: list[float],
     reach_low: list[float],
     reach_high: list[float],
+    memo: PathMemo | None = None,
 ) -> list[float]:
-    """The energies at boundaries 1..N of a cheapest path that respects `lower`."""
+    """The energies at boundaries 1..N of a cheapest path that respects `lower`. A `memo` is
+    only ever passed with the same bounds."""
     count = len(stages)
     low = min(max(lower[count], reach_low[count]), reach_high[count])
     high = reach_high[count]
     xs: list[float] = [low, high] if high - low > _TINY_KWH else [low]
     ss: list[float] | None = [0.0] if len(xs) == 2 else []
     vs: list[float] = [0.0] * len(xs)
-    nexts: list[_Next] = []
-    for b in range(count - 1, -1, -1):
+    memo = PathMemo() if memo is None else memo
+    first = memo.reusable(stages)
+    if first < count:
+        xs, vs, ss = memo.values[first].xs, memo.values[first].vs, memo.values[first].ss
+    for b in range(first - 1, -1, -1):
         stage = stages[b]
         new_low = max(lower[b], reach_low[b])
         new_high = reach_high[b]
         if ss is not None:
             vs = _values_from_slopes(xs, ss)
-        nexts.append(_Next(xs, vs, ss))
+        memo.nexts[b] = _Next(xs, vs, ss)
         if ss is not None and stage.is_convex():
             step = taper_step if stage.tapers else merge_step
             xs, ss = step(xs, ss, stage, new_low, new_high)
+            vs = []
         else:
             xs, vs = general_step(xs, vs, stage, new_low, new_high)
             ss = _slopes_if_convex(xs, vs) if len(xs) > 1 else []
             if ss is not None and max(vs) >= INFEASIBLE / 2.0:
                 ss = None
-    nexts.reverse()
-    return _forward(stages, start_kwh, nexts)
+        memo.values[b] = _Next(xs, vs, ss)
+    memo.stages = list(stages)
+    return _forward(stages, start_kwh, [memo.nexts[b] for b in range(count)])
 
 
 def _best_on_window(
@@ -610,7 +649,7 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
         if stage.can_charge and forced <= 0.0:
             top = stage.top(energy)
             least = stage.least_charge(energy)
-            for start, end, cost, before in _segments(stage.charge):
+            for start, end, cost, before in stage.charge_windows():
                 low = max(energy + start, least)
                 high = min(energy + end, top)
                 if low <= high:
