@@ -1,6 +1,7 @@
 """The house through Home Assistant: the live guard, the plan's site and the solar modes."""
 
 from datetime import datetime, time, timedelta
+import logging
 import threading
 from typing import Any, NoReturn
 from unittest.mock import Mock
@@ -821,11 +822,12 @@ async def test_the_action_waiting_for_a_plan_when_the_entry_unloads_says_so(
 
 
 @pytest.mark.parametrize(
-    ("fault", "error", "key"),
+    ("fault", "error", "warnings"),
     [
-        (RuntimeError("the solver broke"), HomeAssistantError, "invalid_plan_request"),
-        (PlanValidationError("prices", "none"), ServiceValidationError, "invalid_plan_request"),
+        (RuntimeError("the solver broke"), HomeAssistantError, 1),
+        (PlanValidationError("prices", "none"), ServiceValidationError, 0),
     ],
+    ids=["fault", "refused"],
 )
 async def test_a_failing_planner_shows_no_plan_and_the_action_says_why(
     hass: HomeAssistant,
@@ -835,10 +837,11 @@ async def test_a_failing_planner_shows_no_plan_and_the_action_says_why(
     caplog: pytest.LogCaptureFixture,
     fault: Exception,
     error: type[HomeAssistantError],
-    key: str,
+    warnings: int,
 ) -> None:
-    """A planner fault for the plan shown: the card shows no plan (not an error), the action
-    raises a translated error, the log warns once, and nothing else stops."""
+    """A planner fault or refusal for the plan shown: the card shows no plan (not an error),
+    the action raises a translated error naming the cause, a fault is logged once as a
+    warning, and nothing else stops."""
     calls: list[PlanRequest] = []
 
     def broken(request: PlanRequest) -> NoReturn:
@@ -853,9 +856,15 @@ async def test_a_failing_planner_shows_no_plan_and_the_action_says_why(
     assert event["prices"], "the prices still show"
     with pytest.raises(error) as raised:
         await _plan_charging(hass, loaded_entry)
-    assert raised.value.translation_key == key
+    assert raised.value.translation_key == "invalid_plan_request"
+    assert str(fault) in str(raised.value)
     assert len(calls) == 1, "a failed plan is not made again for the same inputs"
-    assert "the plan shown for" in caplog.text
+    warned = [
+        record
+        for record in caplog.records
+        if record.levelno >= logging.WARNING and "the plan shown for" in record.getMessage()
+    ]
+    assert len(warned) == warnings
     assert "Error doing job" not in caplog.text
     assert hass.states.get(f"sensor.{CAR}_smart_charging_state").state == "disabled"
 

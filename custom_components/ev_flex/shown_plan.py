@@ -103,8 +103,8 @@ class ShownPlans:
         try:
             planned = await self.hass.async_add_executor_job(plan_alone, ask)
         except PlanValidationError as err:
-            # A request the planner refuses is a fault of ours: no plan is shown, nothing stops.
-            LOGGER.warning("The planner refused the plan shown for %s: %s", self._name(), err)
+            # A request the planner refuses shows no plan (the action says why); nothing stops.
+            LOGGER.debug("The planner refused the plan shown for %s: %s", self._name(), err)
             error = err
         except Exception as err:  # noqa: BLE001 - a planner fault shows no plan, never stops HA
             LOGGER.warning("Planning the plan shown for %s failed", self._name(), exc_info=True)
