@@ -465,6 +465,26 @@ def test_an_evening_over_the_peak_is_kept_by_the_car_that_can_discharge(v2g: boo
     assert result.peak_kw == pytest.approx(2.1 if v2g else 4.0 + 1.0 / 9.0)
 
 
+def test_the_house_follows_the_powers_of_the_cars_plans() -> None:
+    """A car's energies may stray from its power limit by a rounding, which its plan keeps to:
+    the house's grid power, peak and cost are those of the plans the cars follow."""
+    site = {
+        "base_load_kw": [0.0] * 8 + [1.0, 1.0],
+        "peak_price_per_kw": 0.5,
+        "current_peak_kw": 0.0,
+    }
+    idle = _car("idle", 0.0, 0.0, hours=0, battery={"capacity_kwh": 40.0, "soc_pct": 0.0})
+    idle["charge"] = {"max_kw": 1.0, "efficiency": 1.0}
+    late = _car("late", 0.0, 80.0, hours=13, battery={"capacity_kwh": 40.0, "soc_pct": 0.0})
+    late["charge"] = {"max_kw": 3.25, "efficiency": 0.9375}
+    data = _site_request(site, [idle, late])
+    data["prices"] = _prices([0.0] * 5 + [0.5, 0.5] + [0.0] * 3, None)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-3)
+    assert all(s.charge_kw <= 3.25 for s in result.vehicles[1].plan.slots)
+
+
 def test_two_cars_with_v2g_share_the_export_limit_where_export_pays_more() -> None:
     """Export dearer than import in some hours and a 2 kW export limit: the house's cost isn't
     convex there, and the cars have to take turns at exporting."""

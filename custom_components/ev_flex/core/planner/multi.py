@@ -314,8 +314,8 @@ def _shared_at(cars: list[Car], base: list[float], peak: float) -> _Coordinated 
     caps = hour_caps(_together(cars), base, peak)
     order = list(range(len(cars)))
     shared: _Coordinated | None = None
+    plan_car = _capped_outcomes(cars, caps)
     for shift in range(len(cars)):
-        plan_car = _capped_outcomes(cars, caps)
         other = _coordinate(cars, plan_car, base, order[shift:] + order[:shift], _MAX_ROUNDS)
         if other is not None and (shared is None or _better(other, shared)):
             shared = other
@@ -496,6 +496,12 @@ def _site_plan(
         for index, (vehicle, car, outcome) in enumerate(
             zip(request.vehicles, cars, outcomes, strict=True)
         )
+    ]
+    # The house with the powers the cars' plans give, which keep to each car's own limits
+    # where the energies stray by a rounding.
+    flows = [
+        ([s.charge_kw for s in v.plan.slots], [s.discharge_kw for s in v.plan.slots])
+        for v in vehicle_plans
     ]
     first = cars[0]
     grid = _with_others(base, flows, -1)

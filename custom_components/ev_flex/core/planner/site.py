@@ -299,20 +299,7 @@ def capped_stages(
         if free is not None and slots is None and net_cap >= load and cap >= charge.max_kw:
             out.append(free[t])
             continue
-        reach = reaches.get((hours, cap))
-        if reach is None and not charge.taper and cap < charge.max_kw:
-            reach = SlotReach.flat(0.0 + hours * charge.efficiency * cap, car.curve.upper_kwh)
-        if reach is None:
-            curve = car.curve
-            if cap < charge.max_kw:
-                curve = ChargeCurve.build(
-                    request.battery.capacity_kwh,
-                    cap,
-                    charge.taper,
-                    charge.efficiency,
-                    car.curve.upper_kwh,
-                )
-            reach = reaches[hours, cap] = SlotReach.build(curve, hours)
+        reach = _slot_reach(car, hours, cap, reaches)
         can_charge = cap > 0.0 and (reach.flat_shift is None or reach.flat_shift > 0.0)
         eta = charge.efficiency
         imp = price.import_price + import_extra
@@ -349,6 +336,24 @@ def capped_stages(
             )
         )
     return out
+
+
+def _slot_reach(
+    car: Car, hours: float, cap: float, reaches: dict[tuple[float, float], SlotReach]
+) -> SlotReach:
+    """The reach of a slot of `hours` charging at most `cap` kW; `reaches` keeps them."""
+    charge = car.request.charge
+    reach = reaches.get((hours, cap))
+    if reach is None and not charge.taper and cap < charge.max_kw:
+        reach = SlotReach.flat(0.0 + hours * charge.efficiency * cap, car.curve.upper_kwh)
+    if reach is None:
+        curve = car.curve
+        if cap < charge.max_kw:
+            capacity = car.request.battery.capacity_kwh
+            upper = car.curve.upper_kwh
+            curve = ChargeCurve.build(capacity, cap, charge.taper, charge.efficiency, upper)
+        reach = reaches[hours, cap] = SlotReach.build(curve, hours)
+    return reach
 
 
 def reach_bounds(car: Car, slots: list[Stage]) -> tuple[list[float], list[float], bool]:
