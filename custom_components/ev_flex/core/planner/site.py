@@ -78,8 +78,8 @@ _HAIR_KWH = 1e-6
 # The cap search with a minimum power: first evaluations, most evaluations, and how close
 # (relative to the house's cost) its bound must come to the best cost found.
 _BOUND_GRID = 4
-_BOUND_EVALUATIONS = 24
-_BOUND_TOLERANCE = 5e-4
+_BOUND_EVALUATIONS = 40
+_BOUND_TOLERANCE = 2e-4
 _BOUND_SLACK = 1e-7
 
 
