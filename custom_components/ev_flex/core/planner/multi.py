@@ -33,6 +33,7 @@ from .joint import plan_jointly
 from .site import (
     Car,
     Outcome,
+    _solve_with_minimum as solve_with_minimum,
     assemble,
     best_outcome,
     capped_stages,
@@ -375,7 +376,11 @@ def _capped_outcomes(cars: list[Car], caps: list[float]) -> _PlanCar:
         if not feasible:
             return None
         lower = lower_bounds(car, high)
-        return Outcome(optimal_site_path(slots, car.start_kwh, lower, low, high), slots, 0.0, 0.0)
+        if car.request.charge.min_kw > 0.0:
+            path = solve_with_minimum(car, slots, (lower, low, high))
+        else:
+            path = optimal_site_path(slots, car.start_kwh, lower, low, high)
+        return Outcome(path, slots, 0.0, 0.0)
 
     return plan_car
 
