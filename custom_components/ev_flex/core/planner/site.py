@@ -379,7 +379,7 @@ def _reach_under_cap(
     car: Car,
     house: Sequence[float],
     peak_cap: float,
-    built: _HourItems,
+    built: _Items[HourStage],
     free: list[Stage],
     priced: list[list[int]],
 ) -> tuple[list[float], bool]:
@@ -491,7 +491,7 @@ def _minimum_hours(car: Car, house: Sequence[float], peak_cap: float) -> set[int
     return out
 
 
-def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _MinimumItems | None:
+def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _Items[MinimumHour] | None:
     """The stages at this cap, hours with a minimum power as one stage where the house alone
     keeps to the cap; None when no hour is one stage."""
     eligible = _minimum_hours(car, house, peak_cap)
@@ -515,17 +515,7 @@ def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _Minimu
         ends += [t + 1 for t in group]
     if all(hour is None for hour in hours):
         return None
-    return _MinimumItems(items, hours, ends)
-
-
-@dataclass(frozen=True, slots=True)
-class _MinimumItems:
-    """The stages of one solve with a minimum power: an hour as one stage, or its slots."""
-
-    items: list[Stage]
-    hours: list[MinimumHour | None]
-    # The slot boundary at each item boundary.
-    ends: list[int]
+    return _Items(items, hours, ends)
 
 
 def solve_minimum_by_hours(
@@ -622,11 +612,12 @@ def _takes_hours(car: Car, peak_cap: float) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class _HourItems:
-    """The stages of one solve: an hour as one stage, or its slots with per-slot caps."""
+class _Items[Hour]:
+    """The stages of one solve: an hour as one stage (its `Hour`), or its slots with per-slot
+    caps (None in `hours`)."""
 
     items: list[Stage]
-    hours: list[HourStage | None]
+    hours: list[Hour | None]
     # The slot boundary at each item boundary.
     ends: list[int]
 
@@ -639,7 +630,7 @@ def _hour_items(
     free: list[Stage],
     reach_only: bool = False,
     built: dict[int, HourStage | None] | None = None,
-) -> _HourItems | None:
+) -> _Items[HourStage] | None:
     """The stages at this cap, from the stages without one (`free`); `built` keeps the hour
     stages between tries."""
     caps = hour_caps(car, house, peak_cap)
@@ -676,7 +667,7 @@ def _hour_items(
         items += [capped[t] for t in group]
         hours += [None] * len(group)
         ends += [t + 1 for t in group]
-    return _HourItems(items, hours, ends)
+    return _Items(items, hours, ends)
 
 
 def _may_bind(
@@ -735,7 +726,7 @@ def solve_by_hours(
 
 
 def _priced_hour(
-    car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _HourItems
+    car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _Items[HourStage]
 ) -> list[int] | None:
     """The one hour of several slots, not taken as one stage, whose budget per-slot caps can't
     share out exactly at this cap: a target or the protective level inside it, or a dip below
@@ -789,7 +780,7 @@ def _solve_priced(
     car: Car,
     house: Sequence[float],
     peak_cap: float,
-    built: _HourItems,
+    built: _Items[HourStage],
     group: list[int],
 ) -> tuple[list[float], set[int]] | None:
     """The cheapest path with `group`'s import budget priced rather than shared out.
@@ -906,7 +897,7 @@ def _lower_at(car: Car, reach_high: list[float], ends: list[int]) -> list[float]
 
 
 def _expand(
-    car: Car, built: _HourItems, path: list[float], lower: list[float]
+    car: Car, built: _Items[HourStage], path: list[float], lower: list[float]
 ) -> tuple[list[float], set[int]]:
     """The energy at every slot boundary, and the hours (by first slot) that couldn't be
     followed inside: discharging before charging would dip under the floor (or the other way
