@@ -33,7 +33,6 @@ from .joint import plan_jointly
 from .site import (
     Car,
     Outcome,
-    _solve_with_minimum as solve_with_minimum,
     assemble,
     best_outcome,
     capped_stages,
@@ -46,6 +45,7 @@ from .site import (
     powers,
     prepare,
     reach_bounds,
+    solve_with_minimum,
     stages,
     wear_cost,
 )

@@ -499,23 +499,17 @@ def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _Items[
         return None
     capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
     free = stages(car, house)
-    items: list[Stage] = []
-    hours: list[MinimumHour | None] = []
-    ends = [0]
+    built: _Items[MinimumHour] = _Items()
     for group in car.hour_groups:
         budget = hour_budget(car, group, peak_cap)
         hour = minimum_hour(car, group, house, budget, free) if group[0] in eligible else None
         if hour is not None:
-            items.append(hour.stage)
-            hours.append(hour)
-            ends.append(group[-1] + 1)
-            continue
-        items += [capped[t] for t in group]
-        hours += [None] * len(group)
-        ends += [t + 1 for t in group]
-    if all(hour is None for hour in hours):
+            built.add_hour(hour.stage, hour, group)
+        else:
+            built.add_slots(capped, group)
+    if all(hour is None for hour in built.hours):
         return None
-    return _Items(items, hours, ends)
+    return built
 
 
 def solve_minimum_by_hours(
@@ -528,7 +522,7 @@ def solve_minimum_by_hours(
         return None
     high, low, _ = reach_bounds(car, built.items)
     lower = _lower_at(car, high, built.ends)
-    path = _solve_with_minimum(car, built.items, (lower, low, high))
+    path = solve_with_minimum(car, built.items, (lower, low, high))
     slot_path: list[float] = []
     energy = car.start_kwh
     for hour, end in zip(built.hours, path, strict=True):
@@ -556,11 +550,11 @@ def _solve_by_slots(
     high, low, _ = reach_bounds(car, slots)
     lower = lower_bounds(car, high)
     if car.request.charge.min_kw > 0.0:
-        return _solve_with_minimum(car, slots, (lower, low, high)), slots
+        return solve_with_minimum(car, slots, (lower, low, high)), slots
     return optimal_site_path(slots, car.start_kwh, lower, low, high), slots
 
 
-def _solve_with_minimum(
+def solve_with_minimum(
     car: Car, slots: list[Stage], bounds: tuple[list[float], list[float], list[float]]
 ) -> list[float]:
     """The cheapest path that keeps the minimum charging power.
@@ -616,10 +610,22 @@ class _Items[Hour]:
     """The stages of one solve: an hour as one stage (its `Hour`), or its slots with per-slot
     caps (None in `hours`)."""
 
-    items: list[Stage]
-    hours: list[Hour | None]
+    items: list[Stage] = field(default_factory=list)
+    hours: list[Hour | None] = field(default_factory=list)
     # The slot boundary at each item boundary.
-    ends: list[int]
+    ends: list[int] = field(default_factory=lambda: [0])
+
+    def add_hour(self, stage: Stage, hour: Hour, group: list[int]) -> None:
+        """The hour of these slots as one stage."""
+        self.items.append(stage)
+        self.hours.append(hour)
+        self.ends.append(group[-1] + 1)
+
+    def add_slots(self, capped: Sequence[Stage], group: list[int]) -> None:
+        """The hour of these slots as its slots, each under its own cap."""
+        self.items.extend(capped[t] for t in group)
+        self.hours.extend(None for _ in group)
+        self.ends.extend(t + 1 for t in group)
 
 
 def _hour_items(
@@ -647,27 +653,21 @@ def _hour_items(
     capped = capped_stages(car, house, caps, free)
     built = {} if built is None else built
     pieces = car.hour_pieces.setdefault(tuple(house), {})
-    items: list[Stage] = []
-    hours: list[HourStage | None] = []
-    ends = [0]
+    made: _Items[HourStage] = _Items()
     for group in car.hour_groups:
         first = group[0]
-        if first in staged:
-            if first not in built:
-                if first not in pieces:
-                    pieces[first] = hour_pieces(car, group, free, house)
-                built[first] = hour_stage(car, pieces[first], peak_cap, reach_only)
-            hour = built[first]
-            if hour is None:
-                return None
-            items.append(hour.stage)
-            hours.append(hour)
-            ends.append(group[-1] + 1)
+        if first not in staged:
+            made.add_slots(capped, group)
             continue
-        items += [capped[t] for t in group]
-        hours += [None] * len(group)
-        ends += [t + 1 for t in group]
-    return _Items(items, hours, ends)
+        if first not in built:
+            if first not in pieces:
+                pieces[first] = hour_pieces(car, group, free, house)
+            built[first] = hour_stage(car, pieces[first], peak_cap, reach_only)
+        hour = built[first]
+        if hour is None:
+            return None
+        made.add_hour(hour.stage, hour, group)
+    return made
 
 
 def _may_bind(
