@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.ev_flex import house_plan, shown_plan
 from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.controller_data import Decision
 from custom_components.ev_flex.core.planner import Plan, PlanRequest, PlanValidationError, plan
 from custom_components.ev_flex.core.simulator import Simulation
 from custom_components.ev_flex.core.site_plan import CarAsk
@@ -317,19 +318,24 @@ async def solar_first_entry(
     return entry
 
 
+async def _smart_charging_decision(hass: HomeAssistant, entry: MockConfigEntry) -> Decision:
+    """Turn smart charging on for the simulated car and return what it decided."""
+    await hass.services.async_call(
+        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
+    )
+    await settle(hass)
+    decision = entry.runtime_data.smart_charging["simulator-garage-vehicle"].controller.decision
+    assert decision is not None
+    return decision
+
+
 async def test_solar_mode_plans_with_the_grid_made_dear_but_shows_real_prices(
     hass: HomeAssistant, simulator_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     """Solar first: the plan takes from the grid only what the target needs, and its slots,
     cost and charge-now cost are in real prices."""
     entry = await solar_first_entry(hass, simulator_entry, START + timedelta(days=1))
-    await hass.services.async_call(
-        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
-    )
-    await settle(hass)
-    charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
-    decision = charging.controller.decision
-    assert decision is not None
+    decision = await _smart_charging_decision(hass, entry)
     assert decision.plan is not None
     real = {
         item["time"]: item["price"]
@@ -361,13 +367,7 @@ async def test_a_car_behind_its_target_charges_flat_out_in_solar_first(
         {ATTR_ENTITY_ID: f"time.{CAR}_departure_time", "time": time(12, 30)},
         blocking=True,
     )
-    await hass.services.async_call(
-        "switch", "turn_on", {ATTR_ENTITY_ID: f"switch.{CAR}_smart_charging"}, blocking=True
-    )
-    await settle(hass)
-    charging = entry.runtime_data.smart_charging["simulator-garage-vehicle"]
-    decision = charging.controller.decision
-    assert decision is not None
+    decision = await _smart_charging_decision(hass, entry)
     assert decision.reason == "behind"
     simulation: Simulation = entry.runtime_data.account.simulation  # type: ignore[attr-defined]
     # Clouds: the house imports 1 kW, no surplus at all.

@@ -259,13 +259,17 @@ def test_empty_profile_says_zero_and_round_trips() -> None:
     assert BaseLoadProfile.from_dict(stored).by_weekday_hour[0][0] is None
 
 
+def at(minutes: float) -> datetime:
+    """The moment this many minutes after NOW."""
+    return NOW + timedelta(minutes=minutes)
+
+
+def slot(start: float, kw: float) -> PlannedSlot:
+    """A quarter-hour charging slot at this power, starting this many minutes after NOW."""
+    return PlannedSlot(at(start), at(start + 15), kw, 0.0, 50.0, 0.1, None)
+
+
 def test_current_control_charges_through_each_slot_at_its_power() -> None:
-    def at(minutes: float) -> datetime:
-        return NOW + timedelta(minutes=minutes)
-
-    def slot(start: float, kw: float) -> PlannedSlot:
-        return PlannedSlot(at(start), at(start + 15), kw, 0.0, 50.0, 0.1, None)
-
     plan = Plan(
         status=PlanStatus.OK,
         slots=(slot(0, 11.0), slot(15, 11.0), slot(30, 5.0), slot(45, 2.0), slot(60, 0.0)),
@@ -285,12 +289,6 @@ def test_current_control_charges_through_each_slot_at_its_power() -> None:
 
 
 def test_current_control_charges_in_whole_amps_with_at_least_the_planned_energy() -> None:
-    def at(minutes: float) -> datetime:
-        return NOW + timedelta(minutes=minutes)
-
-    def slot(start: float, kw: float) -> PlannedSlot:
-        return PlannedSlot(at(start), at(start + 15), kw, 0.0, 50.0, 0.1, None)
-
     # 5.04 kW is 7.3 A on three phases; 10.8 kW is the car's full power (15.7 A).
     plan = Plan(
         status=PlanStatus.OK,
