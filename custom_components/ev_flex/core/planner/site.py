@@ -18,9 +18,9 @@ caps that slot; an hour of several slots where the car can only charge gives its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
 charging at its floor. An hour that can't be one stage for that, or for a target or the
-protective level inside it, prices its import instead when it is the only such hour at the cap
-(`_solve_priced`), which is exact too (also with a taper). Two or more such hours, a taper
-elsewhere, or a slot where export pays more than import (its cost is not convex) fall back to
+protective level inside it, prices its import instead (`_solve_priced`; several such hours
+together, `hour_prices.py`), which is exact too. A taper elsewhere, or a slot whose cost is not
+convex (export paying more than import, or a price below zero with V2G) falls back to
 `hour_caps`, which is a heuristic there.
 
 With a minimum charging power the cost is no longer convex in the cap (raising it can let a
@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from .curve import ChargeCurve, SlotReach
 from .dp import DpSlot
+from .hour_prices import PricedPlan, mix_within_budgets
 from .minimum_hours import MinimumHour, minimum_hour
 from .peak import HourPieces, HourStage, hour_pieces, hour_stage
 from .site_dp import PathMemo, Stage, optimal_site_path
@@ -59,6 +60,8 @@ _LOWEST_CAP_TOLERANCE_KW = 1e-11
 _REACH_MARGIN_KWH = 1e-9
 # A capped plan may miss the targets by this much more than the plan without a cap (kWh).
 _MET_TOLERANCE_KWH = 1e-6
+# The lowest cap's plan meets every target this closely (kWh): its DP's margins apart.
+_REACHED_KWH = 1e-8
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 # Rounds that add the minimum power to the slots that break it, before every slot gets it.
 _MINIMUM_ROUNDS = 8
@@ -388,14 +391,25 @@ def _reach_under_cap(
     their budget allows, which reaches the most at every boundary; the other hours keep
     their stages. An hour the house alone takes over the cap keeps its per-slot caps."""
     hours, eta = car.horizon.hours, car.request.charge.efficiency
+    discharge = car.request.discharge
     # The spare import of each early hour, by its first slot; and all of their slots.
     spare: dict[int, float] = {}
     early: set[int] = set()
+    reach = free_high(car, house)
     for group in priced:
         own = sum(hours[t] * max(house[t], 0.0) for t in group)
         budget = hour_budget(car, group, peak_cap)
-        if own <= budget:
-            spare[group[0]] = budget - own
+        # Covering the house from the car in the hour leaves more to charge with: an upper
+        # bound, which the search checks by solving (`_search_peak`).
+        saved = 0.0
+        if discharge is not None and reach[group[-1] + 1] > car.floor_kwh:
+            saved = sum(
+                hours[t] * min(discharge.max_kw, max(house[t], 0.0))
+                for t in group
+                if free[t].discharge_kwh > 0.0
+            )
+        if own <= budget + saved:
+            spare[group[0]] = budget - own + saved
             early.update(group)
     high = [car.start_kwh]
     feasible = True
@@ -708,16 +722,16 @@ def solve_by_hours(
         high, low, _ = reach_bounds(car, built.items)
         lower = _lower_at(car, high, built.ends)
         followed = [t for hour in built.hours if hour is not None for t in hour.slots]
-        group = _priced_hour(car, house, peak_cap, free, built)
-        if group is None:
+        groups = _priced_hours(car, house, peak_cap, free, built)
+        if not groups:
             path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
             slot_path, broken = _expand(car, built, path, lower)
         else:
-            solved = _solve_priced(car, house, peak_cap, built, group)
+            solved = _solve_priced(car, house, peak_cap, built, groups)
             if solved is None:
                 return None
             slot_path, broken = solved
-            followed += group
+            followed += [t for group in groups for t in group]
         if not broken:
             return slot_path, partial(_followed_stages, car, house, peak_cap, slot_path, followed)
         eligible -= broken
@@ -725,15 +739,15 @@ def solve_by_hours(
     return None
 
 
-def _priced_hour(
+def _priced_hours(
     car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _Items[HourStage]
-) -> list[int] | None:
-    """The one hour of several slots, not taken as one stage, whose budget per-slot caps can't
-    share out exactly at this cap: a target or the protective level inside it, or a dip below
-    the floor. None when there is no such hour, or more than one, or its slots' costs are not
-    convex; then per-slot caps stay (a heuristic for them). A taper alone is left to the
-    per-slot caps: it tends to touch many hours, and pricing some of them and not others at
-    neighbouring caps would make the search's costs disagree."""
+) -> list[list[int]]:
+    """The hours of several slots, not taken as one stage, whose budgets per-slot caps can't
+    share out exactly at this cap: a target or the protective level inside them, or a dip below
+    the floor. None of them when one of their slots' costs is not convex; then per-slot caps
+    stay (a heuristic for them). A taper alone is left to the per-slot caps: it tends to touch
+    many hours, and pricing some of them and not others at neighbouring caps would make the
+    search's costs disagree."""
     staged = {hour.slots[0] for hour in built.hours if hour is not None}
     candidates = [
         group
@@ -743,7 +757,7 @@ def _priced_hour(
         and _may_bind(car, free, house, group, peak_cap, taper_at_full=True)
     ]
     if not candidates:
-        return None
+        return []
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     high = free_high(car, house)
@@ -759,9 +773,9 @@ def _priced_hour(
         if plain:
             continue
         if not all(free[t].is_convex() for t in group):
-            return None
+            return []
         found.append(group)
-    return found[0] if len(found) == 1 else None
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -775,48 +789,70 @@ class _Priced:
     value: float
     excess: float
 
+    @classmethod
+    def of(cls, price: float, plan: PricedPlan) -> _Priced:
+        excess = plan.excess[0]
+        return cls(price, plan.path, plan.broken, plan.cost + price * excess, excess)
+
 
 def _solve_priced(
     car: Car,
     house: Sequence[float],
     peak_cap: float,
     built: _Items[HourStage],
-    group: list[int],
+    groups: list[list[int]],
 ) -> tuple[list[float], set[int]] | None:
-    """The cheapest path with `group`'s import budget priced rather than shared out.
+    """The cheapest path with the `groups`' import budgets priced rather than shared out.
 
-    With a price `nu` per kWh of the hour's import, its slots are ordinary slots whose import
-    costs `nu` more, and the plan is exact for that price. The Lagrangian's value is concave in
-    `nu`, piecewise linear; its highest point is found by intersecting tangents, and the plans
-    on either side of it are mixed to use the budget exactly: the cheapest plan at this cap
-    (the problem is convex). None when even the highest price can't keep the hour to the cap.
+    With a price `nu` per kWh of an hour's import, its slots are ordinary slots whose import
+    costs `nu` more, and the plan is exact for that price. For one hour, the Lagrangian's value
+    is concave in `nu`, piecewise linear; its highest point is found by intersecting tangents,
+    and the plans on either side of it are mixed to use the budget exactly: the cheapest plan
+    at this cap (the problem is convex). Several hours' prices are found together
+    (`hour_prices.py`). None when no price can keep the hours to the cap.
     """
-    budget = hour_budget(car, group, peak_cap)
-    index = built.ends.index(group[0])
-    # The hour's own reach: its per-slot caps would bound it by one way of sharing the budget.
+    budgets = [hour_budget(car, group, peak_cap) for group in groups]
+    # The hours' own reach: per-slot caps would bound them by one way of sharing the budget.
     free = stages(car, house)
     relaxed = list(built.items)
-    relaxed[index : index + len(group)] = [free[t] for t in group]
+    spans = [(built.ends.index(group[0]), group) for group in groups]
+    for index, group in spans:
+        relaxed[index : index + len(group)] = [free[t] for t in group]
     high, low, _ = reach_bounds(car, relaxed)
     lower = _lower_at(car, high, built.ends)
+    hours = car.horizon.hours
 
-    def solve_at(price: float) -> _Priced:
+    def solve_at(prices: Sequence[float]) -> PricedPlan:
         items = list(built.items)
-        items[index : index + len(group)] = capped_stages(
-            car, house, [math.inf] * len(house), slots=group, import_extra=price
-        )
+        for (index, group), price in zip(spans, prices, strict=True):
+            items[index : index + len(group)] = capped_stages(
+                car, house, [math.inf] * len(house), slots=group, import_extra=price
+            )
         path = optimal_site_path(items, car.start_kwh, lower, low, high)
         slot_path, broken = _expand(car, built, path, lower)
         pcs, pds = powers(car, slot_path)
         net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
-        hours = car.horizon.hours
-        excess = sum(hours[t] * max(net[t], 0.0) for t in group) - budget
+        excess = [
+            sum(hours[t] * max(net[t], 0.0) for t in group) - budget
+            for group, budget in zip(groups, budgets, strict=True)
+        ]
         cost = energy_cost(car, net) + wear_cost(car, pds)
-        return _Priced(price, slot_path, broken, cost + price * excess, excess)
+        return PricedPlan(slot_path, cost, excess, broken)
 
-    left = solve_at(0.0)
-    if left.excess <= _BUDGET_TOLERANCE_KWH or left.broken:
+    left = solve_at([0.0] * len(groups))
+    if max(left.excess) <= _BUDGET_TOLERANCE_KWH or left.broken:
         return left.path, left.broken
+    if len(groups) > 1:
+        return mix_within_budgets(solve_at, len(groups), left)
+    return _solve_one_priced(
+        lambda price: _Priced.of(price, solve_at([price])), _Priced.of(0.0, left)
+    )
+
+
+def _solve_one_priced(
+    solve_at: Callable[[float], _Priced], left: _Priced
+) -> tuple[list[float], set[int]] | None:
+    """One hour's best price, by intersecting tangents from the plan without a price `left`."""
     right = _priced_enough(solve_at, left)
     if right is None:
         return None
@@ -1054,8 +1090,7 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
             if built is None:
                 return False
             ends = built.ends
-            group = _priced_hour(car, house, cap, free, built)
-            early = [] if group is None else [group]
+            early = _priced_hours(car, house, cap, free, built)
             high, possible = _reach_under_cap(car, house, cap, built, free, early)
         elif (hourly := _minimum_items(car, house, cap)) is not None:
             ends = hourly.ends
@@ -1089,9 +1124,14 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     # since targets come before cost.
     scores: dict[float, float] = {}
     fallen: set[int] = set()
-    allowed_shortfall = missed_kwh(car, free.path) + _MET_TOLERANCE_KWH
+    free_missed = missed_kwh(car, free.path)
     # The protective level as the plan without a cap reaches it, at every boundary.
     needs = lower_bounds(car, free_high(car, house))
+
+    def short(path: list[float]) -> float:
+        """How much more than without a cap the path misses, at worst (kWh)."""
+        below = max(need - energy for energy, need in zip(path, needs[1:], strict=True))
+        return max(missed_kwh(car, path) - free_missed, below)
 
     # The stages of the best plan so far, made once the search is over; None: `free`'s.
     best_stages: Callable[[], list[Stage]] | None = None
@@ -1102,10 +1142,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         if score is None:
             path, followed = _solve_lazily(car, house, cap, fallen)
             outcome = evaluate(car, house, path, [])
-            missed = missed_kwh(car, path) > allowed_shortfall or any(
-                energy < need - _MET_TOLERANCE_KWH
-                for energy, need in zip(path, needs[1:], strict=True)
-            )
+            missed = short(path) > _MET_TOLERANCE_KWH
             score = scores[cap] = math.inf if missed else outcome.cost
             if score < best.cost - 1e-12 * (1.0 + abs(best.cost)):
                 best, best_stages = outcome, followed
@@ -1114,7 +1151,12 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     low, high = floor, free.peak
     if car.request.charge.min_kw > 0.0:
         _bound_search(at, (low, high), _cost_bounds(car, house, free), site_price(car))
-    elif at(low) > at(min(high, low + _PEAK_PROBE_KW)):
+        return best if best_stages is None else replace(best, stages=best_stages())
+    if math.isinf(at(low)):
+        low = _lowest_solved_cap(
+            lambda cap: short(_solve_lazily(car, house, cap, fallen)[0]) <= _REACHED_KWH, low, high
+        )
+    if at(low) > at(min(high, low + _PEAK_PROBE_KW)):
         a = high - _GOLDEN * (high - low)
         b = low + _GOLDEN * (high - low)
         while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
@@ -1126,6 +1168,19 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
                 b = low + _GOLDEN * (high - low)
         at((low + high) / 2.0)
     return best if best_stages is None else replace(best, stages=best_stages())
+
+
+def _lowest_solved_cap(meets: Callable[[float], bool], low: float, high: float) -> float:
+    """The lowest cap whose plan `meets` the targets, by bisection from a `low` whose plan
+    doesn't (`_lowest_feasible_cap` can only bound it from below where the car can
+    discharge)."""
+    while high - low > _LOWEST_CAP_TOLERANCE_KW * (1.0 + high):
+        middle = (low + high) / 2.0
+        if meets(middle):
+            high = middle
+        else:
+            low = middle
+    return high
 
 
 @dataclass(frozen=True, slots=True)
