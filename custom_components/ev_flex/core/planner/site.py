@@ -451,13 +451,19 @@ def solve(
 
 
 def _solve_lazily(
-    car: Car, house: Sequence[float], peak_cap: float, fallen: set[int] | None = None
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    fallen: set[int] | None = None,
+    exact: list[bool] | None = None,
 ) -> tuple[list[float], Callable[[], list[Stage]]]:
-    """`solve`, with the stages made only when asked for: a search keeps one path of many."""
+    """`solve`, with the stages made only when asked for: a search keeps one path of many.
+    `exact` gets True when every hour's budget was shared out exactly (`solve_by_hours`)."""
     if _takes_hours(car, peak_cap):
-        exact = solve_by_hours(car, house, peak_cap, set() if fallen is None else fallen)
-        if exact is not None:
-            return exact
+        fallen = set() if fallen is None else fallen
+        shared = solve_by_hours(car, house, peak_cap, fallen, exact)
+        if shared is not None:
+            return shared
     if math.isfinite(peak_cap) and car.request.charge.min_kw > 0.0:
         by_hours = solve_minimum_by_hours(car, house, peak_cap)
         if by_hours is not None:
@@ -696,10 +702,15 @@ def _may_bind(
 
 
 def solve_by_hours(
-    car: Car, house: Sequence[float], peak_cap: float, fallen: set[int]
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    fallen: set[int],
+    exact: list[bool] | None = None,
 ) -> tuple[list[float], Callable[[], list[Stage]]] | None:
     """The cheapest path with each hour that can take it as one stage (`peak.py`), apart from
-    the hours in `fallen`; None when an hour can't keep to the cap even by discharging."""
+    the hours in `fallen`; None when an hour can't keep to the cap even by discharging.
+    `exact` gets whether no hour was left to per-slot caps that share its budget by guess."""
     free = stages(car, house)
     eligible = _stage_hours(car, house) - fallen
     hour_stages: dict[int, HourStage | None] = {}
@@ -710,7 +721,8 @@ def solve_by_hours(
         high, low, _ = reach_bounds(car, built.items)
         lower = _lower_at(car, high, built.ends)
         followed = [t for hour in built.hours if hour is not None for t in hour.slots]
-        group = _priced_hour(car, house, peak_cap, free, built)
+        unshared = _unshared_hours(car, house, peak_cap, free, built)
+        group = unshared[0] if unshared is not None and len(unshared) == 1 else None
         if group is None:
             path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
             slot_path, broken = _expand(car, built, path, lower)
@@ -721,6 +733,8 @@ def solve_by_hours(
             slot_path, broken = solved
             followed += group
         if not broken:
+            if exact is not None:
+                exact.append(unshared is not None and len(unshared) <= 1)
             return slot_path, partial(_followed_stages, car, house, peak_cap, slot_path, followed)
         eligible -= broken
         fallen |= broken
@@ -730,12 +744,21 @@ def solve_by_hours(
 def _priced_hour(
     car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _Items[HourStage]
 ) -> list[int] | None:
-    """The one hour of several slots, not taken as one stage, whose budget per-slot caps can't
+    """The one hour of `_unshared_hours`, priced rather than shared out (`_solve_priced`).
+    None when there is no such hour, or more than one, or its slots' costs are not convex;
+    then per-slot caps stay (a heuristic for them)."""
+    unshared = _unshared_hours(car, house, peak_cap, free, built)
+    return unshared[0] if unshared is not None and len(unshared) == 1 else None
+
+
+def _unshared_hours(
+    car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _Items[HourStage]
+) -> list[list[int]] | None:
+    """The hours of several slots, not taken as one stage, whose budget per-slot caps can't
     share out exactly at this cap: a target or the protective level inside it, or a dip below
-    the floor. None when there is no such hour, or more than one, or its slots' costs are not
-    convex; then per-slot caps stay (a heuristic for them). A taper alone is left to the
-    per-slot caps: it tends to touch many hours, and pricing some of them and not others at
-    neighbouring caps would make the search's costs disagree."""
+    the floor. None when one of them has slots whose costs are not convex. A taper alone is
+    left to the per-slot caps: it tends to touch many hours, and pricing some of them and not
+    others at neighbouring caps would make the search's costs disagree."""
     staged = {hour.slots[0] for hour in built.hours if hour is not None}
     candidates = [
         group
@@ -745,7 +768,7 @@ def _priced_hour(
         and _may_bind(car, free, house, group, peak_cap, taper_at_full=True)
     ]
     if not candidates:
-        return None
+        return []
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     high = free_high(car, house)
@@ -763,7 +786,7 @@ def _priced_hour(
         if not all(free[t].is_convex() for t in group):
             return None
         found.append(group)
-    return found[0] if len(found) == 1 else None
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -1042,15 +1065,71 @@ def evaluate(car: Car, house: Sequence[float], path: list[float], slots: list[St
 
 def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
     """The cheapest plan, the capacity tariff included."""
+    site = car.request.site
+    if site is not None and site.peak_price_per_kw > 0.0:
+        at_floor = _capped_at_floor(car, house, site.current_peak_kw)
+        if at_floor is not None:
+            return at_floor
     path, slots = solve(car, house)
     free = evaluate(car, house, path, slots)
-    site = car.request.site
     if site is None or site.peak_price_per_kw <= 0.0:
         return free
     floor = site.current_peak_kw
     if free.peak <= floor + _PEAK_TOLERANCE_KW:
         return free
     return _search_peak(car, house, free, _lowest_feasible_cap(car, house, floor, free.peak))
+
+
+def _capped_at_floor(car: Car, house: Sequence[float], floor: float) -> Outcome | None:
+    """The plan capped at the month's peak, when that is the cheapest, found without planning
+    the car without a cap first (most of the time a car charging at full power would set a new
+    peak, so the plan without a cap is only a step on the way).
+
+    The cost is convex in the cap, so when the plan at the peak is exact (every hour's budget
+    shared out exactly: no taper, convex slot costs), reaches what the plan without a cap
+    reaches, keeps to the cap and a hair more cap doesn't pay, no higher cap pays either. None
+    otherwise, and `_search_peak` decides.
+    """
+    free = stages(car, house)
+    if not _takes_hours(car, floor) or any(s.tapers or not s.is_convex() for s in free):
+        return None
+    if not any(_may_bind(car, free, house, group, floor, True) for group in car.hour_groups):
+        return None
+    # Searched up to a hair above the peak, the lowest cap that reaches every target is the
+    # peak itself only when the peak does.
+    hair = 4.0 * _LOWEST_CAP_TOLERANCE_KW * (1.0 + floor)
+    if _lowest_feasible_cap(car, house, floor, floor + hair) != floor:
+        return None
+    high = free_high(car, house)
+    needs = lower_bounds(car, high)
+    # What the plan without a cap misses at most: its path keeps to `needs`.
+    allowed = _MET_TOLERANCE_KWH + sum(
+        max(0.0, rule.required - high[rule.index] + _REACH_MARGIN_KWH) for rule in car.rules
+    )
+    fallen: set[int] = set()
+    outcomes: list[tuple[Outcome, Callable[[], list[Stage]]]] = []
+    for cap in (floor, floor + _PEAK_PROBE_KW):
+        exact: list[bool] = []
+        path, followed = _solve_lazily(car, house, cap, fallen, exact)
+        if exact != [True] or _misses(car, path, needs, allowed):
+            return None
+        outcome = evaluate(car, house, path, [])
+        if outcome.peak < floor - _PEAK_TOLERANCE_KW:
+            # The cap doesn't bind: the plan without one is the answer.
+            return None
+        outcomes.append((outcome, followed))
+    (at_floor, followed), (above, _) = outcomes
+    if at_floor.cost > above.cost:
+        return None
+    return replace(at_floor, stages=followed())
+
+
+def _misses(car: Car, path: Sequence[float], needs: Sequence[float], allowed: float) -> bool:
+    """Whether a path misses more of the targets than `allowed` (kWh), or falls below the
+    protective level as the plan without a cap reaches it (`needs`, per boundary)."""
+    return missed_kwh(car, path) > allowed or any(
+        energy < need - _MET_TOLERANCE_KWH for energy, need in zip(path, needs[1:], strict=True)
+    )
 
 
 def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling: float) -> float:
@@ -1114,10 +1193,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         if score is None:
             path, followed = _solve_lazily(car, house, cap, fallen)
             outcome = evaluate(car, house, path, [])
-            missed = missed_kwh(car, path) > allowed_shortfall or any(
-                energy < need - _MET_TOLERANCE_KWH
-                for energy, need in zip(path, needs[1:], strict=True)
-            )
+            missed = _misses(car, path, needs, allowed_shortfall)
             score = scores[cap] = math.inf if missed else outcome.cost
             if score < best.cost - 1e-12 * (1.0 + abs(best.cost)):
                 best, best_stages = outcome, followed
