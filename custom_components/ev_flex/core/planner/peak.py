@@ -18,7 +18,7 @@ path is checked inside the hour; an hour that fails the check (a dip below the f
 discharge and a charge) falls back to per-slot caps.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import reduce
 from itertools import pairwise
 import math
@@ -113,12 +113,16 @@ def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
 class _Knapsack:
     """The hour's pieces split once by rate, for the many prices one hull asks about."""
 
-    __slots__ = ("costs", "free", "paid", "pieces", "widths")
+    __slots__ = ("costs", "free", "order", "paid", "pieces", "widths")
 
     def __init__(self, pieces: Sequence[Piece]) -> None:
         self.pieces = pieces
         self.costs = [p.cost for p in pieces]
         self.widths = [p.width for p in pieces]
+        # The order in which the budget goes furthest: no import first, then the least.
+        self.order = sorted(
+            range(len(pieces)), key=lambda i: (pieces[i].rate, pieces[i].cost, pieces[i].charging)
+        )
         # (index, cost, width, charging) of the pieces that need no import; with the rate
         # for the others.
         self.free = [(i, p.cost, p.width, p.charging) for i, p in enumerate(pieces) if p.rate <= 0]
@@ -153,29 +157,29 @@ class _Knapsack:
         """(T, cost, progress); the cost summed in order."""
         return sum(progress), reduce(add, map(mul, self.costs, progress), 0.0), progress
 
-
-def _furthest(pieces: Sequence[Piece], budget: float) -> list[float]:
-    """The most progress the budget allows, at the least cost."""
-    progress = [0.0] * len(pieces)
-    order = sorted(
-        range(len(pieces)), key=lambda i: (pieces[i].rate, pieces[i].cost, pieces[i].charging)
-    )
-    left = budget
-    for i in order:
-        piece = pieces[i]
-        take = piece.width if piece.rate <= 0.0 else min(piece.width, left / piece.rate)
-        if take <= 0.0:
-            break
-        progress[i] = take
-        left -= take * piece.rate
-    return progress
+    def furthest(self, budget: float) -> list[float]:
+        """The most progress the budget allows, at the least cost."""
+        pieces = self.pieces
+        progress = [0.0] * len(pieces)
+        left = budget
+        for i in self.order:
+            piece = pieces[i]
+            take = piece.width if piece.rate <= 0.0 else min(piece.width, left / piece.rate)
+            if take <= 0.0:
+                break
+            progress[i] = take
+            left -= take * piece.rate
+        return progress
 
 
-def hull(pieces: Sequence[Piece], budget: float) -> list[tuple[float, float, list[float]]]:
-    """The vertices of the cheapest cost over T, from T = 0 to the furthest T."""
-    knapsack = _Knapsack(pieces)
+def hull(
+    pieces: Sequence[Piece], budget: float, knapsack: _Knapsack | None = None
+) -> list[tuple[float, float, list[float]]]:
+    """The vertices of the cheapest cost over T, from T = 0 to the furthest T (`knapsack`:
+    the pieces' own, made once per hour)."""
+    knapsack = _Knapsack(pieces) if knapsack is None else knapsack
     first = knapsack.point([0.0] * len(pieces))
-    last = knapsack.point(_furthest(pieces, budget))
+    last = knapsack.point(knapsack.furthest(budget))
     if last[0] <= first[0] + _TINY_KWH:
         return [first]
     done: list[tuple[float, float, list[float]]] = [first]
@@ -203,6 +207,7 @@ class HourPieces:
     pieces: list[Piece]
     least_kwh: float
     hours: float
+    knapsack: _Knapsack = field(compare=False)
 
 
 def hour_pieces(
@@ -216,7 +221,8 @@ def hour_pieces(
     passed, imported = car.hour_before if slots[0] == 0 else (0.0, 0.0)
     least = imported + sum(hours[t] * max(house[t], 0.0) for t in slots)
     least -= sum(p.width * p.rate for p in pieces if not p.charging)
-    return HourPieces(slots, pieces, least, passed + sum(hours[t] for t in slots))
+    length = passed + sum(hours[t] for t in slots)
+    return HourPieces(slots, pieces, least, length, _Knapsack(pieces))
 
 
 def hour_stage(
@@ -229,14 +235,14 @@ def hour_stage(
     if budget < -_TINY_KWH:
         return None
     budget = max(budget, 0.0)
+    knapsack = hour.knapsack
     if reach_only:
-        knapsack = _Knapsack(pieces)
         vertices = [knapsack.point([0.0] * len(pieces))]
-        furthest = knapsack.point(_furthest(pieces, budget))
+        furthest = knapsack.point(knapsack.furthest(budget))
         if furthest[0] > _TINY_KWH:
             vertices.append(furthest)
     else:
-        vertices = hull(pieces, budget)
+        vertices = hull(pieces, budget, knapsack)
     low = -sum(p.width for p in pieces if not p.charging)
     stage = _convex_stage(car, low, vertices)
     return HourStage(hour.slots, pieces, low, vertices, stage)

@@ -188,8 +188,11 @@ def hour_budget(car: Car, group: list[int], peak: float) -> float:
     return peak * (passed + sum(car.horizon.hours[t] for t in group)) - imported
 
 
-def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
-    """Per slot, a cap on the net grid power that keeps every hour's average import <= `peak`.
+def hour_caps(
+    car: Car, house: Sequence[float], peak: float, groups: list[list[int]] | None = None
+) -> list[float]:
+    """Per slot, a cap on the net grid power that keeps every hour's average import <= `peak`
+    (only the hours of `groups` when given; the other slots stay uncapped).
 
     When the house alone stays under `peak` in an hour, the hour's spare import goes to its
     cheapest slots first, each up to what the car can take; the other slots keep the house's
@@ -206,7 +209,7 @@ def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
     least_kw = min(car.request.charge.min_kw, room_kw)
     site = car.request.site
     fuse = math.inf if site is None or site.import_limit_kw is None else site.import_limit_kw
-    for group in car.hour_groups:
+    for group in car.hour_groups if groups is None else groups:
         budget = hour_budget(car, group, peak)
         own = sum(hours[t] * max(house[t], 0.0) for t in group)
         if own <= budget:
@@ -280,8 +283,9 @@ def capped_stages(
 ) -> list[Stage]:
     """The car's slots against the house, with the net grid power capped per slot; a slot
     whose cap leaves the car its full power keeps its stage from `free` (the stages without
-    a cap), when given. `slots`: only these slots' stages, with `import_extra` on their
-    import price (what one more kWh of the hour's import is worth, `_solve_priced`)."""
+    a cap), when given and nothing is added to the import price. `slots`: only these slots'
+    stages, with `import_extra` on their import price (what one more kWh of the hour's
+    import is worth, `_solve_priced`)."""
     request = car.request
     charge, discharge = request.charge, request.discharge
     site = request.site
@@ -298,7 +302,7 @@ def capped_stages(
         load = house[t]
         net_cap = min(max(import_limit, load), net_caps[t])
         cap = min(charge.max_kw, max(0.0, net_cap - load))
-        if free is not None and slots is None and net_cap >= load and cap >= charge.max_kw:
+        if free is not None and not import_extra and net_cap >= load and cap >= charge.max_kw:
             out.append(free[t])
             continue
         reach = _slot_reach(car, hours, cap, reaches)
@@ -647,18 +651,19 @@ def _hour_items(
 ) -> _Items[HourStage] | None:
     """The stages at this cap, from the stages without one (`free`); `built` keeps the hour
     stages between tries."""
-    caps = hour_caps(car, house, peak_cap)
     staged = {
         group[0]
         for group in car.hour_groups
         if group[0] in eligible and _may_bind(car, free, house, group, peak_cap)
     }
-    for group in car.hour_groups:
-        if group[0] in staged:
-            # Planned as one stage: no slot of the hour needs a capped stage of its own.
-            for t in group:
-                caps[t] = math.inf
-    capped = capped_stages(car, house, caps, free)
+    # An hour planned as one stage needs no capped stage for its slots: only the others get
+    # their caps and stages.
+    unstaged = [group for group in car.hour_groups if group[0] not in staged]
+    slots = [t for group in unstaged for t in group]
+    capped = list(free)
+    caps = hour_caps(car, house, peak_cap, unstaged)
+    for t, stage in zip(slots, capped_stages(car, house, caps, free, slots), strict=True):
+        capped[t] = stage
     built = {} if built is None else built
     pieces = car.hour_pieces.setdefault(tuple(house), {})
     made: _Items[HourStage] = _Items()
