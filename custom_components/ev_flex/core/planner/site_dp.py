@@ -101,9 +101,18 @@ class Stage:
             return False
         if self.forced_kwh > self.discharge_kwh:
             return False
-        slopes = [-cost for _, cost in reversed(self.charge)] if self.can_charge else []
-        slopes += [cost for _, cost in self.discharge]
-        return all(b >= a for a, b in pairwise(slopes))
+        return _rising_costs(self.charge if self.can_charge else (), self.discharge)
+
+
+@lru_cache(maxsize=4096)
+def _rising_costs(
+    charge: tuple[tuple[float, float], ...], discharge: tuple[tuple[float, float], ...]
+) -> bool:
+    """Whether the cost per kWh only rises from the most charged move to the most discharged
+    one. Kept: the stages of one solve share few distinct costs, and every step asks."""
+    slopes = [-cost for _, cost in reversed(charge)]
+    slopes += [cost for _, cost in discharge]
+    return all(b >= a for a, b in pairwise(slopes))
 
 
 @lru_cache(maxsize=4096)
