@@ -9,7 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
@@ -131,8 +131,6 @@ async def test_link_vehicle_clears_relink_issue(
     car_only: Any,
 ) -> None:
     """Linking a vehicle adds it, and settles a request to sign in to a vendor again."""
-    from homeassistant.helpers import issue_registry as ir
-
     enode_entry.runtime_data.interventions.async_vendor_relink("TESLA")
     other = fake_enode.add_vehicle(VEHICLE_PRESETS["suv_v2g"])
     result = await open_link(hass, enode_entry, "link_vehicle")
@@ -153,6 +151,22 @@ async def test_link_vehicle_clears_relink_issue(
         for issue in ir.async_get(hass).issues.values()
         if issue.issue_id.startswith("vendor_relink")
     ]
+
+
+async def test_a_relink_for_an_unnamed_vendor_says_so_in_the_servers_language(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry
+) -> None:
+    """A vendor Enode doesn't name is an unknown vendor, in German on a German server."""
+    hass.config.language = "de"
+    link_site(fake_enode, "sedan")
+    await setup_entry(hass, enode_entry)
+    enode_entry.runtime_data.interventions.async_vendor_relink(None)
+    [issue] = [
+        issue
+        for issue in ir.async_get(hass).issues.values()
+        if issue.issue_id.startswith("vendor_relink")
+    ]
+    assert issue.translation_placeholders["vendor"] == "unbekannter Hersteller"
 
 
 async def test_the_found_devices_are_named_plainly_and_not_without_end(
@@ -199,7 +213,7 @@ async def test_link_cancelled_or_empty(
     assert result["menu_options"] == ["link_charger", "init"]
     assert result["description_placeholders"] == {
         "device": "charger",
-        "reason": "The user cancelled linking",
+        "reason": "linking was cancelled",
     }
 
     result = await link_again(hass, flow_id)
@@ -231,6 +245,38 @@ async def test_link_session_refused(
     fake_enode.faults.server_error_rate = 0.0
     assert result["step_id"] == "link_failed"
     assert "500" in result["description_placeholders"]["reason"]
+
+
+async def test_why_linking_or_unlinking_failed_is_said_in_the_servers_language(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    enode_entry: MockConfigEntry,
+    car_only: Any,
+) -> None:
+    """A German server says in German what Link should have linked and why it didn't, each
+    reason its own way; Enode's HTTP status and its own words stay as they are."""
+    hass.config.language = "de"
+    result = await open_link(hass, enode_entry, "link_charger")
+    flow_id = result["flow_id"]
+    result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "cancel=1"))
+    assert result["description_placeholders"] == {
+        "device": "Wallbox",
+        "reason": "das Verknüpfen wurde abgebrochen",
+    }
+
+    result = await link_again(hass, flow_id)
+    token = URL(result["url"]).name
+    redirect = str(URL(fake_enode._link_sessions[token].redirect_uri).relative())
+    result = await come_back(hass, ha_client, flow_id, redirect)
+    assert result["description_placeholders"]["reason"] == "es wurde nichts verknüpft"
+
+    fake_enode.faults.server_error_rate = 1.0
+    result = await link_again(hass, flow_id)
+    fake_enode.faults.server_error_rate = 0.0
+    assert result["description_placeholders"]["reason"] == (
+        "Enode antwortete mit dem HTTP-Fehler 500: Internal server error"
+    )
 
 
 async def test_link_without_url(
@@ -382,7 +428,9 @@ async def test_unlink_refusals(
     ha_client: TestClient,
     enode_entry: MockConfigEntry,
 ) -> None:
-    """Enode errors, and an entry unloaded meanwhile."""
+    """Enode errors, said in the server's language with Enode's status, and an entry unloaded
+    meanwhile."""
+    hass.config.language = "de"
     link_site(fake_enode, "sedan")
     await setup_entry(hass, enode_entry)
     result = await open_options(hass, enode_entry, "unlink_charger")
@@ -390,6 +438,9 @@ async def test_unlink_refusals(
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     fake_enode.faults.server_error_rate = 0.0
     assert result["reason"] == "unlink_failed"
+    assert result["description_placeholders"] == {
+        "reason": "Enode antwortete mit dem HTTP-Fehler 500: Internal server error"
+    }
 
     result = await open_options(hass, enode_entry, "unlink_charger")
     await hass.config_entries.async_unload(enode_entry.entry_id)

@@ -716,6 +716,27 @@ async def test_format_change_raises_and_clears_issue(
     assert issue_ids(hass) == set()
 
 
+async def test_the_unreadable_prices_issue_says_why_in_the_servers_language(
+    hass: HomeAssistant, simulator_entry: MockConfigEntry
+) -> None:
+    """On a German server the issue's detail is German, with the entity and the keys found as
+    they are."""
+    hass.config.language = "de"
+    entry = await setup_with(hass, simulator_entry, HACS_NORDPOOL)
+    attributes = hacs_nordpool_attributes(TODAY_SLOTS, [])
+    attributes["raw_today"] = [{"begin": "08:00", "cost": "cheap"}]
+    hass.states.async_set(HACS_NORDPOOL, "0.5", attributes)
+    await hass.async_block_till_done()
+
+    issue_id = f"price_entity_unreadable_{entry.entry_id}_import"
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_placeholders["details"] == (
+        f"{HACS_NORDPOOL}: bei raw_today[0] sind die Daten nicht wie erwartet aufgebaut "
+        "(gefunden: begin, cost)"
+    )
+
+
 async def test_disabled_entity_counts_as_gone(
     hass: HomeAssistant, simulator_entry: MockConfigEntry
 ) -> None:
