@@ -628,6 +628,9 @@ async def test_device_plan_needs_readings_and_prices(
             DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
         )
     assert raised.value.translation_key == "no_prices"
+    assert raised.value.translation_placeholders["reason"] == (
+        "none of them covers the time from now on"
+    )
 
     simulation.set_faults(FaultSettings(vehicle_offline=True))
     await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=1))

@@ -218,7 +218,8 @@ async def _async_device_plan(
     if observation.soc_pct is None or not observation.capacity_kwh:
         raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
     if not current_slots(charging.price_slots(), now):
-        raise _invalid("no_prices", entity_id=charging.entry.title, reason="no usable prices")
+        reason = (await async_texts(charging.hass))("price_none_now")
+        raise _invalid("no_prices", entity_id=charging.entry.title, reason=reason)
     try:
         planned = await async_shown_plan(charging, now)
     except ShownPlanUnavailableError as err:
