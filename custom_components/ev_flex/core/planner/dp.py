@@ -27,7 +27,8 @@ discharge choice is exact, not relaxed.
 from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
+from operator import mul, ne, sub
 
 from .curve import SlotReach
 
@@ -205,6 +206,14 @@ def _clip_slopes(
         return [min(low, high)], []
     first = max(0, bisect_right(px, low) - 1)
     last = bisect_left(px, high)
+    if last > first:
+        # Most steps drop nothing: then the clipped lists are slices (checked in C loops).
+        sliced_x = [low, *px[first + 1 : last], high]
+        sliced_s = ps[first:last]
+        if min(map(sub, sliced_x[1:], sliced_x)) > _TINY_KWH and all(
+            map(ne, sliced_s[1:], sliced_s)
+        ):
+            return sliced_x, sliced_s
     out_x = [low]
     out_s: list[float] = []
     for i in range(first, last):
@@ -223,12 +232,8 @@ def _clip_slopes(
 
 
 def _values_from_slopes(xs: list[float], ss: list[float]) -> list[float]:
-    values = [0.0]
-    total = 0.0
-    for i, slope in enumerate(ss):
-        total += slope * (xs[i + 1] - xs[i])
-        values.append(total)
-    return values
+    # The running sum of slope * width, from 0 at the first breakpoint (C loops, same order).
+    return [0.0, *accumulate(map(mul, ss, map(sub, xs[1:], xs)))]
 
 
 def _slopes_if_convex(xs: list[float], vs: list[float]) -> list[float] | None:

@@ -75,9 +75,8 @@ _PRICE_STEPS = 60
 _PRICE_CEILING = 1e6
 # How far (kWh) a move under the minimum power may be from it and still be taken up to it.
 _HAIR_KWH = 1e-6
-# The cap search with a minimum power: first evaluations, most evaluations, and how close
+# The cap search with a minimum power: most evaluations, and how close
 # (relative to the house's cost) its bound must come to the best cost found.
-_BOUND_GRID = 4
 _BOUND_EVALUATIONS = 40
 _BOUND_TOLERANCE = 2e-4
 _BOUND_SLACK = 1e-7
@@ -1113,6 +1112,8 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
 
     low, high = floor, free.peak
     if car.request.charge.min_kw > 0.0:
+        # At the peak of the plan without a cap, that plan is the cheapest.
+        scores[high] = free.cost
         _bound_search(at, (low, high), _cost_bounds(car, house, free), site_price(car))
     elif at(low) > at(min(high, low + _PEAK_PROBE_KW)):
         a = high - _GOLDEN * (high - low)
@@ -1139,9 +1140,13 @@ class _CostBounds:
     lowest: float
     lowest_peak: float
 
+    def allowance(self, best: float) -> float:
+        """How far (in cost) a bound may fall below `best` and still count as reaching it."""
+        return _BOUND_TOLERANCE * abs(best - self.own) + _BOUND_SLACK
+
     def close_enough(self, best: float, bound: float) -> bool:
         """Whether a cost `bound` can't beat `best` by more than a share of the car's cost."""
-        return bound >= best - _BOUND_TOLERANCE * abs(best - self.own) - _BOUND_SLACK
+        return bound >= best - self.allowance(best)
 
 
 def _cost_bounds(car: Car, house: Sequence[float], free: Outcome) -> _CostBounds:
@@ -1166,17 +1171,18 @@ def _bound_search(
     With a minimum charging power, raising the cap can let a slot charge at all, so the cost
     jumps down. But the energy cost never rises with the cap, and the tariff rises by its price
     per kW: on (a, b] the cost is at least `at(b) - price * (b - a)`. The interval with the
-    lowest such bound is halved until no bound is below the best cost found (by more than a
+    lowest such bound is split until no bound is below the best cost found (by more than a
     share of the car's own cost), or the best is as cheap as the plan without the minimum,
-    whose peak is tried first.
+    whose peak is tried first. The cap at the top is the plan without a cap (`at` knows it).
     """
     low, high = caps
-    best = min(costs.free, at(min(max(costs.lowest_peak, low), high)))
+    start = min(max(costs.lowest_peak, low), high)
+    best = min(costs.free, at(start))
     if costs.close_enough(best, costs.lowest):
         return
-    grid = [low + (high - low) * k / _BOUND_GRID for k in range(_BOUND_GRID + 1)]
-    best = min(best, *(at(cap) for cap in grid))
-    queue = [(at(b) - price * (b - a), a, b) for a, b in pairwise(grid)]
+    ends = sorted({low, start, high})
+    best = min(best, *(at(cap) for cap in ends))
+    queue = [(at(b) - price * (b - a), a, b) for a, b in pairwise(ends)]
     heapq.heapify(queue)
     for _ in range(_BOUND_EVALUATIONS):
         if not queue:
@@ -1186,11 +1192,23 @@ def _bound_search(
             return
         if b - a <= _PEAK_TOLERANCE_KW * (1.0 + b):
             continue
-        middle = (a + b) / 2.0
+        middle = _bound_split(at(b), best, costs.allowance(best), price, (a, b))
         score = at(middle)
         best = min(best, score)
         heapq.heappush(queue, (score - price * (middle - a), a, middle))
         heapq.heappush(queue, (at(b) - price * (b - middle), middle, b))
+
+
+def _bound_split(
+    top: float, best: float, allowance: float, price: float, interval: tuple[float, float]
+) -> float:
+    """Where to split (a, b] with cost `top` at b: the lowest cap above which the bound from b
+    already reaches the best, when that is in the lower half; the middle otherwise. The upper
+    part is then settled whatever the split costs, and the lower one at least halves."""
+    a, b = interval
+    middle = (a + b) / 2.0
+    settled = b - (top - best + allowance / 2.0) / price
+    return settled if a < settled < middle else middle
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ earns the export price. So a slot's cost is piecewise linear in the energy moved
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 import math
 
@@ -78,9 +79,9 @@ class Stage:
     def top(self, energy: float) -> float:
         return self.reach.top(energy) if self.can_charge else energy
 
-    def charge_windows(self) -> list[tuple[float, float, float, float]]:
+    def charge_windows(self) -> tuple[tuple[float, float, float, float], ...]:
         """(start, end, cost per kWh, cost at start) of every way to charge."""
-        return list(self.windows) if self.windows else _segments(self.charge)
+        return self.windows or _segments(self.charge)
 
     def least_charge(self, energy: float) -> float:
         """The lowest energy charging can end at from `energy` (minimum power, or filling up)."""
@@ -105,10 +106,12 @@ class Stage:
         return all(b >= a for a, b in pairwise(slopes))
 
 
+@lru_cache(maxsize=4096)
 def _segments(
     bounds: tuple[tuple[float, float], ...], least: float = 0.0
-) -> list[tuple[float, float, float, float]]:
-    """(start, end, cost per kWh, cost up to start) for each segment, from `least` on."""
+) -> tuple[tuple[float, float, float, float], ...]:
+    """(start, end, cost per kWh, cost up to start) for each segment, from `least` on. Kept:
+    the stages of one solve share few distinct costs, and every step asks for them."""
     out: list[tuple[float, float, float, float]] = []
     start = before = 0.0
     for end, cost in bounds:
@@ -118,7 +121,7 @@ def _segments(
         if math.isfinite(end):
             before += cost * (end - start)
         start = end
-    return out
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -612,30 +615,29 @@ def optimal_site_path(
     return _forward(stages, start_kwh, [memo.nexts[b] for b in range(count)])
 
 
-def _best_on_window(
-    following: _Next,
-    low: float,
-    high: float,
-    rate: float,
-    best: tuple[float, float] | None,
-    base: float,
+def _best_move(
+    following: _Next, windows: list[tuple[float, float, float, float]]
 ) -> tuple[float, float] | None:
-    """Best (cost, y) for y in [low, high], cost = base + rate*y + V(y)."""
-    xs, vs = following.xs, following.vs
-    low, high = max(low, xs[0]), min(high, xs[-1])
-    if low > high + _TINY_KWH:
-        return best
-    high = max(low, high)
-    if following.ss is not None:
-        # V is convex: where its slope passes -rate is the best on the window, clipped to it.
-        index = bisect_left(following.ss, -rate)
-        candidates = [min(max(xs[index], low), high)]
-    else:
-        candidates = [high, low, *(x for x in xs if low < x < high)]
-    for y in candidates:
-        cost = base + rate * y + _evaluate(xs, vs, y)
-        if best is None or cost < best[0] - 1e-12 * (1.0 + abs(best[0])):
-            best = (cost, y)
+    """Best (cost, y) over the windows (low, high, rate, base) in order, y in [low, high] and
+    cost = base + rate*y + V(y); an earlier window wins a tie. One call per slot: the forward
+    pass makes many."""
+    xs, vs, ss = following.xs, following.vs, following.ss
+    first, last = xs[0], xs[-1]
+    best: tuple[float, float] | None = None
+    for start, end, rate, base in windows:
+        low, high = max(start, first), min(end, last)
+        if low > high + _TINY_KWH:
+            continue
+        high = max(low, high)
+        if ss is not None:
+            # V is convex: where its slope passes -rate is the best on the window, clipped to it.
+            candidates = [min(max(xs[bisect_left(ss, -rate)], low), high)]
+        else:
+            candidates = [high, low, *(x for x in xs if low < x < high)]
+        for y in candidates:
+            cost = base + rate * y + _evaluate(xs, vs, y)
+            if best is None or cost < best[0] - 1e-12 * (1.0 + abs(best[0])):
+                best = (cost, y)
     return best
 
 
@@ -645,7 +647,7 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
     for stage, following in zip(stages, nexts, strict=True):
         forced = stage.forced_kwh
         # Charging is tried first, so that it wins ties: free energy is taken at once.
-        best: tuple[float, float] | None = None
+        windows: list[tuple[float, float, float, float]] = []
         if stage.can_charge and forced <= 0.0:
             top = stage.top(energy)
             least = stage.least_charge(energy)
@@ -653,13 +655,13 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
                 low = max(energy + start, least)
                 high = min(energy + end, top)
                 if low <= high:
-                    base = before - cost * (energy + start)
-                    best = _best_on_window(following, low, high, cost, best, base)
+                    windows.append((low, high, cost, before - cost * (energy + start)))
         if forced <= 0.0:
-            best = _best_on_window(following, energy, energy, 0.0, best, 0.0)
+            windows.append((energy, energy, 0.0, 0.0))
         for start, end, cost, before in _segments(stage.discharge, forced):
             base = before + cost * (energy - start)
-            best = _best_on_window(following, energy - end, energy - start, -cost, best, base)
+            windows.append((energy - end, energy - start, -cost, base))
+        best = _best_move(following, windows)
         target = (
             best[1] if best is not None else min(max(energy, following.xs[0]), following.xs[-1])
         )
