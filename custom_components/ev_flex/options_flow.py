@@ -2,7 +2,6 @@
 location.
 """
 
-from collections.abc import Mapping
 from dataclasses import replace
 import re
 from typing import Any
@@ -32,7 +31,6 @@ from homeassistant.helpers.selector import (
     TimeSelectorConfig,
     make_selector_config_schema,
 )
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import probatio
 
@@ -46,7 +44,6 @@ from .const import (
     CONF_OUTAGE_ENTITY,
     CONF_REMINDER_NOTIFY,
     DEFAULT_CHARGING_ZONE,
-    DOMAIN,
 )
 from .coordinator import EvFlexRuntimeData
 from .core.enode import (
@@ -271,13 +268,8 @@ EXPORT_SCHEMA = probatio.Schema(
 )
 
 
-def _option(names: Mapping[str, str], selector: str, option: str) -> str:
-    """An option's label from the selector texts (in the server's language)."""
-    return names.get(f"component.{DOMAIN}.selector.{selector}.options.{option}", option)
-
-
 def _tariff_error(
-    err: TariffError, fields: dict[str, str], names: Mapping[str, str]
+    err: TariffError, fields: dict[str, str], texts: Texts
 ) -> tuple[dict[str, str], str]:
     """The form error for a tariff validation error, and its detail for the message."""
     last = err.field.rsplit(".", 1)[-1].split("[", 1)[0]
@@ -287,8 +279,8 @@ def _tariff_error(
         key = "tariff_too_low" if "minimum" in facts else "tariff_too_high"
         details = facts.get("minimum") or facts.get("maximum", "")
     elif err.reason == "overlap":
-        weekday = _option(names, "weekday", facts["weekday"])
-        details = f"{facts['other']} ({weekday}, {_option(names, 'month', facts['month'])})"
+        weekday = texts.option("weekday", facts["weekday"])
+        details = f"{facts['other']} ({weekday}, {texts.option('month', facts['month'])})"
     else:
         # Reasons without words of their own only come from stored or hand-made tariffs.
         details = f"{err.field} ({err.reason})"
@@ -333,22 +325,20 @@ def _device_list(names: list[str]) -> str:
     return "\n".join(f"- {name}" for name in listed) if listed else NO_VALUE
 
 
-def _describe_period(
-    period: GridFeePeriod, currency: str, names: Mapping[str, str], texts: Texts
-) -> str:
+def _describe_period(period: GridFeePeriod, currency: str, texts: Texts) -> str:
     """One line of the periods list, its days and months named in the server's language."""
     days = (
         texts("every_day")
         if period.weekdays == ALL_WEEKDAYS
         else ", ".join(
-            _option(names, "weekday", WEEKDAY_NAMES[day]) for day in sorted(period.weekdays)
+            texts.option("weekday", WEEKDAY_NAMES[day]) for day in sorted(period.weekdays)
         )
     )
     stored = period.to_dict()
     fee = f"{period.per_kwh:g} {currency}/kWh"
     text = f"- {period.name}: {days} {stored['start']}-{stored['end']}, {fee}"
     if "months" in stored:
-        months = ", ".join(_option(names, "month", str(month)) for month in stored["months"])
+        months = ", ".join(texts.option("month", str(month)) for month in stored["months"])
         text += f" ({months})"
     return text
 
@@ -444,8 +434,6 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         # The Enode devices there were before Link opened: the rest are new.
         self._linked_before: set[str] = set()
         self._unlink_charger_id: str | None = None
-        # The selector texts in the server's language: VAT advice, weekday and month names.
-        self._names: dict[str, str] = {}
         self._departures: dict[str, dict[str, str]] = {}
         self._vehicle_id: str | None = None
         self._site = SiteSettings()
@@ -455,9 +443,6 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             return
         self._loaded = True
         self._texts = await async_texts(self.hass)
-        self._names = await async_get_translations(
-            self.hass, self.hass.config.language, "selector", {DOMAIN}
-        )
         options = self.config_entry.options
         self._smart_charging = {
             key: options[key] for key in (CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY) if key in options
@@ -496,7 +481,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         read = self._import_read
         if self._price_entity and read is not None and read.result.series is not None:
             series = read.result.series
-            vat_advice = _option(self._names, VAT_ADVICE_KEY, VAT_ADVICE[series.includes_vat])
+            vat_advice = self._texts.option(VAT_ADVICE_KEY, VAT_ADVICE[series.includes_vat])
             entity_price = current_price(series, dt_util.utcnow())
             export_series = self._export_read.result.series if self._export_read else None
             import_price, export_price = effective_prices_at(
@@ -522,7 +507,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             "entity_price": show(entity_price),
             "vat_advice": vat_advice,
             "periods": "\n".join(
-                _describe_period(period, currency, self._names, self._texts)
+                _describe_period(period, currency, self._texts)
                 for period in self._tariff.import_tariff.grid_fees.periods
             )
             or NO_VALUE,
@@ -607,7 +592,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             try:
                 imported = ImportTariff.from_dict(candidate, "import")
             except TariffError as err:
-                errors, details = _tariff_error(err, IMPORT_FIELDS, self._names)
+                errors, details = _tariff_error(err, IMPORT_FIELDS, self._texts)
             else:
                 self._tariff = replace(self._tariff, import_tariff=imported)
                 return await self.async_step_init()
@@ -659,7 +644,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             try:
                 grid_fees = GridFeeSchedule.from_dict(candidate, "import.grid_fees")
             except TariffError as err:
-                errors, details = _tariff_error(err, PERIOD_FIELDS, self._names)
+                errors, details = _tariff_error(err, PERIOD_FIELDS, self._texts)
             else:
                 imported = replace(self._tariff.import_tariff, grid_fees=grid_fees)
                 self._tariff = replace(self._tariff, import_tariff=imported)
@@ -726,7 +711,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             try:
                 exported = ExportTariff.from_dict(candidate, "export")
             except TariffError as err:
-                errors, details = _tariff_error(err, EXPORT_FIELDS, self._names)
+                errors, details = _tariff_error(err, EXPORT_FIELDS, self._texts)
             else:
                 if exported.entity_id is not None:
                     error, read = await self._async_check_entity(exported.entity_id)

@@ -3,7 +3,9 @@
 Home Assistant fills a text's placeholders with plain text. Where that text is itself a sentence
 (why a price entity can't be read, why Link failed), the core gives a stable code and its
 technical facts (an entity id, a time, an HTTP status), and the sentence comes from the `common`
-texts of the translation files, in the server's language (Settings > System > General).
+texts of the translation files, in the server's language (Settings > System > General). The
+notifications EV Flex sends are worded the same way, and option labels (weekdays, months) come
+from the `selector` texts.
 """
 
 from collections.abc import Mapping
@@ -28,6 +30,8 @@ from .core.prices import PriceReadResult, PriceReason
 from .enode import LinkFailure, LinkRefused
 
 PREFIX = f"component.{DOMAIN}.common."
+SELECTOR_PREFIX = f"component.{DOMAIN}.selector."
+CATEGORIES = ("common", "selector")
 # The error code of a Link the user cancelled: OAuth's access_denied (Enode's reference, 2024-01-01,
 # names only the `error` and `error_message` parameters). Other codes show Enode's own words.
 LINK_CANCELLED = "access_denied"
@@ -41,7 +45,7 @@ class _Facts(dict[str, str]):
 
 
 class Texts:
-    """EV Flex's `common` texts in one language, filled in with facts."""
+    """EV Flex's `common` and `selector` texts in one language, filled in with facts."""
 
     def __init__(self, strings: Mapping[str, str]) -> None:
         self._strings = strings
@@ -54,17 +58,28 @@ class Texts:
         # tests/test_translations.py holds every language to English's placeholders.
         return template.format_map(_Facts({name: str(v) for name, v in facts.items()}))
 
+    def option(self, selector: str, option: str) -> str:
+        """An option's label (a weekday, a month), or the option itself when there is none."""
+        return self._strings.get(f"{SELECTOR_PREFIX}{selector}.options.{option}", option)
+
 
 async def async_texts(hass: HomeAssistant) -> Texts:
     """The texts in the server's language (loaded when they aren't yet)."""
     language = hass.config.language
-    return Texts(await async_get_translations(hass, language, "common", {DOMAIN}))
+    strings: dict[str, str] = {}
+    for category in CATEGORIES:
+        strings |= await async_get_translations(hass, language, category, {DOMAIN})
+    return Texts(strings)
 
 
 @callback
 def cached_texts(hass: HomeAssistant) -> Texts:
     """The texts in the server's language, as Home Assistant loaded them for EV Flex's setup."""
-    return Texts(async_get_cached_translations(hass, hass.config.language, "common", DOMAIN))
+    language = hass.config.language
+    strings: dict[str, str] = {}
+    for category in CATEGORIES:
+        strings |= async_get_cached_translations(hass, language, category, DOMAIN)
+    return Texts(strings)
 
 
 def price_read_text(texts: Texts, result: PriceReadResult) -> str:
