@@ -224,10 +224,12 @@ async def _async_device_plan(
         planned = await async_shown_plan(charging, now)
     except ShownPlanUnavailableError as err:
         # Not the user's input: a planner fault, or the entry unloading meanwhile.
+        texts = await async_texts(charging.hass)
+        error = texts("plan_unloaded") if err.unloaded else texts("plan_failed", error=err)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="invalid_plan_request",
-            translation_placeholders={"error": str(err)},
+            translation_placeholders={"error": error},
         ) from err
     if planned is None:
         raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
