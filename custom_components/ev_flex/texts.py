@@ -108,6 +108,15 @@ def enode_error_text(texts: Texts, err: EnodeError) -> str:
     return texts("enode_failed")
 
 
+def account_error_text(texts: Texts, err: Exception) -> str:
+    """Why an account failed: a failed call to Enode in words; others (a simulated or an entity
+    account's) as they say it."""
+    cause = err.__cause__
+    if isinstance(cause, EnodeError):
+        return enode_error_text(texts, cause)
+    return str(err)
+
+
 def link_failure_placeholders(
     texts: Texts, linking: VendorType, failure: LinkFailure | None
 ) -> dict[str, str]:
