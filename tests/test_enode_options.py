@@ -196,35 +196,41 @@ async def test_the_found_devices_are_named_plainly_and_not_without_end(
     assert "- Loud click http://example.invalid b " + "x" * 24 in lines
 
 
+@pytest.mark.parametrize(
+    ("language", "device_words", "cancelled", "nothing"),
+    [
+        ("en", "charger", "linking was cancelled", "nothing was linked"),
+        ("de", "Wallbox", "das Verknüpfen wurde abgebrochen", "es wurde nichts verknüpft"),
+    ],
+)
 async def test_link_cancelled_or_empty(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
     ha_client: TestClient,
     enode_entry: MockConfigEntry,
     car_only: Any,
+    language: str,
+    device_words: str,
+    cancelled: str,
+    nothing: str,
 ) -> None:
-    """Cancelling Link, or coming back with nothing, says why and offers Link again; the
-    second time it links."""
+    """Cancelling Link, or coming back with nothing, says why in the server's language, each
+    reason its own way, and offers Link again; the second time it links."""
+    hass.config.language = language
     result = await open_link(hass, enode_entry, "link_charger")
     flow_id = result["flow_id"]
     result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "cancel=1"))
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "link_failed"
     assert result["menu_options"] == ["link_charger", "init"]
-    assert result["description_placeholders"] == {
-        "device": "charger",
-        "reason": "linking was cancelled",
-    }
+    assert result["description_placeholders"] == {"device": device_words, "reason": cancelled}
 
     result = await link_again(hass, flow_id)
     token = URL(result["url"]).name
     redirect = str(URL(fake_enode._link_sessions[token].redirect_uri).relative())
     result = await come_back(hass, ha_client, flow_id, redirect)
     assert result["step_id"] == "link_failed"
-    assert result["description_placeholders"] == {
-        "device": "charger",
-        "reason": "nothing was linked",
-    }
+    assert result["description_placeholders"] == {"device": device_words, "reason": nothing}
 
     result = await link_again(hass, flow_id)
     result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "autolink=1"))
@@ -232,51 +238,30 @@ async def test_link_cancelled_or_empty(
     assert device(hass, enode_entry, car_only.charger_id) is not None
 
 
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        ("en", "Enode answered with HTTP error 500: Internal server error"),
+        ("de", "Enode antwortete mit dem HTTP-Fehler 500: Internal server error"),
+    ],
+)
 async def test_link_session_refused(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
     ha_client: TestClient,
     enode_entry: MockConfigEntry,
     car_only: Any,
+    language: str,
+    reason: str,
 ) -> None:
-    """Enode failing to open a Link session says why, and offers to try again."""
+    """Enode failing to open a Link session says why in the server's language, with Enode's
+    status and its own words as they are, and offers to try again."""
+    hass.config.language = language
     fake_enode.faults.server_error_rate = 1.0
     result = await open_link(hass, enode_entry, "link_charger")
     fake_enode.faults.server_error_rate = 0.0
     assert result["step_id"] == "link_failed"
-    assert "500" in result["description_placeholders"]["reason"]
-
-
-async def test_why_linking_or_unlinking_failed_is_said_in_the_servers_language(
-    hass: HomeAssistant,
-    fake_enode: FakeEnodeServer,
-    ha_client: TestClient,
-    enode_entry: MockConfigEntry,
-    car_only: Any,
-) -> None:
-    """A German server says in German what Link should have linked and why it didn't, each
-    reason its own way; Enode's HTTP status and its own words stay as they are."""
-    hass.config.language = "de"
-    result = await open_link(hass, enode_entry, "link_charger")
-    flow_id = result["flow_id"]
-    result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "cancel=1"))
-    assert result["description_placeholders"] == {
-        "device": "Wallbox",
-        "reason": "das Verknüpfen wurde abgebrochen",
-    }
-
-    result = await link_again(hass, flow_id)
-    token = URL(result["url"]).name
-    redirect = str(URL(fake_enode._link_sessions[token].redirect_uri).relative())
-    result = await come_back(hass, ha_client, flow_id, redirect)
-    assert result["description_placeholders"]["reason"] == "es wurde nichts verknüpft"
-
-    fake_enode.faults.server_error_rate = 1.0
-    result = await link_again(hass, flow_id)
-    fake_enode.faults.server_error_rate = 0.0
-    assert result["description_placeholders"]["reason"] == (
-        "Enode antwortete mit dem HTTP-Fehler 500: Internal server error"
-    )
+    assert result["description_placeholders"]["reason"] == reason
 
 
 async def test_link_without_url(
