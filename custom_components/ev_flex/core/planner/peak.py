@@ -19,8 +19,10 @@ discharge and a charge) falls back to per-slot caps.
 """
 
 from dataclasses import dataclass
+from functools import reduce
 from itertools import pairwise
 import math
+from operator import add, mul
 from typing import TYPE_CHECKING
 
 from .curve import ChargeCurve, SlotReach
@@ -108,31 +110,48 @@ def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
     return out
 
 
-def _knapsack(
-    pieces: Sequence[tuple[float, float, float, bool]], budget: float, price: float
-) -> list[float]:
-    """Progress per piece (cost, width, rate, charging) minimising sum (cost - price) * y
-    within the import budget."""
-    progress = [0.0] * len(pieces)
-    paid: list[tuple[float, bool, int]] = []
-    for i, (cost, width, rate, charging) in enumerate(pieces):
+class _Knapsack:
+    """The hour's pieces split once by rate, for the many prices one hull asks about."""
+
+    __slots__ = ("costs", "free", "paid", "pieces", "widths")
+
+    def __init__(self, pieces: Sequence[Piece]) -> None:
+        self.pieces = pieces
+        self.costs = [p.cost for p in pieces]
+        self.widths = [p.width for p in pieces]
+        # (index, cost, width, charging) of the pieces that need no import; with the rate
+        # for the others.
+        self.free = [(i, p.cost, p.width, p.charging) for i, p in enumerate(pieces) if p.rate <= 0]
+        self.paid = [
+            (i, p.cost, p.width, p.rate, p.charging) for i, p in enumerate(pieces) if p.rate > 0
+        ]
+
+    def solve(self, budget: float, price: float) -> list[float]:
+        """Progress per piece minimising sum (cost - price) * y within the import budget."""
+        progress = [0.0] * len(self.costs)
         # At a tie, a slot rather idles than discharges: fewer moves, fewer dips in the hour.
-        if cost < price or (cost == price and not charging):
-            if rate <= 0.0:
+        for i, cost, width, charging in self.free:
+            if cost < price or (cost == price and not charging):
                 progress[i] = width
-            else:
-                paid.append(((cost - price) / rate, charging, i))
-    if paid:
-        paid.sort()
-        left = budget
-        for _, _, i in paid:
-            _, width, rate, _ = pieces[i]
-            take = min(width, left / rate)
-            if take <= 0.0:
-                break
-            progress[i] = take
-            left -= take * rate
-    return progress
+        paid = [
+            ((cost - price) / rate, charging, i, width, rate)
+            for i, cost, width, rate, charging in self.paid
+            if cost < price or (cost == price and not charging)
+        ]
+        if paid:
+            paid.sort()
+            left = budget
+            for _, _, i, width, rate in paid:
+                take = min(width, left / rate)
+                if take <= 0.0:
+                    break
+                progress[i] = take
+                left -= take * rate
+        return progress
+
+    def point(self, progress: list[float]) -> tuple[float, float, list[float]]:
+        """(T, cost, progress); the cost summed in order."""
+        return sum(progress), reduce(add, map(mul, self.costs, progress), 0.0), progress
 
 
 def _furthest(pieces: Sequence[Piece], budget: float) -> list[float]:
@@ -152,20 +171,11 @@ def _furthest(pieces: Sequence[Piece], budget: float) -> list[float]:
     return progress
 
 
-def _point(
-    pieces: Sequence[tuple[float, float, float, bool]], progress: list[float]
-) -> tuple[float, float, list[float]]:
-    cost = 0.0
-    for piece, y in zip(pieces, progress, strict=True):
-        cost += piece[0] * y
-    return sum(progress), cost, progress
-
-
 def hull(pieces: Sequence[Piece], budget: float) -> list[tuple[float, float, list[float]]]:
     """The vertices of the cheapest cost over T, from T = 0 to the furthest T."""
-    plain = [(p.cost, p.width, p.rate, p.charging) for p in pieces]
-    first = _point(plain, [0.0] * len(plain))
-    last = _point(plain, _furthest(pieces, budget))
+    knapsack = _Knapsack(pieces)
+    first = knapsack.point([0.0] * len(pieces))
+    last = knapsack.point(_furthest(pieces, budget))
     if last[0] <= first[0] + _TINY_KWH:
         return [first]
     done: list[tuple[float, float, list[float]]] = [first]
@@ -173,7 +183,7 @@ def hull(pieces: Sequence[Piece], budget: float) -> list[tuple[float, float, lis
     while pending:
         left, right = done[-1], pending[-1]
         price = (right[1] - left[1]) / (right[0] - left[0])
-        middle = _point(plain, _knapsack(plain, budget, price))
+        middle = knapsack.point(knapsack.solve(budget, price))
         gain = (left[1] - price * left[0]) - (middle[1] - price * middle[0])
         if (
             gain > _HULL_TOLERANCE * (1.0 + abs(left[1]) + abs(right[1]))
@@ -220,9 +230,9 @@ def hour_stage(
         return None
     budget = max(budget, 0.0)
     if reach_only:
-        plain = [(p.cost, p.width, p.rate, p.charging) for p in pieces]
-        vertices = [_point(plain, [0.0] * len(plain))]
-        furthest = _point(plain, _furthest(pieces, budget))
+        knapsack = _Knapsack(pieces)
+        vertices = [knapsack.point([0.0] * len(pieces))]
+        furthest = knapsack.point(_furthest(pieces, budget))
         if furthest[0] > _TINY_KWH:
             vertices.append(furthest)
     else:

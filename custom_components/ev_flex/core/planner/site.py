@@ -102,6 +102,8 @@ class Car:
     )
     # The highest energy at every boundary without a cap, per house.
     free_reach: dict[tuple[float, ...], list[float]] = field(default_factory=dict, compare=False)
+    # The hours taken as one stage (`_one_stage_hours`), per house.
+    stage_hours: dict[tuple[float, ...], set[int]] = field(default_factory=dict, compare=False)
 
 
 def prepare(request: PlanRequest) -> Car | None:
@@ -253,6 +255,7 @@ def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list
             car.free_stages.clear()
             car.hour_pieces.clear()
             car.free_reach.clear()
+            car.stage_hours.clear()
         free = car.free_stages[key] = capped_stages(car, house, [math.inf] * len(house))
     return free
 
@@ -699,7 +702,7 @@ def solve_by_hours(
     """The cheapest path with each hour that can take it as one stage (`peak.py`), apart from
     the hours in `fallen`; None when an hour can't keep to the cap even by discharging."""
     free = stages(car, house)
-    eligible = _one_stage_hours(car, free, free_high(car, house)) - fallen
+    eligible = _stage_hours(car, house) - fallen
     hour_stages: dict[int, HourStage | None] = {}
     for _ in range(_HOUR_ROUNDS):
         built = _hour_items(car, house, peak_cap, eligible, free, built=hour_stages)
@@ -859,6 +862,16 @@ def _mixed(left: _Priced, right: _Priced) -> list[float]:
         return right.path
     share = -right.excess / (left.excess - right.excess)
     return [share * a + (1.0 - share) * b for a, b in zip(left.path, right.path, strict=True)]
+
+
+def _stage_hours(car: Car, house: Sequence[float]) -> set[int]:
+    """`_one_stage_hours` without a cap, kept per house (every cap tried asks)."""
+    key = tuple(house)
+    hours = car.stage_hours.get(key)
+    if hours is None:
+        free = stages(car, house)
+        hours = car.stage_hours[key] = _one_stage_hours(car, free, free_high(car, house))
+    return set(hours)
 
 
 def _one_stage_hours(car: Car, free: list[Stage], high: list[float]) -> set[int]:
@@ -1045,7 +1058,7 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
     """The lowest cap on the hourly import that still reaches everything reachable without one."""
     free = stages(car, house)
     needs = lower_bounds(car, free_high(car, house))
-    eligible = _one_stage_hours(car, free, free_high(car, house))
+    eligible = _stage_hours(car, house)
 
     def feasible(cap: float) -> bool:
         ends = list(range(len(needs)))
@@ -1158,6 +1171,7 @@ def _cost_bounds(car: Car, house: Sequence[float], free: Outcome) -> _CostBounds
         request=replace(request, charge=replace(request.charge, min_kw=0.0)),
         free_stages={},
         hour_pieces={},
+        stage_hours={},
     )
     lowest = best_outcome(relaxed, house)
     own_cost = energy_cost(car, house) + peak_cost(car, own)
