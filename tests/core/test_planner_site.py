@@ -980,10 +980,10 @@ def any_quarter_hour_requests(draw: st.DrawFn) -> dict[str, Any]:
 def test_quarter_hours_under_a_capacity_tariff_never_break_a_limit_or_a_target(
     data: dict[str, Any],
 ) -> None:
-    # Two or more hours that can't share their budget in just any order (a target, the
-    # protective level or a dip below the floor inside them, a taper), or export dearer than
-    # import, fall back to per-slot caps: every limit holds, the targets are met as far as the
-    # MILP meets them and the cost adds up; the benchmark measures how close.
+    # Hours whose budget is priced where a quarter's cost is not convex (export dearer than
+    # import, a price below zero with V2G), or more such hours than are priced together, are
+    # not always exact: every limit holds, the targets are met as far as the MILP meets them
+    # and the cost adds up; the benchmark measures how close.
     request = PlanRequest.from_dict(data)
     check_against_reference(request, plan(request), rel_tol=math.inf)
 

@@ -18,10 +18,12 @@ caps that slot; an hour of several slots where the car can only charge gives its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
 charging at its floor. An hour that can't be one stage for that, or for a target or the
-protective level inside it, prices its import instead (`_solve_priced`; several such hours
-together, `hour_prices.py`), which is exact too. A taper elsewhere, or a slot whose cost is not
-convex (export paying more than import, or a price below zero with V2G) falls back to
-`hour_caps`, which is a heuristic there.
+protective level inside it, or a taper reached in it, prices its import instead
+(`_solve_priced`; several such hours together, `hour_prices.py`), which is exact too where its
+slots' costs are convex. Where they are not (export paying more than import, or a price below
+zero with V2G), the mix of priced plans keeps every limit but may cost a little more than the
+optimum. More than `_PRICED_HOURS` such hours at a cap fall back to `hour_caps`, which is a
+heuristic there.
 
 With a minimum charging power the cost is no longer convex in the cap (raising it can let a
 slot charge at all), so the cap is searched by branch and bound (`_bound_search`), and an hour
@@ -757,7 +759,9 @@ def solve_by_hours(
             followed += [t for group in groups for t in group]
         if not broken:
             if exact is not None:
-                exact.append(unshared is not None)
+                # Prices mix plans, which is exact only where the slots' costs are convex.
+                convex = all(free[t].is_convex() for group in groups for t in group)
+                exact.append(unshared is not None and convex)
             return slot_path, partial(_followed_stages, car, house, peak_cap, slot_path, followed)
         eligible -= broken
         fallen |= broken
@@ -770,8 +774,8 @@ def _unshared_hours(
     """The hours of several slots, not taken as one stage, whose budget per-slot caps can't
     share out exactly at this cap, so their import is priced (`_solve_priced`): a target or
     the protective level inside it, a dip below the floor, or the taper reached in it. None
-    when one of them has slots whose costs are not convex, or when there are more than
-    `_PRICED_HOURS` of them; then per-slot caps stay (a heuristic for them)."""
+    when there are more than `_PRICED_HOURS` of them; then per-slot caps stay (a heuristic
+    for them)."""
     staged = {hour.slots[0] for hour in built.hours if hour is not None}
     candidates = [
         group
@@ -797,8 +801,6 @@ def _unshared_hours(
         )
         if plain:
             continue
-        if not all(free[t].is_convex() for t in group):
-            return None
         found.append(group)
     return found if len(found) <= _PRICED_HOURS else None
 
