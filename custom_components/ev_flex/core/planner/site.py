@@ -13,7 +13,9 @@ average is its imported energy over the length of its slots in the horizon; the 
 the house's cost with the car's plan minus its cost without the car.
 
 Without the capacity tariff (or when it doesn't bind) the plan is exact. When it binds, the
-highest average is searched for (`_search_peak`). At a given highest average, an hour of one slot
+highest average is searched for (`_search_peak`); where the plan capped at the month's peak is
+exact and a hair more cap doesn't pay, that plan is kept without planning the car without a cap
+first (`_capped_at_floor`). At a given highest average, an hour of one slot
 caps that slot; an hour of several slots where the car can only charge gives its budget to its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
