@@ -28,7 +28,7 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass
 from itertools import accumulate, pairwise
-from operator import mul, ne, sub
+from operator import mul, sub
 
 from .curve import SlotReach
 
@@ -206,14 +206,6 @@ def _clip_slopes(
         return [min(low, high)], []
     first = max(0, bisect_right(px, low) - 1)
     last = bisect_left(px, high)
-    if last > first:
-        # Most steps drop nothing: then the clipped lists are slices (checked in C loops).
-        sliced_x = [low, *px[first + 1 : last], high]
-        sliced_s = ps[first:last]
-        if min(map(sub, sliced_x[1:], sliced_x)) > _TINY_KWH and all(
-            map(ne, sliced_s[1:], sliced_s)
-        ):
-            return sliced_x, sliced_s
     out_x = [low]
     out_s: list[float] = []
     for i in range(first, last):
