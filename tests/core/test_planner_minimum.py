@@ -151,3 +151,22 @@ def test_the_cap_search_settles_a_cost_that_rises_slower_than_the_tariff_in_few_
     _bound_search(cost_at, (5.0, 11.4), costs, 1.5)
     assert len(set(tried)) <= 6
     assert min(tried) == 5.0
+
+
+def test_an_hour_under_the_cap_may_end_full_with_a_top_up_below_the_minimum() -> None:
+    # 1.5 kWh to the top at 4-4.4 kW: one quarter at the minimum and one topping up, which
+    # may charge less since the battery ends full. The hour planned as one stage had no such
+    # top-up, so it charged in the dearer first quarter, 7 % above the MILP.
+    data = {
+        "now": START.isoformat(),
+        "battery": {"capacity_kwh": 50.0, "soc_pct": 97.0},
+        "charge": {"max_kw": 4.4, "efficiency": 1.0, "min_kw": 4.0},
+        "targets": [{"by": (START + timedelta(hours=2)).isoformat(), "soc_pct": 100.0}],
+        "prices": price_items(START, [0.3, 0.2, 0.25, 0.3, 0.4, 0.4, 0.4, 0.4], 15),
+        "site": {"base_load_kw": [0.5] * 8, "peak_price_per_kw": 1.0, "current_peak_kw": 0.5},
+    }
+    request = PlanRequest.from_dict(data)
+    result = plan(request)
+    check_against_reference(request, result, rel_tol=1e-3)
+    assert result.slots[1].charge_kw == pytest.approx(4.0)
+    assert result.slots[-1].soc_pct_end == pytest.approx(100.0)

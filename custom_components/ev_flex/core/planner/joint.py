@@ -23,7 +23,7 @@ from .site import Car, lower_bounds, powers, reach_bounds, stages, wear_cost
 from .site_dp import Stage, optimal_site_path
 
 # Rounds of pricing; each adds at most one plan per car.
-_MAX_ROUNDS = 8
+_MAX_ROUNDS = 40
 # The master is solved only while it stays this small (rows): larger masters stall on ties
 # between the cars and cost more time than they save.
 _MAX_ROWS = 48
@@ -54,9 +54,13 @@ class _Pricer:
 
     def __init__(self, car: Car, house: Sequence[float]) -> None:
         self.car = car
-        self.stages = stages(car, house)
+        # What the car must reach it can reach on its own, within the house's limits.
+        self.lower = lower_bounds(car, reach_bounds(car, stages(car, house))[0])
+        # The plans themselves keep only to the car's own limits: another car's discharge can
+        # feed this one beyond the fuse, or take this one's beyond the export limit, and the
+        # master holds the house to its limits.
+        self.stages = stages(without_limits(car), house)
         self.high, self.low, _ = reach_bounds(car, self.stages)
-        self.lower = lower_bounds(car, self.high)
 
     def column(self, path: list[float]) -> _Column:
         pcs, pds = powers(self.car, path)
@@ -81,6 +85,15 @@ class _Pricer:
     def meets_needs(self, path: Sequence[float]) -> bool:
         """True when the plan keeps to every lower bound this car can reach on its own."""
         return all(e >= need - 1e-6 for e, need in zip(path, self.lower[1:], strict=True))
+
+
+def without_limits(car: Car) -> Car:
+    """The car in a house without import or export limits: its own limits only."""
+    site = car.request.site
+    assert site is not None
+    site = replace(site, import_limit_kw=None, export_limit_kw=None)
+    request = replace(car.request, site=site)
+    return replace(car, request=request, free_stages={}, hour_pieces={}, free_reach={})
 
 
 class _Master:
@@ -228,7 +241,7 @@ def plan_jointly(
         master = _build(car_ids, columns, reference, cars, house)
         if len(master.rows) > _MAX_ROWS:
             break
-        upper = [1.0] * len(columns) + [math.inf] * (len(master.costs) - len(columns))
+        upper = [math.inf] * len(master.costs)
         try:
             result = solve_lp(master.costs, master.rows, upper, _MAX_STEPS)
         except ValueError:
@@ -254,19 +267,35 @@ def plan_jointly(
                 added = True
         if not added:
             break
-    return _mix(cars, columns, car_ids, weights)
+    return _mix(pricers, columns, car_ids, weights)
 
 
 def _mix(
-    cars: list[Car], columns: list[_Column], car_ids: list[int], weights: list[float]
+    pricers: list[_Pricer], columns: list[_Column], car_ids: list[int], weights: list[float]
 ) -> list[list[float]]:
+    """Each car's path along its plans' mixed grid power.
+
+    Where a car's plans charge in a slot and discharge in it, the car only moves the
+    difference: that loses less than the plans' energies mixed, so the car keeps the house's
+    grid power of the mix, and its energy never falls below the mix's. Only where that extra
+    energy leaves less room to charge does it charge less.
+    """
     paths: list[list[float]] = []
-    for index in range(len(cars)):
+    for index, pricer in enumerate(pricers):
         members = [(w, c) for w, c, i in zip(weights, columns, car_ids, strict=False) if i == index]
         members = [(w, c) for w, c in members if w > _WEIGHT]
         total = sum(w for w, _ in members)
-        path = [0.0] * len(members[0][1].path)
-        for weight, column in members:
-            path = [p + weight / total * e for p, e in zip(path, column.path, strict=True)]
+        car = pricer.car
+        eta = car.request.charge.efficiency
+        eta_out = 1.0 if car.request.discharge is None else car.request.discharge.efficiency
+        energy = car.start_kwh
+        path: list[float] = []
+        for t, (stage, hours) in enumerate(zip(pricer.stages, car.horizon.hours, strict=True)):
+            net = sum(w * c.net[t] for w, c in members) / total
+            if net >= 0.0:
+                energy = max(energy, min(energy + hours * eta * net, stage.top(energy)))
+            else:
+                energy += hours * net / eta_out
+            path.append(energy)
         paths.append(path)
     return paths

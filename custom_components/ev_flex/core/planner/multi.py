@@ -29,7 +29,7 @@ from . import (
     validate_request,
     validate_site,
 )
-from .joint import plan_jointly
+from .joint import plan_jointly, without_limits
 from .site import (
     Car,
     Outcome,
@@ -391,10 +391,11 @@ def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> 
     if paths is None:
         return best
     flows = [powers(car, path) for car, path in zip(cars, paths, strict=True)]
+    # The house's limits hold for the cars together (checked below), not for each on its own.
     outcomes = []
     for index, (car, path) in enumerate(zip(cars, paths, strict=True)):
         house = _with_others(base, flows, index)
-        outcomes.append(Outcome(path, stages(car, house), 0.0, 0.0))
+        outcomes.append(Outcome(path, stages(without_limits(car), house), 0.0, 0.0))
     if not _within_limits(cars[0], base, flows):
         return best
     total = _house_cost(cars, base, flows)

@@ -546,7 +546,8 @@ def solve_minimum_by_hours(
     energy = car.start_kwh
     for hour, end in zip(built.hours, path, strict=True):
         if hour is not None:
-            for move in hour.moves(end - energy)[:-1]:
+            full = end >= car.curve.upper_kwh - _REACH_MARGIN_KWH
+            for move in hour.moves(end - energy, full)[:-1]:
                 energy += move
                 slot_path.append(energy)
         slot_path.append(end)
@@ -1296,6 +1297,9 @@ def _bound_search(
     """
     low, high = caps
     start = min(max(costs.lowest_peak, low), high)
+    if start - low <= _PEAK_TOLERANCE_KW * (1.0 + high):
+        # A rounding above the lowest cap is the lowest cap: one solve, not two.
+        start = low
     best = min(costs.free, at(start))
     if costs.close_enough(best, costs.lowest):
         return

@@ -66,6 +66,9 @@ class Stage:
     # Charge moves as windows (start, end, cost per kWh, cost at start) in place of `charge`,
     # for a stage whose cost isn't one convex curve (several slots with a minimum power).
     windows: tuple[tuple[float, float, float, float], ...] = ()
+    # Charge moves, as windows, that are only made when they end at the upper limit (the
+    # last charging slot of an hour may top the battery up below the minimum power).
+    fill_windows: tuple[tuple[float, float, float, float], ...] = ()
 
     @property
     def tapers(self) -> bool:
@@ -662,6 +665,7 @@ def general_step(
         for start, end, cost, before in stage.charge_windows():
             window = _end_functions(stage, start, end, low, high)
             pieces += _branch(xs, vs, window, cost, before - cost * start, low, high)
+        pieces += _fill_pieces(xs, vs, stage, low, high)
     for start, end, cost, before in _segments(stage.discharge, forced):
         grid = [low, high]
         window = ((grid, [x - end for x in grid]), (grid, [x - start for x in grid]))
@@ -669,7 +673,42 @@ def general_step(
     if not pieces:
         nearest = min(max(low, xs[0]), xs[-1])
         return [nearest], [INFEASIBLE]
-    return _simplify(_lower_envelope(pieces))
+    return _simplify(_lower_envelope([_collinear_dropped(piece) for piece in pieces]))
+
+
+def _fill_pieces(
+    xs: list[float], vs: list[float], stage: Stage, low: float, high: float
+) -> list[list[tuple[float, float]]]:
+    """The moves that end at the upper limit (`Stage.fill_windows`), as lines in E."""
+    upper = stage.reach.upper_kwh
+    if not stage.fill_windows or xs[-1] < upper - _TINY_KWH or xs[0] > upper + _TINY_KWH:
+        return []
+    at_top = _evaluate(xs, vs, upper)
+    out: list[list[tuple[float, float]]] = []
+    for start, end, cost, before in stage.fill_windows:
+        first, last = max(low, upper - end), min(high, upper - start)
+        if first > last + _TINY_KWH:
+            continue
+        ends = [first] if last - first <= _TINY_KWH else [first, last]
+        out.append([(e, before + cost * (upper - e - start) + at_top) for e in ends])
+    return out
+
+
+def _collinear_dropped(piece: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The piece without the breakpoints that lie on the line through their neighbours."""
+    if len(piece) < 3:
+        return piece
+    out = [piece[0]]
+    x0, v0 = piece[0]
+    x1, v1 = piece[1]
+    for x2, v2 in piece[2:]:
+        predicted = v0 + (v2 - v0) * (x1 - x0) / (x2 - x0) if x2 > x0 else v1
+        if abs(predicted - v1) > 1e-12 * (1.0 + abs(v1)):
+            out.append((x1, v1))
+            x0, v0 = x1, v1
+        x1, v1 = x2, v2
+    out.append((x1, v1))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -788,6 +827,11 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
                 high = min(energy + end, top)
                 if low <= high:
                     windows.append((low, high, cost, before - cost * (energy + start)))
+            upper = stage.reach.upper_kwh
+            for start, end, cost, before in stage.fill_windows:
+                move = upper - energy
+                if start - _TINY_KWH <= move <= end + _TINY_KWH:
+                    windows.append((upper, upper, 0.0, before + cost * (move - start)))
         if forced <= 0.0:
             windows.append((energy, energy, 0.0, 0.0))
         for start, end, cost, before in _segments(stage.discharge, forced):
