@@ -22,7 +22,7 @@ from .simplex import Row, solve_lp
 from .site import Car, lower_bounds, powers, reach_bounds, stages, wear_cost
 from .site_dp import Stage, optimal_site_path
 
-# Rounds of pricing; each adds at most one plan per car.
+# Rounds of pricing; each adds at most two plans per car.
 _MAX_ROUNDS = 40
 # The master is solved only while it stays this small (rows): larger masters stall on ties
 # between the cars and cost more time than they save.
@@ -38,6 +38,8 @@ _OVER_LIMIT_COST = 1e4
 _TOUCH = 1e-6
 # A mix's weight below this is rounding.
 _WEIGHT = 1e-12
+# The share of the last smoothed prices in the next.
+_SMOOTHING = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,6 +239,7 @@ def plan_jointly(
         reference = [g + n for g, n in zip(reference, column.net, strict=True)]
     weights = [1.0] * len(columns)
     best = math.inf
+    smoothed: list[float] | None = None
     for _ in range(_MAX_ROUNDS):
         master = _build(car_ids, columns, reference, cars, house)
         if len(master.rows) > _MAX_ROWS:
@@ -256,18 +259,39 @@ def plan_jointly(
         for dual, terms in zip(result.duals, master.slot_terms, strict=True):
             for t, weight in terms.items():
                 prices[t] -= dual * weight
-        added = False
-        for index, pricer in enumerate(pricers):
-            column = pricer.cheapest(prices)
-            value = column.wear + sum(p * n for p, n in zip(prices, column.net, strict=True))
-            convexity_dual = result.duals[len(master.rows) - len(cars) + index]
-            if value - convexity_dual < -_IMPROVEMENT * (1.0 + abs(result.objective)):
-                columns.append(column)
-                car_ids.append(index)
-                added = True
-        if not added:
+        convexity = result.duals[len(master.rows) - len(cars) :]
+        if not _price(pricers, prices, prices, convexity, result.objective, columns, car_ids):
             break
+        # The master's prices jump between rounds, and plans priced at them alone close in
+        # slowly: plans at the prices smoothed over the rounds join too.
+        smoothed = [
+            _SMOOTHING * a + (1.0 - _SMOOTHING) * b
+            for a, b in zip(smoothed or prices, prices, strict=True)
+        ]
+        _price(pricers, smoothed, prices, convexity, result.objective, columns, car_ids)
     return _mix(pricers, columns, car_ids, weights)
+
+
+def _price(
+    pricers: list[_Pricer],
+    at: list[float],
+    prices: list[float],
+    convexity: list[float],
+    objective: float,
+    columns: list[_Column],
+    car_ids: list[int],
+) -> bool:
+    """Adds each car's cheapest plan at the slot prices `at` when it lowers the master's cost
+    at its `prices` and `convexity` duals; True when one did."""
+    added = False
+    for index, pricer in enumerate(pricers):
+        column = pricer.cheapest(at)
+        value = column.wear + sum(p * n for p, n in zip(prices, column.net, strict=True))
+        if value - convexity[index] < -_IMPROVEMENT * (1.0 + abs(objective)):
+            columns.append(column)
+            car_ids.append(index)
+            added = True
+    return added
 
 
 def _mix(
