@@ -162,7 +162,7 @@ async def test_incapable_car_requires_charger(
     assert result["menu_options"] == ["link_again"]
     assert result["description_placeholders"] == {
         "device": "charger",
-        "reason": "The user cancelled linking",
+        "reason": "linking was cancelled",
     }
 
     result = await hass.config_entries.flow.async_configure(flow_id, {"next_step_id": "link_again"})

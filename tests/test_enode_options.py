@@ -9,7 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from yarl import URL
@@ -131,8 +131,6 @@ async def test_link_vehicle_clears_relink_issue(
     car_only: Any,
 ) -> None:
     """Linking a vehicle adds it, and settles a request to sign in to a vendor again."""
-    from homeassistant.helpers import issue_registry as ir
-
     enode_entry.runtime_data.interventions.async_vendor_relink("TESLA")
     other = fake_enode.add_vehicle(VEHICLE_PRESETS["suv_v2g"])
     result = await open_link(hass, enode_entry, "link_vehicle")
@@ -153,6 +151,22 @@ async def test_link_vehicle_clears_relink_issue(
         for issue in ir.async_get(hass).issues.values()
         if issue.issue_id.startswith("vendor_relink")
     ]
+
+
+async def test_a_relink_for_an_unnamed_vendor_says_so_in_the_servers_language(
+    hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry
+) -> None:
+    """A vendor Enode doesn't name is an unknown vendor, in German on a German server."""
+    hass.config.language = "de"
+    link_site(fake_enode, "sedan")
+    await setup_entry(hass, enode_entry)
+    enode_entry.runtime_data.interventions.async_vendor_relink(None)
+    [issue] = [
+        issue
+        for issue in ir.async_get(hass).issues.values()
+        if issue.issue_id.startswith("vendor_relink")
+    ]
+    assert issue.translation_placeholders["vendor"] == "unbekannter Hersteller"
 
 
 async def test_the_found_devices_are_named_plainly_and_not_without_end(
@@ -182,35 +196,41 @@ async def test_the_found_devices_are_named_plainly_and_not_without_end(
     assert "- Loud click http://example.invalid b " + "x" * 24 in lines
 
 
+@pytest.mark.parametrize(
+    ("language", "device_words", "cancelled", "nothing"),
+    [
+        ("en", "charger", "linking was cancelled", "nothing was linked"),
+        ("de", "Wallbox", "das Verknüpfen wurde abgebrochen", "es wurde nichts verknüpft"),
+    ],
+)
 async def test_link_cancelled_or_empty(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
     ha_client: TestClient,
     enode_entry: MockConfigEntry,
     car_only: Any,
+    language: str,
+    device_words: str,
+    cancelled: str,
+    nothing: str,
 ) -> None:
-    """Cancelling Link, or coming back with nothing, says why and offers Link again; the
-    second time it links."""
+    """Cancelling Link, or coming back with nothing, says why in the server's language, each
+    reason its own way, and offers Link again; the second time it links."""
+    hass.config.language = language
     result = await open_link(hass, enode_entry, "link_charger")
     flow_id = result["flow_id"]
     result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "cancel=1"))
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "link_failed"
     assert result["menu_options"] == ["link_charger", "init"]
-    assert result["description_placeholders"] == {
-        "device": "charger",
-        "reason": "The user cancelled linking",
-    }
+    assert result["description_placeholders"] == {"device": device_words, "reason": cancelled}
 
     result = await link_again(hass, flow_id)
     token = URL(result["url"]).name
     redirect = str(URL(fake_enode._link_sessions[token].redirect_uri).relative())
     result = await come_back(hass, ha_client, flow_id, redirect)
     assert result["step_id"] == "link_failed"
-    assert result["description_placeholders"] == {
-        "device": "charger",
-        "reason": "nothing was linked",
-    }
+    assert result["description_placeholders"] == {"device": device_words, "reason": nothing}
 
     result = await link_again(hass, flow_id)
     result = await come_back(hass, ha_client, flow_id, await browse(result["url"], "autolink=1"))
@@ -218,19 +238,30 @@ async def test_link_cancelled_or_empty(
     assert device(hass, enode_entry, car_only.charger_id) is not None
 
 
+@pytest.mark.parametrize(
+    ("language", "reason"),
+    [
+        ("en", "Enode answered with HTTP error 500: Internal server error"),
+        ("de", "Enode antwortete mit dem HTTP-Fehler 500: Internal server error"),
+    ],
+)
 async def test_link_session_refused(
     hass: HomeAssistant,
     fake_enode: FakeEnodeServer,
     ha_client: TestClient,
     enode_entry: MockConfigEntry,
     car_only: Any,
+    language: str,
+    reason: str,
 ) -> None:
-    """Enode failing to open a Link session says why, and offers to try again."""
+    """Enode failing to open a Link session says why in the server's language, with Enode's
+    status and its own words as they are, and offers to try again."""
+    hass.config.language = language
     fake_enode.faults.server_error_rate = 1.0
     result = await open_link(hass, enode_entry, "link_charger")
     fake_enode.faults.server_error_rate = 0.0
     assert result["step_id"] == "link_failed"
-    assert "500" in result["description_placeholders"]["reason"]
+    assert result["description_placeholders"]["reason"] == reason
 
 
 async def test_link_without_url(
@@ -382,7 +413,9 @@ async def test_unlink_refusals(
     ha_client: TestClient,
     enode_entry: MockConfigEntry,
 ) -> None:
-    """Enode errors, and an entry unloaded meanwhile."""
+    """Enode errors, said in the server's language with Enode's status, and an entry unloaded
+    meanwhile."""
+    hass.config.language = "de"
     link_site(fake_enode, "sedan")
     await setup_entry(hass, enode_entry)
     result = await open_options(hass, enode_entry, "unlink_charger")
@@ -390,6 +423,15 @@ async def test_unlink_refusals(
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})
     fake_enode.faults.server_error_rate = 0.0
     assert result["reason"] == "unlink_failed"
+    assert result["description_placeholders"] == {
+        "reason": "Enode antwortete mit dem HTTP-Fehler 500: Internal server error"
+    }
+    # Enode out of reach altogether.
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    await fake_enode.stop()
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["description_placeholders"] == {"reason": "Enode war nicht erreichbar"}
+    await fake_enode.start()
 
     result = await open_options(hass, enode_entry, "unlink_charger")
     await hass.config_entries.async_unload(enode_entry.entry_id)

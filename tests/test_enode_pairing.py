@@ -407,7 +407,9 @@ async def test_issues_of_a_vanished_vehicle_are_cleared(
 async def test_command_to_a_charger_gone_from_the_account(
     hass: HomeAssistant, fake_enode: FakeEnodeServer, enode_entry: MockConfigEntry
 ) -> None:
-    """A charger removed at Enode before the next poll refuses the command (404): rejected."""
+    """A charger removed at Enode before the next poll refuses the command (404): rejected,
+    with Enode's status in the server's language."""
+    hass.config.language = "de"
     site = link_site(fake_enode, "sedan")
     await setup_entry(hass, enode_entry)
     charger_switch = entity_id(hass, "switch", f"{site.charger_id}_charging")
@@ -416,7 +418,9 @@ async def test_command_to_a_charger_gone_from_the_account(
         await switch(hass, charger_switch, SERVICE_TURN_OFF)
     assert raised.value.translation_key == "command_rejected"
     assert raised.value.translation_placeholders is not None
-    assert raised.value.translation_placeholders["error"]
+    assert raised.value.translation_placeholders["error"].startswith(
+        "Enode antwortete mit dem HTTP-Fehler 404"
+    )
     assert site.simulation.charger_state().is_charging
 
 

@@ -15,6 +15,7 @@ from custom_components.ev_flex.core.account import (
     CommandRejectedError,
 )
 from custom_components.ev_flex.core.enode import InterferenceError, RateLimitedError
+from custom_components.ev_flex.texts import Texts
 
 TRANSLATIONS = Path(__file__).parent.parent / "custom_components/ev_flex/translations/en.json"
 
@@ -33,7 +34,7 @@ TRANSLATIONS = Path(__file__).parent.parent / "custom_components/ev_flex/transla
 )
 def test_every_account_error_has_a_translated_message(error: AccountError, key: str) -> None:
     """The most specific translation wins, and its placeholders are all filled in."""
-    ha_error = account_error_to_ha(error)
+    ha_error = account_error_to_ha(error, Texts({}))
     assert isinstance(ha_error, HomeAssistantError)
     assert ha_error.translation_domain == DOMAIN
     assert ha_error.translation_key == key

@@ -129,7 +129,7 @@ async def test_price_entity_and_tariff_are_saved_and_applied(
     assert menu["type"] is FlowResultType.MENU
     assert menu["description_placeholders"]["price_entity"] == HACS_NORDPOOL
     assert menu["description_placeholders"]["import_price"] == "0.5100 SEK/kWh"
-    assert "tomorrow not published" in menu["description_placeholders"]["price_status"]
+    assert "tomorrow's are not published" in menu["description_placeholders"]["price_status"]
 
     form = await choose(hass, menu, "import_tariff")
     assert form["type"] is FlowResultType.FORM
@@ -171,7 +171,7 @@ async def test_menu_reads_well_with_and_without_prices(
     menu = await submit(hass, form, {CONF_PRICE_ENTITY: HACS_NORDPOOL})
     shown = text.format(**menu["description_placeholders"])
     # Today's prices end at midnight in Stockholm (22:00 UTC).
-    assert f"**Price data:** {HACS_NORDPOOL}: prices until Wed 8 Oct 00:00;" in shown
+    assert f"**Price data:** {HACS_NORDPOOL}: prices until 2025-10-08 00:00;" in shown
     assert "+00:00" not in shown
 
 
@@ -243,23 +243,96 @@ async def test_price_entity_errors_recover(
 
 
 @pytest.mark.parametrize(
-    ("bad", "field"),
+    ("error", "german"),
     [
-        ({"vat_percent": 150}, "vat_percent"),
-        ({"vat_percent": -1}, "vat_percent"),
-        ({"spot_multiplier": -0.5}, "spot_multiplier"),
+        (
+            "invalid_price_data",
+            "sensor.broken_prices: bei raw_today[3] hat value einen Wert, der sich nicht lesen "
+            "lässt: expensive",
+        ),
+        ("no_prices_now", "sensor.down_prices ist nicht verfügbar"),
+        ("stale_prices", "sensor.old_prices: Die Preise endeten am 2025-10-07 00:00"),
+        (
+            "price_action_failed",
+            "sensor.nordpool_se3_current_price: Die Aktion nordpool.get_prices_for_date ist "
+            "fehlgeschlagen: ",
+        ),
+    ],
+)
+async def test_why_a_price_entity_is_refused_is_said_in_the_servers_language(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, error: str, german: str
+) -> None:
+    """A German server words why an entity can't be used in German, each reason its own way,
+    with the entity, the time and the value found as they are."""
+    hass.config.language = "de"
+    entity_id = _bad_entity(hass, error)
+    form = await choose(hass, await open_menu(hass, loaded_entry), "price_source")
+    form = await submit(hass, form, {CONF_PRICE_ENTITY: entity_id})
+    assert form["errors"] == {CONF_PRICE_ENTITY: error}
+    assert form["description_placeholders"]["details"].startswith(german)
+
+
+async def test_the_menu_and_the_periods_read_in_the_servers_language(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """The price data, the periods' days and months, and a limit broken read in German."""
+    hass.config.language = "de"
+    form = await choose(hass, await open_menu(hass, loaded_entry), "price_source")
+    menu = await submit(hass, form, {CONF_PRICE_ENTITY: HACS_NORDPOOL})
+    assert menu["description_placeholders"]["price_status"] == (
+        f"{HACS_NORDPOOL}: Preise bis 2025-10-08 00:00; die von morgen sind noch nicht "
+        "veröffentlicht"
+    )
+
+    form = await submit(hass, await choose(hass, menu, "import_tariff"), GOOD_IMPORT)
+    form = await submit(
+        hass, await choose(hass, form, "import_tariff"), GOOD_IMPORT | {"vat_percent": 150}
+    )
+    assert form["errors"] == {"vat_percent": "tariff_too_high"}
+    strings = await async_get_translations(hass, "de", "options", {DOMAIN})
+    text = strings[f"component.{DOMAIN}.options.error.tariff_too_high"]
+    assert text.format(**form["description_placeholders"]) == (
+        "Dieser Wert ist zu hoch: Gib höchstens 100 ein."
+    )
+
+    menu = await submit(hass, form, GOOD_IMPORT)
+    fees = await choose(hass, menu, "grid_fees")
+    every_day = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    night = PEAK | {"name": "Night", "weekdays": every_day, "months": ["12", "1"]}
+    night |= {"start": "22:00:00", "end": "06:00:00"}
+    fees = await submit(hass, await choose(hass, fees, "add_period"), night)
+    assert fees["description_placeholders"]["periods"] == (
+        "- Night: jeden Tag 22:00-06:00, 0.5 SEK/kWh (Januar, Dezember)"
+    )
+    late = PEAK | {"start": "23:00:00", "end": "23:30:00", "months": ["1"]}
+    form = await submit(hass, await choose(hass, fees, "add_period"), late)
+    assert form["errors"] == {"base": "tariff_overlap"}
+    assert form["description_placeholders"]["details"] == "Night (Montag, Januar)"
+
+
+@pytest.mark.parametrize(
+    ("bad", "field", "error", "limit"),
+    [
+        ({"vat_percent": 150}, "vat_percent", "tariff_too_high", "100"),
+        ({"vat_percent": -1}, "vat_percent", "tariff_too_low", "0"),
+        ({"spot_multiplier": -0.5}, "spot_multiplier", "tariff_too_low", "0"),
     ],
 )
 async def test_import_tariff_errors_recover(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, bad: dict[str, Any], field: str
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    bad: dict[str, Any],
+    field: str,
+    error: str,
+    limit: str,
 ) -> None:
     """Out-of-range tariff values are rejected on their field, with the limit in the text."""
     form = await choose(hass, await open_menu(hass, loaded_entry), "import_tariff")
     form = await submit(hass, form, GOOD_IMPORT | bad)
     assert form["type"] is FlowResultType.FORM
-    assert form["errors"] == {field: "tariff_out_of_range"}
-    assert form["description_placeholders"]["details"].startswith("must be at")
-    assert "{details}" in await error_text(hass, "tariff_out_of_range")
+    assert form["errors"] == {field: error}
+    assert form["description_placeholders"]["details"] == limit
+    assert "{details}" in await error_text(hass, error)
 
     menu = await submit(hass, form, GOOD_IMPORT)
     assert menu["type"] is FlowResultType.MENU
@@ -396,7 +469,7 @@ async def test_grid_fee_periods_add_remove_and_preview(
     assert fees["step_id"] == "grid_fees"
     assert fees["menu_options"] == ["add_period", "remove_period", "init"]
     assert fees["description_placeholders"]["periods"] == (
-        "- Peak: Mon, Tue, Wed, Thu, Fri 17:00-20:00, 0.5 SEK/kWh"
+        "- Peak: Monday, Tuesday, Wednesday, Thursday, Friday 17:00-20:00, 0.5 SEK/kWh"
     )
     assert fees["description_placeholders"]["import_price"] == "1.7000 SEK/kWh"
 
@@ -410,7 +483,7 @@ async def test_grid_fee_periods_add_remove_and_preview(
     }
     fees = await submit(hass, await choose(hass, fees, "add_period"), night)
     assert fees["description_placeholders"]["periods"].splitlines()[1] == (
-        "- Night: Mon-Sun 22:00-06:00, 0.05 SEK/kWh (months 1, 11, 12)"
+        "- Night: every day 22:00-06:00, 0.05 SEK/kWh (January, November, December)"
     )
 
     form = await choose(hass, fees, "remove_period")
@@ -456,9 +529,8 @@ async def test_add_period_errors_recover(
     assert form["errors"] == errors
     assert await error_text(hass, next(iter(errors.values())))
     if errors == {"base": "tariff_overlap"}:
-        assert form["description_placeholders"]["details"] == (
-            "period 'Evening' overlaps 'Peak' on Mondays in January"
-        )
+        # The period overlapped, and the first day and month it does, by their names.
+        assert form["description_placeholders"]["details"] == "Peak (Monday, January)"
 
     fees = await submit(hass, form, PEAK | {"name": "Evening", "start": "20:00", "end": "22:00"})
     assert fees["step_id"] == "grid_fees"
@@ -530,7 +602,7 @@ async def test_export_kinds(
 @pytest.mark.parametrize(
     ("export", "errors"),
     [
-        ({"export_kind": "spot", "export_factor": -1}, {"export_factor": "tariff_out_of_range"}),
+        ({"export_kind": "spot", "export_factor": -1}, {"export_factor": "tariff_too_low"}),
         ({"export_kind": "fixed"}, {"export_fixed": "tariff_required"}),
         ({"export_kind": "entity"}, {"export_entity": "tariff_required"}),
         (
@@ -557,10 +629,6 @@ async def test_export_errors_recover(
     assert form["type"] is FlowResultType.FORM
     assert form["errors"] == errors
     assert await error_text(hass, next(iter(errors.values())))
-    if errors == {"base": "tariff_overlap"}:
-        assert form["description_placeholders"]["details"] == (
-            "period 'Evening' overlaps 'Peak' on Mondays in January"
-        )
 
     menu = await submit(hass, form, {"export_kind": "entity", "export_entity": EXPORT_ENTITY})
     assert menu["type"] is FlowResultType.MENU

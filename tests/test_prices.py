@@ -25,7 +25,7 @@ from homeassistant.helpers import (
     entity_registry as er,
     issue_registry as ir,
 )
-from homeassistant.helpers.translation import async_get_translations
+from homeassistant.helpers.translation import async_get_translations, async_load_integrations
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -695,10 +695,24 @@ async def test_vanished_entity_raises_and_clears_issue(
     assert hass.states.get(IMPORT_SENSOR).state != STATE_UNAVAILABLE
 
 
+@pytest.mark.parametrize(
+    ("language", "details"),
+    [
+        ("en", "at raw_today[0], the data is not laid out as expected (found: begin, cost)"),
+        (
+            "de",
+            "bei raw_today[0] sind die Daten nicht wie erwartet aufgebaut (gefunden: begin, cost)",
+        ),
+    ],
+)
 async def test_format_change_raises_and_clears_issue(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, language: str, details: str
 ) -> None:
-    """Price data that can no longer be read raises a repair issue naming the problem."""
+    """Price data that can no longer be read raises a repair issue naming the problem, in the
+    server's language, with the entity and the keys found as they are."""
+    # The server's language changes, and Home Assistant loads its texts.
+    hass.config.language = language
+    await async_load_integrations(hass, {DOMAIN})
     attributes = hacs_nordpool_attributes(TODAY_SLOTS, [])
     attributes["raw_today"] = [{"begin": "08:00", "cost": "cheap"}]
     hass.states.async_set(HACS_NORDPOOL, "0.5", attributes)
@@ -707,7 +721,7 @@ async def test_format_change_raises_and_clears_issue(
     issue_id = f"price_entity_unreadable_{loaded_entry.entry_id}_import"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, issue_id)
     assert issue is not None
-    assert "raw_today[0]" in issue.translation_placeholders["details"]
+    assert issue.translation_placeholders["details"] == f"{HACS_NORDPOOL}: {details}"
     assert prices_of(loaded_entry).status is PriceStatus.INVALID
     assert hass.states.get(IMPORT_SENSOR).state == STATE_UNAVAILABLE
 

@@ -10,6 +10,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigFlow
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import Event, HomeAssistant, ServiceCall
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.translation import async_load_integrations
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -139,7 +140,7 @@ async def test_unplugged_at_home_is_reminded_once_an_hour_before_it_is_too_late(
     }
     assert len(phone) == 1
     assert phone[0].data["title"] == "EV Flex: plug in EV Flex Simulator Sedan 75 kWh"
-    assert "for the departure Tue 07:00" in phone[0].data["message"]
+    assert "for the departure Tuesday 07:00" in phone[0].data["message"]
 
     # Not again for the same departure, not even after a restart.
     assert await hass.config_entries.async_reload(entry.entry_id)
@@ -178,17 +179,39 @@ async def test_a_car_near_full_is_reminded_in_time_for_its_slower_last_per_cents
     assert events[0].time_fired <= plug_in_by - timedelta(minutes=55)
 
 
+@pytest.mark.parametrize(
+    ("language", "title", "said"),
+    [
+        (
+            "en",
+            "EV Flex: EV Flex Simulator Sedan 75 kWh will not be ready",
+            "short of 100 % at the departure Tuesday 01:00.",
+        ),
+        (
+            "de",
+            "EV Flex: EV Flex Simulator Sedan 75 kWh wird nicht bereit sein",
+            "Bei der Abfahrt Dienstag 01:00 fehlen EV Flex Simulator Sedan 75 kWh",
+        ),
+    ],
+)
 async def test_a_plan_that_falls_short_while_plugged_in_is_announced(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
     simulator_entry: MockConfigEntry,
     display: MemoryNotifier,
+    language: str,
+    title: str,
+    said: str,
 ) -> None:
-    """Full by 01:00 from 40 % can't be done: the notify entity gets the message."""
+    """Full by 01:00 from 40 % can't be done: the notify entity gets the message, in the
+    server's language."""
     events = async_capture_events(hass, EVENT)
     entry = await set_up(
         hass, freezer, simulator_entry, plugged_in=True, notify="notify.kitchen_display"
     )
+    # The server's language changes, and Home Assistant loads its texts.
+    hass.config.language = language
+    await async_load_integrations(hass, {DOMAIN})
     device = dr.async_get(hass).async_get_device_by_identifier((DOMAIN, VEHICLE_ID), entry.entry_id)
     assert device is not None
     await hass.services.async_call(
@@ -201,9 +224,8 @@ async def test_a_plan_that_falls_short_while_plugged_in_is_announced(
     assert [event.data["reason"] for event in events] == ["shortfall"]
     assert events[0].data["shortfall"] > 1
     assert len(display.sent) == 1
-    title, message = display.sent[0]
-    assert title == "EV Flex: EV Flex Simulator Sedan 75 kWh will not be ready"
-    assert "short of 100 %" in message
+    assert display.sent[0][0] == title
+    assert said in display.sent[0][1]
 
 
 async def test_without_smart_charging_or_a_target_nobody_is_bothered(

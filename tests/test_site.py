@@ -818,6 +818,9 @@ async def test_the_action_waiting_for_a_plan_when_the_entry_unloads_says_so(
     with pytest.raises(HomeAssistantError) as raised:
         await action
     assert raised.value.translation_key == "invalid_plan_request"
+    assert raised.value.translation_placeholders == {
+        "error": "EV Flex was unloaded before the plan was made"
+    }
     assert not isinstance(raised.value, ServiceValidationError), "not the user's fault"
 
 

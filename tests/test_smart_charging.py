@@ -468,7 +468,11 @@ async def test_v2g_discharges_at_the_peak_within_the_reserve(
     notification = _async_get_or_create_notifications(hass)[
         f"{DOMAIN}_v2g_simulator-garage-vehicle"
     ]
-    assert "cancel_override" in notification["message"]
+    assert notification["title"] == "EV Flex: vehicle-to-grid started"
+    assert notification["message"] == (
+        "EV Flex started discharging EV Flex Simulator SUV 99 kWh bidirectional to the grid. To "
+        "stop it, call `ev_flex.cancel_override` or switch vehicle-to-grid off."
+    )
 
     lowest = 100.0
     while datetime.now(TZ) < START.replace(hour=21):
@@ -628,6 +632,9 @@ async def test_device_plan_needs_readings_and_prices(
             DOMAIN, "plan_charging", {"device_id": device_id}, blocking=True, return_response=True
         )
     assert raised.value.translation_key == "no_prices"
+    assert raised.value.translation_placeholders["reason"] == (
+        "none of them covers the time from now on"
+    )
 
     simulation.set_faults(FaultSettings(vehicle_offline=True))
     await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=1))

@@ -137,6 +137,22 @@ async def test_unreadable_settings_are_reset_one_by_one(
     assert placeholders["reset"] == (reset or "discharge requests")
 
 
+async def test_what_was_reset_is_named_in_the_servers_language(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    simulator_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """On a German server the issue names the reset settings in German, as their entities are
+    named there."""
+    hass.config.language = "de"
+    stored = {"departure_override": {"at": NAIVE}, "weekly_departures": [], "v2g": "yes"}
+    store_controller(hass_storage, simulator_entry, {"version": 1, "settings": stored})
+    await set_up(hass, simulator_entry)
+    placeholders = raised(issue_registry, "store_unreadable", simulator_entry, VEHICLE_ID)
+    assert placeholders["reset"] == "einmalige Abfahrt, Vehicle-to-Grid, Wochenplan der Abfahrten"
+
+
 @pytest.mark.parametrize(
     ("state", "reset"),
     [

@@ -30,6 +30,7 @@ from .core.enode import InterferenceError
 from .core.model import CommandKind, CommandResult, CommandState
 from .core.pairing import EvSystem, RoutedCommand, route_command
 from .repairs import Interventions, charging_after
+from .texts import Texts, account_error_text, async_texts
 
 
 class EvFlexCommands:
@@ -112,7 +113,7 @@ class EvFlexCommands:
         self._hass.config_entries.async_schedule_reload(self._entry_id)
 
 
-def account_error_to_ha(err: AccountError) -> HomeAssistantError:
+def account_error_to_ha(err: AccountError, texts: Texts) -> HomeAssistantError:
     """The translated error a user sees for an account error."""
     if isinstance(err, AccountAuthError):
         return HomeAssistantError(translation_domain=DOMAIN, translation_key="auth_failed")
@@ -122,18 +123,18 @@ def account_error_to_ha(err: AccountError) -> HomeAssistantError:
         return HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="command_rejected",
-            translation_placeholders={"error": str(err)},
+            translation_placeholders={"error": account_error_text(texts, err)},
         )
     if isinstance(err, AccountUnavailableError):
         return HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="account_unreachable",
-            translation_placeholders={"error": str(err)},
+            translation_placeholders={"error": account_error_text(texts, err)},
         )
     return HomeAssistantError(
         translation_domain=DOMAIN,
         translation_key="command_failed",
-        translation_placeholders={"error": str(err)},
+        translation_placeholders={"error": account_error_text(texts, err)},
     )
 
 
@@ -149,6 +150,8 @@ def raise_if_failed(result: CommandResult) -> None:
 
 class CommandEntity(Protocol):
     """What `command_errors` needs of the entity it wraps."""
+
+    hass: HomeAssistant
 
     @property
     def device_name(self) -> str:
@@ -174,7 +177,7 @@ def command_errors[EntityT: CommandEntity, **P](
                 translation_placeholders={"vehicle": self.device_name},
             ) from err
         except AccountError as err:
-            raise account_error_to_ha(err) from err
+            raise account_error_to_ha(err, await async_texts(self.hass)) from err
         raise_if_failed(result)
         await self.async_refresh_account()
 

@@ -79,7 +79,7 @@ from .core.enode import (
 )
 from .core.simulator import VEHICLE_PRESETS
 from .enode import (
-    NOTHING_LINKED,
+    LinkFailure,
     async_enode_user_id,
     async_forget_links,
     async_link_state_valid,
@@ -91,6 +91,7 @@ from .enode import (
 from .entities_account import POWER_UNITS_TO_KW
 from .helpers import vehicle_name
 from .options_flow import EvFlexOptionsFlow
+from .texts import async_texts, link_failure_placeholders
 
 SIMULATOR_SCHEMA = probatio.Schema(
     {
@@ -274,7 +275,7 @@ class _EnodeLinkState:
     # What Link is (or was last) opened for, its URL, and why it failed.
     linking: VendorType | None = None
     link_url: str = ""
-    link_error: str | None = None
+    link_error: LinkFailure | None = None
 
     @property
     def user_id(self) -> str:
@@ -358,7 +359,7 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
                 language="browser",
             )
         except EnodeError as err:
-            state.link_error = str(err)
+            state.link_error = err
             return await self.async_step_link_failed()
         state.link_url = session.link_url
         return self.async_external_step(step_id=step_id, url=session.link_url)
@@ -384,13 +385,12 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
             vehicles = await client.list_vehicles(state.user_id)
             chargers = await client.list_chargers(state.user_id) if vehicles else []
         except EnodeError as err:
-            state.linking, state.link_error = VendorType.VEHICLE, str(err)
+            state.linking, state.link_error = VendorType.VEHICLE, err
             return await self.async_step_link_failed()
         if not vehicles:
             if state.linking is None:
                 # Nothing linked yet (the usual case): open Link for the car.
                 return await self.async_step_link_vehicle()
-            state.link_error = NOTHING_LINKED
             return await self.async_step_link_failed()
         cars = [vehicle_state_from(vehicle) for vehicle in vehicles]
         state.title = vehicle_name(cars[0])
@@ -443,11 +443,10 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
             try:
                 chargers = await state.require_client().list_chargers(state.user_id)
             except EnodeError as err:
-                chargers, state.link_error = [], str(err)
+                chargers, state.link_error = [], err
             else:
                 if chargers:
                     return self._async_create_enode_entry()
-                state.link_error = NOTHING_LINKED
         return await self.async_step_link_failed()
 
     async def async_step_skip_charger(
@@ -464,13 +463,13 @@ class EvFlexConfigFlow(ConfigFlow, domain=DOMAIN):
         options = ["link_again"]
         if state.linking is VendorType.CHARGER and not state.charger_required:
             options.append("skip_charger")
+        texts = await async_texts(self.hass)
         return self.async_show_menu(
             step_id="link_failed",
             menu_options=options,
-            description_placeholders={
-                "device": (state.linking or VendorType.VEHICLE).value,
-                "reason": state.link_error or NOTHING_LINKED,
-            },
+            description_placeholders=link_failure_placeholders(
+                texts, state.linking or VendorType.VEHICLE, state.link_error
+            ),
         )
 
     async def async_step_link_again(

@@ -18,6 +18,7 @@ from .core.enode import RateLimitedError
 from .core.model import AccountSnapshot
 from .core.pairing import EvSystem, PairingTracker
 from .core.roster import DeviceRoster
+from .texts import account_error_text, cached_texts
 
 if TYPE_CHECKING:
     from .commands import EvFlexCommands
@@ -130,7 +131,9 @@ class AccountCoordinator(DataUpdateCoordinator[AccountSnapshot]):
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="account_unreachable",
-                translation_placeholders={"error": str(err)},
+                translation_placeholders={
+                    "error": account_error_text(cached_texts(self.hass), err)
+                },
             ) from err
         self._rate_limit_strikes = 0
         self.data_read_at = dt_util.utcnow()

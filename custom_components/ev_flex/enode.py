@@ -139,8 +139,6 @@ class PendingLink:
     options_flow: bool
 
 
-# The reason shown when Link returned without an error but nothing new was linked.
-NOTHING_LINKED = "nothing was linked"
 PENDING_LINKS: HassKey[dict[str, PendingLink]] = HassKey(f"{DOMAIN}_pending_links")
 LINK_VIEW_REGISTERED: HassKey[bool] = HassKey(f"{DOMAIN}_link_view")
 
@@ -248,11 +246,25 @@ def async_forget_links(hass: HomeAssistant, flow_id: str) -> None:
         del pending[key]
 
 
-def link_error(query: Mapping[str, Any]) -> str | None:
-    """The message Link appended when the user cancelled or linking failed."""
+@dataclass(frozen=True)
+class LinkRefused:
+    """Link came back with an error: its code, and Enode's own words for it."""
+
+    code: str
+    words: str
+
+
+# Why Link linked nothing: a call to Enode failed, or Link came back with an error. Without
+# either, Link simply linked nothing.
+type LinkFailure = EnodeError | LinkRefused
+
+
+def link_error(query: Mapping[str, Any]) -> LinkRefused | None:
+    """The error Link appended when the user cancelled or linking failed."""
     if "error" not in query:
         return None
-    return str(query.get("error_message") or query["error"])
+    code = str(query["error"])
+    return LinkRefused(code, str(query.get("error_message") or code))
 
 
 @dataclass(frozen=True, kw_only=True)

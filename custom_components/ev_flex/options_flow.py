@@ -31,7 +31,6 @@ from homeassistant.helpers.selector import (
     TimeSelectorConfig,
     make_selector_config_schema,
 )
-from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import probatio
 
@@ -45,7 +44,6 @@ from .const import (
     CONF_OUTAGE_ENTITY,
     CONF_REMINDER_NOTIFY,
     DEFAULT_CHARGING_ZONE,
-    DOMAIN,
 )
 from .coordinator import EvFlexRuntimeData
 from .core.enode import (
@@ -67,8 +65,8 @@ from .core.tariff import (
     effective_prices_at,
 )
 from .enode import (
-    NOTHING_LINKED,
     EnodeRuntime,
+    LinkFailure,
     async_forget_links,
     async_link_state_valid,
     async_start_link,
@@ -98,6 +96,13 @@ from .site import (
     CONF_SOLAR_ENTITY,
     is_solar_forecast,
     site_settings,
+)
+from .texts import (
+    Texts,
+    async_texts,
+    enode_error_text,
+    link_failure_placeholders,
+    price_read_text,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -263,11 +268,23 @@ EXPORT_SCHEMA = probatio.Schema(
 )
 
 
-def _tariff_error(err: TariffError, fields: dict[str, str]) -> tuple[dict[str, str], str]:
+def _tariff_error(
+    err: TariffError, fields: dict[str, str], texts: Texts
+) -> tuple[dict[str, str], str]:
     """The form error for a tariff validation error, and its detail for the message."""
     last = err.field.rsplit(".", 1)[-1].split("[", 1)[0]
     key = f"tariff_{err.reason}" if err.reason in TARIFF_REASONS else "tariff_invalid"
-    return {fields.get(last, "base"): key}, str(err).removeprefix(f"{err.field}: ")
+    facts = err.facts
+    if err.reason == "out_of_range":
+        key = "tariff_too_low" if "minimum" in facts else "tariff_too_high"
+        details = facts.get("minimum") or facts.get("maximum", "")
+    elif err.reason == "overlap":
+        weekday = texts.option("weekday", facts["weekday"])
+        details = f"{facts['other']} ({weekday}, {texts.option('month', facts['month'])})"
+    else:
+        # Reasons without words of their own only come from stored or hand-made tariffs.
+        details = f"{err.field} ({err.reason})"
+    return {fields.get(last, "base"): key}, details
 
 
 def _entity_error(read: EntityRead) -> str | None:
@@ -308,17 +325,21 @@ def _device_list(names: list[str]) -> str:
     return "\n".join(f"- {name}" for name in listed) if listed else NO_VALUE
 
 
-def _describe_period(period: GridFeePeriod, currency: str) -> str:
+def _describe_period(period: GridFeePeriod, currency: str, texts: Texts) -> str:
+    """One line of the periods list, its days and months named in the server's language."""
     days = (
-        "Mon-Sun"
+        texts("every_day")
         if period.weekdays == ALL_WEEKDAYS
-        else ", ".join(WEEKDAY_NAMES[day].capitalize() for day in sorted(period.weekdays))
+        else ", ".join(
+            texts.option("weekday", WEEKDAY_NAMES[day]) for day in sorted(period.weekdays)
+        )
     )
     stored = period.to_dict()
     fee = f"{period.per_kwh:g} {currency}/kWh"
     text = f"- {period.name}: {days} {stored['start']}-{stored['end']}, {fee}"
     if "months" in stored:
-        text += f" (months {', '.join(str(month) for month in stored['months'])})"
+        months = ", ".join(texts.option("month", str(month)) for month in stored["months"])
+        text += f" ({months})"
     return text
 
 
@@ -408,11 +429,11 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         self._charging_zone: str | None = None
         self._linking: VendorType | None = None
         self._link_url = ""
-        self._link_error: str | None = None
+        self._link_error: LinkFailure | None = None
+        self._texts = Texts({})
         # The Enode devices there were before Link opened: the rest are new.
         self._linked_before: set[str] = set()
         self._unlink_charger_id: str | None = None
-        self._vat_advice: dict[str, str] = {}
         self._departures: dict[str, dict[str, str]] = {}
         self._vehicle_id: str | None = None
         self._site = SiteSettings()
@@ -421,15 +442,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         if self._loaded:
             return
         self._loaded = True
-        translations = await async_get_translations(
-            self.hass, self.hass.config.language, "selector", {DOMAIN}
-        )
-        prefix = f"component.{DOMAIN}.selector.{VAT_ADVICE_KEY}.options."
-        self._vat_advice = {
-            key.removeprefix(prefix): text
-            for key, text in translations.items()
-            if key.startswith(prefix)
-        }
+        self._texts = await async_texts(self.hass)
         options = self.config_entry.options
         self._smart_charging = {
             key: options[key] for key in (CONF_NOTIFY_V2G, CONF_OUTAGE_ENTITY) if key in options
@@ -468,7 +481,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         read = self._import_read
         if self._price_entity and read is not None and read.result.series is not None:
             series = read.result.series
-            vat_advice = self._vat_advice.get(VAT_ADVICE[series.includes_vat], "")
+            vat_advice = self._texts.option(VAT_ADVICE_KEY, VAT_ADVICE[series.includes_vat])
             entity_price = current_price(series, dt_util.utcnow())
             export_series = self._export_read.result.series if self._export_read else None
             import_price, export_price = effective_prices_at(
@@ -484,13 +497,17 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
 
         return {
             "price_entity": self._price_entity or NO_VALUE,
-            "price_status": read.result.message if self._price_entity and read else NO_VALUE,
+            "price_status": (
+                price_read_text(self._texts, read.result)
+                if self._price_entity and read
+                else NO_VALUE
+            ),
             "import_price": show(import_price),
             "export_price": show(export_price),
             "entity_price": show(entity_price),
             "vat_advice": vat_advice,
             "periods": "\n".join(
-                _describe_period(period, currency)
+                _describe_period(period, currency, self._texts)
                 for period in self._tariff.import_tariff.grid_fees.periods
             )
             or NO_VALUE,
@@ -546,7 +563,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 self._price_entity, self._import_read = entity_id, read
                 return await self.async_step_init()
             errors[CONF_PRICE_ENTITY] = error
-            details = read.result.message if read is not None else entity_id
+            details = price_read_text(self._texts, read.result) if read is not None else entity_id
         suggested = user_input or {CONF_PRICE_ENTITY: self._price_entity}
         return self.async_show_form(
             step_id="price_source",
@@ -575,7 +592,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             try:
                 imported = ImportTariff.from_dict(candidate, "import")
             except TariffError as err:
-                errors, details = _tariff_error(err, IMPORT_FIELDS)
+                errors, details = _tariff_error(err, IMPORT_FIELDS, self._texts)
             else:
                 self._tariff = replace(self._tariff, import_tariff=imported)
                 return await self.async_step_init()
@@ -627,7 +644,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             try:
                 grid_fees = GridFeeSchedule.from_dict(candidate, "import.grid_fees")
             except TariffError as err:
-                errors, details = _tariff_error(err, PERIOD_FIELDS)
+                errors, details = _tariff_error(err, PERIOD_FIELDS, self._texts)
             else:
                 imported = replace(self._tariff.import_tariff, grid_fees=grid_fees)
                 self._tariff = replace(self._tariff, import_tariff=imported)
@@ -694,13 +711,17 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             try:
                 exported = ExportTariff.from_dict(candidate, "export")
             except TariffError as err:
-                errors, details = _tariff_error(err, EXPORT_FIELDS)
+                errors, details = _tariff_error(err, EXPORT_FIELDS, self._texts)
             else:
                 if exported.entity_id is not None:
                     error, read = await self._async_check_entity(exported.entity_id)
                     if error is not None:
                         errors[CONF_EXPORT_ENTITY] = error
-                        details = read.result.message if read is not None else exported.entity_id
+                        details = (
+                            price_read_text(self._texts, read.result)
+                            if read is not None
+                            else exported.entity_id
+                        )
             if not errors:
                 self._tariff = replace(self._tariff, export_tariff=exported)
                 self._export_read = read
@@ -936,7 +957,7 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 language="browser",
             )
         except EnodeError as err:
-            self._link_error = str(err)
+            self._link_error = err
             return await self.async_step_link_failed()
         self._link_url = session.link_url
         return self.async_external_step(step_id="enode_link", url=session.link_url)
@@ -965,7 +986,6 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             else {key: vehicle_name(vehicle) for key, vehicle in data.vehicles.items()}
         )
         if not runtime.coordinator.last_update_success or not names:
-            self._link_error = NOTHING_LINKED
             return await self.async_step_link_failed()
         runtime.interventions.async_vendors_relinked()
         new = [name for key, name in names.items() if key not in self._linked_before]
@@ -984,11 +1004,12 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
     ) -> ConfigFlowResult:
         """Link was cancelled, failed or linked nothing: open it again, or back to the menu."""
         vendor_type = self._linking or VendorType.VEHICLE
-        reason, self._link_error = self._link_error or NOTHING_LINKED, None
+        failure, self._link_error = self._link_error, None
+        texts = await async_texts(self.hass)
         return self.async_show_menu(
             step_id="link_failed",
             menu_options=[f"link_{vendor_type.value}", "init"],
-            description_placeholders={"device": vendor_type.value, "reason": reason},
+            description_placeholders=link_failure_placeholders(texts, vendor_type, failure),
         )
 
     async def async_step_unlink_charger(
@@ -1076,8 +1097,9 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
                 enode.user_id, charger.vendor or "", VendorType.CHARGER
             )
         except EnodeError as err:
+            reason = enode_error_text(await async_texts(self.hass), err)
             return self.async_abort(
-                reason="unlink_failed", description_placeholders={"reason": str(err)}
+                reason="unlink_failed", description_placeholders={"reason": reason}
             )
         runtime.coordinator.async_device_deleted(charger_id)
         await runtime.coordinator.async_refresh()

@@ -54,6 +54,7 @@ from .core.prices import (
     PriceEntitySnapshot,
     PriceFormat,
     PriceReadResult,
+    PriceReason,
     PriceSeries,
     PriceStatus,
     detect_format,
@@ -69,6 +70,7 @@ from .core.tariff import (
     apply_tariff,
     priced_slot_at,
 )
+from .texts import cached_texts, price_read_text
 
 # Config entry options written by the options flow.
 CONF_PRICE_ENTITY: Final = "price_entity"
@@ -101,8 +103,23 @@ ISSUE_ENTITY_UNREADABLE: Final = "price_entity_unreadable"
 _USABLE = (PriceStatus.OK, PriceStatus.AWAITING)
 
 
+def _action_failed(action: str, error: str) -> PriceActionError:
+    """The action's own error text is the other integration's, shown as it is."""
+    return PriceActionError(
+        PriceReason.ACTION_FAILED, f"{action} failed: {error}", action=action, error=error
+    )
+
+
 class PriceActionError(Exception):
-    """A price integration's action could not be called or failed."""
+    """A price integration's action could not be called or failed.
+
+    The English message is for the log; `reason` and `facts` word it in the user's language.
+    """
+
+    def __init__(self, reason: PriceReason, message: str, **facts: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.facts = facts
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -273,13 +290,15 @@ class PriceEntityReader:
                     domain, service, data, blocking=True, return_response=True
                 )
         except TimeoutError as err:
-            raise PriceActionError(f"{action} did not answer in time") from err
+            raise PriceActionError(
+                PriceReason.ACTION_TIMEOUT, f"{action} did not answer in time", action=action
+            ) from err
         except (HomeAssistantError, probatio.Invalid) as err:
-            raise PriceActionError(f"{action} failed: {err}") from err
+            raise _action_failed(action, str(err)) from err
         except Exception as err:
             # Another integration's bug must not stop EV Flex: it means "no prices" here.
             LOGGER.debug("%s raised unexpectedly", action, exc_info=True)
-            raise PriceActionError(f"{action} failed: {type(err).__name__}: {err}") from err
+            raise _action_failed(action, f"{type(err).__name__}: {err}") from err
         return response or {}
 
     async def _fetch(
@@ -295,7 +314,9 @@ class PriceEntityReader:
         config_entry_id = registry_entry.config_entry_id
         if config_entry_id is None:
             raise PriceActionError(
-                f"{self.entity_id} belongs to no config entry, so {action} cannot be asked"
+                PriceReason.ACTION_NO_ENTRY,
+                f"{self.entity_id} belongs to no config entry, so {action} cannot be asked",
+                action=action,
             )
         if action == ACTION_ENTSOE_PRICES:
             data = {"config_entry": config_entry_id, **entsoe_window(today)}
@@ -356,20 +377,24 @@ class PriceEntityReader:
             # A disabled entity has a registry entry but will never have prices again.
             exists = registry_entry is not None and not registry_entry.disabled
             if exists:
-                message = f"{self.entity_id} has no state yet"
+                reason, message = PriceReason.NO_STATE, f"{self.entity_id} has no state yet"
             elif registry_entry is not None:
-                message = f"{self.entity_id} is disabled"
+                reason, message = PriceReason.DISABLED, f"{self.entity_id} is disabled"
             else:
-                message = f"{self.entity_id} does not exist"
+                reason, message = PriceReason.MISSING, f"{self.entity_id} does not exist"
             return EntityRead(
                 entity_id=self.entity_id,
                 exists=exists,
                 result=PriceReadResult(
-                    entity_id=self.entity_id, status=PriceStatus.NO_PRICES, message=message
+                    entity_id=self.entity_id,
+                    status=PriceStatus.NO_PRICES,
+                    message=message,
+                    reason=reason,
+                    facts={"entity_id": self.entity_id},
                 ),
             )
         action = required_action(snapshot)
-        action_error: str | None = None
+        action_error: PriceActionError | None = None
         # Actions are named by the registry platform, so an action implies a registry entry.
         if (
             action is not None
@@ -380,7 +405,7 @@ class PriceEntityReader:
                 try:
                     self._responses = await self._fetch(action, registry_entry, now)
                 except PriceActionError as err:
-                    action_error = str(err)
+                    action_error = err
                 self._fetched_at = now
             snapshot = replace(
                 snapshot,
@@ -397,6 +422,8 @@ class PriceEntityReader:
                 entity_id=self.entity_id,
                 status=PriceStatus.NO_PRICES,
                 message=f"{self.entity_id}: {action_error}",
+                reason=action_error.reason,
+                facts={"entity_id": self.entity_id, **action_error.facts},
                 source_format=result.source_format,
             )
         # Complete means through the end of local tomorrow; east of CET today's delivery day
@@ -409,7 +436,10 @@ class PriceEntityReader:
             and action_error is None
         )
         return EntityRead(
-            entity_id=self.entity_id, result=result, exists=True, action_error=action_error
+            entity_id=self.entity_id,
+            result=result,
+            exists=True,
+            action_error=str(action_error) if action_error is not None else None,
         )
 
 
@@ -651,7 +681,7 @@ class PriceCoordinator(DataUpdateCoordinator[PriceData]):
         placeholders = {
             "entity_id": read.entity_id,
             "entry_title": self.config_entry.title,
-            "details": read.result.message,
+            "details": price_read_text(cached_texts(self.hass), read.result),
         }
         # At start-up the price integration may load after EV Flex; only judge once running.
         missing = not read.exists and self.hass.state is CoreState.running

@@ -1,6 +1,7 @@
 """The plug-in reminder: an event on Home Assistant's bus and, where the user chose one, a
 notification through a notify entity (`notify.send_message`) or a legacy notify service."""
 
+from datetime import datetime
 from typing import Any
 
 from homeassistant.const import ATTR_ENTITY_ID
@@ -12,6 +13,8 @@ import probatio
 
 from .const import DOMAIN, LOGGER
 from .core.reminder import Reminder, ReminderReason
+from .core.tariff import WEEKDAY_NAMES
+from .texts import Texts
 
 EVENT_PLUG_IN_REMINDER = f"{DOMAIN}_plug_in_reminder"
 NOTIFY_DOMAIN = "notify"
@@ -37,25 +40,33 @@ def reminder_event_data(
     }
 
 
-def _clock(moment: Any) -> str:
-    return str(dt_util.as_local(moment).strftime("%a %H:%M"))
+def _clock(moment: datetime, texts: Texts) -> str:
+    """The local weekday and time, the weekday named in the server's language."""
+    local = dt_util.as_local(moment)
+    return f"{texts.option('weekday', WEEKDAY_NAMES[local.weekday()])} {local:%H:%M}"
 
 
-def reminder_message(vehicle: str, reminder: Reminder) -> tuple[str, str]:
-    """The notification's title and text."""
-    departure = _clock(reminder.departure)
-    target = f"{reminder.target_soc_pct:g} %"
+def reminder_message(vehicle: str, reminder: Reminder, texts: Texts) -> tuple[str, str]:
+    """The notification's title and text, in the server's language."""
+    facts = {
+        "vehicle": vehicle,
+        "departure": _clock(reminder.departure, texts),
+        "target": f"{reminder.target_soc_pct:g} %",
+    }
     if reminder.reason is ReminderReason.SHORTFALL:
         missing = f"{reminder.shortfall_pct or 0:.0f} %"
         return (
-            f"EV Flex: {vehicle} will not be ready",
-            f"{vehicle} will be {missing} short of {target} at the departure {departure}. "
-            "Charge now (ev_flex.charge_now) or move the departure.",
+            texts("reminder_shortfall_title", **facts),
+            texts("reminder_shortfall_message", missing=missing, **facts),
         )
-    by = _clock(reminder.plug_in_by) if reminder.plug_in_by is not None else "now"
+    by = (
+        _clock(reminder.plug_in_by, texts)
+        if reminder.plug_in_by is not None
+        else texts("reminder_now")
+    )
     return (
-        f"EV Flex: plug in {vehicle}",
-        f"Plug in {vehicle} by {by} to reach {target} for the departure {departure}.",
+        texts("reminder_plug_in_title", **facts),
+        texts("reminder_plug_in_message", by=by, **facts),
     )
 
 

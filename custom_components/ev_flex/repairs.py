@@ -24,6 +24,7 @@ from .core.pairing import CommandPath, EvSystem, RoutedCommand
 from .enode import InterventionText
 from .helpers import charger_name, store_key_part, vehicle_name
 from .location import ChargingLocation
+from .texts import cached_texts
 
 ISSUE_CHARGER_REQUIRED = "charger_required"
 ISSUE_NOT_AT_CHARGING_LOCATION = "not_at_charging_location"
@@ -217,7 +218,13 @@ class Interventions:
             ISSUE_VENDOR_RELINK,
             vendor or "unknown",
             severity=ir.IssueSeverity.ERROR,
-            placeholders={"vendor": (vendor or "unknown").replace("_", " ").title()},
+            placeholders={
+                "vendor": (
+                    vendor.replace("_", " ").title()
+                    if vendor
+                    else cached_texts(self.hass)("vendor_unknown")
+                )
+            },
             persistent=True,
         )
 

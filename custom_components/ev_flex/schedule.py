@@ -41,6 +41,7 @@ from .reminder import (
 from .site import power_kw
 from .smart_charging import VehicleSmartCharging, new_vehicle_signal
 from .stores import async_load_store, async_report_reset
+from .texts import cached_texts
 
 STORE_VERSION = 1
 SAVE_DELAY_SECONDS = 10
@@ -262,7 +263,7 @@ class VehicleWatcher:
         )
         target_id = vehicle_options(charging).get(CONF_REMINDER_NOTIFY)
         if isinstance(target_id, str) and target_id:
-            title, message = reminder_message(name, reminder)
+            title, message = reminder_message(name, reminder, cached_texts(hass))
             charging.entry.async_create_background_task(
                 hass,
                 async_send_reminder(hass, target_id, title, message),

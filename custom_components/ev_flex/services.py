@@ -32,6 +32,7 @@ from .price_source import async_read_price_entity
 from .schedule import export_records
 from .shown_plan import ShownPlanUnavailableError, async_shown_plan
 from .smart_charging import VehicleSmartCharging
+from .texts import async_texts, price_read_text
 
 ATTR_SOC = "soc"
 ATTR_CAPACITY = "capacity_kwh"
@@ -181,7 +182,8 @@ async def _explicit_request(
         raise _invalid("target_below_reserve", reserve=f"{reserve:g}")
     read = await async_read_price_entity(hass, data[ATTR_PRICE_ENTITY])
     if not read.usable or read.result.series is None:
-        raise _invalid("no_prices", entity_id=data[ATTR_PRICE_ENTITY], reason=read.result.message)
+        reason = price_read_text(await async_texts(hass), read.result)
+        raise _invalid("no_prices", entity_id=data[ATTR_PRICE_ENTITY], reason=reason)
     priced = apply_tariff(read.result.series, Tariff(), dt_util.get_default_time_zone())
     if allow_discharge:
         # Without an export tariff, exported energy earns the spot price.
@@ -216,15 +218,18 @@ async def _async_device_plan(
     if observation.soc_pct is None or not observation.capacity_kwh:
         raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)
     if not current_slots(charging.price_slots(), now):
-        raise _invalid("no_prices", entity_id=charging.entry.title, reason="no usable prices")
+        reason = (await async_texts(charging.hass))("price_none_now")
+        raise _invalid("no_prices", entity_id=charging.entry.title, reason=reason)
     try:
         planned = await async_shown_plan(charging, now)
     except ShownPlanUnavailableError as err:
         # Not the user's input: a planner fault, or the entry unloading meanwhile.
+        texts = await async_texts(charging.hass)
+        error = texts("plan_unloaded") if err.unloaded else texts("plan_failed", error=err)
         raise HomeAssistantError(
             translation_domain=DOMAIN,
             translation_key="invalid_plan_request",
-            translation_placeholders={"error": str(err)},
+            translation_placeholders={"error": error},
         ) from err
     if planned is None:
         raise _invalid("vehicle_data_missing", vehicle=charging.entry.title)

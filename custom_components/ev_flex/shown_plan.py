@@ -39,6 +39,10 @@ class ShownPlan:
 class ShownPlanUnavailableError(Exception):
     """No plan to show: the planner failed, or the entry unloaded before it was made."""
 
+    def __init__(self, detail: str, *, unloaded: bool = False) -> None:
+        super().__init__(detail)
+        self.unloaded = unloaded
+
 
 def plan_alone(ask: CarAsk) -> Plan:
     """The car's plan with the house (where there is one) but without the house's other cars."""
@@ -130,7 +134,9 @@ class ShownPlans:
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_exception(
-                    ShownPlanUnavailableError("EV Flex unloaded before the plan was made")
+                    ShownPlanUnavailableError(
+                        "EV Flex unloaded before the plan was made", unloaded=True
+                    )
                 )
 
 

@@ -63,6 +63,7 @@ from .stores import (
     async_report_reset,
     device_known,
 )
+from .texts import cached_texts
 
 STORE_VERSION = 1
 SAVE_DELAY_SECONDS = 10
@@ -400,11 +401,11 @@ class VehicleSmartCharging:
             {"vehicle_id": self.vehicle_id, "at": event.at.isoformat(), "detail": event.detail},
         )
         if self.entry.options.get(CONF_NOTIFY_V2G):
+            texts = cached_texts(self.hass)
             notify(
                 self.hass,
-                f"EV Flex started discharging {self.display_name} to the grid. To stop it, call "
-                "`ev_flex.cancel_override` or switch vehicle-to-grid off.",
-                title="EV Flex: vehicle-to-grid started",
+                texts("v2g_started_message", vehicle=self.display_name),
+                title=texts("v2g_started_title"),
                 notification_id=f"{DOMAIN}_v2g_{self.vehicle_id}",
             )
 

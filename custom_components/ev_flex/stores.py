@@ -16,46 +16,51 @@ from homeassistant.helpers.storage import Store
 from .const import DOMAIN, LOGGER
 from .core.stored import READ_ERRORS
 from .repairs import issue_id
+from .texts import Texts, cached_texts
 
 ISSUE_STORE_UNREADABLE = "store_unreadable"
 ISSUE_STORE_OTHER_VERSION = "store_other_version"
 ISSUE_STORE_MISSING = "store_missing"
 EVERYTHING = "*"
 
-# How reset parts are named in the repair issue: settings by their entities' names.
-PART_NAMES = {
-    "*": "everything it had saved",
-    "settings.smart_charging": "Smart charging",
-    "settings.departure_time": "Departure time",
-    "settings.departure_override": "one-off departure",
-    "settings.weekly_departures": "weekly departure schedule",
-    "settings.target_soc_pct": "Target charge",
-    "settings.protective_soc_pct": "Protective minimum charge",
-    "settings.v2g": "Vehicle-to-grid",
-    "settings.reserve_soc_pct": "Vehicle-to-grid reserve",
-    "settings.discharge_price_threshold": "Discharge price threshold",
-    "settings.discharge_requests": "discharge requests",
-    "settings.charge_now_requested_at": "charge now",
-    "settings.*": "all smart charging settings",
-    "state.plan": "charging plan",
-    "state.learner": "learned charging power and efficiency",
-    "state.totals": "charging totals",
-    "state.*": "smart charging state, plan and totals",
-    "executor.*": "record of sent commands",
-    "pairing.*": "capabilities a charger unlocked for a car (learned again)",
-    "sessions.records": "charging session history (the records that could not be read)",
-    "settings.calendar_departures": "departures read from the calendar (read again)",
+# How reset parts are named in the repair issue: by a text of the translation files (settings by
+# their entities' names), in the server's language.
+PART_TEXTS = {
+    "*": "reset_everything",
+    "settings.smart_charging": "reset_smart_charging",
+    "settings.departure_time": "reset_departure_time",
+    "settings.departure_override": "reset_departure_override",
+    "settings.weekly_departures": "reset_weekly_departures",
+    "settings.target_soc_pct": "reset_target_soc",
+    "settings.protective_soc_pct": "reset_protective_soc",
+    "settings.v2g": "reset_v2g",
+    "settings.reserve_soc_pct": "reset_reserve_soc",
+    "settings.discharge_price_threshold": "reset_discharge_price_threshold",
+    "settings.discharge_requests": "reset_discharge_requests",
+    "settings.charge_now_requested_at": "reset_charge_now",
+    "settings.*": "reset_settings",
+    "state.plan": "reset_plan",
+    "state.learner": "reset_learner",
+    "state.totals": "reset_totals",
+    "state.*": "reset_state",
+    "executor.*": "reset_executor",
+    "pairing.*": "reset_pairing",
+    "sessions.records": "reset_sessions",
+    "settings.calendar_departures": "reset_calendar_departures",
 }
 
 
-def part_names(parts: Iterable[str]) -> str:
+def part_names(parts: Iterable[str], texts: Texts) -> str:
     """The reset parts as the repair issue lists them."""
     names: list[str] = []
     for part in parts:
         section, _, key = part.partition(".")
-        name = PART_NAMES.get(part) or (
-            f"{PART_NAMES.get(f'{section}.*', section)}: {key.replace('_', ' ')}"
-        )
+        if part in PART_TEXTS:
+            name = texts(PART_TEXTS[part])
+        else:
+            # A part this version doesn't know: its section, and the stored key as it is.
+            whole = PART_TEXTS.get(f"{section}.*")
+            name = f"{texts(whole) if whole else section}: {key.replace('_', ' ')}"
         if name not in names:
             names.append(name)
     return ", ".join(names)
@@ -110,7 +115,7 @@ def async_report_reset(
     detail: str = "",
 ) -> None:
     """Warn and raise a repair issue that says what started afresh."""
-    reset = part_names(parts)
+    reset = part_names(parts, cached_texts(hass))
     LOGGER.warning("Saved data of %s was reset (%s): %s. %s", name, kind, reset, detail)
     ir.async_create_issue(
         hass,

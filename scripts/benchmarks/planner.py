@@ -14,14 +14,19 @@ Two cases on real day-ahead prices (DK1, 15-minute slots, Source: Energinet):
 Each case runs from several start days. The planner's time is `plan(request)` (also shown with
 the JSON parsing and output of the command-line tool); the HiGHS time
 covers building the MILP from the request and solving it (one solve, shortfall penalised). The
-costs of both are printed too, as a check that they agree.
+costs of both are printed too, as a check that they agree. `scripts/bench planner --case=KEY`
+(repeatable) runs only the named cases: charge, v2g, house, house-minimum, tariff,
+tariff-minimum, tariff-taper, shaving, two-cars, three-cars.
 """
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 import gzip
 import math
 from pathlib import Path
 import statistics
+import sys
 import time
 from typing import Any
 
@@ -232,43 +237,77 @@ def _case(name: str, spot: dict[datetime, float], slots: int, v2g: bool) -> None
     print(f"  worst cost gap      {worst_gap:.2e} (relative)")
 
 
+def _cases(spot: dict[datetime, float]) -> list[tuple[str, Callable[[], None]]]:
+    """Every case by a short key (`--case=KEY`), ready to run."""
+
+    def site_case(name: str, peak: bool, cars: int = 1, **options: Any) -> Callable[[], None]:
+        return partial(_site_case, name, spot, peak, cars, **options)
+
+    return [
+        ("charge", partial(_case, "96 slots, charge only", spot, 96, False)),
+        ("v2g", partial(_case, "192 slots, V2G + taper", spot, 192, True)),
+        ("house", site_case("192 slots, house + solar + fuse, V2G + taper", peak=False)),
+        (
+            # 6 A on three phases: the charger's minimum current.
+            "house-minimum",
+            site_case(
+                "192 slots, house + solar + fuse, V2G + taper, 4.14 kW minimum",
+                peak=False,
+                min_kw=4.14,
+            ),
+        ),
+        ("tariff", site_case("192 slots, house + solar + fuse + capacity tariff, V2G", peak=True)),
+        (
+            "tariff-minimum",
+            site_case(
+                "192 slots, house + solar + fuse + capacity tariff, V2G, 4.14 kW minimum",
+                peak=True,
+                min_kw=4.14,
+            ),
+        ),
+        (
+            "tariff-taper",
+            site_case(
+                "192 slots, house + solar + fuse + capacity tariff, V2G + taper",
+                peak=True,
+                taper=True,
+            ),
+        ),
+        (
+            "shaving",
+            site_case(
+                "192 slots, house + solar + fuse + capacity tariff under the evening load, "
+                "V2G shaving",
+                peak=True,
+                shaving=True,
+            ),
+        ),
+        (
+            "two-cars",
+            site_case("192 slots, two cars, house + solar + fuse + capacity tariff", True, cars=2),
+        ),
+        (
+            "three-cars",
+            site_case(
+                "192 slots, three cars, house + solar + fuse + capacity tariff", True, cars=3
+            ),
+        ),
+    ]
+
+
 def main() -> None:
+    """Every case; `--case=KEY` (repeatable) runs only those, e.g.
+    `scripts/bench planner --case=tariff --case=tariff-taper`."""
+    wanted = {word.split("=", 1)[1] for word in sys.argv[1:] if word.startswith("--case=")}
     spot = _load_prices()
-    _case("96 slots, charge only", spot, 96, v2g=False)
-    _case("192 slots, V2G + taper", spot, 192, v2g=True)
-    _site_case("192 slots, house + solar + fuse, V2G + taper", spot, peak=False, cars=1)
-    # 6 A on three phases: the charger's minimum current.
-    _site_case(
-        "192 slots, house + solar + fuse, V2G + taper, 4.14 kW minimum",
-        spot,
-        peak=False,
-        cars=1,
-        min_kw=4.14,
-    )
-    _site_case("192 slots, house + solar + fuse + capacity tariff, V2G", spot, peak=True, cars=1)
-    _site_case(
-        "192 slots, house + solar + fuse + capacity tariff, V2G, 4.14 kW minimum",
-        spot,
-        peak=True,
-        cars=1,
-        min_kw=4.14,
-    )
-    _site_case(
-        "192 slots, house + solar + fuse + capacity tariff, V2G + taper",
-        spot,
-        peak=True,
-        cars=1,
-        taper=True,
-    )
-    _site_case(
-        "192 slots, house + solar + fuse + capacity tariff under the evening load, V2G shaving",
-        spot,
-        peak=True,
-        cars=1,
-        shaving=True,
-    )
-    _site_case("192 slots, two cars, house + solar + fuse + capacity tariff", spot, True, cars=2)
-    _site_case("192 slots, three cars, house + solar + fuse + capacity tariff", spot, True, cars=3)
+    cases = _cases(spot)
+    unknown = wanted - {key for key, _ in cases}
+    if unknown:
+        keys = ", ".join(key for key, _ in cases)
+        raise SystemExit(f"unknown case {', '.join(sorted(unknown))}; the cases: {keys}")
+    for key, run in cases:
+        if not wanted or key in wanted:
+            run()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from custom_components.ev_flex.core.planner import PlanRequest, plan
+from custom_components.ev_flex.core.planner.site import _bound_search, _CostBounds
 
 from .planner_reference import check_against_reference, price_items
 
@@ -133,3 +134,39 @@ def test_a_minimum_at_the_full_power_charges_under_the_cap_it_needs() -> None:
     check_against_reference(request, result, rel_tol=1e-3)
     assert result.slots[0].charge_kw == pytest.approx(3.0)
     assert result.peak_kw == pytest.approx(3.0)
+
+
+def test_the_cap_search_settles_a_cost_that_rises_slower_than_the_tariff_in_few_caps() -> None:
+    # The energy cost falls a little as the cap rises, so the cost rises at 1.34 per kW
+    # against a tariff of 1.5: every cap is dearer than the lowest. Halving the interval next
+    # to it took a dozen solves; splitting where the upper part is settled takes a few.
+    tried: list[float] = []
+
+    def cost_at(cap: float) -> float:
+        tried.append(cap)
+        return 19.68 + 1.34 * (cap - 5.0)
+
+    costs = _CostBounds(free=cost_at(11.4), own=11.93, lowest=19.03, lowest_peak=5.0)
+    tried.clear()
+    _bound_search(cost_at, (5.0, 11.4), costs, 1.5)
+    assert len(set(tried)) <= 6
+    assert min(tried) == 5.0
+
+
+def test_an_hour_under_the_cap_may_end_full_with_a_top_up_below_the_minimum() -> None:
+    # 1.5 kWh to the top at 4-4.4 kW: one quarter at the minimum and one topping up, which
+    # may charge less since the battery ends full. The hour planned as one stage had no such
+    # top-up, so it charged in the dearer first quarter, 7 % above the MILP.
+    data = {
+        "now": START.isoformat(),
+        "battery": {"capacity_kwh": 50.0, "soc_pct": 97.0},
+        "charge": {"max_kw": 4.4, "efficiency": 1.0, "min_kw": 4.0},
+        "targets": [{"by": (START + timedelta(hours=2)).isoformat(), "soc_pct": 100.0}],
+        "prices": price_items(START, [0.3, 0.2, 0.25, 0.3, 0.4, 0.4, 0.4, 0.4], 15),
+        "site": {"base_load_kw": [0.5] * 8, "peak_price_per_kw": 1.0, "current_peak_kw": 0.5},
+    }
+    request = PlanRequest.from_dict(data)
+    result = plan(request)
+    check_against_reference(request, result, rel_tol=1e-3)
+    assert result.slots[1].charge_kw == pytest.approx(4.0)
+    assert result.slots[-1].soc_pct_end == pytest.approx(100.0)

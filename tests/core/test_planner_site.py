@@ -227,6 +227,27 @@ def test_an_hour_of_quarters_shares_one_budget_between_charging_and_v2g() -> Non
     assert result.peak_kw == pytest.approx(3.5)
 
 
+@pytest.mark.parametrize(("price_per_kw", "kept"), [(2.0, True), (0.01, False)])
+def test_a_charge_over_the_months_peak_is_kept_to_it_only_where_that_pays(
+    price_per_kw: float, kept: bool
+) -> None:
+    """Charging at full power would set a new peak. A dear tariff keeps the plan at the
+    month's peak; a cheap one lets it rise where a little more peak saves more energy."""
+    count = 24
+    imports = [0.30, 0.12, 0.10, 0.14, 0.28, 0.33, 0.12, 0.35] * 3
+    data = _request(
+        {"base_load_kw": [1.0] * count, "peak_price_per_kw": price_per_kw, "current_peak_kw": 4.0},
+        battery={"capacity_kwh": 60.0, "soc_pct": 40.0},
+        targets=[{"by": (START + timedelta(hours=6)).isoformat(), "soc_pct": 60.0}],
+        prices=_prices(imports, [p / 2.0 for p in imports], minutes=15),
+        discharge={"max_kw": 8.0, "efficiency": 0.9, "min_soc_pct": 20.0},
+    )
+    result = _plan(data)
+    assert result.targets[0].met
+    assert result.peak_kw is not None
+    assert (result.peak_kw == pytest.approx(4.0)) is kept
+
+
 def test_a_replan_in_the_middle_of_an_hour_counts_what_the_hour_already_imported() -> None:
     """At half past, 4 kWh imported since the hour began leave 1 kWh under a 5 kW peak: the
     cheap quarters left in the hour may not fill the half hour up to 5 kW again."""

@@ -35,15 +35,20 @@ ACTION_ENERGYZERO_PRICES = "energyzero.get_energy_prices"
 ACTION_EASYENERGY_USAGE = "easyenergy.get_energy_usage_prices"
 ACTION_EASYENERGY_RETURN = "easyenergy.get_energy_return_prices"
 
+
 # Sources that publish only the current price, with one that publishes prices ahead for the
 # same market. Zonneplan is an integration (`zonneplan_one`); Spot-hinta.fi reaches Home
 # Assistant through REST packages (spotprices2ha) or small integrations, so it is recognised by
 # the name in its entity or unique id.
-_ZONNEPLAN = (
-    "Zonneplan",
-    "EnergyZero or easyEnergy (both built into Home Assistant) publish the Dutch day-ahead prices",
-)
-_SPOT_HINTA = ("Spot-hinta.fi", "Nord Pool (built into Home Assistant) publishes them")
+@dataclass(frozen=True, slots=True)
+class _NowOnlySource:
+    name: str
+    # Integrations built into Home Assistant that publish the prices ahead for the same market.
+    alternatives: str
+
+
+_ZONNEPLAN = _NowOnlySource("Zonneplan", "EnergyZero, easyEnergy")
+_SPOT_HINTA = _NowOnlySource("Spot-hinta.fi", "Nord Pool")
 NO_FUTURE_PRICES = {
     "zonneplan_one": _ZONNEPLAN,
     "spot_hinta": _SPOT_HINTA,
@@ -51,7 +56,7 @@ NO_FUTURE_PRICES = {
 }
 
 
-def _without_future_prices(snapshot: PriceEntitySnapshot) -> tuple[str, str] | None:
+def _without_future_prices(snapshot: PriceEntitySnapshot) -> _NowOnlySource | None:
     """(name, alternative) when the entity comes from a source without prices ahead."""
     if snapshot.platform in NO_FUTURE_PRICES:
         return NO_FUTURE_PRICES[snapshot.platform]
@@ -243,7 +248,10 @@ class PriceReadResult:
 
     entity_id: str
     status: PriceStatus
+    # In English, for the log and diagnostics; `reason` and `facts` are for the user's language.
     message: str
+    reason: PriceReason
+    facts: Mapping[str, str] = field(default_factory=dict)
     series: PriceSeries | None = None
     source_format: PriceFormat | None = None
     # The entity's integration publishes only the current price (see NO_FUTURE_PRICES).
@@ -255,8 +263,66 @@ class PriceReadResult:
         return self.series is not None and self.status in (PriceStatus.OK, PriceStatus.AWAITING)
 
 
+class PriceReason(StrEnum):
+    """Why a read came out as it did; the Home Assistant layer words each in the user's language.
+
+    `PriceReadResult.facts` holds the technical details its words name (entity id, times, keys).
+    """
+
+    OK = "ok"
+    AWAITING = "awaiting"
+    STALE = "stale"
+    NO_PRICES_YET = "no_prices_yet"
+    UNAVAILABLE = "unavailable"
+    NO_STATE = "no_state"
+    ACTION_NOT_FETCHED = "action_not_fetched"
+    NO_FUTURE_PRICES = "no_future_prices"
+    NO_PRICE_LIST = "no_price_list"
+    BAD_DATA = "bad_data"
+    # Found by the Home Assistant layer before or instead of reading the data.
+    MISSING = "missing"
+    DISABLED = "disabled"
+    ACTION_TIMEOUT = "action_timeout"
+    ACTION_FAILED = "action_failed"
+    ACTION_NO_ENTRY = "action_no_entry"
+
+
+class DataProblem(StrEnum):
+    """What is wrong with malformed price data (the facts name where and what)."""
+
+    # A value that can't be read: `key` and `value`.
+    VALUE = "value"
+    # Not laid out as the source sends it: `found`.
+    LAYOUT = "layout"
+    # An area or home that the answer doesn't hold: `wanted` and `choices`.
+    UNKNOWN_CHOICE = "unknown_choice"
+    # Several areas or homes and none chosen: `choices`.
+    SEVERAL_CHOICES = "several_choices"
+    # A slot that ends before it starts, or is longer than MAX_SLOT.
+    SLOT_LENGTH = "slot_length"
+    # A slot overlapping or repeating `other`.
+    OVERLAP = "overlap"
+
+
+# Values from outside go into messages shortened: a broken entity may hold anything.
+MAX_SHOWN = 60
+
+
+def _shown(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else value
+    return text if len(text) <= MAX_SHOWN else f"{text[: MAX_SHOWN - 1]}…"
+
+
 class PriceDataError(ValueError):
-    """Raised inside the adapters for malformed data; `normalise_prices` turns it into a status."""
+    """Raised inside the adapters for malformed data; `normalise_prices` turns it into a status.
+
+    The English message is for the log; `problem` and `facts` are for the user's language.
+    """
+
+    def __init__(self, where: str, problem: DataProblem, message: str, **facts: Any) -> None:
+        super().__init__(f"{where}: {message}")
+        self.problem = problem
+        self.facts = {"where": _shown(where), **{key: _shown(v) for key, v in facts.items()}}
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,7 +346,13 @@ def _energy_factor(unit: str, where: str) -> float:
     """Price per <unit> times this factor is price per kWh."""
     kwh_per_unit = _ENERGY_UNITS_PER_KWH.get(unit.strip().lower())
     if kwh_per_unit is None:
-        raise PriceDataError(f"{where}: unknown energy unit {unit!r} (expected Wh, kWh or MWh)")
+        raise PriceDataError(
+            where,
+            DataProblem.VALUE,
+            f"unknown energy unit {unit!r} (expected Wh, kWh or MWh)",
+            key="unit",
+            value=unit,
+        )
     return 1.0 / kwh_per_unit
 
 
@@ -318,6 +390,16 @@ def _unit_from_measurement(attributes: Mapping[str, Any], *, major_only: bool) -
 # Parsing single values
 
 
+def _not_a_time(where: str, key: str, value: Any) -> PriceDataError:
+    message = f"{key!r} is not a date and time: {value!r}"
+    return PriceDataError(where, DataProblem.VALUE, message, key=key, value=value)
+
+
+def _not_a_number(where: str, key: str, value: Any, kind: str = "number") -> PriceDataError:
+    message = f"{key!r} is not a {kind}: {value!r}"
+    return PriceDataError(where, DataProblem.VALUE, message, key=key, value=value)
+
+
 def _parse_time(value: Any, where: str, key: str, naive_zone: tzinfo | None = None) -> datetime:
     """A moment in UTC; a time without offset is read in `naive_zone` when the source has one."""
     if isinstance(value, datetime):
@@ -326,15 +408,19 @@ def _parse_time(value: Any, where: str, key: str, naive_zone: tzinfo | None = No
         try:
             moment = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise PriceDataError(f"{where}: {key!r} is not a date and time: {value!r}") from None
+            raise _not_a_time(where, key, value) from None
     else:
-        raise PriceDataError(f"{where}: {key!r} is not a date and time: {value!r}")
+        raise _not_a_time(where, key, value)
     if (moment.tzinfo is None or moment.utcoffset() is None) and naive_zone is not None:
         # Fold 0: a naive time on the repeated hour is the first pass until its position says not.
         moment = moment.replace(tzinfo=naive_zone, fold=0)
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise PriceDataError(
-            f"{where}: {key!r} has no UTC offset ({value!s}), so the moment is ambiguous"
+            where,
+            DataProblem.VALUE,
+            f"{key!r} has no UTC offset ({value!s}), so the moment is ambiguous",
+            key=key,
+            value=value,
         )
     return moment.astimezone(UTC)
 
@@ -344,18 +430,18 @@ def _parse_price(value: Any, where: str, key: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool):
-        raise PriceDataError(f"{where}: {key!r} is not a number: {value!r}")
+        raise _not_a_number(where, key, value)
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):
         try:
             number = float(value.strip())
         except ValueError:
-            raise PriceDataError(f"{where}: {key!r} is not a number: {value!r}") from None
+            raise _not_a_number(where, key, value) from None
     else:
-        raise PriceDataError(f"{where}: {key!r} is not a number: {value!r}")
+        raise _not_a_number(where, key, value)
     if not math.isfinite(number):
-        raise PriceDataError(f"{where}: {key!r} is not a finite number: {value!r}")
+        raise _not_a_number(where, key, value, "finite number")
     return number
 
 
@@ -381,6 +467,11 @@ class _Extract:
     tomorrow_repeats_today: bool = False
 
 
+def _layout(where: str, expected: str, found: str) -> PriceDataError:
+    message = f"{expected}, got {found}"
+    return PriceDataError(where, DataProblem.LAYOUT, message, found=found)
+
+
 def _as_list(attributes: Mapping[str, Any], key: str) -> list[Any]:
     """A list attribute; None or absent is empty, anything else that is not a list is an error."""
     value = attributes.get(key)
@@ -388,7 +479,7 @@ def _as_list(attributes: Mapping[str, Any], key: str) -> list[Any]:
         return []
     if isinstance(value, list | tuple):
         return list(value)
-    raise PriceDataError(f"{key}: expected a list, got {type(value).__name__}")
+    raise _layout(key, "expected a list", type(value).__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -435,10 +526,10 @@ def _read_items(
             continue
         where = f"{list_name}[{index}]"
         if not isinstance(item, Mapping):
-            raise PriceDataError(f"{where}: expected a mapping, got {type(item).__name__}")
+            raise _layout(where, "expected a mapping", type(item).__name__)
         for key in (start_key, price_key, end_key):
             if key is not None and key not in item:
-                raise PriceDataError(f"{where}: missing key {key!r}")
+                raise _layout(where, f"missing key {key!r}", ", ".join(sorted(map(str, item))))
         start = _parse_time(item[start_key], where, start_key, naive_zone)
         if start not in reach:
             continue
@@ -592,11 +683,17 @@ def _ge_spot_items(
                 try:
                     clock = time.fromisoformat(text)
                 except ValueError:
-                    raise PriceDataError(f"{where}: not a time of day") from None
+                    message = "not a time of day"
+                    raise PriceDataError(
+                        where, DataProblem.VALUE, message, key="time", value=text
+                    ) from None
                 local = datetime.combine(day, clock, tzinfo=tz)
                 start = local.astimezone(UTC)
                 if start.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
-                    raise PriceDataError(f"{where}: {text} does not exist on {day} (clock change)")
+                    message = f"{text} does not exist on {day} (clock change)"
+                    raise PriceDataError(
+                        where, DataProblem.VALUE, message, key="time", value=f"{day} {text}"
+                    )
             else:
                 start = _parse_time(text, where, "key")
             entries.append(
@@ -699,9 +796,11 @@ def _adapt_generic(attributes: Mapping[str, Any], list_name: str, reach: _Reach)
     start_key = next((k for k in _START_KEYS if k in keys), None)
     price_key = next((k for k in _PRICE_KEYS if k in keys), None)
     if start_key is None or price_key is None:
-        raise PriceDataError(
-            f"{list_name}: items need a start-time key ({', '.join(_START_KEYS)}) and a price key "
-            f"({', '.join(_PRICE_KEYS)}); found {sorted(keys)}"
+        raise _layout(
+            list_name,
+            f"items need a start-time key ({', '.join(_START_KEYS)}) and a price key "
+            f"({', '.join(_PRICE_KEYS)})",
+            ", ".join(sorted(keys)),
         )
     end_key = next((k for k in _END_KEYS if k in keys), None)
     entries = _read_items(
@@ -712,13 +811,18 @@ def _adapt_generic(attributes: Mapping[str, Any], list_name: str, reach: _Reach)
 
 
 def _pick_key(response: Mapping[str, Any], wanted: str | None, what: str, where: str) -> str:
+    choices = ", ".join(sorted(map(str, response)))
     if wanted is not None:
         if wanted not in response:
-            raise PriceDataError(f"{where}: no {what} {wanted!r} (has {sorted(response)})")
+            message = f"no {what} {wanted!r} (has {sorted(response)})"
+            raise PriceDataError(
+                where, DataProblem.UNKNOWN_CHOICE, message, wanted=wanted, choices=choices
+            )
         return wanted
     if len(response) == 1:
         return next(iter(response))
-    raise PriceDataError(f"{where}: several {what}s {sorted(response)}; choose one")
+    message = f"several {what}s {sorted(response)}; choose one"
+    raise PriceDataError(where, DataProblem.SEVERAL_CHOICES, message, choices=choices)
 
 
 def _adapt_nordpool_core(
@@ -732,7 +836,8 @@ def _adapt_nordpool_core(
         area = _pick_key(action.response, snapshot.area, "area", where)
         items = action.response[area]
         if not isinstance(items, list | tuple):
-            raise PriceDataError(f"{where}: {area!r} is not a list")
+            message = f"{area!r} is not a list"
+            raise PriceDataError(where, DataProblem.LAYOUT, message, found=type(items).__name__)
         entries += _read_items(
             list(items),
             f"{where} {area}",
@@ -752,13 +857,14 @@ def _adapt_tibber(
         where = f"{action.action} response {number + 1}"
         homes = action.response.get("prices")
         if not isinstance(homes, Mapping):
-            raise PriceDataError(f"{where}: expected 'prices' to map home names to lists")
+            raise _layout(where, "expected 'prices' to map home names to lists", "prices")
         if not homes:
             continue
         home = _pick_key(homes, snapshot.area, "home", where)
         items = homes[home]
         if not isinstance(items, list | tuple):
-            raise PriceDataError(f"{where}: home {home!r} is not a list")
+            message = f"home {home!r} is not a list"
+            raise PriceDataError(where, DataProblem.LAYOUT, message, found=type(items).__name__)
         entries += _read_items(
             list(items), f"{where} {home}", _ItemKeys(start="start_time", price="price"), reach
         )
@@ -774,7 +880,7 @@ def _timestamp_prices(responses: Sequence[ActionResponse], reach: _Reach) -> lis
         where = f"{action.action} response {number + 1}"
         items = action.response.get("prices")
         if not isinstance(items, list | tuple):
-            raise PriceDataError(f"{where}: expected a 'prices' list")
+            raise _layout(where, "expected a 'prices' list", "prices")
         keys = _ItemKeys(start="timestamp", price="price")
         entries += _read_items(list(items), where, keys, reach)
     return entries
@@ -808,7 +914,7 @@ def _adapt_amber(
         where = f"{action.action} response {number + 1}"
         items = action.response.get("forecasts")
         if not isinstance(items, list | tuple):
-            raise PriceDataError(f"{where}: expected a 'forecasts' list")
+            raise _layout(where, "expected a 'forecasts' list", "forecasts")
         entries += _read_items(list(items), where, _AMBER_KEYS, reach)
     # Amber's intervals start one second after the previous one ends (10:00:01-10:30:00); read
     # as they are, every interval would be followed by a one-second gap.
@@ -1050,24 +1156,24 @@ def _assemble(
     for entry in entries:
         assert entry.end is not None
         if entry.end <= entry.start:
-            raise PriceDataError(f"{entry.where}: ends before it starts")
+            raise PriceDataError(entry.where, DataProblem.SLOT_LENGTH, "ends before it starts")
         if entry.end - entry.start > MAX_SLOT:
-            raise PriceDataError(f"{entry.where}: slot is longer than {MAX_SLOT}")
+            message = f"slot is longer than {MAX_SLOT}"
+            raise PriceDataError(entry.where, DataProblem.SLOT_LENGTH, message)
         if kept and kept[-1].start == entry.start:
             previous = kept[-1]
             same = previous.end == entry.end and previous.value == entry.value
             if same and previous.origin != entry.origin:
                 continue  # the same slot delivered by two lists (e.g. overlapping action calls)
-            raise PriceDataError(
-                f"{entry.where}: duplicate slot starting {entry.start.isoformat()} "
-                f"(also {previous.where})"
-            )
+            message = f"duplicate slot starting {entry.start.isoformat()} (also {previous.where})"
+            raise PriceDataError(entry.where, DataProblem.OVERLAP, message, other=previous.where)
         previous_end = kept[-1].end if kept else None
         if previous_end is not None and previous_end > entry.start:
-            raise PriceDataError(
-                f"{entry.where}: overlaps {kept[-1].where} "
+            message = (
+                f"overlaps {kept[-1].where} "
                 f"(starts {entry.start.isoformat()}, before {previous_end.isoformat()})"
             )
+            raise PriceDataError(entry.where, DataProblem.OVERLAP, message, other=kept[-1].where)
         kept.append(entry)
     slots: list[PriceSlot] = []
     missing = 0
@@ -1101,16 +1207,13 @@ def normalise_prices(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -
             entity_id=entity_id,
             status=PriceStatus.NO_PRICES,
             message=f"{entity_id} is unavailable",
+            reason=PriceReason.UNAVAILABLE,
+            facts={"entity_id": entity_id},
         )
     try:
         extract = _extract(snapshot, tz, now)
     except PriceDataError as err:
-        return PriceReadResult(
-            entity_id=entity_id,
-            status=PriceStatus.INVALID,
-            message=f"{entity_id}: {err}",
-            source_format=detect_format(snapshot),
-        )
+        return _bad_data(entity_id, err, detect_format(snapshot))
     if extract is None:
         action = required_action(snapshot)
         if action is not None:
@@ -1118,16 +1221,24 @@ def normalise_prices(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -
                 entity_id=entity_id,
                 status=PriceStatus.NO_PRICES,
                 message=f"{entity_id}: prices come from {action}, which has not been fetched",
+                reason=PriceReason.ACTION_NOT_FETCHED,
+                facts={"entity_id": entity_id, "action": action},
             )
         if (source := _without_future_prices(snapshot)) is not None:
-            name, alternative = source
             return PriceReadResult(
                 entity_id=entity_id,
                 status=PriceStatus.INVALID,
                 message=(
-                    f"{entity_id} comes from {name}, which publishes only the current price, "
-                    f"not the prices ahead that EV Flex plans with; {alternative}"
+                    f"{entity_id} comes from {source.name}, which publishes only the current "
+                    f"price, not the prices ahead that EV Flex plans with; {source.alternatives} "
+                    "publish them"
                 ),
+                reason=PriceReason.NO_FUTURE_PRICES,
+                facts={
+                    "entity_id": entity_id,
+                    "source": source.name,
+                    "alternatives": source.alternatives,
+                },
                 no_future_prices=True,
             )
         if state in _UNKNOWN_STATES:
@@ -1135,18 +1246,46 @@ def normalise_prices(snapshot: PriceEntitySnapshot, tz: tzinfo, now: datetime) -
                 entity_id=entity_id,
                 status=PriceStatus.NO_PRICES,
                 message=f"{entity_id} has no state yet",
+                reason=PriceReason.NO_STATE,
+                facts={"entity_id": entity_id},
             )
         return PriceReadResult(
             entity_id=entity_id,
             status=PriceStatus.INVALID,
             message=(
-                f"{entity_id} has no price list EV Flex can read (looked for raw_today, "
-                "prices_today, today_interval_prices, interval_prices, rates, forecasts, prices, "
-                "data, forecast, and the nordpool, tibber, entsoe, amberelectric, energyzero "
-                "and easyenergy actions)"
+                f"{entity_id} has no price list EV Flex can read (looked for {_LOOKED_FOR}, "
+                f"and the {_ACTIONS_ASKED} actions)"
             ),
+            reason=PriceReason.NO_PRICE_LIST,
+            facts={"entity_id": entity_id, "lists": _LOOKED_FOR, "actions": _ACTIONS_ASKED},
         )
     return _finish(entity_id, extract, tz, now, _includes_vat(snapshot, extract.fmt))
+
+
+# What a price entity without a readable list was searched for.
+_LOOKED_FOR = (
+    "raw_today, prices_today, today_interval_prices, interval_prices, rates, forecasts, prices, "
+    "data, forecast"
+)
+_ACTIONS_ASKED = "nordpool, tibber, entsoe, amberelectric, energyzero, easyenergy"
+
+
+def _bad_data(
+    entity_id: str, err: PriceDataError, source_format: PriceFormat | None
+) -> PriceReadResult:
+    return PriceReadResult(
+        entity_id=entity_id,
+        status=PriceStatus.INVALID,
+        message=f"{entity_id}: {err}",
+        reason=PriceReason.BAD_DATA,
+        facts={"entity_id": entity_id, "problem": err.problem.value, **err.facts},
+        source_format=source_format,
+    )
+
+
+def _fact_time(moment: datetime, tz: tzinfo) -> str:
+    """A local time in a message of any language: "2026-12-04 00:00"."""
+    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M}"
 
 
 # Sources whose prices always include VAT (Tibber's total, Octopus's value_inc_vat, Pstryk's
@@ -1189,17 +1328,14 @@ def _finish(
     try:
         slots, gaps = _assemble(list(extract.entries), extract.unit, tz, notes)
     except PriceDataError as err:
-        return PriceReadResult(
-            entity_id=entity_id,
-            status=PriceStatus.INVALID,
-            message=f"{entity_id}: {err}",
-            source_format=extract.fmt,
-        )
+        return _bad_data(entity_id, err, extract.fmt)
     if not slots:
         return PriceReadResult(
             entity_id=entity_id,
             status=PriceStatus.NO_PRICES,
             message=f"{entity_id} has no prices yet",
+            reason=PriceReason.NO_PRICES_YET,
+            facts={"entity_id": entity_id},
             source_format=extract.fmt,
         )
     local_today = now.astimezone(tz).date()
@@ -1219,21 +1355,25 @@ def _finish(
         includes_vat=includes_vat,
         notes=tuple(notes),
     )
+    facts = {"entity_id": entity_id, "count": str(len(slots)), "end": _fact_time(end, tz)}
     if series.stale:
-        status = PriceStatus.STALE
+        status, reason = PriceStatus.STALE, PriceReason.STALE
         message = f"{entity_id}: prices end at {_local_time(end, tz)}, before now"
     elif series.awaiting_tomorrow:
-        status = PriceStatus.AWAITING
+        status, reason = PriceStatus.AWAITING, PriceReason.AWAITING
         message = f"{entity_id}: prices until {_local_time(end, tz)}; tomorrow not published yet"
     else:
-        status = PriceStatus.OK
+        status, reason = PriceStatus.OK, PriceReason.OK
         message = f"{entity_id}: {len(slots)} prices until {_local_time(end, tz)}"
     if gaps:
         message += f"; {len(gaps)} gap(s), first at {_local_time(gaps[0].start, tz)}"
+        facts |= {"gaps": str(len(gaps)), "first_gap": _fact_time(gaps[0].start, tz)}
     return PriceReadResult(
         entity_id=entity_id,
         status=status,
         message=message,
+        reason=reason,
+        facts=facts,
         series=series,
         source_format=extract.fmt,
     )

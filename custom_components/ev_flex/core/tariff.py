@@ -44,12 +44,17 @@ _MINUTES_PER_DAY = 24 * 60
 
 
 class TariffError(ValueError):
-    """A tariff setting is invalid. `field` is a dotted path, `reason` a short code."""
+    """A tariff setting is invalid. `field` is a dotted path, `reason` a short code.
 
-    def __init__(self, field: str, reason: str, message: str) -> None:
+    The English message is for the log; `facts` hold what a message in the user's language names
+    (the limit broken, the period overlapped).
+    """
+
+    def __init__(self, field: str, reason: str, message: str, **facts: str) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.reason = reason
+        self.facts = facts
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,9 +85,11 @@ def _number(
     if not math.isfinite(number):
         raise TariffError(field_path, "not_a_number", f"not a finite number: {value!r}")
     if minimum is not None and number < minimum:
-        raise TariffError(field_path, "out_of_range", f"must be at least {minimum}")
+        message = f"must be at least {minimum}"
+        raise TariffError(field_path, "out_of_range", message, minimum=f"{minimum:g}")
     if maximum is not None and number > maximum:
-        raise TariffError(field_path, "out_of_range", f"must be at most {maximum}")
+        message = f"must be at most {maximum}"
+        raise TariffError(field_path, "out_of_range", message, maximum=f"{maximum:g}")
     return number
 
 
@@ -273,6 +280,9 @@ def _check_no_overlap(periods: Sequence[GridFeePeriod], path: str) -> None:
                                     "overlap",
                                     f"period {period.name!r} overlaps {periods[other].name!r} "
                                     f"on {_WEEKDAYS_PLURAL[weekday]} in {_MONTH_NAMES[month - 1]}",
+                                    other=periods[other].name,
+                                    weekday=WEEKDAY_NAMES[weekday],
+                                    month=str(month),
                                 )
                         covered.append((lo, hi, index))
 

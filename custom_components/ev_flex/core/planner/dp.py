@@ -27,7 +27,8 @@ discharge choice is exact, not relaxed.
 from bisect import bisect_left, bisect_right
 from collections import deque
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate, pairwise
+from operator import mul, sub
 
 from .curve import SlotReach
 
@@ -223,12 +224,8 @@ def _clip_slopes(
 
 
 def _values_from_slopes(xs: list[float], ss: list[float]) -> list[float]:
-    values = [0.0]
-    total = 0.0
-    for i, slope in enumerate(ss):
-        total += slope * (xs[i + 1] - xs[i])
-        values.append(total)
-    return values
+    # The running sum of slope * width, from 0 at the first breakpoint (C loops, same order).
+    return [0.0, *accumulate(map(mul, ss, map(sub, xs[1:], xs)))]
 
 
 def _slopes_if_convex(xs: list[float], vs: list[float]) -> list[float] | None:

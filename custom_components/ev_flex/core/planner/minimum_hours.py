@@ -10,10 +10,11 @@ the import price and takes 1/eta kWh of budget per kWh stored. With one kind of 
 on the budget, taking the cheapest pieces first, imports only while the budget lasts, is the
 cheapest way to move any amount (a fractional knapsack). So each set gives a convex cost
 from its minimum on, and the hour's cost is the lowest of them: a stage with several charge
-windows, which the DP's general path plans exactly.
+windows, which the DP's general path plans exactly. A set whose last slot tops the battery up
+below the minimum gives the moves that end full (`Stage.fill_windows`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import combinations, pairwise
 import math
 from typing import TYPE_CHECKING
@@ -103,12 +104,16 @@ class MinimumHour:
     stage: Stage
     # Discharging: (slot, kWh taken out, cost per kWh), the most paying first.
     drains: list[tuple[int, float, float]]
+    # The sets whose last slot may charge below the minimum, as the battery ends full.
+    fills: list[_ChargingSet] = field(default_factory=list)
 
-    def moves(self, change: float) -> list[float]:
-        """Each slot's change of battery energy for the hour's change `change`."""
+    def moves(self, change: float, full: bool = False) -> list[float]:
+        """Each slot's change of battery energy for the hour's change `change`; `full`: the
+        hour ends at the upper limit."""
         shares: dict[int, float] = {}
         if change > _TINY_KWH:
-            best = min(self.sets, key=lambda charging: charging.cost_of(change))
+            options = [*self.sets, *self.fills] if full else self.sets
+            best = min(options, key=lambda charging: charging.cost_of(change))
             shares = best.shares(change)
         left = -change
         for slot, width, _ in self.drains:
@@ -132,11 +137,16 @@ def minimum_hour(
         return None
     usable = [t for t in group if _room_kw(car, house[t]) >= _least_kw(car) - _TINY_KWH]
     sets: list[_ChargingSet] = []
+    fills: list[_ChargingSet] = []
     for size in range(1, len(usable) + 1):
         for chosen in combinations(usable, size):
             charging = _charging_set(car, chosen, house, budget - own)
             if charging is not None:
                 sets.append(charging)
+            # Its last slot may top the battery up below the minimum (`fill_windows`).
+            filling = _charging_set(car, chosen, house, budget - own, topping=chosen[-1])
+            if filling is not None:
+                fills.append(filling)
     windows = _lowest(sets)
     furthest = max((end for _, end, _, _ in windows), default=0.0)
     capacity = car.request.battery.capacity_kwh
@@ -160,8 +170,9 @@ def minimum_hour(
         charge=((math.inf, 0.0),),
         discharge=tuple(discharge),
         windows=tuple(windows),
+        fill_windows=tuple(_lowest(fills)),
     )
-    return MinimumHour(group, sets, stage, drains)
+    return MinimumHour(group, sets, stage, drains, fills)
 
 
 def _discharge_pieces(
@@ -190,10 +201,15 @@ def _room_kw(car: Car, load: float) -> float:
 
 
 def _charging_set(
-    car: Car, chosen: tuple[int, ...], house: Sequence[float], spare: float
+    car: Car,
+    chosen: tuple[int, ...],
+    house: Sequence[float],
+    spare: float,
+    topping: int | None = None,
 ) -> _ChargingSet | None:
-    """The slots in `chosen` charging at least at the minimum, within `spare` kWh of import
-    beyond the house's own; None when the minimum alone takes more."""
+    """The slots in `chosen` charging at least at the minimum (but `topping`, from 0 on),
+    within `spare` kWh of import beyond the house's own; None when the minimum alone takes
+    more."""
     hours = car.horizon.hours
     prices = car.horizon.prices
     eta = car.request.charge.efficiency
@@ -206,15 +222,16 @@ def _charging_set(
         imp = prices[t].import_price
         export = prices[t].export_price or 0.0
         surplus = max(0.0, -load)
-        least[t] = h * eta * least_kw
-        from_sun = min(least_kw, surplus)
-        spare -= h * max(0.0, load + least_kw) - h * max(0.0, load)
-        cost += h * (export * from_sun + imp * (least_kw - from_sun))
+        floor_kw = 0.0 if t == topping else least_kw
+        least[t] = h * eta * floor_kw
+        from_sun = min(floor_kw, surplus)
+        spare -= h * max(0.0, load + floor_kw) - h * max(0.0, load)
+        cost += h * (export * from_sun + imp * (floor_kw - from_sun))
         top = _room_kw(car, load)
-        if surplus > least_kw:
-            width = h * eta * (min(top, surplus) - least_kw)
+        if surplus > floor_kw:
+            width = h * eta * (min(top, surplus) - floor_kw)
             pieces.append(_Piece(t, width, export / eta, imports=False))
-        width = h * eta * (top - max(least_kw, surplus))
+        width = h * eta * (top - max(floor_kw, surplus))
         if width > _TINY_KWH:
             pieces.append(_Piece(t, width, imp / eta, imports=True))
     if spare < -_TINY_KWH:

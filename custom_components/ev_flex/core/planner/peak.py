@@ -18,9 +18,11 @@ path is checked inside the hour; an hour that fails the check (a dip below the f
 discharge and a charge) falls back to per-slot caps.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import reduce
 from itertools import pairwise
 import math
+from operator import add, mul
 from typing import TYPE_CHECKING
 
 from .curve import ChargeCurve, SlotReach
@@ -108,64 +110,76 @@ def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
     return out
 
 
-def _knapsack(
-    pieces: Sequence[tuple[float, float, float, bool]], budget: float, price: float
-) -> list[float]:
-    """Progress per piece (cost, width, rate, charging) minimising sum (cost - price) * y
-    within the import budget."""
-    progress = [0.0] * len(pieces)
-    paid: list[tuple[float, bool, int]] = []
-    for i, (cost, width, rate, charging) in enumerate(pieces):
+class _Knapsack:
+    """The hour's pieces split once by rate, for the many prices one hull asks about."""
+
+    __slots__ = ("costs", "free", "order", "paid", "pieces", "widths")
+
+    def __init__(self, pieces: Sequence[Piece]) -> None:
+        self.pieces = pieces
+        self.costs = [p.cost for p in pieces]
+        self.widths = [p.width for p in pieces]
+        # The order in which the budget goes furthest: no import first, then the least.
+        self.order = sorted(
+            range(len(pieces)), key=lambda i: (pieces[i].rate, pieces[i].cost, pieces[i].charging)
+        )
+        # (index, cost, width, charging) of the pieces that need no import; with the rate
+        # for the others.
+        self.free = [(i, p.cost, p.width, p.charging) for i, p in enumerate(pieces) if p.rate <= 0]
+        self.paid = [
+            (i, p.cost, p.width, p.rate, p.charging) for i, p in enumerate(pieces) if p.rate > 0
+        ]
+
+    def solve(self, budget: float, price: float) -> list[float]:
+        """Progress per piece minimising sum (cost - price) * y within the import budget."""
+        progress = [0.0] * len(self.costs)
         # At a tie, a slot rather idles than discharges: fewer moves, fewer dips in the hour.
-        if cost < price or (cost == price and not charging):
-            if rate <= 0.0:
+        for i, cost, width, charging in self.free:
+            if cost < price or (cost == price and not charging):
                 progress[i] = width
-            else:
-                paid.append(((cost - price) / rate, charging, i))
-    if paid:
-        paid.sort()
+        paid = [
+            ((cost - price) / rate, charging, i, width, rate)
+            for i, cost, width, rate, charging in self.paid
+            if cost < price or (cost == price and not charging)
+        ]
+        if paid:
+            paid.sort()
+            left = budget
+            for _, _, i, width, rate in paid:
+                take = min(width, left / rate)
+                if take <= 0.0:
+                    break
+                progress[i] = take
+                left -= take * rate
+        return progress
+
+    def point(self, progress: list[float]) -> tuple[float, float, list[float]]:
+        """(T, cost, progress); the cost summed in order."""
+        return sum(progress), reduce(add, map(mul, self.costs, progress), 0.0), progress
+
+    def furthest(self, budget: float) -> list[float]:
+        """The most progress the budget allows, at the least cost."""
+        pieces = self.pieces
+        progress = [0.0] * len(pieces)
         left = budget
-        for _, _, i in paid:
-            _, width, rate, _ = pieces[i]
-            take = min(width, left / rate)
+        for i in self.order:
+            piece = pieces[i]
+            take = piece.width if piece.rate <= 0.0 else min(piece.width, left / piece.rate)
             if take <= 0.0:
                 break
             progress[i] = take
-            left -= take * rate
-    return progress
+            left -= take * piece.rate
+        return progress
 
 
-def _furthest(pieces: Sequence[Piece], budget: float) -> list[float]:
-    """The most progress the budget allows, at the least cost."""
-    progress = [0.0] * len(pieces)
-    order = sorted(
-        range(len(pieces)), key=lambda i: (pieces[i].rate, pieces[i].cost, pieces[i].charging)
-    )
-    left = budget
-    for i in order:
-        piece = pieces[i]
-        take = piece.width if piece.rate <= 0.0 else min(piece.width, left / piece.rate)
-        if take <= 0.0:
-            break
-        progress[i] = take
-        left -= take * piece.rate
-    return progress
-
-
-def _point(
-    pieces: Sequence[tuple[float, float, float, bool]], progress: list[float]
-) -> tuple[float, float, list[float]]:
-    cost = 0.0
-    for piece, y in zip(pieces, progress, strict=True):
-        cost += piece[0] * y
-    return sum(progress), cost, progress
-
-
-def hull(pieces: Sequence[Piece], budget: float) -> list[tuple[float, float, list[float]]]:
-    """The vertices of the cheapest cost over T, from T = 0 to the furthest T."""
-    plain = [(p.cost, p.width, p.rate, p.charging) for p in pieces]
-    first = _point(plain, [0.0] * len(plain))
-    last = _point(plain, _furthest(pieces, budget))
+def hull(
+    pieces: Sequence[Piece], budget: float, knapsack: _Knapsack | None = None
+) -> list[tuple[float, float, list[float]]]:
+    """The vertices of the cheapest cost over T, from T = 0 to the furthest T (`knapsack`:
+    the pieces' own, made once per hour)."""
+    knapsack = _Knapsack(pieces) if knapsack is None else knapsack
+    first = knapsack.point([0.0] * len(pieces))
+    last = knapsack.point(knapsack.furthest(budget))
     if last[0] <= first[0] + _TINY_KWH:
         return [first]
     done: list[tuple[float, float, list[float]]] = [first]
@@ -173,7 +187,7 @@ def hull(pieces: Sequence[Piece], budget: float) -> list[tuple[float, float, lis
     while pending:
         left, right = done[-1], pending[-1]
         price = (right[1] - left[1]) / (right[0] - left[0])
-        middle = _point(plain, _knapsack(plain, budget, price))
+        middle = knapsack.point(knapsack.solve(budget, price))
         gain = (left[1] - price * left[0]) - (middle[1] - price * middle[0])
         if (
             gain > _HULL_TOLERANCE * (1.0 + abs(left[1]) + abs(right[1]))
@@ -193,6 +207,7 @@ class HourPieces:
     pieces: list[Piece]
     least_kwh: float
     hours: float
+    knapsack: _Knapsack = field(compare=False)
 
 
 def hour_pieces(
@@ -206,7 +221,8 @@ def hour_pieces(
     passed, imported = car.hour_before if slots[0] == 0 else (0.0, 0.0)
     least = imported + sum(hours[t] * max(house[t], 0.0) for t in slots)
     least -= sum(p.width * p.rate for p in pieces if not p.charging)
-    return HourPieces(slots, pieces, least, passed + sum(hours[t] for t in slots))
+    length = passed + sum(hours[t] for t in slots)
+    return HourPieces(slots, pieces, least, length, _Knapsack(pieces))
 
 
 def hour_stage(
@@ -219,14 +235,14 @@ def hour_stage(
     if budget < -_TINY_KWH:
         return None
     budget = max(budget, 0.0)
+    knapsack = hour.knapsack
     if reach_only:
-        plain = [(p.cost, p.width, p.rate, p.charging) for p in pieces]
-        vertices = [_point(plain, [0.0] * len(plain))]
-        furthest = _point(plain, _furthest(pieces, budget))
+        vertices = [knapsack.point([0.0] * len(pieces))]
+        furthest = knapsack.point(knapsack.furthest(budget))
         if furthest[0] > _TINY_KWH:
             vertices.append(furthest)
     else:
-        vertices = hull(pieces, budget)
+        vertices = hull(pieces, budget, knapsack)
     low = -sum(p.width for p in pieces if not p.charging)
     stage = _convex_stage(car, low, vertices)
     return HourStage(hour.slots, pieces, low, vertices, stage)

@@ -75,9 +75,8 @@ _PRICE_STEPS = 60
 _PRICE_CEILING = 1e6
 # How far (kWh) a move under the minimum power may be from it and still be taken up to it.
 _HAIR_KWH = 1e-6
-# The cap search with a minimum power: first evaluations, most evaluations, and how close
+# The cap search with a minimum power: most evaluations, and how close
 # (relative to the house's cost) its bound must come to the best cost found.
-_BOUND_GRID = 4
 _BOUND_EVALUATIONS = 40
 _BOUND_TOLERANCE = 2e-4
 _BOUND_SLACK = 1e-7
@@ -103,6 +102,8 @@ class Car:
     )
     # The highest energy at every boundary without a cap, per house.
     free_reach: dict[tuple[float, ...], list[float]] = field(default_factory=dict, compare=False)
+    # The hours taken as one stage (`_one_stage_hours`), per house.
+    stage_hours: dict[tuple[float, ...], set[int]] = field(default_factory=dict, compare=False)
 
 
 def prepare(request: PlanRequest) -> Car | None:
@@ -187,8 +188,11 @@ def hour_budget(car: Car, group: list[int], peak: float) -> float:
     return peak * (passed + sum(car.horizon.hours[t] for t in group)) - imported
 
 
-def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
-    """Per slot, a cap on the net grid power that keeps every hour's average import <= `peak`.
+def hour_caps(
+    car: Car, house: Sequence[float], peak: float, groups: list[list[int]] | None = None
+) -> list[float]:
+    """Per slot, a cap on the net grid power that keeps every hour's average import <= `peak`
+    (only the hours of `groups` when given; the other slots stay uncapped).
 
     When the house alone stays under `peak` in an hour, the hour's spare import goes to its
     cheapest slots first, each up to what the car can take; the other slots keep the house's
@@ -205,7 +209,7 @@ def hour_caps(car: Car, house: Sequence[float], peak: float) -> list[float]:
     least_kw = min(car.request.charge.min_kw, room_kw)
     site = car.request.site
     fuse = math.inf if site is None or site.import_limit_kw is None else site.import_limit_kw
-    for group in car.hour_groups:
+    for group in car.hour_groups if groups is None else groups:
         budget = hour_budget(car, group, peak)
         own = sum(hours[t] * max(house[t], 0.0) for t in group)
         if own <= budget:
@@ -254,6 +258,7 @@ def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list
             car.free_stages.clear()
             car.hour_pieces.clear()
             car.free_reach.clear()
+            car.stage_hours.clear()
         free = car.free_stages[key] = capped_stages(car, house, [math.inf] * len(house))
     return free
 
@@ -278,8 +283,9 @@ def capped_stages(
 ) -> list[Stage]:
     """The car's slots against the house, with the net grid power capped per slot; a slot
     whose cap leaves the car its full power keeps its stage from `free` (the stages without
-    a cap), when given. `slots`: only these slots' stages, with `import_extra` on their
-    import price (what one more kWh of the hour's import is worth, `_solve_priced`)."""
+    a cap), when given and nothing is added to the import price. `slots`: only these slots'
+    stages, with `import_extra` on their import price (what one more kWh of the hour's
+    import is worth, `_solve_priced`)."""
     request = car.request
     charge, discharge = request.charge, request.discharge
     site = request.site
@@ -296,7 +302,7 @@ def capped_stages(
         load = house[t]
         net_cap = min(max(import_limit, load), net_caps[t])
         cap = min(charge.max_kw, max(0.0, net_cap - load))
-        if free is not None and slots is None and net_cap >= load and cap >= charge.max_kw:
+        if free is not None and not import_extra and net_cap >= load and cap >= charge.max_kw:
             out.append(free[t])
             continue
         reach = _slot_reach(car, hours, cap, reaches)
@@ -449,13 +455,19 @@ def solve(
 
 
 def _solve_lazily(
-    car: Car, house: Sequence[float], peak_cap: float, fallen: set[int] | None = None
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    fallen: set[int] | None = None,
+    exact: list[bool] | None = None,
 ) -> tuple[list[float], Callable[[], list[Stage]]]:
-    """`solve`, with the stages made only when asked for: a search keeps one path of many."""
+    """`solve`, with the stages made only when asked for: a search keeps one path of many.
+    `exact` gets True when every hour's budget was shared out exactly (`solve_by_hours`)."""
     if _takes_hours(car, peak_cap):
-        exact = solve_by_hours(car, house, peak_cap, set() if fallen is None else fallen)
-        if exact is not None:
-            return exact
+        fallen = set() if fallen is None else fallen
+        shared = solve_by_hours(car, house, peak_cap, fallen, exact)
+        if shared is not None:
+            return shared
     if math.isfinite(peak_cap) and car.request.charge.min_kw > 0.0:
         by_hours = solve_minimum_by_hours(car, house, peak_cap)
         if by_hours is not None:
@@ -527,7 +539,8 @@ def solve_minimum_by_hours(
     energy = car.start_kwh
     for hour, end in zip(built.hours, path, strict=True):
         if hour is not None:
-            for move in hour.moves(end - energy)[:-1]:
+            full = end >= car.curve.upper_kwh - _REACH_MARGIN_KWH
+            for move in hour.moves(end - energy, full)[:-1]:
                 energy += move
                 slot_path.append(energy)
         slot_path.append(end)
@@ -639,18 +652,19 @@ def _hour_items(
 ) -> _Items[HourStage] | None:
     """The stages at this cap, from the stages without one (`free`); `built` keeps the hour
     stages between tries."""
-    caps = hour_caps(car, house, peak_cap)
     staged = {
         group[0]
         for group in car.hour_groups
         if group[0] in eligible and _may_bind(car, free, house, group, peak_cap)
     }
-    for group in car.hour_groups:
-        if group[0] in staged:
-            # Planned as one stage: no slot of the hour needs a capped stage of its own.
-            for t in group:
-                caps[t] = math.inf
-    capped = capped_stages(car, house, caps, free)
+    # An hour planned as one stage needs no capped stage for its slots: only the others get
+    # their caps and stages.
+    unstaged = [group for group in car.hour_groups if group[0] not in staged]
+    slots = [t for group in unstaged for t in group]
+    capped = list(free)
+    caps = hour_caps(car, house, peak_cap, unstaged)
+    for t, stage in zip(slots, capped_stages(car, house, caps, free, slots), strict=True):
+        capped[t] = stage
     built = {} if built is None else built
     pieces = car.hour_pieces.setdefault(tuple(house), {})
     made: _Items[HourStage] = _Items()
@@ -694,12 +708,17 @@ def _may_bind(
 
 
 def solve_by_hours(
-    car: Car, house: Sequence[float], peak_cap: float, fallen: set[int]
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    fallen: set[int],
+    exact: list[bool] | None = None,
 ) -> tuple[list[float], Callable[[], list[Stage]]] | None:
     """The cheapest path with each hour that can take it as one stage (`peak.py`), apart from
-    the hours in `fallen`; None when an hour can't keep to the cap even by discharging."""
+    the hours in `fallen`; None when an hour can't keep to the cap even by discharging.
+    `exact` gets whether no hour was left to per-slot caps that share its budget by guess."""
     free = stages(car, house)
-    eligible = _one_stage_hours(car, free, free_high(car, house)) - fallen
+    eligible = _stage_hours(car, house) - fallen
     hour_stages: dict[int, HourStage | None] = {}
     for _ in range(_HOUR_ROUNDS):
         built = _hour_items(car, house, peak_cap, eligible, free, built=hour_stages)
@@ -708,7 +727,8 @@ def solve_by_hours(
         high, low, _ = reach_bounds(car, built.items)
         lower = _lower_at(car, high, built.ends)
         followed = [t for hour in built.hours if hour is not None for t in hour.slots]
-        group = _priced_hour(car, house, peak_cap, free, built)
+        unshared = _unshared_hours(car, house, peak_cap, free, built)
+        group = unshared[0] if unshared is not None and len(unshared) == 1 else None
         if group is None:
             path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
             slot_path, broken = _expand(car, built, path, lower)
@@ -719,6 +739,8 @@ def solve_by_hours(
             slot_path, broken = solved
             followed += group
         if not broken:
+            if exact is not None:
+                exact.append(unshared is not None and len(unshared) <= 1)
             return slot_path, partial(_followed_stages, car, house, peak_cap, slot_path, followed)
         eligible -= broken
         fallen |= broken
@@ -728,12 +750,21 @@ def solve_by_hours(
 def _priced_hour(
     car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _Items[HourStage]
 ) -> list[int] | None:
-    """The one hour of several slots, not taken as one stage, whose budget per-slot caps can't
+    """The one hour of `_unshared_hours`, priced rather than shared out (`_solve_priced`).
+    None when there is no such hour, or more than one, or its slots' costs are not convex;
+    then per-slot caps stay (a heuristic for them)."""
+    unshared = _unshared_hours(car, house, peak_cap, free, built)
+    return unshared[0] if unshared is not None and len(unshared) == 1 else None
+
+
+def _unshared_hours(
+    car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _Items[HourStage]
+) -> list[list[int]] | None:
+    """The hours of several slots, not taken as one stage, whose budget per-slot caps can't
     share out exactly at this cap: a target or the protective level inside it, or a dip below
-    the floor. None when there is no such hour, or more than one, or its slots' costs are not
-    convex; then per-slot caps stay (a heuristic for them). A taper alone is left to the
-    per-slot caps: it tends to touch many hours, and pricing some of them and not others at
-    neighbouring caps would make the search's costs disagree."""
+    the floor. None when one of them has slots whose costs are not convex. A taper alone is
+    left to the per-slot caps: it tends to touch many hours, and pricing some of them and not
+    others at neighbouring caps would make the search's costs disagree."""
     staged = {hour.slots[0] for hour in built.hours if hour is not None}
     candidates = [
         group
@@ -743,7 +774,7 @@ def _priced_hour(
         and _may_bind(car, free, house, group, peak_cap, taper_at_full=True)
     ]
     if not candidates:
-        return None
+        return []
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     high = free_high(car, house)
@@ -761,7 +792,7 @@ def _priced_hour(
         if not all(free[t].is_convex() for t in group):
             return None
         found.append(group)
-    return found[0] if len(found) == 1 else None
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -859,6 +890,16 @@ def _mixed(left: _Priced, right: _Priced) -> list[float]:
         return right.path
     share = -right.excess / (left.excess - right.excess)
     return [share * a + (1.0 - share) * b for a, b in zip(left.path, right.path, strict=True)]
+
+
+def _stage_hours(car: Car, house: Sequence[float]) -> set[int]:
+    """`_one_stage_hours` without a cap, kept per house (every cap tried asks)."""
+    key = tuple(house)
+    hours = car.stage_hours.get(key)
+    if hours is None:
+        free = stages(car, house)
+        hours = car.stage_hours[key] = _one_stage_hours(car, free, free_high(car, house))
+    return set(hours)
 
 
 def _one_stage_hours(car: Car, free: list[Stage], high: list[float]) -> set[int]:
@@ -1030,9 +1071,13 @@ def evaluate(car: Car, house: Sequence[float], path: list[float], slots: list[St
 
 def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
     """The cheapest plan, the capacity tariff included."""
+    site = car.request.site
+    if site is not None and site.peak_price_per_kw > 0.0:
+        at_floor = _capped_at_floor(car, house, site.current_peak_kw)
+        if at_floor is not None:
+            return at_floor
     path, slots = solve(car, house)
     free = evaluate(car, house, path, slots)
-    site = car.request.site
     if site is None or site.peak_price_per_kw <= 0.0:
         return free
     floor = site.current_peak_kw
@@ -1041,11 +1086,63 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
     return _search_peak(car, house, free, _lowest_feasible_cap(car, house, floor, free.peak))
 
 
+def _capped_at_floor(car: Car, house: Sequence[float], floor: float) -> Outcome | None:
+    """The plan capped at the month's peak, when that is the cheapest, found without planning
+    the car without a cap first (most of the time a car charging at full power would set a new
+    peak, so the plan without a cap is only a step on the way).
+
+    The cost is convex in the cap, so when the plan at the peak is exact (every hour's budget
+    shared out exactly: no taper, convex slot costs), reaches what the plan without a cap
+    reaches, keeps to the cap and a hair more cap doesn't pay, no higher cap pays either. None
+    otherwise, and `_search_peak` decides.
+    """
+    free = stages(car, house)
+    if not _takes_hours(car, floor) or any(s.tapers or not s.is_convex() for s in free):
+        return None
+    if not any(_may_bind(car, free, house, group, floor, True) for group in car.hour_groups):
+        return None
+    # Searched up to a hair above the peak, the lowest cap that reaches every target is the
+    # peak itself only when the peak does.
+    hair = 4.0 * _LOWEST_CAP_TOLERANCE_KW * (1.0 + floor)
+    if _lowest_feasible_cap(car, house, floor, floor + hair) != floor:
+        return None
+    high = free_high(car, house)
+    needs = lower_bounds(car, high)
+    # What the plan without a cap misses at most: its path keeps to `needs`.
+    allowed = _MET_TOLERANCE_KWH + sum(
+        max(0.0, rule.required - high[rule.index] + _REACH_MARGIN_KWH) for rule in car.rules
+    )
+    fallen: set[int] = set()
+    outcomes: list[tuple[Outcome, Callable[[], list[Stage]]]] = []
+    for cap in (floor, floor + _PEAK_PROBE_KW):
+        exact: list[bool] = []
+        path, followed = _solve_lazily(car, house, cap, fallen, exact)
+        if exact != [True] or _misses(car, path, needs, allowed):
+            return None
+        outcome = evaluate(car, house, path, [])
+        if outcome.peak < floor - _PEAK_TOLERANCE_KW:
+            # The cap doesn't bind: the plan without one is the answer.
+            return None
+        outcomes.append((outcome, followed))
+    (at_floor, followed), (above, _) = outcomes
+    if at_floor.cost > above.cost:
+        return None
+    return replace(at_floor, stages=followed())
+
+
+def _misses(car: Car, path: Sequence[float], needs: Sequence[float], allowed: float) -> bool:
+    """Whether a path misses more of the targets than `allowed` (kWh), or falls below the
+    protective level as the plan without a cap reaches it (`needs`, per boundary)."""
+    return missed_kwh(car, path) > allowed or any(
+        energy < need - _MET_TOLERANCE_KWH for energy, need in zip(path, needs[1:], strict=True)
+    )
+
+
 def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling: float) -> float:
     """The lowest cap on the hourly import that still reaches everything reachable without one."""
     free = stages(car, house)
     needs = lower_bounds(car, free_high(car, house))
-    eligible = _one_stage_hours(car, free, free_high(car, house))
+    eligible = _stage_hours(car, house)
 
     def feasible(cap: float) -> bool:
         ends = list(range(len(needs)))
@@ -1102,10 +1199,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         if score is None:
             path, followed = _solve_lazily(car, house, cap, fallen)
             outcome = evaluate(car, house, path, [])
-            missed = missed_kwh(car, path) > allowed_shortfall or any(
-                energy < need - _MET_TOLERANCE_KWH
-                for energy, need in zip(path, needs[1:], strict=True)
-            )
+            missed = _misses(car, path, needs, allowed_shortfall)
             score = scores[cap] = math.inf if missed else outcome.cost
             if score < best.cost - 1e-12 * (1.0 + abs(best.cost)):
                 best, best_stages = outcome, followed
@@ -1113,6 +1207,8 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
 
     low, high = floor, free.peak
     if car.request.charge.min_kw > 0.0:
+        # At the peak of the plan without a cap, that plan is the cheapest.
+        scores[high] = free.cost
         _bound_search(at, (low, high), _cost_bounds(car, house, free), site_price(car))
     elif at(low) > at(min(high, low + _PEAK_PROBE_KW)):
         a = high - _GOLDEN * (high - low)
@@ -1139,9 +1235,13 @@ class _CostBounds:
     lowest: float
     lowest_peak: float
 
+    def allowance(self, best: float) -> float:
+        """How far (in cost) a bound may fall below `best` and still count as reaching it."""
+        return _BOUND_TOLERANCE * abs(best - self.own) + _BOUND_SLACK
+
     def close_enough(self, best: float, bound: float) -> bool:
         """Whether a cost `bound` can't beat `best` by more than a share of the car's cost."""
-        return bound >= best - _BOUND_TOLERANCE * abs(best - self.own) - _BOUND_SLACK
+        return bound >= best - self.allowance(best)
 
 
 def _cost_bounds(car: Car, house: Sequence[float], free: Outcome) -> _CostBounds:
@@ -1152,6 +1252,7 @@ def _cost_bounds(car: Car, house: Sequence[float], free: Outcome) -> _CostBounds
         request=replace(request, charge=replace(request.charge, min_kw=0.0)),
         free_stages={},
         hour_pieces={},
+        stage_hours={},
     )
     lowest = best_outcome(relaxed, house)
     own_cost = energy_cost(car, house) + peak_cost(car, own)
@@ -1166,17 +1267,21 @@ def _bound_search(
     With a minimum charging power, raising the cap can let a slot charge at all, so the cost
     jumps down. But the energy cost never rises with the cap, and the tariff rises by its price
     per kW: on (a, b] the cost is at least `at(b) - price * (b - a)`. The interval with the
-    lowest such bound is halved until no bound is below the best cost found (by more than a
+    lowest such bound is split until no bound is below the best cost found (by more than a
     share of the car's own cost), or the best is as cheap as the plan without the minimum,
-    whose peak is tried first.
+    whose peak is tried first. The cap at the top is the plan without a cap (`at` knows it).
     """
     low, high = caps
-    best = min(costs.free, at(min(max(costs.lowest_peak, low), high)))
+    start = min(max(costs.lowest_peak, low), high)
+    if start - low <= _PEAK_TOLERANCE_KW * (1.0 + high):
+        # A rounding above the lowest cap is the lowest cap: one solve, not two.
+        start = low
+    best = min(costs.free, at(start))
     if costs.close_enough(best, costs.lowest):
         return
-    grid = [low + (high - low) * k / _BOUND_GRID for k in range(_BOUND_GRID + 1)]
-    best = min(best, *(at(cap) for cap in grid))
-    queue = [(at(b) - price * (b - a), a, b) for a, b in pairwise(grid)]
+    ends = sorted({low, start, high})
+    best = min(best, *(at(cap) for cap in ends))
+    queue = [(at(b) - price * (b - a), a, b) for a, b in pairwise(ends)]
     heapq.heapify(queue)
     for _ in range(_BOUND_EVALUATIONS):
         if not queue:
@@ -1186,11 +1291,23 @@ def _bound_search(
             return
         if b - a <= _PEAK_TOLERANCE_KW * (1.0 + b):
             continue
-        middle = (a + b) / 2.0
+        middle = _bound_split(at(b), best, costs.allowance(best), price, (a, b))
         score = at(middle)
         best = min(best, score)
         heapq.heappush(queue, (score - price * (middle - a), a, middle))
         heapq.heappush(queue, (at(b) - price * (b - middle), middle, b))
+
+
+def _bound_split(
+    top: float, best: float, allowance: float, price: float, interval: tuple[float, float]
+) -> float:
+    """Where to split (a, b] with cost `top` at b: the lowest cap above which the bound from b
+    already reaches the best, when that is in the lower half; the middle otherwise. The upper
+    part is then settled whatever the split costs, and the lower one at least halves."""
+    a, b = interval
+    middle = (a + b) / 2.0
+    settled = b - (top - best + allowance / 2.0) / price
+    return settled if a < settled < middle else middle
 
 
 # --------------------------------------------------------------------------------------------

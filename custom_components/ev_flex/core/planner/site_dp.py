@@ -20,7 +20,9 @@ earns the export price. So a slot's cost is piecewise linear in the energy moved
 """
 
 from bisect import bisect_left, bisect_right
+from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 import math
 
@@ -32,7 +34,6 @@ from .dp import (
     _slopes_if_convex,
     _sorted_points,
     _values_from_slopes,
-    _window_minimum,
 )
 
 # Breakpoints closer than this (kWh) are merged.
@@ -65,6 +66,9 @@ class Stage:
     # Charge moves as windows (start, end, cost per kWh, cost at start) in place of `charge`,
     # for a stage whose cost isn't one convex curve (several slots with a minimum power).
     windows: tuple[tuple[float, float, float, float], ...] = ()
+    # Charge moves, as windows, that are only made when they end at the upper limit (the
+    # last charging slot of an hour may top the battery up below the minimum power).
+    fill_windows: tuple[tuple[float, float, float, float], ...] = ()
 
     @property
     def tapers(self) -> bool:
@@ -78,9 +82,9 @@ class Stage:
     def top(self, energy: float) -> float:
         return self.reach.top(energy) if self.can_charge else energy
 
-    def charge_windows(self) -> list[tuple[float, float, float, float]]:
+    def charge_windows(self) -> tuple[tuple[float, float, float, float], ...]:
         """(start, end, cost per kWh, cost at start) of every way to charge."""
-        return list(self.windows) if self.windows else _segments(self.charge)
+        return self.windows or _segments(self.charge)
 
     def least_charge(self, energy: float) -> float:
         """The lowest energy charging can end at from `energy` (minimum power, or filling up)."""
@@ -100,15 +104,26 @@ class Stage:
             return False
         if self.forced_kwh > self.discharge_kwh:
             return False
-        slopes = [-cost for _, cost in reversed(self.charge)] if self.can_charge else []
-        slopes += [cost for _, cost in self.discharge]
-        return all(b >= a for a, b in pairwise(slopes))
+        return _rising_costs(self.charge if self.can_charge else (), self.discharge)
 
 
+@lru_cache(maxsize=4096)
+def _rising_costs(
+    charge: tuple[tuple[float, float], ...], discharge: tuple[tuple[float, float], ...]
+) -> bool:
+    """Whether the cost per kWh only rises from the most charged move to the most discharged
+    one. Kept: the stages of one solve share few distinct costs, and every step asks."""
+    slopes = [-cost for _, cost in reversed(charge)]
+    slopes += [cost for _, cost in discharge]
+    return all(b >= a for a, b in pairwise(slopes))
+
+
+@lru_cache(maxsize=4096)
 def _segments(
     bounds: tuple[tuple[float, float], ...], least: float = 0.0
-) -> list[tuple[float, float, float, float]]:
-    """(start, end, cost per kWh, cost up to start) for each segment, from `least` on."""
+) -> tuple[tuple[float, float, float, float], ...]:
+    """(start, end, cost per kWh, cost up to start) for each segment, from `least` on. Kept:
+    the stages of one solve share few distinct costs, and every step asks for them."""
     out: list[tuple[float, float, float, float]] = []
     start = before = 0.0
     for end, cost in bounds:
@@ -118,7 +133,7 @@ def _segments(
         if math.isfinite(end):
             before += cost * (end - start)
         start = end
-    return out
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,8 +426,8 @@ def _branch(
     candidates = [*lo_f[0], *hi_f[0]]
     candidates += _preimages(*lo_f, xs) + _preimages(*hi_f, xs)
     points = _sorted_points(candidates, low, high)
-    lo = [_pl_eval(*lo_f, e) for e in points]
-    hi = [_pl_eval(*hi_f, e) for e in points]
+    lo = _values_at(*lo_f, points)
+    hi = _values_at(*hi_f, points)
     gv = [v + rate * x for x, v in zip(xs, vs, strict=True)]
     out: list[list[tuple[float, float]]] = []
     for run_points, run_lo, run_hi in _runs(points, lo, hi):
@@ -421,22 +436,106 @@ def _branch(
             best = min(_evaluate(xs, gv, run_lo[0]), _evaluate(xs, gv, run_hi[0]))
             out.append([(e, best - rate * e + offset)])
             continue
-        result = _window_minimum(xs, gv, run_points, run_lo, run_hi)
+        result = _sliding_minimum(xs, gv, run_points, run_lo, run_hi)
         out.append([(e, m - rate * e + offset) for e, m in result])
     return out
 
 
-def _on_grid(fx: list[float], fv: list[float], grid: list[float]) -> list[float | None]:
-    """`_evaluate(fx, fv, x)` at each sorted grid point x within the function's interval
-    (up to _TINY_KWH), None elsewhere: one sweep instead of a search per point."""
-    out: list[float | None] = []
-    first, last = fx[0] - _TINY_KWH, fx[-1] + _TINY_KWH
+def _values_at(fx: list[float], fv: list[float], points: list[float]) -> list[float]:
+    """`_evaluate(fx, fv, x)` at each of the (mostly rising) `points`, in one sweep."""
+    out: list[float] = []
+    end = len(fx) - 1
+    index = -1
+    for x in points:
+        while index >= 0 and fx[index] > x:
+            index -= 1
+        while index < end and fx[index + 1] <= x:
+            index += 1
+        if index >= end:
+            out.append(fv[-1])
+        elif index < 0:
+            out.append(fv[0])
+        else:
+            x1, v1 = fx[index], fv[index]
+            out.append(v1 + (fv[index + 1] - v1) * (x - x1) / (fx[index + 1] - x1))
+    return out
+
+
+def _sliding_minimum(
+    xs: list[float],
+    gv: list[float],
+    points: list[float],
+    window_low: list[float],
+    window_high: list[float],
+) -> list[tuple[float, float]]:
+    """min of G over [window_low(E), window_high(E)] at sorted E `points`, exact in between.
+
+    G is PL with breakpoints `xs` and values `gv`; both window ends are non-decreasing in E and
+    linear between consecutive `points`, and neither passes a breakpoint of G between them
+    (the caller includes every such E in `points`). So between two points G at either end
+    is linear, and the breakpoints inside the window give one constant: the least of three
+    lines, whose crossings are the only new breakpoints.
+    """
+    at_low = _values_at(xs, gv, window_low)
+    at_high = _values_at(xs, gv, window_high)
+    out: list[tuple[float, float]] = []
+    append = out.append
+    inside: deque[int] = deque()
+    next_index = 0
+    count = len(xs)
+    inf = math.inf
+    for i in range(len(points) - 1):
+        e1, e2 = points[i], points[i + 1]
+        mid_low = (window_low[i] + window_low[i + 1]) / 2.0
+        mid_high = (window_high[i] + window_high[i + 1]) / 2.0
+        while next_index < count and xs[next_index] < mid_high:
+            while inside and gv[inside[-1]] >= gv[next_index]:
+                inside.pop()
+            inside.append(next_index)
+            next_index += 1
+        while inside and xs[inside[0]] <= mid_low:
+            inside.popleft()
+        a1, a2, b1, b2 = at_low[i], at_low[i + 1], at_high[i], at_high[i + 1]
+        c = gv[inside[0]] if inside else inf
+        append((e1, min(a1, b1, c)))
+        fractions = _crossing_fractions(a1, a2, b1, b2, c)
+        if fractions:
+            width = e2 - e1
+            for t in fractions:
+                append((e1 + width * t, min(a1 + (a2 - a1) * t, b1 + (b2 - b1) * t, c)))
+    last = len(points) - 1
+    low_end, high_end = window_low[last], window_high[last]
+    final = min(at_low[last], at_high[last])
+    for j in range(bisect_right(xs, low_end), count):
+        if xs[j] >= high_end:
+            break
+        final = min(final, gv[j])
+    append((points[last], final))
+    return out
+
+
+def _crossing_fractions(a1: float, a2: float, b1: float, b2: float, c: float) -> list[float]:
+    """Where (0 < t < 1) the lines a and b, and the constant c (when finite), cross."""
+    out: list[float] = []
+    d1, d2 = a1 - b1, a2 - b2
+    if (d1 < 0.0 < d2) or (d2 < 0.0 < d1):
+        out.append(d1 / (d1 - d2))
+    if c < math.inf:
+        for v1, v2 in ((a1, a2), (b1, b2)):
+            d1, d2 = v1 - c, v2 - c
+            if (d1 < 0.0 < d2) or (d2 < 0.0 < d1):
+                out.append(d1 / (d1 - d2))
+        out.sort()
+    return out
+
+
+def _on_grid(fx: list[float], fv: list[float], grid: list[float]) -> list[float]:
+    """`_evaluate(fx, fv, x)` at each sorted grid point x (all within the function's interval
+    up to _TINY_KWH): one sweep instead of a search per point."""
+    out: list[float] = []
     end = len(fx) - 1
     index = -1
     for x in grid:
-        if x < first or x > last:
-            out.append(None)
-            continue
         while index < end and fx[index + 1] <= x:
             index += 1
         if index >= end:
@@ -451,28 +550,23 @@ def _on_grid(fx: list[float], fv: list[float], grid: list[float]) -> list[float 
 
 def _lower_envelope(pieces: list[list[tuple[float, float]]]) -> list[tuple[float, float]]:
     """Pointwise minimum of PL pieces, each on its own interval; gaps cost INFEASIBLE."""
-    pieces = [p for p in pieces if p]
-    funcs = [([x for x, _ in p], [v for _, v in p]) for p in pieces]
-    grid = sorted({x for fx, _ in funcs for x in fx})
+    funcs = [([x for x, _ in p], [v for _, v in p]) for p in pieces if p]
     merged: list[float] = []
-    for x in grid:
+    for x in sorted(x for fx, _ in funcs for x in fx):
         if not merged or x - merged[-1] > _TINY_KWH:
             merged.append(x)
-    values = [_on_grid(fx, fv, merged) for fx, fv in funcs]
+    lowest = _LowestLines(merged, funcs)
+    least, left, right = lowest.least, lowest.left, lowest.right
     out: list[tuple[float, float]] = []
+    last = len(merged) - 1
     for k, x in enumerate(merged):
-        value = min((v for row in values if (v := row[k]) is not None), default=INFEASIBLE)
+        value = least[k] if least[k] < math.inf else INFEASIBLE
         out.append((x, value))
-        if k + 1 == len(merged):
+        if k == last:
             break
         nxt = merged[k + 1]
-        # The functions defined over the whole interval: both ends are in their domain.
-        lines = [
-            (v1, v2)
-            for row in values
-            if (v1 := row[k]) is not None and (v2 := row[k + 1]) is not None
-        ]
-        if not lines:
+        # No function is defined over the whole interval.
+        if left[k] == math.inf:
             width = (nxt - x) / 4.0
             out.append((x + width, INFEASIBLE))
             out.append((nxt - width, INFEASIBLE))
@@ -480,15 +574,59 @@ def _lower_envelope(pieces: list[list[tuple[float, float]]]) -> list[tuple[float
         # A function that ends at a grid point can leave a step (the minimum power makes
         # values jump): keep it as a steep piece _JUMP_KWH wide.
         jump = min(_JUMP_KWH, (nxt - x) / 4.0)
-        left = min(v1 for v1, _ in lines)
-        if left > value + 1e-12 * (1.0 + abs(value)):
-            out.append((x + jump, left))
-        right = min(v2 for _, v2 in lines)
-        at_next = min(v for row in values if (v := row[k + 1]) is not None)
-        _add_crossings(out, x, nxt, jump, lines)
-        if right > at_next + 1e-12 * (1.0 + abs(at_next)):
-            out.append((nxt - jump, right))
+        if left[k] > value + 1e-12 * (1.0 + abs(value)):
+            out.append((x + jump, left[k]))
+        # The line lowest at both ends is lowest in between; otherwise lines cross.
+        if lowest.left_by[k] != lowest.right_by[k]:
+            _add_crossings(out, x, nxt, jump, lowest.lines(k))
+        at_next = least[k + 1]
+        if right[k] > at_next + 1e-12 * (1.0 + abs(at_next)):
+            out.append((nxt - jump, right[k]))
     return out
+
+
+class _LowestLines:
+    """The functions' values on a grid: the lowest at every grid point, and per interval the
+    lowest of the functions defined over all of it, at its ends, and which they are."""
+
+    def __init__(self, grid: list[float], funcs: list[tuple[list[float], list[float]]]) -> None:
+        count = len(grid)
+        inf = math.inf
+        self.least = [inf] * count
+        self.left = [inf] * count
+        self.right = [inf] * count
+        self.left_by = [-1] * count
+        self.right_by = [-1] * count
+        # Per function: its first grid index and its values from there on.
+        self.rows: list[tuple[int, list[float]]] = []
+        least, left, right = self.least, self.left, self.right
+        left_by, right_by = self.left_by, self.right_by
+        for index, (fx, fv) in enumerate(funcs):
+            first = bisect_left(grid, fx[0] - _TINY_KWH)
+            end = bisect_right(grid, fx[-1] + _TINY_KWH)
+            values = _on_grid(fx, fv, grid[first:end])
+            self.rows.append((first, values))
+            k = first
+            before = inf
+            for value in values:
+                least[k] = min(least[k], value)
+                if k > first:
+                    if before < left[k - 1]:
+                        left[k - 1] = before
+                        left_by[k - 1] = index
+                    if value < right[k - 1]:
+                        right[k - 1] = value
+                        right_by[k - 1] = index
+                before = value
+                k += 1
+
+    def lines(self, k: int) -> list[tuple[float, float]]:
+        """(value at grid point k, at k + 1) of every function defined over both."""
+        return [
+            (values[k - first], values[k + 1 - first])
+            for first, values in self.rows
+            if first <= k and k + 1 < first + len(values)
+        ]
 
 
 def _add_crossings(
@@ -527,6 +665,7 @@ def general_step(
         for start, end, cost, before in stage.charge_windows():
             window = _end_functions(stage, start, end, low, high)
             pieces += _branch(xs, vs, window, cost, before - cost * start, low, high)
+        pieces += _fill_pieces(xs, vs, stage, low, high)
     for start, end, cost, before in _segments(stage.discharge, forced):
         grid = [low, high]
         window = ((grid, [x - end for x in grid]), (grid, [x - start for x in grid]))
@@ -534,7 +673,42 @@ def general_step(
     if not pieces:
         nearest = min(max(low, xs[0]), xs[-1])
         return [nearest], [INFEASIBLE]
-    return _simplify(_lower_envelope(pieces))
+    return _simplify(_lower_envelope([_collinear_dropped(piece) for piece in pieces]))
+
+
+def _fill_pieces(
+    xs: list[float], vs: list[float], stage: Stage, low: float, high: float
+) -> list[list[tuple[float, float]]]:
+    """The moves that end at the upper limit (`Stage.fill_windows`), as lines in E."""
+    upper = stage.reach.upper_kwh
+    if not stage.fill_windows or xs[-1] < upper - _TINY_KWH or xs[0] > upper + _TINY_KWH:
+        return []
+    at_top = _evaluate(xs, vs, upper)
+    out: list[list[tuple[float, float]]] = []
+    for start, end, cost, before in stage.fill_windows:
+        first, last = max(low, upper - end), min(high, upper - start)
+        if first > last + _TINY_KWH:
+            continue
+        ends = [first] if last - first <= _TINY_KWH else [first, last]
+        out.append([(e, before + cost * (upper - e - start) + at_top) for e in ends])
+    return out
+
+
+def _collinear_dropped(piece: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """The piece without the breakpoints that lie on the line through their neighbours."""
+    if len(piece) < 3:
+        return piece
+    out = [piece[0]]
+    x0, v0 = piece[0]
+    x1, v1 = piece[1]
+    for x2, v2 in piece[2:]:
+        predicted = v0 + (v2 - v0) * (x1 - x0) / (x2 - x0) if x2 > x0 else v1
+        if abs(predicted - v1) > 1e-12 * (1.0 + abs(v1)):
+            out.append((x1, v1))
+            x0, v0 = x1, v1
+        x1, v1 = x2, v2
+    out.append((x1, v1))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -612,30 +786,29 @@ def optimal_site_path(
     return _forward(stages, start_kwh, [memo.nexts[b] for b in range(count)])
 
 
-def _best_on_window(
-    following: _Next,
-    low: float,
-    high: float,
-    rate: float,
-    best: tuple[float, float] | None,
-    base: float,
+def _best_move(
+    following: _Next, windows: list[tuple[float, float, float, float]]
 ) -> tuple[float, float] | None:
-    """Best (cost, y) for y in [low, high], cost = base + rate*y + V(y)."""
-    xs, vs = following.xs, following.vs
-    low, high = max(low, xs[0]), min(high, xs[-1])
-    if low > high + _TINY_KWH:
-        return best
-    high = max(low, high)
-    if following.ss is not None:
-        # V is convex: where its slope passes -rate is the best on the window, clipped to it.
-        index = bisect_left(following.ss, -rate)
-        candidates = [min(max(xs[index], low), high)]
-    else:
-        candidates = [high, low, *(x for x in xs if low < x < high)]
-    for y in candidates:
-        cost = base + rate * y + _evaluate(xs, vs, y)
-        if best is None or cost < best[0] - 1e-12 * (1.0 + abs(best[0])):
-            best = (cost, y)
+    """Best (cost, y) over the windows (low, high, rate, base) in order, y in [low, high] and
+    cost = base + rate*y + V(y); an earlier window wins a tie. One call per slot: the forward
+    pass makes many."""
+    xs, vs, ss = following.xs, following.vs, following.ss
+    first, last = xs[0], xs[-1]
+    best: tuple[float, float] | None = None
+    for start, end, rate, base in windows:
+        low, high = max(start, first), min(end, last)
+        if low > high + _TINY_KWH:
+            continue
+        high = max(low, high)
+        if ss is not None:
+            # V is convex: where its slope passes -rate is the best on the window, clipped to it.
+            candidates = [min(max(xs[bisect_left(ss, -rate)], low), high)]
+        else:
+            candidates = [high, low, *(x for x in xs if low < x < high)]
+        for y in candidates:
+            cost = base + rate * y + _evaluate(xs, vs, y)
+            if best is None or cost < best[0] - 1e-12 * (1.0 + abs(best[0])):
+                best = (cost, y)
     return best
 
 
@@ -645,7 +818,7 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
     for stage, following in zip(stages, nexts, strict=True):
         forced = stage.forced_kwh
         # Charging is tried first, so that it wins ties: free energy is taken at once.
-        best: tuple[float, float] | None = None
+        windows: list[tuple[float, float, float, float]] = []
         if stage.can_charge and forced <= 0.0:
             top = stage.top(energy)
             least = stage.least_charge(energy)
@@ -653,13 +826,18 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
                 low = max(energy + start, least)
                 high = min(energy + end, top)
                 if low <= high:
-                    base = before - cost * (energy + start)
-                    best = _best_on_window(following, low, high, cost, best, base)
+                    windows.append((low, high, cost, before - cost * (energy + start)))
+            upper = stage.reach.upper_kwh
+            for start, end, cost, before in stage.fill_windows:
+                move = upper - energy
+                if start - _TINY_KWH <= move <= end + _TINY_KWH:
+                    windows.append((upper, upper, 0.0, before + cost * (move - start)))
         if forced <= 0.0:
-            best = _best_on_window(following, energy, energy, 0.0, best, 0.0)
+            windows.append((energy, energy, 0.0, 0.0))
         for start, end, cost, before in _segments(stage.discharge, forced):
             base = before + cost * (energy - start)
-            best = _best_on_window(following, energy - end, energy - start, -cost, best, base)
+            windows.append((energy - end, energy - start, -cost, base))
+        best = _best_move(following, windows)
         target = (
             best[1] if best is not None else min(max(energy, following.xs[0]), following.xs[-1])
         )
