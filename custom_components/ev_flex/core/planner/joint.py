@@ -1,14 +1,17 @@
 """Several cars planned jointly: column generation over each car's own optimal plans.
 
 The house's cost depends on the cars only through the sum of their grid powers, and a mix of
-one car's feasible plans (their energies averaged) is again a feasible plan: the charge curve
-is concave and every limit of a car alone is linear. So the joint problem is a small linear
-programme over mixes of plans (the master, `simplex.py`): per slot the house's grid power, its
-import and export at their prices, the fuse, the export limit and the capacity tariff's hourly
-averages. Its duals price each slot; each car's cheapest plan at those prices (the usual
-dynamic programme, `site_dp.py`) joins the master when it lowers the cost, until none does.
+one car's feasible plans (their grid powers averaged) is again a feasible plan: the charge
+curve is concave and every limit of a car alone is linear. So the joint problem is a small
+linear programme over mixes of plans (the master, `simplex.py`): per slot the house's grid
+power, its import and export at their prices, the fuse, the export limit and the capacity
+tariff's hourly averages. Its duals price each slot; each car's cheapest plan at those prices
+(the usual dynamic programme, `site_dp.py`) joins the master when it lowers the cost, until
+none does. A car's plans keep to its own limits only: the house's limits bind the cars
+together, since one car's discharge may feed another beyond the fuse.
 
-Where a slot's export pays more than its import the house's cost isn't convex there; the
+Where a slot's export pays more than its import (or its import price is negative and it has
+no export price) the house's cost isn't convex there, and no mix of plans can price it: the
 master keeps such a slot on the side (import or export) of the plans it started from. The
 caller checks the result against the real model and keeps the best plan it has.
 """
@@ -24,6 +27,9 @@ from .site_dp import Stage, optimal_site_path
 
 # Rounds of pricing; each adds at most two plans per car.
 _MAX_ROUNDS = 40
+# A car's plans with a minimum power take far longer, and their mixes are not exact anyway:
+# rounds then, each adding at most one plan per car.
+_MINIMUM_ROUNDS = 8
 # The master is solved only while it stays this small (rows): larger masters stall on ties
 # between the cars and cost more time than they save.
 _MAX_ROWS = 48
@@ -240,7 +246,8 @@ def plan_jointly(
     weights = [1.0] * len(columns)
     best = math.inf
     smoothed: list[float] | None = None
-    for _ in range(_MAX_ROUNDS):
+    minimum = any(car.request.charge.min_kw > 0.0 for car in cars)
+    for _ in range(_MINIMUM_ROUNDS if minimum else _MAX_ROUNDS):
         master = _build(car_ids, columns, reference, cars, house)
         if len(master.rows) > _MAX_ROWS:
             break
@@ -262,6 +269,8 @@ def plan_jointly(
         convexity = result.duals[len(master.rows) - len(cars) :]
         if not _price(pricers, prices, prices, convexity, result.objective, columns, car_ids):
             break
+        if minimum:
+            continue
         # The master's prices jump between rounds, and plans priced at them alone close in
         # slowly: plans at the prices smoothed over the rounds join too.
         smoothed = [
