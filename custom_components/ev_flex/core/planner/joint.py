@@ -18,6 +18,7 @@ caller checks the result against the real model and keeps the best plan it has.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 import math
 
 from . import PriceSlot
@@ -62,13 +63,19 @@ class _Pricer:
 
     def __init__(self, car: Car, house: Sequence[float]) -> None:
         self.car = car
+        self.house = house
         # What the car must reach it can reach on its own, within the house's limits.
         self.lower = lower_bounds(car, reach_bounds(car, stages(car, house))[0])
-        # The plans themselves keep only to the car's own limits: another car's discharge can
-        # feed this one beyond the fuse, or take this one's beyond the export limit, and the
-        # master holds the house to its limits.
-        self.stages = stages(without_limits(car), house)
-        self.high, self.low, _ = reach_bounds(car, self.stages)
+
+    @cached_property
+    def own(self) -> tuple[list[Stage], list[float], list[float]]:
+        """The stages the car's plans keep to, and the highest and lowest energy they reach:
+        the car's own limits only. Another car's discharge can feed this one beyond the fuse,
+        or take this one's beyond the export limit; the master holds the house to its limits.
+        Built when first asked: a master too large is never priced."""
+        own = stages(without_limits(self.car), self.house)
+        high, low, _ = reach_bounds(self.car, own)
+        return own, high, low
 
     def column(self, path: list[float]) -> _Column:
         pcs, pds = powers(self.car, path)
@@ -79,8 +86,9 @@ class _Pricer:
         request = self.car.request
         eta = request.charge.efficiency
         discharge = request.discharge
+        own, high, low = self.own
         priced: list[Stage] = []
-        for stage, hours, price in zip(self.stages, self.car.horizon.hours, prices, strict=True):
+        for stage, hours, price in zip(own, self.car.horizon.hours, prices, strict=True):
             out: tuple[tuple[float, float], ...] = ()
             if stage.discharge and discharge is not None:
                 rate = discharge.wear_cost_per_kwh - discharge.efficiency * price / hours
@@ -88,7 +96,7 @@ class _Pricer:
             charge = ((math.inf, price / (eta * hours)),)
             priced.append(replace(stage, charge=charge, discharge=out))
         start = self.car.start_kwh
-        return self.column(optimal_site_path(priced, start, self.lower, self.low, self.high))
+        return self.column(optimal_site_path(priced, start, self.lower, low, high))
 
     def meets_needs(self, path: Sequence[float]) -> bool:
         """True when the plan keeps to every lower bound this car can reach on its own."""
@@ -231,7 +239,8 @@ def plan_jointly(
     cars: list[Car], house: Sequence[float], starts: list[list[float]]
 ) -> list[list[float]] | None:
     """Each car's energies in the cheapest mix found, starting from the paths `starts` (one per
-    car, together within the house's limits); None when no car can meet its own needs in it."""
+    car, together within the house's limits); None when a car can't meet its own needs in
+    them, or the master is too large to solve."""
     pricers = [_Pricer(car, house) for car in cars]
     columns: list[_Column] = []
     car_ids: list[int] = []
@@ -278,6 +287,8 @@ def plan_jointly(
             for a, b in zip(smoothed or prices, prices, strict=True)
         ]
         _price(pricers, smoothed, prices, convexity, result.objective, columns, car_ids)
+    if math.isinf(best):
+        return None
     return _mix(pricers, columns, car_ids, weights)
 
 
@@ -323,7 +334,7 @@ def _mix(
         eta_out = 1.0 if car.request.discharge is None else car.request.discharge.efficiency
         energy = car.start_kwh
         path: list[float] = []
-        for t, (stage, hours) in enumerate(zip(pricer.stages, car.horizon.hours, strict=True)):
+        for t, (stage, hours) in enumerate(zip(pricer.own[0], car.horizon.hours, strict=True)):
             net = sum(w * c.net[t] for w, c in members) / total
             if net >= 0.0:
                 energy = max(energy, min(energy + hours * eta * net, stage.top(energy)))
