@@ -426,6 +426,12 @@ async def test_unlink_refusals(
     assert result["description_placeholders"] == {
         "reason": "Enode antwortete mit dem HTTP-Fehler 500: Internal server error"
     }
+    # Enode out of reach altogether.
+    result = await open_options(hass, enode_entry, "unlink_charger")
+    await fake_enode.stop()
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["description_placeholders"] == {"reason": "Enode war nicht erreichbar"}
+    await fake_enode.start()
 
     result = await open_options(hass, enode_entry, "unlink_charger")
     await hass.config_entries.async_unload(enode_entry.entry_id)

@@ -251,7 +251,7 @@ async def test_price_entity_errors_recover(
             "lässt: expensive",
         ),
         ("no_prices_now", "sensor.down_prices ist nicht verfügbar"),
-        ("stale_prices", "sensor.old_prices: Die Preise enden am 2025-10-07 00:00, also vor jetzt"),
+        ("stale_prices", "sensor.old_prices: Die Preise endeten am 2025-10-07 00:00"),
         (
             "price_action_failed",
             "sensor.nordpool_se3_current_price: Die Aktion nordpool.get_prices_for_date ist "

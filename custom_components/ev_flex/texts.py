@@ -22,7 +22,6 @@ from .core.enode import (
     EnodeApiError,
     EnodeConnectionError,
     EnodeError,
-    EnodeMalformedResponseError,
     EnodeTimeoutError,
     VendorType,
 )
@@ -99,12 +98,9 @@ def enode_error_text(texts: Texts, err: EnodeError) -> str:
         text = texts("enode_http", status=err.status)
         words = [part for part in (err.problem.title, err.problem.detail) if part]
         return f"{text}: {': '.join(words)}" if words else text
-    if isinstance(err, EnodeTimeoutError):
-        return texts("enode_timeout")
-    if isinstance(err, EnodeConnectionError):
+    if isinstance(err, EnodeConnectionError | EnodeTimeoutError):
         return texts("enode_unreachable")
-    if isinstance(err, EnodeMalformedResponseError):
-        return texts("enode_malformed")
+    # An answer that is not Enode's documented JSON, or a webhook that can't be read.
     return texts("enode_failed")
 
 

@@ -237,62 +237,39 @@ def _case(name: str, spot: dict[datetime, float], slots: int, v2g: bool) -> None
     print(f"  worst cost gap      {worst_gap:.2e} (relative)")
 
 
+_TARIFF = "192 slots, house + solar + fuse + capacity tariff"
+# The house cases by key: the name printed, and `_site_case`'s options.
+_SITE_CASES: list[tuple[str, str, dict[str, Any]]] = [
+    ("house", "192 slots, house + solar + fuse, V2G + taper", {"peak": False}),
+    # 6 A on three phases: the charger's minimum current.
+    (
+        "house-minimum",
+        "192 slots, house + solar + fuse, V2G + taper, 4.14 kW minimum",
+        {"peak": False, "min_kw": 4.14},
+    ),
+    ("tariff", f"{_TARIFF}, V2G", {"peak": True}),
+    ("tariff-minimum", f"{_TARIFF}, V2G, 4.14 kW minimum", {"peak": True, "min_kw": 4.14}),
+    ("tariff-taper", f"{_TARIFF}, V2G + taper", {"peak": True, "taper": True}),
+    (
+        "shaving",
+        f"{_TARIFF} under the evening load, V2G shaving",
+        {"peak": True, "shaving": True},
+    ),
+    ("two-cars", "192 slots, two cars, house + solar + fuse + capacity tariff", {"cars": 2}),
+    ("three-cars", "192 slots, three cars, house + solar + fuse + capacity tariff", {"cars": 3}),
+]
+
+
 def _cases(spot: dict[datetime, float]) -> list[tuple[str, Callable[[], None]]]:
     """Every case by a short key (`--case=KEY`), ready to run."""
-
-    def site_case(name: str, peak: bool, cars: int = 1, **options: Any) -> Callable[[], None]:
-        return partial(_site_case, name, spot, peak, cars, **options)
-
-    return [
+    cases: list[tuple[str, Callable[[], None]]] = [
         ("charge", partial(_case, "96 slots, charge only", spot, 96, False)),
         ("v2g", partial(_case, "192 slots, V2G + taper", spot, 192, True)),
-        ("house", site_case("192 slots, house + solar + fuse, V2G + taper", peak=False)),
-        (
-            # 6 A on three phases: the charger's minimum current.
-            "house-minimum",
-            site_case(
-                "192 slots, house + solar + fuse, V2G + taper, 4.14 kW minimum",
-                peak=False,
-                min_kw=4.14,
-            ),
-        ),
-        ("tariff", site_case("192 slots, house + solar + fuse + capacity tariff, V2G", peak=True)),
-        (
-            "tariff-minimum",
-            site_case(
-                "192 slots, house + solar + fuse + capacity tariff, V2G, 4.14 kW minimum",
-                peak=True,
-                min_kw=4.14,
-            ),
-        ),
-        (
-            "tariff-taper",
-            site_case(
-                "192 slots, house + solar + fuse + capacity tariff, V2G + taper",
-                peak=True,
-                taper=True,
-            ),
-        ),
-        (
-            "shaving",
-            site_case(
-                "192 slots, house + solar + fuse + capacity tariff under the evening load, "
-                "V2G shaving",
-                peak=True,
-                shaving=True,
-            ),
-        ),
-        (
-            "two-cars",
-            site_case("192 slots, two cars, house + solar + fuse + capacity tariff", True, cars=2),
-        ),
-        (
-            "three-cars",
-            site_case(
-                "192 slots, three cars, house + solar + fuse + capacity tariff", True, cars=3
-            ),
-        ),
     ]
+    for key, name, options in _SITE_CASES:
+        settings = {"peak": True, "cars": 1, **options}
+        cases.append((key, partial(_site_case, name, spot, **settings)))
+    return cases
 
 
 def main() -> None:

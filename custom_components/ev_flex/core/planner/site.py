@@ -13,7 +13,9 @@ average is its imported energy over the length of its slots in the horizon; the 
 the house's cost with the car's plan minus its cost without the car.
 
 Without the capacity tariff (or when it doesn't bind) the plan is exact. When it binds, the
-highest average is searched for (`_search_peak`). At a given highest average, an hour of one slot
+highest average is searched for (`_search_peak`); where the plan capped at the month's peak is
+exact and a hair more cap doesn't pay, that plan is kept without planning the car without a cap
+first (`_capped_at_floor`). At a given highest average, an hour of one slot
 caps that slot; an hour of several slots where the car can only charge gives its budget to its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
@@ -110,8 +112,12 @@ class Car:
     )
     # The highest energy at every boundary without a cap, per house.
     free_reach: dict[tuple[float, ...], list[float]] = field(default_factory=dict, compare=False)
-    # The hours taken as one stage (`_one_stage_hours`), per house.
+    # The hours taken as one stage (`_one_stage_hours`), per house; and their stages at the
+    # last house and cap planned.
     stage_hours: dict[tuple[float, ...], set[int]] = field(default_factory=dict, compare=False)
+    hour_stages: dict[tuple[tuple[float, ...], float], dict[int, HourStage | None]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 def prepare(request: PlanRequest) -> Car | None:
@@ -267,6 +273,7 @@ def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list
             car.hour_pieces.clear()
             car.free_reach.clear()
             car.stage_hours.clear()
+            car.hour_stages.clear()
         free = car.free_stages[key] = capped_stages(car, house, [math.inf] * len(house))
     return free
 
@@ -738,7 +745,7 @@ def solve_by_hours(
     `exact` gets whether no hour was left to per-slot caps that share its budget by guess."""
     free = stages(car, house)
     eligible = _stage_hours(car, house) - fallen
-    hour_stages: dict[int, HourStage | None] = {}
+    hour_stages = _kept_hour_stages(car, house, peak_cap)
     for _ in range(_HOUR_ROUNDS):
         built = _hour_items(car, house, peak_cap, eligible, free, built=hour_stages)
         if built is None:
@@ -766,6 +773,19 @@ def solve_by_hours(
         eligible -= broken
         fallen |= broken
     return None
+
+
+def _kept_hour_stages(
+    car: Car, house: Sequence[float], peak_cap: float
+) -> dict[int, HourStage | None]:
+    """The hours' stages at this cap (by first slot), kept for the plan's other solves there:
+    only the last cap's, as a search moves on."""
+    key = (tuple(house), peak_cap)
+    kept = car.hour_stages.get(key)
+    if kept is None:
+        car.hour_stages.clear()
+        kept = car.hour_stages[key] = {}
+    return kept
 
 
 def _unshared_hours(
@@ -1198,7 +1218,10 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
     def feasible(cap: float) -> bool:
         ends = list(range(len(needs)))
         if _takes_hours(car, cap):
-            built = _hour_items(car, house, cap, eligible, free, reach_only=True)
+            # At the floor, where the search plans next, the hours' whole stages are made
+            # (and kept for it); elsewhere only their reach.
+            kept = _kept_hour_stages(car, house, cap) if cap == floor else None
+            built = _hour_items(car, house, cap, eligible, free, kept is None, kept)
             if built is None:
                 return False
             ends = built.ends
@@ -1325,6 +1348,7 @@ def _cost_bounds(car: Car, house: Sequence[float], free: Outcome) -> _CostBounds
         free_stages={},
         hour_pieces={},
         stage_hours={},
+        hour_stages={},
     )
     lowest = best_outcome(relaxed, house)
     own_cost = energy_cost(car, house) + peak_cost(car, own)
