@@ -1236,14 +1236,7 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
 
     if feasible(floor):
         return floor
-    low, high = floor, ceiling
-    while high - low > _LOWEST_CAP_TOLERANCE_KW * (1.0 + high):
-        middle = (low + high) / 2.0
-        if feasible(middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    return _lowest_cap(feasible, floor, ceiling)
 
 
 def missed_kwh(car: Car, path: Sequence[float]) -> float:
@@ -1291,7 +1284,9 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         _bound_search(at, (low, high), _cost_bounds(car, house, free), site_price(car))
         return best if best_stages is None else replace(best, stages=best_stages())
     if math.isinf(at(low)):
-        low = _lowest_solved_cap(meets, low, high)
+        # `_lowest_feasible_cap` can only bound the lowest cap from below where the car can
+        # discharge: the plans themselves tell.
+        low = _lowest_cap(meets, low, high)
     if at(low) > at(min(high, low + _PEAK_PROBE_KW)):
         a = high - _GOLDEN * (high - low)
         b = low + _GOLDEN * (high - low)
@@ -1306,10 +1301,9 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     return best if best_stages is None else replace(best, stages=best_stages())
 
 
-def _lowest_solved_cap(meets: Callable[[float], bool], low: float, high: float) -> float:
-    """The lowest cap whose plan `meets` the targets, by bisection from a `low` whose plan
-    doesn't (`_lowest_feasible_cap` can only bound it from below where the car can
-    discharge)."""
+def _lowest_cap(meets: Callable[[float], bool], low: float, high: float) -> float:
+    """The lowest cap that `meets` the targets, by bisection between a `low` that doesn't and
+    a `high` that does."""
     while high - low > _LOWEST_CAP_TOLERANCE_KW * (1.0 + high):
         middle = (low + high) / 2.0
         if meets(middle):
