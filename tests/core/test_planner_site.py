@@ -945,6 +945,9 @@ def v2g_quarter_hour_requests_with_inner_bounds(draw: st.DrawFn) -> dict[str, An
     }
     if draw(st.booleans()):
         data["battery"]["soc_pct"] = floor + draw(st.floats(0.0, 5.0))
+    if "import_limit_kw" in data["site"]:
+        # A fuse of at least 1 kW: at 0 kW a plan's rounding (a few nW) can show over it.
+        data["site"]["import_limit_kw"] = max(1.0, data["site"]["import_limit_kw"])
     data.pop("protective_soc_pct", None)
     if draw(st.booleans()):
         data["protective_soc_pct"] = draw(st.floats(0.0, 100.0))
