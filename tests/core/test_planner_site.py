@@ -362,11 +362,20 @@ def _site_request(site: dict[str, Any], vehicles: list[dict[str, Any]]) -> dict[
     return {"now": base["now"], "prices": base["prices"], "site": site, "vehicles": vehicles}
 
 
-def _car(identity: str, soc: float, target: float, hours: int = 6, **extra: Any) -> dict[str, Any]:
+def _car(
+    identity: str,
+    soc: float,
+    target: float,
+    hours: int = 6,
+    capacity_kwh: float = 60.0,
+    charge: tuple[float, float] = (11.0, 0.9),
+    **extra: Any,
+) -> dict[str, Any]:
+    """A car of a site request; `charge` is its (kW, efficiency)."""
     return {
         "id": identity,
-        "battery": {"capacity_kwh": 60.0, "soc_pct": soc},
-        "charge": {"max_kw": 11.0, "efficiency": 0.9},
+        "battery": {"capacity_kwh": capacity_kwh, "soc_pct": soc},
+        "charge": {"max_kw": charge[0], "efficiency": charge[1]},
         "targets": [{"by": (START + timedelta(hours=hours)).isoformat(), "soc_pct": target}],
         **extra,
     }
@@ -552,12 +561,12 @@ def test_a_car_with_v2g_feeds_the_other_where_the_house_cannot_export() -> None:
     house uses then only into the empty car, which gives it back in the second hour, when
     the full car is already discharging all it can. Neither car sees that on its own."""
     site = {"base_load_kw": [2.0, 3.0], "export_limit_kw": 0.0}
-    full = _car("full", 50.0, 0.0, hours=0, battery={"capacity_kwh": 40.0, "soc_pct": 50.0})
-    full["charge"] = {"max_kw": 6.0, "efficiency": 0.9}
-    full["discharge"] = {"max_kw": 2.5, "efficiency": 0.95}
-    empty = _car("empty", 0.0, 0.0, hours=0, battery={"capacity_kwh": 40.0, "soc_pct": 0.0})
-    empty["charge"] = {"max_kw": 6.0, "efficiency": 0.9}
-    empty["discharge"] = {"max_kw": 4.0, "efficiency": 0.9}
+    full = _car(
+        "full", 50.0, 0.0, 0, 40.0, (6.0, 0.9), discharge={"max_kw": 2.5, "efficiency": 0.95}
+    )
+    empty = _car(
+        "empty", 0.0, 0.0, 0, 40.0, (6.0, 0.9), discharge={"max_kw": 4.0, "efficiency": 0.9}
+    )
     data = _site_request(site, [full, empty])
     data["prices"] = _prices([0.50, 0.35], [0.05, 0.15])
     request = SiteRequest.from_dict(data)
@@ -580,16 +589,36 @@ def test_a_car_mixing_plans_keeps_the_grid_power_of_the_mix() -> None:
         "export_limit_kw": 0.0,
     }
     v2g = {"max_kw": 2.62, "efficiency": 1.0, "min_soc_pct": 10.04}
-    first = _car("v2g", 67.4, 12.22, hours=1, discharge=v2g)
-    first["battery"]["capacity_kwh"] = 40.0
-    first["charge"] = {"max_kw": 9.92, "efficiency": 0.98}
-    second = _car("tapers", 3.82, 95.13, hours=10)
-    second["battery"]["capacity_kwh"] = 40.0
-    second["charge"] = {"max_kw": 8.64, "efficiency": 0.97, "taper": [[80.0, 8.64], [100.0, 1.0]]}
+    first = _car("v2g", 67.4, 12.22, 1, 40.0, (9.92, 0.98), discharge=v2g)
+    second = _car("tapers", 3.82, 95.13, 10, 40.0, (8.64, 0.97))
+    second["charge"]["taper"] = [[80.0, 8.64], [100.0, 1.0]]
     data = _site_request(site, [first, second])
     imports = [0.0, -0.05, 0.27, 0.06, 0.32, -0.03, 0.46, 0.0]
     data["prices"] = _prices(imports, [*imports[:6], 0.23, 0.0])
     data["now"] = (START + timedelta(minutes=37)).isoformat()
+    request = SiteRequest.from_dict(data)
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
+
+
+def test_three_cars_trading_solar_and_a_small_fuse_reach_the_joint_optimum() -> None:
+    """Two cars with V2G and one without, a 1 kW fuse and solar most hours: the cheapest mix
+    of their plans takes many rounds of prices that jump from round to round; the prices
+    smoothed over the rounds close in on it within the rounds allowed."""
+    site = {
+        "base_load_kw": [0.0, 2.57, 0.0, 5.65, 4.95, 2.52, 0.0, 4.28, 0.0, 0.0, 1.63, 3.02, 4.8],
+        "solar_kw": [4.29, 3.74, 2.36, 0.09, 0.0, 7.75, 0.05, 7.6, 5.91, 2.75, 7.12, 0.46, 3.96],
+        "import_limit_kw": 1.0,
+    }
+    v2g = {"max_kw": 8.93, "efficiency": 0.8, "min_soc_pct": 32.5}
+    first = _car("a", 60.14, 2.73, 9, 40.0, (7.3, 1.0), discharge=v2g)
+    second = _car("b", 78.15, 0.0, 14, 40.0, (6.11, 0.86))
+    v2g = {"max_kw": 6.42, "efficiency": 0.89, "wear_cost_per_kwh": 0.02}
+    third = _car("c", 0.0, 0.0, 25, 40.0, (2.0, 0.8), discharge=v2g)
+    data = _site_request(site, [first, second, third])
+    imports = [0.5, 0.29, 0.48, 0.0, 0.59, 0.0, 0.01, 0.59, 0.26, 0.37, 0.24, -0.02, 0.0]
+    exports = [0.0, -0.07, 0.48, 0.0, 0.59, 0.0, 0.0, 0.0, 0.26, 0.0, 0.12, -0.02, 0.0]
+    data["prices"] = _prices(imports, exports)
+    data["now"] = (START + timedelta(minutes=1)).isoformat()
     request = SiteRequest.from_dict(data)
     check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
 
@@ -930,15 +959,15 @@ def test_quarter_hours_under_a_capacity_tariff_never_break_a_limit_or_a_target(
     check_against_reference(request, plan(request), rel_tol=math.inf)
 
 
-def _two_cars(first: dict[str, Any], second: dict[str, Any]) -> SiteRequest:
-    """Two random single-car requests as one site: the first one's prices, house and now."""
-    count = min(len(first["prices"]), len(second["prices"]))
+def _cars(first: dict[str, Any], *others: dict[str, Any]) -> SiteRequest:
+    """Random single-car requests as one site: the first one's prices, house and now."""
+    count = min(len(data["prices"]) for data in (first, *others))
     prices = first["prices"][:count]
     site = {**first["site"]}
     for key in ("base_load_kw", "solar_kw"):
         site[key] = site[key][:count]
     vehicles = []
-    for identity, data in (("a", first), ("b", second)):
+    for identity, data in zip("abc", (first, *others), strict=False):
         vehicle = {key: data[key] for key in ("battery", "charge") if key in data}
         vehicle["targets"] = [
             {**t, "by": max(t["by"], first["now"], key=datetime.fromisoformat)}
@@ -952,20 +981,38 @@ def _two_cars(first: dict[str, Any], second: dict[str, Any]) -> SiteRequest:
     )
 
 
+def _real_tariff(data: dict[str, Any]) -> None:
+    """Export never paying more than import, as with real tariffs (grid fees and VAT only go
+    on import), so the house's cost is convex; and a fuse of at least a kW."""
+    for item in data["prices"]:
+        item["import"] = max(item["import"], item.get("export") or 0.0)
+    if "import_limit_kw" in data["site"]:
+        data["site"]["import_limit_kw"] = max(data["site"]["import_limit_kw"], 1.0)
+
+
 @_SETTINGS
 @given(site_requests(), site_requests())
 def test_two_cars_are_within_a_tenth_of_a_percent_of_the_milp(
     first: dict[str, Any], second: dict[str, Any]
 ) -> None:
-    # Export never pays more than import, as with real tariffs (grid fees and VAT only go on
-    # import), so the house's cost is convex; a fuse takes at least a kW; and together the
-    # cars can meet every target.
-    for item in first["prices"]:
-        item["import"] = max(item["import"], item.get("export") or 0.0)
-    if "import_limit_kw" in first["site"]:
-        first["site"]["import_limit_kw"] = max(first["site"]["import_limit_kw"], 1.0)
-    request = _two_cars(first, second)
+    # Real tariffs, and targets the cars can meet together.
+    _real_tariff(first)
+    request = _cars(first, second)
     models = [build_model(request.vehicle_request(index)) for index in range(2)]
+    assume(all(model is not None for model in models))
+    assume(solve_site_reference(models).shortfall <= 1e-6)  # type: ignore[arg-type]
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
+
+
+@settings(_SETTINGS, max_examples=EXAMPLES // 3)
+@given(site_requests(), site_requests(), site_requests())
+def test_three_cars_are_within_a_tenth_of_a_percent_of_the_milp(
+    first: dict[str, Any], second: dict[str, Any], third: dict[str, Any]
+) -> None:
+    # As for two cars: real tariffs, and targets the cars can meet together.
+    _real_tariff(first)
+    request = _cars(first, second, third)
+    models = [build_model(request.vehicle_request(index)) for index in range(3)]
     assume(all(model is not None for model in models))
     assume(solve_site_reference(models).shortfall <= 1e-6)  # type: ignore[arg-type]
     check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
@@ -979,7 +1026,7 @@ def test_two_cars_are_within_a_tenth_of_a_percent_of_the_milp(
 )
 @given(site_requests(), site_requests())
 def test_two_cars_never_break_a_limit(first: dict[str, Any], second: dict[str, Any]) -> None:
-    request = _two_cars(first, second)
+    request = _cars(first, second)
     # Where export pays more than import the house's cost isn't convex, and where the cars
     # together can't meet their targets a car with V2G may even give its charge to the other:
     # there every constraint holds and the cost adds up; the cases above and the benchmark

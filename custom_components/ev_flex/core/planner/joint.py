@@ -1,20 +1,24 @@
 """Several cars planned jointly: column generation over each car's own optimal plans.
 
 The house's cost depends on the cars only through the sum of their grid powers, and a mix of
-one car's feasible plans (their energies averaged) is again a feasible plan: the charge curve
-is concave and every limit of a car alone is linear. So the joint problem is a small linear
-programme over mixes of plans (the master, `simplex.py`): per slot the house's grid power, its
-import and export at their prices, the fuse, the export limit and the capacity tariff's hourly
-averages. Its duals price each slot; each car's cheapest plan at those prices (the usual
-dynamic programme, `site_dp.py`) joins the master when it lowers the cost, until none does.
+one car's feasible plans (their grid powers averaged) is again a feasible plan: the charge
+curve is concave and every limit of a car alone is linear. So the joint problem is a small
+linear programme over mixes of plans (the master, `simplex.py`): per slot the house's grid
+power, its import and export at their prices, the fuse, the export limit and the capacity
+tariff's hourly averages. Its duals price each slot; each car's cheapest plan at those prices
+(the usual dynamic programme, `site_dp.py`) joins the master when it lowers the cost, until
+none does. A car's plans keep to its own limits only: the house's limits bind the cars
+together, since one car's discharge may feed another beyond the fuse.
 
-Where a slot's export pays more than its import the house's cost isn't convex there; the
+Where a slot's export pays more than its import (or its import price is negative and it has
+no export price) the house's cost isn't convex there, and no mix of plans can price it: the
 master keeps such a slot on the side (import or export) of the plans it started from. The
 caller checks the result against the real model and keeps the best plan it has.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 import math
 
 from . import PriceSlot
@@ -22,8 +26,11 @@ from .simplex import Row, solve_lp
 from .site import Car, lower_bounds, powers, reach_bounds, stages, wear_cost
 from .site_dp import Stage, optimal_site_path
 
-# Rounds of pricing; each adds at most one plan per car.
+# Rounds of pricing; each adds at most two plans per car.
 _MAX_ROUNDS = 40
+# A car's plans with a minimum power take far longer, and their mixes are not exact anyway:
+# rounds then, each adding at most one plan per car.
+_MINIMUM_ROUNDS = 8
 # The master is solved only while it stays this small (rows): larger masters stall on ties
 # between the cars and cost more time than they save.
 _MAX_ROWS = 48
@@ -38,6 +45,8 @@ _OVER_LIMIT_COST = 1e4
 _TOUCH = 1e-6
 # A mix's weight below this is rounding.
 _WEIGHT = 1e-12
+# The share of the last smoothed prices in the next.
+_SMOOTHING = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +63,19 @@ class _Pricer:
 
     def __init__(self, car: Car, house: Sequence[float]) -> None:
         self.car = car
+        self.house = house
         # What the car must reach it can reach on its own, within the house's limits.
         self.lower = lower_bounds(car, reach_bounds(car, stages(car, house))[0])
-        # The plans themselves keep only to the car's own limits: another car's discharge can
-        # feed this one beyond the fuse, or take this one's beyond the export limit, and the
-        # master holds the house to its limits.
-        self.stages = stages(without_limits(car), house)
-        self.high, self.low, _ = reach_bounds(car, self.stages)
+
+    @cached_property
+    def own(self) -> tuple[list[Stage], list[float], list[float]]:
+        """The stages the car's plans keep to, and the highest and lowest energy they reach:
+        the car's own limits only. Another car's discharge can feed this one beyond the fuse,
+        or take this one's beyond the export limit; the master holds the house to its limits.
+        Built when first asked: a master too large is never priced."""
+        own = stages(without_limits(self.car), self.house)
+        high, low, _ = reach_bounds(self.car, own)
+        return own, high, low
 
     def column(self, path: list[float]) -> _Column:
         pcs, pds = powers(self.car, path)
@@ -71,8 +86,9 @@ class _Pricer:
         request = self.car.request
         eta = request.charge.efficiency
         discharge = request.discharge
+        own, high, low = self.own
         priced: list[Stage] = []
-        for stage, hours, price in zip(self.stages, self.car.horizon.hours, prices, strict=True):
+        for stage, hours, price in zip(own, self.car.horizon.hours, prices, strict=True):
             out: tuple[tuple[float, float], ...] = ()
             if stage.discharge and discharge is not None:
                 rate = discharge.wear_cost_per_kwh - discharge.efficiency * price / hours
@@ -80,7 +96,7 @@ class _Pricer:
             charge = ((math.inf, price / (eta * hours)),)
             priced.append(replace(stage, charge=charge, discharge=out))
         start = self.car.start_kwh
-        return self.column(optimal_site_path(priced, start, self.lower, self.low, self.high))
+        return self.column(optimal_site_path(priced, start, self.lower, low, high))
 
     def meets_needs(self, path: Sequence[float]) -> bool:
         """True when the plan keeps to every lower bound this car can reach on its own."""
@@ -223,7 +239,8 @@ def plan_jointly(
     cars: list[Car], house: Sequence[float], starts: list[list[float]]
 ) -> list[list[float]] | None:
     """Each car's energies in the cheapest mix found, starting from the paths `starts` (one per
-    car, together within the house's limits); None when no car can meet its own needs in it."""
+    car, together within the house's limits); None when a car can't meet its own needs in
+    them, or the master is too large to solve."""
     pricers = [_Pricer(car, house) for car in cars]
     columns: list[_Column] = []
     car_ids: list[int] = []
@@ -237,7 +254,9 @@ def plan_jointly(
         reference = [g + n for g, n in zip(reference, column.net, strict=True)]
     weights = [1.0] * len(columns)
     best = math.inf
-    for _ in range(_MAX_ROUNDS):
+    smoothed: list[float] | None = None
+    minimum = any(car.request.charge.min_kw > 0.0 for car in cars)
+    for _ in range(_MINIMUM_ROUNDS if minimum else _MAX_ROUNDS):
         master = _build(car_ids, columns, reference, cars, house)
         if len(master.rows) > _MAX_ROWS:
             break
@@ -256,18 +275,43 @@ def plan_jointly(
         for dual, terms in zip(result.duals, master.slot_terms, strict=True):
             for t, weight in terms.items():
                 prices[t] -= dual * weight
-        added = False
-        for index, pricer in enumerate(pricers):
-            column = pricer.cheapest(prices)
-            value = column.wear + sum(p * n for p, n in zip(prices, column.net, strict=True))
-            convexity_dual = result.duals[len(master.rows) - len(cars) + index]
-            if value - convexity_dual < -_IMPROVEMENT * (1.0 + abs(result.objective)):
-                columns.append(column)
-                car_ids.append(index)
-                added = True
-        if not added:
+        convexity = result.duals[len(master.rows) - len(cars) :]
+        if not _price(pricers, prices, prices, convexity, result.objective, columns, car_ids):
             break
+        if minimum:
+            continue
+        # The master's prices jump between rounds, and plans priced at them alone close in
+        # slowly: plans at the prices smoothed over the rounds join too.
+        smoothed = [
+            _SMOOTHING * a + (1.0 - _SMOOTHING) * b
+            for a, b in zip(smoothed or prices, prices, strict=True)
+        ]
+        _price(pricers, smoothed, prices, convexity, result.objective, columns, car_ids)
+    if math.isinf(best):
+        return None
     return _mix(pricers, columns, car_ids, weights)
+
+
+def _price(
+    pricers: list[_Pricer],
+    at: list[float],
+    prices: list[float],
+    convexity: list[float],
+    objective: float,
+    columns: list[_Column],
+    car_ids: list[int],
+) -> bool:
+    """Adds each car's cheapest plan at the slot prices `at` when it lowers the master's cost
+    at its `prices` and `convexity` duals; True when one did."""
+    added = False
+    for index, pricer in enumerate(pricers):
+        column = pricer.cheapest(at)
+        value = column.wear + sum(p * n for p, n in zip(prices, column.net, strict=True))
+        if value - convexity[index] < -_IMPROVEMENT * (1.0 + abs(objective)):
+            columns.append(column)
+            car_ids.append(index)
+            added = True
+    return added
 
 
 def _mix(
@@ -290,7 +334,7 @@ def _mix(
         eta_out = 1.0 if car.request.discharge is None else car.request.discharge.efficiency
         energy = car.start_kwh
         path: list[float] = []
-        for t, (stage, hours) in enumerate(zip(pricer.stages, car.horizon.hours, strict=True)):
+        for t, (stage, hours) in enumerate(zip(pricer.own[0], car.horizon.hours, strict=True)):
             net = sum(w * c.net[t] for w, c in members) / total
             if net >= 0.0:
                 energy = max(energy, min(energy + hours * eta * net, stage.top(energy)))

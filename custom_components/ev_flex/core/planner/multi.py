@@ -400,9 +400,8 @@ def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> 
         return best
     total = _house_cost(cars, base, flows)
     shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
-    if shortfall <= best.shortfall + _SHORTFALL_KWH and total < best.total:
-        return _Coordinated(flows, outcomes, total, shortfall)
-    return best
+    joint = _Coordinated(flows, outcomes, total, shortfall)
+    return joint if _better(joint, best) else best
 
 
 def _within_limits(

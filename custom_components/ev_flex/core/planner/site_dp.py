@@ -20,7 +20,6 @@ earns the export price. So a slot's cost is piecewise linear in the energy moved
 """
 
 from bisect import bisect_left, bisect_right
-from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
@@ -33,7 +32,9 @@ from .dp import (
     _simplify,
     _slopes_if_convex,
     _sorted_points,
+    _values_at,
     _values_from_slopes,
+    _window_minimum,
 )
 
 # Breakpoints closer than this (kWh) are merged.
@@ -436,115 +437,8 @@ def _branch(
             best = min(_evaluate(xs, gv, run_lo[0]), _evaluate(xs, gv, run_hi[0]))
             out.append([(e, best - rate * e + offset)])
             continue
-        result = _sliding_minimum(xs, gv, run_points, run_lo, run_hi)
+        result = _window_minimum(xs, gv, run_points, run_lo, run_hi)
         out.append([(e, m - rate * e + offset) for e, m in result])
-    return out
-
-
-def _values_at(fx: list[float], fv: list[float], points: list[float]) -> list[float]:
-    """`_evaluate(fx, fv, x)` at each of the (mostly rising) `points`, in one sweep."""
-    out: list[float] = []
-    end = len(fx) - 1
-    index = -1
-    for x in points:
-        while index >= 0 and fx[index] > x:
-            index -= 1
-        while index < end and fx[index + 1] <= x:
-            index += 1
-        if index >= end:
-            out.append(fv[-1])
-        elif index < 0:
-            out.append(fv[0])
-        else:
-            x1, v1 = fx[index], fv[index]
-            out.append(v1 + (fv[index + 1] - v1) * (x - x1) / (fx[index + 1] - x1))
-    return out
-
-
-def _sliding_minimum(
-    xs: list[float],
-    gv: list[float],
-    points: list[float],
-    window_low: list[float],
-    window_high: list[float],
-) -> list[tuple[float, float]]:
-    """min of G over [window_low(E), window_high(E)] at sorted E `points`, exact in between.
-
-    G is PL with breakpoints `xs` and values `gv`; both window ends are non-decreasing in E and
-    linear between consecutive `points`, and neither passes a breakpoint of G between them
-    (the caller includes every such E in `points`). So between two points G at either end
-    is linear, and the breakpoints inside the window give one constant: the least of three
-    lines, whose crossings are the only new breakpoints.
-    """
-    at_low = _values_at(xs, gv, window_low)
-    at_high = _values_at(xs, gv, window_high)
-    out: list[tuple[float, float]] = []
-    append = out.append
-    inside: deque[int] = deque()
-    next_index = 0
-    count = len(xs)
-    inf = math.inf
-    for i in range(len(points) - 1):
-        e1, e2 = points[i], points[i + 1]
-        mid_low = (window_low[i] + window_low[i + 1]) / 2.0
-        mid_high = (window_high[i] + window_high[i + 1]) / 2.0
-        while next_index < count and xs[next_index] < mid_high:
-            while inside and gv[inside[-1]] >= gv[next_index]:
-                inside.pop()
-            inside.append(next_index)
-            next_index += 1
-        while inside and xs[inside[0]] <= mid_low:
-            inside.popleft()
-        a1, a2, b1, b2 = at_low[i], at_low[i + 1], at_high[i], at_high[i + 1]
-        c = gv[inside[0]] if inside else inf
-        append((e1, min(a1, b1, c)))
-        fractions = _crossing_fractions(a1, a2, b1, b2, c)
-        if fractions:
-            width = e2 - e1
-            for t in fractions:
-                append((e1 + width * t, min(a1 + (a2 - a1) * t, b1 + (b2 - b1) * t, c)))
-    last = len(points) - 1
-    low_end, high_end = window_low[last], window_high[last]
-    final = min(at_low[last], at_high[last])
-    for j in range(bisect_right(xs, low_end), count):
-        if xs[j] >= high_end:
-            break
-        final = min(final, gv[j])
-    append((points[last], final))
-    return out
-
-
-def _crossing_fractions(a1: float, a2: float, b1: float, b2: float, c: float) -> list[float]:
-    """Where (0 < t < 1) the lines a and b, and the constant c (when finite), cross."""
-    out: list[float] = []
-    d1, d2 = a1 - b1, a2 - b2
-    if (d1 < 0.0 < d2) or (d2 < 0.0 < d1):
-        out.append(d1 / (d1 - d2))
-    if c < math.inf:
-        for v1, v2 in ((a1, a2), (b1, b2)):
-            d1, d2 = v1 - c, v2 - c
-            if (d1 < 0.0 < d2) or (d2 < 0.0 < d1):
-                out.append(d1 / (d1 - d2))
-        out.sort()
-    return out
-
-
-def _on_grid(fx: list[float], fv: list[float], grid: list[float]) -> list[float]:
-    """`_evaluate(fx, fv, x)` at each sorted grid point x (all within the function's interval
-    up to _TINY_KWH): one sweep instead of a search per point."""
-    out: list[float] = []
-    end = len(fx) - 1
-    index = -1
-    for x in grid:
-        while index < end and fx[index + 1] <= x:
-            index += 1
-        if index >= end:
-            out.append(fv[-1])
-        elif index < 0:
-            out.append(fv[0])
-        else:
-            x1, v1 = fx[index], fv[index]
-            out.append(v1 + (fv[index + 1] - v1) * (x - x1) / (fx[index + 1] - x1))
     return out
 
 
@@ -604,7 +498,7 @@ class _LowestLines:
         for index, (fx, fv) in enumerate(funcs):
             first = bisect_left(grid, fx[0] - _TINY_KWH)
             end = bisect_right(grid, fx[-1] + _TINY_KWH)
-            values = _on_grid(fx, fv, grid[first:end])
+            values = _values_at(fx, fv, grid[first:end])
             self.rows.append((first, values))
             k = first
             before = inf
