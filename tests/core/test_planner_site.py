@@ -248,6 +248,24 @@ def test_a_charge_over_the_months_peak_is_kept_to_it_only_where_that_pays(
     assert (result.peak_kw == pytest.approx(4.0)) is kept
 
 
+def test_a_target_the_months_peak_cannot_reach_raises_the_peak() -> None:
+    """20 kWh in six hours over a 1 kW house needs more than the month's 4 kW peak, however
+    dear the tariff: the lowest peak that reaches the target is searched for."""
+    count = 24
+    imports = [0.30, 0.12, 0.10, 0.14, 0.28, 0.33, 0.12, 0.35] * 3
+    data = _request(
+        {"base_load_kw": [1.0] * count, "peak_price_per_kw": 2.0, "current_peak_kw": 4.0},
+        battery={"capacity_kwh": 60.0, "soc_pct": 40.0},
+        targets=[{"by": (START + timedelta(hours=6)).isoformat(), "soc_pct": 70.0}],
+        prices=_prices(imports, [p / 2.0 for p in imports], minutes=15),
+        discharge={"max_kw": 8.0, "efficiency": 0.9, "min_soc_pct": 20.0},
+    )
+    result = _plan(data)
+    assert result.targets[0].met
+    assert result.peak_kw is not None
+    assert result.peak_kw > 4.0
+
+
 def test_a_replan_in_the_middle_of_an_hour_counts_what_the_hour_already_imported() -> None:
     """At half past, 4 kWh imported since the hour began leave 1 kWh under a 5 kW peak: the
     cheap quarters left in the hour may not fill the half hour up to 5 kW again."""
