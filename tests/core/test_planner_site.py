@@ -937,50 +937,6 @@ def test_a_target_at_a_quarter_past_gets_the_hours_budget_before_it() -> None:
     assert result.peak_kw < 4.5
 
 
-@st.composite
-def v2g_quarter_hour_requests_with_inner_bounds(draw: st.DrawFn) -> dict[str, Any]:
-    """Quarter hours under a capacity tariff with V2G, over up to six hours: the target at any
-    quarter, the protective level anywhere, the car often near its floor, so that several
-    hours at one cap need their budgets priced together. No price is below zero: where one is,
-    charging and discharging in the same quarter would gain, and the quarter's cost is not
-    convex."""
-    data = draw(site_requests(minutes=15, most=24))
-    for item in data["prices"]:
-        item["import"] = max(item["import"], 0.0)
-        item["export"] = min(max(item.get("export", 0.0), 0.0), item["import"])
-    data["charge"].pop("taper", None)
-    data["now"] = START.isoformat()
-    by = START + timedelta(minutes=15 * draw(st.integers(1, len(data["prices"]) + 4)))
-    data["targets"][0]["by"] = by.isoformat()
-    data["site"]["peak_price_per_kw"] = draw(st.floats(0.1, 5.0))
-    data["site"]["current_peak_kw"] = draw(st.floats(0.0, 5.0))
-    floor = draw(st.floats(0.0, 50.0))
-    data["discharge"] = {
-        "max_kw": draw(st.floats(0.5, 10.0)),
-        "efficiency": draw(st.floats(0.8, 1.0)),
-        "min_soc_pct": floor,
-        "wear_cost_per_kwh": draw(st.floats(0.0, 0.05)),
-    }
-    if draw(st.booleans()):
-        data["battery"]["soc_pct"] = floor + draw(st.floats(0.0, 5.0))
-    if "import_limit_kw" in data["site"]:
-        # A fuse of at least 1 kW: at 0 kW a plan's rounding (a few nW) can show over it.
-        data["site"]["import_limit_kw"] = max(1.0, data["site"]["import_limit_kw"])
-    data.pop("protective_soc_pct", None)
-    if draw(st.booleans()):
-        data["protective_soc_pct"] = draw(st.floats(0.0, 100.0))
-    return data
-
-
-@_SETTINGS
-@given(v2g_quarter_hour_requests_with_inner_bounds())
-def test_quarters_with_v2g_and_bounds_inside_several_hours_match_the_milp_exactly(
-    data: dict[str, Any],
-) -> None:
-    request = PlanRequest.from_dict(data)
-    check_against_reference(request, plan(request))
-
-
 def test_a_tapering_car_with_v2g_shares_each_hours_budget_exactly_on_quarter_hours() -> None:
     # Hours the car can't take past its taper are one stage that charges as with a flat curve
     # (it could charge nothing there, 28 % above the MILP); the hours where it reaches the
