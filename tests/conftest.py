@@ -1,6 +1,8 @@
 """Fixtures shared by the Home Assistant tests."""
 
 from collections.abc import AsyncGenerator, Generator
+import importlib
+import pkgutil
 from typing import Any
 from unittest.mock import AsyncMock, PropertyMock, patch
 
@@ -32,6 +34,25 @@ from .enode_site import ENODE_USER, EXTERNAL_URL, enode_entry_data, without_webh
 from .priced_simulator import PRICE_ENTITY, START, set_up
 
 PRICED_SIMULATOR = "priced_simulator"
+
+
+def _import_the_whole_project() -> None:
+    """Load every project module before the first test.
+
+    Hypothesis also draws numbers it finds in the project's loaded modules. With
+    all of them loaded up front, each worker draws the same examples whichever
+    tests it happens to run first, so a random test can't pass in one run and fail
+    in the next.
+    """
+    package = importlib.import_module("custom_components.ev_flex")
+    for module in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        if not module.name.endswith(".__main__"):
+            importlib.import_module(module.name)
+    for script in ("scripts.browser", "scripts.dev_instance"):
+        importlib.import_module(script)
+
+
+_import_the_whole_project()
 
 
 def pytest_configure(config: pytest.Config) -> None:
