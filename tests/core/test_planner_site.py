@@ -227,22 +227,25 @@ def test_an_hour_of_quarters_shares_one_budget_between_charging_and_v2g() -> Non
     assert result.peak_kw == pytest.approx(3.5)
 
 
+def _over_the_months_peak(price_per_kw: float, target_soc_pct: float) -> dict[str, Any]:
+    """Six hours of quarters over a 1 kW house whose month's peak is 4 kW, with V2G."""
+    imports = [0.30, 0.12, 0.10, 0.14, 0.28, 0.33, 0.12, 0.35] * 3
+    return _request(
+        {"base_load_kw": [1.0] * 24, "peak_price_per_kw": price_per_kw, "current_peak_kw": 4.0},
+        battery={"capacity_kwh": 60.0, "soc_pct": 40.0},
+        targets=[{"by": (START + timedelta(hours=6)).isoformat(), "soc_pct": target_soc_pct}],
+        prices=_prices(imports, [p / 2.0 for p in imports], minutes=15),
+        discharge={"max_kw": 8.0, "efficiency": 0.9, "min_soc_pct": 20.0},
+    )
+
+
 @pytest.mark.parametrize(("price_per_kw", "kept"), [(2.0, True), (0.01, False)])
 def test_a_charge_over_the_months_peak_is_kept_to_it_only_where_that_pays(
     price_per_kw: float, kept: bool
 ) -> None:
     """Charging at full power would set a new peak. A dear tariff keeps the plan at the
     month's peak; a cheap one lets it rise where a little more peak saves more energy."""
-    count = 24
-    imports = [0.30, 0.12, 0.10, 0.14, 0.28, 0.33, 0.12, 0.35] * 3
-    data = _request(
-        {"base_load_kw": [1.0] * count, "peak_price_per_kw": price_per_kw, "current_peak_kw": 4.0},
-        battery={"capacity_kwh": 60.0, "soc_pct": 40.0},
-        targets=[{"by": (START + timedelta(hours=6)).isoformat(), "soc_pct": 60.0}],
-        prices=_prices(imports, [p / 2.0 for p in imports], minutes=15),
-        discharge={"max_kw": 8.0, "efficiency": 0.9, "min_soc_pct": 20.0},
-    )
-    result = _plan(data)
+    result = _plan(_over_the_months_peak(price_per_kw, target_soc_pct=60.0))
     assert result.targets[0].met
     assert result.peak_kw is not None
     assert (result.peak_kw == pytest.approx(4.0)) is kept
@@ -251,16 +254,7 @@ def test_a_charge_over_the_months_peak_is_kept_to_it_only_where_that_pays(
 def test_a_target_the_months_peak_cannot_reach_raises_the_peak() -> None:
     """20 kWh in six hours over a 1 kW house needs more than the month's 4 kW peak, however
     dear the tariff: the lowest peak that reaches the target is searched for."""
-    count = 24
-    imports = [0.30, 0.12, 0.10, 0.14, 0.28, 0.33, 0.12, 0.35] * 3
-    data = _request(
-        {"base_load_kw": [1.0] * count, "peak_price_per_kw": 2.0, "current_peak_kw": 4.0},
-        battery={"capacity_kwh": 60.0, "soc_pct": 40.0},
-        targets=[{"by": (START + timedelta(hours=6)).isoformat(), "soc_pct": 70.0}],
-        prices=_prices(imports, [p / 2.0 for p in imports], minutes=15),
-        discharge={"max_kw": 8.0, "efficiency": 0.9, "min_soc_pct": 20.0},
-    )
-    result = _plan(data)
+    result = _plan(_over_the_months_peak(2.0, target_soc_pct=70.0))
     assert result.targets[0].met
     assert result.peak_kw is not None
     assert result.peak_kw > 4.0
