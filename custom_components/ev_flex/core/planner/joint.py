@@ -109,7 +109,7 @@ def without_limits(car: Car) -> Car:
     assert site is not None
     site = replace(site, import_limit_kw=None, export_limit_kw=None)
     request = replace(car.request, site=site)
-    return replace(car, request=request, free_stages={}, hour_pieces={}, free_reach={})
+    return car.with_request(request)
 
 
 class _Master:

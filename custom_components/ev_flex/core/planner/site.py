@@ -35,13 +35,13 @@ plan never charges and discharges in one hour. Other hours take `hour_caps`.
 """
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from functools import partial
 import heapq
 from itertools import pairwise
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .curve import ChargeCurve, SlotReach
 from .dp import DpSlot
@@ -94,7 +94,8 @@ _BOUND_SLACK = 1e-7
 
 @dataclass(frozen=True, slots=True)
 class Car:
-    """The parts of one car's request that don't change between solves."""
+    """The parts of one car's request that don't change between solves, and the work kept
+    between them: the fields compared by nothing (`with_request`, `forget`)."""
 
     request: PlanRequest
     horizon: _Horizon
@@ -118,6 +119,21 @@ class Car:
     hour_stages: dict[tuple[tuple[float, ...], float], dict[int, HourStage | None]] = field(
         default_factory=dict, compare=False
     )
+
+    def with_request(self, request: PlanRequest) -> Car:
+        """This car asked with another request: what it kept for the old one starts afresh."""
+        fresh: dict[str, Any] = {name: {} for name in _cache_names()}
+        return replace(self, request=request, **fresh)
+
+    def forget(self) -> None:
+        """Drop everything kept between solves."""
+        for name in _cache_names():
+            getattr(self, name).clear()
+
+
+def _cache_names() -> list[str]:
+    """`Car`'s fields that keep work between solves (compared by nothing)."""
+    return [item.name for item in fields(Car) if not item.compare]
 
 
 def prepare(request: PlanRequest) -> Car | None:
@@ -269,11 +285,7 @@ def stages(car: Car, house: Sequence[float], peak_cap: float = math.inf) -> list
     free = car.free_stages.get(key)
     if free is None:
         if len(car.free_stages) > _FREE_STAGES_KEPT:
-            car.free_stages.clear()
-            car.hour_pieces.clear()
-            car.free_reach.clear()
-            car.stage_hours.clear()
-            car.hour_stages.clear()
+            car.forget()
         free = car.free_stages[key] = capped_stages(car, house, [math.inf] * len(house))
     return free
 
@@ -1336,14 +1348,7 @@ class _CostBounds:
 def _cost_bounds(car: Car, house: Sequence[float], free: Outcome) -> _CostBounds:
     own = peak_kw(car.hour_groups, car.horizon.hours, house, car.hour_before)
     request = car.request
-    relaxed = replace(
-        car,
-        request=replace(request, charge=replace(request.charge, min_kw=0.0)),
-        free_stages={},
-        hour_pieces={},
-        stage_hours={},
-        hour_stages={},
-    )
+    relaxed = car.with_request(replace(request, charge=replace(request.charge, min_kw=0.0)))
     lowest = best_outcome(relaxed, house)
     own_cost = energy_cost(car, house) + peak_cost(car, own)
     return _CostBounds(free.cost, own_cost, lowest.cost, lowest.peak)
