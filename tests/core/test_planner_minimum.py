@@ -76,8 +76,8 @@ _SETTINGS = settings(
 
 @pytest.mark.parametrize(
     ("minutes", "v2g"),
-    [(60, False), (60, True), (15, False)],
-    ids=["hours, charge only", "hours, V2G", "quarter hours, charge only"],
+    [(60, False), (60, True), (15, False), (15, True)],
+    ids=["hours, charge only", "hours, V2G", "quarter hours, charge only", "quarter hours, V2G"],
 )
 def test_a_minimum_power_under_a_capacity_tariff_is_within_a_tenth_of_a_percent(
     minutes: int, v2g: bool
