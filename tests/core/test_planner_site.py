@@ -932,16 +932,21 @@ def test_a_target_at_a_quarter_past_gets_the_hours_budget_before_it() -> None:
 
 
 @st.composite
-def v2g_quarter_hour_requests_with_inner_bounds(draw: st.DrawFn) -> dict[str, Any]:
+def v2g_quarter_hour_requests_with_inner_bounds(
+    draw: st.DrawFn, below_zero: bool = False
+) -> dict[str, Any]:
     """Quarter hours under a capacity tariff with V2G, over up to six hours: the target at any
     quarter, the protective level anywhere, the car often near its floor, so that several
-    hours at one cap need their budgets priced together. No price is below zero: where one is,
-    charging and discharging in the same quarter would gain, and the quarter's cost is not
-    convex."""
+    hours at one cap need their budgets priced together. Export never pays more than import.
+    No price is below zero unless `below_zero`; then the wear cost is at least what charging
+    and discharging in one quarter would gain at the lowest price, so that each quarter's cost
+    stays convex."""
     data = draw(site_requests(minutes=15, most=24))
     for item in data["prices"]:
-        item["import"] = max(item["import"], 0.0)
-        item["export"] = min(max(item.get("export", 0.0), 0.0), item["import"])
+        if not below_zero:
+            item["import"] = max(item["import"], 0.0)
+        export = item.get("export", 0.0)
+        item["export"] = min(export if below_zero else max(export, 0.0), item["import"])
     data["charge"].pop("taper", None)
     data["now"] = START.isoformat()
     by = START + timedelta(minutes=15 * draw(st.integers(1, len(data["prices"]) + 4)))
@@ -949,16 +954,20 @@ def v2g_quarter_hour_requests_with_inner_bounds(draw: st.DrawFn) -> dict[str, An
     data["site"]["peak_price_per_kw"] = draw(st.floats(0.1, 5.0))
     data["site"]["current_peak_kw"] = draw(st.floats(0.0, 5.0))
     floor = draw(st.floats(0.0, 50.0))
+    efficiency = draw(st.floats(0.8, 1.0))
+    # A kWh charged at price p and discharged at p in one quarter gains -p (1/eta_c - eta_d).
+    lowest = min(0.0, *(item["export"] for item in data["prices"]))
+    gain = -lowest * (1.0 / data["charge"]["efficiency"] - efficiency)
     data["discharge"] = {
         "max_kw": draw(st.floats(0.5, 10.0)),
-        "efficiency": draw(st.floats(0.8, 1.0)),
+        "efficiency": efficiency,
         "min_soc_pct": floor,
-        "wear_cost_per_kwh": draw(st.floats(0.0, 0.05)),
+        "wear_cost_per_kwh": max(draw(st.floats(0.0, 0.05)), gain),
     }
     if draw(st.booleans()):
         data["battery"]["soc_pct"] = floor + draw(st.floats(0.0, 5.0))
     if "import_limit_kw" in data["site"]:
-        # A fuse of at least 1 kW: at 0 kW a plan's rounding (a few nW) can show over it.
+        # A fuse of at least 1 kW: at a fuse of a few nW the MILP's tolerances find no plan.
         data["site"]["import_limit_kw"] = max(1.0, data["site"]["import_limit_kw"])
     data.pop("protective_soc_pct", None)
     if draw(st.booleans()):
@@ -971,6 +980,17 @@ def v2g_quarter_hour_requests_with_inner_bounds(draw: st.DrawFn) -> dict[str, An
 def test_quarters_with_v2g_and_bounds_inside_several_hours_match_the_milp_exactly(
     data: dict[str, Any],
 ) -> None:
+    request = PlanRequest.from_dict(data)
+    check_against_reference(request, plan(request))
+
+
+@_SETTINGS
+@given(v2g_quarter_hour_requests_with_inner_bounds(below_zero=True))
+def test_quarters_with_v2g_and_prices_below_zero_match_the_milp_exactly_where_convex(
+    data: dict[str, Any],
+) -> None:
+    # Below zero, a quarter's cost is convex as long as charging and discharging in it would
+    # not gain (the wear cost outweighs the losses paid for); then the hours' prices are exact.
     request = PlanRequest.from_dict(data)
     check_against_reference(request, plan(request))
 

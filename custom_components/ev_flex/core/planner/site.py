@@ -22,10 +22,11 @@ one DP stage with one shared budget (`peak.py`), exact unless it would have to d
 charging at its floor. An hour that can't be one stage for that, or for a target or the
 protective level inside it, or a taper reached in it, prices its import instead
 (`_solve_priced`; several such hours together, `hour_prices.py`), which is exact too where its
-slots' costs are convex. Where they are not (export paying more than import, or a price below
-zero with V2G), the mix of priced plans keeps every limit but may cost a little more than the
-optimum. More than `_PRICED_HOURS` such hours at a cap fall back to `hour_caps`, which is a
-heuristic there.
+slots' costs are convex. Where they are not (export paying more than import, or with V2G a
+price p below zero where a kWh charged and discharged in one quarter would gain
+-p (1/eta_charge - eta_discharge), more than the wear cost), the mix of priced plans keeps every
+limit but may cost a little more than the optimum. More than `_PRICED_HOURS` such hours at a
+cap fall back to `hour_caps`, which is a heuristic there.
 
 With a minimum charging power the cost is no longer convex in the cap (raising it can let a
 slot charge at all), so the cap is searched by branch and bound (`_bound_search`), and an hour
