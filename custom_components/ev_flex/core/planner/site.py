@@ -14,8 +14,9 @@ the house's cost with the car's plan minus its cost without the car.
 
 Without the capacity tariff (or when it doesn't bind) the plan is exact. When it binds, the
 highest average is searched for (`_search_peak`); where the plan capped at the month's peak is
-exact and a hair more cap doesn't pay, that plan is kept without planning the car without a cap
-first (`_capped_at_floor`). At a given highest average, an hour of one slot
+exact and prices on the hours' import prove that more cap doesn't pay (`peak_dual.py`), that
+plan is kept without planning the car without a cap first (`_capped_at_floor`).
+At a given highest average, an hour of one slot
 caps that slot; an hour of several slots where the car can only charge gives its budget to its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
@@ -49,6 +50,7 @@ from .dp import DpSlot
 from .hour_prices import PricedPlan, mix_within_budgets
 from .minimum_hours import MinimumHour, minimum_hour
 from .peak import HourPieces, HourStage, hour_pieces, hour_stage
+from .peak_dual import saving_per_kw
 from .site_dp import PathMemo, Stage, optimal_site_path
 
 if TYPE_CHECKING:
@@ -1174,8 +1176,8 @@ def _capped_at_floor(car: Car, house: Sequence[float], floor: float) -> Outcome 
 
     The cost is convex in the cap, so when the plan at the peak is exact (every hour's budget
     shared out exactly: no taper, convex slot costs), reaches what the plan without a cap
-    reaches, keeps to the cap and a hair more cap doesn't pay, no higher cap pays either. None
-    otherwise, and `_search_peak` decides.
+    reaches, keeps to the cap and the first kW above it saves less energy than it costs
+    (`peak_dual.py`), no higher cap pays either. None otherwise, and `_search_peak` decides.
     """
     free = stages(car, house)
     if not _takes_hours(car, floor) or any(s.tapers or not s.is_convex() for s in free):
@@ -1194,21 +1196,18 @@ def _capped_at_floor(car: Car, house: Sequence[float], floor: float) -> Outcome 
         max(0.0, rule.required - high[rule.index] + _REACH_MARGIN_KWH) for rule in car.rules
     )
     fallen: set[int] = set()
-    outcomes: list[tuple[Outcome, Callable[[], list[Stage]]]] = []
-    for cap in (floor, floor + _PEAK_PROBE_KW):
-        exact: list[bool] = []
-        path, followed = _solve_lazily(car, house, cap, fallen, exact)
-        if exact != [True] or _misses(car, path, needs, allowed):
-            return None
-        outcome = evaluate(car, house, path, [])
-        if outcome.peak < floor - _PEAK_TOLERANCE_KW:
-            # The cap doesn't bind: the plan without one is the answer.
-            return None
-        outcomes.append((outcome, followed))
-    (at_floor, followed), (above, _) = outcomes
-    if at_floor.cost > above.cost:
+    exact: list[bool] = []
+    path, followed = _solve_lazily(car, house, floor, fallen, exact)
+    if exact != [True] or _misses(car, path, needs, allowed):
         return None
-    return replace(at_floor, stages=followed())
+    outcome = evaluate(car, house, path, [])
+    if outcome.peak < floor - _PEAK_TOLERANCE_KW:
+        # The cap doesn't bind: the plan without one is the answer.
+        return None
+    saving = saving_per_kw(car, house, free, path, (needs, reach_bounds(car, free)[1], high), floor)
+    if saving is None or saving > site_price(car):
+        return None
+    return replace(outcome, stages=followed())
 
 
 def _misses(
