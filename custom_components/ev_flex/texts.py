@@ -21,6 +21,7 @@ from homeassistant.helpers.translation import (
 
 from .const import DOMAIN
 from .core.account import AccountError
+from .core.calendar_departures import CalendarWarning
 from .core.enode import EnodeError, VendorType
 from .core.enode.convert import enode_reason
 from .core.model import Reason, ReasonCode
@@ -93,6 +94,15 @@ async def async_error_words(hass: HomeAssistant, err: HomeAssistantError) -> str
             with suppress(KeyError, IndexError, ValueError):
                 words = template.format(**(err.translation_placeholders or {}))
     return words.rstrip(".")
+
+
+def calendar_warning_text(texts: Texts, warning: CalendarWarning) -> str:
+    """Why an event sets no departure (or the calendar can't be read), in words."""
+    facts = dict(warning.facts)
+    if "event" in facts:
+        facts["event"] = facts["event"] or texts("calendar_no_title")
+    why = texts(f"calendar_{warning.problem.value}", **facts)
+    return texts("calendar_ignored", why=why, **facts) if "day" in facts else why
 
 
 def price_read_text(texts: Texts, result: PriceReadResult) -> str:
