@@ -255,7 +255,7 @@ async def test_price_entity_errors_recover(
         (
             "price_action_failed",
             "sensor.nordpool_se3_current_price: Die Aktion nordpool.get_prices_for_date ist "
-            "fehlgeschlagen: ",
+            "fehlgeschlagen: Aktion nordpool.get_prices_for_date nicht gefunden",
         ),
     ],
 )
