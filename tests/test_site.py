@@ -1114,3 +1114,26 @@ async def test_without_a_meter_the_hour_so_far_is_what_the_car_was_planned_to_dr
     site = made[-1].site
     assert site is not None
     assert site.hour_import_kwh == pytest.approx(planned_kw / 3.0, abs=1e-3)
+
+
+async def test_a_home_switched_to_german_names_ev_flex_s_own_devices_in_german(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, device_registry: dr.DeviceRegistry
+) -> None:
+    """The devices EV Flex makes up itself (the prices, the house) are named and described in
+    the server's language after a restart in it; the car and charger keep their makers'
+    names."""
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    hass.config.language = "de"
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+
+    devices = {
+        (device.name, device.model)
+        for device in dr.async_entries_for_config_entry(device_registry, loaded_entry.entry_id)
+    }
+    assert devices == {
+        ("EV Flex Simulator Sedan 75 kWh", "Sedan 75 kWh"),
+        ("EV Flex Simulator Wallbox 22 kW", "Wallbox 22 kW"),
+        ("EV Flex Garage", "Preise und Tarif"),
+        ("EV Flex Garage Haus", "Haus: Hauptsicherung, Solar und Leistungstarif"),
+    }

@@ -21,7 +21,16 @@ TRANSLATIONS = Path(__file__).resolve().parents[1] / "custom_components" / DOMAI
 # The languages of EV Flex's markets, as the card has them too.
 LANGUAGES = ("da", "de", "fi", "fr", "nb", "nl", "sv")
 # The categories Home Assistant loads from a translation file.
-CATEGORIES = ("config", "options", "selector", "entity", "issues", "exceptions", "services")
+CATEGORIES = (
+    "config",
+    "options",
+    "selector",
+    "entity",
+    "device",
+    "issues",
+    "exceptions",
+    "services",
+)
 STATE = "component.ev_flex.entity.sensor.smart_charging_state"
 
 PLACEHOLDER = re.compile(r"\{\w+\}")

@@ -57,7 +57,7 @@ from .core.model import (
     VehicleState,
 )
 from .core.simulator import GRID_VOLTAGE_V
-from .texts import async_error_words
+from .texts import async_error_words, cached_texts
 
 POWER_UNITS_TO_KW: dict[str, float] = {
     UnitOfPower.WATT: 0.001,
@@ -222,7 +222,7 @@ class EntitiesAccount:
             current_state = self._state(selection.charger_current)
             snapshot_chargers[self.charger_id] = ChargerState(
                 charger_id=self.charger_id,
-                model=f"{self.name} charger",
+                model=cached_texts(self.hass)("device_charger_of", vehicle=self.name),
                 online=switch_state is None or switch_state.state != STATE_UNAVAILABLE,
                 is_plugged_in=plugged_in,
                 is_charging=charging if charger_power is None else charger_power > 0.05,
