@@ -58,6 +58,11 @@ class Texts:
         # tests/test_translations.py holds every language to English's placeholders.
         return template.format_map(_Facts({name: str(v) for name, v in facts.items()}))
 
+    def number(self, value: float, spec: str = "g") -> str:
+        """A number as the language writes it: its decimal separator (a comma in most)."""
+        separator = self._strings.get(f"{PREFIX}decimal_separator", ".")
+        return format(value, spec).replace(".", separator)
+
     def option(self, selector: str, option: str) -> str:
         """An option's label (a weekday, a month), or the option itself when there is none."""
         return self._strings.get(f"{SELECTOR_PREFIX}{selector}.options.{option}", option)
