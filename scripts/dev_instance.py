@@ -322,8 +322,9 @@ def ensure_simulated_account(token: str) -> None:
     use_demo_prices(token, result["result"]["entry_id"])
 
 
-def demo_day(day: date, scale: float) -> list[dict[str, Any]]:
-    """15-minute slots of one local day, in the HACS Nord Pool sensor's format."""
+def demo_day(day: date, scale: float, hour_shift: int = 0) -> list[dict[str, Any]]:
+    """15-minute slots of one local day, in the HACS Nord Pool sensor's format; hour_shift moves
+    the day's price shape by whole hours (the card's test puts the evening peak at the present)."""
     start = datetime(day.year, day.month, day.day, tzinfo=TIME_ZONE)
     end_of_day = datetime.combine(day + timedelta(days=1), datetime.min.time(), TIME_ZONE)
     slots = []
@@ -331,17 +332,21 @@ def demo_day(day: date, scale: float) -> list[dict[str, Any]]:
         # Wall-clock arithmetic in UTC, so DST days get 92 or 100 quarters.
         end = (start.astimezone(ZoneInfo("UTC")) + timedelta(minutes=15)).astimezone(TIME_ZONE)
         quarter = start.minute // 15
-        value = DEMO_HOURLY_PRICES[start.hour] * scale * (1.0 + 0.02 * (quarter - 1.5))
+        value = (
+            DEMO_HOURLY_PRICES[(start.hour + hour_shift) % 24]
+            * scale
+            * (1.0 + 0.02 * (quarter - 1.5))
+        )
         slots.append({"start": start.isoformat(), "end": end.isoformat(), "value": round(value, 4)})
         start = end
     return slots
 
 
-def publish_demo_prices(token: str) -> None:
+def publish_demo_prices(token: str, hour_shift: int = 0) -> None:
     """A day-ahead price sensor for today and tomorrow, so smart charging has prices to plan."""
     today = datetime.now(TIME_ZONE).date()
-    raw_today = demo_day(today, 1.0)
-    raw_tomorrow = demo_day(today + timedelta(days=1), 0.93)
+    raw_today = demo_day(today, 1.0, hour_shift)
+    raw_tomorrow = demo_day(today + timedelta(days=1), 0.93, hour_shift)
     now = datetime.now(TIME_ZONE)
     current = next(
         slot["value"]

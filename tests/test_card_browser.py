@@ -11,7 +11,7 @@ the card for each into artefacts/ (the README's pictures are copies of them).
 import asyncio
 from collections.abc import Generator
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 import os
 from pathlib import Path
 import shutil
@@ -27,6 +27,7 @@ import pytest
 
 from scripts import dev_instance
 from scripts.browser import LAUNCH_SCREEN_GONE, Browser, BrowserError
+from scripts.dev_instance import DEMO_HOURLY_PRICES
 
 REPO = Path(__file__).resolve().parents[1]
 ARTEFACTS = REPO / "artefacts"
@@ -131,9 +132,10 @@ def _show_dashboard(token: str, device_id: str) -> None:
 
 
 def _clock_forms(iso: str, tz: ZoneInfo) -> tuple[str, str]:
-    """A time as the card may write it: 24-hour or 12-hour, by the user's language."""
+    """A time as the card may write it: 24-hour or 12-hour, by the user's language (the narrow
+    space before AM/PM is read as a plain one, like all the card's text)."""
     moment = datetime.fromisoformat(iso).astimezone(tz)
-    return moment.strftime("%H:%M"), moment.strftime("%I:%M\u202f%p")
+    return moment.strftime("%H:%M"), moment.strftime("%I:%M %p")
 
 
 # The card's parts, read inside its shadow root.
@@ -334,6 +336,30 @@ async def _look(user: dict[str, str], token: str, data: dict[str, Any], tz: Zone
         assert not unexpected
 
 
+# The demo day's evening peak (its dearest hour) and how far ahead the departure is set.
+PEAK_HOUR = DEMO_HOURLY_PRICES.index(max(DEMO_HOURLY_PRICES))
+DEPARTURE_AHEAD = timedelta(hours=16)
+
+
+def _wait_from_the_peak(token: str, vehicle: dev_instance.SimulatedVehicle) -> None:
+    """Whatever the hour the test runs at, the car waits: the present is the day's price peak,
+    and the departure is far enough off for the cheap hours (the server runs on the wall clock,
+    and at 04:00 the default 07:00 departure would have it charge at once)."""
+    now = datetime.now(dev_instance.TIME_ZONE)
+    dev_instance.publish_demo_prices(token, hour_shift=(PEAK_HOUR - now.hour) % 24)
+    departure = (now + DEPARTURE_AHEAD).replace(second=0, microsecond=0)
+    dev_instance.request(
+        "POST",
+        "/api/services/ev_flex/set_departure",
+        {
+            "device_id": vehicle.device_id,
+            "departure": departure.strftime("%Y-%m-%d %H:%M:%S"),
+            "target_soc": 80,
+        },
+        token=token,
+    )
+
+
 def test_card_shows_the_plan_in_a_real_browser(server: subprocess.Popen[bytes]) -> None:
     """The card draws a bar for each planned charging slot and says why, at 360 px and 1280 px,
     in the light and the dark theme."""
@@ -344,6 +370,7 @@ def test_card_shows_the_plan_in_a_real_browser(server: subprocess.Popen[bytes]) 
     dev_instance.ensure_simulated_account(token)
     states = dev_instance.wait_for_entities(token, deadline)
     vehicle = dev_instance.simulated_vehicle(token, states)
+    _wait_from_the_peak(token, vehicle)
     dev_instance.check_smart_charging(token, vehicle)
     _show_dashboard(token, vehicle.device_id)
     data = asyncio.run(_card_data(token, vehicle.device_id))
