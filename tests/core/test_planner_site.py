@@ -267,8 +267,9 @@ def test_a_target_the_months_peak_cannot_reach_raises_the_peak() -> None:
 @st.composite
 def over_the_months_peak_requests(draw: st.DrawFn) -> dict[str, Any]:
     """Up to eight hours of quarters with V2G where charging at full power would set a new
-    peak, and a tariff from almost free to dear: around the price where a higher peak starts
-    to pay, the plan kept to the month's peak must be exactly the cheapest or give way."""
+    peak, and a tariff from almost free to dear, planned at any quarter of the first hour:
+    around the price where a higher peak starts to pay, the plan kept to the month's peak
+    must be exactly the cheapest or give way."""
     count = 4 * draw(st.integers(2, 8))
     imports = draw(st.lists(st.floats(0.0, 0.5), min_size=count, max_size=count))
     shares = draw(st.lists(st.floats(0.0, 1.0), min_size=count, max_size=count))
@@ -279,9 +280,13 @@ def over_the_months_peak_requests(draw: st.DrawFn) -> dict[str, Any]:
         "solar_kw": solar,
         "peak_price_per_kw": draw(st.floats(0.0, 2.0)),
         "current_peak_kw": draw(st.floats(1.0, 6.0)),
+        # Planned again within the first hour, after part of its import.
+        "hour_import_kwh": draw(st.floats(0.0, 2.0)),
     }
+    now = START + timedelta(minutes=15 * draw(st.integers(0, 3)))
     return _request(
         site,
+        now=now.isoformat(),
         prices=_prices(imports, [p * share for p, share in zip(imports, shares, strict=True)], 15),
         battery={"capacity_kwh": 60.0, "soc_pct": draw(st.floats(20.0, 60.0))},
         charge={"max_kw": draw(st.floats(5.0, 11.0)), "efficiency": 0.9},
