@@ -194,11 +194,9 @@ def _lowest_prices(
         if _settled(before, (marginal, prices)):
             break
     else:
-        print("NOCONV", [round(p, 6) for p in prices], history[-3:] if history else None)
         return None
     for t, s in enumerate(subgradients):
         if marginal[t] > s.high + s.high_share * prices[hour_of[t]] + _PRICE_NOISE:
-            print("VIOL", t, marginal[t], s, prices)
             return None
     # After the last slot: a rise to 0 needs the last marginal cost at most 0.
     if relations[count] in (_EQUAL, _RISES) and marginal[count - 1] > _PRICE_NOISE:
