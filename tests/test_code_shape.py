@@ -52,3 +52,24 @@ def test_the_measure_finds_long_methods_and_nested_functions(tmp_path: Path) -> 
         "sub/shape.py:inner": 81,
         "sub/shape.py:short": 2,
     }
+
+
+def printing_functions(package: Path = PACKAGE) -> set[str]:
+    """Every function (by "path:name") that calls print: the integration logs instead."""
+    found: set[str] = set()
+    for path in sorted(package.rglob("*.py")):
+        module = path.relative_to(package).as_posix()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                for call in ast.walk(node):
+                    if (
+                        isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Name)
+                        and call.func.id == "print"
+                    ):
+                        found.add(f"{module}:{node.name}")
+    return found
+
+
+def test_only_the_planners_command_line_prints() -> None:
+    assert printing_functions() == {"core/planner/__init__.py:main"}

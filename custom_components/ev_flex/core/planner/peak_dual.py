@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from .site import Car
     from .site_dp import Stage
 
-# A move this close (kWh) to a kink of its slot's cost counts as at the kink.
-_KINK_KWH = 1e-9
+# A move this close (kWh) to a kink of its slot's cost counts as at the kink: a piece of the
+# cost that thin (a house load of a rounding) changes the cost by less than a rounding.
+_KINK_KWH = 1e-8
 # An energy this close (kWh) to a bound sits at it; the plan may keep to a target by a rounding.
 _AT_BOUND_KWH = 2e-6
 # An hour whose import is this close (kWh) to its budget uses it.
@@ -41,6 +42,11 @@ _BUDGET_KWH = 1e-7
 _PRICE_NOISE = 1e-9
 # Rounds of raising before the prices are taken as not found.
 _ROUNDS = 40
+# A round that moves nothing by more than this (relative) has settled.
+_SETTLED = 1e-13
+# Rounds whose price steps shrink at one rate (to within this share) are extrapolated.
+_STEADY_ROUNDS = 4
+_STEADY_RATE = 1e-3
 
 # How the marginal costs either side of a boundary relate.
 _EQUAL, _FALLS, _RISES, _FREE = range(4)
@@ -166,12 +172,16 @@ def _lowest_prices(
     prices = [0.0] * len(priced)
     # The marginal cost of each slot; the one after the last is 0.
     marginal = [s.low for s in subgradients] + [0.0]
+    history: list[list[float]] = []
     for _ in range(_ROUNDS):
         before = (list(marginal), list(prices))
         for t, s in enumerate(subgradients):
             h = hour_of[t]
             if s.high_share > 0.0 and priced[h] and marginal[t] > s.high:
                 prices[h] = max(prices[h], (marginal[t] - s.high) / s.high_share)
+        history.append(list(prices))
+        if not _extrapolate(prices, history):
+            return None
         for t, s in enumerate(subgradients):
             marginal[t] = max(marginal[t], s.low + s.low_share * prices[hour_of[t]])
         # Boundary b sits between slot b - 1 and slot b.
@@ -181,7 +191,7 @@ def _lowest_prices(
         for b in range(count, 0, -1):
             if relations[b] in (_EQUAL, _FALLS):
                 marginal[b - 1] = max(marginal[b - 1], marginal[b])
-        if (marginal, prices) == before:
+        if _settled(before, (marginal, prices)):
             break
     else:
         return None
@@ -192,3 +202,39 @@ def _lowest_prices(
     if relations[count] in (_EQUAL, _RISES) and marginal[count - 1] > _PRICE_NOISE:
         return None
     return prices
+
+
+def _extrapolate(prices: list[float], history: list[list[float]]) -> bool:
+    """Where an hour's price has risen by steps that change at one steady rate over the last
+    rounds (a price and a marginal cost raising each other), jump to where shrinking steps
+    lead (the rounds after a jump start a new history); False where they grow: no prices
+    do. A jump a rounding too far only gives a price a little above the lowest: still a
+    proof."""
+    if len(history) < _STEADY_ROUNDS:
+        return True
+    jumped = False
+    for h, (a, b, c, d) in enumerate(zip(*history[-_STEADY_ROUNDS:], strict=True)):
+        steps = (b - a, c - b, d - c)
+        if min(steps) <= 0.0:
+            continue
+        rate = steps[2] / steps[1]
+        if abs(rate - steps[1] / steps[0]) > _STEADY_RATE * rate:
+            continue
+        if rate >= 1.0:
+            return False
+        prices[h] = d + steps[2] * rate / (1.0 - rate)
+        jumped = True
+    if jumped:
+        history.clear()
+    return True
+
+
+def _settled(
+    before: tuple[list[float], list[float]], after: tuple[list[float], list[float]]
+) -> bool:
+    """Whether a round moved no marginal cost or price by more than a rounding."""
+    return all(
+        x == y or abs(x - y) <= _SETTLED * (1.0 + abs(y))
+        for old, new in zip(before, after, strict=True)
+        for x, y in zip(old, new, strict=True)
+    )
