@@ -491,13 +491,20 @@ def _lowest[Tag](lines: list[tuple[_Window, Tag]]) -> list[tuple[_Window, Tag]]:
         active = [(line, tag) for line, tag in lines if line[0] <= left and line[1] >= right]
         if not active:
             continue
-        first = min(active, key=lambda item: _value(item[0], left))
-        last = min(active, key=lambda item: _value(item[0], right))
+        first = min(active, key=lambda item: _rank(item, left))
+        last = min(active, key=lambda item: _rank(item, right))
         cut = _crossing(first[0], last[0], left, right)
         for a, b, (line, tag) in ((left, cut, first), (cut, right, last)):
             if b - a > _TINY_KWH:
                 _append(out, (a, b, line[2], _value(line, a)), tag)
     return out
+
+
+def _rank[Tag](item: tuple[_Window, Tag], x: float) -> float:
+    """The line's cost at x, a rounding higher for a tagged line: an untagged one that costs
+    as much wins (a mixing window that only repeats a charging one adds no new move)."""
+    value = _value(item[0], x)
+    return value if item[1] is None else value + 1e-12 * (1.0 + abs(value))
 
 
 def _value(line: _Window, x: float) -> float:

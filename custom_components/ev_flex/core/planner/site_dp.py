@@ -572,7 +572,8 @@ def general_step(
             stage.charge_windows(), bounds, strict=False
         ):
             first = max(low, lowest)
-            if first > high:
+            # No energy in range starts a move that ends where V_{b+1} is defined.
+            if first > high or first + start > xs[-1] or high + end < xs[0]:
                 continue
             window = _end_functions(stage, start, end, first, high, ceiling)
             pieces += _branch(xs, vs, window, cost, before - cost * start, first, high)
