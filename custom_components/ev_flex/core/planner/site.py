@@ -551,10 +551,15 @@ def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _Items[
         return None
     capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
     free = stages(car, house)
+    # Only an hour the battery can end full in needs the moves that top it up.
+    high, upper = free_high(car, house), car.curve.upper_kwh - _REACH_MARGIN_KWH
     built: _Items[MinimumHour] = _Items()
     for group in car.hour_groups:
         budget = hour_budget(car, group, peak_cap)
-        hour = minimum_hour(car, group, house, budget, free) if group[0] in eligible else None
+        hour = None
+        if group[0] in eligible:
+            fills = high[group[-1] + 1] >= upper
+            hour = minimum_hour(car, group, house, budget, free, fills)
         if hour is not None:
             built.add_hour(hour.stage, hour, group)
         else:
