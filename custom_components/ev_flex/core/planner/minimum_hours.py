@@ -188,11 +188,17 @@ class MinimumHour:
 
 
 def minimum_hour(
-    car: Car, group: list[int], house: Sequence[float], budget: float, free: Sequence[Stage]
+    car: Car,
+    group: list[int],
+    house: Sequence[float],
+    budget: float,
+    free: Sequence[Stage],
+    fills: bool = True,
 ) -> MinimumHour | None:
     """The hour as one stage with `budget` kWh of import; None when the house alone is over it.
     The hour charges (some of its slots, each at least at the minimum, while the others may
-    discharge), or only discharges (each slot as `free` allows, what pays most first)."""
+    discharge), or only discharges (each slot as `free` allows, what pays most first).
+    `fills`: the battery may end the hour full (else no set tops it up)."""
     hours = car.horizon.hours
     own = sum(hours[t] * max(house[t], 0.0) for t in group)
     if own > budget + _TINY_KWH:
@@ -201,19 +207,21 @@ def minimum_hour(
     context = _SetContext(car, group, house, budget - own, free)
     sets: list[_ChargingSet] = []
     mixed: list[_ChargingSet] = []
-    fills: list[_ChargingSet] = []
+    filled: list[_ChargingSet] = []
+    draining = {t for t in group if free[t].discharge}
     for size in range(1, len(usable) + 1):
         for chosen in combinations(usable, size):
             charging = context.build(chosen)
             if charging is not None:
                 sets.append(charging)
-            mixing = context.build(chosen, mixing=True)
-            if mixing is not None and mixing.mixes:
-                mixed.append(mixing)
+            if draining.difference(chosen):
+                mixing = context.build(chosen, mixing=True)
+                if mixing is not None and mixing.mixes:
+                    mixed.append(mixing)
             # Its last slot may top the battery up below the minimum (`fill_windows`).
-            filling = context.build(chosen, topping=chosen[-1])
+            filling = context.build(chosen, topping=chosen[-1]) if fills else None
             if filling is not None:
-                fills.append(filling)
+                filled.append(filling)
     drains = sorted(
         (
             (t, end - start, cost)
@@ -222,8 +230,8 @@ def minimum_hour(
         ),
         key=lambda drain: drain[2],
     )
-    stage = _stage(car, group, (sets, mixed, fills), drains)
-    return MinimumHour(group, [*sets, *mixed], stage, drains, fills, _inner(car))
+    stage = _stage(car, group, (sets, mixed, filled), drains)
+    return MinimumHour(group, [*sets, *mixed], stage, drains, filled, _inner(car))
 
 
 def _inner(car: Car) -> tuple[float, float]:
@@ -356,7 +364,8 @@ class _SetContext:
                     cost, spare = self._discharging(t, base, pieces, cost, spare)
         if spare < -_TINY_KWH:
             return None
-        corners = _corners(pieces, max(spare, 0.0), base, cost)
+        trace = _corners if mixing else _greedy_corners
+        corners = trace(pieces, max(spare, 0.0), base, cost)
         mixes = any(share < -_TINY_KWH for _, _, shares in corners for share in shares.values())
         return _ChargingSet(corners, mixes)
 
@@ -451,6 +460,33 @@ def _corners(
     return corners
 
 
+def _greedy_corners(
+    pieces: list[_Piece], allowance: float, base: dict[int, float], cost: float
+) -> list[tuple[float, float, dict[int, float]]]:
+    """`_corners` where only charging draws on the budget (all alike): the cheapest piece
+    next, drawing only while the budget lasts (a fractional knapsack)."""
+    shares = dict(base)
+    move = sum(base.values())
+    corners = [(move, cost, dict(shares))]
+    rate_before = math.nan
+    for piece in sorted(pieces, key=lambda piece: piece.cost):
+        width = piece.width
+        if piece.draw > 0.0:
+            width = min(width, allowance / piece.draw)
+            allowance -= width * piece.draw
+        if width <= _TINY_KWH:
+            continue
+        move += width
+        cost += width * piece.cost
+        shares[piece.slot] += width
+        if abs(piece.cost - rate_before) <= 1e-12 and len(corners) > 1:
+            corners[-1] = (move, cost, dict(shares))
+        else:
+            corners.append((move, cost, dict(shares)))
+        rate_before = piece.cost
+    return corners
+
+
 def _next_step(
     free: _Fill | None, drawing: list[_Fill], spare: float
 ) -> tuple[float, float, list[tuple[_Fill, float]]] | None:
@@ -491,13 +527,20 @@ def _lowest[Tag](lines: list[tuple[_Window, Tag]]) -> list[tuple[_Window, Tag]]:
         active = [(line, tag) for line, tag in lines if line[0] <= left and line[1] >= right]
         if not active:
             continue
-        first = min(active, key=lambda item: _value(item[0], left))
-        last = min(active, key=lambda item: _value(item[0], right))
+        first = min(active, key=lambda item: _rank(item, left))
+        last = min(active, key=lambda item: _rank(item, right))
         cut = _crossing(first[0], last[0], left, right)
         for a, b, (line, tag) in ((left, cut, first), (cut, right, last)):
             if b - a > _TINY_KWH:
                 _append(out, (a, b, line[2], _value(line, a)), tag)
     return out
+
+
+def _rank[Tag](item: tuple[_Window, Tag], x: float) -> float:
+    """The line's cost at x, a rounding higher for a tagged line: an untagged one that costs
+    as much wins (a mixing window that only repeats a charging one adds no new move)."""
+    value = _value(item[0], x)
+    return value if item[1] is None else value + 1e-12 * (1.0 + abs(value))
 
 
 def _value(line: _Window, x: float) -> float:

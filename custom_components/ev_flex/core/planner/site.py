@@ -556,10 +556,15 @@ def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _Items[
         return None
     capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
     free = stages(car, house)
+    # Only an hour the battery can end full in needs the moves that top it up.
+    high, upper = free_high(car, house), car.curve.upper_kwh - _REACH_MARGIN_KWH
     built: _Items[MinimumHour] = _Items()
     for group in car.hour_groups:
         budget = hour_budget(car, group, peak_cap)
-        hour = minimum_hour(car, group, house, budget, free) if group[0] in eligible else None
+        hour = None
+        if group[0] in eligible:
+            fills = high[group[-1] + 1] >= upper
+            hour = minimum_hour(car, group, house, budget, free, fills)
         if hour is not None:
             built.add_hour(hour.stage, hour, group)
         else:
@@ -1302,7 +1307,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     if car.request.charge.min_kw > 0.0:
         # At the peak of the plan without a cap, that plan is the cheapest.
         scores[high] = free.cost
-        _bound_search(at, (low, high), _cost_bounds(car, house, free), site_price(car))
+        _bound_search(at, (low, high), _cost_bounds(car, house, free, low), site_price(car))
         return best if best_stages is None else replace(best, stages=best_stages())
     if math.isinf(at(low)) or peaks[low] > low + _CAP_KEPT_KW:
         # `_lowest_feasible_cap` can only bound the lowest cap from below where the car can
@@ -1354,13 +1359,21 @@ class _CostBounds:
         return bound >= best - self.allowance(best)
 
 
-def _cost_bounds(car: Car, house: Sequence[float], free: Outcome) -> _CostBounds:
+def _cost_bounds(car: Car, house: Sequence[float], free: Outcome, low: float) -> _CostBounds:
+    """The bounds, with the lowest cap `low` that reaches what the plan without a cap does."""
     own = peak_kw(car.hour_groups, car.horizon.hours, house, car.hour_before)
     request = car.request
     relaxed = car.with_request(replace(request, charge=replace(request.charge, min_kw=0.0)))
     lowest = best_outcome(relaxed, house)
+    cost = lowest.cost
+    if lowest.peak > low + _PEAK_TOLERANCE_KW * (1.0 + low):
+        # The search without the minimum may start above `low` (its reach under a cap is
+        # an estimate), and then its best is no bound: the plan at `low` tells.
+        path, _ = solve(relaxed, house, low)
+        if missed_kwh(relaxed, path) <= missed_kwh(car, free.path) + _MET_TOLERANCE_KWH:
+            cost = min(cost, evaluate(relaxed, house, path, []).cost)
     own_cost = energy_cost(car, house) + peak_cost(car, own)
-    return _CostBounds(free.cost, own_cost, lowest.cost, lowest.peak)
+    return _CostBounds(free.cost, own_cost, cost, lowest.peak)
 
 
 def _bound_search(

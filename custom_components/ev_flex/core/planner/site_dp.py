@@ -440,6 +440,41 @@ def _branch(
     points = _sorted_points(candidates, low, high)
     lo = _values_at(*lo_f, points)
     hi = _values_at(*hi_f, points)
+    return _branch_runs(xs, vs, (points, lo, hi), rate, offset)
+
+
+def _flat_branch(
+    xs: list[float],
+    vs: list[float],
+    window: tuple[float, float, float],
+    rate: float,
+    offset: float,
+    low: float,
+    high: float,
+) -> list[list[tuple[float, float]]]:
+    """`_branch` for a window of moves [start, end] from E, ending at most at `ceiling`: both
+    ends are E shifted and clipped, so their breakpoints are known without PL algebra."""
+    start, end, ceiling = window
+    floor, cap = xs[0], min(ceiling, xs[-1])
+    candidates = [floor - start, cap - end]
+    candidates += [x - start for x in xs]
+    candidates += [x - end for x in xs if x <= cap]
+    points = _sorted_points(candidates, low, high)
+    lo = [max(e + start, floor) for e in points]
+    hi = [min(e + end, cap) for e in points]
+    return _branch_runs(xs, vs, (points, lo, hi), rate, offset)
+
+
+def _branch_runs(
+    xs: list[float],
+    vs: list[float],
+    window: tuple[list[float], list[float], list[float]],
+    rate: float,
+    offset: float,
+) -> list[list[tuple[float, float]]]:
+    """min over y in [lo, hi] of V(y) + rate*(y - E) + offset at the window's points E, as
+    PL runs in E, exact in between."""
+    points, lo, hi = window
     gv = [v + rate * x for x, v in zip(xs, vs, strict=True)]
     out: list[list[tuple[float, float]]] = []
     for run_points, run_lo, run_hi in _runs(points, lo, hi):
@@ -568,19 +603,26 @@ def general_step(
         pieces.append([(e, _evaluate(xs, vs, e)) for e in idle])
     if stage.can_charge and forced <= 0.0:
         bounds = stage.window_bounds or repeat(_UNBOUNDED)
+        # Without a minimum power and with a flat reach, a window's ends are E shifted.
+        flat = stage.reach.flat_shift if stage.min_kw <= 0.0 else None
         for (start, end, cost, before), (lowest, ceiling) in zip(
             stage.charge_windows(), bounds, strict=False
         ):
             first = max(low, lowest)
-            if first > high:
+            # No energy in range starts a move that ends where V_{b+1} is defined.
+            if first > high or first + start > xs[-1] or high + end < xs[0]:
+                continue
+            offset = before - cost * start
+            if flat is not None and math.isfinite(end):
+                shifted = (start, min(end, flat), min(ceiling, stage.reach.upper_kwh))
+                pieces += _flat_branch(xs, vs, shifted, cost, offset, first, high)
                 continue
             window = _end_functions(stage, start, end, first, high, ceiling)
-            pieces += _branch(xs, vs, window, cost, before - cost * start, first, high)
+            pieces += _branch(xs, vs, window, cost, offset, first, high)
         pieces += _fill_pieces(xs, vs, stage, low, high)
     for start, end, cost, before in _segments(stage.discharge, forced):
-        grid = [low, high]
-        window = ((grid, [x - end for x in grid]), (grid, [x - start for x in grid]))
-        pieces += _branch(xs, vs, window, -cost, before - cost * start, low, high)
+        moves = (-end, -start, math.inf)
+        pieces += _flat_branch(xs, vs, moves, -cost, before - cost * start, low, high)
     if not pieces:
         nearest = min(max(low, xs[0]), xs[-1])
         return [nearest], [INFEASIBLE]
