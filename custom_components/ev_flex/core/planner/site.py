@@ -32,9 +32,9 @@ hour's budget then goes to the hour's other slots (`_reshared`).
 
 With a minimum charging power the cost is no longer convex in the cap (raising it can let a
 slot charge at all), so the cap is searched by branch and bound (`_bound_search`), and an hour
-of several slots (where the car can't taper yet) is one stage that either charges, with a
-window per set of charging slots, or discharges (`minimum_hours.py`); it is exact where the
-plan never charges and discharges in one hour. Other hours take `hour_caps`.
+of several slots (where the car can't taper yet) is one stage with a window per set of
+charging slots, the others free to discharge (`minimum_hours.py`); it is exact where the
+battery keeps well within its limits inside the hour. Other hours take `hour_caps`.
 """
 
 from collections.abc import Callable, Sequence
@@ -590,7 +590,7 @@ def solve_minimum_by_hours(
     for hour, end in zip(built.hours, path, strict=True):
         if hour is not None:
             full = end >= car.curve.upper_kwh - _REACH_MARGIN_KWH
-            for move in hour.moves(end - energy, full)[:-1]:
+            for move in hour.moves(end - energy, full, energy)[:-1]:
                 energy += move
                 slot_path.append(energy)
         slot_path.append(end)
