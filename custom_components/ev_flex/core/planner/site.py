@@ -27,7 +27,8 @@ slots' costs are convex. Where they are not (export paying more than import, or 
 price p below zero where a kWh charged and discharged in one quarter would gain
 -p (1/eta_charge - eta_discharge), more than the wear cost), the mix of priced plans keeps every
 limit but may cost a little more than the optimum. More than `_PRICED_HOURS` such hours at a
-cap fall back to `hour_caps`, which is a heuristic there.
+cap fall back to `hour_caps`, which is a heuristic there; what a tapering car leaves of an
+hour's budget then goes to the hour's other slots (`_reshared`).
 
 With a minimum charging power the cost is no longer convex in the cap (raising it can let a
 slot charge at all), so the cap is searched by branch and bound (`_bound_search`), and an hour
@@ -78,6 +79,10 @@ _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 _MINIMUM_ROUNDS = 8
 # An hour whose inner boundaries break the bounds falls back to per-slot caps; so many tries.
 _HOUR_ROUNDS = 3
+# Rounds that share an hour's unused budget out again (`_reshared`), and the least (kWh) worth
+# sharing.
+_RESHARE_ROUNDS = 6
+_RESHARE_KWH = 1e-7
 # Houses (with other cars' plans in them) whose stages without a cap a car keeps.
 _FREE_STAGES_KEPT = 8
 # How far (kWh) an hour's inner boundary may stray past its bounds before the hour falls back.
@@ -782,6 +787,9 @@ def solve_by_hours(
         if not groups:
             path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
             slot_path, broken = _expand(car, built, path, lower)
+            if unshared is None and not broken:
+                slot_path, reshared = _reshared(car, house, peak_cap, built, slot_path)
+                followed += reshared
         else:
             solved = _solve_priced(car, house, peak_cap, built, groups)
             if solved is None:
@@ -797,6 +805,92 @@ def solve_by_hours(
         eligible -= broken
         fallen |= broken
     return None
+
+
+def _reshared(
+    car: Car, house: Sequence[float], peak_cap: float, built: _Items[HourStage], path: list[float]
+) -> tuple[list[float], list[int]]:
+    """The path with the per-slot caps of its hours shared out again where the car left part
+    of an hour's budget unused, and the slots whose caps changed.
+
+    `hour_caps` gives an hour's spare import to its cheapest slots, each up to the charger's
+    power; a car in its taper takes less, and the rest of the budget is lost. Each round, the
+    slots that took less than their cap keep what they took, and what they left goes to the
+    hour's other slots by price. The last plan keeps to the new caps, so each round's plan
+    costs no more; the rounds stop when one gains nothing."""
+    staged = {hour.slots[0] for hour in built.hours if hour is not None}
+    groups = [g for g in car.hour_groups if len(g) > 1 and g[0] not in staged]
+    caps = hour_caps(car, house, peak_cap, groups)
+    item_of = {end: k for k, end in enumerate(built.ends)}
+    items = list(built.items)
+    best, best_cost = path, _path_cost(car, house, path)
+    changed: set[int] = set()
+    for _ in range(_RESHARE_ROUNDS):
+        pcs, pds = powers(car, best)
+        net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
+        moved = [t for g in groups for t in _reshare_hour(car, house, peak_cap, g, caps, net)]
+        if not moved:
+            break
+        for t, stage in zip(moved, capped_stages(car, house, caps, slots=moved), strict=True):
+            items[item_of[t]] = stage
+        high, low, _ = reach_bounds(car, items)
+        lower = _lower_at(car, high, built.ends)
+        solved = optimal_site_path(items, car.start_kwh, lower, low, high)
+        candidate, broken = _expand(car, built, solved, lower)
+        cost = _path_cost(car, house, candidate)
+        if broken or missed_kwh(car, candidate) > missed_kwh(car, best) + _REACHED_KWH:
+            break
+        if cost >= best_cost - 1e-12 * (1.0 + abs(best_cost)):
+            break
+        best, best_cost = candidate, cost
+        changed.update(moved)
+    return best, sorted(changed)
+
+
+def _reshare_hour(
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    group: list[int],
+    caps: list[float],
+    net: list[float],
+) -> list[int]:
+    """One hour's caps shared out again (in place): slots under their cap keep what they took,
+    the rest of the budget goes to the slots at their cap by price. The slots changed."""
+    hours, prices = car.horizon.hours, car.horizon.prices
+    budget = hour_budget(car, group, peak_cap)
+    if sum(hours[t] * max(net[t], 0.0) for t in group) > budget - _RESHARE_KWH:
+        return []
+    site = car.request.site
+    fuse = math.inf if site is None or site.import_limit_kw is None else site.import_limit_kw
+    new: dict[int, float] = {}
+    full: list[int] = []
+    for t in group:
+        if net[t] < caps[t] - _RESHARE_KWH / hours[t]:
+            new[t] = max(net[t], house[t], 0.0)
+        else:
+            full.append(t)
+    spare = budget - sum(hours[t] * new.get(t, caps[t]) for t in group)
+    given = False
+    for t in sorted(full, key=lambda t: prices[t].import_price):
+        most = min(max(house[t], 0.0) + car.request.charge.max_kw + min(house[t], 0.0), fuse)
+        extra = max(0.0, min(most - caps[t], spare / hours[t]))
+        if extra > _RESHARE_KWH / hours[t]:
+            new[t] = caps[t] + extra
+            spare -= extra * hours[t]
+            given = True
+    if not given:
+        return []
+    for t, cap in new.items():
+        caps[t] = cap
+    return list(new)
+
+
+def _path_cost(car: Car, house: Sequence[float], path: list[float]) -> float:
+    """What the house pays for energy and wear along a path (the tariff apart)."""
+    pcs, pds = powers(car, path)
+    net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
+    return energy_cost(car, net) + wear_cost(car, pds)
 
 
 def _kept_hour_stages(
