@@ -669,6 +669,34 @@ def test_three_cars_trading_solar_and_a_small_fuse_reach_the_joint_optimum() -> 
     check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
 
 
+def test_the_solar_goes_to_the_car_that_saves_most_with_it_not_the_first_planned() -> None:
+    """Four hours of solar surplus, a dear evening and a dear night, on quarter hours. The
+    first car, with V2G and nearly empty, would store the surplus to discharge it in the
+    evening; the third car saves more with it than that earns, since it would otherwise buy
+    its charge at night. Planned in turns, the first car keeps the surplus and the third
+    can't take it: the third car must be planned before the first."""
+    load, solar, imports = [], [], []
+    for slot in range(48):
+        hour = slot // 4
+        load.append(0.5 if hour < 4 else 2.0 if hour < 8 else 0.4)
+        solar.append(4.0 if hour < 4 else 0.0)
+        imports.append(0.30 if hour < 4 else 0.33 if hour < 8 else 0.30)
+    site = {"base_load_kw": load, "solar_kw": solar, "import_limit_kw": 17.0}
+    v2g = {"max_kw": 5.0, "efficiency": 0.9, "min_soc_pct": 20.0}
+    first = _car("first", 20.0, 0.0, 12, 60.0, (11.0, 0.9), discharge=v2g)
+    second = _car("second", 50.0, 50.0, 12, 40.0, (7.4, 0.9))
+    third = _car("third", 20.0, 60.0, 12, 30.0, (3.7, 0.9))
+    data = _site_request(site, [first, second, third])
+    data["prices"] = _prices(imports, [0.10] * 48, 15)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    # The third car's 12 kWh come from the 14 kWh of surplus; the first car gets the rest.
+    charged = [sum(s.charge_kw for s in v.plan.slots[:16]) / 4.0 for v in result.vehicles]
+    assert charged[2] == pytest.approx(12.0 / 0.9)
+    assert charged[0] == pytest.approx(14.0 - 12.0 / 0.9)
+
+
 def test_site_request_round_trips_and_prints_from_the_command_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
