@@ -347,7 +347,9 @@ def _later_first(cars: list[Car], base: list[float], best: _Coordinated) -> _Coo
             start[earlier] = empty
             rest = [k for k in range(len(cars)) if k not in (earlier, later)]
             other = _in_turns(cars, base, [later, earlier, *rest], 1, start)
-            if _better(other, best):
+            # The earlier car was planned against the later one's plan, so the house's limits held
+            # for it; the rest are planned against both, and may be unable to keep to them.
+            if _better(other, best) and _within_limits(cars[0], base, other.flows):
                 best = other
     return best
 
@@ -426,6 +428,10 @@ def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> 
     total = _house_cost(cars, base, flows)
     shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
     joint = _Coordinated(flows, outcomes, total, shortfall)
+    # A car planned in turns counts the others' plans as the house's own load, and so may go
+    # beyond a limit they already pass: the joint mix, keeping to every limit, then wins.
+    if not _within_limits(cars[0], base, best.flows):
+        return joint
     return joint if _better(joint, best) else best
 
 
