@@ -10,6 +10,8 @@ from homeassistant.components.calendar import CalendarEvent
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.entity_component import async_update_entity
+from homeassistant.helpers.translation import async_load_integrations
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -70,27 +72,46 @@ def departure_state(hass: HomeAssistant) -> tuple[datetime | None, dict[str, Any
     return value, dict(state.attributes)
 
 
+@pytest.mark.parametrize(
+    ("language", "warning"),
+    [
+        (
+            "en",
+            "'Rally EV 150 %' on 2025-10-08 is ignored: 150 % is not a charge between 1 and 100 %",
+        ),
+        (
+            "de",
+            "„Rally EV 150 %“ am 2025-10-08 wird ignoriert: "
+            "150 % ist kein Ladestand zwischen 1 und 100 %",
+        ),
+    ],
+)
 async def test_calendar_events_set_departures_and_bad_ones_are_named(
     hass: HomeAssistant,
     family_calendar: MemoryCalendar,
     simulator_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    language: str,
+    warning: str,
 ) -> None:
-    """Wednesday's event sets 09:30 at 90 %; an unreadable target is named in a warning."""
+    """Wednesday's event sets 09:30 at 90 %; an unreadable target is named in a warning, in
+    the server's language."""
     family_calendar.events = [
         calendar_event("Dentist EV 90 %", at(WEDNESDAY, 9, 30)),
         calendar_event("Rally EV 150 %", at(WEDNESDAY, 12)),
     ]
     await set_up(hass, simulator_entry, {VEHICLE_ID: {CONF_CALENDAR: CALENDAR}})
+    # The server's language changes, and Home Assistant loads its texts.
+    hass.config.language = language
+    await async_load_integrations(hass, {DOMAIN})
+    await async_update_entity(hass, NEXT_DEPARTURE)
 
     # Tuesday keeps the daily 07:00.
     departure, attributes = departure_state(hass)
     assert departure == at(START, 7)
     assert attributes["source"] == "daily"
     assert attributes["target_soc"] == 80.0
-    assert attributes["calendar_warnings"] == [
-        "'Rally EV 150 %' on 2025-10-08 is ignored: 150 % is not a charge between 1 and 100 %"
-    ]
+    assert attributes["calendar_warnings"] == [warning]
 
     # After Tuesday's departure Wednesday's event takes the place of Wednesday 07:00.
     await advance(hass, freezer, at(START, 7, 5), timedelta(minutes=30))
@@ -99,6 +120,27 @@ async def test_calendar_events_set_departures_and_bad_ones_are_named(
     assert attributes["source"] == "calendar"
     assert attributes["calendar_event"] == "Dentist EV 90 %"
     assert attributes["target_soc"] == 90.0
+
+
+async def test_an_event_without_a_title_is_named_as_such(
+    hass: HomeAssistant,
+    family_calendar: MemoryCalendar,
+    simulator_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Targets in the descriptions of events without a title: the departure and the warning
+    say "(no title)" in the server's language, not an empty name."""
+    family_calendar.events = [
+        calendar_event("", at(START, 6, 30), description="EV 90 %"),
+        calendar_event("", at(WEDNESDAY, 12), description="EV 150 %"),
+    ]
+    await set_up(hass, simulator_entry, {VEHICLE_ID: {CONF_CALENDAR: CALENDAR}})
+    departure, attributes = departure_state(hass)
+    assert departure == at(START, 6, 30)
+    assert attributes["calendar_event"] == "(no title)"
+    assert attributes["calendar_warnings"] == [
+        "'(no title)' on 2025-10-08 is ignored: 150 % is not a charge between 1 and 100 %"
+    ]
 
 
 async def test_an_all_day_event_sets_its_days_scheduled_departure_and_target(

@@ -22,6 +22,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.translation import async_load_integrations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
@@ -32,6 +33,7 @@ from custom_components.ev_flex.const import (
     CONF_SOC_ENTITY,
     CONF_SUPPORTS_DISCHARGE,
     CONF_VEHICLE_POWER_ENTITY,
+    DOMAIN,
 )
 from custom_components.ev_flex.core.account import CommandRejectedError
 from custom_components.ev_flex.core.model import CommandKind
@@ -171,12 +173,34 @@ async def test_commands_it_cannot_carry_out(
         await account.async_command_status("entities-1")
 
 
+@pytest.mark.parametrize(
+    ("language", "error"),
+    [
+        (
+            "en",
+            "the entity's action failed: The vehicle or charger account could not be reached: "
+            "simulator-garage-charger is offline",
+        ),
+        (
+            "de",
+            "die Aktion der Entität ist fehlgeschlagen: Das Konto des Fahrzeugs oder der Wallbox "
+            "war nicht erreichbar: simulator-garage-charger ist offline",
+        ),
+    ],
+)
 async def test_failing_switch_gives_translated_error(
-    hass: HomeAssistant, entities_entry: MockConfigEntry, simulation: Simulation
+    hass: HomeAssistant,
+    entities_entry: MockConfigEntry,
+    simulation: Simulation,
+    language: str,
+    error: str,
 ) -> None:
-    """When the chosen switch's own action fails, the user sees a translated error."""
+    """When the chosen switch's own action fails, the user sees a translated error, with the
+    switch's own words in the server's language."""
     from custom_components.ev_flex.core.simulator import FaultSettings
 
+    hass.config.language = language
+    await async_load_integrations(hass, {DOMAIN})
     simulation.set_faults(FaultSettings(charger_offline=True))
     with pytest.raises(HomeAssistantError) as raised:
         await hass.services.async_call(
@@ -186,6 +210,7 @@ async def test_failing_switch_gives_translated_error(
             blocking=True,
         )
     assert raised.value.translation_key == "account_unreachable"
+    assert raised.value.translation_placeholders == {"error": error}
 
 
 async def test_odd_states_read_as_unknown(

@@ -1,6 +1,7 @@
 """The options flow: price entity, import tariff, grid-fee periods, export price, preview."""
 
 from datetime import datetime, timedelta
+import re
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -255,7 +256,7 @@ async def test_price_entity_errors_recover(
         (
             "price_action_failed",
             "sensor.nordpool_se3_current_price: Die Aktion nordpool.get_prices_for_date ist "
-            "fehlgeschlagen: ",
+            "fehlgeschlagen: Aktion nordpool.get_prices_for_date nicht gefunden",
         ),
     ],
 )
@@ -283,6 +284,8 @@ async def test_the_menu_and_the_periods_read_in_the_servers_language(
         f"{HACS_NORDPOOL}: Preise bis 2025-10-08 00:00; die von morgen sind noch nicht "
         "veröffentlicht"
     )
+    # Prices are written with the language's decimal comma.
+    assert re.fullmatch(r"\d+,\d{4} SEK/kWh", menu["description_placeholders"]["import_price"])
 
     form = await submit(hass, await choose(hass, menu, "import_tariff"), GOOD_IMPORT)
     form = await submit(
@@ -302,7 +305,7 @@ async def test_the_menu_and_the_periods_read_in_the_servers_language(
     night |= {"start": "22:00:00", "end": "06:00:00"}
     fees = await submit(hass, await choose(hass, fees, "add_period"), night)
     assert fees["description_placeholders"]["periods"] == (
-        "- Night: jeden Tag 22:00-06:00, 0.5 SEK/kWh (Januar, Dezember)"
+        "- Night: jeden Tag 22:00-06:00, 0,5 SEK/kWh (Januar, Dezember)"
     )
     late = PEAK | {"start": "23:00:00", "end": "23:30:00", "months": ["1"]}
     form = await submit(hass, await choose(hass, fees, "add_period"), late)

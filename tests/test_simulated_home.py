@@ -31,7 +31,16 @@ SOLAR = "sensor.house_simulated_home_solar_power"
 
 
 @pytest.fixture
-async def home_entry(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> MockConfigEntry:
+def server_language() -> str:
+    """The server's language when the home is set up."""
+    return "en"
+
+
+@pytest.fixture
+async def home_entry(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, server_language: str
+) -> MockConfigEntry:
+    hass.config.language = server_language
     # A sunny June noon in Oslo (Home Assistant's test home is elsewhere: move it).
     hass.config.latitude, hass.config.longitude = 59.91, 10.75
     await hass.config.async_set_time_zone("Europe/Oslo")
@@ -81,15 +90,23 @@ async def test_home_meters_show_load_solar_and_the_car(
     assert float(hass.states.get(GRID).state) == account.home.grid_kw(later, car_kw)
 
 
+@pytest.mark.parametrize(
+    ("server_language", "name", "model"),
+    [
+        ("en", "House simulated home", "Simulated home"),
+        ("de", "House simuliertes Zuhause", "Simuliertes Zuhause"),
+    ],
+)
 async def test_home_is_a_device_that_cannot_be_removed_while_simulated(
-    hass: HomeAssistant, home_entry: MockConfigEntry
+    hass: HomeAssistant, home_entry: MockConfigEntry, name: str, model: str
 ) -> None:
+    """The home is named and described in the server's language."""
     registry = dr.async_get(hass)
     device = registry.async_get_device_by_identifier(
         (DOMAIN, "simulator-house_home"), home_entry.entry_id
     )
     assert device is not None
-    assert device.model == "Simulated home"
+    assert (device.name, device.model) == (name, model)
     assert not await async_remove_config_entry_device(hass, home_entry, device)
 
 

@@ -12,6 +12,7 @@ from homeassistant.const import ATTR_ENTITY_ID, EVENT_HOMEASSISTANT_STOP, STATE_
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.translation import async_load_integrations
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -25,7 +26,13 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.ev_flex import house_plan, shown_plan
 from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.controller_data import Decision
-from custom_components.ev_flex.core.planner import Plan, PlanRequest, PlanValidationError, plan
+from custom_components.ev_flex.core.planner import (
+    Plan,
+    PlanProblem,
+    PlanRequest,
+    PlanValidationError,
+    plan,
+)
 from custom_components.ev_flex.core.simulator import Simulation
 from custom_components.ev_flex.core.site_plan import CarAsk
 from custom_components.ev_flex.diagnostics import async_get_config_entry_diagnostics
@@ -828,7 +835,7 @@ async def test_the_action_waiting_for_a_plan_when_the_entry_unloads_says_so(
     ("fault", "error", "warnings"),
     [
         (RuntimeError("the solver broke"), HomeAssistantError, 1),
-        (PlanValidationError("prices", "none"), ServiceValidationError, 0),
+        (PlanValidationError("prices", PlanProblem.REQUIRED), ServiceValidationError, 0),
     ],
     ids=["fault", "refused"],
 )
@@ -870,6 +877,46 @@ async def test_a_failing_planner_shows_no_plan_and_the_action_says_why(
     assert len(warned) == warnings
     assert "Error doing job" not in caplog.text
     assert hass.states.get(f"sensor.{CAR}_smart_charging_state").state == "disabled"
+
+
+@pytest.mark.parametrize(
+    ("language", "error"),
+    [
+        (
+            "en",
+            "targets[0].by: 2026-01-05T06:00:00+00:00 is before now (2026-01-05T07:00:00+00:00)",
+        ),
+        (
+            "de",
+            "targets[0].by: 2026-01-05T06:00:00+00:00 liegt vor jetzt (2026-01-05T07:00:00+00:00)",
+        ),
+    ],
+)
+async def test_a_plan_request_the_planner_refuses_is_explained_in_the_servers_language(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+    language: str,
+    error: str,
+) -> None:
+    """The planner names the field and what is wrong with it; the plan action says so in the
+    server's language, the field and its values as they are."""
+    hass.config.language = language
+    await async_load_integrations(hass, {DOMAIN})
+
+    def refuse(request: PlanRequest) -> NoReturn:
+        raise PlanValidationError(
+            "targets[0].by",
+            PlanProblem.BEFORE_NOW,
+            time="2026-01-05T06:00:00+00:00",
+            now="2026-01-05T07:00:00+00:00",
+        )
+
+    monkeypatch.setattr(shown_plan, "make_plan", refuse)
+    with pytest.raises(ServiceValidationError) as raised:
+        await _plan_charging(hass, loaded_entry)
+    assert raised.value.translation_key == "invalid_plan_request"
+    assert raised.value.translation_placeholders == {"error": error}
 
 
 async def _planned_hour_import(
@@ -1067,3 +1114,26 @@ async def test_without_a_meter_the_hour_so_far_is_what_the_car_was_planned_to_dr
     site = made[-1].site
     assert site is not None
     assert site.hour_import_kwh == pytest.approx(planned_kw / 3.0, abs=1e-3)
+
+
+async def test_a_home_switched_to_german_names_ev_flex_s_own_devices_in_german(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, device_registry: dr.DeviceRegistry
+) -> None:
+    """The devices EV Flex makes up itself (the prices, the house) are named and described in
+    the server's language after a restart in it; the car and charger keep their makers'
+    names."""
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    hass.config.language = "de"
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+
+    devices = {
+        (device.name, device.model)
+        for device in dr.async_entries_for_config_entry(device_registry, loaded_entry.entry_id)
+    }
+    assert devices == {
+        ("EV Flex Simulator Sedan 75 kWh", "Sedan 75 kWh"),
+        ("EV Flex Simulator Wallbox 22 kW", "Wallbox 22 kW"),
+        ("EV Flex Garage", "Preise und Tarif"),
+        ("EV Flex Garage Haus", "Haus: Hauptsicherung, Solar und Leistungstarif"),
+    }

@@ -7,6 +7,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_load_integrations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -320,14 +321,23 @@ async def test_a_new_session_does_not_trust_the_last_sessions_commands(
     assert battery_level(simulation) >= min(100, round(level) + 20) - 0.5
 
 
+@pytest.mark.parametrize(
+    ("language", "error"),
+    [("en", "the device rejected the command"), ("de", "das Gerät hat den Befehl abgelehnt")],
+)
 async def test_commands_that_keep_failing_ask_the_user_to_look(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     simulation: Simulation,
     freezer: FrozenDateTimeFactory,
+    language: str,
+    error: str,
 ) -> None:
-    """Every command fails for 20 minutes: a repair issue names the car and the error; it goes
-    away by itself once a command goes through."""
+    """Every command fails for 20 minutes: a repair issue names the car and the error, in the
+    server's language; it goes away by itself once a command goes through."""
+    # The server's language changes, and Home Assistant loads its texts.
+    hass.config.language = language
+    await async_load_integrations(hass, {DOMAIN})
     issue_id = f"commands_failing_{loaded_entry.entry_id}_{simulation.vehicle_id}"
     simulation.set_faults(FaultSettings(command_failure_rate=1.0))
     await turn_on_smart_charging(hass, freezer)
@@ -339,7 +349,7 @@ async def test_commands_that_keep_failing_ask_the_user_to_look(
     assert issue.translation_key == "commands_failing"
     assert issue.translation_placeholders is not None
     assert issue.translation_placeholders["vehicle"] == "EV Flex Simulator Sedan 75 kWh"
-    assert issue.translation_placeholders["error"] != "-"
+    assert issue.translation_placeholders["error"] == error
 
     simulation.set_faults(FaultSettings())
     await advance(hass, freezer, datetime.now(TZ) + timedelta(minutes=35))

@@ -15,6 +15,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_load_integrations
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -23,6 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.ev_flex.const import DOMAIN
 from custom_components.ev_flex.core.simulator import FaultSettings, Simulation
 
 SWITCH = "switch.ev_flex_simulator_wallbox_22_kw_charging"
@@ -79,22 +81,48 @@ async def test_command_takes_effect_after_delay(
     assert hass.states.get(SWITCH).state == STATE_OFF
 
 
+@pytest.mark.parametrize(
+    ("language", "error"),
+    [("en", "{charger} is offline"), ("de", "{charger} ist offline")],
+)
 async def test_offline_charger_raises_translated_error(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulation: Simulation
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    language: str,
+    error: str,
 ) -> None:
-    """A command to an offline charger fails with a translated error, not a traceback."""
+    """A command to an offline charger fails with a translated error that says why in the
+    server's language, not a traceback."""
+    hass.config.language = language
+    await async_load_integrations(hass, {DOMAIN})
     simulation.set_faults(FaultSettings(charger_offline=True))
     with pytest.raises(HomeAssistantError) as raised:
         await _switch(hass, SERVICE_TURN_OFF)
     assert raised.value.translation_key == "account_unreachable"
+    assert raised.value.translation_placeholders == {
+        "error": error.format(charger=simulation.charger_id)
+    }
 
 
+@pytest.mark.parametrize(
+    ("language", "error"),
+    [("en", "the device rejected the command"), ("de", "das Gerät hat den Befehl abgelehnt")],
+)
 async def test_rejected_command_raises_translated_error(
-    hass: HomeAssistant, loaded_entry: MockConfigEntry, simulation: Simulation
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    simulation: Simulation,
+    language: str,
+    error: str,
 ) -> None:
-    """A command the device fails raises command_failed."""
+    """A command the device fails raises command_failed, saying why in the server's
+    language."""
+    hass.config.language = language
+    await async_load_integrations(hass, {DOMAIN})
     simulation.set_faults(FaultSettings(command_failure_rate=1.0))
     with pytest.raises(HomeAssistantError) as raised:
         await _switch(hass, SERVICE_TURN_OFF)
     assert raised.value.translation_key == "command_failed"
+    assert raised.value.translation_placeholders == {"error": error}
     assert hass.states.get(SWITCH).state == STATE_ON

@@ -14,12 +14,23 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.ev_flex.const import DOMAIN
+from custom_components.ev_flex.core.model import CommandKind, ReasonCode
+from custom_components.ev_flex.core.planner import PlanProblem
 
 TRANSLATIONS = Path(__file__).resolve().parents[1] / "custom_components" / DOMAIN / "translations"
 # The languages of EV Flex's markets, as the card has them too.
 LANGUAGES = ("da", "de", "fi", "fr", "nb", "nl", "sv")
 # The categories Home Assistant loads from a translation file.
-CATEGORIES = ("config", "options", "selector", "entity", "issues", "exceptions", "services")
+CATEGORIES = (
+    "config",
+    "options",
+    "selector",
+    "entity",
+    "device",
+    "issues",
+    "exceptions",
+    "services",
+)
 STATE = "component.ev_flex.entity.sensor.smart_charging_state"
 
 PLACEHOLDER = re.compile(r"\{\w+\}")
@@ -70,6 +81,18 @@ def test_a_translation_keeps_the_placeholders_links_code_and_markdown(language: 
         # A stray brace breaks the frontend's message formatter.
         assert "{" not in PLACEHOLDER.sub("", text), (language, key)
         assert "}" not in PLACEHOLDER.sub("", text), (language, key)
+
+
+def test_every_reason_plan_problem_and_command_has_words() -> None:
+    """The codes the core gives for failed commands, refused plan requests and the commands
+    they name each have an English text (a missing one would show its key)."""
+    common = _texts("en")
+    wanted = [
+        *(f"common.reason_{code.value}" for code in ReasonCode if code is not ReasonCode.WORDS),
+        *(f"common.plan_{problem.value}" for problem in PlanProblem),
+        *(f"common.command_{kind.value}" for kind in CommandKind),
+    ]
+    assert [key for key in wanted if key not in common] == []
 
 
 def test_the_literals_check_sees_what_it_guards() -> None:

@@ -30,7 +30,7 @@ from .core.enode import InterferenceError
 from .core.model import CommandKind, CommandResult, CommandState
 from .core.pairing import EvSystem, RoutedCommand, route_command
 from .repairs import Interventions, charging_after
-from .texts import Texts, account_error_text, async_texts
+from .texts import Texts, account_error_text, async_texts, reason_text
 
 
 class EvFlexCommands:
@@ -138,14 +138,13 @@ def account_error_to_ha(err: AccountError, texts: Texts) -> HomeAssistantError:
     )
 
 
-def raise_if_failed(result: CommandResult) -> None:
-    """Raise a translated error when a command settled as failed."""
-    if result.state in (CommandState.FAILED, CommandState.CANCELLED):
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="command_failed",
-            translation_placeholders={"error": result.failure_reason or result.state.value},
-        )
+def failed_command_error(result: CommandResult, texts: Texts) -> HomeAssistantError:
+    """The translated error for a command that settled as failed or cancelled."""
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="command_failed",
+        translation_placeholders={"error": reason_text(texts, result.ended_reason)},
+    )
 
 
 class CommandEntity(Protocol):
@@ -178,7 +177,8 @@ def command_errors[EntityT: CommandEntity, **P](
             ) from err
         except AccountError as err:
             raise account_error_to_ha(err, await async_texts(self.hass)) from err
-        raise_if_failed(result)
+        if result.state in (CommandState.FAILED, CommandState.CANCELLED):
+            raise failed_command_error(result, await async_texts(self.hass))
         await self.async_refresh_account()
 
     return handler

@@ -16,9 +16,16 @@ from homeassistant.helpers.event import async_track_state_change_event, async_tr
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_CALENDAR, CONF_DEPARTURES, DOMAIN, LOGGER
-from .core.calendar_departures import HORIZON, read_calendar, soc_pct_per_km
+from .core.calendar_departures import (
+    HORIZON,
+    CalendarProblem,
+    CalendarWarning,
+    read_calendar,
+    soc_pct_per_km,
+)
 from .core.controller import ControllerSettings, calendar_event_at, resolve_departure, week_of
 from .smart_charging import VehicleSmartCharging
+from .texts import async_error_words, cached_texts, calendar_warning_text
 
 REFRESH_INTERVAL = timedelta(minutes=15)
 # Home Assistant's calendar action and its fields (homeassistant/components/calendar, 2026.10).
@@ -56,7 +63,7 @@ class CalendarDepartures:
         calendar = vehicle_options(charging).get(CONF_CALENDAR)
         self.calendar: str | None = calendar if isinstance(calendar, str) else None
         # What the state's attributes show about events that were left out.
-        self.warnings: tuple[str, ...] = ()
+        self.warnings: tuple[CalendarWarning, ...] = ()
         self._unsubs: list[CALLBACK_TYPE] = []
 
     @callback
@@ -118,7 +125,12 @@ class CalendarDepartures:
             )
         except HomeAssistantError as err:
             LOGGER.debug("Calendar %s can't be read: %s", calendar, err)
-            self.warnings = (f"The calendar {calendar} can't be read now: {err}",)
+            words = await async_error_words(charging.hass, err)
+            self.warnings = (
+                CalendarWarning(
+                    problem=CalendarProblem.UNREADABLE, facts={"calendar": calendar, "error": words}
+                ),
+            )
             charging.async_run()
             return
         found = response.get(calendar) if response else None
@@ -141,6 +153,7 @@ def next_departure_attributes(charging: VehicleSmartCharging) -> dict[str, Any]:
     """Where the next departure comes from, its target, and the calendar's warnings."""
     schedule = charging.entry.runtime_data.schedule
     warnings = () if schedule is None else schedule.warnings(charging.vehicle_id)
+    texts = cached_texts(charging.hass)
     settings = charging.controller.settings
     now = dt_util.utcnow()
     departure, target = resolve_departure(settings, now, charging.controller.tz)
@@ -158,6 +171,7 @@ def next_departure_attributes(charging: VehicleSmartCharging) -> dict[str, Any]:
     return {
         "target_soc": target if departure is not None else None,
         "source": source,
-        "calendar_event": event,
-        "calendar_warnings": list(warnings),
+        # An event without a title still says where the departure came from.
+        "calendar_event": event or (None if event is None else texts("calendar_no_title")),
+        "calendar_warnings": [calendar_warning_text(texts, warning) for warning in warnings],
     }

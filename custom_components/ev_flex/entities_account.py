@@ -51,10 +51,13 @@ from .core.model import (
     CommandResult,
     CommandState,
     Location,
+    Reason,
+    ReasonCode,
     VehicleCapabilities,
     VehicleState,
 )
 from .core.simulator import GRID_VOLTAGE_V
+from .texts import async_error_words, cached_texts
 
 POWER_UNITS_TO_KW: dict[str, float] = {
     UnitOfPower.WATT: 0.001,
@@ -67,6 +70,10 @@ ENERGY_UNITS_TO_KWH: dict[str, float] = {
     UnitOfEnergy.MEGA_WATT_HOUR: 1000.0,
 }
 _MISSING_STATES = (None, STATE_UNAVAILABLE, STATE_UNKNOWN)
+
+
+def _no_entity(kind: CommandKind) -> Reason:
+    return Reason(ReasonCode.NO_ENTITY, {"action": kind.value})
 
 
 def _number(state: State | None) -> float | None:
@@ -215,7 +222,7 @@ class EntitiesAccount:
             current_state = self._state(selection.charger_current)
             snapshot_chargers[self.charger_id] = ChargerState(
                 charger_id=self.charger_id,
-                model=f"{self.name} charger",
+                model=cached_texts(self.hass)("device_charger_of", vehicle=self.name),
                 online=switch_state is None or switch_state.state != STATE_UNAVAILABLE,
                 is_plugged_in=plugged_in,
                 is_charging=charging if charger_power is None else charger_power > 0.05,
@@ -239,7 +246,10 @@ class EntitiesAccount:
         """Carry out a command with the chosen switch or number."""
         selection = self.selection
         if target_id != self.charger_id:
-            raise CommandRejectedError("this vehicle is controlled through its charger entities")
+            raise CommandRejectedError(
+                "this vehicle is controlled through its charger entities",
+                Reason(ReasonCode.THROUGH_CHARGER),
+            )
         if kind in (CommandKind.START, CommandKind.STOP) and selection.charger_switch:
             domain, service = (
                 SWITCH_DOMAIN,
@@ -252,18 +262,26 @@ class EntitiesAccount:
         elif kind is CommandKind.DISCHARGE and selection.supports_discharge:
             # Bidirectional chargers driven by a current number take negative values to discharge.
             if not selection.charger_current or value is None:
-                raise CommandRejectedError("no current entity to discharge with")
+                raise CommandRejectedError(
+                    "no current entity to discharge with", _no_entity(CommandKind.DISCHARGE)
+                )
             domain, service = NUMBER_DOMAIN, SERVICE_SET_VALUE
             amps = abs(value) * 1000.0 / (GRID_VOLTAGE_V * selection.phases)
             data = {ATTR_ENTITY_ID: selection.charger_current, ATTR_VALUE: -round(amps, 1)}
         else:
-            raise CommandRejectedError(f"no entity chosen that can {kind.value}")
+            raise CommandRejectedError(f"no entity chosen that can {kind.value}", _no_entity(kind))
         try:
             await self.hass.services.async_call(domain, service, data, blocking=True)
         except ServiceValidationError as err:
-            raise CommandRejectedError(str(err)) from err
+            reason = Reason(
+                ReasonCode.ENTITY_ACTION_FAILED, {"words": await async_error_words(self.hass, err)}
+            )
+            raise CommandRejectedError(str(err), reason) from err
         except HomeAssistantError as err:
-            raise AccountUnavailableError(str(err)) from err
+            reason = Reason(
+                ReasonCode.ENTITY_ACTION_FAILED, {"words": await async_error_words(self.hass, err)}
+            )
+            raise AccountUnavailableError(str(err), reason) from err
         self._command_counter += 1
         return CommandResult(
             command_id=f"entities-{self._command_counter}",
@@ -282,10 +300,14 @@ class EntitiesAccount:
         self, command_id: str, target_id: str | None = None
     ) -> CommandResult:
         """Actions on entities settle when the call returns, so nothing stays pending."""
-        raise CommandRejectedError(f"no pending command {command_id}")
+        raise CommandRejectedError(
+            f"no pending command {command_id}", Reason(ReasonCode.NO_COMMAND, {"id": command_id})
+        )
 
     async def async_cancel_command(
         self, command_id: str, target_id: str | None = None
     ) -> CommandResult:
         """Nothing stays pending, so there is nothing to cancel."""
-        raise CommandRejectedError(f"no pending command {command_id}")
+        raise CommandRejectedError(
+            f"no pending command {command_id}", Reason(ReasonCode.NO_COMMAND, {"id": command_id})
+        )

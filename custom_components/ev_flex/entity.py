@@ -19,6 +19,7 @@ from .helpers import charger_name, vehicle_name
 from .price_source import PriceCoordinator
 from .site import HomeSite
 from .smart_charging import VehicleSmartCharging, new_vehicle_signal
+from .texts import cached_texts
 
 
 class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):
@@ -206,8 +207,10 @@ class EvFlexSiteEntity(Entity):
             identifiers={(DOMAIN, device_id)},
             entry_type=DeviceEntryType.SERVICE,
             manufacturer="EV Flex",
-            model="House: fuse, solar and capacity tariff",
-            name=f"EV Flex {entry.title} house",
+            model=cached_texts(site.hass)("device_house_model"),
+            # Named after its entry, in the server's language.
+            translation_key="house",
+            translation_placeholders={"entry": entry.title},
         )
 
     async def async_added_to_hass(self) -> None:
@@ -236,7 +239,7 @@ class EvFlexPriceEntity(CoordinatorEntity[PriceCoordinator]):
             entry_type=DeviceEntryType.SERVICE,
             manufacturer="EV Flex",
             # Shown on the device page, which otherwise says "<unknown>".
-            model="Prices and tariff",
+            model=cached_texts(coordinator.hass)("device_prices_model"),
             # Named after its entry, so each entry's price sensors get ids of one pattern.
             name=f"EV Flex {coordinator.config_entry.title}",
         )

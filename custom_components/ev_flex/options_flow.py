@@ -335,7 +335,7 @@ def _describe_period(period: GridFeePeriod, currency: str, texts: Texts) -> str:
         )
     )
     stored = period.to_dict()
-    fee = f"{period.per_kwh:g} {currency}/kWh"
+    fee = f"{texts.number(period.per_kwh)} {currency}/kWh"
     text = f"- {period.name}: {days} {stored['start']}-{stored['end']}, {fee}"
     if "months" in stored:
         months = ", ".join(texts.option("month", str(month)) for month in stored["months"])
@@ -493,7 +493,9 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
             )
 
         def show(value: float | None) -> str:
-            return NO_VALUE if value is None else f"{value:.4f} {currency}/kWh"
+            return (
+                NO_VALUE if value is None else f"{self._texts.number(value, '.4f')} {currency}/kWh"
+            )
 
         return {
             "price_entity": self._price_entity or NO_VALUE,

@@ -70,7 +70,7 @@ from .core.tariff import (
     apply_tariff,
     priced_slot_at,
 )
-from .texts import cached_texts, price_read_text
+from .texts import async_error_words, cached_texts, price_read_text
 
 # Config entry options written by the options flow.
 CONF_PRICE_ENTITY: Final = "price_entity"
@@ -293,7 +293,10 @@ class PriceEntityReader:
             raise PriceActionError(
                 PriceReason.ACTION_TIMEOUT, f"{action} did not answer in time", action=action
             ) from err
-        except (HomeAssistantError, probatio.Invalid) as err:
+        except HomeAssistantError as err:
+            # In the server's language where the integration translates its error.
+            raise _action_failed(action, await async_error_words(self.hass, err)) from err
+        except probatio.Invalid as err:
             raise _action_failed(action, str(err)) from err
         except Exception as err:
             # Another integration's bug must not stop EV Flex: it means "no prices" here.

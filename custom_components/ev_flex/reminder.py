@@ -51,7 +51,7 @@ def reminder_message(vehicle: str, reminder: Reminder, texts: Texts) -> tuple[st
     facts = {
         "vehicle": vehicle,
         "departure": _clock(reminder.departure, texts),
-        "target": f"{reminder.target_soc_pct:g} %",
+        "target": f"{texts.number(reminder.target_soc_pct)} %",
     }
     if reminder.reason is ReminderReason.SHORTFALL:
         missing = f"{reminder.shortfall_pct or 0:.0f} %"

@@ -19,6 +19,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_REMINDER_NOTIFY, DOMAIN
 from .coordinator import EvFlexConfigEntry
+from .core.calendar_departures import CalendarWarning
 from .core.controller import Decision, EventKind, resolve_departure
 from .core.controller_data import Observation
 from .core.live_guard import house_without_cars
@@ -88,7 +89,7 @@ class ScheduleRuntime:
         self.records = pruned([*self.records, record], record.ended_at)
         self.async_save()
 
-    def warnings(self, vehicle_id: str) -> tuple[str, ...]:
+    def warnings(self, vehicle_id: str) -> tuple[CalendarWarning, ...]:
         """What the vehicle's calendar could not be read for."""
         calendar = self.calendars.get(vehicle_id)
         return () if calendar is None else calendar.warnings

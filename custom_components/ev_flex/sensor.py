@@ -56,6 +56,7 @@ from .helpers import POWER_DIGITS, power_kw
 from .price_source import PriceCoordinator, PriceData
 from .site import HomeSite
 from .smart_charging import VehicleSmartCharging, finite_or_none
+from .texts import cached_texts
 
 PARALLEL_UPDATES = 0
 
@@ -717,8 +718,9 @@ class SimulatedHomeSensor(CoordinatorEntity[AccountCoordinator], SensorEntity):
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, device_id)},
             manufacturer="EV Flex Simulator",
-            model="Simulated home",
-            name=f"{coordinator.config_entry.title} simulated home",
+            model=cached_texts(coordinator.hass)("device_simulated_home_model"),
+            translation_key="simulated_home",
+            translation_placeholders={"entry": coordinator.config_entry.title},
         )
 
     @property

@@ -32,7 +32,7 @@ from .price_source import async_read_price_entity
 from .schedule import export_records
 from .shown_plan import ShownPlanUnavailableError, async_shown_plan
 from .smart_charging import VehicleSmartCharging
-from .texts import async_texts, price_read_text
+from .texts import async_texts, plan_problem_text, price_read_text
 
 ATTR_SOC = "soc"
 ATTR_CAPACITY = "capacity_kwh"
@@ -252,7 +252,8 @@ async def _plan_charging(call: ServiceCall) -> ServiceResponse:
             # Up to a few milliseconds over long horizons: off the event loop.
             result = await call.hass.async_add_executor_job(plan, request)
     except PlanValidationError as err:
-        raise _invalid("invalid_plan_request", error=str(err)) from err
+        error = plan_problem_text(await async_texts(call.hass), err)
+        raise _invalid("invalid_plan_request", error=error) from err
     return plan_answer(
         result, replace(request, prices=()), tz=dt_util.get_default_time_zone(), currency=currency
     )

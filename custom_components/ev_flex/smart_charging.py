@@ -47,7 +47,7 @@ from .core.executor import (
     RetryPolicy,
     follow_delays,
 )
-from .core.model import CommandKind, CommandResult
+from .core.model import CommandKind, CommandResult, Reason, ReasonCode
 from .core.pairing import EvSystem, command_outcome
 from .core.planner import Plan, PlanRequest, plan as make_plan
 from .core.site import GRID_VOLTAGE_V
@@ -63,7 +63,7 @@ from .stores import (
     async_report_reset,
     device_known,
 )
-from .texts import cached_texts
+from .texts import UNKNOWN_FACT, cached_texts, reason_text
 
 STORE_VERSION = 1
 SAVE_DELAY_SECONDS = 10
@@ -359,7 +359,10 @@ class VehicleSmartCharging:
     ) -> CommandResult:
         system = self.system
         if system is None:
-            raise CommandRejectedError(f"vehicle {self.vehicle_id} is not known to the account")
+            raise CommandRejectedError(
+                f"vehicle {self.vehicle_id} is not known to the account",
+                Reason(ReasonCode.VEHICLE_NOT_KNOWN, {"vehicle": self.display_name}),
+            )
         read_at, sent_at = self.coordinator.data_read_at, self._command_reached_device_at
         sending_at = dt_util.utcnow()
         routed = await self.entry.runtime_data.commands.async_route(
@@ -420,7 +423,12 @@ class VehicleSmartCharging:
                 "commands_failing",
                 "commands_failing",
                 ir.IssueSeverity.ERROR,
-                {"vehicle": self.display_name, "error": executor.failure_reason or "-"},
+                {
+                    "vehicle": self.display_name,
+                    "error": reason_text(cached_texts(self.hass), executor.failure_reason)
+                    if executor.failure_reason is not None
+                    else UNKNOWN_FACT,
+                },
             )
 
     def _update_interference_issue(self, decision: Decision) -> None:

@@ -16,7 +16,7 @@ from .const import LOGGER, WEEKDAYS
 from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.account import NoCommandPathError
 from .core.controller import ControllerSettings, week_of
-from .core.model import CommandKind, CommandResult
+from .core.model import CommandKind, CommandResult, Reason, ReasonCode
 from .core.pairing import RoutedCommand, command_outcome
 from .departures import with_day
 from .entity import (
@@ -170,7 +170,10 @@ class VehicleChargingSwitch(EvFlexVehicleEntity, SwitchEntity):
     async def _async_route(self, kind: CommandKind) -> CommandResult:
         system = self.system
         if system is None:
-            raise NoCommandPathError(f"{self.device_name} has no EV system yet")
+            raise NoCommandPathError(
+                f"{self.device_name} has no EV system yet",
+                Reason(ReasonCode.NO_EV_SYSTEM, {"device": self.device_name}),
+            )
         routed = await self.commands.async_route(system, kind)
         result = command_outcome(routed)
         if routed.failure is None:

@@ -9,22 +9,23 @@ from the `selector` texts.
 """
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.translation import (
     async_get_cached_translations,
     async_get_translations,
 )
 
 from .const import DOMAIN
-from .core.enode import (
-    EnodeApiError,
-    EnodeConnectionError,
-    EnodeError,
-    EnodeTimeoutError,
-    VendorType,
-)
+from .core.account import AccountError
+from .core.calendar_departures import CalendarWarning
+from .core.enode import EnodeError, VendorType
+from .core.enode.convert import enode_reason
+from .core.model import Reason, ReasonCode
+from .core.planner import PlanValidationError
 from .core.prices import PriceReadResult, PriceReason
 from .enode import LinkFailure, LinkRefused
 
@@ -57,6 +58,11 @@ class Texts:
         # tests/test_translations.py holds every language to English's placeholders.
         return template.format_map(_Facts({name: str(v) for name, v in facts.items()}))
 
+    def number(self, value: float, spec: str = "g") -> str:
+        """A number as the language writes it: its decimal separator (a comma in most)."""
+        separator = self._strings.get(f"{PREFIX}decimal_separator", ".")
+        return format(value, spec).replace(".", separator)
+
     def option(self, selector: str, option: str) -> str:
         """An option's label (a weekday, a month), or the option itself when there is none."""
         return self._strings.get(f"{SELECTOR_PREFIX}{selector}.options.{option}", option)
@@ -81,6 +87,29 @@ def cached_texts(hass: HomeAssistant) -> Texts:
     return Texts(strings)
 
 
+async def async_error_words(hass: HomeAssistant, err: HomeAssistantError) -> str:
+    """What another integration's error says, in the server's language where that integration
+    translates it (Home Assistant words `str(err)` in English)."""
+    words = str(err)
+    domain, key = err.translation_domain, err.translation_key
+    if domain and key:
+        strings = await async_get_translations(hass, hass.config.language, "exceptions", {domain})
+        template = strings.get(f"component.{domain}.exceptions.{key}.message")
+        if template:
+            with suppress(KeyError, IndexError, ValueError):
+                words = template.format(**(err.translation_placeholders or {}))
+    return words.rstrip(".")
+
+
+def calendar_warning_text(texts: Texts, warning: CalendarWarning) -> str:
+    """Why an event sets no departure (or the calendar can't be read), in words."""
+    facts = dict(warning.facts)
+    if "event" in facts:
+        facts["event"] = facts["event"] or texts("calendar_no_title")
+    why = texts(f"calendar_{warning.problem.value}", **facts)
+    return texts("calendar_ignored", why=why, **facts) if "day" in facts else why
+
+
 def price_read_text(texts: Texts, result: PriceReadResult) -> str:
     """What a read of a price entity found, in words."""
     facts = dict(result.facts)
@@ -92,25 +121,34 @@ def price_read_text(texts: Texts, result: PriceReadResult) -> str:
     return text
 
 
+def plan_problem_text(texts: Texts, err: PlanValidationError) -> str:
+    """What is wrong with a plan request, in words, after the field it names."""
+    return f"{err.field}: {texts(f'plan_{err.code.value}', **err.facts)}"
+
+
+def reason_text(texts: Texts, reason: Reason) -> str:
+    """Why a command or an account failed, in words: the reason it passes on inside, the
+    account's own words after a colon."""
+    facts = dict(reason.facts)
+    words = facts.pop("words", None)
+    if reason.code is ReasonCode.WORDS:
+        return words or UNKNOWN_FACT
+    if "action" in facts:
+        facts["action"] = texts(f"command_{facts['action']}")
+    if reason.cause is not None:
+        facts["reason"] = reason_text(texts, reason.cause)
+    text = texts(f"reason_{reason.code.value}", **facts)
+    return f"{text}: {words}" if words else text
+
+
 def enode_error_text(texts: Texts, err: EnodeError) -> str:
     """Why a call to Enode failed, in words; an HTTP answer keeps its status and Enode's words."""
-    if isinstance(err, EnodeApiError):
-        text = texts("enode_http", status=err.status)
-        words = [part for part in (err.problem.title, err.problem.detail) if part]
-        return f"{text}: {': '.join(words)}" if words else text
-    if isinstance(err, EnodeConnectionError | EnodeTimeoutError):
-        return texts("enode_unreachable")
-    # An answer that is not Enode's documented JSON, or a webhook that can't be read.
-    return texts("enode_failed")
+    return reason_text(texts, enode_reason(err))
 
 
-def account_error_text(texts: Texts, err: Exception) -> str:
-    """Why an account failed: a failed call to Enode in words; others (a simulated or an entity
-    account's) as they say it."""
-    cause = err.__cause__
-    if isinstance(cause, EnodeError):
-        return enode_error_text(texts, cause)
-    return str(err)
+def account_error_text(texts: Texts, err: AccountError) -> str:
+    """Why an account failed, in words."""
+    return reason_text(texts, err.reason)
 
 
 def link_failure_placeholders(

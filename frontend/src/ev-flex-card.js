@@ -6,7 +6,15 @@
 import { LitElement, html, css, nothing } from "lit";
 import { chart, peakPower } from "./chart.js";
 import { EvFlexCardEditor } from "./editor.js";
-import { Formats, departureLine, displayTimeZone, powerKey, problemMessage, reasonSentence } from "./text.js";
+import {
+  Formats,
+  departureLine,
+  displayTimeZone,
+  errorMessage,
+  powerKey,
+  problemMessage,
+  reasonSentence,
+} from "./text.js";
 
 // After the vehicle's entry unloads (a reload, say), ask again this long after.
 const RESUBSCRIBE_MS = 15_000;
@@ -134,7 +142,7 @@ class EvFlexCard extends LitElement {
     try {
       await this.hass.callService(domain, service, data);
     } catch (error) {
-      this._error = error?.message || String(error);
+      this._error = await errorMessage(this.hass, error);
     }
   }
 

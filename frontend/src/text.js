@@ -106,6 +106,25 @@ export function problemMessage(problem, formats) {
   return formats.t(`problem.${PROBLEMS.has(problem) ? problem : "unavailable"}`);
 }
 
+/** What a failed action says, in the user's language. Home Assistant sends an integration's
+ * error with its translation key and placeholders beside `message`, which is always English
+ * (its websocket `call_service` command, 2026.10); the text comes from the integration's
+ * `exceptions` translations, loaded through the frontend's `loadBackendTranslation`. */
+export async function errorMessage(hass, error) {
+  const domain = error?.translation_domain;
+  const key = error?.translation_key;
+  if (domain && key && typeof hass?.loadBackendTranslation === "function") {
+    try {
+      const localize = await hass.loadBackendTranslation("exceptions", domain);
+      const text = localize(`component.${domain}.exceptions.${key}.message`, error.translation_placeholders || {});
+      if (text) return text;
+    } catch {
+      // The English message below still says what happened.
+    }
+  }
+  return error?.message || String(error);
+}
+
 /** The first planned charging window: from the plan's switch times, else the next start/stop. */
 function chargingWindow(data) {
   const windows = data.plan?.summary?.switch_times || [];

@@ -2,7 +2,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { priceTicks } from "../src/chart.js";
-import { Formats, departureLine, displayTimeZone, numberLocale, powerKey, problemMessage, reasonSentence } from "../src/text.js";
+import {
+  Formats,
+  departureLine,
+  displayTimeZone,
+  errorMessage,
+  numberLocale,
+  powerKey,
+  problemMessage,
+  reasonSentence,
+} from "../src/text.js";
 import { WORDS, cardLanguage, translator } from "../src/words.js";
 
 const hass = {
@@ -182,4 +191,31 @@ test("numbers follow the user's number format; money follows their locale", () =
   assert.equal(english.money(12.4, "öre"), "12.40\u00a0öre", "not a currency code: written after the number");
   const plain = new Formats({ locale: { language: "en", number_format: "none" } });
   assert.equal(plain.money(1234.5, "EUR"), "€1234.50");
+});
+
+test("a failed action's error is shown in the user's language, else in Home Assistant's English", async () => {
+  const asked = [];
+  const german = {
+    loadBackendTranslation: async (category, domain) => {
+      asked.push([category, domain]);
+      return (key, values) =>
+        key === "component.ev_flex.exceptions.command_failed.message" ? `Der Befehl hat nicht gewirkt: ${values.error}` : "";
+    },
+  };
+  const failed = {
+    code: "home_assistant_error",
+    message: "The command did not take effect: the device rejected the command",
+    translation_domain: "ev_flex",
+    translation_key: "command_failed",
+    translation_placeholders: { error: "das Gerät hat den Befehl abgelehnt" },
+  };
+  assert.equal(await errorMessage(german, failed), "Der Befehl hat nicht gewirkt: das Gerät hat den Befehl abgelehnt");
+  assert.deepEqual(asked, [["exceptions", "ev_flex"]]);
+  const unknownKey = { ...failed, translation_key: "something_else" };
+  assert.equal(await errorMessage(german, unknownKey), failed.message);
+  assert.equal(await errorMessage({}, failed), failed.message, "a frontend without the loader");
+  const broken = { loadBackendTranslation: async () => { throw new Error("offline"); } };
+  assert.equal(await errorMessage(broken, failed), failed.message);
+  assert.equal(await errorMessage(german, { message: "plain" }), "plain");
+  assert.equal(await errorMessage(german, "text"), "text");
 });

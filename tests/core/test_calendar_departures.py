@@ -10,6 +10,8 @@ import pytest
 from custom_components.ev_flex.core.calendar_departures import (
     MAX_EVENTS,
     CalendarDeparture,
+    CalendarProblem,
+    CalendarWarning,
     next_departure,
     read_calendar,
     read_target,
@@ -55,19 +57,35 @@ def test_targets_in_text(text: str, target: float | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "per_km", "reason"),
+    ("text", "per_km", "warning"),
     [
-        ("EV 120 %", 0.2, "not a charge between 1 and 100 %"),
-        ("EV 0 %", 0.2, "not a charge between 1 and 100 %"),
-        ("EV 250 km", None, "needs the car's range"),
-        ("EV 900 km", 0.2, "more than a full battery"),
-        ("EV 90", 0.2, "has no unit"),
+        (
+            "EV 120 %",
+            0.2,
+            CalendarWarning(problem=CalendarProblem.TARGET_RANGE, facts={"value": "120"}),
+        ),
+        (
+            "EV 0 %",
+            0.2,
+            CalendarWarning(problem=CalendarProblem.TARGET_RANGE, facts={"value": "0"}),
+        ),
+        (
+            "EV 250 km",
+            None,
+            CalendarWarning(problem=CalendarProblem.KM_WITHOUT_RANGE, facts={"value": "250"}),
+        ),
+        (
+            "EV 900 km",
+            0.2,
+            CalendarWarning(problem=CalendarProblem.KM_ABOVE_FULL, facts={"value": "900"}),
+        ),
+        ("EV 90", 0.2, CalendarWarning(problem=CalendarProblem.NO_UNIT, facts={"text": "EV 90"})),
     ],
 )
-def test_unusable_targets_say_why(text: str, per_km: float | None, reason: str) -> None:
-    found = read_target(text, per_km)
-    assert isinstance(found, str)
-    assert reason in found
+def test_unusable_targets_say_why(
+    text: str, per_km: float | None, warning: CalendarWarning
+) -> None:
+    assert read_target(text, per_km) == warning
 
 
 def test_charge_per_km_needs_a_sensible_range() -> None:
@@ -107,10 +125,15 @@ def test_events_become_departures_and_bad_ones_warnings() -> None:
             all_day=True,
         ),
     )
-    assert len(reading.warnings) == 2
-    rally, broken = reading.warnings
-    assert rally.startswith("'Rally EV 150 %' on 2026-01-17 is ignored")
-    assert "'Broken EV 80 %' is ignored" in broken
+    assert reading.warnings == (
+        CalendarWarning(
+            problem=CalendarProblem.TARGET_RANGE,
+            facts={"value": "150", "event": "Rally EV 150 %", "day": "2026-01-17"},
+        ),
+        CalendarWarning(
+            problem=CalendarProblem.START_UNREADABLE, facts={"event": "Broken EV 80 %"}
+        ),
+    )
 
 
 def test_a_start_without_offset_is_local_time() -> None:

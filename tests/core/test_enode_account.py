@@ -13,7 +13,7 @@ from custom_components.ev_flex.core.account import (
 )
 from custom_components.ev_flex.core.enode import EnodeAccount, InterferenceError, RateLimitedError
 from custom_components.ev_flex.core.enode.account import MAX_REMEMBERED_ACTIONS
-from custom_components.ev_flex.core.model import CommandKind, CommandState
+from custom_components.ev_flex.core.model import CommandKind, CommandState, ReasonCode
 from custom_components.ev_flex.core.simulator import VEHICLE_PRESETS
 from tests.fakes.enode_server import FakeEnodeServer
 
@@ -87,7 +87,7 @@ async def test_failed_action_reports_its_reason(
     result = await account.async_send_and_wait(vehicle_id, CommandKind.STOP)
     assert result.state is CommandState.FAILED
     assert result.failure_reason is not None
-    assert result.failure_reason.startswith("NO_RESPONSE")
+    assert result.failure_reason.code is ReasonCode.ENODE_NO_RESPONSE
 
 
 async def test_errors_become_account_errors(server: FakeEnodeServer, account: EnodeAccount) -> None:

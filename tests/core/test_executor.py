@@ -25,7 +25,7 @@ from custom_components.ev_flex.core.executor import (
     InFlightCommand,
     RetryPolicy,
 )
-from custom_components.ev_flex.core.model import CommandKind, CommandResult
+from custom_components.ev_flex.core.model import CommandKind, CommandResult, Reason, ReasonCode
 from custom_components.ev_flex.core.simulator import (
     VEHICLE_PRESETS,
     ChargerSpec,
@@ -132,7 +132,7 @@ async def test_failed_commands_are_retried_with_backoff_then_reported() -> None:
     assert clock.now - START == timedelta(seconds=5 + 10 + 5 + 30 + 5)
     state = executor.state
     assert state.failed == IDLE
-    assert state.failure_reason == "the device rejected it"
+    assert state.failure_reason == Reason(ReasonCode.DEVICE_REJECTED)
     assert state.retry_not_before == clock.now + timedelta(seconds=300)
     assert state.status_for(IDLE) is ExecutionStatus.FAILED
 
@@ -182,15 +182,16 @@ async def test_a_rejected_command_is_not_retried() -> None:
     status = await executor.async_apply(DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=5.0))
     assert status is ExecutionStatus.FAILED
     assert recorder.sent == [(CommandKind.DISCHARGE, 5.0)]
-    assert executor.state.failure_reason is not None
-    assert executor.state.failure_reason.startswith("rejected")
+    assert executor.state.failure_reason == Reason(
+        ReasonCode.REFUSED, cause=Reason(ReasonCode.CANNOT, {"action": "discharge"})
+    )
 
 
 async def test_a_command_that_never_settles_counts_as_failed() -> None:
     executor, recorder, _ = make(delay_s=3600.0)
     executor.policy = RetryPolicy(poll_delays_s=(1.0, 1.0), attempts=1, backoff_s=())
     assert await executor.async_apply(IDLE) is ExecutionStatus.FAILED
-    assert executor.state.failure_reason == "not confirmed in time"
+    assert executor.state.failure_reason == Reason(ReasonCode.NOT_CONFIRMED)
     assert len(recorder.sent) == 1
 
 
@@ -276,6 +277,37 @@ async def test_state_survives_json() -> None:
     assert restored.copy() == restored
 
 
+async def test_a_failure_reason_survives_json_with_the_reason_it_passes_on() -> None:
+    executor, _, _ = make(charger=ChargerSpec(can_discharge=False))
+    await executor.async_apply(DeviceTarget(mode=DeviceMode.DISCHARGE, power_kw=5.0))
+    data = json.loads(json.dumps(executor.state.to_dict()))
+    restored = ExecutorState.from_dict(data)
+    assert restored.failure_reason == Reason(
+        ReasonCode.REFUSED, cause=Reason(ReasonCode.CANNOT, {"action": "discharge"})
+    )
+    assert restored.last_command is not None
+    assert restored.last_command.failure_reason == Reason(
+        ReasonCode.CANNOT, {"action": "discharge"}
+    )
+
+
+@pytest.mark.parametrize(
+    ("saved", "read"),
+    [
+        # Saved in words by a version before reasons had codes: kept as the words.
+        ("rejected: HTTP 400", Reason(ReasonCode.WORDS, {"words": "rejected: HTTP 400"})),
+        ({"code": "no_such_code"}, None),
+        ({"code": "refused", "facts": [1], "cause": {"code": 7}}, Reason(ReasonCode.REFUSED)),
+        (12, None),
+    ],
+)
+def test_a_saved_failure_reason_from_before_or_broken_is_read_without_failing(
+    saved: object, read: Reason | None
+) -> None:
+    state = ExecutorState.from_dict({"failure_reason": saved})
+    assert state.failure_reason == read
+
+
 async def test_every_state_change_is_reported_for_saving() -> None:
     executor, _, _ = make()
     seen: list[dict[str, object]] = []
@@ -353,15 +385,19 @@ async def test_rejected_credentials_fail_the_target_without_retrying() -> None:
         kind: CommandKind, value: float | None, tried: tuple[str, ...]
     ) -> CommandResult:
         recorder.sent.append((kind, value))
-        raise AccountAuthError("token revoked")
+        raise AccountAuthError("token revoked", Reason(ReasonCode.ENODE_HTTP, {"status": "401"}))
 
     executor.send_command = refused
     assert await executor.async_apply(CHARGE) is ExecutionStatus.FAILED
     assert recorder.sent == [(CommandKind.START, None)]
-    assert executor.state.failure_reason == "authentication: token revoked"
+    assert executor.state.failure_reason == Reason(
+        ReasonCode.AUTHENTICATION, cause=Reason(ReasonCode.ENODE_HTTP, {"status": "401"})
+    )
     assert executor.state.commands_sent == 0
     assert executor.state.last_command is not None
-    assert executor.state.last_command.failure_reason == "token revoked"
+    assert executor.state.last_command.failure_reason == Reason(
+        ReasonCode.ENODE_HTTP, {"status": "401"}
+    )
 
 
 async def _stopped_while_pending(executor: CommandExecutor, target: DeviceTarget) -> dict[str, Any]:
@@ -514,7 +550,7 @@ async def test_a_command_never_confirmed_is_cancelled_before_the_next_path() -> 
     executor.cancel_command = cancel
     assert await executor.async_apply(IDLE) is ExecutionStatus.FAILED
     assert cancelled == [("sim-cmd-1", recorder.simulation.charger_id)]
-    assert executor.state.failure_reason == "not confirmed in time"
+    assert executor.state.failure_reason == Reason(ReasonCode.NOT_CONFIRMED)
 
 
 async def test_a_schedule_elsewhere_leaves_the_devices_alone_longer() -> None:

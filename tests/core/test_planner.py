@@ -574,7 +574,7 @@ def _gap() -> dict[str, Any]:
         (_set(["charge", "taper"], [[120, 10]]), "charge.taper[0][0]: must be between 0 and 100"),
         (_set(["charge", "taper"], "80:10"), "charge.taper: must be a list"),
         (_set(["now"], "2026-01-15T17:00:00"), "now: needs a UTC offset"),
-        (_set(["now"], "yesterday"), "now: not an ISO 8601 time"),
+        (_set(["now"], "yesterday"), "now: must be an ISO 8601 time"),
         (_set(["now"], 5), "now: must be an ISO 8601 time"),
         (_set(["prices", 1, "import"], "cheap"), "prices[1].import: must be a number"),
         (_set(["prices", 1, "import"], None), "prices[1].import: is required"),

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from .model import AccountSnapshot, CommandKind, CommandResult, CommandState
+from .model import AccountSnapshot, CommandKind, CommandResult, CommandState, Reason, ReasonCode
 from .simulated_home import SimulatedHome
 from .simulator import (
     AccountUnreachableError,
@@ -25,7 +25,12 @@ from .simulator import (
 
 
 class AccountError(Exception):
-    """Base error of an account."""
+    """Base error of an account. The message is English, for the log; `reason` is for the
+    user's language."""
+
+    def __init__(self, message: str, reason: Reason | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or Reason(ReasonCode.ACCOUNT_FAILED)
 
 
 class AccountUnavailableError(AccountError):
@@ -149,7 +154,7 @@ class SimulatedAccount:
         try:
             return self.simulation.snapshot()
         except SimulatorError as err:
-            raise AccountUnavailableError(str(err)) from err
+            raise AccountUnavailableError(str(err), err.reason) from err
 
     async def async_send_command(
         self, target_id: str, kind: CommandKind, value: float | None = None
@@ -158,9 +163,9 @@ class SimulatedAccount:
         try:
             return self.simulation.send_command(target_id, kind, value)
         except (AccountUnreachableError, DeviceOfflineError) as err:
-            raise AccountUnavailableError(str(err)) from err
+            raise AccountUnavailableError(str(err), err.reason) from err
         except (UnsupportedCommandError, UnknownDeviceError) as err:
-            raise CommandRejectedError(str(err)) from err
+            raise CommandRejectedError(str(err), err.reason) from err
 
     async def async_send_and_wait(
         self, target_id: str, kind: CommandKind, value: float | None = None
@@ -181,7 +186,7 @@ class SimulatedAccount:
         try:
             return self.simulation.command(command_id)
         except UnknownDeviceError as err:
-            raise CommandRejectedError(str(err)) from err
+            raise CommandRejectedError(str(err), err.reason) from err
 
     async def async_cancel_command(
         self, command_id: str, target_id: str | None = None

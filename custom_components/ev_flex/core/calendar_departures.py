@@ -13,8 +13,9 @@ text (a date alone for all-day events).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
 import math
 import re
 from typing import Any
@@ -54,19 +55,49 @@ class CalendarDeparture:
         return datetime.combine(day, schedule[day.weekday()] or all_day_time, tzinfo=tz)
 
 
+class CalendarProblem(StrEnum):
+    """Why an event sets no departure; the Home Assistant layer words each in the user's
+    language with the warning's facts."""
+
+    # The target in per cent is outside 1-100: `value`.
+    TARGET_RANGE = "target_range"
+    # A target in km, and the car reports no range to turn it into a charge: `value`.
+    KM_WITHOUT_RANGE = "km_without_range"
+    # A target in km beyond a full battery: `value`.
+    KM_ABOVE_FULL = "km_above_full"
+    # "EV" and a number without a unit: `text`.
+    NO_UNIT = "no_unit"
+    # The event's start can't be read.
+    START_UNREADABLE = "start_unreadable"
+    # Found by the Home Assistant layer: the calendar can't be read now (`calendar`, `error`).
+    UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CalendarWarning:
+    """An event left out: why, and the facts its words name. `event` is the event's title ("" for
+    none) and `day` its date, once they are known."""
+
+    problem: CalendarProblem
+    facts: Mapping[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.problem.value}: {dict(self.facts)}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class CalendarReading:
     """The departures found, and a warning for each event that was left out."""
 
     departures: tuple[CalendarDeparture, ...] = ()
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[CalendarWarning, ...] = ()
 
 
 def _text(value: object) -> str:
     return value[:MAX_TEXT] if isinstance(value, str) else ""
 
 
-def read_target(text: str, soc_pct_per_km: float | None) -> float | str | None:
+def read_target(text: str, soc_pct_per_km: float | None) -> float | CalendarWarning | None:
     """The target (% state of charge) a text holds, the reason it can't be used, or None when
     it names no target at all."""
     match = TARGET.search(text)
@@ -76,17 +107,21 @@ def read_target(text: str, soc_pct_per_km: float | None) -> float | str | None:
     unit = (match["unit"] or "").lower()
     if unit == "%":
         if not MIN_TARGET_PCT <= value <= 100.0:
-            return f"{value:g} % is not a charge between 1 and 100 %"
+            return _warning(CalendarProblem.TARGET_RANGE, value=f"{value:g}")
         return value
     if unit == "km":
         if soc_pct_per_km is None:
-            return f"{value:g} km needs the car's range, which it does not report"
+            return _warning(CalendarProblem.KM_WITHOUT_RANGE, value=f"{value:g}")
         # Rounded first, so float noise (50.000000001) does not cost a whole per cent.
         target = math.ceil(round(value * soc_pct_per_km, 6))
         if target > 100:
-            return f"{value:g} km is more than a full battery"
+            return _warning(CalendarProblem.KM_ABOVE_FULL, value=f"{value:g}")
         return float(max(target, MIN_TARGET_PCT))
-    return f"'{match[0].strip()}' has no unit: write 'EV 90 %' or 'EV 250 km'"
+    return _warning(CalendarProblem.NO_UNIT, text=match[0].strip())
+
+
+def _warning(problem: CalendarProblem, **facts: str) -> CalendarWarning:
+    return CalendarWarning(problem=problem, facts=facts)
 
 
 def soc_pct_per_km(soc_pct: float | None, range_km: float | None) -> float | None:
@@ -113,9 +148,9 @@ def _start(value: object, tz: tzinfo) -> datetime | date | None:
 
 def _read_event(
     event: Mapping[str, Any], tz: tzinfo, per_km: float | None
-) -> CalendarDeparture | str | None:
+) -> CalendarDeparture | CalendarWarning | None:
     """The departure an event sets, a warning naming it, or None when it names no target."""
-    title = _text(event.get("summary")).strip() or "(no title)"
+    title = _text(event.get("summary")).strip()
     found = read_target(_text(event.get("summary")), per_km)
     if found is None:
         found = read_target(_text(event.get("description")), per_km)
@@ -123,10 +158,9 @@ def _read_event(
         return None
     start = _start(event.get("start"), tz)
     if start is None:
-        return f"'{title}' is ignored: its start time can't be read"
-    label = f"'{title}' on {start.isoformat()[:10]}"
-    if isinstance(found, str):
-        return f"{label} is ignored: {found}"
+        return _warning(CalendarProblem.START_UNREADABLE, event=title)
+    if isinstance(found, CalendarWarning):
+        return replace(found, facts={**found.facts, "event": title, "day": start.isoformat()[:10]})
     if not isinstance(start, datetime):
         day = datetime.combine(start, time(0), tzinfo=tz)
         return CalendarDeparture(at=day, target_soc_pct=found, event=title, all_day=True)
@@ -140,12 +174,12 @@ def read_calendar(
     if not isinstance(events, Sequence) or isinstance(events, str | bytes):
         return CalendarReading()
     departures: list[CalendarDeparture] = []
-    warnings: list[str] = []
+    warnings: list[CalendarWarning] = []
     for event in events[:MAX_EVENTS]:
         if not isinstance(event, Mapping):
             continue
         read = _read_event(event, tz, soc_pct_per_km)
-        if isinstance(read, str):
+        if isinstance(read, CalendarWarning):
             warnings.append(read)
         elif read is not None:
             departures.append(read)

@@ -30,7 +30,7 @@ from .account import (
     ControlledElsewhereError,
     NoOtherPathError,
 )
-from .model import CommandKind, CommandResult, CommandState
+from .model import CommandKind, CommandResult, CommandState, Reason, ReasonCode
 
 # Sends one command down the first path whose device is not in the tuple (devices whose
 # command for this step already ended without effect); raises NoOtherPathError when none is
@@ -179,7 +179,7 @@ class SentCommand:
     value: float | None
     at: datetime
     state: CommandState
-    failure_reason: str | None = None
+    failure_reason: Reason | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -188,21 +188,24 @@ class SentCommand:
             "value": self.value,
             "at": self.at.isoformat(),
             "state": self.state.value,
-            "failure_reason": self.failure_reason,
+            "failure_reason": _reason_dict(self.failure_reason),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SentCommand:
         """Read what `to_dict` wrote."""
         value = data.get("value")
-        reason = data.get("failure_reason")
         return cls(
             kind=CommandKind(data["kind"]),
             value=None if value is None else float(value),
             at=datetime.fromisoformat(data["at"]),
             state=CommandState(data["state"]),
-            failure_reason=None if reason is None else str(reason),
+            failure_reason=Reason.from_dict(data.get("failure_reason")),
         )
+
+
+def _reason_dict(reason: Reason | None) -> dict[str, Any] | None:
+    return None if reason is None else reason.to_dict()
 
 
 def _optional_time(value: Any) -> datetime | None:
@@ -226,7 +229,7 @@ class ExecutorState:
     # The last target that could not be reached, when, why, and how many runs failed on it.
     failed: DeviceTarget | None = None
     failed_at: datetime | None = None
-    failure_reason: str | None = None
+    failure_reason: Reason | None = None
     failed_runs: int = 0
     retry_not_before: datetime | None = None
     commands_sent: int = 0
@@ -266,7 +269,7 @@ class ExecutorState:
             "in_flight": None if self.in_flight is None else self.in_flight.to_dict(),
             "failed": None if self.failed is None else self.failed.to_dict(),
             "failed_at": _optional_time_text(self.failed_at),
-            "failure_reason": self.failure_reason,
+            "failure_reason": _reason_dict(self.failure_reason),
             "failed_runs": self.failed_runs,
             "retry_not_before": _optional_time_text(self.retry_not_before),
             "commands_sent": self.commands_sent,
@@ -282,7 +285,6 @@ class ExecutorState:
         in_flight = data.get("in_flight")
         failed = data.get("failed")
         last_command = data.get("last_command")
-        reason = data.get("failure_reason")
         return cls(
             confirmed=None if confirmed is None else DeviceTarget.from_dict(confirmed),
             confirmed_at=_optional_time(data.get("confirmed_at")),
@@ -290,7 +292,7 @@ class ExecutorState:
             in_flight=None if in_flight is None else InFlightCommand.from_dict(in_flight),
             failed=None if failed is None else DeviceTarget.from_dict(failed),
             failed_at=_optional_time(data.get("failed_at")),
-            failure_reason=None if reason is None else str(reason),
+            failure_reason=Reason.from_dict(data.get("failure_reason")),
             failed_runs=int(data.get("failed_runs", 0)),
             retry_not_before=_optional_time(data.get("retry_not_before")),
             commands_sent=int(data.get("commands_sent", 0)),
@@ -435,31 +437,41 @@ class CommandExecutor:
         completes_target: bool,
         tried: tuple[str, ...] = (),
         attempt: int = 0,
-        reason: str = "not attempted",
+        reason: Reason | None = None,
     ) -> None:
         """Send one step down the next untried path; record it in flight or settle it."""
         sent_at = self.clock()
         try:
             result = await self.send_command(step.kind, step.value, tried)
-        except NoOtherPathError:
-            await self._attempt_failed(step, target, completes_target, attempt, reason)
+        except NoOtherPathError as err:
+            await self._attempt_failed(
+                step, target, completes_target, attempt, reason or err.reason
+            )
             return
         except ControlledElsewhereError as err:
-            self._record_sent(step, sent_at, CommandState.FAILED, str(err))
-            self._fail(target, f"controlled elsewhere: {err}", controlled_elsewhere=True)
+            self._record_sent(step, sent_at, CommandState.FAILED, err.reason)
+            self._fail(
+                target,
+                Reason(ReasonCode.CONTROLLED_ELSEWHERE, cause=err.reason),
+                controlled_elsewhere=True,
+            )
             return
         except CommandRejectedError as err:
-            self._record_sent(step, sent_at, CommandState.FAILED, str(err))
-            self._fail(target, f"rejected: {err}")
+            self._record_sent(step, sent_at, CommandState.FAILED, err.reason)
+            self._fail(target, Reason(ReasonCode.REFUSED, cause=err.reason))
             return
         except AccountAuthError as err:
-            self._record_sent(step, sent_at, CommandState.FAILED, str(err))
-            self._fail(target, f"authentication: {err}")
+            self._record_sent(step, sent_at, CommandState.FAILED, err.reason)
+            self._fail(target, Reason(ReasonCode.AUTHENTICATION, cause=err.reason))
             return
         except AccountUnavailableError as err:
-            self._record_sent(step, sent_at, CommandState.FAILED, str(err))
+            self._record_sent(step, sent_at, CommandState.FAILED, err.reason)
             await self._attempt_failed(
-                step, target, completes_target, attempt, f"unavailable: {err}"
+                step,
+                target,
+                completes_target,
+                attempt,
+                Reason(ReasonCode.UNAVAILABLE, cause=err.reason),
             )
             return
         if not result.redundant:
@@ -498,7 +510,9 @@ class CommandExecutor:
                 result = None
             except CommandRejectedError as err:
                 # The account no longer knows it: it had no effect we could see.
-                result = self._failed_result(command, f"unknown command: {err}")
+                result = self._failed_result(
+                    command, Reason(ReasonCode.COMMAND_LOST, cause=err.reason)
+                )
             checks = command.checks + 1
             # A settled command may hand over to the next path: follow that one next.
             if result is not None and result.state is not CommandState.PENDING:
@@ -526,10 +540,10 @@ class CommandExecutor:
                 result = None
             if result is not None and result.state is CommandState.CONFIRMED:
                 return result
-        return self._failed_result(command, "not confirmed in time")
+        return self._failed_result(command, Reason(ReasonCode.NOT_CONFIRMED))
 
     @staticmethod
-    def _failed_result(command: InFlightCommand, reason: str) -> CommandResult:
+    def _failed_result(command: InFlightCommand, reason: Reason) -> CommandResult:
         return CommandResult(
             command_id=command.command_id,
             kind=command.kind,
@@ -546,7 +560,7 @@ class CommandExecutor:
             if command.completes_target:
                 self._confirm(command.target, without_command=result.redundant)
             return
-        reason = result.failure_reason or f"command {result.state.value}"
+        reason = result.ended_reason
         # The next path takes over (NoOtherPathError when there is none).
         await self._send(
             step,
@@ -563,7 +577,7 @@ class CommandExecutor:
         target: DeviceTarget,
         completes_target: bool,
         attempt: int,
-        reason: str,
+        reason: Reason,
     ) -> None:
         """Every path failed in this attempt: try again after a backoff (when waiting in place
         is allowed), else the target failed for this run."""
@@ -575,7 +589,7 @@ class CommandExecutor:
         self._fail(target, reason)
 
     def _record_sent(
-        self, step: _Step, at: datetime, state: CommandState, reason: str | None
+        self, step: _Step, at: datetime, state: CommandState, reason: Reason | None
     ) -> None:
         self.state.last_command = SentCommand(
             kind=step.kind, value=step.value, at=at, state=state, failure_reason=reason
@@ -606,7 +620,7 @@ class CommandExecutor:
         self._changed()
 
     def _fail(
-        self, target: DeviceTarget, reason: str, *, controlled_elsewhere: bool = False
+        self, target: DeviceTarget, reason: Reason, *, controlled_elsewhere: bool = False
     ) -> None:
         state = self.state
         now = self.clock()

@@ -43,6 +43,8 @@ from .model import (
     CommandKind,
     CommandResult,
     CommandState,
+    Reason,
+    ReasonCode,
     VehicleCapabilities,
     VehicleState,
 )
@@ -369,10 +371,16 @@ def command_outcome(routed: RoutedCommand, *, tried: Iterable[str] = ()) -> Comm
     having no path left means the fallback is used up (NoOtherPathError).
     """
     action = routed.kind.value
+    facts = {"action": action}
     if routed.failure is RouteFailure.NO_PATH:
         if tried:
-            raise NoOtherPathError(f"no other way to {action} for this vehicle")
-        raise NoCommandPathError(f"no way to {action} for this vehicle")
+            raise NoOtherPathError(
+                f"no other way to {action} for this vehicle",
+                Reason(ReasonCode.NO_OTHER_PATH, facts),
+            )
+        raise NoCommandPathError(
+            f"no way to {action} for this vehicle", Reason(ReasonCode.NO_PATH, facts)
+        )
     if routed.failure is RouteFailure.CONTROLLED_ELSEWHERE:
         # The account's own refusal, as it is: another app controls the device.
         error = routed.attempts[-1].error
@@ -382,11 +390,13 @@ def command_outcome(routed: RoutedCommand, *, tried: Iterable[str] = ()) -> Comm
         return result
     failed = [attempt for attempt in routed.attempts if attempt.error is not None]
     detail = "; ".join(f"{attempt.path.value}: {attempt.error}" for attempt in failed)
+    last = failed[-1].error.reason if failed and failed[-1].error is not None else None
     if failed and all(isinstance(attempt.error, AccountUnavailableError) for attempt in failed):
         # Nothing answered: a passing outage, not a refusal.
-        raise AccountUnavailableError(detail)
+        raise AccountUnavailableError(detail, last)
     raise CommandRejectedError(
-        f"no way to {action} for this vehicle" + (f" ({detail})" if detail else "")
+        f"no way to {action} for this vehicle" + (f" ({detail})" if detail else ""),
+        Reason(ReasonCode.ALL_PATHS_FAILED, facts, last),
     )
 
 

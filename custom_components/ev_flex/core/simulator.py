@@ -19,6 +19,8 @@ from .model import (
     CommandResult,
     CommandState,
     Location,
+    Reason,
+    ReasonCode,
     VehicleCapabilities,
     VehicleState,
 )
@@ -29,7 +31,19 @@ _MAX_STEP = timedelta(seconds=60)
 
 
 class SimulatorError(Exception):
-    """Base error of the simulator."""
+    """Base error of the simulator; `reason` is for the user's language."""
+
+    def __init__(self, message: str, reason: Reason | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or Reason(ReasonCode.ACCOUNT_FAILED)
+
+
+def _offline(device_id: str) -> Reason:
+    return Reason(ReasonCode.DEVICE_OFFLINE, {"device": device_id})
+
+
+def _cannot(kind: CommandKind) -> Reason:
+    return Reason(ReasonCode.CANNOT, {"action": kind.value})
 
 
 class DeviceOfflineError(SimulatorError):
@@ -282,7 +296,9 @@ class Simulation:
             result = pending.result
             if pending.will_fail:
                 result = replace(
-                    result, state=CommandState.FAILED, failure_reason="the device rejected it"
+                    result,
+                    state=CommandState.FAILED,
+                    failure_reason=Reason(ReasonCode.DEVICE_REJECTED),
                 )
             else:
                 self._apply(result.kind, result.target_id, pending.value)
@@ -319,7 +335,9 @@ class Simulation:
         """
         self.advance()
         if self.faults.account_unreachable:
-            raise AccountUnreachableError("the simulated account does not answer")
+            raise AccountUnreachableError(
+                "the simulated account does not answer", Reason(ReasonCode.SIMULATION_UNREACHABLE)
+            )
         self._check_command(target_id, kind, value)
         self._command_counter += 1
         will_fail = self._random.random() < self.faults.command_failure_rate
@@ -345,26 +363,37 @@ class Simulation:
     def _check_command(self, target_id: str, kind: CommandKind, value: float | None) -> None:
         if target_id == self.vehicle_id:
             if self.faults.vehicle_offline:
-                raise DeviceOfflineError(f"vehicle {target_id} is offline")
+                raise DeviceOfflineError(f"vehicle {target_id} is offline", _offline(target_id))
             if kind in (CommandKind.START, CommandKind.STOP):
                 if not self.vehicle_spec.can_start_stop:
-                    raise UnsupportedCommandError("this vehicle cannot start or stop charging")
+                    raise UnsupportedCommandError(
+                        "this vehicle cannot start or stop charging", _cannot(kind)
+                    )
                 return
-            raise UnsupportedCommandError(f"a vehicle cannot {kind.value}")
+            raise UnsupportedCommandError(f"a vehicle cannot {kind.value}", _cannot(kind))
         if target_id == self.charger_id:
             if self.faults.charger_offline:
-                raise DeviceOfflineError(f"charger {target_id} is offline")
+                raise DeviceOfflineError(f"charger {target_id} is offline", _offline(target_id))
             if kind is CommandKind.SET_MAX_CURRENT:
                 spec = self.charger_spec
                 if value is None or not spec.min_current_a <= value <= spec.max_current_limit_a:
                     raise UnsupportedCommandError(
                         f"max current must be between {spec.min_current_a:g} "
-                        f"and {spec.max_current_limit_a:g} A"
+                        f"and {spec.max_current_limit_a:g} A",
+                        Reason(
+                            ReasonCode.CURRENT_RANGE,
+                            {
+                                "low": f"{spec.min_current_a:g}",
+                                "high": f"{spec.max_current_limit_a:g}",
+                            },
+                        ),
                     )
             if kind is CommandKind.DISCHARGE and not self.charger_spec.can_discharge:
-                raise UnsupportedCommandError("this charger cannot discharge")
+                raise UnsupportedCommandError("this charger cannot discharge", _cannot(kind))
             return
-        raise UnknownDeviceError(f"no device with id {target_id}")
+        raise UnknownDeviceError(
+            f"no device with id {target_id}", Reason(ReasonCode.NO_DEVICE, {"id": target_id})
+        )
 
     def command(self, command_id: str) -> CommandResult:
         """The current state of a command sent earlier."""
@@ -374,7 +403,9 @@ class Simulation:
         for pending in self._pending:
             if pending.result.command_id == command_id:
                 return pending.result
-        raise UnknownDeviceError(f"no command with id {command_id}")
+        raise UnknownDeviceError(
+            f"no command with id {command_id}", Reason(ReasonCode.NO_COMMAND, {"id": command_id})
+        )
 
     # Plugging and settings
 
@@ -492,7 +523,9 @@ class Simulation:
         """The vehicle as its account would report it now."""
         self.advance()
         if self.faults.vehicle_offline:
-            raise DeviceOfflineError(f"vehicle {self.vehicle_id} is offline")
+            raise DeviceOfflineError(
+                f"vehicle {self.vehicle_id} is offline", _offline(self.vehicle_id)
+            )
         vehicle, spec = self._vehicle, self.vehicle_spec
         stored_kwh = vehicle.soc_pct / 100.0 * spec.capacity_kwh
         charging = vehicle.charge_rate_kw > 0
@@ -543,7 +576,9 @@ class Simulation:
         """The charger as its account would report it now."""
         self.advance()
         if self.faults.charger_offline:
-            raise DeviceOfflineError(f"charger {self.charger_id} is offline")
+            raise DeviceOfflineError(
+                f"charger {self.charger_id} is offline", _offline(self.charger_id)
+            )
         vehicle, charger, spec = self._vehicle, self._charger, self.charger_spec
         return ChargerState(
             charger_id=self.charger_id,
@@ -568,7 +603,9 @@ class Simulation:
     def snapshot(self) -> AccountSnapshot:
         """Both devices; an offline device is listed with online=False and no readings."""
         if self.faults.account_unreachable:
-            raise AccountUnreachableError("the simulated account does not answer")
+            raise AccountUnreachableError(
+                "the simulated account does not answer", Reason(ReasonCode.SIMULATION_UNREACHABLE)
+            )
         self.advance()
         if self.faults.vehicle_offline:
             vehicle = VehicleState(vehicle_id=self.vehicle_id, online=False)

@@ -15,9 +15,9 @@ from ..account import (
     CommandRejectedError,
     ControlledElsewhereError,
 )
-from ..model import AccountSnapshot, CommandKind, CommandResult, CommandState
+from ..model import AccountSnapshot, CommandKind, CommandResult, CommandState, Reason, ReasonCode
 from .client import EnodeClient
-from .convert import command_result_from, snapshot_from
+from .convert import command_result_from, enode_reason, snapshot_from
 from .errors import (
     EnodeActionTimeoutError,
     EnodeApiError,
@@ -48,8 +48,8 @@ class InterferenceError(ControlledElsewhereError):
 class RateLimitedError(AccountUnavailableError):
     """Enode asked to slow down; wait `retry_after` seconds before asking again."""
 
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: float, reason: Reason | None = None) -> None:
+        super().__init__(message, reason)
         self.retry_after = retry_after
 
 
@@ -59,20 +59,20 @@ def account_errors() -> Iterator[None]:
     try:
         yield
     except EnodeAuthError as err:
-        raise AccountAuthError(str(err)) from err
+        raise AccountAuthError(str(err), enode_reason(err)) from err
     except EnodeInterferenceError as err:
-        raise InterferenceError(str(err)) from err
+        raise InterferenceError(str(err), enode_reason(err)) from err
     except EnodeRateLimitedError as err:
-        raise RateLimitedError(str(err), err.retry_after) from err
+        raise RateLimitedError(str(err), err.retry_after, enode_reason(err)) from err
     except (
         EnodeServerError,
         EnodeTimeoutError,
         EnodeConnectionError,
         EnodeMalformedResponseError,
     ) as err:
-        raise AccountUnavailableError(str(err)) from err
+        raise AccountUnavailableError(str(err), enode_reason(err)) from err
     except EnodeApiError as err:
-        raise CommandRejectedError(str(err)) from err
+        raise CommandRejectedError(str(err), enode_reason(err)) from err
 
 
 class EnodeAccount:
@@ -153,7 +153,10 @@ class EnodeAccount:
         try:
             return self._target_types[target_id]
         except KeyError:
-            raise CommandRejectedError(f"no vehicle or charger with id {target_id}") from None
+            raise CommandRejectedError(
+                f"no vehicle or charger with id {target_id}",
+                Reason(ReasonCode.NO_DEVICE, {"id": target_id}),
+            ) from None
 
     async def _create(self, target_id: str, kind: CommandKind, value: float | None) -> EnodeAction:
         target_type = self.target_type(target_id)
@@ -163,10 +166,15 @@ class EnodeAccount:
                 action = await self.client.create_charge_action(target_type, target_id, charge_kind)
             elif kind is CommandKind.SET_MAX_CURRENT:
                 if value is None:
-                    raise CommandRejectedError("set_max_current needs a current in amperes")
+                    raise CommandRejectedError(
+                        "set_max_current needs a current in amperes",
+                        Reason(ReasonCode.NEEDS_CURRENT),
+                    )
                 action = await self.client.create_max_current_action(target_type, target_id, value)
             else:
-                raise CommandRejectedError(f"Enode cannot {kind.value}")
+                raise CommandRejectedError(
+                    f"Enode cannot {kind.value}", Reason(ReasonCode.CANNOT, {"action": kind.value})
+                )
         self._command_targets[action.id] = target_type
         while len(self._command_targets) > MAX_REMEMBERED_ACTIONS:
             del self._command_targets[next(iter(self._command_targets))]
@@ -195,7 +203,7 @@ class EnodeAccount:
                 kind=kind,
                 target_id=target_id,
                 state=CommandState.CONFIRMED,
-                failure_reason=str(err),
+                failure_reason=err.reason,
                 redundant=True,
             )
 
@@ -219,7 +227,10 @@ class EnodeAccount:
         if target_type is not None:
             return target_type
         if target_id is None:
-            raise CommandRejectedError(f"no command with id {command_id}")
+            raise CommandRejectedError(
+                f"no command with id {command_id}",
+                Reason(ReasonCode.NO_COMMAND, {"id": command_id}),
+            )
         return self.target_type(target_id)
 
     async def async_command_status(

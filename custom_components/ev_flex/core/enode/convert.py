@@ -11,9 +11,12 @@ from ..model import (
     CommandResult,
     CommandState,
     Location,
+    Reason,
+    ReasonCode,
     VehicleCapabilities,
     VehicleState,
 )
+from .errors import EnodeApiError, EnodeConnectionError, EnodeError, EnodeTimeoutError
 from .models import (
     ActionState,
     ChargeKind,
@@ -21,6 +24,8 @@ from .models import (
     EnodeAction,
     EnodeCharger,
     EnodeVehicle,
+    FailureReason,
+    FailureReasonType,
     VehicleCapabilitySet,
 )
 
@@ -30,6 +35,34 @@ _COMMAND_STATES = {
     ActionState.FAILED: CommandState.FAILED,
     ActionState.CANCELLED: CommandState.CANCELLED,
 }
+
+
+_FAILURE_REASONS = {
+    FailureReasonType.NO_RESPONSE: ReasonCode.ENODE_NO_RESPONSE,
+    FailureReasonType.FAILED_PRECONDITION: ReasonCode.ENODE_PRECONDITION,
+    FailureReasonType.UNNECESSARY: ReasonCode.ENODE_UNNECESSARY,
+    FailureReasonType.CONFLICT: ReasonCode.ENODE_CONFLICT,
+    FailureReasonType.REQUESTED_CANCELLATION: ReasonCode.ENODE_CANCELLED,
+    FailureReasonType.NOT_FOUND: ReasonCode.ENODE_NOT_FOUND,
+}
+
+
+def enode_reason(err: EnodeError) -> Reason:
+    """Why a call to Enode failed; an HTTP answer keeps its status and Enode's own words."""
+    if isinstance(err, EnodeApiError):
+        words = ": ".join(part for part in (err.problem.title, err.problem.detail) if part)
+        facts = {"status": str(err.status)} | ({"words": words} if words else {})
+        return Reason(ReasonCode.ENODE_HTTP, facts)
+    if isinstance(err, EnodeConnectionError | EnodeTimeoutError):
+        return Reason(ReasonCode.ENODE_UNREACHABLE)
+    # An answer that is not Enode's documented JSON, or a webhook that can't be read.
+    return Reason(ReasonCode.ENODE_FAILED)
+
+
+def action_failure_reason(failure: FailureReason) -> Reason:
+    """How Enode says an action ended, with its own words when it gave any."""
+    code = _FAILURE_REASONS.get(failure.type, ReasonCode.ENODE_ACTION_FAILED)
+    return Reason(code, {"words": failure.detail} if failure.detail else {})
 
 
 def _within(value: float | None, low: float, high: float) -> float | None:
@@ -163,5 +196,7 @@ def command_result_from(action: EnodeAction) -> CommandResult:
         kind=command_kind_from(action),
         target_id=action.target_id or "",
         state=_COMMAND_STATES.get(action.state, CommandState.PENDING),
-        failure_reason=action.failure_reason.describe() if action.failure_reason else None,
+        failure_reason=(
+            action_failure_reason(action.failure_reason) if action.failure_reason else None
+        ),
     )

@@ -65,13 +65,86 @@ _NOISE_KW = 1e-9
 _SECONDS_PER_HOUR = 3600.0
 
 
-class PlanValidationError(ValueError):
-    """The request is invalid. `field` names the offending field, e.g. "prices[3].start"."""
+class PlanProblem(StrEnum):
+    """What is wrong with a field of a request; the Home Assistant layer words each in the
+    user's language with `PlanValidationError.facts`."""
 
-    def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
+    NOT_OBJECT = "not_object"
+    NOT_LIST = "not_list"
+    NOT_NUMBER = "not_number"
+    NOT_FINITE = "not_finite"
+    REQUIRED = "required"
+    NOT_TIME = "not_time"
+    NO_UTC_OFFSET = "no_utc_offset"
+    NOT_PAIR = "not_pair"
+    OUT_OF_RANGE = "out_of_range"
+    NOT_EFFICIENCY = "not_efficiency"
+    NEGATIVE = "negative"
+    NOT_POSITIVE = "not_positive"
+    SOC_NOT_RISING = "soc_not_rising"
+    TAPER_RISES = "taper_rises"
+    TAPER_NOT_CONCAVE = "taper_not_concave"
+    TAPER_ENDS_FALLING = "taper_ends_falling"
+    BEFORE_NOW = "before_now"
+    END_NOT_AFTER_START = "end_not_after_start"
+    NOT_SORTED = "not_sorted"
+    OVERLAP = "overlap"
+    GAP = "gap"
+    PER_SLOT = "per_slot"
+    BELOW_MIN_POWER = "below_min_power"
+    NOT_ID = "not_id"
+    REPEATED_ID = "repeated_id"
+    NO_VEHICLES = "no_vehicles"
+
+
+# Each problem in English, for the command line and the log.
+_PROBLEM_WORDS = {
+    PlanProblem.NOT_OBJECT: "must be an object",
+    PlanProblem.NOT_LIST: "must be a list",
+    PlanProblem.NOT_NUMBER: "must be a number, got {value}",
+    PlanProblem.NOT_FINITE: "must be a finite number, got {value}",
+    PlanProblem.REQUIRED: "is required",
+    PlanProblem.NOT_TIME: "must be an ISO 8601 time with a UTC offset, got {value}",
+    PlanProblem.NO_UTC_OFFSET: "needs a UTC offset, got {value}",
+    PlanProblem.NOT_PAIR: "must be a pair [SoC %, kW]",
+    PlanProblem.OUT_OF_RANGE: "must be between {low} and {high}, got {value}",
+    PlanProblem.NOT_EFFICIENCY: "must be in (0, 1], got {value}",
+    PlanProblem.NEGATIVE: "must not be negative, got {value}",
+    PlanProblem.NOT_POSITIVE: "must be positive, got {value}",
+    PlanProblem.SOC_NOT_RISING: "SoC points must increase",
+    PlanProblem.TAPER_RISES: "the taper must not increase",
+    PlanProblem.TAPER_NOT_CONCAVE: "the taper must be concave (its slope must not increase)",
+    PlanProblem.TAPER_ENDS_FALLING: (
+        "the taper must be concave: it stays constant after its last point, "
+        "so a falling curve must run to 100 %"
+    ),
+    PlanProblem.BEFORE_NOW: "is before now ({time} < {now})",
+    PlanProblem.END_NOT_AFTER_START: "must be after start",
+    PlanProblem.NOT_SORTED: "prices are not sorted by start",
+    PlanProblem.OVERLAP: "overlaps the previous slot",
+    PlanProblem.GAP: "gap after the previous slot, which ends {previous_end}",
+    PlanProblem.PER_SLOT: "needs one value per price slot ({slots}), got {count}",
+    PlanProblem.BELOW_MIN_POWER: "is below the minimum charging power ({limit} kW < {min_kw} kW)",
+    PlanProblem.NOT_ID: "must be a non-empty string",
+    PlanProblem.REPEATED_ID: "repeats {id}",
+    PlanProblem.NO_VEHICLES: "must be a list of at least one vehicle",
+}
+
+
+class PlanValidationError(ValueError):
+    """The request is invalid. `field` names the offending field, e.g. "prices[3].start";
+    `code` says what is wrong, `facts` the values its words name; `problem` is English."""
+
+    def __init__(self, field: str, code: PlanProblem, **facts: str) -> None:
+        self.problem = _PROBLEM_WORDS[code].format(**facts)
+        super().__init__(f"{field}: {self.problem}")
         self.field = field
-        self.problem = problem
+        self.code = code
+        self.facts = facts
+
+    def within(self, path: str) -> PlanValidationError:
+        """The same problem, its field named inside `path` (a car of a site request)."""
+        return PlanValidationError(f"{path}.{self.field}", self.code, **self.facts)
 
 
 class PlanStatus(StrEnum):
@@ -281,7 +354,7 @@ def _mapping(value: Any, path: str, *, required: bool = False) -> Mapping[str, A
     if value is None and not required:
         return {}
     if not isinstance(value, Mapping):
-        raise PlanValidationError(path, "must be an object")
+        raise PlanValidationError(path, PlanProblem.NOT_OBJECT)
     return value
 
 
@@ -289,16 +362,16 @@ def _sequence(value: Any, path: str) -> Sequence[Any]:
     if value is None:
         return ()
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise PlanValidationError(path, "must be a list")
+        raise PlanValidationError(path, PlanProblem.NOT_LIST)
     return list(value)
 
 
 def _to_float(value: Any, path: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PlanValidationError(path, f"must be a number, got {value!r}")
+        raise PlanValidationError(path, PlanProblem.NOT_NUMBER, value=repr(value))
     number = float(value)
     if not math.isfinite(number):
-        raise PlanValidationError(path, f"must be a finite number, got {value!r}")
+        raise PlanValidationError(path, PlanProblem.NOT_FINITE, value=repr(value))
     return number
 
 
@@ -307,26 +380,26 @@ def _number(data: Mapping[str, Any], key: str, path: str, *, default: float | No
     value = data.get(key)
     if value is None:
         if default is None:
-            raise PlanValidationError(full, "is required")
+            raise PlanValidationError(full, PlanProblem.REQUIRED)
         return default
     return _to_float(value, full)
 
 
 def _datetime(value: Any, path: str) -> datetime:
     if not isinstance(value, str):
-        raise PlanValidationError(path, "must be an ISO 8601 time with a UTC offset")
+        raise PlanValidationError(path, PlanProblem.NOT_TIME, value=repr(value))
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise PlanValidationError(path, f"not an ISO 8601 time: {value!r}") from None
+        raise PlanValidationError(path, PlanProblem.NOT_TIME, value=repr(value)) from None
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise PlanValidationError(path, f"needs a UTC offset: {value!r}")
+        raise PlanValidationError(path, PlanProblem.NO_UTC_OFFSET, value=repr(value))
     return moment
 
 
 def _taper_point(value: Any, path: str) -> tuple[float, float]:
     if isinstance(value, str) or not isinstance(value, Sequence) or len(value) != 2:
-        raise PlanValidationError(path, "must be a pair [SoC %, kW]")
+        raise PlanValidationError(path, PlanProblem.NOT_PAIR)
     return _to_float(value[0], path + "[0]"), _to_float(value[1], path + "[1]")
 
 
@@ -373,22 +446,24 @@ def _site(value: Any, path: str) -> SiteSpec:
 
 def _check_range(value: float, path: str, low: float, high: float) -> None:
     if not math.isfinite(value) or not low <= value <= high:
-        raise PlanValidationError(path, f"must be between {low:g} and {high:g}, got {value!r}")
+        raise PlanValidationError(
+            path, PlanProblem.OUT_OF_RANGE, low=f"{low:g}", high=f"{high:g}", value=repr(value)
+        )
 
 
 def _check_efficiency(value: float, path: str) -> None:
     if not math.isfinite(value) or not 0.0 < value <= 1.0:
-        raise PlanValidationError(path, f"must be in (0, 1], got {value!r}")
+        raise PlanValidationError(path, PlanProblem.NOT_EFFICIENCY, value=repr(value))
 
 
 def _check_non_negative(value: float, path: str) -> None:
     if not math.isfinite(value) or value < 0.0:
-        raise PlanValidationError(path, f"must not be negative, got {value!r}")
+        raise PlanValidationError(path, PlanProblem.NEGATIVE, value=repr(value))
 
 
 def _check_aware(moment: datetime, path: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise PlanValidationError(path, "needs a UTC offset")
+        raise PlanValidationError(path, PlanProblem.NO_UTC_OFFSET, value=moment.isoformat())
 
 
 def _check_taper(taper: Sequence[tuple[float, float]]) -> None:
@@ -400,21 +475,15 @@ def _check_taper(taper: Sequence[tuple[float, float]]) -> None:
     for i in range(1, len(taper)):
         (s1, k1), (s2, k2) = taper[i - 1], taper[i]
         if s2 <= s1:
-            raise PlanValidationError(f"{path}[{i}][0]", "SoC points must increase")
+            raise PlanValidationError(f"{path}[{i}][0]", PlanProblem.SOC_NOT_RISING)
         if k2 > k1:
-            raise PlanValidationError(f"{path}[{i}][1]", "the taper must not increase")
+            raise PlanValidationError(f"{path}[{i}][1]", PlanProblem.TAPER_RISES)
         slopes.append((k2 - k1) / (s2 - s1))
     for i in range(1, len(slopes)):
         if slopes[i] > slopes[i - 1] + 1e-9 * (1.0 + abs(slopes[i - 1])):
-            raise PlanValidationError(
-                f"{path}[{i + 1}]", "the taper must be concave (its slope must not increase)"
-            )
+            raise PlanValidationError(f"{path}[{i + 1}]", PlanProblem.TAPER_NOT_CONCAVE)
     if taper and taper[-1][0] < 100.0 and slopes and slopes[-1] < 0.0:
-        raise PlanValidationError(
-            path,
-            "the taper must be concave: it stays constant after its last point, "
-            "so a falling curve must run to 100 %",
-        )
+        raise PlanValidationError(path, PlanProblem.TAPER_ENDS_FALLING)
 
 
 def validate_request(request: PlanRequest) -> None:
@@ -423,7 +492,7 @@ def validate_request(request: PlanRequest) -> None:
     battery = request.battery
     if not math.isfinite(battery.capacity_kwh) or battery.capacity_kwh <= 0.0:
         raise PlanValidationError(
-            "battery.capacity_kwh", f"must be positive, got {battery.capacity_kwh!r}"
+            "battery.capacity_kwh", PlanProblem.NOT_POSITIVE, value=repr(battery.capacity_kwh)
         )
     _check_range(battery.soc_pct, "battery.soc_pct", 0.0, 100.0)
     _check_range(battery.max_soc_pct, "battery.max_soc_pct", 0.0, 100.0)
@@ -444,7 +513,9 @@ def validate_request(request: PlanRequest) -> None:
         if target.by < request.now:
             raise PlanValidationError(
                 f"targets[{i}].by",
-                f"is before now ({target.by.isoformat()} < {request.now.isoformat()})",
+                PlanProblem.BEFORE_NOW,
+                time=target.by.isoformat(),
+                now=request.now.isoformat(),
             )
     previous: PriceSlot | None = None
     for i, price in enumerate(request.prices):
@@ -452,20 +523,23 @@ def validate_request(request: PlanRequest) -> None:
         _check_aware(price.start, path + ".start")
         _check_aware(price.end, path + ".end")
         if not math.isfinite(price.import_price):
-            raise PlanValidationError(path + ".import", "must be a finite number")
+            raise PlanValidationError(
+                path + ".import", PlanProblem.NOT_FINITE, value=repr(price.import_price)
+            )
         if price.export_price is not None and not math.isfinite(price.export_price):
-            raise PlanValidationError(path + ".export", "must be a finite number")
+            raise PlanValidationError(
+                path + ".export", PlanProblem.NOT_FINITE, value=repr(price.export_price)
+            )
         if price.end <= price.start:
-            raise PlanValidationError(path + ".end", "must be after start")
+            raise PlanValidationError(path + ".end", PlanProblem.END_NOT_AFTER_START)
         if previous is not None:
             if price.start < previous.start:
-                raise PlanValidationError(path + ".start", "prices are not sorted by start")
+                raise PlanValidationError(path + ".start", PlanProblem.NOT_SORTED)
             if price.start < previous.end:
-                raise PlanValidationError(path + ".start", "overlaps the previous slot")
+                raise PlanValidationError(path + ".start", PlanProblem.OVERLAP)
             if price.start > previous.end:
                 raise PlanValidationError(
-                    path + ".start",
-                    f"gap after the previous slot, which ends {previous.end.isoformat()}",
+                    path + ".start", PlanProblem.GAP, previous_end=previous.end.isoformat()
                 )
         previous = price
     if request.site is not None:
@@ -478,7 +552,9 @@ def validate_site(site: SiteSpec, slot_count: int, min_kws: Sequence[float]) -> 
         if values and len(values) != slot_count:
             raise PlanValidationError(
                 f"site.{name}",
-                f"needs one value per price slot ({slot_count}), got {len(values)}",
+                PlanProblem.PER_SLOT,
+                slots=str(slot_count),
+                count=str(len(values)),
             )
         for i, value in enumerate(values):
             _check_non_negative(value, f"site.{name}[{i}]")
@@ -494,8 +570,9 @@ def validate_site(site: SiteSpec, slot_count: int, min_kws: Sequence[float]) -> 
             if min_kw > site.import_limit_kw:
                 raise PlanValidationError(
                     "site.import_limit_kw",
-                    f"is below the minimum charging power ({site.import_limit_kw:g} kW < "
-                    f"{min_kw:g} kW)",
+                    PlanProblem.BELOW_MIN_POWER,
+                    limit=f"{site.import_limit_kw:g}",
+                    min_kw=f"{min_kw:g}",
                 )
 
 

@@ -19,6 +19,7 @@ from . import (
     ChargeSettings,
     DischargeSettings,
     Plan,
+    PlanProblem,
     PlanRequest,
     PlanStatus,
     PlanValidationError,
@@ -102,30 +103,30 @@ class SiteRequest:
         """Read the JSON form; raises PlanValidationError naming the field, e.g.
         "vehicles[1].battery.capacity_kwh"."""
         if not isinstance(data, Mapping):
-            raise PlanValidationError("request", "must be an object")
+            raise PlanValidationError("request", PlanProblem.NOT_OBJECT)
         if data.get("site") is None:
-            raise PlanValidationError("site", "is required")
+            raise PlanValidationError("site", PlanProblem.REQUIRED)
         items = data.get("vehicles")
         if isinstance(items, str | bytes) or not isinstance(items, list) or not items:
-            raise PlanValidationError("vehicles", "must be a list of at least one vehicle")
+            raise PlanValidationError("vehicles", PlanProblem.NO_VEHICLES)
         shared = {key: data.get(key) for key in ("now", "prices", "site")}
         vehicles: list[VehicleRequest] = []
         single: PlanRequest | None = None
         for i, item in enumerate(items):
             path = f"vehicles[{i}]"
             if not isinstance(item, Mapping):
-                raise PlanValidationError(path, "must be an object")
+                raise PlanValidationError(path, PlanProblem.NOT_OBJECT)
             identity = item.get("id")
             if not isinstance(identity, str) or not identity:
-                raise PlanValidationError(path + ".id", "must be a non-empty string")
+                raise PlanValidationError(path + ".id", PlanProblem.NOT_ID)
             if any(v.id == identity for v in vehicles):
-                raise PlanValidationError(path + ".id", f"repeats {identity!r}")
+                raise PlanValidationError(path + ".id", PlanProblem.REPEATED_ID, id=repr(identity))
             own = {key: item.get(key) for key in _VEHICLE_FIELDS if item.get(key) is not None}
             try:
                 single = PlanRequest.from_dict({**shared, **own})
             except PlanValidationError as err:
                 if err.field.split(".")[0].split("[")[0] in _VEHICLE_FIELDS:
-                    raise PlanValidationError(f"{path}.{err.field}", err.problem) from None
+                    raise err.within(path) from None
                 raise
             vehicles.append(
                 VehicleRequest(
@@ -162,13 +163,13 @@ class SiteRequest:
 def validate_site_request(request: SiteRequest) -> None:
     """Check a site request built in Python the same way `from_dict` checks JSON."""
     if not request.vehicles:
-        raise PlanValidationError("vehicles", "must be a list of at least one vehicle")
+        raise PlanValidationError("vehicles", PlanProblem.NO_VEHICLES)
     for index in range(len(request.vehicles)):
         try:
             validate_request(request.vehicle_request(index))
         except PlanValidationError as err:
             if err.field.split(".")[0].split("[")[0] in _VEHICLE_FIELDS:
-                raise PlanValidationError(f"vehicles[{index}].{err.field}", err.problem) from None
+                raise err.within(f"vehicles[{index}]") from None
             raise
     validate_site(request.site, len(request.prices), [v.charge.min_kw for v in request.vehicles])
 
