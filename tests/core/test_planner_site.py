@@ -239,7 +239,11 @@ def _over_the_months_peak(price_per_kw: float, target_soc_pct: float) -> dict[st
     )
 
 
-@pytest.mark.parametrize(("price_per_kw", "kept"), [(2.0, True), (0.01, False)])
+# Just above and below the tariff where the first kW over the month's peak saves as much
+# energy as it costs (about 0.065 per kW here).
+@pytest.mark.parametrize(
+    ("price_per_kw", "kept"), [(2.0, True), (0.07, True), (0.06, False), (0.01, False)]
+)
 def test_a_charge_over_the_months_peak_is_kept_to_it_only_where_that_pays(
     price_per_kw: float, kept: bool
 ) -> None:
@@ -258,6 +262,54 @@ def test_a_target_the_months_peak_cannot_reach_raises_the_peak() -> None:
     assert result.targets[0].met
     assert result.peak_kw is not None
     assert result.peak_kw > 4.0
+
+
+@st.composite
+def over_the_months_peak_requests(draw: st.DrawFn) -> dict[str, Any]:
+    """Up to eight hours of quarters with V2G where charging at full power would set a new
+    peak, and a tariff from almost free to dear: around the price where a higher peak starts
+    to pay, the plan kept to the month's peak must be exactly the cheapest or give way."""
+    count = 4 * draw(st.integers(2, 8))
+    imports = draw(st.lists(st.floats(0.0, 0.5), min_size=count, max_size=count))
+    shares = draw(st.lists(st.floats(0.0, 1.0), min_size=count, max_size=count))
+    loads = draw(st.lists(st.floats(0.0, 4.0), min_size=count, max_size=count))
+    solar = draw(st.lists(st.sampled_from([0.0, 0.0, 2.5, 6.0]), min_size=count, max_size=count))
+    site = {
+        "base_load_kw": loads,
+        "solar_kw": solar,
+        "peak_price_per_kw": draw(st.floats(0.0, 2.0)),
+        "current_peak_kw": draw(st.floats(1.0, 6.0)),
+    }
+    return _request(
+        site,
+        prices=_prices(imports, [p * share for p, share in zip(imports, shares, strict=True)], 15),
+        battery={"capacity_kwh": 60.0, "soc_pct": draw(st.floats(20.0, 60.0))},
+        charge={"max_kw": draw(st.floats(5.0, 11.0)), "efficiency": 0.9},
+        targets=[
+            {
+                "by": (START + timedelta(hours=count // 4)).isoformat(),
+                "soc_pct": draw(st.floats(30.0, 80.0)),
+            }
+        ],
+        discharge={
+            "max_kw": draw(st.floats(0.0, 10.0)),
+            "efficiency": 0.9,
+            "min_soc_pct": 20.0,
+            "wear_cost_per_kwh": draw(st.floats(0.0, 0.05)),
+        },
+    )
+
+
+@settings(
+    max_examples=100,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(over_the_months_peak_requests())
+def test_a_plan_kept_to_the_months_peak_matches_the_milp_exactly(data: dict[str, Any]) -> None:
+    request = PlanRequest.from_dict(data)
+    check_against_reference(request, plan(request))
 
 
 def test_a_replan_in_the_middle_of_an_hour_counts_what_the_hour_already_imported() -> None:
@@ -929,6 +981,119 @@ def test_a_target_at_a_quarter_past_gets_the_hours_budget_before_it() -> None:
     result = _plan(data)
     assert result.peak_kw is not None
     assert result.peak_kw < 4.5
+
+
+@st.composite
+def v2g_quarter_hour_requests_with_inner_bounds(
+    draw: st.DrawFn, below_zero: bool = False
+) -> dict[str, Any]:
+    """Quarter hours under a capacity tariff with V2G, over up to six hours: the target at any
+    quarter, the protective level anywhere, the car often near its floor, so that several
+    hours at one cap need their budgets priced together. Export never pays more than import.
+    No price is below zero unless `below_zero`; then the wear cost is at least what charging
+    and discharging in one quarter would gain at the lowest price, so that each quarter's cost
+    stays convex."""
+    data = draw(site_requests(minutes=15, most=24))
+    for item in data["prices"]:
+        if not below_zero:
+            item["import"] = max(item["import"], 0.0)
+        export = item.get("export", 0.0)
+        item["export"] = min(export if below_zero else max(export, 0.0), item["import"])
+    data["charge"].pop("taper", None)
+    data["now"] = START.isoformat()
+    by = START + timedelta(minutes=15 * draw(st.integers(1, len(data["prices"]) + 4)))
+    data["targets"][0]["by"] = by.isoformat()
+    data["site"]["peak_price_per_kw"] = draw(st.floats(0.1, 5.0))
+    data["site"]["current_peak_kw"] = draw(st.floats(0.0, 5.0))
+    floor = draw(st.floats(0.0, 50.0))
+    efficiency = draw(st.floats(0.8, 1.0))
+    # A kWh charged at price p and discharged at p in one quarter gains -p (1/eta_c - eta_d).
+    lowest = min(0.0, *(item["export"] for item in data["prices"]))
+    gain = -lowest * (1.0 / data["charge"]["efficiency"] - efficiency)
+    data["discharge"] = {
+        "max_kw": draw(st.floats(0.5, 10.0)),
+        "efficiency": efficiency,
+        "min_soc_pct": floor,
+        "wear_cost_per_kwh": max(draw(st.floats(0.0, 0.05)), gain),
+    }
+    if draw(st.booleans()):
+        data["battery"]["soc_pct"] = floor + draw(st.floats(0.0, 5.0))
+    if "import_limit_kw" in data["site"]:
+        # A fuse of at least 1 kW: at a fuse of a few nW the MILP's tolerances find no plan.
+        data["site"]["import_limit_kw"] = max(1.0, data["site"]["import_limit_kw"])
+    data.pop("protective_soc_pct", None)
+    if draw(st.booleans()):
+        data["protective_soc_pct"] = draw(st.floats(0.0, 100.0))
+    return data
+
+
+@_SETTINGS
+@given(v2g_quarter_hour_requests_with_inner_bounds())
+def test_quarters_with_v2g_and_bounds_inside_several_hours_match_the_milp_exactly(
+    data: dict[str, Any],
+) -> None:
+    request = PlanRequest.from_dict(data)
+    check_against_reference(request, plan(request))
+
+
+@_SETTINGS
+@given(v2g_quarter_hour_requests_with_inner_bounds(below_zero=True))
+def test_quarters_with_v2g_and_prices_below_zero_match_the_milp_exactly_where_convex(
+    data: dict[str, Any],
+) -> None:
+    # Below zero, a quarter's cost is convex as long as charging and discharging in it would
+    # not gain (the wear cost outweighs the losses paid for); then the hours' prices are exact.
+    request = PlanRequest.from_dict(data)
+    check_against_reference(request, plan(request))
+
+
+def _empty_car_with_v2g(loads: list[float], imports: list[float], **site: Any) -> dict[str, Any]:
+    """An empty car with V2G (1 kW charger, 3 kW discharge) in a house under a capacity tariff
+    of 1 per kW over 20 quarter hours, with nothing asked of it."""
+    return _request(
+        {
+            "base_load_kw": loads,
+            "solar_kw": [0.0] * len(loads),
+            "peak_price_per_kw": 1.0,
+            "current_peak_kw": 0.0,
+            **site,
+        },
+        prices=_prices(imports, [0.0] * len(imports), minutes=15),
+        battery={"capacity_kwh": 40.0, "soc_pct": 0.0},
+        charge={"max_kw": 1.0, "efficiency": 1.0},
+        targets=[{"by": (START + timedelta(minutes=15)).isoformat(), "soc_pct": 0.0}],
+        discharge={"max_kw": 3.0, "efficiency": 1.0, "min_soc_pct": 0.0, "wear_cost_per_kwh": 0.0},
+    )
+
+
+def test_a_cap_the_car_has_no_charge_to_keep_is_not_taken_for_the_lowest() -> None:
+    # The last hour (1.25 kWh of load) can be covered down to 0.3 kW if the car charges 0.95 kWh
+    # in the hours before. The lowest cap's bound counted covering the first hour's load with a
+    # car that is empty there: 0.25 kW, where the plan can't keep to its cap; the search took
+    # that plan's peak (1 kW) for the lowest cap's and stopped.
+    loads = [0.0] * 20
+    loads[3], loads[18], loads[19] = 1.0, 1.0, 4.0
+    result = _plan(_empty_car_with_v2g(loads, [0.0] * 20))
+    assert result.peak_kw == pytest.approx(0.3)
+    assert result.cost == pytest.approx(-0.95)
+
+
+def test_an_hours_discharge_shared_out_keeps_to_the_floor_and_the_fuse_exactly() -> None:
+    # The car empties itself in the dear hour to keep its peak at the 1 kW fuse. Shared out
+    # over the hour's quarters, rounding took it a few nWh below its floor, and the last
+    # quarter charged that back over the fuse (4e-9 kW), where the house alone is over it.
+    loads = [0.0] * 20
+    loads[11], loads[12], loads[13], loads[15] = 5.0, 3.0, 3.0, 4.0
+    imports = [0.0] * 20
+    imports[12] = imports[13] = 0.5
+    data = _empty_car_with_v2g(loads, imports, import_limit_kw=1.0)
+    data["discharge"]["efficiency"] = 0.875
+    result = _plan(data)
+    for slot, load in zip(result.slots, loads, strict=True):
+        assert slot.grid_kw is not None
+        assert slot.grid_kw <= max(1.0, load)
+        assert slot.soc_pct_end >= 0.0
+    assert result.cost == pytest.approx(-2.25)
 
 
 def test_a_tapering_car_with_v2g_shares_each_hours_budget_exactly_on_quarter_hours() -> None:

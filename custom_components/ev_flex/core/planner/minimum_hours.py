@@ -2,16 +2,20 @@
 
 Under a cap on the hourly average import, an hour's slots share one import budget. Per-slot
 caps must guess how to share it out, and with a minimum power a wrong guess strands a slot
-below it. Where the car can only charge in the hour (no discharge) and its charge curve is
-flat, the hour becomes one DP stage instead: for each set of its slots that charge (each at its
-minimum or above), what the next kWh costs is known in order: a slot's solar surplus costs
-the export price it no longer earns and takes nothing from the budget, its grid import costs
-the import price and takes 1/eta kWh of budget per kWh stored. With one kind of piece drawing
-on the budget, taking the cheapest pieces first, imports only while the budget lasts, is the
-cheapest way to move any amount (a fractional knapsack). So each set gives a convex cost
-from its minimum on, and the hour's cost is the lowest of them: a stage with several charge
-windows, which the DP's general path plans exactly. A set whose last slot tops the battery up
-below the minimum gives the moves that end full (`Stage.fill_windows`).
+below it. Where the charge curve is flat, the hour becomes one DP stage instead: for each set
+of its slots that charge (each at its minimum or above), the other slots may discharge. What
+the next kWh of the hour's move costs then is a small linear programme: a slot's solar surplus
+costs the export price it no longer earns, its grid import the import price and 1/eta kWh of
+the budget per kWh stored; a discharging slot gives up its export first, then its cover of the
+house's load, which earns the import price and frees eta kWh of the budget. Its cheapest
+cost is convex in the move and is traced corner by corner (`_corners`): while the budget
+lasts the cheapest piece goes next; once it binds, a piece that draws nothing, or a swap of
+budget from the pieces that draw the most to the ones that draw the least. The hour's cost
+is the lowest of the sets': a stage with several windows, which the DP's general path plans
+exactly. A set whose last slot tops the battery up below the minimum gives the moves that end
+full (`Stage.fill_windows`). A move that charges and discharges in one hour must keep the
+battery within its limits inside the hour too, so those windows carry the energies they may
+start from and end at (`Stage.window_bounds`).
 """
 
 from dataclasses import dataclass, field
@@ -29,63 +33,96 @@ if TYPE_CHECKING:
 
 _TINY_KWH = 1e-9
 
+type _Window = tuple[float, float, float, float]
+
 
 @dataclass(frozen=True, slots=True)
 class _Piece:
-    """Charging one slot further: `width` kWh stored at `cost` each, drawing on the budget
-    (1/eta kWh of import per kWh) when `imports`."""
+    """Moving one slot's energy further up: `width` kWh at `cost` each, drawing `draw` kWh of
+    the hour's import budget per kWh (1/eta charging from the grid, eta giving up a cover of
+    the house's load, 0 otherwise)."""
 
     slot: int
     width: float
     cost: float
-    imports: bool
+    draw: float
+
+
+class _Fill:
+    """The pieces that draw alike, taken cheapest first: how far, and what moves next."""
+
+    def __init__(self, pieces: list[_Piece]) -> None:
+        self.pieces = sorted(pieces, key=lambda piece: piece.cost)
+        self.draw = self.pieces[0].draw
+        self.index = 0
+        self.into = 0.0
+
+    def up(self) -> tuple[float, float] | None:
+        """(cost per kWh, room) of the next piece; None when all are taken."""
+        if self.index >= len(self.pieces):
+            return None
+        piece = self.pieces[self.index]
+        return piece.cost, piece.width - self.into
+
+    def down(self) -> tuple[float, float] | None:
+        """(cost per kWh, amount) of the last piece taken; None when none is."""
+        if self.into > 0.0:
+            return self.pieces[self.index].cost, self.into
+        if self.index == 0:
+            return None
+        piece = self.pieces[self.index - 1]
+        return piece.cost, piece.width
+
+    def move(self, amount: float) -> None:
+        """Take `amount` more (less when negative), within the piece `up` or `down` named."""
+        if amount < 0.0 and self.into <= 0.0:
+            self.index -= 1
+            self.into = self.pieces[self.index].width
+        self.into += amount
+        if self.into >= self.pieces[self.index].width - _TINY_KWH:
+            self.index += 1
+            self.into = 0.0
+        elif self.into <= _TINY_KWH:
+            self.into = 0.0
+
+    def taken(self, out: dict[int, float]) -> None:
+        """Add what each slot took to `out`."""
+        for piece in self.pieces[: self.index]:
+            out[piece.slot] += piece.width
+        if self.into > 0.0:
+            out[self.pieces[self.index].slot] += self.into
 
 
 @dataclass(frozen=True, slots=True)
 class _ChargingSet:
-    """Some of the hour's slots charging, each at least at the minimum."""
+    """Some of the hour's slots charging, each at least at the minimum, and (when it mixes)
+    the others discharging: the corners of its cheapest cost, from its lowest move on."""
 
-    least: dict[int, float]
-    cost: float
-    # The pieces above the minimum, cheapest first, and the kWh stored from the grid the
-    # budget allows beyond the minimum.
-    pieces: list[_Piece]
-    allowance: float
+    # (move, cost, each slot's change of battery energy) at every corner, the move rising.
+    corners: list[tuple[float, float, dict[int, float]]]
+    # Whether a slot discharges anywhere along it.
+    mixes: bool = False
 
-    def windows(self) -> list[tuple[float, float, float, float]]:
-        """(start, end, cost per kWh, cost at start) of moving the battery, from the minimum."""
-        out: list[tuple[float, float, float, float]] = []
-        start = sum(self.least.values())
-        before = self.cost
-        allowance = self.allowance
-        for piece in self.pieces:
-            width = min(piece.width, allowance) if piece.imports else piece.width
-            if width <= _TINY_KWH:
-                continue
-            if piece.imports:
-                allowance -= width
-            out.append((start, start + width, piece.cost, before))
-            start += width
-            before += width * piece.cost
+    def windows(self) -> list[_Window]:
+        """(start, end, cost per kWh, cost at start) of each straight part."""
+        out: list[_Window] = []
+        for (x1, c1, _), (x2, c2, _) in pairwise(self.corners):
+            out.append((x1, x2, (c2 - c1) / (x2 - x1), c1))
         if not out:
-            out.append((start, start, 0.0, before))
+            move, cost, _ = self.corners[0]
+            out.append((move, move, 0.0, cost))
         return out
 
     def shares(self, move: float) -> dict[int, float]:
-        """Each slot's kWh stored for the hour's move `move` (at least the minimum)."""
-        out = dict(self.least)
-        left = move - sum(self.least.values())
-        allowance = self.allowance
-        for piece in self.pieces:
-            if left <= 0.0:
-                break
-            width = min(piece.width, allowance) if piece.imports else piece.width
-            taken = max(0.0, min(width, left))
-            if piece.imports:
-                allowance -= taken
-            out[piece.slot] += taken
-            left -= taken
-        return out
+        """Each slot's change of battery energy for the hour's move `move`."""
+        corners = self.corners
+        if move <= corners[0][0] or len(corners) == 1:
+            return dict(corners[0][2])
+        for (x1, _, s1), (x2, _, s2) in pairwise(corners):
+            if move <= x2:
+                t = (move - x1) / (x2 - x1)
+                return {slot: s1[slot] + t * (s2[slot] - s1[slot]) for slot in s1}
+        return dict(corners[-1][2])
 
     def cost_of(self, move: float) -> float:
         """What the move costs with this set; inf where the set can't make it."""
@@ -106,51 +143,77 @@ class MinimumHour:
     drains: list[tuple[int, float, float]]
     # The sets whose last slot may charge below the minimum, as the battery ends full.
     fills: list[_ChargingSet] = field(default_factory=list)
+    # The lowest and highest energy the battery may have inside the hour.
+    inner: tuple[float, float] = (-math.inf, math.inf)
 
-    def moves(self, change: float, full: bool = False) -> list[float]:
-        """Each slot's change of battery energy for the hour's change `change`; `full`: the
-        hour ends at the upper limit."""
+    def moves(self, change: float, full: bool = False, energy: float | None = None) -> list[float]:
+        """Each slot's change of battery energy for the hour's change `change` from `energy`
+        (a mixing set only where it keeps the battery within its limits from there); `full`:
+        the hour ends at the upper limit."""
+        best: dict[int, float] = self._drained(-change) if change <= _TINY_KWH else {}
+        lowest = _drain_cost(self.drains, -change) if change <= _TINY_KWH else math.inf
+        options = [*self.sets, *self.fills] if full else self.sets
+        for charging in options:
+            cost = charging.cost_of(change)
+            if cost >= lowest - 1e-12 * (1.0 + abs(lowest)):
+                continue
+            shares = charging.shares(change)
+            if charging.mixes and not self._keeps_inside(shares, energy):
+                continue
+            best, lowest = shares, cost
+        if change > _TINY_KWH and math.isinf(lowest) and self.sets:
+            # Only a rounding past every window: the nearest charging set.
+            nearest = min(self.sets, key=lambda charging: abs(charging.corners[-1][0] - change))
+            best = nearest.shares(change)
+        return [best.get(t, 0.0) for t in self.slots]
+
+    def _drained(self, amount: float) -> dict[int, float]:
         shares: dict[int, float] = {}
-        if change > _TINY_KWH:
-            options = [*self.sets, *self.fills] if full else self.sets
-            best = min(options, key=lambda charging: charging.cost_of(change))
-            shares = best.shares(change)
-        left = -change
+        left = amount
         for slot, width, _ in self.drains:
             if left <= 0.0:
                 break
             taken = min(width, left)
             shares[slot] = shares.get(slot, 0.0) - taken
             left -= taken
-        return [shares.get(t, 0.0) for t in self.slots]
+        return shares
+
+    def _keeps_inside(self, shares: dict[int, float], energy: float | None) -> bool:
+        if energy is None:
+            return False
+        dip, over = _excursion(self.slots, shares)
+        low, high = self.inner
+        total = sum(shares.values())
+        return energy - dip >= low - 1e-6 and energy + total + over <= high + 1e-6
 
 
 def minimum_hour(
     car: Car, group: list[int], house: Sequence[float], budget: float, free: Sequence[Stage]
 ) -> MinimumHour | None:
     """The hour as one stage with `budget` kWh of import; None when the house alone is over it.
-    The hour either charges (some of its slots, each at least at the minimum) or discharges
-    (each slot as `free` allows, what pays most first): never both."""
+    The hour charges (some of its slots, each at least at the minimum, while the others may
+    discharge), or only discharges (each slot as `free` allows, what pays most first)."""
     hours = car.horizon.hours
     own = sum(hours[t] * max(house[t], 0.0) for t in group)
     if own > budget + _TINY_KWH:
         return None
     usable = [t for t in group if _room_kw(car, house[t]) >= _least_kw(car) - _TINY_KWH]
+    context = _SetContext(car, group, house, budget - own, free)
     sets: list[_ChargingSet] = []
+    mixed: list[_ChargingSet] = []
     fills: list[_ChargingSet] = []
     for size in range(1, len(usable) + 1):
         for chosen in combinations(usable, size):
-            charging = _charging_set(car, chosen, house, budget - own)
+            charging = context.build(chosen)
             if charging is not None:
                 sets.append(charging)
+            mixing = context.build(chosen, mixing=True)
+            if mixing is not None and mixing.mixes:
+                mixed.append(mixing)
             # Its last slot may top the battery up below the minimum (`fill_windows`).
-            filling = _charging_set(car, chosen, house, budget - own, topping=chosen[-1])
+            filling = context.build(chosen, topping=chosen[-1])
             if filling is not None:
                 fills.append(filling)
-    windows = _lowest(sets)
-    furthest = max((end for _, end, _, _ in windows), default=0.0)
-    capacity = car.request.battery.capacity_kwh
-    flat = ChargeCurve.build(capacity, furthest, (), 1.0, car.curve.upper_kwh)
     drains = sorted(
         (
             (t, end - start, cost)
@@ -159,20 +222,88 @@ def minimum_hour(
         ),
         key=lambda drain: drain[2],
     )
+    stage = _stage(car, group, (sets, mixed, fills), drains)
+    return MinimumHour(group, [*sets, *mixed], stage, drains, fills, _inner(car))
+
+
+def _inner(car: Car) -> tuple[float, float]:
+    """The battery's limits inside an hour: the floor (or the protective level, which an
+    hour taken as one stage has reached before it starts) and the upper limit."""
+    request = car.request
+    protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
+    return max(car.floor_kwh, protective), car.curve.upper_kwh
+
+
+def _stage(
+    car: Car,
+    group: list[int],
+    options: tuple[list[_ChargingSet], list[_ChargingSet], list[_ChargingSet]],
+    drains: list[tuple[int, float, float]],
+) -> Stage:
+    """The hour's stage: the charging windows, the mixing windows where they are cheapest
+    (each with the energies it may start from and end at), the discharge and the fills."""
+    sets, mixed, fills = options
+    windows = [window for window, _ in _lowest([(line, None) for line in _lines(sets)])]
     discharge: list[tuple[float, float]] = []
+    lines: list[tuple[_Window, _ChargingSet | None]] = [(line, None) for line in windows]
     taken = 0.0
     for _, width, cost in drains:
+        lines.append(((-taken - width, -taken, -cost, _drain_cost(drains, taken + width)), None))
         taken += width
         discharge.append((taken, cost))
-    stage = Stage(
+    lines += [(line, charging) for charging in mixed for line in charging.windows()]
+    bounds: list[tuple[float, float]] = []
+    pure = len(windows)
+    if mixed:
+        bounds = [(-math.inf, math.inf)] * len(windows)
+        low, high = _inner(car)
+        for window, charging in _lowest(lines):
+            if charging is not None:
+                first = _excursion(group, charging.shares(window[0]))
+                last = _excursion(group, charging.shares(window[1]))
+                windows.append(window)
+                bounds.append((low + max(first[0], last[0]), high - max(first[1], last[1])))
+    # Discharging in one slot can free the budget another slot's minimum needs: a mixing
+    # window may reach further than charging alone.
+    furthest = max((end for _, end, _, _ in windows), default=0.0)
+    capacity = car.request.battery.capacity_kwh
+    flat = ChargeCurve.build(capacity, furthest, (), 1.0, car.curve.upper_kwh)
+    return Stage(
         reach=SlotReach.build(flat, 1.0),
-        can_charge=furthest > _TINY_KWH,
+        can_charge=furthest > _TINY_KWH or len(windows) > pure,
         charge=((math.inf, 0.0),),
         discharge=tuple(discharge),
         windows=tuple(windows),
-        fill_windows=tuple(_lowest(fills)),
+        fill_windows=tuple(line for line, _ in _lowest([(line, None) for line in _lines(fills)])),
+        window_bounds=tuple(bounds),
     )
-    return MinimumHour(group, sets, stage, drains, fills)
+
+
+def _drain_cost(drains: list[tuple[int, float, float]], amount: float) -> float:
+    """What discharging `amount` kWh costs, what pays most first; inf beyond the drains."""
+    cost, left = 0.0, amount
+    for _, width, rate in drains:
+        if left <= 0.0:
+            break
+        taken = min(width, left)
+        cost += taken * rate
+        left -= taken
+    return cost if left <= _TINY_KWH else math.inf
+
+
+def _lines(sets: list[_ChargingSet]) -> list[_Window]:
+    return [window for charging in sets for window in charging.windows()]
+
+
+def _excursion(slots: list[int], shares: dict[int, float]) -> tuple[float, float]:
+    """How far the battery dips below where the hour starts, and rises above where it ends,
+    inside the hour."""
+    energy = lowest = highest = 0.0
+    for t in slots:
+        energy += shares.get(t, 0.0)
+        lowest = min(lowest, energy)
+        highest = max(highest, energy)
+    return -lowest, highest - energy
 
 
 def _discharge_pieces(
@@ -200,79 +331,181 @@ def _room_kw(car: Car, load: float) -> float:
     return min(car.request.charge.max_kw, max(fuse, load) - load)
 
 
-def _charging_set(
-    car: Car,
-    chosen: tuple[int, ...],
-    house: Sequence[float],
-    spare: float,
-    topping: int | None = None,
-) -> _ChargingSet | None:
-    """The slots in `chosen` charging at least at the minimum (but `topping`, from 0 on),
-    within `spare` kWh of import beyond the house's own; None when the minimum alone takes
-    more."""
-    hours = car.horizon.hours
-    prices = car.horizon.prices
-    eta = car.request.charge.efficiency
-    least_kw = _least_kw(car)
-    least: dict[int, float] = {}
-    cost = 0.0
-    pieces: list[_Piece] = []
-    for t in chosen:
-        load, h = house[t], hours[t]
-        imp = prices[t].import_price
-        export = prices[t].export_price or 0.0
-        surplus = max(0.0, -load)
-        floor_kw = 0.0 if t == topping else least_kw
-        least[t] = h * eta * floor_kw
-        from_sun = min(floor_kw, surplus)
-        spare -= h * max(0.0, load + floor_kw) - h * max(0.0, load)
-        cost += h * (export * from_sun + imp * (floor_kw - from_sun))
-        top = _room_kw(car, load)
-        if surplus > floor_kw:
-            width = h * eta * (min(top, surplus) - floor_kw)
-            pieces.append(_Piece(t, width, export / eta, imports=False))
-        width = h * eta * (top - max(floor_kw, surplus))
-        if width > _TINY_KWH:
-            pieces.append(_Piece(t, width, imp / eta, imports=True))
-    if spare < -_TINY_KWH:
+@dataclass(frozen=True, slots=True)
+class _SetContext:
+    """What every set of one hour shares: the car, the hour, the house, the spare import
+    beyond the house's own, and the slots' discharge segments."""
+
+    car: Car
+    group: list[int]
+    house: Sequence[float]
+    spare: float
+    free: Sequence[Stage]
+
+    def build(
+        self, chosen: tuple[int, ...], topping: int | None = None, mixing: bool = False
+    ) -> _ChargingSet | None:
+        """The slots in `chosen` charging at least at the minimum (but `topping`, from 0 on),
+        and with `mixing` the others discharging as they may; None when the minimum takes
+        more import than the budget leaves (with every other slot covering the house)."""
+        base: dict[int, float] = dict.fromkeys(self.group, 0.0)
+        cost, spare, pieces = self._charging(chosen, topping, base)
+        if mixing:
+            for t in self.group:
+                if t not in chosen:
+                    cost, spare = self._discharging(t, base, pieces, cost, spare)
+        if spare < -_TINY_KWH:
+            return None
+        corners = _corners(pieces, max(spare, 0.0), base, cost)
+        mixes = any(share < -_TINY_KWH for _, _, shares in corners for share in shares.values())
+        return _ChargingSet(corners, mixes)
+
+    def _charging(
+        self, chosen: tuple[int, ...], topping: int | None, base: dict[int, float]
+    ) -> tuple[float, float, list[_Piece]]:
+        """The chosen slots at their minimum: its cost, the spare import left and the pieces
+        above it."""
+        car, house = self.car, self.house
+        hours, prices = car.horizon.hours, car.horizon.prices
+        eta = car.request.charge.efficiency
+        least_kw = _least_kw(car)
+        cost, spare = 0.0, self.spare
+        pieces: list[_Piece] = []
+        for t in chosen:
+            load, h = house[t], hours[t]
+            imp = prices[t].import_price
+            export = prices[t].export_price or 0.0
+            surplus = max(0.0, -load)
+            floor_kw = 0.0 if t == topping else least_kw
+            base[t] = h * eta * floor_kw
+            from_sun = min(floor_kw, surplus)
+            spare -= h * max(0.0, load + floor_kw) - h * max(0.0, load)
+            cost += h * (export * from_sun + imp * (floor_kw - from_sun))
+            top = _room_kw(car, load)
+            if surplus > floor_kw:
+                width = h * eta * (min(top, surplus) - floor_kw)
+                pieces.append(_Piece(t, width, export / eta, 0.0))
+            width = h * eta * (top - max(floor_kw, surplus))
+            if width > _TINY_KWH:
+                pieces.append(_Piece(t, width, imp / eta, 1.0 / eta))
+        return cost, spare, pieces
+
+    def _discharging(
+        self, t: int, base: dict[int, float], pieces: list[_Piece], cost: float, spare: float
+    ) -> tuple[float, float]:
+        """Slot `t` discharging all it may, and the pieces that give it back: its export
+        first, then its cover of the house's load. The cost and spare import with it."""
+        discharge = self.car.request.discharge
+        segments = _discharge_pieces(self.free[t].discharge)
+        if discharge is None or not segments:
+            return cost, spare
+        eta_d = discharge.efficiency
+        # The kWh taken out that cover the house's load (its first segment).
+        cover = self.car.horizon.hours[t] * max(self.house[t], 0.0) / eta_d
+        for start, end, rate in segments:
+            width = end - start
+            covers = start < cover - _TINY_KWH
+            base[t] -= width
+            cost += width * rate
+            if covers:
+                spare += eta_d * width
+            pieces.append(_Piece(t, width, -rate, eta_d if covers else 0.0))
+        return cost, spare
+
+
+def _corners(
+    pieces: list[_Piece], allowance: float, base: dict[int, float], cost: float
+) -> list[tuple[float, float, dict[int, float]]]:
+    """The corners of the cheapest cost of moving the pieces up, `allowance` kWh of budget
+    to draw on: the next cheapest piece while the budget lasts; once it binds, the cheapest
+    piece that draws nothing, or a swap from the pieces that draw the most to the ones that
+    draw the least (their costs and draws are convex within each slot, so a slot's pieces go
+    in order)."""
+    kinds: dict[float, list[_Piece]] = {}
+    for piece in pieces:
+        kinds.setdefault(piece.draw, []).append(piece)
+    free = _Fill(kinds.pop(0.0)) if 0.0 in kinds else None
+    drawing = [_Fill(kinds[draw]) for draw in sorted(kinds)]
+    fills = [fill for fill in (free, *drawing) if fill is not None]
+    start = sum(base.values())
+    corners = [(start, cost, dict(base))]
+    move, used, rate_before = start, 0.0, math.nan
+    for _ in range(4 * len(pieces) + 4):
+        step = _next_step(free, drawing, allowance - used)
+        if step is None:
+            break
+        rate, width, actions = step
+        for fill, share in actions:
+            fill.move(share * width)
+            used += fill.draw * share * width
+        move += width
+        cost += rate * width
+        shares = dict(base)
+        for fill in fills:
+            fill.taken(shares)
+        if abs(rate - rate_before) <= 1e-12 and len(corners) > 1:
+            corners[-1] = (move, cost, shares)
+        else:
+            corners.append((move, cost, shares))
+        rate_before = rate
+    return corners
+
+
+def _next_step(
+    free: _Fill | None, drawing: list[_Fill], spare: float
+) -> tuple[float, float, list[tuple[_Fill, float]]] | None:
+    """(cost per kWh, kWh, [(pieces, share of each kWh)]) of the cheapest way further."""
+    options: list[tuple[float, float, list[tuple[_Fill, float]]]] = []
+    if free is not None and (up := free.up()) is not None:
+        options.append((up[0], up[1], [(free, 1.0)]))
+    if spare > _TINY_KWH:
+        for fill in drawing:
+            if (up := fill.up()) is not None:
+                options.append((up[0], min(up[1], spare / fill.draw), [(fill, 1.0)]))
+    elif len(drawing) == 2:
+        least, most = drawing
+        up, down = least.up(), most.down()
+        if up is not None and down is not None:
+            span = most.draw - least.draw
+            rise, fall = most.draw / span, least.draw / span
+            rate = up[0] * rise - down[0] * fall
+            options.append(
+                (rate, min(up[1] / rise, down[1] / fall), [(least, rise), (most, -fall)])
+            )
+    options = [option for option in options if option[1] > _TINY_KWH]
+    if not options:
         return None
-    pieces.sort(key=lambda piece: piece.cost)
-    return _ChargingSet(least, cost, pieces, max(spare, 0.0) * eta)
+    return min(options, key=lambda option: option[0])
 
 
-def _lowest(sets: list[_ChargingSet]) -> list[tuple[float, float, float, float]]:
-    """The cheapest of the sets' windows at every move, as few windows as it takes."""
-    lines = [window for charging in sets for window in charging.windows()]
-    points = sorted({x for start, end, _, _ in lines for x in (start, end)})
-    out: list[tuple[float, float, float, float]] = [
-        line for line in lines if line[1] - line[0] <= _TINY_KWH
+def _lowest[Tag](lines: list[tuple[_Window, Tag]]) -> list[tuple[_Window, Tag]]:
+    """The cheapest of the lines at every move, as few windows as it takes, each with the
+    tag of its line."""
+    points = sorted({x for (start, end, _, _), _ in lines for x in (start, end)})
+    out: list[tuple[_Window, Tag]] = [
+        (line, tag) for line, tag in lines if line[1] - line[0] <= _TINY_KWH
     ]
     for left, right in pairwise(points):
         if right - left <= _TINY_KWH:
             continue
-        active = [line for line in lines if line[0] <= left and line[1] >= right]
+        active = [(line, tag) for line, tag in lines if line[0] <= left and line[1] >= right]
         if not active:
             continue
-        first = min(active, key=lambda line: _value(line, left))
-        last = min(active, key=lambda line: _value(line, right))
-        cut = _crossing(first, last, left, right)
-        for a, b, line in ((left, cut, first), (cut, right, last)):
+        first = min(active, key=lambda item: _value(item[0], left))
+        last = min(active, key=lambda item: _value(item[0], right))
+        cut = _crossing(first[0], last[0], left, right)
+        for a, b, (line, tag) in ((left, cut, first), (cut, right, last)):
             if b - a > _TINY_KWH:
-                _append(out, (a, b, line[2], _value(line, a)))
+                _append(out, (a, b, line[2], _value(line, a)), tag)
     return out
 
 
-def _value(line: tuple[float, float, float, float], x: float) -> float:
+def _value(line: _Window, x: float) -> float:
     start, _, rate, before = line
     return before + rate * (x - start)
 
 
-def _crossing(
-    first: tuple[float, float, float, float],
-    last: tuple[float, float, float, float],
-    left: float,
-    right: float,
-) -> float:
+def _crossing(first: _Window, last: _Window, left: float, right: float) -> float:
     """Where the line cheapest at `left` stops being cheaper than the one cheapest at `right`."""
     if first is last or first[2] == last[2]:
         return right
@@ -281,17 +514,16 @@ def _crossing(
     return min(max(cut, left), right)
 
 
-def _append(
-    out: list[tuple[float, float, float, float]], window: tuple[float, float, float, float]
-) -> None:
+def _append[Tag](out: list[tuple[_Window, Tag]], window: _Window, tag: Tag) -> None:
     """Add the window, joined to the one before where it carries on the same line."""
     if out:
-        start, end, rate, before = out[-1]
+        (start, end, rate, before), last_tag = out[-1]
         if (
-            abs(end - window[0]) <= _TINY_KWH
+            last_tag is tag
+            and abs(end - window[0]) <= _TINY_KWH
             and abs(rate - window[2]) <= 1e-12
             and abs(before + rate * (end - start) - window[3]) <= 1e-12
         ):
-            out[-1] = (start, window[1], rate, before)
+            out[-1] = ((start, window[1], rate, before), tag)
             return
-    out.append(window)
+    out.append((window, tag))

@@ -14,24 +14,26 @@ the house's cost with the car's plan minus its cost without the car.
 
 Without the capacity tariff (or when it doesn't bind) the plan is exact. When it binds, the
 highest average is searched for (`_search_peak`); where the plan capped at the month's peak is
-exact and a hair more cap doesn't pay, that plan is kept without planning the car without a cap
-first (`_capped_at_floor`). At a given highest average, an hour of one slot
+exact and prices on the hours' import prove that more cap doesn't pay (`peak_dual.py`), that
+plan is kept without planning the car without a cap first (`_capped_at_floor`).
+At a given highest average, an hour of one slot
 caps that slot; an hour of several slots where the car can only charge gives its budget to its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
 charging at its floor. An hour that can't be one stage for that, or for a target or the
 protective level inside it, or a taper reached in it, prices its import instead
 (`_solve_priced`; several such hours together, `hour_prices.py`), which is exact too where its
-slots' costs are convex. Where they are not (export paying more than import, or a price below
-zero with V2G), the mix of priced plans keeps every limit but may cost a little more than the
-optimum. More than `_PRICED_HOURS` such hours at a cap fall back to `hour_caps`, which is a
-heuristic there.
+slots' costs are convex. Where they are not (export paying more than import, or with V2G a
+price p below zero where a kWh charged and discharged in one quarter would gain
+-p (1/eta_charge - eta_discharge), more than the wear cost), the mix of priced plans keeps every
+limit but may cost a little more than the optimum. More than `_PRICED_HOURS` such hours at a
+cap fall back to `hour_caps`, which is a heuristic there.
 
 With a minimum charging power the cost is no longer convex in the cap (raising it can let a
 slot charge at all), so the cap is searched by branch and bound (`_bound_search`), and an hour
-of several slots (where the car can't taper yet) is one stage that either charges, with a
-window per set of charging slots, or discharges (`minimum_hours.py`); it is exact where the
-plan never charges and discharges in one hour. Other hours take `hour_caps`.
+of several slots (where the car can't taper yet) is one stage with a window per set of
+charging slots, the others free to discharge (`minimum_hours.py`); it is exact where the
+battery keeps well within its limits inside the hour. Other hours take `hour_caps`.
 """
 
 from collections.abc import Callable, Sequence
@@ -48,6 +50,7 @@ from .dp import DpSlot
 from .hour_prices import PricedPlan, mix_within_budgets
 from .minimum_hours import MinimumHour, minimum_hour
 from .peak import HourPieces, HourStage, hour_pieces, hour_stage
+from .peak_dual import saving_per_kw
 from .site_dp import PathMemo, Stage, optimal_site_path
 
 if TYPE_CHECKING:
@@ -66,6 +69,10 @@ _REACH_MARGIN_KWH = 1e-9
 _MET_TOLERANCE_KWH = 1e-6
 # The lowest cap's plan meets every target this closely (kWh): its DP's margins apart.
 _REACHED_KWH = 1e-8
+# A plan at a cap whose highest average is more than this (kW) above the cap can't keep to it:
+# the cap is below the lowest that can be kept (the bound on it counts discharges the car
+# may not have the charge for).
+_CAP_KEPT_KW = 1e-8
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 # Rounds that add the minimum power to the slots that break it, before every slot gets it.
 _MINIMUM_ROUNDS = 8
@@ -578,7 +585,7 @@ def solve_minimum_by_hours(
     for hour, end in zip(built.hours, path, strict=True):
         if hour is not None:
             full = end >= car.curve.upper_kwh - _REACH_MARGIN_KWH
-            for move in hour.moves(end - energy, full)[:-1]:
+            for move in hour.moves(end - energy, full, energy)[:-1]:
                 energy += move
                 slot_path.append(energy)
         slot_path.append(end)
@@ -1169,8 +1176,8 @@ def _capped_at_floor(car: Car, house: Sequence[float], floor: float) -> Outcome 
 
     The cost is convex in the cap, so when the plan at the peak is exact (every hour's budget
     shared out exactly: no taper, convex slot costs), reaches what the plan without a cap
-    reaches, keeps to the cap and a hair more cap doesn't pay, no higher cap pays either. None
-    otherwise, and `_search_peak` decides.
+    reaches, keeps to the cap and the first kW above it saves less energy than it costs
+    (`peak_dual.py`), no higher cap pays either. None otherwise, and `_search_peak` decides.
     """
     free = stages(car, house)
     if not _takes_hours(car, floor) or any(s.tapers or not s.is_convex() for s in free):
@@ -1189,21 +1196,18 @@ def _capped_at_floor(car: Car, house: Sequence[float], floor: float) -> Outcome 
         max(0.0, rule.required - high[rule.index] + _REACH_MARGIN_KWH) for rule in car.rules
     )
     fallen: set[int] = set()
-    outcomes: list[tuple[Outcome, Callable[[], list[Stage]]]] = []
-    for cap in (floor, floor + _PEAK_PROBE_KW):
-        exact: list[bool] = []
-        path, followed = _solve_lazily(car, house, cap, fallen, exact)
-        if exact != [True] or _misses(car, path, needs, allowed):
-            return None
-        outcome = evaluate(car, house, path, [])
-        if outcome.peak < floor - _PEAK_TOLERANCE_KW:
-            # The cap doesn't bind: the plan without one is the answer.
-            return None
-        outcomes.append((outcome, followed))
-    (at_floor, followed), (above, _) = outcomes
-    if at_floor.cost > above.cost:
+    exact: list[bool] = []
+    path, followed = _solve_lazily(car, house, floor, fallen, exact)
+    if exact != [True] or _misses(car, path, needs, allowed):
         return None
-    return replace(at_floor, stages=followed())
+    outcome = evaluate(car, house, path, [])
+    if outcome.peak < floor - _PEAK_TOLERANCE_KW:
+        # The cap doesn't bind: the plan without one is the answer.
+        return None
+    saving = saving_per_kw(car, house, free, path, (needs, reach_bounds(car, free)[1], high), floor)
+    if saving is None or saving > site_price(car):
+        return None
+    return replace(outcome, stages=followed())
 
 
 def _misses(
@@ -1263,16 +1267,20 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     # The cost at each cap tried; infinite where the car would miss more than without a cap,
     # since targets come before cost.
     scores: dict[float, float] = {}
+    # The highest average of the plan at each cap tried.
+    peaks: dict[float, float] = {}
     fallen: set[int] = set()
     allowed_shortfall = missed_kwh(car, free.path) + _MET_TOLERANCE_KWH
     # The protective level as the plan without a cap reaches it, at every boundary.
     needs = lower_bounds(car, free_high(car, house))
 
     def meets(cap: float) -> bool:
-        """Whether the plan at this cap meets what the plan without one does, to a rounding."""
+        """Whether the plan at this cap keeps to it and meets what the plan without one does,
+        to a rounding."""
         path = _solve_lazily(car, house, cap, fallen)[0]
         allowed = allowed_shortfall - _MET_TOLERANCE_KWH + _REACHED_KWH
-        return not _misses(car, path, needs, allowed, _REACHED_KWH)
+        kept = evaluate(car, house, path, []).peak <= cap + _CAP_KEPT_KW
+        return kept and not _misses(car, path, needs, allowed, _REACHED_KWH)
 
     # The stages of the best plan so far, made once the search is over; None: `free`'s.
     best_stages: Callable[[], list[Stage]] | None = None
@@ -1285,6 +1293,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
             outcome = evaluate(car, house, path, [])
             missed = _misses(car, path, needs, allowed_shortfall)
             score = scores[cap] = math.inf if missed else outcome.cost
+            peaks[cap] = outcome.peak
             if score < best.cost - 1e-12 * (1.0 + abs(best.cost)):
                 best, best_stages = outcome, followed
         return score
@@ -1295,7 +1304,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         scores[high] = free.cost
         _bound_search(at, (low, high), _cost_bounds(car, house, free), site_price(car))
         return best if best_stages is None else replace(best, stages=best_stages())
-    if math.isinf(at(low)):
+    if math.isinf(at(low)) or peaks[low] > low + _CAP_KEPT_KW:
         # `_lowest_feasible_cap` can only bound the lowest cap from below where the car can
         # discharge: the plans themselves tell.
         low = _lowest_cap(meets, low, high)
@@ -1417,7 +1426,22 @@ def plan_with_site(request: PlanRequest) -> Plan:
     car = prepare(request)
     assert car is not None
     house = house_kw(request, car.horizon)
-    return assemble(car, house, best_outcome(car, house))
+    outcome = best_outcome(car, house)
+    return assemble(car, house, replace(outcome, path=_kept_to_stages(car, outcome)))
+
+
+def _kept_to_stages(car: Car, outcome: Outcome) -> list[float]:
+    """The path with every slot's move kept to what its stage allows: the fuse, the export
+    limit and the floor hold exactly, where the energies of a mix or an hour shared out
+    stray over them by a rounding (a few nW over the fuse); the next slot that can move
+    makes the rounding up."""
+    energy = car.start_kwh
+    out: list[float] = []
+    for stage, target in zip(outcome.stages, outcome.path, strict=True):
+        low = max(energy - stage.discharge_kwh, min(energy, car.floor_kwh))
+        energy = min(max(target, low), max(stage.top(energy), energy))
+        out.append(energy)
+    return out
 
 
 def assemble(car: Car, house: Sequence[float], outcome: Outcome) -> Plan:

@@ -22,7 +22,7 @@ earns the export price. So a slot's cost is piecewise linear in the energy moved
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import pairwise
+from itertools import pairwise, repeat
 import math
 
 from .curve import ChargeCurve, SlotReach
@@ -45,6 +45,8 @@ _NOISE_KWH = 1e-12
 _JUMP_KWH = 1e-7
 # The cost of an energy no plan can leave from; far above any real cost, far below overflow.
 INFEASIBLE = 1e9
+# A window without bounds of its own (`Stage.window_bounds`).
+_UNBOUNDED = (-math.inf, math.inf)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,10 @@ class Stage:
     # Charge moves, as windows, that are only made when they end at the upper limit (the
     # last charging slot of an hour may top the battery up below the minimum power).
     fill_windows: tuple[tuple[float, float, float, float], ...] = ()
+    # Per window, the lowest energy it may start from and the highest it may end at (an hour
+    # that charges and discharges must keep within the battery's limits inside it); empty:
+    # no bounds but the stage's own.
+    window_bounds: tuple[tuple[float, float], ...] = ()
 
     @property
     def tapers(self) -> bool:
@@ -345,9 +351,11 @@ def _preimages(fx: list[float], fy: list[float], targets: list[float]) -> list[f
 
 
 def _end_functions(
-    stage: Stage, start: float, end: float, low: float, high: float
+    stage: Stage, start: float, end: float, low: float, high: float, ceiling: float = math.inf
 ) -> tuple[tuple[list[float], list[float]], tuple[list[float], list[float]]]:
-    """The charge window [lo(E), hi(E)] of one segment, as PL functions of E on [low, high]."""
+    """The charge window [lo(E), hi(E)] of one segment, as PL functions of E on [low, high],
+    ending at most at `ceiling`. Without a minimum power a window may start below E (an hour
+    that discharges in some slots and charges in others)."""
     reach = stage.reach
     kinks = [low, high, *reach.starts]
     if reach.flat_shift is not None:
@@ -362,8 +370,11 @@ def _end_functions(
     hi = top
     if math.isfinite(end):
         hi = _pl_combine((grid, [x + end for x in grid]), top, True)
-    least = (grid, [stage.least_charge(x) for x in grid])
-    lo = _pl_combine(least, (grid, [x + start for x in grid]), False)
+    if math.isfinite(ceiling):
+        hi = _pl_combine(hi, (grid, [ceiling] * len(grid)), True)
+    lo = (grid, [x + start for x in grid])
+    if stage.min_kw > 0.0:
+        lo = _pl_combine((grid, [stage.least_charge(x) for x in grid]), lo, False)
     return lo, hi
 
 
@@ -556,9 +567,15 @@ def general_step(
         idle = _sorted_points(list(xs), a, b)
         pieces.append([(e, _evaluate(xs, vs, e)) for e in idle])
     if stage.can_charge and forced <= 0.0:
-        for start, end, cost, before in stage.charge_windows():
-            window = _end_functions(stage, start, end, low, high)
-            pieces += _branch(xs, vs, window, cost, before - cost * start, low, high)
+        bounds = stage.window_bounds or repeat(_UNBOUNDED)
+        for (start, end, cost, before), (lowest, ceiling) in zip(
+            stage.charge_windows(), bounds, strict=False
+        ):
+            first = max(low, lowest)
+            if first > high:
+                continue
+            window = _end_functions(stage, start, end, first, high, ceiling)
+            pieces += _branch(xs, vs, window, cost, before - cost * start, first, high)
         pieces += _fill_pieces(xs, vs, stage, low, high)
     for start, end, cost, before in _segments(stage.discharge, forced):
         grid = [low, high]
@@ -715,11 +732,14 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
         windows: list[tuple[float, float, float, float]] = []
         if stage.can_charge and forced <= 0.0:
             top = stage.top(energy)
-            least = stage.least_charge(energy)
-            for start, end, cost, before in stage.charge_windows():
+            least = stage.least_charge(energy) if stage.min_kw > 0.0 else -math.inf
+            bounds = stage.window_bounds or repeat(_UNBOUNDED)
+            for (start, end, cost, before), (lowest, ceiling) in zip(
+                stage.charge_windows(), bounds, strict=False
+            ):
                 low = max(energy + start, least)
-                high = min(energy + end, top)
-                if low <= high:
+                high = min(energy + end, top, ceiling)
+                if low <= high and energy >= lowest:
                     windows.append((low, high, cost, before - cost * (energy + start)))
             upper = stage.reach.upper_kwh
             for start, end, cost, before in stage.fill_windows:
