@@ -259,10 +259,24 @@ async def test_redirect_to_closed_flow(
     assert "closed" in await closed.text()
 
 
+@pytest.mark.parametrize(
+    ("language", "page_says", "device"),
+    [
+        ("en", "<h1>Linking cancelled</h1><p>Nothing was linked.", "vehicle"),
+        ("de", "<h1>Verknüpfen abgebrochen</h1><p>Es wurde nichts verknüpft.", "Fahrzeug"),
+    ],
+)
 async def test_vehicle_link_cancelled_page(
-    hass: HomeAssistant, fake_enode: FakeEnodeServer, ha_client: TestClient
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    ha_client: TestClient,
+    language: str,
+    page_says: str,
+    device: str,
 ) -> None:
-    """Cancelling in Link shows a cancelled page and the flow offers to try again."""
+    """Cancelling in Link shows a cancelled page, in the server's language, and the flow
+    offers to try again."""
+    hass.config.language = language
     add_site(fake_enode, "sedan")
     flow_id = await open_enode_step(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, credentials(fake_enode))
@@ -272,11 +286,13 @@ async def test_vehicle_link_cancelled_page(
     ):
         redirect = URL(link.headers["Location"])
     page = await ha_client.get(redirect.path_qs)
-    assert "cancelled" in await page.text()
+    text = await page.text()
+    assert page_says in text
+    assert f"<html lang='{language}'>" in text
     result = await hass.config_entries.flow.async_configure(flow_id)
     assert result["step_id"] == "link_failed"
     assert result["menu_options"] == ["link_again"]
-    assert result["description_placeholders"]["device"] == "vehicle"
+    assert result["description_placeholders"]["device"] == device
 
 
 async def test_already_linked_user_skips_linking(

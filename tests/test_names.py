@@ -7,6 +7,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_NAME
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.translation import async_load_integrations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -64,12 +65,25 @@ async def test_each_entrys_price_sensors_follow_its_name(
         assert device.name == name
 
 
+@pytest.mark.parametrize(
+    ("language", "summary", "description"),
+    [
+        ("en", "Charge EV Flex Simulator Sedan 75 kWh at {kw} kW", "Planned by EV Flex"),
+        ("de", "EV Flex Simulator Sedan 75 kWh mit {kw} kW laden", "Von EV Flex geplant"),
+    ],
+)
 async def test_calendar_events_name_the_car_and_its_power(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
+    language: str,
+    summary: str,
+    description: str,
 ) -> None:
-    """An event says which car charges and at what power, to 10 W."""
+    """An event says which car charges and at what power, to 10 W, in the server's language
+    and with its decimal separator."""
+    hass.config.language = language
+    await async_load_integrations(hass, {DOMAIN})
     await turn_on_smart_charging(hass, freezer)
     plan = loaded_entry.runtime_data.smart_charging[VEHICLE_ID].controller.state.plan
     assert plan is not None
@@ -88,6 +102,8 @@ async def test_calendar_events_name_the_car_and_its_power(
     events = answer[f"calendar.{CAR}_charging_plan"]["events"]  # type: ignore[index]
     assert events
     planned = {round(window.kw, 2) for window in plan.switch_times}
+    separator = "," if language == "de" else "."
     assert {event["summary"] for event in events} <= {
-        f"Charge EV Flex Simulator Sedan 75 kWh at {kw:g} kW" for kw in planned
+        summary.format(kw=f"{kw:g}".replace(".", separator)) for kw in planned
     }
+    assert {event["description"] for event in events} == {description}

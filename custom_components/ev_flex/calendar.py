@@ -15,6 +15,7 @@ from .coordinator import EvFlexConfigEntry
 from .core.controller import Decision, SmartChargingState
 from .entity import SmartChargingEntity, async_setup_smart_charging_entities
 from .helpers import power_text
+from .texts import cached_texts
 
 PARALLEL_UPDATES = 0
 MIN_EVENT = timedelta(minutes=1)
@@ -44,11 +45,12 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
         if plan is None:
             return []
         events = []
+        texts = cached_texts(self.hass)
         vehicle = self.charging.display_name
         for window in plan.switch_times:
             mode = window.mode
-            verb = "Discharge" if mode == "discharge" else "Charge"
-            power = power_text(window.kw)
+            action = "discharge" if mode == "discharge" else "charge"
+            power = power_text(window.kw, texts)
             start, end = dt_util.as_utc(window.start), dt_util.as_utc(window.end)
             if end - start < MIN_EVENT:
                 # A sliver of a slot (seconds of charging) is no event worth showing.
@@ -57,8 +59,8 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
                 CalendarEvent(
                     start=start,
                     end=end,
-                    summary=f"{verb} {vehicle} at {power}",
-                    description=f"Planned by EV Flex ({mode})",
+                    summary=texts(f"calendar_{action}", vehicle=vehicle, power=power),
+                    description=texts("calendar_planned"),
                     uid=f"{self.charging.vehicle_id}-{window.start.isoformat()}-{mode}",
                 )
             )
@@ -69,12 +71,13 @@ class PlanCalendar(SmartChargingEntity, CalendarEntity):
         requested = self.charging.controller.settings.charge_now_requested_at
         start = requested or decision.status_changed_at
         end = decision.next_stop or dt_util.utcnow() + MIN_EVENT
+        texts = cached_texts(self.hass)
         return [
             CalendarEvent(
                 start=start,
                 end=max(end, start + MIN_EVENT),
-                summary=f"Charge {self.charging.display_name} now",
-                description="Asked for with ev_flex.charge_now",
+                summary=texts("calendar_charge_now", vehicle=self.charging.display_name),
+                description=texts("calendar_charge_now_asked"),
                 uid=f"{self.charging.vehicle_id}-{start.isoformat()}-charge_now",
             )
         ]

@@ -73,13 +73,13 @@ from .core.enode import (
     EnodeClient,
     EnodeEnvironment,
     EnodeError,
+    LinkFailure,
     VendorType,
     credentials_problem,
     vehicle_state_from,
 )
 from .core.simulator import VEHICLE_PRESETS
 from .enode import (
-    LinkFailure,
     async_enode_user_id,
     async_forget_links,
     async_link_state_valid,

@@ -60,6 +60,7 @@ from .core.enode import (
     EnodePlace,
     EnodeSignatureError,
     EnodeWebhookPayloadError,
+    LinkRefused,
     VehicleEvent,
     VendorActionEvent,
     WebhookEvent,
@@ -69,6 +70,7 @@ from .core.enode import (
 from .core.location import ChargingZone
 from .core.model import AccountSnapshot
 from .location import configured_charging_zone
+from .texts import async_texts
 
 # The events that mean the account's data changed.
 REFRESH_EVENTS = frozenset(
@@ -143,16 +145,24 @@ PENDING_LINKS: HassKey[dict[str, PendingLink]] = HassKey(f"{DOMAIN}_pending_link
 LINK_VIEW_REGISTERED: HassKey[bool] = HassKey(f"{DOMAIN}_link_view")
 
 _PAGE = (
-    "<!doctype html><html><head><meta charset='utf-8'>"
+    "<!doctype html><html lang='{language}'><head><meta charset='utf-8'>"
     "<meta name='viewport' content='width=device-width'><title>EV Flex</title></head>"
     "<body style='font-family:sans-serif;margin:3em'><h1>{title}</h1><p>{text}</p>"
     "<script>window.close()</script></body></html>"
 )
 
 
-def _page(title: str, text: str, status: HTTPStatus = HTTPStatus.OK) -> web.Response:
+async def _async_page(
+    hass: HomeAssistant, title: str, text: str, status: HTTPStatus = HTTPStatus.OK
+) -> web.Response:
+    """The page the browser tab shows after Link, in the server's language."""
+    texts = await async_texts(hass)
     return web.Response(
-        text=_PAGE.format(title=html.escape(title), text=html.escape(text)),
+        text=_PAGE.format(
+            language=html.escape(hass.config.language, quote=True),
+            title=html.escape(texts(f"link_page_{title}")),
+            text=html.escape(texts(f"link_page_{text}")),
+        ),
         content_type="text/html",
         status=status,
     )
@@ -173,29 +183,15 @@ class EnodeLinkView(HomeAssistantView):
         query = {**request.query, "state": state}
         pending = hass.data.get(PENDING_LINKS, {}).get(state)
         if pending is None or pending.flow_id != flow_id:
-            return _page(
-                "Link expired",
-                "This link is no longer waited for. Start linking again in Home Assistant.",
-                HTTPStatus.NOT_FOUND,
-            )
+            return await _async_page(hass, "expired", "not_waited_for", HTTPStatus.NOT_FOUND)
         manager = hass.config_entries.options if pending.options_flow else hass.config_entries.flow
         try:
             await manager.async_configure(flow_id, user_input=query)
         except UnknownFlow:
-            return _page(
-                "Link expired",
-                "The setup in Home Assistant was closed. Start linking again.",
-                HTTPStatus.NOT_FOUND,
-            )
+            return await _async_page(hass, "expired", "flow_closed", HTTPStatus.NOT_FOUND)
         if "error" in query:
-            return _page(
-                "Linking cancelled",
-                "Nothing was linked. You can close this window and go back to Home Assistant.",
-            )
-        return _page(
-            "Account linked",
-            "You can close this window and go back to Home Assistant.",
-        )
+            return await _async_page(hass, "cancelled", "nothing_linked")
+        return await _async_page(hass, "linked", "close_window")
 
 
 @callback
@@ -244,19 +240,6 @@ def async_forget_links(hass: HomeAssistant, flow_id: str) -> None:
     pending = hass.data.get(PENDING_LINKS, {})
     for key in [key for key, link in pending.items() if link.flow_id == flow_id]:
         del pending[key]
-
-
-@dataclass(frozen=True)
-class LinkRefused:
-    """Link came back with an error: its code, and Enode's own words for it."""
-
-    code: str
-    words: str
-
-
-# Why Link linked nothing: a call to Enode failed, or Link came back with an error. Without
-# either, Link simply linked nothing.
-type LinkFailure = EnodeError | LinkRefused
 
 
 def link_error(query: Mapping[str, Any]) -> LinkRefused | None:

@@ -5,6 +5,7 @@ import math
 import re
 
 from .core.model import ChargerState, VehicleState
+from .texts import Texts
 
 
 def vehicle_name(vehicle: VehicleState) -> str:
@@ -48,6 +49,6 @@ def power_kw(value: float | None) -> float | None:
     return round(value, POWER_DIGITS) + 0.0
 
 
-def power_text(value: float) -> str:
-    """A power for text, e.g. "7.36 kW"."""
-    return f"{power_kw(value) or 0.0:g} kW"
+def power_text(value: float, texts: Texts) -> str:
+    """A power for text, e.g. "7.36 kW" ("7,36 kW" in German)."""
+    return f"{texts.number(power_kw(value) or 0.0)} kW"

@@ -48,6 +48,7 @@ from .const import (
 from .coordinator import EvFlexRuntimeData
 from .core.enode import (
     EnodeError,
+    LinkFailure,
     VendorType,
 )
 from .core.prices import PriceStatus, current_price
@@ -66,7 +67,6 @@ from .core.tariff import (
 )
 from .enode import (
     EnodeRuntime,
-    LinkFailure,
     async_forget_links,
     async_link_state_valid,
     async_start_link,

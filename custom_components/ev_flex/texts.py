@@ -22,12 +22,11 @@ from homeassistant.helpers.translation import (
 from .const import DOMAIN
 from .core.account import AccountError
 from .core.calendar_departures import CalendarWarning
-from .core.enode import EnodeError, VendorType
+from .core.enode import EnodeError, LinkFailure, LinkRefused, VendorType
 from .core.enode.convert import enode_reason
 from .core.model import Reason, ReasonCode
 from .core.planner import PlanValidationError
 from .core.prices import PriceReadResult, PriceReason
-from .enode import LinkFailure, LinkRefused
 
 PREFIX = f"component.{DOMAIN}.common."
 SELECTOR_PREFIX = f"component.{DOMAIN}.selector."

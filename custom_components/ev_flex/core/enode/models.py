@@ -13,7 +13,7 @@ from enum import StrEnum
 import math
 from typing import Any, Self
 
-from .errors import EnodeMalformedResponseError
+from .errors import EnodeError, EnodeMalformedResponseError
 
 
 class _OpenEnum(StrEnum):
@@ -767,3 +767,16 @@ def parse_page[T](data: object, parse_item: Callable[[object], T]) -> Page[T]:
         before=pagination.text("before"),
         skipped=skipped,
     )
+
+
+@dataclass(frozen=True)
+class LinkRefused:
+    """Link came back with an error: its code, and Enode's own words for it."""
+
+    code: str
+    words: str
+
+
+# Why Link linked nothing: a call to Enode failed, or Link came back with an error. Without
+# either, Link simply linked nothing.
+type LinkFailure = EnodeError | LinkRefused
