@@ -1330,7 +1330,10 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
     needs = lower_bounds(car, free_high(car, house))
     eligible = _stage_hours(car, house)
 
-    def feasible(cap: float) -> bool:
+    def shortfall(cap: float) -> float:
+        """How far (kWh) the reach at this cap falls short of the needs at its worst boundary:
+        at most 0 where the cap reaches them all, the slack as a negative; infinite where a
+        forced discharge can't be made."""
         ends = list(range(len(needs)))
         if _takes_hours(car, cap):
             # At the floor, where the search plans next, the hours' whole stages are made
@@ -1338,7 +1341,7 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
             kept = _kept_hour_stages(car, house, cap) if cap == floor else None
             built = _hour_items(car, house, cap, eligible, free, kept is None, kept)
             if built is None:
-                return False
+                return math.inf
             ends = built.ends
             early = _unshared_hours(car, house, cap, free, built) or []
             high, possible = _reach_under_cap(car, house, cap, built, free, early)
@@ -1347,11 +1350,14 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
             high, _, possible = reach_bounds(car, hourly.items)
         else:
             high, _, possible = reach_bounds(car, stages(car, house, cap))
-        return possible and all(h >= needs[end] - 1e-9 for h, end in zip(high, ends, strict=True))
+        if not possible:
+            return math.inf
+        return max(needs[end] - 1e-9 - h for h, end in zip(high, ends, strict=True))
 
-    if feasible(floor):
+    at_floor = shortfall(floor)
+    if at_floor <= 0.0:
         return floor
-    return _lowest_cap(feasible, floor, ceiling)
+    return _lowest_cap_along(shortfall, (floor, at_floor), ceiling)
 
 
 def missed_kwh(car: Car, path: Sequence[float]) -> float:
@@ -1431,6 +1437,44 @@ def _lowest_cap(meets: Callable[[float], bool], low: float, high: float) -> floa
         else:
             low = middle
     return high
+
+
+def _lowest_cap_along(
+    shortfall: Callable[[float], float], low: tuple[float, float], high: float
+) -> float:
+    """The lowest cap whose `shortfall` is at most 0, between a `low` cap (with its shortfall)
+    whose shortfall is above 0 and a `high` one whose isn't, to `_lowest_cap`'s tolerance.
+
+    The reach grows with the cap piecewise linearly, each hour's share up to what the car can
+    take, so below the lowest cap the shortfall falls along lines, convex in the cap. The line
+    through the two highest caps found short crosses 0 at or below the lowest cap, and on the
+    last line exactly there: each step tries a hair above that crossing (a hair below, once a
+    cap there reaches), which closes the interval in two steps once the line is found. After
+    two steps that don't halve the interval (or while no line is known) the middle is tried:
+    never much slower than bisection."""
+    cap, gap = low
+    top = high
+    # The two highest caps found short, with their shortfalls: the line the shortfall follows.
+    short: list[tuple[float, float]] = [low] if math.isfinite(gap) else []
+    stalls = 0
+    while top - cap > _LOWEST_CAP_TOLERANCE_KW * (1.0 + top):
+        width = top - cap
+        hair = _LOWEST_CAP_TOLERANCE_KW * (1.0 + top) / 4.0
+        guess = (cap + top) / 2.0
+        if stalls < 2 and len(short) == 2 and short[0][1] > short[1][1]:
+            (c1, g1), (c2, g2) = short
+            crossing = c2 + g2 * (c2 - c1) / (g1 - g2)
+            guess = crossing + hair if crossing + hair < top else crossing - hair
+        guess = min(max(guess, cap + hair), top - hair)
+        value = shortfall(guess)
+        if value <= 0.0:
+            top = guess
+        else:
+            cap, gap = guess, value
+            if math.isfinite(gap):
+                short = [*short[-1:], (cap, gap)]
+        stalls = stalls + 1 if top - cap > width / 2.0 else 0
+    return top
 
 
 @dataclass(frozen=True, slots=True)
