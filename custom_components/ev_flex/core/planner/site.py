@@ -74,7 +74,12 @@ _REACHED_KWH = 1e-8
 # the cap is below the lowest that can be kept (the bound on it counts discharges the car
 # may not have the charge for).
 _CAP_KEPT_KW = 1e-8
-_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
+# The search on the cost's lines (`_lowest_on_lines`): most tries, how close (relative) its
+# bound must come to the best cost, and how far (share of the interval) a try keeps off its
+# ends.
+_LINE_STEPS = 60
+_LINE_TOLERANCE = 1e-11
+_LINE_MARGIN = 1e-3
 # Rounds that add the minimum power to the slots that break it, before every slot gets it.
 _MINIMUM_ROUNDS = 8
 # An hour whose inner boundaries break the bounds falls back to per-slot caps; so many tries.
@@ -1413,18 +1418,79 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         # `_lowest_feasible_cap` can only bound the lowest cap from below where the car can
         # discharge: the plans themselves tell.
         low = _lowest_cap(meets, low, high)
-    if at(low) > at(min(high, low + _PEAK_PROBE_KW)):
-        a = high - _GOLDEN * (high - low)
-        b = low + _GOLDEN * (high - low)
-        while high - low > _PEAK_TOLERANCE_KW * (1.0 + high):
-            if at(a) <= at(b):
-                high, b = b, a
-                a = high - _GOLDEN * (high - low)
-            else:
-                low, a = a, b
-                b = low + _GOLDEN * (high - low)
-        at((low + high) / 2.0)
+    probe = min(high, low + _PEAK_PROBE_KW)
+    if at(low) > at(probe):
+        # At the peak of the plan without a cap, that plan is the cheapest.
+        scores.setdefault(high, free.cost)
+        _lowest_on_lines(at, [low, probe, high])
     return best if best_stages is None else replace(best, stages=best_stages())
+
+
+def _lowest_on_lines(at: Callable[[float], float], caps: list[float]) -> None:
+    """Search the caps for the lowest cost, which is convex and piecewise linear in the cap
+    (a linear programme's value): `at` keeps the best plan. The cost is tried at `caps` first.
+
+    The line through two neighbouring caps tried bounds the cost from below beyond them. On
+    each side of the cheapest cap tried, the lines from the caps beyond both ends bound the
+    cost within, lowest where they cross; the cap where the bound is lowest is tried next.
+    Once the cap tried falls on the kink between the last two lines the bound meets the best
+    cost and the search stops: a few tries, where halving the interval takes forty."""
+    points = sorted((cap, at(cap)) for cap in set(caps))
+    for _ in range(_LINE_STEPS):
+        costs = [cost for _, cost in points]
+        cheapest = min(range(len(points)), key=costs.__getitem__)
+        best = costs[cheapest]
+        bound, split = math.inf, None
+        for a in (cheapest - 1, cheapest):
+            if a < 0 or a + 1 >= len(points):
+                continue
+            lo, hi = points[a][0], points[a + 1][0]
+            if hi - lo <= _PEAK_TOLERANCE_KW * (1.0 + hi):
+                continue
+            inside, cap = _bound_within(_line(points, a - 1), _line(points, a + 1), lo, hi)
+            if inside < bound:
+                bound, split = inside, cap
+        if split is None or bound >= best - _LINE_TOLERANCE * (1.0 + abs(best)):
+            return
+        points.append((split, at(split)))
+        points.sort()
+
+
+def _line(points: list[tuple[float, float]], first: int) -> tuple[float, float] | None:
+    """The line (slope, cost at 0) through the points `first` and `first + 1`; None when one
+    is missing or costs nothing finite."""
+    if first < 0 or first + 1 >= len(points):
+        return None
+    (x0, y0), (x1, y1) = points[first], points[first + 1]
+    if not (math.isfinite(y0) and math.isfinite(y1)) or x1 <= x0:
+        return None
+    slope = (y1 - y0) / (x1 - x0)
+    return slope, y0 - slope * x0
+
+
+def _bound_within(
+    left: tuple[float, float] | None, right: tuple[float, float] | None, lo: float, hi: float
+) -> tuple[float, float]:
+    """The lowest the cost can be on (lo, hi) by the lines beyond it (`left` from the points
+    below `lo`, `right` from those above `hi`), and the cap to try: where the bound is lowest,
+    kept off the ends; the middle where a line is missing."""
+    lines = [line for line in (left, right) if line is not None]
+    middle = (lo + hi) / 2.0
+    if len(lines) < 2:
+        return -math.inf, middle
+    (s0, c0), (s1, c1) = lines
+
+    def bound(x: float) -> float:
+        return max(s0 * x + c0, s1 * x + c1)
+
+    candidates = [lo, hi]
+    if s0 != s1:
+        crossing = (c1 - c0) / (s0 - s1)
+        if lo < crossing < hi:
+            candidates.append(crossing)
+    cap = min(candidates, key=bound)
+    margin = _LINE_MARGIN * (hi - lo)
+    return bound(cap), min(max(cap, lo + margin), hi - margin)
 
 
 def _lowest_cap(meets: Callable[[float], bool], low: float, high: float) -> float:
