@@ -1288,10 +1288,7 @@ def _capped_at_floor(car: Car, house: Sequence[float], floor: float) -> Outcome 
         return None
     if not any(_may_bind(car, free, house, group, floor, True) for group in car.hour_groups):
         return None
-    # Searched up to a hair above the peak, the lowest cap that reaches every target is the
-    # peak itself only when the peak does.
-    hair = 4.0 * _LOWEST_CAP_TOLERANCE_KW * (1.0 + floor)
-    if _lowest_feasible_cap(car, house, floor, floor + hair) != floor:
+    if _reach_shortfall(car, house, floor, kept_at=floor) > 0.0:
         return None
     high = free_high(car, house)
     needs = lower_bounds(car, high)
@@ -1331,38 +1328,38 @@ def _misses(
 
 def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling: float) -> float:
     """The lowest cap on the hourly import that still reaches everything reachable without one."""
-    free = stages(car, house)
-    needs = lower_bounds(car, free_high(car, house))
-    eligible = _stage_hours(car, house)
-
-    def shortfall(cap: float) -> float:
-        """How far (kWh) the reach at this cap falls short of the needs at its worst boundary:
-        at most 0 where the cap reaches them all, the slack as a negative; infinite where a
-        forced discharge can't be made."""
-        ends = list(range(len(needs)))
-        if _takes_hours(car, cap):
-            # At the floor, where the search plans next, the hours' whole stages are made
-            # (and kept for it); elsewhere only their reach.
-            kept = _kept_hour_stages(car, house, cap) if cap == floor else None
-            built = _hour_items(car, house, cap, eligible, free, kept is None, kept)
-            if built is None:
-                return math.inf
-            ends = built.ends
-            early = _unshared_hours(car, house, cap, free, built) or []
-            high, possible = _reach_under_cap(car, house, cap, built, free, early)
-        elif (hourly := _minimum_items(car, house, cap)) is not None:
-            ends = hourly.ends
-            high, _, possible = reach_bounds(car, hourly.items)
-        else:
-            high, _, possible = reach_bounds(car, stages(car, house, cap))
-        if not possible:
-            return math.inf
-        return max(needs[end] - 1e-9 - h for h, end in zip(high, ends, strict=True))
-
+    shortfall = partial(_reach_shortfall, car, house, kept_at=floor)
     at_floor = shortfall(floor)
     if at_floor <= 0.0:
         return floor
     return _lowest_cap_along(shortfall, (floor, at_floor), ceiling)
+
+
+def _reach_shortfall(car: Car, house: Sequence[float], cap: float, kept_at: float) -> float:
+    """How far (kWh) the reach at this cap falls short of what the car reaches without one, at
+    its worst boundary: at most 0 where the cap reaches it all (the slack as a negative);
+    infinite where a forced discharge can't be made. At the cap `kept_at`, where the search
+    plans next, the hours' whole stages are made (and kept for it); elsewhere only their
+    reach."""
+    free = stages(car, house)
+    needs = lower_bounds(car, free_high(car, house))
+    ends = list(range(len(needs)))
+    if _takes_hours(car, cap):
+        kept = _kept_hour_stages(car, house, cap) if cap == kept_at else None
+        built = _hour_items(car, house, cap, _stage_hours(car, house), free, kept is None, kept)
+        if built is None:
+            return math.inf
+        ends = built.ends
+        early = _unshared_hours(car, house, cap, free, built) or []
+        high, possible = _reach_under_cap(car, house, cap, built, free, early)
+    elif (hourly := _minimum_items(car, house, cap)) is not None:
+        ends = hourly.ends
+        high, _, possible = reach_bounds(car, hourly.items)
+    else:
+        high, _, possible = reach_bounds(car, stages(car, house, cap))
+    if not possible:
+        return math.inf
+    return max(needs[end] - 1e-9 - h for h, end in zip(high, ends, strict=True))
 
 
 def missed_kwh(car: Car, path: Sequence[float]) -> float:
