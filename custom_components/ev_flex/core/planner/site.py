@@ -65,6 +65,9 @@ _PEAK_PROBE_KW = 1e-6
 # How close (kW) to the lowest cap that reaches every target the search starts: where the best
 # plan is there, every kW above it costs the tariff's price and more.
 _LOWEST_CAP_TOLERANCE_KW = 1e-11
+# Where the lowest cap moved down from the last house's, the steps (relative) below it that
+# find the line the shortfall follows there.
+_HINT_STEP_KW = 1e-7
 _REACH_MARGIN_KWH = 1e-9
 # A capped plan may miss the targets by this much more than the plan without a cap (kWh).
 _MET_TOLERANCE_KWH = 1e-6
@@ -136,6 +139,9 @@ class Car:
     hour_stages: dict[tuple[tuple[float, ...], float], dict[int, HourStage | None]] = field(
         default_factory=dict, compare=False
     )
+    # The lowest cap that reaches, last found from each floor: where the search starts for the
+    # next house (another car's plan changes the lowest cap little, if at all).
+    lowest_caps: dict[float, float] = field(default_factory=dict, compare=False)
 
     def with_request(self, request: PlanRequest) -> Car:
         """This car asked with another request: what it kept for the old one starts afresh."""
@@ -1332,7 +1338,10 @@ def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling
     at_floor = shortfall(floor)
     if at_floor <= 0.0:
         return floor
-    return _lowest_cap_along(shortfall, (floor, at_floor), ceiling)
+    hint = car.lowest_caps.get(floor)
+    lowest = _lowest_cap_along(shortfall, (floor, at_floor), ceiling, hint)
+    car.lowest_caps[floor] = lowest
+    return lowest
 
 
 def _reach_shortfall(car: Car, house: Sequence[float], cap: float, kept_at: float) -> float:
@@ -1503,7 +1512,10 @@ def _lowest_cap(meets: Callable[[float], bool], low: float, high: float) -> floa
 
 
 def _lowest_cap_along(
-    shortfall: Callable[[float], float], low: tuple[float, float], high: float
+    shortfall: Callable[[float], float],
+    low: tuple[float, float],
+    high: float,
+    hint: float | None = None,
 ) -> float:
     """The lowest cap whose `shortfall` is at most 0, between a `low` cap (with its shortfall)
     whose shortfall is above 0 and a `high` one whose isn't, to `_lowest_cap`'s tolerance.
@@ -1514,17 +1526,29 @@ def _lowest_cap_along(
     last line exactly there: each step tries a hair above that crossing (a hair below, once a
     cap there reaches), which closes the interval in two steps once the line is found. After
     two steps that don't halve the interval (or while no line is known) the middle is tried:
-    never much slower than bisection."""
+    never much slower than bisection. A `hint` (the lowest cap of a house much like this one)
+    is tried first, a hair above and below; where the lowest cap moved down from it, a step
+    and one below too, for the line."""
     cap, gap = low
     top = high
     # The two highest caps found short, with their shortfalls: the line the shortfall follows.
     short: list[tuple[float, float]] = [low] if math.isfinite(gap) else []
     stalls = 0
+    hair = _LOWEST_CAP_TOLERANCE_KW * (1.0 + top) / 4.0
+    tries = []
+    if hint is not None:
+        step = _HINT_STEP_KW * (1.0 + hint)
+        tries = [hint + hair, hint - hair, hint - 2.0 * step, hint - step]
     while top - cap > _LOWEST_CAP_TOLERANCE_KW * (1.0 + top):
         width = top - cap
         hair = _LOWEST_CAP_TOLERANCE_KW * (1.0 + top) / 4.0
         guess = (cap + top) / 2.0
-        if stalls < 2 and len(short) == 2 and short[0][1] > short[1][1]:
+        while tries and not cap < tries[0] < top:
+            tries.pop(0)
+        if tries:
+            guess = tries.pop(0)
+            stalls = -1
+        elif stalls < 2 and len(short) == 2 and short[0][1] > short[1][1]:
             (c1, g1), (c2, g2) = short
             crossing = c2 + g2 * (c2 - c1) / (g1 - g2)
             guess = crossing + hair if crossing + hair < top else crossing - hair
