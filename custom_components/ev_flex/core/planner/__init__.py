@@ -810,43 +810,83 @@ def plan(request: PlanRequest) -> Plan:
         lower[b] = max(lower[b], min(rule.required, reach_high[b] - _REACH_MARGIN_KWH))
 
     path = optimal_path(dp_slots, start_kwh, lower, reach_low, reach_high)
-    return _assemble(request, horizon, curve, dp_slots, path, rules, start_kwh)
+    discharges = [slot.discharge_kwh > 0.0 for slot in dp_slots]
+    flows = slot_flows(request, curve, horizon.hours, discharges, path, start_kwh)
+    return _assemble(request, horizon, curve, flows, rules, start_kwh)
+
+
+@dataclass(frozen=True, slots=True)
+class SlotFlow:
+    """What a car does in one slot of its plan, and the energy it then has (kWh)."""
+
+    charge_kw: float
+    discharge_kw: float
+    energy_kwh: float
+
+
+def energy_after(request: PlanRequest, hours: float, energy: float, flow: SlotFlow) -> float:
+    """The energy after a slot of `hours` that starts at `energy` with this flow's powers."""
+    energy += hours * request.charge.efficiency * flow.charge_kw
+    if flow.discharge_kw > 0.0 and request.discharge is not None:
+        energy -= hours * flow.discharge_kw / request.discharge.efficiency
+    return energy
+
+
+def slot_flows(
+    request: PlanRequest,
+    curve: ChargeCurve,
+    hours: Sequence[float],
+    discharges: Sequence[bool],
+    path: Sequence[float],
+    start_kwh: float,
+) -> list[SlotFlow]:
+    """The powers that follow a path of energies slot by slot (`discharges`: where the car may
+    discharge), each kept to the charger's limit at the slot's start and to the battery's top;
+    a rounding under a limit is the limit, and powers below `_NOISE_KW` are none."""
+    charge = request.charge
+    discharge = request.discharge
+    upper = curve.upper_kwh
+    energy = start_kwh
+    flows: list[SlotFlow] = []
+    for b, (slot_hours, may_discharge) in enumerate(zip(hours, discharges, strict=True)):
+        change = path[b] - energy
+        charge_kw = discharge_kw = 0.0
+        if change > 0.0:
+            limit = curve.power_limit(energy)
+            charge_kw = _snap(change / (slot_hours * charge.efficiency), limit)
+            charge_kw = min(charge_kw, (upper - energy) / (slot_hours * charge.efficiency))
+            charge_kw = charge_kw if charge_kw > _NOISE_KW else 0.0
+        elif change < 0.0 and discharge is not None and may_discharge:
+            discharge_kw = _snap(-change * discharge.efficiency / slot_hours, discharge.max_kw)
+            discharge_kw = discharge_kw if discharge_kw > _NOISE_KW else 0.0
+        energy = energy_after(request, slot_hours, energy, SlotFlow(charge_kw, discharge_kw, 0.0))
+        flows.append(SlotFlow(charge_kw, discharge_kw, energy))
+    return flows
 
 
 def _assemble(
     request: PlanRequest,
     horizon: _Horizon,
     curve: ChargeCurve,
-    dp_slots: list[DpSlot],
-    path: list[float],
+    flows: Sequence[SlotFlow],
     rules: list[_TargetRule],
     start_kwh: float,
 ) -> Plan:
+    """The plan of these flows (`slot_flows`)."""
     capacity = request.battery.capacity_kwh
-    charge = request.charge
     discharge = request.discharge
-    upper = curve.upper_kwh
     energy = start_kwh
     energies = [start_kwh]
     slots: list[PlannedSlot] = []
     full_powers: list[float] = []
     cost = charged = discharged = 0.0
-    for b, (slot, hours, price) in enumerate(
-        zip(dp_slots, horizon.hours, horizon.prices, strict=True)
+    for b, (flow, hours, price) in enumerate(
+        zip(flows, horizon.hours, horizon.prices, strict=True)
     ):
-        change = path[b] - energy
+        charge_kw, discharge_kw = flow.charge_kw, flow.discharge_kw
         limit = curve.power_limit(energy)
-        charge_kw = discharge_kw = 0.0
-        if change > 0.0:
-            charge_kw = _snap(change / (hours * charge.efficiency), limit)
-            charge_kw = min(charge_kw, (upper - energy) / (hours * charge.efficiency))
-            charge_kw = charge_kw if charge_kw > _NOISE_KW else 0.0
-        elif change < 0.0 and discharge is not None and slot.discharge_kwh > 0.0:
-            discharge_kw = _snap(-change * discharge.efficiency / hours, discharge.max_kw)
-            discharge_kw = discharge_kw if discharge_kw > _NOISE_KW else 0.0
-        energy += hours * charge.efficiency * charge_kw
+        energy = flow.energy_kwh
         if discharge_kw > 0.0 and discharge is not None:
-            energy -= hours * discharge_kw / discharge.efficiency
             cost += (
                 hours
                 * discharge_kw

@@ -47,7 +47,6 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from .curve import ChargeCurve, SlotReach
-from .dp import DpSlot
 from .hour_prices import PricedPlan, mix_within_budgets
 from .minimum_hours import MinimumHour, minimum_hour
 from .peak import HourPieces, HourStage, hour_pieces, hour_stage
@@ -55,7 +54,7 @@ from .peak_dual import saving_per_kw
 from .site_dp import PathMemo, Stage, optimal_site_path
 
 if TYPE_CHECKING:
-    from . import Plan, PlanRequest, _Horizon, _TargetRule
+    from . import Plan, PlanRequest, SlotFlow, _Horizon, _TargetRule
 
 # A capacity-tariff peak within this much (kW) of the best is as good as the best.
 _PEAK_TOLERANCE_KW = 1e-9
@@ -1682,18 +1681,25 @@ def _kept_to_stages(car: Car, outcome: Outcome) -> list[float]:
     return out
 
 
-def assemble(car: Car, house: Sequence[float], outcome: Outcome) -> Plan:
-    """The plan of a path: the usual plan, with the house's costs, grid power and peak."""
+def outcome_flows(car: Car, outcome: Outcome) -> list[SlotFlow]:
+    """The powers that follow the outcome's path (`slot_flows`), and the energies they give."""
+    from . import slot_flows  # noqa: PLC0415 - the package imports this module
+
+    discharges = [stage.discharge_kwh > 0.0 for stage in outcome.stages]
+    hours = car.horizon.hours
+    return slot_flows(car.request, car.curve, hours, discharges, outcome.path, car.start_kwh)
+
+
+def assemble(
+    car: Car, house: Sequence[float], outcome: Outcome, flows: Sequence[SlotFlow] | None = None
+) -> Plan:
+    """The plan of a path: the usual plan, with the house's costs, grid power and peak.
+    `flows`: the powers to plan, where they aren't the path's own (`outcome_flows`)."""
     from . import _assemble, _switch_times  # noqa: PLC0415 - the package imports this module
 
     request = car.request
-    dp_slots = [
-        DpSlot(stage.reach, 0.0, 0.0, stage.discharge_kwh, stage.can_charge)
-        for stage in outcome.stages
-    ]
-    base = _assemble(
-        request, car.horizon, car.curve, dp_slots, outcome.path, car.rules, car.start_kwh
-    )
+    flows = outcome_flows(car, outcome) if flows is None else flows
+    base = _assemble(request, car.horizon, car.curve, flows, car.rules, car.start_kwh)
     pcs = [s.charge_kw for s in base.slots]
     pds = [s.discharge_kw for s in base.slots]
     net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
