@@ -25,7 +25,9 @@ from . import (
     PlanValidationError,
     PriceSlot,
     SiteSpec,
+    SlotFlow,
     Target,
+    energy_after,
     plan,
     validate_request,
     validate_site,
@@ -41,6 +43,7 @@ from .site import (
     hour_caps,
     house_kw,
     lower_bounds,
+    outcome_flows,
     peak_cost,
     peak_kw,
     powers,
@@ -240,6 +243,9 @@ _SHARE_ROUNDS = 3
 _PEAK_STEP = 0.01
 # Another car's plan may sit this far (kW) above a shared cap: rounding, not the car's to mend.
 _CAP_ROUNDING_KW = 1e-6
+# Cuts of a slot's power that bring the house within a limit: the first takes the excess, any
+# more the rounding of that cut.
+_LIMIT_CUTS = 8
 # From this many cars on, each later car is also planned before an earlier one. Two cars reach
 # the joint optimum without it, and each try costs a plan per car.
 _LATER_FIRST_CARS = 3
@@ -281,7 +287,7 @@ def plan_site(request: SiteRequest) -> SitePlan:
     if len(cars) >= _LATER_FIRST_CARS:
         best = _later_first(cars, base, best)
     best = _improve_jointly(cars, base, best)
-    return _site_plan(request, cars, base, best.flows, best.outcomes)
+    return _site_plan(request, cars, base, best.outcomes)
 
 
 def _share_hours(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
@@ -522,23 +528,27 @@ def _house_cost(
 
 
 def _site_plan(
-    request: SiteRequest,
-    cars: list[Car],
-    base: list[float],
-    flows: list[tuple[list[float], list[float]]],
-    outcomes: list[Outcome],
+    request: SiteRequest, cars: list[Car], base: list[float], outcomes: list[Outcome]
 ) -> SitePlan:
+    # The powers that follow each car's path keep to the car's own limits where the energies
+    # stray by a rounding; then the house is kept to its limits with them.
+    slot_flows = _kept_to_limits(
+        cars,
+        base,
+        [outcome_flows(car, outcome) for car, outcome in zip(cars, outcomes, strict=True)],
+    )
+    flows = [
+        ([f.charge_kw for f in car_flows], [f.discharge_kw for f in car_flows])
+        for car_flows in slot_flows
+    ]
     vehicle_plans = [
-        VehiclePlan(vehicle.id, assemble(car, _with_others(base, flows, index), outcome))
+        VehiclePlan(
+            vehicle.id,
+            assemble(car, _with_others(base, flows, index), outcome, slot_flows[index]),
+        )
         for index, (vehicle, car, outcome) in enumerate(
             zip(request.vehicles, cars, outcomes, strict=True)
         )
-    ]
-    # The house with the powers the cars' plans give, which keep to each car's own limits
-    # where the energies stray by a rounding.
-    flows = [
-        ([s.charge_kw for s in v.plan.slots], [s.discharge_kw for s in v.plan.slots])
-        for v in vehicle_plans
     ]
     first = cars[0]
     grid = _with_others(base, flows, -1)
@@ -557,3 +567,86 @@ def _site_plan(
         peak_kw=peak,
         peak_cost=peak_cost(first, peak) - peak_cost(first, own_peak),
     )
+
+
+def _kept_to_limits(
+    cars: list[Car], base: list[float], flows: list[list[SlotFlow]]
+) -> list[list[SlotFlow]]:
+    """The cars' flows with the house kept to its import and export limits exactly.
+
+    Each car's plan keeps to what the others' plans left it, but the powers are made from
+    energies and added up car by car, so the sum may pass a limit by a rounding (a few fW up
+    to a nW). Where it does, the excess is cut from a car's charge (for import) or discharge
+    (for export) in that slot: a car that stays above its minimum power first, then the one
+    moving most. The car's energy after the slot changes by the cut; its next slot that
+    moves the other way makes that up (less discharge after a cut charge, less charge after a
+    cut discharge, keeping to the minimum power), so the floor and the top hold and the
+    later energies return to the plan. The sum is the one the site plan reports: the house,
+    then each car's charge minus discharge in turn.
+    """
+    site = cars[0].request.site
+    assert site is not None
+    top = math.inf if site.import_limit_kw is None else site.import_limit_kw
+    bottom = math.inf if site.export_limit_kw is None else site.export_limit_kw
+    if math.isinf(top) and math.isinf(bottom):
+        return flows
+    hours = cars[0].horizon.hours
+    charges = [[f.charge_kw for f in car_flows] for car_flows in flows]
+    discharges = [[f.discharge_kw for f in car_flows] for car_flows in flows]
+    planned = [
+        [car.start_kwh, *(f.energy_kwh for f in car_flows)]
+        for car, car_flows in zip(cars, flows, strict=True)
+    ]
+    energies = [car.start_kwh for car in cars]
+    kept: list[list[SlotFlow]] = [[] for _ in cars]
+    for t, load in enumerate(base):
+        for k, car in enumerate(cars):
+            _make_up(car, hours[t], energies[k] - planned[k][t], charges[k], discharges[k], t)
+        for _ in range(_LIMIT_CUTS):
+            grid = load
+            for k in range(len(cars)):
+                grid += charges[k][t] - discharges[k][t]
+            over = grid - max(top, load)
+            under = -grid - max(bottom, -load)
+            if over > 0.0:
+                _cut(cars, charges, t, over, minimum=True)
+            elif under > 0.0:
+                _cut(cars, discharges, t, under, minimum=False)
+            else:
+                break
+        for k, car in enumerate(cars):
+            flow = SlotFlow(charges[k][t], discharges[k][t], 0.0)
+            energies[k] = energy_after(car.request, hours[t], energies[k], flow)
+            kept[k].append(replace(flow, energy_kwh=energies[k]))
+    return kept
+
+
+def _make_up(
+    car: Car, hours: float, gap: float, charges: list[float], discharges: list[float], t: int
+) -> None:
+    """Slot `t` of one car making up `gap` (kWh: the energy it starts with minus the plan's)
+    where it moves the other way: it discharges less when a cut charge left it short, charges
+    less (not below its minimum power) when a cut discharge left it over."""
+    discharge = car.request.discharge
+    if gap < 0.0 and discharges[t] > 0.0 and discharge is not None:
+        discharges[t] = max(0.0, discharges[t] + gap * discharge.efficiency / hours)
+    elif gap > 0.0 and charges[t] > 0.0:
+        less = max(0.0, charges[t] - gap / (hours * car.request.charge.efficiency))
+        if less >= car.request.charge.min_kw:
+            charges[t] = less
+
+
+def _cut(cars: list[Car], powers: list[list[float]], t: int, excess: float, minimum: bool) -> None:
+    """Cut `excess` (kW, at least a rounding of the power) from one car's power in slot `t`:
+    one that keeps above its minimum charging power (when `minimum`) first, then the one with
+    the most power."""
+    moving = [k for k in range(len(cars)) if powers[k][t] > 0.0]
+    if not moving:
+        return
+
+    def held(k: int) -> bool:
+        return minimum and powers[k][t] - excess < cars[k].request.charge.min_kw
+
+    chosen = min(moving, key=lambda k: (held(k), -powers[k][t]))
+    power = powers[chosen][t]
+    powers[chosen][t] = max(0.0, power - max(excess, math.ulp(power)))
