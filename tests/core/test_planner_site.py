@@ -18,11 +18,14 @@ from custom_components.ev_flex.core.planner import (
     PlanValidationError,
     SitePlan,
     SiteRequest,
+    SlotFlow,
     main,
     plan,
     plan_site,
 )
+from custom_components.ev_flex.core.planner.multi import _kept_to_limits
 from custom_components.ev_flex.core.planner.plan_reader import read_plan
+from custom_components.ev_flex.core.planner.site import prepare
 
 from .planner_reference import (
     build_model,
@@ -689,6 +692,90 @@ def test_a_car_planned_before_an_earlier_one_keeps_the_house_to_the_fuse() -> No
     result = plan_site(request)
     check_site_against_reference(request, result, rel_tol=None)
     assert result.slots[1].grid_kw <= 1.0
+
+
+def _house_grid(request: SiteRequest, result: SitePlan) -> list[float]:
+    """The house's grid power per slot, summed as the house sums it: its load, then each car's
+    charge minus discharge in turn."""
+    site = request.site
+    grid = []
+    for t in range(len(result.slots)):
+        power = site.base_load_kw[t] - (site.solar_kw[t] if site.solar_kw else 0.0)
+        for vehicle in result.vehicles:
+            power += vehicle.plan.slots[t].charge_kw - vehicle.plan.slots[t].discharge_kw
+        grid.append(power)
+    return grid
+
+
+def test_two_cars_filling_the_fuse_keep_the_house_to_it_exactly() -> None:
+    """The first car takes the fuse for its early target, the second fills it for three hours
+    towards its own: made from energies, its powers summed with the house's load went 5e-15
+    kW over the 9.9 kW fuse in the last of them."""
+    site = {"base_load_kw": [2.24, 1.27, 2.6, 2.87, 2.83, 1.63], "import_limit_kw": 9.9}
+    first = _car("a", 41.1, 58.2, hours=1, charge=(11.0, 1.0))
+    second = _car("b", 32.2, 87.6, hours=4, charge=(11.0, 0.85))
+    data = _site_request(site, [first, second])
+    data["prices"] = _prices([0.20, 0.26, 0.29, 0.28, 0.24, 0.11], None)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    assert all(power <= 9.9 for power in _house_grid(request, result))
+    assert [slot.grid_kw for slot in result.slots] == _house_grid(request, result)
+    # The second car fills the fuse from 09:00 to its target at 12:00, which it can't reach.
+    assert _house_grid(request, result)[1:4] == pytest.approx([9.9] * 3)
+
+
+def test_three_cars_at_the_fuse_with_a_vanishing_price_difference_keep_to_it_exactly() -> None:
+    """Prices a picoeuro apart: the cars' mix fills the 17.01 kW fuse, and the summed powers
+    went 4e-15 kW over it."""
+    site = {"base_load_kw": [0.87, 1.72, 1.24, 1.89], "import_limit_kw": 17.01}
+    cars = [
+        _car("a", 12.0, 50.4, hours=4, capacity_kwh=40.0, charge=(11.0, 0.9)),
+        _car("b", 17.8, 57.0, hours=4, capacity_kwh=40.0, charge=(3.7, 0.9)),
+        _car("c", 24.1, 75.1, hours=4, capacity_kwh=40.0, charge=(11.0, 0.9)),
+    ]
+    data = _site_request(site, cars)
+    data["prices"] = _prices([0.25, 0.25 + 1e-12, 0.25 - 1e-12, 0.25], None)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    assert all(power <= 17.01 for power in _house_grid(request, result))
+    assert max(_house_grid(request, result)) == pytest.approx(17.01)
+
+
+def test_a_rounding_over_the_fuse_is_cut_from_a_car_above_its_minimum() -> None:
+    """Two cars 1e-12 kW over the fuse in the first hour: the car held at its 4 kW minimum
+    keeps it, the other charges that much less, and discharges that much less energy in the
+    next hour, so its energy is the plan's again from then on."""
+    site = {"base_load_kw": [1.0, 1.0, 1.0], "import_limit_kw": 11.0}
+    held = _car("held", 20.0, 0.0, hours=3, capacity_kwh=40.0, charge=(11.0, 1.0))
+    held["charge"]["min_kw"] = 4.0
+    v2g = {"max_kw": 5.0, "efficiency": 1.0}
+    free = _car("free", 50.0, 0.0, hours=3, capacity_kwh=40.0, charge=(11.0, 1.0), discharge=v2g)
+    data = _site_request(site, [held, free])
+    data["prices"] = _prices([0.10, 0.30, 0.30], [0.20] * 3)
+    request = SiteRequest.from_dict(data)
+    cars = [prepare(request.vehicle_request(index)) for index in range(2)]
+    assert cars[0] is not None
+    assert cars[1] is not None
+    over = 6.0 + 1e-12
+    flows = [
+        [SlotFlow(4.0, 0.0, 12.0), SlotFlow(0.0, 0.0, 12.0), SlotFlow(0.0, 0.0, 12.0)],
+        [
+            SlotFlow(over, 0.0, 20.0 + over),
+            SlotFlow(0.0, 3.0, 17.0 + over),
+            SlotFlow(0.0, 0.0, 17.0 + over),
+        ],
+    ]
+    kept = _kept_to_limits([cars[0], cars[1]], [1.0, 1.0, 1.0], flows)
+    assert kept[0] == flows[0]
+    assert 1.0 + kept[0][0].charge_kw + kept[1][0].charge_kw <= 11.0
+    assert kept[1][0].charge_kw == pytest.approx(6.0, abs=1e-15)
+    assert kept[1][0].energy_kwh == 20.0 + kept[1][0].charge_kw
+    # The energy the cut left out is discharged less in the next hour, back on the plan.
+    assert kept[1][1].discharge_kw < 3.0
+    assert kept[1][1].energy_kwh == pytest.approx(17.0 + over, abs=1e-14)
+    assert kept[1][2] == SlotFlow(0.0, 0.0, kept[1][1].energy_kwh)
 
 
 def test_site_request_round_trips_and_prints_from_the_command_line(
