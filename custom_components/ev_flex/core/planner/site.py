@@ -40,7 +40,7 @@ battery keeps well within its limits inside the hour. Other hours take `hour_cap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
-from functools import partial
+from functools import cache, partial
 import heapq
 from itertools import pairwise
 import math
@@ -1264,21 +1264,26 @@ def evaluate(car: Car, house: Sequence[float], path: list[float], slots: list[St
 def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
     """The cheapest plan, the capacity tariff included."""
     site = car.request.site
+    floor = math.inf if site is None else site.current_peak_kw
+    # The shortfall at the month's peak, asked for at most once by the two searches below.
+    shortfall = cache(partial(_reach_shortfall, car, house, floor, kept_at=floor))
     if site is not None and site.peak_price_per_kw > 0.0:
-        at_floor = _capped_at_floor(car, house, site.current_peak_kw)
+        at_floor = _capped_at_floor(car, house, floor, shortfall)
         if at_floor is not None:
             return at_floor
     path, slots = solve(car, house)
     free = evaluate(car, house, path, slots)
     if site is None or site.peak_price_per_kw <= 0.0:
         return free
-    floor = site.current_peak_kw
     if free.peak <= floor + _PEAK_TOLERANCE_KW:
         return free
-    return _search_peak(car, house, free, _lowest_feasible_cap(car, house, floor, free.peak))
+    lowest = _lowest_feasible_cap(car, house, floor, free.peak, shortfall)
+    return _search_peak(car, house, free, lowest)
 
 
-def _capped_at_floor(car: Car, house: Sequence[float], floor: float) -> Outcome | None:
+def _capped_at_floor(
+    car: Car, house: Sequence[float], floor: float, shortfall: Callable[[], float]
+) -> Outcome | None:
     """The plan capped at the month's peak, when that is the cheapest, found without planning
     the car without a cap first (most of the time a car charging at full power would set a new
     peak, so the plan without a cap is only a step on the way).
@@ -1287,13 +1292,14 @@ def _capped_at_floor(car: Car, house: Sequence[float], floor: float) -> Outcome 
     shared out exactly: no taper, convex slot costs), reaches what the plan without a cap
     reaches, keeps to the cap and the first kW above it saves less energy than it costs
     (`peak_dual.py`), no higher cap pays either. None otherwise, and `_search_peak` decides.
+    `shortfall`: the reach's shortfall at the peak (`_reach_shortfall`).
     """
     free = stages(car, house)
     if not _takes_hours(car, floor) or any(s.tapers or not s.is_convex() for s in free):
         return None
     if not any(_may_bind(car, free, house, group, floor, True) for group in car.hour_groups):
         return None
-    if _reach_shortfall(car, house, floor, kept_at=floor) > 0.0:
+    if shortfall() > 0.0:
         return None
     high = free_high(car, house)
     needs = lower_bounds(car, high)
@@ -1331,10 +1337,17 @@ def _misses(
     )
 
 
-def _lowest_feasible_cap(car: Car, house: Sequence[float], floor: float, ceiling: float) -> float:
-    """The lowest cap on the hourly import that still reaches everything reachable without one."""
+def _lowest_feasible_cap(
+    car: Car,
+    house: Sequence[float],
+    floor: float,
+    ceiling: float,
+    floor_shortfall: Callable[[], float] | None = None,
+) -> float:
+    """The lowest cap on the hourly import that still reaches everything reachable without one;
+    `floor_shortfall`: the reach's shortfall at the floor, where already known."""
     shortfall = partial(_reach_shortfall, car, house, kept_at=floor)
-    at_floor = shortfall(floor)
+    at_floor = shortfall(floor) if floor_shortfall is None else floor_shortfall()
     if at_floor <= 0.0:
         return floor
     hint = car.lowest_caps.get(floor)
