@@ -575,8 +575,8 @@ def _kept_to_limits(
     """The cars' flows with the house kept to its import and export limits exactly.
 
     Each car's plan keeps to what the others' plans left it, but the powers are made from
-    energies and added up car by car, so the sum may pass a limit by a rounding (a few fW up
-    to a nW). Where it does, the excess is cut from a car's charge (for import) or discharge
+    energies and added up car by car, so the sum may pass a limit by a rounding (1e-15 to
+    1e-10 kW). Where it does, the excess is cut from a car's charge (for import) or discharge
     (for export) in that slot: a car that stays above its minimum power first, then the one
     moving most. The car's energy after the slot changes by the cut; its next slot that
     moves the other way makes that up (less discharge after a cut charge, less charge after a
