@@ -11,6 +11,7 @@ request. JSON form:
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 import math
 from typing import Any
 
@@ -429,7 +430,7 @@ def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> 
     outcomes = []
     for index, (car, path) in enumerate(zip(cars, paths, strict=True)):
         house = _with_others(base, flows, index)
-        outcomes.append(Outcome(path, stages(without_limits(car), house), 0.0, 0.0))
+        outcomes.append(Outcome(path, [], 0.0, 0.0, partial(stages, without_limits(car), house)))
     if not _within_limits(cars[0], base, flows):
         return best
     total = _house_cost(cars, base, flows)
@@ -532,6 +533,7 @@ def _site_plan(
 ) -> SitePlan:
     # The powers that follow each car's path keep to the car's own limits where the energies
     # stray by a rounding; then the house is kept to its limits with them.
+    outcomes = [outcome.followed() for outcome in outcomes]
     slot_flows = _kept_to_limits(
         cars,
         base,

@@ -1251,6 +1251,15 @@ class Outcome:
     stages: list[Stage]
     cost: float
     peak: float
+    # Makes the stages the path follows where `stages` is left empty: only the plan kept of
+    # many candidates needs them (`followed`).
+    make_stages: Callable[[], list[Stage]] | None = field(default=None, compare=False)
+
+    def followed(self) -> Outcome:
+        """This outcome with its stages made."""
+        if self.make_stages is None:
+            return self
+        return replace(self, stages=self.make_stages(), make_stages=None)
 
 
 def evaluate(car: Car, house: Sequence[float], path: list[float], slots: list[Stage]) -> Outcome:
@@ -1319,7 +1328,7 @@ def _capped_at_floor(
     saving = saving_per_kw(car, house, free, path, (needs, reach_bounds(car, free)[1], high), floor)
     if saving is None or saving > site_price(car):
         return None
-    return replace(outcome, stages=followed())
+    return replace(outcome, make_stages=followed)
 
 
 def _misses(
@@ -1431,7 +1440,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         # At the peak of the plan without a cap, that plan is the cheapest.
         scores[high] = free.cost
         _bound_search(at, (low, high), _cost_bounds(car, house, free, low), site_price(car))
-        return best if best_stages is None else replace(best, stages=best_stages())
+        return best if best_stages is None else replace(best, make_stages=best_stages)
     if math.isinf(at(low)) or peaks[low] > low + _CAP_KEPT_KW:
         # `_lowest_feasible_cap` can only bound the lowest cap from below where the car can
         # discharge: the plans themselves tell.
@@ -1441,7 +1450,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         # At the peak of the plan without a cap, that plan is the cheapest.
         scores.setdefault(high, free.cost)
         _lowest_on_lines(at, [low, probe, high])
-    return best if best_stages is None else replace(best, stages=best_stages())
+    return best if best_stages is None else replace(best, make_stages=best_stages)
 
 
 def _lowest_on_lines(at: Callable[[float], float], caps: list[float]) -> None:
@@ -1676,7 +1685,7 @@ def plan_with_site(request: PlanRequest) -> Plan:
     car = prepare(request)
     assert car is not None
     house = house_kw(request, car.horizon)
-    outcome = best_outcome(car, house)
+    outcome = best_outcome(car, house).followed()
     return assemble(car, house, replace(outcome, path=_kept_to_stages(car, outcome)))
 
 
@@ -1698,7 +1707,7 @@ def outcome_flows(car: Car, outcome: Outcome) -> list[SlotFlow]:
     """The powers that follow the outcome's path (`slot_flows`), and the energies they give."""
     from . import slot_flows  # noqa: PLC0415 - the package imports this module
 
-    discharges = [stage.discharge_kwh > 0.0 for stage in outcome.stages]
+    discharges = [stage.discharge_kwh > 0.0 for stage in outcome.followed().stages]
     hours = car.horizon.hours
     return slot_flows(car.request, car.curve, hours, discharges, outcome.path, car.start_kwh)
 
@@ -1711,6 +1720,7 @@ def assemble(
     from . import _assemble, _switch_times  # noqa: PLC0415 - the package imports this module
 
     request = car.request
+    outcome = outcome.followed()
     flows = outcome_flows(car, outcome) if flows is None else flows
     base = _assemble(request, car.horizon, car.curve, flows, car.rules, car.start_kwh)
     pcs = [s.charge_kw for s in base.slots]
