@@ -1399,7 +1399,8 @@ def missed_kwh(car: Car, path: Sequence[float]) -> float:
 
 
 def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) -> Outcome:
-    """Golden-section search over the cap on the hourly import; the cost is convex in it."""
+    """The cheapest cap on the hourly import, from the lowest that reaches the targets (`floor`)
+    up: the cost is convex in it (`_lowest_on_lines`; with a minimum power `_bound_search`)."""
     best = free
     # The cost at each cap tried; infinite where the car would miss more than without a cap,
     # since targets come before cost.
