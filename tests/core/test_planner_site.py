@@ -1425,6 +1425,61 @@ def test_two_cars_never_break_a_limit(first: dict[str, Any], second: dict[str, A
     check_site_against_reference(request, plan_site(request), rel_tol=None)
 
 
+def test_two_cars_mixing_plans_keep_each_cars_minimum_power() -> None:
+    # The joint planner's mix of a plan charging at the minimum from the solar surplus with one
+    # that doesn't averaged the car below its 1 kW minimum (0.51 and 0.5 kW).
+    solar_car = {
+        "id": "b",
+        "battery": {"capacity_kwh": 40.0, "soc_pct": 0.0},
+        "charge": {"max_kw": 8.5, "efficiency": 0.875, "min_kw": 1.0},
+        "targets": [{"by": (START + timedelta(hours=8)).isoformat(), "soc_pct": 58.0}],
+    }
+    idle_car = {
+        "id": "a",
+        "battery": {"capacity_kwh": 40.0, "soc_pct": 0.0},
+        "charge": {"max_kw": 1.0, "efficiency": 1.0, "min_kw": 1.0},
+        "targets": [{"by": START.isoformat(), "soc_pct": 0.0}],
+    }
+    request = SiteRequest.from_dict(
+        {
+            "now": START.isoformat(),
+            "prices": _prices([0.0, 0.5, 0.5, 0.5, 0.5, 0.5], None),
+            "site": {
+                "base_load_kw": [0.0, 0.0, 0.0, 0.0, 0.0, 0.5],
+                "solar_kw": [0.0, 0.0, 0.0, 0.0, 1.0, 1.0],
+                "import_limit_kw": 20.0,
+            },
+            "vehicles": [idle_car, solar_car],
+        }
+    )
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-3)
+    for vehicle in result.vehicles:
+        assert all(s.charge_kw == 0.0 or s.charge_kw >= 1.0 for s in vehicle.plan.slots)
+    # The solar hour still charges, at the minimum.
+    assert result.vehicles[1].plan.slots[4].charge_kw >= 1.0
+
+
+def _with_minimum(data: dict[str, Any], min_kw: float) -> None:
+    data["charge"]["min_kw"] = min(min_kw, data["charge"]["max_kw"])
+
+
+@settings(_SETTINGS, max_examples=EXAMPLES // 3)
+@given(site_requests(), site_requests(), st.floats(1.0, 6.0), st.floats(1.0, 6.0))
+def test_two_cars_with_a_minimum_power_never_break_it_or_a_limit(
+    first: dict[str, Any], second: dict[str, Any], first_min_kw: float, second_min_kw: float
+) -> None:
+    _with_minimum(first, first_min_kw)
+    _with_minimum(second, second_min_kw)
+    # A fuse that lets either car charge at its minimum, as the site's validation asks.
+    site = first["site"]
+    site["import_limit_kw"] = max(
+        site.get("import_limit_kw", 0.0), first["charge"]["min_kw"], second["charge"]["min_kw"]
+    )
+    request = _cars(first, second)
+    check_site_against_reference(request, plan_site(request), rel_tol=None)
+
+
 def _with_v2g(data: dict[str, Any], draw: st.DrawFn) -> None:
     data["discharge"] = {
         "max_kw": draw(st.floats(0.5, 10.0)),

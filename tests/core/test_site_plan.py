@@ -104,6 +104,26 @@ def test_a_car_in_another_solar_mode_plans_around_the_others() -> None:
         assert slot.charge_kw + first.slots[index].charge_kw <= FUSE_KW - 0.5 + 1e-6
 
 
+def test_a_car_planned_around_another_keeps_the_fuse_despite_the_rounding_of_its_load() -> None:
+    """The earlier car's load is rounded to a watt for the next car's request: rounded down,
+    the next car would take the 0.4 W the rounding left and pass the fuse."""
+    charge = ChargeSettings(max_kw=11.0004, efficiency=0.9)
+    first = _ask("cheapest", 10, soc_pct=10.0, target_pct=100.0)
+    first = replace(
+        first,
+        request=replace(first.request, charge=charge),
+        completed=replace(first.completed, charge=charge),
+    )
+    second = _ask("solar", 10, soc_pct=10.0, target_pct=100.0, penalty=1000.0)
+    plans = plan_house([first, second])
+    planned_first, planned_second = plans["cheapest"], plans["solar"]
+    assert planned_first is not None
+    assert planned_second is not None
+    assert planned_first.slots[0].charge_kw == pytest.approx(11.0004)
+    for index, slot in enumerate(planned_second.slots):
+        assert 0.5 + planned_first.slots[index].charge_kw + slot.charge_kw <= FUSE_KW + 1e-9
+
+
 def test_a_discharging_car_leaving_first_plans_after_the_others() -> None:
     """Planned past its departure it would discharge for the others while away."""
     v2g = DischargeSettings(max_kw=11.0, efficiency=0.9)

@@ -16,6 +16,7 @@ the others, is planned after them around their planned power, as part of the hou
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+import math
 
 from .controller_plan import PlanPendingError
 from .planner import Plan, PlannedSlot, PlanRequest, PriceSlot, SiteSpec, plan
@@ -186,7 +187,10 @@ def _with_load(request: PlanRequest, others: Sequence[Plan]) -> PlanRequest:
     base = list(site.base_load_kw) or [0.0] * len(request.prices)
     for index, slot in enumerate(request.prices[: len(base)]):
         base[index] += sum(planned_average_kw(other, slot.start, slot.end) for other in others)
-    return replace(request, site=replace(site, base_load_kw=tuple(round(kw, 3) for kw in base)))
+    # Rounded to a watt for stable plan keys, upwards: the car planned next then can't pass the
+    # fuse (or the export limit) by the rounding.
+    rounded = tuple(math.ceil(kw * 1000.0 - 1e-6) / 1000.0 for kw in base)
+    return replace(request, site=replace(site, base_load_kw=rounded))
 
 
 def _plan_group(

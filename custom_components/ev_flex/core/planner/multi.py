@@ -38,6 +38,7 @@ from .site import (
     Car,
     Outcome,
     assemble,
+    below_minimum,
     best_outcome,
     capped_stages,
     energy_cost,
@@ -436,6 +437,14 @@ def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> 
     total = _house_cost(cars, base, flows)
     shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
     joint = _Coordinated(flows, outcomes, total, shortfall)
+    if any(
+        below_minimum(o.stages, car.start_kwh, o.path)
+        for car, o in zip(cars, outcomes, strict=True)
+    ):
+        # A mix of plans averages a charge at the minimum with none, below the minimum: each
+        # car is planned once more against the others' mix, which keeps its minimum and the
+        # limits (the others' plans count as the house's load).
+        joint = _in_turns(cars, base, list(range(len(cars))), 1, list(flows))
     # A car planned in turns counts the others' plans as the house's own load, and so may go
     # beyond a limit they already pass: the joint mix, keeping to every limit, then wins.
     if not _within_limits(cars[0], base, best.flows):

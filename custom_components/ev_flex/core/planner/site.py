@@ -648,7 +648,7 @@ def solve_with_minimum(
     memo = PathMemo()
     for _ in range(_MINIMUM_ROUNDS):
         path = optimal_site_path(relaxed, car.start_kwh, lower, low, high, memo)
-        broken = _below_minimum(slots, car.start_kwh, path)
+        broken = below_minimum(slots, car.start_kwh, path)
         if not broken:
             return _kept_to_minimum(slots, car.start_kwh, path)
         for t in broken:
@@ -1181,7 +1181,7 @@ def _followed_stages(
     return capped_stages(car, house, caps, stages(car, house))
 
 
-def _below_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> list[int]:
+def below_minimum(slots: list[Stage], start_kwh: float, path: list[float]) -> list[int]:
     """The slots where the path charges less than the minimum power."""
     broken: list[int] = []
     energy = start_kwh
