@@ -438,7 +438,8 @@ def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> 
     shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
     joint = _Coordinated(flows, outcomes, total, shortfall)
     if any(
-        below_minimum(o.stages, car.start_kwh, o.path)
+        car.request.charge.min_kw > 0.0
+        and below_minimum(o.followed().stages, car.start_kwh, o.path)
         for car, o in zip(cars, outcomes, strict=True)
     ):
         # A mix of plans averages a charge at the minimum with none, below the minimum: each
