@@ -95,6 +95,8 @@ _PRICE_CEILING = 1e6
 # The most hours priced together at a cap: each takes the master LP (`hour_prices.py`) about
 # one more plan, and a taper reached early in a long horizon would price nearly every hour.
 _PRICED_HOURS = 12
+# Plans kept per set of priced hours for the next cap's master (`_solve_priced`).
+_KEPT_PLANS = 40
 # Rounds of planning again with the hours a plan takes into the taper priced (`solve_by_hours`),
 # and how close (kWh) to the taper's reach a slot's charge counts as held by it.
 _TAPER_ROUNDS = 6
@@ -138,6 +140,11 @@ class Car:
     # The hours (by first slot) the last plan at a cap took into the taper, per house: where
     # the next cap's plan starts looking (`solve_by_hours`).
     tapering: dict[tuple[float, ...], set[int]] = field(default_factory=dict, compare=False)
+    # The plans made pricing several hours' imports, per house and priced hours (by first
+    # slot): the master at the next cap starts from those that keep to it (`_solve_priced`).
+    priced_plans: dict[tuple[tuple[float, ...], tuple[int, ...]], list[_KeptPlan]] = field(
+        default_factory=dict, compare=False
+    )
 
     def with_request(self, request: PlanRequest) -> Car:
         """This car asked with another request: what it kept for the old one starts afresh."""
@@ -783,17 +790,19 @@ def solve_by_hours(
     An hour counts as tapering (its import priced, `_unshared_hours`) only where the plan's
     charge is held by the taper in it: the other hours plan as with a flat curve, which lets
     the car charge at least as much, so a plan the taper holds nowhere else is the optimum.
-    Each round prices the hours the last plan took into the taper, until none is new. Per-slot
+    Each round prices the hours the last plan took into the taper, until none is new. An hour
+    taken as one stage lets the car charge as with a flat curve, more than it can; per-slot
     caps share an hour's budget as for a flat curve, which a tapering car may not be able to
-    use: where no plan keeps to the cap, every hour the car may taper in is priced before
-    giving up."""
+    use: where no plan keeps to the cap, every such hour the car may taper in is priced
+    before giving up."""
     free = stages(car, house)
     key = tuple(house)
     tapering = set(car.tapering.get(key, ()))
     for _ in range(_TAPER_ROUNDS):
         shared = _shared_by_hours(car, house, peak_cap, fallen, tapering)
         if shared is None:
-            wider = tapering | _may_taper_hours(car, house)
+            capped = _may_taper_hours(car, house) - (_stage_hours(car, house) - fallen)
+            wider = tapering | capped
             if wider == tapering:
                 return None
             tapering = wider
@@ -1093,6 +1102,8 @@ def _solve_priced(
     lower = _lower_at(car, high, built.ends)
     hours = car.horizon.hours
 
+    made: list[_KeptPlan] = []
+
     def solve_at(prices: Sequence[float]) -> PricedPlan:
         items = list(built.items)
         for (index, group), price in zip(spans, prices, strict=True):
@@ -1108,16 +1119,80 @@ def _solve_priced(
             for group, budget in zip(groups, budgets, strict=True)
         ]
         cost = energy_cost(car, net) + wear_cost(car, pds)
+        if not broken:
+            imports = [sum(hours[t] * max(net[t], 0.0) for t in g) for g in car.hour_groups]
+            made.append(_KeptPlan(slot_path, cost, imports))
         return PricedPlan(slot_path, cost, excess, broken)
 
     left = solve_at([0.0] * len(groups))
     if max(left.excess) <= _BUDGET_TOLERANCE_KWH or left.broken:
         return left.path, left.broken
     if len(groups) > 1:
-        return mix_within_budgets(solve_at, len(groups), left)
+        key = (tuple(house), tuple(group[0] for group in groups))
+        kept = car.priced_plans.setdefault(key, [])
+        warm = _kept_within(car, peak_cap, groups, kept, (lower, built.ends))
+        mixed = mix_within_budgets(solve_at, len(groups), left, _cost_ceiling(car, house), warm)
+        kept[:] = (kept + made)[-_KEPT_PLANS:]
+        return mixed
     return _solve_one_priced(
         lambda price: _Priced.of(price, solve_at([price])), _Priced.of(0.0, left)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _KeptPlan:
+    """A plan made at some cap pricing several hours: its path, cost and every hour's import."""
+
+    path: list[float]
+    cost: float
+    imports: list[float]
+
+
+def _kept_within(
+    car: Car,
+    peak_cap: float,
+    groups: list[list[int]],
+    kept: list[_KeptPlan],
+    bounds: tuple[list[float], list[int]],
+) -> list[PricedPlan]:
+    """The kept plans that are plans at this cap too, with this cap's excesses: every hour not
+    priced keeps to its budget here (a plan from a higher cap may not), and every boundary
+    keeps to this cap's lower bounds (`lower` at the slot boundaries `ends`)."""
+    lower, ends = bounds
+    priced = {group[0] for group in groups}
+    budgets = [hour_budget(car, group, peak_cap) for group in car.hour_groups]
+    index_of = {group[0]: h for h, group in enumerate(car.hour_groups)}
+    out: list[PricedPlan] = []
+    for plan in kept:
+        if any(
+            plan.imports[h] > budgets[h] + _BUDGET_TOLERANCE_KWH
+            for h, group in enumerate(car.hour_groups)
+            if group[0] not in priced
+        ):
+            continue
+        energies = [car.start_kwh, *plan.path]
+        reached = zip(lower, ends, strict=True)
+        if any(energies[end] < need - _REACH_MARGIN_KWH for need, end in reached):
+            continue
+        excess = [plan.imports[index_of[g[0]]] - budgets[index_of[g[0]]] for g in groups]
+        out.append(PricedPlan(plan.path, plan.cost, excess, set()))
+    return out
+
+
+def _cost_ceiling(car: Car, house: Sequence[float]) -> float:
+    """The most any plan can cost the house (energy and wear): every slot at its dearest."""
+    request = car.request
+    discharge = request.discharge
+    most_out = 0.0 if discharge is None else discharge.max_kw
+    wear = 0.0 if discharge is None else discharge.wear_cost_per_kwh / discharge.efficiency
+    total = 0.0
+    for hours, price, load in zip(car.horizon.hours, car.horizon.prices, house, strict=True):
+        export = 0.0 if price.export_price is None else price.export_price
+        most_import = max(load, 0.0) + request.charge.max_kw
+        most_export = max(-load, 0.0) + most_out
+        total += hours * (max(price.import_price, 0.0) * most_import + wear * most_out)
+        total += hours * max(-export, 0.0) * most_export
+    return total
 
 
 def _solve_one_priced(
