@@ -32,6 +32,9 @@ _MAX_PLANS = 60
 _SLACK_PRICE = 1e4
 # A plan must undercut the mix by this much (relative to the cost) to join the master.
 _IMPROVEMENT = 1e-11
+# The master stops when its mix costs at most this much (relative) above the best lower
+# bound its plans give.
+_GAP = 1e-9
 # An hour over its budget by this much (kWh) in the mix keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
 # Weights below this drop out of the mix.
@@ -66,6 +69,7 @@ def mix_within_budgets(
     from other caps that keep to this one elsewhere, to start the master with."""
     plans = [start, *warm]
     weights = [1.0] + [0.0] * len(warm)
+    bound = -math.inf
     for _ in range(_MAX_PLANS):
         costs = [plan.cost for plan in plans] + [_SLACK_PRICE] * count
         rows = [
@@ -86,7 +90,10 @@ def mix_within_budgets(
         value = plan.cost + sum(p * e for p, e in zip(prices, plan.excess, strict=True))
         if value > ceiling + _IMPROVEMENT * (1.0 + abs(ceiling)):
             return None
-        if value >= result.duals[count] - _IMPROVEMENT * (1.0 + abs(result.objective)):
+        # Every plan's value at its prices bounds the best mix from below, the master's mix
+        # from above: close enough, the mix is the cheapest.
+        bound = max(bound, value)
+        if bound >= result.objective - _GAP * (1.0 + abs(result.objective)):
             break
         plans.append(plan)
         weights.append(0.0)
