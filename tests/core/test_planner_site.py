@@ -23,6 +23,7 @@ from custom_components.ev_flex.core.planner import (
     plan_site,
 )
 from custom_components.ev_flex.core.planner.plan_reader import read_plan
+from custom_components.ev_flex.core.planner.site import _kept_within, _KeptPlan, prepare
 
 from .planner_reference import (
     build_model,
@@ -1312,6 +1313,30 @@ def test_the_lowest_cap_lets_a_tapering_car_spread_each_hours_budget() -> None:
     result = _plan(data)
     assert result.peak_kw == pytest.approx(4.8267, abs=1e-4)
     assert result.slots[-1].soc_pct_end == pytest.approx(100.0)
+
+
+def test_plans_kept_from_another_cap_keep_this_caps_evening_hours() -> None:
+    # The master pricing the first hour at a cap starts from plans made at other caps. One from
+    # a higher cap may import more in an hour that isn't priced (the evening) than this cap
+    # allows, and a mix with it would break the cap there; one may end below what this cap
+    # must reach. Only the others start the master, with the first hour's excess at this cap.
+    data = _request(
+        {"base_load_kw": [0.5] * 12, "peak_price_per_kw": 1.0, "current_peak_kw": 0.0},
+        prices=_prices([0.1] * 12, None, minutes=15),
+    )
+    car = prepare(PlanRequest.from_dict(data))
+    assert car is not None
+    assert car.hour_groups == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]
+    path = [18.0 + 0.5 * t for t in range(12)]
+    evening_over = _KeptPlan(path, 1.0, [4.0, 1.0, 3.0])
+    within = _KeptPlan(path, 2.0, [4.0, 1.0, 1.5])
+    short = _KeptPlan([*path[:-1], 20.0], 3.0, [4.0, 1.0, 1.5])
+    lower, ends = [0.0, 22.0], [0, 12]
+    warm = _kept_within(car, 2.0, [[0, 1, 2, 3]], [evening_over, within, short], (lower, ends))
+    assert [(plan.cost, plan.excess) for plan in warm] == [(2.0, [2.0])]
+    # At a cap of 3 kW the evening hour keeps to its budget.
+    warm = _kept_within(car, 3.0, [[0, 1, 2, 3]], [evening_over, within], (lower, ends))
+    assert [(plan.cost, plan.excess) for plan in warm] == [(1.0, [1.0]), (2.0, [1.0])]
 
 
 @st.composite

@@ -13,8 +13,9 @@ by recursive refinement between neighbouring vertices. `g` is convex and piecewi
 is an ordinary convex stage for the DP, and the DP stays exact.
 
 The stage forgets the hour's inner boundaries. An hour takes it only where those need nothing
-beyond its ends (no target inside it, the protective level already reachable, no taper before
-its end, so its slots charge as with a flat curve), and the expanded
+beyond its ends (no target inside it, the protective level already reachable); its slots charge
+as with a flat curve, so where the plan takes the car into its taper in the hour,
+`site.solve_by_hours` prices the hour instead. The expanded
 path is checked inside the hour; an hour that fails the check (a dip below the floor between a
 discharge and a charge) falls back to per-slot caps.
 """

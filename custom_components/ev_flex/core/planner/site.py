@@ -21,7 +21,9 @@ caps that slot; an hour of several slots where the car can only charge gives its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
 charging at its floor. An hour that can't be one stage for that, or for a target or the
-protective level inside it, or a taper reached in it, prices its import instead
+protective level inside it, or a taper the plan charges into in it (the other hours plan as with
+a flat curve, and the plan is made again until it charges into the taper in no new hour:
+`solve_by_hours`), prices its import instead
 (`_solve_priced`; several such hours together, `hour_prices.py`), which is exact too where its
 slots' costs are convex. Where they are not (export paying more than import, or with V2G a
 price p below zero where a kWh charged and discharged in one quarter would gain
