@@ -1007,6 +1007,45 @@ def test_a_plan_kept_to_the_months_peak_matches_the_milp_exactly(data: dict[str,
     check_against_reference(request, plan(request))
 
 
+def test_a_house_load_of_a_denormal_saves_no_import_when_the_car_discharges() -> None:
+    # Found by `over_the_months_peak_requests`: a quarter whose house load is 5e-324 kW. Its
+    # stage counts no discharge covering the house (the kWh it would take underflow to 0), but
+    # the hour as one stage counted the whole discharge as saving import: the first hour's
+    # plan at the month's peak charged 0.05 kWh over its budget, a new peak of 4.52 kW and
+    # 0.022 above the MILP.
+    site = {
+        "base_load_kw": [
+            0.0,
+            2.684,
+            3.324,
+            5e-324,
+            0.0,
+            1.43,
+            3.017,
+            0.0,
+            0.867,
+            0.333,
+            0.0,
+            0.263,
+        ],
+        "solar_kw": [0.0, 2.5, 2.5, 0.0, 0.0, 6.0, 6.0, 2.5, 2.5, 6.0, 6.0, 6.0],
+        "peak_price_per_kw": 1.0,
+        "current_peak_kw": 4.501,
+    }
+    imports = [0.438, 0.011, 0.0, 0.11, 0.189, 0.126, 0.22, 0.497, 0.301, 0.265, 0.195, 0.0]
+    exports = [0.173, 0.002, 0.0, 0.058, 0.0, 0.09, 0.04, 0.294, 0.274, 0.215, 0.154, 0.0]
+    data = _request(
+        site,
+        prices=_prices(imports, exports, minutes=15),
+        battery={"capacity_kwh": 60.0, "soc_pct": 54.88},
+        charge={"max_kw": 9.32, "efficiency": 0.9},
+        targets=[{"by": (START + timedelta(hours=3)).isoformat(), "soc_pct": 39.93}],
+        discharge={"max_kw": 6.71, "efficiency": 0.9, "min_soc_pct": 20.0},
+    )
+    result = _plan(data)
+    assert result.peak_kw == pytest.approx(4.501)
+
+
 @st.composite
 def quarter_hour_requests_with_inner_bounds(draw: st.DrawFn) -> dict[str, Any]:
     """`quarter_hour_requests` with the target at any quarter (often inside an hour) and a

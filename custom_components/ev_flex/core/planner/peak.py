@@ -103,12 +103,14 @@ def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
             if start >= shift:
                 break
     discharge = car.request.discharge
+    eta_d = 1.0 if discharge is None else discharge.efficiency
+    # What covering the house's own load takes out of the battery, as `site.capped_stages`
+    # counts it: a load of a few denormals covers nothing, and the whole move is exported.
+    covering = car.horizon.hours[slot] * max(load, 0.0) / eta_d
     start = 0.0
     for end, cost in stage.discharge:
         # Covering the house's own load comes first and saves import; the rest is exported.
-        rate = (
-            discharge.efficiency if discharge is not None and load > 0.0 and start == 0.0 else 0.0
-        )
+        rate = eta_d if discharge is not None and start < covering else 0.0
         if end - start > _TINY_KWH:
             out.append(Piece(slot, end - start, -cost, rate, charging=False))
         start = end
