@@ -22,6 +22,7 @@ far above any energy price: when the best mix still needs it, no plan keeps to t
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+import math
 
 from .simplex import Row, solve_lp
 
@@ -31,6 +32,9 @@ _MAX_PLANS = 60
 _SLACK_PRICE = 1e4
 # A plan must undercut the mix by this much (relative to the cost) to join the master.
 _IMPROVEMENT = 1e-11
+# The master stops when its mix costs at most this much (relative) above the best lower
+# bound its plans give.
+_GAP = 1e-9
 # An hour over its budget by this much (kWh) in the mix keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
 # Weights below this drop out of the mix.
@@ -49,13 +53,23 @@ class PricedPlan:
 
 
 def mix_within_budgets(
-    solve_at: Callable[[Sequence[float]], PricedPlan], count: int, start: PricedPlan
+    solve_at: Callable[[Sequence[float]], PricedPlan],
+    count: int,
+    start: PricedPlan,
+    ceiling: float = math.inf,
+    warm: Sequence[PricedPlan] = (),
 ) -> tuple[list[float], set[int]] | None:
     """The cheapest mix of plans whose `count` hours keep to their budgets, found from the plan
     without prices `start`; the broken hours of the first plan that has some; None when no mix
-    keeps to the budgets."""
-    plans = [start]
-    weights = [1.0]
+    keeps to the budgets.
+
+    A plan at prices p is the cheapest there: every plan within the budgets costs at least its
+    cost + p . excess. When that is above `ceiling`, the most any plan can cost, no plan keeps
+    to the budgets, which the master would only find after many plans. `warm`: plans kept
+    from other caps that keep to this one elsewhere, to start the master with."""
+    plans = [start, *warm]
+    weights = [1.0] + [0.0] * len(warm)
+    bound = -math.inf
     for _ in range(_MAX_PLANS):
         costs = [plan.cost for plan in plans] + [_SLACK_PRICE] * count
         rows = [
@@ -74,7 +88,12 @@ def mix_within_budgets(
         if plan.broken:
             return plan.path, plan.broken
         value = plan.cost + sum(p * e for p, e in zip(prices, plan.excess, strict=True))
-        if value >= result.duals[count] - _IMPROVEMENT * (1.0 + abs(result.objective)):
+        if value > ceiling + _IMPROVEMENT * (1.0 + abs(ceiling)):
+            return None
+        # Every plan's value at its prices bounds the best mix from below, the master's mix
+        # from above: close enough, the mix is the cheapest.
+        bound = max(bound, value)
+        if bound >= result.objective - _GAP * (1.0 + abs(result.objective)):
             break
         plans.append(plan)
         weights.append(0.0)

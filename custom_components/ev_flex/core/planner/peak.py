@@ -13,8 +13,9 @@ by recursive refinement between neighbouring vertices. `g` is convex and piecewi
 is an ordinary convex stage for the DP, and the DP stays exact.
 
 The stage forgets the hour's inner boundaries. An hour takes it only where those need nothing
-beyond its ends (no target inside it, the protective level already reachable, no taper before
-its end, so its slots charge as with a flat curve), and the expanded
+beyond its ends (no target inside it, the protective level already reachable); its slots charge
+as with a flat curve, so where the plan takes the car into its taper in the hour,
+`site.solve_by_hours` prices the hour instead. The expanded
 path is checked inside the hour; an hour that fails the check (a dip below the floor between a
 discharge and a charge) falls back to per-slot caps.
 """
@@ -102,12 +103,14 @@ def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
             if start >= shift:
                 break
     discharge = car.request.discharge
+    eta_d = 1.0 if discharge is None else discharge.efficiency
+    # What covering the house's own load takes out of the battery, as `site.capped_stages`
+    # counts it: a load of a few denormals covers nothing, and the whole move is exported.
+    covering = car.horizon.hours[slot] * max(load, 0.0) / eta_d
     start = 0.0
     for end, cost in stage.discharge:
         # Covering the house's own load comes first and saves import; the rest is exported.
-        rate = (
-            discharge.efficiency if discharge is not None and load > 0.0 and start == 0.0 else 0.0
-        )
+        rate = eta_d if discharge is not None and start < covering else 0.0
         if end - start > _TINY_KWH:
             out.append(Piece(slot, end - start, -cost, rate, charging=False))
         start = end

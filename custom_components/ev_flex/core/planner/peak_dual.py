@@ -81,7 +81,7 @@ def saving_per_kw(
     needs, reach_low, reach_high = bounds
     energies = [car.start_kwh, *path]
     subgradients = [
-        _subgradient(car, stage, after - before, house[t])
+        _subgradient(car, stage, after - before, (house[t], car.horizon.hours[t]))
         for t, (stage, before, after) in enumerate(zip(free, energies[:-1], path, strict=True))
     ]
     relations = [
@@ -116,17 +116,21 @@ def _relation(energy: float, lower: float, upper: float) -> int:
     return _RISES if at_upper else _EQUAL
 
 
-def _subgradient(car: Car, stage: Stage, move: float, load: float) -> _Subgradient:
+def _subgradient(car: Car, stage: Stage, move: float, slot: tuple[float, float]) -> _Subgradient:
     """The slot's marginal costs at `move` (kWh into the battery, negative out of it), from its
-    stage without a cap: the pieces from full discharge to full charge, each with its slope
-    and the share of an import price in it (1/eta charging from the grid, eta_d discharging
-    to cover the house)."""
+    stage without a cap (`slot`: the house's load and the slot's length): the pieces from
+    full discharge to full charge, each with its slope and the share of an import price in it
+    (1/eta charging from the grid, eta_d discharging to cover the house)."""
     request = car.request
+    load, hours = slot
     pieces: list[tuple[float, float, float]] = []
     start = 0.0
     discharge_eta = 0.0 if request.discharge is None else request.discharge.efficiency
-    for k, (end, cost) in enumerate(stage.discharge):
-        share = discharge_eta if k == 0 and load > 0.0 else 0.0
+    # What covering the house's own load takes out of the battery, as `site.capped_stages`
+    # counts it (none for a load of a few denormals).
+    covering = hours * max(load, 0.0) / discharge_eta if discharge_eta > 0.0 else 0.0
+    for end, cost in stage.discharge:
+        share = discharge_eta if start < covering else 0.0
         pieces.append((end - start, -cost, share))
         start = end
     pieces.reverse()

@@ -21,7 +21,9 @@ caps that slot; an hour of several slots where the car can only charge gives its
 cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
 one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
 charging at its floor. An hour that can't be one stage for that, or for a target or the
-protective level inside it, or a taper reached in it, prices its import instead
+protective level inside it, or a taper the plan charges into in it (the other hours plan as with
+a flat curve, and the plan is made again until it charges into the taper in no new hour:
+`solve_by_hours`), prices its import instead
 (`_solve_priced`; several such hours together, `hour_prices.py`), which is exact too where its
 slots' costs are convex. Where they are not (export paying more than import, or with V2G a
 price p below zero where a kWh charged and discharged in one quarter would gain
@@ -101,7 +103,13 @@ _PRICE_STEPS = 60
 _PRICE_CEILING = 1e6
 # The most hours priced together at a cap: each takes the master LP (`hour_prices.py`) about
 # one more plan, and a taper reached early in a long horizon would price nearly every hour.
-_PRICED_HOURS = 6
+_PRICED_HOURS = 12
+# Plans kept per set of priced hours for the next cap's master (`_solve_priced`).
+_KEPT_PLANS = 40
+# Rounds of planning again with the hours a plan takes into the taper priced (`solve_by_hours`),
+# and how close (kWh) to the taper's reach a slot's charge counts as held by it.
+_TAPER_ROUNDS = 6
+_TAPER_HELD_KWH = 1e-9
 # How far (kWh) a move under the minimum power may be from it and still be taken up to it.
 _HAIR_KWH = 1e-6
 # The cap search with a minimum power: most evaluations, and how close
@@ -141,6 +149,14 @@ class Car:
     # The lowest cap that reaches, last found from each floor: where the search starts for the
     # next house (another car's plan changes the lowest cap little, if at all).
     lowest_caps: dict[float, float] = field(default_factory=dict, compare=False)
+    # The hours (by first slot) the last plan at a cap took into the taper, per house: where
+    # the next cap's plan starts looking (`solve_by_hours`).
+    tapering: dict[tuple[float, ...], set[int]] = field(default_factory=dict, compare=False)
+    # The plans made pricing several hours' imports, per house and priced hours (by first
+    # slot): the master at the next cap starts from those that keep to it (`_solve_priced`).
+    priced_plans: dict[tuple[tuple[float, ...], tuple[int, ...]], list[_KeptPlan]] = field(
+        default_factory=dict, compare=False
+    )
 
     def with_request(self, request: PlanRequest) -> Car:
         """This car asked with another request: what it kept for the old one starts afresh."""
@@ -781,9 +797,55 @@ def solve_by_hours(
 ) -> tuple[list[float], Callable[[], list[Stage]]] | None:
     """The cheapest path with each hour that can take it as one stage (`peak.py`), apart from
     the hours in `fallen`; None when an hour can't keep to the cap even by discharging.
-    `exact` gets whether no hour was left to per-slot caps that share its budget by guess."""
+    `exact` gets whether no hour was left to per-slot caps that share its budget by guess.
+
+    An hour counts as tapering (its import priced, `_unshared_hours`) only where the plan's
+    charge is held by the taper in it: the other hours plan as with a flat curve, which lets
+    the car charge at least as much, so a plan the taper holds nowhere else is the optimum.
+    Each round prices the hours the last plan took into the taper, until none is new. An hour
+    taken as one stage lets the car charge as with a flat curve, more than it can; per-slot
+    caps share an hour's budget as for a flat curve, which a tapering car may not be able to
+    use: where no plan keeps to the cap, every such hour the car may taper in is priced
+    before giving up."""
     free = stages(car, house)
-    eligible = _stage_hours(car, house) - fallen
+    key = tuple(house)
+    tapering = set(car.tapering.get(key, ()))
+    for _ in range(_TAPER_ROUNDS):
+        shared = _shared_by_hours(car, house, peak_cap, fallen, tapering)
+        if shared is None:
+            capped = _may_taper_hours(car, house) - (_stage_hours(car, house) - fallen)
+            wider = tapering | capped
+            if wider == tapering:
+                return None
+            tapering = wider
+            continue
+        slot_path, followed, priced_exactly = shared
+        held = _taper_held_hours(car, free, slot_path)
+        if held <= tapering or priced_exactly is None:
+            car.tapering[key] = held
+            if exact is not None:
+                exact.append(bool(priced_exactly) and held <= tapering)
+            return slot_path, partial(_followed_stages, car, house, peak_cap, slot_path, followed)
+        tapering |= held
+    # No round settled: every hour the car may taper in is priced.
+    car.tapering.pop(key, None)
+    shared = _shared_by_hours(car, house, peak_cap, fallen, _may_taper_hours(car, house))
+    if shared is None:
+        return None
+    slot_path, followed, _ = shared
+    if exact is not None:
+        exact.append(False)
+    return slot_path, partial(_followed_stages, car, house, peak_cap, slot_path, followed)
+
+
+def _shared_by_hours(
+    car: Car, house: Sequence[float], peak_cap: float, fallen: set[int], tapering: set[int]
+) -> tuple[list[float], list[int], bool | None] | None:
+    """One plan of `solve_by_hours` with the `tapering` hours priced: the path, the slots it
+    follows at their own grid power, and whether the priced hours were exact (None: too many
+    hours to price, their budgets shared out by per-slot caps); None as `solve_by_hours`."""
+    free = stages(car, house)
+    eligible = _stage_hours(car, house) - fallen - tapering
     hour_stages = _kept_hour_stages(car, house, peak_cap)
     for _ in range(_HOUR_ROUNDS):
         built = _hour_items(car, house, peak_cap, eligible, free, built=hour_stages)
@@ -792,7 +854,7 @@ def solve_by_hours(
         high, low, _ = reach_bounds(car, built.items)
         lower = _lower_at(car, high, built.ends)
         followed = [t for hour in built.hours if hour is not None for t in hour.slots]
-        unshared = _unshared_hours(car, house, peak_cap, free, built)
+        unshared = _unshared_hours(car, house, peak_cap, free, built, tapering)
         groups = unshared or []
         if not groups:
             path = optimal_site_path(built.items, car.start_kwh, lower, low, high)
@@ -807,14 +869,44 @@ def solve_by_hours(
             slot_path, broken = solved
             followed += [t for group in groups for t in group]
         if not broken:
-            if exact is not None:
-                # Prices mix plans, which is exact only where the slots' costs are convex.
-                convex = all(free[t].is_convex() for group in groups for t in group)
-                exact.append(unshared is not None and convex)
-            return slot_path, partial(_followed_stages, car, house, peak_cap, slot_path, followed)
+            # Prices mix plans, which is exact only where the slots' costs are convex.
+            convex = all(free[t].is_convex() for group in groups for t in group)
+            return slot_path, followed, None if unshared is None else convex
         eligible -= broken
         fallen |= broken
     return None
+
+
+def _taper_held_hours(car: Car, free: list[Stage], path: list[float]) -> set[int]:
+    """The hours of several slots (by first slot) where the path charges a slot into the taper
+    (up to its knee or past it) as far as the taper lets it from where it starts, or further."""
+    curve = car.curve
+    if curve.is_flat:
+        return set()
+    knee = curve.energies[0] if curve.powers[0] >= car.request.charge.max_kw else -math.inf
+    out: set[int] = set()
+    for group in car.hour_groups:
+        if len(group) < 2:
+            continue
+        for t in group:
+            energy = car.start_kwh if t == 0 else path[t - 1]
+            move = path[t] - energy
+            stage = free[t]
+            if not stage.tapers or move <= _TAPER_HELD_KWH:
+                continue
+            if path[t] < knee - _TAPER_HELD_KWH:
+                continue
+            if move >= stage.top(energy) - energy - _TAPER_HELD_KWH:
+                out.add(group[0])
+                break
+    return out
+
+
+def _may_taper_hours(car: Car, house: Sequence[float]) -> set[int]:
+    """The hours (by first slot) the car may reach its taper by the end of, charging at full
+    power from now."""
+    high = free_high(car, house)
+    return {group[0] for group in car.hour_groups if _tapers_within(car, group, high)}
 
 
 def _reshared(
@@ -917,11 +1009,17 @@ def _kept_hour_stages(
 
 
 def _unshared_hours(
-    car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _Items[HourStage]
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    free: list[Stage],
+    built: _Items[HourStage],
+    tapering: set[int],
 ) -> list[list[int]] | None:
     """The hours of several slots, not taken as one stage, whose budget per-slot caps can't
     share out exactly at this cap, so their import is priced (`_solve_priced`): a target or
-    the protective level inside it, a dip below the floor, or the taper reached in it. None
+    the protective level inside it, a dip below the floor, or the taper reached in it (the
+    `tapering` hours). None
     when there are more than `_PRICED_HOURS` of them; then per-slot caps stay (a heuristic
     for them)."""
     staged = {hour.slots[0] for hour in built.hours if hour is not None}
@@ -945,12 +1043,31 @@ def _unshared_hours(
             all(free[t].discharge_kwh <= 0.0 for t in group)
             and not any(first < b <= last for b in inside)
             and not (protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH)
-            and not _tapers_within(car, group, high)
+            and first not in tapering
         )
         if plain:
             continue
         found.append(group)
     return found if len(found) <= _PRICED_HOURS else None
+
+
+def _budget_hours(
+    car: Car, house: Sequence[float], peak_cap: float, free: list[Stage], built: _Items[HourStage]
+) -> list[list[int]]:
+    """The hours whose reach under the cap `_lowest_feasible_cap` takes from their whole
+    budget rather than their per-slot caps: those whose import is priced; with a taper, every
+    hour of several slots not taken as one stage that the cap may bind, since per-slot caps
+    give the budget to slots the tapering car can't use it in."""
+    if car.curve.is_flat:
+        return _unshared_hours(car, house, peak_cap, free, built, set()) or []
+    staged = {hour.slots[0] for hour in built.hours if hour is not None}
+    return [
+        group
+        for group in car.hour_groups
+        if len(group) > 1
+        and group[0] not in staged
+        and _may_bind(car, free, house, group, peak_cap, taper_at_full=True)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -997,6 +1114,8 @@ def _solve_priced(
     lower = _lower_at(car, high, built.ends)
     hours = car.horizon.hours
 
+    made: list[_KeptPlan] = []
+
     def solve_at(prices: Sequence[float]) -> PricedPlan:
         items = list(built.items)
         for (index, group), price in zip(spans, prices, strict=True):
@@ -1012,16 +1131,80 @@ def _solve_priced(
             for group, budget in zip(groups, budgets, strict=True)
         ]
         cost = energy_cost(car, net) + wear_cost(car, pds)
+        if not broken:
+            imports = [sum(hours[t] * max(net[t], 0.0) for t in g) for g in car.hour_groups]
+            made.append(_KeptPlan(slot_path, cost, imports))
         return PricedPlan(slot_path, cost, excess, broken)
 
     left = solve_at([0.0] * len(groups))
     if max(left.excess) <= _BUDGET_TOLERANCE_KWH or left.broken:
         return left.path, left.broken
     if len(groups) > 1:
-        return mix_within_budgets(solve_at, len(groups), left)
+        key = (tuple(house), tuple(group[0] for group in groups))
+        kept = car.priced_plans.setdefault(key, [])
+        warm = _kept_within(car, peak_cap, groups, kept, (lower, built.ends))
+        mixed = mix_within_budgets(solve_at, len(groups), left, _cost_ceiling(car, house), warm)
+        kept[:] = (kept + made)[-_KEPT_PLANS:]
+        return mixed
     return _solve_one_priced(
         lambda price: _Priced.of(price, solve_at([price])), _Priced.of(0.0, left)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _KeptPlan:
+    """A plan made at some cap pricing several hours: its path, cost and every hour's import."""
+
+    path: list[float]
+    cost: float
+    imports: list[float]
+
+
+def _kept_within(
+    car: Car,
+    peak_cap: float,
+    groups: list[list[int]],
+    kept: list[_KeptPlan],
+    bounds: tuple[list[float], list[int]],
+) -> list[PricedPlan]:
+    """The kept plans that are plans at this cap too, with this cap's excesses: every hour not
+    priced keeps to its budget here (a plan from a higher cap may not), and every boundary
+    keeps to this cap's lower bounds (`lower` at the slot boundaries `ends`)."""
+    lower, ends = bounds
+    priced = {group[0] for group in groups}
+    budgets = [hour_budget(car, group, peak_cap) for group in car.hour_groups]
+    index_of = {group[0]: h for h, group in enumerate(car.hour_groups)}
+    out: list[PricedPlan] = []
+    for plan in kept:
+        if any(
+            plan.imports[h] > budgets[h] + _BUDGET_TOLERANCE_KWH
+            for h, group in enumerate(car.hour_groups)
+            if group[0] not in priced
+        ):
+            continue
+        energies = [car.start_kwh, *plan.path]
+        reached = zip(lower, ends, strict=True)
+        if any(energies[end] < need - _REACH_MARGIN_KWH for need, end in reached):
+            continue
+        excess = [plan.imports[index_of[g[0]]] - budgets[index_of[g[0]]] for g in groups]
+        out.append(PricedPlan(plan.path, plan.cost, excess, set()))
+    return out
+
+
+def _cost_ceiling(car: Car, house: Sequence[float]) -> float:
+    """The most any plan can cost the house (energy and wear): every slot at its dearest."""
+    request = car.request
+    discharge = request.discharge
+    most_out = 0.0 if discharge is None else discharge.max_kw
+    wear = 0.0 if discharge is None else discharge.wear_cost_per_kwh / discharge.efficiency
+    total = 0.0
+    for hours, price, load in zip(car.horizon.hours, car.horizon.prices, house, strict=True):
+        export = 0.0 if price.export_price is None else price.export_price
+        most_import = max(load, 0.0) + request.charge.max_kw
+        most_export = max(-load, 0.0) + most_out
+        total += hours * (max(price.import_price, 0.0) * most_import + wear * most_out)
+        total += hours * max(-export, 0.0) * most_export
+    return total
 
 
 def _solve_one_priced(
@@ -1086,7 +1269,8 @@ def _one_stage_hours(car: Car, free: list[Stage], high: list[float]) -> set[int]
     """The hours (by first slot) taken as one stage: several convex slots, one of them able to
     discharge, no target inside, and the protective level reachable before the hour (`high`:
     the highest energies without a cap). Where the car can only charge, `hour_caps` giving the
-    budget to the cheapest slots is already exact."""
+    budget to the cheapest slots is already exact. The hours a plan takes into the taper are
+    left out where it is planned (`solve_by_hours`)."""
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     inside = {rule.index for rule in car.rules}
@@ -1098,8 +1282,6 @@ def _one_stage_hours(car: Car, free: list[Stage], high: list[float]) -> set[int]
         if any(first < b <= last for b in inside):
             continue
         if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
-            continue
-        if _tapers_within(car, group, high):
             continue
         convex = all(free[t].is_convex() for t in group)
         if convex and any(free[t].discharge_kwh > 0.0 for t in group):
@@ -1373,14 +1555,16 @@ def _reach_shortfall(car: Car, house: Sequence[float], cap: float, kept_at: floa
     reach."""
     free = stages(car, house)
     needs = lower_bounds(car, free_high(car, house))
+    # An hour the car may taper in isn't one stage: that would charge as with a flat curve.
+    eligible = _stage_hours(car, house) - _may_taper_hours(car, house)
     ends = list(range(len(needs)))
     if _takes_hours(car, cap):
         kept = _kept_hour_stages(car, house, cap) if cap == kept_at else None
-        built = _hour_items(car, house, cap, _stage_hours(car, house), free, kept is None, kept)
+        built = _hour_items(car, house, cap, eligible, free, kept is None, kept)
         if built is None:
             return math.inf
         ends = built.ends
-        early = _unshared_hours(car, house, cap, free, built) or []
+        early = _budget_hours(car, house, cap, free, built)
         high, possible = _reach_under_cap(car, house, cap, built, free, early)
     elif (hourly := _minimum_items(car, house, cap)) is not None:
         ends = hourly.ends
