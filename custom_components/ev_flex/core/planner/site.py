@@ -83,6 +83,9 @@ _CAP_KEPT_KW = 1e-8
 # ends.
 _LINE_STEPS = 60
 _LINE_TOLERANCE = 1e-11
+# The golden section after the lines, for a tapering car: a cost within 1e-6 moves the cap less.
+_TAPER_CAP_TOLERANCE_KW = 1e-7
+_GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 _LINE_MARGIN = 1e-3
 # Rounds that add the minimum power to the slots that break it, before every slot gets it.
 _MINIMUM_ROUNDS = 8
@@ -1635,7 +1638,29 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         # At the peak of the plan without a cap, that plan is the cheapest.
         scores.setdefault(high, free.cost)
         _lowest_on_lines(at, [low, probe, high])
+        if not car.curve.is_flat:
+            # A tapering car's cost at a cap is exact only as far as its hours into the taper
+            # are found, and lines through caps a hair apart can then bound wrongly: a golden
+            # section between the best cap's neighbours settles the cap.
+            _golden_between_neighbours(at, scores)
     return best if best_stages is None else replace(best, make_stages=best_stages)
+
+
+def _golden_between_neighbours(at: Callable[[float], float], scores: dict[float, float]) -> None:
+    """Golden-section search between the caps tried next to the cheapest one (`at` keeps the
+    best plan), to the cap's tolerance for the taper."""
+    caps = sorted(scores)
+    cheapest = min(range(len(caps)), key=lambda i: scores[caps[i]])
+    low, high = caps[max(cheapest - 1, 0)], caps[min(cheapest + 1, len(caps) - 1)]
+    a = high - _GOLDEN * (high - low)
+    b = low + _GOLDEN * (high - low)
+    while high - low > _TAPER_CAP_TOLERANCE_KW * (1.0 + high):
+        if at(a) <= at(b):
+            high, b = b, a
+            a = high - _GOLDEN * (high - low)
+        else:
+            low, a = a, b
+            b = low + _GOLDEN * (high - low)
 
 
 def _lowest_on_lines(at: Callable[[float], float], caps: list[float]) -> None:
