@@ -57,6 +57,27 @@ def _request(site: dict[str, Any] | None = None, **overrides: Any) -> dict[str, 
     return data
 
 
+def _bench_car_request(
+    site: dict[str, Any], prices: list[Any], soc_pct: float, hours: int, target_pct: float
+) -> dict[str, Any]:
+    """The planner bench's car (75 kWh, 11 kW tapering above 80 %, 10 kW V2G down to 30 %) in
+    this house, asked for `target_pct` within `hours`."""
+    return _request(
+        site,
+        prices=prices,
+        battery={"capacity_kwh": 75.0, "soc_pct": soc_pct},
+        charge={"max_kw": 11.0, "efficiency": 0.9, "taper": [[80.0, 11.0], [100.0, 3.0]]},
+        targets=[{"by": (START + timedelta(hours=hours)).isoformat(), "soc_pct": target_pct}],
+        discharge={
+            "max_kw": 10.0,
+            "efficiency": 0.9,
+            "min_soc_pct": 30.0,
+            "wear_cost_per_kwh": 0.02,
+        },
+        protective_soc_pct=20.0,
+    )
+
+
 def _plan(data: dict[str, Any], rel_tol: float = 1e-6) -> Plan:
     request = PlanRequest.from_dict(data)
     result = plan(request)
@@ -1350,20 +1371,7 @@ def test_a_tapering_car_gets_the_budget_its_taper_leaves_in_an_hour_from_the_oth
         "peak_price_per_kw": 1.5,
         "current_peak_kw": 5.0,
     }
-    data = _request(
-        site,
-        prices=_prices(imports, exports, minutes=15),
-        battery={"capacity_kwh": 75.0, "soc_pct": 50.0},
-        charge={"max_kw": 11.0, "efficiency": 0.9, "taper": [[80.0, 11.0], [100.0, 3.0]]},
-        targets=[{"by": (START + timedelta(hours=10)).isoformat(), "soc_pct": 80.0}],
-        discharge={
-            "max_kw": 10.0,
-            "efficiency": 0.9,
-            "min_soc_pct": 30.0,
-            "wear_cost_per_kwh": 0.02,
-        },
-        protective_soc_pct=20.0,
-    )
+    data = _bench_car_request(site, _prices(imports, exports, minutes=15), 50.0, 10, 80.0)
     _plan(data)
 
 
@@ -1391,20 +1399,7 @@ def test_only_the_hours_a_plan_charges_past_the_knee_in_count_as_tapering() -> N
         "peak_price_per_kw": 1.5,
         "current_peak_kw": 5.0,
     }
-    data = _request(
-        site,
-        prices=_prices(imports, exports, minutes=15),
-        battery={"capacity_kwh": 75.0, "soc_pct": 75.0},
-        charge={"max_kw": 11.0, "efficiency": 0.9, "taper": [[80.0, 11.0], [100.0, 3.0]]},
-        targets=[{"by": (START + timedelta(hours=7)).isoformat(), "soc_pct": 95.0}],
-        discharge={
-            "max_kw": 10.0,
-            "efficiency": 0.9,
-            "min_soc_pct": 30.0,
-            "wear_cost_per_kwh": 0.02,
-        },
-        protective_soc_pct=20.0,
-    )
+    data = _bench_car_request(site, _prices(imports, exports, minutes=15), 75.0, 7, 95.0)
     result = _plan(data)
     assert result.slots[-1].soc_pct_end == pytest.approx(95.0)
 
