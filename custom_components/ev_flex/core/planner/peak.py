@@ -83,6 +83,12 @@ class HourStage:
         return [out[slot] for slot in self.slots]
 
 
+def covering_kwh(hours: float, load: float, discharge_efficiency: float) -> float:
+    """What a slot's discharge takes out of the battery to cover the house's own load (kWh),
+    before the rest is exported: the stages, their pieces and their slopes all count it so."""
+    return hours * max(load, 0.0) / discharge_efficiency
+
+
 def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
     """A convex slot's pieces, built as `site.stages` builds its costs."""
     out: list[Piece] = []
@@ -104,9 +110,8 @@ def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
                 break
     discharge = car.request.discharge
     eta_d = 1.0 if discharge is None else discharge.efficiency
-    # What covering the house's own load takes out of the battery, as `site.capped_stages`
-    # counts it: a load of a few denormals covers nothing, and the whole move is exported.
-    covering = car.horizon.hours[slot] * max(load, 0.0) / eta_d
+    # A load of a few denormals covers nothing, and the whole move is exported.
+    covering = covering_kwh(car.horizon.hours[slot], load, eta_d)
     start = 0.0
     for end, cost in stage.discharge:
         # Covering the house's own load comes first and saves import; the rest is exported.

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import math
 from typing import TYPE_CHECKING
 
+from .peak import covering_kwh
+
 if TYPE_CHECKING:
     from .site import Car
     from .site_dp import Stage
@@ -126,9 +128,8 @@ def _subgradient(car: Car, stage: Stage, move: float, slot: tuple[float, float])
     pieces: list[tuple[float, float, float]] = []
     start = 0.0
     discharge_eta = 0.0 if request.discharge is None else request.discharge.efficiency
-    # What covering the house's own load takes out of the battery, as `site.capped_stages`
-    # counts it (none for a load of a few denormals).
-    covering = hours * max(load, 0.0) / discharge_eta if discharge_eta > 0.0 else 0.0
+    # None for a load of a few denormals, as the stage counts it.
+    covering = covering_kwh(hours, load, discharge_eta) if discharge_eta > 0.0 else 0.0
     for end, cost in stage.discharge:
         share = discharge_eta if start < covering else 0.0
         pieces.append((end - start, -cost, share))

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any
 from .curve import ChargeCurve, SlotReach
 from .hour_prices import PricedPlan, mix_within_budgets
 from .minimum_hours import MinimumHour, minimum_hour
-from .peak import HourPieces, HourStage, hour_pieces, hour_stage
+from .peak import HourPieces, HourStage, covering_kwh, hour_pieces, hour_stage
 from .peak_dual import saving_per_kw
 from .site_dp import PathMemo, Stage, optimal_site_path
 
@@ -160,6 +160,13 @@ class Car:
     priced_plans: dict[tuple[tuple[float, ...], tuple[int, ...]], list[_KeptPlan]] = field(
         default_factory=dict, compare=False
     )
+
+    @property
+    def knee_kwh(self) -> float:
+        """The energy up to which the car charges at full power, where its taper begins (minus
+        infinity where it never charges at full power)."""
+        curve = self.curve
+        return curve.energies[0] if curve.powers[0] >= self.request.charge.max_kw else -math.inf
 
     def with_request(self, request: PlanRequest) -> Car:
         """This car asked with another request: what it kept for the old one starts afresh."""
@@ -387,7 +394,7 @@ def capped_stages(
             total = hours * power / discharge.efficiency
             wear, eta_d = discharge.wear_cost_per_kwh, discharge.efficiency
             if total > 0.0:
-                saved = hours * max(load, 0.0) / eta_d
+                saved = covering_kwh(hours, load, eta_d)
                 if saved > 0.0:
                     discharge_costs = ((min(saved, total), wear - eta_d * imp),)
                 if saved < total:
@@ -561,8 +568,6 @@ def _minimum_hours(car: Car, house: Sequence[float], peak_cap: float) -> set[int
     flat charge curve (or one that can't taper yet by the hour's end), no target inside, the
     protective level reachable before the hour, and a cap the car at full power would break."""
     curve = car.curve
-    full_power_kw = car.request.charge.max_kw
-    flat_until = curve.energies[0] if curve.powers[0] >= full_power_kw else -math.inf
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     free = stages(car, house)
@@ -573,7 +578,7 @@ def _minimum_hours(car: Car, house: Sequence[float], peak_cap: float) -> set[int
         first, last = group[0], group[-1]
         if len(group) < 2 or any(first < b <= last for b in inside):
             continue
-        if not curve.is_flat and high[last + 1] > flat_until:
+        if not curve.is_flat and high[last + 1] > car.knee_kwh:
             continue
         if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
             continue
@@ -886,7 +891,7 @@ def _taper_held_hours(car: Car, free: list[Stage], path: list[float]) -> set[int
     curve = car.curve
     if curve.is_flat:
         return set()
-    knee = curve.energies[0] if curve.powers[0] >= car.request.charge.max_kw else -math.inf
+    knee = car.knee_kwh
     out: set[int] = set()
     for group in car.hour_groups:
         if len(group) < 2:
@@ -1295,11 +1300,9 @@ def _one_stage_hours(car: Car, free: list[Stage], high: list[float]) -> set[int]
 def _tapers_within(car: Car, group: list[int], high: list[float]) -> bool:
     """Whether the car may reach its taper by the hour's end (`high`: the highest energies
     without a cap); before it, its slots charge as with a flat curve."""
-    curve = car.curve
-    if curve.is_flat:
+    if car.curve.is_flat:
         return False
-    flat_until = curve.energies[0] if curve.powers[0] >= car.request.charge.max_kw else -math.inf
-    return high[group[-1] + 1] > flat_until
+    return high[group[-1] + 1] > car.knee_kwh
 
 
 def _lower_at(car: Car, reach_high: list[float], ends: list[int]) -> list[float]:
