@@ -436,11 +436,14 @@ def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> 
         return best
     total = _house_cost(cars, base, flows)
     shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
+    minimum = [car.request.charge.min_kw > 0.0 for car in cars]
+    if any(minimum):
+        # The check below needs the stages; made once here, the site plan keeps them.
+        outcomes = [o.followed() for o in outcomes]
     joint = _Coordinated(flows, outcomes, total, shortfall)
     if any(
-        car.request.charge.min_kw > 0.0
-        and below_minimum(o.followed().stages, car.start_kwh, o.path)
-        for car, o in zip(cars, outcomes, strict=True)
+        held and below_minimum(o.stages, car.start_kwh, o.path)
+        for car, o, held in zip(cars, outcomes, minimum, strict=True)
     ):
         # A mix of plans averages a charge at the minimum with none, below the minimum: each
         # car is planned once more against the others' mix, which keeps its minimum and the
