@@ -33,6 +33,7 @@ from . import (
     validate_request,
     validate_site,
 )
+from .exchange import energy_path, trade_hours
 from .joint import plan_jointly, without_limits
 from .site import (
     Car,
@@ -289,6 +290,7 @@ def plan_site(request: SiteRequest) -> SitePlan:
     if len(cars) >= _LATER_FIRST_CARS:
         best = _later_first(cars, base, best)
     best = _improve_jointly(cars, base, best)
+    best = _with_trades(cars, base, best)
     return _site_plan(request, cars, base, best.outcomes)
 
 
@@ -454,6 +456,33 @@ def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> 
     if not _within_limits(cars[0], base, best.flows):
         return joint
     return joint if _better(joint, best) else best
+
+
+def _with_trades(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
+    """The cars' plans after trading hours' energy (`exchange.py`), when that saves and keeps
+    every limit and minimum."""
+    flows = trade_hours(cars, base, best.flows)
+    if flows is None:
+        return best
+    outcomes = []
+    for index, car in enumerate(cars):
+        house = _with_others(base, flows, index)
+        outcome = Outcome(
+            energy_path(car, *flows[index]),
+            [],
+            0.0,
+            0.0,
+            partial(stages, without_limits(car), house),
+        )
+        outcomes.append(outcome.followed())
+    shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
+    traded = _Coordinated(flows, outcomes, _house_cost(cars, base, flows), shortfall)
+    if not _within_limits(cars[0], base, flows) or any(
+        below_minimum(o.stages, car.start_kwh, o.path)
+        for car, o in zip(cars, outcomes, strict=True)
+    ):
+        return best
+    return traded if _better(traded, best) else best
 
 
 def _within_limits(
