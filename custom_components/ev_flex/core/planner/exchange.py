@@ -16,7 +16,7 @@ house's fuse and export limit.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import math
 
 from .joint import without_limits
@@ -69,6 +69,8 @@ class _Plans:
     needs: list[list[float]]
     charges: list[list[float]]
     discharges: list[list[float]]
+    # Each car's energy after every slot, kept with its powers.
+    paths: list[list[float]] = field(default_factory=list)
 
     def net(self, site: _Site, t: int) -> float:
         net = site.base[t]
@@ -86,19 +88,7 @@ def trade_hours(
     if len(cars) < 2 or all(car.request.charge.min_kw <= 0.0 for car in cars):
         return None
     site = _site(cars[0], base, flows)
-    own = [stages(without_limits(car), base) for car in cars]
-    plans = _Plans(
-        cars,
-        own,
-        [],
-        [list(pcs) for pcs, _ in flows],
-        [list(pds) for _, pds in flows],
-    )
-    for k, car in enumerate(cars):
-        path = energy_path(car, plans.charges[k], plans.discharges[k])
-        lower = lower_bounds(car, reach_bounds(car, own[k])[0])[1:]
-        # A trade never takes a car further below what it must reach than its plan is now.
-        plans.needs.append([min(need, e) for need, e in zip(lower, path, strict=True)])
+    plans = _plans(cars, base, flows)
     traded = False
     for _ in range(_MAX_TRADES):
         if not _trade_once(site, plans):
@@ -109,7 +99,28 @@ def trade_hours(
     return list(zip(plans.charges, plans.discharges, strict=True))
 
 
-def _site(first: Car, base: list[float], flows: list[tuple[list[float], list[float]]]) -> _Site:
+def _plans(
+    cars: list[Car], base: list[float], flows: list[tuple[list[float], list[float]]]
+) -> _Plans:
+    own = [stages(without_limits(car), base) for car in cars]
+    plans = _Plans(cars, own, [], [list(pcs) for pcs, _ in flows], [list(pds) for _, pds in flows])
+    for k, car in enumerate(cars):
+        path = energy_path(car, plans.charges[k], plans.discharges[k])
+        plans.paths.append(path)
+        lower = lower_bounds(car, reach_bounds(car, own[k])[0])[1:]
+        # A trade never takes a car further below what it must reach than its plan is now.
+        plans.needs.append([min(need, e) for need, e in zip(lower, path, strict=True)])
+    return plans
+
+
+def _site(
+    first: Car,
+    base: list[float],
+    flows: list[tuple[list[float], list[float]]],
+    peak: float | None = None,
+) -> _Site:
+    """The site as the trades see it: each hour may import up to `peak` (kW on average, the
+    plan's own peak by default), or what it imports now where that is more."""
     site = first.request.site
     assert site is not None
     prices = first.horizon.prices
@@ -118,7 +129,9 @@ def _site(first: Car, base: list[float], flows: list[tuple[list[float], list[flo
         for t, (pc, pd) in enumerate(zip(pcs, pds, strict=True)):
             grid[t] += pc - pd
     hours = first.horizon.hours
-    level = max(site.current_peak_kw, peak_kw(first.hour_groups, hours, grid, first.hour_before))
+    if peak is None:
+        peak = peak_kw(first.hour_groups, hours, grid, first.hour_before)
+    level = max(site.current_peak_kw, peak)
     budgets = {}
     for group in first.hour_groups:
         imported = sum(hours[t] * max(grid[t], 0.0) for t in group)
@@ -161,15 +174,24 @@ def _energy(plans: _Plans, site: _Site, k: int, group: list[int]) -> float:
 
 
 def _pack(
-    site: _Site, plans: _Plans, k: int, group: list[int], energy: float, other: dict[int, float]
+    site: _Site,
+    plans: _Plans,
+    k: int,
+    group: list[int],
+    energy: float,
+    other: dict[int, float],
+    entering: float = 0.0,
 ) -> dict[int, float] | None:
     """Car k's cheapest powers in one hour that draw `energy` kWh from the grid, at least its
-    minimum in every slot it charges in; `other` is the rest of the house per slot. None when
+    minimum in every slot it charges in, and by every slot what its needs ask of it there (a
+    target may fall inside the hour); `other` is the rest of the house per slot, `entering`
+    what the car has more as the hour begins (kWh, moved earlier in the same trade). None when
     no set of slots can take the energy."""
     if energy < -_KWH:
         return None
+    required = _required(site, plans, k, group, entering)
     if energy <= _KWH:
-        return dict.fromkeys(group, 0.0)
+        return dict.fromkeys(group, 0.0) if max(required.values()) <= _KWH else None
     charge = plans.cars[k].request.charge
     own = plans.own[k]
     low_kw = min(charge.min_kw, charge.max_kw)
@@ -183,20 +205,68 @@ def _pack(
     best_cost = math.inf
     for mask in range(1, 1 << len(open_slots)):
         chosen = [t for i, t in enumerate(open_slots) if mask >> i & 1]
-        least = sum(site.hours[t] * low_kw for t in chosen)
-        most = sum(site.hours[t] * top_kw[t] for t in chosen)
-        if energy < least - _KWH or energy > most + _KWH:
+        powers = _filled(site, group, chosen, energy, low_kw, top_kw, required)
+        if powers is None:
             continue
-        powers = dict.fromkeys(group, 0.0)
-        rest = energy - least
-        for t in chosen:  # cheapest first
-            extra = min((top_kw[t] - low_kw) * site.hours[t], max(rest, 0.0))
-            powers[t] = low_kw + extra / site.hours[t]
-            rest -= extra
         cost = sum(site.slot_cost(t, other[t] + powers[t]) for t in group)
         if cost < best_cost:
             best, best_cost = powers, cost
     return best
+
+
+def _required(
+    site: _Site, plans: _Plans, k: int, group: list[int], entering: float
+) -> dict[int, float]:
+    """The grid energy car k must have drawn in the hour by the end of each of its slots for
+    its needs, from the energy it has as the hour begins."""
+    car = plans.cars[k]
+    start = group[0]
+    energy = entering + (car.start_kwh if start == 0 else plans.paths[k][start - 1])
+    eta = car.request.charge.efficiency
+    return {t: max(0.0, (plans.needs[k][t] - energy) / eta) for t in group}
+
+
+def _filled(
+    site: _Site,
+    group: list[int],
+    chosen: list[int],
+    energy: float,
+    low_kw: float,
+    top_kw: dict[int, float],
+    required: dict[int, float],
+) -> dict[int, float] | None:
+    """The powers that draw `energy` kWh in the chosen slots (cheapest first), the minimum in
+    each, what the needs require by each slot from the cheapest slots before it; None when
+    they can't."""
+    least = sum(site.hours[t] * low_kw for t in chosen)
+    most = sum(site.hours[t] * top_kw[t] for t in chosen)
+    if energy < least - _KWH or energy > most + _KWH:
+        return None
+    powers = dict.fromkeys(group, 0.0)
+    for t in chosen:
+        powers[t] = low_kw
+    rest = energy - least
+    drawn = 0.0
+    for t in group:
+        drawn += site.hours[t] * powers[t]
+        short = required[t] - drawn
+        for s in chosen:  # the cheapest slots up to t make up what the needs lack there
+            if short <= _KWH:
+                break
+            if s > t:
+                continue
+            extra = min((top_kw[s] - powers[s]) * site.hours[s], short, max(rest, 0.0))
+            powers[s] += extra / site.hours[s]
+            rest -= extra
+            short -= extra
+            drawn += extra
+        if short > _KWH:
+            return None
+    for t in chosen:
+        extra = min((top_kw[t] - powers[t]) * site.hours[t], max(rest, 0.0))
+        powers[t] += extra / site.hours[t]
+        rest -= extra
+    return powers
 
 
 def _hour_cost(site: _Site, plans: _Plans, group: list[int]) -> tuple[float, float]:
@@ -299,22 +369,47 @@ def _amounts(
 
 
 def _traded(
-    site: _Site, plans: _Plans, group: list[int], giver: int, taker: int, amount: _Amount
+    site: _Site,
+    plans: _Plans,
+    group: list[int],
+    giver: int,
+    taker: int,
+    amount: _Amount,
+    entering: dict[int, float] | None = None,
 ) -> dict[tuple[int, int], float] | None:
     """Both cars' powers in one hour after the taker takes `amount[0]` kWh and the giver gives
-    `amount[1]`; None when either can't pack its new energy."""
+    `amount[1]`; `entering` is what each car has more as the hour begins (kWh in the battery,
+    from an earlier hour of the same trade). None when either can't pack its new energy."""
     taken_kwh, given_kwh = amount
+    before = {} if entering is None else entering
+    if giver == taker:
+        alone = {t: plans.net(site, t) - plans.charges[giver][t] for t in group}
+        energy = _energy(plans, site, giver, group) + taken_kwh - given_kwh
+        packed = _pack(site, plans, giver, group, energy, alone, before.get(giver, 0.0))
+        return None if packed is None else {(giver, t): p for t, p in packed.items()}
     others = {
         t: plans.net(site, t) - plans.charges[giver][t] - plans.charges[taker][t] for t in group
     }
     giving = _pack(
-        site, plans, giver, group, _energy(plans, site, giver, group) - given_kwh, dict(others)
+        site,
+        plans,
+        giver,
+        group,
+        _energy(plans, site, giver, group) - given_kwh,
+        dict(others),
+        before.get(giver, 0.0),
     )
     if giving is None:
         return None
     with_giver = {t: others[t] + giving[t] for t in group}
     taking = _pack(
-        site, plans, taker, group, _energy(plans, site, taker, group) + taken_kwh, with_giver
+        site,
+        plans,
+        taker,
+        group,
+        _energy(plans, site, taker, group) + taken_kwh,
+        with_giver,
+        before.get(taker, 0.0),
     )
     if taking is None:
         return None
@@ -353,6 +448,10 @@ def _best_return(
     there = _traded(site, plans, first, giver, taker, (taken, given))
     assert there is not None
     alone = taken - given
+    after_first = {
+        taker: taken * plans.cars[taker].request.charge.efficiency,
+        giver: -given * plans.cars[giver].request.charge.efficiency,
+    }
     returns: list[tuple[float, list[int], dict[tuple[int, int], float]]] = []
     traded_back: list[tuple[float, list[int], dict[tuple[int, int], float]]] = []
     given_up: list[tuple[float, list[int], dict[tuple[int, int], float]]] = []
@@ -367,7 +466,8 @@ def _best_return(
         ):
             if amount[1] <= _KWH or has < amount[1] - _KWH:
                 continue
-            back = _traded(site, plans, second, taker, giver, amount)
+            entering = after_first if second[0] > first[0] else None
+            back = _traded(site, plans, second, taker, giver, amount, entering)
             if back is not None:
                 into.append(
                     (_cost_with(site, plans, second, back) - costs[second[0]][0], second, back)
@@ -447,3 +547,184 @@ def _car_keeps(plans: _Plans, k: int, trade: _Trade) -> bool:
 def _apply(plans: _Plans, trade: _Trade) -> None:
     for (k, t), power in trade.powers.items():
         plans.charges[k][t] = power
+    for k in {k for k, _ in trade.powers}:
+        car = plans.cars[k]
+        plans.paths[k] = energy_path(car, plans.charges[k], plans.discharges[k])
+
+
+# --------------------------------------------------------------------------------------------
+# Lowering the peak
+
+# Moves made at most to bring the hours under a lower peak.
+_MAX_SHIFTS = 200
+# Halvings of the peak's range searched.
+_PEAK_HALVINGS = 8
+
+
+def lower_peak(
+    cars: list[Car],
+    base: list[float],
+    flows: list[tuple[list[float], list[float]]],
+    floor: float,
+) -> list[list[tuple[list[float], list[float]]]]:
+    """The cars' powers at lower peaks: a search between the plan's peak and `floor` (kW),
+    each peak found reachable by moving energy out of the hours above it. The lowest first.
+
+    Each car's own search of the peak can't move the other car: where an hour's room is
+    below a car's minimum, the other car gives up that much in this hour and takes it again
+    in the hour above the peak, which then imports less (a trade, as above).
+    """
+    first = cars[0]
+    grid = list(base)
+    for pcs, pds in flows:
+        for t, (pc, pd) in enumerate(zip(pcs, pds, strict=True)):
+            grid[t] += pc - pd
+    high = peak_kw(first.hour_groups, first.horizon.hours, grid, first.hour_before)
+    low = floor
+    found: list[list[tuple[list[float], list[float]]]] = []
+    for _ in range(_PEAK_HALVINGS):
+        if high - low <= _KWH:
+            break
+        middle = (low + high) / 2.0
+        shifted = _under_peak(cars, base, flows, middle)
+        if shifted is None:
+            low = middle
+        else:
+            high = middle
+            found.append(shifted)
+    found.reverse()
+    return found
+
+
+def _under_peak(
+    cars: list[Car], base: list[float], flows: list[tuple[list[float], list[float]]], peak: float
+) -> list[tuple[list[float], list[float]]] | None:
+    """The cars' powers with every hour imported under `peak`, or None when no moves get there."""
+    site = _site(cars[0], base, flows, peak)
+    first = cars[0]
+    targets = {g[0]: hour_budget(first, g, max(peak, _floor(first))) for g in site.groups}
+    plans = _plans(cars, base, flows)
+    for _ in range(_MAX_SHIFTS):
+        groups = [g for g in site.groups if _tradable(plans, g)]
+        costs = {g[0]: _hour_cost(site, plans, g) for g in groups}
+        over = [g for g in site.groups if _hour_cost(site, plans, g)[1] > targets[g[0]] + _KWH]
+        if not over:
+            return list(zip(plans.charges, plans.discharges, strict=True))
+        shift = None
+        for group in over:
+            if group[0] in costs:
+                shift = _best_shift(site, plans, costs, groups, targets, group)
+                if shift is not None:
+                    break
+        if shift is None:
+            return None
+        _apply(plans, shift)
+        # The hour moved out of may not take that import again.
+        for group in shift.groups:
+            site.budgets[group[0]] = min(
+                site.budgets[group[0]], max(targets[group[0]], _hour_cost(site, plans, group)[1])
+            )
+    return None
+
+
+def _floor(first: Car) -> float:
+    site = first.request.site
+    return 0.0 if site is None else site.current_peak_kw
+
+
+def _best_shift(
+    site: _Site,
+    plans: _Plans,
+    costs: dict[int, tuple[float, float]],
+    groups: list[list[int]],
+    targets: dict[int, float],
+    over: list[int],
+) -> _Trade | None:
+    """The move that takes most of the hour's import above its budget to an hour with room,
+    then costs least; None when none keeps every limit.
+
+    A car moves energy out of the hour into one with room; where that room is below its
+    minimum, the other car gives up the rest there and takes it in this hour instead.
+    """
+    excess = costs[over[0]][1] - targets[over[0]]
+    candidates: list[tuple[float, float, _Trade]] = []
+    for mover in range(len(plans.cars)):
+        has = _energy(plans, site, mover, over)
+        if has <= _KWH:
+            continue
+        charge = plans.cars[mover].request.charge
+        low_kw = min(charge.min_kw, charge.max_kw)
+        for into in groups:
+            if into is over:
+                continue
+            room = targets[into[0]] - costs[into[0]][1]
+            if room <= _KWH:
+                continue
+            amounts = {min(excess, room, has), has}
+            chunk = 0.0
+            for t in sorted(into, key=lambda t: site.imports[t]):
+                chunk += site.hours[t] * low_kw
+                amounts.add(chunk)
+            for amount in amounts:
+                if amount <= _KWH or amount > has + _KWH:
+                    continue
+                for other in range(len(plans.cars)):
+                    trade = _shift(site, plans, costs, over, into, mover, other, amount, room)
+                    if trade is None:
+                        continue
+                    moved = min(excess, amount if other == mover else min(amount, room))
+                    candidates.append((-moved, -trade.saving, trade))
+    candidates.sort(key=lambda item: (item[0], item[1]))
+    for _, _, trade in candidates:
+        if _keeps_limits(site, plans, trade):
+            return trade
+    return None
+
+
+def _shift(
+    site: _Site,
+    plans: _Plans,
+    costs: dict[int, tuple[float, float]],
+    over: list[int],
+    into: list[int],
+    mover: int,
+    other: int,
+    amount: float,
+    room: float,
+) -> _Trade | None:
+    """The mover's `amount` kWh moved from hour `over` to hour `into`: alone (`other` is the
+    mover) where `into` has room for it, else with the other car giving up the rest in `into`
+    and taking it in `over`."""
+    eta = {k: car.request.charge.efficiency for k, car in enumerate(plans.cars)}
+    if other == mover:
+        if amount > room + _KWH:
+            return None
+        into_amount: _Amount = (amount, 0.0)
+        over_amount: _Amount = (0.0, amount)
+        into_change = {mover: amount * eta[mover]}
+        over_change = {mover: -amount * eta[mover]}
+    else:
+        given = max(0.0, amount - room)
+        if given <= _KWH or given > _energy(plans, site, other, into) + _KWH:
+            return None
+        into_amount = (amount, given)
+        over_amount = (given, amount)
+        into_change = {mover: amount * eta[mover], other: -given * eta[other]}
+        over_change = {mover: -amount * eta[mover], other: given * eta[other]}
+    # The later hour is packed knowing what the earlier one changed.
+    if into[0] < over[0]:
+        there = _traded(site, plans, into, other, mover, into_amount)
+        back = _traded(site, plans, over, mover, other, over_amount, into_change)
+    else:
+        back = _traded(site, plans, over, mover, other, over_amount)
+        there = _traded(site, plans, into, other, mover, into_amount, over_change)
+    if there is None or back is None:
+        return None
+    saving = (
+        costs[into[0]][0]
+        + costs[over[0]][0]
+        - _cost_with(site, plans, into, there)
+        - _cost_with(site, plans, over, back)
+    )
+    giver = mover if other == mover else other
+    return _Trade(saving, giver, mover, (into, over), {**there, **back})

@@ -33,7 +33,7 @@ from . import (
     validate_request,
     validate_site,
 )
-from .exchange import energy_path, trade_hours
+from .exchange import energy_path, lower_peak, trade_hours
 from .joint import plan_jointly, without_limits
 from .site import (
     Car,
@@ -291,6 +291,8 @@ def plan_site(request: SiteRequest) -> SitePlan:
         best = _later_first(cars, base, best)
     best = _improve_jointly(cars, base, best)
     best = _with_trades(cars, base, best)
+    if tariff:
+        best = _with_lower_peak(cars, base, best)
     return _site_plan(request, cars, base, best.outcomes)
 
 
@@ -464,6 +466,16 @@ def _with_trades(cars: list[Car], base: list[float], best: _Coordinated) -> _Coo
     flows = trade_hours(cars, base, best.flows)
     if flows is None:
         return best
+    traded = _from_flows(cars, base, flows)
+    if traded is None:
+        return best
+    return traded if _better(traded, best) else best
+
+
+def _from_flows(
+    cars: list[Car], base: list[float], flows: list[tuple[list[float], list[float]]]
+) -> _Coordinated | None:
+    """The cars' plans with these powers, or None when they break a limit or a minimum."""
     outcomes = []
     for index, car in enumerate(cars):
         house = _with_others(base, flows, index)
@@ -476,13 +488,29 @@ def _with_trades(cars: list[Car], base: list[float], best: _Coordinated) -> _Coo
         )
         outcomes.append(outcome.followed())
     shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
-    traded = _Coordinated(flows, outcomes, _house_cost(cars, base, flows), shortfall)
     if not _within_limits(cars[0], base, flows) or any(
         below_minimum(o.stages, car.start_kwh, o.path)
         for car, o in zip(cars, outcomes, strict=True)
     ):
+        return None
+    return _Coordinated(flows, outcomes, _house_cost(cars, base, flows), shortfall)
+
+
+def _with_lower_peak(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
+    """The cars' plans at the lower peak (`exchange.lower_peak`), then traded, that meets the
+    targets as well and costs least, when it costs less."""
+    if all(car.request.charge.min_kw <= 0.0 for car in cars):
         return best
-    return traded if _better(traded, best) else best
+    site = cars[0].request.site
+    assert site is not None
+    for flows in lower_peak(cars, base, best.flows, site.current_peak_kw):
+        lowered = _from_flows(cars, base, flows)
+        if lowered is None:
+            continue
+        lowered = _with_trades(cars, base, lowered)
+        if _better(lowered, best):
+            best = lowered
+    return best
 
 
 def _within_limits(
