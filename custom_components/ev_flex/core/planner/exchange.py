@@ -180,16 +180,21 @@ def _pack(
     group: list[int],
     energy: float,
     other: dict[int, float],
-    entering: float = 0.0,
+    entering: float | None = None,
 ) -> dict[int, float] | None:
     """Car k's cheapest powers in one hour that draw `energy` kWh from the grid, at least its
     minimum in every slot it charges in, and by every slot what its needs ask of it there (a
     target may fall inside the hour); `other` is the rest of the house per slot, `entering`
-    what the car has more as the hour begins (kWh, moved earlier in the same trade). None when
-    no set of slots can take the energy."""
+    what the car has more as the hour begins (kWh, moved earlier in the same trade), or None
+    not to look at the needs (a first guess the trade's check settles). None when no set of
+    slots can take the energy."""
     if energy < -_KWH:
         return None
-    required = _required(site, plans, k, group, entering)
+    required = (
+        dict.fromkeys(group, 0.0)
+        if entering is None
+        else _required(site, plans, k, group, entering)
+    )
     if energy <= _KWH:
         return dict.fromkeys(group, 0.0) if max(required.values()) <= _KWH else None
     charge = plans.cars[k].request.charge
@@ -379,13 +384,17 @@ def _traded(
 ) -> dict[tuple[int, int], float] | None:
     """Both cars' powers in one hour after the taker takes `amount[0]` kWh and the giver gives
     `amount[1]`; `entering` is what each car has more as the hour begins (kWh in the battery,
-    from an earlier hour of the same trade). None when either can't pack its new energy."""
+    from an earlier hour of the same trade), or None not to look at the needs. None when either
+    can't pack its new energy."""
     taken_kwh, given_kwh = amount
-    before = {} if entering is None else entering
+
+    def before(k: int) -> float | None:
+        return None if entering is None else entering.get(k, 0.0)
+
     if giver == taker:
         alone = {t: plans.net(site, t) - plans.charges[giver][t] for t in group}
         energy = _energy(plans, site, giver, group) + taken_kwh - given_kwh
-        packed = _pack(site, plans, giver, group, energy, alone, before.get(giver, 0.0))
+        packed = _pack(site, plans, giver, group, energy, alone, before(giver))
         return None if packed is None else {(giver, t): p for t, p in packed.items()}
     others = {
         t: plans.net(site, t) - plans.charges[giver][t] - plans.charges[taker][t] for t in group
@@ -397,7 +406,7 @@ def _traded(
         group,
         _energy(plans, site, giver, group) - given_kwh,
         dict(others),
-        before.get(giver, 0.0),
+        before(giver),
     )
     if giving is None:
         return None
@@ -409,7 +418,7 @@ def _traded(
         group,
         _energy(plans, site, taker, group) + taken_kwh,
         with_giver,
-        before.get(taker, 0.0),
+        before(taker),
     )
     if taking is None:
         return None
@@ -448,10 +457,10 @@ def _best_return(
     there = _traded(site, plans, first, giver, taker, (taken, given))
     assert there is not None
     alone = taken - given
-    after_first = {
-        taker: taken * plans.cars[taker].request.charge.efficiency,
-        giver: -given * plans.cars[giver].request.charge.efficiency,
-    }
+    taker_eta = plans.cars[taker].request.charge.efficiency
+    giver_eta = plans.cars[giver].request.charge.efficiency
+    after_first = {taker: taken * taker_eta, giver: -given * giver_eta}
+    after_return = {taker: -taken * taker_eta, giver: given * giver_eta}
     returns: list[tuple[float, list[int], dict[tuple[int, int], float]]] = []
     traded_back: list[tuple[float, list[int], dict[tuple[int, int], float]]] = []
     given_up: list[tuple[float, list[int], dict[tuple[int, int], float]]] = []
@@ -466,16 +475,24 @@ def _best_return(
         ):
             if amount[1] <= _KWH or has < amount[1] - _KWH:
                 continue
-            entering = after_first if second[0] > first[0] else None
+            # A whole return is packed knowing the hour before it; the parts of a split one
+            # are a first guess.
+            whole = into is returns
+            entering = (after_first if second[0] > first[0] else {}) if whole else None
             back = _traded(site, plans, second, taker, giver, amount, entering)
             if back is not None:
                 into.append(
                     (_cost_with(site, plans, second, back) - costs[second[0]][0], second, back)
                 )
-    candidates = [
-        _Trade(saving - lost, giver, taker, (first, second), {**there, **back})
-        for lost, second, back in returns
-    ]
+    candidates = []
+    for lost, second, back in returns:
+        entering = {} if second[0] > first[0] else after_return
+        packed = _traded(site, plans, first, giver, taker, (taken, given), entering)
+        if packed is not None:
+            gained = costs[first[0]][0] - _cost_with(site, plans, first, packed)
+            candidates.append(
+                _Trade(gained - lost, giver, taker, (first, second), {**packed, **back})
+            )
     traded_back.sort(key=lambda item: item[0])
     given_up.sort(key=lambda item: item[0])
     for lost, second, back in traded_back[:_SPLIT_HOURS]:
@@ -713,10 +730,10 @@ def _shift(
         over_change = {mover: -amount * eta[mover], other: given * eta[other]}
     # The later hour is packed knowing what the earlier one changed.
     if into[0] < over[0]:
-        there = _traded(site, plans, into, other, mover, into_amount)
+        there = _traded(site, plans, into, other, mover, into_amount, {})
         back = _traded(site, plans, over, mover, other, over_amount, into_change)
     else:
-        back = _traded(site, plans, over, mover, other, over_amount)
+        back = _traded(site, plans, over, mover, other, over_amount, {})
         there = _traded(site, plans, into, other, mover, into_amount, over_change)
     if there is None or back is None:
         return None
