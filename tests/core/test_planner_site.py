@@ -1916,6 +1916,36 @@ def test_two_cars_with_a_minimum_power_never_break_it_or_a_limit(
     check_site_against_reference(request, plan_site(request), rel_tol=None)
 
 
+@settings(_SETTINGS, max_examples=EXAMPLES // 3)
+@given(
+    site_requests(minutes=15),
+    site_requests(minutes=15),
+    st.floats(1.0, 6.0),
+    st.floats(1.0, 6.0),
+    st.floats(0.1, 20.0),
+)
+def test_two_cars_with_a_minimum_trading_quarters_never_break_a_limit(
+    first: dict[str, Any],
+    second: dict[str, Any],
+    first_min_kw: float,
+    second_min_kw: float,
+    peak_price: float,
+) -> None:
+    # Quarter hours under a capacity tariff: the cars trade energy between hours and lower the
+    # peak together (exchange.py), and each trade must keep the targets inside an hour, the
+    # fuse, the minimums and the hours' imports.
+    _with_minimum(first, first_min_kw)
+    _with_minimum(second, second_min_kw)
+    site = first["site"]
+    site["peak_price_per_kw"] = peak_price
+    site.setdefault("current_peak_kw", 0.0)
+    site["import_limit_kw"] = max(
+        site.get("import_limit_kw", 0.0), first["charge"]["min_kw"], second["charge"]["min_kw"]
+    )
+    request = _cars(first, second)
+    check_site_against_reference(request, plan_site(request), rel_tol=None)
+
+
 def _with_v2g(data: dict[str, Any], draw: st.DrawFn) -> None:
     data["discharge"] = {
         "max_kw": draw(st.floats(0.5, 10.0)),
