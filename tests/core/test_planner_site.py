@@ -1896,6 +1896,42 @@ def test_two_cars_with_a_minimum_lower_the_peak_together() -> None:
     check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
 
 
+def test_two_cars_with_a_minimum_plan_again_after_trading() -> None:
+    # Four hours, the third dear, targets after the horizon. The turns left the first car at
+    # full power in the first hour, which set the peak; planned once more against the second
+    # car's traded plan it spreads evenly, 7.5 % cheaper.
+    now = START + timedelta(minutes=17)
+
+    def car(
+        identity: str, soc: float, max_kw: float, efficiency: float, by: int, to: float
+    ) -> dict[str, Any]:
+        return {
+            "id": identity,
+            "battery": {"capacity_kwh": 40.0, "soc_pct": soc},
+            "charge": {"max_kw": max_kw, "efficiency": efficiency, "min_kw": 1.0},
+            "targets": [{"by": (START + timedelta(minutes=by)).isoformat(), "soc_pct": to}],
+        }
+
+    request = SiteRequest.from_dict(
+        {
+            "now": now.isoformat(),
+            "prices": _prices([0.0, 0.0, 0.5, 0.0], [0.0, 0.0, 0.5, 0.0]),
+            "site": {
+                "base_load_kw": [0.0] * 4,
+                "solar_kw": [0.0] * 4,
+                "import_limit_kw": 99.0,
+                "peak_price_per_kw": 1.0,
+                "current_peak_kw": 0.0,
+            },
+            "vehicles": [
+                car("a", 0.0, 7.5, 0.8125, 377, 71.0),
+                car("b", 4.0, 11.0, 1.0, 395, 79.0),
+            ],
+        }
+    )
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
+
+
 def _with_minimum(data: dict[str, Any], min_kw: float) -> None:
     data["charge"]["min_kw"] = min(min_kw, data["charge"]["max_kw"])
 
