@@ -598,6 +598,12 @@ def lower_peak(
             grid[t] += pc - pd
     high = peak_kw(first.hour_groups, first.horizon.hours, grid, first.hour_before)
     low = floor
+    if high - low <= _KWH:
+        return []
+    # The month's peak itself first: nothing lower costs less.
+    at_floor = _under_peak(cars, base, flows, floor)
+    if at_floor is not None:
+        return [at_floor]
     found: list[list[tuple[list[float], list[float]]]] = []
     for _ in range(_PEAK_HALVINGS):
         if high - low <= _KWH:
