@@ -1,18 +1,22 @@
 """Cars with a minimum power trading energy between hours: a local search after the turns.
 
 Under a capacity tariff every hour has an import budget the cars share. A minimum power makes
-that sharing combinatorial: a hour's budget of 11.93 kW in its cheapest quarter is one car's
+that sharing combinatorial: an hour's budget of 11.93 kW in its cheapest quarter is one car's
 10.55 kW plus the other's 1.38 kW minimum, but a car planned on its own (in its turn) fills
 the quarter to its own 11 kW and puts the rest, above its 4.14 kW minimum, in a dearer one.
 No turn of one car can make that room: the other car would have to take the 1.38 kW in this
 hour and give the same energy back in another.
 
 A trade does exactly that. Car B takes `x` kWh of grid energy in hour h1 where car A gives it
-up, and gives `x` back to A in hour h2. Each car then packs its energy in both hours into
-their cheapest slots, at least its minimum power in every slot it charges in. Every hour's
-import stays as it was (so the peak does too); a trade is kept when the house's energy cost
-falls and both cars keep every limit: their own power, minimum, battery and targets, and the
-house's fuse and export limit.
+up (or less, where h1's budget has room), and gives it back in another hour or two. Each car
+then packs its energy in those hours into their cheapest slots, at least its minimum power in
+every slot it charges in, and by each slot what a target there asks. No hour imports more than
+the plan's peak allows; a trade is kept when the house's energy cost falls and both cars keep
+every limit: their own power, minimum, battery and targets, and the house's fuse and export
+limit.
+
+The same moves lower the peak (`lower_peak`): energy leaves the hours above a lower peak for
+hours with room, with the other car's help where the room is below a car's minimum.
 """
 
 from collections.abc import Sequence
