@@ -413,3 +413,31 @@ async def test_a_charger_enode_will_not_place_is_asked_once(
     assert caplog.text.count("Could not put a charger in the charging location") == 1
     assert enode_entry.state is ConfigEntryState.LOADED
     assert entity_id(hass, "switch", f"{new_charger}_charging")
+
+
+async def test_a_vehicle_without_a_name_is_named_in_the_servers_language(
+    hass: HomeAssistant,
+    fake_enode: FakeEnodeServer,
+    enode_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Enode gives this car and this charger neither a name nor a brand: their devices are
+    "Fahrzeug" and "Ladestation" in German."""
+    hass.config.language = "de"
+    link_site(fake_enode)
+    fake_enode.add_raw_vehicle(
+        ENODE_USER,
+        {"id": "plain-car", "chargeState": "nonsense", "information": 5, "capabilities": []},
+    )
+    fake_enode.add_raw_charger(
+        ENODE_USER,
+        {"id": "plain-charger", "chargeState": "nonsense", "information": 5, "capabilities": []},
+    )
+    await without_webhook_url(hass)
+    await setup_entry(hass, enode_entry)
+    await poll(hass, freezer)
+    devices = dr.async_get(hass)
+    for identity, name in (("plain-car", "Fahrzeug"), ("plain-charger", "Ladestation")):
+        device = devices.async_get_device_by_identifier((DOMAIN, identity), enode_entry.entry_id)
+        assert device is not None
+        assert device.name == name

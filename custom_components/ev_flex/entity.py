@@ -15,7 +15,7 @@ from .coordinator import AccountCoordinator, EvFlexConfigEntry
 from .core.controller import ControllerSettings, Decision
 from .core.model import ChargerState, CommandKind, CommandResult, VehicleState
 from .core.pairing import EvSystem
-from .helpers import charger_name, vehicle_name
+from .helpers import charger_name, charger_own_name, vehicle_name, vehicle_own_name
 from .price_source import PriceCoordinator
 from .site import HomeSite
 from .smart_charging import VehicleSmartCharging, new_vehicle_signal
@@ -77,13 +77,16 @@ class EvFlexDeviceEntity(CoordinatorEntity[AccountCoordinator]):
 
 def vehicle_device_info(vehicle: VehicleState) -> DeviceInfo:
     """The vehicle's device; every entity of the vehicle describes it the same way, so it is
-    named correctly whichever platform registers it first."""
+    named correctly whichever platform registers it first. Without a name of its own it is
+    "Vehicle" in the server's language."""
+    own = vehicle_own_name(vehicle)
     return DeviceInfo(
         identifiers={(DOMAIN, vehicle.vehicle_id)},
         manufacturer=vehicle.make,
         model=vehicle.model,
         model_id=str(vehicle.year) if vehicle.year else None,
-        name=vehicle_name(vehicle),
+        name=own or None,
+        translation_key=None if own else "vehicle",
     )
 
 
@@ -103,7 +106,7 @@ class EvFlexVehicleEntity(EvFlexDeviceEntity):
     @property
     def device_name(self) -> str:
         """The vehicle's name."""
-        return vehicle_name(self.coordinator.data.vehicles[self.device_id])
+        return vehicle_name(self.coordinator.data.vehicles[self.device_id], cached_texts(self.hass))
 
     @property
     def system(self) -> EvSystem | None:
@@ -128,12 +131,14 @@ class EvFlexChargerEntity(EvFlexDeviceEntity):
         """Describe the charger device."""
         super().__init__(coordinator, charger_id, description)
         charger = coordinator.data.chargers[charger_id]
+        own = charger_own_name(charger)
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, charger_id)},
             manufacturer=charger.make,
             model=charger.model,
             serial_number=charger.serial_number,
-            name=charger_name(charger),
+            name=own or None,
+            translation_key=None if own else "charger",
         )
 
     def _device_or_none(self) -> ChargerState | None:
@@ -142,7 +147,7 @@ class EvFlexChargerEntity(EvFlexDeviceEntity):
     @property
     def device_name(self) -> str:
         """The charger's name."""
-        return charger_name(self.coordinator.data.chargers[self.device_id])
+        return charger_name(self.coordinator.data.chargers[self.device_id], cached_texts(self.hass))
 
     @property
     def charger(self) -> ChargerState:

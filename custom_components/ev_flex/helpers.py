@@ -8,18 +8,26 @@ from .core.model import ChargerState, VehicleState
 from .texts import Texts
 
 
-def vehicle_name(vehicle: VehicleState) -> str:
-    """The name a vehicle's device gets."""
-    return (
-        vehicle.display_name
-        or " ".join(part for part in (vehicle.make, vehicle.model) if part)
-        or "Vehicle"
-    )
+def vehicle_own_name(vehicle: VehicleState) -> str:
+    """The vehicle's name as its account gives it (its own, or make and model); empty when
+    the account gives none."""
+    return vehicle.display_name or " ".join(part for part in (vehicle.make, vehicle.model) if part)
 
 
-def charger_name(charger: ChargerState) -> str:
-    """The name a charger's device gets."""
-    return " ".join(part for part in (charger.make, charger.model) if part) or "Charger"
+def vehicle_name(vehicle: VehicleState, texts: Texts | None = None) -> str:
+    """The vehicle's name, or "Vehicle" in the server's language (English without `texts`,
+    e.g. before EV Flex's texts are loaded)."""
+    return vehicle_own_name(vehicle) or (texts("device_vehicle") if texts else "Vehicle")
+
+
+def charger_own_name(charger: ChargerState) -> str:
+    """The charger's make and model; empty when the account gives neither."""
+    return " ".join(part for part in (charger.make, charger.model) if part)
+
+
+def charger_name(charger: ChargerState, texts: Texts | None = None) -> str:
+    """The charger's name, or "Charger" in the server's language (English without `texts`)."""
+    return charger_own_name(charger) or (texts("device_charger") if texts else "Charger")
 
 
 # What a store key may hold as it is: Enode's UUIDs and EV Flex's own ids.

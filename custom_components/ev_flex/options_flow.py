@@ -100,6 +100,7 @@ from .site import (
 from .texts import (
     Texts,
     async_texts,
+    cached_texts,
     enode_error_text,
     link_failure_placeholders,
     price_read_text,
@@ -982,10 +983,11 @@ class EvFlexOptionsFlow(OptionsFlowWithReload):
         runtime, _ = loaded
         await runtime.coordinator.async_refresh()
         data = runtime.coordinator.data
+        texts = cached_texts(self.hass)
         names = (
-            {key: charger_name(charger) for key, charger in data.chargers.items()}
+            {key: charger_name(charger, texts) for key, charger in data.chargers.items()}
             if self._linking is VendorType.CHARGER
-            else {key: vehicle_name(vehicle) for key, vehicle in data.vehicles.items()}
+            else {key: vehicle_name(vehicle, texts) for key, vehicle in data.vehicles.items()}
         )
         if not runtime.coordinator.last_update_success or not names:
             return await self.async_step_link_failed()
