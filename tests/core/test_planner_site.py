@@ -1806,36 +1806,58 @@ def test_two_cars_mixing_plans_keep_each_cars_minimum_power() -> None:
     assert result.vehicles[1].plan.slots[4].charge_kw >= 1.0
 
 
+def _minimum_car(
+    identity: str, battery: tuple[float, float], charge: tuple[float, float, float], to: Any
+) -> dict[str, Any]:
+    """A car with a minimum power: (capacity, soc) and (max kW, efficiency, min kW); `to` is
+    (when, soc) of its target."""
+    (capacity, soc), (max_kw, efficiency, min_kw), (by, target) = battery, charge, to
+    return {
+        "id": identity,
+        "battery": {"capacity_kwh": capacity, "soc_pct": soc},
+        "charge": {"max_kw": max_kw, "efficiency": efficiency, "min_kw": min_kw},
+        "targets": [{"by": by.isoformat(), "soc_pct": target}],
+    }
+
+
+def _later(minutes: int) -> datetime:
+    """This many minutes after the tests' start."""
+    return START + timedelta(minutes=minutes)
+
+
+def _tariff_site(
+    prices: list[Any], lists: tuple[list[float], list[float]], limits: tuple[float, float, float]
+) -> dict[str, Any]:
+    """Prices and a house: (load, solar) per slot, and (fuse, price per kW, month's peak)."""
+    (base, solar), (fuse, peak_price, peak) = lists, limits
+    return {
+        "prices": prices,
+        "site": {
+            "base_load_kw": base,
+            "solar_kw": solar,
+            "import_limit_kw": fuse,
+            "peak_price_per_kw": peak_price,
+            "current_peak_kw": peak,
+        },
+    }
+
+
 def test_two_cars_with_a_minimum_share_an_hours_cheapest_quarter() -> None:
     # Each hour may import 2.9825 kWh (11.93 kW for a quarter) and its first quarter is the
     # cheapest. The 11 kW car alone can't take 11.93 kW, and the rest is below its 4.14 kW
     # minimum, so in turns it charged a dearer quarter; sharing the quarter with the other
     # car's 1.38 kW minimum is 1.2 % cheaper.
     quarters = [round(0.1 + 0.1 * q + 0.01 * h, 4) for h in range(4) for q in range(4)]
-    end = (START + timedelta(hours=4)).isoformat()
-
-    def car(identity: str, capacity: float, max_kw: float, min_kw: float, kwh: float) -> Any:
-        return {
-            "id": identity,
-            "battery": {"capacity_kwh": capacity, "soc_pct": 0.0},
-            "charge": {"max_kw": max_kw, "efficiency": 1.0, "min_kw": min_kw},
-            "targets": [{"by": end, "soc_pct": 100.0 * kwh / capacity}],
-        }
-
+    end = START + timedelta(hours=4)
     request = SiteRequest.from_dict(
         {
             "now": START.isoformat(),
-            "prices": _prices(quarters, None, minutes=15),
-            "site": {
-                "base_load_kw": [0.0] * 16,
-                "solar_kw": [0.0] * 16,
-                "import_limit_kw": 17.3,
-                "peak_price_per_kw": 100.0,
-                "current_peak_kw": 2.9825,
-            },
+            **_tariff_site(
+                _prices(quarters, None, minutes=15), ([0.0] * 16, [0.0] * 16), (17.3, 100.0, 2.9825)
+            ),
             "vehicles": [
-                car("a", 75.0, 11.0, 4.14, 9.209),
-                car("b", 40.0, 7.4, 1.38, 1.527),
+                _minimum_car("a", (75.0, 0.0), (11.0, 1.0, 4.14), (end, 100.0 * 9.209 / 75.0)),
+                _minimum_car("b", (40.0, 0.0), (7.4, 1.0, 1.38), (end, 100.0 * 1.527 / 40.0)),
             ],
         }
     )
@@ -1865,31 +1887,14 @@ def test_two_cars_with_a_minimum_lower_the_peak_together() -> None:
         0.133, 0.0, 1.379, 0.356, 0.962, 1.189, 0.0, 0.0, 0.682, 1.038, 0.863, 1.324, 0.271,
         0.663, 0.0, 1.674, 0.859, 1.916, 0.115, 0.441, 0.311, 0.512, 0.912, 0.0,
     ]  # fmt: skip
-
-    def car(
-        identity: str, soc: float, min_kw: float, efficiency: float, hours: int, to: float
-    ) -> dict[str, Any]:
-        return {
-            "id": identity,
-            "battery": {"capacity_kwh": 75.0, "soc_pct": soc},
-            "charge": {"max_kw": 3.7, "efficiency": efficiency, "min_kw": min_kw},
-            "targets": [{"by": (START + timedelta(hours=hours)).isoformat(), "soc_pct": to}],
-        }
-
+    prices = _prices(imports, [round(p * 0.3, 4) for p in imports], minutes=15)
     request = SiteRequest.from_dict(
         {
             "now": START.isoformat(),
-            "prices": _prices(imports, [round(p * 0.3, 4) for p in imports], minutes=15),
-            "site": {
-                "base_load_kw": base,
-                "solar_kw": solar,
-                "import_limit_kw": 17.3,
-                "peak_price_per_kw": 1.0,
-                "current_peak_kw": 3.0,
-            },
+            **_tariff_site(prices, (base, solar), (17.3, 1.0, 3.0)),
             "vehicles": [
-                car("a", 39.2, 1.4, 0.863, 6, 49.1),
-                car("b", 56.2, 3.7, 0.937, 3, 64.8),
+                _minimum_car("a", (75.0, 39.2), (3.7, 0.863, 1.4), (_later(6 * 60), 49.1)),
+                _minimum_car("b", (75.0, 56.2), (3.7, 0.937, 3.7), (_later(3 * 60), 64.8)),
             ],
         }
     )
@@ -1900,32 +1905,17 @@ def test_two_cars_with_a_minimum_plan_again_after_trading() -> None:
     # Four hours, the third dear, targets after the horizon. The turns left the first car at
     # full power in the first hour, which set the peak; planned once more against the second
     # car's traded plan it spreads evenly, 7.5 % cheaper.
-    now = START + timedelta(minutes=17)
-
-    def car(
-        identity: str, soc: float, max_kw: float, efficiency: float, by: int, to: float
-    ) -> dict[str, Any]:
-        return {
-            "id": identity,
-            "battery": {"capacity_kwh": 40.0, "soc_pct": soc},
-            "charge": {"max_kw": max_kw, "efficiency": efficiency, "min_kw": 1.0},
-            "targets": [{"by": (START + timedelta(minutes=by)).isoformat(), "soc_pct": to}],
-        }
-
     request = SiteRequest.from_dict(
         {
-            "now": now.isoformat(),
-            "prices": _prices([0.0, 0.0, 0.5, 0.0], [0.0, 0.0, 0.5, 0.0]),
-            "site": {
-                "base_load_kw": [0.0] * 4,
-                "solar_kw": [0.0] * 4,
-                "import_limit_kw": 99.0,
-                "peak_price_per_kw": 1.0,
-                "current_peak_kw": 0.0,
-            },
+            "now": (START + timedelta(minutes=17)).isoformat(),
+            **_tariff_site(
+                _prices([0.0, 0.0, 0.5, 0.0], [0.0, 0.0, 0.5, 0.0]),
+                ([0.0] * 4, [0.0] * 4),
+                (99.0, 1.0, 0.0),
+            ),
             "vehicles": [
-                car("a", 0.0, 7.5, 0.8125, 377, 71.0),
-                car("b", 4.0, 11.0, 1.0, 395, 79.0),
+                _minimum_car("a", (40.0, 0.0), (7.5, 0.8125, 1.0), (_later(377), 71.0)),
+                _minimum_car("b", (40.0, 4.0), (11.0, 1.0, 1.0), (_later(395), 79.0)),
             ],
         }
     )
