@@ -223,6 +223,16 @@ class SiteSpec:
     # average counts it over the whole hour, so replans within an hour keep to one peak.
     hour_import_kwh: float = 0.0
 
+    @property
+    def import_cap_kw(self) -> float:
+        """The import limit as a number: infinite where there is none."""
+        return math.inf if self.import_limit_kw is None else self.import_limit_kw
+
+    @property
+    def export_cap_kw(self) -> float:
+        """The export limit as a number: infinite where there is none."""
+        return math.inf if self.export_limit_kw is None else self.export_limit_kw
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form that `PlanRequest.from_dict` reads under "site"."""
         data: dict[str, Any] = {

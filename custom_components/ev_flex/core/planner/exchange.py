@@ -146,8 +146,8 @@ def _site(
         imports=[p.import_price for p in prices],
         exports=[0.0 if p.export_price is None else p.export_price for p in prices],
         groups=first.hour_groups,
-        import_limit=math.inf if site.import_limit_kw is None else site.import_limit_kw,
-        export_limit=math.inf if site.export_limit_kw is None else site.export_limit_kw,
+        import_limit=site.import_cap_kw,
+        export_limit=site.export_cap_kw,
         budgets=budgets,
     )
 

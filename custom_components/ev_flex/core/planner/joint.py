@@ -211,8 +211,8 @@ def _build(
     first = cars[0]
     site = first.request.site
     assert site is not None
-    import_limit = math.inf if site.import_limit_kw is None else site.import_limit_kw
-    export_limit = math.inf if site.export_limit_kw is None else site.export_limit_kw
+    import_limit = site.import_cap_kw
+    export_limit = site.export_cap_kw
     least = list(house)
     most = list(house)
     for car in range(len(cars)):

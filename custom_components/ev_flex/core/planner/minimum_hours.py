@@ -335,7 +335,7 @@ def _least_kw(car: Car) -> float:
 def _room_kw(car: Car, load: float) -> float:
     """The most the car may charge in a slot with this house load: its maximum and the fuse."""
     site = car.request.site
-    fuse = math.inf if site is None or site.import_limit_kw is None else site.import_limit_kw
+    fuse = math.inf if site is None else site.import_cap_kw
     return min(car.request.charge.max_kw, max(fuse, load) - load)
 
 

@@ -548,8 +548,8 @@ def _within_limits(
     site = first.request.site
     assert site is not None
     grid = _with_others(base, flows, -1)
-    top = math.inf if site.import_limit_kw is None else site.import_limit_kw
-    bottom = math.inf if site.export_limit_kw is None else site.export_limit_kw
+    top = site.import_cap_kw
+    bottom = site.export_cap_kw
     return all(
         g <= max(top, load) + 1e-9 and -g <= max(bottom, -load) + 1e-9
         for g, load in zip(grid, base, strict=True)
@@ -686,8 +686,8 @@ def _kept_to_limits(
     """
     site = cars[0].request.site
     assert site is not None
-    top = math.inf if site.import_limit_kw is None else site.import_limit_kw
-    bottom = math.inf if site.export_limit_kw is None else site.export_limit_kw
+    top = site.import_cap_kw
+    bottom = site.export_cap_kw
     if math.isinf(top) and math.isinf(bottom):
         return flows
     hours = cars[0].horizon.hours

@@ -286,7 +286,7 @@ def hour_caps(
     # The car's power when it charges at all (the taper aside).
     least_kw = min(car.request.charge.min_kw, room_kw)
     site = car.request.site
-    fuse = math.inf if site is None or site.import_limit_kw is None else site.import_limit_kw
+    fuse = math.inf if site is None else site.import_cap_kw
     for group in car.hour_groups if groups is None else groups:
         budget = hour_budget(car, group, peak)
         own = sum(hours[t] * max(house[t], 0.0) for t in group)
@@ -364,11 +364,8 @@ def capped_stages(
     request = car.request
     charge, discharge = request.charge, request.discharge
     site = request.site
-    import_limit = math.inf
-    export_limit = math.inf
-    if site is not None:
-        import_limit = math.inf if site.import_limit_kw is None else site.import_limit_kw
-        export_limit = math.inf if site.export_limit_kw is None else site.export_limit_kw
+    import_limit = math.inf if site is None else site.import_cap_kw
+    export_limit = math.inf if site is None else site.export_cap_kw
     hours_list = car.horizon.hours
     reaches: dict[tuple[float, float], SlotReach] = {}
     out: list[Stage] = []
@@ -972,7 +969,7 @@ def _reshare_hour(
     if sum(hours[t] * max(net[t], 0.0) for t in group) > budget - _RESHARE_KWH:
         return []
     site = car.request.site
-    fuse = math.inf if site is None or site.import_limit_kw is None else site.import_limit_kw
+    fuse = math.inf if site is None else site.import_cap_kw
     new: dict[int, float] = {}
     full: list[int] = []
     for t in group:
