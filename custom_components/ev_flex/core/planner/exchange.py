@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 import math
 
+from . import SlotFlow, energy_after
 from .joint import without_limits
 from .site import Car, hour_budget, lower_bounds, peak_kw, reach_bounds, stages
 from .site_dp import Stage
@@ -50,7 +51,10 @@ class _Site:
     groups: list[list[int]]
     import_limit: float
     export_limit: float
-    # What each hour (by its first slot) may import without raising the plan's peak.
+    # The peak (kW) the hours keep to: the plan's own, or a lower one to reach.
+    level: float
+    # What each hour (by its first slot) may import: up to the level, or what it imports now
+    # where that is more.
     budgets: dict[int, float]
 
     def slot_cost(self, t: int, net: float) -> float:
@@ -76,10 +80,13 @@ class _Plans:
     # Each car's energy after every slot, kept with its powers.
     paths: list[list[float]] = field(default_factory=list)
 
-    def net(self, site: _Site, t: int) -> float:
+    def net(self, site: _Site, t: int, powers: dict[tuple[int, int], float] | None = None) -> float:
+        """The house's grid power in slot `t`, with the charging `powers` (car, slot) of a
+        trade in place of the plans' where given."""
         net = site.base[t]
-        for pcs, pds in zip(self.charges, self.discharges, strict=True):
-            net += pcs[t] - pds[t]
+        for k, (pcs, pds) in enumerate(zip(self.charges, self.discharges, strict=True)):
+            charge = pcs[t] if powers is None else powers.get((k, t), pcs[t])
+            net += charge - pds[t]
         return net
 
 
@@ -128,10 +135,7 @@ def _site(
     site = first.request.site
     assert site is not None
     prices = first.horizon.prices
-    grid = list(base)
-    for pcs, pds in flows:
-        for t, (pc, pd) in enumerate(zip(pcs, pds, strict=True)):
-            grid[t] += pc - pd
+    grid = _grid(base, flows)
     hours = first.horizon.hours
     if peak is None:
         peak = peak_kw(first.hour_groups, hours, grid, first.hour_before)
@@ -148,20 +152,26 @@ def _site(
         groups=first.hour_groups,
         import_limit=site.import_cap_kw,
         export_limit=site.export_cap_kw,
+        level=level,
         budgets=budgets,
     )
 
 
+def _grid(base: list[float], flows: list[tuple[list[float], list[float]]]) -> list[float]:
+    """The house's grid power per slot with every car's powers."""
+    grid = list(base)
+    for pcs, pds in flows:
+        for t, (pc, pd) in enumerate(zip(pcs, pds, strict=True)):
+            grid[t] += pc - pd
+    return grid
+
+
 def energy_path(car: Car, pcs: Sequence[float], pds: Sequence[float]) -> list[float]:
     """The energies after every slot with these powers."""
-    charge = car.request.charge
-    discharge = car.request.discharge
     energy = car.start_kwh
     path: list[float] = []
     for hours, pc, pd in zip(car.horizon.hours, pcs, pds, strict=True):
-        energy += hours * charge.efficiency * pc
-        if pd > 0.0 and discharge is not None:
-            energy -= hours * pd / discharge.efficiency
+        energy = energy_after(car.request, hours, energy, SlotFlow(pc, pd, 0.0))
         path.append(energy)
     return path
 
@@ -434,13 +444,7 @@ def _traded(
 def _cost_with(
     site: _Site, plans: _Plans, group: list[int], powers: dict[tuple[int, int], float]
 ) -> float:
-    cost = 0.0
-    for t in group:
-        net = site.base[t]
-        for k in range(len(plans.cars)):
-            net += powers.get((k, t), plans.charges[k][t]) - plans.discharges[k][t]
-        cost += site.slot_cost(t, net)
-    return cost
+    return sum(site.slot_cost(t, plans.net(site, t, powers)) for t in group)
 
 
 def _best_return(
@@ -525,9 +529,7 @@ def _keeps_limits(site: _Site, plans: _Plans, trade: _Trade) -> bool:
     for group in trade.groups:
         imported = 0.0
         for t in group:
-            net = site.base[t]
-            for k in range(len(plans.cars)):
-                net += trade.powers.get((k, t), plans.charges[k][t]) - plans.discharges[k][t]
+            net = plans.net(site, t, trade.powers)
             if not site.within_limits(t, net):
                 return False
             imported += site.hours[t] * max(net, 0.0)
@@ -596,10 +598,7 @@ def lower_peak(
     in the hour above the peak, which then imports less (a trade, as above).
     """
     first = cars[0]
-    grid = list(base)
-    for pcs, pds in flows:
-        for t, (pc, pd) in enumerate(zip(pcs, pds, strict=True)):
-            grid[t] += pc - pd
+    grid = _grid(base, flows)
     high = peak_kw(first.hour_groups, first.horizon.hours, grid, first.hour_before)
     low = floor
     if high - low <= _KWH:
@@ -628,13 +627,13 @@ def _under_peak(
 ) -> list[tuple[list[float], list[float]]] | None:
     """The cars' powers with every hour imported under `peak`, or None when no moves get there."""
     site = _site(cars[0], base, flows, peak)
-    first = cars[0]
-    targets = {g[0]: hour_budget(first, g, max(peak, _floor(first))) for g in site.groups}
+    targets = {g[0]: hour_budget(cars[0], g, site.level) for g in site.groups}
     plans = _plans(cars, base, flows)
     for _ in range(_MAX_SHIFTS):
         groups = [g for g in site.groups if _tradable(plans, g)]
-        costs = {g[0]: _hour_cost(site, plans, g) for g in groups}
-        over = [g for g in site.groups if _hour_cost(site, plans, g)[1] > targets[g[0]] + _KWH]
+        every = {g[0]: _hour_cost(site, plans, g) for g in site.groups}
+        costs = {g[0]: every[g[0]] for g in groups}
+        over = [g for g in site.groups if every[g[0]][1] > targets[g[0]] + _KWH]
         if not over:
             return list(zip(plans.charges, plans.discharges, strict=True))
         shift = None
@@ -652,11 +651,6 @@ def _under_peak(
                 site.budgets[group[0]], max(targets[group[0]], _hour_cost(site, plans, group)[1])
             )
     return None
-
-
-def _floor(first: Car) -> float:
-    site = first.request.site
-    return 0.0 if site is None else site.current_peak_kw
 
 
 def _best_shift(
