@@ -301,11 +301,13 @@ def plan_site(request: SiteRequest) -> SitePlan:
     if len(cars) >= _LATER_FIRST_CARS:
         best = _later_first(cars, base, best)
     best = _improve_jointly(cars, base, best)
-    best = _with_trades(cars, base, best)
-    if tariff:
-        best = _with_lower_peak(cars, base, best)
-    if minimum and len(base) <= _POLISHED_SLOTS:
-        best = _polished(cars, base, best, tariff)
+    if minimum:
+        # Only a minimum power needs the cars to move together (`exchange.py`).
+        best = _with_trades(cars, base, best)
+        if tariff:
+            best = _with_lower_peak(cars, base, best)
+        if len(base) <= _POLISHED_SLOTS:
+            best = _polished(cars, base, best, tariff)
     return _site_plan(request, cars, base, best.outcomes)
 
 
@@ -445,23 +447,16 @@ def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> 
         return best
     flows = [powers(car, path) for car, path in zip(cars, paths, strict=True)]
     # The house's limits hold for the cars together (checked below), not for each on its own.
-    outcomes = []
-    for index, (car, path) in enumerate(zip(cars, paths, strict=True)):
-        house = _with_others(base, flows, index)
-        outcomes.append(Outcome(path, [], 0.0, 0.0, partial(stages, without_limits(car), house)))
+    outcomes = _outcomes(cars, base, flows, paths)
     if not _within_limits(cars[0], base, flows):
         return best
     total = _house_cost(cars, base, flows)
     shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
-    minimum = [car.request.charge.min_kw > 0.0 for car in cars]
-    if any(minimum):
+    if any(car.request.charge.min_kw > 0.0 for car in cars):
         # The check below needs the stages; made once here, the site plan keeps them.
         outcomes = [o.followed() for o in outcomes]
     joint = _Coordinated(flows, outcomes, total, shortfall)
-    if any(
-        held and below_minimum(o.stages, car.start_kwh, o.path)
-        for car, o, held in zip(cars, outcomes, minimum, strict=True)
-    ):
+    if _below_minimum(cars, outcomes):
         # A mix of plans averages a charge at the minimum with none, below the minimum: each
         # car is planned once more against the others' mix, which keeps its minimum and the
         # limits (the others' plans count as the house's load).
@@ -489,24 +484,36 @@ def _from_flows(
     cars: list[Car], base: list[float], flows: list[tuple[list[float], list[float]]]
 ) -> _Coordinated | None:
     """The cars' plans with these powers, or None when they break a limit or a minimum."""
-    outcomes = []
-    for index, car in enumerate(cars):
-        house = _with_others(base, flows, index)
-        outcome = Outcome(
-            energy_path(car, *flows[index]),
-            [],
-            0.0,
-            0.0,
-            partial(stages, without_limits(car), house),
-        )
-        outcomes.append(outcome.followed())
-    shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
-    if not _within_limits(cars[0], base, flows) or any(
-        below_minimum(o.stages, car.start_kwh, o.path)
-        for car, o in zip(cars, outcomes, strict=True)
-    ):
+    paths = [energy_path(car, *car_flows) for car, car_flows in zip(cars, flows, strict=True)]
+    outcomes = [o.followed() for o in _outcomes(cars, base, flows, paths)]
+    if not _within_limits(cars[0], base, flows) or _below_minimum(cars, outcomes):
         return None
+    shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
     return _Coordinated(flows, outcomes, _house_cost(cars, base, flows), shortfall)
+
+
+def _outcomes(
+    cars: list[Car],
+    base: list[float],
+    flows: list[tuple[list[float], list[float]]],
+    paths: list[list[float]],
+) -> list[Outcome]:
+    """Each car's outcome along its path; its stages (its own limits, the others' powers as
+    the house's load) are made when asked."""
+    return [
+        Outcome(
+            path, [], 0.0, 0.0, partial(stages, without_limits(car), _with_others(base, flows, k))
+        )
+        for k, (car, path) in enumerate(zip(cars, paths, strict=True))
+    ]
+
+
+def _below_minimum(cars: list[Car], outcomes: list[Outcome]) -> bool:
+    """True when a car with a minimum power charges below it somewhere."""
+    return any(
+        car.request.charge.min_kw > 0.0 and below_minimum(o.stages, car.start_kwh, o.path)
+        for car, o in zip(cars, outcomes, strict=True)
+    )
 
 
 def _polished(cars: list[Car], base: list[float], best: _Coordinated, tariff: bool) -> _Coordinated:
@@ -527,8 +534,6 @@ def _polished(cars: list[Car], base: list[float], best: _Coordinated, tariff: bo
 def _with_lower_peak(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
     """The cars' plans at the lower peak (`exchange.lower_peak`), then traded, that meets the
     targets as well and costs least, when it costs less."""
-    if all(car.request.charge.min_kw <= 0.0 for car in cars):
-        return best
     site = cars[0].request.site
     assert site is not None
     for flows in lower_peak(cars, base, best.flows, site.current_peak_kw):
