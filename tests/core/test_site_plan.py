@@ -10,6 +10,7 @@ from custom_components.ev_flex.core.planner import (
     Battery,
     ChargeSettings,
     DischargeSettings,
+    Plan,
     PlanRequest,
     PriceSlot,
     SiteSpec,
@@ -66,14 +67,20 @@ def _ask(
     return CarAsk(vehicle_id, request, completed)
 
 
+def _planned(plans: dict[str, Plan | None], *vehicle_ids: str) -> list[Plan]:
+    """These cars' plans, each one there."""
+    found = [plans[vehicle_id] for vehicle_id in vehicle_ids]
+    for vehicle_plan in found:
+        assert vehicle_plan is not None
+    return [p for p in found if p is not None]
+
+
 def test_two_cars_share_the_fuse_and_the_early_one_gets_the_cheap_hours() -> None:
     """Alone first, the car leaving later would take both cheap hours at full power and the
     other would fall short; together both reach their targets under the fuse."""
     early, late = _ask("early", 2, target_pct=70.0), _ask("late", 10)
     plans = plan_house([late, early])
-    early_plan, late_plan = plans["early"], plans["late"]
-    assert early_plan is not None
-    assert late_plan is not None
+    early_plan, late_plan = _planned(plans, "early", "late")
     assert early_plan.targets[0].met
     assert late_plan.targets[0].met
     assert len(early_plan.slots) == 2
@@ -95,9 +102,7 @@ def test_a_car_in_another_solar_mode_plans_around_the_others() -> None:
     plans after the others, with their planned power as part of the house's load."""
     cheapest, solar = _ask("cheapest", 10), _ask("solar", 10, penalty=1000.0)
     plans = plan_house([cheapest, solar])
-    first, second = plans["cheapest"], plans["solar"]
-    assert first is not None
-    assert second is not None
+    first, second = _planned(plans, "cheapest", "solar")
     # Shown in real prices, planned around the first car.
     assert second.slots[0].import_price == pytest.approx(0.01)
     for index, slot in enumerate(second.slots):
@@ -116,9 +121,7 @@ def test_a_car_planned_around_another_keeps_the_fuse_despite_the_rounding_of_its
     )
     second = _ask("solar", 10, soc_pct=10.0, target_pct=100.0, penalty=1000.0)
     plans = plan_house([first, second])
-    planned_first, planned_second = plans["cheapest"], plans["solar"]
-    assert planned_first is not None
-    assert planned_second is not None
+    planned_first, planned_second = _planned(plans, "cheapest", "solar")
     assert planned_first.slots[0].charge_kw == pytest.approx(11.0004)
     for index, slot in enumerate(planned_second.slots):
         assert 0.5 + planned_first.slots[index].charge_kw + slot.charge_kw <= FUSE_KW + 1e-9
@@ -128,8 +131,7 @@ def test_a_discharging_car_leaving_first_plans_after_the_others() -> None:
     """Planned past its departure it would discharge for the others while away."""
     v2g = DischargeSettings(max_kw=11.0, efficiency=0.9)
     plans = plan_house([_ask("stays", 10), _ask("leaves", 4, discharge=v2g)])
-    leaving = plans["leaves"]
-    assert leaving is not None
+    (leaving,) = _planned(plans, "leaves")
     assert len(leaving.slots) == 4
 
 
@@ -144,8 +146,7 @@ def test_a_refused_request_gives_that_car_no_plan() -> None:
     plans = plan_house([_ask("stays", 10), broken, gone])
     assert plans["broken"] is None
     assert plans["gone"] is None
-    stays = plans["stays"]
-    assert stays is not None
+    (stays,) = _planned(plans, "stays")
     assert stays.targets[0].met
     assert plan_house([]) == {}
 
@@ -233,11 +234,8 @@ def test_each_car_keeps_its_own_export_prices_and_departure() -> None:
         replace(plain.completed, prices=no_export),
     )
     plans = plan_house([_ask("v2g", 10, discharge=v2g), plain])
-    mine = plans["plain"]
-    assert mine is not None
+    mine, theirs = _planned(plans, "plain", "v2g")
     assert [slot.end for slot in mine.slots] == [slot.end for slot in no_export]
     assert all(slot.export_price is None for slot in mine.slots)
-    theirs = plans["v2g"]
-    assert theirs is not None
     assert all(slot.export_price == pytest.approx(0.02) for slot in theirs.slots)
     assert all(window.end <= no_export[-1].end for window in mine.switch_times)
