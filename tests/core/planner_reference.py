@@ -241,10 +241,12 @@ def solve_reference(model: Model, stages: int = 2) -> Reference:
     return solve_site_reference([model], stages)
 
 
-def solve_site_reference(models: list[Model], stages: int = 2) -> Reference:
+def solve_site_reference(models: list[Model], stages: int = 2, presolve: bool = True) -> Reference:
     """The same MILP for several cars on one house (the site taken from the first model)."""
     highs = highspy.Highs()  # type: ignore[no-untyped-call]
     highs.setOptionValue("output_flag", False)
+    if not presolve:
+        highs.setOptionValue("presolve", "off")
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("mip_abs_gap", 1e-10)
     highs.setOptionValue("primal_feasibility_tolerance", 1e-10)
@@ -559,6 +561,17 @@ def _replay_site(model: Model, slots: list[dict[str, Any]]) -> float:
     return house_cost(model, net) - house_cost(model, model.house) + wear
 
 
+def _unbeaten_reference(models: list[Model], shortfall: float, cost: float) -> Reference:
+    """The MILP's optimum, solved again without presolve where the plan beats it: HiGHS's
+    presolve has called a dearer point optimal (a car with a minimum power and a taper)."""
+    reference = solve_site_reference(models)
+    beaten = shortfall < reference.shortfall - 1e-6 or (
+        shortfall <= reference.shortfall + 1e-6
+        and cost < reference.cost - 1e-6 * (1.0 + abs(reference.cost))
+    )
+    return solve_site_reference(models, presolve=False) if beaten else reference
+
+
 def check_against_reference(
     request: PlanRequest, plan: Plan, rel_tol: float = 1e-6
 ) -> tuple[Replay, Reference] | None:
@@ -569,7 +582,7 @@ def check_against_reference(
         return None
     data = plan.to_dict()
     replayed = replay(model, data)
-    reference = solve_reference(model)
+    reference = _unbeaten_reference([model], replayed.shortfall, data["cost"])
     assert math.isclose(replayed.shortfall, reference.shortfall, rel_tol=1e-6, abs_tol=1e-6), (
         replayed.shortfall,
         reference.shortfall,
@@ -624,7 +637,7 @@ def check_site_against_reference(
     assert math.isclose(result.cost, cost, rel_tol=1e-9, abs_tol=1e-9)
     if rel_tol is None:
         return None
-    reference = solve_site_reference(models)
+    reference = _unbeaten_reference(models, shortfall, cost)
     assert shortfall <= reference.shortfall + 1e-6, (shortfall, reference.shortfall)
     assert cost >= reference.cost - 1e-6 * (1.0 + abs(reference.cost))
     assert cost <= reference.cost + rel_tol * max(1.0, abs(reference.cost)), (cost, reference.cost)

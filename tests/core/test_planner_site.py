@@ -149,6 +149,67 @@ def test_a_tapering_car_fills_up_from_solar_within_its_taper() -> None:
     assert result.cost == pytest.approx(19.0 * 0.08 - 1.0 * 0.30)
 
 
+def test_a_tapering_car_keeps_the_hours_import_for_after_its_solar_quarter() -> None:
+    # 6.6 kWh in two hours at no energy price, a tariff over 1 kW, 5 kW of sun in the third
+    # quarter. The car may take 2.4 kWh before its taper starts at 30 kWh: importing the
+    # hour's share first takes it into the taper, and the sunny quarter then takes less.
+    quarters = 12
+    data = _request(
+        {"base_load_kw": [0.0] * quarters, "solar_kw": [0.0, 0.0, 5.0] + [0.0] * (quarters - 3)},
+        battery={"capacity_kwh": 60.0, "soc_pct": 46.0},
+        charge={"max_kw": 5.0, "efficiency": 1.0, "taper": [[50.0, 5.0], [100.0, 1.0]]},
+        targets=[{"by": (START + timedelta(hours=2)).isoformat(), "soc_pct": 57.0}],
+        prices=_prices([0.0] * quarters, [0.0] * quarters, minutes=15),
+    )
+    data["site"] |= {"peak_price_per_kw": 1.0, "current_peak_kw": 1.0}
+    result = _plan(data)
+    # The 5.35 kWh the sun doesn't give, shared by the two hours: 2.675 kW on average.
+    assert result.peak_kw == pytest.approx(2.675, abs=1e-6)
+    assert result.slots[2].charge_kw == pytest.approx(5.0)
+
+
+def test_a_minimum_the_taper_lowers_is_kept_under_a_tariff() -> None:
+    # At 81 % the taper allows 1.95 kW, under the 2 kW minimum: that is the least the car
+    # charges at, and the tariff's search of the peak mustn't settle a hair below it.
+    data = _request(
+        {"base_load_kw": [0.0], "solar_kw": [0.0], "import_limit_kw": 2.0},
+        battery={"capacity_kwh": 40.0, "soc_pct": 81.0},
+        charge={"max_kw": 2.0, "efficiency": 1.0, "min_kw": 2.0, "taper": [[80, 2], [100, 1]]},
+        targets=[{"by": (START + timedelta(minutes=15)).isoformat(), "soc_pct": 82.0}],
+        prices=_prices([0.0], None, minutes=15),
+    )
+    data["site"] |= {"peak_price_per_kw": 1.0, "current_peak_kw": 0.0}
+    result = _plan(data, rel_tol=1e-3)
+    assert result.slots[0].charge_kw >= 1.95 - 1e-9
+
+
+def test_the_peak_search_is_not_misled_by_the_rounding_at_the_lowest_cap() -> None:
+    # The car stores energy in the free first hour to cover the house's dear quarter, and is
+    # paid to charge in the next hour: the two hours' averages balance at 2/7 kW. The cost
+    # falls steeply from the lowest cap (1/4 kW); a line through two caps a hair apart there
+    # once bounded the cost above that balance, and the search stopped short of it.
+    data = _request(
+        {"base_load_kw": [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0], "solar_kw": [0.0] * 7},
+        battery={"capacity_kwh": 40.0, "soc_pct": 0.0},
+        charge={"max_kw": 1.0, "efficiency": 0.875},
+        targets=[{"by": (START + timedelta(minutes=15)).isoformat(), "soc_pct": 0.0}],
+        discharge={
+            "max_kw": 1.0,
+            "efficiency": 1.0,
+            "min_soc_pct": 0.0,
+            "wear_cost_per_kwh": 0.008928571428571425,
+        },
+        prices=_prices(
+            [0.0, 0.0, 0.0, 0.5, -0.0625, 0.0, 0.0],
+            [0.0, 0.0, 0.0, 0.0, -0.0625, 0.0, 0.0],
+            minutes=15,
+        ),
+    )
+    data["site"] |= {"peak_price_per_kw": 1.0, "current_peak_kw": 0.0}
+    result = _plan(data)
+    assert result.peak_kw == pytest.approx(2.0 / 7.0, abs=1e-6)
+
+
 def test_export_dearer_than_import_is_planned_exactly() -> None:
     data = _request(
         {"base_load_kw": [1.0] * 6, "solar_kw": [4.0] * 6},

@@ -70,6 +70,8 @@ _LOWEST_CAP_TOLERANCE_KW = 1e-11
 # find the line the shortfall follows there.
 _HINT_STEP_KW = 1e-7
 _REACH_MARGIN_KWH = 1e-9
+# Halvings of an hour's grid share in a slot (`_latest_reach`).
+_LATEST_STEPS = 40
 # A capped plan may miss the targets by this much more than the plan without a cap (kWh).
 _MET_TOLERANCE_KWH = 1e-6
 # The lowest cap's plan meets every target this closely (kWh): its DP's margins apart.
@@ -486,6 +488,9 @@ def _reach_under_cap(
         if own <= budget + saved:
             spare[group[0]] = budget - own + saved
             early.update(group)
+    # With a taper, grid energy taken early in an hour can cost the solar of a later slot.
+    late = {} if car.curve.is_flat else {group[0]: group for group in priced}
+    latest: dict[int, float] = {}
     high = [car.start_kwh]
     feasible = True
     left = 0.0
@@ -498,12 +503,69 @@ def _reach_under_cap(
             high.append(reached)
             continue
         left = spare.get(t, left)
+        if t in spare and any(house[s] < 0.0 for s in late.get(t, [])[1:]):
+            ends = _latest_reach(car, house, late[t], energy, left, free)
+            latest.update(zip(late[t], ends, strict=True))
         room = max(house[t], 0.0) + left / hours[t] - house[t]
         reached = max(energy, min(free[t].top(energy), energy + hours[t] * eta * room))
         drawn = house[t] + (reached - energy) / (hours[t] * eta)
         left = max(0.0, left - hours[t] * (max(drawn, 0.0) - max(house[t], 0.0)))
-        high.append(reached)
+        high.append(max(reached, latest.get(t, reached)))
     return high, feasible
+
+
+def _latest_reach(
+    car: Car,
+    house: Sequence[float],
+    group: list[int],
+    energy: float,
+    spare: float,
+    free: list[Stage],
+) -> list[float]:
+    """The highest energy after each slot of an early hour, from `energy` with `spare` kWh of
+    the hour's import to spend, for a tapering car.
+
+    Solar surplus is taken in full wherever it is, and the grid's share as late as it can go:
+    energy taken earlier only lowers what the taper lets a later slot take, so the most at a
+    slot's end has the slots before it full from some slot on and that slot's grid share
+    partial (found by halving; the spending rises with it)."""
+    hours, eta = car.horizon.hours, car.request.charge.efficiency
+
+    def run(slots: list[int], full_from: int, partial: float) -> tuple[float, float]:
+        """The energy after `slots`, and the import spent, with the slots from `full_from`
+        on at their full reach and `partial` kWh of import in the one before."""
+        reached, spent = energy, 0.0
+        for index, t in enumerate(slots):
+            grid = math.inf if index >= full_from else 0.0
+            if index == full_from - 1:
+                grid = partial / hours[t]
+            room = max(-house[t], 0.0) + grid
+            after = max(reached, min(free[t].top(reached), reached + hours[t] * eta * room))
+            drawn = house[t] + (after - reached) / (hours[t] * eta)
+            spent += hours[t] * (max(drawn, 0.0) - max(house[t], 0.0))
+            reached = after
+        return reached, spent
+
+    ends: list[float] = []
+    for last in range(len(group)):
+        slots = group[: last + 1]
+        best, _ = run(slots, len(slots), 0.0)
+        for full_from in range(len(slots) - 1, -1, -1):
+            reached, spent = run(slots, full_from, 0.0)
+            if spent <= spare:
+                best = reached
+                continue
+            low, high = 0.0, spare
+            for _ in range(_LATEST_STEPS):
+                middle = 0.5 * (low + high)
+                reached, spent = run(slots, full_from + 1, middle)
+                if spent <= spare:
+                    low, best = middle, max(best, reached)
+                else:
+                    high = middle
+            break
+        ends.append(best)
+    return ends
 
 
 def _reach_step(car: Car, stage: Stage, energy: float) -> tuple[float, bool]:
@@ -1637,7 +1699,9 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     if at(low) > at(probe):
         # At the peak of the plan without a cap, that plan is the cheapest.
         scores.setdefault(high, free.cost)
-        _lowest_on_lines(at, [low, probe, high])
+        # Not the probe: the line through two caps that close carries the plans' rounding
+        # (1e-8 of the cost is a slope off by 0.01) and may bound above the cost beyond.
+        _lowest_on_lines(at, [low, (low + high) / 2.0, high])
         if not car.curve.is_flat:
             # A tapering car's cost at a cap is exact only as far as its hours into the taper
             # are found, and lines through caps a hair apart can then bound wrongly: a golden

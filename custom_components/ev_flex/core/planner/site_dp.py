@@ -39,6 +39,9 @@ from .dp import (
 
 # Breakpoints closer than this (kWh) are merged.
 _TINY_KWH = 1e-9
+# Rounding (kW) of a charging power worked out from its energies: what a slot may miss a
+# tapered minimum by.
+_TINY_KW = 1e-10
 # Float noise (kWh) between two ways of working out one energy.
 _NOISE_KWH = 1e-12
 # Width (kWh) given to a step in a value function.
@@ -102,7 +105,7 @@ class Stage:
         # Where the taper is the minimum, rounding may put it just above top(E): it is top(E).
         # A cap under the minimum is no taper: only float noise counts as reaching it.
         top = self.reach.top(energy)
-        noise = _TINY_KWH if limit < self.min_kw else _NOISE_KWH
+        noise = self.gain * _TINY_KW if limit < self.min_kw else _NOISE_KWH
         return top if top < reached <= top + noise else reached
 
     def is_convex(self) -> bool:
