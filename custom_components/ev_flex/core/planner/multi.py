@@ -35,6 +35,7 @@ from . import (
 )
 from .exchange import energy_path, lower_peak, trade_hours
 from .joint import plan_jointly, without_limits
+from .patterns import applies, search_slots
 from .site import (
     Car,
     Outcome,
@@ -308,6 +309,10 @@ def plan_site(request: SiteRequest) -> SitePlan:
             best = _with_lower_peak(cars, base, best)
         if len(base) <= _POLISHED_SLOTS:
             best = _polished(cars, base, best, tariff)
+            if applies(cars):
+                best = search_slots(
+                    cars, base, best.flows, best, partial(_from_flows, cars, base), _better
+                )
     return _site_plan(request, cars, base, best.outcomes)
 
 
@@ -461,6 +466,9 @@ def _improve_jointly(cars: list[Car], base: list[float], best: _Coordinated) -> 
         # car is planned once more against the others' mix, which keeps its minimum and the
         # limits (the others' plans count as the house's load).
         joint = _in_turns(cars, base, list(range(len(cars))), 1, list(flows))
+        # Each car counted the mix's other plans, which the turns changed, as the house's load.
+        if not _within_limits(cars[0], base, joint.flows):
+            return best
     # A car planned in turns counts the others' plans as the house's own load, and so may go
     # beyond a limit they already pass: the joint mix, keeping to every limit, then wins.
     if not _within_limits(cars[0], base, best.flows):

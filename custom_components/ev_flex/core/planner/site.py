@@ -170,6 +170,18 @@ class Car:
         curve = self.curve
         return curve.energies[0] if curve.powers[0] >= self.request.charge.max_kw else -math.inf
 
+    @property
+    def peak_floor(self) -> float:
+        """The lowest peak (kW) the horizon can have: the month's, or the first hour's average
+        with what the house imported before now, where that is higher (infinite without a
+        site)."""
+        site = self.request.site
+        if site is None:
+            return math.inf
+        passed, imported = self.hour_before
+        width = passed + sum(self.horizon.hours[t] for t in self.hour_groups[0])
+        return max(site.current_peak_kw, imported / width if width > 0.0 else 0.0)
+
     def with_request(self, request: PlanRequest) -> Car:
         """This car asked with another request: what it kept for the old one starts afresh."""
         fresh: dict[str, Any] = {name: {} for name in _cache_names()}
@@ -1520,7 +1532,7 @@ def evaluate(car: Car, house: Sequence[float], path: list[float], slots: list[St
 def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
     """The cheapest plan, the capacity tariff included."""
     site = car.request.site
-    floor = math.inf if site is None else site.current_peak_kw
+    floor = car.peak_floor
     # The shortfall at the month's peak, asked for at most once by the two searches below.
     shortfall = cache(partial(_reach_shortfall, car, house, floor, kept_at=floor))
     if site is not None and site.peak_price_per_kw > 0.0:
@@ -1702,10 +1714,12 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         # Not the probe: the line through two caps that close carries the plans' rounding
         # (1e-8 of the cost is a slope off by 0.01) and may bound above the cost beyond.
         _lowest_on_lines(at, [low, (low + high) / 2.0, high])
-        if not car.curve.is_flat:
+        if not car.curve.is_flat or not all(s.is_convex() for s in stages(car, house)):
             # A tapering car's cost at a cap is exact only as far as its hours into the taper
-            # are found, and lines through caps a hair apart can then bound wrongly: a golden
-            # section between the best cap's neighbours settles the cap.
+            # are found, and lines through caps a hair apart can then bound wrongly; where a
+            # slot's export pays more than its import the cost isn't convex in the cap at all,
+            # and a line beyond the best can bound above it. A golden section between the best
+            # cap's neighbours settles the cap.
             _golden_between_neighbours(at, scores)
     return best if best_stages is None else replace(best, make_stages=best_stages)
 
