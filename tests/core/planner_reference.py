@@ -561,7 +561,7 @@ def _replay_site(model: Model, slots: list[dict[str, Any]]) -> float:
     return house_cost(model, net) - house_cost(model, model.house) + wear
 
 
-def _unbeaten_reference(models: list[Model], shortfall: float, cost: float) -> Reference:
+def unbeaten_reference(models: list[Model], shortfall: float, cost: float) -> Reference:
     """The MILP's optimum, solved again without presolve where the plan beats it: HiGHS's
     presolve has called a dearer point optimal (a car with a minimum power and a taper)."""
     reference = solve_site_reference(models)
@@ -589,7 +589,7 @@ def check_against_reference(
         return None
     data = plan.to_dict()
     replayed = replay(model, data)
-    reference = _unbeaten_reference([model], replayed.shortfall, data["cost"])
+    reference = unbeaten_reference([model], replayed.shortfall, data["cost"])
     assert math.isclose(replayed.shortfall, reference.shortfall, rel_tol=1e-6, abs_tol=1e-6), (
         replayed.shortfall,
         reference.shortfall,
@@ -644,7 +644,7 @@ def check_site_against_reference(
     assert math.isclose(result.cost, cost, rel_tol=1e-9, abs_tol=1e-9)
     if rel_tol is None:
         return None
-    reference = _unbeaten_reference(models, shortfall, cost)
+    reference = unbeaten_reference(models, shortfall, cost)
     assert shortfall <= reference.shortfall + 1e-6, (shortfall, reference.shortfall)
     assert cost >= reference.cost - 1e-6 * (1.0 + abs(reference.cost))
     assert cost <= reference.cost + rel_tol * max(1.0, abs(reference.cost)), (cost, reference.cost)

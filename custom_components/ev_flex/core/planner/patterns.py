@@ -21,7 +21,10 @@ It applies where that programme is the whole model: flat charge curves, no disch
 no slot whose export pays more than its import.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 import math
 from typing import TypeVar
 
@@ -29,7 +32,7 @@ from .simplex import Row, solve_lp
 from .site import Car, free_high, lower_bounds, stages
 
 # Programmes solved at most per search; each is a few milliseconds on a few hours' quarters.
-_MOST_PROGRAMMES = 600
+_MOST_PROGRAMMES = 1500
 # The cost of a kWh short of what a boundary needs: far above any price.
 _SHORT_COST = 1e4
 # A car charges in a slot when its power is above this (kW).
@@ -65,25 +68,34 @@ def search_slots(
 ) -> Judged:
     """The best plan found from `start` (whose powers are `flows`): `judge` checks the powers
     of a choice of slots (None where they break a limit), `better` compares two plans."""
-    needs = [_needs(car, base) for car in cars]
+    problem = _Problem.of(cars, base)
+    hour_of = [0] * len(base)
+    for hour, group in enumerate(cars[0].hour_groups):
+        for t in group:
+            hour_of[t] = hour
     best = start
 
     def improves(other: _Choice) -> bool:
         """Whether the plan with these slots is better than the best so far (kept if so)."""
         nonlocal best
-        powers = _powers(cars, base, needs, other)
+        powers = _powers(problem, other)
         judged = None if powers is None else judge(powers)
         if judged is None or not better(judged, best):
             return False
         best = judged
         return True
 
-    choice = [[pc > _CHARGING_KW for pc in pcs] for pcs, _ in flows]
+    # A car without a minimum may charge in every slot: the programme sets its powers.
+    choice = [
+        [pc > _CHARGING_KW or least <= 0.0 for pc in pcs]
+        for (pcs, _), least in zip(flows, problem.least, strict=True)
+    ]
+    chosen = [k for k, least in enumerate(problem.least) if least > 0.0]
     # The plan's own slots first: its powers may not be the best for them.
     improves(choice)
     # Choices already solved: a later round meets most of them again.
     seen = {_key(choice)}
-    changes = list(_changes(choice))
+    changes = list(_changes(choice, chosen, hour_of))
     unchanged = position = 0
     while len(seen) <= _MOST_PROGRAMMES and unchanged < len(changes):
         other = changes[position % len(changes)]
@@ -93,7 +105,7 @@ def search_slots(
             continue
         seen.add(_key(other))
         if improves(other):
-            choice, changes, unchanged = other, list(_changes(other)), 0
+            choice, changes, unchanged = other, list(_changes(other, chosen, hour_of)), 0
     return best
 
 
@@ -116,22 +128,15 @@ def _needs(car: Car, base: list[float]) -> dict[int, tuple[float, bool]]:
     return needs
 
 
-def _changes(choice: _Choice) -> Iterator[_Choice]:
-    """Every change tried: two cars swapping a slot each, then per car dropping, adding and
-    moving one."""
+def _changes(choice: _Choice, chosen: list[int], hour_of: list[int]) -> Iterator[_Choice]:
+    """Every change tried for the `chosen` cars: per car dropping, adding and moving a slot;
+    two cars swapping a slot each; two cars trading hours, one moving a slot from one hour to
+    another and the other a slot the opposite way; and one car leaving a slot where another
+    moves into its hour."""
     slots = range(len(choice[0]))
-    for k, first in enumerate(choice):
-        for j in range(k + 1, len(choice)):
-            second = choice[j]
-            for a in slots:
-                if not first[a] or second[a]:
-                    continue
-                for b in slots:
-                    if second[b] and not first[b]:
-                        yield _changed(
-                            choice, {k: ((a, False), (b, True)), j: ((b, False), (a, True))}
-                        )
-    for k, own in enumerate(choice):
+    moves: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+    for k in chosen:
+        own = choice[k]
         on = [t for t in slots if own[t]]
         off = [t for t in slots if not own[t]]
         for t in on:
@@ -140,7 +145,34 @@ def _changes(choice: _Choice) -> Iterator[_Choice]:
             yield _changed(choice, {k: ((t, True),)})
         for a in on:
             for b in off:
+                moves.setdefault((k, hour_of[a], hour_of[b]), []).append((a, b))
                 yield _changed(choice, {k: ((a, False), (b, True))})
+    for k in chosen:
+        first = choice[k]
+        for j in (j for j in chosen if j > k):
+            second = choice[j]
+            for a in slots:
+                if first[a] and not second[a]:
+                    for b in slots:
+                        if second[b] and not first[b]:
+                            yield _changed(
+                                choice, {k: ((a, False), (b, True)), j: ((b, False), (a, True))}
+                            )
+    for (k, left, entered), forth in moves.items():
+        for j in (j for j in chosen if j > k):
+            back = moves.get((j, entered, left), []) if left != entered else []
+            for a, b in forth:
+                for c, d in back:
+                    yield _changed(choice, {k: ((a, False), (b, True)), j: ((c, False), (d, True))})
+    # One car leaving a slot and another moving into that hour.
+    into: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for (j, _, entered), forth in moves.items():
+        into.setdefault((j, entered), []).extend(forth)
+    for k in chosen:
+        for a in (t for t in slots if choice[k][t]):
+            for j in (j for j in chosen if j != k):
+                for c, d in into.get((j, hour_of[a]), []):
+                    yield _changed(choice, {k: ((a, False),), j: ((c, False), (d, True))})
 
 
 def _changed(choice: _Choice, changes: dict[int, tuple[tuple[int, bool], ...]]) -> _Choice:
@@ -151,15 +183,33 @@ def _changed(choice: _Choice, changes: dict[int, tuple[tuple[int, bool], ...]]) 
     return out
 
 
-def _powers(
-    cars: list[Car],
-    base: list[float],
-    needs: list[dict[int, tuple[float, bool]]],
-    choice: _Choice,
-) -> _Flows | None:
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """What every choice's programme shares."""
+
+    cars: list[Car]
+    base: list[float]
+    # Per car: what each boundary needs (`_needs`), the most it may hold (kWh), its minimum.
+    needs: list[dict[int, tuple[float, bool]]]
+    full: list[float]
+    least: list[float]
+
+    @classmethod
+    def of(cls, cars: list[Car], base: list[float]) -> _Problem:
+        return cls(
+            cars,
+            base,
+            [_needs(car, base) for car in cars],
+            [stages(car, base)[0].reach.upper_kwh for car in cars],
+            [min(car.request.charge.min_kw, car.request.charge.max_kw) for car in cars],
+        )
+
+
+def _powers(problem: _Problem, choice: _Choice) -> _Flows | None:
     """The cheapest powers with the cars charging in exactly the chosen slots (at least their
     minimum); None where the fuse or the battery can't take a minimum, or the protective
     level is missed."""
+    cars, base, least = problem.cars, problem.base, problem.least
     first = cars[0]
     site = first.request.site
     assert site is not None
@@ -168,52 +218,67 @@ def _powers(
     costs: list[float] = []
     upper: list[float] = []
     rows: list[Row] = []
-    least = [min(car.request.charge.min_kw, car.request.charge.max_kw) for car in cars]
-    exports = [0.0 if p.export_price is None else p.export_price for p in prices]
     # The column of each car's power above its minimum in each slot it charges in.
     column: dict[tuple[int, int], int] = {}
     for k, car in enumerate(cars):
         for t in range(n):
             if choice[k][t]:
                 column[k, t] = len(costs)
-                costs.append(hours[t] * exports[t])
+                costs.append(0.0)
                 upper.append(max(0.0, car.request.charge.max_kw - least[k]))
-    imports = len(costs)
-    for t in range(n):
-        costs.append(hours[t] * (prices[t].import_price - exports[t]))
-        upper.append(math.inf)
+    # Per slot, the import's terms (kWh) beyond what the house alone imports, and that
+    # constant import: where the house and the cars' minimums import anyway, the import is
+    # their sum; only where they export does it need a column of its own.
+    exports = [0.0 if p.export_price is None else p.export_price for p in prices]
+    import_terms: list[dict[int, float]] = []
+    import_kwh: list[float] = []
     for t in range(n):
         charging = [k for k in range(len(cars)) if choice[k][t]]
         fixed = base[t] + sum(least[k] for k in charging)
         terms = {column[k, t]: 1.0 for k in charging}
-        rows.append(Row({**terms, imports + t: -1.0}, -fixed))
         if charging:
             room = max(site.import_cap_kw, base[t]) - fixed
             if room < -_CHARGING_KW:
                 return None
             if math.isfinite(room):
                 rows.append(Row(terms, max(room, 0.0)))
+        if fixed >= 0.0 or not charging:
+            for c in terms:
+                costs[c] = hours[t] * prices[t].import_price
+            import_terms.append(dict.fromkeys(terms, hours[t]))
+            import_kwh.append(hours[t] * max(fixed, 0.0))
+            continue
+        # The net grid power is paid at the export price, and the import above it.
+        for c in terms:
+            costs[c] = hours[t] * exports[t]
+        imported = len(costs)
+        costs.append(hours[t] * (prices[t].import_price - exports[t]))
+        upper.append(math.inf)
+        rows.append(Row({**terms, imported: -1.0}, -fixed))
+        import_terms.append({imported: hours[t]})
+        import_kwh.append(0.0)
     if site.peak_price_per_kw > 0.0:
         peak = len(costs)
         costs.append(site.peak_price_per_kw)
         upper.append(math.inf)
         for group in first.hour_groups:
-            passed, imported = first.hour_before if group[0] == 0 else (0.0, 0.0)
+            passed, imported_before = first.hour_before if group[0] == 0 else (0.0, 0.0)
             width = passed + sum(hours[t] for t in group)
-            terms = {imports + t: hours[t] for t in group}
-            rows.append(Row({**terms, peak: -width}, width * site.current_peak_kw - imported))
+            terms = {c: w for t in group for c, w in import_terms[t].items()}
+            constant = imported_before + sum(import_kwh[t] for t in group)
+            rows.append(Row({**terms, peak: -width}, width * site.current_peak_kw - constant))
     shortfalls: list[tuple[int, bool]] = []
     for k, car in enumerate(cars):
         gain = [h * car.request.charge.efficiency for h in hours]
         added = [gain[t] * least[k] if choice[k][t] else 0.0 for t in range(n)]
-        for boundary, (need, target) in needs[k].items():
+        for boundary, (need, target) in problem.needs[k].items():
             terms = {column[k, t]: -gain[t] for t in range(boundary) if choice[k][t]}
             shortfalls.append((len(costs), target))
             terms[len(costs)] = -1.0
             costs.append(_SHORT_COST)
             upper.append(math.inf)
             rows.append(Row(terms, car.start_kwh + sum(added[:boundary]) - need))
-        room = stages(car, base)[0].reach.upper_kwh - car.start_kwh - sum(added)
+        room = problem.full[k] - car.start_kwh - sum(added)
         if room < -_MET_KWH:
             return None
         terms = {column[k, t]: gain[t] for t in range(n) if choice[k][t]}
