@@ -129,50 +129,53 @@ def _needs(car: Car, base: list[float]) -> dict[int, tuple[float, bool]]:
 
 
 def _changes(choice: _Choice, chosen: list[int], hour_of: list[int]) -> Iterator[_Choice]:
-    """Every change tried for the `chosen` cars: per car dropping, adding and moving a slot;
-    two cars swapping a slot each; two cars trading hours, one moving a slot from one hour to
-    another and the other a slot the opposite way; and one car leaving a slot where another
-    moves into its hour."""
+    """Every change tried for the `chosen` cars, the likeliest first: one car dropping or
+    adding a slot, or moving one within an hour or to the next; two cars swapping a slot each;
+    one car leaving a slot where another takes a slot of that hour; two cars trading hours
+    (one moving a slot from one hour to another, the other the opposite way); one car leaving
+    a slot where another moves into its hour; and last one car moving a slot hours away."""
     slots = range(len(choice[0]))
+    on = {k: [t for t in slots if choice[k][t]] for k in chosen}
+    off = {k: [t for t in slots if not choice[k][t]] for k in chosen}
+    # Each car's moves by (car, hour left, hour entered).
     moves: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
     for k in chosen:
-        own = choice[k]
-        on = [t for t in slots if own[t]]
-        off = [t for t in slots if not own[t]]
-        for t in on:
-            yield _changed(choice, {k: ((t, False),)})
-        for t in off:
-            yield _changed(choice, {k: ((t, True),)})
-        for a in on:
-            for b in off:
+        for a in on[k]:
+            for b in off[k]:
                 moves.setdefault((k, hour_of[a], hour_of[b]), []).append((a, b))
-                yield _changed(choice, {k: ((a, False), (b, True))})
+    near = {key: forth for key, forth in moves.items() if abs(key[1] - key[2]) <= 1}
+    pairs = [(k, j) for k in chosen for j in chosen if k != j]
     for k in chosen:
-        first = choice[k]
-        for j in (j for j in chosen if j > k):
-            second = choice[j]
-            for a in slots:
-                if first[a] and not second[a]:
-                    for b in slots:
-                        if second[b] and not first[b]:
-                            yield _changed(
-                                choice, {k: ((a, False), (b, True)), j: ((b, False), (a, True))}
-                            )
+        for t in on[k]:
+            yield _changed(choice, {k: ((t, False),)})
+        for t in off[k]:
+            yield _changed(choice, {k: ((t, True),)})
+    for (k, _, _), forth in near.items():
+        for a, b in forth:
+            yield _changed(choice, {k: ((a, False), (b, True))})
+    for k, j in pairs:
+        for a in (a for a in on[k] if k < j and not choice[j][a]):
+            for b in (b for b in on[j] if not choice[k][b]):
+                yield _changed(choice, {k: ((a, False), (b, True)), j: ((b, False), (a, True))})
+    for k, j in pairs:
+        for a in on[k]:
+            for b in (b for b in off[j] if hour_of[b] == hour_of[a]):
+                yield _changed(choice, {k: ((a, False),), j: ((b, True),)})
     for (k, left, entered), forth in moves.items():
-        for j in (j for j in chosen if j > k):
-            back = moves.get((j, entered, left), []) if left != entered else []
+        for j in (j for j in chosen if j > k and left != entered):
             for a, b in forth:
-                for c, d in back:
+                for c, d in moves.get((j, entered, left), []):
                     yield _changed(choice, {k: ((a, False), (b, True)), j: ((c, False), (d, True))})
-    # One car leaving a slot and another moving into that hour.
-    into: dict[tuple[int, int], list[tuple[int, int]]] = {}
-    for (j, _, entered), forth in moves.items():
-        into.setdefault((j, entered), []).extend(forth)
-    for k in chosen:
-        for a in (t for t in slots if choice[k][t]):
-            for j in (j for j in chosen if j != k):
-                for c, d in into.get((j, hour_of[a]), []):
-                    yield _changed(choice, {k: ((a, False),), j: ((c, False), (d, True))})
+    for k, j in pairs:
+        for a in on[k]:
+            for (owner, _, entered), forth in moves.items():
+                if owner == j and entered == hour_of[a]:
+                    for c, d in forth:
+                        yield _changed(choice, {k: ((a, False),), j: ((c, False), (d, True))})
+    for key, forth in moves.items():
+        if key not in near:
+            for a, b in forth:
+                yield _changed(choice, {key[0]: ((a, False), (b, True))})
 
 
 def _changed(choice: _Choice, changes: dict[int, tuple[tuple[int, bool], ...]]) -> _Choice:
