@@ -2135,6 +2135,37 @@ def test_two_cars_with_a_minimum_trading_quarters_never_break_a_limit(
     check_site_against_reference(request, plan_site(request), rel_tol=None)
 
 
+@settings(_SETTINGS, max_examples=EXAMPLES // 3)
+@given(
+    site_requests(minutes=15, most=24),
+    site_requests(minutes=15, most=24),
+    st.floats(1.0, 6.0),
+    st.floats(1.0, 6.0),
+    st.floats(0.1, 20.0),
+)
+def test_two_cars_with_a_minimum_searching_their_quarters_never_break_a_limit(
+    first: dict[str, Any],
+    second: dict[str, Any],
+    first_min_kw: float,
+    second_min_kw: float,
+    peak_price: float,
+) -> None:
+    # Without V2G and a taper the quarters each car charges in are searched (patterns.py):
+    # every choice's powers must keep the targets, the fuse, the minimums and the battery.
+    for data, min_kw in ((first, first_min_kw), (second, second_min_kw)):
+        data.pop("discharge", None)
+        data["charge"].pop("taper", None)
+        _with_minimum(data, min_kw)
+    site = first["site"]
+    site["peak_price_per_kw"] = peak_price
+    site.setdefault("current_peak_kw", 0.0)
+    site["import_limit_kw"] = max(
+        site.get("import_limit_kw", 0.0), first["charge"]["min_kw"], second["charge"]["min_kw"]
+    )
+    request = _cars(first, second)
+    check_site_against_reference(request, plan_site(request), rel_tol=None)
+
+
 def _with_v2g(data: dict[str, Any], draw: st.DrawFn) -> None:
     data["discharge"] = {
         "max_kw": draw(st.floats(0.5, 10.0)),

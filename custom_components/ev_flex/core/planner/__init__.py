@@ -35,6 +35,10 @@ Optional, with the same model otherwise (`site.py` states it in full):
   hour, `hour_import_kwh` (imported since it began) included. The cost is the house's cost
   with the plan minus without it. Exact without the tariff (and with it, on hourly slots).
 - Several cars on one house: `SiteRequest` and `plan_site` (`multi.py`).
+- With a minimum power or several cars the model is a MILP: every plan keeps every limit,
+  minimum and reachable target, and comes close to the optimum without a promise of it
+  (`site.py`, `multi.py`, `exchange.py`, `patterns.py`); `scripts/bench planner` prints the
+  gap to HiGHS.
 
 Run `scripts/plan` with a request as JSON on stdin to get the plan as JSON on stdout (a site
 request, with "vehicles", gets the site plan); invalid input exits with status 2 and the

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import product
 import math
 from typing import TypeVar
 
@@ -33,6 +34,8 @@ from .site import Car, free_high, lower_bounds, stages
 
 # Programmes solved at most per search; each is a few milliseconds on a few hours' quarters.
 _MOST_PROGRAMMES = 1500
+# Up to this many slots times cars with a minimum, every choice is tried.
+_EVERY_CHOICE_BITS = 10
 # The cost of a kWh short of what a boundary needs: far above any price.
 _SHORT_COST = 1e4
 # A car charges in a slot when its power is above this (kW).
@@ -93,6 +96,14 @@ def search_slots(
     chosen = [k for k, least in enumerate(problem.least) if least > 0.0]
     # The plan's own slots first: its powers may not be the best for them.
     improves(choice)
+    if len(chosen) * len(base) <= _EVERY_CHOICE_BITS:
+        # Few enough choices to try them all: the best of them is the optimum.
+        for bits in product((False, True), repeat=len(chosen) * len(base)):
+            other = [list(own) for own in choice]
+            for index, k in enumerate(chosen):
+                other[k] = list(bits[index * len(base) : (index + 1) * len(base)])
+            improves(other)
+        return best
     # Choices already solved: a later round meets most of them again.
     seen = {_key(choice)}
     changes = list(_changes(choice, chosen, hour_of))
