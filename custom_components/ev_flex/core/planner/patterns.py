@@ -24,7 +24,7 @@ no slot whose export pays more than its import.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import product
 import math
 from typing import TypeVar
@@ -68,9 +68,13 @@ def search_slots(
     start: Judged,
     judge: Callable[[_Flows], Judged | None],
     better: Callable[[Judged, Judged], bool],
+    good_enough: Callable[[Judged], bool],
 ) -> Judged:
     """The best plan found from `start` (whose powers are `flows`): `judge` checks the powers
-    of a choice of slots (None where they break a limit), `better` compares two plans."""
+    of a choice of slots (None where they break a limit), `better` compares two plans, and the
+    search stops at a plan `good_enough` (close to what no choice can beat, `relaxed`)."""
+    if good_enough(start):
+        return start
     problem = _Problem.of(cars, base)
     hour_of = [0] * len(base)
     for hour, group in enumerate(cars[0].hour_groups):
@@ -108,7 +112,7 @@ def search_slots(
     seen = {_key(choice)}
     changes = list(_changes(choice, chosen, hour_of))
     unchanged = position = 0
-    while len(seen) <= _MOST_PROGRAMMES and unchanged < len(changes):
+    while len(seen) <= _MOST_PROGRAMMES and unchanged < len(changes) and not good_enough(best):
         other = changes[position % len(changes)]
         position += 1
         unchanged += 1
@@ -118,6 +122,13 @@ def search_slots(
         if improves(other):
             choice, changes, unchanged = other, list(_changes(other, chosen, hour_of)), 0
     return best
+
+
+def relaxed(cars: list[Car], base: list[float]) -> _Flows | None:
+    """The cheapest powers without the minimum powers (every slot open to every car): no
+    choice of slots costs less. None where the programme has no solution."""
+    problem = replace(_Problem.of(cars, base), least=[0.0] * len(cars))
+    return _powers(problem, [[True] * len(base) for _ in cars])
 
 
 def _key(choice: _Choice) -> tuple[tuple[bool, ...], ...]:
