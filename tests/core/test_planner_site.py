@@ -2085,6 +2085,35 @@ def test_two_cars_planned_again_from_their_mix_keep_the_fuse_and_the_minimum() -
     assert result.vehicles[0].plan.targets[0].met
 
 
+def test_two_cars_with_a_minimum_and_v2g_choose_their_hours_exactly() -> None:
+    # Four hours from 08:24, the third dear and sunny, under a tariff: the first car (V2G)
+    # must reach 72.7 % after the horizon and the second 94.2 % at its end, each at 1 kW or
+    # more. Which hours each charges in, and where the first discharges, decide the peak; the
+    # search over them (each choice's powers solved exactly) reaches the MILP's optimum,
+    # where trades between the hours left the plan 1.5 % above it.
+    request = SiteRequest.from_dict(
+        {
+            "now": (START + timedelta(minutes=24)).isoformat(),
+            "prices": _prices([-0.0425, 0.0, 0.5931, 0.0], [-0.0425, 0.0, 0.5931, 0.0]),
+            "site": {
+                "base_load_kw": [0.0] * 4,
+                "solar_kw": [2.5337, 0.0, 3.9177, 0.0],
+                "peak_price_per_kw": 1.1444,
+                "current_peak_kw": 0.0,
+                "import_limit_kw": 99.0,
+            },
+            "vehicles": [
+                {
+                    **_minimum_car("a", (40.0, 6.901), (7.2843, 0.8, 1.0), (_later(384), 72.716)),
+                    "discharge": {"max_kw": 6.6587, "efficiency": 0.9144, "min_soc_pct": 0.0},
+                },
+                _minimum_car("b", (40.0, 60.615), (7.7687, 0.9129, 1.0), (_later(300), 94.176)),
+            ],
+        }
+    )
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
+
+
 def _with_minimum(data: dict[str, Any], min_kw: float) -> None:
     data["charge"]["min_kw"] = min(min_kw, data["charge"]["max_kw"])
 
@@ -2150,10 +2179,10 @@ def test_two_cars_with_a_minimum_searching_their_quarters_never_break_a_limit(
     second_min_kw: float,
     peak_price: float,
 ) -> None:
-    # Without V2G and a taper the quarters each car charges in are searched (patterns.py):
-    # every choice's powers must keep the targets, the fuse, the minimums and the battery.
+    # Without a taper the quarters each car charges in are searched (patterns.py): every
+    # choice's powers must keep the targets, the fuse, the export limit, the minimums and the
+    # battery, and a car with V2G its floor.
     for data, min_kw in ((first, first_min_kw), (second, second_min_kw)):
-        data.pop("discharge", None)
         data["charge"].pop("taper", None)
         _with_minimum(data, min_kw)
     site = first["site"]

@@ -4,27 +4,32 @@ A minimum power makes the site's problem combinatorial only through the choice o
 car charges in. With that choice fixed, the minimum is a lower bound on the chosen slots' powers
 and the rest is a linear programme (`simplex.py`):
 
-- per slot, the house's import `u_t >= base_t + sum of the cars' powers` and `u_t >= 0`,
-  paid at the import price; the net grid power is paid (or earned) at the export price;
-- the fuse on every slot a car charges in;
+- a car with V2G may discharge in the slots it doesn't charge in (a car without a minimum in
+  any slot);
+- per slot, the house's import is at least its net grid power and at least 0, paid at the
+  import price; the net grid power is paid (or earned) at the export price; discharging costs
+  its wear;
+- the fuse and the export limit;
 - under a capacity tariff, every hour's average import at most the peak, which costs its price
   per kW above the month's peak;
-- each car at most its full battery, and by each boundary what its targets and protective
-  level ask (a shortfall costs far more than any price, and is measured afterwards).
+- each car between its floor and its full battery, and by each boundary what its targets and
+  protective level ask (a shortfall costs far more than any price, and is measured
+  afterwards).
 
-The search starts from the site plan's slots and tries, for each car, dropping a slot, adding
-one or moving one, and for two cars swapping a slot each. A change is kept when the plan
-(checked as every other site plan is) is better; the search stops when a whole round of
-changes finds nothing better, or after `_MOST_PROGRAMMES` programmes.
+The search starts from the site plan's slots. Up to `_EVERY_CHOICE_BITS` slots times cars it
+tries every choice; beyond, it changes the choice a little at a time (`_changes`), keeping each
+change that makes the plan (checked as every other site plan is) better, until a whole round
+of changes finds nothing better, the plan is `good_enough`, or after `_MOST_PROGRAMMES`
+programmes.
 
-It applies where that programme is the whole model: flat charge curves, no discharging, and
-no slot whose export pays more than its import.
+It applies where that programme is the whole model: flat charge curves, and no slot whose
+export pays more than its import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import product
 import math
 from typing import TypeVar
@@ -50,9 +55,9 @@ _Choice = list[list[bool]]
 
 
 def applies(cars: Sequence[Car]) -> bool:
-    """True where the programme is the whole model: flat curves, no discharging, and no slot
-    whose export pays more than its import."""
-    if any(car.request.discharge is not None or not car.curve.is_flat for car in cars):
+    """True where the programme is the whole model: flat curves, and no slot whose export pays
+    more than its import (charging and discharging in one slot then never pays)."""
+    if any(not car.curve.is_flat for car in cars):
         return False
     for price in cars[0].horizon.prices:
         export = 0.0 if price.export_price is None else price.export_price
@@ -128,7 +133,7 @@ def relaxed(cars: list[Car], base: list[float]) -> _Flows | None:
     """The cheapest powers without the minimum powers (every slot open to every car): no
     choice of slots costs less. None where the programme has no solution."""
     problem = replace(_Problem.of(cars, base), least=[0.0] * len(cars))
-    return _powers(problem, [[True] * len(base) for _ in cars])
+    return _powers(problem, [[True] * len(base) for _ in cars], relax=True)
 
 
 def _key(choice: _Choice) -> tuple[tuple[bool, ...], ...]:
@@ -136,12 +141,14 @@ def _key(choice: _Choice) -> tuple[tuple[bool, ...], ...]:
 
 
 def _needs(car: Car, base: list[float]) -> dict[int, tuple[float, bool]]:
-    """What each boundary needs above the start (kWh), and whether that is a target's (whose
-    shortfall the plans' comparison counts) rather than the protective level's."""
+    """What each boundary needs (kWh) beyond what the car has anyway (its start, or with
+    discharging its floor), and whether that is a target's (whose shortfall the plans'
+    comparison counts) rather than the protective level's."""
     needs: dict[int, tuple[float, bool]] = {}
     lower = lower_bounds(car, free_high(car, base))
+    held = car.start_kwh if car.request.discharge is None else car.floor_kwh
     for boundary in range(1, len(lower)):
-        if lower[boundary] > car.start_kwh + _MET_KWH:
+        if lower[boundary] > held + _MET_KWH:
             needs[boundary] = (lower[boundary], False)
     for rule in car.rules:
         if 1 <= rule.index < len(lower):
@@ -230,95 +237,174 @@ class _Problem:
         )
 
 
-def _powers(problem: _Problem, choice: _Choice) -> _Flows | None:
+def _powers(problem: _Problem, choice: _Choice, relax: bool = False) -> _Flows | None:
     """The cheapest powers with the cars charging in exactly the chosen slots (at least their
-    minimum); None where the fuse or the battery can't take a minimum, or the protective
-    level is missed."""
-    cars, base, least = problem.cars, problem.base, problem.least
-    first = cars[0]
-    site = first.request.site
-    assert site is not None
-    hours, prices = first.horizon.hours, first.horizon.prices
-    n = len(hours)
-    costs: list[float] = []
-    upper: list[float] = []
-    rows: list[Row] = []
-    # The column of each car's power above its minimum in each slot it charges in.
-    column: dict[tuple[int, int], int] = {}
-    for k, car in enumerate(cars):
-        for t in range(n):
-            if choice[k][t]:
-                column[k, t] = len(costs)
-                costs.append(0.0)
-                upper.append(max(0.0, car.request.charge.max_kw - least[k]))
-    # Per slot, the import's terms (kWh) beyond what the house alone imports, and that
-    # constant import: where the house and the cars' minimums import anyway, the import is
-    # their sum; only where they export does it need a column of its own.
-    exports = [0.0 if p.export_price is None else p.export_price for p in prices]
-    import_terms: list[dict[int, float]] = []
-    import_kwh: list[float] = []
-    for t in range(n):
-        charging = [k for k in range(len(cars)) if choice[k][t]]
-        fixed = base[t] + sum(least[k] for k in charging)
-        terms = {column[k, t]: 1.0 for k in charging}
-        if charging:
+    minimum) and a car with V2G free to discharge in the others (in every slot with `relax`);
+    None where the fuse or the battery can't take a minimum, or the protective level is
+    missed."""
+    programme = _Programme(problem, choice)
+    programme.add_columns(relax)
+    if not programme.add_slots() or not programme.add_cars():
+        return None
+    programme.add_peak()
+    return programme.solve()
+
+
+@dataclass
+class _Programme:
+    """One choice's linear programme, built up in parts."""
+
+    problem: _Problem
+    choice: _Choice
+    costs: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    # The columns of each car's charge above its minimum in each slot it charges in, and of
+    # its discharge in each slot it may discharge in, by (car, slot).
+    charges: dict[tuple[int, int], int] = field(default_factory=dict)
+    discharges: dict[tuple[int, int], int] = field(default_factory=dict)
+    # Per slot, the import's terms (kWh) and the import (kWh) that no column moves.
+    import_terms: list[dict[int, float]] = field(default_factory=list)
+    import_kwh: list[float] = field(default_factory=list)
+    # The shortfall columns, and whether each is a target's.
+    shortfalls: list[tuple[int, bool]] = field(default_factory=list)
+
+    def column(self, cost: float, most: float) -> int:
+        self.costs.append(cost)
+        self.upper.append(most)
+        return len(self.costs) - 1
+
+    def add_columns(self, relax: bool) -> None:
+        cars, least = self.problem.cars, self.problem.least
+        hours, prices = cars[0].horizon.hours, cars[0].horizon.prices
+        for k, car in enumerate(cars):
+            discharge = car.request.discharge
+            for t, own in enumerate(self.choice[k]):
+                if own:
+                    self.charges[k, t] = self.column(0.0, car.request.charge.max_kw - least[k])
+                if discharge is None or prices[t].export_price is None:
+                    continue
+                # A car with a minimum discharges only where it doesn't charge; one without may
+                # do either anywhere (both at once never pays).
+                if relax or not own or least[k] <= 0.0:
+                    wear = hours[t] * discharge.wear_cost_per_kwh / discharge.efficiency
+                    self.discharges[k, t] = self.column(wear, discharge.max_kw)
+
+    def add_slots(self) -> bool:
+        """Each slot's cost, fuse and export limit; False where the fuse can't take the
+        minimums. Where the house and the minimums import anyway and no car discharges, the
+        import is their sum; elsewhere it is a column of its own, at least the net power."""
+        cars, base, least = self.problem.cars, self.problem.base, self.problem.least
+        site = cars[0].request.site
+        assert site is not None
+        hours, prices = cars[0].horizon.hours, cars[0].horizon.prices
+        for t in range(len(base)):
+            charging = [k for k in range(len(cars)) if self.choice[k][t]]
+            fixed = base[t] + sum(least[k] for k in charging)
+            terms = {self.charges[k, t]: 1.0 for k in charging}
+            terms.update({c: -1.0 for (k, s), c in self.discharges.items() if s == t})
+            discharging = len(terms) > len(charging)
             room = max(site.import_cap_kw, base[t]) - fixed
-            if room < -_CHARGING_KW:
-                return None
-            if math.isfinite(room):
-                rows.append(Row(terms, max(room, 0.0)))
-        if fixed >= 0.0 or not charging:
-            for c in terms:
-                costs[c] = hours[t] * prices[t].import_price
-            import_terms.append(dict.fromkeys(terms, hours[t]))
-            import_kwh.append(hours[t] * max(fixed, 0.0))
-            continue
-        # The net grid power is paid at the export price, and the import above it.
-        for c in terms:
-            costs[c] = hours[t] * exports[t]
-        imported = len(costs)
-        costs.append(hours[t] * (prices[t].import_price - exports[t]))
-        upper.append(math.inf)
-        rows.append(Row({**terms, imported: -1.0}, -fixed))
-        import_terms.append({imported: hours[t]})
-        import_kwh.append(0.0)
-    if site.peak_price_per_kw > 0.0:
-        peak = len(costs)
-        costs.append(site.peak_price_per_kw)
-        upper.append(math.inf)
+            if charging and room < -_CHARGING_KW:
+                return False
+            if charging and math.isfinite(room):
+                self.rows.append(Row(terms, max(room, 0.0)))
+            if discharging and math.isfinite(site.export_cap_kw):
+                # The export at most its limit, or what the house alone exports.
+                room = max(site.export_cap_kw, -base[t]) + fixed
+                self.rows.append(Row({c: -w for c, w in terms.items()}, max(room, 0.0)))
+            if not discharging and (fixed >= 0.0 or not charging):
+                for c in terms:
+                    self.costs[c] = hours[t] * prices[t].import_price
+                self.import_terms.append(dict.fromkeys(terms, hours[t]))
+                self.import_kwh.append(hours[t] * max(fixed, 0.0))
+                continue
+            # The net grid power is paid at the export price, and the import above it.
+            price = prices[t]
+            export = 0.0 if price.export_price is None else price.export_price
+            for c, w in terms.items():
+                self.costs[c] += w * hours[t] * export
+            imported = self.column(hours[t] * (price.import_price - export), math.inf)
+            self.rows.append(Row({**terms, imported: -1.0}, -fixed))
+            self.import_terms.append({imported: hours[t]})
+            self.import_kwh.append(0.0)
+        return True
+
+    def add_peak(self) -> None:
+        """Under a capacity tariff, each hour's average import at most the peak's column."""
+        first = self.problem.cars[0]
+        site = first.request.site
+        assert site is not None
+        if site.peak_price_per_kw <= 0.0:
+            return
+        hours = first.horizon.hours
+        peak = self.column(site.peak_price_per_kw, math.inf)
         for group in first.hour_groups:
-            passed, imported_before = first.hour_before if group[0] == 0 else (0.0, 0.0)
+            passed, before = first.hour_before if group[0] == 0 else (0.0, 0.0)
             width = passed + sum(hours[t] for t in group)
-            terms = {c: w for t in group for c, w in import_terms[t].items()}
-            constant = imported_before + sum(import_kwh[t] for t in group)
-            rows.append(Row({**terms, peak: -width}, width * site.current_peak_kw - constant))
-    shortfalls: list[tuple[int, bool]] = []
-    for k, car in enumerate(cars):
-        gain = [h * car.request.charge.efficiency for h in hours]
-        added = [gain[t] * least[k] if choice[k][t] else 0.0 for t in range(n)]
-        for boundary, (need, target) in problem.needs[k].items():
-            terms = {column[k, t]: -gain[t] for t in range(boundary) if choice[k][t]}
-            shortfalls.append((len(costs), target))
-            terms[len(costs)] = -1.0
-            costs.append(_SHORT_COST)
-            upper.append(math.inf)
-            rows.append(Row(terms, car.start_kwh + sum(added[:boundary]) - need))
-        room = problem.full[k] - car.start_kwh - sum(added)
-        if room < -_MET_KWH:
+            terms = {c: w for t in group for c, w in self.import_terms[t].items()}
+            constant = before + sum(self.import_kwh[t] for t in group)
+            self.rows.append(Row({**terms, peak: -width}, width * site.current_peak_kw - constant))
+
+    def add_cars(self) -> bool:
+        """Each car's needs, full battery and floor; False where its minimums overfill it."""
+        problem = self.problem
+        n = len(problem.base)
+        for k, car in enumerate(problem.cars):
+            gain = car.request.charge.efficiency * problem.least[k]
+            added = [
+                h * gain if own else 0.0
+                for h, own in zip(car.horizon.hours, self.choice[k], strict=True)
+            ]
+            for boundary, (need, target) in problem.needs[k].items():
+                terms = self.stored(k, boundary, -1.0)
+                short = self.column(_SHORT_COST, math.inf)
+                self.shortfalls.append((short, target))
+                terms[short] = -1.0
+                self.rows.append(Row(terms, car.start_kwh + sum(added[:boundary]) - need))
+            discharges = any(key[0] == k for key in self.discharges)
+            for boundary in range(1, n + 1) if discharges else range(n, n + 1):
+                room = problem.full[k] - car.start_kwh - sum(added[:boundary])
+                if room < -_MET_KWH:
+                    return False
+                if terms := self.stored(k, boundary, 1.0):
+                    self.rows.append(Row(terms, max(room, 0.0)))
+                if discharges:
+                    above = car.start_kwh + sum(added[:boundary]) - car.floor_kwh
+                    self.rows.append(Row(self.stored(k, boundary, -1.0), max(above, 0.0)))
+        return True
+
+    def stored(self, k: int, boundary: int, sign: float) -> dict[int, float]:
+        """Car `k`'s energy stored before `boundary` beyond its minimums, times `sign`."""
+        car = self.problem.cars[k]
+        charge, discharge = car.request.charge, car.request.discharge
+        terms: dict[int, float] = {}
+        for t, hours in enumerate(car.horizon.hours[:boundary]):
+            if (k, t) in self.charges:
+                terms[self.charges[k, t]] = sign * hours * charge.efficiency
+            if (k, t) in self.discharges and discharge is not None:
+                terms[self.discharges[k, t]] = -sign * hours / discharge.efficiency
+        return terms
+
+    def solve(self) -> _Flows | None:
+        """Each car's powers at the optimum; None without one, or below the protective level."""
+        try:
+            values = solve_lp(self.costs, self.rows, self.upper).values
+        except ValueError:
             return None
-        terms = {column[k, t]: gain[t] for t in range(n) if choice[k][t]}
-        if terms:
-            rows.append(Row(terms, max(room, 0.0)))
-    try:
-        values = solve_lp(costs, rows, upper).values
-    except ValueError:
-        return None
-    if any(values[c] > _MET_KWH for c, target in shortfalls if not target):
-        return None
-    return [
-        (
-            [least[k] + values[column[k, t]] if choice[k][t] else 0.0 for t in range(n)],
-            [0.0] * n,
-        )
-        for k in range(len(cars))
-    ]
+        if any(values[c] > _MET_KWH for c, target in self.shortfalls if not target):
+            return None
+        least, n = self.problem.least, len(self.problem.base)
+        return [
+            (
+                [
+                    least[k] + values[self.charges[k, t]] if (k, t) in self.charges else 0.0
+                    for t in range(n)
+                ],
+                [
+                    values[self.discharges[k, t]] if (k, t) in self.discharges else 0.0
+                    for t in range(n)
+                ],
+            )
+            for k in range(len(self.problem.cars))
+        ]
