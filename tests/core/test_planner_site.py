@@ -2118,81 +2118,60 @@ def _with_minimum(data: dict[str, Any], min_kw: float) -> None:
     data["charge"]["min_kw"] = min(min_kw, data["charge"]["max_kw"])
 
 
+def _check_two_cars_with_a_minimum(
+    first: dict[str, Any],
+    second: dict[str, Any],
+    min_kws: tuple[float, float],
+    peak_price: float | None = None,
+) -> None:
+    """Two random cars with these minimums (at most their maximum) on one house, under a
+    capacity tariff where a price is given: the plans keep every limit."""
+    for data, min_kw in zip((first, second), min_kws, strict=True):
+        _with_minimum(data, min_kw)
+    site = first["site"]
+    if peak_price is not None:
+        site["peak_price_per_kw"] = peak_price
+        site.setdefault("current_peak_kw", 0.0)
+    # A fuse that lets either car charge at its minimum, as the site's validation asks.
+    site["import_limit_kw"] = max(
+        site.get("import_limit_kw", 0.0), first["charge"]["min_kw"], second["charge"]["min_kw"]
+    )
+    request = _cars(first, second)
+    check_site_against_reference(request, plan_site(request), rel_tol=None)
+
+
 @settings(_SETTINGS, max_examples=EXAMPLES // 3)
 @given(site_requests(), site_requests(), st.floats(1.0, 6.0), st.floats(1.0, 6.0))
 def test_two_cars_with_a_minimum_power_never_break_it_or_a_limit(
     first: dict[str, Any], second: dict[str, Any], first_min_kw: float, second_min_kw: float
 ) -> None:
-    _with_minimum(first, first_min_kw)
-    _with_minimum(second, second_min_kw)
-    # A fuse that lets either car charge at its minimum, as the site's validation asks.
-    site = first["site"]
-    site["import_limit_kw"] = max(
-        site.get("import_limit_kw", 0.0), first["charge"]["min_kw"], second["charge"]["min_kw"]
-    )
-    request = _cars(first, second)
-    check_site_against_reference(request, plan_site(request), rel_tol=None)
+    _check_two_cars_with_a_minimum(first, second, (first_min_kw, second_min_kw))
 
 
-@settings(_SETTINGS, max_examples=EXAMPLES // 3)
+@settings(_SETTINGS, max_examples=EXAMPLES // 2)
 @given(
-    site_requests(minutes=15),
-    site_requests(minutes=15),
-    st.floats(1.0, 6.0),
-    st.floats(1.0, 6.0),
+    site_requests(minutes=15, most=24),
+    site_requests(minutes=15, most=24),
+    st.tuples(st.floats(1.0, 6.0), st.floats(1.0, 6.0)),
     st.floats(0.1, 20.0),
+    st.booleans(),
 )
-def test_two_cars_with_a_minimum_trading_quarters_never_break_a_limit(
+def test_two_cars_with_a_minimum_on_quarters_never_break_a_limit(
     first: dict[str, Any],
     second: dict[str, Any],
-    first_min_kw: float,
-    second_min_kw: float,
+    min_kws: tuple[float, float],
     peak_price: float,
+    flat: bool,
 ) -> None:
     # Quarter hours under a capacity tariff: the cars trade energy between hours and lower the
     # peak together (exchange.py), and each trade must keep the targets inside an hour, the
-    # fuse, the minimums and the hours' imports.
-    _with_minimum(first, first_min_kw)
-    _with_minimum(second, second_min_kw)
-    site = first["site"]
-    site["peak_price_per_kw"] = peak_price
-    site.setdefault("current_peak_kw", 0.0)
-    site["import_limit_kw"] = max(
-        site.get("import_limit_kw", 0.0), first["charge"]["min_kw"], second["charge"]["min_kw"]
-    )
-    request = _cars(first, second)
-    check_site_against_reference(request, plan_site(request), rel_tol=None)
-
-
-@settings(_SETTINGS, max_examples=EXAMPLES // 3)
-@given(
-    site_requests(minutes=15, most=24),
-    site_requests(minutes=15, most=24),
-    st.floats(1.0, 6.0),
-    st.floats(1.0, 6.0),
-    st.floats(0.1, 20.0),
-)
-def test_two_cars_with_a_minimum_searching_their_quarters_never_break_a_limit(
-    first: dict[str, Any],
-    second: dict[str, Any],
-    first_min_kw: float,
-    second_min_kw: float,
-    peak_price: float,
-) -> None:
-    # Without a taper the quarters each car charges in are searched (patterns.py): every
-    # choice's powers must keep the targets, the fuse, the export limit, the minimums and the
-    # battery, and a car with V2G its floor.
-    for data, min_kw in ((first, first_min_kw), (second, second_min_kw)):
-        data["charge"].pop("taper", None)
-        _with_minimum(data, min_kw)
-    site = first["site"]
-    site["peak_price_per_kw"] = peak_price
-    site.setdefault("current_peak_kw", 0.0)
-    site["import_limit_kw"] = max(
-        site.get("import_limit_kw", 0.0), first["charge"]["min_kw"], second["charge"]["min_kw"]
-    )
-    request = _cars(first, second)
-    check_site_against_reference(request, plan_site(request), rel_tol=None)
+    # fuse, the minimums and the hours' imports. Without a taper the quarters each car
+    # charges in are searched too (patterns.py): every choice's powers must keep the same,
+    # the export limit, and a car with V2G its floor.
+    if flat:
+        first["charge"].pop("taper", None)
+        second["charge"].pop("taper", None)
+    _check_two_cars_with_a_minimum(first, second, min_kws, peak_price)
 
 
 def _with_v2g(data: dict[str, Any], draw: st.DrawFn) -> None:
