@@ -39,6 +39,9 @@ from .site import Car, free_high, lower_bounds, stages
 
 # Programmes solved at most per search; each is a few milliseconds on a few hours' quarters.
 _MOST_PROGRAMMES = 1500
+# Simplex steps allowed per row of a programme (a few are usual): a programme that stalls is
+# skipped rather than let it hold the search up.
+_STEPS_PER_ROW = 8
 # Up to this many slots times cars with a minimum, every choice is tried.
 _EVERY_CHOICE_BITS = 10
 # The cost of a kWh short of what a boundary needs: far above any price.
@@ -389,7 +392,8 @@ class _Programme:
     def solve(self) -> _Flows | None:
         """Each car's powers at the optimum; None without one, or below the protective level."""
         try:
-            values = solve_lp(self.costs, self.rows, self.upper).values
+            steps = _STEPS_PER_ROW * (len(self.rows) + 10)
+            values = solve_lp(self.costs, self.rows, self.upper, steps).values
         except ValueError:
             return None
         if any(values[c] > _MET_KWH for c, target in self.shortfalls if not target):
