@@ -35,7 +35,7 @@ import math
 from typing import TypeVar
 
 from .simplex import Row, solve_lp
-from .site import Car, free_high, lower_bounds, stages
+from .site import Car, free_high, lower_bounds
 
 # Programmes solved at most per search; each is a few milliseconds on a few hours' quarters.
 _MOST_PROGRAMMES = 1500
@@ -235,7 +235,7 @@ class _Problem:
             cars,
             base,
             [_needs(car, base) for car in cars],
-            [stages(car, base)[0].reach.upper_kwh for car in cars],
+            [car.curve.upper_kwh for car in cars],
             [min(car.request.charge.min_kw, car.request.charge.max_kw) for car in cars],
         )
 

@@ -477,9 +477,11 @@ def _reach_under_cap(
 ) -> tuple[list[float], bool]:
     """`reach_bounds`' highest energy at every item boundary of `built`, and whether every
     forced discharge can be made. The `priced` hours (`_solve_priced`) charge as early as
-    their budget allows, which reaches the most at every boundary; the other hours keep
-    their stages. An hour the house alone takes over the cap keeps its per-slot caps."""
-    hours, eta = car.horizon.hours, car.request.charge.efficiency
+    their budget allows, which reaches the most at every boundary (with a taper and solar
+    later in the hour, the grid's share as late as it can go: `_latest_reach`); the other
+    hours keep their stages. An hour the house alone takes over the cap keeps its per-slot
+    caps."""
+    hours = car.horizon.hours
     discharge = car.request.discharge
     # The spare import of each early hour, by its first slot; and all of their slots.
     spare: dict[int, float] = {}
@@ -518,12 +520,22 @@ def _reach_under_cap(
         if t in spare and any(house[s] < 0.0 for s in late.get(t, [])[1:]):
             ends = _latest_reach(car, house, late[t], energy, left, free)
             latest.update(zip(late[t], ends, strict=True))
-        room = max(house[t], 0.0) + left / hours[t] - house[t]
-        reached = max(energy, min(free[t].top(energy), energy + hours[t] * eta * room))
-        drawn = house[t] + (reached - energy) / (hours[t] * eta)
-        left = max(0.0, left - hours[t] * (max(drawn, 0.0) - max(house[t], 0.0)))
+        reached, spent = _charged(car, house, free[t], t, energy, left / hours[t])
+        left = max(0.0, left - spent)
         high.append(max(reached, latest.get(t, reached)))
     return high, feasible
+
+
+def _charged(
+    car: Car, house: Sequence[float], stage: Stage, t: int, energy: float, grid_kw: float
+) -> tuple[float, float]:
+    """The energy after slot `t` charging all it can from `energy` with the slot's solar
+    surplus and `grid_kw` more from the grid, and the import (kWh) that adds."""
+    hours, eta = car.horizon.hours[t], car.request.charge.efficiency
+    room = max(-house[t], 0.0) + grid_kw
+    reached = max(energy, min(stage.top(energy), energy + hours * eta * room))
+    drawn = house[t] + (reached - energy) / (hours * eta)
+    return reached, hours * (max(drawn, 0.0) - max(house[t], 0.0))
 
 
 def _latest_reach(
@@ -541,7 +553,7 @@ def _latest_reach(
     energy taken earlier only lowers what the taper lets a later slot take, so the most at a
     slot's end has the slots before it full from some slot on and that slot's grid share
     partial (found by halving; the spending rises with it)."""
-    hours, eta = car.horizon.hours, car.request.charge.efficiency
+    hours = car.horizon.hours
 
     def run(slots: list[int], full_from: int, partial: float) -> tuple[float, float]:
         """The energy after `slots`, and the import spent, with the slots from `full_from`
@@ -551,11 +563,8 @@ def _latest_reach(
             grid = math.inf if index >= full_from else 0.0
             if index == full_from - 1:
                 grid = partial / hours[t]
-            room = max(-house[t], 0.0) + grid
-            after = max(reached, min(free[t].top(reached), reached + hours[t] * eta * room))
-            drawn = house[t] + (after - reached) / (hours[t] * eta)
-            spent += hours[t] * (max(drawn, 0.0) - max(house[t], 0.0))
-            reached = after
+            reached, more = _charged(car, house, free[t], t, reached, grid)
+            spent += more
         return reached, spent
 
     ends: list[float] = []
