@@ -563,7 +563,7 @@ def _replay_site(model: Model, slots: list[dict[str, Any]]) -> float:
 
 def unbeaten_reference(models: list[Model], shortfall: float, cost: float) -> Reference:
     """The MILP's optimum, solved again without presolve where the plan beats it: HiGHS's
-    presolve has called a dearer point optimal (a car with a minimum power and a taper)."""
+    presolve has called a dearer point optimal (cars with a minimum power)."""
     reference = solve_site_reference(models)
     beaten = shortfall < reference.shortfall - 1e-6 or (
         shortfall <= reference.shortfall + 1e-6
