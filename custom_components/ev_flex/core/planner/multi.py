@@ -277,9 +277,8 @@ def plan_site(request: SiteRequest) -> SitePlan:
     one car holds for what another needs, so the result then goes to the joint planner
     (`joint.py`), whose mix is kept when it meets the targets as well, keeps the limits and
     costs less. Cars with a minimum power then trade hours' energy and lower the peak together
-    (`exchange.py`), which no car's own turn can do; on up to `_POLISHED_SLOTS` slots, where
-    no car tapers, the slots each charges in are searched, each choice's powers solved
-    exactly (`patterns.py`).
+    (`exchange.py`), which no car's own turn can do; on up to `_POLISHED_SLOTS` slots, the
+    slots each charges in are searched, each choice's powers solved exactly (`patterns.py`).
     """
     validate_site_request(request)
     singles = [request.vehicle_request(i) for i in range(len(request.vehicles))]

@@ -22,18 +22,28 @@ change that makes the plan (checked as every other site plan is) better, until a
 of changes finds nothing better, the plan is `good_enough`, or after `_MOST_PROGRAMMES`
 programmes.
 
-It applies where that programme is the whole model: flat charge curves, and no slot whose
-export pays more than its import.
+A taper adds, per charged slot, the power at most each falling piece of the taper at the
+slot's start energy (linear in the powers before). Where the taper falls below the minimum, a
+slot can't charge at the minimum: there the car charges at exactly its taper, and a slot that
+fills the battery may charge at any power. Which of these applies to each chosen slot is read
+from the energies of the plan the choice comes from, then from the programme's own solution
+while that changes it (`_branches`); each way is a part of the model, so its plan keeps every
+limit.
+
+It applies where that programme is the whole model: no slot whose export pays more than its
+import.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import product
+from itertools import pairwise, product
 import math
 from typing import TypeVar
 
+from .curve import ChargeCurve
+from .exchange import energy_path
 from .simplex import Row, solve_lp
 from .site import Car, free_high, lower_bounds
 
@@ -50,18 +60,28 @@ _SHORT_COST = 1e4
 _CHARGING_KW = 1e-9
 # A boundary's need is met to this (kWh), or the plan is not taken.
 _MET_KWH = 1e-7
+# A plan's power may pass the taper by this much (kW): rounding in the programme.
+_CURVE_KW = 1e-9
+# Programmes solved per choice at most, each with the ways of charging the last one read.
+_BRANCH_ROUNDS = 3
+# How a car charges in a chosen slot: at least its minimum, or at any power up to filling the
+# battery by the slot's end; an index from 0 up is the line of its taper it charges at exactly
+# (`_lines`), where the taper is below the minimum.
+_AT_LEAST = -1
+_FILLS = -2
 
 Judged = TypeVar("Judged")
 _Flows = list[tuple[list[float], list[float]]]
 # Per car, whether it charges in each slot.
 _Choice = list[list[bool]]
+# Per car and slot, how it charges there (`_AT_LEAST`, `_FILLS` or a taper line).
+_Branches = list[list[int]]
+_Key = tuple[tuple[int, ...], ...]
 
 
 def applies(cars: Sequence[Car]) -> bool:
-    """True where the programme is the whole model: flat curves, and no slot whose export pays
-    more than its import (charging and discharging in one slot then never pays)."""
-    if any(not car.curve.is_flat for car in cars):
-        return False
+    """True where the programme is the whole model: no slot whose export pays more than its
+    import (charging and discharging in one slot then never pays)."""
     for price in cars[0].horizon.prices:
         export = 0.0 if price.export_price is None else price.export_price
         if export > price.import_price:
@@ -88,17 +108,25 @@ def search_slots(
     for hour, group in enumerate(cars[0].hour_groups):
         for t in group:
             hour_of[t] = hour
-    best = start
+    best, around = start, flows
+    # Choices already solved, with how each car charges in each slot: a later round meets
+    # most of them again.
+    seen: set[tuple[_Key, _Key]] = set()
 
     def improves(other: _Choice) -> bool:
         """Whether the plan with these slots is better than the best so far (kept if so)."""
-        nonlocal best
-        powers = _powers(problem, other)
-        judged = None if powers is None else judge(powers)
-        if judged is None or not better(judged, best):
+        nonlocal best, around
+        branches = _branches(problem, other, around)
+        key = (_key(other), _key(branches))
+        if key in seen:
             return False
-        best = judged
-        return True
+        seen.add(key)
+        found = False
+        for powers in _solutions(problem, other, branches):
+            judged = judge(powers) if _within_curves(problem, powers) else None
+            if judged is not None and better(judged, best):
+                best, around, found = judged, powers, True
+        return found
 
     # A car without a minimum may charge in every slot: the programme sets its powers.
     choice = [
@@ -116,19 +144,15 @@ def search_slots(
                 other[k] = list(bits[index * len(base) : (index + 1) * len(base)])
             improves(other)
         return best
-    # Choices already solved: a later round meets most of them again.
-    seen = {_key(choice)}
     changes = list(_changes(choice, chosen, hour_of))
     unchanged = position = 0
     while len(seen) <= _MOST_PROGRAMMES and unchanged < len(changes) and not good_enough(best):
         other = changes[position % len(changes)]
         position += 1
         unchanged += 1
-        if _key(other) in seen:
-            continue
-        seen.add(_key(other))
         if improves(other):
-            choice, changes, unchanged = other, list(_changes(other, chosen, hour_of)), 0
+            choice, changes = other, list(_changes(other, chosen, hour_of))
+            unchanged = position = 0
     return best
 
 
@@ -136,10 +160,76 @@ def relaxed(cars: list[Car], base: list[float]) -> _Flows | None:
     """The cheapest powers without the minimum powers (every slot open to every car): no
     choice of slots costs less. None where the programme has no solution."""
     problem = replace(_Problem.of(cars, base), least=[0.0] * len(cars))
-    return _powers(problem, [[True] * len(base) for _ in cars], relax=True)
+    every = [[True] * len(base) for _ in cars]
+    return _powers(problem, every, [[_AT_LEAST] * len(base) for _ in cars], relax=True)
 
 
-def _key(choice: _Choice) -> tuple[tuple[bool, ...], ...]:
+def _solutions(problem: _Problem, choice: _Choice, branches: _Branches) -> Iterator[_Flows]:
+    """The cheapest powers for this choice, charging in each slot as `branches` say, then as
+    each solution's energies say while that changes them (`_branches`)."""
+    tried = [branches]
+    for _ in range(_BRANCH_ROUNDS):
+        powers = _powers(problem, choice, branches)
+        if powers is None:
+            return
+        yield powers
+        branches = _branches(problem, choice, powers)
+        if branches in tried:
+            return
+        tried.append(branches)
+
+
+def _branches(problem: _Problem, choice: _Choice, flows: _Flows) -> _Branches:
+    """How each car charges in each chosen slot, at the slot's start energy in `flows`: in its
+    last, up to a full battery where its minimum would fill it; where its taper is below the
+    minimum, along the taper's lowest line there; elsewhere at least at its minimum."""
+    out: _Branches = []
+    for k, car in enumerate(problem.cars):
+        least, lines = problem.least[k], problem.lines[k]
+        gain = car.request.charge.efficiency
+        starts = [car.start_kwh, *energy_path(car, *flows[k])[:-1]]
+        last = max((t for t, own in enumerate(choice[k]) if own), default=-1)
+        own: list[int] = []
+        for t, energy in enumerate(starts):
+            limit = car.curve.power_limit(energy)
+            added = car.horizon.hours[t] * gain * min(least, limit)
+            if not choice[k][t] or least <= 0.0:
+                own.append(_AT_LEAST)
+            elif t == last and energy + added >= problem.full[k] - _MET_KWH:
+                own.append(_FILLS)
+            elif limit < least:
+                own.append(min(range(len(lines)), key=lambda j: _at(lines[j], energy)))
+            else:
+                own.append(_AT_LEAST)
+        out.append(own)
+    return out
+
+
+def _lines(curve: ChargeCurve) -> list[tuple[float, float]]:
+    """The curve's limit as the least of lines (kW at no energy, kW per kWh): its first power,
+    then each falling piece (a valid taper is concave)."""
+    lines = [(curve.powers[0], 0.0)]
+    for (e1, p1), (e2, p2) in pairwise(zip(curve.energies, curve.powers, strict=True)):
+        slope = (p2 - p1) / (e2 - e1)
+        lines.append((p1 - slope * e1, slope))
+    return lines
+
+
+def _at(line: tuple[float, float], energy: float) -> float:
+    return line[0] + line[1] * energy
+
+
+def _within_curves(problem: _Problem, flows: _Flows) -> bool:
+    """True when no car charges above its curve's limit at a slot's start energy."""
+    for car, (pcs, pds) in zip(problem.cars, flows, strict=True):
+        starts = [car.start_kwh, *energy_path(car, pcs, pds)[:-1]]
+        for pc, energy in zip(pcs, starts, strict=True):
+            if pc > car.curve.power_limit(energy) + _CURVE_KW:
+                return False
+    return True
+
+
+def _key(choice: _Choice | _Branches) -> _Key:
     return tuple(tuple(own) for own in choice)
 
 
@@ -224,10 +314,12 @@ class _Problem:
 
     cars: list[Car]
     base: list[float]
-    # Per car: what each boundary needs (`_needs`), the most it may hold (kWh), its minimum.
+    # Per car: what each boundary needs (`_needs`), the most it may hold (kWh), its minimum,
+    # and its curve as lines (`_lines`).
     needs: list[dict[int, tuple[float, bool]]]
     full: list[float]
     least: list[float]
+    lines: list[list[tuple[float, float]]]
 
     @classmethod
     def of(cls, cars: list[Car], base: list[float]) -> _Problem:
@@ -237,18 +329,23 @@ class _Problem:
             [_needs(car, base) for car in cars],
             [car.curve.upper_kwh for car in cars],
             [min(car.request.charge.min_kw, car.request.charge.max_kw) for car in cars],
+            [_lines(car.curve) for car in cars],
         )
 
 
-def _powers(problem: _Problem, choice: _Choice, relax: bool = False) -> _Flows | None:
-    """The cheapest powers with the cars charging in exactly the chosen slots (at least their
-    minimum) and a car with V2G free to discharge in the others (in every slot with `relax`);
-    None where the fuse or the battery can't take a minimum, or the protective level is
-    missed."""
-    programme = _Programme(problem, choice)
-    programme.add_columns(relax)
+def _powers(
+    problem: _Problem, choice: _Choice, branches: _Branches, relax: bool = False
+) -> _Flows | None:
+    """The cheapest powers with the cars charging in exactly the chosen slots (each as its
+    branch says) and a car with V2G free to discharge in the others (in every slot with
+    `relax`); None where the fuse or the battery can't take a minimum, or the protective
+    level is missed."""
+    programme = _Programme(problem, choice, branches)
+    if not programme.add_columns(relax):
+        return None
     if not programme.add_slots() or not programme.add_cars():
         return None
+    programme.add_curves()
     programme.add_peak()
     return programme.solve()
 
@@ -259,6 +356,7 @@ class _Programme:
 
     problem: _Problem
     choice: _Choice
+    branches: _Branches
     costs: list[float] = field(default_factory=list)
     upper: list[float] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
@@ -277,14 +375,31 @@ class _Programme:
         self.upper.append(most)
         return len(self.costs) - 1
 
-    def add_columns(self, relax: bool) -> None:
+    def least(self, k: int, t: int) -> float:
+        """The power car `k` charges at anyway in slot `t` (its minimum, where that applies)."""
+        if not self.choice[k][t] or self.branches[k][t] != _AT_LEAST:
+            return 0.0
+        return self.problem.least[k]
+
+    def added(self, k: int) -> list[float]:
+        """The energy (kWh) car `k` stores anyway in each slot."""
+        car = self.problem.cars[k]
+        gain = car.request.charge.efficiency
+        return [h * gain * self.least(k, t) for t, h in enumerate(car.horizon.hours)]
+
+    def add_columns(self, relax: bool) -> bool:
+        """Each car's charge above what it charges anyway, and its discharge; False where a
+        car's curve is below its minimum in every slot."""
         cars, least = self.problem.cars, self.problem.least
         hours, prices = cars[0].horizon.hours, cars[0].horizon.prices
         for k, car in enumerate(cars):
             discharge = car.request.discharge
             for t, own in enumerate(self.choice[k]):
                 if own:
-                    self.charges[k, t] = self.column(0.0, car.request.charge.max_kw - least[k])
+                    room = car.curve.powers[0] - self.least(k, t)
+                    if room < -_CURVE_KW:
+                        return False
+                    self.charges[k, t] = self.column(0.0, max(room, 0.0))
                 if discharge is None or prices[t].export_price is None:
                     continue
                 # A car with a minimum discharges only where it doesn't charge; one without may
@@ -292,18 +407,19 @@ class _Programme:
                 if relax or not own or least[k] <= 0.0:
                     wear = hours[t] * discharge.wear_cost_per_kwh / discharge.efficiency
                     self.discharges[k, t] = self.column(wear, discharge.max_kw)
+        return True
 
     def add_slots(self) -> bool:
         """Each slot's cost, fuse and export limit; False where the fuse can't take the
         minimums. Where the house and the minimums import anyway and no car discharges, the
         import is their sum; elsewhere it is a column of its own, at least the net power."""
-        cars, base, least = self.problem.cars, self.problem.base, self.problem.least
+        cars, base = self.problem.cars, self.problem.base
         site = cars[0].request.site
         assert site is not None
         hours, prices = cars[0].horizon.hours, cars[0].horizon.prices
         for t in range(len(base)):
             charging = [k for k in range(len(cars)) if self.choice[k][t]]
-            fixed = base[t] + sum(least[k] for k in charging)
+            fixed = base[t] + sum(self.least(k, t) for k in charging)
             terms = {self.charges[k, t]: 1.0 for k in charging}
             terms.update({c: -1.0 for (k, s), c in self.discharges.items() if s == t})
             discharging = len(terms) > len(charging)
@@ -354,11 +470,7 @@ class _Programme:
         problem = self.problem
         n = len(problem.base)
         for k, car in enumerate(problem.cars):
-            gain = car.request.charge.efficiency * problem.least[k]
-            added = [
-                h * gain if own else 0.0
-                for h, own in zip(car.horizon.hours, self.choice[k], strict=True)
-            ]
+            added = self.added(k)
             for boundary, (need, target) in problem.needs[k].items():
                 terms = self.stored(k, boundary, -1.0)
                 short = self.column(_SHORT_COST, math.inf)
@@ -376,6 +488,30 @@ class _Programme:
                     above = car.start_kwh + sum(added[:boundary]) - car.floor_kwh
                     self.rows.append(Row(self.stored(k, boundary, -1.0), max(above, 0.0)))
         return True
+
+    def add_curves(self) -> None:
+        """Per chosen slot: the power at most each falling line of the taper at the slot's
+        start energy, exactly its line where it charges along the taper, and a full battery
+        at the end where it fills up."""
+        problem = self.problem
+        added = [self.added(k) for k in range(len(problem.cars))]
+        for (k, t), column in self.charges.items():
+            car, branch = problem.cars[k], self.branches[k][t]
+            # The slot's start energy: `energy` plus the columns' `stored` terms.
+            energy = car.start_kwh + sum(added[k][:t])
+            stored = self.stored(k, t, 1.0)
+            for alpha, slope in problem.lines[k][1:]:
+                terms = {c: -slope * w for c, w in stored.items()}
+                terms[column] = 1.0
+                self.rows.append(Row(terms, alpha + slope * energy - self.least(k, t)))
+            if branch >= 0:
+                alpha, slope = problem.lines[k][branch]
+                terms = {c: slope * w for c, w in stored.items()}
+                terms[column] = -1.0
+                self.rows.append(Row(terms, -alpha - slope * energy))
+            elif branch == _FILLS:
+                after = car.start_kwh + sum(added[k][: t + 1])
+                self.rows.append(Row(self.stored(k, t + 1, -1.0), after - problem.full[k]))
 
     def stored(self, k: int, boundary: int, sign: float) -> dict[int, float]:
         """Car `k`'s energy stored before `boundary` beyond its minimums, times `sign`."""
@@ -398,11 +534,11 @@ class _Programme:
             return None
         if any(values[c] > _MET_KWH for c, target in self.shortfalls if not target):
             return None
-        least, n = self.problem.least, len(self.problem.base)
+        n = len(self.problem.base)
         return [
             (
                 [
-                    least[k] + values[self.charges[k, t]] if (k, t) in self.charges else 0.0
+                    self.least(k, t) + values[self.charges[k, t]] if (k, t) in self.charges else 0.0
                     for t in range(n)
                 ],
                 [
