@@ -141,16 +141,25 @@ class _Tableau:
         return limit
 
     def _pivot(self, p: int, q: int) -> None:
+        # The tableau stays mostly zeros: only the pivot row's other entries change the rest.
         line = self.rows[p]
         scale = 1.0 / line[q]
-        line = self.rows[p] = [a * scale for a in line]
+        entries = [(j, a * scale) for j, a in enumerate(line) if a and j != q]
+        for j, a in entries:
+            line[j] = a
+        line[q] = 1.0
         for r, other in enumerate(self.rows):
             factor = other[q]
             if r != p and factor:
-                self.rows[r] = [a - factor * b for a, b in zip(other, line, strict=True)]
-        factor = self.reduced[q]
+                for j, a in entries:
+                    other[j] -= factor * a
+                other[q] = 0.0
+        reduced = self.reduced
+        factor = reduced[q]
         if factor:
-            self.reduced = [a - factor * b for a, b in zip(self.reduced, line, strict=True)]
+            for j, a in entries:
+                reduced[j] -= factor * a
+            reduced[q] = 0.0
         self.basis[p] = q
 
     def run(self, steps: int) -> None:
