@@ -66,6 +66,9 @@ _REACH_MARGIN_KWH = 1e-9
 _MET_TOLERANCE_KWH = 1e-6
 # Powers below this (kW) are rounding noise and planned as zero.
 _NOISE_KW = 1e-9
+# A path's charging step this small (kWh) is rounding: the planners meet a target to within
+# `_REACH_MARGIN_KWH`, and a later bound may ask that back.
+_STEP_NOISE_KWH = 10 * _REACH_MARGIN_KWH
 _SECONDS_PER_HOUR = 3600.0
 
 
@@ -869,7 +872,10 @@ def slot_flows(
             limit = curve.power_limit(energy)
             charge_kw = _snap(change / (slot_hours * charge.efficiency), limit)
             charge_kw = min(charge_kw, (upper - energy) / (slot_hours * charge.efficiency))
-            charge_kw = charge_kw if charge_kw > _NOISE_KW else 0.0
+            # A step within a few reach margins is rounding, even where a short slot or a low
+            # efficiency makes its power look larger than the noise.
+            noise = charge_kw <= _NOISE_KW or change <= _STEP_NOISE_KWH
+            charge_kw = 0.0 if noise else charge_kw
         elif change < 0.0 and discharge is not None and may_discharge:
             discharge_kw = _snap(-change * discharge.efficiency / slot_hours, discharge.max_kw)
             discharge_kw = discharge_kw if discharge_kw > _NOISE_KW else 0.0
