@@ -12,14 +12,15 @@ Two cases on real day-ahead prices (DK1, 15-minute slots, Source: Energinet):
   without V2G) sharing the fuse and the tariff (`plan_site`), and three (a small third car due
   the second morning); and the two cars with minimum powers (4.14 and 1.38 kW: 6 A on three
   phases and on one); and those two for an evening (16:00-22:00, 24 slots) without V2G,
-  where the slots each car charges in are searched.
+  where the slots each car charges in are searched, also with the first car charging from
+  60 % to 95 % into a taper that falls below its minimum.
 Each case runs from several start days. The planner's time is `plan(request)` (also shown with
 the JSON parsing and output of the command-line tool); the HiGHS time
 covers building the MILP from the request and solving it (one solve, shortfall penalised). The
 costs of both are printed too, as a check that they agree. `scripts/bench planner --case=KEY`
 (repeatable) runs only the named cases: charge, v2g, house, house-minimum, tariff,
 tariff-minimum, tariff-taper, shaving, two-cars, three-cars, two-cars-minimum,
-two-cars-minimum-evening.
+two-cars-minimum-evening, two-cars-minimum-taper.
 """
 
 from collections.abc import Callable
@@ -125,11 +126,17 @@ def _site_request(
     min_kw: float = 0.0,
     second_min_kw: float = 0.0,
     slots: int = 192,
+    filling: bool = False,
 ) -> dict[str, Any]:
     # The two days' horizon with V2G; a shorter one (an evening) without.
     data = _request(spot, start, slots, v2g=slots == 192)
     if min_kw > 0.0:
         data["charge"]["min_kw"] = min_kw
+    if filling:
+        # The first car charges into its taper, which falls below the minimum above 92 %.
+        data["charge"]["taper"] = [[70.0, 11.0], [100.0, 1.5]]
+        data["battery"]["soc_pct"] = 60.0
+        data["targets"][-1]["soc_pct"] = 95.0
     loads: list[float] = []
     solar: list[float] = []
     for item in data["prices"]:
@@ -188,11 +195,14 @@ def _site_case(
     second_min_kw: float = 0.0,
     repeats: int = SITE_REPEATS,
     slots: int = 192,
+    filling: bool = False,
 ) -> None:
     ours: list[float] = []
     worst_gap = 0.0
     for start in SITE_START_DAYS:
-        data = _site_request(spot, start, peak, cars, taper, shaving, min_kw, second_min_kw, slots)
+        data = _site_request(
+            spot, start, peak, cars, taper, shaving, min_kw, second_min_kw, slots, filling
+        )
         if cars == 1:
             request = PlanRequest.from_dict(data)
             planner_ms, result = _median_ms(lambda request=request: plan(request), repeats)
@@ -285,6 +295,12 @@ _SITE_CASES: list[tuple[str, str, dict[str, Any]]] = [
         "two-cars-minimum-evening",
         "24 slots (16:00-22:00), two cars with 4.14 and 1.38 kW minimums, no V2G, house + tariff",
         {"cars": 2, "min_kw": 4.14, "second_min_kw": 1.38, "slots": 24},
+    ),
+    # The first car from 60 % to 95 %, into a taper that falls below its minimum.
+    (
+        "two-cars-minimum-taper",
+        "24 slots (16:00-22:00), two cars with minimums, the first into its taper, house + tariff",
+        {"cars": 2, "min_kw": 4.14, "second_min_kw": 1.38, "slots": 24, "filling": True},
     ),
 ]
 
