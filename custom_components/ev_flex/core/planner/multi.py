@@ -250,9 +250,10 @@ _PEAK_STEP = 0.01
 # (`_with_lower_peak`): within 1e-4 of the optimum on the benchmark's days, at a fifth of the
 # time.
 _SHARED_SLOTS_WITH_MINIMUM = 96
-# Up to this many slots (half a day of quarters), cars with a minimum power are planned in
-# turns again after trading, up to this many rounds: a few hours of hourly prices gain most.
-_POLISHED_SLOTS = 48
+# Up to this many slots (a day of quarters), cars with a minimum power are planned in turns
+# again after trading, up to this many rounds, and the slots each charges in are searched:
+# on a day of quarters the trades alone left plans up to a quarter above the optimum.
+_POLISHED_SLOTS = 96
 _POLISH_ROUNDS = 3
 # The search of the slots the cars charge in stops within this share of a bound below every
 # plan (the cost without the minimum powers): far inside the 0.1 % the plans promise.
