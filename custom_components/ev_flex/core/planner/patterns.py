@@ -1,4 +1,4 @@
-"""Cars with a minimum power on a short horizon: which slots each car charges in, searched.
+"""Cars with a minimum power on up to a day: which slots each car charges in, searched.
 
 A minimum power makes the site's problem combinatorial only through the choice of slots each
 car charges in. With that choice fixed, the minimum is a lower bound on the chosen slots' powers
@@ -104,10 +104,7 @@ def search_slots(
     if good_enough(start):
         return start
     problem = _Problem.of(cars, base)
-    hour_of = [0] * len(base)
-    for hour, group in enumerate(cars[0].hour_groups):
-        for t in group:
-            hour_of[t] = hour
+    hour_of = cars[0].hour_of
     best, around = start, flows
     # Choices already solved, with how each car charges in each slot: a later round meets
     # most of them again.
@@ -187,15 +184,15 @@ def _branches(problem: _Problem, choice: _Choice, flows: _Flows) -> _Branches:
     for k, car in enumerate(problem.cars):
         least, lines = problem.least[k], problem.lines[k]
         gain = car.request.charge.efficiency
-        starts = [car.start_kwh, *energy_path(car, *flows[k])[:-1]]
         last = max((t for t, own in enumerate(choice[k]) if own), default=-1)
         own: list[int] = []
-        for t, energy in enumerate(starts):
-            limit = car.curve.power_limit(energy)
-            added = car.horizon.hours[t] * gain * min(least, limit)
+        for t, energy in enumerate(_starts(car, flows[k])):
             if not choice[k][t] or least <= 0.0:
                 own.append(_AT_LEAST)
-            elif t == last and energy + added >= problem.full[k] - _MET_KWH:
+                continue
+            limit = car.curve.power_limit(energy)
+            added = car.horizon.hours[t] * gain * min(least, limit)
+            if t == last and energy + added >= problem.full[k] - _MET_KWH:
                 own.append(_FILLS)
             elif limit < least:
                 own.append(min(range(len(lines)), key=lambda j: _at(lines[j], energy)))
@@ -221,12 +218,16 @@ def _at(line: tuple[float, float], energy: float) -> float:
 
 def _within_curves(problem: _Problem, flows: _Flows) -> bool:
     """True when no car charges above its curve's limit at a slot's start energy."""
-    for car, (pcs, pds) in zip(problem.cars, flows, strict=True):
-        starts = [car.start_kwh, *energy_path(car, pcs, pds)[:-1]]
-        for pc, energy in zip(pcs, starts, strict=True):
+    for car, car_flows in zip(problem.cars, flows, strict=True):
+        for pc, energy in zip(car_flows[0], _starts(car, car_flows), strict=True):
             if pc > car.curve.power_limit(energy) + _CURVE_KW:
                 return False
     return True
+
+
+def _starts(car: Car, flows: tuple[list[float], list[float]]) -> list[float]:
+    """The car's energy at the start of every slot with these powers."""
+    return [car.start_kwh, *energy_path(car, *flows)[:-1]]
 
 
 def _key(choice: _Choice | _Branches) -> _Key:
@@ -381,11 +382,13 @@ class _Programme:
             return 0.0
         return self.problem.least[k]
 
-    def added(self, k: int) -> list[float]:
-        """The energy (kWh) car `k` stores anyway in each slot."""
+    def anyway(self, k: int) -> list[float]:
+        """The energy (kWh) car `k` has stored anyway (at its minimums) by each boundary."""
         car = self.problem.cars[k]
         gain = car.request.charge.efficiency
-        return [h * gain * self.least(k, t) for t, h in enumerate(car.horizon.hours)]
+        added = [h * gain * self.least(k, t) for t, h in enumerate(car.horizon.hours)]
+        # Summed afresh per boundary: `sum` rounds differently from a running total.
+        return [sum(added[:boundary]) for boundary in range(len(added) + 1)]
 
     def add_columns(self, relax: bool) -> bool:
         """Each car's charge above what it charges anyway, and its discharge; False where a
@@ -470,22 +473,22 @@ class _Programme:
         problem = self.problem
         n = len(problem.base)
         for k, car in enumerate(problem.cars):
-            added = self.added(k)
+            anyway = self.anyway(k)
             for boundary, (need, target) in problem.needs[k].items():
                 terms = self.stored(k, boundary, -1.0)
                 short = self.column(_SHORT_COST, math.inf)
                 self.shortfalls.append((short, target))
                 terms[short] = -1.0
-                self.rows.append(Row(terms, car.start_kwh + sum(added[:boundary]) - need))
+                self.rows.append(Row(terms, car.start_kwh + anyway[boundary] - need))
             discharges = any(key[0] == k for key in self.discharges)
             for boundary in range(1, n + 1) if discharges else range(n, n + 1):
-                room = problem.full[k] - car.start_kwh - sum(added[:boundary])
+                room = problem.full[k] - car.start_kwh - anyway[boundary]
                 if room < -_MET_KWH:
                     return False
                 if terms := self.stored(k, boundary, 1.0):
                     self.rows.append(Row(terms, max(room, 0.0)))
                 if discharges:
-                    above = car.start_kwh + sum(added[:boundary]) - car.floor_kwh
+                    above = car.start_kwh + anyway[boundary] - car.floor_kwh
                     self.rows.append(Row(self.stored(k, boundary, -1.0), max(above, 0.0)))
         return True
 
@@ -494,11 +497,11 @@ class _Programme:
         start energy, exactly its line where it charges along the taper, and a full battery
         at the end where it fills up."""
         problem = self.problem
-        added = [self.added(k) for k in range(len(problem.cars))]
+        anyway = [self.anyway(k) for k in range(len(problem.cars))]
         for (k, t), column in self.charges.items():
             car, branch = problem.cars[k], self.branches[k][t]
             # The slot's start energy: `energy` plus the columns' `stored` terms.
-            energy = car.start_kwh + sum(added[k][:t])
+            energy = car.start_kwh + anyway[k][t]
             stored = self.stored(k, t, 1.0)
             for alpha, slope in problem.lines[k][1:]:
                 terms = {c: -slope * w for c, w in stored.items()}
@@ -510,7 +513,7 @@ class _Programme:
                 terms[column] = -1.0
                 self.rows.append(Row(terms, -alpha - slope * energy))
             elif branch == _FILLS:
-                after = car.start_kwh + sum(added[k][: t + 1])
+                after = car.start_kwh + anyway[k][t + 1]
                 self.rows.append(Row(self.stored(k, t + 1, -1.0), after - problem.full[k]))
 
     def stored(self, k: int, boundary: int, sign: float) -> dict[int, float]:

@@ -92,17 +92,14 @@ def saving_per_kw(
     ]
     hours = car.horizon.hours
     pcs, pds = powers(car, path)
-    hour_of = [0] * len(path)
     priced: list[bool] = []
     lengths: list[float] = []
-    for h, group in enumerate(car.hour_groups):
+    for group in car.hour_groups:
         imported = sum(hours[t] * max(house[t] + pcs[t] - pds[t], 0.0) for t in group)
         budget = hour_budget(car, group, cap)
         priced.append(imported >= budget - _BUDGET_KWH)
         lengths.append(hour_budget(car, group, cap + 1.0) - budget)
-        for t in group:
-            hour_of[t] = h
-    prices = _lowest_prices(subgradients, relations, hour_of, priced)
+    prices = _lowest_prices(subgradients, relations, car.hour_of, priced)
     if prices is None:
         return None
     return sum(p * length for p, length in zip(prices, lengths, strict=True))

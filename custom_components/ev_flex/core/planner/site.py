@@ -164,6 +164,15 @@ class Car:
     )
 
     @property
+    def hour_of(self) -> list[int]:
+        """Per slot, the index of its clock hour in `hour_groups`."""
+        out = [0] * len(self.horizon.hours)
+        for hour, group in enumerate(self.hour_groups):
+            for t in group:
+                out[t] = hour
+        return out
+
+    @property
     def knee_kwh(self) -> float:
         """The energy up to which the car charges at full power, where its taper begins (minus
         infinity where it never charges at full power)."""
