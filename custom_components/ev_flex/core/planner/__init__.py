@@ -843,9 +843,16 @@ class SlotFlow:
 
 def energy_after(request: PlanRequest, hours: float, energy: float, flow: SlotFlow) -> float:
     """The energy after a slot of `hours` that starts at `energy` with this flow's powers."""
-    energy += hours * request.charge.efficiency * flow.charge_kw
-    if flow.discharge_kw > 0.0 and request.discharge is not None:
-        energy -= hours * flow.discharge_kw / request.discharge.efficiency
+    return stored_after(request, hours, energy, flow.charge_kw, flow.discharge_kw)
+
+
+def stored_after(
+    request: PlanRequest, hours: float, energy: float, charge_kw: float, discharge_kw: float
+) -> float:
+    """`energy_after` with the powers as they are: searches walk paths thousands of times."""
+    energy += hours * request.charge.efficiency * charge_kw
+    if discharge_kw > 0.0 and request.discharge is not None:
+        energy -= hours * discharge_kw / request.discharge.efficiency
     return energy
 
 

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 import math
 
-from . import SlotFlow, energy_after
+from . import stored_after
 from .joint import without_limits
 from .site import Car, hour_budget, lower_bounds, peak_kw, reach_bounds, stages
 from .site_dp import Stage
@@ -171,7 +171,7 @@ def energy_path(car: Car, pcs: Sequence[float], pds: Sequence[float]) -> list[fl
     energy = car.start_kwh
     path: list[float] = []
     for hours, pc, pd in zip(car.horizon.hours, pcs, pds, strict=True):
-        energy = energy_after(car.request, hours, energy, SlotFlow(pc, pd, 0.0))
+        energy = stored_after(car.request, hours, energy, pc, pd)
         path.append(energy)
     return path
 

@@ -35,7 +35,7 @@ from . import (
 )
 from .exchange import energy_path, lower_peak, trade_hours
 from .joint import plan_jointly, without_limits
-from .patterns import applies, relaxed, search_slots
+from .patterns import BEYOND_A_DAY, WITHIN_A_DAY, Judging, applies, relaxed, search_slots
 from .site import (
     Car,
     Outcome,
@@ -314,8 +314,10 @@ def plan_site(request: SiteRequest) -> SitePlan:
             best = _with_lower_peak(cars, base, best)
         if len(base) <= _POLISHED_SLOTS:
             best = _polished(cars, base, best, tariff)
-            if applies(cars):
-                best = _searched_slots(cars, base, best)
+        else:
+            best = _other_orders(cars, base, best, tariff)
+        if applies(cars):
+            best = _searched_slots(cars, base, best)
     return _site_plan(request, cars, base, best.outcomes)
 
 
@@ -542,10 +544,29 @@ def _polished(cars: list[Car], base: list[float], best: _Coordinated, tariff: bo
     return best
 
 
+def _other_orders(
+    cars: list[Car], base: list[float], best: _Coordinated, tariff: bool
+) -> _Coordinated:
+    """The best of `best` and the plans made as it was, but with each other car planned first:
+    on more than a day of quarters, where the turns aren't polished, which car takes which
+    slots follows from who goes first, and the trades can't swap that."""
+    order = list(range(len(cars)))
+    for shift in range(1, len(cars)):
+        first = order[shift:] + order[:shift]
+        other = _in_turns(cars, base, first, 1 if tariff else _MAX_ROUNDS)
+        other = _improve_jointly(cars, base, other)
+        other = _with_trades(cars, base, other)
+        if tariff:
+            other = _with_lower_peak(cars, base, other)
+        if _better(other, best):
+            best = other
+    return best
+
+
 def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
     """The plan after searching the slots each car charges in (`patterns.py`), which stops
     once the plan is within `_BOUND_GAP` of the cost without the minimum powers: no plan with
-    them costs less."""
+    them costs less. Beyond a day of quarters the search is kept shorter."""
     flows = relaxed(cars, base)
     bound = -math.inf if flows is None else _house_cost(cars, base, flows)
 
@@ -553,8 +574,16 @@ def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _
         close = plan.total <= bound + _BOUND_GAP * (1.0 + abs(bound))
         return plan.shortfall <= _SHORTFALL_KWH and close
 
-    judge = partial(_from_flows, cars, base)
-    return search_slots(cars, base, best.flows, best, judge, _better, good_enough)
+    def may_beat(flows: list[tuple[list[float], list[float]]], other: _Coordinated) -> bool:
+        """False where the flows cost too much to beat `other` (a plan's total is its house's
+        cost) and only a lower cost could (`_better`)."""
+        if other.shortfall > _SHORTFALL_KWH:
+            return True
+        return _house_cost(cars, base, flows) < other.total - _SAVING * (1.0 + abs(other.total))
+
+    judging = Judging(partial(_from_flows, cars, base), _better, may_beat, good_enough)
+    budget = WITHIN_A_DAY if len(base) <= _POLISHED_SLOTS else BEYOND_A_DAY
+    return search_slots(cars, base, best.flows, best, judging, budget)
 
 
 def _with_lower_peak(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:

@@ -17,10 +17,11 @@ and the rest is a linear programme (`simplex.py`):
   afterwards).
 
 The search starts from the site plan's slots. Up to `_EVERY_CHOICE_BITS` slots times cars it
-tries every choice; beyond, it changes the choice a little at a time (`_changes`), keeping each
-change that makes the plan (checked as every other site plan is) better, until a whole round
-of changes finds nothing better, the plan is `good_enough`, or after `_MOST_PROGRAMMES`
-programmes.
+tries every choice; beyond, it changes the choice a little at a time, keeping each change that
+makes the plan (checked as every other site plan is) better, until a whole round of changes
+finds nothing better, the plan is `good_enough`, or the `Budget` is spent. The small changes
+(`_small_changes`) come first; the wide ones (`_wide_changes`) follow, ranked by what the
+house would pay with the powers simply moved (`_Estimate`).
 
 A taper adds, per charged slot, the power at most each falling piece of the taper at the
 slot's start energy (linear in the powers before). Where the taper falls below the minimum, a
@@ -38,17 +39,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from itertools import pairwise, product
+from itertools import accumulate, pairwise, product
 import math
-from typing import TypeVar
 
 from .curve import ChargeCurve
 from .exchange import energy_path
 from .simplex import Row, solve_lp
-from .site import Car, free_high, lower_bounds
+from .site import Car, free_high, lower_bounds, peak_cost, slot_cost
 
-# Programmes solved at most per search; each is a few milliseconds on a few hours' quarters.
-_MOST_PROGRAMMES = 1500
 # Simplex steps allowed per row of a programme (a few are usual): a programme that stalls is
 # skipped rather than let it hold the search up.
 _STEPS_PER_ROW = 8
@@ -70,13 +68,14 @@ _BRANCH_ROUNDS = 3
 _AT_LEAST = -1
 _FILLS = -2
 
-Judged = TypeVar("Judged")
 _Flows = list[tuple[list[float], list[float]]]
 # Per car, whether it charges in each slot.
 _Choice = list[list[bool]]
 # Per car and slot, how it charges there (`_AT_LEAST`, `_FILLS` or a taper line).
 _Branches = list[list[int]]
 _Key = tuple[tuple[int, ...], ...]
+# A change of a choice: per car, the slots it changes and whether it charges there then.
+_Change = dict[int, tuple[tuple[int, bool], ...]]
 
 
 def applies(cars: Sequence[Car]) -> bool:
@@ -89,19 +88,45 @@ def applies(cars: Sequence[Car]) -> bool:
     return True
 
 
-def search_slots(
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """How long a search may run: programmes solved at most, and of the changes beyond the
+    smallest ones how many it tries from each choice (the likeliest first; None: all)."""
+
+    programmes: int
+    wide_changes: int | None
+
+
+# Each programme is a few milliseconds on a day of quarters. On up to a day every change is
+# tried; beyond, the plans from each car planned first (`multi._other_orders`) are a closer
+# start, and a shorter search keeps a plan within seconds.
+WITHIN_A_DAY = Budget(1500, None)
+BEYOND_A_DAY = Budget(500, 200)
+
+
+@dataclass(frozen=True, slots=True)
+class Judging[Judged]:
+    """How the search judges plans: `judge` checks the powers of a choice of slots (None where
+    they break a limit), `better` compares two plans, `may_beat` is a quick look whether
+    powers can make a plan better than another at all, and the search stops at a plan
+    `good_enough` (close to what no choice can beat, `relaxed`)."""
+
+    judge: Callable[[_Flows], Judged | None]
+    better: Callable[[Judged, Judged], bool]
+    may_beat: Callable[[_Flows, Judged], bool]
+    good_enough: Callable[[Judged], bool]
+
+
+def search_slots[Judged](
     cars: list[Car],
     base: list[float],
     flows: _Flows,
     start: Judged,
-    judge: Callable[[_Flows], Judged | None],
-    better: Callable[[Judged, Judged], bool],
-    good_enough: Callable[[Judged], bool],
+    judging: Judging[Judged],
+    budget: Budget,
 ) -> Judged:
-    """The best plan found from `start` (whose powers are `flows`): `judge` checks the powers
-    of a choice of slots (None where they break a limit), `better` compares two plans, and the
-    search stops at a plan `good_enough` (close to what no choice can beat, `relaxed`)."""
-    if good_enough(start):
+    """The best plan found from `start`, whose powers are `flows`, within `budget`."""
+    if judging.good_enough(start):
         return start
     problem = _Problem.of(cars, base)
     hour_of = cars[0].hour_of
@@ -120,8 +145,10 @@ def search_slots(
         seen.add(key)
         found = False
         for powers in _solutions(problem, other, branches):
-            judged = judge(powers) if _within_curves(problem, powers) else None
-            if judged is not None and better(judged, best):
+            if not judging.may_beat(powers, best) or not _within_curves(problem, powers):
+                continue
+            judged = judging.judge(powers)
+            if judged is not None and judging.better(judged, best):
                 best, around, found = judged, powers, True
         return found
 
@@ -141,14 +168,29 @@ def search_slots(
                 other[k] = list(bits[index * len(base) : (index + 1) * len(base)])
             improves(other)
         return best
-    changes = list(_changes(choice, chosen, hour_of))
+
+    def changes_from(choice: _Choice) -> list[_Choice]:
+        """The small changes, then the wide ones by what the house would pay with the powers
+        simply moved (the programme only does better), cheapest first."""
+        estimate = _Estimate(problem, around)
+        wide = sorted(_wide_changes(choice, chosen, hour_of), key=estimate.moved)
+        return [
+            _changed(choice, change)
+            for change in (*_small_changes(choice, chosen, hour_of), *wide[: budget.wide_changes])
+        ]
+
+    changes = changes_from(choice)
     unchanged = position = 0
-    while len(seen) <= _MOST_PROGRAMMES and unchanged < len(changes) and not good_enough(best):
+    while (
+        len(seen) <= budget.programmes
+        and unchanged < len(changes)
+        and not judging.good_enough(best)
+    ):
         other = changes[position % len(changes)]
         position += 1
         unchanged += 1
         if improves(other):
-            choice, changes = other, list(_changes(other, chosen, hour_of))
+            choice, changes = other, changes_from(other)
             unchanged = position = 0
     return best
 
@@ -251,62 +293,134 @@ def _needs(car: Car, base: list[float]) -> dict[int, tuple[float, bool]]:
     return needs
 
 
-def _changes(choice: _Choice, chosen: list[int], hour_of: list[int]) -> Iterator[_Choice]:
-    """Every change tried for the `chosen` cars, the likeliest first: one car dropping or
-    adding a slot, or moving one within an hour or to the next; two cars swapping a slot each;
-    one car leaving a slot where another takes a slot of that hour; two cars trading hours
-    (one moving a slot from one hour to another, the other the opposite way); one car leaving
-    a slot where another moves into its hour; and last one car moving a slot hours away."""
+def _small_changes(choice: _Choice, chosen: list[int], hour_of: list[int]) -> Iterator[_Change]:
+    """One car dropping or adding a slot, or moving one within its hour or to the next."""
+    slots = range(len(choice[0]))
+    for k in chosen:
+        for t in slots:
+            if choice[k][t]:
+                yield {k: ((t, False),)}
+        for t in slots:
+            if not choice[k][t]:
+                yield {k: ((t, True),)}
+    for (k, left, entered), forth in _moves(choice, chosen, hour_of).items():
+        if abs(left - entered) <= 1:
+            for a, b in forth:
+                yield {k: ((a, False), (b, True))}
+
+
+def _moves(
+    choice: _Choice, chosen: list[int], hour_of: list[int]
+) -> dict[tuple[int, int, int], list[tuple[int, int]]]:
+    """Each car's moves of a slot by (car, hour left, hour entered)."""
+    slots = range(len(choice[0]))
+    moves: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+    for k in chosen:
+        for a in (a for a in slots if choice[k][a]):
+            for b in (b for b in slots if not choice[k][b]):
+                moves.setdefault((k, hour_of[a], hour_of[b]), []).append((a, b))
+    return moves
+
+
+def _wide_changes(choice: _Choice, chosen: list[int], hour_of: list[int]) -> Iterator[_Change]:
+    """Two cars swapping a slot each; one car leaving a slot where another takes a slot of that
+    hour; two cars trading hours (one moving a slot from one hour to another, the other the
+    opposite way); one car leaving a slot where another moves into its hour; one car moving a
+    slot hours away."""
     slots = range(len(choice[0]))
     on = {k: [t for t in slots if choice[k][t]] for k in chosen}
     off = {k: [t for t in slots if not choice[k][t]] for k in chosen}
-    # Each car's moves by (car, hour left, hour entered).
-    moves: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
-    for k in chosen:
-        for a in on[k]:
-            for b in off[k]:
-                moves.setdefault((k, hour_of[a], hour_of[b]), []).append((a, b))
-    near = {key: forth for key, forth in moves.items() if abs(key[1] - key[2]) <= 1}
+    moves = _moves(choice, chosen, hour_of)
     pairs = [(k, j) for k in chosen for j in chosen if k != j]
-    for k in chosen:
-        for t in on[k]:
-            yield _changed(choice, {k: ((t, False),)})
-        for t in off[k]:
-            yield _changed(choice, {k: ((t, True),)})
-    for (k, _, _), forth in near.items():
-        for a, b in forth:
-            yield _changed(choice, {k: ((a, False), (b, True))})
     for k, j in pairs:
         for a in (a for a in on[k] if k < j and not choice[j][a]):
             for b in (b for b in on[j] if not choice[k][b]):
-                yield _changed(choice, {k: ((a, False), (b, True)), j: ((b, False), (a, True))})
+                yield {k: ((a, False), (b, True)), j: ((b, False), (a, True))}
     for k, j in pairs:
         for a in on[k]:
             for b in (b for b in off[j] if hour_of[b] == hour_of[a]):
-                yield _changed(choice, {k: ((a, False),), j: ((b, True),)})
+                yield {k: ((a, False),), j: ((b, True),)}
     for (k, left, entered), forth in moves.items():
         for j in (j for j in chosen if j > k and left != entered):
             for a, b in forth:
                 for c, d in moves.get((j, entered, left), []):
-                    yield _changed(choice, {k: ((a, False), (b, True)), j: ((c, False), (d, True))})
+                    yield {k: ((a, False), (b, True)), j: ((c, False), (d, True))}
     for k, j in pairs:
         for a in on[k]:
             for (owner, _, entered), forth in moves.items():
                 if owner == j and entered == hour_of[a]:
                     for c, d in forth:
-                        yield _changed(choice, {k: ((a, False),), j: ((c, False), (d, True))})
-    for key, forth in moves.items():
-        if key not in near:
+                        yield {k: ((a, False),), j: ((c, False), (d, True))}
+    for (k, left, entered), forth in moves.items():
+        if abs(left - entered) > 1:
             for a, b in forth:
-                yield _changed(choice, {key[0]: ((a, False), (b, True))})
+                yield {k: ((a, False), (b, True))}
 
 
-def _changed(choice: _Choice, changes: dict[int, tuple[tuple[int, bool], ...]]) -> _Choice:
+def _changed(choice: _Choice, changes: _Change) -> _Choice:
     out = [list(own) for own in choice]
     for k, settings in changes.items():
         for t, charging in settings:
             out[k][t] = charging
     return out
+
+
+class _Estimate:
+    """What the house would pay more with a change's powers simply moved: each car's energy from
+    the slots it leaves spread evenly over those it enters (at least its minimum there), each
+    slot at its prices and the highest hour at the capacity tariff. Quick, to rank changes."""
+
+    def __init__(self, problem: _Problem, flows: _Flows) -> None:
+        first = problem.cars[0]
+        self.problem, self.car, self.flows = problem, first, flows
+        self.grid = list(problem.base)
+        for pcs, pds in flows:
+            for t, (pc, pd) in enumerate(zip(pcs, pds, strict=True)):
+                self.grid[t] += pc - pd
+        hours = first.horizon.hours
+        # Per clock hour: its length and import (kWh), and the hours by their average import.
+        self.widths: list[float] = []
+        self.imports: list[float] = []
+        for index, group in enumerate(first.hour_groups):
+            passed, before = first.hour_before if index == 0 else (0.0, 0.0)
+            self.widths.append(passed + sum(hours[t] for t in group))
+            self.imports.append(before + sum(hours[t] * max(self.grid[t], 0.0) for t in group))
+        self.highest = sorted(
+            ((e / w, h) for h, (e, w) in enumerate(zip(self.imports, self.widths, strict=True))),
+            reverse=True,
+        )
+        self.peak_cost = peak_cost(first, self.highest[0][0] if self.highest else 0.0)
+
+    def moved(self, change: _Change) -> float:
+        hours = self.car.horizon.hours
+        added: dict[int, float] = {}
+        for k, settings in change.items():
+            pcs = self.flows[k][0]
+            left = [t for t, charging in settings if not charging]
+            entered = [t for t, charging in settings if charging]
+            for t in left:
+                added[t] = added.get(t, 0.0) - pcs[t]
+            if entered:
+                energy = sum(hours[t] * pcs[t] for t in left)
+                power = max(energy / sum(hours[t] for t in entered), self.problem.least[k])
+                for t in entered:
+                    added[t] = added.get(t, 0.0) + power
+        return self._more(added)
+
+    def _more(self, added: dict[int, float]) -> float:
+        car, hours, prices = self.car, self.car.horizon.hours, self.car.horizon.prices
+        more = 0.0
+        imports: dict[int, float] = {}
+        for t, power in added.items():
+            before, after = self.grid[t], self.grid[t] + power
+            more += slot_cost(hours[t], prices[t], after) - slot_cost(hours[t], prices[t], before)
+            h = car.hour_of[t]
+            imports[h] = imports.get(h, 0.0) + hours[t] * (max(after, 0.0) - max(before, 0.0))
+        # The highest hour the change leaves alone, and the hours it changes.
+        peak = next((average for average, h in self.highest if h not in imports), 0.0)
+        for h, extra in imports.items():
+            peak = max(peak, (self.imports[h] + extra) / self.widths[h])
+        return more + peak_cost(car, peak) - self.peak_cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,9 +500,8 @@ class _Programme:
         """The energy (kWh) car `k` has stored anyway (at its minimums) by each boundary."""
         car = self.problem.cars[k]
         gain = car.request.charge.efficiency
-        added = [h * gain * self.least(k, t) for t, h in enumerate(car.horizon.hours)]
-        # Summed afresh per boundary: `sum` rounds differently from a running total.
-        return [sum(added[:boundary]) for boundary in range(len(added) + 1)]
+        added = (h * gain * self.least(k, t) for t, h in enumerate(car.horizon.hours))
+        return list(accumulate(added, initial=0.0))
 
     def add_columns(self, relax: bool) -> bool:
         """Each car's charge above what it charges anyway, and its discharge; False where a
@@ -424,7 +537,9 @@ class _Programme:
             charging = [k for k in range(len(cars)) if self.choice[k][t]]
             fixed = base[t] + sum(self.least(k, t) for k in charging)
             terms = {self.charges[k, t]: 1.0 for k in charging}
-            terms.update({c: -1.0 for (k, s), c in self.discharges.items() if s == t})
+            terms.update(
+                {self.discharges[k, t]: -1.0 for k in range(len(cars)) if (k, t) in self.discharges}
+            )
             discharging = len(terms) > len(charging)
             room = max(site.import_cap_kw, base[t]) - fixed
             if charging and room < -_CHARGING_KW:

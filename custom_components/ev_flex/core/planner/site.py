@@ -56,7 +56,7 @@ from .peak_dual import saving_per_kw
 from .site_dp import PathMemo, Stage, optimal_site_path
 
 if TYPE_CHECKING:
-    from . import Plan, PlanRequest, SlotFlow, _Horizon, _TargetRule
+    from . import Plan, PlanRequest, PriceSlot, SlotFlow, _Horizon, _TargetRule
 
 # A capacity-tariff peak within this much (kW) of the best is as good as the best.
 _PEAK_TOLERANCE_KW = 1e-9
@@ -1494,9 +1494,14 @@ def energy_cost(car: Car, net: Sequence[float]) -> float:
     """What the house pays for its grid energy over the horizon."""
     total = 0.0
     for hours, price, power in zip(car.horizon.hours, car.horizon.prices, net, strict=True):
-        export = 0.0 if price.export_price is None else price.export_price
-        total += hours * (price.import_price * max(power, 0.0) - export * max(-power, 0.0))
+        total += slot_cost(hours, price, power)
     return total
+
+
+def slot_cost(hours: float, price: PriceSlot, power: float) -> float:
+    """What the house pays for a slot's grid power (kW, import positive)."""
+    export = 0.0 if price.export_price is None else price.export_price
+    return hours * (price.import_price * max(power, 0.0) - export * max(-power, 0.0))
 
 
 def wear_cost(car: Car, pds: Sequence[float]) -> float:
