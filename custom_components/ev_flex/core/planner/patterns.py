@@ -1,4 +1,4 @@
-"""Cars with a minimum power on up to a day: which slots each car charges in, searched.
+"""Cars with a minimum power on up to 36 hours: which slots each car charges in, searched.
 
 A minimum power makes the site's problem combinatorial only through the choice of slots each
 car charges in. With that choice fixed, the minimum is a lower bound on the chosen slots' powers
