@@ -135,7 +135,7 @@ def _site(
     site = first.request.site
     assert site is not None
     prices = first.horizon.prices
-    grid = _grid(base, flows)
+    grid = house_grid(base, flows)
     hours = first.horizon.hours
     if peak is None:
         peak = peak_kw(first.hour_groups, hours, grid, first.hour_before)
@@ -157,7 +157,7 @@ def _site(
     )
 
 
-def _grid(base: list[float], flows: list[tuple[list[float], list[float]]]) -> list[float]:
+def house_grid(base: list[float], flows: list[tuple[list[float], list[float]]]) -> list[float]:
     """The house's grid power per slot with every car's powers."""
     grid = list(base)
     for pcs, pds in flows:
@@ -598,7 +598,7 @@ def lower_peak(
     in the hour above the peak, which then imports less (a trade, as above).
     """
     first = cars[0]
-    grid = _grid(base, flows)
+    grid = house_grid(base, flows)
     high = peak_kw(first.hour_groups, first.horizon.hours, grid, first.hour_before)
     low = floor
     if high - low <= _KWH:

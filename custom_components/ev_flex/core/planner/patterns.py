@@ -43,9 +43,9 @@ from itertools import accumulate, pairwise, product
 import math
 
 from .curve import ChargeCurve
-from .exchange import energy_path
+from .exchange import energy_path, house_grid
 from .simplex import Row, solve_lp
-from .site import Car, free_high, lower_bounds, peak_cost, slot_cost
+from .site import Car, free_high, hour_imports, lower_bounds, peak_cost, slot_cost
 
 # Simplex steps allowed per row of a programme (a few are usual): a programme that stalls is
 # skipped rather than let it hold the search up.
@@ -76,6 +76,8 @@ _Branches = list[list[int]]
 _Key = tuple[tuple[int, ...], ...]
 # A change of a choice: per car, the slots it changes and whether it charges there then.
 _Change = dict[int, tuple[tuple[int, bool], ...]]
+# Each car's moves of a slot (left, entered) by (car, hour left, hour entered).
+_Moves = dict[tuple[int, int, int], list[tuple[int, int]]]
 
 
 def applies(cars: Sequence[Car]) -> bool:
@@ -172,12 +174,11 @@ def search_slots[Judged](
     def changes_from(choice: _Choice) -> list[_Choice]:
         """The small changes, then the wide ones by what the house would pay with the powers
         simply moved (the programme only does better), cheapest first."""
-        estimate = _Estimate(problem, around)
-        wide = sorted(_wide_changes(choice, chosen, hour_of), key=estimate.moved)
-        return [
-            _changed(choice, change)
-            for change in (*_small_changes(choice, chosen, hour_of), *wide[: budget.wide_changes])
-        ]
+        estimate = _Estimate(problem, around, hour_of)
+        moves = _moves(choice, chosen, hour_of)
+        wide = sorted(_wide_changes(choice, chosen, hour_of, moves), key=estimate.moved)
+        small = _small_changes(choice, chosen, moves)
+        return [_changed(choice, change) for change in (*small, *wide[: budget.wide_changes])]
 
     changes = changes_from(choice)
     unchanged = position = 0
@@ -293,7 +294,7 @@ def _needs(car: Car, base: list[float]) -> dict[int, tuple[float, bool]]:
     return needs
 
 
-def _small_changes(choice: _Choice, chosen: list[int], hour_of: list[int]) -> Iterator[_Change]:
+def _small_changes(choice: _Choice, chosen: list[int], moves: _Moves) -> Iterator[_Change]:
     """One car dropping or adding a slot, or moving one within its hour or to the next."""
     slots = range(len(choice[0]))
     for k in chosen:
@@ -303,18 +304,16 @@ def _small_changes(choice: _Choice, chosen: list[int], hour_of: list[int]) -> It
         for t in slots:
             if not choice[k][t]:
                 yield {k: ((t, True),)}
-    for (k, left, entered), forth in _moves(choice, chosen, hour_of).items():
+    for (k, left, entered), forth in moves.items():
         if abs(left - entered) <= 1:
             for a, b in forth:
                 yield {k: ((a, False), (b, True))}
 
 
-def _moves(
-    choice: _Choice, chosen: list[int], hour_of: list[int]
-) -> dict[tuple[int, int, int], list[tuple[int, int]]]:
+def _moves(choice: _Choice, chosen: list[int], hour_of: list[int]) -> _Moves:
     """Each car's moves of a slot by (car, hour left, hour entered)."""
     slots = range(len(choice[0]))
-    moves: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
+    moves: _Moves = {}
     for k in chosen:
         for a in (a for a in slots if choice[k][a]):
             for b in (b for b in slots if not choice[k][b]):
@@ -322,7 +321,9 @@ def _moves(
     return moves
 
 
-def _wide_changes(choice: _Choice, chosen: list[int], hour_of: list[int]) -> Iterator[_Change]:
+def _wide_changes(
+    choice: _Choice, chosen: list[int], hour_of: list[int], moves: _Moves
+) -> Iterator[_Change]:
     """Two cars swapping a slot each; one car leaving a slot where another takes a slot of that
     hour; two cars trading hours (one moving a slot from one hour to another, the other the
     opposite way); one car leaving a slot where another moves into its hour; one car moving a
@@ -330,7 +331,6 @@ def _wide_changes(choice: _Choice, chosen: list[int], hour_of: list[int]) -> Ite
     slots = range(len(choice[0]))
     on = {k: [t for t in slots if choice[k][t]] for k in chosen}
     off = {k: [t for t in slots if not choice[k][t]] for k in chosen}
-    moves = _moves(choice, chosen, hour_of)
     pairs = [(k, j) for k in chosen for j in chosen if k != j]
     for k, j in pairs:
         for a in (a for a in on[k] if k < j and not choice[j][a]):
@@ -370,21 +370,18 @@ class _Estimate:
     the slots it leaves spread evenly over those it enters (at least its minimum there), each
     slot at its prices and the highest hour at the capacity tariff. Quick, to rank changes."""
 
-    def __init__(self, problem: _Problem, flows: _Flows) -> None:
+    def __init__(self, problem: _Problem, flows: _Flows, hour_of: list[int]) -> None:
         first = problem.cars[0]
-        self.problem, self.car, self.flows = problem, first, flows
-        self.grid = list(problem.base)
-        for pcs, pds in flows:
-            for t, (pc, pd) in enumerate(zip(pcs, pds, strict=True)):
-                self.grid[t] += pc - pd
-        hours = first.horizon.hours
+        self.problem, self.car, self.flows, self.hour_of = problem, first, flows, hour_of
+        self.grid = house_grid(problem.base, flows)
         # Per clock hour: its length and import (kWh), and the hours by their average import.
         self.widths: list[float] = []
         self.imports: list[float] = []
-        for index, group in enumerate(first.hour_groups):
-            passed, before = first.hour_before if index == 0 else (0.0, 0.0)
-            self.widths.append(passed + sum(hours[t] for t in group))
-            self.imports.append(before + sum(hours[t] * max(self.grid[t], 0.0) for t in group))
+        for width, imported in hour_imports(
+            first.hour_groups, first.horizon.hours, self.grid, first.hour_before
+        ):
+            self.widths.append(width)
+            self.imports.append(imported)
         self.highest = sorted(
             ((e / w, h) for h, (e, w) in enumerate(zip(self.imports, self.widths, strict=True))),
             reverse=True,
@@ -414,7 +411,7 @@ class _Estimate:
         for t, power in added.items():
             before, after = self.grid[t], self.grid[t] + power
             more += slot_cost(hours[t], prices[t], after) - slot_cost(hours[t], prices[t], before)
-            h = car.hour_of[t]
+            h = self.hour_of[t]
             imports[h] = imports.get(h, 0.0) + hours[t] * (max(after, 0.0) - max(before, 0.0))
         # The highest hour the change leaves alone, and the hours it changes.
         peak = next((average for average, h in self.highest if h not in imports), 0.0)

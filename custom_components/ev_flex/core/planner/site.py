@@ -39,7 +39,7 @@ charging slots, the others free to discharge (`minimum_hours.py`); it is exact w
 battery keeps well within its limits inside the hour. Other hours take `hour_caps`.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from functools import cache, partial
@@ -275,12 +275,24 @@ def peak_kw(
 ) -> float:
     """The highest clock-hour average import; `before` is the first hour's part before now."""
     best = 0.0
+    for length, energy in hour_imports(groups, hours, net, before):
+        best = max(best, energy / length)
+    return best
+
+
+def hour_imports(
+    groups: list[list[int]],
+    hours: Sequence[float],
+    net: Sequence[float],
+    before: tuple[float, float] = (0.0, 0.0),
+) -> Iterator[tuple[float, float]]:
+    """Per clock hour, its length (h) and import (kWh); `before` is the first hour's part
+    before now."""
     for index, group in enumerate(groups):
         length, energy = before if index == 0 else (0.0, 0.0)
         length += sum(hours[t] for t in group)
         energy += sum(hours[t] * max(net[t], 0.0) for t in group)
-        best = max(best, energy / length)
-    return best
+        yield length, energy
 
 
 def hour_budget(car: Car, group: list[int], peak: float) -> float:
