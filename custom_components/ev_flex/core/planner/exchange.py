@@ -68,6 +68,11 @@ class _Site:
         )
 
 
+# What `_pack` answers depends on: the car, the hour, the energy, the rest of the house in each
+# slot and what the needs require by each slot (None: not looked at).
+type _PackKey = tuple[int, int, float, tuple[float, ...], tuple[float, ...] | None]
+
+
 @dataclass(slots=True)
 class _Plans:
     """The cars' powers and energies as the trades change them."""
@@ -79,6 +84,9 @@ class _Plans:
     discharges: list[list[float]]
     # Each car's energy after every slot, kept with its powers.
     paths: list[list[float]] = field(default_factory=list)
+    # `_pack`'s answers: a trade changes two or three hours, so the next pass over the hours
+    # asks mostly the same questions again.
+    packed: dict[_PackKey, dict[int, float] | None] = field(default_factory=dict)
 
     def net(self, site: _Site, t: int, powers: dict[tuple[int, int], float] | None = None) -> float:
         """The house's grid power in slot `t`, with the charging `powers` (car, slot) of a
@@ -209,6 +217,28 @@ def _pack(
         if entering is None
         else _required(site, plans, k, group, entering)
     )
+    key = (
+        k,
+        group[0],
+        energy,
+        tuple(other[t] for t in group),
+        None if entering is None else tuple(required.values()),
+    )
+    if key not in plans.packed:
+        plans.packed[key] = _packed(site, plans, k, group, energy, other, required)
+    return plans.packed[key]
+
+
+def _packed(
+    site: _Site,
+    plans: _Plans,
+    k: int,
+    group: list[int],
+    energy: float,
+    other: dict[int, float],
+    required: dict[int, float],
+) -> dict[int, float] | None:
+    """`_pack`'s answer, worked out."""
     if energy <= _KWH:
         return dict.fromkeys(group, 0.0) if max(required.values()) <= _KWH else None
     charge = plans.cars[k].request.charge
@@ -222,7 +252,18 @@ def _pack(
     )
     best: dict[int, float] | None = None
     best_cost = math.inf
+    # The least and the most each set of slots can draw, built from the set without its first
+    # slot: most sets can't draw the energy, and this skips them without filling them.
+    least = [0.0] * (1 << len(open_slots))
+    most = [0.0] * (1 << len(open_slots))
     for mask in range(1, 1 << len(open_slots)):
+        first = mask & -mask
+        t = open_slots[first.bit_length() - 1]
+        least[mask] = least[mask ^ first] + site.hours[t] * low_kw
+        most[mask] = most[mask ^ first] + site.hours[t] * top_kw[t]
+        # `_filled` sums in another order: the margin keeps every set it would take.
+        if not least[mask] - 2 * _KWH <= energy <= most[mask] + 2 * _KWH:
+            continue
         chosen = [t for i, t in enumerate(open_slots) if mask >> i & 1]
         powers = _filled(site, group, chosen, energy, low_kw, top_kw, required)
         if powers is None:
@@ -542,19 +583,18 @@ def _car_keeps(plans: _Plans, k: int, trade: _Trade) -> bool:
     """True when car k's plan with the trade keeps its power, minimum, battery and needs."""
     car = plans.cars[k]
     own = plans.own[k]
-    charges = list(plans.charges[k])
-    for (j, t), power in trade.powers.items():
-        if j == k:
-            charges[t] = power
-    path = energy_path(car, charges, plans.discharges[k])
+    changed = {t: power for (j, t), power in trade.powers.items() if j == k}
     begin = min(group[0] for group in trade.groups)
-    # After the trade's last hour the car's energies are what they were.
+    # Before the trade's first hour and after its last, the car's energies are what they were.
     end = max(group[-1] for group in trade.groups) + 1
-    energy = car.start_kwh if begin == 0 else path[begin - 1]
+    energy = car.start_kwh if begin == 0 else plans.paths[k][begin - 1]
     for t in range(begin, end):
         stage = own[t]
-        after = path[t]
-        if charges[t] > 0.0:
+        charge = changed.get(t, plans.charges[k][t])
+        after = stored_after(
+            car.request, car.horizon.hours[t], energy, charge, plans.discharges[k][t]
+        )
+        if charge > 0.0:
             if not stage.can_charge or after > stage.top(energy) + _KWH:
                 return False
             if after < stage.least_charge(energy) - _KWH:
