@@ -224,21 +224,8 @@ def _pack(
         tuple(other[t] for t in group),
         None if entering is None else tuple(required.values()),
     )
-    if key not in plans.packed:
-        plans.packed[key] = _packed(site, plans, k, group, energy, other, required)
-    return plans.packed[key]
-
-
-def _packed(
-    site: _Site,
-    plans: _Plans,
-    k: int,
-    group: list[int],
-    energy: float,
-    other: dict[int, float],
-    required: dict[int, float],
-) -> dict[int, float] | None:
-    """`_pack`'s answer, worked out."""
+    if key in plans.packed:
+        return plans.packed[key]
     if energy <= _KWH:
         return dict.fromkeys(group, 0.0) if max(required.values()) <= _KWH else None
     charge = plans.cars[k].request.charge
@@ -271,6 +258,7 @@ def _packed(
         cost = sum(site.slot_cost(t, other[t] + powers[t]) for t in group)
         if cost < best_cost:
             best, best_cost = powers, cost
+    plans.packed[key] = best
     return best
 
 
