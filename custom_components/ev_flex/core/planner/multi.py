@@ -258,7 +258,7 @@ _POLISH_ROUNDS = 3
 # Up to this many slots (the 36 hours that day-ahead prices reach) the slots each car charges
 # in are searched; beyond a day, each car is also planned first, and the search's budget is
 # shorter. On 28-36 hours of real prices that took 16 of 36 random houses from up to 2.8 %
-# above the optimum to 2, within 0.51 %. On two days of quarters it took 18 times as long for
+# above the optimum to 1, within 0.32 %. On two days of quarters it took 18 times as long for
 # a gain below 1.5e-4.
 _SEARCHED_SLOTS = 144
 # The search of the slots the cars charge in stops within this share of a bound below every

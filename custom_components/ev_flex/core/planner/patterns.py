@@ -22,7 +22,8 @@ makes the plan (checked as every other site plan is) better, until a whole round
 finds nothing better, the plan is `good_enough`, or the `Budget` is spent. The small changes
 (`_small_changes`) come first; the wide ones (`_wide_changes`, and `_chains`, where one car
 takes the hour another leaves) follow, ranked by what the house would pay with the powers
-simply moved and the energy a car loses or gains made up in its marginal slot (`_Estimate`).
+simply moved and the energy a car loses or gains made up in its marginal slot, energy moved
+past a car's last need counting as lost (`_Estimate`).
 Beyond a day a second descent from the same start ranks all the changes that way, and the
 better plan wins.
 
@@ -112,7 +113,8 @@ class Budget:
 # Each programme is a few milliseconds on a day of quarters. On up to a day every change is
 # tried; a second descent there took half as long again for gains below 3e-4. Beyond, the plans
 # from each car planned first (`multi._other_orders`) are a closer start, and shorter descents
-# keep a plan within seconds; the second one took the houses above 0.1 % from 8 to 6 of 48.
+# keep a plan within seconds; the second one took the scans' houses above 0.1 % from 8 to 6
+# of 48.
 WITHIN_A_DAY = Budget(1500, None)
 BEYOND_A_DAY = Budget(500, 200, likeliest_too=True)
 
@@ -232,7 +234,10 @@ class _Descent[Judged]:
         estimate = _Estimate(self.problem, self.around, hour_of)
         moves = _moves(choice, chosen, hour_of)
         wide = sorted(
-            (*_wide_changes(choice, chosen, hour_of, moves), *_chains(chosen, moves, estimate)),
+            (
+                *_wide_changes(choice, chosen, hour_of, moves),
+                *_chains(chosen, moves, estimate, hour_of),
+            ),
             key=estimate.moved,
         )[: budget.wide_changes]
         small = _small_changes(choice, chosen, moves)
@@ -403,9 +408,12 @@ def _wide_changes(
                 yield {k: ((a, False), (b, True))}
 
 
-def _chains(chosen: list[int], moves: _Moves, estimate: _Estimate) -> Iterator[_Change]:
-    """One car moving a slot into an hour that another car leaves for another hour: the hour's
-    import budget passes from one car to the other, where neither move alone pays. Of each
+def _chains(
+    chosen: list[int], moves: _Moves, estimate: _Estimate, hour_of: list[int]
+) -> Iterator[_Change]:
+    """One car moving a slot into (or adding one in) an hour that another car leaves for
+    another hour: the hour's import budget passes from one car to the other, where neither
+    move alone pays. Of each
     car's moves into an hour the `_CHAIN_MOVES` cheapest at the slots' prices (the hour's
     budget is the other car's to free), and of the other's out of it the likeliest."""
     by_prices = partial(estimate.moved, peak=False)
@@ -413,13 +421,19 @@ def _chains(chosen: list[int], moves: _Moves, estimate: _Estimate) -> Iterator[_
         for j in (j for j in chosen if j != k):
             into: dict[int, list[_Change]] = {}
             out: dict[int, list[_Change]] = {}
+            added: set[int] = set()
             for (owner, left, entered), forth in moves.items():
+                if owner == k:
+                    added.update(b for _, b in forth)
                 if left == entered or owner not in (k, j):
                     continue
                 hour, where = (entered, into) if owner == k else (left, out)
                 where.setdefault(hour, []).extend(
                     {owner: ((a, False), (b, True))} for a, b in forth
                 )
+            # Or car k adds a slot there, and charges less where it is dearest.
+            for b in added:
+                into.setdefault(hour_of[b], []).append({k: ((b, True),)})
             for hour, entering in into.items():
                 leaving = out.get(hour)
                 if not leaving:
@@ -463,13 +477,18 @@ class _Estimate:
         # Per car, what a kWh costs where the programme would make up energy a change loses
         # (its cheapest slot with room) and saves where it would shed energy a change adds
         # (its dearest slot above its minimum): a change is not a saving of the energy the
-        # car needs anyway.
+        # car needs anyway. Without V2G, energy after its last need is worth nothing to it:
+        # moved there, it is made up before.
         prices = [price.import_price for price in first.horizon.prices]
         self.refill: list[float] = []
         self.shed: list[float] = []
+        self.useful: list[int] = []
         for k, (pcs, _) in enumerate(flows):
-            top, least = problem.cars[k].request.charge.max_kw, problem.least[k]
-            on = [t for t, pc in enumerate(pcs) if pc > _CHARGING_KW]
+            car = problem.cars[k]
+            top, least = car.request.charge.max_kw, problem.least[k]
+            last = max(problem.needs[k], default=len(pcs))
+            self.useful.append(last if car.request.discharge is None else len(pcs))
+            on = [t for t, pc in enumerate(pcs) if pc > _CHARGING_KW and t < self.useful[k]]
             self.refill.append(
                 min((prices[t] for t in on if pcs[t] < top - _CURVE_KW), default=max(prices))
             )
@@ -484,17 +503,16 @@ class _Estimate:
         added: dict[int, float] = {}
         made_up = 0.0
         for k, settings in change.items():
-            pcs = self.flows[k][0]
+            pcs, useful = self.flows[k][0], self.useful[k]
             left = [t for t, charging in settings if not charging]
             entered = [t for t, charging in settings if charging]
             for t in left:
                 added[t] = added.get(t, 0.0) - pcs[t]
             energy = sum(hours[t] * pcs[t] for t in left)
-            gained = -energy
+            gained = -sum(hours[t] * pcs[t] for t in left if t < useful)
             if entered:
-                width = sum(hours[t] for t in entered)
-                power = max(energy / width, self.problem.least[k])
-                gained += power * width
+                power = max(energy / sum(hours[t] for t in entered), self.problem.least[k])
+                gained += power * sum(hours[t] for t in entered if t < useful)
                 for t in entered:
                     added[t] = added.get(t, 0.0) + power
             made_up += -gained * (self.refill[k] if gained < 0.0 else self.shed[k])
