@@ -2215,8 +2215,7 @@ def test_two_cars_with_a_minimum_search_their_quarters_over_most_of_a_day() -> N
     # kept from a scan: two cars with 1.38 kW minimums and an 11 kW fuse. Trades between the
     # cars and hours alone left the plan 24 % above the MILP's optimum; the quarters each car
     # charges in are now searched over up to a day.
-    path = Path(__file__).parents[1] / "fixtures" / "planner" / "two_cars_minimum_17_hours.json"
-    request = SiteRequest.from_dict(json.loads(path.read_text()))
+    request = _kept_request("two_cars_minimum_17_hours.json")
     check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
 
 
@@ -2228,8 +2227,7 @@ def test_two_cars_with_a_minimum_over_more_than_a_day_try_each_car_first() -> No
     # the cheap night quarters the second one needs, and the trades left the plan 0.4 % above
     # the MILP's optimum. Beyond a day, the plans with each car first are now compared, and
     # the quarters each charges in searched.
-    path = Path(__file__).parents[1] / "fixtures" / "planner" / "two_cars_minimum_28_hours.json"
-    request = SiteRequest.from_dict(json.loads(path.read_text()))
+    request = _kept_request("two_cars_minimum_28_hours.json")
     check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
 
 
@@ -2260,11 +2258,16 @@ def test_two_cars_with_a_minimum_over_more_than_a_day_rank_no_move_past_a_deadli
 def _check_kept_house(fixture: str, optimum: float) -> None:
     """The kept site request plans within every limit and 0.1 % of `optimum`: HiGHS's, solved
     when the case was kept (the MILP takes HiGHS longer than the planner)."""
-    path = Path(__file__).parents[1] / "fixtures" / "planner" / fixture
-    request = SiteRequest.from_dict(json.loads(path.read_text()))
+    request = _kept_request(fixture)
     result = plan_site(request)
     check_site_against_reference(request, result, rel_tol=None)
     assert result.cost <= optimum * (1.0 + 1e-3)
+
+
+def _kept_request(fixture: str) -> SiteRequest:
+    """A site request kept from a scan, from `tests/fixtures/planner`."""
+    path = Path(__file__).parents[1] / "fixtures" / "planner" / fixture
+    return SiteRequest.from_dict(json.loads(path.read_text()))
 
 
 def _tapering(car: dict[str, Any], taper: list[list[float]]) -> dict[str, Any]:

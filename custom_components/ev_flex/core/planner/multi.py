@@ -317,9 +317,7 @@ def plan_site(request: SiteRequest) -> SitePlan:
     best = _improve_jointly(cars, base, best)
     if minimum:
         # Only a minimum power needs the cars to move together (`exchange.py`).
-        best = _with_trades(cars, base, best)
-        if tariff:
-            best = _with_lower_peak(cars, base, best)
+        best = _traded(cars, base, best, tariff)
         if len(base) <= _POLISHED_SLOTS:
             best = _polished(cars, base, best, tariff)
         elif len(base) <= _SEARCHED_SLOTS:
@@ -501,6 +499,13 @@ def _with_trades(cars: list[Car], base: list[float], best: _Coordinated) -> _Coo
     return traded if _better(traded, best) else best
 
 
+def _traded(cars: list[Car], base: list[float], best: _Coordinated, tariff: bool) -> _Coordinated:
+    """The plans after trading hours' energy and, under a capacity tariff, lowering the peak
+    together (`exchange.py`)."""
+    best = _with_trades(cars, base, best)
+    return _with_lower_peak(cars, base, best) if tariff else best
+
+
 def _from_flows(
     cars: list[Car], base: list[float], flows: list[tuple[list[float], list[float]]]
 ) -> _Coordinated | None:
@@ -543,9 +548,7 @@ def _polished(cars: list[Car], base: list[float], best: _Coordinated, tariff: bo
     order = list(range(len(cars)))
     for _ in range(_POLISH_ROUNDS):
         replanned = _in_turns(cars, base, order, _MAX_ROUNDS, list(best.flows))
-        other = _with_trades(cars, base, replanned)
-        if tariff:
-            other = _with_lower_peak(cars, base, other)
+        other = _traded(cars, base, replanned, tariff)
         if not _better(other, best):
             break
         best = other
@@ -563,9 +566,7 @@ def _other_orders(
         first = order[shift:] + order[:shift]
         other = _in_turns(cars, base, first, 1 if tariff else _MAX_ROUNDS)
         other = _improve_jointly(cars, base, other)
-        other = _with_trades(cars, base, other)
-        if tariff:
-            other = _with_lower_peak(cars, base, other)
+        other = _traded(cars, base, other, tariff)
         if _better(other, best):
             best = other
     return best

@@ -413,18 +413,18 @@ def _chains(
 ) -> Iterator[_Change]:
     """One car moving a slot into (or adding one in) an hour that another car leaves for
     another hour: the hour's import budget passes from one car to the other, where neither
-    move alone pays. Of each
-    car's moves into an hour the `_CHAIN_MOVES` cheapest at the slots' prices (the hour's
-    budget is the other car's to free), and of the other's out of it the likeliest."""
+    move alone pays. Of each car's moves into an hour the `_CHAIN_MOVES` cheapest at the
+    slots' prices (the hour's budget is the other car's to free), and of the other's out of
+    it the likeliest."""
     by_prices = partial(estimate.moved, peak=False)
     for k in chosen:
         for j in (j for j in chosen if j != k):
             into: dict[int, list[_Change]] = {}
             out: dict[int, list[_Change]] = {}
-            added: set[int] = set()
+            addable: set[int] = set()
             for (owner, left, entered), forth in moves.items():
                 if owner == k:
-                    added.update(b for _, b in forth)
+                    addable.update(b for _, b in forth)
                 if left == entered or owner not in (k, j):
                     continue
                 hour, where = (entered, into) if owner == k else (left, out)
@@ -432,7 +432,7 @@ def _chains(
                     {owner: ((a, False), (b, True))} for a, b in forth
                 )
             # Or car k adds a slot there, and charges less where it is dearest.
-            for b in added:
+            for b in addable:
                 into.setdefault(hour_of[b], []).append({k: ((b, True),)})
             for hour, entering in into.items():
                 leaving = out.get(hour)
