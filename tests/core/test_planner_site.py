@@ -770,6 +770,22 @@ def test_the_solar_goes_to_the_car_that_saves_most_with_it_not_the_first_planned
     assert charged[0] == pytest.approx(14.0 - 12.0 / 0.9)
 
 
+def test_three_cars_over_two_days_get_the_sites_whole_programme_solved() -> None:
+    # Two days of quarters (192 slots) from 17:00 on 1 Feb 2026: DK1 day-ahead prices
+    # (Energinet) with a grid fee and VAT, the benchmark's winter house with a little sun, a
+    # 17.3 kW fuse and a capacity tariff above a 5 kW peak. An 11 kW car with V2G and a 7.4 kW
+    # one due the next morning, and a 3.7 kW one due the morning after. Planned in turns, the
+    # first car stored the next day's solar surplus to discharge in the evening, which the third
+    # car, buying at night otherwise, values more; no car's turn could swap that, and the plan
+    # stayed 1.1 % above the optimum. Three cars without a minimum get the site's whole
+    # programme solved now.
+    request = _kept_request("three_cars_2_days.json")
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    solar = [s.charge_kw for s in result.vehicles[2].plan.slots[68:88]]
+    assert sum(solar) / 4.0 > 5.0
+
+
 def _quarter_hour_trio(
     site: dict[str, Any], socs: tuple[float, float], v2g_kw: tuple[float, float]
 ) -> SiteRequest:

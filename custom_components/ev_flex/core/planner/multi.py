@@ -272,6 +272,12 @@ _LIMIT_CUTS = 8
 # From this many cars on, each later car is also planned before an earlier one. Two cars reach
 # the joint optimum without it, and each try costs a plan per car.
 _LATER_FIRST_CARS = 3
+# From this many cars on, up to this many slots, cars without a minimum power also get the site's
+# whole linear programme solved (`_solved_exactly`). The turns can settle where one car holds
+# what another values more (on one of the benchmark's days, 1.1 % above the optimum); two cars
+# are within 1e-4 in a tenth of the programme's one to three seconds.
+_EXACT_CARS = 3
+_EXACT_SLOTS = 192
 
 
 def plan_site(request: SiteRequest) -> SitePlan:
@@ -312,9 +318,13 @@ def plan_site(request: SiteRequest) -> SitePlan:
         other = _in_turns(cars, base, order[shift:] + order[:shift])
         if (other.shortfall, other.total) < (best.shortfall - _SHORTFALL_KWH, best.total):
             best = other
-    if len(cars) >= _LATER_FIRST_CARS:
+    exact = len(cars) >= _EXACT_CARS and len(base) <= _EXACT_SLOTS
+    exact = exact and not minimum and applies(cars)
+    if len(cars) >= _LATER_FIRST_CARS and not exact:
         best = _later_first(cars, base, best)
     best = _improve_jointly(cars, base, best)
+    if exact:
+        best = _solved_exactly(cars, base, best)
     if minimum:
         # Only a minimum power needs the cars to move together (`exchange.py`).
         best = _traded(cars, base, best, tariff)
@@ -325,6 +335,20 @@ def plan_site(request: SiteRequest) -> SitePlan:
         if len(base) <= _SEARCHED_SLOTS and applies(cars):
             best = _searched_slots(cars, base, best)
     return _site_plan(request, cars, base, best.outcomes)
+
+
+def _solved_exactly(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
+    """The plan of the site's whole linear programme, when it keeps every limit and is better.
+
+    Without a minimum power, the programme of every slot open to every car (`relaxed`) is the
+    whole model where no slot's export pays more than its import (`applies`): its optimum is the
+    site's.
+    """
+    flows = relaxed(cars, base)
+    if flows is None:
+        return best
+    solved = _from_flows(cars, base, flows)
+    return solved if solved is not None and _better(solved, best) else best
 
 
 def _share_hours(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
