@@ -289,11 +289,12 @@ def plan_site(request: SiteRequest) -> SitePlan:
     reach, and the cars then share each hour's budget (`_share_hours`). Turns can't swap what
     one car holds for what another needs, so the result then goes to the joint planner
     (`joint.py`), whose mix is kept when it meets the targets as well, keeps the limits and
-    costs less. Cars with a minimum power then trade hours' energy and lower the peak together
-    (`exchange.py`), which no car's own turn can do. On up to `_POLISHED_SLOTS` slots they are
-    planned in turns again from there; beyond, up to `_SEARCHED_SLOTS`, the plans made with
-    each other car first are compared. Then the slots each charges in are searched, each
-    choice's powers solved exactly (`patterns.py`).
+    costs less. From three cars on without a minimum power, the site's whole linear programme
+    is solved too (`_solved_exactly`). Cars with a minimum power then trade hours' energy and
+    lower the peak together (`exchange.py`), which no car's own turn can do. On up to
+    `_POLISHED_SLOTS` slots they are planned in turns again from there; beyond, up to
+    `_SEARCHED_SLOTS`, the plans made with each other car first are compared. Then the slots
+    each charges in are searched, each choice's powers solved exactly (`patterns.py`).
     """
     validate_site_request(request)
     singles = [request.vehicle_request(i) for i in range(len(request.vehicles))]
@@ -616,7 +617,7 @@ def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _
 
     judging = Judging(partial(_from_flows, cars, base), _better, may_beat, good_enough)
     budget = WITHIN_A_DAY if len(base) <= _POLISHED_SLOTS else BEYOND_A_DAY
-    return search_slots(cars, base, best.flows, best, judging, budget)
+    return search_slots(cars, base, best.flows, best, judging, budget, flows)
 
 
 def _with_lower_peak(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
