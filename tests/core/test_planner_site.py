@@ -2271,13 +2271,23 @@ def test_two_cars_with_a_minimum_over_more_than_a_day_rank_no_move_past_a_deadli
     _check_kept_house("two_cars_minimum_36_hours.json", 7.2329535)
 
 
-def _check_kept_house(fixture: str, optimum: float) -> None:
-    """The kept site request plans within every limit and 0.1 % of `optimum`: HiGHS's, solved
-    when the case was kept (the MILP takes HiGHS longer than the planner)."""
+def test_two_cars_with_a_minimum_over_more_than_a_day_descend_from_the_plan_without_it() -> None:
+    # 32 hours of quarters (128 slots) from 13:00 on 25 Feb 2026: DK1 day-ahead prices
+    # (Energinet) with a grid fee and VAT, a house with a little sun, a 13.8 kW fuse and a
+    # capacity tariff of 5 per kW above a 3 kW peak, kept from a scan. A 3.7 kW car with a
+    # 1.4 kW minimum due the next evening, and an 11 kW one with 4.14 kW due at noon. Both
+    # descents from the site plan stopped 2.6e-4 above the optimum; a third one, from the
+    # quarters where the cars charge without their minimums, reaches it.
+    _check_kept_house("two_cars_minimum_32_hours.json", 8.8940229, rel_tol=1e-6)
+
+
+def _check_kept_house(fixture: str, optimum: float, rel_tol: float = 1e-3) -> None:
+    """The kept site request plans within every limit and `rel_tol` of `optimum`: HiGHS's,
+    solved when the case was kept (the MILP takes HiGHS longer than the planner)."""
     request = _kept_request(fixture)
     result = plan_site(request)
     check_site_against_reference(request, result, rel_tol=None)
-    assert result.cost <= optimum * (1.0 + 1e-3)
+    assert result.cost <= optimum * (1.0 + rel_tol)
 
 
 def _kept_request(fixture: str) -> SiteRequest:

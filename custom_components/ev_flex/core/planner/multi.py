@@ -272,10 +272,10 @@ _LIMIT_CUTS = 8
 # From this many cars on, each later car is also planned before an earlier one. Two cars reach
 # the joint optimum without it, and each try costs a plan per car.
 _LATER_FIRST_CARS = 3
-# From this many cars on, up to this many slots, cars without a minimum power also get the site's
-# whole linear programme solved (`_solved_exactly`). The turns can settle where one car holds
-# what another values more (on one of the benchmark's days, 1.1 % above the optimum); two cars
-# are within 1e-4 in a tenth of the programme's one to three seconds.
+# From this many cars on, up to this many slots, cars without a minimum power get the site's
+# whole linear programme solved instead of turns (`_solved_exactly`). The turns can settle where
+# one car holds what another values more (on one of the benchmark's days, 1.1 % above the
+# optimum); two cars are within 1e-4 in a tenth of the programme's one to three seconds.
 _EXACT_CARS = 3
 _EXACT_SLOTS = 192
 
@@ -290,7 +290,7 @@ def plan_site(request: SiteRequest) -> SitePlan:
     one car holds for what another needs, so the result then goes to the joint planner
     (`joint.py`), whose mix is kept when it meets the targets as well, keeps the limits and
     costs less. From three cars on without a minimum power, the site's whole linear programme
-    is solved too (`_solved_exactly`). Cars with a minimum power then trade hours' energy and
+    is solved instead (`_solved_exactly`). Cars with a minimum power then trade hours' energy and
     lower the peak together (`exchange.py`), which no car's own turn can do. On up to
     `_POLISHED_SLOTS` slots they are planned in turns again from there; beyond, up to
     `_SEARCHED_SLOTS`, the plans made with each other car first are compared. Then the slots
@@ -309,8 +309,13 @@ def plan_site(request: SiteRequest) -> SitePlan:
     order = list(range(len(cars)))
     site = request.site
     tariff = site.peak_price_per_kw > 0.0
-    best = _in_turns(cars, base, order, 1 if tariff else _MAX_ROUNDS)
     minimum = any(car.request.charge.min_kw > 0.0 for car in cars)
+    exact = len(cars) >= _EXACT_CARS and len(base) <= _EXACT_SLOTS
+    if exact and not minimum and applies(cars):
+        solved = _solved_exactly(cars, base)
+        if solved is not None:
+            return _site_plan(request, cars, base, solved.outcomes)
+    best = _in_turns(cars, base, order, 1 if tariff else _MAX_ROUNDS)
     if tariff and (not minimum or len(base) <= _SHARED_SLOTS_WITH_MINIMUM):
         best = _share_hours(cars, base, best)
     # Whoever is planned first may take what another needs for its target: when a target is
@@ -319,13 +324,9 @@ def plan_site(request: SiteRequest) -> SitePlan:
         other = _in_turns(cars, base, order[shift:] + order[:shift])
         if (other.shortfall, other.total) < (best.shortfall - _SHORTFALL_KWH, best.total):
             best = other
-    exact = len(cars) >= _EXACT_CARS and len(base) <= _EXACT_SLOTS
-    exact = exact and not minimum and applies(cars)
-    if len(cars) >= _LATER_FIRST_CARS and not exact:
+    if len(cars) >= _LATER_FIRST_CARS:
         best = _later_first(cars, base, best)
     best = _improve_jointly(cars, base, best)
-    if exact:
-        best = _solved_exactly(cars, base, best)
     if minimum:
         # Only a minimum power needs the cars to move together (`exchange.py`).
         best = _traded(cars, base, best, tariff)
@@ -338,18 +339,16 @@ def plan_site(request: SiteRequest) -> SitePlan:
     return _site_plan(request, cars, base, best.outcomes)
 
 
-def _solved_exactly(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
-    """The plan of the site's whole linear programme, when it keeps every limit and is better.
+def _solved_exactly(cars: list[Car], base: list[float]) -> _Coordinated | None:
+    """The plan of the site's whole linear programme; None where it has none, or its plan
+    breaks a limit.
 
     Without a minimum power, the programme of every slot open to every car (`relaxed`) is the
     whole model where no slot's export pays more than its import (`applies`): its optimum is the
-    site's.
+    site's, a shortfall costing far more than any price.
     """
     flows = relaxed(cars, base)
-    if flows is None:
-        return best
-    solved = _from_flows(cars, base, flows)
-    return solved if solved is not None and _better(solved, best) else best
+    return None if flows is None else _from_flows(cars, base, flows)
 
 
 def _share_hours(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
