@@ -1856,16 +1856,17 @@ def test_two_cars_are_within_a_tenth_of_a_percent_of_the_milp(
 
 @settings(_SETTINGS, max_examples=EXAMPLES // 3)
 @given(site_requests(), site_requests(), site_requests())
-def test_three_cars_are_within_a_tenth_of_a_percent_of_the_milp(
+def test_three_cars_on_real_tariffs_get_the_milps_optimum(
     first: dict[str, Any], second: dict[str, Any], third: dict[str, Any]
 ) -> None:
-    # As for two cars: real tariffs, and targets the cars can meet together.
+    # As for two cars: real tariffs, and targets the cars can meet together. Three cars
+    # without a minimum power get the site's whole programme solved: the optimum itself.
     _real_tariff(first)
     request = _cars(first, second, third)
     models = [build_model(request.vehicle_request(index)) for index in range(3)]
     assume(all(model is not None for model in models))
     assume(solve_site_reference(models).shortfall <= 1e-6)  # type: ignore[arg-type]
-    check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
 
 
 @settings(
