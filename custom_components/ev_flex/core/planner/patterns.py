@@ -103,23 +103,25 @@ def applies(cars: Sequence[Car]) -> bool:
 class Budget:
     """How long a search may run: programmes solved at most, of the changes beyond the
     smallest ones how many it tries from each choice (the likeliest first; None: all),
-    whether a second descent tries the likeliest of all changes first, and whether a third
-    starts from the plan without the minimum powers, rounded (`_rounded_descent`)."""
+    whether a second descent tries the likeliest of all changes first, and the programmes of
+    a third one from the plan without the minimum powers, rounded (`_rounded_descent`; 0:
+    none)."""
 
     programmes: int
     wide_changes: int | None
     likeliest_too: bool = False
-    rounded_too: bool = False
+    rounded: int = 0
 
 
 # Each programme is a few milliseconds on a day of quarters. On up to a day every change is
 # tried; a second descent there took half as long again for gains below 3e-4. Beyond, the plans
 # from each car planned first (`multi._other_orders`) are a closer start, and shorter descents
 # keep a plan within seconds; the second one took the scans' houses above 0.1 % from 8 to 6
-# of 48. The third took the last of 36 real-price houses from 0.32 % to 0.08 %, for a third
-# more time.
+# of 48. The third took the last of 36 real-price houses from 0.32 % to 0.08 % and three more
+# below 1e-5, as well with 250 programmes as with 500 (150 left that house at 0.21 %), for a
+# tenth more time.
 WITHIN_A_DAY = Budget(1500, None)
-BEYOND_A_DAY = Budget(500, 200, likeliest_too=True, rounded_too=True)
+BEYOND_A_DAY = Budget(500, 200, likeliest_too=True, rounded=250)
 # A car charges in a slot of the rounded plan where, without the minimum powers, it charges at
 # least this share of its minimum there: a quarter took that house below 0.1 %, a half and
 # three quarters left it at 0.2 %.
@@ -179,7 +181,7 @@ def search_slots[Judged](
             best = descent.best
         if judging.good_enough(best):
             break
-    if budget.rounded_too and without_minimums is not None and not judging.good_enough(best):
+    if budget.rounded and without_minimums is not None and not judging.good_enough(best):
         rounded = _rounded_descent(problem, judging, without_minimums, chosen, budget)
         if rounded is not None and judging.better(rounded, best):
             best = rounded
@@ -205,7 +207,8 @@ def _rounded_descent[Judged](
         judged = judging.judge(powers)
         if judged is not None:
             descent = _Descent(problem, judging, judged, powers)
-            descent.descend(choice, chosen, budget, likeliest_first=False)
+            own = replace(budget, programmes=budget.rounded)
+            descent.descend(choice, chosen, own, likeliest_first=False)
             return descent.best
     return None
 
