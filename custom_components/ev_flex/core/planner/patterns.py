@@ -24,8 +24,9 @@ finds nothing better, the plan is `good_enough`, or the `Budget` is spent. The s
 takes the hour another leaves) follow, ranked by what the house would pay with the powers
 simply moved and the energy a car loses or gains made up in its marginal slot, energy moved
 past a car's last need counting as lost (`_Estimate`).
-Beyond a day a second descent from the same start ranks all the changes that way, and the
-better plan wins.
+Beyond a day a second descent from the same start ranks all the changes that way, and a third
+starts from the slots where the cars charge in the programme without the minimum powers
+(`relaxed`, rounded); the best plan wins.
 
 A taper adds, per charged slot, the power at most each falling piece of the taper at the
 slot's start energy (linear in the powers before). Where the taper falls below the minimum, a
