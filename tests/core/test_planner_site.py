@@ -770,6 +770,24 @@ def test_the_solar_goes_to_the_car_that_saves_most_with_it_not_the_first_planned
     assert charged[0] == pytest.approx(14.0 - 12.0 / 0.9)
 
 
+def test_a_target_the_fuse_alone_cant_reach_takes_the_other_cars_discharge() -> None:
+    """A 1 kW fuse and an empty car due at 1.2 kWh within the hour: only the other car's
+    discharge makes the room. Planned in turns the first car stopped at the fuse, 0.2 kWh
+    short, which a random run of the properties found; a missed target now gets the site's
+    whole programme solved."""
+    site = {"base_load_kw": [0.0] * 6, "import_limit_kw": 1.0}
+    v2g = {"max_kw": 1.0, "efficiency": 1.0, "min_soc_pct": 0.0, "wear_cost_per_kwh": 0.0}
+    first = _car("a", 0.0, 3.0, 1, 40.0, (2.0, 1.0))
+    second = _car("b", 1.0, 0.0, 0, 40.0, (1.0, 1.0), discharge=v2g)
+    data = _site_request(site, [first, second])
+    data["prices"] = _prices([0.0] * 6, [0.0] * 6)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    assert result.status == "ok"
+    assert result.vehicles[0].plan.slots[0].soc_pct_end == pytest.approx(3.0)
+
+
 def test_three_cars_over_two_days_get_the_sites_whole_programme_solved() -> None:
     # Two days of quarters (192 slots) from 17:00 on 1 Feb 2026: DK1 day-ahead prices
     # (Energinet) with a grid fee and VAT, the benchmark's winter house with a little sun, a
