@@ -329,9 +329,10 @@ def plan_site(request: SiteRequest) -> SitePlan:
     if len(cars) >= _LATER_FIRST_CARS:
         best = _later_first(cars, base, best)
     best = _improve_jointly(cars, base, best)
-    if whole and best.shortfall > _SHORTFALL_KWH:
+    if whole and len(cars) < _EXACT_CARS and best.shortfall > _SHORTFALL_KWH:
         # Another car's discharge can make room under the fuse for a target no turn reaches:
-        # the programme sees the whole house.
+        # the programme sees the whole house. (From three cars on it was solved above, and
+        # had no plan.)
         solved = _solved_exactly(cars, base)
         if solved is not None and _better(solved, best):
             best = solved
