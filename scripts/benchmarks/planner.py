@@ -284,6 +284,12 @@ _SITE_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     ("two-cars", "192 slots, two cars, house + solar + fuse + capacity tariff", {"cars": 2}),
     ("three-cars", "192 slots, three cars, house + solar + fuse + capacity tariff", {"cars": 3}),
+    # The same two cars for an evening without V2G: the site's programme, not turns.
+    (
+        "two-cars-evening",
+        "24 slots (16:00-22:00), two cars, no V2G, house + solar + fuse + capacity tariff",
+        {"cars": 2, "slots": 24},
+    ),
     # Both chargers take a current: 6 A on three phases and on one. Seconds per plan, one run.
     (
         "two-cars-minimum",

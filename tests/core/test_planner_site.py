@@ -700,7 +700,9 @@ def test_a_car_with_v2g_feeds_the_other_where_the_house_cannot_export() -> None:
 def test_a_car_mixing_plans_keeps_the_grid_power_of_the_mix() -> None:
     """The best joint plan mixes one car's plans that charge and discharge in the same hours.
     Mixing their energies would lose less than the mix reckoned and push the house past the
-    export limit of 0 kW; the car keeps the mix's grid power instead."""
+    export limit of 0 kW; the car keeps the mix's grid power instead. (The site's whole
+    programme charges and discharges that car in one hour at -0.05, burning energy to import
+    more, which no car can do: its plan is set aside.)"""
     site = {
         "base_load_kw": [2.22, 3.64, 3.42, 5.56, 6.0, 2.43, 0.0, 6.0],
         "solar_kw": [3.22, 2.42, 1.1, 8.0, 8.0, 6.0, 3.0, 0.0],
@@ -786,6 +788,30 @@ def test_a_target_the_fuse_alone_cant_reach_takes_the_other_cars_discharge() -> 
     check_site_against_reference(request, result, rel_tol=1e-6)
     assert result.status == "ok"
     assert result.vehicles[0].plan.slots[0].soc_pct_end == pytest.approx(3.0)
+
+
+def test_two_cars_share_the_hours_below_zero_up_to_the_fuse() -> None:
+    """Two empty V2G cars on a 1 kW fuse, each due at 1 % within seven hours, and four hours
+    at -0.001. Planned in turns, the first car took just its target and the second the rest
+    in bits: -0.0013, where filling the fuse in each of those hours earns 0.004 (found by a
+    random run of the properties, with prices a hair below zero). Two cars on a short horizon
+    get the site's whole programme solved first."""
+    site = {"base_load_kw": [0.0] * 8 + [1.33, 0.0, 0.0], "import_limit_kw": 1.0}
+    site["export_limit_kw"] = 0.0
+    v2g = {"max_kw": 9.9, "efficiency": 0.95, "wear_cost_per_kwh": 0.03}
+    first = _car("a", 0.0, 1.0, 7, 40.0, (4.0, 0.98), discharge=v2g)
+    second = _car("b", 0.0, 1.0, 7, 40.0, (4.0, 0.8), discharge=v2g)
+    data = _site_request(site, [first, second])
+    below = -0.001
+    imports = [below, 0.06, below, 0.38, below, 0.38, 0.52, 0.24, 0.0, 0.12, below]
+    exports = [below, 0.03, below, 0.38, below, 0.2, 0.0, 0.12, 0.0, 0.12, below]
+    data["prices"] = _prices(imports, exports)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    assert result.cost == pytest.approx(-0.004)
+    for hour in (0, 2, 4, 10):
+        assert sum(v.plan.slots[hour].charge_kw for v in result.vehicles) == pytest.approx(1.0)
 
 
 def test_three_cars_over_two_days_get_the_sites_whole_programme_solved() -> None:

@@ -272,13 +272,22 @@ _LIMIT_CUTS = 8
 # From this many cars on, each later car is also planned before an earlier one. Two cars reach
 # the joint optimum without it, and each try costs a plan per car.
 _LATER_FIRST_CARS = 3
-# From this many cars on, up to this many slots, cars without a minimum power get the site's
-# whole linear programme solved instead of turns (`_solved_exactly`). The turns can settle where
-# one car holds what another values more (on one of the benchmark's days, 1.1 % above the
-# optimum); two cars are within 1e-4 in a tenth of the programme's one to three seconds, and
-# get it only where the turns miss a target.
-_EXACT_CARS = 3
+# Up to this many slots, cars without a minimum power get the site's whole linear programme
+# solved instead of turns (`_solved_exactly`). The turns can settle where one car holds what
+# another values more: from three cars on (on one of the benchmark's days, 1.1 % above the
+# optimum), and for two V2G cars at prices of almost nothing, where the first car planned
+# takes the free slots the other needs and then discharges to it.
 _EXACT_SLOTS = 192
+# From this many cars on, the programme comes first on every such horizon.
+_EXACT_CARS = 3
+# Two cars get the programme first where it is also quicker than their turns: without a car
+# that discharges (two days of quarters: 25-130 ms against the turns' 35 ms to 3 s), and with
+# one on up to this many slots (7-23 ms against 5-190 ms; on 96 slots 100-490 ms against
+# 65-1,050 ms, and on 192 slots 1.2-2.6 s against 45-230 ms). Beyond, they get it only where
+# the turns miss a target.
+_EXACT_SLOTS_WITH_DISCHARGE = 48
+# A car's charge and discharge in one slot: above this (kW) both, a round trip.
+_ROUND_TRIP_KW = 1e-6
 
 
 def plan_site(request: SiteRequest) -> SitePlan:
@@ -290,9 +299,10 @@ def plan_site(request: SiteRequest) -> SitePlan:
     reach, and the cars then share each hour's budget (`_share_hours`). Turns can't swap what
     one car holds for what another needs, so the result then goes to the joint planner
     (`joint.py`), whose mix is kept when it meets the targets as well, keeps the limits and
-    costs less. From three cars on without a minimum power, the site's whole linear programme
-    is solved instead (`_solved_exactly`), and for two where the turns miss a target (another
-    car's discharge may make the room). Cars with a minimum power then trade hours' energy and
+    costs less. Without a minimum power, the site's whole linear programme is solved instead
+    (`_solved_exactly`) from three cars on, and for two where it is quicker than the turns
+    (`_exact_first`); other pairs get it where the turns miss a target (another car's
+    discharge may make the room). Cars with a minimum power then trade hours' energy and
     lower the peak together (`exchange.py`), which no car's own turn can do. On up to
     `_POLISHED_SLOTS` slots they are planned in turns again from there; beyond, up to
     `_SEARCHED_SLOTS`, the plans made with each other car first are compared. Then the slots
@@ -313,7 +323,7 @@ def plan_site(request: SiteRequest) -> SitePlan:
     tariff = site.peak_price_per_kw > 0.0
     minimum = any(car.request.charge.min_kw > 0.0 for car in cars)
     whole = len(base) <= _EXACT_SLOTS and not minimum and applies(cars)
-    if whole and len(cars) >= _EXACT_CARS:
+    if whole and _exact_first(cars, base):
         solved = _solved_exactly(cars, base)
         if solved is not None:
             return _site_plan(request, cars, base, solved.outcomes)
@@ -329,10 +339,9 @@ def plan_site(request: SiteRequest) -> SitePlan:
     if len(cars) >= _LATER_FIRST_CARS:
         best = _later_first(cars, base, best)
     best = _improve_jointly(cars, base, best)
-    if whole and len(cars) < _EXACT_CARS and best.shortfall > _SHORTFALL_KWH:
+    if whole and not _exact_first(cars, base) and best.shortfall > _SHORTFALL_KWH:
         # Another car's discharge can make room under the fuse for a target no turn reaches:
-        # the programme sees the whole house. (From three cars on it was solved above, and
-        # had no plan.)
+        # the programme sees the whole house.
         solved = _solved_exactly(cars, base)
         if solved is not None and _better(solved, best):
             best = solved
@@ -348,16 +357,37 @@ def plan_site(request: SiteRequest) -> SitePlan:
     return _site_plan(request, cars, base, best.outcomes)
 
 
-def _solved_exactly(cars: list[Car], base: list[float]) -> _Coordinated | None:
-    """The plan of the site's whole linear programme; None where it has none, or its plan
-    breaks a limit.
+def _exact_first(cars: list[Car], base: list[float]) -> bool:
+    """True where cars without a minimum power get the site's programme before any turns."""
+    if len(cars) >= _EXACT_CARS:
+        return True
+    discharging = any(car.request.discharge is not None for car in cars)
+    return len(cars) > 1 and (not discharging or len(base) <= _EXACT_SLOTS_WITH_DISCHARGE)
 
-    Without a minimum power, the programme of every slot open to every car (`relaxed`) is the
-    whole model where no slot's export pays more than its import (`applies`): its optimum is the
-    site's, a shortfall costing far more than any price.
+
+def _solved_exactly(cars: list[Car], base: list[float]) -> _Coordinated | None:
+    """The plan of the site's whole linear programme; None where it has none, where a car
+    charges and discharges in one slot, or where its plan breaks a limit.
+
+    Without a minimum power, the programme of every slot open to every car (`relaxed`) is a
+    relaxation of the site's model: it lets the house import and export at once, and a car
+    charge and discharge at once. Neither pays where no slot's export pays more than its
+    import (`applies`) and no price is negative. A negative price can make burning energy in a
+    round trip pay (to take more at that price); where the optimum does that, the car can't
+    follow it. Otherwise its optimum is the site's, a shortfall costing far more than any price.
     """
     flows = relaxed(cars, base)
-    return None if flows is None else _from_flows(cars, base, flows)
+    if flows is None or any(_round_trips(car_flows) for car_flows in flows):
+        return None
+    return _from_flows(cars, base, flows)
+
+
+def _round_trips(flows: tuple[list[float], list[float]]) -> bool:
+    """True where the car charges and discharges in the same slot."""
+    return any(
+        charge > _ROUND_TRIP_KW and discharge > _ROUND_TRIP_KW
+        for charge, discharge in zip(*flows, strict=True)
+    )
 
 
 def _share_hours(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:

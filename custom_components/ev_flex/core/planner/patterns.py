@@ -92,7 +92,8 @@ _Moves = dict[tuple[int, int, int], list[tuple[int, int]]]
 
 def applies(cars: Sequence[Car]) -> bool:
     """True where the programme is the whole model: no slot whose export pays more than its
-    import (charging and discharging in one slot then never pays)."""
+    import (importing and exporting at once then never pays, nor does charging and
+    discharging, but at a negative price: see `multi._solved_exactly`)."""
     for price in cars[0].horizon.prices:
         export = 0.0 if price.export_price is None else price.export_price
         if export > price.import_price:
