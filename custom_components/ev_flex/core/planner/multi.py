@@ -33,7 +33,7 @@ from . import (
     validate_request,
     validate_site,
 )
-from .exchange import energy_path, lower_peak, trade_hours
+from .exchange import energy_path, house_grid, lower_peak, trade_hours
 from .joint import plan_jointly, without_limits
 from .patterns import BEYOND_A_DAY, WITHIN_A_DAY, Judging, applies, relaxed, search_slots
 from .site import (
@@ -738,12 +738,7 @@ def _with_others(
     base: list[float], flows: list[tuple[list[float], list[float]]], index: int
 ) -> list[float]:
     """The house's load per slot with every car but one."""
-    load = list(base)
-    for j, (pcs, pds) in enumerate(flows):
-        if j != index:
-            for t in range(len(load)):
-                load[t] += pcs[t] - pds[t]
-    return load
+    return house_grid(base, [car_flows for j, car_flows in enumerate(flows) if j != index])
 
 
 def _house_cost(
