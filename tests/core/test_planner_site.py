@@ -2372,6 +2372,48 @@ def _check_two_cars_with_a_minimum(
     check_site_against_reference(request, plan_site(request), rel_tol=None)
 
 
+def test_a_car_with_a_minimum_charges_where_only_the_other_cars_discharge_makes_room() -> None:
+    """A 4 kW fuse, an evening load of 5 kW, free power, and two empty cars due at 1 % in
+    three hours. The first hour takes one car at its minimum, not both; after it the load
+    alone passes the fuse. So the car with V2G charges first and discharges in a later hour
+    while the other charges at its 1.5 kW minimum. The search of the slots each car charges
+    in dropped every such choice, since the minimum didn't fit under the fuse before the
+    discharge, and the second car fell 0.4 kWh short (found by a random run)."""
+    site = {"base_load_kw": [0.0, 5.0, 5.0], "import_limit_kw": 4.0, "export_limit_kw": 0.0}
+    first = _minimum_car("a", (40.0, 0.0), (9.0, 0.9, 4.0), (_later(180), 1.0))
+    first["discharge"] = {"max_kw": 9.0, "efficiency": 1.0}
+    second = _minimum_car("b", (40.0, 0.0), (9.0, 0.8, 1.5), (_later(180), 1.0))
+    data = _site_request(site, [first, second])
+    data["prices"] = _prices([0.0] * 3, [0.0] * 3)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    assert result.status == "ok"
+    first_slots, second_slots = (vehicle.plan.slots for vehicle in result.vehicles)
+    hour = next(t for t, slot in enumerate(second_slots) if slot.charge_kw > 0.0)
+    assert hour > 0
+    assert second_slots[hour].charge_kw >= 1.5
+    assert first_slots[hour].discharge_kw == pytest.approx(second_slots[hour].charge_kw)
+
+
+def test_turns_never_keep_a_round_that_drops_the_discharge_another_car_counted_on() -> None:
+    """A 1 kW fuse with 0.5 kW of load in the second hour, and two V2G cars with a 1 kW
+    minimum trading on prices of 0 to 0.5. In a round of turns the first car charged 1 kW in
+    that hour beside the second car's 0.5 kW discharge, and the second car, planned next,
+    saw the house already over the fuse and dropped its discharge. That round was kept, and
+    the plan then cut the first car to 0.5 kW to keep the fuse: below its minimum."""
+    site = {"base_load_kw": [0.0, 0.5, 0.0, 0.0, 0.0], "import_limit_kw": 1.0}
+    first = _minimum_car("a", (40.0, 0.0), (1.0, 1.0, 1.0), (START, 0.0))
+    first["discharge"] = {"max_kw": 1.0, "efficiency": 1.0}
+    second = _minimum_car("b", (40.0, 21.0), (2.0, 1.0, 1.0), (START, 0.0))
+    second["discharge"] = {"max_kw": 5.0, "efficiency": 1.0}
+    data = _site_request(site, [first, second])
+    imports = [0.0, 0.0, 0.5, 0.0, 0.25]
+    data["prices"] = _prices(imports, imports)
+    request = SiteRequest.from_dict(data)
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
+
+
 def test_a_target_met_within_its_margin_leaves_no_crumb_of_charge_after_it() -> None:
     # Free power, a 3 kW fuse and an hour of load that leaves the first car 1.2 kW: it meets
     # its 7 % within the planners' 1e-9 kWh margin, and a later bound asked that 1e-9 kWh

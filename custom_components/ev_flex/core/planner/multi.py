@@ -414,7 +414,11 @@ def _share_hours(cars: list[Car], base: list[float], best: _Coordinated) -> _Coo
             break
         peak = lower
         other = _shared_at(cars, base, peak)
-        if other is None or not _better(other, best):
+        if (
+            other is None
+            or not _better(other, best)
+            or not _within_limits(first, base, other.flows)
+        ):
             break
         best = other
     return best
@@ -612,7 +616,7 @@ def _polished(cars: list[Car], base: list[float], best: _Coordinated, tariff: bo
     for _ in range(_POLISH_ROUNDS):
         replanned = _in_turns(cars, base, order, _MAX_ROUNDS, list(best.flows))
         other = _traded(cars, base, replanned, tariff)
-        if not _better(other, best):
+        if not _better(other, best) or not _within_limits(cars[0], base, other.flows):
             break
         best = other
     return best
@@ -722,7 +726,13 @@ def _coordinate(
             round_outcomes[index] = outcome
         outcomes = [o for o in round_outcomes if o is not None]
         total = _house_cost(cars, base, flows)
-        if best is not None and total > best.total - _SAVING * (1.0 + abs(best.total)):
+        if best is not None and (
+            total > best.total - _SAVING * (1.0 + abs(best.total))
+            # A car counts the others' plans as the house's own load, so where another's
+            # discharge made its room, the other may drop that discharge: the house then
+            # passes a limit (the round's plans each keep to it, not all together).
+            or not _within_limits(cars[0], base, flows)
+        ):
             break
         shortfall = sum(_shortfall(car, o) for car, o in zip(cars, outcomes, strict=True))
         best = _Coordinated(list(flows), outcomes, total, shortfall)

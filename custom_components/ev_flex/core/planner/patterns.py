@@ -681,8 +681,9 @@ class _Programme:
 
     def add_slots(self) -> bool:
         """Each slot's cost, fuse and export limit; False where the fuse can't take the
-        minimums. Where the house and the minimums import anyway and no car discharges, the
-        import is their sum; elsewhere it is a column of its own, at least the net power."""
+        minimums and no car may discharge there. Where the house and the minimums import
+        anyway and no car discharges, the import is their sum; elsewhere it is a column of its
+        own, at least the net power."""
         cars, base = self.problem.cars, self.problem.base
         site = cars[0].request.site
         assert site is not None
@@ -696,10 +697,11 @@ class _Programme:
             )
             discharging = len(terms) > len(charging)
             room = max(site.import_cap_kw, base[t]) - fixed
-            if charging and room < -_CHARGING_KW:
+            if charging and room < -_CHARGING_KW and not discharging:
                 return False
             if charging and math.isfinite(room):
-                self.rows.append(Row(terms, max(room, 0.0)))
+                # Below 0 only another car's discharge can make the room.
+                self.rows.append(Row(terms, room if discharging else max(room, 0.0)))
             if discharging and math.isfinite(site.export_cap_kw):
                 # The export at most its limit, or what the house alone exports.
                 room = max(site.export_cap_kw, -base[t]) + fixed
