@@ -97,6 +97,38 @@ def test_two_cars_share_the_fuse_and_the_early_one_gets_the_cheap_hours() -> Non
     assert not plan(replace(early.completed, site=loaded)).targets[0].met
 
 
+def _highest_moment_kw(plans: list[Plan], load_kw: float) -> float:
+    """The house's highest power at any moment, each car running as its switch times say."""
+    moments = {window.start for p in plans for window in p.switch_times}
+    return load_kw + max(
+        sum(w.kw for p in plans for w in p.switch_times if w.start <= moment < w.end)
+        for moment in moments
+    )
+
+
+def test_switched_cars_that_would_pass_the_fuse_together_charge_in_whole_slots() -> None:
+    """Two 11 kW cars whose chargers take no current, on a 17.25 kW fuse: a slot planned at
+    part power runs at full power for part of it, so the second car's 6 kW average ran at
+    11 kW beside the first car's 11 kW (22.5 kW with the house). Each now charges in whole
+    slots at full power; the fuse holds at every moment, and both reach their targets."""
+    plans = _planned(plan_house([_ask("a", 10), _ask("b", 10)]), "a", "b")
+    assert all(p.targets[0].met for p in plans)
+    assert _highest_moment_kw(plans, 0.5) <= FUSE_KW
+    for p in plans:
+        assert {round(s.charge_kw, 6) for s in p.slots} <= {0.0, 11.0}
+
+
+def test_switched_cars_that_fit_the_fuse_together_keep_part_slots() -> None:
+    """Under a fuse both cars fit together, part slots can't pass it: the plan is as before."""
+    wide = SiteSpec(base_load_kw=(0.5,) * 10, solar_kw=(0.0,) * 10, import_limit_kw=22.5)
+    asks = [_ask("a", 10, target_pct=70.0), _ask("b", 10)]
+    asks = [replace(ask, completed=replace(ask.completed, site=wide)) for ask in asks]
+    plans = _planned(plan_house(asks), "a", "b")
+    assert all(ask.completed.charge.min_kw == 0.0 for ask in asks)
+    assert any(0.0 < s.charge_kw < 11.0 - 1e-6 for p in plans for s in p.slots)
+    assert _highest_moment_kw(plans, 0.5) <= 22.5
+
+
 def test_a_car_in_another_solar_mode_plans_around_the_others() -> None:
     """Prices that differ (the solar mode's dear grid) can't share one site request: that car
     plans after the others, with their planned power as part of the house's load."""

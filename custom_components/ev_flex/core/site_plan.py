@@ -127,9 +127,49 @@ def plan_house(asks: Sequence[CarAsk]) -> dict[str, Plan | None]:
         return {}
     now = max(ask.request.now for ask in asks)
     plans: dict[str, Plan | None] = {}
-    for group in _groups(asks, now):
+    for group in _groups(_in_whole_slots(asks), now):
         plans.update(_plan_group(group, now, [p for p in plans.values() if p is not None]))
     return {ask.vehicle_id: plans[ask.vehicle_id] for ask in asks}
+
+
+def _in_whole_slots(asks: Sequence[CarAsk]) -> list[CarAsk]:
+    """The asks with every switched car (a charger that takes no current) planned in whole
+    slots at full power where the fuse asks for it.
+
+    Switched on, such a car draws its full power, so a slot planned at part power runs at full
+    power for part of the slot: its average keeps to the fuse, the moments it runs need not.
+    Where the switched cars' full power with the house's highest load could pass the fuse,
+    each is planned with its full power as its minimum: every slot it charges in then runs
+    whole at the planned power (but the one that fills the battery), so what the plan keeps to
+    on average it keeps to at every moment.
+    """
+    switched = [ask for ask in asks if ask.completed.charge.min_kw <= 0.0]
+    together = sum(ask.completed.charge.max_kw for ask in switched)
+    out: list[CarAsk] = []
+    for ask in asks:
+        completed = ask.completed
+        site = completed.site
+        charge = completed.charge
+        if (
+            ask not in switched
+            or site is None
+            or site.import_limit_kw is None
+            or charge.max_kw > site.import_limit_kw
+            or _highest_load_kw(site) + together <= site.import_limit_kw
+        ):
+            out.append(ask)
+            continue
+        whole = replace(completed, charge=replace(charge, min_kw=charge.max_kw))
+        # Its charger takes no current: nothing to round to whole amps.
+        out.append(replace(ask, completed=whole, amp_kw=None))
+    return out
+
+
+def _highest_load_kw(site: SiteSpec) -> float:
+    """The house's highest expected grid power without the cars (kW, at least 0)."""
+    solar = site.solar_kw
+    loads = (load - (solar[t] if t < len(solar) else 0.0) for t, load in enumerate(site.base_load_kw))
+    return max(0.0, *loads)
 
 
 def _from_now(request: PlanRequest, now: datetime) -> list[PriceSlot]:
