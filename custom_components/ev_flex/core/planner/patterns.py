@@ -298,12 +298,19 @@ def relaxed(cars: list[Car], base: list[float]) -> _Flows | None:
 
 def _solutions(problem: _Problem, choice: _Choice, branches: _Branches) -> Iterator[_Flows]:
     """The cheapest powers for this choice, charging in each slot as `branches` say, then as
-    each solution's energies say while that changes them (`_branches`)."""
+    each solution's energies say while that changes them (`_branches`). Where a car was to
+    fill its battery in a slot but can't, it charges there at its minimum instead: the
+    energies the branches were read from need not hold for this choice (another car may need
+    it to discharge first)."""
     tried = [branches]
     for _ in range(_BRANCH_ROUNDS):
         powers = _powers(problem, choice, branches)
         if powers is None:
-            return
+            branches = [[_AT_LEAST if b == _FILLS else b for b in own] for own in branches]
+            if branches in tried:
+                return
+            tried.append(branches)
+            continue
         yield powers
         branches = _branches(problem, choice, powers)
         if branches in tried:
@@ -313,13 +320,15 @@ def _solutions(problem: _Problem, choice: _Choice, branches: _Branches) -> Itera
 
 def _branches(problem: _Problem, choice: _Choice, flows: _Flows) -> _Branches:
     """How each car charges in each chosen slot, at the slot's start energy in `flows`: in its
-    last, up to a full battery where its minimum would fill it; where its taper is below the
-    minimum, along the taper's lowest line there; elsewhere at least at its minimum."""
+    last (in any, with V2G: it may discharge after), up to a full battery where its minimum
+    would fill it; where its taper is below the minimum, along the taper's lowest line there;
+    elsewhere at least at its minimum."""
     out: _Branches = []
     for k, car in enumerate(problem.cars):
         least, lines = problem.least[k], problem.lines[k]
         gain = car.request.charge.efficiency
         last = max((t for t, own in enumerate(choice[k]) if own), default=-1)
+        refills = car.request.discharge is not None
         own: list[int] = []
         for t, energy in enumerate(_starts(car, flows[k])):
             if not choice[k][t] or least <= 0.0:
@@ -327,7 +336,7 @@ def _branches(problem: _Problem, choice: _Choice, flows: _Flows) -> _Branches:
                 continue
             limit = car.curve.power_limit(energy)
             added = car.horizon.hours[t] * gain * min(least, limit)
-            if t == last and energy + added >= problem.full[k] - _MET_KWH:
+            if (t == last or refills) and energy + added >= problem.full[k] - _MET_KWH:
                 own.append(_FILLS)
             elif limit < least:
                 own.append(min(range(len(lines)), key=lambda j: _at(lines[j], energy)))
@@ -740,7 +749,8 @@ class _Programme:
             self.rows.append(Row({**terms, peak: -width}, width * site.current_peak_kw - constant))
 
     def add_cars(self) -> bool:
-        """Each car's needs, full battery and floor; False where its minimums overfill it."""
+        """Each car's needs, full battery and floor; False where its minimums overfill it and
+        it can't discharge before."""
         problem = self.problem
         n = len(problem.base)
         for k, car in enumerate(problem.cars):
@@ -754,10 +764,13 @@ class _Programme:
             discharges = any(key[0] == k for key in self.discharges)
             for boundary in range(1, n + 1) if discharges else range(n, n + 1):
                 room = problem.full[k] - car.start_kwh - anyway[boundary]
-                if room < -_MET_KWH:
+                terms = self.stored(k, boundary, 1.0)
+                # Below 0 only the car's own discharge before the boundary can make the room.
+                lowered = any(weight < 0.0 for weight in terms.values())
+                if room < -_MET_KWH and not lowered:
                     return False
-                if terms := self.stored(k, boundary, 1.0):
-                    self.rows.append(Row(terms, max(room, 0.0)))
+                if terms:
+                    self.rows.append(Row(terms, room if lowered else max(room, 0.0)))
                 if discharges:
                     above = car.start_kwh + anyway[boundary] - car.floor_kwh
                     self.rows.append(Row(self.stored(k, boundary, -1.0), max(above, 0.0)))
