@@ -2355,9 +2355,11 @@ def _check_two_cars_with_a_minimum(
     second: dict[str, Any],
     min_kws: tuple[float, float],
     peak_price: float | None = None,
+    rel_tol: float | None = None,
 ) -> None:
     """Two random cars with these minimums (at most their maximum) on one house, under a
-    capacity tariff where a price is given: the plans keep every limit."""
+    capacity tariff where a price is given: the plans keep every limit, and with `rel_tol`
+    cost at most that much more than the optimum where the cars can meet their targets."""
     for data, min_kw in zip((first, second), min_kws, strict=True):
         _with_minimum(data, min_kw)
     site = first["site"]
@@ -2369,7 +2371,11 @@ def _check_two_cars_with_a_minimum(
         site.get("import_limit_kw", 0.0), first["charge"]["min_kw"], second["charge"]["min_kw"]
     )
     request = _cars(first, second)
-    check_site_against_reference(request, plan_site(request), rel_tol=None)
+    if rel_tol is not None:
+        models = [build_model(request.vehicle_request(index)) for index in range(2)]
+        assume(all(model is not None for model in models))
+        assume(solve_site_reference(models).shortfall <= 1e-6)  # type: ignore[arg-type]
+    check_site_against_reference(request, plan_site(request), rel_tol=rel_tol)
 
 
 def test_a_car_with_a_minimum_charges_where_only_the_other_cars_discharge_makes_room() -> None:
@@ -2394,6 +2400,40 @@ def test_a_car_with_a_minimum_charges_where_only_the_other_cars_discharge_makes_
     assert hour > 0
     assert second_slots[hour].charge_kw >= 1.5
     assert first_slots[hour].discharge_kw == pytest.approx(second_slots[hour].charge_kw)
+
+
+def test_a_nearly_full_car_discharges_to_make_room_in_its_battery_and_under_the_fuse() -> None:
+    """A 1 kW fuse full with the house's load in the first hour, solar in the second, and
+    prices that reward V2G. The optimum has the car at 98 % discharge in the first hour, which
+    lets the empty car charge there at its 1 kW minimum, then refill from the sun. The search
+    dropped that choice: the full car's minimum in the second hour overfilled it, unless its
+    own discharge made the room first (found by a random run: 0.04 above the optimum)."""
+    site = {"base_load_kw": [1.0] + [0.0] * 9, "solar_kw": [0.0, 1.0] + [0.0] * 8}
+    site["import_limit_kw"] = 1.0
+    full = _minimum_car("full", (40.0, 98.0), (1.0, 1.0, 1.0), (START, 0.0))
+    full["discharge"] = {"max_kw": 7.7, "efficiency": 0.875}
+    empty = _minimum_car("empty", (40.0, 0.0), (1.0, 1.0, 1.0), (START, 0.0))
+    empty["discharge"] = {"max_kw": 1.0, "efficiency": 1.0}
+    data = _site_request(site, [full, empty])
+    imports = [0.0, 0.0, 0.5, 0.0, 0.5, 0.0, 0.5, 0.5, 0.52, 0.0]
+    exports = [0.0, 0.0, 0.25, 0.0, 0.25, 0.0, 0.25, 0.5, 0.26, 0.0]
+    data["prices"] = _prices(imports, exports)
+    request = SiteRequest.from_dict(data)
+    result = plan_site(request)
+    check_site_against_reference(request, result, rel_tol=1e-6)
+    assert result.vehicles[0].plan.slots[0].discharge_kw > 0.0
+    assert result.vehicles[1].plan.slots[0].charge_kw == pytest.approx(1.0)
+
+
+def test_a_v2g_car_fills_up_early_discharges_and_charges_again() -> None:
+    # Kept from a random run: two V2G cars at 99 % whose taper there is below their minimum,
+    # a capacity tariff, and prices that pay for discharging through the morning. The optimum
+    # tops the second car up in the first hour, discharges it, and charges it again at its
+    # 2.5 kW minimum from the early afternoon sun. The search let a car fill its battery
+    # only in the last slot it charges in, so it never charged before a discharge: 1.9 %
+    # above the optimum.
+    request = _kept_request("two_v2g_cars_minimum_refill.json")
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
 
 
 def test_turns_never_keep_a_round_that_drops_the_discharge_another_car_counted_on() -> None:
@@ -2445,6 +2485,18 @@ def test_two_cars_with_a_minimum_power_never_break_it_or_a_limit(
     first: dict[str, Any], second: dict[str, Any], first_min_kw: float, second_min_kw: float
 ) -> None:
     _check_two_cars_with_a_minimum(first, second, (first_min_kw, second_min_kw))
+
+
+@settings(_SETTINGS, max_examples=EXAMPLES // 3)
+@given(site_requests(), site_requests(), st.floats(1.0, 6.0), st.floats(1.0, 6.0))
+def test_two_cars_with_a_minimum_power_on_real_tariffs_are_within_a_tenth_of_a_percent(
+    first: dict[str, Any], second: dict[str, Any], first_min_kw: float, second_min_kw: float
+) -> None:
+    # A random run of this found plans that cut a car below its minimum, left a target 0.4
+    # kWh short and cost up to 1.9 % more than the optimum, where another car's discharge (or
+    # the car's own) makes the room under the fuse or in the battery.
+    _real_tariff(first)
+    _check_two_cars_with_a_minimum(first, second, (first_min_kw, second_min_kw), rel_tol=1e-3)
 
 
 @settings(_SETTINGS, max_examples=EXAMPLES // 2)

@@ -168,8 +168,10 @@ def _in_whole_slots(asks: Sequence[CarAsk]) -> list[CarAsk]:
 def _highest_load_kw(site: SiteSpec) -> float:
     """The house's highest expected grid power without the cars (kW, at least 0)."""
     solar = site.solar_kw
-    loads = (load - (solar[t] if t < len(solar) else 0.0) for t, load in enumerate(site.base_load_kw))
-    return max(0.0, *loads)
+    return max(
+        0.0,
+        *(load - (solar[t] if t < len(solar) else 0.0) for t, load in enumerate(site.base_load_kw)),
+    )
 
 
 def _from_now(request: PlanRequest, now: datetime) -> list[PriceSlot]:
