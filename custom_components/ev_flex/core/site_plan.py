@@ -143,15 +143,14 @@ def _in_whole_slots(asks: Sequence[CarAsk]) -> list[CarAsk]:
     whole at the planned power (but the one that fills the battery), so what the plan keeps to
     on average it keeps to at every moment.
     """
-    switched = [ask for ask in asks if ask.completed.charge.min_kw <= 0.0]
-    together = sum(ask.completed.charge.max_kw for ask in switched)
+    together = sum(ask.completed.charge.max_kw for ask in asks if _switched(ask))
     out: list[CarAsk] = []
     for ask in asks:
         completed = ask.completed
         site = completed.site
         charge = completed.charge
         if (
-            ask not in switched
+            not _switched(ask)
             or site is None
             or site.import_limit_kw is None
             or charge.max_kw > site.import_limit_kw
@@ -163,6 +162,11 @@ def _in_whole_slots(asks: Sequence[CarAsk]) -> list[CarAsk]:
         # Its charger takes no current: nothing to round to whole amps.
         out.append(replace(ask, completed=whole, amp_kw=None))
     return out
+
+
+def _switched(ask: CarAsk) -> bool:
+    """Whether the car's charger takes no current (no minimum power): switched on and off."""
+    return ask.completed.charge.min_kw <= 0.0
 
 
 def _highest_load_kw(site: SiteSpec) -> float:

@@ -323,7 +323,8 @@ def plan_site(request: SiteRequest) -> SitePlan:
     tariff = site.peak_price_per_kw > 0.0
     minimum = any(car.request.charge.min_kw > 0.0 for car in cars)
     whole = len(base) <= _EXACT_SLOTS and not minimum and applies(cars)
-    if whole and _exact_first(cars, base):
+    programme_first = whole and _exact_first(cars, base)
+    if programme_first:
         solved = _solved_exactly(cars, base)
         if solved is not None:
             return _site_plan(request, cars, base, solved.outcomes)
@@ -339,7 +340,7 @@ def plan_site(request: SiteRequest) -> SitePlan:
     if len(cars) >= _LATER_FIRST_CARS:
         best = _later_first(cars, base, best)
     best = _improve_jointly(cars, base, best)
-    if whole and not _exact_first(cars, base) and best.shortfall > _SHORTFALL_KWH:
+    if whole and not programme_first and best.shortfall > _SHORTFALL_KWH:
         # Another car's discharge can make room under the fuse for a target no turn reaches:
         # the programme sees the whole house.
         solved = _solved_exactly(cars, base)

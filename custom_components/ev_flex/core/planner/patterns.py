@@ -779,7 +779,8 @@ class _Programme:
                     self.rows.append(Row(terms, room if lowered else max(room, 0.0)))
                 if discharges:
                     above = car.start_kwh + anyway[boundary] - car.floor_kwh
-                    self.rows.append(Row(self.stored(k, boundary, -1.0), max(above, 0.0)))
+                    taken = {column: -weight for column, weight in terms.items()}
+                    self.rows.append(Row(taken, max(above, 0.0)))
         return True
 
     def add_curves(self) -> None:
