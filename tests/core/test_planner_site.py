@@ -2446,6 +2446,17 @@ def test_a_v2g_car_fills_up_early_discharges_and_charges_again() -> None:
     check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
 
 
+def test_a_car_moved_below_its_taper_by_another_choice_of_slots_is_planned_there() -> None:
+    # Kept from a random run: two V2G cars at 76 % on hourly prices, the first tapering from
+    # 80 %, both with a minimum of about 1.1 kW. The optimum swaps the two cars' second and
+    # third hours. Read from the plan before, the first car's third hour starts above 80 %,
+    # where its taper is below its minimum, so it was to charge along the taper; with the
+    # swap it discharges first and that has no solution. The search dropped the swap rather
+    # than solve it with each car at its minimum: 0.1056 against the optimum's 0.1026.
+    request = _kept_request("two_v2g_cars_below_the_taper.json")
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
+
+
 def test_turns_never_keep_a_round_that_drops_the_discharge_another_car_counted_on() -> None:
     """A 1 kW fuse with 0.5 kW of load in the second hour, and two V2G cars with a 1 kW
     minimum trading on prices of 0 to 0.5. In a round of turns the first car charged 1 kW in

@@ -310,17 +310,16 @@ def relaxed(cars: list[Car], base: list[float]) -> _Flows | None:
 
 def _solutions(problem: _Problem, choice: _Choice, branches: _Branches) -> Iterator[_Flows]:
     """The cheapest powers for this choice, charging in each slot as `branches` say, then as
-    each solution's energies say while that changes them (`_branches`). Where a car was to
-    fill its battery in a slot but can't, it charges there at its minimum instead: the
-    energies the branches were read from need not hold for this choice (another car may need
-    it to discharge first)."""
+    each solution's energies say while that changes them (`_branches`). Where that has no
+    solution, `_retried`."""
     tried = [branches]
     for _ in range(_BRANCH_ROUNDS):
         powers = _powers(problem, choice, branches)
         if powers is None:
-            branches = [[_AT_LEAST if b == _FILLS else b for b in own] for own in branches]
-            if branches in tried:
+            retried = _retried(branches, tried)
+            if retried is None:
                 return
+            branches = retried
             tried.append(branches)
             continue
         yield powers
@@ -328,6 +327,19 @@ def _solutions(problem: _Problem, choice: _Choice, branches: _Branches) -> Itera
         if branches in tried:
             return
         tried.append(branches)
+
+
+def _retried(branches: _Branches, tried: list[_Branches]) -> _Branches | None:
+    """The branches to try where these have no solution: the energies they were read from
+    need not hold for this choice (another car may need a car to discharge first, or a car
+    that discharges more sits below its taper). So each car that was to fill its battery
+    charges at its minimum instead; then, that tried too, every car at its minimum, the
+    solution telling where its taper holds it. None once both were tried."""
+    at_least = [[_AT_LEAST if b == _FILLS else b for b in own] for own in branches]
+    if at_least not in tried:
+        return at_least
+    at_least = [[_AT_LEAST] * len(own) for own in branches]
+    return None if at_least in tried else at_least
 
 
 def _branches(problem: _Problem, choice: _Choice, flows: _Flows) -> _Branches:
