@@ -2457,6 +2457,24 @@ def test_a_car_moved_below_its_taper_by_another_choice_of_slots_is_planned_there
     check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
 
 
+def test_two_cars_with_minimums_leave_one_hour_together() -> None:
+    # Kept from a random run: two cars with minimums of 2.6 and 1.1 kW under a 2.6 kW fuse,
+    # on eight hours of sun. The search had both charging in the last, free hour and one car
+    # in each of two sunny hours; the optimum has both in those two hours. Moving either
+    # car's last hour alone costs more: 0.1504 against the optimum's 0.1203.
+    request = _kept_request("two_cars_minimum_leave_one_hour.json")
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
+
+
+def test_two_cars_with_minimums_under_a_capacity_tariff_change_hours_together() -> None:
+    # Kept from a random run: twelve hours, a 3.5 kW fuse, a capacity tariff of 0.93 per kW
+    # and two cars at 3.5 kW minimums with departures half an hour apart. The search ended
+    # where each car's change alone raised the peak or the bill: 1.2046 against the
+    # optimum's 1.1933 (0.95 %).
+    request = _kept_request("two_cars_minimum_capacity_tariff.json")
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
+
+
 def test_turns_never_keep_a_round_that_drops_the_discharge_another_car_counted_on() -> None:
     """A 1 kW fuse with 0.5 kW of load in the second hour, and two V2G cars with a 1 kW
     minimum trading on prices of 0 to 0.5. In a round of turns the first car charged 1 kW in
