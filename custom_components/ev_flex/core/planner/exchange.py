@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 import math
 
-from . import stored_after
+from . import PriceSlot, stored_after
 from .joint import without_limits
-from .site import Car, hour_budget, lower_bounds, peak_kw, reach_bounds, stages
+from .site import Car, hour_budget, lower_bounds, peak_kw, reach_bounds, slot_cost, stages
 from .site_dp import Stage
 
 # Trades made at most; each is one pass over the hours.
@@ -46,8 +46,9 @@ class _Site:
 
     base: list[float]
     hours: list[float]
+    prices: Sequence[PriceSlot]
+    # The import prices, to sort slots by.
     imports: list[float]
-    exports: list[float]
     groups: list[list[int]]
     import_limit: float
     export_limit: float
@@ -58,7 +59,7 @@ class _Site:
     budgets: dict[int, float]
 
     def slot_cost(self, t: int, net: float) -> float:
-        return self.hours[t] * (self.imports[t] * max(net, 0.0) - self.exports[t] * max(-net, 0.0))
+        return slot_cost(self.hours[t], self.prices[t], net)
 
     def within_limits(self, t: int, net: float) -> bool:
         load = self.base[t]
@@ -155,8 +156,8 @@ def _site(
     return _Site(
         base=base,
         hours=list(first.horizon.hours),
+        prices=prices,
         imports=[p.import_price for p in prices],
-        exports=[0.0 if p.export_price is None else p.export_price for p in prices],
         groups=first.hour_groups,
         import_limit=site.import_cap_kw,
         export_limit=site.export_cap_kw,
