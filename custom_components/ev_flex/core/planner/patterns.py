@@ -132,6 +132,9 @@ BEYOND_A_DAY = Budget(500, 200, likeliest_too=True, rounded=250)
 # tariff case's variants from 78 to 16; planning them all took 59 s against 36 s, the
 # slowest 3.7 s against 1.2 s.
 _PAIRED_SLOTS = 12
+# Programmes that descent may solve at most: a round of two cars on 12 slots is up to 48 x 48
+# pairs; three cars have three such pairs of cars.
+_PAIRED_PROGRAMMES = 5000
 # Programmes of the likeliest-first descent that follows one that spent its budget. Two cars
 # charging whole quarters at full power, as cars switched on and off do, ended 0.2-0.5 % above
 # the optimum on two of the benchmark's four days without it; with it all four reach the
@@ -190,7 +193,7 @@ def search_slots[Judged](
         if rounded is not None and judging.better(rounded.best, best.best):
             best = rounded
     if len(base) <= _PAIRED_SLOTS and len(chosen) > 1:
-        best.descend_paired(chosen, budget.programmes)
+        best.descend_paired(chosen, _PAIRED_PROGRAMMES)
     return best.best
 
 
@@ -307,12 +310,17 @@ class _Descent[Judged]:
         until none does or `programmes` more are spent. One car's changes alone may all cost
         more where two cars' together save: both leaving the hour the peak is set in, or
         swapping hours."""
-        spent = len(self.seen) + programmes
-        while len(self.seen) <= spent and not self.judging.good_enough(self.best):
+        limit = len(self.seen) + programmes
+        improved = True
+        while improved and not self.judging.good_enough(self.best):
+            improved = False
             choice = _choice_of(self.problem, self.around)
-            pairs = _paired_changes(choice, chosen)
-            if not any(self.improves(_changed(choice, change)) for change in pairs):
-                return
+            for change in _paired_changes(choice, chosen):
+                if len(self.seen) > limit:
+                    return
+                if self.improves(_changed(choice, change)):
+                    improved = True
+                    break
 
     def changes(
         self, choice: _Choice, chosen: list[int], budget: Budget, likeliest_first: bool
