@@ -47,8 +47,6 @@ class _Site:
     base: list[float]
     hours: list[float]
     prices: Sequence[PriceSlot]
-    # The import prices, to sort slots by.
-    imports: list[float]
     groups: list[list[int]]
     import_limit: float
     export_limit: float
@@ -157,7 +155,6 @@ def _site(
         base=base,
         hours=list(first.horizon.hours),
         prices=prices,
-        imports=[p.import_price for p in prices],
         groups=first.hour_groups,
         import_limit=site.import_cap_kw,
         export_limit=site.export_cap_kw,
@@ -236,7 +233,7 @@ def _pack(
     top_kw = {t: min(charge.max_kw, max(site.import_limit, site.base[t]) - other[t]) for t in group}
     open_slots = sorted(
         (t for t in group if own[t].can_charge and top_kw[t] >= low_kw),
-        key=lambda t: site.imports[t],
+        key=lambda t: site.prices[t].import_price,
     )
     best: dict[int, float] | None = None
     best_cost = math.inf
@@ -352,7 +349,7 @@ def _trade_once(site: _Site, plans: _Plans) -> bool:
     starts: list[tuple[float, int, int, list[int], _Amount]] = []
     # The most a kWh the hour a trade ends in imports less can save: what bounds the saving
     # of a trade that imports more in the hour it starts in.
-    dearest = max((site.imports[t] for g in groups for t in g), default=0.0)
+    dearest = max((site.prices[t].import_price for g in groups for t in g), default=0.0)
     count = len(plans.cars)
     for group in groups:
         for giver in range(count):
@@ -401,7 +398,7 @@ def _amounts(
         amounts.add(site.hours[t] * low_kw)
     giver_low_kw = min(giver_charge.min_kw, giver_charge.max_kw)
     full = kept = filled = 0.0
-    for t in sorted(group, key=lambda t: site.imports[t]):
+    for t in sorted(group, key=lambda t: site.prices[t].import_price):
         full += site.hours[t] * giver_charge.max_kw
         kept += site.hours[t] * giver_low_kw
         filled += site.hours[t] * taker_charge.max_kw
@@ -712,7 +709,7 @@ def _best_shift(
                 continue
             amounts = {min(excess, room, has), has}
             chunk = 0.0
-            for t in sorted(into, key=lambda t: site.imports[t]):
+            for t in sorted(into, key=lambda t: site.prices[t].import_price):
                 chunk += site.hours[t] * low_kw
                 amounts.add(chunk)
             for amount in amounts:

@@ -199,7 +199,7 @@ def search_slots[Judged](
                 other[k] = list(bits[index * len(base) : (index + 1) * len(base)])
             every.improves(other)
         return every.best
-    best = _descents(problem, judging, _Descent(problem, judging, start, flows), budget)
+    best = _descents(_Descent(problem, judging, start, flows), choice, chosen, budget)
     if budget.rounded and without_minimums is not None and not judging.good_enough(best.best):
         rounded = _rounded_descent(problem, judging, without_minimums, chosen, budget)
         if rounded is not None and judging.better(rounded.best, best.best):
@@ -212,16 +212,15 @@ def search_slots[Judged](
 
 
 def _descents[Judged](
-    problem: _Problem, judging: Judging[Judged], start: _Descent[Judged], budget: Budget
+    start: _Descent[Judged], choice: _Choice, chosen: list[int], budget: Budget
 ) -> _Descent[Judged]:
-    """The best of a descent trying the small changes first and, where the budget says or the
-    first spends it, one trying the likeliest first: each reaches local optima the other
-    misses."""
-    choice = _choice_of(problem, start.around)
-    chosen = [k for k, least in enumerate(problem.least) if least > 0.0]
+    """The best of a descent from `start` (whose slots are `choice`) trying the small changes
+    first and, where the budget says or the first spends it, one trying the likeliest first:
+    each reaches local optima the other misses."""
+    judging = start.judging
     best, own = start, budget
     for likeliest_first in (False, True):
-        descent = _Descent(problem, judging, start.best, start.around)
+        descent = _Descent(start.problem, judging, start.best, start.around)
         descent.descend(choice, chosen, own, likeliest_first)
         if judging.better(descent.best, best.best):
             best = descent
