@@ -658,7 +658,23 @@ def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _
             return True
         return _house_cost(cars, base, flows) < other.total - _SAVING * (1.0 + abs(other.total))
 
-    judging = Judging(partial(_from_flows, cars, base), _better, may_beat, good_enough)
+    def worth(cost: float, short_kwh: float, other: _Coordinated) -> bool:
+        """False where a plan costing `cost` and at least `short_kwh` short can't beat `other`
+        by more than `_BOUND_GAP`."""
+        if short_kwh > other.shortfall + _SHORTFALL_KWH:
+            return False
+        if short_kwh < other.shortfall - _SHORTFALL_KWH:
+            return True
+        return cost < other.total - _BOUND_GAP * (1.0 + abs(other.total))
+
+    judging = Judging(
+        partial(_from_flows, cars, base),
+        _better,
+        may_beat,
+        good_enough,
+        partial(_house_cost, cars, base),
+        worth,
+    )
     budget = WITHIN_A_DAY if len(base) <= _POLISHED_SLOTS else BEYOND_A_DAY
     return search_slots(cars, base, best.flows, best, judging, budget, flows)
 

@@ -81,6 +81,11 @@ _BRANCH_ROUNDS = 3
 # (`_lines`), where the taper is below the minimum.
 _AT_LEAST = -1
 _FILLS = -2
+# An open slot whose power is this close (kWh) to 0 or the minimum is not split further.
+_SPLIT_KWH = 1e-6
+# Not yet decided (a node of `_branch_and_bound`): any power from 0 up to the curve, and a car
+# with V2G may discharge there too, which relaxes both choices.
+_OPEN = -3
 
 _Flows = list[tuple[list[float], list[float]]]
 # Per car, whether it charges in each slot.
@@ -169,6 +174,10 @@ class Judging[Judged]:
     better: Callable[[Judged, Judged], bool]
     may_beat: Callable[[_Flows, Judged], bool]
     good_enough: Callable[[Judged], bool]
+    # What the house pays with these powers, and whether powers that cost that much and leave
+    # that much short (kWh) may beat a plan by more than the search's gap.
+    cost: Callable[[_Flows], float]
+    worth: Callable[[float, float, Judged], bool]
 
 
 def search_slots[Judged](
@@ -207,8 +216,100 @@ def search_slots[Judged](
     if budget.priced:
         best.descend_over(partial(_priced_moves, problem, chosen), budget.priced)
     if len(base) <= _PAIRED_SLOTS and len(chosen) > 1:
-        best.descend_over(partial(_paired_changes, chosen), _PAIRED_PROGRAMMES)
+        _branch_and_bound(best, chosen, _PAIRED_PROGRAMMES)
     return best.best
+
+
+@dataclass(order=True)
+class _Node:
+    """A node of `_branch_and_bound`: the cost of its programme (no plan below it costs
+    less), then the slots decided (car, slot: charges) and its powers."""
+
+    rank: float
+    cost: float = field(compare=False)
+    short_kwh: float = field(compare=False)
+    fixed: dict[tuple[int, int], bool] = field(compare=False)
+    flows: _Flows = field(compare=False)
+
+
+def _branch_and_bound[Judged](descent: _Descent[Judged], chosen: list[int], programmes: int) -> None:
+    """Every choice of slots, by branch and bound: a node's programme leaves the slots not yet
+    decided open (`_OPEN`), so no choice below it costs less; the node with the lowest cost is
+    split next, on the slot whose power is furthest from both 0 and the minimum, until no node
+    may beat the best plan by more than the search's gap or `programmes` are spent."""
+    problem, judging = descent.problem, descent.judging
+    node_of = partial(_open_node, problem, judging.cost, chosen)
+    root = node_of({}, descent.around)
+    if root is None:
+        return
+    nodes, spent = [root], 1
+    while nodes and spent < programmes:
+        node = heapq.heappop(nodes)
+        if not judging.worth(node.cost, node.short_kwh, descent.best):
+            continue
+        split = _furthest(problem, chosen, node)
+        if split is None:
+            descent.improves(_choice_of(problem, node.flows), node.flows)
+            continue
+        for charges in (True, False):
+            child = node_of({**node.fixed, split: charges}, node.flows)
+            spent += 1
+            if child is not None and judging.worth(child.cost, child.short_kwh, descent.best):
+                heapq.heappush(nodes, child)
+
+
+def _furthest(problem: _Problem, chosen: list[int], node: _Node) -> tuple[int, int] | None:
+    """The open slot (car, slot) whose power is furthest from both 0 and what the car charges
+    at least there (its minimum, where its curve or a full battery allow), or where it both
+    charges and discharges; None where every open slot's power is either."""
+    furthest, split = _SPLIT_KWH, None
+    for k in chosen:
+        car, least = problem.cars[k], problem.least[k]
+        gain = car.request.charge.efficiency
+        pcs, pds = node.flows[k]
+        for t, energy in enumerate(_starts(car, node.flows[k])):
+            if (k, t) in node.fixed:
+                continue
+            hours = car.horizon.hours[t]
+            room = (problem.full[k] - energy) / (hours * gain)
+            lowest = min(least, car.curve.power_limit(energy), room)
+            apart = min(pcs[t], pds[t]) if pds[t] > 0.0 else min(pcs[t], lowest - pcs[t])
+            if hours * apart > furthest:
+                furthest, split = hours * apart, (k, t)
+    return split
+
+
+def _open_node(
+    problem: _Problem,
+    cost: Callable[[_Flows], float],
+    chosen: list[int],
+    fixed: dict[tuple[int, int], bool],
+    around: _Flows,
+) -> _Node | None:
+    """A node's powers and their cost with the slots not `fixed` open, the chosen slots
+    charging as the energies of `around` say; None without a solution."""
+    n = len(problem.base)
+    choice = [
+        [fixed.get((k, t), True) if k in chosen else True for t in range(n)]
+        for k in range(len(problem.cars))
+    ]
+    branches = _branches(problem, choice, around)
+    tried = [branches]
+    while True:
+        opened = [
+            [_OPEN if k in chosen and (k, t) not in fixed else b for t, b in enumerate(own)]
+            for k, own in enumerate(branches)
+        ]
+        programme = _built(problem, choice, opened)
+        flows = None if programme is None else programme.solve()
+        if flows is not None and programme is not None:
+            paid, short = cost(flows), programme.short_kwh
+            return _Node(paid + _SHORT_COST * short, paid, short, fixed, flows)
+        retried = _retried(branches, tried)
+        if retried is None:
+            return None
+        branches = retried
+        tried.append(branches)
 
 
 def _descents[Judged](
@@ -280,10 +381,11 @@ class _Descent[Judged]:
         # most of them again.
         self.seen: set[tuple[_Key, _Key]] = set()
 
-    def improves(self, other: _Choice) -> bool:
-        """Whether the plan with these slots is better than the best so far (kept if so)."""
+    def improves(self, other: _Choice, around: _Flows | None = None) -> bool:
+        """Whether the plan with these slots is better than the best so far (kept if so), each
+        car charging in them as the energies of `around` (or the best plan's) say."""
         problem, judging = self.problem, self.judging
-        branches = _branches(problem, other, self.around)
+        branches = _branches(problem, other, self.around if around is None else around)
         key = (_key(other), _key(branches))
         if key in self.seen:
             return False
@@ -740,6 +842,14 @@ def _powers(
     branch says) and a car with V2G free to discharge in the others (in every slot with
     `relax`); None where the fuse or the battery can't take a minimum, or the protective
     level is missed."""
+    programme = _built(problem, choice, branches, relax)
+    return None if programme is None else programme.solve()
+
+
+def _built(
+    problem: _Problem, choice: _Choice, branches: _Branches, relax: bool = False
+) -> _Programme | None:
+    """The choice's programme, None where it can have no solution (`_powers`)."""
     programme = _Programme(problem, choice, branches)
     if not programme.add_columns(relax):
         return None
@@ -747,7 +857,7 @@ def _powers(
         return None
     programme.add_curves()
     programme.add_peak()
-    return programme.solve()
+    return programme
 
 
 @dataclass
@@ -769,6 +879,8 @@ class _Programme:
     import_kwh: list[float] = field(default_factory=list)
     # The shortfall columns, and whether each is a target's.
     shortfalls: list[tuple[int, bool]] = field(default_factory=list)
+    # What the solution leaves short of the boundaries' needs (kWh).
+    short_kwh: float = 0.0
 
     def column(self, cost: float, most: float) -> int:
         self.costs.append(cost)
@@ -805,7 +917,7 @@ class _Programme:
                     continue
                 # A car with a minimum discharges only where it doesn't charge; one without may
                 # do either anywhere (both at once never pays).
-                if relax or not own or least[k] <= 0.0:
+                if relax or not own or least[k] <= 0.0 or self.branches[k][t] == _OPEN:
                     wear = hours[t] * discharge.wear_cost_per_kwh / discharge.efficiency
                     self.discharges[k, t] = self.column(wear, discharge.max_kw)
         return True
@@ -944,6 +1056,7 @@ class _Programme:
             return None
         if any(values[c] > _MET_KWH for c, target in self.shortfalls if not target):
             return None
+        self.short_kwh = sum(values[c] for c, _ in self.shortfalls)
         n = len(self.problem.base)
         return [
             (
