@@ -149,11 +149,12 @@ _PRICED_MOVES = 300
 # programme's work grows about with their cube: `_BRANCHED_WORK`), then the open slots of the
 # `_ROUNDED_NODES` lowest nodes left are rounded. The descents follow unless it proved the
 # plan. On 1,000 random cases of two cars with minimums on up to 24 hours (seeded), the plans
-# above 0.1 % of the optimum went from 5 to 0, in 64 s against 85 s; on up to 12 hours the
-# planning took 14 s against 31 s. It replaces a descent over every pair of two cars'
-# changes. Beyond 24 slots it spent its budget on the hard cases without a better plan.
+# above 0.1 % of the optimum went from 5 to 0, in 64 s against 85 s; on up to 6 hours of
+# quarters from 2 to 0, in 53 s against 54 s (the slowest 6.3 s against 4.0 s); on up to 12
+# hours the planning took 14 s against 31 s. It replaces a descent over every pair of two
+# cars' changes. Beyond 24 slots it spent its budget on the hard cases without a better plan.
 _BRANCHED_SLOTS = 24
-_BRANCHED_WORK = 32_000_000
+_BRANCHED_WORK = 16_000_000
 _BRANCHED_PROGRAMMES = 5000
 _ROUNDED_NODES = 20
 # Programmes of the likeliest-first descent that follows one that spent its budget. Two cars
