@@ -20,8 +20,9 @@ The search starts from the site plan's slots. Up to `_EVERY_CHOICE_BITS` slots t
 tries every choice. Up to `_BRANCHED_SLOTS` slots it branches and bounds (`_branch_and_bound`):
 the programme with the slots not yet decided open to any power from 0 up, which no choice
 below it beats, is split on a slot charging below the minimum, until no node may beat the best
-plan by more than the search's gap. Where that spends its budget, or beyond those slots, it
-changes the choice a little at a time, keeping each change that
+plan by more than the search's gap. Where that spends its budget or proves nothing (a car's
+taper or a full battery may hold it below its minimum), or beyond those slots, it changes the
+choice a little at a time, keeping each change that
 makes the plan (checked as every other site plan is) better, until a whole round of changes
 finds nothing better, the plan is `good_enough`, or the `Budget` is spent. The small changes
 (`_small_changes`) come first; the wide ones (`_wide_changes`, and `_chains`, where one car
@@ -250,11 +251,9 @@ def _branch_and_bound[Judged](
     decided open (`_OPEN`), so no choice below it costs less; the node with the lowest cost is
     split next, on the slot whose power is furthest from both 0 and the minimum, until no node
     may beat the best plan by more than the search's gap or `programmes` are spent. True
-    where no node is left: the best plan is the optimum within the gap.
-
-    Where a taper or a full battery holds a car below its minimum, a slot decided to charge
-    does so as the parent's energies say (`_branches`), as in the descents: there the bound
-    is only as good as that reading."""
+    where that proves the best plan the optimum within the gap: no node is left, and no car
+    may charge below its minimum (`_held_below`), where a slot decided to charge does so as
+    the parent's energies say (`_branches`), as in the descents."""
     problem, judging = descent.problem, descent.judging
     node_of = partial(_open_node, problem, judging.cost, chosen)
     root = node_of({}, descent.around)
