@@ -290,15 +290,13 @@ def _furthest(problem: _Problem, chosen: list[int], node: _Node) -> tuple[int, i
     charges and discharges; None where every open slot's power is either."""
     furthest, split = _SPLIT_KWH, None
     for k in chosen:
-        car, least = problem.cars[k], problem.least[k]
-        gain = car.request.charge.efficiency
+        car = problem.cars[k]
         pcs, pds = node.flows[k]
         for t, energy in enumerate(_starts(car, node.flows[k])):
             if (k, t) in node.fixed:
                 continue
             hours = car.horizon.hours[t]
-            room = (problem.full[k] - energy) / (hours * gain)
-            lowest = min(least, car.curve.power_limit(energy), room)
+            lowest = _least_from(problem, k, hours, energy)
             apart = min(pcs[t], pds[t]) if pds[t] > 0.0 else min(pcs[t], lowest - pcs[t])
             if hours * apart > furthest:
                 furthest, split = hours * apart, (k, t)
@@ -354,14 +352,21 @@ def _held_below(problem: _Problem, chosen: list[int]) -> bool:
     lower, or less fills its battery, at the most it can hold by then."""
     for k in chosen:
         car = problem.cars[k]
-        gain, top, least = car.request.charge.efficiency, car.curve.powers[0], problem.least[k]
+        gain, top = car.request.charge.efficiency, car.curve.powers[0]
         most = min(car.start_kwh, problem.full[k])
         for hours in car.horizon.hours:
-            room = (problem.full[k] - most) / (hours * gain)
-            if min(car.curve.power_limit(most), room) < least:
+            if _least_from(problem, k, hours, most) < problem.least[k]:
                 return True
             most = min(most + hours * gain * top, problem.full[k])
     return False
+
+
+def _least_from(problem: _Problem, k: int, hours: float, energy: float) -> float:
+    """The least car `k` charges at in a slot of `hours` it charges in from `energy`: its
+    minimum, or its taper there where that is lower, or what fills its battery."""
+    car = problem.cars[k]
+    room = (problem.full[k] - energy) / (hours * car.request.charge.efficiency)
+    return min(problem.least[k], car.curve.power_limit(energy), room)
 
 
 def _descents[Judged](
