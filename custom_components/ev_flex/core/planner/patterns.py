@@ -19,10 +19,11 @@ and the rest is a linear programme (`simplex.py`):
 The search starts from the site plan's slots. Up to `_EVERY_CHOICE_BITS` slots times cars it
 tries every choice. Up to `_BRANCHED_SLOTS` slots it branches and bounds (`_branch_and_bound`):
 the programme with the slots not yet decided open to any power from 0 up, which no choice
-below it beats, is split on a slot charging below the minimum, until no node may beat the best
-plan by more than the search's gap. Where that spends its budget or proves nothing (a car's
-taper or a full battery may hold it below its minimum), or beyond those slots, it changes the
-choice a little at a time, keeping each change that
+below it beats, is split on a slot charging below the minimum into not charging there and
+each way of charging there (`_ways`: at least the minimum, along the taper, or filling the
+battery), until no node may beat the best plan by more than the search's gap. Where that
+spends its budget, or beyond those slots, it changes the choice a little at a time, keeping
+each change that
 makes the plan (checked as every other site plan is) better, until a whole round of changes
 finds nothing better, the plan is `good_enough`, or the `Budget` is spent. The small changes
 (`_small_changes`) come first; the wide ones (`_wide_changes`, and `_chains`, where one car
@@ -89,6 +90,8 @@ _SPLIT_KWH = 1e-6
 # Not yet decided (a node of `_branch_and_bound`): any power from 0 up to the curve, and a car
 # with V2G may discharge there too, which relaxes both choices.
 _OPEN = -3
+# Decided not to charge in (a node of `_branch_and_bound`).
+_OFF = -4
 
 _Flows = list[tuple[list[float], list[float]]]
 # Per car, whether it charges in each slot.
@@ -235,12 +238,13 @@ def search_slots[Judged](
 class _Node:
     """A node of `_branch_and_bound`: its programme's cost with what it leaves short priced
     as the programme prices it (no plan below it ranks lower), the cost and the shortfall
-    (kWh) apart, the slots decided (car, slot: charges) and its powers."""
+    (kWh) apart, how each decided slot (car, slot) charges (`_OFF`, or a way of `_ways`) and
+    its powers."""
 
     rank: float
     cost: float = field(compare=False)
     short_kwh: float = field(compare=False)
-    fixed: dict[tuple[int, int], bool] = field(compare=False)
+    fixed: dict[tuple[int, int], int] = field(compare=False)
     flows: _Flows = field(compare=False)
 
 
@@ -249,19 +253,18 @@ def _branch_and_bound[Judged](
 ) -> bool:
     """Every choice of slots, by branch and bound: a node's programme leaves the slots not yet
     decided open (`_OPEN`), so no choice below it costs less; the node with the lowest cost is
-    split next, on the slot whose power is furthest from both 0 and the minimum, until no node
-    may beat the best plan by more than the search's gap or `programmes` are spent. True
-    where that proves the best plan the optimum within the gap: no node is left, and no car
-    may charge below its minimum (`_held_below`), where a slot decided to charge does so as
-    the parent's energies say (`_branches`), as in the descents."""
+    split next, on the slot whose power is furthest from both 0 and the minimum, into not
+    charging there and each way it may charge there (`_ways`), until no node may beat the best
+    plan by more than the search's gap or `programmes` are spent. True where that proves the
+    best plan the optimum within the gap: no node is left, and no leaf's plan cost more than
+    its node."""
     problem, judging = descent.problem, descent.judging
     node_of = partial(_open_node, problem, judging.cost, chosen)
-    root = node_of({}, descent.around)
+    root = node_of({})
     if root is None:
         return True
-    # Where a car may charge below its minimum, a slot fixed to charge does so as the
-    # parent's energies say, which may cut plans off a node: nothing is proved there.
-    nodes, spent, exact = [root], 1, not _held_below(problem, chosen)
+    ways = _ways(problem, chosen)
+    nodes, spent, exact = [root], 1, True
     while nodes and spent < programmes:
         node = heapq.heappop(nodes)
         if not judging.worth(node.cost, node.short_kwh, descent.best):
@@ -269,12 +272,12 @@ def _branch_and_bound[Judged](
         split = _furthest(problem, chosen, node)
         if split is None:
             descent.improves(_settled(problem, chosen, node), node.flows)
-            # Its plan may cost more than the node (a car's taper or a full battery): then
-            # nothing is proved.
+            # Its plan may cost more than the node where the slots' energies read another way
+            # than the node's: then nothing is proved.
             exact = exact and not judging.worth(node.cost, node.short_kwh, descent.best)
             continue
-        for charges in (True, False):
-            child = node_of({**node.fixed, split: charges}, node.flows)
+        for way in ways[split]:
+            child = node_of({**node.fixed, split: way})
             spent += 1
             if child is not None and judging.worth(child.cost, child.short_kwh, descent.best):
                 heapq.heappush(nodes, child)
@@ -282,6 +285,34 @@ def _branch_and_bound[Judged](
     for node in heapq.nsmallest(_ROUNDED_NODES, nodes):
         descent.improves(_settled(problem, chosen, node), node.flows)
     return exact and not nodes
+
+
+def _ways(problem: _Problem, chosen: list[int]) -> dict[tuple[int, int], tuple[int, ...]]:
+    """Per chosen car and slot, not charging there and each way it may charge there, which
+    together hold every power it may take: at least its minimum; exactly along each line of
+    its taper that may be below the minimum by then; and filling the battery, where less than
+    the minimum may do that by then (at the most it can hold, charging at full power within
+    the fuse and the other cars' discharge)."""
+    cars, base = problem.cars, problem.base
+    site = cars[0].request.site
+    assert site is not None
+    ways: dict[tuple[int, int], tuple[int, ...]] = {}
+    for k in chosen:
+        car, least, full = cars[k], problem.least[k], problem.full[k]
+        gain, top = car.request.charge.efficiency, car.curve.powers[0]
+        lent = sum(c.request.discharge.max_kw for c in cars if c is not car and c.request.discharge)
+        most = min(car.start_kwh, full)
+        for t, hours in enumerate(car.horizon.hours):
+            below = [
+                j
+                for j, line in enumerate(problem.lines[k])
+                if min(_at(line, 0.0), _at(line, most)) < least
+            ]
+            fills = [_FILLS] if full - most < hours * gain * least else []
+            ways[k, t] = (_OFF, _AT_LEAST, *below, *fills)
+            room = max(site.import_cap_kw, base[t]) - base[t] + lent
+            most = min(most + hours * gain * min(top, room), full)
+    return ways
 
 
 def _furthest(problem: _Problem, chosen: list[int], node: _Node) -> tuple[int, int] | None:
@@ -309,7 +340,9 @@ def _settled(problem: _Problem, chosen: list[int], node: _Node) -> _Choice:
     hours = problem.cars[0].horizon.hours
     return [
         [
-            node.fixed.get((k, t), hours[t] * pc > _SPLIT_KWH) if k in chosen else True
+            (node.fixed[k, t] != _OFF if (k, t) in node.fixed else hours[t] * pc > _SPLIT_KWH)
+            if k in chosen
+            else True
             for t, pc in enumerate(pcs)
         ]
         for k, (pcs, _) in enumerate(node.flows)
@@ -320,45 +353,24 @@ def _open_node(
     problem: _Problem,
     cost: Callable[[_Flows], float],
     chosen: list[int],
-    fixed: dict[tuple[int, int], bool],
-    around: _Flows,
+    fixed: dict[tuple[int, int], int],
 ) -> _Node | None:
-    """A node's powers and their cost with the slots not `fixed` open, the slots fixed to
-    charge doing so as the energies of `around` say (`_branches`, then `_retried`); None
-    without a solution."""
+    """A node's powers and their cost: each decided slot as `fixed` says, the others of the
+    chosen cars open; None without a solution."""
     n = len(problem.base)
-    choice = [[fixed.get((k, t), True) for t in range(n)] for k in range(len(problem.cars))]
-    branches = _branches(problem, choice, around)
-    tried = [branches]
-    while True:
-        opened = [
-            [_OPEN if k in chosen and (k, t) not in fixed else b for t, b in enumerate(own)]
-            for k, own in enumerate(branches)
-        ]
-        programme = _built(problem, choice, opened)
-        flows = None if programme is None else programme.solve()
-        if flows is not None and programme is not None:
-            paid, short = cost(flows), programme.short_kwh
-            return _Node(paid + _SHORT_COST * short, paid, short, fixed, flows)
-        retried = _retried(branches, tried)
-        if retried is None:
-            return None
-        branches = retried
-        tried.append(branches)
-
-
-def _held_below(problem: _Problem, chosen: list[int]) -> bool:
-    """Whether a chosen car may charge below its minimum in some slot: where its taper is
-    lower, or less fills its battery, at the most it can hold by then."""
-    for k in chosen:
-        car = problem.cars[k]
-        gain, top = car.request.charge.efficiency, car.curve.powers[0]
-        most = min(car.start_kwh, problem.full[k])
-        for hours in car.horizon.hours:
-            if _least_from(problem, k, hours, most) < problem.least[k]:
-                return True
-            most = min(most + hours * gain * top, problem.full[k])
-    return False
+    choice = [
+        [fixed.get((k, t), _OPEN) != _OFF for t in range(n)] for k in range(len(problem.cars))
+    ]
+    branches = [
+        [fixed.get((k, t), _OPEN) if k in chosen else _AT_LEAST for t in range(n)]
+        for k in range(len(problem.cars))
+    ]
+    programme = _built(problem, choice, branches)
+    flows = None if programme is None else programme.solve()
+    if flows is None or programme is None:
+        return None
+    paid, short = cost(flows), programme.short_kwh
+    return _Node(paid + _SHORT_COST * short, paid, short, fixed, flows)
 
 
 def _least_from(problem: _Problem, k: int, hours: float, energy: float) -> float:
