@@ -260,10 +260,10 @@ def _branch_and_bound[Judged](
     its node."""
     problem, judging = descent.problem, descent.judging
     node_of = partial(_open_node, problem, judging.cost, chosen)
-    root = node_of({})
+    ways = _ways(problem, chosen)
+    root = node_of({slot: _OFF for slot, own in ways.items() if own == (_OFF,)})
     if root is None:
         return True
-    ways = _ways(problem, chosen)
     nodes, spent, exact = [root], 1, True
     while nodes and spent < programmes:
         node = heapq.heappop(nodes)
@@ -289,10 +289,10 @@ def _branch_and_bound[Judged](
 
 def _ways(problem: _Problem, chosen: list[int]) -> dict[tuple[int, int], tuple[int, ...]]:
     """Per chosen car and slot, not charging there and each way it may charge there, which
-    together hold every power it may take: at least its minimum; exactly along each line of
-    its taper that may be below the minimum by then; and filling the battery, where less than
-    the minimum may do that by then (at the most it can hold, charging at full power within
-    the fuse and the other cars' discharge)."""
+    together hold every power it may take: at least its minimum, where the fuse and the other
+    cars' discharge leave room for it; exactly along each line of its taper that may be below
+    the minimum by then; and filling the battery, where less than the minimum may do that by
+    then (at the most it can hold, charging at the most it may)."""
     cars, base = problem.cars, problem.base
     site = cars[0].request.site
     assert site is not None
@@ -303,15 +303,17 @@ def _ways(problem: _Problem, chosen: list[int]) -> dict[tuple[int, int], tuple[i
         lent = sum(c.request.discharge.max_kw for c in cars if c is not car and c.request.discharge)
         most = min(car.start_kwh, full)
         for t, hours in enumerate(car.horizon.hours):
+            highest = min(top, max(site.import_cap_kw, base[t]) - base[t] + lent)
+            lower = min(least, highest + _CURVE_KW)
+            at_least = [_AT_LEAST] if highest >= least - _CURVE_KW else []
             below = [
                 j
                 for j, line in enumerate(problem.lines[k])
-                if min(_at(line, 0.0), _at(line, most)) < least
+                if min(_at(line, 0.0), _at(line, most)) < lower
             ]
-            fills = [_FILLS] if full - most < hours * gain * least else []
-            ways[k, t] = (_OFF, _AT_LEAST, *below, *fills)
-            room = max(site.import_cap_kw, base[t]) - base[t] + lent
-            most = min(most + hours * gain * min(top, room), full)
+            fills = [_FILLS] if full - most < hours * gain * lower else []
+            ways[k, t] = (_OFF, *at_least, *below, *fills)
+            most = min(most + hours * gain * max(highest, 0.0), full)
     return ways
 
 
