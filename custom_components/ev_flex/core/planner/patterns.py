@@ -16,8 +16,8 @@ and the rest is a linear programme (`simplex.py`):
   protective level ask (a shortfall costs far more than any price, and is measured
   afterwards).
 
-The search starts from the site plan's slots. Up to `_EVERY_CHOICE_BITS` slots times cars it
-tries every choice. Up to `_BRANCHED_SLOTS` slots it branches and bounds (`_branch_and_bound`):
+The search starts from the site plan's slots. Up to `_BRANCHED_SLOTS` slots it branches and
+bounds (`_branch_and_bound`):
 the programme with the slots not yet decided open to any power from 0 up, which no choice
 below it beats, is split on a slot charging below the minimum into not charging there and
 each way of charging there (`_ways`: at least the minimum, along the taper, or filling the
@@ -54,7 +54,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 import heapq
-from itertools import accumulate, pairwise, product
+from itertools import accumulate, pairwise
 import math
 
 from .curve import ChargeCurve
@@ -65,8 +65,6 @@ from .site import Car, free_high, hour_imports, lower_bounds, peak_cost, slot_co
 # Simplex steps allowed per row of a programme (a few are usual): a programme that stalls is
 # skipped rather than let it hold the search up.
 _STEPS_PER_ROW = 8
-# Up to this many slots times cars with a minimum, every choice is tried.
-_EVERY_CHOICE_BITS = 10
 # The cost of a kWh short of what a boundary needs: far above any price.
 _SHORT_COST = 1e4
 # Of each car's moves into an hour, and of the other's out of it, this many likeliest are
@@ -149,16 +147,14 @@ BEYOND_A_DAY = Budget(500, 200, likeliest_too=True, rounded=250, priced=500)
 # real-price houses one went from 5.6e-6 to 3e-10, none worse, in 5 % more time.
 _PRICED_MOVES = 300
 # Up to this many slots, the search starts with a branch and bound over the choices of slots
-# (`_branch_and_bound`): at most `_BRANCHED_PROGRAMMES` programmes, fewer as the slots grow (a
-# programme's work grows about with their cube: `_BRANCHED_WORK`), then the open slots of the
-# `_ROUNDED_NODES` lowest nodes left are rounded. The descents follow unless it proved the
-# plan. On 1,000 random cases of two cars with minimums on up to 24 hours (seeded), the plans
-# above 0.1 % of the optimum went from 5 to 0, in 64 s against 85 s; on up to 6 hours of
-# quarters from 2 to 0, in 53 s against 54 s (the slowest 6.3 s against 4.0 s); on up to 12
-# hours the planning took 14 s against 31 s. It replaces a descent over every pair of two
-# cars' changes. Beyond 24 slots it spent its budget on the hard cases without a better plan.
-_BRANCHED_SLOTS = 24
-_BRANCHED_WORK = 16_000_000
+# (`_branch_and_bound`): at most `_BRANCHED_PROGRAMMES` programmes, and at most
+# `_BRANCHED_WORK` of the work of solving them (a programme's rows squared times its columns
+# each: about 2 ns apiece here, so about 4 s), then the open slots of the `_ROUNDED_NODES`
+# lowest nodes left are rounded. The descents follow unless it proved the plan. Seeded random
+# cases of two cars with minimums, against the branch and bound on up to 24 slots with a
+# budget of 16,000,000 / slots cubed programmes: (measured, see below).
+_BRANCHED_SLOTS = 48
+_BRANCHED_WORK = 2_000_000_000
 _BRANCHED_PROGRAMMES = 5000
 _ROUNDED_NODES = 20
 # Programmes of the likeliest-first descent that follows one that spent its budget. Two cars
@@ -200,29 +196,16 @@ def search_slots[Judged](
     budget: Budget,
     without_minimums: _Flows | None = None,
 ) -> Judged:
-    """The best plan found from `start`, whose powers are `flows`: every choice where they are
-    few; on a few slots by branch and bound; else (or where that spends its budget)
-    `_descents` within `budget`, and from the best of them single cars' moves by the price
-    they save (`_priced_moves`, where the budget says)."""
+    """The best plan found from `start`, whose powers are `flows`: on up to `_BRANCHED_SLOTS`
+    slots by branch and bound; else (or where that spends its budget) `_descents` within
+    `budget`, and from the best of them single cars' moves by the price they save
+    (`_priced_moves`, where the budget says)."""
     if judging.good_enough(start):
         return start
     problem = _Problem.of(cars, base)
-    choice = _choice_of(problem, flows)
     chosen = [k for k, least in enumerate(problem.least) if least > 0.0]
-    if len(chosen) * len(base) <= _EVERY_CHOICE_BITS:
-        # Few enough choices to try them all: the best of them is the optimum.
-        every = _Descent(problem, judging, start, flows)
-        every.improves(choice)
-        for bits in product((False, True), repeat=len(chosen) * len(base)):
-            other = [list(own) for own in choice]
-            for index, k in enumerate(chosen):
-                other[k] = list(bits[index * len(base) : (index + 1) * len(base)])
-            every.improves(other)
-        return every.best
     searched = _Descent(problem, judging, start, flows)
-    if len(base) <= _BRANCHED_SLOTS and _branch_and_bound(
-        searched, chosen, min(_BRANCHED_PROGRAMMES, _BRANCHED_WORK // len(base) ** 3)
-    ):
+    if len(base) <= _BRANCHED_SLOTS and _branch_and_bound(searched, chosen):
         return searched.best
     best = _descents(searched, _choice_of(problem, searched.around), chosen, budget)
     if budget.rounded and without_minimums is not None and not judging.good_enough(best.best):
@@ -248,24 +231,23 @@ class _Node:
     flows: _Flows = field(compare=False)
 
 
-def _branch_and_bound[Judged](
-    descent: _Descent[Judged], chosen: list[int], programmes: int
-) -> bool:
+def _branch_and_bound[Judged](descent: _Descent[Judged], chosen: list[int]) -> bool:
     """Every choice of slots, by branch and bound: a node's programme leaves the slots not yet
     decided open (`_OPEN`), so no choice below it costs less; the node with the lowest cost is
     split next, on the slot whose power is furthest from both 0 and the minimum, into not
     charging there and each way it may charge there (`_ways`), until no node may beat the best
-    plan by more than the search's gap or `programmes` are spent. True where that proves the
+    plan by more than the search's gap or its budget is spent (`_BRANCHED_PROGRAMMES` and
+    `_BRANCHED_WORK`). True where that proves the
     best plan the optimum within the gap: no node is left, and no leaf's plan cost more than
     its node."""
     problem, judging = descent.problem, descent.judging
     node_of = partial(_open_node, problem, judging.cost, chosen)
     ways = _ways(problem, chosen)
-    root = node_of({slot: _OFF for slot, own in ways.items() if own == (_OFF,)})
+    root, work = node_of({slot: _OFF for slot, own in ways.items() if own == (_OFF,)})
     if root is None:
         return True
     nodes, spent, exact = [root], 1, True
-    while nodes and spent < programmes:
+    while nodes and spent < _BRANCHED_PROGRAMMES and work < _BRANCHED_WORK:
         node = heapq.heappop(nodes)
         if not judging.worth(node.cost, node.short_kwh, descent.best):
             continue
@@ -277,8 +259,8 @@ def _branch_and_bound[Judged](
             exact = exact and not judging.worth(node.cost, node.short_kwh, descent.best)
             continue
         for way in ways[split]:
-            child = node_of({**node.fixed, split: way})
-            spent += 1
+            child, more = node_of({**node.fixed, split: way})
+            spent, work = spent + 1, work + more
             if child is not None and judging.worth(child.cost, child.short_kwh, descent.best):
                 heapq.heappush(nodes, child)
     # Spent: the likeliest nodes' slots, each open one charging where it has energy.
@@ -356,9 +338,9 @@ def _open_node(
     cost: Callable[[_Flows], float],
     chosen: list[int],
     fixed: dict[tuple[int, int], int],
-) -> _Node | None:
+) -> tuple[_Node | None, int]:
     """A node's powers and their cost: each decided slot as `fixed` says, the others of the
-    chosen cars open; None without a solution."""
+    chosen cars open; None without a solution. And the work of its programme (`_work`)."""
     n = len(problem.base)
     choice = [
         [fixed.get((k, t), _OPEN) != _OFF for t in range(n)] for k in range(len(problem.cars))
@@ -368,11 +350,13 @@ def _open_node(
         for k in range(len(problem.cars))
     ]
     programme = _built(problem, choice, branches)
-    flows = None if programme is None else programme.solve()
-    if flows is None or programme is None:
-        return None
+    if programme is None:
+        return None, 0
+    flows, work = programme.solve(), len(programme.rows) ** 2 * len(programme.costs)
+    if flows is None:
+        return None, work
     paid, short = cost(flows), programme.short_kwh
-    return _Node(paid + _SHORT_COST * short, paid, short, fixed, flows)
+    return _Node(paid + _SHORT_COST * short, paid, short, fixed, flows), work
 
 
 def _least_from(problem: _Problem, k: int, hours: float, energy: float) -> float:
