@@ -240,9 +240,8 @@ def _branch_and_bound[Judged](descent: _Descent[Judged], chosen: list[int]) -> b
     split next, on the slot whose power is furthest from both 0 and the minimum, into not
     charging there and each way it may charge there (`_ways`), until no node may beat the best
     plan by more than the search's gap or its budget is spent (`_BRANCHED_PROGRAMMES` and
-    `_BRANCHED_WORK`). True where that proves the
-    best plan the optimum within the gap: no node is left, and no leaf's plan cost more than
-    its node."""
+    `_BRANCHED_WORK`). True where that proves the best plan the optimum within the gap: no
+    node is left, and no leaf's plan cost more than its node."""
     problem, judging = descent.problem, descent.judging
     node_of = partial(_open_node, problem, judging.cost, chosen)
     ways = _ways(problem, chosen)
@@ -343,7 +342,8 @@ def _open_node(
     fixed: dict[tuple[int, int], int],
 ) -> tuple[_Node | None, int]:
     """A node's powers and their cost: each decided slot as `fixed` says, the others of the
-    chosen cars open; None without a solution. And the work of its programme (`_work`)."""
+    chosen cars open; None without a solution. And the work of solving its programme (its
+    rows squared times its columns), 0 where it was not solved."""
     n = len(problem.base)
     choice = [
         [fixed.get((k, t), _OPEN) != _OFF for t in range(n)] for k in range(len(problem.cars))
