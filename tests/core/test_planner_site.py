@@ -2486,58 +2486,57 @@ def test_two_cars_with_minimums_under_a_capacity_tariff_change_hours_together() 
     check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
 
 
-def test_a_car_with_v2g_and_one_at_the_fuse_get_the_optimum_by_branch_and_bound() -> None:
-    # Kept from a random run: eight hours under a 5.7 kW fuse and a capacity tariff of 1.72
-    # per kW, an empty car whose minimum is the fuse and a V2G car charging only at 1.18 kW.
-    # The descents and every pair of changes ended at -0.3477 against the optimum's -0.6148:
-    # it needs three changes at once. Branch and bound reaches it.
-    request = _kept_request("two_cars_minimum_v2g_peak_8_hours.json")
-    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
-
-
-def test_two_tapering_cars_on_eighteen_quarters_get_the_optimum() -> None:
-    # Kept from a random run: two tapering cars at 29 % with minimums of 3.2 and 4.1 kW under
-    # a 4.1 kW fuse, so one charges at a time. The descents ended 0.44 % above the optimum;
-    # branch and bound finds the optimum.
-    request = _kept_request("two_cars_minimum_18_quarters.json")
-    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
-
-
-def test_a_v2g_car_charged_into_its_taper_below_its_minimum_gets_the_optimum() -> None:
-    # Kept from a random run: ten hours under a 5.8 kW fuse with a 0.5 kW export limit, a
-    # tapering car at 98 % and a tapering V2G car at 77 % whose 5.8 kW minimum is the fuse.
-    # The optimum charges the V2G car past about 86 %, where its taper is below its minimum,
-    # so that it can charge under the fuse beside the house's load. Reading the way each slot
-    # charges from another plan's energies ended at -1.1411 against -1.2626 (9.6 %); the
-    # branch and bound now splits on those ways.
-    request = _kept_request("two_cars_tapering_below_minimum_10_hours.json")
-    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
-
-
-def test_two_cars_charging_only_where_the_sun_lifts_a_small_fuse_get_the_optimum() -> None:
-    # Kept from a random run: 29 hours under a 1.8 kW fuse that the house's load alone often
-    # passes, so the cars, with minimums of 1.8 and 1.74 kW, charge only where the sun makes
-    # room. One is a V2G car at 38 %, the other at 77 % has to reach 98 %, into its taper. The
-    # descents ended at 0.9129 against the optimum's 0.6002 (52 %); branch and bound, now on
-    # up to 48 slots, proves the optimum.
-    request = _kept_request("two_cars_at_a_small_fuse_29_hours.json")
-    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
-
-
-def test_two_v2g_cars_in_their_taper_for_two_hours_get_the_optimum() -> None:
-    # Kept from a random run: two V2G cars at 90 %, where their taper (10.75 kW at 80 % to
-    # 1 kW at 100 %) is below their minimums, over two hours with solar in the second. Trying
-    # every choice of hours, each charging as another plan's energies said, ended at -0.0890
-    # against the optimum's -0.1011 (1.2 %); branch and bound splits on how a car charges.
-    request = _kept_request("two_v2g_cars_in_their_taper_2_hours.json")
-    check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
-
-
-def test_two_cars_sharing_a_fuse_under_a_capacity_tariff_for_21_hours_get_the_optimum() -> None:
-    # Kept from a random run: two empty cars with minimums of 3.0 and 4.1 kW under a 4.1 kW
-    # fuse and a capacity tariff of 2.04 per kW, over 21 hours. The descents ended 1.5 %
-    # above the optimum (9.0824 against 8.9489); branch and bound finds the optimum.
-    request = _kept_request("two_cars_minimum_capacity_tariff_21_hours.json")
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        # Kept from a random run: eight hours under a 5.7 kW fuse and a capacity tariff of 1.72 per
+        # kW, an empty car whose minimum is the fuse and a V2G car charging only at 1.18 kW. The
+        # descents and every pair of changes ended at -0.3477 against the optimum's -0.6148: it
+        # needs three changes at once. Branch and bound reaches it.
+        pytest.param(
+            "two_cars_minimum_v2g_peak_8_hours.json", id="v2g_car_and_one_at_the_fuse_8_hours"
+        ),
+        # Kept from a random run: two tapering cars at 29 % with minimums of 3.2 and 4.1 kW under a
+        # 4.1 kW fuse, so one charges at a time. The descents ended 0.44 % above the optimum; branch
+        # and bound finds the optimum.
+        pytest.param("two_cars_minimum_18_quarters.json", id="tapering_cars_18_quarters"),
+        # Kept from a random run: ten hours under a 5.8 kW fuse with a 0.5 kW export limit, a
+        # tapering car at 98 % and a tapering V2G car at 77 % whose 5.8 kW minimum is the fuse. The
+        # optimum charges the V2G car past about 86 %, where its taper is below its minimum, so that
+        # it can charge under the fuse beside the house's load. Reading the way each slot charges
+        # from another plan's energies ended at -1.1411 against -1.2626 (9.6 %); the branch and
+        # bound now splits on those ways.
+        pytest.param(
+            "two_cars_tapering_below_minimum_10_hours.json",
+            id="v2g_car_into_its_taper_below_its_minimum_10_hours",
+        ),
+        # Kept from a random run: 29 hours under a 1.8 kW fuse that the house's load alone often
+        # passes, so the cars, with minimums of 1.8 and 1.74 kW, charge only where the sun makes
+        # room. One is a V2G car at 38 %, the other at 77 % has to reach 98 %, into its taper. The
+        # descents ended at 0.9129 against the optimum's 0.6002 (52 %); branch and bound, now on up
+        # to 48 slots, proves the optimum.
+        pytest.param(
+            "two_cars_at_a_small_fuse_29_hours.json", id="small_fuse_lifted_by_the_sun_29_hours"
+        ),
+        # Kept from a random run: two V2G cars at 90 %, where their taper (10.75 kW at 80 % to 1 kW
+        # at 100 %) is below their minimums, over two hours with solar in the second. Trying every
+        # choice of hours, each charging as another plan's energies said, ended at -0.0890 against
+        # the optimum's -0.1011 (1.2 %); branch and bound splits on how a car charges.
+        pytest.param(
+            "two_v2g_cars_in_their_taper_2_hours.json", id="v2g_cars_in_their_taper_2_hours"
+        ),
+        # Kept from a random run: two empty cars with minimums of 3.0 and 4.1 kW under a 4.1 kW fuse
+        # and a capacity tariff of 2.04 per kW, over 21 hours. The descents ended 1.5 % above the
+        # optimum (9.0824 against 8.9489); branch and bound finds the optimum.
+        pytest.param(
+            "two_cars_minimum_capacity_tariff_21_hours.json",
+            id="shared_fuse_and_capacity_tariff_21_hours",
+        ),
+    ],
+)
+def test_kept_two_car_cases_get_the_optimum_by_branch_and_bound(fixture: str) -> None:
+    """Cases kept from random runs, each of which the search once ended above the optimum."""
+    request = _kept_request(fixture)
     check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
 
 
