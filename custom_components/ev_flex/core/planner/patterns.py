@@ -884,10 +884,7 @@ def _powers(
 
 
 def _built(
-    problem: _Problem,
-    choice: _Choice,
-    branches: _Branches,
-    relax: bool = False,
+    problem: _Problem, choice: _Choice, branches: _Branches, relax: bool = False
 ) -> _Programme | None:
     """The choice's programme, None where it can have no solution (`_powers`)."""
     programme = _Programme(problem, choice, branches)
