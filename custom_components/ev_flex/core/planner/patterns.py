@@ -175,6 +175,7 @@ _WINDOW_SLOTS = 8
 _WINDOW_STEP = 4
 _WINDOW_PROGRAMMES = 100
 _WINDOWS_WORK = 2 * _BRANCHED_WORK
+_EARLY_WINDOWS_WORK = _BRANCHED_WORK
 # Programmes of the likeliest-first descent that follows one that spent its budget. Two cars
 # charging whole quarters at full power, as cars switched on and off do, ended 0.2-0.5 % above
 # the optimum on two of the benchmark's four days without it; with it all four reach the
@@ -223,8 +224,14 @@ def search_slots[Judged](
     problem = _Problem.of(cars, base)
     chosen = [k for k, least in enumerate(problem.least) if least > 0.0]
     searched = _Descent(problem, judging, start, flows)
-    if len(base) <= _BRANCHED_SLOTS and _branch_and_bound(searched, chosen)[0]:
-        return searched.best
+    windowed: list[_Descent[Judged]] = []
+    if len(base) <= _BRANCHED_SLOTS:
+        if _branch_and_bound(searched, chosen)[0]:
+            return searched.best
+        # The windows reach other optima from the branch and bound's plan than from the
+        # descents' (which start from it too): both are searched.
+        windowed.append(_Descent(problem, judging, searched.best, searched.around))
+        _window_searches(windowed[0], chosen, _EARLY_WINDOWS_WORK)
     best = _descents(searched, _choice_of(problem, searched.around), chosen, budget)
     if budget.rounded and without_minimums is not None and not judging.good_enough(best.best):
         rounded = _rounded_descent(problem, judging, without_minimums, chosen, budget)
@@ -232,8 +239,11 @@ def search_slots[Judged](
             best = rounded
     if budget.priced:
         best.descend_over(partial(_priced_moves, problem, chosen), budget.priced)
-    if len(base) <= _BRANCHED_SLOTS:
-        _window_searches(best, chosen)
+    if windowed:
+        _window_searches(best, chosen, _WINDOWS_WORK)
+    for other in windowed:
+        if judging.better(other.best, best.best):
+            best = other
     return best.best
 
 
@@ -296,12 +306,12 @@ def _branch_and_bound[Judged](
     return exact and not nodes, work
 
 
-def _window_searches[Judged](descent: _Descent[Judged], chosen: list[int]) -> None:
+def _window_searches[Judged](descent: _Descent[Judged], chosen: list[int], most_work: int) -> None:
     """A branch and bound over the chosen cars' slots in a window of `_WINDOW_SLOTS`, every
     other slot held as the best plan charges there: a neighbourhood of many changes at once,
     as where two cars trade several slots, that a descent's single changes can't cross. The
     windows step along the horizon and round again, until a whole round since the last better
-    plan finds none, the plan is good enough, or `_WINDOWS_WORK` is spent."""
+    plan finds none, the plan is good enough, or `most_work` is spent."""
     problem = descent.problem
     n = len(problem.base)
     if n <= _WINDOW_SLOTS:
@@ -310,7 +320,7 @@ def _window_searches[Judged](descent: _Descent[Judged], chosen: list[int]) -> No
     work = unchanged = position = 0
     while (
         unchanged < len(starts)
-        and work < _WINDOWS_WORK
+        and work < most_work
         and not descent.judging.good_enough(descent.best)
     ):
         start = starts[position % len(starts)]
@@ -324,7 +334,7 @@ def _window_searches[Judged](descent: _Descent[Judged], chosen: list[int]) -> No
             if not start <= t < start + _WINDOW_SLOTS
         }
         before = descent.best
-        _, more = _branch_and_bound(descent, chosen, held, _WINDOW_PROGRAMMES, _WINDOWS_WORK - work)
+        _, more = _branch_and_bound(descent, chosen, held, _WINDOW_PROGRAMMES, most_work - work)
         work += more
         if descent.best is not before:
             unchanged = 0
