@@ -34,9 +34,9 @@ same start ranks all the changes that way, and beyond a day a third starts from 
 where the cars charge in the programme without the minimum powers (`relaxed`, rounded); the
 best plan wins. Beyond a day, a last descent from it tries the cars' moves that save the
 most import price (`_priced_moves`), which the estimate may rank last. Where the branch and
-bound spent its budget, the best plan's slots are last searched by branch and bound again over
-windows of a few slots with the rest held (`_window_searches`): there two cars may trade many
-slots at once, which no single change pays for.
+bound spent its budget, both its own plan and the descents' best are searched by branch and
+bound again over windows of a few slots with the rest held (`_window_searches`), and the better
+plan wins: there two cars may trade many slots at once, which no single change pays for.
 
 A taper adds, per charged slot, the power at most each falling piece of the taper at the
 slot's start energy (linear in the powers before). Where the taper falls below the minimum, a
@@ -163,14 +163,15 @@ _BRANCHED_SLOTS = 48
 _BRANCHED_WORK = 2_000_000_000
 _BRANCHED_PROGRAMMES = 5000
 _ROUNDED_NODES = 20
-# Where the branch and bound proves nothing, after the descents it runs again on windows of
-# this many slots, `_WINDOW_STEP` apart, each within `_WINDOW_PROGRAMMES`, and all of them
-# within `_WINDOWS_WORK` (about 8 s here; `_window_searches`). On the seeded random cases of
-# two cars with minimums: of 300 on up to 48 hours, none above 0.1 % of the optimum instead of
-# 1 (0.5 % to 4e-5), in 48 s instead of 46 s (the slowest 32 s against 27 s); of 500 on up to
-# 12 hours of quarters, 1 instead of 2 (0.9 % to 0.07 %), in 91 s against 92 s. Run before the
-# descents instead, they left others above. With HiGHS, windows of 8 slots took two of those
-# cases to the optimum from the descents' plans; the third needed 32.
+# Where the branch and bound proves nothing, it runs again on windows of this many slots,
+# `_WINDOW_STEP` apart, each within `_WINDOW_PROGRAMMES` (`_window_searches`): from its own plan
+# within `_EARLY_WINDOWS_WORK`, and from the descents' plan within `_WINDOWS_WORK` (about 4 and
+# 8 s here). On the seeded random cases of two cars with minimums: of 300 on up to 48 hours,
+# none above 0.1 % of the optimum instead of 1 (0.5 %), in 53 s against 46 s (the slowest 36 s
+# against 27 s); of 500 on up to 12 hours of quarters, none instead of 2 (0.9 % and 2.5 %), in
+# 107 s against 92 s. Windows only after the descents left the 2.5 % one; windows only before
+# them, with the descents starting from their plan, left two others. With HiGHS, windows of 8
+# slots took two of the three to the optimum from the descents' plans; the third needed 32.
 _WINDOW_SLOTS = 8
 _WINDOW_STEP = 4
 _WINDOW_PROGRAMMES = 100
@@ -218,7 +219,8 @@ def search_slots[Judged](
     """The best plan found from `start`, whose powers are `flows`: on up to `_BRANCHED_SLOTS`
     slots by branch and bound; else (or where that spends its budget) `_descents` within
     `budget`, and from the best of them single cars' moves by the price they save
-    (`_priced_moves`, where the budget says)."""
+    (`_priced_moves`, where the budget says); where the branch and bound spent its budget, the
+    better of its plan and the descents' after `_window_searches` from each."""
     if judging.good_enough(start):
         return start
     problem = _Problem.of(cars, base)
