@@ -113,8 +113,10 @@ class _Tableau:
         """Move the entering column as far as the bounds allow; the distance it moved."""
         direction = -1.0 if self.at_upper[column] else 1.0
         limit, leaving, to_upper = self.upper[column], -1, False
-        for r, line in enumerate(self.rows):
-            rate = direction * line[column]
+        # The tableau stays mostly zeros: only the rows with the column move.
+        moving = [(r, line[column]) for r, line in enumerate(self.rows) if line[column]]
+        for r, entry in moving:
+            rate = direction * entry
             if rate > _PIVOT_TOLERANCE:
                 room = max(self.values[r], 0.0) / rate
                 if room < limit:
@@ -127,8 +129,8 @@ class _Tableau:
                         limit, leaving, to_upper = room, r, True
         if math.isinf(limit):
             raise ValueError("unbounded")
-        for r, line in enumerate(self.rows):
-            self.values[r] -= limit * direction * line[column]
+        for r, entry in moving:
+            self.values[r] -= limit * direction * entry
         if leaving < 0:
             self.at_upper[column] = not self.at_upper[column]
             return limit
@@ -136,19 +138,20 @@ class _Tableau:
         gone = self.basis[leaving]
         self.at_upper[gone] = to_upper
         self.at_upper[column] = False
-        self._pivot(leaving, column)
+        self._pivot(leaving, column, [r for r, _ in moving])
         self.values[leaving] = entering_value
         return limit
 
-    def _pivot(self, p: int, q: int) -> None:
-        # The tableau stays mostly zeros: only the pivot row's other entries change the rest.
+    def _pivot(self, p: int, q: int, moving: list[int]) -> None:
+        # Only the pivot row's other entries change the rows that have column q (`moving`).
         line = self.rows[p]
         scale = 1.0 / line[q]
         entries = [(j, a * scale) for j, a in enumerate(line) if a and j != q]
         for j, a in entries:
             line[j] = a
         line[q] = 1.0
-        for r, other in enumerate(self.rows):
+        for r in moving:
+            other = self.rows[r]
             factor = other[q]
             if r != p and factor:
                 for j, a in entries:
