@@ -2551,6 +2551,17 @@ def test_two_v2g_cars_trading_many_slots_at_the_fuse_are_within_a_tenth_of_a_per
     check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
 
 
+def test_two_tapering_v2g_cars_trading_quarters_are_within_a_tenth_of_a_percent() -> None:
+    # Kept from a random run, its values as drawn (some tiny, the capacity tariff 3e-192 per
+    # kW): 47 quarters, two V2G cars at 8 % with minimums of 4.74 and 3.47 kW under an 8.57 kW
+    # fuse, both to reach 64 % by 17:34, with the sun lifting the fuse. The optimum has the cars
+    # trading six quarters. The branch and bound proved nothing, and the descents ended 2.5 %
+    # above it (0.6318 against 0.6164), as did windows searched from their plan; windows
+    # searched from the branch and bound's plan reach it.
+    request = _kept_request("two_tapering_v2g_cars_47_quarters.json")
+    check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
+
+
 def test_turns_never_keep_a_round_that_drops_the_discharge_another_car_counted_on() -> None:
     """A 1 kW fuse with 0.5 kW of load in the second hour, and two V2G cars with a 1 kW
     minimum trading on prices of 0 to 0.5. In a round of turns the first car charged 1 kW in
