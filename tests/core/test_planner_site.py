@@ -2292,24 +2292,46 @@ def test_two_tapering_cars_with_a_minimum_fill_up_in_their_last_quarter() -> Non
     check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
 
 
-def test_two_cars_with_a_minimum_search_their_quarters_over_most_of_a_day() -> None:
-    # 17 hours of quarters (68 slots) under a steep capacity tariff (20 per kW), a random house
-    # kept from a scan: two cars with 1.38 kW minimums and an 11 kW fuse. Trades between the
-    # cars and hours alone left the plan 24 % above the MILP's optimum; the quarters each car
-    # charges in are now searched over up to a day.
-    request = _kept_request("two_cars_minimum_17_hours.json")
-    check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
-
-
-def test_two_cars_with_a_minimum_over_more_than_a_day_try_each_car_first() -> None:
-    # 28 hours of quarters (112 slots) from 21:00 on 4 Jan 2026: DK1 day-ahead prices
-    # (Energinet) with a grid fee and VAT, a winter house with a little sun, a 13.8 kW fuse and
-    # no capacity tariff, kept from a scan. An 11 kW car with a 1.38 kW minimum due the next
-    # evening and a 7.4 kW one due the afternoon: with the first car planned first, it took
-    # the cheap night quarters the second one needs, and the trades left the plan 0.4 % above
-    # the MILP's optimum. Beyond a day, the plans with each car first are now compared, and
-    # the quarters each charges in searched.
-    request = _kept_request("two_cars_minimum_28_hours.json")
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        # 17 hours of quarters (68 slots) under a steep capacity tariff (20 per kW), a random
+        # house kept from a scan: two cars with 1.38 kW minimums and an 11 kW fuse. Trades
+        # between the cars and hours alone left the plan 24 % above the MILP's optimum; the
+        # quarters each car charges in are now searched over up to a day.
+        pytest.param("two_cars_minimum_17_hours.json", id="quarters_searched_over_17_hours"),
+        # 28 hours of quarters (112 slots) from 21:00 on 4 Jan 2026: DK1 day-ahead prices
+        # (Energinet) with a grid fee and VAT, a winter house with a little sun, a 13.8 kW fuse
+        # and no capacity tariff, kept from a scan. An 11 kW car with a 1.38 kW minimum due the
+        # next evening and a 7.4 kW one due the afternoon: with the first car planned first, it
+        # took the cheap night quarters the second one needs, and the trades left the plan
+        # 0.4 % above the MILP's optimum. Beyond a day, the plans with each car first are now
+        # compared, and the quarters each charges in searched.
+        pytest.param("two_cars_minimum_28_hours.json", id="each_car_first_over_28_hours"),
+        # Kept from a random run: 42 hours, two V2G cars at 24 % with minimums of 5.66 and
+        # 5.74 kW under a 5.74 kW fuse, so only one charges at a time, both to reach 88.6 % the
+        # next morning, with the sun lifting the fuse by day. The optimum has the cars trading
+        # about twenty of their hours: the branch and bound proved nothing, and the descents'
+        # single changes ended 0.5 % above it (-53.9544 against -54.2256). A branch and bound
+        # over windows of eight hours, the rest held, now ends 4e-5 above it.
+        pytest.param(
+            "two_v2g_cars_at_the_fuse_42_hours.json", id="v2g_cars_trading_hours_at_the_fuse"
+        ),
+        # Kept from a random run, its values as drawn (some tiny, the capacity tariff 3e-192
+        # per kW): 47 quarters, two V2G cars at 8 % with minimums of 4.74 and 3.47 kW under an
+        # 8.57 kW fuse, both to reach 64 % by 17:34, with the sun lifting the fuse. The optimum
+        # has the cars trading six quarters. The branch and bound proved nothing, and the
+        # descents ended 2.5 % above it (0.6318 against 0.6164), as did windows searched from
+        # their plan; windows searched from the branch and bound's plan reach it.
+        pytest.param(
+            "two_tapering_v2g_cars_47_quarters.json", id="tapering_v2g_cars_trading_quarters"
+        ),
+    ],
+)
+def test_kept_two_car_cases_are_within_a_tenth_of_a_percent(fixture: str) -> None:
+    """Cases kept from scans and random runs, each of which the search once ended more than
+    0.1 % above the optimum."""
+    request = _kept_request(fixture)
     check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
 
 
@@ -2538,28 +2560,6 @@ def test_kept_two_car_cases_get_the_optimum_by_branch_and_bound(fixture: str) ->
     """Cases kept from random runs, each of which the search once ended above the optimum."""
     request = _kept_request(fixture)
     check_site_against_reference(request, plan_site(request), rel_tol=1e-6)
-
-
-def test_two_v2g_cars_trading_many_slots_at_the_fuse_are_within_a_tenth_of_a_percent() -> None:
-    # Kept from a random run: 42 hours, two V2G cars at 24 % with minimums of 5.66 and 5.74 kW
-    # under a 5.74 kW fuse, so only one charges at a time, both to reach 88.6 % the next
-    # morning, with the sun lifting the fuse by day. The optimum has the cars trading about
-    # twenty of their hours: the branch and bound proved nothing, and the descents' single
-    # changes ended 0.5 % above it (-53.9544 against -54.2256). A branch and bound over
-    # windows of eight hours, the rest held, now ends 4e-5 above it.
-    request = _kept_request("two_v2g_cars_at_the_fuse_42_hours.json")
-    check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
-
-
-def test_two_tapering_v2g_cars_trading_quarters_are_within_a_tenth_of_a_percent() -> None:
-    # Kept from a random run, its values as drawn (some tiny, the capacity tariff 3e-192 per
-    # kW): 47 quarters, two V2G cars at 8 % with minimums of 4.74 and 3.47 kW under an 8.57 kW
-    # fuse, both to reach 64 % by 17:34, with the sun lifting the fuse. The optimum has the cars
-    # trading six quarters. The branch and bound proved nothing, and the descents ended 2.5 %
-    # above it (0.6318 against 0.6164), as did windows searched from their plan; windows
-    # searched from the branch and bound's plan reach it.
-    request = _kept_request("two_tapering_v2g_cars_47_quarters.json")
-    check_site_against_reference(request, plan_site(request), rel_tol=1e-3)
 
 
 def test_turns_never_keep_a_round_that_drops_the_discharge_another_car_counted_on() -> None:
