@@ -99,11 +99,11 @@ class _Tableau:
     def entering(self, lowest_index: bool) -> int | None:
         best, choice = _COST_TOLERANCE, None
         in_basis = set(self.basis)
+        upper, at_upper = self.upper, self.at_upper
         for j, d in enumerate(self.reduced):
-            if j in in_basis or self.upper[j] <= 0.0:
-                continue
-            gain = d if self.at_upper[j] else -d
-            if gain > best:
+            # The gain first: most columns have none, and need no other look.
+            gain = d if at_upper[j] else -d
+            if gain > best and j not in in_basis and upper[j] > 0.0:
                 if lowest_index:
                     return j
                 best, choice = gain, j
