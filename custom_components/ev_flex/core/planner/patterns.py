@@ -226,14 +226,14 @@ def search_slots[Judged](
     problem = _Problem.of(cars, base)
     chosen = [k for k, least in enumerate(problem.least) if least > 0.0]
     searched = _Descent(problem, judging, start, flows)
-    windowed: list[_Descent[Judged]] = []
+    windowed: _Descent[Judged] | None = None
     if len(base) <= _BRANCHED_SLOTS:
         if _branch_and_bound(searched, chosen)[0]:
             return searched.best
         # The windows reach other optima from the branch and bound's plan than from the
         # descents' (which start from it too): both are searched.
-        windowed.append(_Descent(problem, judging, searched.best, searched.around))
-        _window_searches(windowed[0], chosen, _EARLY_WINDOWS_WORK)
+        windowed = _Descent(problem, judging, searched.best, searched.around)
+        _window_searches(windowed, chosen, _EARLY_WINDOWS_WORK)
     best = _descents(searched, _choice_of(problem, searched.around), chosen, budget)
     if budget.rounded and without_minimums is not None and not judging.good_enough(best.best):
         rounded = _rounded_descent(problem, judging, without_minimums, chosen, budget)
@@ -241,11 +241,10 @@ def search_slots[Judged](
             best = rounded
     if budget.priced:
         best.descend_over(partial(_priced_moves, problem, chosen), budget.priced)
-    if windowed:
+    if windowed is not None:
         _window_searches(best, chosen, _WINDOWS_WORK)
-    for other in windowed:
-        if judging.better(other.best, best.best):
-            best = other
+        if judging.better(windowed.best, best.best):
+            return windowed.best
     return best.best
 
 
