@@ -2,7 +2,7 @@
 
 A minimum power makes the site's problem combinatorial only through the choice of slots each
 car charges in. With that choice fixed, the minimum is a lower bound on the chosen slots' powers
-and the rest is a linear programme (`simplex.py`):
+and the rest is a linear programme:
 
 - a car with V2G may discharge in the slots it doesn't charge in (a car without a minimum in
   any slot);
@@ -16,6 +16,10 @@ and the rest is a linear programme (`simplex.py`):
   protective level ask (a shortfall costs far more than any price, and is measured
   afterwards).
 
+Every choice is the same programme with other bounds (`choice_programme.py`), so each is solved
+from the basis the last one left (`dual.py`): a few pivots where it differs from the last
+choice in a few slots.
+
 The search starts from the site plan's slots. Up to `_BRANCHED_SLOTS` slots it branches and
 bounds (`_branch_and_bound`): the programme with the slots not yet decided open to any power
 from 0 up, which no choice below it beats, is split on a slot charging below the minimum into
@@ -24,11 +28,11 @@ taper, or filling the battery), until no node may beat the best plan by more tha
 search's gap. Where that spends its budget, or beyond those slots, it changes the choice a
 little at a time, keeping each change that makes the plan (checked as every other site plan
 is) better, until a whole round of changes finds nothing better, the plan is `good_enough`,
-or the `Budget` is spent. The small changes
-(`_small_changes`) come first; the wide ones (`_wide_changes`, and `_chains`, where one car
-takes the hour another leaves) follow, ranked by what the house would pay with the powers
-simply moved and the energy a car loses or gains made up in its marginal slot, energy moved
-past a car's last need counting as lost (`_Estimate`).
+or the `Budget` is spent. The small changes (`_small_changes`) come first; the wide ones
+(`_wide_changes`, and `_chains`, where one car takes the hour another leaves) follow, ranked
+by what the house would pay with the powers simply moved and the energy a car loses or gains
+made up in its marginal slot, energy moved past a car's last need counting as lost
+(`_Estimate`).
 Beyond a day (and wherever the first descent spends its budget) a second descent from the
 same start ranks all the changes that way, and beyond a day a third starts from the slots
 where the cars charge in the programme without the minimum powers (`relaxed`, rounded); the
@@ -56,26 +60,18 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 import heapq
-from itertools import accumulate, pairwise
-import math
+from itertools import pairwise
 
+from .choice_programme import MET_KWH, SHORT_COST, ChoiceProgramme, SlotWay, Solved
 from .curve import ChargeCurve
 from .exchange import energy_path, house_grid
-from .simplex import Row, solve_lp
 from .site import Car, free_high, hour_imports, lower_bounds, peak_cost, slot_cost
 
-# Simplex steps allowed per row of a programme (a few are usual): a programme that stalls is
-# skipped rather than let it hold the search up.
-_STEPS_PER_ROW = 8
-# The cost of a kWh short of what a boundary needs: far above any price.
-_SHORT_COST = 1e4
 # Of each car's moves into an hour, and of the other's out of it, this many likeliest are
 # chained (`_chains`).
 _CHAIN_MOVES = 6
 # A car charges in a slot when its power is above this (kW).
 _CHARGING_KW = 1e-9
-# A boundary's need is met to this (kWh), or the plan is not taken.
-_MET_KWH = 1e-7
 # A plan's power may pass the taper by this much (kW): rounding in the programme.
 _CURVE_KW = 1e-9
 # Programmes solved per choice at most, each with the ways of charging the last one read.
@@ -150,8 +146,8 @@ BEYOND_A_DAY = Budget(500, 200, likeliest_too=True, rounded=250, priced=500)
 _PRICED_MOVES = 300
 # Up to this many slots, the search starts with a branch and bound over the choices of slots
 # (`_branch_and_bound`): at most `_BRANCHED_PROGRAMMES` programmes, and at most
-# `_BRANCHED_WORK` of the work of solving them (a programme's rows squared times its columns
-# each: about 2 ns apiece here, so about 4 s), then the open slots of the `_ROUNDED_NODES`
+# `_BRANCHED_WORK` of the work of solving them (their pivots times the tableau's rows and
+# columns: 1 to 2.5 ns apiece here, so 2 to 5 s), then the open slots of the `_ROUNDED_NODES`
 # lowest nodes left are rounded. The descents follow unless it proved the plan. On seeded
 # random cases of two cars with minimums, against the branch and bound on up to 24 slots with
 # 16,000,000 / slots cubed programmes: of 500 on up to 12 hours of quarters, 2 above 0.1 % of
@@ -412,8 +408,8 @@ def _open_node(
     fixed: dict[tuple[int, int], int],
 ) -> tuple[_Node | None, int]:
     """A node's powers and their cost: each decided slot as `fixed` says, the others of the
-    chosen cars open; None without a solution. And the work of solving its programme (its
-    rows squared times its columns), 0 where it was not solved."""
+    chosen cars open; None without a solution. And the work of solving its programme
+    (`ChoiceProgramme.work`), 0 where it was not solved."""
     n = len(problem.base)
     choice = [
         [fixed.get((k, t), _OPEN) != _OFF for t in range(n)] for k in range(len(problem.cars))
@@ -422,14 +418,14 @@ def _open_node(
         [fixed.get((k, t), _OPEN) if k in chosen else _AT_LEAST for t in range(n)]
         for k in range(len(problem.cars))
     ]
-    programme = _built(problem, choice, branches)
-    if programme is None:
-        return None, 0
-    flows, work = programme.solve(), len(programme.rows) ** 2 * len(programme.costs)
-    if flows is None:
+    before = _work(problem)
+    solved = _solved(problem, choice, branches)
+    work = _work(problem) - before
+    if solved is None:
         return None, work
-    paid, short = cost(flows), programme.short_kwh
-    return _Node(paid + _SHORT_COST * short, paid, short, fixed, flows), work
+    paid = cost(solved.flows)
+    rank = paid + SHORT_COST * solved.short_kwh
+    return _Node(rank, paid, solved.short_kwh, fixed, solved.flows), work
 
 
 def _least_from(problem: _Problem, k: int, hours: float, energy: float) -> float:
@@ -648,7 +644,7 @@ def _branches(problem: _Problem, choice: _Choice, flows: _Flows) -> _Branches:
                 continue
             limit = car.curve.power_limit(energy)
             added = car.horizon.hours[t] * gain * min(least, limit)
-            if (t == last or refills) and energy + added >= problem.full[k] - _MET_KWH:
+            if (t == last or refills) and energy + added >= problem.full[k] - MET_KWH:
                 own.append(_FILLS)
             elif limit < least:
                 own.append(min(range(len(lines)), key=lambda j: _at(lines[j], energy)))
@@ -698,7 +694,7 @@ def _needs(car: Car, base: list[float]) -> dict[int, tuple[float, bool]]:
     lower = lower_bounds(car, free_high(car, base))
     held = car.start_kwh if car.request.discharge is None else car.floor_kwh
     for boundary in range(1, len(lower)):
-        if lower[boundary] > held + _MET_KWH:
+        if lower[boundary] > held + MET_KWH:
             needs[boundary] = (lower[boundary], False)
     for rule in car.rules:
         if 1 <= rule.index < len(lower):
@@ -929,6 +925,8 @@ class _Problem:
     full: list[float]
     least: list[float]
     lines: list[list[tuple[float, float]]]
+    # The programme every choice shares, built at the first solve.
+    programme: list[ChoiceProgramme] = field(default_factory=list, init=False, compare=False)
 
     @classmethod
     def of(cls, cars: list[Car], base: list[float]) -> _Problem:
@@ -949,232 +947,51 @@ def _powers(
     branch says) and a car with V2G free to discharge in the others (in every slot with
     `relax`); None where the fuse or the battery can't take a minimum, or the protective
     level is missed."""
-    programme = _built(problem, choice, branches, relax)
-    return None if programme is None else programme.solve()
+    solved = _solved(problem, choice, branches, relax)
+    return None if solved is None else solved.flows
 
 
-def _built(
+def _work(problem: _Problem) -> int:
+    """The work of every programme of the problem solved so far (`ChoiceProgramme.work`)."""
+    return problem.programme[0].work if problem.programme else 0
+
+
+def _solved(
     problem: _Problem, choice: _Choice, branches: _Branches, relax: bool = False
-) -> _Programme | None:
-    """The choice's programme, None where it can have no solution (`_powers`)."""
-    programme = _Programme(problem, choice, branches)
-    if not programme.add_columns(relax):
+) -> Solved | None:
+    """The cheapest powers of a choice, solved on the problem's programme from the last
+    choice's basis; None without a solution."""
+    ways = _slot_ways(problem, choice, branches, relax)
+    if ways is None:
         return None
-    if not programme.add_slots() or not programme.add_cars():
-        return None
-    programme.add_curves()
-    programme.add_peak()
-    return programme
+    if not problem.programme:
+        programme = ChoiceProgramme(
+            problem.cars, problem.base, problem.needs, problem.full, problem.lines
+        )
+        problem.programme.append(programme)
+    return problem.programme[0].solve(ways)
 
 
-@dataclass
-class _Programme:
-    """One choice's linear programme, built up in parts."""
-
-    problem: _Problem
-    choice: _Choice
-    branches: _Branches
-    costs: list[float] = field(default_factory=list)
-    upper: list[float] = field(default_factory=list)
-    rows: list[Row] = field(default_factory=list)
-    # The columns of each car's charge above its minimum in each slot it charges in, and of
-    # its discharge in each slot it may discharge in, by (car, slot).
-    charges: dict[tuple[int, int], int] = field(default_factory=dict)
-    discharges: dict[tuple[int, int], int] = field(default_factory=dict)
-    # Per slot, the import's terms (kWh) and the import (kWh) that no column moves.
-    import_terms: list[dict[int, float]] = field(default_factory=list)
-    import_kwh: list[float] = field(default_factory=list)
-    # The shortfall columns, and whether each is a target's.
-    shortfalls: list[tuple[int, bool]] = field(default_factory=list)
-    # What the solution leaves short of the boundaries' needs (kWh).
-    short_kwh: float = 0.0
-
-    def column(self, cost: float, most: float) -> int:
-        self.costs.append(cost)
-        self.upper.append(most)
-        return len(self.costs) - 1
-
-    def least(self, k: int, t: int) -> float:
-        """The power car `k` charges at anyway in slot `t` (its minimum, where that applies)."""
-        if not self.choice[k][t] or self.branches[k][t] != _AT_LEAST:
-            return 0.0
-        return self.problem.least[k]
-
-    def anyway(self, k: int) -> list[float]:
-        """The energy (kWh) car `k` has stored anyway (at its minimums) by each boundary."""
-        car = self.problem.cars[k]
-        gain = car.request.charge.efficiency
-        added = (h * gain * self.least(k, t) for t, h in enumerate(car.horizon.hours))
-        return list(accumulate(added, initial=0.0))
-
-    def add_columns(self, relax: bool) -> bool:
-        """Each car's charge above what it charges anyway, and its discharge; False where a
-        car's curve is below its minimum in every slot."""
-        cars, least = self.problem.cars, self.problem.least
-        hours, prices = cars[0].horizon.hours, cars[0].horizon.prices
-        for k, car in enumerate(cars):
-            discharge = car.request.discharge
-            for t, own in enumerate(self.choice[k]):
-                if own:
-                    room = car.curve.powers[0] - self.least(k, t)
-                    if room < -_CURVE_KW:
-                        return False
-                    self.charges[k, t] = self.column(0.0, max(room, 0.0))
-                if discharge is None or prices[t].export_price is None:
-                    continue
-                # A car with a minimum discharges only where it doesn't charge; one without may
-                # do either anywhere (both at once never pays).
-                if relax or not own or least[k] <= 0.0 or self.branches[k][t] == _OPEN:
-                    wear = hours[t] * discharge.wear_cost_per_kwh / discharge.efficiency
-                    self.discharges[k, t] = self.column(wear, discharge.max_kw)
-        return True
-
-    def add_slots(self) -> bool:
-        """Each slot's cost, fuse and export limit; False where the fuse can't take the
-        minimums and no car may discharge there. Where the house and the minimums import
-        anyway and no car discharges, the import is their sum; elsewhere it is a column of its
-        own, at least the net power."""
-        cars, base = self.problem.cars, self.problem.base
-        site = cars[0].request.site
-        assert site is not None
-        hours, prices = cars[0].horizon.hours, cars[0].horizon.prices
-        for t in range(len(base)):
-            charging = [k for k in range(len(cars)) if self.choice[k][t]]
-            fixed = base[t] + sum(self.least(k, t) for k in charging)
-            terms = {self.charges[k, t]: 1.0 for k in charging}
-            terms.update(
-                {self.discharges[k, t]: -1.0 for k in range(len(cars)) if (k, t) in self.discharges}
-            )
-            discharging = len(terms) > len(charging)
-            room = max(site.import_cap_kw, base[t]) - fixed
-            if charging and room < -_CHARGING_KW and not discharging:
-                return False
-            if charging and math.isfinite(room):
-                # Below 0 only another car's discharge can make the room.
-                self.rows.append(Row(terms, room if discharging else max(room, 0.0)))
-            if discharging and math.isfinite(site.export_cap_kw):
-                # The export at most its limit, or what the house alone exports.
-                room = max(site.export_cap_kw, -base[t]) + fixed
-                self.rows.append(Row({c: -w for c, w in terms.items()}, max(room, 0.0)))
-            if not discharging and (fixed >= 0.0 or not charging):
-                for c in terms:
-                    self.costs[c] = hours[t] * prices[t].import_price
-                self.import_terms.append(dict.fromkeys(terms, hours[t]))
-                self.import_kwh.append(hours[t] * max(fixed, 0.0))
-                continue
-            # The net grid power is paid at the export price, and the import above it.
-            price = prices[t]
-            export = 0.0 if price.export_price is None else price.export_price
-            for c, w in terms.items():
-                self.costs[c] += w * hours[t] * export
-            imported = self.column(hours[t] * (price.import_price - export), math.inf)
-            self.rows.append(Row({**terms, imported: -1.0}, -fixed))
-            self.import_terms.append({imported: hours[t]})
-            self.import_kwh.append(0.0)
-        return True
-
-    def add_peak(self) -> None:
-        """Under a capacity tariff, each hour's average import at most the peak's column."""
-        first = self.problem.cars[0]
-        site = first.request.site
-        assert site is not None
-        if site.peak_price_per_kw <= 0.0:
-            return
-        hours = first.horizon.hours
-        peak = self.column(site.peak_price_per_kw, math.inf)
-        for group in first.hour_groups:
-            passed, before = first.hour_before if group[0] == 0 else (0.0, 0.0)
-            width = passed + sum(hours[t] for t in group)
-            terms = {c: w for t in group for c, w in self.import_terms[t].items()}
-            constant = before + sum(self.import_kwh[t] for t in group)
-            self.rows.append(Row({**terms, peak: -width}, width * site.current_peak_kw - constant))
-
-    def add_cars(self) -> bool:
-        """Each car's needs, full battery and floor; False where its minimums overfill it and
-        it can't discharge before."""
-        problem = self.problem
-        n = len(problem.base)
-        for k, car in enumerate(problem.cars):
-            anyway = self.anyway(k)
-            for boundary, (need, target) in problem.needs[k].items():
-                terms = self.stored(k, boundary, -1.0)
-                short = self.column(_SHORT_COST, math.inf)
-                self.shortfalls.append((short, target))
-                terms[short] = -1.0
-                self.rows.append(Row(terms, car.start_kwh + anyway[boundary] - need))
-            discharges = any(key[0] == k for key in self.discharges)
-            for boundary in range(1, n + 1) if discharges else range(n, n + 1):
-                room = problem.full[k] - car.start_kwh - anyway[boundary]
-                terms = self.stored(k, boundary, 1.0)
-                # Below 0 only the car's own discharge before the boundary can make the room.
-                lowered = any(weight < 0.0 for weight in terms.values())
-                if room < -_MET_KWH and not lowered:
-                    return False
-                if terms:
-                    self.rows.append(Row(terms, room if lowered else max(room, 0.0)))
-                if discharges:
-                    above = car.start_kwh + anyway[boundary] - car.floor_kwh
-                    taken = {column: -weight for column, weight in terms.items()}
-                    self.rows.append(Row(taken, max(above, 0.0)))
-        return True
-
-    def add_curves(self) -> None:
-        """Per chosen slot: the power at most each falling line of the taper at the slot's
-        start energy, exactly its line where it charges along the taper, and a full battery
-        at the end where it fills up."""
-        problem = self.problem
-        anyway = [self.anyway(k) for k in range(len(problem.cars))]
-        for (k, t), column in self.charges.items():
-            car, branch = problem.cars[k], self.branches[k][t]
-            # The slot's start energy: `energy` plus the columns' `stored` terms.
-            energy = car.start_kwh + anyway[k][t]
-            stored = self.stored(k, t, 1.0)
-            for alpha, slope in problem.lines[k][1:]:
-                terms = {c: -slope * w for c, w in stored.items()}
-                terms[column] = 1.0
-                self.rows.append(Row(terms, alpha + slope * energy - self.least(k, t)))
-            if branch >= 0:
-                alpha, slope = problem.lines[k][branch]
-                terms = {c: slope * w for c, w in stored.items()}
-                terms[column] = -1.0
-                self.rows.append(Row(terms, -alpha - slope * energy))
-            elif branch == _FILLS:
-                after = car.start_kwh + anyway[k][t + 1]
-                self.rows.append(Row(self.stored(k, t + 1, -1.0), after - problem.full[k]))
-
-    def stored(self, k: int, boundary: int, sign: float) -> dict[int, float]:
-        """Car `k`'s energy stored before `boundary` beyond its minimums, times `sign`."""
-        car = self.problem.cars[k]
-        charge, discharge = car.request.charge, car.request.discharge
-        terms: dict[int, float] = {}
-        for t, hours in enumerate(car.horizon.hours[:boundary]):
-            if (k, t) in self.charges:
-                terms[self.charges[k, t]] = sign * hours * charge.efficiency
-            if (k, t) in self.discharges and discharge is not None:
-                terms[self.discharges[k, t]] = -sign * hours / discharge.efficiency
-        return terms
-
-    def solve(self) -> _Flows | None:
-        """Each car's powers at the optimum; None without one, or below the protective level."""
-        try:
-            steps = _STEPS_PER_ROW * (len(self.rows) + 10)
-            values = solve_lp(self.costs, self.rows, self.upper, steps).values
-        except ValueError:
-            return None
-        if any(values[c] > _MET_KWH for c, target in self.shortfalls if not target):
-            return None
-        self.short_kwh = sum(values[c] for c, _ in self.shortfalls)
-        n = len(self.problem.base)
-        return [
-            (
-                [
-                    self.least(k, t) + values[self.charges[k, t]] if (k, t) in self.charges else 0.0
-                    for t in range(n)
-                ],
-                [
-                    values[self.discharges[k, t]] if (k, t) in self.discharges else 0.0
-                    for t in range(n)
-                ],
-            )
-            for k in range(len(self.problem.cars))
-        ]
+def _slot_ways(
+    problem: _Problem, choice: _Choice, branches: _Branches, relax: bool
+) -> list[list[SlotWay]] | None:
+    """How each car may charge in each slot of a choice (`SlotWay`); None where a car's curve
+    is below its minimum where it is to charge at least that."""
+    out: list[list[SlotWay]] = []
+    for k, car in enumerate(problem.cars):
+        top, least = car.curve.powers[0], problem.least[k]
+        own: list[SlotWay] = []
+        for charges, branch in zip(choice[k], branches[k], strict=True):
+            free = relax or not charges or least <= 0.0 or branch == _OPEN
+            if not charges:
+                own.append(SlotWay(0.0, 0.0, free))
+            elif branch == _AT_LEAST:
+                if top < least - _CURVE_KW:
+                    return None
+                own.append(SlotWay(least, max(top, least), free))
+            elif branch in (_OPEN, _FILLS):
+                own.append(SlotWay(0.0, top, free, fills=branch == _FILLS))
+            else:
+                own.append(SlotWay(0.0, top, free, line=branch))
+        out.append(own)
+    return out

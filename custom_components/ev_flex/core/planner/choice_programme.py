@@ -1,0 +1,215 @@
+"""The programme of a choice of slots (`patterns.py`), built once per problem: each choice only
+sets bounds, so every choice after the first is solved from the last one's basis
+(`dual.WarmProgramme`).
+
+Its columns are every car's charging power in every slot, its discharging power where it has
+V2G and the slot an export price, the house's import in every slot, the peak under a capacity
+tariff, and the shortfall at each boundary that needs energy. Its rows, per slot: the import at
+least the net grid power, the fuse, and the export limit where a car may discharge; per clock
+hour, the average import at most the peak; per car, each boundary's need, and per boundary one
+row whose slack is the room left in the battery (at least 0, at most down to the car's floor,
+0 where a slot fills the battery); per slot and falling line of a taper, the power at most the
+line at the slot's start energy (its slack 0 where the car charges exactly along that line).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+import math
+
+from .dual import WarmProgramme
+from .simplex import Row
+from .site import Car
+
+# The cost of a kWh short of what a boundary needs: far above any price.
+SHORT_COST = 1e4
+# A boundary's need is met to this (kWh), or the plan is not taken.
+MET_KWH = 1e-7
+# Pivots allowed per row of the programme for one solve (a few are usual).
+_PIVOTS_PER_ROW = 8
+
+
+@dataclass(frozen=True, slots=True)
+class SlotWay:
+    """How a car may charge in one slot of a choice: its power between `least` and `most`,
+    discharging or not, exactly along a line of its taper (an index of its lines), or filling
+    its battery by the slot's end."""
+
+    least: float
+    most: float
+    discharges: bool
+    line: int | None = None
+    fills: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Solved:
+    """A choice's powers (per car: charge and discharge per slot) and what they leave short of
+    the boundaries' needs (kWh)."""
+
+    flows: list[tuple[list[float], list[float]]]
+    short_kwh: float
+
+
+class ChoiceProgramme:
+    """The programme shared by every choice of one problem, and its warm tableau."""
+
+    def __init__(
+        self,
+        cars: Sequence[Car],
+        base: Sequence[float],
+        needs: Sequence[dict[int, tuple[float, bool]]],
+        full: Sequence[float],
+        lines: Sequence[Sequence[tuple[float, float]]],
+    ) -> None:
+        self.cars, self.base, self.full, self.lines = list(cars), list(base), full, lines
+        self.costs: list[float] = []
+        self.upper: list[float] = []
+        self.rows: list[Row] = []
+        n, count = len(base), len(cars)
+        self.charges = [[self._column(0.0, 0.0) for _ in range(n)] for _ in range(count)]
+        self.discharges: list[list[int | None]] = [[None] * n for _ in range(count)]
+        self.imports = [self._column(0.0, math.inf) for _ in range(n)]
+        self._add_slots()
+        self._add_peak()
+        # Per car and boundary (1 to n), the row of the room left in the battery; per car and
+        # slot, each falling line of its taper and the row of the power at most that line.
+        self.levels: list[list[int]] = []
+        self.tapers: list[list[list[tuple[int, int]]]] = []
+        self.shortfalls: list[tuple[int, bool]] = []
+        for k in range(count):
+            self._add_car(k, needs[k])
+        self.warm = WarmProgramme(self.costs, self.rows, [0.0] * len(self.costs), self.upper)
+        self._ways: list[list[SlotWay]] | None = None
+
+    @property
+    def work(self) -> int:
+        """The pivots of every solve so far times the tableau's size."""
+        return self.warm.pivots * len(self.rows) * self.warm.width
+
+    def solve(self, ways: list[list[SlotWay]]) -> Solved | None:
+        """The cheapest powers with each car charging in each slot as `ways` say; None without
+        a solution, or where it misses the protective level."""
+        for k, own in enumerate(ways):
+            for t, way in enumerate(own):
+                if self._ways is None or self._ways[k][t] != way:
+                    self._set(k, t, way)
+        self._ways = [list(own) for own in ways]
+        values = self.warm.solve(_PIVOTS_PER_ROW * (len(self.rows) + 10))
+        if values is None:
+            return None
+        if any(values[c] > MET_KWH for c, target in self.shortfalls if not target):
+            return None
+        flows = [
+            (
+                [values[c] for c in self.charges[k]],
+                [0.0 if d is None else values[d] for d in self.discharges[k]],
+            )
+            for k in range(len(self.cars))
+        ]
+        return Solved(flows, sum(values[c] for c, _ in self.shortfalls))
+
+    def _set(self, k: int, t: int, way: SlotWay) -> None:
+        warm, count = self.warm, len(self.costs)
+        most = way.most
+        least = way.least
+        if way.line == 0:
+            least = most
+        warm.set_bounds(self.charges[k][t], least, max(most, least))
+        discharge = self.discharges[k][t]
+        if discharge is not None:
+            top = self.cars[k].request.discharge
+            assert top is not None
+            warm.set_bounds(discharge, 0.0, top.max_kw if way.discharges else 0.0)
+        room = self.full[k] - self.cars[k].floor_kwh
+        level = count + self.levels[k][t]
+        warm.set_bounds(level, 0.0, 0.0 if way.fills else room)
+        for line, row in self.tapers[k][t]:
+            warm.set_bounds(count + row, 0.0, 0.0 if way.line == line else math.inf)
+
+    def _column(self, cost: float, most: float) -> int:
+        self.costs.append(cost)
+        self.upper.append(most)
+        return len(self.costs) - 1
+
+    def _add_slots(self) -> None:
+        cars, base = self.cars, self.base
+        site = cars[0].request.site
+        assert site is not None
+        hours, prices = cars[0].horizon.hours, cars[0].horizon.prices
+        for t, load in enumerate(base):
+            price = prices[t]
+            export = 0.0 if price.export_price is None else price.export_price
+            terms: dict[int, float] = {}
+            for k, car in enumerate(cars):
+                column = self.charges[k][t]
+                self.costs[column] = hours[t] * export
+                self.upper[column] = car.curve.powers[0]
+                terms[column] = 1.0
+                discharge = car.request.discharge
+                if discharge is not None and price.export_price is not None:
+                    wear = hours[t] * discharge.wear_cost_per_kwh / discharge.efficiency
+                    column = self._column(wear - hours[t] * export, discharge.max_kw)
+                    self.discharges[k][t] = column
+                    terms[column] = -1.0
+            self.costs[self.imports[t]] = hours[t] * (price.import_price - export)
+            self.rows.append(Row({**terms, self.imports[t]: -1.0}, -load))
+            if math.isfinite(site.import_cap_kw):
+                self.rows.append(Row(terms, max(site.import_cap_kw, load) - load))
+            if math.isfinite(site.export_cap_kw) and any(w < 0.0 for w in terms.values()):
+                room = max(site.export_cap_kw, -load) + load
+                self.rows.append(Row({c: -w for c, w in terms.items()}, room))
+
+    def _add_peak(self) -> None:
+        first = self.cars[0]
+        site = first.request.site
+        assert site is not None
+        if site.peak_price_per_kw <= 0.0:
+            return
+        hours = first.horizon.hours
+        peak = self._column(site.peak_price_per_kw, math.inf)
+        for group in first.hour_groups:
+            passed, before = first.hour_before if group[0] == 0 else (0.0, 0.0)
+            width = passed + sum(hours[t] for t in group)
+            terms = {self.imports[t]: hours[t] for t in group}
+            self.rows.append(Row({**terms, peak: -width}, width * site.current_peak_kw - before))
+
+    def _add_car(self, k: int, needs: dict[int, tuple[float, bool]]) -> None:
+        car = self.cars[k]
+        n = len(self.base)
+        for boundary, (need, target) in needs.items():
+            terms = self._stored(k, boundary, -1.0)
+            short = self._column(SHORT_COST, math.inf)
+            self.shortfalls.append((short, target))
+            terms[short] = -1.0
+            self.rows.append(Row(terms, car.start_kwh - need))
+        levels = []
+        for boundary in range(1, n + 1):
+            levels.append(len(self.rows))
+            self.rows.append(Row(self._stored(k, boundary, 1.0), self.full[k] - car.start_kwh))
+        self.levels.append(levels)
+        tapers: list[list[tuple[int, int]]] = []
+        for t in range(n):
+            stored = self._stored(k, t, 1.0)
+            tapers.append([])
+            for j, (alpha, slope) in enumerate(self.lines[k]):
+                if j == 0:
+                    continue
+                terms = {c: -slope * w for c, w in stored.items()}
+                terms[self.charges[k][t]] = 1.0
+                tapers[t].append((j, len(self.rows)))
+                self.rows.append(Row(terms, alpha + slope * car.start_kwh))
+        self.tapers.append(tapers)
+
+    def _stored(self, k: int, boundary: int, sign: float) -> dict[int, float]:
+        """Car `k`'s energy stored before `boundary`, times `sign`."""
+        car = self.cars[k]
+        charge, discharge = car.request.charge, car.request.discharge
+        terms: dict[int, float] = {}
+        for t, hours in enumerate(car.horizon.hours[:boundary]):
+            terms[self.charges[k][t]] = sign * hours * charge.efficiency
+            column = self.discharges[k][t]
+            if column is not None and discharge is not None:
+                terms[column] = -sign * hours / discharge.efficiency
+        return terms

@@ -1,0 +1,233 @@
+"""A linear programme solved again and again with other bounds: the bounded dual simplex on a
+dense tableau, kept warm between solves.
+
+    minimise c.x  subject to  row_r . x + s_r = b_r,  lo_j <= x_j <= hi_j,  lo_r <= s_r <= hi_r
+
+The slacks' basis is dual feasible wherever every column whose cost is below 0 has a finite
+upper bound: then no phase one is needed. A branch and bound or a local search changes only
+bounds between solves, which keeps the last basis dual feasible, so a solve takes a few pivots
+from where the last one ended instead of a solve from scratch. Where a change would leave a
+column dual infeasible (its cheap side unbounded), where the pivots run out, or where the
+solution drifts from the rows (checked after every solve), the tableau is built again from the
+slacks' basis and solved from there.
+"""
+
+from collections.abc import Sequence
+import math
+from operator import mul
+
+from .simplex import Row
+
+# A tableau entry below this is rounding left by a pivot.
+_ZERO = 1e-11
+# Reduced costs and pivots below these are rounding.
+_COST_TOLERANCE = 1e-9
+_PIVOT_TOLERANCE = 1e-9
+# A basic value this far outside its bounds is infeasible.
+_FEASIBILITY = 1e-9
+# A solution may miss a row or a bound by this much (relative to the row's size).
+_RESIDUAL = 1e-6
+# The rows are checked against a solution after this many pivots since the last check.
+_CHECKED_PIVOTS = 100
+
+
+class WarmProgramme:
+    """One programme's tableau, solved again after changes of its columns' and slacks'
+    bounds. Columns count from 0; the slack of row `r` is column `columns + r`."""
+
+    def __init__(
+        self,
+        costs: Sequence[float],
+        rows: Sequence[Row],
+        lower: Sequence[float],
+        upper: Sequence[float],
+    ) -> None:
+        self.columns = len(costs)
+        self.source = list(rows)
+        self._sparse = [
+            (list(row.coefficients), list(row.coefficients.values()), row.bound) for row in rows
+        ]
+        self._checked = -_CHECKED_PIVOTS
+        self.costs = [*costs, *([0.0] * len(rows))]
+        self.lower = [*lower, *([0.0] * len(rows))]
+        self.upper = [*upper, *(0.0 if row.equal else math.inf for row in rows)]
+        # Pivots in all, and since the tableau was last built.
+        self.pivots = 0
+        self._fresh()
+
+    @property
+    def width(self) -> int:
+        return len(self.costs)
+
+    def set_bounds(self, column: int, lower: float, upper: float) -> None:
+        """New bounds for a column (a slack: `columns + r`); a basic column keeps its value
+        until the next solve moves it inside them."""
+        if self.lower[column] == lower and self.upper[column] == upper:
+            return
+        self.lower[column], self.upper[column] = lower, upper
+        if self.position[column] >= 0:
+            return
+        before = self.value[column]
+        cost = self.reduced[column]
+        # The side its reduced cost asks for keeps the basis dual feasible.
+        to_upper = cost < -_COST_TOLERANCE or (cost <= _COST_TOLERANCE and self.at_upper[column])
+        if to_upper and not math.isfinite(upper):
+            if cost < -_COST_TOLERANCE:
+                self.stale = True
+            to_upper = False
+        self.at_upper[column] = to_upper
+        after = upper if to_upper else lower
+        self.value[column] = after
+        if after != before:
+            self._shift(column, after - before)
+
+    def solve(self, most_pivots: int) -> list[float] | None:
+        """The columns' values at the optimum (slacks left out); None where the bounds leave
+        no solution, or none was found within `most_pivots` from scratch."""
+        if not self.stale:
+            solved = self._pivot_to_optimum(most_pivots)
+            if solved is not None and self._holds(solved):
+                return solved[: self.columns]
+            if solved is None and self.stale is False and self._proved_infeasible:
+                return None
+        self._fresh()
+        solved = self._pivot_to_optimum(most_pivots)
+        if solved is None or not self._holds(solved):
+            return None
+        return solved[: self.columns]
+
+    def _fresh(self) -> None:
+        """The tableau of the slacks' basis under the current bounds."""
+        count, width = self.columns, self.width
+        self.rows: list[list[float]] = []
+        for r, row in enumerate(self.source):
+            line = [0.0] * width
+            for j, a in row.coefficients.items():
+                line[j] = a
+            line[count + r] = 1.0
+            self.rows.append(line)
+        self.basis = [count + r for r in range(len(self.source))]
+        self.position = [-1] * count + list(range(len(self.source)))
+        self.reduced = list(self.costs)
+        self.at_upper = [False] * width
+        self.value = [0.0] * width
+        self.stale = False
+        self._proved_infeasible = False
+        for j in range(count):
+            cheap_up = self.reduced[j] < 0.0
+            if cheap_up and not math.isfinite(self.upper[j]):
+                raise ValueError("a column below zero cost without an upper bound")
+            self.at_upper[j] = cheap_up
+            self.value[j] = self.upper[j] if cheap_up else self.lower[j]
+        for r, row in enumerate(self.source):
+            moved = sum(a * self.value[j] for j, a in row.coefficients.items())
+            self.value[count + r] = row.bound - moved
+
+    def _shift(self, column: int, change: float) -> None:
+        """A nonbasic column moved by `change`: the basic values follow."""
+        value, basis = self.value, self.basis
+        for r, line in enumerate(self.rows):
+            entry = line[column]
+            if entry:
+                value[basis[r]] -= entry * change
+
+    def _leaving(self) -> tuple[int, float] | None:
+        """The row whose basic value is furthest outside its bounds, and the bound it goes to."""
+        worst, choice = _FEASIBILITY, None
+        lower, upper, value = self.lower, self.upper, self.value
+        for r, j in enumerate(self.basis):
+            x = value[j]
+            if lower[j] - x > worst:
+                worst, choice = lower[j] - x, (r, lower[j])
+            elif x - upper[j] > worst:
+                worst, choice = x - upper[j], (r, upper[j])
+        return choice
+
+    def _entering(self, r: int, rising: bool) -> int | None:
+        """The nonbasic column whose move brings row `r`'s basic value back (up where
+        `rising`) at the least loss of dual feasibility: the dual ratio test."""
+        best, choice, size = math.inf, None, 0.0
+        lower, upper, at_upper, reduced = self.lower, self.upper, self.at_upper, self.reduced
+        position = self.position
+        for j, a in enumerate(self.rows[r]):
+            if not a or position[j] >= 0 or lower[j] == upper[j]:
+                continue
+            # x_B = beta - a x_j: rising needs x_j up where a < 0, down where a > 0.
+            up = not at_upper[j]
+            if (a < 0.0) != (up == rising):
+                continue
+            if abs(a) < _PIVOT_TOLERANCE:
+                continue
+            ratio = abs(reduced[j]) / abs(a)
+            # Of ratios as good as equal, the largest entry is the steadiest pivot.
+            tied = ratio <= best + _COST_TOLERANCE and abs(a) > size
+            if ratio < best - _COST_TOLERANCE or tied:
+                best, choice, size = min(ratio, best), j, abs(a)
+        return choice
+
+    def _pivot_to_optimum(self, most_pivots: int) -> list[float] | None:
+        self._proved_infeasible = False
+        for _ in range(most_pivots):
+            leaving = self._leaving()
+            if leaving is None:
+                return self.value
+            r, bound = leaving
+            gone = self.basis[r]
+            q = self._entering(r, self.value[gone] < bound)
+            if q is None:
+                self._proved_infeasible = True
+                return None
+            self._pivot(r, q, bound)
+        return None
+
+    def _pivot(self, r: int, q: int, bound: float) -> None:
+        self.pivots += 1
+        line = self.rows[r]
+        gone = self.basis[r]
+        step = (self.value[gone] - bound) / line[q]
+        value, basis = self.value, self.basis
+        moving = [(i, row[q]) for i, row in enumerate(self.rows) if row[q]]
+        for i, entry in moving:
+            value[basis[i]] -= step * entry
+        value[q] += step
+        value[gone] = bound
+        self.at_upper[gone] = bound == self.upper[gone] and bound != self.lower[gone]
+        scale = 1.0 / line[q]
+        entries = [(j, a * scale) for j, a in enumerate(line) if a and j != q]
+        for j, a in entries:
+            line[j] = a
+        line[q] = 1.0
+        for i, factor in moving:
+            if i != r:
+                other = self.rows[i]
+                for j, a in entries:
+                    left = other[j] - factor * a
+                    # Rounding's leftovers would fill the tableau: dropped.
+                    other[j] = left if left > _ZERO or left < -_ZERO else 0.0
+                other[q] = 0.0
+        reduced = self.reduced
+        factor = reduced[q]
+        if factor:
+            for j, a in entries:
+                reduced[j] -= factor * a
+            reduced[q] = 0.0
+        self.position[gone], self.position[q] = -1, r
+        basis[r] = q
+
+    def _holds(self, values: list[float]) -> bool:
+        """Whether the values keep every bound, and (every `_CHECKED_PIVOTS` pivots, against
+        the drift of rounding) every row of the programme as given."""
+        lower, upper = self.lower, self.upper
+        for j in self.basis:
+            if not lower[j] - _RESIDUAL <= values[j] <= upper[j] + _RESIDUAL:
+                return False
+        if self.pivots < self._checked + _CHECKED_PIVOTS:
+            return True
+        self._checked = self.pivots
+        count = self.columns
+        for r, (columns, weights, bound) in enumerate(self._sparse):
+            used = sum(map(mul, weights, map(values.__getitem__, columns)))
+            slack, size = bound - used, _RESIDUAL * (1.0 + abs(bound) + abs(used))
+            if not lower[count + r] - size <= slack <= upper[count + r] + size:
+                return False
+        return True
