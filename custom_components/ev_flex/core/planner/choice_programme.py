@@ -10,6 +10,9 @@ hour, the average import at most the peak; per car, each boundary's need, and pe
 row whose slack is the room left in the battery (at least 0, at most down to the car's floor,
 0 where a slot fills the battery); per slot and falling line of a taper, the power at most the
 line at the slot's start energy (its slack 0 where the car charges exactly along that line).
+
+Where each choice had a programme of its own, solved from scratch, 12 houses of 28 to 36 hours
+of quarters with two cars took 725 s; from the last basis, with the same plans, 109 s.
 """
 
 from __future__ import annotations
@@ -88,15 +91,20 @@ class ChoiceProgramme:
         """The pivots of every solve so far times the tableau's size."""
         return self.warm.pivots * len(self.rows) * self.warm.width
 
-    def solve(self, ways: list[list[SlotWay]]) -> Solved | None:
+    def solve(self, ways: list[list[SlotWay]], once: bool = False) -> Solved | None:
         """The cheapest powers with each car charging in each slot as `ways` say; None without
-        a solution, or where it misses the protective level."""
+        a solution, or where it misses the protective level. `once`: the only choice solved,
+        from scratch (`WarmProgramme.solve_once`)."""
         for k, own in enumerate(ways):
             for t, way in enumerate(own):
                 if self._ways is None or self._ways[k][t] != way:
                     self._set(k, t, way)
         self._ways = [list(own) for own in ways]
-        values = self.warm.solve(_PIVOTS_PER_ROW * (len(self.rows) + 10))
+        pivots = _PIVOTS_PER_ROW * (len(self.rows) + 10)
+        if once:
+            values = self.warm.solve_once(pivots, self._implied(ways))
+        else:
+            values = self.warm.solve(pivots)
         if values is None:
             return None
         if any(values[c] > MET_KWH for c, target in self.shortfalls if not target):
@@ -109,6 +117,19 @@ class ChoiceProgramme:
             for k in range(len(self.cars))
         ]
         return Solved(flows, sum(values[c] for c, _ in self.shortfalls))
+
+    def _implied(self, ways: list[list[SlotWay]]) -> set[int]:
+        """The rows of the room in the battery that the last boundary's implies: every one
+        before it, for a car that can't discharge and fills its battery in no slot."""
+        implied: set[int] = set()
+        for k, own in enumerate(ways):
+            lowers = any(
+                way.discharges and d is not None
+                for way, d in zip(own, self.discharges[k], strict=True)
+            )
+            if not lowers and not any(way.fills for way in own):
+                implied.update(self.levels[k][:-1])
+        return implied
 
     def _set(self, k: int, t: int, way: SlotWay) -> None:
         warm, count = self.warm, len(self.costs)

@@ -12,13 +12,15 @@ solution drifts from the rows (checked after every solve), the tableau is built 
 slacks' basis and solved from there.
 """
 
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 import math
 from operator import mul
 
-from .simplex import Row
+from .simplex import Row, pivot_tableau, solve_lp
 
-# A tableau entry below this is rounding left by a pivot.
+# A tableau entry below this is rounding left by a pivot. On a 29-hour house of two cars, one
+# with V2G, three in four of the tableau's entries were such leftovers; dropped, a pivot's rows
+# went from 170 to 38 and the plan took 20 s instead of 150 s.
 _ZERO = 1e-11
 # Reduced costs and pivots below these are rounding.
 _COST_TOLERANCE = 1e-9
@@ -95,6 +97,33 @@ class WarmProgramme:
         if solved is None or not self._holds(solved):
             return None
         return solved[: self.columns]
+
+    def solve_once(self, most_pivots: int, implied: Set[int] = frozenset()) -> list[float] | None:
+        """As `solve`, by the primal simplex from scratch, leaving the tableau as it was: for a
+        programme solved only once, the primal simplex takes fewer pivots than the dual from
+        the slacks' basis. The rows `implied` by the others under these bounds are left out."""
+        count, lower, upper = self.columns, self.lower, self.upper
+        if any(lower[j] > upper[j] for j in range(len(lower))):
+            return None
+        rows: list[Row] = []
+        for r, row in enumerate(self.source):
+            if r in implied:
+                continue
+            # Each column counted from its lower bound; the slack's bounds as one row or two.
+            bound = row.bound - sum(a * lower[j] for j, a in row.coefficients.items())
+            least, most = lower[count + r], upper[count + r]
+            if least == most:
+                rows.append(Row(row.coefficients, bound - least, equal=True))
+                continue
+            rows.append(Row(row.coefficients, bound - least))
+            if math.isfinite(most):
+                rows.append(Row({j: -a for j, a in row.coefficients.items()}, most - bound))
+        room = [upper[j] - lower[j] for j in range(count)]
+        try:
+            result = solve_lp(self.costs[:count], rows, room, most_pivots)
+        except ValueError:
+            return None
+        return [x + low for x, low in zip(result.values, lower, strict=False)]
 
     def _fresh(self) -> None:
         """The tableau of the slacks' basis under the current bounds."""
@@ -192,25 +221,7 @@ class WarmProgramme:
         value[q] += step
         value[gone] = bound
         self.at_upper[gone] = bound == self.upper[gone] and bound != self.lower[gone]
-        scale = 1.0 / line[q]
-        entries = [(j, a * scale) for j, a in enumerate(line) if a and j != q]
-        for j, a in entries:
-            line[j] = a
-        line[q] = 1.0
-        for i, factor in moving:
-            if i != r:
-                other = self.rows[i]
-                for j, a in entries:
-                    left = other[j] - factor * a
-                    # Rounding's leftovers would fill the tableau: dropped.
-                    other[j] = left if left > _ZERO or left < -_ZERO else 0.0
-                other[q] = 0.0
-        reduced = self.reduced
-        factor = reduced[q]
-        if factor:
-            for j, a in entries:
-                reduced[j] -= factor * a
-            reduced[q] = 0.0
+        pivot_tableau(self.rows, self.reduced, r, q, [i for i, _ in moving], _ZERO)
         self.position[gone], self.position[q] = -1, r
         basis[r] = q
 

@@ -161,8 +161,8 @@ _BRANCHED_PROGRAMMES = 5000
 _ROUNDED_NODES = 20
 # Where the branch and bound proves nothing, it runs again on windows of this many slots,
 # `_WINDOW_STEP` apart, each within `_WINDOW_PROGRAMMES` (`_window_searches`): from its own plan
-# within `_EARLY_WINDOWS_WORK`, and from the descents' plan within `_WINDOWS_WORK` (about 4 and
-# 8 s here). On the seeded random cases of two cars with minimums: of 300 on up to 48 hours,
+# within `_EARLY_WINDOWS_WORK`, and from the descents' plan within `_WINDOWS_WORK` (2 to 5 and
+# 4 to 10 s here). On the seeded random cases of two cars with minimums: of 300 on up to 48 hours,
 # none above 0.1 % of the optimum instead of 1 (0.5 %), in 53 s against 46 s (the slowest 36 s
 # against 27 s); of 500 on up to 12 hours of quarters, none instead of 2 (0.9 % and 2.5 %), in
 # 107 s against 92 s. Windows only after the descents left the 2.5 % one; windows only before
@@ -969,7 +969,8 @@ def _solved(
             problem.cars, problem.base, problem.needs, problem.full, problem.lines
         )
         problem.programme.append(programme)
-    return problem.programme[0].solve(ways)
+    # The programme with every slot open to every car is the only one its problem solves.
+    return problem.programme[0].solve(ways, once=relax)
 
 
 def _slot_ways(

@@ -143,26 +143,7 @@ class _Tableau:
         return limit
 
     def _pivot(self, p: int, q: int, moving: list[int]) -> None:
-        # Only the pivot row's other entries change the rows that have column q (`moving`).
-        line = self.rows[p]
-        scale = 1.0 / line[q]
-        entries = [(j, a * scale) for j, a in enumerate(line) if a and j != q]
-        for j, a in entries:
-            line[j] = a
-        line[q] = 1.0
-        for r in moving:
-            other = self.rows[r]
-            factor = other[q]
-            if r != p and factor:
-                for j, a in entries:
-                    other[j] -= factor * a
-                other[q] = 0.0
-        reduced = self.reduced
-        factor = reduced[q]
-        if factor:
-            for j, a in entries:
-                reduced[j] -= factor * a
-            reduced[q] = 0.0
+        pivot_tableau(self.rows, self.reduced, p, q, moving)
         self.basis[p] = q
 
     def run(self, steps: int) -> None:
@@ -181,6 +162,38 @@ class _Tableau:
             if j < count:
                 values[j] = self.values[r]
         return values
+
+
+def pivot_tableau(
+    rows: list[list[float]],
+    reduced: list[float],
+    p: int,
+    q: int,
+    moving: list[int],
+    zero: float = 0.0,
+) -> None:
+    """Row `p` divided by its entry in column `q`, and column `q` cleared by it from the rows
+    that have it (`moving`: only the pivot row's other entries change those) and from the
+    reduced costs. An entry left at most `zero` in size is dropped."""
+    line = rows[p]
+    scale = 1.0 / line[q]
+    entries = [(j, a * scale) for j, a in enumerate(line) if a and j != q]
+    for j, a in entries:
+        line[j] = a
+    line[q] = 1.0
+    for r in moving:
+        other = rows[r]
+        factor = other[q]
+        if r != p and factor:
+            for j, a in entries:
+                left = other[j] - factor * a
+                other[j] = left if left > zero or left < -zero else 0.0
+            other[q] = 0.0
+    factor = reduced[q]
+    if factor:
+        for j, a in entries:
+            reduced[j] -= factor * a
+        reduced[q] = 0.0
 
 
 def solve_lp(
