@@ -8,8 +8,9 @@ upper bound: then no phase one is needed. A branch and bound or a local search c
 bounds between solves, which keeps the last basis dual feasible, so a solve takes a few pivots
 from where the last one ended instead of a solve from scratch. Where a change would leave a
 column dual infeasible (its cheap side unbounded), where the pivots run out, or where the
-solution drifts from the rows (checked after every solve), the tableau is built again from the
-slacks' basis and solved from there.
+solution drifts from the bounds or the rows (the basic values' bounds checked after every
+solve, the rows every `_CHECKED_PIVOTS` pivots), the tableau is built again from the slacks'
+basis and solved from there.
 """
 
 from collections.abc import Sequence, Set
@@ -53,7 +54,7 @@ class WarmProgramme:
         self.costs = [*costs, *([0.0] * len(rows))]
         self.lower = [*lower, *([0.0] * len(rows))]
         self.upper = [*upper, *(0.0 if row.equal else math.inf for row in rows)]
-        # Pivots in all, and since the tableau was last built.
+        # Pivots in all solves so far.
         self.pivots = 0
         self._fresh()
 
@@ -90,7 +91,7 @@ class WarmProgramme:
             solved = self._pivot_to_optimum(most_pivots)
             if solved is not None and self._holds(solved):
                 return solved[: self.columns]
-            if solved is None and self.stale is False and self._proved_infeasible:
+            if solved is None and self._proved_infeasible:
                 return None
         self._fresh()
         solved = self._pivot_to_optimum(most_pivots)
@@ -123,7 +124,7 @@ class WarmProgramme:
             result = solve_lp(self.costs[:count], rows, room, most_pivots)
         except ValueError:
             return None
-        return [x + low for x, low in zip(result.values, lower, strict=False)]
+        return [x + low for x, low in zip(result.values, lower[:count], strict=True)]
 
     def _fresh(self) -> None:
         """The tableau of the slacks' basis under the current bounds."""
