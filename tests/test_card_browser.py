@@ -287,6 +287,13 @@ async def _check_in_german(browser: Browser, token: str, data: dict[str, Any]) -
     await browser.goto(f"{dev_instance.BASE_URL}/{DASHBOARD}/card")
     await browser.wait_for_text("Intelligentes Laden: an")
     facts = await _card_facts(browser)
+    # The entities' translations load after the card's own words: on a busy machine the state
+    # showed its key ("plan_executing_stopped") for a moment.
+    for _ in range(60):
+        if facts["state"] == "Wartet auf günstigere Preise":
+            break
+        await asyncio.sleep(0.5)
+        facts = await _card_facts(browser)
     cost = f"{data['estimated_cost']:.2f}".replace(".", ",")
     assert facts["state"] == "Wartet auf günstigere Preise", "the entity's state, translated"
     assert facts["reason"].startswith("Wartet auf günstigere Preise: lädt"), facts["reason"]
