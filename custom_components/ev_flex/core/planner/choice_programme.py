@@ -132,12 +132,11 @@ class ChoiceProgramme:
         return implied
 
     def _set(self, k: int, t: int, way: SlotWay) -> None:
+        """The bounds of car `k`'s columns and rows in slot `t` as `way` says."""
         warm, count = self.warm, len(self.costs)
-        most = way.most
-        least = way.least
-        if way.line == 0:
-            least = most
-        warm.set_bounds(self.charges[k][t], least, max(most, least))
+        # Along the first line of the taper is at its full power.
+        least = way.most if way.line == 0 else way.least
+        warm.set_bounds(self.charges[k][t], least, max(way.most, least))
         discharge = self.discharges[k][t]
         if discharge is not None:
             top = self.cars[k].request.discharge
