@@ -147,7 +147,7 @@ _PRICED_MOVES = 300
 # Up to this many slots, the search starts with a branch and bound over the choices of slots
 # (`_branch_and_bound`): at most `_BRANCHED_PROGRAMMES` programmes, and at most
 # `_BRANCHED_WORK` of the work of solving them (their pivots times the tableau's rows and
-# columns: 1 to 2.5 ns apiece here, so 2 to 5 s), then the open slots of the `_ROUNDED_NODES`
+# columns: 1 to 3 ns apiece here, so 2 to 6 s), then the open slots of the `_ROUNDED_NODES`
 # lowest nodes left are rounded. The descents follow unless it proved the plan. On seeded
 # random cases of two cars with minimums, against the branch and bound on up to 24 slots with
 # 16,000,000 / slots cubed programmes: of 500 on up to 12 hours of quarters, 2 above 0.1 % of
@@ -158,7 +158,7 @@ _PRICED_MOVES = 300
 # follows its likeliest child down to a plan: of 300 on up to 64 quarters, split by lowest cost
 # alone, one of 32 slots never reached a plan within the budget and ended 9.5 % above the
 # optimum; with the plunge it reaches it, and that set's total went from 137 s to 113 s. Up to
-# 64 slots rather than 48, the set's cases above 0.1 % went from 3 to 2 (one of 49 slots 2.4 %
+# 64 slots rather than 48, the set's cases above 0.1 % went from 3 to 2 (one of 49 slots 8.8 %
 # above went to the optimum), in 129 s, the slowest 22 s against 11 s.
 _BRANCHED_SLOTS = 64
 _BRANCHED_WORK = 2_000_000_000
@@ -166,8 +166,8 @@ _BRANCHED_PROGRAMMES = 5000
 _ROUNDED_NODES = 20
 # Where the branch and bound proves nothing, it runs again on windows of this many slots,
 # `_WINDOW_STEP` apart, each within `_WINDOW_PROGRAMMES` (`_window_searches`): from its own plan
-# within `_EARLY_WINDOWS_WORK`, and from the descents' plan within `_WINDOWS_WORK` (2 to 5 and
-# 4 to 10 s here). On the seeded random cases of two cars with minimums: of 300 on up to 48 hours,
+# within `_EARLY_WINDOWS_WORK`, and from the descents' plan within `_WINDOWS_WORK` (2 to 6 and
+# 4 to 12 s here). On the seeded random cases of two cars with minimums: of 300 on up to 48 hours,
 # none above 0.1 % of the optimum instead of 1 (0.5 %), in 53 s against 46 s (the slowest 36 s
 # against 27 s); of 500 on up to 12 hours of quarters, none instead of 2 (0.9 % and 2.5 %), in
 # 107 s against 92 s. Windows only after the descents left the 2.5 % one; windows only before
