@@ -198,8 +198,10 @@ class ChoiceProgramme:
     def _add_car(self, k: int, needs: dict[int, tuple[float, bool]]) -> None:
         car = self.cars[k]
         n = len(self.base)
+        # The energy stored before each boundary, built once for every row that reads it.
+        stored_by = [self._stored(k, boundary) for boundary in range(n + 1)]
         for boundary, (need, target) in needs.items():
-            terms = self._stored(k, boundary, -1.0)
+            terms = {c: -w for c, w in stored_by[boundary].items()}
             short = self._column(SHORT_COST, math.inf)
             self.shortfalls.append((short, target))
             terms[short] = -1.0
@@ -207,11 +209,11 @@ class ChoiceProgramme:
         levels = []
         for boundary in range(1, n + 1):
             levels.append(len(self.rows))
-            self.rows.append(Row(self._stored(k, boundary, 1.0), self.full[k] - car.start_kwh))
+            self.rows.append(Row(stored_by[boundary], self.full[k] - car.start_kwh))
         self.levels.append(levels)
         tapers: list[list[tuple[int, int]]] = []
         for t in range(n):
-            stored = self._stored(k, t, 1.0)
+            stored = stored_by[t]
             tapers.append([])
             for j, (alpha, slope) in enumerate(self.lines[k]):
                 if j == 0:
@@ -222,14 +224,14 @@ class ChoiceProgramme:
                 self.rows.append(Row(terms, alpha + slope * car.start_kwh))
         self.tapers.append(tapers)
 
-    def _stored(self, k: int, boundary: int, sign: float) -> dict[int, float]:
-        """Car `k`'s energy stored before `boundary`, times `sign`."""
+    def _stored(self, k: int, boundary: int) -> dict[int, float]:
+        """Car `k`'s energy stored before `boundary`."""
         car = self.cars[k]
         charge, discharge = car.request.charge, car.request.discharge
         terms: dict[int, float] = {}
         for t, hours in enumerate(car.horizon.hours[:boundary]):
-            terms[self.charges[k][t]] = sign * hours * charge.efficiency
+            terms[self.charges[k][t]] = hours * charge.efficiency
             column = self.discharges[k][t]
             if column is not None and discharge is not None:
-                terms[column] = -sign * hours / discharge.efficiency
+                terms[column] = -hours / discharge.efficiency
         return terms

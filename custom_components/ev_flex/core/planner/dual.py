@@ -56,7 +56,10 @@ class WarmProgramme:
         self.upper = [*upper, *(0.0 if row.equal else math.inf for row in rows)]
         # Pivots in all solves so far.
         self.pivots = 0
-        self._fresh()
+        # The tableau is built at the first `solve`: a programme solved only once
+        # (`solve_once`) needs none.
+        self.built = self.stale = False
+        self._dual_feasible_start()
 
     @property
     def width(self) -> int:
@@ -68,7 +71,7 @@ class WarmProgramme:
         if self.lower[column] == lower and self.upper[column] == upper:
             return
         self.lower[column], self.upper[column] = lower, upper
-        if self.position[column] >= 0:
+        if not self.built or self.position[column] >= 0:
             return
         before = self.value[column]
         cost = self.reduced[column]
@@ -87,7 +90,7 @@ class WarmProgramme:
     def solve(self, most_pivots: int) -> list[float] | None:
         """The columns' values at the optimum (slacks left out); None where the bounds leave
         no solution, or none was found within `most_pivots` from scratch."""
-        if not self.stale:
+        if self.built and not self.stale:
             solved = self._pivot_to_optimum(most_pivots)
             if solved is not None and self._holds(solved):
                 return solved[: self.columns]
@@ -141,17 +144,23 @@ class WarmProgramme:
         self.reduced = list(self.costs)
         self.at_upper = [False] * width
         self.value = [0.0] * width
-        self.stale = False
+        self.built, self.stale = True, False
         self._proved_infeasible = False
+        self._dual_feasible_start()
         for j in range(count):
             cheap_up = self.reduced[j] < 0.0
-            if cheap_up and not math.isfinite(self.upper[j]):
-                raise ValueError("a column below zero cost without an upper bound")
             self.at_upper[j] = cheap_up
             self.value[j] = self.upper[j] if cheap_up else self.lower[j]
         for r, row in enumerate(self.source):
             moved = sum(a * self.value[j] for j, a in row.coefficients.items())
             self.value[count + r] = row.bound - moved
+
+    def _dual_feasible_start(self) -> None:
+        """Refuse a column whose cost is below 0 without an upper bound: the slacks' basis
+        would not be dual feasible."""
+        for j in range(self.columns):
+            if self.costs[j] < 0.0 and not math.isfinite(self.upper[j]):
+                raise ValueError("a column below zero cost without an upper bound")
 
     def _shift(self, column: int, change: float) -> None:
         """A nonbasic column moved by `change`: the basic values follow."""
