@@ -98,6 +98,42 @@ def test_each_solve_after_a_change_of_bounds_matches_highs(
             assert least - 1e-7 <= slack <= most + 1e-7
 
 
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(changing_programmes())
+def test_a_cutoff_below_the_optimum_stops_the_solve_and_the_next_solve_still_finds_it(
+    programme: tuple[list[float], list[Row], list[float], list[tuple[int, float, float]]],
+) -> None:
+    """Each dual pivot's cost is a lower bound of the optimum: a solve stops once it reaches
+    the cutoff, leaving a basis the next solve goes on from; a cutoff above the optimum
+    changes nothing."""
+    costs, rows, upper, changes = programme
+    count = len(costs)
+    warm = WarmProgramme(costs, rows, [0.0] * count, upper)
+    columns = [(0.0, high) for high in upper]
+    slacks = [(0.0, 0.0 if row.equal else math.inf) for row in rows]
+    for column, low, high in [(0, 0.0, upper[0]), *changes]:
+        if column < count:
+            columns[column] = (low, high)
+        else:
+            slacks[column - count] = (low, high)
+        warm.set_bounds(column, low, high)
+        reference = _highs(costs, rows, columns, slacks)
+        if reference is None:
+            assert warm.solve(500, cutoff=0.0) is None
+            continue
+        margin = 1e-6 * (1.0 + abs(reference))
+        assert warm.solve(500, cutoff=reference - 1e3 * margin) is None
+        assert warm.cut_off
+        values = warm.solve(500, cutoff=reference + margin)
+        assert values is not None
+        assert not warm.cut_off
+        objective = sum(c * x for c, x in zip(costs, values, strict=True))
+        assert objective == pytest.approx(reference, rel=1e-7, abs=1e-7)
+        assert warm.objective == pytest.approx(reference, rel=1e-7, abs=1e-7)
+
+
 def test_a_change_that_leaves_a_column_dual_infeasible_solves_from_the_slacks() -> None:
     """A slack at its upper bound, where its reduced cost is below 0, released to no upper
     bound can't keep the basis: the tableau is built again, and the optimum is still found."""

@@ -48,11 +48,12 @@ class SlotWay:
 
 @dataclass(frozen=True, slots=True)
 class Solved:
-    """A choice's powers (per car: charge and discharge per slot) and what they leave short of
-    the boundaries' needs (kWh)."""
+    """A choice's powers (per car: charge and discharge per slot), what they leave short of
+    the boundaries' needs (kWh), and the programme's cost of them."""
 
     flows: list[tuple[list[float], list[float]]]
     short_kwh: float
+    objective: float
 
 
 class ChoiceProgramme:
@@ -91,10 +92,13 @@ class ChoiceProgramme:
         """The pivots of every solve so far times the tableau's size."""
         return self.warm.pivots * len(self.rows) * self.warm.width
 
-    def solve(self, ways: list[list[SlotWay]], once: bool = False) -> Solved | None:
+    def solve(
+        self, ways: list[list[SlotWay]], once: bool = False, cutoff: float = math.inf
+    ) -> Solved | None:
         """The cheapest powers with each car charging in each slot as `ways` say; None without
-        a solution, or where it misses the protective level. `once`: the only choice solved,
-        from scratch (`WarmProgramme.solve_once`)."""
+        a solution, where it misses the protective level, or where the programme's cost of
+        them is at least `cutoff`. `once`: the only choice solved, from scratch
+        (`WarmProgramme.solve_once`)."""
         for k, own in enumerate(ways):
             for t, way in enumerate(own):
                 if self._ways is None or self._ways[k][t] != way:
@@ -104,7 +108,7 @@ class ChoiceProgramme:
         if once:
             values = self.warm.solve_once(pivots, self._implied(ways))
         else:
-            values = self.warm.solve(pivots)
+            values = self.warm.solve(pivots, cutoff)
         if values is None:
             return None
         if any(values[c] > MET_KWH for c, target in self.shortfalls if not target):
@@ -116,7 +120,8 @@ class ChoiceProgramme:
             )
             for k in range(len(self.cars))
         ]
-        return Solved(flows, sum(values[c] for c, _ in self.shortfalls))
+        objective = sum(cost * value for cost, value in zip(self.costs, values, strict=True))
+        return Solved(flows, sum(values[c] for c, _ in self.shortfalls), objective)
 
     def _implied(self, ways: list[list[SlotWay]]) -> set[int]:
         """The rows of the room in the battery that the last boundary's implies: every one

@@ -52,6 +52,8 @@ class WarmProgramme:
         ]
         self._checked = -_CHECKED_PIVOTS
         self.costs = [*costs, *([0.0] * len(rows))]
+        self._priced = [(j, cost) for j, cost in enumerate(costs) if cost]
+        self.cut_off = False
         self.lower = [*lower, *([0.0] * len(rows))]
         self.upper = [*upper, *(0.0 if row.equal else math.inf for row in rows)]
         # Pivots in all solves so far.
@@ -87,17 +89,19 @@ class WarmProgramme:
         if after != before:
             self._shift(column, after - before)
 
-    def solve(self, most_pivots: int) -> list[float] | None:
+    def solve(self, most_pivots: int, cutoff: float = math.inf) -> list[float] | None:
         """The columns' values at the optimum (slacks left out); None where the bounds leave
-        no solution, or none was found within `most_pivots` from scratch."""
+        no solution, where the optimum costs at least `cutoff` (`cut_off`), or where none was
+        found within `most_pivots` from scratch."""
+        self.cut_off = False
         if self.built and not self.stale:
-            solved = self._pivot_to_optimum(most_pivots)
+            solved = self._pivot_to_optimum(most_pivots, cutoff)
             if solved is not None and self._holds(solved):
                 return solved[: self.columns]
-            if solved is None and self._proved_infeasible:
+            if solved is None and (self._proved_infeasible or self.cut_off):
                 return None
         self._fresh()
-        solved = self._pivot_to_optimum(most_pivots)
+        solved = self._pivot_to_optimum(most_pivots, cutoff)
         if solved is None or not self._holds(solved):
             return None
         return solved[: self.columns]
@@ -204,9 +208,20 @@ class WarmProgramme:
                 best, choice, size = min(ratio, best), j, abs(a)
         return choice
 
-    def _pivot_to_optimum(self, most_pivots: int) -> list[float] | None:
+    @property
+    def objective(self) -> float:
+        """The cost of the current values: at a dual feasible basis, a lower bound of the
+        optimum that every pivot raises."""
+        value = self.value
+        return sum(cost * value[j] for j, cost in self._priced)
+
+    def _pivot_to_optimum(self, most_pivots: int, cutoff: float) -> list[float] | None:
         self._proved_infeasible = False
+        bounded = math.isfinite(cutoff)
         for _ in range(most_pivots):
+            if bounded and self.objective >= cutoff:
+                self.cut_off = True
+                return None
             leaving = self._leaving()
             if leaving is None:
                 return self.value

@@ -33,6 +33,7 @@ from . import (
     validate_request,
     validate_site,
 )
+from .choice_programme import SHORT_COST
 from .exchange import energy_path, house_grid, lower_peak, trade_hours
 from .joint import plan_jointly, without_limits
 from .patterns import BEYOND_A_DAY, WITHIN_A_DAY, Judging, applies, relaxed, search_slots
@@ -667,6 +668,13 @@ def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _
             return True
         return cost < other.total - _BOUND_GAP * (1.0 + abs(other.total))
 
+    def limit(plan: _Coordinated) -> float:
+        """A plan that meets the targets as well is better only below its cost (`_better`);
+        one that meets them better may cost anything."""
+        if plan.shortfall > _SHORTFALL_KWH:
+            return math.inf
+        return plan.total + SHORT_COST * plan.shortfall
+
     judging = Judging(
         partial(_from_flows, cars, base),
         _better,
@@ -674,6 +682,7 @@ def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _
         good_enough,
         partial(_house_cost, cars, base),
         worth,
+        limit,
     )
     budget = WITHIN_A_DAY if len(base) <= _POLISHED_SLOTS else BEYOND_A_DAY
     return search_slots(cars, base, best.flows, best, judging, budget, flows)

@@ -18,7 +18,9 @@ and the rest is a linear programme:
 
 Every choice is the same programme with other bounds (`choice_programme.py`), so each is solved
 from the basis the last one left (`dual.py`): a few pivots where it differs from the last
-choice in a few slots.
+choice in a few slots. Each dual pivot's cost is a lower bound of the choice's, so a solve stops
+as soon as it reaches the cost from which no choice beats the best plan (`_Descent.cutoff`):
+most choices tried are dropped within a few pivots.
 
 The search starts from the site plan's slots. Up to `_BRANCHED_SLOTS` slots it branches and
 bounds (`_branch_and_bound`): the programme with the slots not yet decided open to any power
@@ -36,11 +38,12 @@ made up in its marginal slot, energy moved past a car's last need counting as lo
 Beyond a day (and wherever the first descent spends its budget) a second descent from the
 same start ranks all the changes that way, and beyond a day a third starts from the slots
 where the cars charge in the programme without the minimum powers (`relaxed`, rounded); the
-best plan wins. Beyond a day, a last descent from it tries the cars' moves that save the
-most import price (`_priced_moves`), which the estimate may rank last. Where the branch and
-bound spent its budget, both its own plan and the descents' best are searched by branch and
-bound again over windows of a few slots with the rest held (`_window_searches`), and the better
-plan wins: there two cars may trade many slots at once, which no single change pays for.
+best plan wins. Beyond a day, a last sweep from it tries every move of a slot by one car, the
+most import price saved first (`_priced_moves`), which the estimate may rank last. Where the
+branch and bound spent its budget, both its own plan and the descents' best are searched by
+branch and bound again over windows of a few slots with the rest held (`_window_searches`),
+and the better plan wins: there two cars may trade many slots at once, which no single change
+pays for.
 
 A taper adds, per charged slot, the power at most each falling piece of the taper at the
 slot's start energy (linear in the powers before). Where the taper falls below the minimum, a
@@ -56,11 +59,12 @@ import.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 import heapq
 from itertools import pairwise
+import math
 
 from .choice_programme import MET_KWH, SHORT_COST, ChoiceProgramme, SlotWay, Solved
 from .curve import ChargeCurve
@@ -81,6 +85,8 @@ _BRANCH_ROUNDS = 3
 # (`_lines`), where the taper is below the minimum.
 _AT_LEAST = -1
 _FILLS = -2
+# The programme's cost may pass a cutoff by this share (rounding) before a choice is dropped.
+_CUTOFF_MARGIN = 1e-9
 # An open slot whose power is this close (kWh) to 0 or the minimum is not split further.
 _SPLIT_KWH = 1e-6
 # Not yet decided (a node of `_branch_and_bound`): any power from 0 up to the curve, and a car
@@ -114,36 +120,34 @@ def applies(cars: Sequence[Car]) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Budget:
-    """How long a search may run: programmes solved at most, of the changes beyond the
-    smallest ones how many it tries from each choice (the likeliest first; None: all),
-    whether a second descent tries the likeliest of all changes first (one does anyway where
-    the first spends its budget), the programmes of a third one from the plan without the
-    minimum powers, rounded (`_rounded_descent`; 0: none), and of a last one over single
-    cars' moves by the import price they save (`_priced_moves`; 0: none)."""
+    """How long a search may run: programmes solved at most, whether a second descent tries
+    the likeliest of all changes first (one does anyway where the first spends its budget),
+    the programmes of a third one from the plan without the minimum powers, rounded
+    (`_rounded_descent`; 0: none), and of a last sweep over single cars' moves by the import
+    price they save (`_priced_moves`; 0: none)."""
 
     programmes: int
-    wide_changes: int | None
     likeliest_too: bool = False
     rounded: int = 0
     priced: int = 0
 
 
-# Each programme is a few milliseconds on a day of quarters. On up to a day every change is
-# tried; a second descent there took half as long again for gains below 3e-4. Beyond, the plans
-# from each car planned first (`multi._other_orders`) are a closer start, and shorter descents
-# keep a plan within seconds; the second one took the scans' houses above 0.1 % from 8 to 6
-# of 48. The third took the last of 36 real-price houses from 0.32 % to 0.08 % and three more
-# below 1e-5, as well with 250 programmes as with 500 (150 left that house at 0.21 %), for a
-# tenth more time.
-WITHIN_A_DAY = Budget(1500, None)
-BEYOND_A_DAY = Budget(500, 200, likeliest_too=True, rounded=250, priced=500)
-# Of a car's moves, the last descent beyond a day tries this many saving the most import price.
-# The house's estimate (`_Estimate`) counts a move into an hour at the capacity tariff's peak
-# as raising it, where the programme lowers a car's power in another slot of the hour instead:
-# a house on noise prices stayed 0.85 % above the optimum, one move away from it, ranked
-# 3,121st of 3,310 moves. On the 12 such houses, those above 0.1 % went from 4 to 3; on 47
-# real-price houses one went from 5.6e-6 to 3e-10, none worse, in 5 % more time.
-_PRICED_MOVES = 300
+# Each programme is a few milliseconds on a day of quarters, and a fraction of one where the
+# programme's cost reaches the best plan's within a few pivots (`_Descent.cutoff`). On up to a
+# day every change is tried; a second descent there took half as long again for gains below
+# 3e-4. Beyond, the plans from each car planned first (`multi._other_orders`) are a closer
+# start; the second descent took the scans' houses above 0.1 % from 8 to 6 of 48. The third
+# took the last of 36 real-price houses from 0.32 % to 0.08 % and three more below 1e-5. The
+# last one tries every move of a slot by one car (`_priced_moves`): the estimate (`_Estimate`)
+# counts a move into an hour at the capacity tariff's peak as raising it, where the programme
+# lowers a car's power in another slot of the hour instead, and ranks such moves last. With
+# the cutoff, 3,000 programmes per descent and every wide change, ranked, rather than 500 of
+# the likeliest 200, and every move rather than the 300 saving the most import price: of 40
+# real-price houses of 28-36 hours, those above 0.1 % of the optimum went from 7 (up to
+# 2.4 %) to none (the worst 0.042 %), in about 1.6 times the time (the slowest 21 s); of 12
+# on noise prices, from 3 to 2.
+WITHIN_A_DAY = Budget(1500)
+BEYOND_A_DAY = Budget(3000, likeliest_too=True, rounded=250, priced=10_000)
 # Up to this many slots, the search starts with a branch and bound over the choices of slots
 # (`_branch_and_bound`): at most `_BRANCHED_PROGRAMMES` programmes, and at most
 # `_BRANCHED_WORK` of the work of solving them (their pivots times the tableau's rows and
@@ -159,7 +163,10 @@ _PRICED_MOVES = 300
 # alone, one of 32 slots never reached a plan within the budget and ended 9.5 % above the
 # optimum; with the plunge it reaches it, and that set's total went from 137 s to 113 s. Up to
 # 64 slots rather than 48, the set's cases above 0.1 % went from 3 to 2 (one of 49 slots 8.8 %
-# above went to the optimum), in 129 s, the slowest 22 s against 11 s.
+# above went to the optimum), in 129 s, the slowest 22 s against 11 s. A child whose solve
+# reaches the best plan's cost stops there (`_Descent.cutoff`), so the work budget covers more
+# nodes: one of those two went from 6.5 % to 3.4 % above, and the sets of up to 48 hours and
+# 12 hours of quarters took 18 s and 76 s instead of 22 s and 84 s.
 _BRANCHED_SLOTS = 64
 _BRANCHED_WORK = 2_000_000_000
 _BRANCHED_PROGRAMMES = 5000
@@ -206,6 +213,9 @@ class Judging[Judged]:
     # that much short (kWh), or any plan costing more, may beat a plan by more than the gap.
     cost: Callable[[_Flows], float]
     worth: Callable[[float, float, Judged], bool]
+    # The cost with each kWh short priced at `SHORT_COST` from which no plan is better than
+    # this one (infinite where none is known).
+    limit: Callable[[Judged], float]
 
 
 def search_slots[Judged](
@@ -241,7 +251,7 @@ def search_slots[Judged](
         if rounded is not None and judging.better(rounded.best, best.best):
             best = rounded
     if budget.priced:
-        best.descend_over(partial(_priced_moves, problem, chosen), budget.priced)
+        best.sweep(partial(_priced_moves, problem, chosen), budget.priced)
     if windowed is not None:
         _window_searches(best, chosen, _WINDOWS_WORK)
         if judging.better(windowed.best, best.best):
@@ -280,7 +290,7 @@ def _branch_and_bound[Judged](
     those choices): no node is left, and no leaf's plan cost more than its node. And the work
     it spent (`_open_node`)."""
     problem, judging = descent.problem, descent.judging
-    node_of = partial(_open_node, problem, judging.cost, chosen)
+    node_of = partial(_open_node, descent, chosen)
     ways = _ways(problem, chosen)
     closed = {slot: _OFF for slot, own in ways.items() if own == (_OFF,)}
     root, work = node_of({**(decided or {}), **closed})
@@ -418,15 +428,14 @@ def _settled(problem: _Problem, chosen: list[int], node: _Node) -> _Choice:
     ]
 
 
-def _open_node(
-    problem: _Problem,
-    cost: Callable[[_Flows], float],
-    chosen: list[int],
-    fixed: dict[tuple[int, int], int],
+def _open_node[Judged](
+    descent: _Descent[Judged], chosen: list[int], fixed: dict[tuple[int, int], int]
 ) -> tuple[_Node | None, int]:
     """A node's powers and their cost: each decided slot as `fixed` says, the others of the
-    chosen cars open; None without a solution. And the work of solving its programme
+    chosen cars open; None without a solution, or where none below the node may beat the
+    best plan (`_Descent.cutoff`). And the work of solving its programme
     (`ChoiceProgramme.work`), 0 where it was not solved."""
+    problem = descent.problem
     n = len(problem.base)
     choice = [
         [fixed.get((k, t), _OPEN) != _OFF for t in range(n)] for k in range(len(problem.cars))
@@ -436,11 +445,11 @@ def _open_node(
         for k in range(len(problem.cars))
     ]
     before = _work(problem)
-    solved = _solved(problem, choice, branches)
+    solved = _solved(problem, choice, branches, cutoff=descent.cutoff())
     work = _work(problem) - before
     if solved is None:
         return None, work
-    paid = cost(solved.flows)
+    paid = descent.calibrated(solved)
     rank = paid + SHORT_COST * solved.short_kwh
     return _Node(rank, paid, solved.short_kwh, fixed, solved.flows), work
 
@@ -500,7 +509,8 @@ def _rounded_descent[Judged](
         for (pcs, _), least in zip(without_minimums, problem.least, strict=True)
     ]
     branches = _branches(problem, choice, without_minimums)
-    for powers in _solutions(problem, choice, branches):
+    for solved in _solutions(problem, choice, branches):
+        powers = solved.flows
         judged = judging.judge(powers)
         if judged is not None:
             descent = _Descent(problem, judging, judged, powers)
@@ -521,6 +531,23 @@ class _Descent[Judged]:
         # Choices already tried, with how each car charges in each slot: a later round meets
         # most of them again.
         self.seen: set[tuple[_Key, _Key]] = set()
+        # What the house pays beyond the programme's cost (the same for every choice): read
+        # off the first solution.
+        self.offset: float | None = None
+
+    def cutoff(self) -> float:
+        """The programme's cost from which no choice beats the best plan (`Judging.limit`)."""
+        if self.offset is None:
+            return math.inf
+        limit = self.judging.limit(self.best)
+        return limit - self.offset + _CUTOFF_MARGIN * (1.0 + abs(limit))
+
+    def calibrated(self, solved: Solved) -> float:
+        """What the house pays with a solution's powers; the first one read sets `offset`."""
+        paid = self.judging.cost(solved.flows)
+        if self.offset is None:
+            self.offset = paid + SHORT_COST * solved.short_kwh - solved.objective
+        return paid
 
     def improves(self, other: _Choice, around: _Flows | None = None) -> bool:
         """Whether the plan with these slots is better than the best so far (kept if so), each
@@ -532,7 +559,9 @@ class _Descent[Judged]:
             return False
         self.seen.add(key)
         found = False
-        for powers in _solutions(problem, other, branches):
+        for solved in _solutions(problem, other, branches, self.cutoff()):
+            powers = solved.flows
+            self.calibrated(solved)
             if not judging.may_beat(powers, self.best) or not _within_curves(problem, powers):
                 continue
             judged = judging.judge(powers)
@@ -547,7 +576,7 @@ class _Descent[Judged]:
         nothing, the plan is good enough, or the budget is spent. The plan's own slots first:
         its powers may not be the best for them."""
         self.improves(choice)
-        changes = self.changes(choice, chosen, budget, likeliest_first)
+        changes = self.changes(choice, chosen, likeliest_first)
         unchanged = position = 0
         while (
             len(self.seen) <= budget.programmes
@@ -558,32 +587,32 @@ class _Descent[Judged]:
             position += 1
             unchanged += 1
             if self.improves(other):
-                choice, changes = other, self.changes(other, chosen, budget, likeliest_first)
+                choice, changes = other, self.changes(other, chosen, likeliest_first)
                 unchanged = position = 0
 
-    def descend_over(
-        self, changes_of: Callable[[_Choice], Iterable[_Change]], programmes: int
-    ) -> None:
-        """Keep the first of the changes (`changes_of` the plan's choice) that makes the plan
-        better, and start again, until none does or `programmes` more are spent."""
+    def sweep(self, changes_of: Callable[[_Choice], list[_Change]], programmes: int) -> None:
+        """Try the changes (`changes_of` the plan's choice) in turn, keeping each that makes
+        the plan better and going on from there with the changes of its choice, until a whole
+        round finds none or `programmes` more are spent."""
         limit = len(self.seen) + programmes
-        improved = True
-        while improved and not self.judging.good_enough(self.best):
-            improved = False
-            choice = _choice_of(self.problem, self.around)
-            for change in changes_of(choice):
-                if len(self.seen) > limit:
-                    return
-                if self.improves(_changed(choice, change)):
-                    improved = True
-                    break
+        choice = _choice_of(self.problem, self.around)
+        changes = changes_of(choice)
+        position = unchanged = 0
+        while (
+            unchanged < len(changes)
+            and len(self.seen) <= limit
+            and not self.judging.good_enough(self.best)
+        ):
+            change = changes[position % len(changes)]
+            position, unchanged = position + 1, unchanged + 1
+            if self.improves(_changed(choice, change)):
+                choice = _choice_of(self.problem, self.around)
+                changes = changes_of(choice)
+                unchanged = 0
 
-    def changes(
-        self, choice: _Choice, chosen: list[int], budget: Budget, likeliest_first: bool
-    ) -> list[_Choice]:
-        """The small changes and the wide ones; the wide ones (all of them, with
-        `likeliest_first`) by what the house would pay with the powers simply moved, the
-        cheapest first."""
+    def changes(self, choice: _Choice, chosen: list[int], likeliest_first: bool) -> list[_Choice]:
+        """The small changes, then the wide ones by what the house would pay with the powers
+        simply moved, the cheapest first; or, `likeliest_first`, all of them so."""
         hour_of = self.problem.cars[0].hour_of
         estimate = _Estimate(self.problem, self.around, hour_of)
         moves = _moves(choice, chosen, hour_of)
@@ -593,7 +622,7 @@ class _Descent[Judged]:
                 *_chains(chosen, moves, estimate, hour_of),
             ),
             key=estimate.moved,
-        )[: budget.wide_changes]
+        )
         small = _small_changes(choice, chosen, moves)
         ordered = (
             sorted((*small, *wide), key=estimate.moved) if likeliest_first else (*small, *wide)
@@ -609,22 +638,24 @@ def relaxed(cars: list[Car], base: list[float]) -> _Flows | None:
     return _powers(problem, every, [[_AT_LEAST] * len(base) for _ in cars], relax=True)
 
 
-def _solutions(problem: _Problem, choice: _Choice, branches: _Branches) -> Iterator[_Flows]:
+def _solutions(
+    problem: _Problem, choice: _Choice, branches: _Branches, cutoff: float = math.inf
+) -> Iterator[Solved]:
     """The cheapest powers for this choice, charging in each slot as `branches` say, then as
-    each solution's energies say while that changes them (`_branches`). Where that has no
-    solution, `_retried`."""
+    each solution's energies say while that changes them (`_branches`), each where the
+    programme's cost of them is below `cutoff`. Where that has no solution, `_retried`."""
     tried = [branches]
     for _ in range(_BRANCH_ROUNDS):
-        powers = _powers(problem, choice, branches)
-        if powers is None:
+        solved = _solved(problem, choice, branches, cutoff=cutoff)
+        if solved is None:
             retried = _retried(branches, tried)
             if retried is None:
                 return
             branches = retried
             tried.append(branches)
             continue
-        yield powers
-        branches = _branches(problem, choice, powers)
+        yield solved
+        branches = _branches(problem, choice, solved.flows)
         if branches in tried:
             return
         tried.append(branches)
@@ -738,7 +769,7 @@ def _small_changes(choice: _Choice, chosen: list[int], moves: _Moves) -> Iterato
 
 def _priced_moves(problem: _Problem, chosen: list[int], choice: _Choice) -> list[_Change]:
     """Each car's moves of a slot to another, the most import price saved first, but none from
-    before a car's last need to after it; `_PRICED_MOVES` of them."""
+    before a car's last need to after it."""
     prices = [price.import_price for price in problem.cars[0].horizon.prices]
     moves: list[tuple[float, int, int, int]] = []
     for k in chosen:
@@ -751,8 +782,8 @@ def _priced_moves(problem: _Problem, chosen: list[int], choice: _Choice) -> list
             for entered in off
             if not left < last <= entered
         )
-    cheapest = heapq.nsmallest(_PRICED_MOVES, moves)
-    return [{k: ((left, False), (entered, True))} for _, k, left, entered in cheapest]
+    moves.sort()
+    return [{k: ((left, False), (entered, True))} for _, k, left, entered in moves]
 
 
 def _moves(choice: _Choice, chosen: list[int], hour_of: list[int]) -> _Moves:
@@ -974,10 +1005,15 @@ def _work(problem: _Problem) -> int:
 
 
 def _solved(
-    problem: _Problem, choice: _Choice, branches: _Branches, relax: bool = False
+    problem: _Problem,
+    choice: _Choice,
+    branches: _Branches,
+    relax: bool = False,
+    cutoff: float = math.inf,
 ) -> Solved | None:
     """The cheapest powers of a choice, solved on the problem's programme from the last
-    choice's basis; None without a solution."""
+    choice's basis; None without a solution, or where the programme's cost of it is at least
+    `cutoff`."""
     ways = _slot_ways(problem, choice, branches, relax)
     if ways is None:
         return None
@@ -987,7 +1023,7 @@ def _solved(
         )
         problem.programme.append(programme)
     # The programme with every slot open to every car is the only one its problem solves.
-    return problem.programme[0].solve(ways, once=relax)
+    return problem.programme[0].solve(ways, once=relax, cutoff=cutoff)
 
 
 def _slot_ways(
