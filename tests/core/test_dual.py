@@ -1,6 +1,7 @@
 """The warm dual simplex of the slots' search, against HiGHS on random programmes whose bounds
 change between solves."""
 
+from collections.abc import Iterator
 import math
 
 import highspy
@@ -12,6 +13,8 @@ from custom_components.ev_flex.core.planner.dual import WarmProgramme
 from custom_components.ev_flex.core.planner.simplex import Row
 
 _Bounds = list[tuple[float, float]]
+# Costs, rows, upper bounds and changes of bounds (column, lower, upper).
+_Programme = tuple[list[float], list[Row], list[float], list[tuple[int, float, float]]]
 
 
 def _highs(costs: list[float], rows: list[Row], columns: _Bounds, slacks: _Bounds) -> float | None:
@@ -36,9 +39,7 @@ def _highs(costs: list[float], rows: list[Row], columns: _Bounds, slacks: _Bound
 
 
 @st.composite
-def changing_programmes(
-    draw: st.DrawFn,
-) -> tuple[list[float], list[Row], list[float], list[tuple[int, float, float]]]:
+def changing_programmes(draw: st.DrawFn) -> _Programme:
     """Costs, rows and upper bounds (finite wherever the cost is below 0), and bound changes of
     columns and slacks to solve after in turn."""
     count = draw(st.integers(1, 8))
@@ -65,13 +66,11 @@ def changing_programmes(
     return costs, rows, upper, changes
 
 
-@settings(
-    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
-)
-@given(changing_programmes())
-def test_each_solve_after_a_change_of_bounds_matches_highs(
-    programme: tuple[list[float], list[Row], list[float], list[tuple[int, float, float]]],
-) -> None:
+def _changed_in_turn(
+    programme: _Programme,
+) -> Iterator[tuple[WarmProgramme, float | None, _Bounds, _Bounds]]:
+    """The warm programme after each change of bounds in turn, with HiGHS's optimum under
+    those bounds and the columns' and slacks' bounds."""
     costs, rows, upper, changes = programme
     count = len(costs)
     warm = WarmProgramme(costs, rows, [0.0] * count, upper)
@@ -83,7 +82,16 @@ def test_each_solve_after_a_change_of_bounds_matches_highs(
         else:
             slacks[column - count] = (low, high)
         warm.set_bounds(column, low, high)
-        reference = _highs(costs, rows, columns, slacks)
+        yield warm, _highs(costs, rows, columns, slacks), columns, slacks
+
+
+@settings(
+    max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(changing_programmes())
+def test_each_solve_after_a_change_of_bounds_matches_highs(programme: _Programme) -> None:
+    costs, rows = programme[0], programme[1]
+    for warm, reference, columns, slacks in _changed_in_turn(programme):
         values = warm.solve(500)
         if reference is None:
             assert values is None
@@ -103,23 +111,13 @@ def test_each_solve_after_a_change_of_bounds_matches_highs(
 )
 @given(changing_programmes())
 def test_a_cutoff_below_the_optimum_stops_the_solve_and_the_next_solve_still_finds_it(
-    programme: tuple[list[float], list[Row], list[float], list[tuple[int, float, float]]],
+    programme: _Programme,
 ) -> None:
     """Each dual pivot's cost is a lower bound of the optimum: a solve stops once it reaches
     the cutoff, leaving a basis the next solve goes on from; a cutoff above the optimum
     changes nothing."""
-    costs, rows, upper, changes = programme
-    count = len(costs)
-    warm = WarmProgramme(costs, rows, [0.0] * count, upper)
-    columns = [(0.0, high) for high in upper]
-    slacks = [(0.0, 0.0 if row.equal else math.inf) for row in rows]
-    for column, low, high in [(0, 0.0, upper[0]), *changes]:
-        if column < count:
-            columns[column] = (low, high)
-        else:
-            slacks[column - count] = (low, high)
-        warm.set_bounds(column, low, high)
-        reference = _highs(costs, rows, columns, slacks)
+    costs = programme[0]
+    for warm, reference, _, _ in _changed_in_turn(programme):
         if reference is None:
             assert warm.solve(500, cutoff=0.0) is None
             continue
