@@ -575,7 +575,8 @@ class _Descent[Judged]:
         found = False
         for solved in _solutions(problem, other, branches, self.cutoff()):
             powers = solved.flows
-            self.calibrated(solved)
+            if self.offset is None:
+                self.calibrated(solved)
             if not judging.may_beat(powers, self.best) or not _within_curves(problem, powers):
                 continue
             judged = judging.judge(powers)
