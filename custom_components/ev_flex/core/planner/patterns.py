@@ -787,6 +787,33 @@ def _small_changes(choice: _Choice, chosen: list[int], moves: _Moves) -> Iterato
 def _priced_moves(problem: _Problem, chosen: list[int], choice: _Choice) -> list[_Change]:
     """Each car's moves of a slot to another, the most import price saved first, but none from
     before a car's last need to after it."""
+    return [
+        {k: ((left, False), (entered, True))}
+        for k, left, entered in _moves_by_price(problem, chosen, choice)
+    ]
+
+
+def _handoffs(problem: _Problem, chosen: list[int], choice: _Choice) -> list[_Change]:
+    """Each move of `_priced_moves` (in that order) with another car taking the slot the move
+    leaves, or leaving the slot it enters: the hour's import budget passes between the cars
+    with the slot."""
+    changes: list[_Change] = []
+    for k, left, entered in _moves_by_price(problem, chosen, choice):
+        move = ((left, False), (entered, True))
+        for j in chosen:
+            if j == k:
+                continue
+            if not choice[j][left]:
+                changes.append({k: move, j: ((left, True),)})
+            if choice[j][entered]:
+                changes.append({k: move, j: ((entered, False),)})
+    return changes
+
+
+def _moves_by_price(
+    problem: _Problem, chosen: list[int], choice: _Choice
+) -> list[tuple[int, int, int]]:
+    """The moves of `_priced_moves` as (car, slot left, slot entered)."""
     prices = [price.import_price for price in problem.cars[0].horizon.prices]
     moves: list[tuple[float, int, int, int]] = []
     for k in chosen:
@@ -800,24 +827,7 @@ def _priced_moves(problem: _Problem, chosen: list[int], choice: _Choice) -> list
             if not left < last <= entered
         )
     moves.sort()
-    return [{k: ((left, False), (entered, True))} for _, k, left, entered in moves]
-
-
-def _handoffs(problem: _Problem, chosen: list[int], choice: _Choice) -> list[_Change]:
-    """Each move of `_priced_moves` (in that order) with another car taking the slot the move
-    leaves, or leaving the slot it enters: the hour's import budget passes between the cars
-    with the slot."""
-    changes: list[_Change] = []
-    for move in _priced_moves(problem, chosen, choice):
-        [(k, ((left, _), (entered, _)))] = move.items()
-        for j in chosen:
-            if j == k:
-                continue
-            if not choice[j][left]:
-                changes.append({**move, j: ((left, True),)})
-            if choice[j][entered]:
-                changes.append({**move, j: ((entered, False),)})
-    return changes
+    return [(k, left, entered) for _, k, left, entered in moves]
 
 
 def _moves(choice: _Choice, chosen: list[int], hour_of: list[int]) -> _Moves:
