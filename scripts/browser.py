@@ -271,7 +271,7 @@ class Browser:
     async def text(self) -> str:
         return str(await self.evaluate(DEEP_TEXT))
 
-    async def _poll(self, check: Callable[[], Awaitable[bool]], seconds: float) -> bool:
+    async def poll(self, check: Callable[[], Awaitable[bool]], seconds: float) -> bool:
         """Ask check twice a second until it says yes (True) or the time is up (False)."""
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(seconds):
@@ -287,7 +287,7 @@ class Browser:
         async def shown() -> bool:
             return needle in await self.text()
 
-        if not await self._poll(shown, seconds):
+        if not await self.poll(shown, seconds):
             raise BrowserError(f"the page never showed {needle!r}; it shows: {await self._gist()}")
 
     async def _wait_until(self, expression: str, seconds: float, missing: str) -> None:
@@ -296,7 +296,7 @@ class Browser:
         async def true() -> bool:
             return bool(await self.evaluate(expression))
 
-        if not await self._poll(true, seconds):
+        if not await self.poll(true, seconds):
             raise BrowserError(f"{missing}; the page shows: {await self._gist()}")
 
     async def wait_for(self, selector: str, seconds: float = 60) -> None:

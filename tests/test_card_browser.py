@@ -186,12 +186,16 @@ EDITOR_OPTIONS = """
 
 async def _card_facts(browser: Browser) -> dict[str, Any]:
     await browser.wait_for("ev-flex-card")
-    for _ in range(60):
-        facts = await browser.evaluate(CARD_FACTS)
-        if facts and facts["charge"]:
-            return dict(facts)
-        await asyncio.sleep(0.5)
-    raise BrowserError(f"the card drew no charging bars: {await browser.text()}")
+    facts: dict[str, Any] = {}
+
+    async def drawn() -> bool:
+        nonlocal facts
+        facts = dict(await browser.evaluate(CARD_FACTS) or {})
+        return bool(facts and facts["charge"])
+
+    if not await browser.poll(drawn, 30):
+        raise BrowserError(f"the card drew no charging bars: {await browser.text()}")
+    return facts
 
 
 def _charging_starts(data: dict[str, Any]) -> list[str]:
@@ -286,14 +290,16 @@ async def _check_in_german(browser: Browser, token: str, data: dict[str, Any]) -
     await browser.set_width(360, 740, mobile=True)
     await browser.goto(f"{dev_instance.BASE_URL}/{DASHBOARD}/card")
     await browser.wait_for_text("Intelligentes Laden: an")
-    facts = await _card_facts(browser)
+    facts: dict[str, Any] = {}
+
+    async def translated() -> bool:
+        nonlocal facts
+        facts = await _card_facts(browser)
+        return bool(facts["state"] == "Wartet auf günstigere Preise")
+
     # The entities' translations load after the card's own words: on a busy machine the state
     # showed its key ("plan_executing_stopped") for a moment.
-    for _ in range(60):
-        if facts["state"] == "Wartet auf günstigere Preise":
-            break
-        await asyncio.sleep(0.5)
-        facts = await _card_facts(browser)
+    await browser.poll(translated, 30)
     cost = f"{data['estimated_cost']:.2f}".replace(".", ",")
     assert facts["state"] == "Wartet auf günstigere Preise", "the entity's state, translated"
     assert facts["reason"].startswith("Wartet auf günstigere Preise: lädt"), facts["reason"]
