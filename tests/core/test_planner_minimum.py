@@ -10,7 +10,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
-from custom_components.ev_flex.core.planner import PlanRequest, plan
+from custom_components.ev_flex.core.planner import PlanRequest, plan, slot_flows
+from custom_components.ev_flex.core.planner.curve import ChargeCurve
 from custom_components.ev_flex.core.planner.site import _bound_search, _CostBounds
 
 from .planner_reference import check_against_reference, price_items
@@ -116,6 +117,30 @@ def test_a_cap_at_the_house_load_leaves_no_charge_below_the_minimum() -> None:
     result = plan(request)
     check_against_reference(request, result, rel_tol=1e-3)
     assert all(s.charge_kw == 0.0 or s.charge_kw >= 2.75 - 1e-9 for s in result.slots)
+
+
+def test_noise_dropped_before_a_charge_at_the_minimum_does_not_cut_it() -> None:
+    # A discharge limit of 1e-9 kW: the path's tiny discharges are noise the powers drop, so
+    # the energy stays a hair above the path, and the next step (at the minimum on the path)
+    # came out 1.1e-9 kW under it.
+    data = {
+        "now": START.isoformat(),
+        "battery": {"capacity_kwh": 40.0, "soc_pct": 50.0},
+        "charge": {"max_kw": 8.6, "efficiency": 0.9, "min_kw": 4.47669925895123},
+        "discharge": {"max_kw": 1e-9, "efficiency": 0.95},
+        "targets": [],
+        "prices": price_items(START, [0.3] * 4, 15, [0.1] * 4),
+    }
+    request = PlanRequest.from_dict(data)
+    curve = ChargeCurve.build(40.0, 8.6, (), 0.9, 40.0)
+    hours = [0.25] * 4
+    start = 20.0
+    drop = 0.25 * 1e-9 / 0.95
+    step = 0.25 * 0.9 * request.charge.min_kw
+    path = [start - drop, start - 2 * drop, start - 2 * drop + step, start - 2 * drop + step]
+    flows = slot_flows(request, curve, hours, [True] * 4, path, start)
+    assert [flow.discharge_kw for flow in flows[:2]] == [0.0, 0.0]
+    assert flows[2].charge_kw >= request.charge.min_kw
 
 
 def test_a_minimum_at_the_full_power_charges_under_the_cap_it_needs() -> None:

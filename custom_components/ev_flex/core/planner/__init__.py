@@ -876,9 +876,16 @@ def slot_flows(
         change = path[b] - energy
         charge_kw = discharge_kw = 0.0
         if change > 0.0:
+            gain = slot_hours * charge.efficiency
             limit = curve.power_limit(energy)
-            charge_kw = _snap(change / (slot_hours * charge.efficiency), limit)
-            charge_kw = min(charge_kw, (upper - energy) / (slot_hours * charge.efficiency))
+            charge_kw = _snap(change / gain, limit)
+            # Noise dropped before (a discharge of `_NOISE_KW`) leaves the energy a hair above
+            # the path; where the path's own step keeps the minimum, so does the power.
+            least = min(charge.min_kw, limit)
+            stepped = (path[b] - (path[b - 1] if b else start_kwh)) / gain
+            if charge_kw < least <= stepped + _NOISE_KW:
+                charge_kw = least
+            charge_kw = min(charge_kw, (upper - energy) / gain)
             # A step within a few reach margins is rounding, even where a short slot or a low
             # efficiency makes its power look larger than the noise.
             noise = charge_kw <= _NOISE_KW or change <= _STEP_NOISE_KWH
