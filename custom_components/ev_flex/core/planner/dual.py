@@ -218,10 +218,10 @@ class WarmProgramme:
     def _pivot_to_optimum(self, most_pivots: int, cutoff: float) -> list[float] | None:
         self._proved_infeasible = False
         bounded = math.isfinite(cutoff)
+        if bounded and self.objective >= cutoff:
+            self.cut_off = True
+            return None
         for _ in range(most_pivots):
-            if bounded and self.objective >= cutoff:
-                self.cut_off = True
-                return None
             leaving = self._leaving()
             if leaving is None:
                 return self.value
@@ -231,14 +231,20 @@ class WarmProgramme:
             if q is None:
                 self._proved_infeasible = True
                 return None
-            self._pivot(r, q, bound)
+            # The pivot raises the cost by the entering column's reduced cost times its step:
+            # where that reaches the cutoff, the pivot (the dearest part of a solve) is spared.
+            step = (self.value[gone] - bound) / self.rows[r][q]
+            if bounded and self.objective + abs(self.reduced[q] * step) >= cutoff:
+                self.cut_off = True
+                return None
+            self._pivot(r, q, bound, step)
         return None
 
-    def _pivot(self, r: int, q: int, bound: float) -> None:
+    def _pivot(self, r: int, q: int, bound: float, step: float) -> None:
+        """Column `q` into the basis for row `r`'s, which leaves at `bound`; `q` moves by
+        `step`."""
         self.pivots += 1
-        line = self.rows[r]
         gone = self.basis[r]
-        step = (self.value[gone] - bound) / line[q]
         value, basis = self.value, self.basis
         moving = [(i, row[q]) for i, row in enumerate(self.rows) if row[q]]
         for i, entry in moving:

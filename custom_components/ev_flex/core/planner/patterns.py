@@ -19,8 +19,8 @@ and the rest is a linear programme:
 Every choice is the same programme with other bounds (`choice_programme.py`), so each is solved
 from the basis the last one left (`dual.py`): a few pivots where it differs from the last
 choice in a few slots. Each dual pivot's cost is a lower bound of the choice's, so a solve stops
-as soon as it reaches the cost from which no choice beats the best plan (`_Descent.cutoff`):
-most choices tried are dropped within a few pivots.
+as soon as it reaches the cost from which no choice beats the best plan (`_Descent.cutoff`), or
+before the pivot that would: most choices tried are dropped within a few pivots.
 
 The search starts from the site plan's slots. Up to `_BRANCHED_SLOTS` slots it branches and
 bounds (`_branch_and_bound`): the programme with the slots not yet decided open to any power
@@ -40,8 +40,9 @@ same start ranks all the changes that way, and beyond a day a third starts from 
 where the cars charge in the programme without the minimum powers (`relaxed`, rounded); the
 best plan wins. Beyond a day, a sweep from it tries every move of a slot by one car, the most
 import price saved first (`_priced_moves`), which the estimate may rank last, and a last one
-each such move with another car taking the slot it leaves or leaving the one it enters
-(`_handoffs`). Where the branch and bound spent its budget, both its own plan and the
+(`_handoffs`) each car adding or dropping a slot, then each such move alone, with another car
+taking the slot it leaves, leaving the one it enters, or both (the two cars swap): a gain there
+often opens a single move again. Where the branch and bound spent its budget, both its own plan and the
 descents' best are searched by branch and bound again over windows of a few slots with the
 rest held (`_window_searches`), and the better plan wins: there two cars may trade many slots
 at once, which no single change pays for.
@@ -125,8 +126,9 @@ class Budget:
     the likeliest of all changes first (one does anyway where the first spends its budget),
     the programmes of a third one from the plan without the minimum powers, rounded
     (`_rounded_descent`; 0: none), of a sweep over single cars' moves by the import price
-    they save (`_priced_moves`; 0: none), and of a last one over those moves with another
-    car taking or leaving a slot they touch (`_handoffs`; 0: none)."""
+    they save (`_priced_moves`; 0: none), and of a last one over single slots and those
+    moves, alone and with another car taking or leaving a slot they touch (`_handoffs`; 0:
+    none)."""
 
     programmes: int
     likeliest_too: bool = False
@@ -152,12 +154,17 @@ class Budget:
 # 5.2 %) to 3 (up to 1.1 %). Last, a sweep over each move with the other car taking the slot
 # left or leaving the slot entered (`_handoffs`): none of those 12 was a move away from a better
 # plan, yet handoffs took one from 0.29 % to the optimum and another from 0.65 % to 0.16 %,
-# for a sixth more time on the real-price houses, where it found nothing more.
+# for a sixth more time on the real-price houses, where it found nothing more. That sweep now
+# also adds and drops single slots, tries each move alone, and has the two cars swap a move's
+# slots: a gain there opens moves the sweep before had tried. Of the last 20 real-price houses,
+# those above 0.1 % went from 3 (1.1 %, 0.21 %, 0.18 %) to none, and of the 12 on noise
+# prices from 1 (0.16 %) to none, with the solves sparing the pivot that reaches the cutoff.
 WITHIN_A_DAY = Budget(1500)
-# Each sweep stops after this much work (`ChoiceProgramme.work`: 6 to 18 s here). A real-price
-# house of 29 hours with V2G, 5.2 % above the optimum before, is still 1.1 % above after both
-# sweeps: they kept gaining for 9e9 and 10e9 of work (21 s and 15 s), the plan took 63 s in
-# all; stopped here, it is the same plan in 51 s.
+# Each sweep stops after this much work (`ChoiceProgramme.work`: 5 to 18 s here). A real-price
+# house of 29 hours with V2G, 5.2 % above the optimum before, was still 1.1 % above after both
+# sweeps: they kept gaining for 9e9 and 10e9 of work. With the pivot that reaches the cutoff
+# spared, the moves' sweep ends by itself within 6e9, and the last one reaches the optimum
+# within it (39-45 s for the whole plan, against 51 s for the 1.1 % one).
 _SWEEP_WORK = 6_000_000_000
 BEYOND_A_DAY = Budget(3000, likeliest_too=True, rounded=250, priced=10_000, handoffs=20_000)
 # Up to this many slots, the search starts with a branch and bound over the choices of slots
@@ -794,12 +801,16 @@ def _priced_moves(problem: _Problem, chosen: list[int], choice: _Choice) -> list
 
 
 def _handoffs(problem: _Problem, chosen: list[int], choice: _Choice) -> list[_Change]:
-    """Each move of `_priced_moves` (in that order) with another car taking the slot the move
-    leaves, or leaving the slot it enters: the hour's import budget passes between the cars
-    with the slot."""
-    changes: list[_Change] = []
+    """Each car adding or dropping a slot; then each move of `_priced_moves` (in that order)
+    alone, with another car taking the slot the move leaves, leaving the slot it enters, or
+    both: the hour's import budget passes between the cars with the slot. After a gain here,
+    a change the earlier sweeps tried may pay again."""
+    changes: list[_Change] = [
+        {k: ((t, not own),)} for k in chosen for t, own in enumerate(choice[k])
+    ]
     for k, left, entered in _moves_by_price(problem, chosen, choice):
         move = ((left, False), (entered, True))
+        changes.append({k: move})
         for j in chosen:
             if j == k:
                 continue
@@ -807,6 +818,8 @@ def _handoffs(problem: _Problem, chosen: list[int], choice: _Choice) -> list[_Ch
                 changes.append({k: move, j: ((left, True),)})
             if choice[j][entered]:
                 changes.append({k: move, j: ((entered, False),)})
+            if choice[j][entered] and not choice[j][left]:
+                changes.append({k: move, j: ((entered, False), (left, True))})
     return changes
 
 
