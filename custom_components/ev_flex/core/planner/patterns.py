@@ -42,10 +42,10 @@ best plan wins. Beyond a day, a sweep from it tries every move of a slot by one 
 import price saved first (`_priced_moves`), which the estimate may rank last, and a last one
 (`_handoffs`) each car adding or dropping a slot, then each such move alone, with another car
 taking the slot it leaves, leaving the one it enters, or both (the two cars swap): a gain there
-often opens a single move again. Where the branch and bound spent its budget, both its own plan and the
-descents' best are searched by branch and bound again over windows of a few slots with the
-rest held (`_window_searches`), and the better plan wins: there two cars may trade many slots
-at once, which no single change pays for.
+often opens a single move again. Where the branch and bound spent its budget, both its own
+plan and the descents' best are searched by branch and bound again over windows of a few slots
+with the rest held (`_window_searches`), and the better plan wins: there two cars may trade
+many slots at once, which no single change pays for.
 
 A taper adds, per charged slot, the power at most each falling piece of the taper at the
 slot's start energy (linear in the powers before). Where the taper falls below the minimum, a
