@@ -4,6 +4,7 @@ Where the charger takes a current, Home Assistant plans with its least current (
 minimum power, so this is the plan most houses with a capacity tariff follow.
 """
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,13 @@ import pytest
 
 from custom_components.ev_flex.core.planner import PlanRequest, plan, slot_flows
 from custom_components.ev_flex.core.planner.curve import ChargeCurve
-from custom_components.ev_flex.core.planner.site import _bound_search, _CostBounds
+from custom_components.ev_flex.core.planner.site import (
+    _bound_search,
+    _cost_bounds,
+    _CostBounds,
+    best_outcome,
+    prepare,
+)
 
 from .planner_reference import check_against_reference, price_items
 
@@ -141,6 +148,34 @@ def test_noise_dropped_before_a_charge_at_the_minimum_does_not_cut_it() -> None:
     flows = slot_flows(request, curve, hours, [True] * 4, path, start)
     assert [flow.discharge_kw for flow in flows[:2]] == [0.0, 0.0]
     assert flows[2].charge_kw >= request.charge.min_kw
+
+
+def test_the_plan_without_the_minimum_is_kept_per_house_for_the_bounds() -> None:
+    # Turns ask for the cap search's bounds again for a house they met before, and the plan
+    # without the minimum behind them took seconds each time with V2G.
+    base, solar = [1.0, 3.0, 0.5, 0.5, 2.0, 0.5], [0.0, 0.0, 3.0, 1.0, 0.0, 0.0]
+    data = {
+        "now": START.isoformat(),
+        "battery": {"capacity_kwh": 50.0, "soc_pct": 13.0},
+        "charge": {"max_kw": 5.5, "efficiency": 1.0, "min_kw": 2.75},
+        "targets": [{"by": (START + timedelta(hours=5)).isoformat(), "soc_pct": 40.0}],
+        "prices": _hours([0.5, 0.25, 0.3, 0.2, 0.5, 0.4]),
+        "site": {"base_load_kw": base, "solar_kw": solar, "peak_price_per_kw": 1.0},
+    }
+    request = PlanRequest.from_dict(data)
+    car = prepare(request)
+    assert car is not None
+    house = [b - s for b, s in zip(base, solar, strict=True)]
+    free = best_outcome(car, house)
+    without = replace(request, charge=replace(request.charge, min_kw=0.0))
+    relaxed = best_outcome(car.with_request(without), house)
+    assert car.relaxed_outcomes == {tuple(house): (relaxed.cost, relaxed.peak)}
+    # Asked again for that house, the bounds are the kept plan's.
+    car.relaxed_outcomes[tuple(house)] = (-1.0, 0.0)
+    bounds = _cost_bounds(car, house, free, 0.0)
+    assert (bounds.lowest, bounds.lowest_peak) == (-1.0, 0.0)
+    # Another request starts afresh.
+    assert car.with_request(request).relaxed_outcomes == {}
 
 
 def test_a_minimum_at_the_full_power_charges_under_the_cap_it_needs() -> None:

@@ -154,6 +154,11 @@ class Car:
     # The lowest cap that reaches, last found from each floor: where the search starts for the
     # next house (another car's plan changes the lowest cap little, if at all).
     lowest_caps: dict[float, float] = field(default_factory=dict, compare=False)
+    # The cost and peak of the best plan without the minimum power, per house: turns ask
+    # `_cost_bounds` again for a house they met before, and it takes seconds with V2G.
+    relaxed_outcomes: dict[tuple[float, ...], tuple[float, float]] = field(
+        default_factory=dict, compare=False
+    )
     # The hours (by first slot) the last plan at a cap took into the taper, per house: where
     # the next cap's plan starts looking (`solve_by_hours`).
     tapering: dict[tuple[float, ...], set[int]] = field(default_factory=dict, compare=False)
@@ -1933,16 +1938,20 @@ def _cost_bounds(car: Car, house: Sequence[float], free: Outcome, low: float) ->
     own = peak_kw(car.hour_groups, car.horizon.hours, house, car.hour_before)
     request = car.request
     relaxed = car.with_request(replace(request, charge=replace(request.charge, min_kw=0.0)))
-    lowest = best_outcome(relaxed, house)
-    cost = lowest.cost
-    if lowest.peak > low + _PEAK_TOLERANCE_KW * (1.0 + low):
+    key = tuple(house)
+    kept = car.relaxed_outcomes.get(key)
+    if kept is None:
+        lowest = best_outcome(relaxed, house)
+        kept = car.relaxed_outcomes[key] = (lowest.cost, lowest.peak)
+    cost, peak = kept
+    if peak > low + _PEAK_TOLERANCE_KW * (1.0 + low):
         # The search without the minimum may start above `low` (its reach under a cap is
         # an estimate), and then its best is no bound: the plan at `low` tells.
         path, _ = solve(relaxed, house, low)
         if missed_kwh(relaxed, path) <= missed_kwh(car, free.path) + _MET_TOLERANCE_KWH:
             cost = min(cost, evaluate(relaxed, house, path, []).cost)
     own_cost = energy_cost(car, house) + peak_cost(car, own)
-    return _CostBounds(free.cost, own_cost, cost, lowest.peak)
+    return _CostBounds(free.cost, own_cost, cost, peak)
 
 
 def _bound_search(
