@@ -8,15 +8,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 import pytest
 
 from custom_components.ev_flex.core.planner import PlanRequest, plan, slot_flows
 from custom_components.ev_flex.core.planner.curve import ChargeCurve
 from custom_components.ev_flex.core.planner.site import (
+    _LOWEST_CAP_TOLERANCE_KW,
     _bound_search,
     _cost_bounds,
     _CostBounds,
+    _lowest_cap,
     best_outcome,
     prepare,
 )
@@ -170,12 +172,43 @@ def test_the_plan_without_the_minimum_is_kept_per_house_for_the_bounds() -> None
     without = replace(request, charge=replace(request.charge, min_kw=0.0))
     relaxed = best_outcome(car.with_request(without), house)
     assert car.relaxed_outcomes == {tuple(house): (relaxed.cost, relaxed.peak)}
+    # The car without the minimum is kept too, with what it keeps for the next house.
+    assert [kept.request.charge.min_kw for kept in car.relaxed_cars.values()] == [0.0]
     # Asked again for that house, the bounds are the kept plan's.
     car.relaxed_outcomes[tuple(house)] = (-1.0, 0.0)
     bounds = _cost_bounds(car, house, free, 0.0)
     assert (bounds.lowest, bounds.lowest_peak) == (-1.0, 0.0)
     # Another request starts afresh.
     assert car.with_request(request).relaxed_outcomes == {}
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    st.floats(0.0, 5.0),
+    st.floats(1e-6, 1.0),
+    st.floats(1e-6, 1.0),
+    st.one_of(st.none(), st.floats(-2.0, 7.0)),
+)
+@example(1.0, 0.25, 1.0, 1.25)
+@example(1.0, 0.25, 1.0, 1.25 + 1e-12)
+@example(1.0, 0.25, 1.0, 1.25 - 1e-12)
+def test_the_lowest_cap_from_a_hint_is_the_lowest_cap(
+    low: float, below: float, above: float, hint: float | None
+) -> None:
+    # From the last house's cap, anywhere or none, the bisection ends at the same cap to its
+    # tolerance; where the cap is the hint, in two tries.
+    lowest = low + below
+    high = lowest + above
+    tried: list[float] = []
+
+    def meets(cap: float) -> bool:
+        tried.append(cap)
+        return cap >= lowest
+
+    found = _lowest_cap(meets, low, high, hint)
+    assert lowest <= found <= lowest + _LOWEST_CAP_TOLERANCE_KW * (1.0 + found)
+    if hint == lowest:
+        assert len(tried) == 2
 
 
 def test_a_minimum_at_the_full_power_charges_under_the_cap_it_needs() -> None:

@@ -159,6 +159,11 @@ class Car:
     relaxed_outcomes: dict[tuple[float, ...], tuple[float, float]] = field(
         default_factory=dict, compare=False
     )
+    # That car without the minimum (by its minimum, 0), kept with what it keeps between houses.
+    relaxed_cars: dict[float, Car] = field(default_factory=dict, compare=False)
+    # The lowest cap whose plan keeps to it and meets the targets, last found by bisection from
+    # each month's peak: where the next house's bisection looks first (`_lowest_cap`).
+    met_caps: dict[float, float] = field(default_factory=dict, compare=False)
     # The hours (by first slot) the last plan at a cap took into the taper, per house: where
     # the next cap's plan starts looking (`solve_by_hours`).
     tapering: dict[tuple[float, ...], set[int]] = field(default_factory=dict, compare=False)
@@ -1746,7 +1751,8 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     if math.isinf(at(low)) or peaks[low] > low + _CAP_KEPT_KW:
         # `_lowest_feasible_cap` can only bound the lowest cap from below where the car can
         # discharge: the plans themselves tell.
-        low = _lowest_cap(meets, low, high)
+        floor_kw = car.peak_floor
+        low = car.met_caps[floor_kw] = _lowest_cap(meets, low, high, car.met_caps.get(floor_kw))
     probe = min(high, low + _PEAK_PROBE_KW)
     if at(low) > at(probe):
         # At the peak of the plan without a cap, that plan is the cheapest.
@@ -1848,9 +1854,13 @@ def _bound_within(
     return bound(cap), min(max(cap, lo + margin), hi - margin)
 
 
-def _lowest_cap(meets: Callable[[float], bool], low: float, high: float) -> float:
+def _lowest_cap(
+    meets: Callable[[float], bool], low: float, high: float, hint: float | None = None
+) -> float:
     """The lowest cap that `meets` the targets, by bisection between a `low` that doesn't and
-    a `high` that does."""
+    a `high` that does; around `hint` first (`_bracket`)."""
+    if hint is not None and low < hint < high:
+        low, high = _bracket(meets, low, high, hint)
     while high - low > _LOWEST_CAP_TOLERANCE_KW * (1.0 + high):
         middle = (low + high) / 2.0
         if meets(middle):
@@ -1858,6 +1868,27 @@ def _lowest_cap(meets: Callable[[float], bool], low: float, high: float) -> floa
         else:
             low = middle
     return high
+
+
+def _bracket(
+    meets: Callable[[float], bool], low: float, high: float, hint: float
+) -> tuple[float, float]:
+    """Caps either side of the lowest that `meets` (as `_lowest_cap` takes them), stepping
+    from `hint` (the last house's lowest cap: another car's plan moves it little, if at all)
+    by half the tolerance, then sixteen times further each step: two tries where it stays."""
+    step = _LOWEST_CAP_TOLERANCE_KW * (1.0 + hint) / 2.0
+    met = meets(hint)
+    cap = hint
+    while True:
+        if met:
+            high, cap = cap, cap - step
+        else:
+            low, cap = cap, cap + step
+        if not low < cap < high:
+            return low, high
+        if meets(cap) != met:
+            return (cap, high) if met else (low, cap)
+        step *= 16.0
 
 
 def _lowest_cap_along(
@@ -1937,7 +1968,10 @@ def _cost_bounds(car: Car, house: Sequence[float], free: Outcome, low: float) ->
     """The bounds, with the lowest cap `low` that reaches what the plan without a cap does."""
     own = peak_kw(car.hour_groups, car.horizon.hours, house, car.hour_before)
     request = car.request
-    relaxed = car.with_request(replace(request, charge=replace(request.charge, min_kw=0.0)))
+    relaxed = car.relaxed_cars.get(0.0)
+    if relaxed is None:
+        without = replace(request, charge=replace(request.charge, min_kw=0.0))
+        relaxed = car.relaxed_cars[0.0] = car.with_request(without)
     key = tuple(house)
     kept = car.relaxed_outcomes.get(key)
     if kept is None:
