@@ -811,14 +811,13 @@ def _handoffs(problem: _Problem, chosen: list[int], choice: _Choice) -> list[_Ch
     for k, left, entered in _moves_by_price(problem, chosen, choice):
         move = ((left, False), (entered, True))
         changes.append({k: move})
-        for j in chosen:
-            if j == k:
-                continue
-            if not choice[j][left]:
+        for j in (j for j in chosen if j != k):
+            takes, leaves = not choice[j][left], choice[j][entered]
+            if takes:
                 changes.append({k: move, j: ((left, True),)})
-            if choice[j][entered]:
+            if leaves:
                 changes.append({k: move, j: ((entered, False),)})
-            if choice[j][entered] and not choice[j][left]:
+            if takes and leaves:
                 changes.append({k: move, j: ((entered, False), (left, True))})
     return changes
 
