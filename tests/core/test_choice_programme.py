@@ -20,8 +20,8 @@ _FIXTURE = (
 )
 
 
-def _problem() -> patterns._Problem:
-    request = SiteRequest.from_dict(json.loads(_FIXTURE.read_text()))
+def _problem(fixture: Path = _FIXTURE) -> patterns._Problem:
+    request = SiteRequest.from_dict(json.loads(fixture.read_text()))
     singles = [request.vehicle_request(i) for i in range(len(request.vehicles))]
     cars = [prepare(single) for single in singles]
     assert all(car is not None for car in cars)
@@ -90,3 +90,44 @@ def test_a_choice_solved_after_others_costs_what_it_costs_solved_first(
             continue
         assert after_others is not None
         assert after_others == pytest.approx(first, rel=1e-7, abs=1e-6)
+
+
+# A switched car at 61 % whose taper starts at 80 %, and a car with a 2.17 kW minimum, on 46
+# quarters: a dozen quarters take the first into its taper.
+_TAPERED = _problem(_FIXTURE.with_name("two_cars_switched_at_the_fuse_46_quarters.json"))
+_TAPERED_SLOTS = len(_TAPERED.base)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(
+    st.lists(st.booleans(), min_size=2 * _TAPERED_SLOTS, max_size=2 * _TAPERED_SLOTS),
+    st.lists(st.floats(0.0, 1.0), min_size=_TAPERED_SLOTS, max_size=_TAPERED_SLOTS),
+)
+def test_the_lowest_energies_of_a_choice_put_no_slot_into_a_taper_it_can_miss(
+    chosen: list[bool], shares: list[float]
+) -> None:
+    """Any plan of a choice that charges at least what `_least_from` allows in its slots, and
+    never discharges, holds at least the lowest energies (`_lowest_flows`); so where those put
+    a car into its taper (`_in_sure_tapers` reads a line there), so does the plan."""
+    problem, slots = _TAPERED, _TAPERED_SLOTS
+    choice = [chosen[:slots], chosen[slots:]]
+    lowest = patterns._lowest_flows(problem, choice)
+    at_least = [[patterns._AT_LEAST] * slots for _ in range(2)]
+    sure = patterns._in_sure_tapers(problem, choice, at_least)
+    for k, car in enumerate(problem.cars):
+        least, gain = problem.least[k], car.request.charge.efficiency
+        energy = lowest_energy = car.start_kwh
+        for t, hours in enumerate(car.horizon.hours):
+            assert energy >= lowest_energy - 1e-9
+            if sure[k][t] >= 0:
+                assert choice[k][t]
+                assert car.curve.power_limit(energy) < least
+            if choice[k][t]:
+                low = max(0.0, patterns._least_from(problem, k, hours, energy))
+                high = min(
+                    car.curve.power_limit(energy), (problem.full[k] - energy) / (hours * gain)
+                )
+                energy += hours * gain * (low + shares[t] * max(0.0, high - low))
+            lowest_energy += hours * gain * lowest[k][0][t]
+    # The switched car reaches its taper in some choices: the reading is exercised.
+    assert any(way >= 0 for way in sure[0]) or sum(choice[0]) < 8
