@@ -676,9 +676,10 @@ def relaxed(cars: list[Car], base: list[float]) -> _Flows | None:
 def _solutions(
     problem: _Problem, choice: _Choice, branches: _Branches, cutoff: float = math.inf
 ) -> Iterator[Solved]:
-    """The cheapest powers for this choice, charging in each slot as `branches` say, then as
-    each solution's energies say while that changes them (`_branches`), each where the
-    programme's cost of them is below `cutoff`. Where that has no solution, `_retried`."""
+    """The cheapest powers for this choice, charging in each slot as `branches` say (along the
+    taper where `_in_sure_tapers` is sure of it), then as each solution's energies say while
+    that changes them (`_branches`), each where the programme's cost of them is below
+    `cutoff`. Where that has no solution, `_retried`."""
     branches = _in_sure_tapers(problem, choice, branches)
     tried = [branches]
     for _ in range(_BRANCH_ROUNDS):
@@ -863,7 +864,7 @@ def _handoffs(
     changes: list[_Change] = [
         {k: ((t, not own),)} for k in chosen for t, own in enumerate(choice[k])
     ]
-    moves = _moves_by_price(problem, chosen, choice, house_grid(problem.base, flows), flows)
+    moves = _moves_by_price(problem, chosen, choice, flows)
     onward: dict[tuple[int, int], list[tuple[float, int]]] = {}
     for saved, k, left, entered in moves:
         if len(further := onward.setdefault((k, left), [])) < _CHAIN_MOVES:
@@ -896,24 +897,24 @@ def _moves_by_price(
     problem: _Problem,
     chosen: list[int],
     choice: _Choice,
-    grid: list[float] | None = None,
     flows: _Flows | None = None,
 ) -> list[tuple[float, int, int, int]]:
     """Each car's moves of a slot as (what it costs more, car, slot left, slot entered), the
     cheapest first, but none from before a car's last need to after it. At the import prices;
-    or, with the house's `grid` power and the cars' `flows`, at the price of a slot's grid
-    energy at the margin: its import price where the house still imports with the car's power
-    halved there (leaving) or its minimum's half added (entering), else its export price."""
+    or, with the cars' `flows`, at the price of a slot's grid energy at the margin: its import
+    price where the house still imports with the car's power halved there (leaving) or its
+    minimum's half added (entering), else its export price."""
     prices = problem.cars[0].horizon.prices
     imports = [price.import_price for price in prices]
     exports = [0.0 if price.export_price is None else price.export_price for price in prices]
+    grid = [] if flows is None else house_grid(problem.base, flows)
     moves: list[tuple[float, int, int, int]] = []
     for k in chosen:
         last = max(problem.needs[k], default=len(prices))
         on = [t for t, own in enumerate(choice[k]) if own]
         off = [t for t, own in enumerate(choice[k]) if not own]
         leaving = entering = imports
-        if grid is not None and flows is not None:
+        if flows is not None:
             pcs, half = flows[k][0], problem.least[k] / 2.0
             leaving = [
                 imports[t] if grid[t] - pcs[t] / 2.0 > 0.0 else exports[t] for t in range(len(grid))
