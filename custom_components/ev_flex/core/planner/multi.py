@@ -36,7 +36,16 @@ from . import (
 from .choice_programme import SHORT_COST
 from .exchange import energy_path, house_grid, lower_peak, trade_hours
 from .joint import plan_jointly, without_limits
-from .patterns import BEYOND_A_DAY, WITHIN_A_DAY, Judging, applies, relaxed, search_slots
+from .patterns import (
+    BEYOND_A_DAY,
+    WITHIN_A_DAY,
+    Judging,
+    applies,
+    lower_bound,
+    relaxed,
+    search_directions,
+    search_slots,
+)
 from .site import (
     Car,
     Outcome,
@@ -356,6 +365,8 @@ def plan_site(request: SiteRequest) -> SitePlan:
             best = _other_orders(cars, base, best, tariff)
         if len(base) <= _SEARCHED_SLOTS and applies(cars):
             best = _searched_slots(cars, base, best)
+    if len(base) <= _SEARCHED_SLOTS and not applies(cars) and (minimum or len(cars) > 1):
+        best = _searched_directions(cars, base, best)
     return _site_plan(request, cars, base, best.outcomes)
 
 
@@ -647,6 +658,24 @@ def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _
     them costs less. Beyond a day of quarters the search is kept shorter."""
     flows = relaxed(cars, base)
     bound = -math.inf if flows is None else _house_cost(cars, base, flows)
+    judging = _judging(cars, base, bound)
+    budget = WITHIN_A_DAY if len(base) <= _POLISHED_SLOTS else BEYOND_A_DAY
+    return search_slots(cars, base, best.flows, best, judging, budget, flows)
+
+
+def _searched_directions(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
+    """The plan after searching which way the house's power goes in each slot whose export
+    pays more than its import, and the slots each car with a minimum charges in
+    (`patterns.search_directions`); it stops as `_searched_slots` does, the bound letting the
+    house's power go either way there."""
+    flows = relaxed(cars, base)
+    judging = _judging(cars, base, lower_bound(cars, base))
+    budget = WITHIN_A_DAY if len(base) <= _POLISHED_SLOTS else BEYOND_A_DAY
+    return search_directions(cars, base, best.flows, best, judging, budget, flows)
+
+
+def _judging(cars: list[Car], base: list[float], bound: float) -> Judging[_Coordinated]:
+    """How the searches judge plans: no plan costs less than `bound`, which they stop near."""
 
     def good_enough(plan: _Coordinated) -> bool:
         close = plan.total <= bound + _BOUND_GAP * (1.0 + abs(bound))
@@ -675,7 +704,7 @@ def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _
             return math.inf
         return plan.total + SHORT_COST * plan.shortfall
 
-    judging = Judging(
+    return Judging(
         partial(_from_flows, cars, base),
         _better,
         may_beat,
@@ -684,8 +713,6 @@ def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _
         worth,
         limit,
     )
-    budget = WITHIN_A_DAY if len(base) <= _POLISHED_SLOTS else BEYOND_A_DAY
-    return search_slots(cars, base, best.flows, best, judging, budget, flows)
 
 
 def _with_lower_peak(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:

@@ -68,7 +68,15 @@ import heapq
 from itertools import pairwise
 import math
 
-from .choice_programme import MET_KWH, SHORT_COST, ChoiceProgramme, SlotWay, Solved
+from .choice_programme import (
+    MET_KWH,
+    SHORT_COST,
+    ChoiceProgramme,
+    Direction,
+    SlotWay,
+    Solved,
+    two_way_slots,
+)
 from .curve import ChargeCurve
 from .exchange import energy_path, house_grid
 from .site import Car, free_high, hour_imports, lower_bounds, peak_cost, slot_cost
@@ -175,6 +183,8 @@ WITHIN_A_DAY = Budget(1500, handoffs=20_000)
 # within it (39-45 s for the whole plan, against 51 s for the 1.1 % one).
 _SWEEP_WORK = 6_000_000_000
 BEYOND_A_DAY = Budget(3000, likeliest_too=True, rounded=250, priced=10_000, handoffs=20_000)
+# Rounds of `search_directions` at most.
+_DIRECTION_ROUNDS = 4
 # Up to this many slots, the search starts with a branch and bound over the choices of slots
 # (`_branch_and_bound`): at most `_BRANCHED_PROGRAMMES` programmes, and at most
 # `_BRANCHED_WORK` of the work of solving them (their pivots times the tableau's rows and
@@ -260,15 +270,26 @@ def search_slots[Judged](
     (`_priced_moves`, where the budget says); where the branch and bound spent its budget, the
     better of its plan and the descents' after `_window_searches` from each; then the last
     sweep (`_handoffs`, where the budget says)."""
-    if judging.good_enough(start):
-        return start
-    problem = _Problem.of(cars, base)
-    chosen = [k for k, least in enumerate(problem.least) if least > 0.0]
+    return _searched(_Problem.of(cars, base), flows, start, judging, budget, without_minimums).best
+
+
+def _searched[Judged](
+    problem: _Problem,
+    flows: _Flows,
+    start: Judged,
+    judging: Judging[Judged],
+    budget: Budget,
+    without_minimums: _Flows | None,
+) -> _Descent[Judged]:
+    """`search_slots` on this problem (its directions set): the descent holding the best plan."""
     searched = _Descent(problem, judging, start, flows)
+    if judging.good_enough(start):
+        return searched
+    chosen = [k for k, least in enumerate(problem.least) if least > 0.0]
     windowed: _Descent[Judged] | None = None
-    if len(base) <= _BRANCHED_SLOTS:
+    if len(problem.base) <= _BRANCHED_SLOTS:
         if _branch_and_bound(searched, chosen)[0]:
-            return searched.best
+            return searched
         # The windows reach other optima from the branch and bound's plan than from the
         # descents' (which start from it too): both are searched.
         windowed = _Descent(problem, judging, searched.best, searched.around)
@@ -286,7 +307,81 @@ def search_slots[Judged](
             best = windowed
     if budget.handoffs:
         best.sweep(partial(_handoffs, problem, chosen), budget.handoffs)
+    return best
+
+
+def search_directions[Judged](
+    cars: list[Car],
+    base: list[float],
+    flows: _Flows,
+    start: Judged,
+    judging: Judging[Judged],
+    budget: Budget,
+    without_minimums: _Flows | None = None,
+) -> Judged:
+    """The best plan found from `start` (whose powers are `flows`) where some slot's export
+    pays more than its import: there the house's cost is not convex in its power, so which way
+    its power goes in each such slot is chosen as well. Each round takes the directions of the
+    best plan so far, plans with them held (the slots each car charges in searched as
+    `search_slots` does, where a car has a minimum), then turns each slot's direction the other
+    way while that pays (`_turned_directions`); until a round finds nothing better."""
+    two_way = two_way_slots(cars)
+    best = _Descent(_Problem.of(cars, base), judging, start, flows)
+    for _ in range(_DIRECTION_ROUNDS):
+        problem = _Problem.of(cars, base)
+        problem.directions.update(_directions_of(problem, two_way, best.around))
+        if any(least > 0.0 for least in problem.least):
+            searched = _searched(problem, best.around, best.best, judging, budget, without_minimums)
+        else:
+            searched = _Descent(problem, judging, best.best, best.around)
+            searched.improves(_choice_of(problem, best.around))
+        _turned_directions(searched, two_way)
+        if not judging.better(searched.best, best.best):
+            break
+        best = searched
     return best.best
+
+
+def _directions_of(problem: _Problem, two_way: list[int], flows: _Flows) -> dict[int, bool]:
+    """Per slot priced both ways, whether the house imports there with these powers (at 0
+    either way holds)."""
+    grid = house_grid(problem.base, flows)
+    return {t: grid[t] >= 0.0 for t in two_way}
+
+
+def _turned_directions[Judged](descent: _Descent[Judged], two_way: list[int]) -> None:
+    """Turn the direction of each slot priced both ways in turn, keeping each turn that makes
+    the plan better, until a whole round finds none or `_SWEEP_WORK` is spent. A turn to
+    importing may need cars with a minimum to charge there (the house's power below 0
+    otherwise), and one to exporting may need them to stop: each set of them is tried too."""
+    problem, judging = descent.problem, descent.judging
+    chosen = [k for k, least in enumerate(problem.least) if least > 0.0]
+    groups = [
+        [k for i, k in enumerate(chosen) if mask >> i & 1] for mask in range(1 << len(chosen))
+    ]
+    most_work = _work(problem) + _SWEEP_WORK
+    unchanged = position = 0
+    while (
+        unchanged < len(two_way)
+        and _work(problem) < most_work
+        and not judging.good_enough(descent.best)
+    ):
+        t = two_way[position % len(two_way)]
+        position, unchanged = position + 1, unchanged + 1
+        was = problem.directions[t]
+        problem.directions[t] = importing = not was
+        choice = _choice_of(problem, descent.around)
+        tried = set()
+        for group in groups:
+            change: _Change = {k: ((t, importing),) for k in group if choice[k][t] != importing}
+            if len(change) < len(group) or tuple(change) in tried:
+                continue
+            tried.add(tuple(change))
+            if descent.improves(_changed(choice, change)):
+                unchanged = 0
+                break
+        else:
+            problem.directions[t] = was
 
 
 @dataclass(order=True)
@@ -560,7 +655,7 @@ class _Descent[Judged]:
         self.best, self.around = start, flows
         # Choices already tried, with how each car charges in each slot: a later round meets
         # most of them again.
-        self.seen: set[tuple[_Key, _Key]] = set()
+        self.seen: set[tuple[_Key, _Key, tuple[Direction, ...]]] = set()
         # What the house pays beyond the programme's cost (the same for every choice): read
         # off the first solution.
         self.offset: float | None = None
@@ -584,7 +679,7 @@ class _Descent[Judged]:
         car charging in them as the energies of `around` (or the best plan's) say."""
         problem, judging = self.problem, self.judging
         branches = _branches(problem, other, self.around if around is None else around)
-        key = (_key(other), _key(branches))
+        key = (_key(other), _key(branches), tuple(problem.directions.values()))
         if key in self.seen:
             return False
         self.seen.add(key)
@@ -665,12 +760,42 @@ class _Descent[Judged]:
         return [_changed(choice, change) for change in ordered]
 
 
-def relaxed(cars: list[Car], base: list[float]) -> _Flows | None:
-    """The cheapest powers without the minimum powers (every slot open to every car): no
-    choice of slots costs less. None where the programme has no solution."""
+def relaxed(
+    cars: list[Car], base: list[float], directions: dict[int, Direction] | None = None
+) -> _Flows | None:
+    """The cheapest powers without the minimum powers (every slot open to every car), the
+    house's power going either way in a slot whose export pays more than its import unless
+    `directions` say. None where the programme has no solution."""
+    solved = _relaxed_solved(cars, base, directions)
+    return None if solved is None else solved.flows
+
+
+def lower_bound(cars: list[Car], base: list[float]) -> float:
+    """What the house pays at least with any plan meeting the targets: the programme without
+    the minimum powers and with either direction open, and the house's own load priced as
+    the programme leaves it out (at the export price, or at the import price in a slot priced
+    both ways, whose cars' powers it prices so)."""
+    solved = _relaxed_solved(cars, base, None)
+    if solved is None or solved.short_kwh > MET_KWH:
+        return -math.inf
+    hours, prices = cars[0].horizon.hours, cars[0].horizon.prices
+    two_way = set(two_way_slots(cars))
+    load_cost = 0.0
+    for t, (h, price, load) in enumerate(zip(hours, prices, base, strict=True)):
+        export = 0.0 if price.export_price is None else price.export_price
+        load_cost += h * load * (price.import_price if t in two_way else export)
+    return solved.objective - SHORT_COST * solved.short_kwh + load_cost
+
+
+def _relaxed_solved(
+    cars: list[Car], base: list[float], directions: dict[int, Direction] | None
+) -> Solved | None:
     problem = replace(_Problem.of(cars, base), least=[0.0] * len(cars))
+    problem.directions.update(
+        dict.fromkeys(two_way_slots(cars), None) if directions is None else directions
+    )
     every = [[True] * len(base) for _ in cars]
-    return _powers(problem, every, [[_AT_LEAST] * len(base) for _ in cars], relax=True)
+    return _solved(problem, every, [[_AT_LEAST] * len(base) for _ in cars], relax=True)
 
 
 def _solutions(
@@ -1127,6 +1252,9 @@ class _Problem:
     lines: list[list[tuple[float, float]]]
     # The programme every choice shares, built at the first solve.
     programme: list[ChoiceProgramme] = field(default_factory=list, init=False, compare=False)
+    # Which way the house's power goes in each slot whose export pays more than its import
+    # (`ChoiceProgramme.set_directions`).
+    directions: dict[int, Direction] = field(default_factory=dict, init=False, compare=False)
 
     @classmethod
     def of(cls, cars: list[Car], base: list[float]) -> _Problem:
@@ -1174,8 +1302,10 @@ def _solved(
             problem.cars, problem.base, problem.needs, problem.full, problem.lines
         )
         problem.programme.append(programme)
+    programme = problem.programme[0]
+    programme.set_directions(problem.directions)
     # The programme with every slot open to every car is the only one its problem solves.
-    return problem.programme[0].solve(ways, once=relax, cutoff=cutoff)
+    return programme.solve(ways, once=relax, cutoff=cutoff)
 
 
 def _slot_ways(
