@@ -104,6 +104,13 @@ _SPLIT_KWH = 1e-6
 _OPEN = -3
 # Decided not to charge in (a node of `_branch_and_bound`).
 _OFF = -4
+# The house's power decided to go into or out of the grid in a slot priced both ways (a node
+# of `_branch_and_bound`, under the key (`_GRID`, slot)).
+_GRID = -1
+_IMPORTING = -5
+_EXPORTING = -6
+# A slot priced both ways is split where its relaxation prices it this much below its cost.
+_SPLIT_COST = 1e-9
 
 _Flows = list[tuple[list[float], list[float]]]
 # Per car, whether it charges in each slot.
@@ -335,6 +342,8 @@ def search_directions[Judged](
         else:
             searched = _Descent(problem, judging, best.best, best.around)
             searched.improves(_choice_of(problem, best.around))
+            if len(base) <= _BRANCHED_SLOTS:
+                _branch_and_bound(searched, [])
         _turned_directions(searched, two_way)
         if not judging.better(searched.best, best.best):
             break
@@ -430,6 +439,7 @@ def _branch_and_bound[Judged](
             continue
         split = _furthest(problem, chosen, node)
         if split is None:
+            problem.directions.update(_settled_directions(problem, node))
             descent.improves(_settled(problem, chosen, node), node.flows)
             # Its plan may cost more than the node where the slots' energies read another way
             # than the node's: then nothing is proved.
@@ -451,8 +461,30 @@ def _branch_and_bound[Judged](
         heapq.heappush(nodes, plunge)
     # Spent: the likeliest nodes' slots, each open one charging where it has energy.
     for node in heapq.nsmallest(_ROUNDED_NODES, nodes):
+        problem.directions.update(_settled_directions(problem, node))
         descent.improves(_settled(problem, chosen, node), node.flows)
+    problem.directions.update(_directions_of(problem, problem.two_way, descent.around))
     return exact and not nodes, work
+
+
+def _decided_directions(
+    problem: _Problem, fixed: dict[tuple[int, int], int]
+) -> dict[int, Direction]:
+    """Per slot priced both ways, the direction a node decided, None (open) elsewhere."""
+    return {
+        t: None if (way := fixed.get((_GRID, t))) is None else way == _IMPORTING
+        for t in problem.two_way
+    }
+
+
+def _settled_directions(problem: _Problem, node: _Node) -> dict[int, bool]:
+    """A node's directions where no slot is to be split: those decided, and the way its
+    powers go in the others."""
+    grid = house_grid(problem.base, node.flows)
+    return {
+        t: grid[t] >= 0.0 if (way := node.fixed.get((_GRID, t))) is None else way == _IMPORTING
+        for t in problem.two_way
+    }
 
 
 def _window_searches[Judged](descent: _Descent[Judged], chosen: list[int], most_work: int) -> None:
@@ -482,6 +514,9 @@ def _window_searches[Judged](descent: _Descent[Judged], chosen: list[int], most_
             for t in range(n)
             if not start <= t < start + _WINDOW_SLOTS
         }
+        for t, importing in _directions_of(problem, problem.two_way, descent.around).items():
+            if not start <= t < start + _WINDOW_SLOTS:
+                held[_GRID, t] = _IMPORTING if importing else _EXPORTING
         before = descent.best
         _, more = _branch_and_bound(descent, chosen, held, _WINDOW_PROGRAMMES, most_work - work)
         work += more
@@ -516,13 +551,20 @@ def _ways(problem: _Problem, chosen: list[int]) -> dict[tuple[int, int], tuple[i
             fills = [_FILLS] if full - most < hours * gain * lower else []
             ways[k, t] = (_OFF, *at_least, *below, *fills)
             most = min(most + hours * gain * max(highest, 0.0), full)
+    for t in problem.two_way:
+        ways[_GRID, t] = (_IMPORTING, _EXPORTING)
     return ways
 
 
 def _furthest(problem: _Problem, chosen: list[int], node: _Node) -> tuple[int, int] | None:
     """The open slot (car, slot) whose power is furthest from both 0 and what the car charges
     at least there (its minimum, where its curve or a full battery allow), or where it both
-    charges and discharges; None where every open slot's power is either."""
+    charges and discharges; None where every open slot's power is either. A slot priced
+    both ways whose direction is open comes first, where its relaxation prices it lowest
+    below its cost (`_underpriced`)."""
+    grid_split = _underpriced(problem, node)
+    if grid_split is not None:
+        return grid_split
     furthest, split = _SPLIT_KWH, None
     for k in chosen:
         car = problem.cars[k]
@@ -535,6 +577,30 @@ def _furthest(problem: _Problem, chosen: list[int], node: _Node) -> tuple[int, i
             apart = min(pcs[t], pds[t]) if pds[t] > 0.0 else min(pcs[t], lowest - pcs[t])
             if hours * apart > furthest:
                 furthest, split = hours * apart, (k, t)
+    return split
+
+
+def _underpriced(problem: _Problem, node: _Node) -> tuple[int, int] | None:
+    """The slot priced both ways, its direction open, that the node's programme prices most
+    below its cost: there the programme exports up to what the house could export beyond
+    its power (`ChoiceProgramme.set_directions`). None where each is within `_SPLIT_COST`."""
+    if not problem.two_way or not problem.programme:
+        return None
+    slots = problem.programme[0].two_way
+    hours, prices = problem.cars[0].horizon.hours, problem.cars[0].horizon.prices
+    grid = house_grid(problem.base, node.flows)
+    most, split = _SPLIT_COST, None
+    for t in problem.two_way:
+        if (_GRID, t) in node.fixed:
+            continue
+        price, net, slot = prices[t], grid[t], slots[t]
+        export = 0.0 if price.export_price is None else price.export_price
+        relaxed = price.import_price * net - (export - price.import_price) * min(
+            slot.most_export, max(0.0, slot.most_import - net)
+        )
+        below = hours[t] * (min(price.import_price * net, export * net) - relaxed)
+        if below > most:
+            most, split = below, (_GRID, t)
     return split
 
 
@@ -569,12 +635,17 @@ def _open_node[Judged](
         [fixed.get((k, t), _OPEN) if k in chosen else _AT_LEAST for t in range(n)]
         for k in range(len(problem.cars))
     ]
+    problem.directions.update(_decided_directions(problem, fixed))
     before = _work(problem)
     solved = _solved(problem, choice, branches, cutoff=descent.cutoff())
     work = _work(problem) - before
     if solved is None:
         return None, work
     paid = descent.calibrated(solved)
+    if problem.two_way:
+        # The programme's cost, which prices an open direction below the plan's.
+        assert descent.offset is not None
+        paid = solved.objective - SHORT_COST * solved.short_kwh + descent.offset
     rank = paid + SHORT_COST * solved.short_kwh
     return _Node(rank, paid, solved.short_kwh, fixed, solved.flows), work
 
@@ -672,6 +743,9 @@ class _Descent[Judged]:
         paid = self.judging.cost(solved.flows)
         if self.offset is None:
             self.offset = paid + SHORT_COST * solved.short_kwh - solved.objective
+            if self.problem.two_way:
+                # A solution with a direction open costs more than its programme says.
+                self.offset = self.problem.load_cost()
         return paid
 
     def improves(self, other: _Choice, around: _Flows | None = None) -> bool:
@@ -772,19 +846,12 @@ def relaxed(
 
 def lower_bound(cars: list[Car], base: list[float]) -> float:
     """What the house pays at least with any plan meeting the targets: the programme without
-    the minimum powers and with either direction open, and the house's own load priced as
-    the programme leaves it out (at the export price, or at the import price in a slot priced
-    both ways, whose cars' powers it prices so)."""
+    the minimum powers and with either direction open (`_Problem.load_cost` added)."""
+    problem = _Problem.of(cars, base)
     solved = _relaxed_solved(cars, base, None)
     if solved is None or solved.short_kwh > MET_KWH:
         return -math.inf
-    hours, prices = cars[0].horizon.hours, cars[0].horizon.prices
-    two_way = set(two_way_slots(cars))
-    load_cost = 0.0
-    for t, (h, price, load) in enumerate(zip(hours, prices, base, strict=True)):
-        export = 0.0 if price.export_price is None else price.export_price
-        load_cost += h * load * (price.import_price if t in two_way else export)
-    return solved.objective - SHORT_COST * solved.short_kwh + load_cost
+    return solved.objective - SHORT_COST * solved.short_kwh + problem.load_cost()
 
 
 def _relaxed_solved(
@@ -1250,6 +1317,8 @@ class _Problem:
     full: list[float]
     least: list[float]
     lines: list[list[tuple[float, float]]]
+    # The slots whose export pays more than their import (`two_way_slots`).
+    two_way: list[int]
     # The programme every choice shares, built at the first solve.
     programme: list[ChoiceProgramme] = field(default_factory=list, init=False, compare=False)
     # Which way the house's power goes in each slot whose export pays more than its import
@@ -1265,7 +1334,19 @@ class _Problem:
             [car.curve.upper_kwh for car in cars],
             [min(car.request.charge.min_kw, car.request.charge.max_kw) for car in cars],
             [_lines(car.curve) for car in cars],
+            two_way_slots(cars),
         )
+
+    def load_cost(self) -> float:
+        """What the programme leaves out of the house's cost: its own load, at the export
+        price (at the import price in a slot priced both ways, whose cars' powers it prices
+        so)."""
+        hours, prices = self.cars[0].horizon.hours, self.cars[0].horizon.prices
+        cost = 0.0
+        for t, (h, price, load) in enumerate(zip(hours, prices, self.base, strict=True)):
+            export = 0.0 if price.export_price is None else price.export_price
+            cost += h * load * (price.import_price if t in self.two_way else export)
+        return cost
 
 
 def _powers(
