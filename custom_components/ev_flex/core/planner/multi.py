@@ -370,6 +370,14 @@ def plan_site(request: SiteRequest) -> SitePlan:
     return _site_plan(request, cars, base, best.outcomes)
 
 
+def plan_alone(request: PlanRequest) -> Plan:
+    """One car planned as a site of its own (`plan_site`): the slots it charges in searched."""
+    fields = {name: getattr(request, name) for name in _VEHICLE_FIELDS}
+    assert request.site is not None
+    site = SiteRequest(request.now, request.prices, request.site, (VehicleRequest("", **fields),))
+    return plan_site(site).vehicles[0].plan
+
+
 def _exact_first(cars: list[Car], base: list[float]) -> bool:
     """True where cars without a minimum power get the site's programme before any turns."""
     if len(cars) >= _EXACT_CARS:
