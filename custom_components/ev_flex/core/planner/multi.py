@@ -316,7 +316,10 @@ def plan_site(request: SiteRequest) -> SitePlan:
     lower the peak together (`exchange.py`), which no car's own turn can do. On up to
     `_POLISHED_SLOTS` slots they are planned in turns again from there; beyond, up to
     `_SEARCHED_SLOTS`, the plans made with each other car first are compared. Then the slots
-    each charges in are searched, each choice's powers solved exactly (`patterns.py`).
+    each charges in are searched, each choice's powers solved exactly (`patterns.py`). Where a
+    slot's export pays more than its import, the house's cost is not convex there: up to
+    `_SEARCHED_SLOTS`, which way the house's power goes in each such slot is searched too, for
+    cars with a minimum power and for several cars without one (`_searched_directions`).
     """
     validate_site_request(request)
     singles = [request.vehicle_request(i) for i in range(len(request.vehicles))]

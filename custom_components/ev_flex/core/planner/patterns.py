@@ -56,7 +56,14 @@ programme's own solution while that changes it (`_branches`); each way is a part
 model, so its plan keeps every limit.
 
 It applies where that programme is the whole model: no slot whose export pays more than its
-import.
+import. Where one does (an import price below zero without an export price, say), the
+house's cost there is the lesser of its power at either price, which no programme holds:
+`search_directions` then also chooses which way the house's power goes in each such slot
+(the programme holds either way, `ChoiceProgramme.set_directions`). The branch and bound
+splits such a slot into importing and exporting where its relaxation prices it below its
+cost (`_underpriced`), before any car's slot; each round of the search starts from the
+directions of the best plan so far and turns one direction at a time, with the cars with a
+minimum taking or leaving that slot, while that pays (`_turned_directions`).
 """
 
 from __future__ import annotations
