@@ -43,7 +43,6 @@ from .patterns import (
     applies,
     lower_bound,
     relaxed,
-    search_directions,
     search_slots,
 )
 from .site import (
@@ -319,7 +318,7 @@ def plan_site(request: SiteRequest) -> SitePlan:
     each charges in are searched, each choice's powers solved exactly (`patterns.py`). Where a
     slot's export pays more than its import, the house's cost is not convex there: up to
     `_SEARCHED_SLOTS`, which way the house's power goes in each such slot is searched too, for
-    cars with a minimum power and for several cars without one (`_searched_directions`).
+    cars with a minimum power and for several cars without one (`_searched_slots`).
     """
     validate_site_request(request)
     singles = [request.vehicle_request(i) for i in range(len(request.vehicles))]
@@ -366,10 +365,9 @@ def plan_site(request: SiteRequest) -> SitePlan:
             best = _polished(cars, base, best, tariff)
         elif len(base) <= _SEARCHED_SLOTS:
             best = _other_orders(cars, base, best, tariff)
-        if len(base) <= _SEARCHED_SLOTS and applies(cars):
-            best = _searched_slots(cars, base, best)
-    if len(base) <= _SEARCHED_SLOTS and not applies(cars) and (minimum or len(cars) > 1):
-        best = _searched_directions(cars, base, best)
+    searched = minimum or (len(cars) > 1 and not applies(cars))
+    if searched and len(base) <= _SEARCHED_SLOTS:
+        best = _searched_slots(cars, base, best)
     return _site_plan(request, cars, base, best.outcomes)
 
 
@@ -664,25 +662,19 @@ def _other_orders(
 
 
 def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
-    """The plan after searching the slots each car charges in (`patterns.py`), which stops
-    once the plan is within `_BOUND_GAP` of the cost without the minimum powers: no plan with
-    them costs less. Beyond a day of quarters the search is kept shorter."""
+    """The plan after searching the slots each car with a minimum charges in and, where a
+    slot's export pays more than its import, which way the house's power goes there
+    (`patterns.search_slots`). It stops once the plan is within `_BOUND_GAP` of a bound no plan
+    beats: the cost without the minimum powers, the house's power going either way in such a
+    slot (`patterns.lower_bound`). Beyond a day of quarters the search is kept shorter."""
     flows = relaxed(cars, base)
-    bound = -math.inf if flows is None else _house_cost(cars, base, flows)
+    if applies(cars):
+        bound = -math.inf if flows is None else _house_cost(cars, base, flows)
+    else:
+        bound = lower_bound(cars, base)
     judging = _judging(cars, base, bound)
     budget = WITHIN_A_DAY if len(base) <= _POLISHED_SLOTS else BEYOND_A_DAY
     return search_slots(cars, base, best.flows, best, judging, budget, flows)
-
-
-def _searched_directions(cars: list[Car], base: list[float], best: _Coordinated) -> _Coordinated:
-    """The plan after searching which way the house's power goes in each slot whose export
-    pays more than its import, and the slots each car with a minimum charges in
-    (`patterns.search_directions`); it stops as `_searched_slots` does, the bound letting the
-    house's power go either way there."""
-    flows = relaxed(cars, base)
-    judging = _judging(cars, base, lower_bound(cars, base))
-    budget = WITHIN_A_DAY if len(base) <= _POLISHED_SLOTS else BEYOND_A_DAY
-    return search_directions(cars, base, best.flows, best, judging, budget, flows)
 
 
 def _judging(cars: list[Car], base: list[float], bound: float) -> Judging[_Coordinated]:

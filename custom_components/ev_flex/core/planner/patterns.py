@@ -58,7 +58,7 @@ model, so its plan keeps every limit.
 It applies where that programme is the whole model: no slot whose export pays more than its
 import. Where one does (an import price below zero without an export price, say), the
 house's cost there is the lesser of its power at either price, which no programme holds:
-`search_directions` then also chooses which way the house's power goes in each such slot
+`search_slots` then also chooses which way the house's power goes in each such slot
 (the programme holds either way, `ChoiceProgramme.set_directions`). The branch and bound
 splits such a slot into importing and exporting where its relaxation prices it below its
 cost (`_underpriced`), before any car's slot; each round of the search starts from the
@@ -197,7 +197,7 @@ WITHIN_A_DAY = Budget(1500, handoffs=20_000)
 # within it (39-45 s for the whole plan, against 51 s for the 1.1 % one).
 _SWEEP_WORK = 6_000_000_000
 BEYOND_A_DAY = Budget(3000, likeliest_too=True, rounded=250, priced=10_000, handoffs=20_000)
-# Rounds of `search_directions` at most.
+# Rounds of directions of `search_slots` at most.
 _DIRECTION_ROUNDS = 4
 # Up to this many slots, the search starts with a branch and bound over the choices of slots
 # (`_branch_and_bound`): at most `_BRANCHED_PROGRAMMES` programmes, and at most
@@ -283,8 +283,33 @@ def search_slots[Judged](
     `budget`, and from the best of them single cars' moves by the price they save
     (`_priced_moves`, where the budget says); where the branch and bound spent its budget, the
     better of its plan and the descents' after `_window_searches` from each; then the last
-    sweep (`_handoffs`, where the budget says)."""
-    return _searched(_Problem.of(cars, base), flows, start, judging, budget, without_minimums).best
+    sweep (`_handoffs`, where the budget says).
+
+    Where some slot's export pays more than its import, the house's cost is not convex in its
+    power there, so which way its power goes in each such slot is chosen as well. Each round
+    takes the directions of the best plan so far, plans with them held (the slots each car
+    charges in searched as above, where a car has a minimum; the directions alone by branch
+    and bound otherwise), then turns each slot's direction the other way while that pays
+    (`_turned_directions`); until a round finds nothing better."""
+    problem = _Problem.of(cars, base)
+    if not problem.two_way:
+        return _searched(problem, flows, start, judging, budget, without_minimums).best
+    best = _Descent(problem, judging, start, flows)
+    for _ in range(_DIRECTION_ROUNDS):
+        problem = _Problem.of(cars, base)
+        problem.directions.update(_directions_of(problem, problem.two_way, best.around))
+        if any(least > 0.0 for least in problem.least):
+            searched = _searched(problem, best.around, best.best, judging, budget, without_minimums)
+        else:
+            searched = _Descent(problem, judging, best.best, best.around)
+            searched.improves(_choice_of(problem, best.around))
+            if len(base) <= _BRANCHED_SLOTS:
+                _branch_and_bound(searched, [])
+        _turned_directions(searched, problem.two_way)
+        if not judging.better(searched.best, best.best):
+            break
+        best = searched
+    return best.best
 
 
 def _searched[Judged](
@@ -322,40 +347,6 @@ def _searched[Judged](
     if budget.handoffs:
         best.sweep(partial(_handoffs, problem, chosen), budget.handoffs)
     return best
-
-
-def search_directions[Judged](
-    cars: list[Car],
-    base: list[float],
-    flows: _Flows,
-    start: Judged,
-    judging: Judging[Judged],
-    budget: Budget,
-    without_minimums: _Flows | None = None,
-) -> Judged:
-    """The best plan found from `start` (whose powers are `flows`) where some slot's export
-    pays more than its import: there the house's cost is not convex in its power, so which way
-    its power goes in each such slot is chosen as well. Each round takes the directions of the
-    best plan so far, plans with them held (the slots each car charges in searched as
-    `search_slots` does, where a car has a minimum), then turns each slot's direction the other
-    way while that pays (`_turned_directions`); until a round finds nothing better."""
-    two_way = two_way_slots(cars)
-    best = _Descent(_Problem.of(cars, base), judging, start, flows)
-    for _ in range(_DIRECTION_ROUNDS):
-        problem = _Problem.of(cars, base)
-        problem.directions.update(_directions_of(problem, two_way, best.around))
-        if any(least > 0.0 for least in problem.least):
-            searched = _searched(problem, best.around, best.best, judging, budget, without_minimums)
-        else:
-            searched = _Descent(problem, judging, best.best, best.around)
-            searched.improves(_choice_of(problem, best.around))
-            if len(base) <= _BRANCHED_SLOTS:
-                _branch_and_bound(searched, [])
-        _turned_directions(searched, two_way)
-        if not judging.better(searched.best, best.best):
-            break
-        best = searched
-    return best.best
 
 
 def _directions_of(problem: _Problem, two_way: list[int], flows: _Flows) -> dict[int, bool]:
