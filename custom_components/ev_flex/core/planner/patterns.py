@@ -378,12 +378,11 @@ def _turned_directions[Judged](descent: _Descent[Judged], two_way: list[int]) ->
         was = problem.directions[t]
         problem.directions[t] = importing = not was
         choice = _choice_of(problem, descent.around)
-        tried = set()
         for group in groups:
             change: _Change = {k: ((t, importing),) for k in group if choice[k][t] != importing}
-            if len(change) < len(group) or tuple(change) in tried:
+            # A car of the group already charging that way: a smaller group tries it.
+            if len(change) < len(group):
                 continue
-            tried.add(tuple(change))
             if descent.improves(_changed(choice, change)):
                 unchanged = 0
                 break
@@ -838,29 +837,37 @@ def relaxed(
     """The cheapest powers without the minimum powers (every slot open to every car), the
     house's power going either way in a slot whose export pays more than its import unless
     `directions` say. None where the programme has no solution."""
-    solved = _relaxed_solved(cars, base, directions)
+    solved = _relaxed_solution(_relaxed_problem(cars, base, directions))
     return None if solved is None else solved.flows
 
 
 def lower_bound(cars: list[Car], base: list[float]) -> float:
     """What the house pays at least with any plan meeting the targets: the programme without
     the minimum powers and with either direction open (`_Problem.load_cost` added)."""
-    problem = _Problem.of(cars, base)
-    solved = _relaxed_solved(cars, base, None)
+    problem = _relaxed_problem(cars, base, None)
+    solved = _relaxed_solution(problem)
     if solved is None or solved.short_kwh > MET_KWH:
         return -math.inf
     return solved.objective - SHORT_COST * solved.short_kwh + problem.load_cost()
 
 
-def _relaxed_solved(
+def _relaxed_problem(
     cars: list[Car], base: list[float], directions: dict[int, Direction] | None
-) -> Solved | None:
+) -> _Problem:
+    """The problem without the minimum powers, each slot priced both ways going the way
+    `directions` say (either way, open, without them)."""
     problem = replace(_Problem.of(cars, base), least=[0.0] * len(cars))
     problem.directions.update(
-        dict.fromkeys(two_way_slots(cars), None) if directions is None else directions
+        dict.fromkeys(problem.two_way, None) if directions is None else directions
     )
-    every = [[True] * len(base) for _ in cars]
-    return _solved(problem, every, [[_AT_LEAST] * len(base) for _ in cars], relax=True)
+    return problem
+
+
+def _relaxed_solution(problem: _Problem) -> Solved | None:
+    """The programme of `_relaxed_problem` with every slot open to every car."""
+    n, count = len(problem.base), len(problem.cars)
+    every = [[True] * n for _ in range(count)]
+    return _solved(problem, every, [[_AT_LEAST] * n for _ in range(count)], relax=True)
 
 
 def _solutions(
@@ -1340,10 +1347,11 @@ class _Problem:
         price (at the import price in a slot priced both ways, whose cars' powers it prices
         so)."""
         hours, prices = self.cars[0].horizon.hours, self.cars[0].horizon.prices
+        two_way = set(self.two_way)
         cost = 0.0
         for t, (h, price, load) in enumerate(zip(hours, prices, self.base, strict=True)):
             export = 0.0 if price.export_price is None else price.export_price
-            cost += h * load * (price.import_price if t in self.two_way else export)
+            cost += h * load * (price.import_price if t in two_way else export)
         return cost
 
 
