@@ -41,7 +41,7 @@ from .patterns import (
     WITHIN_A_DAY,
     Judging,
     applies,
-    lower_bound,
+    relaxation,
     relaxed,
     search_slots,
 )
@@ -262,10 +262,11 @@ _SHARED_SLOTS_WITH_MINIMUM = 96
 # Up to this many slots (a day of quarters), cars with a minimum power are planned in turns
 # again after trading, up to this many rounds: on a day of quarters the trades alone left plans
 # up to a quarter above the optimum. Not where a slot's export pays more than its import:
-# there each turn's peak search took up to a minute, and the slots' search that follows
-# (`_searched_slots`) reaches as far without them. Of 102 random cases of 8 to 16 hours of
-# quarters, the same two stayed above 0.1 % of the optimum, in 302 s instead of 513 s (the
-# slowest 69 s instead of 236 s); of 106 more, none either way, in 70 s instead of 78 s.
+# there each turn's peak search took up to a minute, and the plans with each other car first
+# (`_other_orders`, as beyond a day) and the slots' search that follows (`_searched_slots`)
+# reach as far. Of 102 random cases of 8 to 16 hours of quarters, the same two stayed above
+# 0.1 % of the optimum, in 302 s instead of 513 s (the slowest 69 s instead of 236 s); of 106
+# more, none either way, in 70 s instead of 78 s.
 _POLISHED_SLOTS = 96
 _POLISH_ROUNDS = 3
 # Up to this many slots (the 36 hours that day-ahead prices reach) the slots each car charges
@@ -368,6 +369,7 @@ def plan_site(request: SiteRequest) -> SitePlan:
         if len(base) <= _POLISHED_SLOTS and applies(cars):
             best = _polished(cars, base, best, tariff)
         elif len(base) <= _SEARCHED_SLOTS:
+            # Beyond a day, and within one where a slot's export pays more than its import.
             best = _other_orders(cars, base, best, tariff)
     searched = minimum or (len(cars) > 1 and not applies(cars))
     if searched and len(base) <= _SEARCHED_SLOTS:
@@ -670,12 +672,11 @@ def _searched_slots(cars: list[Car], base: list[float], best: _Coordinated) -> _
     slot's export pays more than its import, which way the house's power goes there
     (`patterns.search_slots`). It stops once the plan is within `_BOUND_GAP` of a bound no plan
     beats: the cost without the minimum powers, the house's power going either way in such a
-    slot (`patterns.lower_bound`). Beyond a day of quarters the search is kept shorter."""
-    flows = relaxed(cars, base)
+    slot (`patterns.relaxation`). Beyond a day of quarters the search is kept shorter."""
+    flows, bound = relaxation(cars, base)
     if applies(cars):
+        # Without a slot priced both ways, the relaxed powers' own cost, as it always was.
         bound = -math.inf if flows is None else _house_cost(cars, base, flows)
-    else:
-        bound = lower_bound(cars, base)
     judging = _judging(cars, base, bound)
     budget = WITHIN_A_DAY if len(base) <= _POLISHED_SLOTS else BEYOND_A_DAY
     return search_slots(cars, base, best.flows, best, judging, budget, flows)

@@ -297,7 +297,7 @@ def search_slots[Judged](
     best = _Descent(problem, judging, start, flows)
     for _ in range(_DIRECTION_ROUNDS):
         problem = _Problem.of(cars, base)
-        problem.directions.update(_directions_of(problem, problem.two_way, best.around))
+        problem.directions.update(_directions_of(problem, best.around))
         if any(least > 0.0 for least in problem.least):
             searched = _searched(problem, best.around, best.best, judging, budget, without_minimums)
         else:
@@ -305,7 +305,7 @@ def search_slots[Judged](
             searched.improves(_choice_of(problem, best.around))
             if len(base) <= _BRANCHED_SLOTS:
                 _branch_and_bound(searched, [])
-        _turned_directions(searched, problem.two_way)
+        _turned_directions(searched)
         if not judging.better(searched.best, best.best):
             break
         best = searched
@@ -349,19 +349,20 @@ def _searched[Judged](
     return best
 
 
-def _directions_of(problem: _Problem, two_way: list[int], flows: _Flows) -> dict[int, bool]:
+def _directions_of(problem: _Problem, flows: _Flows) -> dict[int, bool]:
     """Per slot priced both ways, whether the house imports there with these powers (at 0
     either way holds)."""
     grid = house_grid(problem.base, flows)
-    return {t: grid[t] >= 0.0 for t in two_way}
+    return {t: grid[t] >= 0.0 for t in problem.two_way}
 
 
-def _turned_directions[Judged](descent: _Descent[Judged], two_way: list[int]) -> None:
+def _turned_directions[Judged](descent: _Descent[Judged]) -> None:
     """Turn the direction of each slot priced both ways in turn, keeping each turn that makes
     the plan better, until a whole round finds none or `_SWEEP_WORK` is spent. A turn to
     importing may need cars with a minimum to charge there (the house's power below 0
     otherwise), and one to exporting may need them to stop: each set of them is tried too."""
     problem, judging = descent.problem, descent.judging
+    two_way = problem.two_way
     chosen = [k for k, least in enumerate(problem.least) if least > 0.0]
     groups = [
         [k for i, k in enumerate(chosen) if mask >> i & 1] for mask in range(1 << len(chosen))
@@ -460,7 +461,7 @@ def _branch_and_bound[Judged](
     for node in heapq.nsmallest(_ROUNDED_NODES, nodes):
         problem.directions.update(_settled_directions(problem, node))
         descent.improves(_settled(problem, chosen, node), node.flows)
-    problem.directions.update(_directions_of(problem, problem.two_way, descent.around))
+    problem.directions.update(_directions_of(problem, descent.around))
     return exact and not nodes, work
 
 
@@ -511,7 +512,7 @@ def _window_searches[Judged](descent: _Descent[Judged], chosen: list[int], most_
             for t in range(n)
             if not start <= t < start + _WINDOW_SLOTS
         }
-        for t, importing in _directions_of(problem, problem.two_way, descent.around).items():
+        for t, importing in _directions_of(problem, descent.around).items():
             if not start <= t < start + _WINDOW_SLOTS:
                 held[_GRID, t] = _IMPORTING if importing else _EXPORTING
         before = descent.best
@@ -831,43 +832,28 @@ class _Descent[Judged]:
         return [_changed(choice, change) for change in ordered]
 
 
-def relaxed(
-    cars: list[Car], base: list[float], directions: dict[int, Direction] | None = None
-) -> _Flows | None:
-    """The cheapest powers without the minimum powers (every slot open to every car), the
-    house's power going either way in a slot whose export pays more than its import unless
-    `directions` say. None where the programme has no solution."""
-    solved = _relaxed_solution(_relaxed_problem(cars, base, directions))
-    return None if solved is None else solved.flows
+def relaxed(cars: list[Car], base: list[float]) -> _Flows | None:
+    """The cheapest powers without the minimum powers (every slot open to every car, the
+    house's power going either way in a slot whose export pays more than its import). None
+    where the programme has no solution."""
+    return relaxation(cars, base)[0]
 
 
-def lower_bound(cars: list[Car], base: list[float]) -> float:
-    """What the house pays at least with any plan meeting the targets: the programme without
-    the minimum powers and with either direction open (`_Problem.load_cost` added)."""
-    problem = _relaxed_problem(cars, base, None)
-    solved = _relaxed_solution(problem)
-    if solved is None or solved.short_kwh > MET_KWH:
-        return -math.inf
-    return solved.objective - SHORT_COST * solved.short_kwh + problem.load_cost()
-
-
-def _relaxed_problem(
-    cars: list[Car], base: list[float], directions: dict[int, Direction] | None
-) -> _Problem:
-    """The problem without the minimum powers, each slot priced both ways going the way
-    `directions` say (either way, open, without them)."""
+def relaxation(cars: list[Car], base: list[float]) -> tuple[_Flows | None, float]:
+    """`relaxed`'s powers, and what the house pays at least with any plan meeting the
+    targets: that programme's cost, `_Problem.load_cost` added (-inf where it has no solution
+    or leaves a target short). Where no slot is priced both ways, the powers' own cost is
+    that bound too."""
     problem = replace(_Problem.of(cars, base), least=[0.0] * len(cars))
-    problem.directions.update(
-        dict.fromkeys(problem.two_way, None) if directions is None else directions
-    )
-    return problem
-
-
-def _relaxed_solution(problem: _Problem) -> Solved | None:
-    """The programme of `_relaxed_problem` with every slot open to every car."""
-    n, count = len(problem.base), len(problem.cars)
+    problem.directions.update(dict.fromkeys(problem.two_way, None))
+    n, count = len(base), len(cars)
     every = [[True] * n for _ in range(count)]
-    return _solved(problem, every, [[_AT_LEAST] * n for _ in range(count)], relax=True)
+    solved = _solved(problem, every, [[_AT_LEAST] * n for _ in range(count)], relax=True)
+    if solved is None:
+        return None, -math.inf
+    if solved.short_kwh > MET_KWH:
+        return solved.flows, -math.inf
+    return solved.flows, solved.objective - SHORT_COST * solved.short_kwh + problem.load_cost()
 
 
 def _solutions(
