@@ -329,14 +329,26 @@ def test_the_cap_search_is_not_stopped_by_a_plan_without_the_minimum_that_starts
     assert result.peak_kw == pytest.approx(2.7517, abs=1e-4)
 
 
-def test_a_car_below_its_protective_level_keeps_the_peak_low_at_its_minimum() -> None:
-    # Kept from a random run (rounded to 4 decimals): 59 quarters, a 10.1 kW car with a 4.73 kW
-    # minimum at 25.6 % under a protective level of 29.1 %, a capacity tariff of 1.72 per kW
-    # from no peak, and a house that often exports its sun. The cap search paid for a peak
-    # far above what the protective level needs: 8.4422 against the optimum's 0.6103. The
-    # quarters it charges in are now searched as for a site of its own.
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        # Kept from a random run (rounded to 4 decimals): 59 quarters, a 10.1 kW car with a
+        # 4.73 kW minimum at 25.6 % under a protective level of 29.1 %, a capacity tariff of
+        # 1.72 per kW from no peak, and a house that often exports its sun. The cap search
+        # paid for a peak far above what the protective level needs: 8.4422 against the
+        # optimum's 0.6103. The quarters it charges in are now searched as for a site of its
+        # own.
+        pytest.param("one_car_minimum_tariff_59_quarters.json", id="16_hours_of_quarters"),
+        # Kept from a random run (rounded to 4 decimals): 92 quarters from 08:00, a 10.4 kW V2G
+        # car with a 4.93 kW minimum at 16.5 % under a protective level of 32.8 %, a capacity
+        # tariff of 3.51 per kW above 0.28 kW. Beyond the site's search's 64 slots, the cap
+        # search ended at 16.6360 against the optimum's 11.9645; that search now reaches 96.
+        pytest.param("one_car_minimum_v2g_tariff_92_quarters.json", id="a_day_of_quarters"),
+    ],
+)
+def test_a_car_below_its_protective_level_keeps_the_peak_low_at_its_minimum(fixture: str) -> None:
     path = Path(__file__).parents[1] / "fixtures" / "planner"
-    data = json.loads((path / "one_car_minimum_tariff_59_quarters.json").read_text())
+    data = json.loads((path / fixture).read_text())
     request = PlanRequest.from_dict(data)
     check_against_reference(request, plan(request), rel_tol=1e-3)
 

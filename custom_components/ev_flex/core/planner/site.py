@@ -106,10 +106,11 @@ _DIP_KWH = 1e-6
 # (`patterns._BRANCHED_SLOTS`): of 141 random cases of 8 to 16 hours of quarters, its own cap
 # search left 7 above 0.1 % of the optimum (one cost 8.21 against 0.61), the site's search
 # none, in 8.3 s for all against 3.3 s (the slowest 0.9 s). On the benchmark's house, 64
-# quarters took 0.2-0.7 s against 0.02-0.06 s, both at the optimum; on 144, where the cap
-# search met the optimum too, the site's descents took 3-6 s against 0.1-0.4 s, so beyond,
-# it is not used.
-_SEARCHED_ALONE_SLOTS = 64
+# quarters took 0.2-0.7 s against 0.02-0.06 s, both at the optimum. Up to a day of quarters
+# rather than 64 slots: of 107 random cases of 73 to 96 quarters, most with V2G, the cap
+# search left 31 above 0.1 % (one cost 16.64 against 11.96), the site's search 1 (0.12 %), in
+# 298 s for all against 76 s (the median 0.52 s against 0.13 s, the slowest 28 s).
+_SEARCHED_ALONE_SLOTS = 96
 # An hour's import within this much (kWh) of its budget keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
 # Tangent steps in the search for the price of an hour's import, and the highest price tried.
