@@ -109,7 +109,9 @@ _DIP_KWH = 1e-6
 # quarters took 0.2-0.7 s against 0.02-0.06 s, both at the optimum. Up to a day of quarters
 # rather than 64 slots: of 107 random cases of 73 to 96 quarters, most with V2G, the cap
 # search left 31 above 0.1 % (one cost 16.64 against 11.96), the site's search 1 (0.12 %), in
-# 298 s for all against 76 s (the median 0.52 s against 0.13 s, the slowest 28 s).
+# 298 s for all against 76 s (the median 0.52 s against 0.13 s, the slowest 28 s). Beyond a
+# day it is not used: on 144 quarters of the benchmark's house, where the cap search met the
+# optimum too, the site's descents took 3-6 s against 0.1-0.4 s.
 _SEARCHED_ALONE_SLOTS = 96
 # An hour's import within this much (kWh) of its budget keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
