@@ -344,6 +344,16 @@ def test_the_cap_search_is_not_stopped_by_a_plan_without_the_minimum_that_starts
         # tariff of 3.51 per kW above 0.28 kW. Beyond the site's search's 64 slots, the cap
         # search ended at 16.6360 against the optimum's 11.9645; that search now reaches 96.
         pytest.param("one_car_minimum_v2g_tariff_92_quarters.json", id="a_day_of_quarters"),
+        # Kept from a random run (rounded to 4 decimals): 136 quarters, an 8.2 kW car with a
+        # 3.68 kW minimum, a capacity tariff of 12.64 per kW, no export price, import prices
+        # below zero in some quarters of sun. Importing there is paid, so a quarter is worth
+        # charging at full power beyond its surplus: the hour's stage took the import before
+        # the surplus it can only come after, and priced the hours wrongly. It cost -0.0358
+        # against the optimum's -0.1330.
+        pytest.param(
+            "one_car_minimum_tariff_negative_prices_136_quarters.json",
+            id="import_paid_beyond_the_sun",
+        ),
     ],
 )
 def test_a_car_below_its_protective_level_keeps_the_peak_low_at_its_minimum(fixture: str) -> None:

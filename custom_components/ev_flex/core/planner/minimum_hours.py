@@ -12,10 +12,13 @@ cost is convex in the move and is traced corner by corner (`_corners`): while th
 lasts the cheapest piece goes next; once it binds, a piece that draws nothing, or a swap of
 budget from the pieces that draw the most to the ones that draw the least. The hour's cost
 is the lowest of the sets': a stage with several windows, which the DP's general path plans
-exactly. A set whose last slot tops the battery up below the minimum gives the moves that end
-full (`Stage.fill_windows`). A move that charges and discharges in one hour must keep the
-battery within its limits inside the hour too, so those windows carry the energies they may
-start from and end at (`Stage.window_bounds`).
+exactly. Where importing costs less than the export a slot's solar surplus gives up (an import
+price below zero, or export paying more), the slot's cost bends down and it can't import before
+its surplus is used: each set takes such a slot both ways, within its surplus or beyond it
+(`_SetContext.variants`). A set whose last slot tops the battery up below the minimum gives the
+moves that end full (`Stage.fill_windows`). A move that charges and discharges in one hour must
+keep the battery within its limits inside the hour too, so those windows carry the energies
+they may start from and end at (`Stage.window_bounds`).
 """
 
 from dataclasses import dataclass, field
@@ -211,17 +214,19 @@ def minimum_hour(
     draining = {t for t in group if free[t].discharge}
     for size in range(1, len(usable) + 1):
         for chosen in combinations(usable, size):
-            charging = context.build(chosen)
-            if charging is not None:
-                sets.append(charging)
-            if draining.difference(chosen):
-                mixing = context.build(chosen, mixing=True)
-                if mixing is not None and mixing.mixes:
-                    mixed.append(mixing)
+            for raised in context.variants(chosen):
+                charging = context.build(chosen, raised=raised)
+                if charging is not None:
+                    sets.append(charging)
+                if draining.difference(chosen):
+                    mixing = context.build(chosen, mixing=True, raised=raised)
+                    if mixing is not None and mixing.mixes:
+                        mixed.append(mixing)
             # Its last slot may top the battery up below the minimum (`fill_windows`).
-            filling = context.build(chosen, topping=chosen[-1]) if fills else None
-            if filling is not None:
-                filled.append(filling)
+            for raised in context.variants(chosen, chosen[-1]) if fills else ():
+                filling = context.build(chosen, topping=chosen[-1], raised=raised)
+                if filling is not None:
+                    filled.append(filling)
     drains = sorted(
         (
             (t, end - start, cost)
@@ -350,14 +355,40 @@ class _SetContext:
     spare: float
     free: Sequence[Stage]
 
+    def variants(self, chosen: tuple[int, ...], topping: int | None = None) -> list[frozenset[int]]:
+        """The ways to take the chosen slots whose cost bends down at their solar surplus
+        (`_bends`): each such slot either charges within its surplus or takes all of it and
+        imports above it, so that each way's slots are convex and are filled in order."""
+        bent = [t for t in chosen if self._bends(t, 0.0 if t == topping else _least_kw(self.car))]
+        return [
+            frozenset(raised)
+            for size in range(len(bent) + 1)
+            for raised in combinations(bent, size)
+        ]
+
+    def _bends(self, t: int, floor_kw: float) -> bool:
+        """Whether importing in slot `t` costs less than the export its solar surplus gives up
+        (a price below zero, or export paying more than import), between its floor and room:
+        then its cost isn't convex and charging from the grid can't come before the surplus."""
+        price = self.car.horizon.prices[t]
+        load = self.house[t]
+        export = price.export_price or 0.0
+        return price.import_price < export and floor_kw < -load < _room_kw(self.car, load)
+
     def build(
-        self, chosen: tuple[int, ...], topping: int | None = None, mixing: bool = False
+        self,
+        chosen: tuple[int, ...],
+        topping: int | None = None,
+        mixing: bool = False,
+        raised: frozenset[int] = frozenset(),
     ) -> _ChargingSet | None:
         """The slots in `chosen` charging at least at the minimum (but `topping`, from 0 on),
         and with `mixing` the others discharging as they may; None when the minimum takes
-        more import than the budget leaves (with every other slot covering the house)."""
+        more import than the budget leaves (with every other slot covering the house).
+        A slot whose cost bends (`variants`) charges at least its whole surplus when in
+        `raised`, at most its surplus otherwise."""
         base: dict[int, float] = dict.fromkeys(self.group, 0.0)
-        cost, spare, pieces = self._charging(chosen, topping, base)
+        cost, spare, pieces = self._charging(chosen, topping, base, raised)
         if mixing:
             for t in self.group:
                 if t not in chosen:
@@ -370,7 +401,11 @@ class _SetContext:
         return _ChargingSet(corners, mixes)
 
     def _charging(
-        self, chosen: tuple[int, ...], topping: int | None, base: dict[int, float]
+        self,
+        chosen: tuple[int, ...],
+        topping: int | None,
+        base: dict[int, float],
+        raised: frozenset[int],
     ) -> tuple[float, float, list[_Piece]]:
         """The chosen slots at their minimum: its cost, the spare import left and the pieces
         above it."""
@@ -386,6 +421,9 @@ class _SetContext:
             export = prices[t].export_price or 0.0
             surplus = max(0.0, -load)
             floor_kw = 0.0 if t == topping else least_kw
+            bent = self._bends(t, floor_kw)
+            if t in raised:
+                floor_kw = surplus
             base[t] = h * eta * floor_kw
             from_sun = min(floor_kw, surplus)
             spare -= h * max(0.0, load + floor_kw) - h * max(0.0, load)
@@ -395,7 +433,7 @@ class _SetContext:
                 width = h * eta * (min(top, surplus) - floor_kw)
                 pieces.append(_Piece(t, width, export / eta, 0.0))
             width = h * eta * (top - max(floor_kw, surplus))
-            if width > _TINY_KWH:
+            if width > _TINY_KWH and not (bent and t not in raised):
                 pieces.append(_Piece(t, width, imp / eta, 1.0 / eta))
         return cost, spare, pieces
 
