@@ -197,11 +197,14 @@ def minimum_hour(
     budget: float,
     free: Sequence[Stage],
     fills: bool = True,
+    ceiling: float = math.inf,
 ) -> MinimumHour | None:
     """The hour as one stage with `budget` kWh of import; None when the house alone is over it.
     The hour charges (some of its slots, each at least at the minimum, while the others may
     discharge), or only discharges (each slot as `free` allows, what pays most first).
-    `fills`: the battery may end the hour full (else no set tops it up)."""
+    `fills`: the battery may end the hour full (else no set tops it up). `ceiling`: the most
+    energy the battery may have inside the hour when it charges (the taper's knee, below which
+    a tapering car charges as with a flat curve)."""
     hours = car.horizon.hours
     own = sum(hours[t] * max(house[t], 0.0) for t in group)
     if own > budget + _TINY_KWH:
@@ -235,16 +238,16 @@ def minimum_hour(
         ),
         key=lambda drain: drain[2],
     )
-    stage = _stage(car, group, (sets, mixed, filled), drains)
-    return MinimumHour(group, [*sets, *mixed], stage, drains, filled, _inner(car))
+    stage = _stage(car, group, (sets, mixed, filled), drains, ceiling)
+    return MinimumHour(group, [*sets, *mixed], stage, drains, filled, _inner(car, ceiling))
 
 
-def _inner(car: Car) -> tuple[float, float]:
+def _inner(car: Car, ceiling: float = math.inf) -> tuple[float, float]:
     """The battery's limits inside an hour: the floor (or the protective level, which an
-    hour taken as one stage has reached before it starts) and the upper limit."""
+    hour taken as one stage has reached before it starts) and the upper limit (or `ceiling`)."""
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
-    return max(car.floor_kwh, protective), car.curve.upper_kwh
+    return max(car.floor_kwh, protective), min(car.curve.upper_kwh, ceiling)
 
 
 def _stage(
@@ -252,9 +255,11 @@ def _stage(
     group: list[int],
     options: tuple[list[_ChargingSet], list[_ChargingSet], list[_ChargingSet]],
     drains: list[tuple[int, float, float]],
+    ceiling: float,
 ) -> Stage:
     """The hour's stage: the charging windows, the mixing windows where they are cheapest
-    (each with the energies it may start from and end at), the discharge and the fills."""
+    (each with the energies it may start from and end at), the discharge and the fills; no
+    charge ends above `ceiling`."""
     sets, mixed, fills = options
     windows = [window for window, _ in _lowest([(line, None) for line in _lines(sets)])]
     discharge: list[tuple[float, float]] = []
@@ -267,10 +272,10 @@ def _stage(
     lines += [(line, charging) for charging in mixed for line in charging.windows()]
     bounds: list[tuple[float, float]] = []
     pure = len(windows)
-    if mixed:
-        bounds = [(-math.inf, math.inf)] * len(windows)
-        low, high = _inner(car)
-        for window, charging in _lowest(lines):
+    if mixed or math.isfinite(ceiling):
+        bounds = [(-math.inf, ceiling)] * len(windows)
+        low, high = _inner(car, ceiling)
+        for window, charging in _lowest(lines) if mixed else ():
             if charging is not None:
                 first = _excursion(group, charging.shares(window[0]))
                 last = _excursion(group, charging.shares(window[1]))

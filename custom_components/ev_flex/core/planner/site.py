@@ -678,42 +678,83 @@ def _solve_lazily(
         if shared is not None:
             return shared
     if math.isfinite(peak_cap) and car.request.charge.min_kw > 0.0:
-        by_hours = solve_minimum_by_hours(car, house, peak_cap)
-        if by_hours is not None:
-            hour_path, hour_slots = by_hours
-            return hour_path, lambda: hour_slots
-    path, slots = _solve_by_slots(car, house, peak_cap)
+        path, slots = _solve_minimum_under_cap(car, house, peak_cap)
+    else:
+        path, slots = _solve_by_slots(car, house, peak_cap)
     return path, lambda: slots
 
 
-def _minimum_hours(car: Car, house: Sequence[float], peak_cap: float) -> set[int]:
+def _solve_minimum_under_cap(
+    car: Car, house: Sequence[float], peak_cap: float
+) -> tuple[list[float], list[Stage]]:
+    """The cheapest path with a minimum power at this cap: the hours that can take it as one
+    stage do. A tapering car's hours that may reach its knee can't (`_minimum_hours`), but where
+    no target or protective level lies above the knee, they are tried again as one stage that
+    stays below it, and the cheaper plan is kept."""
+    solved = solve_minimum_by_hours(car, house, peak_cap)
+    if solved is None:
+        solved = _solve_by_slots(car, house, peak_cap)
+    if not _knee_bounds_hours(car):
+        return solved
+    below = solve_minimum_by_hours(car, house, peak_cap, below_knee=True)
+    if below is None:
+        return solved
+    missed, kept = missed_kwh(car, below[0]), missed_kwh(car, solved[0])
+    if missed > kept + _MET_TOLERANCE_KWH:
+        return solved
+    cost = evaluate(car, house, below[0], []).cost
+    if missed >= kept - _MET_TOLERANCE_KWH and cost >= evaluate(car, house, solved[0], []).cost:
+        return solved
+    return below
+
+
+def _knee_bounds_hours(car: Car) -> bool:
+    """Whether a tapering car's hours may be kept below its knee: it charges at full power
+    up to a knee above the floor, and needs no energy above it."""
+    request = car.request
+    knee = car.knee_kwh
+    protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
+    needed = max((rule.required for rule in car.rules), default=-math.inf)
+    return not car.curve.is_flat and car.floor_kwh < knee and max(protective, needed) <= knee
+
+
+def _minimum_hours(
+    car: Car, house: Sequence[float], peak_cap: float, below_knee: bool = False
+) -> set[int]:
     """The hours (by first slot) planned as one stage with a minimum power: several slots, a
-    flat charge curve (or one that can't taper yet by the hour's end), no target inside, the
-    protective level reachable before the hour, and a cap the car at full power would break."""
+    flat charge curve (or one that can't taper yet by the hour's end, or `below_knee`: kept
+    below where it tapers), no target inside, the protective level reachable before the hour,
+    and a cap the car at full power would break."""
     curve = car.curve
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     free = stages(car, house)
     high, _, _ = reach_bounds(car, free)
     inside = {rule.index for rule in car.rules}
+    # Up to the last target, where `below_knee`: after it the car may charge past the knee.
+    before_knee = max(inside, default=0) if below_knee else -1
     out: set[int] = set()
     for group in car.hour_groups:
         first, last = group[0], group[-1]
         if len(group) < 2 or any(first < b <= last for b in inside):
             continue
-        if not curve.is_flat and high[last + 1] > car.knee_kwh:
+        if not curve.is_flat and high[last + 1] > car.knee_kwh and last + 1 > before_knee:
             continue
         if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
             continue
-        if _may_bind(car, free, house, group, peak_cap):
+        # Kept below the knee, a tapering slot charges at full power.
+        if _may_bind(car, free, house, group, peak_cap, below_knee):
             out.add(first)
     return out
 
 
-def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _Items[MinimumHour] | None:
+def _minimum_items(
+    car: Car, house: Sequence[float], peak_cap: float, below_knee: bool = False
+) -> _Items[MinimumHour] | None:
     """The stages at this cap, hours with a minimum power as one stage where the house alone
-    keeps to the cap; None when no hour is one stage."""
-    eligible = _minimum_hours(car, house, peak_cap)
+    keeps to the cap; None when no hour is one stage (with `below_knee`, none is kept below
+    the knee)."""
+    eligible = _minimum_hours(car, house, peak_cap, below_knee)
     if not eligible:
         return None
     capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
@@ -721,27 +762,31 @@ def _minimum_items(car: Car, house: Sequence[float], peak_cap: float) -> _Items[
     # Only an hour the battery can end full in needs the moves that top it up.
     high, upper = free_high(car, house), car.curve.upper_kwh - _REACH_MARGIN_KWH
     built: _Items[MinimumHour] = _Items()
+    bounded = False
     for group in car.hour_groups:
         budget = hour_budget(car, group, peak_cap)
         hour = None
         if group[0] in eligible:
-            fills = high[group[-1] + 1] >= upper
-            hour = minimum_hour(car, group, house, budget, free, fills)
+            ceiling = math.inf
+            if not car.curve.is_flat and high[group[-1] + 1] > car.knee_kwh:
+                ceiling, bounded = car.knee_kwh, True
+            fills = high[group[-1] + 1] >= upper and math.isinf(ceiling)
+            hour = minimum_hour(car, group, house, budget, free, fills, ceiling)
         if hour is not None:
             built.add_hour(hour.stage, hour, group)
         else:
             built.add_slots(capped, group)
-    if all(hour is None for hour in built.hours):
+    if all(hour is None for hour in built.hours) or (below_knee and not bounded):
         return None
     return built
 
 
 def solve_minimum_by_hours(
-    car: Car, house: Sequence[float], peak_cap: float
+    car: Car, house: Sequence[float], peak_cap: float, below_knee: bool = False
 ) -> tuple[list[float], list[Stage]] | None:
-    """The cheapest path with a minimum power, the hours that take it as one stage; None when
-    no hour does."""
-    built = _minimum_items(car, house, peak_cap)
+    """The cheapest path with a minimum power, the hours that take it as one stage (with
+    `below_knee`, also those kept below the knee); None when no hour does."""
+    built = _minimum_items(car, house, peak_cap, below_knee)
     if built is None:
         return None
     high, low, _ = reach_bounds(car, built.items)
