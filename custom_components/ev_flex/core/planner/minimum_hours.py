@@ -22,7 +22,7 @@ they may start from and end at (`Stage.window_bounds`).
 """
 
 from dataclasses import dataclass, field
-from itertools import combinations, pairwise
+from itertools import combinations, pairwise, product
 import math
 from typing import TYPE_CHECKING
 
@@ -153,8 +153,9 @@ class MinimumHour:
         """Each slot's change of battery energy for the hour's change `change` from `energy`
         (a mixing set only where it keeps the battery within its limits from there); `full`:
         the hour ends at the upper limit."""
-        best: dict[int, float] = self._drained(-change) if change <= _TINY_KWH else {}
-        lowest = _drain_cost(self.drains, -change) if change <= _TINY_KWH else math.inf
+        idle = change <= _TINY_KWH and self.stage.idles
+        best: dict[int, float] = self._drained(-change) if idle else {}
+        lowest = _drain_cost(self.drains, -change) if idle else math.inf
         options = [*self.sets, *self.fills] if full else self.sets
         for charging in options:
             cost = charging.cost_of(change)
@@ -164,8 +165,8 @@ class MinimumHour:
             if charging.mixes and not self._keeps_inside(shares, energy):
                 continue
             best, lowest = shares, cost
-        if change > _TINY_KWH and math.isinf(lowest) and self.sets:
-            # Only a rounding past every window: the nearest charging set.
+        if (change > _TINY_KWH or not self.drains) and math.isinf(lowest) and self.sets:
+            # Only a rounding past every window: the nearest charging (or draining) set.
             nearest = min(self.sets, key=lambda charging: abs(charging.corners[-1][0] - change))
             best = nearest.shares(change)
         return [best.get(t, 0.0) for t in self.slots]
@@ -199,18 +200,19 @@ def minimum_hour(
     fills: bool = True,
     ceiling: float = math.inf,
 ) -> MinimumHour | None:
-    """The hour as one stage with `budget` kWh of import; None when the house alone is over it.
-    The hour charges (some of its slots, each at least at the minimum, while the others may
-    discharge), or only discharges (each slot as `free` allows, what pays most first).
+    """The hour as one stage with `budget` kWh of import. The hour charges (some of its
+    slots, each at least at the minimum, while the others may discharge), or only discharges
+    (each slot as `free` allows, what pays most first). Where the house alone is over the
+    budget, the car must discharge for it (`_drained_hour`); None when it can't.
     `fills`: the battery may end the hour full (else no set tops it up). `ceiling`: the most
     energy the battery may have inside the hour when it charges (the taper's knee, below which
     a tapering car charges as with a flat curve)."""
     hours = car.horizon.hours
     own = sum(hours[t] * max(house[t], 0.0) for t in group)
-    if own > budget + _TINY_KWH:
-        return None
-    usable = [t for t in group if _room_kw(car, house[t]) >= _least_kw(car) - _TINY_KWH]
     context = _SetContext(car, group, house, budget - own, free)
+    if own > budget + _TINY_KWH:
+        return _drained_hour(car, context)
+    usable = [t for t in group if _room_kw(car, house[t]) >= _least_kw(car) - _TINY_KWH]
     sets: list[_ChargingSet] = []
     mixed: list[_ChargingSet] = []
     filled: list[_ChargingSet] = []
@@ -221,8 +223,8 @@ def minimum_hour(
                 charging = context.build(chosen, raised=raised)
                 if charging is not None:
                     sets.append(charging)
-                if draining.difference(chosen):
-                    mixing = context.build(chosen, mixing=True, raised=raised)
+                for locked in context.locks(chosen) if draining.difference(chosen) else ():
+                    mixing = context.build(chosen, mixing=True, raised=raised, locked=locked)
                     if mixing is not None and mixing.mixes:
                         mixed.append(mixing)
             # Its last slot may top the battery up below the minimum (`fill_windows`).
@@ -242,6 +244,26 @@ def minimum_hour(
     return MinimumHour(group, [*sets, *mixed], stage, drains, filled, _inner(car, ceiling))
 
 
+def _drained_hour(car: Car, context: _SetContext) -> MinimumHour | None:
+    """An hour the house alone takes over its budget, as one stage that must move: its slots
+    discharge enough to cover the excess, shared out by what pays most rather than each cut
+    to one level, while some may charge (each at least at the minimum) on what that frees or
+    on their sun. None when even discharging all the car may doesn't keep it within budget."""
+    group = context.group
+    usable = [t for t in group if _room_kw(car, context.house[t]) >= _least_kw(car) - _TINY_KWH]
+    mixed: list[_ChargingSet] = []
+    for size in range(len(usable)):
+        for chosen in combinations(usable, size):
+            for raised, locked in product(context.variants(chosen), context.locks(chosen)):
+                mixing = context.build(chosen, mixing=True, raised=raised, locked=locked)
+                if mixing is not None and mixing.mixes:
+                    mixed.append(mixing)
+    if not mixed:
+        return None
+    stage = _stage(car, group, ([], mixed, []), [], math.inf, idles=False)
+    return MinimumHour(group, mixed, stage, [], [], _inner(car))
+
+
 def _inner(car: Car, ceiling: float = math.inf) -> tuple[float, float]:
     """The battery's limits inside an hour: the floor (or the protective level, which an
     hour taken as one stage has reached before it starts) and the upper limit (or `ceiling`)."""
@@ -256,6 +278,7 @@ def _stage(
     options: tuple[list[_ChargingSet], list[_ChargingSet], list[_ChargingSet]],
     drains: list[tuple[int, float, float]],
     ceiling: float,
+    idles: bool = True,
 ) -> Stage:
     """The hour's stage: the charging windows, the mixing windows where they are cheapest
     (each with the energies it may start from and end at), the discharge and the fills; no
@@ -284,6 +307,9 @@ def _stage(
     # Discharging in one slot can free the budget another slot's minimum needs: a mixing
     # window may reach further than charging alone.
     furthest = max((end for _, end, _, _ in windows), default=0.0)
+    if not idles:
+        # An hour that must discharge may still reach no further than where it starts.
+        furthest = max(furthest, 0.0)
     capacity = car.request.battery.capacity_kwh
     flat = ChargeCurve.build(capacity, furthest, (), 1.0, car.curve.upper_kwh)
     return Stage(
@@ -294,6 +320,7 @@ def _stage(
         windows=tuple(windows),
         fill_windows=tuple(line for line, _ in _lowest([(line, None) for line in _lines(fills)])),
         window_bounds=tuple(bounds),
+        idles=idles,
     )
 
 
@@ -386,18 +413,20 @@ class _SetContext:
         topping: int | None = None,
         mixing: bool = False,
         raised: frozenset[int] = frozenset(),
+        locked: frozenset[int] = frozenset(),
     ) -> _ChargingSet | None:
         """The slots in `chosen` charging at least at the minimum (but `topping`, from 0 on),
         and with `mixing` the others discharging as they may; None when the minimum takes
         more import than the budget leaves (with every other slot covering the house).
         A slot whose cost bends (`variants`) charges at least its whole surplus when in
-        `raised`, at most its surplus otherwise."""
+        `raised`, at most its surplus otherwise; a discharging one whose export pays more than
+        its cover (`locks`) keeps its cover when in `locked`, and exports nothing otherwise."""
         base: dict[int, float] = dict.fromkeys(self.group, 0.0)
         cost, spare, pieces = self._charging(chosen, topping, base, raised)
         if mixing:
             for t in self.group:
                 if t not in chosen:
-                    cost, spare = self._discharging(t, base, pieces, cost, spare)
+                    cost, spare = self._discharging(t, (base, pieces), cost, spare, locked)
         if spare < -_TINY_KWH:
             return None
         trace = _corners if mixing else _greedy_corners
@@ -442,15 +471,43 @@ class _SetContext:
                 pieces.append(_Piece(t, width, imp / eta, 1.0 / eta))
         return cost, spare, pieces
 
+    def locks(self, chosen: tuple[int, ...]) -> list[frozenset[int]]:
+        """The ways to take the slots outside `chosen` whose export pays more than covering
+        the house (`_drain_bends`): each either covers and keeps its cover, or only covers,
+        so that each way's pieces are convex and are given back in order."""
+        bent = [t for t in self.group if t not in chosen and self._drain_bends(t)]
+        return [
+            frozenset(locked)
+            for size in range(len(bent) + 1)
+            for locked in combinations(bent, size)
+        ]
+
+    def _drain_bends(self, t: int) -> bool:
+        """Whether slot `t`'s discharge pays more for its export than for covering the house's
+        load: it can't export before it covers, so its cost isn't convex."""
+        segments = _discharge_pieces(self.free[t].discharge)
+        return len(segments) == 2 and segments[1][2] < segments[0][2]
+
     def _discharging(
-        self, t: int, base: dict[int, float], pieces: list[_Piece], cost: float, spare: float
+        self,
+        t: int,
+        into: tuple[dict[int, float], list[_Piece]],
+        cost: float,
+        spare: float,
+        locked: frozenset[int],
     ) -> tuple[float, float]:
         """Slot `t` discharging all it may, and the pieces that give it back: its export
-        first, then its cover of the house's load. The cost and spare import with it."""
+        first, then its cover of the house's load. The cost and spare import with it. Where
+        its export pays more (`locks`), it covers and keeps the cover when in `locked`, and
+        only covers otherwise."""
+        base, pieces = into
         discharge = self.car.request.discharge
         segments = _discharge_pieces(self.free[t].discharge)
         if discharge is None or not segments:
             return cost, spare
+        bent = self._drain_bends(t)
+        if bent and t not in locked:
+            segments = segments[:1]
         eta_d = discharge.efficiency
         # The kWh taken out that cover the house's load (its first segment).
         cover = self.car.horizon.hours[t] * max(self.house[t], 0.0) / eta_d
@@ -461,7 +518,8 @@ class _SetContext:
             cost += width * rate
             if covers:
                 spare += eta_d * width
-            pieces.append(_Piece(t, width, -rate, eta_d if covers else 0.0))
+            if not (bent and covers and t in locked):
+                pieces.append(_Piece(t, width, -rate, eta_d if covers else 0.0))
         return cost, spare
 
 

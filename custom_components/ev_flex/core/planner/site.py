@@ -36,7 +36,10 @@ With a minimum charging power the cost is no longer convex in the cap (raising i
 slot charge at all), so the cap is searched by branch and bound (`_bound_search`), and an hour
 of several slots (where the car can't taper yet) is one stage with a window per set of
 charging slots, the others free to discharge (`minimum_hours.py`); it is exact where the
-battery keeps well within its limits inside the hour. Other hours take `hour_caps`.
+battery keeps well within its limits inside the hour. An hour the house alone takes over the
+cap is one stage that must discharge, and is also tried as slots cut to one level where export
+pays more than import there; a tapering car's hours are also tried as one stage kept below its
+knee (`_solve_minimum_under_cap`). Other hours take `hour_caps`.
 """
 
 from collections.abc import Callable, Iterator, Sequence
@@ -503,10 +506,14 @@ def reach_bounds(car: Car, slots: list[Stage]) -> tuple[list[float], list[float]
             feasible = feasible and stage.forced_kwh <= stage.discharge_kwh
             feasible = feasible and energy - stage.forced_kwh >= car.floor_kwh - 1e-9
             high.append(max(car.floor_kwh, energy - stage.forced_kwh))
+        elif not stage.idles:
+            # An hour that must discharge ends no higher than its furthest move takes it.
+            furthest = max(end for _, end, _, _ in stage.windows)
+            high.append(max(car.floor_kwh, min(stage.top(energy), energy + furthest)))
         else:
             top = stage.top(energy)
             high.append(top if stage.least_charge(energy) <= top else energy)
-        low.append(max(car.floor_kwh, low[-1] - stage.discharge_kwh))
+        low.append(max(car.floor_kwh, low[-1] - stage.deepest_kwh))
     return high, low, feasible
 
 
@@ -688,24 +695,47 @@ def _solve_minimum_under_cap(
     car: Car, house: Sequence[float], peak_cap: float
 ) -> tuple[list[float], list[Stage]]:
     """The cheapest path with a minimum power at this cap: the hours that can take it as one
-    stage do. A tapering car's hours that may reach its knee can't (`_minimum_hours`), but where
-    no target or protective level lies above the knee, they are tried again as one stage that
-    stays below it, and the cheaper plan is kept."""
-    solved = solve_minimum_by_hours(car, house, peak_cap)
-    if solved is None:
-        solved = _solve_by_slots(car, house, peak_cap)
-    if not _knee_bounds_hours(car):
-        return solved
-    below = solve_minimum_by_hours(car, house, peak_cap, below_knee=True)
-    if below is None:
-        return solved
-    missed, kept = missed_kwh(car, below[0]), missed_kwh(car, solved[0])
+    stage do, and the cheapest of a few ways is kept. An hour the house alone takes over its
+    budget is one stage that must discharge, or its slots with the house's import cut to one
+    level (`hour_caps`): the stage shares the cover out better but, where export pays more
+    than import, may price its moves wrongly. A tapering car's hours that may reach its knee
+    aren't one stage (`_minimum_hours`), but where no target or protective level lies above
+    the knee, they are tried as one stage that stays below it too."""
+    best = solve_minimum_by_hours(car, house, peak_cap)
+    if best is None:
+        best = _solve_by_slots(car, house, peak_cap)
+    ways = [(False, False)] if _drains_may_bend(car, house, peak_cap) else []
+    if _knee_bounds_hours(car):
+        ways.append((True, True))
+    for below_knee, drained in ways:
+        solved = solve_minimum_by_hours(car, house, peak_cap, below_knee, drained)
+        if solved is not None and _cheaper(car, house, solved[0], best[0]):
+            best = solved
+    return best
+
+
+def _drains_may_bend(car: Car, house: Sequence[float], peak_cap: float) -> bool:
+    """Whether an hour the house alone takes over its budget has a slot whose export pays
+    more than its import, where a V2G car may discharge: only there may that hour's one stage
+    price its moves wrongly."""
+    if car.request.discharge is None:
+        return False
+    prices = car.horizon.prices
+    return any(
+        _house_over_budget(car, house, group, peak_cap)
+        and any((prices[t].export_price or 0.0) > prices[t].import_price for t in group)
+        for group in car.hour_groups
+    )
+
+
+def _cheaper(car: Car, house: Sequence[float], path: list[float], than: list[float]) -> bool:
+    """Whether a path misses less of the targets than another, or as much for less."""
+    missed, kept = missed_kwh(car, path), missed_kwh(car, than)
+    if missed < kept - _MET_TOLERANCE_KWH:
+        return True
     if missed > kept + _MET_TOLERANCE_KWH:
-        return solved
-    cost = evaluate(car, house, below[0], []).cost
-    if missed >= kept - _MET_TOLERANCE_KWH and cost >= evaluate(car, house, solved[0], []).cost:
-        return solved
-    return below
+        return False
+    return evaluate(car, house, path, []).cost < evaluate(car, house, than, []).cost
 
 
 def _knee_bounds_hours(car: Car) -> bool:
@@ -719,12 +749,17 @@ def _knee_bounds_hours(car: Car) -> bool:
 
 
 def _minimum_hours(
-    car: Car, house: Sequence[float], peak_cap: float, below_knee: bool = False
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    below_knee: bool = False,
+    drained: bool = True,
 ) -> set[int]:
     """The hours (by first slot) planned as one stage with a minimum power: several slots, a
     flat charge curve (or one that can't taper yet by the hour's end, or `below_knee`: kept
-    below where it tapers), no target inside, the protective level reachable before the hour,
-    and a cap the car at full power would break."""
+    below where it tapers, or with `drained` the house alone is over its budget), no target
+    inside, the protective level reachable before the hour, and a cap the car at full power
+    would break."""
     curve = car.curve
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
@@ -738,7 +773,11 @@ def _minimum_hours(
         first, last = group[0], group[-1]
         if len(group) < 2 or any(first < b <= last for b in inside):
             continue
-        if not curve.is_flat and high[last + 1] > car.knee_kwh and last + 1 > before_knee:
+        # An hour the house alone takes over its budget must discharge, and the taper binds
+        # less there: it is one stage all the same.
+        tapers = not curve.is_flat and high[last + 1] > car.knee_kwh
+        over = drained and _house_over_budget(car, house, group, peak_cap)
+        if tapers and last + 1 > before_knee and not over:
             continue
         if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
             continue
@@ -748,13 +787,25 @@ def _minimum_hours(
     return out
 
 
+def _house_over_budget(car: Car, house: Sequence[float], group: list[int], peak_cap: float) -> bool:
+    """Whether the house alone imports more in the hour than the cap allows."""
+    hours = car.horizon.hours
+    own = sum(hours[t] * max(house[t], 0.0) for t in group)
+    return own > hour_budget(car, group, peak_cap) + _BUDGET_TOLERANCE_KWH
+
+
 def _minimum_items(
-    car: Car, house: Sequence[float], peak_cap: float, below_knee: bool = False
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    below_knee: bool = False,
+    drained: bool = True,
 ) -> _Items[MinimumHour] | None:
-    """The stages at this cap, hours with a minimum power as one stage where the house alone
-    keeps to the cap; None when no hour is one stage (with `below_knee`, none is kept below
-    the knee)."""
-    eligible = _minimum_hours(car, house, peak_cap, below_knee)
+    """The stages at this cap, hours with a minimum power as one stage (without `drained`,
+    only where the house alone keeps to the cap); None when no hour is one stage, or nothing
+    differs from the usual way (with `below_knee`, no hour is kept below the knee; without
+    `drained`, no hour is over its budget)."""
+    eligible = _minimum_hours(car, house, peak_cap, below_knee, drained)
     if not eligible:
         return None
     capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
@@ -762,11 +813,13 @@ def _minimum_items(
     # Only an hour the battery can end full in needs the moves that top it up.
     high, upper = free_high(car, house), car.curve.upper_kwh - _REACH_MARGIN_KWH
     built: _Items[MinimumHour] = _Items()
-    bounded = False
+    bounded = split = False
     for group in car.hour_groups:
         budget = hour_budget(car, group, peak_cap)
         hour = None
-        if group[0] in eligible:
+        if not drained and _house_over_budget(car, house, group, peak_cap):
+            split = True
+        elif group[0] in eligible:
             ceiling = math.inf
             if not car.curve.is_flat and high[group[-1] + 1] > car.knee_kwh:
                 ceiling, bounded = car.knee_kwh, True
@@ -776,17 +829,24 @@ def _minimum_items(
             built.add_hour(hour.stage, hour, group)
         else:
             built.add_slots(capped, group)
-    if all(hour is None for hour in built.hours) or (below_knee and not bounded):
+    if all(hour is None for hour in built.hours) and (drained or not split):
+        return None
+    if (below_knee and not bounded) or (not drained and not split):
         return None
     return built
 
 
 def solve_minimum_by_hours(
-    car: Car, house: Sequence[float], peak_cap: float, below_knee: bool = False
+    car: Car,
+    house: Sequence[float],
+    peak_cap: float,
+    below_knee: bool = False,
+    drained: bool = True,
 ) -> tuple[list[float], list[Stage]] | None:
     """The cheapest path with a minimum power, the hours that take it as one stage (with
-    `below_knee`, also those kept below the knee); None when no hour does."""
-    built = _minimum_items(car, house, peak_cap, below_knee)
+    `below_knee`, also those kept below the knee; with `drained`, also those the house alone
+    takes over the budget); None when no hour does (`_minimum_items`)."""
+    built = _minimum_items(car, house, peak_cap, below_knee, drained)
     if built is None:
         return None
     high, low, _ = reach_bounds(car, built.items)

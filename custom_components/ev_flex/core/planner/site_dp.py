@@ -79,6 +79,9 @@ class Stage:
     # that charges and discharges must keep within the battery's limits inside it); empty:
     # no bounds but the stage's own.
     window_bounds: tuple[tuple[float, float], ...] = ()
+    # False for a stage that must move (an hour the house alone takes over its import budget,
+    # which the car must discharge for): its windows are its only moves.
+    idles: bool = True
 
     @property
     def tapers(self) -> bool:
@@ -88,6 +91,12 @@ class Stage:
     @property
     def discharge_kwh(self) -> float:
         return self.discharge[-1][0] if self.discharge else 0.0
+
+    @property
+    def deepest_kwh(self) -> float:
+        """The most the stage may take out of the battery, its windows' net moves included."""
+        lowest = min((start for start, _, _, _ in self.windows), default=0.0)
+        return max(self.discharge_kwh, -lowest)
 
     def top(self, energy: float) -> float:
         return self.reach.top(energy) if self.can_charge else energy
@@ -601,7 +610,7 @@ def general_step(
     pieces: list[list[tuple[float, float]]] = []
     a, b = max(low, xs[0]), min(high, xs[-1])
     forced = stage.forced_kwh
-    if a <= b and forced <= 0.0:
+    if a <= b and forced <= 0.0 and stage.idles:
         idle = _sorted_points(list(xs), a, b)
         pieces.append([(e, _evaluate(xs, vs, e)) for e in idle])
     if stage.can_charge and forced <= 0.0:
@@ -791,7 +800,7 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
                 move = upper - energy
                 if start - _TINY_KWH <= move <= end + _TINY_KWH:
                     windows.append((upper, upper, 0.0, before + cost * (move - start)))
-        if forced <= 0.0:
+        if forced <= 0.0 and stage.idles:
             windows.append((energy, energy, 0.0, 0.0))
         for start, end, cost, before in _segments(stage.discharge, forced):
             base = before + cost * (energy - start)
