@@ -392,11 +392,7 @@ class _SetContext:
         (`_bends`): each such slot either charges within its surplus or takes all of it and
         imports above it, so that each way's slots are convex and are filled in order."""
         bent = [t for t in chosen if self._bends(t, 0.0 if t == topping else _least_kw(self.car))]
-        return [
-            frozenset(raised)
-            for size in range(len(bent) + 1)
-            for raised in combinations(bent, size)
-        ]
+        return _subsets(bent)
 
     def _bends(self, t: int, floor_kw: float) -> bool:
         """Whether importing in slot `t` costs less than the export its solar surplus gives up
@@ -476,11 +472,7 @@ class _SetContext:
         the house (`_drain_bends`): each either covers and keeps its cover, or only covers,
         so that each way's pieces are convex and are given back in order."""
         bent = [t for t in self.group if t not in chosen and self._drain_bends(t)]
-        return [
-            frozenset(locked)
-            for size in range(len(bent) + 1)
-            for locked in combinations(bent, size)
-        ]
+        return _subsets(bent)
 
     def _drain_bends(self, t: int) -> bool:
         """Whether slot `t`'s discharge pays more for its export than for covering the house's
@@ -521,6 +513,13 @@ class _SetContext:
             if not (bent and covers and t in locked):
                 pieces.append(_Piece(t, width, -rate, eta_d if covers else 0.0))
         return cost, spare
+
+
+def _subsets(slots: list[int]) -> list[frozenset[int]]:
+    """Every subset of the slots, the empty one first."""
+    return [
+        frozenset(chosen) for size in range(len(slots) + 1) for chosen in combinations(slots, size)
+    ]
 
 
 def _corners(
