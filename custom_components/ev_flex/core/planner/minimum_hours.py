@@ -212,7 +212,7 @@ def minimum_hour(
     context = _SetContext(car, group, house, budget - own, free)
     if own > budget + _TINY_KWH:
         return _drained_hour(car, context)
-    usable = [t for t in group if _room_kw(car, house[t]) >= _least_kw(car) - _TINY_KWH]
+    usable = _usable(car, group, house)
     sets: list[_ChargingSet] = []
     mixed: list[_ChargingSet] = []
     filled: list[_ChargingSet] = []
@@ -250,9 +250,9 @@ def _drained_hour(car: Car, context: _SetContext) -> MinimumHour | None:
     to one level, while some may charge (each at least at the minimum) on what that frees or
     on their sun. None when even discharging all the car may doesn't keep it within budget."""
     group = context.group
-    usable = [t for t in group if _room_kw(car, context.house[t]) >= _least_kw(car) - _TINY_KWH]
+    usable = _usable(car, group, context.house)
     mixed: list[_ChargingSet] = []
-    for size in range(len(usable)):
+    for size in range(len(usable) + 1):
         for chosen in combinations(usable, size):
             for raised, locked in product(context.variants(chosen), context.locks(chosen)):
                 mixing = context.build(chosen, mixing=True, raised=raised, locked=locked)
@@ -362,6 +362,11 @@ def _discharge_pieces(
             out.append((start, end, cost))
         start = end
     return out
+
+
+def _usable(car: Car, group: list[int], house: Sequence[float]) -> list[int]:
+    """The hour's slots with room for the car's minimum under the fuse."""
+    return [t for t in group if _room_kw(car, house[t]) >= _least_kw(car) - _TINY_KWH]
 
 
 def _least_kw(car: Car) -> float:
