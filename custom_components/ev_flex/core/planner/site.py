@@ -198,6 +198,17 @@ class Car:
         return out
 
     @property
+    def binding_rules(self) -> list[_TargetRule]:
+        """The targets the plan must work for: one at or below the floor, which the battery
+        never goes under, is met whatever it does, so an hour around it may be one stage."""
+        return [rule for rule in self.rules if rule.required > self.floor_kwh]
+
+    @property
+    def target_ends(self) -> set[int]:
+        """The boundaries where a binding target applies."""
+        return {rule.index for rule in self.binding_rules}
+
+    @property
     def knee_kwh(self) -> float:
         """The energy up to which the car charges at full power, where its taper begins (minus
         infinity where it never charges at full power)."""
@@ -771,7 +782,7 @@ def _minimum_hours(
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     free = stages(car, house)
     high, _, _ = reach_bounds(car, free)
-    inside = {rule.index for rule in car.rules}
+    inside = car.target_ends
     # Up to the last target, where `below_knee`: after it the car may charge past the knee.
     before_knee = max(inside, default=0) if below_knee else -1
     out: set[int] = set()
@@ -1277,7 +1288,7 @@ def _unshared_hours(
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     high = free_high(car, house)
-    inside = {rule.index for rule in car.rules}
+    inside = car.target_ends
     found: list[list[int]] = []
     for group in candidates:
         first, last = group[0], group[-1]
@@ -1515,7 +1526,7 @@ def _one_stage_hours(car: Car, free: list[Stage], high: list[float]) -> set[int]
     left out where it is planned (`solve_by_hours`)."""
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
-    inside = {rule.index for rule in car.rules}
+    inside = car.target_ends
     out: set[int] = set()
     for group in car.hour_groups:
         first, last = group[0], group[-1]
@@ -1545,7 +1556,7 @@ def _lower_at(car: Car, reach_high: list[float], ends: list[int]) -> list[float]
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     lower = [max(car.floor_kwh, min(protective, high - _REACH_MARGIN_KWH)) for high in reach_high]
     where = {end: k for k, end in enumerate(ends)}
-    for rule in car.rules:
+    for rule in car.binding_rules:
         k = where[rule.index]
         lower[k] = max(lower[k], min(rule.required, reach_high[k] - _REACH_MARGIN_KWH))
     return lower
