@@ -388,11 +388,14 @@ def test_a_v2g_car_covers_the_hours_its_house_takes_over_the_peak_where_it_pays_
     # hours over the best peak; each such hour was cut to one level per quarter, beyond what
     # the car may discharge in its busiest quarters, so the plan kept a higher peak: -8.7200
     # against the optimum's -11.8282. Such an hour is now one stage that must discharge,
-    # sharing the cover out by price, while its sunny quarters may charge. 0.61 % is left.
+    # sharing the cover out by price, while its sunny quarters may charge. That left 0.61 %:
+    # the search stopped at once on the plan without the minimum, no bound for a tapering car
+    # (`_cost_bounds`), and the hours after the car's last target weren't tried below the knee,
+    # where the optimum keeps the battery.
     path = Path(__file__).parents[1] / "fixtures" / "planner"
     fixture = path / "one_car_minimum_v2g_tariff_over_the_peak_114_quarters.json"
     request = PlanRequest.from_dict(json.loads(fixture.read_text()))
-    check_against_reference(request, plan(request), rel_tol=1e-2)
+    check_against_reference(request, plan(request), rel_tol=1e-3)
 
 
 @st.composite
