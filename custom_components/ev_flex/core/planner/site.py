@@ -135,6 +135,9 @@ _HAIR_KWH = 1e-6
 # The cap search with a minimum power: most evaluations, and how close
 # (relative to the house's cost) its bound must come to the best cost found.
 _BOUND_EVALUATIONS = 40
+# Bisection steps for the level an hour over its budget is cut down to (`_cut_level`).
+_CUT_STEPS = 60
+_COVER_MARGIN = 1e-9
 _BOUND_TOLERANCE = 2e-4
 _BOUND_SLACK = 1e-7
 
@@ -346,7 +349,7 @@ def hour_caps(
     When the house alone stays under `peak` in an hour, the hour's spare import goes to its
     cheapest slots first, each up to what the car can take; the other slots keep the house's
     own import. When it doesn't, the house's import is cut down to one level, which the car
-    must discharge for.
+    must discharge for, but no slot by more than the car can cover there (`_cut_level`).
     """
     hours = car.horizon.hours
     caps = [math.inf] * len(hours)
@@ -372,11 +375,49 @@ def hour_caps(
                 spare -= extra * hours[t]
                 caps[t] = max(house[t], 0.0) + extra
         else:
-            loads = sorted((max(house[t], 0.0), hours[t]) for t in group)
-            level = _shave_level(loads, budget)
-            for t in group:
-                caps[t] = min(max(house[t], 0.0), level)
+            cuts = _cut_level(car, house, group, budget)
+            for t, cut in zip(group, cuts, strict=True):
+                caps[t] = cut
     return caps
+
+
+def _cut_level(car: Car, house: Sequence[float], group: list[int], budget: float) -> list[float]:
+    """Per slot of an hour the house alone takes over `budget`, the import left: its load cut
+    down to one level L such that the hour imports `budget`, but never below what the car
+    can't cover there (it discharges at most its maximum, and only where the slot has an export
+    price). A slot whose load the car can't cover enough keeps the rest, and the others are cut
+    further. Where even covering all the car can doesn't reach the budget, one level for all:
+    that cap can't be kept, and the forced discharge it asks for tells the search so."""
+    discharge = car.request.discharge
+    most_kw = 0.0 if discharge is None else discharge.max_kw
+    hours, prices = car.horizon.hours, car.horizon.prices
+    loads = [max(house[t], 0.0) for t in group]
+    # A hair short of the full cover: the forced discharge it asks for, computed back from
+    # the cap, must not come out a rounding above what the slot can give.
+    least = [
+        load
+        - (
+            min(load, most_kw) * (1.0 - _COVER_MARGIN)
+            if prices[t].export_price is not None
+            else 0.0
+        )
+        for t, load in zip(group, loads, strict=True)
+    ]
+
+    def imported(level: float) -> float:
+        return sum(
+            hours[t] * max(min(load, level), floor)
+            for t, load, floor in zip(group, loads, least, strict=True)
+        )
+
+    low, high = 0.0, max(loads, default=0.0)
+    if imported(low) > budget:
+        level = _shave_level(sorted(zip(loads, (hours[t] for t in group), strict=True)), budget)
+        return [min(load, level) for load in loads]
+    for _ in range(_CUT_STEPS):
+        middle = (low + high) / 2.0
+        low, high = (middle, high) if imported(middle) < budget else (low, middle)
+    return [max(min(load, low), floor) for load, floor in zip(loads, least, strict=True)]
 
 
 def _shave_level(loads: list[tuple[float, float]], budget: float) -> float:
