@@ -403,7 +403,7 @@ def test_a_v2g_car_without_a_minimum_keeps_the_hours_its_house_takes_over_the_pe
     # the car covering all it can in an hour the house alone takes to 1.92 kW. Cut to one
     # level, that hour's quarters asked the car for more than its 1.26 kW in the busiest
     # ones, so no plan kept to that cap: -8.7443 against the optimum's -11.8525. A quarter is
-    # now cut no further than the car can cover. 0.91 % is left, in the hours it may taper.
+    # now cut no further than the car can cover. 0.49 % is left, in the hours it may taper.
     path = Path(__file__).parents[1] / "fixtures" / "planner"
     fixture = path / "one_car_minimum_v2g_tariff_over_the_peak_114_quarters.json"
     data = json.loads(fixture.read_text())
