@@ -135,11 +135,12 @@ _HAIR_KWH = 1e-6
 # The cap search with a minimum power: most evaluations, and how close
 # (relative to the house's cost) its bound must come to the best cost found.
 _BOUND_EVALUATIONS = 40
-# Bisection steps for the level an hour over its budget is cut down to (`_cut_level`).
-_CUT_STEPS = 60
-_COVER_MARGIN = 1e-9
 _BOUND_TOLERANCE = 2e-4
 _BOUND_SLACK = 1e-7
+# An hour the house alone takes over its budget: bisection steps for the level its loads are
+# cut down to, and the share of the car's cover left out of each cut (`_cut_loads`).
+_CUT_STEPS = 60
+_COVER_MARGIN = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +350,7 @@ def hour_caps(
     When the house alone stays under `peak` in an hour, the hour's spare import goes to its
     cheapest slots first, each up to what the car can take; the other slots keep the house's
     own import. When it doesn't, the house's import is cut down to one level, which the car
-    must discharge for, but no slot by more than the car can cover there (`_cut_level`).
+    must discharge for, but no slot by more than the car can cover there (`_cut_loads`).
     """
     hours = car.horizon.hours
     caps = [math.inf] * len(hours)
@@ -375,13 +376,13 @@ def hour_caps(
                 spare -= extra * hours[t]
                 caps[t] = max(house[t], 0.0) + extra
         else:
-            cuts = _cut_level(car, house, group, budget)
+            cuts = _cut_loads(car, house, group, budget)
             for t, cut in zip(group, cuts, strict=True):
                 caps[t] = cut
     return caps
 
 
-def _cut_level(car: Car, house: Sequence[float], group: list[int], budget: float) -> list[float]:
+def _cut_loads(car: Car, house: Sequence[float], group: list[int], budget: float) -> list[float]:
     """Per slot of an hour the house alone takes over `budget`, the import left: its load cut
     down to one level L such that the hour imports `budget`, but never below what the car
     can't cover there (it discharges at most its maximum, and only where the slot has an export
@@ -2140,10 +2141,11 @@ class _CostBounds:
 
 def _cost_bounds(car: Car, house: Sequence[float], free: Outcome, low: float) -> _CostBounds:
     """The bounds, with the lowest cap `low` that reaches what the plan without a cap does.
-    Without the minimum, a tapering car's plan at a cap, or one where some slot's export pays
-    more than its import, isn't exact: its search then found a cost above the one with the
-    minimum (6.84 against 3.76 on a 114-quarter case), and as a bound it stopped the search
-    at once. There the search goes without it, from the lowest cap."""
+    Without the minimum, a tapering car's plan at a cap, or one where some slot's cost isn't
+    convex (export paying more than import, or a price below zero with V2G), isn't exact: its
+    search then found a cost above the one with the minimum (6.84 against 3.76 on a 114-quarter
+    case), and as a bound it stopped the search at once. There the search goes without it,
+    from the lowest cap."""
     own = peak_kw(car.hour_groups, car.horizon.hours, house, car.hour_before)
     own_cost = energy_cost(car, house) + peak_cost(car, own)
     request = car.request
