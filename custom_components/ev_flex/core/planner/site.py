@@ -1934,7 +1934,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         # Not the probe: the line through two caps that close carries the plans' rounding
         # (1e-8 of the cost is a slope off by 0.01) and may bound above the cost beyond.
         _lowest_on_lines(at, [low, (low + high) / 2.0, high])
-        if not car.curve.is_flat or not all(s.is_convex() for s in stages(car, house)):
+        if not _exact_at_caps(car, house):
             # A tapering car's cost at a cap is exact only as far as its hours into the taper
             # are found, and lines through caps a hair apart can then bound wrongly; where a
             # slot's export pays more than its import the cost isn't convex in the cap at all,
@@ -1942,6 +1942,13 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
             # cap's neighbours settles the cap.
             _golden_between_neighbours(at, scores)
     return best if best_stages is None else replace(best, make_stages=best_stages)
+
+
+def _exact_at_caps(car: Car, house: Sequence[float]) -> bool:
+    """Whether the plan at each cap is the optimum there, as the searches over caps assume:
+    a flat charge curve, and every slot's cost convex (no minimum power, and no slot where
+    charging and discharging could both pay)."""
+    return car.curve.is_flat and all(stage.is_convex() for stage in stages(car, house))
 
 
 def _golden_between_neighbours(at: Callable[[float], float], scores: dict[float, float]) -> None:
@@ -2153,7 +2160,7 @@ def _cost_bounds(car: Car, house: Sequence[float], free: Outcome, low: float) ->
     if relaxed is None:
         without = replace(request, charge=replace(request.charge, min_kw=0.0))
         relaxed = car.relaxed_cars[0.0] = car.with_request(without)
-    if not car.curve.is_flat or not all(stage.is_convex() for stage in stages(relaxed, house)):
+    if not _exact_at_caps(relaxed, house):
         return _CostBounds(free.cost, own_cost, -math.inf, low)
     key = tuple(house)
     kept = car.relaxed_outcomes.get(key)
