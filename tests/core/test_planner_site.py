@@ -1244,6 +1244,49 @@ def test_a_replan_within_the_hour_matches_the_milp_exactly_with_v2g(
     check_against_reference(request, plan(request))
 
 
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        # Kept from a random run (rounded to 4 decimals): 28 quarters, a 7.6 kW V2G car at
+        # 5.7 % that may discharge above 41.4 %, a capacity tariff of 10.75 per kW above
+        # 1.49 kW, and export paying more than import in 18 quarters. There a quarter's cost
+        # bends down (exporting earns more than covering the house saves), so its hour wasn't
+        # one stage; its import was priced, and the mix of priced plans cost -6.0444 against
+        # the optimum's -6.4432.
+        pytest.param(
+            "one_car_v2g_tariff_export_above_import_28_quarters.json", id="export_above_import"
+        ),
+        # The same kind of run: 32 quarters, a 4.7 kW V2G car at 62 % with a target of 13 %, a
+        # tariff of 10.00 per kW above 0.75 kW, export above import in 15 quarters: -9.3090
+        # against -9.5568.
+        pytest.param("one_car_v2g_tariff_export_above_import_32_quarters.json", id="a_day_of_sun"),
+        # Kept from a random run (rounded to 4 decimals): 160 quarters, a 10.75 kW V2G car at
+        # 94 %, a tariff of 5.47 per kW from no peak, import below zero in 7 quarters, where a
+        # kWh charged and discharged gains. More than 12 hours like that at a cap had their
+        # import shared out by per-quarter caps: -50.1242 against -50.8346.
+        pytest.param("one_car_v2g_tariff_negative_prices_160_quarters.json", id="many_such_hours"),
+    ],
+)
+def test_an_hour_whose_quarters_costs_bend_down_is_one_stage_at_the_optimum(fixture: str) -> None:
+    path = Path(__file__).parents[1] / "fixtures" / "planner" / fixture
+    request = PlanRequest.from_dict(json.loads(path.read_text()))
+    check_against_reference(request, plan(request))
+
+
+def test_priced_hours_are_planned_again_at_the_mixs_shares_where_costs_bend_down() -> None:
+    # Kept from a random run (rounded to 4 decimals): 20 quarters, a 9.6 kW V2G car with an
+    # empty battery, a tariff of 1.10 per kW, export above import in 11 quarters. Two hours
+    # would discharge before they charge, below the empty battery, so their import is priced.
+    # Mixing the plans on either side of the price is exact only where every quarter's cost
+    # is convex; here the mix moved the other hours too, and cost -4.6600 against the
+    # optimum's -4.6913. The plan is now made again with the priced hours' quarters capped
+    # at the mix's grid power, which leaves 0.12 %.
+    path = Path(__file__).parents[1] / "fixtures" / "planner"
+    fixture = path / "one_car_v2g_tariff_empty_battery_20_quarters.json"
+    request = PlanRequest.from_dict(json.loads(fixture.read_text()))
+    check_against_reference(request, plan(request), rel_tol=2e-3)
+
+
 @st.composite
 def over_the_months_peak_requests(draw: st.DrawFn) -> dict[str, Any]:
     """Up to eight hours of quarters with V2G where charging at full power would set a new

@@ -284,7 +284,8 @@ def _stage(
     (each with the energies it may start from and end at), the discharge and the fills; no
     charge ends above `ceiling`."""
     sets, mixed, fills = options
-    windows = [window for window, _ in _lowest([(line, None) for line in _lines(sets)])]
+    windows = [window for window, _ in lowest_windows([(line, None) for line in _lines(sets)])]
+    filling = lowest_windows([(line, None) for line in _lines(fills)])
     discharge: list[tuple[float, float]] = []
     lines: list[tuple[_Window, _ChargingSet | None]] = [(line, None) for line in windows]
     taken = 0.0
@@ -298,7 +299,7 @@ def _stage(
     if mixed or math.isfinite(ceiling):
         bounds = [(-math.inf, ceiling)] * len(windows)
         low, high = _inner(car, ceiling)
-        for window, charging in _lowest(lines) if mixed else ():
+        for window, charging in lowest_windows(lines) if mixed else ():
             if charging is not None:
                 first = _excursion(group, charging.shares(window[0]))
                 last = _excursion(group, charging.shares(window[1]))
@@ -318,7 +319,7 @@ def _stage(
         charge=((math.inf, 0.0),),
         discharge=tuple(discharge),
         windows=tuple(windows),
-        fill_windows=tuple(line for line, _ in _lowest([(line, None) for line in _lines(fills)])),
+        fill_windows=tuple(line for line, _ in filling),
         window_bounds=tuple(bounds),
         idles=idles,
     )
@@ -619,7 +620,7 @@ def _next_step(
     return min(options, key=lambda option: option[0])
 
 
-def _lowest[Tag](lines: list[tuple[_Window, Tag]]) -> list[tuple[_Window, Tag]]:
+def lowest_windows[Tag](lines: list[tuple[_Window, Tag]]) -> list[tuple[_Window, Tag]]:
     """The cheapest of the lines at every move, as few windows as it takes, each with the
     tag of its line."""
     points = sorted({x for (start, end, _, _), _ in lines for x in (start, end)})

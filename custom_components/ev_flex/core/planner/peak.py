@@ -12,6 +12,13 @@ fractional knapsack with one budget row, and `g` is the lower hull of what it ca
 by recursive refinement between neighbouring vertices. `g` is convex and piecewise linear, so it
 is an ordinary convex stage for the DP, and the DP stays exact.
 
+Where a slot's cost bends down (export paying more than import, or with V2G a price below
+zero), the knapsack would take a cheaper piece before the dearer one it can only come after.
+Such a slot's pieces split into runs along which the cost rises; each way of keeping every
+slot to one run (the pieces before it full, those after it empty) is a knapsack of its own, and
+the hour's cost is the lowest of the ways' hulls: not convex, so the stage is a set of windows
+for the DP's general path (`bent_stage`), still exact.
+
 The stage forgets the hour's inner boundaries. An hour takes it only where those need nothing
 beyond its ends (no target inside it, the protective level already reachable); its slots charge
 as with a flat curve, so where the plan takes the car into its taper in the hour,
@@ -22,12 +29,13 @@ discharge and a charge) falls back to per-slot caps.
 
 from dataclasses import dataclass, field
 from functools import reduce
-from itertools import pairwise
+from itertools import pairwise, product
 import math
 from operator import add, mul
 from typing import TYPE_CHECKING
 
 from .curve import ChargeCurve, SlotReach
+from .minimum_hours import lowest_windows
 from .site_dp import Stage
 
 if TYPE_CHECKING:
@@ -38,6 +46,9 @@ if TYPE_CHECKING:
 # Relative tolerance for a new hull vertex: below it, the edge is already exact.
 _HULL_TOLERANCE = 1e-12
 _TINY_KWH = 1e-9
+# A fall in a slot's cost per kWh smaller than this is a rounding (prices of a few denormals),
+# not a bend that needs ways of its own (`bent_stage`).
+_BEND_PER_KWH = 1e-12
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,23 +75,51 @@ class HourStage:
     vertices: list[tuple[float, float, list[float]]]
     stage: Stage
 
+    # An hour whose slots' costs bend down (`bent_stage`): the vertices of each way its slots
+    # keep to, and the way behind each of the stage's windows.
+    ways: list[list[tuple[float, float, list[float]]]] = field(default_factory=list)
+    window_ways: list[int] = field(default_factory=list)
+
     def moves(self, change: float) -> list[float]:
         """Each slot's change of battery energy for the hour's change `change`."""
-        at = change - self.low_kwh
-        vertices = self.vertices
-        k = 0
-        while k + 2 < len(vertices) and vertices[k + 1][0] < at:
-            k += 1
-        progress = vertices[k][2]
-        if len(vertices) > 1:
-            t0, _, y0 = vertices[k]
-            t1, _, y1 = vertices[k + 1]
-            share = 0.0 if t1 <= t0 else min(1.0, max(0.0, (at - t0) / (t1 - t0)))
-            progress = [a + share * (b - a) for a, b in zip(y0, y1, strict=True)]
+        vertices = self.vertices if not self.ways else self.ways[self._way(change)]
+        shares = self.shares(vertices, change)
+        return [shares[slot] for slot in self.slots]
+
+    def _way(self, change: float) -> int:
+        """The way of the cheapest window that makes `change`, as the DP chose it; the nearest
+        window for a change a rounding past them all."""
+
+        def rank(item: tuple[tuple[float, float, float, float], int]) -> tuple[float, float]:
+            (start, end, rate, before), _ = item
+            within = min(max(change, start), end)
+            return abs(change - within), before + rate * (within - start)
+
+        return min(zip(self.stage.windows, self.window_ways, strict=True), key=rank)[1]
+
+    def shares(
+        self, vertices: list[tuple[float, float, list[float]]], change: float
+    ) -> dict[int, float]:
+        """Each slot's change of battery energy along the hull `vertices`."""
+        progress = _progress_at(vertices, change - self.low_kwh)
         out = dict.fromkeys(self.slots, 0.0)
         for piece, y in zip(self.pieces, progress, strict=True):
             out[piece.slot] += y if piece.charging else y - piece.width
-        return [out[slot] for slot in self.slots]
+        return out
+
+
+def _progress_at(vertices: list[tuple[float, float, list[float]]], at: float) -> list[float]:
+    """Each piece's progress at `at` kWh of T, between the hull's vertices."""
+    k = 0
+    while k + 2 < len(vertices) and vertices[k + 1][0] < at:
+        k += 1
+    progress = vertices[k][2]
+    if len(vertices) > 1:
+        t0, _, y0 = vertices[k]
+        t1, _, y1 = vertices[k + 1]
+        share = 0.0 if t1 <= t0 else min(1.0, max(0.0, (at - t0) / (t1 - t0)))
+        progress = [a + share * (b - a) for a, b in zip(y0, y1, strict=True)]
+    return progress
 
 
 def covering_kwh(hours: float, load: float, discharge_efficiency: float) -> float:
@@ -90,7 +129,7 @@ def covering_kwh(hours: float, load: float, discharge_efficiency: float) -> floa
 
 
 def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
-    """A convex slot's pieces, built as `site.stages` builds its costs."""
+    """A slot's pieces, built as `site.stages` builds its costs."""
     out: list[Piece] = []
     if stage.can_charge and stage.forced_kwh <= 0.0:
         # A tapering slot moves as far as from empty: its hour never reaches the taper.
@@ -220,6 +259,9 @@ class HourPieces:
     least_kwh: float
     hours: float
     knapsack: _Knapsack = field(compare=False)
+    # Per slot, its pieces (by index) from full discharge up, in runs along which the cost per
+    # kWh only rises: one run where the slot's cost is convex.
+    runs: list[list[list[int]]] = field(default_factory=list)
 
 
 def hour_pieces(
@@ -227,14 +269,31 @@ def hour_pieces(
 ) -> HourPieces:
     hours = car.horizon.hours
     pieces: list[Piece] = []
+    runs: list[list[list[int]]] = []
     for t in slots:
+        first = len(pieces)
         pieces += slot_pieces(car, free[t], t, house[t])
+        runs.append(_rising_runs(pieces, range(first, len(pieces))))
     # The hour holding now also counts what passed of it and what it imported then.
     passed, imported = car.hour_before if slots[0] == 0 else (0.0, 0.0)
     least = imported + sum(hours[t] * max(house[t], 0.0) for t in slots)
     least -= sum(p.width * p.rate for p in pieces if not p.charging)
     length = passed + sum(hours[t] for t in slots)
-    return HourPieces(slots, pieces, least, length, _Knapsack(pieces))
+    return HourPieces(slots, pieces, least, length, _Knapsack(pieces), runs)
+
+
+def _rising_runs(pieces: list[Piece], indices: range) -> list[list[int]]:
+    """One slot's pieces from full discharge up (its discharge pieces deepest first, then its
+    charge pieces), split where the cost per kWh falls."""
+    discharging = [i for i in indices if not pieces[i].charging]
+    order = discharging[::-1] + [i for i in indices if pieces[i].charging]
+    runs: list[list[int]] = []
+    for i in order:
+        if runs and pieces[i].cost >= pieces[runs[-1][-1]].cost - _BEND_PER_KWH:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs or [[]]
 
 
 def hour_stage(
@@ -248,16 +307,89 @@ def hour_stage(
         return None
     budget = max(budget, 0.0)
     knapsack = hour.knapsack
+    low = -sum(p.width for p in pieces if not p.charging)
     if reach_only:
         vertices = [knapsack.point([0.0] * len(pieces))]
         furthest = knapsack.point(knapsack.furthest(budget))
         if furthest[0] > _TINY_KWH:
             vertices.append(furthest)
-    else:
+    elif all(len(runs) == 1 for runs in hour.runs):
         vertices = hull(pieces, budget, knapsack)
-    low = -sum(p.width for p in pieces if not p.charging)
+    else:
+        return bent_stage(car, hour, budget, low)
     stage = _convex_stage(car, low, vertices)
     return HourStage(hour.slots, pieces, low, vertices, stage)
+
+
+def ways_of(hour: HourPieces) -> int:
+    """How many ways (one run per slot) the hour has."""
+    return math.prod(len(runs) for runs in hour.runs)
+
+
+def bent_stage(car: Car, hour: HourPieces, budget: float, low: float) -> HourStage | None:
+    """The hour as one stage where some slot's cost bends down (export paying more than
+    import, or a price below zero with V2G): the LP would take the cheaper piece past the dearer
+    one before it. Each way keeps every slot to one run of its pieces (those before it full,
+    those after it empty), where the knapsack is exact; the stage's cost is the lowest of the
+    ways' hulls, as windows the DP's general path plans exactly. As for a convex hour, the
+    moves are checked inside the hour (`site._expand`). None when no way keeps to the
+    budget."""
+    pieces = hour.pieces
+    # What a move costs is measured from idling: the discharge pieces full, the rest empty.
+    idle = sum(p.width * p.cost for p in pieces if not p.charging)
+    ways: list[list[tuple[float, float, list[float]]]] = []
+    lines: list[tuple[tuple[float, float, float, float], int]] = []
+    for choice in product(*hour.runs):
+        vertices = _way_hull(hour, choice, budget)
+        if vertices is None:
+            continue
+        way = len(ways)
+        ways.append(vertices)
+        if len(vertices) == 1:
+            t, cost, _ = vertices[0]
+            lines.append(((low + t, low + t, 0.0, cost - idle), way))
+        for (t0, c0, _), (t1, c1, _) in pairwise(vertices):
+            lines.append(((low + t0, low + t1, (c1 - c0) / (t1 - t0), c0 - idle), way))
+    if not ways:
+        return None
+    windows = lowest_windows(lines)
+    furthest = max(end for (_, end, _, _), _ in windows)
+    stage = Stage(
+        reach=_flat_reach(car, max(furthest, 0.0)),
+        can_charge=True,
+        charge=((math.inf, 0.0),),
+        discharge=(),
+        windows=tuple(window for window, _ in windows),
+        idles=False,
+    )
+    return HourStage(hour.slots, pieces, low, [], stage, ways, [way for _, way in windows])
+
+
+def _way_hull(
+    hour: HourPieces, choice: tuple[list[int], ...], budget: float
+) -> list[tuple[float, float, list[float]]] | None:
+    """The hull of one way (`choice`: a run per slot), in the hour's T and progress; None when
+    the pieces it fills before its runs already take more than the budget."""
+    pieces = hour.pieces
+    full: list[int] = []
+    for runs, run in zip(hour.runs, choice, strict=True):
+        full += [i for earlier in runs[: runs.index(run)] for i in earlier]
+    left = budget - sum(pieces[i].width * pieces[i].rate for i in full)
+    if left < -_TINY_KWH:
+        return None
+    free = [i for run in choice for i in run]
+    base = [0.0] * len(pieces)
+    for i in full:
+        base[i] = pieces[i].width
+    start = sum(base)
+    before = reduce(add, (pieces[i].width * pieces[i].cost for i in full), 0.0)
+    out: list[tuple[float, float, list[float]]] = []
+    for t, cost, progress in hull([pieces[i] for i in free], max(left, 0.0)):
+        each = list(base)
+        for i, y in zip(free, progress, strict=True):
+            each[i] = y
+        out.append((start + t, before + cost, each))
+    return out
 
 
 def _convex_stage(car: Car, low: float, vertices: list[tuple[float, float, list[float]]]) -> Stage:

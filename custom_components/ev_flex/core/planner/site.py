@@ -18,19 +18,23 @@ exact and prices on the hours' import prove that more cap doesn't pay (`peak_dua
 plan is kept without planning the car without a cap first (`_capped_at_floor`).
 At a given highest average, an hour of one slot
 caps that slot; an hour of several slots where the car can only charge gives its budget to its
-cheapest slots first (`hour_caps`), which is exact; where the car can also discharge, the hour is
-one DP stage with one shared budget (`peak.py`), exact unless it would have to discharge before
-charging at its floor. An hour that can't be one stage for that, or for a target or the
-protective level inside it, or a taper the plan charges into in it (the other hours plan as with
-a flat curve, and the plan is made again until it charges into the taper in no new hour:
-`solve_by_hours`), prices its import instead
-(`_solve_priced`; several such hours together, `hour_prices.py`), which is exact too where its
-slots' costs are convex. Where they are not (export paying more than import, or with V2G a
-price p below zero where a kWh charged and discharged in one quarter would gain
--p (1/eta_charge - eta_discharge), more than the wear cost), the mix of priced plans keeps every
-limit but may cost a little more than the optimum. More than `_PRICED_HOURS` such hours at a
-cap fall back to `hour_caps`, which is a heuristic there; what a tapering car leaves of an
-hour's budget then goes to the hour's other slots (`_reshared`).
+cheapest slots first (`hour_caps`), which is exact where its slots' costs are convex; where the
+car can also discharge, or a slot's cost bends down (export paying more than import, or with V2G
+a price p below zero where a kWh charged and discharged in one quarter would gain
+-p (1/eta_charge - eta_discharge), more than the wear cost), the hour is one DP stage with one
+shared budget (`peak.py`; a bending hour's cost is the lowest of its ways, each keeping every
+slot to a stretch where its cost rises: `peak.bent_stage`), exact unless it would have to
+discharge before charging at its floor. An hour that can't be one stage for that, or for a
+target or the protective level inside it, or a taper the plan charges into in it (the other
+hours plan as with a flat curve, and the plan is made again until it charges into the taper in
+no new hour: `solve_by_hours`), prices its import instead
+(`_solve_priced`; several such hours together, `hour_prices.py`), which is exact too where the
+slots' costs are convex. Where they are not, the mix of priced plans may move the bending
+slots elsewhere too; the plan is made again with the priced hours' slots capped at the mix's
+grid power, and the cheaper of the two kept: every limit holds, but it may cost a little more
+than the optimum. More than `_PRICED_HOURS` such hours at a cap fall back to `hour_caps`,
+which is a heuristic there; what a tapering car leaves of an hour's budget then goes to the
+hour's other slots (`_reshared`).
 
 With a minimum charging power the cost is no longer convex in the cap (raising it can let a
 slot charge at all), so the cap is searched by branch and bound (`_bound_search`), and an hour
@@ -54,7 +58,7 @@ from typing import TYPE_CHECKING, Any
 from .curve import ChargeCurve, SlotReach
 from .hour_prices import PricedPlan, mix_within_budgets
 from .minimum_hours import MinimumHour, minimum_hour
-from .peak import HourPieces, HourStage, covering_kwh, hour_pieces, hour_stage
+from .peak import HourPieces, HourStage, covering_kwh, hour_pieces, hour_stage, ways_of
 from .peak_dual import saving_per_kw
 from .site_dp import PathMemo, Stage, optimal_site_path
 
@@ -116,6 +120,10 @@ _DIP_KWH = 1e-6
 # day it is not used: on 144 quarters of the benchmark's house, where the cap search met the
 # optimum too, the site's descents took 3-6 s against 0.1-0.4 s.
 _SEARCHED_ALONE_SLOTS = 96
+# The most ways (one run of rising cost per slot, every combination) an hour whose slots' costs
+# bend down is planned in as one stage; beyond, its import is priced. Of the hours of 64 random
+# V2G cars of 97 to 160 quarters, the most ways an hour had was 27.
+_MOST_WAYS = 64
 # An hour's import within this much (kWh) of its budget keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
 # Tangent steps in the search for the price of an hour's import, and the highest price tried.
@@ -1393,8 +1401,9 @@ def _solve_priced(
     costs `nu` more, and the plan is exact for that price. For one hour, the Lagrangian's value
     is concave in `nu`, piecewise linear; its highest point is found by intersecting tangents,
     and the plans on either side of it are mixed to use the budget exactly: the cheapest plan
-    at this cap (the problem is convex). Several hours' prices are found together
-    (`hour_prices.py`). None when no price can keep the hours to the cap.
+    at this cap where every slot's cost is convex (`_capped_again` where not). Several hours'
+    prices are found together (`hour_prices.py`). None when no price can keep the hours to the
+    cap.
     """
     budgets = [hour_budget(car, group, peak_cap) for group in groups]
     # The hours' own reach: per-slot caps would bound them by one way of sharing the budget.
@@ -1436,12 +1445,41 @@ def _solve_priced(
         key = (tuple(house), tuple(group[0] for group in groups))
         kept = car.priced_plans.setdefault(key, [])
         warm = _kept_within(car, peak_cap, groups, kept, (lower, built.ends))
-        mixed = mix_within_budgets(solve_at, len(groups), left, _cost_ceiling(car, house), warm)
+        solved = mix_within_budgets(solve_at, len(groups), left, _cost_ceiling(car, house), warm)
         kept[:] = (kept + made)[-_KEPT_PLANS:]
-        return mixed
-    return _solve_one_priced(
-        lambda price: _Priced.of(price, solve_at([price])), _Priced.of(0.0, left)
-    )
+    else:
+        solved = _solve_one_priced(
+            lambda price: _Priced.of(price, solve_at([price])), _Priced.of(0.0, left)
+        )
+    if solved is None or solved[1] or all(item.is_convex() for item in relaxed):
+        return solved
+    return _capped_again(car, house, built, spans, (lower, low, high), solved)
+
+
+def _capped_again(
+    car: Car,
+    house: Sequence[float],
+    built: _Items[HourStage],
+    spans: list[tuple[int, list[int]]],
+    bounds: tuple[list[float], list[float], list[float]],
+    solved: tuple[list[float], set[int]],
+) -> tuple[list[float], set[int]]:
+    """The mix of priced plans `solved`, or the plan made again with the priced hours' slots
+    (at `spans` of the items) capped at the grid power the mix gives them, whichever costs
+    less: where a slot's cost bends down, mixing plans moves it off its best, in the priced
+    hours and elsewhere. `bounds`: the lower bounds and reach of the priced solves."""
+    lower, low, high = bounds
+    pcs, pds = powers(car, solved[0])
+    caps = [max(load + pc - pd, 0.0) for load, pc, pd in zip(house, pcs, pds, strict=True)]
+    free = stages(car, house)
+    items = list(built.items)
+    for index, group in spans:
+        items[index : index + len(group)] = capped_stages(car, house, caps, free, group)
+    path = optimal_site_path(items, car.start_kwh, lower, low, high)
+    again, broken = _expand(car, built, path, lower)
+    if broken or _path_cost(car, house, again) >= _path_cost(car, house, solved[0]):
+        return solved
+    return again, broken
 
 
 @dataclass(frozen=True, slots=True)
@@ -1554,19 +1592,22 @@ def _stage_hours(car: Car, house: Sequence[float]) -> set[int]:
     hours = car.stage_hours.get(key)
     if hours is None:
         free = stages(car, house)
-        hours = car.stage_hours[key] = _one_stage_hours(car, free, free_high(car, house))
+        hours = car.stage_hours[key] = _one_stage_hours(car, free, house)
     return set(hours)
 
 
-def _one_stage_hours(car: Car, free: list[Stage], high: list[float]) -> set[int]:
-    """The hours (by first slot) taken as one stage: several convex slots, one of them able to
-    discharge, no target inside, and the protective level reachable before the hour (`high`:
-    the highest energies without a cap). Where the car can only charge, `hour_caps` giving the
-    budget to the cheapest slots is already exact. The hours a plan takes into the taper are
-    left out where it is planned (`solve_by_hours`)."""
+def _one_stage_hours(car: Car, free: list[Stage], house: Sequence[float]) -> set[int]:
+    """The hours (by first slot) taken as one stage: several slots without a minimum power,
+    one of them able to discharge, no target inside, and the protective level reachable
+    before the hour. Where the car can only charge, `hour_caps` giving the budget to the
+    cheapest slots is already exact. Slots whose cost bends down make the stage one window per
+    way of keeping each to a run where it rises (`peak.bent_stage`): up to `_MOST_WAYS` ways.
+    The hours a plan takes into the taper are left out where it is planned (`solve_by_hours`)."""
     request = car.request
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
+    high = free_high(car, house)
     inside = car.target_ends
+    pieces = car.hour_pieces.setdefault(tuple(house), {})
     out: set[int] = set()
     for group in car.hour_groups:
         first, last = group[0], group[-1]
@@ -1576,9 +1617,14 @@ def _one_stage_hours(car: Car, free: list[Stage], high: list[float]) -> set[int]
             continue
         if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
             continue
-        convex = all(free[t].is_convex() for t in group)
-        if convex and any(free[t].discharge_kwh > 0.0 for t in group):
-            out.add(first)
+        if all(free[t].is_convex() for t in group):
+            if any(free[t].discharge_kwh > 0.0 for t in group):
+                out.add(first)
+        elif all(free[t].min_kw <= 0.0 and not free[t].windows for t in group):
+            if first not in pieces:
+                pieces[first] = hour_pieces(car, group, free, house)
+            if ways_of(pieces[first]) <= _MOST_WAYS:
+                out.add(first)
     return out
 
 
