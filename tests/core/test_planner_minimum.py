@@ -416,6 +416,22 @@ def test_a_v2g_car_without_a_minimum_keeps_the_hours_its_house_takes_over_the_pe
     assert result.peak_kw == pytest.approx(1.2938, abs=1e-4)
 
 
+def test_a_tapering_car_below_a_high_protective_level_keeps_each_hour_to_its_budget() -> None:
+    # The same house, and a car without the minimum at 2 % under a protective level of 80 %,
+    # tapering from 60 %: every hour before it reaches that level is shared out per quarter
+    # (more than 12 hours at a cap can't have their import priced), and what the taper leaves
+    # of an hour's budget goes to the hour's other quarters (`site._reshared`).
+    path = Path(__file__).parents[1] / "fixtures" / "planner"
+    fixture = path / "one_car_minimum_v2g_tariff_over_the_peak_114_quarters.json"
+    data = json.loads(fixture.read_text())
+    data["charge"]["min_kw"] = 0.0
+    data["charge"]["taper"] = [[60.0, data["charge"]["max_kw"]], [100.0, 1.0]]
+    data["battery"]["soc_pct"] = 2.0
+    data["protective_soc_pct"] = 80.0
+    request = PlanRequest.from_dict(data)
+    check_against_reference(request, plan(request))
+
+
 @st.composite
 def minimum_over_quarters(draw: st.DrawFn) -> dict[str, Any]:
     """A random house and car of the site tests (any tariff) over up to 16 hours of quarters,

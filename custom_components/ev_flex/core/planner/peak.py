@@ -326,14 +326,14 @@ def ways_of(hour: HourPieces) -> int:
     return math.prod(len(runs) for runs in hour.runs)
 
 
-def bent_stage(car: Car, hour: HourPieces, budget: float, low: float) -> HourStage | None:
+def bent_stage(car: Car, hour: HourPieces, budget: float, low: float) -> HourStage:
     """The hour as one stage where some slot's cost bends down (export paying more than
     import, or a price below zero with V2G): the LP would take the cheaper piece past the dearer
     one before it. Each way keeps every slot to one run of its pieces (those before it full,
     those after it empty), where the knapsack is exact; the stage's cost is the lowest of the
     ways' hulls, as windows the DP's general path plans exactly. As for a convex hour, the
-    moves are checked inside the hour (`site._expand`). None when no way keeps to the
-    budget."""
+    moves are checked inside the hour (`site._expand`). The way with every slot in its first
+    run fills no piece before it, so it keeps to any budget of 0 or more."""
     pieces = hour.pieces
     # What a move costs is measured from idling: the discharge pieces full, the rest empty.
     idle = sum(p.width * p.cost for p in pieces if not p.charging)
@@ -350,8 +350,6 @@ def bent_stage(car: Car, hour: HourPieces, budget: float, low: float) -> HourSta
             lines.append(((low + t, low + t, 0.0, cost - idle), way))
         for (t0, c0, _), (t1, c1, _) in pairwise(vertices):
             lines.append(((low + t0, low + t1, (c1 - c0) / (t1 - t0), c0 - idle), way))
-    if not ways:
-        return None
     windows = lowest_windows(lines)
     furthest = max(end for (_, end, _, _), _ in windows)
     stage = Stage(
