@@ -1287,6 +1287,19 @@ def test_priced_hours_are_planned_again_at_the_mixs_shares_where_costs_bend_down
     check_against_reference(request, plan(request), rel_tol=2e-3)
 
 
+def test_a_plan_made_again_at_the_mixs_shares_counts_the_tariff_too() -> None:
+    # Kept from a random run (rounded to 4 decimals): 28 quarters, a 5.9 kW V2G car with an
+    # empty battery and a target of 42.9 % at 11:45, a tariff of 7.98 per kW above 2.96 kW,
+    # export above import in 17 quarters. The plan made again at the mix's grid power was
+    # kept where its energy cost less, though the mix kept the hours further below the cap:
+    # the cap search then settled on a peak of 5.51 kW, 22.1928 against the optimum's 13.2475.
+    # The two are now compared with the tariff on their own highest averages.
+    path = Path(__file__).parents[1] / "fixtures" / "planner"
+    fixture = path / "one_car_v2g_tariff_mix_under_the_cap_28_quarters.json"
+    request = PlanRequest.from_dict(json.loads(fixture.read_text()))
+    check_against_reference(request, plan(request))
+
+
 @st.composite
 def over_the_months_peak_requests(draw: st.DrawFn) -> dict[str, Any]:
     """Up to eight hours of quarters with V2G where charging at full power would set a new

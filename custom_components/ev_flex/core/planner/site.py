@@ -1467,8 +1467,9 @@ def _capped_again(
 ) -> tuple[list[float], set[int]]:
     """The mix of priced plans `solved`, or the plan made again with the priced hours' slots
     (at `spans` of the items) capped at the grid power the mix gives them, whichever costs
-    less: where a slot's cost bends down, mixing plans moves it off its best, in the priced
-    hours and elsewhere. `bounds`: the lower bounds and reach of the priced solves."""
+    less (with the tariff on its own highest average) and misses the targets by no more: where
+    a slot's cost bends down, mixing plans moves it off its best, in the priced hours and
+    elsewhere. `bounds`: the lower bounds and reach of the priced solves."""
     lower, low, high = bounds
     pcs, pds = powers(car, solved[0])
     caps = [max(load + pc - pd, 0.0) for load, pc, pd in zip(house, pcs, pds, strict=True)]
@@ -1478,7 +1479,10 @@ def _capped_again(
         items[index : index + len(group)] = capped_stages(car, house, caps, free, group)
     path = optimal_site_path(items, car.start_kwh, lower, low, high)
     again, broken = _expand(car, built, path, lower)
-    if broken or _path_cost(car, house, again) >= _path_cost(car, house, solved[0]):
+    if broken or missed_kwh(car, again) > missed_kwh(car, solved[0]) + _MET_TOLERANCE_KWH:
+        return solved
+    # The tariff counts too: the mix may keep the highest average below the cap.
+    if evaluate(car, house, again, []).cost >= evaluate(car, house, solved[0], []).cost:
         return solved
     return again, broken
 
