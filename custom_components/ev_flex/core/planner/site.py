@@ -1049,7 +1049,6 @@ def _hour_items(
     for t, stage in zip(slots, capped_stages(car, house, caps, free, slots), strict=True):
         capped[t] = stage
     built = {} if built is None else built
-    pieces = car.hour_pieces.setdefault(tuple(house), {})
     made: _Items[HourStage] = _Items()
     for group in car.hour_groups:
         first = group[0]
@@ -1057,9 +1056,8 @@ def _hour_items(
             made.add_slots(capped, group)
             continue
         if first not in built:
-            if first not in pieces:
-                pieces[first] = hour_pieces(car, group, free, house)
-            built[first] = hour_stage(car, pieces[first], peak_cap, reach_only)
+            pieces = _kept_hour_pieces(car, house, group, free)
+            built[first] = hour_stage(car, pieces, peak_cap, reach_only)
         hour = built[first]
         if hour is None:
             return None
@@ -1472,6 +1470,8 @@ def _capped_again(
     elsewhere. `bounds`: the lower bounds and reach of the priced solves."""
     lower, low, high = bounds
     pcs, pds = powers(car, solved[0])
+    # Not at least the house's own load, as `_followed_stages` caps: a slot the mix exports
+    # from would then import, and the hour could go over its budget.
     caps = [max(load + pc - pd, 0.0) for load, pc, pd in zip(house, pcs, pds, strict=True)]
     free = stages(car, house)
     items = list(built.items)
@@ -1613,7 +1613,6 @@ def _one_stage_hours(car: Car, free: list[Stage], house: Sequence[float]) -> set
     protective = request.protective_soc_pct / 100.0 * request.battery.capacity_kwh
     high = free_high(car, house)
     inside = car.target_ends
-    pieces = car.hour_pieces.setdefault(tuple(house), {})
     out: set[int] = set()
     for group in car.hour_groups:
         first, last = group[0], group[-1]
@@ -1626,12 +1625,23 @@ def _one_stage_hours(car: Car, free: list[Stage], house: Sequence[float]) -> set
         if all(free[t].is_convex() for t in group):
             if any(free[t].discharge_kwh > 0.0 for t in group):
                 out.add(first)
-        elif all(free[t].min_kw <= 0.0 and not free[t].windows for t in group):
-            if first not in pieces:
-                pieces[first] = hour_pieces(car, group, free, house)
-            if ways_of(pieces[first]) <= _MOST_WAYS:
-                out.add(first)
+        elif (
+            all(free[t].min_kw <= 0.0 and not free[t].windows for t in group)
+            and ways_of(_kept_hour_pieces(car, house, group, free)) <= _MOST_WAYS
+        ):
+            out.add(first)
     return out
+
+
+def _kept_hour_pieces(
+    car: Car, house: Sequence[float], group: list[int], free: list[Stage]
+) -> HourPieces:
+    """The hour's pieces (`free`: the stages without a cap), kept per house: every cap tried
+    builds the hour's stage from them."""
+    pieces = car.hour_pieces.setdefault(tuple(house), {})
+    if group[0] not in pieces:
+        pieces[group[0]] = hour_pieces(car, group, free, house)
+    return pieces[group[0]]
 
 
 def _tapers_within(car: Car, group: list[int], high: list[float]) -> bool:
