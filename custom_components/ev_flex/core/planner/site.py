@@ -1261,7 +1261,7 @@ def _reshare_hour(
     the rest of the budget goes to the slots at their cap by price. The slots changed."""
     hours, prices = car.horizon.hours, car.horizon.prices
     budget = hour_budget(car, group, peak_cap)
-    if sum(hours[t] * max(net[t], 0.0) for t in group) > budget - _RESHARE_KWH:
+    if _import_of(car, net, group) > budget - _RESHARE_KWH:
         return []
     site = car.request.site
     fuse = math.inf if site is None else site.import_cap_kw
@@ -1413,7 +1413,6 @@ def _solve_priced(
         relaxed[index : index + len(group)] = [free[t] for t in group]
     high, low, _ = reach_bounds(car, relaxed)
     lower = _lower_at(car, high, built.ends)
-    hours = car.horizon.hours
 
     made: list[_KeptPlan] = []
 
@@ -1428,12 +1427,12 @@ def _solve_priced(
         pcs, pds = powers(car, slot_path)
         net = [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
         excess = [
-            sum(hours[t] * max(net[t], 0.0) for t in group) - budget
+            _import_of(car, net, group) - budget
             for group, budget in zip(groups, budgets, strict=True)
         ]
         cost = energy_cost(car, net) + wear_cost(car, pds)
         if not broken:
-            imports = [sum(hours[t] * max(net[t], 0.0) for t in g) for g in car.hour_groups]
+            imports = [_import_of(car, net, group) for group in car.hour_groups]
             made.append(_KeptPlan(slot_path, cost, imports))
         return PricedPlan(slot_path, cost, excess, broken)
 
@@ -1452,12 +1451,13 @@ def _solve_priced(
         )
     if solved is None or solved[1] or all(item.is_convex() for item in relaxed):
         return solved
-    return _capped_again(car, house, built, spans, (lower, low, high), solved)
+    return _capped_again(car, house, peak_cap, built, spans, (lower, low, high), solved)
 
 
 def _capped_again(
     car: Car,
     house: Sequence[float],
+    peak_cap: float,
     built: _Items[HourStage],
     spans: list[tuple[int, list[int]]],
     bounds: tuple[list[float], list[float], list[float]],
@@ -1465,26 +1465,75 @@ def _capped_again(
 ) -> tuple[list[float], set[int]]:
     """The mix of priced plans `solved`, or the plan made again with the priced hours' slots
     (at `spans` of the items) capped at the grid power the mix gives them, whichever costs
-    less (with the tariff on its own highest average) and misses the targets by no more: where
+    least (with the tariff on its own highest average) and misses the targets by no more: where
     a slot's cost bends down, mixing plans moves it off its best, in the priced hours and
-    elsewhere. `bounds`: the lower bounds and reach of the priced solves."""
-    lower, low, high = bounds
-    pcs, pds = powers(car, solved[0])
+    elsewhere. The priced hours the mix keeps under their budget are first left uncapped, a
+    plan kept only where it keeps them to it: a cap at the mix's power would hold their slots
+    that bend down where the mix left them. `bounds`: the lower bounds and reach of the priced
+    solves."""
     # Not at least the house's own load, as `_followed_stages` caps: a slot the mix exports
     # from would then import, and the hour could go over its budget.
-    caps = [max(load + pc - pd, 0.0) for load, pc, pd in zip(house, pcs, pds, strict=True)]
+    caps = [max(net, 0.0) for net in _net_of(car, house, solved[0])]
+    under = [
+        span
+        for span in spans
+        if _import_of(car, caps, span[1])
+        < hour_budget(car, span[1], peak_cap) - _BUDGET_TOLERANCE_KWH
+    ]
+    best, best_cost = solved, evaluate(car, house, solved[0], []).cost
+    missed = missed_kwh(car, solved[0]) + _MET_TOLERANCE_KWH
+    for uncapped in [under, []] if under else [[]]:
+        again = _planned_at_caps(car, house, built, spans, bounds, caps, uncapped)
+        if again is None or missed_kwh(car, again) > missed:
+            continue
+        if uncapped:
+            net = _net_of(car, house, again)
+            budget_kept = (
+                _import_of(car, net, group)
+                <= hour_budget(car, group, peak_cap) + _BUDGET_TOLERANCE_KWH
+                for _, group in uncapped
+            )
+            if not all(budget_kept):
+                continue
+        cost = evaluate(car, house, again, []).cost
+        if cost < best_cost:
+            best, best_cost = (again, set()), cost
+    return best
+
+
+def _net_of(car: Car, house: Sequence[float], path: list[float]) -> list[float]:
+    """The house's net grid power per slot with the car on `path`."""
+    pcs, pds = powers(car, path)
+    return [load + pc - pd for load, pc, pd in zip(house, pcs, pds, strict=True)]
+
+
+def _import_of(car: Car, net: Sequence[float], group: list[int]) -> float:
+    """The hour's import (kWh) at the slots' net grid powers `net`."""
+    hours = car.horizon.hours
+    return sum(hours[t] * max(net[t], 0.0) for t in group)
+
+
+def _planned_at_caps(
+    car: Car,
+    house: Sequence[float],
+    built: _Items[HourStage],
+    spans: list[tuple[int, list[int]]],
+    bounds: tuple[list[float], list[float], list[float]],
+    caps: list[float],
+    uncapped: list[tuple[int, list[int]]],
+) -> list[float] | None:
+    """`_capped_again`'s plan with the hours at `spans` capped at `caps`, apart from the
+    `uncapped` ones, left to their own slots; None where an hour's stage breaks."""
+    lower, low, high = bounds
     free = stages(car, house)
     items = list(built.items)
-    for index, group in spans:
-        items[index : index + len(group)] = capped_stages(car, house, caps, free, group)
+    for span in spans:
+        index, group = span
+        slots = [free[t] for t in group] if span in uncapped else None
+        items[index : index + len(group)] = slots or capped_stages(car, house, caps, free, group)
     path = optimal_site_path(items, car.start_kwh, lower, low, high)
     again, broken = _expand(car, built, path, lower)
-    if broken or missed_kwh(car, again) > missed_kwh(car, solved[0]) + _MET_TOLERANCE_KWH:
-        return solved
-    # The tariff counts too: the mix may keep the highest average below the cap.
-    if evaluate(car, house, again, []).cost >= evaluate(car, house, solved[0], []).cost:
-        return solved
-    return again, broken
+    return None if broken else again
 
 
 @dataclass(frozen=True, slots=True)
