@@ -1298,6 +1298,15 @@ def test_an_hour_whose_quarters_costs_bend_down_is_one_stage_at_the_optimum(fixt
             1e-6,
             id="hour_under_budget_uncapped",
         ),
+        # Kept from a random run at full precision (rounded, the rounding below goes): 8
+        # quarters, a nearly full battery that discharges at 0.5 kW, a month's peak of
+        # 2.87 kW. Capped at the mix's grid power, a quarter the mix discharges fully had to
+        # discharge a rounding more than it can, so no move met it; the DP then jumped to the
+        # next slot's range, a path no car can follow, whose cost looked lower. The plan kept
+        # to the car cost -0.0452 against the optimum's -0.2174.
+        pytest.param(
+            "one_car_v2g_tariff_full_battery_8_quarters.json", 1e-6, id="full_discharge_rounding"
+        ),
         # Kept from a random run (rounded to 4 decimals): 28 quarters, a 5.9 kW V2G car with an
         # empty battery and a target of 42.9 % at 11:45, a tariff of 7.98 per kW above
         # 2.96 kW, export above import in 17 quarters. The plan made again was kept where its

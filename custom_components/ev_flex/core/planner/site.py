@@ -523,6 +523,11 @@ def capped_stages(
             forced = math.inf
             if discharge_costs and discharge is not None:
                 forced = hours * (load - net_cap) / discharge.efficiency
+                # A cap at what full discharge leaves (a mix's grid power) may ask a rounding
+                # more than full discharge, which no move would then meet.
+                deepest = discharge_costs[-1][0]
+                if deepest < forced <= deepest + _REACH_MARGIN_KWH:
+                    forced = deepest
         out.append(
             Stage(
                 reach=reach,
