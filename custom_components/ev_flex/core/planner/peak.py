@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from .curve import ChargeCurve, SlotReach
 from .minimum_hours import lowest_windows
-from .site_dp import Stage
+from .site_dp import BEND_PER_KWH, Stage
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -46,9 +46,6 @@ if TYPE_CHECKING:
 # Relative tolerance for a new hull vertex: below it, the edge is already exact.
 _HULL_TOLERANCE = 1e-12
 _TINY_KWH = 1e-9
-# A fall in a slot's cost per kWh smaller than this is a rounding (prices of a few denormals),
-# not a bend that needs ways of its own (`bent_stage`).
-_BEND_PER_KWH = 1e-12
 
 
 @dataclass(frozen=True, slots=True)
@@ -289,7 +286,7 @@ def _rising_runs(pieces: list[Piece], indices: range) -> list[list[int]]:
     order = discharging[::-1] + [i for i in indices if pieces[i].charging]
     runs: list[list[int]] = []
     for i in order:
-        if runs and pieces[i].cost >= pieces[runs[-1][-1]].cost - _BEND_PER_KWH:
+        if runs and pieces[i].cost >= pieces[runs[-1][-1]].cost - BEND_PER_KWH:
             runs[-1].append(i)
         else:
             runs.append([i])

@@ -60,7 +60,7 @@ from .hour_prices import PricedPlan, mix_within_budgets
 from .minimum_hours import MinimumHour, minimum_hour
 from .peak import HourPieces, HourStage, covering_kwh, hour_pieces, hour_stage, ways_of
 from .peak_dual import saving_per_kw
-from .site_dp import PathMemo, Stage, optimal_site_path
+from .site_dp import PathMemo, Stage, cost_runs, held_to_run, optimal_site_path
 
 if TYPE_CHECKING:
     from . import Plan, PlanRequest, PriceSlot, SlotFlow, _Horizon, _TargetRule
@@ -125,6 +125,9 @@ _SEARCHED_ALONE_SLOTS = 96
 # or shared out by per-slot caps). Of the 1,982 hours of 64 random V2G cars of 97 to 160
 # quarters, 432 had more than one way, and the most was 27.
 _MOST_WAYS = 64
+# The most slots whose cost bends down, in the hours priced at the chosen cap, that the plan is
+# made again with held to each of their runs (`_held_to_runs`): each try is a solve at the cap.
+_MOST_HELD_SLOTS = 8
 # An hour's import within this much (kWh) of its budget keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
 # Tangent steps in the search for the price of an hour's import, and the highest price tried.
@@ -166,6 +169,9 @@ class Car:
     hour_groups: list[list[int]]
     # The first hour's part before `now`: its length (h) and what the house imported then (kWh).
     hour_before: tuple[float, float] = (0.0, 0.0)
+    # Slots whose moves are held to some of their segments (slot, first, last): a plan made
+    # again where mixing priced plans left a slot whose cost bends down off its best.
+    held_runs: tuple[tuple[int, int, int], ...] = ()
     # The stages without a cap and the hours' pieces, per house (a search asks many times).
     free_stages: dict[tuple[float, ...], list[Stage]] = field(default_factory=dict, compare=False)
     hour_pieces: dict[tuple[float, ...], dict[int, HourPieces]] = field(
@@ -198,6 +204,10 @@ class Car:
     # The plans made pricing several hours' imports, per house and priced hours (by first
     # slot): the master at the next cap starts from those that keep to it (`_solve_priced`).
     priced_plans: dict[tuple[tuple[float, ...], tuple[int, ...]], list[_KeptPlan]] = field(
+        default_factory=dict, compare=False
+    )
+    # The slots whose cost bends down in the hours last priced, at that house and cap.
+    bent_priced: dict[tuple[tuple[float, ...], float], list[int]] = field(
         default_factory=dict, compare=False
     )
 
@@ -244,6 +254,11 @@ class Car:
         """This car asked with another request: what it kept for the old one starts afresh."""
         fresh: dict[str, Any] = {name: {} for name in _cache_names()}
         return replace(self, request=request, **fresh)
+
+    def held_to(self, runs: tuple[tuple[int, int, int], ...]) -> Car:
+        """This car with its slots' moves held to `runs` (`held_runs`), starting afresh."""
+        fresh: dict[str, Any] = {name: {} for name in _cache_names()}
+        return replace(self, held_runs=runs, **fresh)
 
     def forget(self) -> None:
         """Drop everything kept between solves."""
@@ -490,6 +505,7 @@ def capped_stages(
     export_limit = math.inf if site is None else site.export_cap_kw
     hours_list = car.horizon.hours
     reaches: dict[tuple[float, float], SlotReach] = {}
+    held_runs = {t: (first, last) for t, first, last in car.held_runs}
     out: list[Stage] = []
     for t in range(len(hours_list)) if slots is None else slots:
         hours, price = hours_list[t], car.horizon.prices[t]
@@ -518,6 +534,8 @@ def capped_stages(
                     discharge_costs = ((min(saved, total), wear - eta_d * imp),)
                 if saved < total:
                     discharge_costs += ((total, wear - eta_d * export),)
+        if t in held_runs:
+            charge_costs, discharge_costs = held_to_run(charge_costs, discharge_costs, held_runs[t])
         forced = 0.0
         if net_cap < load:
             forced = math.inf
@@ -1175,7 +1193,10 @@ def _shared_by_hours(
             followed += [t for group in groups for t in group]
         if not broken:
             # Prices mix plans, which is exact only where the slots' costs are convex.
-            convex = all(free[t].is_convex() for group in groups for t in group)
+            bent = [t for group in groups for t in group if not free[t].is_convex()]
+            car.bent_priced.clear()
+            car.bent_priced[tuple(house), peak_cap] = bent
+            convex = not bent
             return slot_path, followed, None if unshared is None else convex
         eligible -= broken
         fallen |= broken
@@ -1873,7 +1894,7 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
     if site is not None and site.peak_price_per_kw > 0.0:
         at_floor = _capped_at_floor(car, house, floor, shortfall)
         if at_floor is not None:
-            return at_floor
+            return _held_to_runs(car, house, at_floor)[0]
     path, slots = solve(car, house)
     free = evaluate(car, house, path, slots)
     if site is None or site.peak_price_per_kw <= 0.0:
@@ -1881,7 +1902,45 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
     if free.peak <= floor + _PEAK_TOLERANCE_KW:
         return free
     lowest = _lowest_feasible_cap(car, house, floor, free.peak, shortfall)
-    return _search_peak(car, house, free, lowest)
+    searched, held = _held_to_runs(car, house, _search_peak(car, house, free, lowest))
+    if not held:
+        return searched
+    # Held, the cost at each cap is nearer the optimum's, and another cap may pay.
+    return _search_peak(car.held_to(held), house, searched, lowest)
+
+
+def _held_to_runs(
+    car: Car, house: Sequence[float], outcome: Outcome
+) -> tuple[Outcome, tuple[tuple[int, int, int], ...]]:
+    """`outcome`, or a cheaper plan made again at its cap with slots of the hours priced there
+    held to one run of their cost each (each slot's runs tried in turn, the holds that pay
+    kept); and the holds. Mixing priced plans is exact only where every slot's cost is convex,
+    as it is held to one run. No plan kept misses the targets by more; each is compared with
+    the tariff on its own highest average."""
+    free = stages(car, house)
+    if car.request.charge.min_kw > 0.0 or all(stage.is_convex() for stage in free):
+        return outcome, ()
+    allowed = missed_kwh(car, outcome.path) + _MET_TOLERANCE_KWH
+    cap = max(outcome.peak, car.peak_floor)
+    best = outcome
+    held: tuple[tuple[int, int, int], ...] = ()
+    for t in _bent_priced(car, house, cap)[:_MOST_HELD_SLOTS]:
+        runs = cost_runs(free[t].charge, free[t].discharge)
+        for run in runs if len(runs) > 1 else []:
+            holds = (*(hold for hold in held if hold[0] != t), (t, run[0], run[-1]))
+            path, followed = _solve_lazily(car.held_to(holds), house, cap)
+            tried = evaluate(car, house, path, [])
+            cheaper = tried.cost < best.cost - 1e-12 * (1.0 + abs(best.cost))
+            if cheaper and missed_kwh(car, path) <= allowed:
+                best, held = replace(tried, make_stages=followed), holds
+    return best, held
+
+
+def _bent_priced(car: Car, house: Sequence[float], cap: float) -> list[int]:
+    """The slots whose cost bends down in the hours the plan at this cap prices."""
+    if (tuple(house), cap) not in car.bent_priced:
+        _solve_lazily(car, house, cap)
+    return car.bent_priced.get((tuple(house), cap), [])
 
 
 def _capped_at_floor(

@@ -137,6 +137,55 @@ def _rising_costs(
     return all(b >= a for a, b in pairwise(slopes))
 
 
+# A fall in a slot's cost per kWh smaller than this is a rounding (prices of a few denormals),
+# not a bend that needs ways or runs of its own (`cost_runs`, `peak.bent_stage`).
+BEND_PER_KWH = 1e-12
+
+
+def cost_runs(
+    charge: tuple[tuple[float, float], ...], discharge: tuple[tuple[float, float], ...]
+) -> list[list[int]]:
+    """A slot's segments from full discharge up (its discharge segments deepest first, then
+    its charge segments, numbered in that order), split into runs where the cost of moving
+    the battery up falls: one run where the slot's cost is convex."""
+    slopes = [-cost for _, cost in reversed(discharge)] + [cost for _, cost in charge]
+    runs: list[list[int]] = []
+    for index, slope in enumerate(slopes):
+        if runs and slope >= slopes[index - 1] - BEND_PER_KWH:
+            runs[-1].append(index)
+        else:
+            runs.append([index])
+    return runs
+
+
+def held_to_run(
+    charge: tuple[tuple[float, float], ...],
+    discharge: tuple[tuple[float, float], ...],
+    run: tuple[int, int],
+) -> tuple[tuple[tuple[float, float], ...], tuple[tuple[float, float], ...]]:
+    """The slot's costs with its moves held to the segments `run` (first and last, numbered as
+    in `cost_runs`): every segment before them costs far less than any price, so it is taken
+    whole, and every one after them far more, so it is left. Held to one of its runs, the
+    slot's cost is convex."""
+    first, last = run
+    held = 1e3 * (1.0 + max(abs(cost) for _, cost in (*charge, *discharge)))
+    deepest_first = list(reversed(discharge))
+    for index, (end, _) in enumerate(deepest_first):
+        # Moving up through a discharge segment gains what discharging it costs.
+        if index < first:
+            deepest_first[index] = (end, held)
+        elif index > last:
+            deepest_first[index] = (end, -held)
+    moved = list(charge)
+    for offset, (end, _) in enumerate(charge):
+        index = len(discharge) + offset
+        if index < first:
+            moved[offset] = (end, -held)
+        elif index > last:
+            moved[offset] = (end, held)
+    return tuple(moved), tuple(reversed(deepest_first))
+
+
 @lru_cache(maxsize=4096)
 def _segments(
     bounds: tuple[tuple[float, float], ...], least: float = 0.0
