@@ -128,6 +128,8 @@ _MOST_WAYS = 64
 # The most slots whose cost bends down, in the hours priced at the chosen cap, that the plan is
 # made again with held to each of their runs (`_held_to_runs`): each try is a solve at the cap.
 _MOST_HELD_SLOTS = 8
+# Passes over those slots: a hold may pay only once another slot is held.
+_HELD_PASSES = 3
 # An hour's import within this much (kWh) of its budget keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
 # Tangent steps in the search for the price of an hour's import, and the highest price tried.
@@ -1914,25 +1916,32 @@ def _held_to_runs(
 ) -> tuple[Outcome, tuple[tuple[int, int, int], ...]]:
     """`outcome`, or a cheaper plan made again at its cap with slots of the hours priced there
     held to one run of their cost each (each slot's runs tried in turn, the holds that pay
-    kept); and the holds. Mixing priced plans is exact only where every slot's cost is convex,
-    as it is held to one run. No plan kept misses the targets by more; each is compared with
-    the tariff on its own highest average."""
+    kept, until a pass over the slots keeps none); and the holds. Mixing priced plans is exact
+    only where every slot's cost is convex, as it is held to one run. No plan kept misses the
+    targets by more; each is compared with the tariff on its own highest average."""
     free = stages(car, house)
     if car.request.charge.min_kw > 0.0 or all(stage.is_convex() for stage in free):
         return outcome, ()
     allowed = missed_kwh(car, outcome.path) + _MET_TOLERANCE_KWH
     cap = max(outcome.peak, car.peak_floor)
+    bent = _bent_priced(car, house, cap)[:_MOST_HELD_SLOTS]
     best = outcome
     held: tuple[tuple[int, int, int], ...] = ()
-    for t in _bent_priced(car, house, cap)[:_MOST_HELD_SLOTS]:
-        runs = cost_runs(free[t].charge, free[t].discharge)
-        for run in runs if len(runs) > 1 else []:
-            holds = (*(hold for hold in held if hold[0] != t), (t, run[0], run[-1]))
-            path, followed = _solve_lazily(car.held_to(holds), house, cap)
-            tried = evaluate(car, house, path, [])
-            cheaper = tried.cost < best.cost - 1e-12 * (1.0 + abs(best.cost))
-            if cheaper and missed_kwh(car, path) <= allowed:
-                best, held = replace(tried, make_stages=followed), holds
+    for _ in range(_HELD_PASSES):
+        kept = held
+        for t in bent:
+            runs = cost_runs(free[t].charge, free[t].discharge)
+            for run in runs if len(runs) > 1 else []:
+                holds = (*(hold for hold in held if hold[0] != t), (t, run[0], run[-1]))
+                if holds == held:
+                    continue
+                path, followed = _solve_lazily(car.held_to(holds), house, cap)
+                tried = evaluate(car, house, path, [])
+                cheaper = tried.cost < best.cost - 1e-12 * (1.0 + abs(best.cost))
+                if cheaper and missed_kwh(car, path) <= allowed:
+                    best, held = replace(tried, make_stages=followed), holds
+        if held == kept:
+            break
     return best, held
 
 
