@@ -1932,7 +1932,7 @@ def _held_to_runs(
         for t in bent:
             runs = cost_runs(free[t].charge, free[t].discharge)
             for run in runs if len(runs) > 1 else []:
-                holds = (*(hold for hold in held if hold[0] != t), (t, run[0], run[-1]))
+                holds = tuple(sorted({*(h for h in held if h[0] != t), (t, run[0], run[-1])}))
                 if holds == held:
                     continue
                 path, followed = _solve_lazily(car.held_to(holds), house, cap)
