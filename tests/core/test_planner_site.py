@@ -1353,6 +1353,19 @@ def test_quarters_of_priced_hours_held_to_one_run_of_their_cost_reach_the_optimu
     check_against_reference(request, plan(request))
 
 
+def test_hours_that_break_one_after_another_are_all_priced() -> None:
+    # Kept from a random run (rounded to 4 decimals): 28 quarters, a full V2G car that charges
+    # at 1.07 kW with a target of 94.3 % at the end, a tariff of 8.35 per kW above 2.12 kW,
+    # export above import in 15 quarters. At that peak each plan's hours broke another hour
+    # (a discharge before a charge inside it) in turn: after three rounds every hour fell back
+    # to per-slot caps, -10.9519 against the optimum's -10.9993. The fourth round prices the
+    # four broken hours together, which leaves 0.12 %.
+    fixture = Path(__file__).parents[1] / "fixtures" / "planner"
+    path = fixture / "one_car_v2g_tariff_hours_break_in_turn_28_quarters.json"
+    request = PlanRequest.from_dict(json.loads(path.read_text()))
+    check_against_reference(request, plan(request), rel_tol=2e-3)
+
+
 @st.composite
 def over_the_months_peak_requests(draw: st.DrawFn) -> dict[str, Any]:
     """Up to eight hours of quarters with V2G where charging at full power would set a new

@@ -98,8 +98,10 @@ _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 _LINE_MARGIN = 1e-3
 # Rounds that add the minimum power to the slots that break it, before every slot gets it.
 _MINIMUM_ROUNDS = 8
-# An hour whose inner boundaries break the bounds falls back to per-slot caps; so many tries.
-_HOUR_ROUNDS = 3
+# An hour whose inner boundaries break the bounds is priced instead, and the plan made again,
+# which may break another; after so many rounds every hour falls back to per-slot caps, which
+# share its budget by a fixed rule. A 28-quarter case broke four hours one after another.
+_HOUR_ROUNDS = 8
 # Rounds that share an hour's unused budget out again (`_reshared`), and the least (kWh) worth
 # sharing.
 _RESHARE_ROUNDS = 6
