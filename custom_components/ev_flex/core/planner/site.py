@@ -256,13 +256,16 @@ class Car:
 
     def with_request(self, request: PlanRequest) -> Car:
         """This car asked with another request: what it kept for the old one starts afresh."""
-        fresh: dict[str, Any] = {name: {} for name in _cache_names()}
-        return replace(self, request=request, **fresh)
+        return self._afresh(request=request)
 
     def held_to(self, runs: tuple[tuple[int, int, int], ...]) -> Car:
         """This car with its slots' moves held to `runs` (`held_runs`), starting afresh."""
+        return self._afresh(held_runs=runs)
+
+    def _afresh(self, **changes: Any) -> Car:
+        """This car with `changes`, and none of the work kept for it."""
         fresh: dict[str, Any] = {name: {} for name in _cache_names()}
-        return replace(self, held_runs=runs, **fresh)
+        return replace(self, **changes, **fresh)
 
     def forget(self) -> None:
         """Drop everything kept between solves."""

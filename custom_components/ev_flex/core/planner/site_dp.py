@@ -132,9 +132,15 @@ def _rising_costs(
 ) -> bool:
     """Whether the cost per kWh only rises from the most charged move to the most discharged
     one. Kept: the stages of one solve share few distinct costs, and every step asks."""
-    slopes = [-cost for _, cost in reversed(charge)]
-    slopes += [cost for _, cost in discharge]
-    return all(b >= a for a, b in pairwise(slopes))
+    return all(b >= a for a, b in pairwise(_slopes_up(charge, discharge)))
+
+
+def _slopes_up(
+    charge: tuple[tuple[float, float], ...], discharge: tuple[tuple[float, float], ...]
+) -> list[float]:
+    """The cost per kWh of moving the battery up through each segment, from full discharge
+    (its discharge segments deepest first, then its charge segments)."""
+    return [-cost for _, cost in reversed(discharge)] + [cost for _, cost in charge]
 
 
 # A fall in a slot's cost per kWh smaller than this is a rounding (prices of a few denormals),
@@ -148,7 +154,7 @@ def cost_runs(
     """A slot's segments from full discharge up (its discharge segments deepest first, then
     its charge segments, numbered in that order), split into runs where the cost of moving
     the battery up falls: one run where the slot's cost is convex."""
-    slopes = [-cost for _, cost in reversed(discharge)] + [cost for _, cost in charge]
+    slopes = _slopes_up(charge, discharge)
     runs: list[list[int]] = []
     for index, slope in enumerate(slopes):
         if runs and slope >= slopes[index - 1] - BEND_PER_KWH:
