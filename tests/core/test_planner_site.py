@@ -1339,10 +1339,16 @@ def test_priced_hours_are_planned_again_at_the_mixs_grid_power_where_costs_bend_
         pytest.param("one_car_v2g_tariff_priced_hours_bend_32_quarters.json", id="one_quarter"),
         # Kept from a random run at full precision (rounded, it is 0.005 % above either way):
         # 20 quarters, a 7.6 kW V2G car with a target of 11 % at 09:15, a tariff of 0.50 per
-        # kW. The first pass holds the quarter at 11:30 to charging, then the one at 12:00;
-        # with that second hold, the quarter at 11:30 pays held to discharging, which only a
-        # second pass tries. One pass left -3.2196 against the optimum's -3.2672.
+        # kW. The optimum holds the quarter at 11:30 to discharging and the one at 12:00 to
+        # charging; neither hold pays alone. Holding one quarter at a time left -3.2196
+        # against the optimum's -3.2672.
         pytest.param("one_car_v2g_tariff_two_quarters_held_20_quarters.json", id="two_quarters"),
+        # Kept from a random run (rounded to 4 decimals): the house of
+        # `test_hours_that_break_one_after_another_are_all_priced` without the solar of 14:00.
+        # Every quarter held alone, in passes, left -11.0177 against the optimum's -11.0246:
+        # the plans mixed disagree on the runs of several quarters, and only the branches
+        # over those runs, with the Lagrangian bound to leave the others, reach the optimum.
+        pytest.param("one_car_v2g_tariff_branched_runs_28_quarters.json", id="branched"),
     ],
 )
 def test_quarters_of_priced_hours_held_to_one_run_of_their_cost_reach_the_optimum(
@@ -1359,11 +1365,12 @@ def test_hours_that_break_one_after_another_are_all_priced() -> None:
     # export above import in 15 quarters. At that peak each plan's hours broke another hour
     # (a discharge before a charge inside it) in turn: after three rounds every hour fell back
     # to per-slot caps, -10.9519 against the optimum's -10.9993. The fourth round prices the
-    # four broken hours together, which leaves 0.12 %.
+    # four broken hours together; the branches over the runs of the quarters the priced
+    # plans disagree on close the last 0.12 %.
     fixture = Path(__file__).parents[1] / "fixtures" / "planner"
     path = fixture / "one_car_v2g_tariff_hours_break_in_turn_28_quarters.json"
     request = PlanRequest.from_dict(json.loads(path.read_text()))
-    check_against_reference(request, plan(request), rel_tol=2e-3)
+    check_against_reference(request, plan(request))
 
 
 @st.composite

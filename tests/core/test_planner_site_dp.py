@@ -13,6 +13,7 @@ from custom_components.ev_flex.core.planner.site_dp import (
     INFEASIBLE,
     Stage,
     general_step,
+    optimal_site_path,
     taper_step,
 )
 
@@ -166,3 +167,12 @@ def test_the_taper_fast_path_matches_the_general_path(data: st.DataObject) -> No
     new_low = data.draw(st.one_of(st.just(0.0), st.floats(0.0, upper)))
     new_high = data.draw(st.one_of(st.just(upper), st.floats(new_low, upper)))
     _assert_same_step(xs, ss, stage, new_low, new_high)
+
+
+def test_a_path_no_move_can_keep_in_range_stays_one_the_car_can_follow() -> None:
+    # Bounds that ask more than the slots can charge (11 kWh an hour from 5 kWh to 40 kWh):
+    # no move reaches the next range. The path charges all it can; jumping to the range
+    # would be a plan no car follows, and its cost would be no real plan's cost.
+    stage = _stage((), ((math.inf, 0.2),))
+    path = optimal_site_path([stage, stage], 5.0, [0.0, 0.0, 40.0], [0.0] * 3, [5.0, 40.0, 40.0])
+    assert path == pytest.approx([16.0, 27.0])

@@ -52,12 +52,22 @@ class PricedPlan:
     broken: set[int]
 
 
+@dataclass(frozen=True, slots=True)
+class PricedMix:
+    """What a mix of priced plans tells of the plans within the budgets: none costs less than
+    `bound` (the best of the plans' Lagrangian values), and the mix is made of `members`."""
+
+    bound: float
+    members: list[list[float]]
+
+
 def mix_within_budgets(
     solve_at: Callable[[Sequence[float]], PricedPlan],
     count: int,
     start: PricedPlan,
     ceiling: float = math.inf,
     warm: Sequence[PricedPlan] = (),
+    mixes: list[PricedMix] | None = None,
 ) -> tuple[list[float], set[int]] | None:
     """The cheapest mix of plans whose `count` hours keep to their budgets, found from the plan
     without prices `start`; the broken hours of the first plan that has some; None when no mix
@@ -66,7 +76,8 @@ def mix_within_budgets(
     A plan at prices p is the cheapest there: every plan within the budgets costs at least its
     cost + p . excess. When that is above `ceiling`, the most any plan can cost, no plan keeps
     to the budgets, which the master would only find after many plans. `warm`: plans kept
-    from other caps that keep to this one elsewhere, to start the master with."""
+    from other caps that keep to this one elsewhere, to start the master with. `mixes` gets
+    the mix found, with its lower bound."""
     plans = [start, *warm]
     weights = [1.0] + [0.0] * len(warm)
     bound = -math.inf
@@ -97,6 +108,9 @@ def mix_within_budgets(
             break
         plans.append(plan)
         weights.append(0.0)
+    if mixes is not None:
+        members = [plan.path for w, plan in zip(weights, plans, strict=True) if w > _WEIGHT]
+        mixes.append(PricedMix(bound, members))
     return _mix(plans, weights, count)
 
 

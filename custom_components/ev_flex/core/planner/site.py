@@ -56,7 +56,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from .curve import ChargeCurve, SlotReach
-from .hour_prices import PricedPlan, mix_within_budgets
+from .hour_prices import PricedMix, PricedPlan, mix_within_budgets
 from .minimum_hours import MinimumHour, minimum_hour
 from .peak import HourPieces, HourStage, covering_kwh, hour_pieces, hour_stage, ways_of
 from .peak_dual import saving_per_kw
@@ -127,11 +127,11 @@ _SEARCHED_ALONE_SLOTS = 96
 # or shared out by per-slot caps). Of the 1,982 hours of 64 random V2G cars of 97 to 160
 # quarters, 432 had more than one way, and the most was 27.
 _MOST_WAYS = 64
-# The most slots whose cost bends down, in the hours priced at the chosen cap, that the plan is
-# made again with held to each of their runs (`_held_to_runs`): each try is a solve at the cap.
-_MOST_HELD_SLOTS = 8
-# Passes over those slots: a hold may pay only once another slot is held.
-_HELD_PASSES = 3
+# The most plans made at the chosen cap with slots whose cost bends down held to one run
+# (`_held_to_runs`): each is a solve at the cap.
+_MOST_HELD_SOLVES = 64
+# A move this close (kWh) to where a run of a slot's cost ends lies in that run.
+_HELD_MOVE_KWH = 1e-9
 # An hour's import within this much (kWh) of its budget keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
 # Tangent steps in the search for the price of an hour's import, and the highest price tried.
@@ -212,6 +212,10 @@ class Car:
     )
     # The slots whose cost bends down in the hours last priced, at that house and cap.
     bent_priced: dict[tuple[tuple[float, ...], float], list[int]] = field(
+        default_factory=dict, compare=False
+    )
+    # The mix of priced plans the last plan at a house and cap was made from, and its bound.
+    priced_mix: dict[tuple[tuple[float, ...], float], PricedMix] = field(
         default_factory=dict, compare=False
     )
 
@@ -1178,6 +1182,7 @@ def _shared_by_hours(
     eligible = _stage_hours(car, house) - fallen - tapering
     hour_stages = _kept_hour_stages(car, house, peak_cap)
     for _ in range(_HOUR_ROUNDS):
+        car.priced_mix.pop((tuple(house), peak_cap), None)
         built = _hour_items(car, house, peak_cap, eligible, free, built=hour_stages)
         if built is None:
             return None
@@ -1470,18 +1475,22 @@ def _solve_priced(
         return PricedPlan(slot_path, cost, excess, broken)
 
     left = solve_at([0.0] * len(groups))
+    mixes = [PricedMix(left.cost, [left.path])]
     if max(left.excess) <= _BUDGET_TOLERANCE_KWH or left.broken:
+        car.priced_mix[tuple(house), peak_cap] = mixes[-1]
         return left.path, left.broken
     if len(groups) > 1:
         key = (tuple(house), tuple(group[0] for group in groups))
         kept = car.priced_plans.setdefault(key, [])
         warm = _kept_within(car, peak_cap, groups, kept, (lower, built.ends))
-        solved = mix_within_budgets(solve_at, len(groups), left, _cost_ceiling(car, house), warm)
+        ceiling = _cost_ceiling(car, house)
+        solved = mix_within_budgets(solve_at, len(groups), left, ceiling, warm, mixes)
         kept[:] = (kept + made)[-_KEPT_PLANS:]
     else:
         solved = _solve_one_priced(
-            lambda price: _Priced.of(price, solve_at([price])), _Priced.of(0.0, left)
+            lambda price: _Priced.of(price, solve_at([price])), _Priced.of(0.0, left), mixes
         )
+    car.priced_mix[tuple(house), peak_cap] = mixes[-1]
     if solved is None or solved[1] or all(item.is_convex() for item in relaxed):
         return solved
     return _capped_again(car, house, peak_cap, built, spans, (lower, low, high), solved)
@@ -1626,12 +1635,14 @@ def _cost_ceiling(car: Car, house: Sequence[float]) -> float:
 
 
 def _solve_one_priced(
-    solve_at: Callable[[float], _Priced], left: _Priced
+    solve_at: Callable[[float], _Priced], left: _Priced, mixes: list[PricedMix]
 ) -> tuple[list[float], set[int]] | None:
-    """One hour's best price, by intersecting tangents from the plan without a price `left`."""
+    """One hour's best price, by intersecting tangents from the plan without a price `left`.
+    `mixes` gets the plans mixed, with the best Lagrangian value met as their bound."""
     right = _priced_enough(solve_at, left)
     if right is None:
         return None
+    bound = max(left.value, right.value)
     for _ in range(_PRICE_STEPS):
         if right.excess >= -_BUDGET_TOLERANCE_KWH or right.broken:
             break
@@ -1642,6 +1653,7 @@ def _solve_one_priced(
         middle = solve_at(price)
         if middle.broken:
             return middle.path, middle.broken
+        bound = max(bound, middle.value)
         tangent = left.value + left.excess * (price - left.price)
         if middle.value >= tangent - 1e-12 * (1.0 + abs(tangent)):
             break
@@ -1649,6 +1661,8 @@ def _solve_one_priced(
             left = middle
         else:
             right = middle
+    mixed = right.excess < -_BUDGET_TOLERANCE_KWH and left.excess > right.excess
+    mixes.append(PricedMix(bound, [left.path, right.path] if mixed else [right.path]))
     return _mixed(left, right), right.broken
 
 
@@ -1919,35 +1933,87 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
 def _held_to_runs(
     car: Car, house: Sequence[float], outcome: Outcome
 ) -> tuple[Outcome, tuple[tuple[int, int, int], ...]]:
-    """`outcome`, or a cheaper plan made again at its cap with slots of the hours priced there
-    held to one run of their cost each (each slot's runs tried in turn, the holds that pay
-    kept, until a pass over the slots keeps none); and the holds. Mixing priced plans is exact
-    only where every slot's cost is convex, as it is held to one run. No plan kept misses the
-    targets by more; each is compared with the tariff on its own highest average."""
+    """`outcome`, or a cheaper plan made again at its cap with slots whose cost bends down held
+    to one run of their cost each; and the holds. Mixing priced plans is exact only where
+    every slot's cost is convex, as it is held to one run: where the plans mixed move a slot
+    in different runs, the mix may cost more than its bound, and each of the slot's runs is
+    tried (branch and bound): a try whose bound is no lower than the cheapest plan found is
+    not taken further. No plan kept misses the targets by more; each is compared with the
+    tariff on its own highest average."""
     free = stages(car, house)
     if car.request.charge.min_kw > 0.0 or all(stage.is_convex() for stage in free):
         return outcome, ()
     allowed = missed_kwh(car, outcome.path) + _MET_TOLERANCE_KWH
     cap = max(outcome.peak, car.peak_floor)
-    bent = _bent_priced(car, house, cap)[:_MOST_HELD_SLOTS]
     best = outcome
     held: tuple[tuple[int, int, int], ...] = ()
-    for _ in range(_HELD_PASSES):
-        kept = held
-        for t in bent:
-            runs = cost_runs(free[t].charge, free[t].discharge)
-            for run in runs if len(runs) > 1 else []:
-                holds = tuple(sorted({*(h for h in held if h[0] != t), (t, run[0], run[-1])}))
-                if holds == held:
-                    continue
-                path, followed = _solve_lazily(car.held_to(holds), house, cap)
-                tried = evaluate(car, house, path, [])
-                cheaper = tried.cost < best.cost - 1e-12 * (1.0 + abs(best.cost))
-                if cheaper and missed_kwh(car, path) <= allowed:
-                    best, held = replace(tried, make_stages=followed), holds
-        if held == kept:
+    # The cheapest energy and wear of a plan found at the cap: what a bound must beat.
+    cheapest = math.inf
+    tries: list[tuple[tuple[int, int, int], ...]] = [()]
+    for _ in range(_MOST_HELD_SOLVES):
+        if not tries:
             break
+        holds = tries.pop()
+        tried_car = car.held_to(holds) if holds else car
+        path, followed = _solve_lazily(tried_car, house, cap)
+        tried = evaluate(car, house, path, [])
+        if missed_kwh(car, path) <= allowed:
+            if tried.peak <= cap + _PEAK_TOLERANCE_KW:
+                cheapest = min(cheapest, _path_cost(car, house, path))
+            if tried.cost < best.cost - 1e-12 * (1.0 + abs(best.cost)):
+                best, held = replace(tried, make_stages=followed), holds
+        mix = tried_car.priced_mix.get((tuple(house), cap))
+        if mix is None or mix.bound >= cheapest - 1e-12 * (1.0 + abs(cheapest)):
+            continue
+        t = _disputed_slot(car, free, mix.members, {h[0] for h in holds})
+        if t is not None:
+            runs = cost_runs(free[t].charge, free[t].discharge)
+            tries += [tuple(sorted((*holds, (t, run[0], run[-1])))) for run in runs]
     return best, held
+
+
+def _disputed_slot(
+    car: Car, free: list[Stage], members: list[list[float]], held: set[int]
+) -> int | None:
+    """The slot whose cost bends down that the plans mixed move in different runs of its
+    cost, furthest apart; None where they agree on every slot's run."""
+    if len(members) < 2:
+        return None
+    paths = [[car.start_kwh, *path] for path in members]
+    found: tuple[float, int] | None = None
+    for t, stage in enumerate(free):
+        if t in held or stage.is_convex():
+            continue
+        moves = [path[t + 1] - path[t] for path in paths]
+        shared = set.intersection(*(_runs_of_move(stage, move) for move in moves))
+        if not shared:
+            spread = max(moves) - min(moves)
+            if found is None or spread > found[0]:
+                found = (spread, t)
+    return None if found is None else found[1]
+
+
+def _runs_of_move(stage: Stage, move: float) -> set[int]:
+    """The runs of the stage's cost (`cost_runs`) a move of the battery's energy lies in: two
+    where it lies where one run ends and the next begins."""
+    deepest = stage.discharge_kwh
+    position = move + deepest
+    bounds: list[tuple[float, float]] = []
+    start = 0.0
+    for end, _ in stage.discharge:
+        bounds.append((deepest - end, deepest - start))
+        start = end
+    bounds.reverse()
+    start = 0.0
+    for end, _ in stage.charge:
+        bounds.append((deepest + start, deepest + end))
+        start = end
+    out: set[int] = set()
+    for run_index, run in enumerate(cost_runs(stage.charge, stage.discharge)):
+        low, high = bounds[run[0]][0], bounds[run[-1]][1]
+        if low - _HELD_MOVE_KWH <= position <= high + _HELD_MOVE_KWH:
+            out.add(run_index)
+    return out
 
 
 def _bent_priced(car: Car, house: Sequence[float], cap: float) -> list[int]:

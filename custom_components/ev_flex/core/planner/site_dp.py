@@ -861,12 +861,31 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
             base = before + cost * (energy - start)
             windows.append((energy - end, energy - start, -cost, base))
         best = _best_move(following, windows)
-        target = (
-            best[1] if best is not None else min(max(energy, following.xs[0]), following.xs[-1])
-        )
+        target = best[1] if best is not None else _nearest_move(stage, energy, following.xs)
         if abs(target - energy) <= 2.0 * _JUMP_KWH:
             # Rounding at a bound or a step, not a move.
             target = energy
         energies.append(target)
         energy = target
     return energies
+
+
+def _nearest_move(stage: Stage, energy: float, xs: list[float]) -> float:
+    """The energy nearest the next slot's range `xs` that the stage can move to from `energy`,
+    never further out of that range than it starts: where no move reaches it (a cap or target
+    no plan meets), the path stays one a car can follow, and its cost a real plan's cost."""
+    first, last = xs[0], xs[-1]
+    forced = stage.forced_kwh
+    low = energy - stage.deepest_kwh if stage.discharge or stage.windows else energy
+    low = max(low, min(energy, first))
+    if forced > 0.0:
+        high = energy - forced
+    elif stage.can_charge:
+        high = max(stage.top(energy), energy)
+    else:
+        high = energy
+    high = min(high, max(energy, last))
+    if high < low:
+        # A discharge the battery can't make in full: as much of it as the range allows.
+        return low
+    return min(max(min(max(energy, first), last), low), high)
