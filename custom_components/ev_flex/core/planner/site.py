@@ -210,10 +210,6 @@ class Car:
     priced_plans: dict[tuple[tuple[float, ...], tuple[int, ...]], list[_KeptPlan]] = field(
         default_factory=dict, compare=False
     )
-    # The slots whose cost bends down in the hours last priced, at that house and cap.
-    bent_priced: dict[tuple[tuple[float, ...], float], list[int]] = field(
-        default_factory=dict, compare=False
-    )
     # The mix of priced plans the last plan at a house and cap was made from, and its bound.
     priced_mix: dict[tuple[tuple[float, ...], float], PricedMix] = field(
         default_factory=dict, compare=False
@@ -1205,10 +1201,7 @@ def _shared_by_hours(
             followed += [t for group in groups for t in group]
         if not broken:
             # Prices mix plans, which is exact only where the slots' costs are convex.
-            bent = [t for group in groups for t in group if not free[t].is_convex()]
-            car.bent_priced.clear()
-            car.bent_priced[tuple(house), peak_cap] = bent
-            convex = not bent
+            convex = all(free[t].is_convex() for group in groups for t in group)
             return slot_path, followed, None if unshared is None else convex
         eligible -= broken
         fallen |= broken
@@ -1938,12 +1931,15 @@ def _held_to_runs(
     every slot's cost is convex, as it is held to one run: where the plans mixed move a slot
     in different runs, the mix may cost more than its bound, and each of the slot's runs is
     tried (branch and bound): a try whose bound is no lower than the cheapest plan found is
-    not taken further. No plan kept misses the targets by more; each is compared with the
-    tariff on its own highest average."""
+    not taken further. No plan kept misses the targets by more, or reaches the protective
+    level later than the plan without a cap; each is compared with the tariff on its own
+    highest average."""
     free = stages(car, house)
     if car.request.charge.min_kw > 0.0 or all(stage.is_convex() for stage in free):
         return outcome, ()
     allowed = missed_kwh(car, outcome.path) + _MET_TOLERANCE_KWH
+    # The protective level as the plan without a cap reaches it, as the cap search asks.
+    needs = lower_bounds(car, free_high(car, house))
     cap = max(outcome.peak, car.peak_floor)
     best = outcome
     held: tuple[tuple[int, int, int], ...] = ()
@@ -1957,7 +1953,7 @@ def _held_to_runs(
         tried_car = car.held_to(holds) if holds else car
         path, followed = _solve_lazily(tried_car, house, cap)
         tried = evaluate(car, house, path, [])
-        if missed_kwh(car, path) <= allowed:
+        if not _misses(car, path, needs, allowed):
             if tried.peak <= cap + _PEAK_TOLERANCE_KW:
                 cheapest = min(cheapest, _path_cost(car, house, path))
             if tried.cost < best.cost - 1e-12 * (1.0 + abs(best.cost)):
@@ -2014,13 +2010,6 @@ def _runs_of_move(stage: Stage, move: float) -> set[int]:
         if low - _HELD_MOVE_KWH <= position <= high + _HELD_MOVE_KWH:
             out.add(run_index)
     return out
-
-
-def _bent_priced(car: Car, house: Sequence[float], cap: float) -> list[int]:
-    """The slots whose cost bends down in the hours the plan at this cap prices."""
-    if (tuple(house), cap) not in car.bent_priced:
-        _solve_lazily(car, house, cap)
-    return car.bent_priced.get((tuple(house), cap), [])
 
 
 def _capped_at_floor(
