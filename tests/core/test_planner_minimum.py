@@ -432,6 +432,20 @@ def test_a_tapering_car_below_a_high_protective_level_keeps_each_hour_to_its_bud
     check_against_reference(request, plan(request))
 
 
+def test_hours_a_tapering_car_stays_below_its_knee_in_share_their_budget_at_the_minimum() -> None:
+    # Kept from a random run (rounded to 4 decimals): 109 quarters, a 9.0 kW V2G car at 72.6 %
+    # that tapers from 80 %, with a minimum of 1.69 kW, and a tariff of 10.12 per kW above a
+    # month's peak of 0.12 kW. The optimum spends an hour's small budget on quarters whose
+    # solar surplus falls short of the minimum. An hour the car may taper in was never one
+    # stage, so its budget went to its cheapest quarters as per-quarter caps: -49.3823 against
+    # the optimum's -49.5757. The hours the plan stays below the knee in are now also tried as
+    # one stage kept below it: -49.5452.
+    path = Path(__file__).parents[1] / "fixtures" / "planner"
+    fixture = path / "one_car_tapering_minimum_v2g_tariff_below_the_knee_109_quarters.json"
+    request = PlanRequest.from_dict(json.loads(fixture.read_text()))
+    check_against_reference(request, plan(request), rel_tol=1e-3)
+
+
 @st.composite
 def minimum_over_quarters(draw: st.DrawFn) -> dict[str, Any]:
     """A random house and car of the site tests (any tariff) over up to 16 hours of quarters,

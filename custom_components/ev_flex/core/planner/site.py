@@ -798,14 +798,35 @@ def _solve_minimum_under_cap(
     best = solve_minimum_by_hours(car, house, peak_cap)
     if best is None:
         best = _solve_by_slots(car, house, peak_cap)
-    ways = [(False, False)] if _drains_may_bend(car, house, peak_cap) else []
+    every_hour = frozenset(group[0] for group in car.hour_groups)
+    ways = [(frozenset[int](), False)] if _drains_may_bend(car, house, peak_cap) else []
     if _knee_bounds_hours(car):
-        ways.append((True, True))
-    for below_knee, drained in ways:
-        solved = solve_minimum_by_hours(car, house, peak_cap, below_knee, drained)
+        ways.append((every_hour, True))
+    for knee_hours, drained in ways:
+        solved = solve_minimum_by_hours(car, house, peak_cap, knee_hours, drained)
+        if solved is not None and _cheaper(car, house, solved[0], best[0]):
+            best = solved
+    below = _hours_below_knee(car, best[0])
+    if below and len(car.horizon.hours) > _SEARCHED_ALONE_SLOTS:
+        solved = solve_minimum_by_hours(car, house, peak_cap, below)
         if solved is not None and _cheaper(car, house, solved[0], best[0]):
             best = solved
     return best
+
+
+def _hours_below_knee(car: Car, path: list[float]) -> frozenset[int]:
+    """The hours of several slots (by first slot) that the path goes through below the knee
+    of a tapering car: one stage kept below it, such an hour shares its budget between its
+    slots at the minimum power exactly."""
+    if car.curve.is_flat:
+        return frozenset()
+    limit = car.knee_kwh - _REACH_MARGIN_KWH
+    energies = [car.start_kwh, *path]
+    return frozenset(
+        group[0]
+        for group in car.hour_groups
+        if len(group) > 1 and max(energies[group[0] : group[-1] + 2]) <= limit
+    )
 
 
 def _drains_may_bend(car: Car, house: Sequence[float], peak_cap: float) -> bool:
@@ -850,12 +871,12 @@ def _minimum_hours(
     car: Car,
     house: Sequence[float],
     peak_cap: float,
-    below_knee: bool = False,
+    knee_hours: frozenset[int] = frozenset(),
     drained: bool = True,
 ) -> set[int]:
     """The hours (by first slot) planned as one stage with a minimum power: several slots, a
-    flat charge curve (or one that can't taper yet by the hour's end, or `below_knee`: kept
-    below where it tapers, or with `drained` the house alone is over its budget), no target
+    flat charge curve (or one that can't taper yet by the hour's end, or one of `knee_hours`:
+    kept below where it tapers, or with `drained` the house alone is over its budget), no target
     inside, the protective level reachable before the hour, and a cap the car at full power
     would break."""
     curve = car.curve
@@ -873,6 +894,7 @@ def _minimum_hours(
         # less there: it is one stage all the same.
         tapers = not curve.is_flat and high[last + 1] > car.knee_kwh
         over = drained and _house_over_budget(car, house, group, peak_cap)
+        below_knee = first in knee_hours
         if tapers and not below_knee and not over:
             continue
         if protective > car.floor_kwh and high[first] < protective + _REACH_MARGIN_KWH:
@@ -894,14 +916,14 @@ def _minimum_items(
     car: Car,
     house: Sequence[float],
     peak_cap: float,
-    below_knee: bool = False,
+    knee_hours: frozenset[int] = frozenset(),
     drained: bool = True,
 ) -> _Items[MinimumHour] | None:
     """The stages at this cap, hours with a minimum power as one stage (without `drained`,
     only where the house alone keeps to the cap); None when no hour is one stage, or nothing
-    differs from the usual way (with `below_knee`, no hour is kept below the knee; without
+    differs from the usual way (with `knee_hours`, none is kept below the knee; without
     `drained`, no hour is over its budget)."""
-    eligible = _minimum_hours(car, house, peak_cap, below_knee, drained)
+    eligible = _minimum_hours(car, house, peak_cap, knee_hours, drained)
     if not eligible:
         return None
     capped = capped_stages(car, house, hour_caps(car, house, peak_cap))
@@ -927,7 +949,7 @@ def _minimum_items(
             built.add_slots(capped, group)
     if all(hour is None for hour in built.hours) and (drained or not split):
         return None
-    if (below_knee and not bounded) or (not drained and not split):
+    if (knee_hours and not bounded) or (not drained and not split):
         return None
     return built
 
@@ -936,13 +958,13 @@ def solve_minimum_by_hours(
     car: Car,
     house: Sequence[float],
     peak_cap: float,
-    below_knee: bool = False,
+    knee_hours: frozenset[int] = frozenset(),
     drained: bool = True,
 ) -> tuple[list[float], list[Stage]] | None:
     """The cheapest path with a minimum power, the hours that take it as one stage (with
-    `below_knee`, also those kept below the knee; with `drained`, also those the house alone
-    takes over the budget); None when no hour does (`_minimum_items`)."""
-    built = _minimum_items(car, house, peak_cap, below_knee, drained)
+    `knee_hours`, also those of them kept below the knee; with `drained`, also those the house
+    alone takes over the budget); None when no hour does (`_minimum_items`)."""
+    built = _minimum_items(car, house, peak_cap, knee_hours, drained)
     if built is None:
         return None
     high, low, _ = reach_bounds(car, built.items)
