@@ -132,6 +132,10 @@ _MOST_WAYS = 64
 _MOST_HELD_SOLVES = 64
 # A move this close (kWh) to where a run of a slot's cost ends lies in that run.
 _HELD_MOVE_KWH = 1e-9
+# Caps besides the chosen one where slots are held to runs (`_held_at_other_caps`), and the
+# most searches of the cap again with new holds.
+_OTHER_HELD_CAPS = 3
+_HELD_SEARCHES = 3
 # An hour's import within this much (kWh) of its budget keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
 # Tangent steps in the search for the price of an hour's import, and the highest price tried.
@@ -208,6 +212,10 @@ class Car:
     # The plans made pricing several hours' imports, per house and priced hours (by first
     # slot): the master at the next cap starts from those that keep to it (`_solve_priced`).
     priced_plans: dict[tuple[tuple[float, ...], tuple[int, ...]], list[_KeptPlan]] = field(
+        default_factory=dict, compare=False
+    )
+    # The cost at each cap the last peak search tried, per house (`_held_at_other_caps`).
+    cap_scores: dict[tuple[float, ...], dict[float, float]] = field(
         default_factory=dict, compare=False
     )
     # The mix of priced plans the last plan at a house and cap was made from, and its bound.
@@ -1938,41 +1946,97 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
     if free.peak <= floor + _PEAK_TOLERANCE_KW:
         return free
     lowest = _lowest_feasible_cap(car, house, floor, free.peak, shortfall)
-    searched, held = _held_to_runs(car, house, _search_peak(car, house, free, lowest))
-    if not held:
-        return searched
-    # Held, the cost at each cap is nearer the optimum's, and another cap may pay.
-    return _search_peak(car.held_to(held), house, searched, lowest)
+    searched = _search_peak(car, house, free, lowest)
+    searched, held = _held_at_other_caps(car, house, searched, car.cap_scores)
+    searches: set[tuple[tuple[int, int, int], ...]] = {()}
+    for _ in range(_HELD_SEARCHES):
+        if held in searches:
+            break
+        searches.add(held)
+        # Held, the cost at each cap is nearer the optimum's, and another cap may pay. Each
+        # cap's holds are found afresh: a hold that paid at one cap may not at another.
+        held_car = car.held_to(held)
+        searched = _search_peak(held_car, house, searched, lowest)
+        searched, held = _held_at_other_caps(car, house, searched, held_car.cap_scores)
+    return searched
+
+
+def _held_at_other_caps(
+    car: Car,
+    house: Sequence[float],
+    searched: Outcome,
+    tried: dict[tuple[float, ...], dict[float, float]],
+) -> tuple[Outcome, tuple[tuple[int, int, int], ...]]:
+    """`_held_to_runs` at the cap the search chose, then at the cheapest other caps where the
+    search's cost had a low point: where slots' costs bend down, the cost isn't convex in the
+    cap, and the cap whose plan is cheapest once held may be another than the one cheapest
+    before. `tried`: the search's cost at each cap, per house (`Car.cap_scores`)."""
+    best, held = _held_to_runs(car, house, searched)
+    if not _bends(car, house):
+        return best, held
+    for cap in _low_points(tried.get(tuple(house), {}), searched.peak):
+        other, holds = _held_to_runs(car, house, best, cap)
+        if other is not best:
+            best, held = other, holds
+    return best, held
+
+
+def _low_points(scores: dict[float, float], chosen: float) -> list[float]:
+    """Up to `_OTHER_HELD_CAPS` caps whose cost is no higher than at the caps tried either
+    side, cheapest first, apart from `chosen` and from each other by a hundredth of the caps'
+    span."""
+    caps = sorted(cap for cap, score in scores.items() if math.isfinite(score))
+    if len(caps) < 2:
+        return []
+    apart = (caps[-1] - caps[0]) / 100.0
+    lows = [
+        cap
+        for index, cap in enumerate(caps)
+        if all(scores[other] >= scores[cap] for other in caps[max(index - 1, 0) : index + 2])
+    ]
+    out: list[float] = []
+    for cap in sorted(lows, key=scores.__getitem__):
+        if len(out) == _OTHER_HELD_CAPS:
+            break
+        if all(abs(cap - other) > apart for other in (chosen, *out)):
+            out.append(cap)
+    return out
+
+
+def _bends(car: Car, house: Sequence[float]) -> bool:
+    """Whether a slot's cost bends down, for a car without a minimum power (`_held_to_runs`)."""
+    free = stages(car, house)
+    return car.request.charge.min_kw <= 0.0 and not all(stage.is_convex() for stage in free)
 
 
 def _held_to_runs(
-    car: Car, house: Sequence[float], outcome: Outcome
+    car: Car, house: Sequence[float], outcome: Outcome, at_cap: float | None = None
 ) -> tuple[Outcome, tuple[tuple[int, int, int], ...]]:
-    """`outcome`, or a cheaper plan made again at its cap with slots whose cost bends down held
-    to one run of their cost each; and the holds. Mixing priced plans is exact only where
-    every slot's cost is convex, as it is held to one run: where the plans mixed move a slot
-    in different runs, the mix may cost more than its bound, and each of the slot's runs is
-    tried (branch and bound): a try whose bound is no lower than the cheapest plan found is
-    not taken further. No plan kept misses the targets by more, or reaches the protective
-    level later than the plan without a cap; each is compared with the tariff on its own
-    highest average."""
+    """`outcome`, or a cheaper plan made again at its cap (or `at_cap`) with slots whose cost
+    bends down held to one run of their cost each; and the holds. Mixing priced plans is exact
+    only where every slot's cost is convex, as it is held to one run: where the plans mixed
+    move a slot in different runs, the mix may cost more than its bound, and each of the
+    slot's runs is tried (branch and bound): a try whose bound is no lower than the cheapest
+    plan found is not taken further. No plan kept misses the targets by more, or reaches the
+    protective level later than the plan without a cap; each is compared with the tariff on
+    its own highest average."""
+    if not _bends(car, house):
+        return outcome, car.held_runs
     free = stages(car, house)
-    if car.request.charge.min_kw > 0.0 or all(stage.is_convex() for stage in free):
-        return outcome, ()
     allowed = missed_kwh(car, outcome.path) + _MET_TOLERANCE_KWH
     # The protective level as the plan without a cap reaches it, as the cap search asks.
     needs = lower_bounds(car, free_high(car, house))
-    cap = max(outcome.peak, car.peak_floor)
+    cap = max(outcome.peak, car.peak_floor) if at_cap is None else at_cap
     best = outcome
-    held: tuple[tuple[int, int, int], ...] = ()
+    held = car.held_runs
     # The cheapest energy and wear of a plan found at the cap: what a bound must beat.
     cheapest = math.inf
-    tries: list[tuple[tuple[int, int, int], ...]] = [()]
+    tries = [held]
     for _ in range(_MOST_HELD_SOLVES):
         if not tries:
             break
         holds = tries.pop()
-        tried_car = car.held_to(holds) if holds else car
+        tried_car = car.held_to(holds) if holds != car.held_runs else car
         path, followed = _solve_lazily(tried_car, house, cap)
         tried = evaluate(car, house, path, [])
         if not _misses(car, path, needs, allowed):
@@ -2150,7 +2214,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     best = free
     # The cost at each cap tried; infinite where the car would miss more than without a cap,
     # since targets come before cost.
-    scores: dict[float, float] = {}
+    scores = car.cap_scores[tuple(house)] = {}
     # The highest average of the plan at each cap tried.
     peaks: dict[float, float] = {}
     fallen: set[int] = set()
