@@ -60,7 +60,7 @@ from .hour_prices import PricedMix, PricedPlan, mix_within_budgets
 from .minimum_hours import MinimumHour, minimum_hour
 from .peak import HourPieces, HourStage, covering_kwh, hour_pieces, hour_stage, ways_of
 from .peak_dual import saving_per_kw
-from .site_dp import PathMemo, Stage, cost_runs, held_to_run, optimal_site_path
+from .site_dp import PathMemo, Stage, cost_runs, held_to_run, optimal_site_path, run_spans
 
 if TYPE_CHECKING:
     from . import Plan, PlanRequest, PriceSlot, SlotFlow, _Horizon, _TargetRule
@@ -814,8 +814,9 @@ def _solve_minimum_under_cap(
         solved = solve_minimum_by_hours(car, house, peak_cap, knee_hours, drained)
         if solved is not None and _cheaper(car, house, solved[0], best[0]):
             best = solved
-    below = _hours_below_knee(car, best[0])
-    if below and len(car.horizon.hours) > _SEARCHED_ALONE_SLOTS:
+    if len(car.horizon.hours) > _SEARCHED_ALONE_SLOTS and (
+        below := _hours_below_knee(car, best[0])
+    ):
         solved = solve_minimum_by_hours(car, house, peak_cap, below)
         if solved is not None and _cheaper(car, house, solved[0], best[0]):
             best = solved
@@ -1947,7 +1948,7 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
         return free
     lowest = _lowest_feasible_cap(car, house, floor, free.peak, shortfall)
     searched = _search_peak(car, house, free, lowest)
-    searched, held = _held_at_other_caps(car, house, searched, car.cap_scores)
+    searched, held = _held_at_other_caps(car, house, searched, car.cap_scores[tuple(house)])
     searches: set[tuple[tuple[int, int, int], ...]] = {()}
     for _ in range(_HELD_SEARCHES):
         if held in searches:
@@ -1957,7 +1958,8 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
         # cap's holds are found afresh: a hold that paid at one cap may not at another.
         held_car = car.held_to(held)
         searched = _search_peak(held_car, house, searched, lowest)
-        searched, held = _held_at_other_caps(car, house, searched, held_car.cap_scores)
+        scores = held_car.cap_scores[tuple(house)]
+        searched, held = _held_at_other_caps(car, house, searched, scores)
     return searched
 
 
@@ -1965,16 +1967,16 @@ def _held_at_other_caps(
     car: Car,
     house: Sequence[float],
     searched: Outcome,
-    tried: dict[tuple[float, ...], dict[float, float]],
+    scores: dict[float, float],
 ) -> tuple[Outcome, tuple[tuple[int, int, int], ...]]:
     """`_held_to_runs` at the cap the search chose, then at the cheapest other caps where the
     search's cost had a low point: where slots' costs bend down, the cost isn't convex in the
     cap, and the cap whose plan is cheapest once held may be another than the one cheapest
-    before. `tried`: the search's cost at each cap, per house (`Car.cap_scores`)."""
-    best, held = _held_to_runs(car, house, searched)
+    before. `scores`: the search's cost at each cap it tried (`Car.cap_scores`)."""
     if not _bends(car, house):
-        return best, held
-    for cap in _low_points(tried.get(tuple(house), {}), searched.peak):
+        return searched, car.held_runs
+    best, held = _held_to_runs(car, house, searched)
+    for cap in _low_points(scores, searched.peak):
         other, holds = _held_to_runs(car, house, best, cap)
         if other is not best:
             best, held = other, holds
@@ -2067,35 +2069,21 @@ def _disputed_slot(
         if t in held or stage.is_convex():
             continue
         moves = [path[t + 1] - path[t] for path in paths]
-        shared = set.intersection(*(_runs_of_move(stage, move) for move in moves))
+        spans = run_spans(stage.charge, stage.discharge)
+        shared = set(range(len(spans)))
+        for move in moves:
+            # A move where one run ends and the next begins lies in both.
+            position = move + stage.discharge_kwh
+            shared &= {
+                run
+                for run, (low, high) in enumerate(spans)
+                if low - _HELD_MOVE_KWH <= position <= high + _HELD_MOVE_KWH
+            }
         if not shared:
             spread = max(moves) - min(moves)
             if found is None or spread > found[0]:
                 found = (spread, t)
     return None if found is None else found[1]
-
-
-def _runs_of_move(stage: Stage, move: float) -> set[int]:
-    """The runs of the stage's cost (`cost_runs`) a move of the battery's energy lies in: two
-    where it lies where one run ends and the next begins."""
-    deepest = stage.discharge_kwh
-    position = move + deepest
-    bounds: list[tuple[float, float]] = []
-    start = 0.0
-    for end, _ in stage.discharge:
-        bounds.append((deepest - end, deepest - start))
-        start = end
-    bounds.reverse()
-    start = 0.0
-    for end, _ in stage.charge:
-        bounds.append((deepest + start, deepest + end))
-        start = end
-    out: set[int] = set()
-    for run_index, run in enumerate(cost_runs(stage.charge, stage.discharge)):
-        low, high = bounds[run[0]][0], bounds[run[-1]][1]
-        if low - _HELD_MOVE_KWH <= position <= high + _HELD_MOVE_KWH:
-            out.add(run_index)
-    return out
 
 
 def _capped_at_floor(

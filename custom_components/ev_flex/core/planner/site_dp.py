@@ -164,6 +164,25 @@ def cost_runs(
     return runs
 
 
+def run_spans(
+    charge: tuple[tuple[float, float], ...], discharge: tuple[tuple[float, float], ...]
+) -> list[tuple[float, float]]:
+    """Where each run of a slot's cost (`cost_runs`) lies: the lowest and highest energy moved
+    up from full discharge."""
+    deepest = discharge[-1][0] if discharge else 0.0
+    spans: list[tuple[float, float]] = []
+    start = 0.0
+    for end, _ in discharge:
+        spans.append((deepest - end, deepest - start))
+        start = end
+    spans.reverse()
+    start = 0.0
+    for end, _ in charge:
+        spans.append((deepest + start, deepest + end))
+        start = end
+    return [(spans[run[0]][0], spans[run[-1]][1]) for run in cost_runs(charge, discharge)]
+
+
 def held_to_run(
     charge: tuple[tuple[float, float], ...],
     discharge: tuple[tuple[float, float], ...],
@@ -888,4 +907,5 @@ def _nearest_move(stage: Stage, energy: float, xs: list[float]) -> float:
     if high < low:
         # A discharge the battery can't make in full: as much of it as the range allows.
         return low
-    return min(max(min(max(energy, first), last), low), high)
+    goal = min(max(energy, first), last)
+    return min(max(goal, low), high)
