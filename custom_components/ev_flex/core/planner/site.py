@@ -136,6 +136,10 @@ _HELD_MOVE_KWH = 1e-9
 # most searches of the cap again with new holds.
 _OTHER_HELD_CAPS = 3
 _HELD_SEARCHES = 3
+# Where a slot's cost bends down: how many caps the search tries up from the lowest (the
+# first this many halvings of the span above it), and at how many low points it settles.
+_SWEPT_CAPS = 6
+_SWEPT_LOWS = 2
 # An hour's import within this much (kWh) of its budget keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
 # Tangent steps in the search for the price of an hour's import, and the highest price tried.
@@ -764,11 +768,10 @@ def lower_bounds(car: Car, reach_high: list[float]) -> list[float]:
 
 
 def solve(
-    car: Car, house: Sequence[float], peak_cap: float = math.inf, fallen: set[int] | None = None
+    car: Car, house: Sequence[float], peak_cap: float = math.inf
 ) -> tuple[list[float], list[Stage]]:
-    """The cheapest path at this cap on the hourly import, and its stages. `fallen` gathers the
-    hours that fell back to per-slot caps (`solve_by_hours`), so the next cap skips trying."""
-    path, followed = _solve_lazily(car, house, peak_cap, fallen)
+    """The cheapest path at this cap on the hourly import, and its stages."""
+    path, followed = _solve_lazily(car, house, peak_cap)
     return path, followed()
 
 
@@ -1814,7 +1817,12 @@ def _inside(
     upper = car.curve.upper_kwh
     out: list[float] = []
     energy = start
-    for move in hour.moves(end - start)[:-1]:
+    moves = hour.moves(end - start)
+    if abs(sum(moves) - (end - start)) > _DIP_KWH:
+        # A change beyond what the stage can make (a path that fell back to the nearest move
+        # where none reached): its moves don't add up to it.
+        return None
+    for move in moves[:-1]:
         energy += move
         if not least - _DIP_KWH <= energy <= upper + _DIP_KWH:
             return None
@@ -1983,8 +1991,10 @@ def _held_at_other_caps(
     return best, held
 
 
-def _low_points(scores: dict[float, float], chosen: float) -> list[float]:
-    """Up to `_OTHER_HELD_CAPS` caps whose cost is no higher than at the caps tried either
+def _low_points(
+    scores: dict[float, float], chosen: float, most: int = _OTHER_HELD_CAPS
+) -> list[float]:
+    """Up to `most` caps whose cost is no higher than at the caps tried either
     side, cheapest first, apart from `chosen` and from each other by a hundredth of the caps'
     span."""
     caps = sorted(cap for cap, score in scores.items() if math.isfinite(score))
@@ -1998,7 +2008,7 @@ def _low_points(scores: dict[float, float], chosen: float) -> list[float]:
     ]
     out: list[float] = []
     for cap in sorted(lows, key=scores.__getitem__):
-        if len(out) == _OTHER_HELD_CAPS:
+        if len(out) == most:
             break
         if all(abs(cap - other) > apart for other in (chosen, *out)):
             out.append(cap)
@@ -2205,7 +2215,6 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     scores = car.cap_scores[tuple(house)] = {}
     # The highest average of the plan at each cap tried.
     peaks: dict[float, float] = {}
-    fallen: set[int] = set()
     allowed_shortfall = missed_kwh(car, free.path) + _MET_TOLERANCE_KWH
     # The protective level as the plan without a cap reaches it, at every boundary.
     needs = lower_bounds(car, free_high(car, house))
@@ -2213,7 +2222,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
     def meets(cap: float) -> bool:
         """Whether the plan at this cap keeps to it and meets what the plan without one does,
         to a rounding."""
-        path = _solve_lazily(car, house, cap, fallen)[0]
+        path = _solve_lazily(car, house, cap)[0]
         allowed = allowed_shortfall - _MET_TOLERANCE_KWH + _REACHED_KWH
         kept = evaluate(car, house, path, []).peak <= cap + _CAP_KEPT_KW
         return kept and not _misses(car, path, needs, allowed, _REACHED_KWH)
@@ -2225,7 +2234,9 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         nonlocal best, best_stages
         score = scores.get(cap)
         if score is None:
-            path, followed = _solve_lazily(car, house, cap, fallen)
+            # Each cap planned afresh: hours that fell back to per-slot caps at one cap may
+            # share their budget exactly at another.
+            path, followed = _solve_lazily(car, house, cap)
             outcome = evaluate(car, house, path, [])
             missed = _misses(car, path, needs, allowed_shortfall)
             score = scores[cap] = math.inf if missed else outcome.cost
@@ -2246,7 +2257,8 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         floor_kw = car.peak_floor
         low = car.met_caps[floor_kw] = _lowest_cap(meets, low, high, car.met_caps.get(floor_kw))
     probe = min(high, low + _PEAK_PROBE_KW)
-    if at(low) > at(probe):
+    falls = at(low) > at(probe)
+    if falls:
         # At the peak of the plan without a cap, that plan is the cheapest.
         scores.setdefault(high, free.cost)
         # Not the probe: the line through two caps that close carries the plans' rounding
@@ -2259,6 +2271,19 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
             # and a line beyond the best can bound above it. A golden section between the best
             # cap's neighbours settles the cap.
             _golden_between_neighbours(at, scores)
+    if _bends(car, house) and not car.held_runs:
+        # Where a slot's cost bends down, the cost may have low points the search above
+        # passed. (Searched again with holds, `best_outcome`, the cap moves little.)
+        scores.setdefault(high, free.cost)
+
+        def lowest_within(a: float, b: float) -> float:
+            """The least a plan whose peak lies between caps `a` and `b` can cost: its energy
+            no less than the plan's at `b`, its peak no lower than `a`. The plan at `b` is
+            counted as if it peaked there: the lower bound leaves room for that plan being
+            only nearly the cheapest at `b`, as where quarters bend it is."""
+            return at(b) - peak_cost(car, b) + peak_cost(car, a)
+
+        _swept(at, lowest_within, scores, (low, high), not falls)
     return best if best_stages is None else replace(best, make_stages=best_stages)
 
 
@@ -2269,10 +2294,73 @@ def _exact_at_caps(car: Car, house: Sequence[float]) -> bool:
     return car.curve.is_flat and all(stage.is_convex() for stage in stages(car, house))
 
 
-def _golden_between_neighbours(at: Callable[[float], float], scores: dict[float, float]) -> None:
-    """Golden-section search between the caps tried next to the cheapest one (`at` keeps the
-    best plan), to the cap's tolerance for the taper."""
-    caps = sorted(scores)
+def _swept(
+    at: Callable[[float], float],
+    lowest_within: Callable[[float, float], float],
+    scores: dict[float, float],
+    span: tuple[float, float],
+    rises: bool,
+) -> None:
+    """Where a slot's cost bends down, the cost isn't convex in the cap, and the search can
+    stop at the wrong low point: where it `rises` from the lowest cap of the `span`, it may
+    fall again further up, and caps are tried up from there, each twice as far as the last,
+    while a plan above them could still beat the best (`lowest_within`). Then each low point
+    among the caps tried whose intervals can still beat the best is searched between its
+    neighbours along lines, and the cheapest is settled to the cap's tolerance."""
+    low, high = span
+    if high - low <= _PEAK_TOLERANCE_KW * (1.0 + high):
+        return
+
+    def beaten(bound: float) -> bool:
+        best = min(scores.values())
+        return bound >= best - _LINE_TOLERANCE * (1.0 + abs(best))
+
+    for step in range(_SWEPT_CAPS if rises else 0, 0, -1):
+        cap = low + (high - low) / 2.0**step
+        if beaten(lowest_within(cap, high)):
+            break
+        at(cap)
+
+    def spanned() -> list[float]:
+        """The caps tried from the lowest that meets the targets up: below it, a plan may
+        miss them by a rounding and cost less for it."""
+        return sorted(cap for cap in scores if low <= cap <= high)
+
+    def around(cap: float) -> tuple[float, float] | None:
+        """The caps tried either side of `cap`; None where nothing between them can beat
+        the best, or they are a probe apart."""
+        caps = spanned()
+        index = caps.index(cap)
+        before, after = caps[max(index - 1, 0)], caps[min(index + 1, len(caps) - 1)]
+        if after - before <= 2.0 * _PEAK_PROBE_KW or beaten(
+            min(lowest_within(before, cap), lowest_within(cap, after))
+        ):
+            return None
+        return before, after
+
+    for cap in _low_points({cap: scores[cap] for cap in spanned()}, math.inf, _SWEPT_LOWS):
+        if (sides := around(cap)) is None:
+            continue
+        before, after = sides
+        # The middles give each side a line at once; without one, the search halves.
+        _lowest_on_lines(at, [before, (before + cap) / 2.0, cap, (cap + after) / 2.0, after])
+        # Lines may bound wrongly where the cost isn't convex: a golden section settles the
+        # cap where what lies around the cheapest cap between them can still beat the best.
+        cheapest = min(
+            (tried for tried in scores if before <= tried <= after), key=scores.__getitem__
+        )
+        if around(cheapest) is not None:
+            _golden_between_neighbours(at, scores, (before, after))
+
+
+def _golden_between_neighbours(
+    at: Callable[[float], float],
+    scores: dict[float, float],
+    within: tuple[float, float] = (-math.inf, math.inf),
+) -> None:
+    """Golden-section search between the caps tried next to the cheapest one `within` those
+    (`at` keeps the best plan), to the cap's tolerance for the taper."""
+    caps = sorted(cap for cap in scores if within[0] <= cap <= within[1])
     cheapest = min(range(len(caps)), key=lambda i: scores[caps[i]])
     low, high = caps[max(cheapest - 1, 0)], caps[min(cheapest + 1, len(caps) - 1)]
     a = high - _GOLDEN * (high - low)
