@@ -1992,11 +1992,10 @@ def _held_at_other_caps(
 
 
 def _low_points(
-    scores: dict[float, float], chosen: float, most: int = _OTHER_HELD_CAPS
+    scores: dict[float, float], chosen: float | None, most: int = _OTHER_HELD_CAPS
 ) -> list[float]:
-    """Up to `most` caps whose cost is no higher than at the caps tried either
-    side, cheapest first, apart from `chosen` and from each other by a hundredth of the caps'
-    span."""
+    """Up to `most` caps whose cost is no higher than at the caps tried either side, cheapest
+    first, apart from `chosen` (if any) and from each other by a hundredth of the caps' span."""
     caps = sorted(cap for cap, score in scores.items() if math.isfinite(score))
     if len(caps) < 2:
         return []
@@ -2010,7 +2009,8 @@ def _low_points(
     for cap in sorted(lows, key=scores.__getitem__):
         if len(out) == most:
             break
-        if all(abs(cap - other) > apart for other in (chosen, *out)):
+        others = out if chosen is None else [chosen, *out]
+        if all(abs(cap - other) > apart for other in others):
             out.append(cap)
     return out
 
@@ -2315,11 +2315,12 @@ def _swept(
         best = min(scores.values())
         return bound >= best - _LINE_TOLERANCE * (1.0 + abs(best))
 
-    for step in range(_SWEPT_CAPS if rises else 0, 0, -1):
-        cap = low + (high - low) / 2.0**step
-        if beaten(lowest_within(cap, high)):
-            break
-        at(cap)
+    if rises:
+        for step in range(_SWEPT_CAPS, 0, -1):
+            cap = low + (high - low) / 2.0**step
+            if beaten(lowest_within(cap, high)):
+                break
+            at(cap)
 
     def spanned() -> list[float]:
         """The caps tried from the lowest that meets the targets up: below it, a plan may
@@ -2338,7 +2339,7 @@ def _swept(
             return None
         return before, after
 
-    for cap in _low_points({cap: scores[cap] for cap in spanned()}, math.inf, _SWEPT_LOWS):
+    for cap in _low_points({cap: scores[cap] for cap in spanned()}, None, _SWEPT_LOWS):
         if (sides := around(cap)) is None:
             continue
         before, after = sides
