@@ -136,6 +136,8 @@ _HELD_MOVE_KWH = 1e-9
 # most searches of the cap again with new holds.
 _OTHER_HELD_CAPS = 3
 _HELD_SEARCHES = 3
+# Caps where the search's bound is lowest, besides its low points, where slots are held to runs.
+_BOUND_HELD_CAPS = 1
 # Where a slot's cost bends down: how many caps the search tries up from the lowest (the
 # first this many halvings of the span above it), and at how many low points it settles.
 _SWEPT_CAPS = 6
@@ -1956,39 +1958,62 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
         return free
     lowest = _lowest_feasible_cap(car, house, floor, free.peak, shortfall)
     searched = _search_peak(car, house, free, lowest)
-    searched, held = _held_at_other_caps(car, house, searched, car.cap_scores[tuple(house)])
+    searched, held = _held_at_other_caps(car, house, searched, car)
     searches: set[tuple[tuple[int, int, int], ...]] = {()}
     for _ in range(_HELD_SEARCHES):
         if held in searches:
             break
         searches.add(held)
-        # Held, the cost at each cap is nearer the optimum's, and another cap may pay. Each
-        # cap's holds are found afresh: a hold that paid at one cap may not at another.
+        # Held, the cost at each cap is nearer the optimum's, and another cap may pay, up to
+        # the peak of the plan without a cap. Each cap's holds are found afresh: a hold that
+        # paid at one cap may not at another.
         held_car = car.held_to(held)
-        searched = _search_peak(held_car, house, searched, lowest)
-        scores = held_car.cap_scores[tuple(house)]
-        searched, held = _held_at_other_caps(car, house, searched, scores)
+        searched = _search_peak(held_car, house, searched, lowest, free)
+        searched, held = _held_at_other_caps(car, house, searched, held_car)
     return searched
 
 
 def _held_at_other_caps(
-    car: Car,
-    house: Sequence[float],
-    searched: Outcome,
-    scores: dict[float, float],
+    car: Car, house: Sequence[float], searched: Outcome, searched_by: Car
 ) -> tuple[Outcome, tuple[tuple[int, int, int], ...]]:
     """`_held_to_runs` at the cap the search chose, then at the cheapest other caps where the
-    search's cost had a low point: where slots' costs bend down, the cost isn't convex in the
-    cap, and the cap whose plan is cheapest once held may be another than the one cheapest
-    before. `scores`: the search's cost at each cap it tried (`Car.cap_scores`)."""
+    search's cost had a low point, and (for the search without holds) where its bound is
+    lowest: where slots' costs bend down, the cost isn't convex in the cap, and the cap whose
+    plan is cheapest once held may be another than the one cheapest before. `searched_by`:
+    the car of the search, which keeps its cost at each cap tried (`Car.cap_scores`)."""
     if not _bends(car, house):
         return searched, car.held_runs
     best, held = _held_to_runs(car, house, searched)
-    for cap in _low_points(scores, searched.peak):
+    scores = searched_by.cap_scores[tuple(house)]
+    caps = _low_points(scores, searched.peak)
+    if not searched_by.held_runs:
+        caps += _low_bounds(searched_by, house, scores, [searched.peak, *caps], best.cost)
+    for cap in caps:
         other, holds = _held_to_runs(car, house, best, cap)
         if other is not best:
             best, held = other, holds
     return best, held
+
+
+def _low_bounds(
+    car: Car, house: Sequence[float], scores: dict[float, float], taken: list[float], best: float
+) -> list[float]:
+    """Up to `_BOUND_HELD_CAPS` caps tried, apart from `taken` by a hundredth of the caps'
+    span, whose plans' bound (the priced mix's, with the tariff at the cap) is lowest and below
+    the `best` cost: where the plan at a cap is far above what its bound allows, holds may pay
+    there though its cost is no low point."""
+    caps = sorted(cap for cap, score in scores.items() if math.isfinite(score))
+    if len(caps) < 2:
+        return []
+    apart = (caps[-1] - caps[0]) / 100.0
+    bounds = {
+        cap: mix.bound + peak_cost(car, cap)
+        for cap in caps
+        if (mix := car.priced_mix.get((tuple(house), cap))) is not None
+        and all(abs(cap - other) > apart for other in taken)
+    }
+    ranked = sorted((cap for cap in bounds if bounds[cap] < best), key=bounds.__getitem__)
+    return ranked[:_BOUND_HELD_CAPS]
 
 
 def _low_points(
@@ -2206,9 +2231,13 @@ def missed_kwh(car: Car, path: Sequence[float]) -> float:
     return sum(max(0.0, rule.required - energies[rule.index]) for rule in car.rules)
 
 
-def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) -> Outcome:
+def _search_peak(
+    car: Car, house: Sequence[float], free: Outcome, floor: float, uncapped: Outcome | None = None
+) -> Outcome:
     """The cheapest cap on the hourly import, from the lowest that reaches the targets (`floor`)
-    up: the cost is convex in it (`_lowest_on_lines`; with a minimum power `_bound_search`)."""
+    up to `free`'s peak, or the `uncapped` plan's where higher (a search with holds starts
+    from the best plan so far): the cost is convex in it (`_lowest_on_lines`; with a minimum
+    power `_bound_search`)."""
     best = free
     # The cost at each cap tried; infinite where the car would miss more than without a cap,
     # since targets come before cost.
@@ -2246,6 +2275,9 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         return score
 
     low, high = floor, free.peak
+    if uncapped is not None and uncapped.peak > high:
+        high = uncapped.peak
+        scores[high] = uncapped.cost
     if car.request.charge.min_kw > 0.0:
         # At the peak of the plan without a cap, that plan is the cheapest.
         scores[high] = free.cost
@@ -2275,15 +2307,7 @@ def _search_peak(car: Car, house: Sequence[float], free: Outcome, floor: float) 
         # Where a slot's cost bends down, the cost may have low points the search above
         # passed. (Searched again with holds, `best_outcome`, the cap moves little.)
         scores.setdefault(high, free.cost)
-
-        def lowest_within(a: float, b: float) -> float:
-            """The least a plan whose peak lies between caps `a` and `b` can cost: its energy
-            no less than the plan's at `b`, its peak no lower than `a`. The plan at `b` is
-            counted as if it peaked there: the lower bound leaves room for that plan being
-            only nearly the cheapest at `b`, as where quarters bend it is."""
-            return at(b) - peak_cost(car, b) + peak_cost(car, a)
-
-        _swept(at, lowest_within, scores, (low, high), not falls)
+        _swept(car, at, scores, (low, high), not falls)
     return best if best_stages is None else replace(best, make_stages=best_stages)
 
 
@@ -2295,8 +2319,8 @@ def _exact_at_caps(car: Car, house: Sequence[float]) -> bool:
 
 
 def _swept(
+    car: Car,
     at: Callable[[float], float],
-    lowest_within: Callable[[float, float], float],
     scores: dict[float, float],
     span: tuple[float, float],
     rises: bool,
@@ -2310,6 +2334,13 @@ def _swept(
     low, high = span
     if high - low <= _PEAK_TOLERANCE_KW * (1.0 + high):
         return
+
+    def lowest_within(a: float, b: float) -> float:
+        """The least a plan whose peak lies between caps `a` and `b` can cost: its energy no
+        less than the plan's at `b`, its peak no lower than `a`. The plan at `b` is counted as
+        if it peaked there: the lower bound leaves room for that plan being only nearly the
+        cheapest at `b`, as where quarters bend it is."""
+        return at(b) - peak_cost(car, b) + peak_cost(car, a)
 
     def beaten(bound: float) -> bool:
         best = min(scores.values())
