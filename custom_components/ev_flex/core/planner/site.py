@@ -2290,12 +2290,14 @@ def _search_peak(
         low = car.met_caps[floor_kw] = _lowest_cap(meets, low, high, car.met_caps.get(floor_kw))
     probe = min(high, low + _PEAK_PROBE_KW)
     falls = at(low) > at(probe)
-    if falls:
+    if falls or uncapped is not None:
         # At the peak of the plan without a cap, that plan is the cheapest.
         scores.setdefault(high, free.cost)
         # Not the probe: the line through two caps that close carries the plans' rounding
-        # (1e-8 of the cost is a slope off by 0.01) and may bound above the cost beyond.
-        _lowest_on_lines(at, [low, (low + high) / 2.0, high])
+        # (1e-8 of the cost is a slope off by 0.01) and may bound above the cost beyond. A
+        # search with holds also starts from the best plan's cap, where the holds were found.
+        first = [] if uncapped is None else [free.peak]
+        _lowest_on_lines(at, [low, (low + high) / 2.0, high, *first])
         if not _exact_at_caps(car, house):
             # A tapering car's cost at a cap is exact only as far as its hours into the taper
             # are found, and lines through caps a hair apart can then bound wrongly; where a
