@@ -2307,7 +2307,7 @@ def _search_peak(
             _golden_between_neighbours(at, scores)
     if _bends(car, house) and not car.held_runs:
         # Where a slot's cost bends down, the cost may have low points the search above
-        # passed. (Searched again with holds, `best_outcome`, the cap moves little.)
+        # passed. (A search with holds, `best_outcome`, starts from the best plan's cap.)
         scores.setdefault(high, free.cost)
         _swept(car, at, scores, (low, high), not falls)
     return best if best_stages is None else replace(best, make_stages=best_stages)
