@@ -781,14 +781,12 @@ def _solve_lazily(
     car: Car,
     house: Sequence[float],
     peak_cap: float,
-    fallen: set[int] | None = None,
     exact: list[bool] | None = None,
 ) -> tuple[list[float], Callable[[], list[Stage]]]:
     """`solve`, with the stages made only when asked for: a search keeps one path of many.
     `exact` gets True when every hour's budget was shared out exactly (`solve_by_hours`)."""
     if _takes_hours(car, peak_cap):
-        fallen = set() if fallen is None else fallen
-        shared = solve_by_hours(car, house, peak_cap, fallen, exact)
+        shared = solve_by_hours(car, house, peak_cap, exact)
         if shared is not None:
             return shared
     if math.isfinite(peak_cap) and car.request.charge.min_kw > 0.0:
@@ -1158,11 +1156,11 @@ def solve_by_hours(
     car: Car,
     house: Sequence[float],
     peak_cap: float,
-    fallen: set[int],
     exact: list[bool] | None = None,
 ) -> tuple[list[float], Callable[[], list[Stage]]] | None:
     """The cheapest path with each hour that can take it as one stage (`peak.py`), apart from
-    the hours in `fallen`; None when an hour can't keep to the cap even by discharging.
+    the hours that fell back to per-slot caps in an earlier round; None when an hour can't
+    keep to the cap even by discharging.
     `exact` gets whether no hour was left to per-slot caps that share its budget by guess.
 
     An hour counts as tapering (its import priced, `_unshared_hours`) only where the plan's
@@ -1176,6 +1174,7 @@ def solve_by_hours(
     free = stages(car, house)
     key = tuple(house)
     tapering = set(car.tapering.get(key, ()))
+    fallen: set[int] = set()
     for _ in range(_TAPER_ROUNDS):
         shared = _shared_by_hours(car, house, peak_cap, fallen, tapering)
         if shared is None:
@@ -2147,9 +2146,8 @@ def _capped_at_floor(
     allowed = _MET_TOLERANCE_KWH + sum(
         max(0.0, rule.required - high[rule.index] + _REACH_MARGIN_KWH) for rule in car.rules
     )
-    fallen: set[int] = set()
     exact: list[bool] = []
-    path, followed = _solve_lazily(car, house, floor, fallen, exact)
+    path, followed = _solve_lazily(car, house, floor, exact)
     if exact != [True] or _misses(car, path, needs, allowed):
         return None
     outcome = evaluate(car, house, path, [])
