@@ -1997,44 +1997,60 @@ def _held_at_other_caps(
 def _low_bounds(
     car: Car, house: Sequence[float], scores: dict[float, float], taken: list[float], best: float
 ) -> list[float]:
-    """Up to `_BOUND_HELD_CAPS` caps tried, apart from `taken` by a hundredth of the caps'
-    span, whose plans' bound (the priced mix's, with the tariff at the cap) is lowest and below
-    the `best` cost: where the plan at a cap is far above what its bound allows, holds may pay
-    there though its cost is no low point."""
-    caps = sorted(cap for cap, score in scores.items() if math.isfinite(score))
-    if len(caps) < 2:
+    """Up to `_BOUND_HELD_CAPS` caps tried, apart from `taken` (`_picked_apart`), whose plans'
+    bound (the priced mix's, with the tariff at the cap) is lowest and below the `best` cost:
+    where the plan at a cap is far above what its bound allows, holds may pay there though its
+    cost is no low point."""
+    tried = _tried_span(scores)
+    if tried is None:
         return []
-    apart = (caps[-1] - caps[0]) / 100.0
+    caps, apart = tried
     bounds = {
         cap: mix.bound + peak_cost(car, cap)
         for cap in caps
         if (mix := car.priced_mix.get((tuple(house), cap))) is not None
-        and all(abs(cap - other) > apart for other in taken)
     }
-    ranked = sorted((cap for cap in bounds if bounds[cap] < best), key=bounds.__getitem__)
-    return ranked[:_BOUND_HELD_CAPS]
+    below = [cap for cap in bounds if bounds[cap] < best]
+    return _picked_apart(below, bounds.__getitem__, taken, apart, _BOUND_HELD_CAPS)
 
 
 def _low_points(
     scores: dict[float, float], chosen: float | None, most: int = _OTHER_HELD_CAPS
 ) -> list[float]:
     """Up to `most` caps whose cost is no higher than at the caps tried either side, cheapest
-    first, apart from `chosen` (if any) and from each other by a hundredth of the caps' span."""
-    caps = sorted(cap for cap, score in scores.items() if math.isfinite(score))
-    if len(caps) < 2:
+    first, apart from `chosen` (if any) and from each other (`_picked_apart`)."""
+    tried = _tried_span(scores)
+    if tried is None:
         return []
-    apart = (caps[-1] - caps[0]) / 100.0
+    caps, apart = tried
     lows = [
         cap
         for index, cap in enumerate(caps)
         if all(scores[other] >= scores[cap] for other in caps[max(index - 1, 0) : index + 2])
     ]
+    taken = [] if chosen is None else [chosen]
+    return _picked_apart(lows, scores.__getitem__, taken, apart, most)
+
+
+def _tried_span(scores: dict[float, float]) -> tuple[list[float], float] | None:
+    """The caps tried at a finite cost, in order, and how far apart two of them must be to
+    count as different places (a hundredth of their span); None with fewer than two."""
+    caps = sorted(cap for cap, score in scores.items() if math.isfinite(score))
+    if len(caps) < 2:
+        return None
+    return caps, (caps[-1] - caps[0]) / 100.0
+
+
+def _picked_apart(
+    caps: list[float], key: Callable[[float], float], taken: list[float], apart: float, most: int
+) -> list[float]:
+    """Up to `most` of `caps`, lowest `key` first, each further than `apart` from `taken` and
+    from those picked before it."""
     out: list[float] = []
-    for cap in sorted(lows, key=scores.__getitem__):
+    for cap in sorted(caps, key=key):
         if len(out) == most:
             break
-        others = out if chosen is None else [chosen, *out]
-        if all(abs(cap - other) > apart for other in others):
+        if all(abs(cap - other) > apart for other in [*taken, *out]):
             out.append(cap)
     return out
 
