@@ -142,6 +142,9 @@ _BOUND_HELD_CAPS = 1
 # first this many halvings of the span above it), and at how many low points it settles.
 _SWEPT_CAPS = 6
 _SWEPT_LOWS = 2
+# Where a slot's cost bends down: the most caps tried halving the interval between two caps
+# tried whose plans could cost least (`_swept`).
+_SPLIT_CAPS = 8
 # An hour's import within this much (kWh) of its budget keeps to it.
 _BUDGET_TOLERANCE_KWH = 1e-9
 # Tangent steps in the search for the price of an hour's import, and the highest price tried.
@@ -1986,7 +1989,9 @@ def _held_at_other_caps(
     scores = searched_by.cap_scores[tuple(house)]
     caps = _low_points(scores, searched.peak)
     if not searched_by.held_runs:
-        caps += _low_bounds(searched_by, house, scores, [searched.peak, *caps], best.cost)
+        # Not kept apart from the chosen cap: the plan at a cap beside it may be far above its
+        # bound, where the cost jumps.
+        caps += _low_bounds(searched_by, house, scores, caps, best.cost)
     for cap in caps:
         other, holds = _held_to_runs(car, house, best, cap)
         if other is not best:
@@ -2319,11 +2324,11 @@ def _search_peak(
             # and a line beyond the best can bound above it. A golden section between the best
             # cap's neighbours settles the cap.
             _golden_between_neighbours(at, scores)
-    if _bends(car, house) and not car.held_runs:
-        # Where a slot's cost bends down, the cost may have low points the search above
-        # passed. (A search with holds, `best_outcome`, starts from the best plan's cap.)
+    if _bends(car, house):
+        # Where a slot's cost bends down, the cost may have low points the search passed. A
+        # search with holds (`best_outcome`) starts from the best cap: no sweep from the lowest.
         scores.setdefault(high, free.cost)
-        _swept(car, at, scores, (low, high), not falls)
+        _swept(car, at, scores, (low, high), not falls and not car.held_runs)
     return best if best_stages is None else replace(best, make_stages=best_stages)
 
 
@@ -2344,9 +2349,11 @@ def _swept(
     """Where a slot's cost bends down, the cost isn't convex in the cap, and the search can
     stop at the wrong low point: where it `rises` from the lowest cap of the `span`, it may
     fall again further up, and caps are tried up from there, each twice as far as the last,
-    while a plan above them could still beat the best (`lowest_within`). Then each low point
-    among the caps tried whose intervals can still beat the best is searched between its
-    neighbours along lines, and the cheapest is settled to the cap's tolerance."""
+    while a plan above them could still beat the best (`lowest_within`). A valley between two
+    caps tried needn't show as a low point among them: the interval whose plans could cost
+    least is halved, up to `_SPLIT_CAPS` times. Then each low point among the caps tried
+    whose intervals can still beat the best is searched between its neighbours along lines,
+    and the cheapest is settled to the cap's tolerance."""
     low, high = span
     if high - low <= _PEAK_TOLERANCE_KW * (1.0 + high):
         return
@@ -2386,6 +2393,7 @@ def _swept(
             return None
         return before, after
 
+    _halved_where_cheapest(at, spanned, lowest_within, beaten)
     for cap in _low_points({cap: scores[cap] for cap in spanned()}, None, _SWEPT_LOWS):
         if (sides := around(cap)) is None:
             continue
@@ -2399,6 +2407,28 @@ def _swept(
         )
         if around(cheapest) is not None:
             _golden_between_neighbours(at, scores, (before, after))
+
+
+def _halved_where_cheapest(
+    at: Callable[[float], float],
+    tried: Callable[[], list[float]],
+    lowest_within: Callable[[float, float], float],
+    beaten: Callable[[float], bool],
+) -> None:
+    """Halve the interval between two caps `tried` whose plans could cost least, up to
+    `_SPLIT_CAPS` times, while that least isn't `beaten` by the best plan."""
+    for _ in range(_SPLIT_CAPS):
+        bound, before, after = min(
+            (
+                (lowest_within(a, b), a, b)
+                for a, b in pairwise(tried())
+                if b - a > 2.0 * _PEAK_PROBE_KW
+            ),
+            default=(math.inf, 0.0, 0.0),
+        )
+        if beaten(bound):
+            return
+        at((before + after) / 2.0)
 
 
 def _golden_between_neighbours(

@@ -881,8 +881,9 @@ def _forward(stages: list[Stage], start_kwh: float, nexts: list[_Next]) -> list[
             windows.append((energy - end, energy - start, -cost, base))
         best = _best_move(following, windows)
         target = best[1] if best is not None else _nearest_move(stage, energy, following.xs)
-        if abs(target - energy) <= 2.0 * _JUMP_KWH:
-            # Rounding at a bound or a step, not a move.
+        if abs(target - energy) <= 2.0 * _JUMP_KWH and following.xs[0] <= energy:
+            # Rounding at a bound or a step, not a move; but a move up to the lowest energy
+            # the next boundary allows (a target) is kept, however small.
             target = energy
         energies.append(target)
         energy = target
