@@ -276,8 +276,12 @@ class Car:
         return self._afresh(request=request)
 
     def held_to(self, runs: tuple[tuple[int, int, int], ...]) -> Car:
-        """This car with its slots' moves held to `runs` (`held_runs`), starting afresh."""
-        return self._afresh(held_runs=runs)
+        """This car with its slots' moves held to `runs` (`held_runs`), starting afresh but for
+        the lowest caps that met (`met_caps`): only where the bisection looks first, and holds
+        seldom move them."""
+        held = self._afresh(held_runs=runs)
+        held.met_caps.update(self.met_caps)
+        return held
 
     def _afresh(self, **changes: Any) -> Car:
         """This car with `changes`, and none of the work kept for it."""
@@ -1960,10 +1964,11 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
         return free
     lowest = _lowest_feasible_cap(car, house, floor, free.peak, shortfall)
     searched = _search_peak(car, house, free, lowest)
-    searched, held = _held_at_other_caps(car, house, searched, car)
+    searched, found = _held_at_other_caps(car, house, searched, car)
     searches: set[tuple[tuple[int, int, int], ...]] = {()}
     for _ in range(_HELD_SEARCHES):
-        if held in searches:
+        held = next((holds for holds in found if holds not in searches), None)
+        if held is None:
             break
         searches.add(held)
         # Held, the cost at each cap is nearer the optimum's, and another cap may pay, up to
@@ -1971,20 +1976,23 @@ def best_outcome(car: Car, house: Sequence[float]) -> Outcome:
         # paid at one cap may not at another.
         held_car = car.held_to(held)
         searched = _search_peak(held_car, house, searched, lowest, free)
-        searched, held = _held_at_other_caps(car, house, searched, held_car)
+        searched, more = _held_at_other_caps(car, house, searched, held_car)
+        found = [*more, *found]
     return searched
 
 
 def _held_at_other_caps(
     car: Car, house: Sequence[float], searched: Outcome, searched_by: Car
-) -> tuple[Outcome, tuple[tuple[int, int, int], ...]]:
+) -> tuple[Outcome, list[tuple[tuple[int, int, int], ...]]]:
     """`_held_to_runs` at the cap the search chose, then at the cheapest other caps where the
     search's cost had a low point, and (for the search without holds) where its bound is
     lowest: where slots' costs bend down, the cost isn't convex in the cap, and the cap whose
     plan is cheapest once held may be another than the one cheapest before. `searched_by`:
-    the car of the search, which keeps its cost at each cap tried (`Car.cap_scores`)."""
+    the car of the search, which keeps its cost at each cap tried (`Car.cap_scores`). Gives
+    the best plan, and its holds followed by those of the cheapest plans held at other caps
+    that cost more there (`_held_to_runs`'s `passed`), for searches to come."""
     if not _bends(car, house):
-        return searched, car.held_runs
+        return searched, [car.held_runs]
     best, held = _held_to_runs(car, house, searched)
     scores = searched_by.cap_scores[tuple(house)]
     caps = _low_points(scores, searched.peak)
@@ -1992,11 +2000,14 @@ def _held_at_other_caps(
         # Not kept apart from the chosen cap: the plan at a cap beside it may be far above its
         # bound, where the cost jumps.
         caps += _low_bounds(searched_by, house, scores, caps, best.cost)
+    # Holds found at other caps whose plans cost more there: a search with them may find a
+    # cap between those tried where they pay.
+    passed: list[tuple[tuple[int, int, int], ...]] = []
     for cap in caps:
-        other, holds = _held_to_runs(car, house, best, cap)
+        other, holds = _held_to_runs(car, house, best, cap, passed)
         if other is not best:
             best, held = other, holds
-    return best, held
+    return best, [held, *passed]
 
 
 def _low_bounds(
@@ -2067,7 +2078,11 @@ def _bends(car: Car, house: Sequence[float]) -> bool:
 
 
 def _held_to_runs(
-    car: Car, house: Sequence[float], outcome: Outcome, at_cap: float | None = None
+    car: Car,
+    house: Sequence[float],
+    outcome: Outcome,
+    at_cap: float | None = None,
+    passed: list[tuple[tuple[int, int, int], ...]] | None = None,
 ) -> tuple[Outcome, tuple[tuple[int, int, int], ...]]:
     """`outcome`, or a cheaper plan made again at its cap (or `at_cap`) with slots whose cost
     bends down held to one run of their cost each; and the holds. Mixing priced plans is exact
@@ -2076,7 +2091,8 @@ def _held_to_runs(
     slot's runs is tried (branch and bound): a try whose bound is no lower than the cheapest
     plan found is not taken further. No plan kept misses the targets by more, or reaches the
     protective level later than the plan without a cap; each is compared with the tariff on
-    its own highest average."""
+    its own highest average. Where no plan found beats `outcome`, the holds of the cheapest
+    one made with holds go to `passed` (if given)."""
     if not _bends(car, house):
         return outcome, car.held_runs
     free = stages(car, house)
@@ -2088,6 +2104,8 @@ def _held_to_runs(
     held = car.held_runs
     # The cheapest energy and wear of a plan found at the cap: what a bound must beat.
     cheapest = math.inf
+    # The cheapest plan made with holds, and its holds.
+    runner_up: tuple[float, tuple[tuple[int, int, int], ...]] = (math.inf, ())
     tries = [held]
     for _ in range(_MOST_HELD_SOLVES):
         if not tries:
@@ -2101,6 +2119,8 @@ def _held_to_runs(
                 cheapest = min(cheapest, _path_cost(car, house, path))
             if tried.cost < best.cost - 1e-12 * (1.0 + abs(best.cost)):
                 best, held = replace(tried, make_stages=followed), holds
+            elif holds and tried.cost < runner_up[0]:
+                runner_up = (tried.cost, holds)
         mix = tried_car.priced_mix.get((tuple(house), cap))
         if mix is None or mix.bound >= cheapest - 1e-12 * (1.0 + abs(cheapest)):
             continue
@@ -2108,6 +2128,8 @@ def _held_to_runs(
         if t is not None:
             runs = cost_runs(free[t].charge, free[t].discharge)
             tries += [tuple(sorted((*holds, (t, run[0], run[-1])))) for run in runs]
+    if passed is not None and best is outcome and runner_up[1] and runner_up[1] not in passed:
+        passed.append(runner_up[1])
     return best, held
 
 
