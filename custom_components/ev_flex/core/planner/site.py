@@ -2350,7 +2350,7 @@ def _search_peak(
         # Where a slot's cost bends down, the cost may have low points the search passed. A
         # search with holds (`best_outcome`) starts from the best cap: no sweep from the lowest.
         scores.setdefault(high, free.cost)
-        _swept(car, at, scores, (low, high), not falls and not car.held_runs)
+        _swept(car, house, at, scores, (low, high), not falls and not car.held_runs)
     return best if best_stages is None else replace(best, make_stages=best_stages)
 
 
@@ -2363,6 +2363,7 @@ def _exact_at_caps(car: Car, house: Sequence[float]) -> bool:
 
 def _swept(
     car: Car,
+    house: Sequence[float],
     at: Callable[[float], float],
     scores: dict[float, float],
     span: tuple[float, float],
@@ -2384,8 +2385,12 @@ def _swept(
         """The least a plan whose peak lies between caps `a` and `b` can cost: its energy no
         less than the plan's at `b`, its peak no lower than `a`. The plan at `b` is counted as
         if it peaked there: the lower bound leaves room for that plan being only nearly the
-        cheapest at `b`, as where quarters bend it is."""
-        return at(b) - peak_cost(car, b) + peak_cost(car, a)
+        cheapest at `b`, as where quarters bend it is. Where it was mixed from priced plans,
+        their bound counts where lower: just past a cap where the cost jumps, the plan at `b`
+        may be far above the cheapest there."""
+        energy = at(b) - peak_cost(car, b)
+        mix = car.priced_mix.get((tuple(house), b))
+        return (energy if mix is None else min(energy, mix.bound)) + peak_cost(car, a)
 
     def beaten(bound: float) -> bool:
         best = min(scores.values())
