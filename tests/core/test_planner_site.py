@@ -1433,12 +1433,12 @@ def test_priced_hours_are_planned_again_at_the_mixs_grid_power_where_costs_bend_
             "one_car_v2g_tariff_holds_passed_at_another_cap_12_quarters.json", id="passed_holds"
         ),
         # Kept from a random run (4 decimals): 32 quarters, a 10 kW V2G car at 21 % with a
-        # target of 42.5 % by 15:30, a tariff of 0.50 per kW, export above import in 24
-        # quarters. From 3.7505 kW the cost falls until it jumps up at about 3.7526 kW, where
-        # the plan at each cap is far above the cheapest there. The next cap tried, 3.7544 kW,
-        # had such a plan, and counted as the bound of the caps below it, ruled them out:
-        # -1.95132 against the optimum's -1.95192 at 3.7527 kW. The bound of its priced plans
-        # now counts where lower.
+        # target of 42.5 % by 15:30, a tariff of 0.50 per kW above 2.09 kW, export above
+        # import in 24 quarters. From 3.7505 kW the plans' cost falls until it jumps up at
+        # about 3.7526 kW; above that, each cap's plan is far above the cheapest there. The
+        # next cap tried, 3.7544 kW, had such a plan, and counted as the bound of the caps
+        # below it, ruled them out: -1.95132 against the optimum's -1.95192 at 3.7527 kW. The
+        # bound of its priced plans now counts where lower.
         pytest.param("one_car_v2g_tariff_falls_up_to_a_jump_32_quarters.json", id="jump"),
     ],
 )
