@@ -161,7 +161,7 @@ def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
 class _Knapsack:
     """The hour's pieces split once by rate, for the many prices one hull asks about."""
 
-    __slots__ = ("costs", "free", "order", "paid", "pieces", "widths")
+    __slots__ = ("by_cost", "costs", "free", "order", "paid", "pieces", "widths")
 
     def __init__(self, pieces: Sequence[Piece]) -> None:
         self.pieces = pieces
@@ -177,6 +177,8 @@ class _Knapsack:
         self.paid = [
             (i, p.cost, p.width, p.rate, p.charging) for i, p in enumerate(pieces) if p.rate > 0
         ]
+        # Cheapest first; at a tie, the piece that takes less of the budget.
+        self.by_cost = sorted(range(len(pieces)), key=lambda i: (pieces[i].cost, pieces[i].rate))
 
     def solve(self, budget: float, price: float) -> list[float]:
         """Progress per piece minimising sum (cost - price) * y within the import budget."""
@@ -205,6 +207,29 @@ class _Knapsack:
         """(T, cost, progress); the cost summed in order."""
         return sum(progress), reduce(add, map(mul, self.costs, progress), 0.0), progress
 
+    def cheapest_first(self, budget: float) -> list[tuple[float, float, list[float]]]:
+        """The points of filling the pieces cheapest first (from T = 0) up to where the budget
+        binds: until then, that is the cheapest way to each T, so they are the hull's."""
+        progress = [0.0] * len(self.pieces)
+        points = [(0.0, 0.0, list(progress))]
+        left = budget
+        total = cost = 0.0
+        for i in self.by_cost:
+            piece = self.pieces[i]
+            need = piece.width * piece.rate
+            # `need > left >= 0`: the piece takes import, and only part of it fits.
+            take = piece.width if need <= left else left / piece.rate
+            if take <= _TINY_KWH:
+                break
+            progress[i] = take
+            total += take
+            cost += take * piece.cost
+            points.append((total, cost, list(progress)))
+            if need > left:
+                break
+            left -= need
+        return points
+
     def furthest(self, budget: float) -> list[float]:
         """The most progress the budget allows, at the least cost."""
         pieces = self.pieces
@@ -230,7 +255,10 @@ def hull(
     last = knapsack.point(knapsack.furthest(budget))
     if last[0] <= first[0] + _TINY_KWH:
         return [first]
-    done: list[tuple[float, float, list[float]]] = [first]
+    # Refinement only where the budget binds: each vertex there costs two knapsacks.
+    done = _bending(knapsack.cheapest_first(budget))
+    if done[-1][0] >= last[0] - _TINY_KWH:
+        return done
     pending = [last]
     while pending:
         left, right = done[-1], pending[-1]
@@ -245,6 +273,28 @@ def hull(
         else:
             done.append(pending.pop())
     return done
+
+
+def _bending(
+    points: list[tuple[float, float, list[float]]],
+) -> list[tuple[float, float, list[float]]]:
+    """The points of a convex chain where its slope grows by more than the hull's tolerance."""
+    out = points[:1]
+    for k in range(1, len(points)):
+        if k + 1 == len(points):
+            # The chain's end stays, in place of a point a rounding before it.
+            if len(out) > 1 and points[k][0] - out[-1][0] <= _TINY_KWH:
+                out.pop()
+            out.append(points[k])
+            continue
+        left, middle, right = out[-1], points[k], points[k + 1]
+        if right[0] - left[0] <= _TINY_KWH or middle[0] - left[0] <= _TINY_KWH:
+            continue
+        price = (right[1] - left[1]) / (right[0] - left[0])
+        gain = (left[1] - price * left[0]) - (middle[1] - price * middle[0])
+        if gain > _HULL_TOLERANCE * (1.0 + abs(left[1]) + abs(right[1])):
+            out.append(middle)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
