@@ -8,9 +8,10 @@ convex slot costs, each slot's moves are pieces: charging from solar surplus (no
 grid (1/eta kWh of import per kWh stored), discharging to cover the house (eta_d kWh less import
 per kWh taken out) and to export. Measured from full discharge, `T = d - d_min`, the hour is a
 fractional knapsack with one budget row, and `g` is the lower hull of what it can reach in
-(T, cost): each hull vertex is the knapsack's optimum for one price `nu` per kWh of `T`, found
-by recursive refinement between neighbouring vertices. `g` is convex and piecewise linear, so it
-is an ordinary convex stage for the DP, and the DP stays exact.
+(T, cost): up to where the budget binds, filling the pieces cheapest first; beyond, each hull
+vertex is the knapsack's optimum for one price `nu` per kWh of `T`, found by recursive
+refinement between neighbouring vertices. `g` is convex and piecewise linear, so it is an
+ordinary convex stage for the DP, and the DP stays exact.
 
 Where a slot's cost bends down (export paying more than import, or with V2G a price below
 zero), the knapsack would take a cheaper piece before the dearer one it can only come after.
