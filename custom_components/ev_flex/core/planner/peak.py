@@ -160,7 +160,8 @@ def slot_pieces(car: Car, stage: Stage, slot: int, load: float) -> list[Piece]:
 
 
 class _Knapsack:
-    """The hour's pieces split once by rate, for the many prices one hull asks about."""
+    """The hour's pieces split once by rate and ordered by cost, for the many prices one hull
+    asks about."""
 
     __slots__ = ("by_cost", "costs", "free", "order", "paid", "pieces", "widths")
 
@@ -279,22 +280,16 @@ def hull(
 def _bending(
     points: list[tuple[float, float, list[float]]],
 ) -> list[tuple[float, float, list[float]]]:
-    """The points of a convex chain where its slope grows by more than the hull's tolerance."""
+    """The points of a convex chain (each more than `_TINY_KWH` past the one before) where its
+    slope grows by more than the hull's tolerance; its ends stay."""
     out = points[:1]
-    for k in range(1, len(points)):
-        if k + 1 == len(points):
-            # The chain's end stays, in place of a point a rounding before it.
-            if len(out) > 1 and points[k][0] - out[-1][0] <= _TINY_KWH:
-                out.pop()
-            out.append(points[k])
-            continue
-        left, middle, right = out[-1], points[k], points[k + 1]
-        if right[0] - left[0] <= _TINY_KWH or middle[0] - left[0] <= _TINY_KWH:
-            continue
+    for middle, right in pairwise(points[1:]):
+        left = out[-1]
         price = (right[1] - left[1]) / (right[0] - left[0])
         gain = (left[1] - price * left[0]) - (middle[1] - price * middle[0])
         if gain > _HULL_TOLERANCE * (1.0 + abs(left[1]) + abs(right[1])):
             out.append(middle)
+    out += points[1:][-1:]
     return out
 
 
