@@ -266,9 +266,8 @@ def hull(
         left, right = done[-1], pending[-1]
         price = (right[1] - left[1]) / (right[0] - left[0])
         middle = knapsack.point(knapsack.solve(budget, price))
-        gain = (left[1] - price * left[0]) - (middle[1] - price * middle[0])
         if (
-            gain > _HULL_TOLERANCE * (1.0 + abs(left[1]) + abs(right[1]))
+            _below_chord(left, middle, right, price)
             and left[0] + _TINY_KWH < middle[0] < right[0] - _TINY_KWH
         ):
             pending.append(middle)
@@ -286,11 +285,23 @@ def _bending(
     for middle, right in pairwise(points[1:]):
         left = out[-1]
         price = (right[1] - left[1]) / (right[0] - left[0])
-        gain = (left[1] - price * left[0]) - (middle[1] - price * middle[0])
-        if gain > _HULL_TOLERANCE * (1.0 + abs(left[1]) + abs(right[1])):
+        if _below_chord(left, middle, right, price):
             out.append(middle)
-    out += points[1:][-1:]
+    if len(points) > 1:
+        out.append(points[-1])
     return out
+
+
+def _below_chord(
+    left: tuple[float, float, list[float]],
+    middle: tuple[float, float, list[float]],
+    right: tuple[float, float, list[float]],
+    price: float,
+) -> bool:
+    """Whether `middle` lies below the chord from `left` to `right` (of slope `price`) by more
+    than the hull's tolerance: only then is it a vertex."""
+    gain = (left[1] - price * left[0]) - (middle[1] - price * middle[0])
+    return gain > _HULL_TOLERANCE * (1.0 + abs(left[1]) + abs(right[1]))
 
 
 @dataclass(frozen=True, slots=True)
